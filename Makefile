@@ -1,0 +1,56 @@
+# The README's two commands, on a fresh Debian 12 machine as root:
+#   make run    install what is missing, build, start the engine on its defaults
+#   make test   install what is missing, build, run every test under ctest,
+#               once normally and once with ASan + UBSan (clang, with the fuzzers)
+# CI=true turns compiler warnings into errors.
+
+BUILD    ?= build
+SANBUILD ?= build-sanitize
+JOBS     ?= $(shell nproc)
+WERROR   := $(if $(filter true,$(CI)),ON,OFF)
+
+# Debian 12 packages: toolchain, the five libraries, cmocka, and the real peers
+# the integration tests talk to (dcmtk tools, python3-hl7's mllp_send).
+DEBS := make cmake gcc g++ clang libclang-rt-14-dev pkg-config \
+        libdcmtk-dev dcmtk libxml2-dev libzmq3-dev liblmdb-dev libssl-dev openssl \
+        libcmocka-dev python3 python3-hl7
+
+.PHONY: all deps build run test test-plain test-sanitize bench clean
+
+all: build
+
+# Install only what dpkg says is missing; never re-download what is there.
+deps:
+	@missing=""; \
+	for p in $(DEBS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRADLINK_WERROR=$(WERROR)
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/radlink serve
+
+test: test-plain test-sanitize
+
+test-plain: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test-sanitize: deps
+	CC=clang CXX=clang++ cmake -S . -B $(SANBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DRADLINK_SANITIZE=ON -DRADLINK_FUZZ=ON -DRADLINK_WERROR=$(WERROR)
+	cmake --build $(SANBUILD) -j $(JOBS)
+	cd $(SANBUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Full benchmarks, each beside the peer a user would otherwise pick.
+bench: build
+	tests/bench/hl7_bench.sh
+
+clean:
+	rm -rf $(BUILD) $(SANBUILD)

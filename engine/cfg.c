@@ -1,0 +1,151 @@
+/* Configuration loading: the XML file is validated against engine/config.xsd
+ * (embedded in the binary), then read into the plain cfg struct with the
+ * checks a schema cannot express. */
+#include "radlink/cfg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "radlink/limits.h"
+#include "radlink/log.h"
+#include "radlink/xdoc.h"
+
+extern const char radlink_config_xsd[];
+extern const unsigned long radlink_config_xsd_len;
+
+void cfg_defaults(cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->source, sizeof c->source, "embedded default");
+    snprintf(c->data_dir, sizeof c->data_dir, "./var");
+    c->log_level = LOG_INFO;
+    c->n_mllp = 1;
+    snprintf(c->mllp[0].bind, sizeof c->mllp[0].bind, "127.0.0.1");
+    c->mllp[0].port = 2575;
+    c->max_frame = RL_MAX_FRAME_DEFAULT;
+    c->max_connections = RL_MAX_CONNECTIONS_DEFAULT;
+    c->idle_timeout_s = RL_IDLE_TIMEOUT_DEFAULT_S;
+    c->read_timeout_s = RL_READ_TIMEOUT_DEFAULT_S;
+}
+
+typedef struct loader {
+    const char *path;
+    rl_buf *errors;
+    int bad;
+} loader;
+
+static void copy_str(loader *l, const xmlNode *n, const char *attr, char *dst, size_t dstn)
+{
+    const char *v = xdoc_attr(n, attr);
+    if (!v)
+        return;
+    if (strlen(v) >= dstn) {
+        xdoc_error(l->errors, l->path, n, "%s: value longer than %zu characters", attr,
+                   dstn - 1);
+        l->bad++;
+        return;
+    }
+    snprintf(dst, dstn, "%s", v);
+}
+
+static void copy_num(loader *l, const xmlNode *n, const char *attr, unsigned long max,
+                     unsigned long *dst)
+{
+    const char *v = xdoc_attr(n, attr);
+    uint64_t x;
+    if (!v)
+        return;
+    if (!rl_str_to_u64(rl_str_c(v), max, &x)) {
+        xdoc_error(l->errors, l->path, n, "%s: '%s' is not a number up to %lu", attr, v, max);
+        l->bad++;
+        return;
+    }
+    *dst = (unsigned long)x;
+}
+
+static void load_listener(loader *l, const xmlNode *n, cfg_listener *li)
+{
+    unsigned long port = 0;
+    snprintf(li->bind, sizeof li->bind, "127.0.0.1");
+    copy_str(l, n, "bind", li->bind, sizeof li->bind);
+    copy_num(l, n, "port", 65535, &port);
+    li->port = (unsigned)port;
+    for (xmlNode *t = xdoc_first(n); t; t = xdoc_next(t)) {
+        if (!xdoc_is(t, "tls"))
+            continue;
+        li->tls = true;
+        copy_str(l, t, "cert", li->cert, sizeof li->cert);
+        copy_str(l, t, "key", li->key, sizeof li->key);
+        copy_str(l, t, "ca", li->ca, sizeof li->ca);
+        const char *vc = xdoc_attr(t, "verify-client");
+        li->verify_client = vc && (strcmp(vc, "true") == 0 || strcmp(vc, "1") == 0);
+        if (li->verify_client && !li->ca[0]) {
+            xdoc_error(l->errors, l->path, t, "tls: verify-client needs a ca file");
+            l->bad++;
+        }
+    }
+}
+
+int cfg_load(cfg *c, const char *path, rl_buf *errors)
+{
+    xmlDocPtr doc = xdoc_load(path, radlink_config_xsd, radlink_config_xsd_len, errors);
+    if (!doc)
+        return -1;
+    cfg next = *c;
+    loader l = { path, errors, 0 };
+    snprintf(next.source, sizeof next.source, "%s", path);
+    bool listeners_seen = false;
+    for (xmlNode *n = xdoc_first(xmlDocGetRootElement(doc)); n; n = xdoc_next(n)) {
+        if (xdoc_is(n, "data")) {
+            copy_str(&l, n, "dir", next.data_dir, sizeof next.data_dir);
+        } else if (xdoc_is(n, "log")) {
+            next.log_level = log_level_parse(xdoc_attr(n, "level"));
+        } else if (xdoc_is(n, "mllp")) {
+            unsigned long v;
+            v = next.max_frame;
+            copy_num(&l, n, "max-frame", RL_MAX_FRAME_CEILING, &v);
+            next.max_frame = v;
+            v = next.max_connections;
+            copy_num(&l, n, "max-connections", 100000, &v);
+            next.max_connections = (unsigned)v;
+            v = next.idle_timeout_s;
+            copy_num(&l, n, "idle-timeout", 86400 * 7, &v);
+            next.idle_timeout_s = (unsigned)v;
+            v = next.read_timeout_s;
+            copy_num(&l, n, "read-timeout", 86400, &v);
+            next.read_timeout_s = (unsigned)v;
+            for (xmlNode *li = xdoc_first(n); li; li = xdoc_next(li)) {
+                if (!xdoc_is(li, "listen"))
+                    continue;
+                if (!listeners_seen) {
+                    listeners_seen = true;
+                    next.n_mllp = 0;
+                }
+                cfg_listener *dst = &next.mllp[next.n_mllp++];
+                memset(dst, 0, sizeof *dst);
+                load_listener(&l, li, dst);
+            }
+        }
+    }
+    xmlFreeDoc(doc);
+    if (l.bad)
+        return -1;
+    *c = next;
+    return 0;
+}
+
+void cfg_print(const cfg *c, void *file)
+{
+    FILE *f = file;
+    static const char *levels[] = { "error", "warn", "info", "debug" };
+    fprintf(f, "config=%s\n", c->source);
+    fprintf(f, "data=%s\n", c->data_dir);
+    fprintf(f, "log.level=%s\n", levels[c->log_level & 3]);
+    for (unsigned i = 0; i < c->n_mllp; i++)
+        fprintf(f, "mllp.listen=%s:%u%s\n", c->mllp[i].bind, c->mllp[i].port,
+                c->mllp[i].tls ? " tls" : "");
+    fprintf(f, "mllp.max-frame=%zu\nmllp.max-connections=%u\n", c->max_frame, c->max_connections);
+    fprintf(f, "mllp.idle-timeout=%u\nmllp.read-timeout=%u\n", c->idle_timeout_s,
+            c->read_timeout_s);
+}

@@ -1,0 +1,130 @@
+/* Verb dispatch, help and option handling shared by every radlink command. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char path_buf[8][64];
+static int path_used;
+
+static const char *join_path(const char *prefix, const char *name)
+{
+    char *p = path_buf[path_used++ % 8];
+    snprintf(p, sizeof path_buf[0], "%s%s%s", prefix ? prefix : "", prefix && *prefix ? " " : "",
+             name);
+    return p;
+}
+
+void cli_print_help(const cli_cmd *cmd, FILE *out)
+{
+    if (cmd->subs) {
+        fprintf(out, "usage: radlink %s VERB [OPTIONS]\n\n%s\n\nVerbs:\n", cmd->path, cmd->summary);
+        for (const cli_cmd *s = cmd->subs; s->name; s++)
+            fprintf(out, "  %-8s %-22s %s\n", s->name, s->args ? s->args : "", s->summary);
+        fprintf(out, "\nRun 'radlink %s VERB --help' for a verb's options.\n", cmd->path);
+        return;
+    }
+    fprintf(out, "usage: radlink %s [OPTIONS]%s%s\n\n%s\n", cmd->path, cmd->args ? " " : "",
+            cmd->args ? cmd->args : "", cmd->summary);
+    if (cmd->help)
+        fprintf(out, "\n%s", cmd->help);
+    fprintf(out, "\n  -h, --help   show this help\n");
+}
+
+int cli_usage(const cli_cmd *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "radlink %s: ", cmd->path);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'radlink %s --help')\n", cmd->path);
+    return CLI_USAGE;
+}
+
+int cli_fail(const cli_cmd *cmd, int code, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "radlink %s: ", cmd->path);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+int cli_next(cli_opts *o)
+{
+    static const struct option none[] = { { 0, 0, 0, 0 } };
+    if (!o->started) {
+        o->started = 1;
+        optind = 1;
+        opterr = 0;
+    }
+    /* Build "h" + shortopts, and the long options + --help. */
+    char shorts[64];
+    snprintf(shorts, sizeof shorts, "+:h%s", o->shortopts ? o->shortopts : "");
+    struct option longs[48];
+    int n = 0;
+    for (const struct option *l = o->longopts ? o->longopts : none; l->name && n < 46; l++)
+        longs[n++] = *l;
+    longs[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+    longs[n] = (struct option){ 0, 0, 0, 0 };
+    int prev = optind;
+    int c = getopt_long(o->argc, o->argv, shorts, longs, NULL);
+    if (c == 'h') {
+        cli_print_help(o->cmd, stdout);
+        o->exit_code = CLI_OK;
+        return CLI_STOP;
+    }
+    if (c == '?' || c == ':') {
+        const char *arg = prev < o->argc ? o->argv[prev] : "?";
+        char shown[3] = { '-', (char)optopt, 0 };
+        if (optopt && arg[0] == '-' && arg[1] != '-')
+            arg = shown;
+        o->exit_code = cli_usage(o->cmd, c == '?' ? "unknown option '%s'" : "option '%s' needs a value", arg);
+        return CLI_STOP;
+    }
+    return c;
+}
+
+int cli_number(const cli_cmd *cmd, const char *opt, const char *text, long min, long max,
+               long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max) {
+        cli_usage(cmd, "%s: '%s' is not a number from %ld to %ld", opt, text, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_dispatch(const cli_cmd *cmds, const char *prefix, int argc, char **argv)
+{
+    for (const cli_cmd *c = cmds; c->name; c++) {
+        if (strcmp(c->name, argv[0]) != 0)
+            continue;
+        cli_cmd self = *c;
+        self.path = join_path(prefix, c->name);
+        if (c->subs) {
+            if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+                strcmp(argv[1], "help") == 0) {
+                cli_print_help(&self, argc < 2 ? stderr : stdout);
+                return argc < 2 ? CLI_USAGE : CLI_OK;
+            }
+            if (argv[1][0] == '-')
+                return cli_usage(&self, "unknown option '%s'", argv[1]);
+            int rc = cli_dispatch(c->subs, self.path, argc - 1, argv + 1);
+            if (rc == -1)
+                return cli_usage(&self, "unknown verb '%s'", argv[1]);
+            return rc;
+        }
+        return c->run(&self, argc, argv);
+    }
+    return -1;
+}

@@ -1,0 +1,55 @@
+/* The command-line face: verbs, their help, and the option parsing they share.
+ * Exit codes: 0 success, 1 "not found" or a failed operation, 2 usage errors,
+ * 3 input that cannot be read or is invalid. */
+#ifndef RADLINK_CLI_H
+#define RADLINK_CLI_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_BADINPUT = 3 };
+
+typedef struct cli_cmd cli_cmd;
+struct cli_cmd {
+    const char *name;    /* "get" */
+    const char *args;    /* "FILE PATH" */
+    const char *summary; /* one line */
+    const char *help;    /* options and details, printed by --help */
+    int (*run)(const cli_cmd *self, int argc, char **argv);
+    const cli_cmd *subs; /* sub-verbs, terminated by a zeroed entry */
+    const char *path;    /* full name for messages ("hl7 get"), set by the dispatcher */
+};
+
+/* Option parsing with getopt_long, handling --help and bad options the same way
+ * for every verb. cli_next returns the option, -1 at the end of options, or
+ * CLI_STOP after printing help or a usage error (then *exit_code says which). */
+#define CLI_STOP (-100)
+typedef struct cli_opts {
+    int argc;
+    char **argv;
+    const cli_cmd *cmd;
+    const char *shortopts;
+    const struct option *longopts;
+    int exit_code;
+    int started;
+} cli_opts;
+
+int cli_next(cli_opts *o);
+/* Print "radlink PATH: message (see 'radlink PATH --help')" and return CLI_USAGE. */
+int cli_usage(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "radlink PATH: message" to stderr and return code. */
+int cli_fail(const cli_cmd *cmd, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cli_print_help(const cli_cmd *cmd, FILE *out);
+/* Dispatch argv[0] among cmds (argv[0] is the verb). */
+int cli_dispatch(const cli_cmd *cmds, const char *prefix, int argc, char **argv);
+/* Parse a number option within [min,max]; on error prints and returns -1. */
+int cli_number(const cli_cmd *cmd, const char *opt, const char *text, long min, long max,
+               long *out);
+
+/* The verbs. */
+extern const cli_cmd cli_hl7_cmd;
+extern const cli_cmd cli_serve_cmd;
+extern const cli_cmd cli_version_cmd;
+
+#endif

@@ -1,0 +1,32 @@
+/* radlink version: the engine's version and the library versions it runs on. */
+#include <libxml/parser.h>
+#include <lmdb.h>
+#include <openssl/crypto.h>
+#include <zmq.h>
+
+#include "cli.h"
+#include "radlink/version.h"
+
+static int run_version(const cli_cmd *self, int argc, char **argv)
+{
+    cli_opts o = { argc, argv, self, NULL, NULL, 0, 0 };
+    int c;
+    while ((c = cli_next(&o)) != -1)
+        if (c == CLI_STOP)
+            return o.exit_code;
+    if (optind < argc)
+        return cli_usage(self, "unexpected argument '%s'", argv[optind]);
+    int zmaj, zmin, zpat;
+    zmq_version(&zmaj, &zmin, &zpat);
+    printf("radlink %s\n", RADLINK_VERSION);
+    printf("libxml2 %s, LMDB %d.%d.%d, ZeroMQ %d.%d.%d, %s\n", xmlParserVersion,
+           MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH, zmaj, zmin, zpat,
+           OpenSSL_version(OPENSSL_VERSION));
+    return CLI_OK;
+}
+
+const cli_cmd cli_version_cmd = {
+    .name = "version",
+    .summary = "print the version of radlink and of the libraries it uses",
+    .run = run_version,
+};

@@ -1,0 +1,151 @@
+/* Original-mode acknowledgements (HL7 v2.5 section 2.9.2): MSH mirrored from the
+ * received message, MSA echoing MSH-10, ERR describing what went wrong. */
+#include <stdio.h>
+#include <string.h>
+
+#include "hl7_internal.h"
+
+static const char *errcode_text(int code)
+{
+    switch (code) {
+    case HL7_ERR_OK: return "Message accepted";
+    case HL7_ERR_SEGMENT_SEQUENCE: return "Segment sequence error";
+    case HL7_ERR_REQUIRED_MISSING: return "Required field missing";
+    case HL7_ERR_DATA_TYPE: return "Data type error";
+    case HL7_ERR_TABLE_VALUE: return "Table value not found";
+    case HL7_ERR_UNSUPPORTED_TYPE: return "Unsupported message type";
+    case HL7_ERR_UNSUPPORTED_EVENT: return "Unsupported event code";
+    case HL7_ERR_UNSUPPORTED_PROCESSING: return "Unsupported processing id";
+    case HL7_ERR_UNSUPPORTED_VERSION: return "Unsupported version id";
+    case HL7_ERR_UNKNOWN_KEY: return "Unknown key identifier";
+    case HL7_ERR_DUPLICATE_KEY: return "Duplicate key identifier";
+    case HL7_ERR_RECORD_LOCKED: return "Application record locked";
+    default: return "Application internal error";
+    }
+}
+
+/* Copy a raw field of the original, dropping control bytes (a message that
+ * failed parsing for binary content may still carry them in MSH). */
+static int add_raw(rl_buf *b, rl_str v)
+{
+    for (size_t i = 0; i < v.n; i++)
+        if ((unsigned char)v.p[i] >= 0x20 && rl_buf_add_ch(b, v.p[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static rl_str orig_field(const hl7_msg *m, unsigned n)
+{
+    rl_str v = { "", 0 };
+    if (m && m->nsegs > 0 && hl7_field(m, m->segs[0], n, &v) == HL7_ABSENT)
+        v = (rl_str){ "", 0 };
+    return v;
+}
+
+/* Error text limited to printable ASCII so that it is valid in any MSH-18. */
+static int add_text(rl_buf *b, const hl7_seps *s, const char *text)
+{
+    char clean[512];
+    size_t n = 0;
+    for (const char *p = text; *p && n < sizeof clean - 1; p++)
+        clean[n++] = ((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f) ? *p : '?';
+    return hl7_escape(s, (rl_str){ clean, n }, b);
+}
+
+/* MSH-12.1 "2.5.1" -> 25; 25 when absent or unreadable. */
+static unsigned version_of(const hl7_msg *m)
+{
+    rl_str v = orig_field(m, 12);
+    if (m && m->nsegs)
+        hl7_piece(v, m->seps.comp, 1, &v);
+    if (v.n >= 3 && v.p[0] >= '1' && v.p[0] <= '9' && v.p[1] == '.' && v.p[2] >= '0' &&
+        v.p[2] <= '9') {
+        unsigned minor = (unsigned)(v.p[2] - '0');
+        if (v.n >= 4 && v.p[3] >= '0' && v.p[3] <= '9')
+            minor = minor * 10 + (unsigned)(v.p[3] - '0');
+        return (unsigned)(v.p[0] - '0') * 10 + (minor > 9 ? 9 : minor);
+    }
+    return 25;
+}
+
+int hl7_ack_build(const hl7_msg *orig, const hl7_ack_info *info, rl_buf *out)
+{
+    const hl7_msg *m = (orig && orig->nsegs) ? orig : NULL;
+    const hl7_seps *s = m ? &m->seps : &hl7_default_seps;
+    char f = s->field;
+    unsigned ver = version_of(m);
+    char when[20];
+    rl_time_hl7(info->now_us, when, sizeof when);
+
+    rl_str trigger = { "", 0 };
+    if (m && hl7_piece(orig_field(m, 9), s->comp, 2, &trigger) == HL7_ABSENT)
+        trigger.n = 0;
+
+    int e = 0;
+    e |= rl_buf_printf(out, "MSH%c%c%c%c%c", f, s->comp, s->rep, s->esc, s->sub);
+    if (s->trunc)
+        e |= rl_buf_add_ch(out, s->trunc);
+    static const unsigned mirror[] = { 5, 6, 3, 4 };
+    for (int i = 0; i < 4; i++) {
+        e |= rl_buf_add_ch(out, f);
+        e |= add_raw(out, orig_field(m, mirror[i]));
+    }
+    e |= rl_buf_printf(out, "%c%s%c%cACK", f, when, f, f);
+    if (trigger.n) {
+        e |= rl_buf_add_ch(out, s->comp);
+        e |= add_raw(out, trigger);
+        if (ver >= 24)
+            e |= rl_buf_printf(out, "%cACK", s->comp);
+    }
+    e |= rl_buf_printf(out, "%c%s%c", f, info->control_id ? info->control_id : "", f);
+    rl_str pid = orig_field(m, 11);
+    e |= add_raw(out, pid.n ? pid : (rl_str){ "P", 1 });
+    e |= rl_buf_add_ch(out, f);
+    rl_str v = orig_field(m, 12);
+    e |= add_raw(out, v.n ? v : (rl_str){ "2.5", 3 });
+    e |= rl_buf_add_ch(out, '\r');
+
+    e |= rl_buf_printf(out, "MSA%c%s%c", f, info->code, f);
+    e |= add_raw(out, orig_field(m, 10));
+    if (info->err_text && ver < 27) {
+        e |= rl_buf_add_ch(out, f);
+        e |= add_text(out, s, info->err_text);
+    }
+    e |= rl_buf_add_ch(out, '\r');
+
+    if (info->err_code) {
+        const hl7_path *at = info->err_at;
+        const char *text = info->err_text ? info->err_text : errcode_text(info->err_code);
+        if (ver < 25) {
+            /* ERR-1 (ELD): segment^sequence^field^code&text&HL70357 */
+            e |= rl_buf_printf(out, "ERR%c", f);
+            if (at)
+                e |= rl_buf_printf(out, "%s%c%u%c%u", at->seg, s->comp, at->seg_idx, s->comp,
+                                   at->field);
+            else
+                e |= rl_buf_printf(out, "%c%c", s->comp, s->comp);
+            e |= rl_buf_printf(out, "%c%d%c", s->comp, info->err_code, s->sub);
+            e |= add_text(out, s, text);
+            e |= rl_buf_printf(out, "%cHL70357\r", s->sub);
+        } else {
+            /* ERR-2 location (ERL), ERR-3 code (CWE), ERR-4 severity, ERR-8 text */
+            e |= rl_buf_printf(out, "ERR%c%c", f, f);
+            if (at) {
+                e |= rl_buf_printf(out, "%s%c%u", at->seg, s->comp, at->seg_idx);
+                if (at->field)
+                    e |= rl_buf_printf(out, "%c%u", s->comp, at->field);
+                if (at->field && (at->rep || at->comp))
+                    e |= rl_buf_printf(out, "%c%u", s->comp, at->rep ? at->rep : 1);
+                if (at->comp)
+                    e |= rl_buf_printf(out, "%c%u", s->comp, at->comp);
+                if (at->sub)
+                    e |= rl_buf_printf(out, "%c%u", s->comp, at->sub);
+            }
+            e |= rl_buf_printf(out, "%c%d%c%s%cHL70357%cE%c%c%c%c", f, info->err_code, s->comp,
+                               errcode_text(info->err_code), s->comp, f, f, f, f, f);
+            e |= add_text(out, s, text);
+            e |= rl_buf_add_ch(out, '\r');
+        }
+    }
+    return e ? HL7_E_LIMIT : HL7_OK;
+}

@@ -1,0 +1,328 @@
+/* String views, capped buffers, arenas, clocks: the small helpers every module
+ * shares. */
+#include "radlink/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+rl_str rl_str_c(const char *cstr)
+{
+    return cstr ? (rl_str){ cstr, strlen(cstr) } : (rl_str){ "", 0 };
+}
+
+bool rl_str_eq(rl_str a, rl_str b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+bool rl_str_eq_c(rl_str a, const char *cstr)
+{
+    return rl_str_eq(a, rl_str_c(cstr));
+}
+
+static char lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+bool rl_str_ieq_c(rl_str a, const char *cstr)
+{
+    size_t n = strlen(cstr);
+    if (n != a.n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower(a.p[i]) != lower(cstr[i]))
+            return false;
+    return true;
+}
+
+rl_str rl_str_trim(rl_str s)
+{
+    while (s.n && (s.p[0] == ' ' || s.p[0] == '\t')) {
+        s.p++;
+        s.n--;
+    }
+    while (s.n && (s.p[s.n - 1] == ' ' || s.p[s.n - 1] == '\t'))
+        s.n--;
+    return s;
+}
+
+bool rl_str_to_u64(rl_str s, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (s.n == 0 || s.n > 20)
+        return false;
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned d = (unsigned char)s.p[i] - '0';
+        if (d > 9)
+            return false;
+        if (v > (max - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+int rl_err_set(rl_err *err, int code, long pos, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        err->code = code;
+        err->pos = pos;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+void rl_err_clear(rl_err *err)
+{
+    if (err) {
+        err->code = 0;
+        err->pos = -1;
+        err->msg[0] = '\0';
+    }
+}
+
+/* ---- rl_buf ---- */
+
+void rl_buf_init(rl_buf *b, size_t limit)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->limit = limit ? limit : SIZE_MAX - 1;
+}
+
+void rl_buf_free(rl_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void rl_buf_reset(rl_buf *b)
+{
+    b->len = 0;
+}
+
+int rl_buf_reserve(rl_buf *b, size_t extra)
+{
+    if (extra > b->limit - b->len)
+        return -1;
+    size_t need = b->len + extra + 1; /* room for a terminating NUL */
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return -1;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int rl_buf_add(rl_buf *b, const void *p, size_t n)
+{
+    if (rl_buf_reserve(b, n) != 0)
+        return -1;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+int rl_buf_add_str(rl_buf *b, rl_str s)
+{
+    return rl_buf_add(b, s.p, s.n);
+}
+
+int rl_buf_add_c(rl_buf *b, const char *cstr)
+{
+    return rl_buf_add(b, cstr, strlen(cstr));
+}
+
+int rl_buf_add_ch(rl_buf *b, char c)
+{
+    return rl_buf_add(b, &c, 1);
+}
+
+int rl_buf_vprintf(rl_buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0 || rl_buf_reserve(b, (size_t)n) != 0)
+        return -1;
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+int rl_buf_printf(rl_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = rl_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+const char *rl_buf_cstr(rl_buf *b)
+{
+    if (rl_buf_reserve(b, 0) != 0)
+        return NULL;
+    b->data[b->len] = '\0';
+    return b->data;
+}
+
+void rl_buf_consume(rl_buf *b, size_t n)
+{
+    if (n >= b->len) {
+        b->len = 0;
+        return;
+    }
+    memmove(b->data, b->data + n, b->len - n);
+    b->len -= n;
+}
+
+/* ---- rl_arena ---- */
+
+struct rl_arena_chunk {
+    rl_arena_chunk *next;
+    size_t size;
+    max_align_t data[];
+};
+
+void rl_arena_init(rl_arena *a, size_t chunk_size, size_t limit)
+{
+    a->head = NULL;
+    a->used = 0;
+    a->chunk_size = chunk_size ? chunk_size : 16384;
+    a->total = 0;
+    a->limit = limit;
+}
+
+void rl_arena_reset(rl_arena *a)
+{
+    /* Keep the oldest chunk (the tail) and free the rest. */
+    rl_arena_chunk *c = a->head;
+    while (c && c->next) {
+        rl_arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->head = c;
+    a->used = 0;
+    a->total = 0;
+}
+
+void rl_arena_free(rl_arena *a)
+{
+    rl_arena_chunk *c = a->head;
+    while (c) {
+        rl_arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->head = NULL;
+    a->used = 0;
+    a->total = 0;
+}
+
+void *rl_arena_alloc(rl_arena *a, size_t n)
+{
+    const size_t align = sizeof(max_align_t);
+    size_t need = (n + align - 1) & ~(align - 1);
+    if (need < n)
+        return NULL;
+    if (a->limit && (need > a->limit || a->total > a->limit - need))
+        return NULL;
+    if (!a->head || a->head->size - a->used < need) {
+        size_t size = need > a->chunk_size ? need : a->chunk_size;
+        rl_arena_chunk *c = malloc(sizeof *c + size);
+        if (!c)
+            return NULL;
+        c->size = size;
+        c->next = a->head;
+        a->head = c;
+        a->used = 0;
+    }
+    void *p = (char *)a->head->data + a->used;
+    a->used += need;
+    a->total += need;
+    return p;
+}
+
+char *rl_arena_dup(rl_arena *a, const char *p, size_t n)
+{
+    char *d = rl_arena_alloc(a, n + 1);
+    if (!d)
+        return NULL;
+    if (n)
+        memcpy(d, p, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* ---- clocks ---- */
+
+int64_t rl_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t rl_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void rl_time_iso(int64_t us, char *out, size_t outn)
+{
+    time_t s = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    snprintf(out, outn, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us % 1000000));
+}
+
+void rl_time_hl7(int64_t us, char *out, size_t outn)
+{
+    time_t s = (time_t)(us / 1000000);
+    struct tm tm;
+    localtime_r(&s, &tm);
+    snprintf(out, outn, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+int rl_read_file(const char *path, rl_buf *b, rl_err *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f)
+        return rl_err_set(err, -1, -1, "%s: %s", path, strerror(errno));
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (rl_buf_add(b, chunk, n) != 0) {
+            rc = rl_err_set(err, -1, -1, "%s: larger than %zu bytes", path, b->limit);
+            break;
+        }
+    }
+    if (rc == 0 && ferror(f))
+        rc = rl_err_set(err, -1, -1, "%s: read error: %s", path, strerror(errno));
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* The engine's configuration: embedded defaults, the XML config file on top,
+ * command-line flags on top of that. The struct is plain data owned by the
+ * caller; cfg_load never keeps pointers into the XML document. */
+#ifndef RADLINK_CFG_H
+#define RADLINK_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "radlink/util.h"
+
+#define CFG_PATH 512
+#define CFG_MAX_LISTENERS 8
+
+typedef struct cfg_listener {
+    char bind[64];
+    unsigned port;
+    bool tls;
+    char cert[CFG_PATH], key[CFG_PATH], ca[CFG_PATH];
+    bool verify_client;
+} cfg_listener;
+
+typedef struct cfg {
+    char source[CFG_PATH]; /* the file loaded, or "embedded default" */
+    char data_dir[CFG_PATH];
+    int log_level;
+    cfg_listener mllp[CFG_MAX_LISTENERS];
+    unsigned n_mllp;
+    size_t max_frame;
+    unsigned max_connections;
+    unsigned idle_timeout_s, read_timeout_s;
+} cfg;
+
+/* Fill c with the embedded default (data ./var, MLLP 127.0.0.1:2575). */
+void cfg_defaults(cfg *c);
+/* Load path over the defaults already in c. On failure c is unchanged, every
+ * error is appended to errors as "path:line: message" and -1 is returned. */
+int cfg_load(cfg *c, const char *path, rl_buf *errors);
+/* Print the effective configuration, one key=value per line. */
+void cfg_print(const cfg *c, void *file /* FILE* */);
+
+#endif

@@ -1,0 +1,66 @@
+# Shared helpers for the integration tests (POSIX sh). Each test sources this,
+# gets a fresh scratch directory in $T, and fails with a message saying what
+# was expected. RADLINK, SRC and WORK come from ctest.
+set -eu
+: "${RADLINK:?RADLINK must point at the radlink binary}"
+: "${SRC:?SRC must point at the source tree}"
+: "${WORK:=${TMPDIR:-/tmp}}"
+DATA=$SRC/tests/data
+mkdir -p "$WORK"
+T=$(mktemp -d "$WORK/$(basename "$0" .sh).XXXXXX")
+PIDS=""
+cleanup() {
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "-- $*"; }
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() { [ "$1" = "$2" ] || fail "$3: expected [$2], got [$1]"; }
+# expect_has HAYSTACK NEEDLE WHAT
+expect_has() { case "$1" in *"$2"*) ;; *) fail "$3: [$2] not in [$1]";; esac; }
+# expect_line TEXT ERE WHAT: some line of TEXT matches the extended regex
+expect_line() { printf '%s\n' "$1" | grep -Eq -- "$2" || fail "$3: no line matches /$2/ in [$1]"; }
+expect_not_has() { case "$1" in *"$2"*) fail "$3: [$2] unexpectedly in [$1]";; *) ;; esac; }
+# run_rc CMD...: runs CMD, stores stdout in $OUT, stderr in $ERR, status in $RC.
+run_rc() {
+    set +e
+    "$@" >"$T/out" 2>"$T/err"
+    RC=$?
+    set -e
+    OUT=$(cat "$T/out")
+    ERR=$(cat "$T/err")
+}
+expect_rc() { [ "$RC" = "$1" ] || fail "$2: exit status $RC, expected $1 (stderr: $ERR)"; }
+
+# A TCP port that is free on 127.0.0.1 right now.
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_for FILE TEXT [SECONDS]: wait until FILE contains TEXT.
+wait_for() {
+    i=0
+    limit=$(( ${3:-10} * 10 ))
+    while ! grep -q "$2" "$1" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -le $limit ] || fail "timed out waiting for [$2] in $1: $(tail -5 "$1" 2>/dev/null)"
+        sleep 0.1
+    done
+}
+
+# wait_exit PID SECONDS: wait for a background process; sets RC.
+wait_exit() {
+    i=0
+    while kill -0 "$1" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -le $(($2 * 10)) ] || fail "process $1 did not exit within $2 s"
+        sleep 0.1
+    done
+    set +e
+    wait "$1"
+    RC=$?
+    set -e
+}

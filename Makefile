@@ -51,6 +51,7 @@ test-sanitize: deps
 # Full benchmarks, each beside the peer a user would otherwise pick.
 bench: build
 	tests/bench/hl7_bench.sh
+	tests/bench/mllp_bench.sh
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD)

@@ -27,6 +27,9 @@ void cfg_defaults(cfg *c)
     c->max_connections = RL_MAX_CONNECTIONS_DEFAULT;
     c->idle_timeout_s = RL_IDLE_TIMEOUT_DEFAULT_S;
     c->read_timeout_s = RL_READ_TIMEOUT_DEFAULT_S;
+    c->map_size_mb = 16384;
+    c->group_commit = true;
+    c->dedup_window_s = 86400;
 }
 
 typedef struct loader {
@@ -99,6 +102,17 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
     for (xmlNode *n = xdoc_first(xmlDocGetRootElement(doc)); n; n = xdoc_next(n)) {
         if (xdoc_is(n, "data")) {
             copy_str(&l, n, "dir", next.data_dir, sizeof next.data_dir);
+        } else if (xdoc_is(n, "store")) {
+            unsigned long v = (unsigned long)next.map_size_mb;
+            copy_num(&l, n, "map-size-mb", 1ul << 24, &v);
+            next.map_size_mb = v;
+            const char *gc = xdoc_attr(n, "group-commit");
+            if (gc)
+                next.group_commit = strcmp(gc, "true") == 0 || strcmp(gc, "1") == 0;
+        } else if (xdoc_is(n, "hl7")) {
+            unsigned long v = next.dedup_window_s;
+            copy_num(&l, n, "dedup-window", 86400ul * 365, &v);
+            next.dedup_window_s = (unsigned)v;
         } else if (xdoc_is(n, "log")) {
             next.log_level = log_level_parse(xdoc_attr(n, "level"));
         } else if (xdoc_is(n, "mllp")) {
@@ -148,4 +162,7 @@ void cfg_print(const cfg *c, void *file)
     fprintf(f, "mllp.max-frame=%zu\nmllp.max-connections=%u\n", c->max_frame, c->max_connections);
     fprintf(f, "mllp.idle-timeout=%u\nmllp.read-timeout=%u\n", c->idle_timeout_s,
             c->read_timeout_s);
+    fprintf(f, "store.map-size-mb=%llu\nstore.group-commit=%s\nhl7.dedup-window=%u\n",
+            (unsigned long long)c->map_size_mb, c->group_commit ? "true" : "false",
+            c->dedup_window_s);
 }

@@ -20,6 +20,8 @@ int main(int argc, char **argv)
     /* Automatic storage: the verbs are defined in other files. */
     const cli_cmd verbs[] = {
         cli_serve_cmd,
+        cli_send_cmd,
+        cli_msg_cmd,
         cli_hl7_cmd,
         cli_version_cmd,
         { 0 },

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "radlink/cfg.h"
+
 static char path_buf[8][64];
 static int path_used;
 
@@ -127,4 +129,22 @@ int cli_dispatch(const cli_cmd *cmds, const char *prefix, int argc, char **argv)
         return c->run(&self, argc, argv);
     }
     return -1;
+}
+
+int cli_data_dir(const cli_cmd *cmd, const char *data, const char *config, char *out, size_t n)
+{
+    cfg c;
+    cfg_defaults(&c);
+    if (config) {
+        rl_buf errors;
+        rl_buf_init(&errors, 0);
+        int rc = cfg_load(&c, config, &errors);
+        if (rc != 0)
+            fprintf(stderr, "%s", rl_buf_cstr(&errors));
+        rl_buf_free(&errors);
+        if (rc != 0)
+            return cli_fail(cmd, CLI_BADINPUT, "%s: configuration rejected", config);
+    }
+    snprintf(out, n, "%s", data ? data : c.data_dir);
+    return 0;
 }

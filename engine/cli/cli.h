@@ -7,6 +7,8 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "radlink/util.h"
+
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2, CLI_BADINPUT = 3 };
 
 typedef struct cli_cmd cli_cmd;
@@ -47,9 +49,19 @@ int cli_dispatch(const cli_cmd *cmds, const char *prefix, int argc, char **argv)
 int cli_number(const cli_cmd *cmd, const char *opt, const char *text, long min, long max,
                long *out);
 
+/* The data directory a read verb uses: --data, else the config file's, else
+ * ./var. Returns 0, or an exit code after printing the config's errors. */
+int cli_data_dir(const cli_cmd *cmd, const char *data, const char *config, char *out, size_t n);
+
+/* Shared printers. */
+struct hl7_msg;
+int cli_hl7_tree(struct hl7_msg *m, rl_err *err);
+
 /* The verbs. */
 extern const cli_cmd cli_hl7_cmd;
 extern const cli_cmd cli_serve_cmd;
 extern const cli_cmd cli_version_cmd;
+extern const cli_cmd cli_send_cmd;
+extern const cli_cmd cli_msg_cmd;
 
 #endif

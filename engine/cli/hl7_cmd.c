@@ -199,14 +199,9 @@ static int show_part(hl7_msg *m, int depth, const char *label, rl_str raw, char 
     return 0;
 }
 
-static int show_one(void *vctx, hl7_msg *m, unsigned index, unsigned total, size_t offset,
-                    const rl_err *perr)
+/* Print m as an indented tree whose labels are paths 'hl7 get' accepts. */
+int cli_hl7_tree(hl7_msg *m, rl_err *err)
 {
-    show_ctx *s = vctx;
-    if (total > 1)
-        printf("%s# message %u (byte %zu)\n", index > 1 ? "\n" : "", index, offset);
-    if (perr)
-        return report_parse_error(s->cmd, s->file, index, perr);
     for (size_t i = 0; i < m->nsegs; i++) {
         rl_str seg = m->segs[i];
         char name[4] = { seg.p[0], seg.p[1], seg.p[2], 0 };
@@ -246,13 +241,25 @@ static int show_one(void *vctx, hl7_msg *m, unsigned index, unsigned total, size
                     snprintf(label, sizeof label, "%s-%u[%u]", segl, f, r);
                 else
                     snprintf(label, sizeof label, "%s-%u", segl, f);
-                rl_err err;
-                if (show_part(m, 1, label, rv, m->seps.comp, m->seps.sub, &err) != 0)
-                    return cli_fail(s->cmd, CLI_BADINPUT, "message %u, %s: %s", index, label,
-                                    err.msg);
+                if (show_part(m, 1, label, rv, m->seps.comp, m->seps.sub, err) != 0)
+                    return -1;
             }
         }
     }
+    return 0;
+}
+
+static int show_one(void *vctx, hl7_msg *m, unsigned index, unsigned total, size_t offset,
+                    const rl_err *perr)
+{
+    show_ctx *s = vctx;
+    if (total > 1)
+        printf("%s# message %u (byte %zu)\n", index > 1 ? "\n" : "", index, offset);
+    if (perr)
+        return report_parse_error(s->cmd, s->file, index, perr);
+    rl_err err;
+    if (cli_hl7_tree(m, &err) != 0)
+        return cli_fail(s->cmd, CLI_BADINPUT, "message %u: %s", index, err.msg);
     return CLI_OK;
 }
 

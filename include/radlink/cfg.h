@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "radlink/util.h"
 
@@ -29,6 +30,9 @@ typedef struct cfg {
     size_t max_frame;
     unsigned max_connections;
     unsigned idle_timeout_s, read_timeout_s;
+    uint64_t map_size_mb;   /* LMDB map size */
+    bool group_commit;      /* one commit per loop turn (false: one per message, for measuring) */
+    unsigned dedup_window_s; /* retransmissions within this window are not applied again */
 } cfg;
 
 /* Fill c with the embedded default (data ./var, MLLP 127.0.0.1:2575). */

@@ -64,3 +64,41 @@ wait_exit() {
     RC=$?
     set -e
 }
+
+# start_engine [ARGS...]: run radlink serve on a free port with data in
+# $T/var (unless ARGS say otherwise); sets ENGINE_PID, PORT, ENGINE_LOG.
+ENGINE_N=0
+start_engine() {
+    PORT=${PORT:-$(free_port)}
+    ENGINE_N=$((ENGINE_N + 1))
+    ENGINE_LOG=$T/engine.$ENGINE_N.log
+    if [ -n "${PORTS_FROM_CONFIG:-}" ]; then
+        "$RADLINK" serve --data "$T/var" "$@" >"$ENGINE_LOG" 2>&1 &
+    else
+        "$RADLINK" serve --data "$T/var" --mllp "$PORT" "$@" >"$ENGINE_LOG" 2>&1 &
+    fi
+    ENGINE_PID=$!
+    PIDS="$PIDS $ENGINE_PID"
+    i=0
+    while ! grep -q "serve.start \|start_failed" "$ENGINE_LOG" 2>/dev/null; do
+        i=$((i + 1))
+        if [ $i -gt 100 ] || ! kill -0 "$ENGINE_PID" 2>/dev/null; then
+            fail "engine did not start: $(cat "$ENGINE_LOG")"
+        fi
+        sleep 0.05
+    done
+    grep -q "start_failed" "$ENGINE_LOG" && fail "engine did not start: $(cat "$ENGINE_LOG")"
+    return 0
+}
+
+# stop_engine: SIGTERM, expect a clean exit 0.
+stop_engine() {
+    kill -TERM "$ENGINE_PID"
+    wait_exit "$ENGINE_PID" 15
+    [ "$RC" = 0 ] || fail "engine exited with $RC: $(tail -5 "$ENGINE_LOG")"
+}
+
+# msg_count STATUS: number of log records with that status.
+msg_count() {
+    "$RADLINK" msg list --data "$T/var" --status "$1" --limit 100000000 | tail -n +2 | wc -l
+}

@@ -1,0 +1,436 @@
+/* The MLLP server: listeners and connections on the engine's event loop, each
+ * connection with its own decoder and output buffer, TLS handshakes done
+ * non-blocking inside the same loop. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mllp_internal.h"
+#include "radlink/log.h"
+
+#define READ_CHUNK 65536
+#define READ_BUDGET (4u << 20) /* plain bytes read from one connection per loop turn */
+
+typedef struct listener {
+    int fd;
+    SSL_CTX *ctx;
+    char name[80];
+} listener;
+
+typedef struct conn {
+    mllp_server *s;
+    mllp_io io;
+    mllp_peer peer;
+    bool tls;
+    mllp_decoder dec;
+    rl_buf out;
+    int64_t last_ms;        /* last byte received */
+    int64_t frame_start_ms; /* when the incomplete frame began, 0 when none */
+    bool halted;            /* read nothing more (oversize answered, EOF seen) */
+    bool closing;           /* close once out is written */
+    const char *close_why;
+} conn;
+
+struct mllp_server {
+    loop *l;
+    mllp_server_cfg cfg;
+    listener ls[8];
+    unsigned nl;
+    conn **conns;
+    unsigned nconns, cap;
+    uint64_t next_id;
+    mllp_on_data cb;
+    void *ctx;
+    mllp_stats st;
+};
+
+static void conn_update(mllp_server *s, conn *c);
+
+static conn *find(const mllp_server *s, uint64_t id)
+{
+    for (unsigned i = 0; i < s->nconns; i++)
+        if (s->conns[i]->peer.conn == id)
+            return s->conns[i];
+    return NULL;
+}
+
+static void conn_free(mllp_server *s, conn *c, const char *why)
+{
+    loop_unwatch(s->l, c->io.fd);
+    log_info("mllp.close", "conn=%llu peer=%s reason=\"%s\" junk_bytes=%llu",
+             (unsigned long long)c->peer.conn, c->peer.addr, why,
+             (unsigned long long)c->dec.junk);
+    s->st.junk_bytes += c->dec.junk;
+    mllp_io_close(&c->io);
+    mllp_decoder_free(&c->dec);
+    rl_buf_free(&c->out);
+    for (unsigned i = 0; i < s->nconns; i++) {
+        if (s->conns[i] == c) {
+            s->conns[i] = s->conns[--s->nconns];
+            break;
+        }
+    }
+    free(c);
+}
+
+/* Give up an incomplete frame, telling the engine so it is logged, not lost. */
+static void report_partial(mllp_server *s, conn *c, const char *why)
+{
+    if (!mllp_decoder_partial(&c->dec))
+        return;
+    s->st.broken++;
+    s->cb(s->ctx, MLLP_EV_BROKEN, &c->peer, rl_buf_view(&c->dec.frame), why);
+    rl_buf_reset(&c->dec.frame);
+    c->dec.state = 0;
+    c->frame_start_ms = 0;
+}
+
+/* Write what can be written now; false when the connection failed. */
+static bool conn_flush(mllp_server *s, conn *c)
+{
+    char err[200] = "";
+    (void)s;
+    while (c->out.len) {
+        long n = mllp_io_write(&c->io, c->out.data, c->out.len, err, sizeof err);
+        if (n == IO_AGAIN)
+            return true;
+        if (n < 0) {
+            c->close_why = "write failed";
+            log_warn("mllp.write_failed", "conn=%llu peer=%s error=\"%s\"",
+                     (unsigned long long)c->peer.conn, c->peer.addr, err);
+            return false;
+        }
+        rl_buf_consume(&c->out, (size_t)n);
+    }
+    return true;
+}
+
+static void deliver(mllp_server *s, conn *c, const char *data, size_t n)
+{
+    size_t off = 0;
+    while (off < n && !c->halted) {
+        size_t used = 0;
+        int r = mllp_decoder_feed(&c->dec, data + off, n - off, &used);
+        off += used;
+        if (r == MLLP_FRAME) {
+            s->st.frames++;
+            s->cb(s->ctx, MLLP_EV_FRAME, &c->peer, rl_buf_view(&c->dec.frame), NULL);
+        } else if (r == MLLP_OVERSIZE) {
+            s->st.oversize++;
+            c->halted = true;
+            s->cb(s->ctx, MLLP_EV_OVERSIZE, &c->peer, rl_buf_view(&c->dec.frame),
+                  "frame larger than the limit");
+        } else if (r == MLLP_BROKEN) {
+            s->st.broken++;
+            s->cb(s->ctx, MLLP_EV_BROKEN, &c->peer, rl_buf_view(&c->dec.frame),
+                  "a start block arrived before the end of the previous frame");
+        }
+    }
+    if (mllp_decoder_partial(&c->dec)) {
+        if (!c->frame_start_ms)
+            c->frame_start_ms = rl_mono_ms();
+    } else {
+        c->frame_start_ms = 0;
+    }
+}
+
+static void on_conn(loop *l, int fd, unsigned events, void *ctx)
+{
+    (void)l;
+    (void)fd;
+    conn *c = ctx;
+    mllp_server *s = c->s;
+    char err[256] = "";
+    if (c->tls && !c->io.handshake_done) {
+        int h = mllp_io_handshake(&c->io, true, err, sizeof err);
+        if (h < 0) {
+            s->st.tls_failures++;
+            log_warn("mllp.tls_failed", "conn=%llu peer=%s error=\"%s\"",
+                     (unsigned long long)c->peer.conn, c->peer.addr, err);
+            conn_free(s, c, "TLS handshake failed");
+            return;
+        }
+        if (h == 0) {
+            conn_update(s, c);
+            return;
+        }
+        log_debug("mllp.tls", "conn=%llu peer=%s version=%s", (unsigned long long)c->peer.conn,
+                  c->peer.addr, SSL_get_version(c->io.ssl));
+        events |= LOOP_READ;
+    }
+    if ((events & LOOP_READ) && !c->halted) {
+        char buf[READ_CHUNK];
+        size_t total = 0;
+        for (;;) {
+            long n = mllp_io_read(&c->io, buf, sizeof buf, err, sizeof err);
+            if (n == IO_AGAIN)
+                break;
+            if (n == IO_EOF || n < 0) {
+                report_partial(s, c, n == IO_EOF
+                                         ? "connection closed before the end of the frame"
+                                         : "connection failed before the end of the frame");
+                c->halted = true;
+                c->closing = true;
+                c->close_why = n == IO_EOF ? "closed by peer" : "read failed";
+                break;
+            }
+            c->last_ms = rl_mono_ms();
+            deliver(s, c, buf, (size_t)n);
+            total += (size_t)n;
+            if (c->halted || (!c->tls && total >= READ_BUDGET))
+                break;
+        }
+    }
+    if (c->out.len && !conn_flush(s, c)) {
+        conn_free(s, c, c->close_why);
+        return;
+    }
+    conn_update(s, c);
+}
+
+/* Interest: read unless halted; write while output is queued or TLS asks. */
+static void conn_update(mllp_server *s, conn *c)
+{
+    unsigned ev = (c->halted ? 0u : LOOP_READ) | (c->out.len || c->io.want_write ? LOOP_WRITE : 0u);
+    if (ev)
+        loop_watch(s->l, c->io.fd, ev, on_conn, c);
+    else
+        loop_unwatch(s->l, c->io.fd);
+}
+
+static void conn_new(mllp_server *s, listener *li, int fd, const char *addr)
+{
+    if (s->nconns >= s->cfg.max_conns) {
+        s->st.refused++;
+        log_warn("mllp.refused", "peer=%s listener=%s reason=\"%u connections open, the "
+                 "configured maximum\"", addr, li->name, s->nconns);
+        close(fd);
+        return;
+    }
+    if (s->nconns == s->cap) {
+        unsigned cap = s->cap ? s->cap * 2 : 16;
+        conn **n = realloc(s->conns, cap * sizeof *n);
+        if (!n) {
+            close(fd);
+            return;
+        }
+        s->conns = n;
+        s->cap = cap;
+    }
+    conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->io.fd = fd;
+    c->peer.conn = ++s->next_id;
+    snprintf(c->peer.addr, sizeof c->peer.addr, "%s", addr);
+    snprintf(c->peer.listener, sizeof c->peer.listener, "%s", li->name);
+    c->s = s;
+    mllp_decoder_init(&c->dec, s->cfg.max_frame);
+    rl_buf_init(&c->out, 0);
+    c->last_ms = rl_mono_ms();
+    if (li->ctx) {
+        c->tls = true;
+        c->io.ssl = SSL_new(li->ctx);
+        if (!c->io.ssl || SSL_set_fd(c->io.ssl, fd) != 1) {
+            mllp_io_close(&c->io);
+            mllp_decoder_free(&c->dec);
+            free(c);
+            return;
+        }
+    }
+    s->conns[s->nconns++] = c;
+    s->st.accepted++;
+    log_info("mllp.accept", "conn=%llu peer=%s listener=%s", (unsigned long long)c->peer.conn,
+             addr, li->name);
+    conn_update(s, c);
+}
+
+static void on_accept(loop *l, int fd, unsigned events, void *ctx)
+{
+    (void)l;
+    (void)events;
+    mllp_server *s = ctx;
+    listener *li = NULL;
+    for (unsigned i = 0; i < s->nl; i++)
+        if (s->ls[i].fd == fd)
+            li = &s->ls[i];
+    if (!li)
+        return;
+    for (;;) {
+        struct sockaddr_storage sa;
+        socklen_t sl = sizeof sa;
+        int cfd = accept4(fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                log_warn("mllp.accept_failed", "listener=%s error=\"%s\"", li->name,
+                         strerror(errno));
+            return;
+        }
+        int one = 1;
+        setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        char addr[64];
+        mllp_addr_str(&sa, sl, addr, sizeof addr);
+        conn_new(s, li, cfd, addr);
+    }
+}
+
+static int bind_listener(mllp_server *s, const mllp_listen *ml, listener *li, rl_err *err)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%u", ml->port);
+    struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *ai = NULL;
+    int g = getaddrinfo(ml->bind && *ml->bind ? ml->bind : NULL, port, &hints, &ai);
+    if (g != 0)
+        return rl_err_set(err, MLLP_E_CONFIG, -1, "MLLP listener %s:%u: %s", ml->bind, ml->port,
+                          gai_strerror(g));
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(ai);
+        return rl_err_set(err, MLLP_E_IO, -1, "MLLP listener %s:%u: %s", ml->bind, ml->port,
+                          strerror(e));
+    }
+    freeaddrinfo(ai);
+    li->fd = fd;
+    snprintf(li->name, sizeof li->name, "%s:%u%s", ml->bind, ml->port, ml->tls ? " tls" : "");
+    if (ml->tls && !(li->ctx = mllp_tls_ctx(ml->tls, true, err))) {
+        close(fd);
+        li->fd = -1;
+        return MLLP_E_CONFIG;
+    }
+    if (loop_watch(s->l, fd, LOOP_READ, on_accept, s) != 0) {
+        close(fd);
+        return rl_err_set(err, MLLP_E_IO, -1, "MLLP listener %s: cannot watch", li->name);
+    }
+    return 0;
+}
+
+int mllp_server_new(loop *l, const mllp_server_cfg *cfg, mllp_on_data cb, void *ctx,
+                    mllp_server **out, rl_err *err)
+{
+    mllp_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return rl_err_set(err, MLLP_E_IO, -1, "out of memory");
+    s->l = l;
+    s->cfg = *cfg;
+    s->cb = cb;
+    s->ctx = ctx;
+    for (unsigned i = 0; i < cfg->n_listen && i < 8; i++) {
+        s->ls[i].fd = -1;
+        int rc = bind_listener(s, &cfg->listen[i], &s->ls[i], err);
+        s->nl = i + 1;
+        if (rc != 0) {
+            mllp_server_free(s);
+            return rc;
+        }
+        log_info("mllp.listen", "listener=%s", s->ls[i].name);
+    }
+    *out = s;
+    return 0;
+}
+
+int mllp_server_reply(mllp_server *s, uint64_t id, rl_str msg)
+{
+    conn *c = find(s, id);
+    if (!c)
+        return -1;
+    if (mllp_wrap(&c->out, msg) != 0)
+        return -1;
+    if (!conn_flush(s, c)) {
+        conn_free(s, c, c->close_why);
+        return -1;
+    }
+    conn_update(s, c);
+    return 0;
+}
+
+void mllp_server_close(mllp_server *s, uint64_t id, bool after_flush)
+{
+    conn *c = find(s, id);
+    if (!c)
+        return;
+    c->halted = true;
+    c->closing = true;
+    if (!c->close_why)
+        c->close_why = "closed by radlink";
+    if (!after_flush || !c->out.len)
+        conn_free(s, c, c->close_why);
+    else
+        conn_update(s, c);
+}
+
+void mllp_server_stop_listening(mllp_server *s)
+{
+    for (unsigned i = 0; i < s->nl; i++) {
+        if (s->ls[i].fd >= 0) {
+            loop_unwatch(s->l, s->ls[i].fd);
+            close(s->ls[i].fd);
+            s->ls[i].fd = -1;
+        }
+    }
+}
+
+void mllp_server_tick(mllp_server *s)
+{
+    int64_t now = rl_mono_ms();
+    for (unsigned i = 0; i < s->nconns;) {
+        conn *c = s->conns[i];
+        if (c->closing && !c->out.len) {
+            conn_free(s, c, c->close_why);
+            continue; /* the array shrank: index i now holds another connection */
+        }
+        if (c->frame_start_ms && now - c->frame_start_ms > (int64_t)s->cfg.read_timeout_s * 1000) {
+            report_partial(s, c, "the frame did not complete within the read timeout");
+            conn_free(s, c, "read timeout");
+            continue;
+        }
+        if (!c->closing && now - c->last_ms > (int64_t)s->cfg.idle_timeout_s * 1000) {
+            conn_free(s, c, "idle timeout");
+            continue;
+        }
+        i++;
+    }
+}
+
+size_t mllp_server_pending(const mllp_server *s)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < s->nconns; i++)
+        n += s->conns[i]->out.len;
+    return n;
+}
+
+void mllp_server_stats(const mllp_server *s, mllp_stats *out)
+{
+    *out = s->st;
+    out->open = s->nconns;
+    for (unsigned i = 0; i < s->nconns; i++)
+        out->junk_bytes += s->conns[i]->dec.junk;
+}
+
+void mllp_server_free(mllp_server *s)
+{
+    if (!s)
+        return;
+    while (s->nconns)
+        conn_free(s, s->conns[0], "engine stopping");
+    mllp_server_stop_listening(s);
+    for (unsigned i = 0; i < s->nl; i++)
+        SSL_CTX_free(s->ls[i].ctx);
+    free(s->conns);
+    free(s);
+}

@@ -1,0 +1,382 @@
+/* radlink msg list|show|search: the message log, read-only, while the engine
+ * runs (LMDB readers never block the writer). */
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "radlink/cfg.h"
+#include "radlink/hl7.h"
+#include "radlink/msglog.h"
+#include "radlink/store.h"
+
+typedef struct msg_opts {
+    const char *data, *config;
+    const char *type;
+    int status; /* -1 = any */
+    long limit;
+    int64_t since_us;
+    bool has_since;
+} msg_opts;
+
+/* "2026-11-23", "2026-11-23T10:15[:30]" (local time), or "30s", "10m", "2h", "3d" ago. */
+static int parse_since(const char *text, int64_t *us)
+{
+    size_t n = strlen(text);
+    char unit = n ? text[n - 1] : 0;
+    uint64_t v;
+    if (n >= 2 && strchr("smhd", unit) && rl_str_to_u64((rl_str){ text, n - 1 }, 1u << 30, &v)) {
+        int64_t mult = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400;
+        *us = rl_now_us() - (int64_t)v * mult * 1000000;
+        return 0;
+    }
+    static const char *formats[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M",
+                                     "%Y-%m-%d %H:%M", "%Y-%m-%d" };
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        struct tm tm;
+        memset(&tm, 0, sizeof tm);
+        const char *end = strptime(text, formats[i], &tm);
+        if (end && *end == '\0') {
+            tm.tm_isdst = -1;
+            time_t t = mktime(&tm);
+            if (t == (time_t)-1)
+                return -1;
+            *us = (int64_t)t * 1000000;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static void fmt_local(int64_t us, char *out, size_t n)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* --type: "ORM^O01" or "ADT^A0*" against the first two components of MSH-9;
+ * "ORM" alone against the first. */
+static bool type_matches(const char *pattern, rl_str type)
+{
+    char t[128];
+    size_t comps = strchr(pattern, '^') ? 2 : 1, k = 0, seen = 0;
+    for (size_t i = 0; i < type.n && k < sizeof t - 1; i++) {
+        if (type.p[i] == '^' && ++seen >= comps)
+            break;
+        t[k++] = type.p[i];
+    }
+    t[k] = '\0';
+    return fnmatch(pattern, t, 0) == 0;
+}
+
+static void print_header(void)
+{
+    printf("%-8s %-19s %-9s %-3s %-17s %-20s %-21s %s\n", "SEQ", "RECEIVED", "STATUS", "ACK",
+           "TYPE", "CONTROL-ID", "PEER", "ERROR");
+}
+
+static void print_row(const msglog_rec *r)
+{
+    char when[32];
+    fmt_local(r->recv_us, when, sizeof when);
+    printf("%-8llu %-19s %-9s %-3.*s %-17.*s %-20.*s %-21.*s %.*s\n", (unsigned long long)r->seq,
+           when, msglog_status_name(r->status), RL_STR_FMT(r->ack_code), RL_STR_FMT(r->type),
+           RL_STR_FMT(r->ctrl), RL_STR_FMT(r->peer), (int)(r->error.n > 100 ? 100 : r->error.n),
+           r->error.p);
+}
+
+static bool row_matches(const msg_opts *o, const msglog_rec *r)
+{
+    if (o->status >= 0 && (int)r->status != o->status)
+        return false;
+    if (o->type && !type_matches(o->type, r->type))
+        return false;
+    return true;
+}
+
+/* Options every msg verb shares; returns the option or CLI_STOP/-1 like cli_next. */
+static int msg_common(cli_opts *co, int c, msg_opts *o, const cli_cmd *self)
+{
+    long v;
+    switch (c) {
+    case 'D': o->data = optarg; return 0;
+    case 'C': o->config = optarg; return 0;
+    case 'y': o->type = optarg; return 0;
+    case 'l':
+        if (cli_number(self, "--limit", optarg, 1, 100000000, &v) != 0)
+            return CLI_USAGE;
+        o->limit = v;
+        return 0;
+    case 's':
+        if ((o->status = msglog_status_parse(optarg)) < 0)
+            return cli_usage(self, "--status must be accepted, error, rejected or duplicate");
+        return 0;
+    case 'S':
+        if (parse_since(optarg, &o->since_us) != 0)
+            return cli_usage(self, "--since: '%s' is not a date (2026-11-23[T10:15]) or an age "
+                             "(30s, 10m, 2h, 3d)", optarg);
+        o->has_since = true;
+        return 0;
+    default:
+        (void)co;
+        return CLI_USAGE;
+    }
+}
+
+static const struct option msg_longs[] = {
+    { "data", required_argument, NULL, 'D' },   { "config", required_argument, NULL, 'C' },
+    { "type", required_argument, NULL, 'y' },   { "limit", required_argument, NULL, 'l' },
+    { "status", required_argument, NULL, 's' }, { "since", required_argument, NULL, 'S' },
+    { 0, 0, 0, 0 },
+};
+
+#define MSG_COMMON_HELP                                                                        \
+    "  --data DIR        data directory (default: from --config, else ./var)\n"                \
+    "  --config FILE     take the data directory from this configuration\n"
+
+static int open_log(const cli_cmd *self, const msg_opts *o, store **st, store_txn **t)
+{
+    char dir[CFG_PATH];
+    int rc = cli_data_dir(self, o->data, o->config, dir, sizeof dir);
+    if (rc)
+        return rc;
+    rl_err err;
+    store_opts so = { .readonly = true };
+    if (store_open(dir, &so, st, &err) != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    if (store_begin(*st, NULL, false, t, &err) != STORE_OK) {
+        store_close(*st);
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    }
+    return 0;
+}
+
+static int run_list(const cli_cmd *self, int argc, char **argv)
+{
+    cli_opts co = { argc, argv, self, "", msg_longs, 0, 0 };
+    msg_opts o = { .status = -1, .limit = 50 };
+    int c;
+    while ((c = cli_next(&co)) != -1) {
+        if (c == CLI_STOP)
+            return co.exit_code;
+        int r = msg_common(&co, c, &o, self);
+        if (r)
+            return r;
+    }
+    if (optind < argc)
+        return cli_usage(self, "unexpected argument '%s'", argv[optind]);
+    store *st;
+    store_txn *t;
+    int rc = open_log(self, &o, &st, &t);
+    if (rc)
+        return rc;
+    rl_err err;
+    print_header();
+    /* With --since: forward from that time. Without: the newest matches,
+     * printed oldest first. */
+    uint64_t next, seq;
+    store_next_seq(t, STORE_MSG, &next, &err);
+    long shown = 0;
+    if (o.has_since) {
+        msglog_seek_time(t, o.since_us, &seq, &err);
+        for (; seq < next && shown < o.limit; seq++) {
+            msglog_rec r;
+            if (msglog_get(t, seq, &r, &err) == STORE_OK && row_matches(&o, &r)) {
+                print_row(&r);
+                shown++;
+            }
+        }
+    } else {
+        uint64_t *hits = malloc((size_t)o.limit * sizeof *hits);
+        long n = 0;
+        for (seq = next - 1; seq >= 1 && n < o.limit; seq--) {
+            msglog_rec r;
+            if (msglog_get(t, seq, &r, &err) == STORE_OK && row_matches(&o, &r))
+                hits[n++] = seq;
+        }
+        for (long i = n - 1; i >= 0; i--) {
+            msglog_rec r;
+            if (msglog_get(t, hits[i], &r, &err) == STORE_OK)
+                print_row(&r);
+        }
+        free(hits);
+    }
+    store_abort(t);
+    store_close(st);
+    return CLI_OK;
+}
+
+static void print_text(const char *label, rl_str s)
+{
+    printf("%s:\n", label);
+    for (size_t i = 0; i < s.n; i++)
+        putchar(s.p[i] == '\r' ? '\n' : s.p[i]);
+    if (s.n && s.p[s.n - 1] != '\r' && s.p[s.n - 1] != '\n')
+        putchar('\n');
+}
+
+static int run_show(const cli_cmd *self, int argc, char **argv)
+{
+    cli_opts co = { argc, argv, self, "", msg_longs, 0, 0 };
+    msg_opts o = { .status = -1 };
+    int c;
+    while ((c = cli_next(&co)) != -1) {
+        if (c == CLI_STOP)
+            return co.exit_code;
+        int r = msg_common(&co, c, &o, self);
+        if (r)
+            return r;
+    }
+    uint64_t seq;
+    if (argc - optind != 1 || !rl_str_to_u64(rl_str_c(argv[optind]), UINT64_MAX, &seq))
+        return cli_usage(self, "expected one message number (SEQ)");
+    store *st;
+    store_txn *t;
+    int rc = open_log(self, &o, &st, &t);
+    if (rc)
+        return rc;
+    rl_err err;
+    msglog_rec r;
+    rc = msglog_get(t, seq, &r, &err);
+    if (rc == STORE_OK) {
+        char when[40];
+        rl_time_iso(r.recv_us, when, sizeof when);
+        printf("message %llu\n", (unsigned long long)seq);
+        printf("  received     %s\n", when);
+        printf("  peer         %.*s (listener %.*s)\n", RL_STR_FMT(r.peer), RL_STR_FMT(r.listener));
+        printf("  status       %s (%.*s)\n", msglog_status_name(r.status), RL_STR_FMT(r.ack_code));
+        printf("  type         %.*s\n", RL_STR_FMT(r.type));
+        printf("  control-id   %.*s\n", RL_STR_FMT(r.ctrl));
+        printf("  sender       %.*s / %.*s\n", RL_STR_FMT(r.app), RL_STR_FMT(r.fac));
+        if (r.dup_of)
+            printf("  duplicate-of %llu\n", (unsigned long long)r.dup_of);
+        if (r.error.n)
+            printf("  error        %.*s\n", RL_STR_FMT(r.error));
+        if (r.outcome.n)
+            printf("  routing      %.*s\n", RL_STR_FMT(r.outcome));
+        print_text("raw", r.raw);
+        hl7_msg m;
+        hl7_msg_init(&m, &(hl7_limits){ .max_bytes = r.raw.n + 1 });
+        if (hl7_parse(&m, r.raw.p, r.raw.n, &err) == HL7_OK) {
+            printf("tree:\n");
+            cli_hl7_tree(&m, &err);
+        } else {
+            printf("tree: (does not parse: %s)\n", err.msg);
+        }
+        hl7_msg_free(&m);
+        print_text("ack", r.ack);
+        rc = CLI_OK;
+    } else if (rc == STORE_NOTFOUND) {
+        rc = cli_fail(self, CLI_FAIL, "no message %llu", (unsigned long long)seq);
+    } else {
+        rc = cli_fail(self, CLI_FAIL, "%s", err.msg);
+    }
+    store_abort(t);
+    store_close(st);
+    return rc;
+}
+
+static bool msg_has_value(hl7_msg *m, const hl7_path *p, const char *pattern)
+{
+    unsigned reps = p->rep ? 1 : hl7_rep_count(m, p);
+    for (unsigned r = 1; r <= reps; r++) {
+        rl_str v;
+        rl_err err;
+        int k = hl7_get_rep(m, p, r, &v, &err);
+        if (k < HL7_EMPTY)
+            continue;
+        char buf[1024];
+        if (k == HL7_NULL)
+            snprintf(buf, sizeof buf, "\"\"");
+        else
+            snprintf(buf, sizeof buf, "%.*s", (int)(v.n > 1000 ? 1000 : v.n), v.p);
+        if (fnmatch(pattern, buf, 0) == 0)
+            return true;
+    }
+    return false;
+}
+
+static int run_search(const cli_cmd *self, int argc, char **argv)
+{
+    cli_opts co = { argc, argv, self, "", msg_longs, 0, 0 };
+    msg_opts o = { .status = -1, .limit = 50 };
+    int c;
+    while ((c = cli_next(&co)) != -1) {
+        if (c == CLI_STOP)
+            return co.exit_code;
+        int r = msg_common(&co, c, &o, self);
+        if (r)
+            return r;
+    }
+    if (argc - optind != 1)
+        return cli_usage(self, "expected one PATH=VALUE");
+    const char *eq = strchr(argv[optind], '=');
+    if (!eq)
+        return cli_usage(self, "expected PATH=VALUE, e.g. PID-3.1=12345");
+    hl7_path path;
+    rl_err err;
+    if (hl7_path_parse((rl_str){ argv[optind], (size_t)(eq - argv[optind]) }, &path, &err))
+        return cli_usage(self, "%s", err.msg);
+    store *st;
+    store_txn *t;
+    int rc = open_log(self, &o, &st, &t);
+    if (rc)
+        return rc;
+    uint64_t next;
+    store_next_seq(t, STORE_MSG, &next, &err);
+    hl7_msg m;
+    hl7_msg_init(&m, &(hl7_limits){ .max_bytes = 256u << 20 });
+    uint64_t *hits = malloc((size_t)o.limit * sizeof *hits);
+    long n = 0;
+    uint64_t first = 1;
+    if (o.has_since)
+        msglog_seek_time(t, o.since_us, &first, &err);
+    for (uint64_t seq = next - 1; seq >= first && n < o.limit; seq--) {
+        msglog_rec r;
+        if (msglog_get(t, seq, &r, &err) != STORE_OK || r.status == MSG_DUPLICATE ||
+            !row_matches(&o, &r))
+            continue;
+        if (hl7_parse(&m, r.raw.p, r.raw.n, &err) == HL7_OK && msg_has_value(&m, &path, eq + 1))
+            hits[n++] = seq;
+    }
+    print_header();
+    for (long i = n - 1; i >= 0; i--) {
+        msglog_rec r;
+        if (msglog_get(t, hits[i], &r, &err) == STORE_OK)
+            print_row(&r);
+    }
+    free(hits);
+    hl7_msg_free(&m);
+    store_abort(t);
+    store_close(st);
+    return n ? CLI_OK : CLI_FAIL;
+}
+
+static const cli_cmd msg_subs[] = {
+    { .name = "list", .args = "", .run = run_list,
+      .summary = "list logged messages (newest last)",
+      .help = "  --since WHEN      from a time: 2026-11-23, 2026-11-23T10:15, or an age: 30s,\n"
+              "                    10m, 2h, 3d\n"
+              "  --type PATTERN    MSH-9, e.g. ORM^O01, ADT^A0*, ORU\n"
+              "  --status S        accepted, error, rejected or duplicate\n"
+              "  --limit N         at most N rows (default 50)\n" MSG_COMMON_HELP },
+    { .name = "show", .args = "SEQ", .run = run_show,
+      .summary = "show one logged message: outcome, raw text, tree and the ACK sent",
+      .help = MSG_COMMON_HELP },
+    { .name = "search", .args = "PATH=VALUE", .run = run_search,
+      .summary = "find logged messages whose value at PATH matches VALUE",
+      .help = "VALUE may hold the wildcards * and ?; every repetition is compared, decoded.\n"
+              "Searches newest first; duplicates are skipped. Exit status 1 when nothing matches.\n"
+              "  --since, --type, --status, --limit (default 50) as for 'msg list'\n"
+              MSG_COMMON_HELP },
+    { 0 },
+};
+
+const cli_cmd cli_msg_cmd = {
+    .name = "msg",
+    .summary = "read the message log: list, show, search",
+    .subs = msg_subs,
+};

@@ -1,0 +1,192 @@
+/* radlink send: an MLLP client for testing interfaces, and the same client
+ * code the engine uses to forward. Prints each ACK's MSA segment. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "radlink/hl7.h"
+#include "radlink/mllp.h"
+
+typedef struct send_ctx {
+    const cli_cmd *cmd;
+    mllp_client *c;
+    int timeout_ms;
+    int worst;
+    bool quiet;
+    unsigned sent;
+} send_ctx;
+
+/* The MSA segment of a reply, or an empty view. */
+static rl_str find_msa(rl_str reply)
+{
+    const char *p = reply.p, *end = reply.p + reply.n;
+    while (p < end) {
+        const char *e = p;
+        while (e < end && *e != '\r' && *e != '\n')
+            e++;
+        if (e - p >= 3 && memcmp(p, "MSA", 3) == 0)
+            return (rl_str){ p, (size_t)(e - p) };
+        p = e < end ? e + 1 : e;
+    }
+    return (rl_str){ "", 0 };
+}
+
+static int send_one(void *vctx, rl_str msg, size_t offset)
+{
+    send_ctx *s = vctx;
+    (void)offset;
+    rl_buf reply;
+    rl_err err;
+    rl_buf_init(&reply, 0);
+    int rc = mllp_client_exchange(s->c, msg, &reply, s->timeout_ms, &err);
+    s->sent++;
+    if (rc != 0) {
+        cli_fail(s->cmd, CLI_FAIL, "message %u: %s", s->sent, err.msg);
+        rl_buf_free(&reply);
+        s->worst = CLI_FAIL;
+        return rc; /* the connection is unusable: stop */
+    }
+    rl_str msa = find_msa(rl_buf_view(&reply));
+    if (msa.n == 0) {
+        cli_fail(s->cmd, CLI_FAIL, "message %u: the reply has no MSA segment", s->sent);
+        s->worst = CLI_FAIL;
+    } else {
+        if (!s->quiet)
+            printf("%.*s\n", (int)msa.n, msa.p);
+        fflush(stdout);
+        /* MSA-1 follows "MSA" and the field separator */
+        bool ok = msa.n >= 6 && (memcmp(msa.p + 4, "AA", 2) == 0 || memcmp(msa.p + 4, "CA", 2) == 0);
+        if (!ok)
+            s->worst = CLI_FAIL;
+    }
+    rl_buf_free(&reply);
+    return 0;
+}
+
+static int count_one(void *ctx, rl_str msg, size_t offset)
+{
+    (void)ctx;
+    (void)msg;
+    (void)offset;
+    return 0;
+}
+
+static int parse_hostport(const char *to, char *host, size_t hn, unsigned *port)
+{
+    const char *colon = strrchr(to, ':');
+    if (!colon || colon == to)
+        return -1;
+    const char *h = to;
+    size_t len = (size_t)(colon - to);
+    if (h[0] == '[' && len >= 2 && h[len - 1] == ']') { /* [::1]:2575 */
+        h++;
+        len -= 2;
+    }
+    if (len >= hn)
+        return -1;
+    memcpy(host, h, len);
+    host[len] = '\0';
+    uint64_t p;
+    if (!rl_str_to_u64(rl_str_c(colon + 1), 65535, &p) || p == 0)
+        return -1;
+    *port = (unsigned)p;
+    return 0;
+}
+
+static int run_send(const cli_cmd *self, int argc, char **argv)
+{
+    static const struct option longs[] = {
+        { "to", required_argument, NULL, 'o' },     { "tls", no_argument, NULL, 'T' },
+        { "ca", required_argument, NULL, 'a' },     { "cert", required_argument, NULL, 'c' },
+        { "key", required_argument, NULL, 'k' },    { "timeout", required_argument, NULL, 't' },
+        { "quiet", no_argument, NULL, 'q' },        { "server-name", required_argument, NULL, 'n' },
+        { 0, 0, 0, 0 },
+    };
+    cli_opts o = { argc, argv, self, "o:Ta:c:k:t:qn:", longs, 0, 0 };
+    const char *to = NULL;
+    mllp_tls_opts tls = { 0 };
+    bool use_tls = false;
+    long timeout = 10;
+    send_ctx s = { .cmd = self };
+    int c;
+    while ((c = cli_next(&o)) != -1) {
+        switch (c) {
+        case CLI_STOP: return o.exit_code;
+        case 'o': to = optarg; break;
+        case 'T': use_tls = true; break;
+        case 'a': tls.ca = optarg; use_tls = true; break;
+        case 'c': tls.cert = optarg; break;
+        case 'k': tls.key = optarg; break;
+        case 'n': tls.server_name = optarg; break;
+        case 'q': s.quiet = true; break;
+        case 't':
+            if (cli_number(self, "--timeout", optarg, 1, 3600, &timeout) != 0)
+                return CLI_USAGE;
+            break;
+        }
+    }
+    char host[256];
+    unsigned port;
+    if (!to)
+        return cli_usage(self, "--to HOST:PORT is required");
+    if (parse_hostport(to, host, sizeof host, &port) != 0)
+        return cli_usage(self, "--to: '%s' is not HOST:PORT", to);
+    if (optind >= argc)
+        return cli_usage(self, "expected at least one FILE");
+    if ((tls.cert != NULL) != (tls.key != NULL))
+        return cli_usage(self, "--cert and --key go together");
+    if (tls.cert)
+        use_tls = true;
+
+    /* Read and split every file first: a file that is not HL7 sends nothing.
+     * Messages themselves are not judged here; that is the receiver's job. */
+    rl_buf *files = calloc((size_t)(argc - optind), sizeof *files);
+    int rc = CLI_OK;
+    for (int i = optind; i < argc; i++)
+        rl_buf_init(&files[i - optind], 256u << 20);
+    for (int i = optind; i < argc && rc == CLI_OK; i++) {
+        rl_err err;
+        hl7_split_info info;
+        rl_buf *b = &files[i - optind];
+        if (rl_read_file(argv[i], b, &err) != 0)
+            rc = cli_fail(self, CLI_BADINPUT, "%s", err.msg);
+        else if (hl7_split(rl_buf_view(b), count_one, NULL, &info, &err) != 0)
+            rc = cli_fail(self, CLI_BADINPUT, "%s: %s", argv[i], err.msg);
+        else if (info.messages == 0)
+            rc = cli_fail(self, CLI_BADINPUT, "%s: no HL7 message in the file", argv[i]);
+    }
+    s.timeout_ms = (int)timeout * 1000;
+    if (rc == CLI_OK) {
+        rl_err err;
+        if (mllp_client_open(host, port, use_tls ? &tls : NULL, s.timeout_ms, &s.c, &err) != 0)
+            rc = cli_fail(self, CLI_FAIL, "%s", err.msg);
+    }
+    for (int i = optind; i < argc && rc == CLI_OK; i++) {
+        rl_err err;
+        hl7_split_info info;
+        if (hl7_split(rl_buf_view(&files[i - optind]), send_one, &s, &info, &err) != 0)
+            break; /* the connection failed; send_one said why */
+    }
+    mllp_client_close(s.c);
+    for (int i = optind; i < argc; i++)
+        rl_buf_free(&files[i - optind]);
+    free(files);
+    return rc != CLI_OK ? rc : s.worst;
+}
+
+const cli_cmd cli_send_cmd = {
+    .name = "send",
+    .args = "FILE...",
+    .summary = "send HL7 messages over MLLP and print each ACK's MSA",
+    .run = run_send,
+    .help = "  --to HOST:PORT       where to send (required)\n"
+            "  --tls                use TLS (verified against the system CAs, or --ca)\n"
+            "  --ca FILE            CA certificate(s) to verify the server (implies --tls)\n"
+            "  --cert FILE --key FILE  client certificate for servers that verify clients\n"
+            "  --server-name NAME   name expected in the server certificate (default HOST)\n"
+            "  --timeout SECONDS    for connecting and for each ACK (default 10)\n"
+            "  -q, --quiet          print nothing, only set the exit status\n"
+            "A FILE may hold several messages (CR or LF segment ends) or FHS/BHS batches.\n"
+            "Exit status: 0 every ACK was AA (or CA), 1 an ACK was not AA or none came in\n"
+            "time, 2 usage error, 3 a file is unreadable or not HL7.\n",
+};

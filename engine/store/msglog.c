@@ -1,0 +1,151 @@
+/* The message log and duplicate index; record format in radlink/msglog.h. */
+#include "radlink/msglog.h"
+
+#include <string.h>
+
+#include "radlink/rec.h"
+
+#define MSGLOG_VERSION 1
+#define DEDUP_FIELD_MAX 160 /* MSH-3/4 (HD) and MSH-10 (ST 199) are far shorter in practice */
+
+static const char *const status_names[] = { "?", "accepted", "error", "rejected", "duplicate" };
+
+const char *msglog_status_name(msglog_status s)
+{
+    return (s >= MSG_ACCEPTED && s <= MSG_DUPLICATE) ? status_names[s] : "?";
+}
+
+int msglog_status_parse(const char *name)
+{
+    for (int i = MSG_ACCEPTED; i <= MSG_DUPLICATE; i++)
+        if (strcmp(name, status_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+int msglog_append(store_txn *t, msglog_rec *r, rl_err *err)
+{
+    int rc = store_next_seq(t, STORE_MSG, &r->seq, err);
+    if (rc)
+        return rc;
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    int e = rec_put_u8(&b, MSGLOG_VERSION) | rec_put_u8(&b, (uint8_t)r->status) |
+            rec_put_u64(&b, (uint64_t)r->recv_us) | rec_put_u64(&b, r->dup_of);
+    const rl_str *strs[] = { &r->peer, &r->listener, &r->app,   &r->fac,     &r->type, &r->ctrl,
+                             &r->ack_code, &r->error, &r->outcome, &r->ack, &r->raw };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        e |= rec_put_str(&b, *strs[i]);
+    if (e) {
+        rl_buf_free(&b);
+        return rl_err_set(err, STORE_E_ARG, -1, "message record too large");
+    }
+    unsigned char key[8];
+    rec_be64(r->seq, key);
+    rc = store_put(t, STORE_MSG, (rl_str){ (char *)key, 8 }, rl_buf_view(&b), STORE_APPEND, err);
+    rl_buf_free(&b);
+    return rc;
+}
+
+int msglog_decode(rl_str val, msglog_rec *r)
+{
+    rec_reader rd;
+    rec_reader_init(&rd, val.p, val.n);
+    if (rec_get_u8(&rd) != MSGLOG_VERSION)
+        return STORE_E_VERSION;
+    r->status = (msglog_status)rec_get_u8(&rd);
+    r->recv_us = (int64_t)rec_get_u64(&rd);
+    r->dup_of = rec_get_u64(&rd);
+    rl_str *strs[] = { &r->peer, &r->listener, &r->app,   &r->fac,     &r->type, &r->ctrl,
+                       &r->ack_code, &r->error, &r->outcome, &r->ack, &r->raw };
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        *strs[i] = rec_get_str(&rd);
+    return rec_ok(&rd) ? STORE_OK : STORE_E_CORRUPT;
+}
+
+int msglog_get(store_txn *t, uint64_t seq, msglog_rec *r, rl_err *err)
+{
+    unsigned char key[8];
+    rec_be64(seq, key);
+    rl_str v;
+    int rc = store_get(t, STORE_MSG, (rl_str){ (char *)key, 8 }, &v, err);
+    if (rc)
+        return rc;
+    rc = msglog_decode(v, r);
+    if (rc)
+        return rl_err_set(err, rc, -1, "message %llu: record does not decode",
+                          (unsigned long long)seq);
+    r->seq = seq;
+    return STORE_OK;
+}
+
+static int dedup_key(rl_str app, rl_str fac, rl_str ctrl, rl_buf *b, rl_err *err)
+{
+    if (app.n > DEDUP_FIELD_MAX || fac.n > DEDUP_FIELD_MAX || ctrl.n > DEDUP_FIELD_MAX)
+        return rl_err_set(err, STORE_E_ARG, -1,
+                          "MSH-3, MSH-4 or MSH-10 is longer than %d bytes", DEDUP_FIELD_MAX);
+    if (rl_buf_add_str(b, app) || rl_buf_add_ch(b, '\0') || rl_buf_add_str(b, fac) ||
+        rl_buf_add_ch(b, '\0') || rl_buf_add_str(b, ctrl))
+        return rl_err_set(err, STORE_E_ARG, -1, "out of memory");
+    return STORE_OK;
+}
+
+int msglog_dedup_find(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, uint64_t *seq,
+                      int64_t *recv_us, rl_err *err)
+{
+    char kb[3 * DEDUP_FIELD_MAX + 8];
+    rl_buf b = { kb, 0, sizeof kb, sizeof kb - 1 };
+    int rc = dedup_key(app, fac, ctrl, &b, err);
+    if (rc)
+        return rc;
+    rl_str v;
+    rc = store_get(t, STORE_DEDUP, rl_buf_view(&b), &v, err);
+    if (rc)
+        return rc;
+    if (v.n != 16)
+        return rl_err_set(err, STORE_E_CORRUPT, -1, "duplicate index entry of %zu bytes", v.n);
+    *seq = rec_get_be64(v.p);
+    *recv_us = (int64_t)rec_get_be64(v.p + 8);
+    return STORE_OK;
+}
+
+int msglog_dedup_put(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, uint64_t seq,
+                     int64_t recv_us, rl_err *err)
+{
+    char kb[3 * DEDUP_FIELD_MAX + 8];
+    rl_buf b = { kb, 0, sizeof kb, sizeof kb - 1 };
+    int rc = dedup_key(app, fac, ctrl, &b, err);
+    if (rc)
+        return rc;
+    unsigned char v[16];
+    rec_be64(seq, v);
+    rec_be64((uint64_t)recv_us, v + 8);
+    return store_put(t, STORE_DEDUP, rl_buf_view(&b), (rl_str){ (char *)v, 16 }, 0, err);
+}
+
+int msglog_seek_time(store_txn *t, int64_t since_us, uint64_t *seq, rl_err *err)
+{
+    uint64_t next;
+    int rc = store_next_seq(t, STORE_MSG, &next, err);
+    if (rc)
+        return rc;
+    /* Sequence numbers are dense from 1 and grow with receive time. */
+    uint64_t lo = 1, hi = next;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        msglog_rec r;
+        rc = msglog_get(t, mid, &r, err);
+        if (rc == STORE_NOTFOUND) { /* a gap: treat as old */
+            lo = mid + 1;
+            continue;
+        }
+        if (rc)
+            return rc;
+        if (r.recv_us < since_us)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *seq = lo;
+    return STORE_OK;
+}

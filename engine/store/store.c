@@ -1,0 +1,330 @@
+/* The LMDB environment and the typed access every domain module uses. */
+#include "radlink/store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "radlink/rec.h"
+
+#define SCHEMA_VERSION 1u
+#define DEFAULT_MAP_SIZE (16ull << 30)
+
+struct store {
+    MDB_env *env;
+    MDB_dbi dbi[STORE_DB_COUNT];
+    bool readonly;
+    char path[600];
+};
+
+struct store_txn {
+    store *s;
+    MDB_txn *txn;
+    bool write;
+    bool top;
+};
+
+struct store_cursor {
+    MDB_cursor *cur;
+};
+
+static const struct {
+    const char *name;
+    unsigned flags;
+} dbs[STORE_DB_COUNT] = {
+    [STORE_META] = { "meta", 0 },
+    [STORE_MSG] = { "msg", 0 },
+    [STORE_DEDUP] = { "msg_dedup", 0 },
+};
+
+const char *store_strerror(int rc)
+{
+    return mdb_strerror(rc);
+}
+
+/* Map an LMDB status to ours, with a message naming what was being done. */
+static int fail(rl_err *err, int rc, const char *what)
+{
+    int code = rc == MDB_MAP_FULL ? STORE_E_FULL
+               : rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND ? STORE_E_CORRUPT
+               : rc == MDB_VERSION_MISMATCH || rc == MDB_INVALID ? STORE_E_VERSION
+               : rc == MDB_KEYEXIST ? STORE_E_EXISTS
+                                    : STORE_E_IO;
+    if (rc == MDB_MAP_FULL)
+        return rl_err_set(err, code, -1,
+                          "%s: the store is full (map size reached); raise <store map-size-mb>",
+                          what);
+    return rl_err_set(err, code, -1, "%s: %s", what, mdb_strerror(rc));
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0750) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    return mkdir(tmp, 0750) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int check_schema(store *s, rl_err *err)
+{
+    store_txn *t;
+    int rc = store_begin(s, NULL, !s->readonly, &t, err);
+    if (rc)
+        return rc;
+    rl_str v;
+    rc = store_get(t, STORE_META, RL_STR("schema"), &v, err);
+    if (rc == STORE_NOTFOUND && !s->readonly) {
+        rl_buf b;
+        rl_buf_init(&b, 0);
+        rec_put_u32(&b, SCHEMA_VERSION);
+        rc = store_put(t, STORE_META, RL_STR("schema"), rl_buf_view(&b), 0, err);
+        rl_buf_free(&b);
+        if (rc == STORE_OK)
+            return store_commit(t, err);
+    } else if (rc == STORE_OK) {
+        rec_reader r;
+        rec_reader_init(&r, v.p, v.n);
+        uint32_t ver = rec_get_u32(&r);
+        if (!rec_ok(&r) || ver != SCHEMA_VERSION)
+            rc = rl_err_set(err, STORE_E_VERSION, -1,
+                            "%s: store schema version %u, this radlink reads version %u",
+                            s->path, ver, SCHEMA_VERSION);
+    } else if (rc == STORE_NOTFOUND) {
+        rc = rl_err_set(err, STORE_E_VERSION, -1, "%s: not a radlink store", s->path);
+    }
+    store_abort(t);
+    return rc;
+}
+
+int store_open(const char *data_dir, const store_opts *o, store **out, rl_err *err)
+{
+    store *s = calloc(1, sizeof *s);
+    if (!s)
+        return rl_err_set(err, STORE_E_IO, -1, "out of memory");
+    s->readonly = o && o->readonly;
+    snprintf(s->path, sizeof s->path, "%s/store", data_dir);
+    struct stat st;
+    if (s->readonly && stat(s->path, &st) != 0) {
+        rl_err_set(err, STORE_E_IO, -1, "%s: no store here (%s)", s->path, strerror(errno));
+        free(s);
+        return STORE_E_IO;
+    }
+    if (!s->readonly && mkdirs(s->path) != 0) {
+        rl_err_set(err, STORE_E_IO, -1, "%s: cannot create: %s", s->path, strerror(errno));
+        free(s);
+        return STORE_E_IO;
+    }
+    int rc = mdb_env_create(&s->env);
+    if (rc == 0)
+        rc = mdb_env_set_maxdbs(s->env, 32);
+    if (rc == 0)
+        rc = mdb_env_set_maxreaders(s->env, 256);
+    if (rc == 0)
+        rc = mdb_env_set_mapsize(s->env, o && o->map_size ? o->map_size : DEFAULT_MAP_SIZE);
+    /* MDB_NOTLS: reader slots belong to transactions, not threads, so DICOM
+     * threads may each hold read transactions freely. */
+    if (rc == 0)
+        rc = mdb_env_open(s->env, s->path, MDB_NOTLS | (s->readonly ? MDB_RDONLY : 0), 0640);
+    if (rc != 0) {
+        fail(err, rc, s->path);
+        if (s->env)
+            mdb_env_close(s->env);
+        free(s);
+        return err ? err->code : STORE_E_IO;
+    }
+    MDB_txn *txn;
+    rc = mdb_txn_begin(s->env, NULL, s->readonly ? MDB_RDONLY : 0, &txn);
+    for (int i = 0; rc == 0 && i < STORE_DB_COUNT; i++) {
+        rc = mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | (s->readonly ? 0 : MDB_CREATE),
+                          &s->dbi[i]);
+        if (rc == MDB_NOTFOUND && s->readonly) {
+            rl_err_set(err, STORE_E_VERSION, -1, "%s: database %s is missing (written by an "
+                       "older radlink?)", s->path, dbs[i].name);
+            mdb_txn_abort(txn);
+            mdb_env_close(s->env);
+            free(s);
+            return STORE_E_VERSION;
+        }
+    }
+    if (rc == 0)
+        rc = mdb_txn_commit(txn);
+    else
+        mdb_txn_abort(txn);
+    if (rc != 0) {
+        fail(err, rc, s->path);
+        mdb_env_close(s->env);
+        free(s);
+        return err ? err->code : STORE_E_IO;
+    }
+    if ((rc = check_schema(s, err)) != STORE_OK) {
+        mdb_env_close(s->env);
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return STORE_OK;
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    mdb_env_close(s->env);
+    free(s);
+}
+
+const char *store_path(const store *s)
+{
+    return s->path;
+}
+
+int store_begin(store *s, store_txn *parent, bool write, store_txn **out, rl_err *err)
+{
+    if (parent)
+        s = parent->s;
+    store_txn *t = malloc(sizeof *t);
+    if (!t)
+        return rl_err_set(err, STORE_E_IO, -1, "out of memory");
+    if (write && s->readonly) {
+        free(t);
+        return rl_err_set(err, STORE_E_ARG, -1, "store opened read-only");
+    }
+    int rc = mdb_txn_begin(s->env, parent ? parent->txn : NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    if (rc != 0) {
+        free(t);
+        return fail(err, rc, "begin transaction");
+    }
+    t->s = s;
+    t->write = write;
+    t->top = parent == NULL;
+    *out = t;
+    return STORE_OK;
+}
+
+int store_commit(store_txn *t, rl_err *err)
+{
+    int rc = mdb_txn_commit(t->txn);
+    free(t);
+    return rc ? fail(err, rc, "commit") : STORE_OK;
+}
+
+void store_abort(store_txn *t)
+{
+    if (!t)
+        return;
+    mdb_txn_abort(t->txn);
+    free(t);
+}
+
+static MDB_val val_of(rl_str s)
+{
+    return (MDB_val){ s.n, (void *)s.p };
+}
+
+static rl_str str_of(MDB_val v)
+{
+    return (rl_str){ v.mv_data, v.mv_size };
+}
+
+int store_get(store_txn *t, store_db db, rl_str key, rl_str *val, rl_err *err)
+{
+    MDB_val k = val_of(key), v;
+    int rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return STORE_NOTFOUND;
+    if (rc)
+        return fail(err, rc, dbs[db].name);
+    *val = str_of(v);
+    return STORE_OK;
+}
+
+int store_put(store_txn *t, store_db db, rl_str key, rl_str val, unsigned flags, rl_err *err)
+{
+    MDB_val k = val_of(key), v = val_of(val);
+    unsigned f = ((flags & STORE_NOOVERWRITE) ? MDB_NOOVERWRITE : 0) |
+                 ((flags & STORE_APPEND) ? MDB_APPEND : 0);
+    if (key.n == 0 || key.n > 511)
+        return rl_err_set(err, STORE_E_ARG, -1, "%s: key of %zu bytes", dbs[db].name, key.n);
+    int rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, f);
+    return rc ? fail(err, rc, dbs[db].name) : STORE_OK;
+}
+
+int store_del(store_txn *t, store_db db, rl_str key, rl_str val, rl_err *err)
+{
+    MDB_val k = val_of(key), v = val_of(val);
+    int rc = mdb_del(t->txn, t->s->dbi[db], &k, val.p ? &v : NULL);
+    if (rc == MDB_NOTFOUND)
+        return STORE_NOTFOUND;
+    return rc ? fail(err, rc, dbs[db].name) : STORE_OK;
+}
+
+int store_next_seq(store_txn *t, store_db db, uint64_t *seq, rl_err *err)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c);
+    if (rc)
+        return fail(err, rc, dbs[db].name);
+    MDB_val k, v;
+    rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+    mdb_cursor_close(c);
+    if (rc == MDB_NOTFOUND) {
+        *seq = 1;
+        return STORE_OK;
+    }
+    if (rc)
+        return fail(err, rc, dbs[db].name);
+    if (k.mv_size != 8)
+        return rl_err_set(err, STORE_E_CORRUPT, -1, "%s: key is not a sequence number",
+                          dbs[db].name);
+    *seq = rec_get_be64(k.mv_data) + 1;
+    return STORE_OK;
+}
+
+int store_cursor_open(store_txn *t, store_db db, store_cursor **out, rl_err *err)
+{
+    store_cursor *c = malloc(sizeof *c);
+    if (!c)
+        return rl_err_set(err, STORE_E_IO, -1, "out of memory");
+    int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c->cur);
+    if (rc) {
+        free(c);
+        return fail(err, rc, dbs[db].name);
+    }
+    *out = c;
+    return STORE_OK;
+}
+
+int store_cursor_get(store_cursor *c, store_move how, rl_str *key, rl_str *val)
+{
+    static const MDB_cursor_op ops[] = {
+        [STORE_FIRST] = MDB_FIRST, [STORE_LAST] = MDB_LAST,         [STORE_NEXT] = MDB_NEXT,
+        [STORE_PREV] = MDB_PREV,   [STORE_SEEK] = MDB_SET_RANGE,    [STORE_NEXT_DUP] = MDB_NEXT_DUP,
+    };
+    MDB_val k = how == STORE_SEEK ? val_of(*key) : (MDB_val){ 0, NULL }, v = { 0, NULL };
+    int rc = mdb_cursor_get(c->cur, &k, &v, ops[how]);
+    if (rc == MDB_NOTFOUND)
+        return STORE_NOTFOUND;
+    if (rc)
+        return STORE_E_IO;
+    *key = str_of(k);
+    *val = str_of(v);
+    return STORE_OK;
+}
+
+void store_cursor_close(store_cursor *c)
+{
+    if (!c)
+        return;
+    mdb_cursor_close(c->cur);
+    free(c);
+}

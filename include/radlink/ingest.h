@@ -1,0 +1,59 @@
+/* Ingest: one received HL7 frame in, one logged outcome and one ACK out.
+ * Runs inside the caller's write transaction (the engine's group commit):
+ * parse, check the header, recognise retransmissions, apply the message's
+ * effects in a nested transaction, append it to the message log. The ACK is
+ * only to be sent after the caller has committed. */
+#ifndef RADLINK_INGEST_H
+#define RADLINK_INGEST_H
+
+#include "radlink/hl7.h"
+#include "radlink/msglog.h"
+#include "radlink/store.h"
+
+typedef struct ingest_cfg {
+    int64_t dedup_window_us; /* a retransmission within this window is not applied again */
+    size_t max_frame;
+} ingest_cfg;
+
+typedef struct ingest {
+    ingest_cfg cfg;
+    hl7_msg msg; /* reused for every message */
+    uint64_t counts[5]; /* by msglog_status */
+} ingest;
+
+/* What arrived: a complete frame, or the part of one that was given up. */
+typedef enum ingest_kind {
+    INGEST_FRAME,     /* a complete message */
+    INGEST_OVERSIZE,  /* the first max_frame bytes of a larger frame */
+    INGEST_INCOMPLETE /* a frame that never ended (EOF, timeout, new start block) */
+} ingest_kind;
+
+typedef struct ingest_input {
+    ingest_kind kind;
+    rl_str raw;
+    const char *peer;     /* "ip:port" */
+    const char *listener; /* "ip:port" */
+    const char *why;      /* for OVERSIZE and INCOMPLETE: what happened */
+    int64_t recv_us;
+} ingest_input;
+
+typedef struct ingest_result {
+    msglog_status status;
+    uint64_t seq;
+    rl_buf *ack;       /* caller's buffer, receives the ACK; left empty when none is
+                        * due (INCOMPLETE) */
+    bool close_after;  /* disconnect the client once the ACK is written */
+} ingest_result;
+
+void ingest_init(ingest *g, const ingest_cfg *cfg);
+void ingest_free(ingest *g);
+
+/* Process one input within t. Returns STORE_OK, or a store error that makes
+ * the caller abort the whole transaction (then answer with ingest_refusal). */
+int ingest_one(ingest *g, store_txn *t, const ingest_input *in, ingest_result *res, rl_err *err);
+
+/* The AR for a message that could not be stored at all (store full, I/O
+ * error): mirrors what MSH could be read, carries text. */
+void ingest_refusal(ingest *g, rl_str raw, const char *text, rl_buf *ack);
+
+#endif

@@ -1,0 +1,86 @@
+/* The durable store: one LMDB environment under DATA/store with named
+ * databases. This header is the only face of LMDB; domain modules (message
+ * log, worklist, jobs, queues) build keys and values with radlink/rec.h and
+ * use the typed get/put/cursor calls below.
+ *
+ * Threads: a store is shared by all threads of a process. A transaction
+ * belongs to the thread that began it. One write transaction at a time per
+ * environment (LMDB serializes writers, across processes too); read
+ * transactions never block and see a consistent snapshot. Every view returned
+ * by get or a cursor is valid until its transaction ends. */
+#ifndef RADLINK_STORE_H
+#define RADLINK_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "radlink/util.h"
+
+enum store_status {
+    STORE_OK = 0,
+    STORE_NOTFOUND = 1,  /* not an error: the key is absent */
+    STORE_E_IO = -1,     /* an I/O error from the OS (disk full, EIO) */
+    STORE_E_FULL = -2,   /* the map size is reached: raise <store map-size-mb> */
+    STORE_E_CORRUPT = -3,/* a record that does not decode */
+    STORE_E_VERSION = -4,/* the store was written by an incompatible radlink */
+    STORE_E_BUSY = -5,   /* another engine uses this data directory */
+    STORE_E_EXISTS = -6, /* put with STORE_NOOVERWRITE found the key */
+    STORE_E_ARG = -7,
+};
+
+/* The named databases. Index databases keep several values per key, sorted. */
+typedef enum store_db {
+    STORE_META = 0, /* "schema" -> u32 version, and other engine facts */
+    STORE_MSG,      /* be64 seq -> message record (see radlink/msglog.h) */
+    STORE_DEDUP,    /* MSH-3 NUL MSH-4 NUL MSH-10 -> be64 seq, be64 receive time */
+    STORE_DB_COUNT
+} store_db;
+
+typedef struct store store;
+typedef struct store_txn store_txn;
+typedef struct store_cursor store_cursor;
+
+typedef struct store_opts {
+    uint64_t map_size; /* bytes of address space LMDB may use; 0 = 16 GiB */
+    bool readonly;     /* open for reading while an engine writes */
+} store_opts;
+
+/* Open (creating when writable) DATA/store. The returned store is freed by
+ * store_close. */
+int store_open(const char *data_dir, const store_opts *o, store **out, rl_err *err);
+void store_close(store *s);
+/* The store's directory (for messages). */
+const char *store_path(const store *s);
+
+/* Begin a transaction; parent (may be NULL) makes a nested write transaction
+ * whose changes vanish if it is aborted (s may then be NULL). store_commit syncs to disk when it
+ * commits a top-level write transaction. Both end the transaction. */
+int store_begin(store *s, store_txn *parent, bool write, store_txn **out, rl_err *err);
+int store_commit(store_txn *t, rl_err *err);
+void store_abort(store_txn *t);
+
+#define STORE_NOOVERWRITE 1u
+#define STORE_APPEND 2u /* key sorts after every key in the database */
+
+int store_get(store_txn *t, store_db db, rl_str key, rl_str *val, rl_err *err);
+int store_put(store_txn *t, store_db db, rl_str key, rl_str val, unsigned flags, rl_err *err);
+/* Delete key (and for index databases only the pair key/val when val.p != NULL). */
+int store_del(store_txn *t, store_db db, rl_str key, rl_str val, rl_err *err);
+/* Last key of a database whose keys are be64 numbers, plus one (1 when empty). */
+int store_next_seq(store_txn *t, store_db db, uint64_t *seq, rl_err *err);
+
+/* Cursors: positioning calls return STORE_OK with key/val set, or STORE_NOTFOUND. */
+typedef enum store_move {
+    STORE_FIRST, STORE_LAST, STORE_NEXT, STORE_PREV,
+    STORE_SEEK,     /* first key >= key */
+    STORE_NEXT_DUP, /* next value of the same key (index databases) */
+} store_move;
+
+int store_cursor_open(store_txn *t, store_db db, store_cursor **out, rl_err *err);
+int store_cursor_get(store_cursor *c, store_move how, rl_str *key, rl_str *val);
+void store_cursor_close(store_cursor *c);
+
+/* Describe an LMDB/OS status in words (for messages). */
+const char *store_strerror(int lmdb_rc);
+
+#endif

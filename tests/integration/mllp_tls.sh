@@ -1,0 +1,86 @@
+#!/bin/sh
+# MLLP over TLS: a CA, server and client certificates made now by openssl; a
+# TLS listener that verifies client certificates beside a plain one; radlink
+# send and openssl s_client as clients; refusals for a missing client
+# certificate, an untrusted server and TLS below 1.2.
+. "$(dirname "$0")/lib.sh"
+H=$DATA/hl7
+P=$T/pki
+mkdir -p "$P"
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1" 2>/dev/null; }
+key "$P/ca.key"
+openssl req -x509 -new -key "$P/ca.key" -out "$P/ca.pem" -days 2 -subj "/CN=radlink test CA" 2>/dev/null
+for who in server client; do
+    key "$P/$who.key"
+    openssl req -new -key "$P/$who.key" -out "$P/$who.csr" -subj "/CN=$who.radlink.test" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$P/$who.ext"
+    openssl x509 -req -in "$P/$who.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -CAcreateserial \
+        -out "$P/$who.pem" -days 2 -extfile "$P/$who.ext" 2>/dev/null
+done
+key "$P/stranger.key"
+openssl req -x509 -new -key "$P/stranger.key" -out "$P/stranger.pem" -days 2 -subj "/CN=stranger" 2>/dev/null
+
+TLS_PORT=$(free_port)
+PLAIN_PORT=$(free_port)
+cat >"$T/tls.xml" <<XML
+<radlink>
+  <mllp>
+    <listen bind="127.0.0.1" port="$TLS_PORT">
+      <tls cert="$P/server.pem" key="$P/server.key" ca="$P/ca.pem" verify-client="true"/>
+    </listen>
+    <listen bind="127.0.0.1" port="$PLAIN_PORT"/>
+  </mllp>
+</radlink>
+XML
+PORTS_FROM_CONFIG=1 start_engine --config "$T/tls.xml"
+expect_has "$(cat "$ENGINE_LOG")" "listener=127.0.0.1:$TLS_PORT tls" "TLS listener up"
+
+run_rc "$RADLINK" send --to "127.0.0.1:$TLS_PORT" --ca "$P/ca.pem" --cert "$P/client.pem" \
+    --key "$P/client.key" "$H/orm_o01_nw.hl7" "$H/batch.hl7"
+expect_rc 0 "send over TLS with a client certificate"
+expect_eq "$(echo "$OUT" | grep -c 'MSA|AA|')" 4 "four AA over TLS"
+
+# openssl s_client: a TLS peer nobody here wrote
+printf '\013' >"$T/framed"
+cat "$H/adt_a08.hl7" >>"$T/framed"
+printf '\034\015' >>"$T/framed"
+(cat "$T/framed"; sleep 2) | timeout 10 openssl s_client -connect "127.0.0.1:$TLS_PORT" \
+    -CAfile "$P/ca.pem" -cert "$P/client.pem" -key "$P/client.key" -verify_return_error -quiet \
+    >"$T/s_client.out" 2>"$T/s_client.err" || true
+expect_has "$(cat -v "$T/s_client.out")" "MSA|AA|MSG00002" "openssl s_client gets AA"
+
+run_rc "$RADLINK" send --to "127.0.0.1:$TLS_PORT" --ca "$P/ca.pem" "$H/adt_a08.hl7"
+expect_rc 1 "no client certificate"
+run_rc "$RADLINK" send --to "127.0.0.1:$TLS_PORT" --ca "$P/ca.pem" --cert "$P/stranger.pem" \
+    --key "$P/stranger.key" "$H/adt_a08.hl7"
+expect_rc 1 "client certificate from another CA"
+run_rc "$RADLINK" send --to "127.0.0.1:$TLS_PORT" --ca "$P/stranger.pem" --cert "$P/client.pem" \
+    --key "$P/client.key" "$H/adt_a08.hl7"
+expect_rc 1 "server not trusted by the client"
+expect_has "$ERR" "certificate verify failed" "the client says why"
+run_rc "$RADLINK" send --to "localhost:$TLS_PORT" --server-name wrong.example --ca "$P/ca.pem" \
+    --cert "$P/client.pem" --key "$P/client.key" "$H/adt_a08.hl7"
+expect_rc 1 "server name mismatch"
+set +e
+echo | timeout 10 openssl s_client -connect "127.0.0.1:$TLS_PORT" -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' \
+    -CAfile "$P/ca.pem" -cert "$P/client.pem" -key "$P/client.key" >"$T/old.out" 2>&1
+old_rc=$?
+set -e
+[ $old_rc != 0 ] || fail "TLS 1.1 must be refused"
+expect_has "$(cat "$ENGINE_LOG")" "mllp.tls_failed" "handshake failures logged"
+
+# a plain TCP listener beside the TLS one
+run_rc "$RADLINK" send --to "127.0.0.1:$PLAIN_PORT" "$H/v231_order.hl7"
+expect_rc 0 "plain listener beside TLS"
+# plain bytes to the TLS port get nowhere, and the engine goes on
+run_rc "$RADLINK" send --timeout 2 --to "127.0.0.1:$TLS_PORT" "$H/adt_a08.hl7"
+expect_rc 1 "plain client on the TLS port"
+run_rc "$RADLINK" send --to "127.0.0.1:$TLS_PORT" --ca "$P/ca.pem" --cert "$P/client.pem" \
+    --key "$P/client.key" "$H/custom_separators.hl7"
+expect_rc 0 "TLS still served"
+stop_engine
+
+run_rc "$RADLINK" msg list --data "$T/var"
+expect_has "$OUT" "127.0.0.1:" "peers logged"
+expect_eq "$(msg_count accepted)" 7 "7 accepted"
+echo ok

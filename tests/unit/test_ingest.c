@@ -1,0 +1,216 @@
+/* Ingest: the ACK policy (AA / AR with ERR), retransmissions, control-ID
+ * conflicts, the duplicate window, oversize and incomplete frames; every
+ * outcome is in the message log. */
+#include "testutil.h"
+
+#include "radlink/ingest.h"
+#include "radlink/msglog.h"
+#include "radlink/store.h"
+
+static char dir[256];
+static store *st;
+static ingest g;
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/radlink-test-ingest-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    rl_err err;
+    store_opts o = { .map_size = 64u << 20 };
+    if (store_open(dir, &o, &st, &err) != STORE_OK)
+        fail_msg("%s", err.msg);
+    ingest_cfg c = { .dedup_window_us = 3600ll * 1000000, .max_frame = 1 << 20 };
+    ingest_init(&g, &c);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    ingest_free(&g);
+    store_close(st);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+typedef struct outcome {
+    msglog_status status;
+    uint64_t seq;
+    bool close_after;
+    tmsg ack; /* parsed ACK (empty when none) */
+    bool has_ack;
+} outcome;
+
+static outcome run(ingest_kind kind, const char *text, int64_t recv_us)
+{
+    outcome o = { 0 };
+    rl_buf ack;
+    rl_buf_init(&ack, 0);
+    ingest_input in = { kind, rl_str_c(text), "127.0.0.1:9", "127.0.0.1:2575", "test", recv_us };
+    ingest_result res = { .ack = &ack };
+    store_txn *t;
+    rl_err err;
+    assert_int_equal(store_begin(st, NULL, true, &t, &err), STORE_OK);
+    if (ingest_one(&g, t, &in, &res, &err) != STORE_OK)
+        fail_msg("ingest: %s", err.msg);
+    assert_int_equal(store_commit(t, &err), STORE_OK);
+    o.status = res.status;
+    o.seq = res.seq;
+    o.close_after = res.close_after;
+    if (ack.len) {
+        rl_buf_cstr(&ack);
+        tmsg_text(&o.ack, ack.data);
+        o.has_ack = true;
+    }
+    rl_buf_free(&ack);
+    return o;
+}
+
+static void done(outcome *o)
+{
+    if (o->has_ack)
+        tmsg_free(&o->ack);
+}
+
+static msglog_rec logged(uint64_t seq, store_txn **t)
+{
+    rl_err err;
+    msglog_rec r;
+    assert_int_equal(store_begin(st, NULL, false, t, &err), STORE_OK);
+    assert_int_equal(msglog_get(*t, seq, &r, &err), STORE_OK);
+    return r;
+}
+
+#define ORM "MSH|^~\\&|RIS|GENHOSP|RL|RAD|20261123||ORM^O01|%s|P|2.5\rPID|1||%s\r"
+
+static void accept_and_log(void **state)
+{
+    (void)state;
+    char text[256];
+    snprintf(text, sizeof text, ORM, "C100", "P1");
+    outcome o = run(INGEST_FRAME, text, 1000);
+    assert_int_equal(o.status, MSG_ACCEPTED);
+    assert_get(&o.ack, "MSA-1", "AA");
+    assert_get(&o.ack, "MSA-2", "C100");
+    char ctrl[32];
+    snprintf(ctrl, sizeof ctrl, "RL%llu", (unsigned long long)o.seq);
+    assert_get(&o.ack, "MSH-10", ctrl);
+    store_txn *t;
+    msglog_rec r = logged(o.seq, &t);
+    assert_int_equal(r.status, MSG_ACCEPTED);
+    assert_true(rl_str_eq_c(r.type, "ORM^O01"));
+    assert_true(rl_str_eq_c(r.ctrl, "C100"));
+    assert_true(rl_str_eq_c(r.app, "RIS"));
+    assert_true(rl_str_eq_c(r.peer, "127.0.0.1:9"));
+    assert_true(rl_str_eq_c(r.raw, text));
+    assert_true(r.ack.n > 20);
+    store_abort(t);
+    done(&o);
+}
+
+static void retransmission_and_conflict(void **state)
+{
+    (void)state;
+    char text[256];
+    snprintf(text, sizeof text, ORM, "C200", "P2");
+    outcome first = run(INGEST_FRAME, text, 2000);
+    outcome again = run(INGEST_FRAME, text, 3000);
+    assert_int_equal(again.status, MSG_DUPLICATE);
+    /* the original ACK, byte for byte (same MSH-10 and MSH-7) */
+    assert_string_equal(get(&again.ack, "MSH-10", NULL), get(&first.ack, "MSH-10", NULL));
+    assert_string_equal(get(&again.ack, "MSH-7", NULL), get(&first.ack, "MSH-7", NULL));
+    store_txn *t;
+    msglog_rec r = logged(again.seq, &t);
+    assert_int_equal(r.dup_of, first.seq);
+    store_abort(t);
+
+    char other[256];
+    snprintf(other, sizeof other, ORM, "C200", "DIFFERENT");
+    outcome conflict = run(INGEST_FRAME, other, 4000);
+    assert_int_equal(conflict.status, MSG_REJECTED);
+    assert_get(&conflict.ack, "MSA-1", "AR");
+    assert_get(&conflict.ack, "ERR-3.1", "205");
+    assert_non_null(strstr(get(&conflict.ack, "ERR-8", NULL), "already used by message"));
+
+    /* beyond the window the same control ID is a new message */
+    outcome later = run(INGEST_FRAME, other, 4000 + 3601ll * 1000000);
+    assert_int_equal(later.status, MSG_ACCEPTED);
+    done(&first);
+    done(&again);
+    done(&conflict);
+    done(&later);
+}
+
+static void rejections(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        const char *code;
+        const char *words;
+    } cases[] = {
+        { "PID|1||X\r", "100", "does not start with MSH" },
+        { "MSH|^~\\&|RIS|H|RL|R|2026||ORM^O01||P|2.5\r", "101", "MSH-10" },
+        { "MSH|^~\\&|RIS|H|RL|R|2026|||C1|P|2.5\r", "101", "MSH-9" },
+        { "MSH|^~\\&|RIS|H|RL|R|2026||ORM^O01|C2|P|3.0\r", "203", "version '3.0'" },
+        { "MSH|^~\\&|RIS|H|RL|R|2026||ORM^O01|C3|X|2.5\r", "202", "processing ID 'X'" },
+        { "MSH|^~\\&|RIS|H|RL|R|2026||ORM^O01|C4|P|2.5\rPID|1|\x01\r", "102", "control byte" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        outcome o = run(INGEST_FRAME, cases[i].text, 5000);
+        assert_int_equal(o.status, MSG_REJECTED);
+        assert_true(o.has_ack);
+        assert_get(&o.ack, "MSA-1", "AR");
+        const char *code = get(&o.ack, "ERR-3.1", NULL);
+        if (strcmp(code, cases[i].code) != 0)
+            fail_msg("case %zu: ERR-3.1 %s, want %s", i, code, cases[i].code);
+        const char *text = get(&o.ack, "ERR-8", NULL);
+        if (!strstr(text, cases[i].words))
+            fail_msg("case %zu: ERR-8 '%s' lacks '%s'", i, text, cases[i].words);
+        store_txn *t;
+        msglog_rec r = logged(o.seq, &t);
+        assert_int_equal(r.status, MSG_REJECTED);
+        assert_true(rl_str_eq_c(r.raw, cases[i].text));
+        store_abort(t);
+        done(&o);
+    }
+    /* an AR still echoes MSH-10 when MSH was readable */
+    outcome o = run(INGEST_FRAME, cases[3].text, 5000);
+    assert_get(&o.ack, "MSA-2", "C2");
+    done(&o);
+}
+
+static void oversize_and_incomplete(void **state)
+{
+    (void)state;
+    outcome o = run(INGEST_OVERSIZE, "MSH|^~\\&|RIS|H|RL|R|2026||ORM^O01|BIG1|P|2.5\rOBX|1|TX|||aaaa",
+                    6000);
+    assert_int_equal(o.status, MSG_REJECTED);
+    assert_true(o.close_after);
+    assert_get(&o.ack, "MSA-1", "AR");
+    assert_get(&o.ack, "MSA-2", "BIG1");
+    assert_non_null(strstr(get(&o.ack, "ERR-8", NULL), "more than 1048576 bytes"));
+    done(&o);
+
+    o = run(INGEST_INCOMPLETE, "MSH|^~\\&|RIS|H|RL|R|2026||ORM^O01|CUT|P|2.5\rPID|1", 7000);
+    assert_int_equal(o.status, MSG_REJECTED);
+    assert_false(o.has_ack);
+    store_txn *t;
+    msglog_rec r = logged(o.seq, &t);
+    assert_non_null(strstr(r.error.p, "incomplete MLLP frame"));
+    store_abort(t);
+    done(&o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(accept_and_log),
+        cmocka_unit_test(retransmission_and_conflict),
+        cmocka_unit_test(rejections),
+        cmocka_unit_test(oversize_and_incomplete),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -100,7 +100,6 @@ static int log_outcome(ingest *g, store_txn *t, const ingest_input *in, msglog_s
         return rc;
     res->status = st;
     res->seq = r.seq;
-    g->counts[st]++;
     if (st == MSG_ACCEPTED || st == MSG_DUPLICATE)
         log_debug("hl7.message", "seq=%llu status=%s ack=%s peer=%s type=%.*s ctrl=%.*s",
                   (unsigned long long)r.seq, msglog_status_name(st), code, in->peer,

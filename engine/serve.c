@@ -48,6 +48,7 @@ typedef struct engine {
     store *st;
     mllp_server *srv;
     ingest ing;
+    uint64_t counts[5]; /* committed messages by msglog_status */
     pending *batch;
     size_t nbatch, cap;
     rl_arena arena;
@@ -95,8 +96,9 @@ static void process_range(engine *e, size_t first, size_t n)
 {
     rl_buf *acks = calloc(n, sizeof *acks);
     bool *close_after = calloc(n, sizeof *close_after);
+    msglog_status *status = calloc(n, sizeof *status);
     rl_err err;
-    int rc = acks && close_after ? STORE_OK : rl_err_set(&err, STORE_E_IO, -1, "out of memory");
+    int rc = acks && close_after && status ? STORE_OK : rl_err_set(&err, STORE_E_IO, -1, "out of memory");
     for (size_t i = 0; acks && i < n; i++)
         rl_buf_init(&acks[i], 0);
     store_txn *t = NULL;
@@ -108,9 +110,13 @@ static void process_range(engine *e, size_t first, size_t n)
         ingest_result res = { .ack = &acks[i] };
         rc = ingest_one(&e->ing, t, &in, &res, &err);
         close_after[i] = res.close_after;
+        status[i] = res.status;
     }
     if (t)
         rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
+    if (rc == STORE_OK)
+        for (size_t i = 0; i < n; i++)
+            e->counts[status[i]]++;
     if (rc != STORE_OK) {
         /* Nothing of this turn is stored: refuse every message with AR so the
          * senders try again later. What was stored before is untouched. */
@@ -136,6 +142,7 @@ static void process_range(engine *e, size_t first, size_t n)
     }
     free(acks);
     free(close_after);
+    free(status);
 }
 
 /* Group commit: the whole turn in one transaction. Without it (a setting for
@@ -268,10 +275,10 @@ int serve_run(const cfg *c)
     mllp_server_stats(e.srv, &ms);
     log_info("serve.stop", "accepted=%llu errors=%llu rejected=%llu duplicates=%llu "
              "batches=%llu connections=%llu junk_bytes=%llu",
-             (unsigned long long)e.ing.counts[MSG_ACCEPTED],
-             (unsigned long long)e.ing.counts[MSG_ERROR],
-             (unsigned long long)e.ing.counts[MSG_REJECTED],
-             (unsigned long long)e.ing.counts[MSG_DUPLICATE], (unsigned long long)e.batches,
+             (unsigned long long)e.counts[MSG_ACCEPTED],
+             (unsigned long long)e.counts[MSG_ERROR],
+             (unsigned long long)e.counts[MSG_REJECTED],
+             (unsigned long long)e.counts[MSG_DUPLICATE], (unsigned long long)e.batches,
              (unsigned long long)ms.accepted, (unsigned long long)ms.junk_bytes);
     stop(&e);
     return 0;

@@ -18,7 +18,6 @@ typedef struct ingest_cfg {
 typedef struct ingest {
     ingest_cfg cfg;
     hl7_msg msg; /* reused for every message */
-    uint64_t counts[5]; /* by msglog_status */
 } ingest;
 
 /* What arrived: a complete frame, or the part of one that was given up. */

@@ -1,0 +1,24 @@
+#!/bin/sh
+# A full store: messages get AR saying so, nothing accepted before is lost,
+# and the engine keeps running and says what is wrong.
+. "$(dirname "$0")/lib.sh"
+H=$DATA/hl7
+cat >"$T/tiny.xml" <<XML
+<radlink><store map-size-mb="1"/></radlink>
+XML
+start_engine --config "$T/tiny.xml"
+i=0
+ar=""
+while [ $i -lt 2000 ]; do
+    i=$((i + 1))
+    sed "s/MSG00002/FULL$i/; s/JANET/JANET$(printf '%03000d' 0)/" "$H/adt_a08.hl7" >"$T/m.hl7"
+    run_rc "$RADLINK" send --to "127.0.0.1:$PORT" "$T/m.hl7"
+    if [ "$RC" != 0 ]; then ar=$OUT; break; fi
+done
+expect_has "$ar" "MSA|AR|FULL$i|message not stored, try again later" "AR when full after $i messages"
+expect_has "$(cat "$ENGINE_LOG")" "raise <store map-size-mb>" "the log says what to do"
+kill -0 "$ENGINE_PID" || fail "engine died"
+kept=$((i - 1))
+stop_engine
+expect_eq "$(msg_count accepted)" "$kept" "everything accepted before is kept"
+echo ok

@@ -1,4 +1,6 @@
-/* From a received frame to a logged outcome and the ACK to send after commit. */
+/* From a received frame to a logged outcome and the ACK to send after commit:
+ * parse, check the header, recognise retransmissions, route (transforms and
+ * actions in a nested transaction, undone if the message is refused), log. */
 #include "radlink/ingest.h"
 
 #include <stdio.h>
@@ -44,7 +46,33 @@ static rl_str msh(hl7_msg *m, unsigned field)
     return v;
 }
 
-static void build_ack(hl7_msg *m, bool parsed, const char *code, int errcode, const char *text,
+/* The received header, read before routes may change the message. */
+typedef struct hdr {
+    rl_str app, fac, ctrl;
+    char typebuf[128];
+    rl_str type; /* "TYPE^TRIGGER^STRUCTURE" whatever the delimiters */
+} hdr;
+
+static void read_hdr(hl7_msg *m, hdr *h)
+{
+    h->app = msh(m, 3);
+    h->fac = msh(m, 4);
+    h->ctrl = msh(m, 10);
+    rl_str raw = msh(m, 9), c;
+    size_t k = 0;
+    for (unsigned i = 1; i <= 3 && hl7_piece(raw, m->seps.comp, i, &c) != HL7_ABSENT; i++) {
+        if (c.n == 0)
+            break;
+        int w = snprintf(h->typebuf + k, sizeof h->typebuf - k, "%s%.*s", i > 1 ? "^" : "",
+                         (int)c.n, c.p);
+        if (w < 0 || (size_t)w >= sizeof h->typebuf - k)
+            break;
+        k += (size_t)w;
+    }
+    h->type = (rl_str){ h->typebuf, k };
+}
+
+static void build_ack(hl7_msg *m, const char *code, int errcode, const char *text,
                       const hl7_path *at, uint64_t seq, rl_buf *out)
 {
     char ctrl[32];
@@ -52,81 +80,167 @@ static void build_ack(hl7_msg *m, bool parsed, const char *code, int errcode, co
     hl7_ack_info info = { .code = code, .err_code = errcode, .err_text = text, .err_at = at,
                           .control_id = ctrl, .now_us = rl_now_us() };
     rl_buf_reset(out);
-    hl7_ack_build(parsed || m->nsegs ? m : NULL, &info, out);
+    hl7_ack_build(m->nsegs ? m : NULL, &info, out);
 }
 
-/* MSH-9 as "TYPE^TRIGGER^STRUCTURE" whatever the message's delimiters, so the
- * log can be filtered by type without parsing each message again. */
-static rl_str norm_type(hl7_msg *m, char *buf, size_t n)
-{
-    rl_str raw = msh(m, 9), c;
-    size_t k = 0;
-    for (unsigned i = 1; i <= 3 && hl7_piece(raw, m->seps.comp, i, &c) != HL7_ABSENT; i++) {
-        if (c.n == 0)
-            break;
-        int w = snprintf(buf + k, n - k, "%s%.*s", i > 1 ? "^" : "", (int)c.n, c.p);
-        if (w < 0 || (size_t)w >= n - k)
-            break;
-        k += (size_t)w;
-    }
-    return (rl_str){ buf, k };
-}
+typedef struct outcome {
+    msglog_status status;
+    const char *code, *error, *summary;
+    uint64_t dup_of;
+} outcome;
 
 /* Append the log record for this message (in t) and fill res. */
-static int log_outcome(ingest *g, store_txn *t, const ingest_input *in, msglog_status st,
-                       const char *code, const char *error, uint64_t dup_of, rl_str ack,
-                       ingest_result *res, rl_err *err)
+static int log_outcome(store_txn *t, const ingest_input *in, const hdr *h, const outcome *o,
+                       rl_str ack, ingest_result *res, rl_err *err)
 {
-    hl7_msg *m = &g->msg;
-    char type[128];
     msglog_rec r = {
-        .status = st,
+        .status = o->status,
         .recv_us = in->recv_us,
-        .dup_of = dup_of,
+        .dup_of = o->dup_of,
         .peer = rl_str_c(in->peer),
         .listener = rl_str_c(in->listener),
-        .app = msh(m, 3),
-        .fac = msh(m, 4),
-        .type = norm_type(m, type, sizeof type),
-        .ctrl = msh(m, 10),
-        .ack_code = rl_str_c(code),
-        .error = rl_str_c(error),
-        .outcome = RL_STR(""),
+        .app = h->app,
+        .fac = h->fac,
+        .type = h->type,
+        .ctrl = h->ctrl,
+        .ack_code = rl_str_c(o->code),
+        .error = rl_str_c(o->error),
+        .outcome = rl_str_c(o->summary),
         .ack = ack,
         .raw = in->raw,
     };
     int rc = msglog_append(t, &r, err);
     if (rc)
         return rc;
-    res->status = st;
+    res->status = o->status;
     res->seq = r.seq;
-    if (st == MSG_ACCEPTED || st == MSG_DUPLICATE)
+    if (o->status == MSG_ACCEPTED || o->status == MSG_DUPLICATE)
         log_debug("hl7.message", "seq=%llu status=%s ack=%s peer=%s type=%.*s ctrl=%.*s",
-                  (unsigned long long)r.seq, msglog_status_name(st), code, in->peer,
-                  RL_STR_FMT(r.type), RL_STR_FMT(r.ctrl));
+                  (unsigned long long)r.seq, msglog_status_name(o->status), o->code, in->peer,
+                  RL_STR_FMT(h->type), RL_STR_FMT(h->ctrl));
     else
         log_info("hl7.message", "seq=%llu status=%s ack=%s peer=%s type=%.*s ctrl=%.*s "
-                 "error=\"%s\"", (unsigned long long)r.seq, msglog_status_name(st), code,
-                 in->peer, RL_STR_FMT(r.type), RL_STR_FMT(r.ctrl), error ? error : "");
+                 "error=\"%s\"", (unsigned long long)r.seq, msglog_status_name(o->status), o->code,
+                 in->peer, RL_STR_FMT(h->type), RL_STR_FMT(h->ctrl), o->error ? o->error : "");
     return STORE_OK;
 }
 
-/* Reject: AR with ERR, logged as REJECTED. */
-static int reject(ingest *g, store_txn *t, const ingest_input *in, bool parsed, int errcode,
-                  const char *text, const hl7_path *at, ingest_result *res, rl_err *err)
+/* Reject before routing: AR with ERR, logged as REJECTED. */
+static int reject(ingest *g, store_txn *t, const ingest_input *in, int errcode, const char *text,
+                  const hl7_path *at, ingest_result *res, rl_err *err)
 {
     uint64_t seq;
     int rc = store_next_seq(t, STORE_MSG, &seq, err);
     if (rc)
         return rc;
-    build_ack(&g->msg, parsed, "AR", errcode, text, at, seq, res->ack);
-    return log_outcome(g, t, in, MSG_REJECTED, "AR", text, 0, rl_buf_view(res->ack), res, err);
+    hdr h;
+    read_hdr(&g->msg, &h);
+    build_ack(&g->msg, "AR", errcode, text, at, seq, res->ack);
+    outcome o = { MSG_REJECTED, "AR", text, "", 0 };
+    return log_outcome(t, in, &h, &o, rl_buf_view(res->ack), res, err);
 }
 
 /* MSH-12.1 "2.x" (v2.1 through v2.8) */
 static bool supported_version(rl_str v)
 {
     return v.n >= 3 && v.p[0] == '2' && v.p[1] == '.' && v.p[2] >= '1' && v.p[2] <= '8';
+}
+
+/* Header checks every receiver needs before it can act: 0 or a reject. */
+static int check_header(ingest *g, store_txn *t, const ingest_input *in, ingest_result *res,
+                        rl_err *err, bool *rejected)
+{
+    hl7_msg *m = &g->msg;
+    char text[160];
+    hl7_path at = { .seg = "MSH", .seg_idx = 1 };
+    rl_str ctrl = msh(m, 10), type = msh(m, 9), ver = msh(m, 12), pid = msh(m, 11);
+    hl7_piece(ver, m->seps.comp, 1, &ver);
+    hl7_piece(pid, m->seps.comp, 1, &pid);
+    *rejected = true;
+    if (ctrl.n == 0) {
+        at.field = 10;
+        return reject(g, t, in, HL7_ERR_REQUIRED_MISSING, "MSH-10 (message control ID) is empty",
+                      &at, res, err);
+    }
+    if (type.n == 0) {
+        at.field = 9;
+        return reject(g, t, in, HL7_ERR_REQUIRED_MISSING, "MSH-9 (message type) is empty", &at,
+                      res, err);
+    }
+    if (!supported_version(ver)) {
+        at.field = 12;
+        snprintf(text, sizeof text, "MSH-12 version '%.*s' is not supported (2.1 to 2.8)",
+                 (int)(ver.n > 40 ? 40 : ver.n), ver.p);
+        return reject(g, t, in, HL7_ERR_UNSUPPORTED_VERSION, text, &at, res, err);
+    }
+    if (pid.n && !(pid.n == 1 && (pid.p[0] == 'P' || pid.p[0] == 'T' || pid.p[0] == 'D'))) {
+        at.field = 11;
+        snprintf(text, sizeof text, "MSH-11 processing ID '%.*s' is not P, T or D",
+                 (int)(pid.n > 40 ? 40 : pid.n), pid.p);
+        return reject(g, t, in, HL7_ERR_UNSUPPORTED_PROCESSING, text, &at, res, err);
+    }
+    *rejected = false;
+    return STORE_OK;
+}
+
+/* Route the parsed message in a nested transaction and log the outcome: the
+ * effects stay only if the routes accept it. */
+static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ingest_input *in,
+                         const hdr *h, const char *note, ingest_result *res, rl_buf *trace,
+                         bool dedup, rl_err *err)
+{
+    hl7_msg *m = &g->msg;
+    store_txn *child;
+    int rc = store_begin(NULL, t, true, &child, err);
+    if (rc)
+        return rc;
+    uint64_t seq;
+    if ((rc = store_next_seq(child, STORE_MSG, &seq, err)) != STORE_OK) {
+        store_abort(child);
+        return rc;
+    }
+    rl_str msh0 = m->segs[0];
+    route_result rr;
+    route_env env = { .txn = child, .now_us = in->recv_us, .msg_seq = seq,
+                      .hook_ctx = g->hook_ctx };
+    memcpy(env.hooks, g->hooks, sizeof env.hooks);
+    if (rs) {
+        if (route_eval(rs, m, &env, &rr, trace) == ROUTE_E_STORE) {
+            store_abort(child);
+            return rl_err_set(err, env.store_err.code ? env.store_err.code : STORE_E_IO, -1,
+                              "%s", env.store_err.msg);
+        }
+    } else {
+        memset(&rr, 0, sizeof rr);
+        rr.accept = true;
+        snprintf(rr.code, sizeof rr.code, "AA");
+    }
+    m->segs[0] = msh0; /* the ACK mirrors the MSH that was received */
+    char summary[640];
+    snprintf(summary, sizeof summary, "%s%s%s", note, note[0] && rr.summary[0] ? ": " : "",
+             rr.summary);
+    if (rr.accept) {
+        build_ack(m, "AA", 0, NULL, NULL, seq, res->ack);
+        outcome o = { MSG_ACCEPTED, "AA", NULL, summary, 0 };
+        rc = log_outcome(child, in, h, &o, rl_buf_view(res->ack), res, err);
+        if (rc == STORE_OK && dedup)
+            rc = msglog_dedup_put(child, h->app, h->fac, h->ctrl, res->seq, in->recv_us, err);
+        if (rc != STORE_OK) {
+            store_abort(child);
+            return rc;
+        }
+        res->forwarded = env.forwarded;
+        return store_commit(child, err);
+    }
+    store_abort(child); /* a refused message changes nothing */
+    bool ae = strcmp(rr.code, "AR") != 0;
+    build_ack(m, rr.code, rr.errcode, rr.text, rr.has_at ? &rr.at : NULL, seq, res->ack);
+    outcome o = { ae ? MSG_ERROR : MSG_REJECTED, rr.code, rr.text, summary, 0 };
+    rc = log_outcome(t, in, h, &o, rl_buf_view(res->ack), res, err);
+    /* An AE is about the content: a retransmission gets the same answer. */
+    if (rc == STORE_OK && ae && dedup)
+        rc = msglog_dedup_put(t, h->app, h->fac, h->ctrl, res->seq, in->recv_us, err);
+    return rc;
 }
 
 int ingest_one(ingest *g, store_txn *t, const ingest_input *in, ingest_result *res, rl_err *err)
@@ -136,62 +250,38 @@ int ingest_one(ingest *g, store_txn *t, const ingest_input *in, ingest_result *r
     char text[512];
     rl_buf_reset(res->ack);
     res->close_after = false;
+    res->forwarded = 0;
 
     int prc = hl7_parse(m, in->raw.p, in->raw.n, &perr);
     if (in->kind == INGEST_OVERSIZE) {
         snprintf(text, sizeof text, "%s: more than %zu bytes; connection closed", in->why,
                  g->cfg.max_frame);
         res->close_after = true;
-        return reject(g, t, in, false, HL7_ERR_INTERNAL, text, NULL, res, err);
+        return reject(g, t, in, HL7_ERR_INTERNAL, text, NULL, res, err);
     }
     if (in->kind == INGEST_INCOMPLETE) {
         /* The sender never finished this frame: log it, answer nothing. */
-        snprintf(text, sizeof text, "incomplete MLLP frame of %zu bytes: %s", in->raw.n,
-                 in->why);
-        int rc = reject(g, t, in, false, HL7_ERR_INTERNAL, text, NULL, res, err);
+        snprintf(text, sizeof text, "incomplete MLLP frame of %zu bytes: %s", in->raw.n, in->why);
+        int rc = reject(g, t, in, HL7_ERR_INTERNAL, text, NULL, res, err);
         rl_buf_reset(res->ack);
         return rc;
     }
     if (prc != HL7_OK)
-        return reject(g, t, in, false, parse_errcode(prc), perr.msg, NULL, res, err);
-
-    /* Header checks: what every receiver needs before it can answer properly. */
-    hl7_path at = { .seg = "MSH", .seg_idx = 1 };
-    rl_str ctrl = msh(m, 10), type = msh(m, 9), ver = msh(m, 12), pid = msh(m, 11);
-    hl7_piece(ver, m->seps.comp, 1, &ver);
-    hl7_piece(pid, m->seps.comp, 1, &pid);
-    if (ctrl.n == 0) {
-        at.field = 10;
-        return reject(g, t, in, true, HL7_ERR_REQUIRED_MISSING,
-                      "MSH-10 (message control ID) is empty", &at, res, err);
-    }
-    if (type.n == 0) {
-        at.field = 9;
-        return reject(g, t, in, true, HL7_ERR_REQUIRED_MISSING,
-                      "MSH-9 (message type) is empty", &at, res, err);
-    }
-    if (!supported_version(ver)) {
-        at.field = 12;
-        snprintf(text, sizeof text, "MSH-12 version '%.*s' is not supported (2.1 to 2.8)",
-                 (int)(ver.n > 40 ? 40 : ver.n), ver.p);
-        return reject(g, t, in, true, HL7_ERR_UNSUPPORTED_VERSION, text, &at, res, err);
-    }
-    if (pid.n && !(pid.n == 1 && (pid.p[0] == 'P' || pid.p[0] == 'T' || pid.p[0] == 'D'))) {
-        at.field = 11;
-        snprintf(text, sizeof text, "MSH-11 processing ID '%.*s' is not P, T or D",
-                 (int)(pid.n > 40 ? 40 : pid.n), pid.p);
-        return reject(g, t, in, true, HL7_ERR_UNSUPPORTED_PROCESSING, text, &at, res, err);
-    }
+        return reject(g, t, in, parse_errcode(prc), perr.msg, NULL, res, err);
+    bool rejected;
+    int rc = check_header(g, t, in, res, err, &rejected);
+    if (rc || rejected)
+        return rc;
 
     /* Retransmission? Same sender and control ID within the window. */
-    rl_str app = msh(m, 3), fac = msh(m, 4);
+    hdr h;
+    read_hdr(m, &h);
+    hl7_path at = { .seg = "MSH", .seg_idx = 1, .field = 10 };
     uint64_t orig_seq;
     int64_t orig_us;
-    int rc = msglog_dedup_find(t, app, fac, ctrl, &orig_seq, &orig_us, err);
-    if (rc == STORE_E_ARG) {
-        at.field = 10;
-        return reject(g, t, in, true, HL7_ERR_DATA_TYPE, err->msg, &at, res, err);
-    }
+    rc = msglog_dedup_find(t, h.app, h.fac, h.ctrl, &orig_seq, &orig_us, err);
+    if (rc == STORE_E_ARG)
+        return reject(g, t, in, HL7_ERR_DATA_TYPE, err->msg, &at, res, err);
     if (rc < 0)
         return rc;
     if (rc == STORE_OK && in->recv_us - orig_us <= g->cfg.dedup_window_us) {
@@ -201,48 +291,62 @@ int ingest_one(ingest *g, store_txn *t, const ingest_input *in, ingest_result *r
                                             "at missing message %llu",
                                             (unsigned long long)orig_seq);
         if (rl_str_eq(orig.raw, in->raw)) {
+            /* copy what is needed before writing: LMDB views end at a write */
             rl_buf_add_str(res->ack, orig.ack);
-            char why[96];
+            char why[96], code[3];
             snprintf(why, sizeof why, "retransmission of message %llu",
                      (unsigned long long)orig_seq);
-            char code[3];
             snprintf(code, sizeof code, "%.*s", (int)(orig.ack_code.n > 2 ? 2 : orig.ack_code.n),
                      orig.ack_code.p);
-            return log_outcome(g, t, in, MSG_DUPLICATE, code, why, orig_seq,
-                               rl_buf_view(res->ack), res, err);
+            outcome o = { MSG_DUPLICATE, code, why, "", orig_seq };
+            return log_outcome(t, in, &h, &o, rl_buf_view(res->ack), res, err);
         }
-        at.field = 10;
         snprintf(text, sizeof text,
                  "message control ID '%.*s' from %.*s/%.*s was already used by message %llu "
                  "with different content",
-                 (int)(ctrl.n > 60 ? 60 : ctrl.n), ctrl.p, (int)(app.n > 40 ? 40 : app.n), app.p,
-                 (int)(fac.n > 40 ? 40 : fac.n), fac.p, (unsigned long long)orig_seq);
-        return reject(g, t, in, true, HL7_ERR_DUPLICATE_KEY, text, &at, res, err);
+                 (int)(h.ctrl.n > 60 ? 60 : h.ctrl.n), h.ctrl.p, (int)(h.app.n > 40 ? 40 : h.app.n),
+                 h.app.p, (int)(h.fac.n > 40 ? 40 : h.fac.n), h.fac.p,
+                 (unsigned long long)orig_seq);
+        return reject(g, t, in, HL7_ERR_DUPLICATE_KEY, text, &at, res, err);
     }
+    return route_and_log(g, t, g->routes, in, &h, "", res, NULL, true, err);
+}
 
-    /* Apply. Until routes exist every well-formed message is accepted and
-     * logged; effects will run in this nested transaction so that a failure
-     * undoes only this message. */
-    store_txn *child;
-    if ((rc = store_begin(NULL, t, true, &child, err)) != STORE_OK)
+int ingest_replay(ingest *g, store_txn *t, uint64_t seq, const route_set *rs, ingest_result *res,
+                  rl_buf *trace, rl_err *err)
+{
+    msglog_rec orig;
+    int rc = msglog_get(t, seq, &orig, err);
+    if (rc == STORE_NOTFOUND)
+        return rl_err_set(err, STORE_NOTFOUND, -1, "no message %llu", (unsigned long long)seq);
+    if (rc)
         return rc;
-    uint64_t seq;
-    if ((rc = store_next_seq(child, STORE_MSG, &seq, err)) == STORE_OK) {
-        build_ack(m, true, "AA", 0, NULL, NULL, seq, res->ack);
-        rc = log_outcome(g, child, in, MSG_ACCEPTED, "AA", NULL, 0, rl_buf_view(res->ack), res,
-                         err);
+    /* Copy the bytes: LMDB views end at the first write. */
+    rl_buf raw;
+    rl_buf_init(&raw, 0);
+    rl_buf_add_str(&raw, orig.raw);
+    char peer[96];
+    snprintf(peer, sizeof peer, "replay of %llu", (unsigned long long)seq);
+    ingest_input in = { INGEST_FRAME, rl_buf_view(&raw), peer, "", "", rl_now_us() };
+    rl_err perr;
+    rc = hl7_parse(&g->msg, raw.data, raw.len, &perr);
+    if (rc != HL7_OK) {
+        rc = rl_err_set(err, -1, -1, "message %llu does not parse: %s", (unsigned long long)seq,
+                        perr.msg);
+    } else {
+        hdr h;
+        read_hdr(&g->msg, &h);
+        char note[64];
+        snprintf(note, sizeof note, "replay of message %llu", (unsigned long long)seq);
+        rc = route_and_log(g, t, rs ? rs : g->routes, &in, &h, note, res, trace, false, err);
     }
-    if (rc == STORE_OK)
-        rc = msglog_dedup_put(child, app, fac, ctrl, res->seq, in->recv_us, err);
-    if (rc == STORE_OK)
-        return store_commit(child, err);
-    store_abort(child);
+    rl_buf_free(&raw);
     return rc;
 }
 
 void ingest_refusal(ingest *g, rl_str raw, const char *text, rl_buf *ack)
 {
     rl_err perr;
-    bool parsed = hl7_parse(&g->msg, raw.p, raw.n, &perr) == HL7_OK;
-    build_ack(&g->msg, parsed, "AR", HL7_ERR_INTERNAL, text, NULL, 0, ack);
+    (void)hl7_parse(&g->msg, raw.p, raw.n, &perr);
+    build_ack(&g->msg, "AR", HL7_ERR_INTERNAL, text, NULL, 0, ack);
 }

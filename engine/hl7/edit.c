@@ -129,15 +129,23 @@ int hl7_set_raw(hl7_msg *m, const hl7_path *p, rl_str raw, rl_err *err)
     return HL7_OK;
 }
 
-int hl7_set(hl7_msg *m, const hl7_path *p, rl_str text, rl_err *err)
+int hl7_encode(hl7_msg *m, rl_str text, rl_buf *out, rl_err *err)
 {
     rl_str conv;
     int rc = hl7_to_msg_charset(m, text, &conv, err);
     if (rc != HL7_OK)
         return rc;
-    rl_buf_reset(&m->scratch);
-    if (hl7_escape(&m->seps, conv, &m->scratch) != 0)
+    if (hl7_escape(&m->seps, conv, out) != 0)
         return rl_err_set(err, HL7_E_LIMIT, -1, "value too large");
+    return HL7_OK;
+}
+
+int hl7_set(hl7_msg *m, const hl7_path *p, rl_str text, rl_err *err)
+{
+    rl_buf_reset(&m->scratch);
+    int rc = hl7_encode(m, text, &m->scratch, err);
+    if (rc != HL7_OK)
+        return rc;
     char *d = rl_arena_dup(&m->arena, m->scratch.data ? m->scratch.data : "", m->scratch.len);
     if (!d)
         return rl_err_set(err, HL7_E_LIMIT, -1, "message arena full");

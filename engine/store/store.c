@@ -38,6 +38,7 @@ static const struct {
     [STORE_META] = { "meta", 0 },
     [STORE_MSG] = { "msg", 0 },
     [STORE_DEDUP] = { "msg_dedup", 0 },
+    [STORE_QUEUE] = { "queue", 0 },
 };
 
 const char *store_strerror(int rc)

@@ -149,6 +149,9 @@ int hl7_decode(hl7_msg *m, rl_str raw, rl_str *out, rl_err *err);
 /* Whether p[0..n) is well-formed UTF-8 (no overlongs, no surrogates); on false
  * *bad_at (if non-NULL) is the offset of the first bad byte. */
 bool hl7_utf8_valid(const char *p, size_t n, size_t *bad_at);
+/* UTF-8 text -> raw value: converted to the message charset and escaped,
+ * appended to out. */
+int hl7_encode(hl7_msg *m, rl_str text, rl_buf *out, rl_err *err);
 /* Resolve an MSH-18 value; returns HL7_E_CHARSET for an unknown one. */
 int hl7_charset_lookup(rl_str msh18, hl7_cs_kind *kind, const char **iconv_name);
 

@@ -8,6 +8,7 @@
 
 #include "radlink/hl7.h"
 #include "radlink/msglog.h"
+#include "radlink/route.h"
 #include "radlink/store.h"
 
 typedef struct ingest_cfg {
@@ -17,7 +18,10 @@ typedef struct ingest_cfg {
 
 typedef struct ingest {
     ingest_cfg cfg;
-    hl7_msg msg; /* reused for every message */
+    hl7_msg msg;              /* reused for every message */
+    const route_set *routes;  /* borrowed; NULL accepts every well-formed message */
+    route_hook_fn hooks[ROUTE_HOOK_COUNT];
+    void *hook_ctx;
 } ingest;
 
 /* What arrived: a complete frame, or the part of one that was given up. */
@@ -42,6 +46,7 @@ typedef struct ingest_result {
     rl_buf *ack;       /* caller's buffer, receives the ACK; left empty when none is
                         * due (INCOMPLETE) */
     bool close_after;  /* disconnect the client once the ACK is written */
+    unsigned forwarded;/* messages queued for destinations */
 } ingest_result;
 
 void ingest_init(ingest *g, const ingest_cfg *cfg);
@@ -54,5 +59,11 @@ int ingest_one(ingest *g, store_txn *t, const ingest_input *in, ingest_result *r
 /* The AR for a message that could not be stored at all (store full, I/O
  * error): mirrors what MSH could be read, carries text. */
 void ingest_refusal(ingest *g, rl_str raw, const char *text, rl_buf *ack);
+
+/* Re-run a logged message through rs (or g->routes) as a new log entry, in t:
+ * the administrator's replay after fixing routes or data. trace (may be NULL)
+ * receives the route trace. */
+int ingest_replay(ingest *g, store_txn *t, uint64_t seq, const route_set *rs, ingest_result *res,
+                  rl_buf *trace, rl_err *err);
 
 #endif

@@ -33,6 +33,7 @@ typedef enum store_db {
     STORE_META = 0, /* "schema" -> u32 version, and other engine facts */
     STORE_MSG,      /* be64 seq -> message record (see radlink/msglog.h) */
     STORE_DEDUP,    /* MSH-3 NUL MSH-4 NUL MSH-10 -> be64 seq, be64 receive time */
+    STORE_QUEUE,    /* destination NUL be64 seq -> outbound item (see radlink/queue.h) */
     STORE_DB_COUNT
 } store_db;
 

@@ -1,0 +1,621 @@
+/* Loading a route file: schema validation by libxml2 (routes/routes.xsd, built
+ * into the binary), then compilation with the checks a schema cannot make:
+ * field paths, regexes, date and name formats, table and destination names,
+ * duplicate names. Every error is collected as "file:line: message". */
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "radlink/digest.h"
+#include "radlink/limits.h"
+#include "radlink/xdoc.h"
+#include "route_internal.h"
+
+extern const char radlink_routes_xsd[];
+extern const unsigned long radlink_routes_xsd_len;
+
+typedef struct loader {
+    route_set *rs;
+    const char *file;
+    char dir[512]; /* of the route file, for table files */
+    rl_buf *errors;
+    int bad;
+    const route_load_opts *o;
+} loader;
+
+static void lerr(loader *L, const xmlNode *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void lerr(loader *L, const xmlNode *n, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    xdoc_error(L->errors, L->file, n, "<%s>: %s", (const char *)n->name, msg);
+    L->bad++;
+}
+
+static const char *dup(loader *L, const char *s)
+{
+    return s ? rl_arena_dup(&L->rs->arena, s, strlen(s)) : NULL;
+}
+
+static void *alloc(loader *L, size_t n)
+{
+    void *p = rl_arena_alloc(&L->rs->arena, n ? n : 1);
+    if (p)
+        memset(p, 0, n ? n : 1);
+    return p;
+}
+
+static size_t count_children(const xmlNode *n, const char *name)
+{
+    size_t k = 0;
+    for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c))
+        k += !name || xdoc_is(c, name);
+    return k;
+}
+
+static bool attr_bool(const xmlNode *n, const char *name)
+{
+    const char *v = xdoc_attr(n, name);
+    return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+/* Parse a path attribute; false (and an error) when it does not parse. */
+static bool path_attr(loader *L, const xmlNode *n, const char *attr, hl7_path *p,
+                      const char **text)
+{
+    const char *v = xdoc_attr(n, attr);
+    rl_err err;
+    if (!v)
+        return false;
+    if (hl7_path_parse(rl_str_c(v), p, &err) != HL7_OK) {
+        lerr(L, n, "%s: %s", attr, err.msg);
+        return false;
+    }
+    if (text) {
+        char canon[64];
+        hl7_path_format(p, canon, sizeof canon);
+        *text = dup(L, canon);
+    }
+    return true;
+}
+
+/* ---- destinations and tables ---- */
+
+static int find_dest(const route_set *rs, const char *name)
+{
+    for (size_t i = 0; i < rs->ndests; i++)
+        if (strcmp(rs->dests[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int route_table_find(const route_set *rs, const char *name)
+{
+    for (size_t i = 0; i < rs->ntables; i++)
+        if (strcmp(rs->tables[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void copy_field(loader *L, const xmlNode *n, const char *attr, char *dst, size_t dstn)
+{
+    const char *v = xdoc_attr(n, attr);
+    if (!v)
+        return;
+    if (strlen(v) >= dstn)
+        lerr(L, n, "%s: longer than %zu characters", attr, dstn - 1);
+    else
+        snprintf(dst, dstn, "%s", v);
+}
+
+static void load_dest(loader *L, const xmlNode *n, route_dest *d)
+{
+    copy_field(L, n, "name", d->name, sizeof d->name);
+    copy_field(L, n, "host", d->host, sizeof d->host);
+    uint64_t v;
+    d->port = rl_str_to_u64(rl_str_c(xdoc_attr(n, "port")), 65535, &v) ? (unsigned)v : 0;
+    const char *t = xdoc_attr(n, "ack-timeout");
+    d->ack_timeout_s = t && rl_str_to_u64(rl_str_c(t), 86400, &v) ? (unsigned)v : 30;
+    t = xdoc_attr(n, "max-retry-delay");
+    d->max_retry_delay_s = t && rl_str_to_u64(rl_str_c(t), 86400, &v) ? (unsigned)v : 60;
+    for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c)) {
+        if (!xdoc_is(c, "tls"))
+            continue;
+        d->tls = true;
+        copy_field(L, c, "ca", d->ca, sizeof d->ca);
+        copy_field(L, c, "cert", d->cert, sizeof d->cert);
+        copy_field(L, c, "key", d->key, sizeof d->key);
+        copy_field(L, c, "server-name", d->server_name, sizeof d->server_name);
+        if (!d->cert[0] != !d->key[0])
+            lerr(L, c, "cert and key go together");
+    }
+}
+
+static void load_table(loader *L, const xmlNode *n, rt_table *t)
+{
+    t->name = dup(L, xdoc_attr(n, "name"));
+    t->line = (int)xmlGetLineNo(n);
+    t->deflt = dup(L, xdoc_attr(n, "default"));
+    t->icase = attr_bool(n, "ignore-case");
+    size_t k = count_children(n, "entry");
+    const char *file = xdoc_attr(n, "file");
+    if (file && k) {
+        lerr(L, n, "table '%s': give entries or a file, not both", t->name);
+        return;
+    }
+    if (file) {
+        char path[1100], why[600];
+        if (file[0] == '/')
+            snprintf(path, sizeof path, "%s", file);
+        else
+            snprintf(path, sizeof path, "%s/%s", L->dir, file);
+        if (rt_table_load_csv(L->rs, t, path, attr_bool(n, "header"), why, sizeof why) != 0) {
+            lerr(L, n, "table '%s': %s", t->name, why);
+            return;
+        }
+    } else {
+        t->keys = alloc(L, k * sizeof *t->keys);
+        t->vals = alloc(L, k * sizeof *t->vals);
+        for (xmlNode *e = xdoc_first(n); e; e = xdoc_next(e)) {
+            if (!xdoc_is(e, "entry"))
+                continue;
+            t->keys[t->n] = dup(L, xdoc_attr(e, "key"));
+            t->vals[t->n++] = dup(L, xdoc_attr(e, "value"));
+        }
+    }
+    char why[600];
+    rl_buf b = { why, 0, sizeof why, sizeof why - 1 };
+    if (rt_table_build(L->rs, t, &b, L->file) != 0) {
+        why[b.len < sizeof why ? b.len : sizeof why - 1] = '\0';
+        lerr(L, n, "table '%s': %s", t->name, why);
+    }
+}
+
+/* ---- conditions ---- */
+
+static rt_ckind cond_kind(const xmlNode *n)
+{
+    static const struct { const char *name; rt_ckind k; } kinds[] = {
+        { "equals", C_EQUALS }, { "in", C_IN },         { "matches", C_MATCHES },
+        { "exists", C_EXISTS }, { "empty", C_EMPTY },   { "null", C_NULL },
+        { "before", C_BEFORE }, { "after", C_AFTER },   { "all", C_ALL },
+        { "any", C_ANY },       { "not", C_NOT },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (xdoc_is(n, kinds[i].name))
+            return kinds[i].k;
+    return C_ALL;
+}
+
+static void load_cond(loader *L, const xmlNode *n, rt_cond *c);
+
+static void load_conds(loader *L, const xmlNode *parent, rt_cond **out, size_t *nout)
+{
+    size_t k = count_children(parent, NULL);
+    rt_cond *cs = alloc(L, k * sizeof *cs);
+    size_t i = 0;
+    for (xmlNode *n = xdoc_first(parent); n; n = xdoc_next(n))
+        load_cond(L, n, &cs[i++]);
+    *out = cs;
+    *nout = i;
+}
+
+/* "NW XO CA" or <value> children. */
+static void load_values(loader *L, const xmlNode *n, rt_cond *c)
+{
+    const char *attr = xdoc_attr(n, "values");
+    size_t k = count_children(n, "value");
+    char *copy = attr ? rl_arena_dup(&L->rs->arena, attr, strlen(attr)) : NULL;
+    size_t words = 0;
+    for (char *p = copy; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            p++;
+        if (!*p)
+            break;
+        words++;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+            p++;
+    }
+    c->values = alloc(L, (k + words) * sizeof *c->values);
+    for (char *p = copy; p && *p;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n')
+            *p++ = '\0';
+        if (!*p)
+            break;
+        c->values[c->nvalues++] = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+            p++;
+    }
+    for (xmlNode *v = xdoc_first(n); v; v = xdoc_next(v))
+        if (xdoc_is(v, "value"))
+            c->values[c->nvalues++] = dup(L, xdoc_text(v));
+    if (c->nvalues == 0)
+        lerr(L, n, "%s: no values (give values=\"A B\" or <value> elements)", c->ptext);
+}
+
+static void load_cond(loader *L, const xmlNode *n, rt_cond *c)
+{
+    c->kind = cond_kind(n);
+    c->line = (int)xmlGetLineNo(n);
+    c->icase = attr_bool(n, "ignore-case");
+    if (c->kind == C_ALL || c->kind == C_ANY || c->kind == C_NOT) {
+        load_conds(L, n, &c->kids, &c->nkids);
+        return;
+    }
+    path_attr(L, n, "path", &c->path, &c->ptext);
+    if (!c->ptext)
+        c->ptext = "?";
+    else if (c->path.field == 0 && c->kind != C_EXISTS && c->kind != C_EMPTY)
+        lerr(L, n, "path: %s names a segment, not a field (e.g. %s-3); only <exists> and "
+             "<empty> test whole segments", c->ptext, c->ptext);
+    switch (c->kind) {
+    case C_EQUALS:
+        c->value = dup(L, xdoc_attr(n, "value"));
+        break;
+    case C_IN:
+        load_values(L, n, c);
+        break;
+    case C_MATCHES: {
+        const char *re = xdoc_attr(n, "regex");
+        int rc = regcomp(&c->re, re, REG_EXTENDED | REG_NOSUB | (c->icase ? REG_ICASE : 0));
+        if (rc != 0) {
+            char why[200];
+            regerror(rc, &c->re, why, sizeof why);
+            lerr(L, n, "bad regex '%s': %s", re, why);
+        } else {
+            c->has_re = true;
+        }
+        c->value = dup(L, re);
+        break;
+    }
+    case C_BEFORE:
+    case C_AFTER:
+        c->value = dup(L, xdoc_attr(n, "value"));
+        if (rt_date_parse(c->value, &c->date) != 0)
+            lerr(L, n, "value '%s' is not a date (YYYYMMDD[HHMM[SS]], now or today, with an "
+                 "optional offset such as today-7d)", c->value);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- transforms ---- */
+
+static void load_xform(loader *L, const xmlNode *n, rt_xform *x)
+{
+    static const struct { const char *name; rt_tkind k; } kinds[] = {
+        { "set", T_SET },       { "copy", T_COPY }, { "map", T_MAP },   { "delete", T_DELETE },
+        { "case", T_CASE },     { "date", T_DATE }, { "name", T_NAME },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (xdoc_is(n, kinds[i].name))
+            x->kind = kinds[i].k;
+    x->line = (int)xmlGetLineNo(n);
+    x->table = -1;
+    if (x->kind == T_COPY) {
+        path_attr(L, n, "from", &x->path, &x->ptext);
+        x->has_to = path_attr(L, n, "to", &x->to, &x->totext);
+    } else {
+        path_attr(L, n, "path", &x->path, &x->ptext);
+        x->has_to = x->kind != T_CASE && path_attr(L, n, "to", &x->to, &x->totext);
+    }
+    if (!x->ptext)
+        x->ptext = "?";
+    const hl7_path *target = x->has_to ? &x->to : &x->path;
+    bool needs_field = x->kind != T_DELETE;
+    if (needs_field && x->ptext[0] != '?' && (x->path.field == 0 || target->field == 0))
+        lerr(L, n, "a field path is needed (e.g. PID-5), not a segment name");
+    if (!strncmp(x->ptext, "MSH", 3) && target->field && target->field <= 2 &&
+        (x->kind != T_COPY || x->has_to))
+        lerr(L, n, "MSH-1 and MSH-2 are the delimiters and cannot be changed");
+    switch (x->kind) {
+    case T_SET:
+        x->value = dup(L, xdoc_attr(n, "value"));
+        break;
+    case T_MAP: {
+        const char *t = xdoc_attr(n, "table");
+        x->table = route_table_find(L->rs, t);
+        if (x->table < 0)
+            lerr(L, n, "unknown table '%s'", t);
+        x->deflt = dup(L, xdoc_attr(n, "default"));
+        break;
+    }
+    case T_DELETE: {
+        const char *raw = xdoc_attr(n, "path");
+        x->all_segments = x->path.field == 0 && raw && !strchr(raw, '[');
+        if (x->path.field == 0 && !strncmp(x->ptext, "MSH", 3))
+            lerr(L, n, "MSH cannot be deleted");
+        break;
+    }
+    case T_CASE: {
+        const char *to = xdoc_attr(n, "to");
+        x->casemode = strcmp(to, "upper") == 0 ? 0 : strcmp(to, "lower") == 0 ? 1 : 2;
+        break;
+    }
+    case T_DATE:
+        x->from_fmt = dup(L, xdoc_attr(n, "from") ? xdoc_attr(n, "from") : "yyyyMMddHHmmss");
+        x->fmt = dup(L, xdoc_attr(n, "format"));
+        if (rt_datefmt_check(x->from_fmt) != 0)
+            lerr(L, n, "from: '%s' is not a date format (use yyyy MM dd HH mm ss)", x->from_fmt);
+        if (rt_datefmt_check(x->fmt) != 0)
+            lerr(L, n, "format: '%s' is not a date format (use yyyy MM dd HH mm ss)", x->fmt);
+        break;
+    case T_NAME: {
+        x->fmt = dup(L, xdoc_attr(n, "format"));
+        char bad[64];
+        if (rt_namefmt_check(x->fmt, bad, sizeof bad) != 0)
+            lerr(L, n, "format: unknown part '%s' (use {family} {given} {middle} {suffix} "
+                 "{prefix} {degree})", bad);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* ---- actions ---- */
+
+static bool is_action(const xmlNode *n)
+{
+    static const char *names[] = { "forward", "reject", "accept", "log",
+                                   "worklist", "patient", "reconcile" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (xdoc_is(n, names[i]))
+            return true;
+    return false;
+}
+
+static void load_action(loader *L, const xmlNode *n, rt_action *a)
+{
+    a->line = (int)xmlGetLineNo(n);
+    a->dest = -1;
+    if (xdoc_is(n, "forward")) {
+        a->kind = A_FORWARD;
+        a->dest_name = dup(L, xdoc_attr(n, "to"));
+        a->dest = find_dest(L->rs, a->dest_name);
+        if (a->dest < 0 && !attr_bool(n, "optional"))
+            lerr(L, n, "unknown destination '%s' (define it with <destination> here or in the "
+                 "engine config, or mark the forward optional=\"true\")", a->dest_name);
+    } else if (xdoc_is(n, "reject")) {
+        a->kind = A_REJECT;
+        const char *code = xdoc_attr(n, "code");
+        snprintf(a->code, sizeof a->code, "%s", code ? code : "AE");
+        a->text = dup(L, xdoc_attr(n, "text"));
+        uint64_t ec;
+        const char *e = xdoc_attr(n, "error-code");
+        a->errcode = e && rl_str_to_u64(rl_str_c(e), 999, &ec) ? (int)ec : HL7_ERR_INTERNAL;
+    } else if (xdoc_is(n, "accept")) {
+        a->kind = A_ACCEPT;
+    } else if (xdoc_is(n, "log")) {
+        a->kind = A_LOG;
+        a->text = dup(L, xdoc_attr(n, "text"));
+        const char *lv = xdoc_attr(n, "level");
+        a->level = !lv || !strcmp(lv, "info") ? 2 : !strcmp(lv, "warn") ? 1 : !strcmp(lv, "error") ? 0 : 3;
+    } else {
+        a->kind = A_HOOK;
+        a->hook = xdoc_is(n, "worklist") ? ROUTE_HOOK_WORKLIST
+                  : xdoc_is(n, "patient") ? ROUTE_HOOK_PATIENT
+                                          : ROUTE_HOOK_RECONCILE;
+    }
+}
+
+/* ---- routes ---- */
+
+static void load_route(loader *L, const xmlNode *n, rt_route *r)
+{
+    r->name = dup(L, xdoc_attr(n, "name"));
+    r->line = (int)xmlGetLineNo(n);
+    r->cont = attr_bool(n, "continue");
+    r->matches = alloc(L, count_children(n, "match") * sizeof *r->matches);
+    size_t nacts = 0;
+    for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c))
+        nacts += is_action(c);
+    r->acts = alloc(L, nacts * sizeof *r->acts);
+    for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c)) {
+        if (xdoc_is(c, "match")) {
+            rt_match *m = &r->matches[r->nmatches++];
+            m->line = (int)xmlGetLineNo(c);
+            m->type = dup(L, xdoc_attr(c, "type"));
+            m->version = dup(L, xdoc_attr(c, "version"));
+            m->app = dup(L, xdoc_attr(c, "application"));
+            m->fac = dup(L, xdoc_attr(c, "facility"));
+        } else if (xdoc_is(c, "when")) {
+            load_conds(L, c, &r->when, &r->nwhen);
+        } else if (xdoc_is(c, "transform")) {
+            r->xf = alloc(L, count_children(c, NULL) * sizeof *r->xf);
+            for (xmlNode *t = xdoc_first(c); t; t = xdoc_next(t))
+                load_xform(L, t, &r->xf[r->nxf++]);
+        } else if (is_action(c)) {
+            load_action(L, c, &r->acts[r->nacts++]);
+        }
+    }
+    bool ends = false;
+    for (size_t i = 0; i < r->nacts; i++) {
+        if (ends)
+            lerr(L, n, "route '%s': an action after <%s> never runs", r->name,
+                 r->acts[i - 1].kind == A_REJECT ? "reject" : "accept");
+        ends = ends || r->acts[i].kind == A_REJECT || r->acts[i].kind == A_ACCEPT;
+    }
+}
+
+static void load_wl(loader *L, const xmlNode *n)
+{
+    const char *d = xdoc_attr(n, "defaults");
+    L->rs->wl_ihe = !d || strcmp(d, "ihe") == 0;
+    L->rs->wl = alloc(L, count_children(n, "attribute") * sizeof *L->rs->wl);
+    for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c)) {
+        route_wl_attr *a = &L->rs->wl[L->rs->nwl++];
+        a->line = (int)xmlGetLineNo(c);
+        a->table = -1;
+        copy_field(L, c, "keyword", a->keyword, sizeof a->keyword);
+        a->has_path = path_attr(L, c, "path", &a->path, NULL);
+        a->has_fallback = path_attr(L, c, "fallback", &a->fallback, NULL);
+        a->value = dup(L, xdoc_attr(c, "value"));
+        a->deflt = dup(L, xdoc_attr(c, "default"));
+        a->required = attr_bool(c, "required");
+        const char *t = xdoc_attr(c, "table");
+        if (t && (a->table = route_table_find(L->rs, t)) < 0)
+            lerr(L, c, "unknown table '%s'", t);
+        if (!a->has_path && !a->value && xdoc_attr(c, "path") == NULL)
+            lerr(L, c, "%s: give a path or a value", a->keyword);
+        char why[200];
+        if (L->o && L->o->check_wl_keyword && L->o->check_wl_keyword(a->keyword, why, sizeof why))
+            lerr(L, c, "%s", why);
+    }
+}
+
+static void compile(loader *L, const xmlNode *root)
+{
+    route_set *rs = L->rs;
+    rs->wl_ihe = true;
+    const char *def = xdoc_attr(root, "default");
+    rs->default_accept = !def || strcmp(def, "accept") == 0;
+    const char *dc = xdoc_attr(root, "default-code");
+    snprintf(rs->default_code, sizeof rs->default_code, "%s", dc ? dc : "AR");
+    rs->default_text = dup(L, xdoc_attr(root, "default-text") ? xdoc_attr(root, "default-text")
+                                                              : "no route takes this message");
+
+    size_t nextra = L->o ? L->o->n_extra_dests : 0;
+    rs->dests = alloc(L, (count_children(root, "destination") + nextra) * sizeof *rs->dests);
+    for (size_t i = 0; i < nextra; i++)
+        rs->dests[rs->ndests++] = L->o->extra_dests[i];
+    rs->tables = alloc(L, count_children(root, "table") * sizeof *rs->tables);
+    rs->routes = alloc(L, count_children(root, "route") * sizeof *rs->routes);
+    for (xmlNode *n = xdoc_first(root); n; n = xdoc_next(n)) {
+        if (xdoc_is(n, "destination")) {
+            route_dest d;
+            memset(&d, 0, sizeof d);
+            load_dest(L, n, &d);
+            if (find_dest(rs, d.name) >= 0)
+                lerr(L, n, "destination '%s' is defined twice (here%s)", d.name,
+                     nextra ? " or in the engine config" : "");
+            else
+                rs->dests[rs->ndests++] = d;
+        } else if (xdoc_is(n, "table")) {
+            const char *name = xdoc_attr(n, "name");
+            if (route_table_find(rs, name) >= 0) {
+                lerr(L, n, "table '%s' is defined twice", name);
+                continue;
+            }
+            load_table(L, n, &rs->tables[rs->ntables]);
+            rs->ntables++;
+        } else if (xdoc_is(n, "worklist-mapping")) {
+            load_wl(L, n);
+        } else if (xdoc_is(n, "route")) {
+            const char *name = xdoc_attr(n, "name");
+            for (size_t i = 0; i < rs->nroutes; i++)
+                if (strcmp(rs->routes[i].name, name) == 0)
+                    lerr(L, n, "route name '%s' is used twice (first at line %d)", name,
+                         rs->routes[i].line);
+            load_route(L, n, &rs->routes[rs->nroutes++]);
+        }
+    }
+}
+
+static void free_conds(rt_cond *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (c[i].has_re)
+            regfree(&c[i].re);
+        free_conds(c[i].kids, c[i].nkids);
+    }
+}
+
+void route_free(route_set *rs)
+{
+    if (!rs)
+        return;
+    for (size_t i = 0; i < rs->nroutes; i++)
+        free_conds(rs->routes[i].when, rs->routes[i].nwhen);
+    rl_arena_free(&rs->arena);
+    free(rs);
+}
+
+int route_load_mem(const char *name, const char *text, size_t len, const route_load_opts *o,
+                   route_set **out, rl_buf *errors)
+{
+    xmlDocPtr doc = xdoc_load_mem(name, text, len, radlink_routes_xsd, radlink_routes_xsd_len,
+                                  errors);
+    if (!doc)
+        return ROUTE_E_LOAD;
+    route_set *rs = calloc(1, sizeof *rs);
+    if (!rs) {
+        xmlFreeDoc(doc);
+        rl_buf_printf(errors, "%s: out of memory\n", name);
+        return ROUTE_E_LOAD;
+    }
+    rl_arena_init(&rs->arena, 16384, 0);
+    snprintf(rs->source, sizeof rs->source, "%s", name);
+    digest_sha256_hex(text, len, rs->sha256);
+    loader L = { .rs = rs, .file = name, .errors = errors, .o = o };
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", name);
+    snprintf(L.dir, sizeof L.dir, "%s", dirname(tmp));
+    compile(&L, xmlDocGetRootElement(doc));
+    xmlFreeDoc(doc);
+    if (L.bad) {
+        route_free(rs);
+        return ROUTE_E_LOAD;
+    }
+    *out = rs;
+    return ROUTE_OK;
+}
+
+int route_load(const char *path, const route_load_opts *o, route_set **out, rl_buf *errors)
+{
+    rl_buf b;
+    rl_err err;
+    rl_buf_init(&b, RL_MAX_XML_BYTES);
+    if (rl_read_file(path, &b, &err) != 0) {
+        rl_buf_printf(errors, "%s\n", err.msg);
+        rl_buf_free(&b);
+        return ROUTE_E_LOAD;
+    }
+    int rc = route_load_mem(path, b.data ? b.data : "", b.len, o, out, errors);
+    rl_buf_free(&b);
+    return rc;
+}
+
+const char *route_source(const route_set *rs)
+{
+    return rs->source;
+}
+
+const char *route_sha256(const route_set *rs)
+{
+    return rs->sha256;
+}
+
+size_t route_count(const route_set *rs)
+{
+    return rs->nroutes;
+}
+
+const route_dest *route_dests(const route_set *rs, size_t *n)
+{
+    *n = rs->ndests;
+    return rs->dests;
+}
+
+const route_wl_attr *route_wl_attrs(const route_set *rs, size_t *n, bool *ihe_defaults)
+{
+    *n = rs->nwl;
+    if (ihe_defaults)
+        *ihe_defaults = rs->wl_ihe;
+    return rs->wl;
+}
+
+const char *route_table_get(const route_set *rs, int table, rl_str key)
+{
+    if (table < 0 || (size_t)table >= rs->ntables)
+        return NULL;
+    const char *v = rt_table_lookup(&rs->tables[table], key);
+    return v ? v : rs->tables[table].deflt;
+}

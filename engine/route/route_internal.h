@@ -1,0 +1,139 @@
+/* The compiled form of a route file, shared by the loader and the evaluator. */
+#ifndef RADLINK_ROUTE_INTERNAL_H
+#define RADLINK_ROUTE_INTERNAL_H
+
+#include <regex.h>
+
+#include "radlink/route.h"
+
+typedef struct rt_table {
+    const char *name;
+    int line;
+    const char **keys, **vals;
+    size_t n;
+    uint32_t *slots; /* open addressing: entry index + 1, 0 = empty */
+    size_t nslots;
+    const char *deflt; /* NULL when none */
+    bool icase;
+} rt_table;
+
+/* A date operand: a fixed 14-digit timestamp, or now/today plus an offset. */
+typedef struct rt_date {
+    char fixed[15];
+    enum { D_FIXED, D_NOW, D_TODAY } base;
+    int64_t offset_s;
+} rt_date;
+
+typedef enum rt_ckind {
+    C_EQUALS, C_IN, C_MATCHES, C_EXISTS, C_EMPTY, C_NULL, C_BEFORE, C_AFTER, C_ALL, C_ANY, C_NOT
+} rt_ckind;
+
+typedef struct rt_cond {
+    rt_ckind kind;
+    int line;
+    hl7_path path;
+    const char *ptext;
+    const char *value;
+    const char **values;
+    size_t nvalues;
+    bool icase;
+    regex_t re;
+    bool has_re;
+    rt_date date;
+    struct rt_cond *kids;
+    size_t nkids;
+} rt_cond;
+
+typedef enum rt_tkind { T_SET, T_COPY, T_MAP, T_DELETE, T_CASE, T_DATE, T_NAME } rt_tkind;
+
+typedef struct rt_xform {
+    rt_tkind kind;
+    int line;
+    hl7_path path, to;
+    const char *ptext, *totext;
+    bool has_to;
+    bool all_segments; /* delete: a segment name without [n] removes every one */
+    const char *value;
+    int table;
+    const char *deflt; /* map: default when the table has no entry */
+    int casemode;      /* 0 upper, 1 lower, 2 title */
+    const char *from_fmt, *fmt;
+} rt_xform;
+
+typedef enum rt_akind { A_FORWARD, A_REJECT, A_ACCEPT, A_LOG, A_HOOK } rt_akind;
+
+typedef struct rt_action {
+    rt_akind kind;
+    int line;
+    int dest; /* index into dests, -1 when optional and not defined */
+    const char *dest_name;
+    char code[3];
+    int errcode;
+    const char *text;
+    int level;
+    route_hook_kind hook;
+} rt_action;
+
+typedef struct rt_match {
+    const char *type, *version, *app, *fac; /* fnmatch patterns, NULL = any */
+    int line;
+} rt_match;
+
+typedef struct rt_route {
+    const char *name;
+    int line;
+    bool cont;
+    rt_match *matches;
+    size_t nmatches;
+    rt_cond *when; /* all must hold */
+    size_t nwhen;
+    rt_xform *xf;
+    size_t nxf;
+    rt_action *acts;
+    size_t nacts;
+} rt_route;
+
+struct route_set {
+    rl_arena arena; /* every string and array below */
+    char source[512];
+    char sha256[65];
+    route_dest *dests;
+    size_t ndests;
+    rt_table *tables;
+    size_t ntables;
+    rt_route *routes;
+    size_t nroutes;
+    route_wl_attr *wl;
+    size_t nwl;
+    bool wl_ihe;
+    bool default_accept;
+    char default_code[3];
+    const char *default_text;
+};
+
+/* Tables (table.c). */
+int rt_table_build(route_set *rs, rt_table *t, rl_buf *errors, const char *file);
+const char *rt_table_lookup(const rt_table *t, rl_str key);
+int rt_table_load_csv(route_set *rs, rt_table *t, const char *csv_path, bool header,
+                      char *why, size_t whyn);
+
+/* Conditions (cond.c). */
+bool rt_cond_eval(const rt_cond *c, hl7_msg *m, int64_t now_us, rl_buf *trace, int depth);
+const char *rt_cond_name(rt_ckind k);
+int rt_date_parse(const char *text, rt_date *d);
+/* HL7 DTM to 14 digits (month/day padded 01, time 00); false if not a date. */
+bool rt_dtm_norm(rl_str v, char out[15]);
+
+/* Transforms (xform.c). */
+int rt_xform_apply(const route_set *rs, const rt_xform *x, hl7_msg *m, rl_buf *trace,
+                   char *why, size_t whyn);
+const char *rt_xform_name(rt_tkind k);
+/* Checks a date format (yyyy MM dd HH mm ss and literals); 0 or -1. */
+int rt_datefmt_check(const char *fmt);
+/* Checks a name format ({family} {given} {middle} {suffix} {prefix} {degree}). */
+int rt_namefmt_check(const char *fmt, char *bad, size_t badn);
+
+/* Shared helper: append a value for traces, quoted and shortened. */
+void rt_trace_value(rl_buf *trace, rl_str v, int kind);
+
+#endif

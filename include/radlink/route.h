@@ -1,0 +1,127 @@
+/* The routing core: XML route files (routes/routes.xsd) compiled once at load
+ * (paths parsed, regexes compiled, tables hashed) and evaluated for every
+ * message: match, conditions, transforms, actions.
+ *
+ * A route_set is immutable after loading and owned by whoever loaded it (free
+ * with route_free). Evaluation is not thread-safe for one route_set only in
+ * the sense that hook callbacks run on the caller's thread; the set itself is
+ * read-only, so several threads may evaluate it with their own messages. */
+#ifndef RADLINK_ROUTE_H
+#define RADLINK_ROUTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "radlink/hl7.h"
+#include "radlink/store.h"
+
+enum route_status {
+    ROUTE_OK = 0,
+    ROUTE_E_LOAD = -1,   /* the file has errors (listed in the errors buffer) */
+    ROUTE_E_ACTION = -2, /* an action failed for this message: AE with the reason */
+    ROUTE_E_STORE = -3,  /* the store failed: the caller aborts the transaction */
+};
+
+/* An outbound MLLP destination. */
+typedef struct route_dest {
+    char name[64];
+    char host[256];
+    unsigned port;
+    unsigned ack_timeout_s;
+    unsigned max_retry_delay_s;
+    bool tls;
+    char ca[512], cert[512], key[512], server_name[256];
+} route_dest;
+
+typedef struct route_set route_set;
+
+/* What a hook action (worklist, patient, reconcile) may do; filled by the
+ * modules that implement them. A hook returns ROUTE_OK, ROUTE_E_ACTION with
+ * fail_text (and fail_at when a field is to blame) set, or ROUTE_E_STORE. */
+typedef enum route_hook_kind { ROUTE_HOOK_WORKLIST, ROUTE_HOOK_PATIENT, ROUTE_HOOK_RECONCILE,
+                               ROUTE_HOOK_COUNT } route_hook_kind;
+
+typedef struct route_env route_env;
+typedef int (*route_hook_fn)(route_env *env, hl7_msg *m, rl_buf *trace);
+
+struct route_env {
+    store_txn *txn;     /* where effects go; NULL in a dry run */
+    bool dry_run;       /* evaluate and trace, change nothing */
+    int64_t now_us;
+    uint64_t msg_seq;   /* the message's number in the log */
+    const route_set *rs;
+    route_hook_fn hooks[ROUTE_HOOK_COUNT]; /* NULL: the action fails with "not available" */
+    void *hook_ctx;
+    /* out: set by a failing action */
+    int fail_errcode;   /* HL7 table 0357 code for the ERR segment */
+    char fail_text[384];
+    hl7_path fail_at;
+    bool has_fail_at;
+    rl_err store_err;
+    /* out: destinations that received a message (for waking their senders) */
+    unsigned forwarded;
+};
+
+typedef struct route_result {
+    bool accept;      /* AA; otherwise reject with code/text */
+    char code[3];     /* "AA", "AE", "AR" */
+    int errcode;      /* HL7 table 0357 for the ERR segment */
+    char text[384];   /* reject text */
+    hl7_path at;      /* field to blame, when has_at */
+    bool has_at;
+    char summary[512];/* one line for the message log: routes taken and actions */
+} route_result;
+
+/* One <attribute> of the file's <worklist-mapping>, checked at load; the
+ * worklist module turns these into worklist entries. */
+typedef struct route_wl_attr {
+    char keyword[64];
+    hl7_path path, fallback;
+    bool has_path, has_fallback;
+    const char *value;   /* constant, or NULL */
+    const char *deflt;   /* used when the HL7 value is empty, or NULL */
+    int table;           /* lookup table index, or -1 */
+    bool required;
+    int line;
+} route_wl_attr;
+
+typedef struct route_load_opts {
+    const route_dest *extra_dests; /* destinations from the engine config */
+    size_t n_extra_dests;
+    /* Checks a <worklist-mapping> keyword; NULL accepts any. Returns 0, or
+     * -1 with a reason in why. */
+    int (*check_wl_keyword)(const char *keyword, char *why, size_t whyn);
+} route_load_opts;
+
+/* Load and compile a route file. On failure every error is appended to errors
+ * as "file:line: message" and ROUTE_E_LOAD is returned. */
+int route_load(const char *path, const route_load_opts *o, route_set **out, rl_buf *errors);
+/* The same from memory (name is used in messages and as the file name). */
+int route_load_mem(const char *name, const char *text, size_t len, const route_load_opts *o,
+                   route_set **out, rl_buf *errors);
+void route_free(route_set *rs);
+
+/* Facts about a loaded set. */
+const char *route_source(const route_set *rs);   /* file name */
+const char *route_sha256(const route_set *rs);   /* hex SHA-256 of the file bytes */
+size_t route_count(const route_set *rs);
+const route_dest *route_dests(const route_set *rs, size_t *n);
+/* The file's <worklist-mapping> attributes (n = 0 when it has none), and
+ * whether the shipped IHE defaults apply under them. */
+const route_wl_attr *route_wl_attrs(const route_set *rs, size_t *n, bool *ihe_defaults);
+/* Look key up in table idx: the value, else the table's default, else NULL. */
+const char *route_table_get(const route_set *rs, int table, rl_str key);
+/* Index of a table by name, or -1. */
+int route_table_find(const route_set *rs, const char *name);
+
+/* Evaluate m against the set: routes in order, transforms applied to m in
+ * place, actions executed through env. trace, when non-NULL, receives a
+ * human-readable account of every decision. Returns ROUTE_OK (res says accept
+ * or reject), or ROUTE_E_STORE when the store failed. */
+int route_eval(const route_set *rs, hl7_msg *m, route_env *env, route_result *res, rl_buf *trace);
+
+/* Queue the serialized message for a destination (used by the forward action;
+ * exposed for replay and tests). */
+int route_forward(route_env *env, const route_dest *d, hl7_msg *m);
+
+#endif

@@ -52,6 +52,7 @@ test-sanitize: deps
 bench: build
 	tests/bench/hl7_bench.sh
 	tests/bench/mllp_bench.sh
+	tests/bench/route_bench.sh
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD)

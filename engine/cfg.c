@@ -90,6 +90,22 @@ static void load_listener(loader *l, const xmlNode *n, cfg_listener *li)
     }
 }
 
+/* A path in the config file is relative to the config file's directory. */
+static void resolve_path(loader *l, const xmlNode *n, const char *attr, char *dst, size_t dstn)
+{
+    const char *v = xdoc_attr(n, attr);
+    if (!v)
+        return;
+    const char *slash = strrchr(l->path, '/');
+    int dirn = v[0] == '/' || !slash ? 0 : (int)(slash - l->path) + 1;
+    if (strlen(v) + (size_t)dirn >= dstn) {
+        xdoc_error(l->errors, l->path, n, "%s: path longer than %zu characters", attr, dstn - 1);
+        l->bad++;
+        return;
+    }
+    snprintf(dst, dstn, "%.*s%s", dirn, l->path, v);
+}
+
 int cfg_load(cfg *c, const char *path, rl_buf *errors)
 {
     xmlDocPtr doc = xdoc_load(path, radlink_config_xsd, radlink_config_xsd_len, errors);
@@ -113,6 +129,24 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             unsigned long v = next.dedup_window_s;
             copy_num(&l, n, "dedup-window", 86400ul * 365, &v);
             next.dedup_window_s = (unsigned)v;
+        } else if (xdoc_is(n, "routes")) {
+            resolve_path(&l, n, "file", next.routes_file, sizeof next.routes_file);
+        } else if (xdoc_is(n, "destinations")) {
+            next.n_dests = 0;
+            for (xmlNode *d = xdoc_first(n); d; d = xdoc_next(d)) {
+                route_dest *rd = &next.dests[next.n_dests];
+                if (route_dest_from_xml(d, path, rd, errors) != 0) {
+                    l.bad++;
+                    continue;
+                }
+                for (unsigned k = 0; k < next.n_dests; k++)
+                    if (strcmp(next.dests[k].name, rd->name) == 0) {
+                        xdoc_error(errors, path, d, "<destination>: '%s' is defined twice",
+                                   rd->name);
+                        l.bad++;
+                    }
+                next.n_dests++;
+            }
         } else if (xdoc_is(n, "log")) {
             next.log_level = log_level_parse(xdoc_attr(n, "level"));
         } else if (xdoc_is(n, "mllp")) {
@@ -162,6 +196,10 @@ void cfg_print(const cfg *c, void *file)
     fprintf(f, "mllp.max-frame=%zu\nmllp.max-connections=%u\n", c->max_frame, c->max_connections);
     fprintf(f, "mllp.idle-timeout=%u\nmllp.read-timeout=%u\n", c->idle_timeout_s,
             c->read_timeout_s);
+    fprintf(f, "routes=%s\n", c->routes_file[0] ? c->routes_file : "built-in default");
+    for (unsigned i = 0; i < c->n_dests; i++)
+        fprintf(f, "destination=%s %s:%u%s\n", c->dests[i].name, c->dests[i].host,
+                c->dests[i].port, c->dests[i].tls ? " tls" : "");
     fprintf(f, "store.map-size-mb=%llu\nstore.group-commit=%s\nhl7.dedup-window=%u\n",
             (unsigned long long)c->map_size_mb, c->group_commit ? "true" : "false",
             c->dedup_window_s);

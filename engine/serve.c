@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "radlink/forward.h"
 #include "radlink/ingest.h"
 #include "radlink/log.h"
 #include "radlink/loop.h"
@@ -24,11 +25,17 @@
 
 #define SHUTDOWN_FLUSH_MS 5000
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, reload_signal;
 
 static void on_stop(int sig)
 {
     stop_signal = sig;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reload_signal = 1;
 }
 
 /* One frame received during the current loop turn. */
@@ -48,6 +55,8 @@ typedef struct engine {
     store *st;
     mllp_server *srv;
     ingest ing;
+    route_set *routes;  /* the active set; replaced whole between two batches */
+    forwarder *fwd;
     uint64_t counts[5]; /* committed messages by msglog_status */
     pending *batch;
     size_t nbatch, cap;
@@ -104,6 +113,7 @@ static void process_range(engine *e, size_t first, size_t n)
     store_txn *t = NULL;
     if (rc == STORE_OK)
         rc = store_begin(e->st, NULL, true, &t, &err);
+    unsigned forwarded = 0;
     for (size_t i = 0; rc == STORE_OK && i < n; i++) {
         pending *p = &e->batch[first + i];
         ingest_input in = { p->kind, p->raw, p->peer, p->listener, p->why, p->recv_us };
@@ -111,12 +121,16 @@ static void process_range(engine *e, size_t first, size_t n)
         rc = ingest_one(&e->ing, t, &in, &res, &err);
         close_after[i] = res.close_after;
         status[i] = res.status;
+        forwarded += res.forwarded;
     }
     if (t)
         rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
-    if (rc == STORE_OK)
+    if (rc == STORE_OK) {
         for (size_t i = 0; i < n; i++)
             e->counts[status[i]]++;
+        if (forwarded)
+            forwarder_kick(e->fwd);
+    }
     if (rc != STORE_OK) {
         /* Nothing of this turn is stored: refuse every message with AR so the
          * senders try again later. What was stored before is untouched. */
@@ -181,6 +195,79 @@ static int lock_data_dir(engine *e, rl_err *err)
     return 0;
 }
 
+/* Facts about the running engine for `radlink status`, in the store's meta
+ * database: key -> text. */
+static void put_meta(engine *e, const char *const *kv, size_t n)
+{
+    store_txn *t;
+    rl_err err;
+    int rc = store_begin(e->st, NULL, true, &t, &err);
+    for (size_t i = 0; rc == STORE_OK && i + 1 < n; i += 2)
+        rc = store_put(t, STORE_META, rl_str_c(kv[i]), rl_str_c(kv[i + 1]), 0, &err);
+    if (t)
+        rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
+    if (rc != STORE_OK)
+        log_warn("serve.meta", "error=\"%s\"", err.msg);
+}
+
+/* Load the configured route file (or the built-in default). */
+static int load_routes(const cfg *c, route_set **out, rl_buf *errors)
+{
+    route_load_opts o = { .extra_dests = c->dests, .n_extra_dests = c->n_dests };
+    return c->routes_file[0] ? route_load(c->routes_file, &o, out, errors)
+                             : route_load_default(&o, out, errors);
+}
+
+static void publish_routes(engine *e, const char *status)
+{
+    char when[32], count[32], abs[4096];
+    const char *file = route_source(e->routes);
+    if (e->cfg->routes_file[0] && realpath(file, abs))
+        file = abs; /* so that `radlink msg replay` finds it from anywhere */
+    snprintf(when, sizeof when, "%lld", (long long)rl_now_us());
+    snprintf(count, sizeof count, "%zu", route_count(e->routes));
+    const char *kv[] = { "routes.file", file, "routes.sha256",
+                         route_sha256(e->routes), "routes.loaded_us", when, "routes.count", count,
+                         "routes.reload", status };
+    put_meta(e, kv, sizeof kv / sizeof *kv);
+    size_t nd;
+    const route_dest *d = route_dests(e->routes, &nd);
+    forwarder_set(e->fwd, d, nd);
+}
+
+/* SIGHUP: load the file anew; a valid file replaces the running set between
+ * two batches, an invalid one leaves it running and the errors are logged. */
+static void reload_routes(engine *e)
+{
+    rl_buf errors;
+    rl_buf_init(&errors, 64 * 1024);
+    route_set *rs = NULL;
+    char status[600];
+    if (load_routes(e->cfg, &rs, &errors) != ROUTE_OK) {
+        rl_buf_cstr(&errors);
+        char *line = errors.data ? errors.data : "", *save = NULL;
+        for (char *l = strtok_r(line, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+            log_error("routes.reload_failed", "error=\"%s\"", l);
+        snprintf(status, sizeof status, "failed %lld: %.500s", (long long)rl_now_us(),
+                 errors.data ? errors.data : "");
+        status[strcspn(status, "\n")] = '\0';
+        const char *kv[] = { "routes.reload", status };
+        put_meta(e, kv, 2);
+        log_warn("routes.kept", "file=%s sha256=%s", route_source(e->routes),
+                 route_sha256(e->routes));
+    } else {
+        route_set *old = e->routes;
+        e->routes = rs;
+        e->ing.routes = rs;
+        route_free(old);
+        snprintf(status, sizeof status, "ok %lld", (long long)rl_now_us());
+        publish_routes(e, status);
+        log_info("routes.reloaded", "file=%s sha256=%s routes=%zu", route_source(rs),
+                 route_sha256(rs), route_count(rs));
+    }
+    rl_buf_free(&errors);
+}
+
 static int start(engine *e, rl_err *err)
 {
     if (mkdir(e->cfg->data_dir, 0750) != 0 && errno != EEXIST)
@@ -196,6 +283,33 @@ static int start(engine *e, rl_err *err)
                       .max_frame = e->cfg->max_frame };
     ingest_init(&e->ing, &ic);
     rl_arena_init(&e->arena, 1 << 20, 0);
+
+    rl_buf errors;
+    rl_buf_init(&errors, 64 * 1024);
+    if (load_routes(e->cfg, &e->routes, &errors) != ROUTE_OK) {
+        rl_buf_cstr(&errors);
+        fprintf(stderr, "%s", errors.data ? errors.data : "");
+        rl_err_set(err, -1, -1, "the route file %s has errors (listed above)",
+                   e->cfg->routes_file[0] ? e->cfg->routes_file : "(built in)");
+        rl_buf_free(&errors);
+        return -1;
+    }
+    rl_buf_free(&errors);
+    e->ing.routes = e->routes;
+    if (!(e->fwd = forwarder_new(e->st)))
+        return rl_err_set(err, -1, -1, "out of memory");
+    char pid[32], started[32], conf[4096];
+    const char *conf_path = e->cfg->source;
+    if (strcmp(conf_path, "embedded default") != 0 && realpath(conf_path, conf))
+        conf_path = conf;
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    snprintf(started, sizeof started, "%lld", (long long)rl_now_us());
+    const char *kv[] = { "engine.pid", pid, "engine.started_us", started, "engine.config",
+                         conf_path };
+    put_meta(e, kv, sizeof kv / sizeof *kv);
+    publish_routes(e, "ok (at start)");
+    log_info("routes.loaded", "file=%s sha256=%s routes=%zu", route_source(e->routes),
+             route_sha256(e->routes), route_count(e->routes));
 
     mllp_listen ls[CFG_MAX_LISTENERS];
     mllp_tls_opts tls[CFG_MAX_LISTENERS];
@@ -215,6 +329,8 @@ static int start(engine *e, rl_err *err)
 
 static void stop(engine *e)
 {
+    forwarder_free(e->fwd);
+    route_free(e->routes);
     mllp_server_free(e->srv);
     loop_free(e->l);
     ingest_free(&e->ing);
@@ -233,6 +349,8 @@ int serve_run(const cfg *c)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     printf("radlink %s\n", RADLINK_VERSION);
@@ -257,6 +375,10 @@ int serve_run(const cfg *c)
         }
         if (e.nbatch)
             process_batch(&e);
+        if (reload_signal) { /* between two batches: no message sees two sets */
+            reload_signal = 0;
+            reload_routes(&e);
+        }
         mllp_server_tick(e.srv);
     }
 

@@ -18,3 +18,7 @@ $R hl7 ack --code AE --text "unknown procedure code 71020" $M/order_nw.hl7
 echo
 echo "== every message of a batch file"
 $R hl7 get $M/batch.hl7 MSH-10
+echo
+echo "== a route file: check it, then dry-run an order through it"
+$R routes check examples/routes.xml
+$R routes test examples/routes.xml $M/order_nw.hl7 | head -30

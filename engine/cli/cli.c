@@ -2,11 +2,15 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "radlink/cfg.h"
+#include "radlink/store.h"
 
 static char path_buf[8][64];
 static int path_used;
@@ -67,7 +71,7 @@ int cli_next(cli_opts *o)
     }
     /* Build "h" + shortopts, and the long options + --help. */
     char shorts[64];
-    snprintf(shorts, sizeof shorts, "+:h%s", o->shortopts ? o->shortopts : "");
+    snprintf(shorts, sizeof shorts, ":h%s", o->shortopts ? o->shortopts : "");
     struct option longs[48];
     int n = 0;
     for (const struct option *l = o->longopts ? o->longopts : none; l->name && n < 46; l++)
@@ -147,4 +151,35 @@ int cli_data_dir(const cli_cmd *cmd, const char *data, const char *config, char 
     }
     snprintf(out, n, "%s", data ? data : c.data_dir);
     return 0;
+}
+
+int cli_meta(store_txn *t, const char *key, char *out, size_t n)
+{
+    rl_str v;
+    rl_err err;
+    out[0] = '\0';
+    if (store_get(t, STORE_META, rl_str_c(key), &v, &err) != STORE_OK)
+        return 1;
+    snprintf(out, n, "%.*s", (int)(v.n < n ? v.n : n - 1), v.p);
+    return 0;
+}
+
+long cli_engine_pid(const char *data_dir)
+{
+    char path[CFG_PATH + 32];
+    snprintf(path, sizeof path, "%s/serve.lock", data_dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    long pid = 0;
+    if (flock(fd, LOCK_SH | LOCK_NB) != 0) { /* held: an engine runs */
+        char buf[32];
+        ssize_t k = pread(fd, buf, sizeof buf - 1, 0);
+        buf[k > 0 ? k : 0] = '\0';
+        pid = strtol(buf, NULL, 10);
+        if (pid <= 0)
+            pid = -1;
+    }
+    close(fd);
+    return pid;
 }

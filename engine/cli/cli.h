@@ -5,6 +5,7 @@
 #define RADLINK_CLI_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "radlink/util.h"
@@ -53,6 +54,20 @@ int cli_number(const cli_cmd *cmd, const char *opt, const char *text, long min, 
  * ./var. Returns 0, or an exit code after printing the config's errors. */
 int cli_data_dir(const cli_cmd *cmd, const char *data, const char *config, char *out, size_t n);
 
+/* A text fact the engine keeps in the store's meta database (routes.file,
+ * routes.sha256, engine.pid...): 0 and the value, or 1 when absent. */
+struct store_txn;
+int cli_meta(struct store_txn *t, const char *key, char *out, size_t n);
+/* The pid of the engine that holds data_dir (0 when none runs, -1 when one
+ * runs but its pid cannot be read). */
+long cli_engine_pid(const char *data_dir);
+
+/* Load a route file (or the config's, else the built-in one) with the
+ * config's destinations; errors are printed. quiet: no closing line. */
+struct route_set;
+int cli_load_routes(const cli_cmd *self, const char *file, const char *config,
+                    struct route_set **rs, bool quiet);
+
 /* Shared printers. */
 struct hl7_msg;
 int cli_hl7_tree(struct hl7_msg *m, rl_err *err);
@@ -63,5 +78,8 @@ extern const cli_cmd cli_serve_cmd;
 extern const cli_cmd cli_version_cmd;
 extern const cli_cmd cli_send_cmd;
 extern const cli_cmd cli_msg_cmd;
+extern const cli_cmd cli_routes_cmd;
+extern const cli_cmd cli_queue_cmd;
+extern const cli_cmd cli_status_cmd;
 
 #endif

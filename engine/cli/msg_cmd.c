@@ -8,6 +8,9 @@
 #include "cli.h"
 #include "radlink/cfg.h"
 #include "radlink/hl7.h"
+#include "radlink/ingest.h"
+#include "radlink/limits.h"
+#include "radlink/route.h"
 #include "radlink/msglog.h"
 #include "radlink/store.h"
 
@@ -355,6 +358,97 @@ static int run_search(const cli_cmd *self, int argc, char **argv)
     return n ? CLI_OK : CLI_FAIL;
 }
 
+/* Replay: the routes the engine runs, unless told otherwise. */
+static int run_replay(const cli_cmd *self, int argc, char **argv)
+{
+    static const struct option longs[] = {
+        { "data", required_argument, NULL, 'D' },
+        { "config", required_argument, NULL, 'C' },
+        { "routes", required_argument, NULL, 'r' },
+        { "quiet", no_argument, NULL, 'q' },
+        { 0, 0, 0, 0 },
+    };
+    cli_opts co = { argc, argv, self, "", longs, 0, 0 };
+    const char *data = NULL, *config = NULL, *routes = NULL;
+    bool quiet = false;
+    int c;
+    while ((c = cli_next(&co)) != -1) {
+        switch (c) {
+        case CLI_STOP: return co.exit_code;
+        case 'D': data = optarg; break;
+        case 'C': config = optarg; break;
+        case 'r': routes = optarg; break;
+        case 'q': quiet = true; break;
+        }
+    }
+    uint64_t seq;
+    if (argc - optind != 1 || !rl_str_to_u64(rl_str_c(argv[optind]), UINT64_MAX, &seq))
+        return cli_usage(self, "expected one message number (SEQ)");
+    char dir[CFG_PATH];
+    int rc = cli_data_dir(self, data, config, dir, sizeof dir);
+    if (rc)
+        return rc;
+    store *st;
+    store_txn *t;
+    rl_err err;
+    store_opts so = { .readonly = false };
+    if (store_open(dir, &so, &st, &err) != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    /* Without --routes or --config: what the engine on this directory loaded. */
+    char eng_config[CFG_PATH] = "", eng_routes[CFG_PATH] = "", eng_sha[80] = "";
+    if (!routes && !config && store_begin(st, NULL, false, &t, &err) == STORE_OK) {
+        cli_meta(t, "engine.config", eng_config, sizeof eng_config);
+        cli_meta(t, "routes.file", eng_routes, sizeof eng_routes);
+        cli_meta(t, "routes.sha256", eng_sha, sizeof eng_sha);
+        store_abort(t);
+        if (eng_config[0] == '/')
+            config = eng_config; /* for its <destinations> */
+        if (eng_routes[0] == '/')
+            routes = eng_routes;
+    }
+    route_set *rs;
+    if ((rc = cli_load_routes(self, routes, config, &rs, false)) != CLI_OK) {
+        store_close(st);
+        return rc;
+    }
+    if (eng_sha[0] && strcmp(eng_sha, route_sha256(rs)) != 0)
+        fprintf(stderr, "note: %s changed since the engine loaded it; replaying with the file "
+                "as it is now\n", route_source(rs));
+    ingest g;
+    ingest_cfg ic = { .dedup_window_us = 0, .max_frame = RL_MAX_FRAME_CEILING };
+    ingest_init(&g, &ic);
+    rl_buf ack, trace;
+    rl_buf_init(&ack, 0);
+    rl_buf_init(&trace, 0);
+    ingest_result res = { .ack = &ack };
+    rc = store_begin(st, NULL, true, &t, &err);
+    if (rc == STORE_OK) {
+        rc = ingest_replay(&g, t, seq, rs, &res, quiet ? NULL : &trace, &err);
+        rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
+    }
+    if (rc == STORE_OK) {
+        fwrite(trace.data ? trace.data : "", 1, trace.len, stdout);
+        printf("message %llu replayed with %s as message %llu: %s", (unsigned long long)seq,
+               route_source(rs), (unsigned long long)res.seq, msglog_status_name(res.status));
+        if (res.forwarded)
+            printf(", %u forward%s queued", res.forwarded, res.forwarded == 1 ? "" : "s");
+        printf("\n");
+        for (size_t i = 0; i < ack.len; i++)
+            if (ack.data[i] == '\r')
+                ack.data[i] = '\n';
+        printf("ACK:\n%.*s", (int)ack.len, ack.data ? ack.data : "");
+        rc = res.status == MSG_ACCEPTED ? CLI_OK : CLI_FAIL;
+    } else {
+        rc = cli_fail(self, CLI_FAIL, "%s", err.msg);
+    }
+    rl_buf_free(&ack);
+    rl_buf_free(&trace);
+    ingest_free(&g);
+    route_free(rs);
+    store_close(st);
+    return rc;
+}
+
 static const cli_cmd msg_subs[] = {
     { .name = "list", .args = "", .run = run_list,
       .summary = "list logged messages (newest last)",
@@ -372,11 +466,17 @@ static const cli_cmd msg_subs[] = {
               "Searches newest first; duplicates are skipped. Exit status 1 when nothing matches.\n"
               "  --since, --type, --status, --limit (default 50) as for 'msg list'\n"
               MSG_COMMON_HELP },
+    { .name = "replay", .args = "SEQ", .run = run_replay,
+      .summary = "run a logged message through the routes again, as a new log entry",
+      .help = "  --routes FILE     these routes (default: the file the engine on --data loaded)\n"
+              "  --quiet           no route trace\n" MSG_COMMON_HELP
+              "Its effects (forwards, worklist...) happen as for a received message; the\n"
+              "engine's senders deliver the forwards. Exit status 1 if the routes refuse it.\n" },
     { 0 },
 };
 
 const cli_cmd cli_msg_cmd = {
     .name = "msg",
-    .summary = "read the message log: list, show, search",
+    .summary = "the message log: list, show, search, replay",
     .subs = msg_subs,
 };

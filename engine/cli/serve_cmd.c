@@ -15,10 +15,11 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
         { "mllp", required_argument, NULL, 'm' },
         { "bind", required_argument, NULL, 'b' },
         { "log-level", required_argument, NULL, 'l' },
+        { "routes", required_argument, NULL, 'r' },
         { 0, 0, 0, 0 },
     };
-    cli_opts o = { argc, argv, self, "c:d:m:b:l:", longs, 0, 0 };
-    const char *config = NULL, *data = NULL, *bind = NULL;
+    cli_opts o = { argc, argv, self, "c:d:m:b:l:r:", longs, 0, 0 };
+    const char *config = NULL, *data = NULL, *bind = NULL, *routes = NULL;
     long mllp = 0;
     int level = -1, c;
     while ((c = cli_next(&o)) != -1) {
@@ -27,6 +28,7 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
         case 'c': config = optarg; break;
         case 'd': data = optarg; break;
         case 'b': bind = optarg; break;
+        case 'r': routes = optarg; break;
         case 'm':
             if (cli_number(self, "--mllp", optarg, 1, 65535, &mllp) != 0)
                 return CLI_USAGE;
@@ -57,6 +59,11 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
             return cli_usage(self, "--data: path too long");
         snprintf(cf.data_dir, sizeof cf.data_dir, "%s", data);
     }
+    if (routes) {
+        if (strlen(routes) >= sizeof cf.routes_file)
+            return cli_usage(self, "--routes: path too long");
+        snprintf(cf.routes_file, sizeof cf.routes_file, "%s", routes);
+    }
     if (mllp)
         cf.mllp[0].port = (unsigned)mllp;
     if (bind)
@@ -75,6 +82,8 @@ const cli_cmd cli_serve_cmd = {
             "  -d, --data DIR         data directory (default ./var)\n"
             "  -m, --mllp PORT        MLLP port of the first listener (default 2575)\n"
             "  -b, --bind ADDR        address of the first listener (default 127.0.0.1)\n"
+            "  -r, --routes FILE      route file (default: the config's, else the built-in\n"
+            "                         routes/default.xml)\n"
             "  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
             "Flags override the configuration file. SIGINT or SIGTERM stops the engine\n"
             "cleanly; SIGHUP reloads the routes.\n",

@@ -266,15 +266,14 @@ hl7_kind hl7_piece(rl_str s, char sep, unsigned n, rl_str *out)
 {
     const char *p = s.p, *end = s.p + s.n;
     for (unsigned i = 1; i < n; i++) {
-        while (p < end && *p != sep)
-            p++;
-        if (p == end)
+        const char *q = p < end ? memchr(p, sep, (size_t)(end - p)) : NULL;
+        if (!q)
             return HL7_ABSENT;
-        p++;
+        p = q + 1;
     }
-    const char *q = p;
-    while (q < end && *q != sep)
-        q++;
+    const char *q = p < end ? memchr(p, sep, (size_t)(end - p)) : NULL;
+    if (!q)
+        q = end;
     *out = (rl_str){ p, (size_t)(q - p) };
     return hl7_classify(*out);
 }

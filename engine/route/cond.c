@@ -178,7 +178,9 @@ static bool leaf(const rt_cond *c, hl7_msg *m, int64_t now_us, rl_buf *trace)
         case C_MATCHES: {
             char buf[2048];
             rl_str v = s[i].kind == HL7_NULL ? RL_STR("\"\"") : s[i].v;
-            snprintf(buf, sizeof buf, "%.*s", (int)(v.n < sizeof buf ? v.n : sizeof buf - 1), v.p);
+            size_t k = v.n < sizeof buf ? v.n : sizeof buf - 1;
+            memcpy(buf, v.p, k);
+            buf[k] = '\0';
             ok |= c->has_re && regexec(&c->re, buf, 0, NULL, 0) == 0;
             break;
         }

@@ -11,7 +11,7 @@
 #include "route_internal.h"
 
 typedef struct facts {
-    char type2[64], type3[112], version[32], app[96], fac[96], ctrl[64];
+    char type1[32], type2[64], type3[112], version[32], app[96], fac[96], ctrl[64];
 } facts;
 
 static void piece_str(hl7_msg *m, unsigned field, unsigned comp, char *out, size_t n)
@@ -30,6 +30,7 @@ static void get_facts(hl7_msg *m, facts *f)
 {
     char t[32], e[32], s[40];
     piece_str(m, 9, 1, t, sizeof t);
+    memcpy(f->type1, t, sizeof t);
     piece_str(m, 9, 2, e, sizeof e);
     piece_str(m, 9, 3, s, sizeof s);
     snprintf(f->type2, sizeof f->type2, "%s%s%s", t, e[0] ? "^" : "", e);
@@ -52,9 +53,7 @@ static bool type_matches(const char *pattern, const facts *f)
     int carets = 0;
     for (const char *p = pattern; *p; p++)
         carets += *p == '^';
-    char t1[32];
-    snprintf(t1, sizeof t1, "%.*s", (int)strcspn(f->type2, "^"), f->type2);
-    return fnmatch(pattern, carets >= 2 ? f->type3 : carets == 1 ? f->type2 : t1, 0) == 0;
+    return fnmatch(pattern, carets >= 2 ? f->type3 : carets == 1 ? f->type2 : f->type1, 0) == 0;
 }
 
 static bool route_matches(const rt_route *r, const facts *f, rl_buf *trace)
@@ -168,8 +167,8 @@ static int run_actions(const route_set *rs, const rt_route *r, const facts *f, h
             return 1;
         case A_LOG:
             if (!env->dry_run)
-                log_write((log_level)a->level, "route.log", "route=%s seq=%llu ctrl=%s text=\"%s\"",
-                          r->name, (unsigned long long)env->msg_seq, f->ctrl, a->text);
+                log_write((log_level)a->level, "route.log", "route=%s seq=%llu type=%s ctrl=%s text=\"%s\"",
+                          r->name, (unsigned long long)env->msg_seq, f->type3, f->ctrl, a->text);
             if (trace)
                 rl_buf_printf(trace, "    log \"%s\"\n", a->text);
             break;

@@ -114,6 +114,19 @@ static void copy_field(loader *L, const xmlNode *n, const char *attr, char *dst,
         snprintf(dst, dstn, "%s", v);
 }
 
+/* A file path, relative to the directory of the file that names it. */
+static void copy_path(loader *L, const xmlNode *n, const char *attr, char *dst, size_t dstn)
+{
+    const char *v = xdoc_attr(n, attr);
+    if (!v)
+        return;
+    bool rel = v[0] != '/' && L->dir[0] && strcmp(L->dir, ".") != 0;
+    if (strlen(v) + (rel ? strlen(L->dir) + 1 : 0) >= dstn)
+        lerr(L, n, "%s: path longer than %zu characters", attr, dstn - 1);
+    else
+        snprintf(dst, dstn, "%s%s%s", rel ? L->dir : "", rel ? "/" : "", v);
+}
+
 static void load_dest(loader *L, const xmlNode *n, route_dest *d)
 {
     copy_field(L, n, "name", d->name, sizeof d->name);
@@ -128,9 +141,9 @@ static void load_dest(loader *L, const xmlNode *n, route_dest *d)
         if (!xdoc_is(c, "tls"))
             continue;
         d->tls = true;
-        copy_field(L, c, "ca", d->ca, sizeof d->ca);
-        copy_field(L, c, "cert", d->cert, sizeof d->cert);
-        copy_field(L, c, "key", d->key, sizeof d->key);
+        copy_path(L, c, "ca", d->ca, sizeof d->ca);
+        copy_path(L, c, "cert", d->cert, sizeof d->cert);
+        copy_path(L, c, "key", d->key, sizeof d->key);
         copy_field(L, c, "server-name", d->server_name, sizeof d->server_name);
         if (!d->cert[0] != !d->key[0])
             lerr(L, c, "cert and key go together");
@@ -568,6 +581,26 @@ int route_load_mem(const char *name, const char *text, size_t len, const route_l
     return ROUTE_OK;
 }
 
+int route_dest_from_xml(const void *node, const char *file, route_dest *d, rl_buf *errors)
+{
+    loader L = { .file = file, .errors = errors };
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", file);
+    snprintf(L.dir, sizeof L.dir, "%s", dirname(tmp));
+    memset(d, 0, sizeof *d);
+    load_dest(&L, node, d);
+    return L.bad ? -1 : 0;
+}
+
+extern const char radlink_default_routes[];
+extern const unsigned long radlink_default_routes_len;
+
+int route_load_default(const route_load_opts *o, route_set **out, rl_buf *errors)
+{
+    return route_load_mem("default routes (built in)", radlink_default_routes,
+                          radlink_default_routes_len, o, out, errors);
+}
+
 int route_load(const char *path, const route_load_opts *o, route_set **out, rl_buf *errors)
 {
     rl_buf b;
@@ -596,6 +629,24 @@ const char *route_sha256(const route_set *rs)
 size_t route_count(const route_set *rs)
 {
     return rs->nroutes;
+}
+
+const char *route_name(const route_set *rs, size_t i)
+{
+    return i < rs->nroutes ? rs->routes[i].name : NULL;
+}
+
+size_t route_table_count(const route_set *rs)
+{
+    return rs->ntables;
+}
+
+const char *route_table_info(const route_set *rs, size_t i, size_t *entries)
+{
+    if (i >= rs->ntables)
+        return NULL;
+    *entries = rs->tables[i].n;
+    return rs->tables[i].name;
 }
 
 const route_dest *route_dests(const route_set *rs, size_t *n)

@@ -8,10 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "radlink/route.h"
 #include "radlink/util.h"
 
 #define CFG_PATH 512
 #define CFG_MAX_LISTENERS 8
+#define CFG_MAX_DESTS 32
 
 typedef struct cfg_listener {
     char bind[64];
@@ -33,6 +35,9 @@ typedef struct cfg {
     uint64_t map_size_mb;   /* LMDB map size */
     bool group_commit;      /* one commit per loop turn (false: one per message, for measuring) */
     unsigned dedup_window_s; /* retransmissions within this window are not applied again */
+    char routes_file[CFG_PATH]; /* "" = the embedded routes/default.xml */
+    route_dest dests[CFG_MAX_DESTS]; /* <destinations>: offered to every route file */
+    unsigned n_dests;
 } cfg;
 
 /* Fill c with the embedded default (data ./var, MLLP 127.0.0.1:2575). */

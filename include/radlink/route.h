@@ -100,11 +100,20 @@ int route_load(const char *path, const route_load_opts *o, route_set **out, rl_b
 int route_load_mem(const char *name, const char *text, size_t len, const route_load_opts *o,
                    route_set **out, rl_buf *errors);
 void route_free(route_set *rs);
+/* Read one <destination> element (an xmlNode*, from a route file or the engine
+ * config, same attributes) into d; errors go to errors as file:line. 0 or -1. */
+int route_dest_from_xml(const void *node, const char *file, route_dest *d, rl_buf *errors);
+/* The routes built into the binary (routes/default.xml). */
+int route_load_default(const route_load_opts *o, route_set **out, rl_buf *errors);
 
 /* Facts about a loaded set. */
 const char *route_source(const route_set *rs);   /* file name */
 const char *route_sha256(const route_set *rs);   /* hex SHA-256 of the file bytes */
 size_t route_count(const route_set *rs);
+const char *route_name(const route_set *rs, size_t i);
+size_t route_table_count(const route_set *rs);
+/* Name and number of entries of table i. */
+const char *route_table_info(const route_set *rs, size_t i, size_t *entries);
 const route_dest *route_dests(const route_set *rs, size_t *n);
 /* The file's <worklist-mapping> attributes (n = 0 when it has none), and
  * whether the shipped IHE defaults apply under them. */

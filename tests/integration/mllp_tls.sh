@@ -78,9 +78,37 @@ expect_rc 1 "plain client on the TLS port"
 run_rc "$RADLINK" send --to "127.0.0.1:$TLS_PORT" --ca "$P/ca.pem" --cert "$P/client.pem" \
     --key "$P/client.key" "$H/custom_separators.hl7"
 expect_rc 0 "TLS still served"
+
+# Forwarding over TLS: a second engine whose config names the first one's
+# TLS listener as a destination (client certificate, CA, server name).
+UP_PORT=$(free_port)
+cat >"$T/up.xml" <<XML
+<radlink>
+  <data dir="$T/up"/>
+  <mllp><listen port="$UP_PORT"/></mllp>
+  <routes file="up-routes.xml"/>
+  <destinations>
+    <destination name="hub" host="127.0.0.1" port="$TLS_PORT" ack-timeout="5">
+      <tls ca="pki/ca.pem" cert="pki/client.pem" key="pki/client.key" server-name="localhost"/>
+    </destination>
+  </destinations>
+</radlink>
+XML
+printf '<routes><route name="all"><forward to="hub"/></route></routes>\n' >"$T/up-routes.xml"
+"$RADLINK" serve --config "$T/up.xml" >"$T/up.log" 2>&1 &
+UP_PID=$!
+PIDS="$PIDS $UP_PID"
+wait_for "$T/up.log" "serve.start " 10
+run_rc "$RADLINK" send --to "127.0.0.1:$UP_PORT" "$H/oru_r01_20obx.hl7"
+expect_rc 0 "upstream accepts"
+wait_for "$T/up.log" "forward.delivered dest=hub" 10
+kill -TERM "$UP_PID"
+wait_exit "$UP_PID" 10
 stop_engine
+run_rc "$RADLINK" msg list --data "$T/var" --type ORU
+expect_line "$OUT" "ORU\\^R01.*127\\.0\\.0\\.1:" "the forwarded ORU arrived over TLS"
 
 run_rc "$RADLINK" msg list --data "$T/var"
 expect_has "$OUT" "127.0.0.1:" "peers logged"
-expect_eq "$(msg_count accepted)" 7 "7 accepted"
+expect_eq "$(msg_count accepted)" 8 "7 accepted, and the forwarded ORU"
 echo ok

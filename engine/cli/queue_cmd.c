@@ -1,0 +1,255 @@
+/* radlink queue list|retry: the outbound queues. list reads while the engine
+ * runs; retry puts parked messages back in line (the engine's sender sees the
+ * change within two seconds). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "radlink/cfg.h"
+#include "radlink/queue.h"
+#include "radlink/store.h"
+
+static const struct option queue_longs[] = {
+    { "data", required_argument, NULL, 'D' },  { "config", required_argument, NULL, 'C' },
+    { "dest", required_argument, NULL, 'd' },  { "state", required_argument, NULL, 's' },
+    { "all", no_argument, NULL, 'a' },         { "limit", required_argument, NULL, 'l' },
+    { 0, 0, 0, 0 },
+};
+
+typedef struct qopts {
+    const char *data, *config, *dest;
+    int state; /* 0 = any */
+    bool all;
+    long limit;
+} qopts;
+
+static int parse(const cli_cmd *self, int argc, char **argv, qopts *o)
+{
+    cli_opts co = { argc, argv, self, "", queue_longs, 0, 0 };
+    int c;
+    while ((c = cli_next(&co)) != -1) {
+        switch (c) {
+        case CLI_STOP: return co.exit_code ? co.exit_code : -1;
+        case 'D': o->data = optarg; break;
+        case 'C': o->config = optarg; break;
+        case 'd': o->dest = optarg; break;
+        case 'a': o->all = true; break;
+        case 'l':
+            if (cli_number(self, "--limit", optarg, 1, 100000000, &o->limit) != 0)
+                return CLI_USAGE;
+            break;
+        case 's':
+            if (strcmp(optarg, "pending") == 0)
+                o->state = QUEUE_PENDING;
+            else if (strcmp(optarg, "parked") == 0)
+                o->state = QUEUE_PARKED;
+            else
+                return cli_usage(self, "--state must be pending or parked");
+            break;
+        }
+    }
+    return 0;
+}
+
+static int open_store(const cli_cmd *self, const qopts *o, bool write, store **st, store_txn **t)
+{
+    char dir[CFG_PATH];
+    int rc = cli_data_dir(self, o->data, o->config, dir, sizeof dir);
+    if (rc)
+        return rc;
+    rl_err err;
+    store_opts so = { .readonly = !write };
+    if (store_open(dir, &so, st, &err) != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    if (store_begin(*st, NULL, write, t, &err) != STORE_OK) {
+        store_close(*st);
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    }
+    return 0;
+}
+
+static void fmt_time(int64_t us, char *out, size_t n)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+typedef struct list_ctx {
+    const qopts *o;
+    long shown, pending, parked;
+} list_ctx;
+
+static int print_item(void *ctx, const queue_item *it)
+{
+    list_ctx *lc = ctx;
+    if (it->state == QUEUE_PENDING)
+        lc->pending++;
+    else
+        lc->parked++;
+    if (lc->o->state && (int)it->state != lc->o->state)
+        return 0;
+    if (lc->shown >= lc->o->limit)
+        return 0;
+    lc->shown++;
+    char enq[32], next[32] = "-";
+    fmt_time(it->enq_us, enq, sizeof enq);
+    if (it->state == QUEUE_PENDING && it->attempts)
+        fmt_time(it->next_us, next, sizeof next);
+    printf("%-16s %-7llu %-8s %-8llu %-19s %-8u %-19s %.*s\n", it->dest,
+           (unsigned long long)it->qseq, it->state == QUEUE_PENDING ? "pending" : "parked",
+           (unsigned long long)it->msg_seq, enq, it->attempts, next,
+           (int)(it->last_error.n > 120 ? 120 : it->last_error.n), it->last_error.p);
+    return 0;
+}
+
+static int run_list(const cli_cmd *self, int argc, char **argv)
+{
+    qopts o = { .limit = 1000 };
+    int rc = parse(self, argc, argv, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    if (optind < argc)
+        return cli_usage(self, "unexpected argument '%s'", argv[optind]);
+    store *st;
+    store_txn *t;
+    if ((rc = open_store(self, &o, false, &st, &t)) != 0)
+        return rc;
+    printf("%-16s %-7s %-8s %-8s %-19s %-8s %-19s %s\n", "DEST", "QSEQ", "STATE", "MSG",
+           "QUEUED", "ATTEMPTS", "NEXT-ATTEMPT", "LAST-ERROR");
+    list_ctx lc = { &o, 0, 0, 0 };
+    rl_err err;
+    rc = queue_each(t, o.dest, print_item, &lc, &err);
+    store_abort(t);
+    store_close(st);
+    if (rc != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    printf("(%ld pending, %ld parked%s)\n", lc.pending, lc.parked,
+           lc.shown < (o.state == QUEUE_PARKED ? lc.parked : o.state ? lc.pending
+                                                                     : lc.pending + lc.parked)
+               ? "; more than --limit, not all shown"
+               : "");
+    return CLI_OK;
+}
+
+typedef struct retry_ctx {
+    uint64_t *qseqs;
+    size_t n, cap;
+} retry_ctx;
+
+static int collect_parked(void *ctx, const queue_item *it)
+{
+    retry_ctx *rc = ctx;
+    if (it->state != QUEUE_PARKED)
+        return 0;
+    if (rc->n == rc->cap) {
+        size_t cap = rc->cap ? rc->cap * 2 : 64;
+        uint64_t *q = realloc(rc->qseqs, cap * sizeof *q);
+        if (!q)
+            return 1;
+        rc->qseqs = q;
+        rc->cap = cap;
+    }
+    rc->qseqs[rc->n++] = it->qseq;
+    return 0;
+}
+
+static int requeue(store_txn *t, const char *dest, uint64_t qseq, rl_err *err)
+{
+    queue_item it;
+    int rc = queue_get(t, dest, qseq, &it, err);
+    if (rc != STORE_OK)
+        return rc;
+    /* copy what we rewrite: views die at the write */
+    rl_buf payload, why;
+    rl_buf_init(&payload, 0);
+    rl_buf_init(&why, 0);
+    rl_buf_add_str(&payload, it.payload);
+    rl_buf_printf(&why, "retried by an administrator after: %.*s", RL_STR_FMT(it.last_error));
+    it.payload = rl_buf_view(&payload);
+    it.last_error = rl_buf_view(&why);
+    it.state = QUEUE_PENDING;
+    it.attempts = 0;
+    it.next_us = rl_now_us();
+    rc = queue_update(t, &it, err);
+    rl_buf_free(&payload);
+    rl_buf_free(&why);
+    return rc;
+}
+
+static int run_retry(const cli_cmd *self, int argc, char **argv)
+{
+    qopts o = { .limit = 1000 };
+    int rc = parse(self, argc, argv, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    uint64_t qseq = 0;
+    if (argc - optind != (o.all ? 1 : 2))
+        return cli_usage(self, "expected DEST QSEQ, or DEST --all");
+    const char *dest = argv[optind];
+    if (!o.all && !rl_str_to_u64(rl_str_c(argv[optind + 1]), UINT64_MAX, &qseq))
+        return cli_usage(self, "'%s' is not a queue number (QSEQ in 'radlink queue list')",
+                         argv[optind + 1]);
+    store *st;
+    store_txn *t;
+    if ((rc = open_store(self, &o, true, &st, &t)) != 0)
+        return rc;
+    rl_err err;
+    retry_ctx rc_ = { 0 };
+    if (o.all) {
+        rc = queue_each(t, dest, collect_parked, &rc_, &err);
+    } else {
+        queue_item it;
+        rc = queue_get(t, dest, qseq, &it, &err);
+        if (rc == STORE_NOTFOUND) {
+            store_abort(t);
+            store_close(st);
+            return cli_fail(self, CLI_FAIL, "no message %llu in the queue of %s",
+                            (unsigned long long)qseq, dest);
+        }
+        if (rc == STORE_OK && it.state != QUEUE_PARKED) {
+            store_abort(t);
+            store_close(st);
+            return cli_fail(self, CLI_FAIL, "message %llu of %s is not parked: it is waiting "
+                            "for delivery already", (unsigned long long)qseq, dest);
+        }
+        if (rc == STORE_OK)
+            collect_parked(&rc_, &it);
+    }
+    for (size_t i = 0; rc == STORE_OK && i < rc_.n; i++)
+        rc = requeue(t, dest, rc_.qseqs[i], &err);
+    rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
+    store_close(st);
+    size_t n = rc_.n;
+    free(rc_.qseqs);
+    if (rc != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    printf("%zu message%s of %s back in the queue\n", n, n == 1 ? "" : "s", dest);
+    return CLI_OK;
+}
+
+#define QUEUE_HELP                                                                             \
+    "  --data DIR       data directory (default: from --config, else ./var)\n"                 \
+    "  --config FILE    take the data directory from this configuration\n"
+
+static const cli_cmd queue_subs[] = {
+    { .name = "list", .args = "", .run = run_list,
+      .summary = "list queued messages (pending delivery, or parked after AE/AR)",
+      .help = QUEUE_HELP "  --dest NAME      one destination only\n"
+                         "  --state STATE    pending or parked\n"
+                         "  --limit N        show at most N (default 1000)\n" },
+    { .name = "retry", .args = "DEST QSEQ|--all", .run = run_retry,
+      .summary = "put a parked message (or every parked one of DEST) back in line",
+      .help = QUEUE_HELP "  --all            every parked message of DEST\n"
+                         "A retried message keeps its place (its QSEQ): it is delivered before\n"
+                         "the messages queued after it that are still waiting.\n" },
+    { 0 },
+};
+
+const cli_cmd cli_queue_cmd = {
+    .name = "queue",
+    .summary = "outbound queues: list, retry",
+    .subs = queue_subs,
+};

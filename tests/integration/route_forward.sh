@@ -1,0 +1,144 @@
+#!/bin/sh
+# Routing and forwarding end to end: a real engine loads a route file, takes
+# orders from python3-hl7's mllp_send, transforms and forwards them to a
+# downstream built on python3-hl7's asyncio MLLP server (mllp_sink.py).
+# The downstream is down at first: every message is ACKed once it is queued
+# durably; when it comes up, all arrive once, in order. A message the
+# downstream answers with AR is parked, listed, and delivered again on
+# `radlink queue retry`. Rejects from routes carry AE and an ERR segment.
+. "$(dirname "$0")/lib.sh"
+
+DOWN=$(free_port)
+SINK_LOG=$T/sink.log
+cat >"$T/routes.xml" <<XML
+<?xml version="1.0"?>
+<routes default="reject" default-code="AR" default-text="this interface takes orders only">
+  <destination name="ris" host="127.0.0.1" port="$DOWN" ack-timeout="3" max-retry-delay="1"/>
+  <table name="modality" default="OT">
+    <entry key="CTCHEST" value="CT"/>
+  </table>
+  <route name="test-patients">
+    <match type="ORM^O01"/>
+    <when><equals path="PID-3.1" value="TEST"/></when>
+    <reject code="AE" text="test patients are not forwarded"/>
+  </route>
+  <route name="orders">
+    <match type="ORM^O01"/>
+    <transform>
+      <map path="OBR-4.1" table="modality" to="OBR-24"/>
+      <case path="PID-5" to="upper"/>
+    </transform>
+    <forward to="ris"/>
+  </route>
+</routes>
+XML
+
+order() { # order CTRL PID3
+    printf 'MSH|^~\\&|RIS|RAD|RADLINK|HOSP|20261122093000||ORM^O01|%s|P|2.5.1\rPID|1||%s^^^HOSP^MR||doe^jane||19700304|F\rORC|NW|O%s\rOBR|1|O%s||CTCHEST^CT chest^L|||20261122101500\r\n' "$1" "$2" "$1" "$1"
+}
+
+start_sink() {
+    /usr/bin/python3 "$SRC/tests/integration/mllp_sink.py" "$DOWN" "$SINK_LOG" "$@" \
+        >"$T/sink.out" 2>&1 &
+    SINK_PID=$!
+    PIDS="$PIDS $SINK_PID"
+    wait_for "$T/sink.out" ready 10
+}
+stop_sink() { kill "$SINK_PID"; wait "$SINK_PID" 2>/dev/null || true; }
+
+note "routes check"
+run_rc "$RADLINK" routes check "$T/routes.xml"
+expect_rc 0 "routes check"
+expect_has "$OUT" "routes        2: test-patients, orders" "check lists the routes"
+
+start_engine --routes "$T/routes.xml"
+
+note "downstream down: 20 orders are ACKed AA once queued"
+: >"$T/orders.txt"
+i=1
+while [ $i -le 20 ]; do
+    order "$(printf 'C%02d' $i)" "P$i" >>"$T/orders.txt"
+    i=$((i + 1))
+done
+mllp_send --loose --file "$T/orders.txt" --port "$PORT" 127.0.0.1 >"$T/send1.out"
+expect_eq "$(grep -a -c 'MSA|AA|' "$T/send1.out")" 20 "20 AA while the downstream is down"
+run_rc "$RADLINK" queue list --data "$T/var" --dest ris
+expect_rc 0 "queue list"
+expect_has "$OUT" "(20 pending, 0 parked)" "all 20 queued"
+wait_for "$ENGINE_LOG" "forward.retry dest=ris" 10
+run_rc "$RADLINK" status --data "$T/var"
+expect_line "$OUT" "^queue +ris: 20 pending .*cannot connect" "status shows the backlog and why"
+expect_has "$OUT" "$(sha256sum "$T/routes.xml" | cut -c1-64)" "status shows the route file checksum"
+
+note "test patient: AE with ERR, nothing forwarded"
+order C90 TEST >"$T/test.txt"
+mllp_send --loose --file "$T/test.txt" --port "$PORT" 127.0.0.1 >"$T/send2.out"
+expect_has "$(cat "$T/send2.out")" "MSA|AE|C90" "route reject is AE"
+expect_has "$(cat "$T/send2.out")" "test patients are not forwarded" "AE carries the route's text"
+expect_line "$(tr '\r' '\n' <"$T/send2.out")" "^ERR\|" "AE has an ERR segment"
+printf 'MSH|^~\\&|RIS|RAD|RADLINK|HOSP|20261122||ADT^A08|C91|P|2.5.1\rPID|1||5\r' >"$T/adt.txt"
+mllp_send --loose --file "$T/adt.txt" --port "$PORT" 127.0.0.1 >"$T/send3.out"
+expect_has "$(cat "$T/send3.out")" "MSA|AR|C91" "no route: the file's default AR"
+
+note "downstream up: all 20 arrive once, in order"
+start_sink
+touch "$SINK_LOG"
+i=0
+while [ "$(wc -l <"$SINK_LOG")" -lt 20 ]; do
+    i=$((i + 1))
+    [ $i -le 150 ] || fail "only $(wc -l <"$SINK_LOG") of 20 arrived: $(tail -3 "$ENGINE_LOG")"
+    sleep 0.1
+done
+sleep 0.5
+expect_eq "$(tr '\n' ' ' <"$SINK_LOG")" "C01 C02 C03 C04 C05 C06 C07 C08 C09 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 " "arrival order"
+expect_has "$(cat "$SINK_LOG.full")" "DOE^JANE" "the forwarded message is the transformed one (case)"
+expect_line "$(cat "$SINK_LOG.full")" "^OBR\|1\|OC01\|\|CTCHEST.*\|CT$" "map wrote OBR-24"
+i=0
+until "$RADLINK" queue list --data "$T/var" | grep -q "(0 pending, 0 parked)"; do
+    i=$((i + 1)); [ $i -le 50 ] || fail "queue not emptied"; sleep 0.1
+done
+
+note "AR from the downstream parks the message; the next ones go on"
+stop_sink
+start_sink --reject C22
+printf '%s%s%s' "$(order C21 P21)" "$(order C22 P22)" "$(order C23 P23)" >"$T/three.txt"
+mllp_send --loose --file "$T/three.txt" --port "$PORT" 127.0.0.1 >"$T/send4.out"
+expect_eq "$(grep -a -c 'MSA|AA|' "$T/send4.out")" 3 "3 AA"
+wait_for "$SINK_LOG" C23 10
+sleep 0.3
+run_rc "$RADLINK" queue list --data "$T/var" --state parked
+expect_line "$OUT" "^ris +[0-9]+ +parked .* AR: " "C22 parked with the downstream's AR"
+expect_has "$OUT" "(0 pending, 1 parked)" "one parked"
+run_rc "$RADLINK" queue retry --data "$T/var" ris 99999
+expect_rc 1 "retry of an unknown item"
+stop_sink
+start_sink
+run_rc "$RADLINK" queue retry --data "$T/var" ris --all
+expect_rc 0 "queue retry --all"
+expect_has "$OUT" "1 message of ris back in the queue" "retry says what it did"
+wait_for "$SINK_LOG" "C22" 10
+i=0
+while [ "$(grep -c C22 "$SINK_LOG")" -lt 2 ]; do
+    i=$((i + 1)); [ $i -le 100 ] || fail "C22 not delivered after retry"; sleep 0.1
+done
+expect_eq "$(grep -c -x 'C21' "$SINK_LOG")" 1 "C21 once"
+expect_eq "$(grep -c -x 'C23' "$SINK_LOG")" 1 "C23 once"
+
+note "msg replay with other routes"
+cat >"$T/replay.xml" <<XML
+<routes><route name="hold"><reject code="AE" text="on hold"/></route></routes>
+XML
+SEQ=$("$RADLINK" msg list --data "$T/var" --type 'ORM^O01' --limit 1 | awk 'NR==2 {print $1}')
+run_rc "$RADLINK" msg replay --data "$T/var" --routes "$T/replay.xml" "$SEQ"
+expect_rc 1 "replay refused by the given routes"
+expect_has "$OUT" "route 'hold'" "replay prints the trace"
+expect_line "$OUT" "replayed with .*replay.xml as message [0-9]+: error" "replay logs a new entry"
+run_rc "$RADLINK" msg replay --data "$T/var" "$SEQ"
+expect_rc 0 "replay with the engine's routes"
+expect_has "$OUT" "1 forward queued" "replay forwards again"
+expect_line "$OUT" "replayed with $T/routes.xml as message" "the engine's route file by default"
+wait_for "$ENGINE_LOG" "forward.delivered dest=ris qseq=2[0-9] " 10
+
+stop_sink
+stop_engine
+note "ok"

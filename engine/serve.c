@@ -22,6 +22,7 @@
 #include "radlink/mllp.h"
 #include "radlink/store.h"
 #include "radlink/version.h"
+#include "radlink/wl_hook.h"
 
 #define SHUTDOWN_FLUSH_MS 5000
 
@@ -296,6 +297,7 @@ static int start(engine *e, rl_err *err)
     }
     rl_buf_free(&errors);
     e->ing.routes = e->routes;
+    e->ing.hooks[ROUTE_HOOK_WORKLIST] = wl_hook;
     if (!(e->fwd = forwarder_new(e->st)))
         return rl_err_set(err, -1, -1, "out of memory");
     char pid[32], started[32], conf[4096];

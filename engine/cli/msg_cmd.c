@@ -11,6 +11,7 @@
 #include "radlink/ingest.h"
 #include "radlink/limits.h"
 #include "radlink/route.h"
+#include "radlink/wl_hook.h"
 #include "radlink/msglog.h"
 #include "radlink/store.h"
 
@@ -417,6 +418,7 @@ static int run_replay(const cli_cmd *self, int argc, char **argv)
     ingest g;
     ingest_cfg ic = { .dedup_window_us = 0, .max_frame = RL_MAX_FRAME_CEILING };
     ingest_init(&g, &ic);
+    g.hooks[ROUTE_HOOK_WORKLIST] = wl_hook;
     rl_buf ack, trace;
     rl_buf_init(&ack, 0);
     rl_buf_init(&trace, 0);

@@ -11,6 +11,7 @@
 #include "radlink/cfg.h"
 #include "radlink/route.h"
 #include "radlink/store.h"
+#include "radlink/wl_hook.h"
 
 static const struct option route_longs[] = {
     { "config", required_argument, NULL, 'C' },
@@ -141,6 +142,7 @@ static int test_one(void *ctx, rl_str raw, size_t offset)
     }
     rl_str msh0 = m.segs[0];
     route_env env = { .dry_run = true, .now_us = rl_now_us() };
+    env.hooks[ROUTE_HOOK_WORKLIST] = wl_hook;
     route_result res;
     route_eval(tc->rs, &m, &env, &res, &trace);
     fwrite(trace.data ? trace.data : "", 1, trace.len, stdout);

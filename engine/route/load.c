@@ -10,6 +10,7 @@
 
 #include "radlink/digest.h"
 #include "radlink/limits.h"
+#include "radlink/wl.h"
 #include "radlink/xdoc.h"
 #include "route_internal.h"
 
@@ -479,7 +480,12 @@ static void load_wl(loader *L, const xmlNode *n)
         if (!a->has_path && !a->value && xdoc_attr(c, "path") == NULL)
             lerr(L, c, "%s: give a path or a value", a->keyword);
         char why[200];
-        if (L->o && L->o->check_wl_keyword && L->o->check_wl_keyword(a->keyword, why, sizeof why))
+        if (!wl_model_find(a->keyword))
+            lerr(L, c, "keyword '%s' is not a Modality Worklist attribute radlink knows (e.g. "
+                 "PatientID, Modality, ScheduledStationAETitle, "
+                 "RequestedProcedureCodeSequence/CodeValue; see routes/README.md)", a->keyword);
+        else if (L->o && L->o->check_wl_keyword &&
+                 L->o->check_wl_keyword(a->keyword, why, sizeof why))
             lerr(L, c, "%s", why);
     }
 }

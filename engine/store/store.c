@@ -39,6 +39,8 @@ static const struct {
     [STORE_MSG] = { "msg", 0 },
     [STORE_DEDUP] = { "msg_dedup", 0 },
     [STORE_QUEUE] = { "queue", 0 },
+    [STORE_WL] = { "wl", 0 },
+    [STORE_WL_IDX] = { "wl_idx", MDB_DUPSORT },
 };
 
 const char *store_strerror(int rc)

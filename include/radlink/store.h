@@ -34,6 +34,8 @@ typedef enum store_db {
     STORE_MSG,      /* be64 seq -> message record (see radlink/msglog.h) */
     STORE_DEDUP,    /* MSH-3 NUL MSH-4 NUL MSH-10 -> be64 seq, be64 receive time */
     STORE_QUEUE,    /* destination NUL be64 seq -> outbound item (see radlink/queue.h) */
+    STORE_WL,       /* worklist entry key -> entry record (see radlink/wl.h) */
+    STORE_WL_IDX,   /* kind + index key -> entry keys (several, sorted) */
     STORE_DB_COUNT
 } store_db;
 

@@ -47,8 +47,8 @@ int gen_hl7_message(rl_buf *o, char kind, unsigned i, unsigned *s)
         e |= rl_buf_printf(o, "PV1|1|O|RAD^^^GENHOSP||||1234^SMITH^JOHN^^^DR\r");
         e |= rl_buf_printf(o, "ORC|NW|O%u|A%u||SC||^^^20261124%02u0000^^R||20261123101500\r", i, i,
                            8 + rnd(s) % 10);
-        e |= rl_buf_printf(o, "OBR|1|O%u|A%u|%s|||20261123101500|||||||||1234^SMITH^JOHN^^^DR||A%u|RP%u|SPS%u||||%s|||^^^20261124090000^^R\r",
-                           i, i, procs[p], i, i, i, modality[p]);
+        e |= rl_buf_printf(o, "OBR|1|O%u|A%u|%s|||20261123101500|||||||||1234^SMITH^JOHN^^^DR||A%u|RP%u|SPS%u|%s01|||%s|||^^^20261124090000^^R\r",
+                           i, i, procs[p], i, i, i, modality[p], modality[p]);
     } else if (kind == 'A') {
         e |= msh(o, "ADT^A08^ADT_A01", i);
         e |= rl_buf_printf(o, "EVN|A08|20261123110000\r");

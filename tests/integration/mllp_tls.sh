@@ -70,7 +70,7 @@ set -e
 expect_has "$(cat "$ENGINE_LOG")" "mllp.tls_failed" "handshake failures logged"
 
 # a plain TCP listener beside the TLS one
-run_rc "$RADLINK" send --to "127.0.0.1:$PLAIN_PORT" "$H/v231_order.hl7"
+run_rc "$RADLINK" send --to "127.0.0.1:$PLAIN_PORT" "$H/lf_terminators.hl7"
 expect_rc 0 "plain listener beside TLS"
 # plain bytes to the TLS port get nowhere, and the engine goes on
 run_rc "$RADLINK" send --timeout 2 --to "127.0.0.1:$TLS_PORT" "$H/adt_a08.hl7"

@@ -1,0 +1,638 @@
+/* The `worklist` route action: an ORM^O01 or OMI^O23 order becomes Modality
+ * Worklist entries, one per Scheduled Procedure Step (each OBR of an ORM, each
+ * IPC of an OMI), through the mapping of the route file's <worklist-mapping>
+ * over the shipped IHE Radiology Scheduled Workflow defaults.
+ *
+ *   ORC-1 NW, XO          create or replace the entries
+ *   ORC-1 SC              status change: replace, or remove when ORC-5 / OBR-25
+ *                         says completed, cancelled or discontinued
+ *   ORC-1 CA, DC, OC, OD, CR
+ *                         remove (the entry leaves the worklist); an order the
+ *                         worklist does not hold is AE
+ *
+ * Paths to ORC, OBR, ZDS, IPC and TQ1 address the segments of the order group
+ * being applied, so OBR-18 is the accession of the OBR at hand. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "radlink/digest.h"
+#include "radlink/wl.h"
+#include "radlink/wl_hook.h"
+
+#define MAX_SOURCES 4
+
+typedef struct wl_default {
+    const char *keyword;
+    const char *src[MAX_SOURCES];
+    bool required;
+} wl_default;
+
+/* IHE RAD TF-2 (RAD-4 Procedure Scheduled), HL7 v2.3.1 ORM^O01. */
+static const wl_default orm_defaults[] = {
+    { "PatientName", { "PID-5" }, true },
+    { "PatientID", { "PID-3.1" }, true },
+    { "IssuerOfPatientID", { "PID-3.4.1" }, false },
+    { "PatientBirthDate", { "PID-7" }, false },
+    { "PatientSex", { "PID-8" }, false },
+    { "AdmissionID", { "PV1-19.1" }, false },
+    { "CurrentPatientLocation", { "PV1-3.1" }, false },
+    { "ReferringPhysicianName", { "PV1-8" }, false },
+    { "PlacerOrderNumberImagingServiceRequest", { "ORC-2.1", "OBR-2.1" }, false },
+    { "FillerOrderNumberImagingServiceRequest", { "ORC-3.1", "OBR-3.1" }, false },
+    { "AccessionNumber", { "OBR-18" }, true },
+    { "RequestedProcedureID", { "OBR-19" }, true },
+    { "StudyInstanceUID", { "ZDS-1.1" }, false },
+    { "RequestedProcedureDescription", { "OBR-44.2", "OBR-4.2" }, false },
+    { "RequestedProcedureCodeSequence/CodeValue", { "OBR-44.1", "OBR-4.1" }, false },
+    { "RequestedProcedureCodeSequence/CodingSchemeDesignator", { "OBR-44.3", "OBR-4.3" }, false },
+    { "RequestedProcedureCodeSequence/CodeMeaning", { "OBR-44.2", "OBR-4.2" }, false },
+    { "RequestingPhysician", { "OBR-16" }, false },
+    { "ReasonForTheRequestedProcedure", { "OBR-31.2", "OBR-31.1" }, false },
+    { "RequestedProcedurePriority", { "OBR-27.6", "ORC-7.6" }, false },
+    { "Modality", { "OBR-24" }, true },
+    { "ScheduledStationAETitle", { "OBR-21.1" }, true },
+    { "ScheduledProcedureStepStartDate", { "OBR-27.4", "ORC-7.4", "OBR-36", "TQ1-7" }, true },
+    { "ScheduledProcedureStepStartTime", { "OBR-27.4", "ORC-7.4", "OBR-36", "TQ1-7" }, true },
+    { "ScheduledPerformingPhysicianName", { "OBR-34" }, false },
+    { "ScheduledProcedureStepDescription", { "OBR-4.2" }, false },
+    { "ScheduledProtocolCodeSequence/CodeValue", { "OBR-4.1" }, false },
+    { "ScheduledProtocolCodeSequence/CodingSchemeDesignator", { "OBR-4.3" }, false },
+    { "ScheduledProtocolCodeSequence/CodeMeaning", { "OBR-4.2" }, false },
+    { "ScheduledProcedureStepID", { "OBR-20" }, true },
+};
+
+/* IHE RAD TF-2 (RAD-4), HL7 v2.5.1 OMI^O23: the IPC segment carries the
+ * DICOM identifiers. */
+static const wl_default omi_defaults[] = {
+    { "PatientName", { "PID-5" }, true },
+    { "PatientID", { "PID-3.1" }, true },
+    { "IssuerOfPatientID", { "PID-3.4.1" }, false },
+    { "PatientBirthDate", { "PID-7" }, false },
+    { "PatientSex", { "PID-8" }, false },
+    { "AdmissionID", { "PV1-19.1" }, false },
+    { "CurrentPatientLocation", { "PV1-3.1" }, false },
+    { "ReferringPhysicianName", { "PV1-8" }, false },
+    { "PlacerOrderNumberImagingServiceRequest", { "ORC-2.1", "OBR-2.1" }, false },
+    { "FillerOrderNumberImagingServiceRequest", { "ORC-3.1", "OBR-3.1" }, false },
+    { "AccessionNumber", { "IPC-1.1" }, true },
+    { "RequestedProcedureID", { "IPC-2" }, true },
+    { "StudyInstanceUID", { "IPC-3" }, false },
+    { "RequestedProcedureDescription", { "OBR-44.2", "OBR-4.2" }, false },
+    { "RequestedProcedureCodeSequence/CodeValue", { "OBR-44.1", "OBR-4.1" }, false },
+    { "RequestedProcedureCodeSequence/CodingSchemeDesignator", { "OBR-44.3", "OBR-4.3" }, false },
+    { "RequestedProcedureCodeSequence/CodeMeaning", { "OBR-44.2", "OBR-4.2" }, false },
+    { "RequestingPhysician", { "OBR-16" }, false },
+    { "ReasonForTheRequestedProcedure", { "OBR-31.2", "OBR-31.1" }, false },
+    { "RequestedProcedurePriority", { "TQ1-9.1", "OBR-27.6" }, false },
+    { "Modality", { "IPC-5" }, true },
+    { "ScheduledStationAETitle", { "IPC-9" }, true },
+    { "ScheduledStationName", { "IPC-7" }, false },
+    { "ScheduledProcedureStepLocation", { "IPC-8.1" }, false },
+    { "ScheduledProcedureStepStartDate", { "TQ1-7", "OBR-27.4", "ORC-7.4", "OBR-36" }, true },
+    { "ScheduledProcedureStepStartTime", { "TQ1-7", "OBR-27.4", "ORC-7.4", "OBR-36" }, true },
+    { "ScheduledPerformingPhysicianName", { "OBR-34" }, false },
+    { "ScheduledProcedureStepDescription", { "IPC-6.2", "OBR-4.2" }, false },
+    { "ScheduledProtocolCodeSequence/CodeValue", { "IPC-6.1", "OBR-4.1" }, false },
+    { "ScheduledProtocolCodeSequence/CodingSchemeDesignator", { "IPC-6.3", "OBR-4.3" }, false },
+    { "ScheduledProtocolCodeSequence/CodeMeaning", { "IPC-6.2", "OBR-4.2" }, false },
+    { "ScheduledProcedureStepID", { "IPC-4" }, true },
+};
+
+/* One attribute's recipe, resolved from the defaults and the route file. */
+typedef struct spec {
+    const wl_model_attr *m;
+    hl7_path src[MAX_SOURCES];
+    char srctext[MAX_SOURCES][24];
+    int nsrc;
+    const char *value, *deflt;
+    int table;
+    bool required;
+} spec;
+
+/* The segments of one Scheduled Procedure Step: occurrence numbers, 0 = none. */
+typedef struct unit {
+    unsigned orc, obr, zds, ipc, tq1;
+} unit;
+
+typedef struct apply_ctx {
+    route_env *env;
+    hl7_msg *m;
+    rl_buf *trace;
+    rl_arena arena;
+    spec specs[WL_MAX_ATTRS];
+    size_t nspecs;
+    bool omi;
+} apply_ctx;
+
+static int fail(apply_ctx *c, int errcode, const hl7_path *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(apply_ctx *c, int errcode, const hl7_path *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[300];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(c->env->fail_text, sizeof c->env->fail_text, "worklist: %s", msg);
+    c->env->fail_errcode = errcode;
+    if (at) {
+        c->env->fail_at = *at;
+        c->env->has_fail_at = true;
+    }
+    return ROUTE_E_ACTION;
+}
+
+static void add_spec(apply_ctx *c, const wl_model_attr *m, const char *const *src, int nsrc,
+                     const char *value, const char *deflt, int table, bool required)
+{
+    spec *s = NULL;
+    for (size_t i = 0; i < c->nspecs; i++)
+        if (c->specs[i].m == m)
+            s = &c->specs[i];
+    if (!s) {
+        if (c->nspecs == WL_MAX_ATTRS)
+            return;
+        s = &c->specs[c->nspecs++];
+    }
+    memset(s, 0, sizeof *s);
+    s->m = m;
+    s->table = table;
+    s->value = value;
+    s->deflt = deflt;
+    s->required = required;
+    for (int i = 0; i < nsrc && i < MAX_SOURCES; i++) {
+        rl_err err;
+        if (!src[i] || hl7_path_parse(rl_str_c(src[i]), &s->src[s->nsrc], &err) != HL7_OK)
+            continue;
+        hl7_path_format(&s->src[s->nsrc], s->srctext[s->nsrc], sizeof s->srctext[0]);
+        s->nsrc++;
+    }
+}
+
+/* Defaults, then the route file's <attribute> elements over them. */
+static void build_specs(apply_ctx *c)
+{
+    size_t nattr = 0;
+    bool ihe = true;
+    const route_wl_attr *attrs = route_wl_attrs(c->env->rs, &nattr, &ihe);
+    c->nspecs = 0;
+    if (ihe) {
+        const wl_default *d = c->omi ? omi_defaults : orm_defaults;
+        size_t n = c->omi ? sizeof omi_defaults / sizeof *omi_defaults
+                          : sizeof orm_defaults / sizeof *orm_defaults;
+        for (size_t i = 0; i < n; i++) {
+            const wl_model_attr *m = wl_model_find(d[i].keyword);
+            int k = 0;
+            while (k < MAX_SOURCES && d[i].src[k])
+                k++;
+            if (m)
+                add_spec(c, m, d[i].src, k, NULL, NULL, -1, d[i].required);
+        }
+    }
+    for (size_t i = 0; i < nattr; i++) {
+        const wl_model_attr *m = wl_model_find(attrs[i].keyword);
+        if (!m)
+            continue; /* the loader refused unknown keywords */
+        spec *s = NULL;
+        add_spec(c, m, NULL, 0, attrs[i].value, attrs[i].deflt, attrs[i].table,
+                 attrs[i].required);
+        for (size_t k = 0; k < c->nspecs; k++)
+            if (c->specs[k].m == m)
+                s = &c->specs[k];
+        if (attrs[i].has_path) {
+            s->src[s->nsrc] = attrs[i].path;
+            hl7_path_format(&attrs[i].path, s->srctext[s->nsrc], sizeof s->srctext[0]);
+            s->nsrc++;
+        }
+        if (attrs[i].has_fallback) {
+            s->src[s->nsrc] = attrs[i].fallback;
+            hl7_path_format(&attrs[i].fallback, s->srctext[s->nsrc], sizeof s->srctext[0]);
+            s->nsrc++;
+        }
+    }
+}
+
+/* Point a path at the order group's own segment. */
+static hl7_path rebase(const hl7_path *p, const unit *u)
+{
+    hl7_path q = *p;
+    unsigned idx = !strcmp(q.seg, "ORC") ? u->orc
+                   : !strcmp(q.seg, "OBR") ? u->obr
+                   : !strcmp(q.seg, "ZDS") ? u->zds
+                   : !strcmp(q.seg, "IPC") ? u->ipc
+                   : !strcmp(q.seg, "TQ1") ? u->tq1
+                                           : (unsigned)-1;
+    if (idx != (unsigned)-1)
+        q.seg_idx = idx ? idx : 999999; /* the group has none: absent */
+    return q;
+}
+
+static rl_str keep(apply_ctx *c, rl_str v)
+{
+    char *p = rl_arena_dup(&c->arena, v.p ? v.p : "", v.n);
+    return (rl_str){ p ? p : "", p ? v.n : 0 };
+}
+
+static rl_str get_at(apply_ctx *c, hl7_path p)
+{
+    rl_str v;
+    rl_err err;
+    int k = hl7_get(c->m, &p, &v, &err);
+    if (k != HL7_VALUE)
+        return (rl_str){ "", 0 };
+    while (v.n && v.p[v.n - 1] == ' ')
+        v.n--;
+    return keep(c, v);
+}
+
+/* Which HL7 name type a whole field holds: XPN (family first), XCN (ID
+ * first) or NDL (component 1 is a CNN in subcomponents). */
+typedef enum { NAME_XPN, NAME_XCN, NAME_NDL } name_kind;
+
+static name_kind kind_of(const hl7_path *p)
+{
+    static const struct { const char *seg; unsigned f; name_kind k; } known[] = {
+        { "PV1", 7, NAME_XCN },  { "PV1", 8, NAME_XCN },  { "PV1", 9, NAME_XCN },
+        { "PV1", 17, NAME_XCN }, { "OBR", 16, NAME_XCN }, { "OBR", 28, NAME_XCN },
+        { "ORC", 10, NAME_XCN }, { "ORC", 11, NAME_XCN }, { "ORC", 12, NAME_XCN },
+        { "OBR", 32, NAME_NDL }, { "OBR", 33, NAME_NDL }, { "OBR", 34, NAME_NDL },
+        { "OBR", 35, NAME_NDL },
+    };
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        if (!strcmp(p->seg, known[i].seg) && p->field == known[i].f)
+            return known[i].k;
+    return NAME_XPN;
+}
+
+/* HL7 name to DICOM PN: family^given^middle^prefix^suffix. */
+static rl_str person_name(apply_ctx *c, hl7_path p)
+{
+    name_kind k = kind_of(&p);
+    /* positions of family, given, middle, suffix, prefix in the HL7 type */
+    static const unsigned xpn[5] = { 1, 2, 3, 4, 5 }, xcn[5] = { 2, 3, 4, 5, 6 };
+    const unsigned *pos = k == NAME_XPN ? xpn : xcn;
+    rl_str part[5];
+    for (int i = 0; i < 5; i++) {
+        hl7_path q = p;
+        if (k == NAME_NDL) {
+            q.comp = 1;
+            q.sub = pos[i];
+        } else {
+            q.comp = pos[i];
+            q.sub = 0;
+        }
+        if (p.comp) /* the analyst named a component: take it as it is */
+            return get_at(c, p);
+        part[i] = get_at(c, q);
+        if (k == NAME_XPN && i == 0 && !part[0].n) { /* family name as FN: 1.1 */
+            q.sub = 1;
+            part[0] = get_at(c, q);
+        }
+    }
+    /* DICOM order: family, given, middle, prefix, suffix; no trailing '^' */
+    rl_str order[5] = { part[0], part[1], part[2], part[4], part[3] };
+    int last = -1;
+    for (int i = 0; i < 5; i++)
+        if (order[i].n)
+            last = i;
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    for (int i = 0; i <= last; i++) {
+        if (i)
+            rl_buf_add_ch(&b, '^');
+        rl_buf_add_str(&b, order[i]);
+    }
+    rl_str out = keep(c, rl_buf_view(&b));
+    rl_buf_free(&b);
+    return out;
+}
+
+static size_t digits(rl_str v)
+{
+    size_t d = 0;
+    while (d < v.n && v.p[d] >= '0' && v.p[d] <= '9')
+        d++;
+    return d;
+}
+
+/* Convert an HL7 value to the attribute's VR; "" when it has no such part
+ * (a date without time); sets *bad when the value cannot be one at all. */
+static rl_str convert(apply_ctx *c, const wl_model_attr *m, rl_str v, bool *bad)
+{
+    *bad = false;
+    if (!v.n)
+        return v;
+    if (!strcmp(m->vr, "DA")) {
+        if (digits(v) < 8) {
+            *bad = true;
+            return v;
+        }
+        return keep(c, (rl_str){ v.p, 8 });
+    }
+    if (!strcmp(m->vr, "TM")) {
+        size_t d = digits(v);
+        if (d >= 12) /* a DTM: the time after the date */
+            return keep(c, (rl_str){ v.p + 8, d - 8 > 6 ? 6 : d - 8 });
+        if (d == 8) /* a date alone: no time */
+            return (rl_str){ "", 0 };
+        if (d == 4 || d == 6)
+            return v;
+        *bad = true;
+        return v;
+    }
+    if (!strcmp(m->keyword, "PatientSex")) {
+        char s = v.n == 1 ? v.p[0] : '?';
+        return s == 'M' ? RL_STR("M") : s == 'F' ? RL_STR("F") : RL_STR("O");
+    }
+    if (!strcmp(m->keyword, "RequestedProcedurePriority")) {
+        char s = v.n == 1 ? v.p[0] : '?';
+        return s == 'S' ? RL_STR("STAT") : s == 'A' || s == 'P' ? RL_STR("HIGH")
+               : s == 'R' ? RL_STR("ROUTINE") : s == 'T' || s == 'C' ? RL_STR("MEDIUM") : v;
+    }
+    return v;
+}
+
+/* The value of one attribute for one unit, and where it came from. */
+static int resolve(apply_ctx *c, const spec *s, const unit *u, rl_str *out, const char **from,
+                   hl7_path *at)
+{
+    *out = (rl_str){ "", 0 };
+    *from = NULL;
+    if (s->value) {
+        *out = rl_str_c(s->value);
+        *from = "constant";
+        return 0;
+    }
+    for (int i = 0; i < s->nsrc && !out->n; i++) {
+        hl7_path p = rebase(&s->src[i], u);
+        rl_str v = !strcmp(s->m->vr, "PN") && !p.comp ? person_name(c, p) : get_at(c, p);
+        if (!v.n)
+            continue;
+        if (s->table >= 0) {
+            const char *t = route_table_get(c->env->rs, s->table, v);
+            if (t)
+                v = rl_str_c(t);
+        }
+        bool bad;
+        rl_str cv = convert(c, s->m, v, &bad);
+        if (bad)
+            return fail(c, HL7_ERR_DATA_TYPE, &p, "%s: %s '%.*s' is not a %s", s->m->keyword,
+                        s->srctext[i], (int)(v.n > 40 ? 40 : v.n), v.p,
+                        !strcmp(s->m->vr, "DA") ? "date" : "time");
+        *out = cv;
+        *from = s->srctext[i];
+        *at = p;
+    }
+    if (!out->n && s->deflt) {
+        *out = rl_str_c(s->deflt);
+        *from = "default";
+    }
+    return 0;
+}
+
+/* 2.25.<decimal>: a UID from the SHA-256 of the order's identity (RFC 4122 /
+ * PS3.5 B.2 form), stable across NW, XO and SC of the same order. */
+static rl_str make_uid(apply_ctx *c, rl_str facility, rl_str acc, rl_str rpid)
+{
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    rl_buf_add_str(&b, facility);
+    rl_buf_add_ch(&b, '\0');
+    rl_buf_add_str(&b, acc);
+    rl_buf_add_ch(&b, '\0');
+    rl_buf_add_str(&b, rpid);
+    char hex[65];
+    digest_sha256_hex(b.data, b.len, hex);
+    rl_buf_free(&b);
+    unsigned __int128 x = 0;
+    for (int i = 0; i < 32; i++) {
+        char h = hex[i];
+        x = (x << 4) | (unsigned)(h <= '9' ? h - '0' : h - 'a' + 10);
+    }
+    x &= ~((unsigned __int128)1 << 127); /* at most 39 digits */
+    char dec[48];
+    int k = (int)sizeof dec - 1;
+    dec[k] = '\0';
+    do {
+        dec[--k] = (char)('0' + (int)(x % 10));
+        x /= 10;
+    } while (x);
+    char uid[64];
+    snprintf(uid, sizeof uid, "2.25.%s", dec + k);
+    return keep(c, rl_str_c(uid));
+}
+
+/* ORC-5 / OBR-25: does the order no longer belong on the worklist? */
+static bool finished(apply_ctx *c, const unit *u, rl_str *status)
+{
+    hl7_path p = { .seg = "ORC", .seg_idx = u->orc ? u->orc : 999999, .field = 5 };
+    rl_str s = get_at(c, p);
+    *status = s;
+    if (s.n == 2 && (!memcmp(s.p, "CM", 2) || !memcmp(s.p, "CA", 2) || !memcmp(s.p, "DC", 2) ||
+                     !memcmp(s.p, "ER", 2)))
+        return true;
+    hl7_path r = { .seg = "OBR", .seg_idx = u->obr ? u->obr : 999999, .field = 25 };
+    rl_str rs = get_at(c, r);
+    if (rs.n == 1 && (rs.p[0] == 'F' || rs.p[0] == 'C' || rs.p[0] == 'X')) {
+        *status = rs;
+        return true;
+    }
+    return false;
+}
+
+static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
+{
+    route_env *env = c->env;
+    static const char *const known[] = { "NW", "XO", "SC", "CA", "DC", "OC", "OD", "CR" };
+    bool ok = false;
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        ok |= rl_str_eq(control, rl_str_c(known[i]));
+    if (!ok) {
+        hl7_path orc1 = { .seg = "ORC", .seg_idx = u->orc ? u->orc : 1, .field = 1 };
+        return fail(c, HL7_ERR_TABLE_VALUE, &orc1,
+                    "order control (ORC-1) '%.*s' is not one the worklist handles (NW, XO, SC, "
+                    "CA, DC, OC, OD, CR)", (int)(control.n > 10 ? 10 : control.n), control.p);
+    }
+    wl_entry *e = calloc(1, sizeof *e);
+    if (!e)
+        return fail(c, HL7_ERR_INTERNAL, NULL, "out of memory");
+    int rc = 0;
+    hl7_path at;
+    const char *from;
+    for (size_t i = 0; i < c->nspecs && !rc; i++) {
+        const spec *s = &c->specs[i];
+        rl_str v;
+        memset(&at, 0, sizeof at);
+        if ((rc = resolve(c, s, u, &v, &from, &at)) != 0)
+            break;
+        if (!v.n && s->required) {
+            hl7_path *where = s->nsrc ? &at : NULL;
+            if (s->nsrc) {
+                at = rebase(&s->src[0], u);
+                rc = fail(c, HL7_ERR_REQUIRED_MISSING, where, "%s is required and %s%s%s is empty",
+                          s->m->keyword, s->srctext[0], s->nsrc > 1 ? " (and its fallbacks)" : "",
+                          "");
+            } else {
+                rc = fail(c, HL7_ERR_REQUIRED_MISSING, NULL, "%s is required and has no value",
+                          s->m->keyword);
+            }
+            break;
+        }
+        if (s->m->max_len && v.n > s->m->max_len)
+            rc = fail(c, HL7_ERR_DATA_TYPE, from && strcmp(from, "constant") ? &at : NULL,
+                      "%s '%.*s'%s%s is longer than the %u characters DICOM allows",
+                      s->m->keyword, (int)(v.n > 40 ? 40 : v.n), v.p, from ? " from " : "",
+                      from ? from : "", s->m->max_len);
+        else if (v.n && wl_set_attr(e, s->m->tags, s->m->depth, v) != 0)
+            rc = fail(c, HL7_ERR_INTERNAL, NULL, "too many attributes");
+    }
+    if (rc) {
+        free(e);
+        return rc;
+    }
+    rl_str acc = wl_top(e, WL_ACCESSION), rpid = wl_top(e, WL_RP_ID), spsid = wl_sps(e, WL_SPS_ID);
+    char kb[WL_KEY_MAX];
+    rl_str key = { kb, wl_key_of(e, kb, sizeof kb) };
+    rl_str status;
+    bool done = finished(c, u, &status);
+    bool cancel = rl_str_eq(control, RL_STR("CA")) || rl_str_eq(control, RL_STR("DC")) ||
+                  rl_str_eq(control, RL_STR("OC")) || rl_str_eq(control, RL_STR("OD")) ||
+                  rl_str_eq(control, RL_STR("CR"));
+    bool remove = cancel || done;
+    char what[160];
+    snprintf(what, sizeof what, "accession %.*s procedure %.*s step %.*s", (int)acc.n, acc.p,
+             (int)rpid.n, rpid.p, (int)spsid.n, spsid.p);
+    if (remove) {
+        int r = env->dry_run ? STORE_OK : wl_remove(env->txn, key, &env->store_err);
+        if (r < 0) {
+            free(e);
+            return ROUTE_E_STORE;
+        }
+        if (r == STORE_NOTFOUND && cancel) { /* a completed step may be gone already */
+            free(e);
+            hl7_path orc1 = { .seg = "ORC", .seg_idx = u->orc, .field = 1 };
+            return fail(c, HL7_ERR_UNKNOWN_KEY, &orc1,
+                        "%.*s for %s, which is not on the worklist", (int)control.n, control.p,
+                        what);
+        }
+        if (c->trace)
+            rl_buf_printf(c->trace, "      %.*s %s: %s\n", (int)control.n, control.p, what,
+                          env->dry_run ? "would leave the worklist" : "removed");
+        free(e);
+        return 0;
+    }
+    /* Study Instance UID: from the order, else made from its identity. */
+    if (!wl_top(e, WL_STUDY_UID).n) {
+        hl7_path fac = { .seg = "MSH", .seg_idx = 1, .field = 4, .comp = 1 };
+        uint32_t tag = WL_STUDY_UID;
+        wl_set_attr(e, &tag, 1, make_uid(c, get_at(c, fac), acc, rpid));
+    }
+    uint32_t st[2] = { WL_SPS_SEQ, WL_SPS_STATUS };
+    rl_str sstat = status.n == 2 && !memcmp(status.p, "IP", 2) ? RL_STR("STARTED")
+                                                               : RL_STR("SCHEDULED");
+    if (!wl_sps(e, WL_SPS_STATUS).n)
+        wl_set_attr(e, st, 2, sstat);
+    /* type 2 sequences the MWL identifier always carries */
+    uint32_t rs = WL_TAG(0x0008, 0x1110), rp = WL_TAG(0x0008, 0x1120);
+    wl_set_attr(e, &rs, 1, (rl_str){ "", 0 });
+    wl_set_attr(e, &rp, 1, (rl_str){ "", 0 });
+    e->updated_us = env->now_us;
+    e->created_us = env->now_us;
+    e->msg_seq = env->msg_seq;
+    int existed = 0;
+    if (!env->dry_run) {
+        wl_entry *old = malloc(sizeof *old);
+        if (!old) {
+            free(e);
+            return fail(c, HL7_ERR_INTERNAL, NULL, "out of memory");
+        }
+        int g = wl_get(env->txn, key, old, &env->store_err);
+        if (g == STORE_OK) {
+            existed = 1;
+            e->created_us = old->created_us;
+        }
+        free(old);
+        if (g < 0 || wl_put(env->txn, e, &env->store_err) != STORE_OK) {
+            free(e);
+            return ROUTE_E_STORE;
+        }
+    }
+    if (c->trace) {
+        rl_str mod = wl_sps(e, WL_MODALITY), ae = wl_sps(e, WL_STATION_AE),
+               d = wl_sps(e, WL_SPS_DATE), t = wl_sps(e, WL_SPS_TIME);
+        rl_buf_printf(c->trace, "      %.*s %s: %s (%.*s at %.*s, %.*s %.*s, %zu attributes)\n",
+                      (int)control.n, control.p, what,
+                      env->dry_run ? "would be written" : existed ? "replaced" : "created",
+                      (int)mod.n, mod.p, (int)ae.n, ae.p, (int)d.n, d.p, (int)t.n, t.p, e->n);
+    }
+    free(e);
+    return 0;
+}
+
+int wl_hook(route_env *env, hl7_msg *m, rl_buf *trace)
+{
+    apply_ctx *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(env->fail_text, sizeof env->fail_text, "worklist: out of memory");
+        return ROUTE_E_ACTION;
+    }
+    c->env = env;
+    c->m = m;
+    c->trace = trace;
+    rl_arena_init(&c->arena, 8192, 0);
+    hl7_path t1 = { .seg = "MSH", .seg_idx = 1, .field = 9, .comp = 1 };
+    hl7_path t2 = { .seg = "MSH", .seg_idx = 1, .field = 9, .comp = 2 };
+    rl_str type = get_at(c, t1), trig = get_at(c, t2);
+    int rc = 0;
+    if (rl_str_eq(type, RL_STR("OMI")) && rl_str_eq(trig, RL_STR("O23")))
+        c->omi = true;
+    else if (!(rl_str_eq(type, RL_STR("ORM")) && rl_str_eq(trig, RL_STR("O01"))))
+        rc = fail(c, HL7_ERR_UNSUPPORTED_EVENT, &t1, "takes ORM^O01 or OMI^O23, not %.*s^%.*s",
+                  (int)type.n, type.p, (int)trig.n, trig.p);
+    if (!rc)
+        build_specs(c);
+    /* Walk the segments: ORC opens an order group; in an ORM each OBR is a
+     * step, in an OMI each IPC under an OBR is. */
+    unit u = { 0 };
+    unsigned n_orc = 0, n_obr = 0, n_zds = 0, n_ipc = 0, n_tq1 = 0, steps = 0;
+    rl_str control = { "", 0 };
+    for (size_t i = 1; !rc && i <= m->nsegs; i++) {
+        rl_str seg = i < m->nsegs ? m->segs[i] : (rl_str){ "END", 3 };
+        bool end = i == m->nsegs;
+        if (hl7_seg_is(seg, "ZDS")) {
+            u.zds = ++n_zds;
+            continue;
+        }
+        /* an ORM step is complete when the next OBR, ORC or the end comes */
+        if (!c->omi && u.obr && (end || hl7_seg_is(seg, "OBR") || hl7_seg_is(seg, "ORC"))) {
+            rc = apply_unit(c, &u, control);
+            steps++;
+            u.obr = 0;
+            u.zds = 0;
+        }
+        if (end)
+            break;
+        if (hl7_seg_is(seg, "ORC")) {
+            u = (unit){ .orc = ++n_orc };
+            hl7_path p = { .seg = "ORC", .seg_idx = n_orc, .field = 1 };
+            control = get_at(c, p);
+        } else if (hl7_seg_is(seg, "TQ1")) {
+            u.tq1 = ++n_tq1;
+        } else if (hl7_seg_is(seg, "OBR")) {
+            u.obr = ++n_obr;
+            u.zds = 0;
+        } else if (hl7_seg_is(seg, "IPC") && c->omi) {
+            u.ipc = ++n_ipc;
+            rc = apply_unit(c, &u, control);
+            steps++;
+        }
+    }
+    if (!rc && steps == 0)
+        rc = fail(c, HL7_ERR_REQUIRED_MISSING, NULL, "the order has no %s segment%s",
+                  c->omi ? "IPC" : "OBR", n_orc ? "" : " (and no ORC)");
+    rl_arena_free(&c->arena);
+    free(c);
+    return rc;
+}

@@ -1,0 +1,143 @@
+/* The Modality Worklist: one entry per Scheduled Procedure Step, in LMDB.
+ *
+ * Entry key (STORE_WL): AccessionNumber NUL RequestedProcedureID NUL
+ * ScheduledProcedureStepID.
+ *
+ * Record format, version 1 (all integers big-endian, str = u32 length + bytes):
+ *   u8  version (1)
+ *   u64 created (us since the epoch)   u64 updated (us)   u64 message seq
+ *   u16 number of attributes, then per attribute:
+ *     u8 depth (1..3), depth x u32 tags (sequence tags first, the element last;
+ *     each sequence has one item), str value
+ * Values are DICOM strings in UTF-8 (PN "FAMILY^GIVEN^MIDDLE^PREFIX^SUFFIX",
+ * DA "YYYYMMDD", TM "HHMMSS"). A sequence with no attributes under it is
+ * stored as an attribute of depth 1 with the sequence tag and an empty value
+ * (an empty, type 2 sequence).
+ *
+ * Secondary indexes (STORE_WL_IDX, several values per key, value = entry key),
+ * maintained in the same transaction as the entry; the key starts with a kind:
+ *   'A' accession   'P' patient ID   'U' study instance UID   'D' start date
+ *   'S' station AE NUL start date    'M' modality NUL start date */
+#ifndef RADLINK_WL_H
+#define RADLINK_WL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "radlink/store.h"
+
+#define WL_MAX_ATTRS 128
+#define WL_KEY_MAX 200
+
+/* Tags the worklist itself depends on. */
+#define WL_TAG(g, e) (((uint32_t)(g) << 16) | (uint32_t)(e))
+#define WL_SPECIFIC_CHARSET WL_TAG(0x0008, 0x0005)
+#define WL_ACCESSION WL_TAG(0x0008, 0x0050)
+#define WL_MODALITY WL_TAG(0x0008, 0x0060)
+#define WL_PATIENT_NAME WL_TAG(0x0010, 0x0010)
+#define WL_PATIENT_ID WL_TAG(0x0010, 0x0020)
+#define WL_STUDY_UID WL_TAG(0x0020, 0x000D)
+#define WL_SPS_SEQ WL_TAG(0x0040, 0x0100)
+#define WL_STATION_AE WL_TAG(0x0040, 0x0001)
+#define WL_SPS_DATE WL_TAG(0x0040, 0x0002)
+#define WL_SPS_TIME WL_TAG(0x0040, 0x0003)
+#define WL_SPS_ID WL_TAG(0x0040, 0x0009)
+#define WL_SPS_STATUS WL_TAG(0x0040, 0x0020)
+#define WL_RP_ID WL_TAG(0x0040, 0x1001)
+
+typedef struct wl_attr {
+    uint32_t path[3];
+    uint8_t depth;
+    rl_str value;
+} wl_attr;
+
+typedef struct wl_entry {
+    int64_t created_us, updated_us;
+    uint64_t msg_seq;
+    size_t n;
+    wl_attr a[WL_MAX_ATTRS];
+} wl_entry;
+
+/* ---- the attributes radlink knows (the MWL information model) ---- */
+
+typedef struct wl_model_attr {
+    const char *keyword;  /* "Modality", or "RequestedProcedureCodeSequence/CodeValue" */
+    const char *path;     /* full path: "ScheduledProcedureStepSequence/Modality" */
+    uint32_t tags[3];
+    uint8_t depth;
+    char vr[3];
+    unsigned max_len;     /* DICOM maximum length of a value (0 = none checked) */
+} wl_model_attr;
+
+/* By keyword or full path; NULL when unknown. */
+const wl_model_attr *wl_model_find(const char *keyword);
+const wl_model_attr *wl_model_by_path(const uint32_t *tags, uint8_t depth);
+/* VR of an element by tag (from the model), or "" when not in the model. */
+const char *wl_model_vr(uint32_t tag);
+size_t wl_model_count(void);
+const wl_model_attr *wl_model_at(size_t i);
+
+/* ---- entries ---- */
+
+/* The value at a path (depth 1..3), or NULL when absent. */
+const rl_str *wl_get_attr(const wl_entry *e, const uint32_t *tags, uint8_t depth);
+/* The value of a top-level element, or of an element inside the SPS item. */
+rl_str wl_top(const wl_entry *e, uint32_t tag);
+rl_str wl_sps(const wl_entry *e, uint32_t tag);
+/* Set (replace) a value; the view must outlive e. -1 when full. */
+int wl_set_attr(wl_entry *e, const uint32_t *tags, uint8_t depth, rl_str value);
+
+/* The entry's key: accession NUL rp-id NUL sps-id; returns its length. */
+size_t wl_key_of(const wl_entry *e, char *out, size_t n);
+
+int wl_encode(const wl_entry *e, rl_buf *out);
+/* Decode rec into e; values are views into rec. */
+int wl_decode(rl_str rec, wl_entry *e);
+
+/* ---- storage ---- */
+
+/* Write e (replacing an entry with the same key and its index entries). */
+int wl_put(store_txn *t, const wl_entry *e, rl_err *err);
+/* Remove the entry with this key and its index entries; STORE_NOTFOUND when
+ * there is none. */
+int wl_remove(store_txn *t, rl_str key, rl_err *err);
+/* Read one entry; values are views valid until the transaction ends. */
+int wl_get(store_txn *t, rl_str key, wl_entry *e, rl_err *err);
+
+/* Visit entries: every one (kind 0), or those whose index key of this kind
+ * lies in [from, to] (inclusive; to.p == NULL: no upper bound). cb returns
+ * non-zero to stop. The entry is valid during the call only. */
+typedef int (*wl_visit)(void *ctx, rl_str key, const wl_entry *e);
+int wl_scan(store_txn *t, char kind, rl_str from, rl_str to, wl_visit cb, void *ctx, rl_err *err);
+
+/* ---- queries (PS3.4 C.2.2.2 matching) ---- */
+
+typedef struct wl_key {
+    uint32_t path[3];
+    uint8_t depth;
+    char vr[3];
+    rl_str value;    /* UTF-8; empty = universal */
+    bool sequence;   /* an (empty) sequence: return everything under it */
+} wl_key;
+
+typedef struct wl_query {
+    size_t n;
+    wl_key k[WL_MAX_ATTRS];
+    bool icase_names; /* PN matching ignores case */
+} wl_query;
+
+bool wl_matches(const wl_query *q, const wl_entry *e);
+
+/* How a query will be answered: which index and range (for logs and tests). */
+typedef struct wl_plan {
+    char kind;           /* 0 = full scan */
+    char from[WL_KEY_MAX], to[WL_KEY_MAX];
+    size_t from_n, to_n;
+    bool to_open;        /* no upper bound */
+} wl_plan;
+
+void wl_plan_query(const wl_query *q, wl_plan *p);
+/* Run q: plan, scan, filter; cb gets each matching entry in index order. */
+int wl_find(store_txn *t, const wl_query *q, wl_visit cb, void *ctx, wl_plan *plan, rl_err *err);
+
+#endif

@@ -1,0 +1,10 @@
+/* The `worklist` route action (engine/wl/apply.c): applies an ORM^O01 or
+ * OMI^O23 to the worklist in env->txn, through the route file's mapping. */
+#ifndef RADLINK_WL_HOOK_H
+#define RADLINK_WL_HOOK_H
+
+#include "radlink/route.h"
+
+int wl_hook(route_env *env, hl7_msg *m, rl_buf *trace);
+
+#endif

@@ -30,6 +30,11 @@ void cfg_defaults(cfg *c)
     c->map_size_mb = 16384;
     c->group_commit = true;
     c->dedup_window_s = 86400;
+    c->dicom_port = 11112;
+    snprintf(c->dicom_ae, sizeof c->dicom_ae, "RADLINK");
+    c->dicom_max_associations = 16;
+    c->dicom_max_responses = 1000;
+    c->dicom_timeout_s = 60;
 }
 
 typedef struct loader {
@@ -129,6 +134,28 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             unsigned long v = next.dedup_window_s;
             copy_num(&l, n, "dedup-window", 86400ul * 365, &v);
             next.dedup_window_s = (unsigned)v;
+        } else if (xdoc_is(n, "dicom")) {
+            unsigned long v = next.dicom_port;
+            copy_num(&l, n, "port", 65535, &v);
+            next.dicom_port = (unsigned)v;
+            copy_str(&l, n, "ae-title", next.dicom_ae, sizeof next.dicom_ae);
+            v = next.dicom_max_associations;
+            copy_num(&l, n, "max-associations", 1000, &v);
+            next.dicom_max_associations = (unsigned)v;
+            v = next.dicom_max_responses;
+            copy_num(&l, n, "max-responses", 1000000, &v);
+            next.dicom_max_responses = (unsigned)v;
+            v = next.dicom_timeout_s;
+            copy_num(&l, n, "timeout", 86400, &v);
+            next.dicom_timeout_s = (unsigned)v;
+            const char *ic = xdoc_attr(n, "case-insensitive-names");
+            if (ic)
+                next.dicom_icase_names = strcmp(ic, "true") == 0 || strcmp(ic, "1") == 0;
+            next.n_dicom_allowed = 0;
+            for (xmlNode *a = xdoc_first(n); a; a = xdoc_next(a))
+                if (xdoc_is(a, "allow") && next.n_dicom_allowed < 64)
+                    copy_str(&l, a, "ae", next.dicom_allowed[next.n_dicom_allowed++],
+                             sizeof next.dicom_allowed[0]);
         } else if (xdoc_is(n, "routes")) {
             resolve_path(&l, n, "file", next.routes_file, sizeof next.routes_file);
         } else if (xdoc_is(n, "destinations")) {
@@ -196,6 +223,11 @@ void cfg_print(const cfg *c, void *file)
     fprintf(f, "mllp.max-frame=%zu\nmllp.max-connections=%u\n", c->max_frame, c->max_connections);
     fprintf(f, "mllp.idle-timeout=%u\nmllp.read-timeout=%u\n", c->idle_timeout_s,
             c->read_timeout_s);
+    if (c->dicom_port)
+        fprintf(f, "dicom.listen=%u ae=%s allowed=%s\n", c->dicom_port, c->dicom_ae,
+                c->n_dicom_allowed ? "list" : "any");
+    else
+        fprintf(f, "dicom.listen=off\n");
     fprintf(f, "routes=%s\n", c->routes_file[0] ? c->routes_file : "built-in default");
     for (unsigned i = 0; i < c->n_dests; i++)
         fprintf(f, "destination=%s %s:%u%s\n", c->dests[i].name, c->dests[i].host,

@@ -25,6 +25,7 @@ int main(int argc, char **argv)
         cli_routes_cmd,
         cli_queue_cmd,
         cli_status_cmd,
+        cli_wl_cmd,
         cli_hl7_cmd,
         cli_version_cmd,
         { 0 },

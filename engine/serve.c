@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "radlink/dicom.h"
 #include "radlink/forward.h"
 #include "radlink/ingest.h"
 #include "radlink/log.h"
@@ -58,6 +59,7 @@ typedef struct engine {
     ingest ing;
     route_set *routes;  /* the active set; replaced whole between two batches */
     forwarder *fwd;
+    dicom_scp *dicom;
     uint64_t counts[5]; /* committed messages by msglog_status */
     pending *batch;
     size_t nbatch, cap;
@@ -322,6 +324,19 @@ static int start(engine *e, rl_err *err)
                                   .verify_peer = cl->verify_client };
         ls[i] = (mllp_listen){ cl->bind, cl->port, cl->tls ? &tls[i] : NULL };
     }
+    if (e->cfg->dicom_port) {
+        dicom_scp_cfg dc = { .port = e->cfg->dicom_port,
+                             .max_associations = e->cfg->dicom_max_associations,
+                             .max_responses = e->cfg->dicom_max_responses,
+                             .dimse_timeout_s = e->cfg->dicom_timeout_s,
+                             .icase_names = e->cfg->dicom_icase_names, .st = e->st };
+        snprintf(dc.ae_title, sizeof dc.ae_title, "%s", e->cfg->dicom_ae);
+        for (unsigned i = 0; i < e->cfg->n_dicom_allowed && i < DICOM_MAX_ALLOWED; i++)
+            snprintf(dc.allowed[dc.n_allowed++], sizeof dc.allowed[0], "%s",
+                     e->cfg->dicom_allowed[i]);
+        if (dicom_scp_start(&dc, &e->dicom, err) != 0)
+            return -1;
+    }
     mllp_server_cfg sc = { ls, e->cfg->n_mllp, e->cfg->max_frame, e->cfg->max_connections,
                            e->cfg->idle_timeout_s, e->cfg->read_timeout_s };
     if (mllp_server_new(e->l, &sc, on_mllp, e, &e->srv, err) != 0)
@@ -331,6 +346,7 @@ static int start(engine *e, rl_err *err)
 
 static void stop(engine *e)
 {
+    dicom_scp_stop(e->dicom);
     forwarder_free(e->fwd);
     route_free(e->routes);
     mllp_server_free(e->srv);

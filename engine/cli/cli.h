@@ -81,5 +81,6 @@ extern const cli_cmd cli_msg_cmd;
 extern const cli_cmd cli_routes_cmd;
 extern const cli_cmd cli_queue_cmd;
 extern const cli_cmd cli_status_cmd;
+extern const cli_cmd cli_wl_cmd;
 
 #endif

@@ -16,11 +16,14 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
         { "bind", required_argument, NULL, 'b' },
         { "log-level", required_argument, NULL, 'l' },
         { "routes", required_argument, NULL, 'r' },
+        { "dicom", required_argument, NULL, 'i' },
+        { "ae-title", required_argument, NULL, 'a' },
         { 0, 0, 0, 0 },
     };
-    cli_opts o = { argc, argv, self, "c:d:m:b:l:r:", longs, 0, 0 };
+    cli_opts o = { argc, argv, self, "c:d:m:b:l:r:i:a:", longs, 0, 0 };
     const char *config = NULL, *data = NULL, *bind = NULL, *routes = NULL;
-    long mllp = 0;
+    long mllp = 0, dicom = -1;
+    const char *ae = NULL;
     int level = -1, c;
     while ((c = cli_next(&o)) != -1) {
         switch (c) {
@@ -29,6 +32,11 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
         case 'd': data = optarg; break;
         case 'b': bind = optarg; break;
         case 'r': routes = optarg; break;
+        case 'a': ae = optarg; break;
+        case 'i':
+            if (cli_number(self, "--dicom", optarg, 0, 65535, &dicom) != 0)
+                return CLI_USAGE;
+            break;
         case 'm':
             if (cli_number(self, "--mllp", optarg, 1, 65535, &mllp) != 0)
                 return CLI_USAGE;
@@ -64,6 +72,14 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
             return cli_usage(self, "--routes: path too long");
         snprintf(cf.routes_file, sizeof cf.routes_file, "%s", routes);
     }
+    if (dicom >= 0)
+        cf.dicom_port = (unsigned)dicom;
+    if (ae) {
+        size_t n = strlen(ae);
+        if (n == 0 || n > 16 || strchr(ae, '\\') || ae[strspn(ae, " ")] == '\0')
+            return cli_usage(self, "--ae-title: 1 to 16 characters, not only spaces, no '\\'");
+        snprintf(cf.dicom_ae, sizeof cf.dicom_ae, "%s", ae);
+    }
     if (mllp)
         cf.mllp[0].port = (unsigned)mllp;
     if (bind)
@@ -82,6 +98,9 @@ const cli_cmd cli_serve_cmd = {
             "  -d, --data DIR         data directory (default ./var)\n"
             "  -m, --mllp PORT        MLLP port of the first listener (default 2575)\n"
             "  -b, --bind ADDR        address of the first listener (default 127.0.0.1)\n"
+            "  -i, --dicom PORT       DICOM port of the Modality Worklist SCP (default 11112;\n"
+            "                         0: no DICOM listener)\n"
+            "  -a, --ae-title AE      the SCP's AE title (default RADLINK)\n"
             "  -r, --routes FILE      route file (default: the config's, else the built-in\n"
             "                         routes/default.xml)\n"
             "  -l, --log-level LEVEL  error, warn, info (default) or debug\n"

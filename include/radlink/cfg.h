@@ -35,6 +35,13 @@ typedef struct cfg {
     uint64_t map_size_mb;   /* LMDB map size */
     bool group_commit;      /* one commit per loop turn (false: one per message, for measuring) */
     unsigned dedup_window_s; /* retransmissions within this window are not applied again */
+    /* the DICOM listener (Modality Worklist SCP); port 0 = none */
+    unsigned dicom_port;
+    char dicom_ae[17];
+    char dicom_allowed[64][17]; /* calling AE titles; none = open */
+    unsigned n_dicom_allowed;
+    unsigned dicom_max_associations, dicom_max_responses, dicom_timeout_s;
+    bool dicom_icase_names;
     char routes_file[CFG_PATH]; /* "" = the embedded routes/default.xml */
     route_dest dests[CFG_MAX_DESTS]; /* <destinations>: offered to every route file */
     unsigned n_dests;

@@ -23,7 +23,7 @@ wait_up() { i=0; until /usr/bin/python3 -c "import socket; socket.create_connect
 run_radlink() { # NAME GROUP_COMMIT
     p=$(port)
     printf '<radlink><store group-commit="%s"/><log level="warn"/></radlink>\n' "$2" >"$work/$1.xml"
-    "$radlink" serve --data "$work/$1" --mllp "$p" --config "$work/$1.xml" >"$work/$1.log" 2>&1 &
+    "$radlink" serve --data "$work/$1" --mllp "$p" --dicom 0 --config "$work/$1.xml" >"$work/$1.log" 2>&1 &
     pid=$!
     wait_up "$p"
     "$load" 127.0.0.1 "$p" "$conns" "$per" >"$work/$1.out"

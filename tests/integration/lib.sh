@@ -70,12 +70,13 @@ wait_exit() {
 ENGINE_N=0
 start_engine() {
     PORT=${PORT:-$(free_port)}
+    DICOM_PORT=${DICOM_PORT:-$(free_port)}
     ENGINE_N=$((ENGINE_N + 1))
     ENGINE_LOG=$T/engine.$ENGINE_N.log
     if [ -n "${PORTS_FROM_CONFIG:-}" ]; then
-        "$RADLINK" serve --data "$T/var" "$@" >"$ENGINE_LOG" 2>&1 &
+        "$RADLINK" serve --data "$T/var" --dicom "$DICOM_PORT" "$@" >"$ENGINE_LOG" 2>&1 &
     else
-        "$RADLINK" serve --data "$T/var" --mllp "$PORT" "$@" >"$ENGINE_LOG" 2>&1 &
+        "$RADLINK" serve --data "$T/var" --mllp "$PORT" --dicom "$DICOM_PORT" "$@" >"$ENGINE_LOG" 2>&1 &
     fi
     ENGINE_PID=$!
     PIDS="$PIDS $ENGINE_PID"

@@ -6,7 +6,7 @@
 
 for sig in TERM INT; do
     port=$(free_port)
-    "$RADLINK" serve --data "$T/var" --mllp "$port" >"$T/serve.$sig" 2>&1 &
+    "$RADLINK" serve --data "$T/var" --mllp "$port" --dicom "$(free_port)" >"$T/serve.$sig" 2>&1 &
     pid=$!
     PIDS="$PIDS $pid"
     wait_for "$T/serve.$sig" "data=$T/var"

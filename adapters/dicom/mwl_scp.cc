@@ -1,0 +1,461 @@
+// The Modality Worklist SCP over DCMTK: a DcmSCPPool of DcmThreadSCP workers
+// (one association each) answering C-ECHO and MWL C-FIND from the LMDB
+// worklist. The C core does the matching (engine/wl/match.c); this file
+// turns DICOM datasets into wl_query values and wl_entry records back into
+// DICOM datasets, and handles character sets: a request is converted to
+// UTF-8 before matching; the responses are in the request's character set
+// when that can hold them, in ISO_IR 192 (UTF-8) otherwise.
+extern "C" {
+#include "radlink/log.h"
+#include "radlink/store.h"
+#include "radlink/util.h"
+#include "radlink/wl.h"
+}
+#include "radlink/dicom.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmnet/diutil.h"
+#include "dcmtk/dcmnet/scppool.h"
+#include "dcmtk/dcmnet/scpthrd.h"
+#include "dcmtk/oflog/oflog.h"
+
+namespace {
+
+struct Shared {
+    dicom_scp_cfg cfg;
+    std::atomic<unsigned long> associations{ 0 }, finds{ 0 }, echoes{ 0 }, refused{ 0 },
+        cancelled{ 0 }, matches{ 0 };
+};
+
+Shared *g_shared = nullptr; // one SCP per process
+
+uint32_t tag_of(const DcmTagKey &k)
+{
+    return (uint32_t(k.getGroup()) << 16) | k.getElement();
+}
+
+DcmTagKey key_of(uint32_t t)
+{
+    return DcmTagKey(Uint16(t >> 16), Uint16(t & 0xffff));
+}
+
+// The request's elements as wl_query keys (values point into `text`, which
+// must not move: it is reserved up front).
+struct QueryBuilder {
+    wl_query *q;
+    std::vector<std::string> *text;
+
+    void add(DcmItem *item, uint32_t *prefix, uint8_t depth)
+    {
+        for (unsigned long i = 0; i < item->card() && q->n < WL_MAX_ATTRS; i++) {
+            DcmElement *el = item->getElement(i);
+            uint32_t tag = tag_of(el->getTag());
+            if (depth == 0 && tag == WL_SPECIFIC_CHARSET)
+                continue;
+            if (depth >= 3 || tag_of(el->getTag()) >> 16 == 0)
+                continue;
+            wl_key *k = &q->k[q->n];
+            std::memset(k, 0, sizeof *k);
+            std::memcpy(k->path, prefix, depth * sizeof *prefix);
+            k->path[depth] = tag;
+            k->depth = uint8_t(depth + 1);
+            std::string vr = DcmVR(el->getVR()).getVRName();
+            std::snprintf(k->vr, sizeof k->vr, "%s", vr.c_str());
+            if (el->ident() == EVR_SQ) {
+                auto *sq = static_cast<DcmSequenceOfItems *>(el);
+                if (sq->card() == 0) {
+                    k->sequence = true;
+                    q->n++;
+                } else {
+                    prefix[depth] = tag;
+                    add(sq->getItem(0), prefix, uint8_t(depth + 1));
+                }
+                continue;
+            }
+            OFString v;
+            el->getOFStringArray(v);
+            text->push_back(std::string(v.c_str(), v.length()));
+            k->value = rl_str{ text->back().data(), text->back().size() };
+            // only attributes of the worklist model are matched; others are
+            // return keys (universal)
+            if (!wl_model_by_path(k->path, k->depth))
+                k->value = rl_str{ "", 0 };
+            q->n++;
+        }
+    }
+};
+
+void put_value(DcmItem *item, uint32_t tag, const rl_str &v)
+{
+    std::string s(v.p ? v.p : "", v.n);
+    if (s.empty()) {
+        item->insertEmptyElement(key_of(tag));
+        return;
+    }
+    if (item->putAndInsertString(key_of(tag), s.c_str()).bad())
+        item->insertEmptyElement(key_of(tag));
+}
+
+// Every attribute of e under prefix (depth d) into item.
+void put_all(const wl_entry *e, DcmItem *item, const uint32_t *prefix, uint8_t d)
+{
+    uint32_t done_seqs[16];
+    size_t ndone = 0;
+    for (size_t i = 0; i < e->n; i++) {
+        const wl_attr &a = e->a[i];
+        if (a.depth <= d || std::memcmp(a.path, prefix, d * sizeof *prefix) != 0)
+            continue;
+        if (a.depth == d + 1) {
+            const wl_model_attr *m = wl_model_by_path(a.path, a.depth);
+            if (m && !std::strcmp(m->vr, "SQ")) {
+                if (!item->tagExists(key_of(a.path[d])))
+                    item->insertEmptyElement(key_of(a.path[d]));
+            } else {
+                put_value(item, a.path[d], a.value);
+            }
+            continue;
+        }
+        // an attribute inside a sequence: fill that sequence's item once
+        bool seen = false;
+        for (size_t k = 0; k < ndone && !seen; k++)
+            seen = done_seqs[k] == a.path[d];
+        if (seen || ndone == 16)
+            continue;
+        done_seqs[ndone++] = a.path[d];
+        item->findAndDeleteElement(key_of(a.path[d])); // an empty placeholder, if any
+        DcmItem *child = nullptr;
+        if (item->findOrCreateSequenceItem(key_of(a.path[d]), child, 0).good() && child) {
+            uint32_t p[3] = { 0, 0, 0 };
+            std::memcpy(p, a.path, (d + 1u) * sizeof *p);
+            put_all(e, child, p, uint8_t(d + 1));
+        }
+    }
+}
+
+// The response for one entry: every key of the request, filled from e.
+void fill(const wl_entry *e, DcmItem *req, DcmItem *rsp, uint32_t *prefix, uint8_t d)
+{
+    for (unsigned long i = 0; i < req->card(); i++) {
+        DcmElement *el = req->getElement(i);
+        uint32_t tag = tag_of(el->getTag());
+        if (d == 0 && tag == WL_SPECIFIC_CHARSET)
+            continue;
+        prefix[d] = tag;
+        if (el->ident() == EVR_SQ) {
+            auto *sq = static_cast<DcmSequenceOfItems *>(el);
+            bool have = false;
+            for (size_t k = 0; k < e->n && !have; k++)
+                have = e->a[k].depth > d && !std::memcmp(e->a[k].path, prefix,
+                                                         (d + 1u) * sizeof *prefix);
+            if (!have || d >= 2) {
+                rsp->insertEmptyElement(el->getTag());
+                continue;
+            }
+            DcmItem *child = nullptr;
+            if (rsp->findOrCreateSequenceItem(el->getTag(), child, 0).bad() || !child)
+                continue;
+            if (sq->card() == 0)
+                put_all(e, child, prefix, uint8_t(d + 1));
+            else
+                fill(e, sq->getItem(0), child, prefix, uint8_t(d + 1));
+            // an item with nothing in it is an empty sequence
+            if (child->card() == 0) {
+                rsp->findAndDeleteElement(el->getTag());
+                rsp->insertEmptyElement(el->getTag());
+            }
+            continue;
+        }
+        const rl_str *v = wl_get_attr(e, prefix, uint8_t(d + 1));
+        put_value(rsp, tag, v ? *v : rl_str{ "", 0 });
+    }
+}
+
+struct Collect {
+    DcmDataset *req;
+    std::vector<DcmDataset *> *out;
+    unsigned max;
+    bool overflow;
+};
+
+int collect(void *ctx, rl_str, const wl_entry *e)
+{
+    auto *c = static_cast<Collect *>(ctx);
+    if (c->out->size() >= c->max) {
+        c->overflow = true;
+        return 1;
+    }
+    auto *rsp = new DcmDataset;
+    uint32_t prefix[3] = { 0, 0, 0 };
+    fill(e, c->req, rsp, prefix, 0);
+    c->out->push_back(rsp);
+    return 0;
+}
+
+class MwlWorker : public DcmThreadSCP {
+public:
+    MwlWorker() = default;
+
+protected:
+    OFBool checkCalledAETitleAccepted(const OFString &calledAE) override
+    {
+        if (calledAE == g_shared->cfg.ae_title)
+            return OFTrue;
+        log_warn("dicom.refused", "calling=%s called=%s reason=\"called AE title is not %s\"",
+                 getPeerAETitle().c_str(), calledAE.c_str(), g_shared->cfg.ae_title);
+        g_shared->refused++;
+        return OFFalse;
+    }
+
+    OFBool checkCallingAETitleAccepted(const OFString &callingAE) override
+    {
+        const dicom_scp_cfg &c = g_shared->cfg;
+        if (c.n_allowed == 0)
+            return OFTrue;
+        for (size_t i = 0; i < c.n_allowed; i++)
+            if (callingAE == c.allowed[i])
+                return OFTrue;
+        log_warn("dicom.refused", "calling=%s reason=\"not in the allowed calling AE titles\"",
+                 callingAE.c_str());
+        g_shared->refused++;
+        return OFFalse;
+    }
+
+    void notifyAssociationAcknowledge() override
+    {
+        g_shared->associations++;
+        log_info("dicom.association", "calling=%s called=%s", getPeerAETitle().c_str(),
+                 getCalledAETitle().c_str());
+    }
+
+    OFCondition handleIncomingCommand(T_DIMSE_Message *msg,
+                                      const DcmPresentationContextInfo &info) override
+    {
+        if (msg->CommandField == DIMSE_C_FIND_RQ)
+            return handleFind(msg->msg.CFindRQ, info.presentationContextID);
+        if (msg->CommandField == DIMSE_C_ECHO_RQ)
+            g_shared->echoes++;
+        return DcmThreadSCP::handleIncomingCommand(msg, info);
+    }
+
+private:
+    OFCondition fail(T_DIMSE_C_FindRQ &rq, T_ASC_PresentationContextID pres, Uint16 status,
+                     const char *why)
+    {
+        log_warn("dicom.find_failed", "calling=%s status=0x%04x error=\"%s\"",
+                 getPeerAETitle().c_str(), status, why);
+        DcmDataset detail;
+        detail.putAndInsertString(DCM_ErrorComment, std::string(why).substr(0, 64).c_str());
+        return sendFINDResponse(pres, rq.MessageID, rq.AffectedSOPClassUID, nullptr, status,
+                                &detail);
+    }
+
+    OFCondition handleFind(T_DIMSE_C_FindRQ &rq, T_ASC_PresentationContextID pres)
+    {
+        DcmDataset *raw = nullptr;
+        OFCondition cond = receiveFINDRequest(rq, pres, raw);
+        if (cond.bad())
+            return cond;
+        g_shared->finds++;
+        std::unique_ptr<DcmDataset> req(raw);
+        if (std::strcmp(rq.AffectedSOPClassUID, UID_FINDModalityWorklistInformationModel) != 0)
+            return fail(rq, pres, STATUS_FIND_Refused_SOPClassNotSupported,
+                        "only the Modality Worklist information model is served");
+        OFString asked;
+        req->findAndGetOFStringArray(DCM_SpecificCharacterSet, asked);
+        if (req->convertToUTF8().bad())
+            return fail(rq, pres, STATUS_FIND_Failed_UnableToProcess,
+                        "the query's Specific Character Set cannot be read");
+
+        wl_query *q = new wl_query();
+        std::vector<std::string> text;
+        text.reserve(WL_MAX_ATTRS);
+        q->n = 0;
+        q->icase_names = g_shared->cfg.icase_names;
+        uint32_t prefix[3] = { 0, 0, 0 };
+        QueryBuilder{ q, &text }.add(req.get(), prefix, 0);
+
+        std::vector<DcmDataset *> found;
+        Collect col{ req.get(), &found, g_shared->cfg.max_responses, false };
+        store_txn *t = nullptr;
+        rl_err err;
+        int rc = store_begin(g_shared->cfg.st, nullptr, false, &t, &err);
+        wl_plan plan;
+        if (rc == STORE_OK) {
+            rc = wl_find(t, q, collect, &col, &plan, &err);
+            store_abort(t);
+        }
+        delete q;
+        if (rc != STORE_OK) {
+            for (auto *d : found)
+                delete d;
+            return fail(rq, pres, STATUS_FIND_Failed_UnableToProcess, err.msg);
+        }
+        log_info("dicom.find", "calling=%s matches=%zu%s index=%c", getPeerAETitle().c_str(),
+                 found.size(), col.overflow ? "+" : "", plan.kind ? plan.kind : '-');
+        g_shared->matches += found.size();
+
+        // Answer in the query's character set when it holds the data.
+        std::string target = asked.c_str();
+        if (target.find('\\') != std::string::npos)
+            target = target.substr(0, target.find('\\'));
+        bool cancelled = false;
+        for (size_t i = 0; i < found.size(); i++) {
+            DcmDataset *rsp = found[i];
+            rsp->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+            if (target != "ISO_IR 192") {
+                DcmDataset trial(*rsp);
+                if (trial.convertCharacterSet(target.c_str(), 0).good()) {
+                    *rsp = trial;
+                    if (target.empty())
+                        rsp->findAndDeleteElement(DCM_SpecificCharacterSet);
+                    else
+                        rsp->putAndInsertString(DCM_SpecificCharacterSet, target.c_str());
+                }
+            }
+            if (!cancelled) {
+                cond = sendFINDResponse(pres, rq.MessageID, rq.AffectedSOPClassUID, rsp,
+                                        STATUS_FIND_Pending_MatchesAreContinuing);
+                if (cond.bad())
+                    cancelled = true; // the association is gone
+                else if (checkForCANCEL(pres, rq.MessageID).good()) {
+                    cancelled = true;
+                    g_shared->cancelled++;
+                    log_info("dicom.find_cancelled", "calling=%s after=%zu",
+                             getPeerAETitle().c_str(), i + 1);
+                    cond = sendFINDResponse(pres, rq.MessageID, rq.AffectedSOPClassUID, nullptr,
+                                            STATUS_FIND_Cancel_MatchingTerminatedDueToCancelRequest);
+                }
+            }
+        }
+        for (auto *d : found)
+            delete d;
+        if (cancelled)
+            return cond;
+        if (col.overflow) {
+            char why[64];
+            std::snprintf(why, sizeof why, "more than %u matches: narrow the query",
+                          g_shared->cfg.max_responses);
+            return fail(rq, pres, STATUS_FIND_Refused_OutOfResources, why);
+        }
+        return sendFINDResponse(pres, rq.MessageID, rq.AffectedSOPClassUID, nullptr,
+                                STATUS_FIND_Success);
+    }
+};
+
+} // namespace
+
+struct dicom_scp {
+    Shared shared;
+    DcmSCPPool<MwlWorker> pool;
+    std::thread thread;
+    std::atomic<bool> done{ false };
+    OFCondition result;
+};
+
+extern "C" int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
+{
+    if (g_shared)
+        return rl_err_set(err, -1, -1, "the DICOM SCP is already running");
+    if (!dcmDataDict.isDictionaryLoaded())
+        return rl_err_set(err, -1, -1, "the DICOM data dictionary is not loaded");
+    OFLog::configure(OFLogger::WARN_LOG_LEVEL);
+    auto *s = new dicom_scp;
+    s->shared.cfg = *cfg;
+    g_shared = &s->shared;
+    DcmSCPConfig &c = s->pool.getConfig();
+    c.setPort(Uint16(cfg->port));
+    c.setAETitle(cfg->ae_title);
+    c.setConnectionBlockingMode(DUL_NOBLOCK);
+    c.setConnectionTimeout(1); // the listen loop looks at its stop flag every second
+    c.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+    c.setDIMSETimeout(cfg->dimse_timeout_s ? cfg->dimse_timeout_s : 60);
+    c.setACSETimeout(30);
+    c.setHostLookupEnabled(OFFalse);
+    OFList<OFString> ts;
+    ts.push_back(UID_LittleEndianExplicitTransferSyntax);
+    ts.push_back(UID_BigEndianExplicitTransferSyntax);
+    ts.push_back(UID_LittleEndianImplicitTransferSyntax);
+    c.addPresentationContext(UID_VerificationSOPClass, ts);
+    c.addPresentationContext(UID_FINDModalityWorklistInformationModel, ts);
+    s->pool.setMaxThreads(Uint16(cfg->max_associations ? cfg->max_associations : 16));
+    s->thread = std::thread([s] {
+        s->result = s->pool.listen();
+        s->done = true;
+    });
+    // listen() binds at once: give it a moment to fail on a port in use.
+    for (int i = 0; i < 30 && !s->done; i++)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (s->done) {
+        s->thread.join();
+        std::string why = s->result.bad() ? s->result.text() : "stopped at once";
+        g_shared = nullptr;
+        delete s;
+        return rl_err_set(err, -1, -1, "DICOM port %u: %s", cfg->port, why.c_str());
+    }
+    log_info("dicom.listen", "port=%u ae=%s allowed=%zu max_associations=%u max_responses=%u",
+             cfg->port, cfg->ae_title, cfg->n_allowed, cfg->max_associations,
+             cfg->max_responses);
+    *out = s;
+    return 0;
+}
+
+extern "C" void dicom_scp_stop(dicom_scp *s)
+{
+    if (!s)
+        return;
+    s->pool.stopAfterCurrentAssociations();
+    if (s->thread.joinable())
+        s->thread.join();
+    g_shared = nullptr;
+    delete s;
+}
+
+extern "C" void dicom_scp_stats(dicom_scp *s, dicom_stats *out)
+{
+    out->associations = s->shared.associations;
+    out->finds = s->shared.finds;
+    out->echoes = s->shared.echoes;
+    out->refused = s->shared.refused;
+    out->cancelled = s->shared.cancelled;
+    out->matches = s->shared.matches;
+}
+
+extern "C" int dicom_write_wl(const wl_entry *e, const char *path, rl_err *err)
+{
+    DcmFileFormat ff;
+    DcmDataset *ds = ff.getDataset();
+    ds->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+    uint32_t prefix[3] = { 0, 0, 0 };
+    put_all(e, ds, prefix, 0);
+    OFCondition c = ff.saveFile(path, EXS_LittleEndianExplicit);
+    if (c.bad())
+        return rl_err_set(err, -1, -1, "%s: %s", path, c.text());
+    return 0;
+}
+
+extern "C" int dicom_query_from_file(const char *path, wl_query *q, rl_buf *arena, rl_err *err)
+{
+    (void)arena;
+    DcmFileFormat ff;
+    OFCondition c = ff.loadFile(path);
+    if (c.bad())
+        return rl_err_set(err, -1, -1, "%s: %s", path, c.text());
+    if (ff.getDataset()->convertToUTF8().bad())
+        return rl_err_set(err, -1, -1, "%s: character set cannot be converted", path);
+    static std::vector<std::string> text; // lives as long as the process: a tool's query
+    text.clear();
+    text.reserve(WL_MAX_ATTRS);
+    q->n = 0;
+    uint32_t prefix[3] = { 0, 0, 0 };
+    QueryBuilder{ q, &text }.add(ff.getDataset(), prefix, 0);
+    return 0;
+}

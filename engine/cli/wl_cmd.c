@@ -1,0 +1,312 @@
+/* radlink wl list|show|export: the Modality Worklist, read while the engine
+ * runs. export writes one .wl DICOM file per entry, the format DCMTK's
+ * wlmscpfs serves, for migration and for comparing behaviour. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+#include "radlink/cfg.h"
+#include "radlink/dicom.h"
+#include "radlink/store.h"
+#include "radlink/wl.h"
+
+static const struct option wl_longs[] = {
+    { "data", required_argument, NULL, 'D' },     { "config", required_argument, NULL, 'C' },
+    { "date", required_argument, NULL, 'd' },     { "ae", required_argument, NULL, 'a' },
+    { "modality", required_argument, NULL, 'm' }, { "patient", required_argument, NULL, 'p' },
+    { "limit", required_argument, NULL, 'l' },    { 0, 0, 0, 0 },
+};
+
+typedef struct wopts {
+    const char *data, *config, *date, *ae, *modality, *patient;
+    long limit;
+} wopts;
+
+static int parse(const cli_cmd *self, int argc, char **argv, wopts *o)
+{
+    cli_opts co = { argc, argv, self, "", wl_longs, 0, 0 };
+    int c;
+    while ((c = cli_next(&co)) != -1) {
+        switch (c) {
+        case CLI_STOP: return co.exit_code ? co.exit_code : -1;
+        case 'D': o->data = optarg; break;
+        case 'C': o->config = optarg; break;
+        case 'd': o->date = optarg; break;
+        case 'a': o->ae = optarg; break;
+        case 'm': o->modality = optarg; break;
+        case 'p': o->patient = optarg; break;
+        case 'l':
+            if (cli_number(self, "--limit", optarg, 1, 100000000, &o->limit) != 0)
+                return CLI_USAGE;
+            break;
+        }
+    }
+    return 0;
+}
+
+static int open_ro(const cli_cmd *self, const wopts *o, store **st, store_txn **t)
+{
+    char dir[CFG_PATH];
+    int rc = cli_data_dir(self, o->data, o->config, dir, sizeof dir);
+    if (rc)
+        return rc;
+    rl_err err;
+    store_opts so = { .readonly = true };
+    if (store_open(dir, &so, st, &err) != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    if (store_begin(*st, NULL, false, t, &err) != STORE_OK) {
+        store_close(*st);
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    }
+    return 0;
+}
+
+static void key(wl_query *q, uint32_t seq, uint32_t tag, const char *vr, const char *value)
+{
+    if (!value)
+        return;
+    wl_key *k = &q->k[q->n++];
+    memset(k, 0, sizeof *k);
+    k->path[0] = seq ? seq : tag;
+    k->path[1] = seq ? tag : 0;
+    k->depth = seq ? 2 : 1;
+    snprintf(k->vr, sizeof k->vr, "%s", vr);
+    k->value = rl_str_c(value);
+}
+
+typedef struct list_ctx {
+    long shown, limit;
+} list_ctx;
+
+static int print_row(void *ctx, rl_str k, const wl_entry *e)
+{
+    (void)k;
+    list_ctx *lc = ctx;
+    if (lc->shown++ >= lc->limit)
+        return 1;
+    rl_str acc = wl_top(e, WL_ACCESSION), rp = wl_top(e, WL_RP_ID), sps = wl_sps(e, WL_SPS_ID),
+           d = wl_sps(e, WL_SPS_DATE), t = wl_sps(e, WL_SPS_TIME), m = wl_sps(e, WL_MODALITY),
+           ae = wl_sps(e, WL_STATION_AE), pid = wl_top(e, WL_PATIENT_ID),
+           name = wl_top(e, WL_PATIENT_NAME), st = wl_sps(e, WL_SPS_STATUS);
+    printf("%-16.*s %-10.*s %-10.*s %-8.*s %-6.*s %-4.*s %-16.*s %-12.*s %-10.*s %.*s\n",
+           RL_STR_FMT(acc), RL_STR_FMT(rp), RL_STR_FMT(sps), RL_STR_FMT(d), RL_STR_FMT(t),
+           RL_STR_FMT(m), RL_STR_FMT(ae), RL_STR_FMT(pid), RL_STR_FMT(st), RL_STR_FMT(name));
+    return 0;
+}
+
+static int run_list(const cli_cmd *self, int argc, char **argv)
+{
+    wopts o = { .limit = 1000 };
+    int rc = parse(self, argc, argv, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    if (optind < argc)
+        return cli_usage(self, "unexpected argument '%s'", argv[optind]);
+    wl_query *q = calloc(1, sizeof *q);
+    if (!q)
+        return cli_fail(self, CLI_FAIL, "out of memory");
+    key(q, WL_SPS_SEQ, WL_SPS_DATE, "DA", o.date);
+    key(q, WL_SPS_SEQ, WL_STATION_AE, "AE", o.ae);
+    key(q, WL_SPS_SEQ, WL_MODALITY, "CS", o.modality);
+    key(q, 0, WL_PATIENT_ID, "LO", o.patient);
+    store *st;
+    store_txn *t;
+    if ((rc = open_ro(self, &o, &st, &t)) != 0) {
+        free(q);
+        return rc;
+    }
+    printf("%-16s %-10s %-10s %-8s %-6s %-4s %-16s %-12s %-10s %s\n", "ACCESSION", "PROCEDURE",
+           "STEP", "DATE", "TIME", "MOD", "STATION-AE", "PATIENT-ID", "STATUS", "PATIENT");
+    list_ctx lc = { 0, o.limit };
+    rl_err err;
+    rc = wl_find(t, q, print_row, &lc, NULL, &err);
+    store_abort(t);
+    store_close(st);
+    free(q);
+    if (rc != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    printf("(%ld entr%s%s)\n", lc.shown > lc.limit ? lc.limit : lc.shown,
+           lc.shown == 1 ? "y" : "ies", lc.shown > lc.limit ? "; more than --limit" : "");
+    return CLI_OK;
+}
+
+static void fmt_us(int64_t us, char *out, size_t n)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static int show_one(void *ctx, rl_str k, const wl_entry *e)
+{
+    (void)k;
+    int *n = ctx;
+    char c[32], u[32];
+    fmt_us(e->created_us, c, sizeof c);
+    fmt_us(e->updated_us, u, sizeof u);
+    printf("%sentry %.*s / %.*s / %.*s\n", (*n)++ ? "\n" : "", RL_STR_FMT(wl_top(e, WL_ACCESSION)),
+           RL_STR_FMT(wl_top(e, WL_RP_ID)), RL_STR_FMT(wl_sps(e, WL_SPS_ID)));
+    printf("  created %s, updated %s by message %llu (radlink msg show %llu)\n", c, u,
+           (unsigned long long)e->msg_seq, (unsigned long long)e->msg_seq);
+    for (size_t i = 0; i < e->n; i++) {
+        const wl_attr *a = &e->a[i];
+        const wl_model_attr *m = wl_model_by_path(a->path, a->depth);
+        char tag[40];
+        int w = 0;
+        for (uint8_t d = 0; d < a->depth; d++)
+            w += snprintf(tag + w, sizeof tag - (size_t)w, "%s(%04X,%04X)", d ? ">" : "",
+                          a->path[d] >> 16, a->path[d] & 0xffff);
+        printf("  %-36s %-48s %.*s\n", tag, m ? m->keyword : "?", RL_STR_FMT(a->value));
+    }
+    return 0;
+}
+
+static int run_show(const cli_cmd *self, int argc, char **argv)
+{
+    wopts o = { .limit = 1000 };
+    int rc = parse(self, argc, argv, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    if (argc - optind != 1)
+        return cli_usage(self, "expected one ACCESSION");
+    wl_query *q = calloc(1, sizeof *q);
+    if (!q)
+        return cli_fail(self, CLI_FAIL, "out of memory");
+    key(q, 0, WL_ACCESSION, "SH", argv[optind]);
+    store *st;
+    store_txn *t;
+    if ((rc = open_ro(self, &o, &st, &t)) != 0) {
+        free(q);
+        return rc;
+    }
+    int n = 0;
+    rl_err err;
+    rc = wl_find(t, q, show_one, &n, NULL, &err);
+    store_abort(t);
+    store_close(st);
+    free(q);
+    if (rc != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    if (!n)
+        return cli_fail(self, CLI_FAIL, "no worklist entry with accession number %s",
+                        argv[optind]);
+    return CLI_OK;
+}
+
+typedef struct export_ctx {
+    const char *dir;
+    long n;
+    int rc;
+    rl_err err;
+} export_ctx;
+
+static void safe_part(char *out, size_t *k, size_t n, rl_str v)
+{
+    for (size_t i = 0; i < v.n && *k + 1 < n; i++) {
+        char c = v.p[i];
+        out[(*k)++] = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+                              (c >= 'a' && c <= 'z') || c == '-' || c == '.'
+                          ? c
+                          : '_';
+    }
+}
+
+static int export_one(void *ctx, rl_str k, const wl_entry *e)
+{
+    (void)k;
+    export_ctx *x = ctx;
+    char name[200];
+    size_t n = 0;
+    safe_part(name, &n, sizeof name, wl_top(e, WL_ACCESSION));
+    name[n++] = '_';
+    safe_part(name, &n, sizeof name - 1, wl_top(e, WL_RP_ID));
+    name[n++] = '_';
+    safe_part(name, &n, sizeof name - 4, wl_sps(e, WL_SPS_ID));
+    name[n] = '\0';
+    char path[CFG_PATH + 220];
+    snprintf(path, sizeof path, "%s/%s.wl", x->dir, name);
+    if (dicom_write_wl(e, path, &x->err) != 0) {
+        x->rc = -1;
+        return 1;
+    }
+    x->n++;
+    return 0;
+}
+
+static int run_export(const cli_cmd *self, int argc, char **argv)
+{
+    wopts o = { .limit = 1000 };
+    int rc = parse(self, argc, argv, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    if (argc - optind != 1)
+        return cli_usage(self, "expected one DIR");
+    const char *dir = argv[optind];
+    char part[CFG_PATH];
+    snprintf(part, sizeof part, "%s", dir);
+    for (char *p = part + 1;; p++) { /* mkdir -p */
+        char ch = *p;
+        if (ch != '/' && ch != '\0')
+            continue;
+        *p = '\0';
+        if (mkdir(part, 0750) != 0 && errno != EEXIST)
+            return cli_fail(self, CLI_FAIL, "%s: %s", part, strerror(errno));
+        *p = ch;
+        if (!ch)
+            break;
+    }
+    store *st;
+    store_txn *t;
+    if ((rc = open_ro(self, &o, &st, &t)) != 0)
+        return rc;
+    export_ctx x = { dir, 0, 0, { 0, 0, "" } };
+    rl_err err;
+    rc = wl_scan(t, 0, (rl_str){ "", 0 }, (rl_str){ NULL, 0 }, export_one, &x, &err);
+    store_abort(t);
+    store_close(st);
+    if (rc != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    if (x.rc)
+        return cli_fail(self, CLI_FAIL, "%s", x.err.msg);
+    /* wlmscpfs takes a read lock on DIR/lockfile before each query */
+    char lock[CFG_PATH + 16];
+    snprintf(lock, sizeof lock, "%s/lockfile", dir);
+    FILE *lf = fopen(lock, "a");
+    if (lf)
+        fclose(lf);
+    printf("%ld worklist entr%s written to %s\n", x.n, x.n == 1 ? "y" : "ies", dir);
+    return CLI_OK;
+}
+
+#define WL_HELP                                                                                \
+    "  --data DIR        data directory (default: from --config, else ./var)\n"                \
+    "  --config FILE     take the data directory from this configuration\n"
+
+static const cli_cmd wl_subs[] = {
+    { .name = "list", .args = "", .run = run_list,
+      .summary = "list worklist entries (by start date and time within an index)",
+      .help = "  --date D          start date: 20261124, or a range 20261101-20261130, 20261124-\n"
+              "  --ae AE           scheduled station AE title\n"
+              "  --modality M      modality (CT, MR...)\n"
+              "  --patient ID      patient ID\n"
+              "  --limit N         at most N rows (default 1000)\n"
+              "Values may use the DICOM wildcards * and ?.\n" WL_HELP },
+    { .name = "show", .args = "ACCESSION", .run = run_show,
+      .summary = "every attribute of the entries of one accession number",
+      .help = WL_HELP },
+    { .name = "export", .args = "DIR", .run = run_export,
+      .summary = "write each entry as a .wl DICOM file (what DCMTK's wlmscpfs reads)",
+      .help = WL_HELP "wlmscpfs looks for the files in a directory named after its AE title:\n"
+                      "export to DIR/AETITLE and run 'wlmscpfs -dfp DIR PORT'.\n" },
+    { 0 },
+};
+
+const cli_cmd cli_wl_cmd = {
+    .name = "wl",
+    .summary = "the Modality Worklist: list, show, export",
+    .subs = wl_subs,
+};

@@ -1,0 +1,61 @@
+/* The DICOM bridge (adapters/dicom, C++17 over DCMTK), seen from C.
+ *
+ * The SCP serves C-ECHO and Modality Worklist C-FIND
+ * (1.2.840.10008.5.1.4.31) from the worklist in the store: a pool of worker
+ * threads, one association each; every C-FIND is one read transaction, so
+ * queries never wait for the engine's writes. */
+#ifndef RADLINK_DICOM_H
+#define RADLINK_DICOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "radlink/store.h"
+#include "radlink/util.h"
+#include "radlink/wl.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DICOM_MAX_ALLOWED 64
+
+typedef struct dicom_scp_cfg {
+    unsigned port;
+    char ae_title[17];
+    /* calling AE titles allowed to associate; none = any ("open") */
+    char allowed[DICOM_MAX_ALLOWED][17];
+    size_t n_allowed;
+    unsigned max_associations; /* simultaneous associations */
+    unsigned max_responses;    /* matches returned for one C-FIND (then A700) */
+    unsigned dimse_timeout_s;  /* an association silent this long is closed */
+    bool icase_names;          /* person-name matching ignores (ASCII) case */
+    store *st;
+} dicom_scp_cfg;
+
+typedef struct dicom_scp dicom_scp;
+
+/* Bind the port and start serving; an error (port in use, bad AE title) is
+ * reported here, not later. */
+int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err);
+/* Stop accepting, let running associations finish, free. */
+void dicom_scp_stop(dicom_scp *s);
+
+typedef struct dicom_stats {
+    unsigned long associations, finds, echoes, refused, cancelled, matches;
+} dicom_stats;
+void dicom_scp_stats(dicom_scp *s, dicom_stats *out);
+
+/* Write a worklist entry as a DICOM file (the .wl format DCMTK's wlmscpfs
+ * reads): the entry's attributes, SpecificCharacterSet ISO_IR 192. */
+int dicom_write_wl(const wl_entry *e, const char *path, rl_err *err);
+
+/* Turn a DICOM dataset file into a worklist query (for tests and tools):
+ * every element is a key; values converted to UTF-8. */
+int dicom_query_from_file(const char *path, wl_query *q, rl_buf *arena_text, rl_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -53,6 +53,7 @@ bench: build
 	tests/bench/hl7_bench.sh
 	tests/bench/mllp_bench.sh
 	tests/bench/route_bench.sh
+	tests/bench/mwl_bench.sh
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD)

@@ -164,10 +164,19 @@ static rl_str pn_comp(rl_str v, unsigned i)
     return trim((rl_str){ p, (size_t)((c ? c : end) - p) });
 }
 
+/* With components (DOE^J*), each given component is matched on its own. A
+ * value without '^' matches the whole name (so *JANE* finds DOE^JANE, as
+ * PS3.4 applies wildcards to the whole value) or the family name alone (so
+ * DOE finds DOE^JANE, which is what a modality asking DOE means). */
 static bool pn_match(rl_str q, rl_str v, bool icase)
 {
     if (q.n == 1 && q.p[0] == '*')
         return true;
+    if (!memchr(q.p, '^', q.n)) {
+        const char *eq = memchr(v.p, '=', v.n);
+        rl_str alpha = { v.p, eq ? (size_t)(eq - v.p) : v.n };
+        return single(q, trim(alpha), icase) || single(q, pn_comp(v, 0), icase);
+    }
     for (unsigned i = 0; i < 5; i++) {
         rl_str qc = pn_comp(q, i);
         if (!qc.n || (qc.n == 1 && qc.p[0] == '*'))

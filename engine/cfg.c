@@ -151,6 +151,9 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             const char *ic = xdoc_attr(n, "case-insensitive-names");
             if (ic)
                 next.dicom_icase_names = strcmp(ic, "true") == 0 || strcmp(ic, "1") == 0;
+            const char *dup = xdoc_attr(n, "duplicates");
+            if (dup)
+                next.dicom_refuse_duplicates = strcmp(dup, "refuse") == 0;
             next.n_dicom_allowed = 0;
             for (xmlNode *a = xdoc_first(n); a; a = xdoc_next(a))
                 if (xdoc_is(a, "allow") && next.n_dicom_allowed < 64)

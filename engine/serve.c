@@ -17,6 +17,7 @@
 
 #include "radlink/dicom.h"
 #include "radlink/forward.h"
+#include "radlink/receive.h"
 #include "radlink/ingest.h"
 #include "radlink/log.h"
 #include "radlink/loop.h"
@@ -60,6 +61,7 @@ typedef struct engine {
     route_set *routes;  /* the active set; replaced whole between two batches */
     forwarder *fwd;
     dicom_scp *dicom;
+    receiver recv;
     uint64_t counts[5]; /* committed messages by msglog_status */
     pending *batch;
     size_t nbatch, cap;
@@ -331,6 +333,22 @@ static int start(engine *e, rl_err *err)
                              .dimse_timeout_s = e->cfg->dicom_timeout_s,
                              .icase_names = e->cfg->dicom_icase_names, .st = e->st };
         snprintf(dc.ae_title, sizeof dc.ae_title, "%s", e->cfg->dicom_ae);
+        /* storage: DATA/spool, temporary files in DATA/spool/incoming */
+        char spool[CFG_PATH + 16];
+        snprintf(spool, sizeof spool, "%s/spool", e->cfg->data_dir);
+        if (mkdir(spool, 0750) != 0 && errno != EEXIST)
+            return rl_err_set(err, -1, -1, "%s: %s", spool, strerror(errno));
+        e->recv = (receiver){ .st = e->st, .refuse_duplicates = e->cfg->dicom_refuse_duplicates };
+        if (!realpath(spool, e->recv.spool))
+            return rl_err_set(err, -1, -1, "%s: %s", spool, strerror(errno));
+        if (strlen(e->recv.spool) + 10 > sizeof dc.incoming_dir)
+            return rl_err_set(err, -1, -1, "%s: path too long", e->recv.spool);
+        snprintf(dc.incoming_dir, sizeof dc.incoming_dir, "%.*s/incoming",
+                 (int)(sizeof dc.incoming_dir - 10), e->recv.spool);
+        if (mkdir(dc.incoming_dir, 0750) != 0 && errno != EEXIST)
+            return rl_err_set(err, -1, -1, "%s: %s", dc.incoming_dir, strerror(errno));
+        dc.on_instance = study_receive;
+        dc.ctx = &e->recv;
         for (unsigned i = 0; i < e->cfg->n_dicom_allowed && i < DICOM_MAX_ALLOWED; i++)
             snprintf(dc.allowed[dc.n_allowed++], sizeof dc.allowed[0], "%s",
                      e->cfg->dicom_allowed[i]);

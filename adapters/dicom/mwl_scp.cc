@@ -13,6 +13,8 @@ extern "C" {
 }
 #include "radlink/dicom.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -33,7 +35,7 @@ namespace {
 struct Shared {
     dicom_scp_cfg cfg;
     std::atomic<unsigned long> associations{ 0 }, finds{ 0 }, echoes{ 0 }, refused{ 0 },
-        cancelled{ 0 }, matches{ 0 };
+        cancelled{ 0 }, matches{ 0 }, stored{ 0 }, store_failed{ 0 }, seq{ 0 };
 };
 
 Shared *g_shared = nullptr; // one SCP per process
@@ -241,12 +243,93 @@ protected:
     {
         if (msg->CommandField == DIMSE_C_FIND_RQ)
             return handleFind(msg->msg.CFindRQ, info.presentationContextID);
+        if (msg->CommandField == DIMSE_C_STORE_RQ && g_shared->cfg.on_instance)
+            return handleStore(msg->msg.CStoreRQ, info.presentationContextID);
         if (msg->CommandField == DIMSE_C_ECHO_RQ)
             g_shared->echoes++;
         return DcmThreadSCP::handleIncomingCommand(msg, info);
     }
 
 private:
+    OFCondition storeStatus(T_ASC_PresentationContextID pres, T_DIMSE_C_StoreRQ &rq,
+                            Uint16 status, const std::string &why)
+    {
+        DcmDataset detail;
+        if (!why.empty())
+            detail.putAndInsertString(DCM_ErrorComment, why.substr(0, 64).c_str());
+        return sendSTOREResponse(pres, rq.MessageID, rq.AffectedSOPClassUID,
+                                 rq.AffectedSOPInstanceUID, status,
+                                 why.empty() ? nullptr : &detail);
+    }
+
+    OFCondition handleStore(T_DIMSE_C_StoreRQ &rq, T_ASC_PresentationContextID pres)
+    {
+        char tmp[700];
+        std::snprintf(tmp, sizeof tmp, "%s/%ld-%lu.part", g_shared->cfg.incoming_dir,
+                      long(getpid()), g_shared->seq.fetch_add(1));
+        OFCondition cond = receiveSTORERequest(rq, pres, OFString(tmp));
+        if (cond.bad()) {
+            std::remove(tmp);
+            g_shared->store_failed++;
+            log_warn("dicom.store_failed", "calling=%s sop=%s error=\"%s\"",
+                     getPeerAETitle().c_str(), rq.AffectedSOPInstanceUID, cond.text());
+            if (cond == DIMSE_RECEIVEFAILED || cond == DUL_PEERABORTEDASSOCIATION)
+                return cond;
+            return storeStatus(pres, rq, STATUS_STORE_Refused_OutOfResources,
+                               std::string("cannot write: ") + cond.text());
+        }
+        study_inst *in = new study_inst();
+        in->received_us = rl_now_us();
+        std::string why;
+        Uint16 status = STATUS_Success;
+        DcmFileFormat ff;
+        if (ff.loadFileUntilTag(tmp, EXS_Unknown, EGL_noChange, DCM_MaxReadLength,
+                                ERM_autoDetect, DCM_PixelData).bad()) {
+            status = STATUS_STORE_Error_CannotUnderstand;
+            why = "the data set cannot be read";
+        } else {
+            DcmDataset *ds = ff.getDataset();
+            ds->convertToUTF8(); // names in whatever character set: UTF-8 in the index
+            for (int i = 0; i < STUDY_F_COUNT; i++) {
+                if (!study_field_tag[i])
+                    continue;
+                OFString v;
+                ds->findAndGetOFStringArray(key_of(study_field_tag[i]), v);
+                std::snprintf(in->f[i], sizeof in->f[i], "%s", v.c_str());
+            }
+            std::snprintf(in->f[STUDY_F_CALLING_AE], sizeof in->f[0], "%s",
+                          getPeerAETitle().c_str());
+            if (std::strcmp(in->f[STUDY_F_SOP_UID], rq.AffectedSOPInstanceUID) != 0) {
+                status = STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
+                why = "SOP Instance UID differs from the request's";
+            } else if (!in->f[STUDY_F_STUDY_UID][0]) {
+                status = STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
+                why = "no Study Instance UID";
+            }
+        }
+        if (status == STATUS_Success) {
+            char w[300] = "";
+            int rc = g_shared->cfg.on_instance(g_shared->cfg.ctx, in, tmp, w, sizeof w);
+            if (rc == 1) {
+                status = 0x0111; // duplicate SOP instance (PS3.7 C.4)
+                why = w;
+            } else if (rc != 0) {
+                status = STATUS_STORE_Refused_OutOfResources;
+                why = w;
+            }
+        }
+        if (status != STATUS_Success) {
+            std::remove(tmp);
+            g_shared->store_failed++;
+            log_warn("dicom.store_refused", "calling=%s sop=%s status=0x%04x error=\"%s\"",
+                     getPeerAETitle().c_str(), rq.AffectedSOPInstanceUID, status, why.c_str());
+        } else {
+            g_shared->stored++;
+        }
+        delete in;
+        return storeStatus(pres, rq, status, status == STATUS_Success ? "" : why);
+    }
+
     OFCondition fail(T_DIMSE_C_FindRQ &rq, T_ASC_PresentationContextID pres, Uint16 status,
                      const char *why)
     {
@@ -386,6 +469,23 @@ extern "C" int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err
     ts.push_back(UID_LittleEndianImplicitTransferSyntax);
     c.addPresentationContext(UID_VerificationSOPClass, ts);
     c.addPresentationContext(UID_FINDModalityWorklistInformationModel, ts);
+    if (cfg->on_instance) {
+        // storage: the uncompressed syntaxes and the common compressed ones,
+        // kept as they arrive
+        OFList<OFString> sts = ts;
+        static const char *more[] = { UID_DeflatedExplicitVRLittleEndianTransferSyntax,
+                                      UID_JPEGProcess1TransferSyntax,
+                                      UID_JPEGProcess2_4TransferSyntax,
+                                      UID_JPEGProcess14SV1TransferSyntax,
+                                      UID_JPEGLSLosslessTransferSyntax,
+                                      UID_JPEGLSLossyTransferSyntax,
+                                      UID_JPEG2000LosslessOnlyTransferSyntax,
+                                      UID_JPEG2000TransferSyntax, UID_RLELosslessTransferSyntax };
+        for (const char *u : more)
+            sts.push_back(u);
+        for (int i = 0; i < numberOfDcmLongSCUStorageSOPClassUIDs; i++)
+            c.addPresentationContext(dcmLongSCUStorageSOPClassUIDs[i], sts);
+    }
     s->pool.setMaxThreads(Uint16(cfg->max_associations ? cfg->max_associations : 16));
     s->thread = std::thread([s] {
         s->result = s->pool.listen();
@@ -427,6 +527,8 @@ extern "C" void dicom_scp_stats(dicom_scp *s, dicom_stats *out)
     out->refused = s->shared.refused;
     out->cancelled = s->shared.cancelled;
     out->matches = s->shared.matches;
+    out->stored = s->shared.stored;
+    out->store_failed = s->shared.store_failed;
 }
 
 extern "C" int dicom_write_wl(const wl_entry *e, const char *path, rl_err *err)

@@ -41,6 +41,9 @@ static const struct {
     [STORE_QUEUE] = { "queue", 0 },
     [STORE_WL] = { "wl", 0 },
     [STORE_WL_IDX] = { "wl_idx", MDB_DUPSORT },
+    [STORE_INSTANCE] = { "instance", 0 },
+    [STORE_STUDY] = { "study", 0 },
+    [STORE_STUDY_IDX] = { "study_idx", MDB_DUPSORT },
 };
 
 const char *store_strerror(int rc)

@@ -42,6 +42,7 @@ typedef struct cfg {
     unsigned n_dicom_allowed;
     unsigned dicom_max_associations, dicom_max_responses, dicom_timeout_s;
     bool dicom_icase_names;
+    bool dicom_refuse_duplicates; /* a SOP Instance UID received again: refuse (else replace) */
     char routes_file[CFG_PATH]; /* "" = the embedded routes/default.xml */
     route_dest dests[CFG_MAX_DESTS]; /* <destinations>: offered to every route file */
     unsigned n_dests;

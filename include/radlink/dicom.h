@@ -1,9 +1,12 @@
 /* The DICOM bridge (adapters/dicom, C++17 over DCMTK), seen from C.
  *
  * The SCP serves C-ECHO and Modality Worklist C-FIND
- * (1.2.840.10008.5.1.4.31) from the worklist in the store: a pool of worker
- * threads, one association each; every C-FIND is one read transaction, so
- * queries never wait for the engine's writes. */
+ * (1.2.840.10008.5.1.4.31) from the worklist in the store, and C-STORE for
+ * the storage SOP classes: a pool of worker threads, one association each;
+ * every C-FIND is one read transaction, so queries never wait for the
+ * engine's writes. A received instance is written to a temporary file, its
+ * header read, and handed to on_instance, which files and indexes it; the
+ * success response goes only after that returned 0. */
 #ifndef RADLINK_DICOM_H
 #define RADLINK_DICOM_H
 
@@ -11,6 +14,7 @@
 #include <stddef.h>
 
 #include "radlink/store.h"
+#include "radlink/study.h"
 #include "radlink/util.h"
 #include "radlink/wl.h"
 
@@ -31,6 +35,13 @@ typedef struct dicom_scp_cfg {
     unsigned dimse_timeout_s;  /* an association silent this long is closed */
     bool icase_names;          /* person-name matching ignores (ASCII) case */
     store *st;
+    /* C-STORE: where temporary files go (same file system as the spool), and
+     * what takes a received instance: returns 0 (stored), 1 (refused as a
+     * duplicate) or -1 (failed; why says it). NULL: no storage service. */
+    char incoming_dir[512];
+    int (*on_instance)(void *ctx, const study_inst *in, const char *tmp_path, char *why,
+                       size_t whyn);
+    void *ctx;
 } dicom_scp_cfg;
 
 typedef struct dicom_scp dicom_scp;
@@ -42,7 +53,7 @@ int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err);
 void dicom_scp_stop(dicom_scp *s);
 
 typedef struct dicom_stats {
-    unsigned long associations, finds, echoes, refused, cancelled, matches;
+    unsigned long associations, finds, echoes, refused, cancelled, matches, stored, store_failed;
 } dicom_stats;
 void dicom_scp_stats(dicom_scp *s, dicom_stats *out);
 

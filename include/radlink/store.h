@@ -36,6 +36,9 @@ typedef enum store_db {
     STORE_QUEUE,    /* destination NUL be64 seq -> outbound item (see radlink/queue.h) */
     STORE_WL,       /* worklist entry key -> entry record (see radlink/wl.h) */
     STORE_WL_IDX,   /* kind + index key -> entry keys (several, sorted) */
+    STORE_INSTANCE, /* SOP Instance UID -> instance record (see radlink/study.h) */
+    STORE_STUDY,    /* Study Instance UID -> study record */
+    STORE_STUDY_IDX,/* kind + key -> UIDs (several, sorted) */
     STORE_DB_COUNT
 } store_db;
 

@@ -1,0 +1,299 @@
+/* The header index of received instances and their studies (radlink/study.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "radlink/rec.h"
+#include "radlink/study.h"
+#include "radlink/wl.h"
+
+#define INST_VERSION 1
+#define STUDY_VERSION 1
+
+const uint32_t study_field_tag[STUDY_F_COUNT] = {
+    [STUDY_F_SOP_UID] = WL_TAG(0x0008, 0x0018),   [STUDY_F_SOP_CLASS] = WL_TAG(0x0008, 0x0016),
+    [STUDY_F_STUDY_UID] = WL_TAG(0x0020, 0x000D), [STUDY_F_SERIES_UID] = WL_TAG(0x0020, 0x000E),
+    [STUDY_F_PATIENT_ID] = WL_TAG(0x0010, 0x0020), [STUDY_F_ISSUER] = WL_TAG(0x0010, 0x0021),
+    [STUDY_F_PATIENT_NAME] = WL_TAG(0x0010, 0x0010),
+    [STUDY_F_BIRTH_DATE] = WL_TAG(0x0010, 0x0030), [STUDY_F_SEX] = WL_TAG(0x0010, 0x0040),
+    [STUDY_F_ACCESSION] = WL_TAG(0x0008, 0x0050), [STUDY_F_RP_ID] = WL_TAG(0x0040, 0x1001),
+    [STUDY_F_MODALITY] = WL_TAG(0x0008, 0x0060), [STUDY_F_STUDY_DATE] = WL_TAG(0x0008, 0x0020),
+    [STUDY_F_STUDY_TIME] = WL_TAG(0x0008, 0x0030), [STUDY_F_CALLING_AE] = 0,
+    [STUDY_F_PATH] = 0,
+};
+
+const char *const study_field_name[STUDY_F_COUNT] = {
+    "SOPInstanceUID", "SOPClassUID", "StudyInstanceUID", "SeriesInstanceUID", "PatientID",
+    "IssuerOfPatientID", "PatientName", "PatientBirthDate", "PatientSex", "AccessionNumber",
+    "RequestedProcedureID", "Modality", "StudyDate", "StudyTime", "received from", "spool file",
+};
+
+const char *recon_state_name(recon_state s)
+{
+    static const char *n[] = { "new", "matched", "unmatched", "correcting", "corrected" };
+    return (unsigned)s < 5 ? n[s] : "?";
+}
+
+int study_inst_encode(const study_inst *in, rl_buf *out)
+{
+    int rc = rec_put_u8(out, INST_VERSION) | rec_put_u64(out, (uint64_t)in->received_us);
+    for (int i = 0; i < STUDY_F_COUNT; i++)
+        rc |= rec_put_cstr(out, in->f[i]);
+    return rc;
+}
+
+int study_inst_decode(rl_str recd, study_inst *in)
+{
+    rec_reader r;
+    rec_reader_init(&r, recd.p, recd.n);
+    if (rec_get_u8(&r) != INST_VERSION)
+        return STORE_E_VERSION;
+    in->received_us = (int64_t)rec_get_u64(&r);
+    for (int i = 0; i < STUDY_F_COUNT; i++) {
+        rl_str s = rec_get_str(&r);
+        size_t n = s.n < sizeof in->f[i] - 1 ? s.n : sizeof in->f[i] - 1;
+        memcpy(in->f[i], s.p ? s.p : "", n);
+        in->f[i][n] = '\0';
+    }
+    return rec_ok(&r) ? STORE_OK : STORE_E_CORRUPT;
+}
+
+static bool study_level(int f)
+{
+    return f != STUDY_F_SOP_UID && f != STUDY_F_SOP_CLASS && f != STUDY_F_SERIES_UID &&
+           f != STUDY_F_PATH;
+}
+
+static int study_encode(const study_rec *s, rl_buf *out)
+{
+    int rc = rec_put_u8(out, STUDY_VERSION) | rec_put_u8(out, (uint8_t)s->state) |
+             rec_put_u64(out, (uint64_t)s->first_us) | rec_put_u64(out, (uint64_t)s->updated_us) |
+             rec_put_u32(out, s->instances) | rec_put_str(out, s->matched) |
+             rec_put_str(out, s->note);
+    for (int i = 0; i < STUDY_F_COUNT; i++)
+        rc |= rec_put_str(out, study_level(i) ? s->f[i] : (rl_str){ "", 0 });
+    return rc;
+}
+
+static int study_decode(rl_str recd, study_rec *s)
+{
+    rec_reader r;
+    rec_reader_init(&r, recd.p, recd.n);
+    if (rec_get_u8(&r) != STUDY_VERSION)
+        return STORE_E_VERSION;
+    s->state = (recon_state)rec_get_u8(&r);
+    s->first_us = (int64_t)rec_get_u64(&r);
+    s->updated_us = (int64_t)rec_get_u64(&r);
+    s->instances = rec_get_u32(&r);
+    s->matched = rec_get_str(&r);
+    s->note = rec_get_str(&r);
+    for (int i = 0; i < STUDY_F_COUNT; i++)
+        s->f[i] = rec_get_str(&r);
+    return rec_ok(&r) ? STORE_OK : STORE_E_CORRUPT;
+}
+
+static int idx_key(char kind, rl_str v, char *out, size_t n, rl_str *k)
+{
+    if (v.n + 1 > n)
+        return -1;
+    out[0] = kind;
+    memcpy(out + 1, v.p, v.n);
+    *k = (rl_str){ out, v.n + 1 };
+    return 0;
+}
+
+static int idx(store_txn *t, char kind, rl_str key, rl_str val, bool add, rl_err *err)
+{
+    if (!key.n || !val.n)
+        return STORE_OK;
+    char b[300];
+    rl_str k;
+    if (idx_key(kind, key, b, sizeof b, &k) != 0)
+        return STORE_OK; /* too long to index; still stored */
+    int rc = add ? store_put(t, STORE_STUDY_IDX, k, val, 0, err)
+                 : store_del(t, STORE_STUDY_IDX, k, val, err);
+    return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+int study_get_instance(store_txn *t, rl_str sop_uid, study_inst *in, rl_err *err)
+{
+    rl_str v;
+    int rc = store_get(t, STORE_INSTANCE, sop_uid, &v, err);
+    if (rc)
+        return rc;
+    return study_inst_decode(v, in) == STORE_OK
+               ? STORE_OK
+               : rl_err_set(err, STORE_E_CORRUPT, -1, "instance record does not decode");
+}
+
+int study_get(store_txn *t, rl_str study_uid, study_rec *out, rl_err *err)
+{
+    rl_str v;
+    int rc = store_get(t, STORE_STUDY, study_uid, &v, err);
+    if (rc)
+        return rc;
+    return study_decode(v, out) == STORE_OK
+               ? STORE_OK
+               : rl_err_set(err, STORE_E_CORRUPT, -1, "study record does not decode");
+}
+
+static int put_study(store_txn *t, rl_str uid, const study_rec *s, rl_err *err)
+{
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    int rc = study_encode(s, &b) ? rl_err_set(err, STORE_E_ARG, -1, "study record too large")
+                                 : store_put(t, STORE_STUDY, uid, rl_buf_view(&b), 0, err);
+    rl_buf_free(&b);
+    return rc;
+}
+
+int study_put_instance(store_txn *t, const study_inst *in, bool *existed, rl_err *err)
+{
+    rl_str sop = rl_str_c(in->f[STUDY_F_SOP_UID]), suid = rl_str_c(in->f[STUDY_F_STUDY_UID]);
+    if (!sop.n || !suid.n)
+        return rl_err_set(err, STORE_E_ARG, -1, "instance without SOP Instance or Study UID");
+    study_inst *old = malloc(sizeof *old);
+    if (!old)
+        return rl_err_set(err, STORE_E_IO, -1, "out of memory");
+    int rc = study_get_instance(t, sop, old, err);
+    *existed = rc == STORE_OK;
+    if (rc < 0) {
+        free(old);
+        return rc;
+    }
+    /* an instance moved to another study leaves the old one */
+    if (*existed && strcmp(old->f[STUDY_F_STUDY_UID], in->f[STUDY_F_STUDY_UID]) != 0)
+        rc = idx(t, 'I', rl_str_c(old->f[STUDY_F_STUDY_UID]), sop, false, err);
+    else
+        rc = STORE_OK;
+    free(old);
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    if (rc == STORE_OK)
+        rc = study_inst_encode(in, &b) ? rl_err_set(err, STORE_E_ARG, -1, "instance too large")
+                                       : store_put(t, STORE_INSTANCE, sop, rl_buf_view(&b), 0, err);
+    rl_buf_free(&b);
+    if (rc == STORE_OK)
+        rc = idx(t, 'I', suid, sop, true, err);
+    if (rc != STORE_OK)
+        return rc;
+
+    /* the study: created, or updated with the newest header */
+    study_rec s;
+    rl_buf keep;
+    rl_buf_init(&keep, 0);
+    int g = study_get(t, suid, &s, err);
+    if (g < 0)
+        return g;
+    if (g == STORE_NOTFOUND) {
+        memset(&s, 0, sizeof s);
+        s.state = RECON_NEW;
+        s.first_us = in->received_us;
+        s.matched = s.note = (rl_str){ "", 0 };
+    } else {
+        /* copy the views before writing: LMDB views die at a write */
+        size_t mn = s.matched.n, nn = s.note.n, pn = s.f[STUDY_F_PATIENT_ID].n;
+        rl_buf_add_str(&keep, s.matched);
+        rl_buf_add_str(&keep, s.note);
+        rl_buf_add_str(&keep, s.f[STUDY_F_PATIENT_ID]);
+        rl_buf_add_str(&keep, s.f[STUDY_F_ACCESSION]);
+        size_t an = s.f[STUDY_F_ACCESSION].n;
+        s.matched = (rl_str){ keep.data, mn };
+        s.note = (rl_str){ keep.data + mn, nn };
+        rl_str oldp = { keep.data + mn + nn, pn }, olda = { keep.data + mn + nn + pn, an };
+        /* drop the old patient/accession index entries */
+        idx(t, 'P', oldp, suid, false, err);
+        idx(t, 'A', olda, suid, false, err);
+        idx(t, 'S', (rl_str){ (const char[]){ (char)('0' + s.state) }, 1 }, suid, false, err);
+    }
+    for (int i = 0; i < STUDY_F_COUNT; i++)
+        s.f[i] = study_level(i) ? rl_str_c(in->f[i]) : (rl_str){ "", 0 };
+    if (!*existed)
+        s.instances++;
+    s.updated_us = in->received_us;
+    rc = put_study(t, suid, &s, err);
+    if (rc == STORE_OK)
+        rc = idx(t, 'P', s.f[STUDY_F_PATIENT_ID], suid, true, err);
+    if (rc == STORE_OK)
+        rc = idx(t, 'A', s.f[STUDY_F_ACCESSION], suid, true, err);
+    if (rc == STORE_OK)
+        rc = idx(t, 'S', (rl_str){ (const char[]){ (char)('0' + s.state) }, 1 }, suid, true, err);
+    rl_buf_free(&keep);
+    return rc;
+}
+
+int study_set_state(store_txn *t, rl_str study_uid, recon_state st, rl_str matched, rl_str note,
+                    rl_err *err)
+{
+    study_rec s;
+    int rc = study_get(t, study_uid, &s, err);
+    if (rc)
+        return rc;
+    /* the record's views die at the first write: copy it whole */
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    rl_buf_add_str(&b, matched);
+    rl_buf_add_str(&b, note);
+    size_t fo[STUDY_F_COUNT];
+    for (int i = 0; i < STUDY_F_COUNT; i++) {
+        fo[i] = b.len;
+        rl_buf_add_str(&b, s.f[i]);
+    }
+    rl_str m = { b.data, matched.n }, nt = { b.data + matched.n, note.n };
+    for (int i = 0; i < STUDY_F_COUNT; i++)
+        s.f[i] = (rl_str){ b.data + fo[i], s.f[i].n };
+    char old = (char)('0' + s.state), now = (char)('0' + st);
+    rc = idx(t, 'S', (rl_str){ &old, 1 }, study_uid, false, err);
+    s.state = st;
+    s.matched = m;
+    s.note = nt;
+    if (rc == STORE_OK)
+        rc = put_study(t, study_uid, &s, err);
+    if (rc == STORE_OK)
+        rc = idx(t, 'S', (rl_str){ &now, 1 }, study_uid, true, err);
+    rl_buf_free(&b);
+    return rc;
+}
+
+int study_index_each(store_txn *t, char kind, rl_str key, study_visit cb, void *ctx, rl_err *err)
+{
+    char b[300];
+    rl_str k;
+    if (idx_key(kind, key, b, sizeof b, &k) != 0)
+        return STORE_OK;
+    store_cursor *c;
+    int rc = store_cursor_open(t, STORE_STUDY_IDX, &c, err);
+    if (rc)
+        return rc;
+    rl_str kk = k, v;
+    rc = store_cursor_get(c, STORE_SEEK, &kk, &v);
+    while (rc == STORE_OK && rl_str_eq(kk, k)) {
+        if (cb(ctx, v))
+            break;
+        rc = store_cursor_get(c, STORE_NEXT_DUP, &kk, &v);
+    }
+    store_cursor_close(c);
+    return rc < 0 ? rc : STORE_OK;
+}
+
+int study_each(store_txn *t, study_rec_visit cb, void *ctx, rl_err *err)
+{
+    store_cursor *c;
+    int rc = store_cursor_open(t, STORE_STUDY, &c, err);
+    if (rc)
+        return rc;
+    rl_str k, v;
+    rc = store_cursor_get(c, STORE_FIRST, &k, &v);
+    while (rc == STORE_OK) {
+        study_rec s;
+        if (study_decode(v, &s) != STORE_OK) {
+            rc = rl_err_set(err, STORE_E_CORRUPT, -1, "study record does not decode");
+            break;
+        }
+        if (cb(ctx, k, &s))
+            break;
+        rc = store_cursor_get(c, STORE_NEXT, &k, &v);
+    }
+    store_cursor_close(c);
+    return rc < 0 ? rc : STORE_OK;
+}

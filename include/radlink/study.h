@@ -1,0 +1,91 @@
+/* Received DICOM instances: the spool file of each and the header index in
+ * LMDB, at instance and study level (series are attributes of instances).
+ *
+ * STORE_INSTANCE: SOP Instance UID -> instance record, version 1:
+ *   u8 version, u64 received (us), then str fields in the order of
+ *   study_field (STUDY_F_COUNT strings).
+ * STORE_STUDY: Study Instance UID -> study record, version 1:
+ *   u8 version, u8 recon state, u64 first received, u64 updated, u32 instances,
+ *   str matched worklist key (accession NUL rp NUL sps, or ""), str note,
+ *   then the study-level str fields (patient, accession, dates, modality) as
+ *   last received.
+ * STORE_STUDY_IDX (several values per key): 'I' study UID -> SOP UIDs of its
+ *   instances; 'P' patient ID -> study UIDs; 'A' accession -> study UIDs;
+ *   'S' recon state byte -> study UIDs (the exception list and the rest). */
+#ifndef RADLINK_STUDY_H
+#define RADLINK_STUDY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "radlink/store.h"
+
+typedef enum study_field {
+    STUDY_F_SOP_UID,
+    STUDY_F_SOP_CLASS,
+    STUDY_F_STUDY_UID,
+    STUDY_F_SERIES_UID,
+    STUDY_F_PATIENT_ID,
+    STUDY_F_ISSUER,
+    STUDY_F_PATIENT_NAME,
+    STUDY_F_BIRTH_DATE,
+    STUDY_F_SEX,
+    STUDY_F_ACCESSION,
+    STUDY_F_RP_ID,
+    STUDY_F_MODALITY,
+    STUDY_F_STUDY_DATE,
+    STUDY_F_STUDY_TIME,
+    STUDY_F_CALLING_AE,
+    STUDY_F_PATH,
+    STUDY_F_COUNT
+} study_field;
+
+/* DICOM tags of the header fields (0 for the ones that are not attributes). */
+extern const uint32_t study_field_tag[STUDY_F_COUNT];
+extern const char *const study_field_name[STUDY_F_COUNT];
+
+typedef struct study_inst {
+    int64_t received_us;
+    char f[STUDY_F_COUNT][256]; /* UTF-8, trimmed */
+} study_inst;
+
+typedef enum recon_state {
+    RECON_NEW = 0,        /* received, not yet reconciled */
+    RECON_MATCHED = 1,    /* agrees with the RIS */
+    RECON_UNMATCHED = 2,  /* no order found: on the exception list */
+    RECON_CORRECTING = 3, /* disagreed: a correction job is under way */
+    RECON_CORRECTED = 4,  /* headers corrected and sent */
+} recon_state;
+
+const char *recon_state_name(recon_state s);
+
+typedef struct study_rec {
+    recon_state state;
+    int64_t first_us, updated_us;
+    uint32_t instances;
+    rl_str matched; /* worklist key */
+    rl_str note;
+    rl_str f[STUDY_F_COUNT]; /* study-level fields (sop, series, path empty) */
+} study_rec;
+
+int study_inst_encode(const study_inst *in, rl_buf *out);
+/* Decode into in (copies). */
+int study_inst_decode(rl_str rec, study_inst *in);
+
+/* Index one received instance (and its study) in t. *existed says whether
+ * the SOP Instance UID was known (then the old record is replaced). */
+int study_put_instance(store_txn *t, const study_inst *in, bool *existed, rl_err *err);
+int study_get_instance(store_txn *t, rl_str sop_uid, study_inst *in, rl_err *err);
+/* The study record; views valid until the transaction ends. */
+int study_get(store_txn *t, rl_str study_uid, study_rec *out, rl_err *err);
+/* Rewrite the study's reconciliation state, matched key and note. */
+int study_set_state(store_txn *t, rl_str study_uid, recon_state s, rl_str matched, rl_str note,
+                    rl_err *err);
+/* Visit the SOP UIDs of a study, or the study UIDs of an index key. */
+typedef int (*study_visit)(void *ctx, rl_str value);
+int study_index_each(store_txn *t, char kind, rl_str key, study_visit cb, void *ctx, rl_err *err);
+/* Every study (in UID order). */
+typedef int (*study_rec_visit)(void *ctx, rl_str uid, const study_rec *s);
+int study_each(store_txn *t, study_rec_visit cb, void *ctx, rl_err *err);
+
+#endif

@@ -26,6 +26,7 @@ int main(int argc, char **argv)
         cli_queue_cmd,
         cli_status_cmd,
         cli_wl_cmd,
+        cli_recon_cmd,
         cli_hl7_cmd,
         cli_version_cmd,
         { 0 },

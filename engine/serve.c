@@ -18,6 +18,7 @@
 #include "radlink/dicom.h"
 #include "radlink/forward.h"
 #include "radlink/receive.h"
+#include "radlink/recon.h"
 #include "radlink/ingest.h"
 #include "radlink/log.h"
 #include "radlink/loop.h"
@@ -338,7 +339,8 @@ static int start(engine *e, rl_err *err)
         snprintf(spool, sizeof spool, "%s/spool", e->cfg->data_dir);
         if (mkdir(spool, 0750) != 0 && errno != EEXIST)
             return rl_err_set(err, -1, -1, "%s: %s", spool, strerror(errno));
-        e->recv = (receiver){ .st = e->st, .refuse_duplicates = e->cfg->dicom_refuse_duplicates };
+        e->recv = (receiver){ .st = e->st, .refuse_duplicates = e->cfg->dicom_refuse_duplicates,
+                              .after_store = recon_after_store };
         if (!realpath(spool, e->recv.spool))
             return rl_err_set(err, -1, -1, "%s: %s", spool, strerror(errno));
         if (strlen(e->recv.spool) + 10 > sizeof dc.incoming_dir)

@@ -297,6 +297,13 @@ private:
                 ds->findAndGetOFStringArray(key_of(study_field_tag[i]), v);
                 std::snprintf(in->f[i], sizeof in->f[i], "%s", v.c_str());
             }
+            DcmItem *ra = nullptr; // modalities put the request in a sequence
+            if (!in->f[STUDY_F_RP_ID][0] &&
+                ds->findAndGetSequenceItem(DCM_RequestAttributesSequence, ra, 0).good() && ra) {
+                OFString v;
+                ra->findAndGetOFString(DCM_RequestedProcedureID, v);
+                std::snprintf(in->f[STUDY_F_RP_ID], sizeof in->f[0], "%s", v.c_str());
+            }
             std::snprintf(in->f[STUDY_F_CALLING_AE], sizeof in->f[0], "%s",
                           getPeerAETitle().c_str());
             if (std::strcmp(in->f[STUDY_F_SOP_UID], rq.AffectedSOPInstanceUID) != 0) {

@@ -82,5 +82,6 @@ extern const cli_cmd cli_routes_cmd;
 extern const cli_cmd cli_queue_cmd;
 extern const cli_cmd cli_status_cmd;
 extern const cli_cmd cli_wl_cmd;
+extern const cli_cmd cli_recon_cmd;
 
 #endif

@@ -71,6 +71,7 @@ ENGINE_N=0
 start_engine() {
     PORT=${PORT:-$(free_port)}
     DICOM_PORT=${DICOM_PORT:-$(free_port)}
+    while [ "$DICOM_PORT" = "$PORT" ]; do DICOM_PORT=$(free_port); done
     ENGINE_N=$((ENGINE_N + 1))
     ENGINE_LOG=$T/engine.$ENGINE_N.log
     if [ -n "${PORTS_FROM_CONFIG:-}" ]; then

@@ -1,0 +1,264 @@
+/* radlink recon list|show|link: received studies against the RIS. list and
+ * show read beside the running engine; link is an administrator's manual
+ * match, written in its own transaction. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "radlink/cfg.h"
+#include "radlink/recon.h"
+#include "radlink/store.h"
+
+static const struct option recon_longs[] = {
+    { "data", required_argument, NULL, 'D' },
+    { "config", required_argument, NULL, 'C' },
+    { "unmatched", no_argument, NULL, 'u' },
+    { 0, 0, 0, 0 },
+};
+
+typedef struct ropts {
+    const char *data, *config;
+    bool unmatched;
+} ropts;
+
+static int parse(const cli_cmd *self, int argc, char **argv, ropts *o, int nargs)
+{
+    cli_opts co = { argc, argv, self, "", recon_longs, 0, 0 };
+    int c;
+    while ((c = cli_next(&co)) != -1) {
+        if (c == CLI_STOP)
+            return co.exit_code ? co.exit_code : -1;
+        if (c == 'D')
+            o->data = optarg;
+        else if (c == 'C')
+            o->config = optarg;
+        else if (c == 'u')
+            o->unmatched = true;
+    }
+    if (argc - optind != nargs)
+        return cli_usage(self, "expected %s", nargs ? self->args : "no arguments");
+    return 0;
+}
+
+static int open_store(const cli_cmd *self, const ropts *o, bool write, store **st, store_txn **t)
+{
+    char dir[CFG_PATH];
+    int rc = cli_data_dir(self, o->data, o->config, dir, sizeof dir);
+    if (rc)
+        return rc;
+    rl_err err;
+    store_opts so = { .readonly = !write };
+    if (store_open(dir, &so, st, &err) != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    if (store_begin(*st, NULL, write, t, &err) != STORE_OK) {
+        store_close(*st);
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    }
+    return 0;
+}
+
+static unsigned count_lines(rl_str s)
+{
+    unsigned n = 0;
+    for (size_t i = 0; i < s.n; i++)
+        n += s.p[i] == '\n';
+    return n;
+}
+
+typedef struct list_ctx {
+    bool unmatched;
+    unsigned n;
+} list_ctx;
+
+static int row(void *ctx, rl_str uid, const study_rec *s)
+{
+    list_ctx *lc = ctx;
+    if (lc->unmatched && s->state != RECON_UNMATCHED)
+        return 0;
+    lc->n++;
+    printf("%-40.*s %-10s %-12.*s %-16.*s %-8.*s %-4.*s %5u %3u %.*s\n", RL_STR_FMT(uid),
+           recon_state_name(s->state), RL_STR_FMT(s->f[STUDY_F_PATIENT_ID]),
+           RL_STR_FMT(s->f[STUDY_F_ACCESSION]), RL_STR_FMT(s->f[STUDY_F_STUDY_DATE]),
+           RL_STR_FMT(s->f[STUDY_F_MODALITY]), s->instances,
+           s->state == RECON_CORRECTING || s->state == RECON_CORRECTED ? count_lines(s->note) : 0,
+           RL_STR_FMT(s->f[STUDY_F_PATIENT_NAME]));
+    return 0;
+}
+
+static int run_list(const cli_cmd *self, int argc, char **argv)
+{
+    ropts o = { 0 };
+    int rc = parse(self, argc, argv, &o, 0);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    store *st;
+    store_txn *t;
+    if ((rc = open_store(self, &o, false, &st, &t)) != 0)
+        return rc;
+    printf("%-40s %-10s %-12s %-16s %-8s %-4s %5s %3s %s\n", "STUDY-UID", "STATE", "PATIENT-ID",
+           "ACCESSION", "DATE", "MOD", "INST", "DIS", "PATIENT");
+    list_ctx lc = { o.unmatched, 0 };
+    rl_err err;
+    rc = study_each(t, row, &lc, &err);
+    store_abort(t);
+    store_close(st);
+    if (rc != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    printf("(%u stud%s%s)\n", lc.n, lc.n == 1 ? "y" : "ies", o.unmatched ? " without an order" : "");
+    return CLI_OK;
+}
+
+static int inst_line(void *ctx, rl_str sop)
+{
+    store_txn *t = ctx;
+    study_inst *in = malloc(sizeof *in);
+    rl_err err;
+    if (in && study_get_instance(t, sop, in, &err) == STORE_OK)
+        printf("  %-44s %-6s %-10s %s\n", in->f[STUDY_F_SOP_UID], in->f[STUDY_F_MODALITY],
+               in->f[STUDY_F_CALLING_AE], in->f[STUDY_F_PATH]);
+    free(in);
+    return 0;
+}
+
+static void print_study(store_txn *t, rl_str uid, const study_rec *s)
+{
+    printf("study %.*s\n  state        %s\n", RL_STR_FMT(uid), recon_state_name(s->state));
+    for (int i = 0; i < STUDY_F_COUNT; i++)
+        if (s->f[i].n)
+            printf("  %-20s %.*s\n", study_field_name[i], RL_STR_FMT(s->f[i]));
+    printf("  instances    %u\n", s->instances);
+    if (s->matched.n) {
+        rl_str k = s->matched;
+        const char *z1 = memchr(k.p, '\0', k.n);
+        const char *z2 = z1 ? memchr(z1 + 1, '\0', k.n - (size_t)(z1 + 1 - k.p)) : NULL;
+        if (z1 && z2)
+            printf("  order        accession %.*s, procedure %.*s, step %.*s\n",
+                   (int)(z1 - k.p), k.p, (int)(z2 - z1 - 1), z1 + 1,
+                   (int)(k.n - (size_t)(z2 + 1 - k.p)), z2 + 1);
+    } else if (s->state == RECON_UNMATCHED) {
+        printf("  order        none found: link one with 'radlink recon link %.*s ACCESSION'\n",
+               RL_STR_FMT(uid));
+    }
+    if (s->note.n && (s->state == RECON_CORRECTING || s->state == RECON_CORRECTED)) {
+        printf("discrepancies (attribute: in the images -> from the RIS):\n");
+        const char *p = s->note.p, *end = s->note.p + s->note.n;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            const char *t1 = memchr(p, '\t', (size_t)((nl ? nl : end) - p));
+            const char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)((nl ? nl : end) - t1 - 1)) : NULL;
+            if (t1 && t2)
+                printf("  %-22.*s '%.*s' -> '%.*s'\n", (int)(t1 - p), p, (int)(t2 - t1 - 1),
+                       t1 + 1, (int)((nl ? nl : end) - t2 - 1), t2 + 1);
+            p = nl ? nl + 1 : end;
+        }
+    }
+    printf("instances:\n");
+    rl_err err;
+    study_index_each(t, 'I', uid, inst_line, t, &err);
+}
+
+static int run_show(const cli_cmd *self, int argc, char **argv)
+{
+    ropts o = { 0 };
+    int rc = parse(self, argc, argv, &o, 1);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    store *st;
+    store_txn *t;
+    if ((rc = open_store(self, &o, false, &st, &t)) != 0)
+        return rc;
+    study_rec s;
+    rl_err err;
+    rl_str uid = rl_str_c(argv[optind]);
+    rc = study_get(t, uid, &s, &err);
+    if (rc == STORE_OK)
+        print_study(t, uid, &s);
+    store_abort(t);
+    store_close(st);
+    if (rc == STORE_NOTFOUND)
+        return cli_fail(self, CLI_FAIL, "no study %s", argv[optind]);
+    return rc == STORE_OK ? CLI_OK : cli_fail(self, CLI_FAIL, "%s", err.msg);
+}
+
+typedef struct first_key {
+    char key[WL_KEY_MAX];
+    size_t n;
+} first_key;
+
+static int first(void *ctx, rl_str key, const wl_entry *e)
+{
+    (void)e;
+    first_key *f = ctx;
+    f->n = key.n < sizeof f->key ? key.n : sizeof f->key;
+    memcpy(f->key, key.p, f->n);
+    return 1;
+}
+
+static int run_link(const cli_cmd *self, int argc, char **argv)
+{
+    ropts o = { 0 };
+    int rc = parse(self, argc, argv, &o, 2);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    store *st;
+    store_txn *t;
+    if ((rc = open_store(self, &o, true, &st, &t)) != 0)
+        return rc;
+    rl_err err;
+    wl_query *q = calloc(1, sizeof *q);
+    first_key fk = { .n = 0 };
+    if (q) {
+        q->n = 1;
+        q->k[0].path[0] = WL_ACCESSION;
+        q->k[0].depth = 1;
+        snprintf(q->k[0].vr, sizeof q->k[0].vr, "SH");
+        q->k[0].value = rl_str_c(argv[optind + 1]);
+        rc = wl_find(t, q, first, &fk, NULL, &err);
+        free(q);
+    }
+    recon_out out;
+    if (rc == STORE_OK && fk.n) {
+        rl_str k = { fk.key, fk.n };
+        rc = recon_study(t, rl_str_c(argv[optind]), &k, &out, &err);
+    }
+    if (rc == STORE_OK && fk.n)
+        rc = store_commit(t, &err);
+    else
+        store_abort(t);
+    store_close(st);
+    if (rc == STORE_NOTFOUND)
+        return cli_fail(self, CLI_FAIL, "no study %s", argv[optind]);
+    if (rc != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    if (!fk.n)
+        return cli_fail(self, CLI_FAIL, "no worklist entry with accession number %s",
+                        argv[optind + 1]);
+    printf("study %s linked to accession %s: %s, %u discrepanc%s\n", argv[optind],
+           argv[optind + 1], recon_state_name(out.state), out.discrepancies,
+           out.discrepancies == 1 ? "y" : "ies");
+    return CLI_OK;
+}
+
+#define RECON_HELP                                                                             \
+    "  --data DIR        data directory (default: from --config, else ./var)\n"                \
+    "  --config FILE     take the data directory from this configuration\n"
+
+static const cli_cmd recon_subs[] = {
+    { .name = "list", .args = "", .run = run_list,
+      .summary = "received studies and how they compare with the RIS",
+      .help = "  --unmatched       only the exception list: studies no order was found for\n" RECON_HELP },
+    { .name = "show", .args = "STUDY-UID", .run = run_show,
+      .summary = "one study: its headers, the order it matched, each discrepancy, its instances",
+      .help = RECON_HELP },
+    { .name = "link", .args = "STUDY-UID ACCESSION", .run = run_link,
+      .summary = "match a study to an order by hand (then its headers are compared with it)",
+      .help = RECON_HELP },
+    { 0 },
+};
+
+const cli_cmd cli_recon_cmd = {
+    .name = "recon",
+    .summary = "reconciliation of received studies: list, show, link",
+    .subs = recon_subs,
+};

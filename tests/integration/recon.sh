@@ -1,0 +1,69 @@
+#!/bin/sh
+# Reconciliation end to end: orders over MLLP, images over C-STORE (DCMTK's
+# storescu). A study is matched by accession, by study UID or by patient +
+# date + modality; disagreeing headers become discrepancies; a study without
+# an order goes to the exception list; an administrator links it by hand.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/mwl_lib.sh"
+MK=$DATA/make_dicom.sh
+
+start_engine
+{
+    orm R1 NW A1 S1 CT CT01 202611240930 'DOE^JANE' P1 | sed 's/\r$//'
+    printf 'ZDS|1.2.999.5^RADLINK^Application^DICOM\r\n'
+    orm R2 NW A2 S2 MR MR01 202611250800 'ROE^ANNA' P2
+} >"$T/orders.hl7"
+send_hl7 "$T/orders.hl7"
+expect_eq "$(grep -a -c 'MSA|AA' "$T/orders.hl7.out")" 2 "orders accepted"
+
+store() { run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$@"; expect_rc 0 "storescu $*"; }
+
+note "agreeing images: matched by accession"
+$MK "$T/ok.dcm" 1.2.999.5.1.1 1.2.999.5 1.2.999.5.1 A1 P1 'DOE^JANE' CT 20261124 19700412 F RPA1
+store "$T/ok.dcm"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.5
+expect_rc 0 "recon show"
+expect_line "$OUT" "^  state +matched" "matched"
+expect_has "$OUT" "order        accession A1, procedure RPA1, step S1" "the order it matched"
+
+note "disagreeing images: discrepancies"
+$MK "$T/bad.dcm" 1.2.999.6.1.1 1.2.999.6 1.2.999.6.1 A1 WRONG 'DOE^JANET' CT 20261124 19700412 M RPA1
+store "$T/bad.dcm"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.6
+expect_line "$OUT" "^  state +correcting" "marked for correction"
+expect_has "$OUT" "PatientID              'WRONG' -> 'P1'" "patient ID discrepancy"
+expect_has "$OUT" "PatientName            'DOE^JANET' -> 'DOE^JANE'" "name discrepancy"
+expect_has "$OUT" "PatientSex             'M' -> 'F'" "sex discrepancy"
+expect_has "$OUT" "StudyInstanceUID       '1.2.999.6' -> '1.2.999.5'" "the order fixed the study UID"
+grep -q "recon.study study=1.2.999.6 state=correcting by=accession discrepancies=4" "$ENGINE_LOG" \
+    || fail "discrepancies logged: $(grep recon.study "$ENGINE_LOG")"
+
+note "no accession: matched by patient, date and modality"
+$MK "$T/noacc.dcm" 1.2.999.7.1.1 1.2.999.7 1.2.999.7.1 '' P2 'ROE^ANNA' MR 20261125
+store "$T/noacc.dcm"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.7
+expect_has "$OUT" "order        accession A2" "found by patient+date+modality"
+expect_has "$OUT" "AccessionNumber        '' -> 'A2'" "the missing accession is a discrepancy"
+
+note "no order at all: the exception list"
+$MK "$T/orphan.dcm" 1.2.999.8.1.1 1.2.999.8 1.2.999.8.1 ZZZ P9 'NOBODY^KNOWN' US 20261201
+store "$T/orphan.dcm"
+run_rc "$RADLINK" recon list --data "$T/var" --unmatched
+expect_line "$OUT" "^1\.2\.999\.8 +unmatched" "on the exception list"
+expect_has "$OUT" "(1 study without an order)" "only that one"
+run_rc "$RADLINK" recon list --data "$T/var"
+expect_has "$OUT" "(4 studies)" "all studies"
+
+note "an administrator links it"
+run_rc "$RADLINK" recon link --data "$T/var" 1.2.999.8 A2
+expect_rc 0 "recon link"
+expect_has "$OUT" "linked to accession A2: correcting" "link result"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.8
+expect_has "$OUT" "PatientID              'P9' -> 'P2'" "compared with the linked order"
+run_rc "$RADLINK" recon link --data "$T/var" 1.2.999.8 NOSUCH
+expect_rc 1 "link to an unknown accession"
+expect_has "$ERR" "no worklist entry with accession number NOSUCH" "says why"
+run_rc "$RADLINK" recon show --data "$T/var" 9.9.9
+expect_rc 1 "unknown study"
+stop_engine
+note "ok"

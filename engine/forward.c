@@ -122,7 +122,15 @@ static void record(sender *s, const queue_item *it, bool remove)
     rl_err err;
     int rc = store_begin(s->st, NULL, true, &t, &err);
     if (rc == STORE_OK) {
-        rc = remove ? queue_remove(t, it->dest, it->qseq, &err) : queue_update(t, it, &err);
+        /* an operator may have parked it (radlink queue park) meanwhile: keep that */
+        queue_item now;
+        queue_item upd = *it;
+        if (!remove && upd.state == QUEUE_PENDING &&
+            queue_get(t, it->dest, it->qseq, &now, &err) == STORE_OK && now.state == QUEUE_PARKED)
+            upd.state = QUEUE_PARKED;
+        rc = remove ? queue_remove(t, it->dest, it->qseq, &err) : queue_update(t, &upd, &err);
+        if (rc == STORE_NOTFOUND)
+            rc = STORE_OK; /* removed by an operator */
         rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
     }
     if (rc != STORE_OK)
@@ -160,7 +168,7 @@ static int64_t deliver(sender *s, queue_item *it, rl_buf *payload)
         rl_buf reply;
         rl_buf_init(&reply, 0);
         if (mllp_client_exchange(s->conn, rl_buf_view(payload), &reply, timeout_ms, &err) != 0) {
-            snprintf(why, sizeof why, "no ACK from %s:%u: %.300s", s->d.host, s->d.port, err.msg);
+            snprintf(why, sizeof why, "no ACK: %.300s", err.msg);
             disconnect(s);
         } else {
             read_answer(&reply, &a);

@@ -135,9 +135,13 @@ static int reject(ingest *g, store_txn *t, const ingest_input *in, int errcode, 
         return rc;
     hdr h;
     read_hdr(&g->msg, &h);
-    build_ack(&g->msg, "AR", errcode, text, at, seq, res->ack);
-    outcome o = { MSG_REJECTED, "AR", text, "", 0 };
-    return log_outcome(t, in, &h, &o, rl_buf_view(res->ack), res, err);
+    /* a frame that never ended gets no answer: none is logged either */
+    bool answered = in->kind != INGEST_INCOMPLETE;
+    if (answered)
+        build_ack(&g->msg, "AR", errcode, text, at, seq, res->ack);
+    outcome o = { MSG_REJECTED, answered ? "AR" : "", text, "", 0 };
+    return log_outcome(t, in, &h, &o, answered ? rl_buf_view(res->ack) : (rl_str){ "", 0 }, res,
+                       err);
 }
 
 /* MSH-12.1 "2.x" (v2.1 through v2.8) */

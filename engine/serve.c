@@ -236,6 +236,22 @@ static void publish_routes(engine *e, const char *status)
                          route_sha256(e->routes), "routes.loaded_us", when, "routes.count", count,
                          "routes.reload", status };
     put_meta(e, kv, sizeof kv / sizeof *kv);
+    /* the text itself, so that `radlink msg replay` runs exactly these routes */
+    store_txn *t;
+    rl_err err;
+    if (store_begin(e->st, NULL, true, &t, &err) == STORE_OK) {
+        if (store_put(t, STORE_META, RL_STR("routes.text"), route_text(e->routes), 0, &err) ==
+            STORE_OK)
+            store_commit(t, &err);
+        else
+            store_abort(t);
+    }
+    for (int k = 0; k < ROUTE_HOOK_COUNT; k++)
+        if (route_hook_line(e->routes, (route_hook_kind)k) && !engine_hook((route_hook_kind)k))
+            log_warn("routes.unavailable", "file=%s line=%d action=%s text=\"every message that "
+                     "reaches it gets AE\"", route_source(e->routes),
+                     route_hook_line(e->routes, (route_hook_kind)k),
+                     route_hook_name((route_hook_kind)k));
     size_t nd;
     const route_dest *d = route_dests(e->routes, &nd);
     forwarder_set(e->fwd, d, nd);
@@ -248,15 +264,18 @@ static void reload_routes(engine *e)
     rl_buf errors;
     rl_buf_init(&errors, 64 * 1024);
     route_set *rs = NULL;
-    char status[600];
+    char status[4000];
     if (load_routes(e->cfg, &rs, &errors) != ROUTE_OK) {
         rl_buf_cstr(&errors);
+        /* every error, one per line, for `radlink routes reload` and status */
+        snprintf(status, sizeof status, "failed %lld: %.3900s", (long long)rl_now_us(),
+                 errors.data ? errors.data : "");
+        size_t sl = strlen(status);
+        while (sl && status[sl - 1] == '\n')
+            status[--sl] = '\0';
         char *line = errors.data ? errors.data : "", *save = NULL;
         for (char *l = strtok_r(line, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
             log_error("routes.reload_failed", "error=\"%s\"", l);
-        snprintf(status, sizeof status, "failed %lld: %.500s", (long long)rl_now_us(),
-                 errors.data ? errors.data : "");
-        status[strcspn(status, "\n")] = '\0';
         const char *kv[] = { "routes.reload", status };
         put_meta(e, kv, 2);
         log_warn("routes.kept", "file=%s sha256=%s", route_source(e->routes),
@@ -302,7 +321,8 @@ static int start(engine *e, rl_err *err)
     }
     rl_buf_free(&errors);
     e->ing.routes = e->routes;
-    e->ing.hooks[ROUTE_HOOK_WORKLIST] = wl_hook;
+    for (int k = 0; k < ROUTE_HOOK_COUNT; k++)
+        e->ing.hooks[k] = engine_hook((route_hook_kind)k);
     if (!(e->fwd = forwarder_new(e->st)))
         return rl_err_set(err, -1, -1, "out of memory");
     char pid[32], started[32], conf[4096];

@@ -372,6 +372,13 @@ private:
         q->icase_names = g_shared->cfg.icase_names;
         uint32_t prefix[3] = { 0, 0, 0 };
         QueryBuilder{ q, &text }.add(req.get(), prefix, 0);
+        for (size_t i = 0; i < q->n; i++) {
+            char why[160];
+            if (!wl_key_valid(&q->k[i], why, sizeof why)) {
+                delete q;
+                return fail(rq, pres, STATUS_FIND_Error_DataSetDoesNotMatchSOPClass, why);
+            }
+        }
 
         std::vector<DcmDataset *> found;
         Collect col{ req.get(), &found, g_shared->cfg.max_responses, false };
@@ -450,6 +457,11 @@ struct dicom_scp {
     std::atomic<bool> done{ false };
     OFCondition result;
 };
+
+extern "C" const char *dicom_version(void)
+{
+    return OFFIS_DCMTK_VERSION_STRING;
+}
 
 extern "C" int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
 {

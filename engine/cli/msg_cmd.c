@@ -216,8 +216,15 @@ static int run_list(const cli_cmd *self, int argc, char **argv)
 static void print_text(const char *label, rl_str s)
 {
     printf("%s:\n", label);
-    for (size_t i = 0; i < s.n; i++)
-        putchar(s.p[i] == '\r' ? '\n' : s.p[i]);
+    for (size_t i = 0; i < s.n; i++) {
+        unsigned char ch = (unsigned char)s.p[i];
+        if (ch == '\r' || ch == '\n')
+            putchar('\n');
+        else if (ch < 0x20 || ch == 0x7f) /* control bytes shown, not sent to the terminal */
+            printf("\\x%02X", ch);
+        else
+            putchar(ch);
+    }
     if (s.n && s.p[s.n - 1] != '\r' && s.p[s.n - 1] != '\n')
         putchar('\n');
 }
@@ -395,30 +402,53 @@ static int run_replay(const cli_cmd *self, int argc, char **argv)
     store_opts so = { .readonly = false };
     if (store_open(dir, &so, &st, &err) != STORE_OK)
         return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    /* Without --routes or --config: what the engine on this directory loaded. */
-    char eng_config[CFG_PATH] = "", eng_routes[CFG_PATH] = "", eng_sha[80] = "";
-    if (!routes && !config && store_begin(st, NULL, false, &t, &err) == STORE_OK) {
+    /* Without --routes: exactly the routes the engine on this directory runs
+     * (their text is in the store), with its configuration's destinations. */
+    char eng_config[CFG_PATH] = "", eng_routes[CFG_PATH] = "";
+    rl_buf text;
+    rl_buf_init(&text, 0);
+    if (!routes && store_begin(st, NULL, false, &t, &err) == STORE_OK) {
+        rl_str v;
         cli_meta(t, "engine.config", eng_config, sizeof eng_config);
         cli_meta(t, "routes.file", eng_routes, sizeof eng_routes);
-        cli_meta(t, "routes.sha256", eng_sha, sizeof eng_sha);
+        if (store_get(t, STORE_META, RL_STR("routes.text"), &v, &err) == STORE_OK)
+            rl_buf_add_str(&text, v);
         store_abort(t);
-        if (eng_config[0] == '/')
+        if (!config && eng_config[0] == '/')
             config = eng_config; /* for its <destinations> */
-        if (eng_routes[0] == '/')
-            routes = eng_routes;
     }
     route_set *rs;
-    if ((rc = cli_load_routes(self, routes, config, &rs, false)) != CLI_OK) {
+    if (text.len) {
+        cfg ec;
+        cfg_defaults(&ec);
+        rl_buf errors;
+        rl_buf_init(&errors, 0);
+        if (config && cfg_load(&ec, config, &errors) != 0) {
+            fprintf(stderr, "%s", rl_buf_cstr(&errors));
+            rl_buf_free(&errors);
+            rl_buf_free(&text);
+            store_close(st);
+            return cli_fail(self, CLI_BADINPUT, "%s: configuration rejected", config);
+        }
+        route_load_opts lo = { .extra_dests = ec.dests, .n_extra_dests = ec.n_dests };
+        rc = route_load_mem(eng_routes[0] ? eng_routes : "engine routes", text.data, text.len,
+                            &lo, &rs, &errors) == ROUTE_OK ? CLI_OK : CLI_BADINPUT;
+        if (rc != CLI_OK)
+            fprintf(stderr, "%s", rl_buf_cstr(&errors));
+        rl_buf_free(&errors);
+    } else {
+        rc = cli_load_routes(self, routes, config, &rs, false);
+    }
+    rl_buf_free(&text);
+    if (rc != CLI_OK) {
         store_close(st);
         return rc;
     }
-    if (eng_sha[0] && strcmp(eng_sha, route_sha256(rs)) != 0)
-        fprintf(stderr, "note: %s changed since the engine loaded it; replaying with the file "
-                "as it is now\n", route_source(rs));
     ingest g;
     ingest_cfg ic = { .dedup_window_us = 0, .max_frame = RL_MAX_FRAME_CEILING };
     ingest_init(&g, &ic);
-    g.hooks[ROUTE_HOOK_WORKLIST] = wl_hook;
+    for (int k = 0; k < ROUTE_HOOK_COUNT; k++)
+        g.hooks[k] = engine_hook((route_hook_kind)k);
     rl_buf ack, trace;
     rl_buf_init(&ack, 0);
     rl_buf_init(&trace, 0);
@@ -470,7 +500,8 @@ static const cli_cmd msg_subs[] = {
               MSG_COMMON_HELP },
     { .name = "replay", .args = "SEQ", .run = run_replay,
       .summary = "run a logged message through the routes again, as a new log entry",
-      .help = "  --routes FILE     these routes (default: the file the engine on --data loaded)\n"
+      .help = "  --routes FILE     these routes (default: the routes the engine on --data runs,\n"
+              "                    as it loaded them, even if the file changed since)\n"
               "  --quiet           no route trace\n" MSG_COMMON_HELP
               "Its effects (forwards, worklist...) happen as for a received message; the\n"
               "engine's senders deliver the forwards. Exit status 1 if the routes refuse it.\n" },

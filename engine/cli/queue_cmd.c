@@ -137,11 +137,13 @@ static int run_list(const cli_cmd *self, int argc, char **argv)
 typedef struct retry_ctx {
     uint64_t *qseqs;
     size_t n, cap;
+    size_t seen; /* items of the destination, any state */
 } retry_ctx;
 
 static int collect_parked(void *ctx, const queue_item *it)
 {
     retry_ctx *rc = ctx;
+    rc->seen++;
     if (it->state != QUEUE_PARKED)
         return 0;
     if (rc->n == rc->cap) {
@@ -200,6 +202,12 @@ static int run_retry(const cli_cmd *self, int argc, char **argv)
     retry_ctx rc_ = { 0 };
     if (o.all) {
         rc = queue_each(t, dest, collect_parked, &rc_, &err);
+        if (rc == STORE_OK && rc_.seen == 0) {
+            store_abort(t);
+            store_close(st);
+            return cli_fail(self, CLI_FAIL, "nothing is queued for destination '%s' (see "
+                            "'radlink queue list')", dest);
+        }
     } else {
         queue_item it;
         rc = queue_get(t, dest, qseq, &it, &err);
@@ -230,6 +238,57 @@ static int run_retry(const cli_cmd *self, int argc, char **argv)
     return CLI_OK;
 }
 
+/* An operator takes a pending message out of line (a destination that never
+ * answers it), to retry later. */
+static int run_park(const cli_cmd *self, int argc, char **argv)
+{
+    qopts o = { .limit = 1000 };
+    int rc = parse(self, argc, argv, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    uint64_t qseq;
+    if (argc - optind != 2 || !rl_str_to_u64(rl_str_c(argv[optind + 1]), UINT64_MAX, &qseq))
+        return cli_usage(self, "expected DEST QSEQ");
+    const char *dest = argv[optind];
+    store *st;
+    store_txn *t;
+    if ((rc = open_store(self, &o, true, &st, &t)) != 0)
+        return rc;
+    rl_err err;
+    queue_item it;
+    rc = queue_get(t, dest, qseq, &it, &err);
+    if (rc == STORE_OK && it.state != QUEUE_PENDING) {
+        store_abort(t);
+        store_close(st);
+        return cli_fail(self, CLI_FAIL, "message %llu of %s is parked already",
+                        (unsigned long long)qseq, dest);
+    }
+    rl_buf payload, why;
+    rl_buf_init(&payload, 0);
+    rl_buf_init(&why, 0);
+    if (rc == STORE_OK) {
+        rl_buf_add_str(&payload, it.payload);
+        rl_buf_printf(&why, "parked by an administrator%s%.*s", it.last_error.n ? " after: " : "",
+                      RL_STR_FMT(it.last_error));
+        it.payload = rl_buf_view(&payload);
+        it.last_error = rl_buf_view(&why);
+        it.state = QUEUE_PARKED;
+        rc = queue_update(t, &it, &err);
+    }
+    rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
+    store_close(st);
+    rl_buf_free(&payload);
+    rl_buf_free(&why);
+    if (rc == STORE_NOTFOUND)
+        return cli_fail(self, CLI_FAIL, "no message %llu in the queue of %s",
+                        (unsigned long long)qseq, dest);
+    if (rc != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    printf("message %llu of %s parked; the next one goes ('radlink queue retry %s %llu' puts "
+           "it back)\n", (unsigned long long)qseq, dest, dest, (unsigned long long)qseq);
+    return CLI_OK;
+}
+
 #define QUEUE_HELP                                                                             \
     "  --data DIR       data directory (default: from --config, else ./var)\n"                 \
     "  --config FILE    take the data directory from this configuration\n"
@@ -245,11 +304,15 @@ static const cli_cmd queue_subs[] = {
       .help = QUEUE_HELP "  --all            every parked message of DEST\n"
                          "A retried message keeps its place (its QSEQ): it is delivered before\n"
                          "the messages queued after it that are still waiting.\n" },
+    { .name = "park", .args = "DEST QSEQ", .run = run_park,
+      .summary = "take a pending message out of line (a destination that never answers it)",
+      .help = QUEUE_HELP "The sender goes on with the next message; 'radlink queue retry' puts\n"
+                         "this one back.\n" },
     { 0 },
 };
 
 const cli_cmd cli_queue_cmd = {
     .name = "queue",
-    .summary = "outbound queues: list, retry",
+    .summary = "outbound queues: list, retry, park",
     .subs = queue_subs,
 };

@@ -80,17 +80,17 @@ static int run_check(const cli_cmd *self, int argc, char **argv)
         fprintf(stderr, "%s: not valid\n", argv[optind]);
         return rc;
     }
-    printf("%s: ok\n  sha256        %s\n  routes        %zu:", argv[optind], route_sha256(rs),
-           route_count(rs));
+    printf("%s: ok\n  sha256        %s\n  routes        %zu%s", argv[optind], route_sha256(rs),
+           route_count(rs), route_count(rs) ? ":" : "");
     for (size_t i = 0; i < route_count(rs); i++)
         printf("%s %s", i ? "," : "", route_name(rs, i));
     size_t nd;
     const route_dest *d = route_dests(rs, &nd);
-    printf("\n  destinations  %zu:", nd);
+    printf("\n  destinations  %zu%s", nd, nd ? ":" : "");
     for (size_t i = 0; i < nd; i++)
         printf("%s %s (%s:%u%s)", i ? "," : "", d[i].name, d[i].host, d[i].port,
                d[i].tls ? " tls" : "");
-    printf("\n  tables        %zu:", route_table_count(rs));
+    printf("\n  tables        %zu%s", route_table_count(rs), route_table_count(rs) ? ":" : "");
     for (size_t i = 0; i < route_table_count(rs); i++) {
         size_t n;
         const char *name = route_table_info(rs, i, &n);
@@ -101,6 +101,12 @@ static int run_check(const cli_cmd *self, int argc, char **argv)
     route_wl_attrs(rs, &nwl, &ihe);
     printf("\n  worklist      %s defaults, %zu attribute%s mapped in the file\n",
            ihe ? "IHE" : "no", nwl, nwl == 1 ? "" : "s");
+    for (int k = 0; k < ROUTE_HOOK_COUNT; k++) {
+        int line = route_hook_line(rs, (route_hook_kind)k);
+        if (line && !engine_hook((route_hook_kind)k))
+            printf("warning: %s:%d: <%s/> is not available in this engine: every message that "
+                   "reaches it gets AE\n", argv[optind], line, route_hook_name((route_hook_kind)k));
+    }
     route_free(rs);
     return CLI_OK;
 }
@@ -142,7 +148,8 @@ static int test_one(void *ctx, rl_str raw, size_t offset)
     }
     rl_str msh0 = m.segs[0];
     route_env env = { .dry_run = true, .now_us = rl_now_us() };
-    env.hooks[ROUTE_HOOK_WORKLIST] = wl_hook;
+    for (int k = 0; k < ROUTE_HOOK_COUNT; k++)
+        env.hooks[k] = engine_hook((route_hook_kind)k);
     route_result res;
     route_eval(tc->rs, &m, &env, &res, &trace);
     fwrite(trace.data ? trace.data : "", 1, trace.len, stdout);
@@ -235,7 +242,7 @@ static int run_reload(const cli_cmd *self, int argc, char **argv)
         return cli_fail(self, CLI_FAIL, "no engine runs on data directory %s", dir);
     if (pid < 0)
         return cli_fail(self, CLI_FAIL, "an engine runs on %s but its pid is unreadable", dir);
-    char before[700], after[700];
+    char before[4096], after[4096];
     rl_err err;
     if (read_reload_status(dir, before, sizeof before, &err) != 0)
         return cli_fail(self, CLI_FAIL, "%s", err.msg);
@@ -252,7 +259,7 @@ static int run_reload(const cli_cmd *self, int argc, char **argv)
             return CLI_OK;
         }
         const char *colon = strchr(after, ':');
-        fprintf(stderr, "reload failed, the running routes stay: %s\n",
+        fprintf(stderr, "reload failed, the running routes stay:\n%s\n",
                 colon ? colon + 2 : after);
         return CLI_FAIL;
     }

@@ -86,14 +86,18 @@ static int run_status(const cli_cmd *self, int argc, char **argv)
     store_txn *t;
     rl_err err;
     store_opts so = { .readonly = true };
-    if (store_open(dir, &so, &st, &err) != STORE_OK)
+    if (store_open(dir, &so, &st, &err) != STORE_OK) {
+        long pid = cli_engine_pid(dir);
+        printf("data          %s\nengine        %s\n", dir,
+               pid > 0 ? "running (its store cannot be read)" : "not running, and never ran here");
         return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    }
     if (store_begin(st, NULL, false, &t, &err) != STORE_OK) {
         store_close(st);
         return cli_fail(self, CLI_FAIL, "%s", err.msg);
     }
     long pid = cli_engine_pid(dir);
-    char v[800], when[32];
+    char v[4096], when[32];
     printf("data          %s\n", dir);
     if (pid > 0)
         printf("engine        running, pid %ld\n", pid);
@@ -118,8 +122,13 @@ static int run_status(const cli_cmd *self, int argc, char **argv)
         if (strncmp(v, "failed ", 7) == 0) {
             fmt_us(v + 7, when, sizeof when);
             const char *colon = strchr(v, ':');
-            printf("  last reload FAILED at %s, the routes above stay: %s\n", when,
-                   colon ? colon + 2 : v);
+            const char *first = colon ? colon + 2 : v;
+            unsigned more = 0;
+            for (const char *p = first; (p = strchr(p, '\n')); p++)
+                more++;
+            printf("  last reload FAILED at %s, the routes above stay: %.*s%s\n", when,
+                   (int)strcspn(first, "\n"), first,
+                   more ? " (and more: radlink routes check FILE)" : "");
         } else if (strncmp(v, "ok ", 3) == 0 && v[3] >= '0' && v[3] <= '9') {
             fmt_us(v + 3, when, sizeof when);
             printf("  last reload ok at %s\n", when);

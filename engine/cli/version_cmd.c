@@ -1,10 +1,12 @@
 /* radlink version: the engine's version and the library versions it runs on. */
+#include <stdlib.h>
 #include <libxml/parser.h>
 #include <lmdb.h>
 #include <openssl/crypto.h>
 #include <zmq.h>
 
 #include "cli.h"
+#include "radlink/dicom.h"
 #include "radlink/version.h"
 
 static int run_version(const cli_cmd *self, int argc, char **argv)
@@ -19,7 +21,9 @@ static int run_version(const cli_cmd *self, int argc, char **argv)
     int zmaj, zmin, zpat;
     zmq_version(&zmaj, &zmin, &zpat);
     printf("radlink %s\n", RADLINK_VERSION);
-    printf("libxml2 %s, LMDB %d.%d.%d, ZeroMQ %d.%d.%d, %s\n", xmlParserVersion,
+    int xv = atoi(xmlParserVersion); /* "20914" is 2.9.14 */
+    printf("DCMTK %s, libxml2 %d.%d.%d, LMDB %d.%d.%d, ZeroMQ %d.%d.%d, %s\n", dicom_version(),
+           xv / 10000, xv / 100 % 100, xv % 100,
            MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH, zmaj, zmin, zpat,
            OpenSSL_version(OPENSSL_VERSION));
     return CLI_OK;

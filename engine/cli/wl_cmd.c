@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "cli.h"
@@ -112,6 +114,13 @@ static int run_list(const cli_cmd *self, int argc, char **argv)
     key(q, WL_SPS_SEQ, WL_STATION_AE, "AE", o.ae);
     key(q, WL_SPS_SEQ, WL_MODALITY, "CS", o.modality);
     key(q, 0, WL_PATIENT_ID, "LO", o.patient);
+    for (size_t i = 0; i < q->n; i++) {
+        char why[160];
+        if (!wl_key_valid(&q->k[i], why, sizeof why)) {
+            free(q);
+            return cli_usage(self, "--date: %s", why);
+        }
+    }
     store *st;
     store_txn *t;
     if ((rc = open_ro(self, &o, &st, &t)) != 0) {
@@ -259,6 +268,21 @@ static int run_export(const cli_cmd *self, int argc, char **argv)
         if (!ch)
             break;
     }
+    /* the directory mirrors the worklist: entries no longer on it go */
+    DIR *dh = opendir(dir);
+    for (struct dirent *de = dh ? readdir(dh) : NULL; de; de = readdir(dh)) {
+        size_t n = strlen(de->d_name);
+        if (n > 3 && strcmp(de->d_name + n - 3, ".wl") == 0) {
+            char old[CFG_PATH + 300];
+            snprintf(old, sizeof old, "%s/%s", dir, de->d_name);
+            if (unlink(old) != 0) {
+                closedir(dh);
+                return cli_fail(self, CLI_FAIL, "%s: %s", old, strerror(errno));
+            }
+        }
+    }
+    if (dh)
+        closedir(dh);
     store *st;
     store_txn *t;
     if ((rc = open_ro(self, &o, &st, &t)) != 0)
@@ -299,7 +323,8 @@ static const cli_cmd wl_subs[] = {
       .summary = "every attribute of the entries of one accession number",
       .help = WL_HELP },
     { .name = "export", .args = "DIR", .run = run_export,
-      .summary = "write each entry as a .wl DICOM file (what DCMTK's wlmscpfs reads)",
+      .summary = "write each entry as a .wl DICOM file (what DCMTK's wlmscpfs reads); .wl files "
+                 "of entries no longer on the worklist are removed",
       .help = WL_HELP "wlmscpfs looks for the files in a directory named after its AE title:\n"
                       "export to DIR/AETITLE and run 'wlmscpfs -dfp DIR PORT'.\n" },
     { 0 },

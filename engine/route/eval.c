@@ -129,7 +129,7 @@ static void reject(route_result *res, const char *code, int errcode, const char 
 
 static const char *hook_name(route_hook_kind h)
 {
-    return h == ROUTE_HOOK_WORKLIST ? "worklist" : h == ROUTE_HOOK_PATIENT ? "patient" : "reconcile";
+    return route_hook_name(h);
 }
 
 /* Run one route's actions; returns 1 when evaluation must stop here. */

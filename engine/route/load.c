@@ -132,6 +132,8 @@ static void load_dest(loader *L, const xmlNode *n, route_dest *d)
 {
     copy_field(L, n, "name", d->name, sizeof d->name);
     copy_field(L, n, "host", d->host, sizeof d->host);
+    if (!d->host[strspn(d->host, " ")])
+        lerr(L, n, "destination '%s': host is empty", d->name);
     uint64_t v;
     d->port = rl_str_to_u64(rl_str_c(xdoc_attr(n, "port")), 65535, &v) ? (unsigned)v : 0;
     const char *t = xdoc_attr(n, "ack-timeout");
@@ -447,15 +449,12 @@ static void load_route(loader *L, const xmlNode *n, rt_route *r)
             for (xmlNode *t = xdoc_first(c); t; t = xdoc_next(t))
                 load_xform(L, t, &r->xf[r->nxf++]);
         } else if (is_action(c)) {
+            if (r->nacts && (r->acts[r->nacts - 1].kind == A_REJECT ||
+                             r->acts[r->nacts - 1].kind == A_ACCEPT))
+                lerr(L, c, "route '%s': this action never runs, <%s> before it ends the route",
+                     r->name, r->acts[r->nacts - 1].kind == A_REJECT ? "reject" : "accept");
             load_action(L, c, &r->acts[r->nacts++]);
         }
-    }
-    bool ends = false;
-    for (size_t i = 0; i < r->nacts; i++) {
-        if (ends)
-            lerr(L, n, "route '%s': an action after <%s> never runs", r->name,
-                 r->acts[i - 1].kind == A_REJECT ? "reject" : "accept");
-        ends = ends || r->acts[i].kind == A_REJECT || r->acts[i].kind == A_ACCEPT;
     }
 }
 
@@ -573,6 +572,8 @@ int route_load_mem(const char *name, const char *text, size_t len, const route_l
     rl_arena_init(&rs->arena, 16384, 0);
     snprintf(rs->source, sizeof rs->source, "%s", name);
     digest_sha256_hex(text, len, rs->sha256);
+    char *copy = rl_arena_dup(&rs->arena, text, len);
+    rs->text = (rl_str){ copy ? copy : "", copy ? len : 0 };
     loader L = { .rs = rs, .file = name, .errors = errors, .o = o };
     char tmp[512];
     snprintf(tmp, sizeof tmp, "%s", name);
@@ -627,6 +628,11 @@ const char *route_source(const route_set *rs)
     return rs->source;
 }
 
+rl_str route_text(const route_set *rs)
+{
+    return rs->text;
+}
+
 const char *route_sha256(const route_set *rs)
 {
     return rs->sha256;
@@ -635,6 +641,20 @@ const char *route_sha256(const route_set *rs)
 size_t route_count(const route_set *rs)
 {
     return rs->nroutes;
+}
+
+int route_hook_line(const route_set *rs, route_hook_kind k)
+{
+    for (size_t i = 0; i < rs->nroutes; i++)
+        for (size_t a = 0; a < rs->routes[i].nacts; a++)
+            if (rs->routes[i].acts[a].kind == A_HOOK && rs->routes[i].acts[a].hook == k)
+                return rs->routes[i].acts[a].line;
+    return 0;
+}
+
+const char *route_hook_name(route_hook_kind k)
+{
+    return k == ROUTE_HOOK_WORKLIST ? "worklist" : k == ROUTE_HOOK_PATIENT ? "patient" : "reconcile";
 }
 
 const char *route_name(const route_set *rs, size_t i)

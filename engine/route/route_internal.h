@@ -97,6 +97,7 @@ struct route_set {
     rl_arena arena; /* every string and array below */
     char source[512];
     char sha256[65];
+    rl_str text; /* the file as loaded (arena) */
     route_dest *dests;
     size_t ndests;
     rt_table *tables;

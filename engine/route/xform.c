@@ -230,7 +230,7 @@ int rt_namefmt_check(const char *fmt, char *bad, size_t badn)
         for (int i = 0; e && i < 6; i++)
             ok |= strlen(name_parts[i]) == n && strncmp(f + 1, name_parts[i], n) == 0;
         if (!ok) {
-            snprintf(bad, badn, "{%.*s", (int)(n > 40 ? 40 : n), f + 1);
+            snprintf(bad, badn, "{%.*s%s", (int)(n > 40 ? 40 : n), f + 1, e ? "}" : "");
             return -1;
         }
     }

@@ -64,22 +64,20 @@ int queue_push(store_txn *t, const char *dest, uint64_t msg_seq, rl_str payload,
 {
     if (strlen(dest) >= 64)
         return rl_err_set(err, STORE_E_ARG, -1, "destination name too long");
-    /* Next sequence: one past the last key of this destination. */
-    unsigned char key[80];
-    size_t kn = make_key(dest, UINT64_MAX, key);
-    store_cursor *c;
-    int rc = store_cursor_open(t, STORE_QUEUE, &c, err);
-    if (rc)
-        return rc;
-    rl_str k = { (char *)key, kn }, v;
+    /* Next sequence: a counter in the meta database, so that a number is
+     * never given twice, even after a queue has emptied. */
     uint64_t next = 1;
-    rc = store_cursor_get(c, STORE_SEEK, &k, &v);
-    rc = rc == STORE_OK ? store_cursor_get(c, STORE_PREV, &k, &v)
-                        : store_cursor_get(c, STORE_LAST, &k, &v);
-    size_t dn = strlen(dest);
-    if (rc == STORE_OK && k.n == dn + 9 && memcmp(k.p, dest, dn) == 0 && k.p[dn] == '\0')
-        next = rec_get_be64(k.p + dn + 1) + 1;
-    store_cursor_close(c);
+    rl_str v;
+    int rc = store_get(t, STORE_META, RL_STR("queue.next"), &v, err);
+    if (rc < 0)
+        return rc;
+    if (rc == STORE_OK && v.n == 8)
+        next = rec_get_be64(v.p);
+    unsigned char nb[8];
+    rec_be64(next + 1, nb);
+    if ((rc = store_put(t, STORE_META, RL_STR("queue.next"), (rl_str){ (char *)nb, 8 }, 0,
+                        err)) != STORE_OK)
+        return rc;
     queue_item it = { .qseq = next, .state = QUEUE_PENDING, .enq_us = now_us,
                       .msg_seq = msg_seq, .next_us = now_us, .last_error = { "", 0 },
                       .payload = payload };

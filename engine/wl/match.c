@@ -16,6 +16,14 @@ static rl_str trim(rl_str v)
     return v;
 }
 
+static size_t digits_only(rl_str v)
+{
+    size_t d = 0;
+    while (d < v.n && v.p[d] >= '0' && v.p[d] <= '9')
+        d++;
+    return d;
+}
+
 static bool has_wild(rl_str v)
 {
     return memchr(v.p, '*', v.n) || memchr(v.p, '?', v.n);
@@ -267,6 +275,72 @@ bool wl_matches(const wl_query *q, const wl_entry *e)
             return false;
     }
     return true;
+}
+
+/* ---- checking a query ---- */
+
+static bool valid_date(rl_str v)
+{
+    if (v.n != 8 || digits_only(v) != 8)
+        return false;
+    int m = (v.p[4] - '0') * 10 + (v.p[5] - '0'), d = (v.p[6] - '0') * 10 + (v.p[7] - '0');
+    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
+static bool valid_time(rl_str v)
+{
+    size_t d = digits_only(v);
+    if (d == 0 || d % 2 || d > 6)
+        return false;
+    int h = (v.p[0] - '0') * 10 + (v.p[1] - '0');
+    int mi = d >= 4 ? (v.p[2] - '0') * 10 + (v.p[3] - '0') : 0;
+    int se = d >= 6 ? (v.p[4] - '0') * 10 + (v.p[5] - '0') : 0;
+    if (h > 23 || mi > 59 || se > 60)
+        return false;
+    if (d == v.n)
+        return true;
+    if (d != 6 || v.p[6] != '.')
+        return false;
+    rl_str frac = { v.p + 7, v.n - 7 };
+    return frac.n >= 1 && frac.n <= 6 && digits_only(frac) == frac.n;
+}
+
+static bool valid_datetime(rl_str v)
+{
+    size_t d = digits_only(v);
+    return d >= 4 && d <= 14 && d % 2 == 0;
+}
+
+/* A single value or a range of them, by check. */
+static bool valid_range(rl_str v, bool (*check)(rl_str))
+{
+    const char *dash = memchr(v.p, '-', v.n);
+    if (!dash)
+        return check(v);
+    rl_str a = { v.p, (size_t)(dash - v.p) }, b = { dash + 1, v.n - a.n - 1 };
+    if (memchr(b.p, '-', b.n) || (!a.n && !b.n))
+        return false;
+    return (!a.n || check(a)) && (!b.n || check(b));
+}
+
+bool wl_key_valid(const wl_key *k, char *why, size_t whyn)
+{
+    rl_str v = trim(k->value);
+    if (!v.n || k->sequence)
+        return true;
+    const char *what = NULL;
+    if (!strcmp(k->vr, "DA") && !valid_range(v, valid_date))
+        what = "a date or date range (YYYYMMDD, YYYYMMDD-YYYYMMDD, YYYYMMDD-, -YYYYMMDD)";
+    else if (!strcmp(k->vr, "TM") && !valid_range(v, valid_time))
+        what = "a time or time range (HHMMSS, HHMM-HHMM...)";
+    else if (!strcmp(k->vr, "DT") && !valid_range(v, valid_datetime))
+        what = "a date-time or date-time range";
+    if (!what)
+        return true;
+    const wl_model_attr *m = wl_model_by_path(k->path, k->depth);
+    snprintf(why, whyn, "%s '%.*s' is not %s", m ? m->keyword : "value",
+             (int)(v.n > 40 ? 40 : v.n), v.p, what);
+    return false;
 }
 
 /* ---- planning ---- */

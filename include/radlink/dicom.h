@@ -46,6 +46,9 @@ typedef struct dicom_scp_cfg {
 
 typedef struct dicom_scp dicom_scp;
 
+/* DCMTK's version string ("3.6.7"). */
+const char *dicom_version(void);
+
 /* Bind the port and start serving; an error (port in use, bad AE title) is
  * reported here, not later. */
 int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err);

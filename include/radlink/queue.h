@@ -2,7 +2,8 @@
  * A message is queued in the same transaction as the inbound message that
  * caused it, so the inbound ACK means the forward will happen.
  *
- * Key: destination name, NUL, be64 queue sequence. Value (big-endian):
+ * Key: destination name, NUL, be64 queue sequence (from one counter for all
+ * destinations, META "queue.next": a number is never given twice). Value (big-endian):
  *   u8 version (1), u8 state, u64 enqueue time (us), u64 source message seq,
  *   u32 attempts, u64 next attempt time (us), str last error, str payload. */
 #ifndef RADLINK_QUEUE_H

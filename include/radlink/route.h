@@ -109,7 +109,11 @@ int route_load_default(const route_load_opts *o, route_set **out, rl_buf *errors
 /* Facts about a loaded set. */
 const char *route_source(const route_set *rs);   /* file name */
 const char *route_sha256(const route_set *rs);   /* hex SHA-256 of the file bytes */
+rl_str route_text(const route_set *rs);          /* the file's bytes as loaded */
 size_t route_count(const route_set *rs);
+/* The line of the first action of this hook kind in the file, or 0. */
+int route_hook_line(const route_set *rs, route_hook_kind k);
+const char *route_hook_name(route_hook_kind k);
 const char *route_name(const route_set *rs, size_t i);
 size_t route_table_count(const route_set *rs);
 /* Name and number of entries of table i. */

@@ -127,6 +127,9 @@ typedef struct wl_query {
 } wl_query;
 
 bool wl_matches(const wl_query *q, const wl_entry *e);
+/* Is a key's value well formed for its VR (dates, times, ranges)? false with
+ * the reason in why. */
+bool wl_key_valid(const wl_key *k, char *why, size_t whyn);
 
 /* How a query will be answered: which index and range (for logs and tests). */
 typedef struct wl_plan {

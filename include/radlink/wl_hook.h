@@ -7,4 +7,10 @@
 
 int wl_hook(route_env *env, hl7_msg *m, rl_buf *trace);
 
+/* The route actions this engine carries out (the others answer AE). */
+static inline route_hook_fn engine_hook(route_hook_kind k)
+{
+    return k == ROUTE_HOOK_WORKLIST ? wl_hook : NULL;
+}
+
 #endif

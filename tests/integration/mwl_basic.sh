@@ -134,6 +134,34 @@ query all_mr <<'DUMP'
 (fffe,e0dd) na (SequenceDelimitationItem)
 DUMP
 
+note "a malformed date is refused, not matched"
+query bad_date <<'DUMP'
+(0008,0050) SH []
+(0040,0100) SQ (Sequence with undefined length)
+(fffe,e000) na (Item with undefined length)
+(0040,0002) DA [bogus]
+(0040,0009) SH []
+(fffe,e00d) na (ItemDelimitationItem)
+(fffe,e0dd) na (SequenceDelimitationItem)
+DUMP
+find_wl "$DICOM_PORT" bad_date
+expect_eq "$MATCHES" "" "no entries for a malformed date"
+expect_not_has "$FINAL" "Success" "a failure status"
+grep -q "dicom.find_failed.*ScheduledProcedureStepStartDate 'bogus' is not a date" "$ENGINE_LOG" \
+    || fail "the refusal is logged with the reason"
+run_rc "$RADLINK" wl list --data "$T/var" --date 2026112
+expect_rc 2 "wl list with a malformed date"
+
+note "wl export mirrors the worklist: cancelled entries leave the directory"
+run_rc "$RADLINK" wl export --data "$T/var" "$T/export/RADLINK"
+expect_rc 0 "wl export"
+[ -f "$T/export/RADLINK/A2_RPA2_S2.wl" ] || fail "A2 exported"
+orm C3 CA A2 S2 CT CT02 202611240945 'ROE^RICHARD' >"$T/ca3.hl7"
+send_hl7 "$T/ca3.hl7"
+run_rc "$RADLINK" wl export --data "$T/var" "$T/export/RADLINK"
+[ ! -f "$T/export/RADLINK/A2_RPA2_S2.wl" ] || fail "the cancelled entry's file must go"
+[ -f "$T/export/RADLINK/lockfile" ] || fail "wlmscpfs's lockfile"
+
 note "simultaneous associations"
 pids=""
 for i in 1 2 3 4 5 6; do

@@ -133,11 +133,34 @@ run_rc "$RADLINK" msg replay --data "$T/var" --routes "$T/replay.xml" "$SEQ"
 expect_rc 1 "replay refused by the given routes"
 expect_has "$OUT" "route 'hold'" "replay prints the trace"
 expect_line "$OUT" "replayed with .*replay.xml as message [0-9]+: error" "replay logs a new entry"
+cp "$T/routes.xml" "$T/routes.running"
+cp "$T/replay.xml" "$T/routes.xml" # edited on disk, not reloaded: not what runs
 run_rc "$RADLINK" msg replay --data "$T/var" "$SEQ"
-expect_rc 0 "replay with the engine's routes"
+cp "$T/routes.running" "$T/routes.xml"
+expect_rc 0 "replay with the routes the engine runs, not the edited file"
 expect_has "$OUT" "1 forward queued" "replay forwards again"
 expect_line "$OUT" "replayed with $T/routes.xml as message" "the engine's route file by default"
 wait_for "$ENGINE_LOG" "forward.delivered dest=ris qseq=2[0-9] " 10
+
+note "an operator parks a message the downstream never answers"
+stop_sink
+order C30 P30 >"$T/c30.txt"
+mllp_send --loose --file "$T/c30.txt" --port "$PORT" 127.0.0.1 >"$T/send5.out"
+wait_for "$ENGINE_LOG" "forward.retry dest=ris" 10
+Q30=$("$RADLINK" queue list --data "$T/var" --state pending | awk '$1 == "ris" {print $2; exit}')
+[ -n "$Q30" ] || fail "C30 pending"
+run_rc "$RADLINK" queue park --data "$T/var" ris "$Q30"
+expect_rc 0 "queue park"
+run_rc "$RADLINK" queue list --data "$T/var" --state parked
+expect_has "$OUT" "parked by an administrator" "parked, with who did it"
+run_rc "$RADLINK" queue park --data "$T/var" ris "$Q30"
+expect_rc 1 "parking a parked message"
+run_rc "$RADLINK" queue retry --data "$T/var" nosuch --all
+expect_rc 1 "retry for a destination with nothing queued"
+start_sink
+run_rc "$RADLINK" queue retry --data "$T/var" ris "$Q30"
+expect_rc 0 "retry the parked message"
+wait_for "$SINK_LOG" C30 10
 
 stop_sink
 stop_engine

@@ -616,10 +616,11 @@ static void test_forward_queues_in_txn(void **state)
     assert_int_equal(it.msg_seq, 10);
     /* the transformed message is what gets queued */
     assert_non_null(memmem(it.payload.p, it.payload.n, "PV1|1|E", 7));
-    assert_int_equal(queue_get(txn, "ris", 2, &it, &err), STORE_OK);
+    /* queue numbers come from one counter: ris 1, results 2, ris 3, results 4 */
+    assert_int_equal(queue_get(txn, "ris", 3, &it, &err), STORE_OK);
     assert_int_equal(it.msg_seq, 11);
-    assert_int_equal(queue_get(txn, "ris", 3, &it, &err), STORE_NOTFOUND);
-    assert_int_equal(queue_get(txn, "results", 2, &it, &err), STORE_OK);
+    assert_int_equal(queue_get(txn, "ris", 5, &it, &err), STORE_NOTFOUND);
+    assert_int_equal(queue_get(txn, "results", 4, &it, &err), STORE_OK);
     assert_int_equal(queue_head(txn, "absent", &it, &err), STORE_NOTFOUND);
     store_abort(txn);
     route_free(rs);

@@ -435,6 +435,38 @@ static void test_matching(void **state)
     assert_true(q1(0, WL_TAG(0x0008, 0x0090), "PN", "*", false));
 }
 
+static bool valid(const char *vr, const char *v)
+{
+    wl_key k;
+    memset(&k, 0, sizeof k);
+    snprintf(k.vr, sizeof k.vr, "%s", vr);
+    k.value = rl_str_c(v);
+    char why[160];
+    return wl_key_valid(&k, why, sizeof why);
+}
+
+static void test_key_validation(void **state)
+{
+    (void)state;
+    assert_true(valid("DA", "20261124"));
+    assert_true(valid("DA", "20261101-20261130"));
+    assert_true(valid("DA", "20261124-"));
+    assert_true(valid("DA", "-20261124"));
+    assert_true(valid("DA", ""));
+    assert_false(valid("DA", "bogus"));
+    assert_false(valid("DA", "2026112"));
+    assert_false(valid("DA", "20261399"));
+    assert_false(valid("DA", "20261124-20261125-20261126"));
+    assert_false(valid("DA", "-"));
+    assert_false(valid("DA", "2026*"));
+    assert_true(valid("TM", "0930"));
+    assert_true(valid("TM", "093000.123"));
+    assert_true(valid("TM", "0800-1200"));
+    assert_false(valid("TM", "2500"));
+    assert_false(valid("TM", "09:30"));
+    assert_true(valid("PN", "DOE*"));
+}
+
 static void test_planner(void **state)
 {
     (void)state;
@@ -540,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_mapping_overrides),
         cmocka_unit_test(test_matching),
+        cmocka_unit_test(test_key_validation),
         cmocka_unit_test(test_planner),
         cmocka_unit_test(test_find_uses_index_and_filters),
         cmocka_unit_test(test_record_roundtrip),

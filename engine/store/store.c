@@ -44,6 +44,7 @@ static const struct {
     [STORE_INSTANCE] = { "instance", 0 },
     [STORE_STUDY] = { "study", 0 },
     [STORE_STUDY_IDX] = { "study_idx", MDB_DUPSORT },
+    [STORE_PATIENT] = { "patient", 0 },
 };
 
 const char *store_strerror(int rc)

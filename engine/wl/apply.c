@@ -266,15 +266,18 @@ static name_kind kind_of(const hl7_path *p)
     return NAME_XPN;
 }
 
-/* HL7 name to DICOM PN: family^given^middle^prefix^suffix. */
-static rl_str person_name(apply_ctx *c, hl7_path p)
+/* HL7 name (XPN, XCN or NDL by the field) to DICOM PN:
+ * family^given^middle^prefix^suffix, without trailing '^'. */
+int wl_hl7_pn(hl7_msg *m, hl7_path p, rl_buf *out)
 {
     name_kind k = kind_of(&p);
     /* positions of family, given, middle, suffix, prefix in the HL7 type */
     static const unsigned xpn[5] = { 1, 2, 3, 4, 5 }, xcn[5] = { 2, 3, 4, 5, 6 };
     const unsigned *pos = k == NAME_XPN ? xpn : xcn;
-    rl_str part[5];
+    rl_buf parts[5];
+    rl_err err;
     for (int i = 0; i < 5; i++) {
+        rl_buf_init(&parts[i], 0);
         hl7_path q = p;
         if (k == NAME_NDL) {
             q.comp = 1;
@@ -283,30 +286,49 @@ static rl_str person_name(apply_ctx *c, hl7_path p)
             q.comp = pos[i];
             q.sub = 0;
         }
-        if (p.comp) /* the analyst named a component: take it as it is */
-            return get_at(c, p);
-        part[i] = get_at(c, q);
-        if (k == NAME_XPN && i == 0 && !part[0].n) { /* family name as FN: 1.1 */
+        rl_str v;
+        if (hl7_get(m, &q, &v, &err) == HL7_VALUE)
+            rl_buf_add_str(&parts[i], v);
+        if (k == NAME_XPN && i == 0 && !parts[0].len) { /* family name as FN: 1.1 */
             q.sub = 1;
-            part[0] = get_at(c, q);
+            if (hl7_get(m, &q, &v, &err) == HL7_VALUE)
+                rl_buf_add_str(&parts[i], v);
         }
+        while (parts[i].len && parts[i].data[parts[i].len - 1] == ' ')
+            parts[i].len--;
     }
-    /* DICOM order: family, given, middle, prefix, suffix; no trailing '^' */
-    rl_str order[5] = { part[0], part[1], part[2], part[4], part[3] };
+    /* DICOM order: family, given, middle, prefix, suffix */
+    const rl_buf *order[5] = { &parts[0], &parts[1], &parts[2], &parts[4], &parts[3] };
     int last = -1;
     for (int i = 0; i < 5; i++)
-        if (order[i].n)
+        if (order[i]->len)
             last = i;
-    rl_buf b;
-    rl_buf_init(&b, 0);
     for (int i = 0; i <= last; i++) {
         if (i)
-            rl_buf_add_ch(&b, '^');
-        rl_buf_add_str(&b, order[i]);
+            rl_buf_add_ch(out, '^');
+        rl_buf_add_str(out, rl_buf_view(order[i]));
     }
+    for (int i = 0; i < 5; i++)
+        rl_buf_free(&parts[i]);
+    return 0;
+}
+
+static rl_str person_name(apply_ctx *c, hl7_path p)
+{
+    if (p.comp) /* the analyst named a component: take it as it is */
+        return get_at(c, p);
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    wl_hl7_pn(c->m, p, &b);
     rl_str out = keep(c, rl_buf_view(&b));
     rl_buf_free(&b);
     return out;
+}
+
+rl_str wl_hl7_sex(rl_str v)
+{
+    char s = v.n == 1 ? v.p[0] : '?';
+    return s == 'M' ? RL_STR("M") : s == 'F' ? RL_STR("F") : RL_STR("O");
 }
 
 static size_t digits(rl_str v)
@@ -342,10 +364,8 @@ static rl_str convert(apply_ctx *c, const wl_model_attr *m, rl_str v, bool *bad)
         *bad = true;
         return v;
     }
-    if (!strcmp(m->keyword, "PatientSex")) {
-        char s = v.n == 1 ? v.p[0] : '?';
-        return s == 'M' ? RL_STR("M") : s == 'F' ? RL_STR("F") : RL_STR("O");
-    }
+    if (!strcmp(m->keyword, "PatientSex"))
+        return wl_hl7_sex(v);
     if (!strcmp(m->keyword, "RequestedProcedurePriority")) {
         char s = v.n == 1 ? v.p[0] : '?';
         return s == 'S' ? RL_STR("STAT") : s == 'A' || s == 'P' ? RL_STR("HIGH")

@@ -64,6 +64,17 @@ size_t wl_key_of(const wl_entry *e, char *out, size_t n)
     return put_part(out, n, k, wl_sps(e, WL_SPS_ID));
 }
 
+int wl_entry_own(wl_entry *e, rl_arena *a)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        char *p = rl_arena_dup(a, e->a[i].value.p ? e->a[i].value.p : "", e->a[i].value.n);
+        if (!p)
+            return -1;
+        e->a[i].value.p = p;
+    }
+    return 0;
+}
+
 int wl_encode(const wl_entry *e, rl_buf *out)
 {
     int rc = rec_put_u8(out, WL_VERSION) | rec_put_u64(out, (uint64_t)e->created_us) |

@@ -39,6 +39,7 @@ typedef enum store_db {
     STORE_INSTANCE, /* SOP Instance UID -> instance record (see radlink/study.h) */
     STORE_STUDY,    /* Study Instance UID -> study record */
     STORE_STUDY_IDX,/* kind + key -> UIDs (several, sorted) */
+    STORE_PATIENT,  /* issuer NUL patient ID -> patient record (see radlink/patient.h) */
     STORE_DB_COUNT
 } store_db;
 

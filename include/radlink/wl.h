@@ -90,6 +90,9 @@ int wl_set_attr(wl_entry *e, const uint32_t *tags, uint8_t depth, rl_str value);
 /* The entry's key: accession NUL rp-id NUL sps-id; returns its length. */
 size_t wl_key_of(const wl_entry *e, char *out, size_t n);
 
+/* Copy every value of e into a (entries read from the store point into it,
+ * and those views end at the transaction's next write). */
+int wl_entry_own(wl_entry *e, rl_arena *a);
 int wl_encode(const wl_entry *e, rl_buf *out);
 /* Decode rec into e; values are views into rec. */
 int wl_decode(rl_str rec, wl_entry *e);

@@ -1,0 +1,366 @@
+/* The `patient` route action: ADT updates and merges (radlink/patient.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "radlink/log.h"
+#include "radlink/patient.h"
+#include "radlink/rec.h"
+#include "radlink/recon.h"
+#include "radlink/study.h"
+#include "radlink/wl.h"
+#include "radlink/wl_hook.h"
+
+#define PATIENT_VERSION 1
+
+typedef struct ident {
+    char id[128], issuer[128];
+} ident;
+
+typedef struct adt {
+    route_env *env;
+    hl7_msg *m;
+    rl_buf *trace;
+    char event[8];
+    ident who, prior;
+    char name[256], birth[16], sex[4];
+    unsigned wl_changed, studies;
+} adt;
+
+static int fail(adt *a, int code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(adt *a, int code, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char msg[300];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(a->env->fail_text, sizeof a->env->fail_text, "patient: %s", msg);
+    a->env->fail_errcode = code;
+    rl_err err;
+    if (field && hl7_path_parse(rl_str_c(field), &a->env->fail_at, &err) == HL7_OK)
+        a->env->has_fail_at = true;
+    return ROUTE_E_ACTION;
+}
+
+static void get(adt *a, const char *path, char *out, size_t n)
+{
+    hl7_path p;
+    rl_err err;
+    rl_str v;
+    out[0] = '\0';
+    if (hl7_path_parse(rl_str_c(path), &p, &err) == HL7_OK && hl7_get(a->m, &p, &v, &err) ==
+                                                                   HL7_VALUE)
+        snprintf(out, n, "%.*s", (int)(v.n < n ? v.n : n - 1), v.p);
+}
+
+static size_t key_of(const ident *w, char *out, size_t n)
+{
+    return (size_t)snprintf(out, n, "%s%c%s", w->issuer, 0, w->id);
+}
+
+int patient_get(store_txn *t, rl_str issuer, rl_str id, patient_rec *out, rl_err *err)
+{
+    char k[300];
+    if (issuer.n + id.n + 2 > sizeof k)
+        return STORE_NOTFOUND;
+    memcpy(k, issuer.p, issuer.n);
+    k[issuer.n] = '\0';
+    memcpy(k + issuer.n + 1, id.p, id.n);
+    rl_str v;
+    int rc = store_get(t, STORE_PATIENT, (rl_str){ k, issuer.n + 1 + id.n }, &v, err);
+    if (rc)
+        return rc;
+    rec_reader r;
+    rec_reader_init(&r, v.p, v.n);
+    if (rec_get_u8(&r) != PATIENT_VERSION)
+        return rl_err_set(err, STORE_E_VERSION, -1, "patient record version");
+    out->updated_us = (int64_t)rec_get_u64(&r);
+    out->msg_seq = rec_get_u64(&r);
+    out->name = rec_get_str(&r);
+    out->birth = rec_get_str(&r);
+    out->sex = rec_get_str(&r);
+    out->merged_into = rec_get_str(&r);
+    return rec_ok(&r) ? STORE_OK : rl_err_set(err, STORE_E_CORRUPT, -1, "patient record");
+}
+
+static int put_patient(adt *a, const ident *w, rl_str merged_into)
+{
+    char k[300];
+    size_t kn = key_of(w, k, sizeof k);
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    rec_put_u8(&b, PATIENT_VERSION);
+    rec_put_u64(&b, (uint64_t)a->env->now_us);
+    rec_put_u64(&b, a->env->msg_seq);
+    rec_put_cstr(&b, a->name);
+    rec_put_cstr(&b, a->birth);
+    rec_put_cstr(&b, a->sex);
+    rec_put_str(&b, merged_into);
+    int rc = store_put(a->env->txn, STORE_PATIENT, (rl_str){ k, kn }, rl_buf_view(&b), 0,
+                       &a->env->store_err);
+    rl_buf_free(&b);
+    return rc;
+}
+
+/* ---- worklist entries and studies of an identity ---- */
+
+typedef struct keys {
+    char (*k)[WL_KEY_MAX];
+    size_t *n;
+    size_t count, cap;
+    const char *issuer;
+} keys;
+
+static int add_key(keys *ks, rl_str v)
+{
+    if (ks->count == ks->cap) {
+        size_t cap = ks->cap ? ks->cap * 2 : 16;
+        void *nk = realloc(ks->k, cap * sizeof *ks->k), *nn = realloc(ks->n, cap * sizeof *ks->n);
+        if (nk)
+            ks->k = nk;
+        if (nn)
+            ks->n = nn;
+        if (!nk || !nn)
+            return 1;
+        ks->cap = cap;
+    }
+    size_t n = v.n < WL_KEY_MAX ? v.n : WL_KEY_MAX;
+    ks->n[ks->count] = n;
+    memcpy(ks->k[ks->count], v.p, n);
+    ks->count++;
+    return 0;
+}
+
+static int take_entry(void *ctx, rl_str key, const wl_entry *e)
+{
+    keys *ks = ctx;
+    rl_str iss = wl_top(e, WL_TAG(0x0010, 0x0021));
+    /* another issuer's patient with the same number is someone else */
+    if (ks->issuer[0] && iss.n && !rl_str_eq(iss, rl_str_c(ks->issuer)))
+        return 0;
+    return add_key(ks, key);
+}
+
+static int take_study(void *ctx, rl_str uid)
+{
+    return add_key(ctx, uid);
+}
+
+/* Rewrite the worklist entries of `from` with the patient's data (and the
+ * surviving identity). */
+static int update_entries(adt *a, const ident *from)
+{
+    route_env *env = a->env;
+    keys ks = { .issuer = from->issuer };
+    rl_err *err = &env->store_err;
+    int rc = wl_scan(env->txn, 'P', rl_str_c(from->id), rl_str_c(from->id), take_entry, &ks, err);
+    wl_entry *e = malloc(sizeof *e);
+    rl_arena ar;
+    rl_arena_init(&ar, 4096, 0);
+    for (size_t i = 0; rc == STORE_OK && e && i < ks.count; i++) {
+        rc = wl_get(env->txn, (rl_str){ ks.k[i], ks.n[i] }, e, err);
+        if (rc == STORE_NOTFOUND) {
+            rc = STORE_OK;
+            continue;
+        }
+        if (rc || wl_entry_own(e, &ar) != 0)
+            break;
+        uint32_t t;
+        t = WL_PATIENT_ID, wl_set_attr(e, &t, 1, rl_str_c(a->who.id));
+        if (a->who.issuer[0])
+            t = WL_TAG(0x0010, 0x0021), wl_set_attr(e, &t, 1, rl_str_c(a->who.issuer));
+        if (a->name[0])
+            t = WL_PATIENT_NAME, wl_set_attr(e, &t, 1, rl_str_c(a->name));
+        if (a->birth[0])
+            t = WL_TAG(0x0010, 0x0030), wl_set_attr(e, &t, 1, rl_str_c(a->birth));
+        if (a->sex[0])
+            t = WL_TAG(0x0010, 0x0040), wl_set_attr(e, &t, 1, rl_str_c(a->sex));
+        e->updated_us = env->now_us;
+        e->msg_seq = env->msg_seq;
+        rc = wl_put(env->txn, e, err);
+        a->wl_changed++;
+    }
+    rl_arena_free(&ar);
+    free(e);
+    free(ks.k);
+    free(ks.n);
+    return rc;
+}
+
+/* Reconcile the stored studies of an identity again. */
+static int recheck_studies(adt *a, const ident *of)
+{
+    keys ks = { .issuer = "" };
+    rl_err *err = &a->env->store_err;
+    int rc = study_index_each(a->env->txn, 'P', rl_str_c(of->id), take_study, &ks, err);
+    for (size_t i = 0; rc == STORE_OK && i < ks.count; i++) {
+        recon_out out;
+        study_rec s;
+        rl_str uid = { ks.k[i], ks.n[i] };
+        rc = study_get(a->env->txn, uid, &s, err);
+        if (rc)
+            break;
+        char key[WL_KEY_MAX];
+        size_t kn = s.matched.n < sizeof key ? s.matched.n : sizeof key;
+        memcpy(key, s.matched.p, kn);
+        rl_str lk = { key, kn };
+        rc = recon_study(a->env->txn, uid, kn ? &lk : NULL, &out, err);
+        if (rc == STORE_NOTFOUND && kn)
+            rc = recon_study(a->env->txn, uid, NULL, &out, err);
+        a->studies++;
+        if (a->trace)
+            rl_buf_printf(a->trace, "      study %.*s: %s, %u discrepanc%s\n", (int)uid.n, uid.p,
+                          recon_state_name(out.state), out.discrepancies,
+                          out.discrepancies == 1 ? "y" : "ies");
+    }
+    free(ks.k);
+    free(ks.n);
+    return rc;
+}
+
+static int known(adt *a, const ident *w, bool *yes)
+{
+    patient_rec p;
+    rl_err *err = &a->env->store_err;
+    int rc = patient_get(a->env->txn, rl_str_c(w->issuer), rl_str_c(w->id), &p, err);
+    *yes = rc == STORE_OK;
+    if (rc < 0 || *yes)
+        return rc < 0 ? rc : STORE_OK;
+    keys ks = { .issuer = w->issuer };
+    rc = wl_scan(a->env->txn, 'P', rl_str_c(w->id), rl_str_c(w->id), take_entry, &ks, err);
+    *yes = ks.count > 0;
+    free(ks.k);
+    free(ks.n);
+    if (rc || *yes)
+        return rc;
+    keys ss = { .issuer = "" };
+    rc = study_index_each(a->env->txn, 'P', rl_str_c(w->id), take_study, &ss, err);
+    *yes = ss.count > 0;
+    free(ss.k);
+    free(ss.n);
+    return rc;
+}
+
+int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace)
+{
+    adt *a = calloc(1, sizeof *a);
+    if (!a)
+        return ROUTE_E_STORE;
+    a->env = env;
+    a->m = m;
+    a->trace = trace;
+    char type[8];
+    get(a, "MSH-9.1", type, sizeof type);
+    get(a, "MSH-9.2", a->event, sizeof a->event);
+    if (!a->event[0])
+        get(a, "EVN-1", a->event, sizeof a->event);
+    static const char *const updates[] = { "A01", "A04", "A05", "A08", "A28", "A31" };
+    static const char *const merges[] = { "A40", "A47", "A34" };
+    bool update = false, merge = false;
+    for (size_t i = 0; i < 6; i++)
+        update |= strcmp(a->event, updates[i]) == 0;
+    for (size_t i = 0; i < 3; i++)
+        merge |= strcmp(a->event, merges[i]) == 0;
+    int rc = ROUTE_OK;
+    if (strcmp(type, "ADT") != 0 || (!update && !merge))
+        rc = fail(a, HL7_ERR_UNSUPPORTED_EVENT, "MSH-9",
+                  "takes ADT A01, A04, A05, A08, A28, A31, A34, A40 or A47, not %s^%s", type,
+                  a->event);
+    get(a, "PID-3[1].1", a->who.id, sizeof a->who.id);
+    get(a, "PID-3[1].4.1", a->who.issuer, sizeof a->who.issuer);
+    if (rc == ROUTE_OK && !a->who.id[0])
+        rc = fail(a, HL7_ERR_REQUIRED_MISSING, "PID-3", "PID-3 has no patient ID");
+    if (rc == ROUTE_OK) {
+        rl_buf nb;
+        rl_buf_init(&nb, 0);
+        hl7_path p;
+        rl_err err;
+        if (hl7_path_parse(RL_STR("PID-5"), &p, &err) == HL7_OK)
+            wl_hl7_pn(m, p, &nb);
+        snprintf(a->name, sizeof a->name, "%.*s", (int)(nb.len < 255 ? nb.len : 255),
+                 nb.data ? nb.data : "");
+        rl_buf_free(&nb);
+        char b[32], s[8];
+        get(a, "PID-7", b, sizeof b);
+        if (strlen(b) >= 8)
+            snprintf(a->birth, sizeof a->birth, "%.8s", b);
+        get(a, "PID-8", s, sizeof s);
+        if (s[0])
+            snprintf(a->sex, sizeof a->sex, "%.*s", (int)wl_hl7_sex(rl_str_c(s)).n,
+                     wl_hl7_sex(rl_str_c(s)).p);
+    }
+    if (rc == ROUTE_OK && merge) {
+        get(a, "MRG-1[1].1", a->prior.id, sizeof a->prior.id);
+        get(a, "MRG-1[1].4.1", a->prior.issuer, sizeof a->prior.issuer);
+        if (!a->prior.issuer[0])
+            snprintf(a->prior.issuer, sizeof a->prior.issuer, "%s", a->who.issuer);
+        if (!a->prior.id[0])
+            rc = fail(a, HL7_ERR_REQUIRED_MISSING, "MRG-1", "%s needs the prior patient ID in "
+                      "MRG-1", a->event);
+        else if (!strcmp(a->prior.id, a->who.id) && !strcmp(a->prior.issuer, a->who.issuer))
+            rc = fail(a, HL7_ERR_DATA_TYPE, "MRG-1", "MRG-1 names the same patient as PID-3");
+    }
+    if (rc == ROUTE_OK && merge && !env->dry_run) {
+        bool yes;
+        if (known(a, &a->prior, &yes) < 0)
+            rc = ROUTE_E_STORE;
+        else if (!yes)
+            rc = fail(a, HL7_ERR_UNKNOWN_KEY, "MRG-1",
+                      "%s: prior patient %s%s%s is not known (no ADT, order or study): nothing "
+                      "changed", a->event, a->prior.id, a->prior.issuer[0] ? " of " : "",
+                      a->prior.issuer);
+    }
+    if (rc == ROUTE_OK && !env->dry_run) {
+        if (put_patient(a, &a->who, (rl_str){ "", 0 }) != STORE_OK)
+            rc = ROUTE_E_STORE;
+        if (rc == ROUTE_OK && merge) {
+            char into[300];
+            size_t n = key_of(&a->who, into, sizeof into);
+            char save_name[256], save_birth[16], save_sex[4];
+            /* the prior record keeps its data and says where it went */
+            patient_rec old;
+            snprintf(save_name, sizeof save_name, "%s", a->name);
+            snprintf(save_birth, sizeof save_birth, "%s", a->birth);
+            snprintf(save_sex, sizeof save_sex, "%s", a->sex);
+            if (patient_get(env->txn, rl_str_c(a->prior.issuer), rl_str_c(a->prior.id), &old,
+                            &env->store_err) == STORE_OK) {
+                snprintf(a->name, sizeof a->name, "%.*s", RL_STR_FMT(old.name));
+                snprintf(a->birth, sizeof a->birth, "%.*s", RL_STR_FMT(old.birth));
+                snprintf(a->sex, sizeof a->sex, "%.*s", RL_STR_FMT(old.sex));
+            }
+            if (put_patient(a, &a->prior, (rl_str){ into, n }) != STORE_OK)
+                rc = ROUTE_E_STORE;
+            snprintf(a->name, sizeof a->name, "%s", save_name);
+            snprintf(a->birth, sizeof a->birth, "%s", save_birth);
+            snprintf(a->sex, sizeof a->sex, "%s", save_sex);
+            if (rc == ROUTE_OK && update_entries(a, &a->prior) != STORE_OK)
+                rc = ROUTE_E_STORE;
+            if (rc == ROUTE_OK && recheck_studies(a, &a->prior) != STORE_OK)
+                rc = ROUTE_E_STORE;
+        }
+        if (rc == ROUTE_OK && update_entries(a, &a->who) != STORE_OK)
+            rc = ROUTE_E_STORE;
+        if (rc == ROUTE_OK && recheck_studies(a, &a->who) != STORE_OK)
+            rc = ROUTE_E_STORE;
+    }
+    if (rc == ROUTE_OK && trace) {
+        if (merge)
+            rl_buf_printf(trace, "      %s: patient %s%s%s merged into %s%s%s", a->event,
+                          a->prior.id, a->prior.issuer[0] ? "/" : "", a->prior.issuer, a->who.id,
+                          a->who.issuer[0] ? "/" : "", a->who.issuer);
+        else
+            rl_buf_printf(trace, "      %s: patient %s%s%s (%s, %s, %s)", a->event, a->who.id,
+                          a->who.issuer[0] ? "/" : "", a->who.issuer, a->name, a->birth, a->sex);
+        if (env->dry_run)
+            rl_buf_add_c(trace, ": would be written\n");
+        else
+            rl_buf_printf(trace, ": %u worklist entr%s updated, %u stud%s reconciled again\n",
+                          a->wl_changed, a->wl_changed == 1 ? "y" : "ies", a->studies,
+                          a->studies == 1 ? "y" : "ies");
+    }
+    free(a);
+    return rc;
+}

@@ -35,6 +35,8 @@ void cfg_defaults(cfg *c)
     c->dicom_max_associations = 16;
     c->dicom_max_responses = 1000;
     c->dicom_timeout_s = 60;
+    c->workers = 2;
+    c->job_attempts = 5;
 }
 
 typedef struct loader {
@@ -155,10 +157,26 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             if (dup)
                 next.dicom_refuse_duplicates = strcmp(dup, "refuse") == 0;
             next.n_dicom_allowed = 0;
-            for (xmlNode *a = xdoc_first(n); a; a = xdoc_next(a))
+            next.n_pacs = 0;
+            for (xmlNode *a = xdoc_first(n); a; a = xdoc_next(a)) {
                 if (xdoc_is(a, "allow") && next.n_dicom_allowed < 64)
                     copy_str(&l, a, "ae", next.dicom_allowed[next.n_dicom_allowed++],
                              sizeof next.dicom_allowed[0]);
+                if (xdoc_is(a, "pacs") && next.n_pacs < 8) {
+                    unsigned long port = 0;
+                    copy_str(&l, a, "ae", next.pacs[next.n_pacs].ae, sizeof next.pacs[0].ae);
+                    copy_str(&l, a, "host", next.pacs[next.n_pacs].host, sizeof next.pacs[0].host);
+                    copy_num(&l, a, "port", 65535, &port);
+                    next.pacs[next.n_pacs++].port = (unsigned)port;
+                }
+            }
+        } else if (xdoc_is(n, "jobs")) {
+            unsigned long v = next.workers;
+            copy_num(&l, n, "workers", 64, &v);
+            next.workers = (unsigned)v;
+            v = next.job_attempts;
+            copy_num(&l, n, "max-attempts", 1000, &v);
+            next.job_attempts = (unsigned)v;
         } else if (xdoc_is(n, "routes")) {
             resolve_path(&l, n, "file", next.routes_file, sizeof next.routes_file);
         } else if (xdoc_is(n, "destinations")) {
@@ -231,6 +249,9 @@ void cfg_print(const cfg *c, void *file)
                 c->n_dicom_allowed ? "list" : "any");
     else
         fprintf(f, "dicom.listen=off\n");
+    for (unsigned i = 0; i < c->n_pacs; i++)
+        fprintf(f, "pacs=%s@%s:%u\n", c->pacs[i].ae, c->pacs[i].host, c->pacs[i].port);
+    fprintf(f, "jobs.workers=%u\n", c->workers);
     fprintf(f, "routes=%s\n", c->routes_file[0] ? c->routes_file : "built-in default");
     for (unsigned i = 0; i < c->n_dests; i++)
         fprintf(f, "destination=%s %s:%u%s\n", c->dests[i].name, c->dests[i].host,

@@ -27,6 +27,8 @@ int main(int argc, char **argv)
         cli_status_cmd,
         cli_wl_cmd,
         cli_recon_cmd,
+        cli_jobs_cmd,
+        cli_worker_cmd,
         cli_hl7_cmd,
         cli_version_cmd,
         { 0 },

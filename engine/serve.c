@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "radlink/dicom.h"
+#include "radlink/dispatch.h"
 #include "radlink/forward.h"
 #include "radlink/receive.h"
 #include "radlink/recon.h"
@@ -63,6 +66,11 @@ typedef struct engine {
     forwarder *fwd;
     dicom_scp *dicom;
     receiver recv;
+    dispatcher *jobs;
+    char jobs_endpoint[700];
+    pid_t wpid[64];
+    int64_t wrestart_ms[64];
+    int wbackoff_ms[64];
     uint64_t counts[5]; /* committed messages by msglog_status */
     pending *batch;
     size_t nbatch, cap;
@@ -293,6 +301,102 @@ static void reload_routes(engine *e)
     rl_buf_free(&errors);
 }
 
+/* ---- local workers, supervised ---- */
+
+extern char **environ;
+
+static void spawn_worker(engine *e, unsigned i)
+{
+    char *argv[] = { "radlink", "worker", "--connect", e->jobs_endpoint, "--ae-title",
+                     (char *)e->cfg->dicom_ae, NULL };
+    pid_t pid;
+    int rc = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
+    if (rc != 0) {
+        log_error("jobs.worker_spawn", "error=\"%s\"", strerror(rc));
+        e->wpid[i] = 0;
+        e->wrestart_ms[i] = rl_mono_ms() + e->wbackoff_ms[i];
+        return;
+    }
+    e->wpid[i] = pid;
+    log_info("jobs.worker_started", "slot=%u pid=%ld", i, (long)pid);
+}
+
+/* Reap workers that died and start them again, with backoff (1 s doubling to
+ * 1 min; a worker that ran a minute is forgiven). */
+static void supervise(engine *e)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (unsigned i = 0; i < e->cfg->workers && i < 64; i++) {
+            if (e->wpid[i] != pid)
+                continue;
+            e->wpid[i] = 0;
+            e->wrestart_ms[i] = rl_mono_ms() + e->wbackoff_ms[i];
+            log_warn("jobs.worker_died", "slot=%u pid=%ld %s=%d restart_in_ms=%d", i, (long)pid,
+                     WIFSIGNALED(status) ? "signal" : "exit",
+                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+                     e->wbackoff_ms[i]);
+            e->wbackoff_ms[i] = e->wbackoff_ms[i] < 60000 ? e->wbackoff_ms[i] * 2 : 60000;
+        }
+    }
+    for (unsigned i = 0; i < e->cfg->workers && i < 64; i++)
+        if (!e->wpid[i] && rl_mono_ms() >= e->wrestart_ms[i])
+            spawn_worker(e, i);
+}
+
+static void stop_workers(engine *e)
+{
+    for (unsigned i = 0; i < e->cfg->workers && i < 64; i++)
+        if (e->wpid[i] > 0)
+            kill(e->wpid[i], SIGTERM);
+    int64_t deadline = rl_mono_ms() + 5000;
+    for (unsigned i = 0; i < e->cfg->workers && i < 64; i++) {
+        while (e->wpid[i] > 0) {
+            int st;
+            pid_t r = waitpid(e->wpid[i], &st, WNOHANG);
+            if (r == e->wpid[i] || r < 0)
+                e->wpid[i] = 0;
+            else if (rl_mono_ms() > deadline) {
+                kill(e->wpid[i], SIGKILL);
+                waitpid(e->wpid[i], &st, 0);
+                e->wpid[i] = 0;
+            } else {
+                usleep(20000);
+            }
+        }
+    }
+}
+
+static int start_jobs(engine *e, rl_err *err)
+{
+    char abs[4096];
+    if (!realpath(e->cfg->data_dir, abs))
+        return rl_err_set(err, -1, -1, "%s: %s", e->cfg->data_dir, strerror(errno));
+    if (strlen(abs) + 16 > 100) /* a unix socket path holds 107 bytes */
+        return rl_err_set(err, -1, -1, "data directory path too long for the job socket: %s", abs);
+    dispatch_cfg dc = { .st = e->st, .n_pacs = e->cfg->n_pacs,
+                        .max_attempts = e->cfg->job_attempts };
+    snprintf(dc.endpoint, sizeof dc.endpoint, "ipc://%s/jobs.sock", abs);
+    snprintf(e->jobs_endpoint, sizeof e->jobs_endpoint, "%s", dc.endpoint);
+    for (unsigned i = 0; i < e->cfg->n_pacs && i < DISPATCH_MAX_PACS; i++) {
+        snprintf(dc.pacs[i].ae_title, sizeof dc.pacs[i].ae_title, "%s", e->cfg->pacs[i].ae);
+        snprintf(dc.pacs[i].host, sizeof dc.pacs[i].host, "%s", e->cfg->pacs[i].host);
+        dc.pacs[i].port = e->cfg->pacs[i].port;
+    }
+    char npacs[16];
+    snprintf(npacs, sizeof npacs, "%u", e->cfg->n_pacs);
+    const char *kv[] = { "engine.pacs", npacs };
+    put_meta(e, kv, 2);
+    if (!(e->jobs = dispatcher_start(&dc, err)))
+        return -1;
+    for (unsigned i = 0; i < e->cfg->workers && i < 64; i++) {
+        e->wbackoff_ms[i] = 1000;
+        spawn_worker(e, i);
+    }
+    return 0;
+}
+
 static int start(engine *e, rl_err *err)
 {
     if (mkdir(e->cfg->data_dir, 0750) != 0 && errno != EEXIST)
@@ -377,6 +481,8 @@ static int start(engine *e, rl_err *err)
         if (dicom_scp_start(&dc, &e->dicom, err) != 0)
             return -1;
     }
+    if (start_jobs(e, err) != 0)
+        return -1;
     mllp_server_cfg sc = { ls, e->cfg->n_mllp, e->cfg->max_frame, e->cfg->max_connections,
                            e->cfg->idle_timeout_s, e->cfg->read_timeout_s };
     if (mllp_server_new(e->l, &sc, on_mllp, e, &e->srv, err) != 0)
@@ -386,6 +492,8 @@ static int start(engine *e, rl_err *err)
 
 static void stop(engine *e)
 {
+    stop_workers(e);
+    dispatcher_stop(e->jobs);
     dicom_scp_stop(e->dicom);
     forwarder_free(e->fwd);
     route_free(e->routes);
@@ -438,6 +546,7 @@ int serve_run(const cfg *c)
             reload_routes(&e);
         }
         mllp_server_tick(e.srv);
+        supervise(&e);
     }
 
     /* Clean shutdown: accept nothing new, answer what was read, write it out. */

@@ -153,8 +153,40 @@ static void print_study(store_txn *t, rl_str uid, const study_rec *s)
             p = nl ? nl + 1 : end;
         }
     }
-    printf("instances:\n");
+    /* the changes correction jobs made */
+    store_cursor *c;
     rl_err err;
+    if (store_cursor_open(t, STORE_CHANGE, &c, &err) == STORE_OK) {
+        char pre[300];
+        size_t pn = uid.n < 290 ? uid.n : 290;
+        memcpy(pre, uid.p, pn);
+        pre[pn++] = '\0';
+        rl_str k = { pre, pn }, v;
+        int rc = store_cursor_get(c, STORE_SEEK, &k, &v);
+        bool head = false;
+        while (rc == STORE_OK && k.n >= pn + 8 && memcmp(k.p, pre, pn) == 0) {
+            if (!head) {
+                printf("changes made (attribute: old -> new, job, reason):\n");
+                head = true;
+            }
+            const unsigned char *jb = (const unsigned char *)k.p + pn;
+            unsigned long long job = 0;
+            for (int i = 0; i < 8; i++)
+                job = job << 8 | jb[i];
+            const char *p = v.p, *end = v.p + v.n, *f[4] = { p, NULL, NULL, NULL };
+            int nf = 1;
+            for (const char *q = p; q < end && nf < 4; q++)
+                if (*q == '\t')
+                    f[nf++] = q + 1;
+            if (nf == 4)
+                printf("  %-22.*s '%.*s' -> '%.*s', job %llu, %.*s\n", (int)(f[1] - f[0] - 1),
+                       f[0], (int)(f[2] - f[1] - 1), f[1], (int)(f[3] - f[2] - 1), f[2], job,
+                       (int)(end - f[3]), f[3]);
+            rc = store_cursor_get(c, STORE_NEXT, &k, &v);
+        }
+        store_cursor_close(c);
+    }
+    printf("instances:\n");
     study_index_each(t, 'I', uid, inst_line, t, &err);
 }
 
@@ -221,6 +253,8 @@ static int run_link(const cli_cmd *self, int argc, char **argv)
     if (rc == STORE_OK && fk.n) {
         rl_str k = { fk.key, fk.n };
         rc = recon_study(t, rl_str_c(argv[optind]), &k, &out, &err);
+        if (rc == STORE_OK)
+            rc = recon_schedule(t, rl_str_c(argv[optind]), &out, &err);
     }
     if (rc == STORE_OK && fk.n)
         rc = store_commit(t, &err);

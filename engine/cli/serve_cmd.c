@@ -18,11 +18,14 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
         { "routes", required_argument, NULL, 'r' },
         { "dicom", required_argument, NULL, 'i' },
         { "ae-title", required_argument, NULL, 'a' },
+        { "pacs", required_argument, NULL, 'p' },
+        { "workers", required_argument, NULL, 'w' },
         { 0, 0, 0, 0 },
     };
-    cli_opts o = { argc, argv, self, "c:d:m:b:l:r:i:a:", longs, 0, 0 };
+    cli_opts o = { argc, argv, self, "c:d:m:b:l:r:i:a:p:w:", longs, 0, 0 };
     const char *config = NULL, *data = NULL, *bind = NULL, *routes = NULL;
-    long mllp = 0, dicom = -1;
+    long mllp = 0, dicom = -1, workers = -1;
+    const char *pacs = NULL;
     const char *ae = NULL;
     int level = -1, c;
     while ((c = cli_next(&o)) != -1) {
@@ -33,6 +36,11 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
         case 'b': bind = optarg; break;
         case 'r': routes = optarg; break;
         case 'a': ae = optarg; break;
+        case 'p': pacs = optarg; break;
+        case 'w':
+            if (cli_number(self, "--workers", optarg, 0, 64, &workers) != 0)
+                return CLI_USAGE;
+            break;
         case 'i':
             if (cli_number(self, "--dicom", optarg, 0, 65535, &dicom) != 0)
                 return CLI_USAGE;
@@ -74,6 +82,21 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
     }
     if (dicom >= 0)
         cf.dicom_port = (unsigned)dicom;
+    if (workers >= 0)
+        cf.workers = (unsigned)workers;
+    if (pacs) { /* AE@HOST:PORT, the default PACS */
+        const char *at = strchr(pacs, '@'), *colon = strrchr(pacs, ':');
+        long port = 0;
+        if (!at || !colon || colon < at || at == pacs || at - pacs > 16 || colon == at + 1 ||
+            (size_t)(colon - at - 1) >= sizeof cf.pacs[0].host ||
+            cli_number(self, "--pacs port", colon + 1, 1, 65535, &port) != 0)
+            return cli_usage(self, "--pacs must be AETITLE@HOST:PORT");
+        snprintf(cf.pacs[0].ae, sizeof cf.pacs[0].ae, "%.*s", (int)(at - pacs), pacs);
+        snprintf(cf.pacs[0].host, sizeof cf.pacs[0].host, "%.*s", (int)(colon - at - 1), at + 1);
+        cf.pacs[0].port = (unsigned)port;
+        if (cf.n_pacs == 0)
+            cf.n_pacs = 1;
+    }
     if (ae) {
         size_t n = strlen(ae);
         if (n == 0 || n > 16 || strchr(ae, '\\') || ae[strspn(ae, " ")] == '\0')
@@ -101,6 +124,8 @@ const cli_cmd cli_serve_cmd = {
             "  -i, --dicom PORT       DICOM port of the Modality Worklist SCP (default 11112;\n"
             "                         0: no DICOM listener)\n"
             "  -a, --ae-title AE      the SCP's AE title (default RADLINK)\n"
+            "  -p, --pacs AE@HOST:PORT  the PACS studies are sent to (first of <dicom><pacs>)\n"
+            "  -w, --workers N        local worker processes (default 2)\n"
             "  -r, --routes FILE      route file (default: the config's, else the built-in\n"
             "                         routes/default.xml)\n"
             "  -l, --log-level LEVEL  error, warn, info (default) or debug\n"

@@ -210,6 +210,8 @@ static int recheck_studies(adt *a, const ident *of)
         rc = recon_study(a->env->txn, uid, kn ? &lk : NULL, &out, err);
         if (rc == STORE_NOTFOUND && kn)
             rc = recon_study(a->env->txn, uid, NULL, &out, err);
+        if (rc == STORE_OK && out.state == RECON_CORRECTING)
+            rc = recon_schedule(a->env->txn, uid, &out, err);
         a->studies++;
         if (a->trace)
             rl_buf_printf(a->trace, "      study %.*s: %s, %u discrepanc%s\n", (int)uid.n, uid.p,

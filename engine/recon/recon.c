@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "radlink/job.h"
 #include "radlink/log.h"
 #include "radlink/recon.h"
 
@@ -149,6 +150,25 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
     return rc;
 }
 
+int recon_schedule(store_txn *t, rl_str study_uid, const recon_out *out, rl_err *err)
+{
+    bool send = false;
+    if (out->state == RECON_MATCHED) { /* nothing to correct: only to forward */
+        rl_str v;
+        send = store_get(t, STORE_META, RL_STR("engine.pacs"), &v, err) == STORE_OK && v.n &&
+               !(v.n == 1 && v.p[0] == '0');
+    }
+    if (out->state != RECON_CORRECTING && !send)
+        return STORE_OK;
+    uint64_t id;
+    bool created;
+    int rc = job_submit(t, "study", study_uid, rl_now_us(), &id, &created, err);
+    if (rc == STORE_OK && created)
+        log_info("jobs.submit", "job=%llu study=%.*s reason=%s", (unsigned long long)id,
+                 RL_STR_FMT(study_uid), out->state == RECON_CORRECTING ? "correct" : "forward");
+    return rc;
+}
+
 int recon_after_store(void *ctx, store_txn *t, const study_inst *in, rl_err *err)
 {
     (void)ctx;
@@ -167,6 +187,8 @@ int recon_after_store(void *ctx, store_txn *t, const study_inst *in, rl_err *err
     rc = recon_study(t, uid, linked ? &lk : NULL, &out, err);
     if (rc == STORE_NOTFOUND && linked) /* the linked order left the worklist */
         rc = recon_study(t, uid, NULL, &out, err);
+    if (rc == STORE_OK)
+        rc = recon_schedule(t, uid, &out, err);
     if (rc == STORE_OK && (out.state == RECON_UNMATCHED || out.discrepancies))
         log_warn("recon.study", "study=%s state=%s by=%s discrepancies=%u", in->f[STUDY_F_STUDY_UID],
                  recon_state_name(out.state), out.how, out.discrepancies);

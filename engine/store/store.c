@@ -45,6 +45,9 @@ static const struct {
     [STORE_STUDY] = { "study", 0 },
     [STORE_STUDY_IDX] = { "study_idx", MDB_DUPSORT },
     [STORE_PATIENT] = { "patient", 0 },
+    [STORE_JOB] = { "job", 0 },
+    [STORE_JOB_IDX] = { "job_idx", MDB_DUPSORT },
+    [STORE_CHANGE] = { "change", 0 },
 };
 
 const char *store_strerror(int rc)

@@ -255,6 +255,43 @@ int study_set_state(store_txn *t, rl_str study_uid, recon_state st, rl_str match
     return rc;
 }
 
+int study_set_field(store_txn *t, rl_str study_uid, int field, rl_str value, rl_err *err)
+{
+    study_rec s;
+    int rc = study_get(t, study_uid, &s, err);
+    if (rc || field < 0 || field >= STUDY_F_COUNT)
+        return rc;
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    size_t off[STUDY_F_COUNT + 2], len[STUDY_F_COUNT + 2];
+    rl_str all[STUDY_F_COUNT + 2];
+    for (int i = 0; i < STUDY_F_COUNT; i++)
+        all[i] = i == field ? value : s.f[i];
+    all[STUDY_F_COUNT] = s.matched;
+    all[STUDY_F_COUNT + 1] = s.note;
+    for (int i = 0; i < STUDY_F_COUNT + 2; i++) {
+        off[i] = b.len;
+        len[i] = all[i].n;
+        rl_buf_add_str(&b, all[i]);
+    }
+    char oldk[256];
+    rl_str oldv = s.f[field];
+    snprintf(oldk, sizeof oldk, "%.*s", (int)(oldv.n < 255 ? oldv.n : 255), oldv.p);
+    for (int i = 0; i < STUDY_F_COUNT; i++)
+        s.f[i] = (rl_str){ b.data + off[i], len[i] };
+    s.matched = (rl_str){ b.data + off[STUDY_F_COUNT], len[STUDY_F_COUNT] };
+    s.note = (rl_str){ b.data + off[STUDY_F_COUNT + 1], len[STUDY_F_COUNT + 1] };
+    char kind = field == STUDY_F_PATIENT_ID ? 'P' : field == STUDY_F_ACCESSION ? 'A' : 0;
+    if (kind)
+        rc = idx(t, kind, rl_str_c(oldk), study_uid, false, err);
+    if (rc == STORE_OK)
+        rc = put_study(t, study_uid, &s, err);
+    if (rc == STORE_OK && kind)
+        rc = idx(t, kind, s.f[field], study_uid, true, err);
+    rl_buf_free(&b);
+    return rc;
+}
+
 int study_index_each(store_txn *t, char kind, rl_str key, study_visit cb, void *ctx, rl_err *err)
 {
     char b[300];

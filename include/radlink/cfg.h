@@ -43,6 +43,10 @@ typedef struct cfg {
     unsigned dicom_max_associations, dicom_max_responses, dicom_timeout_s;
     bool dicom_icase_names;
     bool dicom_refuse_duplicates; /* a SOP Instance UID received again: refuse (else replace) */
+    struct { char ae[17], host[256]; unsigned port; } pacs[8]; /* where studies go */
+    unsigned n_pacs;
+    unsigned workers;          /* local worker processes radlink serve runs */
+    unsigned job_attempts;     /* then a job is dead */
     char routes_file[CFG_PATH]; /* "" = the embedded routes/default.xml */
     route_dest dests[CFG_MAX_DESTS]; /* <destinations>: offered to every route file */
     unsigned n_dests;

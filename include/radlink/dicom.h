@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "radlink/store.h"
 #include "radlink/study.h"
@@ -59,6 +60,29 @@ typedef struct dicom_stats {
     unsigned long associations, finds, echoes, refused, cancelled, matches, stored, store_failed;
 } dicom_stats;
 void dicom_scp_stats(dicom_scp *s, dicom_stats *out);
+
+/* A header change: set tag (top level) to value (UTF-8). */
+typedef struct dicom_change {
+    uint32_t tag;
+    const char *value;
+} dicom_change;
+
+/* Read in, apply the changes (the file is converted to UTF-8 first), write out
+ * in the same transfer syntax. */
+int dicom_correct_file(const char *in, const char *out, const dicom_change *ch, size_t n,
+                       rl_err *err);
+
+/* A DICOM peer: AE title, host, port. */
+typedef struct dicom_peer {
+    char ae_title[17];
+    char host[256];
+    unsigned port;
+} dicom_peer;
+
+/* Send files with C-STORE over one association; 0 when every one was
+ * accepted (success or warning status). */
+int dicom_send_files(const char *calling_ae, const dicom_peer *to, const char *const *files,
+                     size_t n, rl_err *err);
 
 /* Write a worklist entry as a DICOM file (the .wl format DCMTK's wlmscpfs
  * reads): the entry's attributes, SpecificCharacterSet ISO_IR 192. */

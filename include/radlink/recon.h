@@ -25,6 +25,10 @@ typedef struct recon_out {
 int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_out *out,
                 rl_err *err);
 
+/* A job for the study when it is to be corrected, or (with a PACS
+ * configured) to be sent as it is. */
+int recon_schedule(store_txn *t, rl_str study_uid, const recon_out *out, rl_err *err);
+
 /* receiver after_store hook: reconcile the instance's study. */
 int recon_after_store(void *ctx, store_txn *t, const study_inst *in, rl_err *err);
 

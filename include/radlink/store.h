@@ -40,6 +40,9 @@ typedef enum store_db {
     STORE_STUDY,    /* Study Instance UID -> study record */
     STORE_STUDY_IDX,/* kind + key -> UIDs (several, sorted) */
     STORE_PATIENT,  /* issuer NUL patient ID -> patient record (see radlink/patient.h) */
+    STORE_JOB,      /* be64 id -> job record (see radlink/job.h) */
+    STORE_JOB_IDX,  /* 'S' subject -> be64 ids of its unfinished jobs (several) */
+    STORE_CHANGE,   /* study UID NUL be64 job id NUL be32 n -> a header change made */
     STORE_DB_COUNT
 } store_db;
 

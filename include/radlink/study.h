@@ -81,6 +81,8 @@ int study_get(store_txn *t, rl_str study_uid, study_rec *out, rl_err *err);
 /* Rewrite the study's reconciliation state, matched key and note. */
 int study_set_state(store_txn *t, rl_str study_uid, recon_state s, rl_str matched, rl_str note,
                     rl_err *err);
+/* Set one study-level field (after a correction), keeping the indexes. */
+int study_set_field(store_txn *t, rl_str study_uid, int field, rl_str value, rl_err *err);
 /* Visit the SOP UIDs of a study, or the study UIDs of an index key. */
 typedef int (*study_visit)(void *ctx, rl_str value);
 int study_index_each(store_txn *t, char kind, rl_str key, study_visit cb, void *ctx, rl_err *err);

@@ -45,7 +45,7 @@ DUMP
 find_wl "$DICOM_PORT" by_pid
 expect_has "$(cat "$T/by_pid.rsp")" "DOE^JANET^Q" "a modality sees the new name"
 run_rc "$RADLINK" recon show --data "$T/var" 1.2.998.1
-expect_line "$OUT" "^  state +correcting" "the stored study now disagrees"
+expect_line "$OUT" "^  state +correct(ing|ed)" "the stored study disagreed and is (being) corrected"
 expect_has "$OUT" "PatientName            'DOE^JANE' -> 'DOE^JANET^Q'" "name to correct"
 expect_has "$OUT" "PatientBirthDate       '19700412' -> '19700413'" "birth date to correct"
 

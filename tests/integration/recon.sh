@@ -7,7 +7,7 @@
 . "$(dirname "$0")/mwl_lib.sh"
 MK=$DATA/make_dicom.sh
 
-start_engine
+start_engine --workers 0 # reconciliation only: no job runs, states stay as found
 {
     orm R1 NW A1 S1 CT CT01 202611240930 'DOE^JANE' P1 | sed 's/\r$//'
     printf 'ZDS|1.2.999.5^RADLINK^Application^DICOM\r\n'

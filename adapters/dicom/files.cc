@@ -1,0 +1,104 @@
+// Instance files: rewriting header attributes (correction jobs) and sending
+// files to a PACS with C-STORE (DcmStorageSCU negotiates the presentation
+// contexts from the files themselves).
+extern "C" {
+#include "radlink/util.h"
+}
+#include "radlink/dicom.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmdata/dctk.h"
+#include "dcmtk/dcmnet/dstorscu.h"
+
+namespace {
+
+DcmTagKey key_of(uint32_t t)
+{
+    return DcmTagKey(Uint16(t >> 16), Uint16(t & 0xffff));
+}
+
+class Sender : public DcmStorageSCU {
+public:
+    unsigned ok = 0, failed = 0;
+    std::string first_error;
+
+protected:
+    void notifySOPInstanceSent(const TransferEntry &e) override
+    {
+        if (e.RequestSent && (e.ResponseStatusCode == 0 || (e.ResponseStatusCode & 0xf000) == 0xb000)) {
+            ok++;
+            return;
+        }
+        failed++;
+        if (first_error.empty()) {
+            char b[160];
+            std::snprintf(b, sizeof b, "%s: %s status 0x%04x", e.SOPInstanceUID.c_str(),
+                          e.RequestSent ? "C-STORE" : "not sent", e.ResponseStatusCode);
+            first_error = b;
+        }
+    }
+};
+
+} // namespace
+
+extern "C" int dicom_correct_file(const char *in, const char *out, const dicom_change *ch,
+                                  size_t n, rl_err *err)
+{
+    DcmFileFormat ff;
+    OFCondition c = ff.loadFile(in);
+    if (c.bad())
+        return rl_err_set(err, -1, -1, "%s: %s", in, c.text());
+    DcmDataset *ds = ff.getDataset();
+    E_TransferSyntax xfer = ds->getOriginalXfer();
+    if (ds->convertToUTF8().bad()) // the new values are UTF-8
+        return rl_err_set(err, -1, -1, "%s: its character set cannot be converted", in);
+    for (size_t i = 0; i < n; i++) {
+        c = ds->putAndInsertString(key_of(ch[i].tag), ch[i].value);
+        if (c.bad())
+            return rl_err_set(err, -1, -1, "%s: (%04X,%04X): %s", in, ch[i].tag >> 16,
+                              ch[i].tag & 0xffff, c.text());
+    }
+    c = ff.saveFile(out, xfer == EXS_Unknown ? EXS_LittleEndianExplicit : xfer);
+    if (c.bad())
+        return rl_err_set(err, -1, -1, "%s: %s", out, c.text());
+    return 0;
+}
+
+extern "C" int dicom_send_files(const char *calling_ae, const dicom_peer *to,
+                                const char *const *files, size_t n, rl_err *err)
+{
+    Sender s;
+    s.setAETitle(calling_ae);
+    s.setPeerAETitle(to->ae_title);
+    s.setPeerHostName(to->host);
+    s.setPeerPort(Uint16(to->port));
+    s.setACSETimeout(30);
+    s.setDIMSETimeout(60);
+    s.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+    for (size_t i = 0; i < n; i++) {
+        OFCondition c = s.addDicomFile(files[i], ERM_fileOnly, OFFalse);
+        if (c.bad())
+            return rl_err_set(err, -1, -1, "%s: %s", files[i], c.text());
+    }
+    OFCondition c = s.addPresentationContexts();
+    if (c.good())
+        c = s.initNetwork();
+    if (c.good())
+        c = s.negotiateAssociation();
+    if (c.bad())
+        return rl_err_set(err, -1, -1, "%s@%s:%u: %s", to->ae_title, to->host, to->port,
+                          c.text());
+    c = s.sendSOPInstances();
+    s.releaseAssociation();
+    if (c.bad() && s.ok + s.failed < n)
+        return rl_err_set(err, -1, -1, "%s@%s:%u: %s", to->ae_title, to->host, to->port,
+                          c.text());
+    if (s.failed)
+        return rl_err_set(err, -1, -1, "%s@%s:%u: %u of %zu refused (%s)", to->ae_title,
+                          to->host, to->port, s.failed, n, s.first_error.c_str());
+    return 0;
+}

@@ -1,0 +1,247 @@
+/* radlink jobs list|show|retry: the job records, beside the running engine. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "radlink/cfg.h"
+#include "radlink/job.h"
+#include "radlink/store.h"
+
+static const struct option jobs_longs[] = {
+    { "data", required_argument, NULL, 'D' }, { "config", required_argument, NULL, 'C' },
+    { "state", required_argument, NULL, 's' }, { "dead", no_argument, NULL, 'd' },
+    { 0, 0, 0, 0 },
+};
+
+typedef struct jopts {
+    const char *data, *config;
+    int state; /* 0 = any */
+    bool dead;
+} jopts;
+
+static int parse(const cli_cmd *self, int argc, char **argv, jopts *o)
+{
+    cli_opts co = { argc, argv, self, "", jobs_longs, 0, 0 };
+    int c;
+    while ((c = cli_next(&co)) != -1) {
+        switch (c) {
+        case CLI_STOP: return co.exit_code ? co.exit_code : -1;
+        case 'D': o->data = optarg; break;
+        case 'C': o->config = optarg; break;
+        case 'd': o->dead = true; break;
+        case 's':
+            o->state = !strcmp(optarg, "pending") ? JOB_PENDING
+                       : !strcmp(optarg, "done")  ? JOB_DONE
+                       : !strcmp(optarg, "dead")  ? JOB_DEAD
+                                                  : -1;
+            if (o->state < 0)
+                return cli_usage(self, "--state must be pending, done or dead");
+            break;
+        }
+    }
+    return 0;
+}
+
+static int open_store(const cli_cmd *self, const jopts *o, bool write, store **st, store_txn **t)
+{
+    char dir[CFG_PATH];
+    int rc = cli_data_dir(self, o->data, o->config, dir, sizeof dir);
+    if (rc)
+        return rc;
+    rl_err err;
+    store_opts so = { .readonly = !write };
+    if (store_open(dir, &so, st, &err) != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    if (store_begin(*st, NULL, write, t, &err) != STORE_OK) {
+        store_close(*st);
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    }
+    return 0;
+}
+
+static void fmt_us(int64_t us, char *out, size_t n)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+typedef struct lctx {
+    int state;
+    unsigned n;
+} lctx;
+
+static int row(void *ctx, const job *j)
+{
+    lctx *l = ctx;
+    if (l->state && (int)j->state != l->state)
+        return 0;
+    l->n++;
+    char upd[32];
+    fmt_us(j->updated_us, upd, sizeof upd);
+    rl_str note = j->state == JOB_DONE ? j->result : j->last_error;
+    printf("%-6llu %-8s %-6.*s %-8u %-19s %-40.*s %.*s\n", (unsigned long long)j->id,
+           job_state_name(j->state), RL_STR_FMT(j->kind), j->attempts, upd,
+           RL_STR_FMT(j->subject), (int)(note.n > 100 ? 100 : note.n), note.p);
+    return 0;
+}
+
+static int run_list(const cli_cmd *self, int argc, char **argv)
+{
+    jopts o = { 0 };
+    int rc = parse(self, argc, argv, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    if (optind < argc)
+        return cli_usage(self, "unexpected argument '%s'", argv[optind]);
+    store *st;
+    store_txn *t;
+    if ((rc = open_store(self, &o, false, &st, &t)) != 0)
+        return rc;
+    printf("%-6s %-8s %-6s %-8s %-19s %-40s %s\n", "ID", "STATE", "KIND", "ATTEMPTS", "UPDATED",
+           "STUDY", "RESULT / LAST ERROR");
+    lctx l = { o.state, 0 };
+    rl_err err;
+    rc = job_each(t, 1, row, &l, &err);
+    store_abort(t);
+    store_close(st);
+    if (rc != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    printf("(%u job%s)\n", l.n, l.n == 1 ? "" : "s");
+    return CLI_OK;
+}
+
+static int run_show(const cli_cmd *self, int argc, char **argv)
+{
+    jopts o = { 0 };
+    int rc = parse(self, argc, argv, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    uint64_t id;
+    if (argc - optind != 1 || !rl_str_to_u64(rl_str_c(argv[optind]), UINT64_MAX, &id))
+        return cli_usage(self, "expected one job ID");
+    store *st;
+    store_txn *t;
+    if ((rc = open_store(self, &o, false, &st, &t)) != 0)
+        return rc;
+    job j;
+    rl_err err;
+    rc = job_get(t, id, &j, &err);
+    if (rc == STORE_OK) {
+        char c[32], u[32], nx[32];
+        fmt_us(j.created_us, c, sizeof c);
+        fmt_us(j.updated_us, u, sizeof u);
+        fmt_us(j.next_us, nx, sizeof nx);
+        printf("job %llu\n  kind        %.*s\n  study       %.*s\n  state       %s\n"
+               "  attempts    %u\n  created     %s\n  updated     %s\n",
+               (unsigned long long)id, RL_STR_FMT(j.kind), RL_STR_FMT(j.subject),
+               job_state_name(j.state), j.attempts, c, u);
+        if (j.state == JOB_PENDING)
+            printf("  next try    %s\n", nx);
+        if (j.result.n)
+            printf("  result      %.*s\n", RL_STR_FMT(j.result));
+        if (j.last_error.n)
+            printf("  last error  %.*s\n", RL_STR_FMT(j.last_error));
+    }
+    store_abort(t);
+    store_close(st);
+    if (rc == STORE_NOTFOUND)
+        return cli_fail(self, CLI_FAIL, "no job %llu", (unsigned long long)id);
+    return rc == STORE_OK ? CLI_OK : cli_fail(self, CLI_FAIL, "%s", err.msg);
+}
+
+typedef struct dead_ctx {
+    uint64_t ids[1024];
+    size_t n;
+} dead_ctx;
+
+static int take_dead(void *ctx, const job *j)
+{
+    dead_ctx *d = ctx;
+    if (j->state == JOB_DEAD && d->n < 1024)
+        d->ids[d->n++] = j->id;
+    return 0;
+}
+
+static int run_retry(const cli_cmd *self, int argc, char **argv)
+{
+    jopts o = { 0 };
+    int rc = parse(self, argc, argv, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    dead_ctx *d = calloc(1, sizeof *d);
+    if (!d)
+        return cli_fail(self, CLI_FAIL, "out of memory");
+    if (o.dead ? argc != optind : (argc - optind != 1 ||
+                                   !rl_str_to_u64(rl_str_c(argv[optind]), UINT64_MAX, &d->ids[0]))) {
+        free(d);
+        return cli_usage(self, "expected a job ID, or --dead");
+    }
+    if (!o.dead)
+        d->n = 1;
+    store *st;
+    store_txn *t;
+    if ((rc = open_store(self, &o, true, &st, &t)) != 0) {
+        free(d);
+        return rc;
+    }
+    rl_err err;
+    if (o.dead)
+        rc = job_each(t, 1, take_dead, d, &err);
+    size_t n = 0;
+    for (size_t i = 0; rc == STORE_OK && i < d->n; i++) {
+        job j;
+        rc = job_get(t, d->ids[i], &j, &err);
+        if (rc != STORE_OK)
+            break;
+        if (j.state == JOB_DONE) {
+            rc = rl_err_set(&err, STORE_E_ARG, -1, "job %llu is done already",
+                            (unsigned long long)j.id);
+            break;
+        }
+        char kind[32], subject[256];
+        snprintf(kind, sizeof kind, "%.*s", RL_STR_FMT(j.kind));
+        snprintf(subject, sizeof subject, "%.*s", RL_STR_FMT(j.subject));
+        j.kind = rl_str_c(kind);
+        j.subject = rl_str_c(subject);
+        j.last_error = RL_STR("retried by an administrator");
+        j.result = (rl_str){ "", 0 };
+        j.state = JOB_PENDING;
+        j.attempts = 0;
+        j.next_us = rl_now_us();
+        j.updated_us = rl_now_us();
+        rc = job_update(t, &j, &err);
+        n++;
+    }
+    rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
+    store_close(st);
+    free(d);
+    if (rc == STORE_NOTFOUND)
+        return cli_fail(self, CLI_FAIL, "no such job");
+    if (rc != STORE_OK)
+        return cli_fail(self, CLI_FAIL, "%s", err.msg);
+    printf("%zu job%s back in line\n", n, n == 1 ? "" : "s");
+    return CLI_OK;
+}
+
+#define JOBS_HELP                                                                              \
+    "  --data DIR        data directory (default: from --config, else ./var)\n"                \
+    "  --config FILE     take the data directory from this configuration\n"
+
+static const cli_cmd jobs_subs[] = {
+    { .name = "list", .args = "", .run = run_list, .summary = "every job, oldest first",
+      .help = "  --state S         pending, done or dead\n" JOBS_HELP },
+    { .name = "show", .args = "ID", .run = run_show, .summary = "one job", .help = JOBS_HELP },
+    { .name = "retry", .args = "ID|--dead", .run = run_retry,
+      .summary = "put a dead (or failing) job back in line, now",
+      .help = "  --dead            every dead job\n" JOBS_HELP },
+    { 0 },
+};
+
+const cli_cmd cli_jobs_cmd = {
+    .name = "jobs",
+    .summary = "correction and forwarding jobs: list, show, retry",
+    .subs = jobs_subs,
+};

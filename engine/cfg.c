@@ -177,6 +177,18 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             v = next.job_attempts;
             copy_num(&l, n, "max-attempts", 1000, &v);
             next.job_attempts = (unsigned)v;
+            copy_str(&l, n, "listen", next.jobs_listen, sizeof next.jobs_listen);
+            resolve_path(&l, n, "key-file", next.jobs_key_file, sizeof next.jobs_key_file);
+            next.n_worker_keys = 0;
+            for (xmlNode *k = xdoc_first(n); k; k = xdoc_next(k))
+                if (xdoc_is(k, "worker-key") && next.n_worker_keys < 32)
+                    copy_str(&l, k, "public", next.worker_keys[next.n_worker_keys++],
+                             sizeof next.worker_keys[0]);
+            if (next.jobs_key_file[0] && !next.n_worker_keys) {
+                xdoc_error(errors, path, n, "<jobs>: a key-file needs at least one <worker-key> "
+                           "(the public keys of the workers allowed in)");
+                l.bad++;
+            }
         } else if (xdoc_is(n, "routes")) {
             resolve_path(&l, n, "file", next.routes_file, sizeof next.routes_file);
         } else if (xdoc_is(n, "destinations")) {
@@ -252,6 +264,8 @@ void cfg_print(const cfg *c, void *file)
     for (unsigned i = 0; i < c->n_pacs; i++)
         fprintf(f, "pacs=%s@%s:%u\n", c->pacs[i].ae, c->pacs[i].host, c->pacs[i].port);
     fprintf(f, "jobs.workers=%u\n", c->workers);
+    if (c->jobs_listen[0])
+        fprintf(f, "jobs.listen=%s%s\n", c->jobs_listen, c->jobs_key_file[0] ? " curve" : "");
     fprintf(f, "routes=%s\n", c->routes_file[0] ? c->routes_file : "built-in default");
     for (unsigned i = 0; i < c->n_dests; i++)
         fprintf(f, "destination=%s %s:%u%s\n", c->dests[i].name, c->dests[i].host,

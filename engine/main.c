@@ -29,6 +29,7 @@ int main(int argc, char **argv)
         cli_recon_cmd,
         cli_jobs_cmd,
         cli_worker_cmd,
+        cli_keygen_cmd,
         cli_hl7_cmd,
         cli_version_cmd,
         { 0 },

@@ -384,6 +384,13 @@ static int start_jobs(engine *e, rl_err *err)
         snprintf(dc.pacs[i].host, sizeof dc.pacs[i].host, "%s", e->cfg->pacs[i].host);
         dc.pacs[i].port = e->cfg->pacs[i].port;
     }
+    snprintf(dc.tcp_endpoint, sizeof dc.tcp_endpoint, "%s", e->cfg->jobs_listen);
+    if (e->cfg->jobs_key_file[0] &&
+        keyfile_read(e->cfg->jobs_key_file, dc.public_key, dc.secret_key, err) != 0)
+        return -1;
+    for (unsigned i = 0; i < e->cfg->n_worker_keys && i < 32; i++)
+        snprintf(dc.worker_keys[dc.n_worker_keys++], sizeof dc.worker_keys[0], "%s",
+                 e->cfg->worker_keys[i]);
     char npacs[16];
     snprintf(npacs, sizeof npacs, "%u", e->cfg->n_pacs);
     const char *kv[] = { "engine.pacs", npacs };

@@ -29,6 +29,7 @@
 #define LEASE_US (10ll * 60 * 1000000)
 
 typedef struct worker {
+    void *sock; /* the ROUTER it came in on (ipc, or tcp with CURVE) */
     char id[256];
     size_t idn;
     int credit;
@@ -43,7 +44,7 @@ typedef struct inflight {
 
 struct dispatcher {
     dispatch_cfg cfg;
-    void *ctx, *router;
+    void *ctx, *router, *tcp, *zap;
     pthread_t thread;
     atomic_bool stop;
     worker w[MAX_WORKERS];
@@ -111,13 +112,57 @@ static int build_payload(dispatcher *d, store_txn *t, const job *j, rl_buf *out,
 static int send_frames(dispatcher *d, const worker *w, const char *const *frames,
                        const size_t *lens, int n)
 {
-    if (zmq_send(d->router, w->id, w->idn, ZMQ_SNDMORE) < 0 ||
-        zmq_send(d->router, "", 0, ZMQ_SNDMORE) < 0)
+    (void)d;
+    if (zmq_send(w->sock, w->id, w->idn, ZMQ_SNDMORE) < 0 ||
+        zmq_send(w->sock, "", 0, ZMQ_SNDMORE) < 0)
         return -1;
     for (int i = 0; i < n; i++)
-        if (zmq_send(d->router, frames[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0)
+        if (zmq_send(w->sock, frames[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0)
             return -1;
     return 0;
+}
+
+/* ZAP (RFC 27): a worker connecting over tcp with CURVE gets in only with a
+ * listed public key. */
+static void on_zap(dispatcher *d)
+{
+    zmq_msg_t f[7];
+    int n = 0, more = 1;
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, d->zap, 0) < 0) {
+            zmq_msg_close(&m);
+            break;
+        }
+        more = zmq_msg_more(&m);
+        if (n < 7)
+            f[n++] = m;
+        else
+            zmq_msg_close(&m);
+    }
+    bool ok = false;
+    char pub[41] = "";
+    if (n == 7 && zmq_msg_size(&f[6]) == 32) {
+        zmq_z85_encode(pub, zmq_msg_data(&f[6]), 32);
+        for (size_t i = 0; i < d->cfg.n_worker_keys && !ok; i++)
+            ok = strcmp(pub, d->cfg.worker_keys[i]) == 0;
+    }
+    if (!ok)
+        log_warn("jobs.worker_refused", "key=%s reason=\"not a listed worker key\"",
+                 pub[0] ? pub : "?");
+    const char *status = ok ? "200" : "400", *text = ok ? "OK" : "unknown worker key";
+    zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
+    if (n >= 2)
+        zmq_send(d->zap, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), ZMQ_SNDMORE);
+    else
+        zmq_send(d->zap, "", 0, ZMQ_SNDMORE);
+    zmq_send(d->zap, status, 3, ZMQ_SNDMORE);
+    zmq_send(d->zap, text, strlen(text), ZMQ_SNDMORE);
+    zmq_send(d->zap, pub, strlen(pub), ZMQ_SNDMORE);
+    zmq_send(d->zap, "", 0, 0);
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&f[i]);
 }
 
 /* ---- outcomes ---- */
@@ -251,15 +296,15 @@ static void drop_worker(dispatcher *d, int wi)
     d->w[wi] = d->w[--d->nw];
 }
 
-static int find_worker(dispatcher *d, const char *id, size_t n)
+static int find_worker(dispatcher *d, void *sock, const char *id, size_t n)
 {
     for (int i = 0; i < d->nw; i++)
-        if (d->w[i].idn == n && memcmp(d->w[i].id, id, n) == 0)
+        if (d->w[i].sock == sock && d->w[i].idn == n && memcmp(d->w[i].id, id, n) == 0)
             return i;
     return -1;
 }
 
-static void on_message(dispatcher *d)
+static void on_message(dispatcher *d, void *sock)
 {
     zmq_msg_t parts[5];
     int n = 0;
@@ -267,7 +312,7 @@ static void on_message(dispatcher *d)
     while (more) {
         zmq_msg_t m;
         zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, d->router, 0) < 0) {
+        if (zmq_msg_recv(&m, sock, 0) < 0) {
             zmq_msg_close(&m);
             break;
         }
@@ -282,13 +327,14 @@ static void on_message(dispatcher *d)
     const char *id = zmq_msg_data(&parts[0]);
     size_t idn = zmq_msg_size(&parts[0]);
     rl_str type = { zmq_msg_data(&parts[2]), zmq_msg_size(&parts[2]) };
-    int wi = find_worker(d, id, idn);
+    int wi = find_worker(d, sock, id, idn);
     if (wi < 0 && d->nw < MAX_WORKERS) {
         wi = d->nw++;
         memset(&d->w[wi], 0, sizeof d->w[wi]);
+        d->w[wi].sock = sock;
         memcpy(d->w[wi].id, id, idn);
         d->w[wi].idn = idn;
-        log_info("jobs.worker", "worker=%d connected", wi);
+        log_info("jobs.worker", "worker=%d connected%s", wi, sock == d->tcp ? " over tcp" : "");
     }
     if (wi < 0)
         goto done;
@@ -418,21 +464,35 @@ static void dispatch_due(dispatcher *d)
     }
 }
 
+static void drain(dispatcher *d, void *sock, bool zap)
+{
+    for (int k = 0; k < 64; k++) {
+        int ev = 0;
+        size_t el = sizeof ev;
+        zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &el);
+        if (!(ev & ZMQ_POLLIN))
+            break;
+        if (zap)
+            on_zap(d);
+        else
+            on_message(d, sock);
+    }
+}
+
 static void *run(void *arg)
 {
     dispatcher *d = arg;
     while (!atomic_load(&d->stop)) {
-        zmq_pollitem_t it = { d->router, 0, ZMQ_POLLIN, 0 };
-        int n = zmq_poll(&it, 1, 200);
-        if (n > 0 && (it.revents & ZMQ_POLLIN)) {
-            for (int k = 0; k < 64; k++) {
-                int ev = 0;
-                size_t el = sizeof ev;
-                zmq_getsockopt(d->router, ZMQ_EVENTS, &ev, &el);
-                if (!(ev & ZMQ_POLLIN))
-                    break;
-                on_message(d);
-            }
+        zmq_pollitem_t it[3] = { { d->router, 0, ZMQ_POLLIN, 0 } };
+        int ni = 1;
+        if (d->tcp)
+            it[ni++] = (zmq_pollitem_t){ d->tcp, 0, ZMQ_POLLIN, 0 };
+        if (d->zap)
+            it[ni++] = (zmq_pollitem_t){ d->zap, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll(it, ni, 200) > 0) {
+            for (int i = 0; i < ni; i++)
+                if (it[i].revents & ZMQ_POLLIN)
+                    drain(d, it[i].socket, it[i].socket == d->zap);
         }
         int64_t now = rl_mono_ms();
         for (int i = 0; i < d->nw;) {
@@ -452,6 +512,37 @@ static void *run(void *arg)
         dispatch_due(d);
     }
     return NULL;
+}
+
+/* The tcp endpoint: CURVE with the engine's key pair and a ZAP handler, or,
+ * without keys, loopback only. */
+static int open_tcp(dispatcher *d, rl_err *err)
+{
+    const dispatch_cfg *c = &d->cfg;
+    int linger = 0;
+    if (c->secret_key[0]) {
+        d->zap = zmq_socket(d->ctx, ZMQ_REP);
+        if (!d->zap || zmq_bind(d->zap, "inproc://zeromq.zap.01") != 0)
+            return rl_err_set(err, -1, -1, "ZAP handler: %s", zmq_strerror(zmq_errno()));
+    } else if (strncmp(c->tcp_endpoint, "tcp://127.0.0.1:", 16) != 0 &&
+               strncmp(c->tcp_endpoint, "tcp://localhost:", 16) != 0) {
+        return rl_err_set(err, -1, -1, "jobs endpoint %s: without a key pair (radlink keygen) "
+                          "a tcp endpoint may only listen on 127.0.0.1", c->tcp_endpoint);
+    }
+    d->tcp = zmq_socket(d->ctx, ZMQ_ROUTER);
+    if (!d->tcp)
+        return rl_err_set(err, -1, -1, "%s", zmq_strerror(zmq_errno()));
+    zmq_setsockopt(d->tcp, ZMQ_LINGER, &linger, sizeof linger);
+    if (c->secret_key[0]) {
+        int server = 1;
+        zmq_setsockopt(d->tcp, ZMQ_CURVE_SERVER, &server, sizeof server);
+        zmq_setsockopt(d->tcp, ZMQ_CURVE_SECRETKEY, c->secret_key, 40);
+        zmq_setsockopt(d->tcp, ZMQ_ZAP_DOMAIN, "radlink", 7);
+    }
+    if (zmq_bind(d->tcp, c->tcp_endpoint) != 0)
+        return rl_err_set(err, -1, -1, "jobs endpoint %s: %s", c->tcp_endpoint,
+                          zmq_strerror(zmq_errno()));
+    return 0;
 }
 
 dispatcher *dispatcher_start(const dispatch_cfg *cfg, rl_err *err)
@@ -478,6 +569,16 @@ dispatcher *dispatcher_start(const dispatch_cfg *cfg, rl_err *err)
         free(d);
         return NULL;
     }
+    if (cfg->tcp_endpoint[0] && open_tcp(d, err) != 0) {
+        if (d->tcp)
+            zmq_close(d->tcp);
+        if (d->zap)
+            zmq_close(d->zap);
+        zmq_close(d->router);
+        zmq_ctx_term(d->ctx);
+        free(d);
+        return NULL;
+    }
     if (pthread_create(&d->thread, NULL, run, d) != 0) {
         rl_err_set(err, -1, -1, "cannot start the job dispatcher");
         zmq_close(d->router);
@@ -485,7 +586,9 @@ dispatcher *dispatcher_start(const dispatch_cfg *cfg, rl_err *err)
         free(d);
         return NULL;
     }
-    log_info("jobs.listen", "endpoint=%s pacs=%zu", cfg->endpoint, cfg->n_pacs);
+    log_info("jobs.listen", "endpoint=%s%s%s%s pacs=%zu", cfg->endpoint,
+             cfg->tcp_endpoint[0] ? " " : "", cfg->tcp_endpoint,
+             cfg->secret_key[0] ? " curve=yes" : "", cfg->n_pacs);
     return d;
 }
 
@@ -497,6 +600,10 @@ void dispatcher_stop(dispatcher *d)
     pthread_join(d->thread, NULL);
     for (int i = 0; i < d->nf; i++)
         free(d->f[i].sets);
+    if (d->tcp)
+        zmq_close(d->tcp);
+    if (d->zap)
+        zmq_close(d->zap);
     zmq_close(d->router);
     zmq_ctx_term(d->ctx);
     free(d);

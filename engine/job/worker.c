@@ -146,7 +146,30 @@ static int sendv(void *s, const char *const *fr, const size_t *ln, int n)
     return 0;
 }
 
-int worker_run(const char *endpoint, const char *calling_ae)
+int keyfile_read(const char *path, char pub[41], char sec[41], rl_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return rl_err_set(err, -1, -1, "%s: cannot read", path);
+    char line[200];
+    pub[0] = sec[0] = '\0';
+    while (fgets(line, sizeof line, f)) {
+        char k[32], v[64];
+        if (sscanf(line, "%31s %63s", k, v) != 2 || strlen(v) != 40)
+            continue;
+        if (!strcmp(k, "public-key"))
+            memcpy(pub, v, 41);
+        else if (!strcmp(k, "secret-key"))
+            memcpy(sec, v, 41);
+    }
+    fclose(f);
+    if (!pub[0] || !sec[0])
+        return rl_err_set(err, -1, -1, "%s: no public-key and secret-key lines (radlink keygen "
+                          "writes them)", path);
+    return 0;
+}
+
+int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *keys)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -157,6 +180,11 @@ int worker_run(const char *endpoint, const char *calling_ae)
     void *s = zmq_socket(ctx, ZMQ_DEALER);
     int linger = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    if (keys && keys->server_public[0]) {
+        zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, keys->server_public, 40);
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, keys->public_key, 40);
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, keys->secret_key, 40);
+    }
     if (zmq_connect(s, endpoint) != 0) {
         fprintf(stderr, "radlink worker: %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
         zmq_close(s);

@@ -47,6 +47,10 @@ typedef struct cfg {
     unsigned n_pacs;
     unsigned workers;          /* local worker processes radlink serve runs */
     unsigned job_attempts;     /* then a job is dead */
+    char jobs_listen[256];     /* tcp endpoint for remote workers ("" = none) */
+    char jobs_key_file[CFG_PATH];
+    char worker_keys[32][41];
+    unsigned n_worker_keys;
     char routes_file[CFG_PATH]; /* "" = the embedded routes/default.xml */
     route_dest dests[CFG_MAX_DESTS]; /* <destinations>: offered to every route file */
     unsigned n_dests;

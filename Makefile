@@ -54,6 +54,7 @@ bench: build
 	tests/bench/mllp_bench.sh
 	tests/bench/route_bench.sh
 	tests/bench/mwl_bench.sh
+	tests/bench/store_bench.sh
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD)

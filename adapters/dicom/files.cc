@@ -7,6 +7,7 @@ extern "C" {
 #include "radlink/dicom.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -71,6 +72,7 @@ extern "C" int dicom_correct_file(const char *in, const char *out, const dicom_c
 extern "C" int dicom_send_files(const char *calling_ae, const dicom_peer *to,
                                 const char *const *files, size_t n, rl_err *err)
 {
+    setenv("TCP_NODELAY", "1", 0); /* see dicom_scp_start */
     Sender s;
     s.setAETitle(calling_ae);
     s.setPeerAETitle(to->ae_title);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "radlink/dicom.h"
+#include "radlink/digest.h"
 #include "radlink/dispatch.h"
 #include "radlink/forward.h"
 #include "radlink/receive.h"
@@ -373,11 +374,15 @@ static int start_jobs(engine *e, rl_err *err)
     char abs[4096];
     if (!realpath(e->cfg->data_dir, abs))
         return rl_err_set(err, -1, -1, "%s: %s", e->cfg->data_dir, strerror(errno));
-    if (strlen(abs) + 16 > 100) /* a unix socket path holds 107 bytes */
-        return rl_err_set(err, -1, -1, "data directory path too long for the job socket: %s", abs);
     dispatch_cfg dc = { .st = e->st, .n_pacs = e->cfg->n_pacs,
                         .max_attempts = e->cfg->job_attempts };
-    snprintf(dc.endpoint, sizeof dc.endpoint, "ipc://%s/jobs.sock", abs);
+    if (strlen(abs) + 16 <= 100) { /* a unix socket path holds 107 bytes */
+        snprintf(dc.endpoint, sizeof dc.endpoint, "ipc://%s/jobs.sock", abs);
+    } else { /* a deep data directory: a short path named after it */
+        char hex[65];
+        digest_sha256_hex(abs, strlen(abs), hex);
+        snprintf(dc.endpoint, sizeof dc.endpoint, "ipc:///tmp/radlink-%.16s.sock", hex);
+    }
     snprintf(e->jobs_endpoint, sizeof e->jobs_endpoint, "%s", dc.endpoint);
     for (unsigned i = 0; i < e->cfg->n_pacs && i < DISPATCH_MAX_PACS; i++) {
         snprintf(dc.pacs[i].ae_title, sizeof dc.pacs[i].ae_title, "%s", e->cfg->pacs[i].ae);

@@ -263,7 +263,8 @@ void cfg_print(const cfg *c, void *file)
         fprintf(f, "dicom.listen=off\n");
     for (unsigned i = 0; i < c->n_pacs; i++)
         fprintf(f, "pacs=%s@%s:%u\n", c->pacs[i].ae, c->pacs[i].host, c->pacs[i].port);
-    fprintf(f, "jobs.workers=%u\n", c->workers);
+    fprintf(f, "dicom.duplicates=%s\n", c->dicom_refuse_duplicates ? "refuse" : "replace");
+    fprintf(f, "jobs.workers=%u\njobs.max-attempts=%u\n", c->workers, c->job_attempts);
     if (c->jobs_listen[0])
         fprintf(f, "jobs.listen=%s%s\n", c->jobs_listen, c->jobs_key_file[0] ? " curve" : "");
     fprintf(f, "routes=%s\n", c->routes_file[0] ? c->routes_file : "built-in default");

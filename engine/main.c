@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "radlink/log.h"
 
 static void usage(const cli_cmd *verbs, FILE *out)
 {
@@ -45,6 +46,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--version") == 0)
         argv[1] = (char *)"version";
+    /* the tools print their results; only the engine and workers log info */
+    if (strcmp(argv[1], "serve") != 0 && strcmp(argv[1], "worker") != 0)
+        log_set_level(LOG_WARN);
     int rc = cli_dispatch(verbs, "", argc - 1, argv + 1);
     if (rc == -1) {
         fprintf(stderr, "radlink: %s '%s' (see 'radlink --help')\n",

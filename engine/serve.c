@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -310,10 +310,21 @@ static void spawn_worker(engine *e, unsigned i)
 {
     char *argv[] = { "radlink", "worker", "--connect", e->jobs_endpoint, "--ae-title",
                      (char *)e->cfg->dicom_ae, NULL };
-    pid_t pid;
-    int rc = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
-    if (rc != 0) {
-        log_error("jobs.worker_spawn", "error=\"%s\"", strerror(rc));
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Only async-signal-safe calls until exec. The worker holds none of
+         * the engine's descriptors (DICOM and MLLP sockets, the store), and
+         * dies with the engine, so a killed engine can start again at once. */
+        close_range(3, ~0U, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(0);
+        execve("/proc/self/exe", argv, environ);
+        _exit(127);
+    }
+    if (pid < 0) {
+        log_error("jobs.worker_spawn", "error=\"%s\"", strerror(errno));
         e->wpid[i] = 0;
         e->wrestart_ms[i] = rl_mono_ms() + e->wbackoff_ms[i];
         return;

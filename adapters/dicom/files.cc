@@ -14,6 +14,7 @@ extern "C" {
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmnet/dstorscu.h"
+#include "dcmtk/oflog/oflog.h"
 
 namespace {
 
@@ -46,9 +47,20 @@ protected:
 
 } // namespace
 
+static void quiet()
+{
+    // DCMTK's own console lines (association chatter, "PixelData encountered")
+    // are not the engine's log: errors only
+    static bool done = false;
+    if (!done)
+        OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
+    done = true;
+}
+
 extern "C" int dicom_correct_file(const char *in, const char *out, const dicom_change *ch,
                                   size_t n, rl_err *err)
 {
+    quiet();
     DcmFileFormat ff;
     OFCondition c = ff.loadFile(in);
     if (c.bad())
@@ -58,7 +70,13 @@ extern "C" int dicom_correct_file(const char *in, const char *out, const dicom_c
     if (ds->convertToUTF8().bad()) // the new values are UTF-8
         return rl_err_set(err, -1, -1, "%s: its character set cannot be converted", in);
     for (size_t i = 0; i < n; i++) {
-        c = ds->putAndInsertString(key_of(ch[i].tag), ch[i].value);
+        DcmItem *where = ds;
+        if (ch[i].tag == 0x00401001u) { /* Requested Procedure ID: in the Request Attributes */
+            DcmItem *ra = nullptr;
+            if (ds->findOrCreateSequenceItem(DCM_RequestAttributesSequence, ra, 0).good() && ra)
+                where = ra;
+        }
+        c = where->putAndInsertString(key_of(ch[i].tag), ch[i].value);
         if (c.bad())
             return rl_err_set(err, -1, -1, "%s: (%04X,%04X): %s", in, ch[i].tag >> 16,
                               ch[i].tag & 0xffff, c.text());
@@ -73,6 +91,7 @@ extern "C" int dicom_send_files(const char *calling_ae, const dicom_peer *to,
                                 const char *const *files, size_t n, rl_err *err)
 {
     setenv("TCP_NODELAY", "1", 0); /* see dicom_scp_start */
+    quiet();
     Sender s;
     s.setAETitle(calling_ae);
     s.setPeerAETitle(to->ae_title);

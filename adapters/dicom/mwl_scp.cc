@@ -96,6 +96,22 @@ struct QueryBuilder {
     }
 };
 
+// A UID: digits and dots, 64 characters at most, no empty component (so
+// never "." or "..", which also keeps spool paths inside the spool).
+bool valid_uid(const char *u)
+{
+    size_t n = std::strlen(u);
+    if (n == 0 || n > 64 || u[0] == '.' || u[n - 1] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (u[i] == '.' && u[i + 1] == '.')
+            return false;
+        if (u[i] != '.' && (u[i] < '0' || u[i] > '9'))
+            return false;
+    }
+    return true;
+}
+
 void put_value(DcmItem *item, uint32_t tag, const rl_str &v)
 {
     std::string s(v.p ? v.p : "", v.n);
@@ -306,7 +322,15 @@ private:
             }
             std::snprintf(in->f[STUDY_F_CALLING_AE], sizeof in->f[0], "%s",
                           getPeerAETitle().c_str());
-            if (std::strcmp(in->f[STUDY_F_SOP_UID], rq.AffectedSOPInstanceUID) != 0) {
+            const int uids[] = { STUDY_F_SOP_UID, STUDY_F_STUDY_UID, STUDY_F_SERIES_UID };
+            for (int u : uids)
+                if (status == STATUS_Success && in->f[u][0] && !valid_uid(in->f[u])) {
+                    status = STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
+                    why = std::string("not a valid UID: ") + in->f[u];
+                }
+            if (status != STATUS_Success) {
+                /* refused below */
+            } else if (std::strcmp(in->f[STUDY_F_SOP_UID], rq.AffectedSOPInstanceUID) != 0) {
                 status = STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
                 why = "SOP Instance UID differs from the request's";
             } else if (!in->f[STUDY_F_STUDY_UID][0]) {
@@ -469,7 +493,7 @@ extern "C" int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err
         return rl_err_set(err, -1, -1, "the DICOM SCP is already running");
     if (!dcmDataDict.isDictionaryLoaded())
         return rl_err_set(err, -1, -1, "the DICOM data dictionary is not loaded");
-    OFLog::configure(OFLogger::WARN_LOG_LEVEL);
+    OFLog::configure(OFLogger::ERROR_LOG_LEVEL); // DCMTK's chatter is not our log
     /* DCMTK reads TCP_NODELAY for each association and defaults to Nagle,
      * which costs ~90 ms per C-STORE against delayed ACKs: turn it off unless
      * the administrator said otherwise. */

@@ -78,7 +78,8 @@ static int run_keygen(const cli_cmd *self, int argc, char **argv)
     fclose(f);
     printf("%s\n", pub);
     /* Z85 keys may hold < > & ": the config needs them escaped */
-    fprintf(stderr, "in the engine config: <worker-key public=\"");
+    fprintf(stderr, "for a worker's key, in the engine config (for the engine's own key, "
+                    "<jobs key-file=\"%s\">): <worker-key public=\"", path);
     for (const char *p = pub; *p; p++)
         fputs(*p == '<' ? "&lt;" : *p == '>' ? "&gt;" : *p == '&' ? "&amp;" : *p == '"' ? "&quot;"
               : (char[]){ *p, 0 }, stderr);

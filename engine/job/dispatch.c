@@ -191,7 +191,7 @@ static void record_changes(store_txn *t, const job *j, const char *sets, rl_err 
         key[kn++] = (unsigned char)n;
         rl_buf v;
         rl_buf_init(&v, 0);
-        rl_buf_printf(&v, "%.*s\tdisagreed with the RIS order", (int)len, p);
+        rl_buf_printf(&v, "%.*s\tdisagreed with the RIS (order or patient record)", (int)len, p);
         store_put(t, STORE_CHANGE, (rl_str){ (char *)key, kn }, rl_buf_view(&v), 0, err);
         rl_buf_free(&v);
         n++;

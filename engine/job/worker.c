@@ -195,11 +195,12 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
     const char *ready[2] = { "READY", "1" };
     size_t readyn[2] = { 5, 1 };
     sendv(s, ready, readyn, 2);
-    int64_t last_hb = rl_mono_ms();
+    int64_t last_hb = rl_mono_ms(), last_rx = rl_mono_ms(), last_warn = 0;
     unsigned done = 0, failed = 0;
     while (!stop_worker) {
         zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
         if (zmq_poll(&it, 1, 500) > 0 && (it.revents & ZMQ_POLLIN)) {
+            last_rx = rl_mono_ms();
             zmq_msg_t parts[4];
             int n = 0, more = 1;
             while (more) {
@@ -243,6 +244,14 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
             }
             for (int i = 0; i < n; i++)
                 zmq_msg_close(&parts[i]);
+        }
+        /* the engine heartbeats every second to the workers it took in */
+        if (rl_mono_ms() - last_rx > 5000 && rl_mono_ms() - last_warn > 30000) {
+            last_warn = rl_mono_ms();
+            log_warn("worker.no_engine", "endpoint=%s silent_ms=%lld text=\"no answer from the "
+                     "engine: is it running, and over tcp are --server-key and this worker's key "
+                     "right (the engine lists the keys it lets in)?\"", endpoint,
+                     (long long)(rl_mono_ms() - last_rx));
         }
         if (rl_mono_ms() - last_hb >= 1000) {
             last_hb = rl_mono_ms();

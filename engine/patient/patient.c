@@ -190,8 +190,49 @@ static int update_entries(adt *a, const ident *from)
     return rc;
 }
 
-/* Reconcile the stored studies of an identity again. */
-static int recheck_studies(adt *a, const ident *of)
+/* Is the study someone of this issuer's (an issuer missing on either side
+ * does not tell them apart)? */
+static bool same_issuer(const study_rec *s, const ident *of)
+{
+    rl_str iss = s->f[STUDY_F_ISSUER];
+    return !iss.n || !of->issuer[0] || rl_str_eq(iss, rl_str_c(of->issuer));
+}
+
+/* A merged study that no order claims: its headers take the surviving
+ * identity (a correction like any other). */
+static int move_study(adt *a, rl_str uid, const study_rec *s, recon_out *out)
+{
+    rl_buf note;
+    rl_buf_init(&note, 0);
+    struct { const char *kw; int f; const char *v; } set[] = {
+        { "PatientID", STUDY_F_PATIENT_ID, a->who.id },
+        { "IssuerOfPatientID", STUDY_F_ISSUER, a->who.issuer },
+        { "PatientName", STUDY_F_PATIENT_NAME, a->name },
+        { "PatientBirthDate", STUDY_F_BIRTH_DATE, a->birth },
+        { "PatientSex", STUDY_F_SEX, a->sex },
+    };
+    for (size_t i = 0; i < sizeof set / sizeof *set; i++)
+        if (set[i].v[0] && !rl_str_eq(s->f[set[i].f], rl_str_c(set[i].v)))
+            rl_buf_printf(&note, "%s\t%.*s\t%s\n", set[i].kw, RL_STR_FMT(s->f[set[i].f]),
+                          set[i].v);
+    char key[WL_KEY_MAX];
+    size_t kn = s->matched.n < sizeof key ? s->matched.n : sizeof key;
+    memcpy(key, s->matched.p, kn);
+    out->state = note.len ? RECON_CORRECTING : s->state;
+    int rc = STORE_OK;
+    if (note.len) {
+        rc = study_set_state(a->env->txn, uid, RECON_CORRECTING, (rl_str){ key, kn },
+                             rl_buf_view(&note), &a->env->store_err);
+        if (rc == STORE_OK)
+            rc = recon_schedule(a->env->txn, uid, out, &a->env->store_err);
+    }
+    rl_buf_free(&note);
+    return rc;
+}
+
+/* Reconcile the stored studies of an identity again; after a merge, a study
+ * no order claims is moved to the surviving identity. */
+static int recheck_studies(adt *a, const ident *of, bool merged)
 {
     keys ks = { .issuer = "" };
     rl_err *err = &a->env->store_err;
@@ -203,6 +244,8 @@ static int recheck_studies(adt *a, const ident *of)
         rc = study_get(a->env->txn, uid, &s, err);
         if (rc)
             break;
+        if (!same_issuer(&s, of))
+            continue;
         char key[WL_KEY_MAX];
         size_t kn = s.matched.n < sizeof key ? s.matched.n : sizeof key;
         memcpy(key, s.matched.p, kn);
@@ -210,7 +253,10 @@ static int recheck_studies(adt *a, const ident *of)
         rc = recon_study(a->env->txn, uid, kn ? &lk : NULL, &out, err);
         if (rc == STORE_NOTFOUND && kn)
             rc = recon_study(a->env->txn, uid, NULL, &out, err);
-        if (rc == STORE_OK && out.state == RECON_CORRECTING)
+        if (rc == STORE_OK && merged && out.state == RECON_UNMATCHED &&
+            (rc = study_get(a->env->txn, uid, &s, err)) == STORE_OK)
+            rc = move_study(a, uid, &s, &out);
+        else if (rc == STORE_OK && out.state == RECON_CORRECTING)
             rc = recon_schedule(a->env->txn, uid, &out, err);
         a->studies++;
         if (a->trace)
@@ -240,7 +286,12 @@ static int known(adt *a, const ident *w, bool *yes)
         return rc;
     keys ss = { .issuer = "" };
     rc = study_index_each(a->env->txn, 'P', rl_str_c(w->id), take_study, &ss, err);
-    *yes = ss.count > 0;
+    *yes = false;
+    for (size_t i = 0; rc == STORE_OK && i < ss.count && !*yes; i++) {
+        study_rec s;
+        if (study_get(a->env->txn, (rl_str){ ss.k[i], ss.n[i] }, &s, err) == STORE_OK)
+            *yes = same_issuer(&s, w);
+    }
     free(ss.k);
     free(ss.n);
     return rc;
@@ -340,12 +391,12 @@ int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace)
             snprintf(a->sex, sizeof a->sex, "%s", save_sex);
             if (rc == ROUTE_OK && update_entries(a, &a->prior) != STORE_OK)
                 rc = ROUTE_E_STORE;
-            if (rc == ROUTE_OK && recheck_studies(a, &a->prior) != STORE_OK)
+            if (rc == ROUTE_OK && recheck_studies(a, &a->prior, true) != STORE_OK)
                 rc = ROUTE_E_STORE;
         }
         if (rc == ROUTE_OK && update_entries(a, &a->who) != STORE_OK)
             rc = ROUTE_E_STORE;
-        if (rc == ROUTE_OK && recheck_studies(a, &a->who) != STORE_OK)
+        if (rc == ROUTE_OK && recheck_studies(a, &a->who, false) != STORE_OK)
             rc = ROUTE_E_STORE;
     }
     if (rc == ROUTE_OK && trace) {

@@ -194,3 +194,50 @@ int recon_after_store(void *ctx, store_txn *t, const study_inst *in, rl_err *err
                  recon_state_name(out.state), out.how, out.discrepancies);
     return rc;
 }
+
+typedef struct uids {
+    char (*u)[128];
+    size_t n, cap;
+} uids;
+
+static int take_uid(void *ctx, rl_str v)
+{
+    uids *x = ctx;
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 8;
+        void *nu = realloc(x->u, cap * sizeof *x->u);
+        if (!nu)
+            return 1;
+        x->u = nu;
+        x->cap = cap;
+    }
+    snprintf(x->u[x->n++], sizeof x->u[0], "%.*s", (int)(v.n < 127 ? v.n : 127), v.p);
+    return 0;
+}
+
+int recon_new_order(store_txn *t, rl_str accession, rl_str patient_id, unsigned *matched,
+                    rl_err *err)
+{
+    uids x = { 0 };
+    int rc = STORE_OK;
+    if (accession.n)
+        rc = study_index_each(t, 'A', accession, take_uid, &x, err);
+    if (rc == STORE_OK && patient_id.n)
+        rc = study_index_each(t, 'P', patient_id, take_uid, &x, err);
+    for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
+        study_rec s;
+        rl_str uid = rl_str_c(x.u[i]);
+        if (study_get(t, uid, &s, err) != STORE_OK || s.state != RECON_UNMATCHED)
+            continue;
+        recon_out out;
+        rc = recon_study(t, uid, NULL, &out, err);
+        if (rc == STORE_OK && out.state != RECON_UNMATCHED) {
+            (*matched)++;
+            log_info("recon.study", "study=%s state=%s by=%s discrepancies=%u after=order",
+                     x.u[i], recon_state_name(out.state), out.how, out.discrepancies);
+            rc = recon_schedule(t, uid, &out, err);
+        }
+    }
+    free(x.u);
+    return rc;
+}

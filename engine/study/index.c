@@ -161,11 +161,37 @@ int study_put_instance(store_txn *t, const study_inst *in, bool *existed, rl_err
         free(old);
         return rc;
     }
-    /* an instance moved to another study leaves the old one */
-    if (*existed && strcmp(old->f[STUDY_F_STUDY_UID], in->f[STUDY_F_STUDY_UID]) != 0)
-        rc = idx(t, 'I', rl_str_c(old->f[STUDY_F_STUDY_UID]), sop, false, err);
-    else
-        rc = STORE_OK;
+    /* an instance moved to another study leaves the old one (and its count) */
+    bool moved = *existed && strcmp(old->f[STUDY_F_STUDY_UID], in->f[STUDY_F_STUDY_UID]) != 0;
+    rc = STORE_OK;
+    if (moved) {
+        rl_str ouid = rl_str_c(old->f[STUDY_F_STUDY_UID]);
+        rc = idx(t, 'I', ouid, sop, false, err);
+        study_rec os;
+        if (rc == STORE_OK && study_get(t, ouid, &os, err) == STORE_OK) {
+            rl_buf cp;
+            rl_buf_init(&cp, 0);
+            size_t off[STUDY_F_COUNT + 2], len[STUDY_F_COUNT + 2];
+            rl_str all[STUDY_F_COUNT + 2];
+            for (int i = 0; i < STUDY_F_COUNT; i++)
+                all[i] = os.f[i];
+            all[STUDY_F_COUNT] = os.matched;
+            all[STUDY_F_COUNT + 1] = os.note;
+            for (int i = 0; i < STUDY_F_COUNT + 2; i++) {
+                off[i] = cp.len;
+                len[i] = all[i].n;
+                rl_buf_add_str(&cp, all[i]);
+            }
+            for (int i = 0; i < STUDY_F_COUNT; i++)
+                os.f[i] = (rl_str){ cp.data + off[i], len[i] };
+            os.matched = (rl_str){ cp.data + off[STUDY_F_COUNT], len[STUDY_F_COUNT] };
+            os.note = (rl_str){ cp.data + off[STUDY_F_COUNT + 1], len[STUDY_F_COUNT + 1] };
+            if (os.instances)
+                os.instances--;
+            rc = put_study(t, ouid, &os, err);
+            rl_buf_free(&cp);
+        }
+    }
     free(old);
     rl_buf b;
     rl_buf_init(&b, 0);
@@ -208,7 +234,7 @@ int study_put_instance(store_txn *t, const study_inst *in, bool *existed, rl_err
     }
     for (int i = 0; i < STUDY_F_COUNT; i++)
         s.f[i] = study_level(i) ? rl_str_c(in->f[i]) : (rl_str){ "", 0 };
-    if (!*existed)
+    if (!*existed || moved)
         s.instances++;
     s.updated_us = in->received_us;
     rc = put_study(t, suid, &s, err);

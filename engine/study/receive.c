@@ -3,6 +3,7 @@
  * and the header indexed in a short write transaction of its own; only then
  * does the SCP answer success. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,16 @@
 #include "radlink/log.h"
 #include "radlink/receive.h"
 
+/* A UID as a file name: digits and dots kept, anything else '_'; a leading
+ * dot too, so that no name is "." or ".." (the SCP refuses invalid UIDs
+ * already; this keeps every path inside the spool whatever comes). */
 static void safe(char *out, size_t n, const char *uid)
 {
     size_t k = 0;
-    for (const char *p = uid; *p && k + 1 < n; p++)
-        out[k++] = (*p >= '0' && *p <= '9') || *p == '.' ? *p : '_';
+    for (const char *p = uid; *p && k + 1 < n; p++) {
+        bool keep = (*p >= '0' && *p <= '9') || (*p == '.' && k > 0);
+        out[k++] = keep ? *p : '_';
+    }
     out[k] = '\0';
 }
 
@@ -73,6 +79,16 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
         snprintf(why, whyn, "spool: %s", strerror(errno));
         return -1;
     }
+    /* the file of an earlier copy under another study: removed once this one is in */
+    char oldpath[sizeof in.f[0]] = "";
+    if (store_begin(r->st, NULL, false, &t, &err) == STORE_OK) {
+        study_inst *old = malloc(sizeof *old);
+        if (old && study_get_instance(t, rl_str_c(in.f[STUDY_F_SOP_UID]), old, &err) == STORE_OK &&
+            strcmp(old->f[STUDY_F_PATH], path) != 0)
+            snprintf(oldpath, sizeof oldpath, "%s", old->f[STUDY_F_PATH]);
+        free(old);
+        store_abort(t);
+    }
     bool existed = false;
     int rc = store_begin(r->st, NULL, true, &t, &err);
     if (rc == STORE_OK) {
@@ -86,6 +102,8 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
         log_error("dicom.index_failed", "sop=%s error=\"%s\"", in.f[STUDY_F_SOP_UID], err.msg);
         return -1;
     }
+    if (oldpath[0] && strncmp(oldpath, r->spool, strlen(r->spool)) == 0)
+        unlink(oldpath);
     log_info("dicom.stored", "calling=%s study=%s sop=%s patient=%s accession=%s%s",
              in.f[STUDY_F_CALLING_AE], in.f[STUDY_F_STUDY_UID], in.f[STUDY_F_SOP_UID],
              in.f[STUDY_F_PATIENT_ID], in.f[STUDY_F_ACCESSION], existed ? " replaced=yes" : "");

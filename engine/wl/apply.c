@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "radlink/digest.h"
+#include "radlink/recon.h"
 #include "radlink/wl.h"
 #include "radlink/wl_hook.h"
 
@@ -578,6 +579,16 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
             free(e);
             return ROUTE_E_STORE;
         }
+        /* images may have come before their order */
+        unsigned found = 0;
+        if (recon_new_order(env->txn, acc, wl_top(e, WL_PATIENT_ID), &found,
+                            &env->store_err) != STORE_OK) {
+            free(e);
+            return ROUTE_E_STORE;
+        }
+        if (found && c->trace)
+            rl_buf_printf(c->trace, "      %u stud%s received before this order now matched\n",
+                          found, found == 1 ? "y" : "ies");
     }
     if (c->trace) {
         rl_str mod = wl_sps(e, WL_MODALITY), ae = wl_sps(e, WL_STATION_AE),

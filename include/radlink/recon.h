@@ -29,6 +29,11 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
  * configured) to be sent as it is. */
 int recon_schedule(store_txn *t, rl_str study_uid, const recon_out *out, rl_err *err);
 
+/* An order was written: studies on the exception list that may be its images
+ * (same accession or patient ID) are reconciled again. */
+int recon_new_order(store_txn *t, rl_str accession, rl_str patient_id, unsigned *matched,
+                    rl_err *err);
+
 /* receiver after_store hook: reconcile the instance's study. */
 int recon_after_store(void *ctx, store_txn *t, const study_inst *in, rl_err *err);
 

@@ -72,6 +72,20 @@ expect_has "$(cat "$T/a47.hl7.out")" "MSA|AA|C1" "A47 accepted"
 run_rc "$RADLINK" wl list --data "$T/var" --patient P5
 expect_has "$OUT" "(2 entries)" "both orders under the new identifier"
 
+note "A40 moves a study no order claims; a prior patient of another issuer is unknown"
+$MK "$T/i44.dcm" 1.2.998.4.1 1.2.998.4 1.2.998.4.1 ZZ44 P44 'LOST^SOUL' US 20261201 19800101 M
+run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/i44.dcm"
+expect_rc 0 "an image without an order"
+adt M4 A40 P5 'DOE^JANET^Q' 19700413 F P44 >"$T/a40u.hl7"
+send_hl7 "$T/a40u.hl7"
+expect_has "$(cat "$T/a40u.hl7.out")" "MSA|AA|M4" "merge of a patient known from images"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.998.4
+expect_line "$OUT" "^  state +correct(ing|ed)" "the study is moved by a correction"
+expect_has "$OUT" "PatientID              'P44' -> 'P5'" "to the surviving patient ID"
+printf 'MSH|^~\\&|ADT|GENHOSP|RADLINK|RAD|20261123110000||ADT^A40^ADT_A39|M5|P|2.5.1\rEVN|A40|20261123110000\rPID|1||P6^^^OTHER^MR||X^Y\rMRG|P5^^^OTHER^MR\r\n' >"$T/a40o.hl7"
+send_hl7 "$T/a40o.hl7"
+expect_has "$(cat "$T/a40o.hl7.out")" "MSA|AE|M5" "P5 is known under GENHOSP, not OTHER"
+
 note "the trace shows the action"
 adt N1 A04 P7 'NEW^PATIENT' 19900101 M >"$T/a04.hl7"
 run_rc "$RADLINK" routes test "$SRC/routes/default.xml" "$T/a04.hl7"

@@ -19,6 +19,12 @@ run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/i1.dcm"
 expect_rc 0 "the same instance again: replaced"
 grep -q "sop=1.2.999.1.1.1 patient=P1 accession=ACC1 replaced=yes" "$ENGINE_LOG" || fail "replacement logged"
 [ -z "$(ls "$T/var/spool/incoming")" ] || fail "temporary files left behind"
+note "a UID that is not one is refused: no file outside the spool"
+$MK "$T/evil.dcm" 9.9 .. .. ACCX PX 'EVIL^F'
+run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/evil.dcm"
+grep -q "dicom.store_refused.*not a valid UID: \.\." "$ENGINE_LOG" || fail "refused with the reason"
+[ ! -e "$T/9.9.dcm" ] && [ ! -e "$T/var/9.9.dcm" ] || fail "a file was written outside the spool"
+[ -z "$(ls "$T/var/spool/incoming")" ] || fail "the refused instance's temporary file is gone"
 stop_engine
 
 note "duplicates refused by configuration"

@@ -55,7 +55,7 @@ expect_has "$(dcmdump "$T/var/spool/1.2.996.1/1.2.996.1.1/1.2.996.1.1.dcm")" "[D
 run_rc "$RADLINK" recon show --data "$T/var" 1.2.996.1
 expect_line "$OUT" "^  state +corrected" "the study is corrected"
 expect_line "$OUT" "^  PatientName +DOE\^JANE$" "its index holds the corrected name"
-expect_has "$OUT" "PatientName            'DOE^JANET' -> 'DOE^JANE', job 1, disagreed with the RIS order" "the change is recorded"
+expect_has "$OUT" "PatientName            'DOE^JANET' -> 'DOE^JANE', job 1, disagreed with the RIS (order or patient record)" "the change is recorded"
 
 note "a study that agrees is sent as it is"
 $MK "$T/ok.dcm" 1.2.996.2.1 1.2.996.2 1.2.996.2.1 A2 P2 'ROE^ANNA' CT 20261124 19700412 F RPA2
@@ -84,5 +84,14 @@ start_pacs
 run_rc "$RADLINK" jobs retry --data "$T/var" --dead
 expect_has "$OUT" "1 job back in line" "retry --dead"
 wait_job 3 done 20
+
+note "a killed engine leaves no worker behind, and starts again on its ports"
+kill -9 "$ENGINE_PID"
+wait "$ENGINE_PID" 2>/dev/null || true
+i=0
+while pgrep -f "worker --connect ipc://$(realpath "$T/var")" >/dev/null; do
+    i=$((i + 1)); [ $i -le 50 ] || fail "workers outlived the engine"; sleep 0.1
+done
+start_engine --config "$T/cfg.xml" --pacs "PACS@127.0.0.1:$PACS_PORT"
 stop_engine
 note "ok"

@@ -10,7 +10,7 @@ MK=$DATA/make_dicom.sh
 EPUB=$("$RADLINK" keygen "$T/engine.key" 2>/dev/null)
 WPUB=$("$RADLINK" keygen "$T/worker.key" 2>"$T/hint")
 "$RADLINK" keygen "$T/rogue.key" >/dev/null 2>&1
-WKEY_XML=$(sed -n 's/^in the engine config: //p' "$T/hint")
+WKEY_XML=$(sed -n 's/^for a worker.s key, in the engine config ([^)]*): //p' "$T/hint")
 expect_has "$WKEY_XML" "<worker-key public=" "keygen shows the config element, escaped for XML"
 [ ${#EPUB} = 40 ] || fail "keygen prints a 40-character public key: $EPUB"
 expect_eq "$(stat -c %a "$T/engine.key")" 600 "the key file is private"

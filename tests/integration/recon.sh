@@ -65,5 +65,26 @@ expect_rc 1 "link to an unknown accession"
 expect_has "$ERR" "no worklist entry with accession number NOSUCH" "says why"
 run_rc "$RADLINK" recon show --data "$T/var" 9.9.9
 expect_rc 1 "unknown study"
+
+note "images before their order: matched when the order comes"
+$MK "$T/early.dcm" 1.2.999.9.1.1 1.2.999.9 1.2.999.9.1 A3 P3 'EARLY^BIRD' CT 20261126 19700412 F RPA3
+store "$T/early.dcm"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.9
+expect_line "$OUT" "^  state +unmatched" "no order yet"
+orm R3 NW A3 S3 CT CT01 202611261000 'EARLY^BIRD' P3 >"$T/late.hl7"
+send_hl7 "$T/late.hl7"
+expect_has "$(cat "$T/late.hl7.out")" "MSA|AA|R3" "the late order"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.9
+expect_line "$OUT" "^  state +matched" "matched once the order came"
+grep -q "recon.study study=1.2.999.9 state=matched by=accession discrepancies=0 after=order" "$ENGINE_LOG" \
+    || fail "logged"
+
+note "an instance sent again under another study leaves the first"
+$MK "$T/moved.dcm" 1.2.999.5.1.1 1.2.999.10 1.2.999.10.1 A1 P1 'DOE^JANE' CT 20261124 19700412 F RPA1
+store "$T/moved.dcm"
+run_rc "$RADLINK" recon list --data "$T/var"
+expect_line "$OUT" "^1\.2\.999\.5 .* 0 +0 " "the first study has no instance left"
+expect_line "$OUT" "^1\.2\.999\.10 .* 1 +1 " "the second has it (and a study UID that is not the order's)"
+[ -z "$(find "$T/var/spool/1.2.999.5" -name '*.dcm')" ] || fail "the old spool file is gone"
 stop_engine
 note "ok"

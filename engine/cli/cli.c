@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -182,4 +183,30 @@ long cli_engine_pid(const char *data_dir)
     }
     close(fd);
     return pid;
+}
+
+int cli_open_store(const cli_cmd *cmd, const char *data, const char *config, bool write,
+                   store **st, store_txn **t)
+{
+    char dir[CFG_PATH];
+    int rc = cli_data_dir(cmd, data, config, dir, sizeof dir);
+    if (rc)
+        return rc;
+    rl_err err;
+    store_opts so = { .readonly = !write };
+    if (store_open(dir, &so, st, &err) != STORE_OK)
+        return cli_fail(cmd, CLI_FAIL, "%s", err.msg);
+    if (store_begin(*st, NULL, write, t, &err) != STORE_OK) {
+        store_close(*st);
+        return cli_fail(cmd, CLI_FAIL, "%s", err.msg);
+    }
+    return 0;
+}
+
+void cli_fmt_time(int64_t us, char *out, size_t n)
+{
+    time_t t = (time_t)(us / 1000000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
 }

@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "radlink/util.h"
@@ -67,6 +68,14 @@ long cli_engine_pid(const char *data_dir);
 struct route_set;
 int cli_load_routes(const cli_cmd *self, const char *file, const char *config,
                     struct route_set **rs, bool quiet);
+
+/* Open the store of --data/--config (read-only unless write) and begin a
+ * transaction; 0, or an exit code after printing the reason. */
+struct store;
+int cli_open_store(const cli_cmd *cmd, const char *data, const char *config, bool write,
+                   struct store **st, struct store_txn **t);
+/* Local time, "2026-11-23 10:15:30". */
+void cli_fmt_time(int64_t us, char *out, size_t n);
 
 /* Shared printers. */
 struct hl7_msg;

@@ -1,7 +1,6 @@
 /* radlink jobs list|show|retry: the job records, beside the running engine. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "radlink/cfg.h"
@@ -43,31 +42,6 @@ static int parse(const cli_cmd *self, int argc, char **argv, jopts *o)
     return 0;
 }
 
-static int open_store(const cli_cmd *self, const jopts *o, bool write, store **st, store_txn **t)
-{
-    char dir[CFG_PATH];
-    int rc = cli_data_dir(self, o->data, o->config, dir, sizeof dir);
-    if (rc)
-        return rc;
-    rl_err err;
-    store_opts so = { .readonly = !write };
-    if (store_open(dir, &so, st, &err) != STORE_OK)
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    if (store_begin(*st, NULL, write, t, &err) != STORE_OK) {
-        store_close(*st);
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    }
-    return 0;
-}
-
-static void fmt_us(int64_t us, char *out, size_t n)
-{
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 typedef struct lctx {
     int state;
     unsigned n;
@@ -80,7 +54,7 @@ static int row(void *ctx, const job *j)
         return 0;
     l->n++;
     char upd[32];
-    fmt_us(j->updated_us, upd, sizeof upd);
+    cli_fmt_time(j->updated_us, upd, sizeof upd);
     rl_str note = j->state == JOB_DONE ? j->result : j->last_error;
     printf("%-6llu %-8s %-6.*s %-8u %-19s %-40.*s %.*s\n", (unsigned long long)j->id,
            job_state_name(j->state), RL_STR_FMT(j->kind), j->attempts, upd,
@@ -98,7 +72,7 @@ static int run_list(const cli_cmd *self, int argc, char **argv)
         return cli_usage(self, "unexpected argument '%s'", argv[optind]);
     store *st;
     store_txn *t;
-    if ((rc = open_store(self, &o, false, &st, &t)) != 0)
+    if ((rc = cli_open_store(self, o.data, o.config, false, &st, &t)) != 0)
         return rc;
     printf("%-6s %-8s %-6s %-8s %-19s %-40s %s\n", "ID", "STATE", "KIND", "ATTEMPTS", "UPDATED",
            "STUDY", "RESULT / LAST ERROR");
@@ -124,16 +98,16 @@ static int run_show(const cli_cmd *self, int argc, char **argv)
         return cli_usage(self, "expected one job ID");
     store *st;
     store_txn *t;
-    if ((rc = open_store(self, &o, false, &st, &t)) != 0)
+    if ((rc = cli_open_store(self, o.data, o.config, false, &st, &t)) != 0)
         return rc;
     job j;
     rl_err err;
     rc = job_get(t, id, &j, &err);
     if (rc == STORE_OK) {
         char c[32], u[32], nx[32];
-        fmt_us(j.created_us, c, sizeof c);
-        fmt_us(j.updated_us, u, sizeof u);
-        fmt_us(j.next_us, nx, sizeof nx);
+        cli_fmt_time(j.created_us, c, sizeof c);
+        cli_fmt_time(j.updated_us, u, sizeof u);
+        cli_fmt_time(j.next_us, nx, sizeof nx);
         printf("job %llu\n  kind        %.*s\n  study       %.*s\n  state       %s\n"
                "  attempts    %u\n  created     %s\n  updated     %s\n",
                (unsigned long long)id, RL_STR_FMT(j.kind), RL_STR_FMT(j.subject),
@@ -183,7 +157,7 @@ static int run_retry(const cli_cmd *self, int argc, char **argv)
         d->n = 1;
     store *st;
     store_txn *t;
-    if ((rc = open_store(self, &o, true, &st, &t)) != 0) {
+    if ((rc = cli_open_store(self, o.data, o.config, true, &st, &t)) != 0) {
         free(d);
         return rc;
     }

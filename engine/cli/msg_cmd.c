@@ -53,14 +53,6 @@ static int parse_since(const char *text, int64_t *us)
     return -1;
 }
 
-static void fmt_local(int64_t us, char *out, size_t n)
-{
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 /* --type: "ORM^O01" or "ADT^A0*" against the first two components of MSH-9;
  * "ORM" alone against the first. */
 static bool type_matches(const char *pattern, rl_str type)
@@ -85,7 +77,7 @@ static void print_header(void)
 static void print_row(const msglog_rec *r)
 {
     char when[32];
-    fmt_local(r->recv_us, when, sizeof when);
+    cli_fmt_time(r->recv_us, when, sizeof when);
     printf("%-8llu %-19s %-9s %-3.*s %-17.*s %-20.*s %-21.*s %.*s\n", (unsigned long long)r->seq,
            when, msglog_status_name(r->status), RL_STR_FMT(r->ack_code), RL_STR_FMT(r->type),
            RL_STR_FMT(r->ctrl), RL_STR_FMT(r->peer), (int)(r->error.n > 100 ? 100 : r->error.n),
@@ -141,23 +133,6 @@ static const struct option msg_longs[] = {
     "  --data DIR        data directory (default: from --config, else ./var)\n"                \
     "  --config FILE     take the data directory from this configuration\n"
 
-static int open_log(const cli_cmd *self, const msg_opts *o, store **st, store_txn **t)
-{
-    char dir[CFG_PATH];
-    int rc = cli_data_dir(self, o->data, o->config, dir, sizeof dir);
-    if (rc)
-        return rc;
-    rl_err err;
-    store_opts so = { .readonly = true };
-    if (store_open(dir, &so, st, &err) != STORE_OK)
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    if (store_begin(*st, NULL, false, t, &err) != STORE_OK) {
-        store_close(*st);
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    }
-    return 0;
-}
-
 static int run_list(const cli_cmd *self, int argc, char **argv)
 {
     cli_opts co = { argc, argv, self, "", msg_longs, 0, 0 };
@@ -174,7 +149,7 @@ static int run_list(const cli_cmd *self, int argc, char **argv)
         return cli_usage(self, "unexpected argument '%s'", argv[optind]);
     store *st;
     store_txn *t;
-    int rc = open_log(self, &o, &st, &t);
+    int rc = cli_open_store(self, o.data, o.config, false, &st, &t);
     if (rc)
         return rc;
     rl_err err;
@@ -246,7 +221,7 @@ static int run_show(const cli_cmd *self, int argc, char **argv)
         return cli_usage(self, "expected one message number (SEQ)");
     store *st;
     store_txn *t;
-    int rc = open_log(self, &o, &st, &t);
+    int rc = cli_open_store(self, o.data, o.config, false, &st, &t);
     if (rc)
         return rc;
     rl_err err;
@@ -333,7 +308,7 @@ static int run_search(const cli_cmd *self, int argc, char **argv)
         return cli_usage(self, "%s", err.msg);
     store *st;
     store_txn *t;
-    int rc = open_log(self, &o, &st, &t);
+    int rc = cli_open_store(self, o.data, o.config, false, &st, &t);
     if (rc)
         return rc;
     uint64_t next;

@@ -3,7 +3,6 @@
  * change within two seconds). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "radlink/cfg.h"
@@ -52,31 +51,6 @@ static int parse(const cli_cmd *self, int argc, char **argv, qopts *o)
     return 0;
 }
 
-static int open_store(const cli_cmd *self, const qopts *o, bool write, store **st, store_txn **t)
-{
-    char dir[CFG_PATH];
-    int rc = cli_data_dir(self, o->data, o->config, dir, sizeof dir);
-    if (rc)
-        return rc;
-    rl_err err;
-    store_opts so = { .readonly = !write };
-    if (store_open(dir, &so, st, &err) != STORE_OK)
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    if (store_begin(*st, NULL, write, t, &err) != STORE_OK) {
-        store_close(*st);
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    }
-    return 0;
-}
-
-static void fmt_time(int64_t us, char *out, size_t n)
-{
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 typedef struct list_ctx {
     const qopts *o;
     long shown, pending, parked;
@@ -95,9 +69,9 @@ static int print_item(void *ctx, const queue_item *it)
         return 0;
     lc->shown++;
     char enq[32], next[32] = "-";
-    fmt_time(it->enq_us, enq, sizeof enq);
+    cli_fmt_time(it->enq_us, enq, sizeof enq);
     if (it->state == QUEUE_PENDING && it->attempts)
-        fmt_time(it->next_us, next, sizeof next);
+        cli_fmt_time(it->next_us, next, sizeof next);
     printf("%-16s %-7llu %-8s %-8llu %-19s %-8u %-19s %.*s\n", it->dest,
            (unsigned long long)it->qseq, it->state == QUEUE_PENDING ? "pending" : "parked",
            (unsigned long long)it->msg_seq, enq, it->attempts, next,
@@ -115,7 +89,7 @@ static int run_list(const cli_cmd *self, int argc, char **argv)
         return cli_usage(self, "unexpected argument '%s'", argv[optind]);
     store *st;
     store_txn *t;
-    if ((rc = open_store(self, &o, false, &st, &t)) != 0)
+    if ((rc = cli_open_store(self, o.data, o.config, false, &st, &t)) != 0)
         return rc;
     printf("%-16s %-7s %-8s %-8s %-19s %-8s %-19s %s\n", "DEST", "QSEQ", "STATE", "MSG",
            "QUEUED", "ATTEMPTS", "NEXT-ATTEMPT", "LAST-ERROR");
@@ -196,7 +170,7 @@ static int run_retry(const cli_cmd *self, int argc, char **argv)
                          argv[optind + 1]);
     store *st;
     store_txn *t;
-    if ((rc = open_store(self, &o, true, &st, &t)) != 0)
+    if ((rc = cli_open_store(self, o.data, o.config, true, &st, &t)) != 0)
         return rc;
     rl_err err;
     retry_ctx rc_ = { 0 };
@@ -252,7 +226,7 @@ static int run_park(const cli_cmd *self, int argc, char **argv)
     const char *dest = argv[optind];
     store *st;
     store_txn *t;
-    if ((rc = open_store(self, &o, true, &st, &t)) != 0)
+    if ((rc = cli_open_store(self, o.data, o.config, true, &st, &t)) != 0)
         return rc;
     rl_err err;
     queue_item it;

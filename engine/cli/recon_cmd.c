@@ -3,7 +3,6 @@
  * match, written in its own transaction. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "radlink/cfg.h"
@@ -38,23 +37,6 @@ static int parse(const cli_cmd *self, int argc, char **argv, ropts *o, int nargs
     }
     if (argc - optind != nargs)
         return cli_usage(self, "expected %s", nargs ? self->args : "no arguments");
-    return 0;
-}
-
-static int open_store(const cli_cmd *self, const ropts *o, bool write, store **st, store_txn **t)
-{
-    char dir[CFG_PATH];
-    int rc = cli_data_dir(self, o->data, o->config, dir, sizeof dir);
-    if (rc)
-        return rc;
-    rl_err err;
-    store_opts so = { .readonly = !write };
-    if (store_open(dir, &so, st, &err) != STORE_OK)
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    if (store_begin(*st, NULL, write, t, &err) != STORE_OK) {
-        store_close(*st);
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    }
     return 0;
 }
 
@@ -94,7 +76,7 @@ static int run_list(const cli_cmd *self, int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     store *st;
     store_txn *t;
-    if ((rc = open_store(self, &o, false, &st, &t)) != 0)
+    if ((rc = cli_open_store(self, o.data, o.config, false, &st, &t)) != 0)
         return rc;
     printf("%-40s %-10s %-12s %-16s %-8s %-4s %5s %3s %s\n", "STUDY-UID", "STATE", "PATIENT-ID",
            "ACCESSION", "DATE", "MOD", "INST", "DIS", "PATIENT");
@@ -198,7 +180,7 @@ static int run_show(const cli_cmd *self, int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     store *st;
     store_txn *t;
-    if ((rc = open_store(self, &o, false, &st, &t)) != 0)
+    if ((rc = cli_open_store(self, o.data, o.config, false, &st, &t)) != 0)
         return rc;
     study_rec s;
     rl_err err;
@@ -235,17 +217,13 @@ static int run_link(const cli_cmd *self, int argc, char **argv)
         return rc < 0 ? CLI_OK : rc;
     store *st;
     store_txn *t;
-    if ((rc = open_store(self, &o, true, &st, &t)) != 0)
+    if ((rc = cli_open_store(self, o.data, o.config, true, &st, &t)) != 0)
         return rc;
     rl_err err;
     wl_query *q = calloc(1, sizeof *q);
     first_key fk = { .n = 0 };
     if (q) {
-        q->n = 1;
-        q->k[0].path[0] = WL_ACCESSION;
-        q->k[0].depth = 1;
-        snprintf(q->k[0].vr, sizeof q->k[0].vr, "SH");
-        q->k[0].value = rl_str_c(argv[optind + 1]);
+        wl_query_add(q, 0, WL_ACCESSION, "SH", rl_str_c(argv[optind + 1]));
         rc = wl_find(t, q, first, &fk, NULL, &err);
         free(q);
     }

@@ -3,24 +3,20 @@
  * reload), the message log and the outbound queues. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "radlink/cfg.h"
 #include "radlink/queue.h"
 #include "radlink/store.h"
 
+/* A time the engine wrote as text (us since the epoch); "-" when none. */
 static void fmt_us(const char *us_text, char *out, size_t n)
 {
     long long us = strtoll(us_text, NULL, 10);
-    if (us <= 0) {
+    if (us <= 0)
         snprintf(out, n, "-");
-        return;
-    }
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+    else
+        cli_fmt_time(us, out, n);
 }
 
 typedef struct dest_sum {
@@ -144,11 +140,8 @@ static int run_status(const cli_cmd *self, int argc, char **argv)
         printf("queues        empty\n");
     for (size_t i = 0; i < s.n; i++) {
         char oldest[32] = "-";
-        if (s.d[i].pending) {
-            char us[32];
-            snprintf(us, sizeof us, "%lld", (long long)s.d[i].oldest_us);
-            fmt_us(us, oldest, sizeof oldest);
-        }
+        if (s.d[i].pending)
+            cli_fmt_time(s.d[i].oldest_us, oldest, sizeof oldest);
         printf("queue         %s: %ld pending (oldest %s), %ld parked%s%s\n", s.d[i].name,
                s.d[i].pending, oldest, s.d[i].parked, s.d[i].last_error[0] ? "; last error: " : "",
                s.d[i].last_error);

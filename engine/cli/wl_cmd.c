@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <time.h>
 
 #include "cli.h"
 #include "radlink/cfg.h"
@@ -49,34 +48,10 @@ static int parse(const cli_cmd *self, int argc, char **argv, wopts *o)
     return 0;
 }
 
-static int open_ro(const cli_cmd *self, const wopts *o, store **st, store_txn **t)
-{
-    char dir[CFG_PATH];
-    int rc = cli_data_dir(self, o->data, o->config, dir, sizeof dir);
-    if (rc)
-        return rc;
-    rl_err err;
-    store_opts so = { .readonly = true };
-    if (store_open(dir, &so, st, &err) != STORE_OK)
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    if (store_begin(*st, NULL, false, t, &err) != STORE_OK) {
-        store_close(*st);
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    }
-    return 0;
-}
-
 static void key(wl_query *q, uint32_t seq, uint32_t tag, const char *vr, const char *value)
 {
-    if (!value)
-        return;
-    wl_key *k = &q->k[q->n++];
-    memset(k, 0, sizeof *k);
-    k->path[0] = seq ? seq : tag;
-    k->path[1] = seq ? tag : 0;
-    k->depth = seq ? 2 : 1;
-    snprintf(k->vr, sizeof k->vr, "%s", vr);
-    k->value = rl_str_c(value);
+    if (value)
+        wl_query_add(q, seq, tag, vr, rl_str_c(value));
 }
 
 typedef struct list_ctx {
@@ -123,7 +98,7 @@ static int run_list(const cli_cmd *self, int argc, char **argv)
     }
     store *st;
     store_txn *t;
-    if ((rc = open_ro(self, &o, &st, &t)) != 0) {
+    if ((rc = cli_open_store(self, o.data, o.config, false, &st, &t)) != 0) {
         free(q);
         return rc;
     }
@@ -142,21 +117,13 @@ static int run_list(const cli_cmd *self, int argc, char **argv)
     return CLI_OK;
 }
 
-static void fmt_us(int64_t us, char *out, size_t n)
-{
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 static int show_one(void *ctx, rl_str k, const wl_entry *e)
 {
     (void)k;
     int *n = ctx;
     char c[32], u[32];
-    fmt_us(e->created_us, c, sizeof c);
-    fmt_us(e->updated_us, u, sizeof u);
+    cli_fmt_time(e->created_us, c, sizeof c);
+    cli_fmt_time(e->updated_us, u, sizeof u);
     printf("%sentry %.*s / %.*s / %.*s\n", (*n)++ ? "\n" : "", RL_STR_FMT(wl_top(e, WL_ACCESSION)),
            RL_STR_FMT(wl_top(e, WL_RP_ID)), RL_STR_FMT(wl_sps(e, WL_SPS_ID)));
     printf("  created %s, updated %s by message %llu (radlink msg show %llu)\n", c, u,
@@ -188,7 +155,7 @@ static int run_show(const cli_cmd *self, int argc, char **argv)
     key(q, 0, WL_ACCESSION, "SH", argv[optind]);
     store *st;
     store_txn *t;
-    if ((rc = open_ro(self, &o, &st, &t)) != 0) {
+    if ((rc = cli_open_store(self, o.data, o.config, false, &st, &t)) != 0) {
         free(q);
         return rc;
     }
@@ -285,7 +252,7 @@ static int run_export(const cli_cmd *self, int argc, char **argv)
         closedir(dh);
     store *st;
     store_txn *t;
-    if ((rc = open_ro(self, &o, &st, &t)) != 0)
+    if ((rc = cli_open_store(self, o.data, o.config, false, &st, &t)) != 0)
         return rc;
     export_ctx x = { dir, 0, 0, { 0, 0, "" } };
     rl_err err;

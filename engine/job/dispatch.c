@@ -21,6 +21,7 @@
 #include "radlink/rec.h"
 #include "radlink/study.h"
 #include "radlink/wl.h"
+#include "frames.h"
 
 #define MAX_WORKERS 64
 #define MAX_INFLIGHT 256
@@ -109,17 +110,9 @@ static int build_payload(dispatcher *d, store_txn *t, const job *j, rl_buf *out,
 
 /* ---- sending ---- */
 
-static int send_frames(dispatcher *d, const worker *w, const char *const *frames,
-                       const size_t *lens, int n)
+static int send_frames(const worker *w, const char *const *frames, const size_t *lens, int n)
 {
-    (void)d;
-    if (zmq_send(w->sock, w->id, w->idn, ZMQ_SNDMORE) < 0 ||
-        zmq_send(w->sock, "", 0, ZMQ_SNDMORE) < 0)
-        return -1;
-    for (int i = 0; i < n; i++)
-        if (zmq_send(w->sock, frames[i], lens[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0)
-            return -1;
-    return 0;
+    return frames_send(w->sock, w->id, w->idn, frames, lens, n);
 }
 
 /* ZAP (RFC 27): a worker connecting over tcp with CURVE gets in only with a
@@ -127,20 +120,7 @@ static int send_frames(dispatcher *d, const worker *w, const char *const *frames
 static void on_zap(dispatcher *d)
 {
     zmq_msg_t f[7];
-    int n = 0, more = 1;
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, d->zap, 0) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        more = zmq_msg_more(&m);
-        if (n < 7)
-            f[n++] = m;
-        else
-            zmq_msg_close(&m);
-    }
+    int n = frames_recv(d->zap, f, 7);
     bool ok = false;
     char pub[41] = "";
     if (n == 7 && zmq_msg_size(&f[6]) == 32) {
@@ -161,8 +141,7 @@ static void on_zap(dispatcher *d)
     zmq_send(d->zap, text, strlen(text), ZMQ_SNDMORE);
     zmq_send(d->zap, pub, strlen(pub), ZMQ_SNDMORE);
     zmq_send(d->zap, "", 0, 0);
-    for (int i = 0; i < n; i++)
-        zmq_msg_close(&f[i]);
+    frames_close(f, n);
 }
 
 /* ---- outcomes ---- */
@@ -243,16 +222,9 @@ static void finish(dispatcher *d, uint64_t id, bool ok, rl_str text)
                     p = nl ? nl + 1 : p + ln;
                 }
                 study_rec s;
-                if (study_get(t, j.subject, &s, &err) == STORE_OK && s.state == RECON_CORRECTING) {
-                    rl_buf m;
-                    rl_buf_init(&m, 0);
-                    rl_buf_add_str(&m, s.matched);
-                    size_t mn = m.len;
-                    rl_buf_add_str(&m, s.note);
-                    study_set_state(t, j.subject, RECON_CORRECTED, (rl_str){ m.data, mn },
-                                    (rl_str){ m.data + mn, m.len - mn }, &err);
-                    rl_buf_free(&m);
-                }
+                if (study_get(t, j.subject, &s, &err) == STORE_OK && s.state == RECON_CORRECTING)
+                    study_set_state(t, j.subject, RECON_CORRECTED, (rl_str){ NULL, 0 },
+                                    (rl_str){ NULL, 0 }, &err);
             }
         } else {
             j.last_error = rl_str_c(keep);
@@ -307,21 +279,7 @@ static int find_worker(dispatcher *d, void *sock, const char *id, size_t n)
 static void on_message(dispatcher *d, void *sock)
 {
     zmq_msg_t parts[5];
-    int n = 0;
-    int more = 1;
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, sock, 0) < 0) {
-            zmq_msg_close(&m);
-            break;
-        }
-        more = zmq_msg_more(&m);
-        if (n < 5)
-            parts[n++] = m;
-        else
-            zmq_msg_close(&m);
-    }
+    int n = frames_recv(sock, parts, 5);
     if (n < 3 || zmq_msg_size(&parts[0]) > sizeof d->w[0].id)
         goto done;
     const char *id = zmq_msg_data(&parts[0]);
@@ -351,8 +309,7 @@ static void on_message(dispatcher *d, void *sock)
                (rl_str){ zmq_msg_data(&parts[4]), zmq_msg_size(&parts[4]) });
     }
 done:
-    for (int i = 0; i < n; i++)
-        zmq_msg_close(&parts[i]);
+    frames_close(parts, n);
 }
 
 /* ---- dispatching ---- */
@@ -361,17 +318,11 @@ typedef struct due_ctx {
     dispatcher *d;
     uint64_t ids[32];
     int n;
-    bool all_finished; /* so far, from the watermark */
-    uint64_t first_open;
 } due_ctx;
 
 static int collect_due(void *ctx, const job *j)
 {
     due_ctx *c = ctx;
-    if (j->state == JOB_PENDING && c->all_finished) {
-        c->all_finished = false;
-        c->first_open = j->id;
-    }
     if (j->state != JOB_PENDING || j->next_us > rl_now_us())
         return 0;
     for (int i = 0; i < c->d->nf; i++)
@@ -397,7 +348,7 @@ static void dispatch_due(dispatcher *d)
     rl_err err;
     if (store_begin(d->cfg.st, NULL, false, &t, &err) != STORE_OK)
         return;
-    due_ctx c = { .d = d, .all_finished = true, .first_open = 0 };
+    due_ctx c = { .d = d };
     job_each_pending(t, collect_due, &c, &err);
     store_abort(t);
     for (int k = 0; k < c.n && credit_total(d) > 0 && d->nf < MAX_INFLIGHT; k++) {
@@ -446,7 +397,7 @@ static void dispatch_due(dispatcher *d)
             int jn = snprintf(jid, sizeof jid, "%llu", (unsigned long long)c.ids[k]);
             const char *fr[3] = { "JOB", jid, payload.data ? payload.data : "" };
             size_t ln[3] = { 3, (size_t)jn, payload.len };
-            if (send_frames(d, &d->w[wi], fr, ln, 3) == 0) {
+            if (send_frames(&d->w[wi], fr, ln, 3) == 0) {
                 d->w[wi].credit--;
                 inflight *f = &d->f[d->nf++];
                 f->job = c.ids[k];
@@ -506,7 +457,7 @@ static void *run(void *arg)
             for (int i = 0; i < d->nw; i++) {
                 const char *fr[1] = { "HEARTBEAT" };
                 size_t ln[1] = { 9 };
-                send_frames(d, &d->w[i], fr, ln, 1);
+                send_frames(&d->w[i], fr, ln, 1);
             }
         }
         dispatch_due(d);

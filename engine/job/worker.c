@@ -16,6 +16,7 @@
 
 #include "radlink/dispatch.h"
 #include "radlink/log.h"
+#include "frames.h"
 
 static volatile sig_atomic_t stop_worker;
 
@@ -138,12 +139,7 @@ static int run_study(char *payload, const char *calling_ae, rl_buf *result)
 
 static int sendv(void *s, const char *const *fr, const size_t *ln, int n)
 {
-    if (zmq_send(s, "", 0, ZMQ_SNDMORE) < 0)
-        return -1;
-    for (int i = 0; i < n; i++)
-        if (zmq_send(s, fr[i], ln[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0)
-            return -1;
-    return 0;
+    return frames_send(s, NULL, 0, fr, ln, n);
 }
 
 int keyfile_read(const char *path, char pub[41], char sec[41], rl_err *err)
@@ -202,20 +198,7 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
         if (zmq_poll(&it, 1, 500) > 0 && (it.revents & ZMQ_POLLIN)) {
             last_rx = rl_mono_ms();
             zmq_msg_t parts[4];
-            int n = 0, more = 1;
-            while (more) {
-                zmq_msg_t m;
-                zmq_msg_init(&m);
-                if (zmq_msg_recv(&m, s, 0) < 0) {
-                    zmq_msg_close(&m);
-                    break;
-                }
-                more = zmq_msg_more(&m);
-                if (n < 4)
-                    parts[n++] = m;
-                else
-                    zmq_msg_close(&m);
-            }
+            int n = frames_recv(s, parts, 4);
             if (n >= 4 && zmq_msg_size(&parts[1]) == 3 &&
                 !memcmp(zmq_msg_data(&parts[1]), "JOB", 3)) {
                 char jid[32];
@@ -242,8 +225,7 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
                 sendv(s, ready, readyn, 2);
                 rl_buf_free(&result);
             }
-            for (int i = 0; i < n; i++)
-                zmq_msg_close(&parts[i]);
+            frames_close(parts, n);
         }
         /* the engine heartbeats every second to the workers it took in */
         if (rl_mono_ms() - last_rx > 5000 && rl_mono_ms() - last_warn > 30000) {

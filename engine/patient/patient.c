@@ -32,17 +32,14 @@ static int fail(adt *a, int code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int fail(adt *a, int code, const char *field, const char *fmt, ...)
 {
+    hl7_path at;
+    rl_err err;
+    bool has_at = field && hl7_path_parse(rl_str_c(field), &at, &err) == HL7_OK;
     va_list ap;
     va_start(ap, fmt);
-    char msg[300];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int rc = route_failv(a->env, code, has_at ? &at : NULL, "patient", fmt, ap);
     va_end(ap);
-    snprintf(a->env->fail_text, sizeof a->env->fail_text, "patient: %s", msg);
-    a->env->fail_errcode = code;
-    rl_err err;
-    if (field && hl7_path_parse(rl_str_c(field), &a->env->fail_at, &err) == HL7_OK)
-        a->env->has_fail_at = true;
-    return ROUTE_E_ACTION;
+    return rc;
 }
 
 static void get(adt *a, const char *path, char *out, size_t n)

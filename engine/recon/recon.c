@@ -30,17 +30,6 @@ static int take(void *ctx, rl_str key, const wl_entry *e)
     return preferred;
 }
 
-static void add_key(wl_query *q, uint32_t seq, uint32_t tag, const char *vr, rl_str v)
-{
-    wl_key *k = &q->k[q->n++];
-    memset(k, 0, sizeof *k);
-    k->path[0] = seq ? seq : tag;
-    k->path[1] = seq ? tag : 0;
-    k->depth = seq ? 2 : 1;
-    snprintf(k->vr, sizeof k->vr, "%s", vr);
-    k->value = v;
-}
-
 /* Names compare without trailing empty components and padding. */
 static rl_str norm_pn(rl_str v)
 {
@@ -94,7 +83,7 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
             if (!fv[by[i].field][0])
                 continue;
             q->n = 0;
-            add_key(q, 0, i == 0 ? WL_ACCESSION : WL_STUDY_UID, i == 0 ? "SH" : "UI",
+            wl_query_add(q, 0, i == 0 ? WL_ACCESSION : WL_STUDY_UID, i == 0 ? "SH" : "UI",
                     rl_str_c(fv[by[i].field]));
             rc = wl_find(t, q, take, &f, NULL, err);
             if (f.any)
@@ -102,10 +91,10 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
         }
         if (!f.any && rc == STORE_OK && fv[STUDY_F_PATIENT_ID][0] && fv[STUDY_F_STUDY_DATE][0]) {
             q->n = 0;
-            add_key(q, 0, WL_PATIENT_ID, "LO", rl_str_c(fv[STUDY_F_PATIENT_ID]));
-            add_key(q, WL_SPS_SEQ, WL_SPS_DATE, "DA", rl_str_c(fv[STUDY_F_STUDY_DATE]));
+            wl_query_add(q, 0, WL_PATIENT_ID, "LO", rl_str_c(fv[STUDY_F_PATIENT_ID]));
+            wl_query_add(q, WL_SPS_SEQ, WL_SPS_DATE, "DA", rl_str_c(fv[STUDY_F_STUDY_DATE]));
             if (fv[STUDY_F_MODALITY][0])
-                add_key(q, WL_SPS_SEQ, WL_MODALITY, "CS", rl_str_c(fv[STUDY_F_MODALITY]));
+                wl_query_add(q, WL_SPS_SEQ, WL_MODALITY, "CS", rl_str_c(fv[STUDY_F_MODALITY]));
             rc = wl_find(t, q, take, &f, NULL, err);
             if (f.any)
                 snprintf(out->how, sizeof out->how, "patient+date+modality");

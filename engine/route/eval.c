@@ -85,6 +85,19 @@ static bool route_matches(const rt_route *r, const facts *f, rl_buf *trace)
     return false;
 }
 
+int route_failv(route_env *env, int errcode, const hl7_path *at, const char *prefix,
+                const char *fmt, va_list ap)
+{
+    char msg[300];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    snprintf(env->fail_text, sizeof env->fail_text, "%s: %s", prefix, msg);
+    env->fail_errcode = errcode;
+    env->has_fail_at = at != NULL;
+    if (at)
+        env->fail_at = *at;
+    return ROUTE_E_ACTION;
+}
+
 int route_forward(route_env *env, const route_dest *d, hl7_msg *m)
 {
     rl_buf out;
@@ -127,10 +140,6 @@ static void reject(route_result *res, const char *code, int errcode, const char 
     res->text[k] = '\0';
 }
 
-static const char *hook_name(route_hook_kind h)
-{
-    return route_hook_name(h);
-}
 
 /* Run one route's actions; returns 1 when evaluation must stop here. */
 static int run_actions(const route_set *rs, const rt_route *r, const facts *f, hl7_msg *m,
@@ -175,11 +184,11 @@ static int run_actions(const route_set *rs, const rt_route *r, const facts *f, h
         case A_HOOK: {
             route_hook_fn fn = env->hooks[a->hook];
             if (trace)
-                rl_buf_printf(trace, "    %s:%s", hook_name(a->hook), fn ? "\n" : "");
+                rl_buf_printf(trace, "    %s:%s", route_hook_name(a->hook), fn ? "\n" : "");
             if (!fn) {
                 char text[128];
                 snprintf(text, sizeof text, "action '%s' is not available in this engine",
-                         hook_name(a->hook));
+                         route_hook_name(a->hook));
                 if (trace)
                     rl_buf_printf(trace, " %s\n", text);
                 reject(res, "AE", HL7_ERR_INTERNAL, text);
@@ -203,7 +212,7 @@ static int run_actions(const route_set *rs, const rt_route *r, const facts *f, h
                     rl_buf_printf(trace, "      failed: %s\n", env->fail_text);
                 return 1;
             }
-            add_summary(res, ", ", hook_name(a->hook), "");
+            add_summary(res, ", ", route_hook_name(a->hook), "");
             break;
         }
         }

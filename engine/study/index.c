@@ -137,6 +137,25 @@ int study_get(store_txn *t, rl_str study_uid, study_rec *out, rl_err *err)
                : rl_err_set(err, STORE_E_CORRUPT, -1, "study record does not decode");
 }
 
+/* Copy every view of s into b (cleared first) and point s at the copies: a
+ * record read in a write transaction must survive the writes that follow. */
+static void study_own(study_rec *s, rl_buf *b)
+{
+    rl_str *v[STUDY_F_COUNT + 2];
+    for (int i = 0; i < STUDY_F_COUNT; i++)
+        v[i] = &s->f[i];
+    v[STUDY_F_COUNT] = &s->matched;
+    v[STUDY_F_COUNT + 1] = &s->note;
+    size_t off[STUDY_F_COUNT + 2];
+    rl_buf_reset(b);
+    for (int i = 0; i < STUDY_F_COUNT + 2; i++) {
+        off[i] = b->len;
+        rl_buf_add_str(b, *v[i]);
+    }
+    for (int i = 0; i < STUDY_F_COUNT + 2; i++)
+        v[i]->p = b->data ? b->data + off[i] : "";
+}
+
 static int put_study(store_txn *t, rl_str uid, const study_rec *s, rl_err *err)
 {
     rl_buf b;
@@ -171,21 +190,7 @@ int study_put_instance(store_txn *t, const study_inst *in, bool *existed, rl_err
         if (rc == STORE_OK && study_get(t, ouid, &os, err) == STORE_OK) {
             rl_buf cp;
             rl_buf_init(&cp, 0);
-            size_t off[STUDY_F_COUNT + 2], len[STUDY_F_COUNT + 2];
-            rl_str all[STUDY_F_COUNT + 2];
-            for (int i = 0; i < STUDY_F_COUNT; i++)
-                all[i] = os.f[i];
-            all[STUDY_F_COUNT] = os.matched;
-            all[STUDY_F_COUNT + 1] = os.note;
-            for (int i = 0; i < STUDY_F_COUNT + 2; i++) {
-                off[i] = cp.len;
-                len[i] = all[i].n;
-                rl_buf_add_str(&cp, all[i]);
-            }
-            for (int i = 0; i < STUDY_F_COUNT; i++)
-                os.f[i] = (rl_str){ cp.data + off[i], len[i] };
-            os.matched = (rl_str){ cp.data + off[STUDY_F_COUNT], len[STUDY_F_COUNT] };
-            os.note = (rl_str){ cp.data + off[STUDY_F_COUNT + 1], len[STUDY_F_COUNT + 1] };
+            study_own(&os, &cp);
             if (os.instances)
                 os.instances--;
             rc = put_study(t, ouid, &os, err);
@@ -217,19 +222,10 @@ int study_put_instance(store_txn *t, const study_inst *in, bool *existed, rl_err
         s.first_us = in->received_us;
         s.matched = s.note = (rl_str){ "", 0 };
     } else {
-        /* copy the views before writing: LMDB views die at a write */
-        size_t mn = s.matched.n, nn = s.note.n, pn = s.f[STUDY_F_PATIENT_ID].n;
-        rl_buf_add_str(&keep, s.matched);
-        rl_buf_add_str(&keep, s.note);
-        rl_buf_add_str(&keep, s.f[STUDY_F_PATIENT_ID]);
-        rl_buf_add_str(&keep, s.f[STUDY_F_ACCESSION]);
-        size_t an = s.f[STUDY_F_ACCESSION].n;
-        s.matched = (rl_str){ keep.data, mn };
-        s.note = (rl_str){ keep.data + mn, nn };
-        rl_str oldp = { keep.data + mn + nn, pn }, olda = { keep.data + mn + nn + pn, an };
+        study_own(&s, &keep); /* LMDB views die at a write */
         /* drop the old patient/accession index entries */
-        idx(t, 'P', oldp, suid, false, err);
-        idx(t, 'A', olda, suid, false, err);
+        idx(t, 'P', s.f[STUDY_F_PATIENT_ID], suid, false, err);
+        idx(t, 'A', s.f[STUDY_F_ACCESSION], suid, false, err);
         idx(t, 'S', (rl_str){ (const char[]){ (char)('0' + s.state) }, 1 }, suid, false, err);
     }
     for (int i = 0; i < STUDY_F_COUNT; i++)
@@ -255,19 +251,18 @@ int study_set_state(store_txn *t, rl_str study_uid, recon_state st, rl_str match
     int rc = study_get(t, study_uid, &s, err);
     if (rc)
         return rc;
-    /* the record's views die at the first write: copy it whole */
-    rl_buf b;
+    /* the record's views die at the first write: copy it whole; matched and
+     * note may be views of the same record (NULL matched: keep both) */
+    rl_buf b, mn;
     rl_buf_init(&b, 0);
-    rl_buf_add_str(&b, matched);
-    rl_buf_add_str(&b, note);
-    size_t fo[STUDY_F_COUNT];
-    for (int i = 0; i < STUDY_F_COUNT; i++) {
-        fo[i] = b.len;
-        rl_buf_add_str(&b, s.f[i]);
+    rl_buf_init(&mn, 0);
+    if (matched.p) {
+        rl_buf_add_str(&mn, matched);
+        rl_buf_add_str(&mn, note);
     }
-    rl_str m = { b.data, matched.n }, nt = { b.data + matched.n, note.n };
-    for (int i = 0; i < STUDY_F_COUNT; i++)
-        s.f[i] = (rl_str){ b.data + fo[i], s.f[i].n };
+    study_own(&s, &b);
+    rl_str m = matched.p ? (rl_str){ mn.data, matched.n } : s.matched;
+    rl_str nt = matched.p ? (rl_str){ mn.data + matched.n, note.n } : s.note;
     char old = (char)('0' + s.state), now = (char)('0' + st);
     rc = idx(t, 'S', (rl_str){ &old, 1 }, study_uid, false, err);
     s.state = st;
@@ -278,6 +273,7 @@ int study_set_state(store_txn *t, rl_str study_uid, recon_state st, rl_str match
     if (rc == STORE_OK)
         rc = idx(t, 'S', (rl_str){ &now, 1 }, study_uid, true, err);
     rl_buf_free(&b);
+    rl_buf_free(&mn);
     return rc;
 }
 
@@ -289,27 +285,12 @@ int study_set_field(store_txn *t, rl_str study_uid, int field, rl_str value, rl_
         return rc;
     rl_buf b;
     rl_buf_init(&b, 0);
-    size_t off[STUDY_F_COUNT + 2], len[STUDY_F_COUNT + 2];
-    rl_str all[STUDY_F_COUNT + 2];
-    for (int i = 0; i < STUDY_F_COUNT; i++)
-        all[i] = i == field ? value : s.f[i];
-    all[STUDY_F_COUNT] = s.matched;
-    all[STUDY_F_COUNT + 1] = s.note;
-    for (int i = 0; i < STUDY_F_COUNT + 2; i++) {
-        off[i] = b.len;
-        len[i] = all[i].n;
-        rl_buf_add_str(&b, all[i]);
-    }
-    char oldk[256];
-    rl_str oldv = s.f[field];
-    snprintf(oldk, sizeof oldk, "%.*s", (int)(oldv.n < 255 ? oldv.n : 255), oldv.p);
-    for (int i = 0; i < STUDY_F_COUNT; i++)
-        s.f[i] = (rl_str){ b.data + off[i], len[i] };
-    s.matched = (rl_str){ b.data + off[STUDY_F_COUNT], len[STUDY_F_COUNT] };
-    s.note = (rl_str){ b.data + off[STUDY_F_COUNT + 1], len[STUDY_F_COUNT + 1] };
+    study_own(&s, &b);
+    rl_str oldv = s.f[field]; /* a copy in b */
+    s.f[field] = value;
     char kind = field == STUDY_F_PATIENT_ID ? 'P' : field == STUDY_F_ACCESSION ? 'A' : 0;
     if (kind)
-        rc = idx(t, kind, rl_str_c(oldk), study_uid, false, err);
+        rc = idx(t, kind, oldv, study_uid, false, err);
     if (rc == STORE_OK)
         rc = put_study(t, study_uid, &s, err);
     if (rc == STORE_OK && kind)

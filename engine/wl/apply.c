@@ -26,79 +26,50 @@
 
 typedef struct wl_default {
     const char *keyword;
-    const char *src[MAX_SOURCES];
+    const char *orm[MAX_SOURCES]; /* ORM^O01 sources, the first with a value wins */
+    const char *omi[MAX_SOURCES]; /* OMI^O23; none: the ORM ones */
     bool required;
 } wl_default;
 
-/* IHE RAD TF-2 (RAD-4 Procedure Scheduled), HL7 v2.3.1 ORM^O01. */
-static const wl_default orm_defaults[] = {
-    { "PatientName", { "PID-5" }, true },
-    { "PatientID", { "PID-3.1" }, true },
-    { "IssuerOfPatientID", { "PID-3.4.1" }, false },
-    { "PatientBirthDate", { "PID-7" }, false },
-    { "PatientSex", { "PID-8" }, false },
-    { "AdmissionID", { "PV1-19.1" }, false },
-    { "CurrentPatientLocation", { "PV1-3.1" }, false },
-    { "ReferringPhysicianName", { "PV1-8" }, false },
-    { "PlacerOrderNumberImagingServiceRequest", { "ORC-2.1", "OBR-2.1" }, false },
-    { "FillerOrderNumberImagingServiceRequest", { "ORC-3.1", "OBR-3.1" }, false },
-    { "AccessionNumber", { "OBR-18" }, true },
-    { "RequestedProcedureID", { "OBR-19" }, true },
-    { "StudyInstanceUID", { "ZDS-1.1" }, false },
-    { "RequestedProcedureDescription", { "OBR-44.2", "OBR-4.2" }, false },
-    { "RequestedProcedureCodeSequence/CodeValue", { "OBR-44.1", "OBR-4.1" }, false },
-    { "RequestedProcedureCodeSequence/CodingSchemeDesignator", { "OBR-44.3", "OBR-4.3" }, false },
-    { "RequestedProcedureCodeSequence/CodeMeaning", { "OBR-44.2", "OBR-4.2" }, false },
-    { "RequestingPhysician", { "OBR-16" }, false },
-    { "ReasonForTheRequestedProcedure", { "OBR-31.2", "OBR-31.1" }, false },
-    { "RequestedProcedurePriority", { "OBR-27.6", "ORC-7.6" }, false },
-    { "Modality", { "OBR-24" }, true },
-    { "ScheduledStationAETitle", { "OBR-21.1" }, true },
-    { "ScheduledProcedureStepStartDate", { "OBR-27.4", "ORC-7.4", "OBR-36", "TQ1-7" }, true },
-    { "ScheduledProcedureStepStartTime", { "OBR-27.4", "ORC-7.4", "OBR-36", "TQ1-7" }, true },
-    { "ScheduledPerformingPhysicianName", { "OBR-34" }, false },
-    { "ScheduledProcedureStepDescription", { "OBR-4.2" }, false },
-    { "ScheduledProtocolCodeSequence/CodeValue", { "OBR-4.1" }, false },
-    { "ScheduledProtocolCodeSequence/CodingSchemeDesignator", { "OBR-4.3" }, false },
-    { "ScheduledProtocolCodeSequence/CodeMeaning", { "OBR-4.2" }, false },
-    { "ScheduledProcedureStepID", { "OBR-20" }, true },
-};
-
-/* IHE RAD TF-2 (RAD-4), HL7 v2.5.1 OMI^O23: the IPC segment carries the
- * DICOM identifiers. */
-static const wl_default omi_defaults[] = {
-    { "PatientName", { "PID-5" }, true },
-    { "PatientID", { "PID-3.1" }, true },
-    { "IssuerOfPatientID", { "PID-3.4.1" }, false },
-    { "PatientBirthDate", { "PID-7" }, false },
-    { "PatientSex", { "PID-8" }, false },
-    { "AdmissionID", { "PV1-19.1" }, false },
-    { "CurrentPatientLocation", { "PV1-3.1" }, false },
-    { "ReferringPhysicianName", { "PV1-8" }, false },
-    { "PlacerOrderNumberImagingServiceRequest", { "ORC-2.1", "OBR-2.1" }, false },
-    { "FillerOrderNumberImagingServiceRequest", { "ORC-3.1", "OBR-3.1" }, false },
-    { "AccessionNumber", { "IPC-1.1" }, true },
-    { "RequestedProcedureID", { "IPC-2" }, true },
-    { "StudyInstanceUID", { "IPC-3" }, false },
-    { "RequestedProcedureDescription", { "OBR-44.2", "OBR-4.2" }, false },
-    { "RequestedProcedureCodeSequence/CodeValue", { "OBR-44.1", "OBR-4.1" }, false },
-    { "RequestedProcedureCodeSequence/CodingSchemeDesignator", { "OBR-44.3", "OBR-4.3" }, false },
-    { "RequestedProcedureCodeSequence/CodeMeaning", { "OBR-44.2", "OBR-4.2" }, false },
-    { "RequestingPhysician", { "OBR-16" }, false },
-    { "ReasonForTheRequestedProcedure", { "OBR-31.2", "OBR-31.1" }, false },
-    { "RequestedProcedurePriority", { "TQ1-9.1", "OBR-27.6" }, false },
-    { "Modality", { "IPC-5" }, true },
-    { "ScheduledStationAETitle", { "IPC-9" }, true },
-    { "ScheduledStationName", { "IPC-7" }, false },
-    { "ScheduledProcedureStepLocation", { "IPC-8.1" }, false },
-    { "ScheduledProcedureStepStartDate", { "TQ1-7", "OBR-27.4", "ORC-7.4", "OBR-36" }, true },
-    { "ScheduledProcedureStepStartTime", { "TQ1-7", "OBR-27.4", "ORC-7.4", "OBR-36" }, true },
-    { "ScheduledPerformingPhysicianName", { "OBR-34" }, false },
-    { "ScheduledProcedureStepDescription", { "IPC-6.2", "OBR-4.2" }, false },
-    { "ScheduledProtocolCodeSequence/CodeValue", { "IPC-6.1", "OBR-4.1" }, false },
-    { "ScheduledProtocolCodeSequence/CodingSchemeDesignator", { "IPC-6.3", "OBR-4.3" }, false },
-    { "ScheduledProtocolCodeSequence/CodeMeaning", { "IPC-6.2", "OBR-4.2" }, false },
-    { "ScheduledProcedureStepID", { "IPC-4" }, true },
+/* IHE RAD TF-2 (RAD-4 Procedure Scheduled): HL7 v2.3.1 ORM^O01, and v2.5.1
+ * OMI^O23, where the IPC segment carries the DICOM identifiers. */
+static const wl_default defaults[] = {
+    { "PatientName", { "PID-5" }, { 0 }, true },
+    { "PatientID", { "PID-3.1" }, { 0 }, true },
+    { "IssuerOfPatientID", { "PID-3.4.1" }, { 0 }, false },
+    { "PatientBirthDate", { "PID-7" }, { 0 }, false },
+    { "PatientSex", { "PID-8" }, { 0 }, false },
+    { "AdmissionID", { "PV1-19.1" }, { 0 }, false },
+    { "CurrentPatientLocation", { "PV1-3.1" }, { 0 }, false },
+    { "ReferringPhysicianName", { "PV1-8" }, { 0 }, false },
+    { "PlacerOrderNumberImagingServiceRequest", { "ORC-2.1", "OBR-2.1" }, { 0 }, false },
+    { "FillerOrderNumberImagingServiceRequest", { "ORC-3.1", "OBR-3.1" }, { 0 }, false },
+    { "AccessionNumber", { "OBR-18" }, { "IPC-1.1" }, true },
+    { "RequestedProcedureID", { "OBR-19" }, { "IPC-2" }, true },
+    { "StudyInstanceUID", { "ZDS-1.1" }, { "IPC-3" }, false },
+    { "RequestedProcedureDescription", { "OBR-44.2", "OBR-4.2" }, { 0 }, false },
+    { "RequestedProcedureCodeSequence/CodeValue", { "OBR-44.1", "OBR-4.1" }, { 0 }, false },
+    { "RequestedProcedureCodeSequence/CodingSchemeDesignator", { "OBR-44.3", "OBR-4.3" },
+      { 0 }, false },
+    { "RequestedProcedureCodeSequence/CodeMeaning", { "OBR-44.2", "OBR-4.2" }, { 0 }, false },
+    { "RequestingPhysician", { "OBR-16" }, { 0 }, false },
+    { "ReasonForTheRequestedProcedure", { "OBR-31.2", "OBR-31.1" }, { 0 }, false },
+    { "RequestedProcedurePriority", { "OBR-27.6", "ORC-7.6" }, { "TQ1-9.1", "OBR-27.6" }, false },
+    { "Modality", { "OBR-24" }, { "IPC-5" }, true },
+    { "ScheduledStationAETitle", { "OBR-21.1" }, { "IPC-9" }, true },
+    { "ScheduledStationName", { 0 }, { "IPC-7" }, false },
+    { "ScheduledProcedureStepLocation", { 0 }, { "IPC-8.1" }, false },
+    { "ScheduledProcedureStepStartDate", { "OBR-27.4", "ORC-7.4", "OBR-36", "TQ1-7" },
+      { "TQ1-7", "OBR-27.4", "ORC-7.4", "OBR-36" }, true },
+    { "ScheduledProcedureStepStartTime", { "OBR-27.4", "ORC-7.4", "OBR-36", "TQ1-7" },
+      { "TQ1-7", "OBR-27.4", "ORC-7.4", "OBR-36" }, true },
+    { "ScheduledPerformingPhysicianName", { "OBR-34" }, { 0 }, false },
+    { "ScheduledProcedureStepDescription", { "OBR-4.2" }, { "IPC-6.2", "OBR-4.2" }, false },
+    { "ScheduledProtocolCodeSequence/CodeValue", { "OBR-4.1" }, { "IPC-6.1", "OBR-4.1" }, false },
+    { "ScheduledProtocolCodeSequence/CodingSchemeDesignator", { "OBR-4.3" },
+      { "IPC-6.3", "OBR-4.3" }, false },
+    { "ScheduledProtocolCodeSequence/CodeMeaning", { "OBR-4.2" }, { "IPC-6.2", "OBR-4.2" }, false },
+    { "ScheduledProcedureStepID", { "OBR-20" }, { "IPC-4" }, true },
 };
 
 /* One attribute's recipe, resolved from the defaults and the route file. */
@@ -133,16 +104,9 @@ static int fail(apply_ctx *c, int errcode, const hl7_path *at, const char *fmt, 
 {
     va_list ap;
     va_start(ap, fmt);
-    char msg[300];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    int rc = route_failv(c->env, errcode, at, "worklist", fmt, ap);
     va_end(ap);
-    snprintf(c->env->fail_text, sizeof c->env->fail_text, "worklist: %s", msg);
-    c->env->fail_errcode = errcode;
-    if (at) {
-        c->env->fail_at = *at;
-        c->env->has_fail_at = true;
-    }
-    return ROUTE_E_ACTION;
+    return rc;
 }
 
 static void add_spec(apply_ctx *c, const wl_model_attr *m, const char *const *src, int nsrc,
@@ -180,16 +144,16 @@ static void build_specs(apply_ctx *c)
     const route_wl_attr *attrs = route_wl_attrs(c->env->rs, &nattr, &ihe);
     c->nspecs = 0;
     if (ihe) {
-        const wl_default *d = c->omi ? omi_defaults : orm_defaults;
-        size_t n = c->omi ? sizeof omi_defaults / sizeof *omi_defaults
-                          : sizeof orm_defaults / sizeof *orm_defaults;
+        const wl_default *d = defaults;
+        size_t n = sizeof defaults / sizeof *defaults;
         for (size_t i = 0; i < n; i++) {
             const wl_model_attr *m = wl_model_find(d[i].keyword);
+            const char *const *src = c->omi && d[i].omi[0] ? d[i].omi : d[i].orm;
             int k = 0;
-            while (k < MAX_SOURCES && d[i].src[k])
+            while (k < MAX_SOURCES && src[k])
                 k++;
-            if (m)
-                add_spec(c, m, d[i].src, k, NULL, NULL, -1, d[i].required);
+            if (m && k) /* a row with no sources is not for this message type */
+                add_spec(c, m, src, k, NULL, NULL, -1, d[i].required);
         }
     }
     for (size_t i = 0; i < nattr; i++) {

@@ -277,6 +277,20 @@ bool wl_matches(const wl_query *q, const wl_entry *e)
     return true;
 }
 
+int wl_query_add(wl_query *q, uint32_t seq, uint32_t tag, const char *vr, rl_str value)
+{
+    if (q->n == WL_MAX_ATTRS)
+        return -1;
+    wl_key *k = &q->k[q->n++];
+    memset(k, 0, sizeof *k);
+    k->path[0] = seq ? seq : tag;
+    k->path[1] = seq ? tag : 0;
+    k->depth = seq ? 2 : 1;
+    snprintf(k->vr, sizeof k->vr, "%s", vr);
+    k->value = value;
+    return 0;
+}
+
 /* ---- checking a query ---- */
 
 static bool valid_date(rl_str v)

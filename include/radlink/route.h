@@ -9,6 +9,7 @@
 #ifndef RADLINK_ROUTE_H
 #define RADLINK_ROUTE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -132,6 +133,12 @@ int route_table_find(const route_set *rs, const char *name);
  * human-readable account of every decision. Returns ROUTE_OK (res says accept
  * or reject), or ROUTE_E_STORE when the store failed. */
 int route_eval(const route_set *rs, hl7_msg *m, route_env *env, route_result *res, rl_buf *trace);
+
+/* For actions: record why the message is refused (text "PREFIX: message",
+ * the table 0357 code, the field to blame or NULL) in env; returns
+ * ROUTE_E_ACTION. */
+int route_failv(route_env *env, int errcode, const hl7_path *at, const char *prefix,
+                const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 /* Queue the serialized message for a destination (used by the forward action;
  * exposed for replay and tests). */

@@ -78,7 +78,8 @@ int study_put_instance(store_txn *t, const study_inst *in, bool *existed, rl_err
 int study_get_instance(store_txn *t, rl_str sop_uid, study_inst *in, rl_err *err);
 /* The study record; views valid until the transaction ends. */
 int study_get(store_txn *t, rl_str study_uid, study_rec *out, rl_err *err);
-/* Rewrite the study's reconciliation state, matched key and note. */
+/* Rewrite the study's reconciliation state, matched key and note (with
+ * matched.p NULL, the matched key and note stay as they are). */
 int study_set_state(store_txn *t, rl_str study_uid, recon_state s, rl_str matched, rl_str note,
                     rl_err *err);
 /* Set one study-level field (after a correction), keeping the indexes. */

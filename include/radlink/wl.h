@@ -129,6 +129,8 @@ typedef struct wl_query {
     bool icase_names; /* PN matching ignores case */
 } wl_query;
 
+/* Add a matching key: a top-level tag (seq 0) or one in the sequence seq. */
+int wl_query_add(wl_query *q, uint32_t seq, uint32_t tag, const char *vr, rl_str value);
 bool wl_matches(const wl_query *q, const wl_entry *e);
 /* Is a key's value well formed for its VR (dates, times, ranges)? false with
  * the reason in why. */

@@ -13,7 +13,7 @@ WERROR   := $(if $(filter true,$(CI)),ON,OFF)
 # the integration tests talk to (dcmtk tools, python3-hl7's mllp_send).
 DEBS := make cmake gcc g++ clang libclang-rt-14-dev pkg-config \
         libdcmtk-dev dcmtk libxml2-dev libzmq3-dev liblmdb-dev libssl-dev openssl \
-        libcmocka-dev python3 python3-hl7
+        libcmocka-dev python3 python3-hl7 procps
 
 .PHONY: all deps build run test test-plain test-sanitize bench clean
 

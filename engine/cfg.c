@@ -27,16 +27,18 @@ void cfg_defaults(cfg *c)
     c->max_connections = RL_MAX_CONNECTIONS_DEFAULT;
     c->idle_timeout_s = RL_IDLE_TIMEOUT_DEFAULT_S;
     c->read_timeout_s = RL_READ_TIMEOUT_DEFAULT_S;
-    c->map_size_mb = 16384;
+    c->map_size_mb = RL_STORE_MAP_SIZE_DEFAULT_MB;
     c->group_commit = true;
-    c->dedup_window_s = 86400;
+    c->dedup_window_s = RL_DEDUP_WINDOW_DEFAULT_S;
     c->dicom_port = 11112;
     snprintf(c->dicom_ae, sizeof c->dicom_ae, "RADLINK");
-    c->dicom_max_associations = 16;
-    c->dicom_max_responses = 1000;
-    c->dicom_timeout_s = 60;
-    c->workers = 2;
-    c->job_attempts = 5;
+    c->dicom_max_associations = RL_DICOM_MAX_ASSOCIATIONS_DEFAULT;
+    c->dicom_max_responses = RL_DICOM_MAX_RESPONSES_DEFAULT;
+    c->dicom_timeout_s = RL_DICOM_TIMEOUT_DEFAULT_S;
+    c->workers = RL_LOCAL_WORKERS_DEFAULT;
+    c->job_attempts = RL_JOB_ATTEMPTS_DEFAULT;
+    c->worker_timeout_s = RL_WORKER_TIMEOUT_DEFAULT_S;
+    c->study_stable_s = RL_STUDY_STABLE_DEFAULT_S;
 }
 
 typedef struct loader {
@@ -142,7 +144,7 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             next.dicom_port = (unsigned)v;
             copy_str(&l, n, "ae-title", next.dicom_ae, sizeof next.dicom_ae);
             v = next.dicom_max_associations;
-            copy_num(&l, n, "max-associations", 1000, &v);
+            copy_num(&l, n, "max-associations", RL_DICOM_MAX_ASSOCIATIONS_CEILING, &v);
             next.dicom_max_associations = (unsigned)v;
             v = next.dicom_max_responses;
             copy_num(&l, n, "max-responses", 1000000, &v);
@@ -159,10 +161,10 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             next.n_dicom_allowed = 0;
             next.n_pacs = 0;
             for (xmlNode *a = xdoc_first(n); a; a = xdoc_next(a)) {
-                if (xdoc_is(a, "allow") && next.n_dicom_allowed < 64)
+                if (xdoc_is(a, "allow") && next.n_dicom_allowed < RL_DICOM_ALLOW_MAX)
                     copy_str(&l, a, "ae", next.dicom_allowed[next.n_dicom_allowed++],
                              sizeof next.dicom_allowed[0]);
-                if (xdoc_is(a, "pacs") && next.n_pacs < 8) {
+                if (xdoc_is(a, "pacs") && next.n_pacs < RL_MAX_PACS) {
                     unsigned long port = 0;
                     copy_str(&l, a, "ae", next.pacs[next.n_pacs].ae, sizeof next.pacs[0].ae);
                     copy_str(&l, a, "host", next.pacs[next.n_pacs].host, sizeof next.pacs[0].host);
@@ -172,16 +174,22 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             }
         } else if (xdoc_is(n, "jobs")) {
             unsigned long v = next.workers;
-            copy_num(&l, n, "workers", 64, &v);
+            copy_num(&l, n, "workers", RL_LOCAL_WORKERS_MAX, &v);
             next.workers = (unsigned)v;
             v = next.job_attempts;
             copy_num(&l, n, "max-attempts", 1000, &v);
             next.job_attempts = (unsigned)v;
+            v = next.worker_timeout_s;
+            copy_num(&l, n, "worker-timeout", 3600, &v);
+            next.worker_timeout_s = (unsigned)v;
+            v = next.study_stable_s;
+            copy_num(&l, n, "study-stable", 86400, &v);
+            next.study_stable_s = (unsigned)v;
             copy_str(&l, n, "listen", next.jobs_listen, sizeof next.jobs_listen);
             resolve_path(&l, n, "key-file", next.jobs_key_file, sizeof next.jobs_key_file);
             next.n_worker_keys = 0;
             for (xmlNode *k = xdoc_first(n); k; k = xdoc_next(k))
-                if (xdoc_is(k, "worker-key") && next.n_worker_keys < 32)
+                if (xdoc_is(k, "worker-key") && next.n_worker_keys < RL_WORKER_KEYS_MAX)
                     copy_str(&l, k, "public", next.worker_keys[next.n_worker_keys++],
                              sizeof next.worker_keys[0]);
             if (next.jobs_key_file[0] && !next.n_worker_keys) {
@@ -264,7 +272,9 @@ void cfg_print(const cfg *c, void *file)
     for (unsigned i = 0; i < c->n_pacs; i++)
         fprintf(f, "pacs=%s@%s:%u\n", c->pacs[i].ae, c->pacs[i].host, c->pacs[i].port);
     fprintf(f, "dicom.duplicates=%s\n", c->dicom_refuse_duplicates ? "refuse" : "replace");
-    fprintf(f, "jobs.workers=%u\njobs.max-attempts=%u\n", c->workers, c->job_attempts);
+    fprintf(f, "jobs.workers=%u\njobs.max-attempts=%u\njobs.worker-timeout=%u\n"
+               "jobs.study-stable=%u\n", c->workers, c->job_attempts, c->worker_timeout_s,
+            c->study_stable_s);
     if (c->jobs_listen[0])
         fprintf(f, "jobs.listen=%s%s\n", c->jobs_listen, c->jobs_key_file[0] ? " curve" : "");
     fprintf(f, "routes=%s\n", c->routes_file[0] ? c->routes_file : "built-in default");

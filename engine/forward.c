@@ -1,8 +1,9 @@
 /* Outbound senders, one thread per destination; behaviour in radlink/forward.h.
  * A sender reads its queue head in a short read transaction, delivers it with
- * the MLLP client (the code behind `radlink send`), and records the outcome
- * in a short write transaction. It keeps its connection open between
- * messages and reconnects after any error. */
+ * the MLLP client (the code behind `radlink send`), and hands the outcome to
+ * the loop. It keeps its connection open between messages and reconnects
+ * after any error. It wakes on a kick, a retry time or a stop, never on a
+ * polling interval. */
 #include "radlink/forward.h"
 
 #include <errno.h>
@@ -11,30 +12,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/mllp.h"
 #include "radlink/queue.h"
 
-#define IDLE_POLL_MS 2000 /* notice `radlink queue retry` made by another process */
-#define FIRST_RETRY_MS 1000
+/* A read of the store that failed (a record that does not decode...) is
+ * tried again after this long; it is an error path, not a poll. */
+#define STORE_ERROR_RETRY_MS 1000
+
+typedef enum sender_phase { S_IDLE, S_SENDING, S_WAITING } sender_phase;
 
 typedef struct sender {
     route_dest d;
     store *st;
+    cmdq *q;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop, kicked;
+    int cancel_fd;          /* eventfd: readable once stop is set */
+    atomic_int phase;       /* sender_phase, for status */
+    atomic_llong wait_until_us;
+    atomic_bool exited;
     mllp_client *conn;
     uint64_t delivered, parked, failures;
-    struct sender *next;
+    route_dest next;        /* while retiring: the destination that replaces it */
+    bool has_next;
+    struct sender *link;
 } sender;
 
 struct forwarder {
     store *st;
-    sender *senders;
+    cmdq *q;
+    sender *active, *retiring;
 };
 
 /* What the downstream answered. */
@@ -73,25 +88,27 @@ static void read_answer(rl_buf *reply, answer *a)
 
 static int64_t backoff_us(const sender *s, uint32_t attempts)
 {
-    int64_t ms = FIRST_RETRY_MS;
-    for (uint32_t i = 1; i < attempts && ms < (int64_t)s->d.max_retry_delay_s * 1000; i++)
+    int64_t max = (int64_t)s->d.max_retry_delay_s * 1000, ms = RL_FORWARD_FIRST_RETRY_MS;
+    for (uint32_t i = 1; i < attempts && ms < max; i++)
         ms *= 2;
-    if (ms > (int64_t)s->d.max_retry_delay_s * 1000)
-        ms = (int64_t)s->d.max_retry_delay_s * 1000;
-    return ms * 1000;
+    return (ms > max ? max : ms) * 1000;
 }
 
-/* Wait until deadline_us (wall clock), a kick, or stop. */
+/* Sleep until deadline_us (wall clock; 0 = no deadline), a kick, or stop. */
 static void wait_until(sender *s, int64_t deadline_us)
 {
     pthread_mutex_lock(&s->mu);
+    atomic_store(&s->wait_until_us, deadline_us);
     while (!s->stop && !s->kicked) {
-        int64_t now = rl_now_us();
-        if (now >= deadline_us)
+        if (!deadline_us) {
+            pthread_cond_wait(&s->cv, &s->mu);
+            continue;
+        }
+        int64_t left = deadline_us - rl_now_us();
+        if (left <= 0)
             break;
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t left = deadline_us - now;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_sec += (time_t)(left / 1000000);
         ts.tv_nsec += (long)(left % 1000000) * 1000;
         if (ts.tv_nsec >= 1000000000L) {
@@ -102,6 +119,7 @@ static void wait_until(sender *s, int64_t deadline_us)
             break;
     }
     s->kicked = false;
+    atomic_store(&s->wait_until_us, 0);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -113,63 +131,68 @@ static bool stopping(sender *s)
     return st;
 }
 
-/* Record the outcome of one attempt. remove: delivered; else the item is
- * rewritten (parked or backing off). A failure to write is logged; the
- * sender will find the item again and act on it again. */
-static void record(sender *s, const queue_item *it, bool remove)
-{
-    store_txn *t;
-    rl_err err;
-    int rc = store_begin(s->st, NULL, true, &t, &err);
-    if (rc == STORE_OK) {
-        /* an operator may have parked it (radlink queue park) meanwhile: keep that */
-        queue_item now;
-        queue_item upd = *it;
-        if (!remove && upd.state == QUEUE_PENDING &&
-            queue_get(t, it->dest, it->qseq, &now, &err) == STORE_OK && now.state == QUEUE_PARKED)
-            upd.state = QUEUE_PARKED;
-        rc = remove ? queue_remove(t, it->dest, it->qseq, &err) : queue_update(t, &upd, &err);
-        if (rc == STORE_NOTFOUND)
-            rc = STORE_OK; /* removed by an operator */
-        rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
-    }
-    if (rc != STORE_OK)
-        log_error("forward.store", "dest=%s qseq=%llu error=\"%s\"", it->dest,
-                  (unsigned long long)it->qseq, err.msg);
-}
-
 static void disconnect(sender *s)
 {
     mllp_client_close(s->conn);
     s->conn = NULL;
 }
 
-/* Deliver one item; returns the time of the next attempt (0 = at once). */
-static int64_t deliver(sender *s, queue_item *it, rl_buf *payload)
+/* Hand an outcome to the loop and wait until it is committed: 0, or -1 when
+ * it was not (the engine stops, or the commit failed: the message is still
+ * at the head of the queue and goes again). */
+static int report(sender *s, const queue_item *it, cmd_delivery outcome, int64_t next_us,
+                  const char *text)
+{
+    cmd c;
+    memset(&c, 0, sizeof c);
+    c.kind = CMD_DELIVERY;
+    snprintf(c.u.delivery.dest, sizeof c.u.delivery.dest, "%s", it->dest);
+    c.u.delivery.qseq = it->qseq;
+    c.u.delivery.outcome = outcome;
+    c.u.delivery.attempts = it->attempts;
+    c.u.delivery.next_us = next_us;
+    snprintf(c.u.delivery.text, sizeof c.u.delivery.text, "%s", text ? text : "");
+    if (cmdq_call(s->q, &c) != 0) {
+        log_warn("forward.unrecorded", "dest=%s qseq=%llu error=\"%s\"", s->d.name,
+                 (unsigned long long)it->qseq, c.text);
+        return -1;
+    }
+    return 0;
+}
+
+/* Deliver one item (it->attempts counts this one). */
+static void deliver(sender *s, queue_item *it, rl_buf *payload)
 {
     rl_err err;
     char why[700] = "";
     int timeout_ms = (int)s->d.ack_timeout_s * 1000;
+    atomic_store(&s->phase, S_SENDING);
     if (!s->conn) {
         mllp_tls_opts tls = { .cert = s->d.cert[0] ? s->d.cert : NULL,
                               .key = s->d.key[0] ? s->d.key : NULL,
                               .ca = s->d.ca[0] ? s->d.ca : NULL,
                               .verify_peer = s->d.ca[0] != '\0',
                               .server_name = s->d.server_name[0] ? s->d.server_name : NULL };
-        if (mllp_client_open(s->d.host, s->d.port, s->d.tls ? &tls : NULL, timeout_ms, &s->conn,
-                             &err) != 0) {
+        if (mllp_client_open(s->d.host, s->d.port, s->d.tls ? &tls : NULL, timeout_ms,
+                             s->cancel_fd, &s->conn, &err) != 0) {
             s->conn = NULL;
-            snprintf(why, sizeof why, "cannot connect: %.300s",
-                     err.msg);
+            if (err.code == MLLP_E_CANCELLED)
+                return;
+            snprintf(why, sizeof why, "cannot connect: %.300s", err.msg);
         }
     }
     answer a = { "", "" };
     if (s->conn) {
         rl_buf reply;
         rl_buf_init(&reply, 0);
-        if (mllp_client_exchange(s->conn, rl_buf_view(payload), &reply, timeout_ms, &err) != 0) {
-            snprintf(why, sizeof why, "no ACK: %.300s", err.msg);
+        int rc = mllp_client_exchange(s->conn, rl_buf_view(payload), &reply, timeout_ms, &err);
+        if (rc != 0) {
             disconnect(s);
+            if (err.code == MLLP_E_CANCELLED) { /* stays queued, goes again */
+                rl_buf_free(&reply);
+                return;
+            }
+            snprintf(why, sizeof why, "no ACK: %.300s", err.msg);
         } else {
             read_answer(&reply, &a);
         }
@@ -177,45 +200,49 @@ static int64_t deliver(sender *s, queue_item *it, rl_buf *payload)
     }
     it->attempts++;
     if (strcmp(a.code, "AA") == 0 || strcmp(a.code, "CA") == 0) {
-        record(s, it, true);
-        s->delivered++;
-        log_info("forward.delivered", "dest=%s qseq=%llu msg=%llu attempts=%u", s->d.name,
-                 (unsigned long long)it->qseq, (unsigned long long)it->msg_seq, it->attempts);
-        return 0;
+        if (report(s, it, CMD_DELIVERED, 0, NULL) == 0) {
+            s->delivered++;
+            log_info("forward.delivered", "dest=%s qseq=%llu msg=%llu attempts=%u", s->d.name,
+                     (unsigned long long)it->qseq, (unsigned long long)it->msg_seq, it->attempts);
+        }
+        return;
     }
     if (a.code[0] == 'A' || a.code[0] == 'C') { /* AE AR CE CR: the downstream refused it */
         char text[300];
         snprintf(text, sizeof text, "%s: %s", a.code, a.text[0] ? a.text : "(no text)");
-        it->state = QUEUE_PARKED;
-        it->last_error = rl_str_c(text);
-        record(s, it, false);
-        s->parked++;
-        log_warn("forward.parked", "dest=%s qseq=%llu msg=%llu answer=\"%s\" "
-                 "hint=\"radlink queue retry %s %llu\"", s->d.name, (unsigned long long)it->qseq,
-                 (unsigned long long)it->msg_seq, text, s->d.name, (unsigned long long)it->qseq);
-        return 0;
+        if (report(s, it, CMD_PARKED, 0, text) == 0) {
+            s->parked++;
+            /* the downstream's text may name the patient: it is in the queue
+             * record (radlink queue list), and here only at debug level */
+            log_warn("forward.parked", "dest=%s qseq=%llu msg=%llu answer=%s "
+                     "hint=\"radlink queue retry %s %llu\"", s->d.name,
+                     (unsigned long long)it->qseq, (unsigned long long)it->msg_seq, a.code,
+                     s->d.name, (unsigned long long)it->qseq);
+            log_debug("forward.parked_text", "dest=%s qseq=%llu text=\"%s\"", s->d.name,
+                      (unsigned long long)it->qseq, text);
+        }
+        return;
     }
+    bool quoted = !why[0]; /* the reply's text may quote the message: debug only */
     if (!why[0])
         snprintf(why, sizeof why, "unusable reply from %s:%u: %s", s->d.host, s->d.port, a.text);
     disconnect(s);
     int64_t next = rl_now_us() + backoff_us(s, it->attempts);
-    it->next_us = next;
-    it->last_error = rl_str_c(why);
-    record(s, it, false);
-    s->failures++;
-    log_warn("forward.retry", "dest=%s qseq=%llu msg=%llu attempts=%u retry_in_ms=%lld "
-             "error=\"%s\"", s->d.name, (unsigned long long)it->qseq,
-             (unsigned long long)it->msg_seq, it->attempts,
-             (long long)((next - rl_now_us()) / 1000), why);
-    return next;
+    if (report(s, it, CMD_RETRY, next, why) == 0) {
+        s->failures++;
+        log_warn("forward.retry", "dest=%s qseq=%llu msg=%llu attempts=%u retry_in_ms=%lld "
+                 "error=\"%s\"", s->d.name, (unsigned long long)it->qseq,
+                 (unsigned long long)it->msg_seq, it->attempts,
+                 (long long)((next - rl_now_us()) / 1000),
+                 quoted ? "unusable reply (radlink queue list shows it)" : why);
+    }
 }
 
 static void *run(void *arg)
 {
     sender *s = arg;
-    rl_buf payload, errtext;
+    rl_buf payload;
     rl_buf_init(&payload, 0);
-    rl_buf_init(&errtext, 0);
     log_info("forward.start", "dest=%s host=%s port=%u tls=%s", s->d.name, s->d.host, s->d.port,
              s->d.tls ? "yes" : "no");
     while (!stopping(s)) {
@@ -228,59 +255,62 @@ static void *run(void *arg)
             rc = queue_head(t, s->d.name, &it, &err);
             if (rc == STORE_OK) {
                 rl_buf_reset(&payload);
-                rl_buf_reset(&errtext);
                 rl_buf_add(&payload, it.payload.p, it.payload.n);
-                rl_buf_add(&errtext, it.last_error.p, it.last_error.n);
                 it.payload = rl_buf_view(&payload);
-                it.last_error = rl_buf_view(&errtext);
+                it.last_error = (rl_str){ "", 0 };
             }
             store_abort(t);
         }
+        atomic_store(&s->phase, S_WAITING);
         if (rc < 0) {
             log_error("forward.store", "dest=%s error=\"%s\"", s->d.name, err.msg);
-            wait_until(s, rl_now_us() + IDLE_POLL_MS * 1000ll);
+            wait_until(s, rl_now_us() + STORE_ERROR_RETRY_MS * 1000ll);
             continue;
         }
         if (rc == STORE_NOTFOUND) {
             if (s->conn) /* nothing to send: do not hold the downstream's connection */
                 disconnect(s);
-            wait_until(s, rl_now_us() + IDLE_POLL_MS * 1000ll);
+            atomic_store(&s->phase, S_IDLE);
+            wait_until(s, 0);
             continue;
         }
         if (it.next_us > rl_now_us()) {
-            wait_until(s, it.next_us < rl_now_us() + IDLE_POLL_MS * 1000ll
-                              ? it.next_us
-                              : rl_now_us() + IDLE_POLL_MS * 1000ll);
+            wait_until(s, it.next_us);
             continue;
         }
         deliver(s, &it, &payload);
     }
     disconnect(s);
     rl_buf_free(&payload);
-    rl_buf_free(&errtext);
     log_info("forward.stop", "dest=%s delivered=%llu parked=%llu failures=%llu", s->d.name,
              (unsigned long long)s->delivered, (unsigned long long)s->parked,
              (unsigned long long)s->failures);
+    atomic_store(&s->exited, true);
+    cmd *c = calloc(1, sizeof *c);
+    if (c) {
+        c->kind = CMD_SENDER_EXIT;
+        c->u.sender.sender = s;
+        cmdq_post(s->q, c); /* refused once the engine stopped: it joins us itself then */
+    }
     return NULL;
 }
 
-forwarder *forwarder_new(store *st)
+forwarder *forwarder_new(store *st, cmdq *q)
 {
     forwarder *f = calloc(1, sizeof *f);
-    if (f)
+    if (f) {
         f->st = st;
+        f->q = q;
+    }
     return f;
 }
 
-static void stop_sender(sender *s)
+static void sender_free(sender *s)
 {
-    pthread_mutex_lock(&s->mu);
-    s->stop = true;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->thread, NULL);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv);
+    if (s->cancel_fd >= 0)
+        close(s->cancel_fd);
     free(s);
 }
 
@@ -291,55 +321,90 @@ static sender *start_sender(forwarder *f, const route_dest *d)
         return NULL;
     s->d = *d;
     s->st = f->st;
+    s->q = f->q;
+    s->cancel_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    if (pthread_create(&s->thread, NULL, run, s) != 0) {
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (s->cancel_fd < 0 || pthread_create(&s->thread, NULL, run, s) != 0) {
         log_error("forward.thread", "dest=%s error=\"%s\"", d->name, strerror(errno));
-        pthread_mutex_destroy(&s->mu);
-        pthread_cond_destroy(&s->cv);
-        free(s);
+        sender_free(s);
         return NULL;
     }
+    s->link = f->active;
+    f->active = s;
     return s;
+}
+
+/* Ask s to end: its waits and its network I/O return at once. */
+static void cancel(sender *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stop = true;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    uint64_t one = 1;
+    ssize_t w = write(s->cancel_fd, &one, sizeof one);
+    (void)w;
+}
+
+static sender *find(sender *list, const char *name)
+{
+    for (sender *s = list; s; s = s->link)
+        if (strcmp(s->d.name, name) == 0)
+            return s;
+    return NULL;
 }
 
 void forwarder_set(forwarder *f, const route_dest *dests, size_t n)
 {
     if (!f)
         return;
-    /* Keep senders whose destination is unchanged, stop the rest. */
-    sender **pp = &f->senders;
+    /* Retire senders whose destination changed or went away. */
+    sender **pp = &f->active;
     while (*pp) {
         sender *s = *pp;
-        bool keep = false;
-        for (size_t i = 0; i < n && !keep; i++)
-            keep = memcmp(&dests[i], &s->d, sizeof s->d) == 0;
-        if (keep) {
-            pp = &s->next;
-        } else {
-            *pp = s->next;
-            stop_sender(s);
+        const route_dest *same = NULL;
+        for (size_t i = 0; i < n && !same; i++)
+            if (memcmp(&dests[i], &s->d, sizeof s->d) == 0)
+                same = &dests[i];
+        if (same) {
+            pp = &s->link;
+            continue;
         }
+        *pp = s->link;
+        cancel(s);
+        s->link = f->retiring;
+        f->retiring = s;
+        log_info("forward.retire", "dest=%s", s->d.name);
     }
     for (size_t i = 0; i < n; i++) {
-        bool running = false;
-        for (sender *s = f->senders; s && !running; s = s->next)
-            running = strcmp(s->d.name, dests[i].name) == 0;
-        if (running)
+        if (find(f->active, dests[i].name))
             continue;
-        sender *s = start_sender(f, &dests[i]);
-        if (s) {
-            s->next = f->senders;
-            f->senders = s;
+        sender *old = find(f->retiring, dests[i].name);
+        if (old) { /* starts once the old sender of this queue ended */
+            old->next = dests[i];
+            old->has_next = true;
+            continue;
         }
+        start_sender(f, &dests[i]);
+    }
+    /* a retiring sender whose destination is gone again has no successor */
+    for (sender *s = f->retiring; s; s = s->link) {
+        bool named = false;
+        for (size_t i = 0; i < n && !named; i++)
+            named = strcmp(dests[i].name, s->d.name) == 0;
+        if (!named)
+            s->has_next = false;
     }
 }
 
 void forwarder_kick(forwarder *f)
 {
-    if (!f)
-        return;
-    for (sender *s = f->senders; s; s = s->next) {
+    for (sender *s = f ? f->active : NULL; s; s = s->link) {
         pthread_mutex_lock(&s->mu);
         s->kicked = true;
         pthread_cond_signal(&s->cv);
@@ -347,10 +412,100 @@ void forwarder_kick(forwarder *f)
     }
 }
 
+int forwarder_apply(store_txn *t, const cmd *c, rl_err *err)
+{
+    queue_item it;
+    int rc = queue_get(t, c->u.delivery.dest, c->u.delivery.qseq, &it, err);
+    if (rc == STORE_NOTFOUND) /* an operator removed it meanwhile */
+        return STORE_OK;
+    if (rc)
+        return rc;
+    switch (c->u.delivery.outcome) {
+    case CMD_DELIVERED:
+        rc = queue_remove(t, c->u.delivery.dest, c->u.delivery.qseq, err);
+        return rc == STORE_NOTFOUND ? STORE_OK : rc;
+    case CMD_PARKED:
+        it.state = QUEUE_PARKED;
+        it.attempts = c->u.delivery.attempts;
+        it.last_error = rl_str_c(c->u.delivery.text);
+        return queue_update(t, &it, err);
+    case CMD_RETRY:
+        /* an operator may have parked it meanwhile (radlink queue park): that stays */
+        it.attempts = c->u.delivery.attempts;
+        it.next_us = c->u.delivery.next_us;
+        it.last_error = rl_str_c(c->u.delivery.text);
+        return queue_update(t, &it, err);
+    }
+    return rl_err_set(err, RL_E_ARG, -1, "unknown delivery outcome %d", c->u.delivery.outcome);
+}
+
+void forwarder_exited(forwarder *f, void *ptr)
+{
+    for (sender **pp = &f->retiring; *pp; pp = &(*pp)->link) {
+        sender *s = *pp;
+        if (s != ptr)
+            continue;
+        *pp = s->link;
+        pthread_join(s->thread, NULL);
+        if (s->has_next)
+            start_sender(f, &s->next);
+        sender_free(s);
+        return;
+    }
+}
+
+void forwarder_stop(forwarder *f)
+{
+    if (!f)
+        return;
+    while (f->active) {
+        sender *s = f->active;
+        f->active = s->link;
+        cancel(s);
+        s->has_next = false;
+        s->link = f->retiring;
+        f->retiring = s;
+    }
+    for (sender *s = f->retiring; s; s = s->link)
+        s->has_next = false;
+}
+
+bool forwarder_stopped(const forwarder *f)
+{
+    return !f || (!f->active && !f->retiring);
+}
+
+void forwarder_status(const forwarder *f, rl_buf *out)
+{
+    static const char *const phase[] = { "idle", "sending", "waiting" };
+    for (const sender *s = f ? f->active : NULL; s; s = s->link) {
+        int ph = atomic_load(&s->phase);
+        long long until = atomic_load(&s->wait_until_us);
+        rl_buf_printf(out, "sender %s %s:%u %s", s->d.name, s->d.host, s->d.port,
+                      phase[ph < 0 || ph > 2 ? 0 : ph]);
+        if (ph == S_WAITING && until)
+            rl_buf_printf(out, " (next attempt in %lld s)",
+                          (until - rl_now_us()) / 1000000 > 0 ? (until - rl_now_us()) / 1000000 : 0);
+        rl_buf_add_c(out, "\n");
+    }
+    for (const sender *s = f ? f->retiring : NULL; s; s = s->link)
+        rl_buf_printf(out, "sender %s stopping\n", s->d.name);
+}
+
 void forwarder_free(forwarder *f)
 {
     if (!f)
         return;
-    forwarder_set(f, NULL, 0);
+    forwarder_stop(f);
+    while (f->retiring) {
+        sender *s = f->retiring;
+        f->retiring = s->link;
+        if (atomic_load(&s->exited)) {
+            pthread_join(s->thread, NULL);
+            sender_free(s);
+        } else {
+            pthread_detach(s->thread); /* stuck where it cannot be cancelled */
+        }
+    }
     free(f);
 }

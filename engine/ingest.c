@@ -118,10 +118,16 @@ static int log_outcome(store_txn *t, const ingest_input *in, const hdr *h, const
         log_debug("hl7.message", "seq=%llu status=%s ack=%s peer=%s type=%.*s ctrl=%.*s",
                   (unsigned long long)r.seq, msglog_status_name(o->status), o->code, in->peer,
                   RL_STR_FMT(h->type), RL_STR_FMT(h->ctrl));
-    else
-        log_info("hl7.message", "seq=%llu status=%s ack=%s peer=%s type=%.*s ctrl=%.*s "
-                 "error=\"%s\"", (unsigned long long)r.seq, msglog_status_name(o->status), o->code,
-                 in->peer, RL_STR_FMT(h->type), RL_STR_FMT(h->ctrl), o->error ? o->error : "");
+    else {
+        /* the error text can quote the message (an accession too long, an
+         * unknown patient): it is in the message log (radlink msg show SEQ),
+         * and here only at debug level */
+        log_info("hl7.message", "seq=%llu status=%s ack=%s peer=%s type=%.*s ctrl=%.*s",
+                 (unsigned long long)r.seq, msglog_status_name(o->status), o->code, in->peer,
+                 RL_STR_FMT(h->type), RL_STR_FMT(h->ctrl));
+        log_debug("hl7.message_error", "seq=%llu error=\"%s\"", (unsigned long long)r.seq,
+                  o->error ? o->error : "");
+    }
     return STORE_OK;
 }
 
@@ -335,7 +341,7 @@ int ingest_replay(ingest *g, store_txn *t, uint64_t seq, const route_set *rs, in
     rl_err perr;
     rc = hl7_parse(&g->msg, raw.data, raw.len, &perr);
     if (rc != HL7_OK) {
-        rc = rl_err_set(err, -1, -1, "message %llu does not parse: %s", (unsigned long long)seq,
+        rc = rl_err_set(err, HL7_E_SEGMENT, -1, "message %llu does not parse: %s", (unsigned long long)seq,
                         perr.msg);
     } else {
         hdr h;

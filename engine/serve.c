@@ -1,8 +1,9 @@
-/* radlink serve: the engine process. One event-loop thread owns the MLLP
- * sockets and the HL7 write path. Each loop turn collects every frame that
- * arrived, applies them all in ONE write transaction, commits (fsync), and
- * only then sends their ACKs: group commit, durable ACKs, arrival order kept.
- * Signal handlers only set flags; the loop acts on them. */
+/* radlink serve: the engine process. Its loop thread owns every write
+ * transaction of the store and wakes only on events: MLLP sockets, the
+ * command queue (DICOM and sender threads), the ZeroMQ sockets of the job
+ * dispatcher, the control socket, a signalfd, and the earliest deadline of
+ * its parts (timeouts, retries, heartbeats, due jobs). Each wake ends with one
+ * turn (turn.c). Signals are read from the signalfd; no handler runs. */
 #include "radlink/serve.h"
 
 #include <errno.h>
@@ -12,73 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "radlink/dicom.h"
-#include "radlink/digest.h"
-#include "radlink/dispatch.h"
-#include "radlink/forward.h"
-#include "radlink/receive.h"
-#include "radlink/recon.h"
-#include "radlink/ingest.h"
+#include "engine.h"
+#include "radlink/job.h"
+#include "radlink/limits.h"
 #include "radlink/log.h"
-#include "radlink/loop.h"
-#include "radlink/mllp.h"
-#include "radlink/store.h"
+#include "radlink/recon.h"
 #include "radlink/version.h"
 #include "radlink/wl_hook.h"
-
-#define SHUTDOWN_FLUSH_MS 5000
-
-static volatile sig_atomic_t stop_signal, reload_signal;
-
-static void on_stop(int sig)
-{
-    stop_signal = sig;
-}
-
-static void on_hup(int sig)
-{
-    (void)sig;
-    reload_signal = 1;
-}
-
-/* One frame received during the current loop turn. */
-typedef struct pending {
-    uint64_t conn;
-    ingest_kind kind;
-    char peer[64];
-    char listener[80];
-    char why[96];
-    rl_str raw; /* in the batch arena */
-    int64_t recv_us;
-} pending;
-
-typedef struct engine {
-    const cfg *cfg;
-    loop *l;
-    store *st;
-    mllp_server *srv;
-    ingest ing;
-    route_set *routes;  /* the active set; replaced whole between two batches */
-    forwarder *fwd;
-    dicom_scp *dicom;
-    receiver recv;
-    dispatcher *jobs;
-    char jobs_endpoint[700];
-    pid_t wpid[64];
-    int64_t wrestart_ms[64];
-    int wbackoff_ms[64];
-    uint64_t counts[5]; /* committed messages by msglog_status */
-    pending *batch;
-    size_t nbatch, cap;
-    rl_arena arena;
-    uint64_t batches, batched_msgs, commit_failures;
-    int lock_fd;
-} engine;
 
 static void on_mllp(void *ctx, mllp_event ev, const mllp_peer *peer, rl_str data, const char *why)
 {
@@ -115,76 +60,45 @@ static void on_mllp(void *ctx, mllp_event ev, const mllp_peer *peer, rl_str data
     p->recv_us = rl_now_us();
 }
 
-/* Apply frames [first, first + n) in one transaction, commit, then answer. */
-static void process_range(engine *e, size_t first, size_t n)
+/* Commands from other threads: appended to the turn's list. */
+static void on_cmds(loop *l, int fd, unsigned events, void *ctx)
 {
-    rl_buf *acks = calloc(n, sizeof *acks);
-    bool *close_after = calloc(n, sizeof *close_after);
-    msglog_status *status = calloc(n, sizeof *status);
-    rl_err err;
-    int rc = acks && close_after && status ? STORE_OK : rl_err_set(&err, STORE_E_IO, -1, "out of memory");
-    for (size_t i = 0; acks && i < n; i++)
-        rl_buf_init(&acks[i], 0);
-    store_txn *t = NULL;
-    if (rc == STORE_OK)
-        rc = store_begin(e->st, NULL, true, &t, &err);
-    unsigned forwarded = 0;
-    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
-        pending *p = &e->batch[first + i];
-        ingest_input in = { p->kind, p->raw, p->peer, p->listener, p->why, p->recv_us };
-        ingest_result res = { .ack = &acks[i] };
-        rc = ingest_one(&e->ing, t, &in, &res, &err);
-        close_after[i] = res.close_after;
-        status[i] = res.status;
-        forwarded += res.forwarded;
-    }
-    if (t)
-        rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
-    if (rc == STORE_OK) {
-        for (size_t i = 0; i < n; i++)
-            e->counts[status[i]]++;
-        if (forwarded)
-            forwarder_kick(e->fwd);
-    }
-    if (rc != STORE_OK) {
-        /* Nothing of this turn is stored: refuse every message with AR so the
-         * senders try again later. What was stored before is untouched. */
-        e->commit_failures++;
-        log_error("store.commit_failed", "messages=%zu error=\"%s\"", n, err.msg);
-        char text[480];
-        snprintf(text, sizeof text, "message not stored, try again later: %s", err.msg);
-        for (size_t i = 0; acks && i < n; i++) {
-            rl_buf_reset(&acks[i]);
-            if (e->batch[first + i].kind != INGEST_INCOMPLETE)
-                ingest_refusal(&e->ing, e->batch[first + i].raw, text, &acks[i]);
-        }
-    }
-    e->batches++;
-    e->batched_msgs += n;
-    for (size_t i = 0; i < n; i++) {
-        if (acks && acks[i].len)
-            mllp_server_reply(e->srv, e->batch[first + i].conn, rl_buf_view(&acks[i]));
-        if (!acks || (close_after && close_after[i]))
-            mllp_server_close(e->srv, e->batch[first + i].conn, true);
-        if (acks)
-            rl_buf_free(&acks[i]);
-    }
-    free(acks);
-    free(close_after);
-    free(status);
+    (void)l;
+    (void)fd;
+    (void)events;
+    engine *e = ctx;
+    cmd *c = cmdq_take(e->q);
+    if (!c)
+        return;
+    if (e->cmds_tail)
+        e->cmds_tail->next = c;
+    else
+        e->cmds = c;
+    while (c->next)
+        c = c->next;
+    e->cmds_tail = c;
 }
 
-/* Group commit: the whole turn in one transaction. Without it (a setting for
- * measuring what group commit buys) every message commits on its own. */
-static void process_batch(engine *e)
+static void on_signal(loop *l, int fd, unsigned events, void *ctx)
 {
-    if (e->cfg->group_commit)
-        process_range(e, 0, e->nbatch);
-    else
-        for (size_t i = 0; i < e->nbatch; i++)
-            process_range(e, i, 1);
-    e->nbatch = 0;
-    rl_arena_reset(&e->arena);
+    (void)l;
+    (void)events;
+    engine *e = ctx;
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        switch (si.ssi_signo) {
+        case SIGINT:
+        case SIGTERM:
+            e->stop_signal = (int)si.ssi_signo;
+            break;
+        case SIGHUP:
+            e->reload_signal = true;
+            break;
+        case SIGCHLD:
+            workers_reap(e->wk);
+            break;
+        }
+    }
 }
 
 /* One engine per data directory: a second one would fight over the store. */
@@ -194,14 +108,14 @@ static int lock_data_dir(engine *e, rl_err *err)
     snprintf(path, sizeof path, "%s/serve.lock", e->cfg->data_dir);
     e->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (e->lock_fd < 0)
-        return rl_err_set(err, -1, -1, "%s: %s", path, strerror(errno));
+        return rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
     if (flock(e->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         char pid[32] = "";
         ssize_t n = pread(e->lock_fd, pid, sizeof pid - 1, 0);
         pid[n > 0 ? n : 0] = '\0';
         pid[strcspn(pid, "\n")] = '\0';
-        return rl_err_set(err, -1, -1, "data directory %s is in use by another radlink serve "
-                          "(pid %s)", e->cfg->data_dir, pid[0] ? pid : "?");
+        return rl_err_set(err, STORE_E_BUSY, -1, "data directory %s is in use by another radlink "
+                          "serve (pid %s)", e->cfg->data_dir, pid[0] ? pid : "?");
     }
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
@@ -211,7 +125,7 @@ static int lock_data_dir(engine *e, rl_err *err)
 }
 
 /* Facts about the running engine for `radlink status`, in the store's meta
- * database: key -> text. */
+ * database: key -> text. Written by the loop's thread, between turns. */
 static void put_meta(engine *e, const char *const *kv, size_t n)
 {
     store_txn *t;
@@ -266,14 +180,13 @@ static void publish_routes(engine *e, const char *status)
     forwarder_set(e->fwd, d, nd);
 }
 
-/* SIGHUP: load the file anew; a valid file replaces the running set between
- * two batches, an invalid one leaves it running and the errors are logged. */
-static void reload_routes(engine *e)
+int engine_reload(engine *e, rl_buf *out)
 {
     rl_buf errors;
     rl_buf_init(&errors, 64 * 1024);
     route_set *rs = NULL;
     char status[4000];
+    int rc = 0;
     if (load_routes(e->cfg, &rs, &errors) != ROUTE_OK) {
         rl_buf_cstr(&errors);
         /* every error, one per line, for `radlink routes reload` and status */
@@ -282,13 +195,21 @@ static void reload_routes(engine *e)
         size_t sl = strlen(status);
         while (sl && status[sl - 1] == '\n')
             status[--sl] = '\0';
-        char *line = errors.data ? errors.data : "", *save = NULL;
-        for (char *l = strtok_r(line, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-            log_error("routes.reload_failed", "error=\"%s\"", l);
+        for (const char *p = errors.data ? errors.data : "", *end = p + errors.len; p < end;) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t len = (size_t)((nl ? nl : end) - p);
+            if (len)
+                log_error("routes.reload_failed", "error=\"%.*s\"", (int)len, p);
+            p = nl ? nl + 1 : end;
+        }
         const char *kv[] = { "routes.reload", status };
         put_meta(e, kv, 2);
         log_warn("routes.kept", "file=%s sha256=%s", route_source(e->routes),
                  route_sha256(e->routes));
+        if (out)
+            rl_buf_printf(out, "reload failed, the running routes stay:\n%.*s", (int)errors.len,
+                          errors.data ? errors.data : "");
+        rc = 1;
     } else {
         route_set *old = e->routes;
         e->routes = rs;
@@ -298,104 +219,45 @@ static void reload_routes(engine *e)
         publish_routes(e, status);
         log_info("routes.reloaded", "file=%s sha256=%s routes=%zu", route_source(rs),
                  route_sha256(rs), route_count(rs));
+        if (out)
+            rl_buf_printf(out, "reloaded (engine pid %ld): %s, %zu routes, sha256 %s\n",
+                          (long)getpid(), route_source(rs), route_count(rs), route_sha256(rs));
     }
     rl_buf_free(&errors);
+    return rc;
 }
 
-/* ---- local workers, supervised ---- */
-
-extern char **environ;
-
-static void spawn_worker(engine *e, unsigned i)
+void engine_status(engine *e, rl_buf *out)
 {
-    char *argv[] = { "radlink", "worker", "--connect", e->jobs_endpoint, "--ae-title",
-                     (char *)e->cfg->dicom_ae, NULL };
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* Only async-signal-safe calls until exec. The worker holds none of
-         * the engine's descriptors (DICOM and MLLP sockets, the store), and
-         * dies with the engine, so a killed engine can start again at once. */
-        close_range(3, ~0U, 0);
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent)
-            _exit(0);
-        execve("/proc/self/exe", argv, environ);
-        _exit(127);
-    }
-    if (pid < 0) {
-        log_error("jobs.worker_spawn", "error=\"%s\"", strerror(errno));
-        e->wpid[i] = 0;
-        e->wrestart_ms[i] = rl_mono_ms() + e->wbackoff_ms[i];
-        return;
-    }
-    e->wpid[i] = pid;
-    log_info("jobs.worker_started", "slot=%u pid=%ld", i, (long)pid);
-}
-
-/* Reap workers that died and start them again, with backoff (1 s doubling to
- * 1 min; a worker that ran a minute is forgiven). */
-static void supervise(engine *e)
-{
-    int status;
-    pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        for (unsigned i = 0; i < e->cfg->workers && i < 64; i++) {
-            if (e->wpid[i] != pid)
-                continue;
-            e->wpid[i] = 0;
-            e->wrestart_ms[i] = rl_mono_ms() + e->wbackoff_ms[i];
-            log_warn("jobs.worker_died", "slot=%u pid=%ld %s=%d restart_in_ms=%d", i, (long)pid,
-                     WIFSIGNALED(status) ? "signal" : "exit",
-                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
-                     e->wbackoff_ms[i]);
-            e->wbackoff_ms[i] = e->wbackoff_ms[i] < 60000 ? e->wbackoff_ms[i] * 2 : 60000;
-        }
-    }
-    for (unsigned i = 0; i < e->cfg->workers && i < 64; i++)
-        if (!e->wpid[i] && rl_mono_ms() >= e->wrestart_ms[i])
-            spawn_worker(e, i);
-}
-
-static void stop_workers(engine *e)
-{
-    for (unsigned i = 0; i < e->cfg->workers && i < 64; i++)
-        if (e->wpid[i] > 0)
-            kill(e->wpid[i], SIGTERM);
-    int64_t deadline = rl_mono_ms() + 5000;
-    for (unsigned i = 0; i < e->cfg->workers && i < 64; i++) {
-        while (e->wpid[i] > 0) {
-            int st;
-            pid_t r = waitpid(e->wpid[i], &st, WNOHANG);
-            if (r == e->wpid[i] || r < 0)
-                e->wpid[i] = 0;
-            else if (rl_mono_ms() > deadline) {
-                kill(e->wpid[i], SIGKILL);
-                waitpid(e->wpid[i], &st, 0);
-                e->wpid[i] = 0;
-            } else {
-                usleep(20000);
-            }
-        }
-    }
+    rl_buf_printf(out, "engine pid %ld, up %lld s, radlink %s\n", (long)getpid(),
+                  (long long)((rl_now_us() - e->started_us) / 1000000), RADLINK_VERSION);
+    mllp_stats ms;
+    mllp_server_stats(e->srv, &ms);
+    rl_buf_printf(out, "mllp connections %u open, %llu accepted; messages accepted %llu, error "
+                  "%llu, rejected %llu, duplicate %llu\n", ms.open,
+                  (unsigned long long)ms.accepted, (unsigned long long)e->counts[MSG_ACCEPTED],
+                  (unsigned long long)e->counts[MSG_ERROR],
+                  (unsigned long long)e->counts[MSG_REJECTED],
+                  (unsigned long long)e->counts[MSG_DUPLICATE]);
+    rl_buf_printf(out, "turns %llu, commits %llu, commit failures %llu, instances %llu\n",
+                  (unsigned long long)e->turns, (unsigned long long)e->commits,
+                  (unsigned long long)e->commit_failures, (unsigned long long)e->instances);
+    dicom_scp_status(e->dicom, out);
+    workers_status(e->wk, out);
+    dispatch_status(e->jobs, out);
+    forwarder_status(e->fwd, out);
 }
 
 static int start_jobs(engine *e, rl_err *err)
 {
-    char abs[4096];
-    if (!realpath(e->cfg->data_dir, abs))
-        return rl_err_set(err, -1, -1, "%s: %s", e->cfg->data_dir, strerror(errno));
-    dispatch_cfg dc = { .st = e->st, .n_pacs = e->cfg->n_pacs,
-                        .max_attempts = e->cfg->job_attempts };
-    if (strlen(abs) + 16 <= 100) { /* a unix socket path holds 107 bytes */
-        snprintf(dc.endpoint, sizeof dc.endpoint, "ipc://%s/jobs.sock", abs);
-    } else { /* a deep data directory: a short path named after it */
-        char hex[65];
-        digest_sha256_hex(abs, strlen(abs), hex);
-        snprintf(dc.endpoint, sizeof dc.endpoint, "ipc:///tmp/radlink-%.16s.sock", hex);
-    }
-    snprintf(e->jobs_endpoint, sizeof e->jobs_endpoint, "%s", dc.endpoint);
-    for (unsigned i = 0; i < e->cfg->n_pacs && i < DISPATCH_MAX_PACS; i++) {
+    dispatch_cfg dc = { .n_pacs = e->cfg->n_pacs, .max_attempts = e->cfg->job_attempts,
+                        .worker_timeout_s = e->cfg->worker_timeout_s };
+    char sock[700];
+    if (ctlsock_path(e->cfg->data_dir, "jobs.sock", sock, sizeof sock, err) != 0)
+        return err->code;
+    snprintf(dc.endpoint, sizeof dc.endpoint, "ipc://%.690s", sock);
+    snprintf(dc.work_root, sizeof dc.work_root, "%s", e->work_root);
+    for (unsigned i = 0; i < e->cfg->n_pacs && i < RL_MAX_PACS; i++) {
         snprintf(dc.pacs[i].ae_title, sizeof dc.pacs[i].ae_title, "%s", e->cfg->pacs[i].ae);
         snprintf(dc.pacs[i].host, sizeof dc.pacs[i].host, "%s", e->cfg->pacs[i].host);
         dc.pacs[i].port = e->cfg->pacs[i].port;
@@ -403,45 +265,78 @@ static int start_jobs(engine *e, rl_err *err)
     snprintf(dc.tcp_endpoint, sizeof dc.tcp_endpoint, "%s", e->cfg->jobs_listen);
     if (e->cfg->jobs_key_file[0] &&
         keyfile_read(e->cfg->jobs_key_file, dc.public_key, dc.secret_key, err) != 0)
-        return -1;
-    for (unsigned i = 0; i < e->cfg->n_worker_keys && i < 32; i++)
+        return err->code;
+    for (unsigned i = 0; i < e->cfg->n_worker_keys && i < RL_WORKER_KEYS_MAX; i++)
         snprintf(dc.worker_keys[dc.n_worker_keys++], sizeof dc.worker_keys[0], "%s",
                  e->cfg->worker_keys[i]);
-    char npacs[16];
-    snprintf(npacs, sizeof npacs, "%u", e->cfg->n_pacs);
-    const char *kv[] = { "engine.pacs", npacs };
-    put_meta(e, kv, 2);
-    if (!(e->jobs = dispatcher_start(&dc, err)))
-        return -1;
-    for (unsigned i = 0; i < e->cfg->workers && i < 64; i++) {
-        e->wbackoff_ms[i] = 1000;
-        spawn_worker(e, i);
-    }
+    if (!(e->jobs = dispatch_new(e->l, &dc, err)))
+        return err->code;
+    if (!(e->wk = workers_new(e->cfg->workers, dc.endpoint, e->cfg->dicom_ae)))
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    workers_start(e->wk);
     return 0;
+}
+
+/* The store as this engine starts: jobs a dead engine ran are waiting again,
+ * their work directories gone; the policy the CLI schedules with. */
+static int recover(engine *e, rl_err *err)
+{
+    store_txn *t;
+    int rc = store_begin(e->st, NULL, true, &t, err);
+    if (rc)
+        return rc;
+    unsigned n = 0;
+    recon_policy p = { .n_pacs = e->cfg->n_pacs, .study_stable_s = e->cfg->study_stable_s };
+    rc = job_recover(t, rl_now_us(), &n, err);
+    if (rc == STORE_OK)
+        rc = recon_policy_save(t, &p, err);
+    rc = rc == STORE_OK ? store_commit(t, err) : (store_abort(t), rc);
+    if (rc == STORE_OK && n)
+        log_warn("jobs.recovered", "jobs=%u text=\"running when the engine stopped: waiting "
+                 "again\"", n);
+    /* no attempt runs now: what is left in the work directory is garbage */
+    if (rc == STORE_OK && mkdir(e->work_root, 0750) != 0 && errno != EEXIST)
+        rc = rl_err_set(err, RL_E_SYS, -1, "%s: %s", e->work_root, strerror(errno));
+    if (rc == STORE_OK)
+        recon_work_clear(e->work_root);
+    return rc;
 }
 
 static int start(engine *e, rl_err *err)
 {
     if (mkdir(e->cfg->data_dir, 0750) != 0 && errno != EEXIST)
-        return rl_err_set(err, -1, -1, "%s: %s", e->cfg->data_dir, strerror(errno));
+        return rl_err_set(err, RL_E_SYS, -1, "%s: %s", e->cfg->data_dir, strerror(errno));
     if (lock_data_dir(e, err) != 0)
         return -1;
+    if (!realpath(e->cfg->data_dir, e->data_abs))
+        return rl_err_set(err, RL_E_SYS, -1, "%s: %s", e->cfg->data_dir, strerror(errno));
     store_opts so = { .map_size = e->cfg->map_size_mb << 20, .readonly = false };
     if (store_open(e->cfg->data_dir, &so, &e->st, err) != STORE_OK)
         return -1;
     if (!(e->l = loop_new()))
-        return rl_err_set(err, -1, -1, "cannot create the event loop: %s", strerror(errno));
+        return rl_err_set(err, RL_E_SYS, -1, "cannot create the event loop: %s", strerror(errno));
+    if (!(e->q = cmdq_new(err)) || loop_watch(e->l, cmdq_fd(e->q), LOOP_READ, on_cmds, e) != 0)
+        return rl_err_set(err, RL_E_SYS, -1, "cannot watch the command queue");
+    if (loop_watch(e->l, e->sig_fd, LOOP_READ, on_signal, e) != 0)
+        return rl_err_set(err, RL_E_SYS, -1, "cannot watch signals");
     ingest_cfg ic = { .dedup_window_us = (int64_t)e->cfg->dedup_window_s * 1000000,
                       .max_frame = e->cfg->max_frame };
     ingest_init(&e->ing, &ic);
     rl_arena_init(&e->arena, 1 << 20, 0);
+    char spool[1100];
+    snprintf(spool, sizeof spool, "%s/spool", e->data_abs);
+    snprintf(e->work_root, sizeof e->work_root, "%s/spool/work", e->data_abs);
+    if (mkdir(spool, 0750) != 0 && errno != EEXIST)
+        return rl_err_set(err, RL_E_SYS, -1, "%s: %s", spool, strerror(errno));
+    if (recover(e, err) != STORE_OK)
+        return -1;
 
     rl_buf errors;
     rl_buf_init(&errors, 64 * 1024);
     if (load_routes(e->cfg, &e->routes, &errors) != ROUTE_OK) {
         rl_buf_cstr(&errors);
         fprintf(stderr, "%s", errors.data ? errors.data : "");
-        rl_err_set(err, -1, -1, "the route file %s has errors (listed above)",
+        rl_err_set(err, ROUTE_E_LOAD, -1, "the route file %s has errors (listed above)",
                    e->cfg->routes_file[0] ? e->cfg->routes_file : "(built in)");
         rl_buf_free(&errors);
         return -1;
@@ -450,8 +345,8 @@ static int start(engine *e, rl_err *err)
     e->ing.routes = e->routes;
     for (int k = 0; k < ROUTE_HOOK_COUNT; k++)
         e->ing.hooks[k] = engine_hook((route_hook_kind)k);
-    if (!(e->fwd = forwarder_new(e->st)))
-        return rl_err_set(err, -1, -1, "out of memory");
+    if (!(e->fwd = forwarder_new(e->st, e->q)))
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     char pid[32], started[32], conf[4096];
     const char *conf_path = e->cfg->source;
     if (strcmp(conf_path, "embedded default") != 0 && realpath(conf_path, conf))
@@ -464,6 +359,11 @@ static int start(engine *e, rl_err *err)
     publish_routes(e, "ok (at start)");
     log_info("routes.loaded", "file=%s sha256=%s routes=%zu", route_source(e->routes),
              route_sha256(e->routes), route_count(e->routes));
+
+    char ctl[700];
+    if (ctlsock_path(e->cfg->data_dir, "control.sock", ctl, sizeof ctl, err) != 0 ||
+        ctlsock_listen(e->l, ctl, engine_on_ctl, e, &e->ctl, err) != 0)
+        return -1;
 
     mllp_listen ls[CFG_MAX_LISTENERS];
     mllp_tls_opts tls[CFG_MAX_LISTENERS];
@@ -482,23 +382,18 @@ static int start(engine *e, rl_err *err)
                              .icase_names = e->cfg->dicom_icase_names, .st = e->st };
         snprintf(dc.ae_title, sizeof dc.ae_title, "%s", e->cfg->dicom_ae);
         /* storage: DATA/spool, temporary files in DATA/spool/incoming */
-        char spool[CFG_PATH + 16];
-        snprintf(spool, sizeof spool, "%s/spool", e->cfg->data_dir);
-        if (mkdir(spool, 0750) != 0 && errno != EEXIST)
-            return rl_err_set(err, -1, -1, "%s: %s", spool, strerror(errno));
-        e->recv = (receiver){ .st = e->st, .refuse_duplicates = e->cfg->dicom_refuse_duplicates,
-                              .after_store = recon_after_store };
-        if (!realpath(spool, e->recv.spool))
-            return rl_err_set(err, -1, -1, "%s: %s", spool, strerror(errno));
+        e->recv = (receiver){ .st = e->st, .q = e->q,
+                              .refuse_duplicates = e->cfg->dicom_refuse_duplicates };
+        snprintf(e->recv.spool, sizeof e->recv.spool, "%s", spool);
         if (strlen(e->recv.spool) + 10 > sizeof dc.incoming_dir)
-            return rl_err_set(err, -1, -1, "%s: path too long", e->recv.spool);
+            return rl_err_set(err, RL_E_ARG, -1, "%s: path too long", e->recv.spool);
         snprintf(dc.incoming_dir, sizeof dc.incoming_dir, "%.*s/incoming",
                  (int)(sizeof dc.incoming_dir - 10), e->recv.spool);
         if (mkdir(dc.incoming_dir, 0750) != 0 && errno != EEXIST)
-            return rl_err_set(err, -1, -1, "%s: %s", dc.incoming_dir, strerror(errno));
+            return rl_err_set(err, RL_E_SYS, -1, "%s: %s", dc.incoming_dir, strerror(errno));
         dc.on_instance = study_receive;
         dc.ctx = &e->recv;
-        for (unsigned i = 0; i < e->cfg->n_dicom_allowed && i < DICOM_MAX_ALLOWED; i++)
+        for (unsigned i = 0; i < e->cfg->n_dicom_allowed && i < RL_DICOM_ALLOW_MAX; i++)
             snprintf(dc.allowed[dc.n_allowed++], sizeof dc.allowed[0], "%s",
                      e->cfg->dicom_allowed[i]);
         if (dicom_scp_start(&dc, &e->dicom, err) != 0)
@@ -515,40 +410,104 @@ static int start(engine *e, rl_err *err)
 
 static void stop(engine *e)
 {
-    stop_workers(e);
-    dispatcher_stop(e->jobs);
-    dicom_scp_stop(e->dicom);
+    workers_free(e->wk);
+    if (e->q)
+        cmdq_close(e->q, "the engine is stopping");
+    dicom_scp_free(e->dicom);
+    dispatch_free(e->jobs);
     forwarder_free(e->fwd);
+    ctlsock_free(e->ctl);
     route_free(e->routes);
     mllp_server_free(e->srv);
+    /* commands posted after the close were refused; any still listed are freed */
+    for (cmd *c = e->cmds, *n; c; c = n) {
+        n = c->next;
+        cmdq_finish(e->q, c, RL_E_ARG, "the engine is stopping");
+    }
+    cmdq_free(e->q);
     loop_free(e->l);
     ingest_free(&e->ing);
     store_close(e->st);
     rl_arena_free(&e->arena);
     free(e->batch);
+    free(e->reqs);
+    free(e->reloads);
     if (e->lock_fd >= 0)
         close(e->lock_fd);
+    if (e->sig_fd >= 0)
+        close(e->sig_fd);
+}
+
+static void earliest(int64_t *dl, int64_t t)
+{
+    if (t >= 0 && (*dl < 0 || t < *dl))
+        *dl = t;
+}
+
+/* Milliseconds until the first deadline of any part, or -1: nothing is due
+ * until an event comes. */
+static int next_timeout(engine *e)
+{
+    int64_t dl = -1;
+    earliest(&dl, mllp_server_deadline_ms(e->srv));
+    earliest(&dl, ctlsock_deadline_ms(e->ctl));
+    earliest(&dl, dispatch_deadline_ms(e->jobs));
+    earliest(&dl, workers_deadline_ms(e->wk));
+    if (dl < 0)
+        return -1;
+    int64_t left = dl - rl_mono_ms();
+    return left <= 0 ? 0 : left > 3600000 ? 3600000 : (int)left;
+}
+
+/* Between turns: timeouts and due work of the parts, a reload. */
+static void after_turn(engine *e)
+{
+    mllp_server_tick(e->srv);
+    ctlsock_tick(e->ctl);
+    int64_t now = rl_mono_ms(), d = dispatch_deadline_ms(e->jobs);
+    if (d >= 0 && now >= d)
+        dispatch_tick(e->jobs);
+    workers_tick(e->wk);
+    if (e->reload_signal || e->nreloads) { /* between two turns: no message sees two sets */
+        e->reload_signal = false;
+        rl_buf out;
+        rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
+        int st = engine_reload(e, &out);
+        for (size_t i = 0; i < e->nreloads; i++) {
+            ctlsock_reply(e->ctl, e->reloads[i].conn, st, rl_buf_view(&out));
+            free(e->reloads[i].argv);
+            rl_buf_free(&e->reloads[i].out);
+        }
+        e->nreloads = 0;
+        rl_buf_free(&out);
+    }
 }
 
 int serve_run(const cfg *c)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_hup;
-    sigaction(SIGHUP, &sa, NULL);
+    /* Signals are read from a signalfd by the loop: block them before any
+     * thread exists, so that every thread (DCMTK's, ZeroMQ's, senders)
+     * inherits the mask and none of them takes one. */
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGCHLD);
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     printf("radlink %s\n", RADLINK_VERSION);
     cfg_print(c, stdout);
     fflush(stdout);
 
-    engine e = { .cfg = c, .lock_fd = -1 };
+    engine e = { .cfg = c, .lock_fd = -1, .started_us = rl_now_us() };
+    e.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     rl_err err;
-    if (start(&e, &err) != 0) {
+    rl_err_clear(&err);
+    if (e.sig_fd < 0 || start(&e, &err) != 0) {
+        if (e.sig_fd < 0)
+            rl_err_set(&err, RL_E_SYS, -1, "signalfd: %s", strerror(errno));
         log_error("serve.start_failed", "error=\"%s\"", err.msg);
         fprintf(stderr, "radlink serve: %s\n", err.msg);
         stop(&e);
@@ -557,40 +516,39 @@ int serve_run(const cfg *c)
     log_info("serve.start", "version=%s config=%s data=%s", RADLINK_VERSION, c->source,
              c->data_dir);
 
-    while (!stop_signal) {
-        if (loop_run_once(e.l, 1000) < 0) {
+    while (!e.stop_signal) {
+        if (loop_run_once(e.l, next_timeout(&e)) < 0) {
             log_error("serve.loop", "error=\"%s\"", strerror(errno));
             break;
         }
-        if (e.nbatch)
-            process_batch(&e);
-        if (reload_signal) { /* between two batches: no message sees two sets */
-            reload_signal = 0;
-            reload_routes(&e);
-        }
-        mllp_server_tick(e.srv);
-        supervise(&e);
+        engine_turn(&e);
+        after_turn(&e);
     }
 
-    /* Clean shutdown: accept nothing new, answer what was read, write it out. */
-    log_info("serve.stopping", "signal=%s", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    /* Clean shutdown: accept nothing new, answer what was read and what the
+     * DICOM threads still bring, write it out. */
+    log_info("serve.stopping", "signal=%s", e.stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
     mllp_server_stop_listening(e.srv);
-    if (e.nbatch)
-        process_batch(&e);
-    int64_t deadline = rl_mono_ms() + SHUTDOWN_FLUSH_MS;
-    while (mllp_server_pending(e.srv) && rl_mono_ms() < deadline) {
-        loop_run_once(e.l, 100);
-        if (e.nbatch) /* frames read while flushing are answered too */
-            process_batch(&e);
+    dicom_scp_stop_accepting(e.dicom);
+    forwarder_stop(e.fwd);
+    engine_turn(&e);
+    int64_t deadline = rl_mono_ms() + RL_SHUTDOWN_FLUSH_MS;
+    while ((mllp_server_pending(e.srv) || !dicom_scp_stopped(e.dicom) ||
+            !forwarder_stopped(e.fwd) || e.cmds) &&
+           rl_mono_ms() < deadline) {
+        loop_run_once(e.l, 50);
+        engine_turn(&e); /* frames and instances that came while flushing are answered too */
+        mllp_server_tick(e.srv);
     }
     mllp_stats ms;
     mllp_server_stats(e.srv, &ms);
     log_info("serve.stop", "accepted=%llu errors=%llu rejected=%llu duplicates=%llu "
-             "batches=%llu connections=%llu junk_bytes=%llu",
+             "turns=%llu commits=%llu instances=%llu connections=%llu junk_bytes=%llu",
              (unsigned long long)e.counts[MSG_ACCEPTED],
              (unsigned long long)e.counts[MSG_ERROR],
              (unsigned long long)e.counts[MSG_REJECTED],
-             (unsigned long long)e.counts[MSG_DUPLICATE], (unsigned long long)e.batches,
+             (unsigned long long)e.counts[MSG_DUPLICATE], (unsigned long long)e.turns,
+             (unsigned long long)e.commits, (unsigned long long)e.instances,
              (unsigned long long)ms.accepted, (unsigned long long)ms.junk_bytes);
     stop(&e);
     return 0;

@@ -16,6 +16,7 @@ extern "C" {
 #include <unistd.h>
 
 #include <atomic>
+#include <exception>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -257,13 +258,23 @@ protected:
     OFCondition handleIncomingCommand(T_DIMSE_Message *msg,
                                       const DcmPresentationContextInfo &info) override
     {
-        if (msg->CommandField == DIMSE_C_FIND_RQ)
-            return handleFind(msg->msg.CFindRQ, info.presentationContextID);
-        if (msg->CommandField == DIMSE_C_STORE_RQ && g_shared->cfg.on_instance)
-            return handleStore(msg->msg.CStoreRQ, info.presentationContextID);
-        if (msg->CommandField == DIMSE_C_ECHO_RQ)
-            g_shared->echoes++;
-        return DcmThreadSCP::handleIncomingCommand(msg, info);
+        // an exception must not end the engine from a DCMTK thread: the
+        // association is aborted instead
+        try {
+            if (msg->CommandField == DIMSE_C_FIND_RQ)
+                return handleFind(msg->msg.CFindRQ, info.presentationContextID);
+            if (msg->CommandField == DIMSE_C_STORE_RQ && g_shared->cfg.on_instance)
+                return handleStore(msg->msg.CStoreRQ, info.presentationContextID);
+            if (msg->CommandField == DIMSE_C_ECHO_RQ)
+                g_shared->echoes++;
+            return DcmThreadSCP::handleIncomingCommand(msg, info);
+        } catch (const std::exception &e) {
+            log_error("dicom.exception", "calling=%s error=\"%s\"", getPeerAETitle().c_str(),
+                      e.what());
+        } catch (...) {
+            log_error("dicom.exception", "calling=%s error=\"unknown\"", getPeerAETitle().c_str());
+        }
+        return DIMSE_BADMESSAGE;
     }
 
 private:
@@ -364,8 +375,10 @@ private:
     OFCondition fail(T_DIMSE_C_FindRQ &rq, T_ASC_PresentationContextID pres, Uint16 status,
                      const char *why)
     {
-        log_warn("dicom.find_failed", "calling=%s status=0x%04x error=\"%s\"",
-                 getPeerAETitle().c_str(), status, why);
+        // the reason can quote the query's values (a name): debug level only
+        log_warn("dicom.find_failed", "calling=%s status=0x%04x", getPeerAETitle().c_str(), status);
+        log_debug("dicom.find_failed_reason", "calling=%s error=\"%s\"", getPeerAETitle().c_str(),
+                  why);
         DcmDataset detail;
         detail.putAndInsertString(DCM_ErrorComment, std::string(why).substr(0, 64).c_str());
         return sendFINDResponse(pres, rq.MessageID, rq.AffectedSOPClassUID, nullptr, status,
@@ -487,12 +500,12 @@ extern "C" const char *dicom_version(void)
     return OFFIS_DCMTK_VERSION_STRING;
 }
 
-extern "C" int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
+static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
 {
     if (g_shared)
-        return rl_err_set(err, -1, -1, "the DICOM SCP is already running");
+        return rl_err_set(err, DICOM_E_CONFIG, -1, "the DICOM SCP is already running");
     if (!dcmDataDict.isDictionaryLoaded())
-        return rl_err_set(err, -1, -1, "the DICOM data dictionary is not loaded");
+        return rl_err_set(err, DICOM_E_CONFIG, -1, "the DICOM data dictionary is not loaded");
     OFLog::configure(OFLogger::ERROR_LOG_LEVEL); // DCMTK's chatter is not our log
     /* DCMTK reads TCP_NODELAY for each association and defaults to Nagle,
      * which costs ~90 ms per C-STORE against delayed ACKs: turn it off unless
@@ -546,7 +559,7 @@ extern "C" int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err
         std::string why = s->result.bad() ? s->result.text() : "stopped at once";
         g_shared = nullptr;
         delete s;
-        return rl_err_set(err, -1, -1, "DICOM port %u: %s", cfg->port, why.c_str());
+        return rl_err_set(err, DICOM_E_CONFIG, -1, "DICOM port %u: %s", cfg->port, why.c_str());
     }
     log_info("dicom.listen", "port=%u ae=%s allowed=%zu max_associations=%u max_responses=%u",
              cfg->port, cfg->ae_title, cfg->n_allowed, cfg->max_associations,
@@ -555,56 +568,69 @@ extern "C" int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err
     return 0;
 }
 
-extern "C" void dicom_scp_stop(dicom_scp *s)
+extern "C" int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
+{
+    try {
+        return scp_start(cfg, out, err);
+    } catch (const std::exception &e) {
+        return rl_err_set(err, DICOM_E_INTERNAL, -1, "DICOM listener: %s", e.what());
+    } catch (...) {
+        return rl_err_set(err, DICOM_E_INTERNAL, -1, "DICOM listener: an unknown exception");
+    }
+}
+
+extern "C" void dicom_scp_stop_accepting(dicom_scp *s)
+{
+    if (s)
+        s->pool.stopAfterCurrentAssociations(); // sets a flag: listen() returns within ~1 s
+}
+
+extern "C" bool dicom_scp_stopped(dicom_scp *s)
+{
+    return !s || s->done;
+}
+
+extern "C" void dicom_scp_free(dicom_scp *s)
 {
     if (!s)
         return;
-    s->pool.stopAfterCurrentAssociations();
-    if (s->thread.joinable())
-        s->thread.join();
+    try {
+        s->pool.stopAfterCurrentAssociations();
+        if (s->thread.joinable())
+            s->thread.join();
+    } catch (...) {
+        log_error("dicom.stop", "text=\"an exception while stopping the DICOM listener\"");
+    }
     g_shared = nullptr;
     delete s;
 }
 
-extern "C" void dicom_scp_stats(dicom_scp *s, dicom_stats *out)
+extern "C" void dicom_scp_status(dicom_scp *s, rl_buf *out)
 {
-    out->associations = s->shared.associations;
-    out->finds = s->shared.finds;
-    out->echoes = s->shared.echoes;
-    out->refused = s->shared.refused;
-    out->cancelled = s->shared.cancelled;
-    out->matches = s->shared.matches;
-    out->stored = s->shared.stored;
-    out->store_failed = s->shared.store_failed;
+    if (!s)
+        return;
+    const Shared &c = s->shared;
+    rl_buf_printf(out, "dicom associations %lu echoes %lu finds %lu matches %lu stored %lu "
+                  "store-failures %lu refused %lu cancelled %lu\n",
+                  c.associations.load(), c.echoes.load(), c.finds.load(), c.matches.load(),
+                  c.stored.load(), c.store_failed.load(), c.refused.load(), c.cancelled.load());
 }
 
 extern "C" int dicom_write_wl(const wl_entry *e, const char *path, rl_err *err)
 {
-    DcmFileFormat ff;
-    DcmDataset *ds = ff.getDataset();
-    ds->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
-    uint32_t prefix[3] = { 0, 0, 0 };
-    put_all(e, ds, prefix, 0);
-    OFCondition c = ff.saveFile(path, EXS_LittleEndianExplicit);
-    if (c.bad())
-        return rl_err_set(err, -1, -1, "%s: %s", path, c.text());
-    return 0;
-}
-
-extern "C" int dicom_query_from_file(const char *path, wl_query *q, rl_buf *arena, rl_err *err)
-{
-    (void)arena;
-    DcmFileFormat ff;
-    OFCondition c = ff.loadFile(path);
-    if (c.bad())
-        return rl_err_set(err, -1, -1, "%s: %s", path, c.text());
-    if (ff.getDataset()->convertToUTF8().bad())
-        return rl_err_set(err, -1, -1, "%s: character set cannot be converted", path);
-    static std::vector<std::string> text; // lives as long as the process: a tool's query
-    text.clear();
-    text.reserve(WL_MAX_ATTRS);
-    q->n = 0;
-    uint32_t prefix[3] = { 0, 0, 0 };
-    QueryBuilder{ q, &text }.add(ff.getDataset(), prefix, 0);
-    return 0;
+    try {
+        DcmFileFormat ff;
+        DcmDataset *ds = ff.getDataset();
+        ds->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+        uint32_t prefix[3] = { 0, 0, 0 };
+        put_all(e, ds, prefix, 0);
+        OFCondition c = ff.saveFile(path, EXS_LittleEndianExplicit);
+        if (c.bad())
+            return rl_err_set(err, DICOM_E_FILE, -1, "%s: %s", path, c.text());
+        return 0;
+    } catch (const std::exception &x) {
+        return rl_err_set(err, DICOM_E_INTERNAL, -1, "%s: %s", path, x.what());
+    } catch (...) {
+        return rl_err_set(err, DICOM_E_INTERNAL, -1, "%s: an unknown exception", path);
+    }
 }

@@ -18,24 +18,32 @@ struct mllp_client {
     mllp_io io;
     SSL_CTX *ctx;
     mllp_decoder dec;
+    int cancel_fd;
     char peer[300];
 };
 
-/* Wait for fd to become readable or writable before deadline_ms. */
-static int wait_fd(int fd, bool write, int64_t deadline_ms)
+#define WAIT_CANCELLED (-2)
+
+/* Wait for fd to become readable or writable before deadline_ms: 1 ready,
+ * 0 timed out, WAIT_CANCELLED when cancel_fd (if >= 0) became readable. */
+static int wait_fd(int fd, bool write, int64_t deadline_ms, int cancel_fd)
 {
     int64_t left = deadline_ms - rl_mono_ms();
     if (left <= 0)
         return 0;
-    struct pollfd p = { .fd = fd, .events = (short)(write ? POLLOUT : POLLIN) };
+    struct pollfd p[2] = { { .fd = fd, .events = (short)(write ? POLLOUT : POLLIN) },
+                           { .fd = cancel_fd, .events = POLLIN } };
     int r;
     do
-        r = poll(&p, 1, (int)left);
+        r = poll(p, cancel_fd >= 0 ? 2 : 1, (int)left);
     while (r < 0 && errno == EINTR);
-    return r;
+    if (r > 0 && cancel_fd >= 0 && (p[1].revents & POLLIN))
+        return WAIT_CANCELLED;
+    return r > 0 ? 1 : r;
 }
 
-static int connect_tcp(const char *host, unsigned port, int64_t deadline, int *out, rl_err *err)
+static int connect_tcp(const char *host, unsigned port, int64_t deadline, int cancel_fd, int *out,
+                       rl_err *err)
 {
     char ps[16];
     snprintf(ps, sizeof ps, "%u", port);
@@ -54,10 +62,14 @@ static int connect_tcp(const char *host, unsigned port, int64_t deadline, int *o
             close(fd);
             continue;
         }
-        if (wait_fd(fd, true, deadline) <= 0) {
+        int w = wait_fd(fd, true, deadline, cancel_fd);
+        if (w <= 0) {
             close(fd);
             freeaddrinfo(ai);
-            return rl_err_set(err, MLLP_E_TIMEOUT, -1, "%s:%u: connection timed out", host, port);
+            return w == WAIT_CANCELLED
+                       ? rl_err_set(err, MLLP_E_CANCELLED, -1, "%s:%u: cancelled", host, port)
+                       : rl_err_set(err, MLLP_E_TIMEOUT, -1, "%s:%u: connection timed out", host,
+                                    port);
         }
         int soerr = 0;
         socklen_t sl = sizeof soerr;
@@ -81,16 +93,17 @@ static int connect_tcp(const char *host, unsigned port, int64_t deadline, int *o
 }
 
 int mllp_client_open(const char *host, unsigned port, const mllp_tls_opts *tls, int timeout_ms,
-                     mllp_client **out, rl_err *err)
+                     int cancel_fd, mllp_client **out, rl_err *err)
 {
     int64_t deadline = rl_mono_ms() + timeout_ms;
     mllp_client *c = calloc(1, sizeof *c);
     if (!c)
         return rl_err_set(err, MLLP_E_IO, -1, "out of memory");
     c->io.fd = -1;
+    c->cancel_fd = cancel_fd;
     snprintf(c->peer, sizeof c->peer, "%s:%u", host, port);
     mllp_decoder_init(&c->dec, 256u << 20);
-    int rc = connect_tcp(host, port, deadline, &c->io.fd, err);
+    int rc = connect_tcp(host, port, deadline, cancel_fd, &c->io.fd, err);
     if (rc == 0 && tls) {
         if (!(c->ctx = mllp_tls_ctx(tls, false, err)))
             rc = MLLP_E_CONFIG;
@@ -103,9 +116,12 @@ int mllp_client_open(const char *host, unsigned port, const mllp_tls_opts *tls, 
             char why[256] = "";
             int h;
             while ((h = mllp_io_handshake(&c->io, false, why, sizeof why)) == 0) {
-                if (wait_fd(c->io.fd, c->io.want_write, deadline) <= 0) {
-                    rc = rl_err_set(err, MLLP_E_TIMEOUT, -1, "%s: TLS handshake timed out",
-                                    c->peer);
+                int w = wait_fd(c->io.fd, c->io.want_write, deadline, cancel_fd);
+                if (w <= 0) {
+                    rc = w == WAIT_CANCELLED
+                             ? rl_err_set(err, MLLP_E_CANCELLED, -1, "%s: cancelled", c->peer)
+                             : rl_err_set(err, MLLP_E_TIMEOUT, -1, "%s: TLS handshake timed out",
+                                          c->peer);
                     break;
                 }
             }
@@ -144,7 +160,10 @@ int mllp_client_exchange(mllp_client *c, rl_str msg, rl_buf *reply, int timeout_
         else if (n == IO_AGAIN) {
             /* TLS may need to read before it can write */
             bool want_write = c->io.ssl ? c->io.want_write : true;
-            if (wait_fd(c->io.fd, want_write, deadline) <= 0)
+            int w = wait_fd(c->io.fd, want_write, deadline, c->cancel_fd);
+            if (w == WAIT_CANCELLED)
+                rc = rl_err_set(err, MLLP_E_CANCELLED, -1, "%s: cancelled", c->peer);
+            else if (w <= 0)
                 rc = rl_err_set(err, MLLP_E_TIMEOUT, -1, "%s: send timed out", c->peer);
         } else
             rc = rl_err_set(err, MLLP_E_IO, -1, "%s: send failed: %s", c->peer, why);
@@ -154,7 +173,10 @@ int mllp_client_exchange(mllp_client *c, rl_str msg, rl_buf *reply, int timeout_
     while (rc == 0) {
         long n = mllp_io_read(&c->io, buf, sizeof buf, why, sizeof why);
         if (n == IO_AGAIN) {
-            if (wait_fd(c->io.fd, c->io.want_write, deadline) <= 0)
+            int w = wait_fd(c->io.fd, c->io.want_write, deadline, c->cancel_fd);
+            if (w == WAIT_CANCELLED)
+                rc = rl_err_set(err, MLLP_E_CANCELLED, -1, "%s: cancelled", c->peer);
+            else if (w <= 0)
                 rc = rl_err_set(err, MLLP_E_TIMEOUT, -1, "%s: no ACK within %d ms", c->peer,
                                 timeout_ms);
             continue;

@@ -406,6 +406,23 @@ void mllp_server_tick(mllp_server *s)
     }
 }
 
+int64_t mllp_server_deadline_ms(const mllp_server *s)
+{
+    int64_t d = -1;
+    for (unsigned i = 0; s && i < s->nconns; i++) {
+        const conn *c = s->conns[i];
+        int64_t t = c->closing ? (c->out.len ? -1 : rl_mono_ms())
+                               : c->last_ms + (int64_t)s->cfg.idle_timeout_s * 1000 + 1;
+        if (c->frame_start_ms) {
+            int64_t r = c->frame_start_ms + (int64_t)s->cfg.read_timeout_s * 1000 + 1;
+            t = t < 0 || r < t ? r : t;
+        }
+        if (t >= 0 && (d < 0 || t < d))
+            d = t;
+    }
+    return d;
+}
+
 size_t mllp_server_pending(const mllp_server *s)
 {
     size_t n = 0;

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "radlink/cfg.h"
+#include "radlink/ctl.h"
+#include "radlink/ctlsock.h"
 #include "radlink/store.h"
 
 static char path_buf[8][64];
@@ -209,4 +211,71 @@ void cli_fmt_time(int64_t us, char *out, size_t n)
     struct tm tm;
     localtime_r(&t, &tm);
     strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* ---- verbs that change the store: through the engine, or directly ---- */
+
+static int print_reply(int status, rl_buf *out, unsigned flags)
+{
+    if (out->len && !((flags & CLI_CTL_QUIET_OK) && status == 0))
+        fwrite(out->data, 1, out->len, status == 0 || (flags & CLI_CTL_STDOUT) ? stdout : stderr);
+    return status;
+}
+
+int cli_ctl_engine(const cli_cmd *cmd, const char *data, const char *config, int argc,
+                   char **argv, bool *ran, unsigned flags)
+{
+    *ran = false;
+    char dir[CFG_PATH], sock[700];
+    int rc = cli_data_dir(cmd, data, config, dir, sizeof dir);
+    if (rc)
+        return rc;
+    long pid = cli_engine_pid(dir);
+    if (pid == 0)
+        return CLI_OK;
+    *ran = true;
+    rl_err err;
+    if (ctlsock_path(dir, "control.sock", sock, sizeof sock, &err) != 0)
+        return cli_fail(cmd, CLI_FAIL, "%s", err.msg);
+    rl_buf out;
+    rl_buf_init(&out, 0);
+    int status = CLI_FAIL;
+    rc = ctlsock_call(sock, argc, argv, 60000, &status, &out, &err);
+    if (rc == CTL_E_NOENGINE)
+        rc = cli_fail(cmd, CLI_FAIL, "the engine (pid %ld) holds %s but does not answer on its "
+                      "control socket %s", pid, dir, sock);
+    else if (rc != 0)
+        rc = cli_fail(cmd, CLI_FAIL, "%s", err.msg);
+    else
+        rc = print_reply(status, &out, flags);
+    rl_buf_free(&out);
+    return rc;
+}
+
+int cli_ctl(const cli_cmd *cmd, const char *data, const char *config, int argc, char **argv)
+{
+    bool ran;
+    int rc = cli_ctl_engine(cmd, data, config, argc, argv, &ran, 0);
+    if (ran || rc)
+        return rc;
+    /* no engine: the same change, on the store */
+    store *st;
+    store_txn *t;
+    if ((rc = cli_open_store(cmd, data, config, true, &st, &t)) != 0)
+        return rc;
+    ctl_env env = { .now_us = rl_now_us() };
+    rl_buf out;
+    rl_buf_init(&out, 0);
+    int status = ctl_apply(&env, t, argc, argv, &out);
+    rl_err err;
+    if (env.keep && store_commit(t, &err) != STORE_OK) {
+        status = CLI_FAIL;
+        rl_buf_printf(&out, "not stored: %s\n", err.msg);
+    } else if (!env.keep) {
+        store_abort(t);
+    }
+    store_close(st);
+    rc = print_reply(status, &out, 0);
+    rl_buf_free(&out);
+    return rc;
 }

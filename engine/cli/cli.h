@@ -74,6 +74,20 @@ int cli_load_routes(const cli_cmd *self, const char *file, const char *config,
 struct store;
 int cli_open_store(const cli_cmd *cmd, const char *data, const char *config, bool write,
                    struct store **st, struct store_txn **t);
+/* A verb that changes the store (radlink/ctl.h's requests): sent to the
+ * engine running on the data directory over its control socket, or, when
+ * none runs, applied to the store directly with the same code. The output is
+ * printed (stdout when done, stderr when refused); returns the exit code. */
+int cli_ctl(const cli_cmd *cmd, const char *data, const char *config, int argc, char **argv);
+/* Ask the running engine only (routes reload, status, a replay): *ran is
+ * false when no engine runs on the data directory (nothing is printed then).
+ * flags: CLI_CTL_QUIET_OK prints nothing when the engine says done;
+ * CLI_CTL_STDOUT prints the answer on stdout even when it is a refusal (a
+ * replay's trace). */
+enum { CLI_CTL_QUIET_OK = 1, CLI_CTL_STDOUT = 2 };
+int cli_ctl_engine(const cli_cmd *cmd, const char *data, const char *config, int argc,
+                   char **argv, bool *ran, unsigned flags);
+
 /* Local time, "2026-11-23 10:15:30". */
 void cli_fmt_time(int64_t us, char *out, size_t n);
 

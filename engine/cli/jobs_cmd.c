@@ -30,12 +30,9 @@ static int parse(const cli_cmd *self, int argc, char **argv, jopts *o)
         case 'C': o->config = optarg; break;
         case 'd': o->dead = true; break;
         case 's':
-            o->state = !strcmp(optarg, "pending") ? JOB_PENDING
-                       : !strcmp(optarg, "done")  ? JOB_DONE
-                       : !strcmp(optarg, "dead")  ? JOB_DEAD
-                                                  : -1;
-            if (o->state < 0)
-                return cli_usage(self, "--state must be pending, done or dead");
+            o->state = (int)job_state_parse(optarg);
+            if (!o->state)
+                return cli_usage(self, "--state must be pending, running, failed, done or dead");
             break;
         }
     }
@@ -56,6 +53,8 @@ static int row(void *ctx, const job *j)
     char upd[32];
     cli_fmt_time(j->updated_us, upd, sizeof upd);
     rl_str note = j->state == JOB_DONE ? j->result : j->last_error;
+    if (j->state == JOB_RUNNING)
+        note = j->worker;
     printf("%-6llu %-8s %-6.*s %-8u %-19s %-40.*s %.*s\n", (unsigned long long)j->id,
            job_state_name(j->state), RL_STR_FMT(j->kind), j->attempts, upd,
            RL_STR_FMT(j->subject), (int)(note.n > 100 ? 100 : note.n), note.p);
@@ -107,13 +106,16 @@ static int run_show(const cli_cmd *self, int argc, char **argv)
         char c[32], u[32], nx[32];
         cli_fmt_time(j.created_us, c, sizeof c);
         cli_fmt_time(j.updated_us, u, sizeof u);
-        cli_fmt_time(j.next_us, nx, sizeof nx);
+        cli_fmt_time(j.due_us, nx, sizeof nx);
         printf("job %llu\n  kind        %.*s\n  study       %.*s\n  state       %s\n"
                "  attempts    %u\n  created     %s\n  updated     %s\n",
                (unsigned long long)id, RL_STR_FMT(j.kind), RL_STR_FMT(j.subject),
                job_state_name(j.state), j.attempts, c, u);
-        if (j.state == JOB_PENDING)
-            printf("  next try    %s\n", nx);
+        if (j.state == JOB_PENDING || j.state == JOB_FAILED)
+            printf("  not before  %s\n", nx);
+        if (j.worker.n)
+            printf("  %-11s %.*s\n", j.state == JOB_RUNNING ? "running on" : "last run on",
+                   RL_STR_FMT(j.worker));
         if (j.result.n)
             printf("  result      %.*s\n", RL_STR_FMT(j.result));
         if (j.last_error.n)
@@ -126,78 +128,18 @@ static int run_show(const cli_cmd *self, int argc, char **argv)
     return rc == STORE_OK ? CLI_OK : cli_fail(self, CLI_FAIL, "%s", err.msg);
 }
 
-typedef struct dead_ctx {
-    uint64_t ids[1024];
-    size_t n;
-} dead_ctx;
-
-static int take_dead(void *ctx, const job *j)
-{
-    dead_ctx *d = ctx;
-    if (j->state == JOB_DEAD && d->n < 1024)
-        d->ids[d->n++] = j->id;
-    return 0;
-}
-
 static int run_retry(const cli_cmd *self, int argc, char **argv)
 {
     jopts o = { 0 };
     int rc = parse(self, argc, argv, &o);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    dead_ctx *d = calloc(1, sizeof *d);
-    if (!d)
-        return cli_fail(self, CLI_FAIL, "out of memory");
-    if (o.dead ? argc != optind : (argc - optind != 1 ||
-                                   !rl_str_to_u64(rl_str_c(argv[optind]), UINT64_MAX, &d->ids[0]))) {
-        free(d);
+    uint64_t id;
+    if (o.dead ? argc != optind
+               : (argc - optind != 1 || !rl_str_to_u64(rl_str_c(argv[optind]), UINT64_MAX, &id)))
         return cli_usage(self, "expected a job ID, or --dead");
-    }
-    if (!o.dead)
-        d->n = 1;
-    store *st;
-    store_txn *t;
-    if ((rc = cli_open_store(self, o.data, o.config, true, &st, &t)) != 0) {
-        free(d);
-        return rc;
-    }
-    rl_err err;
-    if (o.dead)
-        rc = job_each(t, 1, take_dead, d, &err);
-    size_t n = 0;
-    for (size_t i = 0; rc == STORE_OK && i < d->n; i++) {
-        job j;
-        rc = job_get(t, d->ids[i], &j, &err);
-        if (rc != STORE_OK)
-            break;
-        if (j.state == JOB_DONE) {
-            rc = rl_err_set(&err, STORE_E_ARG, -1, "job %llu is done already",
-                            (unsigned long long)j.id);
-            break;
-        }
-        char kind[32], subject[256];
-        snprintf(kind, sizeof kind, "%.*s", RL_STR_FMT(j.kind));
-        snprintf(subject, sizeof subject, "%.*s", RL_STR_FMT(j.subject));
-        j.kind = rl_str_c(kind);
-        j.subject = rl_str_c(subject);
-        j.last_error = RL_STR("retried by an administrator");
-        j.result = (rl_str){ "", 0 };
-        j.state = JOB_PENDING;
-        j.attempts = 0;
-        j.next_us = rl_now_us();
-        j.updated_us = rl_now_us();
-        rc = job_update(t, &j, &err);
-        n++;
-    }
-    rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
-    store_close(st);
-    free(d);
-    if (rc == STORE_NOTFOUND)
-        return cli_fail(self, CLI_FAIL, "no such job");
-    if (rc != STORE_OK)
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    printf("%zu job%s back in line\n", n, n == 1 ? "" : "s");
-    return CLI_OK;
+    char *req[] = { "jobs", "retry", o.dead ? "--dead" : argv[optind], NULL };
+    return cli_ctl(self, o.data, o.config, 3, req);
 }
 
 #define JOBS_HELP                                                                              \
@@ -206,10 +148,10 @@ static int run_retry(const cli_cmd *self, int argc, char **argv)
 
 static const cli_cmd jobs_subs[] = {
     { .name = "list", .args = "", .run = run_list, .summary = "every job, oldest first",
-      .help = "  --state S         pending, done or dead\n" JOBS_HELP },
+      .help = "  --state S         pending, running, failed, done or dead\n" JOBS_HELP },
     { .name = "show", .args = "ID", .run = run_show, .summary = "one job", .help = JOBS_HELP },
     { .name = "retry", .args = "ID|--dead", .run = run_retry,
-      .summary = "put a dead (or failing) job back in line, now",
+      .summary = "put a dead (or failed) job back in line, now",
       .help = "  --dead            every dead job\n" JOBS_HELP },
     { 0 },
 };

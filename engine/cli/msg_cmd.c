@@ -1,11 +1,13 @@
 /* radlink msg list|show|search: the message log, read-only, while the engine
  * runs (LMDB readers never block the writer). */
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "radlink/ctl.h"
 #include "radlink/cfg.h"
 #include "radlink/hl7.h"
 #include "radlink/ingest.h"
@@ -367,9 +369,29 @@ static int run_replay(const cli_cmd *self, int argc, char **argv)
     uint64_t seq;
     if (argc - optind != 1 || !rl_str_to_u64(rl_str_c(argv[optind]), UINT64_MAX, &seq))
         return cli_usage(self, "expected one message number (SEQ)");
+    /* a running engine replays it, in its own transaction, with its routes
+     * (or FILE, which it loads) */
+    char abs_routes[4096];
+    if (routes && !realpath(routes, abs_routes))
+        return cli_fail(self, CLI_BADINPUT, "%s: %s", routes, strerror(errno));
+    char *req[6] = { "msg", "replay", argv[optind] };
+    int nreq = 3;
+    if (quiet)
+        req[nreq++] = "--quiet";
+    if (routes) {
+        req[nreq++] = "--routes";
+        req[nreq++] = abs_routes;
+    }
+    bool ran;
+    int rc = cli_ctl_engine(self, data, config, nreq, req, &ran, CLI_CTL_STDOUT);
+    if (ran || rc)
+        return rc;
+
+    /* No engine: the same replay on the store, with exactly the routes the
+     * last engine on this directory ran (their text is in the store) and its
+     * configuration's destinations, unless told otherwise. */
     char dir[CFG_PATH];
-    int rc = cli_data_dir(self, data, config, dir, sizeof dir);
-    if (rc)
+    if ((rc = cli_data_dir(self, data, config, dir, sizeof dir)) != 0)
         return rc;
     store *st;
     store_txn *t;
@@ -377,8 +399,6 @@ static int run_replay(const cli_cmd *self, int argc, char **argv)
     store_opts so = { .readonly = false };
     if (store_open(dir, &so, &st, &err) != STORE_OK)
         return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    /* Without --routes: exactly the routes the engine on this directory runs
-     * (their text is in the store), with its configuration's destinations. */
     char eng_config[CFG_PATH] = "", eng_routes[CFG_PATH] = "";
     rl_buf text;
     rl_buf_init(&text, 0);
@@ -424,36 +444,32 @@ static int run_replay(const cli_cmd *self, int argc, char **argv)
     ingest_init(&g, &ic);
     for (int k = 0; k < ROUTE_HOOK_COUNT; k++)
         g.hooks[k] = engine_hook((route_hook_kind)k);
-    rl_buf ack, trace;
-    rl_buf_init(&ack, 0);
-    rl_buf_init(&trace, 0);
-    ingest_result res = { .ack = &ack };
-    rc = store_begin(st, NULL, true, &t, &err);
-    if (rc == STORE_OK) {
-        rc = ingest_replay(&g, t, seq, rs, &res, quiet ? NULL : &trace, &err);
-        rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
-    }
-    if (rc == STORE_OK) {
-        fwrite(trace.data ? trace.data : "", 1, trace.len, stdout);
-        printf("message %llu replayed with %s as message %llu: %s", (unsigned long long)seq,
-               route_source(rs), (unsigned long long)res.seq, msglog_status_name(res.status));
-        if (res.forwarded)
-            printf(", %u forward%s queued", res.forwarded, res.forwarded == 1 ? "" : "s");
-        printf("\n");
-        for (size_t i = 0; i < ack.len; i++)
-            if (ack.data[i] == '\r')
-                ack.data[i] = '\n';
-        printf("ACK:\n%.*s", (int)ack.len, ack.data ? ack.data : "");
-        rc = res.status == MSG_ACCEPTED ? CLI_OK : CLI_FAIL;
+    rl_buf out;
+    rl_buf_init(&out, 0);
+    int status = CLI_FAIL;
+    bool kept = false;
+    if (store_begin(st, NULL, true, &t, &err) == STORE_OK) {
+        ctl_env env = { .ing = &g, .routes = rs, .now_us = rl_now_us() };
+        char *dreq[4] = { "msg", "replay", argv[optind], "--quiet" };
+        status = ctl_apply(&env, t, quiet ? 4 : 3, dreq, &out);
+        kept = env.keep;
+        if (env.keep && store_commit(t, &err) != STORE_OK) {
+            status = CLI_FAIL;
+            kept = false;
+            rl_buf_printf(&out, "not stored: %s\n", err.msg);
+        } else if (!env.keep) {
+            store_abort(t);
+        }
     } else {
-        rc = cli_fail(self, CLI_FAIL, "%s", err.msg);
+        rl_buf_printf(&out, "%s\n", err.msg);
     }
-    rl_buf_free(&ack);
-    rl_buf_free(&trace);
+    /* a replay that ran prints its trace and ACK as a result, refused or not */
+    fwrite(out.data ? out.data : "", 1, out.len, kept ? stdout : stderr);
+    rl_buf_free(&out);
     ingest_free(&g);
     route_free(rs);
     store_close(st);
-    return rc;
+    return status;
 }
 
 static const cli_cmd msg_subs[] = {

@@ -1,6 +1,6 @@
-/* radlink queue list|retry: the outbound queues. list reads while the engine
- * runs; retry puts parked messages back in line (the engine's sender sees the
- * change within two seconds). */
+/* radlink queue list|retry|park: the outbound queues. list reads while the
+ * engine runs; retry and park go through the running engine (its senders act
+ * at once), or change the store when none runs. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,53 +108,6 @@ static int run_list(const cli_cmd *self, int argc, char **argv)
     return CLI_OK;
 }
 
-typedef struct retry_ctx {
-    uint64_t *qseqs;
-    size_t n, cap;
-    size_t seen; /* items of the destination, any state */
-} retry_ctx;
-
-static int collect_parked(void *ctx, const queue_item *it)
-{
-    retry_ctx *rc = ctx;
-    rc->seen++;
-    if (it->state != QUEUE_PARKED)
-        return 0;
-    if (rc->n == rc->cap) {
-        size_t cap = rc->cap ? rc->cap * 2 : 64;
-        uint64_t *q = realloc(rc->qseqs, cap * sizeof *q);
-        if (!q)
-            return 1;
-        rc->qseqs = q;
-        rc->cap = cap;
-    }
-    rc->qseqs[rc->n++] = it->qseq;
-    return 0;
-}
-
-static int requeue(store_txn *t, const char *dest, uint64_t qseq, rl_err *err)
-{
-    queue_item it;
-    int rc = queue_get(t, dest, qseq, &it, err);
-    if (rc != STORE_OK)
-        return rc;
-    /* copy what we rewrite: views die at the write */
-    rl_buf payload, why;
-    rl_buf_init(&payload, 0);
-    rl_buf_init(&why, 0);
-    rl_buf_add_str(&payload, it.payload);
-    rl_buf_printf(&why, "retried by an administrator after: %.*s", RL_STR_FMT(it.last_error));
-    it.payload = rl_buf_view(&payload);
-    it.last_error = rl_buf_view(&why);
-    it.state = QUEUE_PENDING;
-    it.attempts = 0;
-    it.next_us = rl_now_us();
-    rc = queue_update(t, &it, err);
-    rl_buf_free(&payload);
-    rl_buf_free(&why);
-    return rc;
-}
-
 static int run_retry(const cli_cmd *self, int argc, char **argv)
 {
     qopts o = { .limit = 1000 };
@@ -164,52 +117,11 @@ static int run_retry(const cli_cmd *self, int argc, char **argv)
     uint64_t qseq = 0;
     if (argc - optind != (o.all ? 1 : 2))
         return cli_usage(self, "expected DEST QSEQ, or DEST --all");
-    const char *dest = argv[optind];
     if (!o.all && !rl_str_to_u64(rl_str_c(argv[optind + 1]), UINT64_MAX, &qseq))
         return cli_usage(self, "'%s' is not a queue number (QSEQ in 'radlink queue list')",
                          argv[optind + 1]);
-    store *st;
-    store_txn *t;
-    if ((rc = cli_open_store(self, o.data, o.config, true, &st, &t)) != 0)
-        return rc;
-    rl_err err;
-    retry_ctx rc_ = { 0 };
-    if (o.all) {
-        rc = queue_each(t, dest, collect_parked, &rc_, &err);
-        if (rc == STORE_OK && rc_.seen == 0) {
-            store_abort(t);
-            store_close(st);
-            return cli_fail(self, CLI_FAIL, "nothing is queued for destination '%s' (see "
-                            "'radlink queue list')", dest);
-        }
-    } else {
-        queue_item it;
-        rc = queue_get(t, dest, qseq, &it, &err);
-        if (rc == STORE_NOTFOUND) {
-            store_abort(t);
-            store_close(st);
-            return cli_fail(self, CLI_FAIL, "no message %llu in the queue of %s",
-                            (unsigned long long)qseq, dest);
-        }
-        if (rc == STORE_OK && it.state != QUEUE_PARKED) {
-            store_abort(t);
-            store_close(st);
-            return cli_fail(self, CLI_FAIL, "message %llu of %s is not parked: it is waiting "
-                            "for delivery already", (unsigned long long)qseq, dest);
-        }
-        if (rc == STORE_OK)
-            collect_parked(&rc_, &it);
-    }
-    for (size_t i = 0; rc == STORE_OK && i < rc_.n; i++)
-        rc = requeue(t, dest, rc_.qseqs[i], &err);
-    rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
-    store_close(st);
-    size_t n = rc_.n;
-    free(rc_.qseqs);
-    if (rc != STORE_OK)
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    printf("%zu message%s of %s back in the queue\n", n, n == 1 ? "" : "s", dest);
-    return CLI_OK;
+    char *req[] = { "queue", "retry", argv[optind], o.all ? "--all" : argv[optind + 1], NULL };
+    return cli_ctl(self, o.data, o.config, 4, req);
 }
 
 /* An operator takes a pending message out of line (a destination that never
@@ -223,44 +135,8 @@ static int run_park(const cli_cmd *self, int argc, char **argv)
     uint64_t qseq;
     if (argc - optind != 2 || !rl_str_to_u64(rl_str_c(argv[optind + 1]), UINT64_MAX, &qseq))
         return cli_usage(self, "expected DEST QSEQ");
-    const char *dest = argv[optind];
-    store *st;
-    store_txn *t;
-    if ((rc = cli_open_store(self, o.data, o.config, true, &st, &t)) != 0)
-        return rc;
-    rl_err err;
-    queue_item it;
-    rc = queue_get(t, dest, qseq, &it, &err);
-    if (rc == STORE_OK && it.state != QUEUE_PENDING) {
-        store_abort(t);
-        store_close(st);
-        return cli_fail(self, CLI_FAIL, "message %llu of %s is parked already",
-                        (unsigned long long)qseq, dest);
-    }
-    rl_buf payload, why;
-    rl_buf_init(&payload, 0);
-    rl_buf_init(&why, 0);
-    if (rc == STORE_OK) {
-        rl_buf_add_str(&payload, it.payload);
-        rl_buf_printf(&why, "parked by an administrator%s%.*s", it.last_error.n ? " after: " : "",
-                      RL_STR_FMT(it.last_error));
-        it.payload = rl_buf_view(&payload);
-        it.last_error = rl_buf_view(&why);
-        it.state = QUEUE_PARKED;
-        rc = queue_update(t, &it, &err);
-    }
-    rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
-    store_close(st);
-    rl_buf_free(&payload);
-    rl_buf_free(&why);
-    if (rc == STORE_NOTFOUND)
-        return cli_fail(self, CLI_FAIL, "no message %llu in the queue of %s",
-                        (unsigned long long)qseq, dest);
-    if (rc != STORE_OK)
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    printf("message %llu of %s parked; the next one goes ('radlink queue retry %s %llu' puts "
-           "it back)\n", (unsigned long long)qseq, dest, dest, (unsigned long long)qseq);
-    return CLI_OK;
+    char *req[] = { "queue", "park", argv[optind], argv[optind + 1], NULL };
+    return cli_ctl(self, o.data, o.config, 4, req);
 }
 
 #define QUEUE_HELP                                                                             \

@@ -1,6 +1,6 @@
 /* radlink recon list|show|link: received studies against the RIS. list and
  * show read beside the running engine; link is an administrator's manual
- * match, written in its own transaction. */
+ * match, made by the running engine (or on the store when none runs). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,12 +40,48 @@ static int parse(const cli_cmd *self, int argc, char **argv, ropts *o, int nargs
     return 0;
 }
 
-static unsigned count_lines(rl_str s)
+static int count_one(void *ctx, rl_str kw, rl_str image, rl_str ris)
+{
+    (void)kw, (void)image, (void)ris;
+    (*(unsigned *)ctx)++;
+    return 0;
+}
+
+static unsigned count_discrepancies(rl_str note)
 {
     unsigned n = 0;
-    for (size_t i = 0; i < s.n; i++)
-        n += s.p[i] == '\n';
+    recon_note_each(note, count_one, &n);
     return n;
+}
+
+static int print_discrepancy(void *ctx, rl_str kw, rl_str image, rl_str ris)
+{
+    (void)ctx;
+    printf("  %-22.*s '%.*s' -> '%.*s'\n", RL_STR_FMT(kw), RL_STR_FMT(image), RL_STR_FMT(ris));
+    return 0;
+}
+
+typedef struct change_ctx {
+    bool head;
+} change_ctx;
+
+static int print_change(void *ctx, uint64_t job_id, rl_str v)
+{
+    change_ctx *cc = ctx;
+    if (!cc->head) {
+        printf("changes made (attribute: old -> new, job, reason):\n");
+        cc->head = true;
+    }
+    const char *p = v.p, *end = v.p + v.n, *f[4] = { p, NULL, NULL, NULL };
+    int nf = 1;
+    for (const char *q = p; q < end && nf < 4; q++)
+        if (*q == '\t')
+            f[nf++] = q + 1;
+    if (nf == 4)
+        printf("  %-22.*s '%.*s' -> '%.*s', job %llu, %.*s\n", (int)(f[1] - f[0] - 1), f[0],
+               (int)(f[2] - f[1] - 1), f[1], (int)(f[3] - f[2] - 1), f[2],
+               (unsigned long long)job_id, (int)(end - f[3]), f[3]);
+    return 0;
 }
 
 typedef struct list_ctx {
@@ -63,7 +99,7 @@ static int row(void *ctx, rl_str uid, const study_rec *s)
            recon_state_name(s->state), RL_STR_FMT(s->f[STUDY_F_PATIENT_ID]),
            RL_STR_FMT(s->f[STUDY_F_ACCESSION]), RL_STR_FMT(s->f[STUDY_F_STUDY_DATE]),
            RL_STR_FMT(s->f[STUDY_F_MODALITY]), s->instances,
-           s->state == RECON_CORRECTING || s->state == RECON_CORRECTED ? count_lines(s->note) : 0,
+           s->state == RECON_CORRECTING || s->state == RECON_CORRECTED ? count_discrepancies(s->note) : 0,
            RL_STR_FMT(s->f[STUDY_F_PATIENT_NAME]));
     return 0;
 }
@@ -124,50 +160,12 @@ static void print_study(store_txn *t, rl_str uid, const study_rec *s)
     }
     if (s->note.n && (s->state == RECON_CORRECTING || s->state == RECON_CORRECTED)) {
         printf("discrepancies (attribute: in the images -> from the RIS):\n");
-        const char *p = s->note.p, *end = s->note.p + s->note.n;
-        while (p < end) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            const char *t1 = memchr(p, '\t', (size_t)((nl ? nl : end) - p));
-            const char *t2 = t1 ? memchr(t1 + 1, '\t', (size_t)((nl ? nl : end) - t1 - 1)) : NULL;
-            if (t1 && t2)
-                printf("  %-22.*s '%.*s' -> '%.*s'\n", (int)(t1 - p), p, (int)(t2 - t1 - 1),
-                       t1 + 1, (int)((nl ? nl : end) - t2 - 1), t2 + 1);
-            p = nl ? nl + 1 : end;
-        }
+        recon_note_each(s->note, print_discrepancy, NULL);
     }
     /* the changes correction jobs made */
-    store_cursor *c;
     rl_err err;
-    if (store_cursor_open(t, STORE_CHANGE, &c, &err) == STORE_OK) {
-        char pre[300];
-        size_t pn = uid.n < 290 ? uid.n : 290;
-        memcpy(pre, uid.p, pn);
-        pre[pn++] = '\0';
-        rl_str k = { pre, pn }, v;
-        int rc = store_cursor_get(c, STORE_SEEK, &k, &v);
-        bool head = false;
-        while (rc == STORE_OK && k.n >= pn + 8 && memcmp(k.p, pre, pn) == 0) {
-            if (!head) {
-                printf("changes made (attribute: old -> new, job, reason):\n");
-                head = true;
-            }
-            const unsigned char *jb = (const unsigned char *)k.p + pn;
-            unsigned long long job = 0;
-            for (int i = 0; i < 8; i++)
-                job = job << 8 | jb[i];
-            const char *p = v.p, *end = v.p + v.n, *f[4] = { p, NULL, NULL, NULL };
-            int nf = 1;
-            for (const char *q = p; q < end && nf < 4; q++)
-                if (*q == '\t')
-                    f[nf++] = q + 1;
-            if (nf == 4)
-                printf("  %-22.*s '%.*s' -> '%.*s', job %llu, %.*s\n", (int)(f[1] - f[0] - 1),
-                       f[0], (int)(f[2] - f[1] - 1), f[1], (int)(f[3] - f[2] - 1), f[2], job,
-                       (int)(end - f[3]), f[3]);
-            rc = store_cursor_get(c, STORE_NEXT, &k, &v);
-        }
-        store_cursor_close(c);
-    }
+    change_ctx cc = { false };
+    recon_changes_each(t, uid, print_change, &cc, &err);
     printf("instances:\n");
     study_index_each(t, 'I', uid, inst_line, t, &err);
 }
@@ -195,61 +193,14 @@ static int run_show(const cli_cmd *self, int argc, char **argv)
     return rc == STORE_OK ? CLI_OK : cli_fail(self, CLI_FAIL, "%s", err.msg);
 }
 
-typedef struct first_key {
-    char key[WL_KEY_MAX];
-    size_t n;
-} first_key;
-
-static int first(void *ctx, rl_str key, const wl_entry *e)
-{
-    (void)e;
-    first_key *f = ctx;
-    f->n = key.n < sizeof f->key ? key.n : sizeof f->key;
-    memcpy(f->key, key.p, f->n);
-    return 1;
-}
-
 static int run_link(const cli_cmd *self, int argc, char **argv)
 {
     ropts o = { 0 };
     int rc = parse(self, argc, argv, &o, 2);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    store *st;
-    store_txn *t;
-    if ((rc = cli_open_store(self, o.data, o.config, true, &st, &t)) != 0)
-        return rc;
-    rl_err err;
-    wl_query *q = calloc(1, sizeof *q);
-    first_key fk = { .n = 0 };
-    if (q) {
-        wl_query_add(q, 0, WL_ACCESSION, "SH", rl_str_c(argv[optind + 1]));
-        rc = wl_find(t, q, first, &fk, NULL, &err);
-        free(q);
-    }
-    recon_out out;
-    if (rc == STORE_OK && fk.n) {
-        rl_str k = { fk.key, fk.n };
-        rc = recon_study(t, rl_str_c(argv[optind]), &k, &out, &err);
-        if (rc == STORE_OK)
-            rc = recon_schedule(t, rl_str_c(argv[optind]), &out, &err);
-    }
-    if (rc == STORE_OK && fk.n)
-        rc = store_commit(t, &err);
-    else
-        store_abort(t);
-    store_close(st);
-    if (rc == STORE_NOTFOUND)
-        return cli_fail(self, CLI_FAIL, "no study %s", argv[optind]);
-    if (rc != STORE_OK)
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    if (!fk.n)
-        return cli_fail(self, CLI_FAIL, "no worklist entry with accession number %s",
-                        argv[optind + 1]);
-    printf("study %s linked to accession %s: %s, %u discrepanc%s\n", argv[optind],
-           argv[optind + 1], recon_state_name(out.state), out.discrepancies,
-           out.discrepancies == 1 ? "y" : "ies");
-    return CLI_OK;
+    char *req[] = { "recon", "link", argv[optind], argv[optind + 1], NULL };
+    return cli_ctl(self, o.data, o.config, 4, req);
 }
 
 #define RECON_HELP                                                                             \

@@ -211,59 +211,23 @@ static int run_test(const cli_cmd *self, int argc, char **argv)
     return rc;
 }
 
-static int read_reload_status(const char *dir, char *out, size_t n, rl_err *err)
-{
-    store *st;
-    store_txn *t;
-    store_opts so = { .readonly = true };
-    if (store_open(dir, &so, &st, err) != STORE_OK)
-        return -1;
-    if (store_begin(st, NULL, false, &t, err) != STORE_OK) {
-        store_close(st);
-        return -1;
-    }
-    cli_meta(t, "routes.reload", out, n);
-    store_abort(t);
-    store_close(st);
-    return 0;
-}
-
 static int run_reload(const cli_cmd *self, int argc, char **argv)
 {
     ropts o = { 0 };
     int rc = parse(self, argc, argv, &o, 0);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    char dir[CFG_PATH];
-    if ((rc = cli_data_dir(self, o.data, o.config, dir, sizeof dir)) != 0)
-        return rc;
-    long pid = cli_engine_pid(dir);
-    if (pid == 0)
-        return cli_fail(self, CLI_FAIL, "no engine runs on data directory %s", dir);
-    if (pid < 0)
-        return cli_fail(self, CLI_FAIL, "an engine runs on %s but its pid is unreadable", dir);
-    char before[4096], after[4096];
-    rl_err err;
-    if (read_reload_status(dir, before, sizeof before, &err) != 0)
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    if (kill((pid_t)pid, SIGHUP) != 0)
-        return cli_fail(self, CLI_FAIL, "cannot signal engine pid %ld: %s", pid, strerror(errno));
-    for (int i = 0; i < 100; i++) {
-        usleep(100 * 1000);
-        if (read_reload_status(dir, after, sizeof after, &err) != 0)
-            return cli_fail(self, CLI_FAIL, "%s", err.msg);
-        if (strcmp(before, after) == 0)
-            continue;
-        if (strncmp(after, "ok", 2) == 0) {
-            printf("reloaded (engine pid %ld); see 'radlink status'\n", pid);
-            return CLI_OK;
-        }
-        const char *colon = strchr(after, ':');
-        fprintf(stderr, "reload failed, the running routes stay:\n%s\n",
-                colon ? colon + 2 : after);
-        return CLI_FAIL;
+    char *req[] = { "routes", "reload", NULL };
+    bool ran;
+    rc = cli_ctl_engine(self, o.data, o.config, 2, req, &ran, 0);
+    if (!ran && rc == CLI_OK) {
+        char dir[CFG_PATH];
+        if ((rc = cli_data_dir(self, o.data, o.config, dir, sizeof dir)) != 0)
+            return rc;
+        return cli_fail(self, CLI_FAIL, "no engine runs on data directory %s (the route file is "
+                        "loaded when it starts)", dir);
     }
-    return cli_fail(self, CLI_FAIL, "engine pid %ld did not report a reload within 10 s", pid);
+    return rc;
 }
 
 static const cli_cmd route_subs[] = {
@@ -279,8 +243,9 @@ static const cli_cmd route_subs[] = {
       .summary = "make the running engine load its route file again (as SIGHUP does)",
       .help = "  --data DIR      the engine's data directory (default: from --config, else ./var)\n"
               "  --config FILE   take the data directory from this configuration\n"
-              "A file with errors is not taken: the running routes stay, the errors are\n"
-              "printed and the exit status is 1.\n" },
+              "Asks the engine over its control socket and prints its answer. A file with\n"
+              "errors is not taken: the running routes stay, the errors are printed and the\n"
+              "exit status is 1.\n" },
     { 0 },
 };
 

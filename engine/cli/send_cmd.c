@@ -158,7 +158,7 @@ static int run_send(const cli_cmd *self, int argc, char **argv)
     s.timeout_ms = (int)timeout * 1000;
     if (rc == CLI_OK) {
         rl_err err;
-        if (mllp_client_open(host, port, use_tls ? &tls : NULL, s.timeout_ms, &s.c, &err) != 0)
+        if (mllp_client_open(host, port, use_tls ? &tls : NULL, s.timeout_ms, -1, &s.c, &err) != 0)
             rc = cli_fail(self, CLI_FAIL, "%s", err.msg);
     }
     for (int i = optind; i < argc && rc == CLI_OK; i++) {

@@ -148,12 +148,23 @@ static int run_status(const cli_cmd *self, int argc, char **argv)
     }
     store_abort(t);
     store_close(st);
+    if (pid > 0) { /* what only the running engine knows: workers, senders, counters */
+        fflush(stdout);
+        char *req[] = { "status", NULL };
+        bool ran;
+        printf("live (from the engine):\n");
+        fflush(stdout);
+        rc = cli_ctl_engine(self, data, config, 1, req, &ran, 0);
+        if (rc != CLI_OK)
+            return rc;
+    }
     return CLI_OK;
 }
 
 const cli_cmd cli_status_cmd = {
     .name = "status",
-    .summary = "engine state: running or not, active routes (checksum, load time), queues",
+    .summary = "engine state: running or not, active routes (checksum, load time), queues, "
+               "workers and senders",
     .run = run_status,
     .help = "  --data DIR       data directory (default: from --config, else ./var)\n"
             "  --config FILE    take the data directory from this configuration\n",

@@ -21,9 +21,10 @@ static int run_version(const cli_cmd *self, int argc, char **argv)
     int zmaj, zmin, zpat;
     zmq_version(&zmaj, &zmin, &zpat);
     printf("radlink %s\n", RADLINK_VERSION);
-    int xv = atoi(xmlParserVersion); /* "20914" is 2.9.14 */
+    uint64_t xv = 0; /* "20914" is 2.9.14 */
+    rl_str_to_u64(rl_str_c(xmlParserVersion), 999999, &xv);
     printf("DCMTK %s, libxml2 %d.%d.%d, LMDB %d.%d.%d, ZeroMQ %d.%d.%d, %s\n", dicom_version(),
-           xv / 10000, xv / 100 % 100, xv % 100,
+           (int)(xv / 10000), (int)(xv / 100 % 100), (int)(xv % 100),
            MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH, zmaj, zmin, zpat,
            OpenSSL_version(OPENSSL_VERSION));
     return CLI_OK;

@@ -53,7 +53,12 @@ static int run_worker(const cli_cmd *self, int argc, char **argv)
         if (keyfile_read(key_file, keys.public_key, keys.secret_key, &err) != 0)
             return cli_fail(self, CLI_BADINPUT, "%s", err.msg);
     }
-    return worker_run(endpoint, ae, &keys);
+    int rc = worker_run(endpoint, ae, &keys);
+    if (rc == WORKER_ABANDONED) {
+        fflush(NULL);
+        _exit(0); /* a job thread is still inside DCMTK: no destructors under it */
+    }
+    return rc;
 }
 
 static int run_keygen(const cli_cmd *self, int argc, char **argv)

@@ -1,118 +1,241 @@
-/* The job dispatcher: a thread of the engine with a ZeroMQ ROUTER socket.
- * Workers (DEALER) say READY with a credit, get at most that many jobs, send
- * HEARTBEATs, and answer DONE or FAIL. Jobs are in LMDB before they are
- * dispatched; a dispatch counts as an attempt and holds the job for a lease;
- * a worker that goes silent loses its jobs to the others; a job that fails
- * backs off (2^attempts s, at most 5 min) and after max-attempts it is dead.
- *
- * Frames, after the ROUTER identity and an empty delimiter:
- *   worker -> engine: READY credit | HEARTBEAT | DONE id result | FAIL id reason
- *   engine -> worker: JOB id payload | HEARTBEAT */
-#include <pthread.h>
-#include <stdatomic.h>
+/* The job dispatcher on the engine's loop (radlink/dispatch.h). What workers
+ * say is read as soon as their socket is readable; what it changes in the
+ * store waits for the loop's next turn and its transaction. Workers, their
+ * credit and the leases of running attempts live in memory: they describe
+ * connections, which die with the engine (job_recover takes the store's
+ * RUNNING jobs back at the next start). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "radlink/dispatch.h"
-#include "radlink/job.h"
 #include "radlink/log.h"
-#include "radlink/rec.h"
-#include "radlink/study.h"
-#include "radlink/wl.h"
+#include "radlink/recon.h"
 #include "frames.h"
 
-#define MAX_WORKERS 64
-#define MAX_INFLIGHT 256
-#define SILENT_MS 6000
-#define HEARTBEAT_MS 1000
-#define LEASE_US (10ll * 60 * 1000000)
-
 typedef struct worker {
+    bool used;
     void *sock; /* the ROUTER it came in on (ipc, or tcp with CURVE) */
     char id[256];
     size_t idn;
     int credit;
     int64_t last_ms;
+    char name[128];
 } worker;
 
-typedef struct inflight {
+typedef struct lease {
     uint64_t job;
-    int worker;
-    char *sets; /* the changes sent: "keyword TAB old TAB new" lines */
-} inflight;
+    uint32_t attempt;
+    int w;
+    int64_t last_ms; /* the last heartbeat of its worker that named it */
+} lease;
+
+/* Something to record in the next transaction. */
+typedef struct outcome {
+    uint64_t job;
+    uint32_t attempt;
+    enum { O_DONE, O_FAIL, O_LOST } what;
+    char *text;
+} outcome;
+
+/* An attempt started in this turn, sent once the turn is committed. */
+typedef struct start {
+    int w;
+    uint64_t job;
+    uint32_t attempt;
+    rl_buf msg;
+} start;
 
 struct dispatcher {
     dispatch_cfg cfg;
+    loop *l;
     void *ctx, *router, *tcp, *zap;
-    pthread_t thread;
-    atomic_bool stop;
-    worker w[MAX_WORKERS];
-    int nw;
-    inflight f[MAX_INFLIGHT];
-    int nf;
-    int64_t last_hb_ms;
+    int fds[3];
+    worker w[RL_WORKERS_MAX];
+    lease *leases;
+    size_t nleases, capleases;
+    outcome *out;
+    size_t nout, capout, applied; /* outcomes [0, applied) are in the current turn */
+    start *starts;
+    size_t nstarts, capstarts;
+    int64_t next_hb_ms;
+    int64_t next_due_us;  /* the earliest due job seen (0: not known, look) */
+    int64_t retry_after_us; /* after a failed commit */
+    unsigned long dispatched, done, failed;
 };
 
-/* ---- the payload of a study job ---- */
+static void drain(dispatcher *d, void *sock);
 
-typedef struct files_ctx {
-    store_txn *t;
-    rl_buf *out;
-} files_ctx;
+/* ---- outcomes and leases ---- */
 
-static int add_file(void *ctx, rl_str sop)
+static void add_outcome(dispatcher *d, uint64_t jid, uint32_t attempt, int what, rl_str text)
 {
-    files_ctx *fc = ctx;
-    study_inst *in = malloc(sizeof *in);
-    rl_err err;
-    if (in && study_get_instance(fc->t, sop, in, &err) == STORE_OK)
-        rl_buf_printf(fc->out, "file\t%s\n", in->f[STUDY_F_PATH]);
-    free(in);
-    return 0;
+    if (d->nout == d->capout) {
+        size_t cap = d->capout ? d->capout * 2 : 16;
+        outcome *n = realloc(d->out, cap * sizeof *n);
+        if (!n)
+            return; /* the lease expires and the attempt is retried */
+        d->out = n;
+        d->capout = cap;
+    }
+    char *t = malloc(text.n + 1);
+    if (!t)
+        return;
+    memcpy(t, text.p, text.n);
+    t[text.n] = '\0';
+    d->out[d->nout++] = (outcome){ jid, attempt, what, t };
 }
 
-/* study, the changes (when it is to be corrected), its files, the PACS. */
-static int build_payload(dispatcher *d, store_txn *t, const job *j, rl_buf *out, rl_buf *sets)
+static lease *find_lease(dispatcher *d, uint64_t jid, uint32_t attempt)
 {
-    study_rec s;
-    rl_err err;
-    int rc = study_get(t, j->subject, &s, &err);
-    if (rc)
-        return rc;
-    rl_buf_printf(out, "study\t%.*s\n", RL_STR_FMT(j->subject));
-    if (s.state == RECON_CORRECTING) {
-        const char *p = s.note.p, *end = s.note.p + s.note.n;
-        while (p < end) {
-            const char *nl = memchr(p, '\n', (size_t)(end - p));
-            rl_str line = { p, (size_t)((nl ? nl : end) - p) };
-            const char *tab = memchr(line.p, '\t', line.n);
-            if (tab) {
-                char kw[64];
-                snprintf(kw, sizeof kw, "%.*s", (int)(tab - line.p), line.p);
-                const wl_model_attr *m = wl_model_find(kw);
-                if (m && m->depth == 1) {
-                    rl_buf_printf(out, "set\t%08X\t%.*s\n", m->tags[0], (int)line.n, line.p);
-                    rl_buf_printf(sets, "%.*s\n", (int)line.n, line.p);
-                }
-            }
-            p = nl ? nl + 1 : end;
+    for (size_t i = 0; i < d->nleases; i++)
+        if (d->leases[i].job == jid && d->leases[i].attempt == attempt)
+            return &d->leases[i];
+    return NULL;
+}
+
+static void drop_lease(dispatcher *d, uint64_t jid, uint32_t attempt)
+{
+    lease *l = find_lease(d, jid, attempt);
+    if (l)
+        *l = d->leases[--d->nleases];
+}
+
+static void add_lease(dispatcher *d, uint64_t jid, uint32_t attempt, int w)
+{
+    if (d->nleases == d->capleases) {
+        size_t cap = d->capleases ? d->capleases * 2 : 16;
+        lease *n = realloc(d->leases, cap * sizeof *n);
+        if (!n)
+            return; /* no lease: the attempt's outcome still counts; a lost
+                     * worker's attempt is then only found at the next start */
+        d->leases = n;
+        d->capleases = cap;
+    }
+    d->leases[d->nleases++] = (lease){ jid, attempt, w, rl_mono_ms() };
+}
+
+/* A worker went silent: its attempts fail (and are retried). */
+static void lose_worker(dispatcher *d, int wi)
+{
+    worker *w = &d->w[wi];
+    log_warn("jobs.worker_lost", "worker=%d name=\"%s\" silent_ms=%lld", wi, w->name,
+             (long long)(rl_mono_ms() - w->last_ms));
+    for (size_t i = 0; i < d->nleases;) {
+        if (d->leases[i].w == wi) {
+            char why[200];
+            int n = snprintf(why, sizeof why, "the worker (%s) went silent for %u s",
+                             w->name[0] ? w->name : "?", d->cfg.worker_timeout_s);
+            add_outcome(d, d->leases[i].job, d->leases[i].attempt, O_LOST, (rl_str){ why, (size_t)n });
+            d->leases[i] = d->leases[--d->nleases];
+            continue;
+        }
+        i++;
+    }
+    memset(w, 0, sizeof *w);
+}
+
+/* ---- messages from workers ---- */
+
+static int find_worker(dispatcher *d, void *sock, const char *id, size_t n)
+{
+    for (int i = 0; i < RL_WORKERS_MAX; i++)
+        if (d->w[i].used && d->w[i].sock == sock && d->w[i].idn == n &&
+            memcmp(d->w[i].id, id, n) == 0)
+            return i;
+    return -1;
+}
+
+static bool parse_u64(const zmq_msg_t *m, uint64_t max, uint64_t *out)
+{
+    return rl_str_to_u64((rl_str){ zmq_msg_data((zmq_msg_t *)m), zmq_msg_size((zmq_msg_t *)m) },
+                         max, out);
+}
+
+/* "ID.ATTEMPT" */
+static bool parse_token(rl_str s, uint64_t *jid, uint32_t *attempt)
+{
+    const char *dot = memchr(s.p, '.', s.n);
+    uint64_t a;
+    if (!dot || !rl_str_to_u64((rl_str){ s.p, (size_t)(dot - s.p) }, UINT64_MAX, jid) ||
+        !rl_str_to_u64((rl_str){ dot + 1, s.n - (size_t)(dot + 1 - s.p) }, UINT32_MAX, &a))
+        return false;
+    *attempt = (uint32_t)a;
+    return true;
+}
+
+static void on_message(dispatcher *d, void *sock)
+{
+    enum { MAXP = 3 + 2 + 16 };
+    zmq_msg_t parts[MAXP];
+    int n = frames_recv(sock, parts, MAXP);
+    if (n < 3 || zmq_msg_size(&parts[0]) > sizeof d->w[0].id)
+        goto done;
+    const char *id = zmq_msg_data(&parts[0]);
+    size_t idn = zmq_msg_size(&parts[0]);
+    rl_str type = { zmq_msg_data(&parts[2]), zmq_msg_size(&parts[2]) };
+    int wi = find_worker(d, sock, id, idn);
+    if (wi < 0) {
+        for (int i = 0; i < RL_WORKERS_MAX && wi < 0; i++)
+            if (!d->w[i].used)
+                wi = i;
+        if (wi < 0) {
+            log_warn("jobs.worker_refused", "reason=\"%d workers connected already\"",
+                     RL_WORKERS_MAX);
+            goto done;
+        }
+        d->w[wi] = (worker){ .used = true, .sock = sock, .idn = idn };
+        memcpy(d->w[wi].id, id, idn);
+        log_info("jobs.worker", "worker=%d connected%s", wi, sock == d->tcp ? " over tcp" : "");
+    }
+    worker *w = &d->w[wi];
+    w->last_ms = rl_mono_ms();
+    if (rl_str_eq(type, RL_STR("READY")) && n >= 4) {
+        uint64_t c;
+        if (!parse_u64(&parts[3], 1000, &c) || c == 0)
+            c = 1;
+        w->credit = (int)(c > RL_WORKER_CREDIT_MAX ? RL_WORKER_CREDIT_MAX : c);
+        /* attempts it still runs count against its credit */
+        for (size_t i = 0; i < d->nleases; i++)
+            if (d->leases[i].w == wi && w->credit > 0)
+                w->credit--;
+        if (n >= 5)
+            snprintf(w->name, sizeof w->name, "%.*s", (int)zmq_msg_size(&parts[4]),
+                     (char *)zmq_msg_data(&parts[4]));
+    } else if (rl_str_eq(type, RL_STR("HEARTBEAT"))) {
+        /* a heartbeat naming nothing from a worker that holds nothing says
+         * it is idle: it can take a job even if its READY got lost (a
+         * reconnection after the engine restarted) */
+        bool holds = false;
+        for (size_t i = 0; i < d->nleases && !holds; i++)
+            holds = d->leases[i].w == wi;
+        if (n == 3 && !holds && w->credit == 0)
+            w->credit = 1;
+        for (int i = 3; i < n; i++) {
+            uint64_t jid;
+            uint32_t attempt;
+            lease *l;
+            if (parse_token((rl_str){ zmq_msg_data(&parts[i]), zmq_msg_size(&parts[i]) }, &jid,
+                            &attempt) &&
+                (l = find_lease(d, jid, attempt)) && l->w == wi)
+                l->last_ms = w->last_ms;
+        }
+    } else if ((rl_str_eq(type, RL_STR("DONE")) || rl_str_eq(type, RL_STR("FAIL"))) && n >= 6) {
+        uint64_t jid, attempt;
+        if (parse_u64(&parts[3], UINT64_MAX, &jid) && parse_u64(&parts[4], UINT32_MAX, &attempt)) {
+            /* the worker is done with it: its lease ends now (the outcome
+             * itself stays queued until a turn commits it) */
+            drop_lease(d, jid, (uint32_t)attempt);
+            add_outcome(d, jid, (uint32_t)attempt,
+                        rl_str_eq(type, RL_STR("DONE")) ? O_DONE : O_FAIL,
+                        (rl_str){ zmq_msg_data(&parts[5]), zmq_msg_size(&parts[5]) });
         }
     }
-    files_ctx fc = { t, out };
-    study_index_each(t, 'I', j->subject, add_file, &fc, &err);
-    for (size_t i = 0; i < d->cfg.n_pacs; i++)
-        rl_buf_printf(out, "pacs\t%s\t%s\t%u\n", d->cfg.pacs[i].ae_title, d->cfg.pacs[i].host,
-                      d->cfg.pacs[i].port);
-    return STORE_OK;
-}
-
-/* ---- sending ---- */
-
-static int send_frames(const worker *w, const char *const *frames, const size_t *lens, int n)
-{
-    return frames_send(w->sock, w->id, w->idn, frames, lens, n);
+done:
+    frames_close(parts, n);
 }
 
 /* ZAP (RFC 27): a worker connecting over tcp with CURVE gets in only with a
@@ -144,325 +267,377 @@ static void on_zap(dispatcher *d)
     frames_close(f, n);
 }
 
-/* ---- outcomes ---- */
-
-static int64_t backoff_us(uint32_t attempts)
+/* ZeroMQ's descriptor says "look at ZMQ_EVENTS": read while it says POLLIN. */
+static void drain(dispatcher *d, void *sock)
 {
-    int64_t s = 1;
-    for (uint32_t i = 0; i < attempts && s < 300; i++)
-        s *= 2;
-    return (s > 300 ? 300 : s) * 1000000;
-}
-
-static void record_changes(store_txn *t, const job *j, const char *sets, rl_err *err)
-{
-    unsigned n = 0;
-    for (const char *p = sets; p && *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        unsigned char key[300];
-        size_t kn = j->subject.n < 250 ? j->subject.n : 250;
-        memcpy(key, j->subject.p, kn);
-        key[kn++] = 0;
-        rec_be64(j->id, key + kn);
-        kn += 8;
-        key[kn++] = (unsigned char)(n >> 8);
-        key[kn++] = (unsigned char)n;
-        rl_buf v;
-        rl_buf_init(&v, 0);
-        rl_buf_printf(&v, "%.*s\tdisagreed with the RIS (order or patient record)", (int)len, p);
-        store_put(t, STORE_CHANGE, (rl_str){ (char *)key, kn }, rl_buf_view(&v), 0, err);
-        rl_buf_free(&v);
-        n++;
-        p = nl ? nl + 1 : p + len;
-    }
-}
-
-static void finish(dispatcher *d, uint64_t id, bool ok, rl_str text)
-{
-    inflight *f = NULL;
-    for (int i = 0; i < d->nf; i++)
-        if (d->f[i].job == id)
-            f = &d->f[i];
-    store_txn *t;
-    rl_err err;
-    if (store_begin(d->cfg.st, NULL, true, &t, &err) != STORE_OK) {
-        log_error("jobs.store", "job=%llu error=\"%s\"", (unsigned long long)id, err.msg);
-        return;
-    }
-    job j;
-    int rc = job_get(t, id, &j, &err);
-    char subject[256];
-    char *keep = malloc(text.n + 1);
-    if (rc == STORE_OK && keep) {
-        memcpy(keep, text.p, text.n);
-        keep[text.n] = '\0';
-        snprintf(subject, sizeof subject, "%.*s", RL_STR_FMT(j.subject));
-        j.subject = rl_str_c(subject);
-        j.kind = RL_STR("study"); /* the one kind of job so far */
-        j.updated_us = rl_now_us();
-        if (ok) {
-            j.state = JOB_DONE;
-            j.result = rl_str_c(keep);
-            j.last_error = (rl_str){ "", 0 };
-            if (f && f->sets && f->sets[0]) {
-                record_changes(t, &j, f->sets, &err);
-                /* the study's index now holds the corrected values */
-                for (const char *p = f->sets; *p;) {
-                    const char *nl = strchr(p, '\n');
-                    size_t ln = nl ? (size_t)(nl - p) : strlen(p);
-                    const char *t1 = memchr(p, '\t', ln);
-                    const char *t2 = t1 ? memchr(t1 + 1, '\t', ln - (size_t)(t1 + 1 - p)) : NULL;
-                    for (int fi = 0; t2 && fi < STUDY_F_COUNT; fi++)
-                        if (strlen(study_field_name[fi]) == (size_t)(t1 - p) &&
-                            !memcmp(study_field_name[fi], p, (size_t)(t1 - p)) &&
-                            fi != STUDY_F_STUDY_UID)
-                            study_set_field(t, j.subject, fi,
-                                            (rl_str){ t2 + 1, ln - (size_t)(t2 + 1 - p) }, &err);
-                    p = nl ? nl + 1 : p + ln;
-                }
-                study_rec s;
-                if (study_get(t, j.subject, &s, &err) == STORE_OK && s.state == RECON_CORRECTING)
-                    study_set_state(t, j.subject, RECON_CORRECTED, (rl_str){ NULL, 0 },
-                                    (rl_str){ NULL, 0 }, &err);
-            }
-        } else {
-            j.last_error = rl_str_c(keep);
-            j.result = (rl_str){ "", 0 };
-            j.state = j.attempts >= d->cfg.max_attempts ? JOB_DEAD : JOB_PENDING;
-            j.next_us = rl_now_us() + backoff_us(j.attempts);
-        }
-        rc = job_update(t, &j, &err);
-    }
-    rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
-    if (rc != STORE_OK)
-        log_error("jobs.store", "job=%llu error=\"%s\"", (unsigned long long)id, err.msg);
-    else if (ok)
-        log_info("jobs.done", "job=%llu study=%s result=\"%s\"", (unsigned long long)id, subject,
-                 keep ? keep : "");
-    else
-        log_warn(j.state == JOB_DEAD ? "jobs.dead" : "jobs.failed",
-                 "job=%llu study=%s attempts=%u error=\"%s\"", (unsigned long long)id, subject,
-                 j.attempts, keep ? keep : "");
-    free(keep);
-    if (f) {
-        free(f->sets);
-        *f = d->f[--d->nf];
-    }
-}
-
-/* A worker went silent: its jobs are due again at once. */
-static void drop_worker(dispatcher *d, int wi)
-{
-    log_warn("jobs.worker_lost", "worker=%d silent_ms=%lld", wi,
-             (long long)(rl_mono_ms() - d->w[wi].last_ms));
-    for (int i = 0; i < d->nf;) {
-        if (d->f[i].worker == wi) {
-            finish(d, d->f[i].job, false, RL_STR("the worker went silent"));
-            continue;
-        }
-        if (d->f[i].worker == d->nw - 1)
-            d->f[i].worker = wi;
-        i++;
-    }
-    d->w[wi] = d->w[--d->nw];
-}
-
-static int find_worker(dispatcher *d, void *sock, const char *id, size_t n)
-{
-    for (int i = 0; i < d->nw; i++)
-        if (d->w[i].sock == sock && d->w[i].idn == n && memcmp(d->w[i].id, id, n) == 0)
-            return i;
-    return -1;
-}
-
-static void on_message(dispatcher *d, void *sock)
-{
-    zmq_msg_t parts[5];
-    int n = frames_recv(sock, parts, 5);
-    if (n < 3 || zmq_msg_size(&parts[0]) > sizeof d->w[0].id)
-        goto done;
-    const char *id = zmq_msg_data(&parts[0]);
-    size_t idn = zmq_msg_size(&parts[0]);
-    rl_str type = { zmq_msg_data(&parts[2]), zmq_msg_size(&parts[2]) };
-    int wi = find_worker(d, sock, id, idn);
-    if (wi < 0 && d->nw < MAX_WORKERS) {
-        wi = d->nw++;
-        memset(&d->w[wi], 0, sizeof d->w[wi]);
-        d->w[wi].sock = sock;
-        memcpy(d->w[wi].id, id, idn);
-        d->w[wi].idn = idn;
-        log_info("jobs.worker", "worker=%d connected%s", wi, sock == d->tcp ? " over tcp" : "");
-    }
-    if (wi < 0)
-        goto done;
-    d->w[wi].last_ms = rl_mono_ms();
-    if (rl_str_eq(type, RL_STR("READY")) && n >= 4) {
-        char c[16];
-        snprintf(c, sizeof c, "%.*s", (int)zmq_msg_size(&parts[3]), (char *)zmq_msg_data(&parts[3]));
-        d->w[wi].credit += atoi(c) > 0 ? atoi(c) : 1;
-    } else if ((rl_str_eq(type, RL_STR("DONE")) || rl_str_eq(type, RL_STR("FAIL"))) && n >= 5) {
-        char jid[32];
-        snprintf(jid, sizeof jid, "%.*s", (int)zmq_msg_size(&parts[3]),
-                 (char *)zmq_msg_data(&parts[3]));
-        finish(d, strtoull(jid, NULL, 10), rl_str_eq(type, RL_STR("DONE")),
-               (rl_str){ zmq_msg_data(&parts[4]), zmq_msg_size(&parts[4]) });
-    }
-done:
-    frames_close(parts, n);
-}
-
-/* ---- dispatching ---- */
-
-typedef struct due_ctx {
-    dispatcher *d;
-    uint64_t ids[32];
-    int n;
-} due_ctx;
-
-static int collect_due(void *ctx, const job *j)
-{
-    due_ctx *c = ctx;
-    if (j->state != JOB_PENDING || j->next_us > rl_now_us())
-        return 0;
-    for (int i = 0; i < c->d->nf; i++)
-        if (c->d->f[i].job == j->id)
-            return 0;
-    c->ids[c->n++] = j->id;
-    return c->n == 32;
-}
-
-static int credit_total(dispatcher *d)
-{
-    int c = 0;
-    for (int i = 0; i < d->nw; i++)
-        c += d->w[i].credit;
-    return c;
-}
-
-static void dispatch_due(dispatcher *d)
-{
-    if (credit_total(d) == 0 || d->nf >= MAX_INFLIGHT)
-        return;
-    store_txn *t;
-    rl_err err;
-    if (store_begin(d->cfg.st, NULL, false, &t, &err) != STORE_OK)
-        return;
-    due_ctx c = { .d = d };
-    job_each_pending(t, collect_due, &c, &err);
-    store_abort(t);
-    for (int k = 0; k < c.n && credit_total(d) > 0 && d->nf < MAX_INFLIGHT; k++) {
-        int wi = -1;
-        for (int i = 0; i < d->nw; i++)
-            if (d->w[i].credit > 0 && (wi < 0 || d->w[i].credit > d->w[wi].credit))
-                wi = i;
-        rl_buf payload, sets;
-        rl_buf_init(&payload, 0);
-        rl_buf_init(&sets, 0);
-        job j;
-        int rc = store_begin(d->cfg.st, NULL, true, &t, &err);
-        char subject[256] = "";
-        if (rc == STORE_OK)
-            rc = job_get(t, c.ids[k], &j, &err);
-        if (rc == STORE_OK) {
-            snprintf(subject, sizeof subject, "%.*s", RL_STR_FMT(j.subject));
-            rc = build_payload(d, t, &j, &payload, &sets);
-            /* keep every view before writing */
-            char kind[32], lerr[300], res[300];
-            snprintf(kind, sizeof kind, "%.*s", RL_STR_FMT(j.kind));
-            snprintf(lerr, sizeof lerr, "%.*s", RL_STR_FMT(j.last_error));
-            snprintf(res, sizeof res, "%.*s", RL_STR_FMT(j.result));
-            j.kind = rl_str_c(kind);
-            j.subject = rl_str_c(subject);
-            j.last_error = rl_str_c(lerr);
-            j.result = rl_str_c(res);
-            if (rc == STORE_NOTFOUND) { /* the study is gone: nothing to do */
-                j.state = JOB_DONE;
-                j.result = RL_STR("the study is no longer stored");
-                rc = job_update(t, &j, &err);
-                rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
-                rl_buf_free(&payload);
-                rl_buf_free(&sets);
-                continue;
-            }
-            j.attempts++;
-            j.next_us = rl_now_us() + LEASE_US;
-            j.updated_us = rl_now_us();
-            if (rc == STORE_OK)
-                rc = job_update(t, &j, &err);
-        }
-        rc = t ? (rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc)) : rc;
-        if (rc == STORE_OK) {
-            char jid[32];
-            int jn = snprintf(jid, sizeof jid, "%llu", (unsigned long long)c.ids[k]);
-            const char *fr[3] = { "JOB", jid, payload.data ? payload.data : "" };
-            size_t ln[3] = { 3, (size_t)jn, payload.len };
-            if (send_frames(&d->w[wi], fr, ln, 3) == 0) {
-                d->w[wi].credit--;
-                inflight *f = &d->f[d->nf++];
-                f->job = c.ids[k];
-                f->worker = wi;
-                f->sets = sets.len ? strndup(sets.data, sets.len) : NULL;
-                log_info("jobs.dispatch", "job=%llu study=%s worker=%d attempt=%u",
-                         (unsigned long long)c.ids[k], subject, wi, j.attempts);
-            }
-        } else {
-            log_error("jobs.store", "job=%llu error=\"%s\"", (unsigned long long)c.ids[k],
-                      err.msg);
-        }
-        rl_buf_free(&payload);
-        rl_buf_free(&sets);
-    }
-}
-
-static void drain(dispatcher *d, void *sock, bool zap)
-{
-    for (int k = 0; k < 64; k++) {
+    for (;;) {
         int ev = 0;
         size_t el = sizeof ev;
-        zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &el);
-        if (!(ev & ZMQ_POLLIN))
+        if (zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &el) != 0 || !(ev & ZMQ_POLLIN))
             break;
-        if (zap)
+        if (sock == d->zap)
             on_zap(d);
         else
             on_message(d, sock);
     }
 }
 
-static void *run(void *arg)
+static void on_fd(loop *l, int fd, unsigned events, void *ctx)
 {
-    dispatcher *d = arg;
-    while (!atomic_load(&d->stop)) {
-        zmq_pollitem_t it[3] = { { d->router, 0, ZMQ_POLLIN, 0 } };
-        int ni = 1;
-        if (d->tcp)
-            it[ni++] = (zmq_pollitem_t){ d->tcp, 0, ZMQ_POLLIN, 0 };
-        if (d->zap)
-            it[ni++] = (zmq_pollitem_t){ d->zap, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll(it, ni, 200) > 0) {
-            for (int i = 0; i < ni; i++)
-                if (it[i].revents & ZMQ_POLLIN)
-                    drain(d, it[i].socket, it[i].socket == d->zap);
+    (void)l;
+    (void)events;
+    dispatcher *d = ctx;
+    void *socks[3] = { d->router, d->tcp, d->zap };
+    for (int i = 0; i < 3; i++)
+        if (socks[i] && d->fds[i] == fd)
+            drain(d, socks[i]);
+}
+
+/* ---- the turn ---- */
+
+static int total_credit(const dispatcher *d)
+{
+    int c = 0;
+    for (int i = 0; i < RL_WORKERS_MAX; i++)
+        if (d->w[i].used)
+            c += d->w[i].credit;
+    return c;
+}
+
+bool dispatch_pending(const dispatcher *d, int64_t now_us)
+{
+    if (!d || now_us < d->retry_after_us)
+        return false;
+    if (d->nout)
+        return true;
+    return total_credit(d) > 0 && (!d->next_due_us || d->next_due_us <= now_us);
+}
+
+/* Run f in a nested transaction of t: its changes stay only if it succeeds. */
+typedef int (*nested_fn)(dispatcher *d, store_txn *t, void *arg, rl_err *err);
+
+static int nested(dispatcher *d, store_txn *t, nested_fn f, void *arg, rl_err *err)
+{
+    store_txn *child;
+    int rc = store_begin(NULL, t, true, &child, err);
+    if (rc)
+        return rc;
+    rc = f(d, child, arg, err);
+    if (rc == STORE_OK)
+        return store_commit(child, err);
+    store_abort(child);
+    return rc;
+}
+
+static int apply_outcome(dispatcher *d, store_txn *t, void *arg, rl_err *err)
+{
+    outcome *o = arg;
+    int64_t now = rl_now_us();
+    if (o->what == O_DONE)
+        return recon_job_done(t, o->job, o->attempt, rl_str_c(o->text), d->cfg.work_root, now,
+                              err);
+    job j;
+    int rc = job_fail(t, o->job, o->attempt, rl_str_c(o->text), d->cfg.max_attempts, now, &j,
+                      err);
+    if (rc == STORE_OK)
+        log_warn(j.state == JOB_DEAD ? "jobs.dead" : "jobs.failed",
+                 "job=%llu attempt=%u retry_in_s=%lld error=\"%s\"", (unsigned long long)o->job,
+                 o->attempt, j.state == JOB_DEAD ? -1LL : (long long)((j.due_us - now) / 1000000),
+                 o->text);
+    return rc;
+}
+
+typedef struct start_arg {
+    uint64_t job;
+    int w;
+    rl_arena arena;
+    job_msg msg;
+    bool started;
+} start_arg;
+
+static int start_job(dispatcher *d, store_txn *t, void *arg, rl_err *err)
+{
+    start_arg *a = arg;
+    job_peer pacs[RL_MAX_PACS];
+    for (size_t i = 0; i < d->cfg.n_pacs; i++)
+        pacs[i] = (job_peer){ rl_str_c(d->cfg.pacs[i].ae_title), rl_str_c(d->cfg.pacs[i].host),
+                              d->cfg.pacs[i].port };
+    char who[160];
+    snprintf(who, sizeof who, "worker %d (%s)", a->w, d->w[a->w].name[0] ? d->w[a->w].name : "?");
+    return recon_job_start(t, a->job, who, pacs, d->cfg.n_pacs, d->cfg.work_root, rl_now_us(),
+                           &a->msg, &a->arena, &a->started, err);
+}
+
+/* A job that cannot even start (its study record does not decode, its
+ * message passes RL_JOB_MSG_MAX) is dead with the reason, not retried each turn. */
+typedef struct bury_arg {
+    uint64_t job;
+    const char *why;
+} bury_arg;
+
+static int bury(dispatcher *d, store_txn *t, void *arg, rl_err *err)
+{
+    (void)d;
+    bury_arg *b = arg;
+    job j;
+    int rc = job_get(t, b->job, &j, err);
+    if (rc == STORE_OK && j.state != JOB_RUNNING)
+        rc = job_start(t, b->job, "the engine", 0, 0, rl_now_us(), &j, err);
+    if (rc == STORE_OK)
+        rc = job_fail(t, b->job, j.attempts, rl_str_c(b->why), 1, rl_now_us(), NULL, err);
+    return rc;
+}
+
+static void push_start(dispatcher *d, int w, const start_arg *a, rl_buf *msg)
+{
+    if (d->nstarts == d->capstarts) {
+        size_t cap = d->capstarts ? d->capstarts * 2 : 8;
+        start *n = realloc(d->starts, cap * sizeof *n);
+        if (!n) {
+            rl_buf_free(msg); /* never sent: its lease never exists, the job is
+                               * taken back at the next start */
+            return;
         }
-        int64_t now = rl_mono_ms();
-        for (int i = 0; i < d->nw;) {
-            if (now - d->w[i].last_ms > SILENT_MS)
-                drop_worker(d, i);
-            else
-                i++;
-        }
-        if (now - d->last_hb_ms >= HEARTBEAT_MS) {
-            d->last_hb_ms = now;
-            for (int i = 0; i < d->nw; i++) {
-                const char *fr[1] = { "HEARTBEAT" };
-                size_t ln[1] = { 9 };
-                send_frames(&d->w[i], fr, ln, 1);
-            }
-        }
-        dispatch_due(d);
+        d->starts = n;
+        d->capstarts = cap;
     }
-    return NULL;
+    d->starts[d->nstarts++] = (start){ w, a->msg.id, a->msg.attempt, *msg };
+}
+
+int dispatch_apply(dispatcher *d, store_txn *t, int64_t now_us, rl_err *err)
+{
+    if (!d || now_us < d->retry_after_us)
+        return STORE_OK;
+    d->applied = d->nout;
+    for (size_t i = 0; i < d->applied; i++) {
+        outcome *o = &d->out[i];
+        int rc = nested(d, t, apply_outcome, o, err);
+        if (rc == JOB_E_STALE) /* a superseded attempt: it changes nothing */
+            log_warn("jobs.late", "job=%llu attempt=%u outcome=%s reason=\"%s\"",
+                     (unsigned long long)o->job, o->attempt,
+                     o->what == O_DONE ? "done" : o->what == O_FAIL ? "failed" : "lost", err->msg);
+        else if (rc == STORE_OK && o->what == O_DONE)
+            log_info("jobs.done", "job=%llu attempt=%u result=\"%s\"", (unsigned long long)o->job,
+                     o->attempt, o->text);
+        else if (rc != STORE_OK)
+            log_error("jobs.store", "job=%llu attempt=%u error=\"%s\"",
+                      (unsigned long long)o->job, o->attempt, err->msg);
+        if (rc == STORE_OK)
+            o->what == O_DONE ? d->done++ : d->failed++;
+    }
+    /* start due jobs while some worker has credit (credit is spent when the
+     * attempt is sent, after the commit: count this turn's starts here) */
+    int spent[RL_WORKERS_MAX] = { 0 };
+    d->next_due_us = 0;
+    for (unsigned guard = 0; guard < 1000; guard++) {
+        int wi = -1;
+        for (int i = 0; i < RL_WORKERS_MAX; i++)
+            if (d->w[i].used && d->w[i].credit - spent[i] > 0 &&
+                (wi < 0 || d->w[i].credit - spent[i] > d->w[wi].credit - spent[wi]))
+                wi = i;
+        uint64_t id;
+        int64_t due;
+        int rc = job_next_due(t, &id, &due, err);
+        if (rc == STORE_NOTFOUND) {
+            d->next_due_us = INT64_MAX;
+            break;
+        }
+        if (rc) {
+            log_error("jobs.store", "error=\"%s\"", err->msg);
+            d->next_due_us = now_us + 1000000; /* look again in a second */
+            break;
+        }
+        if (due > now_us) {
+            d->next_due_us = due;
+            break;
+        }
+        if (wi < 0)
+            break; /* due now, nobody free: READY brings the next turn */
+        start_arg a = { .job = id, .w = wi };
+        rl_arena_init(&a.arena, 64 * 1024, RL_JOB_MSG_MAX * 2u);
+        rc = nested(d, t, start_job, &a, err);
+        rl_buf msg;
+        rl_buf_init(&msg, RL_JOB_MSG_MAX);
+        if (rc == STORE_OK && a.started && (rc = job_msg_encode(&a.msg, &msg, err)) != 0) {
+            bury_arg b = { id, err->msg };
+            nested(d, t, bury, &b, err);
+            log_error("jobs.dead", "job=%llu error=\"%s\"", (unsigned long long)id, b.why);
+        } else if (rc == STORE_OK && a.started) {
+            spent[wi]++;
+            log_info("jobs.dispatch", "job=%llu study=%.*s worker=%d attempt=%u instances=%zu",
+                     (unsigned long long)id, RL_STR_FMT(a.msg.subject), wi, a.msg.attempt,
+                     a.msg.n_files);
+            push_start(d, wi, &a, &msg);
+            msg.data = NULL; /* now the start's */
+        } else if (rc == STORE_OK) {
+            log_info("jobs.done", "job=%llu result=\"nothing left to send\"",
+                     (unsigned long long)id);
+        } else {
+            char why[400];
+            snprintf(why, sizeof why, "cannot start: %s", err->msg);
+            bury_arg b = { id, why };
+            if (nested(d, t, bury, &b, err) != STORE_OK) {
+                log_error("jobs.store", "job=%llu error=\"%s\"", (unsigned long long)id, why);
+                d->next_due_us = now_us + 1000000;
+                rl_buf_free(&msg);
+                rl_arena_free(&a.arena);
+                break;
+            }
+            log_error("jobs.dead", "job=%llu error=\"%s\"", (unsigned long long)id, why);
+        }
+        rl_buf_free(&msg);
+        rl_arena_free(&a.arena);
+    }
+    return STORE_OK;
+}
+
+void dispatch_after_commit(dispatcher *d, bool committed)
+{
+    if (!d)
+        return;
+    if (!committed) {
+        for (size_t i = 0; i < d->nstarts; i++)
+            rl_buf_free(&d->starts[i].msg);
+        d->nstarts = 0;
+        d->retry_after_us = rl_now_us() + 1000000;
+        d->next_due_us = 0;
+        return;
+    }
+    d->retry_after_us = 0;
+    /* the outcomes recorded: their work directories go */
+    for (size_t i = 0; i < d->applied; i++) {
+        outcome *o = &d->out[i];
+        recon_work_remove(d->cfg.work_root, o->job, o->attempt);
+        free(o->text);
+    }
+    if (d->applied) {
+        memmove(d->out, d->out + d->applied, (d->nout - d->applied) * sizeof *d->out);
+        d->nout -= d->applied;
+    }
+    d->applied = 0;
+    for (size_t i = 0; i < d->nstarts; i++) {
+        start *s = &d->starts[i];
+        worker *w = &d->w[s->w];
+        const char *fr[2] = { "JOB", s->msg.data ? s->msg.data : "" };
+        size_t ln[2] = { 3, s->msg.len };
+        if (w->used && frames_send(w->sock, w->id, w->idn, fr, ln, 2) == 0) {
+            w->credit--;
+            d->dispatched++;
+        }
+        /* sent or not, the attempt runs in the store: a lease that hears
+         * nothing expires and the attempt fails */
+        add_lease(d, s->job, s->attempt, s->w);
+        rl_buf_free(&s->msg);
+    }
+    d->nstarts = 0;
+    /* sending may have consumed ZeroMQ's readiness signal */
+    drain(d, d->router);
+    if (d->tcp)
+        drain(d, d->tcp);
+}
+
+void dispatch_tick(dispatcher *d)
+{
+    if (!d)
+        return;
+    int64_t now = rl_mono_ms(), limit = (int64_t)d->cfg.worker_timeout_s * 1000;
+    for (int i = 0; i < RL_WORKERS_MAX; i++)
+        if (d->w[i].used && now - d->w[i].last_ms > limit)
+            lose_worker(d, i);
+    for (size_t i = 0; i < d->nleases;) {
+        lease *l = &d->leases[i];
+        if (now - l->last_ms > limit) { /* its worker lives but does not name it */
+            char why[160];
+            int n = snprintf(why, sizeof why, "no heartbeat named this attempt for %u s",
+                             d->cfg.worker_timeout_s);
+            add_outcome(d, l->job, l->attempt, O_LOST, (rl_str){ why, (size_t)n });
+            *l = d->leases[--d->nleases];
+            continue;
+        }
+        i++;
+    }
+    if (now >= d->next_hb_ms) {
+        d->next_hb_ms = now + RL_HEARTBEAT_MS;
+        for (int i = 0; i < RL_WORKERS_MAX; i++) {
+            if (!d->w[i].used)
+                continue;
+            const char *fr[1] = { "HEARTBEAT" };
+            size_t ln[1] = { 9 };
+            frames_send(d->w[i].sock, d->w[i].id, d->w[i].idn, fr, ln, 1);
+        }
+        drain(d, d->router);
+        if (d->tcp)
+            drain(d, d->tcp);
+    }
+}
+
+int64_t dispatch_deadline_ms(const dispatcher *d)
+{
+    if (!d)
+        return -1;
+    int64_t dl = -1, limit = (int64_t)d->cfg.worker_timeout_s * 1000;
+#define EARLIER(t) (dl = (dl < 0 || (t) < dl) ? (t) : dl)
+    bool any = false;
+    for (int i = 0; i < RL_WORKERS_MAX; i++)
+        if (d->w[i].used) {
+            any = true;
+            EARLIER(d->w[i].last_ms + limit + 1);
+        }
+    if (any)
+        EARLIER(d->next_hb_ms);
+    for (size_t i = 0; i < d->nleases; i++)
+        EARLIER(d->leases[i].last_ms + limit + 1);
+    int64_t now_us = rl_now_us(), now_ms = rl_mono_ms();
+    if (d->retry_after_us > now_us)
+        EARLIER(now_ms + (d->retry_after_us - now_us) / 1000 + 1);
+    else if (total_credit(d) > 0 && d->next_due_us && d->next_due_us != INT64_MAX)
+        EARLIER(now_ms + (d->next_due_us > now_us ? (d->next_due_us - now_us) / 1000 + 1 : 0));
+#undef EARLIER
+    return dl;
+}
+
+void dispatch_status(const dispatcher *d, rl_buf *out)
+{
+    if (!d)
+        return;
+    for (int i = 0; i < RL_WORKERS_MAX; i++) {
+        const worker *w = &d->w[i];
+        if (!w->used)
+            continue;
+        rl_buf_printf(out, "worker %d %s credit %d", i, w->name[0] ? w->name : "?", w->credit);
+        for (size_t k = 0; k < d->nleases; k++)
+            if (d->leases[k].w == i)
+                rl_buf_printf(out, " running job %llu attempt %u",
+                              (unsigned long long)d->leases[k].job, d->leases[k].attempt);
+        rl_buf_add_c(out, "\n");
+    }
+    rl_buf_printf(out, "jobs dispatched %lu done %lu failed %lu\n", d->dispatched, d->done,
+                  d->failed);
+}
+
+/* ---- setup ---- */
+
+static int watch(dispatcher *d, int slot, void *sock, rl_err *err)
+{
+    int fd;
+    size_t fl = sizeof fd;
+    if (zmq_getsockopt(sock, ZMQ_FD, &fd, &fl) != 0 ||
+        loop_watch(d->l, fd, LOOP_READ, on_fd, d) != 0)
+        return rl_err_set(err, JOB_E_ENDPOINT, -1, "cannot watch a ZeroMQ socket");
+    d->fds[slot] = fd;
+    return 0;
+}
+
+static void *router(dispatcher *d)
+{
+    void *s = zmq_socket(d->ctx, ZMQ_ROUTER);
+    int linger = 0;
+    int64_t max = RL_JOB_REPLY_MAX;
+    if (s) {
+        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    }
+    return s;
 }
 
 /* The tcp endpoint: CURVE with the engine's key pair and a ZAP handler, or,
@@ -470,20 +645,20 @@ static void *run(void *arg)
 static int open_tcp(dispatcher *d, rl_err *err)
 {
     const dispatch_cfg *c = &d->cfg;
-    int linger = 0;
     if (c->secret_key[0]) {
         d->zap = zmq_socket(d->ctx, ZMQ_REP);
         if (!d->zap || zmq_bind(d->zap, "inproc://zeromq.zap.01") != 0)
-            return rl_err_set(err, -1, -1, "ZAP handler: %s", zmq_strerror(zmq_errno()));
+            return rl_err_set(err, JOB_E_ENDPOINT, -1, "ZAP handler: %s",
+                              zmq_strerror(zmq_errno()));
     } else if (strncmp(c->tcp_endpoint, "tcp://127.0.0.1:", 16) != 0 &&
                strncmp(c->tcp_endpoint, "tcp://localhost:", 16) != 0) {
-        return rl_err_set(err, -1, -1, "jobs endpoint %s: without a key pair (radlink keygen) "
-                          "a tcp endpoint may only listen on 127.0.0.1", c->tcp_endpoint);
+        return rl_err_set(err, JOB_E_ENDPOINT, -1, "jobs endpoint %s: without a key pair "
+                          "(radlink keygen) a tcp endpoint may only listen on 127.0.0.1",
+                          c->tcp_endpoint);
     }
-    d->tcp = zmq_socket(d->ctx, ZMQ_ROUTER);
+    d->tcp = router(d);
     if (!d->tcp)
-        return rl_err_set(err, -1, -1, "%s", zmq_strerror(zmq_errno()));
-    zmq_setsockopt(d->tcp, ZMQ_LINGER, &linger, sizeof linger);
+        return rl_err_set(err, JOB_E_ENDPOINT, -1, "%s", zmq_strerror(zmq_errno()));
     if (c->secret_key[0]) {
         int server = 1;
         zmq_setsockopt(d->tcp, ZMQ_CURVE_SERVER, &server, sizeof server);
@@ -491,50 +666,41 @@ static int open_tcp(dispatcher *d, rl_err *err)
         zmq_setsockopt(d->tcp, ZMQ_ZAP_DOMAIN, "radlink", 7);
     }
     if (zmq_bind(d->tcp, c->tcp_endpoint) != 0)
-        return rl_err_set(err, -1, -1, "jobs endpoint %s: %s", c->tcp_endpoint,
+        return rl_err_set(err, JOB_E_ENDPOINT, -1, "jobs endpoint %s: %s", c->tcp_endpoint,
                           zmq_strerror(zmq_errno()));
     return 0;
 }
 
-dispatcher *dispatcher_start(const dispatch_cfg *cfg, rl_err *err)
+dispatcher *dispatch_new(loop *l, const dispatch_cfg *cfg, rl_err *err)
 {
     dispatcher *d = calloc(1, sizeof *d);
     if (!d) {
-        rl_err_set(err, -1, -1, "out of memory");
+        rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
         return NULL;
     }
     d->cfg = *cfg;
+    d->l = l;
+    d->fds[0] = d->fds[1] = d->fds[2] = -1;
     if (!d->cfg.max_attempts)
         d->cfg.max_attempts = 5;
+    if (!d->cfg.worker_timeout_s)
+        d->cfg.worker_timeout_s = RL_WORKER_TIMEOUT_DEFAULT_S;
     d->ctx = zmq_ctx_new();
-    d->router = d->ctx ? zmq_socket(d->ctx, ZMQ_ROUTER) : NULL;
-    int linger = 0;
-    if (d->router)
-        zmq_setsockopt(d->router, ZMQ_LINGER, &linger, sizeof linger);
-    if (!d->router || zmq_bind(d->router, cfg->endpoint) != 0) {
-        rl_err_set(err, -1, -1, "jobs endpoint %s: %s", cfg->endpoint, zmq_strerror(zmq_errno()));
-        if (d->router)
-            zmq_close(d->router);
-        if (d->ctx)
-            zmq_ctx_term(d->ctx);
-        free(d);
-        return NULL;
-    }
-    if (cfg->tcp_endpoint[0] && open_tcp(d, err) != 0) {
-        if (d->tcp)
-            zmq_close(d->tcp);
-        if (d->zap)
-            zmq_close(d->zap);
-        zmq_close(d->router);
-        zmq_ctx_term(d->ctx);
-        free(d);
-        return NULL;
-    }
-    if (pthread_create(&d->thread, NULL, run, d) != 0) {
-        rl_err_set(err, -1, -1, "cannot start the job dispatcher");
-        zmq_close(d->router);
-        zmq_ctx_term(d->ctx);
-        free(d);
+    d->router = d->ctx ? router(d) : NULL;
+    int rc = 0;
+    if (!d->router || zmq_bind(d->router, cfg->endpoint) != 0)
+        rc = rl_err_set(err, JOB_E_ENDPOINT, -1, "jobs endpoint %s: %s", cfg->endpoint,
+                        zmq_strerror(zmq_errno()));
+    if (rc == 0 && cfg->tcp_endpoint[0])
+        rc = open_tcp(d, err);
+    if (rc == 0)
+        rc = watch(d, 0, d->router, err);
+    if (rc == 0 && d->tcp)
+        rc = watch(d, 1, d->tcp, err);
+    if (rc == 0 && d->zap)
+        rc = watch(d, 2, d->zap, err);
+    if (rc != 0) {
+        dispatch_free(d);
         return NULL;
     }
     log_info("jobs.listen", "endpoint=%s%s%s%s pacs=%zu", cfg->endpoint,
@@ -543,19 +709,27 @@ dispatcher *dispatcher_start(const dispatch_cfg *cfg, rl_err *err)
     return d;
 }
 
-void dispatcher_stop(dispatcher *d)
+void dispatch_free(dispatcher *d)
 {
     if (!d)
         return;
-    atomic_store(&d->stop, true);
-    pthread_join(d->thread, NULL);
-    for (int i = 0; i < d->nf; i++)
-        free(d->f[i].sets);
+    for (int i = 0; i < 3; i++)
+        if (d->fds[i] >= 0)
+            loop_unwatch(d->l, d->fds[i]);
+    for (size_t i = 0; i < d->nout; i++)
+        free(d->out[i].text);
+    for (size_t i = 0; i < d->nstarts; i++)
+        rl_buf_free(&d->starts[i].msg);
+    free(d->out);
+    free(d->starts);
+    free(d->leases);
     if (d->tcp)
         zmq_close(d->tcp);
     if (d->zap)
         zmq_close(d->zap);
-    zmq_close(d->router);
-    zmq_ctx_term(d->ctx);
+    if (d->router)
+        zmq_close(d->router);
+    if (d->ctx)
+        zmq_ctx_term(d->ctx);
     free(d);
 }

@@ -32,14 +32,18 @@ static inline void frames_close(zmq_msg_t *parts, int n)
         zmq_msg_close(&parts[i]);
 }
 
-/* Send [id] "" frames...: id (a ROUTER's peer identity) may be NULL. */
+/* Send [id] "" frames...: id (a ROUTER's peer identity) may be NULL. Never
+ * blocks: a peer that cannot take it now (gone, or a DEALER whose engine is
+ * not connected) makes it fail with EAGAIN; heartbeats, leases and READY
+ * again repair what is lost. */
 static inline int frames_send(void *sock, const char *id, size_t idn, const char *const *fr,
                               const size_t *ln, int n)
 {
-    if ((id && zmq_send(sock, id, idn, ZMQ_SNDMORE) < 0) || zmq_send(sock, "", 0, ZMQ_SNDMORE) < 0)
+    if ((id && zmq_send(sock, id, idn, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) ||
+        zmq_send(sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return -1;
     for (int i = 0; i < n; i++)
-        if (zmq_send(sock, fr[i], ln[i], i + 1 < n ? ZMQ_SNDMORE : 0) < 0)
+        if (zmq_send(sock, fr[i], ln[i], (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
             return -1;
     return 0;
 }

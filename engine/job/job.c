@@ -1,43 +1,72 @@
-/* The job records (radlink/job.h). */
+/* The job state machine and its records (radlink/job.h). Every function
+ * reads what it changes into memory it owns before writing, because an LMDB
+ * view dies at the next write of the same transaction. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "radlink/job.h"
+#include "radlink/limits.h"
 #include "radlink/rec.h"
 
-#define JOB_VERSION 1
+#define JOB_VERSION 2
+
+static const char *const state_names[] = {
+    [JOB_PENDING] = "pending", [JOB_DONE] = "done",     [JOB_DEAD] = "dead",
+    [JOB_RUNNING] = "running", [JOB_FAILED] = "failed",
+};
 
 const char *job_state_name(job_state s)
 {
-    return s == JOB_PENDING ? "pending" : s == JOB_DONE ? "done" : s == JOB_DEAD ? "dead" : "?";
+    return (unsigned)s < sizeof state_names / sizeof *state_names && state_names[s]
+               ? state_names[s]
+               : "?";
+}
+
+job_state job_state_parse(const char *name)
+{
+    for (unsigned i = 1; i < sizeof state_names / sizeof *state_names; i++)
+        if (state_names[i] && strcmp(state_names[i], name) == 0)
+            return (job_state)i;
+    return 0;
 }
 
 static int encode(const job *j, rl_buf *b)
 {
     return rec_put_u8(b, JOB_VERSION) | rec_put_u8(b, (uint8_t)j->state) |
            rec_put_u32(b, j->attempts) | rec_put_u64(b, (uint64_t)j->created_us) |
-           rec_put_u64(b, (uint64_t)j->updated_us) | rec_put_u64(b, (uint64_t)j->next_us) |
-           rec_put_str(b, j->kind) | rec_put_str(b, j->subject) | rec_put_str(b, j->last_error) |
-           rec_put_str(b, j->result);
+           rec_put_u64(b, (uint64_t)j->updated_us) | rec_put_u64(b, (uint64_t)j->due_us) |
+           rec_put_u32(b, j->gen) | rec_put_u32(b, j->upto) | rec_put_str(b, j->kind) |
+           rec_put_str(b, j->subject) | rec_put_str(b, j->last_error) |
+           rec_put_str(b, j->result) | rec_put_str(b, j->worker);
 }
 
 static int decode(uint64_t id, rl_str v, job *j)
 {
     rec_reader r;
     rec_reader_init(&r, v.p, v.n);
-    if (rec_get_u8(&r) != JOB_VERSION)
+    uint8_t version = rec_get_u8(&r);
+    if (version != 1 && version != JOB_VERSION)
         return STORE_E_VERSION;
+    memset(j, 0, sizeof *j);
     j->id = id;
     j->state = (job_state)rec_get_u8(&r);
     j->attempts = rec_get_u32(&r);
     j->created_us = (int64_t)rec_get_u64(&r);
     j->updated_us = (int64_t)rec_get_u64(&r);
-    j->next_us = (int64_t)rec_get_u64(&r);
+    j->due_us = (int64_t)rec_get_u64(&r);
+    if (version >= 2) {
+        j->gen = rec_get_u32(&r);
+        j->upto = rec_get_u32(&r);
+    }
     j->kind = rec_get_str(&r);
     j->subject = rec_get_str(&r);
     j->last_error = rec_get_str(&r);
     j->result = rec_get_str(&r);
-    return rec_ok(&r) ? STORE_OK : STORE_E_CORRUPT;
+    j->worker = version >= 2 ? rec_get_str(&r) : (rl_str){ "", 0 };
+    if (!rec_ok(&r) || j->state < JOB_PENDING || j->state > JOB_FAILED)
+        return STORE_E_CORRUPT;
+    return STORE_OK;
 }
 
 static rl_str id_key(uint64_t id, unsigned char k[8])
@@ -46,11 +75,73 @@ static rl_str id_key(uint64_t id, unsigned char k[8])
     return (rl_str){ (char *)k, 8 };
 }
 
-static int subject_idx(store_txn *t, rl_str subject, uint64_t id, bool add, rl_err *err)
+/* A job read into memory of its own, so that it survives the writes that
+ * follow (free with owned_free). */
+typedef struct owned {
+    job j;
+    rl_buf b;
+} owned;
+
+static void own(owned *o)
 {
-    char b[300];
-    if (subject.n + 1 > sizeof b || !subject.n)
-        return STORE_OK;
+    rl_str *v[] = { &o->j.kind, &o->j.subject, &o->j.last_error, &o->j.result, &o->j.worker };
+    size_t off[5];
+    rl_buf_init(&o->b, 0);
+    for (int i = 0; i < 5; i++) {
+        off[i] = o->b.len;
+        rl_buf_add_str(&o->b, *v[i]);
+    }
+    for (int i = 0; i < 5; i++)
+        v[i]->p = o->b.data ? o->b.data + off[i] : "";
+}
+
+static void owned_free(owned *o)
+{
+    rl_buf_free(&o->b);
+}
+
+int job_get(store_txn *t, uint64_t id, job *out, rl_err *err)
+{
+    unsigned char k[8];
+    rl_str v;
+    int rc = store_get(t, STORE_JOB, id_key(id, k), &v, err);
+    if (rc == STORE_NOTFOUND)
+        return rl_err_set(err, STORE_NOTFOUND, -1, "no job %llu", (unsigned long long)id);
+    if (rc)
+        return rc;
+    return decode(id, v, out) == STORE_OK
+               ? STORE_OK
+               : rl_err_set(err, STORE_E_CORRUPT, -1, "job %llu does not decode",
+                            (unsigned long long)id);
+}
+
+static int load(store_txn *t, uint64_t id, owned *o, rl_err *err)
+{
+    int rc = job_get(t, id, &o->j, err);
+    if (rc == STORE_OK)
+        own(o);
+    return rc;
+}
+
+static int put(store_txn *t, const job *j, rl_err *err)
+{
+    unsigned char k[8];
+    rl_buf b;
+    rl_buf_init(&b, RL_JOB_RECORD_MAX);
+    int rc = encode(j, &b) ? rl_err_set(err, STORE_E_ARG, -1, "job %llu: record too large",
+                                        (unsigned long long)j->id)
+                           : store_put(t, STORE_JOB, id_key(j->id, k), rl_buf_view(&b), 0, err);
+    rl_buf_free(&b);
+    return rc;
+}
+
+/* ---- indexes ---- */
+
+static int idx_subject(store_txn *t, rl_str subject, uint64_t id, bool add, rl_err *err)
+{
+    char b[1 + RL_JOB_SUBJECT_MAX];
+    if (!subject.n || subject.n > RL_JOB_SUBJECT_MAX)
+        return rl_err_set(err, STORE_E_ARG, -1, "job subject of %zu bytes", subject.n);
     b[0] = 'S';
     memcpy(b + 1, subject.p, subject.n);
     unsigned char k[8];
@@ -60,87 +151,155 @@ static int subject_idx(store_txn *t, rl_str subject, uint64_t id, bool add, rl_e
     return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
-/* 'P' -> the ids of every pending job: what the dispatcher looks at. */
-static int pending_idx(store_txn *t, uint64_t id, bool add, rl_err *err)
+static int idx_due(store_txn *t, int64_t due, uint64_t id, bool add, rl_err *err)
 {
-    unsigned char k[8];
-    rl_str v = id_key(id, k);
-    int rc = add ? store_put(t, STORE_JOB_IDX, RL_STR("P"), v, 0, err)
-                 : store_del(t, STORE_JOB_IDX, RL_STR("P"), v, err);
+    unsigned char v[16];
+    rec_be64((uint64_t)due, v);
+    rec_be64(id, v + 8);
+    rl_str val = { (char *)v, 16 };
+    int rc = add ? store_put(t, STORE_JOB_IDX, RL_STR("D"), val, 0, err)
+                 : store_del(t, STORE_JOB_IDX, RL_STR("D"), val, err);
     return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
-int job_each_pending(store_txn *t, job_visit cb, void *ctx, rl_err *err)
+static int idx_running(store_txn *t, uint64_t id, bool add, rl_err *err)
 {
+    unsigned char k[8];
+    rl_str v = id_key(id, k);
+    int rc = add ? store_put(t, STORE_JOB_IDX, RL_STR("R"), v, 0, err)
+                 : store_del(t, STORE_JOB_IDX, RL_STR("R"), v, err);
+    return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+/* The ids of subject's unfinished jobs (at most RL_JOB_PER_SUBJECT_MAX;
+ * the rules keep it at three). */
+typedef struct ids {
+    uint64_t v[RL_JOB_PER_SUBJECT_MAX];
+    size_t n;
+} ids;
+
+static int subject_ids(store_txn *t, rl_str subject, ids *out, rl_err *err)
+{
+    out->n = 0;
+    char b[1 + RL_JOB_SUBJECT_MAX];
+    if (!subject.n || subject.n > RL_JOB_SUBJECT_MAX)
+        return STORE_OK;
+    b[0] = 'S';
+    memcpy(b + 1, subject.p, subject.n);
+    rl_str want = { b, subject.n + 1 }, k = want, v;
     store_cursor *c;
     int rc = store_cursor_open(t, STORE_JOB_IDX, &c, err);
     if (rc)
         return rc;
-    rl_str k = RL_STR("P"), v;
     rc = store_cursor_get(c, STORE_SEEK, &k, &v);
-    while (rc == STORE_OK && k.n == 1 && k.p[0] == 'P' && v.n == 8) {
-        job j;
-        if (job_get(t, rec_get_be64(v.p), &j, err) == STORE_OK && cb(ctx, &j))
-            break;
+    while (rc == STORE_OK && rl_str_eq(k, want) && out->n < RL_JOB_PER_SUBJECT_MAX) {
+        if (v.n == 8)
+            out->v[out->n++] = rec_get_be64(v.p);
         rc = store_cursor_get(c, STORE_NEXT_DUP, &k, &v);
     }
     store_cursor_close(c);
-    return rc < 0 ? rc : STORE_OK;
+    return rc < 0 ? rl_err_set(err, rc, -1, "job index") : STORE_OK;
 }
 
-static int put(store_txn *t, const job *j, rl_err *err)
+int job_each_of(store_txn *t, rl_str subject, job_visit cb, void *ctx, rl_err *err)
 {
-    unsigned char k[8];
-    rl_buf b;
-    rl_buf_init(&b, 0);
-    int rc = encode(j, &b) ? rl_err_set(err, STORE_E_ARG, -1, "job record too large")
-                           : store_put(t, STORE_JOB, id_key(j->id, k), rl_buf_view(&b), 0, err);
-    rl_buf_free(&b);
+    ids x;
+    int rc = subject_ids(t, subject, &x, err);
+    for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
+        job j;
+        rc = job_get(t, x.v[i], &j, err);
+        if (rc == STORE_OK && cb(ctx, &j))
+            break;
+    }
     return rc;
 }
 
-int job_submit(store_txn *t, const char *kind, rl_str subject, int64_t now_us, uint64_t *id,
-               bool *created, rl_err *err)
+static bool waiting(job_state s)
+{
+    return s == JOB_PENDING || s == JOB_FAILED;
+}
+
+/* The other waiting jobs of subject leave the due index (one of the subject
+ * started) or come back to it (it ended). */
+static int siblings_due(store_txn *t, rl_str subject, uint64_t except, bool add, rl_err *err)
+{
+    ids x;
+    int rc = subject_ids(t, subject, &x, err);
+    for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
+        job j;
+        if (x.v[i] == except)
+            continue;
+        rc = job_get(t, x.v[i], &j, err);
+        if (rc == STORE_OK && waiting(j.state))
+            rc = idx_due(t, j.due_us, j.id, add, err);
+    }
+    return rc;
+}
+
+static int subject_running(store_txn *t, rl_str subject, bool *yes, rl_err *err)
+{
+    ids x;
+    *yes = false;
+    int rc = subject_ids(t, subject, &x, err);
+    for (size_t i = 0; rc == STORE_OK && i < x.n && !*yes; i++) {
+        job j;
+        rc = job_get(t, x.v[i], &j, err);
+        *yes = rc == STORE_OK && j.state == JOB_RUNNING;
+    }
+    return rc;
+}
+
+/* ---- transitions ---- */
+
+int job_want(store_txn *t, const char *kind, rl_str subject, int64_t not_before_us,
+             int64_t now_us, uint64_t *id, bool *created, rl_err *err)
 {
     *created = false;
-    /* one waiting job per subject and kind is enough: it takes the subject as
-     * it is when it runs */
-    char b[300];
-    if (subject.n && subject.n + 1 <= sizeof b) {
-        b[0] = 'S';
-        memcpy(b + 1, subject.p, subject.n);
-        store_cursor *c;
-        int rc = store_cursor_open(t, STORE_JOB_IDX, &c, err);
-        if (rc)
-            return rc;
-        rl_str k = { b, subject.n + 1 }, v;
-        rl_str want = k;
-        rc = store_cursor_get(c, STORE_SEEK, &k, &v);
-        while (rc == STORE_OK && rl_str_eq(k, want)) {
-            job j;
-            uint64_t jid = rec_get_be64(v.p);
-            if (job_get(t, jid, &j, err) == STORE_OK && j.state == JOB_PENDING &&
-                j.attempts == 0 && rl_str_eq(j.kind, rl_str_c(kind))) {
-                *id = jid;
-                store_cursor_close(c);
-                return STORE_OK;
-            }
-            rc = store_cursor_get(c, STORE_NEXT_DUP, &k, &v);
-        }
-        store_cursor_close(c);
-    }
-    uint64_t next;
-    int rc = store_next_seq(t, STORE_JOB, &next, err);
+    ids x;
+    int rc = subject_ids(t, subject, &x, err);
     if (rc)
         return rc;
+    bool running = false;
+    uint64_t wait_id = 0;
+    for (size_t i = 0; i < x.n; i++) {
+        job j;
+        if ((rc = job_get(t, x.v[i], &j, err)) != STORE_OK)
+            return rc;
+        running |= j.state == JOB_RUNNING;
+        if (waiting(j.state) && rl_str_eq_c(j.kind, kind) && (!wait_id || j.id < wait_id))
+            wait_id = j.id;
+    }
+    if (wait_id) { /* one is waiting already: it takes the subject as it is when it runs */
+        *id = wait_id;
+        owned o;
+        if ((rc = load(t, wait_id, &o, err)) != STORE_OK)
+            return rc;
+        if (not_before_us > o.j.due_us) {
+            if (!running)
+                rc = idx_due(t, o.j.due_us, o.j.id, false, err);
+            o.j.due_us = not_before_us;
+            o.j.updated_us = now_us;
+            if (rc == STORE_OK)
+                rc = put(t, &o.j, err);
+            if (rc == STORE_OK && !running)
+                rc = idx_due(t, o.j.due_us, o.j.id, true, err);
+        }
+        owned_free(&o);
+        return rc;
+    }
+    if (x.n >= RL_JOB_PER_SUBJECT_MAX)
+        return rl_err_set(err, RL_E_LIMIT, -1, "%zu unfinished jobs for one subject", x.n);
+    uint64_t next;
+    if ((rc = store_next_seq(t, STORE_JOB, &next, err)) != STORE_OK)
+        return rc;
     job j = { .id = next, .state = JOB_PENDING, .created_us = now_us, .updated_us = now_us,
-              .next_us = now_us, .kind = rl_str_c(kind), .subject = subject,
-              .last_error = { "", 0 }, .result = { "", 0 } };
+              .due_us = not_before_us, .kind = rl_str_c(kind), .subject = subject,
+              .last_error = { "", 0 }, .result = { "", 0 }, .worker = { "", 0 } };
     rc = put(t, &j, err);
     if (rc == STORE_OK)
-        rc = subject_idx(t, subject, next, true, err);
-    if (rc == STORE_OK)
-        rc = pending_idx(t, next, true, err);
+        rc = idx_subject(t, subject, next, true, err);
+    if (rc == STORE_OK && !running) /* else a follow-up: due once the running one ends */
+        rc = idx_due(t, j.due_us, next, true, err);
     if (rc == STORE_OK) {
         *id = next;
         *created = true;
@@ -148,27 +307,242 @@ int job_submit(store_txn *t, const char *kind, rl_str subject, int64_t now_us, u
     return rc;
 }
 
-int job_get(store_txn *t, uint64_t id, job *out, rl_err *err)
+int job_next_due(store_txn *t, uint64_t *id, int64_t *due_us, rl_err *err)
 {
-    unsigned char k[8];
-    rl_str v;
-    int rc = store_get(t, STORE_JOB, id_key(id, k), &v, err);
+    store_cursor *c;
+    int rc = store_cursor_open(t, STORE_JOB_IDX, &c, err);
     if (rc)
         return rc;
-    return decode(id, v, out) == STORE_OK
-               ? STORE_OK
-               : rl_err_set(err, STORE_E_CORRUPT, -1, "job %llu does not decode",
-                            (unsigned long long)id);
+    rl_str k = RL_STR("D"), v;
+    rc = store_cursor_get(c, STORE_SEEK, &k, &v);
+    if (rc == STORE_OK && !(k.n == 1 && k.p[0] == 'D'))
+        rc = STORE_NOTFOUND;
+    if (rc == STORE_OK && v.n == 16) {
+        *due_us = (int64_t)rec_get_be64(v.p);
+        *id = rec_get_be64(v.p + 8);
+    } else if (rc == STORE_OK) {
+        rc = rl_err_set(err, STORE_E_CORRUPT, -1, "job due index entry of %zu bytes", v.n);
+    }
+    store_cursor_close(c);
+    return rc;
 }
 
-int job_update(store_txn *t, const job *j, rl_err *err)
+/* The state just written, read back for the caller (views of the new record). */
+static int reread(store_txn *t, uint64_t id, job *out, rl_err *err)
 {
-    int rc = put(t, j, err);
-    bool pending = j->state == JOB_PENDING;
+    return out ? job_get(t, id, out, err) : STORE_OK;
+}
+
+int job_start(store_txn *t, uint64_t id, const char *worker, uint32_t gen, uint32_t upto,
+              int64_t now_us, job *out, rl_err *err)
+{
+    owned o;
+    int rc = load(t, id, &o, err);
+    if (rc)
+        return rc;
+    if (!waiting(o.j.state)) {
+        rc = rl_err_set(err, JOB_E_STATE, -1, "job %llu is %s, not waiting",
+                        (unsigned long long)id, job_state_name(o.j.state));
+        owned_free(&o);
+        return rc;
+    }
+    rc = idx_due(t, o.j.due_us, id, false, err);
+    o.j.state = JOB_RUNNING;
+    o.j.attempts++;
+    o.j.gen = gen;
+    o.j.upto = upto;
+    o.j.worker = rl_str_c(worker);
+    o.j.updated_us = now_us;
     if (rc == STORE_OK)
-        rc = subject_idx(t, j->subject, j->id, pending, err);
+        rc = put(t, &o.j, err);
     if (rc == STORE_OK)
-        rc = pending_idx(t, j->id, pending, err);
+        rc = idx_running(t, id, true, err);
+    if (rc == STORE_OK) /* its subject's follow-up waits for this one */
+        rc = siblings_due(t, o.j.subject, id, false, err);
+    if (rc == STORE_OK)
+        rc = reread(t, id, out, err);
+    owned_free(&o);
+    return rc;
+}
+
+/* Load a job for an outcome of `attempt`: JOB_E_STALE unless that attempt
+ * holds it. */
+static int load_running(store_txn *t, uint64_t id, uint32_t attempt, owned *o, rl_err *err)
+{
+    int rc = load(t, id, o, err);
+    if (rc)
+        return rc;
+    if (o->j.state != JOB_RUNNING || o->j.attempts != attempt) {
+        rc = rl_err_set(err, JOB_E_STALE, -1, "job %llu attempt %u: the job is %s%s, attempt %u",
+                        (unsigned long long)id, attempt, job_state_name(o->j.state),
+                        o->j.state == JOB_RUNNING ? " by" : " after", o->j.attempts);
+        owned_free(o);
+    }
+    return rc;
+}
+
+/* A RUNNING job ends (DONE, FAILED or DEAD): out of the running index, and
+ * its subject's other waiting jobs may start again. */
+static int leave_running(store_txn *t, owned *o, rl_err *err)
+{
+    int rc = idx_running(t, o->j.id, false, err);
+    if (rc == STORE_OK && o->j.state != JOB_FAILED)
+        rc = idx_subject(t, o->j.subject, o->j.id, false, err);
+    if (rc == STORE_OK && o->j.state == JOB_FAILED)
+        rc = idx_due(t, o->j.due_us, o->j.id, true, err);
+    if (rc == STORE_OK)
+        rc = siblings_due(t, o->j.subject, o->j.id, true, err);
+    return rc;
+}
+
+int job_done(store_txn *t, uint64_t id, uint32_t attempt, rl_str result, int64_t now_us,
+             job *out, rl_err *err)
+{
+    owned o;
+    int rc = load_running(t, id, attempt, &o, err);
+    if (rc)
+        return rc;
+    o.j.state = JOB_DONE;
+    o.j.result = result;
+    o.j.last_error = (rl_str){ "", 0 };
+    o.j.updated_us = now_us;
+    rc = put(t, &o.j, err);
+    if (rc == STORE_OK)
+        rc = leave_running(t, &o, err);
+    if (rc == STORE_OK)
+        rc = reread(t, id, out, err);
+    owned_free(&o);
+    return rc;
+}
+
+static int64_t backoff_us(uint32_t attempts)
+{
+    int64_t s = 1;
+    for (uint32_t i = 0; i < attempts && s < RL_JOB_BACKOFF_MAX_S; i++)
+        s *= 2;
+    return (s > RL_JOB_BACKOFF_MAX_S ? RL_JOB_BACKOFF_MAX_S : s) * 1000000;
+}
+
+int job_fail(store_txn *t, uint64_t id, uint32_t attempt, rl_str why, unsigned max_attempts,
+             int64_t now_us, job *out, rl_err *err)
+{
+    owned o;
+    int rc = load_running(t, id, attempt, &o, err);
+    if (rc)
+        return rc;
+    o.j.state = o.j.attempts >= max_attempts ? JOB_DEAD : JOB_FAILED;
+    o.j.last_error = why;
+    o.j.result = (rl_str){ "", 0 };
+    o.j.due_us = now_us + backoff_us(o.j.attempts);
+    o.j.updated_us = now_us;
+    rc = put(t, &o.j, err);
+    if (rc == STORE_OK)
+        rc = leave_running(t, &o, err);
+    if (rc == STORE_OK)
+        rc = reread(t, id, out, err);
+    owned_free(&o);
+    return rc;
+}
+
+int job_retry(store_txn *t, uint64_t id, int64_t now_us, rl_err *err)
+{
+    owned o;
+    int rc = load(t, id, &o, err);
+    if (rc)
+        return rc;
+    if (o.j.state != JOB_DEAD && o.j.state != JOB_FAILED) {
+        rc = rl_err_set(err, JOB_E_STATE, -1, "job %llu is %s: only a dead or failed job is "
+                        "retried", (unsigned long long)id, job_state_name(o.j.state));
+        owned_free(&o);
+        return rc;
+    }
+    if (o.j.state == JOB_FAILED)
+        rc = idx_due(t, o.j.due_us, id, false, err);
+    bool was_dead = o.j.state == JOB_DEAD, running = false;
+    o.j.state = JOB_PENDING;
+    o.j.attempts = 0;
+    o.j.due_us = now_us;
+    o.j.updated_us = now_us;
+    o.j.last_error = RL_STR("retried by an administrator");
+    if (rc == STORE_OK)
+        rc = put(t, &o.j, err);
+    if (rc == STORE_OK && was_dead)
+        rc = idx_subject(t, o.j.subject, id, true, err);
+    if (rc == STORE_OK)
+        rc = subject_running(t, o.j.subject, &running, err);
+    if (rc == STORE_OK && !running)
+        rc = idx_due(t, now_us, id, true, err);
+    owned_free(&o);
+    return rc;
+}
+
+/* Every value of the 'S' index: the unfinished jobs. */
+typedef struct all_ids {
+    uint64_t *v;
+    size_t n, cap;
+} all_ids;
+
+static int collect_unfinished(store_txn *t, all_ids *x, rl_err *err)
+{
+    store_cursor *c;
+    int rc = store_cursor_open(t, STORE_JOB_IDX, &c, err);
+    if (rc)
+        return rc;
+    rl_str k = RL_STR("S"), v;
+    rc = store_cursor_get(c, STORE_SEEK, &k, &v);
+    while (rc == STORE_OK && k.n && k.p[0] == 'S') {
+        if (v.n == 8) {
+            if (x->n == x->cap) {
+                size_t cap = x->cap ? x->cap * 2 : 64;
+                uint64_t *nv = realloc(x->v, cap * sizeof *nv);
+                if (!nv) {
+                    store_cursor_close(c);
+                    return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+                }
+                x->v = nv;
+                x->cap = cap;
+            }
+            x->v[x->n++] = rec_get_be64(v.p);
+        }
+        rc = store_cursor_get(c, STORE_NEXT, &k, &v);
+    }
+    store_cursor_close(c);
+    return rc < 0 ? rl_err_set(err, rc, -1, "job index") : STORE_OK;
+}
+
+int job_recover(store_txn *t, int64_t now_us, unsigned *recovered, rl_err *err)
+{
+    *recovered = 0;
+    static const char *const derived[] = { "D", "R", "P" /* radlink 0.1's pending index */ };
+    int rc = STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && i < 3; i++) {
+        rc = store_del(t, STORE_JOB_IDX, rl_str_c(derived[i]), (rl_str){ NULL, 0 }, err);
+        rc = rc == STORE_NOTFOUND ? STORE_OK : rc;
+    }
+    all_ids x = { 0 };
+    if (rc == STORE_OK)
+        rc = collect_unfinished(t, &x, err);
+    for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
+        owned o;
+        if ((rc = load(t, x.v[i], &o, err)) != STORE_OK)
+            break;
+        if (o.j.state == JOB_RUNNING) {
+            char why[96];
+            snprintf(why, sizeof why, "the engine stopped during attempt %u", o.j.attempts);
+            o.j.state = JOB_PENDING;
+            o.j.due_us = now_us;
+            o.j.updated_us = now_us;
+            o.j.last_error = rl_str_c(why);
+            rc = put(t, &o.j, err);
+            (*recovered)++;
+        }
+        if (rc == STORE_OK && waiting(o.j.state))
+            rc = idx_due(t, o.j.due_us, o.j.id, true, err);
+        else if (rc == STORE_OK) /* done or dead: the subject index keeps only the unfinished */
+            rc = idx_subject(t, o.j.subject, o.j.id, false, err);
+        owned_free(&o);
+    }
+    free(x.v);
     return rc;
 }
 

@@ -1,16 +1,23 @@
 /* `radlink worker`: a separate process that takes jobs from the engine over
- * ZeroMQ (a DEALER socket; see engine/job/dispatch.c for the frames).
+ * ZeroMQ (a DEALER socket; radlink/dispatch.h describes the frames).
  *
- * A study job lists the study's instance files, the header changes that
- * make them agree with the RIS, and the PACS to send them to. Each file is
- * corrected into FILE.corrected beside the original; the corrected (or
- * unchanged) files go to every PACS with C-STORE; only once every PACS took
- * them does the corrected file replace the original. Anything that fails
- * answers FAIL with the reason: the engine retries with backoff. */
+ * A study job lists the study's instance files still to send, the attribute
+ * values the RIS says they must hold, and the PACS. Each file that disagrees
+ * is corrected into the attempt's own work directory (synced); the corrected
+ * copies, and the files that needed nothing, go to every PACS with C-STORE.
+ * The worker never touches the spool: once the engine records the attempt as
+ * done it moves the copies in itself. The job runs in a thread of its own so
+ * that the main thread keeps sending heartbeats that name the attempt, a long
+ * C-STORE included. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -25,116 +32,106 @@ static void on_signal(int sig)
     stop_worker = sig;
 }
 
-typedef struct study_job {
-    dicom_change ch[16];
-    size_t nch;
-    char **files;
-    size_t nfiles;
-    dicom_peer pacs[DISPATCH_MAX_PACS];
-    size_t npacs;
-} study_job;
+/* One attempt, run by the job thread. */
+typedef struct attempt {
+    zmq_msg_t data;       /* the JOB frame: the message's views point into it */
+    job_msg msg;
+    rl_arena arena;
+    const char *calling_ae;
+    rl_buf result;
+    int rc;
+    int done_fd;          /* write end of a pipe: written when the attempt ended */
+    pthread_t thread;
+} attempt;
 
-/* Split the payload (it is ours to modify) into the job's parts. */
-static int parse(char *payload, study_job *j)
+static char *cstr(rl_arena *a, rl_str s)
 {
-    memset(j, 0, sizeof *j);
-    size_t cap = 0;
-    for (char *line = payload, *next; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        char *f[6] = { line };
-        int n = 1;
-        for (char *p = line; *p && n < 6; p++)
-            if (*p == '\t') {
-                *p = '\0';
-                f[n++] = p + 1;
-            }
-        if (!strcmp(f[0], "set") && n >= 5 && j->nch < 16) {
-            /* set TAG KEYWORD OLD NEW */
-            j->ch[j->nch].tag = (uint32_t)strtoul(f[1], NULL, 16);
-            j->ch[j->nch++].value = f[4];
-        } else if (!strcmp(f[0], "file") && n >= 2) {
-            if (j->nfiles == cap) {
-                cap = cap ? cap * 2 : 16;
-                char **nf = realloc(j->files, cap * sizeof *nf);
-                if (!nf)
-                    return -1;
-                j->files = nf;
-            }
-            j->files[j->nfiles++] = f[1];
-        } else if (!strcmp(f[0], "pacs") && n >= 4 && j->npacs < DISPATCH_MAX_PACS) {
-            dicom_peer *p = &j->pacs[j->npacs++];
-            snprintf(p->ae_title, sizeof p->ae_title, "%s", f[1]);
-            snprintf(p->host, sizeof p->host, "%s", f[2]);
-            p->port = (unsigned)atoi(f[3]);
+    return rl_arena_dup(a, s.p ? s.p : "", s.n);
+}
+
+static int sync_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fdatasync(fd);
+    close(fd);
+    return rc;
+}
+
+static int run_study(attempt *at)
+{
+    job_msg *m = &at->msg;
+    rl_buf *res = &at->result;
+    rl_err err;
+    char *work = cstr(&at->arena, m->work_dir);
+    if (!work || (mkdir(work, 0750) != 0 && errno != EEXIST)) {
+        rl_buf_printf(res, "work directory %.*s: %s", RL_STR_FMT(m->work_dir), strerror(errno));
+        return -1;
+    }
+    dicom_change ch[RL_JOB_SETS_MAX];
+    for (size_t i = 0; i < m->n_sets; i++)
+        ch[i] = (dicom_change){ m->sets[i].tag, cstr(&at->arena, m->sets[i].value) };
+    const char **send = rl_arena_alloc(&at->arena, (m->n_files ? m->n_files : 1) * sizeof *send);
+    if (!send) {
+        rl_buf_add_c(res, "out of memory");
+        return -1;
+    }
+    unsigned corrected = 0;
+    for (size_t i = 0; i < m->n_files; i++) {
+        char *in = cstr(&at->arena, m->files[i].path);
+        char *out = rl_arena_alloc(&at->arena, m->work_dir.n + m->files[i].sop.n + 8);
+        if (!in || !out) {
+            rl_buf_add_c(res, "out of memory");
+            return -1;
+        }
+        snprintf(out, m->work_dir.n + m->files[i].sop.n + 8, "%s/%.*s.dcm", work,
+                 RL_STR_FMT(m->files[i].sop));
+        unsigned changed = 0;
+        if (dicom_correct_file(in, out, ch, m->n_sets, &changed, &err) != 0) {
+            rl_buf_printf(res, "correcting: %s", err.msg);
+            return -1;
+        }
+        if (changed && sync_file(out) != 0) {
+            rl_buf_printf(res, "%s: %s", out, strerror(errno));
+            return -1;
+        }
+        send[i] = changed ? out : in;
+        corrected += changed != 0;
+    }
+    for (size_t p = 0; p < m->n_pacs; p++) {
+        dicom_peer peer;
+        snprintf(peer.ae_title, sizeof peer.ae_title, "%.*s", RL_STR_FMT(m->pacs[p].ae_title));
+        snprintf(peer.host, sizeof peer.host, "%.*s", RL_STR_FMT(m->pacs[p].host));
+        peer.port = m->pacs[p].port;
+        if (dicom_send_files(at->calling_ae, &peer, send, m->n_files, &err) != 0) {
+            rl_buf_printf(res, "sending: %s", err.msg);
+            return -1;
         }
     }
+    rl_buf_printf(res, "%zu instance%s", m->n_files, m->n_files == 1 ? "" : "s");
+    if (corrected)
+        rl_buf_printf(res, ", %u corrected", corrected);
+    for (size_t p = 0; p < m->n_pacs; p++)
+        rl_buf_printf(res, "%s sent to %.*s@%.*s:%u", p ? "," : "",
+                      RL_STR_FMT(m->pacs[p].ae_title), RL_STR_FMT(m->pacs[p].host),
+                      m->pacs[p].port);
+    if (!m->n_pacs)
+        rl_buf_add_c(res, ", no PACS configured");
     return 0;
 }
 
-static int run_study(char *payload, const char *calling_ae, rl_buf *result)
+static void *job_thread(void *arg)
 {
-    study_job j;
-    if (parse(payload, &j) != 0) {
-        rl_buf_add_c(result, "out of memory");
-        return -1;
-    }
-    rl_err err;
-    int rc = 0;
-    char **send = calloc(j.nfiles ? j.nfiles : 1, sizeof *send);
-    for (size_t i = 0; send && i < j.nfiles && rc == 0; i++) {
-        if (!j.nch) {
-            send[i] = strdup(j.files[i]);
-            continue;
-        }
-        size_t n = strlen(j.files[i]) + 16;
-        send[i] = malloc(n);
-        snprintf(send[i], n, "%s.corrected", j.files[i]);
-        if (dicom_correct_file(j.files[i], send[i], j.ch, j.nch, &err) != 0) {
-            rl_buf_printf(result, "correcting: %s", err.msg);
-            rc = -1;
-        }
-    }
-    for (size_t p = 0; rc == 0 && p < j.npacs; p++) {
-        if (dicom_send_files(calling_ae, &j.pacs[p], (const char *const *)send, j.nfiles,
-                             &err) != 0) {
-            rl_buf_printf(result, "sending: %s", err.msg);
-            rc = -1;
-        }
-    }
-    /* every PACS has the corrected files: they replace the originals */
-    for (size_t i = 0; rc == 0 && j.nch && i < j.nfiles; i++) {
-        if (!j.npacs) { /* nobody confirmed: keep the original beside it */
-            size_t n = strlen(j.files[i]) + 8;
-            char *orig = malloc(n);
-            snprintf(orig, n, "%s.orig", j.files[i]);
-            rename(j.files[i], orig);
-            free(orig);
-        }
-        if (rename(send[i], j.files[i]) != 0) {
-            rl_buf_printf(result, "replacing %s failed", j.files[i]);
-            rc = -1;
-        }
-    }
-    if (rc == 0) {
-        rl_buf_printf(result, "%zu instance%s", j.nfiles, j.nfiles == 1 ? "" : "s");
-        if (j.nch)
-            rl_buf_printf(result, " corrected (%zu attribute%s)", j.nch, j.nch == 1 ? "" : "s");
-        for (size_t p = 0; p < j.npacs; p++)
-            rl_buf_printf(result, "%s sent to %s@%s:%u", p ? "," : "", j.pacs[p].ae_title,
-                          j.pacs[p].host, j.pacs[p].port);
-        if (!j.npacs)
-            rl_buf_add_c(result, ", no PACS configured");
-    }
-    for (size_t i = 0; send && i < j.nfiles; i++) {
-        if (rc != 0 && j.nch && send[i])
-            unlink(send[i]); /* a failed attempt leaves nothing behind */
-        free(send[i]);
-    }
-    free(send);
-    free(j.files);
-    return rc;
+    attempt *at = arg;
+    at->rc = rl_str_eq_c(at->msg.kind, "study") ? run_study(at)
+                                                 : (rl_buf_printf(&at->result, "unknown job kind "
+                                                                  "'%.*s'", RL_STR_FMT(at->msg.kind)),
+                                                    -1);
+    char one = 1;
+    ssize_t w = write(at->done_fd, &one, 1);
+    (void)w;
+    return NULL;
 }
 
 static int sendv(void *s, const char *const *fr, const size_t *ln, int n)
@@ -142,16 +139,44 @@ static int sendv(void *s, const char *const *fr, const size_t *ln, int n)
     return frames_send(s, NULL, 0, fr, ln, n);
 }
 
+static void send_ready(void *s, const char *name)
+{
+    const char *fr[3] = { "READY", "1", name };
+    size_t ln[3] = { 5, 1, strlen(name) };
+    sendv(s, fr, ln, 3);
+}
+
+/* Parse "key VALUE" lines without sscanf: the two words of a line. */
+static bool words(char *line, char **k, char **v)
+{
+    char *p = line;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    *k = p;
+    while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+        p++;
+    if (!*p || *p == '\n')
+        return false;
+    *p++ = '\0';
+    while (*p == ' ' || *p == '\t')
+        p++;
+    *v = p;
+    while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+        p++;
+    *p = '\0';
+    return **v != '\0';
+}
+
 int keyfile_read(const char *path, char pub[41], char sec[41], rl_err *err)
 {
     FILE *f = fopen(path, "r");
     if (!f)
-        return rl_err_set(err, -1, -1, "%s: cannot read", path);
+        return rl_err_set(err, JOB_E_KEYS, -1, "%s: cannot read: %s", path, strerror(errno));
     char line[200];
     pub[0] = sec[0] = '\0';
     while (fgets(line, sizeof line, f)) {
-        char k[32], v[64];
-        if (sscanf(line, "%31s %63s", k, v) != 2 || strlen(v) != 40)
+        char *k, *v;
+        if (!words(line, &k, &v) || strlen(v) != 40)
             continue;
         if (!strcmp(k, "public-key"))
             memcpy(pub, v, 41);
@@ -160,9 +185,63 @@ int keyfile_read(const char *path, char pub[41], char sec[41], rl_err *err)
     }
     fclose(f);
     if (!pub[0] || !sec[0])
-        return rl_err_set(err, -1, -1, "%s: no public-key and secret-key lines (radlink keygen "
-                          "writes them)", path);
+        return rl_err_set(err, JOB_E_KEYS, -1, "%s: no public-key and secret-key lines (radlink "
+                          "keygen writes them)", path);
     return 0;
+}
+
+/* A JOB frame arrived: start its thread, or refuse it at once. */
+static attempt *begin(void *s, zmq_msg_t *frame, const char *calling_ae, int done_fd)
+{
+    attempt *at = calloc(1, sizeof *at);
+    if (!at)
+        return NULL;
+    zmq_msg_init(&at->data);
+    zmq_msg_move(&at->data, frame);
+    rl_arena_init(&at->arena, 64 * 1024, RL_JOB_MSG_MAX * 2u);
+    rl_buf_init(&at->result, RL_JOB_REPLY_MAX - 64);
+    at->calling_ae = calling_ae;
+    at->done_fd = done_fd;
+    rl_err err;
+    rl_str bytes = { zmq_msg_data(&at->data), zmq_msg_size(&at->data) };
+    if (job_msg_decode(bytes, &at->msg, &at->arena, &err) != 0 ||
+        pthread_create(&at->thread, NULL, job_thread, at) != 0) {
+        log_error("worker.refused", "error=\"%s\"", err.msg);
+        if (at->msg.id) { /* we know whose it is: say so at once */
+            char jid[32], att[16];
+            snprintf(jid, sizeof jid, "%llu", (unsigned long long)at->msg.id);
+            snprintf(att, sizeof att, "%u", at->msg.attempt);
+            const char *fr[4] = { "FAIL", jid, att, err.msg };
+            size_t ln[4] = { 4, strlen(jid), strlen(att), strlen(err.msg) };
+            sendv(s, fr, ln, 4);
+        }
+        zmq_msg_close(&at->data);
+        rl_arena_free(&at->arena);
+        rl_buf_free(&at->result);
+        free(at);
+        return NULL;
+    }
+    return at;
+}
+
+/* The attempt ended: report it and free it. */
+static void finish(void *s, attempt *at, unsigned *done, unsigned *failed)
+{
+    pthread_join(at->thread, NULL);
+    char jid[32], att[16];
+    snprintf(jid, sizeof jid, "%llu", (unsigned long long)at->msg.id);
+    snprintf(att, sizeof att, "%u", at->msg.attempt);
+    at->rc == 0 ? (*done)++ : (*failed)++;
+    log_info(at->rc == 0 ? "worker.done" : "worker.failed", "job=%s attempt=%s result=\"%.*s\"",
+             jid, att, (int)at->result.len, at->result.data ? at->result.data : "");
+    const char *fr[4] = { at->rc == 0 ? "DONE" : "FAIL", jid, att,
+                          at->result.data ? at->result.data : "" };
+    size_t ln[4] = { 4, strlen(jid), strlen(att), at->result.len };
+    sendv(s, fr, ln, 4);
+    zmq_msg_close(&at->data);
+    rl_arena_free(&at->arena);
+    rl_buf_free(&at->result);
+    free(at);
 }
 
 int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *keys)
@@ -172,10 +251,17 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) != 0) {
+        fprintf(stderr, "radlink worker: pipe: %s\n", strerror(errno));
+        return 1;
+    }
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_DEALER);
     int linger = 0;
+    int64_t max = RL_JOB_MSG_MAX + 64;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
     if (keys && keys->server_public[0]) {
         zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, keys->server_public, 40);
         zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, keys->public_key, 40);
@@ -185,65 +271,82 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
         fprintf(stderr, "radlink worker: %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
         zmq_close(s);
         zmq_ctx_term(ctx);
+        close(pipefd[0]);
+        close(pipefd[1]);
         return 1;
     }
+    char name[128], host[64] = "?";
+    gethostname(host, sizeof host - 1);
+    snprintf(name, sizeof name, "pid %ld on %s", (long)getpid(), host);
     log_info("worker.start", "pid=%ld endpoint=%s", (long)getpid(), endpoint);
-    const char *ready[2] = { "READY", "1" };
-    size_t readyn[2] = { 5, 1 };
-    sendv(s, ready, readyn, 2);
+    send_ready(s, name);
     int64_t last_hb = rl_mono_ms(), last_rx = rl_mono_ms(), last_warn = 0;
     unsigned done = 0, failed = 0;
+    attempt *running = NULL;
     while (!stop_worker) {
-        zmq_pollitem_t it = { s, 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll(&it, 1, 500) > 0 && (it.revents & ZMQ_POLLIN)) {
-            last_rx = rl_mono_ms();
-            zmq_msg_t parts[4];
-            int n = frames_recv(s, parts, 4);
-            if (n >= 4 && zmq_msg_size(&parts[1]) == 3 &&
-                !memcmp(zmq_msg_data(&parts[1]), "JOB", 3)) {
-                char jid[32];
-                snprintf(jid, sizeof jid, "%.*s", (int)zmq_msg_size(&parts[2]),
-                         (char *)zmq_msg_data(&parts[2]));
-                size_t pn = zmq_msg_size(&parts[3]);
-                char *payload = malloc(pn + 1);
-                rl_buf result;
-                rl_buf_init(&result, 0);
-                int rc = -1;
-                if (payload) {
-                    memcpy(payload, zmq_msg_data(&parts[3]), pn);
-                    payload[pn] = '\0';
-                    rc = run_study(payload, calling_ae, &result);
+        zmq_pollitem_t it[2] = { { s, 0, ZMQ_POLLIN, 0 }, { NULL, pipefd[0], ZMQ_POLLIN, 0 } };
+        long wait = RL_HEARTBEAT_MS - (long)(rl_mono_ms() - last_hb);
+        if (zmq_poll(it, 2, wait > 0 ? wait : 0) > 0) {
+            if (it[1].revents & ZMQ_POLLIN) {
+                char b[16];
+                while (read(pipefd[0], b, sizeof b) > 0)
+                    ;
+                if (running) {
+                    finish(s, running, &done, &failed);
+                    running = NULL;
+                    send_ready(s, name);
                 }
-                free(payload);
-                rc == 0 ? done++ : failed++;
-                log_info(rc == 0 ? "worker.done" : "worker.failed", "job=%s result=\"%.*s\"",
-                         jid, (int)result.len, result.data ? result.data : "");
-                const char *fr[3] = { rc == 0 ? "DONE" : "FAIL", jid,
-                                      result.data ? result.data : "" };
-                size_t ln[3] = { 4, strlen(jid), result.len };
-                sendv(s, fr, ln, 3);
-                sendv(s, ready, readyn, 2);
-                rl_buf_free(&result);
             }
-            frames_close(parts, n);
+            if (it[0].revents & ZMQ_POLLIN) {
+                last_rx = rl_mono_ms();
+                zmq_msg_t parts[3];
+                int n = frames_recv(s, parts, 3);
+                if (n >= 3 && zmq_msg_size(&parts[1]) == 3 &&
+                    !memcmp(zmq_msg_data(&parts[1]), "JOB", 3)) {
+                    if (running) { /* credit 1: the engine never sends two */
+                        log_warn("worker.busy", "text=\"a second job while one runs\"");
+                    } else {
+                        running = begin(s, &parts[2], calling_ae, pipefd[1]);
+                        if (!running)
+                            send_ready(s, name);
+                    }
+                }
+                frames_close(parts, n);
+            }
         }
-        /* the engine heartbeats every second to the workers it took in */
-        if (rl_mono_ms() - last_rx > 5000 && rl_mono_ms() - last_warn > 30000) {
+        /* the engine heartbeats every second to the workers it took in: when
+         * it is silent, introduce ourselves again (our READY may have been
+         * lost, or the engine restarted), and say so now and then */
+        if (rl_mono_ms() - last_rx > 5000 && (!last_warn || rl_mono_ms() - last_warn > 30000)) {
             last_warn = rl_mono_ms();
             log_warn("worker.no_engine", "endpoint=%s silent_ms=%lld text=\"no answer from the "
                      "engine: is it running, and over tcp are --server-key and this worker's key "
                      "right (the engine lists the keys it lets in)?\"", endpoint,
                      (long long)(rl_mono_ms() - last_rx));
         }
-        if (rl_mono_ms() - last_hb >= 1000) {
+        if (rl_mono_ms() - last_hb >= RL_HEARTBEAT_MS) {
             last_hb = rl_mono_ms();
-            const char *hb[1] = { "HEARTBEAT" };
-            size_t hbn[1] = { 9 };
-            sendv(s, hb, hbn, 1);
+            char tok[48];
+            const char *fr[2] = { "HEARTBEAT", tok };
+            size_t ln[2] = { 9, 0 };
+            if (running)
+                ln[1] = (size_t)snprintf(tok, sizeof tok, "%llu.%u",
+                                         (unsigned long long)running->msg.id,
+                                         running->msg.attempt);
+            sendv(s, fr, ln, running ? 2 : 1);
+            if (!running && rl_mono_ms() - last_rx > 3 * RL_HEARTBEAT_MS)
+                send_ready(s, name);
         }
     }
-    log_info("worker.stop", "pid=%ld done=%u failed=%u", (long)getpid(), done, failed);
+    /* stopping: an attempt still running is abandoned; the engine finds its
+     * lease silent and runs it again */
+    log_info("worker.stop", "pid=%ld done=%u failed=%u abandoned=%d", (long)getpid(), done, failed,
+             running != NULL);
     zmq_close(s);
     zmq_ctx_term(ctx);
+    if (running) /* its thread is inside DCMTK: the caller ends the process without it */
+        return WORKER_ABANDONED;
+    close(pipefd[0]);
+    close(pipefd[1]);
     return 0;
 }

@@ -195,38 +195,6 @@ static bool same_issuer(const study_rec *s, const ident *of)
     return !iss.n || !of->issuer[0] || rl_str_eq(iss, rl_str_c(of->issuer));
 }
 
-/* A merged study that no order claims: its headers take the surviving
- * identity (a correction like any other). */
-static int move_study(adt *a, rl_str uid, const study_rec *s, recon_out *out)
-{
-    rl_buf note;
-    rl_buf_init(&note, 0);
-    struct { const char *kw; int f; const char *v; } set[] = {
-        { "PatientID", STUDY_F_PATIENT_ID, a->who.id },
-        { "IssuerOfPatientID", STUDY_F_ISSUER, a->who.issuer },
-        { "PatientName", STUDY_F_PATIENT_NAME, a->name },
-        { "PatientBirthDate", STUDY_F_BIRTH_DATE, a->birth },
-        { "PatientSex", STUDY_F_SEX, a->sex },
-    };
-    for (size_t i = 0; i < sizeof set / sizeof *set; i++)
-        if (set[i].v[0] && !rl_str_eq(s->f[set[i].f], rl_str_c(set[i].v)))
-            rl_buf_printf(&note, "%s\t%.*s\t%s\n", set[i].kw, RL_STR_FMT(s->f[set[i].f]),
-                          set[i].v);
-    char key[WL_KEY_MAX];
-    size_t kn = s->matched.n < sizeof key ? s->matched.n : sizeof key;
-    memcpy(key, s->matched.p, kn);
-    out->state = note.len ? RECON_CORRECTING : s->state;
-    int rc = STORE_OK;
-    if (note.len) {
-        rc = study_set_state(a->env->txn, uid, RECON_CORRECTING, (rl_str){ key, kn },
-                             rl_buf_view(&note), &a->env->store_err);
-        if (rc == STORE_OK)
-            rc = recon_schedule(a->env->txn, uid, out, &a->env->store_err);
-    }
-    rl_buf_free(&note);
-    return rc;
-}
-
 /* Reconcile the stored studies of an identity again; after a merge, a study
  * no order claims is moved to the surviving identity. */
 static int recheck_studies(adt *a, const ident *of, bool merged)
@@ -250,11 +218,13 @@ static int recheck_studies(adt *a, const ident *of, bool merged)
         rc = recon_study(a->env->txn, uid, kn ? &lk : NULL, &out, err);
         if (rc == STORE_NOTFOUND && kn)
             rc = recon_study(a->env->txn, uid, NULL, &out, err);
-        if (rc == STORE_OK && merged && out.state == RECON_UNMATCHED &&
-            (rc = study_get(a->env->txn, uid, &s, err)) == STORE_OK)
-            rc = move_study(a, uid, &s, &out);
-        else if (rc == STORE_OK && out.state == RECON_CORRECTING)
-            rc = recon_schedule(a->env->txn, uid, &out, err);
+        if (rc == STORE_OK && merged && out.state == RECON_UNMATCHED) {
+            /* a merged study that no order claims takes the surviving identity */
+            recon_identity who = { a->who.id, a->who.issuer, a->name, a->birth, a->sex };
+            rc = recon_move(a->env->txn, uid, &who, &out, err);
+        }
+        if (rc == STORE_OK)
+            rc = recon_schedule(a->env->txn, uid, &out, a->env->now_us, err);
         a->studies++;
         if (a->trace)
             rl_buf_printf(a->trace, "      study %.*s: %s, %u discrepanc%s\n", (int)uid.n, uid.p,

@@ -1,11 +1,89 @@
-/* Reconciliation of received studies against the worklist (radlink/recon.h). */
+/* Reconciliation of received studies against the worklist (radlink/recon.h).
+ * The target and note texts kept in the study record are written and read
+ * here only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "radlink/job.h"
+#include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/recon.h"
+
+/* ---- policy ---- */
+
+int recon_policy_save(store_txn *t, const recon_policy *p, rl_err *err)
+{
+    char v[64];
+    int n = snprintf(v, sizeof v, "%u %u", p->n_pacs, p->study_stable_s);
+    return store_put(t, STORE_META, RL_STR("recon.policy"), (rl_str){ v, (size_t)n }, 0, err);
+}
+
+void recon_policy_load(store_txn *t, recon_policy *p)
+{
+    p->n_pacs = 0;
+    p->study_stable_s = RL_STUDY_STABLE_DEFAULT_S;
+    rl_str v;
+    rl_err err;
+    if (store_get(t, STORE_META, RL_STR("recon.policy"), &v, &err) != STORE_OK)
+        return;
+    const char *sp = memchr(v.p, ' ', v.n);
+    uint64_t a, b;
+    if (sp && rl_str_to_u64((rl_str){ v.p, (size_t)(sp - v.p) }, RL_MAX_PACS, &a) &&
+        rl_str_to_u64((rl_str){ sp + 1, v.n - (size_t)(sp + 1 - v.p) }, 86400, &b)) {
+        p->n_pacs = (unsigned)a;
+        p->study_stable_s = (unsigned)b;
+    }
+}
+
+/* ---- the texts ---- */
+
+/* Split a "a TAB b [TAB c]" line. */
+static int fields(rl_str line, rl_str *f, int max)
+{
+    int n = 0;
+    const char *p = line.p, *end = line.p + line.n;
+    while (n < max) {
+        const char *tab = n + 1 < max ? memchr(p, '\t', (size_t)(end - p)) : NULL;
+        f[n++] = (rl_str){ p, (size_t)((tab ? tab : end) - p) };
+        if (!tab)
+            break;
+        p = tab + 1;
+    }
+    return n;
+}
+
+static int each_line(rl_str text, int want, int (*cb)(void *, rl_str *), void *ctx)
+{
+    const char *p = text.p, *end = text.p + text.n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        rl_str f[3];
+        if (fields((rl_str){ p, (size_t)((nl ? nl : end) - p) }, f, want) == want && cb(ctx, f))
+            return 1;
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+typedef struct note_ctx {
+    recon_note_visit cb;
+    void *ctx;
+} note_ctx;
+
+static int note_line(void *ctx, rl_str *f)
+{
+    note_ctx *c = ctx;
+    return c->cb(c->ctx, f[0], f[1], f[2]);
+}
+
+int recon_note_each(rl_str note, recon_note_visit cb, void *ctx)
+{
+    note_ctx c = { cb, ctx };
+    return each_line(note, 3, note_line, &c);
+}
+
+/* ---- reconciling ---- */
 
 typedef struct found {
     bool any;
@@ -38,12 +116,34 @@ static rl_str norm_pn(rl_str v)
     return v;
 }
 
-static void compare(rl_buf *note, unsigned *n, const char *kw, rl_str image, rl_str ris)
+/* One attribute of the target, and the discrepancy when the images differ. */
+typedef struct texts {
+    rl_buf target, note;
+    unsigned discrepancies;
+} texts;
+
+static void want(texts *x, const char *kw, rl_str image, rl_str ris, bool pn)
 {
-    if (rl_str_eq(image, ris) || !ris.n)
-        return; /* the RIS has nothing to say: nothing to correct */
-    rl_buf_printf(note, "%s\t%.*s\t%.*s\n", kw, (int)image.n, image.p, (int)ris.n, ris.p);
-    (*n)++;
+    if (!ris.n)
+        return; /* the RIS has nothing to say: nothing to enforce */
+    rl_buf_printf(&x->target, "%s\t%.*s\n", kw, RL_STR_FMT(ris));
+    if (pn ? rl_str_eq(norm_pn(image), norm_pn(ris)) : rl_str_eq(image, ris))
+        return;
+    rl_buf_printf(&x->note, "%s\t%.*s\t%.*s\n", kw, RL_STR_FMT(image), RL_STR_FMT(ris));
+    x->discrepancies++;
+}
+
+/* Store target and note, and the state the discrepancies give. */
+static int settle(store_txn *t, rl_str uid, texts *x, recon_state state, rl_str matched,
+                  recon_out *out, rl_err *err)
+{
+    out->discrepancies = x->discrepancies;
+    out->state = state;
+    int rc = study_set_target(t, uid, rl_buf_view(&x->target), &out->gen, &out->target_changed,
+                              err);
+    if (rc == STORE_OK)
+        rc = study_set_state(t, uid, state, matched, rl_buf_view(&x->note), err);
+    return rc;
 }
 
 int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_out *out,
@@ -63,7 +163,7 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
     if (!e || !q) {
         free(e);
         free(q);
-        return rl_err_set(err, STORE_E_IO, -1, "out of memory");
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     }
     found f = { .e = e, .rp_want = fv[STUDY_F_RP_ID] };
     if (link_key) {
@@ -84,7 +184,7 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
                 continue;
             q->n = 0;
             wl_query_add(q, 0, i == 0 ? WL_ACCESSION : WL_STUDY_UID, i == 0 ? "SH" : "UI",
-                    rl_str_c(fv[by[i].field]));
+                         rl_str_c(fv[by[i].field]));
             rc = wl_find(t, q, take, &f, NULL, err);
             if (f.any)
                 snprintf(out->how, sizeof out->how, "%s", by[i].how);
@@ -105,63 +205,140 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
         free(q);
         return rc;
     }
-    rl_buf note;
-    rl_buf_init(&note, 0);
+    texts x;
+    rl_buf_init(&x.target, 0);
+    rl_buf_init(&x.note, 0);
+    x.discrepancies = 0;
     if (f.any) {
-        compare(&note, &out->discrepancies, "PatientID", rl_str_c(fv[STUDY_F_PATIENT_ID]),
-                wl_top(e, WL_PATIENT_ID));
-        compare(&note, &out->discrepancies, "IssuerOfPatientID", rl_str_c(fv[STUDY_F_ISSUER]),
-                wl_top(e, WL_TAG(0x0010, 0x0021)));
-        compare(&note, &out->discrepancies, "PatientName",
-                norm_pn(rl_str_c(fv[STUDY_F_PATIENT_NAME])), norm_pn(wl_top(e, WL_PATIENT_NAME)));
-        compare(&note, &out->discrepancies, "PatientBirthDate", rl_str_c(fv[STUDY_F_BIRTH_DATE]),
-                wl_top(e, WL_TAG(0x0010, 0x0030)));
-        compare(&note, &out->discrepancies, "PatientSex", rl_str_c(fv[STUDY_F_SEX]),
-                wl_top(e, WL_TAG(0x0010, 0x0040)));
-        compare(&note, &out->discrepancies, "AccessionNumber", rl_str_c(fv[STUDY_F_ACCESSION]),
-                wl_top(e, WL_ACCESSION));
-        compare(&note, &out->discrepancies, "RequestedProcedureID", rl_str_c(fv[STUDY_F_RP_ID]),
-                wl_top(e, WL_RP_ID));
+        want(&x, "PatientID", rl_str_c(fv[STUDY_F_PATIENT_ID]), wl_top(e, WL_PATIENT_ID), false);
+        want(&x, "IssuerOfPatientID", rl_str_c(fv[STUDY_F_ISSUER]),
+             wl_top(e, WL_TAG(0x0010, 0x0021)), false);
+        want(&x, "PatientName", rl_str_c(fv[STUDY_F_PATIENT_NAME]), wl_top(e, WL_PATIENT_NAME),
+             true);
+        want(&x, "PatientBirthDate", rl_str_c(fv[STUDY_F_BIRTH_DATE]),
+             wl_top(e, WL_TAG(0x0010, 0x0030)), false);
+        want(&x, "PatientSex", rl_str_c(fv[STUDY_F_SEX]), wl_top(e, WL_TAG(0x0010, 0x0040)),
+             false);
+        want(&x, "AccessionNumber", rl_str_c(fv[STUDY_F_ACCESSION]), wl_top(e, WL_ACCESSION),
+             false);
+        want(&x, "RequestedProcedureID", rl_str_c(fv[STUDY_F_RP_ID]), wl_top(e, WL_RP_ID), false);
         /* the study UID only when the order fixed it (not one radlink made) */
         rl_str ouid = wl_top(e, WL_STUDY_UID);
         if (!(ouid.n > 5 && memcmp(ouid.p, "2.25.", 5) == 0))
-            compare(&note, &out->discrepancies, "StudyInstanceUID", study_uid, ouid);
-        out->state = out->discrepancies ? RECON_CORRECTING : RECON_MATCHED;
+            want(&x, "StudyInstanceUID", study_uid, ouid, false);
     } else {
-        out->state = RECON_UNMATCHED;
         snprintf(out->how, sizeof out->how, "none");
     }
-    rc = study_set_state(t, study_uid, out->state, (rl_str){ f.key, f.any ? f.keyn : 0 },
-                         rl_buf_view(&note), err);
-    rl_buf_free(&note);
+    rc = settle(t, study_uid, &x,
+                !f.any ? RECON_UNMATCHED : x.discrepancies ? RECON_CORRECTING : RECON_MATCHED,
+                (rl_str){ f.key, f.any ? f.keyn : 0 }, out, err);
+    rl_buf_free(&x.target);
+    rl_buf_free(&x.note);
     free(e);
     free(q);
     return rc;
 }
 
-int recon_schedule(store_txn *t, rl_str study_uid, const recon_out *out, rl_err *err)
+int recon_move(store_txn *t, rl_str study_uid, const recon_identity *who, recon_out *out,
+               rl_err *err)
 {
-    bool send = false;
-    if (out->state == RECON_MATCHED) { /* nothing to correct: only to forward */
-        rl_str v;
-        send = store_get(t, STORE_META, RL_STR("engine.pacs"), &v, err) == STORE_OK && v.n &&
-               !(v.n == 1 && v.p[0] == '0');
+    memset(out, 0, sizeof *out);
+    snprintf(out->how, sizeof out->how, "merge");
+    study_rec s;
+    int rc = study_get(t, study_uid, &s, err);
+    if (rc)
+        return rc;
+    texts x;
+    rl_buf_init(&x.target, 0);
+    rl_buf_init(&x.note, 0);
+    x.discrepancies = 0;
+    rl_buf keep;
+    rl_buf_init(&keep, 0);
+    /* copy the fields compared: settle writes the record */
+    size_t off[5];
+    const int fld[5] = { STUDY_F_PATIENT_ID, STUDY_F_ISSUER, STUDY_F_PATIENT_NAME,
+                         STUDY_F_BIRTH_DATE, STUDY_F_SEX };
+    for (int i = 0; i < 5; i++) {
+        off[i] = keep.len;
+        rl_buf_add_str(&keep, s.f[fld[i]]);
     }
-    if (out->state != RECON_CORRECTING && !send)
-        return STORE_OK;
-    uint64_t id;
-    bool created;
-    int rc = job_submit(t, "study", study_uid, rl_now_us(), &id, &created, err);
-    if (rc == STORE_OK && created)
-        log_info("jobs.submit", "job=%llu study=%.*s reason=%s", (unsigned long long)id,
-                 RL_STR_FMT(study_uid), out->state == RECON_CORRECTING ? "correct" : "forward");
+    rl_str img[5];
+    for (int i = 0; i < 5; i++)
+        img[i] = (rl_str){ keep.data ? keep.data + off[i] : "",
+                           (i < 4 ? off[i + 1] : keep.len) - off[i] };
+    recon_state state = s.state;
+    char matched[WL_KEY_MAX];
+    size_t mn = s.matched.n < sizeof matched ? s.matched.n : sizeof matched;
+    memcpy(matched, s.matched.p, mn);
+    want(&x, "PatientID", img[0], rl_str_c(who->id), false);
+    want(&x, "IssuerOfPatientID", img[1], rl_str_c(who->issuer), false);
+    want(&x, "PatientName", img[2], rl_str_c(who->name), true);
+    want(&x, "PatientBirthDate", img[3], rl_str_c(who->birth), false);
+    want(&x, "PatientSex", img[4], rl_str_c(who->sex), false);
+    rc = settle(t, study_uid, &x, x.discrepancies ? RECON_CORRECTING : state,
+                (rl_str){ matched, mn }, out, err);
+    rl_buf_free(&keep);
+    rl_buf_free(&x.target);
+    rl_buf_free(&x.note);
     return rc;
 }
 
-int recon_after_store(void *ctx, store_txn *t, const study_inst *in, rl_err *err)
+/* Is any instance of the study not yet sent with generation gen? */
+typedef struct unsent_ctx {
+    store_txn *t;
+    uint32_t gen;
+    bool any;
+} unsent_ctx;
+
+static int unsent(void *ctx, rl_str sop)
 {
-    (void)ctx;
-    recon_out out;
+    unsent_ctx *u = ctx;
+    study_inst *in = malloc(sizeof *in);
+    rl_err err;
+    if (in && study_get_instance(u->t, sop, in, &err) == STORE_OK && in->sent_gen != u->gen)
+        u->any = true;
+    free(in);
+    return u->any;
+}
+
+static int schedule(store_txn *t, rl_str uid, const recon_out *out, int64_t now_us,
+                    bool new_instance, rl_err *err)
+{
+    if (out->state == RECON_UNMATCHED || out->state == RECON_NEW)
+        return STORE_OK; /* nothing the RIS vouches for */
+    recon_policy p;
+    recon_policy_load(t, &p);
+    if (!p.n_pacs && out->state != RECON_CORRECTING)
+        return STORE_OK; /* nowhere to send, nothing to correct */
+    study_rec s;
+    int rc = study_get(t, uid, &s, err);
+    if (rc)
+        return rc;
+    int64_t not_before = s.updated_us + (int64_t)p.study_stable_s * 1000000;
+    if (!new_instance) { /* an order or patient changed: only if something is left to do */
+        unsent_ctx u = { t, s.gen, false };
+        if ((rc = study_index_each(t, 'I', uid, unsent, &u, err)) != STORE_OK || !u.any)
+            return rc;
+    }
+    uint64_t id;
+    bool created;
+    rc = job_want(t, "study", uid, not_before > now_us ? not_before : now_us, now_us, &id,
+                  &created, err);
+    if (rc == STORE_OK && created)
+        log_info("jobs.submit", "job=%llu study=%.*s reason=%s", (unsigned long long)id,
+                 RL_STR_FMT(uid), out->state == RECON_CORRECTING ? "correct" : "forward");
+    return rc;
+}
+
+int recon_schedule(store_txn *t, rl_str study_uid, const recon_out *out, int64_t now_us,
+                   rl_err *err)
+{
+    return schedule(t, study_uid, out, now_us, false, err);
+}
+
+int recon_after_store(store_txn *t, const study_inst *in, int64_t now_us, recon_out *out,
+                      rl_err *err)
+{
     rl_str uid = rl_str_c(in->f[STUDY_F_STUDY_UID]);
     /* an administrator's link stays: reconcile against the linked order */
     study_rec s;
@@ -173,14 +350,11 @@ int recon_after_store(void *ctx, store_txn *t, const study_inst *in, rl_err *err
     memcpy(key, s.matched.p, kn);
     rl_str lk = { key, kn };
     bool linked = kn && s.state != RECON_NEW;
-    rc = recon_study(t, uid, linked ? &lk : NULL, &out, err);
+    rc = recon_study(t, uid, linked ? &lk : NULL, out, err);
     if (rc == STORE_NOTFOUND && linked) /* the linked order left the worklist */
-        rc = recon_study(t, uid, NULL, &out, err);
+        rc = recon_study(t, uid, NULL, out, err);
     if (rc == STORE_OK)
-        rc = recon_schedule(t, uid, &out, err);
-    if (rc == STORE_OK && (out.state == RECON_UNMATCHED || out.discrepancies))
-        log_warn("recon.study", "study=%s state=%s by=%s discrepancies=%u", in->f[STUDY_F_STUDY_UID],
-                 recon_state_name(out.state), out.how, out.discrepancies);
+        rc = schedule(t, uid, out, now_us, true, err);
     return rc;
 }
 
@@ -224,7 +398,7 @@ int recon_new_order(store_txn *t, rl_str accession, rl_str patient_id, unsigned 
             (*matched)++;
             log_info("recon.study", "study=%s state=%s by=%s discrepancies=%u after=order",
                      x.u[i], recon_state_name(out.state), out.how, out.discrepancies);
-            rc = recon_schedule(t, uid, &out, err);
+            rc = recon_schedule(t, uid, &out, rl_now_us(), err);
         }
     }
     free(x.u);

@@ -7,8 +7,8 @@
 #include "radlink/study.h"
 #include "radlink/wl.h"
 
-#define INST_VERSION 1
-#define STUDY_VERSION 1
+#define INST_VERSION 2
+#define STUDY_VERSION 2
 
 const uint32_t study_field_tag[STUDY_F_COUNT] = {
     [STUDY_F_SOP_UID] = WL_TAG(0x0008, 0x0018),   [STUDY_F_SOP_CLASS] = WL_TAG(0x0008, 0x0016),
@@ -36,7 +36,8 @@ const char *recon_state_name(recon_state s)
 
 int study_inst_encode(const study_inst *in, rl_buf *out)
 {
-    int rc = rec_put_u8(out, INST_VERSION) | rec_put_u64(out, (uint64_t)in->received_us);
+    int rc = rec_put_u8(out, INST_VERSION) | rec_put_u64(out, (uint64_t)in->received_us) |
+             rec_put_u32(out, in->seq) | rec_put_u32(out, in->sent_gen);
     for (int i = 0; i < STUDY_F_COUNT; i++)
         rc |= rec_put_cstr(out, in->f[i]);
     return rc;
@@ -46,9 +47,12 @@ int study_inst_decode(rl_str recd, study_inst *in)
 {
     rec_reader r;
     rec_reader_init(&r, recd.p, recd.n);
-    if (rec_get_u8(&r) != INST_VERSION)
+    uint8_t version = rec_get_u8(&r);
+    if (version != 1 && version != INST_VERSION)
         return STORE_E_VERSION;
     in->received_us = (int64_t)rec_get_u64(&r);
+    in->seq = version >= 2 ? rec_get_u32(&r) : 0;
+    in->sent_gen = version >= 2 ? rec_get_u32(&r) : 0;
     for (int i = 0; i < STUDY_F_COUNT; i++) {
         rl_str s = rec_get_str(&r);
         size_t n = s.n < sizeof in->f[i] - 1 ? s.n : sizeof in->f[i] - 1;
@@ -68,8 +72,9 @@ static int study_encode(const study_rec *s, rl_buf *out)
 {
     int rc = rec_put_u8(out, STUDY_VERSION) | rec_put_u8(out, (uint8_t)s->state) |
              rec_put_u64(out, (uint64_t)s->first_us) | rec_put_u64(out, (uint64_t)s->updated_us) |
-             rec_put_u32(out, s->instances) | rec_put_str(out, s->matched) |
-             rec_put_str(out, s->note);
+             rec_put_u32(out, s->instances) | rec_put_u32(out, s->gen) |
+             rec_put_u32(out, s->last_seq) | rec_put_str(out, s->matched) |
+             rec_put_str(out, s->note) | rec_put_str(out, s->target);
     for (int i = 0; i < STUDY_F_COUNT; i++)
         rc |= rec_put_str(out, study_level(i) ? s->f[i] : (rl_str){ "", 0 });
     return rc;
@@ -79,14 +84,18 @@ static int study_decode(rl_str recd, study_rec *s)
 {
     rec_reader r;
     rec_reader_init(&r, recd.p, recd.n);
-    if (rec_get_u8(&r) != STUDY_VERSION)
+    uint8_t version = rec_get_u8(&r);
+    if (version != 1 && version != STUDY_VERSION)
         return STORE_E_VERSION;
     s->state = (recon_state)rec_get_u8(&r);
     s->first_us = (int64_t)rec_get_u64(&r);
     s->updated_us = (int64_t)rec_get_u64(&r);
     s->instances = rec_get_u32(&r);
+    s->gen = version >= 2 ? rec_get_u32(&r) : 0;
+    s->last_seq = version >= 2 ? rec_get_u32(&r) : 0;
     s->matched = rec_get_str(&r);
     s->note = rec_get_str(&r);
+    s->target = version >= 2 ? rec_get_str(&r) : (rl_str){ "", 0 };
     for (int i = 0; i < STUDY_F_COUNT; i++)
         s->f[i] = rec_get_str(&r);
     return rec_ok(&r) ? STORE_OK : STORE_E_CORRUPT;
@@ -141,18 +150,19 @@ int study_get(store_txn *t, rl_str study_uid, study_rec *out, rl_err *err)
  * record read in a write transaction must survive the writes that follow. */
 static void study_own(study_rec *s, rl_buf *b)
 {
-    rl_str *v[STUDY_F_COUNT + 2];
+    rl_str *v[STUDY_F_COUNT + 3];
     for (int i = 0; i < STUDY_F_COUNT; i++)
         v[i] = &s->f[i];
     v[STUDY_F_COUNT] = &s->matched;
     v[STUDY_F_COUNT + 1] = &s->note;
-    size_t off[STUDY_F_COUNT + 2];
+    v[STUDY_F_COUNT + 2] = &s->target;
+    size_t off[STUDY_F_COUNT + 3];
     rl_buf_reset(b);
-    for (int i = 0; i < STUDY_F_COUNT + 2; i++) {
+    for (int i = 0; i < STUDY_F_COUNT + 3; i++) {
         off[i] = b->len;
         rl_buf_add_str(b, *v[i]);
     }
-    for (int i = 0; i < STUDY_F_COUNT + 2; i++)
+    for (int i = 0; i < STUDY_F_COUNT + 3; i++)
         v[i]->p = b->data ? b->data + off[i] : "";
 }
 
@@ -166,7 +176,7 @@ static int put_study(store_txn *t, rl_str uid, const study_rec *s, rl_err *err)
     return rc;
 }
 
-int study_put_instance(store_txn *t, const study_inst *in, bool *existed, rl_err *err)
+int study_put_instance(store_txn *t, study_inst *in, bool *existed, rl_err *err)
 {
     rl_str sop = rl_str_c(in->f[STUDY_F_SOP_UID]), suid = rl_str_c(in->f[STUDY_F_STUDY_UID]);
     if (!sop.n || !suid.n)
@@ -198,14 +208,6 @@ int study_put_instance(store_txn *t, const study_inst *in, bool *existed, rl_err
         }
     }
     free(old);
-    rl_buf b;
-    rl_buf_init(&b, 0);
-    if (rc == STORE_OK)
-        rc = study_inst_encode(in, &b) ? rl_err_set(err, STORE_E_ARG, -1, "instance too large")
-                                       : store_put(t, STORE_INSTANCE, sop, rl_buf_view(&b), 0, err);
-    rl_buf_free(&b);
-    if (rc == STORE_OK)
-        rc = idx(t, 'I', suid, sop, true, err);
     if (rc != STORE_OK)
         return rc;
 
@@ -220,7 +222,8 @@ int study_put_instance(store_txn *t, const study_inst *in, bool *existed, rl_err
         memset(&s, 0, sizeof s);
         s.state = RECON_NEW;
         s.first_us = in->received_us;
-        s.matched = s.note = (rl_str){ "", 0 };
+        s.gen = 1; /* sent generation 0 means "never sent" */
+        s.matched = s.note = s.target = (rl_str){ "", 0 };
     } else {
         study_own(&s, &keep); /* LMDB views die at a write */
         /* drop the old patient/accession index entries */
@@ -233,6 +236,8 @@ int study_put_instance(store_txn *t, const study_inst *in, bool *existed, rl_err
     if (!*existed || moved)
         s.instances++;
     s.updated_us = in->received_us;
+    in->seq = ++s.last_seq;
+    in->sent_gen = 0;
     rc = put_study(t, suid, &s, err);
     if (rc == STORE_OK)
         rc = idx(t, 'P', s.f[STUDY_F_PATIENT_ID], suid, true, err);
@@ -241,6 +246,58 @@ int study_put_instance(store_txn *t, const study_inst *in, bool *existed, rl_err
     if (rc == STORE_OK)
         rc = idx(t, 'S', (rl_str){ (const char[]){ (char)('0' + s.state) }, 1 }, suid, true, err);
     rl_buf_free(&keep);
+
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    if (rc == STORE_OK)
+        rc = study_inst_encode(in, &b) ? rl_err_set(err, STORE_E_ARG, -1, "instance too large")
+                                       : store_put(t, STORE_INSTANCE, sop, rl_buf_view(&b), 0, err);
+    rl_buf_free(&b);
+    if (rc == STORE_OK)
+        rc = idx(t, 'I', suid, sop, true, err);
+    return rc;
+}
+
+int study_set_sent(store_txn *t, rl_str sop_uid, uint32_t gen, rl_err *err)
+{
+    study_inst *in = malloc(sizeof *in);
+    if (!in)
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    int rc = study_get_instance(t, sop_uid, in, err);
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    if (rc == STORE_OK && in->sent_gen != gen) {
+        in->sent_gen = gen;
+        rc = study_inst_encode(in, &b) ? rl_err_set(err, STORE_E_ARG, -1, "instance too large")
+                                       : store_put(t, STORE_INSTANCE, sop_uid, rl_buf_view(&b), 0,
+                                                   err);
+    }
+    rl_buf_free(&b);
+    free(in);
+    return rc;
+}
+
+int study_set_target(store_txn *t, rl_str study_uid, rl_str target, uint32_t *gen, bool *changed,
+                     rl_err *err)
+{
+    study_rec s;
+    int rc = study_get(t, study_uid, &s, err);
+    if (rc)
+        return rc;
+    *changed = !rl_str_eq(s.target, target);
+    *gen = s.gen;
+    if (!*changed)
+        return STORE_OK;
+    rl_buf b, tb;
+    rl_buf_init(&b, 0);
+    rl_buf_init(&tb, 0);
+    rl_buf_add_str(&tb, target); /* target may be a view of this very record */
+    study_own(&s, &b);
+    s.target = rl_buf_view(&tb);
+    *gen = ++s.gen;
+    rc = put_study(t, study_uid, &s, err);
+    rl_buf_free(&b);
+    rl_buf_free(&tb);
     return rc;
 }
 

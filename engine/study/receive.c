@@ -1,10 +1,7 @@
-/* A received instance into the spool and the index: the temporary file is
- * synced, moved to DATA/spool/STUDY/SERIES/SOP.dcm, the directory synced,
- * and the header indexed in a short write transaction of its own; only then
- * does the SCP answer success. */
+/* Received instances into the spool and the index (radlink/receive.h). */
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,80 +29,146 @@ static int sync_path(const char *path, int flags)
     int fd = open(path, flags | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    int rc = fsync(fd);
+    int rc = (flags & O_DIRECTORY) ? fsync(fd) : fdatasync(fd);
     close(fd);
     return rc;
 }
 
-static int mkdir_synced(const char *dir, const char *parent)
+/* mkdir dir; 1 when it was created (its parent then has a new entry to
+ * sync), 0 when it existed, -1 on error. */
+static int make_dir(const char *dir)
 {
     if (mkdir(dir, 0750) == 0)
-        return sync_path(parent, O_RDONLY | O_DIRECTORY);
+        return 1;
     return errno == EEXIST ? 0 : -1;
 }
 
 int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, size_t whyn)
 {
     receiver *r = ctx;
-    study_inst in = *in0;
-    char study[128], series[128], sop[128], d1[1200], d2[1400], path[1600];
-    safe(study, sizeof study, in.f[STUDY_F_STUDY_UID]);
-    safe(series, sizeof series, in.f[STUDY_F_SERIES_UID][0] ? in.f[STUDY_F_SERIES_UID] : "none");
-    safe(sop, sizeof sop, in.f[STUDY_F_SOP_UID]);
+    study_inst *in = malloc(sizeof *in), *old = malloc(sizeof *old);
+    cmd *c = calloc(1, sizeof *c);
+    if (!in || !old || !c) {
+        free(in), free(old), free(c);
+        snprintf(why, whyn, "out of memory");
+        return -1;
+    }
+    *in = *in0;
+    char study[128], series[128], sop[128], d1[1300], d2[1500], path[1700];
+    safe(study, sizeof study, in->f[STUDY_F_STUDY_UID]);
+    safe(series, sizeof series, in->f[STUDY_F_SERIES_UID][0] ? in->f[STUDY_F_SERIES_UID] : "none");
+    safe(sop, sizeof sop, in->f[STUDY_F_SOP_UID]);
     snprintf(d1, sizeof d1, "%s/%s", r->spool, study);
     snprintf(d2, sizeof d2, "%s/%s", d1, series);
     snprintf(path, sizeof path, "%s/%s.dcm", d2, sop);
-    if (strlen(path) >= sizeof in.f[STUDY_F_PATH]) {
+    int rc = -1;
+    if (strlen(path) >= sizeof in->f[STUDY_F_PATH] || strlen(d2) >= sizeof c->u.instance.dirs[0]) {
         snprintf(why, whyn, "spool path too long");
-        return -1;
+        goto out;
     }
-    snprintf(in.f[STUDY_F_PATH], sizeof in.f[STUDY_F_PATH], "%s", path);
+    snprintf(in->f[STUDY_F_PATH], sizeof in->f[STUDY_F_PATH], "%s", path);
 
+    /* an earlier copy of this SOP Instance: refused, or replaced (when it
+     * lies under another study or series, its file goes once this one is in) */
     rl_err err;
     store_txn *t;
-    if (r->refuse_duplicates && store_begin(r->st, NULL, false, &t, &err) == STORE_OK) {
-        study_inst *old = malloc(sizeof *old);
-        int g = old ? study_get_instance(t, rl_str_c(in.f[STUDY_F_SOP_UID]), old, &err) : -1;
-        free(old);
-        store_abort(t);
-        if (g == STORE_OK) {
-            snprintf(why, whyn, "SOP Instance UID already stored (duplicates are refused)");
-            return 1;
-        }
-    }
-    if (sync_path(tmp, O_RDONLY) != 0 || mkdir_synced(d1, r->spool) != 0 ||
-        mkdir_synced(d2, d1) != 0 || rename(tmp, path) != 0 ||
-        sync_path(d2, O_RDONLY | O_DIRECTORY) != 0) {
-        snprintf(why, whyn, "spool: %s", strerror(errno));
-        return -1;
-    }
-    /* the file of an earlier copy under another study: removed once this one is in */
-    char oldpath[sizeof in.f[0]] = "";
+    char oldpath[sizeof in->f[0]] = "";
     if (store_begin(r->st, NULL, false, &t, &err) == STORE_OK) {
-        study_inst *old = malloc(sizeof *old);
-        if (old && study_get_instance(t, rl_str_c(in.f[STUDY_F_SOP_UID]), old, &err) == STORE_OK &&
-            strcmp(old->f[STUDY_F_PATH], path) != 0)
-            snprintf(oldpath, sizeof oldpath, "%s", old->f[STUDY_F_PATH]);
-        free(old);
+        if (study_get_instance(t, rl_str_c(in->f[STUDY_F_SOP_UID]), old, &err) == STORE_OK) {
+            if (r->refuse_duplicates) {
+                store_abort(t);
+                snprintf(why, whyn, "SOP Instance UID already stored (duplicates are refused)");
+                rc = 1;
+                goto out;
+            }
+            if (strcmp(old->f[STUDY_F_PATH], path) != 0)
+                snprintf(oldpath, sizeof oldpath, "%s", old->f[STUDY_F_PATH]);
+        }
         store_abort(t);
     }
-    bool existed = false;
-    int rc = store_begin(r->st, NULL, true, &t, &err);
-    if (rc == STORE_OK) {
-        rc = study_put_instance(t, &in, &existed, &err);
-        if (rc == STORE_OK && r->after_store)
-            rc = r->after_store(r->after_ctx, t, &in, &err);
-        rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
+    int m1 = make_dir(d1), m2 = m1 < 0 ? -1 : make_dir(d2);
+    if (sync_path(tmp, O_RDONLY) != 0 || m1 < 0 || m2 < 0) {
+        snprintf(why, whyn, "spool: %s", strerror(errno));
+        goto out;
     }
-    if (rc != STORE_OK) {
-        snprintf(why, whyn, "index: %s", err.msg);
-        log_error("dicom.index_failed", "sop=%s error=\"%s\"", in.f[STUDY_F_SOP_UID], err.msg);
-        return -1;
+    /* with duplicates refused, never replace a file another association just
+     * filed under the same name */
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, r->refuse_duplicates ? RENAME_NOREPLACE : 0) != 0) {
+        if (errno == EEXIST) {
+            snprintf(why, whyn, "SOP Instance UID already stored (duplicates are refused)");
+            rc = 1;
+        } else {
+            snprintf(why, whyn, "spool: %s", strerror(errno));
+        }
+        goto out;
+    }
+    c->kind = CMD_INSTANCE;
+    c->u.instance.in = in;
+    snprintf(c->u.instance.dirs[0], sizeof c->u.instance.dirs[0], "%.1000s", d2);
+    if (m2 > 0) /* d1 is shorter than d2, which fitted */
+        snprintf(c->u.instance.dirs[1], sizeof c->u.instance.dirs[1], "%.1000s", d1);
+    if (m1 > 0)
+        snprintf(c->u.instance.dirs[2], sizeof c->u.instance.dirs[2], "%.1000s", r->spool);
+    if (cmdq_call(r->q, c) != 0) {
+        snprintf(why, whyn, "%s", c->text);
+        goto out;
+    }
+    if (c->duplicate) {
+        snprintf(why, whyn, "%s", c->text);
+        rc = 1;
+        goto out;
     }
     if (oldpath[0] && strncmp(oldpath, r->spool, strlen(r->spool)) == 0)
         unlink(oldpath);
-    log_info("dicom.stored", "calling=%s study=%s sop=%s patient=%s accession=%s%s",
-             in.f[STUDY_F_CALLING_AE], in.f[STUDY_F_STUDY_UID], in.f[STUDY_F_SOP_UID],
-             in.f[STUDY_F_PATIENT_ID], in.f[STUDY_F_ACCESSION], existed ? " replaced=yes" : "");
+    rc = 0;
+out:
+    free(in);
+    free(old);
+    free(c);
+    return rc;
+}
+
+int study_receive_apply(store_txn *t, cmd *c, int64_t now_us, recon_out *out, rl_err *err)
+{
+    study_inst *in = c->u.instance.in;
+    bool existed = false;
+    int rc = study_put_instance(t, in, &existed, err);
+    if (rc == STORE_OK)
+        rc = recon_after_store(t, in, now_us, out, err);
+    if (rc != STORE_OK)
+        return rc;
+    /* identifiers of the patient stay out of the info log (radlink/log.h) */
+    log_info("dicom.stored", "calling=%s study=%s sop=%s seq=%u%s", in->f[STUDY_F_CALLING_AE],
+             in->f[STUDY_F_STUDY_UID], in->f[STUDY_F_SOP_UID], in->seq,
+             existed ? " replaced=yes" : "");
+    log_debug("dicom.stored_patient", "sop=%s patient=%s accession=%s", in->f[STUDY_F_SOP_UID],
+              in->f[STUDY_F_PATIENT_ID], in->f[STUDY_F_ACCESSION]);
+    return STORE_OK;
+}
+
+int study_receive_sync(const cmd *cmds, rl_err *err)
+{
+    enum { MAXD = 64 };
+    const char *done[MAXD];
+    size_t nd = 0;
+    for (const cmd *c = cmds; c; c = c->next) {
+        if (c->kind != CMD_INSTANCE)
+            continue;
+        for (int k = 0; k < CMD_INSTANCE_DIRS; k++) {
+            const char *d = c->u.instance.dirs[k];
+            if (!d[0])
+                continue;
+            bool seen = false;
+            for (size_t i = 0; i < nd && !seen; i++)
+                seen = strcmp(done[i], d) == 0;
+            if (seen)
+                continue;
+            if (sync_path(d, O_RDONLY | O_DIRECTORY) != 0)
+                return rl_err_set(err, RL_E_SYS, -1, "spool directory %s: %s", d,
+                                  strerror(errno));
+            if (nd < MAXD)
+                done[nd++] = d;
+        }
+    }
     return 0;
 }

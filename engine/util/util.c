@@ -1,5 +1,6 @@
 /* String views, capped buffers, arenas, clocks: the small helpers every module
  * shares. */
+#include "radlink/err.h"
 #include "radlink/util.h"
 
 #include <errno.h>
@@ -310,18 +311,18 @@ int rl_read_file(const char *path, rl_buf *b, rl_err *err)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f)
-        return rl_err_set(err, -1, -1, "%s: %s", path, strerror(errno));
+        return rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
     char chunk[65536];
     size_t n;
     int rc = 0;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         if (rl_buf_add(b, chunk, n) != 0) {
-            rc = rl_err_set(err, -1, -1, "%s: larger than %zu bytes", path, b->limit);
+            rc = rl_err_set(err, RL_E_LIMIT, -1, "%s: larger than %zu bytes", path, b->limit);
             break;
         }
     }
     if (rc == 0 && ferror(f))
-        rc = rl_err_set(err, -1, -1, "%s: read error: %s", path, strerror(errno));
+        rc = rl_err_set(err, RL_E_SYS, -1, "%s: read error: %s", path, strerror(errno));
     if (f != stdin)
         fclose(f);
     return rc;

@@ -381,7 +381,7 @@ static void plan_pair(wl_plan *p, char kind, const wl_key *k, const wl_key *dk)
     if (dk && trim(dk->value).n && !has_wild(trim(dk->value)))
         to_range(trim(dk->value), 8, &r);
     else
-        strcpy(r.lo, "00000000"), strcpy(r.hi, "99999999");
+        memcpy(r.lo, "00000000", 9), memcpy(r.hi, "99999999", 9);
     size_t n = a.n < WL_KEY_MAX - 10 ? a.n : WL_KEY_MAX - 10;
     memcpy(p->from, a.p, n);
     p->from[n] = '\0';

@@ -8,12 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "radlink/limits.h"
 #include "radlink/route.h"
 #include "radlink/util.h"
 
 #define CFG_PATH 512
-#define CFG_MAX_LISTENERS 8
-#define CFG_MAX_DESTS 32
+#define CFG_MAX_LISTENERS RL_MAX_LISTENERS
+#define CFG_MAX_DESTS RL_MAX_DESTS
 
 typedef struct cfg_listener {
     char bind[64];
@@ -38,18 +39,20 @@ typedef struct cfg {
     /* the DICOM listener (Modality Worklist SCP); port 0 = none */
     unsigned dicom_port;
     char dicom_ae[17];
-    char dicom_allowed[64][17]; /* calling AE titles; none = open */
+    char dicom_allowed[RL_DICOM_ALLOW_MAX][17]; /* calling AE titles; none = open */
     unsigned n_dicom_allowed;
     unsigned dicom_max_associations, dicom_max_responses, dicom_timeout_s;
     bool dicom_icase_names;
     bool dicom_refuse_duplicates; /* a SOP Instance UID received again: refuse (else replace) */
-    struct { char ae[17], host[256]; unsigned port; } pacs[8]; /* where studies go */
+    struct { char ae[17], host[256]; unsigned port; } pacs[RL_MAX_PACS]; /* where studies go */
     unsigned n_pacs;
     unsigned workers;          /* local worker processes radlink serve runs */
     unsigned job_attempts;     /* then a job is dead */
+    unsigned worker_timeout_s; /* a worker silent this long is lost */
+    unsigned study_stable_s;   /* a study's job waits this long after its last instance */
     char jobs_listen[256];     /* tcp endpoint for remote workers ("" = none) */
     char jobs_key_file[CFG_PATH];
-    char worker_keys[32][41];
+    char worker_keys[RL_WORKER_KEYS_MAX][41];
     unsigned n_worker_keys;
     char routes_file[CFG_PATH]; /* "" = the embedded routes/default.xml */
     route_dest dests[CFG_MAX_DESTS]; /* <destinations>: offered to every route file */

@@ -5,8 +5,12 @@
  * the storage SOP classes: a pool of worker threads, one association each;
  * every C-FIND is one read transaction, so queries never wait for the
  * engine's writes. A received instance is written to a temporary file, its
- * header read, and handed to on_instance, which files and indexes it; the
- * success response goes only after that returned 0. */
+ * header read, and handed to on_instance, which files it and has the
+ * engine's loop index it; the success response goes only after that
+ * returned 0 (the index committed).
+ *
+ * No C++ exception crosses this face: every function catches and answers
+ * DICOM_E_INTERNAL with the exception's text. Errors are DICOM_E_* codes. */
 #ifndef RADLINK_DICOM_H
 #define RADLINK_DICOM_H
 
@@ -14,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "radlink/err.h"
+#include "radlink/limits.h"
 #include "radlink/store.h"
 #include "radlink/study.h"
 #include "radlink/util.h"
@@ -23,13 +29,20 @@
 extern "C" {
 #endif
 
-#define DICOM_MAX_ALLOWED 64
+enum dicom_status {
+    DICOM_E_NET = DICOM_E_BASE - 1,      /* the port, an association, a peer that refused */
+    DICOM_E_FILE = DICOM_E_BASE - 2,     /* a DICOM file that cannot be read or written */
+    DICOM_E_CHARSET = DICOM_E_BASE - 3,  /* values that cannot be converted to UTF-8 */
+    DICOM_E_REFUSED = DICOM_E_BASE - 4,  /* the peer answered C-STORE with a failure status */
+    DICOM_E_CONFIG = DICOM_E_BASE - 5,   /* the SCP cannot start as configured */
+    DICOM_E_INTERNAL = DICOM_E_BASE - 6, /* DCMTK threw: the text says what */
+};
 
 typedef struct dicom_scp_cfg {
     unsigned port;
     char ae_title[17];
     /* calling AE titles allowed to associate; none = any ("open") */
-    char allowed[DICOM_MAX_ALLOWED][17];
+    char allowed[RL_DICOM_ALLOW_MAX][17];
     size_t n_allowed;
     unsigned max_associations; /* simultaneous associations */
     unsigned max_responses;    /* matches returned for one C-FIND (then A700) */
@@ -53,13 +66,14 @@ const char *dicom_version(void);
 /* Bind the port and start serving; an error (port in use, bad AE title) is
  * reported here, not later. */
 int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err);
-/* Stop accepting, let running associations finish, free. */
-void dicom_scp_stop(dicom_scp *s);
-
-typedef struct dicom_stats {
-    unsigned long associations, finds, echoes, refused, cancelled, matches, stored, store_failed;
-} dicom_stats;
-void dicom_scp_stats(dicom_scp *s, dicom_stats *out);
+/* Stop accepting associations; running ones go on. Does not block: the
+ * engine's loop keeps committing what they bring until dicom_scp_stopped. */
+void dicom_scp_stop_accepting(dicom_scp *s);
+bool dicom_scp_stopped(dicom_scp *s);
+/* Stop (as above, waiting for running associations) and free. */
+void dicom_scp_free(dicom_scp *s);
+/* Counters since start, one line, for `radlink status`. */
+void dicom_scp_status(dicom_scp *s, rl_buf *out);
 
 /* A header change: set tag (top level) to value (UTF-8). */
 typedef struct dicom_change {
@@ -67,10 +81,12 @@ typedef struct dicom_change {
     const char *value;
 } dicom_change;
 
-/* Read in, apply the changes (the file is converted to UTF-8 first), write out
- * in the same transfer syntax. */
+/* Read in and compare it with the changes (values in UTF-8). When some value
+ * differs, apply them all (the file converted to UTF-8 first) and write out
+ * in the same transfer syntax; *changed says how many differed (0: out was
+ * not written, in is right as it is). */
 int dicom_correct_file(const char *in, const char *out, const dicom_change *ch, size_t n,
-                       rl_err *err);
+                       unsigned *changed, rl_err *err);
 
 /* A DICOM peer: AE title, host, port. */
 typedef struct dicom_peer {
@@ -80,17 +96,13 @@ typedef struct dicom_peer {
 } dicom_peer;
 
 /* Send files with C-STORE over one association; 0 when every one was
- * accepted (success or warning status). */
+ * accepted (success or warning status), else DICOM_E_NET or DICOM_E_REFUSED. */
 int dicom_send_files(const char *calling_ae, const dicom_peer *to, const char *const *files,
                      size_t n, rl_err *err);
 
 /* Write a worklist entry as a DICOM file (the .wl format DCMTK's wlmscpfs
  * reads): the entry's attributes, SpecificCharacterSet ISO_IR 192. */
 int dicom_write_wl(const wl_entry *e, const char *path, rl_err *err);
-
-/* Turn a DICOM dataset file into a worklist query (for tests and tools):
- * every element is a key; values converted to UTF-8. */
-int dicom_query_from_file(const char *path, wl_query *q, rl_buf *arena_text, rl_err *err);
 
 #ifdef __cplusplus
 }

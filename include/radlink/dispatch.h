@@ -1,32 +1,77 @@
-/* The job dispatcher (engine/job/dispatch.c) and the worker process
- * (engine/job/worker.c): jobs written to LMDB, handed over ZeroMQ to
- * `radlink worker` processes. See radlink/job.h for the records. */
+/* The job dispatcher (engine/job/dispatch.c), run by the engine's loop, and
+ * the worker process (engine/job/worker.c). Jobs are records in LMDB
+ * (radlink/job.h) before anything is sent; ZeroMQ only carries them.
+ *
+ * The ZeroMQ Guide's load-balancing pattern with heartbeats. ROUTER in the
+ * engine, DEALER in each worker. Frames after the ROUTER identity and an
+ * empty delimiter:
+ *   worker -> engine   READY credit name        (again after every job)
+ *                      HEARTBEAT [ID.ATTEMPT...] every RL_HEARTBEAT_MS, naming
+ *                                                the attempts it works on (none:
+ *                                                it is idle, and may take one)
+ *                      DONE id attempt result
+ *                      FAIL id attempt reason
+ *   engine -> worker   JOB message               (radlink/job.h's job message)
+ *                      HEARTBEAT
+ * A worker gets at most its credit (capped at RL_WORKER_CREDIT_MAX) of
+ * attempts. An attempt's lease lives while the worker's heartbeats name it;
+ * a worker silent for <jobs worker-timeout> seconds is lost with its
+ * attempts, which fail and are retried. The dispatcher never opens a
+ * transaction of its own: the loop hands it the turn's transaction.
+ *
+ * Threads: the dispatcher's functions are for the loop's thread only. */
 #ifndef RADLINK_DISPATCH_H
 #define RADLINK_DISPATCH_H
 
 #include "radlink/dicom.h"
+#include "radlink/job.h"
+#include "radlink/limits.h"
+#include "radlink/loop.h"
 #include "radlink/store.h"
 
-#define DISPATCH_MAX_PACS 8
-
 typedef struct dispatch_cfg {
-    store *st;
-    char endpoint[700];          /* ipc://DATA/jobs.sock */
-    dicom_peer pacs[DISPATCH_MAX_PACS];
+    char endpoint[700];          /* ipc://... for the local workers */
+    struct {
+        char ae_title[17], host[256];
+        unsigned port;
+    } pacs[RL_MAX_PACS];
     size_t n_pacs;
-    unsigned max_attempts;       /* then the job is dead (default 5) */
+    unsigned max_attempts;       /* then a job is dead (default 5) */
+    unsigned worker_timeout_s;   /* a worker silent this long is lost */
+    char work_root[1100];        /* DATA/spool/work: the attempts' corrected copies */
     /* remote workers: a tcp endpoint; with a key pair, ZeroMQ CURVE and only
      * the listed worker public keys get in (Z85, 40 characters) */
     char tcp_endpoint[256];
     char public_key[41], secret_key[41];
-    char worker_keys[32][41];
+    char worker_keys[RL_WORKER_KEYS_MAX][41];
     size_t n_worker_keys;
 } dispatch_cfg;
 
 typedef struct dispatcher dispatcher;
 
-dispatcher *dispatcher_start(const dispatch_cfg *cfg, rl_err *err);
-void dispatcher_stop(dispatcher *d);
+/* Bind the endpoints and watch them on l. */
+dispatcher *dispatch_new(loop *l, const dispatch_cfg *cfg, rl_err *err);
+void dispatch_free(dispatcher *d);
+
+/* Whether the dispatcher has something for a write transaction now: outcomes
+ * or lost attempts to record, or a due job and a worker with credit. */
+bool dispatch_pending(const dispatcher *d, int64_t now_us);
+/* In the turn's transaction t: record outcomes and lost attempts, start due
+ * jobs while workers have credit. Every job is applied in a nested
+ * transaction: one that cannot be applied is logged and left, the turn goes
+ * on. Returns a store error only when t itself is unusable. */
+int dispatch_apply(dispatcher *d, store_txn *t, int64_t now_us, rl_err *err);
+/* After the turn: committed, send the started attempts and settle the
+ * leases; not committed, forget the started attempts and keep the outcomes
+ * for a later turn. */
+void dispatch_after_commit(dispatcher *d, bool committed);
+/* Heartbeats out, silent workers and expired leases found; call when
+ * dispatch_deadline_ms has passed. */
+void dispatch_tick(dispatcher *d);
+/* The next time (rl_mono_ms) the dispatcher needs the loop, or -1. */
+int64_t dispatch_deadline_ms(const dispatcher *d);
+/* Workers and running attempts, one line each, for `radlink status`. */
+void dispatch_status(const dispatcher *d, rl_buf *out);
 
 /* `radlink worker`: connect to endpoint, take jobs until SIGTERM/SIGINT.
  * calling_ae is the AE title the worker sends to the PACS with. */
@@ -34,10 +79,14 @@ typedef struct worker_keys {
     char server_public[41];      /* the engine's public key ("" = no CURVE) */
     char public_key[41], secret_key[41];
 } worker_keys;
+/* Returns 0, 1 when the endpoint is unusable, or WORKER_ABANDONED when it
+ * stopped with an attempt still running in its thread (then the process must
+ * end with _exit, without running destructors under that thread). */
+#define WORKER_ABANDONED 4
 int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *keys);
 
 /* A key file written by `radlink keygen`: "public-key Z85" and "secret-key Z85"
- * lines. 0, or -1 with the reason. */
+ * lines. 0, or JOB_E_KEYS with the reason. */
 int keyfile_read(const char *path, char pub[41], char sec[41], rl_err *err);
 
 #endif

@@ -1,46 +1,175 @@
-/* Jobs: work for `radlink worker` processes, written to LMDB first and then
- * dispatched over ZeroMQ (engine/job/dispatch.c).
+/* Jobs: work for `radlink worker` processes, kept in LMDB as one state
+ * machine. Every transition below is a function of this module, applied in
+ * the caller's write transaction: by the engine's loop inside its group
+ * commit, or by the CLI on the store when no engine runs. Nothing else writes
+ * job records.
  *
- * STORE_JOB: be64 id -> record, version 1:
- *   u8 version, u8 state, u32 attempts, u64 created, u64 updated,
- *   u64 next attempt (us), str kind, str subject (a study UID), str last
- *   error, str result.
- * STORE_JOB_IDX (several values per key): 'S' subject -> be64 ids of its
- *   jobs that are not finished, so a study has at most one waiting job;
- *   'P' -> be64 ids of every pending job, which the dispatcher reads. */
+ *               job_want             job_start              job_done
+ *   (nothing) ----------> PENDING ------------> RUNNING ------------> DONE
+ *                           ^   ^                 |
+ *                           |   |     job_fail    |  attempts < max
+ *                           |   +---- FAILED <----+
+ *                 job_retry |    (due after       |  attempts = max
+ *                           +------- DEAD <-------+
+ *
+ *   PENDING  waiting for its due time (a study is "stable" once no instance
+ *            came for <jobs study-stable> seconds), for a worker, or for the
+ *            running job of the same subject to end.
+ *   RUNNING  leased to one attempt (job id + attempt number) of one worker;
+ *            the lease lives as long as that worker's heartbeats name it.
+ *   FAILED   the last attempt failed; due again after 2^attempts seconds
+ *            (at most RL_JOB_BACKOFF_MAX_S), then started like PENDING.
+ *   DONE     the last attempt did it; result says what.
+ *   DEAD     failed max-attempts times; `radlink jobs retry` makes it PENDING.
+ *
+ * Rules this module keeps, whoever calls it:
+ * - never two RUNNING jobs for one subject: while one runs, the others of its
+ *   subject are not due (job_next_due does not see them);
+ * - one waiting job per subject and kind: job_want for a subject that has one
+ *   only moves its due time; while a job of the subject runs, the first want
+ *   makes one follow-up, due when the running one ends;
+ * - an outcome counts only from the attempt that holds the job: a DONE or
+ *   FAIL for another attempt (a worker declared lost that comes back) changes
+ *   nothing and returns JOB_E_STALE.
+ *
+ * STORE_JOB: be64 id -> record, version 2 (version 1, written by radlink
+ * 0.1, reads with gen = upto = 0 and no worker):
+ *   u8 version, u8 state, u32 attempts, u64 created, u64 updated, u64 due,
+ *   u32 gen, u32 upto, str kind, str subject, str last error, str result,
+ *   str worker.
+ * STORE_JOB_IDX (several values per key):
+ *   'S' subject -> be64 ids of its unfinished jobs (PENDING, FAILED, RUNNING)
+ *   'D'         -> be64 due + be64 id of every PENDING or FAILED job whose
+ *                  subject runs nothing, in due order: what the dispatcher
+ *                  reads
+ *   'R'         -> be64 ids of RUNNING jobs */
 #ifndef RADLINK_JOB_H
 #define RADLINK_JOB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "radlink/err.h"
+#include "radlink/limits.h"
 #include "radlink/store.h"
 
+enum job_status {
+    JOB_E_STALE = JOB_E_BASE - 1,   /* an outcome from an attempt that no longer holds the job */
+    JOB_E_STATE = JOB_E_BASE - 2,   /* the job is not in a state that allows this */
+    JOB_E_PAYLOAD = JOB_E_BASE - 3, /* a job message that does not decode or passes its cap */
+    JOB_E_ENDPOINT = JOB_E_BASE - 4,/* a ZeroMQ endpoint that cannot be bound or reached */
+    JOB_E_KEYS = JOB_E_BASE - 5,    /* a CURVE key file that is missing or malformed */
+};
+
 typedef enum job_state {
-    JOB_PENDING = 1, /* waiting for a worker (maybe backing off) */
+    JOB_PENDING = 1,
     JOB_DONE = 2,
-    JOB_DEAD = 3,    /* failed too often: kept for `radlink jobs retry` */
+    JOB_DEAD = 3,
+    JOB_RUNNING = 4,
+    JOB_FAILED = 5,
 } job_state;
 
 typedef struct job {
     uint64_t id;
     job_state state;
-    uint32_t attempts;
-    int64_t created_us, updated_us, next_us;
-    rl_str kind, subject, last_error, result; /* views valid until the txn ends */
+    uint32_t attempts;  /* attempts started; the running attempt's number */
+    int64_t created_us, updated_us;
+    int64_t due_us;     /* PENDING, FAILED: not started before this */
+    uint32_t gen, upto; /* what the last attempt covered, for its kind (study jobs:
+                         * the study's target generation and last instance number) */
+    /* Views: valid until the next write in the same transaction, or its end
+     * (LMDB's rule for mdb_get data). Copy what must outlive that. */
+    rl_str kind, subject, last_error, result, worker;
 } job;
 
 const char *job_state_name(job_state s);
-/* A job of kind for subject, unless one is waiting already (then *id is that
- * one and *created false). */
-int job_submit(store_txn *t, const char *kind, rl_str subject, int64_t now_us, uint64_t *id,
-               bool *created, rl_err *err);
+/* "pending" ... -> state, or 0 when unknown. */
+job_state job_state_parse(const char *name);
+
+/* Something of kind must be done for subject, not before not_before_us. Returns
+ * the waiting job: created, or the existing one with its due time moved to
+ * not_before_us when that is later. *created says which. */
+int job_want(store_txn *t, const char *kind, rl_str subject, int64_t not_before_us,
+             int64_t now_us, uint64_t *id, bool *created, rl_err *err);
+
+/* The earliest job that may start (STORE_NOTFOUND when none): its id and due. */
+int job_next_due(store_txn *t, uint64_t *id, int64_t *due_us, rl_err *err);
+
+/* PENDING or FAILED -> RUNNING for a new attempt by worker (a name for
+ * `jobs show`); gen/upto record what this attempt covers. out gets the job. */
+int job_start(store_txn *t, uint64_t id, const char *worker, uint32_t gen, uint32_t upto,
+              int64_t now_us, job *out, rl_err *err);
+
+/* Outcomes of attempt number `attempt`: JOB_E_STALE unless that attempt holds
+ * the job. job_fail makes the job FAILED (due after the backoff), or DEAD
+ * once attempts reached max_attempts. out gets the job as written. */
+int job_done(store_txn *t, uint64_t id, uint32_t attempt, rl_str result, int64_t now_us,
+             job *out, rl_err *err);
+int job_fail(store_txn *t, uint64_t id, uint32_t attempt, rl_str why, unsigned max_attempts,
+             int64_t now_us, job *out, rl_err *err);
+
+/* An administrator's retry: DEAD or FAILED -> PENDING, due now, attempts
+ * counted from zero again. JOB_E_STATE for a job that is PENDING, RUNNING or
+ * DONE (the text says which). */
+int job_retry(store_txn *t, uint64_t id, int64_t now_us, rl_err *err);
+
+/* At engine start: every RUNNING job lost its attempt with the engine that
+ * ran it; it becomes PENDING, due now (the attempt counts). The indexes are
+ * rebuilt from the unfinished jobs (a store written by radlink 0.1 gets
+ * them too). *recovered counts the jobs that were RUNNING. */
+int job_recover(store_txn *t, int64_t now_us, unsigned *recovered, rl_err *err);
+
 int job_get(store_txn *t, uint64_t id, job *out, rl_err *err);
-/* Rewrite state, attempts, times, error and result (the subject index follows). */
-int job_update(store_txn *t, const job *j, rl_err *err);
 typedef int (*job_visit)(void *ctx, const job *j);
-/* Every pending job, oldest first (the 'P' index). */
-int job_each_pending(store_txn *t, job_visit cb, void *ctx, rl_err *err);
-/* Every job, oldest first (from id `from`). */
+/* Every job from id `from`, oldest first; stop when cb returns non-zero. */
 int job_each(store_txn *t, uint64_t from, job_visit cb, void *ctx, rl_err *err);
+/* The unfinished jobs of subject. */
+int job_each_of(store_txn *t, rl_str subject, job_visit cb, void *ctx, rl_err *err);
+
+/* ---- the job message: what the engine sends a worker for one attempt ----
+ *
+ * Binary (radlink/rec.h), version 1:
+ *   u8 version, u64 job id, u32 attempt, str kind, str subject, str work dir,
+ *   u32 n, n x { u32 tag, str keyword, str value }      attributes to enforce
+ *   u32 n, n x { str AE title, str host, u32 port }     PACS to send to
+ *   u32 n, n x { str SOP Instance UID, str spool path } instances
+ * A message is at most RL_JOB_MSG_MAX bytes; the counts are bounded by
+ * RL_JOB_SETS_MAX, RL_MAX_PACS and the message size. */
+
+typedef struct job_set {
+    uint32_t tag;       /* a top-level attribute (Requested Procedure ID also
+                         * in the Request Attributes Sequence) */
+    rl_str keyword, value; /* value in UTF-8 */
+} job_set;
+
+typedef struct job_peer {
+    rl_str ae_title, host;
+    unsigned port;
+} job_peer;
+
+typedef struct job_file {
+    rl_str sop, path;
+} job_file;
+
+typedef struct job_msg {
+    uint64_t id;
+    uint32_t attempt;
+    rl_str kind, subject;
+    rl_str work_dir;    /* corrected copies go here, as SOP.dcm; the engine
+                         * moves them into the spool once the attempt is done */
+    job_set sets[RL_JOB_SETS_MAX];
+    size_t n_sets;
+    job_peer pacs[RL_MAX_PACS];
+    size_t n_pacs;
+    job_file *files;    /* decode: allocated in the caller's arena */
+    size_t n_files;
+} job_msg;
+
+/* Append the message to out (whose limit should be RL_JOB_MSG_MAX): 0, or
+ * JOB_E_PAYLOAD when it does not fit. */
+int job_msg_encode(const job_msg *m, rl_buf *out, rl_err *err);
+/* Decode bytes into m. Views point into bytes, which must outlive m; the file
+ * array comes from arena. JOB_E_PAYLOAD names what is wrong. */
+int job_msg_decode(rl_str bytes, job_msg *m, rl_arena *arena, rl_err *err);
 
 #endif

@@ -4,6 +4,8 @@
 #ifndef RADLINK_LIMITS_H
 #define RADLINK_LIMITS_H
 
+/* ---- HL7 and MLLP ---- */
+
 /* Largest HL7 message (and MLLP frame) accepted, in bytes. Radiology orders are
  * a few kB; ORU reports with embedded PDFs can reach several MB. Configurable
  * (mllp max_frame). */
@@ -33,9 +35,130 @@
 #define RL_IDLE_TIMEOUT_DEFAULT_S 600u
 #define RL_READ_TIMEOUT_DEFAULT_S 60u
 
+/* MLLP listeners in one config: a site has a plain and a TLS one, maybe one
+ * per sending system; eight bounds the config struct. */
+#define RL_MAX_LISTENERS 8
+
+/* Outbound MLLP destinations (config and route file together). Each has a
+ * sender thread; 32 covers a PACS, a reporting system and a few archives
+ * per site with room to spare. */
+#define RL_MAX_DESTS 32
+
+/* The first retry of a message a destination did not answer waits this long;
+ * then the wait doubles up to the destination's max-retry-delay. */
+#define RL_FORWARD_FIRST_RETRY_MS 1000
+
+/* ---- files written by people ---- */
+
 /* Size of config and route files: both are written by people, so this bound
  * only stops pathological input. Nesting depth is bounded by libxml2's own
  * limit (256) and by the schemas. */
 #define RL_MAX_XML_BYTES (8u * 1024u * 1024u)
+
+/* ---- DICOM ---- */
+
+/* Calling AE titles in the allow list (config <dicom><allow>): modalities of
+ * a large department; a linear search per association stays trivial. */
+#define RL_DICOM_ALLOW_MAX 64
+
+/* PACS a study is sent to (config <dicom><pacs>): a primary, a backup, a
+ * research archive... each is one association per job attempt. */
+#define RL_MAX_PACS 8
+
+/* ---- jobs and workers ---- */
+
+/* A job message (one attempt: the study's instance paths and the changes)
+ * may not pass this many bytes; about 150,000 instances. A worker refuses a
+ * larger message (ZMQ_MAXMSGSIZE), the engine fails such a job with the
+ * reason instead of sending it. */
+#define RL_JOB_MSG_MAX (32u * 1024u * 1024u)
+
+/* A worker's message to the engine (a DONE's result, a FAIL's reason): text
+ * for people. The engine's ROUTER refuses larger ones (ZMQ_MAXMSGSIZE). */
+#define RL_JOB_REPLY_MAX (64u * 1024u)
+
+/* Attribute changes in one job: the reconciled attributes are eight. */
+#define RL_JOB_SETS_MAX 32
+
+/* A job record (its error text, result and worker name): kept small because
+ * the loop rewrites it at every transition. */
+#define RL_JOB_RECORD_MAX (64u * 1024u)
+
+/* A job's subject (a Study Instance UID: 64 characters by PS3.5). */
+#define RL_JOB_SUBJECT_MAX 255
+
+/* Unfinished jobs of one subject: the rules keep at most three (one running,
+ * one follow-up, one failed waiting to retry); a store that breaks that is
+ * refused rather than scanned without end. */
+#define RL_JOB_PER_SUBJECT_MAX 8
+
+/* A failed attempt waits 2^attempts seconds before the next, at most this. */
+#define RL_JOB_BACKOFF_MAX_S 300
+
+/* Jobs one worker may hold at once: its credit (READY n) is capped here, so a
+ * worker cannot take the whole queue and then vanish with it. */
+#define RL_WORKER_CREDIT_MAX 4
+
+/* Workers connected at once (local and remote); bounds the dispatcher's table. */
+#define RL_WORKERS_MAX 64
+
+/* Local worker processes `radlink serve` may run (config jobs workers). */
+#define RL_LOCAL_WORKERS_MAX 64
+
+/* Public keys of remote workers allowed in (config <jobs><worker-key>). */
+#define RL_WORKER_KEYS_MAX 32
+
+/* Engine and workers send each other a heartbeat this often; a worker sends
+ * them while it works, a long C-STORE included. */
+#define RL_HEARTBEAT_MS 1000
+
+/* A worker silent this long is lost and its attempts fail. Configurable (jobs
+ * worker-timeout); ten heartbeats survive a busy machine. */
+#define RL_WORKER_TIMEOUT_DEFAULT_S 10
+
+/* A study's job starts once no instance of it came for this long, so a
+ * 500-instance CT makes one job. Configurable (jobs study-stable). */
+#define RL_STUDY_STABLE_DEFAULT_S 5
+
+/* A local worker that dies is started again after 1 s, doubling up to this;
+ * one that ran this long is forgiven. */
+#define RL_WORKER_RESTART_MAX_MS 60000
+
+/* Simultaneous DICOM associations, C-FIND matches before A700 (a modality
+ * should narrow its query), and seconds an association may be silent.
+ * Configurable (dicom max-associations, max-responses, timeout). */
+#define RL_DICOM_MAX_ASSOCIATIONS_DEFAULT 16
+#define RL_DICOM_MAX_ASSOCIATIONS_CEILING 1000
+#define RL_DICOM_MAX_RESPONSES_DEFAULT 1000
+#define RL_DICOM_TIMEOUT_DEFAULT_S 60
+
+/* ---- the engine ---- */
+
+/* A retransmission within this window is recognised and not applied again.
+ * Configurable (hl7 dedup-window): a day covers a RIS resending after an
+ * outage. */
+#define RL_DEDUP_WINDOW_DEFAULT_S 86400
+
+/* Address space LMDB may map, in MiB (the store cannot grow past it).
+ * Configurable (store map-size-mb); 16 GiB of address space costs nothing
+ * until it is used. */
+#define RL_STORE_MAP_SIZE_DEFAULT_MB 16384
+
+/* Local worker processes and attempts before a job is dead. Configurable
+ * (jobs workers, max-attempts). */
+#define RL_LOCAL_WORKERS_DEFAULT 2
+#define RL_JOB_ATTEMPTS_DEFAULT 5
+
+/* At shutdown the engine answers what it has read and what DICOM threads
+ * and senders still bring for at most this long. */
+#define RL_SHUTDOWN_FLUSH_MS 5000
+
+/* Control socket: a request is a verb and its arguments (a route file path at
+ * most); a reply carries a replay trace. Clients connected at once, and how
+ * long one may take to send its request. */
+#define RL_CTL_REQUEST_MAX (64u * 1024u)
+#define RL_CTL_REPLY_MAX (4u * 1024u * 1024u)
+#define RL_CTL_CONNECTIONS_MAX 16
+#define RL_CTL_READ_TIMEOUT_MS 5000
 
 #endif

@@ -1,13 +1,14 @@
 /* MLLP (HL7 v2 Minimal Lower Layer Protocol: 0x0B message 0x1C 0x0D) over TCP
  * or TLS: a resumable frame decoder, a non-blocking server on the engine's
- * event loop, and a blocking client for `radlink send` and forwarding. The
- * only module that touches sockets and OpenSSL. */
+ * event loop, and a blocking, cancellable client for `radlink send` and
+ * forwarding. The only module that touches sockets and OpenSSL. */
 #ifndef RADLINK_MLLP_H
 #define RADLINK_MLLP_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "radlink/err.h"
 #include "radlink/loop.h"
 #include "radlink/util.h"
 
@@ -20,11 +21,12 @@ enum mllp_status {
     MLLP_FRAME = 1,    /* a complete message is in d->frame */
     MLLP_OVERSIZE = 2, /* the frame passed max_frame: d->frame holds its first max_frame bytes */
     MLLP_BROKEN = 3,   /* a start block inside a frame: d->frame holds the abandoned part */
-    MLLP_E_IO = -1,
-    MLLP_E_TLS = -2,
-    MLLP_E_TIMEOUT = -3,
-    MLLP_E_CLOSED = -4,
-    MLLP_E_CONFIG = -5,
+    MLLP_E_IO = MLLP_E_BASE - 1,        /* a socket error, a refused connection, a bad reply */
+    MLLP_E_TLS = MLLP_E_BASE - 2,       /* the TLS handshake or a TLS record failed */
+    MLLP_E_TIMEOUT = MLLP_E_BASE - 3,   /* the peer did not connect, take or answer in time */
+    MLLP_E_CLOSED = MLLP_E_BASE - 4,    /* the peer closed the connection before its ACK */
+    MLLP_E_CONFIG = MLLP_E_BASE - 5,    /* unusable TLS files or settings */
+    MLLP_E_CANCELLED = MLLP_E_BASE - 6, /* the caller's cancel descriptor became readable */
 };
 
 /* ---- framing ---- */
@@ -106,8 +108,11 @@ int mllp_server_reply(mllp_server *s, uint64_t conn, rl_str msg);
 /* Close conn, once its queued output is written when after_flush. */
 void mllp_server_close(mllp_server *s, uint64_t conn, bool after_flush);
 void mllp_server_stop_listening(mllp_server *s);
-/* Timeouts; call about once a second. */
+/* Close connections whose read or idle timeout passed and those closed once
+ * their output was written: after every loop turn, and when
+ * mllp_server_deadline_ms (the earliest timeout, rl_mono_ms; -1 none) comes. */
 void mllp_server_tick(mllp_server *s);
+int64_t mllp_server_deadline_ms(const mllp_server *s);
 /* Bytes queued but not yet written, over all connections. */
 size_t mllp_server_pending(const mllp_server *s);
 void mllp_server_stats(const mllp_server *s, mllp_stats *out);
@@ -117,8 +122,12 @@ void mllp_server_free(mllp_server *s);
 
 typedef struct mllp_client mllp_client;
 
+/* Connect (and handshake) within timeout_ms. cancel_fd (-1: none) is a
+ * descriptor the caller makes readable to abandon this call and every later
+ * exchange on the client at once (MLLP_E_CANCELLED): an eventfd the engine
+ * signals on reload or shutdown. It stays the caller's. */
 int mllp_client_open(const char *host, unsigned port, const mllp_tls_opts *tls, int timeout_ms,
-                     mllp_client **out, rl_err *err);
+                     int cancel_fd, mllp_client **out, rl_err *err);
 /* Send one message and wait for one framed reply (appended to reply). */
 int mllp_client_exchange(mllp_client *c, rl_str msg, rl_buf *reply, int timeout_ms, rl_err *err);
 void mllp_client_close(mllp_client *c);

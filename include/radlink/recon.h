@@ -1,23 +1,49 @@
-/* Reconciliation (engine/recon/): a received study against the RIS. The
- * order is looked for on the worklist by accession number, then by Study
- * Instance UID, then by patient ID + start date + modality. Matched: every
- * integration-critical attribute that disagrees (patient ID and issuer, name,
- * birth date, sex, accession number, requested procedure ID, and the study
- * UID when the order fixed it) is recorded as a discrepancy and the study is
- * marked for correction. Unmatched: the study goes to the exception list.
+/* Reconciliation (engine/recon/): a received study against the RIS, and the
+ * study jobs that make the PACS hold what the RIS says.
  *
- * Discrepancies are kept in the study record's note, one per line:
- *   KEYWORD TAB value-in-the-images TAB value-of-the-RIS */
+ * The order is looked for on the worklist by accession number, then by Study
+ * Instance UID, then by patient ID + start date + modality. Matched: the
+ * order's values of the integration-critical attributes (patient ID and
+ * issuer, name, birth date, sex, accession number, requested procedure ID,
+ * and the study UID when the order fixed it) are the study's target; every
+ * one the images disagree with is a discrepancy, and the study is marked for
+ * correction. Unmatched: the study goes to the exception list. A study no
+ * order claims takes the surviving identity after a patient merge.
+ *
+ * This module alone reads and writes two texts kept in the study record:
+ *   target: one line per attribute to enforce, "Keyword TAB value"
+ *   note:   one line per discrepancy, "Keyword TAB image value TAB RIS value"
+ * Other modules go through the functions below.
+ *
+ * Study jobs: a study needs a job when an instance has not been sent with the
+ * study's current target generation (radlink/study.h) and there is something
+ * to do (a PACS to send to, or a discrepancy to correct in the spool). Its
+ * first job waits until the study is stable (<jobs study-stable>). */
 #ifndef RADLINK_RECON_H
 #define RADLINK_RECON_H
 
+#include "radlink/job.h"
 #include "radlink/study.h"
 #include "radlink/wl.h"
+
+/* Policy the engine sets once at start (and the CLI reads back from the
+ * store): kept in the store's meta database so that a verb applied without a
+ * running engine schedules like the engine would. */
+typedef struct recon_policy {
+    unsigned n_pacs;         /* 0: nothing is sent anywhere */
+    unsigned study_stable_s; /* quiet time before a study's job */
+} recon_policy;
+
+int recon_policy_save(store_txn *t, const recon_policy *p, rl_err *err);
+/* The policy last saved (defaults when none: no PACS, RL_STUDY_STABLE_DEFAULT_S). */
+void recon_policy_load(store_txn *t, recon_policy *p);
 
 typedef struct recon_out {
     recon_state state;
     unsigned discrepancies;
-    char how[32]; /* "accession", "study UID", "patient+date+modality", "link" */
+    uint32_t gen;          /* the study's target generation */
+    bool target_changed;
+    char how[32]; /* "accession", "study UID", "patient+date+modality", "link", "merge" */
 } recon_out;
 
 /* Reconcile the study in t. With link_key (a worklist entry key), the
@@ -25,16 +51,66 @@ typedef struct recon_out {
 int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_out *out,
                 rl_err *err);
 
-/* A job for the study when it is to be corrected, or (with a PACS
- * configured) to be sent as it is. */
-int recon_schedule(store_txn *t, rl_str study_uid, const recon_out *out, rl_err *err);
+/* A patient identity, for a study that no order claims after a merge. */
+typedef struct recon_identity {
+    const char *id, *issuer, *name, *birth, *sex; /* "" when unknown */
+} recon_identity;
+/* The study takes who as its target (its headers are to be corrected). */
+int recon_move(store_txn *t, rl_str study_uid, const recon_identity *who, recon_out *out,
+               rl_err *err);
+
+/* Want a job for the study when it has something to do (see above), not
+ * before the study is stable. */
+int recon_schedule(store_txn *t, rl_str study_uid, const recon_out *out, int64_t now_us,
+                   rl_err *err);
 
 /* An order was written: studies on the exception list that may be its images
  * (same accession or patient ID) are reconciled again. */
 int recon_new_order(store_txn *t, rl_str accession, rl_str patient_id, unsigned *matched,
                     rl_err *err);
 
-/* receiver after_store hook: reconcile the instance's study. */
-int recon_after_store(void *ctx, store_txn *t, const study_inst *in, rl_err *err);
+/* A received instance was indexed: reconcile its study (keeping an
+ * administrator's link) and want its job. */
+int recon_after_store(store_txn *t, const study_inst *in, int64_t now_us, recon_out *out,
+                      rl_err *err);
+
+/* Each discrepancy of a study's note: keyword, value in the images, RIS value
+ * (views into note). Stops when cb returns non-zero. */
+typedef int (*recon_note_visit)(void *ctx, rl_str keyword, rl_str image, rl_str ris);
+int recon_note_each(rl_str note, recon_note_visit cb, void *ctx);
+
+/* ---- study jobs (engine/recon/correct.c) ---- */
+
+/* Start an attempt of the study job job_id (PENDING or FAILED) in t: fill
+ * msg (the target's attributes, the instances still to send with their spool
+ * paths, the PACS given; strings copied into arena) and move the job to
+ * RUNNING for worker. When nothing is left to send the job is DONE at once
+ * and *started is false. */
+int recon_job_start(store_txn *t, uint64_t job_id, const char *worker, const job_peer *pacs,
+                    size_t n_pacs, const char *work_root, int64_t now_us, job_msg *msg,
+                    rl_arena *arena, bool *started, rl_err *err);
+
+/* The attempt succeeded: the corrected copies in its work directory replace
+ * the spool files of the instances it covered (synced), those instances are
+ * marked sent, the changes recorded and the study's state updated; the job
+ * is DONE with result. JOB_E_STALE for an attempt that no longer holds the
+ * job (nothing changes). */
+int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str result,
+                   const char *work_root, int64_t now_us, rl_err *err);
+
+/* The work directory of one attempt, under work_root (DATA/spool/work), and
+ * its removal with whatever it still holds (a failed or superseded attempt,
+ * copies of instances that were replaced meanwhile). */
+void recon_work_dir(const char *work_root, uint64_t job_id, uint32_t attempt, char *out,
+                    size_t n);
+void recon_work_remove(const char *work_root, uint64_t job_id, uint32_t attempt);
+/* Every attempt's work directory (at engine start, when none runs). */
+void recon_work_clear(const char *work_root);
+
+/* The changes a study's jobs made: each as "Keyword TAB old TAB new TAB reason"
+ * with the job id. */
+typedef int (*recon_change_visit)(void *ctx, uint64_t job_id, rl_str line);
+int recon_changes_each(store_txn *t, rl_str study_uid, recon_change_visit cb, void *ctx,
+                       rl_err *err);
 
 #endif

@@ -18,9 +18,9 @@
 
 enum route_status {
     ROUTE_OK = 0,
-    ROUTE_E_LOAD = -1,   /* the file has errors (listed in the errors buffer) */
-    ROUTE_E_ACTION = -2, /* an action failed for this message: AE with the reason */
-    ROUTE_E_STORE = -3,  /* the store failed: the caller aborts the transaction */
+    ROUTE_E_LOAD = ROUTE_E_BASE - 1,   /* the file has errors (listed in the errors buffer) */
+    ROUTE_E_ACTION = ROUTE_E_BASE - 2, /* an action failed for this message: AE with the reason */
+    ROUTE_E_STORE = ROUTE_E_BASE - 3,  /* the store failed: the caller aborts the transaction */
 };
 
 /* An outbound MLLP destination. */

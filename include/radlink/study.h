@@ -1,14 +1,26 @@
 /* Received DICOM instances: the spool file of each and the header index in
  * LMDB, at instance and study level (series are attributes of instances).
  *
- * STORE_INSTANCE: SOP Instance UID -> instance record, version 1:
- *   u8 version, u64 received (us), then str fields in the order of
- *   study_field (STUDY_F_COUNT strings).
- * STORE_STUDY: Study Instance UID -> study record, version 1:
+ * STORE_INSTANCE: SOP Instance UID -> instance record, version 2:
+ *   u8 version, u64 received (us), u32 seq (its number in the study, in
+ *   order of receipt), u32 sent generation (0: never sent), then str fields
+ *   in the order of study_field (STUDY_F_COUNT strings).
+ * STORE_STUDY: Study Instance UID -> study record, version 2:
  *   u8 version, u8 recon state, u64 first received, u64 updated, u32 instances,
- *   str matched worklist key (accession NUL rp NUL sps, or ""), str note,
- *   then the study-level str fields (patient, accession, dates, modality) as
- *   last received.
+ *   u32 target generation, u32 last instance seq, str matched worklist key
+ *   (accession NUL rp NUL sps, or ""), str note, str target, then the
+ *   study-level str fields (patient, accession, dates, modality) as last
+ *   received or corrected.
+ * Version 1 records (radlink 0.1) read with seq, sent generation, target
+ * generation and last seq 0 and an empty target: every instance counts as
+ * sent.
+ *
+ * Generations: the target (what the RIS says the study must hold; its format
+ * belongs to radlink/recon.h) has a generation that grows whenever the target
+ * changes. An instance whose sent generation is not the study's still has to
+ * go to the PACS (corrected to the current target); a job attempt records the
+ * generation and the last seq it covered, and its success marks exactly those
+ * instances.
  * STORE_STUDY_IDX (several values per key): 'I' study UID -> SOP UIDs of its
  *   instances; 'P' patient ID -> study UIDs; 'A' accession -> study UIDs;
  *   'S' recon state byte -> study UIDs (the exception list and the rest). */
@@ -19,6 +31,7 @@
 #include <stdint.h>
 
 #include "radlink/store.h"
+#include "radlink/util.h"
 
 typedef enum study_field {
     STUDY_F_SOP_UID,
@@ -46,6 +59,8 @@ extern const char *const study_field_name[STUDY_F_COUNT];
 
 typedef struct study_inst {
     int64_t received_us;
+    uint32_t seq;      /* set by study_put_instance */
+    uint32_t sent_gen; /* 0 until a job sent it */
     char f[STUDY_F_COUNT][256]; /* UTF-8, trimmed */
 } study_inst;
 
@@ -63,8 +78,12 @@ typedef struct study_rec {
     recon_state state;
     int64_t first_us, updated_us;
     uint32_t instances;
-    rl_str matched; /* worklist key */
-    rl_str note;
+    uint32_t gen;      /* target generation */
+    uint32_t last_seq; /* seq of the last instance received */
+    /* Views: valid until the next write in the same transaction, or its end. */
+    rl_str matched;    /* worklist key */
+    rl_str note;       /* the discrepancies (radlink/recon.h owns the format) */
+    rl_str target;     /* the values to enforce (radlink/recon.h owns the format) */
     rl_str f[STUDY_F_COUNT]; /* study-level fields (sop, series, path empty) */
 } study_rec;
 
@@ -72,16 +91,23 @@ int study_inst_encode(const study_inst *in, rl_buf *out);
 /* Decode into in (copies). */
 int study_inst_decode(rl_str rec, study_inst *in);
 
-/* Index one received instance (and its study) in t. *existed says whether
- * the SOP Instance UID was known (then the old record is replaced). */
-int study_put_instance(store_txn *t, const study_inst *in, bool *existed, rl_err *err);
+/* Index one received instance (and its study) in t: it gets the study's next
+ * seq and sent generation 0 (in->seq is set). *existed says whether the SOP
+ * Instance UID was known (then the old record is replaced). */
+int study_put_instance(store_txn *t, study_inst *in, bool *existed, rl_err *err);
+/* The instance was sent to the PACS as generation gen. */
+int study_set_sent(store_txn *t, rl_str sop_uid, uint32_t gen, rl_err *err);
 int study_get_instance(store_txn *t, rl_str sop_uid, study_inst *in, rl_err *err);
-/* The study record; views valid until the transaction ends. */
+/* The study record; views valid until the next write in t or its end. */
 int study_get(store_txn *t, rl_str study_uid, study_rec *out, rl_err *err);
 /* Rewrite the study's reconciliation state, matched key and note (with
  * matched.p NULL, the matched key and note stay as they are). */
 int study_set_state(store_txn *t, rl_str study_uid, recon_state s, rl_str matched, rl_str note,
                     rl_err *err);
+/* Store the study's target; when it differs from the stored one the target
+ * generation grows. *gen receives the generation now in force. */
+int study_set_target(store_txn *t, rl_str study_uid, rl_str target, uint32_t *gen,
+                     bool *changed, rl_err *err);
 /* Set one study-level field (after a correction), keeping the indexes. */
 int study_set_field(store_txn *t, rl_str study_uid, int field, rl_str value, rl_err *err);
 /* Visit the SOP UIDs of a study, or the study UIDs of an index key. */

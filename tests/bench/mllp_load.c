@@ -22,7 +22,7 @@ static void *run(void *arg)
     unsigned k = (unsigned)(size_t)arg, seed = 1000 + k;
     mllp_client *c;
     rl_err err;
-    if (mllp_client_open(host, port, NULL, 10000, &c, &err) != 0) {
+    if (mllp_client_open(host, port, NULL, 10000, -1, &c, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
         pthread_mutex_lock(&mu);
         failures++;

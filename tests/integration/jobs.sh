@@ -2,8 +2,8 @@
 # Correction jobs end to end: images that disagree with the RIS are corrected
 # by a `radlink worker` process and sent to a PACS (DCMTK's storescp) with
 # C-STORE; a study that agrees is sent unchanged. The PACS being down makes
-# the job back off and succeed once it is up; a job failing too often is dead
-# until `radlink jobs retry --dead`; a killed worker is started again.
+# the job fail and back off and succeed once it is up; a job failing too often
+# is dead until `radlink jobs retry --dead`; a killed worker is started again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
 MK=$DATA/make_dicom.sh
@@ -18,30 +18,25 @@ start_pacs() {
         i=$((i + 1)); [ $i -le 50 ] || fail "storescp did not start"; sleep 0.1
     done
 }
-wait_job() { # wait_job ID STATE SECONDS
-    i=0
-    until "$RADLINK" jobs show --data "$T/var" "$1" 2>/dev/null | grep -q "state       $2"; do
-        i=$((i + 1))
-        [ $i -le $(($3 * 10)) ] || fail "job $1 not $2: $("$RADLINK" jobs show --data "$T/var" "$1" 2>&1) $(grep -E 'jobs|worker' "$ENGINE_LOG" | tail -5)"
-        sleep 0.1
-    done
-}
 
-printf '<radlink><jobs workers="1" max-attempts="3"/></radlink>\n' >"$T/cfg.xml"
+printf '<radlink><jobs workers="1" max-attempts="3" study-stable="1"/></radlink>\n' >"$T/cfg.xml"
 start_engine --config "$T/cfg.xml" --pacs "PACS@127.0.0.1:$PACS_PORT"
-wait_for "$ENGINE_LOG" "jobs.worker worker=0 connected" 10
+wait_workers 1 10
 { orm O1 NW A1 S1 CT CT01 202611240930 'DOE^JANE' P1; orm O2 NW A2 S2 CT CT01 202611241030 'ROE^ANNA' P2; } >"$T/o.hl7"
 send_hl7 "$T/o.hl7"
 
-note "the PACS is down: the correction job backs off"
+note "the PACS is down: the correction job fails and backs off"
 $MK "$T/bad.dcm" 1.2.996.1.1 1.2.996.1 1.2.996.1.1 A1 WRONG 'DOE^JANET' CT 20261124 19700412 F RPA1
 run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/bad.dcm"
 expect_rc 0 "stored"
-wait_for "$ENGINE_LOG" "jobs.failed job=1" 10
+wait_job 1 failed 15
 run_rc "$RADLINK" jobs show --data "$T/var" 1
-expect_has "$OUT" "state       pending" "still pending"
+expect_line "$OUT" "^  attempts +1$" "one attempt"
 expect_has "$OUT" "last error  sending:" "says what failed"
-[ ! -e "$T/var/spool/1.2.996.1/1.2.996.1.1/1.2.996.1.1.dcm.corrected" ] || fail "a failed attempt leaves no file"
+expect_line "$OUT" "^  not before " "and when it goes again"
+[ -z "$(ls "$T/var/spool/work")" ] || fail "a failed attempt leaves no file: $(ls -R "$T/var/spool/work")"
+expect_has "$(dcmdump "$T/var/spool/1.2.996.1/1.2.996.1.1/1.2.996.1.1.dcm")" "[DOE^JANET]" \
+    "the spool keeps what was received until the PACS has the correction"
 
 note "the PACS comes up: the corrected study arrives"
 start_pacs
@@ -56,22 +51,20 @@ run_rc "$RADLINK" recon show --data "$T/var" 1.2.996.1
 expect_line "$OUT" "^  state +corrected" "the study is corrected"
 expect_line "$OUT" "^  PatientName +DOE\^JANE$" "its index holds the corrected name"
 expect_has "$OUT" "PatientName            'DOE^JANET' -> 'DOE^JANE', job 1, disagreed with the RIS (order or patient record)" "the change is recorded"
+[ -z "$(ls "$T/var/spool/work")" ] || fail "the work directory is cleared"
 
 note "a study that agrees is sent as it is"
 $MK "$T/ok.dcm" 1.2.996.2.1 1.2.996.2 1.2.996.2.1 A2 P2 'ROE^ANNA' CT 20261124 19700412 F RPA2
 run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/ok.dcm"
-wait_job 2 done 10
+wait_job 2 done 15
 expect_has "$("$RADLINK" jobs show --data "$T/var" 2)" "1 instance sent to PACS@127.0.0.1:$PACS_PORT" "forwarded"
 
 note "a killed worker is started again"
-WPID=$(grep "jobs.worker_started" "$ENGINE_LOG" | tail -1 | sed 's/.*pid=//')
+WPID=$("$RADLINK" status --data "$T/var" | sed -n 's/^local worker 0 pid \([0-9]*\),.*/\1/p')
+[ -n "$WPID" ] || fail "status names the local worker's pid: $("$RADLINK" status --data "$T/var")"
 kill -9 "$WPID"
-wait_for "$ENGINE_LOG" "jobs.worker_died slot=0 pid=$WPID signal=9" 10
-i=0
-until [ "$(grep -c 'jobs.worker_started' "$ENGINE_LOG")" -ge 2 ]; do
-    i=$((i + 1)); [ $i -le 100 ] || fail "the worker was not started again"; sleep 0.1
-done
-wait_for "$ENGINE_LOG" "jobs.worker_lost\|jobs.worker worker=0 connected" 10
+wait_cmd 10 "^local worker 0 pid [0-9]+, restarted 1 times$" "$RADLINK" status --data "$T/var"
+wait_workers 1 10
 
 note "failing too often: dead, until retried"
 kill "$PACS_PID"; wait "$PACS_PID" 2>/dev/null || true

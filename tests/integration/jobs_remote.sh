@@ -36,20 +36,21 @@ start_engine --config "$T/curve.xml"
 "$RADLINK" worker --connect "tcp://127.0.0.1:$JP" --server-key "$EPUB" --key-file "$T/rogue.key" \
     >"$T/rogue.log" 2>&1 &
 PIDS="$PIDS $!"
-wait_for "$ENGINE_LOG" "jobs.worker_refused" 10
+wait_for "$T/rogue.log" "worker.no_engine" 15
 "$RADLINK" worker --connect "tcp://127.0.0.1:$JP" --server-key "$EPUB" --key-file "$T/worker.key" \
     >"$T/worker.log" 2>&1 &
 WK=$!
 PIDS="$PIDS $WK"
-wait_for "$ENGINE_LOG" "jobs.worker worker=[0-9]* connected over tcp" 10
+wait_workers 1 10
+expect_not_has "$("$RADLINK" status --data "$T/var")" "worker 1 " "the rogue key never got in"
 
 orm O1 NW A1 S1 CT CT01 202611240930 'DOE^JANE' P1 >"$T/o.hl7"
 send_hl7 "$T/o.hl7"
 $MK "$T/bad.dcm" 1.2.995.1.1 1.2.995.1 1.2.995.1.1 A1 P1 'DOE^JANET' CT 20261124 19700412 F RPA1
 run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/bad.dcm"
 expect_rc 0 "stored"
-wait_for "$T/worker.log" "worker.done job=1" 20
-wait_for "$ENGINE_LOG" "jobs.done job=1" 10
+wait_job 1 done 20
+expect_has "$("$RADLINK" status --data "$T/var")" "jobs dispatched 1 done 1" "done by the one worker that got in"
 expect_has "$(dcmdump "$T/var/spool/1.2.995.1/1.2.995.1.1/1.2.995.1.1.dcm")" "[DOE^JANE]" "corrected by the remote worker"
 kill "$WK"
 stop_engine

@@ -104,3 +104,26 @@ stop_engine() {
 msg_count() {
     "$RADLINK" msg list --data "$T/var" --status "$1" --limit 100000000 | tail -n +2 | wc -l
 }
+
+# wait_cmd SECONDS ERE CMD...: run CMD again until a line of its output
+# matches ERE (what a user would watch: `radlink status`, `jobs show`).
+wait_cmd() {
+    secs=$1 re=$2
+    shift 2
+    i=0
+    until "$@" 2>&1 | grep -Eq -- "$re"; do
+        i=$((i + 1))
+        [ $i -le $((secs * 10)) ] || fail "timed out after $secs s waiting for /$re/ from $*: $("$@" 2>&1 | tail -12)"
+        sleep 0.1
+    done
+}
+
+# wait_job ID STATE SECONDS: `radlink jobs show ID` says STATE.
+wait_job() {
+    wait_cmd "$3" "^  state +$2$" "$RADLINK" jobs show --data "$T/var" "$1"
+}
+
+# wait_workers N SECONDS: the running engine reports N connected workers.
+wait_workers() {
+    wait_cmd "$2" "^worker $(($1 - 1)) " "$RADLINK" status --data "$T/var"
+}

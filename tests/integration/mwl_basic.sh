@@ -123,7 +123,7 @@ query all_us <<'DUMP'
 DUMP
 find_wl "$DICOM_PORT" all_us --cancel 1
 expect_has "$FINAL" "Cancel" "the final status after C-CANCEL"
-wait_for "$ENGINE_LOG" "dicom.find_cancelled" 5
+wait_cmd 5 "^dicom .* cancelled 1$" "$RADLINK" status --data "$T/var"
 query all_mr <<'DUMP'
 (0008,0050) SH []
 (0040,0100) SQ (Sequence with undefined length)
@@ -144,11 +144,11 @@ query bad_date <<'DUMP'
 (fffe,e00d) na (ItemDelimitationItem)
 (fffe,e0dd) na (SequenceDelimitationItem)
 DUMP
-find_wl "$DICOM_PORT" bad_date
+find_wl "$DICOM_PORT" bad_date -d
 expect_eq "$MATCHES" "" "no entries for a malformed date"
 expect_not_has "$FINAL" "Success" "a failure status"
-grep -q "dicom.find_failed.*ScheduledProcedureStepStartDate 'bogus' is not a date" "$ENGINE_LOG" \
-    || fail "the refusal is logged with the reason"
+expect_has "$(cat "$T/bad_date.rsp")" "(0000,0902) LO [ScheduledProcedureStepStartDate 'bogus' is not a date" \
+    "the modality gets the reason (Error Comment)"
 run_rc "$RADLINK" wl list --data "$T/var" --date 2026112
 expect_rc 2 "wl list with a malformed date"
 
@@ -189,7 +189,7 @@ start_engine --config "$T/dicom.xml"
 CALLED=WORKLIST find_wl "$DICOM_PORT" all_mr -aet INTRUDER
 [ "$FIND_RC" != 0 ] || fail "a calling AE title not allowed must be refused"
 expect_has "$(cat "$T/all_mr.rsp")" "Calling AE Title Not Recognized" "refusal reason"
-grep -q "dicom.refused calling=INTRUDER" "$ENGINE_LOG" || fail "refusal logged"
+wait_cmd 5 "^dicom .* refused 1 " "$RADLINK" status --data "$T/var"
 CALLED=WORKLIST find_wl "$DICOM_PORT" all_mr -aet MR01
 expect_eq "$(grep -c 'Find Response: [0-9]* (Pending)' "$T/all_mr.rsp")" 2 "only max-responses answers"
 expect_has "$FINAL" "Refused: OutOfResources" "then A700: narrow the query"

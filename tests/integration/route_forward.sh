@@ -65,7 +65,7 @@ expect_eq "$(grep -a -c 'MSA|AA|' "$T/send1.out")" 20 "20 AA while the downstrea
 run_rc "$RADLINK" queue list --data "$T/var" --dest ris
 expect_rc 0 "queue list"
 expect_has "$OUT" "(20 pending, 0 parked)" "all 20 queued"
-wait_for "$ENGINE_LOG" "forward.retry dest=ris" 10
+wait_cmd 10 "^ris .*cannot connect" "$RADLINK" queue list --data "$T/var" --dest ris
 run_rc "$RADLINK" status --data "$T/var"
 expect_line "$OUT" "^queue +ris: 20 pending .*cannot connect" "status shows the backlog and why"
 expect_has "$OUT" "$(sha256sum "$T/routes.xml" | cut -c1-64)" "status shows the route file checksum"
@@ -140,13 +140,13 @@ cp "$T/routes.running" "$T/routes.xml"
 expect_rc 0 "replay with the routes the engine runs, not the edited file"
 expect_has "$OUT" "1 forward queued" "replay forwards again"
 expect_line "$OUT" "replayed with $T/routes.xml as message" "the engine's route file by default"
-wait_for "$ENGINE_LOG" "forward.delivered dest=ris qseq=2[0-9] " 10
+wait_cmd 10 "^\(0 pending, 0 parked\)$" "$RADLINK" queue list --data "$T/var" --dest ris
 
 note "an operator parks a message the downstream never answers"
 stop_sink
 order C30 P30 >"$T/c30.txt"
 mllp_send --loose --file "$T/c30.txt" --port "$PORT" 127.0.0.1 >"$T/send5.out"
-wait_for "$ENGINE_LOG" "forward.retry dest=ris" 10
+wait_cmd 10 "^ris .*pending .*cannot connect" "$RADLINK" queue list --data "$T/var" --dest ris
 Q30=$("$RADLINK" queue list --data "$T/var" --state pending | awk '$1 == "ris" {print $2; exit}')
 [ -n "$Q30" ] || fail "C30 pending"
 run_rc "$RADLINK" queue park --data "$T/var" ris "$Q30"

@@ -1,0 +1,348 @@
+/* Operators' state changes (radlink/ctl.h), one implementation for the
+ * engine's control socket and for the CLI without an engine. */
+#include "radlink/ctl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "radlink/job.h"
+#include "radlink/queue.h"
+#include "radlink/recon.h"
+#include "radlink/wl.h"
+
+/* ---- queue retry | park ---- */
+
+static int requeue(store_txn *t, const char *dest, uint64_t qseq, int64_t now_us, rl_err *err)
+{
+    queue_item it;
+    int rc = queue_get(t, dest, qseq, &it, err);
+    if (rc != STORE_OK)
+        return rc;
+    /* copy what we rewrite: views die at the write */
+    rl_buf payload, why;
+    rl_buf_init(&payload, 0);
+    rl_buf_init(&why, 0);
+    rl_buf_add_str(&payload, it.payload);
+    rl_buf_printf(&why, "retried by an administrator after: %.*s", RL_STR_FMT(it.last_error));
+    it.payload = rl_buf_view(&payload);
+    it.last_error = rl_buf_view(&why);
+    it.state = QUEUE_PENDING;
+    it.attempts = 0;
+    it.next_us = now_us;
+    rc = queue_update(t, &it, err);
+    rl_buf_free(&payload);
+    rl_buf_free(&why);
+    return rc;
+}
+
+typedef struct parked {
+    uint64_t *qseqs;
+    size_t n, cap, seen;
+} parked;
+
+static int collect_parked(void *ctx, const queue_item *it)
+{
+    parked *p = ctx;
+    p->seen++;
+    if (it->state != QUEUE_PARKED)
+        return 0;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        uint64_t *q = realloc(p->qseqs, cap * sizeof *q);
+        if (!q)
+            return 1;
+        p->qseqs = q;
+        p->cap = cap;
+    }
+    p->qseqs[p->n++] = it->qseq;
+    return 0;
+}
+
+static int queue_retry(ctl_env *env, store_txn *t, const char *dest, const char *which,
+                       rl_buf *out)
+{
+    rl_err err;
+    parked p = { 0 };
+    int rc;
+    if (strcmp(which, "--all") == 0) {
+        rc = queue_each(t, dest, collect_parked, &p, &err);
+        if (rc == STORE_OK && p.seen == 0) {
+            rl_buf_printf(out, "nothing is queued for destination '%s' (see 'radlink queue "
+                          "list')\n", dest);
+            return 1;
+        }
+    } else {
+        uint64_t qseq;
+        if (!rl_str_to_u64(rl_str_c(which), UINT64_MAX, &qseq)) {
+            rl_buf_printf(out, "'%s' is not a queue number (QSEQ in 'radlink queue list')\n",
+                          which);
+            return 2;
+        }
+        queue_item it;
+        rc = queue_get(t, dest, qseq, &it, &err);
+        if (rc == STORE_NOTFOUND) {
+            rl_buf_printf(out, "no message %llu in the queue of %s\n", (unsigned long long)qseq,
+                          dest);
+            return 1;
+        }
+        if (rc == STORE_OK && it.state != QUEUE_PARKED) {
+            rl_buf_printf(out, "message %llu of %s is not parked: it is waiting for delivery "
+                          "already\n", (unsigned long long)qseq, dest);
+            return 1;
+        }
+        if (rc == STORE_OK)
+            collect_parked(&p, &it);
+    }
+    for (size_t i = 0; rc == STORE_OK && i < p.n; i++)
+        rc = requeue(t, dest, p.qseqs[i], env->now_us, &err);
+    size_t n = p.n;
+    free(p.qseqs);
+    if (rc != STORE_OK) {
+        rl_buf_printf(out, "%s\n", err.msg);
+        return 1;
+    }
+    env->kick_senders = true;
+    rl_buf_printf(out, "%zu message%s of %s back in the queue\n", n, n == 1 ? "" : "s", dest);
+    return 0;
+}
+
+static int queue_park(ctl_env *env, store_txn *t, const char *dest, const char *which,
+                      rl_buf *out)
+{
+    uint64_t qseq;
+    if (!rl_str_to_u64(rl_str_c(which), UINT64_MAX, &qseq)) {
+        rl_buf_printf(out, "'%s' is not a queue number (QSEQ in 'radlink queue list')\n", which);
+        return 2;
+    }
+    rl_err err;
+    queue_item it;
+    int rc = queue_get(t, dest, qseq, &it, &err);
+    if (rc == STORE_NOTFOUND) {
+        rl_buf_printf(out, "no message %llu in the queue of %s\n", (unsigned long long)qseq, dest);
+        return 1;
+    }
+    if (rc == STORE_OK && it.state != QUEUE_PENDING) {
+        rl_buf_printf(out, "message %llu of %s is parked already\n", (unsigned long long)qseq,
+                      dest);
+        return 1;
+    }
+    rl_buf payload, why;
+    rl_buf_init(&payload, 0);
+    rl_buf_init(&why, 0);
+    if (rc == STORE_OK) {
+        rl_buf_add_str(&payload, it.payload);
+        rl_buf_printf(&why, "parked by an administrator%s%.*s", it.last_error.n ? " after: " : "",
+                      RL_STR_FMT(it.last_error));
+        it.payload = rl_buf_view(&payload);
+        it.last_error = rl_buf_view(&why);
+        it.state = QUEUE_PARKED;
+        rc = queue_update(t, &it, &err);
+    }
+    rl_buf_free(&payload);
+    rl_buf_free(&why);
+    if (rc != STORE_OK) {
+        rl_buf_printf(out, "%s\n", err.msg);
+        return 1;
+    }
+    env->kick_senders = true;
+    rl_buf_printf(out, "message %llu of %s parked; the next one goes ('radlink queue retry %s "
+                  "%llu' puts it back)\n", (unsigned long long)qseq, dest, dest,
+                  (unsigned long long)qseq);
+    return 0;
+}
+
+/* ---- jobs retry ---- */
+
+typedef struct dead {
+    uint64_t *ids;
+    size_t n, cap;
+} dead;
+
+static int take_dead(void *ctx, const job *j)
+{
+    dead *d = ctx;
+    if (j->state != JOB_DEAD)
+        return 0;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 64;
+        uint64_t *n = realloc(d->ids, cap * sizeof *n);
+        if (!n)
+            return 1;
+        d->ids = n;
+        d->cap = cap;
+    }
+    d->ids[d->n++] = j->id;
+    return 0;
+}
+
+static int jobs_retry(ctl_env *env, store_txn *t, const char *which, rl_buf *out)
+{
+    rl_err err;
+    dead d = { 0 };
+    int rc = STORE_OK;
+    if (strcmp(which, "--dead") == 0) {
+        rc = job_each(t, 1, take_dead, &d, &err);
+    } else {
+        uint64_t id;
+        if (!rl_str_to_u64(rl_str_c(which), UINT64_MAX, &id)) {
+            rl_buf_printf(out, "'%s' is not a job ID\n", which);
+            return 2;
+        }
+        d.ids = malloc(sizeof *d.ids);
+        if (!d.ids) {
+            rl_buf_add_c(out, "out of memory\n");
+            return 1;
+        }
+        d.ids[d.n++] = id;
+    }
+    for (size_t i = 0; rc == STORE_OK && i < d.n; i++)
+        rc = job_retry(t, d.ids[i], env->now_us, &err);
+    size_t n = d.n;
+    free(d.ids);
+    if (rc != STORE_OK) {
+        rl_buf_printf(out, "%s\n", err.msg);
+        return 1;
+    }
+    rl_buf_printf(out, "%zu job%s back in line\n", n, n == 1 ? "" : "s");
+    return 0;
+}
+
+/* ---- recon link ---- */
+
+typedef struct first_key {
+    char key[WL_KEY_MAX];
+    size_t n;
+} first_key;
+
+static int first(void *ctx, rl_str key, const wl_entry *e)
+{
+    (void)e;
+    first_key *f = ctx;
+    f->n = key.n < sizeof f->key ? key.n : sizeof f->key;
+    memcpy(f->key, key.p, f->n);
+    return 1;
+}
+
+static int recon_link(ctl_env *env, store_txn *t, const char *study, const char *accession,
+                      rl_buf *out)
+{
+    rl_err err;
+    wl_query *q = calloc(1, sizeof *q);
+    first_key fk = { .n = 0 };
+    int rc = STORE_OK;
+    if (!q) {
+        rl_buf_add_c(out, "out of memory\n");
+        return 1;
+    }
+    wl_query_add(q, 0, WL_ACCESSION, "SH", rl_str_c(accession));
+    rc = wl_find(t, q, first, &fk, NULL, &err);
+    free(q);
+    recon_out ro;
+    if (rc == STORE_OK && !fk.n) {
+        rl_buf_printf(out, "no worklist entry with accession number %s\n", accession);
+        return 1;
+    }
+    if (rc == STORE_OK) {
+        rl_str k = { fk.key, fk.n };
+        rc = recon_study(t, rl_str_c(study), &k, &ro, &err);
+        if (rc == STORE_OK)
+            rc = recon_schedule(t, rl_str_c(study), &ro, env->now_us, &err);
+    }
+    if (rc == STORE_NOTFOUND) {
+        rl_buf_printf(out, "no study %s\n", study);
+        return 1;
+    }
+    if (rc != STORE_OK) {
+        rl_buf_printf(out, "%s\n", err.msg);
+        return 1;
+    }
+    rl_buf_printf(out, "study %s linked to accession %s: %s, %u discrepanc%s\n", study, accession,
+                  recon_state_name(ro.state), ro.discrepancies,
+                  ro.discrepancies == 1 ? "y" : "ies");
+    return 0;
+}
+
+/* ---- msg replay ---- */
+
+static int msg_replay(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf *out)
+{
+    uint64_t seq;
+    if (argc < 3 || !rl_str_to_u64(rl_str_c(argv[2]), UINT64_MAX, &seq)) {
+        rl_buf_add_c(out, "expected one message number (SEQ)\n");
+        return 2;
+    }
+    bool quiet = false;
+    for (int i = 3; i < argc; i++)
+        if (strcmp(argv[i], "--quiet") == 0)
+            quiet = true;
+    if (!env->ing || !env->routes) {
+        rl_buf_add_c(out, "no routes to replay with\n");
+        return 1;
+    }
+    rl_buf ack, trace;
+    rl_buf_init(&ack, 0);
+    rl_buf_init(&trace, 0);
+    ingest_result res = { .ack = &ack };
+    rl_err err;
+    int rc = ingest_replay(env->ing, t, seq, env->routes, &res, quiet ? NULL : &trace, &err);
+    int status;
+    if (rc == STORE_OK) {
+        rl_buf_add_str(out, rl_buf_view(&trace));
+        rl_buf_printf(out, "message %llu replayed with %s as message %llu: %s",
+                      (unsigned long long)seq, route_source(env->routes),
+                      (unsigned long long)res.seq, msglog_status_name(res.status));
+        if (res.forwarded)
+            rl_buf_printf(out, ", %u forward%s queued", res.forwarded,
+                          res.forwarded == 1 ? "" : "s");
+        rl_buf_add_c(out, "\nACK:\n");
+        for (size_t i = 0; i < ack.len; i++)
+            rl_buf_add_ch(out, ack.data[i] == '\r' ? '\n' : ack.data[i]);
+        /* a replay the routes refuse is logged like a refused message: it is
+         * kept, and the exit status says it was refused */
+        status = res.status == MSG_ACCEPTED ? 0 : 1;
+        env->keep = true;
+        env->kick_senders |= res.forwarded > 0;
+    } else {
+        rl_buf_printf(out, "%s\n", err.msg);
+        status = 1;
+    }
+    rl_buf_free(&ack);
+    rl_buf_free(&trace);
+    return status;
+}
+
+bool ctl_is_store_verb(int argc, char **argv)
+{
+    if (argc < 2)
+        return false;
+    return (!strcmp(argv[0], "queue") && (!strcmp(argv[1], "retry") || !strcmp(argv[1], "park"))) ||
+           (!strcmp(argv[0], "jobs") && !strcmp(argv[1], "retry")) ||
+           (!strcmp(argv[0], "recon") && !strcmp(argv[1], "link")) ||
+           (!strcmp(argv[0], "msg") && !strcmp(argv[1], "replay"));
+}
+
+static int dispatch(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf *out)
+{
+    if (argc == 4 && !strcmp(argv[0], "queue") && !strcmp(argv[1], "retry"))
+        return queue_retry(env, t, argv[2], argv[3], out);
+    if (argc == 4 && !strcmp(argv[0], "queue") && !strcmp(argv[1], "park"))
+        return queue_park(env, t, argv[2], argv[3], out);
+    if (argc == 3 && !strcmp(argv[0], "jobs") && !strcmp(argv[1], "retry"))
+        return jobs_retry(env, t, argv[2], out);
+    if (argc == 4 && !strcmp(argv[0], "recon") && !strcmp(argv[1], "link"))
+        return recon_link(env, t, argv[2], argv[3], out);
+    if (argc >= 3 && !strcmp(argv[0], "msg") && !strcmp(argv[1], "replay"))
+        return msg_replay(env, t, argc, argv, out);
+    rl_buf_add_c(out, "not a request this engine takes\n");
+    return 2;
+}
+
+int ctl_apply(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf *out)
+{
+    env->keep = false;
+    int status = dispatch(env, t, argc, argv, out);
+    if (status == 0)
+        env->keep = true;
+    return status;
+}

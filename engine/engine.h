@@ -1,0 +1,102 @@
+/* The engine process's own parts (serve.c, turn.c, workers.c): not a module
+ * face, only what those files share. See radlink/serve.h and DESIGN.md
+ * ("Processes and threads") for the picture. */
+#ifndef RADLINK_ENGINE_H
+#define RADLINK_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "radlink/cfg.h"
+#include "radlink/cmd.h"
+#include "radlink/ctlsock.h"
+#include "radlink/dicom.h"
+#include "radlink/dispatch.h"
+#include "radlink/forward.h"
+#include "radlink/ingest.h"
+#include "radlink/loop.h"
+#include "radlink/mllp.h"
+#include "radlink/receive.h"
+#include "radlink/store.h"
+
+/* One frame received during the current turn. */
+typedef struct pending {
+    uint64_t conn;
+    ingest_kind kind;
+    char peer[64];
+    char listener[80];
+    char why[96];
+    rl_str raw; /* in the turn's arena */
+    int64_t recv_us;
+} pending;
+
+/* A control request waiting for the turn (store verbs) or for the reload. */
+typedef struct ctl_req {
+    uint64_t conn;
+    int argc;
+    char **argv;   /* one malloc'd block */
+    int status;
+    rl_buf out;
+} ctl_req;
+
+/* Local worker processes, started and supervised by the engine (workers.c). */
+typedef struct workers workers;
+workers *workers_new(unsigned n, const char *endpoint, const char *ae_title);
+void workers_start(workers *w);
+/* SIGCHLD came: reap, and schedule restarts with backoff. */
+void workers_reap(workers *w);
+/* Restart what is due; the next time something is (rl_mono_ms), or -1. */
+void workers_tick(workers *w);
+int64_t workers_deadline_ms(const workers *w);
+void workers_status(const workers *w, rl_buf *out);
+/* SIGTERM each, wait (bounded), SIGKILL the rest, free. */
+void workers_free(workers *w);
+
+typedef struct engine {
+    const cfg *cfg;
+    loop *l;
+    store *st;
+    cmdq *q;
+    mllp_server *srv;
+    ctlsock_server *ctl;
+    ingest ing;
+    route_set *routes;  /* the active set; replaced whole between two turns */
+    forwarder *fwd;
+    dicom_scp *dicom;
+    receiver recv;
+    dispatcher *jobs;
+    workers *wk;
+    int sig_fd;
+    int stop_signal;
+    bool reload_signal;
+    char data_abs[1024];
+    char work_root[1100];
+    int64_t started_us;
+    /* the turn's inputs */
+    pending *batch;
+    size_t nbatch, cap;
+    rl_arena arena;
+    cmd *cmds, *cmds_tail;
+    ctl_req *reqs;
+    size_t nreqs, capreqs;
+    ctl_req *reloads;  /* `routes reload` requests: answered after the reload */
+    size_t nreloads, capreloads;
+    /* counters */
+    uint64_t counts[5]; /* committed messages by msglog_status */
+    uint64_t turns, commits, commit_failures, instances;
+    int lock_fd;
+} engine;
+
+/* One turn: apply everything that arrived in one write transaction, commit,
+ * answer (turn.c). Does nothing when nothing arrived. */
+void engine_turn(engine *e);
+/* Answer a control request that needs no transaction (status), or queue it. */
+void engine_on_ctl(void *ctx, uint64_t conn, int argc, char **argv);
+/* Load the route file again; a valid one replaces the running set. Returns 0
+ * or 1 with every error in out (when out is not NULL). */
+int engine_reload(engine *e, rl_buf *out);
+/* The words of `radlink status` that only the running engine knows. */
+void engine_status(engine *e, rl_buf *out);
+
+#endif

@@ -1,0 +1,445 @@
+/* Study jobs (radlink/recon.h): what one attempt covers, and what its
+ * success changes. The worker corrects copies in the attempt's own work
+ * directory and sends them; only the loop, here, moves the copies of the
+ * attempt that holds the job into the spool, so a superseded attempt never
+ * touches the spool. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "radlink/log.h"
+#include "radlink/rec.h"
+#include "radlink/recon.h"
+
+void recon_work_dir(const char *work_root, uint64_t job_id, uint32_t attempt, char *out, size_t n)
+{
+    snprintf(out, n, "%s/%llu-%u", work_root, (unsigned long long)job_id, attempt);
+}
+
+/* ---- starting an attempt ---- */
+
+typedef struct files_ctx {
+    store_txn *t;
+    uint32_t gen;
+    job_msg *msg;
+    rl_arena *a;
+    size_t cap;
+    int rc;
+    rl_err *err;
+} files_ctx;
+
+static int add_file(void *ctx, rl_str sop)
+{
+    files_ctx *fc = ctx;
+    study_inst *in = malloc(sizeof *in);
+    if (!in) {
+        fc->rc = rl_err_set(fc->err, RL_E_NOMEM, -1, "out of memory");
+        return 1;
+    }
+    int rc = study_get_instance(fc->t, sop, in, fc->err);
+    if (rc == STORE_OK && in->sent_gen != fc->gen) {
+        job_msg *m = fc->msg;
+        if (m->n_files == fc->cap) {
+            size_t cap = fc->cap ? fc->cap * 2 : 64;
+            job_file *nf = rl_arena_alloc(fc->a, cap * sizeof *nf);
+            if (!nf) {
+                free(in);
+                fc->rc = rl_err_set(fc->err, RL_E_NOMEM, -1, "out of memory");
+                return 1;
+            }
+            if (m->n_files)
+                memcpy(nf, m->files, m->n_files * sizeof *nf);
+            m->files = nf;
+            fc->cap = cap;
+        }
+        const char *s = rl_arena_dup(fc->a, in->f[STUDY_F_SOP_UID], strlen(in->f[STUDY_F_SOP_UID]));
+        const char *p = rl_arena_dup(fc->a, in->f[STUDY_F_PATH], strlen(in->f[STUDY_F_PATH]));
+        if (!s || !p) {
+            free(in);
+            fc->rc = rl_err_set(fc->err, RL_E_NOMEM, -1, "out of memory");
+            return 1;
+        }
+        m->files[m->n_files++] = (job_file){ rl_str_c(s), rl_str_c(p) };
+    } else if (rc < 0) {
+        fc->rc = rc;
+    }
+    free(in);
+    return fc->rc != STORE_OK;
+}
+
+typedef struct sets_ctx {
+    job_msg *msg;
+    rl_arena *a;
+} sets_ctx;
+
+static int add_set(void *ctx, rl_str *f)
+{
+    sets_ctx *sc = ctx;
+    char kw[64];
+    snprintf(kw, sizeof kw, "%.*s", (int)(f[0].n < 63 ? f[0].n : 63), f[0].p);
+    const wl_model_attr *m = wl_model_find(kw);
+    uint32_t tag = m && m->depth == 1 ? m->tags[0] : strcmp(kw, "StudyInstanceUID") == 0 ? 0x0020000Du : 0;
+    if (!tag || sc->msg->n_sets == RL_JOB_SETS_MAX)
+        return 0;
+    const char *k = rl_arena_dup(sc->a, f[0].p, f[0].n), *v = rl_arena_dup(sc->a, f[1].p, f[1].n);
+    if (k && v)
+        sc->msg->sets[sc->msg->n_sets++] = (job_set){ tag, { k, f[0].n }, { v, f[1].n } };
+    return 0;
+}
+
+/* The target's lines ("Keyword TAB value"), as recon.c writes them. */
+static void target_each(rl_str target, sets_ctx *sc)
+{
+    const char *p = target.p, *end = target.p + target.n;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        rl_str line = { p, (size_t)((nl ? nl : end) - p) };
+        const char *tab = memchr(line.p, '\t', line.n);
+        if (tab) {
+            rl_str f[2] = { { line.p, (size_t)(tab - line.p) },
+                            { tab + 1, line.n - (size_t)(tab + 1 - line.p) } };
+            add_set(sc, f);
+        }
+        p = nl ? nl + 1 : end;
+    }
+}
+
+int recon_job_start(store_txn *t, uint64_t job_id, const char *worker, const job_peer *pacs,
+                    size_t n_pacs, const char *work_root, int64_t now_us, job_msg *msg,
+                    rl_arena *a, bool *started, rl_err *err)
+{
+    *started = false;
+    memset(msg, 0, sizeof *msg);
+    job j;
+    int rc = job_get(t, job_id, &j, err);
+    if (rc)
+        return rc;
+    const char *uid = rl_arena_dup(a, j.subject.p, j.subject.n);
+    if (!uid)
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    study_rec s;
+    rc = study_get(t, rl_str_c(uid), &s, err);
+    if (rc == STORE_NOTFOUND) { /* the study is gone: nothing to do */
+        job done;
+        rc = job_start(t, job_id, worker, 0, 0, now_us, &done, err);
+        if (rc == STORE_OK)
+            rc = job_done(t, job_id, done.attempts, RL_STR("the study is no longer stored"),
+                          now_us, NULL, err);
+        return rc;
+    }
+    if (rc)
+        return rc;
+    uint32_t gen = s.gen, upto = s.last_seq;
+    msg->kind = RL_STR("study");
+    msg->subject = rl_str_c(uid);
+    sets_ctx sc = { msg, a };
+    target_each(s.target, &sc);
+    for (size_t i = 0; i < n_pacs && i < RL_MAX_PACS; i++)
+        msg->pacs[msg->n_pacs++] = pacs[i];
+    files_ctx fc = { t, gen, msg, a, 0, STORE_OK, err };
+    rc = study_index_each(t, 'I', rl_str_c(uid), add_file, &fc, err);
+    if (rc == STORE_OK)
+        rc = fc.rc;
+    if (rc)
+        return rc;
+    job run;
+    rc = job_start(t, job_id, worker, gen, upto, now_us, &run, err);
+    if (rc)
+        return rc;
+    msg->id = job_id;
+    msg->attempt = run.attempts;
+    if (!msg->n_files) {
+        const char *why = n_pacs ? "nothing to send: every instance is at the PACS as the RIS says"
+                                 : "nothing to correct";
+        return job_done(t, job_id, run.attempts, rl_str_c(why), now_us, NULL, err);
+    }
+    char wd[1200];
+    recon_work_dir(work_root, job_id, run.attempts, wd, sizeof wd);
+    const char *w = rl_arena_dup(a, wd, strlen(wd));
+    if (!w)
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    msg->work_dir = rl_str_c(w);
+    *started = true;
+    return STORE_OK;
+}
+
+/* ---- a successful attempt ---- */
+
+/* Directories to sync once the renames are done (distinct, few per study). */
+typedef struct dirs {
+    char d[16][1024];
+    size_t n;
+} dirs;
+
+static void dirs_add(dirs *ds, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return;
+    size_t n = (size_t)(slash - path);
+    if (n >= sizeof ds->d[0])
+        return;
+    for (size_t i = 0; i < ds->n; i++)
+        if (strlen(ds->d[i]) == n && memcmp(ds->d[i], path, n) == 0)
+            return;
+    if (ds->n == 16) { /* many series: sync what we have so far, keep going */
+        for (size_t i = 0; i < ds->n; i++) {
+            int fd = open(ds->d[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd >= 0) {
+                fsync(fd);
+                close(fd);
+            }
+        }
+        ds->n = 0;
+    }
+    memcpy(ds->d[ds->n], path, n);
+    ds->d[ds->n++][n] = '\0';
+}
+
+typedef struct mark_ctx {
+    store_txn *t;
+    uint32_t gen, upto;
+    const char *work_dir;
+    dirs *ds;
+    unsigned moved, marked;
+    int rc;
+    rl_err *err;
+    char (*sops)[128]; /* SOP UIDs to mark (collected first: marking writes) */
+    size_t n, cap;
+} mark_ctx;
+
+static int collect(void *ctx, rl_str sop)
+{
+    mark_ctx *mc = ctx;
+    if (mc->n == mc->cap) {
+        size_t cap = mc->cap ? mc->cap * 2 : 64;
+        void *ns = realloc(mc->sops, cap * sizeof *mc->sops);
+        if (!ns) {
+            mc->rc = rl_err_set(mc->err, RL_E_NOMEM, -1, "out of memory");
+            return 1;
+        }
+        mc->sops = ns;
+        mc->cap = cap;
+    }
+    snprintf(mc->sops[mc->n++], sizeof mc->sops[0], "%.*s", (int)(sop.n < 127 ? sop.n : 127),
+             sop.p);
+    return 0;
+}
+
+static int mark(mark_ctx *mc, const char *sop)
+{
+    study_inst *in = malloc(sizeof *in);
+    if (!in)
+        return rl_err_set(mc->err, RL_E_NOMEM, -1, "out of memory");
+    int rc = study_get_instance(mc->t, rl_str_c(sop), in, mc->err);
+    if (rc == STORE_NOTFOUND) {
+        free(in);
+        return STORE_OK;
+    }
+    if (rc == STORE_OK && in->seq <= mc->upto) {
+        /* a corrected copy replaces the spool file; an instance that needed
+         * no change was sent as it is and has none */
+        char work[1400];
+        snprintf(work, sizeof work, "%s/%s.dcm", mc->work_dir, sop);
+        if (rename(work, in->f[STUDY_F_PATH]) == 0) {
+            mc->moved++;
+            dirs_add(mc->ds, in->f[STUDY_F_PATH]);
+        } else if (errno != ENOENT) {
+            rc = rl_err_set(mc->err, RL_E_SYS, -1, "moving the corrected copy into the spool: "
+                            "%s: %s", in->f[STUDY_F_PATH], strerror(errno));
+        }
+        if (rc == STORE_OK && in->sent_gen != mc->gen) {
+            rc = study_set_sent(mc->t, rl_str_c(sop), mc->gen, mc->err);
+            mc->marked++;
+        }
+    }
+    free(in);
+    return rc;
+}
+
+/* Record each attribute the study's index disagreed with the target on, and
+ * make the index hold the target. */
+static int record_changes(store_txn *t, rl_str uid, uint64_t job_id, rl_str target, rl_err *err)
+{
+    study_rec s;
+    int rc = study_get(t, uid, &s, err);
+    if (rc)
+        return rc;
+    rl_buf old;
+    rl_buf_init(&old, 0);
+    size_t off[STUDY_F_COUNT];
+    for (int i = 0; i < STUDY_F_COUNT; i++) {
+        off[i] = old.len;
+        rl_buf_add_str(&old, s.f[i]);
+    }
+    size_t end[STUDY_F_COUNT];
+    for (int i = 0; i < STUDY_F_COUNT; i++)
+        end[i] = i + 1 < STUDY_F_COUNT ? off[i + 1] : old.len;
+    unsigned n = 0;
+    const char *p = target.p, *stop = target.p + target.n;
+    while (rc == STORE_OK && p < stop) {
+        const char *nl = memchr(p, '\n', (size_t)(stop - p));
+        rl_str line = { p, (size_t)((nl ? nl : stop) - p) };
+        p = nl ? nl + 1 : stop;
+        const char *tab = memchr(line.p, '\t', line.n);
+        if (!tab)
+            continue;
+        rl_str kw = { line.p, (size_t)(tab - line.p) };
+        rl_str val = { tab + 1, line.n - (size_t)(tab + 1 - line.p) };
+        int fi = -1;
+        for (int i = 0; i < STUDY_F_COUNT && fi < 0; i++)
+            if (rl_str_eq_c(kw, study_field_name[i]))
+                fi = i;
+        if (fi < 0)
+            continue;
+        rl_str was = { old.data ? old.data + off[fi] : "", end[fi] - off[fi] };
+        if (rl_str_eq(was, val))
+            continue;
+        unsigned char key[300];
+        size_t kn = uid.n < 250 ? uid.n : 250;
+        memcpy(key, uid.p, kn);
+        key[kn++] = 0;
+        rec_be64(job_id, key + kn);
+        kn += 8;
+        key[kn++] = (unsigned char)(n >> 8);
+        key[kn++] = (unsigned char)n;
+        n++;
+        rl_buf v;
+        rl_buf_init(&v, 0);
+        rl_buf_printf(&v, "%.*s\t%.*s\t%.*s\tdisagreed with the RIS (order or patient record)",
+                      RL_STR_FMT(kw), RL_STR_FMT(was), RL_STR_FMT(val));
+        rc = store_put(t, STORE_CHANGE, (rl_str){ (char *)key, kn }, rl_buf_view(&v), 0, err);
+        rl_buf_free(&v);
+        /* the index holds the corrected values; it keeps the study under the
+         * UID it was received with */
+        if (rc == STORE_OK && fi != STUDY_F_STUDY_UID)
+            rc = study_set_field(t, uid, fi, val, err);
+    }
+    rl_buf_free(&old);
+    return rc;
+}
+
+int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str result,
+                   const char *work_root, int64_t now_us, rl_err *err)
+{
+    job j;
+    int rc = job_get(t, job_id, &j, err);
+    if (rc)
+        return rc;
+    if (j.state != JOB_RUNNING || j.attempts != attempt)
+        return rl_err_set(err, JOB_E_STALE, -1, "job %llu attempt %u: the job is %s, attempt %u",
+                          (unsigned long long)job_id, attempt, job_state_name(j.state),
+                          j.attempts);
+    char uid[RL_JOB_SUBJECT_MAX + 1];
+    snprintf(uid, sizeof uid, "%.*s", RL_STR_FMT(j.subject));
+    char wd[1200];
+    recon_work_dir(work_root, job_id, attempt, wd, sizeof wd);
+    dirs *ds = calloc(1, sizeof *ds);
+    if (!ds)
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    mark_ctx mc = { .t = t, .gen = j.gen, .upto = j.upto, .work_dir = wd, .ds = ds,
+                    .rc = STORE_OK, .err = err };
+    uint32_t gen = j.gen;
+    rc = study_index_each(t, 'I', rl_str_c(uid), collect, &mc, err);
+    if (rc == STORE_OK)
+        rc = mc.rc;
+    for (size_t i = 0; rc == STORE_OK && i < mc.n; i++)
+        rc = mark(&mc, mc.sops[i]);
+    for (size_t i = 0; i < ds->n; i++) { /* the renames survive a power cut */
+        int fd = open(ds->d[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0) {
+            if (fsync(fd) != 0 && rc == STORE_OK)
+                rc = rl_err_set(err, RL_E_SYS, -1, "%s: %s", ds->d[i], strerror(errno));
+            close(fd);
+        }
+    }
+    free(ds);
+    study_rec s;
+    if (rc == STORE_OK)
+        rc = study_get(t, rl_str_c(uid), &s, err);
+    rl_buf target;
+    rl_buf_init(&target, 0);
+    if (rc == STORE_OK) {
+        rl_buf_add_str(&target, s.target);
+        if (gen == s.gen && mc.moved)
+            rc = record_changes(t, rl_str_c(uid), job_id, rl_buf_view(&target), err);
+    }
+    if (rc == STORE_OK) {
+        /* corrected once nothing is left to send with the current target */
+        bool left = false;
+        for (size_t i = 0; i < mc.n && !left; i++) {
+            study_inst *in = malloc(sizeof *in);
+            if (in && study_get_instance(t, rl_str_c(mc.sops[i]), in, err) == STORE_OK)
+                left = in->sent_gen != s.gen;
+            free(in);
+        }
+        if (rc == STORE_OK && (rc = study_get(t, rl_str_c(uid), &s, err)) == STORE_OK &&
+            !left && s.state == RECON_CORRECTING)
+            rc = study_set_state(t, rl_str_c(uid), RECON_CORRECTED, (rl_str){ NULL, 0 },
+                                 (rl_str){ NULL, 0 }, err);
+    }
+    rl_buf_free(&target);
+    free(mc.sops);
+    if (rc == STORE_OK)
+        rc = job_done(t, job_id, attempt, result, now_us, NULL, err);
+    return rc;
+}
+
+int recon_changes_each(store_txn *t, rl_str study_uid, recon_change_visit cb, void *ctx,
+                       rl_err *err)
+{
+    store_cursor *c;
+    int rc = store_cursor_open(t, STORE_CHANGE, &c, err);
+    if (rc)
+        return rc;
+    char pre[300];
+    size_t pn = study_uid.n < 290 ? study_uid.n : 290;
+    memcpy(pre, study_uid.p, pn);
+    pre[pn++] = '\0';
+    rl_str k = { pre, pn }, v;
+    rc = store_cursor_get(c, STORE_SEEK, &k, &v);
+    while (rc == STORE_OK && k.n >= pn + 8 && memcmp(k.p, pre, pn) == 0) {
+        if (cb(ctx, rec_get_be64(k.p + pn), v))
+            break;
+        rc = store_cursor_get(c, STORE_NEXT, &k, &v);
+    }
+    store_cursor_close(c);
+    return rc < 0 ? rc : STORE_OK;
+}
+
+void recon_work_remove(const char *work_root, uint64_t job_id, uint32_t attempt)
+{
+    char wd[1200];
+    recon_work_dir(work_root, job_id, attempt, wd, sizeof wd);
+    DIR *d = opendir(wd);
+    if (!d)
+        return;
+    int dfd = dirfd(d);
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.')
+            unlinkat(dfd, e->d_name, 0);
+    closedir(d);
+    rmdir(wd);
+}
+
+void recon_work_clear(const char *work_root)
+{
+    DIR *d = opendir(work_root);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));) {
+        uint64_t jid, attempt;
+        const char *dash = strchr(e->d_name, '-');
+        if (!dash || !rl_str_to_u64((rl_str){ e->d_name, (size_t)(dash - e->d_name) },
+                                    UINT64_MAX, &jid) ||
+            !rl_str_to_u64(rl_str_c(dash + 1), UINT32_MAX, &attempt))
+            continue;
+        recon_work_remove(work_root, jid, (uint32_t)attempt);
+    }
+    closedir(d);
+}

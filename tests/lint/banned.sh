@@ -1,0 +1,14 @@
+#!/bin/sh
+# Functions radlink's code does not call (STYLE.md, after curl's checksrc):
+# unbounded or unchecked forms whose bounded, checked replacements exist.
+# Fails, naming file and line, when engine/ or adapters/ use one.
+set -eu
+src=${SRC:?SRC must point at the source tree}
+hits=$(grep -rnE '(^|[^A-Za-z0-9_>.])(atoi|atol|atoll|sscanf|strcpy|strcat|strncpy|sprintf|vsprintf|strtok|gets)[[:space:]]*\(' \
+    "$src/engine" "$src/adapters" --include='*.c' --include='*.h' --include='*.cc' || true)
+if [ -n "$hits" ]; then
+    echo "banned functions used (use rl_str_to_u64, snprintf, memcpy with a checked length...):" >&2
+    echo "$hits" >&2
+    exit 1
+fi
+echo "no banned function in engine/ or adapters/"

@@ -172,8 +172,8 @@ long cli_engine_pid(const char *data_dir)
     char path[CFG_PATH + 32];
     snprintf(path, sizeof path, "%s/serve.lock", data_dir);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
+    if (fd < 0) /* never ran here; or we may not look: then we cannot tell */
+        return errno == ENOENT ? 0 : -2;
     long pid = 0;
     if (flock(fd, LOCK_SH | LOCK_NB) != 0) { /* held: an engine runs */
         char buf[32];
@@ -234,6 +234,9 @@ int cli_ctl_engine(const cli_cmd *cmd, const char *data, const char *config, int
     if (pid == 0)
         return CLI_OK;
     *ran = true;
+    if (pid == -2)
+        return cli_fail(cmd, CLI_FAIL, "%s/serve.lock: %s: only root and the engine's user may "
+                        "control the engine on %s", dir, strerror(EACCES), dir);
     rl_err err;
     if (ctlsock_path(dir, "control.sock", sock, sizeof sock, &err) != 0)
         return cli_fail(cmd, CLI_FAIL, "%s", err.msg);

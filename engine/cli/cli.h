@@ -60,7 +60,7 @@ int cli_data_dir(const cli_cmd *cmd, const char *data, const char *config, char 
 struct store_txn;
 int cli_meta(struct store_txn *t, const char *key, char *out, size_t n);
 /* The pid of the engine that holds data_dir (0 when none runs, -1 when one
- * runs but its pid cannot be read). */
+ * runs but its pid cannot be read, -2 when this user may not even look). */
 long cli_engine_pid(const char *data_dir);
 
 /* Load a route file (or the config's, else the built-in one) with the

@@ -64,7 +64,7 @@ struct dispatcher {
     int64_t next_hb_ms;
     int64_t next_due_us;  /* the earliest due job seen (0: not known, look) */
     int64_t retry_after_us; /* after a failed commit */
-    unsigned long dispatched, done, failed;
+    unsigned long dispatched, done, failed, lost_workers, late;
 };
 
 static void drain(dispatcher *d, void *sock);
@@ -124,6 +124,7 @@ static void lose_worker(dispatcher *d, int wi)
     worker *w = &d->w[wi];
     log_warn("jobs.worker_lost", "worker=%d name=\"%s\" silent_ms=%lld", wi, w->name,
              (long long)(rl_mono_ms() - w->last_ms));
+    d->lost_workers++;
     for (size_t i = 0; i < d->nleases;) {
         if (d->leases[i].w == wi) {
             char why[200];
@@ -413,7 +414,7 @@ int dispatch_apply(dispatcher *d, store_txn *t, int64_t now_us, rl_err *err)
         outcome *o = &d->out[i];
         int rc = nested(d, t, apply_outcome, o, err);
         if (rc == JOB_E_STALE) /* a superseded attempt: it changes nothing */
-            log_warn("jobs.late", "job=%llu attempt=%u outcome=%s reason=\"%s\"",
+            d->late++, log_warn("jobs.late", "job=%llu attempt=%u outcome=%s reason=\"%s\"",
                      (unsigned long long)o->job, o->attempt,
                      o->what == O_DONE ? "done" : o->what == O_FAIL ? "failed" : "lost", err->msg);
         else if (rc == STORE_OK && o->what == O_DONE)
@@ -611,8 +612,9 @@ void dispatch_status(const dispatcher *d, rl_buf *out)
                               (unsigned long long)d->leases[k].job, d->leases[k].attempt);
         rl_buf_add_c(out, "\n");
     }
-    rl_buf_printf(out, "jobs dispatched %lu done %lu failed %lu\n", d->dispatched, d->done,
-                  d->failed);
+    rl_buf_printf(out, "jobs dispatched %lu done %lu failed %lu, late outcomes ignored %lu, "
+                  "workers lost %lu\n", d->dispatched, d->done, d->failed, d->late,
+                  d->lost_workers);
 }
 
 /* ---- setup ---- */

@@ -109,15 +109,16 @@ static int run_study(attempt *at)
             return -1;
         }
     }
+    /* "150 instances, 150 corrected, sent to PACS@host:104" */
     rl_buf_printf(res, "%zu instance%s", m->n_files, m->n_files == 1 ? "" : "s");
     if (corrected)
-        rl_buf_printf(res, ", %u corrected", corrected);
+        rl_buf_printf(res, ", %u corrected,", corrected);
     for (size_t p = 0; p < m->n_pacs; p++)
-        rl_buf_printf(res, "%s sent to %.*s@%.*s:%u", p ? "," : "",
+        rl_buf_printf(res, "%s %.*s@%.*s:%u", p ? "," : " sent to",
                       RL_STR_FMT(m->pacs[p].ae_title), RL_STR_FMT(m->pacs[p].host),
                       m->pacs[p].port);
     if (!m->n_pacs)
-        rl_buf_add_c(res, ", no PACS configured");
+        rl_buf_add_c(res, corrected ? " no PACS configured" : ", no PACS configured");
     return 0;
 }
 

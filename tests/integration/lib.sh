@@ -127,3 +127,22 @@ wait_job() {
 wait_workers() {
     wait_cmd "$2" "^worker $(($1 - 1)) " "$RADLINK" status --data "$T/var"
 }
+
+# make_study DIR FIRST LAST STUDY_UID ACCESSION PATIENT_ID NAME [MODALITY]:
+# instances FIRST..LAST of one study (one series; SOP UIDs STUDY_UID.1.K) in DIR.
+make_study() {
+    mkdir -p "$1"
+    "$DATA/make_dicom.sh" "$1/t.tmpl" "$4.1.$2" "$4" "$4.1" "$5" "$6" "$7" "${8:-CT}" 20261124 19700412 F
+    k=$2
+    while [ "$k" -le "$3" ]; do
+        cp "$1/t.tmpl" "$1/i$k.dcm"
+        dcmodify -nb -m "(0008,0018)=$4.1.$k" "$1/i$k.dcm" >/dev/null 2>&1 || fail "dcmodify"
+        k=$((k + 1))
+    done
+    rm -f "$1/t.tmpl"
+}
+
+# sops FILES...: the SOP Instance UIDs of DICOM files, one per line, sorted.
+sops() {
+    dcmdump +P 0008,0018 "$@" 2>/dev/null | sed -n 's/.*UI \[\([^]]*\)\].*/\1/p' | sort
+}

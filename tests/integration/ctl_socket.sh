@@ -1,0 +1,62 @@
+#!/bin/sh
+# The control socket: verbs that change state go through the running engine
+# and get its answer; only root and the engine's own user may use it. A user
+# who cannot even reach the socket is told so; one who reaches it (the file
+# and directory opened up by hand) is refused by the engine itself
+# (SO_PEERCRED), and nothing changes either way. Without an engine the same
+# verbs change the store directly.
+. "$(dirname "$0")/lib.sh"
+DOWN=$(free_port)
+cat >"$T/routes.xml" <<XML
+<?xml version="1.0"?>
+<routes>
+  <destination name="ris" host="127.0.0.1" port="$DOWN" ack-timeout="2" max-retry-delay="1"/>
+  <route name="orders"><match type="ORM^O01"/><forward to="ris"/></route>
+</routes>
+XML
+printf 'MSH|^~\\&|RIS|RAD|RADLINK|HOSP|20261122093000||ORM^O01|C1|P|2.5.1\rPID|1||P1^^^HOSP^MR||DOE^JANE||19700304|F\rORC|NW|OC1\rOBR|1|OC1||CT^CT chest^L|||20261122101500\r\n' >"$T/c1.hl7"
+start_engine --routes "$T/routes.xml"
+expect_has "$(mllp_send --loose --file "$T/c1.hl7" --port "$PORT" 127.0.0.1)" "MSA|AA|C1" "queued"
+Q=$("$RADLINK" queue list --data "$T/var" | awk '$1 == "ris" {print $2; exit}')
+
+note "the engine's user: the engine does it and answers"
+run_rc "$RADLINK" queue park --data "$T/var" ris "$Q"
+expect_rc 0 "park through the engine"
+expect_has "$OUT" "message $Q of ris parked" "the engine's answer"
+run_rc "$RADLINK" queue park --data "$T/var" ris "$Q"
+expect_rc 1 "parking it again"
+expect_has "$ERR" "is parked already" "the engine's refusal, with the reason"
+expect_eq "$(stat -c %a "$T/var/control.sock")" 600 "the socket is private"
+
+AS_NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups"
+note "another user cannot reach the engine"
+run_rc $AS_NOBODY "$RADLINK" queue retry --data "$T/var" ris "$Q"
+expect_rc 1 "refused"
+expect_has "$ERR" "only root and the engine's user may control the engine" "says who may"
+
+note "another user who reaches the socket is refused by the engine"
+chmod 755 "$T" "$T/var"
+chmod 644 "$T/var/serve.lock"
+chmod 666 "$T/var/control.sock"
+run_rc $AS_NOBODY "$RADLINK" queue retry --data "$T/var" ris "$Q"
+expect_rc 1 "refused by the engine"
+expect_has "$ERR" "not allowed: uid 65534 may not control this engine" "the engine's answer"
+run_rc "$RADLINK" queue list --data "$T/var" --state parked
+expect_has "$OUT" "parked by an administrator" "nothing changed"
+run_rc $AS_NOBODY "$RADLINK" routes reload --data "$T/var"
+expect_rc 1 "a reload too"
+
+note "root may"
+run_rc "$RADLINK" queue retry --data "$T/var" ris "$Q"
+expect_rc 0 "retry through the engine"
+expect_has "$OUT" "1 message of ris back in the queue" "the engine's answer"
+stop_engine
+
+note "without an engine the same verbs change the store"
+run_rc "$RADLINK" queue park --data "$T/var" ris "$Q"
+expect_rc 0 "park on the store"
+expect_has "$OUT" "message $Q of ris parked" "the same words"
+run_rc "$RADLINK" routes reload --data "$T/var"
+expect_rc 1 "nothing to reload without an engine"
+expect_has "$ERR" "no engine runs on data directory" "says so"
+note "ok"

@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""A TCP proxy that makes a link slow, for the tests: a PACS in another
+building or a cloud PACS. Every chunk written toward the upstream waits
+DELAY_MS first; answers come back at once.
+
+usage: slow_proxy.py LISTEN_PORT UPSTREAM_PORT DELAY_MS
+Prints "ready" once it listens. Runs until killed."""
+import asyncio
+import sys
+
+
+async def pump(reader, writer, delay):
+    try:
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                break
+            if delay:
+                await asyncio.sleep(delay)
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, asyncio.CancelledError):
+        pass
+    finally:
+        try:
+            writer.close()
+        except ConnectionError:
+            pass
+
+
+async def main():
+    listen, upstream, delay = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]) / 1000.0
+
+    async def handle(creader, cwriter):
+        try:
+            ureader, uwriter = await asyncio.open_connection("127.0.0.1", upstream)
+        except OSError:
+            cwriter.close()
+            return
+        await asyncio.gather(pump(creader, uwriter, delay), pump(ureader, cwriter, 0))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", listen)
+    print("ready", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+asyncio.run(main())

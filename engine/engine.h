@@ -82,6 +82,8 @@ typedef struct engine {
     size_t nreqs, capreqs;
     ctl_req *reloads;  /* `routes reload` requests: answered after the reload */
     size_t nreloads, capreloads;
+    size_t answered_last; /* connections answered in the last turn: their next
+                           * message is likely on its way (see gather) */
     /* counters */
     uint64_t counts[5]; /* committed messages by msglog_status */
     uint64_t turns, commits, commit_failures, instances;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct reg {
@@ -63,6 +64,10 @@ int loop_watch(loop *l, int fd, unsigned events, loop_cb cb, void *ctx)
         l->regs = r;
         l->nregs = n;
     }
+    if (l->regs[fd].events == events) { /* the kernel has it already: no syscall */
+        l->regs[fd] = (reg){ events, cb, ctx };
+        return 0;
+    }
     struct epoll_event ev = { .events = to_epoll(events), .data.fd = fd };
     int op = l->regs[fd].events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(l->ep, op, fd, &ev) != 0 &&
@@ -80,11 +85,8 @@ void loop_unwatch(loop *l, int fd)
     l->regs[fd] = (reg){ 0, NULL, NULL };
 }
 
-int loop_run_once(loop *l, int timeout_ms)
+static int dispatch(loop *l, int n)
 {
-    int n = epoll_wait(l->ep, l->ready, (int)(sizeof l->ready / sizeof l->ready[0]), timeout_ms);
-    if (n < 0)
-        return errno == EINTR ? 0 : -1;
     for (int i = 0; i < n; i++) {
         int fd = l->ready[i].data.fd;
         if (fd >= l->nregs || !l->regs[fd].events)
@@ -98,4 +100,23 @@ int loop_run_once(loop *l, int timeout_ms)
         r.cb(l, fd, got, r.ctx);
     }
     return n;
+}
+
+int loop_run_once(loop *l, int timeout_ms)
+{
+    int n = epoll_wait(l->ep, l->ready, (int)(sizeof l->ready / sizeof l->ready[0]), timeout_ms);
+    if (n < 0)
+        return errno == EINTR ? 0 : -1;
+    return dispatch(l, n);
+}
+
+int loop_run_us(loop *l, int64_t timeout_us)
+{
+    struct timespec ts = { .tv_sec = (time_t)(timeout_us / 1000000),
+                           .tv_nsec = (long)(timeout_us % 1000000) * 1000 };
+    int n = epoll_pwait2(l->ep, l->ready, (int)(sizeof l->ready / sizeof l->ready[0]),
+                         timeout_us >= 0 ? &ts : NULL, NULL);
+    if (n < 0)
+        return errno == EINTR ? 0 : -1;
+    return dispatch(l, n);
 }

@@ -120,21 +120,15 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     cmd *cmds = rest ? e->cmds : NULL;
     if (rest)
         e->cmds = e->cmds_tail = NULL;
-    bool any_instance = false;
     for (cmd *c = cmds; rc == STORE_OK && c; c = c->next) {
         if (c->kind == CMD_SENDER_EXIT)
             continue;
         apply_cmd(t, c, now_us, &kick);
-        any_instance |= c->kind == CMD_INSTANCE && c->status == STORE_OK;
     }
     for (size_t i = 0; rest && rc == STORE_OK && i < e->nreqs; i++)
         apply_req(e, t, &e->reqs[i], now_us, &kick);
     if (rest && rc == STORE_OK)
         rc = dispatch_apply(e->jobs, t, now_us, &err);
-    /* the spool entries of this turn's instances are durable before the
-     * commit that indexes them, and before any C-STORE success */
-    if (rc == STORE_OK && any_instance)
-        rc = study_receive_sync(cmds, &err);
     if (t)
         rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
     bool ok = rc == STORE_OK;
@@ -156,9 +150,15 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
                 ingest_refusal(&e->ing, e->batch[first + i].raw, text, &acks[i]);
         }
     }
+    size_t answered = 0;
     for (size_t i = 0; i < n; i++) {
-        if (acks && acks[i].len)
+        if (acks && acks[i].len) {
             mllp_server_reply(e->srv, e->batch[first + i].conn, rl_buf_view(&acks[i]));
+            bool seen = false; /* distinct connections (a turn has a few dozen at most) */
+            for (size_t k = 0; k < i && !seen && answered < 256; k++)
+                seen = e->batch[first + k].conn == e->batch[first + i].conn;
+            answered += !seen;
+        }
         if (!acks || (close_after && close_after[i]))
             mllp_server_close(e->srv, e->batch[first + i].conn, true);
         if (acks)
@@ -191,6 +191,8 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     }
     if (ok && (forwarded || kick))
         forwarder_kick(e->fwd);
+    if (rest || n)
+        e->answered_last = answered;
     free(acks);
     free(close_after);
     free(status);

@@ -546,10 +546,32 @@ static void free_conds(rt_cond *c, size_t n)
     }
 }
 
+void *route_cache_get(const route_set *rs, route_cache_slot slot)
+{
+    return atomic_load(&((route_set *)rs)->cache[slot]);
+}
+
+void *route_cache_put(const route_set *rs, route_cache_slot slot, void *p, void (*free_fn)(void *))
+{
+    route_set *w = (route_set *)rs; /* the cache is not part of what the set means */
+    void *none = NULL;
+    if (atomic_compare_exchange_strong(&w->cache[slot], &none, p)) {
+        w->cache_free[slot] = free_fn;
+        return p;
+    }
+    free_fn(p);
+    return none;
+}
+
 void route_free(route_set *rs)
 {
     if (!rs)
         return;
+    for (int i = 0; i < ROUTE_CACHE_SLOTS; i++) {
+        void *p = atomic_load(&rs->cache[i]);
+        if (p && rs->cache_free[i])
+            rs->cache_free[i](p);
+    }
     for (size_t i = 0; i < rs->nroutes; i++)
         free_conds(rs->routes[i].when, rs->routes[i].nwhen);
     rl_arena_free(&rs->arena);

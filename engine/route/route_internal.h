@@ -2,6 +2,8 @@
 #ifndef RADLINK_ROUTE_INTERNAL_H
 #define RADLINK_ROUTE_INTERNAL_H
 
+#include <stdatomic.h>
+
 #include <regex.h>
 
 #include "radlink/route.h"
@@ -110,6 +112,9 @@ struct route_set {
     bool default_accept;
     char default_code[3];
     const char *default_text;
+    /* what action modules derive from the set once (route_cache_*) */
+    _Atomic(void *) cache[ROUTE_CACHE_SLOTS];
+    void (*cache_free[ROUTE_CACHE_SLOTS])(void *);
 };
 
 /* Tables (table.c). */

@@ -62,7 +62,7 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
     snprintf(d2, sizeof d2, "%s/%s", d1, series);
     snprintf(path, sizeof path, "%s/%s.dcm", d2, sop);
     int rc = -1;
-    if (strlen(path) >= sizeof in->f[STUDY_F_PATH] || strlen(d2) >= sizeof c->u.instance.dirs[0]) {
+    if (strlen(path) >= sizeof in->f[STUDY_F_PATH]) {
         snprintf(why, whyn, "spool path too long");
         goto out;
     }
@@ -102,13 +102,16 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
         }
         goto out;
     }
+    /* the new directory entries, synced here: the associations' syncs run in
+     * parallel with each other and with the loop's commit */
+    if (sync_path(d2, O_RDONLY | O_DIRECTORY) != 0 ||
+        (m2 > 0 && sync_path(d1, O_RDONLY | O_DIRECTORY) != 0) ||
+        (m1 > 0 && sync_path(r->spool, O_RDONLY | O_DIRECTORY) != 0)) {
+        snprintf(why, whyn, "spool: %s", strerror(errno));
+        goto out;
+    }
     c->kind = CMD_INSTANCE;
     c->u.instance.in = in;
-    snprintf(c->u.instance.dirs[0], sizeof c->u.instance.dirs[0], "%.1000s", d2);
-    if (m2 > 0) /* d1 is shorter than d2, which fitted */
-        snprintf(c->u.instance.dirs[1], sizeof c->u.instance.dirs[1], "%.1000s", d1);
-    if (m1 > 0)
-        snprintf(c->u.instance.dirs[2], sizeof c->u.instance.dirs[2], "%.1000s", r->spool);
     if (cmdq_call(r->q, c) != 0) {
         snprintf(why, whyn, "%s", c->text);
         goto out;
@@ -144,31 +147,4 @@ int study_receive_apply(store_txn *t, cmd *c, int64_t now_us, recon_out *out, rl
     log_debug("dicom.stored_patient", "sop=%s patient=%s accession=%s", in->f[STUDY_F_SOP_UID],
               in->f[STUDY_F_PATIENT_ID], in->f[STUDY_F_ACCESSION]);
     return STORE_OK;
-}
-
-int study_receive_sync(const cmd *cmds, rl_err *err)
-{
-    enum { MAXD = 64 };
-    const char *done[MAXD];
-    size_t nd = 0;
-    for (const cmd *c = cmds; c; c = c->next) {
-        if (c->kind != CMD_INSTANCE)
-            continue;
-        for (int k = 0; k < CMD_INSTANCE_DIRS; k++) {
-            const char *d = c->u.instance.dirs[k];
-            if (!d[0])
-                continue;
-            bool seen = false;
-            for (size_t i = 0; i < nd && !seen; i++)
-                seen = strcmp(done[i], d) == 0;
-            if (seen)
-                continue;
-            if (sync_path(d, O_RDONLY | O_DIRECTORY) != 0)
-                return rl_err_set(err, RL_E_SYS, -1, "spool directory %s: %s", d,
-                                  strerror(errno));
-            if (nd < MAXD)
-                done[nd++] = d;
-        }
-    }
-    return 0;
 }

@@ -289,6 +289,13 @@ int64_t rl_mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t rl_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void rl_time_iso(int64_t us, char *out, size_t outn)
 {
     time_t s = (time_t)(us / 1000000);

@@ -88,13 +88,19 @@ typedef struct unit {
     unsigned orc, obr, zds, ipc, tq1;
 } unit;
 
+/* The recipes of every attribute for one message type: compiled from the
+ * defaults and the route file once per route set (route_cache_*). */
+typedef struct spec_table {
+    spec specs[WL_MAX_ATTRS];
+    size_t nspecs;
+} spec_table;
+
 typedef struct apply_ctx {
     route_env *env;
     hl7_msg *m;
     rl_buf *trace;
     rl_arena arena;
-    spec specs[WL_MAX_ATTRS];
-    size_t nspecs;
+    const spec_table *t;
     bool omi;
 } apply_ctx;
 
@@ -109,7 +115,7 @@ static int fail(apply_ctx *c, int errcode, const hl7_path *at, const char *fmt, 
     return rc;
 }
 
-static void add_spec(apply_ctx *c, const wl_model_attr *m, const char *const *src, int nsrc,
+static void add_spec(spec_table *c, const wl_model_attr *m, const char *const *src, int nsrc,
                      const char *value, const char *deflt, int table, bool required)
 {
     spec *s = NULL;
@@ -137,18 +143,18 @@ static void add_spec(apply_ctx *c, const wl_model_attr *m, const char *const *sr
 }
 
 /* Defaults, then the route file's <attribute> elements over them. */
-static void build_specs(apply_ctx *c)
+static void build_specs(spec_table *c, const route_set *rs, bool omi)
 {
     size_t nattr = 0;
     bool ihe = true;
-    const route_wl_attr *attrs = route_wl_attrs(c->env->rs, &nattr, &ihe);
+    const route_wl_attr *attrs = route_wl_attrs(rs, &nattr, &ihe);
     c->nspecs = 0;
     if (ihe) {
         const wl_default *d = defaults;
         size_t n = sizeof defaults / sizeof *defaults;
         for (size_t i = 0; i < n; i++) {
             const wl_model_attr *m = wl_model_find(d[i].keyword);
-            const char *const *src = c->omi && d[i].omi[0] ? d[i].omi : d[i].orm;
+            const char *const *src = omi && d[i].omi[0] ? d[i].omi : d[i].orm;
             int k = 0;
             while (k < MAX_SOURCES && src[k])
                 k++;
@@ -177,6 +183,21 @@ static void build_specs(apply_ctx *c)
             s->nsrc++;
         }
     }
+}
+
+/* The table for the message type, compiled at the first message of a route
+ * set and kept with it. */
+static const spec_table *specs_for(const route_set *rs, bool omi)
+{
+    route_cache_slot slot = omi ? ROUTE_CACHE_WORKLIST_OMI : ROUTE_CACHE_WORKLIST_ORM;
+    const spec_table *t = route_cache_get(rs, slot);
+    if (t)
+        return t;
+    spec_table *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    build_specs(n, rs, omi);
+    return route_cache_put(rs, slot, n, free);
 }
 
 /* Point a path at the order group's own segment. */
@@ -446,8 +467,8 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
     int rc = 0;
     hl7_path at;
     const char *from;
-    for (size_t i = 0; i < c->nspecs && !rc; i++) {
-        const spec *s = &c->specs[i];
+    for (size_t i = 0; i < c->t->nspecs && !rc; i++) {
+        const spec *s = &c->t->specs[i];
         rl_str v;
         memset(&at, 0, sizeof at);
         if ((rc = resolve(c, s, u, &v, &from, &at)) != 0)
@@ -586,8 +607,8 @@ int wl_hook(route_env *env, hl7_msg *m, rl_buf *trace)
     else if (!(rl_str_eq(type, RL_STR("ORM")) && rl_str_eq(trig, RL_STR("O01"))))
         rc = fail(c, HL7_ERR_UNSUPPORTED_EVENT, &t1, "takes ORM^O01 or OMI^O23, not %.*s^%.*s",
                   (int)type.n, type.p, (int)trig.n, trig.p);
-    if (!rc)
-        build_specs(c);
+    if (!rc && !(c->t = specs_for(env->rs, c->omi)))
+        rc = fail(c, HL7_ERR_INTERNAL, NULL, "out of memory");
     /* Walk the segments: ORC opens an order group; in an ORM each OBR is a
      * step, in an OMI each IPC under an OBR is. */
     unit u = { 0 };

@@ -12,7 +12,7 @@
 #include "radlink/route.h"
 #include "radlink/util.h"
 
-#define CFG_PATH 512
+#define CFG_PATH RL_CFG_PATH_MAX
 #define CFG_MAX_LISTENERS RL_MAX_LISTENERS
 #define CFG_MAX_DESTS RL_MAX_DESTS
 

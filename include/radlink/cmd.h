@@ -37,18 +37,11 @@ typedef enum cmd_delivery {
     CMD_RETRY,         /* no usable answer: try again at next_us */
 } cmd_delivery;
 
-/* Directories whose new entries an instance's durability depends on: the
- * series directory always, its study and the spool directory when they were
- * created for it. The loop syncs each distinct one once per turn. */
-#define CMD_INSTANCE_DIRS 3
-
 typedef struct cmd {
     cmd_kind kind;
     union {
         struct {
-            study_inst *in;                       /* borrowed from the poster */
-            char dirs[CMD_INSTANCE_DIRS][1024];   /* "" when unused */
-            bool replaced_path;                   /* the SOP was spooled at another path before */
+            study_inst *in; /* borrowed from the poster, already in the spool (synced) */
         } instance;
         struct {
             char dest[64];

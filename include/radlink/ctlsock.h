@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "radlink/err.h"
+#include "radlink/limits.h"
 #include "radlink/loop.h"
 #include "radlink/util.h"
 
@@ -26,8 +27,8 @@ enum ctl_status {
     CTL_E_PROTO = CTL_E_BASE - 5,    /* a request or reply that does not decode */
 };
 
-/* Arguments in one request, and their total bytes (radlink/limits.h). */
-#define CTLSOCK_MAX_ARGS 32
+/* Arguments in one request (their total bytes: RL_CTL_REQUEST_MAX). */
+#define CTLSOCK_MAX_ARGS RL_CTL_MAX_ARGS
 
 /* Path of a socket named `name` for the data directory `data_dir`: in the
  * directory itself when the path fits a unix socket address (107 bytes), else

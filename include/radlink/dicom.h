@@ -60,11 +60,12 @@ typedef struct dicom_scp_cfg {
 
 typedef struct dicom_scp dicom_scp;
 
-/* DCMTK's version string ("3.6.7"). */
+/* DCMTK's version string ("3.6.7"): static. */
 const char *dicom_version(void);
 
 /* Bind the port and start serving; an error (port in use, bad AE title) is
- * reported here, not later. */
+ * reported here, not later. cfg is copied; *out is the caller's, freed by
+ * dicom_scp_free (the store it reads must stay open until then). */
 int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err);
 /* Stop accepting associations; running ones go on. Does not block: the
  * engine's loop keeps committing what they bring until dicom_scp_stopped. */
@@ -72,6 +73,10 @@ void dicom_scp_stop_accepting(dicom_scp *s);
 bool dicom_scp_stopped(dicom_scp *s);
 /* Stop (as above, waiting for running associations) and free. */
 void dicom_scp_free(dicom_scp *s);
+/* Associations in the middle of a C-STORE (receiving, filing, waiting for
+ * the commit): the loop waits a little for their instances to share a commit
+ * (group commit). Any thread. */
+unsigned dicom_scp_storing(dicom_scp *s);
 /* Counters since start, one line, for `radlink status`. */
 void dicom_scp_status(dicom_scp *s, rl_buf *out);
 

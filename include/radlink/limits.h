@@ -50,10 +50,26 @@
 
 /* ---- files written by people ---- */
 
+/* A path in the configuration (data directory, certificates, route file):
+ * bounded so the config struct is plain data; deeper paths are refused with
+ * file:line. */
+#define RL_CFG_PATH_MAX 512
+
 /* Size of config and route files: both are written by people, so this bound
  * only stops pathological input. Nesting depth is bounded by libxml2's own
  * limit (256) and by the schemas. */
 #define RL_MAX_XML_BYTES (8u * 1024u * 1024u)
+
+/* ---- the worklist ---- */
+
+/* Attributes in one worklist entry or query: the Modality Worklist model
+ * radlink serves has about 60; 128 leaves room for a query asking for more
+ * return keys than the model holds (they come back empty). */
+#define RL_WL_MAX_ATTRS 128
+
+/* An entry's key (accession NUL requested procedure ID NUL step ID: 16 + 16
+ * + 16 characters by PS3.5), and an index key built from it: 200 bytes. */
+#define RL_WL_KEY_MAX 200
 
 /* ---- DICOM ---- */
 
@@ -149,6 +165,13 @@
 #define RL_LOCAL_WORKERS_DEFAULT 2
 #define RL_JOB_ATTEMPTS_DEFAULT 5
 
+/* Group commit: before committing a turn, the loop waits at most this long
+ * for the inputs that are surely coming (the next message of each connection
+ * it just answered, the instance of each association in a C-STORE), so they
+ * share this turn's fsync instead of paying for the next one. An fsync costs
+ * about a millisecond; a client answers in tens of microseconds. */
+#define RL_GATHER_MAX_US 400
+
 /* At shutdown the engine answers what it has read and what DICOM threads
  * and senders still bring for at most this long. */
 #define RL_SHUTDOWN_FLUSH_MS 5000
@@ -159,6 +182,7 @@
 #define RL_CTL_REQUEST_MAX (64u * 1024u)
 #define RL_CTL_REPLY_MAX (4u * 1024u * 1024u)
 #define RL_CTL_CONNECTIONS_MAX 16
+#define RL_CTL_MAX_ARGS 32
 #define RL_CTL_READ_TIMEOUT_MS 5000
 
 #endif

@@ -4,6 +4,8 @@
 #ifndef RADLINK_LOOP_H
 #define RADLINK_LOOP_H
 
+#include <stdint.h>
+
 enum { LOOP_READ = 1u, LOOP_WRITE = 2u };
 
 typedef struct loop loop;
@@ -20,5 +22,8 @@ void loop_unwatch(loop *l, int fd);
 /* Wait up to timeout_ms (-1 = forever) and dispatch ready events. Returns the
  * number dispatched, or -1 on a wait error other than EINTR. */
 int loop_run_once(loop *l, int timeout_ms);
+/* The same with a timeout in microseconds (epoll_pwait2): for waits shorter
+ * than a millisecond. */
+int loop_run_us(loop *l, int64_t timeout_us);
 
 #endif

@@ -37,7 +37,8 @@ typedef struct msglog_rec {
 
 /* Append r (r->seq is assigned). */
 int msglog_append(store_txn *t, msglog_rec *r, rl_err *err);
-/* Read one record; its views are valid until the transaction ends. */
+/* Read one record; its views are valid until the next write in the same
+ * transaction, or its end (radlink/store.h). */
 int msglog_get(store_txn *t, uint64_t seq, msglog_rec *r, rl_err *err);
 int msglog_decode(rl_str val, msglog_rec *r);
 

@@ -22,6 +22,8 @@ typedef struct patient_rec {
     rl_str name, birth, sex, merged_into;
 } patient_rec;
 
+/* The patient record; its views are valid until the next write in t or its
+ * end (radlink/store.h). */
 int patient_get(store_txn *t, rl_str issuer, rl_str id, patient_rec *out, rl_err *err);
 
 /* The route action. */

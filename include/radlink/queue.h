@@ -24,7 +24,7 @@ typedef struct queue_item {
     uint64_t msg_seq;
     uint32_t attempts;
     int64_t next_us;
-    rl_str last_error; /* views valid until the transaction ends */
+    rl_str last_error; /* views: valid until the next write in the transaction, or its end */
     rl_str payload;
 } queue_item;
 

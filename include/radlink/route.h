@@ -5,7 +5,9 @@
  * A route_set is immutable after loading and owned by whoever loaded it (free
  * with route_free). Evaluation is not thread-safe for one route_set only in
  * the sense that hook callbacks run on the caller's thread; the set itself is
- * read-only, so several threads may evaluate it with their own messages. */
+ * read-only, so several threads may evaluate it with their own messages.
+ * Every string, array and struct a route_set function returns belongs to the
+ * set and lives until route_free; the caller never frees them. */
 #ifndef RADLINK_ROUTE_H
 #define RADLINK_ROUTE_H
 
@@ -139,6 +141,19 @@ int route_eval(const route_set *rs, hl7_msg *m, route_env *env, route_result *re
  * ROUTE_E_ACTION. */
 int route_failv(route_env *env, int errcode, const hl7_path *at, const char *prefix,
                 const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+/* What an action module derives from a route set once and reuses for every
+ * message (the worklist mapping compiled): kept with the set, freed with it by
+ * free_fn. route_cache_put keeps the first value stored for a slot and returns
+ * it (another thread's, or p); when p lost, it is freed with free_fn. Safe
+ * from several threads. */
+typedef enum route_cache_slot {
+    ROUTE_CACHE_WORKLIST_ORM,
+    ROUTE_CACHE_WORKLIST_OMI,
+    ROUTE_CACHE_SLOTS
+} route_cache_slot;
+void *route_cache_get(const route_set *rs, route_cache_slot slot);
+void *route_cache_put(const route_set *rs, route_cache_slot slot, void *p, void (*free_fn)(void *));
 
 /* Queue the serialized message for a destination (used by the forward action;
  * exposed for replay and tests). */

@@ -5,9 +5,18 @@
  *
  * Threads: a store is shared by all threads of a process. A transaction
  * belongs to the thread that began it. One write transaction at a time per
- * environment (LMDB serializes writers, across processes too); read
- * transactions never block and see a consistent snapshot. Every view returned
- * by get or a cursor is valid until its transaction ends. */
+ * environment (LMDB serializes writers, across processes too); in `radlink
+ * serve` only the loop's thread writes. Read transactions never block and see
+ * a consistent snapshot.
+ *
+ * Lifetimes (lmdb.h on mdb_get: "The memory pointed to by the returned values
+ * is owned by the database. [...] Values returned from the database are valid
+ * only until a subsequent update operation, or the end of the transaction."):
+ * every view returned by store_get or a cursor is valid until the next
+ * store_put or store_del in the same transaction (a nested one included), or
+ * until the transaction ends, whichever comes first. Copy what must outlive a
+ * write. A store, transaction and cursor are freed by store_close,
+ * store_commit/store_abort and store_cursor_close. */
 #ifndef RADLINK_STORE_H
 #define RADLINK_STORE_H
 
@@ -56,11 +65,11 @@ typedef struct store_opts {
     bool readonly;     /* open for reading while an engine writes */
 } store_opts;
 
-/* Open (creating when writable) DATA/store. The returned store is freed by
- * store_close. */
+/* Open (creating when writable) DATA/store. The returned store is the
+ * caller's, freed by store_close (after every transaction has ended). */
 int store_open(const char *data_dir, const store_opts *o, store **out, rl_err *err);
 void store_close(store *s);
-/* The store's directory (for messages). */
+/* The store's directory (for messages); the store's memory, valid while it is open. */
 const char *store_path(const store *s);
 
 /* Begin a transaction; parent (may be NULL) makes a nested write transaction
@@ -91,7 +100,7 @@ int store_cursor_open(store_txn *t, store_db db, store_cursor **out, rl_err *err
 int store_cursor_get(store_cursor *c, store_move how, rl_str *key, rl_str *val);
 void store_cursor_close(store_cursor *c);
 
-/* Describe an LMDB/OS status in words (for messages). */
+/* Describe an LMDB/OS status in words (for messages): a static string. */
 const char *store_strerror(int lmdb_rc);
 
 #endif

@@ -86,9 +86,11 @@ void rl_arena_free(rl_arena *a);
 void *rl_arena_alloc(rl_arena *a, size_t n);
 char *rl_arena_dup(rl_arena *a, const char *p, size_t n); /* NUL-terminated copy */
 
-/* Wall clock in microseconds since the epoch, and monotonic milliseconds. */
+/* Wall clock in microseconds since the epoch, and monotonic milli- and
+ * microseconds. */
 int64_t rl_now_us(void);
 int64_t rl_mono_ms(void);
+int64_t rl_mono_us(void);
 /* "2026-11-23T10:01:02.123456Z" into out (at least 32 bytes). */
 void rl_time_iso(int64_t us, char *out, size_t outn);
 /* HL7 DTM "YYYYMMDDHHMMSS" (local time) into out (at least 15 bytes). */

@@ -17,17 +17,21 @@
  * Secondary indexes (STORE_WL_IDX, several values per key, value = entry key),
  * maintained in the same transaction as the entry; the key starts with a kind:
  *   'A' accession   'P' patient ID   'U' study instance UID   'D' start date
- *   'S' station AE NUL start date    'M' modality NUL start date */
+ *   'S' station AE NUL start date    'M' modality NUL start date
+ *
+ * Ownership: a wl_entry is the caller's (usually on the heap: it is large);
+ * its values are views whose lifetime each function below states. */
 #ifndef RADLINK_WL_H
 #define RADLINK_WL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "radlink/limits.h"
 #include "radlink/store.h"
 
-#define WL_MAX_ATTRS 128
-#define WL_KEY_MAX 200
+#define WL_MAX_ATTRS RL_WL_MAX_ATTRS
+#define WL_KEY_MAX RL_WL_KEY_MAX
 
 /* Tags the worklist itself depends on. */
 #define WL_TAG(g, e) (((uint32_t)(g) << 16) | (uint32_t)(e))
@@ -104,7 +108,8 @@ int wl_put(store_txn *t, const wl_entry *e, rl_err *err);
 /* Remove the entry with this key and its index entries; STORE_NOTFOUND when
  * there is none. */
 int wl_remove(store_txn *t, rl_str key, rl_err *err);
-/* Read one entry; values are views valid until the transaction ends. */
+/* Read one entry; values are views valid until the next write in the same
+ * transaction, or its end (radlink/store.h). */
 int wl_get(store_txn *t, rl_str key, wl_entry *e, rl_err *err);
 
 /* Visit entries: every one (kind 0), or those whose index key of this kind

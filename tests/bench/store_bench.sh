@@ -1,8 +1,12 @@
 #!/bin/sh
-# C-STORE ingest: DCMTK's storescu sends the same N instances over one
-# association to radlink (spooled, fsynced, indexed and reconciled before each
-# success response) and to DCMTK's storescp (written to a directory, no fsync,
-# no index), in the same run. Usage: store_bench.sh [--smoke]
+# C-STORE ingest, in one run: DCMTK's storescu sends N instances over 1
+# association, and over 4 parallel associations (N each), to radlink (each
+# instance spooled and synced, indexed and reconciled in a group commit
+# before its success response) and to DCMTK's storescp (files written to a
+# directory, nothing synced, nothing indexed; --fork for the parallel run).
+# It reports instances/s for each, and how many fdatasync/fsync calls radlink
+# makes per instance (counted in a separate run under strace).
+# Usage: store_bench.sh [--smoke]
 #   RADLINK  the radlink binary (default build/radlink)   WORK  scratch dir
 set -eu
 # DCMTK defaults to Nagle's algorithm (TCP_NODELAY=0): ~90 ms per instance
@@ -10,45 +14,112 @@ set -eu
 export TCP_NODELAY=1
 here=$(cd "$(dirname "$0")" && pwd)
 n=500
-[ "${1:-}" = "--smoke" ] && n=20
+count=100
+[ "${1:-}" = "--smoke" ] && n=20 && count=10
 radlink=${RADLINK:-$here/../../build/radlink}
 work=${WORK:-$(mktemp -d)}/bench_store
 rm -rf "$work"
-mkdir -p "$work/in" "$work/scp"
+mkdir -p "$work"
 port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { i=0; until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null; do i=$((i+1)); [ $i -lt 100 ] || { echo "server on $1 did not start" >&2; exit 1; }; sleep 0.05; done; }
 now_ms() { date +%s%3N; }
 
-# one template instance, then N copies with their own SOP Instance UIDs
+# 4 sets of N instances (set A: its own SOP UIDs, 10 studies of one patient)
 "$here/../data/make_dicom.sh" "$work/t.dcm" 1.2.994.1.1 1.2.994.1 1.2.994.1.1 A1 P1 'DOE^JANE' CT
-i=1
-while [ $i -le $n ]; do
-    cp "$work/t.dcm" "$work/in/i$i.dcm"
-    dcmodify -nb -m "(0008,0018)=1.2.994.1.1.$i" -m "(0020,000d)=1.2.994.$((i % 10))" "$work/in/i$i.dcm" >/dev/null 2>&1
-    i=$((i + 1))
+for a in 1 2 3 4; do
+    mkdir -p "$work/in$a"
+    i=1
+    while [ $i -le $n ]; do
+        cp "$work/t.dcm" "$work/in$a/i$i.dcm"
+        dcmodify -nb -m "(0008,0018)=1.2.994.$a.1.$i" -m "(0020,000d)=1.2.994.$a.$((i % 10))" \
+            "$work/in$a/i$i.dcm" >/dev/null 2>&1
+        i=$((i + 1))
+    done
 done
 
-rp=$(port); mp=$(port)
-"$radlink" serve --data "$work/var" --mllp "$mp" --dicom "$rp" --workers 0 >"$work/radlink.log" 2>&1 &
+# send PORT AE SETS...: storescu per set in parallel; prints milliseconds
+send() {
+    p=$1 ae=$2
+    shift 2
+    t0=$(now_ms)
+    pids=""
+    for a in "$@"; do
+        storescu -aec "$ae" 127.0.0.1 "$p" "$work/in$a"/*.dcm >"$work/scu$a.out" 2>&1 &
+        pids="$pids $!"
+    done
+    for pid in $pids; do wait "$pid" || { cat "$work"/scu*.out >&2; exit 1; }; done
+    t=$(( $(now_ms) - t0 ))
+    echo $(( t > 0 ? t : 1 ))
+}
+
+# radlink NAME SETS...: a fresh engine; prints milliseconds
+radlink_run() {
+    name=$1
+    shift
+    rp=$(port) mp=$(port)
+    "$radlink" serve --data "$work/$name" --mllp "$mp" --dicom "$rp" --workers 0 --log-level warn \
+        >"$work/$name.log" 2>&1 &
+    rpid=$!
+    wait_up "$rp"
+    t=$(send "$rp" RADLINK "$@")
+    stored=$("$radlink" status --data "$work/$name" | sed -n 's/.*instances \([0-9]*\)$/\1/p')
+    kill "$rpid"
+    wait "$rpid" 2>/dev/null || true
+    [ "$stored" = $(( n * $# )) ] || { echo "radlink stored $stored of $(( n * $# ))" >&2; exit 1; }
+    echo "$t"
+}
+
+# storescp NAME SETS...: prints milliseconds
+storescp_run() {
+    name=$1
+    shift
+    mkdir -p "$work/$name"
+    sp=$(port)
+    storescp --fork --output-directory "$work/$name" "$sp" >"$work/$name.log" 2>&1 &
+    spid=$!
+    wait_up "$sp"
+    t=$(send "$sp" ANY-SCP "$@")
+    kill "$spid"
+    wait "$spid" 2>/dev/null || true
+    echo "$t"
+}
+
+r1=$(radlink_run r1 1)
+r4=$(radlink_run r4 1 2 3 4)
+s1=$(storescp_run s1 1)
+s4=$(storescp_run s4 1 2 3 4)
+
+# syncs per instance, counted under strace (slower: a separate run)
+rp=$(port) mp=$(port)
+"$radlink" serve --data "$work/sy" --mllp "$mp" --dicom "$rp" --workers 0 --log-level warn \
+    >"$work/sy.log" 2>&1 &
 rpid=$!
 wait_up "$rp"
-t0=$(now_ms)
-storescu -aec RADLINK 127.0.0.1 "$rp" "$work"/in/*.dcm >"$work/r.out" 2>&1 || { cat "$work/r.out" >&2; exit 1; }
-rt=$(( $(now_ms) - t0 ))
-kill "$rpid"; wait "$rpid" 2>/dev/null || true
-stored=$(grep -c "dicom.stored" "$work/radlink.log" || true)
-[ "$stored" = "$n" ] || { echo "radlink stored $stored of $n" >&2; exit 1; }
+for a in 1 2 3 4; do mkdir -p "$work/c$a"; ls "$work/in$a" | head -n "$count" | while read -r f; do cp "$work/in$a/$f" "$work/c$a/"; done; done
+strace -f -c -e trace=fdatasync,fsync,syncfs -p "$rpid" -o "$work/sy.strace" 2>/dev/null &
+sp=$!
+sleep 0.5
+pids=""
+for a in 1 2 3 4; do
+    storescu -aec RADLINK 127.0.0.1 "$rp" "$work/c$a"/*.dcm >/dev/null 2>&1 &
+    pids="$pids $!"
+done
+for pid in $pids; do wait "$pid"; done
+commits=$("$radlink" status --data "$work/sy" | sed -n 's/^turns [0-9]*, commits \([0-9]*\),.*/\1/p')
+kill -INT "$sp"
+wait "$sp" 2>/dev/null || true
+kill "$rpid"
+wait "$rpid" 2>/dev/null || true
+calls=$(awk '$NF ~ /^(fdatasync|fsync|syncfs)$/ {s += $4} END {print s + 0}' "$work/sy.strace")
+syncs=$(awk "BEGIN{printf \"%.2f\", $calls / ($count * 4)}")
+percommit=$(awk "BEGIN{printf \"%.1f\", ($count * 4) / $commits}")
 
-sp=$(port)
-storescp --output-directory "$work/scp" "$sp" >"$work/storescp.log" 2>&1 &
-spid=$!
-wait_up "$sp"
-t0=$(now_ms)
-storescu 127.0.0.1 "$sp" "$work"/in/*.dcm >"$work/s.out" 2>&1 || { cat "$work/s.out" >&2; exit 1; }
-st=$(( $(now_ms) - t0 ))
-kill "$spid"; wait "$spid" 2>/dev/null || true
-[ $rt -ge 1 ] || rt=1
-[ $st -ge 1 ] || st=1
-echo "$n instances over one association (storescu):"
-echo "radlink (spool + fsync + index + reconcile per instance): $rt ms, $((n * 1000 / rt)) instances/s"
-echo "storescp (files only, no fsync):                          $st ms, $((n * 1000 / st)) instances/s"
+rate() { echo $(( $1 * 1000 / $2 )); }
+echo "C-STORE, $n instances per association (storescu), same machine, same run:"
+printf '%-62s %10s %10s\n' "" "1 assoc" "4 assoc"
+printf '%-62s %10s %10s\n' "radlink: spooled + synced, indexed, reconciled, then the response" \
+    "$(rate "$n" "$r1")/s" "$(rate $((n * 4)) "$r4")/s"
+printf '%-62s %10s %10s\n' "storescp: files only, nothing synced or indexed" \
+    "$(rate "$n" "$s1")/s" "$(rate $((n * 4)) "$s4")/s"
+echo "radlink, 4 associations: $syncs fdatasync/fsync calls per instance (the file and its"
+echo "directory, in the association's thread), $percommit instances per LMDB commit"

@@ -545,7 +545,7 @@ int serve_run(const cfg *c)
     if (e.sig_fd < 0 || start(&e, &err) != 0) {
         if (e.sig_fd < 0)
             rl_err_set(&err, RL_E_SYS, -1, "signalfd: %s", strerror(errno));
-        log_error("serve.start_failed", "error=\"%s\"", err.msg);
+        log_error("serve.start_failed", "code=\"%s\" error=\"%s\"", rl_strerror(err.code), err.msg);
         fprintf(stderr, "radlink serve: %s\n", err.msg);
         stop(&e);
         return 1;

@@ -141,7 +141,8 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
         /* Nothing of this turn is stored: refuse every message with AR so the
          * senders try again later. What was stored before is untouched. */
         e->commit_failures++;
-        log_error("store.commit_failed", "messages=%zu error=\"%s\"", n, err.msg);
+        log_error("store.commit_failed", "messages=%zu code=\"%s\" error=\"%s\"", n,
+                  rl_strerror(rc), err.msg);
         char text[480];
         snprintf(text, sizeof text, "message not stored, try again later: %s", err.msg);
         for (size_t i = 0; acks && i < n; i++) {

@@ -421,8 +421,8 @@ int dispatch_apply(dispatcher *d, store_txn *t, int64_t now_us, rl_err *err)
             log_info("jobs.done", "job=%llu attempt=%u result=\"%s\"", (unsigned long long)o->job,
                      o->attempt, o->text);
         else if (rc != STORE_OK)
-            log_error("jobs.store", "job=%llu attempt=%u error=\"%s\"",
-                      (unsigned long long)o->job, o->attempt, err->msg);
+            log_error("jobs.store", "job=%llu attempt=%u code=\"%s\" error=\"%s\"",
+                      (unsigned long long)o->job, o->attempt, rl_strerror(rc), err->msg);
         if (rc == STORE_OK)
             o->what == O_DONE ? d->done++ : d->failed++;
     }

@@ -201,19 +201,6 @@ static int subject_ids(store_txn *t, rl_str subject, ids *out, rl_err *err)
     return rc < 0 ? rl_err_set(err, rc, -1, "job index") : STORE_OK;
 }
 
-int job_each_of(store_txn *t, rl_str subject, job_visit cb, void *ctx, rl_err *err)
-{
-    ids x;
-    int rc = subject_ids(t, subject, &x, err);
-    for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
-        job j;
-        rc = job_get(t, x.v[i], &j, err);
-        if (rc == STORE_OK && cb(ctx, &j))
-            break;
-    }
-    return rc;
-}
-
 static bool waiting(job_state s)
 {
     return s == JOB_PENDING || s == JOB_FAILED;

@@ -50,11 +50,6 @@ static const struct {
     [STORE_CHANGE] = { "change", 0 },
 };
 
-const char *store_strerror(int rc)
-{
-    return mdb_strerror(rc);
-}
-
 /* Map an LMDB status to ours, with a message naming what was being done. */
 static int fail(rl_err *err, int rc, const char *what)
 {
@@ -191,11 +186,6 @@ void store_close(store *s)
         return;
     mdb_env_close(s->env);
     free(s);
-}
-
-const char *store_path(const store *s)
-{
-    return s->path;
 }
 
 int store_begin(store *s, store_txn *parent, bool write, store_txn **out, rl_err *err)

@@ -16,11 +16,6 @@ void log_set_level(log_level level)
     atomic_store(&current_level, (int)level);
 }
 
-log_level log_get_level(void)
-{
-    return (log_level)atomic_load(&current_level);
-}
-
 int log_level_parse(const char *name)
 {
     for (int i = 0; i < 4; i++)

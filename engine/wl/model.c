@@ -89,20 +89,3 @@ const wl_model_attr *wl_model_by_path(const uint32_t *tags, uint8_t depth)
     return NULL;
 }
 
-const char *wl_model_vr(uint32_t tag)
-{
-    for (size_t i = 0; i < sizeof model / sizeof *model; i++)
-        if (model[i].tags[model[i].depth - 1] == tag)
-            return model[i].vr;
-    return "";
-}
-
-size_t wl_model_count(void)
-{
-    return sizeof model / sizeof *model;
-}
-
-const wl_model_attr *wl_model_at(size_t i)
-{
-    return i < sizeof model / sizeof *model ? &model[i] : NULL;
-}

@@ -123,8 +123,6 @@ int job_get(store_txn *t, uint64_t id, job *out, rl_err *err);
 typedef int (*job_visit)(void *ctx, const job *j);
 /* Every job from id `from`, oldest first; stop when cb returns non-zero. */
 int job_each(store_txn *t, uint64_t from, job_visit cb, void *ctx, rl_err *err);
-/* The unfinished jobs of subject. */
-int job_each_of(store_txn *t, rl_str subject, job_visit cb, void *ctx, rl_err *err);
 
 /* ---- the job message: what the engine sends a worker for one attempt ----
  *

@@ -7,7 +7,6 @@
 typedef enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG } log_level;
 
 void log_set_level(log_level level);
-log_level log_get_level(void);
 /* "error", "warn", "info", "debug" -> level; returns -1 when unknown. */
 int log_level_parse(const char *name);
 

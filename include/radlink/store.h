@@ -69,8 +69,6 @@ typedef struct store_opts {
  * caller's, freed by store_close (after every transaction has ended). */
 int store_open(const char *data_dir, const store_opts *o, store **out, rl_err *err);
 void store_close(store *s);
-/* The store's directory (for messages); the store's memory, valid while it is open. */
-const char *store_path(const store *s);
 
 /* Begin a transaction; parent (may be NULL) makes a nested write transaction
  * whose changes vanish if it is aborted (s may then be NULL). store_commit syncs to disk when it
@@ -100,7 +98,5 @@ int store_cursor_open(store_txn *t, store_db db, store_cursor **out, rl_err *err
 int store_cursor_get(store_cursor *c, store_move how, rl_str *key, rl_str *val);
 void store_cursor_close(store_cursor *c);
 
-/* Describe an LMDB/OS status in words (for messages): a static string. */
-const char *store_strerror(int lmdb_rc);
 
 #endif

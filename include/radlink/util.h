@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "radlink/err.h"
+
 /* A borrowed view of bytes: never owns, never NUL-terminated by contract. */
 typedef struct rl_str {
     const char *p;

@@ -73,13 +73,10 @@ typedef struct wl_model_attr {
     unsigned max_len;     /* DICOM maximum length of a value (0 = none checked) */
 } wl_model_attr;
 
-/* By keyword or full path; NULL when unknown. */
+/* By keyword or full path, or by tag path; NULL when unknown. The model is
+ * static: the pointers live as long as the program. */
 const wl_model_attr *wl_model_find(const char *keyword);
 const wl_model_attr *wl_model_by_path(const uint32_t *tags, uint8_t depth);
-/* VR of an element by tag (from the model), or "" when not in the model. */
-const char *wl_model_vr(uint32_t tag);
-size_t wl_model_count(void);
-const wl_model_attr *wl_model_at(size_t i);
 
 /* ---- entries ---- */
 

@@ -20,6 +20,7 @@ random.seed(int(os.environ.get('SEED', '0')) or None)
 acked = collections.Counter()
 stop = threading.Event()
 sent_total = [0]
+errors = []
 engines = []
 
 
@@ -29,6 +30,7 @@ def start():
                          stdout=log, stderr=subprocess.STDOUT)
     engines.append(p)
     if not wait_port(port):
+        stop.set()  # the senders end too: nothing keeps the process alive
         sys.exit('engine did not come up')
     return p
 
@@ -48,8 +50,10 @@ def sender(k):
                 if ack is None:
                     raise ConnectionError('closed')
                 code, got, _ = msa(ack)
-                if got != ctrl:
-                    sys.exit('ACK for %s answers %s' % (ctrl, got))
+                if got != ctrl:  # a wrong answer fails the run (from the main thread)
+                    errors.append('ACK for %s answers %s' % (ctrl, got))
+                    stop.set()
+                    return
                 if code == 'AA':
                     acked[ctrl] += 1
                 break
@@ -67,7 +71,7 @@ def sender(k):
 
 
 proc = start()
-threads = [threading.Thread(target=sender, args=(k,)) for k in range(4)]
+threads = [threading.Thread(target=sender, args=(k,), daemon=True) for k in range(4)]
 for t in threads:
     t.start()
 for r in range(rounds):
@@ -81,6 +85,9 @@ time.sleep(0.5)
 stop.set()
 for t in threads:
     t.join()
+if errors:
+    proc.kill()
+    sys.exit('FAIL: ' + errors[0])
 proc.send_signal(signal.SIGTERM)
 if proc.wait(timeout=15) != 0:
     sys.exit('engine exit status %d after SIGTERM' % proc.returncode)

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,10 +477,11 @@ static void counts(const engine *e, size_t *conns, unsigned *instances)
 
 /* Group commit waits a moment for what is surely coming: connections
  * answered in the last turn usually send their next message within tens of
- * microseconds, and an association in the middle of a C-STORE posts its
- * instance soon. Waiting for them (at most RL_GATHER_MAX_US) puts them in
- * this turn's commit instead of making them pay for the next one. A lone
- * client never waits: it is in the turn already. */
+ * microseconds, and an association that received an instance posts it once
+ * its file and directory are synced. Waiting for them (at most
+ * RL_GATHER_MAX_US, or RL_GATHER_FILING_MAX_US while instances are being
+ * filed) puts them in this turn's commit instead of making them pay for the
+ * next one. A lone client never waits: it is in the turn already. */
 static void gather(engine *e)
 {
     size_t conns;
@@ -487,10 +489,12 @@ static void gather(engine *e)
     counts(e, &conns, &inst);
     if (!conns && !inst)
         return;
-    int64_t deadline = rl_mono_us() + RL_GATHER_MAX_US;
-    while (conns < e->answered_last || (inst && inst < dicom_scp_storing(e->dicom))) {
-        int64_t left = deadline - rl_mono_us();
-        if (left <= 0 || loop_run_us(e->l, left) < 0)
+    int64_t start = rl_mono_us();
+    for (;;) {
+        unsigned filing = atomic_load(&e->recv.filing);
+        int64_t limit = filing ? RL_GATHER_FILING_MAX_US : RL_GATHER_MAX_US;
+        int64_t left = start + limit - rl_mono_us();
+        if (!(conns < e->answered_last || filing) || left <= 0 || loop_run_us(e->l, left) < 0)
             break;
         counts(e, &conns, &inst);
     }

@@ -37,7 +37,6 @@ struct Shared {
     dicom_scp_cfg cfg;
     std::atomic<unsigned long> associations{ 0 }, finds{ 0 }, echoes{ 0 }, refused{ 0 },
         cancelled{ 0 }, matches{ 0 }, stored{ 0 }, store_failed{ 0 }, seq{ 0 };
-    std::atomic<unsigned> storing{ 0 }; // C-STORE requests being received or filed
 };
 
 Shared *g_shared = nullptr; // one SCP per process
@@ -290,14 +289,8 @@ private:
                                  why.empty() ? nullptr : &detail);
     }
 
-    struct Busy { // counts this thread among those with an instance on its way
-        Busy() { g_shared->storing++; }
-        ~Busy() { g_shared->storing--; }
-    };
-
     OFCondition handleStore(T_DIMSE_C_StoreRQ &rq, T_ASC_PresentationContextID pres)
     {
-        Busy busy;
         char tmp[700];
         std::snprintf(tmp, sizeof tmp, "%s/%ld-%lu.part", g_shared->cfg.incoming_dir,
                       long(getpid()), g_shared->seq.fetch_add(1));
@@ -610,11 +603,6 @@ extern "C" void dicom_scp_free(dicom_scp *s)
     }
     g_shared = nullptr;
     delete s;
-}
-
-extern "C" unsigned dicom_scp_storing(dicom_scp *s)
-{
-    return s ? s->shared.storing.load() : 0;
 }
 
 extern "C" void dicom_scp_status(dicom_scp *s, rl_buf *out)

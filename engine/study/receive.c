@@ -46,6 +46,8 @@ static int make_dir(const char *dir)
 int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, size_t whyn)
 {
     receiver *r = ctx;
+    atomic_fetch_add(&r->filing, 1);
+    bool counted = true;
     study_inst *in = malloc(sizeof *in), *old = malloc(sizeof *old);
     cmd *c = calloc(1, sizeof *c);
     if (!in || !old || !c) {
@@ -112,6 +114,8 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
     }
     c->kind = CMD_INSTANCE;
     c->u.instance.in = in;
+    atomic_fetch_sub(&r->filing, 1); /* from here the loop sees it in its queue */
+    counted = false;
     if (cmdq_call(r->q, c) != 0) {
         snprintf(why, whyn, "%s", c->text);
         goto out;
@@ -125,6 +129,8 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
         unlink(oldpath);
     rc = 0;
 out:
+    if (counted)
+        atomic_fetch_sub(&r->filing, 1);
     free(in);
     free(old);
     free(c);

@@ -73,10 +73,6 @@ void dicom_scp_stop_accepting(dicom_scp *s);
 bool dicom_scp_stopped(dicom_scp *s);
 /* Stop (as above, waiting for running associations) and free. */
 void dicom_scp_free(dicom_scp *s);
-/* Associations in the middle of a C-STORE (receiving, filing, waiting for
- * the commit): the loop waits a little for their instances to share a commit
- * (group commit). Any thread. */
-unsigned dicom_scp_storing(dicom_scp *s);
 /* Counters since start, one line, for `radlink status`. */
 void dicom_scp_status(dicom_scp *s, rl_buf *out);
 

@@ -171,6 +171,9 @@
  * share this turn's fsync instead of paying for the next one. An fsync costs
  * about a millisecond; a client answers in tens of microseconds. */
 #define RL_GATHER_MAX_US 400
+/* The same while DICOM threads are filing instances (each syncs its file and
+ * directory, about a millisecond here): their instances come a little later. */
+#define RL_GATHER_FILING_MAX_US 1500
 
 /* At shutdown the engine answers what it has read and what DICOM threads
  * and senders still bring for at most this long. */

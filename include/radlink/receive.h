@@ -13,6 +13,7 @@
 #ifndef RADLINK_RECEIVE_H
 #define RADLINK_RECEIVE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "radlink/cmd.h"
@@ -24,6 +25,10 @@ typedef struct receiver {
     cmdq *q;               /* the loop's */
     char spool[1100];      /* absolute DATA/spool */
     bool refuse_duplicates;
+    /* DICOM threads filing an instance right now (received, being synced):
+     * their command is surely coming, and the loop waits a little for it
+     * (group commit). Read by the loop. */
+    atomic_uint filing;
 } receiver;
 
 /* The SCP's on_instance (any DICOM thread): 0 stored, 1 refused as a

@@ -15,6 +15,7 @@
 #include "radlink/log.h"
 #include "radlink/rec.h"
 #include "radlink/recon.h"
+#include "uids.h"
 
 void recon_work_dir(const char *work_root, uint64_t job_id, uint32_t attempt, char *out, size_t n)
 {
@@ -207,29 +208,8 @@ typedef struct mark_ctx {
     const char *work_dir;
     dirs *ds;
     unsigned moved, marked;
-    int rc;
     rl_err *err;
-    char (*sops)[128]; /* SOP UIDs to mark (collected first: marking writes) */
-    size_t n, cap;
 } mark_ctx;
-
-static int collect(void *ctx, rl_str sop)
-{
-    mark_ctx *mc = ctx;
-    if (mc->n == mc->cap) {
-        size_t cap = mc->cap ? mc->cap * 2 : 64;
-        void *ns = realloc(mc->sops, cap * sizeof *mc->sops);
-        if (!ns) {
-            mc->rc = rl_err_set(mc->err, RL_E_NOMEM, -1, "out of memory");
-            return 1;
-        }
-        mc->sops = ns;
-        mc->cap = cap;
-    }
-    snprintf(mc->sops[mc->n++], sizeof mc->sops[0], "%.*s", (int)(sop.n < 127 ? sop.n : 127),
-             sop.p);
-    return 0;
-}
 
 static int mark(mark_ctx *mc, const char *sop)
 {
@@ -342,14 +322,14 @@ int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str resul
     dirs *ds = calloc(1, sizeof *ds);
     if (!ds)
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
-    mark_ctx mc = { .t = t, .gen = j.gen, .upto = j.upto, .work_dir = wd, .ds = ds,
-                    .rc = STORE_OK, .err = err };
+    mark_ctx mc = { .t = t, .gen = j.gen, .upto = j.upto, .work_dir = wd, .ds = ds, .err = err };
     uint32_t gen = j.gen;
-    rc = study_index_each(t, 'I', rl_str_c(uid), collect, &mc, err);
-    if (rc == STORE_OK)
-        rc = mc.rc;
-    for (size_t i = 0; rc == STORE_OK && i < mc.n; i++)
-        rc = mark(&mc, mc.sops[i]);
+    uid_list sops = { 0 }; /* collected first: marking writes */
+    rc = study_index_each(t, 'I', rl_str_c(uid), uid_list_take, &sops, err);
+    if (rc == STORE_OK && sops.nomem)
+        rc = rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    for (size_t i = 0; rc == STORE_OK && i < sops.n; i++)
+        rc = mark(&mc, sops.u[i]);
     for (size_t i = 0; i < ds->n; i++) { /* the renames survive a power cut */
         int fd = open(ds->d[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd >= 0) {
@@ -372,9 +352,9 @@ int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str resul
     if (rc == STORE_OK) {
         /* corrected once nothing is left to send with the current target */
         bool left = false;
-        for (size_t i = 0; i < mc.n && !left; i++) {
+        for (size_t i = 0; i < sops.n && !left; i++) {
             study_inst *in = malloc(sizeof *in);
-            if (in && study_get_instance(t, rl_str_c(mc.sops[i]), in, err) == STORE_OK)
+            if (in && study_get_instance(t, rl_str_c(sops.u[i]), in, err) == STORE_OK)
                 left = in->sent_gen != s.gen;
             free(in);
         }
@@ -384,7 +364,7 @@ int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str resul
                                  (rl_str){ NULL, 0 }, err);
     }
     rl_buf_free(&target);
-    free(mc.sops);
+    uid_list_free(&sops);
     if (rc == STORE_OK)
         rc = job_done(t, job_id, attempt, result, now_us, NULL, err);
     return rc;

@@ -9,6 +9,7 @@
 #include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/recon.h"
+#include "uids.h"
 
 /* ---- policy ---- */
 
@@ -358,35 +359,15 @@ int recon_after_store(store_txn *t, const study_inst *in, int64_t now_us, recon_
     return rc;
 }
 
-typedef struct uids {
-    char (*u)[128];
-    size_t n, cap;
-} uids;
-
-static int take_uid(void *ctx, rl_str v)
-{
-    uids *x = ctx;
-    if (x->n == x->cap) {
-        size_t cap = x->cap ? x->cap * 2 : 8;
-        void *nu = realloc(x->u, cap * sizeof *x->u);
-        if (!nu)
-            return 1;
-        x->u = nu;
-        x->cap = cap;
-    }
-    snprintf(x->u[x->n++], sizeof x->u[0], "%.*s", (int)(v.n < 127 ? v.n : 127), v.p);
-    return 0;
-}
-
 int recon_new_order(store_txn *t, rl_str accession, rl_str patient_id, unsigned *matched,
                     rl_err *err)
 {
-    uids x = { 0 };
+    uid_list x = { 0 };
     int rc = STORE_OK;
     if (accession.n)
-        rc = study_index_each(t, 'A', accession, take_uid, &x, err);
+        rc = study_index_each(t, 'A', accession, uid_list_take, &x, err);
     if (rc == STORE_OK && patient_id.n)
-        rc = study_index_each(t, 'P', patient_id, take_uid, &x, err);
+        rc = study_index_each(t, 'P', patient_id, uid_list_take, &x, err);
     for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
         study_rec s;
         rl_str uid = rl_str_c(x.u[i]);
@@ -401,6 +382,6 @@ int recon_new_order(store_txn *t, rl_str accession, rl_str patient_id, unsigned 
             rc = recon_schedule(t, uid, &out, rl_now_us(), err);
         }
     }
-    free(x.u);
+    uid_list_free(&x);
     return rc;
 }

@@ -196,8 +196,13 @@ static int jobs_retry(ctl_env *env, store_txn *t, const char *which, rl_buf *out
         }
         d.ids[d.n++] = id;
     }
-    for (size_t i = 0; rc == STORE_OK && i < d.n; i++)
-        rc = job_retry(t, d.ids[i], env->now_us, &err);
+    for (size_t i = 0; rc == STORE_OK && i < d.n; i++) {
+        uint64_t as;
+        rc = job_retry(t, d.ids[i], env->now_us, &as, &err);
+        if (rc == STORE_OK && as != d.ids[i])
+            rl_buf_printf(out, "job %llu: its study has job %llu waiting already; that one "
+                          "runs now\n", (unsigned long long)d.ids[i], (unsigned long long)as);
+    }
     size_t n = d.n;
     free(d.ids);
     if (rc != STORE_OK) {

@@ -192,7 +192,12 @@ static int subject_ids(store_txn *t, rl_str subject, ids *out, rl_err *err)
     if (rc)
         return rc;
     rc = store_cursor_get(c, STORE_SEEK, &k, &v);
-    while (rc == STORE_OK && rl_str_eq(k, want) && out->n < RL_JOB_PER_SUBJECT_MAX) {
+    while (rc == STORE_OK && rl_str_eq(k, want)) {
+        if (out->n == RL_JOB_PER_SUBJECT_MAX) { /* the rules were broken: say so */
+            store_cursor_close(c);
+            return rl_err_set(err, RL_E_LIMIT, -1, "more than %d unfinished jobs for %.*s",
+                              RL_JOB_PER_SUBJECT_MAX, RL_STR_FMT(subject));
+        }
         if (v.n == 8)
             out->v[out->n++] = rec_get_be64(v.p);
         rc = store_cursor_get(c, STORE_NEXT_DUP, &k, &v);
@@ -431,17 +436,69 @@ int job_fail(store_txn *t, uint64_t id, uint32_t attempt, rl_str why, unsigned m
     return rc;
 }
 
-int job_retry(store_txn *t, uint64_t id, int64_t now_us, rl_err *err)
+/* A dead job whose subject waits already: that job carries the work, due
+ * now; the dead one is DONE, pointing at it. */
+static int fold_into(store_txn *t, owned *dead, uint64_t into, int64_t now_us, rl_err *err)
+{
+    owned w;
+    int rc = load(t, into, &w, err);
+    if (rc)
+        return rc;
+    bool running = false;
+    rc = subject_running(t, w.j.subject, &running, err);
+    if (rc == STORE_OK && !running)
+        rc = idx_due(t, w.j.due_us, into, false, err);
+    w.j.due_us = now_us;
+    w.j.updated_us = now_us;
+    if (w.j.state == JOB_FAILED) {
+        w.j.state = JOB_PENDING;
+        w.j.attempts = 0;
+    }
+    if (rc == STORE_OK)
+        rc = put(t, &w.j, err);
+    if (rc == STORE_OK && !running)
+        rc = idx_due(t, now_us, into, true, err);
+    owned_free(&w);
+    char text[64];
+    snprintf(text, sizeof text, "retried as job %llu", (unsigned long long)into);
+    dead->j.state = JOB_DONE;
+    dead->j.updated_us = now_us;
+    dead->j.result = rl_str_c(text);
+    return rc == STORE_OK ? put(t, &dead->j, err) : rc;
+}
+
+int job_retry(store_txn *t, uint64_t id, int64_t now_us, uint64_t *as_id, rl_err *err)
 {
     owned o;
     int rc = load(t, id, &o, err);
     if (rc)
         return rc;
+    *as_id = id;
     if (o.j.state != JOB_DEAD && o.j.state != JOB_FAILED) {
         rc = rl_err_set(err, JOB_E_STATE, -1, "job %llu is %s: only a dead or failed job is "
                         "retried", (unsigned long long)id, job_state_name(o.j.state));
         owned_free(&o);
         return rc;
+    }
+    if (o.j.state == JOB_DEAD) {
+        ids x;
+        uint64_t into = 0;
+        rc = subject_ids(t, o.j.subject, &x, err);
+        for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
+            job j;
+            rc = job_get(t, x.v[i], &j, err);
+            if (rc == STORE_OK && waiting(j.state) && rl_str_eq(j.kind, o.j.kind) &&
+                (!into || j.id < into))
+                into = j.id;
+        }
+        if (rc == STORE_OK && into) {
+            rc = fold_into(t, &o, into, now_us, err);
+            *as_id = into;
+        }
+        if (rc != STORE_OK || into) {
+            owned_free(&o);
+            return rc;
+        }
     }
     if (o.j.state == JOB_FAILED)
         rc = idx_due(t, o.j.due_us, id, false, err);

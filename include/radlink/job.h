@@ -109,9 +109,12 @@ int job_fail(store_txn *t, uint64_t id, uint32_t attempt, rl_str why, unsigned m
              int64_t now_us, job *out, rl_err *err);
 
 /* An administrator's retry: DEAD or FAILED -> PENDING, due now, attempts
- * counted from zero again. JOB_E_STATE for a job that is PENDING, RUNNING or
- * DONE (the text says which). */
-int job_retry(store_txn *t, uint64_t id, int64_t now_us, rl_err *err);
+ * counted from zero again. A dead job whose subject has a waiting job of its
+ * kind already (new instances came after it died) is folded into that one:
+ * the dead job is DONE ("retried as job N"), job N is due now; *as_id says
+ * which job now carries the work. JOB_E_STATE for a job that is PENDING,
+ * RUNNING or DONE (the text says which). */
+int job_retry(store_txn *t, uint64_t id, int64_t now_us, uint64_t *as_id, rl_err *err);
 
 /* At engine start: every RUNNING job lost its attempt with the engine that
  * ran it; it becomes PENDING, due now (the attempt counts). The indexes are

@@ -161,12 +161,30 @@ static void fail_backoff_dead_retry(void **state)
     uint64_t b = want(S1, 0, now, &created); /* new instances: a new job */
     assert_true(created);
     /* a job that is not dead or failed is not retried */
-    assert_int_equal(job_retry(t, b, now, &err), JOB_E_STATE);
-    assert_int_equal(job_retry(t, a, now, &err), STORE_OK);
+    uint64_t as;
+    assert_int_equal(job_retry(t, b, now, &as, &err), JOB_E_STATE);
+    /* the study waits with b already: retrying a folds it into b, due now */
+    assert_int_equal(job_retry(t, a, now, &as, &err), STORE_OK);
+    assert_int_equal(as, b);
+    job j = get_job(a);
+    assert_int_equal(j.state, JOB_DONE);
+    assert_true(rl_str_eq_c(j.result, "retried as job 2"));
+    assert_int_equal(due(now), b);
+}
+
+static void dead_job_retried_alone_runs_again(void **state)
+{
+    (void)state;
+    uint64_t a = want(S1, 0, 0, NULL), as;
+    assert_int_equal(start(a, 0), 1);
+    assert_int_equal(job_fail(t, a, 1, RL_STR("PACS refused"), 1, 0, NULL, &err), STORE_OK);
+    assert_int_equal(get_job(a).state, JOB_DEAD);
+    assert_int_equal(job_retry(t, a, 5, &as, &err), STORE_OK);
+    assert_int_equal(as, a);
     job j = get_job(a);
     assert_int_equal(j.state, JOB_PENDING);
     assert_int_equal(j.attempts, 0);
-    assert_int_not_equal(due(now), 0);
+    assert_int_equal(due(5), a);
 }
 
 static void failed_job_and_follow_up_never_run_together(void **state)
@@ -249,6 +267,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(done_once_and_stale_outcomes, setup, teardown),
         cmocka_unit_test_setup_teardown(follow_up_while_running, setup, teardown),
         cmocka_unit_test_setup_teardown(fail_backoff_dead_retry, setup, teardown),
+        cmocka_unit_test_setup_teardown(dead_job_retried_alone_runs_again, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_job_and_follow_up_never_run_together, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(recover_after_a_crash, setup, teardown),

@@ -155,6 +155,9 @@ static int report(sender *s, const queue_item *it, cmd_delivery outcome, int64_t
     if (cmdq_call(s->q, &c) != 0) {
         log_warn("forward.unrecorded", "dest=%s qseq=%llu error=\"%s\"", s->d.name,
                  (unsigned long long)it->qseq, c.text);
+        /* the message stays at the head: do not go round at once (a full
+         * disk would have it sent again and again) */
+        wait_until(s, rl_now_us() + STORE_ERROR_RETRY_MS * 1000ll);
         return -1;
     }
     return 0;
@@ -492,20 +495,28 @@ void forwarder_status(const forwarder *f, rl_buf *out)
         rl_buf_printf(out, "sender %s stopping\n", s->d.name);
 }
 
-void forwarder_free(forwarder *f)
+unsigned forwarder_free(forwarder *f)
 {
     if (!f)
-        return;
+        return 0;
     forwarder_stop(f);
+    unsigned stuck = 0;
+    int64_t deadline = rl_mono_ms() + RL_SENDER_EXIT_WAIT_MS;
     while (f->retiring) {
         sender *s = f->retiring;
+        while (!atomic_load(&s->exited) && rl_mono_ms() < deadline)
+            usleep(10 * 1000);
         f->retiring = s->link;
         if (atomic_load(&s->exited)) {
             pthread_join(s->thread, NULL);
             sender_free(s);
-        } else {
-            pthread_detach(s->thread); /* stuck where it cannot be cancelled */
+        } else { /* stuck where it cannot be cancelled */
+            log_error("forward.stuck", "dest=%s reason=\"its sender did not end; it is left "
+                      "to the process's exit\"", s->d.name);
+            pthread_detach(s->thread);
+            stuck++;
         }
     }
     free(f);
+    return stuck;
 }

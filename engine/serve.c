@@ -110,7 +110,12 @@ static int lock_data_dir(engine *e, rl_err *err)
     e->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (e->lock_fd < 0)
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
-    if (flock(e->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    /* a command changing the store directly holds it for a moment */
+    int locked, tries = 0;
+    while ((locked = flock(e->lock_fd, LOCK_EX | LOCK_NB)) != 0 && errno == EWOULDBLOCK &&
+           ++tries <= RL_LOCK_WAIT_MS / 50)
+        usleep(50 * 1000);
+    if (locked != 0) {
         char pid[32] = "";
         ssize_t n = pread(e->lock_fd, pid, sizeof pid - 1, 0);
         pid[n > 0 ? n : 0] = '\0';
@@ -258,6 +263,7 @@ static int start_jobs(engine *e, rl_err *err)
         return err->code;
     snprintf(dc.endpoint, sizeof dc.endpoint, "ipc://%.690s", sock);
     snprintf(dc.work_root, sizeof dc.work_root, "%s", e->work_root);
+    dc.recv = e->cfg->dicom_port ? &e->recv : NULL;
     for (unsigned i = 0; i < e->cfg->n_pacs && i < RL_MAX_PACS; i++) {
         snprintf(dc.pacs[i].ae_title, sizeof dc.pacs[i].ae_title, "%s", e->cfg->pacs[i].ae);
         snprintf(dc.pacs[i].host, sizeof dc.pacs[i].host, "%s", e->cfg->pacs[i].host);
@@ -384,7 +390,8 @@ static int start(engine *e, rl_err *err)
         snprintf(dc.ae_title, sizeof dc.ae_title, "%s", e->cfg->dicom_ae);
         /* storage: DATA/spool, temporary files in DATA/spool/incoming */
         e->recv = (receiver){ .st = e->st, .q = e->q,
-                              .refuse_duplicates = e->cfg->dicom_refuse_duplicates };
+                              .refuse_duplicates = e->cfg->dicom_refuse_duplicates,
+                              .lock = PTHREAD_MUTEX_INITIALIZER };
         snprintf(e->recv.spool, sizeof e->recv.spool, "%s", spool);
         if (strlen(e->recv.spool) + 10 > sizeof dc.incoming_dir)
             return rl_err_set(err, RL_E_ARG, -1, "%s: path too long", e->recv.spool);
@@ -416,7 +423,7 @@ static void stop(engine *e)
         cmdq_close(e->q, "the engine is stopping");
     dicom_scp_free(e->dicom);
     dispatch_free(e->jobs);
-    forwarder_free(e->fwd);
+    bool stuck = forwarder_free(e->fwd) > 0;
     ctlsock_free(e->ctl);
     route_free(e->routes);
     mllp_server_free(e->srv);
@@ -425,13 +432,19 @@ static void stop(engine *e)
         n = c->next;
         cmdq_finish(e->q, c, RL_E_ARG, "the engine is stopping");
     }
-    cmdq_free(e->q);
+    if (!stuck) /* else a sender thread may still touch them: the exit frees them */
+        cmdq_free(e->q);
     loop_free(e->l);
     ingest_free(&e->ing);
-    store_close(e->st);
+    if (!stuck)
+        store_close(e->st);
     rl_arena_free(&e->arena);
     free(e->batch);
     free(e->reqs);
+    for (size_t i = 0; i < e->nreloads; i++) { /* asked for in the last instant */
+        free(e->reloads[i].argv);
+        rl_buf_free(&e->reloads[i].out);
+    }
     free(e->reloads);
     if (e->lock_fd >= 0)
         close(e->lock_fd);
@@ -500,6 +513,16 @@ static void gather(engine *e)
     }
 }
 
+static void answer_reloads(engine *e, int status, rl_str text)
+{
+    for (size_t i = 0; i < e->nreloads; i++) {
+        ctlsock_reply(e->ctl, e->reloads[i].conn, status, text);
+        free(e->reloads[i].argv);
+        rl_buf_free(&e->reloads[i].out);
+    }
+    e->nreloads = 0;
+}
+
 /* Between turns: timeouts and due work of the parts, a reload. */
 static void after_turn(engine *e)
 {
@@ -514,12 +537,7 @@ static void after_turn(engine *e)
         rl_buf out;
         rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
         int st = engine_reload(e, &out);
-        for (size_t i = 0; i < e->nreloads; i++) {
-            ctlsock_reply(e->ctl, e->reloads[i].conn, st, rl_buf_view(&out));
-            free(e->reloads[i].argv);
-            rl_buf_free(&e->reloads[i].out);
-        }
-        e->nreloads = 0;
+        answer_reloads(e, st, rl_buf_view(&out));
         rl_buf_free(&out);
     }
 }
@@ -582,6 +600,7 @@ int serve_run(const cfg *c)
         loop_run_once(e.l, 50);
         engine_turn(&e); /* frames and instances that came while flushing are answered too */
         mllp_server_tick(e.srv);
+        answer_reloads(&e, 1, RL_STR("the engine is stopping: the routes stay as they were\n"));
     }
     mllp_stats ms;
     mllp_server_stats(e.srv, &ms);

@@ -39,6 +39,9 @@ typedef struct outcome {
     uint32_t attempt;
     enum { O_DONE, O_FAIL, O_LOST } what;
     char *text;
+    bool recorded;    /* in the current turn: gone once it commits */
+    unsigned tries;   /* turns whose recording of it failed */
+    int64_t not_before_us; /* after a failure, offered again from then */
 } outcome;
 
 /* An attempt started in this turn, sent once the turn is committed. */
@@ -58,7 +61,7 @@ struct dispatcher {
     lease *leases;
     size_t nleases, capleases;
     outcome *out;
-    size_t nout, capout, applied; /* outcomes [0, applied) are in the current turn */
+    size_t nout, capout;
     start *starts;
     size_t nstarts, capstarts;
     int64_t next_hb_ms;
@@ -81,12 +84,19 @@ static void add_outcome(dispatcher *d, uint64_t jid, uint32_t attempt, int what,
         d->out = n;
         d->capout = cap;
     }
-    char *t = malloc(text.n + 1);
+    /* the record keeps RL_JOB_TEXT_MAX bytes of it, cut at a character */
+    size_t n = text.n;
+    if (n > RL_JOB_TEXT_MAX) {
+        n = RL_JOB_TEXT_MAX;
+        while (n > 0 && ((unsigned char)text.p[n] & 0xC0) == 0x80)
+            n--;
+    }
+    char *t = malloc(n + 1);
     if (!t)
         return;
-    memcpy(t, text.p, text.n);
-    t[text.n] = '\0';
-    d->out[d->nout++] = (outcome){ jid, attempt, what, t };
+    memcpy(t, text.p, n);
+    t[n] = '\0';
+    d->out[d->nout++] = (outcome){ .job = jid, .attempt = attempt, .what = what, .text = t };
 }
 
 static lease *find_lease(dispatcher *d, uint64_t jid, uint32_t attempt)
@@ -219,10 +229,14 @@ static void on_message(dispatcher *d, void *sock)
             uint64_t jid;
             uint32_t attempt;
             lease *l;
+            /* the lease follows the worker that names it (one that came
+             * back on a new connection, in another slot) */
             if (parse_token((rl_str){ zmq_msg_data(&parts[i]), zmq_msg_size(&parts[i]) }, &jid,
                             &attempt) &&
-                (l = find_lease(d, jid, attempt)) && l->w == wi)
+                (l = find_lease(d, jid, attempt))) {
+                l->w = wi;
                 l->last_ms = w->last_ms;
+            }
         }
     } else if ((rl_str_eq(type, RL_STR("DONE")) || rl_str_eq(type, RL_STR("FAIL"))) && n >= 6) {
         uint64_t jid, attempt;
@@ -309,8 +323,9 @@ bool dispatch_pending(const dispatcher *d, int64_t now_us)
 {
     if (!d || now_us < d->retry_after_us)
         return false;
-    if (d->nout)
-        return true;
+    for (size_t i = 0; i < d->nout; i++)
+        if (d->out[i].not_before_us <= now_us)
+            return true;
     return total_credit(d) > 0 && (!d->next_due_us || d->next_due_us <= now_us);
 }
 
@@ -335,7 +350,8 @@ static int apply_outcome(dispatcher *d, store_txn *t, void *arg, rl_err *err)
     outcome *o = arg;
     int64_t now = rl_now_us();
     if (o->what == O_DONE)
-        return recon_job_done(t, o->job, o->attempt, rl_str_c(o->text), d->cfg.work_root, now,
+        return recon_job_done(t, o->job, o->attempt, rl_str_c(o->text), d->cfg.work_root,
+                              d->cfg.recv, now,
                               err);
     job j;
     int rc = job_fail(t, o->job, o->attempt, rl_str_c(o->text), d->cfg.max_attempts, now, &j,
@@ -353,6 +369,7 @@ typedef struct start_arg {
     int w;
     rl_arena arena;
     job_msg msg;
+    rl_buf encoded;
     bool started;
 } start_arg;
 
@@ -365,8 +382,19 @@ static int start_job(dispatcher *d, store_txn *t, void *arg, rl_err *err)
                               d->cfg.pacs[i].port };
     char who[160];
     snprintf(who, sizeof who, "worker %d (%s)", a->w, d->w[a->w].name[0] ? d->w[a->w].name : "?");
-    return recon_job_start(t, a->job, who, pacs, d->cfg.n_pacs, d->cfg.work_root, rl_now_us(),
-                           &a->msg, &a->arena, &a->started, err);
+    int rc = recon_job_start(t, a->job, who, pacs, d->cfg.n_pacs, d->cfg.work_root, rl_now_us(),
+                             &a->msg, &a->arena, &a->started, err);
+    /* a message that cannot be encoded undoes the start with the rest */
+    if (rc == STORE_OK && a->started)
+        rc = job_msg_encode(&a->msg, &a->encoded, err);
+    return rc;
+}
+
+/* Errors that say nothing about the job itself: it is tried again later
+ * rather than given up. */
+static bool transient(int rc)
+{
+    return rc == RL_E_NOMEM || rc == RL_E_SYS || rc == STORE_E_IO || rc == STORE_E_FULL;
 }
 
 /* A job that cannot even start (its study record does not decode, its
@@ -389,8 +417,9 @@ static int bury(dispatcher *d, store_txn *t, void *arg, rl_err *err)
     return rc;
 }
 
-static void push_start(dispatcher *d, int w, const start_arg *a, rl_buf *msg)
+static void push_start(dispatcher *d, int w, start_arg *a)
 {
+    rl_buf *msg = &a->encoded;
     if (d->nstarts == d->capstarts) {
         size_t cap = d->capstarts ? d->capstarts * 2 : 8;
         start *n = realloc(d->starts, cap * sizeof *n);
@@ -403,29 +432,81 @@ static void push_start(dispatcher *d, int w, const start_arg *a, rl_buf *msg)
         d->capstarts = cap;
     }
     d->starts[d->nstarts++] = (start){ w, a->msg.id, a->msg.attempt, *msg };
+    rl_buf_init(msg, RL_JOB_MSG_MAX); /* the bytes are the start's now */
+}
+
+/* A DONE that could not be recorded RL_JOB_OUTCOME_TRIES times becomes a
+ * failed attempt (retried by a new one); an outcome that cannot be recorded
+ * at all is dropped, and its job stays RUNNING until the engine's next start
+ * takes it back (job_recover). */
+static void give_up(dispatcher *d, outcome *o, const char *why)
+{
+    if (o->what == O_DONE) {
+        rl_buf b;
+        rl_buf_init(&b, RL_JOB_TEXT_MAX);
+        rl_buf_printf(&b, "its result could not be recorded (%s); the worker said: %s", why,
+                      o->text);
+        char *t = malloc(b.len + 1);
+        if (t) {
+            memcpy(t, b.data ? b.data : "", b.len);
+            t[b.len] = '\0';
+            free(o->text);
+            o->text = t;
+            o->what = O_FAIL;
+            o->tries = 0;
+            o->not_before_us = 0;
+        }
+        rl_buf_free(&b);
+        if (t)
+            return;
+    }
+    log_error("jobs.stuck", "job=%llu attempt=%u error=\"%s\" reason=\"its outcome could not "
+              "be recorded; the job stays running until the engine restarts\"",
+              (unsigned long long)o->job, o->attempt, why);
+    (void)d;
+    o->recorded = true; /* dropped with the turn */
+}
+
+static void record_outcomes(dispatcher *d, store_txn *t, int64_t now_us, rl_err *err)
+{
+    for (size_t i = 0; i < d->nout; i++) {
+        outcome *o = &d->out[i];
+        bool again = true;
+        while (again && !o->recorded && o->not_before_us <= now_us) {
+            again = false;
+            int rc = nested(d, t, apply_outcome, o, err);
+            const char *what = o->what == O_DONE ? "done" : o->what == O_FAIL ? "failed" : "lost";
+            if (rc == JOB_E_STALE) { /* a superseded attempt: it changes nothing */
+                d->late++;
+                log_warn("jobs.late", "job=%llu attempt=%u outcome=%s reason=\"%s\"",
+                         (unsigned long long)o->job, o->attempt, what, err->msg);
+                o->recorded = true;
+            } else if (rc == STORE_OK) {
+                if (o->what == O_DONE)
+                    log_info("jobs.done", "job=%llu attempt=%u result=\"%s\"",
+                             (unsigned long long)o->job, o->attempt, o->text);
+                o->what == O_DONE ? d->done++ : d->failed++;
+                o->recorded = true;
+            } else {
+                log_error("jobs.store", "job=%llu attempt=%u outcome=%s try=%u code=\"%s\" "
+                          "error=\"%s\"", (unsigned long long)o->job, o->attempt, what,
+                          o->tries + 1, rl_strerror(rc), err->msg);
+                if (++o->tries < RL_JOB_OUTCOME_TRIES) {
+                    o->not_before_us = now_us + (int64_t)o->tries * 1000000;
+                } else {
+                    give_up(d, o, err->msg);
+                    again = true; /* a DONE turned FAIL is tried at once */
+                }
+            }
+        }
+    }
 }
 
 int dispatch_apply(dispatcher *d, store_txn *t, int64_t now_us, rl_err *err)
 {
     if (!d || now_us < d->retry_after_us)
         return STORE_OK;
-    d->applied = d->nout;
-    for (size_t i = 0; i < d->applied; i++) {
-        outcome *o = &d->out[i];
-        int rc = nested(d, t, apply_outcome, o, err);
-        if (rc == JOB_E_STALE) /* a superseded attempt: it changes nothing */
-            d->late++, log_warn("jobs.late", "job=%llu attempt=%u outcome=%s reason=\"%s\"",
-                     (unsigned long long)o->job, o->attempt,
-                     o->what == O_DONE ? "done" : o->what == O_FAIL ? "failed" : "lost", err->msg);
-        else if (rc == STORE_OK && o->what == O_DONE)
-            log_info("jobs.done", "job=%llu attempt=%u result=\"%s\"", (unsigned long long)o->job,
-                     o->attempt, o->text);
-        else if (rc != STORE_OK)
-            log_error("jobs.store", "job=%llu attempt=%u code=\"%s\" error=\"%s\"",
-                      (unsigned long long)o->job, o->attempt, rl_strerror(rc), err->msg);
-        if (rc == STORE_OK)
-            o->what == O_DONE ? d->done++ : d->failed++;
-    }
+    record_outcomes(d, t, now_us, err);
     /* start due jobs while some worker has credit (credit is spent when the
      * attempt is sent, after the commit: count this turn's starts here) */
     int spent[RL_WORKERS_MAX] = { 0 };
@@ -456,23 +537,24 @@ int dispatch_apply(dispatcher *d, store_txn *t, int64_t now_us, rl_err *err)
             break; /* due now, nobody free: READY brings the next turn */
         start_arg a = { .job = id, .w = wi };
         rl_arena_init(&a.arena, 64 * 1024, RL_JOB_MSG_MAX * 2u);
+        rl_buf_init(&a.encoded, RL_JOB_MSG_MAX);
         rc = nested(d, t, start_job, &a, err);
-        rl_buf msg;
-        rl_buf_init(&msg, RL_JOB_MSG_MAX);
-        if (rc == STORE_OK && a.started && (rc = job_msg_encode(&a.msg, &msg, err)) != 0) {
-            bury_arg b = { id, err->msg };
-            nested(d, t, bury, &b, err);
-            log_error("jobs.dead", "job=%llu error=\"%s\"", (unsigned long long)id, b.why);
-        } else if (rc == STORE_OK && a.started) {
+        bool stop = false;
+        if (rc == STORE_OK && a.started) {
             spent[wi]++;
             log_info("jobs.dispatch", "job=%llu study=%.*s worker=%d attempt=%u instances=%zu",
                      (unsigned long long)id, RL_STR_FMT(a.msg.subject), wi, a.msg.attempt,
                      a.msg.n_files);
-            push_start(d, wi, &a, &msg);
-            msg.data = NULL; /* now the start's */
+            push_start(d, wi, &a);
         } else if (rc == STORE_OK) {
             log_info("jobs.done", "job=%llu result=\"nothing left to send\"",
                      (unsigned long long)id);
+        } else if (transient(rc)) {
+            /* the disk, the map or memory: the job waits, unchanged */
+            log_error("jobs.store", "job=%llu code=\"%s\" error=\"cannot start: %s\" "
+                      "retry_in_s=1", (unsigned long long)id, rl_strerror(rc), err->msg);
+            d->next_due_us = now_us + 1000000;
+            stop = true;
         } else {
             char why[400];
             snprintf(why, sizeof why, "cannot start: %s", err->msg);
@@ -480,14 +562,15 @@ int dispatch_apply(dispatcher *d, store_txn *t, int64_t now_us, rl_err *err)
             if (nested(d, t, bury, &b, err) != STORE_OK) {
                 log_error("jobs.store", "job=%llu error=\"%s\"", (unsigned long long)id, why);
                 d->next_due_us = now_us + 1000000;
-                rl_buf_free(&msg);
-                rl_arena_free(&a.arena);
-                break;
+                stop = true;
+            } else {
+                log_error("jobs.dead", "job=%llu error=\"%s\"", (unsigned long long)id, why);
             }
-            log_error("jobs.dead", "job=%llu error=\"%s\"", (unsigned long long)id, why);
         }
-        rl_buf_free(&msg);
+        rl_buf_free(&a.encoded);
         rl_arena_free(&a.arena);
+        if (stop)
+            break;
     }
     return STORE_OK;
 }
@@ -497,6 +580,11 @@ void dispatch_after_commit(dispatcher *d, bool committed)
     if (!d)
         return;
     if (!committed) {
+        /* nothing of the turn happened: its outcomes are offered again
+         * (recording a DONE is idempotent: copies it already moved into the
+         * spool are simply not found a second time) */
+        for (size_t i = 0; i < d->nout; i++)
+            d->out[i].recorded = false;
         for (size_t i = 0; i < d->nstarts; i++)
             rl_buf_free(&d->starts[i].msg);
         d->nstarts = 0;
@@ -506,16 +594,17 @@ void dispatch_after_commit(dispatcher *d, bool committed)
     }
     d->retry_after_us = 0;
     /* the outcomes recorded: their work directories go */
-    for (size_t i = 0; i < d->applied; i++) {
+    size_t keep = 0;
+    for (size_t i = 0; i < d->nout; i++) {
         outcome *o = &d->out[i];
+        if (!o->recorded) {
+            d->out[keep++] = *o;
+            continue;
+        }
         recon_work_remove(d->cfg.work_root, o->job, o->attempt);
         free(o->text);
     }
-    if (d->applied) {
-        memmove(d->out, d->out + d->applied, (d->nout - d->applied) * sizeof *d->out);
-        d->nout -= d->applied;
-    }
-    d->applied = 0;
+    d->nout = keep;
     for (size_t i = 0; i < d->nstarts; i++) {
         start *s = &d->starts[i];
         worker *w = &d->w[s->w];
@@ -589,6 +678,9 @@ int64_t dispatch_deadline_ms(const dispatcher *d)
     for (size_t i = 0; i < d->nleases; i++)
         EARLIER(d->leases[i].last_ms + limit + 1);
     int64_t now_us = rl_now_us(), now_ms = rl_mono_ms();
+    for (size_t i = 0; i < d->nout; i++)
+        if (!d->out[i].recorded && d->out[i].not_before_us > now_us)
+            EARLIER(now_ms + (d->out[i].not_before_us - now_us) / 1000 + 1);
     if (d->retry_after_us > now_us)
         EARLIER(now_ms + (d->retry_after_us - now_us) / 1000 + 1);
     else if (total_credit(d) > 0 && d->next_due_us && d->next_due_us != INT64_MAX)
@@ -635,9 +727,11 @@ static void *router(dispatcher *d)
     void *s = zmq_socket(d->ctx, ZMQ_ROUTER);
     int linger = 0;
     int64_t max = RL_JOB_REPLY_MAX;
+    int handover = 1; /* a worker that reconnects with its identity takes it over */
     if (s) {
         zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
         zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
+        zmq_setsockopt(s, ZMQ_ROUTER_HANDOVER, &handover, sizeof handover);
     }
     return s;
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -205,8 +206,10 @@ static attempt *begin(void *s, zmq_msg_t *frame, const char *calling_ae, int don
     at->done_fd = done_fd;
     rl_err err;
     rl_str bytes = { zmq_msg_data(&at->data), zmq_msg_size(&at->data) };
-    if (job_msg_decode(bytes, &at->msg, &at->arena, &err) != 0 ||
-        pthread_create(&at->thread, NULL, job_thread, at) != 0) {
+    int rc = job_msg_decode(bytes, &at->msg, &at->arena, &err);
+    if (rc == 0 && (rc = pthread_create(&at->thread, NULL, job_thread, at)) != 0)
+        rl_err_set(&err, RL_E_SYS, -1, "cannot start a thread: %s", strerror(rc));
+    if (rc != 0) {
         log_error("worker.refused", "error=\"%s\"", err.msg);
         if (at->msg.id) { /* we know whose it is: say so at once */
             char jid[32], att[16];
@@ -263,6 +266,13 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
     int64_t max = RL_JOB_MSG_MAX + 64;
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
+    /* one identity for the worker's life: after a reconnection (a network
+     * blip) the engine knows it as the worker that holds its attempts */
+    unsigned char rid[17] = { 'w' };
+    if (getrandom(rid + 1, sizeof rid - 1, 0) != (ssize_t)(sizeof rid - 1))
+        snprintf((char *)rid + 1, sizeof rid - 1, "%08lx%07lx", (long)getpid(),
+                 (long)(rl_mono_ms() & 0xfffffff));
+    zmq_setsockopt(s, ZMQ_ROUTING_ID, rid, sizeof rid);
     if (keys && keys->server_public[0]) {
         zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, keys->server_public, 40);
         zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, keys->public_key, 40);

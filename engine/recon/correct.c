@@ -14,6 +14,7 @@
 
 #include "radlink/log.h"
 #include "radlink/rec.h"
+#include "radlink/receive.h"
 #include "radlink/recon.h"
 #include "uids.h"
 
@@ -206,6 +207,7 @@ typedef struct mark_ctx {
     store_txn *t;
     uint32_t gen, upto;
     const char *work_dir;
+    receiver *recv;
     dirs *ds;
     unsigned moved, marked;
     rl_err *err;
@@ -226,14 +228,17 @@ static int mark(mark_ctx *mc, const char *sop)
          * no change was sent as it is and has none */
         char work[1400];
         snprintf(work, sizeof work, "%s/%s.dcm", mc->work_dir, sop);
-        if (rename(work, in->f[STUDY_F_PATH]) == 0) {
+        int moved = receiver_replace(mc->recv, sop, work, in->f[STUDY_F_PATH]);
+        if (moved == RECEIVER_REPLACED) {
             mc->moved++;
             dirs_add(mc->ds, in->f[STUDY_F_PATH]);
-        } else if (errno != ENOENT) {
+        } else if (moved < 0) {
             rc = rl_err_set(mc->err, RL_E_SYS, -1, "moving the corrected copy into the spool: "
                             "%s: %s", in->f[STUDY_F_PATH], strerror(errno));
         }
-        if (rc == STORE_OK && in->sent_gen != mc->gen) {
+        /* a new copy arriving right now is not the one this attempt sent:
+         * it stays unsent, for the study's next job */
+        if (rc == STORE_OK && moved != RECEIVER_ARRIVING && in->sent_gen != mc->gen) {
             rc = study_set_sent(mc->t, rl_str_c(sop), mc->gen, mc->err);
             mc->marked++;
         }
@@ -305,7 +310,7 @@ static int record_changes(store_txn *t, rl_str uid, uint64_t job_id, rl_str targ
 }
 
 int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str result,
-                   const char *work_root, int64_t now_us, rl_err *err)
+                   const char *work_root, struct receiver *recv, int64_t now_us, rl_err *err)
 {
     job j;
     int rc = job_get(t, job_id, &j, err);
@@ -322,7 +327,8 @@ int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str resul
     dirs *ds = calloc(1, sizeof *ds);
     if (!ds)
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
-    mark_ctx mc = { .t = t, .gen = j.gen, .upto = j.upto, .work_dir = wd, .ds = ds, .err = err };
+    mark_ctx mc = { .t = t, .gen = j.gen, .upto = j.upto, .work_dir = wd, .recv = recv, .ds = ds,
+                    .err = err };
     uint32_t gen = j.gen;
     uid_list sops = { 0 }; /* collected first: marking writes */
     rc = study_index_each(t, 'I', rl_str_c(uid), uid_list_take, &sops, err);
@@ -346,7 +352,9 @@ int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str resul
     rl_buf_init(&target, 0);
     if (rc == STORE_OK) {
         rl_buf_add_str(&target, s.target);
-        if (gen == s.gen && mc.moved)
+        /* (mc.moved is 0 when this outcome is recorded again after a
+         * failed commit: its copies are in place already) */
+        if (gen == s.gen)
             rc = record_changes(t, rl_str_c(uid), job_id, rl_buf_view(&target), err);
     }
     if (rc == STORE_OK) {

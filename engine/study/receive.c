@@ -43,11 +43,52 @@ static int make_dir(const char *dir)
     return errno == EEXIST ? 0 : -1;
 }
 
+struct receiver_arrival {
+    const char *sop;
+    struct receiver_arrival *next;
+};
+
+static void arrive(receiver *r, struct receiver_arrival *a)
+{
+    pthread_mutex_lock(&r->lock);
+    a->next = r->arriving;
+    r->arriving = a;
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void arrived(receiver *r, struct receiver_arrival *a)
+{
+    pthread_mutex_lock(&r->lock);
+    for (struct receiver_arrival **p = &r->arriving; *p; p = &(*p)->next)
+        if (*p == a) {
+            *p = a->next;
+            break;
+        }
+    pthread_mutex_unlock(&r->lock);
+}
+
+int receiver_replace(receiver *r, const char *sop, const char *copy, const char *path)
+{
+    if (r)
+        pthread_mutex_lock(&r->lock);
+    bool arriving = false;
+    for (struct receiver_arrival *a = r ? r->arriving : NULL; a && !arriving; a = a->next)
+        arriving = strcmp(a->sop, sop) == 0;
+    /* under the lock: an association that starts filing this instance
+     * now renames its copy after this one, and its copy wins */
+    int rc = arriving ? RECEIVER_ARRIVING : rename(copy, path) == 0 ? RECEIVER_REPLACED : -1;
+    int e = errno;
+    if (r)
+        pthread_mutex_unlock(&r->lock);
+    if (rc == -1 && e == ENOENT)
+        return RECEIVER_NO_COPY;
+    errno = e;
+    return rc;
+}
+
 int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, size_t whyn)
 {
     receiver *r = ctx;
-    atomic_fetch_add(&r->filing, 1);
-    bool counted = true;
     study_inst *in = malloc(sizeof *in), *old = malloc(sizeof *old);
     cmd *c = calloc(1, sizeof *c);
     if (!in || !old || !c) {
@@ -55,6 +96,10 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
         snprintf(why, whyn, "out of memory");
         return -1;
     }
+    atomic_fetch_add(&r->filing, 1);
+    bool counted = true, placed = false, fresh = true;
+    struct receiver_arrival me = { .sop = in0->f[STUDY_F_SOP_UID] };
+    bool arriving = false;
     *in = *in0;
     char study[128], series[128], sop[128], d1[1300], d2[1500], path[1700];
     safe(study, sizeof study, in->f[STUDY_F_STUDY_UID]);
@@ -85,6 +130,8 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
             }
             if (strcmp(old->f[STUDY_F_PATH], path) != 0)
                 snprintf(oldpath, sizeof oldpath, "%s", old->f[STUDY_F_PATH]);
+            else
+                fresh = false; /* the rename replaces the file the index knows */
         }
         store_abort(t);
     }
@@ -95,6 +142,8 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
     }
     /* with duplicates refused, never replace a file another association just
      * filed under the same name */
+    arrive(r, &me);
+    arriving = true;
     if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, r->refuse_duplicates ? RENAME_NOREPLACE : 0) != 0) {
         if (errno == EEXIST) {
             snprintf(why, whyn, "SOP Instance UID already stored (duplicates are refused)");
@@ -104,6 +153,7 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
         }
         goto out;
     }
+    placed = true;
     /* the new directory entries, synced here: the associations' syncs run in
      * parallel with each other and with the loop's commit */
     if (sync_path(d2, O_RDONLY | O_DIRECTORY) != 0 ||
@@ -114,9 +164,14 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
     }
     c->kind = CMD_INSTANCE;
     c->u.instance.in = in;
+    c->u.instance.refuse_duplicates = r->refuse_duplicates;
     atomic_fetch_sub(&r->filing, 1); /* from here the loop sees it in its queue */
     counted = false;
     if (cmdq_call(r->q, c) != 0) {
+        snprintf(why, whyn, "%s", c->text);
+        goto out;
+    }
+    if (c->status != 0) {
         snprintf(why, whyn, "%s", c->text);
         goto out;
     }
@@ -129,6 +184,13 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
         unlink(oldpath);
     rc = 0;
 out:
+    /* a file this association placed that the index does not hold goes
+     * (one that replaced the indexed copy under the same name cannot be
+     * taken back: the index still describes that name) */
+    if (rc != 0 && placed && fresh)
+        unlink(path);
+    if (arriving)
+        arrived(r, &me);
     if (counted)
         atomic_fetch_sub(&r->filing, 1);
     free(in);
@@ -141,6 +203,24 @@ int study_receive_apply(store_txn *t, cmd *c, int64_t now_us, recon_out *out, rl
 {
     study_inst *in = c->u.instance.in;
     bool existed = false;
+    *out = (recon_out){ 0 };
+    if (c->u.instance.refuse_duplicates) {
+        /* two associations may send one instance at once under different
+         * studies: the first indexed keeps it */
+        study_inst *old = malloc(sizeof *old);
+        if (!old)
+            return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+        int g = study_get_instance(t, rl_str_c(in->f[STUDY_F_SOP_UID]), old, err);
+        free(old);
+        if (g == STORE_OK) {
+            c->duplicate = true;
+            snprintf(c->text, sizeof c->text,
+                     "SOP Instance UID already stored (duplicates are refused)");
+            return STORE_OK;
+        }
+        if (g != STORE_NOTFOUND)
+            return g;
+    }
     int rc = study_put_instance(t, in, &existed, err);
     if (rc == STORE_OK)
         rc = recon_after_store(t, in, now_us, out, err);

@@ -42,6 +42,7 @@ typedef struct cmd {
     union {
         struct {
             study_inst *in; /* borrowed from the poster, already in the spool (synced) */
+            bool refuse_duplicates; /* an instance already indexed is refused */
         } instance;
         struct {
             char dest[64];

@@ -39,6 +39,7 @@ typedef struct dispatch_cfg {
     unsigned max_attempts;       /* then a job is dead (default 5) */
     unsigned worker_timeout_s;   /* a worker silent this long is lost */
     char work_root[1100];        /* DATA/spool/work: the attempts' corrected copies */
+    struct receiver *recv;       /* the DICOM listener's filing (NULL without one) */
     /* remote workers: a tcp endpoint; with a key pair, ZeroMQ CURVE and only
      * the listed worker public keys get in (Z85, 40 characters) */
     char tcp_endpoint[256];

@@ -47,8 +47,11 @@ void forwarder_stop(forwarder *f);
 bool forwarder_stopped(const forwarder *f);
 /* One line per sender (destination, state) for `radlink status`. */
 void forwarder_status(const forwarder *f, rl_buf *out);
-/* Join the senders that ended and free everything; a sender still inside a
- * call that cannot be cancelled (a DNS lookup) is left to process exit. */
-void forwarder_free(forwarder *f);
+/* Join the senders (waiting up to RL_SENDER_EXIT_WAIT_MS for the ones still
+ * ending) and free everything. A sender still inside a call that cannot be
+ * cancelled (a DNS lookup) is left to process exit; the count of those is
+ * returned: while it is not 0, the store and the command queue they use
+ * must stay open. */
+unsigned forwarder_free(forwarder *f);
 
 #endif

@@ -100,6 +100,16 @@
  * the loop rewrites it at every transition. */
 #define RL_JOB_RECORD_MAX (64u * 1024u)
 
+/* A result or error text a job record keeps (a worker's DONE or FAIL, the
+ * reason a job died): longer ones are cut here, so the record stays far
+ * below RL_JOB_RECORD_MAX whatever a worker sends. */
+#define RL_JOB_TEXT_MAX 4096
+
+/* Turns an outcome is offered to the store when recording it fails (a full
+ * map, an I/O error) before the engine gives up on it: a DONE that cannot be
+ * recorded becomes a failed attempt with the reason, which is retried. */
+#define RL_JOB_OUTCOME_TRIES 5
+
 /* A job's subject (a Study Instance UID: 64 characters by PS3.5). */
 #define RL_JOB_SUBJECT_MAX 255
 
@@ -178,6 +188,14 @@
 /* At shutdown the engine answers what it has read and what DICOM threads
  * and senders still bring for at most this long. */
 #define RL_SHUTDOWN_FLUSH_MS 5000
+
+/* A starting engine waits this long for the data directory's lock, which a
+ * command changing the store directly (no engine ran) holds a moment. */
+#define RL_LOCK_WAIT_MS 1000
+
+/* Then how long the engine waits for a destination's sender thread still
+ * ending (one inside a name lookup cannot be cancelled). */
+#define RL_SENDER_EXIT_WAIT_MS 2000
 
 /* Control socket: a request is a verb and its arguments (a route file path at
  * most); a reply carries a replay trace. Clients connected at once, and how

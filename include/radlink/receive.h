@@ -13,6 +13,7 @@
 #ifndef RADLINK_RECEIVE_H
 #define RADLINK_RECEIVE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
@@ -29,11 +30,30 @@ typedef struct receiver {
      * their command is surely coming, and the loop waits a little for it
      * (group commit). Read by the loop. */
     atomic_uint filing;
+    /* SOP Instances whose new copy is being renamed into the spool and
+     * indexed right now (nodes on the DICOM threads' stacks); a correction
+     * never replaces such a file (receiver_replace). Initialise lock with
+     * PTHREAD_MUTEX_INITIALIZER. */
+    pthread_mutex_t lock;
+    struct receiver_arrival *arriving;
 } receiver;
 
 /* The SCP's on_instance (any DICOM thread): 0 stored, 1 refused as a
  * duplicate, -1 failed (why says it). */
 int study_receive(void *ctx, const study_inst *in, const char *tmp, char *why, size_t whyn);
+
+/* The loop, recording a correction: the corrected copy `copy` of SOP
+ * Instance sop replaces its spool file `path`, unless an association is
+ * filing a new copy of that instance right now (that copy is newer than the
+ * correction; its study's next job sends it). r may be NULL (no DICOM
+ * listener). */
+typedef enum receiver_replaced {
+    RECEIVER_REPLACED = 1, /* the copy is the spool file now */
+    RECEIVER_NO_COPY = 0,  /* there was no corrected copy (none needed, or moved already) */
+    RECEIVER_ARRIVING = 2, /* left alone: a newer copy is arriving */
+} receiver_replaced;
+/* -1 with errno when the rename fails. */
+int receiver_replace(receiver *r, const char *sop, const char *copy, const char *path);
 
 /* The loop: index, reconcile and schedule one CMD_INSTANCE in t; out says
  * how it reconciled. */

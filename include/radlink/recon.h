@@ -91,12 +91,15 @@ int recon_job_start(store_txn *t, uint64_t job_id, const char *worker, const job
                     rl_arena *arena, bool *started, rl_err *err);
 
 /* The attempt succeeded: the corrected copies in its work directory replace
- * the spool files of the instances it covered (synced), those instances are
- * marked sent, the changes recorded and the study's state updated; the job
- * is DONE with result. JOB_E_STALE for an attempt that no longer holds the
- * job (nothing changes). */
+ * the spool files of the instances it covered (synced; through recv, which
+ * leaves alone an instance whose new copy is arriving, recv may be NULL),
+ * those instances are marked sent, the changes recorded and the study's
+ * state updated; the job is DONE with result. JOB_E_STALE for an attempt
+ * that no longer holds the job (nothing changes). The renames are not undone
+ * if t is aborted: recording the outcome again finds those copies in place. */
+struct receiver;
 int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str result,
-                   const char *work_root, int64_t now_us, rl_err *err);
+                   const char *work_root, struct receiver *recv, int64_t now_us, rl_err *err);
 
 /* The work directory of one attempt, under work_root (DATA/spool/work), and
  * its removal with whatever it still holds (a failed or superseded attempt,

@@ -69,6 +69,7 @@ static void apply_req(engine *e, store_txn *t, ctl_req *r, int64_t now_us, bool 
             }
             rl_buf_free(&errors);
             env.routes = other;
+            break;
         }
     r->status = ctl_apply(&env, child, r->argc, r->argv, &r->out);
     if (env.keep && store_commit(child, &err) != STORE_OK) {

@@ -27,11 +27,29 @@ int ctlsock_path(const char *data_dir, const char *name, char *out, size_t n, rl
         snprintf(out, n, "%s/%s", abs, name);
         return 0;
     }
-    /* a deep data directory: a short path named after it (FNV-1a) */
+    /* a deep data directory: a short path named after it (FNV-1a), in a
+     * directory only the data directory's owner can enter */
+    struct stat ds;
+    if (stat(abs, &ds) != 0)
+        return rl_err_set(err, RL_E_SYS, -1, "%s: %s", abs, strerror(errno));
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/radlink-%u", (unsigned)ds.st_uid);
+    if (mkdir(dir, 0700) == 0) {
+        if (geteuid() == 0 && ds.st_uid != 0 && chown(dir, ds.st_uid, ds.st_gid) != 0)
+            return rl_err_set(err, RL_E_SYS, -1, "%s: %s", dir, strerror(errno));
+    } else if (errno != EEXIST) {
+        return rl_err_set(err, RL_E_SYS, -1, "%s: %s", dir, strerror(errno));
+    }
+    struct stat ps;
+    if (lstat(dir, &ps) != 0 || !S_ISDIR(ps.st_mode) || ps.st_uid != ds.st_uid ||
+        (ps.st_mode & 077))
+        return rl_err_set(err, RL_E_SYS, -1, "%s: not a private directory of uid %u (the data "
+                          "directory's path is too long for a socket; a shorter one avoids "
+                          "this)", dir, (unsigned)ds.st_uid);
     uint64_t h = 1469598103934665603ull;
     for (const char *p = abs; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    snprintf(out, n, "/tmp/radlink-%016llx-%s", (unsigned long long)h, name);
+    snprintf(out, n, "%s/%016llx-%s", dir, (unsigned long long)h, name);
     return 0;
 }
 
@@ -98,6 +116,7 @@ static void start_write(ctlsock_server *s, conn *c, int status, rl_str output)
     rec_put_str(&c->out, output);
     c->sent = 0;
     c->state = C_WRITING;
+    c->deadline_ms = rl_mono_ms() + RL_CTL_READ_TIMEOUT_MS; /* a client that does not read */
     loop_watch(s->l, c->fd, LOOP_WRITE, on_conn, s);
 }
 
@@ -144,7 +163,7 @@ static void on_conn(loop *l, int fd, unsigned ev, void *ctx)
             c = &s->c[i];
     if (!c)
         return;
-    if (c->state == C_WRITING && (ev & LOOP_WRITE)) {
+    if (c->state == C_WRITING) { /* writable, or hung up: send says which */
         while (c->sent < c->out.len) {
             ssize_t w = send(fd, c->out.data + c->sent, c->out.len - c->sent, MSG_NOSIGNAL);
             if (w < 0 && (errno == EAGAIN || errno == EINTR))

@@ -233,17 +233,32 @@ int cli_ctl_engine(const cli_cmd *cmd, const char *data, const char *config, int
     long pid = cli_engine_pid(dir);
     if (pid == 0)
         return CLI_OK;
-    *ran = true;
-    if (pid == -2)
+    if (pid == -2) {
+        *ran = true;
         return cli_fail(cmd, CLI_FAIL, "%s/serve.lock: %s: only root and the engine's user may "
                         "control the engine on %s", dir, strerror(EACCES), dir);
+    }
     rl_err err;
-    if (ctlsock_path(dir, "control.sock", sock, sizeof sock, &err) != 0)
+    if (ctlsock_path(dir, "control.sock", sock, sizeof sock, &err) != 0) {
+        *ran = true;
         return cli_fail(cmd, CLI_FAIL, "%s", err.msg);
+    }
     rl_buf out;
     rl_buf_init(&out, 0);
     int status = CLI_FAIL;
-    rc = ctlsock_call(sock, argc, argv, 60000, &status, &out, &err);
+    /* the lock may be held a moment by another command changing the store
+     * directly, or by an engine still starting: ask again for a while */
+    for (int i = 0; i < 40; i++) {
+        rc = ctlsock_call(sock, argc, argv, 60000, &status, &out, &err);
+        if (rc != CTL_E_NOENGINE)
+            break;
+        usleep(50 * 1000);
+        if ((pid = cli_engine_pid(dir)) == 0) {
+            rl_buf_free(&out);
+            return CLI_OK;
+        }
+    }
+    *ran = true;
     if (rc == CTL_E_NOENGINE)
         rc = cli_fail(cmd, CLI_FAIL, "the engine (pid %ld) holds %s but does not answer on its "
                       "control socket %s", pid, dir, sock);
@@ -255,17 +270,48 @@ int cli_ctl_engine(const cli_cmd *cmd, const char *data, const char *config, int
     return rc;
 }
 
+int cli_ctl_or_lock(const cli_cmd *cmd, const char *data, const char *config, int argc,
+                    char **argv, unsigned flags, bool *ran, int *lock_fd)
+{
+    *lock_fd = -1;
+    char dir[CFG_PATH], lock[CFG_PATH + 32];
+    int rc = cli_data_dir(cmd, data, config, dir, sizeof dir);
+    if (rc)
+        return rc;
+    snprintf(lock, sizeof lock, "%s/serve.lock", dir);
+    for (int i = 0; i < 100; i++) {
+        rc = cli_ctl_engine(cmd, data, config, argc, argv, ran, flags);
+        if (*ran || rc)
+            return rc;
+        int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0)
+            return cli_fail(cmd, CLI_FAIL, "%s: %s", lock, strerror(errno));
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            *lock_fd = fd;
+            return CLI_OK;
+        }
+        close(fd); /* an engine starting, or another command: ask again */
+        usleep(50 * 1000);
+    }
+    *ran = true;
+    return cli_fail(cmd, CLI_FAIL, "%s: held, and no engine answers", lock);
+}
+
 int cli_ctl(const cli_cmd *cmd, const char *data, const char *config, int argc, char **argv)
 {
     bool ran;
-    int rc = cli_ctl_engine(cmd, data, config, argc, argv, &ran, 0);
+    int lfd = -1;
+    int rc = cli_ctl_or_lock(cmd, data, config, argc, argv, 0, &ran, &lfd);
     if (ran || rc)
         return rc;
     /* no engine: the same change, on the store */
     store *st;
     store_txn *t;
-    if ((rc = cli_open_store(cmd, data, config, true, &st, &t)) != 0)
+    if ((rc = cli_open_store(cmd, data, config, true, &st, &t)) != 0) {
+        if (lfd >= 0)
+            close(lfd);
         return rc;
+    }
     ctl_env env = { .now_us = rl_now_us() };
     rl_buf out;
     rl_buf_init(&out, 0);
@@ -278,6 +324,8 @@ int cli_ctl(const cli_cmd *cmd, const char *data, const char *config, int argc, 
         store_abort(t);
     }
     store_close(st);
+    if (lfd >= 0)
+        close(lfd);
     rc = print_reply(status, &out, 0);
     rl_buf_free(&out);
     return rc;

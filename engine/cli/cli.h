@@ -87,6 +87,11 @@ int cli_ctl(const cli_cmd *cmd, const char *data, const char *config, int argc, 
 enum { CLI_CTL_QUIET_OK = 1, CLI_CTL_STDOUT = 2 };
 int cli_ctl_engine(const cli_cmd *cmd, const char *data, const char *config, int argc,
                    char **argv, bool *ran, unsigned flags);
+/* cli_ctl_engine, and when no engine runs, the data directory's lock taken
+ * (*lock_fd, closed by the caller) so that no engine starts while the caller
+ * changes the store itself (a starting engine waits RL_LOCK_WAIT_MS for it). */
+int cli_ctl_or_lock(const cli_cmd *cmd, const char *data, const char *config, int argc,
+                    char **argv, unsigned flags, bool *ran, int *lock_fd);
 
 /* Local time, "2026-11-23 10:15:30". */
 void cli_fmt_time(int64_t us, char *out, size_t n);

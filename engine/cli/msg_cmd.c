@@ -4,6 +4,7 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "cli.h"
@@ -343,53 +344,13 @@ static int run_search(const cli_cmd *self, int argc, char **argv)
     return n ? CLI_OK : CLI_FAIL;
 }
 
-/* Replay: the routes the engine runs, unless told otherwise. */
-static int run_replay(const cli_cmd *self, int argc, char **argv)
+/* No engine: the same replay on the store, with exactly the routes the
+ * last engine on this directory ran (their text is in the store) and its
+ * configuration's destinations, unless told otherwise. */
+static int replay_on_store(const cli_cmd *self, const char *data, const char *config,
+                           const char *routes, bool quiet, char *seq)
 {
-    static const struct option longs[] = {
-        { "data", required_argument, NULL, 'D' },
-        { "config", required_argument, NULL, 'C' },
-        { "routes", required_argument, NULL, 'r' },
-        { "quiet", no_argument, NULL, 'q' },
-        { 0, 0, 0, 0 },
-    };
-    cli_opts co = { argc, argv, self, "", longs, 0, 0 };
-    const char *data = NULL, *config = NULL, *routes = NULL;
-    bool quiet = false;
-    int c;
-    while ((c = cli_next(&co)) != -1) {
-        switch (c) {
-        case CLI_STOP: return co.exit_code;
-        case 'D': data = optarg; break;
-        case 'C': config = optarg; break;
-        case 'r': routes = optarg; break;
-        case 'q': quiet = true; break;
-        }
-    }
-    uint64_t seq;
-    if (argc - optind != 1 || !rl_str_to_u64(rl_str_c(argv[optind]), UINT64_MAX, &seq))
-        return cli_usage(self, "expected one message number (SEQ)");
-    /* a running engine replays it, in its own transaction, with its routes
-     * (or FILE, which it loads) */
-    char abs_routes[4096];
-    if (routes && !realpath(routes, abs_routes))
-        return cli_fail(self, CLI_BADINPUT, "%s: %s", routes, strerror(errno));
-    char *req[6] = { "msg", "replay", argv[optind] };
-    int nreq = 3;
-    if (quiet)
-        req[nreq++] = "--quiet";
-    if (routes) {
-        req[nreq++] = "--routes";
-        req[nreq++] = abs_routes;
-    }
-    bool ran;
-    int rc = cli_ctl_engine(self, data, config, nreq, req, &ran, CLI_CTL_STDOUT);
-    if (ran || rc)
-        return rc;
-
-    /* No engine: the same replay on the store, with exactly the routes the
-     * last engine on this directory ran (their text is in the store) and its
-     * configuration's destinations, unless told otherwise. */
+    int rc;
     char dir[CFG_PATH];
     if ((rc = cli_data_dir(self, data, config, dir, sizeof dir)) != 0)
         return rc;
@@ -450,7 +411,7 @@ static int run_replay(const cli_cmd *self, int argc, char **argv)
     bool kept = false;
     if (store_begin(st, NULL, true, &t, &err) == STORE_OK) {
         ctl_env env = { .ing = &g, .routes = rs, .now_us = rl_now_us() };
-        char *dreq[4] = { "msg", "replay", argv[optind], "--quiet" };
+        char *dreq[4] = { "msg", "replay", seq, "--quiet" };
         status = ctl_apply(&env, t, quiet ? 4 : 3, dreq, &out);
         kept = env.keep;
         if (env.keep && store_commit(t, &err) != STORE_OK) {
@@ -472,6 +433,55 @@ static int run_replay(const cli_cmd *self, int argc, char **argv)
     return status;
 }
 
+
+/* Replay: the routes the engine runs, unless told otherwise. */
+static int run_replay(const cli_cmd *self, int argc, char **argv)
+{
+    static const struct option longs[] = {
+        { "data", required_argument, NULL, 'D' },
+        { "config", required_argument, NULL, 'C' },
+        { "routes", required_argument, NULL, 'r' },
+        { "quiet", no_argument, NULL, 'q' },
+        { 0, 0, 0, 0 },
+    };
+    cli_opts co = { argc, argv, self, "", longs, 0, 0 };
+    const char *data = NULL, *config = NULL, *routes = NULL;
+    bool quiet = false;
+    int c;
+    while ((c = cli_next(&co)) != -1) {
+        switch (c) {
+        case CLI_STOP: return co.exit_code;
+        case 'D': data = optarg; break;
+        case 'C': config = optarg; break;
+        case 'r': routes = optarg; break;
+        case 'q': quiet = true; break;
+        }
+    }
+    uint64_t seq;
+    if (argc - optind != 1 || !rl_str_to_u64(rl_str_c(argv[optind]), UINT64_MAX, &seq))
+        return cli_usage(self, "expected one message number (SEQ)");
+    /* a running engine replays it, in its own transaction, with its routes
+     * (or FILE, which it loads) */
+    char abs_routes[4096];
+    if (routes && !realpath(routes, abs_routes))
+        return cli_fail(self, CLI_BADINPUT, "%s: %s", routes, strerror(errno));
+    char *req[6] = { "msg", "replay", argv[optind] };
+    int nreq = 3;
+    if (quiet)
+        req[nreq++] = "--quiet";
+    if (routes) {
+        req[nreq++] = "--routes";
+        req[nreq++] = abs_routes;
+    }
+    bool ran;
+    int lock_fd;
+    int rc = cli_ctl_or_lock(self, data, config, nreq, req, CLI_CTL_STDOUT, &ran, &lock_fd);
+    if (ran || rc)
+        return rc;
+    rc = replay_on_store(self, data, config, routes, quiet, argv[optind]);
+    close(lock_fd);
+    return rc;
+}
 static const cli_cmd msg_subs[] = {
     { .name = "list", .args = "", .run = run_list,
       .summary = "list logged messages (newest last)",

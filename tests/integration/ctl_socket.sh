@@ -59,4 +59,19 @@ expect_has "$OUT" "message $Q of ris parked" "the same words"
 run_rc "$RADLINK" routes reload --data "$T/var"
 expect_rc 1 "nothing to reload without an engine"
 expect_has "$ERR" "no engine runs on data directory" "says so"
+
+note "a data directory too deep for a socket path: the socket goes to a private directory"
+DEEP=$T/$(printf '%070d' 0)/$(printf '%070d' 1)/var
+mkdir -p "$DEEP"
+"$RADLINK" serve --data "$DEEP" --mllp "$(free_port)" >"$T/deep.log" 2>&1 &
+DEEP_PID=$!
+PIDS="$PIDS $DEEP_PID"
+wait_cmd 10 "live \(from the engine\)" "$RADLINK" status --data "$DEEP"
+SOCKDIR=/tmp/radlink-$(id -u)
+expect_eq "$(stat -c %a "$SOCKDIR")" 700 "only its owner may enter it"
+run_rc $AS_NOBODY "$RADLINK" routes reload --data "$DEEP"
+expect_rc 1 "another user is refused there too"
+kill -TERM "$DEEP_PID"
+wait_exit "$DEEP_PID" 15
+expect_eq "$RC" 0 "the engine stops cleanly"
 note "ok"

@@ -10,11 +10,13 @@ JOBS     ?= $(shell nproc)
 WERROR   := $(if $(filter true,$(CI)),ON,OFF)
 
 # Debian 12 packages: toolchain, the five libraries, cmocka, the real peers
-# the integration tests talk to (dcmtk tools, python3-hl7's mllp_send), and
-# what the tests and benchmarks use around them (pgrep, setpriv, strace).
+# the integration tests talk to (dcmtk tools, python3-hl7's mllp_send),
+# Orthanc as the PACS, pydicom's bundled real DICOM files, and what the tests
+# and benchmarks use around them (pgrep, setpriv, strace, curl).
 DEBS := make cmake gcc g++ clang libclang-rt-14-dev pkg-config \
         libdcmtk-dev dcmtk libxml2-dev libzmq3-dev liblmdb-dev libssl-dev openssl \
-        libcmocka-dev python3 python3-hl7 procps strace util-linux
+        libcmocka-dev python3 python3-hl7 procps strace util-linux \
+        orthanc python3-pydicom curl
 
 .PHONY: all deps build run test test-plain test-sanitize bench clean
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "radlink/job.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/xdoc.h"
@@ -99,6 +100,31 @@ static void load_listener(loader *l, const xmlNode *n, cfg_listener *li)
     }
 }
 
+static void load_pacs(loader *l, const xmlNode *n, cfg_pacs *p)
+{
+    unsigned long port = 0, timeout = RL_COMMIT_TIMEOUT_DEFAULT_S;
+    memset(p, 0, sizeof *p);
+    p->verify = PACS_VERIFY_COMMIT_FIND;
+    copy_str(l, n, "ae", p->ae, sizeof p->ae);
+    copy_str(l, n, "host", p->host, sizeof p->host);
+    copy_num(l, n, "port", 65535, &port);
+    p->port = (unsigned)port;
+    copy_num(l, n, "commit-timeout", 3600, &timeout);
+    p->commit_timeout_s = (unsigned)timeout;
+    copy_str(l, n, "hl7-destination", p->hl7_dest, sizeof p->hl7_dest);
+    const char *u = xdoc_attr(n, "update"), *v = xdoc_attr(n, "verify"),
+               *r = xdoc_attr(n, "reject-reason");
+    /* the schema lists the values */
+    if (u)
+        p->update = !strcmp(u, "hl7") ? PACS_UPDATE_HL7
+                    : !strcmp(u, "iocm") ? PACS_UPDATE_IOCM : PACS_UPDATE_RESEND;
+    if (v)
+        p->verify = !strcmp(v, "none") ? PACS_VERIFY_NONE
+                    : !strcmp(v, "find") ? PACS_VERIFY_FIND : PACS_VERIFY_COMMIT_FIND;
+    if (r)
+        p->reject = !strcmp(r, "patient-safety") ? PACS_REJECT_SAFETY : PACS_REJECT_WORKLIST;
+}
+
 /* A path in the config file is relative to the config file's directory. */
 static void resolve_path(loader *l, const xmlNode *n, const char *attr, char *dst, size_t dstn)
 {
@@ -124,6 +150,7 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
     loader l = { path, errors, 0 };
     snprintf(next.source, sizeof next.source, "%s", path);
     bool listeners_seen = false;
+    long pacs_lines[RL_MAX_PACS] = { 0 };
     for (xmlNode *n = xdoc_first(xmlDocGetRootElement(doc)); n; n = xdoc_next(n)) {
         if (xdoc_is(n, "data")) {
             copy_str(&l, n, "dir", next.data_dir, sizeof next.data_dir);
@@ -165,11 +192,8 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
                     copy_str(&l, a, "ae", next.dicom_allowed[next.n_dicom_allowed++],
                              sizeof next.dicom_allowed[0]);
                 if (xdoc_is(a, "pacs") && next.n_pacs < RL_MAX_PACS) {
-                    unsigned long port = 0;
-                    copy_str(&l, a, "ae", next.pacs[next.n_pacs].ae, sizeof next.pacs[0].ae);
-                    copy_str(&l, a, "host", next.pacs[next.n_pacs].host, sizeof next.pacs[0].host);
-                    copy_num(&l, a, "port", 65535, &port);
-                    next.pacs[next.n_pacs++].port = (unsigned)port;
+                    pacs_lines[next.n_pacs] = xmlGetLineNo(a);
+                    load_pacs(&l, a, &next.pacs[next.n_pacs++]);
                 }
             }
         } else if (xdoc_is(n, "jobs")) {
@@ -197,6 +221,19 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
                            "(the public keys of the workers allowed in)");
                 l.bad++;
             }
+        } else if (xdoc_is(n, "recon")) {
+            const char *u = xdoc_attr(n, "unmatched"), *after = xdoc_attr(n, "forward-after");
+            uint64_t s = 0;
+            if (after && !rl_duration_parse(rl_str_c(after), 366u * 86400u, &s)) {
+                xdoc_error(errors, path, n, "<recon>: forward-after '%s' is not a duration "
+                           "(90s, 30m, 4h, 2d)", after);
+                l.bad++;
+            }
+            next.unmatched_forward_s = (unsigned)s;
+            if (u && strcmp(u, "forward") == 0 && !after)
+                next.unmatched_forward_s = 1; /* at once */
+            if (u && strcmp(u, "hold") == 0 && !after)
+                next.unmatched_forward_s = 0;
         } else if (xdoc_is(n, "routes")) {
             resolve_path(&l, n, "file", next.routes_file, sizeof next.routes_file);
         } else if (xdoc_is(n, "destinations")) {
@@ -244,6 +281,22 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             }
         }
     }
+    /* a PACS that takes ADT needs a destination for it */
+    for (unsigned i = 0; i < next.n_pacs; i++) {
+        const cfg_pacs *p = &next.pacs[i];
+        if (p->update != PACS_UPDATE_HL7)
+            continue;
+        bool found = false;
+        for (unsigned k = 0; k < next.n_dests && !found; k++)
+            found = strcmp(next.dests[k].name, p->hl7_dest) == 0;
+        if (!p->hl7_dest[0] || !found) {
+            rl_buf_printf(errors, "%s:%ld: <pacs ae=\"%s\">: update=\"hl7\" needs "
+                          "hl7-destination naming a <destination> of this file%s%s%s\n", path,
+                          pacs_lines[i], p->ae, p->hl7_dest[0] ? " ('" : "", p->hl7_dest,
+                          p->hl7_dest[0] ? "' is none)" : "");
+            l.bad++;
+        }
+    }
     xmlFreeDoc(doc);
     if (l.bad)
         return -1;
@@ -269,8 +322,17 @@ void cfg_print(const cfg *c, void *file)
                 c->n_dicom_allowed ? "list" : "any");
     else
         fprintf(f, "dicom.listen=off\n");
+    static const char *const upd[] = { "resend", "hl7", "iocm" },
+                             *const ver[] = { "none", "find", "commit+find" };
     for (unsigned i = 0; i < c->n_pacs; i++)
-        fprintf(f, "pacs=%s@%s:%u\n", c->pacs[i].ae, c->pacs[i].host, c->pacs[i].port);
+        fprintf(f, "pacs=%s@%s:%u update=%s%s%s verify=%s\n", c->pacs[i].ae, c->pacs[i].host,
+                c->pacs[i].port, upd[c->pacs[i].update % 3],
+                c->pacs[i].update == PACS_UPDATE_HL7 ? " via " : "", c->pacs[i].hl7_dest,
+                ver[c->pacs[i].verify % 3]);
+    if (c->unmatched_forward_s)
+        fprintf(f, "recon.unmatched=forward after %us\n", c->unmatched_forward_s);
+    else
+        fprintf(f, "recon.unmatched=hold\n");
     fprintf(f, "dicom.duplicates=%s\n", c->dicom_refuse_duplicates ? "refuse" : "replace");
     fprintf(f, "jobs.workers=%u\njobs.max-attempts=%u\njobs.worker-timeout=%u\n"
                "jobs.study-stable=%u\n", c->workers, c->job_attempts, c->worker_timeout_s,

@@ -268,6 +268,10 @@ static int start_jobs(engine *e, rl_err *err)
         snprintf(dc.pacs[i].ae_title, sizeof dc.pacs[i].ae_title, "%s", e->cfg->pacs[i].ae);
         snprintf(dc.pacs[i].host, sizeof dc.pacs[i].host, "%s", e->cfg->pacs[i].host);
         dc.pacs[i].port = e->cfg->pacs[i].port;
+        dc.pacs[i].update = e->cfg->pacs[i].update;
+        dc.pacs[i].verify = e->cfg->pacs[i].verify;
+        dc.pacs[i].reject = e->cfg->pacs[i].reject;
+        dc.pacs[i].commit_timeout_s = e->cfg->pacs[i].commit_timeout_s;
     }
     snprintf(dc.tcp_endpoint, sizeof dc.tcp_endpoint, "%s", e->cfg->jobs_listen);
     if (e->cfg->jobs_key_file[0] &&
@@ -293,7 +297,12 @@ static int recover(engine *e, rl_err *err)
     if (rc)
         return rc;
     unsigned n = 0;
-    recon_policy p = { .n_pacs = e->cfg->n_pacs, .study_stable_s = e->cfg->study_stable_s };
+    recon_policy p = { .n_pacs = e->cfg->n_pacs, .study_stable_s = e->cfg->study_stable_s,
+                       .unmatched_forward_s = e->cfg->unmatched_forward_s };
+    for (unsigned i = 0; i < e->cfg->n_pacs && i < RL_MAX_PACS; i++) {
+        p.pacs[i].update = e->cfg->pacs[i].update;
+        snprintf(p.pacs[i].hl7_dest, sizeof p.pacs[i].hl7_dest, "%s", e->cfg->pacs[i].hl7_dest);
+    }
     rc = job_recover(t, rl_now_us(), &n, err);
     if (rc == STORE_OK)
         rc = recon_policy_save(t, &p, err);
@@ -400,10 +409,15 @@ static int start(engine *e, rl_err *err)
         if (mkdir(dc.incoming_dir, 0750) != 0 && errno != EEXIST)
             return rl_err_set(err, RL_E_SYS, -1, "%s: %s", dc.incoming_dir, strerror(errno));
         dc.on_instance = study_receive;
+        dc.on_commit_report = e->cfg->n_pacs ? study_commit_report : NULL;
         dc.ctx = &e->recv;
         for (unsigned i = 0; i < e->cfg->n_dicom_allowed && i < RL_DICOM_ALLOW_MAX; i++)
             snprintf(dc.allowed[dc.n_allowed++], sizeof dc.allowed[0], "%s",
                      e->cfg->dicom_allowed[i]);
+        /* a PACS sends its storage commitment reports from its own AE */
+        for (unsigned i = 0; dc.n_allowed && i < e->cfg->n_pacs && dc.n_allowed < RL_DICOM_ALLOW_MAX;
+             i++)
+            snprintf(dc.allowed[dc.n_allowed++], sizeof dc.allowed[0], "%s", e->cfg->pacs[i].ae);
         if (dicom_scp_start(&dc, &e->dicom, err) != 0)
             return -1;
     }

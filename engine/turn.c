@@ -122,7 +122,7 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     if (rest)
         e->cmds = e->cmds_tail = NULL;
     for (cmd *c = cmds; rc == STORE_OK && c; c = c->next) {
-        if (c->kind == CMD_SENDER_EXIT)
+        if (c->kind == CMD_SENDER_EXIT || c->kind == CMD_COMMIT_REPORT)
             continue;
         apply_cmd(t, c, now_us, &kick);
     }
@@ -170,6 +170,13 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
         next = c->next;
         if (c->kind == CMD_SENDER_EXIT) {
             forwarder_exited(e->fwd, c->u.sender.sender);
+            cmdq_finish(e->q, c, 0, NULL);
+            continue;
+        }
+        if (c->kind == CMD_COMMIT_REPORT) {
+            dispatch_commit_report(e->jobs, c->u.report.txn,
+                                   c->u.report.lines ? c->u.report.lines : "");
+            free(c->u.report.lines);
             cmdq_finish(e->q, c, 0, NULL);
             continue;
         }

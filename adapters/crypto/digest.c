@@ -1,8 +1,11 @@
-/* SHA-256 through OpenSSL's EVP interface. */
+/* SHA-256 and SHA-1 through OpenSSL's EVP interface; random bytes from
+ * OpenSSL's generator. */
 #include "radlink/digest.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <stdio.h>
+#include <string.h>
 
 void digest_sha256_hex(const void *p, size_t n, char out[65])
 {
@@ -13,4 +16,48 @@ void digest_sha256_hex(const void *p, size_t n, char out[65])
     for (unsigned i = 0; i < len && i < 32; i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
     out[len ? 64 : 0] = '\0';
+}
+
+/* 16 bytes of a UUID as "2.25.<decimal>" (RFC 4122 version and variant set). */
+static void uuid_uid(unsigned char u[16], unsigned version, char out[45])
+{
+    u[6] = (unsigned char)((u[6] & 0x0f) | (version << 4));
+    u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+    unsigned __int128 v = 0;
+    for (int i = 0; i < 16; i++)
+        v = (v << 8) | u[i];
+    char digits[40];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
+    memcpy(out, "2.25.", 5);
+    for (int i = 0; i < n; i++)
+        out[5 + i] = digits[n - 1 - i];
+    out[5 + n] = '\0';
+}
+
+void digest_uid_from_name(const char *name, char out[45])
+{
+    /* radlink's namespace for name-based UUIDs (itself a random UUID) */
+    static const unsigned char ns[16] = { 0x6b, 0x1f, 0x4e, 0x2a, 0x93, 0x0c, 0x4d, 0x51,
+                                          0x8a, 0x27, 0x3e, 0xc4, 0x55, 0x90, 0x1d, 0x7e };
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (!c || EVP_DigestInit_ex(c, EVP_sha1(), NULL) != 1 || EVP_DigestUpdate(c, ns, 16) != 1 ||
+        EVP_DigestUpdate(c, name, strlen(name)) != 1 || EVP_DigestFinal_ex(c, md, &len) != 1)
+        memset(md, 0, sizeof md);
+    EVP_MD_CTX_free(c);
+    uuid_uid(md, 5, out);
+}
+
+int digest_uid_random(char out[45])
+{
+    unsigned char u[16];
+    if (RAND_bytes(u, sizeof u) != 1)
+        return -1;
+    uuid_uid(u, 4, out);
+    return 0;
 }

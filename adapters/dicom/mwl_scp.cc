@@ -13,6 +13,8 @@ extern "C" {
 }
 #include "radlink/dicom.h"
 
+#include "charset.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -36,7 +38,7 @@ namespace {
 struct Shared {
     dicom_scp_cfg cfg;
     std::atomic<unsigned long> associations{ 0 }, finds{ 0 }, echoes{ 0 }, refused{ 0 },
-        cancelled{ 0 }, matches{ 0 }, stored{ 0 }, store_failed{ 0 }, seq{ 0 };
+        cancelled{ 0 }, matches{ 0 }, stored{ 0 }, store_failed{ 0 }, seq{ 0 }, reports{ 0 };
 };
 
 Shared *g_shared = nullptr; // one SCP per process
@@ -265,6 +267,8 @@ protected:
                 return handleFind(msg->msg.CFindRQ, info.presentationContextID);
             if (msg->CommandField == DIMSE_C_STORE_RQ && g_shared->cfg.on_instance)
                 return handleStore(msg->msg.CStoreRQ, info.presentationContextID);
+            if (msg->CommandField == DIMSE_N_EVENT_REPORT_RQ && g_shared->cfg.on_commit_report)
+                return handleReport(msg->msg.NEventReportRQ, info.presentationContextID);
             if (msg->CommandField == DIMSE_C_ECHO_RQ)
                 g_shared->echoes++;
             return DcmThreadSCP::handleIncomingCommand(msg, info);
@@ -278,6 +282,58 @@ protected:
     }
 
 private:
+    // A value as UTF-8; bytes that cannot be decoded become '?'.
+    static void utf8_field(DcmItem *item, const OFString &scs, uint32_t tag, char *out, size_t n)
+    {
+        OFString raw;
+        item->findAndGetOFStringArray(key_of(tag), raw);
+        std::string v, r(raw.c_str(), raw.length());
+        if (!rl_dicom::to_utf8(std::string(scs.c_str(), scs.length()), r, v)) {
+            v = r;
+            for (char &c : v)
+                if ((unsigned char)c >= 0x80 || c == '\x1b')
+                    c = '?';
+        }
+        std::snprintf(out, n, "%s", v.c_str());
+    }
+
+    // A storage commitment report from a PACS (PS3.4 J.3.3): answered, and
+    // handed to the engine, which gives it to the worker that asked.
+    OFCondition handleReport(T_DIMSE_N_EventReportRQ &rq, T_ASC_PresentationContextID pres)
+    {
+        DcmDataset *raw = nullptr;
+        Uint16 event = 0;
+        OFCondition cond = handleEVENTREPORTRequest(rq, pres, raw, event);
+        std::unique_ptr<DcmDataset> ds(raw);
+        if (cond.bad() || !ds)
+            return cond;
+        g_shared->reports++;
+        OFString txn;
+        ds->findAndGetOFString(DCM_TransactionUID, txn);
+        std::string lines;
+        DcmItem *it = nullptr;
+        for (unsigned long i = 0;
+             ds->findAndGetSequenceItem(DCM_ReferencedSOPSequence, it, long(i)).good() && it; i++) {
+            OFString sop;
+            it->findAndGetOFString(DCM_ReferencedSOPInstanceUID, sop);
+            lines += std::string("ok ") + sop.c_str() + "\n";
+        }
+        for (unsigned long i = 0;
+             ds->findAndGetSequenceItem(DCM_FailedSOPSequence, it, long(i)).good() && it; i++) {
+            OFString sop;
+            Uint16 why = 0;
+            it->findAndGetOFString(DCM_ReferencedSOPInstanceUID, sop);
+            it->findAndGetUint16(DCM_FailureReason, why);
+            char b[16];
+            std::snprintf(b, sizeof b, " %04x\n", why);
+            lines += std::string("failed ") + sop.c_str() + b;
+        }
+        log_info("dicom.commit_report", "calling=%s txn=%s event=%u", getPeerAETitle().c_str(),
+                 txn.c_str(), event);
+        g_shared->cfg.on_commit_report(g_shared->cfg.ctx, txn.c_str(), lines.c_str());
+        return cond;
+    }
+
     OFCondition storeStatus(T_ASC_PresentationContextID pres, T_DIMSE_C_StoreRQ &rq,
                             Uint16 status, const std::string &why)
     {
@@ -316,21 +372,19 @@ private:
             why = "the data set cannot be read";
         } else {
             DcmDataset *ds = ff.getDataset();
-            ds->convertToUTF8(); // names in whatever character set: UTF-8 in the index
+            // names in whatever character set: UTF-8 in the index, value by
+            // value (the file itself is kept as it came)
+            OFString scs;
+            ds->findAndGetOFStringArray(DCM_SpecificCharacterSet, scs);
             for (int i = 0; i < STUDY_F_COUNT; i++) {
                 if (!study_field_tag[i])
                     continue;
-                OFString v;
-                ds->findAndGetOFStringArray(key_of(study_field_tag[i]), v);
-                std::snprintf(in->f[i], sizeof in->f[i], "%s", v.c_str());
+                utf8_field(ds, scs, study_field_tag[i], in->f[i], sizeof in->f[i]);
             }
             DcmItem *ra = nullptr; // modalities put the request in a sequence
             if (!in->f[STUDY_F_RP_ID][0] &&
-                ds->findAndGetSequenceItem(DCM_RequestAttributesSequence, ra, 0).good() && ra) {
-                OFString v;
-                ra->findAndGetOFString(DCM_RequestedProcedureID, v);
-                std::snprintf(in->f[STUDY_F_RP_ID], sizeof in->f[0], "%s", v.c_str());
-            }
+                ds->findAndGetSequenceItem(DCM_RequestAttributesSequence, ra, 0).good() && ra)
+                utf8_field(ra, scs, 0x00401001u, in->f[STUDY_F_RP_ID], sizeof in->f[0]);
             std::snprintf(in->f[STUDY_F_CALLING_AE], sizeof in->f[0], "%s",
                           getPeerAETitle().c_str());
             const int uids[] = { STUDY_F_SOP_UID, STUDY_F_STUDY_UID, STUDY_F_SERIES_UID };
@@ -546,6 +600,12 @@ static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
         for (int i = 0; i < numberOfDcmLongSCUStorageSOPClassUIDs; i++)
             c.addPresentationContext(dcmLongSCUStorageSOPClassUIDs[i], sts);
     }
+    if (cfg->on_commit_report) {
+        // a PACS reporting on storage commitment plays the SCP of the SOP
+        // class from its own association (the requestor in the SCP role)
+        c.addPresentationContext(UID_StorageCommitmentPushModelSOPClass, ts, ASC_SC_ROLE_SCP);
+        c.setAlwaysAcceptDefaultRole(OFTrue);
+    }
     s->pool.setMaxThreads(Uint16(cfg->max_associations ? cfg->max_associations : 16));
     s->thread = std::thread([s] {
         s->result = s->pool.listen();
@@ -611,9 +671,10 @@ extern "C" void dicom_scp_status(dicom_scp *s, rl_buf *out)
         return;
     const Shared &c = s->shared;
     rl_buf_printf(out, "dicom associations %lu echoes %lu finds %lu matches %lu stored %lu "
-                  "store-failures %lu refused %lu cancelled %lu\n",
+                  "store-failures %lu refused %lu cancelled %lu commitment-reports %lu\n",
                   c.associations.load(), c.echoes.load(), c.finds.load(), c.matches.load(),
-                  c.stored.load(), c.store_failed.load(), c.refused.load(), c.cancelled.load());
+                  c.stored.load(), c.store_failed.load(), c.refused.load(), c.cancelled.load(),
+                  c.reports.load());
 }
 
 extern "C" int dicom_write_wl(const wl_entry *e, const char *path, rl_err *err)

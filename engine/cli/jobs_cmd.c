@@ -32,7 +32,8 @@ static int parse(const cli_cmd *self, int argc, char **argv, jopts *o)
         case 's':
             o->state = (int)job_state_parse(optarg);
             if (!o->state)
-                return cli_usage(self, "--state must be pending, running, failed, done or dead");
+                return cli_usage(self, "--state must be pending, running, failed, done, dead or "
+                                       "unverified");
             break;
         }
     }
@@ -119,7 +120,8 @@ static int run_show(const cli_cmd *self, int argc, char **argv)
         if (j.result.n)
             printf("  result      %.*s\n", RL_STR_FMT(j.result));
         if (j.last_error.n)
-            printf("  last error  %.*s\n", RL_STR_FMT(j.last_error));
+            printf("  %-11s %.*s\n", j.state == JOB_UNVERIFIED ? "unverified" : "last error",
+                   RL_STR_FMT(j.last_error));
     }
     store_abort(t);
     store_close(st);
@@ -148,10 +150,10 @@ static int run_retry(const cli_cmd *self, int argc, char **argv)
 
 static const cli_cmd jobs_subs[] = {
     { .name = "list", .args = "", .run = run_list, .summary = "every job, oldest first",
-      .help = "  --state S         pending, running, failed, done or dead\n" JOBS_HELP },
+      .help = "  --state S         pending, running, failed, done, dead or unverified\n" JOBS_HELP },
     { .name = "show", .args = "ID", .run = run_show, .summary = "one job", .help = JOBS_HELP },
     { .name = "retry", .args = "ID|--dead", .run = run_retry,
-      .summary = "put a dead (or failed) job back in line, now",
+      .summary = "put a dead, unverified (or failed) job back in line, now",
       .help = "  --dead            every dead job\n" JOBS_HELP },
     { 0 },
 };

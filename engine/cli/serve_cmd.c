@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "radlink/cfg.h"
+#include "radlink/job.h"
 #include "radlink/log.h"
 #include "radlink/serve.h"
 
@@ -94,8 +95,11 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
         snprintf(cf.pacs[0].ae, sizeof cf.pacs[0].ae, "%.*s", (int)(at - pacs), pacs);
         snprintf(cf.pacs[0].host, sizeof cf.pacs[0].host, "%.*s", (int)(colon - at - 1), at + 1);
         cf.pacs[0].port = (unsigned)port;
-        if (cf.n_pacs == 0)
+        if (cf.n_pacs == 0) { /* the defaults of a <pacs> element */
             cf.n_pacs = 1;
+            cf.pacs[0].verify = PACS_VERIFY_COMMIT_FIND;
+            cf.pacs[0].commit_timeout_s = RL_COMMIT_TIMEOUT_DEFAULT_S;
+        }
     }
     if (ae) {
         size_t n = strlen(ae);

@@ -37,7 +37,7 @@ typedef struct lease {
 typedef struct outcome {
     uint64_t job;
     uint32_t attempt;
-    enum { O_DONE, O_FAIL, O_LOST } what;
+    enum { O_DONE, O_FAIL, O_LOST, O_UNVERIFIED } what;
     char *text;
     bool recorded;    /* in the current turn: gone once it commits */
     unsigned tries;   /* turns whose recording of it failed */
@@ -51,6 +51,15 @@ typedef struct start {
     uint32_t attempt;
     rl_buf msg;
 } start;
+
+/* Storage commitment: a transaction a worker waits for, or a report that
+ * came before the worker said so (the PACS may answer at once). */
+typedef struct commit_wait {
+    char txn[65];
+    int w;              /* the worker waiting (announce) */
+    char *lines;        /* the report (early) */
+    int64_t until_ms;
+} commit_wait;
 
 struct dispatcher {
     dispatch_cfg cfg;
@@ -67,10 +76,13 @@ struct dispatcher {
     int64_t next_hb_ms;
     int64_t next_due_us;  /* the earliest due job seen (0: not known, look) */
     int64_t retry_after_us; /* after a failed commit */
-    unsigned long dispatched, done, failed, lost_workers, late;
+    commit_wait waits[RL_COMMIT_REPORTS_MAX], early[RL_COMMIT_REPORTS_MAX];
+    unsigned long reports;
+    unsigned long dispatched, done, failed, unverified, lost_workers, late;
 };
 
 static void drain(dispatcher *d, void *sock);
+static void wait_commit(dispatcher *d, int wi, rl_str txn);
 
 /* ---- outcomes and leases ---- */
 
@@ -238,19 +250,94 @@ static void on_message(dispatcher *d, void *sock)
                 l->last_ms = w->last_ms;
             }
         }
-    } else if ((rl_str_eq(type, RL_STR("DONE")) || rl_str_eq(type, RL_STR("FAIL"))) && n >= 6) {
+    } else if ((rl_str_eq(type, RL_STR("DONE")) || rl_str_eq(type, RL_STR("FAIL")) ||
+                rl_str_eq(type, RL_STR("UNVERIFIED"))) &&
+               n >= 6) {
         uint64_t jid, attempt;
         if (parse_u64(&parts[3], UINT64_MAX, &jid) && parse_u64(&parts[4], UINT32_MAX, &attempt)) {
             /* the worker is done with it: its lease ends now (the outcome
              * itself stays queued until a turn commits it) */
             drop_lease(d, jid, (uint32_t)attempt);
             add_outcome(d, jid, (uint32_t)attempt,
-                        rl_str_eq(type, RL_STR("DONE")) ? O_DONE : O_FAIL,
+                        rl_str_eq(type, RL_STR("DONE"))   ? O_DONE
+                        : rl_str_eq(type, RL_STR("FAIL")) ? O_FAIL
+                                                          : O_UNVERIFIED,
                         (rl_str){ zmq_msg_data(&parts[5]), zmq_msg_size(&parts[5]) });
         }
+    } else if (rl_str_eq(type, RL_STR("COMMIT")) && n >= 6) {
+        /* a storage commitment transaction this worker waits for */
+        rl_str txn = { zmq_msg_data(&parts[5]), zmq_msg_size(&parts[5]) };
+        if (txn.n < sizeof d->waits[0].txn)
+            wait_commit(d, wi, txn);
     }
 done:
     frames_close(parts, n);
+}
+
+/* ---- storage commitment reports, from the DICOM listener to a worker ---- */
+
+static void send_report(dispatcher *d, int wi, const char *txn, const char *lines)
+{
+    worker *w = &d->w[wi];
+    if (!w->used)
+        return;
+    const char *fr[3] = { "COMMITTED", txn, lines };
+    size_t ln[3] = { 9, strlen(txn), strlen(lines) };
+    frames_send(w->sock, w->id, w->idn, fr, ln, 3);
+}
+
+/* A slot of tab: an empty or expired one, else the oldest. */
+static commit_wait *slot(commit_wait *tab)
+{
+    int64_t now = rl_mono_ms();
+    commit_wait *best = &tab[0];
+    for (size_t i = 0; i < RL_COMMIT_REPORTS_MAX; i++) {
+        if (!tab[i].txn[0] || tab[i].until_ms < now) {
+            best = &tab[i];
+            break;
+        }
+        if (tab[i].until_ms < best->until_ms)
+            best = &tab[i];
+    }
+    free(best->lines);
+    memset(best, 0, sizeof *best);
+    return best;
+}
+
+static void wait_commit(dispatcher *d, int wi, rl_str txn)
+{
+    for (size_t i = 0; i < RL_COMMIT_REPORTS_MAX; i++) {
+        commit_wait *e = &d->early[i];
+        if (e->txn[0] && rl_str_eq_c(txn, e->txn)) { /* it came first */
+            send_report(d, wi, e->txn, e->lines ? e->lines : "");
+            free(e->lines);
+            memset(e, 0, sizeof *e);
+            return;
+        }
+    }
+    commit_wait *s = slot(d->waits);
+    snprintf(s->txn, sizeof s->txn, "%.*s", RL_STR_FMT(txn));
+    s->w = wi;
+    s->until_ms = rl_mono_ms() + RL_COMMIT_REPORT_KEEP_S * 1000LL;
+}
+
+void dispatch_commit_report(dispatcher *d, const char *txn, const char *lines)
+{
+    if (!d || !txn[0] || strlen(txn) >= sizeof d->waits[0].txn)
+        return;
+    d->reports++;
+    for (size_t i = 0; i < RL_COMMIT_REPORTS_MAX; i++) {
+        commit_wait *e = &d->waits[i];
+        if (e->txn[0] && strcmp(e->txn, txn) == 0) {
+            send_report(d, e->w, txn, lines);
+            memset(e, 0, sizeof *e);
+            return;
+        }
+    }
+    commit_wait *s = slot(d->early);
+    snprintf(s->txn, sizeof s->txn, "%s", txn);
+    s->lines = strdup(lines);
+    s->until_ms = rl_mono_ms() + RL_COMMIT_REPORT_KEEP_S * 1000LL;
 }
 
 /* ZAP (RFC 27): a worker connecting over tcp with CURVE gets in only with a
@@ -349,10 +436,9 @@ static int apply_outcome(dispatcher *d, store_txn *t, void *arg, rl_err *err)
 {
     outcome *o = arg;
     int64_t now = rl_now_us();
-    if (o->what == O_DONE)
-        return recon_job_done(t, o->job, o->attempt, rl_str_c(o->text), d->cfg.work_root,
-                              d->cfg.recv, now,
-                              err);
+    if (o->what == O_DONE || o->what == O_UNVERIFIED)
+        return recon_job_done(t, o->job, o->attempt, o->what == O_DONE, rl_str_c(o->text),
+                              d->cfg.work_root, d->cfg.recv, now, err);
     job j;
     int rc = job_fail(t, o->job, o->attempt, rl_str_c(o->text), d->cfg.max_attempts, now, &j,
                       err);
@@ -379,7 +465,9 @@ static int start_job(dispatcher *d, store_txn *t, void *arg, rl_err *err)
     job_peer pacs[RL_MAX_PACS];
     for (size_t i = 0; i < d->cfg.n_pacs; i++)
         pacs[i] = (job_peer){ rl_str_c(d->cfg.pacs[i].ae_title), rl_str_c(d->cfg.pacs[i].host),
-                              d->cfg.pacs[i].port };
+                              d->cfg.pacs[i].port, d->cfg.pacs[i].update,
+                              d->cfg.pacs[i].verify, d->cfg.pacs[i].reject,
+                              d->cfg.pacs[i].commit_timeout_s };
     char who[160];
     snprintf(who, sizeof who, "worker %d (%s)", a->w, d->w[a->w].name[0] ? d->w[a->w].name : "?");
     int rc = recon_job_start(t, a->job, who, pacs, d->cfg.n_pacs, d->cfg.work_root, rl_now_us(),
@@ -475,7 +563,10 @@ static void record_outcomes(dispatcher *d, store_txn *t, int64_t now_us, rl_err 
         while (again && !o->recorded && o->not_before_us <= now_us) {
             again = false;
             int rc = nested(d, t, apply_outcome, o, err);
-            const char *what = o->what == O_DONE ? "done" : o->what == O_FAIL ? "failed" : "lost";
+            const char *what = o->what == O_DONE   ? "done"
+                               : o->what == O_FAIL ? "failed"
+                               : o->what == O_LOST ? "lost"
+                                                   : "unverified";
             if (rc == JOB_E_STALE) { /* a superseded attempt: it changes nothing */
                 d->late++;
                 log_warn("jobs.late", "job=%llu attempt=%u outcome=%s reason=\"%s\"",
@@ -485,7 +576,12 @@ static void record_outcomes(dispatcher *d, store_txn *t, int64_t now_us, rl_err 
                 if (o->what == O_DONE)
                     log_info("jobs.done", "job=%llu attempt=%u result=\"%s\"",
                              (unsigned long long)o->job, o->attempt, o->text);
-                o->what == O_DONE ? d->done++ : d->failed++;
+                if (o->what == O_UNVERIFIED) /* the text may quote what the PACS shows */
+                    log_warn("jobs.unverified", "job=%llu attempt=%u hint=\"radlink jobs show "
+                             "%llu\"", (unsigned long long)o->job, o->attempt,
+                             (unsigned long long)o->job);
+                o->what == O_DONE ? d->done++ : o->what == O_UNVERIFIED ? d->unverified++
+                                                                        : d->failed++;
                 o->recorded = true;
             } else {
                 log_error("jobs.store", "job=%llu attempt=%u outcome=%s try=%u code=\"%s\" "
@@ -704,9 +800,9 @@ void dispatch_status(const dispatcher *d, rl_buf *out)
                               (unsigned long long)d->leases[k].job, d->leases[k].attempt);
         rl_buf_add_c(out, "\n");
     }
-    rl_buf_printf(out, "jobs dispatched %lu done %lu failed %lu, late outcomes ignored %lu, "
-                  "workers lost %lu\n", d->dispatched, d->done, d->failed, d->late,
-                  d->lost_workers);
+    rl_buf_printf(out, "jobs dispatched %lu done %lu failed %lu unverified %lu, late outcomes "
+                  "ignored %lu, workers lost %lu, commitment reports %lu\n", d->dispatched,
+                  d->done, d->failed, d->unverified, d->late, d->lost_workers, d->reports);
 }
 
 /* ---- setup ---- */
@@ -814,6 +910,8 @@ void dispatch_free(dispatcher *d)
             loop_unwatch(d->l, d->fds[i]);
     for (size_t i = 0; i < d->nout; i++)
         free(d->out[i].text);
+    for (size_t i = 0; i < RL_COMMIT_REPORTS_MAX; i++)
+        free(d->early[i].lines);
     for (size_t i = 0; i < d->nstarts; i++)
         rl_buf_free(&d->starts[i].msg);
     free(d->out);

@@ -13,7 +13,7 @@
 
 static const char *const state_names[] = {
     [JOB_PENDING] = "pending", [JOB_DONE] = "done",     [JOB_DEAD] = "dead",
-    [JOB_RUNNING] = "running", [JOB_FAILED] = "failed",
+    [JOB_RUNNING] = "running", [JOB_FAILED] = "failed", [JOB_UNVERIFIED] = "unverified",
 };
 
 const char *job_state_name(job_state s)
@@ -64,7 +64,7 @@ static int decode(uint64_t id, rl_str v, job *j)
     j->last_error = rec_get_str(&r);
     j->result = rec_get_str(&r);
     j->worker = version >= 2 ? rec_get_str(&r) : (rl_str){ "", 0 };
-    if (!rec_ok(&r) || j->state < JOB_PENDING || j->state > JOB_FAILED)
+    if (!rec_ok(&r) || j->state < JOB_PENDING || j->state > JOB_UNVERIFIED)
         return STORE_E_CORRUPT;
     return STORE_OK;
 }
@@ -436,6 +436,26 @@ int job_fail(store_txn *t, uint64_t id, uint32_t attempt, rl_str why, unsigned m
     return rc;
 }
 
+int job_unverified(store_txn *t, uint64_t id, uint32_t attempt, rl_str why, int64_t now_us,
+                   job *out, rl_err *err)
+{
+    owned o;
+    int rc = load_running(t, id, attempt, &o, err);
+    if (rc)
+        return rc;
+    o.j.state = JOB_UNVERIFIED;
+    o.j.last_error = why;
+    o.j.result = (rl_str){ "", 0 };
+    o.j.updated_us = now_us;
+    rc = put(t, &o.j, err);
+    if (rc == STORE_OK)
+        rc = leave_running(t, &o, err);
+    if (rc == STORE_OK)
+        rc = reread(t, id, out, err);
+    owned_free(&o);
+    return rc;
+}
+
 /* A dead job whose subject waits already: that job carries the work, due
  * now; the dead one is DONE, pointing at it. */
 static int fold_into(store_txn *t, owned *dead, uint64_t into, int64_t now_us, rl_err *err)
@@ -474,9 +494,12 @@ int job_retry(store_txn *t, uint64_t id, int64_t now_us, uint64_t *as_id, rl_err
     if (rc)
         return rc;
     *as_id = id;
+    if (o.j.state == JOB_UNVERIFIED)
+        o.j.state = JOB_DEAD; /* ended the same way: out of the subject's unfinished jobs */
     if (o.j.state != JOB_DEAD && o.j.state != JOB_FAILED) {
-        rc = rl_err_set(err, JOB_E_STATE, -1, "job %llu is %s: only a dead or failed job is "
-                        "retried", (unsigned long long)id, job_state_name(o.j.state));
+        rc = rl_err_set(err, JOB_E_STATE, -1, "job %llu is %s: only a dead, unverified or "
+                        "failed job is retried", (unsigned long long)id,
+                        job_state_name(o.j.state));
         owned_free(&o);
         return rc;
     }

@@ -1,14 +1,14 @@
 /* `radlink worker`: a separate process that takes jobs from the engine over
  * ZeroMQ (a DEALER socket; radlink/dispatch.h describes the frames).
  *
- * A study job lists the study's instance files still to send, the attribute
- * values the RIS says they must hold, and the PACS. Each file that disagrees
- * is corrected into the attempt's own work directory (synced); the corrected
- * copies, and the files that needed nothing, go to every PACS with C-STORE.
- * The worker never touches the spool: once the engine records the attempt as
- * done it moves the copies in itself. The job runs in a thread of its own so
- * that the main thread keeps sending heartbeats that name the attempt, a long
- * C-STORE included. */
+ * A study job (engine/job/study_job.c) lists the study's instance files
+ * still to send, the attribute values the RIS says they must hold, and the
+ * PACS with their update and verify policies. The worker never touches the
+ * spool: corrected copies go to the attempt's work directory, and once the
+ * engine records the attempt it moves them in itself. The job runs in a
+ * thread of its own so that the main thread keeps sending heartbeats that
+ * name the attempt, a long C-STORE included; the main thread also passes
+ * storage commitment reports from the engine to the job. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -25,6 +25,7 @@
 #include "radlink/dispatch.h"
 #include "radlink/log.h"
 #include "frames.h"
+#include "study_job.h"
 
 static volatile sig_atomic_t stop_worker;
 
@@ -33,106 +34,81 @@ static void on_signal(int sig)
     stop_worker = sig;
 }
 
-/* One attempt, run by the job thread. */
+/* One attempt, run by the job thread; the main thread talks to the engine
+ * for it (announcing the storage commitment transactions it waits for, and
+ * handing over their reports). */
 typedef struct attempt {
+    study_link link;      /* first: the job sees only this */
     zmq_msg_t data;       /* the JOB frame: the message's views point into it */
     job_msg msg;
     rl_arena arena;
     const char *calling_ae;
     rl_buf result;
     int rc;
-    int done_fd;          /* write end of a pipe: written when the attempt ended */
+    int done_fd;          /* write end of a pipe: wakes the main thread */
     pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* under mu */
+    bool ended;
+    char announce[8][45]; /* transactions to tell the engine about */
+    unsigned n_announce;
+    char awaiting[45];    /* the transaction whose report the job waits for */
+    bool report_ready;
+    rl_buf report;
 } attempt;
 
-static char *cstr(rl_arena *a, rl_str s)
+static void wake(attempt *at)
 {
-    return rl_arena_dup(a, s.p ? s.p : "", s.n);
+    char one = 1;
+    ssize_t w = write(at->done_fd, &one, 1);
+    (void)w;
 }
 
-static int sync_file(const char *path)
+static void link_announce(study_link *l, const char *txn)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fdatasync(fd);
-    close(fd);
-    return rc;
+    attempt *at = (attempt *)l;
+    pthread_mutex_lock(&at->mu);
+    if (at->n_announce < 8)
+        snprintf(at->announce[at->n_announce++], sizeof at->announce[0], "%s", txn);
+    snprintf(at->awaiting, sizeof at->awaiting, "%s", txn);
+    at->report_ready = false;
+    rl_buf_reset(&at->report);
+    pthread_mutex_unlock(&at->mu);
+    wake(at);
 }
 
-static int run_study(attempt *at)
+static bool link_await(study_link *l, const char *txn, unsigned timeout_s, rl_buf *out)
 {
-    job_msg *m = &at->msg;
-    rl_buf *res = &at->result;
-    rl_err err;
-    char *work = cstr(&at->arena, m->work_dir);
-    if (!work || (mkdir(work, 0750) != 0 && errno != EEXIST)) {
-        rl_buf_printf(res, "work directory %.*s: %s", RL_STR_FMT(m->work_dir), strerror(errno));
-        return -1;
-    }
-    dicom_change ch[RL_JOB_SETS_MAX];
-    for (size_t i = 0; i < m->n_sets; i++)
-        ch[i] = (dicom_change){ m->sets[i].tag, cstr(&at->arena, m->sets[i].value) };
-    const char **send = rl_arena_alloc(&at->arena, (m->n_files ? m->n_files : 1) * sizeof *send);
-    if (!send) {
-        rl_buf_add_c(res, "out of memory");
-        return -1;
-    }
-    unsigned corrected = 0;
-    for (size_t i = 0; i < m->n_files; i++) {
-        char *in = cstr(&at->arena, m->files[i].path);
-        char *out = rl_arena_alloc(&at->arena, m->work_dir.n + m->files[i].sop.n + 8);
-        if (!in || !out) {
-            rl_buf_add_c(res, "out of memory");
-            return -1;
-        }
-        snprintf(out, m->work_dir.n + m->files[i].sop.n + 8, "%s/%.*s.dcm", work,
-                 RL_STR_FMT(m->files[i].sop));
-        unsigned changed = 0;
-        if (dicom_correct_file(in, out, ch, m->n_sets, &changed, &err) != 0) {
-            rl_buf_printf(res, "correcting: %s", err.msg);
-            return -1;
-        }
-        if (changed && sync_file(out) != 0) {
-            rl_buf_printf(res, "%s: %s", out, strerror(errno));
-            return -1;
-        }
-        send[i] = changed ? out : in;
-        corrected += changed != 0;
-    }
-    for (size_t p = 0; p < m->n_pacs; p++) {
-        dicom_peer peer;
-        snprintf(peer.ae_title, sizeof peer.ae_title, "%.*s", RL_STR_FMT(m->pacs[p].ae_title));
-        snprintf(peer.host, sizeof peer.host, "%.*s", RL_STR_FMT(m->pacs[p].host));
-        peer.port = m->pacs[p].port;
-        if (dicom_send_files(at->calling_ae, &peer, send, m->n_files, &err) != 0) {
-            rl_buf_printf(res, "sending: %s", err.msg);
-            return -1;
-        }
-    }
-    /* "150 instances, 150 corrected, sent to PACS@host:104" */
-    rl_buf_printf(res, "%zu instance%s", m->n_files, m->n_files == 1 ? "" : "s");
-    if (corrected)
-        rl_buf_printf(res, ", %u corrected,", corrected);
-    for (size_t p = 0; p < m->n_pacs; p++)
-        rl_buf_printf(res, "%s %.*s@%.*s:%u", p ? "," : " sent to",
-                      RL_STR_FMT(m->pacs[p].ae_title), RL_STR_FMT(m->pacs[p].host),
-                      m->pacs[p].port);
-    if (!m->n_pacs)
-        rl_buf_add_c(res, corrected ? " no PACS configured" : ", no PACS configured");
-    return 0;
+    attempt *at = (attempt *)l;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)timeout_s;
+    pthread_mutex_lock(&at->mu);
+    while (!at->report_ready &&
+           pthread_cond_timedwait(&at->cv, &at->mu, &until) != ETIMEDOUT)
+        ;
+    bool ok = at->report_ready && strcmp(at->awaiting, txn) == 0;
+    if (ok)
+        rl_buf_add(out, at->report.data ? at->report.data : "", at->report.len);
+    at->awaiting[0] = '\0';
+    pthread_mutex_unlock(&at->mu);
+    return ok;
 }
 
 static void *job_thread(void *arg)
 {
     attempt *at = arg;
-    at->rc = rl_str_eq_c(at->msg.kind, "study") ? run_study(at)
-                                                 : (rl_buf_printf(&at->result, "unknown job kind "
-                                                                  "'%.*s'", RL_STR_FMT(at->msg.kind)),
-                                                    -1);
-    char one = 1;
-    ssize_t w = write(at->done_fd, &one, 1);
-    (void)w;
+    if (rl_str_eq_c(at->msg.kind, "study")) {
+        at->rc = study_job_run(&at->msg, at->calling_ae, &at->link, &at->arena, &at->result);
+    } else {
+        rl_buf_printf(&at->result, "unknown job kind '%.*s'", RL_STR_FMT(at->msg.kind));
+        at->rc = STUDY_JOB_FAILED;
+    }
+    pthread_mutex_lock(&at->mu);
+    at->ended = true;
+    pthread_mutex_unlock(&at->mu);
+    wake(at);
     return NULL;
 }
 
@@ -192,6 +168,17 @@ int keyfile_read(const char *path, char pub[41], char sec[41], rl_err *err)
     return 0;
 }
 
+static void free_attempt(attempt *at)
+{
+    zmq_msg_close(&at->data);
+    rl_arena_free(&at->arena);
+    rl_buf_free(&at->result);
+    rl_buf_free(&at->report);
+    pthread_mutex_destroy(&at->mu);
+    pthread_cond_destroy(&at->cv);
+    free(at);
+}
+
 /* A JOB frame arrived: start its thread, or refuse it at once. */
 static attempt *begin(void *s, zmq_msg_t *frame, const char *calling_ae, int done_fd)
 {
@@ -204,6 +191,14 @@ static attempt *begin(void *s, zmq_msg_t *frame, const char *calling_ae, int don
     rl_buf_init(&at->result, RL_JOB_REPLY_MAX - 64);
     at->calling_ae = calling_ae;
     at->done_fd = done_fd;
+    at->link = (study_link){ link_announce, link_await };
+    pthread_mutex_init(&at->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&at->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    rl_buf_init(&at->report, RL_JOB_REPLY_MAX * 16u);
     rl_err err;
     rl_str bytes = { zmq_msg_data(&at->data), zmq_msg_size(&at->data) };
     int rc = job_msg_decode(bytes, &at->msg, &at->arena, &err);
@@ -219,10 +214,7 @@ static attempt *begin(void *s, zmq_msg_t *frame, const char *calling_ae, int don
             size_t ln[4] = { 4, strlen(jid), strlen(att), strlen(err.msg) };
             sendv(s, fr, ln, 4);
         }
-        zmq_msg_close(&at->data);
-        rl_arena_free(&at->arena);
-        rl_buf_free(&at->result);
-        free(at);
+        free_attempt(at);
         return NULL;
     }
     return at;
@@ -235,17 +227,49 @@ static void finish(void *s, attempt *at, unsigned *done, unsigned *failed)
     char jid[32], att[16];
     snprintf(jid, sizeof jid, "%llu", (unsigned long long)at->msg.id);
     snprintf(att, sizeof att, "%u", at->msg.attempt);
-    at->rc == 0 ? (*done)++ : (*failed)++;
-    log_info(at->rc == 0 ? "worker.done" : "worker.failed", "job=%s attempt=%s result=\"%.*s\"",
-             jid, att, (int)at->result.len, at->result.data ? at->result.data : "");
-    const char *fr[4] = { at->rc == 0 ? "DONE" : "FAIL", jid, att,
-                          at->result.data ? at->result.data : "" };
-    size_t ln[4] = { 4, strlen(jid), strlen(att), at->result.len };
+    at->rc == STUDY_JOB_DONE ? (*done)++ : (*failed)++;
+    const char *what = at->rc == STUDY_JOB_DONE         ? "DONE"
+                       : at->rc == STUDY_JOB_UNVERIFIED ? "UNVERIFIED"
+                                                        : "FAIL";
+    log_info(at->rc == STUDY_JOB_DONE ? "worker.done" : "worker.failed",
+             "job=%s attempt=%s outcome=%s result=\"%.*s\"", jid, att, what,
+             (int)at->result.len, at->result.data ? at->result.data : "");
+    const char *fr[4] = { what, jid, att, at->result.data ? at->result.data : "" };
+    size_t ln[4] = { strlen(what), strlen(jid), strlen(att), at->result.len };
     sendv(s, fr, ln, 4);
-    zmq_msg_close(&at->data);
-    rl_arena_free(&at->arena);
-    rl_buf_free(&at->result);
-    free(at);
+    free_attempt(at);
+}
+
+/* The job thread woke us: transactions to announce, or its end. */
+static bool on_wake(void *s, attempt *at)
+{
+    char jid[32], att[16];
+    snprintf(jid, sizeof jid, "%llu", (unsigned long long)at->msg.id);
+    snprintf(att, sizeof att, "%u", at->msg.attempt);
+    pthread_mutex_lock(&at->mu);
+    for (unsigned i = 0; i < at->n_announce; i++) {
+        const char *fr[4] = { "COMMIT", jid, att, at->announce[i] };
+        size_t ln[4] = { 6, strlen(jid), strlen(att), strlen(at->announce[i]) };
+        sendv(s, fr, ln, 4);
+    }
+    at->n_announce = 0;
+    bool ended = at->ended;
+    pthread_mutex_unlock(&at->mu);
+    return ended;
+}
+
+/* A storage commitment report the engine passed on. */
+static void on_report(attempt *at, zmq_msg_t *txn, zmq_msg_t *lines)
+{
+    pthread_mutex_lock(&at->mu);
+    if (at->awaiting[0] && zmq_msg_size(txn) == strlen(at->awaiting) &&
+        memcmp(zmq_msg_data(txn), at->awaiting, zmq_msg_size(txn)) == 0) {
+        rl_buf_reset(&at->report);
+        rl_buf_add(&at->report, zmq_msg_data(lines), zmq_msg_size(lines));
+        at->report_ready = true;
+        pthread_cond_signal(&at->cv);
+    }
+    pthread_mutex_unlock(&at->mu);
 }
 
 int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *keys)
@@ -302,7 +326,7 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
                 char b[16];
                 while (read(pipefd[0], b, sizeof b) > 0)
                     ;
-                if (running) {
+                if (running && on_wake(s, running)) {
                     finish(s, running, &done, &failed);
                     running = NULL;
                     send_ready(s, name);
@@ -310,8 +334,11 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
             }
             if (it[0].revents & ZMQ_POLLIN) {
                 last_rx = rl_mono_ms();
-                zmq_msg_t parts[3];
-                int n = frames_recv(s, parts, 3);
+                zmq_msg_t parts[4];
+                int n = frames_recv(s, parts, 4);
+                if (n >= 4 && running && zmq_msg_size(&parts[1]) == 9 &&
+                    !memcmp(zmq_msg_data(&parts[1]), "COMMITTED", 9))
+                    on_report(running, &parts[2], &parts[3]);
                 if (n >= 3 && zmq_msg_size(&parts[1]) == 3 &&
                     !memcmp(zmq_msg_data(&parts[1]), "JOB", 3)) {
                     if (running) { /* credit 1: the engine never sends two */

@@ -206,6 +206,7 @@ static void dirs_add(dirs *ds, const char *path)
 typedef struct mark_ctx {
     store_txn *t;
     uint32_t gen, upto;
+    bool verified; /* else nothing is marked sent */
     const char *work_dir;
     receiver *recv;
     dirs *ds;
@@ -238,7 +239,8 @@ static int mark(mark_ctx *mc, const char *sop)
         }
         /* a new copy arriving right now is not the one this attempt sent:
          * it stays unsent, for the study's next job */
-        if (rc == STORE_OK && moved != RECEIVER_ARRIVING && in->sent_gen != mc->gen) {
+        if (rc == STORE_OK && mc->verified && moved != RECEIVER_ARRIVING &&
+            in->sent_gen != mc->gen) {
             rc = study_set_sent(mc->t, rl_str_c(sop), mc->gen, mc->err);
             mc->marked++;
         }
@@ -247,9 +249,68 @@ static int mark(mark_ctx *mc, const char *sop)
     return rc;
 }
 
+static int put_change(store_txn *t, rl_str uid, uint64_t job_id, unsigned *n, rl_str line,
+                      rl_err *err)
+{
+    unsigned char key[300];
+    size_t kn = uid.n < 250 ? uid.n : 250;
+    memcpy(key, uid.p, kn);
+    key[kn++] = 0;
+    rec_be64(job_id, key + kn);
+    kn += 8;
+    key[kn++] = (unsigned char)(*n >> 8);
+    key[kn++] = (unsigned char)*n;
+    (*n)++;
+    return store_put(t, STORE_CHANGE, (rl_str){ (char *)key, kn }, line, 0, err);
+}
+
+/* The new UIDs an IOCM attempt gave (study_job.h: "OLD NEW OLD-SERIES
+ * NEW-SERIES" lines in its work directory), as changes. */
+static int record_new_uids(store_txn *t, rl_str uid, uint64_t job_id, const char *work_dir,
+                           unsigned *n, rl_err *err)
+{
+    char path[1300];
+    snprintf(path, sizeof path, "%s/uids.map", work_dir);
+    rl_buf map;
+    rl_buf_init(&map, RL_JOB_MSG_MAX);
+    rl_err rerr;
+    int rc = STORE_OK;
+    if (rl_read_file(path, &map, &rerr) != 0) {
+        rl_buf_free(&map);
+        return STORE_OK; /* none */
+    }
+    const char *p = rl_buf_cstr(&map);
+    while (rc == STORE_OK && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char a[65], b[65], c[65], d[65];
+        const char *q = p;
+        char *fld[4] = { a, b, c, d };
+        int k = 0;
+        while (k < 4 && q < p + len) {
+            const char *sp = memchr(q, ' ', (size_t)(p + len - q));
+            size_t fl = (size_t)((sp ? sp : p + len) - q);
+            snprintf(fld[k++], 65, "%.*s", (int)(fl < 64 ? fl : 64), q);
+            q = sp ? sp + 1 : p + len;
+        }
+        if (k == 4) {
+            rl_buf v;
+            rl_buf_init(&v, 0);
+            rl_buf_printf(&v, "SOPInstanceUID\t%s\t%s\tIOCM: a new instance replaces the one the "
+                          "PACS held (series %s -> %s)", a, b, c, d);
+            rc = put_change(t, uid, job_id, n, rl_buf_view(&v), err);
+            rl_buf_free(&v);
+        }
+        p += len + (nl ? 1 : 0);
+    }
+    rl_buf_free(&map);
+    return rc;
+}
+
 /* Record each attribute the study's index disagreed with the target on, and
  * make the index hold the target. */
-static int record_changes(store_txn *t, rl_str uid, uint64_t job_id, rl_str target, rl_err *err)
+static int record_changes(store_txn *t, rl_str uid, uint64_t job_id, rl_str target, unsigned *np,
+                          rl_err *err)
 {
     study_rec s;
     int rc = study_get(t, uid, &s, err);
@@ -265,7 +326,7 @@ static int record_changes(store_txn *t, rl_str uid, uint64_t job_id, rl_str targ
     size_t end[STUDY_F_COUNT];
     for (int i = 0; i < STUDY_F_COUNT; i++)
         end[i] = i + 1 < STUDY_F_COUNT ? off[i + 1] : old.len;
-    unsigned n = 0;
+    unsigned n = *np;
     const char *p = target.p, *stop = target.p + target.n;
     while (rc == STORE_OK && p < stop) {
         const char *nl = memchr(p, '\n', (size_t)(stop - p));
@@ -285,20 +346,11 @@ static int record_changes(store_txn *t, rl_str uid, uint64_t job_id, rl_str targ
         rl_str was = { old.data ? old.data + off[fi] : "", end[fi] - off[fi] };
         if (rl_str_eq(was, val))
             continue;
-        unsigned char key[300];
-        size_t kn = uid.n < 250 ? uid.n : 250;
-        memcpy(key, uid.p, kn);
-        key[kn++] = 0;
-        rec_be64(job_id, key + kn);
-        kn += 8;
-        key[kn++] = (unsigned char)(n >> 8);
-        key[kn++] = (unsigned char)n;
-        n++;
         rl_buf v;
         rl_buf_init(&v, 0);
         rl_buf_printf(&v, "%.*s\t%.*s\t%.*s\tdisagreed with the RIS (order or patient record)",
                       RL_STR_FMT(kw), RL_STR_FMT(was), RL_STR_FMT(val));
-        rc = store_put(t, STORE_CHANGE, (rl_str){ (char *)key, kn }, rl_buf_view(&v), 0, err);
+        rc = put_change(t, uid, job_id, &n, rl_buf_view(&v), err);
         rl_buf_free(&v);
         /* the index holds the corrected values; it keeps the study under the
          * UID it was received with */
@@ -306,10 +358,11 @@ static int record_changes(store_txn *t, rl_str uid, uint64_t job_id, rl_str targ
             rc = study_set_field(t, uid, fi, val, err);
     }
     rl_buf_free(&old);
+    *np = n;
     return rc;
 }
 
-int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str result,
+int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, bool verified, rl_str result,
                    const char *work_root, struct receiver *recv, int64_t now_us, rl_err *err)
 {
     job j;
@@ -327,8 +380,8 @@ int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str resul
     dirs *ds = calloc(1, sizeof *ds);
     if (!ds)
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
-    mark_ctx mc = { .t = t, .gen = j.gen, .upto = j.upto, .work_dir = wd, .recv = recv, .ds = ds,
-                    .err = err };
+    mark_ctx mc = { .t = t, .gen = j.gen, .upto = j.upto, .verified = verified, .work_dir = wd,
+                    .recv = recv, .ds = ds, .err = err };
     uint32_t gen = j.gen;
     uid_list sops = { 0 }; /* collected first: marking writes */
     rc = study_index_each(t, 'I', rl_str_c(uid), uid_list_take, &sops, err);
@@ -354,8 +407,11 @@ int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str resul
         rl_buf_add_str(&target, s.target);
         /* (mc.moved is 0 when this outcome is recorded again after a
          * failed commit: its copies are in place already) */
+        unsigned n = 0;
         if (gen == s.gen)
-            rc = record_changes(t, rl_str_c(uid), job_id, rl_buf_view(&target), err);
+            rc = record_changes(t, rl_str_c(uid), job_id, rl_buf_view(&target), &n, err);
+        if (rc == STORE_OK)
+            rc = record_new_uids(t, rl_str_c(uid), job_id, wd, &n, err);
     }
     if (rc == STORE_OK) {
         /* corrected once nothing is left to send with the current target */
@@ -366,15 +422,20 @@ int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str resul
                 left = in->sent_gen != s.gen;
             free(in);
         }
-        if (rc == STORE_OK && (rc = study_get(t, rl_str_c(uid), &s, err)) == STORE_OK &&
-            !left && s.state == RECON_CORRECTING)
-            rc = study_set_state(t, rl_str_c(uid), RECON_CORRECTED, (rl_str){ NULL, 0 },
-                                 (rl_str){ NULL, 0 }, err);
+        if (rc == STORE_OK && (rc = study_get(t, rl_str_c(uid), &s, err)) == STORE_OK) {
+            if (!verified)
+                rc = study_set_state(t, rl_str_c(uid), RECON_UNVERIFIED, (rl_str){ NULL, 0 },
+                                     (rl_str){ NULL, 0 }, err);
+            else if (!left && (s.state == RECON_CORRECTING || s.state == RECON_UNVERIFIED))
+                rc = study_set_state(t, rl_str_c(uid), RECON_CORRECTED, (rl_str){ NULL, 0 },
+                                     (rl_str){ NULL, 0 }, err);
+        }
     }
     rl_buf_free(&target);
     uid_list_free(&sops);
     if (rc == STORE_OK)
-        rc = job_done(t, job_id, attempt, result, now_us, NULL, err);
+        rc = verified ? job_done(t, job_id, attempt, result, now_us, NULL, err)
+                      : job_unverified(t, job_id, attempt, result, now_us, NULL, err);
     return rc;
 }
 

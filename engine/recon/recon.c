@@ -8,33 +8,61 @@
 #include "radlink/job.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
+#include "radlink/pn.h"
+#include "radlink/rec.h"
 #include "radlink/recon.h"
 #include "uids.h"
 
 /* ---- policy ---- */
 
+/* META recon.policy, version 2 (radlink/rec.h): u8 2, u32 PACS, u32 stable,
+ * u32 unmatched forward, then per PACS u8 update, str HL7 destination.
+ * Version 1 was the text "PACS STABLE". */
 int recon_policy_save(store_txn *t, const recon_policy *p, rl_err *err)
 {
-    char v[64];
-    int n = snprintf(v, sizeof v, "%u %u", p->n_pacs, p->study_stable_s);
-    return store_put(t, STORE_META, RL_STR("recon.policy"), (rl_str){ v, (size_t)n }, 0, err);
+    rl_buf b;
+    rl_buf_init(&b, 4096);
+    int rc = rec_put_u8(&b, 2) | rec_put_u32(&b, p->n_pacs) | rec_put_u32(&b, p->study_stable_s) |
+             rec_put_u32(&b, p->unmatched_forward_s);
+    for (unsigned i = 0; i < p->n_pacs && i < RL_MAX_PACS; i++)
+        rc |= rec_put_u8(&b, (uint8_t)p->pacs[i].update) |
+              rec_put_str(&b, rl_str_c(p->pacs[i].hl7_dest));
+    rc = rc ? rl_err_set(err, RL_E_NOMEM, -1, "out of memory")
+            : store_put(t, STORE_META, RL_STR("recon.policy"), rl_buf_view(&b), 0, err);
+    rl_buf_free(&b);
+    return rc;
 }
 
 void recon_policy_load(store_txn *t, recon_policy *p)
 {
-    p->n_pacs = 0;
+    memset(p, 0, sizeof *p);
     p->study_stable_s = RL_STUDY_STABLE_DEFAULT_S;
     rl_str v;
     rl_err err;
-    if (store_get(t, STORE_META, RL_STR("recon.policy"), &v, &err) != STORE_OK)
+    if (store_get(t, STORE_META, RL_STR("recon.policy"), &v, &err) != STORE_OK || !v.n)
         return;
-    const char *sp = memchr(v.p, ' ', v.n);
-    uint64_t a, b;
-    if (sp && rl_str_to_u64((rl_str){ v.p, (size_t)(sp - v.p) }, RL_MAX_PACS, &a) &&
-        rl_str_to_u64((rl_str){ sp + 1, v.n - (size_t)(sp + 1 - v.p) }, 86400, &b)) {
-        p->n_pacs = (unsigned)a;
-        p->study_stable_s = (unsigned)b;
+    if (v.p[0] != 2) { /* version 1 */
+        const char *sp = memchr(v.p, ' ', v.n);
+        uint64_t a, b;
+        if (sp && rl_str_to_u64((rl_str){ v.p, (size_t)(sp - v.p) }, RL_MAX_PACS, &a) &&
+            rl_str_to_u64((rl_str){ sp + 1, v.n - (size_t)(sp + 1 - v.p) }, 86400, &b)) {
+            p->n_pacs = (unsigned)a;
+            p->study_stable_s = (unsigned)b;
+        }
+        return;
     }
+    rec_reader r;
+    rec_reader_init(&r, v.p, v.n);
+    rec_get_u8(&r);
+    recon_policy x = { .n_pacs = rec_get_u32(&r), .study_stable_s = rec_get_u32(&r),
+                       .unmatched_forward_s = rec_get_u32(&r) };
+    for (unsigned i = 0; i < x.n_pacs && i < RL_MAX_PACS; i++) {
+        x.pacs[i].update = rec_get_u8(&r);
+        rl_str d = rec_get_str(&r);
+        snprintf(x.pacs[i].hl7_dest, sizeof x.pacs[i].hl7_dest, "%.*s", RL_STR_FMT(d));
+    }
+    if (rec_ok(&r) && x.n_pacs <= RL_MAX_PACS)
+        *p = x;
 }
 
 /* ---- the texts ---- */
@@ -109,13 +137,6 @@ static int take(void *ctx, rl_str key, const wl_entry *e)
     return preferred;
 }
 
-/* Names compare without trailing empty components and padding. */
-static rl_str norm_pn(rl_str v)
-{
-    while (v.n && (v.p[v.n - 1] == '^' || v.p[v.n - 1] == ' '))
-        v.n--;
-    return v;
-}
 
 /* One attribute of the target, and the discrepancy when the images differ. */
 typedef struct texts {
@@ -128,7 +149,9 @@ static void want(texts *x, const char *kw, rl_str image, rl_str ris, bool pn)
     if (!ris.n)
         return; /* the RIS has nothing to say: nothing to enforce */
     rl_buf_printf(&x->target, "%s\t%.*s\n", kw, RL_STR_FMT(ris));
-    if (pn ? rl_str_eq(norm_pn(image), norm_pn(ris)) : rl_str_eq(image, ris))
+    /* names: the alphabetic group ignoring case; the ideographic and
+     * phonetic groups of the images stay unless the RIS sent its own */
+    if (pn ? pn_agree(image, ris) : rl_str_eq(image, ris))
         return;
     rl_buf_printf(&x->note, "%s\t%.*s\t%.*s\n", kw, RL_STR_FMT(image), RL_STR_FMT(ris));
     x->discrepancies++;

@@ -30,8 +30,9 @@ const char *const study_field_name[STUDY_F_COUNT] = {
 
 const char *recon_state_name(recon_state s)
 {
-    static const char *n[] = { "new", "matched", "unmatched", "correcting", "corrected" };
-    return (unsigned)s < 5 ? n[s] : "?";
+    static const char *n[] = { "new",       "matched",    "unmatched", "correcting",
+                               "corrected", "unverified", "forwarded" };
+    return (unsigned)s < sizeof n / sizeof *n ? n[s] : "?";
 }
 
 int study_inst_encode(const study_inst *in, rl_buf *out)

@@ -199,6 +199,19 @@ out:
     return rc;
 }
 
+void study_commit_report(void *ctx, const char *txn, const char *lines)
+{
+    receiver *r = ctx;
+    cmd *c = calloc(1, sizeof *c);
+    if (!c)
+        return; /* the worker waits in vain and says so */
+    c->kind = CMD_COMMIT_REPORT;
+    snprintf(c->u.report.txn, sizeof c->u.report.txn, "%s", txn);
+    char *copy = c->u.report.lines = strdup(lines);
+    if (cmdq_post(r->q, c) != 0)
+        free(copy); /* refused (the engine stops): cmdq_post freed c */
+}
+
 int study_receive_apply(store_txn *t, cmd *c, int64_t now_us, recon_out *out, rl_err *err)
 {
     study_inst *in = c->u.instance.in;

@@ -4,10 +4,12 @@
 #include "radlink/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 rl_str rl_str_c(const char *cstr)
 {
@@ -65,6 +67,39 @@ bool rl_str_to_u64(rl_str s, uint64_t max, uint64_t *out)
         v = v * 10 + d;
     }
     *out = v;
+    return true;
+}
+
+bool rl_duration_parse(rl_str s, uint64_t max_s, uint64_t *out_s)
+{
+    uint64_t total = 0;
+    size_t i = 0;
+    if (!s.n)
+        return false;
+    while (i < s.n) {
+        size_t start = i;
+        while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9')
+            i++;
+        uint64_t v;
+        if (i == start || !rl_str_to_u64((rl_str){ s.p + start, i - start }, max_s, &v))
+            return false;
+        uint64_t unit = 1;
+        if (i < s.n) {
+            switch (s.p[i++]) {
+            case 's': unit = 1; break;
+            case 'm': unit = 60; break;
+            case 'h': unit = 3600; break;
+            case 'd': unit = 86400; break;
+            default: return false;
+            }
+        } else if (start > 0) {
+            return false; /* "1h30": a bare number only alone */
+        }
+        if (v > max_s / unit || total + v * unit > max_s)
+            return false;
+        total += v * unit;
+    }
+    *out_s = total;
     return true;
 }
 
@@ -333,4 +368,29 @@ int rl_read_file(const char *path, rl_buf *b, rl_err *err)
     if (f != stdin)
         fclose(f);
     return rc;
+}
+
+int rl_write_file(const char *path, rl_str data, rl_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
+    size_t off = 0;
+    while (off < data.n) {
+        ssize_t w = write(fd, data.p + off, data.n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            return rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(e));
+        }
+        off += (size_t)w;
+    }
+    if (fdatasync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        return rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(e));
+    }
+    return close(fd) == 0 ? 0 : rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
 }

@@ -24,6 +24,17 @@ typedef struct cfg_listener {
     bool verify_client;
 } cfg_listener;
 
+/* A PACS studies go to, and how it takes corrections (radlink/job.h). */
+typedef struct cfg_pacs {
+    char ae[17], host[256];
+    unsigned port;
+    unsigned update;           /* pacs_update */
+    unsigned verify;           /* pacs_verify */
+    unsigned reject;           /* pacs_reject */
+    unsigned commit_timeout_s; /* how long a storage commitment report is awaited */
+    char hl7_dest[64];         /* update="hl7": the <destination> of its HL7 listener */
+} cfg_pacs;
+
 typedef struct cfg {
     char source[CFG_PATH]; /* the file loaded, or "embedded default" */
     char data_dir[CFG_PATH];
@@ -44,8 +55,11 @@ typedef struct cfg {
     unsigned dicom_max_associations, dicom_max_responses, dicom_timeout_s;
     bool dicom_icase_names;
     bool dicom_refuse_duplicates; /* a SOP Instance UID received again: refuse (else replace) */
-    struct { char ae[17], host[256]; unsigned port; } pacs[RL_MAX_PACS]; /* where studies go */
+    cfg_pacs pacs[RL_MAX_PACS]; /* where studies go */
     unsigned n_pacs;
+    /* studies no order claims: held on the exception list; with
+     * unmatched_forward_s, sent as they are once that old (0: never) */
+    unsigned unmatched_forward_s;
     unsigned workers;          /* local worker processes radlink serve runs */
     unsigned job_attempts;     /* then a job is dead */
     unsigned worker_timeout_s; /* a worker silent this long is lost */

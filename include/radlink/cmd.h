@@ -6,7 +6,8 @@
  * downstream exchange, a sender that ended. The loop takes every waiting
  * command at the start of a turn, applies them all in the turn's one write
  * transaction (with the HL7 frames, job outcomes and control requests of the
- * same turn), commits, and only then finishes them. A thread that must answer
+ * same turn), commits, and only then finishes them (a storage commitment
+ * report changes nothing stored: the loop passes it on). A thread that must answer
  * a peer (a C-STORE response) calls cmdq_call and waits for that commit, so
  * instances from several associations share one commit with HL7 messages.
  *
@@ -29,6 +30,8 @@ typedef enum cmd_kind {
     CMD_INSTANCE = 1, /* u.instance: index and reconcile an instance already in the spool */
     CMD_DELIVERY,     /* u.delivery: what a downstream answered one forwarded message */
     CMD_SENDER_EXIT,  /* u.sender: a sender thread ended; the loop joins it */
+    CMD_COMMIT_REPORT,/* u.report: a PACS's storage commitment report, for the worker
+                       * that waits for it (nothing is stored) */
 } cmd_kind;
 
 typedef enum cmd_delivery {
@@ -55,6 +58,10 @@ typedef struct cmd {
         struct {
             void *sender; /* the forwarder's own handle */
         } sender;
+        struct {
+            char txn[65];
+            char *lines; /* malloc'd by the poster, freed by the loop */
+        } report;
     } u;
     /* Filled by the loop before it finishes the command: 0, or an error code
      * of radlink/err.h with the reason in text. CMD_INSTANCE also sets

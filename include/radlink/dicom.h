@@ -55,6 +55,10 @@ typedef struct dicom_scp_cfg {
     char incoming_dir[512];
     int (*on_instance)(void *ctx, const study_inst *in, const char *tmp_path, char *why,
                        size_t whyn);
+    /* A PACS's storage commitment report (N-EVENT-REPORT): the transaction
+     * and one line per instance, "ok SOP-UID" or "failed SOP-UID REASON"
+     * (hex Failure Reason). NULL: such reports are refused. */
+    void (*on_commit_report)(void *ctx, const char *txn_uid, const char *lines);
     void *ctx;
 } dicom_scp_cfg;
 
@@ -82,12 +86,43 @@ typedef struct dicom_change {
     const char *value;
 } dicom_change;
 
-/* Read in and compare it with the changes (values in UTF-8). When some value
- * differs, apply them all (the file converted to UTF-8 first) and write out
- * in the same transfer syntax; *changed says how many differed (0: out was
- * not written, in is right as it is). */
+/* The UIDs of an instance file. */
+typedef struct dicom_file_info {
+    char sop_class[65], sop_uid[65], series_uid[65], study_uid[65];
+} dicom_file_info;
+
+/* Read a file's header (up to the pixel data) for its UIDs. */
+int dicom_file_info_read(const char *path, dicom_file_info *info, rl_err *err);
+
+typedef struct dicom_correct_opts {
+    const char *modifying_system; /* Modifying System (0400,0563); NULL: "radlink" */
+    /* Not NULL: a corrected copy is a new instance (IOCM): new SOP Instance
+     * and Series Instance UIDs, made from the old ones and this text, so
+     * that the same salt always gives the same UIDs; with new_uids_for, only
+     * when it says so for the file's SOP Instance UID. */
+    const char *new_uid_salt;
+    bool (*new_uids_for)(void *ctx, const char *sop_uid);
+    void *ctx;
+} dicom_correct_opts;
+
+typedef struct dicom_corrected {
+    unsigned changed;     /* attributes that differed; 0: out was not written */
+    bool relabelled;      /* the file's Specific Character Set could not hold a new
+                           * value: the copy is in UTF-8 (ISO_IR 192) */
+    dicom_file_info was;  /* the input's UIDs */
+    dicom_file_info now;  /* the copy's (was, unless new UIDs or a new study UID) */
+} dicom_corrected;
+
+/* Read in and compare it with the changes, value by value in UTF-8 (a
+ * person name agrees when its alphabetic group does, ignoring case:
+ * radlink/pn.h). When some value differs, write out in the same transfer
+ * syntax with only those values changed, encoded in the file's own Specific
+ * Character Set when it can hold them (other values stay byte for byte; a
+ * name keeps the ideographic and phonetic groups the RIS did not send), and
+ * the old values recorded in an Original Attributes Sequence item (PS3.3
+ * C.12.1.1.9: reason CORRECT, the time, the modifying system). */
 int dicom_correct_file(const char *in, const char *out, const dicom_change *ch, size_t n,
-                       unsigned *changed, rl_err *err);
+                       const dicom_correct_opts *o, dicom_corrected *res, rl_err *err);
 
 /* A DICOM peer: AE title, host, port. */
 typedef struct dicom_peer {
@@ -100,6 +135,46 @@ typedef struct dicom_peer {
  * accepted (success or warning status), else DICOM_E_NET or DICOM_E_REFUSED. */
 int dicom_send_files(const char *calling_ae, const dicom_peer *to, const char *const *files,
                      size_t n, rl_err *err);
+
+/* One answer of a study-level C-FIND, in UTF-8 ("?" for a value that cannot
+ * be decoded). */
+typedef struct dicom_study_row {
+    char study_uid[65], patient_id[65], issuer[65], patient_name[324], birth_date[17],
+        sex[17], accession[17];
+    unsigned instances; /* Number of Study Related Instances; 0 when not given */
+} dicom_study_row;
+
+/* What a PACS shows of a study: C-FIND, Study Root, study level, by Study
+ * Instance UID; at most max rows. The PACS must let calling_ae query it. */
+int dicom_find_studies(const char *calling_ae, const dicom_peer *to, const char *study_uid,
+                       dicom_study_row *rows, size_t max, size_t *n, rl_err *err);
+
+/* The SOP Instance UIDs a PACS holds in a study (C-FIND, image level); cb
+ * returns non-zero to stop (that value is returned). */
+typedef int (*dicom_uid_visit)(void *ctx, const char *sop_uid);
+int dicom_find_instances(const char *calling_ae, const dicom_peer *to, const char *study_uid,
+                         dicom_uid_visit cb, void *ctx, rl_err *err);
+
+/* An instance sent, as a storage commitment or a rejection note names it. */
+typedef struct dicom_ref {
+    const char *sop_class, *sop_uid, *series_uid;
+} dicom_ref;
+
+/* Storage Commitment Push Model (PS3.4 J): ask the PACS to commit to refs
+ * under transaction txn_uid (N-ACTION). 0 when it took the request; its
+ * report comes later, on an association of its own to calling_ae (the
+ * engine's DICOM listener: dicom_scp_cfg.on_commit_report). */
+int dicom_commit_request(const char *calling_ae, const dicom_peer *to, const char *txn_uid,
+                         const dicom_ref *refs, size_t n, rl_err *err);
+
+/* An IOCM rejection note (Key Object Selection, PS3.3 A.35.4) titled
+ * (code, DCM, meaning) that references refs, written to path; its patient
+ * and study attributes are copied from the instance file `like`. With salt,
+ * its UIDs are made from it (the same note for the same salt). kos gets
+ * the note's UIDs. */
+int dicom_write_rejection(const char *path, const char *like, const char *code,
+                          const char *meaning, const dicom_ref *refs, size_t n,
+                          const char *salt, dicom_file_info *kos, rl_err *err);
 
 /* Write a worklist entry as a DICOM file (the .wl format DCMTK's wlmscpfs
  * reads): the entry's attributes, SpecificCharacterSet ISO_IR 192. */

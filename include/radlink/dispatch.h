@@ -34,6 +34,7 @@ typedef struct dispatch_cfg {
     struct {
         char ae_title[17], host[256];
         unsigned port;
+        unsigned update, verify, reject, commit_timeout_s; /* radlink/job.h */
     } pacs[RL_MAX_PACS];
     size_t n_pacs;
     unsigned max_attempts;       /* then a job is dead (default 5) */
@@ -71,6 +72,10 @@ void dispatch_after_commit(dispatcher *d, bool committed);
 void dispatch_tick(dispatcher *d);
 /* The next time (rl_mono_ms) the dispatcher needs the loop, or -1. */
 int64_t dispatch_deadline_ms(const dispatcher *d);
+/* A PACS's storage commitment report (from the DICOM listener): passed on to
+ * the worker that announced the transaction, or kept for it a while
+ * (RL_COMMIT_REPORT_KEEP_S) when the report came first. */
+void dispatch_commit_report(dispatcher *d, const char *txn_uid, const char *lines);
 /* Workers and running attempts, one line each, for `radlink status`. */
 void dispatch_status(const dispatcher *d, rl_buf *out);
 

@@ -11,6 +11,8 @@
  *                           |   +---- FAILED <----+
  *                 job_retry |    (due after       |  attempts = max
  *                           +------- DEAD <-------+
+ *                           |                     |  job_unverified
+ *                           +---- UNVERIFIED <----+
  *
  *   PENDING  waiting for its due time (a study is "stable" once no instance
  *            came for <jobs study-stable> seconds), for a worker, or for the
@@ -21,6 +23,9 @@
  *            (at most RL_JOB_BACKOFF_MAX_S), then started like PENDING.
  *   DONE     the last attempt did it; result says what.
  *   DEAD     failed max-attempts times; `radlink jobs retry` makes it PENDING.
+ *   UNVERIFIED  the attempt sent what it had to, but the PACS does not show
+ *            it (storage commitment or C-FIND disagree): result says what the
+ *            PACS shows and what to do; `radlink jobs retry` makes it PENDING.
  *
  * Rules this module keeps, whoever calls it:
  * - never two RUNNING jobs for one subject: while one runs, the others of its
@@ -67,6 +72,7 @@ typedef enum job_state {
     JOB_DEAD = 3,
     JOB_RUNNING = 4,
     JOB_FAILED = 5,
+    JOB_UNVERIFIED = 6,
 } job_state;
 
 typedef struct job {
@@ -107,8 +113,12 @@ int job_done(store_txn *t, uint64_t id, uint32_t attempt, rl_str result, int64_t
              job *out, rl_err *err);
 int job_fail(store_txn *t, uint64_t id, uint32_t attempt, rl_str why, unsigned max_attempts,
              int64_t now_us, job *out, rl_err *err);
+/* The attempt sent everything, but the PACS does not show it: UNVERIFIED
+ * with why (what it shows, the remedy). Not retried by itself. */
+int job_unverified(store_txn *t, uint64_t id, uint32_t attempt, rl_str why, int64_t now_us,
+                   job *out, rl_err *err);
 
-/* An administrator's retry: DEAD or FAILED -> PENDING, due now, attempts
+/* An administrator's retry: DEAD, UNVERIFIED or FAILED -> PENDING, due now, attempts
  * counted from zero again. A dead job whose subject has a waiting job of its
  * kind already (new instances came after it died) is folded into that one:
  * the dead job is DONE ("retried as job N"), job N is due now; *as_id says
@@ -129,10 +139,11 @@ int job_each(store_txn *t, uint64_t from, job_visit cb, void *ctx, rl_err *err);
 
 /* ---- the job message: what the engine sends a worker for one attempt ----
  *
- * Binary (radlink/rec.h), version 1:
+ * Binary (radlink/rec.h), version 2:
  *   u8 version, u64 job id, u32 attempt, str kind, str subject, str work dir,
  *   u32 n, n x { u32 tag, str keyword, str value }      attributes to enforce
- *   u32 n, n x { str AE title, str host, u32 port }     PACS to send to
+ *   u32 n, n x { str AE title, str host, u32 port,      PACS to send to
+ *                u8 update, u8 verify, u8 reject, u32 commit timeout }
  *   u32 n, n x { str SOP Instance UID, str spool path } instances
  * A message is at most RL_JOB_MSG_MAX bytes; the counts are bounded by
  * RL_JOB_SETS_MAX, RL_MAX_PACS and the message size. */
@@ -143,9 +154,34 @@ typedef struct job_set {
     rl_str keyword, value; /* value in UTF-8 */
 } job_set;
 
+/* How a PACS takes the correction of a study it holds already (the first
+ * send of a study always goes in place, with the UIDs it came with). */
+typedef enum pacs_update {
+    PACS_UPDATE_RESEND = 0, /* corrected copies with the same UIDs: a PACS that overwrites */
+    PACS_UPDATE_HL7 = 1,    /* IHE PIR: the ADT goes to the PACS's HL7 listener; the
+                             * instances it holds are not sent again */
+    PACS_UPDATE_IOCM = 2,   /* IHE IOCM: a rejection note for the instances it holds,
+                             * then corrected copies with new SOP and series UIDs */
+} pacs_update;
+
+/* What a job checks after sending before it calls itself done. */
+typedef enum pacs_verify {
+    PACS_VERIFY_NONE = 0,
+    PACS_VERIFY_FIND = 1,        /* C-FIND: the PACS shows the corrected values */
+    PACS_VERIFY_COMMIT_FIND = 2, /* and storage commitment for every instance sent */
+} pacs_verify;
+
+/* The title of an IOCM rejection note (PS3.16 CID 7011). */
+typedef enum pacs_reject {
+    PACS_REJECT_WORKLIST = 0, /* (113038, DCM, "Incorrect Modality Worklist Entry") */
+    PACS_REJECT_SAFETY = 1,   /* (113037, DCM, "Rejected for Patient Safety Reasons") */
+} pacs_reject;
+
 typedef struct job_peer {
     rl_str ae_title, host;
     unsigned port;
+    unsigned update, verify, reject; /* pacs_update, pacs_verify, pacs_reject */
+    unsigned commit_timeout_s;       /* storage commitment report awaited this long */
 } job_peer;
 
 typedef struct job_file {

@@ -110,6 +110,16 @@
  * recorded becomes a failed attempt with the reason, which is retried. */
 #define RL_JOB_OUTCOME_TRIES 5
 
+/* How long a job waits for a PACS's storage commitment report (the PACS
+ * sends it on an association of its own, often within a second) before it
+ * calls the send unverified; <pacs commit-timeout> overrides it. */
+#define RL_COMMIT_TIMEOUT_DEFAULT_S 30
+
+/* Storage commitment reports the engine keeps for a worker that has not
+ * yet said it waits for them, and how long. */
+#define RL_COMMIT_REPORTS_MAX 64
+#define RL_COMMIT_REPORT_KEEP_S 600
+
 /* A job's subject (a Study Instance UID: 64 characters by PS3.5). */
 #define RL_JOB_SUBJECT_MAX 255
 

@@ -42,6 +42,10 @@ typedef struct receiver {
  * duplicate, -1 failed (why says it). */
 int study_receive(void *ctx, const study_inst *in, const char *tmp, char *why, size_t whyn);
 
+/* The SCP's on_commit_report (any DICOM thread): posted to the loop, which
+ * passes it to the worker waiting for it (radlink/dispatch.h). */
+void study_commit_report(void *ctx, const char *txn_uid, const char *lines);
+
 /* The loop, recording a correction: the corrected copy `copy` of SOP
  * Instance sop replaces its spool file `path`, unless an association is
  * filing a new copy of that instance right now (that copy is newer than the

@@ -32,6 +32,11 @@
 typedef struct recon_policy {
     unsigned n_pacs;         /* 0: nothing is sent anywhere */
     unsigned study_stable_s; /* quiet time before a study's job */
+    unsigned unmatched_forward_s; /* an unmatched study this old is sent as it is (0: held) */
+    struct {
+        unsigned update;     /* pacs_update */
+        char hl7_dest[64];   /* PACS_UPDATE_HL7: where the ADT goes */
+    } pacs[RL_MAX_PACS];
 } recon_policy;
 
 int recon_policy_save(store_txn *t, const recon_policy *p, rl_err *err);
@@ -90,15 +95,19 @@ int recon_job_start(store_txn *t, uint64_t job_id, const char *worker, const job
                     size_t n_pacs, const char *work_root, int64_t now_us, job_msg *msg,
                     rl_arena *arena, bool *started, rl_err *err);
 
-/* The attempt succeeded: the corrected copies in its work directory replace
- * the spool files of the instances it covered (synced; through recv, which
- * leaves alone an instance whose new copy is arriving, recv may be NULL),
- * those instances are marked sent, the changes recorded and the study's
- * state updated; the job is DONE with result. JOB_E_STALE for an attempt
- * that no longer holds the job (nothing changes). The renames are not undone
- * if t is aborted: recording the outcome again finds those copies in place. */
+/* The attempt sent what it had to: the corrected copies in its work
+ * directory replace the spool files of the instances it covered (synced;
+ * through recv, which leaves alone an instance whose new copy is arriving;
+ * recv may be NULL), the changes and any new UIDs (IOCM) are recorded.
+ * verified: those instances are marked sent, the study is corrected when
+ * nothing is left, the job DONE with result. Not verified (the PACS does not
+ * show what it was sent): nothing is marked sent, the study and the job are
+ * UNVERIFIED with result as the reason, until an administrator retries.
+ * JOB_E_STALE for an attempt that no longer holds the job (nothing changes).
+ * The renames are not undone if t is aborted: recording the outcome again
+ * finds those copies in place. */
 struct receiver;
-int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, rl_str result,
+int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, bool verified, rl_str result,
                    const char *work_root, struct receiver *recv, int64_t now_us, rl_err *err);
 
 /* The work directory of one attempt, under work_root (DATA/spool/work), and

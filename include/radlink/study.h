@@ -70,6 +70,8 @@ typedef enum recon_state {
     RECON_UNMATCHED = 2,  /* no order found: on the exception list */
     RECON_CORRECTING = 3, /* disagreed: a correction job is under way */
     RECON_CORRECTED = 4,  /* headers corrected and sent */
+    RECON_UNVERIFIED = 5, /* sent, but the PACS does not show what the RIS says */
+    RECON_FORWARDED = 6,  /* no order claimed it: sent as it came (<recon unmatched>) */
 } recon_state;
 
 const char *recon_state_name(recon_state s);

@@ -28,6 +28,9 @@ rl_str rl_str_trim(rl_str s);                  /* strips ASCII space and tab */
 /* Parse an unsigned decimal number that fills all of s; false on junk or overflow
  * past max. */
 bool rl_str_to_u64(rl_str s, uint64_t max, uint64_t *out);
+/* A duration in seconds: "90", "90s", "30m", "4h", "2d" or a sum of those
+ * ("1h30m"); false when s is not one or passes max_s. */
+bool rl_duration_parse(rl_str s, uint64_t max_s, uint64_t *out_s);
 
 /* Error detail filled by the callee: a status code from the module's enum, the
  * position the error refers to (byte offset or line, as the module documents;
@@ -100,5 +103,7 @@ void rl_time_hl7(int64_t us, char *out, size_t outn);
 
 /* Read a whole file (or stdin for "-") into b, failing past b's limit. */
 int rl_read_file(const char *path, rl_buf *b, rl_err *err);
+/* Write data to path (created or truncated, mode 0640) and fdatasync it. */
+int rl_write_file(const char *path, rl_str data, rl_err *err);
 
 #endif

@@ -19,7 +19,8 @@ start_pacs() {
     done
 }
 
-printf '<radlink><jobs workers="1" max-attempts="3" study-stable="1"/></radlink>\n' >"$T/cfg.xml"
+# storescp is no PACS: it can neither commit to what it holds nor be asked
+printf '<radlink><dicom><pacs ae="PACS" host="127.0.0.1" port="%s" verify="none"/></dicom><jobs workers="1" max-attempts="3" study-stable="1"/></radlink>\n' "$PACS_PORT" >"$T/cfg.xml"
 start_engine --config "$T/cfg.xml" --pacs "PACS@127.0.0.1:$PACS_PORT"
 wait_workers 1 10
 { orm O1 NW A1 S1 CT CT01 202611240930 'DOE^JANE' P1; orm O2 NW A2 S2 CT CT01 202611241030 'ROE^ANNA' P2; } >"$T/o.hl7"
@@ -57,7 +58,7 @@ note "a study that agrees is sent as it is"
 $MK "$T/ok.dcm" 1.2.996.2.1 1.2.996.2 1.2.996.2.1 A2 P2 'ROE^ANNA' CT 20261124 19700412 F RPA2
 run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/ok.dcm"
 wait_job 2 done 15
-expect_has "$("$RADLINK" jobs show --data "$T/var" 2)" "1 instance sent to PACS@127.0.0.1:$PACS_PORT" "forwarded"
+expect_has "$("$RADLINK" jobs show --data "$T/var" 2)" "1 instance, sent to PACS@127.0.0.1:$PACS_PORT (1)" "forwarded"
 
 note "a killed worker is started again"
 WPID=$("$RADLINK" status --data "$T/var" | sed -n 's/^local worker 0 pid \([0-9]*\),.*/\1/p')

@@ -20,7 +20,10 @@ PIDS="$PIDS $!"
 wait_for "$T/proxy.log" ready 10
 
 cat >"$T/cfg.xml" <<XML
-<radlink><jobs workers="2" max-attempts="5" study-stable="2" worker-timeout="3"/></radlink>
+<radlink>
+  <dicom><pacs ae="PACS" host="127.0.0.1" port="$PROXY_PORT" verify="none"/></dicom>
+  <jobs workers="2" max-attempts="5" study-stable="2" worker-timeout="3"/>
+</radlink>
 XML
 start_engine --config "$T/cfg.xml" --pacs "PACS@127.0.0.1:$PROXY_PORT"
 wait_workers 2 10

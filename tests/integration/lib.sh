@@ -146,3 +146,56 @@ make_study() {
 sops() {
     dcmdump +P 0008,0018 "$@" 2>/dev/null | sed -n 's/.*UI \[\([^]]*\)\].*/\1/p' | sort
 }
+
+# start_orthanc NAME OVERWRITE [EXTRA-JSON]: Orthanc (Debian's package) as the
+# PACS, with its own configuration and storage under $T/NAME, its DICOM and
+# HTTP ports picked free (ORTHANC_DICOM, ORTHANC_HTTP); radlink's DICOM
+# listener ($DICOM_PORT, picked here when unset) is declared to it as the
+# modality RADLINK, which it needs to answer queries and to send storage
+# commitment reports. OVERWRITE: "true" or "false" (Orthanc's default).
+start_orthanc() {
+    DICOM_PORT=${DICOM_PORT:-$(free_port)}
+    ORTHANC_DICOM=$(free_port)
+    ORTHANC_HTTP=$(free_port)
+    mkdir -p "$T/$1/db"
+    cat >"$T/$1/orthanc.json" <<JSON
+{
+  "Name": "$1", "StorageDirectory": "$T/$1/db", "IndexDirectory": "$T/$1/db",
+  "DicomAet": "ORTHANC", "DicomPort": $ORTHANC_DICOM, "HttpPort": $ORTHANC_HTTP,
+  "RemoteAccessAllowed": false, "AuthenticationEnabled": false, "DicomCheckCalledAet": false,
+  "OverwriteInstances": $2, "Plugins": [], "ConcurrentJobs": 1,
+  "DicomModalities": { "radlink": [ "RADLINK", "127.0.0.1", $DICOM_PORT ] }${3:+, $3}
+}
+JSON
+    Orthanc "$T/$1/orthanc.json" >"$T/$1/orthanc.log" 2>&1 &
+    PIDS="$PIDS $!"
+    i=0
+    until curl -sf "http://127.0.0.1:$ORTHANC_HTTP/system" >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -le 100 ] || fail "Orthanc did not start: $(tail -5 "$T/$1/orthanc.log")"
+        sleep 0.1
+    done
+}
+
+# orthanc PATH: GET from the Orthanc started last (its REST API), on stdout.
+orthanc() { curl -sf "http://127.0.0.1:$ORTHANC_HTTP$1"; }
+
+# orthanc_tags STUDY_UID KEYWORD: that attribute of every instance Orthanc
+# holds in the study, as its files say it (one line each, sorted).
+orthanc_tags() {
+    for id in $(curl -sf -X POST "http://127.0.0.1:$ORTHANC_HTTP/tools/find" \
+                  -d "{\"Level\":\"Instance\",\"Query\":{\"StudyInstanceUID\":\"$1\"}}" |
+                /usr/bin/python3 -c 'import json,sys; print(" ".join(json.load(sys.stdin)))'); do
+        orthanc "/instances/$id/simplified-tags" |
+            /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin).get('$2',''))"
+    done | sort
+}
+
+# orthanc_file STUDY_UID SOP_UID OUT: the instance's file as Orthanc keeps it.
+orthanc_file() {
+    id=$(curl -sf -X POST "http://127.0.0.1:$ORTHANC_HTTP/tools/find" \
+            -d "{\"Level\":\"Instance\",\"Query\":{\"StudyInstanceUID\":\"$1\",\"SOPInstanceUID\":\"$2\"}}" |
+         /usr/bin/python3 -c 'import json,sys; l=json.load(sys.stdin); print(l[0] if l else "")')
+    [ -n "$id" ] || fail "Orthanc holds no instance $2"
+    orthanc "/instances/$id/file" >"$3"
+}

@@ -21,6 +21,7 @@ flow() { # flow LEVEL: the whole flow against an engine logging at LEVEL
     cat >"$T/cfg.xml" <<XML
 <radlink>
   <log level="$1"/>
+  <dicom><pacs ae="PACS" host="127.0.0.1" port="$PACS_PORT" verify="none"/></dicom>
   <jobs workers="1" study-stable="1"/>
   <destinations><destination name="results" host="127.0.0.1" port="$SINK_PORT"/></destinations>
 </radlink>

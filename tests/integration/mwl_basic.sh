@@ -123,7 +123,7 @@ query all_us <<'DUMP'
 DUMP
 find_wl "$DICOM_PORT" all_us --cancel 1
 expect_has "$FINAL" "Cancel" "the final status after C-CANCEL"
-wait_cmd 5 "^dicom .* cancelled 1$" "$RADLINK" status --data "$T/var"
+wait_cmd 5 "^dicom .* cancelled 1( |$)" "$RADLINK" status --data "$T/var"
 query all_mr <<'DUMP'
 (0008,0050) SH []
 (0040,0100) SQ (Sequence with undefined length)

@@ -232,7 +232,8 @@ static void message_round_trip_and_hostile_input(void **state)
                   .work_dir = RL_STR("/spool/work/9-2"), .n_sets = 1, .n_pacs = 1,
                   .files = files, .n_files = 2 };
     m.sets[0] = (job_set){ 0x00100010, RL_STR("PatientName"), RL_STR("DOE^JANE") };
-    m.pacs[0] = (job_peer){ RL_STR("PACS"), RL_STR("127.0.0.1"), 104 };
+    m.pacs[0] = (job_peer){ RL_STR("PACS"), RL_STR("127.0.0.1"), 104, PACS_UPDATE_IOCM,
+                            PACS_VERIFY_COMMIT_FIND, PACS_REJECT_SAFETY, 30 };
     rl_buf b;
     rl_buf_init(&b, RL_JOB_MSG_MAX);
     assert_int_equal(job_msg_encode(&m, &b, &err), 0);
@@ -246,6 +247,10 @@ static void message_round_trip_and_hostile_input(void **state)
     assert_true(rl_str_eq_c(d.files[1].path, "/spool/b.dcm"));
     assert_true(rl_str_eq_c(d.sets[0].value, "DOE^JANE"));
     assert_int_equal(d.pacs[0].port, 104);
+    assert_int_equal(d.pacs[0].update, PACS_UPDATE_IOCM);
+    assert_int_equal(d.pacs[0].verify, PACS_VERIFY_COMMIT_FIND);
+    assert_int_equal(d.pacs[0].reject, PACS_REJECT_SAFETY);
+    assert_int_equal(d.pacs[0].commit_timeout_s, 30);
     /* every truncation is refused, none reads past the end */
     for (size_t n = 0; n < b.len; n++)
         assert_int_equal(job_msg_decode((rl_str){ b.data, n }, &d, &a, &err), JOB_E_PAYLOAD);

@@ -1,0 +1,542 @@
+/* A study job in a worker (study_job.h).
+ *
+ * 1. Which instances each PACS already holds, for the PACS whose update
+ *    strategy depends on it (hl7, iocm): C-FIND at image level.
+ * 2. Every file that disagrees with the target is corrected into the
+ *    attempt's work directory: in place (same UIDs, the old values recorded
+ *    in the file), or, when an iocm PACS holds it, as a new instance.
+ * 3. Per PACS: the files its strategy sends (all of them; those it does not
+ *    hold; the new instances and a rejection note for the ones it holds).
+ * 4. Per PACS, what its verify setting asks: storage commitment for every
+ *    instance sent (the report comes through the engine), then C-FIND: does
+ *    the PACS show what the RIS says?
+ * A PACS that cannot be reached or refuses an instance fails the attempt
+ * (tried again); one that took everything but shows something else makes it
+ * unverified, with what it shows and what to do. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "radlink/dicom.h"
+#include "radlink/digest.h"
+#include "radlink/log.h"
+#include "radlink/pn.h"
+#include "study_job.h"
+
+/* Hints in texts are cut: a job record keeps RL_JOB_TEXT_MAX bytes. */
+#define LIST_MAX 5
+
+/* ---- SOP Instance UIDs a PACS holds ---- */
+
+typedef struct uidset {
+    char **u;
+    size_t n, cap;
+    bool nomem;
+} uidset;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int uidset_add(void *ctx, const char *sop)
+{
+    uidset *s = ctx;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        char **n = realloc(s->u, cap * sizeof *n);
+        if (!n) {
+            s->nomem = true;
+            return 1;
+        }
+        s->u = n;
+        s->cap = cap;
+    }
+    if (!(s->u[s->n] = strdup(sop))) {
+        s->nomem = true;
+        return 1;
+    }
+    s->n++;
+    return 0;
+}
+
+static bool uidset_has(const uidset *s, const char *sop)
+{
+    return s->n && bsearch(&sop, s->u, s->n, sizeof *s->u, cmp_str) != NULL;
+}
+
+static void uidset_free(uidset *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->u[i]);
+    free(s->u);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- the attempt ---- */
+
+typedef struct file_state {
+    const char *in, *out; /* out: the corrected copy, NULL when none was needed */
+    dicom_corrected c;
+} file_state;
+
+typedef struct run {
+    const job_msg *m;
+    const char *ae;
+    study_link *link;
+    rl_arena *a;
+    rl_buf *res;
+    char *work;
+    dicom_change ch[RL_JOB_SETS_MAX];
+    file_state *f;
+    uidset held[RL_MAX_PACS]; /* per PACS, when its strategy needs it */
+    bool asked[RL_MAX_PACS];
+    char study_uid[65];       /* as the files have it now */
+    rl_buf problems;          /* unverified: per PACS, what and why */
+} run;
+
+static dicom_peer peer_of(const job_peer *p)
+{
+    dicom_peer d;
+    snprintf(d.ae_title, sizeof d.ae_title, "%.*s", RL_STR_FMT(p->ae_title));
+    snprintf(d.host, sizeof d.host, "%.*s", RL_STR_FMT(p->host));
+    d.port = p->port;
+    return d;
+}
+
+static const char *target(const run *r, const char *keyword)
+{
+    for (size_t i = 0; i < r->m->n_sets; i++)
+        if (rl_str_eq_c(r->m->sets[i].keyword, keyword))
+            return r->ch[i].value;
+    return NULL;
+}
+
+/* Does an iocm PACS hold this instance (then its copy is a new instance)? */
+static bool iocm_holds(void *ctx, const char *sop)
+{
+    run *r = ctx;
+    for (size_t p = 0; p < r->m->n_pacs; p++)
+        if (r->m->pacs[p].update == PACS_UPDATE_IOCM && uidset_has(&r->held[p], sop))
+            return true;
+    return false;
+}
+
+static int sync_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fdatasync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Ask the PACS that need it which instances they hold. */
+static int ask_held(run *r)
+{
+    rl_err err;
+    for (size_t p = 0; p < r->m->n_pacs; p++) {
+        if (r->m->pacs[p].update == PACS_UPDATE_RESEND)
+            continue;
+        dicom_peer peer = peer_of(&r->m->pacs[p]);
+        if (dicom_find_instances(r->ae, &peer, r->study_uid, uidset_add, &r->held[p], &err) != 0) {
+            rl_buf_printf(r->res, "asking %s which instances it holds: %s", peer.ae_title,
+                          err.msg);
+            return -1;
+        }
+        if (r->held[p].nomem) {
+            rl_buf_add_c(r->res, "out of memory");
+            return -1;
+        }
+        qsort(r->held[p].u, r->held[p].n, sizeof *r->held[p].u, cmp_str);
+        r->asked[p] = true;
+    }
+    return 0;
+}
+
+static int correct_all(run *r)
+{
+    const job_msg *m = r->m;
+    char salt[64];
+    snprintf(salt, sizeof salt, "job %llu", (unsigned long long)m->id);
+    dicom_correct_opts o = { .modifying_system = "radlink", .new_uid_salt = salt,
+                             .new_uids_for = iocm_holds, .ctx = r };
+    rl_err err;
+    for (size_t i = 0; i < m->n_files; i++) {
+        file_state *f = &r->f[i];
+        f->in = rl_arena_dup(r->a, m->files[i].path.p, m->files[i].path.n);
+        size_t on = m->work_dir.n + m->files[i].sop.n + 8;
+        char *out = rl_arena_alloc(r->a, on);
+        if (!f->in || !out) {
+            rl_buf_add_c(r->res, "out of memory");
+            return -1;
+        }
+        snprintf(out, on, "%s/%.*s.dcm", r->work, RL_STR_FMT(m->files[i].sop));
+        if (dicom_correct_file(f->in, out, r->ch, m->n_sets, &o, &f->c, &err) != 0) {
+            rl_buf_printf(r->res, "correcting: %s", err.msg);
+            return -1;
+        }
+        if (f->c.changed && sync_file(out) != 0) {
+            rl_buf_printf(r->res, "%s: %s", out, strerror(errno));
+            return -1;
+        }
+        f->out = f->c.changed ? out : NULL;
+    }
+    return 0;
+}
+
+/* The new UIDs, for the engine to record. */
+static int write_uid_map(run *r)
+{
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    for (size_t i = 0; i < r->m->n_files; i++) {
+        const dicom_corrected *c = &r->f[i].c;
+        if (r->f[i].out && strcmp(c->was.sop_uid, c->now.sop_uid) != 0)
+            rl_buf_printf(&b, "%s %s %s %s\n", c->was.sop_uid, c->now.sop_uid, c->was.series_uid,
+                          c->now.series_uid);
+    }
+    int rc = 0;
+    if (b.len) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/" STUDY_JOB_UID_MAP, r->work);
+        rl_err err;
+        rc = rl_write_file(path, rl_buf_view(&b), &err);
+        if (rc)
+            rl_buf_printf(r->res, "%s", err.msg);
+    }
+    rl_buf_free(&b);
+    return rc;
+}
+
+/* ---- verification ---- */
+
+/* One attribute the PACS shows against the target: appended to why when it
+ * differs. */
+static void compare(rl_buf *why, const char *kw, const char *shows, const char *should, bool pn)
+{
+    if (!should || !should[0])
+        return;
+    bool same = pn ? pn_agree(rl_str_c(shows), rl_str_c(should)) : strcmp(shows, should) == 0;
+    if (!same)
+        rl_buf_printf(why, "%s%s=%s (should be %s)", why->len ? ", " : "", kw,
+                      shows[0] ? shows : "(empty)", should);
+}
+
+static const char *remedy(const job_peer *p)
+{
+    switch (p->update) {
+    case PACS_UPDATE_HL7:
+        return "it has not applied the ADT forwarded to its HL7 listener: check that listener, "
+               "and what waits in radlink's queue for it (radlink queue list)";
+    case PACS_UPDATE_IOCM:
+        return "it does not act on IOCM rejection notes, or keeps the values it first indexed: "
+               "set update=\"hl7\" for this PACS if it takes ADT, or correct the study at the PACS";
+    default:
+        return "it keeps instances it has (it does not overwrite them), or keeps the values it "
+               "first indexed: set update=\"iocm\" or update=\"hl7\" for this PACS, or let it "
+               "overwrite";
+    }
+}
+
+/* Does the PACS show the study as the RIS says? "" when it does. */
+static int check_find(run *r, size_t p, rl_buf *why)
+{
+    const job_peer *jp = &r->m->pacs[p];
+    dicom_peer peer = peer_of(jp);
+    const char *uid = target(r, "StudyInstanceUID");
+    if (!uid)
+        uid = r->study_uid;
+    dicom_study_row rows[8];
+    size_t n = 0;
+    rl_err err;
+    /* a PACS applies an ADT when it comes: give it a few seconds */
+    unsigned tries = jp->update == PACS_UPDATE_HL7 ? 5 : 1;
+    for (unsigned t = 0; t < tries; t++) {
+        rl_buf_reset(why);
+        if (t)
+            sleep(2);
+        if (dicom_find_studies(r->ae, &peer, uid, rows, 8, &n, &err) != 0) {
+            rl_buf_printf(why, "cannot ask it what it shows: %s%s", err.msg,
+                          err.code == DICOM_E_NET ? ""
+                                                  : ": let this AE query it, or set "
+                                                    "verify=\"none\" for this PACS");
+            return err.code == DICOM_E_NET ? -1 : 0;
+        }
+        if (!n) {
+            rl_buf_printf(why, "it shows no study %s", uid);
+            continue;
+        }
+        for (size_t i = 0; i < n; i++) {
+            rl_buf row;
+            rl_buf_init(&row, 0);
+            compare(&row, "PatientID", rows[i].patient_id, target(r, "PatientID"), false);
+            compare(&row, "IssuerOfPatientID", rows[i].issuer, target(r, "IssuerOfPatientID"),
+                    false);
+            compare(&row, "PatientName", rows[i].patient_name, target(r, "PatientName"), true);
+            compare(&row, "PatientBirthDate", rows[i].birth_date, target(r, "PatientBirthDate"),
+                    false);
+            compare(&row, "PatientSex", rows[i].sex, target(r, "PatientSex"), false);
+            compare(&row, "AccessionNumber", rows[i].accession, target(r, "AccessionNumber"),
+                    false);
+            if (row.len)
+                rl_buf_printf(why, "%sit shows %.*s%s", why->len ? "; " : "", (int)row.len,
+                              row.data, n > 1 ? " in one of the copies of the study it holds" : "");
+            rl_buf_free(&row);
+        }
+        if (!why->len)
+            break;
+    }
+    if (why->len)
+        rl_buf_printf(why, ": %s", remedy(jp));
+    return 0;
+}
+
+/* IOCM: the rejected instances should be gone from what the PACS shows. */
+static void check_rejected(run *r, size_t p, const uidset *rejected, rl_buf *why)
+{
+    if (!rejected->n)
+        return;
+    dicom_peer peer = peer_of(&r->m->pacs[p]);
+    uidset now = { 0 };
+    rl_err err;
+    if (dicom_find_instances(r->ae, &peer, r->study_uid, uidset_add, &now, &err) != 0) {
+        rl_buf_printf(why, "%scannot ask it which instances it shows: %s", why->len ? "; " : "",
+                      err.msg);
+        return;
+    }
+    size_t still = 0;
+    for (size_t i = 0; i < now.n; i++)
+        still += uidset_has(rejected, now.u[i]);
+    if (still)
+        rl_buf_printf(why, "%sit still shows %zu of the %zu instances the rejection note "
+                      "rejected: it does not act on IOCM rejection notes", why->len ? "; " : "",
+                      still, rejected->n);
+    uidset_free(&now);
+}
+
+/* Storage commitment for what was sent; "" in why when all committed. */
+static int check_commit(run *r, size_t p, const dicom_ref *refs, size_t n, rl_buf *why)
+{
+    const job_peer *jp = &r->m->pacs[p];
+    dicom_peer peer = peer_of(jp);
+    char txn[45];
+    if (digest_uid_random(txn) != 0) {
+        rl_buf_add_c(why, "no randomness for a transaction UID");
+        return -1;
+    }
+    r->link->announce(r->link, txn);
+    rl_err err;
+    if (dicom_commit_request(r->ae, &peer, txn, refs, n, &err) != 0) {
+        /* unreachable: tried again; refused: a PACS without the service */
+        rl_buf_printf(why, "storage commitment: %s%s", err.msg,
+                      err.code == DICOM_E_NET ? ""
+                                              : ": set verify=\"find\" for a PACS that does not "
+                                                "offer storage commitment");
+        return err.code == DICOM_E_NET ? -1 : 0;
+    }
+    rl_buf report;
+    rl_buf_init(&report, RL_JOB_REPLY_MAX * 16u);
+    unsigned timeout = jp->commit_timeout_s ? jp->commit_timeout_s : RL_COMMIT_TIMEOUT_DEFAULT_S;
+    if (!r->link->await(r->link, txn, timeout, &report)) {
+        rl_buf_printf(why, "no storage commitment report within %u s: the PACS sends it on an "
+                      "association of its own to AE %s, so it must know that AE (this engine's "
+                      "DICOM listener) as a modality; or set verify=\"find\" for this PACS",
+                      timeout, r->ae);
+        rl_buf_free(&report);
+        return 0;
+    }
+    uidset ok = { 0 };
+    size_t failed = 0;
+    rl_buf list;
+    rl_buf_init(&list, 0);
+    const char *s = rl_buf_cstr(&report);
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        size_t len = nl ? (size_t)(nl - s) : strlen(s);
+        char line[200];
+        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), s);
+        if (!strncmp(line, "ok ", 3)) {
+            uidset_add(&ok, line + 3);
+        } else if (!strncmp(line, "failed ", 7)) {
+            if (failed++ < LIST_MAX)
+                rl_buf_printf(&list, "%s%s", list.len ? ", " : "", line + 7);
+        }
+        s += len + (nl ? 1 : 0);
+    }
+    qsort(ok.u, ok.n, sizeof *ok.u, cmp_str);
+    size_t missing = 0;
+    for (size_t i = 0; i < n; i++)
+        missing += !uidset_has(&ok, refs[i].sop_uid);
+    if (missing)
+        rl_buf_printf(why, "the PACS did not commit to %zu of the %zu instances sent%s%.*s%s",
+                      missing, n, failed ? " (failure reasons: " : "", (int)list.len,
+                      list.data ? list.data : "", failed ? ")" : "");
+    rl_buf_free(&list);
+    rl_buf_free(&report);
+    uidset_free(&ok);
+    return 0;
+}
+
+/* Send what this PACS takes, then verify it. -1: failed (the attempt is
+ * tried again); 0 with problems appended to r->problems: unverified. */
+static int one_pacs(run *r, size_t p, unsigned *sent_out)
+{
+    const job_msg *m = r->m;
+    const job_peer *jp = &m->pacs[p];
+    dicom_peer peer = peer_of(jp);
+    const char **files = rl_arena_alloc(r->a, (m->n_files + 1) * sizeof *files);
+    dicom_ref *refs = rl_arena_alloc(r->a, (m->n_files + 1) * sizeof *refs);
+    dicom_ref *rejected = rl_arena_alloc(r->a, (m->n_files + 1) * sizeof *rejected);
+    if (!files || !refs || !rejected) {
+        rl_buf_add_c(r->res, "out of memory");
+        return -1;
+    }
+    size_t n = 0, nrej = 0;
+    const char *like = NULL;
+    for (size_t i = 0; i < m->n_files; i++) {
+        file_state *f = &r->f[i];
+        bool held = r->asked[p] && uidset_has(&r->held[p], f->c.was.sop_uid);
+        if (held && jp->update == PACS_UPDATE_HL7)
+            continue; /* the ADT updates what it holds */
+        if (held && jp->update == PACS_UPDATE_IOCM && f->out) {
+            rejected[nrej++] = (dicom_ref){ f->c.was.sop_class, f->c.was.sop_uid,
+                                            f->c.was.series_uid };
+            like = f->in;
+        }
+        files[n] = f->out ? f->out : f->in;
+        refs[n++] = (dicom_ref){ f->c.now.sop_class, f->c.now.sop_uid, f->c.now.series_uid };
+    }
+    rl_err err;
+    if (n && dicom_send_files(r->ae, &peer, files, n, &err) != 0) {
+        rl_buf_printf(r->res, "sending: %s", err.msg);
+        return -1;
+    }
+    uidset gone = { 0 };
+    if (nrej) { /* the rejection note, once the corrected instances are there */
+        char kos[1200], salt[96];
+        snprintf(kos, sizeof kos, "%s/rejection-%zu.dcm", r->work, p);
+        snprintf(salt, sizeof salt, "job %llu pacs %zu", (unsigned long long)m->id, p);
+        bool safety = jp->reject == PACS_REJECT_SAFETY;
+        dicom_file_info info;
+        const char *path = kos;
+        if (dicom_write_rejection(kos, like, safety ? "113037" : "113038",
+                                  safety ? "Rejected for Patient Safety Reasons"
+                                         : "Incorrect Modality Worklist Entry",
+                                  rejected, nrej, salt, &info, &err) != 0 ||
+            dicom_send_files(r->ae, &peer, &path, 1, &err) != 0) {
+            rl_buf_printf(r->res, "rejection note: %s", err.msg);
+            return -1;
+        }
+        char *kc = rl_arena_dup(r->a, info.sop_class, strlen(info.sop_class));
+        char *ku = rl_arena_dup(r->a, info.sop_uid, strlen(info.sop_uid));
+        char *ks = rl_arena_dup(r->a, info.series_uid, strlen(info.series_uid));
+        refs[n++] = (dicom_ref){ kc, ku, ks };
+        for (size_t i = 0; i < nrej; i++)
+            uidset_add(&gone, rejected[i].sop_uid);
+        qsort(gone.u, gone.n, sizeof *gone.u, cmp_str);
+    }
+    *sent_out = (unsigned)n;
+    rl_buf why;
+    rl_buf_init(&why, RL_JOB_TEXT_MAX);
+    int rc = 0;
+    if (n && jp->verify == PACS_VERIFY_COMMIT_FIND)
+        rc = check_commit(r, p, refs, n, &why);
+    if (rc == 0 && jp->verify >= PACS_VERIFY_FIND) {
+        rl_buf f;
+        rl_buf_init(&f, RL_JOB_TEXT_MAX);
+        rc = check_find(r, p, &f);
+        if (f.len)
+            rl_buf_printf(&why, "%s%.*s", why.len ? "; " : "", (int)f.len, f.data);
+        rl_buf_free(&f);
+        if (rc == 0 && jp->update == PACS_UPDATE_IOCM)
+            check_rejected(r, p, &gone, &why);
+    }
+    if (rc != 0) {
+        rl_buf_printf(r->res, "%s: %.*s", peer.ae_title, (int)why.len, why.data ? why.data : "");
+    } else if (why.len) {
+        rl_buf_printf(&r->problems, "%s%s@%s:%u: %.*s", r->problems.len ? " | " : "",
+                      peer.ae_title, peer.host, peer.port, (int)why.len, why.data);
+    }
+    rl_buf_free(&why);
+    uidset_free(&gone);
+    return rc;
+}
+
+int study_job_run(const job_msg *m, const char *calling_ae, study_link *link, rl_arena *arena,
+                  rl_buf *result)
+{
+    run r = { .m = m, .ae = calling_ae, .link = link, .a = arena, .res = result };
+    rl_buf_init(&r.problems, RL_JOB_TEXT_MAX);
+    r.work = rl_arena_dup(arena, m->work_dir.p, m->work_dir.n);
+    r.f = rl_arena_alloc(arena, (m->n_files ? m->n_files : 1) * sizeof *r.f);
+    int rc = STUDY_JOB_FAILED;
+    if (!r.work || !r.f) {
+        rl_buf_add_c(result, "out of memory");
+        goto out;
+    }
+    memset(r.f, 0, (m->n_files ? m->n_files : 1) * sizeof *r.f);
+    if (mkdir(r.work, 0750) != 0 && errno != EEXIST) {
+        rl_buf_printf(result, "work directory %s: %s", r.work, strerror(errno));
+        goto out;
+    }
+    for (size_t i = 0; i < m->n_sets; i++)
+        r.ch[i] = (dicom_change){ m->sets[i].tag,
+                                  rl_arena_dup(arena, m->sets[i].value.p, m->sets[i].value.n) };
+    if (m->n_files) {
+        dicom_file_info info;
+        rl_err err;
+        char *first = rl_arena_dup(arena, m->files[0].path.p, m->files[0].path.n);
+        if (!first || dicom_file_info_read(first, &info, &err) != 0) {
+            rl_buf_printf(result, "%s", first ? err.msg : "out of memory");
+            goto out;
+        }
+        snprintf(r.study_uid, sizeof r.study_uid, "%s", info.study_uid);
+    }
+    if (ask_held(&r) != 0 || correct_all(&r) != 0 || write_uid_map(&r) != 0)
+        goto out;
+    unsigned corrected = 0, renamed = 0, relabelled = 0;
+    for (size_t i = 0; i < m->n_files; i++) {
+        corrected += r.f[i].out != NULL;
+        renamed += r.f[i].out && strcmp(r.f[i].c.was.sop_uid, r.f[i].c.now.sop_uid) != 0;
+        relabelled += r.f[i].c.relabelled;
+    }
+    unsigned sent[RL_MAX_PACS] = { 0 };
+    for (size_t p = 0; p < m->n_pacs; p++)
+        if (one_pacs(&r, p, &sent[p]) != 0)
+            goto out;
+    /* "150 instances, 150 corrected, sent to PACS@host:104 (150), verified" */
+    rl_buf_reset(result);
+    if (r.problems.len) {
+        rl_buf_printf(result, "sent, but %.*s", (int)r.problems.len, r.problems.data);
+        rc = STUDY_JOB_UNVERIFIED;
+        goto out;
+    }
+    rl_buf_printf(result, "%zu instance%s", m->n_files, m->n_files == 1 ? "" : "s");
+    if (corrected)
+        rl_buf_printf(result, ", %u corrected", corrected);
+    if (renamed)
+        rl_buf_printf(result, " (%u as new instances, IOCM)", renamed);
+    if (relabelled)
+        rl_buf_printf(result, " (%u converted to UTF-8)", relabelled);
+    for (size_t p = 0; p < m->n_pacs; p++)
+        rl_buf_printf(result, "%s %.*s@%.*s:%u (%u%s)", p ? "," : ", sent to",
+                      RL_STR_FMT(m->pacs[p].ae_title), RL_STR_FMT(m->pacs[p].host),
+                      m->pacs[p].port, sent[p],
+                      m->pacs[p].verify == PACS_VERIFY_NONE  ? ""
+                      : m->pacs[p].verify == PACS_VERIFY_FIND ? ", verified by C-FIND"
+                                                              : ", committed and verified");
+    if (!m->n_pacs)
+        rl_buf_add_c(result, ", no PACS configured");
+    rc = STUDY_JOB_DONE;
+out:
+    for (size_t p = 0; p < RL_MAX_PACS; p++)
+        uidset_free(&r.held[p]);
+    rl_buf_free(&r.problems);
+    return rc;
+}

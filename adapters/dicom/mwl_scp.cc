@@ -584,9 +584,12 @@ static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
     c.addPresentationContext(UID_VerificationSOPClass, ts);
     c.addPresentationContext(UID_FINDModalityWorklistInformationModel, ts);
     if (cfg->on_instance) {
-        // storage: the uncompressed syntaxes and the common compressed ones,
-        // kept as they arrive
-        OFList<OFString> sts = ts;
+        // storage: the common compressed syntaxes and the uncompressed ones,
+        // kept as they arrive. The compressed ones come first: DCMTK accepts
+        // the first of this list that the sender proposes, and a sender
+        // proposing a lossless syntax beside the uncompressed ones would
+        // otherwise decompress its file for us.
+        OFList<OFString> sts;
         static const char *more[] = { UID_DeflatedExplicitVRLittleEndianTransferSyntax,
                                       UID_JPEGProcess1TransferSyntax,
                                       UID_JPEGProcess2_4TransferSyntax,
@@ -596,6 +599,8 @@ static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
                                       UID_JPEG2000LosslessOnlyTransferSyntax,
                                       UID_JPEG2000TransferSyntax, UID_RLELosslessTransferSyntax };
         for (const char *u : more)
+            sts.push_back(u);
+        for (const OFString &u : ts)
             sts.push_back(u);
         for (int i = 0; i < numberOfDcmLongSCUStorageSOPClassUIDs; i++)
             c.addPresentationContext(dcmLongSCUStorageSOPClassUIDs[i], sts);

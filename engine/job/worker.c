@@ -231,9 +231,15 @@ static void finish(void *s, attempt *at, unsigned *done, unsigned *failed)
     const char *what = at->rc == STUDY_JOB_DONE         ? "DONE"
                        : at->rc == STUDY_JOB_UNVERIFIED ? "UNVERIFIED"
                                                         : "FAIL";
-    log_info(at->rc == STUDY_JOB_DONE ? "worker.done" : "worker.failed",
-             "job=%s attempt=%s outcome=%s result=\"%.*s\"", jid, att, what,
-             (int)at->result.len, at->result.data ? at->result.data : "");
+    if (at->rc == STUDY_JOB_UNVERIFIED) { /* the text quotes what the PACS shows: a name */
+        log_info("worker.unverified", "job=%s attempt=%s", jid, att);
+        log_debug("worker.unverified_text", "job=%s attempt=%s text=\"%.*s\"", jid, att,
+                  (int)at->result.len, at->result.data ? at->result.data : "");
+    } else {
+        log_info(at->rc == STUDY_JOB_DONE ? "worker.done" : "worker.failed",
+                 "job=%s attempt=%s result=\"%.*s\"", jid, att, (int)at->result.len,
+                 at->result.data ? at->result.data : "");
+    }
     const char *fr[4] = { what, jid, att, at->result.data ? at->result.data : "" };
     size_t ln[4] = { strlen(what), strlen(jid), strlen(att), at->result.len };
     sendv(s, fr, ln, 4);

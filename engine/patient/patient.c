@@ -264,6 +264,31 @@ static int known(adt *a, const ident *w, bool *yes)
     return rc;
 }
 
+/* The ADT to every PACS with update="hl7", through its destination. */
+static int forward_to_pacs(adt *a, unsigned *n)
+{
+    recon_policy p;
+    recon_policy_load(a->env->txn, &p);
+    size_t nd;
+    const route_dest *d = route_dests(a->env->rs, &nd);
+    for (unsigned i = 0; i < p.n_pacs; i++) {
+        if (p.pacs[i].update != PACS_UPDATE_HL7)
+            continue;
+        const route_dest *to = NULL;
+        for (size_t k = 0; k < nd && !to; k++)
+            if (!strcmp(d[k].name, p.pacs[i].hl7_dest))
+                to = &d[k];
+        if (!to)
+            return fail(a, HL7_ERR_INTERNAL, NULL, "the PACS's HL7 destination '%s' is not "
+                        "defined", p.pacs[i].hl7_dest);
+        int rc = route_forward(a->env, to, a->m);
+        if (rc != ROUTE_OK)
+            return rc;
+        (*n)++;
+    }
+    return ROUTE_OK;
+}
+
 int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace)
 {
     adt *a = calloc(1, sizeof *a);
@@ -366,6 +391,12 @@ int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace)
         if (rc == ROUTE_OK && recheck_studies(a, &a->who, false) != STORE_OK)
             rc = ROUTE_E_STORE;
     }
+    /* IHE PIR: a PACS that takes patient updates as HL7 gets this one (the
+     * images it holds are then not sent again) */
+    unsigned to_pacs = 0;
+    bool pir = !strcmp(a->event, "A08") || !strcmp(a->event, "A40") || !strcmp(a->event, "A47");
+    if (rc == ROUTE_OK && !env->dry_run && pir && a->studies)
+        rc = forward_to_pacs(a, &to_pacs);
     if (rc == ROUTE_OK && trace) {
         if (merge)
             rl_buf_printf(trace, "      %s: patient %s%s%s merged into %s%s%s", a->event,
@@ -380,6 +411,9 @@ int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace)
             rl_buf_printf(trace, ": %u worklist entr%s updated, %u stud%s reconciled again\n",
                           a->wl_changed, a->wl_changed == 1 ? "y" : "ies", a->studies,
                           a->studies == 1 ? "y" : "ies");
+        if (to_pacs)
+            rl_buf_printf(trace, "      forwarded to %u PACS HL7 listener%s (update=\"hl7\")\n",
+                          to_pacs, to_pacs == 1 ? "" : "s");
     }
     free(a);
     return rc;

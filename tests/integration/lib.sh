@@ -147,12 +147,13 @@ sops() {
     dcmdump +P 0008,0018 "$@" 2>/dev/null | sed -n 's/.*UI \[\([^]]*\)\].*/\1/p' | sort
 }
 
-# start_orthanc NAME OVERWRITE [EXTRA-JSON]: Orthanc (Debian's package) as the
-# PACS, with its own configuration and storage under $T/NAME, its DICOM and
-# HTTP ports picked free (ORTHANC_DICOM, ORTHANC_HTTP); radlink's DICOM
-# listener ($DICOM_PORT, picked here when unset) is declared to it as the
-# modality RADLINK, which it needs to answer queries and to send storage
-# commitment reports. OVERWRITE: "true" or "false" (Orthanc's default).
+# start_orthanc NAME OVERWRITE [RADLINK_PORT]: Orthanc (Debian's package) as
+# the PACS, with its own configuration and storage under $T/NAME, its DICOM
+# and HTTP ports picked free (ORTHANC_DICOM, ORTHANC_HTTP); radlink's DICOM
+# listener (RADLINK_PORT, default $DICOM_PORT, picked here when unset) is
+# declared to it as the modality RADLINK, which it needs to answer queries
+# and to send storage commitment reports. OVERWRITE: "true" or "false"
+# (Orthanc's default).
 start_orthanc() {
     DICOM_PORT=${DICOM_PORT:-$(free_port)}
     ORTHANC_DICOM=$(free_port)
@@ -164,7 +165,7 @@ start_orthanc() {
   "DicomAet": "ORTHANC", "DicomPort": $ORTHANC_DICOM, "HttpPort": $ORTHANC_HTTP,
   "RemoteAccessAllowed": false, "AuthenticationEnabled": false, "DicomCheckCalledAet": false,
   "OverwriteInstances": $2, "Plugins": [], "ConcurrentJobs": 1,
-  "DicomModalities": { "radlink": [ "RADLINK", "127.0.0.1", $DICOM_PORT ] }${3:+, $3}
+  "DicomModalities": { "radlink": [ "RADLINK", "127.0.0.1", ${3:-$DICOM_PORT} ] }
 }
 JSON
     Orthanc "$T/$1/orthanc.json" >"$T/$1/orthanc.log" 2>&1 &

@@ -218,19 +218,89 @@ static int jobs_retry(ctl_env *env, store_txn *t, const char *which, rl_buf *out
 typedef struct first_key {
     char key[WL_KEY_MAX];
     size_t n;
+    char modality[17]; /* the order's (its first step's) */
 } first_key;
 
 static int first(void *ctx, rl_str key, const wl_entry *e)
 {
-    (void)e;
     first_key *f = ctx;
     f->n = key.n < sizeof f->key ? key.n : sizeof f->key;
     memcpy(f->key, key.p, f->n);
+    rl_str m = wl_sps(e, WL_MODALITY);
+    snprintf(f->modality, sizeof f->modality, "%.*s", (int)(m.n < 16 ? m.n : 16), m.p);
+    return 1;
+}
+
+/* The modalities of a study's instances, "MR\\PR" style, and whether one of
+ * its image modalities is want. Presentation states, key objects, reports,
+ * registrations and documents go with any modality's images. */
+typedef struct mods {
+    store_txn *t;
+    const char *want;
+    char list[128];
+    bool agree, images;
+} mods;
+
+static bool derived(const char *m)
+{
+    static const char *const d[] = { "PR", "KO", "SR", "REG", "DOC", "FID", "SEG", "" };
+    for (size_t i = 0; i < sizeof d / sizeof *d; i++)
+        if (strcmp(m, d[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool in_list(const char *list, const char *m)
+{
+    size_t n = strlen(m);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, '\\');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == n && memcmp(p, m, n) == 0)
+            return true;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return false;
+}
+
+static int one_modality(void *ctx, rl_str sop)
+{
+    mods *ms = ctx;
+    study_inst *in = malloc(sizeof *in);
+    rl_err err;
+    if (in && study_get_instance(ms->t, sop, in, &err) == STORE_OK) {
+        const char *m = in->f[STUDY_F_MODALITY];
+        if (!derived(m)) {
+            ms->images = true;
+            ms->agree |= strcmp(m, ms->want) == 0;
+        }
+        size_t n = strlen(m), l = strlen(ms->list);
+        if (n && !in_list(ms->list, m) && l + n + 2 < sizeof ms->list)
+            snprintf(ms->list + l, sizeof ms->list - l, "%s%s", l ? "\\" : "", m);
+    }
+    free(in);
+    return 0;
+}
+
+/* Another study that matched the order (the administrator is told). */
+typedef struct claim_ctx {
+    const char *self;
+    char other[128];
+} claim_ctx;
+
+static int note_claimed(void *ctx, rl_str uid)
+{
+    claim_ctx *c = ctx;
+    if (rl_str_eq_c(uid, c->self))
+        return 0;
+    snprintf(c->other, sizeof c->other, "%.*s", (int)(uid.n < 127 ? uid.n : 127), uid.p);
     return 1;
 }
 
 static int recon_link(ctl_env *env, store_txn *t, const char *study, const char *accession,
-                      rl_buf *out)
+                      bool force, rl_buf *out)
 {
     rl_err err;
     wl_query *q = calloc(1, sizeof *q);
@@ -243,17 +313,53 @@ static int recon_link(ctl_env *env, store_txn *t, const char *study, const char 
     wl_query_add(q, 0, WL_ACCESSION, "SH", rl_str_c(accession));
     rc = wl_find(t, q, first, &fk, NULL, &err);
     free(q);
-    recon_out ro;
     if (rc == STORE_OK && !fk.n) {
         rl_buf_printf(out, "no worklist entry with accession number %s\n", accession);
         return 1;
     }
-    if (rc == STORE_OK) {
-        rl_str k = { fk.key, fk.n };
-        rc = recon_study(t, rl_str_c(study), &k, &ro, &err);
-        if (rc == STORE_OK)
-            rc = recon_schedule(t, rl_str_c(study), &ro, env->now_us, &err);
+    study_rec s;
+    if (rc == STORE_OK && (rc = study_get(t, rl_str_c(study), &s, &err)) == STORE_NOTFOUND) {
+        rl_buf_printf(out, "no study %s\n", study);
+        return 1;
     }
+    /* an RT dose is not the MR the order asked for: an administrator says so
+     * explicitly (--force) or links another order */
+    mods ms = { .t = t, .want = fk.modality };
+    if (rc == STORE_OK)
+        rc = study_index_each(t, 'I', rl_str_c(study), one_modality, &ms, &err);
+    if (rc == STORE_OK && fk.modality[0] && ms.images && !ms.agree && !force) {
+        rl_buf_printf(out, "study %s holds %s images, the order %s is for %s: not linked "
+                      "(--force links it anyway)\n", study, ms.list, accession, fk.modality);
+        return 1;
+    }
+    claim_ctx cl = { .self = study };
+    rl_str k = { fk.key, fk.n };
+    if (rc == STORE_OK)
+        rc = study_index_each(t, 'M', k, note_claimed, &cl, &err);
+    recon_out ro;
+    if (rc == STORE_OK)
+        rc = recon_study(t, rl_str_c(study), &k, &ro, &err);
+    if (rc == STORE_OK)
+        rc = recon_schedule(t, rl_str_c(study), &ro, env->now_us, &err);
+    if (rc != STORE_OK) {
+        rl_buf_printf(out, "%s\n", err.msg);
+        return 1;
+    }
+    rl_buf_printf(out, "study %s linked to accession %s: %s, %u discrepanc%s\n", study, accession,
+                  recon_state_name(ro.state), ro.discrepancies,
+                  ro.discrepancies == 1 ? "y" : "ies");
+    if (cl.other[0])
+        rl_buf_printf(out, "note: study %s matched this order too\n", cl.other);
+    return 0;
+}
+
+/* ---- recon forward ---- */
+
+static int recon_forward(ctl_env *env, store_txn *t, const char *study, rl_buf *out)
+{
+    rl_err err;
+    study_rec s;
+    int rc = study_get(t, rl_str_c(study), &s, &err);
     if (rc == STORE_NOTFOUND) {
         rl_buf_printf(out, "no study %s\n", study);
         return 1;
@@ -262,9 +368,29 @@ static int recon_link(ctl_env *env, store_txn *t, const char *study, const char 
         rl_buf_printf(out, "%s\n", err.msg);
         return 1;
     }
-    rl_buf_printf(out, "study %s linked to accession %s: %s, %u discrepanc%s\n", study, accession,
-                  recon_state_name(ro.state), ro.discrepancies,
-                  ro.discrepancies == 1 ? "y" : "ies");
+    if (s.state != RECON_UNMATCHED && s.state != RECON_FORWARDED) {
+        rl_buf_printf(out, "study %s is %s: its jobs send it as the RIS says (radlink jobs "
+                      "list); recon forward is for studies no order claims\n", study,
+                      recon_state_name(s.state));
+        return 1;
+    }
+    recon_policy p;
+    recon_policy_load(t, &p);
+    if (!p.n_pacs) {
+        rl_buf_add_c(out, "no PACS to forward to: configure <dicom><pacs>\n");
+        return 1;
+    }
+    uint64_t id;
+    bool created;
+    rc = job_want(t, "study", rl_str_c(study), env->now_us, env->now_us, &id, &created, &err);
+    if (rc == STORE_OK)
+        rc = job_due_by(t, id, env->now_us, env->now_us, &err);
+    if (rc != STORE_OK) {
+        rl_buf_printf(out, "%s\n", err.msg);
+        return 1;
+    }
+    rl_buf_printf(out, "study %s: job %llu sends it as it is, without an order\n", study,
+                  (unsigned long long)id);
     return 0;
 }
 
@@ -323,7 +449,7 @@ bool ctl_is_store_verb(int argc, char **argv)
         return false;
     return (!strcmp(argv[0], "queue") && (!strcmp(argv[1], "retry") || !strcmp(argv[1], "park"))) ||
            (!strcmp(argv[0], "jobs") && !strcmp(argv[1], "retry")) ||
-           (!strcmp(argv[0], "recon") && !strcmp(argv[1], "link")) ||
+           (!strcmp(argv[0], "recon") && (!strcmp(argv[1], "link") || !strcmp(argv[1], "forward"))) ||
            (!strcmp(argv[0], "msg") && !strcmp(argv[1], "replay"));
 }
 
@@ -335,8 +461,11 @@ static int dispatch(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf *o
         return queue_park(env, t, argv[2], argv[3], out);
     if (argc == 3 && !strcmp(argv[0], "jobs") && !strcmp(argv[1], "retry"))
         return jobs_retry(env, t, argv[2], out);
-    if (argc == 4 && !strcmp(argv[0], "recon") && !strcmp(argv[1], "link"))
-        return recon_link(env, t, argv[2], argv[3], out);
+    if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "--force"))) && !strcmp(argv[0], "recon") &&
+        !strcmp(argv[1], "link"))
+        return recon_link(env, t, argv[2], argv[3], argc == 5, out);
+    if (argc == 3 && !strcmp(argv[0], "recon") && !strcmp(argv[1], "forward"))
+        return recon_forward(env, t, argv[2], out);
     if (argc >= 3 && !strcmp(argv[0], "msg") && !strcmp(argv[1], "replay"))
         return msg_replay(env, t, argc, argv, out);
     rl_buf_add_c(out, "not a request this engine takes\n");

@@ -304,9 +304,18 @@ static int recover(engine *e, rl_err *err)
         snprintf(p.pacs[i].hl7_dest, sizeof p.pacs[i].hl7_dest, "%s", e->cfg->pacs[i].hl7_dest);
     }
     rc = job_recover(t, rl_now_us(), &n, err);
+    unsigned reindexed = 0;
+    if (rc == STORE_OK)
+        rc = study_index_upgrade(t, &reindexed, err);
     if (rc == STORE_OK)
         rc = recon_policy_save(t, &p, err);
+    unsigned held = 0;
+    if (rc == STORE_OK)
+        rc = recon_schedule_unmatched(t, rl_now_us(), &held, err);
     rc = rc == STORE_OK ? store_commit(t, err) : (store_abort(t), rc);
+    if (rc == STORE_OK && reindexed)
+        log_info("study.reindexed", "studies=%u text=\"the orders they matched, indexed\"",
+                 reindexed);
     if (rc == STORE_OK && n)
         log_warn("jobs.recovered", "jobs=%u text=\"running when the engine stopped: waiting "
                  "again\"", n);

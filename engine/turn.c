@@ -25,7 +25,9 @@ static void apply_cmd(store_txn *t, cmd *c, int64_t now_us, bool *kick)
         if (c->kind == CMD_INSTANCE) {
             recon_out ro;
             rc = study_receive_apply(child, c, now_us, &ro, &err);
-            if (rc == STORE_OK && (ro.state == RECON_UNMATCHED || ro.discrepancies))
+            /* once per study and change, not once per instance */
+            if (rc == STORE_OK && (ro.state == RECON_UNMATCHED || ro.discrepancies) &&
+                (ro.state != ro.was || ro.target_changed))
                 log_warn("recon.study", "study=%s state=%s by=%s discrepancies=%u",
                          c->u.instance.in->f[STUDY_F_STUDY_UID], recon_state_name(ro.state),
                          ro.how, ro.discrepancies);

@@ -1,6 +1,7 @@
-/* radlink recon list|show|link: received studies against the RIS. list and
- * show read beside the running engine; link is an administrator's manual
- * match, made by the running engine (or on the store when none runs). */
+/* radlink recon list|show|link|forward: received studies against the RIS.
+ * list and show read beside the running engine; link (an administrator's
+ * manual match) and forward (a study no order claims, sent as it is) are made
+ * by the running engine (or on the store when none runs). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,12 +14,13 @@ static const struct option recon_longs[] = {
     { "data", required_argument, NULL, 'D' },
     { "config", required_argument, NULL, 'C' },
     { "unmatched", no_argument, NULL, 'u' },
+    { "force", no_argument, NULL, 'f' },
     { 0, 0, 0, 0 },
 };
 
 typedef struct ropts {
     const char *data, *config;
-    bool unmatched;
+    bool unmatched, force;
 } ropts;
 
 static int parse(const cli_cmd *self, int argc, char **argv, ropts *o, int nargs)
@@ -34,6 +36,8 @@ static int parse(const cli_cmd *self, int argc, char **argv, ropts *o, int nargs
             o->config = optarg;
         else if (c == 'u')
             o->unmatched = true;
+        else if (c == 'f')
+            o->force = true;
     }
     if (argc - optind != nargs)
         return cli_usage(self, "expected %s", nargs ? self->args : "no arguments");
@@ -44,6 +48,14 @@ static int count_one(void *ctx, rl_str kw, rl_str image, rl_str ris)
 {
     (void)kw, (void)image, (void)ris;
     (*(unsigned *)ctx)++;
+    return 0;
+}
+
+static int count_candidate(void *ctx, rl_str kind, rl_str accession, rl_str what)
+{
+    (void)accession, (void)what;
+    if (rl_str_eq_c(kind, "Candidate"))
+        (*(unsigned *)ctx)++;
     return 0;
 }
 
@@ -58,6 +70,16 @@ static int print_discrepancy(void *ctx, rl_str kw, rl_str image, rl_str ris)
 {
     (void)ctx;
     printf("  %-22.*s '%.*s' -> '%.*s'\n", RL_STR_FMT(kw), RL_STR_FMT(image), RL_STR_FMT(ris));
+    return 0;
+}
+
+static int print_candidate(void *ctx, rl_str kind, rl_str accession, rl_str what)
+{
+    (void)ctx;
+    if (rl_str_eq_c(kind, "Claimed"))
+        printf("  %-16.*s taken: %.*s\n", RL_STR_FMT(accession), RL_STR_FMT(what));
+    else
+        printf("  %-16.*s candidate: %.*s\n", RL_STR_FMT(accession), RL_STR_FMT(what));
     return 0;
 }
 
@@ -87,7 +109,22 @@ static int print_change(void *ctx, uint64_t job_id, rl_str v)
 typedef struct list_ctx {
     bool unmatched;
     unsigned n;
+    int64_t now_us;
 } list_ctx;
+
+/* "45s", "12m", "3h20m", "2d4h": how long ago */
+static void age(int64_t us, char *out, size_t n)
+{
+    int64_t s = us > 0 ? us / 1000000 : 0;
+    if (s < 60)
+        snprintf(out, n, "%llds", (long long)s);
+    else if (s < 3600)
+        snprintf(out, n, "%lldm", (long long)(s / 60));
+    else if (s < 86400)
+        snprintf(out, n, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else
+        snprintf(out, n, "%lldd%lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+}
 
 static int row(void *ctx, rl_str uid, const study_rec *s)
 {
@@ -95,11 +132,18 @@ static int row(void *ctx, rl_str uid, const study_rec *s)
     if (lc->unmatched && s->state != RECON_UNMATCHED)
         return 0;
     lc->n++;
-    printf("%-40.*s %-10s %-12.*s %-16.*s %-8.*s %-4.*s %5u %3u %.*s\n", RL_STR_FMT(uid),
+    unsigned dis = 0;
+    if (s->state == RECON_CORRECTING || s->state == RECON_CORRECTED)
+        dis = count_discrepancies(s->note);
+    else if (s->state == RECON_UNMATCHED)
+        recon_note_each(s->note, count_candidate, &dis);
+    char a[24] = "";
+    if (lc->unmatched)
+        age(lc->now_us - s->first_us, a, sizeof a);
+    printf("%-40.*s %-10s %-12.*s %-16.*s %-8.*s %-4.*s %5u %3u %s%s%.*s\n", RL_STR_FMT(uid),
            recon_state_name(s->state), RL_STR_FMT(s->f[STUDY_F_PATIENT_ID]),
            RL_STR_FMT(s->f[STUDY_F_ACCESSION]), RL_STR_FMT(s->f[STUDY_F_STUDY_DATE]),
-           RL_STR_FMT(s->f[STUDY_F_MODALITY]), s->instances,
-           s->state == RECON_CORRECTING || s->state == RECON_CORRECTED ? count_discrepancies(s->note) : 0,
+           RL_STR_FMT(s->f[STUDY_F_MODALITY]), s->instances, dis, a, a[0] ? " " : "",
            RL_STR_FMT(s->f[STUDY_F_PATIENT_NAME]));
     return 0;
 }
@@ -114,9 +158,12 @@ static int run_list(const cli_cmd *self, int argc, char **argv)
     store_txn *t;
     if ((rc = cli_open_store(self, o.data, o.config, false, &st, &t)) != 0)
         return rc;
-    printf("%-40s %-10s %-12s %-16s %-8s %-4s %5s %3s %s\n", "STUDY-UID", "STATE", "PATIENT-ID",
-           "ACCESSION", "DATE", "MOD", "INST", "DIS", "PATIENT");
-    list_ctx lc = { o.unmatched, 0 };
+    /* DIS: discrepancies; on the exception list, the orders found (CAND)
+     * and how long the study has waited (AGE) */
+    printf("%-40s %-10s %-12s %-16s %-8s %-4s %5s %3s %s%s\n", "STUDY-UID", "STATE", "PATIENT-ID",
+           "ACCESSION", "DATE", "MOD", "INST", o.unmatched ? "CND" : "DIS",
+           o.unmatched ? "AGE " : "", "PATIENT");
+    list_ctx lc = { o.unmatched, 0, rl_now_us() };
     rl_err err;
     rc = study_each(t, row, &lc, &err);
     store_abort(t);
@@ -154,9 +201,14 @@ static void print_study(store_txn *t, rl_str uid, const study_rec *s)
             printf("  order        accession %.*s, procedure %.*s, step %.*s\n",
                    (int)(z1 - k.p), k.p, (int)(z2 - z1 - 1), z1 + 1,
                    (int)(k.n - (size_t)(z2 + 1 - k.p)), z2 + 1);
-    } else if (s->state == RECON_UNMATCHED) {
-        printf("  order        none found: link one with 'radlink recon link %.*s ACCESSION'\n",
-               RL_STR_FMT(uid));
+    } else if (s->state == RECON_UNMATCHED || s->state == RECON_FORWARDED) {
+        printf("  order        none found: link one with 'radlink recon link %.*s ACCESSION'%s\n",
+               RL_STR_FMT(uid), s->state == RECON_UNMATCHED ? ", or send it as it is with "
+                                                              "'radlink recon forward'" : "");
+        if (s->note.n) {
+            printf("orders of this patient, day and modality:\n");
+            recon_note_each(s->note, print_candidate, NULL);
+        }
     }
     if (s->note.n && (s->state == RECON_CORRECTING || s->state == RECON_CORRECTED)) {
         printf("discrepancies (attribute: in the images -> from the RIS):\n");
@@ -199,8 +251,18 @@ static int run_link(const cli_cmd *self, int argc, char **argv)
     int rc = parse(self, argc, argv, &o, 2);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
-    char *req[] = { "recon", "link", argv[optind], argv[optind + 1], NULL };
-    return cli_ctl(self, o.data, o.config, 4, req);
+    char *req[] = { "recon", "link", argv[optind], argv[optind + 1], "--force", NULL };
+    return cli_ctl(self, o.data, o.config, o.force ? 5 : 4, req);
+}
+
+static int run_forward(const cli_cmd *self, int argc, char **argv)
+{
+    ropts o = { 0 };
+    int rc = parse(self, argc, argv, &o, 1);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    char *req[] = { "recon", "forward", argv[optind], NULL };
+    return cli_ctl(self, o.data, o.config, 3, req);
 }
 
 #define RECON_HELP                                                                             \
@@ -210,18 +272,24 @@ static int run_link(const cli_cmd *self, int argc, char **argv)
 static const cli_cmd recon_subs[] = {
     { .name = "list", .args = "", .run = run_list,
       .summary = "received studies and how they compare with the RIS",
-      .help = "  --unmatched       only the exception list: studies no order was found for\n" RECON_HELP },
+      .help = "  --unmatched       only the exception list: studies no order was found for,\n"
+              "                    with the orders found (CND) and how long each waited (AGE)\n"
+              RECON_HELP },
     { .name = "show", .args = "STUDY-UID", .run = run_show,
       .summary = "one study: its headers, the order it matched, each discrepancy, its instances",
       .help = RECON_HELP },
     { .name = "link", .args = "STUDY-UID ACCESSION", .run = run_link,
       .summary = "match a study to an order by hand (then its headers are compared with it)",
+      .help = "  --force           link although the study's modality is not the order's\n"
+              RECON_HELP },
+    { .name = "forward", .args = "STUDY-UID", .run = run_forward,
+      .summary = "send a study no order claims to the PACS as it is",
       .help = RECON_HELP },
     { 0 },
 };
 
 const cli_cmd cli_recon_cmd = {
     .name = "recon",
-    .summary = "reconciliation of received studies: list, show, link",
+    .summary = "reconciliation of received studies: list, show, link, forward",
     .subs = recon_subs,
 };

@@ -299,6 +299,28 @@ int job_want(store_txn *t, const char *kind, rl_str subject, int64_t not_before_
     return rc;
 }
 
+int job_due_by(store_txn *t, uint64_t id, int64_t due_us, int64_t now_us, rl_err *err)
+{
+    owned o;
+    int rc = load(t, id, &o, err);
+    if (rc)
+        return rc;
+    if (o.j.state == JOB_PENDING && o.j.due_us > due_us) {
+        bool running = false;
+        rc = subject_running(t, o.j.subject, &running, err);
+        if (rc == STORE_OK && !running)
+            rc = idx_due(t, o.j.due_us, o.j.id, false, err);
+        o.j.due_us = due_us;
+        o.j.updated_us = now_us;
+        if (rc == STORE_OK)
+            rc = put(t, &o.j, err);
+        if (rc == STORE_OK && !running)
+            rc = idx_due(t, o.j.due_us, o.j.id, true, err);
+    }
+    owned_free(&o);
+    return rc;
+}
+
 int job_next_due(store_txn *t, uint64_t *id, int64_t *due_us, rl_err *err)
 {
     store_cursor *c;

@@ -429,6 +429,9 @@ int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, bool verifie
             else if (!left && (s.state == RECON_CORRECTING || s.state == RECON_UNVERIFIED))
                 rc = study_set_state(t, rl_str_c(uid), RECON_CORRECTED, (rl_str){ NULL, 0 },
                                      (rl_str){ NULL, 0 }, err);
+            else if (!left && s.state == RECON_UNMATCHED) /* <recon unmatched>, recon forward */
+                rc = study_set_state(t, rl_str_c(uid), RECON_FORWARDED, (rl_str){ NULL, 0 },
+                                     (rl_str){ NULL, 0 }, err);
         }
     }
     rl_buf_free(&target);

@@ -170,6 +170,62 @@ static int settle(store_txn *t, rl_str uid, texts *x, recon_state state, rl_str 
     return rc;
 }
 
+/* The patient+date+modality fallback: every order it finds, less those a
+ * study with another Study Instance UID matched already. One left is the
+ * match; none or several put the study on the exception list, the orders in
+ * its note ("Candidate TAB accession TAB what", "Claimed TAB accession TAB
+ * the study that has it"). */
+typedef struct cands {
+    store_txn *t;
+    rl_str self;
+    char key[WL_KEY_MAX];
+    size_t keyn;
+    unsigned n;
+    rl_buf note;
+    int rc;
+    rl_err *err;
+} cands;
+
+typedef struct claim {
+    rl_str self;
+    char by[128];
+} claim;
+
+static int claimed_by_other(void *ctx, rl_str uid)
+{
+    claim *c = ctx;
+    if (rl_str_eq(uid, c->self))
+        return 0;
+    snprintf(c->by, sizeof c->by, "%.*s", (int)(uid.n < 127 ? uid.n : 127), uid.p);
+    return 1;
+}
+
+static int candidate(void *ctx, rl_str key, const wl_entry *e)
+{
+    cands *c = ctx;
+    claim cl = { .self = c->self };
+    c->rc = study_index_each(c->t, 'M', key, claimed_by_other, &cl, c->err);
+    if (c->rc != STORE_OK)
+        return 1;
+    rl_str acc = wl_top(e, WL_ACCESSION);
+    if (cl.by[0]) {
+        rl_buf_printf(&c->note, "Claimed\t%.*s\tmatched by study %s\n", RL_STR_FMT(acc), cl.by);
+        return 0;
+    }
+    if (c->n < RL_RECON_CANDIDATES_MAX) {
+        rl_str desc = wl_sps(e, WL_TAG(0x0040, 0x0007)), mod = wl_sps(e, WL_MODALITY),
+               when = wl_sps(e, WL_SPS_TIME), step = wl_sps(e, WL_SPS_ID);
+        rl_buf_printf(&c->note, "Candidate\t%.*s\tstep %.*s, %.*s %.*s at %.*s\n",
+                      RL_STR_FMT(acc), RL_STR_FMT(step), RL_STR_FMT(mod), RL_STR_FMT(desc),
+                      RL_STR_FMT(when));
+    }
+    if (c->n++ == 0) {
+        c->keyn = key.n < sizeof c->key ? key.n : sizeof c->key;
+        memcpy(c->key, key.p, c->keyn);
+    }
+    return 0;
+}
+
 int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_out *out,
                 rl_err *err)
 {
@@ -178,6 +234,7 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
     int rc = study_get(t, study_uid, &s, err);
     if (rc)
         return rc;
+    out->was = s.state;
     /* copy the study's fields: views end at our writes */
     char fv[STUDY_F_COUNT][256];
     for (int i = 0; i < STUDY_F_COUNT; i++)
@@ -190,6 +247,8 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     }
     found f = { .e = e, .rp_want = fv[STUDY_F_RP_ID] };
+    rl_buf cand_note;
+    rl_buf_init(&cand_note, 0);
     if (link_key) {
         rc = wl_get(t, *link_key, e, err);
         if (rc == STORE_OK) {
@@ -219,12 +278,33 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
             wl_query_add(q, WL_SPS_SEQ, WL_SPS_DATE, "DA", rl_str_c(fv[STUDY_F_STUDY_DATE]));
             if (fv[STUDY_F_MODALITY][0])
                 wl_query_add(q, WL_SPS_SEQ, WL_MODALITY, "CS", rl_str_c(fv[STUDY_F_MODALITY]));
-            rc = wl_find(t, q, take, &f, NULL, err);
-            if (f.any)
-                snprintf(out->how, sizeof out->how, "patient+date+modality");
+            cands c = { .t = t, .self = study_uid, .err = err };
+            rl_buf_init(&c.note, 0);
+            rc = wl_find(t, q, candidate, &c, NULL, err);
+            if (rc == STORE_OK)
+                rc = c.rc;
+            if (rc == STORE_OK && c.n == 1) {
+                rl_str k = { c.key, c.keyn };
+                rc = wl_get(t, k, e, err);
+                if (rc == STORE_OK) {
+                    f.any = true;
+                    f.keyn = c.keyn;
+                    memcpy(f.key, c.key, c.keyn);
+                    snprintf(out->how, sizeof out->how, "patient+date+modality");
+                }
+            } else if (rc == STORE_OK) {
+                snprintf(out->how, sizeof out->how, "%s", c.n > 1 ? "ambiguous"
+                                                          : c.note.len ? "claimed" : "none");
+            }
+            if (rc == STORE_OK && !f.any) { /* what was found, for the exception list */
+                rl_buf_add_str(&cand_note, rl_buf_view(&c.note));
+                out->candidates = c.n;
+            }
+            rl_buf_free(&c.note);
         }
     }
     if (rc < 0 || (link_key && rc != STORE_OK)) {
+        rl_buf_free(&cand_note);
         free(e);
         free(q);
         return rc;
@@ -251,8 +331,11 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
         if (!(ouid.n > 5 && memcmp(ouid.p, "2.25.", 5) == 0))
             want(&x, "StudyInstanceUID", study_uid, ouid, false);
     } else {
-        snprintf(out->how, sizeof out->how, "none");
+        if (!out->how[0])
+            snprintf(out->how, sizeof out->how, "none");
+        rl_buf_add_str(&x.note, rl_buf_view(&cand_note));
     }
+    rl_buf_free(&cand_note);
     rc = settle(t, study_uid, &x,
                 !f.any ? RECON_UNMATCHED : x.discrepancies ? RECON_CORRECTING : RECON_MATCHED,
                 (rl_str){ f.key, f.any ? f.keyn : 0 }, out, err);
@@ -328,10 +411,15 @@ static int unsent(void *ctx, rl_str sop)
 static int schedule(store_txn *t, rl_str uid, const recon_out *out, int64_t now_us,
                     bool new_instance, rl_err *err)
 {
-    if (out->state == RECON_UNMATCHED || out->state == RECON_NEW)
-        return STORE_OK; /* nothing the RIS vouches for */
+    if (out->state == RECON_NEW)
+        return STORE_OK;
     recon_policy p;
     recon_policy_load(t, &p);
+    bool unmatched = out->state == RECON_UNMATCHED;
+    /* nothing the RIS vouches for: held, or sent as it is once old enough
+     * (<recon unmatched forward-after>) */
+    if (unmatched && (!p.n_pacs || !p.unmatched_forward_s))
+        return STORE_OK;
     if (!p.n_pacs && out->state != RECON_CORRECTING)
         return STORE_OK; /* nowhere to send, nothing to correct */
     study_rec s;
@@ -339,6 +427,8 @@ static int schedule(store_txn *t, rl_str uid, const recon_out *out, int64_t now_
     if (rc)
         return rc;
     int64_t not_before = s.updated_us + (int64_t)p.study_stable_s * 1000000;
+    if (unmatched && s.first_us + (int64_t)p.unmatched_forward_s * 1000000 > not_before)
+        not_before = s.first_us + (int64_t)p.unmatched_forward_s * 1000000;
     if (!new_instance) { /* an order or patient changed: only if something is left to do */
         unsent_ctx u = { t, s.gen, false };
         if ((rc = study_index_each(t, 'I', uid, unsent, &u, err)) != STORE_OK || !u.any)
@@ -346,11 +436,18 @@ static int schedule(store_txn *t, rl_str uid, const recon_out *out, int64_t now_
     }
     uint64_t id;
     bool created;
-    rc = job_want(t, "study", uid, not_before > now_us ? not_before : now_us, now_us, &id,
-                  &created, err);
+    if (not_before < now_us)
+        not_before = now_us;
+    rc = job_want(t, "study", uid, not_before, now_us, &id, &created, err);
+    /* a job held for the unmatched policy runs as soon as the study is
+     * stable once an order claims it, or at the time a new policy says */
+    if (rc == STORE_OK && !created)
+        rc = job_due_by(t, id, not_before, now_us, err);
     if (rc == STORE_OK && created)
         log_info("jobs.submit", "job=%llu study=%.*s reason=%s", (unsigned long long)id,
-                 RL_STR_FMT(uid), out->state == RECON_CORRECTING ? "correct" : "forward");
+                 RL_STR_FMT(uid), out->state == RECON_CORRECTING ? "correct"
+                                  : unmatched                    ? "unmatched"
+                                                                 : "forward");
     return rc;
 }
 
@@ -394,7 +491,8 @@ int recon_new_order(store_txn *t, rl_str accession, rl_str patient_id, unsigned 
     for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
         study_rec s;
         rl_str uid = rl_str_c(x.u[i]);
-        if (study_get(t, uid, &s, err) != STORE_OK || s.state != RECON_UNMATCHED)
+        if (study_get(t, uid, &s, err) != STORE_OK ||
+            (s.state != RECON_UNMATCHED && s.state != RECON_FORWARDED))
             continue;
         recon_out out;
         rc = recon_study(t, uid, NULL, &out, err);
@@ -404,6 +502,27 @@ int recon_new_order(store_txn *t, rl_str accession, rl_str patient_id, unsigned 
                      x.u[i], recon_state_name(out.state), out.how, out.discrepancies);
             rc = recon_schedule(t, uid, &out, rl_now_us(), err);
         }
+    }
+    uid_list_free(&x);
+    return rc;
+}
+
+int recon_schedule_unmatched(store_txn *t, int64_t now_us, unsigned *n, rl_err *err)
+{
+    *n = 0;
+    recon_policy p;
+    recon_policy_load(t, &p);
+    if (!p.n_pacs || !p.unmatched_forward_s)
+        return STORE_OK;
+    uid_list x = { 0 };
+    char st = (char)('0' + RECON_UNMATCHED);
+    int rc = study_index_each(t, 'S', (rl_str){ &st, 1 }, uid_list_take, &x, err);
+    if (rc == STORE_OK && x.nomem)
+        rc = rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    recon_out out = { .state = RECON_UNMATCHED };
+    for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
+        rc = schedule(t, rl_str_c(x.u[i]), &out, now_us, false, err);
+        (*n)++;
     }
     uid_list_free(&x);
     return rc;

@@ -323,6 +323,11 @@ int study_set_state(store_txn *t, rl_str study_uid, recon_state st, rl_str match
     rl_str nt = matched.p ? (rl_str){ mn.data + matched.n, note.n } : s.note;
     char old = (char)('0' + s.state), now = (char)('0' + st);
     rc = idx(t, 'S', (rl_str){ &old, 1 }, study_uid, false, err);
+    if (rc == STORE_OK && matched.p && !rl_str_eq(s.matched, m)) {
+        rc = idx(t, 'M', s.matched, study_uid, false, err);
+        if (rc == STORE_OK)
+            rc = idx(t, 'M', m, study_uid, true, err);
+    }
     s.state = st;
     s.matched = m;
     s.note = nt;
@@ -398,4 +403,42 @@ int study_each(store_txn *t, study_rec_visit cb, void *ctx, rl_err *err)
     }
     store_cursor_close(c);
     return rc < 0 ? rc : STORE_OK;
+}
+
+typedef struct reindex_ctx {
+    store_txn *t;
+    unsigned n;
+    rl_err *err;
+} reindex_ctx;
+
+static int reindex_one(void *ctx, rl_str uid, const study_rec *s)
+{
+    reindex_ctx *rx = ctx;
+    if (!s->matched.n)
+        return 0;
+    char k[WL_KEY_MAX], u[256];
+    if (s->matched.n > sizeof k || uid.n > sizeof u)
+        return 0;
+    memcpy(k, s->matched.p, s->matched.n);
+    memcpy(u, uid.p, uid.n);
+    rx->n++;
+    return idx(rx->t, 'M', (rl_str){ k, s->matched.n }, (rl_str){ u, uid.n }, true, rx->err) !=
+           STORE_OK;
+}
+
+int study_index_upgrade(store_txn *t, unsigned *n, rl_err *err)
+{
+    *n = 0;
+    rl_str v;
+    int rc = store_get(t, STORE_META, RL_STR("study.idx"), &v, err);
+    if (rc == STORE_OK && rl_str_eq_c(v, "2"))
+        return STORE_OK;
+    if (rc < 0)
+        return rc;
+    reindex_ctx rx = { t, 0, err };
+    rc = study_each(t, reindex_one, &rx, err);
+    *n = rx.n;
+    if (rc == STORE_OK)
+        rc = store_put(t, STORE_META, RL_STR("study.idx"), RL_STR("2"), 0, err);
+    return rc;
 }

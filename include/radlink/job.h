@@ -98,6 +98,11 @@ job_state job_state_parse(const char *name);
 int job_want(store_txn *t, const char *kind, rl_str subject, int64_t not_before_us,
              int64_t now_us, uint64_t *id, bool *created, rl_err *err);
 
+/* A PENDING job due after due_us becomes due then (a job held back on
+ * purpose, e.g. an unmatched study's forward, that is wanted sooner now);
+ * any other job is left as it is. */
+int job_due_by(store_txn *t, uint64_t id, int64_t due_us, int64_t now_us, rl_err *err);
+
 /* The earliest job that may start (STORE_NOTFOUND when none): its id and due. */
 int job_next_due(store_txn *t, uint64_t *id, int64_t *due_us, rl_err *err);
 

@@ -70,6 +70,9 @@
 /* An entry's key (accession NUL requested procedure ID NUL step ID: 16 + 16
  * + 16 characters by PS3.5), and an index key built from it: 200 bytes. */
 #define RL_WL_KEY_MAX 200
+/* Orders listed as candidates on an unmatched study's note: enough for an
+ * administrator to choose; the count is kept past it. */
+#define RL_RECON_CANDIDATES_MAX 16
 
 /* ---- DICOM ---- */
 

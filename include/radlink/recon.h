@@ -2,7 +2,9 @@
  * study jobs that make the PACS hold what the RIS says.
  *
  * The order is looked for on the worklist by accession number, then by Study
- * Instance UID, then by patient ID + start date + modality. Matched: the
+ * Instance UID, then by patient ID + start date + modality (only an order
+ * no other study matched, and only when exactly one is left: several are the
+ * administrator's choice, listed in the note). Matched: the
  * order's values of the integration-critical attributes (patient ID and
  * issuer, name, birth date, sex, accession number, requested procedure ID,
  * and the study UID when the order fixed it) are the study's target; every
@@ -45,10 +47,13 @@ void recon_policy_load(store_txn *t, recon_policy *p);
 
 typedef struct recon_out {
     recon_state state;
+    recon_state was; /* before this reconciliation */
     unsigned discrepancies;
     uint32_t gen;          /* the study's target generation */
     bool target_changed;
-    char how[32]; /* "accession", "study UID", "patient+date+modality", "link", "merge" */
+    unsigned candidates; /* unmatched: orders the fallback found that no other study has */
+    char how[32]; /* "accession", "study UID", "patient+date+modality", "link", "merge",
+                   * "ambiguous" (several candidates), "none" */
 } recon_out;
 
 /* Reconcile the study in t. With link_key (a worklist entry key), the
@@ -68,6 +73,10 @@ int recon_move(store_txn *t, rl_str study_uid, const recon_identity *who, recon_
  * before the study is stable. */
 int recon_schedule(store_txn *t, rl_str study_uid, const recon_out *out, int64_t now_us,
                    rl_err *err);
+
+/* The unmatched studies under a forward policy (<recon forward-after>) that
+ * have no job yet get one (at engine start: the policy may be new). */
+int recon_schedule_unmatched(store_txn *t, int64_t now_us, unsigned *n, rl_err *err);
 
 /* An order was written: studies on the exception list that may be its images
  * (same accession or patient ID) are reconciled again. */

@@ -23,7 +23,10 @@
  * instances.
  * STORE_STUDY_IDX (several values per key): 'I' study UID -> SOP UIDs of its
  *   instances; 'P' patient ID -> study UIDs; 'A' accession -> study UIDs;
- *   'S' recon state byte -> study UIDs (the exception list and the rest). */
+ *   'S' recon state byte -> study UIDs (the exception list and the rest);
+ *   'M' matched worklist key -> study UIDs (which studies an order claimed).
+ * META study.idx "2": the 'M' index is complete (radlink 0.2 stores get it at
+ * their first start, study_index_upgrade). */
 #ifndef RADLINK_STUDY_H
 #define RADLINK_STUDY_H
 
@@ -115,6 +118,8 @@ int study_set_field(store_txn *t, rl_str study_uid, int field, rl_str value, rl_
 /* Visit the SOP UIDs of a study, or the study UIDs of an index key. */
 typedef int (*study_visit)(void *ctx, rl_str value);
 int study_index_each(store_txn *t, char kind, rl_str key, study_visit cb, void *ctx, rl_err *err);
+/* Build the indexes an older store lacks (once; *n studies indexed). */
+int study_index_upgrade(store_txn *t, unsigned *n, rl_err *err);
 /* Every study (in UID order). */
 typedef int (*study_rec_visit)(void *ctx, rl_str uid, const study_rec *s);
 int study_each(store_txn *t, study_rec_visit cb, void *ctx, rl_err *err);

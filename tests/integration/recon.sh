@@ -3,6 +3,8 @@
 # storescu). A study is matched by accession, by study UID or by patient +
 # date + modality; disagreeing headers become discrepancies; a study without
 # an order goes to the exception list; an administrator links it by hand.
+# The fallback never takes an order another study has, nor guesses between
+# two; a link to an order for another modality needs --force.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
 MK=$DATA/make_dicom.sh
@@ -49,15 +51,21 @@ note "no order at all: the exception list"
 $MK "$T/orphan.dcm" 1.2.999.8.1.1 1.2.999.8 1.2.999.8.1 ZZZ P9 'NOBODY^KNOWN' US 20261201
 store "$T/orphan.dcm"
 run_rc "$RADLINK" recon list --data "$T/var" --unmatched
-expect_line "$OUT" "^1\.2\.999\.8 +unmatched" "on the exception list"
+expect_line "$OUT" "^1\.2\.999\.8 +unmatched .* 1 +0 [0-9]+s NOBODY\^KNOWN" "on the exception list, with its age"
 expect_has "$OUT" "(1 study without an order)" "only that one"
 run_rc "$RADLINK" recon list --data "$T/var"
 expect_has "$OUT" "(4 studies)" "all studies"
 
-note "an administrator links it"
+note "an administrator links it: not to an order for another modality, unless forced"
 run_rc "$RADLINK" recon link --data "$T/var" 1.2.999.8 A2
-expect_rc 0 "recon link"
+expect_rc 1 "an US study onto an MR order"
+expect_has "$ERR" "study 1.2.999.8 holds US images, the order A2 is for MR: not linked (--force links it anyway)" "says why"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.8
+expect_line "$OUT" "^  state +unmatched" "still on the exception list"
+run_rc "$RADLINK" recon link --data "$T/var" --force 1.2.999.8 A2
+expect_rc 0 "recon link --force"
 expect_has "$OUT" "linked to accession A2: correcting" "link result"
+expect_has "$OUT" "note: study 1.2.999.7 matched this order too" "the administrator is told who else has it"
 run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.8
 expect_has "$OUT" "PatientID              'P9' -> 'P2'" "compared with the linked order"
 run_rc "$RADLINK" recon link --data "$T/var" 1.2.999.8 NOSUCH
@@ -65,6 +73,34 @@ expect_rc 1 "link to an unknown accession"
 expect_has "$ERR" "no worklist entry with accession number NOSUCH" "says why"
 run_rc "$RADLINK" recon show --data "$T/var" 9.9.9
 expect_rc 1 "unknown study"
+
+note "a second unordered study of the same patient, day and modality: not onto the taken order"
+$MK "$T/second.dcm" 1.2.999.11.1.1 1.2.999.11 1.2.999.11.1 '' P2 'ROE^ANNA' MR 20261125
+store "$T/second.dcm"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.11
+expect_line "$OUT" "^  state +unmatched" "on the exception list, not matched to A2"
+expect_line "$OUT" "^  A2 +taken: matched by study 1\.2\.999\.7$" "the taken order is named"
+run_rc "$RADLINK" recon list --data "$T/var"
+expect_line "$OUT" "^1\.2\.999\.11 +unmatched" "unmatched in the list"
+
+note "two orders of one patient, day and modality: the administrator chooses"
+{
+    orm R4 NW A4 S4 MR MR01 202611270800 'TWO^ORDERS' P4 | sed 's/\r$//'
+    orm R5 NW A5 S5 MR MR01 202611271400 'TWO^ORDERS' P4
+} >"$T/two.hl7"
+send_hl7 "$T/two.hl7"
+expect_eq "$(grep -a -c 'MSA|AA' "$T/two.hl7.out")" 2 "both orders"
+$MK "$T/which.dcm" 1.2.999.12.1.1 1.2.999.12 1.2.999.12.1 '' P4 'TWO^ORDERS' MR 20261127
+store "$T/which.dcm"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.12
+expect_line "$OUT" "^  state +unmatched" "neither order is taken by guess"
+expect_line "$OUT" "^  A4 +candidate: step S4, MR .*at 0800" "the first candidate"
+expect_line "$OUT" "^  A5 +candidate: step S5, MR .*at 1400" "the second candidate"
+run_rc "$RADLINK" recon list --data "$T/var" --unmatched
+expect_line "$OUT" "^1\.2\.999\.12 +unmatched +P4 .* 1 +2 [0-9]+s TWO\^ORDERS" "two candidates and the study's age"
+run_rc "$RADLINK" recon link --data "$T/var" 1.2.999.12 A5
+expect_rc 0 "the administrator's choice"
+expect_has "$OUT" "linked to accession A5: correcting, 2 discrepancies" "matched to A5 (its accession and procedure ID to fill in)"
 
 note "images before their order: matched when the order comes"
 $MK "$T/early.dcm" 1.2.999.9.1.1 1.2.999.9 1.2.999.9.1 A3 P3 'EARLY^BIRD' CT 20261126 19700412 F RPA3

@@ -91,6 +91,29 @@ static void want_waits_for_stability(void **state)
     assert_int_equal(get_job(a).due_us, 9000);
 }
 
+/* A job held back on purpose (an unmatched study's forward) is pulled in
+ * when wanted sooner; a failed job's backoff and a running job are not. */
+static void due_by_pulls_only_a_pending_job(void **state)
+{
+    (void)state;
+    int64_t hour = 3600 * 1000000LL;
+    uint64_t id = want(S1, hour, 0, NULL);
+    assert_int_equal(due(1000), 0);
+    assert_int_equal(job_due_by(t, id, 1000, 10, &err), STORE_OK);
+    assert_int_equal(due(1000), id);
+    assert_true(get_job(id).due_us == 1000);
+    /* later is no change */
+    assert_int_equal(job_due_by(t, id, hour, 20, &err), STORE_OK);
+    assert_true(get_job(id).due_us == 1000);
+    /* a failed job keeps its backoff */
+    uint32_t a = start(id, 2000);
+    assert_int_equal(job_fail(t, id, a, RL_STR("PACS down"), 5, 3000, NULL, &err), STORE_OK);
+    int64_t backoff = get_job(id).due_us;
+    assert_true(backoff > 3000);
+    assert_int_equal(job_due_by(t, id, 3000, 3000, &err), STORE_OK);
+    assert_true(get_job(id).due_us == backoff);
+}
+
 static void done_once_and_stale_outcomes(void **state)
 {
     (void)state;
@@ -270,6 +293,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(want_waits_for_stability, setup, teardown),
         cmocka_unit_test_setup_teardown(done_once_and_stale_outcomes, setup, teardown),
+        cmocka_unit_test_setup_teardown(due_by_pulls_only_a_pending_job, setup, teardown),
         cmocka_unit_test_setup_teardown(follow_up_while_running, setup, teardown),
         cmocka_unit_test_setup_teardown(fail_backoff_dead_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(dead_job_retried_alone_runs_again, setup, teardown),

@@ -47,7 +47,9 @@ workers *workers_new(unsigned n, const char *endpoint, const char *ae_title)
 
 static void spawn(workers *w, unsigned i)
 {
-    char *argv[] = { "radlink", "worker", "--connect", w->endpoint, "--ae-title", w->ae, NULL };
+    /* the engine's log level (serve --log-level, <log level>) */
+    char *argv[] = { "radlink", "worker", "--connect", w->endpoint, "--ae-title", w->ae,
+                     "--log-level", (char *)log_level_name(log_get_level()), NULL };
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {

@@ -16,6 +16,17 @@ void log_set_level(log_level level)
     atomic_store(&current_level, (int)level);
 }
 
+log_level log_get_level(void)
+{
+    return (log_level)atomic_load(&current_level);
+}
+
+const char *log_level_name(log_level level)
+{
+    static const char *const n[] = { "error", "warn", "info", "debug" };
+    return level >= LOG_ERROR && level <= LOG_DEBUG ? n[level] : "info";
+}
+
 int log_level_parse(const char *name)
 {
     for (int i = 0; i < 4; i++)

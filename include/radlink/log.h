@@ -7,6 +7,9 @@
 typedef enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG } log_level;
 
 void log_set_level(log_level level);
+log_level log_get_level(void);
+/* The name log_level_parse takes for level. */
+const char *log_level_name(log_level level);
 /* "error", "warn", "info", "debug" -> level; returns -1 when unknown. */
 int log_level_parse(const char *name);
 

@@ -58,6 +58,7 @@ bench: build
 	tests/bench/route_bench.sh
 	tests/bench/mwl_bench.sh
 	tests/bench/store_bench.sh
+	tests/bench/correct_bench.sh
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD)

@@ -547,6 +547,7 @@ extern "C" int dicom_correct_file(const char *in, const char *out, const dicom_c
 
 extern "C" int dicom_file_info_read(const char *path, dicom_file_info *info, rl_err *err)
 {
+    quiet();
     try {
         DcmFileFormat ff;
         OFCondition c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength,

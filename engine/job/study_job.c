@@ -64,6 +64,13 @@ static int uidset_add(void *ctx, const char *sop)
     return 0;
 }
 
+/* Sorted, for uidset_has (qsort of an empty set would pass NULL). */
+static void uidset_sort(uidset *s)
+{
+    if (s->n)
+        qsort(s->u, s->n, sizeof *s->u, cmp_str);
+}
+
 static bool uidset_has(const uidset *s, const char *sop)
 {
     return s->n && bsearch(&sop, s->u, s->n, sizeof *s->u, cmp_str) != NULL;
@@ -162,7 +169,7 @@ static int ask_held(run *r)
             rl_buf_add_c(r->res, "out of memory");
             return -1;
         }
-        qsort(r->held[p].u, r->held[p].n, sizeof *r->held[p].u, cmp_str);
+        uidset_sort(&r->held[p]);
         r->asked[p] = true;
     }
     return 0;
@@ -374,7 +381,7 @@ static int check_commit(run *r, size_t p, const dicom_ref *refs, size_t n, rl_bu
         }
         s += len + (nl ? 1 : 0);
     }
-    qsort(ok.u, ok.n, sizeof *ok.u, cmp_str);
+    uidset_sort(&ok);
     size_t missing = 0;
     for (size_t i = 0; i < n; i++)
         missing += !uidset_has(&ok, refs[i].sop_uid);
@@ -445,7 +452,7 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
         refs[n++] = (dicom_ref){ kc, ku, ks };
         for (size_t i = 0; i < nrej; i++)
             uidset_add(&gone, rejected[i].sop_uid);
-        qsort(gone.u, gone.n, sizeof *gone.u, cmp_str);
+        uidset_sort(&gone);
     }
     *sent_out = (unsigned)n;
     rl_buf why;

@@ -18,6 +18,7 @@ extern "C" {
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <exception>
 #include <chrono>
 #include <cstring>
@@ -299,14 +300,37 @@ private:
 
     // A storage commitment report from a PACS (PS3.4 J.3.3): answered, and
     // handed to the engine, which gives it to the worker that asked.
+    // DCMTK's handleEVENTREPORTRequest answers without the Affected SOP
+    // Class and Instance UIDs; Orthanc, for one, calls such a response
+    // "badly formatted" (PS3.7 10.1.1.1.2: they echo the request's).
     OFCondition handleReport(T_DIMSE_N_EventReportRQ &rq, T_ASC_PresentationContextID pres)
     {
+        if (rq.DataSetType == DIMSE_DATASET_NULL)
+            return DIMSE_BADMESSAGE;
         DcmDataset *raw = nullptr;
-        Uint16 event = 0;
-        OFCondition cond = handleEVENTREPORTRequest(rq, pres, raw, event);
+        T_ASC_PresentationContextID dpres = 0;
+        OFCondition cond = receiveDIMSEDataset(&dpres, &raw);
         std::unique_ptr<DcmDataset> ds(raw);
         if (cond.bad() || !ds)
+            return cond.bad() ? cond : DIMSE_BADDATA;
+        T_DIMSE_Message rsp;
+        std::memset(&rsp, 0, sizeof rsp);
+        rsp.CommandField = DIMSE_N_EVENT_REPORT_RSP;
+        T_DIMSE_N_EventReportRSP &r = rsp.msg.NEventReportRSP;
+        r.MessageIDBeingRespondedTo = rq.MessageID;
+        r.DimseStatus = dpres == pres ? STATUS_Success : STATUS_N_ProcessingFailure;
+        r.DataSetType = DIMSE_DATASET_NULL;
+        r.opts = O_NEVENTREPORT_AFFECTEDSOPCLASSUID | O_NEVENTREPORT_AFFECTEDSOPINSTANCEUID |
+                 O_NEVENTREPORT_EVENTTYPEID;
+        OFStandard::strlcpy(r.AffectedSOPClassUID, rq.AffectedSOPClassUID,
+                            sizeof r.AffectedSOPClassUID);
+        OFStandard::strlcpy(r.AffectedSOPInstanceUID, rq.AffectedSOPInstanceUID,
+                            sizeof r.AffectedSOPInstanceUID);
+        r.EventTypeID = rq.EventTypeID;
+        cond = sendDIMSEMessage(pres, &rsp, nullptr);
+        if (cond.bad() || dpres != pres)
             return cond;
+        Uint16 event = rq.EventTypeID;
         g_shared->reports++;
         OFString txn;
         ds->findAndGetOFString(DCM_TransactionUID, txn);

@@ -56,5 +56,13 @@ expect_has "$OUT" 'update="iocm"' "and what to do"
 expect_eq "$(orthanc_tags 1.2.994.1 PatientName | uniq)" "DOE^JANE" "Orthanc indeed kept the old name"
 run_rc "$RADLINK" recon show --data "$T/var" 1.2.994.1
 expect_line "$OUT" "^  state +unverified" "the study says so too"
+
+note "Orthanc's storage commitment jobs all succeeded (it took radlink's N-EVENT-REPORT answers)"
+orthanc "/jobs?expand" | /usr/bin/python3 -c '
+import json, sys
+jobs = [j for j in json.load(sys.stdin) if j["Type"] == "StorageCommitmentScp"]
+bad = [j["State"] + ": " + j.get("ErrorDescription", "") + " " + j.get("ErrorDetails", "") for j in jobs if j["State"] != "Success"]
+print(len(jobs), "; ".join(bad))' >"$T/jobs.txt"
+expect_eq "$(cat "$T/jobs.txt")" "2 " "two commitment jobs, none failed"
 stop_engine
 note "ok"

@@ -278,12 +278,11 @@ int correct(const char *in, const char *out, const dicom_change *ch, size_t n,
     return 0;
 }
 
-int send_files(const char *calling_ae, const dicom_peer *to, const char *const *files, size_t n,
-               rl_err *err)
+// Who calls whom, and the timeouts, for every association radlink opens.
+void peer_setup(DcmSCU &s, const char *calling_ae, const dicom_peer *to)
 {
     setenv("TCP_NODELAY", "1", 0); /* see dicom_scp_start */
     quiet();
-    Sender s;
     s.setAETitle(calling_ae);
     s.setPeerAETitle(to->ae_title);
     s.setPeerHostName(to->host);
@@ -291,6 +290,13 @@ int send_files(const char *calling_ae, const dicom_peer *to, const char *const *
     s.setACSETimeout(30);
     s.setDIMSETimeout(60);
     s.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+}
+
+int send_files(const char *calling_ae, const dicom_peer *to, const char *const *files, size_t n,
+               rl_err *err)
+{
+    Sender s;
+    peer_setup(s, calling_ae, to);
     for (size_t i = 0; i < n; i++) {
         OFCondition c = s.addDicomFile(files[i], ERM_fileOnly, OFFalse);
         if (c.bad())
@@ -319,15 +325,7 @@ int send_files(const char *calling_ae, const dicom_peer *to, const char *const *
 int open_scu(DcmSCU &s, const char *calling_ae, const dicom_peer *to, const char *sop_class,
              T_ASC_PresentationContextID *pres, rl_err *err)
 {
-    setenv("TCP_NODELAY", "1", 0);
-    quiet();
-    s.setAETitle(calling_ae);
-    s.setPeerAETitle(to->ae_title);
-    s.setPeerHostName(to->host);
-    s.setPeerPort(Uint16(to->port));
-    s.setACSETimeout(30);
-    s.setDIMSETimeout(60);
-    s.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+    peer_setup(s, calling_ae, to);
     OFList<OFString> ts;
     ts.push_back(UID_LittleEndianExplicitTransferSyntax);
     ts.push_back(UID_LittleEndianImplicitTransferSyntax);

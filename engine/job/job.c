@@ -409,26 +409,6 @@ static int leave_running(store_txn *t, owned *o, rl_err *err)
     return rc;
 }
 
-int job_done(store_txn *t, uint64_t id, uint32_t attempt, rl_str result, int64_t now_us,
-             job *out, rl_err *err)
-{
-    owned o;
-    int rc = load_running(t, id, attempt, &o, err);
-    if (rc)
-        return rc;
-    o.j.state = JOB_DONE;
-    o.j.result = result;
-    o.j.last_error = (rl_str){ "", 0 };
-    o.j.updated_us = now_us;
-    rc = put(t, &o.j, err);
-    if (rc == STORE_OK)
-        rc = leave_running(t, &o, err);
-    if (rc == STORE_OK)
-        rc = reread(t, id, out, err);
-    owned_free(&o);
-    return rc;
-}
-
 static int64_t backoff_us(uint32_t attempts)
 {
     int64_t s = 1;
@@ -437,17 +417,23 @@ static int64_t backoff_us(uint32_t attempts)
     return (s > RL_JOB_BACKOFF_MAX_S ? RL_JOB_BACKOFF_MAX_S : s) * 1000000;
 }
 
-int job_fail(store_txn *t, uint64_t id, uint32_t attempt, rl_str why, unsigned max_attempts,
-             int64_t now_us, job *out, rl_err *err)
+/* The attempt holding the job ends in state with result or error. FAILED
+ * becomes DEAD after max_attempts, and is due again after the backoff. */
+static int end_attempt(store_txn *t, uint64_t id, uint32_t attempt, job_state state,
+                       rl_str result, rl_str error, unsigned max_attempts, int64_t now_us,
+                       job *out, rl_err *err)
 {
     owned o;
     int rc = load_running(t, id, attempt, &o, err);
     if (rc)
         return rc;
-    o.j.state = o.j.attempts >= max_attempts ? JOB_DEAD : JOB_FAILED;
-    o.j.last_error = why;
-    o.j.result = (rl_str){ "", 0 };
-    o.j.due_us = now_us + backoff_us(o.j.attempts);
+    if (state == JOB_FAILED) {
+        state = o.j.attempts >= max_attempts ? JOB_DEAD : JOB_FAILED;
+        o.j.due_us = now_us + backoff_us(o.j.attempts);
+    }
+    o.j.state = state;
+    o.j.result = result;
+    o.j.last_error = error;
     o.j.updated_us = now_us;
     rc = put(t, &o.j, err);
     if (rc == STORE_OK)
@@ -458,24 +444,24 @@ int job_fail(store_txn *t, uint64_t id, uint32_t attempt, rl_str why, unsigned m
     return rc;
 }
 
+int job_done(store_txn *t, uint64_t id, uint32_t attempt, rl_str result, int64_t now_us,
+             job *out, rl_err *err)
+{
+    return end_attempt(t, id, attempt, JOB_DONE, result, (rl_str){ "", 0 }, 0, now_us, out, err);
+}
+
+int job_fail(store_txn *t, uint64_t id, uint32_t attempt, rl_str why, unsigned max_attempts,
+             int64_t now_us, job *out, rl_err *err)
+{
+    return end_attempt(t, id, attempt, JOB_FAILED, (rl_str){ "", 0 }, why, max_attempts, now_us,
+                       out, err);
+}
+
 int job_unverified(store_txn *t, uint64_t id, uint32_t attempt, rl_str why, int64_t now_us,
                    job *out, rl_err *err)
 {
-    owned o;
-    int rc = load_running(t, id, attempt, &o, err);
-    if (rc)
-        return rc;
-    o.j.state = JOB_UNVERIFIED;
-    o.j.last_error = why;
-    o.j.result = (rl_str){ "", 0 };
-    o.j.updated_us = now_us;
-    rc = put(t, &o.j, err);
-    if (rc == STORE_OK)
-        rc = leave_running(t, &o, err);
-    if (rc == STORE_OK)
-        rc = reread(t, id, out, err);
-    owned_free(&o);
-    return rc;
+    return end_attempt(t, id, attempt, JOB_UNVERIFIED, (rl_str){ "", 0 }, why, 0, now_us, out,
+                       err);
 }
 
 /* A dead job whose subject waits already: that job carries the work, due

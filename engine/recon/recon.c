@@ -181,7 +181,7 @@ typedef struct cands {
     char key[WL_KEY_MAX];
     size_t keyn;
     unsigned n;
-    rl_buf note;
+    rl_buf *note; /* the study's note: kept only when nothing matched */
     int rc;
     rl_err *err;
 } cands;
@@ -209,13 +209,13 @@ static int candidate(void *ctx, rl_str key, const wl_entry *e)
         return 1;
     rl_str acc = wl_top(e, WL_ACCESSION);
     if (cl.by[0]) {
-        rl_buf_printf(&c->note, "Claimed\t%.*s\tmatched by study %s\n", RL_STR_FMT(acc), cl.by);
+        rl_buf_printf(c->note, "Claimed\t%.*s\tmatched by study %s\n", RL_STR_FMT(acc), cl.by);
         return 0;
     }
     if (c->n < RL_RECON_CANDIDATES_MAX) {
         rl_str desc = wl_sps(e, WL_TAG(0x0040, 0x0007)), mod = wl_sps(e, WL_MODALITY),
                when = wl_sps(e, WL_SPS_TIME), step = wl_sps(e, WL_SPS_ID);
-        rl_buf_printf(&c->note, "Candidate\t%.*s\tstep %.*s, %.*s %.*s at %.*s\n",
+        rl_buf_printf(c->note, "Candidate\t%.*s\tstep %.*s, %.*s %.*s at %.*s\n",
                       RL_STR_FMT(acc), RL_STR_FMT(step), RL_STR_FMT(mod), RL_STR_FMT(desc),
                       RL_STR_FMT(when));
     }
@@ -247,8 +247,10 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     }
     found f = { .e = e, .rp_want = fv[STUDY_F_RP_ID] };
-    rl_buf cand_note;
-    rl_buf_init(&cand_note, 0);
+    texts x;
+    rl_buf_init(&x.target, 0);
+    rl_buf_init(&x.note, 0);
+    x.discrepancies = 0;
     if (link_key) {
         rc = wl_get(t, *link_key, e, err);
         if (rc == STORE_OK) {
@@ -278,8 +280,7 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
             wl_query_add(q, WL_SPS_SEQ, WL_SPS_DATE, "DA", rl_str_c(fv[STUDY_F_STUDY_DATE]));
             if (fv[STUDY_F_MODALITY][0])
                 wl_query_add(q, WL_SPS_SEQ, WL_MODALITY, "CS", rl_str_c(fv[STUDY_F_MODALITY]));
-            cands c = { .t = t, .self = study_uid, .err = err };
-            rl_buf_init(&c.note, 0);
+            cands c = { .t = t, .self = study_uid, .note = &x.note, .err = err };
             rc = wl_find(t, q, candidate, &c, NULL, err);
             if (rc == STORE_OK)
                 rc = c.rc;
@@ -287,6 +288,7 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
                 rl_str k = { c.key, c.keyn };
                 rc = wl_get(t, k, e, err);
                 if (rc == STORE_OK) {
+                    rl_buf_reset(&x.note);
                     f.any = true;
                     f.keyn = c.keyn;
                     memcpy(f.key, c.key, c.keyn);
@@ -294,25 +296,18 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
                 }
             } else if (rc == STORE_OK) {
                 snprintf(out->how, sizeof out->how, "%s", c.n > 1 ? "ambiguous"
-                                                          : c.note.len ? "claimed" : "none");
-            }
-            if (rc == STORE_OK && !f.any) { /* what was found, for the exception list */
-                rl_buf_add_str(&cand_note, rl_buf_view(&c.note));
+                                                          : x.note.len ? "claimed" : "none");
                 out->candidates = c.n;
             }
-            rl_buf_free(&c.note);
         }
     }
     if (rc < 0 || (link_key && rc != STORE_OK)) {
-        rl_buf_free(&cand_note);
+        rl_buf_free(&x.target);
+        rl_buf_free(&x.note);
         free(e);
         free(q);
         return rc;
     }
-    texts x;
-    rl_buf_init(&x.target, 0);
-    rl_buf_init(&x.note, 0);
-    x.discrepancies = 0;
     if (f.any) {
         want(&x, "PatientID", rl_str_c(fv[STUDY_F_PATIENT_ID]), wl_top(e, WL_PATIENT_ID), false);
         want(&x, "IssuerOfPatientID", rl_str_c(fv[STUDY_F_ISSUER]),
@@ -330,12 +325,9 @@ int recon_study(store_txn *t, rl_str study_uid, const rl_str *link_key, recon_ou
         rl_str ouid = wl_top(e, WL_STUDY_UID);
         if (!(ouid.n > 5 && memcmp(ouid.p, "2.25.", 5) == 0))
             want(&x, "StudyInstanceUID", study_uid, ouid, false);
-    } else {
-        if (!out->how[0])
-            snprintf(out->how, sizeof out->how, "none");
-        rl_buf_add_str(&x.note, rl_buf_view(&cand_note));
+    } else if (!out->how[0]) {
+        snprintf(out->how, sizeof out->how, "none");
     }
-    rl_buf_free(&cand_note);
     rc = settle(t, study_uid, &x,
                 !f.any ? RECON_UNMATCHED : x.discrepancies ? RECON_CORRECTING : RECON_MATCHED,
                 (rl_str){ f.key, f.any ? f.keyn : 0 }, out, err);

@@ -72,15 +72,23 @@ static void read_hdr(hl7_msg *m, hdr *h)
     h->type = (rl_str){ h->typebuf, k };
 }
 
-static void build_ack(hl7_msg *m, const char *code, int errcode, const char *text,
-                      const hl7_path *at, uint64_t seq, rl_buf *out)
+static void build_ack_more(hl7_msg *m, const char *code, int errcode, const char *text,
+                           const hl7_path *at, uint64_t seq, const hl7_ack_err *more,
+                           size_t n_more, rl_buf *out)
 {
     char ctrl[32];
     snprintf(ctrl, sizeof ctrl, "RL%llu", (unsigned long long)seq);
     hl7_ack_info info = { .code = code, .err_code = errcode, .err_text = text, .err_at = at,
-                          .control_id = ctrl, .now_us = rl_now_us() };
+                          .control_id = ctrl, .now_us = rl_now_us(), .more = more,
+                          .n_more = n_more };
     rl_buf_reset(out);
     hl7_ack_build(m->nsegs ? m : NULL, &info, out);
+}
+
+static void build_ack(hl7_msg *m, const char *code, int errcode, const char *text,
+                      const hl7_path *at, uint64_t seq, rl_buf *out)
+{
+    build_ack_more(m, code, errcode, text, at, seq, NULL, 0, out);
 }
 
 typedef struct outcome {
@@ -226,7 +234,7 @@ static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ing
         snprintf(rr.code, sizeof rr.code, "AA");
     }
     m->segs[0] = msh0; /* the ACK mirrors the MSH that was received */
-    char summary[640];
+    char summary[1200];
     snprintf(summary, sizeof summary, "%s%s%s", note, note[0] && rr.summary[0] ? ": " : "",
              rr.summary);
     if (rr.accept) {
@@ -244,8 +252,15 @@ static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ing
     }
     store_abort(child); /* a refused message changes nothing */
     bool ae = strcmp(rr.code, "AR") != 0;
-    build_ack(m, rr.code, rr.errcode, rr.text, rr.has_at ? &rr.at : NULL, seq, res->ack);
-    outcome o = { ae ? MSG_ERROR : MSG_REJECTED, rr.code, rr.text, summary, 0 };
+    hl7_ack_err more[ROUTE_PROBLEMS];
+    size_t n_more = route_ack_errs(&rr, more, ROUTE_PROBLEMS);
+    build_ack_more(m, rr.code, rr.errcode, rr.text, rr.has_at ? &rr.at : NULL, seq, more, n_more,
+                   res->ack);
+    char all[1400]; /* every problem in the log */
+    size_t k = (size_t)snprintf(all, sizeof all, "%s", rr.text);
+    for (size_t i = 0; i < rr.n_more && k < sizeof all; i++)
+        k += (size_t)snprintf(all + k, sizeof all - k, "; %s", rr.more[i].text);
+    outcome o = { ae ? MSG_ERROR : MSG_REJECTED, rr.code, all, summary, 0 };
     rc = log_outcome(t, in, h, &o, rl_buf_view(res->ack), res, err);
     /* An AE is about the content: a retransmission gets the same answer. */
     if (rc == STORE_OK && ae && dedup)

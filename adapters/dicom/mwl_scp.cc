@@ -67,7 +67,8 @@ struct QueryBuilder {
             uint32_t tag = tag_of(el->getTag());
             if (depth == 0 && tag == WL_SPECIFIC_CHARSET)
                 continue;
-            if (depth >= 3 || tag_of(el->getTag()) >> 16 == 0)
+            // group lengths (gggg,0000) are no keys (and are never echoed)
+            if (depth >= 3 || tag >> 16 == 0 || (tag & 0xffff) == 0)
                 continue;
             wl_key *k = &q->k[q->n];
             std::memset(k, 0, sizeof *k);
@@ -78,7 +79,9 @@ struct QueryBuilder {
             std::snprintf(k->vr, sizeof k->vr, "%s", vr.c_str());
             if (el->ident() == EVR_SQ) {
                 auto *sq = static_cast<DcmSequenceOfItems *>(el);
-                if (sq->card() == 0) {
+                // an empty sequence, or one empty item: universal matching
+                // (PS3.4 C.2.2.2.6), the whole item comes back
+                if (sq->card() == 0 || sq->getItem(0)->card() == 0) {
                     k->sequence = true;
                     q->n++;
                 } else {
@@ -169,15 +172,18 @@ void fill(const wl_entry *e, DcmItem *req, DcmItem *rsp, uint32_t *prefix, uint8
     for (unsigned long i = 0; i < req->card(); i++) {
         DcmElement *el = req->getElement(i);
         uint32_t tag = tag_of(el->getTag());
-        if (d == 0 && tag == WL_SPECIFIC_CHARSET)
-            continue;
+        if ((d == 0 && tag == WL_SPECIFIC_CHARSET) || (tag & 0xffff) == 0)
+            continue; // the charset is set per answer; group lengths are not echoed
         prefix[d] = tag;
         if (el->ident() == EVR_SQ) {
             auto *sq = static_cast<DcmSequenceOfItems *>(el);
+            // an item only when the entry has something inside the sequence
+            // (an empty type 2 sequence is stored as a placeholder): never an
+            // item of empty UIDs or half a code
             bool have = false;
             for (size_t k = 0; k < e->n && !have; k++)
-                have = e->a[k].depth > d && !std::memcmp(e->a[k].path, prefix,
-                                                         (d + 1u) * sizeof *prefix);
+                have = e->a[k].depth > d + 1 && !std::memcmp(e->a[k].path, prefix,
+                                                             (d + 1u) * sizeof *prefix);
             if (!have || d >= 2) {
                 rsp->insertEmptyElement(el->getTag());
                 continue;
@@ -185,7 +191,7 @@ void fill(const wl_entry *e, DcmItem *req, DcmItem *rsp, uint32_t *prefix, uint8
             DcmItem *child = nullptr;
             if (rsp->findOrCreateSequenceItem(el->getTag(), child, 0).bad() || !child)
                 continue;
-            if (sq->card() == 0)
+            if (sq->card() == 0 || sq->getItem(0)->card() == 0)
                 put_all(e, child, prefix, uint8_t(d + 1));
             else
                 fill(e, sq->getItem(0), child, prefix, uint8_t(d + 1));
@@ -527,8 +533,10 @@ private:
                 DcmDataset trial(*rsp);
                 if (trial.convertCharacterSet(target.c_str(), 0).good()) {
                     *rsp = trial;
+                    // every answer says its character set: empty for the
+                    // default repertoire
                     if (target.empty())
-                        rsp->findAndDeleteElement(DCM_SpecificCharacterSet);
+                        rsp->insertEmptyElement(DCM_SpecificCharacterSet, OFTrue);
                     else
                         rsp->putAndInsertString(DCM_SpecificCharacterSet, target.c_str());
                 }

@@ -81,10 +81,14 @@ static void print_row(const msglog_rec *r)
 {
     char when[32];
     cli_fmt_time(r->recv_us, when, sizeof when);
+    /* the error, else what was tolerated (the routing summary's warning) */
+    rl_str note = r->error;
+    for (size_t i = 0; !note.n && i + 9 <= r->outcome.n; i++)
+        if (memcmp(r->outcome.p + i, "warning: ", 9) == 0)
+            note = (rl_str){ r->outcome.p + i, r->outcome.n - i };
     printf("%-8llu %-19s %-9s %-3.*s %-17.*s %-20.*s %-21.*s %.*s\n", (unsigned long long)r->seq,
            when, msglog_status_name(r->status), RL_STR_FMT(r->ack_code), RL_STR_FMT(r->type),
-           RL_STR_FMT(r->ctrl), RL_STR_FMT(r->peer), (int)(r->error.n > 100 ? 100 : r->error.n),
-           r->error.p);
+           RL_STR_FMT(r->ctrl), RL_STR_FMT(r->peer), (int)(note.n > 100 ? 100 : note.n), note.p);
 }
 
 static bool row_matches(const msg_opts *o, const msglog_rec *r)

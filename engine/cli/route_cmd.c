@@ -165,10 +165,12 @@ static int test_one(void *ctx, rl_str raw, size_t offset)
         print_segments(now, "  ");
     }
     m.segs[0] = msh0; /* the ACK mirrors the MSH received */
+    hl7_ack_err more[ROUTE_PROBLEMS];
+    size_t n_more = res.accept ? 0 : route_ack_errs(&res, more, ROUTE_PROBLEMS);
     hl7_ack_info info = { .code = res.code, .err_code = res.accept ? 0 : res.errcode,
                           .err_text = res.accept ? NULL : res.text,
                           .err_at = res.has_at ? &res.at : NULL, .control_id = "RL0",
-                          .now_us = env.now_us };
+                          .now_us = env.now_us, .more = more, .n_more = n_more };
     hl7_ack_build(&m, &info, &ack);
     printf("ACK that would be sent:\n");
     print_segments(rl_buf_view(&ack), "  ");

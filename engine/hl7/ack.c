@@ -68,6 +68,47 @@ static unsigned version_of(const hl7_msg *m)
     return 25;
 }
 
+/* One ERR segment: ERR-1 before v2.5, ERR-2/3/4/8 from v2.5 on. */
+static int add_err(rl_buf *out, const hl7_seps *s, unsigned ver, int code, const char *text,
+                   const hl7_path *at)
+{
+    char f = s->field;
+    int e = 0;
+    if (!text)
+        text = errcode_text(code);
+    if (ver < 25) {
+        /* ERR-1 (ELD): segment^sequence^field^code&text&HL70357 */
+        e |= rl_buf_printf(out, "ERR%c", f);
+        if (at)
+            e |= rl_buf_printf(out, "%s%c%u%c%u", at->seg, s->comp, at->seg_idx, s->comp,
+                               at->field);
+        else
+            e |= rl_buf_printf(out, "%c%c", s->comp, s->comp);
+        e |= rl_buf_printf(out, "%c%d%c", s->comp, code, s->sub);
+        e |= add_text(out, s, text);
+        e |= rl_buf_printf(out, "%cHL70357\r", s->sub);
+        return e;
+    }
+    /* ERR-2 location (ERL), ERR-3 code (CWE), ERR-4 severity, ERR-8 text */
+    e |= rl_buf_printf(out, "ERR%c%c", f, f);
+    if (at) {
+        e |= rl_buf_printf(out, "%s%c%u", at->seg, s->comp, at->seg_idx);
+        if (at->field)
+            e |= rl_buf_printf(out, "%c%u", s->comp, at->field);
+        if (at->field && (at->rep || at->comp))
+            e |= rl_buf_printf(out, "%c%u", s->comp, at->rep ? at->rep : 1);
+        if (at->comp)
+            e |= rl_buf_printf(out, "%c%u", s->comp, at->comp);
+        if (at->sub)
+            e |= rl_buf_printf(out, "%c%u", s->comp, at->sub);
+    }
+    e |= rl_buf_printf(out, "%c%d%c%s%cHL70357%cE%c%c%c%c", f, code, s->comp,
+                       errcode_text(code), s->comp, f, f, f, f, f);
+    e |= add_text(out, s, text);
+    e |= rl_buf_add_ch(out, '\r');
+    return e;
+}
+
 int hl7_ack_build(const hl7_msg *orig, const hl7_ack_info *info, rl_buf *out)
 {
     const hl7_msg *m = (orig && orig->nsegs) ? orig : NULL;
@@ -114,38 +155,10 @@ int hl7_ack_build(const hl7_msg *orig, const hl7_ack_info *info, rl_buf *out)
     e |= rl_buf_add_ch(out, '\r');
 
     if (info->err_code) {
-        const hl7_path *at = info->err_at;
-        const char *text = info->err_text ? info->err_text : errcode_text(info->err_code);
-        if (ver < 25) {
-            /* ERR-1 (ELD): segment^sequence^field^code&text&HL70357 */
-            e |= rl_buf_printf(out, "ERR%c", f);
-            if (at)
-                e |= rl_buf_printf(out, "%s%c%u%c%u", at->seg, s->comp, at->seg_idx, s->comp,
-                                   at->field);
-            else
-                e |= rl_buf_printf(out, "%c%c", s->comp, s->comp);
-            e |= rl_buf_printf(out, "%c%d%c", s->comp, info->err_code, s->sub);
-            e |= add_text(out, s, text);
-            e |= rl_buf_printf(out, "%cHL70357\r", s->sub);
-        } else {
-            /* ERR-2 location (ERL), ERR-3 code (CWE), ERR-4 severity, ERR-8 text */
-            e |= rl_buf_printf(out, "ERR%c%c", f, f);
-            if (at) {
-                e |= rl_buf_printf(out, "%s%c%u", at->seg, s->comp, at->seg_idx);
-                if (at->field)
-                    e |= rl_buf_printf(out, "%c%u", s->comp, at->field);
-                if (at->field && (at->rep || at->comp))
-                    e |= rl_buf_printf(out, "%c%u", s->comp, at->rep ? at->rep : 1);
-                if (at->comp)
-                    e |= rl_buf_printf(out, "%c%u", s->comp, at->comp);
-                if (at->sub)
-                    e |= rl_buf_printf(out, "%c%u", s->comp, at->sub);
-            }
-            e |= rl_buf_printf(out, "%c%d%c%s%cHL70357%cE%c%c%c%c", f, info->err_code, s->comp,
-                               errcode_text(info->err_code), s->comp, f, f, f, f, f);
-            e |= add_text(out, s, text);
-            e |= rl_buf_add_ch(out, '\r');
-        }
+        e |= add_err(out, s, ver, info->err_code, info->err_text, info->err_at);
+        for (size_t i = 0; i < info->n_more; i++)
+            e |= add_err(out, s, ver, info->more[i].code ? info->more[i].code : info->err_code,
+                         info->more[i].text, info->more[i].at);
     }
     return e ? HL7_E_LIMIT : HL7_OK;
 }

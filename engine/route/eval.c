@@ -90,12 +90,47 @@ int route_failv(route_env *env, int errcode, const hl7_path *at, const char *pre
 {
     char msg[300];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    if (env->fail_text[0]) { /* a further problem */
+        if (env->n_more < ROUTE_PROBLEMS) {
+            route_problem *p = &env->more[env->n_more++];
+            snprintf(p->text, sizeof p->text, "%.40s: %.190s", prefix, msg);
+            p->errcode = errcode;
+            p->has_at = at != NULL;
+            if (at)
+                p->at = *at;
+        }
+        return ROUTE_E_ACTION;
+    }
     snprintf(env->fail_text, sizeof env->fail_text, "%s: %s", prefix, msg);
     env->fail_errcode = errcode;
     env->has_fail_at = at != NULL;
     if (at)
         env->fail_at = *at;
     return ROUTE_E_ACTION;
+}
+
+void route_warn(route_env *env, const char *fmt, ...)
+{
+    size_t n = strlen(env->warnings);
+    if (n + 3 >= sizeof env->warnings)
+        return;
+    if (n) {
+        memcpy(env->warnings + n, "; ", 3);
+        n += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(env->warnings + n, sizeof env->warnings - n, fmt, ap);
+    va_end(ap);
+}
+
+size_t route_ack_errs(const route_result *res, hl7_ack_err *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < res->n_more && n < max; i++, n++)
+        out[n] = (hl7_ack_err){ res->more[i].errcode, res->more[i].text,
+                                res->more[i].has_at ? &res->more[i].at : NULL };
+    return n;
 }
 
 int route_forward(route_env *env, const route_dest *d, hl7_msg *m)
@@ -197,6 +232,8 @@ static int run_actions(const route_set *rs, const rt_route *r, const facts *f, h
             env->fail_text[0] = '\0';
             env->has_fail_at = false;
             env->fail_errcode = HL7_ERR_INTERNAL;
+            env->n_more = 0;
+            env->warnings[0] = '\0';
             int h = fn(env, m, trace);
             if (h == ROUTE_E_STORE) {
                 *rc = ROUTE_E_STORE;
@@ -208,11 +245,21 @@ static int run_actions(const route_set *rs, const rt_route *r, const facts *f, h
                     res->at = env->fail_at;
                     res->has_at = true;
                 }
-                if (trace)
+                memcpy(res->more, env->more, env->n_more * sizeof *env->more);
+                res->n_more = env->n_more;
+                if (trace) {
                     rl_buf_printf(trace, "      failed: %s\n", env->fail_text);
+                    for (size_t k = 0; k < env->n_more; k++)
+                        rl_buf_printf(trace, "      failed: %s\n", env->more[k].text);
+                }
                 return 1;
             }
             add_summary(res, ", ", route_hook_name(a->hook), "");
+            if (env->warnings[0]) {
+                add_summary(res, " (warning: ", env->warnings, ")");
+                if (trace)
+                    rl_buf_printf(trace, "      warning: %s\n", env->warnings);
+            }
             break;
         }
         }

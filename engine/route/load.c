@@ -463,7 +463,27 @@ static void load_wl(loader *L, const xmlNode *n)
     const char *d = xdoc_attr(n, "defaults");
     L->rs->wl_ihe = !d || strcmp(d, "ihe") == 0;
     L->rs->wl = alloc(L, count_children(n, "attribute") * sizeof *L->rs->wl);
+    L->rs->stations = alloc(L, count_children(n, "station") * sizeof *L->rs->stations);
     for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c)) {
+        if (xdoc_is(c, "station")) {
+            route_wl_station *st = &L->rs->stations[L->rs->nstations++];
+            st->line = (int)xmlGetLineNo(c);
+            st->table = -1;
+            const char *by = xdoc_attr(c, "by");
+            if (!by || !strcmp(by, "modality"))
+                st->by = ROUTE_STATION_MODALITY;
+            else if (!strcmp(by, "procedure"))
+                st->by = ROUTE_STATION_PROCEDURE;
+            else if (path_attr(L, c, "by", &st->path, NULL))
+                st->by = ROUTE_STATION_PATH;
+            const char *t = xdoc_attr(c, "table");
+            if (t && (st->table = route_table_find(L->rs, t)) < 0)
+                lerr(L, c, "unknown table '%s'", t);
+            st->deflt = dup(L, xdoc_attr(c, "default"));
+            if (!t && !st->deflt)
+                lerr(L, c, "<station>: give a table, a default, or both");
+            continue;
+        }
         route_wl_attr *a = &L->rs->wl[L->rs->nwl++];
         a->line = (int)xmlGetLineNo(c);
         a->table = -1;
@@ -473,6 +493,9 @@ static void load_wl(loader *L, const xmlNode *n)
         a->value = dup(L, xdoc_attr(c, "value"));
         a->deflt = dup(L, xdoc_attr(c, "default"));
         a->required = attr_bool(c, "required");
+        const char *tl = xdoc_attr(c, "too-long");
+        a->too_long = !tl ? ROUTE_LONG_DEFAULT : !strcmp(tl, "cut") ? ROUTE_LONG_CUT
+                      : !strcmp(tl, "refuse") ? ROUTE_LONG_REFUSE : ROUTE_LONG_OMIT;
         const char *t = xdoc_attr(c, "table");
         if (t && (a->table = route_table_find(L->rs, t)) < 0)
             lerr(L, c, "unknown table '%s'", t);
@@ -701,6 +724,12 @@ const route_dest *route_dests(const route_set *rs, size_t *n)
 {
     *n = rs->ndests;
     return rs->dests;
+}
+
+const route_wl_station *route_wl_stations(const route_set *rs, size_t *n)
+{
+    *n = rs->nstations;
+    return rs->stations;
 }
 
 const route_wl_attr *route_wl_attrs(const route_set *rs, size_t *n, bool *ihe_defaults)

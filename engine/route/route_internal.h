@@ -108,6 +108,8 @@ struct route_set {
     size_t nroutes;
     route_wl_attr *wl;
     size_t nwl;
+    route_wl_station *stations;
+    size_t nstations;
     bool wl_ihe;
     bool default_accept;
     char default_code[3];

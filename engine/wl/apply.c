@@ -44,9 +44,12 @@ static const wl_default defaults[] = {
     { "ReferringPhysicianName", { "PV1-8" }, { 0 }, false },
     { "PlacerOrderNumberImagingServiceRequest", { "ORC-2.1", "OBR-2.1" }, { 0 }, false },
     { "FillerOrderNumberImagingServiceRequest", { "ORC-3.1", "OBR-3.1" }, { 0 }, false },
-    { "AccessionNumber", { "OBR-18" }, { "IPC-1.1" }, true },
-    { "RequestedProcedureID", { "OBR-19" }, { "IPC-2" }, true },
-    { "StudyInstanceUID", { "ZDS-1.1" }, { "IPC-3" }, false },
+    /* many RIS leave OBR-18 empty and number the order in ORC-3 */
+    { "AccessionNumber", { "OBR-18", "ORC-3.1", "OBR-3.1" },
+      { "IPC-1.1", "OBR-18", "ORC-3.1", "OBR-3.1" }, false },
+    /* absent: derived from the accession (apply_unit) */
+    { "RequestedProcedureID", { "OBR-19" }, { "IPC-2", "OBR-19" }, false },
+    { "StudyInstanceUID", { "ZDS-1.1" }, { "IPC-3", "ZDS-1.1" }, false },
     { "RequestedProcedureDescription", { "OBR-44.2", "OBR-4.2" }, { 0 }, false },
     { "RequestedProcedureCodeSequence/CodeValue", { "OBR-44.1", "OBR-4.1" }, { 0 }, false },
     { "RequestedProcedureCodeSequence/CodingSchemeDesignator", { "OBR-44.3", "OBR-4.3" },
@@ -55,21 +58,23 @@ static const wl_default defaults[] = {
     { "RequestingPhysician", { "OBR-16" }, { 0 }, false },
     { "ReasonForTheRequestedProcedure", { "OBR-31.2", "OBR-31.1" }, { 0 }, false },
     { "RequestedProcedurePriority", { "OBR-27.6", "ORC-7.6" }, { "TQ1-9.1", "OBR-27.6" }, false },
-    { "Modality", { "OBR-24" }, { "IPC-5" }, true },
-    { "ScheduledStationAETitle", { "OBR-21.1" }, { "IPC-9" }, true },
+    { "Modality", { "OBR-24" }, { "IPC-5", "OBR-24" }, true },
+    /* every repetition; absent: the <station> rules (apply_unit) */
+    { "ScheduledStationAETitle", { "OBR-21.1" }, { "IPC-9", "OBR-21.1" }, false },
     { "ScheduledStationName", { 0 }, { "IPC-7" }, false },
     { "ScheduledProcedureStepLocation", { 0 }, { "IPC-8.1" }, false },
     { "ScheduledProcedureStepStartDate", { "OBR-27.4", "ORC-7.4", "OBR-36", "TQ1-7" },
       { "TQ1-7", "OBR-27.4", "ORC-7.4", "OBR-36" }, true },
     { "ScheduledProcedureStepStartTime", { "OBR-27.4", "ORC-7.4", "OBR-36", "TQ1-7" },
-      { "TQ1-7", "OBR-27.4", "ORC-7.4", "OBR-36" }, true },
+      { "TQ1-7", "OBR-27.4", "ORC-7.4", "OBR-36" }, false },
     { "ScheduledPerformingPhysicianName", { "OBR-34" }, { 0 }, false },
     { "ScheduledProcedureStepDescription", { "OBR-4.2" }, { "IPC-6.2", "OBR-4.2" }, false },
     { "ScheduledProtocolCodeSequence/CodeValue", { "OBR-4.1" }, { "IPC-6.1", "OBR-4.1" }, false },
     { "ScheduledProtocolCodeSequence/CodingSchemeDesignator", { "OBR-4.3" },
       { "IPC-6.3", "OBR-4.3" }, false },
     { "ScheduledProtocolCodeSequence/CodeMeaning", { "OBR-4.2" }, { "IPC-6.2", "OBR-4.2" }, false },
-    { "ScheduledProcedureStepID", { "OBR-20" }, { "IPC-4" }, true },
+    /* absent: derived from the accession (apply_unit) */
+    { "ScheduledProcedureStepID", { "OBR-20" }, { "IPC-4", "OBR-20" }, false },
 };
 
 /* One attribute's recipe, resolved from the defaults and the route file. */
@@ -81,6 +86,7 @@ typedef struct spec {
     const char *value, *deflt;
     int table;
     bool required;
+    int too_long; /* ROUTE_LONG_* */
 } spec;
 
 /* The segments of one Scheduled Procedure Step: occurrence numbers, 0 = none. */
@@ -102,6 +108,7 @@ typedef struct apply_ctx {
     rl_arena arena;
     const spec_table *t;
     bool omi;
+    unsigned nsteps, step; /* steps in the message, and the one at hand (1-based) */
 } apply_ctx;
 
 static int fail(apply_ctx *c, int errcode, const hl7_path *at, const char *fmt, ...)
@@ -116,7 +123,7 @@ static int fail(apply_ctx *c, int errcode, const hl7_path *at, const char *fmt, 
 }
 
 static void add_spec(spec_table *c, const wl_model_attr *m, const char *const *src, int nsrc,
-                     const char *value, const char *deflt, int table, bool required)
+                     const char *value, const char *deflt, int table, bool required, int too_long)
 {
     spec *s = NULL;
     for (size_t i = 0; i < c->nspecs; i++)
@@ -133,6 +140,7 @@ static void add_spec(spec_table *c, const wl_model_attr *m, const char *const *s
     s->value = value;
     s->deflt = deflt;
     s->required = required;
+    s->too_long = too_long;
     for (int i = 0; i < nsrc && i < MAX_SOURCES; i++) {
         rl_err err;
         if (!src[i] || hl7_path_parse(rl_str_c(src[i]), &s->src[s->nsrc], &err) != HL7_OK)
@@ -159,7 +167,7 @@ static void build_specs(spec_table *c, const route_set *rs, bool omi)
             while (k < MAX_SOURCES && src[k])
                 k++;
             if (m && k) /* a row with no sources is not for this message type */
-                add_spec(c, m, src, k, NULL, NULL, -1, d[i].required);
+                add_spec(c, m, src, k, NULL, NULL, -1, d[i].required, ROUTE_LONG_DEFAULT);
         }
     }
     for (size_t i = 0; i < nattr; i++) {
@@ -168,7 +176,7 @@ static void build_specs(spec_table *c, const route_set *rs, bool omi)
             continue; /* the loader refused unknown keywords */
         spec *s = NULL;
         add_spec(c, m, NULL, 0, attrs[i].value, attrs[i].deflt, attrs[i].table,
-                 attrs[i].required);
+                 attrs[i].required, (int)attrs[i].too_long);
         for (size_t k = 0; k < c->nspecs; k++)
             if (c->specs[k].m == m)
                 s = &c->specs[k];
@@ -325,8 +333,71 @@ static size_t digits(rl_str v)
     return d;
 }
 
+/* DICOM modalities (PS3.3 C.7.3.1.1.1 defined terms, the ones a worklist
+ * schedules), and HL7 table 0074 diagnostic service sections that name one. */
+static rl_str modality_of(rl_str v)
+{
+    static const char *const dicom[] = {
+        "CR", "CT", "MR", "NM", "US", "OT", "BI", "DG", "ES", "LS", "PT", "RG", "TG", "XA",
+        "RF", "RTIMAGE", "RTDOSE", "RTSTRUCT", "RTPLAN", "RTRECORD", "HC", "DX", "MG", "IO",
+        "PX", "GM", "SM", "XC", "AU", "ECG", "EPS", "HD", "IVUS", "OP", "OPM", "OPT", "OCT",
+        "BMD", "DOC", "SR", "KO", "PR", "SEG", "REG", "BDUS", "IVOCT", "OSS", "XAPLANE" };
+    static const struct { const char *hl7, *dicom; } hl7[] = {
+        { "NMR", "MR" }, { "NMS", "NM" }, { "CUS", "US" }, { "OUS", "US" }, { "VUS", "US" },
+        { "XRC", "RF" }, { "CTH", "CT" } };
+    char up[16];
+    if (v.n == 0 || v.n >= sizeof up)
+        return (rl_str){ "", 0 };
+    for (size_t i = 0; i < v.n; i++)
+        up[i] = (char)(v.p[i] >= 'a' && v.p[i] <= 'z' ? v.p[i] - 32 : v.p[i]);
+    up[v.n] = '\0';
+    for (size_t i = 0; i < sizeof dicom / sizeof *dicom; i++)
+        if (!strcmp(up, dicom[i]))
+            return rl_str_c(dicom[i]);
+    for (size_t i = 0; i < sizeof hl7 / sizeof *hl7; i++)
+        if (!strcmp(up, hl7[i].hl7))
+            return rl_str_c(hl7[i].dicom);
+    return (rl_str){ "", 0 };
+}
+
+/* HL7 priority (table 0027, TQ1-9 table 0485) or a DICOM term to the DICOM
+ * Requested Procedure Priority; "" when it is neither. */
+static rl_str priority_of(rl_str v)
+{
+    static const struct { const char *in, *out; } map[] = {
+        { "S", "STAT" }, { "A", "HIGH" }, { "P", "HIGH" }, { "TS", "HIGH" }, { "R", "ROUTINE" },
+        { "T", "MEDIUM" }, { "C", "MEDIUM" }, { "TM", "MEDIUM" }, { "L", "LOW" },
+        { "PRN", "LOW" }, { "STAT", "STAT" }, { "HIGH", "HIGH" }, { "ROUTINE", "ROUTINE" },
+        { "MEDIUM", "MEDIUM" }, { "LOW", "LOW" } };
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (rl_str_eq(v, rl_str_c(map[i].in)))
+            return rl_str_c(map[i].out);
+    return (rl_str){ "", 0 };
+}
+
+/* Characters in a UTF-8 value (DICOM limits count characters, not bytes). */
+static size_t utf8_chars(rl_str v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < v.n; i++)
+        n += ((unsigned char)v.p[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* The first k characters of v. */
+static rl_str utf8_cut(rl_str v, size_t k)
+{
+    size_t n = 0, i = 0;
+    for (; i < v.n; i++) {
+        if (((unsigned char)v.p[i] & 0xC0) != 0x80 && n++ == k)
+            break;
+    }
+    return (rl_str){ v.p, i };
+}
+
 /* Convert an HL7 value to the attribute's VR; "" when it has no such part
- * (a date without time); sets *bad when the value cannot be one at all. */
+ * (a date without time) or no DICOM meaning (a priority, a modality);
+ * sets *bad when the value cannot be one at all. */
 static rl_str convert(apply_ctx *c, const wl_model_attr *m, rl_str v, bool *bad)
 {
     *bad = false;
@@ -352,28 +423,57 @@ static rl_str convert(apply_ctx *c, const wl_model_attr *m, rl_str v, bool *bad)
     }
     if (!strcmp(m->keyword, "PatientSex"))
         return wl_hl7_sex(v);
-    if (!strcmp(m->keyword, "RequestedProcedurePriority")) {
-        char s = v.n == 1 ? v.p[0] : '?';
-        return s == 'S' ? RL_STR("STAT") : s == 'A' || s == 'P' ? RL_STR("HIGH")
-               : s == 'R' ? RL_STR("ROUTINE") : s == 'T' || s == 'C' ? RL_STR("MEDIUM") : v;
-    }
+    if (!strcmp(m->keyword, "RequestedProcedurePriority"))
+        return priority_of(v);
+    if (!strcmp(m->keyword, "Modality"))
+        return modality_of(v);
     return v;
 }
 
-/* The value of one attribute for one unit, and where it came from. */
-static int resolve(apply_ctx *c, const spec *s, const unit *u, rl_str *out, const char **from,
-                   hl7_path *at)
+/* Every repetition of the field at p, joined with DICOM's '\' (an AE title
+ * with several values: OBR-21~...). */
+static rl_str all_reps(apply_ctx *c, hl7_path p)
+{
+    unsigned n = hl7_rep_count(c->m, &p);
+    if (n <= 1 || p.rep)
+        return get_at(c, p);
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    for (unsigned r = 1; r <= n && r <= 16; r++) {
+        hl7_path q = p;
+        q.rep = r;
+        rl_str v = get_at(c, q);
+        if (!v.n)
+            continue;
+        if (b.len)
+            rl_buf_add_ch(&b, '\\');
+        rl_buf_add_str(&b, v);
+    }
+    rl_str out = keep(c, rl_buf_view(&b));
+    rl_buf_free(&b);
+    return out;
+}
+
+/* The value of one attribute for one unit, and where it came from. A
+ * source whose value means nothing here (a section "RAD" for the modality)
+ * is passed over for the next; a malformed one sets *bad. */
+static void resolve(apply_ctx *c, const spec *s, const unit *u, rl_str *out, const char **from,
+                    hl7_path *at, rl_str *bad_value)
 {
     *out = (rl_str){ "", 0 };
     *from = NULL;
+    *bad_value = (rl_str){ NULL, 0 };
     if (s->value) {
         *out = rl_str_c(s->value);
         *from = "constant";
-        return 0;
+        return;
     }
+    bool multi = !strcmp(s->m->vr, "AE") || !strcmp(s->m->vr, "CS");
     for (int i = 0; i < s->nsrc && !out->n; i++) {
         hl7_path p = rebase(&s->src[i], u);
-        rl_str v = !strcmp(s->m->vr, "PN") && !p.comp ? person_name(c, p) : get_at(c, p);
+        rl_str v = !strcmp(s->m->vr, "PN") && !p.comp ? person_name(c, p)
+                   : multi && !strcmp(s->m->vr, "AE") ? all_reps(c, p)
+                                                       : get_at(c, p);
         if (!v.n)
             continue;
         if (s->table >= 0) {
@@ -383,19 +483,32 @@ static int resolve(apply_ctx *c, const spec *s, const unit *u, rl_str *out, cons
         }
         bool bad;
         rl_str cv = convert(c, s->m, v, &bad);
-        if (bad)
-            return fail(c, HL7_ERR_DATA_TYPE, &p, "%s: %s '%.*s' is not a %s", s->m->keyword,
-                        s->srctext[i], (int)(v.n > 40 ? 40 : v.n), v.p,
-                        !strcmp(s->m->vr, "DA") ? "date" : "time");
+        if (bad) {
+            if (!bad_value->p) {
+                *bad_value = v;
+                *at = p;
+                *from = s->srctext[i];
+            }
+            continue;
+        }
+        if (!cv.n && (!strcmp(s->m->keyword, "Modality") ||
+                      !strcmp(s->m->keyword, "RequestedProcedurePriority"))) {
+            if (!bad_value->p) {
+                *bad_value = v;
+                *at = p;
+                *from = s->srctext[i];
+            }
+            continue;
+        }
         *out = cv;
         *from = s->srctext[i];
         *at = p;
+        *bad_value = (rl_str){ NULL, 0 };
     }
     if (!out->n && s->deflt) {
         *out = rl_str_c(s->deflt);
         *from = "default";
     }
-    return 0;
 }
 
 /* 2.25.<decimal>: a UID from the SHA-256 of the order's identity (RFC 4122 /
@@ -462,37 +575,186 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
                     "CA, DC, OC, OD, CR)", (int)(control.n > 10 ? 10 : control.n), control.p);
     }
     wl_entry *e = calloc(1, sizeof *e);
-    if (!e)
+    rl_str *vals = calloc(c->t->nspecs ? c->t->nspecs : 1, sizeof *vals);
+    if (!e || !vals) {
+        free(e), free(vals);
         return fail(c, HL7_ERR_INTERNAL, NULL, "out of memory");
+    }
+    /* Every attribute is resolved and every problem collected: a refused
+     * order names all of them at once. A cancellation needs only the key. */
+    bool removing = rl_str_eq(control, RL_STR("CA")) || rl_str_eq(control, RL_STR("DC")) ||
+                    rl_str_eq(control, RL_STR("OC")) || rl_str_eq(control, RL_STR("OD")) ||
+                    rl_str_eq(control, RL_STR("CR"));
     int rc = 0;
-    hl7_path at;
-    const char *from;
-    for (size_t i = 0; i < c->t->nspecs && !rc; i++) {
+    for (size_t i = 0; i < c->t->nspecs; i++) {
         const spec *s = &c->t->specs[i];
-        rl_str v;
+        rl_str v, bad;
+        hl7_path at;
+        const char *from;
         memset(&at, 0, sizeof at);
-        if ((rc = resolve(c, s, u, &v, &from, &at)) != 0)
-            break;
+        resolve(c, s, u, &v, &from, &at, &bad);
+        const hl7_path *where = from && strcmp(from, "constant") && strcmp(from, "default") ? &at
+                                                                                          : NULL;
+        if (bad.p) {
+            const char *what = !strcmp(s->m->vr, "DA")   ? "a date"
+                               : !strcmp(s->m->vr, "TM") ? "a time"
+                               : !strcmp(s->m->keyword, "Modality") ? "a DICOM modality"
+                               : !strcmp(s->m->keyword, "RequestedProcedurePriority")
+                                   ? "a priority (S, A, P, R, T, C, L or a DICOM term)"
+                                   : "usable";
+            if (!v.n && s->required && !removing)
+                rc = fail(c, HL7_ERR_DATA_TYPE, &at, "%s: %s '%.*s' is not %s", s->m->keyword,
+                          from, (int)(bad.n > 40 ? 40 : bad.n), bad.p, what);
+            else
+                route_warn(c->env, "%s: %s '%.*s' is not %s, %s", s->m->keyword, from,
+                           (int)(bad.n > 24 ? 24 : bad.n), bad.p, what,
+                           v.n ? "another source used" : "left out");
+        }
         if (!v.n && s->required) {
-            hl7_path *where = s->nsrc ? &at : NULL;
+            if (bad.p || removing)
+                continue;
             if (s->nsrc) {
                 at = rebase(&s->src[0], u);
-                rc = fail(c, HL7_ERR_REQUIRED_MISSING, where, "%s is required and %s%s%s is empty",
-                          s->m->keyword, s->srctext[0], s->nsrc > 1 ? " (and its fallbacks)" : "",
-                          "");
+                rc = fail(c, HL7_ERR_REQUIRED_MISSING, &at, "%s is required and %s%s is empty",
+                          s->m->keyword, s->srctext[0],
+                          s->nsrc > 1 ? " (and its fallbacks)" : "");
             } else {
                 rc = fail(c, HL7_ERR_REQUIRED_MISSING, NULL, "%s is required and has no value",
                           s->m->keyword);
             }
-            break;
+            continue;
         }
-        if (s->m->max_len && v.n > s->m->max_len)
-            rc = fail(c, HL7_ERR_DATA_TYPE, from && strcmp(from, "constant") ? &at : NULL,
-                      "%s '%.*s'%s%s is longer than the %u characters DICOM allows",
-                      s->m->keyword, (int)(v.n > 40 ? 40 : v.n), v.p, from ? " from " : "",
-                      from ? from : "", s->m->max_len);
-        else if (v.n && wl_set_attr(e, s->m->tags, s->m->depth, v) != 0)
+        /* DICOM counts characters; an AE title or CS value each value */
+        size_t len = utf8_chars(v);
+        if (!strcmp(s->m->vr, "AE") || !strcmp(s->m->vr, "CS")) {
+            len = 0;
+            for (size_t k = 0, start = 0; k <= v.n; k++)
+                if (k == v.n || v.p[k] == '\\') {
+                    if (k - start > len)
+                        len = k - start;
+                    start = k + 1;
+                }
+        }
+        if (s->m->max_len && len > s->m->max_len) {
+            int how = s->too_long;
+            if (how == ROUTE_LONG_DEFAULT)
+                how = s->required || s->m->tags[0] == WL_ACCESSION ? ROUTE_LONG_REFUSE
+                                                                    : ROUTE_LONG_OMIT;
+            if (how == ROUTE_LONG_REFUSE) {
+                rc = fail(c, HL7_ERR_DATA_TYPE, where,
+                          "%s '%.*s'%s%s has %zu characters, more than the %u DICOM allows",
+                          s->m->keyword, (int)(v.n > 40 ? 40 : v.n), v.p, from ? " from " : "",
+                          from ? from : "", len, s->m->max_len);
+                continue;
+            }
+            if (how == ROUTE_LONG_CUT && strcmp(s->m->vr, "AE") && strcmp(s->m->vr, "CS")) {
+                v = utf8_cut(v, s->m->max_len);
+                route_warn(c->env, "%s%s%s cut to %u characters", s->m->keyword,
+                           from ? " from " : "", from ? from : "", s->m->max_len);
+            } else {
+                route_warn(c->env, "%s%s%s left out: %zu characters, more than the %u DICOM "
+                           "allows", s->m->keyword, from ? " from " : "", from ? from : "", len,
+                           s->m->max_len);
+                v = (rl_str){ "", 0 };
+            }
+        }
+        vals[i] = v;
+    }
+    /* A code sequence item only when it is complete (value, scheme and
+     * meaning): a modality cannot use half a code. */
+    static const uint32_t code_seqs[2] = { WL_TAG(0x0032, 0x1064), WL_TAG(0x0040, 0x0008) };
+    for (int q = 0; q < 2; q++) {
+        int have = 0, parts = 0;
+        for (size_t i = 0; i < c->t->nspecs; i++) {
+            const wl_model_attr *m = c->t->specs[i].m;
+            bool in = m->depth >= 2 && m->tags[m->depth - 2] == code_seqs[q] &&
+                      strcmp(m->vr, "SQ") != 0;
+            parts += in;
+            have += in && vals[i].n;
+        }
+        if (have && have < 3) {
+            for (size_t i = 0; i < c->t->nspecs; i++) {
+                const wl_model_attr *m = c->t->specs[i].m;
+                if (m->depth >= 2 && m->tags[m->depth - 2] == code_seqs[q])
+                    vals[i] = (rl_str){ "", 0 };
+            }
+            route_warn(c->env, "%s left empty: its code lacks a %s", q ? "ScheduledProtocolCodeSequence"
+                       : "RequestedProcedureCodeSequence", have == 2 ? "part (the coding scheme, "
+                       "most often: map CodingSchemeDesignator)" : "value, scheme or meaning");
+        }
+        (void)parts;
+    }
+    for (size_t i = 0; i < c->t->nspecs && !rc; i++)
+        if (vals[i].n && wl_set_attr(e, c->t->specs[i].m->tags, c->t->specs[i].m->depth,
+                                     vals[i]) != 0)
             rc = fail(c, HL7_ERR_INTERNAL, NULL, "too many attributes");
+    free(vals);
+    /* The order's number: the accession, else the placer's. Procedure and
+     * step IDs the RIS did not send are derived from it. */
+    rl_str ident = wl_top(e, WL_ACCESSION);
+    if (!ident.n) {
+        hl7_path p1 = { .seg = "ORC", .seg_idx = u->orc ? u->orc : 999999, .field = 2, .comp = 1 };
+        hl7_path p2 = { .seg = "OBR", .seg_idx = u->obr ? u->obr : 999999, .field = 2, .comp = 1 };
+        ident = get_at(c, p1);
+        if (!ident.n)
+            ident = get_at(c, p2);
+        if (ident.n)
+            route_warn(c->env, "no accession number (OBR-18, ORC-3 and OBR-3 are empty): the "
+                       "entry is keyed by the placer order number");
+        else
+            rc = fail(c, HL7_ERR_REQUIRED_MISSING, NULL,
+                      "the order has no number: OBR-18, ORC-3, OBR-3, ORC-2 and OBR-2 are empty");
+    }
+    if (ident.n && (!wl_top(e, WL_RP_ID).n || !wl_sps(e, WL_SPS_ID).n)) {
+        char id[24];
+        rl_str base = utf8_chars(ident) > 16 ? (rl_str){ ident.p + ident.n - 16, 16 } : ident;
+        if (c->nsteps > 1) /* several steps of one order: numbered */
+            snprintf(id, sizeof id, "%.*s.%u", (int)(base.n > 12 ? 12 : base.n),
+                     base.p + (base.n > 12 ? base.n - 12 : 0), c->step);
+        else
+            snprintf(id, sizeof id, "%.*s", (int)base.n, base.p);
+        rl_str idv = keep(c, rl_str_c(id));
+        uint32_t rp = WL_RP_ID, sp[2] = { WL_SPS_SEQ, WL_SPS_ID };
+        if (!wl_top(e, WL_RP_ID).n)
+            wl_set_attr(e, &rp, 1, idv);
+        if (!wl_sps(e, WL_SPS_ID).n)
+            wl_set_attr(e, sp, 2, idv);
+    }
+    /* The station: OBR-21 (IPC-9), else the file's <station> rules. */
+    if (!wl_sps(e, WL_STATION_AE).n) {
+        size_t nst = 0;
+        const route_wl_station *st = route_wl_stations(c->env->rs, &nst);
+        rl_str ae = { "", 0 };
+        for (size_t i = 0; i < nst && !ae.n; i++) {
+            rl_str key = { "", 0 };
+            if (st[i].by == ROUTE_STATION_MODALITY) {
+                key = wl_sps(e, WL_MODALITY);
+            } else if (st[i].by == ROUTE_STATION_PROCEDURE) {
+                uint32_t rc1[2] = { WL_TAG(0x0032, 0x1064), WL_TAG(0x0008, 0x0100) };
+                uint32_t pc1[3] = { WL_SPS_SEQ, WL_TAG(0x0040, 0x0008), WL_TAG(0x0008, 0x0100) };
+                const rl_str *k1 = wl_get_attr(e, rc1, 2), *k2 = wl_get_attr(e, pc1, 3);
+                key = k1 && k1->n ? *k1 : k2 ? *k2 : key;
+                if (!key.n) { /* no complete code: the raw procedure code */
+                    hl7_path p4 = { .seg = "OBR", .seg_idx = u->obr ? u->obr : 999999, .field = 4,
+                                    .comp = 1 };
+                    key = get_at(c, p4);
+                }
+            } else {
+                key = get_at(c, rebase(&st[i].path, u));
+            }
+            const char *t = key.n && st[i].table >= 0
+                                ? route_table_get(c->env->rs, st[i].table, key) : NULL;
+            if (!t)
+                t = st[i].deflt;
+            if (t)
+                ae = keep(c, rl_str_c(t));
+        }
+        uint32_t sa[2] = { WL_SPS_SEQ, WL_STATION_AE };
+        if (ae.n)
+            wl_set_attr(e, sa, 2, ae);
+        else
+            route_warn(c->env, "no station AE title (OBR-21 is empty and no <station> rule gave "
+                       "one): modalities find this step by modality and date");
     }
     if (rc) {
         free(e);
@@ -610,7 +872,15 @@ int wl_hook(route_env *env, hl7_msg *m, rl_buf *trace)
     if (!rc && !(c->t = specs_for(env->rs, c->omi)))
         rc = fail(c, HL7_ERR_INTERNAL, NULL, "out of memory");
     /* Walk the segments: ORC opens an order group; in an ORM each OBR is a
-     * step, in an OMI each IPC under an OBR is. */
+     * step, in an OMI each IPC under an OBR is. An OMI without IPC (many
+     * RIS send one) is read like an ORM: each OBR is a step. */
+    unsigned n_ipc_all = 0, n_obr_all = 0;
+    for (size_t i = 1; i < m->nsegs; i++) {
+        n_ipc_all += hl7_seg_is(m->segs[i], "IPC");
+        n_obr_all += hl7_seg_is(m->segs[i], "OBR");
+    }
+    bool by_ipc = c->omi && n_ipc_all > 0;
+    c->nsteps = by_ipc ? n_ipc_all : n_obr_all;
     unit u = { 0 };
     unsigned n_orc = 0, n_obr = 0, n_zds = 0, n_ipc = 0, n_tq1 = 0, steps = 0;
     rl_str control = { "", 0 };
@@ -622,7 +892,8 @@ int wl_hook(route_env *env, hl7_msg *m, rl_buf *trace)
             continue;
         }
         /* an ORM step is complete when the next OBR, ORC or the end comes */
-        if (!c->omi && u.obr && (end || hl7_seg_is(seg, "OBR") || hl7_seg_is(seg, "ORC"))) {
+        if (!by_ipc && u.obr && (end || hl7_seg_is(seg, "OBR") || hl7_seg_is(seg, "ORC"))) {
+            c->step = steps + 1;
             rc = apply_unit(c, &u, control);
             steps++;
             u.obr = 0;
@@ -639,15 +910,16 @@ int wl_hook(route_env *env, hl7_msg *m, rl_buf *trace)
         } else if (hl7_seg_is(seg, "OBR")) {
             u.obr = ++n_obr;
             u.zds = 0;
-        } else if (hl7_seg_is(seg, "IPC") && c->omi) {
+        } else if (hl7_seg_is(seg, "IPC") && by_ipc) {
             u.ipc = ++n_ipc;
+            c->step = steps + 1;
             rc = apply_unit(c, &u, control);
             steps++;
         }
     }
     if (!rc && steps == 0)
-        rc = fail(c, HL7_ERR_REQUIRED_MISSING, NULL, "the order has no %s segment%s",
-                  c->omi ? "IPC" : "OBR", n_orc ? "" : " (and no ORC)");
+        rc = fail(c, HL7_ERR_REQUIRED_MISSING, NULL, "the order has no OBR segment%s",
+                  n_orc ? "" : " (and no ORC)");
     rl_arena_free(&c->arena);
     free(c);
     return rc;

@@ -218,8 +218,16 @@ static bool key_matches(const wl_key *k, rl_str v, bool icase)
     }
     if (!strcmp(k->vr, "PN"))
         return pn_match(q, v, icase);
-    if (!strcmp(k->vr, "UI") || !strcmp(k->vr, "AE") || !strcmp(k->vr, "CS"))
-        return any_of(q, v, false);
+    if (!strcmp(k->vr, "UI") || !strcmp(k->vr, "AE") || !strcmp(k->vr, "CS")) {
+        /* several values on either side: a match when any pair matches */
+        for (size_t i = 0, start = 0; i <= v.n; i++)
+            if (i == v.n || v.p[i] == '\\') {
+                if (any_of(q, (rl_str){ v.p + start, i - start }, false))
+                    return true;
+                start = i + 1;
+            }
+        return false;
+    }
     return single(q, v, false);
 }
 

@@ -136,6 +136,7 @@ static void idx_make(idx_key *k, char kind, rl_str a, rl_str b, bool two)
 }
 
 /* The index keys of an entry; empty values are not indexed. */
+#define WL_IDX_KEYS 22
 static size_t idx_keys(const wl_entry *e, idx_key *out)
 {
     rl_str acc = wl_top(e, WL_ACCESSION), pid = wl_top(e, WL_PATIENT_ID),
@@ -150,8 +151,13 @@ static size_t idx_keys(const wl_entry *e, idx_key *out)
         idx_make(&out[n++], 'U', suid, suid, false);
     if (date.n)
         idx_make(&out[n++], 'D', date, date, false);
-    if (ae.n)
-        idx_make(&out[n++], 'S', ae, date, true);
+    /* a station AE title with several values: one index key per value */
+    for (size_t i = 0, start = 0; ae.n && i <= ae.n && n < WL_IDX_KEYS - 1; i++)
+        if (i == ae.n || ae.p[i] == '\\') {
+            if (i > start)
+                idx_make(&out[n++], 'S', (rl_str){ ae.p + start, i - start }, date, true);
+            start = i + 1;
+        }
     if (mod.n)
         idx_make(&out[n++], 'M', mod, date, true);
     return n;
@@ -159,7 +165,7 @@ static size_t idx_keys(const wl_entry *e, idx_key *out)
 
 static int idx_apply(store_txn *t, const wl_entry *e, rl_str key, bool add, rl_err *err)
 {
-    idx_key k[6];
+    idx_key k[WL_IDX_KEYS];
     size_t n = idx_keys(e, k);
     for (size_t i = 0; i < n; i++) {
         rl_str ik = { k[i].b, k[i].n };

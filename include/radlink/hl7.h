@@ -190,6 +190,13 @@ enum hl7_errcode {
     HL7_ERR_INTERNAL = 207,
 };
 
+/* One more problem for its own ERR segment after the first. */
+typedef struct hl7_ack_err {
+    int code;               /* table 0357 */
+    const char *text;
+    const hl7_path *at;     /* may be NULL */
+} hl7_ack_err;
+
 typedef struct hl7_ack_info {
     const char *code;       /* "AA", "AE" or "AR" */
     int err_code;           /* table 0357; 0 = no ERR segment */
@@ -197,11 +204,14 @@ typedef struct hl7_ack_info {
     const hl7_path *err_at; /* location of the fault; may be NULL */
     const char *control_id; /* MSH-10 of the ACK itself */
     int64_t now_us;         /* MSH-7 timestamp */
+    const hl7_ack_err *more;/* further problems, one ERR segment each */
+    size_t n_more;
 } hl7_ack_info;
 
 /* Build the ACK for orig (which may be a partially parsed message, or NULL when
  * not even MSH could be read). MSH mirrors sender/receiver, MSH-11 and MSH-12;
- * MSA-2 echoes MSH-10. Versions before 2.5 get ERR-1, later ones ERR-2/3/4/8. */
+ * MSA-2 echoes MSH-10. Versions before 2.5 get ERR-1, later ones ERR-2/3/4/8;
+ * every problem of `more` gets an ERR segment of its own after the first. */
 int hl7_ack_build(const hl7_msg *orig, const hl7_ack_info *info, rl_buf *out);
 
 /* ---- batches and multi-message files (HL7 v2.5 section 2.10.3) ---- */

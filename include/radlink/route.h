@@ -44,6 +44,16 @@ typedef struct route_set route_set;
 typedef enum route_hook_kind { ROUTE_HOOK_WORKLIST, ROUTE_HOOK_PATIENT, ROUTE_HOOK_RECONCILE,
                                ROUTE_HOOK_COUNT } route_hook_kind;
 
+/* A further reason an action refuses a message (the first one is in
+ * fail_text): an order with three problems names all three at once. */
+#define ROUTE_PROBLEMS 8
+typedef struct route_problem {
+    int errcode;
+    char text[240];
+    hl7_path at;
+    bool has_at;
+} route_problem;
+
 typedef struct route_env route_env;
 typedef int (*route_hook_fn)(route_env *env, hl7_msg *m, rl_buf *trace);
 
@@ -60,6 +70,11 @@ struct route_env {
     char fail_text[384];
     hl7_path fail_at;
     bool has_fail_at;
+    route_problem more[ROUTE_PROBLEMS]; /* problems after the first */
+    size_t n_more;
+    /* out: what an action tolerated ("; "-separated), kept in the message
+     * log with the outcome */
+    char warnings[480];
     rl_err store_err;
     /* out: destinations that received a message (for waking their senders) */
     unsigned forwarded;
@@ -72,7 +87,9 @@ typedef struct route_result {
     char text[384];   /* reject text */
     hl7_path at;      /* field to blame, when has_at */
     bool has_at;
-    char summary[512];/* one line for the message log: routes taken and actions */
+    route_problem more[ROUTE_PROBLEMS]; /* further problems, one ERR segment each */
+    size_t n_more;
+    char summary[1024];/* one line for the message log: routes taken and actions */
 } route_result;
 
 /* One <attribute> of the file's <worklist-mapping>, checked at load; the
@@ -85,8 +102,22 @@ typedef struct route_wl_attr {
     const char *deflt;   /* used when the HL7 value is empty, or NULL */
     int table;           /* lookup table index, or -1 */
     bool required;
+    /* a value longer than DICOM allows: left out with a warning (0, the
+     * default for optional attributes), cut to the limit, or refused (the
+     * default for required ones) */
+    enum { ROUTE_LONG_DEFAULT, ROUTE_LONG_OMIT, ROUTE_LONG_CUT, ROUTE_LONG_REFUSE } too_long;
     int line;
 } route_wl_attr;
+
+/* One <station> rule of the <worklist-mapping>: where the Scheduled Station
+ * AE Title comes from when OBR-21 (IPC-9) is empty. Tried in file order. */
+typedef struct route_wl_station {
+    enum { ROUTE_STATION_MODALITY, ROUTE_STATION_PROCEDURE, ROUTE_STATION_PATH } by;
+    hl7_path path;       /* ROUTE_STATION_PATH */
+    int table;           /* lookup table index, or -1 (then only the default) */
+    const char *deflt;   /* when the table has no entry, or NULL */
+    int line;
+} route_wl_station;
 
 typedef struct route_load_opts {
     const route_dest *extra_dests; /* destinations from the engine config */
@@ -125,6 +156,8 @@ const route_dest *route_dests(const route_set *rs, size_t *n);
 /* The file's <worklist-mapping> attributes (n = 0 when it has none), and
  * whether the shipped IHE defaults apply under them. */
 const route_wl_attr *route_wl_attrs(const route_set *rs, size_t *n, bool *ihe_defaults);
+/* The file's <station> rules (n = 0 when it has none). */
+const route_wl_station *route_wl_stations(const route_set *rs, size_t *n);
 /* Look key up in table idx: the value, else the table's default, else NULL. */
 const char *route_table_get(const route_set *rs, int table, rl_str key);
 /* Index of a table by name, or -1. */
@@ -138,9 +171,17 @@ int route_eval(const route_set *rs, hl7_msg *m, route_env *env, route_result *re
 
 /* For actions: record why the message is refused (text "PREFIX: message",
  * the table 0357 code, the field to blame or NULL) in env; returns
- * ROUTE_E_ACTION. */
+ * ROUTE_E_ACTION. A second and later call adds a further problem (up to
+ * ROUTE_PROBLEMS), so an action can report everything wrong at once. */
 int route_failv(route_env *env, int errcode, const hl7_path *at, const char *prefix,
                 const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+/* For actions: note something tolerated (a value left out, a fallback
+ * taken); it is kept with the message's outcome in the log. */
+void route_warn(route_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The ACK's further ERR segments for res (views into res); returns n. */
+size_t route_ack_errs(const route_result *res, hl7_ack_err *out, size_t max);
 
 /* What an action module derives from a route set once and reuses for every
  * message (the worklist mapping compiled): kept with the set, freed with it by

@@ -58,7 +58,14 @@ ORDERS = [
     ('A20', 'S20', 'NM', 'NM01', '202611250700', 'NGUYEN^AN', 'P110', 'F'),
     ('A21', 'S21', 'CT', 'CT01', '202611242359', 'DOE^JANE', 'P100', 'F'),
 ]
-ALL = {(o[0], o[1]) for o in ORDERS}
+ALL = {(o[0], o[1]) for o in ORDERS} | {('A30', 'S30')}
+# content checks: an order with priority L (LOW) and two station AE titles
+# (OBR-21 repeated), added after the matching queries
+EXTRA = ('MSH|^~\\&|RIS|GENHOSP|RADLINK|RAD|20261123101500||ORM^O01^ORM_O01|QX|P|2.5.1\r'
+         'PID|1||P200^^^GENHOSP^MR||LOW^PRIORITY||19700412|F\r'
+         'ORC|NW|OA30|FA30||SC||^^^202612020800^^L\r'
+         'OBR|1|OA30|FA30|P30^PROC 30^99RIS||||||||||||||A30|RPA30|S30|CT07~CT08|||CT|||'
+         '^^^202612020800^^L\r')
 
 
 def orm(o, i):
@@ -106,7 +113,7 @@ Q = [
       'wlmscpfs requires the whole value to be DOE')),
     ('patient ID', {'(0010,0020) LO': 'P100'}, {}, None),
     ('patient ID wildcard', {'(0010,0020) LO': 'P10?'}, {},
-     (ALL - sel('A20'), 'wildcard matching applies to LO values such as Patient ID '
+     (ALL - sel('A20') - {('A30', 'S30')}, 'wildcard matching applies to LO values such as Patient ID '
       '(PS3.4 C.2.2.2.4); wlmscpfs matches Patient ID only as a single value')),
     ('accession', {'(0008,0050) SH': 'A13'}, {}, None),
     ('accession wildcard', {'(0008,0050) SH': 'A1*'}, {}, None),
@@ -167,6 +174,103 @@ def find(port, dcm):
     return found, final.group(1) if final else 'none (exit %d)' % r.returncode
 
 
+def answers(port, dump_lines, name):
+    """The C-FIND answers of one query as pydicom datasets."""
+    import pydicom
+    d = os.path.join(WORK, 'c-%s-%d' % (name, port))
+    os.makedirs(d, exist_ok=True)
+    dump, dcm = os.path.join(d, 'q.dump'), os.path.join(d, 'q.dcm')
+    with open(dump, 'w') as f:
+        f.write('\n'.join(dump_lines) + '\n')
+    subprocess.run(['dump2dcm', dump, dcm], check=True, capture_output=True)
+    subprocess.run(['findscu', '-W', '-X', '-od', d, '-aec', 'RADLINK', '127.0.0.1', str(port),
+                    dcm], capture_output=True)
+    return [pydicom.dcmread(os.path.join(d, f), force=True)
+            for f in sorted(os.listdir(d)) if f.startswith('rsp')]
+
+
+SEQ = '(0040,0100) SQ (Sequence with undefined length)'
+ITEM, ITEM_END = '(fffe,e000) na (Item with undefined length)', '(fffe,e00d) na (ItemDelimitationItem)'
+SEQ_END = '(fffe,e0dd) na (SequenceDelimitationItem)'
+
+
+def content_checks(data, dicom, wlm, mllp, export):
+    """What an answer holds (PS3.4 K.6, C.2.2.2.6), beside wlmscpfs."""
+    acc = '(0008,0050) SH [A12]'
+    checks = []
+
+    def check(name, lines, test, same_as_wlmscpfs):
+        ours, theirs = answers(dicom, lines, name), answers(wlm, lines, name)
+        ok, what = test(ours)
+        verdict = 'same as wlmscpfs' if test(theirs)[0] == ok else 'wlmscpfs: ' + test(theirs)[1]
+        print('%-44s %s  %s' % (name, 'ok ' if ok else 'BAD', verdict))
+        if not ok:
+            failures.append('%s: %s' % (name, what))
+        if same_as_wlmscpfs and test(theirs)[0] != ok:
+            failures.append('%s: wlmscpfs answers otherwise: %s' % (name, test(theirs)[1]))
+        checks.append(name)
+
+    def sps_full(rs):
+        if len(rs) != 1 or 'ScheduledProcedureStepSequence' not in rs[0] or \
+                len(rs[0].ScheduledProcedureStepSequence) != 1:
+            return False, 'no Scheduled Procedure Step item'
+        it = rs[0].ScheduledProcedureStepSequence[0]
+        have = [k for k in ('Modality', 'ScheduledStationAETitle', 'ScheduledProcedureStepStartDate',
+                            'ScheduledProcedureStepID') if it.get(k)]
+        return len(have) == 4, 'the item holds only %s' % have
+    check('empty SPS item: the whole item comes back', [acc, SEQ, ITEM, ITEM_END, SEQ_END],
+          sps_full, True)
+
+    def no_empty_uids(rs):
+        for r in rs:
+            for kw in ('ReferencedStudySequence', 'ReferencedPatientSequence'):
+                for it in r.get(kw, []):
+                    if not it.get('ReferencedSOPInstanceUID') or not it.get('ReferencedSOPClassUID'):
+                        return False, '%s item with empty UIDs' % kw
+        return len(rs) == 1, '%d answers' % len(rs)
+    check('no Referenced Study/Patient item of empty UIDs',
+          [acc, '(0008,1110) SQ (Sequence with undefined length)', ITEM,
+           '(0008,1150) UI []', '(0008,1155) UI []', ITEM_END, SEQ_END,
+           '(0008,1120) SQ (Sequence with undefined length)', ITEM,
+           '(0008,1150) UI []', '(0008,1155) UI []', ITEM_END, SEQ_END], no_empty_uids, False)
+
+    def no_group_length(rs):
+        bad = [str(e.tag) for r in rs for e in r.iterall() if e.tag.element == 0]
+        return len(rs) == 1 and not bad, 'group lengths echoed: %s' % bad
+    check('no group lengths echoed', ['(0008,0000) UL 0', acc, '(0010,0000) UL 0',
+                                      '(0010,0010) PN []'], no_group_length, False)
+
+    def code_complete(rs):
+        if len(rs) != 1:
+            return False, '%d answers' % len(rs)
+        for it in rs[0].get('RequestedProcedureCodeSequence', []):
+            if not (it.get('CodeValue') and it.get('CodingSchemeDesignator') and it.get('CodeMeaning')):
+                return False, 'an incomplete code: %s' % it
+        return True, ''
+    check('code sequences only complete', [acc, '(0032,1064) SQ (Sequence with undefined length)',
+                                           ITEM, '(0008,0100) SH []', '(0008,0102) SH []',
+                                           '(0008,0104) LO []', ITEM_END, SEQ_END],
+          code_complete, False)
+
+    def charset(rs):
+        return (len(rs) == 1 and 'SpecificCharacterSet' in rs[0],
+                'no Specific Character Set in the answer')
+    check('every answer carries its Specific Character Set', [acc, '(0010,0010) PN []'],
+          charset, False)
+
+    def low(rs):
+        return (len(rs) == 1 and rs[0].get('RequestedProcedurePriority') == 'LOW',
+                'priority %s' % [r.get('RequestedProcedurePriority') for r in rs])
+    check('priority L stays LOW', ['(0008,0050) SH [A30]', '(0040,1003) SH []'], low, True)
+
+    def two_stations(rs):
+        return (len(rs) == 1, '%d answers for CT08' % len(rs))
+    check('a station AE title with two values matches each',
+          ['(0008,0050) SH []', SEQ, ITEM, '(0040,0001) AE [CT08]', '(0040,0009) SH []',
+           ITEM_END, SEQ_END], two_stations, False)
+    print('%d answer checks' % len(checks))
+
+
 def main():
     data = os.path.join(WORK, 'var')
     mllp, dicom, wlm = free_port(), free_port(), free_port()
@@ -181,6 +285,7 @@ def main():
         with open(msgs, 'w', encoding='utf-8', newline='') as f:
             for i, o in enumerate(ORDERS):
                 f.write(orm(o, i) + '\n')
+            f.write(EXTRA + '\n')
         r = subprocess.run([RADLINK, 'send', '--to', '127.0.0.1:%d' % mllp, msgs],
                            capture_output=True, text=True)
         if r.returncode != 0:
@@ -188,7 +293,7 @@ def main():
         export = os.path.join(WORK, 'export')
         r = subprocess.run([RADLINK, 'wl', 'export', '--data', data,
                             os.path.join(export, 'RADLINK')], capture_output=True, text=True)
-        if r.returncode != 0 or '%d worklist entries' % len(ORDERS) not in r.stdout:
+        if r.returncode != 0 or '%d worklist entries' % (len(ORDERS) + 1) not in r.stdout:
             sys.exit('wl export: ' + r.stdout + r.stderr)
         # the study UIDs radlink made, for the UID-list query
         uids = {}
@@ -230,6 +335,7 @@ def main():
                 differ += 1
                 print(row + '  differs by design: ' + why)
         print('%d queries: %d answered alike, %d differing by design' % (len(Q), same, differ))
+        content_checks(data, dicom, wlm, mllp, export)
     finally:
         for p in (eng, wl):
             if p:

@@ -263,34 +263,33 @@ static void test_several_obr_and_omi(void **state)
 static void test_refusals(void **state)
 {
     (void)state;
-    const char *no_ae[] = { "ACC4|RP4|SPS4|CT|-|202611240930" };
+    /* what a modality can do without is taken, with a warning */
+    const char *no_ae[] = { "ACC4|RP4|SPS4|CT|-|20261124" };
     char *m = orm("NW", "SC", NULL, no_ae, 1);
     result r = apply(NULL, m);
     free(m);
-    assert_false(r.accept);
-    assert_string_equal(r.res.code, "AE");
-    if (!strstr(r.text, "ScheduledStationAETitle is required and OBR-21.1 is empty"))
+    if (!r.accept)
         fail_msg("%s", r.text);
-    assert_true(r.res.has_at);
-    assert_int_equal(r.res.at.field, 21);
-    assert_int_equal(r.res.errcode, HL7_ERR_REQUIRED_MISSING);
+    if (!strstr(r.res.summary, "warning: no station AE title"))
+        fail_msg("%s", r.res.summary);
+    wl_entry *e = malloc(sizeof *e);
+    store_txn *t;
+    assert_true(get_entry("ACC4", "RP4", "SPS4", e, &t));
+    expect(wl_sps(e, WL_STATION_AE), "", "no station");
+    expect(wl_sps(e, WL_SPS_TIME), "", "a date without a time");
+    store_abort(t);
+    free(e);
 
-    const char *long_acc[] = { "ACCESSION-TOO-LONG-1|RP4|SPS4|CT|CT01|202611240930" };
+    const char *long_acc[] = { "ACCESSION-TOO-LONG-1|RP9|SPS9|CT|CT01|202611240930" };
     m = orm("NW", "SC", NULL, long_acc, 1);
     r = apply(NULL, m);
     free(m);
     assert_false(r.accept);
-    if (!strstr(r.text, "AccessionNumber 'ACCESSION-TOO-LONG-1' from OBR-18 is longer than the 16"))
+    if (!strstr(r.text, "AccessionNumber 'ACCESSION-TOO-LONG-1' from OBR-18 has 20 characters, "
+                        "more than the 16 DICOM allows"))
         fail_msg("%s", r.text);
 
-    const char *no_time[] = { "ACC4|RP4|SPS4|CT|CT01|20261124" };
-    m = orm("NW", "SC", NULL, no_time, 1);
-    r = apply(NULL, m);
-    free(m);
-    assert_false(r.accept);
-    assert_non_null(strstr(r.text, "ScheduledProcedureStepStartTime is required"));
-
-    const char *ok[] = { "ACC4|RP4|SPS4|CT|CT01|202611240930" };
+    const char *ok[] = { "ACC9|RP9|SPS9|CT|CT01|202611240930" };
     m = orm("RP", "SC", NULL, ok, 1);
     r = apply(NULL, m);
     free(m);
@@ -301,8 +300,93 @@ static void test_refusals(void **state)
     assert_false(r.accept);
     assert_non_null(strstr(r.text, "the order has no OBR segment"));
 
+    /* everything a modality cannot do without, named at once */
+    r = apply(NULL, "MSH|^~\\&|RIS|H|RL|R|20261123||ORM^O01|X2|P|2.5\r"
+                    "PID|1||123||\r"
+                    "ORC|NW|P9|ACC9\r"
+                    "OBR|1|P9|ACC9|CT1^CT HEAD^L||||||||||||||||||||RAD|||^^^2026AB\r");
+    assert_false(r.accept);
+    assert_int_equal(r.res.errcode, HL7_ERR_REQUIRED_MISSING);
+    assert_non_null(strstr(r.text, "PatientName is required and PID-5 is empty"));
+    assert_int_equal(r.res.n_more, 2);
+    if (!strstr(r.res.more[0].text, "Modality: OBR-24 'RAD' is not a DICOM modality"))
+        fail_msg("%s", r.res.more[0].text);
+    if (!strstr(r.res.more[1].text, "ScheduledProcedureStepStartDate: OBR-27.4 '2026AB' is not "
+                                    "a date"))
+        fail_msg("%s", r.res.more[1].text);
+    hl7_ack_err more[ROUTE_PROBLEMS];
+    assert_int_equal(route_ack_errs(&r.res, more, ROUTE_PROBLEMS), 2);
+    assert_int_equal(more[0].at->field, 24);
+
     /* nothing of a refused order is kept */
-    assert_int_equal(scan_count('A', "ACC4", 4, "ACC4", 4), 0);
+    assert_int_equal(scan_count('A', "ACC9", 4, "ACC9", 4), 0);
+}
+
+/* Orders shaped like real RIS output: OBR-18..21 empty, the accession only
+ * in ORC-3, long UTF-8 text, an OMI without IPC, several station AEs. */
+static void test_real_orders(void **state)
+{
+    (void)state;
+    const char *routes =
+        "<routes><table name=\"st\"><entry key=\"MR\" value=\"MR01\\MR02\"/></table>"
+        "<worklist-mapping><station by=\"modality\" table=\"st\" default=\"ANYSTATION\"/>"
+        "<attribute keyword=\"ReasonForTheRequestedProcedure\" path=\"OBR-31.2\" too-long=\"cut\"/>"
+        "</worklist-mapping>"
+        "<route name=\"o\"><match type=\"ORM^O01\"/><match type=\"OMI^O23\"/><worklist/></route>"
+        "</routes>";
+    /* 63 characters, 66 bytes in UTF-8 */
+    const char *desc = "IRM cérébrale avec injection de gadolinium et séquences de diffu";
+    char msg[2048];
+    char longname[80];
+    memset(longname, 'X', 70);
+    longname[70] = '\0';
+    snprintf(msg, sizeof msg,
+             "MSH|^~\\&|RIS|H|RL|R|20261123||ORM^O01|R1|P|2.5|||||FRA|UNICODE UTF-8\r"
+             "PID|1||555^^^H^MR||MARTIN^CLAIRE||19800101|F\r"
+             "PV1|1|O||||||9^%s^Y\r"
+             "ORC|NW|PL55|RX55\r"
+             "OBR|1|PL55|RX55|MRB^%s||||||||||||||||||||MR|||^^^202611250800^^L||||"
+             "^%s%s\r",
+             longname, desc, desc, desc);
+    result r = apply(routes, msg);
+    if (!r.accept)
+        fail_msg("%s", r.text);
+    if (!strstr(r.res.summary, "ReferringPhysicianName from PV1-8 left out: 72 characters"))
+        fail_msg("%s", r.res.summary);
+    if (!strstr(r.res.summary, "RequestedProcedureCodeSequence left empty"))
+        fail_msg("%s", r.res.summary);
+    wl_entry *e = malloc(sizeof *e);
+    store_txn *t;
+    assert_true(get_entry("RX55", "RX55", "RX55", e, &t)); /* IDs derived from ORC-3 */
+    expect(wl_top(e, WL_TAG(0x0032, 0x1060)), desc, "63 characters are not too long");
+    expect(wl_sps(e, WL_STATION_AE), "MR01\\MR02", "station from the <station> table");
+    expect(wl_top(e, WL_TAG(0x0040, 0x1003)), "LOW", "priority L");
+    assert_null(wl_get_attr(e, (uint32_t[]){ WL_TAG(0x0008, 0x0090) }, 1));
+    uint32_t code[2] = { WL_TAG(0x0032, 0x1064), WL_TAG(0x0008, 0x0100) };
+    assert_null(wl_get_attr(e, code, 2));
+    const rl_str *reason = wl_get_attr(e, (uint32_t[]){ WL_TAG(0x0040, 0x1002) }, 1);
+    assert_non_null(reason);
+    assert_true(reason->n > 64 && reason->n < 80); /* cut to 64 characters */
+    store_abort(t);
+
+    /* an OMI without IPC, OBR-21 repeated, no accession but a placer number */
+    r = apply(routes, "MSH|^~\\&|RIS|H|RL|R|20261123||OMI^O23^OMI_O23|R2|P|2.5.1\r"
+                      "PID|1||556^^^H^MR||DURAND^PAUL\r"
+                      "ORC|NW|PL56\r"
+                      "TQ1|1||||||202611260900\r"
+                      "OBR|1|PL56||US1^ABDOMEN^99RIS|||||||||||||||||US01~US02|||US\r"
+                      "OBR|2|PL56||US2^PELVIS^99RIS|||||||||||||||||US01|||US\r");
+    if (!r.accept)
+        fail_msg("%s", r.text);
+    assert_true(get_entry("", "PL56.1", "PL56.1", e, &t));
+    expect(wl_sps(e, WL_STATION_AE), "US01\\US02", "OBR-21 repetitions");
+    expect(wl_sps(e, WL_SPS_TIME), "0900", "TQ1-7 (HHMM)");
+    uint32_t pcode[3] = { WL_SPS_SEQ, WL_TAG(0x0040, 0x0008), WL_TAG(0x0008, 0x0102) };
+    expect(*wl_get_attr(e, pcode, 3), "99RIS", "a complete code is kept");
+    store_abort(t);
+    assert_true(get_entry("", "PL56.2", "PL56.2", e, &t));
+    store_abort(t);
+    free(e);
 }
 
 static void test_mapping_overrides(void **state)
@@ -570,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_xo_ca_and_indexes),
         cmocka_unit_test(test_several_obr_and_omi),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_real_orders),
         cmocka_unit_test(test_mapping_overrides),
         cmocka_unit_test(test_matching),
         cmocka_unit_test(test_key_validation),

@@ -11,14 +11,15 @@ WERROR   := $(if $(filter true,$(CI)),ON,OFF)
 
 # Debian 12 packages: toolchain, the five libraries, cmocka, the real peers
 # the integration tests talk to (dcmtk tools, python3-hl7's mllp_send),
-# Orthanc as the PACS, pydicom's bundled real DICOM files, and what the tests
-# and benchmarks use around them (pgrep, setpriv, strace, curl).
+# Orthanc as the PACS, pydicom's bundled real DICOM files, Node.js for the
+# MPPS client (dcmjs-dimse, from npm), and what the tests and benchmarks use
+# around them (pgrep, setpriv, strace, curl).
 DEBS := make cmake gcc g++ clang libclang-rt-14-dev pkg-config \
         libdcmtk-dev dcmtk libxml2-dev libzmq3-dev liblmdb-dev libssl-dev openssl \
         libcmocka-dev python3 python3-hl7 procps strace util-linux \
-        orthanc python3-pydicom curl
+        orthanc python3-pydicom curl nodejs
 
-.PHONY: all deps build run test test-plain test-sanitize bench clean
+.PHONY: all deps js build run test test-plain test-sanitize bench clean
 
 all: build
 
@@ -33,6 +34,17 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# npm packages the tests drive radlink with (tests/js/package-lock.json pins
+# them): installed by `npm ci` when missing or older than the lock file. A
+# Node.js that comes without npm (Debian's) gets Debian's npm.
+js: deps
+	@command -v npm >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
+	@if [ ! -d tests/js/node_modules ] || [ tests/js/package-lock.json -nt tests/js/node_modules ]; then \
+	  echo "installing npm packages for the tests (npm ci)"; \
+	  cd tests/js && npm ci --ignore-scripts --no-audit --no-fund && touch node_modules; \
+	fi
+
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRADLINK_WERROR=$(WERROR)
 	cmake --build $(BUILD) -j $(JOBS)
@@ -42,17 +54,17 @@ run: build
 
 test: test-plain test-sanitize
 
-test-plain: build
+test-plain: build js
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-test-sanitize: deps
+test-sanitize: deps js
 	CC=clang CXX=clang++ cmake -S . -B $(SANBUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DRADLINK_SANITIZE=ON -DRADLINK_FUZZ=ON -DRADLINK_WERROR=$(WERROR)
 	cmake --build $(SANBUILD) -j $(JOBS)
 	cd $(SANBUILD) && ctest --output-on-failure -j $(JOBS)
 
 # Full benchmarks, each beside the peer a user would otherwise pick.
-bench: build
+bench: build js
 	tests/bench/hl7_bench.sh
 	tests/bench/mllp_bench.sh
 	tests/bench/route_bench.sh

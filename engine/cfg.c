@@ -36,6 +36,7 @@ void cfg_defaults(cfg *c)
     c->dicom_max_associations = RL_DICOM_MAX_ASSOCIATIONS_DEFAULT;
     c->dicom_max_responses = RL_DICOM_MAX_RESPONSES_DEFAULT;
     c->dicom_timeout_s = RL_DICOM_TIMEOUT_DEFAULT_S;
+    snprintf(c->dicom_mwl_hide, sizeof c->dicom_mwl_hide, "COMPLETED DISCONTINUED");
     c->workers = RL_LOCAL_WORKERS_DEFAULT;
     c->job_attempts = RL_JOB_ATTEMPTS_DEFAULT;
     c->worker_timeout_s = RL_WORKER_TIMEOUT_DEFAULT_S;
@@ -182,6 +183,9 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             const char *ic = xdoc_attr(n, "case-insensitive-names");
             if (ic)
                 next.dicom_icase_names = strcmp(ic, "true") == 0 || strcmp(ic, "1") == 0;
+            const char *hide = xdoc_attr(n, "mwl-hide");
+            if (hide)
+                snprintf(next.dicom_mwl_hide, sizeof next.dicom_mwl_hide, "%s", hide);
             const char *dup = xdoc_attr(n, "duplicates");
             if (dup)
                 next.dicom_refuse_duplicates = strcmp(dup, "refuse") == 0;

@@ -22,6 +22,7 @@
 #include "radlink/job.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
+#include "radlink/mpps.h"
 #include "radlink/recon.h"
 #include "radlink/version.h"
 #include "radlink/wl_hook.h"
@@ -419,6 +420,8 @@ static int start(engine *e, rl_err *err)
             return rl_err_set(err, RL_E_SYS, -1, "%s: %s", dc.incoming_dir, strerror(errno));
         dc.on_instance = study_receive;
         dc.on_commit_report = e->cfg->n_pacs ? study_commit_report : NULL;
+        dc.on_mpps = mpps_receive;
+        snprintf(dc.mwl_hide, sizeof dc.mwl_hide, "%s", e->cfg->dicom_mwl_hide);
         dc.ctx = &e->recv;
         for (unsigned i = 0; i < e->cfg->n_dicom_allowed && i < RL_DICOM_ALLOW_MAX; i++)
             snprintf(dc.allowed[dc.n_allowed++], sizeof dc.allowed[0], "%s",

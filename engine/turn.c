@@ -13,9 +13,10 @@
 #include "engine.h"
 #include "radlink/ctl.h"
 #include "radlink/log.h"
+#include "radlink/mpps.h"
 
 /* Run one command in a nested transaction of t; its status goes to c. */
-static void apply_cmd(store_txn *t, cmd *c, int64_t now_us, bool *kick)
+static void apply_cmd(store_txn *t, cmd *c, const route_set *rs, int64_t now_us, bool *kick)
 {
     store_txn *child;
     rl_err err;
@@ -31,6 +32,10 @@ static void apply_cmd(store_txn *t, cmd *c, int64_t now_us, bool *kick)
                 log_warn("recon.study", "study=%s state=%s by=%s discrepancies=%u",
                          c->u.instance.in->f[STUDY_F_STUDY_UID], recon_state_name(ro.state),
                          ro.how, ro.discrepancies);
+        } else if (c->kind == CMD_MPPS) {
+            unsigned queued = 0;
+            rc = mpps_apply(child, c->u.mpps.req, rs, now_us, &queued, &err);
+            *kick |= rc == STORE_OK && queued;
         } else if (c->kind == CMD_DELIVERY) {
             rc = forwarder_apply(child, c, &err);
             *kick |= rc == STORE_OK && c->u.delivery.outcome != CMD_DELIVERED;
@@ -40,7 +45,9 @@ static void apply_cmd(store_txn *t, cmd *c, int64_t now_us, bool *kick)
     c->status = rc;
     if (rc != STORE_OK) {
         snprintf(c->text, sizeof c->text, "%.299s", err.msg);
-        log_error(c->kind == CMD_INSTANCE ? "dicom.index_failed" : "forward.store",
+        log_error(c->kind == CMD_INSTANCE ? "dicom.index_failed"
+                  : c->kind == CMD_MPPS   ? "dicom.mpps_failed"
+                                          : "forward.store",
                   "error=\"%s\"", err.msg);
     }
 }
@@ -126,7 +133,7 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     for (cmd *c = cmds; rc == STORE_OK && c; c = c->next) {
         if (c->kind == CMD_SENDER_EXIT || c->kind == CMD_COMMIT_REPORT)
             continue;
-        apply_cmd(t, c, now_us, &kick);
+        apply_cmd(t, c, e->routes, now_us, &kick);
     }
     for (size_t i = 0; rest && rc == STORE_OK && i < e->nreqs; i++)
         apply_req(e, t, &e->reqs[i], now_us, &kick);

@@ -14,6 +14,7 @@ extern "C" {
 #include "radlink/dicom.h"
 
 #include "charset.h"
+#include "mpps.h"
 
 #include <unistd.h>
 
@@ -39,7 +40,8 @@ namespace {
 struct Shared {
     dicom_scp_cfg cfg;
     std::atomic<unsigned long> associations{ 0 }, finds{ 0 }, echoes{ 0 }, refused{ 0 },
-        cancelled{ 0 }, matches{ 0 }, stored{ 0 }, store_failed{ 0 }, seq{ 0 }, reports{ 0 };
+        cancelled{ 0 }, matches{ 0 }, stored{ 0 }, store_failed{ 0 }, seq{ 0 }, reports{ 0 },
+        mpps{ 0 }, mpps_refused{ 0 }, hidden{ 0 };
 };
 
 Shared *g_shared = nullptr; // one SCP per process
@@ -214,9 +216,31 @@ struct Collect {
     bool overflow;
 };
 
+// Is the step's status one the configuration keeps out of answers?
+bool hidden(const wl_entry *e)
+{
+    const char *hide = g_shared->cfg.mwl_hide;
+    rl_str st = wl_sps(e, WL_SPS_STATUS);
+    if (!hide[0] || !st.n)
+        return false;
+    for (const char *p = hide; *p;) {
+        while (*p == ' ')
+            p++;
+        size_t n = std::strcspn(p, " ");
+        if (n && n == st.n && std::memcmp(p, st.p, n) == 0)
+            return true;
+        p += n;
+    }
+    return false;
+}
+
 int collect(void *ctx, rl_str, const wl_entry *e)
 {
     auto *c = static_cast<Collect *>(ctx);
+    if (hidden(e)) {
+        g_shared->hidden++;
+        return 0;
+    }
     if (c->out->size() >= c->max) {
         c->overflow = true;
         return 1;
@@ -276,6 +300,10 @@ protected:
                 return handleStore(msg->msg.CStoreRQ, info.presentationContextID);
             if (msg->CommandField == DIMSE_N_EVENT_REPORT_RQ && g_shared->cfg.on_commit_report)
                 return handleReport(msg->msg.NEventReportRQ, info.presentationContextID);
+            if (msg->CommandField == DIMSE_N_CREATE_RQ && g_shared->cfg.on_mpps)
+                return handleMpps(true, msg, info.presentationContextID);
+            if (msg->CommandField == DIMSE_N_SET_RQ && g_shared->cfg.on_mpps)
+                return handleMpps(false, msg, info.presentationContextID);
             if (msg->CommandField == DIMSE_C_ECHO_RQ)
                 g_shared->echoes++;
             return DcmThreadSCP::handleIncomingCommand(msg, info);
@@ -362,6 +390,93 @@ private:
                  txn.c_str(), event);
         g_shared->cfg.on_commit_report(g_shared->cfg.ctx, txn.c_str(), lines.c_str());
         return cond;
+    }
+
+    // MPPS N-CREATE / N-SET (PS3.4 F.7): checked here, committed by the
+    // engine's loop (the response goes after the commit).
+    OFCondition handleMpps(bool create, T_DIMSE_Message *msg, T_ASC_PresentationContextID pres)
+    {
+        DcmDataset *raw = nullptr;
+        T_ASC_PresentationContextID dpres = 0;
+        bool has_data = create ? msg->msg.NCreateRQ.DataSetType != DIMSE_DATASET_NULL
+                               : msg->msg.NSetRQ.DataSetType != DIMSE_DATASET_NULL;
+        if (has_data) {
+            OFCondition cond = receiveDIMSEDataset(&dpres, &raw);
+            if (cond.bad())
+                return cond;
+        }
+        std::unique_ptr<DcmDataset> ds(raw ? raw : new DcmDataset);
+        dicom_mpps_req *r = new dicom_mpps_req();
+        std::unique_ptr<dicom_mpps_req> own(r);
+        const char *cls = create ? msg->msg.NCreateRQ.AffectedSOPClassUID
+                                 : msg->msg.NSetRQ.RequestedSOPClassUID;
+        r->create = create;
+        if (create && (msg->msg.NCreateRQ.opts & O_NCREATE_AFFECTEDSOPINSTANCEUID))
+            OFStandard::strlcpy(r->sop_uid, msg->msg.NCreateRQ.AffectedSOPInstanceUID,
+                                sizeof r->sop_uid);
+        else if (create)
+            dcmGenerateUniqueIdentifier(r->sop_uid, SITE_INSTANCE_UID_ROOT);
+        else
+            OFStandard::strlcpy(r->sop_uid, msg->msg.NSetRQ.RequestedSOPInstanceUID,
+                                sizeof r->sop_uid);
+        OFStandard::strlcpy(r->calling_ae, getPeerAETitle().c_str(), sizeof r->calling_ae);
+        rl_mpps::Check chk{ 0, "" };
+        if (std::strcmp(cls, UID_ModalityPerformedProcedureStepSOPClass) != 0)
+            chk = { 0x0122, "only Modality Performed Procedure Step is served" };
+        else if (!valid_uid(r->sop_uid))
+            chk = { 0x0117, std::string("not a valid SOP Instance UID: ") + r->sop_uid };
+        else if (create)
+            chk = rl_mpps::check_create(ds.get());
+        else
+            chk = rl_mpps::check_set(ds.get());
+        std::string bytes;
+        if (!chk.status && ds->convertToUTF8().bad())
+            chk = { 0x0110, "the data set's Specific Character Set cannot be read" };
+        if (!chk.status) {
+            ds->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+            if (!rl_mpps::encode(ds.get(), bytes))
+                chk = { 0x0110, "the data set cannot be encoded" };
+        }
+        if (!chk.status) {
+            r->dataset = rl_str{ bytes.data(), bytes.size() };
+            g_shared->cfg.on_mpps(g_shared->cfg.ctx, r);
+            chk = { r->status, r->why };
+        }
+        if (chk.status) {
+            g_shared->mpps_refused++;
+            log_warn("dicom.mpps_refused", "calling=%s op=%s sop=%s status=0x%04x error=\"%s\"",
+                     r->calling_ae, create ? "create" : "set", r->sop_uid, chk.status,
+                     chk.why.c_str());
+        } else {
+            g_shared->mpps++;
+        }
+        T_DIMSE_Message rsp;
+        std::memset(&rsp, 0, sizeof rsp);
+        DcmDataset detail;
+        if (chk.status)
+            detail.putAndInsertString(DCM_ErrorComment, chk.why.substr(0, 64).c_str());
+        if (create) {
+            rsp.CommandField = DIMSE_N_CREATE_RSP;
+            T_DIMSE_N_CreateRSP &c = rsp.msg.NCreateRSP;
+            c.MessageIDBeingRespondedTo = msg->msg.NCreateRQ.MessageID;
+            c.DimseStatus = chk.status;
+            c.DataSetType = DIMSE_DATASET_NULL;
+            c.opts = O_NCREATE_AFFECTEDSOPCLASSUID | O_NCREATE_AFFECTEDSOPINSTANCEUID;
+            OFStandard::strlcpy(c.AffectedSOPClassUID, cls, sizeof c.AffectedSOPClassUID);
+            OFStandard::strlcpy(c.AffectedSOPInstanceUID, r->sop_uid,
+                                sizeof c.AffectedSOPInstanceUID);
+        } else {
+            rsp.CommandField = DIMSE_N_SET_RSP;
+            T_DIMSE_N_SetRSP &c = rsp.msg.NSetRSP;
+            c.MessageIDBeingRespondedTo = msg->msg.NSetRQ.MessageID;
+            c.DimseStatus = chk.status;
+            c.DataSetType = DIMSE_DATASET_NULL;
+            c.opts = O_NSET_AFFECTEDSOPCLASSUID | O_NSET_AFFECTEDSOPINSTANCEUID;
+            OFStandard::strlcpy(c.AffectedSOPClassUID, cls, sizeof c.AffectedSOPClassUID);
+            OFStandard::strlcpy(c.AffectedSOPInstanceUID, r->sop_uid,
+                                sizeof c.AffectedSOPInstanceUID);
+        }
+        return sendDIMSEMessage(pres, &rsp, nullptr, chk.status ? &detail : nullptr);
     }
 
     OFCondition storeStatus(T_ASC_PresentationContextID pres, T_DIMSE_C_StoreRQ &rq,
@@ -637,6 +752,8 @@ static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
         for (int i = 0; i < numberOfDcmLongSCUStorageSOPClassUIDs; i++)
             c.addPresentationContext(dcmLongSCUStorageSOPClassUIDs[i], sts);
     }
+    if (cfg->on_mpps)
+        c.addPresentationContext(UID_ModalityPerformedProcedureStepSOPClass, ts);
     if (cfg->on_commit_report) {
         // a PACS reporting on storage commitment plays the SCP of the SOP
         // class from its own association (the requestor in the SCP role)
@@ -708,10 +825,11 @@ extern "C" void dicom_scp_status(dicom_scp *s, rl_buf *out)
         return;
     const Shared &c = s->shared;
     rl_buf_printf(out, "dicom associations %lu echoes %lu finds %lu matches %lu stored %lu "
-                  "store-failures %lu refused %lu cancelled %lu commitment-reports %lu\n",
+                  "store-failures %lu refused %lu cancelled %lu commitment-reports %lu "
+                  "mpps %lu mpps-refused %lu hidden %lu\n",
                   c.associations.load(), c.echoes.load(), c.finds.load(), c.matches.load(),
                   c.stored.load(), c.store_failed.load(), c.refused.load(), c.cancelled.load(),
-                  c.reports.load());
+                  c.reports.load(), c.mpps.load(), c.mpps_refused.load(), c.hidden.load());
 }
 
 extern "C" int dicom_write_wl(const wl_entry *e, const char *path, rl_err *err)

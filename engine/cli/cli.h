@@ -111,6 +111,7 @@ extern const cli_cmd cli_queue_cmd;
 extern const cli_cmd cli_status_cmd;
 extern const cli_cmd cli_wl_cmd;
 extern const cli_cmd cli_recon_cmd;
+extern const cli_cmd cli_mpps_cmd;
 extern const cli_cmd cli_worker_cmd;
 extern const cli_cmd cli_keygen_cmd;
 extern const cli_cmd cli_jobs_cmd;

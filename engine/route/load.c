@@ -512,6 +512,40 @@ static void load_wl(loader *L, const xmlNode *n)
     }
 }
 
+static void load_mpps(loader *L, const xmlNode *n)
+{
+    route_mpps_status *m = &L->rs->mpps;
+    if (m->present)
+        lerr(L, n, "<mpps-status> is given twice");
+    m->present = true;
+    m->dest_name = dup(L, xdoc_attr(n, "to"));
+    m->dest = find_dest(L->rs, m->dest_name);
+    if (m->dest < 0 && !attr_bool(n, "optional"))
+        lerr(L, n, "<mpps-status>: unknown destination '%s' (define it with <destination> here "
+             "or in the engine config, or mark it optional=\"true\")", m->dest_name);
+    const char *msg = xdoc_attr(n, "message");
+    m->omg = msg && !strcmp(msg, "OMG^O19");
+    static const char *const attr[3] = { "in-progress", "completed", "discontinued" };
+    static const char *const def[3] = { "IP", "CM", "DC" };
+    for (int i = 0; i < 3; i++)
+        m->code[i] = xdoc_attr(n, attr[i]) ? dup(L, xdoc_attr(n, attr[i])) : def[i];
+    route_mpps_field *f = alloc(L, count_children(n, "field") * sizeof *f);
+    m->fields = f;
+    for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c)) {
+        route_mpps_field *x = &f[m->nfields];
+        if (!path_attr(L, c, "path", &x->path, NULL))
+            continue;
+        x->keyword = dup(L, xdoc_attr(c, "keyword"));
+        x->value = dup(L, xdoc_attr(c, "value"));
+        if (!x->keyword == !x->value)
+            lerr(L, c, "<field>: give a keyword or a value");
+        else if (x->keyword && !wl_model_find(x->keyword) && strncmp(x->keyword, "Performed", 9))
+            lerr(L, c, "<field>: '%s' is neither a worklist attribute nor a Performed... "
+                 "attribute of the MPPS", x->keyword);
+        m->nfields++;
+    }
+}
+
 static void compile(loader *L, const xmlNode *root)
 {
     route_set *rs = L->rs;
@@ -549,6 +583,8 @@ static void compile(loader *L, const xmlNode *root)
             rs->ntables++;
         } else if (xdoc_is(n, "worklist-mapping")) {
             load_wl(L, n);
+        } else if (xdoc_is(n, "mpps-status")) {
+            load_mpps(L, n);
         } else if (xdoc_is(n, "route")) {
             const char *name = xdoc_attr(n, "name");
             for (size_t i = 0; i < rs->nroutes; i++)
@@ -724,6 +760,11 @@ const route_dest *route_dests(const route_set *rs, size_t *n)
 {
     *n = rs->ndests;
     return rs->dests;
+}
+
+const route_mpps_status *route_mpps(const route_set *rs)
+{
+    return &rs->mpps;
 }
 
 const route_wl_station *route_wl_stations(const route_set *rs, size_t *n)

@@ -110,6 +110,7 @@ struct route_set {
     size_t nwl;
     route_wl_station *stations;
     size_t nstations;
+    route_mpps_status mpps;
     bool wl_ihe;
     bool default_accept;
     char default_code[3];

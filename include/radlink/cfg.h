@@ -54,6 +54,7 @@ typedef struct cfg {
     unsigned n_dicom_allowed;
     unsigned dicom_max_associations, dicom_max_responses, dicom_timeout_s;
     bool dicom_icase_names;
+    char dicom_mwl_hide[64]; /* SPS statuses left out of C-FIND answers */
     bool dicom_refuse_duplicates; /* a SOP Instance UID received again: refuse (else replace) */
     cfg_pacs pacs[RL_MAX_PACS]; /* where studies go */
     unsigned n_pacs;

@@ -32,6 +32,7 @@ typedef enum cmd_kind {
     CMD_SENDER_EXIT,  /* u.sender: a sender thread ended; the loop joins it */
     CMD_COMMIT_REPORT,/* u.report: a PACS's storage commitment report, for the worker
                        * that waits for it (nothing is stored) */
+    CMD_MPPS,         /* u.mpps: an MPPS N-CREATE or N-SET, checked by the SCP */
 } cmd_kind;
 
 typedef enum cmd_delivery {
@@ -62,6 +63,9 @@ typedef struct cmd {
             char txn[65];
             char *lines; /* malloc'd by the poster, freed by the loop */
         } report;
+        struct {
+            struct dicom_mpps_req *req; /* borrowed from the waiting DICOM thread */
+        } mpps;
     } u;
     /* Filled by the loop before it finishes the command: 0, or an error code
      * of radlink/err.h with the reason in text. CMD_INSTANCE also sets

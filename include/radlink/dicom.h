@@ -38,6 +38,41 @@ enum dicom_status {
     DICOM_E_INTERNAL = DICOM_E_BASE - 6, /* DCMTK threw: the text says what */
 };
 
+/* Modality Performed Procedure Step (PS3.4 F.7): what the SCP hands the
+ * engine for an N-CREATE or N-SET it checked, and the engine's answer. */
+typedef struct dicom_mpps_req {
+    bool create;              /* N-CREATE, else N-SET */
+    char sop_uid[65];
+    char calling_ae[17];
+    rl_str dataset;           /* the request's data set, UTF-8, Explicit VR LE */
+    uint16_t status;          /* out: DIMSE status (0 = success) */
+    char why[200];            /* out: Error Comment when status != 0 */
+} dicom_mpps_req;
+
+/* One Scheduled Step Attributes Sequence item: the worklist step it names. */
+typedef struct dicom_mpps_step {
+    char accession[65], rp_id[65], sps_id[65], study_uid[65];
+} dicom_mpps_step;
+
+#define DICOM_MPPS_STEPS 8
+typedef struct dicom_mpps_info {
+    char status[17];          /* IN PROGRESS, COMPLETED, DISCONTINUED */
+    char pps_id[17], station_ae[17], modality[17];
+    char start_date[9], start_time[17], end_date[9], end_time[17];
+    char patient_id[65], patient_name[324], description[65], discontinued_why[65];
+    dicom_mpps_step steps[DICOM_MPPS_STEPS];
+    size_t nsteps;
+    unsigned series, instances; /* Performed Series Sequence items, images referenced */
+} dicom_mpps_info;
+
+/* Read what radlink needs from a stored MPPS data set. */
+int dicom_mpps_info_read(rl_str dataset, dicom_mpps_info *info, rl_err *err);
+/* N-SET: the stored data set with the modification's attributes replacing
+ * its own (PS3.7 10.1.3), into out. */
+int dicom_mpps_merge(rl_str stored, rl_str modification, rl_buf *out, rl_err *err);
+/* The data set as dcmdump prints it (for `radlink mpps show`). */
+int dicom_mpps_dump(rl_str dataset, rl_buf *out, rl_err *err);
+
 typedef struct dicom_scp_cfg {
     unsigned port;
     char ae_title[17];
@@ -59,6 +94,12 @@ typedef struct dicom_scp_cfg {
      * and one line per instance, "ok SOP-UID" or "failed SOP-UID REASON"
      * (hex Failure Reason). NULL: such reports are refused. */
     void (*on_commit_report)(void *ctx, const char *txn_uid, const char *lines);
+    /* An MPPS N-CREATE or N-SET the SCP checked: the engine commits it and
+     * fills status (it returns when committed). NULL: no MPPS service. */
+    void (*on_mpps)(void *ctx, dicom_mpps_req *req);
+    /* Worklist steps with these statuses ("COMPLETED DISCONTINUED") are
+     * left out of C-FIND answers. */
+    char mwl_hide[64];
     void *ctx;
 } dicom_scp_cfg;
 

@@ -156,6 +156,26 @@ const route_dest *route_dests(const route_set *rs, size_t *n);
 /* The file's <worklist-mapping> attributes (n = 0 when it has none), and
  * whether the shipped IHE defaults apply under them. */
 const route_wl_attr *route_wl_attrs(const route_set *rs, size_t *n, bool *ihe_defaults);
+/* <mpps-status>: the HL7 status message an MPPS state change sends to the
+ * order filler (IHE RAD-6/7 forwarded as ORM^O01 ORC-1 SC, or OMG^O19). */
+typedef struct route_mpps_field {
+    hl7_path path;
+    const char *keyword; /* a worklist or MPPS attribute keyword, or NULL */
+    const char *value;   /* a constant, or NULL */
+} route_mpps_field;
+
+typedef struct route_mpps_status {
+    bool present;        /* the file has <mpps-status> */
+    int dest;            /* index into route_dests, or -1 (optional and not defined) */
+    const char *dest_name;
+    bool omg;            /* OMG^O19 instead of ORM^O01 */
+    const char *code[3]; /* ORC-5 for IN PROGRESS, COMPLETED, DISCONTINUED */
+    const route_mpps_field *fields;
+    size_t nfields;
+} route_mpps_status;
+
+const route_mpps_status *route_mpps(const route_set *rs);
+
 /* The file's <station> rules (n = 0 when it has none). */
 const route_wl_station *route_wl_stations(const route_set *rs, size_t *n);
 /* Look key up in table idx: the value, else the table's default, else NULL. */

@@ -1,0 +1,58 @@
+/* Modality Performed Procedure Steps (IHE RAD-6/RAD-7): what the modality
+ * reports through the MPPS SCP, kept in the store, applied to the worklist
+ * and sent on to the order filler.
+ *
+ * STORE_MPPS: SOP Instance UID -> record, version 1 (radlink/rec.h):
+ *   u8 version (1)  u8 state (mpps_state)  u8 flags (MPPS_UNMATCHED)
+ *   u64 created (us)  u64 updated (us)
+ *   str calling AE title
+ *   str worklist keys of the steps it performs, each followed by '\n'
+ *   str the data set (UTF-8, Explicit VR Little Endian, as merged so far)
+ *
+ * The engine's loop applies every N-CREATE and N-SET (mpps_apply) in its
+ * write transaction: the record, the referenced worklist steps' status
+ * (STARTED, COMPLETED, DISCONTINUED) and the HL7 status messages to the order
+ * filler (through the durable forward queue) commit together, before the
+ * modality gets its response. */
+#ifndef RADLINK_MPPS_H
+#define RADLINK_MPPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "radlink/cmd.h"
+#include "radlink/dicom.h"
+#include "radlink/route.h"
+#include "radlink/store.h"
+
+typedef enum mpps_state {
+    MPPS_IN_PROGRESS = 1,
+    MPPS_COMPLETED = 2,
+    MPPS_DISCONTINUED = 3,
+} mpps_state;
+
+#define MPPS_UNMATCHED 1u /* a step it names is not on the worklist: the exception list */
+
+typedef struct mpps_rec {
+    uint8_t state, flags;
+    int64_t created_us, updated_us;
+    rl_str calling_ae, steps, dataset; /* views into the stored value */
+} mpps_rec;
+
+const char *mpps_state_name(int state);
+int mpps_decode(rl_str val, mpps_rec *r);
+/* Read one record; views valid until the transaction's next write. */
+int mpps_get(store_txn *t, rl_str sop_uid, mpps_rec *r, rl_err *err);
+
+/* The DICOM thread's side (dicom_scp_cfg.on_mpps, ctx the engine's receiver):
+ * post the request to the loop and wait for its commit. */
+void mpps_receive(void *ctx, dicom_mpps_req *req);
+
+/* The loop's side: apply req in t. Fills req->status (0, or the DIMSE status
+ * that refuses it, with why); returns STORE_OK, or a store error (then the
+ * caller aborts and the modality gets a processing failure). queued counts
+ * the HL7 status messages queued. */
+int mpps_apply(store_txn *t, dicom_mpps_req *req, const route_set *rs, int64_t now_us,
+               unsigned *queued, rl_err *err);
+
+#endif

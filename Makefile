@@ -71,6 +71,7 @@ bench: build js
 	tests/bench/mwl_bench.sh
 	tests/bench/store_bench.sh
 	tests/bench/correct_bench.sh
+	tests/bench/mpps_bench.sh
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD)

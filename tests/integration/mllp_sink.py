@@ -6,9 +6,12 @@ message to LOG.full (segments one per line, a blank line after each), and
 answers AA,
 or AR for control IDs listed with --reject (comma separated), or nothing at
 all for those listed with --silent.
-Usage: mllp_sink.py PORT LOG [--reject ID,ID] [--silent ID,ID]"""
+With --times, LOG.times gets "OBR-18 ORC-5 MILLISECONDS" per message (the
+wall clock when it arrived), for latency measurements.
+Usage: mllp_sink.py PORT LOG [--reject ID,ID] [--silent ID,ID] [--times]"""
 import argparse
 import asyncio
+import time
 
 import hl7
 from hl7.mllp import start_hl7_server
@@ -18,6 +21,7 @@ ap.add_argument('port', type=int)
 ap.add_argument('log')
 ap.add_argument('--reject', default='')
 ap.add_argument('--silent', default='')
+ap.add_argument('--times', action='store_true')
 args = ap.parse_args()
 reject = set(filter(None, args.reject.split(',')))
 silent = set(filter(None, args.silent.split(',')))
@@ -28,6 +32,10 @@ async def handle(reader, writer):
         while not writer.is_closing():
             message = await reader.readmessage()
             ctrl = str(message.segment('MSH')[10])
+            if args.times:
+                with open(args.log + '.times', 'a') as f:
+                    f.write('%s %s %.3f\n' % (message.segment('OBR')[18], message.segment('ORC')[5],
+                                              time.time() * 1000))
             with open(args.log + '.full', 'a') as f:
                 f.write(str(message).replace('\r', '\n') + '\n\n')
             with open(args.log, 'a') as f:

@@ -13,6 +13,15 @@
 //     associations; TEMPLATE.json holds {"create": {...}, "set": {...}}
 //     with "@N" in values replaced by the pair's number; prints the rate.
 'use strict';
+// dcmjs-dimse leaves Nagle on: every request would wait ~40 ms for the
+// peer's delayed ACK. A modality does not wait like that; neither do we.
+const net = require('net');
+const connect = net.connect;
+net.connect = function (...args) {
+  const s = connect.apply(this, args);
+  s.setNoDelay(true);
+  return s;
+};
 const fs = require('fs');
 const dimse = require('dcmjs-dimse');
 const { Client, Dataset } = dimse;
@@ -28,8 +37,9 @@ function request(op) {
   return r;
 }
 
-// Run ops on one association; resolves with the answers in order.
-function run(host, port, called, calling, ops) {
+// Run ops on one association; resolves with the answers in order. With
+// times, each answer's wall clock (ms) is pushed as [op, tag, ms].
+function run(host, port, called, calling, ops, times) {
   return new Promise((resolve) => {
     const client = new Client();
     const answers = new Array(ops.length).fill(null);
@@ -37,6 +47,8 @@ function run(host, port, called, calling, ops) {
       const r = request(op);
       r.on('response', (rsp) => {
         answers[i] = { status: rsp.getStatus(), comment: rsp.getErrorComment() || '' };
+        if (times)
+          times.push([op.op, op.tag, Date.now()]);
       });
       client.addRequest(r);
     });
@@ -66,20 +78,24 @@ async function main() {
     const per = Math.ceil(Number(pairs) / Number(parallel));
     const start = process.hrtime.bigint();
     const runs = [];
+    const times = process.env.MPPS_TIMES ? [] : null;
     let bad = 0;
     for (let p = 0; p < Number(parallel); p++) {
       const ops = [];
       for (let i = p * per; i < Math.min(Number(pairs), (p + 1) * per); i++) {
         const uid = '2.25.' + (BigInt(Date.now()) * 1000000n + BigInt(i)).toString();
-        ops.push({ op: 'create', uid, dataset: fill(t.create, i) });
-        ops.push({ op: 'set', uid, dataset: fill(t.set, i) });
+        ops.push({ op: 'create', uid, tag: i, dataset: fill(t.create, i) });
+        ops.push({ op: 'set', uid, tag: i, dataset: fill(t.set, i) });
       }
-      runs.push(run(host, Number(port), called, calling, ops).then((r) => {
+      runs.push(run(host, Number(port), called, calling, ops, times).then((r) => {
         bad += r.answers.filter((x) => !x || x.status !== 0).length;
       }));
     }
     await Promise.all(runs);
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (times) // the N-SET goes out when the N-CREATE's answer came: its send time
+      fs.writeFileSync(process.env.MPPS_TIMES,
+                       times.filter((x) => x[0] === 'create').map((x) => `${x[1]} ${x[2]}`).join('\n') + '\n');
     console.log(`${pairs} N-CREATE+N-SET pairs over ${parallel} associations in ${ms.toFixed(0)} ms: ` +
                 `${(Number(pairs) / (ms / 1000)).toFixed(0)} pairs/s, ${bad} failed`);
     process.exit(bad ? 1 : 0);

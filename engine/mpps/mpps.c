@@ -129,36 +129,6 @@ static bool find_steps(store_txn *t, const dicom_mpps_info *info, rl_buf *keys, 
     return all;
 }
 
-/* Set the SPS status of every step in keys. */
-static int mark_steps(store_txn *t, rl_str keys, const char *status, rl_err *err)
-{
-    wl_entry *e = malloc(sizeof *e);
-    if (!e)
-        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
-    rl_arena a;
-    rl_arena_init(&a, 4096, 0);
-    int rc = STORE_OK;
-    for (size_t i = 0, start = 0; i < keys.n && rc == STORE_OK; i++) {
-        if (keys.p[i] != '\n')
-            continue;
-        rl_str key = { keys.p + start, i - start };
-        start = i + 1;
-        int g = wl_get(t, key, e, err);
-        if (g == STORE_NOTFOUND)
-            continue; /* cancelled since */
-        if (g != STORE_OK || wl_entry_own(e, &a) != 0) {
-            rc = g != STORE_OK ? g : rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
-            break;
-        }
-        uint32_t st[2] = { WL_SPS_SEQ, WL_SPS_STATUS };
-        wl_set_attr(e, st, 2, rl_str_c(status));
-        rc = wl_put(t, e, err);
-    }
-    rl_arena_free(&a);
-    free(e);
-    return rc;
-}
-
 /* ---- the status message to the order filler ---- */
 
 /* A DICOM PN (family^given^middle^prefix^suffix) as an HL7 XPN
@@ -293,18 +263,25 @@ static int send_status(store_txn *t, const route_mpps_status *ms, const route_de
     return rc;
 }
 
-static int send_statuses(store_txn *t, const route_set *rs, rl_str keys,
+/* A state change reaches every step in keys: its SPS status is set and,
+ * when the route file says where, a status message is queued for its order.
+ * One read of each entry serves both. */
+static int steps_changed(store_txn *t, const route_set *rs, rl_str keys,
                          const dicom_mpps_info *info, int state, int64_t now_us,
                          unsigned *queued, rl_err *err)
 {
+    static const char *const wl_status[4] = { "", "STARTED", "COMPLETED", "DISCONTINUED" };
     const route_mpps_status *ms = rs ? route_mpps(rs) : NULL;
-    if (!ms || !ms->present || ms->dest < 0)
-        return STORE_OK;
-    size_t nd = 0;
-    const route_dest *d = &route_dests(rs, &nd)[ms->dest];
+    const route_dest *d = NULL;
+    if (ms && ms->present && ms->dest >= 0) {
+        size_t nd = 0;
+        d = &route_dests(rs, &nd)[ms->dest];
+    }
     wl_entry *e = malloc(sizeof *e);
     if (!e)
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    rl_arena a;
+    rl_arena_init(&a, 4096, 0);
     int rc = STORE_OK;
     for (size_t i = 0, start = 0; i < keys.n && rc == STORE_OK; i++) {
         if (keys.p[i] != '\n')
@@ -313,17 +290,25 @@ static int send_statuses(store_txn *t, const route_set *rs, rl_str keys,
         start = i + 1;
         int g = wl_get(t, key, e, err);
         if (g == STORE_NOTFOUND)
-            continue;
-        /* control IDs: the time and the step's place, unique per change */
-        uint64_t n = (uint64_t)now_us * 10 + *queued % 10;
-        rc = g != STORE_OK ? g : send_status(t, ms, d, e, info, state, now_us, n, err);
-        *queued += rc == STORE_OK;
+            continue; /* cancelled since */
+        if (g != STORE_OK || wl_entry_own(e, &a) != 0) {
+            rc = g != STORE_OK ? g : rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+            break;
+        }
+        uint32_t st[2] = { WL_SPS_SEQ, WL_SPS_STATUS };
+        wl_set_attr(e, st, 2, rl_str_c(wl_status[state]));
+        rc = wl_put(t, e, err);
+        if (rc == STORE_OK && d) {
+            /* control IDs: the time and the step's place, unique per change */
+            uint64_t n = (uint64_t)now_us * 10 + *queued % 10;
+            rc = send_status(t, ms, d, e, info, state, now_us, n, err);
+            *queued += rc == STORE_OK;
+        }
     }
+    rl_arena_free(&a);
     free(e);
     return rc;
 }
-
-static const char *const wl_status[4] = { "", "STARTED", "COMPLETED", "DISCONTINUED" };
 
 static void refuse(dicom_mpps_req *r, uint16_t status, const char *why)
 {
@@ -391,9 +376,7 @@ int mpps_apply(store_txn *t, dicom_mpps_req *r, const route_set *rs, int64_t now
     if (rc == STORE_OK)
         rc = put(t, uid, &now, err);
     if (rc == STORE_OK && changed)
-        rc = mark_steps(t, now.steps, wl_status[state], err);
-    if (rc == STORE_OK && changed)
-        rc = send_statuses(t, rs, now.steps, info, state, now_us, queued, err);
+        rc = steps_changed(t, rs, now.steps, info, state, now_us, queued, err);
     if (rc == STORE_OK)
         log_info("dicom.mpps", "calling=%s sop=%s op=%s state=%s steps=%zu%s", r->calling_ae,
                  r->sop_uid, r->create ? "create" : "set", mpps_state_name(state),

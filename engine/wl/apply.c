@@ -468,11 +468,10 @@ static void resolve(apply_ctx *c, const spec *s, const unit *u, rl_str *out, con
         *from = "constant";
         return;
     }
-    bool multi = !strcmp(s->m->vr, "AE") || !strcmp(s->m->vr, "CS");
     for (int i = 0; i < s->nsrc && !out->n; i++) {
         hl7_path p = rebase(&s->src[i], u);
         rl_str v = !strcmp(s->m->vr, "PN") && !p.comp ? person_name(c, p)
-                   : multi && !strcmp(s->m->vr, "AE") ? all_reps(c, p)
+                   : !strcmp(s->m->vr, "AE")              ? all_reps(c, p)
                                                        : get_at(c, p);
         if (!v.n)
             continue;
@@ -664,12 +663,11 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
      * meaning): a modality cannot use half a code. */
     static const uint32_t code_seqs[2] = { WL_TAG(0x0032, 0x1064), WL_TAG(0x0040, 0x0008) };
     for (int q = 0; q < 2; q++) {
-        int have = 0, parts = 0;
+        int have = 0;
         for (size_t i = 0; i < c->t->nspecs; i++) {
             const wl_model_attr *m = c->t->specs[i].m;
             bool in = m->depth >= 2 && m->tags[m->depth - 2] == code_seqs[q] &&
                       strcmp(m->vr, "SQ") != 0;
-            parts += in;
             have += in && vals[i].n;
         }
         if (have && have < 3) {
@@ -682,7 +680,6 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
                        : "RequestedProcedureCodeSequence", have == 2 ? "part (the coding scheme, "
                        "most often: map CodingSchemeDesignator)" : "value, scheme or meaning");
         }
-        (void)parts;
     }
     for (size_t i = 0; i < c->t->nspecs && !rc; i++)
         if (vals[i].n && wl_set_attr(e, c->t->specs[i].m->tags, c->t->specs[i].m->depth,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "radlink/job.h"
+#include "radlink/limits.h"
 #include "radlink/queue.h"
 #include "radlink/recon.h"
 #include "radlink/wl.h"
@@ -443,6 +444,120 @@ static int msg_replay(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf 
     return status;
 }
 
+/* ---- wl put: entries read from worklist files by `radlink wl import` ---- */
+
+static int unhex(const char *h, rl_buf *out)
+{
+    size_t n = strlen(h);
+    if (n % 2)
+        return -1;
+    for (size_t i = 0; i < n; i += 2) {
+        int v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = h[i + (size_t)k];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+            if (d < 0)
+                return -1;
+            v = v << 4 | d;
+        }
+        if (rl_buf_add_ch(out, (char)v) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int wl_put_one(ctl_env *env, store_txn *t, rl_str rec, bool replace, bool dry,
+                      rl_buf *out, bool *taken)
+{
+    *taken = false;
+    wl_entry *e = malloc(sizeof *e), *old = malloc(sizeof *old);
+    int status = 0;
+    rl_err err;
+    if (!e || !old || wl_decode(rec, e) != STORE_OK || !e->source.n) {
+        rl_buf_add_c(out, e && old ? "a worklist entry that does not decode\n"
+                                   : "out of memory\n");
+        free(e), free(old);
+        return 2;
+    }
+    char kb[WL_KEY_MAX];
+    rl_str key = { kb, wl_key_of(e, kb, sizeof kb) };
+    rl_str acc = wl_top(e, WL_ACCESSION), rp = wl_top(e, WL_RP_ID), sps = wl_sps(e, WL_SPS_ID);
+    rl_buf_printf(out, "%.*s: accession %.*s procedure %.*s step %.*s ", RL_STR_FMT(e->source),
+                  RL_STR_FMT(acc), RL_STR_FMT(rp), RL_STR_FMT(sps));
+    int rc = wl_get(t, key, old, &err);
+    if (rc == STORE_OK && !replace) {
+        rl_buf_add_c(out, "not taken: on the worklist already (");
+        if (old->msg_seq)
+            rl_buf_printf(out, "from message %llu", (unsigned long long)old->msg_seq);
+        else
+            rl_buf_printf(out, "imported from %.*s", RL_STR_FMT(old->source));
+        rl_buf_add_c(out, "); --replace writes over it\n");
+        status = 1;
+    } else if (rc == STORE_OK || rc == STORE_NOTFOUND) {
+        bool existed = rc == STORE_OK;
+        e->created_us = existed ? old->created_us : env->now_us;
+        e->updated_us = env->now_us;
+        e->msg_seq = 0;
+        unsigned found = 0;
+        rc = dry ? STORE_OK : wl_put(t, e, &err);
+        if (rc == STORE_OK && !dry) /* images may have come before the entry */
+            rc = recon_new_order(t, acc, wl_top(e, WL_PATIENT_ID), &found, &err);
+        if (rc == STORE_OK) {
+            rl_buf_printf(out, "%s%s (%zu attributes)", dry ? "would be " : "",
+                          existed ? "replaced" : "written", e->n);
+            if (found)
+                rl_buf_printf(out, "; %u stud%s received before it now matched", found,
+                              found == 1 ? "y" : "ies");
+            rl_buf_add_ch(out, '\n');
+            *taken = true;
+        }
+    }
+    if (rc != STORE_OK && rc != STORE_NOTFOUND && status == 0) {
+        rl_buf_printf(out, "not taken: %s\n", err.msg);
+        status = 1;
+    }
+    free(e), free(old);
+    return status;
+}
+
+static int wl_put_req(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf *out)
+{
+    bool replace = false, dry = false;
+    int i = 2, status = 0;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--replace"))
+            replace = true;
+        else if (!strcmp(argv[i], "--dry-run"))
+            dry = true;
+        else {
+            rl_buf_printf(out, "wl put: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    rl_buf rec;
+    rl_buf_init(&rec, RL_CTL_REQUEST_MAX);
+    unsigned taken = 0;
+    for (; i < argc; i++) {
+        rl_buf_reset(&rec);
+        bool ok;
+        int s = unhex(argv[i], &rec) != 0 ? 2
+                : wl_put_one(env, t, rl_buf_view(&rec), replace, dry, out, &ok);
+        if (s == 2) {
+            rl_buf_printf(out, "wl put: argument %d is not an encoded worklist entry\n", i);
+            rl_buf_free(&rec);
+            env->keep = false;
+            return 2;
+        }
+        taken += ok;
+        if (s > status)
+            status = s;
+    }
+    rl_buf_free(&rec);
+    /* the entries taken are kept even when others were not */
+    env->keep = taken > 0 && !dry;
+    return status;
+}
+
 bool ctl_is_store_verb(int argc, char **argv)
 {
     if (argc < 2)
@@ -450,7 +565,8 @@ bool ctl_is_store_verb(int argc, char **argv)
     return (!strcmp(argv[0], "queue") && (!strcmp(argv[1], "retry") || !strcmp(argv[1], "park"))) ||
            (!strcmp(argv[0], "jobs") && !strcmp(argv[1], "retry")) ||
            (!strcmp(argv[0], "recon") && (!strcmp(argv[1], "link") || !strcmp(argv[1], "forward"))) ||
-           (!strcmp(argv[0], "msg") && !strcmp(argv[1], "replay"));
+           (!strcmp(argv[0], "msg") && !strcmp(argv[1], "replay")) ||
+           (!strcmp(argv[0], "wl") && !strcmp(argv[1], "put"));
 }
 
 static int dispatch(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf *out)
@@ -468,6 +584,8 @@ static int dispatch(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf *o
         return recon_forward(env, t, argv[2], out);
     if (argc >= 3 && !strcmp(argv[0], "msg") && !strcmp(argv[1], "replay"))
         return msg_replay(env, t, argc, argv, out);
+    if (argc >= 2 && !strcmp(argv[0], "wl") && !strcmp(argv[1], "put"))
+        return wl_put_req(env, t, argc, argv, out);
     rl_buf_add_c(out, "not a request this engine takes\n");
     return 2;
 }
@@ -476,7 +594,7 @@ int ctl_apply(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf *out)
 {
     env->keep = false;
     int status = dispatch(env, t, argc, argv, out);
-    if (status == 0)
+    if (status == 0 && !(argc >= 2 && !strcmp(argv[0], "wl") && !strcmp(argv[1], "put")))
         env->keep = true;
     return status;
 }

@@ -299,9 +299,15 @@ int cli_ctl_or_lock(const cli_cmd *cmd, const char *data, const char *config, in
 
 int cli_ctl(const cli_cmd *cmd, const char *data, const char *config, int argc, char **argv)
 {
+    return cli_ctl_flags(cmd, data, config, argc, argv, 0);
+}
+
+int cli_ctl_flags(const cli_cmd *cmd, const char *data, const char *config, int argc,
+                  char **argv, unsigned flags)
+{
     bool ran;
     int lfd = -1;
-    int rc = cli_ctl_or_lock(cmd, data, config, argc, argv, 0, &ran, &lfd);
+    int rc = cli_ctl_or_lock(cmd, data, config, argc, argv, flags, &ran, &lfd);
     if (ran || rc)
         return rc;
     /* no engine: the same change, on the store */
@@ -326,7 +332,7 @@ int cli_ctl(const cli_cmd *cmd, const char *data, const char *config, int argc, 
     store_close(st);
     if (lfd >= 0)
         close(lfd);
-    rc = print_reply(status, &out, 0);
+    rc = print_reply(status, &out, flags);
     rl_buf_free(&out);
     return rc;
 }

@@ -79,6 +79,9 @@ int cli_open_store(const cli_cmd *cmd, const char *data, const char *config, boo
  * none runs, applied to the store directly with the same code. The output is
  * printed (stdout when done, stderr when refused); returns the exit code. */
 int cli_ctl(const cli_cmd *cmd, const char *data, const char *config, int argc, char **argv);
+/* cli_ctl with the printing flags of cli_ctl_engine (below). */
+int cli_ctl_flags(const cli_cmd *cmd, const char *data, const char *config, int argc,
+                  char **argv, unsigned flags);
 /* Ask the running engine only (routes reload, status, a replay): *ran is
  * false when no engine runs on the data directory (nothing is printed then).
  * flags: CLI_CTL_QUIET_OK prints nothing when the engine says done;

@@ -1,6 +1,7 @@
-/* radlink wl list|show|export: the Modality Worklist, read while the engine
- * runs. export writes one .wl DICOM file per entry, the format DCMTK's
- * wlmscpfs serves, for migration and for comparing behaviour. */
+/* radlink wl list|show|export|import: the Modality Worklist, read while the
+ * engine runs. export writes one .wl DICOM file per entry, the format DCMTK's
+ * wlmscpfs serves; import reads such files (and DICOM dumps) back as entries,
+ * for a site moving from wlmscpfs or Orthanc's worklist folder. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "cli.h"
 #include "radlink/cfg.h"
+#include "radlink/ctlsock.h"
 #include "radlink/dicom.h"
 #include "radlink/store.h"
 #include "radlink/wl.h"
@@ -18,12 +20,14 @@ static const struct option wl_longs[] = {
     { "data", required_argument, NULL, 'D' },     { "config", required_argument, NULL, 'C' },
     { "date", required_argument, NULL, 'd' },     { "ae", required_argument, NULL, 'a' },
     { "modality", required_argument, NULL, 'm' }, { "patient", required_argument, NULL, 'p' },
-    { "limit", required_argument, NULL, 'l' },    { 0, 0, 0, 0 },
+    { "limit", required_argument, NULL, 'l' },    { "replace", no_argument, NULL, 'r' },
+    { "dry-run", no_argument, NULL, 'n' },        { 0, 0, 0, 0 },
 };
 
 typedef struct wopts {
     const char *data, *config, *date, *ae, *modality, *patient;
     long limit;
+    bool replace, dry_run;
 } wopts;
 
 static int parse(const cli_cmd *self, int argc, char **argv, wopts *o)
@@ -39,6 +43,8 @@ static int parse(const cli_cmd *self, int argc, char **argv, wopts *o)
         case 'a': o->ae = optarg; break;
         case 'm': o->modality = optarg; break;
         case 'p': o->patient = optarg; break;
+        case 'r': o->replace = true; break;
+        case 'n': o->dry_run = true; break;
         case 'l':
             if (cli_number(self, "--limit", optarg, 1, 100000000, &o->limit) != 0)
                 return CLI_USAGE;
@@ -126,8 +132,11 @@ static int show_one(void *ctx, rl_str k, const wl_entry *e)
     cli_fmt_time(e->updated_us, u, sizeof u);
     printf("%sentry %.*s / %.*s / %.*s\n", (*n)++ ? "\n" : "", RL_STR_FMT(wl_top(e, WL_ACCESSION)),
            RL_STR_FMT(wl_top(e, WL_RP_ID)), RL_STR_FMT(wl_sps(e, WL_SPS_ID)));
-    printf("  created %s, updated %s by message %llu (radlink msg show %llu)\n", c, u,
-           (unsigned long long)e->msg_seq, (unsigned long long)e->msg_seq);
+    if (e->msg_seq)
+        printf("  created %s, updated %s by message %llu (radlink msg show %llu)\n", c, u,
+               (unsigned long long)e->msg_seq, (unsigned long long)e->msg_seq);
+    else
+        printf("  created %s, imported %s from %.*s\n", c, u, RL_STR_FMT(e->source));
     for (size_t i = 0; i < e->n; i++) {
         const wl_attr *a = &e->a[i];
         const wl_model_attr *m = wl_model_by_path(a->path, a->depth);
@@ -273,6 +282,179 @@ static int run_export(const cli_cmd *self, int argc, char **argv)
     return CLI_OK;
 }
 
+/* ---- import ---- */
+
+typedef struct import_ctx {
+    const cli_cmd *self;
+    const wopts *o;
+    char *argv[CTLSOCK_MAX_ARGS];
+    int argc, first;        /* argv[first..argc) are entries */
+    size_t bytes;
+    unsigned files, entries, not_taken;
+    int status;
+    wl_entry *ents;
+    rl_arena arena;
+    rl_buf rec, warn;
+} import_ctx;
+
+static void flush(import_ctx *x)
+{
+    if (x->argc == x->first)
+        return;
+    int rc = cli_ctl_flags(x->self, x->o->data, x->o->config, x->argc, x->argv, CLI_CTL_STDOUT);
+    if (rc > x->status)
+        x->status = rc;
+    for (int i = x->first; i < x->argc; i++)
+        free(x->argv[i]);
+    x->argc = x->first;
+    x->bytes = 0;
+}
+
+static void offer(import_ctx *x, const wl_entry *e, const char *path)
+{
+    rl_buf_reset(&x->rec);
+    if (wl_encode(e, &x->rec) != 0 || x->rec.len * 2 + 64 > RL_CTL_REQUEST_MAX / 2) {
+        printf("%s: not taken: the entry is larger than a request to the engine may be\n", path);
+        x->not_taken++;
+        return;
+    }
+    if (x->argc == CTLSOCK_MAX_ARGS || x->bytes + x->rec.len * 2 + 64 > RL_CTL_REQUEST_MAX - 512)
+        flush(x);
+    char *h = malloc(x->rec.len * 2 + 1);
+    if (!h) {
+        printf("%s: not taken: out of memory\n", path);
+        x->not_taken++;
+        return;
+    }
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < x->rec.len; i++) {
+        h[2 * i] = digits[(unsigned char)x->rec.data[i] >> 4];
+        h[2 * i + 1] = digits[(unsigned char)x->rec.data[i] & 15];
+    }
+    h[x->rec.len * 2] = '\0';
+    x->argv[x->argc++] = h;
+    x->bytes += x->rec.len * 2 + 8;
+    x->entries++;
+}
+
+static void import_file(import_ctx *x, const char *path)
+{
+    x->files++;
+    rl_arena_reset(&x->arena);
+    dicom_wl_file f = { .entries = x->ents, .max = RL_WL_FILE_STEPS };
+    rl_err err;
+    if (dicom_read_wl(path, &f, &x->arena, &err) != 0) {
+        printf("%s: not taken: %s\n", path, err.msg);
+        x->not_taken++;
+        return;
+    }
+    if (f.warnings[0])
+        printf("%s: warning: %s\n", path, f.warnings);
+    for (size_t k = 0; k < f.n; k++) {
+        char step[64] = "", why[300];
+        if (f.n > 1)
+            snprintf(step, sizeof step, " (step %zu of %zu)", k + 1, f.n);
+        rl_buf_reset(&x->warn);
+        if (wl_import_prepare(&x->ents[k], &x->arena, &x->warn, why, sizeof why) != 0) {
+            printf("%s%s: not taken: %s\n", path, step, why);
+            x->not_taken++;
+            continue;
+        }
+        if (x->warn.len)
+            printf("%s%s: warning: %.*s\n", path, step, (int)x->warn.len, x->warn.data);
+        x->ents[k].source = rl_str_c(path);
+        offer(x, &x->ents[k], path);
+    }
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Every file under dir, in name order (wlmscpfs keeps one directory per AE
+ * title under its root: those are read too). */
+static void import_dir(import_ctx *x, const char *dir, int depth)
+{
+    struct dirent **names;
+    int n = scandir(dir, &names, NULL, by_name);
+    if (n < 0) {
+        printf("%s: not read: %s\n", dir, strerror(errno));
+        x->not_taken++;
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        const char *name = names[i]->d_name;
+        char path[CFG_PATH + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        struct stat sb;
+        /* hidden files, and the lock file wlmscpfs keeps beside its files */
+        if (name[0] == '.' || !strcmp(name, "lockfile") || stat(path, &sb) != 0) {
+            free(names[i]);
+            continue;
+        }
+        if (S_ISDIR(sb.st_mode) && depth < 4)
+            import_dir(x, path, depth + 1);
+        else if (S_ISREG(sb.st_mode))
+            import_file(x, path);
+        free(names[i]);
+    }
+    free(names);
+}
+
+static int run_import(const cli_cmd *self, int argc, char **argv)
+{
+    wopts o = { .limit = 1000 };
+    int rc = parse(self, argc, argv, &o);
+    if (rc)
+        return rc < 0 ? CLI_OK : rc;
+    if (argc - optind != 1)
+        return cli_usage(self, "expected one DIR");
+    char dir[CFG_PATH], data[CFG_PATH];
+    struct stat sb;
+    if (!realpath(argv[optind], dir) || stat(dir, &sb) != 0)
+        return cli_fail(self, CLI_FAIL, "%s: %s", argv[optind], strerror(errno));
+    /* a site may bring its worklist before the engine's first start */
+    if ((rc = cli_data_dir(self, o.data, o.config, data, sizeof data)) != 0)
+        return rc;
+    if (mkdir(data, 0750) != 0 && errno != EEXIST)
+        return cli_fail(self, CLI_FAIL, "%s: %s", data, strerror(errno));
+    import_ctx *x = calloc(1, sizeof *x);
+    wl_entry *ents = calloc(RL_WL_FILE_STEPS, sizeof *ents);
+    if (!x || !ents) {
+        free(x), free(ents);
+        return cli_fail(self, CLI_FAIL, "out of memory");
+    }
+    x->self = self;
+    x->o = &o;
+    x->ents = ents;
+    x->argv[x->argc++] = "wl";
+    x->argv[x->argc++] = "put";
+    if (o.replace)
+        x->argv[x->argc++] = "--replace";
+    if (o.dry_run)
+        x->argv[x->argc++] = "--dry-run";
+    x->first = x->argc;
+    rl_arena_init(&x->arena, 16384, 0);
+    rl_buf_init(&x->rec, 0);
+    rl_buf_init(&x->warn, 4096);
+    if (S_ISDIR(sb.st_mode))
+        import_dir(x, dir, 0);
+    else
+        import_file(x, dir);
+    flush(x);
+    printf("%u file%s read: %u entr%s offered to the worklist%s, %u not taken\n", x->files,
+           x->files == 1 ? "" : "s", x->entries, x->entries == 1 ? "y" : "ies",
+           o.dry_run ? " (a dry run: nothing written)" : "", x->not_taken);
+    rc = x->not_taken && x->status == 0 ? CLI_FAIL : x->status;
+    rl_arena_free(&x->arena);
+    rl_buf_free(&x->rec);
+    rl_buf_free(&x->warn);
+    free(ents);
+    free(x);
+    return rc;
+}
+
 #define WL_HELP                                                                                \
     "  --data DIR        data directory (default: from --config, else ./var)\n"                \
     "  --config FILE     take the data directory from this configuration\n"
@@ -294,11 +476,21 @@ static const cli_cmd wl_subs[] = {
                  "of entries no longer on the worklist are removed",
       .help = WL_HELP "wlmscpfs looks for the files in a directory named after its AE title:\n"
                       "export to DIR/AETITLE and run 'wlmscpfs -dfp DIR PORT'.\n" },
+    { .name = "import", .args = "DIR|FILE", .run = run_import,
+      .summary = "take worklist files as entries: .wl DICOM files (a wlmscpfs or Orthanc "
+                 "worklist folder) and DICOM dumps; each file not taken is named with the reason",
+      .help = "  --replace         an entry with the same accession, procedure and step IDs\n"
+              "                    is written over (default: the file is not taken)\n"
+              "  --dry-run         read and check every file, write nothing\n" WL_HELP
+              "Subdirectories are read too (wlmscpfs keeps one per AE title). An entry\n"
+              "needs a patient ID and name, a modality and a start date; procedure and\n"
+              "step IDs missing from a file are derived from its accession number. Through\n"
+              "the running engine when there is one, else on the store.\n" },
     { 0 },
 };
 
 const cli_cmd cli_wl_cmd = {
     .name = "wl",
-    .summary = "the Modality Worklist: list, show, export",
+    .summary = "the Modality Worklist: list, show, export, import",
     .subs = wl_subs,
 };

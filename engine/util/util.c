@@ -308,6 +308,24 @@ char *rl_arena_dup(rl_arena *a, const char *p, size_t n)
     return d;
 }
 
+size_t rl_utf8_chars(rl_str v)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < v.n; i++)
+        n += ((unsigned char)v.p[i] & 0xC0) != 0x80;
+    return n;
+}
+
+rl_str rl_utf8_cut(rl_str v, size_t k)
+{
+    size_t n = 0, i = 0;
+    for (; i < v.n; i++) {
+        if (((unsigned char)v.p[i] & 0xC0) != 0x80 && n++ == k)
+            break;
+    }
+    return (rl_str){ v.p, i };
+}
+
 /* ---- clocks ---- */
 
 int64_t rl_now_us(void)

@@ -375,26 +375,6 @@ static rl_str priority_of(rl_str v)
     return (rl_str){ "", 0 };
 }
 
-/* Characters in a UTF-8 value (DICOM limits count characters, not bytes). */
-static size_t utf8_chars(rl_str v)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < v.n; i++)
-        n += ((unsigned char)v.p[i] & 0xC0) != 0x80;
-    return n;
-}
-
-/* The first k characters of v. */
-static rl_str utf8_cut(rl_str v, size_t k)
-{
-    size_t n = 0, i = 0;
-    for (; i < v.n; i++) {
-        if (((unsigned char)v.p[i] & 0xC0) != 0x80 && n++ == k)
-            break;
-    }
-    return (rl_str){ v.p, i };
-}
-
 /* Convert an HL7 value to the attribute's VR; "" when it has no such part
  * (a date without time) or no DICOM meaning (a priority, a modality);
  * sets *bad when the value cannot be one at all. */
@@ -510,9 +490,7 @@ static void resolve(apply_ctx *c, const spec *s, const unit *u, rl_str *out, con
     }
 }
 
-/* 2.25.<decimal>: a UID from the SHA-256 of the order's identity (RFC 4122 /
- * PS3.5 B.2 form), stable across NW, XO and SC of the same order. */
-static rl_str make_uid(apply_ctx *c, rl_str facility, rl_str acc, rl_str rpid)
+void wl_order_uid(rl_str facility, rl_str acc, rl_str rpid, char out[65])
 {
     rl_buf b;
     rl_buf_init(&b, 0);
@@ -537,9 +515,7 @@ static rl_str make_uid(apply_ctx *c, rl_str facility, rl_str acc, rl_str rpid)
         dec[--k] = (char)('0' + (int)(x % 10));
         x /= 10;
     } while (x);
-    char uid[64];
-    snprintf(uid, sizeof uid, "2.25.%s", dec + k);
-    return keep(c, rl_str_c(uid));
+    snprintf(out, 65, "2.25.%s", dec + k);
 }
 
 /* ORC-5 / OBR-25: does the order no longer belong on the worklist? */
@@ -623,17 +599,7 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
             }
             continue;
         }
-        /* DICOM counts characters; an AE title or CS value each value */
-        size_t len = utf8_chars(v);
-        if (!strcmp(s->m->vr, "AE") || !strcmp(s->m->vr, "CS")) {
-            len = 0;
-            for (size_t k = 0, start = 0; k <= v.n; k++)
-                if (k == v.n || v.p[k] == '\\') {
-                    if (k - start > len)
-                        len = k - start;
-                    start = k + 1;
-                }
-        }
+        size_t len = wl_value_len(s->m, v);
         if (s->m->max_len && len > s->m->max_len) {
             int how = s->too_long;
             if (how == ROUTE_LONG_DEFAULT)
@@ -647,7 +613,7 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
                 continue;
             }
             if (how == ROUTE_LONG_CUT && strcmp(s->m->vr, "AE") && strcmp(s->m->vr, "CS")) {
-                v = utf8_cut(v, s->m->max_len);
+                v = rl_utf8_cut(v, s->m->max_len);
                 route_warn(c->env, "%s%s%s cut to %u characters", s->m->keyword,
                            from ? " from " : "", from ? from : "", s->m->max_len);
             } else {
@@ -704,7 +670,7 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
     }
     if (ident.n && (!wl_top(e, WL_RP_ID).n || !wl_sps(e, WL_SPS_ID).n)) {
         char id[24];
-        rl_str base = utf8_chars(ident) > 16 ? (rl_str){ ident.p + ident.n - 16, 16 } : ident;
+        rl_str base = rl_utf8_chars(ident) > 16 ? (rl_str){ ident.p + ident.n - 16, 16 } : ident;
         if (c->nsteps > 1) /* several steps of one order: numbered */
             snprintf(id, sizeof id, "%.*s.%u", (int)(base.n > 12 ? 12 : base.n),
                      base.p + (base.n > 12 ? base.n - 12 : 0), c->step);
@@ -792,7 +758,9 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
     if (!wl_top(e, WL_STUDY_UID).n) {
         hl7_path fac = { .seg = "MSH", .seg_idx = 1, .field = 4, .comp = 1 };
         uint32_t tag = WL_STUDY_UID;
-        wl_set_attr(e, &tag, 1, make_uid(c, get_at(c, fac), acc, rpid));
+        char uid[65];
+        wl_order_uid(get_at(c, fac), acc, rpid, uid);
+        wl_set_attr(e, &tag, 1, keep(c, rl_str_c(uid)));
     }
     uint32_t st[2] = { WL_SPS_SEQ, WL_SPS_STATUS };
     rl_str sstat = status.n == 2 && !memcmp(status.p, "IP", 2) ? RL_STR("STARTED")

@@ -89,3 +89,17 @@ const wl_model_attr *wl_model_by_path(const uint32_t *tags, uint8_t depth)
     return NULL;
 }
 
+
+size_t wl_value_len(const wl_model_attr *m, rl_str v)
+{
+    if (strcmp(m->vr, "AE") != 0 && strcmp(m->vr, "CS") != 0)
+        return rl_utf8_chars(v);
+    size_t len = 0; /* the longest of the values */
+    for (size_t k = 0, start = 0; k <= v.n; k++)
+        if (k == v.n || v.p[k] == '\\') {
+            if (k - start > len)
+                len = k - start;
+            start = k + 1;
+        }
+    return len;
+}

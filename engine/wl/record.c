@@ -6,7 +6,7 @@
 #include "radlink/rec.h"
 #include "radlink/wl.h"
 
-#define WL_VERSION 1
+#define WL_VERSION 2
 
 const rl_str *wl_get_attr(const wl_entry *e, const uint32_t *tags, uint8_t depth)
 {
@@ -66,6 +66,12 @@ size_t wl_key_of(const wl_entry *e, char *out, size_t n)
 
 int wl_entry_own(wl_entry *e, rl_arena *a)
 {
+    if (e->source.n) {
+        char *p = rl_arena_dup(a, e->source.p, e->source.n);
+        if (!p)
+            return -1;
+        e->source.p = p;
+    }
     for (size_t i = 0; i < e->n; i++) {
         char *p = rl_arena_dup(a, e->a[i].value.p ? e->a[i].value.p : "", e->a[i].value.n);
         if (!p)
@@ -79,6 +85,7 @@ int wl_encode(const wl_entry *e, rl_buf *out)
 {
     int rc = rec_put_u8(out, WL_VERSION) | rec_put_u64(out, (uint64_t)e->created_us) |
              rec_put_u64(out, (uint64_t)e->updated_us) | rec_put_u64(out, e->msg_seq) |
+             rec_put_str(out, e->source) |
              rec_put_u8(out, (uint8_t)(e->n >> 8)) | rec_put_u8(out, (uint8_t)e->n);
     for (size_t i = 0; i < e->n; i++) {
         rc |= rec_put_u8(out, e->a[i].depth);
@@ -93,11 +100,13 @@ int wl_decode(rl_str rec, wl_entry *e)
 {
     rec_reader r;
     rec_reader_init(&r, rec.p, rec.n);
-    if (rec_get_u8(&r) != WL_VERSION)
+    uint8_t version = rec_get_u8(&r);
+    if (version != 1 && version != WL_VERSION)
         return STORE_E_VERSION;
     e->created_us = (int64_t)rec_get_u64(&r);
     e->updated_us = (int64_t)rec_get_u64(&r);
     e->msg_seq = rec_get_u64(&r);
+    e->source = version >= 2 ? rec_get_str(&r) : (rl_str){ "", 0 };
     size_t n = (size_t)rec_get_u8(&r) << 8;
     n |= rec_get_u8(&r);
     if (n > WL_MAX_ATTRS)

@@ -8,7 +8,10 @@
  *   queue retry DEST QSEQ | queue retry DEST --all | queue park DEST QSEQ
  *   jobs retry ID | jobs retry --dead
  *   recon link STUDY-UID ACCESSION
- *   msg replay SEQ [--quiet] [--routes FILE]   (FILE: loaded by the caller into env->routes) */
+ *   msg replay SEQ [--quiet] [--routes FILE]   (FILE: loaded by the caller into env->routes)
+ *   wl put [--replace] [--dry-run] ENTRY...   (`radlink wl import`: each ENTRY a worklist
+ *       record, wl_encode's bytes in lowercase hex, with its source file; an entry
+ *       whose key is on the worklist already is not taken without --replace) */
 #ifndef RADLINK_CTL_H
 #define RADLINK_CTL_H
 

@@ -221,6 +221,25 @@ int dicom_write_rejection(const char *path, const char *like, const char *code,
  * reads): the entry's attributes, SpecificCharacterSet ISO_IR 192. */
 int dicom_write_wl(const wl_entry *e, const char *path, rl_err *err);
 
+/* A worklist file read for `radlink wl import`: one entry per item of its
+ * Scheduled Procedure Step Sequence (each with the file's other attributes),
+ * values in UTF-8 (converted from the file's Specific Character Set). Only
+ * attributes of the worklist model (radlink/wl.h) are kept; the others are
+ * named in warnings; of an attribute given twice the first value is kept
+ * (as DCMTK does). The caller provides the entries (max of them). */
+typedef struct dicom_wl_file {
+    wl_entry *entries;
+    size_t max, n;
+    unsigned left_out;       /* attributes radlink does not serve, left out */
+    char warnings[240];      /* what was left out, and why ("" when nothing) */
+    bool dump;               /* the file was a DICOM dump (text), not a DICOM file */
+} dicom_wl_file;
+
+/* Read a .wl DICOM file (with or without a meta header) or a DICOM dump
+ * (dcmdump's output, dump2dcm's input). The values are allocated from a
+ * (the caller's); err says why a file cannot be taken ("line 7: ..."). */
+int dicom_read_wl(const char *path, dicom_wl_file *f, rl_arena *a, rl_err *err);
+
 #ifdef __cplusplus
 }
 #endif

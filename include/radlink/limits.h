@@ -70,6 +70,11 @@
 /* An entry's key (accession NUL requested procedure ID NUL step ID: 16 + 16
  * + 16 characters by PS3.5), and an index key built from it: 200 bytes. */
 #define RL_WL_KEY_MAX 200
+/* A DICOM dump read by `radlink wl import`: a worklist entry's dump is a few
+ * kilobytes; anything this large is not one. */
+#define RL_WL_FILE_MAX (4u * 1024u * 1024u)
+/* Scheduled Procedure Step items one imported file may hold (an entry each). */
+#define RL_WL_FILE_STEPS 16
 /* Orders listed as candidates on an unmatched study's note: enough for an
  * administrator to choose; the count is kept past it. */
 #define RL_RECON_CANDIDATES_MAX 16

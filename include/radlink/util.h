@@ -91,6 +91,10 @@ void rl_arena_free(rl_arena *a);
 void *rl_arena_alloc(rl_arena *a, size_t n);
 char *rl_arena_dup(rl_arena *a, const char *p, size_t n); /* NUL-terminated copy */
 
+/* Characters in UTF-8 text (lead bytes counted), and its first k characters. */
+size_t rl_utf8_chars(rl_str v);
+rl_str rl_utf8_cut(rl_str v, size_t k);
+
 /* Wall clock in microseconds since the epoch, and monotonic milli- and
  * microseconds. */
 int64_t rl_now_us(void);

@@ -3,9 +3,10 @@
  * Entry key (STORE_WL): AccessionNumber NUL RequestedProcedureID NUL
  * ScheduledProcedureStepID.
  *
- * Record format, version 1 (all integers big-endian, str = u32 length + bytes):
- *   u8  version (1)
+ * Record format, version 2 (all integers big-endian, str = u32 length + bytes):
+ *   u8  version (2; version 1 has no source)
  *   u64 created (us since the epoch)   u64 updated (us)   u64 message seq
+ *   str source (the file an imported entry came from; empty for a message's)
  *   u16 number of attributes, then per attribute:
  *     u8 depth (1..3), depth x u32 tags (sequence tags first, the element last;
  *     each sequence has one item), str value
@@ -57,7 +58,8 @@ typedef struct wl_attr {
 
 typedef struct wl_entry {
     int64_t created_us, updated_us;
-    uint64_t msg_seq;
+    uint64_t msg_seq;  /* the message that wrote it last; 0 for an imported entry */
+    rl_str source;     /* an imported entry's file (`radlink wl import`), else empty */
     size_t n;
     wl_attr a[WL_MAX_ATTRS];
 } wl_entry;
@@ -77,6 +79,9 @@ typedef struct wl_model_attr {
  * static: the pointers live as long as the program. */
 const wl_model_attr *wl_model_find(const char *keyword);
 const wl_model_attr *wl_model_by_path(const uint32_t *tags, uint8_t depth);
+/* A value's length as DICOM limits it: characters (not bytes), and for AE
+ * and CS the longest of its values ('\'-separated). */
+size_t wl_value_len(const wl_model_attr *m, rl_str v);
 
 /* ---- entries ---- */
 
@@ -88,6 +93,10 @@ rl_str wl_sps(const wl_entry *e, uint32_t tag);
 /* Set (replace) a value; the view must outlive e. -1 when full. */
 int wl_set_attr(wl_entry *e, const uint32_t *tags, uint8_t depth, rl_str value);
 
+/* A Study Instance UID for an order that has none: 2.25.<decimal> from the
+ * SHA-256 of its identity (PS3.5 B.2), the same for every message of it. */
+void wl_order_uid(rl_str facility, rl_str acc, rl_str rpid, char out[65]);
+
 /* The entry's key: accession NUL rp-id NUL sps-id; returns its length. */
 size_t wl_key_of(const wl_entry *e, char *out, size_t n);
 
@@ -97,6 +106,16 @@ int wl_entry_own(wl_entry *e, rl_arena *a);
 int wl_encode(const wl_entry *e, rl_buf *out);
 /* Decode rec into e; values are views into rec. */
 int wl_decode(rl_str rec, wl_entry *e);
+
+/* An entry read from a worklist file (`radlink wl import`), checked and
+ * completed: a value longer than DICOM allows refuses the file when it
+ * identifies the patient or the step, else it is left out with a warning;
+ * patient ID and name, modality and start date are required; missing
+ * procedure and step IDs are derived from the accession number, a missing
+ * study UID made from it (wl_order_uid), the status set SCHEDULED. Returns 0,
+ * or -1 with the reason in why. Warnings are appended to warnings ("; "
+ * between them); new values are allocated from a. */
+int wl_import_prepare(wl_entry *e, rl_arena *a, rl_buf *warnings, char *why, size_t whyn);
 
 /* ---- storage ---- */
 

@@ -124,6 +124,8 @@ static void load_pacs(loader *l, const xmlNode *n, cfg_pacs *p)
                     : !strcmp(v, "find") ? PACS_VERIFY_FIND : PACS_VERIFY_COMMIT_FIND;
     if (r)
         p->reject = !strcmp(r, "patient-safety") ? PACS_REJECT_SAFETY : PACS_REJECT_WORKLIST;
+    const char *m = xdoc_attr(n, "mpps");
+    p->mpps = m && (!strcmp(m, "true") || !strcmp(m, "1"));
 }
 
 /* A path in the config file is relative to the config file's directory. */
@@ -329,10 +331,10 @@ void cfg_print(const cfg *c, void *file)
     static const char *const upd[] = { "resend", "hl7", "iocm" },
                              *const ver[] = { "none", "find", "commit+find" };
     for (unsigned i = 0; i < c->n_pacs; i++)
-        fprintf(f, "pacs=%s@%s:%u update=%s%s%s verify=%s\n", c->pacs[i].ae, c->pacs[i].host,
+        fprintf(f, "pacs=%s@%s:%u update=%s%s%s verify=%s%s\n", c->pacs[i].ae, c->pacs[i].host,
                 c->pacs[i].port, upd[c->pacs[i].update % 3],
                 c->pacs[i].update == PACS_UPDATE_HL7 ? " via " : "", c->pacs[i].hl7_dest,
-                ver[c->pacs[i].verify % 3]);
+                ver[c->pacs[i].verify % 3], c->pacs[i].mpps ? " mpps=forward" : "");
     if (c->unmatched_forward_s)
         fprintf(f, "recon.unmatched=forward after %us\n", c->unmatched_forward_s);
     else

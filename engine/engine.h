@@ -63,6 +63,10 @@ typedef struct engine {
     ingest ing;
     route_set *routes;  /* the active set; replaced whole between two turns */
     forwarder *fwd;
+    /* the PACS that get the modalities' MPPS (<pacs mpps="true">): senders
+     * beside the route file's destinations */
+    route_dest mpps_dests[RL_MAX_PACS];
+    size_t n_mpps_dests;
     dicom_scp *dicom;
     receiver recv;
     dispatcher *jobs;

@@ -16,9 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "radlink/dicom.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/mllp.h"
+#include "radlink/mpps.h"
 #include "radlink/queue.h"
 
 /* A read of the store that failed (a record that does not decode...) is
@@ -241,12 +243,79 @@ static void deliver(sender *s, queue_item *it, rl_buf *payload)
     }
 }
 
+/* Success or a warning (PS3.7 C): the PACS has the step. */
+static bool mpps_taken(bool create, uint16_t status)
+{
+    return status == 0x0000 || status == 0x0001 || status == 0x0107 || status == 0x0116 ||
+           (status & 0xf000) == 0xb000 ||
+           (create && status == 0x0111); /* created before: an earlier try got through */
+}
+
+/* Forward one MPPS request to a PACS (it->attempts counts this one): its
+ * failure status parks it, an unreachable PACS or a refused association is
+ * tried again with backoff. A DICOM exchange cannot be cancelled: at most
+ * the destination's timeout. */
+static void deliver_mpps(sender *s, queue_item *it, rl_buf *payload)
+{
+    bool create;
+    rl_str uid, ds;
+    it->attempts++;
+    if (mpps_forward_decode(rl_buf_view(payload), &create, &uid, &ds) != 0 || uid.n > 64) {
+        if (report(s, it, CMD_PARKED, 0, "the queued MPPS request does not decode") == 0)
+            s->parked++;
+        return;
+    }
+    char sop[65], comment[200] = "", text[320];
+    snprintf(sop, sizeof sop, "%.*s", (int)uid.n, uid.p);
+    dicom_peer to;
+    memset(&to, 0, sizeof to);
+    snprintf(to.ae_title, sizeof to.ae_title, "%s", s->d.ae);
+    snprintf(to.host, sizeof to.host, "%s", s->d.host);
+    to.port = s->d.port;
+    const char *op = create ? "N-CREATE" : "N-SET";
+    uint16_t status = 0xffff;
+    rl_err err;
+    atomic_store(&s->phase, S_SENDING);
+    int rc = dicom_mpps_send(s->d.calling_ae, &to, create, sop, ds, &status, comment,
+                             sizeof comment, &err);
+    if (rc == 0 && mpps_taken(create, status)) {
+        if (report(s, it, CMD_DELIVERED, 0, NULL) == 0) {
+            s->delivered++;
+            log_info("forward.delivered", "dest=%s qseq=%llu op=%s sop=%s status=0x%04x "
+                     "attempts=%u", s->d.name, (unsigned long long)it->qseq, op, sop, status,
+                     it->attempts);
+        }
+        return;
+    }
+    if (rc == 0) { /* the PACS refused it: kept for an operator */
+        snprintf(text, sizeof text, "%s of %s: status 0x%04x%s%s", op, sop, status,
+                 comment[0] ? ": " : "", comment);
+        if (report(s, it, CMD_PARKED, 0, text) == 0) {
+            s->parked++;
+            log_warn("forward.parked", "dest=%s qseq=%llu op=%s sop=%s status=0x%04x "
+                     "hint=\"radlink queue retry %s %llu\"", s->d.name,
+                     (unsigned long long)it->qseq, op, sop, status, s->d.name,
+                     (unsigned long long)it->qseq);
+        }
+        return;
+    }
+    snprintf(text, sizeof text, "%.300s", err.msg);
+    int64_t next = rl_now_us() + backoff_us(s, it->attempts);
+    if (report(s, it, CMD_RETRY, next, text) == 0) {
+        s->failures++;
+        log_warn("forward.retry", "dest=%s qseq=%llu op=%s attempts=%u retry_in_ms=%lld "
+                 "error=\"%s\"", s->d.name, (unsigned long long)it->qseq, op, it->attempts,
+                 (long long)((next - rl_now_us()) / 1000), text);
+    }
+}
+
 static void *run(void *arg)
 {
     sender *s = arg;
     rl_buf payload;
     rl_buf_init(&payload, 0);
-    log_info("forward.start", "dest=%s host=%s port=%u tls=%s", s->d.name, s->d.host, s->d.port,
+    log_info("forward.start", "dest=%s kind=%s host=%s port=%u tls=%s", s->d.name,
+             s->d.kind == ROUTE_DEST_MPPS ? "mpps" : "mllp", s->d.host, s->d.port,
              s->d.tls ? "yes" : "no");
     while (!stopping(s)) {
         /* Copy the head out of a short read transaction. */
@@ -281,7 +350,10 @@ static void *run(void *arg)
             wait_until(s, it.next_us);
             continue;
         }
-        deliver(s, &it, &payload);
+        if (s->d.kind == ROUTE_DEST_MPPS)
+            deliver_mpps(s, &it, &payload);
+        else
+            deliver(s, &it, &payload);
     }
     disconnect(s);
     rl_buf_free(&payload);

@@ -184,7 +184,36 @@ static void publish_routes(engine *e, const char *status)
                      route_hook_name((route_hook_kind)k));
     size_t nd;
     const route_dest *d = route_dests(e->routes, &nd);
-    forwarder_set(e->fwd, d, nd);
+    route_dest *all = calloc(nd + e->n_mpps_dests + 1, sizeof *all);
+    if (!all) {
+        log_error("forward.set", "error=\"out of memory\"");
+        return;
+    }
+    memcpy(all, d, nd * sizeof *d);
+    memcpy(all + nd, e->mpps_dests, e->n_mpps_dests * sizeof *all);
+    forwarder_set(e->fwd, all, nd + e->n_mpps_dests);
+    free(all);
+}
+
+/* <pacs mpps="true">: a sender per PACS, its queue "mpps:AE". */
+static void make_mpps_dests(engine *e)
+{
+    e->n_mpps_dests = 0;
+    for (unsigned i = 0; i < e->cfg->n_pacs; i++) {
+        const cfg_pacs *p = &e->cfg->pacs[i];
+        if (!p->mpps)
+            continue;
+        route_dest *d = &e->mpps_dests[e->n_mpps_dests++];
+        memset(d, 0, sizeof *d);
+        d->kind = ROUTE_DEST_MPPS;
+        snprintf(d->name, sizeof d->name, "mpps:%s", p->ae);
+        snprintf(d->host, sizeof d->host, "%s", p->host);
+        d->port = p->port;
+        snprintf(d->ae, sizeof d->ae, "%s", p->ae);
+        snprintf(d->calling_ae, sizeof d->calling_ae, "%s", e->cfg->dicom_ae);
+        d->ack_timeout_s = RL_MPPS_FORWARD_TIMEOUT_S;
+        d->max_retry_delay_s = RL_MPPS_FORWARD_MAX_RETRY_S;
+    }
 }
 
 int engine_reload(engine *e, rl_buf *out)
@@ -371,6 +400,7 @@ static int start(engine *e, rl_err *err)
     e->ing.routes = e->routes;
     for (int k = 0; k < ROUTE_HOOK_COUNT; k++)
         e->ing.hooks[k] = engine_hook((route_hook_kind)k);
+    make_mpps_dests(e);
     if (!(e->fwd = forwarder_new(e->st, e->q)))
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     char pid[32], started[32], conf[4096];

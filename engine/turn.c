@@ -16,7 +16,8 @@
 #include "radlink/mpps.h"
 
 /* Run one command in a nested transaction of t; its status goes to c. */
-static void apply_cmd(store_txn *t, cmd *c, const route_set *rs, int64_t now_us, bool *kick)
+static void apply_cmd(engine *e, store_txn *t, cmd *c, const route_set *rs, int64_t now_us,
+                      bool *kick)
 {
     store_txn *child;
     rl_err err;
@@ -34,7 +35,8 @@ static void apply_cmd(store_txn *t, cmd *c, const route_set *rs, int64_t now_us,
                          ro.how, ro.discrepancies);
         } else if (c->kind == CMD_MPPS) {
             unsigned queued = 0;
-            rc = mpps_apply(child, c->u.mpps.req, rs, now_us, &queued, &err);
+            rc = mpps_apply(child, c->u.mpps.req, rs, e->mpps_dests, e->n_mpps_dests, now_us,
+                            &queued, &err);
             *kick |= rc == STORE_OK && queued;
         } else if (c->kind == CMD_DELIVERY) {
             rc = forwarder_apply(child, c, &err);
@@ -133,7 +135,7 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     for (cmd *c = cmds; rc == STORE_OK && c; c = c->next) {
         if (c->kind == CMD_SENDER_EXIT || c->kind == CMD_COMMIT_REPORT)
             continue;
-        apply_cmd(t, c, e->routes, now_us, &kick);
+        apply_cmd(e, t, c, e->routes, now_us, &kick);
     }
     for (size_t i = 0; rest && rc == STORE_OK && i < e->nreqs; i++)
         apply_req(e, t, &e->reqs[i], now_us, &kick);

@@ -21,6 +21,7 @@ extern "C" {
 #include <vector>
 
 #include "charset.h"
+#include "mpps.h"
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmnet/dstorscu.h"
@@ -461,6 +462,88 @@ int commit_request(const char *calling_ae, const dicom_peer *to, const char *txn
     return 0;
 }
 
+// An SCU that sends N-CREATE and N-SET: DcmSCU 3.6.7 has no call for them,
+// only its (protected) DIMSE message exchange.
+class MppsScu : public DcmSCU {
+public:
+    OFCondition request(T_ASC_PresentationContextID pres, bool create, const char *uid,
+                        DcmDataset *ds, Uint16 &status, std::string &comment)
+    {
+        T_DIMSE_Message msg;
+        std::memset(&msg, 0, sizeof msg);
+        if (create) {
+            msg.CommandField = DIMSE_N_CREATE_RQ;
+            T_DIMSE_N_CreateRQ &r = msg.msg.NCreateRQ;
+            r.MessageID = 1;
+            OFStandard::strlcpy(r.AffectedSOPClassUID, UID_ModalityPerformedProcedureStepSOPClass,
+                                sizeof r.AffectedSOPClassUID);
+            OFStandard::strlcpy(r.AffectedSOPInstanceUID, uid, sizeof r.AffectedSOPInstanceUID);
+            r.opts = O_NCREATE_AFFECTEDSOPINSTANCEUID;
+            r.DataSetType = DIMSE_DATASET_PRESENT;
+        } else {
+            msg.CommandField = DIMSE_N_SET_RQ;
+            T_DIMSE_N_SetRQ &r = msg.msg.NSetRQ;
+            r.MessageID = 1;
+            OFStandard::strlcpy(r.RequestedSOPClassUID, UID_ModalityPerformedProcedureStepSOPClass,
+                                sizeof r.RequestedSOPClassUID);
+            OFStandard::strlcpy(r.RequestedSOPInstanceUID, uid, sizeof r.RequestedSOPInstanceUID);
+            r.DataSetType = DIMSE_DATASET_PRESENT;
+        }
+        OFCondition c = sendDIMSEMessage(pres, &msg, ds);
+        if (c.bad())
+            return c;
+        T_DIMSE_Message rsp;
+        T_ASC_PresentationContextID rpres = 0;
+        DcmDataset *detail = nullptr;
+        c = receiveDIMSECommand(&rpres, &rsp, &detail);
+        std::unique_ptr<DcmDataset> keep(detail);
+        if (c.bad())
+            return c;
+        if (rsp.CommandField != (create ? DIMSE_N_CREATE_RSP : DIMSE_N_SET_RSP))
+            return DIMSE_BADCOMMANDTYPE;
+        status = create ? rsp.msg.NCreateRSP.DimseStatus : rsp.msg.NSetRSP.DimseStatus;
+        T_DIMSE_DataSetType has = create ? rsp.msg.NCreateRSP.DataSetType
+                                         : rsp.msg.NSetRSP.DataSetType;
+        if (has != DIMSE_DATASET_NULL) { // the attributes it set: not needed
+            DcmDataset *body = nullptr;
+            c = receiveDIMSEDataset(&rpres, &body);
+            delete body;
+            if (c.bad())
+                return c;
+        }
+        OFString text;
+        if (detail && detail->findAndGetOFString(DCM_ErrorComment, text).good())
+            comment.assign(text.c_str(), text.length());
+        return EC_Normal;
+    }
+};
+
+int mpps_send(const char *calling_ae, const dicom_peer *to, bool create, const char *uid,
+              rl_str dataset, uint16_t *status, char *comment, size_t commentn, rl_err *err)
+{
+    DcmDataset ds;
+    if (!rl_mpps::decode(dataset.p, dataset.n, ds))
+        return rl_err_set(err, DICOM_E_FILE, -1, "the stored MPPS data set does not decode");
+    MppsScu s;
+    T_ASC_PresentationContextID pres;
+    int rc = open_scu(s, calling_ae, to, UID_ModalityPerformedProcedureStepSOPClass, &pres, err);
+    if (rc)
+        return rc;
+    Uint16 st = 0xffff;
+    std::string text;
+    OFCondition c = s.request(pres, create, uid, &ds, st, text);
+    if (c.good())
+        s.releaseAssociation();
+    else
+        s.abortAssociation();
+    if (c.bad())
+        return rl_err_set(err, DICOM_E_NET, -1, "N-%s to %s@%s:%u: %s", create ? "CREATE" : "SET",
+                          to->ae_title, to->host, to->port, c.text());
+    *status = st;
+    std::snprintf(comment, commentn, "%s", text.c_str());
+    return 0;
+}
+
 int write_rejection(const char *path, const char *like, const char *code, const char *meaning,
                     const dicom_ref *refs, size_t n, const char *salt, dicom_file_info *kos,
                     rl_err *err)
@@ -559,6 +642,15 @@ extern "C" int dicom_file_info_read(const char *path, dicom_file_info *info, rl_
     } catch (...) {
         return rl_err_set(err, DICOM_E_INTERNAL, -1, "%s: an unknown exception", path);
     }
+}
+
+extern "C" int dicom_mpps_send(const char *calling_ae, const dicom_peer *to, bool create,
+                               const char *sop_uid, rl_str dataset, uint16_t *status,
+                               char *comment, size_t commentn, rl_err *err)
+{
+    return guard(create ? "N-CREATE" : "N-SET", err, [&] {
+        return mpps_send(calling_ae, to, create, sop_uid, dataset, status, comment, commentn, err);
+    });
 }
 
 extern "C" int dicom_send_files(const char *calling_ae, const dicom_peer *to,

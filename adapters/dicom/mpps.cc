@@ -129,6 +129,11 @@ bool encode(DcmDataset *ds, std::string &out)
     return c.good();
 }
 
+bool decode(const char *bytes, size_t n, DcmDataset &ds)
+{
+    return load(rl_str{ bytes, n }, ds);
+}
+
 } // namespace rl_mpps
 
 extern "C" int dicom_mpps_info_read(rl_str bytes, dicom_mpps_info *info, rl_err *err)

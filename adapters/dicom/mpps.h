@@ -18,8 +18,9 @@ struct Check {
 Check check_create(DcmDataset *ds);
 // An N-SET's modification: nothing that may not be set, a known status.
 Check check_set(DcmDataset *ds);
-// The data set in Explicit VR Little Endian.
+// The data set in Explicit VR Little Endian, and back.
 bool encode(DcmDataset *ds, std::string &out);
+bool decode(const char *bytes, size_t n, DcmDataset &ds);
 
 } // namespace rl_mpps
 

@@ -316,8 +316,38 @@ static void refuse(dicom_mpps_req *r, uint16_t status, const char *why)
     snprintf(r->why, sizeof r->why, "%s", why);
 }
 
-int mpps_apply(store_txn *t, dicom_mpps_req *r, const route_set *rs, int64_t now_us,
-               unsigned *queued, rl_err *err)
+int mpps_forward_decode(rl_str payload, bool *create, rl_str *sop_uid, rl_str *dataset)
+{
+    rec_reader rd;
+    rec_reader_init(&rd, payload.p, payload.n);
+    uint8_t op = rec_get_u8(&rd);
+    *sop_uid = rec_get_str(&rd);
+    *dataset = rec_get_str(&rd);
+    *create = op == 'C';
+    return rec_ok(&rd) && rd.p == rd.end && (op == 'C' || op == 'S') ? 0 : -1;
+}
+
+/* The request as it came, for each PACS it is forwarded to. */
+static int forward(store_txn *t, const dicom_mpps_req *r, const route_dest *pacs, size_t n,
+                   int64_t now_us, unsigned *queued, rl_err *err)
+{
+    if (!n)
+        return STORE_OK;
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    int rc = rec_put_u8(&b, r->create ? 'C' : 'S') | rec_put_str(&b, rl_str_c(r->sop_uid)) |
+             rec_put_str(&b, r->dataset) ? rl_err_set(err, RL_E_NOMEM, -1, "out of memory")
+                                         : STORE_OK;
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        rc = queue_push(t, pacs[i].name, 0, rl_buf_view(&b), now_us, NULL, err);
+        *queued += rc == STORE_OK;
+    }
+    rl_buf_free(&b);
+    return rc;
+}
+
+int mpps_apply(store_txn *t, dicom_mpps_req *r, const route_set *rs, const route_dest *pacs,
+               size_t n_pacs, int64_t now_us, unsigned *queued, rl_err *err)
 {
     rl_str uid = rl_str_c(r->sop_uid);
     mpps_rec old, now;
@@ -377,6 +407,8 @@ int mpps_apply(store_txn *t, dicom_mpps_req *r, const route_set *rs, int64_t now
         rc = put(t, uid, &now, err);
     if (rc == STORE_OK && changed)
         rc = steps_changed(t, rs, now.steps, info, state, now_us, queued, err);
+    if (rc == STORE_OK)
+        rc = forward(t, r, pacs, n_pacs, now_us, queued, err);
     if (rc == STORE_OK)
         log_info("dicom.mpps", "calling=%s sop=%s op=%s state=%s steps=%zu%s", r->calling_ae,
                  r->sop_uid, r->create ? "create" : "set", mpps_state_name(state),

@@ -33,6 +33,7 @@ typedef struct cfg_pacs {
     unsigned reject;           /* pacs_reject */
     unsigned commit_timeout_s; /* how long a storage commitment report is awaited */
     char hl7_dest[64];         /* update="hl7": the <destination> of its HL7 listener */
+    bool mpps;                 /* the modalities' MPPS N-CREATE/N-SET are forwarded to it */
 } cfg_pacs;
 
 typedef struct cfg {

@@ -208,6 +208,15 @@ typedef struct dicom_ref {
 int dicom_commit_request(const char *calling_ae, const dicom_peer *to, const char *txn_uid,
                          const dicom_ref *refs, size_t n, rl_err *err);
 
+/* Forward an MPPS N-CREATE or N-SET (its data set as dicom_mpps_req holds
+ * it) to a peer's MPPS SCP over one association. 0 when the peer answered:
+ * its DIMSE status in *status and its Error Comment, if any, in comment;
+ * DICOM_E_REFUSED when it refuses the association or MPPS, DICOM_E_NET when
+ * it cannot be reached or the exchange fails. */
+int dicom_mpps_send(const char *calling_ae, const dicom_peer *to, bool create,
+                    const char *sop_uid, rl_str dataset, uint16_t *status, char *comment,
+                    size_t commentn, rl_err *err);
+
 /* An IOCM rejection note (Key Object Selection, PS3.3 A.35.4) titled
  * (code, DCM, meaning) that references refs, written to path; its patient
  * and study attributes are copied from the instance file `like`. With salt,

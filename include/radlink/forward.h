@@ -9,6 +9,13 @@
  *                      retried with backoff (1 s doubling up to the
  *                      destination's max-retry-delay); the queue waits
  *
+ * A destination of kind ROUTE_DEST_MPPS (a PACS given the modalities' MPPS)
+ * is delivered with DICOM instead: each queued N-CREATE or N-SET over its own
+ * association; success or a warning status removes it (0111 on an N-CREATE
+ * too: an earlier try got through), a failure status parks it with the
+ * status and the PACS's comment, an unreachable PACS or a refused
+ * association is retried with backoff.
+ *
  * A sender only reads the store. It reports each answer to the engine's loop
  * as a CMD_DELIVERY (radlink/cmd.h), which the loop applies in its
  * transaction, and waits for that commit before it reads its queue again.

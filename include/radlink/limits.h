@@ -88,6 +88,11 @@
 /* PACS a study is sent to (config <dicom><pacs>): a primary, a backup, a
  * research archive... each is one association per job attempt. */
 #define RL_MAX_PACS 8
+/* An MPPS forwarded to a PACS (<pacs mpps="true">): the association and each
+ * answer may take this long; a PACS that cannot be reached is tried again
+ * after 1 s, doubling up to the second figure. */
+#define RL_MPPS_FORWARD_TIMEOUT_S 30
+#define RL_MPPS_FORWARD_MAX_RETRY_S 300
 
 /* ---- jobs and workers ---- */
 

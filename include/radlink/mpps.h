@@ -13,7 +13,9 @@
  * write transaction: the record, the referenced worklist steps' status
  * (STARTED, COMPLETED, DISCONTINUED) and the HL7 status messages to the order
  * filler (through the durable forward queue) commit together, before the
- * modality gets its response. */
+ * modality gets its response. With <pacs mpps="true">, the request itself is
+ * queued in the same transaction for that PACS (destination "mpps:" + its AE
+ * title, ROUTE_DEST_MPPS), to be replayed there in order. */
 #ifndef RADLINK_MPPS_H
 #define RADLINK_MPPS_H
 
@@ -51,8 +53,14 @@ void mpps_receive(void *ctx, dicom_mpps_req *req);
 /* The loop's side: apply req in t. Fills req->status (0, or the DIMSE status
  * that refuses it, with why); returns STORE_OK, or a store error (then the
  * caller aborts and the modality gets a processing failure). queued counts
- * the HL7 status messages queued. */
-int mpps_apply(store_txn *t, dicom_mpps_req *req, const route_set *rs, int64_t now_us,
-               unsigned *queued, rl_err *err);
+ * the messages queued: HL7 status messages, and the request for each of the
+ * PACS destinations in pacs (n_pacs of them) when it was accepted. */
+int mpps_apply(store_txn *t, dicom_mpps_req *req, const route_set *rs,
+               const route_dest *pacs, size_t n_pacs, int64_t now_us, unsigned *queued,
+               rl_err *err);
+
+/* A request queued for a PACS: u8 'C' (N-CREATE) or 'S' (N-SET), str SOP
+ * Instance UID, str data set. Decoded views point into payload. */
+int mpps_forward_decode(rl_str payload, bool *create, rl_str *sop_uid, rl_str *dataset);
 
 #endif

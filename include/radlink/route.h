@@ -25,7 +25,10 @@ enum route_status {
     ROUTE_E_STORE = ROUTE_E_BASE - 3,  /* the store failed: the caller aborts the transaction */
 };
 
-/* An outbound MLLP destination. */
+/* An outbound destination: an HL7 peer over MLLP (what route files name), or
+ * a PACS's MPPS SCP the engine forwards the modalities' N-CREATE and N-SET
+ * to (made from <pacs mpps="true">; its queue is named "mpps:" + AE title). */
+typedef enum route_dest_kind { ROUTE_DEST_MLLP = 0, ROUTE_DEST_MPPS = 1 } route_dest_kind;
 typedef struct route_dest {
     char name[64];
     char host[256];
@@ -34,6 +37,8 @@ typedef struct route_dest {
     unsigned max_retry_delay_s;
     bool tls;
     char ca[512], cert[512], key[512], server_name[256];
+    route_dest_kind kind;
+    char ae[17], calling_ae[17]; /* ROUTE_DEST_MPPS: the peer's AE title, and ours */
 } route_dest;
 
 typedef struct route_set route_set;

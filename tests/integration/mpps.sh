@@ -6,6 +6,7 @@
 # DISCONTINUED.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
+. "$(dirname "$0")/mpps_lib.sh"
 
 SINK_PORT=$(free_port)
 /usr/bin/python3 "$SRC/tests/integration/mllp_sink.py" "$SINK_PORT" "$T/sink.log" >"$T/sink.out" 2>&1 &
@@ -46,43 +47,6 @@ status_of() { # status_of ACCESSION: the SPS status findscu shows
 }
 expect_eq "$(status_of A1)" "SCHEDULED" "the step is scheduled"
 
-# create.json / set.json: what a modality sends (PS3.4 F.7.2)
-mpps() { # mpps NAME: run $T/NAME.json, answers in $OUT
-    run_rc node "$SRC/tests/js/mpps_scu.js" 127.0.0.1 "$DICOM_PORT" RADLINK CT01 "$T/$1.json"
-    expect_rc 0 "mpps_scu $1 ($ERR)"
-}
-create() { # create UID ACC RP SPS STUDY [STATUS] [MODALITY]
-    cat <<JSON
-{"op": "create", "uid": "$1", "dataset": {
-  "ScheduledStepAttributesSequence": [{"AccessionNumber": "$2", "RequestedProcedureID": "$3",
-    "ScheduledProcedureStepID": "$4", "StudyInstanceUID": "$5",
-    "ReferencedStudySequence": [], "RequestedProcedureDescription": "PROC",
-    "ScheduledProcedureStepDescription": "", "ScheduledProtocolCodeSequence": []}],
-  "PatientName": "DOE^JANE", "PatientID": "P1", "PatientBirthDate": "19700412",
-  "PatientSex": "F", "ReferencedPatientSequence": [],
-  "PerformedProcedureStepID": "PPS-$1", "PerformedStationAETitle": "CT01",
-  "PerformedStationName": "", "PerformedLocation": "",
-  "PerformedProcedureStepStartDate": "20261124", "PerformedProcedureStepStartTime": "093500",
-  "PerformedProcedureStepStatus": "${6:-IN PROGRESS}", "PerformedProcedureStepDescription": "",
-  "PerformedProcedureTypeDescription": "", "ProcedureCodeSequence": [],
-  "PerformedProcedureStepEndDate": "", "PerformedProcedureStepEndTime": "",
-  "Modality": "${7-CT}", "StudyID": "", "PerformedProtocolCodeSequence": [],
-  "PerformedSeriesSequence": []}}
-JSON
-}
-finish() { # finish UID STATUS
-    cat <<JSON
-{"op": "set", "uid": "$1", "dataset": {
-  "PerformedProcedureStepStatus": "$2",
-  "PerformedProcedureStepEndDate": "20261124", "PerformedProcedureStepEndTime": "095000",
-  "PerformedSeriesSequence": [{"PerformingPhysicianName": "", "ProtocolName": "HEAD",
-    "OperatorsName": "", "SeriesInstanceUID": "1.2.826.0.1.3680043.2.1125.1.1",
-    "SeriesDescription": "", "RetrieveAETitle": "",
-    "ReferencedImageSequence": [{"ReferencedSOPClassUID": "1.2.840.10008.5.1.4.1.1.2",
-      "ReferencedSOPInstanceUID": "1.2.826.0.1.3680043.2.1125.1.1.1"}],
-    "ReferencedNonImageCompositeSOPInstanceSequence": []}]}}
-JSON
-}
 
 note "N-CREATE IN PROGRESS: committed, the step STARTED, IP to the RIS"
 { echo '['; create 1.2.826.0.1.3680043.2.1125.9.1 A1 RPA1 S1 "$S1"; echo ']'; } >"$T/c1.json"

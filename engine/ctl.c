@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "radlink/hl7.h"
 #include "radlink/job.h"
 #include "radlink/limits.h"
 #include "radlink/queue.h"
@@ -405,9 +406,12 @@ static int msg_replay(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf 
         return 2;
     }
     bool quiet = false;
-    for (int i = 3; i < argc; i++)
+    for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--quiet") == 0)
             quiet = true;
+        if (strcmp(argv[i], "--dry-run") == 0)
+            env->dry = true;
+    }
     if (!env->ing || !env->routes) {
         rl_buf_add_c(out, "no routes to replay with\n");
         return 1;
@@ -421,20 +425,21 @@ static int msg_replay(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf 
     int status;
     if (rc == STORE_OK) {
         rl_buf_add_str(out, rl_buf_view(&trace));
-        rl_buf_printf(out, "message %llu replayed with %s as message %llu: %s",
-                      (unsigned long long)seq, route_source(env->routes),
-                      (unsigned long long)res.seq, msglog_status_name(res.status));
+        rl_buf_printf(out, "message %llu %s with %s as message %llu: %s",
+                      (unsigned long long)seq, env->dry ? "would be replayed" : "replayed",
+                      route_source(env->routes), (unsigned long long)res.seq,
+                      msglog_status_name(res.status));
         if (res.forwarded)
-            rl_buf_printf(out, ", %u forward%s queued", res.forwarded,
-                          res.forwarded == 1 ? "" : "s");
+            rl_buf_printf(out, ", %u forward%s %s", res.forwarded,
+                          res.forwarded == 1 ? "" : "s", env->dry ? "would be queued" : "queued");
         rl_buf_add_c(out, "\nACK:\n");
         for (size_t i = 0; i < ack.len; i++)
             rl_buf_add_ch(out, ack.data[i] == '\r' ? '\n' : ack.data[i]);
         /* a replay the routes refuse is logged like a refused message: it is
          * kept, and the exit status says it was refused */
         status = res.status == MSG_ACCEPTED ? 0 : 1;
-        env->keep = true;
-        env->kick_senders |= res.forwarded > 0;
+        env->keep = !env->dry;
+        env->kick_senders |= res.forwarded > 0 && !env->dry;
     } else {
         rl_buf_printf(out, "%s\n", err.msg);
         status = 1;
@@ -558,6 +563,104 @@ static int wl_put_req(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf 
     return status;
 }
 
+/* ---- hl7 decide: the engine's answer to a message, nothing kept ---- */
+
+static void add_lines(rl_buf *out, rl_str text, const char *indent, bool raw)
+{
+    size_t start = 0;
+    for (size_t i = 0; i <= text.n; i++) {
+        if (i < text.n && text.p[i] != '\r' && text.p[i] != '\n')
+            continue;
+        if (i > start) {
+            rl_buf_add_c(out, indent);
+            rl_buf_add(out, text.p + start, i - start);
+            rl_buf_add_ch(out, raw ? '\r' : '\n');
+        }
+        start = i + 1;
+    }
+}
+
+static rl_str trim_eol(rl_str v)
+{
+    while (v.n && (v.p[v.n - 1] == '\r' || v.p[v.n - 1] == '\n'))
+        v.n--;
+    return v;
+}
+
+static int hl7_decide(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf *out)
+{
+    bool trace_on = false, raw = false;
+    int i = 2;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--trace"))
+            trace_on = true;
+        else if (!strcmp(argv[i], "--raw"))
+            raw = true;
+        else if (!strcmp(argv[i], "--routes") && i + 1 < argc)
+            i++; /* loaded by the caller into env->routes */
+        else
+            break;
+    }
+    if (i + 1 != argc) {
+        rl_buf_add_c(out, "hl7 decide: expected options and one message (hex)\n");
+        return 2;
+    }
+    if (!env->ing || !env->routes) {
+        rl_buf_add_c(out, "no routes to decide with\n");
+        return 1;
+    }
+    rl_buf msg, ack, trace, after;
+    rl_buf_init(&msg, 0);
+    rl_buf_init(&ack, 0);
+    rl_buf_init(&trace, 0);
+    rl_buf_init(&after, 0);
+    int status = 2;
+    store_txn *child;
+    rl_err err;
+    if (unhex(argv[i], &msg) != 0) {
+        rl_buf_add_c(out, "hl7 decide: the message is not hex\n");
+    } else if (store_begin(NULL, t, true, &child, &err) != STORE_OK) {
+        rl_buf_printf(out, "%s\n", err.msg);
+        status = 1;
+    } else {
+        /* exactly what a received frame goes through, then undone */
+        ingest_input in = { INGEST_FRAME, rl_buf_view(&msg), "dry run", "", "", env->now_us };
+        ingest_result res = { .ack = &ack };
+        int rc = ingest_run(env->ing, child, &in, env->routes, &res, trace_on ? &trace : NULL,
+                            &err);
+        if (rc == STORE_OK && trace_on && res.status == MSG_ACCEPTED)
+            hl7_serialize(&env->ing->msg, &after);
+        store_abort(child);
+        if (rc != STORE_OK) {
+            rl_buf_printf(out, "%s\n", err.msg);
+            status = 1;
+        } else {
+            status = strcmp(res.ack_code, "AA") != 0;
+            if (trace_on) {
+                rl_buf_add_c(out, "(a dry run: what follows is undone, nothing is sent)\n");
+                rl_buf_add_str(out, rl_buf_view(&trace));
+                if (after.len && !rl_str_eq(trim_eol(rl_buf_view(&after)),
+                                            trim_eol(rl_buf_view(&msg)))) {
+                    rl_buf_add_c(out, "message after transforms:\n");
+                    add_lines(out, rl_buf_view(&after), "  ", false);
+                }
+                rl_buf_printf(out, "%s; ACK that would be sent:\n",
+                              res.status == MSG_DUPLICATE ? "a retransmission"
+                                                          : msglog_status_name(res.status));
+                add_lines(out, rl_buf_view(&ack), "  ", false);
+            } else {
+                add_lines(out, rl_buf_view(&ack), "", raw);
+            }
+        }
+    }
+    rl_buf_free(&msg);
+    rl_buf_free(&ack);
+    rl_buf_free(&trace);
+    rl_buf_free(&after);
+    env->dry = true;
+    return status;
+}
+
 bool ctl_is_store_verb(int argc, char **argv)
 {
     if (argc < 2)
@@ -566,7 +669,8 @@ bool ctl_is_store_verb(int argc, char **argv)
            (!strcmp(argv[0], "jobs") && !strcmp(argv[1], "retry")) ||
            (!strcmp(argv[0], "recon") && (!strcmp(argv[1], "link") || !strcmp(argv[1], "forward"))) ||
            (!strcmp(argv[0], "msg") && !strcmp(argv[1], "replay")) ||
-           (!strcmp(argv[0], "wl") && !strcmp(argv[1], "put"));
+           (!strcmp(argv[0], "wl") && !strcmp(argv[1], "put")) ||
+           (!strcmp(argv[0], "hl7") && !strcmp(argv[1], "decide"));
 }
 
 static int dispatch(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf *out)
@@ -586,6 +690,8 @@ static int dispatch(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf *o
         return msg_replay(env, t, argc, argv, out);
     if (argc >= 2 && !strcmp(argv[0], "wl") && !strcmp(argv[1], "put"))
         return wl_put_req(env, t, argc, argv, out);
+    if (argc >= 3 && !strcmp(argv[0], "hl7") && !strcmp(argv[1], "decide"))
+        return hl7_decide(env, t, argc, argv, out);
     rl_buf_add_c(out, "not a request this engine takes\n");
     return 2;
 }
@@ -593,8 +699,11 @@ static int dispatch(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf *o
 int ctl_apply(ctl_env *env, store_txn *t, int argc, char **argv, rl_buf *out)
 {
     env->keep = false;
+    env->dry = false;
     int status = dispatch(env, t, argc, argv, out);
-    if (status == 0 && !(argc >= 2 && !strcmp(argv[0], "wl") && !strcmp(argv[1], "put")))
+    if (status == 0 && !env->dry && !(argc >= 2 && !strcmp(argv[0], "wl") && !strcmp(argv[1], "put")))
         env->keep = true;
+    if (env->dry)
+        env->keep = false;
     return status;
 }

@@ -122,6 +122,7 @@ static int log_outcome(store_txn *t, const ingest_input *in, const hdr *h, const
         return rc;
     res->status = o->status;
     res->seq = r.seq;
+    snprintf(res->ack_code, sizeof res->ack_code, "%s", o->code ? o->code : "");
     if (o->status == MSG_ACCEPTED || o->status == MSG_DUPLICATE)
         log_debug("hl7.message", "seq=%llu status=%s ack=%s peer=%s type=%.*s ctrl=%.*s",
                   (unsigned long long)r.seq, msglog_status_name(o->status), o->code, in->peer,
@@ -270,6 +271,12 @@ static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ing
 
 int ingest_one(ingest *g, store_txn *t, const ingest_input *in, ingest_result *res, rl_err *err)
 {
+    return ingest_run(g, t, in, g->routes, res, NULL, err);
+}
+
+int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set *rs,
+               ingest_result *res, rl_buf *trace, rl_err *err)
+{
     hl7_msg *m = &g->msg;
     rl_err perr;
     char text[512];
@@ -334,7 +341,7 @@ int ingest_one(ingest *g, store_txn *t, const ingest_input *in, ingest_result *r
                  (unsigned long long)orig_seq);
         return reject(g, t, in, HL7_ERR_DUPLICATE_KEY, text, &at, res, err);
     }
-    return route_and_log(g, t, g->routes, in, &h, "", res, NULL, true, err);
+    return route_and_log(g, t, rs, in, &h, "", res, trace, true, err);
 }
 
 int ingest_replay(ingest *g, store_txn *t, uint64_t seq, const route_set *rs, ingest_result *res,

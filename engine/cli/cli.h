@@ -96,6 +96,32 @@ int cli_ctl_engine(const cli_cmd *cmd, const char *data, const char *config, int
 int cli_ctl_or_lock(const cli_cmd *cmd, const char *data, const char *config, int argc,
                     char **argv, unsigned flags, bool *ran, int *lock_fd);
 
+/* A request that routes messages (msg replay, hl7 decide: radlink/ctl.h) run
+ * with no engine: on the store of --data/--config, with the routes the engine
+ * last ran (else routes, else the config's or the built-in ones) and its
+ * hooks, through the same ctl_apply. temp_ok: with no store there, against
+ * an empty one made for the run and removed after (a note says so in out).
+ * The request's words go to out; returns its exit status; *kept says whether
+ * its changes were committed. Take the data directory's lock first
+ * (cli_ctl_or_lock). */
+int cli_ingest_on_store(const cli_cmd *self, const char *data, const char *config,
+                        const char *routes, bool temp_ok, int argc, char **argv, rl_buf *out,
+                        bool *kept);
+/* Send a request that routes messages to the engine running on the data
+ * directory, else run it with cli_ingest_on_store (temp_ok); prints its
+ * words (stdout, stderr for a usage error) and returns its exit status. */
+int cli_route_request(const cli_cmd *self, const char *data, const char *config,
+                      const char *routes, int argc, char **argv);
+/* Every message of file (FHS/BHS batches included) through `hl7 decide`:
+ * the ACK the engine would send (trace: with the route trace, as `routes
+ * test` prints it; raw: segments end with CR). routes: this route file
+ * instead of the engine's. Returns the worst exit status: 0 when every
+ * message would be accepted, 1 when one would not. */
+int cli_decide_file(const cli_cmd *self, const char *data, const char *config,
+                    const char *routes, const char *file, bool trace, bool raw);
+/* A message for a request (hl7 decide): its bytes in lowercase hex, malloc'd. */
+char *cli_hex(rl_str bytes);
+
 /* Local time, "2026-11-23 10:15:30". */
 void cli_fmt_time(int64_t us, char *out, size_t n);
 

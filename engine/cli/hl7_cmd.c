@@ -329,12 +329,16 @@ static int run_ack(const cli_cmd *self, int argc, char **argv)
         { "error-code", required_argument, NULL, 'e' },
         { "control-id", required_argument, NULL, 'i' },
         { "raw", no_argument, NULL, 'r' },
+        { "data", required_argument, NULL, 'D' },
+        { "config", required_argument, NULL, 'C' },
         { 0, 0, 0, 0 },
     };
     cli_opts o = { argc, argv, self, "c:t:e:i:r", longs, 0, 0 };
     char idbuf[32];
     snprintf(idbuf, sizeof idbuf, "RL%lld", (long long)(rl_now_us() / 1000));
     ack_ctx a = { .cmd = self, .code = "AA", .control_id = idbuf };
+    const char *data = NULL, *config = NULL;
+    bool by_hand = false; /* --code, --text...: an ACK built as told, not decided */
     int c;
     while ((c = cli_next(&o)) != -1) {
         switch (c) {
@@ -343,19 +347,25 @@ static int run_ack(const cli_cmd *self, int argc, char **argv)
             if (strcmp(optarg, "AA") && strcmp(optarg, "AE") && strcmp(optarg, "AR"))
                 return cli_usage(self, "--code must be AA, AE or AR, not '%s'", optarg);
             a.code = optarg;
+            by_hand = true;
             break;
-        case 't': a.text = optarg; break;
+        case 't': a.text = optarg; by_hand = true; break;
         case 'e':
             if (cli_number(self, "--error-code", optarg, 0, 999, &a.errcode) != 0)
                 return CLI_USAGE;
+            by_hand = true;
             break;
-        case 'i': a.control_id = optarg; break;
+        case 'i': a.control_id = optarg; by_hand = true; break;
         case 'r': a.raw = 1; break;
+        case 'D': data = optarg; break;
+        case 'C': config = optarg; break;
         }
     }
     if (argc - optind != 1)
         return cli_usage(self, "expected one FILE");
-    return walk_file(self, argv[optind], ack_one, &a);
+    if (by_hand)
+        return walk_file(self, argv[optind], ack_one, &a);
+    return cli_decide_file(self, data, config, NULL, argv[optind], false, a.raw);
 }
 
 static const cli_cmd hl7_subs[] = {
@@ -371,12 +381,19 @@ static const cli_cmd hl7_subs[] = {
               "the path that 'radlink hl7 get' accepts; leaf values are decoded to UTF-8.\n" },
     { .name = "ack", .args = "FILE", .run = run_ack,
       .summary = "print the ACK the engine would send for each message",
-      .help = "  -c, --code AA|AE|AR     acknowledgement code (default AA)\n"
+      .help = "The engine decides, and nothing is kept: the header checks, retransmissions,\n"
+              "the routes and their worklist and patient actions against the store, exactly\n"
+              "as for a received message. With an engine running on the data directory it\n"
+              "answers itself; else the store there is used (an empty one when there is\n"
+              "none). Exit status 1 when a message would not get AA.\n"
+              "  --data DIR              data directory (default: from --config, else ./var)\n"
+              "  --config FILE           take the data directory from this configuration\n"
+              "  -r, --raw               segments end with CR as on the wire\n"
+              "An ACK built as told instead (no decision):\n"
+              "  -c, --code AA|AE|AR     acknowledgement code (default AA)\n"
               "  -t, --text TEXT         error text for MSA-3 / ERR\n"
               "  -e, --error-code N      HL7 table 0357 code (default 207 for AE/AR)\n"
-              "  -i, --control-id ID     MSH-10 of the ACK (default: time based)\n"
-              "  -r, --raw               segments end with CR as on the wire\n"
-              "A message that does not parse gets the AR the engine would send.\n" },
+              "  -i, --control-id ID     MSH-10 of the ACK (default: time based)\n" },
     { 0 },
 };
 

@@ -352,91 +352,17 @@ static int run_search(const cli_cmd *self, int argc, char **argv)
  * last engine on this directory ran (their text is in the store) and its
  * configuration's destinations, unless told otherwise. */
 static int replay_on_store(const cli_cmd *self, const char *data, const char *config,
-                           const char *routes, bool quiet, char *seq)
+                           const char *routes, int argc, char **argv)
 {
-    int rc;
-    char dir[CFG_PATH];
-    if ((rc = cli_data_dir(self, data, config, dir, sizeof dir)) != 0)
-        return rc;
-    store *st;
-    store_txn *t;
-    rl_err err;
-    store_opts so = { .readonly = false };
-    if (store_open(dir, &so, &st, &err) != STORE_OK)
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    char eng_config[CFG_PATH] = "", eng_routes[CFG_PATH] = "";
-    rl_buf text;
-    rl_buf_init(&text, 0);
-    if (!routes && store_begin(st, NULL, false, &t, &err) == STORE_OK) {
-        rl_str v;
-        cli_meta(t, "engine.config", eng_config, sizeof eng_config);
-        cli_meta(t, "routes.file", eng_routes, sizeof eng_routes);
-        if (store_get(t, STORE_META, RL_STR("routes.text"), &v, &err) == STORE_OK)
-            rl_buf_add_str(&text, v);
-        store_abort(t);
-        if (!config && eng_config[0] == '/')
-            config = eng_config; /* for its <destinations> */
-    }
-    route_set *rs;
-    if (text.len) {
-        cfg ec;
-        cfg_defaults(&ec);
-        rl_buf errors;
-        rl_buf_init(&errors, 0);
-        if (config && cfg_load(&ec, config, &errors) != 0) {
-            fprintf(stderr, "%s", rl_buf_cstr(&errors));
-            rl_buf_free(&errors);
-            rl_buf_free(&text);
-            store_close(st);
-            return cli_fail(self, CLI_BADINPUT, "%s: configuration rejected", config);
-        }
-        route_load_opts lo = { .extra_dests = ec.dests, .n_extra_dests = ec.n_dests };
-        rc = route_load_mem(eng_routes[0] ? eng_routes : "engine routes", text.data, text.len,
-                            &lo, &rs, &errors) == ROUTE_OK ? CLI_OK : CLI_BADINPUT;
-        if (rc != CLI_OK)
-            fprintf(stderr, "%s", rl_buf_cstr(&errors));
-        rl_buf_free(&errors);
-    } else {
-        rc = cli_load_routes(self, routes, config, &rs, false);
-    }
-    rl_buf_free(&text);
-    if (rc != CLI_OK) {
-        store_close(st);
-        return rc;
-    }
-    ingest g;
-    ingest_cfg ic = { .dedup_window_us = 0, .max_frame = RL_MAX_FRAME_CEILING };
-    ingest_init(&g, &ic);
-    for (int k = 0; k < ROUTE_HOOK_COUNT; k++)
-        g.hooks[k] = engine_hook((route_hook_kind)k);
     rl_buf out;
     rl_buf_init(&out, 0);
-    int status = CLI_FAIL;
     bool kept = false;
-    if (store_begin(st, NULL, true, &t, &err) == STORE_OK) {
-        ctl_env env = { .ing = &g, .routes = rs, .now_us = rl_now_us() };
-        char *dreq[4] = { "msg", "replay", seq, "--quiet" };
-        status = ctl_apply(&env, t, quiet ? 4 : 3, dreq, &out);
-        kept = env.keep;
-        if (env.keep && store_commit(t, &err) != STORE_OK) {
-            status = CLI_FAIL;
-            kept = false;
-            rl_buf_printf(&out, "not stored: %s\n", err.msg);
-        } else if (!env.keep) {
-            store_abort(t);
-        }
-    } else {
-        rl_buf_printf(&out, "%s\n", err.msg);
-    }
+    int status = cli_ingest_on_store(self, data, config, routes, false, argc, argv, &out, &kept);
     /* a replay that ran prints its trace and ACK as a result, refused or not */
-    fwrite(out.data ? out.data : "", 1, out.len, kept ? stdout : stderr);
+    fwrite(out.data ? out.data : "", 1, out.len, status < 2 ? stdout : stderr);
     rl_buf_free(&out);
-    ingest_free(&g);
-    route_free(rs);
-    store_close(st);
     return status;
 }
-
 
 /* Replay: the routes the engine runs, unless told otherwise. */
 static int run_replay(const cli_cmd *self, int argc, char **argv)
@@ -446,11 +372,12 @@ static int run_replay(const cli_cmd *self, int argc, char **argv)
         { "config", required_argument, NULL, 'C' },
         { "routes", required_argument, NULL, 'r' },
         { "quiet", no_argument, NULL, 'q' },
+        { "dry-run", no_argument, NULL, 'n' },
         { 0, 0, 0, 0 },
     };
     cli_opts co = { argc, argv, self, "", longs, 0, 0 };
     const char *data = NULL, *config = NULL, *routes = NULL;
-    bool quiet = false;
+    bool quiet = false, dry = false;
     int c;
     while ((c = cli_next(&co)) != -1) {
         switch (c) {
@@ -459,6 +386,7 @@ static int run_replay(const cli_cmd *self, int argc, char **argv)
         case 'C': config = optarg; break;
         case 'r': routes = optarg; break;
         case 'q': quiet = true; break;
+        case 'n': dry = true; break;
         }
     }
     uint64_t seq;
@@ -469,10 +397,12 @@ static int run_replay(const cli_cmd *self, int argc, char **argv)
     char abs_routes[4096];
     if (routes && !realpath(routes, abs_routes))
         return cli_fail(self, CLI_BADINPUT, "%s: %s", routes, strerror(errno));
-    char *req[6] = { "msg", "replay", argv[optind] };
+    char *req[7] = { "msg", "replay", argv[optind] };
     int nreq = 3;
     if (quiet)
         req[nreq++] = "--quiet";
+    if (dry)
+        req[nreq++] = "--dry-run";
     if (routes) {
         req[nreq++] = "--routes";
         req[nreq++] = abs_routes;
@@ -482,7 +412,7 @@ static int run_replay(const cli_cmd *self, int argc, char **argv)
     int rc = cli_ctl_or_lock(self, data, config, nreq, req, CLI_CTL_STDOUT, &ran, &lock_fd);
     if (ran || rc)
         return rc;
-    rc = replay_on_store(self, data, config, routes, quiet, argv[optind]);
+    rc = replay_on_store(self, data, config, routes, nreq, req);
     close(lock_fd);
     return rc;
 }
@@ -507,7 +437,9 @@ static const cli_cmd msg_subs[] = {
       .summary = "run a logged message through the routes again, as a new log entry",
       .help = "  --routes FILE     these routes (default: the routes the engine on --data runs,\n"
               "                    as it loaded them, even if the file changed since)\n"
-              "  --quiet           no route trace\n" MSG_COMMON_HELP
+              "  --quiet           no route trace\n"
+              "  --dry-run         what the replay would do and answer; nothing is kept\n"
+              MSG_COMMON_HELP
               "Its effects (forwards, worklist...) happen as for a received message; the\n"
               "engine's senders deliver the forwards. Exit status 1 if the routes refuse it.\n" },
     { 0 },

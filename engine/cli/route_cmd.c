@@ -111,106 +111,18 @@ static int run_check(const cli_cmd *self, int argc, char **argv)
     return CLI_OK;
 }
 
-typedef struct test_ctx {
-    const route_set *rs;
-    unsigned n;
-    int worst;
-} test_ctx;
-
-static void print_segments(rl_str text, const char *indent)
-{
-    size_t start = 0;
-    for (size_t i = 0; i <= text.n; i++) {
-        if (i == text.n || text.p[i] == '\r' || text.p[i] == '\n') {
-            if (i > start)
-                printf("%s%.*s\n", indent, (int)(i - start), text.p + start);
-            start = i + 1;
-        }
-    }
-}
-
-static int test_one(void *ctx, rl_str raw, size_t offset)
-{
-    test_ctx *tc = ctx;
-    tc->n++;
-    printf("%s=== message %u (byte %zu)\n", tc->n > 1 ? "\n" : "", tc->n, offset);
-    hl7_msg m;
-    hl7_msg_init(&m, NULL);
-    rl_err err;
-    rl_buf trace, out, ack;
-    rl_buf_init(&trace, 0);
-    rl_buf_init(&out, 0);
-    rl_buf_init(&ack, 0);
-    if (hl7_parse(&m, raw.p, raw.n, &err) != HL7_OK) {
-        printf("does not parse: %s\nACK: AR (the engine rejects it before routing)\n", err.msg);
-        tc->worst = CLI_FAIL;
-        goto done;
-    }
-    rl_str msh0 = m.segs[0];
-    route_env env = { .dry_run = true, .now_us = rl_now_us() };
-    for (int k = 0; k < ROUTE_HOOK_COUNT; k++)
-        env.hooks[k] = engine_hook((route_hook_kind)k);
-    route_result res;
-    route_eval(tc->rs, &m, &env, &res, &trace);
-    fwrite(trace.data ? trace.data : "", 1, trace.len, stdout);
-    hl7_serialize(&m, &out);
-    rl_str orig = raw;
-    while (orig.n && (orig.p[orig.n - 1] == '\r' || orig.p[orig.n - 1] == '\n'))
-        orig.n--;
-    rl_str now = rl_buf_view(&out);
-    while (now.n && (now.p[now.n - 1] == '\r' || now.p[now.n - 1] == '\n'))
-        now.n--;
-    if (!rl_str_eq(orig, now)) {
-        printf("message after transforms:\n");
-        print_segments(now, "  ");
-    }
-    m.segs[0] = msh0; /* the ACK mirrors the MSH received */
-    hl7_ack_err more[ROUTE_PROBLEMS];
-    size_t n_more = res.accept ? 0 : route_ack_errs(&res, more, ROUTE_PROBLEMS);
-    hl7_ack_info info = { .code = res.code, .err_code = res.accept ? 0 : res.errcode,
-                          .err_text = res.accept ? NULL : res.text,
-                          .err_at = res.has_at ? &res.at : NULL, .control_id = "RL0",
-                          .now_us = env.now_us, .more = more, .n_more = n_more };
-    hl7_ack_build(&m, &info, &ack);
-    printf("ACK that would be sent:\n");
-    print_segments(rl_buf_view(&ack), "  ");
-    if (!res.accept)
-        tc->worst = CLI_FAIL;
-done:
-    rl_buf_free(&trace);
-    rl_buf_free(&out);
-    rl_buf_free(&ack);
-    hl7_msg_free(&m);
-    return 0;
-}
-
 static int run_test(const cli_cmd *self, int argc, char **argv)
 {
     ropts o = { 0 };
     int rc = parse(self, argc, argv, &o, 2);
     if (rc)
         return rc < 0 ? CLI_OK : rc;
+    /* the file loads (its errors listed) before anything is decided */
     route_set *rs;
     if ((rc = cli_load_routes(self, argv[optind], o.config, &rs, false)) != CLI_OK)
         return rc;
-    rl_buf in;
-    rl_err err;
-    rl_buf_init(&in, 0);
-    const char *mf = argv[optind + 1];
-    if (rl_read_file(mf, &in, &err) != 0) {
-        route_free(rs);
-        rl_buf_free(&in);
-        return cli_fail(self, CLI_BADINPUT, "%s", err.msg);
-    }
-    test_ctx tc = { rs, 0, CLI_OK };
-    hl7_split_info info;
-    if (hl7_split(rl_buf_view(&in), test_one, &tc, &info, &err) < 0 || tc.n == 0)
-        rc = cli_fail(self, CLI_BADINPUT, "%s: %s", mf, tc.n ? err.msg : "no HL7 message found");
-    else
-        rc = tc.worst;
     route_free(rs);
-    rl_buf_free(&in);
-    return rc;
+    return cli_decide_file(self, o.data, o.config, argv[optind], argv[optind + 1], true, false);
 }
 
 static int run_reload(const cli_cmd *self, int argc, char **argv)
@@ -239,8 +151,13 @@ static const cli_cmd route_subs[] = {
     { .name = "test", .args = "FILE MSG.hl7", .run = run_test,
       .summary = "dry-run messages through a route file and print the trace and the ACK",
       .help = "  --config FILE   offer this configuration's <destinations> to the routes\n"
-              "MSG.hl7 may hold several messages or a batch ('-' reads stdin). Nothing is\n"
-              "stored or sent. Exit 0 when every message would be accepted, 1 otherwise.\n" },
+              "  --data DIR      decide against this data directory's store (default: from\n"
+              "                  --config, else ./var; an empty store when there is none)\n"
+              "Each message goes through what a received one goes through (header checks,\n"
+              "retransmissions, these routes, worklist and patient actions against the\n"
+              "store), by the running engine when there is one; nothing is kept or sent.\n"
+              "MSG.hl7 may hold several messages or a batch ('-' reads stdin). Exit 0 when\n"
+              "every message would be accepted, 1 otherwise.\n" },
     { .name = "reload", .args = "", .run = run_reload,
       .summary = "make the running engine load its route file again (as SIGHUP does)",
       .help = "  --data DIR      the engine's data directory (default: from --config, else ./var)\n"

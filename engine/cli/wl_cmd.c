@@ -320,18 +320,12 @@ static void offer(import_ctx *x, const wl_entry *e, const char *path)
     }
     if (x->argc == CTLSOCK_MAX_ARGS || x->bytes + x->rec.len * 2 + 64 > RL_CTL_REQUEST_MAX - 512)
         flush(x);
-    char *h = malloc(x->rec.len * 2 + 1);
+    char *h = cli_hex(rl_buf_view(&x->rec));
     if (!h) {
         printf("%s: not taken: out of memory\n", path);
         x->not_taken++;
         return;
     }
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < x->rec.len; i++) {
-        h[2 * i] = digits[(unsigned char)x->rec.data[i] >> 4];
-        h[2 * i + 1] = digits[(unsigned char)x->rec.data[i] & 15];
-    }
-    h[x->rec.len * 2] = '\0';
     x->argv[x->argc++] = h;
     x->bytes += x->rec.len * 2 + 8;
     x->entries++;

@@ -8,7 +8,10 @@
  *   queue retry DEST QSEQ | queue retry DEST --all | queue park DEST QSEQ
  *   jobs retry ID | jobs retry --dead
  *   recon link STUDY-UID ACCESSION
- *   msg replay SEQ [--quiet] [--routes FILE]   (FILE: loaded by the caller into env->routes)
+ *   msg replay SEQ [--quiet] [--dry-run] [--routes FILE]   (FILE: loaded by the caller into
+ *       env->routes)
+ *   hl7 decide [--trace] [--raw] [--routes FILE] MESSAGE   (MESSAGE in lowercase hex: what
+ *       the engine answers to it, decided in a nested transaction that is undone)
  *   wl put [--replace] [--dry-run] ENTRY...   (`radlink wl import`: each ENTRY a worklist
  *       record, wl_encode's bytes in lowercase hex, with its source file; an entry
  *       whose key is on the worklist already is not taken without --replace) */
@@ -25,6 +28,7 @@ typedef struct ctl_env {
     const route_set *routes; /* replay: the routes (the engine's, or --routes FILE) */
     int64_t now_us;
     /* out */
+    bool dry;                /* a dry run: nothing is to be kept */
     bool keep;               /* commit what was done (else abort it: nothing happened) */
     bool kick_senders;       /* a queue changed: wake the senders after the commit */
 } ctl_env;

@@ -47,6 +47,7 @@ typedef struct ingest_result {
                         * due (INCOMPLETE) */
     bool close_after;  /* disconnect the client once the ACK is written */
     unsigned forwarded;/* messages queued for destinations */
+    char ack_code[3];  /* "AA", "AE", "AR" (a retransmission: the original's); "" none */
 } ingest_result;
 
 void ingest_init(ingest *g, const ingest_cfg *cfg);
@@ -55,6 +56,12 @@ void ingest_free(ingest *g);
 /* Process one input within t. Returns STORE_OK, or a store error that makes
  * the caller abort the whole transaction (then answer with ingest_refusal). */
 int ingest_one(ingest *g, store_txn *t, const ingest_input *in, ingest_result *res, rl_err *err);
+
+/* ingest_one with the routes rs and a route trace (trace may be NULL): what
+ * the engine decides for a message, for a dry run (`radlink hl7 ack`,
+ * `radlink routes test`) that runs it in a transaction it then aborts. */
+int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set *rs,
+               ingest_result *res, rl_buf *trace, rl_err *err);
 
 /* The AR for a message that could not be stored at all (store full, I/O
  * error): mirrors what MSH could be read, carries text. */

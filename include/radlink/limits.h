@@ -220,10 +220,12 @@
  * ending (one inside a name lookup cannot be cancelled). */
 #define RL_SENDER_EXIT_WAIT_MS 2000
 
-/* Control socket: a request is a verb and its arguments (a route file path at
- * most); a reply carries a replay trace. Clients connected at once, and how
+/* Control socket: a request is a verb and its arguments (a route file path, a
+ * message for a dry run); a reply carries a replay trace. Clients connected at once, and how
  * long one may take to send its request. */
-#define RL_CTL_REQUEST_MAX (64u * 1024u)
+/* A dry run (`radlink hl7 ack`, `routes test`) carries the message in hex:
+ * twice the default frame limit, and room for the rest. */
+#define RL_CTL_REQUEST_MAX (2u * RL_MAX_FRAME_DEFAULT + 64u * 1024u)
 #define RL_CTL_REPLY_MAX (4u * 1024u * 1024u)
 #define RL_CTL_CONNECTIONS_MAX 16
 #define RL_CTL_MAX_ARGS 32

@@ -90,6 +90,11 @@ note "the trace shows the action"
 adt N1 A04 P7 'NEW^PATIENT' 19900101 M >"$T/a04.hl7"
 run_rc "$RADLINK" routes test "$SRC/routes/default.xml" "$T/a04.hl7"
 expect_rc 0 "routes test of an A04"
-expect_has "$OUT" "A04: patient P7/GENHOSP (NEW^PATIENT, 19900101, M): would be written" "trace"
+expect_has "$OUT" "A04: patient P7/GENHOSP (NEW^PATIENT, 19900101, M): " "trace"
+expect_has "$OUT" "(a dry run: what follows is undone, nothing is sent)" "said to be a dry run"
+before=$(msg_count accepted)
+run_rc "$RADLINK" routes test --data "$T/var" "$SRC/routes/default.xml" "$T/a04.hl7"
+expect_rc 0 "routes test through the running engine"
+expect_eq "$(msg_count accepted)" "$before" "a dry run logs nothing"
 stop_engine
 note "ok"

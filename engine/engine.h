@@ -90,6 +90,7 @@ typedef struct engine {
                            * message is likely on its way (see gather) */
     /* counters */
     uint64_t counts[5]; /* committed messages by msglog_status */
+    uint64_t tolerated[INGEST_TOL_COUNT]; /* committed messages accepted with each irregularity */
     uint64_t turns, commits, commit_failures, instances;
     int lock_fd;
 } engine;

@@ -159,10 +159,39 @@ static int reject(ingest *g, store_txn *t, const ingest_input *in, int errcode, 
                        err);
 }
 
-/* MSH-12.1 "2.x" (v2.1 through v2.8) */
+/* MSH-12.1: a version of HL7 table 0104 from 2.1 through 2.8 */
 static bool supported_version(rl_str v)
 {
-    return v.n >= 3 && v.p[0] == '2' && v.p[1] == '.' && v.p[2] >= '1' && v.p[2] <= '8';
+    static const char *const known[] = { "2.1", "2.2", "2.3", "2.3.1", "2.4", "2.5", "2.5.1",
+                                         "2.6", "2.7", "2.7.1", "2.8", "2.8.1", "2.8.2" };
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        if (rl_str_eq(v, rl_str_c(known[i])))
+            return true;
+    return false;
+}
+
+const char *ingest_tolerance_name(int k)
+{
+    static const char *const names[INGEST_TOL_COUNT] = { "control-id-reused",
+                                                         "msh2-doubled-escape",
+                                                         "msh18-unicode" };
+    return k >= 0 && k < INGEST_TOL_COUNT ? names[k] : "?";
+}
+
+/* The parse's irregularities, as warnings for the log and bits for counting. */
+static void quirks_of(const hl7_msg *m, char *note, size_t n, unsigned *tolerated)
+{
+    size_t k = strlen(note);
+    if ((m->quirks & HL7_QUIRK_MSH2_ESCAPE) && k < n) {
+        k += (size_t)snprintf(note + k, n - k, "%swarning: MSH-2 ^~\\\\& read as ^~\\&",
+                              k ? "; " : "");
+        *tolerated |= 1u << INGEST_TOL_MSH2_ESCAPE;
+    }
+    if ((m->quirks & HL7_QUIRK_UNICODE) && k < n) {
+        snprintf(note + k, n - k, "%swarning: MSH-18 UNICODE (no encoding named) read as UTF-8",
+                 k ? "; " : "");
+        *tolerated |= 1u << INGEST_TOL_UNICODE;
+    }
 }
 
 /* Header checks every receiver needs before it can act: 0 or a reject. */
@@ -188,7 +217,8 @@ static int check_header(ingest *g, store_txn *t, const ingest_input *in, ingest_
     }
     if (!supported_version(ver)) {
         at.field = 12;
-        snprintf(text, sizeof text, "MSH-12 version '%.*s' is not supported (2.1 to 2.8)",
+        snprintf(text, sizeof text, "MSH-12 version '%.*s' is not one radlink reads (2.1, 2.2, "
+                 "2.3, 2.3.1, 2.4, 2.5, 2.5.1, 2.6, 2.7, 2.7.1, 2.8, 2.8.1, 2.8.2)",
                  (int)(ver.n > 40 ? 40 : ver.n), ver.p);
         return reject(g, t, in, HL7_ERR_UNSUPPORTED_VERSION, text, &at, res, err);
     }
@@ -205,8 +235,8 @@ static int check_header(ingest *g, store_txn *t, const ingest_input *in, ingest_
 /* Route the parsed message in a nested transaction and log the outcome: the
  * effects stay only if the routes accept it. */
 static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ingest_input *in,
-                         const hdr *h, const char *note, ingest_result *res, rl_buf *trace,
-                         bool dedup, rl_err *err)
+                         const hdr *h, rl_str app, rl_str fac, const char *note,
+                         ingest_result *res, rl_buf *trace, bool dedup, rl_err *err)
 {
     hl7_msg *m = &g->msg;
     store_txn *child;
@@ -243,7 +273,7 @@ static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ing
         outcome o = { MSG_ACCEPTED, "AA", NULL, summary, 0 };
         rc = log_outcome(child, in, h, &o, rl_buf_view(res->ack), res, err);
         if (rc == STORE_OK && dedup)
-            rc = msglog_dedup_put(child, h->app, h->fac, h->ctrl, res->seq, in->recv_us, err);
+            rc = msglog_dedup_put(child, app, fac, h->ctrl, res->seq, in->recv_us, err);
         if (rc != STORE_OK) {
             store_abort(child);
             return rc;
@@ -265,7 +295,7 @@ static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ing
     rc = log_outcome(t, in, h, &o, rl_buf_view(res->ack), res, err);
     /* An AE is about the content: a retransmission gets the same answer. */
     if (rc == STORE_OK && ae && dedup)
-        rc = msglog_dedup_put(t, h->app, h->fac, h->ctrl, res->seq, in->recv_us, err);
+        rc = msglog_dedup_put(t, app, fac, h->ctrl, res->seq, in->recv_us, err);
     return rc;
 }
 
@@ -283,6 +313,7 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     rl_buf_reset(res->ack);
     res->close_after = false;
     res->forwarded = 0;
+    res->tolerated = 0;
 
     int prc = hl7_parse(m, in->raw.p, in->raw.n, &perr);
     if (in->kind == INGEST_OVERSIZE) {
@@ -305,13 +336,27 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     if (rc || rejected)
         return rc;
 
-    /* Retransmission? Same sender and control ID within the window. */
+    /* Retransmission? Same sender and control ID within the window. A sender
+     * that leaves MSH-3 and MSH-4 empty is known by where it connects from. */
     hdr h;
     read_hdr(m, &h);
+    rl_str app = h.app, fac = h.fac;
+    char who[160], host[96];
+    if (!app.n && !fac.n && in->peer && in->listener) {
+        snprintf(host, sizeof host, "%s", in->peer);
+        char *colon = strrchr(host, ':');
+        if (colon)
+            *colon = '\0'; /* the address, not the port of this connection */
+        snprintf(who, sizeof who, "listener %s", in->listener);
+        app = rl_str_c(who);
+        fac = rl_str_c(host);
+    }
     hl7_path at = { .seg = "MSH", .seg_idx = 1, .field = 10 };
     uint64_t orig_seq;
     int64_t orig_us;
-    rc = msglog_dedup_find(t, h.app, h.fac, h.ctrl, &orig_seq, &orig_us, err);
+    char note[600] = "";
+    unsigned tolerated = 0;
+    rc = msglog_dedup_find(t, app, fac, h.ctrl, &orig_seq, &orig_us, err);
     if (rc == STORE_E_ARG)
         return reject(g, t, in, HL7_ERR_DATA_TYPE, err->msg, &at, res, err);
     if (rc < 0)
@@ -333,15 +378,16 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
             outcome o = { MSG_DUPLICATE, code, why, "", orig_seq };
             return log_outcome(t, in, &h, &o, rl_buf_view(res->ack), res, err);
         }
-        snprintf(text, sizeof text,
-                 "message control ID '%.*s' from %.*s/%.*s was already used by message %llu "
-                 "with different content",
-                 (int)(h.ctrl.n > 60 ? 60 : h.ctrl.n), h.ctrl.p, (int)(h.app.n > 40 ? 40 : h.app.n),
-                 h.app.p, (int)(h.fac.n > 40 ? 40 : h.fac.n), h.fac.p,
-                 (unsigned long long)orig_seq);
-        return reject(g, t, in, HL7_ERR_DUPLICATE_KEY, text, &at, res, err);
+        /* Senders restart their counters: the same ID with other content is
+         * a new message, applied, and said so. */
+        snprintf(note, sizeof note, "warning: control ID reused (message %llu had other "
+                 "content)", (unsigned long long)orig_seq);
+        tolerated |= 1u << INGEST_TOL_CTRL_REUSED;
     }
-    return route_and_log(g, t, rs, in, &h, "", res, trace, true, err);
+    quirks_of(m, note, sizeof note, &tolerated);
+    rc = route_and_log(g, t, rs, in, &h, app, fac, note, res, trace, true, err);
+    res->tolerated = tolerated;
+    return rc;
 }
 
 int ingest_replay(ingest *g, store_txn *t, uint64_t seq, const route_set *rs, ingest_result *res,
@@ -370,7 +416,8 @@ int ingest_replay(ingest *g, store_txn *t, uint64_t seq, const route_set *rs, in
         read_hdr(&g->msg, &h);
         char note[64];
         snprintf(note, sizeof note, "replay of message %llu", (unsigned long long)seq);
-        rc = route_and_log(g, t, rs ? rs : g->routes, &in, &h, note, res, trace, false, err);
+        rc = route_and_log(g, t, rs ? rs : g->routes, &in, &h, h.app, h.fac, note, res, trace,
+                           false, err);
     }
     rl_buf_free(&raw);
     return rc;

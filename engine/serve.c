@@ -275,6 +275,11 @@ void engine_status(engine *e, rl_buf *out)
                   (unsigned long long)e->counts[MSG_ERROR],
                   (unsigned long long)e->counts[MSG_REJECTED],
                   (unsigned long long)e->counts[MSG_DUPLICATE]);
+    rl_buf_add_c(out, "hl7 accepted with irregularities:");
+    for (int k = 0; k < INGEST_TOL_COUNT; k++)
+        rl_buf_printf(out, "%s %s %llu", k ? "," : "", ingest_tolerance_name(k),
+                      (unsigned long long)e->tolerated[k]);
+    rl_buf_add_ch(out, '\n');
     rl_buf_printf(out, "turns %llu, commits %llu, commit failures %llu, instances %llu\n",
                   (unsigned long long)e->turns, (unsigned long long)e->commits,
                   (unsigned long long)e->commit_failures, (unsigned long long)e->instances);

@@ -109,9 +109,10 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     rl_buf *acks = calloc(n ? n : 1, sizeof *acks);
     bool *close_after = calloc(n ? n : 1, sizeof *close_after);
     msglog_status *status = calloc(n ? n : 1, sizeof *status);
+    unsigned *tolerated = calloc(n ? n : 1, sizeof *tolerated);
     rl_err err;
     rl_err_clear(&err);
-    int rc = acks && close_after && status ? STORE_OK
+    int rc = acks && close_after && status && tolerated ? STORE_OK
                                            : rl_err_set(&err, RL_E_NOMEM, -1, "out of memory");
     for (size_t i = 0; acks && i < n; i++)
         rl_buf_init(&acks[i], 0);
@@ -127,6 +128,7 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
         rc = ingest_one(&e->ing, t, &in, &res, &err);
         close_after[i] = res.close_after;
         status[i] = res.status;
+        tolerated[i] = res.tolerated;
         forwarded += res.forwarded;
     }
     cmd *cmds = rest ? e->cmds : NULL;
@@ -147,8 +149,11 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     e->turns++;
     if (ok) {
         e->commits++;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             e->counts[status[i]]++;
+            for (int k = 0; k < INGEST_TOL_COUNT; k++)
+                e->tolerated[k] += (tolerated[i] >> k) & 1u;
+        }
     } else {
         /* Nothing of this turn is stored: refuse every message with AR so the
          * senders try again later. What was stored before is untouched. */
@@ -216,6 +221,7 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     free(acks);
     free(close_after);
     free(status);
+    free(tolerated);
 }
 
 void engine_turn(engine *e)

@@ -6,43 +6,71 @@
 
 #include "hl7_internal.h"
 
+/* How a set is read: as it is, after a check that no trail byte of a
+ * two-byte character is a delimiter, or not at all (with the reason). */
+enum cs_how {
+    CS_PLAIN,    /* single-byte, or multi-byte with every byte >= 0x80 (EUC) */
+    CS_DBCS,     /* lead byte 0x81-0xFE, then a trail that may be ASCII (GB 18030, BIG-5) */
+    CS_UNICODE,  /* "UNICODE": no encoding named; read as UTF-8 and said so */
+    CS_WIDE,     /* UTF-16/32: not byte text */
+    CS_ISO2022,  /* escape sequences (ESC is a control byte in HL7 text) */
+};
+
 struct cs_name {
     const char *hl7;
     hl7_cs_kind kind;
     const char *iconv;
+    enum cs_how how;
 };
 
-/* HL7 table 0211 names, plus the DICOM-style "ISO IR nnn" spellings some
- * senders use. Multi-byte sets whose trail bytes can equal a delimiter (BIG-5,
- * GB 18030, Shift_JIS) are not listed: a delimiter-based parser cannot split
- * them safely. */
+/* HL7 table 0211, plus the DICOM-style "ISO IR nnn" spellings some senders
+ * use. Multi-byte sets whose trail bytes can equal a delimiter (BIG-5,
+ * GB 18030) are read only when no trail byte of the message is one. */
 static const struct cs_name charsets[] = {
-    { "ASCII", HL7_CS_ASCII, NULL },
-    { "ISO IR6", HL7_CS_ASCII, NULL },
-    { "8859/1", HL7_CS_ICONV, "ISO-8859-1" },
-    { "8859/2", HL7_CS_ICONV, "ISO-8859-2" },
-    { "8859/3", HL7_CS_ICONV, "ISO-8859-3" },
-    { "8859/4", HL7_CS_ICONV, "ISO-8859-4" },
-    { "8859/5", HL7_CS_ICONV, "ISO-8859-5" },
-    { "8859/6", HL7_CS_ICONV, "ISO-8859-6" },
-    { "8859/7", HL7_CS_ICONV, "ISO-8859-7" },
-    { "8859/8", HL7_CS_ICONV, "ISO-8859-8" },
-    { "8859/9", HL7_CS_ICONV, "ISO-8859-9" },
-    { "8859/15", HL7_CS_ICONV, "ISO-8859-15" },
-    { "ISO IR100", HL7_CS_ICONV, "ISO-8859-1" },
-    { "ISO IR101", HL7_CS_ICONV, "ISO-8859-2" },
-    { "ISO IR109", HL7_CS_ICONV, "ISO-8859-3" },
-    { "ISO IR110", HL7_CS_ICONV, "ISO-8859-4" },
-    { "ISO IR144", HL7_CS_ICONV, "ISO-8859-5" },
-    { "ISO IR127", HL7_CS_ICONV, "ISO-8859-6" },
-    { "ISO IR126", HL7_CS_ICONV, "ISO-8859-7" },
-    { "ISO IR138", HL7_CS_ICONV, "ISO-8859-8" },
-    { "ISO IR148", HL7_CS_ICONV, "ISO-8859-9" },
-    { "KS X 1001", HL7_CS_ICONV, "EUC-KR" },
-    { "UNICODE UTF-8", HL7_CS_UTF8, NULL },
-    { "ISO IR192", HL7_CS_UTF8, NULL },
-    { "UTF-8", HL7_CS_UTF8, NULL },
+    { "ASCII", HL7_CS_ASCII, NULL, CS_PLAIN },
+    { "ISO IR6", HL7_CS_ASCII, NULL, CS_PLAIN },
+    { "8859/1", HL7_CS_ICONV, "ISO-8859-1", CS_PLAIN },
+    { "8859/2", HL7_CS_ICONV, "ISO-8859-2", CS_PLAIN },
+    { "8859/3", HL7_CS_ICONV, "ISO-8859-3", CS_PLAIN },
+    { "8859/4", HL7_CS_ICONV, "ISO-8859-4", CS_PLAIN },
+    { "8859/5", HL7_CS_ICONV, "ISO-8859-5", CS_PLAIN },
+    { "8859/6", HL7_CS_ICONV, "ISO-8859-6", CS_PLAIN },
+    { "8859/7", HL7_CS_ICONV, "ISO-8859-7", CS_PLAIN },
+    { "8859/8", HL7_CS_ICONV, "ISO-8859-8", CS_PLAIN },
+    { "8859/9", HL7_CS_ICONV, "ISO-8859-9", CS_PLAIN },
+    { "8859/15", HL7_CS_ICONV, "ISO-8859-15", CS_PLAIN },
+    { "ISO IR14", HL7_CS_ICONV, "ISO646-JP", CS_PLAIN },
+    { "ISO IR100", HL7_CS_ICONV, "ISO-8859-1", CS_PLAIN },
+    { "ISO IR101", HL7_CS_ICONV, "ISO-8859-2", CS_PLAIN },
+    { "ISO IR109", HL7_CS_ICONV, "ISO-8859-3", CS_PLAIN },
+    { "ISO IR110", HL7_CS_ICONV, "ISO-8859-4", CS_PLAIN },
+    { "ISO IR144", HL7_CS_ICONV, "ISO-8859-5", CS_PLAIN },
+    { "ISO IR127", HL7_CS_ICONV, "ISO-8859-6", CS_PLAIN },
+    { "ISO IR126", HL7_CS_ICONV, "ISO-8859-7", CS_PLAIN },
+    { "ISO IR138", HL7_CS_ICONV, "ISO-8859-8", CS_PLAIN },
+    { "ISO IR148", HL7_CS_ICONV, "ISO-8859-9", CS_PLAIN },
+    { "ISO IR87", HL7_CS_ICONV, NULL, CS_ISO2022 },
+    { "ISO IR159", HL7_CS_ICONV, NULL, CS_ISO2022 },
+    { "KS X 1001", HL7_CS_ICONV, "EUC-KR", CS_PLAIN },
+    { "CNS 11643-1992", HL7_CS_ICONV, "EUC-TW", CS_PLAIN },
+    { "GB 18030", HL7_CS_ICONV, "GB18030", CS_DBCS },
+    { "GB18030", HL7_CS_ICONV, "GB18030", CS_DBCS },
+    { "BIG-5", HL7_CS_ICONV, "BIG5", CS_DBCS },
+    { "UNICODE", HL7_CS_UTF8, NULL, CS_UNICODE },
+    { "UNICODE UTF-8", HL7_CS_UTF8, NULL, CS_PLAIN },
+    { "UNICODE UTF-16", HL7_CS_UTF8, NULL, CS_WIDE },
+    { "UNICODE UTF-32", HL7_CS_UTF8, NULL, CS_WIDE },
+    { "ISO IR192", HL7_CS_UTF8, NULL, CS_PLAIN },
+    { "UTF-8", HL7_CS_UTF8, NULL, CS_PLAIN },
 };
+
+static const struct cs_name *find_cs(rl_str v)
+{
+    for (size_t i = 0; i < sizeof charsets / sizeof charsets[0]; i++)
+        if (rl_str_ieq_c(v, charsets[i].hl7))
+            return &charsets[i];
+    return NULL;
+}
 
 int hl7_charset_lookup(rl_str v, hl7_cs_kind *kind, const char **iconv_name)
 {
@@ -52,14 +80,58 @@ int hl7_charset_lookup(rl_str v, hl7_cs_kind *kind, const char **iconv_name)
         *kind = HL7_CS_DEFAULT;
         return HL7_OK;
     }
-    for (size_t i = 0; i < sizeof charsets / sizeof charsets[0]; i++) {
-        if (rl_str_ieq_c(v, charsets[i].hl7)) {
-            *kind = charsets[i].kind;
-            *iconv_name = charsets[i].iconv;
-            return HL7_OK;
+    const struct cs_name *c = find_cs(v);
+    if (!c || c->how == CS_WIDE || c->how == CS_ISO2022)
+        return HL7_E_CHARSET;
+    *kind = c->kind;
+    *iconv_name = c->iconv;
+    return HL7_OK;
+}
+
+int hl7_charset_resolve(hl7_msg *m, rl_str v, rl_err *err)
+{
+    size_t at = (size_t)(v.p - m->buf);
+    v = rl_str_trim(v);
+    char shown[64];
+    hl7_fmt_bytes(v.p, v.n < 20 ? v.n : 20, shown, sizeof shown);
+    if (v.n == 0) {
+        m->cs_kind = HL7_CS_DEFAULT;
+        return HL7_OK;
+    }
+    const struct cs_name *c = find_cs(v);
+    if (!c)
+        return rl_err_set(err, HL7_E_CHARSET, (long)at, "byte %zu: MSH-18 character set '%s' is "
+                          "not one of HL7 table 0211", at, shown);
+    if (c->how == CS_WIDE)
+        return rl_err_set(err, HL7_E_CHARSET, (long)at, "byte %zu: MSH-18 '%s': 16- and 32-bit "
+                          "text cannot be sent as HL7 delimited text (send UNICODE UTF-8)", at,
+                          shown);
+    if (c->how == CS_ISO2022)
+        return rl_err_set(err, HL7_E_CHARSET, (long)at, "byte %zu: MSH-18 '%s': ISO 2022 escape "
+                          "sequences are not supported (send UNICODE UTF-8)", at, shown);
+    m->cs_kind = c->kind;
+    m->cs_iconv = c->iconv;
+    if (c->how == CS_UNICODE)
+        m->quirks |= HL7_QUIRK_UNICODE;
+    if (c->how == CS_DBCS) { /* no trail byte may be a delimiter */
+        const unsigned char *b = (const unsigned char *)m->buf;
+        const hl7_seps *s = &m->seps;
+        for (size_t i = 0; i + 1 < m->len; i++) {
+            if (b[i] < 0x81 || b[i] > 0xFE)
+                continue;
+            unsigned char t = b[i + 1];
+            if (t == (unsigned char)s->field || t == (unsigned char)s->comp ||
+                t == (unsigned char)s->rep || t == (unsigned char)s->esc ||
+                t == (unsigned char)s->sub)
+                return rl_err_set(err, HL7_E_CHARSET, (long)(i + 1), "byte %zu: in %s a "
+                                  "character's second byte is a delimiter (0x%02X): the message "
+                                  "cannot be split safely (send UNICODE UTF-8)", i + 1, c->hl7,
+                                  (unsigned)t);
+            /* GB 18030 four-byte sequences: lead, digit, lead, digit */
+            i += t >= 0x30 && t <= 0x39 ? 3 : 1;
         }
     }
-    return HL7_E_CHARSET;
+    return HL7_OK;
 }
 
 bool hl7_utf8_valid(const char *s, size_t n, size_t *bad_at)

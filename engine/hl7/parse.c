@@ -92,6 +92,13 @@ static int read_separators(hl7_msg *m, size_t at, rl_err *err)
             return rl_err_set(err, HL7_E_SEPARATORS, (long)i,
                               "byte %zu: MSH-2 holds more than 5 encoding characters", i);
         unsigned char c = (unsigned char)b[i];
+        /* ^~\\& (as some senders' files write it): the escape doubled */
+        if (k == 3 && c == (unsigned char)enc[2] && c == '\\' &&
+            !(m->quirks & HL7_QUIRK_MSH2_ESCAPE)) {
+            m->quirks |= HL7_QUIRK_MSH2_ESCAPE;
+            i++;
+            continue;
+        }
         if (!is_delim_char(c) || c == fs || memchr(enc, c, k)) {
             char shown[8];
             hl7_fmt_bytes(b + i, 1, shown, sizeof shown);
@@ -162,6 +169,7 @@ int hl7_parse(hl7_msg *m, const char *buf, size_t len, rl_err *err)
     m->seps = hl7_default_seps;
     m->cs_kind = HL7_CS_DEFAULT;
     m->cs_iconv = NULL;
+    m->quirks = 0;
     rl_arena_reset(&m->arena);
 
     if (len > m->limits.max_bytes)
@@ -230,13 +238,8 @@ int hl7_parse(hl7_msg *m, const char *buf, size_t len, rl_err *err)
     if (hl7_field(m, m->segs[0], 18, &cs) >= HL7_EMPTY) {
         hl7_piece(cs, m->seps.rep, 1, &cs);
         hl7_piece(cs, m->seps.comp, 1, &cs);
-        if (hl7_charset_lookup(cs, &m->cs_kind, &m->cs_iconv) != HL7_OK) {
-            char shown[64];
-            hl7_fmt_bytes(cs.p, cs.n < 20 ? cs.n : 20, shown, sizeof shown);
-            return rl_err_set(err, HL7_E_CHARSET, (long)(cs.p - buf),
-                              "byte %zu: MSH-18 character set '%s' is not supported",
-                              (size_t)(cs.p - buf), shown);
-        }
+        if ((rc = hl7_charset_resolve(m, cs, err)) != HL7_OK)
+            return rc;
     }
     return HL7_OK;
 }

@@ -79,7 +79,13 @@ typedef struct hl7_msg {
     void *iconv_from;     /* cached iconv_t, message charset -> UTF-8 */
     void *iconv_to;       /* cached iconv_t, UTF-8 -> message charset */
     const char *iconv_name; /* charset the cached descriptors were opened for */
+    unsigned quirks;      /* HL7_QUIRK_*: irregularities the parse tolerated */
 } hl7_msg;
+
+/* What hl7_parse reads although it is not quite HL7, so that the receiver
+ * can record and count it. */
+#define HL7_QUIRK_MSH2_ESCAPE 1u /* MSH-2 written ^~\\& (the escape character doubled) */
+#define HL7_QUIRK_UNICODE 2u     /* MSH-18 UNICODE (no encoding named): read as UTF-8 */
 
 void hl7_msg_init(hl7_msg *m, const hl7_limits *limits /* NULL = defaults */);
 void hl7_msg_free(hl7_msg *m);
@@ -153,8 +159,14 @@ bool hl7_utf8_valid(const char *p, size_t n, size_t *bad_at);
 /* UTF-8 text -> raw value: converted to the message charset and escaped,
  * appended to out. */
 int hl7_encode(hl7_msg *m, rl_str text, rl_buf *out, rl_err *err);
-/* Resolve an MSH-18 value; returns HL7_E_CHARSET for an unknown one. */
+/* Resolve an MSH-18 value; returns HL7_E_CHARSET for an unknown one (or one
+ * radlink cannot read: UNICODE UTF-16/32, ISO IR87/IR159). */
 int hl7_charset_lookup(rl_str msh18, hl7_cs_kind *kind, const char **iconv_name);
+/* The same for m's MSH-18 (v, a view into m's text): sets m's character set,
+ * and for a two-byte set whose second bytes can be ASCII (GB 18030, BIG-5)
+ * checks that none of the message's is a delimiter. HL7_E_CHARSET with the
+ * reason otherwise. */
+int hl7_charset_resolve(hl7_msg *m, rl_str msh18, rl_err *err);
 
 /* ---- editing and serializing ---- */
 

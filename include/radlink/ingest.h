@@ -48,7 +48,19 @@ typedef struct ingest_result {
     bool close_after;  /* disconnect the client once the ACK is written */
     unsigned forwarded;/* messages queued for destinations */
     char ack_code[3];  /* "AA", "AE", "AR" (a retransmission: the original's); "" none */
+    unsigned tolerated;/* 1 << ingest_tolerance: irregularities it was accepted with */
 } ingest_result;
+
+/* What a message may be accepted with although a strict receiver would
+ * refuse it: each is written into its log entry as a warning (`msg list`,
+ * `msg show`) and counted by the engine (`radlink status`). */
+typedef enum ingest_tolerance {
+    INGEST_TOL_CTRL_REUSED = 0, /* MSH-10 seen before from the sender, other content */
+    INGEST_TOL_MSH2_ESCAPE,     /* MSH-2 ^~\\& read as ^~\& */
+    INGEST_TOL_UNICODE,         /* MSH-18 UNICODE read as UTF-8 */
+    INGEST_TOL_COUNT
+} ingest_tolerance;
+const char *ingest_tolerance_name(int k);
 
 void ingest_init(ingest *g, const ingest_cfg *cfg);
 void ingest_free(ingest *g);

@@ -49,7 +49,7 @@ expect_has "$OUT" "status       rejected (AR)" "show: outcome"
 expect_has "$OUT" "error        byte" "show: the error"
 expect_has "$OUT" "MSA|AR|BAD1" "show: the ACK that was sent"
 run_rc "$RADLINK" msg list --data "$T/var" --status rejected
-expect_has "$OUT" "MSH-12 version '3.1' is not supported (2.1 to 2.8)" "unsupported version logged"
+expect_has "$OUT" "MSH-12 version '3.1' is not one radlink reads" "unsupported version logged"
 run_rc "$RADLINK" msg search --data "$T/var" 'PID-3.1=B*'
 expect_rc 0 "msg search"
 expect_eq "$(echo "$OUT" | tail -n +2 | awk '{print $7}' | tr '\n' ' ')" "B0001 B0002 B0003 " "search by wildcard"

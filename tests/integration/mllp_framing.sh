@@ -8,13 +8,14 @@ XML
 start_engine --config "$T/small.xml"
 /usr/bin/python3 "$SRC/tests/integration/mllp_framing.py" "$PORT" || fail "framing cases"
 stop_engine
-expect_eq "$(msg_count accepted)" 1015 "accepted: 2 + 10 + 2 + 1000 + DUP1"
-expect_eq "$(msg_count duplicate)" 1 "one retransmission"
-expect_eq "$(msg_count rejected)" 3 "rejected: incomplete, oversize, conflict"
+expect_eq "$(msg_count accepted)" 1016 "accepted: 2 + 10 + 2 + 1000 + DUP1 + DUP1 reused"
+expect_eq "$(msg_count duplicate)" 2 "two retransmissions"
+expect_eq "$(msg_count rejected)" 2 "rejected: incomplete, oversize"
 run_rc "$RADLINK" msg list --data "$T/var" --status rejected
 expect_has "$OUT" "incomplete MLLP frame" "incomplete frame logged"
 expect_has "$OUT" "frame larger than the limit" "oversize frame logged"
-expect_has "$OUT" "already used by message" "conflict logged"
+run_rc "$RADLINK" msg list --data "$T/var" --status accepted --limit 100000
+expect_line "$OUT" "DUP1 .*warning: control ID reused \\(message [0-9]+ had other content\\)" "the reuse shown"
 expect_line "$(cat "$ENGINE_LOG")" 'mllp.close .*junk_bytes=(2[0-9])' "junk counted"
 
 cat >"$T/limits.xml" <<XML

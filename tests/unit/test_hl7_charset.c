@@ -22,6 +22,10 @@ static void names(void **state)
         { "unicode utf-8", HL7_CS_UTF8, NULL },
         { "ISO IR100", HL7_CS_ICONV, "ISO-8859-1" },
         { " ISO IR192 ", HL7_CS_UTF8, NULL },
+        { "UNICODE", HL7_CS_UTF8, NULL },
+        { "GB 18030", HL7_CS_ICONV, "GB18030" },
+        { "BIG-5", HL7_CS_ICONV, "BIG5" },
+        { "CNS 11643-1992", HL7_CS_ICONV, "EUC-TW" },
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         hl7_cs_kind k;
@@ -33,7 +37,8 @@ static void names(void **state)
         else
             assert_null(ic);
     }
-    const char *bad[] = { "KLINGON", "UNICODE UTF-16", "BIG-5", "8859/10", "8859" };
+    const char *bad[] = { "KLINGON", "UNICODE UTF-16", "UNICODE UTF-32", "ISO IR87", "8859/10",
+                          "8859" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         hl7_cs_kind k;
         const char *ic;

@@ -143,7 +143,9 @@ static void malformed(void **state)
         { "MSH|^~\\&|A|B|C|D|E||ADT^A08|1|P|2.5||||||KLINGON\r", HL7_E_CHARSET, 41,
           "KLINGON" },
         { "MSH|^~\\&|A|B|C|D|E||ADT^A08|1|P|2.5||||||UNICODE UTF-16\r", HL7_E_CHARSET, 41,
-          "not supported" },
+          "send UNICODE UTF-8" },
+        { "MSH|^~\\&|A|B|C|D|E||ADT^A08|1|P|2.5||||||BIG-5\rPID|1||\xa4|\r", HL7_E_CHARSET, 55,
+          "second byte is a delimiter (0x7C)" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         hl7_msg m;

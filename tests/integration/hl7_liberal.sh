@@ -1,0 +1,92 @@
+#!/bin/sh
+# Sender habits a strict receiver refuses, accepted and said so: a control ID
+# used again with other content, senders without MSH-3/4 told apart by their
+# address, MSH-2 written ^~\\&, MSH-18 UNICODE and GB 18030; and what is still
+# refused, with a reason: UTF-16, a GB 18030 message a delimiter would cut,
+# versions outside HL7 table 0104. Each tolerated habit is in the message log
+# and counted in `radlink status`. Peer: python3-hl7's mllp_send (and a raw
+# socket where a source address must be chosen).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/mwl_lib.sh"
+start_engine
+
+# send_from ADDR FILE: one message over MLLP from a chosen source address
+send_from() {
+    /usr/bin/python3 - "$1" "$PORT" "$2" <<'PY'
+import socket, sys
+src, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+data = open(path, 'rb').read().replace(b'\n', b'')
+s = socket.create_connection(('127.0.0.1', port), 5, source_address=(src, 0))
+s.sendall(b'\x0b' + data + b'\x1c\x0d')
+ack = b''
+while not ack.endswith(b'\x1c\x0d'):
+    b = s.recv(4096)
+    if not b:
+        break
+    ack += b
+print(ack.strip(b'\x0b\x1c\r').replace(b'\r', b'\n').decode('utf-8', 'replace'))
+PY
+}
+adt() { # adt FILE CTRL APP FAC NAME [MSH2] [CHARSET] [VERSION]
+    printf 'MSH|%s|%s|%s|RADLINK|RAD|20261124090000||ADT^A08^ADT_A01|%s|P|%s||||||%s\rEVN|A08|20261124\rPID|1||P1^^^H^MR||%s\r\n' \
+        "${6:-^~\\&}" "$3" "$4" "$2" "${8:-2.5.1}" "${7:-}" "$5" >"$T/$1"
+}
+
+note "senders without MSH-3/4: known by their address"
+adt a1.hl7 X1 '' '' 'DOE^JANE'
+adt b1.hl7 X1 '' '' 'ROE^RICHARD'
+expect_has "$(send_from 127.0.0.1 "$T/a1.hl7")" "MSA|AA|X1" "sender A"
+expect_has "$(send_from 127.0.0.2 "$T/b1.hl7")" "MSA|AA|X1" "sender B, same control ID"
+expect_has "$(send_from 127.0.0.1 "$T/a1.hl7")" "MSA|AA|X1" "sender A again"
+expect_eq "$(msg_count duplicate)" 1 "A's second copy is a retransmission"
+run_rc "$RADLINK" msg list --data "$T/var"
+expect_not_has "$OUT" "control ID reused" "B is another sender, not a reuse"
+
+note "a control ID used again with other content: a new message, said so"
+adt a2.hl7 X1 '' '' 'DOE^JANET'
+expect_has "$(send_from 127.0.0.1 "$T/a2.hl7")" "MSA|AA|X1" "accepted"
+run_rc "$RADLINK" msg list --data "$T/var" --status accepted
+expect_line "$OUT" "X1 .*warning: control ID reused \\(message 1 had other content\\)" "msg list shows the reuse"
+
+note "MSH-2 ^~\\\\& read as ^~\\&"
+adt esc.hl7 E1 RIS H 'DOE^J\T\J' '^~\\&'
+# (mllp_send --loose splits its file at "MSH|^~\&|": it cannot send this one)
+expect_has "$(send_from 127.0.0.1 "$T/esc.hl7")" "MSA|AA|E1" "doubled escape accepted"
+seq=$("$RADLINK" msg list --data "$T/var" | awk '$7 == "E1" {print $1}')
+run_rc "$RADLINK" msg show --data "$T/var" "$seq"
+expect_has "$OUT" 'warning: MSH-2 ^~\\& read as ^~\&' "msg show names it"
+
+note "MSH-18: UNICODE read as UTF-8; GB 18030 when no delimiter is cut; UTF-16 refused"
+orm U1 NW ACCU SU CT CT01 202611241000 'MÜLLER^JÜRGEN' PU 'UNICODE' >"$T/uni.hl7"
+send_hl7 "$T/uni.hl7"
+expect_has "$(cat "$T/uni.hl7.out")" "MSA|AA|U1" "UNICODE accepted"
+run_rc "$RADLINK" wl show --data "$T/var" ACCU
+expect_has "$OUT" "MÜLLER^JÜRGEN" "read as UTF-8"
+orm G1 NW ACCG SG CT CT01 202611241000 "$(printf 'WANG^\324\354\312\367')" PG 'GB 18030' >"$T/gb.hl7"
+send_hl7 "$T/gb.hl7"
+expect_has "$(cat "$T/gb.hl7.out")" "MSA|AA|G1" "GB 18030 accepted"
+run_rc "$RADLINK" wl show --data "$T/var" ACCG
+expect_has "$OUT" "WANG^$(printf '\324\354\312\367' | iconv -f GB18030 -t UTF-8)" "converted from GB 18030"
+orm G2 NW ACCH SH CT CT01 202611241000 "$(printf 'WANG^\201|A')" PH 'GB 18030' >"$T/gb2.hl7"
+send_hl7 "$T/gb2.hl7"
+expect_has "$(cat "$T/gb2.hl7.out")" "MSA|AR|G2" "a trail byte that is a delimiter"
+expect_has "$(cat "$T/gb2.hl7.out")" "second byte is a delimiter (0x7C)" "says why"
+adt u16.hl7 W1 RIS H 'DOE^JANE' '' 'UNICODE UTF-16'
+send_hl7 "$T/u16.hl7"
+expect_has "$(cat "$T/u16.hl7.out")" "MSA|AR|W1" "UTF-16 refused"
+expect_has "$(cat "$T/u16.hl7.out")" "send UNICODE UTF-8" "with what to do"
+
+note "MSH-12: the versions of HL7 table 0104"
+adt v1.hl7 V1 RIS H 'DOE^JANE' '' '' '2.35'
+adt v2.hl7 V2 RIS H 'DOE^JANE' '' '' '2.3junk'
+adt v3.hl7 V3 RIS H 'DOE^JANE' '' '' '2.3.1'
+cat "$T/v1.hl7" "$T/v2.hl7" "$T/v3.hl7" >"$T/v.hl7"
+send_hl7 "$T/v.hl7"
+expect_has "$(cat "$T/v.hl7.out")" "MSA|AR|V1" "2.35 refused"
+expect_has "$(cat "$T/v.hl7.out")" "MSA|AR|V2" "2.3junk refused"
+expect_has "$(cat "$T/v.hl7.out")" "MSA|AA|V3" "2.3.1 accepted"
+
+note "counted"
+run_rc "$RADLINK" status --data "$T/var"
+expect_has "$OUT" "hl7 accepted with irregularities: control-id-reused 1, msh2-doubled-escape 1, msh18-unicode 1" "status"
+stop_engine

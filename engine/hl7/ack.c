@@ -1,5 +1,6 @@
 /* Original-mode acknowledgements (HL7 v2.5 section 2.9.2): MSH mirrored from the
  * received message, MSA echoing MSH-10, ERR describing what went wrong. */
+#include <iconv.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,14 +43,59 @@ static rl_str orig_field(const hl7_msg *m, unsigned n)
     return v;
 }
 
-/* Error text limited to printable ASCII so that it is valid in any MSH-18. */
-static int add_text(rl_buf *b, const hl7_seps *s, const char *text)
+/* Error text (UTF-8: it may quote decoded values) in the character set the
+ * message declared: as it is for UTF-8, converted for a set iconv knows, and
+ * each character the set cannot hold (or any non-ASCII one when MSH-18 named
+ * none) as \Xhh\ of its UTF-8 bytes. Control bytes become spaces. */
+static int add_text(rl_buf *b, const hl7_msg *m, const hl7_seps *s, const char *text)
 {
-    char clean[512];
-    size_t n = 0;
-    for (const char *p = text; *p && n < sizeof clean - 1; p++)
-        clean[n++] = ((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f) ? *p : '?';
-    return hl7_escape(s, (rl_str){ clean, n }, b);
+    bool utf8 = m && m->cs_kind == HL7_CS_UTF8;
+    iconv_t cd = (iconv_t)-1;
+    int e = 0;
+    size_t n = strnlen(text, 512);
+    for (size_t i = 0; i < n && !e;) {
+        unsigned char c = (unsigned char)text[i];
+        size_t k = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                   : (c & 0xF8) == 0xF0 ? 4 : 1;
+        if (i + k > n)
+            k = n - i;
+        if (c < 0x80) {
+            char ch = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+            e |= hl7_escape(s, (rl_str){ &ch, 1 }, b);
+            i++;
+            continue;
+        }
+        if (utf8) {
+            e |= hl7_escape(s, (rl_str){ text + i, k }, b);
+            i += k;
+            continue;
+        }
+        char conv[16];
+        size_t got = 0;
+        if (m && m->cs_kind == HL7_CS_ICONV && m->cs_iconv) {
+            if (cd == (iconv_t)-1)
+                cd = iconv_open(m->cs_iconv, "UTF-8");
+            if (cd != (iconv_t)-1) {
+                char *in = (char *)text + i, *out = conv;
+                size_t inl = k, outl = sizeof conv;
+                iconv(cd, NULL, NULL, NULL, NULL);
+                if (iconv(cd, &in, &inl, &out, &outl) != (size_t)-1 && inl == 0)
+                    got = sizeof conv - outl;
+            }
+        }
+        if (got) {
+            e |= hl7_escape(s, (rl_str){ conv, got }, b);
+        } else {
+            e |= rl_buf_printf(b, "%cX", s->esc);
+            for (size_t j = 0; j < k; j++)
+                e |= rl_buf_printf(b, "%02X", (unsigned char)text[i + j]);
+            e |= rl_buf_add_ch(b, s->esc);
+        }
+        i += k;
+    }
+    if (cd != (iconv_t)-1)
+        iconv_close(cd);
+    return e ? -1 : 0;
 }
 
 /* MSH-12.1 "2.5.1" -> 25; 25 when absent or unreadable. */
@@ -69,8 +115,8 @@ static unsigned version_of(const hl7_msg *m)
 }
 
 /* One ERR segment: ERR-1 before v2.5, ERR-2/3/4/8 from v2.5 on. */
-static int add_err(rl_buf *out, const hl7_seps *s, unsigned ver, int code, const char *text,
-                   const hl7_path *at)
+static int add_err(rl_buf *out, const hl7_msg *m, const hl7_seps *s, unsigned ver, int code,
+                   const char *text, const hl7_path *at)
 {
     char f = s->field;
     int e = 0;
@@ -85,7 +131,7 @@ static int add_err(rl_buf *out, const hl7_seps *s, unsigned ver, int code, const
         else
             e |= rl_buf_printf(out, "%c%c", s->comp, s->comp);
         e |= rl_buf_printf(out, "%c%d%c", s->comp, code, s->sub);
-        e |= add_text(out, s, text);
+        e |= add_text(out, m, s, text);
         e |= rl_buf_printf(out, "%cHL70357\r", s->sub);
         return e;
     }
@@ -104,7 +150,7 @@ static int add_err(rl_buf *out, const hl7_seps *s, unsigned ver, int code, const
     }
     e |= rl_buf_printf(out, "%c%d%c%s%cHL70357%cE%c%c%c%c", f, code, s->comp,
                        errcode_text(code), s->comp, f, f, f, f, f);
-    e |= add_text(out, s, text);
+    e |= add_text(out, m, s, text);
     e |= rl_buf_add_ch(out, '\r');
     return e;
 }
@@ -150,14 +196,14 @@ int hl7_ack_build(const hl7_msg *orig, const hl7_ack_info *info, rl_buf *out)
     e |= add_raw(out, orig_field(m, 10));
     if (info->err_text && ver < 27) {
         e |= rl_buf_add_ch(out, f);
-        e |= add_text(out, s, info->err_text);
+        e |= add_text(out, m, s, info->err_text);
     }
     e |= rl_buf_add_ch(out, '\r');
 
     if (info->err_code) {
-        e |= add_err(out, s, ver, info->err_code, info->err_text, info->err_at);
+        e |= add_err(out, m, s, ver, info->err_code, info->err_text, info->err_at);
         for (size_t i = 0; i < info->n_more; i++)
-            e |= add_err(out, s, ver, info->more[i].code ? info->more[i].code : info->err_code,
+            e |= add_err(out, m, s, ver, info->more[i].code ? info->more[i].code : info->err_code,
                          info->more[i].text, info->more[i].at);
     }
     return e ? HL7_E_LIMIT : HL7_OK;

@@ -24,7 +24,7 @@ while not ack.endswith(b'\x1c\x0d'):
     if not b:
         break
     ack += b
-print(ack.strip(b'\x0b\x1c\r').replace(b'\r', b'\n').decode('utf-8', 'replace'))
+sys.stdout.buffer.write(ack.strip(b'\x0b\x1c\r').replace(b'\r', b'\n') + b'\n')
 PY
 }
 adt() { # adt FILE CTRL APP FAC NAME [MSH2] [CHARSET] [VERSION]
@@ -85,6 +85,19 @@ send_hl7 "$T/v.hl7"
 expect_has "$(cat "$T/v.hl7.out")" "MSA|AR|V1" "2.35 refused"
 expect_has "$(cat "$T/v.hl7.out")" "MSA|AR|V2" "2.3junk refused"
 expect_has "$(cat "$T/v.hl7.out")" "MSA|AA|V3" "2.3.1 accepted"
+
+note "ACK text in the message's character set"
+orm L1 NW ACCL SL "$(printf '\311')" CT01 202611241000 'DOE^JANE' PL '8859/1' >"$T/l1.hl7"
+send_from 127.0.0.1 "$T/l1.hl7" >"$T/l1.ack"
+expect_has "$(cat "$T/l1.ack")" "MSA|AE|L1" "a bad modality"
+expect_has "$(cat "$T/l1.ack")" "$(printf "'\311' is not a DICOM modality")" "É in ISO 8859-1"
+orm L2 NW ACCM SM 'É' CT01 202611241000 'DOE^JANE' PM 'UNICODE UTF-8' >"$T/l2.hl7"
+send_from 127.0.0.1 "$T/l2.hl7" >"$T/l2.ack"
+expect_has "$(cat "$T/l2.ack")" "'É' is not a DICOM modality" "É in UTF-8"
+orm L4 NW ACCO SO 'É' CT01 202611241000 'DOE^JANE' PO 'ASCII' >"$T/l4.hl7"
+send_from 127.0.0.1 "$T/l4.hl7" >"$T/l4.ack"
+expect_has "$(cat "$T/l4.ack")" "'\\XC389\\' is not a DICOM modality" "MSH-18 ASCII: \\Xhh\\ of the UTF-8 bytes"
+expect_not_has "$(cat "$T/l1.ack" "$T/l2.ack" "$T/l4.ack")" "??" "never a question mark"
 
 note "counted"
 run_rc "$RADLINK" status --data "$T/var"

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "radlink/log.h"
 #include "radlink/patient.h"
@@ -51,6 +52,61 @@ static void get(adt *a, const char *path, char *out, size_t n)
     if (hl7_path_parse(rl_str_c(path), &p, &err) == HL7_OK && hl7_get(a->m, &p, &v, &err) ==
                                                                    HL7_VALUE)
         snprintf(out, n, "%.*s", (int)(v.n < n ? v.n : n - 1), v.p);
+}
+
+static rl_str cx_part(hl7_msg *m, const char *seg, unsigned field, unsigned rep, unsigned comp)
+{
+    hl7_path p = { .seg_idx = 1, .field = field, .rep = rep, .comp = comp, .sub = comp == 4 };
+    snprintf(p.seg, sizeof p.seg, "%s", seg);
+    rl_str v;
+    rl_err err;
+    return hl7_get(m, &p, &v, &err) == HL7_VALUE ? v : (rl_str){ "", 0 };
+}
+
+static bool has_word(const char *list, rl_str w)
+{
+    for (const char *p = list; w.n && p && *p;) {
+        while (*p == ' ')
+            p++;
+        size_t n = strcspn(p, " ");
+        if (n == w.n && !strncasecmp(p, w.p, n))
+            return true;
+        p += n;
+    }
+    return false;
+}
+
+unsigned patient_id_rep(hl7_msg *m, const char *seg, unsigned field,
+                        const route_patient_id *rule)
+{
+    hl7_path all = { .seg_idx = 1, .field = field };
+    snprintf(all.seg, sizeof all.seg, "%s", seg);
+    unsigned n = hl7_rep_count(m, &all);
+    if (n > 32)
+        n = 32;
+    unsigned best = 0;
+    int best_score = -1;
+    for (unsigned r = 1; r <= n; r++) {
+        if (!cx_part(m, seg, field, r, 1).n)
+            continue;
+        rl_str auth = cx_part(m, seg, field, r, 4), type = cx_part(m, seg, field, r, 5);
+        int score = 0;
+        if (rule && rule->authority && auth.n && rl_str_eq(auth, rl_str_c(rule->authority)))
+            score += 8;
+        else if (rule && rule->authority)
+            score -= 8; /* another authority's number: only when nothing else has one */
+        if (rule && rule->types && has_word(rule->types, type))
+            score += 4;
+        else if (rl_str_eq(type, RL_STR("MR")))
+            score += 2;
+        else if (rl_str_eq(type, RL_STR("PI")))
+            score += 1;
+        if (score > best_score) {
+            best_score = score;
+            best = r;
+        }
+    }
+    return best;
 }
 
 static size_t key_of(const ident *w, char *out, size_t n)
@@ -314,10 +370,17 @@ int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace)
         rc = fail(a, HL7_ERR_UNSUPPORTED_EVENT, "MSH-9",
                   "takes ADT A01, A04, A05, A08, A28, A31, A34, A40 or A47, not %s^%s", type,
                   a->event);
-    get(a, "PID-3[1].1", a->who.id, sizeof a->who.id);
-    get(a, "PID-3[1].4.1", a->who.issuer, sizeof a->who.issuer);
+    /* the patient: PID-3's repetition the rule picks, else PID-2 */
+    const route_patient_id *rule = route_patient(env->rs);
+    char path[32];
+    unsigned rep = patient_id_rep(m, "PID", 3, rule);
+    snprintf(path, sizeof path, "PID-3[%u].1", rep);
+    get(a, rep ? path : "PID-2.1", a->who.id, sizeof a->who.id);
+    snprintf(path, sizeof path, "PID-3[%u].4.1", rep);
+    get(a, rep ? path : "PID-2.4.1", a->who.issuer, sizeof a->who.issuer);
     if (rc == ROUTE_OK && !a->who.id[0])
-        rc = fail(a, HL7_ERR_REQUIRED_MISSING, "PID-3", "PID-3 has no patient ID");
+        rc = fail(a, HL7_ERR_REQUIRED_MISSING, "PID-3", "no patient ID: PID-3 and PID-2 are "
+                  "empty");
     if (rc == ROUTE_OK) {
         rl_buf nb;
         rl_buf_init(&nb, 0);
@@ -338,8 +401,11 @@ int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace)
                      wl_hl7_sex(rl_str_c(s)).p);
     }
     if (rc == ROUTE_OK && merge) {
-        get(a, "MRG-1[1].1", a->prior.id, sizeof a->prior.id);
-        get(a, "MRG-1[1].4.1", a->prior.issuer, sizeof a->prior.issuer);
+        unsigned mrep = patient_id_rep(m, "MRG", 1, rule);
+        snprintf(path, sizeof path, "MRG-1[%u].1", mrep ? mrep : 1);
+        get(a, path, a->prior.id, sizeof a->prior.id);
+        snprintf(path, sizeof path, "MRG-1[%u].4.1", mrep ? mrep : 1);
+        get(a, path, a->prior.issuer, sizeof a->prior.issuer);
         if (!a->prior.issuer[0])
             snprintf(a->prior.issuer, sizeof a->prior.issuer, "%s", a->who.issuer);
         if (!a->prior.id[0])
@@ -352,11 +418,15 @@ int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace)
         bool yes;
         if (known(a, &a->prior, &yes) < 0)
             rc = ROUTE_E_STORE;
-        else if (!yes)
+        else if (!yes && rule->refuse_unknown_prior)
             rc = fail(a, HL7_ERR_UNKNOWN_KEY, "MRG-1",
                       "%s: prior patient %s%s%s is not known (no ADT, order or study): nothing "
                       "changed", a->event, a->prior.id, a->prior.issuer[0] ? " of " : "",
                       a->prior.issuer);
+        else if (!yes) /* at go-live every merge names an older patient: record it */
+            route_warn(env, "%s: prior patient %s%s%s was not known: the surviving patient is "
+                       "recorded and the merge kept", a->event, a->prior.id,
+                       a->prior.issuer[0] ? " of " : "", a->prior.issuer);
     }
     if (rc == ROUTE_OK && !env->dry_run) {
         if (put_patient(a, &a->who, (rl_str){ "", 0 }) != STORE_OK)

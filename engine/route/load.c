@@ -512,6 +512,17 @@ static void load_wl(loader *L, const xmlNode *n)
     }
 }
 
+static void load_patient_id(loader *L, const xmlNode *n)
+{
+    route_patient_id *p = &L->rs->patient;
+    if (p->authority || p->types)
+        lerr(L, n, "<patient-id> is given twice");
+    p->authority = xdoc_attr(n, "authority") ? dup(L, xdoc_attr(n, "authority")) : NULL;
+    p->types = xdoc_attr(n, "type") ? dup(L, xdoc_attr(n, "type")) : NULL;
+    const char *u = xdoc_attr(n, "unknown-prior");
+    p->refuse_unknown_prior = u && !strcmp(u, "refuse");
+}
+
 static void load_mpps(loader *L, const xmlNode *n)
 {
     route_mpps_status *m = &L->rs->mpps;
@@ -585,6 +596,8 @@ static void compile(loader *L, const xmlNode *root)
             load_wl(L, n);
         } else if (xdoc_is(n, "mpps-status")) {
             load_mpps(L, n);
+        } else if (xdoc_is(n, "patient-id")) {
+            load_patient_id(L, n);
         } else if (xdoc_is(n, "route")) {
             const char *name = xdoc_attr(n, "name");
             for (size_t i = 0; i < rs->nroutes; i++)
@@ -760,6 +773,11 @@ const route_dest *route_dests(const route_set *rs, size_t *n)
 {
     *n = rs->ndests;
     return rs->dests;
+}
+
+const route_patient_id *route_patient(const route_set *rs)
+{
+    return &rs->patient;
 }
 
 const route_mpps_status *route_mpps(const route_set *rs)

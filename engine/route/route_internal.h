@@ -111,6 +111,7 @@ struct route_set {
     route_wl_station *stations;
     size_t nstations;
     route_mpps_status mpps;
+    route_patient_id patient;
     bool wl_ihe;
     bool default_accept;
     char default_code[3];

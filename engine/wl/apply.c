@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "radlink/digest.h"
+#include "radlink/patient.h"
 #include "radlink/recon.h"
 #include "radlink/wl.h"
 #include "radlink/wl_hook.h"
@@ -109,6 +110,7 @@ typedef struct apply_ctx {
     const spec_table *t;
     bool omi;
     unsigned nsteps, step; /* steps in the message, and the one at hand (1-based) */
+    int pid_rep;           /* PID-3's repetition that names the patient; -1: not yet chosen */
 } apply_ctx;
 
 static int fail(apply_ctx *c, int errcode, const hl7_path *at, const char *fmt, ...)
@@ -450,6 +452,17 @@ static void resolve(apply_ctx *c, const spec *s, const unit *u, rl_str *out, con
     }
     for (int i = 0; i < s->nsrc && !out->n; i++) {
         hl7_path p = rebase(&s->src[i], u);
+        /* PID-3 without a repetition: the one that names the patient (the
+         * route file's <patient-id>, else MR, PI, the first with an ID);
+         * none has an ID: PID-2 */
+        if (!strcmp(p.seg, "PID") && p.field == 3 && !p.rep) {
+            if (c->pid_rep < 0)
+                c->pid_rep = (int)patient_id_rep(c->m, "PID", 3, route_patient(c->env->rs));
+            if (c->pid_rep)
+                p.rep = (unsigned)c->pid_rep;
+            else
+                p.field = 2;
+        }
         rl_str v = !strcmp(s->m->vr, "PN") && !p.comp ? person_name(c, p)
                    : !strcmp(s->m->vr, "AE")              ? all_reps(c, p)
                                                        : get_at(c, p);
@@ -824,6 +837,7 @@ int wl_hook(route_env *env, hl7_msg *m, rl_buf *trace)
     c->env = env;
     c->m = m;
     c->trace = trace;
+    c->pid_rep = -1;
     rl_arena_init(&c->arena, 8192, 0);
     hl7_path t1 = { .seg = "MSH", .seg_idx = 1, .field = 9, .comp = 1 };
     hl7_path t2 = { .seg = "MSH", .seg_idx = 1, .field = 9, .comp = 2 };

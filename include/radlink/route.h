@@ -181,6 +181,16 @@ typedef struct route_mpps_status {
 
 const route_mpps_status *route_mpps(const route_set *rs);
 
+/* <patient-id>: which identifier of PID-3 (and MRG-1) names the patient, and
+ * what a merge of a prior patient radlink has not seen does. */
+typedef struct route_patient_id {
+    const char *authority;  /* CX-4.1 wanted, or NULL */
+    const char *types;      /* CX-5 codes in order of preference ("MR PI"), or NULL */
+    bool refuse_unknown_prior; /* unknown-prior="refuse": AE (default: record the merge) */
+} route_patient_id;
+/* The file's rule (the defaults when it has none). */
+const route_patient_id *route_patient(const route_set *rs);
+
 /* The file's <station> rules (n = 0 when it has none). */
 const route_wl_station *route_wl_stations(const route_set *rs, size_t *n);
 /* Look key up in table idx: the value, else the table's default, else NULL. */

@@ -3,7 +3,9 @@
 # new name, birth date and sex to the worklist (queried with findscu) and
 # re-checks stored studies (which then disagree with the RIS); A40 moves a
 # prior identity's orders to the surviving patient; a merge naming an
-# unknown patient is AE and changes nothing; A47 changes an identifier.
+# patient radlink has not seen is recorded (AE with <patient-id
+# unknown-prior="refuse">); A47 changes an identifier; the patient is the
+# PID-3 repetition with an ID (MR first), else PID-2.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
 MK=$DATA/make_dicom.sh
@@ -49,11 +51,17 @@ expect_line "$OUT" "^  state +correct(ing|ed)" "the stored study disagreed and i
 expect_has "$OUT" "PatientName            'DOE^JANE' -> 'DOE^JANET^Q'" "name to correct"
 expect_has "$OUT" "PatientBirthDate       '19700412' -> '19700413'" "birth date to correct"
 
-note "A40 with an unknown prior patient: AE, nothing changes"
+note "A40 with an unknown prior patient: refused where the routes say so, else recorded"
 adt M0 A40 P1 'DOE^JANET^Q' 19700413 F P99 >"$T/a40bad.hl7"
+sed 's|<mpps-status|<patient-id unknown-prior="refuse"/>\n  <mpps-status|' "$SRC/routes/default.xml" >"$T/strict.xml"
+run_rc "$RADLINK" routes test --data "$T/var" "$T/strict.xml" "$T/a40bad.hl7"
+expect_rc 1 "unknown-prior=refuse"
+expect_has "$OUT" "MSA|AE|M0" "unknown prior: AE"
+expect_has "$OUT" "prior patient P99 of GENHOSP is not known" "says why"
 send_hl7 "$T/a40bad.hl7"
-expect_has "$(cat "$T/a40bad.hl7.out")" "MSA|AE|M0" "unknown prior: AE"
-expect_has "$(cat "$T/a40bad.hl7.out")" "prior patient P99 of GENHOSP is not known" "says why"
+expect_has "$(cat "$T/a40bad.hl7.out")" "MSA|AA|M0" "by default the merge is recorded"
+run_rc "$RADLINK" msg list --data "$T/var" --type 'ADT^A40*'
+expect_has "$OUT" "prior patient P99 of GENHOSP was not known: the surviving patient is recorded" "and said so"
 
 note "A40: the prior identity's order moves to the surviving patient"
 adt M1 A40 P1 'DOE^JANET^Q' 19700413 F P2 >"$T/a40.hl7"
@@ -84,7 +92,24 @@ expect_line "$OUT" "^  state +correct(ing|ed)" "the study is moved by a correcti
 expect_has "$OUT" "PatientID              'P44' -> 'P5'" "to the surviving patient ID"
 printf 'MSH|^~\\&|ADT|GENHOSP|RADLINK|RAD|20261123110000||ADT^A40^ADT_A39|M5|P|2.5.1\rEVN|A40|20261123110000\rPID|1||P6^^^OTHER^MR||X^Y\rMRG|P5^^^OTHER^MR\r\n' >"$T/a40o.hl7"
 send_hl7 "$T/a40o.hl7"
-expect_has "$(cat "$T/a40o.hl7.out")" "MSA|AE|M5" "P5 is known under GENHOSP, not OTHER"
+expect_has "$(cat "$T/a40o.hl7.out")" "MSA|AA|M5" "P5 of OTHER is not known (P5 of GENHOSP is): recorded"
+run_rc "$RADLINK" wl list --data "$T/var" --patient P6
+expect_has "$OUT" "(0 entries)" "GENHOSP's orders of P5 stay where they are"
+
+note "the patient ID: the PID-3 repetition with an ID, MR first; else PID-2"
+printf 'MSH|^~\\&|ADT|GENHOSP|RADLINK|RAD|20261123110000||ADT^A04^ADT_A01|R1|P|2.5.1\rEVN|A04|20261123110000\rPID|1||~123-45-6789^^^SSA^SS~P70^^^GENHOSP^MR||REP^SECOND\r\n' >"$T/rep.hl7"
+printf 'MSH|^~\\&|ADT|GENHOSP|RADLINK|RAD|20261123110000||ADT^A04^ADT_A01|R2|P|2.5.1\rEVN|A04|20261123110000\rPID|1|P71^^^GENHOSP^MR|||ONLY^PIDTWO\r\n' >"$T/pid2.hl7"
+cat "$T/rep.hl7" "$T/pid2.hl7" >"$T/ids.hl7"
+run_rc "$RADLINK" routes test --data "$T/var" "$SRC/routes/default.xml" "$T/rep.hl7"
+expect_has "$OUT" "A04: patient P70/GENHOSP (REP^SECOND" "the MR number, not the SSN"
+send_hl7 "$T/ids.hl7"
+expect_has "$(cat "$T/ids.hl7.out")" "MSA|AA|R1" "an ID in the third repetition"
+expect_has "$(cat "$T/ids.hl7.out")" "MSA|AA|R2" "an ID only in PID-2"
+orm O9 NW A9 S9 CT CT01 202611260930 'REP^SECOND' '~123-45-6789^^^SSA^SS~P70^^^GENHOSP^MR' >"$T/o9.hl7"
+send_hl7 "$T/o9.hl7"
+run_rc "$RADLINK" wl show --data "$T/var" A9
+expect_line "$OUT" "PatientID +P70$" "the worklist takes the same identifier"
+expect_line "$OUT" "IssuerOfPatientID +GENHOSP$" "and its issuer"
 
 note "the trace shows the action"
 adt N1 A04 P7 'NEW^PATIENT' 19900101 M >"$T/a04.hl7"

@@ -38,9 +38,9 @@ for f in "$F"/*.hl7; do
 done
 expect_has "$(norm <"$T/09_retransmission.dry")" "MSA|AA|N1" "a retransmission is answered like the original"
 expect_has "$(norm <"$T/03_version_v2.4.dry")" "MSA|AR" "v2.4 refused"
-expect_has "$(norm <"$T/05_merge_unknown.dry")" "MSA|AE" "the unknown prior patient"
+expect_has "$(norm <"$T/05_merge_unknown.dry")" "MSA|AA" "the unknown prior patient: the merge is recorded"
 expect_has "$(norm <"$T/06_cancel_unknown.dry")" "not on the worklist" "the cancel of an unknown order"
-expect_eq "$(msg_count accepted)" 1 "the dry runs logged nothing (one order accepted)"
+expect_eq "$(msg_count accepted)" 2 "the dry runs logged nothing (the order and the merge accepted)"
 
 note "routes test: the trace, then the same ACK"
 run_rc "$RADLINK" routes test --data "$T/var" "$SRC/routes/default.xml" "$F/06_cancel_unknown.hl7"

@@ -121,6 +121,7 @@ static int log_outcome(store_txn *t, const ingest_input *in, const hdr *h, const
     if (rc)
         return rc;
     res->status = o->status;
+    res->by_status[o->status]++;
     res->seq = r.seq;
     snprintf(res->ack_code, sizeof res->ack_code, "%s", o->code ? o->code : "");
     if (o->status == MSG_ACCEPTED || o->status == MSG_DUPLICATE)
@@ -304,6 +305,134 @@ int ingest_one(ingest *g, store_txn *t, const ingest_input *in, ingest_result *r
     return ingest_run(g, t, in, g->routes, res, NULL, err);
 }
 
+/* ---- a batch (FHS/BHS ... BTS/FTS) in one frame ---- */
+
+static bool starts_batch(rl_str raw)
+{
+    size_t i = 0;
+    if (raw.n >= 3 && !memcmp(raw.p, "\xEF\xBB\xBF", 3))
+        i = 3;
+    while (i < raw.n && (raw.p[i] == '\r' || raw.p[i] == '\n'))
+        i++;
+    return raw.n - i >= 4 && (!memcmp(raw.p + i, "FHS", 3) || !memcmp(raw.p + i, "BHS", 3));
+}
+
+typedef struct batch_run {
+    ingest *g;
+    store_txn *t;
+    const ingest_input *in;
+    const route_set *rs;
+    ingest_result *res;
+    rl_buf *trace, one;
+    rl_err *err;
+    int rc;
+    unsigned n;
+} batch_run;
+
+static int count_msg(void *ctx, rl_str raw, size_t off)
+{
+    (void)raw, (void)off;
+    (*(unsigned *)ctx)++;
+    return 0;
+}
+
+/* One message of the batch, as if it had come alone. */
+static int batch_msg(void *ctx, rl_str raw, size_t off)
+{
+    (void)off;
+    batch_run *b = ctx;
+    ingest_input sub = *b->in;
+    sub.raw = raw;
+    ingest_result r = { .ack = &b->one };
+    if (b->trace)
+        rl_buf_printf(b->trace, "batch message %u:\n", b->n + 1);
+    b->rc = ingest_run(b->g, b->t, &sub, b->rs, &r, b->trace, b->err);
+    if (b->rc != STORE_OK)
+        return 1;
+    b->n++;
+    rl_buf_add_str(b->res->ack, rl_buf_view(&b->one));
+    b->res->forwarded += r.forwarded;
+    b->res->tolerated |= r.tolerated;
+    for (int k = 0; k < 5; k++)
+        b->res->by_status[k] += r.by_status[k];
+    /* the batch's outcome is its worst message's */
+    static const int rank[5] = { 0, 0, 2, 3, 1 };
+    if (r.status > 0 && r.status < 5 && rank[r.status] >= rank[b->res->status]) {
+        b->res->status = r.status;
+        memcpy(b->res->ack_code, r.ack_code, sizeof r.ack_code);
+    }
+    b->res->seq = r.seq;
+    return 0;
+}
+
+/* A header segment's field (1-based after the name, as for MSH: n = 3 is
+ * BHS-3). */
+static rl_str hdr_field(rl_str raw, const char *name, unsigned n)
+{
+    rl_str none = { "", 0 };
+    const char *p = raw.p, *end = raw.p + raw.n;
+    while (p < end) {
+        const char *e = p;
+        while (e < end && *e != '\r' && *e != '\n')
+            e++;
+        if (e - p >= 4 && !memcmp(p, name, 3)) {
+            rl_str seg = { p + 4, (size_t)(e - p - 4) }, v;
+            /* field 1 is the separator itself: BHS-2 is the first piece */
+            return n >= 2 && hl7_piece(seg, p[3], n - 1, &v) != HL7_ABSENT ? v : none;
+        }
+        p = e < end ? e + 1 : e;
+    }
+    return none;
+}
+
+/* The answer to a batch (HL7 v2.5 2.10.3): the same envelope, sender and
+ * receiver swapped, an ACK per message, and the counts. */
+static int ingest_batch(ingest *g, store_txn *t, const ingest_input *in, const route_set *rs,
+                        ingest_result *res, rl_buf *trace, rl_err *err)
+{
+    unsigned total = 0;
+    rl_err serr;
+    hl7_split_info info;
+    if (hl7_split(in->raw, count_msg, &total, &info, &serr) != HL7_OK || total == 0) {
+        /* nothing is applied from a batch that does not hold together */
+        rl_err ignored;
+        (void)hl7_parse(&g->msg, "", 0, &ignored);
+        return reject(g, t, in, HL7_ERR_SEGMENT_SEQUENCE, total ? serr.msg : "a batch without "
+                      "messages", NULL, res, err);
+    }
+    char when[20];
+    rl_time_hl7(in->recv_us, when, sizeof when);
+    rl_buf body;
+    rl_buf_init(&body, 0);
+    rl_buf *ack = res->ack;
+    res->ack = &body;
+    batch_run b = { g, t, in, rs, res, trace, { 0 }, err, STORE_OK, 0 };
+    rl_buf_init(&b.one, 0);
+    hl7_split(in->raw, batch_msg, &b, &info, &serr);
+    rl_buf_free(&b.one);
+    res->ack = ack;
+    if (b.rc == STORE_OK) {
+        if (info.file_header)
+            rl_buf_printf(ack, "FHS|^~\\&|%.*s|%.*s|%.*s|%.*s|%s\r",
+                          RL_STR_FMT(hdr_field(in->raw, "FHS", 5)),
+                          RL_STR_FMT(hdr_field(in->raw, "FHS", 6)),
+                          RL_STR_FMT(hdr_field(in->raw, "FHS", 3)),
+                          RL_STR_FMT(hdr_field(in->raw, "FHS", 4)), when);
+        rl_buf_printf(ack, "BHS|^~\\&|%.*s|%.*s|%.*s|%.*s|%s|||||%.*s\r",
+                      RL_STR_FMT(hdr_field(in->raw, "BHS", 5)),
+                      RL_STR_FMT(hdr_field(in->raw, "BHS", 6)),
+                      RL_STR_FMT(hdr_field(in->raw, "BHS", 3)),
+                      RL_STR_FMT(hdr_field(in->raw, "BHS", 4)), when,
+                      RL_STR_FMT(hdr_field(in->raw, "BHS", 11)));
+        rl_buf_add_str(ack, rl_buf_view(&body));
+        rl_buf_printf(ack, "BTS|%u\r", b.n);
+        if (info.file_header)
+            rl_buf_add_c(ack, "FTS|1\r");
+    }
+    rl_buf_free(&body);
+    return b.rc;
+}
+
 int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set *rs,
                ingest_result *res, rl_buf *trace, rl_err *err)
 {
@@ -314,6 +443,9 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     res->close_after = false;
     res->forwarded = 0;
     res->tolerated = 0;
+    memset(res->by_status, 0, sizeof res->by_status);
+    if (in->kind == INGEST_FRAME && starts_batch(in->raw))
+        return ingest_batch(g, t, in, rs, res, trace, err);
 
     int prc = hl7_parse(m, in->raw.p, in->raw.n, &perr);
     if (in->kind == INGEST_OVERSIZE) {

@@ -109,10 +109,11 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     rl_buf *acks = calloc(n ? n : 1, sizeof *acks);
     bool *close_after = calloc(n ? n : 1, sizeof *close_after);
     msglog_status *status = calloc(n ? n : 1, sizeof *status);
+    unsigned (*by_status)[5] = calloc(n ? n : 1, sizeof *by_status);
     unsigned *tolerated = calloc(n ? n : 1, sizeof *tolerated);
     rl_err err;
     rl_err_clear(&err);
-    int rc = acks && close_after && status && tolerated ? STORE_OK
+    int rc = acks && close_after && status && tolerated && by_status ? STORE_OK
                                            : rl_err_set(&err, RL_E_NOMEM, -1, "out of memory");
     for (size_t i = 0; acks && i < n; i++)
         rl_buf_init(&acks[i], 0);
@@ -129,6 +130,7 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
         close_after[i] = res.close_after;
         status[i] = res.status;
         tolerated[i] = res.tolerated;
+        memcpy(by_status[i], res.by_status, sizeof by_status[i]);
         forwarded += res.forwarded;
     }
     cmd *cmds = rest ? e->cmds : NULL;
@@ -150,7 +152,8 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     if (ok) {
         e->commits++;
         for (size_t i = 0; i < n; i++) {
-            e->counts[status[i]]++;
+            for (int k = 0; k < 5; k++)
+                e->counts[k] += by_status[i][k];
             for (int k = 0; k < INGEST_TOL_COUNT; k++)
                 e->tolerated[k] += (tolerated[i] >> k) & 1u;
         }
@@ -222,6 +225,7 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     free(close_after);
     free(status);
     free(tolerated);
+    free(by_status);
 }
 
 void engine_turn(engine *e)

@@ -75,12 +75,20 @@ static int walk_file(const cli_cmd *cmd, const char *file, msg_fn fn, void *ctx)
     return w.worst;
 }
 
+/* One value per line: a line break inside it (\.br\) is printed as \n, so
+ * that a line is always one repetition. */
 static void print_value(rl_str v, hl7_kind k)
 {
     if (k == HL7_NULL)
         fputs("\"\"", stdout);
-    else
-        fwrite(v.p, 1, v.n, stdout);
+    for (size_t i = 0; k != HL7_NULL && i < v.n; i++) {
+        if (v.p[i] == '\r' && i + 1 < v.n && v.p[i + 1] == '\n')
+            continue;
+        if (v.p[i] == '\n' || v.p[i] == '\r')
+            fputs("\\n", stdout);
+        else
+            fputc(v.p[i], stdout);
+    }
     fputc('\n', stdout);
 }
 
@@ -90,6 +98,7 @@ typedef struct get_ctx {
     const cli_cmd *cmd;
     const char *file;
     hl7_path path;
+    bool found; /* in any message of the file */
 } get_ctx;
 
 static int report_parse_error(const cli_cmd *cmd, const char *file, unsigned index,
@@ -109,7 +118,7 @@ static int get_one(void *vctx, hl7_msg *m, unsigned index, unsigned total, size_
         return report_parse_error(g->cmd, g->file, index, perr);
     unsigned reps = g->path.rep ? 1 : hl7_rep_count(m, &g->path);
     if (reps == 0)
-        return CLI_FAIL;
+        return CLI_OK; /* absent here: the file's exit status says whether any had it */
     int found = 0;
     for (unsigned r = 1; r <= reps; r++) {
         rl_str v;
@@ -122,7 +131,8 @@ static int get_one(void *vctx, hl7_msg *m, unsigned index, unsigned total, size_
         print_value(v, (hl7_kind)k);
         found = 1;
     }
-    return found ? CLI_OK : CLI_FAIL;
+    g->found |= found;
+    return CLI_OK;
 }
 
 static int run_get(const cli_cmd *self, int argc, char **argv)
@@ -138,7 +148,8 @@ static int run_get(const cli_cmd *self, int argc, char **argv)
     rl_err err;
     if (hl7_path_parse(rl_str_c(argv[optind + 1]), &g.path, &err) != HL7_OK)
         return cli_usage(self, "%s", err.msg);
-    return walk_file(self, g.file, get_one, &g);
+    int rc = walk_file(self, g.file, get_one, &g);
+    return rc == CLI_OK && !g.found ? CLI_FAIL : rc;
 }
 
 /* ---- hl7 show ---- */
@@ -373,8 +384,10 @@ static const cli_cmd hl7_subs[] = {
       .summary = "print the decoded value at PATH, one line per repetition",
       .help = "PATH is SEG[n]-FIELD[rep].COMPONENT.SUBCOMPONENT, e.g. PID-3, PID-3[2].1,\n"
               "PID-5.1.1, OBX[3]-5, MSH-9.2. FILE '-' reads stdin; a file may hold several\n"
-              "messages or FHS/BHS batches. The HL7 null is printed as \"\".\n"
-              "Exit status: 0 found, 1 absent, 2 usage error, 3 unreadable or invalid input.\n" },
+              "messages or FHS/BHS batches. The HL7 null is printed as \"\"; a line break in\n"
+              "a value (\\.br\\) as \\n, so that each line is one repetition.\n"
+              "Exit status: 0 found (in any message of the file), 1 absent from all, 2 usage\n"
+              "error, 3 unreadable or invalid input.\n" },
     { .name = "show", .args = "FILE", .run = run_show,
       .summary = "print each message as an indented tree with field numbers",
       .help = "Every non-empty field, repetition, component and subcomponent is listed with\n"

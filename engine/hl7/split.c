@@ -63,7 +63,7 @@ int hl7_split(rl_str in, hl7_split_cb cb, void *ctx, hl7_split_info *info, rl_er
     const char *p = in.p, *end = in.p + in.n;
     if (in.n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) /* UTF-8 byte order mark */
         p += 3;
-    bool batch_open = false;
+    bool batch_open = false, implicit_used = false;
     int rc = 0;
     while (p < end && rc == 0) {
         const char *e = p;
@@ -94,9 +94,13 @@ int hl7_split(rl_str in, hl7_split_cb cb, void *ctx, hl7_split_info *info, rl_er
                 info->batches++;
             } else if (hl7_seg_is(seg, "BTS")) {
                 rc = close_message(&st);
-                if (rc == 0 && !batch_open)
+                /* a BTS closing messages no BHS opened (some senders write
+                 * only the trailer): the batch is every message so far */
+                if (rc == 0 && !batch_open && (info->batches || implicit_used))
                     return rl_err_set(err, HL7_E_BATCH, (long)off,
                                       "byte %zu: BTS without BHS", off);
+                if (!batch_open)
+                    implicit_used = true;
                 if (rc == 0 && (rc = check_count(&st, seg, st.in_batch, off, err)) != 0)
                     return rc;
                 batch_open = false;

@@ -49,6 +49,7 @@ typedef struct ingest_result {
     unsigned forwarded;/* messages queued for destinations */
     char ack_code[3];  /* "AA", "AE", "AR" (a retransmission: the original's); "" none */
     unsigned tolerated;/* 1 << ingest_tolerance: irregularities it was accepted with */
+    unsigned by_status[5]; /* messages logged, by msglog_status (a batch holds several) */
 } ingest_result;
 
 /* What a message may be accepted with although a strict receiver would
@@ -65,7 +66,13 @@ const char *ingest_tolerance_name(int k);
 void ingest_init(ingest *g, const ingest_cfg *cfg);
 void ingest_free(ingest *g);
 
-/* Process one input within t. Returns STORE_OK, or a store error that makes
+/* Process one input within t. A frame holding a batch (FHS/BHS ... BTS/FTS)
+ * is split and each message processed in order, as if it had come alone; the
+ * answer is a batch of their ACKs (BHS, the ACKs, BTS with the count), and
+ * status the worst of theirs. A batch that does not hold together (a count
+ * that disagrees, no BTS) is refused whole, nothing of it applied.
+ *
+ * Process one input within t. Returns STORE_OK, or a store error that makes
  * the caller abort the whole transaction (then answer with ingest_refusal). */
 int ingest_one(ingest *g, store_txn *t, const ingest_input *in, ingest_result *res, rl_err *err);
 

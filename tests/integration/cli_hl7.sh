@@ -19,8 +19,7 @@ expect_eq "$OUT" "O01" "MSH-9.2"
 run_rc "$RADLINK" hl7 get "$H/orm_o01_nw.hl7" MSH-1
 expect_eq "$OUT" "|" "MSH-1"
 run_rc "$RADLINK" hl7 get "$H/oru_r01_20obx.hl7" 'OBX[3]-5'
-expect_eq "$OUT" "Line 3 of the report
-No acute findings." "OBX[3]-5 with \\.br\\"
+expect_eq "$OUT" 'Line 3 of the report\nNo acute findings.' "OBX[3]-5 with \\.br\\ (one line: one repetition)"
 run_rc "$RADLINK" hl7 get "$H/latin1_8859_1.hl7" PID-5
 expect_eq "$OUT" "MÜLLER^RENÉ" "8859/1 to UTF-8"
 run_rc "$RADLINK" hl7 get "$H/null_empty_absent.hl7" PID-4
@@ -71,6 +70,14 @@ expect_line "$OUT" '^      OBX\[2\]-3\.1\.2 +IMP$' "subcomponents shown"
 expect_line "$OUT" '^  OBX\[2\]-5 +Line 2 of the report\\nNo acute findings\.$' "line breaks shown as \\n"
 run_rc "$RADLINK" hl7 show "$H/batch.hl7"
 expect_has "$OUT" "# message 3 (byte" "messages of a file are labelled"
+
+# get over a file: found in any message; a line break is not a repetition
+printf 'MSH|^~\\&|A|B|C|D|1||ADT^A08|1|P|2.5\rOBX|1|TX|X||line one\\.br\\line two\r\nMSH|^~\\&|A|B|C|D|1||ADT^A08|2|P|2.5\rPID|1\r\n' >"$T/two.hl7"
+run_rc "$RADLINK" hl7 get "$T/two.hl7" OBX-5
+expect_rc 0 "found in the first of two messages"
+expect_eq "$OUT" 'line one\nline two' "a decoded line break printed as \\n"
+run_rc "$RADLINK" hl7 get "$T/two.hl7" OBX-6
+expect_rc 1 "absent from every message"
 
 # ack: what the engine would answer
 run_rc "$RADLINK" hl7 ack --control-id ACK1 "$H/orm_o01_nw.hl7"

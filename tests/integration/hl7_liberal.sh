@@ -99,6 +99,34 @@ send_from 127.0.0.1 "$T/l4.hl7" >"$T/l4.ack"
 expect_has "$(cat "$T/l4.ack")" "'\\XC389\\' is not a DICOM modality" "MSH-18 ASCII: \\Xhh\\ of the UTF-8 bytes"
 expect_not_has "$(cat "$T/l1.ack" "$T/l2.ack" "$T/l4.ack")" "??" "never a question mark"
 
+note "a batch in one frame: each message processed in order, an ACK batch back"
+{ printf 'BHS|^~\\&|RIS|GENHOSP|RADLINK|RAD|20261124090000||||B77\r'
+  adt x.hl7 BA1 RIS GENHOSP 'DOE^JANE'; tr -d '\n' <"$T/x.hl7"
+  orm BA2 NW ACCB SB CT CT01 202611241000 'DOE^JANE' PB | tr -d '\n'
+  orm BA3 NW ACCC SC XX CT01 202611241000 'DOE^JANE' PC | tr -d '\n'
+  printf 'BTS|3\r\n'; } >"$T/batch.hl7"
+before=$("$RADLINK" msg list --data "$T/var" --limit 100000 | wc -l)
+send_from 127.0.0.1 "$T/batch.hl7" >"$T/batch.ack"
+expect_line "$(cat "$T/batch.ack")" "^BHS\|\^~\\\\&\|RADLINK\|RAD\|RIS\|GENHOSP\|[0-9]+\|\|\|\|\|B77$" "the ACK batch's header"
+expect_has "$(cat "$T/batch.ack")" "MSA|AA|BA1" "first message"
+expect_has "$(cat "$T/batch.ack")" "MSA|AA|BA2" "second message"
+expect_has "$(cat "$T/batch.ack")" "MSA|AE|BA3" "third message refused alone"
+expect_eq "$(tail -1 "$T/batch.ack")" "BTS|3" "the count"
+expect_eq "$("$RADLINK" msg list --data "$T/var" --limit 100000 | wc -l)" "$((before + 3))" "three log entries"
+run_rc "$RADLINK" wl show --data "$T/var" ACCB
+expect_rc 0 "the batch's order is on the worklist"
+sed 's/BTS|3/BTS|4/' "$T/batch.hl7" | sed 's/BA1/BB1/; s/BA2/BB2/; s/ACCB/ACCX/' >"$T/badbatch.hl7"
+send_from 127.0.0.1 "$T/badbatch.hl7" >"$T/badbatch.ack"
+expect_has "$(cat "$T/badbatch.ack")" "MSA|AR" "a batch whose count disagrees"
+expect_has "$(cat "$T/badbatch.ack")" "BTS-1 says 4 but 3" "says why"
+run_rc "$RADLINK" wl show --data "$T/var" ACCX
+expect_rc 1 "nothing of it applied"
+
+note "radlink send: a file with the trailer but no header"
+{ orm BC1 NW ACCD SD CT CT01 202611241000 'DOE^JANE' PD | tr -d '\n'; printf 'BTS|1\r\n'; } >"$T/trailer.hl7"
+run_rc "$RADLINK" send --to "127.0.0.1:$PORT" "$T/trailer.hl7"
+expect_rc 0 "sent"
+
 note "counted"
 run_rc "$RADLINK" status --data "$T/var"
 expect_has "$OUT" "hl7 accepted with irregularities: control-id-reused 1, msh2-doubled-escape 1, msh18-unicode 1" "status"

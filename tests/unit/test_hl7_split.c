@@ -74,6 +74,18 @@ static void plain_sequences(void **state)
     assert_int_equal(s.n, 1);
 }
 
+/* Some senders write the trailer only: a BTS with no BHS closes every
+ * message before it. */
+static void trailer_only(void **state)
+{
+    (void)state;
+    seen s = { 0 };
+    rl_err err;
+    assert_int_equal(split_text("MSH|^~\\&|A|B|C|D|1||X|1|P|2.5\rMSH|^~\\&|A|B|C|D|1||X|2|P|2.5"
+                                "\rBTS|2\r", &s, NULL, &err), HL7_OK);
+    assert_int_equal(s.n, 2);
+}
+
 static void envelope_errors(void **state)
 {
     (void)state;
@@ -81,7 +93,8 @@ static void envelope_errors(void **state)
         { "PID|1\rMSH|^~\\&|A\r", HL7_E_NO_MSH, "outside a message" },
         { "BHS|^~\\&\rMSH|^~\\&|A|B|C|D|1||X|1|P|2.5\rBTS|2\r", HL7_E_BATCH, "BTS-1 says 2 but 1" },
         { "BHS|^~\\&\rMSH|^~\\&|A|B|C|D|1||X|1|P|2.5\rBTS|x\r", HL7_E_BATCH, "not a number" },
-        { "MSH|^~\\&|A|B|C|D|1||X|1|P|2.5\rBTS|1\r", HL7_E_BATCH, "BTS without BHS" },
+        { "MSH|^~\\&|A|B|C|D|1||X|1|P|2.5\rBTS|2\r", HL7_E_BATCH, "BTS-1 says 2 but 1" },
+        { "MSH|^~\\&|A|B|C|D|1||X|1|P|2.5\rBTS|1\rBTS|0\r", HL7_E_BATCH, "BTS without BHS" },
         { "BHS|^~\\&\rMSH|^~\\&|A|B|C|D|1||X|1|P|2.5\r", HL7_E_BATCH, "no BTS" },
         { "FHS|^~\\&\rBHS|^~\\&\rBTS|0\rFTS|3\r", HL7_E_BATCH, "FTS-1 says 3 but 1" },
         { "MSH|^~\\&|A|B|C|D|1||X|1|P|2.5\rFHS|^~\\&\r", HL7_E_BATCH, "first segment" },
@@ -104,6 +117,7 @@ int main(void)
         cmocka_unit_test(batch_file),
         cmocka_unit_test(plain_sequences),
         cmocka_unit_test(envelope_errors),
+        cmocka_unit_test(trailer_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

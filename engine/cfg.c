@@ -31,6 +31,7 @@ void cfg_defaults(cfg *c)
     c->map_size_mb = RL_STORE_MAP_SIZE_DEFAULT_MB;
     c->group_commit = true;
     c->dedup_window_s = RL_DEDUP_WINDOW_DEFAULT_S;
+    c->inbox_poll_s = RL_INBOX_POLL_DEFAULT_S;
     c->dicom_port = 11112;
     snprintf(c->dicom_ae, sizeof c->dicom_ae, "RADLINK");
     c->dicom_max_associations = RL_DICOM_MAX_ASSOCIATIONS_DEFAULT;
@@ -242,6 +243,11 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
                 next.unmatched_forward_s = 0;
         } else if (xdoc_is(n, "routes")) {
             resolve_path(&l, n, "file", next.routes_file, sizeof next.routes_file);
+        } else if (xdoc_is(n, "inbox")) {
+            resolve_path(&l, n, "dir", next.inbox_dir, sizeof next.inbox_dir);
+            unsigned long poll = RL_INBOX_POLL_DEFAULT_S;
+            copy_num(&l, n, "poll", 86400, &poll);
+            next.inbox_poll_s = (unsigned)poll;
         } else if (xdoc_is(n, "destinations")) {
             next.n_dests = 0;
             for (xmlNode *d = xdoc_first(n); d; d = xdoc_next(d)) {
@@ -346,6 +352,8 @@ void cfg_print(const cfg *c, void *file)
     if (c->jobs_listen[0])
         fprintf(f, "jobs.listen=%s%s\n", c->jobs_listen, c->jobs_key_file[0] ? " curve" : "");
     fprintf(f, "routes=%s\n", c->routes_file[0] ? c->routes_file : "built-in default");
+    if (c->inbox_dir[0])
+        fprintf(f, "inbox=%s poll=%us\n", c->inbox_dir, c->inbox_poll_s);
     for (unsigned i = 0; i < c->n_dests; i++)
         fprintf(f, "destination=%s %s:%u%s\n", c->dests[i].name, c->dests[i].host,
                 c->dests[i].port, c->dests[i].tls ? " tls" : "");

@@ -93,7 +93,20 @@ typedef struct engine {
     uint64_t tolerated[INGEST_TOL_COUNT]; /* committed messages accepted with each irregularity */
     uint64_t turns, commits, commit_failures, instances;
     int lock_fd;
+    /* the file drop (inbox.c) */
+    int inbox_fd;          /* inotify, or -1 */
+    bool inbox_due;        /* look now */
+    int64_t inbox_next_ms; /* the next periodic look (monotonic) */
 } engine;
+
+/* The file drop <inbox dir poll> (inbox.c): every file dropped there goes
+ * through ingest like a received frame, then to done/ or error/ with a
+ * report. start makes done/ and error/ and watches the directory; tick takes
+ * what is ready (a file per transaction); deadline says when to look next. */
+int inbox_start(engine *e, rl_err *err);
+void inbox_stop(engine *e);
+void inbox_tick(engine *e);
+int64_t inbox_deadline_ms(const engine *e);
 
 /* One turn: apply everything that arrived in one write transaction, commit,
  * answer (turn.c). Does nothing when nothing arrived. */

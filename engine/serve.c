@@ -474,11 +474,14 @@ static int start(engine *e, rl_err *err)
                            e->cfg->idle_timeout_s, e->cfg->read_timeout_s };
     if (mllp_server_new(e->l, &sc, on_mllp, e, &e->srv, err) != 0)
         return -1;
+    if (inbox_start(e, err) != 0)
+        return -1;
     return 0;
 }
 
 static void stop(engine *e)
 {
+    inbox_stop(e);
     workers_free(e->wk);
     if (e->q)
         cmdq_close(e->q, "the engine is stopping");
@@ -528,6 +531,7 @@ static int next_timeout(engine *e)
     earliest(&dl, ctlsock_deadline_ms(e->ctl));
     earliest(&dl, dispatch_deadline_ms(e->jobs));
     earliest(&dl, workers_deadline_ms(e->wk));
+    earliest(&dl, inbox_deadline_ms(e));
     if (dl < 0)
         return -1;
     int64_t left = dl - rl_mono_ms();
@@ -593,6 +597,7 @@ static void after_turn(engine *e)
     if (d >= 0 && now >= d)
         dispatch_tick(e->jobs);
     workers_tick(e->wk);
+    inbox_tick(e);
     if (e->reload_signal || e->nreloads) { /* between two turns: no message sees two sets */
         e->reload_signal = false;
         rl_buf out;
@@ -621,7 +626,7 @@ int serve_run(const cfg *c)
     cfg_print(c, stdout);
     fflush(stdout);
 
-    engine e = { .cfg = c, .lock_fd = -1, .started_us = rl_now_us() };
+    engine e = { .cfg = c, .lock_fd = -1, .inbox_fd = -1, .started_us = rl_now_us() };
     e.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     rl_err err;
     rl_err_clear(&err);

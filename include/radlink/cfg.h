@@ -72,6 +72,8 @@ typedef struct cfg {
     unsigned n_worker_keys;
     char routes_file[CFG_PATH]; /* "" = the embedded routes/default.xml */
     route_dest dests[CFG_MAX_DESTS]; /* <destinations>: offered to every route file */
+    char inbox_dir[CFG_PATH]; /* <inbox dir>: the file drop ("" = none) */
+    unsigned inbox_poll_s;    /* <inbox poll>: how often it is scanned besides inotify */
     unsigned n_dests;
 } cfg;
 

@@ -187,6 +187,9 @@
  * Configurable (hl7 dedup-window): a day covers a RIS resending after an
  * outage. */
 #define RL_DEDUP_WINDOW_DEFAULT_S 86400
+/* The file drop is watched with inotify; this scan catches what inotify does
+ * not see (a network file system). */
+#define RL_INBOX_POLL_DEFAULT_S 5
 
 /* Address space LMDB may map, in MiB (the store cannot grow past it).
  * Configurable (store map-size-mb); 16 GiB of address space costs nothing

@@ -14,6 +14,8 @@ typedef struct send_ctx {
     int worst;
     bool quiet;
     unsigned sent;
+    rl_buf batch;   /* --batch: the frame being built */
+    unsigned nbatch;
 } send_ctx;
 
 /* The MSA segment of a reply, or an empty view. */
@@ -63,6 +65,64 @@ static int send_one(void *vctx, rl_str msg, size_t offset)
     return 0;
 }
 
+/* --batch: a message into the frame, segments ending with CR. */
+static int batch_add(void *vctx, rl_str msg, size_t offset)
+{
+    send_ctx *s = vctx;
+    (void)offset;
+    for (size_t i = 0; i < msg.n; i++) {
+        if (msg.p[i] == '\n' && i && msg.p[i - 1] == '\r')
+            continue;
+        rl_buf_add_ch(&s->batch, msg.p[i] == '\n' ? '\r' : msg.p[i]);
+    }
+    if (!s->batch.len || s->batch.data[s->batch.len - 1] != '\r')
+        rl_buf_add_ch(&s->batch, '\r');
+    s->nbatch++;
+    return 0;
+}
+
+/* --batch: the file's messages as one batch in one frame (its own FHS/BHS
+ * header, or BHS ... BTS around them); every MSA of the answer printed. */
+static int send_batch(send_ctx *s, rl_str file, const hl7_split_info *info)
+{
+    rl_buf_reset(&s->batch);
+    s->nbatch = 0;
+    rl_err err;
+    rl_buf_add_c(&s->batch, "BHS|^~\\&\r");
+    hl7_split(file, batch_add, s, NULL, &err);
+    rl_buf_printf(&s->batch, "BTS|%u\r", s->nbatch);
+    (void)info;
+    rl_buf reply;
+    rl_buf_init(&reply, 0);
+    int rc = mllp_client_exchange(s->c, rl_buf_view(&s->batch), &reply, s->timeout_ms, &err);
+    s->sent += s->nbatch;
+    if (rc != 0) {
+        cli_fail(s->cmd, CLI_FAIL, "batch: %s", err.msg);
+        rl_buf_free(&reply);
+        s->worst = CLI_FAIL;
+        return rc;
+    }
+    unsigned acks = 0;
+    rl_str rest = rl_buf_view(&reply);
+    for (rl_str msa = find_msa(rest); msa.n; msa = find_msa(rest)) {
+        acks++;
+        if (!s->quiet)
+            printf("%.*s\n", (int)msa.n, msa.p);
+        bool ok = msa.n >= 6 && (memcmp(msa.p + 4, "AA", 2) == 0 || memcmp(msa.p + 4, "CA", 2) == 0);
+        if (!ok)
+            s->worst = CLI_FAIL;
+        size_t used = (size_t)(msa.p + msa.n - rest.p);
+        rest = (rl_str){ rest.p + used, rest.n - used };
+    }
+    fflush(stdout);
+    if (acks != s->nbatch) {
+        cli_fail(s->cmd, CLI_FAIL, "batch of %u messages: %u acknowledged", s->nbatch, acks);
+        s->worst = CLI_FAIL;
+    }
+    rl_buf_free(&reply);
+    return 0;
+}
+
 static int count_one(void *ctx, rl_str msg, size_t offset)
 {
     (void)ctx;
@@ -100,9 +160,10 @@ static int run_send(const cli_cmd *self, int argc, char **argv)
         { "ca", required_argument, NULL, 'a' },     { "cert", required_argument, NULL, 'c' },
         { "key", required_argument, NULL, 'k' },    { "timeout", required_argument, NULL, 't' },
         { "quiet", no_argument, NULL, 'q' },        { "server-name", required_argument, NULL, 'n' },
-        { 0, 0, 0, 0 },
+        { "batch", no_argument, NULL, 'b' },        { 0, 0, 0, 0 },
     };
-    cli_opts o = { argc, argv, self, "o:Ta:c:k:t:qn:", longs, 0, 0 };
+    cli_opts o = { argc, argv, self, "o:Ta:c:k:t:qn:b", longs, 0, 0 };
+    bool batch = false;
     const char *to = NULL;
     mllp_tls_opts tls = { 0 };
     bool use_tls = false;
@@ -119,6 +180,7 @@ static int run_send(const cli_cmd *self, int argc, char **argv)
         case 'k': tls.key = optarg; break;
         case 'n': tls.server_name = optarg; break;
         case 'q': s.quiet = true; break;
+        case 'b': batch = true; break;
         case 't':
             if (cli_number(self, "--timeout", optarg, 1, 3600, &timeout) != 0)
                 return CLI_USAGE;
@@ -161,12 +223,15 @@ static int run_send(const cli_cmd *self, int argc, char **argv)
         if (mllp_client_open(host, port, use_tls ? &tls : NULL, s.timeout_ms, -1, &s.c, &err) != 0)
             rc = cli_fail(self, CLI_FAIL, "%s", err.msg);
     }
+    rl_buf_init(&s.batch, 0);
     for (int i = optind; i < argc && rc == CLI_OK; i++) {
         rl_err err;
         hl7_split_info info;
-        if (hl7_split(rl_buf_view(&files[i - optind]), send_one, &s, &info, &err) != 0)
+        if (batch ? send_batch(&s, rl_buf_view(&files[i - optind]), &info) != 0
+                  : hl7_split(rl_buf_view(&files[i - optind]), send_one, &s, &info, &err) != 0)
             break; /* the connection failed; send_one said why */
     }
+    rl_buf_free(&s.batch);
     mllp_client_close(s.c);
     for (int i = optind; i < argc; i++)
         rl_buf_free(&files[i - optind]);
@@ -186,7 +251,11 @@ const cli_cmd cli_send_cmd = {
             "  --server-name NAME   name expected in the server certificate (default HOST)\n"
             "  --timeout SECONDS    for connecting and for each ACK (default 10)\n"
             "  -q, --quiet          print nothing, only set the exit status\n"
-            "A FILE may hold several messages (CR or LF segment ends) or FHS/BHS batches.\n"
+            "  --batch              each FILE as one batch in one frame (BHS, its messages,\n"
+            "                       BTS) and every MSA of the answer printed; without it each\n"
+            "                       message goes on its own and waits for its ACK\n"
+            "A FILE may hold several messages (CR or LF segment ends) or FHS/BHS batches,\n"
+            "or messages closed by a BTS without a BHS.\n"
             "Exit status: 0 every ACK was AA (or CA), 1 an ACK was not AA or none came in\n"
             "time, 2 usage error, 3 a file is unreadable or not HL7.\n",
 };

@@ -126,6 +126,11 @@ note "radlink send: a file with the trailer but no header"
 { orm BC1 NW ACCD SD CT CT01 202611241000 'DOE^JANE' PD | tr -d '\n'; printf 'BTS|1\r\n'; } >"$T/trailer.hl7"
 run_rc "$RADLINK" send --to "127.0.0.1:$PORT" "$T/trailer.hl7"
 expect_rc 0 "sent"
+{ orm BD1 NW ACCE SE CT CT01 202611241000 'DOE^JANE' PE; orm BD2 NW ACCF SF CT CT01 202611241000 'DOE^JANE' PF; } >"$T/two.hl7"
+run_rc "$RADLINK" send --batch --to "127.0.0.1:$PORT" "$T/two.hl7"
+expect_rc 0 "sent as one batch"
+expect_eq "$OUT" "MSA|AA|BD1
+MSA|AA|BD2" "each message acknowledged in the answer batch"
 
 note "counted"
 run_rc "$RADLINK" status --data "$T/var"

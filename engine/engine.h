@@ -93,6 +93,8 @@ typedef struct engine {
     uint64_t tolerated[INGEST_TOL_COUNT]; /* committed messages accepted with each irregularity */
     uint64_t turns, commits, commit_failures, instances;
     int lock_fd;
+    int64_t reader_check_ms;   /* the next check for dead readers' slots (monotonic) */
+    uint64_t readers_cleared;  /* slots of dead readers cleared since start */
     /* the file drop (inbox.c) */
     int inbox_fd;          /* inotify, or -1 */
     bool inbox_due;        /* look now */

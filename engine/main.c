@@ -1,6 +1,7 @@
 /* radlink: one binary, many verbs. This file only dispatches; each verb lives
  * in engine/cli/. */
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -50,11 +51,17 @@ int main(int argc, char **argv)
     /* the tools print their results; only the engine and workers log info */
     if (strcmp(argv[1], "serve") != 0 && strcmp(argv[1], "worker") != 0)
         log_set_level(LOG_WARN);
+    /* A reader whose output is closed (`radlink msg list | head -1`) gets
+     * EPIPE and ends its transaction normally: killed by SIGPIPE it would
+     * leave its LMDB reader slot behind, pinning an old snapshot. */
+    signal(SIGPIPE, SIG_IGN);
     int rc = cli_dispatch(verbs, "", argc - 1, argv + 1);
     if (rc == -1) {
         fprintf(stderr, "radlink: %s '%s' (see 'radlink --help')\n",
                 argv[1][0] == '-' ? "unknown option" : "unknown verb", argv[1]);
         return CLI_USAGE;
     }
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_OK)
+        rc = CLI_FAIL; /* the output did not all reach its reader */
     return rc;
 }

@@ -280,6 +280,8 @@ void engine_status(engine *e, rl_buf *out)
         rl_buf_printf(out, "%s %s %llu", k ? "," : "", ingest_tolerance_name(k),
                       (unsigned long long)e->tolerated[k]);
     rl_buf_add_ch(out, '\n');
+    rl_buf_printf(out, "store readers %u, stale readers cleared %llu\n", store_readers(e->st),
+                  (unsigned long long)e->readers_cleared);
     rl_buf_printf(out, "turns %llu, commits %llu, commit failures %llu, instances %llu\n",
                   (unsigned long long)e->turns, (unsigned long long)e->commits,
                   (unsigned long long)e->commit_failures, (unsigned long long)e->instances);
@@ -532,6 +534,7 @@ static int next_timeout(engine *e)
     earliest(&dl, dispatch_deadline_ms(e->jobs));
     earliest(&dl, workers_deadline_ms(e->wk));
     earliest(&dl, inbox_deadline_ms(e));
+    earliest(&dl, e->reader_check_ms);
     if (dl < 0)
         return -1;
     int64_t left = dl - rl_mono_ms();
@@ -598,6 +601,18 @@ static void after_turn(engine *e)
         dispatch_tick(e->jobs);
     workers_tick(e->wk);
     inbox_tick(e);
+    if (rl_mono_ms() >= e->reader_check_ms) {
+        int cleared = 0;
+        rl_err err;
+        e->reader_check_ms = rl_mono_ms() + RL_READER_CHECK_S * 1000;
+        if (store_reader_check(e->st, &cleared, &err) != STORE_OK)
+            log_error("store.readers", "error=\"%s\"", err.msg);
+        else if (cleared) {
+            e->readers_cleared += (uint64_t)cleared;
+            log_warn("store.readers", "stale=%d text=\"reader slots of processes that died "
+                     "mid-read cleared\"", cleared);
+        }
+    }
     if (e->reload_signal || e->nreloads) { /* between two turns: no message sees two sets */
         e->reload_signal = false;
         rl_buf out;

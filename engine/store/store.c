@@ -148,6 +148,8 @@ int store_open(const char *data_dir, const store_opts *o, store **out, rl_err *e
         free(s);
         return err ? err->code : STORE_E_IO;
     }
+    int dead = 0; /* slots of readers that died since the last open */
+    mdb_reader_check(s->env, &dead);
     MDB_txn *txn;
     rc = mdb_txn_begin(s->env, NULL, s->readonly ? MDB_RDONLY : 0, &txn);
     for (int i = 0; rc == 0 && i < STORE_DB_COUNT; i++) {
@@ -328,4 +330,27 @@ void store_cursor_close(store_cursor *c)
         return;
     mdb_cursor_close(c->cur);
     free(c);
+}
+
+int store_reader_check(store *s, int *cleared, rl_err *err)
+{
+    *cleared = 0;
+    int rc = mdb_reader_check(s->env, cleared);
+    if (rc != 0)
+        return rl_err_set(err, STORE_E_IO, -1, "reader check: %s", mdb_strerror(rc));
+    return STORE_OK;
+}
+
+static int count_reader(const char *msg, void *ctx)
+{
+    (void)msg;
+    (*(unsigned *)ctx)++;
+    return 0;
+}
+
+unsigned store_readers(store *s)
+{
+    unsigned lines = 0;
+    mdb_reader_list(s->env, count_reader, &lines);
+    return lines ? lines - 1 : 0; /* the first line is a header, or "(no active readers)" */
 }

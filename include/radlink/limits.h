@@ -190,6 +190,9 @@
 /* The file drop is watched with inotify; this scan catches what inotify does
  * not see (a network file system). */
 #define RL_INBOX_POLL_DEFAULT_S 5
+/* How often the engine clears the LMDB reader slots of processes that died
+ * mid-read (a killed CLI reader would pin an old snapshot: the file grows). */
+#define RL_READER_CHECK_S 10
 
 /* Address space LMDB may map, in MiB (the store cannot grow past it).
  * Configurable (store map-size-mb); 16 GiB of address space costs nothing

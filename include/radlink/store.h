@@ -70,6 +70,12 @@ typedef struct store_opts {
  * caller's, freed by store_close (after every transaction has ended). */
 int store_open(const char *data_dir, const store_opts *o, store **out, rl_err *err);
 void store_close(store *s);
+/* Reader slots of processes that died (a CLI reader killed mid-read) hold
+ * an old snapshot and make the file grow: clear them (store_open does at
+ * once; the engine again periodically). *cleared gets how many. */
+int store_reader_check(store *s, int *cleared, rl_err *err);
+/* Reader slots in use (for `radlink status`). */
+unsigned store_readers(store *s);
 
 /* Begin a transaction; parent (may be NULL) makes a nested write transaction
  * whose changes vanish if it is aborted (s may then be NULL). store_commit syncs to disk when it

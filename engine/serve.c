@@ -7,6 +7,7 @@
 #include "radlink/serve.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -364,10 +365,38 @@ static int recover(engine *e, rl_err *err)
     return rc;
 }
 
+/* Instances being received when the engine stopped: never answered with
+ * success, so the modality sends them again; the halves go. */
+static void clear_partial(const char *dir)
+{
+    DIR *d = opendir(dir);
+    unsigned n = 0;
+    for (struct dirent *de = d ? readdir(d) : NULL; de; de = readdir(d)) {
+        size_t k = strlen(de->d_name);
+        if (k > 5 && !strcmp(de->d_name + k - 5, ".part")) {
+            char p[1200];
+            snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+            n += unlink(p) == 0;
+        }
+    }
+    if (d)
+        closedir(d);
+    if (n)
+        log_warn("dicom.incoming", "removed=%u text=\"instances half received when the engine "
+                 "stopped (never acknowledged)\"", n);
+}
+
 static int start(engine *e, rl_err *err)
 {
-    if (mkdir(e->cfg->data_dir, 0750) != 0 && errno != EEXIST)
+    if (mkdir(e->cfg->data_dir, 0700) != 0 && errno != EEXIST)
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", e->cfg->data_dir, strerror(errno));
+    struct stat dst;
+    if (stat(e->cfg->data_dir, &dst) != 0)
+        return rl_err_set(err, RL_E_SYS, -1, "%s: %s", e->cfg->data_dir, strerror(errno));
+    if (dst.st_mode & 022) /* another user could replace the store or the spool */
+        return rl_err_set(err, RL_E_ARG, -1, "%s: group or others may write to it (mode %04o): "
+                          "chmod go-w %s (or 700)", e->cfg->data_dir,
+                          (unsigned)(dst.st_mode & 07777), e->cfg->data_dir);
     if (lock_data_dir(e, err) != 0)
         return -1;
     if (!realpath(e->cfg->data_dir, e->data_abs))
@@ -453,8 +482,9 @@ static int start(engine *e, rl_err *err)
             return rl_err_set(err, RL_E_ARG, -1, "%s: path too long", e->recv.spool);
         snprintf(dc.incoming_dir, sizeof dc.incoming_dir, "%.*s/incoming",
                  (int)(sizeof dc.incoming_dir - 10), e->recv.spool);
-        if (mkdir(dc.incoming_dir, 0750) != 0 && errno != EEXIST)
+        if (mkdir(dc.incoming_dir, 0700) != 0 && errno != EEXIST)
             return rl_err_set(err, RL_E_SYS, -1, "%s: %s", dc.incoming_dir, strerror(errno));
+        clear_partial(dc.incoming_dir);
         dc.on_instance = study_receive;
         dc.on_commit_report = e->cfg->n_pacs ? study_commit_report : NULL;
         dc.on_mpps = mpps_receive;
@@ -636,6 +666,10 @@ int serve_run(const cfg *c)
     sigaddset(&mask, SIGCHLD);
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* Patient data at rest: everything the engine, its DICOM threads and
+     * its workers create (directories, store, spool files, sockets, job
+     * files) is the engine user's alone. */
+    umask(077);
 
     printf("radlink %s\n", RADLINK_VERSION);
     cfg_print(c, stdout);

@@ -6,10 +6,12 @@
 #include <openssl/err.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "mllp_internal.h"
+#include "radlink/log.h"
 
 void mllp_tls_error(char *out, size_t n)
 {
@@ -68,6 +70,10 @@ SSL_CTX *mllp_tls_ctx(const mllp_tls_opts *o, bool server, rl_err *err)
         SSL_CTX_free(ctx);
         return NULL;
     }
+    struct stat kst;
+    if (o->key && stat(o->key, &kst) == 0 && (kst.st_mode & 077))
+        log_warn("tls.key", "file=%s mode=%04o text=\"the private key is readable by others: "
+                 "chmod 600 it\"", o->key, (unsigned)(kst.st_mode & 07777));
     if (server && o->verify_peer)
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
     if (!server) {

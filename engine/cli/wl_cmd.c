@@ -411,7 +411,7 @@ static int run_import(const cli_cmd *self, int argc, char **argv)
     /* a site may bring its worklist before the engine's first start */
     if ((rc = cli_data_dir(self, o.data, o.config, data, sizeof data)) != 0)
         return rc;
-    if (mkdir(data, 0750) != 0 && errno != EEXIST)
+    if (mkdir(data, 0700) != 0 && errno != EEXIST)
         return cli_fail(self, CLI_FAIL, "%s: %s", data, strerror(errno));
     import_ctx *x = calloc(1, sizeof *x);
     wl_entry *ents = calloc(RL_WL_FILE_STEPS, sizeof *ents);

@@ -49,6 +49,24 @@ xmlDocPtr xdoc_load_mem(const char *name, const char *text, size_t len, const ch
     xmlDocPtr doc = xmlCtxtReadMemory(pc, text, (int)len, name, NULL,
                                       XML_PARSE_NONET | XML_PARSE_BIG_LINES | XML_PARSE_NOWARNING);
     xmlFreeParserCtxt(pc);
+    /* No DTD: an entity referenced thousands of times (the "billion laughs")
+     * would be expanded when an attribute or the schema reads it. Route and
+     * config files need none. */
+    if (doc && (doc->intSubset || doc->extSubset)) {
+        int line = 1;
+        const char *dt = NULL;
+        for (size_t i = 0; i + 9 <= len && !dt; i++) {
+            if (text[i] == '\n')
+                line++;
+            else if (!memcmp(text + i, "<!DOCTYPE", 9))
+                dt = text + i;
+        }
+        rl_buf_printf(errors, "%s:%d: a DTD (<!DOCTYPE>) is not allowed: these files take no "
+                      "entities or declarations\n", name, line);
+        xmlSetStructuredErrorFunc(NULL, NULL);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
     if (!doc || c.count) {
         if (c.count == 0)
             rl_buf_printf(errors, "%s: not well-formed XML\n", name);

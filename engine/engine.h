@@ -92,6 +92,8 @@ typedef struct engine {
     uint64_t counts[5]; /* committed messages by msglog_status */
     uint64_t tolerated[INGEST_TOL_COUNT]; /* committed messages accepted with each irregularity */
     uint64_t turns, commits, commit_failures, instances;
+    int64_t commit_fail_logged_ms;  /* when a failed commit was last logged */
+    uint64_t commit_fail_unlogged;  /* failed commits since, not logged one by one */
     int lock_fd;
     int64_t reader_check_ms;   /* the next check for dead readers' slots (monotonic) */
     uint64_t readers_cleared;  /* slots of dead readers cleared since start */

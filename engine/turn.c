@@ -161,8 +161,17 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
         /* Nothing of this turn is stored: refuse every message with AR so the
          * senders try again later. What was stored before is untouched. */
         e->commit_failures++;
-        log_error("store.commit_failed", "messages=%zu code=\"%s\" error=\"%s\"", n,
-                  rl_strerror(rc), err.msg);
+        /* a full store fails every turn: once a second is enough to say so */
+        int64_t now_ms = rl_mono_ms();
+        if (now_ms - e->commit_fail_logged_ms >= RL_REPEATED_ERROR_LOG_MS) {
+            log_error("store.commit_failed", "messages=%zu code=\"%s\" error=\"%s\" "
+                      "repeated=%llu", n, rl_strerror(rc), err.msg,
+                      (unsigned long long)e->commit_fail_unlogged);
+            e->commit_fail_logged_ms = now_ms;
+            e->commit_fail_unlogged = 0;
+        } else {
+            e->commit_fail_unlogged++;
+        }
         char text[480];
         snprintf(text, sizeof text, "message not stored, try again later: %s", err.msg);
         for (size_t i = 0; acks && i < n; i++) {

@@ -193,6 +193,9 @@
 /* How often the engine clears the LMDB reader slots of processes that died
  * mid-read (a killed CLI reader would pin an old snapshot: the file grows). */
 #define RL_READER_CHECK_S 10
+/* An error that repeats every turn (a full store) is logged at most this
+ * often, with the count of the ones in between. */
+#define RL_REPEATED_ERROR_LOG_MS 1000
 
 /* Address space LMDB may map, in MiB (the store cannot grow past it).
  * Configurable (store map-size-mb); 16 GiB of address space costs nothing

@@ -17,6 +17,19 @@ while [ $i -lt 2000 ]; do
 done
 expect_has "$ar" "MSA|AR|FULL$i|message not stored, try again later" "AR when full after $i messages"
 expect_has "$(cat "$ENGINE_LOG")" "raise <store map-size-mb>" "the log says what to do"
+# senders retrying against a full store: said once a second, with a count
+k=0
+while [ $k -lt 40 ]; do
+    k=$((k + 1))
+    sed "s/MSG00002/AGAIN$k/; s/JANET/JANET$(printf '%03000d' 0)/" "$H/adt_a08.hl7" >"$T/m.hl7"
+    "$RADLINK" send --quiet --to "127.0.0.1:$PORT" "$T/m.hl7" || true
+done
+sleep 1.1
+sed "s/MSG00002/LAST/; s/JANET/JANET$(printf '%03000d' 0)/" "$H/adt_a08.hl7" >"$T/m.hl7"
+"$RADLINK" send --quiet --to "127.0.0.1:$PORT" "$T/m.hl7" || true
+lines=$(grep -c "store.commit_failed" "$ENGINE_LOG")
+[ "$lines" -le 12 ] || fail "41 refused commits logged $lines times: not rate-limited"
+expect_line "$(cat "$ENGINE_LOG")" "store.commit_failed .*repeated=[1-9][0-9]*" "the ones in between counted"
 kill -0 "$ENGINE_PID" || fail "engine died"
 kept=$((i - 1))
 stop_engine

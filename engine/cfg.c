@@ -33,6 +33,9 @@ void cfg_defaults(cfg *c)
     c->dedup_window_s = RL_DEDUP_WINDOW_DEFAULT_S;
     c->inbox_poll_s = RL_INBOX_POLL_DEFAULT_S;
     c->dicom_port = 11112;
+    snprintf(c->dicom_bind, sizeof c->dicom_bind, "127.0.0.1");
+    c->dicom_assoc_timeout_s = RL_DICOM_ASSOC_TIMEOUT_DEFAULT_S;
+    c->dicom_max_per_address = RL_DICOM_MAX_PER_ADDRESS_DEFAULT;
     snprintf(c->dicom_ae, sizeof c->dicom_ae, "RADLINK");
     c->dicom_max_associations = RL_DICOM_MAX_ASSOCIATIONS_DEFAULT;
     c->dicom_max_responses = RL_DICOM_MAX_RESPONSES_DEFAULT;
@@ -102,6 +105,8 @@ static void load_listener(loader *l, const xmlNode *n, cfg_listener *li)
     }
 }
 
+static void load_dicom_tls(loader *l, const xmlNode *parent, bool listener, cfg_dicom_tls *t);
+
 static void load_pacs(loader *l, const xmlNode *n, cfg_pacs *p)
 {
     unsigned long port = 0, timeout = RL_COMMIT_TIMEOUT_DEFAULT_S;
@@ -127,7 +132,9 @@ static void load_pacs(loader *l, const xmlNode *n, cfg_pacs *p)
         p->reject = !strcmp(r, "patient-safety") ? PACS_REJECT_SAFETY : PACS_REJECT_WORKLIST;
     const char *m = xdoc_attr(n, "mpps");
     p->mpps = m && (!strcmp(m, "true") || !strcmp(m, "1"));
+    load_dicom_tls(l, n, false, &p->tls);
 }
+
 
 /* A path in the config file is relative to the config file's directory. */
 static void resolve_path(loader *l, const xmlNode *n, const char *attr, char *dst, size_t dstn)
@@ -143,6 +150,33 @@ static void resolve_path(loader *l, const xmlNode *n, const char *attr, char *ds
         return;
     }
     snprintf(dst, dstn, "%.*s%s", dirn, l->path, v);
+}
+
+/* <tls> under <dicom> (listener) or <pacs> (our associations to it). */
+static void load_dicom_tls(loader *l, const xmlNode *parent, bool listener, cfg_dicom_tls *t)
+{
+    memset(t, 0, sizeof *t);
+    for (xmlNode *n = xdoc_first(parent); n; n = xdoc_next(n)) {
+        if (!xdoc_is(n, "tls"))
+            continue;
+        t->on = true;
+        unsigned long port = 0;
+        copy_num(l, n, "port", 65535, &port);
+        t->port = (unsigned)port;
+        resolve_path(l, n, "cert", t->cert, sizeof t->cert);
+        resolve_path(l, n, "key", t->key, sizeof t->key);
+        resolve_path(l, n, "ca", t->ca, sizeof t->ca);
+        const char *vc = xdoc_attr(n, "verify-client");
+        t->verify_client = vc && (strcmp(vc, "true") == 0 || strcmp(vc, "1") == 0);
+        if (listener && t->verify_client && !t->ca[0]) {
+            xdoc_error(l->errors, l->path, n, "tls: verify-client needs a ca file");
+            l->bad++;
+        }
+        if (!listener && !t->cert[0] != !t->key[0]) {
+            xdoc_error(l->errors, l->path, n, "tls: cert and key go together");
+            l->bad++;
+        }
+    }
 }
 
 int cfg_load(cfg *c, const char *path, rl_buf *errors)
@@ -173,6 +207,14 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             unsigned long v = next.dicom_port;
             copy_num(&l, n, "port", 65535, &v);
             next.dicom_port = (unsigned)v;
+            copy_str(&l, n, "bind", next.dicom_bind, sizeof next.dicom_bind);
+            v = next.dicom_assoc_timeout_s;
+            copy_num(&l, n, "association-timeout", 3600, &v);
+            next.dicom_assoc_timeout_s = (unsigned)v;
+            v = next.dicom_max_per_address;
+            copy_num(&l, n, "max-per-address", RL_DICOM_MAX_ASSOCIATIONS_CEILING, &v);
+            next.dicom_max_per_address = (unsigned)v;
+            load_dicom_tls(&l, n, true, &next.dicom_tls);
             copy_str(&l, n, "ae-title", next.dicom_ae, sizeof next.dicom_ae);
             v = next.dicom_max_associations;
             copy_num(&l, n, "max-associations", RL_DICOM_MAX_ASSOCIATIONS_CEILING, &v);
@@ -309,6 +351,11 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             l.bad++;
         }
     }
+    if (next.dicom_tls.on && next.dicom_tls.port == next.dicom_port) {
+        rl_buf_printf(errors, "%s: <dicom>: the TLS port %u is the plain port too\n", path,
+                      next.dicom_port);
+        l.bad++;
+    }
     xmlFreeDoc(doc);
     if (l.bad)
         return -1;
@@ -329,18 +376,26 @@ void cfg_print(const cfg *c, void *file)
     fprintf(f, "mllp.max-frame=%zu\nmllp.max-connections=%u\n", c->max_frame, c->max_connections);
     fprintf(f, "mllp.idle-timeout=%u\nmllp.read-timeout=%u\n", c->idle_timeout_s,
             c->read_timeout_s);
+    const char *db = c->dicom_bind[0] ? c->dicom_bind : "*";
     if (c->dicom_port)
-        fprintf(f, "dicom.listen=%u ae=%s allowed=%s\n", c->dicom_port, c->dicom_ae,
+        fprintf(f, "dicom.listen=%s:%u ae=%s allowed=%s\n", db, c->dicom_port, c->dicom_ae,
                 c->n_dicom_allowed ? "list" : "any");
     else
         fprintf(f, "dicom.listen=off\n");
+    if (c->dicom_tls.on)
+        fprintf(f, "dicom.tls=%s:%u verify-client=%s\n", db, c->dicom_tls.port,
+                c->dicom_tls.verify_client ? "true" : "false");
+    if (c->dicom_port || c->dicom_tls.on)
+        fprintf(f, "dicom.association-timeout=%u\ndicom.max-per-address=%u\n",
+                c->dicom_assoc_timeout_s, c->dicom_max_per_address);
     static const char *const upd[] = { "resend", "hl7", "iocm" },
                              *const ver[] = { "none", "find", "commit+find" };
     for (unsigned i = 0; i < c->n_pacs; i++)
-        fprintf(f, "pacs=%s@%s:%u update=%s%s%s verify=%s%s\n", c->pacs[i].ae, c->pacs[i].host,
+        fprintf(f, "pacs=%s@%s:%u update=%s%s%s verify=%s%s%s\n", c->pacs[i].ae, c->pacs[i].host,
                 c->pacs[i].port, upd[c->pacs[i].update % 3],
                 c->pacs[i].update == PACS_UPDATE_HL7 ? " via " : "", c->pacs[i].hl7_dest,
-                ver[c->pacs[i].verify % 3], c->pacs[i].mpps ? " mpps=forward" : "");
+                ver[c->pacs[i].verify % 3], c->pacs[i].mpps ? " mpps=forward" : "",
+                c->pacs[i].tls.on ? " tls" : "");
     if (c->unmatched_forward_s)
         fprintf(f, "recon.unmatched=forward after %us\n", c->unmatched_forward_s);
     else

@@ -272,6 +272,10 @@ static void deliver_mpps(sender *s, queue_item *it, rl_buf *payload)
     snprintf(to.ae_title, sizeof to.ae_title, "%s", s->d.ae);
     snprintf(to.host, sizeof to.host, "%s", s->d.host);
     to.port = s->d.port;
+    to.tls.on = s->d.tls;
+    snprintf(to.tls.ca, sizeof to.tls.ca, "%s", s->d.ca);
+    snprintf(to.tls.cert, sizeof to.tls.cert, "%s", s->d.cert);
+    snprintf(to.tls.key, sizeof to.tls.key, "%s", s->d.key);
     const char *op = create ? "N-CREATE" : "N-SET";
     uint16_t status = 0xffff;
     rl_err err;

@@ -214,6 +214,10 @@ static void make_mpps_dests(engine *e)
         snprintf(d->calling_ae, sizeof d->calling_ae, "%s", e->cfg->dicom_ae);
         d->ack_timeout_s = RL_MPPS_FORWARD_TIMEOUT_S;
         d->max_retry_delay_s = RL_MPPS_FORWARD_MAX_RETRY_S;
+        d->tls = p->tls.on;
+        snprintf(d->ca, sizeof d->ca, "%s", p->tls.ca);
+        snprintf(d->cert, sizeof d->cert, "%s", p->tls.cert);
+        snprintf(d->key, sizeof d->key, "%s", p->tls.key);
     }
 }
 
@@ -301,7 +305,7 @@ static int start_jobs(engine *e, rl_err *err)
         return err->code;
     snprintf(dc.endpoint, sizeof dc.endpoint, "ipc://%.690s", sock);
     snprintf(dc.work_root, sizeof dc.work_root, "%s", e->work_root);
-    dc.recv = e->cfg->dicom_port ? &e->recv : NULL;
+    dc.recv = e->cfg->dicom_port || e->cfg->dicom_tls.on ? &e->recv : NULL;
     for (unsigned i = 0; i < e->cfg->n_pacs && i < RL_MAX_PACS; i++) {
         snprintf(dc.pacs[i].ae_title, sizeof dc.pacs[i].ae_title, "%s", e->cfg->pacs[i].ae);
         snprintf(dc.pacs[i].host, sizeof dc.pacs[i].host, "%s", e->cfg->pacs[i].host);
@@ -310,6 +314,10 @@ static int start_jobs(engine *e, rl_err *err)
         dc.pacs[i].verify = e->cfg->pacs[i].verify;
         dc.pacs[i].reject = e->cfg->pacs[i].reject;
         dc.pacs[i].commit_timeout_s = e->cfg->pacs[i].commit_timeout_s;
+        dc.pacs[i].tls = e->cfg->pacs[i].tls.on;
+        snprintf(dc.pacs[i].tls_ca, sizeof dc.pacs[i].tls_ca, "%s", e->cfg->pacs[i].tls.ca);
+        snprintf(dc.pacs[i].tls_cert, sizeof dc.pacs[i].tls_cert, "%s", e->cfg->pacs[i].tls.cert);
+        snprintf(dc.pacs[i].tls_key, sizeof dc.pacs[i].tls_key, "%s", e->cfg->pacs[i].tls.key);
     }
     snprintf(dc.tcp_endpoint, sizeof dc.tcp_endpoint, "%s", e->cfg->jobs_listen);
     if (e->cfg->jobs_key_file[0] &&
@@ -466,13 +474,25 @@ static int start(engine *e, rl_err *err)
                                   .verify_peer = cl->verify_client };
         ls[i] = (mllp_listen){ cl->bind, cl->port, cl->tls ? &tls[i] : NULL };
     }
-    if (e->cfg->dicom_port) {
+    if (e->cfg->dicom_port || e->cfg->dicom_tls.on) {
+        const cfg_dicom_tls *ct = &e->cfg->dicom_tls;
+        if (ct->on && ct->port == e->cfg->dicom_port) /* --dicom may have made it so */
+            return rl_err_set(err, RL_E_ARG, -1, "<dicom>: the TLS port %u is the plain port too",
+                              ct->port);
         dicom_scp_cfg dc = { .port = e->cfg->dicom_port,
+                             .tls = { .on = ct->on, .port = ct->port,
+                                      .verify_peer = ct->verify_client },
+                             .assoc_timeout_s = e->cfg->dicom_assoc_timeout_s,
+                             .max_per_address = e->cfg->dicom_max_per_address,
                              .max_associations = e->cfg->dicom_max_associations,
                              .max_responses = e->cfg->dicom_max_responses,
                              .dimse_timeout_s = e->cfg->dicom_timeout_s,
                              .icase_names = e->cfg->dicom_icase_names, .st = e->st };
         snprintf(dc.ae_title, sizeof dc.ae_title, "%s", e->cfg->dicom_ae);
+        snprintf(dc.bind, sizeof dc.bind, "%s", e->cfg->dicom_bind);
+        snprintf(dc.tls.cert, sizeof dc.tls.cert, "%s", ct->cert);
+        snprintf(dc.tls.key, sizeof dc.tls.key, "%s", ct->key);
+        snprintf(dc.tls.ca, sizeof dc.tls.ca, "%s", ct->ca);
         /* storage: DATA/spool, temporary files in DATA/spool/incoming */
         e->recv = (receiver){ .st = e->st, .q = e->q,
                               .refuse_duplicates = e->cfg->dicom_refuse_duplicates,

@@ -22,6 +22,7 @@ extern "C" {
 
 #include "charset.h"
 #include "mpps.h"
+#include "tls.h"
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmnet/dstorscu.h"
@@ -279,6 +280,16 @@ int correct(const char *in, const char *out, const dicom_change *ch, size_t n,
     return 0;
 }
 
+// DcmSCU::useSecureConnection is protected in 3.6.7 (its public door is
+// DcmTLSSCU, a class of its own, while radlink's SCUs derive from DcmSCU and
+// DcmStorageSCU): reached through a member pointer named by a subclass.
+struct SecureDoor : DcmSCU {
+    static OFCondition open(DcmSCU &s, DcmTransportLayer *l)
+    {
+        return (s.*(&SecureDoor::useSecureConnection))(l);
+    }
+};
+
 // Who calls whom, and the timeouts, for every association radlink opens.
 void peer_setup(DcmSCU &s, const char *calling_ae, const dicom_peer *to)
 {
@@ -293,6 +304,23 @@ void peer_setup(DcmSCU &s, const char *calling_ae, const dicom_peer *to)
     s.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
 }
 
+// The network, TLS when the peer wants it (DcmSCU takes the layer only once
+// its network exists), and the association.
+OFCondition associate(DcmSCU &s, const dicom_peer *to)
+{
+    OFCondition c = s.initNetwork();
+    if (c.good() && to->tls.on) {
+        std::string why;
+        DcmTLSTransportLayer *l = rl_dicom::tls_client_layer(to->tls, why);
+        if (!l)
+            return makeOFCondition(OFM_dcmtls, 1, OF_error, ("TLS: " + why).c_str());
+        c = SecureDoor::open(s, l);
+    }
+    if (c.good())
+        c = s.negotiateAssociation();
+    return c;
+}
+
 int send_files(const char *calling_ae, const dicom_peer *to, const char *const *files, size_t n,
                rl_err *err)
 {
@@ -305,9 +333,7 @@ int send_files(const char *calling_ae, const dicom_peer *to, const char *const *
     }
     OFCondition c = s.addPresentationContexts();
     if (c.good())
-        c = s.initNetwork();
-    if (c.good())
-        c = s.negotiateAssociation();
+        c = associate(s, to);
     if (c.bad())
         return rl_err_set(err, DICOM_E_NET, -1, "%s@%s:%u: %s", to->ae_title, to->host, to->port,
                           c.text());
@@ -331,9 +357,7 @@ int open_scu(DcmSCU &s, const char *calling_ae, const dicom_peer *to, const char
     ts.push_back(UID_LittleEndianExplicitTransferSyntax);
     ts.push_back(UID_LittleEndianImplicitTransferSyntax);
     s.addPresentationContext(sop_class, ts);
-    OFCondition c = s.initNetwork();
-    if (c.good())
-        c = s.negotiateAssociation();
+    OFCondition c = associate(s, to);
     if (c == NET_EC_NoAcceptablePresentationContexts || c == DUL_ASSOCIATIONREJECTED)
         return rl_err_set(err, DICOM_E_REFUSED, -1, "%s@%s:%u refuses %s from %s: %s",
                           to->ae_title, to->host, to->port,

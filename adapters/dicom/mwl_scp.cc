@@ -1,5 +1,5 @@
-// The Modality Worklist SCP over DCMTK: a DcmSCPPool of DcmThreadSCP workers
-// (one association each) answering C-ECHO and MWL C-FIND from the LMDB
+// The Modality Worklist SCP over DCMTK: DcmThreadSCP workers, one per
+// association, run by the accepting threads of accept.cc answering C-ECHO and MWL C-FIND from the LMDB
 // worklist. The C core does the matching (engine/wl/match.c); this file
 // turns DICOM datasets into wl_query values and wl_entry records back into
 // DICOM datasets, and handles character sets: a request is converted to
@@ -13,8 +13,10 @@ extern "C" {
 }
 #include "radlink/dicom.h"
 
+#include "accept.h"
 #include "charset.h"
 #include "mpps.h"
+#include "tls.h"
 
 #include <unistd.h>
 
@@ -31,7 +33,6 @@ extern "C" {
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
 #include "dcmtk/dcmnet/diutil.h"
-#include "dcmtk/dcmnet/scppool.h"
 #include "dcmtk/dcmnet/scpthrd.h"
 #include "dcmtk/oflog/oflog.h"
 
@@ -690,10 +691,9 @@ private:
 
 struct dicom_scp {
     Shared shared;
-    DcmSCPPool<MwlWorker> pool;
-    std::thread thread;
-    std::atomic<bool> done{ false };
-    OFCondition result;
+    DcmSharedSCPConfig config;
+    std::unique_ptr<DcmTLSTransportLayer> tls_layer;
+    std::unique_ptr<rl_dicom::Acceptor> plain, tls; // either may be absent
 };
 
 extern "C" const char *dicom_version(void)
@@ -701,28 +701,12 @@ extern "C" const char *dicom_version(void)
     return OFFIS_DCMTK_VERSION_STRING;
 }
 
-static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
+static void configure(DcmSCPConfig &c, const dicom_scp_cfg *cfg)
 {
-    if (g_shared)
-        return rl_err_set(err, DICOM_E_CONFIG, -1, "the DICOM SCP is already running");
-    if (!dcmDataDict.isDictionaryLoaded())
-        return rl_err_set(err, DICOM_E_CONFIG, -1, "the DICOM data dictionary is not loaded");
-    OFLog::configure(OFLogger::ERROR_LOG_LEVEL); // DCMTK's chatter is not our log
-    /* DCMTK reads TCP_NODELAY for each association and defaults to Nagle,
-     * which costs ~90 ms per C-STORE against delayed ACKs: turn it off unless
-     * the administrator said otherwise. */
-    setenv("TCP_NODELAY", "1", 0);
-    auto *s = new dicom_scp;
-    s->shared.cfg = *cfg;
-    g_shared = &s->shared;
-    DcmSCPConfig &c = s->pool.getConfig();
-    c.setPort(Uint16(cfg->port));
     c.setAETitle(cfg->ae_title);
-    c.setConnectionBlockingMode(DUL_NOBLOCK);
-    c.setConnectionTimeout(1); // the listen loop looks at its stop flag every second
     c.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
     c.setDIMSETimeout(cfg->dimse_timeout_s ? cfg->dimse_timeout_s : 60);
-    c.setACSETimeout(30);
+    c.setACSETimeout(cfg->assoc_timeout_s ? cfg->assoc_timeout_s : 10);
     c.setHostLookupEnabled(OFFalse);
     OFList<OFString> ts;
     ts.push_back(UID_LittleEndianExplicitTransferSyntax);
@@ -760,25 +744,74 @@ static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
         c.addPresentationContext(UID_StorageCommitmentPushModelSOPClass, ts, ASC_SC_ROLE_SCP);
         c.setAlwaysAcceptDefaultRole(OFTrue);
     }
-    s->pool.setMaxThreads(Uint16(cfg->max_associations ? cfg->max_associations : 16));
-    s->thread = std::thread([s] {
-        s->result = s->pool.listen();
-        s->done = true;
-    });
-    // listen() binds at once: give it a moment to fail on a port in use.
-    for (int i = 0; i < 30 && !s->done; i++)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (s->done) {
-        s->thread.join();
-        std::string why = s->result.bad() ? s->result.text() : "stopped at once";
-        g_shared = nullptr;
-        delete s;
-        return rl_err_set(err, DICOM_E_CONFIG, -1, "DICOM port %u: %s", cfg->port, why.c_str());
+}
+
+static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
+{
+    if (g_shared)
+        return rl_err_set(err, DICOM_E_CONFIG, -1, "the DICOM SCP is already running");
+    if (!dcmDataDict.isDictionaryLoaded())
+        return rl_err_set(err, DICOM_E_CONFIG, -1, "the DICOM data dictionary is not loaded");
+    if (!cfg->port && !cfg->tls.on)
+        return rl_err_set(err, DICOM_E_CONFIG, -1, "the DICOM listener has no port");
+    OFLog::configure(OFLogger::ERROR_LOG_LEVEL); // DCMTK's chatter is not our log
+    /* DCMTK reads TCP_NODELAY for each association and defaults to Nagle,
+     * which costs ~90 ms per C-STORE against delayed ACKs: turn it off unless
+     * the administrator said otherwise. */
+    setenv("TCP_NODELAY", "1", 0);
+    std::unique_ptr<dicom_scp> s(new dicom_scp);
+    s->shared.cfg = *cfg;
+    configure(*s->config, cfg);
+    rl_dicom::accept_opts o;
+    o.bind = cfg->bind;
+    o.max_active = cfg->max_associations ? cfg->max_associations : 16;
+    o.per_address = cfg->max_per_address ? cfg->max_per_address : o.max_active;
+    o.assoc_timeout_s = cfg->assoc_timeout_s ? cfg->assoc_timeout_s : 10;
+    o.max_pdu = s->config->getMaxReceivePDULength();
+    DcmSharedSCPConfig shared = s->config;
+    auto serve = [shared](T_ASC_Association *assoc) {
+        MwlWorker w;
+        w.setSharedConfig(shared);
+        w.run(assoc); // the worker drops and frees the association when it goes
+    };
+    g_shared = &s->shared;
+    std::string why;
+    if (cfg->tls.on) {
+        s->tls_layer = rl_dicom::tls_layer(true, cfg->tls, why);
+        if (!s->tls_layer) {
+            g_shared = nullptr;
+            return rl_err_set(err, DICOM_E_CONFIG, -1, "DICOM TLS: %s", why.c_str());
+        }
     }
-    log_info("dicom.listen", "port=%u ae=%s allowed=%zu max_associations=%u max_responses=%u",
-             cfg->port, cfg->ae_title, cfg->n_allowed, cfg->max_associations,
-             cfg->max_responses);
-    *out = s;
+    if (cfg->port) {
+        o.name = "dicom";
+        o.port = cfg->port;
+        s->plain = rl_dicom::Acceptor::start(o, serve, why);
+        if (!s->plain) {
+            g_shared = nullptr;
+            return rl_err_set(err, DICOM_E_CONFIG, -1, "DICOM port %s:%u: %s",
+                              cfg->bind[0] ? cfg->bind : "*", cfg->port, why.c_str());
+        }
+    }
+    if (cfg->tls.on) {
+        o.name = "dicom-tls";
+        o.port = cfg->tls.port;
+        o.tls = s->tls_layer.get();
+        s->tls = rl_dicom::Acceptor::start(o, serve, why);
+        if (!s->tls) {
+            s->plain.reset();
+            g_shared = nullptr;
+            return rl_err_set(err, DICOM_E_CONFIG, -1, "DICOM TLS port %s:%u: %s",
+                              cfg->bind[0] ? cfg->bind : "*", cfg->tls.port, why.c_str());
+        }
+    }
+    log_info("dicom.listen",
+             "bind=%s port=%u tls_port=%u verify_client=%s ae=%s allowed=%zu "
+             "max_associations=%u max_per_address=%u association_timeout=%u max_responses=%u",
+             cfg->bind[0] ? cfg->bind : "*", cfg->port, cfg->tls.on ? cfg->tls.port : 0,
+             cfg->tls.on && cfg->tls.verify_peer ? "yes" : "no", cfg->ae_title, cfg->n_allowed,
+             o.max_active, o.per_address, o.assoc_timeout_s, cfg->max_responses);
+    *out = s.release();
     return 0;
 }
 
@@ -787,21 +820,27 @@ extern "C" int dicom_scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err
     try {
         return scp_start(cfg, out, err);
     } catch (const std::exception &e) {
+        g_shared = nullptr;
         return rl_err_set(err, DICOM_E_INTERNAL, -1, "DICOM listener: %s", e.what());
     } catch (...) {
+        g_shared = nullptr;
         return rl_err_set(err, DICOM_E_INTERNAL, -1, "DICOM listener: an unknown exception");
     }
 }
 
 extern "C" void dicom_scp_stop_accepting(dicom_scp *s)
 {
-    if (s)
-        s->pool.stopAfterCurrentAssociations(); // sets a flag: listen() returns within ~1 s
+    if (!s)
+        return;
+    if (s->plain)
+        s->plain->stop_accepting(); // the threads see it within a second
+    if (s->tls)
+        s->tls->stop_accepting();
 }
 
 extern "C" bool dicom_scp_stopped(dicom_scp *s)
 {
-    return !s || s->done;
+    return !s || ((!s->plain || s->plain->stopped()) && (!s->tls || s->tls->stopped()));
 }
 
 extern "C" void dicom_scp_free(dicom_scp *s)
@@ -809,9 +848,8 @@ extern "C" void dicom_scp_free(dicom_scp *s)
     if (!s)
         return;
     try {
-        s->pool.stopAfterCurrentAssociations();
-        if (s->thread.joinable())
-            s->thread.join();
+        s->plain.reset(); // waits for its running associations
+        s->tls.reset();
     } catch (...) {
         log_error("dicom.stop", "text=\"an exception while stopping the DICOM listener\"");
     }
@@ -830,6 +868,13 @@ extern "C" void dicom_scp_status(dicom_scp *s, rl_buf *out)
                   c.associations.load(), c.echoes.load(), c.finds.load(), c.matches.load(),
                   c.stored.load(), c.store_failed.load(), c.refused.load(), c.cancelled.load(),
                   c.reports.load(), c.mpps.load(), c.mpps_refused.load(), c.hidden.load());
+    for (const auto *a : { s->plain.get(), s->tls.get() })
+        if (a)
+            rl_buf_printf(out,
+                          "dicom %s port %u: refused busy %lu, over max-per-address %lu, "
+                          "failed before the association request %lu\n",
+                          a == s->tls.get() ? "tls" : "plain", a->port(), a->stats().busy.load(),
+                          a->stats().per_address.load(), a->stats().failed.load());
 }
 
 extern "C" int dicom_write_wl(const wl_entry *e, const char *path, rl_err *err)

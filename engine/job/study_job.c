@@ -112,6 +112,10 @@ static dicom_peer peer_of(const job_peer *p)
     snprintf(d.ae_title, sizeof d.ae_title, "%.*s", RL_STR_FMT(p->ae_title));
     snprintf(d.host, sizeof d.host, "%.*s", RL_STR_FMT(p->host));
     d.port = p->port;
+    d.tls = (dicom_tls){ .on = p->tls };
+    snprintf(d.tls.ca, sizeof d.tls.ca, "%.*s", RL_STR_FMT(p->tls_ca));
+    snprintf(d.tls.cert, sizeof d.tls.cert, "%.*s", RL_STR_FMT(p->tls_cert));
+    snprintf(d.tls.key, sizeof d.tls.key, "%.*s", RL_STR_FMT(p->tls_key));
     return d;
 }
 

@@ -24,6 +24,15 @@ typedef struct cfg_listener {
     bool verify_client;
 } cfg_listener;
 
+/* TLS on a DICOM listener (port: its own, beside the plain one) or on the
+ * associations to a PACS (port unused; cert/key: our client certificate). */
+typedef struct cfg_dicom_tls {
+    bool on;
+    unsigned port;
+    char cert[CFG_PATH], key[CFG_PATH], ca[CFG_PATH];
+    bool verify_client;
+} cfg_dicom_tls;
+
 /* A PACS studies go to, and how it takes corrections (radlink/job.h). */
 typedef struct cfg_pacs {
     char ae[17], host[256];
@@ -34,6 +43,7 @@ typedef struct cfg_pacs {
     unsigned commit_timeout_s; /* how long a storage commitment report is awaited */
     char hl7_dest[64];         /* update="hl7": the <destination> of its HL7 listener */
     bool mpps;                 /* the modalities' MPPS N-CREATE/N-SET are forwarded to it */
+    cfg_dicom_tls tls;         /* <tls> under <pacs>: radlink's associations to it use TLS */
 } cfg_pacs;
 
 typedef struct cfg {
@@ -50,6 +60,9 @@ typedef struct cfg {
     unsigned dedup_window_s; /* retransmissions within this window are not applied again */
     /* the DICOM listener (Modality Worklist SCP); port 0 = none */
     unsigned dicom_port;
+    char dicom_bind[64];       /* "" or "*": every address */
+    cfg_dicom_tls dicom_tls;   /* <tls> under <dicom> */
+    unsigned dicom_assoc_timeout_s, dicom_max_per_address;
     char dicom_ae[17];
     char dicom_allowed[RL_DICOM_ALLOW_MAX][17]; /* calling AE titles; none = open */
     unsigned n_dicom_allowed;

@@ -73,8 +73,21 @@ int dicom_mpps_merge(rl_str stored, rl_str modification, rl_buf *out, rl_err *er
 /* The data set as dcmdump prints it (for `radlink mpps show`). */
 int dicom_mpps_dump(rl_str dataset, rl_buf *out, rl_err *err);
 
+/* TLS for a DICOM listener or for associations to a peer (PS3.15 B.9, the
+ * BCP 195 profile). Paths to PEM files. */
+typedef struct dicom_tls {
+    bool on;
+    unsigned port;    /* listener: its own port beside the plain one */
+    char cert[512];   /* our certificate (listener: required) */
+    char key[512];    /* its private key */
+    char ca[512];     /* the CA that signs the peers' certificates */
+    bool verify_peer; /* listener: a client certificate signed by ca is required */
+} dicom_tls;
+
 typedef struct dicom_scp_cfg {
-    unsigned port;
+    char bind[64]; /* the address the listeners bind ("" = every address) */
+    unsigned port; /* plain DICOM (0 = none: TLS only) */
+    dicom_tls tls;
     char ae_title[17];
     /* calling AE titles allowed to associate; none = any ("open") */
     char allowed[RL_DICOM_ALLOW_MAX][17];
@@ -82,6 +95,11 @@ typedef struct dicom_scp_cfg {
     unsigned max_associations; /* simultaneous associations */
     unsigned max_responses;    /* matches returned for one C-FIND (then A700) */
     unsigned dimse_timeout_s;  /* an association silent this long is closed */
+    /* a connection must finish its TLS handshake and send its association
+     * request within this; one address holds at most max_per_address
+     * connections (handshakes and associations) at once */
+    unsigned assoc_timeout_s;
+    unsigned max_per_address;
     bool icase_names;          /* person-name matching ignores (ASCII) case */
     store *st;
     /* C-STORE: where temporary files go (same file system as the spool), and
@@ -170,6 +188,7 @@ typedef struct dicom_peer {
     char ae_title[17];
     char host[256];
     unsigned port;
+    dicom_tls tls; /* on: associations to it use TLS */
 } dicom_peer;
 
 /* Send files with C-STORE over one association; 0 when every one was

@@ -187,6 +187,8 @@ typedef struct job_peer {
     unsigned port;
     unsigned update, verify, reject; /* pacs_update, pacs_verify, pacs_reject */
     unsigned commit_timeout_s;       /* storage commitment report awaited this long */
+    bool tls;                        /* associations to it use TLS: */
+    rl_str tls_ca, tls_cert, tls_key; /* PEM files on the worker's host ("" = none) */
 } job_peer;
 
 typedef struct job_file {

@@ -179,6 +179,11 @@
 #define RL_DICOM_MAX_ASSOCIATIONS_DEFAULT 16
 #define RL_DICOM_MAX_ASSOCIATIONS_CEILING 1000
 #define RL_DICOM_MAX_RESPONSES_DEFAULT 1000
+/* A DICOM connection finishes its TLS handshake and sends its association
+ * request within this, or is closed; one address holds at most this many
+ * connections to a listener at once. */
+#define RL_DICOM_ASSOC_TIMEOUT_DEFAULT_S 10
+#define RL_DICOM_MAX_PER_ADDRESS_DEFAULT 8
 #define RL_DICOM_TIMEOUT_DEFAULT_S 60
 
 /* ---- the engine ---- */

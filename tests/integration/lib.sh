@@ -153,19 +153,21 @@ sops() {
 # listener (RADLINK_PORT, default $DICOM_PORT, picked here when unset) is
 # declared to it as the modality RADLINK, which it needs to answer queries
 # and to send storage commitment reports. OVERWRITE: "true" or "false"
-# (Orthanc's default).
+# (Orthanc's default). ORTHANC_EXTRA: more settings (JSON members, each
+# followed by a comma); ORTHANC_RADLINK: radlink's modality entry instead.
 start_orthanc() {
     DICOM_PORT=${DICOM_PORT:-$(free_port)}
     ORTHANC_DICOM=$(free_port)
     ORTHANC_HTTP=$(free_port)
     mkdir -p "$T/$1/db"
+    modality=${ORTHANC_RADLINK:-"[ \"RADLINK\", \"127.0.0.1\", ${3:-$DICOM_PORT} ]"}
     cat >"$T/$1/orthanc.json" <<JSON
 {
   "Name": "$1", "StorageDirectory": "$T/$1/db", "IndexDirectory": "$T/$1/db",
   "DicomAet": "ORTHANC", "DicomPort": $ORTHANC_DICOM, "HttpPort": $ORTHANC_HTTP,
   "RemoteAccessAllowed": false, "AuthenticationEnabled": false, "DicomCheckCalledAet": false,
-  "OverwriteInstances": $2, "Plugins": [], "ConcurrentJobs": 1,
-  "DicomModalities": { "radlink": [ "RADLINK", "127.0.0.1", ${3:-$DICOM_PORT} ] }
+  "OverwriteInstances": $2, "Plugins": [], "ConcurrentJobs": 1, ${ORTHANC_EXTRA:-}
+  "DicomModalities": { "radlink": $modality }
 }
 JSON
     Orthanc "$T/$1/orthanc.json" >"$T/$1/orthanc.log" 2>&1 &

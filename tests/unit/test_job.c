@@ -256,7 +256,8 @@ static void message_round_trip_and_hostile_input(void **state)
                   .files = files, .n_files = 2 };
     m.sets[0] = (job_set){ 0x00100010, RL_STR("PatientName"), RL_STR("DOE^JANE") };
     m.pacs[0] = (job_peer){ RL_STR("PACS"), RL_STR("127.0.0.1"), 104, PACS_UPDATE_IOCM,
-                            PACS_VERIFY_COMMIT_FIND, PACS_REJECT_SAFETY, 30 };
+                            PACS_VERIFY_COMMIT_FIND, PACS_REJECT_SAFETY, 30, true,
+                            RL_STR("/etc/radlink/ca.pem"), RL_STR(""), RL_STR("") };
     rl_buf b;
     rl_buf_init(&b, RL_JOB_MSG_MAX);
     assert_int_equal(job_msg_encode(&m, &b, &err), 0);
@@ -274,6 +275,9 @@ static void message_round_trip_and_hostile_input(void **state)
     assert_int_equal(d.pacs[0].verify, PACS_VERIFY_COMMIT_FIND);
     assert_int_equal(d.pacs[0].reject, PACS_REJECT_SAFETY);
     assert_int_equal(d.pacs[0].commit_timeout_s, 30);
+    assert_true(d.pacs[0].tls);
+    assert_true(rl_str_eq_c(d.pacs[0].tls_ca, "/etc/radlink/ca.pem"));
+    assert_int_equal(d.pacs[0].tls_key.n, 0);
     /* every truncation is refused, none reads past the end */
     for (size_t n = 0; n < b.len; n++)
         assert_int_equal(job_msg_decode((rl_str){ b.data, n }, &d, &a, &err), JOB_E_PAYLOAD);

@@ -1,0 +1,66 @@
+// The DICOM listener's accepting side: threads that accept connections in
+// parallel, so that a silent connection or a slow TLS handshake holds one
+// thread for at most the association timeout and never the others.
+//
+// DCMTK 3.6.7's DcmSCPPool accepts in one thread and reads each association
+// request there (30 s per silent connection, every other peer waiting), and
+// its network binds every address. Here the socket is ours (bound where the
+// configuration says), handed to DCMTK's network key, and every accepting
+// thread runs DCMTK's own ASC_receiveAssociation on it; the association is
+// then served in the thread that received it.
+#ifndef RADLINK_DICOM_ACCEPT_H
+#define RADLINK_DICOM_ACCEPT_H
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "dcmtk/config/osconfig.h"
+#include "dcmtk/dcmnet/assoc.h"
+#include "dcmtk/dcmnet/dcmlayer.h"
+
+namespace rl_dicom {
+
+struct accept_opts {
+    std::string name;  // in the log: "dicom", "dicom-tls"
+    std::string bind;  // "" = every address; IPv4 (DCMTK 3.6.7 accepts IPv4 only)
+    unsigned port = 0;
+    DcmTransportLayer *tls = nullptr; // not owned; NULL = plain TCP
+    unsigned max_active = 16;         // associations served at once; more are refused
+    unsigned per_address = 8;         // connections from one address at once
+    unsigned assoc_timeout_s = 10;    // handshake + association request
+    unsigned long max_pdu = 16384;
+};
+
+struct accept_stats {
+    std::atomic<unsigned long> busy{ 0 };        // refused: max_active reached
+    std::atomic<unsigned long> per_address{ 0 }; // refused: too many from one address
+    std::atomic<unsigned long> failed{ 0 };      // handshake or request failed or timed out
+};
+
+class Acceptor {
+public:
+    // Serves one received association in the calling thread, and disposes
+    // of it (DcmSCP drops and destroys it).
+    using Serve = std::function<void(T_ASC_Association *)>;
+
+    // Binds and starts accepting; NULL with why set when it cannot.
+    static std::unique_ptr<Acceptor> start(const accept_opts &o, Serve serve, std::string &why);
+    ~Acceptor(); // stops accepting and waits for the running associations
+
+    void stop_accepting();
+    bool stopped() const; // every thread has ended
+    const accept_stats &stats() const;
+    unsigned port() const;
+
+    struct Impl;
+
+private:
+    explicit Acceptor(Impl *i);
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace rl_dicom
+
+#endif

@@ -26,6 +26,8 @@ void cfg_defaults(cfg *c)
     c->mllp[0].port = 2575;
     c->max_frame = RL_MAX_FRAME_DEFAULT;
     c->max_connections = RL_MAX_CONNECTIONS_DEFAULT;
+    c->max_per_address = RL_MLLP_MAX_PER_ADDRESS_DEFAULT;
+    c->max_buffered_mb = RL_MLLP_MAX_BUFFERED_MB_DEFAULT;
     c->idle_timeout_s = RL_IDLE_TIMEOUT_DEFAULT_S;
     c->read_timeout_s = RL_READ_TIMEOUT_DEFAULT_S;
     c->map_size_mb = RL_STORE_MAP_SIZE_DEFAULT_MB;
@@ -316,6 +318,12 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             v = next.max_connections;
             copy_num(&l, n, "max-connections", 100000, &v);
             next.max_connections = (unsigned)v;
+            v = next.max_per_address;
+            copy_num(&l, n, "max-per-address", 100000, &v);
+            next.max_per_address = (unsigned)v;
+            v = (unsigned long)next.max_buffered_mb;
+            copy_num(&l, n, "max-buffered-mb", 1ul << 20, &v);
+            next.max_buffered_mb = v;
             v = next.idle_timeout_s;
             copy_num(&l, n, "idle-timeout", 86400 * 7, &v);
             next.idle_timeout_s = (unsigned)v;
@@ -374,6 +382,8 @@ void cfg_print(const cfg *c, void *file)
         fprintf(f, "mllp.listen=%s:%u%s\n", c->mllp[i].bind, c->mllp[i].port,
                 c->mllp[i].tls ? " tls" : "");
     fprintf(f, "mllp.max-frame=%zu\nmllp.max-connections=%u\n", c->max_frame, c->max_connections);
+    fprintf(f, "mllp.max-per-address=%u\nmllp.max-buffered-mb=%llu\n", c->max_per_address,
+            (unsigned long long)c->max_buffered_mb);
     fprintf(f, "mllp.idle-timeout=%u\nmllp.read-timeout=%u\n", c->idle_timeout_s,
             c->read_timeout_s);
     const char *db = c->dicom_bind[0] ? c->dicom_bind : "*";

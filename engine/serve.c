@@ -280,6 +280,10 @@ void engine_status(engine *e, rl_buf *out)
                   (unsigned long long)e->counts[MSG_ERROR],
                   (unsigned long long)e->counts[MSG_REJECTED],
                   (unsigned long long)e->counts[MSG_DUPLICATE]);
+    rl_buf_printf(out, "mllp refused %llu (over max-per-address %llu), frames over the memory "
+                  "budget %llu, frame buffers %zu bytes\n", (unsigned long long)ms.refused,
+                  (unsigned long long)ms.refused_per_address,
+                  (unsigned long long)ms.over_budget, ms.buffered);
     rl_buf_add_c(out, "hl7 accepted with irregularities:");
     for (int k = 0; k < INGEST_TOL_COUNT; k++)
         rl_buf_printf(out, "%s %s %llu", k ? "," : "", ingest_tolerance_name(k),
@@ -522,8 +526,14 @@ static int start(engine *e, rl_err *err)
     }
     if (start_jobs(e, err) != 0)
         return -1;
-    mllp_server_cfg sc = { ls, e->cfg->n_mllp, e->cfg->max_frame, e->cfg->max_connections,
-                           e->cfg->idle_timeout_s, e->cfg->read_timeout_s };
+    mllp_server_cfg sc = { ls,
+                           e->cfg->n_mllp,
+                           e->cfg->max_frame,
+                           e->cfg->max_connections,
+                           e->cfg->idle_timeout_s,
+                           e->cfg->read_timeout_s,
+                           e->cfg->max_per_address,
+                           (size_t)e->cfg->max_buffered_mb << 20 };
     if (mllp_server_new(e->l, &sc, on_mllp, e, &e->srv, err) != 0)
         return -1;
     if (inbox_start(e, err) != 0)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mllp_internal.h"
+#include "radlink/limits.h"
 #include "radlink/log.h"
 
 #define READ_CHUNK 65536
@@ -30,7 +31,12 @@ typedef struct conn {
     bool tls;
     mllp_decoder dec;
     rl_buf out;
-    int64_t last_ms;        /* last byte received */
+    char ip[64];            /* the client's address without its port */
+    int64_t accepted_ms;
+    int64_t last_ms;        /* accepted, or the last complete frame: bytes outside a
+                               frame do not count, or 4 bytes every minute would
+                               hold the connection forever */
+    size_t held;            /* bytes of its frame buffer counted in s->buffered */
     int64_t frame_start_ms; /* when the incomplete frame began, 0 when none */
     bool halted;            /* read nothing more (oversize answered, EOF seen) */
     bool closing;           /* close once out is written */
@@ -48,6 +54,7 @@ struct mllp_server {
     mllp_on_data cb;
     void *ctx;
     mllp_stats st;
+    size_t buffered; /* sum of the connections' held */
 };
 
 static void conn_update(mllp_server *s, conn *c);
@@ -60,6 +67,23 @@ static conn *find(const mllp_server *s, uint64_t id)
     return NULL;
 }
 
+/* Keep s->buffered equal to what the frame buffers hold. */
+static void account(mllp_server *s, conn *c)
+{
+    s->buffered = s->buffered - c->held + c->dec.frame.cap;
+    c->held = c->dec.frame.cap;
+}
+
+/* A large frame handed over: its buffer goes back, so an idle connection
+ * holds no megabytes. */
+static void shrink(mllp_server *s, conn *c)
+{
+    if (c->dec.frame.cap > RL_MLLP_KEEP_BUFFER) {
+        rl_buf_free(&c->dec.frame);
+        account(s, c);
+    }
+}
+
 static void conn_free(mllp_server *s, conn *c, const char *why)
 {
     loop_unwatch(s->l, c->io.fd);
@@ -69,6 +93,7 @@ static void conn_free(mllp_server *s, conn *c, const char *why)
     s->st.junk_bytes += c->dec.junk;
     mllp_io_close(&c->io);
     mllp_decoder_free(&c->dec);
+    account(s, c);
     rl_buf_free(&c->out);
     for (unsigned i = 0; i < s->nconns; i++) {
         if (s->conns[i] == c) {
@@ -120,17 +145,37 @@ static void deliver(mllp_server *s, conn *c, const char *data, size_t n)
         off += used;
         if (r == MLLP_FRAME) {
             s->st.frames++;
+            c->last_ms = rl_mono_ms();
             s->cb(s->ctx, MLLP_EV_FRAME, &c->peer, rl_buf_view(&c->dec.frame), NULL);
+            shrink(s, c);
         } else if (r == MLLP_OVERSIZE) {
             s->st.oversize++;
             c->halted = true;
             s->cb(s->ctx, MLLP_EV_OVERSIZE, &c->peer, rl_buf_view(&c->dec.frame),
                   "frame larger than the limit");
+            shrink(s, c);
         } else if (r == MLLP_BROKEN) {
             s->st.broken++;
             s->cb(s->ctx, MLLP_EV_BROKEN, &c->peer, rl_buf_view(&c->dec.frame),
                   "a start block arrived before the end of the previous frame");
         }
+    }
+    account(s, c);
+    /* one budget for every frame in flight: the frame that passes it is given
+     * up (logged as broken, like any frame that cannot complete) and its
+     * connection closed; the sender sends it again later */
+    if (s->cfg.max_buffered && s->buffered > s->cfg.max_buffered &&
+        mllp_decoder_partial(&c->dec)) {
+        s->st.over_budget++;
+        log_warn("mllp.over_budget", "conn=%llu peer=%s buffered=%zu max_buffered=%zu "
+                 "frame_bytes=%zu", (unsigned long long)c->peer.conn, c->peer.addr, s->buffered,
+                 s->cfg.max_buffered, c->dec.frame.len);
+        report_partial(s, c, "frames in flight passed the memory budget (mllp max-buffered-mb)");
+        rl_buf_free(&c->dec.frame);
+        account(s, c);
+        c->halted = true;
+        c->closing = true;
+        c->close_why = "memory budget for frames in flight";
     }
     if (mllp_decoder_partial(&c->dec)) {
         if (!c->frame_start_ms)
@@ -180,7 +225,6 @@ static void on_conn(loop *l, int fd, unsigned events, void *ctx)
                 c->close_why = n == IO_EOF ? "closed by peer" : "read failed";
                 break;
             }
-            c->last_ms = rl_mono_ms();
             deliver(s, c, buf, (size_t)n);
             total += (size_t)n;
             if (c->halted || (!c->tls && total >= READ_BUDGET))
@@ -204,12 +248,37 @@ static void conn_update(mllp_server *s, conn *c)
         loop_unwatch(s->l, c->io.fd);
 }
 
+/* "10.1.2.3:4567" -> "10.1.2.3", "[::1]:4567" -> "::1" */
+static void ip_of(const char *addr, char *ip, size_t n)
+{
+    const char *colon = strrchr(addr, ':');
+    size_t len = colon ? (size_t)(colon - addr) : strlen(addr);
+    if (len >= 2 && addr[0] == '[' && addr[len - 1] == ']') {
+        addr++;
+        len -= 2;
+    }
+    snprintf(ip, n, "%.*s", (int)len, addr);
+}
+
 static void conn_new(mllp_server *s, listener *li, int fd, const char *addr)
 {
     if (s->nconns >= s->cfg.max_conns) {
         s->st.refused++;
         log_warn("mllp.refused", "peer=%s listener=%s reason=\"%u connections open, the "
                  "configured maximum\"", addr, li->name, s->nconns);
+        close(fd);
+        return;
+    }
+    char ip[64];
+    ip_of(addr, ip, sizeof ip);
+    unsigned same = 0;
+    for (unsigned i = 0; i < s->nconns; i++)
+        same += strcmp(s->conns[i]->ip, ip) == 0;
+    if (s->cfg.max_per_address && same >= s->cfg.max_per_address) {
+        s->st.refused++;
+        s->st.refused_per_address++;
+        log_warn("mllp.refused", "peer=%s listener=%s reason=\"%u connections from %s open, "
+                 "the configured maximum per address\"", addr, li->name, same, ip);
         close(fd);
         return;
     }
@@ -231,11 +300,12 @@ static void conn_new(mllp_server *s, listener *li, int fd, const char *addr)
     c->io.fd = fd;
     c->peer.conn = ++s->next_id;
     snprintf(c->peer.addr, sizeof c->peer.addr, "%s", addr);
+    snprintf(c->ip, sizeof c->ip, "%s", ip);
     snprintf(c->peer.listener, sizeof c->peer.listener, "%s", li->name);
     c->s = s;
     mllp_decoder_init(&c->dec, s->cfg.max_frame);
     rl_buf_init(&c->out, 0);
-    c->last_ms = rl_mono_ms();
+    c->accepted_ms = c->last_ms = rl_mono_ms();
     if (li->ctx) {
         c->tls = true;
         c->io.ssl = SSL_new(li->ctx);
@@ -398,7 +468,14 @@ void mllp_server_tick(mllp_server *s)
             conn_free(s, c, "read timeout");
             continue;
         }
-        if (!c->closing && now - c->last_ms > (int64_t)s->cfg.idle_timeout_s * 1000) {
+        if (c->tls && !c->io.handshake_done &&
+            now - c->accepted_ms > (int64_t)s->cfg.read_timeout_s * 1000) {
+            s->st.tls_failures++;
+            conn_free(s, c, "TLS handshake not completed within the read timeout");
+            continue;
+        }
+        if (!c->closing && !c->frame_start_ms &&
+            now - c->last_ms > (int64_t)s->cfg.idle_timeout_s * 1000) {
             conn_free(s, c, "idle timeout");
             continue;
         }
@@ -411,11 +488,18 @@ int64_t mllp_server_deadline_ms(const mllp_server *s)
     int64_t d = -1;
     for (unsigned i = 0; s && i < s->nconns; i++) {
         const conn *c = s->conns[i];
-        int64_t t = c->closing ? (c->out.len ? -1 : rl_mono_ms())
-                               : c->last_ms + (int64_t)s->cfg.idle_timeout_s * 1000 + 1;
-        if (c->frame_start_ms) {
-            int64_t r = c->frame_start_ms + (int64_t)s->cfg.read_timeout_s * 1000 + 1;
-            t = t < 0 || r < t ? r : t;
+        /* the timeouts mllp_server_tick applies, and no other: a deadline
+         * it would not act on would wake the loop for nothing, again and again */
+        int64_t t;
+        if (c->closing)
+            t = c->out.len ? -1 : rl_mono_ms();
+        else if (c->frame_start_ms)
+            t = c->frame_start_ms + (int64_t)s->cfg.read_timeout_s * 1000 + 1;
+        else
+            t = c->last_ms + (int64_t)s->cfg.idle_timeout_s * 1000 + 1;
+        if (c->tls && !c->io.handshake_done) {
+            int64_t h = c->accepted_ms + (int64_t)s->cfg.read_timeout_s * 1000 + 1;
+            t = t < 0 || h < t ? h : t;
         }
         if (t >= 0 && (d < 0 || t < d))
             d = t;
@@ -435,6 +519,7 @@ void mllp_server_stats(const mllp_server *s, mllp_stats *out)
 {
     *out = s->st;
     out->open = s->nconns;
+    out->buffered = s->buffered;
     for (unsigned i = 0; i < s->nconns; i++)
         out->junk_bytes += s->conns[i]->dec.junk;
 }

@@ -54,6 +54,8 @@ typedef struct cfg {
     unsigned n_mllp;
     size_t max_frame;
     unsigned max_connections;
+    unsigned max_per_address;   /* MLLP connections from one client address */
+    uint64_t max_buffered_mb;   /* memory all MLLP frames in flight may take */
     unsigned idle_timeout_s, read_timeout_s;
     uint64_t map_size_mb;   /* LMDB map size */
     bool group_commit;      /* one commit per loop turn (false: one per message, for measuring) */

@@ -14,6 +14,13 @@
 /* Absolute ceiling for the configurable frame size, so a typo in the config
  * cannot make one connection allocate gigabytes. */
 #define RL_MAX_FRAME_CEILING (256u * 1024u * 1024u)
+/* MLLP: connections one client address may hold at once, and the memory all
+ * frames in flight may take together (then the frame that passes it is
+ * given up and its sender must send it again). A connection's frame buffer
+ * larger than RL_MLLP_KEEP_BUFFER is freed once its frame is handed over. */
+#define RL_MLLP_MAX_PER_ADDRESS_DEFAULT 64
+#define RL_MLLP_MAX_BUFFERED_MB_DEFAULT 256
+#define RL_MLLP_KEEP_BUFFER (1u << 20)
 
 /* Segments in one message. A 20-OBX report has ~25; 10,000 covers embedded
  * document reports split into OBX lines while bounding the segment index. */

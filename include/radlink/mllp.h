@@ -73,8 +73,11 @@ typedef struct mllp_server_cfg {
     unsigned n_listen;
     size_t max_frame;
     unsigned max_conns;
-    unsigned idle_timeout_s; /* close a connection silent this long */
-    unsigned read_timeout_s; /* abandon a frame incomplete this long */
+    unsigned idle_timeout_s; /* close a connection that completed no frame this long */
+    unsigned read_timeout_s; /* abandon a frame (or a TLS handshake) incomplete this long */
+    unsigned max_per_address; /* connections one client address may hold (0 = max_conns) */
+    size_t max_buffered;      /* bytes all connections' frame buffers may hold together
+                                 (0 = no limit); past it, the frame that grew is given up */
 } mllp_server_cfg;
 
 typedef struct mllp_peer {
@@ -95,6 +98,9 @@ typedef void (*mllp_on_data)(void *ctx, mllp_event ev, const mllp_peer *peer, rl
 
 typedef struct mllp_stats {
     uint64_t accepted, refused, frames, junk_bytes, oversize, broken, tls_failures;
+    uint64_t refused_per_address; /* of refused: the address had max_per_address */
+    uint64_t over_budget;         /* frames given up for max_buffered */
+    size_t buffered;              /* bytes the frame buffers hold now */
     unsigned open;
 } mllp_stats;
 

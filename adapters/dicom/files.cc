@@ -21,6 +21,7 @@ extern "C" {
 #include <vector>
 
 #include "charset.h"
+#include "check.h"
 #include "mpps.h"
 #include "tls.h"
 #include "dcmtk/config/osconfig.h"
@@ -648,6 +649,64 @@ extern "C" int dicom_correct_file(const char *in, const char *out, const dicom_c
                                   rl_err *err)
 {
     return guard(in, err, [&] { return correct(in, out, ch, n, o, res, err); });
+}
+
+namespace rl_dicom {
+
+bool load_complete(DcmFileFormat &ff, const char *path, std::string &why, bool &unreadable)
+{
+    // values longer than this stay in the file; the parser still walks over
+    // them, so a value shorter than its declared length is found
+    OFCondition c = ff.loadFile(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect);
+    unreadable = c.bad();
+    if (c.bad()) {
+        why = std::string("the data set is incomplete or cannot be read: ") + c.text();
+        return false;
+    }
+    DcmDataset *ds = ff.getDataset();
+    DcmElement *px = nullptr;
+    if (ds->findAndGetElement(DCM_PixelData, px).bad() || !px)
+        return true;
+    if (DcmXfer(ds->getOriginalXfer()).isEncapsulated() || px->getLength() == DCM_UndefinedLength)
+        return true; // compressed: fragments, checked by the codec that reads them
+    Uint16 rows = 0, cols = 0, spp = 1, bits = 0;
+    Sint32 frames = 1;
+    ds->findAndGetUint16(DCM_Rows, rows);
+    ds->findAndGetUint16(DCM_Columns, cols);
+    ds->findAndGetUint16(DCM_SamplesPerPixel, spp);
+    ds->findAndGetUint16(DCM_BitsAllocated, bits);
+    if (ds->findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1)
+        frames = 1;
+    unsigned long long need =
+        (static_cast<unsigned long long>(rows) * cols * (spp ? spp : 1) * bits * Uint32(frames) +
+         7) / 8;
+    if (px->getLength() < need) {
+        why = "pixel data of " + std::to_string(px->getLength()) + " bytes, " +
+              std::to_string(need) + " declared (" + std::to_string(rows) + " rows, " +
+              std::to_string(cols) + " columns, " + std::to_string(spp) + " samples, " +
+              std::to_string(bits) + " bits, " + std::to_string(frames) + " frames)";
+        return false;
+    }
+    return true;
+}
+
+} // namespace rl_dicom
+
+extern "C" int dicom_file_check(const char *path, rl_err *err)
+{
+    quiet();
+    try {
+        DcmFileFormat ff;
+        std::string why;
+        bool unreadable = false;
+        if (!rl_dicom::load_complete(ff, path, why, unreadable))
+            return rl_err_set(err, DICOM_E_FILE, -1, "%s: %s", path, why.c_str());
+        return 0;
+    } catch (const std::exception &e) {
+        return rl_err_set(err, DICOM_E_INTERNAL, -1, "%s: %s", path, e.what());
+    } catch (...) {
+        return rl_err_set(err, DICOM_E_INTERNAL, -1, "%s: an unknown exception", path);
+    }
 }
 
 extern "C" int dicom_file_info_read(const char *path, dicom_file_info *info, rl_err *err)

@@ -15,6 +15,7 @@ extern "C" {
 
 #include "accept.h"
 #include "charset.h"
+#include "check.h"
 #include "mpps.h"
 #include "tls.h"
 
@@ -512,10 +513,12 @@ private:
         std::string why;
         Uint16 status = STATUS_Success;
         DcmFileFormat ff;
-        if (ff.loadFileUntilTag(tmp, EXS_Unknown, EGL_noChange, DCM_MaxReadLength,
-                                ERM_autoDetect, DCM_PixelData).bad()) {
-            status = STATUS_STORE_Error_CannotUnderstand;
-            why = "the data set cannot be read";
+        bool unreadable = false;
+        // the whole data set, before success: an instance that cannot be
+        // read whole now would fail every job of its study later
+        if (!rl_dicom::load_complete(ff, tmp, why, unreadable)) {
+            status = unreadable ? STATUS_STORE_Error_CannotUnderstand
+                                : STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
         } else {
             DcmDataset *ds = ff.getDataset();
             // names in whatever character set: UTF-8 in the index, value by

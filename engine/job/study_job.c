@@ -89,6 +89,7 @@ static void uidset_free(uidset *s)
 typedef struct file_state {
     const char *in, *out; /* out: the corrected copy, NULL when none was needed */
     dicom_corrected c;
+    bool bad; /* the spooled file cannot be read whole: left out, named in the result */
 } file_state;
 
 typedef struct run {
@@ -198,8 +199,20 @@ static int correct_all(run *r)
         }
         snprintf(out, on, "%s/%.*s.dcm", r->work, RL_STR_FMT(m->files[i].sop));
         if (dicom_correct_file(f->in, out, r->ch, m->n_sets, &o, &f->c, &err) != 0) {
-            rl_buf_printf(r->res, "correcting: %s", err.msg);
-            return -1;
+            rl_err why;
+            if (dicom_file_check(f->in, &why) == 0) { /* the file is fine: try again */
+                rl_buf_printf(r->res, "correcting: %s", err.msg);
+                return -1;
+            }
+            /* one instance that cannot be read never holds its study back:
+             * the others go, and the job says which one stayed */
+            f->bad = true;
+            memset(&f->c, 0, sizeof f->c);
+            rl_buf_printf(&r->problems, "%sinstance %.*s left out: %s",
+                          r->problems.len ? "; " : "", RL_STR_FMT(m->files[i].sop), why.msg);
+            log_warn("worker.instance_unreadable", "job=%llu sop=%.*s error=\"%s\"",
+                     (unsigned long long)m->id, RL_STR_FMT(m->files[i].sop), why.msg);
+            continue;
         }
         f->out = f->c.changed ? out : NULL;
     }
@@ -417,6 +430,8 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
     const char *like = NULL;
     for (size_t i = 0; i < m->n_files; i++) {
         file_state *f = &r->f[i];
+        if (f->bad)
+            continue;
         bool held = r->asked[p] && uidset_has(&r->held[p], f->c.was.sop_uid);
         if (held && jp->update == PACS_UPDATE_HL7)
             continue; /* the ADT updates what it holds */
@@ -511,12 +526,20 @@ int study_job_run(const job_msg *m, const char *calling_ae, study_link *link, rl
     for (size_t i = 0; i < m->n_sets; i++)
         r.ch[i] = (dicom_change){ m->sets[i].tag,
                                   rl_arena_dup(arena, m->sets[i].value.p, m->sets[i].value.n) };
-    if (m->n_files) {
+    if (m->n_files) { /* the study UID from the first file that reads */
         dicom_file_info info;
         rl_err err;
-        char *first = rl_arena_dup(arena, m->files[0].path.p, m->files[0].path.n);
-        if (!first || dicom_file_info_read(first, &info, &err) != 0) {
-            rl_buf_printf(result, "%s", first ? err.msg : "out of memory");
+        bool found = false;
+        for (size_t i = 0; i < m->n_files && !found; i++) {
+            char *path = rl_arena_dup(arena, m->files[i].path.p, m->files[i].path.n);
+            if (!path) {
+                rl_buf_add_c(result, "out of memory");
+                goto out;
+            }
+            found = dicom_file_info_read(path, &info, &err) == 0;
+        }
+        if (!found) {
+            rl_buf_printf(result, "%s", err.msg);
             goto out;
         }
         snprintf(r.study_uid, sizeof r.study_uid, "%s", info.study_uid);

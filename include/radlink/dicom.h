@@ -153,6 +153,12 @@ typedef struct dicom_file_info {
 /* Read a file's header (up to the pixel data) for its UIDs. */
 int dicom_file_info_read(const char *path, dicom_file_info *info, rl_err *err);
 
+/* Parse the whole file (large values are skipped, not read into memory) and
+ * check that native pixel data holds what Rows, Columns, Samples per Pixel,
+ * Bits Allocated and Number of Frames declare. 0, or DICOM_E_FILE with why
+ * ("pixel data of 32768 bytes, 65536 declared"). */
+int dicom_file_check(const char *path, rl_err *err);
+
 typedef struct dicom_correct_opts {
     const char *modifying_system; /* Modifying System (0400,0563); NULL: "radlink" */
     /* Not NULL: a corrected copy is a new instance (IOCM): new SOP Instance

@@ -6,6 +6,7 @@
 // UTF-8 before matching; the responses are in the request's character set
 // when that can hold them, in ISO_IR 192 (UTF-8) otherwise.
 extern "C" {
+#include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/store.h"
 #include "radlink/util.h"
@@ -19,6 +20,7 @@ extern "C" {
 #include "mpps.h"
 #include "tls.h"
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -492,6 +494,19 @@ private:
                                  why.empty() ? nullptr : &detail);
     }
 
+    // The file system of the incoming directory has (almost) no room left.
+    static bool disk_full()
+    {
+        struct statvfs v;
+        return statvfs(g_shared->cfg.incoming_dir, &v) == 0 &&
+               (unsigned long long)v.f_bavail * v.f_frsize < RL_DISK_LOW_BYTES;
+    }
+
+    static std::string disk_full_text()
+    {
+        return "out of resources: the disk holding the spool is full";
+    }
+
     OFCondition handleStore(T_DIMSE_C_StoreRQ &rq, T_ASC_PresentationContextID pres)
     {
         char tmp[700];
@@ -501,12 +516,13 @@ private:
         if (cond.bad()) {
             std::remove(tmp);
             g_shared->store_failed++;
+            std::string why = disk_full() ? disk_full_text()
+                                          : std::string("cannot write: ") + cond.text();
             log_warn("dicom.store_failed", "calling=%s sop=%s error=\"%s\"",
-                     getPeerAETitle().c_str(), rq.AffectedSOPInstanceUID, cond.text());
+                     getPeerAETitle().c_str(), rq.AffectedSOPInstanceUID, why.c_str());
             if (cond == DIMSE_RECEIVEFAILED || cond == DUL_PEERABORTEDASSOCIATION)
                 return cond;
-            return storeStatus(pres, rq, STATUS_STORE_Refused_OutOfResources,
-                               std::string("cannot write: ") + cond.text());
+            return storeStatus(pres, rq, STATUS_STORE_Refused_OutOfResources, why);
         }
         study_inst *in = new study_inst();
         in->received_us = rl_now_us();
@@ -519,6 +535,12 @@ private:
         if (!rl_dicom::load_complete(ff, tmp, why, unreadable)) {
             status = unreadable ? STATUS_STORE_Error_CannotUnderstand
                                 : STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
+            // DCMTK may not report a write that failed for want of space:
+            // the file is then short, and the fault is ours, not the peer's
+            if (unreadable && disk_full()) {
+                status = STATUS_STORE_Refused_OutOfResources;
+                why = disk_full_text();
+            }
         } else {
             DcmDataset *ds = ff.getDataset();
             // names in whatever character set: UTF-8 in the index, value by

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <sys/stat.h>
 
+#include "radlink/limits.h"
 #include "radlink/rec.h"
 
 #define SCHEMA_VERSION 1u
@@ -64,6 +66,25 @@ static int fail(rl_err *err, int rc, const char *what)
                           "%s: the store is full (map size reached); raise <store map-size-mb>",
                           what);
     return rl_err_set(err, code, -1, "%s: %s", what, mdb_strerror(rc));
+}
+
+/* A write that failed on a full disk says so, and says how to get going
+ * again: LMDB returns ENOSPC from the write, or EIO from the sync that
+ * follows it. */
+static int fail_write(const store *s, rl_err *err, int rc, const char *what)
+{
+    struct statvfs v;
+    bool full = rc == ENOSPC || rc == EDQUOT;
+    unsigned long long avail = 0;
+    if (statvfs(s->path, &v) == 0) {
+        avail = (unsigned long long)v.f_bavail * v.f_frsize;
+        full = full || (rc == EIO && avail < RL_DISK_LOW_BYTES);
+    }
+    if (!full)
+        return fail(err, rc, what);
+    return rl_err_set(err, STORE_E_FULL, -1,
+                      "%s: the disk holding the store is full (%llu bytes free): nothing of "
+                      "this turn was kept", what, avail);
 }
 
 static int mkdirs(const char *path)
@@ -217,8 +238,9 @@ int store_begin(store *s, store_txn *parent, bool write, store_txn **out, rl_err
 int store_commit(store_txn *t, rl_err *err)
 {
     int rc = mdb_txn_commit(t->txn);
+    const store *s = t->s;
     free(t);
-    return rc ? fail(err, rc, "commit") : STORE_OK;
+    return rc ? fail_write(s, err, rc, "commit") : STORE_OK;
 }
 
 void store_abort(store_txn *t)

@@ -21,6 +21,9 @@
 #define RL_MLLP_MAX_PER_ADDRESS_DEFAULT 64
 #define RL_MLLP_MAX_BUFFERED_MB_DEFAULT 256
 #define RL_MLLP_KEEP_BUFFER (1u << 20)
+/* Less free space than this under the store or the spool, after a failed
+ * write, is reported as a full disk. */
+#define RL_DISK_LOW_BYTES (1u << 20)
 
 /* Segments in one message. A 20-OBX report has ~25; 10,000 covers embedded
  * document reports split into OBX lines while bounding the segment index. */

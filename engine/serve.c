@@ -385,7 +385,10 @@ static void clear_partial(const char *dir)
     unsigned n = 0;
     for (struct dirent *de = d ? readdir(d) : NULL; de; de = readdir(d)) {
         size_t k = strlen(de->d_name);
-        if (k > 5 && !strcmp(de->d_name + k - 5, ".part")) {
+        /* .part.prev: a second name of an indexed file kept while its
+         * replacement was being indexed; the file itself stays */
+        if ((k > 5 && !strcmp(de->d_name + k - 5, ".part")) ||
+            (k > 10 && !strcmp(de->d_name + k - 10, ".part.prev"))) {
             char p[1200];
             snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
             n += unlink(p) == 0;
@@ -500,7 +503,8 @@ static int start(engine *e, rl_err *err)
         /* storage: DATA/spool, temporary files in DATA/spool/incoming */
         e->recv = (receiver){ .st = e->st, .q = e->q,
                               .refuse_duplicates = e->cfg->dicom_refuse_duplicates,
-                              .lock = PTHREAD_MUTEX_INITIALIZER };
+                              .lock = PTHREAD_MUTEX_INITIALIZER,
+                              .turn = PTHREAD_COND_INITIALIZER };
         snprintf(e->recv.spool, sizeof e->recv.spool, "%s", spool);
         if (strlen(e->recv.spool) + 10 > sizeof dc.incoming_dir)
             return rl_err_set(err, RL_E_ARG, -1, "%s: path too long", e->recv.spool);

@@ -27,6 +27,7 @@ struct store_txn {
     MDB_txn *txn;
     bool write;
     bool top;
+    int first_rc; /* the first LMDB error in this transaction */
 };
 
 struct store_cursor {
@@ -85,6 +86,18 @@ static int fail_write(const store *s, rl_err *err, int rc, const char *what)
     return rl_err_set(err, STORE_E_FULL, -1,
                       "%s: the disk holding the store is full (%llu bytes free): nothing of "
                       "this turn was kept", what, avail);
+}
+
+/* A failure inside t. LMDB answers every operation after a failed one with
+ * MDB_BAD_TXN ("transaction must abort"), which tells the user nothing: the
+ * first failure (a full store) is what is reported. */
+static int fail_in(store_txn *t, rl_err *err, int rc, const char *what)
+{
+    if (rc == MDB_BAD_TXN && t->first_rc)
+        rc = t->first_rc;
+    else if (!t->first_rc)
+        t->first_rc = rc;
+    return fail_write(t->s, err, rc, what);
 }
 
 static int mkdirs(const char *path)
@@ -231,6 +244,7 @@ int store_begin(store *s, store_txn *parent, bool write, store_txn **out, rl_err
     t->s = s;
     t->write = write;
     t->top = parent == NULL;
+    t->first_rc = 0;
     *out = t;
     return STORE_OK;
 }
@@ -268,7 +282,7 @@ int store_get(store_txn *t, store_db db, rl_str key, rl_str *val, rl_err *err)
     if (rc == MDB_NOTFOUND)
         return STORE_NOTFOUND;
     if (rc)
-        return fail(err, rc, dbs[db].name);
+        return fail_in(t, err, rc, dbs[db].name);
     *val = str_of(v);
     return STORE_OK;
 }
@@ -281,7 +295,7 @@ int store_put(store_txn *t, store_db db, rl_str key, rl_str val, unsigned flags,
     if (key.n == 0 || key.n > 511)
         return rl_err_set(err, STORE_E_ARG, -1, "%s: key of %zu bytes", dbs[db].name, key.n);
     int rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, f);
-    return rc ? fail(err, rc, dbs[db].name) : STORE_OK;
+    return rc ? fail_in(t, err, rc, dbs[db].name) : STORE_OK;
 }
 
 int store_del(store_txn *t, store_db db, rl_str key, rl_str val, rl_err *err)
@@ -290,7 +304,7 @@ int store_del(store_txn *t, store_db db, rl_str key, rl_str val, rl_err *err)
     int rc = mdb_del(t->txn, t->s->dbi[db], &k, val.p ? &v : NULL);
     if (rc == MDB_NOTFOUND)
         return STORE_NOTFOUND;
-    return rc ? fail(err, rc, dbs[db].name) : STORE_OK;
+    return rc ? fail_in(t, err, rc, dbs[db].name) : STORE_OK;
 }
 
 int store_next_seq(store_txn *t, store_db db, uint64_t *seq, rl_err *err)
@@ -298,7 +312,7 @@ int store_next_seq(store_txn *t, store_db db, uint64_t *seq, rl_err *err)
     MDB_cursor *c;
     int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c);
     if (rc)
-        return fail(err, rc, dbs[db].name);
+        return fail_in(t, err, rc, dbs[db].name);
     MDB_val k, v;
     rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
     mdb_cursor_close(c);
@@ -307,7 +321,7 @@ int store_next_seq(store_txn *t, store_db db, uint64_t *seq, rl_err *err)
         return STORE_OK;
     }
     if (rc)
-        return fail(err, rc, dbs[db].name);
+        return fail_in(t, err, rc, dbs[db].name);
     if (k.mv_size != 8)
         return rl_err_set(err, STORE_E_CORRUPT, -1, "%s: key is not a sequence number",
                           dbs[db].name);
@@ -323,7 +337,7 @@ int store_cursor_open(store_txn *t, store_db db, store_cursor **out, rl_err *err
     int rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c->cur);
     if (rc) {
         free(c);
-        return fail(err, rc, dbs[db].name);
+        return fail_in(t, err, rc, dbs[db].name);
     }
     *out = c;
     return STORE_OK;

@@ -48,9 +48,19 @@ struct receiver_arrival {
     struct receiver_arrival *next;
 };
 
-static void arrive(receiver *r, struct receiver_arrival *a)
+/* wait: a copy that replaces the indexed one is filed after any other
+ * filing of the same instance (the replaced copy may have to come back) */
+static void arrive(receiver *r, struct receiver_arrival *a, bool wait)
 {
     pthread_mutex_lock(&r->lock);
+    while (wait) {
+        bool busy = false;
+        for (struct receiver_arrival *o = r->arriving; o && !busy; o = o->next)
+            busy = strcmp(o->sop, a->sop) == 0;
+        if (!busy)
+            break;
+        pthread_cond_wait(&r->turn, &r->lock);
+    }
     a->next = r->arriving;
     r->arriving = a;
     pthread_mutex_unlock(&r->lock);
@@ -64,6 +74,7 @@ static void arrived(receiver *r, struct receiver_arrival *a)
             *p = a->next;
             break;
         }
+    pthread_cond_broadcast(&r->turn);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -119,7 +130,7 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
      * lies under another study or series, its file goes once this one is in) */
     rl_err err;
     store_txn *t;
-    char oldpath[sizeof in->f[0]] = "";
+    char oldpath[sizeof in->f[0]] = "", prev[800] = "";
     if (store_begin(r->st, NULL, false, &t, &err) == STORE_OK) {
         if (study_get_instance(t, rl_str_c(in->f[STUDY_F_SOP_UID]), old, &err) == STORE_OK) {
             if (r->refuse_duplicates) {
@@ -142,8 +153,23 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
     }
     /* with duplicates refused, never replace a file another association just
      * filed under the same name */
-    arrive(r, &me);
+    arrive(r, &me, !fresh);
     arriving = true;
+    /* the copy the index describes is kept beside until the new one is
+     * indexed: a refused instance (a full store) changes nothing */
+    if (!fresh) {
+        snprintf(prev, sizeof prev, "%s.prev", tmp);
+        unlink(prev);
+        if (link(path, prev) != 0) {
+            if (errno != ENOENT) {
+                snprintf(why, whyn, "spool: %s", strerror(errno));
+                prev[0] = '\0';
+                goto out;
+            }
+            prev[0] = '\0'; /* the indexed file is gone: nothing to keep */
+            fresh = true;
+        }
+    }
     if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, r->refuse_duplicates ? RENAME_NOREPLACE : 0) != 0) {
         if (errno == EEXIST) {
             snprintf(why, whyn, "SOP Instance UID already stored (duplicates are refused)");
@@ -184,11 +210,21 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, 
         unlink(oldpath);
     rc = 0;
 out:
-    /* a file this association placed that the index does not hold goes
-     * (one that replaced the indexed copy under the same name cannot be
-     * taken back: the index still describes that name) */
+    /* a file this association placed that the index does not hold goes; a
+     * copy it replaced comes back */
     if (rc != 0 && placed && fresh)
         unlink(path);
+    if (prev[0]) {
+        if (rc != 0 && placed) {
+            if (rename(prev, path) == 0)
+                sync_path(d2, O_RDONLY | O_DIRECTORY);
+            else
+                log_error("dicom.restore_failed", "sop=%s error=\"%s\"", in->f[STUDY_F_SOP_UID],
+                          strerror(errno));
+        } else {
+            unlink(prev);
+        }
+    }
     if (arriving)
         arrived(r, &me);
     if (counted)

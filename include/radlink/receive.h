@@ -36,6 +36,9 @@ typedef struct receiver {
      * PTHREAD_MUTEX_INITIALIZER. */
     pthread_mutex_t lock;
     struct receiver_arrival *arriving;
+    /* one filing per SOP Instance at a time (a replaced copy is taken back
+     * when the index refuses the new one); PTHREAD_COND_INITIALIZER */
+    pthread_cond_t turn;
 } receiver;
 
 /* The SCP's on_instance (any DICOM thread): 0 stored, 1 refused as a

@@ -18,8 +18,9 @@ def frame(m):
 
 
 class Conn:
-    def __init__(self, port, host='127.0.0.1', timeout=10, tls_ctx=None):
-        s = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, host='127.0.0.1', timeout=10, tls_ctx=None, source=None):
+        s = socket.create_connection((host, port), timeout=timeout,
+                                     source_address=(source, 0) if source else None)
         if tls_ctx:
             s = tls_ctx.wrap_socket(s, server_hostname=host)
         self.s = s

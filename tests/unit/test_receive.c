@@ -205,6 +205,40 @@ static void file_the_index_did_not_take_goes(void **state)
     assert_int_not_equal(access(path, F_OK), 0);
 }
 
+static void replacement_the_index_refused_gives_the_old_copy_back(void **state)
+{
+    (void)state;
+    filing f;
+    start_filing(&f, "1.2.11", "1.2.11.1.1", "indexed");
+    cmd *c = take();
+    assert_int_equal(apply(c), STORE_OK);
+    cmdq_finish(q, c, 0, "");
+    pthread_join(f.th, NULL);
+    assert_int_equal(f.rc, 0);
+    /* the same instance again, refused by the loop (a full store) */
+    start_filing(&f, "1.2.11", "1.2.11.1.1", "refused");
+    c = take();
+    cmdq_finish(q, c, STORE_E_FULL, "the store is full");
+    pthread_join(f.th, NULL);
+    assert_int_equal(f.rc, -1);
+    char path[600], text[64], prev[500];
+    snprintf(path, sizeof path, "%s/1.2.11/1.2.11.1/1.2.11.1.1.dcm", spool);
+    read_file(path, text, sizeof text);
+    assert_string_equal(text, "indexed");
+    snprintf(prev, sizeof prev, "%s.prev", f.tmp);
+    assert_int_not_equal(access(prev, F_OK), 0);
+    /* and taken when the loop takes it */
+    start_filing(&f, "1.2.11", "1.2.11.1.1", "taken");
+    c = take();
+    assert_int_equal(apply(c), STORE_OK);
+    cmdq_finish(q, c, 0, "");
+    pthread_join(f.th, NULL);
+    assert_int_equal(f.rc, 0);
+    read_file(path, text, sizeof text);
+    assert_string_equal(text, "taken");
+    assert_int_not_equal(access(prev, F_OK), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -212,6 +246,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(loop_refuses_a_duplicate_filed_under_another_study, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(file_the_index_did_not_take_goes, setup, teardown),
+        cmocka_unit_test_setup_teardown(replacement_the_index_refused_gives_the_old_copy_back,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,70 @@
+#!/bin/sh
+# A C-STORE refused because the store is full changes nothing: the file the
+# index describes stays byte for byte, nothing is left in the incoming
+# directory, and the refusal says the store is full. Once there is room, the
+# same replacement is taken.
+# The store is filled for real: a reader (a `radlink msg list` whose output
+# nobody reads) pins its snapshot, so LMDB cannot reuse freed pages and the
+# 2 MB map runs out.
+. "$(dirname "$0")/lib.sh"
+H=$DATA/hl7
+cat >"$T/tiny.xml" <<XML
+<radlink><store map-size-mb="2"/></radlink>
+XML
+start_engine --config "$T/tiny.xml" --workers 0
+S=1.2.826.0.1.3680043.10.1.96
+make_study "$T/s" 1 1 "$S" ACC1 PAT1 "DOE^JANE"
+run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/s/i1.dcm"
+expect_rc 0 "the instance stored"
+spooled=$(find "$T/var/spool/$S" -name "$S.1.1.dcm")
+[ -n "$spooled" ] || fail "the instance is not in the spool"
+cp "$spooled" "$T/kept.dcm"
+
+note "a reader holds its snapshot; messages fill the store"
+/usr/bin/python3 - "$T/many.hl7" "$H/adt_a08.hl7" <<'PY'
+import sys
+m = open(sys.argv[2]).read().strip('\r\n')
+with open(sys.argv[1], 'w') as f:
+    for i in range(1500):
+        f.write(m.replace('MSG00002', 'B%d' % i) + '\r\n')
+PY
+run_rc "$RADLINK" send --quiet --batch --to "127.0.0.1:$PORT" "$T/many.hl7"
+expect_rc 0 "1500 messages in one batch"
+"$RADLINK" msg list --data "$T/var" --limit 100000 | sleep 120 &
+HOLD=$!
+PIDS="$PIDS $HOLD"
+wait_cmd 10 "^store readers [1-9]" "$RADLINK" status --data "$T/var"
+i=0
+while [ $i -lt 500 ]; do
+    i=$((i + 1))
+    sed "s/MSG00002/FULL$i/; s/JANET/JANET$(printf '%03000d' 0)/" "$H/adt_a08.hl7" >"$T/m.hl7"
+    "$RADLINK" send --quiet --to "127.0.0.1:$PORT" "$T/m.hl7" || break
+done
+[ $i -lt 500 ] || fail "the store did not fill"
+
+note "a replacement of the stored instance, refused: nothing changes"
+cp "$T/s/i1.dcm" "$T/again.dcm"
+dcmodify -nb -m "PatientName=CHANGED^NAME" "$T/again.dcm" >/dev/null 2>&1 || fail "dcmodify"
+run_rc storescu -v -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/again.dcm"
+expect_has "$OUT$ERR" "Received Store Response (Refused: OutOfResources)" "the replacement refused A700"
+cmp -s "$spooled" "$T/kept.dcm" || fail "the refused replacement changed the spooled file"
+expect_eq "$(ls -A "$T/var/spool/incoming")" "" "nothing left in the incoming directory"
+expect_line "$(cat "$ENGINE_LOG")" "dicom.store_refused .*sop=$S.1.1 status=0xa700 error=\".*the store is full" \
+    "the refusal says the store is full"
+run_rc dcmdump +P PatientName "$spooled"
+expect_has "$OUT" "DOE^JANE" "the spooled file still has the name the index knows"
+
+note "room again: the same replacement is taken"
+kill "$HOLD" 2>/dev/null || true
+wait_cmd 20 "^store readers 0" "$RADLINK" status --data "$T/var"
+ok=""
+for k in 1 2 3 4 5; do
+    run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/again.dcm"
+    [ "$RC" = 0 ] && ok=1 && break
+    sleep 1
+done
+[ -n "$ok" ] || fail "the replacement was not taken once the reader was gone"
+run_rc dcmdump +P PatientName "$spooled"
+expect_has "$OUT" "CHANGED^NAME" "the replacement is in the spool"
+stop_engine
+echo "PASS dicom_refused_keeps"

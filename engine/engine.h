@@ -4,6 +4,7 @@
 #ifndef RADLINK_ENGINE_H
 #define RADLINK_ENGINE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -74,6 +75,14 @@ typedef struct engine {
     int sig_fd;
     int stop_signal;
     bool reload_signal;
+    /* a reload reads and compiles the route file on a thread of its own (a
+     * large or slow file never stalls ACKs); the loop swaps the result in
+     * between two turns. reload_for: the first requests of reloads that the
+     * running load answers (the later ones asked after it read the file) */
+    bool reloading;
+    pthread_t reload_th;
+    size_t reload_for;
+    struct cmd *reload_done;
     char data_abs[1024];
     char work_root[1100];
     int64_t started_us;

@@ -221,22 +221,19 @@ static void make_mpps_dests(engine *e)
     }
 }
 
-int engine_reload(engine *e, rl_buf *out)
+/* Swap in a route set read by the reload thread (rs), or keep the running
+ * one and say why (errors); the reply for `radlink routes reload` in out.
+ * 0: reloaded, 1: refused. */
+static int reload_apply(engine *e, route_set *rs, const char *errors, rl_buf *out)
 {
-    rl_buf errors;
-    rl_buf_init(&errors, 64 * 1024);
-    route_set *rs = NULL;
     char status[4000];
-    int rc = 0;
-    if (load_routes(e->cfg, &rs, &errors) != ROUTE_OK) {
-        rl_buf_cstr(&errors);
+    if (!rs) {
         /* every error, one per line, for `radlink routes reload` and status */
-        snprintf(status, sizeof status, "failed %lld: %.3900s", (long long)rl_now_us(),
-                 errors.data ? errors.data : "");
+        snprintf(status, sizeof status, "failed %lld: %.3900s", (long long)rl_now_us(), errors);
         size_t sl = strlen(status);
         while (sl && status[sl - 1] == '\n')
             status[--sl] = '\0';
-        for (const char *p = errors.data ? errors.data : "", *end = p + errors.len; p < end;) {
+        for (const char *p = errors, *end = p + strlen(errors); p < end;) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
             size_t len = (size_t)((nl ? nl : end) - p);
             if (len)
@@ -248,24 +245,144 @@ int engine_reload(engine *e, rl_buf *out)
         log_warn("routes.kept", "file=%s sha256=%s", route_source(e->routes),
                  route_sha256(e->routes));
         if (out)
-            rl_buf_printf(out, "reload failed, the running routes stay:\n%.*s", (int)errors.len,
-                          errors.data ? errors.data : "");
-        rc = 1;
-    } else {
-        route_set *old = e->routes;
-        e->routes = rs;
-        e->ing.routes = rs;
-        route_free(old);
-        snprintf(status, sizeof status, "ok %lld", (long long)rl_now_us());
-        publish_routes(e, status);
-        log_info("routes.reloaded", "file=%s sha256=%s routes=%zu", route_source(rs),
-                 route_sha256(rs), route_count(rs));
-        if (out)
-            rl_buf_printf(out, "reloaded (engine pid %ld): %s, %zu routes, sha256 %s\n",
-                          (long)getpid(), route_source(rs), route_count(rs), route_sha256(rs));
+            rl_buf_printf(out, "reload failed, the running routes stay:\n%s", errors);
+        return 1;
     }
+    route_set *old = e->routes;
+    e->routes = rs;
+    e->ing.routes = rs;
+    route_free(old);
+    snprintf(status, sizeof status, "ok %lld", (long long)rl_now_us());
+    publish_routes(e, status);
+    log_info("routes.reloaded", "file=%s sha256=%s routes=%zu", route_source(rs),
+             route_sha256(rs), route_count(rs));
+    if (out)
+        rl_buf_printf(out, "reloaded (engine pid %ld): %s, %zu routes, sha256 %s\n",
+                      (long)getpid(), route_source(rs), route_count(rs), route_sha256(rs));
+    return 0;
+}
+
+int engine_reload(engine *e, rl_buf *out)
+{
+    rl_buf errors;
+    rl_buf_init(&errors, 64 * 1024);
+    route_set *rs = NULL;
+    if (load_routes(e->cfg, &rs, &errors) != ROUTE_OK)
+        rs = NULL;
+    const char *et = rl_buf_cstr(&errors);
+    int rc = reload_apply(e, rs, et ? et : "out of memory\n", out);
     rl_buf_free(&errors);
     return rc;
+}
+
+/* The reload thread: reads and compiles the route file (libxml2, the
+ * schema, every regex) while the loop goes on answering, then hands the
+ * result to the loop. Reads only e->cfg, which nobody changes. */
+static void *reload_main(void *arg)
+{
+    engine *e = arg;
+    rl_buf errors;
+    rl_buf_init(&errors, 64 * 1024);
+    route_set *rs = NULL;
+    int64_t t0 = rl_now_us();
+    if (load_routes(e->cfg, &rs, &errors) != ROUTE_OK)
+        rs = NULL;
+    log_debug("routes.loaded_off_loop", "ms=%lld", (long long)(rl_now_us() - t0) / 1000);
+    cmd *c = calloc(1, sizeof *c);
+    const char *et = rl_buf_cstr(&errors);
+    char *text = strdup(et ? et : "out of memory\n");
+    rl_buf_free(&errors);
+    if (!c || !text) {
+        free(c);
+        free(text);
+        route_free(rs);
+        c = calloc(1, sizeof *c); /* say it failed, if even that is possible */
+        if (!c)
+            return NULL;
+        text = NULL;
+        rs = NULL;
+    }
+    c->kind = CMD_ROUTES_LOADED;
+    c->u.routes.rs = rs;
+    c->u.routes.errors = text;
+    if (cmdq_post(e->q, c) != 0) { /* the engine stops: c is freed */
+        route_free(rs);
+        free(text);
+    }
+    return NULL;
+}
+
+/* Answer the first n `routes reload` requests; the later ones wait for the
+ * next load. */
+static void answer_reloads(engine *e, size_t n, int status, rl_str text)
+{
+    if (n > e->nreloads)
+        n = e->nreloads;
+    for (size_t i = 0; i < n; i++) {
+        ctlsock_reply(e->ctl, e->reloads[i].conn, status, text);
+        free(e->reloads[i].argv);
+        rl_buf_free(&e->reloads[i].out);
+    }
+    memmove(e->reloads, e->reloads + n, (e->nreloads - n) * sizeof *e->reloads);
+    e->nreloads -= n;
+}
+
+/* Between turns: swap in what the reload thread read, and start a load
+ * when one was asked for (SIGHUP, `radlink routes reload`). */
+static void reload_tick(engine *e)
+{
+    if (e->reload_done) {
+        cmd *c = e->reload_done;
+        e->reload_done = NULL;
+        pthread_join(e->reload_th, NULL);
+        e->reloading = false;
+        rl_buf out;
+        rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
+        int st = reload_apply(e, c->u.routes.rs,
+                              c->u.routes.errors ? c->u.routes.errors : "out of memory\n", &out);
+        free(c->u.routes.errors);
+        cmdq_finish(e->q, c, 0, NULL);
+        answer_reloads(e, e->reload_for, st, rl_buf_view(&out));
+        rl_buf_free(&out);
+    }
+    if ((e->reload_signal || e->nreloads) && !e->reloading) {
+        e->reload_signal = false;
+        e->reload_for = e->nreloads;
+        if (pthread_create(&e->reload_th, NULL, reload_main, e) == 0) {
+            e->reloading = true;
+        } else { /* no thread: read it here, as before */
+            rl_buf out;
+            rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
+            int st = engine_reload(e, &out);
+            answer_reloads(e, e->reload_for, st, rl_buf_view(&out));
+            rl_buf_free(&out);
+        }
+    }
+}
+
+/* At stop: wait for a running load and drop what it read. */
+static void reload_stop(engine *e)
+{
+    if (e->reloading) {
+        pthread_join(e->reload_th, NULL);
+        e->reloading = false;
+        cmd *c = cmdq_take(e->q);
+        while (c) { /* what the last turns did not take */
+            cmd *next = c->next;
+            if (c->kind == CMD_ROUTES_LOADED && !e->reload_done)
+                e->reload_done = c;
+            else
+                cmdq_finish(e->q, c, RL_E_ARG, "the engine is stopping");
+            c = next;
+        }
+    }
+    if (e->reload_done) {
+        route_free(e->reload_done->u.routes.rs);
+        free(e->reload_done->u.routes.errors);
+        cmdq_finish(e->q, e->reload_done, 0, NULL);
+        e->reload_done = NULL;
+    }
+    answer_reloads(e, e->nreloads, 1, RL_STR("the engine is stopping: the routes stay as they were\n"));
 }
 
 void engine_status(engine *e, rl_buf *out)
@@ -645,15 +762,6 @@ static void gather(engine *e)
     }
 }
 
-static void answer_reloads(engine *e, int status, rl_str text)
-{
-    for (size_t i = 0; i < e->nreloads; i++) {
-        ctlsock_reply(e->ctl, e->reloads[i].conn, status, text);
-        free(e->reloads[i].argv);
-        rl_buf_free(&e->reloads[i].out);
-    }
-    e->nreloads = 0;
-}
 
 /* Between turns: timeouts and due work of the parts, a reload. */
 static void after_turn(engine *e)
@@ -677,14 +785,7 @@ static void after_turn(engine *e)
                      "mid-read cleared\"", cleared);
         }
     }
-    if (e->reload_signal || e->nreloads) { /* between two turns: no message sees two sets */
-        e->reload_signal = false;
-        rl_buf out;
-        rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
-        int st = engine_reload(e, &out);
-        answer_reloads(e, st, rl_buf_view(&out));
-        rl_buf_free(&out);
-    }
+    reload_tick(e); /* between two turns: no message sees two sets */
 }
 
 int serve_run(const cfg *c)
@@ -749,8 +850,8 @@ int serve_run(const cfg *c)
         loop_run_once(e.l, 50);
         engine_turn(&e); /* frames and instances that came while flushing are answered too */
         mllp_server_tick(e.srv);
-        answer_reloads(&e, 1, RL_STR("the engine is stopping: the routes stay as they were\n"));
     }
+    reload_stop(&e);
     mllp_stats ms;
     mllp_server_stats(e.srv, &ms);
     log_info("serve.stop", "accepted=%llu errors=%llu rejected=%llu duplicates=%llu "

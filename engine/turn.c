@@ -137,7 +137,8 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     if (rest)
         e->cmds = e->cmds_tail = NULL;
     for (cmd *c = cmds; rc == STORE_OK && c; c = c->next) {
-        if (c->kind == CMD_SENDER_EXIT || c->kind == CMD_COMMIT_REPORT)
+        if (c->kind == CMD_SENDER_EXIT || c->kind == CMD_COMMIT_REPORT ||
+            c->kind == CMD_ROUTES_LOADED)
             continue;
         apply_cmd(e, t, c, e->routes, now_us, &kick);
     }
@@ -199,6 +200,10 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
         if (c->kind == CMD_SENDER_EXIT) {
             forwarder_exited(e->fwd, c->u.sender.sender);
             cmdq_finish(e->q, c, 0, NULL);
+            continue;
+        }
+        if (c->kind == CMD_ROUTES_LOADED) { /* swapped in after the turn */
+            e->reload_done = c;
             continue;
         }
         if (c->kind == CMD_COMMIT_REPORT) {

@@ -33,6 +33,8 @@ typedef enum cmd_kind {
     CMD_COMMIT_REPORT,/* u.report: a PACS's storage commitment report, for the worker
                        * that waits for it (nothing is stored) */
     CMD_MPPS,         /* u.mpps: an MPPS N-CREATE or N-SET, checked by the SCP */
+    CMD_ROUTES_LOADED,/* u.routes: the reload thread read and compiled the route file;
+                       * the loop swaps it in between two turns */
 } cmd_kind;
 
 typedef enum cmd_delivery {
@@ -66,6 +68,10 @@ typedef struct cmd {
         struct {
             struct dicom_mpps_req *req; /* borrowed from the waiting DICOM thread */
         } mpps;
+        struct {
+            struct route_set *rs; /* NULL when the file was refused */
+            char *errors;         /* malloc'd: every error, one per line */
+        } routes;
     } u;
     /* Filled by the loop before it finishes the command: 0, or an error code
      * of radlink/err.h with the reason in text. CMD_INSTANCE also sets

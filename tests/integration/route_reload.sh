@@ -100,5 +100,38 @@ AE=$(grep -a -c 'MSA|AE|L' "$T/many.out")
 expect_eq $((AA + AE)) 300 "300 answers (AA $AA, AE $AE)"
 kill -0 "$ENGINE_PID" || fail "engine died during reloads"
 
+note "a reload reads the file off the loop: a file that takes its time stalls no ACK"
+# the running routes refuse orders; the next file takes them; the route
+# file becomes a pipe nothing writes to yet, so reading it blocks
+write_closed
+run_rc "$RADLINK" routes reload --data "$T/var"
+expect_rc 0 "the closed routes run"
+write_accept
+cp "$R" "$T/next.xml"
+rm -f "$R"
+mkfifo "$R"
+"$RADLINK" routes reload --data "$T/var" >"$T/reload.out" 2>&1 &
+RELOADER=$!
+PIDS="$PIDS $RELOADER"
+sleep 0.3
+t0=$(date +%s%N)
+for n in 1 2 3 4 5; do
+    order "SLOW$n" >"$T/slow$n.out"
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+for n in 1 2 3 4 5; do
+    expect_has "$(cat "$T/slow$n.out")" "MSA|AE|SLOW$n" "answered by the running routes while the file is read"
+done
+[ "$ms" -lt 2000 ] || fail "five messages took $ms ms while a reload read a slow file"
+kill -0 "$RELOADER" 2>/dev/null || fail "the reload answered before its file was read: $(cat "$T/reload.out")"
+cat "$T/next.xml" >"$R"
+wait_exit "$RELOADER" 10
+expect_eq "$RC" 0 "the reload succeeded once the file came: $(cat "$T/reload.out")"
+expect_has "$(cat "$T/reload.out")" "reloaded (engine pid" "the reload says so"
+order AFTER >"$T/after.out"
+expect_has "$(cat "$T/after.out")" "MSA|AA|AFTER" "the new routes answer"
+rm -f "$R"
+write_accept
+
 stop_engine
 note "ok"

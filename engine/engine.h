@@ -83,6 +83,8 @@ typedef struct engine {
     pthread_t reload_th;
     size_t reload_for;
     struct cmd *reload_done;
+    /* serve --user: listening sockets bound before root was dropped (0: none) */
+    int mllp_fd[RL_MAX_LISTENERS], dicom_fd, dicom_tls_fd;
     char data_abs[1024];
     char work_root[1100];
     int64_t started_us;

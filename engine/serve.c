@@ -7,6 +7,8 @@
 #include "radlink/serve.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -596,7 +598,7 @@ static int start(engine *e, rl_err *err)
         tls[i] = (mllp_tls_opts){ .cert = cl->cert, .key = cl->key,
                                   .ca = cl->ca[0] ? cl->ca : NULL,
                                   .verify_peer = cl->verify_client };
-        ls[i] = (mllp_listen){ cl->bind, cl->port, cl->tls ? &tls[i] : NULL };
+        ls[i] = (mllp_listen){ cl->bind, cl->port, cl->tls ? &tls[i] : NULL, e->mllp_fd[i] };
     }
     if (e->cfg->dicom_port || e->cfg->dicom_tls.on) {
         const cfg_dicom_tls *ct = &e->cfg->dicom_tls;
@@ -607,6 +609,8 @@ static int start(engine *e, rl_err *err)
                              .tls = { .on = ct->on, .port = ct->port,
                                       .verify_peer = ct->verify_client },
                              .assoc_timeout_s = e->cfg->dicom_assoc_timeout_s,
+                             .fd = e->dicom_fd,
+                             .tls_fd = e->dicom_tls_fd,
                              .max_per_address = e->cfg->dicom_max_per_address,
                              .max_associations = e->cfg->dicom_max_associations,
                              .max_responses = e->cfg->dicom_max_responses,
@@ -788,6 +792,50 @@ static void after_turn(engine *e)
     reload_tick(e); /* between two turns: no message sees two sets */
 }
 
+/* serve --user: the listening sockets are bound first, as root (ports
+ * below 1024); then the process becomes the user for good, before anything
+ * else is opened or created, so that every file, socket and worker of the
+ * engine is the user's and no thread ever runs as root. */
+static int prebind(engine *e, const cfg *c, rl_err *err)
+{
+    for (unsigned i = 0; i < c->n_mllp; i++)
+        if (mllp_bind(c->mllp[i].bind, c->mllp[i].port, &e->mllp_fd[i], err) != 0)
+            return -1;
+    if (c->dicom_port && dicom_bind(c->dicom_bind, c->dicom_port, &e->dicom_fd, err) != 0)
+        return -1;
+    if (c->dicom_tls.on && dicom_bind(c->dicom_bind, c->dicom_tls.port, &e->dicom_tls_fd, err) != 0)
+        return -1;
+    return 0;
+}
+
+static int become_user(engine *e, const cfg *c, rl_err *err)
+{
+    if (geteuid() != 0)
+        return rl_err_set(err, RL_E_ARG, -1, "--user %s: radlink serve was not started as root",
+                          c->run_user);
+    struct passwd *pw = getpwnam(c->run_user);
+    if (!pw)
+        return rl_err_set(err, RL_E_ARG, -1, "--user %s: no such user", c->run_user);
+    if (pw->pw_uid == 0)
+        return rl_err_set(err, RL_E_ARG, -1, "--user %s: that is root", c->run_user);
+    struct stat st;
+    if (stat(c->data_dir, &st) == 0 && st.st_uid != pw->pw_uid)
+        return rl_err_set(err, RL_E_ARG, -1, "%s belongs to uid %ld, not to %s: chown -R %s %s",
+                          c->data_dir, (long)st.st_uid, c->run_user, c->run_user, c->data_dir);
+    if (prebind(e, c, err) != 0)
+        return -1;
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0)
+        return rl_err_set(err, RL_E_SYS, -1, "--user %s: %s", c->run_user, strerror(errno));
+    if (setuid(0) == 0 || geteuid() == 0) /* no way back */
+        return rl_err_set(err, RL_E_SYS, -1, "--user %s: root could not be dropped", c->run_user);
+    setenv("HOME", pw->pw_dir, 1);
+    setenv("USER", pw->pw_name, 1);
+    log_info("serve.user", "user=%s uid=%ld gid=%ld", pw->pw_name, (long)pw->pw_uid,
+             (long)pw->pw_gid);
+    return 0;
+}
+
 int serve_run(const cfg *c)
 {
     /* Signals are read from a signalfd by the loop: block them before any
@@ -814,6 +862,11 @@ int serve_run(const cfg *c)
     e.sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     rl_err err;
     rl_err_clear(&err);
+    if (c->run_user[0] && become_user(&e, c, &err) != 0) {
+        log_error("serve.start_failed", "code=\"%s\" error=\"%s\"", rl_strerror(err.code), err.msg);
+        fprintf(stderr, "radlink serve: %s\n", err.msg);
+        return 1;
+    }
     if (e.sig_fd < 0 || start(&e, &err) != 0) {
         if (e.sig_fd < 0)
             rl_err_set(&err, RL_E_SYS, -1, "signalfd: %s", strerror(errno));

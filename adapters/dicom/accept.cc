@@ -193,6 +193,41 @@ struct Acceptor::Impl {
 
 Acceptor::Acceptor(Impl *i) : impl_(i) {}
 
+int bind_socket(const std::string &bind, unsigned port, std::string &why)
+{
+    struct sockaddr_in a;
+    std::memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons(uint16_t(port));
+    if (bind.empty() || bind == "*") {
+        a.sin_addr.s_addr = htonl(INADDR_ANY);
+    } else {
+        struct addrinfo hints, *res = nullptr;
+        std::memset(&hints, 0, sizeof hints);
+        hints.ai_family = AF_INET;
+        hints.ai_socktype = SOCK_STREAM;
+        int rc = getaddrinfo(bind.c_str(), nullptr, &hints, &res);
+        if (rc != 0 || !res) {
+            why = "bind address " + bind + ": " + (rc ? gai_strerror(rc) : "no IPv4 address") +
+                  " (the DICOM listener binds IPv4 addresses)";
+            return -1;
+        }
+        a.sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+        freeaddrinfo(res);
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        ::bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 64) != 0 ||
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
+        why = std::string(std::strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 std::unique_ptr<Acceptor> Acceptor::start(const accept_opts &o, Serve serve, std::string &why)
 {
     std::unique_ptr<Impl> im(new Impl);
@@ -202,37 +237,9 @@ std::unique_ptr<Acceptor> Acceptor::start(const accept_opts &o, Serve serve, std
     // no reverse DNS for peers: a slow resolver would stall every accept
     dcmDisableGethostbyaddr.set(OFTrue);
 
-    struct sockaddr_in a;
-    std::memset(&a, 0, sizeof a);
-    a.sin_family = AF_INET;
-    a.sin_port = htons(uint16_t(o.port));
-    if (o.bind.empty() || o.bind == "*") {
-        a.sin_addr.s_addr = htonl(INADDR_ANY);
-    } else {
-        struct addrinfo hints, *res = nullptr;
-        std::memset(&hints, 0, sizeof hints);
-        hints.ai_family = AF_INET;
-        hints.ai_socktype = SOCK_STREAM;
-        int rc = getaddrinfo(o.bind.c_str(), nullptr, &hints, &res);
-        if (rc != 0 || !res) {
-            why = "bind address " + o.bind + ": " +
-                  (rc ? gai_strerror(rc) : "no IPv4 address") +
-                  " (the DICOM listener binds IPv4 addresses)";
-            return nullptr;
-        }
-        a.sin_addr = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
-        freeaddrinfo(res);
-    }
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 64) != 0 ||
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0) {
-        why = std::string(std::strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    int fd = o.fd > 0 ? o.fd : bind_socket(o.bind, o.port, why);
+    if (fd < 0)
         return nullptr;
-    }
     // DCMTK's network key, made without a socket of its own (requestor),
     // then given ours: dulstruc.h is DCMTK's public description of it.
     OFCondition c = ASC_initializeNetwork(NET_REQUESTOR, 0, int(o.assoc_timeout_s), &im->net);

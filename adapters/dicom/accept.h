@@ -31,7 +31,12 @@ struct accept_opts {
     unsigned per_address = 8;         // connections from one address at once
     unsigned assoc_timeout_s = 10;    // handshake + association request
     unsigned long max_pdu = 16384;
+    int fd = -1; // > 0: a socket bind_socket bound already (serve --user)
 };
+
+// Bind and listen on bind:port (IPv4; "" or "*" every address), non-blocking
+// as the accepting threads need it. -1 with why set.
+int bind_socket(const std::string &bind, unsigned port, std::string &why);
 
 struct accept_stats {
     std::atomic<unsigned long> busy{ 0 };        // refused: max_active reached

@@ -811,6 +811,7 @@ static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
     if (cfg->port) {
         o.name = "dicom";
         o.port = cfg->port;
+        o.fd = cfg->fd;
         s->plain = rl_dicom::Acceptor::start(o, serve, why);
         if (!s->plain) {
             g_shared = nullptr;
@@ -821,6 +822,7 @@ static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
     if (cfg->tls.on) {
         o.name = "dicom-tls";
         o.port = cfg->tls.port;
+        o.fd = cfg->tls_fd;
         o.tls = s->tls_layer.get();
         s->tls = rl_dicom::Acceptor::start(o, serve, why);
         if (!s->tls) {
@@ -837,6 +839,16 @@ static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
              cfg->tls.on && cfg->tls.verify_peer ? "yes" : "no", cfg->ae_title, cfg->n_allowed,
              o.max_active, o.per_address, o.assoc_timeout_s, cfg->max_responses);
     *out = s.release();
+    return 0;
+}
+
+extern "C" int dicom_bind(const char *bind, unsigned port, int *fd, rl_err *err)
+{
+    std::string why;
+    *fd = rl_dicom::bind_socket(bind ? bind : "", port, why);
+    if (*fd < 0)
+        return rl_err_set(err, DICOM_E_CONFIG, -1, "DICOM port %s:%u: %s",
+                          bind && *bind ? bind : "*", port, why.c_str());
     return 0;
 }
 

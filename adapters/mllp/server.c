@@ -352,15 +352,15 @@ static void on_accept(loop *l, int fd, unsigned events, void *ctx)
     }
 }
 
-static int bind_listener(mllp_server *s, const mllp_listen *ml, listener *li, rl_err *err)
+int mllp_bind(const char *addr, unsigned port, int *out, rl_err *err)
 {
-    char port[16];
-    snprintf(port, sizeof port, "%u", ml->port);
+    char ps[16];
+    snprintf(ps, sizeof ps, "%u", port);
     struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM };
     struct addrinfo *ai = NULL;
-    int g = getaddrinfo(ml->bind && *ml->bind ? ml->bind : NULL, port, &hints, &ai);
+    int g = getaddrinfo(addr && *addr ? addr : NULL, ps, &hints, &ai);
     if (g != 0)
-        return rl_err_set(err, MLLP_E_CONFIG, -1, "MLLP listener %s:%u: %s", ml->bind, ml->port,
+        return rl_err_set(err, MLLP_E_CONFIG, -1, "MLLP listener %s:%u: %s", addr, port,
                           gai_strerror(g));
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
@@ -371,10 +371,22 @@ static int bind_listener(mllp_server *s, const mllp_listen *ml, listener *li, rl
         if (fd >= 0)
             close(fd);
         freeaddrinfo(ai);
-        return rl_err_set(err, MLLP_E_IO, -1, "MLLP listener %s:%u: %s", ml->bind, ml->port,
+        return rl_err_set(err, MLLP_E_IO, -1, "MLLP listener %s:%u: %s", addr, port,
                           strerror(e));
     }
     freeaddrinfo(ai);
+    *out = fd;
+    return 0;
+}
+
+static int bind_listener(mllp_server *s, const mllp_listen *ml, listener *li, rl_err *err)
+{
+    int fd = ml->fd;
+    if (fd <= 0) {
+        int rc = mllp_bind(ml->bind, ml->port, &fd, err);
+        if (rc != 0)
+            return rc;
+    }
     li->fd = fd;
     snprintf(li->name, sizeof li->name, "%s:%u%s", ml->bind, ml->port, ml->tls ? " tls" : "");
     if (ml->tls && !(li->ctx = mllp_tls_ctx(ml->tls, true, err))) {

@@ -21,9 +21,11 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
         { "ae-title", required_argument, NULL, 'a' },
         { "pacs", required_argument, NULL, 'p' },
         { "workers", required_argument, NULL, 'w' },
+        { "user", required_argument, NULL, 'u' },
         { 0, 0, 0, 0 },
     };
-    cli_opts o = { argc, argv, self, "c:d:m:b:l:r:i:a:p:w:", longs, 0, 0 };
+    cli_opts o = { argc, argv, self, "c:d:m:b:l:r:i:a:p:w:u:", longs, 0, 0 };
+    const char *user = NULL;
     const char *config = NULL, *data = NULL, *bind = NULL, *routes = NULL;
     long mllp = 0, dicom = -1, workers = -1;
     const char *pacs = NULL;
@@ -38,6 +40,7 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
         case 'r': routes = optarg; break;
         case 'a': ae = optarg; break;
         case 'p': pacs = optarg; break;
+        case 'u': user = optarg; break;
         case 'w':
             if (cli_number(self, "--workers", optarg, 0, 64, &workers) != 0)
                 return CLI_USAGE;
@@ -113,6 +116,11 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
         snprintf(cf.mllp[0].bind, sizeof cf.mllp[0].bind, "%s", bind);
     if (level >= 0)
         cf.log_level = level;
+    if (user) {
+        if (!*user || strlen(user) >= sizeof cf.run_user)
+            return cli_usage(self, "--user: a user name");
+        snprintf(cf.run_user, sizeof cf.run_user, "%s", user);
+    }
     log_set_level((log_level)cf.log_level);
     return serve_run(&cf);
 }
@@ -133,6 +141,10 @@ const cli_cmd cli_serve_cmd = {
             "  -r, --routes FILE      route file (default: the config's, else the built-in\n"
             "                         routes/default.xml)\n"
             "  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
+            "  -u, --user NAME        started as root: run as NAME from the start, keeping\n"
+            "                         only the right to bind ports below 1024 until the\n"
+            "                         listeners are bound (the data directory and TLS keys\n"
+            "                         must belong to NAME)\n"
             "Flags override the configuration file. SIGINT or SIGTERM stops the engine\n"
             "cleanly; SIGHUP reloads the routes.\n",
 };

@@ -100,6 +100,7 @@ typedef struct dicom_scp_cfg {
      * connections (handshakes and associations) at once */
     unsigned assoc_timeout_s;
     unsigned max_per_address;
+    int fd, tls_fd; /* > 0: sockets dicom_bind bound already (serve --user) */
     bool icase_names;          /* person-name matching ignores (ASCII) case */
     store *st;
     /* C-STORE: where temporary files go (same file system as the spool), and
@@ -122,6 +123,10 @@ typedef struct dicom_scp_cfg {
 } dicom_scp_cfg;
 
 typedef struct dicom_scp dicom_scp;
+
+/* Bind and listen on bind:port for the listener (a port below 1024 needs
+ * root): for dicom_scp_cfg.fd / tls_fd. */
+int dicom_bind(const char *bind, unsigned port, int *fd, rl_err *err);
 
 /* DCMTK's version string ("3.6.7"): static. */
 const char *dicom_version(void);

@@ -66,7 +66,12 @@ typedef struct mllp_listen {
     const char *bind;
     unsigned port;
     const mllp_tls_opts *tls; /* NULL = plain TCP */
+    int fd;                   /* > 0: a socket mllp_bind bound already (serve --user) */
 } mllp_listen;
+
+/* Bind and listen on bind:port (a port below 1024 needs root): the socket
+ * for mllp_listen.fd, taken by the server. */
+int mllp_bind(const char *bind, unsigned port, int *fd, rl_err *err);
 
 typedef struct mllp_server_cfg {
     const mllp_listen *listen;

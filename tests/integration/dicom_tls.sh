@@ -128,6 +128,18 @@ run_rc "$RADLINK" jobs show --data "$T/var" 1
 expect_has "$OUT" "sent to ORTHANC@127.0.0.1:$ORTHANC_DICOM (3, committed and verified)" \
     "the job verified the study at Orthanc (commitment report and C-FIND over TLS)"
 
+note "MPPS over TLS (dcmjs-dimse): the step leaves the worklist"
+. "$(dirname "$0")/mpps_lib.sh"
+{ echo '['; create 1.2.826.0.1.3680043.10.1.78 ACC1 RPACC1 SPS1 1.2.826.0.1.3680043.10.1.77; echo ','
+  finish 1.2.826.0.1.3680043.10.1.78 COMPLETED; echo ']'; } >"$T/pps.json"
+MPPS_TLS_KEY=$P/modality.key MPPS_TLS_CERT=$P/modality.pem MPPS_TLS_CA=$P/ca.pem \
+    run_rc node "$SRC/tests/js/mpps_scu.js" 127.0.0.1 "$TLS_PORT" RADLINK CT01 "$T/pps.json"
+expect_rc 0 "mpps_scu over TLS ($ERR)"
+expect_line "$OUT" "^create 1.2.826.0.1.3680043.10.1.78 0000" "N-CREATE over TLS accepted"
+expect_line "$OUT" "^set 1.2.826.0.1.3680043.10.1.78 0000" "N-SET over TLS accepted"
+find_wl "$TLS_PORT" q $GOOD
+expect_eq "$MATCHES" "" "the completed step is no longer offered"
+
 note "refused: no client certificate, another CA, plain text, TLS 1.1"
 run_rc echoscu -aec RADLINK +tla +cf "$P/ca.pem" 127.0.0.1 "$TLS_PORT"
 [ "$RC" != 0 ] || fail "echoscu without a client certificate was accepted"
@@ -160,7 +172,8 @@ expect_rc 0 "C-ECHO over TLS beside 3 silent connections"
 run_rc echoscu -aec RADLINK 127.0.0.1 "$DICOM_PORT"
 expect_rc 0 "C-ECHO beside 3 silent connections"
 find_wl "$DICOM_PORT" q
-expect_eq "$MATCHES" "ACC1/SPS1 " "C-FIND beside 3 silent connections"
+expect_eq "$FIND_RC" 0 "C-FIND beside 3 silent connections"
+expect_has "$FINAL" "Success" "C-FIND answered in full beside 3 silent connections"
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -lt 2000 ] || fail "three answers beside silent connections took $ms ms"
 note "answered in $ms ms"

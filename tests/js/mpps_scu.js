@@ -7,7 +7,8 @@
 //     (datasets in dcmjs's naturalized form); every operation goes over one
 //     association, in order; prints one line per operation:
 //     "create|set UID STATUS(hex) ERROR-COMMENT"; exit 0 when every one was
-//     answered (whatever the status), 1 otherwise.
+//     answered (whatever the status), 1 otherwise. With MPPS_TLS_KEY,
+//     MPPS_TLS_CERT and MPPS_TLS_CA set: over DICOM TLS.
 //   mpps_scu.js --bench HOST PORT CALLED CALLING PAIRS PARALLEL TEMPLATE.json
 //     PAIRS N-CREATE + N-SET (COMPLETED) round trips over PARALLEL
 //     associations; TEMPLATE.json holds {"create": {...}, "set": {...}}
@@ -62,8 +63,21 @@ function run(host, port, called, calling, ops, times) {
     client.on('associationRejected', (r) => finish('association rejected: ' + JSON.stringify(r)));
     client.on('networkError', (e) => finish('network error: ' + e.message));
     client.on('closed', () => finish(''));
-    client.send(host, port, calling, called);
+    client.send(host, port, calling, called, sendOptions());
   });
+}
+
+// DICOM TLS when MPPS_TLS_KEY, MPPS_TLS_CERT and MPPS_TLS_CA name PEM files
+// (the server's certificate is verified against the CA).
+function sendOptions() {
+  const { MPPS_TLS_KEY: key, MPPS_TLS_CERT: cert, MPPS_TLS_CA: ca } = process.env;
+  if (!key || !cert || !ca) return undefined;
+  return {
+    securityOptions: {
+      key: fs.readFileSync(key), cert: fs.readFileSync(cert), ca: fs.readFileSync(ca),
+      rejectUnauthorized: true, minVersion: 'TLSv1.2',
+    },
+  };
 }
 
 function fill(obj, n) {

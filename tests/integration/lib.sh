@@ -147,6 +147,33 @@ sops() {
     dcmdump +P 0008,0018 "$@" 2>/dev/null | sed -n 's/.*UI \[\([^]]*\)\].*/\1/p' | sort
 }
 
+# make_pki DIR NAME...: a test CA (DIR/ca.pem, DIR/ca.key) and, for each
+# NAME, a key and a certificate the CA signed (DIR/NAME.key, DIR/NAME.pem,
+# for localhost and 127.0.0.1); DIR/stranger.key and .pem: self-signed, from
+# no CA here. EC P-256 keys, valid two days, owner-only.
+make_pki() {
+    dir=$1
+    shift
+    mkdir -p "$dir"
+    key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1" 2>/dev/null; }
+    key "$dir/ca.key"
+    openssl req -x509 -new -key "$dir/ca.key" -out "$dir/ca.pem" -days 2 \
+        -subj "/CN=radlink test CA" 2>/dev/null || fail "openssl: the test CA"
+    for who in "$@"; do
+        key "$dir/$who.key"
+        openssl req -new -key "$dir/$who.key" -out "$dir/$who.csr" \
+            -subj "/CN=$who.radlink.test" 2>/dev/null
+        printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$dir/$who.ext"
+        openssl x509 -req -in "$dir/$who.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+            -CAcreateserial -out "$dir/$who.pem" -days 2 -extfile "$dir/$who.ext" 2>/dev/null ||
+            fail "openssl: the certificate of $who"
+    done
+    key "$dir/stranger.key"
+    openssl req -x509 -new -key "$dir/stranger.key" -out "$dir/stranger.pem" -days 2 \
+        -subj "/CN=stranger" 2>/dev/null
+    chmod 600 "$dir"/*.key
+}
+
 # start_orthanc NAME OVERWRITE [RADLINK_PORT]: Orthanc (Debian's package) as
 # the PACS, with its own configuration and storage under $T/NAME, its DICOM
 # and HTTP ports picked free (ORTHANC_DICOM, ORTHANC_HTTP); radlink's DICOM

@@ -6,19 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 H=$DATA/hl7
 P=$T/pki
-mkdir -p "$P"
-key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$1" 2>/dev/null; }
-key "$P/ca.key"
-openssl req -x509 -new -key "$P/ca.key" -out "$P/ca.pem" -days 2 -subj "/CN=radlink test CA" 2>/dev/null
-for who in server client; do
-    key "$P/$who.key"
-    openssl req -new -key "$P/$who.key" -out "$P/$who.csr" -subj "/CN=$who.radlink.test" 2>/dev/null
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$P/$who.ext"
-    openssl x509 -req -in "$P/$who.csr" -CA "$P/ca.pem" -CAkey "$P/ca.key" -CAcreateserial \
-        -out "$P/$who.pem" -days 2 -extfile "$P/$who.ext" 2>/dev/null
-done
-key "$P/stranger.key"
-openssl req -x509 -new -key "$P/stranger.key" -out "$P/stranger.pem" -days 2 -subj "/CN=stranger" 2>/dev/null
+make_pki "$P" server client
 
 TLS_PORT=$(free_port)
 PLAIN_PORT=$(free_port)

@@ -320,6 +320,8 @@ static void answer_reloads(engine *e, size_t n, int status, rl_str text)
 {
     if (n > e->nreloads)
         n = e->nreloads;
+    if (n == 0)
+        return; /* reloads may be NULL: no arithmetic on it */
     for (size_t i = 0; i < n; i++) {
         ctlsock_reply(e->ctl, e->reloads[i].conn, status, text);
         free(e->reloads[i].argv);

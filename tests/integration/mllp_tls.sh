@@ -12,7 +12,7 @@ TLS_PORT=$(free_port)
 PLAIN_PORT=$(free_port)
 cat >"$T/tls.xml" <<XML
 <radlink>
-  <mllp>
+  <mllp read-timeout="3">
     <listen bind="127.0.0.1" port="$TLS_PORT">
       <tls cert="$P/server.pem" key="$P/server.key" ca="$P/ca.pem" verify-client="true"/>
     </listen>
@@ -66,6 +66,10 @@ expect_rc 1 "plain client on the TLS port"
 run_rc "$RADLINK" send --to "127.0.0.1:$TLS_PORT" --ca "$P/ca.pem" --cert "$P/client.pem" \
     --key "$P/client.key" "$H/custom_separators.hl7"
 expect_rc 0 "TLS still served"
+# a connection that never starts its handshake holds its slot for the read
+# timeout (3 s here), not for the idle timeout
+/usr/bin/python3 "$SRC/tests/integration/silent_conns.py" 127.0.0.1 "$TLS_PORT" 1 12 >"$T/silent.out"
+expect_line "$(cat "$T/silent.out")" "^closed after [3-5]\.[0-9] s$" "a silent TLS connection closed after the read timeout"
 
 # Forwarding over TLS: a second engine whose config names the first one's
 # TLS listener as a destination (client certificate, CA, server name).

@@ -1,8 +1,10 @@
 /* The DICOM bridge (adapters/dicom, C++17 over DCMTK), seen from C.
  *
  * The SCP serves C-ECHO and Modality Worklist C-FIND
- * (1.2.840.10008.5.1.4.31) from the worklist in the store, and C-STORE for
- * the storage SOP classes: a pool of worker threads, one association each;
+ * (1.2.840.10008.5.1.4.31) from the worklist in the store, C-STORE for the
+ * storage SOP classes and MPPS, on a plain port and/or a TLS port (BCP 195),
+ * each with max_associations + 1 threads that accept in parallel and serve
+ * the association they received (adapters/dicom/accept.h);
  * every C-FIND is one read transaction, so queries never wait for the
  * engine's writes. A received instance is written to a temporary file, its
  * header read, and handed to on_instance, which files it and has the

@@ -107,7 +107,7 @@ static void load_listener(loader *l, const xmlNode *n, cfg_listener *li)
     }
 }
 
-static void load_dicom_tls(loader *l, const xmlNode *parent, bool listener, cfg_dicom_tls *t);
+static void load_dicom_tls(loader *l, const xmlNode *parent, bool listener, dicom_tls *t);
 
 static void load_pacs(loader *l, const xmlNode *n, cfg_pacs *p)
 {
@@ -155,7 +155,7 @@ static void resolve_path(loader *l, const xmlNode *n, const char *attr, char *ds
 }
 
 /* <tls> under <dicom> (listener) or <pacs> (our associations to it). */
-static void load_dicom_tls(loader *l, const xmlNode *parent, bool listener, cfg_dicom_tls *t)
+static void load_dicom_tls(loader *l, const xmlNode *parent, bool listener, dicom_tls *t)
 {
     memset(t, 0, sizeof *t);
     for (xmlNode *n = xdoc_first(parent); n; n = xdoc_next(n)) {
@@ -169,8 +169,8 @@ static void load_dicom_tls(loader *l, const xmlNode *parent, bool listener, cfg_
         resolve_path(l, n, "key", t->key, sizeof t->key);
         resolve_path(l, n, "ca", t->ca, sizeof t->ca);
         const char *vc = xdoc_attr(n, "verify-client");
-        t->verify_client = vc && (strcmp(vc, "true") == 0 || strcmp(vc, "1") == 0);
-        if (listener && t->verify_client && !t->ca[0]) {
+        t->verify_peer = vc && (strcmp(vc, "true") == 0 || strcmp(vc, "1") == 0);
+        if (listener && t->verify_peer && !t->ca[0]) {
             xdoc_error(l->errors, l->path, n, "tls: verify-client needs a ca file");
             l->bad++;
         }
@@ -359,11 +359,6 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             l.bad++;
         }
     }
-    if (next.dicom_tls.on && next.dicom_tls.port == next.dicom_port) {
-        rl_buf_printf(errors, "%s: <dicom>: the TLS port %u is the plain port too\n", path,
-                      next.dicom_port);
-        l.bad++;
-    }
     xmlFreeDoc(doc);
     if (l.bad)
         return -1;
@@ -394,7 +389,7 @@ void cfg_print(const cfg *c, void *file)
         fprintf(f, "dicom.listen=off\n");
     if (c->dicom_tls.on)
         fprintf(f, "dicom.tls=%s:%u verify-client=%s\n", db, c->dicom_tls.port,
-                c->dicom_tls.verify_client ? "true" : "false");
+                c->dicom_tls.verify_peer ? "true" : "false");
     if (c->dicom_port || c->dicom_tls.on)
         fprintf(f, "dicom.association-timeout=%u\ndicom.max-per-address=%u\n",
                 c->dicom_assoc_timeout_s, c->dicom_max_per_address);

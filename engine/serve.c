@@ -282,7 +282,8 @@ int engine_reload(engine *e, rl_buf *out)
  * result to the loop. Reads only e->cfg, which nobody changes. */
 static void *reload_main(void *arg)
 {
-    engine *e = arg;
+    cmd *c = arg; /* made by the loop: the result always reaches it */
+    engine *e = c->u.routes.engine;
     rl_buf errors;
     rl_buf_init(&errors, 64 * 1024);
     route_set *rs = NULL;
@@ -290,21 +291,9 @@ static void *reload_main(void *arg)
     if (load_routes(e->cfg, &rs, &errors) != ROUTE_OK)
         rs = NULL;
     log_debug("routes.loaded_off_loop", "ms=%lld", (long long)(rl_now_us() - t0) / 1000);
-    cmd *c = calloc(1, sizeof *c);
     const char *et = rl_buf_cstr(&errors);
-    char *text = strdup(et ? et : "out of memory\n");
+    char *text = et ? strdup(et) : NULL; /* NULL: said as "out of memory" */
     rl_buf_free(&errors);
-    if (!c || !text) {
-        free(c);
-        free(text);
-        route_free(rs);
-        c = calloc(1, sizeof *c); /* say it failed, if even that is possible */
-        if (!c)
-            return NULL;
-        text = NULL;
-        rs = NULL;
-    }
-    c->kind = CMD_ROUTES_LOADED;
     c->u.routes.rs = rs;
     c->u.routes.errors = text;
     if (cmdq_post(e->q, c) != 0) { /* the engine stops: c is freed */
@@ -352,9 +341,15 @@ static void reload_tick(engine *e)
     if ((e->reload_signal || e->nreloads) && !e->reloading) {
         e->reload_signal = false;
         e->reload_for = e->nreloads;
-        if (pthread_create(&e->reload_th, NULL, reload_main, e) == 0) {
+        cmd *c = calloc(1, sizeof *c);
+        if (c) {
+            c->kind = CMD_ROUTES_LOADED;
+            c->u.routes.engine = e;
+        }
+        if (c && pthread_create(&e->reload_th, NULL, reload_main, c) == 0) {
             e->reloading = true;
         } else { /* no thread: read it here, as before */
+            free(c);
             rl_buf out;
             rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
             int st = engine_reload(e, &out);
@@ -439,10 +434,7 @@ static int start_jobs(engine *e, rl_err *err)
         dc.pacs[i].verify = e->cfg->pacs[i].verify;
         dc.pacs[i].reject = e->cfg->pacs[i].reject;
         dc.pacs[i].commit_timeout_s = e->cfg->pacs[i].commit_timeout_s;
-        dc.pacs[i].tls = e->cfg->pacs[i].tls.on;
-        snprintf(dc.pacs[i].tls_ca, sizeof dc.pacs[i].tls_ca, "%s", e->cfg->pacs[i].tls.ca);
-        snprintf(dc.pacs[i].tls_cert, sizeof dc.pacs[i].tls_cert, "%s", e->cfg->pacs[i].tls.cert);
-        snprintf(dc.pacs[i].tls_key, sizeof dc.pacs[i].tls_key, "%s", e->cfg->pacs[i].tls.key);
+        dc.pacs[i].tls = e->cfg->pacs[i].tls;
     }
     snprintf(dc.tcp_endpoint, sizeof dc.tcp_endpoint, "%s", e->cfg->jobs_listen);
     if (e->cfg->jobs_key_file[0] &&
@@ -603,13 +595,12 @@ static int start(engine *e, rl_err *err)
         ls[i] = (mllp_listen){ cl->bind, cl->port, cl->tls ? &tls[i] : NULL, e->mllp_fd[i] };
     }
     if (e->cfg->dicom_port || e->cfg->dicom_tls.on) {
-        const cfg_dicom_tls *ct = &e->cfg->dicom_tls;
+        const dicom_tls *ct = &e->cfg->dicom_tls;
         if (ct->on && ct->port == e->cfg->dicom_port) /* --dicom may have made it so */
             return rl_err_set(err, RL_E_ARG, -1, "<dicom>: the TLS port %u is the plain port too",
                               ct->port);
         dicom_scp_cfg dc = { .port = e->cfg->dicom_port,
-                             .tls = { .on = ct->on, .port = ct->port,
-                                      .verify_peer = ct->verify_client },
+                             .tls = *ct,
                              .assoc_timeout_s = e->cfg->dicom_assoc_timeout_s,
                              .fd = e->dicom_fd,
                              .tls_fd = e->dicom_tls_fd,
@@ -620,9 +611,6 @@ static int start(engine *e, rl_err *err)
                              .icase_names = e->cfg->dicom_icase_names, .st = e->st };
         snprintf(dc.ae_title, sizeof dc.ae_title, "%s", e->cfg->dicom_ae);
         snprintf(dc.bind, sizeof dc.bind, "%s", e->cfg->dicom_bind);
-        snprintf(dc.tls.cert, sizeof dc.tls.cert, "%s", ct->cert);
-        snprintf(dc.tls.key, sizeof dc.tls.key, "%s", ct->key);
-        snprintf(dc.tls.ca, sizeof dc.tls.ca, "%s", ct->ca);
         /* storage: DATA/spool, temporary files in DATA/spool/incoming */
         e->recv = (receiver){ .st = e->st, .q = e->q,
                               .refuse_duplicates = e->cfg->dicom_refuse_duplicates,

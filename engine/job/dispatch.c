@@ -467,9 +467,9 @@ static int start_job(dispatcher *d, store_txn *t, void *arg, rl_err *err)
         pacs[i] = (job_peer){ rl_str_c(d->cfg.pacs[i].ae_title), rl_str_c(d->cfg.pacs[i].host),
                               d->cfg.pacs[i].port, d->cfg.pacs[i].update,
                               d->cfg.pacs[i].verify, d->cfg.pacs[i].reject,
-                              d->cfg.pacs[i].commit_timeout_s, d->cfg.pacs[i].tls,
-                              rl_str_c(d->cfg.pacs[i].tls_ca), rl_str_c(d->cfg.pacs[i].tls_cert),
-                              rl_str_c(d->cfg.pacs[i].tls_key) };
+                              d->cfg.pacs[i].commit_timeout_s, d->cfg.pacs[i].tls.on,
+                              rl_str_c(d->cfg.pacs[i].tls.ca), rl_str_c(d->cfg.pacs[i].tls.cert),
+                              rl_str_c(d->cfg.pacs[i].tls.key) };
     char who[160];
     snprintf(who, sizeof who, "worker %d (%s)", a->w, d->w[a->w].name[0] ? d->w[a->w].name : "?");
     int rc = recon_job_start(t, a->job, who, pacs, d->cfg.n_pacs, d->cfg.work_root, rl_now_us(),

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "radlink/dicom.h"
 #include "radlink/limits.h"
 #include "radlink/route.h"
 #include "radlink/util.h"
@@ -24,15 +25,6 @@ typedef struct cfg_listener {
     bool verify_client;
 } cfg_listener;
 
-/* TLS on a DICOM listener (port: its own, beside the plain one) or on the
- * associations to a PACS (port unused; cert/key: our client certificate). */
-typedef struct cfg_dicom_tls {
-    bool on;
-    unsigned port;
-    char cert[CFG_PATH], key[CFG_PATH], ca[CFG_PATH];
-    bool verify_client;
-} cfg_dicom_tls;
-
 /* A PACS studies go to, and how it takes corrections (radlink/job.h). */
 typedef struct cfg_pacs {
     char ae[17], host[256];
@@ -43,7 +35,7 @@ typedef struct cfg_pacs {
     unsigned commit_timeout_s; /* how long a storage commitment report is awaited */
     char hl7_dest[64];         /* update="hl7": the <destination> of its HL7 listener */
     bool mpps;                 /* the modalities' MPPS N-CREATE/N-SET are forwarded to it */
-    cfg_dicom_tls tls;         /* <tls> under <pacs>: radlink's associations to it use TLS */
+    dicom_tls tls;             /* <tls> under <pacs>: radlink's associations to it use TLS */
 } cfg_pacs;
 
 typedef struct cfg {
@@ -63,7 +55,7 @@ typedef struct cfg {
     /* the DICOM listener (Modality Worklist SCP); port 0 = none */
     unsigned dicom_port;
     char dicom_bind[64];       /* "" or "*": every address */
-    cfg_dicom_tls dicom_tls;   /* <tls> under <dicom> */
+    dicom_tls dicom_tls;       /* <tls> under <dicom>: the TLS listener */
     unsigned dicom_assoc_timeout_s, dicom_max_per_address;
     char dicom_ae[17];
     char dicom_allowed[RL_DICOM_ALLOW_MAX][17]; /* calling AE titles; none = open */

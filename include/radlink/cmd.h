@@ -69,8 +69,9 @@ typedef struct cmd {
             struct dicom_mpps_req *req; /* borrowed from the waiting DICOM thread */
         } mpps;
         struct {
-            struct route_set *rs; /* NULL when the file was refused */
-            char *errors;         /* malloc'd: every error, one per line */
+            struct engine *engine; /* whose configuration names the file */
+            struct route_set *rs;  /* NULL when the file was refused */
+            char *errors;          /* malloc'd: every error, one per line */
         } routes;
     } u;
     /* Filled by the loop before it finishes the command: 0, or an error code

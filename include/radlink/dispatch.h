@@ -35,8 +35,7 @@ typedef struct dispatch_cfg {
         char ae_title[17], host[256];
         unsigned port;
         unsigned update, verify, reject, commit_timeout_s; /* radlink/job.h */
-        bool tls;                                          /* paths on the worker's host */
-        char tls_ca[RL_CFG_PATH_MAX], tls_cert[RL_CFG_PATH_MAX], tls_key[RL_CFG_PATH_MAX];
+        dicom_tls tls; /* files on the worker's host */
     } pacs[RL_MAX_PACS];
     size_t n_pacs;
     unsigned max_attempts;       /* then a job is dead (default 5) */

@@ -45,12 +45,12 @@ done
 note "a replacement of the stored instance, refused: nothing changes"
 cp "$T/s/i1.dcm" "$T/again.dcm"
 dcmodify -nb -m "PatientName=CHANGED^NAME" "$T/again.dcm" >/dev/null 2>&1 || fail "dcmodify"
-run_rc storescu -v -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/again.dcm"
-expect_has "$OUT$ERR" "Received Store Response (Refused: OutOfResources)" "the replacement refused A700"
+run_rc storescu -d -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/again.dcm"
+expect_line "$OUT$ERR" "DIMSE Status +: 0xa700: Refused: Out of resources" "the replacement refused A700"
 cmp -s "$spooled" "$T/kept.dcm" || fail "the refused replacement changed the spooled file"
 expect_eq "$(ls -A "$T/var/spool/incoming")" "" "nothing left in the incoming directory"
-expect_line "$(cat "$ENGINE_LOG")" "dicom.store_refused .*sop=$S.1.1 status=0xa700 error=\".*the store is full" \
-    "the refusal says the store is full"
+expect_line "$OUT$ERR" "\(0000,0902\) LO \[.*the store is full" \
+    "the modality is told the store is full (Error Comment)"
 run_rc dcmdump +P PatientName "$spooled"
 expect_has "$OUT" "DOE^JANE" "the spooled file still has the name the index knows"
 

@@ -48,10 +48,10 @@ expect_has "$ACK" "MSA|AR|BIG1" "AR while the disk is full"
 expect_has "$ACK" "the disk holding the store is full" "the AR says the disk is full"
 expect_not_has "$ACK" "Input/output error" "not an I/O error"
 
-run_rc storescu -v -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/s/i2.dcm"
-expect_has "$OUT$ERR" "Received Store Response (Refused: OutOfResources)" "C-STORE refused 0xA700"
-expect_line "$(cat "$ENGINE_LOG")" "dicom.store_(refused|failed) .*(status=0xa700 )?error=\"out of resources: the disk holding the spool is full\"" \
-    "the refusal is logged with its reason"
+run_rc storescu -d -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/s/i2.dcm"
+expect_line "$OUT$ERR" "DIMSE Status +: 0xa700: Refused: Out of resources" "C-STORE refused 0xA700"
+expect_line "$OUT$ERR" "\(0000,0902\) LO \[out of resources: the disk holding the spool is full\]" \
+    "the modality is told why (Error Comment)"
 kill -0 "$ENGINE_PID" || fail "the engine died on a full disk"
 
 note "space again: both go through, and nothing accepted before is lost"

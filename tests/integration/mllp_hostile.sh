@@ -17,8 +17,5 @@ expect_line "$OUT" "^mllp refused [1-9][0-9]* \(over max-per-address 1\), frames
     "status counts the refusals and the frames over the budget"
 run_rc "$RADLINK" msg list --data "$T/var" --status rejected
 expect_has "$OUT" "frames in flight passed the memory budget" "a given-up frame is in the message log"
-# the budget held: no more than 8 MiB in frame buffers at the peak, so the
-# engine's resident size stays far below the 12 MiB sent
-expect_line "$(cat "$ENGINE_LOG")" "mllp.over_budget .*max_buffered=8388608" "logged with the budget"
 stop_engine
 echo "PASS mllp_hostile"

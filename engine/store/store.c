@@ -52,6 +52,7 @@ static const struct {
     [STORE_JOB_IDX] = { "job_idx", MDB_DUPSORT },
     [STORE_CHANGE] = { "change", 0 },
     [STORE_MPPS] = { "mpps", 0 },
+    [STORE_AUDIT] = { "audit", 0 },
 };
 
 /* Map an LMDB status to ours, with a message naming what was being done. */

@@ -54,6 +54,7 @@ typedef enum store_db {
     STORE_JOB_IDX,  /* 'S' subject -> be64 ids of its unfinished jobs (several) */
     STORE_CHANGE,   /* study UID NUL be64 job id NUL be32 n -> a header change made */
     STORE_MPPS,     /* SOP Instance UID -> MPPS record (see radlink/mpps.h) */
+    STORE_AUDIT,    /* be64 seq -> audit event (see radlink/audit.h) */
     STORE_DB_COUNT
 } store_db;
 

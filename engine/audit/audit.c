@@ -1,0 +1,397 @@
+/* Audit events as PS3.15 A.5 XML (libxml2's text writer), stored in the
+ * transaction of what they record. See radlink/audit.h. */
+#include <libxml/xmlwriter.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "radlink/audit.h"
+#include "radlink/rec.h"
+
+#define AUDIT_VERSION 1
+
+static char source_id[128] = "RADLINK";
+static char site_id[128];
+
+void audit_set_source(const char *id, const char *site)
+{
+    snprintf(source_id, sizeof source_id, "%s", id && *id ? id : "RADLINK");
+    snprintf(site_id, sizeof site_id, "%s", site ? site : "");
+}
+
+const char *audit_source_id(void) { return source_id; }
+
+const char *audit_kind_name(uint32_t code)
+{
+    switch (code) {
+    case AUDIT_APP_ACTIVITY: return "Application Activity";
+    case AUDIT_BEGIN_TRANSFER: return "Begin Transferring DICOM Instances";
+    case AUDIT_INSTANCES_ACCESSED: return "DICOM Instances Accessed";
+    case AUDIT_INSTANCES_TRANSFERRED: return "DICOM Instances Transferred";
+    case AUDIT_ORDER: return "Order Record";
+    case AUDIT_PATIENT: return "Patient Record";
+    case AUDIT_PROCEDURE: return "Procedure Record";
+    case AUDIT_QUERY: return "Query";
+    case AUDIT_SECURITY_ALERT: return "Security Alert";
+    case AUDIT_USER_AUTH: return "User Authentication";
+    default: return "?";
+    }
+}
+
+static const char *type_name(audit_type t)
+{
+    switch (t) {
+    case AUDIT_T_APP_START: return "Application Start";
+    case AUDIT_T_APP_STOP: return "Application Stop";
+    case AUDIT_T_LOGIN: return "Login";
+    case AUDIT_T_LOGOUT: return "Logout";
+    case AUDIT_T_NODE_AUTH: return "Node Authentication";
+    case AUDIT_T_SOFTWARE_CONFIG: return "Software Configuration";
+    case AUDIT_T_RESTRICTED_FUNCTION: return "Use of Restricted Function";
+    default: return "?";
+    }
+}
+
+static const char *role_name(audit_role r)
+{
+    switch (r) {
+    case AUDIT_ROLE_APPLICATION: return "Application";
+    case AUDIT_ROLE_LAUNCHER: return "Application Launcher";
+    case AUDIT_ROLE_DESTINATION: return "Destination Role ID";
+    case AUDIT_ROLE_SOURCE: return "Source Role ID";
+    default: return "?";
+    }
+}
+
+/* Values from peers (HL7 fields, AE titles, DICOM values) are hostile: the
+ * writer escapes markup but not bytes that are not UTF-8 or not allowed in
+ * XML 1.0; those become '?'. */
+static const xmlChar *clean(const char *s, char *buf, size_t n)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p && o + 5 < n) {
+        int len = 1;
+        unsigned c = *p;
+        if (c >= 0x80) {
+            len = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+            for (int i = 1; i < len; i++)
+                if ((p[i] & 0xC0) != 0x80)
+                    len = 0;
+        }
+        if (len == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
+            buf[o++] = '?';
+            p++;
+            continue;
+        }
+        memcpy(buf + o, p, (size_t)len);
+        o += (size_t)len;
+        p += len;
+    }
+    buf[o] = 0;
+    return (const xmlChar *)buf;
+}
+
+typedef struct w {
+    xmlTextWriterPtr x;
+    int bad;
+    char tmp[1024];
+} w;
+
+static void start(w *c, const char *el) { c->bad |= xmlTextWriterStartElement(c->x, BAD_CAST el) < 0; }
+static void end(w *c) { c->bad |= xmlTextWriterEndElement(c->x) < 0; }
+static void attr(w *c, const char *name, const char *v)
+{
+    c->bad |= xmlTextWriterWriteAttribute(c->x, BAD_CAST name, clean(v, c->tmp, sizeof c->tmp)) < 0;
+}
+
+static void code(w *c, const char *el, unsigned value, const char *system, const char *meaning)
+{
+    char v[16];
+    snprintf(v, sizeof v, "%u", value);
+    start(c, el);
+    attr(c, "csd-code", v);
+    attr(c, "codeSystemName", system);
+    attr(c, "originalText", meaning);
+    end(c);
+}
+
+static bool has(const char *s) { return s && *s; }
+
+static void base64_attr(w *c, const char *name, const void *p, size_t n)
+{
+    c->bad |= xmlTextWriterStartAttribute(c->x, BAD_CAST name) < 0;
+    c->bad |= xmlTextWriterWriteBase64(c->x, p, 0, (int)n) < 0;
+    c->bad |= xmlTextWriterEndAttribute(c->x) < 0;
+}
+
+static void patient(w *c, const audit_event *ev)
+{
+    start(c, "ParticipantObjectIdentification");
+    attr(c, "ParticipantObjectID", ev->patient_id);
+    attr(c, "ParticipantObjectTypeCode", "1");
+    attr(c, "ParticipantObjectTypeCodeRole", "1");
+    code(c, "ParticipantObjectIDTypeCode", 2, "RFC-3881", "Patient Number");
+    start(c, "ParticipantObjectName");
+    c->bad |= xmlTextWriterWriteString(c->x, clean(has(ev->patient_name) ? ev->patient_name
+                                                   : ev->patient_id, c->tmp, sizeof c->tmp)) < 0;
+    end(c);
+    end(c);
+}
+
+static void study(w *c, const audit_event *ev)
+{
+    start(c, "ParticipantObjectIdentification");
+    attr(c, "ParticipantObjectID", ev->study_uid);
+    attr(c, "ParticipantObjectTypeCode", "2");
+    attr(c, "ParticipantObjectTypeCodeRole", "3");
+    code(c, "ParticipantObjectIDTypeCode", 110180, "DCM", "Study Instance UID");
+    /* the schema requires a name or a query: the study's accession number
+     * names it for people, else its UID */
+    start(c, "ParticipantObjectName");
+    c->bad |= xmlTextWriterWriteString(c->x, clean(has(ev->accession) ? ev->accession
+                                                   : ev->study_uid, c->tmp, sizeof c->tmp)) < 0;
+    end(c);
+    if (has(ev->mpps_uid) || has(ev->accession) || ev->nsop) {
+        start(c, "ParticipantObjectDescription");
+        if (has(ev->mpps_uid)) {
+            start(c, "MPPS");
+            attr(c, "UID", ev->mpps_uid);
+            end(c);
+        }
+        if (has(ev->accession)) {
+            start(c, "Accession");
+            attr(c, "Number", ev->accession);
+            end(c);
+        }
+        for (size_t i = 0; i < ev->nsop && i < AUDIT_SOP_CLASSES; i++) {
+            char n[16];
+            snprintf(n, sizeof n, "%u", ev->sop[i].n);
+            start(c, "SOPClass");
+            if (has(ev->sop[i].uid))
+                attr(c, "UID", ev->sop[i].uid);
+            attr(c, "NumberOfInstances", n);
+            end(c);
+        }
+        end(c);
+    }
+    end(c);
+}
+
+static void query(w *c, const audit_event *ev)
+{
+    start(c, "ParticipantObjectIdentification");
+    attr(c, "ParticipantObjectID", has(ev->query_sop_class) ? ev->query_sop_class : "?");
+    attr(c, "ParticipantObjectTypeCode", "2");
+    attr(c, "ParticipantObjectTypeCodeRole", "3");
+    code(c, "ParticipantObjectIDTypeCode", 110181, "DCM", "SOP Class UID");
+    start(c, "ParticipantObjectQuery");
+    c->bad |= xmlTextWriterWriteBase64(c->x, ev->query.p ? ev->query.p : "", 0,
+                                       (int)ev->query.n) < 0;
+    end(c);
+    static const char ts[] = "1.2.840.10008.1.2.1"; /* how the identifier is encoded */
+    start(c, "ParticipantObjectDetail");
+    attr(c, "type", "TransferSyntax");
+    base64_attr(c, "value", ts, sizeof ts - 1);
+    end(c);
+    end(c);
+}
+
+static void alert_object(w *c, const audit_event *ev)
+{
+    start(c, "ParticipantObjectIdentification");
+    attr(c, "ParticipantObjectID", ev->object_id);
+    attr(c, "ParticipantObjectTypeCode", "2");
+    code(c, "ParticipantObjectIDTypeCode", 12, "RFC-3881", "URI");
+    start(c, "ParticipantObjectName");
+    c->bad |= xmlTextWriterWriteString(c->x, clean(ev->object_id, c->tmp, sizeof c->tmp)) < 0;
+    end(c);
+    if (has(ev->object_desc)) {
+        start(c, "ParticipantObjectDetail");
+        attr(c, "type", "Alert Description");
+        base64_attr(c, "value", ev->object_desc, strlen(ev->object_desc));
+        end(c);
+    }
+    end(c);
+}
+
+int audit_render(const audit_event *ev, rl_buf *out)
+{
+    xmlBufferPtr buf = xmlBufferCreate();
+    if (!buf)
+        return RL_E_NOMEM;
+    w c = { .x = xmlNewTextWriterMemory(buf, 0) };
+    if (!c.x) {
+        xmlBufferFree(buf);
+        return RL_E_NOMEM;
+    }
+    char when[40], n[16];
+    rl_time_iso(ev->time_us ? ev->time_us : rl_now_us(), when, sizeof when);
+    start(&c, "AuditMessage");
+    start(&c, "EventIdentification");
+    if (ev->action) {
+        char a[2] = { ev->action, 0 };
+        attr(&c, "EventActionCode", a);
+    }
+    attr(&c, "EventDateTime", when);
+    snprintf(n, sizeof n, "%d", ev->outcome);
+    attr(&c, "EventOutcomeIndicator", n);
+    code(&c, "EventID", (unsigned)ev->kind, "DCM", audit_kind_name(ev->kind));
+    if (ev->type)
+        code(&c, "EventTypeCode", (unsigned)ev->type, "DCM", type_name(ev->type));
+    if (has(ev->outcome_text)) {
+        start(&c, "EventOutcomeDescription");
+        c.bad |= xmlTextWriterWriteString(c.x, clean(ev->outcome_text, c.tmp, sizeof c.tmp)) < 0;
+        end(&c);
+    }
+    end(&c);
+    for (size_t i = 0; i < ev->nparty && i < AUDIT_PARTIES; i++) {
+        const audit_party *p = &ev->party[i];
+        start(&c, "ActiveParticipant");
+        attr(&c, "UserID", has(p->user_id) ? p->user_id : "?");
+        if (has(p->alt_id))
+            attr(&c, "AlternativeUserID", p->alt_id);
+        attr(&c, "UserIsRequestor", p->requestor ? "true" : "false");
+        if (has(p->address)) {
+            attr(&c, "NetworkAccessPointID", p->address);
+            /* an address of digits, dots and colons is an IP address */
+            attr(&c, "NetworkAccessPointTypeCode",
+                 strspn(p->address, "0123456789.:abcdefABCDEF") == strlen(p->address) &&
+                         strpbrk(p->address, ".:") ? "2" : "1");
+        }
+        if (p->role)
+            code(&c, "RoleIDCode", (unsigned)p->role, "DCM", role_name(p->role));
+        end(&c);
+    }
+    start(&c, "AuditSourceIdentification");
+    if (site_id[0])
+        attr(&c, "AuditEnterpriseSiteID", site_id);
+    attr(&c, "AuditSourceID", source_id);
+    start(&c, "AuditSourceTypeCode");
+    attr(&c, "csd-code", "4"); /* application server process */
+    end(&c);
+    end(&c);
+    if (has(ev->patient_id))
+        patient(&c, ev);
+    if (has(ev->study_uid))
+        study(&c, ev);
+    if (ev->kind == AUDIT_QUERY)
+        query(&c, ev);
+    if (has(ev->object_id))
+        alert_object(&c, ev);
+    end(&c);
+    c.bad |= xmlTextWriterEndDocument(c.x) < 0;
+    xmlFreeTextWriter(c.x);
+    int rc = c.bad ? RL_E_NOMEM
+                   : rl_buf_add(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
+    xmlBufferFree(buf);
+    return rc;
+}
+
+int audit_prepare(const audit_event *ev, audit_ready *r)
+{
+    memset(r, 0, sizeof *r);
+    r->time_us = ev->time_us ? ev->time_us : rl_now_us();
+    r->code = (uint32_t)ev->kind;
+    r->action = ev->action;
+    r->outcome = ev->outcome;
+    snprintf(r->patient_id, sizeof r->patient_id, "%s", ev->patient_id ? ev->patient_id : "");
+    rl_buf_init(&r->xml, 0);
+    audit_event e = *ev;
+    e.time_us = r->time_us;
+    return audit_render(&e, &r->xml);
+}
+
+void audit_ready_free(audit_ready *r) { rl_buf_free(&r->xml); }
+
+int audit_store(store_txn *t, const audit_ready *r, rl_err *err)
+{
+    rl_buf val;
+    rl_buf_init(&val, 0);
+    uint64_t seq = 0;
+    int rc = rec_put_u8(&val, AUDIT_VERSION) | rec_put_u64(&val, (uint64_t)r->time_us) |
+             rec_put_u32(&val, r->code) | rec_put_u8(&val, (uint8_t)r->action) |
+             rec_put_u8(&val, (uint8_t)r->outcome) | rec_put_cstr(&val, r->patient_id) |
+             rec_put_str(&val, rl_buf_view(&r->xml));
+    if (rc != 0)
+        rc = rl_err_set(err, RL_E_NOMEM, -1, "audit: out of memory");
+    if (rc == 0)
+        rc = store_next_seq(t, STORE_AUDIT, &seq, err);
+    if (rc == 0) {
+        unsigned char key[8];
+        rec_be64(seq, key);
+        rc = store_put(t, STORE_AUDIT, (rl_str){ (const char *)key, 8 }, rl_buf_view(&val),
+                       STORE_APPEND, err);
+    }
+    rl_buf_free(&val);
+    return rc;
+}
+
+int audit_record(store_txn *t, const audit_event *ev, rl_err *err)
+{
+    audit_ready r;
+    int rc = audit_prepare(ev, &r);
+    rc = rc == 0 ? audit_store(t, &r, err) : rl_err_set(err, RL_E_NOMEM, -1, "audit: out of memory");
+    audit_ready_free(&r);
+    return rc;
+}
+
+int audit_decode(uint64_t seq, rl_str val, audit_rec *out)
+{
+    rec_reader r;
+    rec_reader_init(&r, val.p, val.n);
+    memset(out, 0, sizeof *out);
+    out->seq = seq;
+    if (rec_get_u8(&r) != AUDIT_VERSION)
+        return STORE_E_CORRUPT;
+    out->time_us = (int64_t)rec_get_u64(&r);
+    out->code = rec_get_u32(&r);
+    out->action = (char)rec_get_u8(&r);
+    out->outcome = rec_get_u8(&r);
+    out->patient_id = rec_get_str(&r);
+    out->xml = rec_get_str(&r);
+    return rec_ok(&r) ? STORE_OK : STORE_E_CORRUPT;
+}
+
+int audit_each(store_txn *t, uint64_t from, audit_visit cb, void *ctx, rl_err *err)
+{
+    store_cursor *cur;
+    int rc = store_cursor_open(t, STORE_AUDIT, &cur, err);
+    if (rc != STORE_OK)
+        return rc;
+    unsigned char k[8];
+    rec_be64(from, k);
+    rl_str key = { (const char *)k, 8 }, val;
+    for (int m = store_cursor_get(cur, STORE_SEEK, &key, &val); m == STORE_OK;
+         m = store_cursor_get(cur, STORE_NEXT, &key, &val)) {
+        audit_rec ar;
+        if (key.n != 8 || audit_decode(rec_get_be64(key.p), val, &ar) != STORE_OK) {
+            rc = rl_err_set(err, STORE_E_CORRUPT, -1, "audit event %llu does not decode",
+                            key.n == 8 ? (unsigned long long)rec_get_be64(key.p) : 0ULL);
+            break;
+        }
+        if ((rc = cb(ctx, &ar)) != 0)
+            break;
+    }
+    store_cursor_close(cur);
+    return rc;
+}
+
+int audit_shipped(store_txn *t, uint64_t *seq, rl_err *err)
+{
+    rl_str v;
+    *seq = 0;
+    int rc = store_get(t, STORE_META, RL_STR("audit.shipped"), &v, err);
+    if (rc == STORE_NOTFOUND)
+        return STORE_OK;
+    if (rc == STORE_OK && v.n == 8)
+        *seq = rec_get_be64(v.p);
+    return rc;
+}
+
+int audit_set_shipped(store_txn *t, uint64_t seq, rl_err *err)
+{
+    unsigned char v[8];
+    rec_be64(seq, v);
+    return store_put(t, STORE_META, RL_STR("audit.shipped"), (rl_str){ (const char *)v, 8 }, 0,
+                     err);
+}

@@ -1,0 +1,145 @@
+/* The audit trail (IHE ATNA, DICOM PS3.15 A.5): who did what to which
+ * patient's data, when. Each event is rendered once as the standard's XML
+ * (`AuditMessage`) and stored in STORE_AUDIT in the transaction of what it
+ * records, so an ACKed order, a stored instance or an answered query always
+ * has its event, and an event never describes something rolled back.
+ * Shipping to a collector (audit_ship.c) reads from the store.
+ *
+ * STORE_AUDIT: be64 seq -> audit record, version 1:
+ *   u8 version, u64 time (us since the epoch), u32 event code (DCM, e.g.
+ *   110112), u8 action ('C' 'R' 'U' 'D' 'E' or 0), u8 outcome (0, 4, 8, 12),
+ *   str patient ID ("" when none), str XML.
+ * META "audit.shipped": be64 seq of the last event the collector took.
+ *
+ * Threads: audit_record in the thread holding the write transaction (the
+ * engine's loop); rendering (audit_render) in any thread. */
+#ifndef RADLINK_AUDIT_H
+#define RADLINK_AUDIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "radlink/store.h"
+#include "radlink/util.h"
+
+/* Event IDs (DCM code values, PS3.16 CID 400). */
+typedef enum audit_kind {
+    AUDIT_APP_ACTIVITY = 110100,
+    AUDIT_BEGIN_TRANSFER = 110102,
+    AUDIT_INSTANCES_ACCESSED = 110103,
+    AUDIT_INSTANCES_TRANSFERRED = 110104,
+    AUDIT_ORDER = 110109,
+    AUDIT_PATIENT = 110110,
+    AUDIT_PROCEDURE = 110111,
+    AUDIT_QUERY = 110112,
+    AUDIT_SECURITY_ALERT = 110113,
+    AUDIT_USER_AUTH = 110114,
+} audit_kind;
+
+/* Event type codes (DCM, CID 401 and 402) that refine an event ID. */
+typedef enum audit_type {
+    AUDIT_T_NONE = 0,
+    AUDIT_T_APP_START = 110120,
+    AUDIT_T_APP_STOP = 110121,
+    AUDIT_T_LOGIN = 110122,
+    AUDIT_T_LOGOUT = 110123,
+    AUDIT_T_NODE_AUTH = 110126,          /* a peer that failed to authenticate (TLS, AE title) */
+    AUDIT_T_SOFTWARE_CONFIG = 110131,    /* a route file or configuration reloaded */
+    AUDIT_T_RESTRICTED_FUNCTION = 110132,/* a control or console request refused */
+} audit_type;
+
+/* Roles of active participants (DCM, CID 402). */
+typedef enum audit_role {
+    AUDIT_ROLE_NONE = 0,
+    AUDIT_ROLE_APPLICATION = 110150,
+    AUDIT_ROLE_LAUNCHER = 110151,
+    AUDIT_ROLE_DESTINATION = 110152,
+    AUDIT_ROLE_SOURCE = 110153,
+} audit_role;
+
+#define AUDIT_PARTIES 4
+#define AUDIT_SOP_CLASSES 8
+
+typedef struct audit_party {
+    const char *user_id;  /* AE title, sending application, process ID, user name */
+    const char *alt_id;   /* "AETITLES=..." or the process ID, or NULL */
+    const char *address;  /* the peer's IP address or host name, or NULL */
+    bool requestor;
+    audit_role role;
+} audit_party;
+
+/* One event. Every pointer is borrowed for the call; NULL or "" leaves the
+ * part out. */
+typedef struct audit_event {
+    audit_kind kind;
+    audit_type type;
+    char action;          /* 'C' 'R' 'U' 'D' 'E', or 0 */
+    int outcome;          /* 0 success, 4 minor, 8 serious, 12 major failure */
+    const char *outcome_text;
+    int64_t time_us;      /* 0: now */
+    audit_party party[AUDIT_PARTIES];
+    size_t nparty;
+    /* participant objects */
+    const char *patient_id, *patient_name;
+    const char *study_uid, *accession, *mpps_uid;
+    struct { const char *uid; unsigned n; } sop[AUDIT_SOP_CLASSES];
+    size_t nsop;
+    rl_str query;         /* Query: the C-FIND identifier as received (binary) */
+    const char *query_sop_class;
+    const char *object_id;   /* Security Alert: what it is about (a file, a peer) */
+    const char *object_desc; /* its description (a ParticipantObjectDetail) */
+} audit_event;
+
+/* The audit source: who reports (the engine's AE title or host) and the
+ * enterprise site. Set once at start, before any event; copied. */
+void audit_set_source(const char *source_id, const char *site);
+const char *audit_source_id(void);
+
+/* The event as a PS3.15 AuditMessage (UTF-8, no XML declaration) appended to
+ * out. Returns 0 or RL_E_NOMEM. */
+int audit_render(const audit_event *ev, rl_buf *out);
+
+/* Render and store ev in t under the next audit sequence number. */
+int audit_record(store_txn *t, const audit_event *ev, rl_err *err);
+
+/* An event rendered where it happened (a DICOM thread) and stored later by
+ * the thread that writes (CMD_AUDIT): audit_prepare fills r (its xml is
+ * r's own, freed by audit_ready_free); audit_store puts it in t. */
+typedef struct audit_ready {
+    int64_t time_us;
+    uint32_t code;
+    char action;
+    int outcome;
+    char patient_id[65];
+    rl_buf xml;
+} audit_ready;
+int audit_prepare(const audit_event *ev, audit_ready *r);
+int audit_store(store_txn *t, const audit_ready *r, rl_err *err);
+void audit_ready_free(audit_ready *r);
+
+/* A stored event, decoded; views into the store's memory (valid as its
+ * transaction is). */
+typedef struct audit_rec {
+    uint64_t seq;
+    int64_t time_us;
+    uint32_t code;
+    char action;
+    int outcome;
+    rl_str patient_id;
+    rl_str xml;
+} audit_rec;
+
+int audit_decode(uint64_t seq, rl_str val, audit_rec *out);
+/* Human words for an event ID ("Query"), or "?". */
+const char *audit_kind_name(uint32_t code);
+
+/* Every stored event from seq `from` on, oldest first; cb returns 0 to go
+ * on, anything else stops (and is returned). */
+typedef int (*audit_visit)(void *ctx, const audit_rec *r);
+int audit_each(store_txn *t, uint64_t from, audit_visit cb, void *ctx, rl_err *err);
+
+/* The last shipped seq (META audit.shipped; 0 when none) and setting it. */
+int audit_shipped(store_txn *t, uint64_t *seq, rl_err *err);
+int audit_set_shipped(store_txn *t, uint64_t seq, rl_err *err);
+
+#endif

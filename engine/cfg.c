@@ -292,6 +292,23 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             unsigned long poll = RL_INBOX_POLL_DEFAULT_S;
             copy_num(&l, n, "poll", 86400, &poll);
             next.inbox_poll_s = (unsigned)poll;
+        } else if (xdoc_is(n, "audit")) {
+            copy_str(&l, n, "site", next.audit.site, sizeof next.audit.site);
+            for (xmlNode *sl = xdoc_first(n); sl; sl = xdoc_next(sl)) {
+                copy_str(&l, sl, "host", next.audit.host, sizeof next.audit.host);
+                copy_str(&l, sl, "server-name", next.audit.server_name,
+                         sizeof next.audit.server_name);
+                unsigned long port = 6514; /* RFC 5425 */
+                copy_num(&l, sl, "port", 65535, &port);
+                next.audit.port = (unsigned)port;
+                resolve_path(&l, sl, "ca", next.audit.ca, sizeof next.audit.ca);
+                resolve_path(&l, sl, "cert", next.audit.cert, sizeof next.audit.cert);
+                resolve_path(&l, sl, "key", next.audit.key, sizeof next.audit.key);
+                if (!next.audit.cert[0] != !next.audit.key[0]) {
+                    xdoc_error(l.errors, l.path, sl, "syslog: cert and key go together");
+                    l.bad++;
+                }
+            }
         } else if (xdoc_is(n, "destinations")) {
             next.n_dests = 0;
             for (xmlNode *d = xdoc_first(n); d; d = xdoc_next(d)) {
@@ -414,6 +431,10 @@ void cfg_print(const cfg *c, void *file)
     fprintf(f, "routes=%s\n", c->routes_file[0] ? c->routes_file : "built-in default");
     if (c->inbox_dir[0])
         fprintf(f, "inbox=%s poll=%us\n", c->inbox_dir, c->inbox_poll_s);
+    if (c->audit.host[0])
+        fprintf(f, "audit=syslog-tls://%s:%u\n", c->audit.host, c->audit.port);
+    else
+        fprintf(f, "audit=kept in the store (no <audit><syslog>)\n");
     for (unsigned i = 0; i < c->n_dests; i++)
         fprintf(f, "destination=%s %s:%u%s\n", c->dests[i].name, c->dests[i].host,
                 c->dests[i].port, c->dests[i].tls ? " tls" : "");

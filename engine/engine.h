@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "radlink/audit_ship.h"
 #include "radlink/cfg.h"
 #include "radlink/cmd.h"
 #include "radlink/ctlsock.h"
@@ -72,6 +73,7 @@ typedef struct engine {
     receiver recv;
     dispatcher *jobs;
     workers *wk;
+    audit_shipper *ship; /* NULL: no collector configured */
     int sig_fd;
     int stop_signal;
     bool reload_signal;
@@ -122,6 +124,18 @@ int inbox_start(engine *e, rl_err *err);
 void inbox_stop(engine *e);
 void inbox_tick(engine *e);
 int64_t inbox_deadline_ms(const engine *e);
+
+/* Audit events the loop records itself, each committed at once
+ * (audit_serve.c). */
+struct audit_event;
+void engine_audit(engine *e, const struct audit_event *ev);
+void engine_audit_app(engine *e, bool start);
+/* A security alert (type: an audit_type) about peer ("ip:port", or "") or
+ * user, limited as audit_alert_due says. */
+void engine_audit_alert(engine *e, int type, const char *peer, const char *user,
+                        const char *what);
+/* The route file reloaded (ok) or refused: a configuration change. */
+void engine_audit_config(engine *e, const char *file, bool ok, const char *text);
 
 /* One turn: apply everything that arrived in one write transaction, commit,
  * answer (turn.c). Does nothing when nothing arrived. */

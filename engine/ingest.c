@@ -252,7 +252,7 @@ static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ing
     rl_str msh0 = m->segs[0];
     route_result rr;
     route_env env = { .txn = child, .now_us = in->recv_us, .msg_seq = seq,
-                      .hook_ctx = g->hook_ctx };
+                      .peer = in->peer, .hook_ctx = g->hook_ctx };
     memcpy(env.hooks, g->hooks, sizeof env.hooks);
     if (rs) {
         if (route_eval(rs, m, &env, &rr, trace) == ROUTE_E_STORE) {

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "radlink/audit.h"
 #include "radlink/job.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
@@ -33,6 +34,10 @@
 static void on_mllp(void *ctx, mllp_event ev, const mllp_peer *peer, rl_str data, const char *why)
 {
     engine *e = ctx;
+    if (ev == MLLP_EV_TLS_FAILED) {
+        engine_audit_alert(e, AUDIT_T_NODE_AUTH, peer->addr, "", why ? why : "TLS failed");
+        return;
+    }
     if (e->nbatch == e->cap) {
         size_t cap = e->cap ? e->cap * 2 : 64;
         pending *b = realloc(e->batch, cap * sizeof *b);
@@ -63,6 +68,16 @@ static void on_mllp(void *ctx, mllp_event ev, const mllp_peer *peer, rl_str data
     snprintf(p->why, sizeof p->why, "%s", why ? why : "");
     p->raw = (rl_str){ copy, data.n };
     p->recv_us = rl_now_us();
+}
+
+/* A user who may not control the engine tried to. */
+static void on_ctl_refused(void *ctx, long uid, long pid)
+{
+    char user[64], what[160];
+    snprintf(user, sizeof user, "uid %ld", uid);
+    snprintf(what, sizeof what, "control request refused: uid %ld (pid %ld) may not change the "
+             "engine's state", uid, pid);
+    engine_audit_alert(ctx, AUDIT_T_RESTRICTED_FUNCTION, "", user, what);
 }
 
 /* Commands from other threads: appended to the turn's list. */
@@ -244,6 +259,8 @@ static int reload_apply(engine *e, route_set *rs, const char *errors, rl_buf *ou
         }
         const char *kv[] = { "routes.reload", status };
         put_meta(e, kv, 2);
+        engine_audit_config(e, e->cfg->routes_file[0] ? e->cfg->routes_file : "(built in)",
+                            false, "route file reload refused: the running routes stay");
         log_warn("routes.kept", "file=%s sha256=%s", route_source(e->routes),
                  route_sha256(e->routes));
         if (out)
@@ -256,6 +273,9 @@ static int reload_apply(engine *e, route_set *rs, const char *errors, rl_buf *ou
     route_free(old);
     snprintf(status, sizeof status, "ok %lld", (long long)rl_now_us());
     publish_routes(e, status);
+    char what[200];
+    snprintf(what, sizeof what, "route file reloaded: sha256 %s", route_sha256(rs));
+    engine_audit_config(e, route_source(rs), true, what);
     log_info("routes.reloaded", "file=%s sha256=%s routes=%zu", route_source(rs),
              route_sha256(rs), route_count(rs));
     if (out)
@@ -412,6 +432,7 @@ void engine_status(engine *e, rl_buf *out)
                   (unsigned long long)e->commit_failures, (unsigned long long)e->instances);
     dicom_scp_status(e->dicom, out);
     workers_status(e->wk, out);
+    audit_ship_status(e->ship, out);
     dispatch_status(e->jobs, out);
     forwarder_status(e->fwd, out);
 }
@@ -532,6 +553,7 @@ static int start(engine *e, rl_err *err)
     store_opts so = { .map_size = e->cfg->map_size_mb << 20, .readonly = false };
     if (store_open(e->cfg->data_dir, &so, &e->st, err) != STORE_OK)
         return -1;
+    audit_set_source(e->cfg->dicom_ae, e->cfg->audit.site);
     if (!(e->l = loop_new()))
         return rl_err_set(err, RL_E_SYS, -1, "cannot create the event loop: %s", strerror(errno));
     if (!(e->q = cmdq_new(err)) || loop_watch(e->l, cmdq_fd(e->q), LOOP_READ, on_cmds, e) != 0)
@@ -584,6 +606,7 @@ static int start(engine *e, rl_err *err)
     if (ctlsock_path(e->cfg->data_dir, "control.sock", ctl, sizeof ctl, err) != 0 ||
         ctlsock_listen(e->l, ctl, engine_on_ctl, e, &e->ctl, err) != 0)
         return -1;
+    ctlsock_set_on_refused(e->ctl, on_ctl_refused);
 
     mllp_listen ls[CFG_MAX_LISTENERS];
     mllp_tls_opts tls[CFG_MAX_LISTENERS];
@@ -627,6 +650,8 @@ static int start(engine *e, rl_err *err)
         dc.on_instance = study_receive;
         dc.on_commit_report = e->cfg->n_pacs ? study_commit_report : NULL;
         dc.on_mpps = mpps_receive;
+        dc.on_query = audit_dicom_query;
+        dc.on_alert = audit_dicom_alert;
         snprintf(dc.mwl_hide, sizeof dc.mwl_hide, "%s", e->cfg->dicom_mwl_hide);
         dc.ctx = &e->recv;
         for (unsigned i = 0; i < e->cfg->n_dicom_allowed && i < RL_DICOM_ALLOW_MAX; i++)
@@ -653,11 +678,23 @@ static int start(engine *e, rl_err *err)
         return -1;
     if (inbox_start(e, err) != 0)
         return -1;
+    if (e->cfg->audit.host[0]) {
+        audit_ship_cfg ac = { .port = e->cfg->audit.port, .st = e->st, .q = e->q };
+        snprintf(ac.host, sizeof ac.host, "%s", e->cfg->audit.host);
+        snprintf(ac.server_name, sizeof ac.server_name, "%s", e->cfg->audit.server_name);
+        snprintf(ac.ca, sizeof ac.ca, "%s", e->cfg->audit.ca);
+        snprintf(ac.cert, sizeof ac.cert, "%s", e->cfg->audit.cert);
+        snprintf(ac.key, sizeof ac.key, "%s", e->cfg->audit.key);
+        if (audit_ship_start(&ac, &e->ship, err) != 0)
+            return -1;
+    }
     return 0;
 }
 
 static void stop(engine *e)
 {
+    audit_ship_stop(e->ship); /* a start that failed after it began */
+    e->ship = NULL;
     inbox_stop(e);
     workers_free(e->wk);
     if (e->q)
@@ -867,6 +904,7 @@ int serve_run(const cfg *c)
     }
     log_info("serve.start", "version=%s config=%s data=%s", RADLINK_VERSION, c->source,
              c->data_dir);
+    engine_audit_app(&e, true);
 
     while (!e.stop_signal) {
         if (loop_run_once(e.l, next_timeout(&e)) < 0) {
@@ -905,6 +943,13 @@ int serve_run(const cfg *c)
              (unsigned long long)e.counts[MSG_DUPLICATE], (unsigned long long)e.turns,
              (unsigned long long)e.commits, (unsigned long long)e.instances,
              (unsigned long long)ms.accepted, (unsigned long long)ms.junk_bytes);
+    engine_audit_app(&e, false);
+    audit_ship_wake(e.ship);
+    /* what the collector took is recorded before the engine goes */
+    audit_ship_stop(e.ship);
+    e.ship = NULL;
+    loop_run_once(e.l, 0);
+    engine_turn(&e);
     stop(&e);
     return 0;
 }

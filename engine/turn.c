@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "radlink/audit.h"
 #include "radlink/ctl.h"
 #include "radlink/log.h"
 #include "radlink/mpps.h"
@@ -38,6 +39,13 @@ static void apply_cmd(engine *e, store_txn *t, cmd *c, const route_set *rs, int6
             rc = mpps_apply(child, c->u.mpps.req, rs, e->mpps_dests, e->n_mpps_dests, now_us,
                             &queued, &err);
             *kick |= rc == STORE_OK && queued;
+        } else if (c->kind == CMD_AUDIT) {
+            rc = audit_store(child, &c->u.audit, &err);
+        } else if (c->kind == CMD_AUDIT_SHIPPED) {
+            uint64_t was;
+            rc = audit_shipped(child, &was, &err);
+            if (rc == STORE_OK && c->u.shipped > was)
+                rc = audit_set_shipped(child, c->u.shipped, &err);
         } else if (c->kind == CMD_DELIVERY) {
             rc = forwarder_apply(child, c, &err);
             *kick |= rc == STORE_OK && c->u.delivery.outcome != CMD_DELIVERED;
@@ -49,6 +57,7 @@ static void apply_cmd(engine *e, store_txn *t, cmd *c, const route_set *rs, int6
         snprintf(c->text, sizeof c->text, "%.299s", err.msg);
         log_error(c->kind == CMD_INSTANCE ? "dicom.index_failed"
                   : c->kind == CMD_MPPS   ? "dicom.mpps_failed"
+                  : c->kind == CMD_AUDIT  ? "audit.store_failed"
                                           : "forward.store",
                   "error=\"%s\"", err.msg);
     }
@@ -142,6 +151,8 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
             continue;
         apply_cmd(e, t, c, e->routes, now_us, &kick);
     }
+    if (rc == STORE_OK && cmds)
+        rc = audit_instances_received(t, cmds, &err);
     for (size_t i = 0; rest && rc == STORE_OK && i < e->nreqs; i++)
         apply_req(e, t, &e->reqs[i], now_us, &kick);
     if (rest && rc == STORE_OK)
@@ -233,6 +244,8 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     }
     if (ok && (forwarded || kick))
         forwarder_kick(e->fwd);
+    if (ok)
+        audit_ship_wake(e->ship);
     if (rest || n)
         e->answered_last = answered;
     free(acks);

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void digest_sha256_hex(const void *p, size_t n, char out[65])
@@ -60,4 +61,14 @@ int digest_uid_random(char out[45])
         return -1;
     uuid_uid(u, 4, out);
     return 0;
+}
+
+char *digest_base64(const void *p, size_t n)
+{
+    if (n > (size_t)0x3fffffff)
+        return NULL;
+    char *out = malloc(4 * ((n + 2) / 3) + 1);
+    if (out)
+        EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+    return out;
 }

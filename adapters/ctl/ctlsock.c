@@ -73,6 +73,7 @@ struct ctlsock_server {
     int fd;
     char path[256];
     ctlsock_on_request cb;
+    ctlsock_on_refused on_refused;
     void *ctx;
     conn c[RL_CTL_CONNECTIONS_MAX];
     uint64_t next_id;
@@ -213,6 +214,8 @@ static void on_conn(loop *l, int fd, unsigned ev, void *ctx)
     on_request(s, c);
 }
 
+void ctlsock_set_on_refused(ctlsock_server *s, ctlsock_on_refused cb) { s->on_refused = cb; }
+
 static void on_accept(loop *l, int fd, unsigned ev, void *ctx)
 {
     (void)l;
@@ -250,6 +253,8 @@ static void on_accept(loop *l, int fd, unsigned ev, void *ctx)
             int n = snprintf(why, sizeof why, "not allowed: uid %ld may not control this engine "
                              "(root and uid %ld may)\n", (long)cr.uid, (long)geteuid());
             start_write(s, c, 1, (rl_str){ why, (size_t)n });
+            if (s->on_refused)
+                s->on_refused(s->ctx, (long)cr.uid, (long)cr.pid);
             continue;
         }
         if (loop_watch(s->l, cfd, LOOP_READ, on_conn, s) != 0)

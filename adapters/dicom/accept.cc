@@ -166,6 +166,8 @@ struct Acceptor::Impl {
                                              : std::string("no association request: ") +
                                                    c.text();
                     refusal_log_locked(t_adm.addr.c_str(), why.c_str());
+                    if (secure && o.on_tls_failed)
+                        o.on_tls_failed(t_adm.addr.c_str(), why.c_str());
                 }
                 drop(assoc, c);
                 release();

@@ -32,6 +32,9 @@ struct accept_opts {
     unsigned assoc_timeout_s = 10;    // handshake + association request
     unsigned long max_pdu = 16384;
     int fd = -1; // > 0: a socket bind_socket bound already (serve --user)
+    // a TLS handshake that failed (address, reason): the audit trail's
+    // security alert; called from the accepting thread
+    std::function<void(const char *, const char *)> on_tls_failed;
 };
 
 // Bind and listen on bind:port (IPv4; "" or "*" every address), non-blocking

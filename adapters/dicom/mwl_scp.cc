@@ -261,6 +261,13 @@ public:
     MwlWorker() = default;
 
 protected:
+    void alert(const char *what)
+    {
+        const dicom_scp_cfg &c = g_shared->cfg;
+        if (c.on_alert)
+            c.on_alert(c.ctx, getPeerIP().c_str(), getPeerAETitle().c_str(), what);
+    }
+
     OFBool checkCalledAETitleAccepted(const OFString &calledAE) override
     {
         if (calledAE == g_shared->cfg.ae_title)
@@ -268,6 +275,8 @@ protected:
         log_warn("dicom.refused", "calling=%s called=%s reason=\"called AE title is not %s\"",
                  getPeerAETitle().c_str(), calledAE.c_str(), g_shared->cfg.ae_title);
         g_shared->refused++;
+        alert(("association refused: called AE title " + std::string(calledAE.c_str()) +
+               " is not " + g_shared->cfg.ae_title).c_str());
         return OFFalse;
     }
 
@@ -282,6 +291,8 @@ protected:
         log_warn("dicom.refused", "calling=%s reason=\"not in the allowed calling AE titles\"",
                  callingAE.c_str());
         g_shared->refused++;
+        alert(("association refused: calling AE title " + std::string(callingAE.c_str()) +
+               " is not allowed").c_str());
         return OFFalse;
     }
 
@@ -424,6 +435,7 @@ private:
             OFStandard::strlcpy(r->sop_uid, msg->msg.NSetRQ.RequestedSOPInstanceUID,
                                 sizeof r->sop_uid);
         OFStandard::strlcpy(r->calling_ae, getPeerAETitle().c_str(), sizeof r->calling_ae);
+        OFStandard::strlcpy(r->peer, getPeerIP().c_str(), sizeof r->peer);
         rl_mpps::Check chk{ 0, "" };
         if (std::strcmp(cls, UID_ModalityPerformedProcedureStepSOPClass) != 0)
             chk = { 0x0122, "only Modality Performed Procedure Step is served" };
@@ -558,6 +570,7 @@ private:
                 utf8_field(ra, scs, 0x00401001u, in->f[STUDY_F_RP_ID], sizeof in->f[0]);
             std::snprintf(in->f[STUDY_F_CALLING_AE], sizeof in->f[0], "%s",
                           getPeerAETitle().c_str());
+            std::snprintf(in->peer, sizeof in->peer, "%s", getPeerIP().c_str());
             const int uids[] = { STUDY_F_SOP_UID, STUDY_F_STUDY_UID, STUDY_F_SERIES_UID };
             for (int u : uids)
                 if (status == STATUS_Success && in->f[u][0] && !valid_uid(in->f[u])) {
@@ -621,6 +634,16 @@ private:
         if (std::strcmp(rq.AffectedSOPClassUID, UID_FINDModalityWorklistInformationModel) != 0)
             return fail(rq, pres, STATUS_FIND_Refused_SOPClassNotSupported,
                         "only the Modality Worklist information model is served");
+        // who asked for what, recorded before anything is answered
+        const dicom_scp_cfg &sc = g_shared->cfg;
+        std::string asked_bytes;
+        if (sc.on_query &&
+            (!rl_mpps::encode(req.get(), asked_bytes) ||
+             sc.on_query(sc.ctx, getPeerAETitle().c_str(), getPeerIP().c_str(),
+                         rq.AffectedSOPClassUID,
+                         rl_str{ asked_bytes.data(), asked_bytes.size() }) != 0))
+            return fail(rq, pres, STATUS_FIND_Failed_UnableToProcess,
+                        "the query could not be recorded in the audit trail");
         OFString asked;
         req->findAndGetOFStringArray(DCM_SpecificCharacterSet, asked);
         if (req->convertToUTF8().bad())
@@ -794,6 +817,12 @@ static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
     o.assoc_timeout_s = cfg->assoc_timeout_s ? cfg->assoc_timeout_s : 10;
     o.max_pdu = s->config->getMaxReceivePDULength();
     DcmSharedSCPConfig shared = s->config;
+    if (cfg->on_alert) {
+        dicom_scp_cfg *c = &s->shared.cfg;
+        o.on_tls_failed = [c](const char *addr, const char *why) {
+            c->on_alert(c->ctx, addr, "", why);
+        };
+    }
     auto serve = [shared](T_ASC_Association *assoc) {
         MwlWorker w;
         w.setSharedConfig(shared);

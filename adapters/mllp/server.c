@@ -198,6 +198,9 @@ static void on_conn(loop *l, int fd, unsigned events, void *ctx)
             s->st.tls_failures++;
             log_warn("mllp.tls_failed", "conn=%llu peer=%s error=\"%s\"",
                      (unsigned long long)c->peer.conn, c->peer.addr, err);
+            char why[300];
+            snprintf(why, sizeof why, "MLLP TLS handshake failed: %s", err);
+            s->cb(s->ctx, MLLP_EV_TLS_FAILED, &c->peer, (rl_str){ "", 0 }, why);
             conn_free(s, c, "TLS handshake failed");
             return;
         }
@@ -483,6 +486,8 @@ void mllp_server_tick(mllp_server *s)
         if (c->tls && !c->io.handshake_done &&
             now - c->accepted_ms > (int64_t)s->cfg.read_timeout_s * 1000) {
             s->st.tls_failures++;
+            s->cb(s->ctx, MLLP_EV_TLS_FAILED, &c->peer, (rl_str){ "", 0 },
+                  "MLLP TLS handshake not completed within the read timeout");
             conn_free(s, c, "TLS handshake not completed within the read timeout");
             continue;
         }

@@ -2,9 +2,11 @@
  * transaction of what they record. See radlink/audit.h. */
 #include <libxml/xmlwriter.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "radlink/audit.h"
+#include "radlink/digest.h"
 #include "radlink/rec.h"
 
 #define AUDIT_VERSION 1
@@ -19,6 +21,30 @@ void audit_set_source(const char *id, const char *site)
 }
 
 const char *audit_source_id(void) { return source_id; }
+
+void audit_addr(const char *peer, char *out, size_t n)
+{
+    const char *p = peer ? peer : "";
+    const char *colon = strrchr(p, ':');
+    size_t len = strlen(p);
+    if (p[0] == '[' && strchr(p, ']'))
+        snprintf(out, n, "%.*s", (int)(strchr(p, ']') - p - 1), p + 1);
+    else if (colon && !strchr(p, ' ') && colon == strchr(p, ':'))
+        snprintf(out, n, "%.*s", (int)(colon - p), p);
+    else
+        snprintf(out, n, "%.*s", (int)len, p);
+}
+
+void audit_received_from(audit_event *ev, const char *user, const char *peer, char *addr,
+                         size_t addrn)
+{
+    audit_addr(peer, addr, addrn);
+    ev->party[0] = (audit_party){ .user_id = user, .address = addr, .requestor = true,
+                                  .role = AUDIT_ROLE_SOURCE };
+    ev->party[1] = (audit_party){ .user_id = source_id, .requestor = false,
+                                  .role = AUDIT_ROLE_DESTINATION };
+    ev->nparty = 2;
+}
 
 const char *audit_kind_name(uint32_t code)
 {
@@ -78,8 +104,8 @@ static const xmlChar *clean(const char *s, char *buf, size_t n)
                 if ((p[i] & 0xC0) != 0x80)
                     len = 0;
         }
-        if (len == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
-            buf[o++] = '?';
+        if (len == 0 || c < 0x20 || c == 0x7f) { /* one line per event: no line breaks */
+            buf[o++] = c == '\t' || c == '\n' || c == '\r' ? ' ' : '?';
             p++;
             continue;
         }
@@ -117,11 +143,20 @@ static void code(w *c, const char *el, unsigned value, const char *system, const
 
 static bool has(const char *s) { return s && *s; }
 
-static void base64_attr(w *c, const char *name, const void *p, size_t n)
+/* Base64 on one line (libxml2's writer breaks lines every 72 characters,
+ * and a syslog collector keeps one event per line). */
+static void base64(w *c, const char *attr_name, const void *p, size_t n)
 {
-    c->bad |= xmlTextWriterStartAttribute(c->x, BAD_CAST name) < 0;
-    c->bad |= xmlTextWriterWriteBase64(c->x, p, 0, (int)n) < 0;
-    c->bad |= xmlTextWriterEndAttribute(c->x) < 0;
+    char *b = digest_base64(p, n);
+    if (!b) {
+        c->bad = 1;
+        return;
+    }
+    if (attr_name)
+        c->bad |= xmlTextWriterWriteAttribute(c->x, BAD_CAST attr_name, BAD_CAST b) < 0;
+    else
+        c->bad |= xmlTextWriterWriteString(c->x, BAD_CAST b) < 0;
+    free(b);
 }
 
 static void patient(w *c, const audit_event *ev)
@@ -185,13 +220,12 @@ static void query(w *c, const audit_event *ev)
     attr(c, "ParticipantObjectTypeCodeRole", "3");
     code(c, "ParticipantObjectIDTypeCode", 110181, "DCM", "SOP Class UID");
     start(c, "ParticipantObjectQuery");
-    c->bad |= xmlTextWriterWriteBase64(c->x, ev->query.p ? ev->query.p : "", 0,
-                                       (int)ev->query.n) < 0;
+    base64(c, NULL, ev->query.p ? ev->query.p : "", ev->query.n);
     end(c);
     static const char ts[] = "1.2.840.10008.1.2.1"; /* how the identifier is encoded */
     start(c, "ParticipantObjectDetail");
     attr(c, "type", "TransferSyntax");
-    base64_attr(c, "value", ts, sizeof ts - 1);
+    base64(c, "value", ts, sizeof ts - 1);
     end(c);
     end(c);
 }
@@ -208,7 +242,7 @@ static void alert_object(w *c, const audit_event *ev)
     if (has(ev->object_desc)) {
         start(c, "ParticipantObjectDetail");
         attr(c, "type", "Alert Description");
-        base64_attr(c, "value", ev->object_desc, strlen(ev->object_desc));
+        base64(c, "value", ev->object_desc, strlen(ev->object_desc));
         end(c);
     }
     end(c);
@@ -281,13 +315,16 @@ int audit_render(const audit_event *ev, rl_buf *out)
     end(&c);
     c.bad |= xmlTextWriterEndDocument(c.x) < 0;
     xmlFreeTextWriter(c.x);
-    int rc = c.bad ? RL_E_NOMEM
-                   : rl_buf_add(out, xmlBufferContent(buf), (size_t)xmlBufferLength(buf));
+    size_t len = (size_t)xmlBufferLength(buf);
+    const xmlChar *text = xmlBufferContent(buf);
+    while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+        len--; /* the writer ends the document with a line break: one line per event */
+    int rc = c.bad ? RL_E_NOMEM : rl_buf_add(out, text, len);
     xmlBufferFree(buf);
     return rc;
 }
 
-int audit_prepare(const audit_event *ev, audit_ready *r)
+int audit_prepare(const audit_event *ev, audit_ready *r, rl_buf *xml)
 {
     memset(r, 0, sizeof *r);
     r->time_us = ev->time_us ? ev->time_us : rl_now_us();
@@ -295,13 +332,13 @@ int audit_prepare(const audit_event *ev, audit_ready *r)
     r->action = ev->action;
     r->outcome = ev->outcome;
     snprintf(r->patient_id, sizeof r->patient_id, "%s", ev->patient_id ? ev->patient_id : "");
-    rl_buf_init(&r->xml, 0);
     audit_event e = *ev;
     e.time_us = r->time_us;
-    return audit_render(&e, &r->xml);
+    size_t at = xml->len;
+    int rc = audit_render(&e, xml);
+    r->xml = (rl_str){ xml->data + at, xml->len - at };
+    return rc;
 }
-
-void audit_ready_free(audit_ready *r) { rl_buf_free(&r->xml); }
 
 int audit_store(store_txn *t, const audit_ready *r, rl_err *err)
 {
@@ -311,7 +348,7 @@ int audit_store(store_txn *t, const audit_ready *r, rl_err *err)
     int rc = rec_put_u8(&val, AUDIT_VERSION) | rec_put_u64(&val, (uint64_t)r->time_us) |
              rec_put_u32(&val, r->code) | rec_put_u8(&val, (uint8_t)r->action) |
              rec_put_u8(&val, (uint8_t)r->outcome) | rec_put_cstr(&val, r->patient_id) |
-             rec_put_str(&val, rl_buf_view(&r->xml));
+             rec_put_str(&val, r->xml);
     if (rc != 0)
         rc = rl_err_set(err, RL_E_NOMEM, -1, "audit: out of memory");
     if (rc == 0)
@@ -329,9 +366,11 @@ int audit_store(store_txn *t, const audit_ready *r, rl_err *err)
 int audit_record(store_txn *t, const audit_event *ev, rl_err *err)
 {
     audit_ready r;
-    int rc = audit_prepare(ev, &r);
+    rl_buf xml;
+    rl_buf_init(&xml, 0);
+    int rc = audit_prepare(ev, &r, &xml);
     rc = rc == 0 ? audit_store(t, &r, err) : rl_err_set(err, RL_E_NOMEM, -1, "audit: out of memory");
-    audit_ready_free(&r);
+    rl_buf_free(&xml);
     return rc;
 }
 

@@ -336,3 +336,32 @@ int cli_ctl_flags(const cli_cmd *cmd, const char *data, const char *config, int 
     rl_buf_free(&out);
     return rc;
 }
+
+/* "2026-11-23", "2026-11-23T10:15[:30]" (local time), or "30s", "10m", "2h", "3d" ago. */
+int cli_parse_since(const char *text, int64_t *us)
+{
+    size_t n = strlen(text);
+    char unit = n ? text[n - 1] : 0;
+    uint64_t v;
+    if (n >= 2 && strchr("smhd", unit) && rl_str_to_u64((rl_str){ text, n - 1 }, 1u << 30, &v)) {
+        int64_t mult = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400;
+        *us = rl_now_us() - (int64_t)v * mult * 1000000;
+        return 0;
+    }
+    static const char *formats[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M",
+                                     "%Y-%m-%d %H:%M", "%Y-%m-%d" };
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+        struct tm tm;
+        memset(&tm, 0, sizeof tm);
+        const char *end = strptime(text, formats[i], &tm);
+        if (end && *end == '\0') {
+            tm.tm_isdst = -1;
+            time_t t = mktime(&tm);
+            if (t == (time_t)-1)
+                return -1;
+            *us = (int64_t)t * 1000000;
+            return 0;
+        }
+    }
+    return -1;
+}

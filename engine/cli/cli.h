@@ -48,6 +48,9 @@ void cli_print_help(const cli_cmd *cmd, FILE *out);
 /* Dispatch argv[0] among cmds (argv[0] is the verb). */
 int cli_dispatch(const cli_cmd *cmds, const char *prefix, int argc, char **argv);
 /* Parse a number option within [min,max]; on error prints and returns -1. */
+/* --since: "2026-11-23", "2026-11-23T10:15[:30]" (local time), or an age
+ * ("30s", "10m", "2h", "3d"). 0 with *us set, or -1. */
+int cli_parse_since(const char *text, int64_t *us);
 int cli_number(const cli_cmd *cmd, const char *opt, const char *text, long min, long max,
                long *out);
 
@@ -141,6 +144,7 @@ extern const cli_cmd cli_status_cmd;
 extern const cli_cmd cli_wl_cmd;
 extern const cli_cmd cli_recon_cmd;
 extern const cli_cmd cli_mpps_cmd;
+extern const cli_cmd cli_audit_cmd;
 extern const cli_cmd cli_worker_cmd;
 extern const cli_cmd cli_keygen_cmd;
 extern const cli_cmd cli_jobs_cmd;

@@ -27,35 +27,6 @@ typedef struct msg_opts {
     bool has_since;
 } msg_opts;
 
-/* "2026-11-23", "2026-11-23T10:15[:30]" (local time), or "30s", "10m", "2h", "3d" ago. */
-static int parse_since(const char *text, int64_t *us)
-{
-    size_t n = strlen(text);
-    char unit = n ? text[n - 1] : 0;
-    uint64_t v;
-    if (n >= 2 && strchr("smhd", unit) && rl_str_to_u64((rl_str){ text, n - 1 }, 1u << 30, &v)) {
-        int64_t mult = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400;
-        *us = rl_now_us() - (int64_t)v * mult * 1000000;
-        return 0;
-    }
-    static const char *formats[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M",
-                                     "%Y-%m-%d %H:%M", "%Y-%m-%d" };
-    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
-        struct tm tm;
-        memset(&tm, 0, sizeof tm);
-        const char *end = strptime(text, formats[i], &tm);
-        if (end && *end == '\0') {
-            tm.tm_isdst = -1;
-            time_t t = mktime(&tm);
-            if (t == (time_t)-1)
-                return -1;
-            *us = (int64_t)t * 1000000;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* --type: "ORM^O01" or "ADT^A0*" against the first two components of MSH-9;
  * "ORM" alone against the first. */
 static bool type_matches(const char *pattern, rl_str type)
@@ -118,7 +89,7 @@ static int msg_common(cli_opts *co, int c, msg_opts *o, const cli_cmd *self)
             return cli_usage(self, "--status must be accepted, error, rejected or duplicate");
         return 0;
     case 'S':
-        if (parse_since(optarg, &o->since_us) != 0)
+        if (cli_parse_since(optarg, &o->since_us) != 0)
             return cli_usage(self, "--since: '%s' is not a date (2026-11-23[T10:15]) or an age "
                              "(30s, 10m, 2h, 3d)", optarg);
         o->has_since = true;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "radlink/audit.h"
 #include "radlink/dispatch.h"
 #include "radlink/log.h"
 #include "radlink/recon.h"
@@ -432,13 +433,57 @@ static int nested(dispatcher *d, store_txn *t, nested_fn f, void *arg, rl_err *e
     return rc;
 }
 
+/* A study's instances going to the PACS (PS3.15 A.5.3.2 and A.5.3.4), and
+ * its headers corrected (A.5.3.3), in the transaction that records it:
+ * radlink the requestor and source, each PACS a destination. */
+static int audit_transfer(dispatcher *d, store_txn *t, uint64_t job_id, audit_kind kind,
+                          char action, unsigned instances, const char *failed, rl_err *err)
+{
+    job j;
+    int rc = job_get(t, job_id, &j, err);
+    if (rc != STORE_OK)
+        return rc;
+    char uid[RL_JOB_SUBJECT_MAX + 1];
+    snprintf(uid, sizeof uid, "%.*s", RL_STR_FMT(j.subject));
+    study_rec s;
+    if ((rc = study_get(t, rl_str_c(uid), &s, err)) != STORE_OK)
+        return rc == STORE_NOTFOUND ? STORE_OK : rc;
+    if (!instances)
+        instances = s.instances;
+    char pid[65], name[324], acc[65];
+    snprintf(pid, sizeof pid, "%.*s", RL_STR_FMT(s.f[STUDY_F_PATIENT_ID]));
+    snprintf(name, sizeof name, "%.*s", RL_STR_FMT(s.f[STUDY_F_PATIENT_NAME]));
+    snprintf(acc, sizeof acc, "%.*s", RL_STR_FMT(s.f[STUDY_F_ACCESSION]));
+    audit_event ev = { .kind = kind, .action = action, .outcome = failed ? 4 : 0,
+                       .outcome_text = failed, .patient_id = pid, .patient_name = name,
+                       .study_uid = uid, .accession = acc,
+                       .sop = { { NULL, instances } }, .nsop = kind != AUDIT_INSTANCES_ACCESSED };
+    ev.party[ev.nparty++] = (audit_party){ .user_id = audit_source_id(), .requestor = true,
+                                           .role = kind == AUDIT_INSTANCES_ACCESSED
+                                                       ? AUDIT_ROLE_NONE : AUDIT_ROLE_SOURCE };
+    for (size_t i = 0; kind != AUDIT_INSTANCES_ACCESSED && i < d->cfg.n_pacs &&
+                       ev.nparty < AUDIT_PARTIES; i++)
+        ev.party[ev.nparty++] = (audit_party){ .user_id = d->cfg.pacs[i].ae_title,
+                                               .address = d->cfg.pacs[i].host,
+                                               .role = AUDIT_ROLE_DESTINATION };
+    return audit_record(t, &ev, err);
+}
+
 static int apply_outcome(dispatcher *d, store_txn *t, void *arg, rl_err *err)
 {
     outcome *o = arg;
     int64_t now = rl_now_us();
-    if (o->what == O_DONE || o->what == O_UNVERIFIED)
-        return recon_job_done(t, o->job, o->attempt, o->what == O_DONE, rl_str_c(o->text),
-                              d->cfg.work_root, d->cfg.recv, now, err);
+    if (o->what == O_DONE || o->what == O_UNVERIFIED) {
+        unsigned changes = 0;
+        int rc = recon_job_done(t, o->job, o->attempt, o->what == O_DONE, rl_str_c(o->text),
+                                d->cfg.work_root, d->cfg.recv, now, &changes, err);
+        if (rc == STORE_OK && changes)
+            rc = audit_transfer(d, t, o->job, AUDIT_INSTANCES_ACCESSED, 'U', 0, NULL, err);
+        if (rc == STORE_OK)
+            rc = audit_transfer(d, t, o->job, AUDIT_INSTANCES_TRANSFERRED, 'R', 0,
+                                o->what == O_DONE ? NULL : o->text, err);
+        return rc;
+    }
     job j;
     int rc = job_fail(t, o->job, o->attempt, rl_str_c(o->text), d->cfg.max_attempts, now, &j,
                       err);
@@ -477,6 +522,9 @@ static int start_job(dispatcher *d, store_txn *t, void *arg, rl_err *err)
     /* a message that cannot be encoded undoes the start with the rest */
     if (rc == STORE_OK && a->started)
         rc = job_msg_encode(&a->msg, &a->encoded, err);
+    if (rc == STORE_OK && a->started)
+        rc = audit_transfer(d, t, a->job, AUDIT_BEGIN_TRANSFER, 'E', (unsigned)a->msg.n_files,
+                            NULL, err);
     return rc;
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "radlink/audit.h"
 #include "radlink/log.h"
 #include "radlink/mpps.h"
 #include "radlink/queue.h"
@@ -409,6 +410,16 @@ int mpps_apply(store_txn *t, dicom_mpps_req *r, const route_set *rs, const route
         rc = steps_changed(t, rs, now.steps, info, state, now_us, queued, err);
     if (rc == STORE_OK)
         rc = forward(t, r, pacs, n_pacs, now_us, queued, err);
+    if (rc == STORE_OK) { /* Procedure Record (PS3.15 A.5.3.13) */
+        audit_event ev = { .kind = AUDIT_PROCEDURE, .action = r->create ? 'C' : 'U',
+                           .time_us = now_us, .patient_id = info->patient_id,
+                           .patient_name = info->patient_name, .mpps_uid = r->sop_uid,
+                           .study_uid = info->nsteps ? info->steps[0].study_uid : NULL,
+                           .accession = info->nsteps ? info->steps[0].accession : NULL };
+        char addr[64];
+        audit_received_from(&ev, r->calling_ae, r->peer, addr, sizeof addr);
+        rc = audit_record(t, &ev, err);
+    }
     if (rc == STORE_OK)
         log_info("dicom.mpps", "calling=%s sop=%s op=%s state=%s steps=%zu%s", r->calling_ae,
                  r->sop_uid, r->create ? "create" : "set", mpps_state_name(state),

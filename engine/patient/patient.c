@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "radlink/log.h"
+#include "radlink/audit.h"
 #include "radlink/patient.h"
 #include "radlink/rec.h"
 #include "radlink/recon.h"
@@ -345,6 +346,20 @@ static int forward_to_pacs(adt *a, unsigned *n)
     return ROUTE_OK;
 }
 
+/* Patient Record (PS3.15 A.5.3.12) for w, in the message's transaction. */
+static int audit_patient(adt *a, const ident *w, const char *name, char action)
+{
+    char app[65], fac[65], user[140], addr[64];
+    get(a, "MSH-3.1", app, sizeof app);
+    get(a, "MSH-4.1", fac, sizeof fac);
+    snprintf(user, sizeof user, "%s|%s", app, fac);
+    audit_event ev = { .kind = AUDIT_PATIENT, .action = action, .time_us = a->env->now_us,
+                       .patient_id = w->id, .patient_name = name };
+    audit_received_from(&ev, user, a->env->peer, addr, sizeof addr);
+    return audit_record(a->env->txn, &ev, &a->env->store_err) == STORE_OK ? ROUTE_OK
+                                                                          : ROUTE_E_STORE;
+}
+
 int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace)
 {
     adt *a = calloc(1, sizeof *a);
@@ -429,7 +444,13 @@ int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace)
                        a->prior.issuer[0] ? " of " : "", a->prior.issuer);
     }
     if (rc == ROUTE_OK && !env->dry_run) {
-        if (put_patient(a, &a->who, (rl_str){ "", 0 }) != STORE_OK)
+        patient_rec had;
+        int g = patient_get(env->txn, rl_str_c(a->who.issuer), rl_str_c(a->who.id), &had,
+                            &env->store_err);
+        if (g < 0 || audit_patient(a, &a->who, a->name, g == STORE_OK ? 'U' : 'C') != ROUTE_OK ||
+            (merge && audit_patient(a, &a->prior, "", 'D') != ROUTE_OK))
+            rc = ROUTE_E_STORE;
+        if (rc == ROUTE_OK && put_patient(a, &a->who, (rl_str){ "", 0 }) != STORE_OK)
             rc = ROUTE_E_STORE;
         if (rc == ROUTE_OK && merge) {
             char into[300];

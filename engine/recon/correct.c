@@ -363,8 +363,11 @@ static int record_changes(store_txn *t, rl_str uid, uint64_t job_id, rl_str targ
 }
 
 int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, bool verified, rl_str result,
-                   const char *work_root, struct receiver *recv, int64_t now_us, rl_err *err)
+                   const char *work_root, struct receiver *recv, int64_t now_us,
+                   unsigned *changes, rl_err *err)
 {
+    if (changes)
+        *changes = 0;
     job j;
     int rc = job_get(t, job_id, &j, err);
     if (rc)
@@ -412,6 +415,8 @@ int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, bool verifie
             rc = record_changes(t, rl_str_c(uid), job_id, rl_buf_view(&target), &n, err);
         if (rc == STORE_OK)
             rc = record_new_uids(t, rl_str_c(uid), job_id, wd, &n, err);
+        if (changes)
+            *changes = n;
     }
     if (rc == STORE_OK) {
         /* corrected once nothing is left to send with the current target */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "radlink/audit.h"
 #include "radlink/digest.h"
 #include "radlink/patient.h"
 #include "radlink/recon.h"
@@ -549,6 +550,31 @@ static bool finished(apply_ctx *c, const unit *u, rl_str *status)
     return false;
 }
 
+/* Order Record (PS3.15 A.5.3.9): the step created, updated or removed, in
+ * the message's transaction; the sender as requestor. */
+static int audit_order(apply_ctx *c, const wl_entry *e, char action)
+{
+    route_env *env = c->env;
+    if (env->dry_run)
+        return 0;
+    hl7_path app = { .seg = "MSH", .seg_idx = 1, .field = 3, .comp = 1 };
+    hl7_path fac = { .seg = "MSH", .seg_idx = 1, .field = 4, .comp = 1 };
+    rl_str a = get_at(c, app), f = get_at(c, fac);
+    rl_str pid = wl_top(e, WL_PATIENT_ID), pn = wl_top(e, WL_PATIENT_NAME),
+           uid = wl_top(e, WL_STUDY_UID), acc = wl_top(e, WL_ACCESSION);
+    char user[140], addr[64], p[65], n[324], u[65], ac[65];
+    snprintf(user, sizeof user, "%.*s|%.*s", (int)(a.n > 64 ? 64 : a.n), a.p,
+             (int)(f.n > 64 ? 64 : f.n), f.p);
+    snprintf(p, sizeof p, "%.*s", (int)pid.n, pid.p);
+    snprintf(n, sizeof n, "%.*s", (int)pn.n, pn.p);
+    snprintf(u, sizeof u, "%.*s", (int)uid.n, uid.p);
+    snprintf(ac, sizeof ac, "%.*s", (int)acc.n, acc.p);
+    audit_event ev = { .kind = AUDIT_ORDER, .action = action, .time_us = env->now_us,
+                       .patient_id = p, .patient_name = n, .study_uid = u, .accession = ac };
+    audit_received_from(&ev, user, env->peer, addr, sizeof addr);
+    return audit_record(env->txn, &ev, &env->store_err) == STORE_OK ? 0 : ROUTE_E_STORE;
+}
+
 static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
 {
     route_env *env = c->env;
@@ -764,8 +790,9 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
         if (c->trace)
             rl_buf_printf(c->trace, "      %.*s %s: %s\n", (int)control.n, control.p, what,
                           env->dry_run ? "would leave the worklist" : "removed");
+        int ar = r == STORE_OK ? audit_order(c, e, 'D') : 0;
         free(e);
-        return 0;
+        return ar;
     }
     /* Study Instance UID: from the order, else made from its identity. */
     if (!wl_top(e, WL_STUDY_UID).n) {
@@ -814,6 +841,10 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
         if (found && c->trace)
             rl_buf_printf(c->trace, "      %u stud%s received before this order now matched\n",
                           found, found == 1 ? "y" : "ies");
+        if (audit_order(c, e, existed ? 'U' : 'C') != 0) {
+            free(e);
+            return ROUTE_E_STORE;
+        }
     }
     if (c->trace) {
         rl_str mod = wl_sps(e, WL_MODALITY), ae = wl_sps(e, WL_STATION_AE),

@@ -95,6 +95,17 @@ typedef struct audit_event {
 void audit_set_source(const char *source_id, const char *site);
 const char *audit_source_id(void);
 
+/* The address part of "ip:port" (or of "[v6]:port") into out; a peer that
+ * is no address ("replay of 12") is copied as it is. */
+void audit_addr(const char *peer, char *out, size_t n);
+
+/* The two active participants of a message received from a peer: the
+ * sender (requestor, source; user "application|facility" or an AE title)
+ * and radlink (destination). user and addr hold the strings (caller's
+ * buffers, at least 140 and 64 bytes). */
+void audit_received_from(audit_event *ev, const char *user, const char *peer, char *addr,
+                         size_t addrn);
+
 /* The event as a PS3.15 AuditMessage (UTF-8, no XML declaration) appended to
  * out. Returns 0 or RL_E_NOMEM. */
 int audit_render(const audit_event *ev, rl_buf *out);
@@ -103,19 +114,23 @@ int audit_render(const audit_event *ev, rl_buf *out);
 int audit_record(store_txn *t, const audit_event *ev, rl_err *err);
 
 /* An event rendered where it happened (a DICOM thread) and stored later by
- * the thread that writes (CMD_AUDIT): audit_prepare fills r (its xml is
- * r's own, freed by audit_ready_free); audit_store puts it in t. */
+ * the thread that writes: audit_prepare renders ev into xml (the caller's
+ * buffer) and fills r, whose xml views it; audit_store puts r in t. */
 typedef struct audit_ready {
     int64_t time_us;
     uint32_t code;
     char action;
     int outcome;
     char patient_id[65];
-    rl_buf xml;
+    rl_str xml;
 } audit_ready;
-int audit_prepare(const audit_event *ev, audit_ready *r);
+int audit_prepare(const audit_event *ev, audit_ready *r, rl_buf *xml);
 int audit_store(store_txn *t, const audit_ready *r, rl_err *err);
-void audit_ready_free(audit_ready *r);
+
+/* A CMD_AUDIT command carrying ev rendered: one malloc'd block (the XML
+ * follows the command), freed as any command is. NULL when out of memory. */
+struct cmd;
+struct cmd *audit_cmd(const audit_event *ev);
 
 /* A stored event, decoded; views into the store's memory (valid as its
  * transaction is). */
@@ -137,6 +152,26 @@ const char *audit_kind_name(uint32_t code);
  * on, anything else stops (and is returned). */
 typedef int (*audit_visit)(void *ctx, const audit_rec *r);
 int audit_each(store_txn *t, uint64_t from, audit_visit cb, void *ctx, rl_err *err);
+
+/* DICOM Instances Transferred (PS3.15 A.5.3.4) for the instances a turn
+ * stored (CMD_INSTANCE commands in the list linked by next, those with
+ * status 0 and not refused as duplicates): one event per study, sender
+ * and address, with its SOP classes and counts, in t. */
+struct cmd;
+int audit_instances_received(store_txn *t, const struct cmd *cmds, rl_err *err);
+
+/* dicom_scp_cfg's on_query and on_alert, ctx a struct receiver (its queue
+ * reaches the loop). A query waits until its event is committed; alerts
+ * are posted, at most RL_AUDIT_ALERTS_PER_S a second each with what came
+ * since the last one counted in its text (a flood of bad handshakes must
+ * not become a flood of events). */
+int audit_dicom_query(void *ctx, const char *calling_ae, const char *peer, const char *sop_class,
+                      rl_str identifier);
+void audit_dicom_alert(void *ctx, const char *peer, const char *calling_ae, const char *what);
+/* The same limit for alerts the loop records itself (MLLP, control socket):
+ * true when this one is to be recorded; *skipped gets how many were not
+ * since the last recorded one. Thread-safe. */
+bool audit_alert_due(unsigned long *skipped);
 
 /* The last shipped seq (META audit.shipped; 0 when none) and setting it. */
 int audit_shipped(store_txn *t, uint64_t *seq, rl_err *err);

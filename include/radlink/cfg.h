@@ -82,6 +82,15 @@ typedef struct cfg {
     char inbox_dir[CFG_PATH]; /* <inbox dir>: the file drop ("" = none) */
     char run_user[64];        /* serve --user: run as this user, not root ("" = as started) */
     unsigned inbox_poll_s;    /* <inbox poll>: how often it is scanned besides inotify */
+    /* <audit site><syslog host port ca cert key server-name/></audit>: the
+     * collector the audit trail is shipped to over syslog TLS (RFC 5425);
+     * host "" = kept in the store only */
+    struct {
+        char site[64];
+        char host[256], server_name[256];
+        unsigned port;
+        char ca[CFG_PATH], cert[CFG_PATH], key[CFG_PATH];
+    } audit;
     unsigned n_dests;
 } cfg;
 

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "radlink/audit.h"
 #include "radlink/study.h"
 #include "radlink/util.h"
 
@@ -35,6 +36,9 @@ typedef enum cmd_kind {
     CMD_MPPS,         /* u.mpps: an MPPS N-CREATE or N-SET, checked by the SCP */
     CMD_ROUTES_LOADED,/* u.routes: the reload thread read and compiled the route file;
                        * the loop swaps it in between two turns */
+    CMD_AUDIT,        /* u.audit: an audit event rendered by a DICOM thread (a query,
+                       * a security alert), stored in the turn's transaction */
+    CMD_AUDIT_SHIPPED,/* u.shipped: the collector took every audit event up to this seq */
 } cmd_kind;
 
 typedef enum cmd_delivery {
@@ -68,6 +72,8 @@ typedef struct cmd {
         struct {
             struct dicom_mpps_req *req; /* borrowed from the waiting DICOM thread */
         } mpps;
+        audit_ready audit; /* its xml follows the command in the same block (audit_cmd) */
+        uint64_t shipped;
         struct {
             struct engine *engine; /* whose configuration names the file */
             struct route_set *rs;  /* NULL when the file was refused */

@@ -45,6 +45,10 @@ typedef void (*ctlsock_on_request)(void *ctx, uint64_t conn, int argc, char **ar
 /* Listen on path (a stale socket file is replaced) and watch it on l. */
 int ctlsock_listen(loop *l, const char *path, ctlsock_on_request cb, void *ctx,
                    ctlsock_server **out, rl_err *err);
+/* A connection refused because its user may not control the engine (the
+ * audit trail's security alert): cb(ctx of ctlsock_listen, uid, pid). */
+typedef void (*ctlsock_on_refused)(void *ctx, long uid, long pid);
+void ctlsock_set_on_refused(ctlsock_server *s, ctlsock_on_refused cb);
 /* Answer conn (once) and close it when the answer is written. */
 void ctlsock_reply(ctlsock_server *s, uint64_t conn, int status, rl_str output);
 /* The earliest time (rl_mono_ms) a connection times out, or -1. */

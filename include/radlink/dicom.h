@@ -46,6 +46,7 @@ typedef struct dicom_mpps_req {
     bool create;              /* N-CREATE, else N-SET */
     char sop_uid[65];
     char calling_ae[17];
+    char peer[64];            /* the modality's IP address */
     rl_str dataset;           /* the request's data set, UTF-8, Explicit VR LE */
     uint16_t status;          /* out: DIMSE status (0 = success) */
     char why[200];            /* out: Error Comment when status != 0 */
@@ -118,6 +119,14 @@ typedef struct dicom_scp_cfg {
     /* An MPPS N-CREATE or N-SET the SCP checked: the engine commits it and
      * fills status (it returns when committed). NULL: no MPPS service. */
     void (*on_mpps)(void *ctx, dicom_mpps_req *req);
+    /* Audit: every C-FIND before it is answered (the engine records a Query
+     * event and returns once it is committed; non-zero: it could not be
+     * recorded, and the query is refused), identifier as received (Explicit
+     * VR Little Endian); a security alert (a refused AE title, a failed TLS
+     * handshake), posted and not waited for. NULL: not audited. */
+    int (*on_query)(void *ctx, const char *calling_ae, const char *peer, const char *sop_class,
+                    rl_str identifier);
+    void (*on_alert)(void *ctx, const char *peer, const char *calling_ae, const char *what);
     /* Worklist steps with these statuses ("COMPLETED DISCONTINUED") are
      * left out of C-FIND answers. */
     char mwl_hide[64];

@@ -18,6 +18,10 @@ void digest_sha256_hex(const void *p, size_t n, char out[65]);
  * makes the same new instances. out: at least 45 bytes. */
 void digest_uid_from_name(const char *name, char out[45]);
 
+/* p[0..n) in base64 (RFC 4648, one line, no line breaks) into out, a
+ * malloc'd NUL-terminated string the caller frees; NULL when out of memory. */
+char *digest_base64(const void *p, size_t n);
+
 /* A UID from a random UUID (version 4). 0, or -1 when the system has no
  * randomness to give. */
 int digest_uid_random(char out[45]);

@@ -212,6 +212,18 @@
  * often, with the count of the ones in between. */
 #define RL_REPEATED_ERROR_LOG_MS 1000
 
+/* Security alerts recorded in the audit trail per second (bad TLS
+ * handshakes, refused AE titles, refused control requests): an attacker's
+ * flood must not fill the store; the ones past it are counted in the next
+ * recorded alert's text. */
+#define RL_AUDIT_ALERTS_PER_S 20
+/* Shipping audit events to the collector: events written at once, the
+ * time a connection must stay up after a write before those events count
+ * as delivered (RFC 5425 has no acknowledgement), the connect timeout. */
+#define RL_AUDIT_SHIP_BATCH 256
+#define RL_AUDIT_CONFIRM_MS 1000
+#define RL_AUDIT_CONNECT_TIMEOUT_S 5
+
 /* Address space LMDB may map, in MiB (the store cannot grow past it).
  * Configurable (store map-size-mb); 16 GiB of address space costs nothing
  * until it is used. */

@@ -95,6 +95,7 @@ typedef enum mllp_event {
     MLLP_EV_FRAME,    /* data = the message */
     MLLP_EV_OVERSIZE, /* data = first max_frame bytes; the server answers then closes */
     MLLP_EV_BROKEN,   /* data = an incomplete frame given up (EOF, timeout, new start block) */
+    MLLP_EV_TLS_FAILED, /* data empty, why = the TLS handshake's failure: a security alert */
 } mllp_event;
 
 /* Called from inside loop_run_once; data is valid only during the call. */

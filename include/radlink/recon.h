@@ -114,10 +114,12 @@ int recon_job_start(store_txn *t, uint64_t job_id, const char *worker, const job
  * UNVERIFIED with result as the reason, until an administrator retries.
  * JOB_E_STALE for an attempt that no longer holds the job (nothing changes).
  * The renames are not undone if t is aborted: recording the outcome again
- * finds those copies in place. */
+ * finds those copies in place. *changes (may be NULL) gets the number of
+ * header changes this attempt recorded (corrections made). */
 struct receiver;
 int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, bool verified, rl_str result,
-                   const char *work_root, struct receiver *recv, int64_t now_us, rl_err *err);
+                   const char *work_root, struct receiver *recv, int64_t now_us,
+                   unsigned *changes, rl_err *err);
 
 /* The work directory of one attempt, under work_root (DATA/spool/work), and
  * its removal with whatever it still holds (a failed or superseded attempt,

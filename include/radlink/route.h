@@ -67,6 +67,7 @@ struct route_env {
     bool dry_run;       /* evaluate and trace, change nothing */
     int64_t now_us;
     uint64_t msg_seq;   /* the message's number in the log */
+    const char *peer;   /* who sent it ("ip:port", or what replayed it), or NULL */
     const route_set *rs;
     route_hook_fn hooks[ROUTE_HOOK_COUNT]; /* NULL: the action fails with "not available" */
     void *hook_ctx;

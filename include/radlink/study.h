@@ -65,6 +65,7 @@ typedef struct study_inst {
     uint32_t seq;      /* set by study_put_instance */
     uint32_t sent_gen; /* 0 until a job sent it */
     char f[STUDY_F_COUNT][256]; /* UTF-8, trimmed */
+    char peer[64];     /* the sender's IP address, as received (not stored) */
 } study_inst;
 
 typedef enum recon_state {

@@ -25,12 +25,13 @@ note "a reader holds its snapshot; messages fill the store"
 import sys
 m = open(sys.argv[2]).read().strip('\r\n')
 with open(sys.argv[1], 'w') as f:
-    for i in range(1500):
+    for i in range(600):
         f.write(m.replace('MSG00002', 'B%d' % i) + '\r\n')
 PY
 run_rc "$RADLINK" send --quiet --batch --to "127.0.0.1:$PORT" "$T/many.hl7"
-expect_rc 0 "1500 messages in one batch"
-"$RADLINK" msg list --data "$T/var" --limit 100000 | sleep 120 &
+expect_rc 0 "600 messages in one batch (each with its audit event)"
+# a reader blocked on a pipe nobody reads (the audit trail is more than a pipe holds)
+"$RADLINK" audit list --xml --data "$T/var" --limit 100000 | sleep 120 &
 HOLD=$!
 PIDS="$PIDS $HOLD"
 wait_cmd 10 "^store readers [1-9]" "$RADLINK" status --data "$T/var"
@@ -41,6 +42,14 @@ while [ $i -lt 500 ]; do
     "$RADLINK" send --quiet --to "127.0.0.1:$PORT" "$T/m.hl7" || break
 done
 [ $i -lt 500 ] || fail "the store did not fill"
+# then small ones until not even those fit (each carries its audit event)
+i=0
+while [ $i -lt 500 ]; do
+    i=$((i + 1))
+    sed "s/MSG00002/SMALL$i/" "$H/adt_a08.hl7" >"$T/m.hl7"
+    "$RADLINK" send --quiet --to "127.0.0.1:$PORT" "$T/m.hl7" || break
+done
+[ $i -lt 500 ] || fail "the store did not fill with small messages"
 
 note "a replacement of the stored instance, refused: nothing changes"
 cp "$T/s/i1.dcm" "$T/again.dcm"

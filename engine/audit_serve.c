@@ -1,11 +1,10 @@
-/* The audit events the engine's loop records itself, each in a transaction
- * of its own (nothing else is being written when they happen): the
- * application started and stopped, the route file reloaded (a configuration
- * change), and security alerts seen by the loop's listeners (a failed MLLP
- * TLS handshake, a refused control request). */
+/* The audit events the engine's loop records itself: the application
+ * started and stopped and the route file reloaded (a configuration change),
+ * each in a transaction of its own (nothing else is being written when they
+ * happen); security alerts seen by the loop's listeners (a failed MLLP TLS
+ * handshake, a refused control request) go through the next turn. */
 #include <pwd.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -43,23 +42,9 @@ void engine_audit_app(engine *e, bool start)
 void engine_audit_alert(engine *e, int type, const char *peer, const char *user,
                         const char *what)
 {
-    unsigned long skipped;
-    if (!audit_alert_due(&skipped))
-        return;
-    char text[400], addr[64];
-    snprintf(text, sizeof text, "%.300s", what);
-    if (skipped)
-        snprintf(text, sizeof text, "%.300s (and %lu more alerts not recorded one by one)", what,
-                 skipped);
-    audit_addr(peer, addr, sizeof addr);
-    audit_event ev = { .kind = AUDIT_SECURITY_ALERT, .type = (audit_type)type, .action = 'E', .outcome = 4,
-                       .outcome_text = text, .object_id = addr[0] ? addr : user,
-                       .object_desc = text };
-    ev.party[0] = (audit_party){ .user_id = user && *user ? user : addr, .address = addr,
-                                 .requestor = true };
-    ev.party[1] = (audit_party){ .user_id = audit_source_id() };
-    ev.nparty = 2;
-    engine_audit(e, &ev);
+    cmd *c = audit_alert_cmd((audit_type)type, peer, user, what);
+    if (c)
+        cmdq_post(e->q, c); /* stored in the next turn, with what else it brings */
 }
 
 void engine_audit_config(engine *e, const char *file, bool ok, const char *text)

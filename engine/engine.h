@@ -131,7 +131,7 @@ struct audit_event;
 void engine_audit(engine *e, const struct audit_event *ev);
 void engine_audit_app(engine *e, bool start);
 /* A security alert (type: an audit_type) about peer ("ip:port", or "") or
- * user, limited as audit_alert_due says. */
+ * user, stored in the next turn (audit_alert_cmd: limited to a rate). */
 void engine_audit_alert(engine *e, int type, const char *peer, const char *user,
                         const char *what);
 /* The route file reloaded (ok) or refused: a configuration change. */

@@ -25,14 +25,13 @@ const char *audit_source_id(void) { return source_id; }
 void audit_addr(const char *peer, char *out, size_t n)
 {
     const char *p = peer ? peer : "";
-    const char *colon = strrchr(p, ':');
-    size_t len = strlen(p);
-    if (p[0] == '[' && strchr(p, ']'))
-        snprintf(out, n, "%.*s", (int)(strchr(p, ']') - p - 1), p + 1);
-    else if (colon && !strchr(p, ' ') && colon == strchr(p, ':'))
+    const char *colon = strchr(p, ':'), *bracket = strchr(p, ']');
+    if (p[0] == '[' && bracket)
+        snprintf(out, n, "%.*s", (int)(bracket - p - 1), p + 1);
+    else if (colon && !strchr(p, ' ') && colon == strrchr(p, ':')) /* one colon: ip:port */
         snprintf(out, n, "%.*s", (int)(colon - p), p);
     else
-        snprintf(out, n, "%.*s", (int)len, p);
+        snprintf(out, n, "%s", p);
 }
 
 void audit_received_from(audit_event *ev, const char *user, const char *peer, char *addr,
@@ -159,33 +158,50 @@ static void base64(w *c, const char *attr_name, const void *p, size_t n)
     free(b);
 }
 
-static void patient(w *c, const audit_event *ev)
+/* An element holding text (cleaned). */
+static void text(w *c, const char *el, const char *v)
+{
+    start(c, el);
+    c->bad |= xmlTextWriterWriteString(c->x, clean(v, c->tmp, sizeof c->tmp)) < 0;
+    end(c);
+}
+
+/* A ParticipantObjectDetail: type and base64 value. */
+static void detail(w *c, const char *type, const void *p, size_t n)
+{
+    start(c, "ParticipantObjectDetail");
+    attr(c, "type", type);
+    base64(c, "value", p, n);
+    end(c);
+}
+
+/* Opens a ParticipantObjectIdentification up to its name (the schema wants
+ * a name or a query: name NULL when a query follows); the caller ends it. */
+static void object(w *c, const char *id, const char *type, const char *role, unsigned id_code,
+                   const char *system, const char *meaning, const char *name)
 {
     start(c, "ParticipantObjectIdentification");
-    attr(c, "ParticipantObjectID", ev->patient_id);
-    attr(c, "ParticipantObjectTypeCode", "1");
-    attr(c, "ParticipantObjectTypeCodeRole", "1");
-    code(c, "ParticipantObjectIDTypeCode", 2, "RFC-3881", "Patient Number");
-    start(c, "ParticipantObjectName");
-    c->bad |= xmlTextWriterWriteString(c->x, clean(has(ev->patient_name) ? ev->patient_name
-                                                   : ev->patient_id, c->tmp, sizeof c->tmp)) < 0;
-    end(c);
+    attr(c, "ParticipantObjectID", id);
+    attr(c, "ParticipantObjectTypeCode", type);
+    if (role)
+        attr(c, "ParticipantObjectTypeCodeRole", role);
+    code(c, "ParticipantObjectIDTypeCode", id_code, system, meaning);
+    if (name)
+        text(c, "ParticipantObjectName", name);
+}
+
+static void patient(w *c, const audit_event *ev)
+{
+    object(c, ev->patient_id, "1", "1", 2, "RFC-3881", "Patient Number",
+           has(ev->patient_name) ? ev->patient_name : ev->patient_id);
     end(c);
 }
 
 static void study(w *c, const audit_event *ev)
 {
-    start(c, "ParticipantObjectIdentification");
-    attr(c, "ParticipantObjectID", ev->study_uid);
-    attr(c, "ParticipantObjectTypeCode", "2");
-    attr(c, "ParticipantObjectTypeCodeRole", "3");
-    code(c, "ParticipantObjectIDTypeCode", 110180, "DCM", "Study Instance UID");
-    /* the schema requires a name or a query: the study's accession number
-     * names it for people, else its UID */
-    start(c, "ParticipantObjectName");
-    c->bad |= xmlTextWriterWriteString(c->x, clean(has(ev->accession) ? ev->accession
-                                                   : ev->study_uid, c->tmp, sizeof c->tmp)) < 0;
-    end(c);
+    /* the study's accession number names it for people, else its UID */
+    object(c, ev->study_uid, "2", "3", 110180, "DCM", "Study Instance UID",
+           has(ev->accession) ? ev->accession : ev->study_uid);
     if (has(ev->mpps_uid) || has(ev->accession) || ev->nsop) {
         start(c, "ParticipantObjectDescription");
         if (has(ev->mpps_uid)) {
@@ -214,37 +230,21 @@ static void study(w *c, const audit_event *ev)
 
 static void query(w *c, const audit_event *ev)
 {
-    start(c, "ParticipantObjectIdentification");
-    attr(c, "ParticipantObjectID", has(ev->query_sop_class) ? ev->query_sop_class : "?");
-    attr(c, "ParticipantObjectTypeCode", "2");
-    attr(c, "ParticipantObjectTypeCodeRole", "3");
-    code(c, "ParticipantObjectIDTypeCode", 110181, "DCM", "SOP Class UID");
+    object(c, has(ev->query_sop_class) ? ev->query_sop_class : "?", "2", "3", 110181, "DCM",
+           "SOP Class UID", NULL);
     start(c, "ParticipantObjectQuery");
     base64(c, NULL, ev->query.p ? ev->query.p : "", ev->query.n);
     end(c);
     static const char ts[] = "1.2.840.10008.1.2.1"; /* how the identifier is encoded */
-    start(c, "ParticipantObjectDetail");
-    attr(c, "type", "TransferSyntax");
-    base64(c, "value", ts, sizeof ts - 1);
-    end(c);
+    detail(c, "TransferSyntax", ts, sizeof ts - 1);
     end(c);
 }
 
 static void alert_object(w *c, const audit_event *ev)
 {
-    start(c, "ParticipantObjectIdentification");
-    attr(c, "ParticipantObjectID", ev->object_id);
-    attr(c, "ParticipantObjectTypeCode", "2");
-    code(c, "ParticipantObjectIDTypeCode", 12, "RFC-3881", "URI");
-    start(c, "ParticipantObjectName");
-    c->bad |= xmlTextWriterWriteString(c->x, clean(ev->object_id, c->tmp, sizeof c->tmp)) < 0;
-    end(c);
-    if (has(ev->object_desc)) {
-        start(c, "ParticipantObjectDetail");
-        attr(c, "type", "Alert Description");
-        base64(c, "value", ev->object_desc, strlen(ev->object_desc));
-        end(c);
-    }
+    object(c, ev->object_id, "2", NULL, 12, "RFC-3881", "URI", ev->object_id);
+    if (has(ev->object_desc))
+        detail(c, "Alert Description", ev->object_desc, strlen(ev->object_desc));
     end(c);
 }
 
@@ -272,11 +272,8 @@ int audit_render(const audit_event *ev, rl_buf *out)
     code(&c, "EventID", (unsigned)ev->kind, "DCM", audit_kind_name(ev->kind));
     if (ev->type)
         code(&c, "EventTypeCode", (unsigned)ev->type, "DCM", type_name(ev->type));
-    if (has(ev->outcome_text)) {
-        start(&c, "EventOutcomeDescription");
-        c.bad |= xmlTextWriterWriteString(c.x, clean(ev->outcome_text, c.tmp, sizeof c.tmp)) < 0;
-        end(&c);
-    }
+    if (has(ev->outcome_text))
+        text(&c, "EventOutcomeDescription", ev->outcome_text);
     end(&c);
     for (size_t i = 0; i < ev->nparty && i < AUDIT_PARTIES; i++) {
         const audit_party *p = &ev->party[i];

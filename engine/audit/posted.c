@@ -130,7 +130,7 @@ static int64_t alert_second;
 static unsigned alert_count;
 static unsigned long alert_skipped;
 
-bool audit_alert_due(unsigned long *skipped)
+static bool alert_due(unsigned long *skipped)
 {
     int64_t s = rl_mono_ms() / 1000;
     pthread_mutex_lock(&alert_lock);
@@ -150,26 +150,31 @@ bool audit_alert_due(unsigned long *skipped)
     return due;
 }
 
-void audit_dicom_alert(void *ctx, const char *peer, const char *calling_ae, const char *what)
+cmd *audit_alert_cmd(audit_type type, const char *peer, const char *user, const char *what)
 {
-    receiver *r = ctx;
     unsigned long skipped;
-    if (!audit_alert_due(&skipped))
-        return;
+    if (!alert_due(&skipped))
+        return NULL;
     char text[400], addr[64];
     snprintf(text, sizeof text, "%.300s", what);
     if (skipped)
         snprintf(text, sizeof text, "%.300s (and %lu more alerts not recorded one by one)", what,
                  skipped);
     audit_addr(peer, addr, sizeof addr);
-    audit_event ev = { .kind = AUDIT_SECURITY_ALERT, .type = AUDIT_T_NODE_AUTH, .action = 'E',
-                       .outcome = 4, .outcome_text = text, .object_id = addr,
+    audit_event ev = { .kind = AUDIT_SECURITY_ALERT, .type = type, .action = 'E', .outcome = 4,
+                       .outcome_text = text, .object_id = addr[0] ? addr : user,
                        .object_desc = text };
-    ev.party[0] = (audit_party){ .user_id = calling_ae && *calling_ae ? calling_ae : addr,
-                                 .address = addr, .requestor = true };
-    ev.party[1] = (audit_party){ .user_id = audit_source_id(), .requestor = false };
+    ev.party[0] = (audit_party){ .user_id = user && *user ? user : addr, .address = addr,
+                                 .requestor = true };
+    ev.party[1] = (audit_party){ .user_id = audit_source_id() };
     ev.nparty = 2;
-    cmd *c = audit_cmd(&ev);
+    return audit_cmd(&ev);
+}
+
+void audit_dicom_alert(void *ctx, const char *peer, const char *calling_ae, const char *what)
+{
+    receiver *r = ctx;
+    cmd *c = audit_alert_cmd(AUDIT_T_NODE_AUTH, peer, calling_ae, what);
     if (c)
         cmdq_post(r->q, c); /* refused after the close: freed there */
 }

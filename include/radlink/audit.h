@@ -168,10 +168,12 @@ int audit_instances_received(store_txn *t, const struct cmd *cmds, rl_err *err);
 int audit_dicom_query(void *ctx, const char *calling_ae, const char *peer, const char *sop_class,
                       rl_str identifier);
 void audit_dicom_alert(void *ctx, const char *peer, const char *calling_ae, const char *what);
-/* The same limit for alerts the loop records itself (MLLP, control socket):
- * true when this one is to be recorded; *skipped gets how many were not
- * since the last recorded one. Thread-safe. */
-bool audit_alert_due(unsigned long *skipped);
+/* A Security Alert (type) about peer ("ip:port", or "") or user, as a
+ * CMD_AUDIT to post to the loop; NULL when the limit above holds it back
+ * (it is counted in the next one) or out of memory. Thread-safe: DICOM
+ * threads and the loop's listeners (MLLP, control socket) use it. */
+struct cmd *audit_alert_cmd(audit_type type, const char *peer, const char *user,
+                            const char *what);
 
 /* The last shipped seq (META audit.shipped; 0 when none) and setting it. */
 int audit_shipped(store_txn *t, uint64_t *seq, rl_err *err);

@@ -122,6 +122,16 @@ static int log_outcome(store_txn *t, const ingest_input *in, const hdr *h, const
         return rc;
     res->status = o->status;
     res->by_status[o->status]++;
+    /* the type as a metrics label: two components, plain characters */
+    size_t k = 0, comps = 0;
+    for (size_t i = 0; i < h->type.n && k + 1 < sizeof res->type; i++) {
+        char c = h->type.p[i];
+        if (c == '^' && ++comps == 2)
+            break;
+        if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '^' || c == '_')
+            res->type[k++] = c;
+    }
+    res->type[k] = '\0';
     res->seq = r.seq;
     snprintf(res->ack_code, sizeof res->ack_code, "%s", o->code ? o->code : "");
     if (o->status == MSG_ACCEPTED || o->status == MSG_DUPLICATE)
@@ -362,6 +372,7 @@ static int batch_msg(void *ctx, rl_str raw, size_t off)
         memcpy(b->res->ack_code, r.ack_code, sizeof r.ack_code);
     }
     b->res->seq = r.seq;
+    memcpy(b->res->type, r.type, sizeof r.type);
     return 0;
 }
 

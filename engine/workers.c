@@ -126,6 +126,14 @@ int64_t workers_deadline_ms(const workers *w)
     return d;
 }
 
+unsigned workers_alive(const workers *w)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; w && i < w->n; i++)
+        n += w->s[i].pid > 0;
+    return n;
+}
+
 void workers_status(const workers *w, rl_buf *out)
 {
     for (unsigned i = 0; w && i < w->n; i++) {

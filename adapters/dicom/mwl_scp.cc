@@ -8,6 +8,7 @@
 extern "C" {
 #include "radlink/limits.h"
 #include "radlink/log.h"
+#include "radlink/metrics.h"
 #include "radlink/store.h"
 #include "radlink/util.h"
 #include "radlink/wl.h"
@@ -46,6 +47,20 @@ struct Shared {
     std::atomic<unsigned long> associations{ 0 }, finds{ 0 }, echoes{ 0 }, refused{ 0 },
         cancelled{ 0 }, matches{ 0 }, stored{ 0 }, store_failed{ 0 }, seq{ 0 }, reports{ 0 },
         mpps{ 0 }, mpps_refused{ 0 }, hidden{ 0 };
+    metrics_hist find_h{}, store_h{}, mpps_h{}; // request to last response
+};
+
+// Observes how long a command took, from its request to its last response.
+struct Timed {
+    metrics_hist *h;
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+    ~Timed()
+    {
+        if (h)
+            metrics_observe(h, std::chrono::duration_cast<std::chrono::microseconds>(
+                                   std::chrono::steady_clock::now() - t0)
+                                   .count());
+    }
 };
 
 Shared *g_shared = nullptr; // one SCP per process
@@ -309,6 +324,11 @@ protected:
         // an exception must not end the engine from a DCMTK thread: the
         // association is aborted instead
         try {
+            const auto cf = msg->CommandField;
+            Timed timed{ cf == DIMSE_C_FIND_RQ                              ? &g_shared->find_h
+                         : cf == DIMSE_C_STORE_RQ                           ? &g_shared->store_h
+                         : cf == DIMSE_N_CREATE_RQ || cf == DIMSE_N_SET_RQ ? &g_shared->mpps_h
+                                                                            : nullptr };
             if (msg->CommandField == DIMSE_C_FIND_RQ)
                 return handleFind(msg->msg.CFindRQ, info.presentationContextID);
             if (msg->CommandField == DIMSE_C_STORE_RQ && g_shared->cfg.on_instance)
@@ -941,6 +961,54 @@ extern "C" void dicom_scp_status(dicom_scp *s, rl_buf *out)
                           "failed before the association request %lu\n",
                           a == s->tls.get() ? "tls" : "plain", a->port(), a->stats().busy.load(),
                           a->stats().per_address.load(), a->stats().failed.load());
+}
+
+extern "C" void dicom_scp_metrics(dicom_scp *s, rl_buf *out)
+{
+    if (!s)
+        return;
+    Shared &c = s->shared;
+    metrics_head(out, "radlink_dicom_associations_total", "counter",
+                 "DICOM associations accepted");
+    metrics_value(out, "radlink_dicom_associations_total", "", double(c.associations.load()));
+    metrics_head(out, "radlink_dicom_associations_refused_total", "counter",
+                 "DICOM associations refused (AE title, busy, TLS)");
+    unsigned long busy = 0;
+    for (const auto *a : { s->plain.get(), s->tls.get() })
+        if (a)
+            busy += a->stats().busy.load() + a->stats().per_address.load() +
+                    a->stats().failed.load();
+    metrics_value(out, "radlink_dicom_associations_refused_total", "",
+                  double(c.refused.load() + busy));
+    metrics_head(out, "radlink_dicom_requests_total", "counter",
+                 "DICOM requests by service and outcome");
+    struct { const char *svc, *outcome; unsigned long n; } rows[] = {
+        { "echo", "success", c.echoes.load() },
+        { "find", "success", c.finds.load() },
+        { "store", "success", c.stored.load() },
+        { "store", "failure", c.store_failed.load() },
+        { "mpps", "success", c.mpps.load() },
+        { "mpps", "failure", c.mpps_refused.load() },
+        { "commitment-report", "success", c.reports.load() },
+    };
+    for (const auto &r : rows) {
+        char labels[96] = "";
+        metrics_label(labels, sizeof labels, "service", rl_str_c(r.svc));
+        metrics_label(labels, sizeof labels, "outcome", rl_str_c(r.outcome));
+        metrics_value(out, "radlink_dicom_requests_total", labels, double(r.n));
+    }
+    metrics_head(out, "radlink_dicom_find_matches_total", "counter",
+                 "worklist entries answered to C-FIND");
+    metrics_value(out, "radlink_dicom_find_matches_total", "", double(c.matches.load()));
+    metrics_head(out, "radlink_dicom_request_seconds", "histogram",
+                 "time from a DICOM request to its last response");
+    struct { const char *svc; metrics_hist *h; } hs[] = {
+        { "find", &c.find_h }, { "store", &c.store_h }, { "mpps", &c.mpps_h } };
+    for (const auto &h : hs) {
+        char labels[48] = "";
+        metrics_label(labels, sizeof labels, "service", rl_str_c(h.svc));
+        metrics_hist_write(out, "radlink_dicom_request_seconds", labels, h.h);
+    }
 }
 
 extern "C" int dicom_write_wl(const wl_entry *e, const char *path, rl_err *err)

@@ -835,6 +835,15 @@ int64_t dispatch_deadline_ms(const dispatcher *d)
     return dl;
 }
 
+void dispatch_counts(const dispatcher *d, unsigned *workers, unsigned *running)
+{
+    *workers = *running = 0;
+    for (int i = 0; d && i < RL_WORKERS_MAX; i++)
+        *workers += d->w[i].used;
+    if (d)
+        *running = (unsigned)d->nleases;
+}
+
 void dispatch_status(const dispatcher *d, rl_buf *out)
 {
     if (!d)

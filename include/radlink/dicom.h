@@ -154,6 +154,9 @@ bool dicom_scp_stopped(dicom_scp *s);
 void dicom_scp_free(dicom_scp *s);
 /* Counters since start, one line, for `radlink status`. */
 void dicom_scp_status(dicom_scp *s, rl_buf *out);
+/* The same counters, and each service's latency, as Prometheus lines
+ * (radlink/metrics.h). Any thread, while the SCP runs. */
+void dicom_scp_metrics(dicom_scp *s, rl_buf *out);
 
 /* A header change: set tag (top level) to value (UTF-8). */
 typedef struct dicom_change {

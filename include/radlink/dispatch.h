@@ -79,6 +79,8 @@ int64_t dispatch_deadline_ms(const dispatcher *d);
 void dispatch_commit_report(dispatcher *d, const char *txn_uid, const char *lines);
 /* Workers and running attempts, one line each, for `radlink status`. */
 void dispatch_status(const dispatcher *d, rl_buf *out);
+/* Workers connected (local and remote) and jobs running on them. */
+void dispatch_counts(const dispatcher *d, unsigned *workers, unsigned *running);
 
 /* `radlink worker`: connect to endpoint, take jobs until SIGTERM/SIGINT.
  * calling_ae is the AE title the worker sends to the PACS with. */

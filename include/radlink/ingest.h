@@ -50,6 +50,9 @@ typedef struct ingest_result {
     char ack_code[3];  /* "AA", "AE", "AR" (a retransmission: the original's); "" none */
     unsigned tolerated;/* 1 << ingest_tolerance: irregularities it was accepted with */
     unsigned by_status[5]; /* messages logged, by msglog_status (a batch holds several) */
+    char type[16];     /* MSH-9's message code and trigger event ("ORM^O01"), letters,
+                        * digits and '^' only; "" when there was none (a batch: its
+                        * last message's) */
 } ingest_result;
 
 /* What a message may be accepted with although a strict receiver would

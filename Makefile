@@ -13,11 +13,13 @@ WERROR   := $(if $(filter true,$(CI)),ON,OFF)
 # the integration tests talk to (dcmtk tools, python3-hl7's mllp_send),
 # Orthanc as the PACS, pydicom's bundled real DICOM files, Node.js for the
 # MPPS client (dcmjs-dimse, from npm), and what the tests and benchmarks use
-# around them (pgrep, setpriv, strace, curl).
+# around them (pgrep, setpriv, strace, curl), libmicrohttpd for the HTTP listener
+# and Prometheus's promtool to check /metrics.
 DEBS := make cmake gcc g++ clang libclang-rt-14-dev pkg-config \
         libdcmtk-dev dcmtk libxml2-dev libzmq3-dev liblmdb-dev libssl-dev openssl \
         libcmocka-dev python3 python3-hl7 procps strace util-linux \
-        orthanc python3-pydicom curl nodejs rsyslog rsyslog-gnutls libxml2-utils
+        orthanc python3-pydicom curl nodejs rsyslog rsyslog-gnutls libxml2-utils \
+        libmicrohttpd-dev prometheus
 
 .PHONY: all deps js build run test test-plain test-sanitize bench clean
 
@@ -72,6 +74,7 @@ bench: build js
 	tests/bench/store_bench.sh
 	tests/bench/correct_bench.sh
 	tests/bench/mpps_bench.sh
+	tests/bench/http_bench.sh
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD)

@@ -47,6 +47,12 @@ void cfg_defaults(cfg *c)
     c->job_attempts = RL_JOB_ATTEMPTS_DEFAULT;
     c->worker_timeout_s = RL_WORKER_TIMEOUT_DEFAULT_S;
     c->study_stable_s = RL_STUDY_STABLE_DEFAULT_S;
+    snprintf(c->http.l.bind, sizeof c->http.l.bind, "127.0.0.1");
+    c->http.l.port = RL_HTTP_PORT_DEFAULT;
+    c->http.max_connections = RL_HTTP_CONNECTIONS_DEFAULT;
+    c->http.session_idle_min = RL_HTTP_SESSION_IDLE_DEFAULT_MIN;
+    c->http.lockout_failures = RL_HTTP_LOCKOUT_FAILURES_DEFAULT;
+    c->http.lockout_min = RL_HTTP_LOCKOUT_DEFAULT_MIN;
 }
 
 typedef struct loader {
@@ -84,6 +90,30 @@ static void copy_num(loader *l, const xmlNode *n, const char *attr, unsigned lon
     *dst = (unsigned long)x;
 }
 
+static void resolve_path(loader *l, const xmlNode *n, const char *attr, char *dst, size_t dstn);
+
+/* <tls cert key ca verify-client> of a listener; relative: the files are
+ * relative to the configuration file (<http>), else taken as written
+ * (<mllp><listen>, as it always was). */
+static void load_listener_tls(loader *l, const xmlNode *t, cfg_listener *li, bool relative)
+{
+    li->tls = true;
+    static const char *const attrs[] = { "cert", "key", "ca" };
+    char *dst[] = { li->cert, li->key, li->ca };
+    for (int i = 0; i < 3; i++) {
+        if (relative)
+            resolve_path(l, t, attrs[i], dst[i], sizeof li->cert);
+        else
+            copy_str(l, t, attrs[i], dst[i], sizeof li->cert);
+    }
+    const char *vc = xdoc_attr(t, "verify-client");
+    li->verify_client = vc && (strcmp(vc, "true") == 0 || strcmp(vc, "1") == 0);
+    if (li->verify_client && !li->ca[0]) {
+        xdoc_error(l->errors, l->path, t, "tls: verify-client needs a ca file");
+        l->bad++;
+    }
+}
+
 static void load_listener(loader *l, const xmlNode *n, cfg_listener *li)
 {
     unsigned long port = 0;
@@ -91,23 +121,37 @@ static void load_listener(loader *l, const xmlNode *n, cfg_listener *li)
     copy_str(l, n, "bind", li->bind, sizeof li->bind);
     copy_num(l, n, "port", 65535, &port);
     li->port = (unsigned)port;
-    for (xmlNode *t = xdoc_first(n); t; t = xdoc_next(t)) {
-        if (!xdoc_is(t, "tls"))
-            continue;
-        li->tls = true;
-        copy_str(l, t, "cert", li->cert, sizeof li->cert);
-        copy_str(l, t, "key", li->key, sizeof li->key);
-        copy_str(l, t, "ca", li->ca, sizeof li->ca);
-        const char *vc = xdoc_attr(t, "verify-client");
-        li->verify_client = vc && (strcmp(vc, "true") == 0 || strcmp(vc, "1") == 0);
-        if (li->verify_client && !li->ca[0]) {
-            xdoc_error(l->errors, l->path, t, "tls: verify-client needs a ca file");
-            l->bad++;
-        }
-    }
+    for (xmlNode *t = xdoc_first(n); t; t = xdoc_next(t))
+        if (xdoc_is(t, "tls"))
+            load_listener_tls(l, t, li, false);
 }
 
 static void load_dicom_tls(loader *l, const xmlNode *parent, bool listener, dicom_tls *t);
+
+/* <http>: the listener for metrics, health, the API and the console. Its
+ * files are relative to the configuration file. */
+static void load_http(loader *l, const xmlNode *n, cfg *c)
+{
+    unsigned long port = c->http.l.port, v;
+    copy_str(l, n, "bind", c->http.l.bind, sizeof c->http.l.bind);
+    copy_num(l, n, "port", 65535, &port);
+    c->http.l.port = (unsigned)port;
+    resolve_path(l, n, "users", c->http.users, sizeof c->http.users);
+    struct { const char *attr; unsigned long max; unsigned *dst; } nums[] = {
+        { "max-connections", 1024, &c->http.max_connections },
+        { "session-idle", 24 * 60, &c->http.session_idle_min },
+        { "lockout-failures", 100, &c->http.lockout_failures },
+        { "lockout", 24 * 60, &c->http.lockout_min },
+    };
+    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+        v = *nums[i].dst;
+        copy_num(l, n, nums[i].attr, nums[i].max, &v);
+        *nums[i].dst = (unsigned)v;
+    }
+    for (xmlNode *t = xdoc_first(n); t; t = xdoc_next(t))
+        if (xdoc_is(t, "tls"))
+            load_listener_tls(l, t, &c->http.l, true);
+}
 
 static void load_pacs(loader *l, const xmlNode *n, cfg_pacs *p)
 {
@@ -292,6 +336,8 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             unsigned long poll = RL_INBOX_POLL_DEFAULT_S;
             copy_num(&l, n, "poll", 86400, &poll);
             next.inbox_poll_s = (unsigned)poll;
+        } else if (xdoc_is(n, "http")) {
+            load_http(&l, n, &next);
         } else if (xdoc_is(n, "audit")) {
             copy_str(&l, n, "site", next.audit.site, sizeof next.audit.site);
             for (xmlNode *sl = xdoc_first(n); sl; sl = xdoc_next(sl)) {
@@ -418,6 +464,11 @@ void cfg_print(const cfg *c, void *file)
                 c->pacs[i].update == PACS_UPDATE_HL7 ? " via " : "", c->pacs[i].hl7_dest,
                 ver[c->pacs[i].verify % 3], c->pacs[i].mpps ? " mpps=forward" : "",
                 c->pacs[i].tls.on ? " tls" : "");
+    if (c->http.l.port)
+        fprintf(f, "http.listen=%s:%u%s users=%s\n", c->http.l.bind, c->http.l.port,
+                c->http.l.tls ? " tls" : "", c->http.users[0] ? c->http.users : "DATA/users");
+    else
+        fprintf(f, "http.listen=off\n");
     if (c->unmatched_forward_s)
         fprintf(f, "recon.unmatched=forward after %us\n", c->unmatched_forward_s);
     else

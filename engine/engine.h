@@ -16,6 +16,8 @@
 #include "radlink/dicom.h"
 #include "radlink/dispatch.h"
 #include "radlink/forward.h"
+#include "radlink/http.h"
+#include "radlink/metrics.h"
 #include "radlink/ingest.h"
 #include "radlink/loop.h"
 #include "radlink/mllp.h"
@@ -52,6 +54,8 @@ void workers_reap(workers *w);
 void workers_tick(workers *w);
 int64_t workers_deadline_ms(const workers *w);
 void workers_status(const workers *w, rl_buf *out);
+/* Local worker processes running now. */
+unsigned workers_alive(const workers *w);
 /* SIGTERM each, wait (bounded), SIGKILL the rest, free. */
 void workers_free(workers *w);
 
@@ -74,6 +78,14 @@ typedef struct engine {
     dispatcher *jobs;
     workers *wk;
     audit_shipper *ship; /* NULL: no collector configured */
+    http_server *http;   /* NULL: no HTTP listener */
+    struct web *web;     /* what its threads share (engine/web) */
+    /* /metrics: messages committed by listener, type and outcome (a
+     * sender inventing types fills at most RL_METRICS_MSG_SERIES series),
+     * and the time from a frame's arrival to its ACK */
+    struct msg_series *series;
+    size_t nseries;
+    metrics_hist ack_h;
     int sig_fd;
     int stop_signal;
     bool reload_signal;
@@ -147,5 +159,22 @@ void engine_on_ctl(void *ctx, uint64_t conn, int argc, char **argv);
 int engine_reload(engine *e, rl_buf *out);
 /* The words of `radlink status` that only the running engine knows. */
 void engine_status(engine *e, rl_buf *out);
+
+/* engine/web: the HTTP listener's part of the engine. */
+/* Start the listener of <http> (none when its port is 0) / stop it. */
+int engine_web_start(engine *e, rl_err *err);
+void engine_web_stop(engine *e);
+/* The engine is serving (listeners up, routes loaded) / stopping. */
+void engine_web_ready(engine *e, bool ready);
+/* Loop: count n messages of a frame received on listener with type
+ * (ingest_result.type) and outcome (a msglog_status). */
+void engine_count_messages(engine *e, const char *listener, const char *type, int status,
+                           unsigned n);
+/* Loop: the control verbs the listener asks the loop: `metrics` (what only
+ * the loop knows, in Prometheus text), `health` (status 0 when serving),
+ * `destinations` (every destination's name, one per line). */
+void engine_metrics(engine *e, rl_buf *out);
+int engine_health(engine *e, rl_buf *out);
+void engine_destinations(engine *e, rl_buf *out);
 
 #endif

@@ -31,6 +31,7 @@ int main(int argc, char **argv)
         cli_recon_cmd,
         cli_mpps_cmd,
         cli_audit_cmd,
+        cli_user_cmd,
         cli_jobs_cmd,
         cli_worker_cmd,
         cli_keygen_cmd,

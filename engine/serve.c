@@ -688,11 +688,18 @@ static int start(engine *e, rl_err *err)
         if (audit_ship_start(&ac, &e->ship, err) != 0)
             return -1;
     }
+    if (engine_web_start(e, err) != 0)
+        return -1;
     return 0;
 }
 
 static void stop(engine *e)
 {
+    /* first the HTTP listener: its threads read the store and ask the loop
+     * over the control socket, closed before so that none waits for it */
+    ctlsock_free(e->ctl);
+    e->ctl = NULL;
+    engine_web_stop(e);
     audit_ship_stop(e->ship); /* a start that failed after it began */
     e->ship = NULL;
     inbox_stop(e);
@@ -718,6 +725,7 @@ static void stop(engine *e)
         store_close(e->st);
     rl_arena_free(&e->arena);
     free(e->batch);
+    free(e->series);
     free(e->reqs);
     for (size_t i = 0; i < e->nreloads; i++) { /* asked for in the last instant */
         free(e->reloads[i].argv);
@@ -905,6 +913,7 @@ int serve_run(const cfg *c)
     log_info("serve.start", "version=%s config=%s data=%s", RADLINK_VERSION, c->source,
              c->data_dir);
     engine_audit_app(&e, true);
+    engine_web_ready(&e, true);
 
     while (!e.stop_signal) {
         if (loop_run_once(e.l, next_timeout(&e)) < 0) {
@@ -920,6 +929,7 @@ int serve_run(const cfg *c)
     /* Clean shutdown: accept nothing new, answer what was read and what the
      * DICOM threads still bring, write it out. */
     log_info("serve.stopping", "signal=%s", e.stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    engine_web_ready(&e, false);
     mllp_server_stop_listening(e.srv);
     dicom_scp_stop_accepting(e.dicom);
     forwarder_stop(e.fwd);

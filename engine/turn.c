@@ -120,9 +120,10 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     msglog_status *status = calloc(n ? n : 1, sizeof *status);
     unsigned (*by_status)[5] = calloc(n ? n : 1, sizeof *by_status);
     unsigned *tolerated = calloc(n ? n : 1, sizeof *tolerated);
+    char (*types)[16] = calloc(n ? n : 1, sizeof *types);
     rl_err err;
     rl_err_clear(&err);
-    int rc = acks && close_after && status && tolerated && by_status ? STORE_OK
+    int rc = acks && close_after && status && tolerated && by_status && types ? STORE_OK
                                            : rl_err_set(&err, RL_E_NOMEM, -1, "out of memory");
     for (size_t i = 0; acks && i < n; i++)
         rl_buf_init(&acks[i], 0);
@@ -140,6 +141,7 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
         status[i] = res.status;
         tolerated[i] = res.tolerated;
         memcpy(by_status[i], res.by_status, sizeof by_status[i]);
+        memcpy(types[i], res.type, sizeof types[i]);
         forwarded += res.forwarded;
     }
     cmd *cmds = rest ? e->cmds : NULL;
@@ -164,8 +166,11 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     if (ok) {
         e->commits++;
         for (size_t i = 0; i < n; i++) {
-            for (int k = 0; k < 5; k++)
+            for (int k = 0; k < 5; k++) {
                 e->counts[k] += by_status[i][k];
+                engine_count_messages(e, e->batch[first + i].listener, types[i], k,
+                                      by_status[i][k]);
+            }
             for (int k = 0; k < INGEST_TOL_COUNT; k++)
                 e->tolerated[k] += (tolerated[i] >> k) & 1u;
         }
@@ -196,6 +201,7 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     for (size_t i = 0; i < n; i++) {
         if (acks && acks[i].len) {
             mllp_server_reply(e->srv, e->batch[first + i].conn, rl_buf_view(&acks[i]));
+            metrics_observe(&e->ack_h, rl_now_us() - e->batch[first + i].recv_us);
             bool seen = false; /* distinct connections (a turn has a few dozen at most) */
             for (size_t k = 0; k < i && !seen && answered < 256; k++)
                 seen = e->batch[first + k].conn == e->batch[first + i].conn;
@@ -252,6 +258,7 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     free(close_after);
     free(status);
     free(tolerated);
+    free(types);
     free(by_status);
 }
 
@@ -325,6 +332,22 @@ void engine_on_ctl(void *ctx, uint64_t conn, int argc, char **argv)
         rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
         engine_status(e, &out);
         ctlsock_reply(e->ctl, conn, 0, rl_buf_view(&out));
+        rl_buf_free(&out);
+        return;
+    }
+    /* the HTTP listener's questions: answered at once, nothing stored */
+    if (argc == 1 && (strcmp(argv[0], "metrics") == 0 || strcmp(argv[0], "health") == 0 ||
+                      strcmp(argv[0], "destinations") == 0)) {
+        rl_buf out;
+        rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
+        int st = 0;
+        if (argv[0][0] == 'm')
+            engine_metrics(e, &out);
+        else if (argv[0][0] == 'h')
+            st = engine_health(e, &out);
+        else
+            engine_destinations(e, &out);
+        ctlsock_reply(e->ctl, conn, st, rl_buf_view(&out));
         rl_buf_free(&out);
         return;
     }

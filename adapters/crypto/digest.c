@@ -2,6 +2,7 @@
  * OpenSSL's generator. */
 #include "radlink/digest.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -71,4 +72,22 @@ char *digest_base64(const void *p, size_t n)
     if (out)
         EVP_EncodeBlock((unsigned char *)out, p, (int)n);
     return out;
+}
+
+int digest_random(void *out, size_t n)
+{
+    return RAND_bytes(out, (int)n) == 1 ? 0 : -1;
+}
+
+int digest_scrypt(const char *password, size_t pwn, const void *salt, size_t saltn, uint64_t N,
+                  uint64_t r, uint64_t p, void *out, size_t outn)
+{
+    /* maxmem: what the parameters need, and a little more */
+    uint64_t mem = 128 * N * r + 128 * r * p + (1u << 20);
+    return EVP_PBE_scrypt(password, pwn, salt, saltn, N, r, p, mem, out, outn) == 1 ? 0 : -1;
+}
+
+int digest_equal(const void *a, const void *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0;
 }

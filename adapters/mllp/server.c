@@ -357,13 +357,18 @@ static void on_accept(loop *l, int fd, unsigned events, void *ctx)
 
 int mllp_bind(const char *addr, unsigned port, int *out, rl_err *err)
 {
+    return mllp_bind_as("MLLP listener", addr, port, out, err);
+}
+
+int mllp_bind_as(const char *what, const char *addr, unsigned port, int *out, rl_err *err)
+{
     char ps[16];
     snprintf(ps, sizeof ps, "%u", port);
     struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM };
     struct addrinfo *ai = NULL;
     int g = getaddrinfo(addr && *addr ? addr : NULL, ps, &hints, &ai);
     if (g != 0)
-        return rl_err_set(err, MLLP_E_CONFIG, -1, "MLLP listener %s:%u: %s", addr, port,
+        return rl_err_set(err, MLLP_E_CONFIG, -1, "%s %s:%u: %s", what, addr, port,
                           gai_strerror(g));
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
@@ -374,8 +379,7 @@ int mllp_bind(const char *addr, unsigned port, int *out, rl_err *err)
         if (fd >= 0)
             close(fd);
         freeaddrinfo(ai);
-        return rl_err_set(err, MLLP_E_IO, -1, "MLLP listener %s:%u: %s", addr, port,
-                          strerror(e));
+        return rl_err_set(err, MLLP_E_IO, -1, "%s %s:%u: %s", what, addr, port, strerror(e));
     }
     freeaddrinfo(ai);
     *out = fd;

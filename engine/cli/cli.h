@@ -145,6 +145,7 @@ extern const cli_cmd cli_wl_cmd;
 extern const cli_cmd cli_recon_cmd;
 extern const cli_cmd cli_mpps_cmd;
 extern const cli_cmd cli_audit_cmd;
+extern const cli_cmd cli_user_cmd;
 extern const cli_cmd cli_worker_cmd;
 extern const cli_cmd cli_keygen_cmd;
 extern const cli_cmd cli_jobs_cmd;

@@ -22,12 +22,13 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
         { "pacs", required_argument, NULL, 'p' },
         { "workers", required_argument, NULL, 'w' },
         { "user", required_argument, NULL, 'u' },
+        { "http", required_argument, NULL, 'H' },
         { 0, 0, 0, 0 },
     };
-    cli_opts o = { argc, argv, self, "c:d:m:b:l:r:i:a:p:w:u:", longs, 0, 0 };
+    cli_opts o = { argc, argv, self, "c:d:m:b:l:r:i:a:p:w:u:H:", longs, 0, 0 };
     const char *user = NULL;
     const char *config = NULL, *data = NULL, *bind = NULL, *routes = NULL;
-    long mllp = 0, dicom = -1, workers = -1;
+    long mllp = 0, dicom = -1, workers = -1, http = -1;
     const char *pacs = NULL;
     const char *ae = NULL;
     int level = -1, c;
@@ -47,6 +48,10 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
             break;
         case 'i':
             if (cli_number(self, "--dicom", optarg, 0, 65535, &dicom) != 0)
+                return CLI_USAGE;
+            break;
+        case 'H':
+            if (cli_number(self, "--http", optarg, 0, 65535, &http) != 0)
                 return CLI_USAGE;
             break;
         case 'm':
@@ -86,6 +91,8 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
     }
     if (dicom >= 0)
         cf.dicom_port = (unsigned)dicom;
+    if (http >= 0)
+        cf.http.l.port = (unsigned)http;
     if (workers >= 0)
         cf.workers = (unsigned)workers;
     if (pacs) { /* AE@HOST:PORT, the default PACS */
@@ -135,6 +142,8 @@ const cli_cmd cli_serve_cmd = {
             "  -b, --bind ADDR        address of the first listener (default 127.0.0.1)\n"
             "  -i, --dicom PORT       DICOM port of the Modality Worklist SCP (default 11112;\n"
             "                         0: no DICOM listener)\n"
+            "  -H, --http PORT        port of the HTTP listener: metrics, health, API, console\n"
+            "                         (default 8080 on 127.0.0.1; 0: none)\n"
             "  -a, --ae-title AE      the SCP's AE title (default RADLINK)\n"
             "  -p, --pacs AE@HOST:PORT  the PACS studies are sent to (first of <dicom><pacs>)\n"
             "  -w, --workers N        local worker processes (default 2)\n"

@@ -3,6 +3,7 @@
 #include "radlink/dicom.h"
 #include "radlink/err.h"
 #include "radlink/hl7.h"
+#include "radlink/http.h"
 #include "radlink/job.h"
 #include "radlink/mllp.h"
 #include "radlink/route.h"
@@ -61,6 +62,7 @@ const char *rl_strerror(int code)
     case CTL_E_IO: return "control: the exchange broke off";
     case CTL_E_TIMEOUT: return "control: no answer in time";
     case CTL_E_PROTO: return "control: a message that does not decode";
+    case HTTP_E_START: return "http: the listener could not start";
     }
     return "unknown error";
 }

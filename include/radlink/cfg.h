@@ -92,6 +92,14 @@ typedef struct cfg {
         char ca[CFG_PATH], cert[CFG_PATH], key[CFG_PATH];
     } audit;
     unsigned n_dests;
+    /* <http bind port users max-connections session-idle lockout-failures lockout>
+     * with an optional <tls>: metrics, health, the JSON API and the console
+     * (port 0 = none) */
+    struct {
+        cfg_listener l;
+        char users[CFG_PATH]; /* the users file ("" = DATA/users) */
+        unsigned max_connections, session_idle_min, lockout_failures, lockout_min;
+    } http;
 } cfg;
 
 /* Fill c with the embedded default (data ./var, MLLP 127.0.0.1:2575). */

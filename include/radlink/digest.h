@@ -5,6 +5,7 @@
 #define RADLINK_DIGEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,6 +26,18 @@ char *digest_base64(const void *p, size_t n);
 /* A UID from a random UUID (version 4). 0, or -1 when the system has no
  * randomness to give. */
 int digest_uid_random(char out[45]);
+
+/* n random bytes from OpenSSL's generator: 0, or -1 when it has none. */
+int digest_random(void *out, size_t n);
+
+/* scrypt (RFC 7914) of password with salt, cost N (a power of two), r, p,
+ * into out[0..outn). 0, or -1 (parameters past OpenSSL's memory limit, or
+ * out of memory). Uses 128 * N * r bytes for the call. */
+int digest_scrypt(const char *password, size_t pwn, const void *salt, size_t saltn, uint64_t N,
+                  uint64_t r, uint64_t p, void *out, size_t outn);
+
+/* Compare a and b in time independent of where they differ: 1 equal. */
+int digest_equal(const void *a, const void *b, size_t n);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,7 @@
 #define JOB_E_BASE (-700)
 #define CTL_E_BASE (-800)
 #define CFG_E_BASE (-900)
+#define HTTP_E_BASE (-1000)
 
 enum rl_errcode {
     RL_E_NOMEM = RL_E_BASE - 1, /* out of memory */

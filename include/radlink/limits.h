@@ -224,6 +224,40 @@
 #define RL_AUDIT_CONFIRM_MS 1000
 #define RL_AUDIT_CONNECT_TIMEOUT_S 5
 
+/* The HTTP listener (metrics, health, API, console). Connections: open at
+ * once, a thread each (a scrape, a few operators' browsers with their six
+ * keep-alive connections each); configurable (http max-connections). Body: the largest request body read (JSON actions and
+ * login forms are small; anything larger is refused 413, unread). A request
+ * that does not arrive whole in the timeout is dropped. */
+#define RL_HTTP_PORT_DEFAULT 8080
+#define RL_HTTP_CONNECTIONS_DEFAULT 64
+#define RL_HTTP_BODY_MAX (64 * 1024)
+#define RL_HTTP_REQUEST_TIMEOUT_MS 10000
+/* Console sessions: idle minutes before a session ends (http session-idle),
+ * hours after which it ends anyway, sessions held at once (the oldest goes
+ * first). Lockout: failed logins for one user in a row (http
+ * lockout-failures) lock it for minutes (http lockout). Logins hashing at
+ * once: scrypt takes 32 MiB per hash, so a flood of logins cannot take the
+ * engine's memory. */
+#define RL_HTTP_SESSION_IDLE_DEFAULT_MIN 30
+#define RL_HTTP_SESSION_MAX_H 12
+#define RL_HTTP_SESSIONS_MAX 256
+#define RL_HTTP_LOCKOUT_FAILURES_DEFAULT 5
+#define RL_HTTP_LOCKOUT_DEFAULT_MIN 15
+#define RL_HTTP_LOGINS_AT_ONCE 2
+/* Users in the users file, and scrypt's cost (RFC 7914): N = 2^15, r = 8,
+ * p = 1 is 32 MiB and about 0.1 s per hash, the parameters OWASP lists for
+ * scrypt. */
+#define RL_USERS_MAX 256
+#define RL_PASSWORD_MIN 8
+#define RL_SCRYPT_N 32768
+#define RL_SCRYPT_R 8
+#define RL_SCRYPT_P 1
+/* Message series kept apart in /metrics (listener x type x outcome): a
+ * sender inventing types must not grow the scrape without bound; the rest
+ * are counted under type="other". */
+#define RL_METRICS_MSG_SERIES 256
+
 /* Address space LMDB may map, in MiB (the store cannot grow past it).
  * Configurable (store map-size-mb); 16 GiB of address space costs nothing
  * until it is used. */

@@ -72,6 +72,8 @@ typedef struct mllp_listen {
 /* Bind and listen on bind:port (a port below 1024 needs root): the socket
  * for mllp_listen.fd, taken by the server. */
 int mllp_bind(const char *bind, unsigned port, int *fd, rl_err *err);
+/* The same for another listener (the HTTP one): errors say what it is. */
+int mllp_bind_as(const char *what, const char *bind, unsigned port, int *fd, rl_err *err);
 
 typedef struct mllp_server_cfg {
     const mllp_listen *listen;

@@ -71,7 +71,7 @@ cat >"$work/cfg.xml" <<XML
   <jobs workers="1" study-stable="1"/>
 </radlink>
 XML
-"$radlink" serve --config "$work/cfg.xml" --data "$work/var" --mllp "$mport" --dicom "$rport" \
+"$radlink" serve --http 0 --config "$work/cfg.xml" --data "$work/var" --mllp "$mport" --dicom "$rport" \
     --log-level ${LOG_LEVEL:-warn} >"$work/radlink.log" 2>&1 &
 pids="$pids $!"
 i=0

@@ -51,7 +51,7 @@ run_radlink() {
     p=$(port)
     d=$work/$1
     printf '<radlink><store group-commit="%s"/><log level="warn"/><jobs workers="0"/></radlink>\n' "$2" >"$d.xml"
-    "$radlink" serve --data "$d" --mllp "$p" --dicom 0 --config "$d.xml" >"$d.log" 2>&1 &
+    "$radlink" serve --http 0 --data "$d" --mllp "$p" --dicom 0 --config "$d.xml" >"$d.log" 2>&1 &
     pid=$!
     wait_up "$p"
     "$load" 127.0.0.1 "$p" "$warm" "$warmper" >/dev/null

@@ -35,7 +35,7 @@ cat >"$work/cfg.xml" <<XML
   <log level="warn"/>
 </radlink>
 XML
-"$radlink" serve --config "$work/cfg.xml" --data "$work/var" --mllp "$mllp" --dicom "$dicom" \
+"$radlink" serve --http 0 --config "$work/cfg.xml" --data "$work/var" --mllp "$mllp" --dicom "$dicom" \
     >"$work/engine.log" 2>&1 &
 pids="$pids $!"
 wait_up "$mllp"

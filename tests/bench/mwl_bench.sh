@@ -55,7 +55,7 @@ time_q() {
 
 start_radlink() { # DATA -> sets RP (dicom port) and RPID
     mp=$(port); RP=$(port)
-    "$radlink" serve --data "$1" --mllp "$mp" --dicom "$RP" >"$1.log" 2>&1 &
+    "$radlink" serve --http 0 --data "$1" --mllp "$mp" --dicom "$RP" >"$1.log" 2>&1 &
     RPID=$!
     wait_up "$RP"
     wait_up "$mp"

@@ -57,7 +57,7 @@ radlink_run() {
     name=$1
     shift
     rp=$(port) mp=$(port)
-    "$radlink" serve --data "$work/$name" --mllp "$mp" --dicom "$rp" --workers 0 --log-level warn \
+    "$radlink" serve --http 0 --data "$work/$name" --mllp "$mp" --dicom "$rp" --workers 0 --log-level warn \
         >"$work/$name.log" 2>&1 &
     rpid=$!
     wait_up "$rp"
@@ -91,7 +91,7 @@ s4=$(storescp_run s4 1 2 3 4)
 
 # syncs per instance, counted under strace (slower: a separate run)
 rp=$(port) mp=$(port)
-"$radlink" serve --data "$work/sy" --mllp "$mp" --dicom "$rp" --workers 0 --log-level warn \
+"$radlink" serve --http 0 --data "$work/sy" --mllp "$mp" --dicom "$rp" --workers 0 --log-level warn \
     >"$work/sy.log" 2>&1 &
 rpid=$!
 wait_up "$rp"

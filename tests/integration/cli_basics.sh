@@ -45,11 +45,11 @@ run_rc "$RADLINK" hl7 get onlyonearg
 expect_rc 2 "missing argument"
 expect_has "$ERR" "expected FILE and PATH" "missing argument message"
 
-run_rc "$RADLINK" serve --mllp notaport
+run_rc "$RADLINK" serve --http 0 --mllp notaport
 expect_rc 2 "bad port"
 expect_has "$ERR" "--mllp: 'notaport' is not a number from 1 to 65535" "bad port message"
 
-run_rc "$RADLINK" serve extra
+run_rc "$RADLINK" serve --http 0 extra
 expect_rc 2 "stray argument"
 
 run_rc "$RADLINK" version

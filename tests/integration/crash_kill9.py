@@ -26,7 +26,7 @@ engines = []
 
 def start():
     log = open(os.path.join(logdir, 'crash_engine.%d.log' % len(engines)), 'w')
-    p = subprocess.Popen([radlink, 'serve', '--data', data, '--mllp', str(port), '--dicom', '0'],
+    p = subprocess.Popen([radlink, 'serve', '--http', '0', '--data', data, '--mllp', str(port), '--dicom', '0'],
                          stdout=log, stderr=subprocess.STDOUT)
     engines.append(p)
     if not wait_port(port):

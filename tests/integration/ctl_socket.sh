@@ -63,7 +63,7 @@ expect_has "$ERR" "no engine runs on data directory" "says so"
 note "a data directory too deep for a socket path: the socket goes to a private directory"
 DEEP=$T/$(printf '%070d' 0)/$(printf '%070d' 1)/var
 mkdir -p "$DEEP"
-"$RADLINK" serve --data "$DEEP" --mllp "$(free_port)" >"$T/deep.log" 2>&1 &
+"$RADLINK" serve --http 0 --data "$DEEP" --mllp "$(free_port)" >"$T/deep.log" 2>&1 &
 DEEP_PID=$!
 PIDS="$PIDS $DEEP_PID"
 wait_cmd 10 "live \(from the engine\)" "$RADLINK" status --data "$DEEP"

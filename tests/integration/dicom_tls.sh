@@ -47,11 +47,11 @@ cat >"$T/cfg.xml" <<XML
 XML
 note "a TLS listener that cannot start says why, and nothing starts"
 sed 's#pki/radlink.pem" key#pki/missing.pem" key#' "$T/cfg.xml" >"$T/bad.xml"
-run_rc "$RADLINK" serve --data "$T/bad" --mllp "$(free_port)" --dicom "$DICOM_PORT" --config "$T/bad.xml"
+run_rc "$RADLINK" serve --http 0 --data "$T/bad" --mllp "$(free_port)" --dicom "$DICOM_PORT" --config "$T/bad.xml"
 expect_rc 1 "a missing certificate"
 expect_has "$ERR" "DICOM TLS: certificate $T/pki/missing.pem" "names the file"
 sed "s#<tls port=\"$TLS_PORT\"#<tls port=\"$DICOM_PORT\"#" "$T/cfg.xml" >"$T/bad.xml"
-run_rc "$RADLINK" serve --data "$T/bad" --mllp "$(free_port)" --dicom "$DICOM_PORT" --config "$T/bad.xml"
+run_rc "$RADLINK" serve --http 0 --data "$T/bad" --mllp "$(free_port)" --dicom "$DICOM_PORT" --config "$T/bad.xml"
 expect_rc 1 "the TLS port is the plain port"
 expect_has "$ERR" "the TLS port $DICOM_PORT is the plain port too" "says why"
 

@@ -72,12 +72,14 @@ start_engine() {
     PORT=${PORT:-$(free_port)}
     DICOM_PORT=${DICOM_PORT:-$(free_port)}
     while [ "$DICOM_PORT" = "$PORT" ]; do DICOM_PORT=$(free_port); done
+    HTTP_PORT=${HTTP_PORT:-$(free_port)}
+    while [ "$HTTP_PORT" = "$PORT" ] || [ "$HTTP_PORT" = "$DICOM_PORT" ]; do HTTP_PORT=$(free_port); done
     ENGINE_N=$((ENGINE_N + 1))
     ENGINE_LOG=$T/engine.$ENGINE_N.log
     if [ -n "${PORTS_FROM_CONFIG:-}" ]; then
-        "$RADLINK" serve --data "$T/var" --dicom "$DICOM_PORT" "$@" >"$ENGINE_LOG" 2>&1 &
+        "$RADLINK" serve --data "$T/var" --dicom "$DICOM_PORT" --http "$HTTP_PORT" "$@" >"$ENGINE_LOG" 2>&1 &
     else
-        "$RADLINK" serve --data "$T/var" --mllp "$PORT" --dicom "$DICOM_PORT" "$@" >"$ENGINE_LOG" 2>&1 &
+        "$RADLINK" serve --data "$T/var" --mllp "$PORT" --dicom "$DICOM_PORT" --http "$HTTP_PORT" "$@" >"$ENGINE_LOG" 2>&1 &
     fi
     ENGINE_PID=$!
     PIDS="$PIDS $ENGINE_PID"

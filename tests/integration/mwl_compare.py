@@ -274,7 +274,7 @@ def content_checks(data, dicom, wlm, mllp, export):
 def main():
     data = os.path.join(WORK, 'var')
     mllp, dicom, wlm = free_port(), free_port(), free_port()
-    eng = subprocess.Popen([RADLINK, 'serve', '--data', data, '--mllp', str(mllp), '--dicom',
+    eng = subprocess.Popen([RADLINK, 'serve', '--http', '0', '--data', data, '--mllp', str(mllp), '--dicom',
                             str(dicom)], stdout=open(os.path.join(WORK, 'engine.log'), 'w'),
                            stderr=subprocess.STDOUT)
     wl = None

@@ -6,7 +6,7 @@
 
 for sig in TERM INT; do
     port=$(free_port)
-    "$RADLINK" serve --data "$T/var" --mllp "$port" --dicom "$(free_port)" >"$T/serve.$sig" 2>&1 &
+    "$RADLINK" serve --http 0 --data "$T/var" --mllp "$port" --dicom "$(free_port)" >"$T/serve.$sig" 2>&1 &
     pid=$!
     PIDS="$PIDS $pid"
     wait_for "$T/serve.$sig" "data=$T/var"
@@ -26,7 +26,7 @@ cat >"$T/bad.xml" <<'XML'
   <bogus/>
 </radlink>
 XML
-run_rc "$RADLINK" serve --config "$T/bad.xml"
+run_rc "$RADLINK" serve --http 0 --config "$T/bad.xml"
 expect_rc 3 "bad config"
 expect_has "$ERR" "bad.xml:4: " "line of the bad port"
 expect_has "$ERR" "bad.xml:6: " "line of the unknown element"

@@ -38,19 +38,19 @@ DP=$(low_port)
 while [ "$DP" = "$MP" ]; do DP=$(low_port); done
 
 note "refusals, with the reason"
-run_rc "$RADLINK" serve --user no-such-user-here --data "$U/var" --mllp "$MP" --dicom 0
+run_rc "$RADLINK" serve --http 0 --user no-such-user-here --data "$U/var" --mllp "$MP" --dicom 0
 expect_rc 1 "an unknown user"
 expect_has "$ERR" "--user no-such-user-here: no such user" "says so"
-run_rc "$RADLINK" serve --user root --data "$U/var" --mllp "$MP" --dicom 0
+run_rc "$RADLINK" serve --http 0 --user root --data "$U/var" --mllp "$MP" --dicom 0
 expect_rc 1 "root itself"
 expect_has "$ERR" "that is root" "says so"
 mkdir -m 700 "$U/rootdata"
-run_rc "$RADLINK" serve --user nobody --data "$U/rootdata" --mllp "$MP" --dicom 0
+run_rc "$RADLINK" serve --http 0 --user nobody --data "$U/rootdata" --mllp "$MP" --dicom 0
 expect_rc 1 "a data directory that is root's"
 expect_has "$ERR" "belongs to uid 0, not to nobody: chown -R nobody $U/rootdata" "says what to do"
 
 note "started as root on ports $MP (MLLP) and $DP (DICOM), running as nobody"
-"$RADLINK" serve --user nobody --data "$U/var" --mllp "$MP" --dicom "$DP" --workers 1 \
+"$RADLINK" serve --http 0 --user nobody --data "$U/var" --mllp "$MP" --dicom "$DP" --workers 1 \
     >"$T/engine.log" 2>&1 &
 ENGINE_PID=$!
 PIDS="$PIDS $ENGINE_PID"

@@ -1,0 +1,423 @@
+/* The HTTP listener on GNU libmicrohttpd: it parses HTTP/1.1 (keep-alive,
+ * chunked bodies, timeouts, a thread per connection); this file turns each
+ * request into an http_req, calls the handler and sends its answer.
+ *
+ * HTTPS: libmicrohttpd's own TLS is GnuTLS, with other settings than the
+ * MLLP and DICOM listeners. So TLS is OpenSSL's, with the MLLP adapter's
+ * context (same certificate files, TLS 1.2+, client certificates checked by
+ * OpenSSL): an accepting thread does the handshake, and a relay thread per
+ * connection carries the plain bytes over a socket pair to libmicrohttpd
+ * (MHD_add_connection, with the client's real address). */
+#include "radlink/http.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../mllp/mllp_internal.h"
+#include "radlink/limits.h"
+#include "radlink/log.h"
+
+
+struct http_server {
+    struct MHD_Daemon *d;
+    http_handler h;
+    void *ctx;
+    size_t body_max;
+    bool tls;
+    int listen_fd;
+    /* HTTPS */
+    SSL_CTX *ssl;
+    int stop_fd;   /* eventfd: readable when stopping */
+    pthread_t acceptor;
+    bool acceptor_started;
+    pthread_mutex_t lock;
+    pthread_cond_t idle;
+    unsigned relays;
+    unsigned timeout_ms;
+    unsigned max_connections;
+    char last_error[256]; /* libmicrohttpd's last message (why a start failed) */
+};
+
+/* A request's body, gathered over the access handler's calls. */
+typedef struct pending_req {
+    char *body;
+    size_t n;
+    bool too_big;
+} pending_req;
+
+const char *http_header(const http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int http_cookie(const http_req *r, const char *name, char *out, size_t n)
+{
+    const char *v = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+    if (!v || strlen(v) >= n)
+        return -1;
+    snprintf(out, n, "%s", v);
+    return (int)strlen(out);
+}
+
+static void on_log(void *cls, const char *fmt, va_list ap)
+{
+    http_server *s = cls;
+    char text[256];
+    vsnprintf(text, sizeof text, fmt, ap);
+    text[strcspn(text, "\n")] = '\0';
+    snprintf(s->last_error, sizeof s->last_error, "%s", text);
+    log_debug("http.server", "text=\"%s\"", text);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    pending_req *p = *req_cls;
+    if (p) {
+        free(p->body);
+        free(p);
+        *req_cls = NULL;
+    }
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *conn, http_resp *resp)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        resp->body.len, resp->body.data ? resp->body.data : "", MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type",
+                            resp->content_type ? resp->content_type
+                                               : "text/plain; charset=utf-8");
+    /* the handler's header lines: "Name: value\r\n" each */
+    const char *p = resp->headers.len ? rl_buf_cstr(&resp->headers) : "";
+    while (*p) {
+        size_t n = strcspn(p, "\r\n");
+        const char *colon = memchr(p, ':', n);
+        if (colon) {
+            char name[128], value[2048];
+            snprintf(name, sizeof name, "%.*s", (int)(colon - p), p);
+            const char *v = colon + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(value, sizeof value, "%.*s", (int)(p + n - v), v);
+            MHD_add_response_header(r, name, value);
+        }
+        p += n;
+        while (*p == '\r' || *p == '\n')
+            p++;
+    }
+    enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+static enum MHD_Result refuse(struct MHD_Connection *conn, int status, const char *text)
+{
+    http_resp resp = { .status = status };
+    rl_buf_init(&resp.headers, 0);
+    rl_buf_init(&resp.body, 0);
+    rl_buf_printf(&resp.body, "%s\n", text);
+    rl_buf_add_c(&resp.headers, "Connection: close\r\n");
+    enum MHD_Result ok = send_resp(conn, &resp);
+    rl_buf_free(&resp.headers);
+    rl_buf_free(&resp.body);
+    return ok;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **req_cls)
+{
+    (void)version;
+    http_server *s = cls;
+    pending_req *p = *req_cls;
+    if (!p) { /* the headers are in: the body (if any) follows in later calls */
+        if (!(p = calloc(1, sizeof *p)))
+            return MHD_NO;
+        *req_cls = p;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl && strtoull(cl, NULL, 10) > s->body_max)
+            p->too_big = true;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!p->too_big && p->n + *upload_data_size <= s->body_max) {
+            char *b = realloc(p->body, p->n + *upload_data_size + 1);
+            if (!b)
+                return MHD_NO;
+            memcpy(b + p->n, upload_data, *upload_data_size);
+            p->body = b;
+            p->n += *upload_data_size;
+        } else {
+            p->too_big = true;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (p->too_big)
+        return refuse(conn, 413, "request body too large");
+    http_req req = { .method = method, .path = url, .tls = s->tls,
+                     .body = { p->body ? p->body : "", p->n }, .conn = conn };
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr)
+        mllp_addr_str(ci->client_addr,
+                      ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                             : sizeof(struct sockaddr_in),
+                      req.peer, sizeof req.peer);
+    http_resp resp = { .status = 200 };
+    rl_buf_init(&resp.headers, 16 * 1024);
+    rl_buf_init(&resp.body, 0);
+    s->h(s->ctx, &req, &resp);
+    enum MHD_Result ok = send_resp(conn, &resp);
+    rl_buf_free(&resp.headers);
+    rl_buf_free(&resp.body);
+    return ok;
+}
+
+/* ---- HTTPS: OpenSSL in front of libmicrohttpd ---- */
+
+typedef struct relay {
+    http_server *s;
+    int fd;
+    struct sockaddr_storage sa;
+    socklen_t sl;
+} relay;
+
+/* Write all of buf to a blocking socket; false when it is gone. */
+static bool write_all(int fd, const char *buf, size_t n)
+{
+    while (n) {
+        ssize_t w = send(fd, buf, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        buf += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static void relay_end(http_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    if (--s->relays == 0)
+        pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void *relay_main(void *arg)
+{
+    relay *r = arg;
+    http_server *s = r->s;
+    char addr[64], buf[16384];
+    mllp_addr_str(&r->sa, r->sl, addr, sizeof addr);
+    /* the handshake, bounded by the request timeout */
+    struct timeval tv = { .tv_sec = s->timeout_ms / 1000,
+                          .tv_usec = (s->timeout_ms % 1000) * 1000 };
+    setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(r->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    SSL *ssl = SSL_new(s->ssl);
+    int sp[2] = { -1, -1 };
+    if (!ssl || SSL_set_fd(ssl, r->fd) != 1 || SSL_accept(ssl) != 1) {
+        char why[200];
+        mllp_tls_error(why, sizeof why);
+        log_warn("http.tls_failed", "peer=%s error=\"%s\"", addr, why);
+        goto out;
+    }
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+        sp[0] = sp[1] = -1;
+        goto out;
+    }
+    if (MHD_add_connection(s->d, sp[1], (struct sockaddr *)&r->sa, r->sl) != MHD_YES) {
+        sp[1] = -1; /* closed by libmicrohttpd */
+        goto out;
+    }
+    sp[1] = -1; /* libmicrohttpd's now */
+    /* idle connections are libmicrohttpd's to time out: it closes its end */
+    struct timeval none = { 0, 0 };
+    setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+    for (;;) {
+        struct pollfd pf[3] = { { r->fd, POLLIN, 0 }, { sp[0], POLLIN, 0 },
+                                { s->stop_fd, POLLIN, 0 } };
+        if (!SSL_pending(ssl) && poll(pf, 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (pf[2].revents)
+            break;
+        if (SSL_pending(ssl) || pf[0].revents) {
+            int n = SSL_read(ssl, buf, sizeof buf);
+            if (n <= 0 || !write_all(sp[0], buf, (size_t)n))
+                break;
+        }
+        if (pf[1].revents) {
+            ssize_t n = recv(sp[0], buf, sizeof buf, 0);
+            if (n <= 0 || SSL_write(ssl, buf, (int)n) != (int)n)
+                break;
+        }
+    }
+    SSL_shutdown(ssl);
+out:
+    SSL_free(ssl);
+    if (sp[0] >= 0)
+        close(sp[0]);
+    if (sp[1] >= 0)
+        close(sp[1]);
+    close(r->fd);
+    free(r);
+    relay_end(s);
+    return NULL;
+}
+
+static void *accept_main(void *arg)
+{
+    http_server *s = arg;
+    for (;;) {
+        struct pollfd pf[2] = { { s->listen_fd, POLLIN, 0 }, { s->stop_fd, POLLIN, 0 } };
+        if (poll(pf, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (pf[1].revents)
+            break;
+        if (!pf[0].revents)
+            continue;
+        relay *r = calloc(1, sizeof *r);
+        if (!r)
+            continue;
+        r->s = s;
+        r->sl = sizeof r->sa;
+        r->fd = accept4(s->listen_fd, (struct sockaddr *)&r->sa, &r->sl, SOCK_CLOEXEC);
+        if (r->fd < 0) {
+            free(r);
+            continue;
+        }
+        pthread_mutex_lock(&s->lock);
+        bool room = s->relays < s->max_connections;
+        s->relays += room;
+        pthread_mutex_unlock(&s->lock);
+        pthread_t th;
+        if (!room || pthread_create(&th, NULL, relay_main, r) != 0) {
+            if (room)
+                relay_end(s);
+            log_warn("http.refused", "reason=\"%u connections already\"", s->max_connections);
+            close(r->fd);
+            free(r);
+            continue;
+        }
+        pthread_detach(th);
+    }
+    return NULL;
+}
+
+int http_start(const http_opts *o, http_handler h, void *ctx, http_server **out, rl_err *err)
+{
+    *out = NULL;
+    http_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    s->h = h;
+    s->ctx = ctx;
+    s->body_max = o->body_max;
+    s->tls = o->tls != NULL;
+    s->timeout_ms = o->request_timeout_ms;
+    s->max_connections = o->max_connections ? o->max_connections : 1;
+    s->stop_fd = -1;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->idle, NULL);
+    if (mllp_bind_as("http listener", o->bind, o->port, &s->listen_fd, err) != 0) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        s->listen_fd = -1;
+        http_stop(s);
+        return rl_err_set(err, HTTP_E_START, -1, "%s", why);
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    if (s->tls) {
+        if (!(s->ssl = mllp_tls_ctx(o->tls, true, err))) {
+            http_stop(s);
+            return err->code;
+        }
+        flags |= MHD_USE_NO_LISTEN_SOCKET; /* accept_main takes the connections */
+    }
+    /* plain: libmicrohttpd accepts on our socket; TLS: accept_main does */
+    struct MHD_OptionItem listen[] = {
+        { s->tls ? MHD_OPTION_END : MHD_OPTION_LISTEN_SOCKET, s->listen_fd, NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_CONNECTION_LIMIT, s->max_connections,
+                            MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned)((o->request_timeout_ms + 999) / 1000),
+                            MHD_OPTION_ARRAY, listen, MHD_OPTION_END);
+    if (!s->d) {
+        rl_err_set(err, HTTP_E_START, -1, "http listener %s:%u: %s", o->bind, o->port,
+                   s->last_error[0] ? s->last_error : "libmicrohttpd did not start");
+        http_stop(s);
+        return HTTP_E_START;
+    }
+    if (!s->tls) {
+        s->listen_fd = -1; /* libmicrohttpd's now */
+    } else {
+        if ((s->stop_fd = eventfd(0, EFD_CLOEXEC)) < 0 ||
+            pthread_create(&s->acceptor, NULL, accept_main, s) != 0) {
+            http_stop(s);
+            return rl_err_set(err, HTTP_E_START, -1, "http listener: no thread");
+        }
+        s->acceptor_started = true;
+    }
+    *out = s;
+    return 0;
+}
+
+void http_stop(http_server *s)
+{
+    if (!s)
+        return;
+    if (s->stop_fd >= 0) {
+        uint64_t one = 1;
+        if (write(s->stop_fd, &one, sizeof one) < 0) { /* an eventfd write does not fail */
+        }
+    }
+    if (s->acceptor_started)
+        pthread_join(s->acceptor, NULL);
+    /* relays end on the stop event; wait for them before the daemon goes */
+    pthread_mutex_lock(&s->lock);
+    while (s->relays)
+        pthread_cond_wait(&s->idle, &s->lock);
+    pthread_mutex_unlock(&s->lock);
+    if (s->d)
+        MHD_stop_daemon(s->d);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    if (s->stop_fd >= 0)
+        close(s->stop_fd);
+    SSL_CTX_free(s->ssl);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->idle);
+    free(s);
+}

@@ -1,0 +1,151 @@
+/* What the HTTP listener asks the engine's loop over the control socket:
+ * the counters only the loop keeps (messages, ACK latency, connections,
+ * workers, DICOM), its health, and the destinations it sends to. The loop
+ * owns these numbers; asking it keeps them free of locks. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine.h"
+#include "radlink/limits.h"
+#include "radlink/msglog.h"
+#include "radlink/metrics.h"
+#include "radlink/route.h"
+
+struct msg_series {
+    char listener[80], type[16];
+    int status;
+    uint64_t n;
+};
+
+void engine_count_messages(engine *e, const char *listener, const char *type, int status,
+                           unsigned n)
+{
+    if (!n)
+        return;
+    if (!e->series && !(e->series = calloc(RL_METRICS_MSG_SERIES, sizeof *e->series)))
+        return;
+    const char *ty = type && type[0] ? type : "none";
+    struct msg_series *other = NULL;
+    for (size_t i = 0; i < e->nseries; i++) {
+        struct msg_series *s = &e->series[i];
+        if (s->status != status || strcmp(s->listener, listener) != 0)
+            continue;
+        if (strcmp(s->type, ty) == 0) {
+            s->n += n;
+            return;
+        }
+        if (strcmp(s->type, "other") == 0)
+            other = s;
+    }
+    /* a new series; the last slots of a full table go to "other" */
+    if (e->nseries + 8 >= RL_METRICS_MSG_SERIES) {
+        if (other) {
+            other->n += n;
+            return;
+        }
+        if (e->nseries >= RL_METRICS_MSG_SERIES)
+            return;
+        ty = "other";
+    }
+    struct msg_series *s = &e->series[e->nseries++];
+    snprintf(s->listener, sizeof s->listener, "%s", listener);
+    snprintf(s->type, sizeof s->type, "%s", ty);
+    s->status = status;
+    s->n = n;
+}
+
+void engine_metrics(engine *e, rl_buf *out)
+{
+    metrics_head(out, "radlink_messages_total", "counter",
+                 "HL7 messages committed, by listener, message type and outcome");
+    for (size_t i = 0; i < e->nseries; i++) {
+        const struct msg_series *s = &e->series[i];
+        char labels[256] = "";
+        metrics_label(labels, sizeof labels, "listener", rl_str_c(s->listener));
+        metrics_label(labels, sizeof labels, "type", rl_str_c(s->type));
+        metrics_label(labels, sizeof labels, "outcome",
+                      rl_str_c(msglog_status_name((msglog_status)s->status)));
+        metrics_value(out, "radlink_messages_total", labels, (double)s->n);
+    }
+    metrics_head(out, "radlink_ack_latency_seconds", "histogram",
+                 "time from an HL7 frame's arrival to its ACK, committed first");
+    metrics_hist_write(out, "radlink_ack_latency_seconds", "", &e->ack_h);
+    mllp_stats ms;
+    mllp_server_stats(e->srv, &ms);
+    metrics_head(out, "radlink_mllp_connections", "gauge", "MLLP connections open");
+    metrics_value(out, "radlink_mllp_connections", "", ms.open);
+    metrics_head(out, "radlink_mllp_connections_accepted_total", "counter",
+                 "MLLP connections accepted");
+    metrics_value(out, "radlink_mllp_connections_accepted_total", "", (double)ms.accepted);
+    metrics_head(out, "radlink_mllp_connections_refused_total", "counter",
+                 "MLLP connections refused (limits)");
+    metrics_value(out, "radlink_mllp_connections_refused_total", "", (double)ms.refused);
+    metrics_head(out, "radlink_mllp_tls_failures_total", "counter", "failed MLLP TLS handshakes");
+    metrics_value(out, "radlink_mllp_tls_failures_total", "", (double)ms.tls_failures);
+    metrics_head(out, "radlink_commits_total", "counter", "store transactions committed");
+    metrics_value(out, "radlink_commits_total", "", (double)e->commits);
+    metrics_head(out, "radlink_commit_failures_total", "counter",
+                 "store transactions that failed (everything in them refused)");
+    metrics_value(out, "radlink_commit_failures_total", "", (double)e->commit_failures);
+    unsigned connected, running;
+    dispatch_counts(e->jobs, &connected, &running);
+    metrics_head(out, "radlink_workers", "gauge", "workers connected to the engine (local and "
+                 "remote)");
+    metrics_value(out, "radlink_workers", "", connected);
+    metrics_head(out, "radlink_workers_local", "gauge", "local worker processes running");
+    metrics_value(out, "radlink_workers_local", "", workers_alive(e->wk));
+    metrics_head(out, "radlink_jobs_running", "gauge", "jobs a worker is running now");
+    metrics_value(out, "radlink_jobs_running", "", running);
+    dicom_scp_metrics(e->dicom, out);
+    metrics_head(out, "radlink_start_time_seconds", "gauge", "when the engine started");
+    metrics_value(out, "radlink_start_time_seconds", "", (double)(e->started_us / 1000000));
+}
+
+int engine_health(engine *e, rl_buf *out)
+{
+    int bad = 0;
+    store_txn *t;
+    rl_err err;
+    if (store_begin(e->st, NULL, false, &t, &err) == STORE_OK) {
+        store_abort(t);
+        rl_buf_add_c(out, "store ok\n");
+    } else {
+        rl_buf_printf(out, "store unreadable: %s\n", err.msg);
+        bad++;
+    }
+    mllp_stats ms;
+    mllp_server_stats(e->srv, &ms);
+    if (!e->srv || e->stop_signal) {
+        rl_buf_add_c(out, "mllp not listening (stopping)\n");
+        bad++;
+    } else {
+        rl_buf_printf(out, "mllp listening on %u port%s, %u connection%s\n", e->cfg->n_mllp,
+                      e->cfg->n_mllp == 1 ? "" : "s", ms.open, ms.open == 1 ? "" : "s");
+    }
+    if (e->cfg->dicom_port || e->cfg->dicom_tls.on) {
+        if (e->dicom && !dicom_scp_stopped(e->dicom))
+            rl_buf_add_c(out, "dicom listening\n");
+        else {
+            rl_buf_add_c(out, "dicom not listening\n");
+            bad++;
+        }
+    }
+    if (e->routes)
+        rl_buf_printf(out, "routes %s (%zu)\n", route_source(e->routes), route_count(e->routes));
+    else {
+        rl_buf_add_c(out, "routes not loaded\n");
+        bad++;
+    }
+    return bad ? 1 : 0;
+}
+
+void engine_destinations(engine *e, rl_buf *out)
+{
+    size_t n = 0;
+    const route_dest *d = e->routes ? route_dests(e->routes, &n) : NULL;
+    for (size_t i = 0; i < n; i++)
+        rl_buf_printf(out, "%s\n", d[i].name);
+    for (size_t i = 0; i < e->n_mpps_dests; i++)
+        rl_buf_printf(out, "%s\n", e->mpps_dests[i].name);
+}

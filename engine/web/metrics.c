@@ -1,0 +1,199 @@
+/* GET /metrics: Prometheus text format 0.0.4. What only the loop knows
+ * comes from it over the control socket (`metrics`); what the store says
+ * (queues, jobs, studies, map use) is read here, in one read transaction
+ * that never blocks the writer. Labels carry listener, destination, type
+ * and state names from the configuration, never patient data. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "web.h"
+#include "radlink/job.h"
+#include "radlink/limits.h"
+#include "radlink/metrics.h"
+#include "radlink/queue.h"
+#include "radlink/study.h"
+
+#define MAX_DESTS 128
+
+typedef struct dest_gauge {
+    char name[64];
+    unsigned long pending, parked;
+    int64_t oldest_us;
+} dest_gauge;
+
+typedef struct gauges {
+    dest_gauge d[MAX_DESTS];
+    size_t nd;
+    unsigned long jobs[8];
+    unsigned long studies[8];
+} gauges;
+
+static dest_gauge *dest_of(gauges *g, const char *name)
+{
+    for (size_t i = 0; i < g->nd; i++)
+        if (strcmp(g->d[i].name, name) == 0)
+            return &g->d[i];
+    if (g->nd == MAX_DESTS)
+        return NULL;
+    dest_gauge *d = &g->d[g->nd++];
+    memset(d, 0, sizeof *d);
+    snprintf(d->name, sizeof d->name, "%s", name);
+    return d;
+}
+
+static int on_item(void *ctx, const queue_item *it)
+{
+    dest_gauge *d = dest_of(ctx, it->dest);
+    if (!d)
+        return 0;
+    if (it->state == QUEUE_PARKED) {
+        d->parked++;
+    } else {
+        if (!d->pending || it->enq_us < d->oldest_us)
+            d->oldest_us = it->enq_us;
+        d->pending++;
+    }
+    return 0;
+}
+
+static int on_job(void *ctx, const job *j)
+{
+    gauges *g = ctx;
+    if (j->state >= 1 && j->state < 8)
+        g->jobs[j->state]++;
+    return 0;
+}
+
+static int on_study(void *ctx, rl_str uid, const study_rec *s)
+{
+    (void)uid;
+    gauges *g = ctx;
+    if (s->state < 8)
+        g->studies[s->state]++;
+    return 0;
+}
+
+/* Resident memory of the process, from /proc/self/statm (pages). */
+static double rss_bytes(void)
+{
+    char buf[128];
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p;
+    strtoul(buf, &p, 10); /* size, then resident */
+    return (double)strtoul(p, NULL, 10) * (double)sysconf(_SC_PAGESIZE);
+}
+
+static void gauge(rl_buf *out, const char *name, const char *help, double v)
+{
+    metrics_head(out, name, "gauge", help);
+    metrics_value(out, name, "", v);
+}
+
+void web_metrics(web_call *c)
+{
+    int64_t t0 = rl_now_us();
+    rl_buf *out = &c->resp->body;
+    web *w = c->w;
+    /* the loop's counters, then the destinations it sends to (so that an
+     * empty queue is a 0, not a missing series) */
+    gauges *g = calloc(1, sizeof *g);
+    if (!g) {
+        web_text(c, 503, "out of memory\n");
+        return;
+    }
+    int status = 1;
+    char *req_m[] = { "metrics" }, *req_d[] = { "destinations" };
+    rl_buf dests;
+    rl_buf_init(&dests, RL_CTL_REPLY_MAX);
+    if (web_ctl(w, 1, req_m, &status, out) != 0 || status != 0) {
+        web_text(c, 503, "the engine's loop did not answer\n");
+        free(g);
+        rl_buf_free(&dests);
+        return;
+    }
+    if (web_ctl(w, 1, req_d, &status, &dests) == 0 && status == 0) {
+        const char *p = rl_buf_cstr(&dests);
+        while (p && *p) {
+            size_t n = strcspn(p, "\n");
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)n, p);
+            if (name[0])
+                dest_of(g, name);
+            p += n + (p[n] == '\n');
+        }
+    }
+    rl_buf_free(&dests);
+    store_txn *t;
+    rl_err err;
+    uint64_t next_msg = 1;
+    if (store_begin(w->st, NULL, false, &t, &err) == STORE_OK) {
+        queue_each(t, NULL, on_item, g, &err);
+        job_each(t, 0, on_job, g, &err);
+        study_each(t, on_study, g, &err);
+        store_next_seq(t, STORE_MSG, &next_msg, &err);
+        store_abort(t);
+    }
+    int64_t now = rl_now_us();
+    metrics_head(out, "radlink_queue_depth", "gauge", "messages waiting for a destination");
+    for (size_t i = 0; i < g->nd; i++) {
+        char labels[128] = "";
+        metrics_label(labels, sizeof labels, "destination", rl_str_c(g->d[i].name));
+        metrics_value(out, "radlink_queue_depth", labels, (double)g->d[i].pending);
+    }
+    metrics_head(out, "radlink_queue_oldest_age_seconds", "gauge",
+                 "age of the oldest message waiting for a destination (0: none)");
+    for (size_t i = 0; i < g->nd; i++) {
+        char labels[128] = "";
+        metrics_label(labels, sizeof labels, "destination", rl_str_c(g->d[i].name));
+        double age = g->d[i].pending ? (double)(now - g->d[i].oldest_us) / 1e6 : 0;
+        metrics_value(out, "radlink_queue_oldest_age_seconds", labels, age > 0 ? age : 0);
+    }
+    metrics_head(out, "radlink_queue_parked", "gauge",
+                 "messages a destination refused, kept until retried");
+    for (size_t i = 0; i < g->nd; i++) {
+        char labels[128] = "";
+        metrics_label(labels, sizeof labels, "destination", rl_str_c(g->d[i].name));
+        metrics_value(out, "radlink_queue_parked", labels, (double)g->d[i].parked);
+    }
+    metrics_head(out, "radlink_jobs", "gauge", "jobs in the store by state");
+    for (int s = JOB_PENDING; s <= JOB_UNVERIFIED; s++) {
+        char labels[64] = "";
+        metrics_label(labels, sizeof labels, "state", rl_str_c(job_state_name((job_state)s)));
+        metrics_value(out, "radlink_jobs", labels, (double)g->jobs[s]);
+    }
+    metrics_head(out, "radlink_studies", "gauge", "studies in the index by reconciliation state");
+    for (int s = RECON_NEW; s <= RECON_FORWARDED; s++) {
+        char labels[64] = "";
+        metrics_label(labels, sizeof labels, "state",
+                      rl_str_c(recon_state_name((recon_state)s)));
+        metrics_value(out, "radlink_studies", labels, (double)g->studies[s]);
+    }
+    gauge(out, "radlink_studies_unmatched", "studies no order was found for (the exception list)",
+          (double)g->studies[RECON_UNMATCHED]);
+    gauge(out, "radlink_messages_logged", "messages in the message log",
+          (double)(next_msg - 1));
+    store_usage u;
+    if (store_usage_get(w->st, &u, &err) == 0) {
+        gauge(out, "radlink_store_map_bytes", "the store's map size (its ceiling)",
+              (double)u.map_bytes);
+        gauge(out, "radlink_store_used_bytes", "bytes of the store file in use, up to its last "
+              "page", (double)u.used_bytes);
+        gauge(out, "radlink_store_free_bytes", "bytes the store can still take: the map past "
+              "its last page, plus the pages it can reuse",
+              (double)(u.map_bytes - u.used_bytes + u.reusable_bytes));
+    }
+    gauge(out, "process_resident_memory_bytes", "resident memory of the engine process",
+          rss_bytes());
+    gauge(out, "radlink_scrape_seconds", "time this scrape took",
+          (double)(rl_now_us() - t0) / 1e6);
+    free(g);
+    c->resp->status = 200;
+    c->resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}

@@ -74,6 +74,8 @@ int http_cookie(const http_req *r, const char *name, char *out, size_t n)
     return (int)strlen(out);
 }
 
+static void on_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
     http_server *s = cls;

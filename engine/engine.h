@@ -157,8 +157,9 @@ void engine_on_ctl(void *ctx, uint64_t conn, int argc, char **argv);
 /* Load the route file again; a valid one replaces the running set. Returns 0
  * or 1 with every error in out (when out is not NULL). */
 int engine_reload(engine *e, rl_buf *out);
-/* The words of `radlink status` that only the running engine knows. */
-void engine_status(engine *e, rl_buf *out);
+/* The words of `radlink status` that only the running engine knows
+ * (returns 0, the control reply's status). */
+int engine_status(engine *e, rl_buf *out);
 
 /* engine/web: the HTTP listener's part of the engine. */
 /* Start the listener of <http> (none when its port is 0) / stop it. */
@@ -173,8 +174,8 @@ void engine_count_messages(engine *e, const char *listener, const char *type, in
 /* Loop: the control verbs the listener asks the loop: `metrics` (what only
  * the loop knows, in Prometheus text), `health` (status 0 when serving),
  * `destinations` (every destination's name, one per line). */
-void engine_metrics(engine *e, rl_buf *out);
+int engine_metrics(engine *e, rl_buf *out);
 int engine_health(engine *e, rl_buf *out);
-void engine_destinations(engine *e, rl_buf *out);
+int engine_destinations(engine *e, rl_buf *out);
 
 #endif

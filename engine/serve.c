@@ -404,7 +404,7 @@ static void reload_stop(engine *e)
     answer_reloads(e, e->nreloads, 1, RL_STR("the engine is stopping: the routes stay as they were\n"));
 }
 
-void engine_status(engine *e, rl_buf *out)
+int engine_status(engine *e, rl_buf *out)
 {
     rl_buf_printf(out, "engine pid %ld, up %lld s, radlink %s\n", (long)getpid(),
                   (long long)((rl_now_us() - e->started_us) / 1000000), RADLINK_VERSION);
@@ -435,6 +435,7 @@ void engine_status(engine *e, rl_buf *out)
     audit_ship_status(e->ship, out);
     dispatch_status(e->jobs, out);
     forwarder_status(e->fwd, out);
+    return 0;
 }
 
 static int start_jobs(engine *e, rl_err *err)

@@ -327,26 +327,19 @@ static bool push_req(ctl_req **arr, size_t *n, size_t *cap, uint64_t conn, int a
 void engine_on_ctl(void *ctx, uint64_t conn, int argc, char **argv)
 {
     engine *e = ctx;
-    if (argc == 1 && strcmp(argv[0], "status") == 0) {
+    /* questions answered at once, nothing stored: `radlink status`, and
+     * the HTTP listener's */
+    static const struct {
+        const char *verb;
+        int (*answer)(engine *e, rl_buf *out);
+    } asked[] = { { "status", engine_status }, { "metrics", engine_metrics },
+                  { "health", engine_health }, { "destinations", engine_destinations } };
+    for (size_t i = 0; argc == 1 && i < sizeof asked / sizeof *asked; i++) {
+        if (strcmp(argv[0], asked[i].verb) != 0)
+            continue;
         rl_buf out;
         rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
-        engine_status(e, &out);
-        ctlsock_reply(e->ctl, conn, 0, rl_buf_view(&out));
-        rl_buf_free(&out);
-        return;
-    }
-    /* the HTTP listener's questions: answered at once, nothing stored */
-    if (argc == 1 && (strcmp(argv[0], "metrics") == 0 || strcmp(argv[0], "health") == 0 ||
-                      strcmp(argv[0], "destinations") == 0)) {
-        rl_buf out;
-        rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
-        int st = 0;
-        if (argv[0][0] == 'm')
-            engine_metrics(e, &out);
-        else if (argv[0][0] == 'h')
-            st = engine_health(e, &out);
-        else
-            engine_destinations(e, &out);
+        int st = asked[i].answer(e, &out);
         ctlsock_reply(e->ctl, conn, st, rl_buf_view(&out));
         rl_buf_free(&out);
         return;

@@ -385,31 +385,27 @@ static int count_reader(const char *msg, void *ctx)
     return 0;
 }
 
-int store_usage_get(store *s, store_usage *out, rl_err *err)
+int store_usage_get(store_txn *t, store_usage *out, rl_err *err)
 {
     MDB_envinfo info;
     MDB_stat st;
+    MDB_cursor *c;
     memset(out, 0, sizeof *out);
-    mdb_env_info(s->env, &info);
-    mdb_env_stat(s->env, &st);
+    mdb_env_info(t->s->env, &info);
+    mdb_env_stat(t->s->env, &st);
     out->map_bytes = info.me_mapsize;
     out->used_bytes = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
-    MDB_txn *txn;
-    MDB_cursor *c;
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
-    if (rc)
-        return rl_err_set(err, STORE_E_IO, rc, "store: %s", mdb_strerror(rc));
     /* the free list (database 0): each record a list of page numbers whose
      * first word is its length, as LMDB's mdb_stat -f counts them */
+    int rc = mdb_cursor_open(t->txn, 0, &c);
+    if (rc)
+        return rl_err_set(err, STORE_E_IO, rc, "store: %s", mdb_strerror(rc));
     uint64_t pages = 0;
-    if ((rc = mdb_cursor_open(txn, 0, &c)) == 0) {
-        MDB_val k, v;
-        while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0)
-            if (v.mv_size >= sizeof(size_t))
-                pages += *(const size_t *)v.mv_data;
-        mdb_cursor_close(c);
-    }
-    mdb_txn_abort(txn);
+    MDB_val k, v;
+    while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0)
+        if (v.mv_size >= sizeof(size_t))
+            pages += *(const size_t *)v.mv_data;
+    mdb_cursor_close(c);
     out->reusable_bytes = pages * st.ms_psize;
     return 0;
 }

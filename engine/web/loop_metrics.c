@@ -55,7 +55,7 @@ void engine_count_messages(engine *e, const char *listener, const char *type, in
     s->n = n;
 }
 
-void engine_metrics(engine *e, rl_buf *out)
+int engine_metrics(engine *e, rl_buf *out)
 {
     metrics_head(out, "radlink_messages_total", "counter",
                  "HL7 messages committed, by listener, message type and outcome");
@@ -100,6 +100,7 @@ void engine_metrics(engine *e, rl_buf *out)
     dicom_scp_metrics(e->dicom, out);
     metrics_head(out, "radlink_start_time_seconds", "gauge", "when the engine started");
     metrics_value(out, "radlink_start_time_seconds", "", (double)(e->started_us / 1000000));
+    return 0;
 }
 
 int engine_health(engine *e, rl_buf *out)
@@ -140,7 +141,7 @@ int engine_health(engine *e, rl_buf *out)
     return bad ? 1 : 0;
 }
 
-void engine_destinations(engine *e, rl_buf *out)
+int engine_destinations(engine *e, rl_buf *out)
 {
     size_t n = 0;
     const route_dest *d = e->routes ? route_dests(e->routes, &n) : NULL;
@@ -148,4 +149,5 @@ void engine_destinations(engine *e, rl_buf *out)
         rl_buf_printf(out, "%s\n", d[i].name);
     for (size_t i = 0; i < e->n_mpps_dests; i++)
         rl_buf_printf(out, "%s\n", e->mpps_dests[i].name);
+    return 0;
 }

@@ -133,34 +133,36 @@ void web_metrics(web_call *c)
     store_txn *t;
     rl_err err;
     uint64_t next_msg = 1;
+    store_usage u;
+    bool have_usage = false;
     if (store_begin(w->st, NULL, false, &t, &err) == STORE_OK) {
         queue_each(t, NULL, on_item, g, &err);
         job_each(t, 0, on_job, g, &err);
         study_each(t, on_study, g, &err);
         store_next_seq(t, STORE_MSG, &next_msg, &err);
+        have_usage = store_usage_get(t, &u, &err) == 0;
         store_abort(t);
     }
     int64_t now = rl_now_us();
-    metrics_head(out, "radlink_queue_depth", "gauge", "messages waiting for a destination");
-    for (size_t i = 0; i < g->nd; i++) {
-        char labels[128] = "";
-        metrics_label(labels, sizeof labels, "destination", rl_str_c(g->d[i].name));
-        metrics_value(out, "radlink_queue_depth", labels, (double)g->d[i].pending);
-    }
-    metrics_head(out, "radlink_queue_oldest_age_seconds", "gauge",
-                 "age of the oldest message waiting for a destination (0: none)");
-    for (size_t i = 0; i < g->nd; i++) {
-        char labels[128] = "";
-        metrics_label(labels, sizeof labels, "destination", rl_str_c(g->d[i].name));
-        double age = g->d[i].pending ? (double)(now - g->d[i].oldest_us) / 1e6 : 0;
-        metrics_value(out, "radlink_queue_oldest_age_seconds", labels, age > 0 ? age : 0);
-    }
-    metrics_head(out, "radlink_queue_parked", "gauge",
-                 "messages a destination refused, kept until retried");
-    for (size_t i = 0; i < g->nd; i++) {
-        char labels[128] = "";
-        metrics_label(labels, sizeof labels, "destination", rl_str_c(g->d[i].name));
-        metrics_value(out, "radlink_queue_parked", labels, (double)g->d[i].parked);
+    static const char *const qname[] = { "radlink_queue_depth",
+                                         "radlink_queue_oldest_age_seconds",
+                                         "radlink_queue_parked" };
+    static const char *const qhelp[] = {
+        "messages waiting for a destination",
+        "age of the oldest message waiting for a destination (0: none)",
+        "messages a destination refused, kept until retried",
+    };
+    for (int m = 0; m < 3; m++) {
+        metrics_head(out, qname[m], "gauge", qhelp[m]);
+        for (size_t i = 0; i < g->nd; i++) {
+            const dest_gauge *d = &g->d[i];
+            char labels[128] = "";
+            metrics_label(labels, sizeof labels, "destination", rl_str_c(d->name));
+            double age = d->pending ? (double)(now - d->oldest_us) / 1e6 : 0;
+            double v = m == 0 ? (double)d->pending : m == 1 ? (age > 0 ? age : 0)
+                                                           : (double)d->parked;
+            metrics_value(out, qname[m], labels, v);
+        }
     }
     metrics_head(out, "radlink_jobs", "gauge", "jobs in the store by state");
     for (int s = JOB_PENDING; s <= JOB_UNVERIFIED; s++) {
@@ -179,8 +181,7 @@ void web_metrics(web_call *c)
           (double)g->studies[RECON_UNMATCHED]);
     gauge(out, "radlink_messages_logged", "messages in the message log",
           (double)(next_msg - 1));
-    store_usage u;
-    if (store_usage_get(w->st, &u, &err) == 0) {
+    if (have_usage) {
         gauge(out, "radlink_store_map_bytes", "the store's map size (its ceiling)",
               (double)u.map_bytes);
         gauge(out, "radlink_store_used_bytes", "bytes of the store file in use, up to its last "

@@ -21,10 +21,8 @@ void web_text(web_call *c, int status, const char *fmt, ...)
     c->resp->content_type = "text/plain; charset=utf-8";
     rl_buf_reset(&c->resp->body);
     va_start(ap, fmt);
-    char tmp[1024];
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    rl_buf_vprintf(&c->resp->body, fmt, ap);
     va_end(ap);
-    rl_buf_add_c(&c->resp->body, tmp);
 }
 
 int web_ctl(web *w, int argc, char **argv, int *status, rl_buf *out)
@@ -93,11 +91,6 @@ int engine_web_start(engine *e, rl_err *err)
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     w->cfg = cf;
     w->st = e->st;
-    w->dicom = e->dicom;
-    w->q = e->q;
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_mutex_init(&w->hashing, NULL);
-    pthread_cond_init(&w->hashed, NULL);
     if (ctlsock_path(cf->data_dir, "control.sock", w->ctl_path, sizeof w->ctl_path, err) != 0) {
         free(w);
         return err->code;
@@ -133,11 +126,6 @@ void engine_web_stop(engine *e)
 {
     http_stop(e->http); /* its threads are done: nothing uses w after this */
     e->http = NULL;
-    if (e->web) {
-        pthread_mutex_destroy(&e->web->lock);
-        pthread_mutex_destroy(&e->web->hashing);
-        pthread_cond_destroy(&e->web->hashed);
-        free(e->web);
-        e->web = NULL;
-    }
+    free(e->web);
+    e->web = NULL;
 }

@@ -77,14 +77,13 @@ void store_close(store *s);
 int store_reader_check(store *s, int *cleared, rl_err *err);
 /* Reader slots in use (for `radlink status`). */
 unsigned store_readers(store *s);
-/* How full the map is: its size, the bytes of the file's pages in use
- * (up to the last page written) and, of those, the bytes on LMDB's free
- * list (reusable without growing the file). From a read transaction; any
- * thread. */
+/* How full the map is as t sees it: its size, the bytes of the file's pages
+ * in use (up to the last page written) and, of those, the bytes on LMDB's
+ * free list (reusable without growing the file). */
 typedef struct store_usage {
     uint64_t map_bytes, used_bytes, reusable_bytes;
 } store_usage;
-int store_usage_get(store *s, store_usage *out, rl_err *err);
+int store_usage_get(store_txn *t, store_usage *out, rl_err *err);
 
 /* Begin a transaction; parent (may be NULL) makes a nested write transaction
  * whose changes vanish if it is aborted (s may then be NULL). store_commit syncs to disk when it

@@ -1,7 +1,6 @@
 /* radlink msg list|show|search: the message log, read-only, while the engine
  * runs (LMDB readers never block the writer). */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +15,7 @@
 #include "radlink/route.h"
 #include "radlink/wl_hook.h"
 #include "radlink/msglog.h"
+#include "radlink/msgfind.h"
 #include "radlink/store.h"
 
 typedef struct msg_opts {
@@ -26,21 +26,6 @@ typedef struct msg_opts {
     int64_t since_us;
     bool has_since;
 } msg_opts;
-
-/* --type: "ORM^O01" or "ADT^A0*" against the first two components of MSH-9;
- * "ORM" alone against the first. */
-static bool type_matches(const char *pattern, rl_str type)
-{
-    char t[128];
-    size_t comps = strchr(pattern, '^') ? 2 : 1, k = 0, seen = 0;
-    for (size_t i = 0; i < type.n && k < sizeof t - 1; i++) {
-        if (type.p[i] == '^' && ++seen >= comps)
-            break;
-        t[k++] = type.p[i];
-    }
-    t[k] = '\0';
-    return fnmatch(pattern, t, 0) == 0;
-}
 
 static void print_header(void)
 {
@@ -62,13 +47,10 @@ static void print_row(const msglog_rec *r)
            RL_STR_FMT(r->ctrl), RL_STR_FMT(r->peer), (int)(note.n > 100 ? 100 : note.n), note.p);
 }
 
-static bool row_matches(const msg_opts *o, const msglog_rec *r)
+static msgfind filter_of(const msg_opts *o)
 {
-    if (o->status >= 0 && (int)r->status != o->status)
-        return false;
-    if (o->type && !type_matches(o->type, r->type))
-        return false;
-    return true;
+    return (msgfind){ .status = o->status, .type = o->type,
+                      .since_us = o->has_since ? o->since_us : 0 };
 }
 
 /* Options every msg verb shares; returns the option or CLI_STOP/-1 like cli_next. */
@@ -111,6 +93,25 @@ static const struct option msg_longs[] = {
     "  --data DIR        data directory (default: from --config, else ./var)\n"                \
     "  --config FILE     take the data directory from this configuration\n"
 
+/* The newest matches of f, printed oldest first; how many. */
+static long print_newest_first(const cli_cmd *self, store_txn *t, const msgfind *f, size_t limit)
+{
+    uint64_t *hits = malloc(limit * sizeof *hits), resume, scanned;
+    size_t n = 0;
+    rl_err err;
+    if (!hits)
+        return cli_fail(self, CLI_FAIL, "out of memory"), 0;
+    if (msgfind_page(t, f, 0, hits, limit, &n, &resume, &scanned, &err) != STORE_OK)
+        cli_fail(self, CLI_FAIL, "%s", err.msg);
+    for (size_t i = n; i-- > 0;) {
+        msglog_rec r;
+        if (msglog_get(t, hits[i], &r, &err) == STORE_OK)
+            print_row(&r);
+    }
+    free(hits);
+    return (long)n;
+}
+
 static int run_list(const cli_cmd *self, int argc, char **argv)
 {
     cli_opts co = { argc, argv, self, "", msg_longs, 0, 0 };
@@ -137,29 +138,18 @@ static int run_list(const cli_cmd *self, int argc, char **argv)
     uint64_t next, seq;
     store_next_seq(t, STORE_MSG, &next, &err);
     long shown = 0;
+    msgfind f = filter_of(&o);
     if (o.has_since) {
         msglog_seek_time(t, o.since_us, &seq, &err);
         for (; seq < next && shown < o.limit; seq++) {
             msglog_rec r;
-            if (msglog_get(t, seq, &r, &err) == STORE_OK && row_matches(&o, &r)) {
+            if (msglog_get(t, seq, &r, &err) == STORE_OK && msgfind_row_matches(&f, &r)) {
                 print_row(&r);
                 shown++;
             }
         }
     } else {
-        uint64_t *hits = malloc((size_t)o.limit * sizeof *hits);
-        long n = 0;
-        for (seq = next - 1; seq >= 1 && n < o.limit; seq--) {
-            msglog_rec r;
-            if (msglog_get(t, seq, &r, &err) == STORE_OK && row_matches(&o, &r))
-                hits[n++] = seq;
-        }
-        for (long i = n - 1; i >= 0; i--) {
-            msglog_rec r;
-            if (msglog_get(t, hits[i], &r, &err) == STORE_OK)
-                print_row(&r);
-        }
-        free(hits);
+        print_newest_first(self, t, &f, (size_t)o.limit);
     }
     store_abort(t);
     store_close(st);
@@ -243,26 +233,6 @@ static int run_show(const cli_cmd *self, int argc, char **argv)
     return rc;
 }
 
-static bool msg_has_value(hl7_msg *m, const hl7_path *p, const char *pattern)
-{
-    unsigned reps = p->rep ? 1 : hl7_rep_count(m, p);
-    for (unsigned r = 1; r <= reps; r++) {
-        rl_str v;
-        rl_err err;
-        int k = hl7_get_rep(m, p, r, &v, &err);
-        if (k < HL7_EMPTY)
-            continue;
-        char buf[1024];
-        if (k == HL7_NULL)
-            snprintf(buf, sizeof buf, "\"\"");
-        else
-            snprintf(buf, sizeof buf, "%.*s", (int)(v.n > 1000 ? 1000 : v.n), v.p);
-        if (fnmatch(pattern, buf, 0) == 0)
-            return true;
-    }
-    return false;
-}
-
 static int run_search(const cli_cmd *self, int argc, char **argv)
 {
     cli_opts co = { argc, argv, self, "", msg_longs, 0, 0 };
@@ -277,43 +247,17 @@ static int run_search(const cli_cmd *self, int argc, char **argv)
     }
     if (argc - optind != 1)
         return cli_usage(self, "expected one PATH=VALUE");
-    const char *eq = strchr(argv[optind], '=');
-    if (!eq)
-        return cli_usage(self, "expected PATH=VALUE, e.g. PID-3.1=12345");
-    hl7_path path;
+    msgfind f = filter_of(&o);
     rl_err err;
-    if (hl7_path_parse((rl_str){ argv[optind], (size_t)(eq - argv[optind]) }, &path, &err))
+    if (msgfind_set_search(&f, argv[optind], &err) != 0)
         return cli_usage(self, "%s", err.msg);
     store *st;
     store_txn *t;
     int rc = cli_open_store(self, o.data, o.config, false, &st, &t);
     if (rc)
         return rc;
-    uint64_t next;
-    store_next_seq(t, STORE_MSG, &next, &err);
-    hl7_msg m;
-    hl7_msg_init(&m, &(hl7_limits){ .max_bytes = 256u << 20 });
-    uint64_t *hits = malloc((size_t)o.limit * sizeof *hits);
-    long n = 0;
-    uint64_t first = 1;
-    if (o.has_since)
-        msglog_seek_time(t, o.since_us, &first, &err);
-    for (uint64_t seq = next - 1; seq >= first && n < o.limit; seq--) {
-        msglog_rec r;
-        if (msglog_get(t, seq, &r, &err) != STORE_OK || r.status == MSG_DUPLICATE ||
-            !row_matches(&o, &r))
-            continue;
-        if (hl7_parse(&m, r.raw.p, r.raw.n, &err) == HL7_OK && msg_has_value(&m, &path, eq + 1))
-            hits[n++] = seq;
-    }
     print_header();
-    for (long i = n - 1; i >= 0; i--) {
-        msglog_rec r;
-        if (msglog_get(t, hits[i], &r, &err) == STORE_OK)
-            print_row(&r);
-    }
-    free(hits);
-    hl7_msg_free(&m);
+    long n = print_newest_first(self, t, &f, (size_t)o.limit);
     store_abort(t);
     store_close(st);
     return n ? CLI_OK : CLI_FAIL;

@@ -19,7 +19,7 @@ DEBS := make cmake gcc g++ clang libclang-rt-14-dev pkg-config \
         libdcmtk-dev dcmtk libxml2-dev libzmq3-dev liblmdb-dev libssl-dev openssl \
         libcmocka-dev python3 python3-hl7 procps strace util-linux \
         orthanc python3-pydicom curl nodejs rsyslog rsyslog-gnutls libxml2-utils \
-        libmicrohttpd-dev prometheus
+        libmicrohttpd-dev libjansson-dev prometheus chromium
 
 .PHONY: all deps js build run test test-plain test-sanitize bench clean
 

@@ -50,9 +50,9 @@ void cfg_defaults(cfg *c)
     snprintf(c->http.l.bind, sizeof c->http.l.bind, "127.0.0.1");
     c->http.l.port = RL_HTTP_PORT_DEFAULT;
     c->http.max_connections = RL_HTTP_CONNECTIONS_DEFAULT;
-    c->http.session_idle_min = RL_HTTP_SESSION_IDLE_DEFAULT_MIN;
+    c->http.session_idle_s = RL_HTTP_SESSION_IDLE_DEFAULT_S;
     c->http.lockout_failures = RL_HTTP_LOCKOUT_FAILURES_DEFAULT;
-    c->http.lockout_min = RL_HTTP_LOCKOUT_DEFAULT_MIN;
+    c->http.lockout_s = RL_HTTP_LOCKOUT_DEFAULT_S;
 }
 
 typedef struct loader {
@@ -139,14 +139,29 @@ static void load_http(loader *l, const xmlNode *n, cfg *c)
     resolve_path(l, n, "users", c->http.users, sizeof c->http.users);
     struct { const char *attr; unsigned long max; unsigned *dst; } nums[] = {
         { "max-connections", 1024, &c->http.max_connections },
-        { "session-idle", 24 * 60, &c->http.session_idle_min },
         { "lockout-failures", 100, &c->http.lockout_failures },
-        { "lockout", 24 * 60, &c->http.lockout_min },
     };
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
         v = *nums[i].dst;
         copy_num(l, n, nums[i].attr, nums[i].max, &v);
         *nums[i].dst = (unsigned)v;
+    }
+    struct { const char *attr; unsigned *dst; } durations[] = {
+        { "session-idle", &c->http.session_idle_s },
+        { "lockout", &c->http.lockout_s },
+    };
+    for (size_t i = 0; i < sizeof durations / sizeof *durations; i++) {
+        const char *text = xdoc_attr(n, durations[i].attr);
+        uint64_t s = 0;
+        if (!text)
+            continue;
+        if (!rl_duration_parse(rl_str_c(text), 86400, &s) || !s) {
+            xdoc_error(l->errors, l->path, n, "<http>: %s '%s' is not a duration of 1s to 1d "
+                       "(90s, 30m, 4h)", durations[i].attr, text);
+            l->bad++;
+            continue;
+        }
+        *durations[i].dst = (unsigned)s;
     }
     for (xmlNode *t = xdoc_first(n); t; t = xdoc_next(t))
         if (xdoc_is(t, "tls"))

@@ -128,9 +128,10 @@ char *cli_hex(rl_str bytes);
 /* Local time, "2026-11-23 10:15:30". */
 void cli_fmt_time(int64_t us, char *out, size_t n);
 
-/* Shared printers. */
+/* Shared printers: m as an indented tree whose labels are paths 'hl7 get'
+ * takes (`hl7 show`, `msg show`, the console's message page). */
 struct hl7_msg;
-int cli_hl7_tree(struct hl7_msg *m, rl_err *err);
+int cli_hl7_tree(FILE *out, struct hl7_msg *m, rl_err *err);
 
 /* The verbs. */
 extern const cli_cmd cli_hl7_cmd;

@@ -158,23 +158,23 @@ static int run_get(const cli_cmd *self, int argc, char **argv)
 
 /* One tree line; line breaks inside a value are shown as \n so that every
  * line of the tree stays one value. */
-static void show_line(int depth, const char *label, rl_str value, hl7_kind k)
+static void show_line(FILE *out, int depth, const char *label, rl_str value, hl7_kind k)
 {
-    int n = printf("%*s%s", depth * 2, "", label);
-    printf("%*s", n < SHOW_COL ? SHOW_COL - n : 1, "");
+    int n = fprintf(out, "%*s%s", depth * 2, "", label);
+    fprintf(out, "%*s", n < SHOW_COL ? SHOW_COL - n : 1, "");
     if (k == HL7_NULL) {
-        puts("\"\"");
+        fputs("\"\"\n", out);
         return;
     }
     for (size_t i = 0; i < value.n; i++) {
         if (value.p[i] == '\n')
-            fputs("\\n", stdout);
+            fputs("\\n", out);
         else if (value.p[i] == '\r')
-            fputs("\\r", stdout);
+            fputs("\\r", out);
         else
-            putchar(value.p[i]);
+            fputc(value.p[i], out);
     }
-    putchar('\n');
+    fputc('\n', out);
 }
 
 typedef struct show_ctx {
@@ -183,35 +183,35 @@ typedef struct show_ctx {
 } show_ctx;
 
 /* Print a leaf decoded, or a composite raw followed by its parts. */
-static int show_part(hl7_msg *m, int depth, const char *label, rl_str raw, char sep, char subsep,
+static int show_part(FILE *out, hl7_msg *m, int depth, const char *label, rl_str raw, char sep, char subsep,
                      rl_err *err)
 {
     hl7_kind k = hl7_classify(raw);
     unsigned parts = sep ? hl7_piece_count(raw, sep) : 1;
     if (parts <= 1) {
         if (subsep)
-            return show_part(m, depth, label, raw, subsep, 0, err);
+            return show_part(out, m, depth, label, raw, subsep, 0, err);
         rl_str v;
         if (k == HL7_VALUE && hl7_decode(m, raw, &v, err) != HL7_OK)
             return -1;
-        show_line(depth, label, k == HL7_VALUE ? v : raw, k);
+        show_line(out, depth, label, k == HL7_VALUE ? v : raw, k);
         return 0;
     }
-    show_line(depth, label, raw, HL7_VALUE);
+    show_line(out, depth, label, raw, HL7_VALUE);
     for (unsigned i = 1; i <= parts; i++) {
         rl_str part;
         if (hl7_piece(raw, sep, i, &part) == HL7_EMPTY)
             continue;
         char sub[48];
         snprintf(sub, sizeof sub, "%s.%u", label, i);
-        if (show_part(m, depth + 1, sub, part, subsep, 0, err) != 0)
+        if (show_part(out, m, depth + 1, sub, part, subsep, 0, err) != 0)
             return -1;
     }
     return 0;
 }
 
 /* Print m as an indented tree whose labels are paths 'hl7 get' accepts. */
-int cli_hl7_tree(hl7_msg *m, rl_err *err)
+int cli_hl7_tree(FILE *out, hl7_msg *m, rl_err *err)
 {
     for (size_t i = 0; i < m->nsegs; i++) {
         rl_str seg = m->segs[i];
@@ -229,7 +229,7 @@ int cli_hl7_tree(hl7_msg *m, rl_err *err)
             snprintf(segl, sizeof segl, "%s[%u]", name, occ);
         else
             snprintf(segl, sizeof segl, "%s", name);
-        printf("%s\n", segl);
+        fprintf(out, "%s\n", segl);
         bool msh = hl7_seg_is(seg, "MSH");
         unsigned nf = hl7_field_count(m, seg);
         for (unsigned f = 1; f <= nf; f++) {
@@ -240,7 +240,7 @@ int cli_hl7_tree(hl7_msg *m, rl_err *err)
             char label[40];
             if (msh && f <= 2) {
                 snprintf(label, sizeof label, "%s-%u", segl, f);
-                show_line(1, label, fv, k);
+                show_line(out, 1, label, fv, k);
                 continue;
             }
             unsigned reps = hl7_piece_count(fv, m->seps.rep);
@@ -252,7 +252,7 @@ int cli_hl7_tree(hl7_msg *m, rl_err *err)
                     snprintf(label, sizeof label, "%s-%u[%u]", segl, f, r);
                 else
                     snprintf(label, sizeof label, "%s-%u", segl, f);
-                if (show_part(m, 1, label, rv, m->seps.comp, m->seps.sub, err) != 0)
+                if (show_part(out, m, 1, label, rv, m->seps.comp, m->seps.sub, err) != 0)
                     return -1;
             }
         }
@@ -269,7 +269,7 @@ static int show_one(void *vctx, hl7_msg *m, unsigned index, unsigned total, size
     if (perr)
         return report_parse_error(s->cmd, s->file, index, perr);
     rl_err err;
-    if (cli_hl7_tree(m, &err) != 0)
+    if (cli_hl7_tree(stdout, m, &err) != 0)
         return cli_fail(s->cmd, CLI_BADINPUT, "message %u: %s", index, err.msg);
     return CLI_OK;
 }

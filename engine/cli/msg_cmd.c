@@ -216,7 +216,7 @@ static int run_show(const cli_cmd *self, int argc, char **argv)
         hl7_msg_init(&m, &(hl7_limits){ .max_bytes = r.raw.n + 1 });
         if (hl7_parse(&m, r.raw.p, r.raw.n, &err) == HL7_OK) {
             printf("tree:\n");
-            cli_hl7_tree(&m, &err);
+            cli_hl7_tree(stdout, &m, &err);
         } else {
             printf("tree: (does not parse: %s)\n", err.msg);
         }

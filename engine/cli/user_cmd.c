@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -63,6 +64,10 @@ static int users_path(const cli_cmd *self, const uopts *o, char *out, size_t n)
     int rc = cli_data_dir(self, o->data, o->config, dir, sizeof dir);
     if (rc)
         return rc;
+    /* users may come before the engine's first start: its directory too
+     * (with the mode the engine gives it) */
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return cli_fail(self, CLI_FAIL, "%s: %s", dir, strerror(errno));
     snprintf(out, n, "%s/users", dir);
     return 0;
 }

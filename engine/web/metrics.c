@@ -15,29 +15,14 @@
 #include "radlink/queue.h"
 #include "radlink/study.h"
 
-#define MAX_DESTS 128
-
-typedef struct dest_gauge {
-    char name[64];
-    unsigned long pending, parked;
-    int64_t oldest_us;
-} dest_gauge;
-
-typedef struct gauges {
-    dest_gauge d[MAX_DESTS];
-    size_t nd;
-    unsigned long jobs[8];
-    unsigned long studies[8];
-} gauges;
-
-static dest_gauge *dest_of(gauges *g, const char *name)
+static web_dest_gauge *dest_of(web_gauges *g, const char *name)
 {
     for (size_t i = 0; i < g->nd; i++)
         if (strcmp(g->d[i].name, name) == 0)
             return &g->d[i];
-    if (g->nd == MAX_DESTS)
+    if (g->nd == WEB_MAX_DESTS)
         return NULL;
-    dest_gauge *d = &g->d[g->nd++];
+    web_dest_gauge *d = &g->d[g->nd++];
     memset(d, 0, sizeof *d);
     snprintf(d->name, sizeof d->name, "%s", name);
     return d;
@@ -45,7 +30,7 @@ static dest_gauge *dest_of(gauges *g, const char *name)
 
 static int on_item(void *ctx, const queue_item *it)
 {
-    dest_gauge *d = dest_of(ctx, it->dest);
+    web_dest_gauge *d = dest_of(ctx, it->dest);
     if (!d)
         return 0;
     if (it->state == QUEUE_PARKED) {
@@ -60,7 +45,7 @@ static int on_item(void *ctx, const queue_item *it)
 
 static int on_job(void *ctx, const job *j)
 {
-    gauges *g = ctx;
+    web_gauges *g = ctx;
     if (j->state >= 1 && j->state < 8)
         g->jobs[j->state]++;
     return 0;
@@ -69,14 +54,14 @@ static int on_job(void *ctx, const job *j)
 static int on_study(void *ctx, rl_str uid, const study_rec *s)
 {
     (void)uid;
-    gauges *g = ctx;
+    web_gauges *g = ctx;
     if (s->state < 8)
         g->studies[s->state]++;
     return 0;
 }
 
 /* Resident memory of the process, from /proc/self/statm (pages). */
-static double rss_bytes(void)
+double web_rss_bytes(void)
 {
     char buf[128];
     FILE *f = fopen("/proc/self/statm", "r");
@@ -96,28 +81,13 @@ static void gauge(rl_buf *out, const char *name, const char *help, double v)
     metrics_value(out, name, "", v);
 }
 
-void web_metrics(web_call *c)
+int web_gauges_read(web *w, web_gauges *g)
 {
-    int64_t t0 = rl_now_us();
-    rl_buf *out = &c->resp->body;
-    web *w = c->w;
-    /* the loop's counters, then the destinations it sends to (so that an
-     * empty queue is a 0, not a missing series) */
-    gauges *g = calloc(1, sizeof *g);
-    if (!g) {
-        web_text(c, 503, "out of memory\n");
-        return;
-    }
+    memset(g, 0, sizeof *g);
     int status = 1;
-    char *req_m[] = { "metrics" }, *req_d[] = { "destinations" };
+    char *req_d[] = { "destinations" };
     rl_buf dests;
     rl_buf_init(&dests, RL_CTL_REPLY_MAX);
-    if (web_ctl(w, 1, req_m, &status, out) != 0 || status != 0) {
-        web_text(c, 503, "the engine's loop did not answer\n");
-        free(g);
-        rl_buf_free(&dests);
-        return;
-    }
     if (web_ctl(w, 1, req_d, &status, &dests) == 0 && status == 0) {
         const char *p = rl_buf_cstr(&dests);
         while (p && *p) {
@@ -133,16 +103,37 @@ void web_metrics(web_call *c)
     store_txn *t;
     rl_err err;
     uint64_t next_msg = 1;
-    store_usage u;
-    bool have_usage = false;
-    if (store_begin(w->st, NULL, false, &t, &err) == STORE_OK) {
-        queue_each(t, NULL, on_item, g, &err);
-        job_each(t, 0, on_job, g, &err);
-        study_each(t, on_study, g, &err);
-        store_next_seq(t, STORE_MSG, &next_msg, &err);
-        have_usage = store_usage_get(t, &u, &err) == 0;
-        store_abort(t);
+    if (store_begin(w->st, NULL, false, &t, &err) != STORE_OK)
+        return -1;
+    queue_each(t, NULL, on_item, g, &err);
+    job_each(t, 0, on_job, g, &err);
+    study_each(t, on_study, g, &err);
+    store_next_seq(t, STORE_MSG, &next_msg, &err);
+    g->messages = next_msg - 1;
+    g->have_usage = store_usage_get(t, &g->usage, &err) == 0;
+    store_abort(t);
+    return 0;
+}
+
+void web_metrics(web_call *c)
+{
+    int64_t t0 = rl_now_us();
+    rl_buf *out = &c->resp->body;
+    web *w = c->w;
+    /* the loop's counters, then the store's gauges */
+    web_gauges *g = calloc(1, sizeof *g);
+    if (!g) {
+        web_text(c, 503, "out of memory\n");
+        return;
     }
+    int status = 1;
+    char *req_m[] = { "metrics" };
+    if (web_ctl(w, 1, req_m, &status, out) != 0 || status != 0) {
+        web_text(c, 503, "the engine's loop did not answer\n");
+        free(g);
+        return;
+    }
+    web_gauges_read(w, g);
     int64_t now = rl_now_us();
     static const char *const qname[] = { "radlink_queue_depth",
                                          "radlink_queue_oldest_age_seconds",
@@ -155,7 +146,7 @@ void web_metrics(web_call *c)
     for (int m = 0; m < 3; m++) {
         metrics_head(out, qname[m], "gauge", qhelp[m]);
         for (size_t i = 0; i < g->nd; i++) {
-            const dest_gauge *d = &g->d[i];
+            const web_dest_gauge *d = &g->d[i];
             char labels[128] = "";
             metrics_label(labels, sizeof labels, "destination", rl_str_c(d->name));
             double age = d->pending ? (double)(now - d->oldest_us) / 1e6 : 0;
@@ -180,8 +171,9 @@ void web_metrics(web_call *c)
     gauge(out, "radlink_studies_unmatched", "studies no order was found for (the exception list)",
           (double)g->studies[RECON_UNMATCHED]);
     gauge(out, "radlink_messages_logged", "messages in the message log",
-          (double)(next_msg - 1));
-    if (have_usage) {
+          (double)g->messages);
+    if (g->have_usage) {
+        const store_usage u = g->usage;
         gauge(out, "radlink_store_map_bytes", "the store's map size (its ceiling)",
               (double)u.map_bytes);
         gauge(out, "radlink_store_used_bytes", "bytes of the store file in use, up to its last "
@@ -191,7 +183,7 @@ void web_metrics(web_call *c)
               (double)(u.map_bytes - u.used_bytes + u.reusable_bytes));
     }
     gauge(out, "process_resident_memory_bytes", "resident memory of the engine process",
-          rss_bytes());
+          web_rss_bytes());
     gauge(out, "radlink_scrape_seconds", "time this scrape took",
           (double)(rl_now_us() - t0) / 1e6);
     free(g);

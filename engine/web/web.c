@@ -1,7 +1,8 @@
 /* The HTTP listener's side of the engine: which path is what, and the
  * answers every page shares. /healthz, /readyz and /metrics are open (a load
  * balancer, a cluster manager and Prometheus hold no account; no patient
- * data is in them); the API and the console need a session (auth.c). */
+ * data is in them); the API needs a session (auth.c), and the console's
+ * page and assets hold no data (they ask the API). */
 #include "web.h"
 
 #include <stdarg.h>
@@ -77,7 +78,7 @@ static void on_request(void *ctx, const http_req *req, http_resp *resp)
         readyz(&c);
     else if (strcmp(req->path, "/metrics") == 0 && get)
         web_metrics(&c);
-    else
+    else if (!web_api(&c) && !web_console(&c))
         web_text(&c, 404, "no such page: %s\n", req->path);
 }
 
@@ -91,6 +92,8 @@ int engine_web_start(engine *e, rl_err *err)
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     w->cfg = cf;
     w->st = e->st;
+    w->q = e->q;
+    web_auth_init(w);
     if (ctlsock_path(cf->data_dir, "control.sock", w->ctl_path, sizeof w->ctl_path, err) != 0) {
         free(w);
         return err->code;
@@ -111,6 +114,7 @@ int engine_web_start(engine *e, rl_err *err)
         engine_web_stop(e);
         return err->code;
     }
+    web_sampler_start(w);
     log_info("http.listen", "address=%s:%u tls=%s users=%s", l->bind, l->port,
              l->tls ? "yes" : "no", w->users_path);
     return 0;
@@ -126,6 +130,8 @@ void engine_web_stop(engine *e)
 {
     http_stop(e->http); /* its threads are done: nothing uses w after this */
     e->http = NULL;
+    if (e->web)
+        web_sampler_stop(e->web);
     free(e->web);
     e->web = NULL;
 }

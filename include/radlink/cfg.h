@@ -98,7 +98,8 @@ typedef struct cfg {
     struct {
         cfg_listener l;
         char users[CFG_PATH]; /* the users file ("" = DATA/users) */
-        unsigned max_connections, session_idle_min, lockout_failures, lockout_min;
+        unsigned max_connections, lockout_failures;
+        unsigned session_idle_s, lockout_s; /* durations: "30m", "90s" */
     } http;
 } cfg;
 

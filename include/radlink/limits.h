@@ -233,17 +233,20 @@
 #define RL_HTTP_CONNECTIONS_DEFAULT 64
 #define RL_HTTP_BODY_MAX (64 * 1024)
 #define RL_HTTP_REQUEST_TIMEOUT_MS 10000
-/* Console sessions: idle minutes before a session ends (http session-idle),
+/* Console sessions: idle seconds before a session ends (http session-idle),
  * hours after which it ends anyway, sessions held at once (the oldest goes
  * first). Lockout: failed logins for one user in a row (http
- * lockout-failures) lock it for minutes (http lockout). Logins hashing at
+ * lockout-failures) lock it for seconds (http lockout); user names tracked
+ * at once (unknown names too, so that a lockout tells nothing about which
+ * names exist). Logins hashing at
  * once: scrypt takes 32 MiB per hash, so a flood of logins cannot take the
  * engine's memory. */
-#define RL_HTTP_SESSION_IDLE_DEFAULT_MIN 30
+#define RL_HTTP_SESSION_IDLE_DEFAULT_S (30 * 60)
 #define RL_HTTP_SESSION_MAX_H 12
 #define RL_HTTP_SESSIONS_MAX 256
 #define RL_HTTP_LOCKOUT_FAILURES_DEFAULT 5
-#define RL_HTTP_LOCKOUT_DEFAULT_MIN 15
+#define RL_HTTP_LOCKOUT_DEFAULT_S (15 * 60)
+#define RL_HTTP_LOCKOUT_NAMES 512
 #define RL_HTTP_LOGINS_AT_ONCE 2
 /* Users in the users file, and scrypt's cost (RFC 7914): N = 2^15, r = 8,
  * p = 1 is 32 MiB and about 0.1 s per hash, the parameters OWASP lists for

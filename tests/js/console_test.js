@@ -1,0 +1,200 @@
+// The web console in a real browser: Debian's chromium, headless, driven by
+// puppeteer-core. What an operator does on a shift: log in, find a message
+// by PID-3 and replay it, park and retry a queued message, link a study on
+// the exception list to its order and see its state change; and what a
+// viewer may not do. A screenshot of every page goes to SHOTS.
+//
+// usage: node console_test.js BASE_URL SHOTS_DIR CHROMIUM
+// Exit status 0 when every check held; else 1 with what failed.
+'use strict';
+const puppeteer = require('puppeteer-core');
+const path = require('path');
+
+const [base, shots, chromium] = process.argv.slice(2);
+let step = '';
+
+function check(ok, what) {
+  if (!ok) throw new Error(what);
+  console.log('ok - ' + what);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shots, name + '.png'), fullPage: true });
+}
+
+// Go to a console page and wait until it has drawn.
+async function go(page, hash) {
+  await page.evaluate(h => { location.hash = h; }, hash);
+  await page.waitForFunction(() => !document.querySelector('#page').hasAttribute('data-loading') &&
+    document.querySelector('#page').childNodes.length > 0, { timeout: 10000 });
+}
+
+async function texts(page, sel) {
+  return page.$$eval(sel, els => els.map(e => e.textContent.trim()));
+}
+
+async function login(page, user, password) {
+  await page.goto(base + '/', { waitUntil: 'load' });
+  await page.waitForSelector('#login:not([hidden])');
+  await page.type('#login-user', user);
+  await page.type('#login-password', password);
+  await Promise.all([
+    page.waitForFunction(() => document.querySelector('#who').textContent.length > 0, { timeout: 15000 }),
+    page.click('#login-submit'),
+  ]);
+}
+
+async function bannerText(page) {
+  await page.waitForFunction(() => !document.querySelector('#banner').hidden, { timeout: 10000 });
+  return page.$eval('#banner', b => b.textContent);
+}
+
+async function messageSeqs(page) {
+  return page.evaluate(async () => {
+    const r = await fetch('/api/messages?limit=100');
+    return (await r.json()).messages.map(m => m.seq);
+  });
+}
+
+(async () => {
+  const browser = await puppeteer.launch({
+    executablePath: chromium,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
+  });
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  const failures = [];
+  page.on('pageerror', e => failures.push('page error: ' + e.message));
+  page.on('console', m => { if (m.type() === 'error' && !/40[13]/.test(m.text())) failures.push('console: ' + m.text()); });
+  // nothing may be fetched from anywhere but the engine
+  page.on('request', r => { if (!r.url().startsWith(base)) failures.push('fetched from elsewhere: ' + r.url()); });
+  try {
+    step = 'the login page';
+    await page.goto(base + '/', { waitUntil: 'load' });
+    await page.waitForSelector('#login:not([hidden])');
+    await shot(page, '01-login');
+    check(!(await page.content()).includes('SECRET'), 'no patient data before login');
+
+    step = 'a wrong password';
+    await page.type('#login-user', 'ann');
+    await page.type('#login-password', 'not-the-password');
+    await page.click('#login-submit');
+    check((await bannerText(page)).includes('wrong user name or password'), 'a wrong password is refused');
+
+    step = 'login as an operator';
+    await login(page, 'ann', 'pass-ann-123');
+    check((await page.$eval('#who', e => e.textContent)) === 'ann (operator)', 'logged in as ann (operator)');
+    check(await page.$eval('#login', e => getComputedStyle(e).display === 'none'), 'the login form is gone');
+    await page.waitForSelector('#cards');
+    await shot(page, '02-overview');
+    const cards = await page.$eval('#cards', e => e.textContent);
+    check(/3\s*messages logged/.test(cards), 'the overview counts 3 messages: ' + cards);
+    check(/1\s*unmatched studies/.test(cards), 'the overview counts 1 unmatched study');
+    check(!(await page.content()).includes('SECRET'), 'no patient data on the overview');
+    check((await page.$$('.chart svg polyline')).length >= 4, 'the last hour\'s charts are drawn');
+
+    step = 'a count is a link to its list';
+    await Promise.all([
+      page.waitForFunction(() => location.hash === '#/exceptions', { timeout: 5000 }),
+      page.evaluate(() => [...document.querySelectorAll('#cards a')].find(a => a.textContent.includes('unmatched')).click()),
+    ]);
+    await page.waitForSelector('#studies');
+    check((await texts(page, '#studies td:first-child')).includes('1.2.999.8'), 'the unmatched count opens the exception list');
+    await shot(page, '03-exceptions');
+
+    step = 'find a message by PID-3';
+    await go(page, '#/messages');
+    await page.type('#f-q', 'PID-3.1=P-SECRET-2');
+    await page.click('#f-submit');
+    await page.waitForFunction(() => location.hash.includes('q=') && document.querySelector('#messages'), { timeout: 10000 });
+    await page.waitForSelector('#search-info');
+    const found = await texts(page, '#messages td:first-child');
+    check(JSON.stringify(found) === '["3","2"]', 'PID-3.1=P-SECRET-2 finds messages 3 and 2: ' + found);
+    check(!(await page.$eval('#messages', e => e.textContent)).includes('SECRET'), 'the list shows no patient data');
+    await shot(page, '04-messages-search');
+
+    step = 'open and replay it';
+    await Promise.all([page.waitForSelector('#replay'), page.click('#messages td:first-child a')]);
+    check((await page.$eval('#raw', e => e.textContent)).includes('P-SECRET-2'), 'the detail page shows the message');
+    check((await page.$eval('#tree', e => e.textContent)).includes('PID-3'), 'with its tree');
+    check((await page.$eval('#ack', e => e.textContent)).includes('MSA|AA|C3'), 'and the ACK sent');
+    await shot(page, '05-message');
+    const before = await messageSeqs(page);
+    await page.click('#replay');
+    check((await bannerText(page)).startsWith('replay:'), 'the replay answers');
+    const after = await messageSeqs(page);
+    check(after.length === before.length + 1 && after[0] === 4, 'the replay is logged as message 4');
+    await shot(page, '06-message-replayed');
+
+    step = 'park and retry a queued message';
+    await go(page, '#/queues');
+    await page.waitForSelector('#queue-items button.park');
+    await page.click('#queue-items button.park[data-qseq="1"]');
+    await page.waitForSelector('#queue-items button.retry[data-qseq="1"]', { timeout: 10000 });
+    check(true, 'message 1 of ris-down parked');
+    await shot(page, '07-queues-parked');
+    await page.click('#queue-items button.retry[data-qseq="1"]');
+    await page.waitForSelector('#queue-items button.park[data-qseq="1"]', { timeout: 10000 });
+    const parked = await page.evaluate(async () => (await (await fetch('/api/queues?state=parked')).json()).total);
+    check(parked === 0, 'retried: nothing parked any more');
+    await shot(page, '08-queues-retried');
+
+    step = 'link the unmatched study to its order';
+    await go(page, '#/study/1.2.999.8');
+    check((await page.$eval('#study-state', e => e.textContent)) === 'unmatched', 'the study is unmatched');
+    const cands = await texts(page, '#candidates td:first-child');
+    check(JSON.stringify(cands) === '["9002","9003"]', 'its candidate orders: ' + cands);
+    await shot(page, '09-study-unmatched');
+    await page.click('#candidates button.link-candidate');
+    await page.waitForFunction(() => document.querySelector('#study-state') &&
+      document.querySelector('#study-state').textContent !== 'unmatched', { timeout: 10000 });
+    const state = await page.$eval('#study-state', e => e.textContent);
+    check(state !== 'unmatched', 'linked: the state is now ' + state);
+    check((await page.$eval('main', e => e.textContent)).includes('accession 9002'), 'the order shows');
+    await shot(page, '10-study-linked');
+
+    step = 'the other pages';
+    for (const [hash, name, sel] of [['#/jobs', '11-jobs', '#jobs'], ['#/studies', '12-studies', '#studies'],
+      ['#/worklist?date=20261201', '13-worklist', '#worklist'], ['#/wl/9002', '14-worklist-entry', '#wl-attributes'],
+      ['#/routes', '15-routes', '#reload'], ['#/', '16-overview-after', '#cards']]) {
+      await go(page, hash);
+      await page.waitForSelector(sel);
+      await shot(page, name);
+    }
+    check(JSON.stringify(await texts(page, '#destinations td:first-child')) === '["ris-down"]', 'the destination on the overview');
+    await go(page, '#/worklist?station=US01');
+    check(JSON.stringify(await texts(page, '#worklist td:first-child')) === '["9002","9003"]', 'the worklist by station');
+
+    step = 'an operator may not reload routes';
+    await go(page, '#/routes');
+    await page.click('#reload');
+    check((await bannerText(page)).includes('operator may not do this'), 'reload refused to an operator');
+
+    step = 'log out';
+    await page.click('#logout');
+    await page.waitForSelector('#login:not([hidden])');
+    const gone = await page.evaluate(async () => (await fetch('/api/status')).status);
+    check(gone === 401, 'after logout the API answers 401');
+
+    step = 'a viewer is refused an operator action';
+    await login(page, 'vic', 'pass-vic-123');
+    await go(page, '#/message/1');
+    const n0 = (await messageSeqs(page)).length;
+    await page.click('#replay');
+    const refusal = await bannerText(page);
+    check(refusal.includes('viewer may not do this: it needs the operator role'), 'the viewer is told why: ' + refusal);
+    check((await messageSeqs(page)).length === n0, 'nothing was replayed');
+    await shot(page, '17-viewer-refused');
+    await go(page, '#/queues');
+    await page.click('#queue-items button.park');
+    check((await bannerText(page)).includes('viewer may not do this'), 'a viewer may not park');
+    check((await page.evaluate(async () => (await (await fetch('/api/queues?state=parked')).json()).total)) === 0, 'nothing parked');
+  } catch (e) {
+    failures.push(step + ': ' + e.message);
+    try { await shot(page, 'failure'); } catch (ignored) { /* the page is gone */ }
+  }
+  await browser.close();
+  for (const f of failures) console.error('FAIL: ' + f);
+  process.exit(failures.length ? 1 : 0);
+})();

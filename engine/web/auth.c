@@ -200,6 +200,9 @@ void web_login(web_call *c)
         json_decref(body);
         return;
     }
+    char name[64];
+    snprintf(name, sizeof name, "%s", user); /* user is the body's, freed before the end */
+    user = name;
     int64_t now = rl_now_us();
     pthread_mutex_lock(&w->lock);
     web_failures *f = failures_of(w, user, now);

@@ -5,7 +5,11 @@
 # Prometheus endpoint (/tools/metrics-prometheus, Debian's orthanc with an
 # empty store) scraped the same way: the PACS's metrics a user already
 # scrapes. Reports the median and worst scrape time, the scrape's size and
-# the engine's resident memory (RSS) before and after.
+# the engine's resident memory (RSS) before and after. Then the console's
+# message browser on that log, logged in as a viewer: the newest page, a
+# page deep in the log, a PID-3 search that matches nothing (every message
+# read and parsed: the worst case) and one that matches at once, and the
+# overview (/api/status, with its last hour from the log); the RSS after.
 # Usage: http_bench.sh [--smoke]
 #   RADLINK, MLLP_LOAD: binaries (default under build/); WORK: scratch dir
 set -eu
@@ -28,7 +32,7 @@ time_scrapes() {
     : >"$work/times"
     k=0
     while [ $k -lt "$2" ]; do
-        curl -s -o "$work/scrape" -w '%{time_total}\n' "$1" >>"$work/times"
+        curl -s -b "$work/jar" -o "$work/scrape" -w '%{time_total}\n' "$1" >>"$work/times"
         k=$((k + 1))
     done
     sort -n "$work/times" | awk -v bytes="$(wc -c <"$work/scrape")" \
@@ -37,6 +41,8 @@ time_scrapes() {
 
 mp=$(port) hp=$(port)
 mkdir -m 700 "$work/var"
+: >"$work/jar"
+echo bench-pass-1 | "$radlink" user add bench --role viewer --data "$work/var" --password-stdin >/dev/null
 "$radlink" serve --data "$work/var" --mllp "$mp" --dicom 0 --http "$hp" --workers 0 \
     --log-level warn >"$work/engine.log" 2>&1 &
 epid=$!
@@ -54,6 +60,29 @@ read -r med worst bytes <<EOF
 $(time_scrapes "http://127.0.0.1:$hp/metrics" "$scrapes")
 EOF
 rss1=$(rss)
+H=http://127.0.0.1:$hp
+curl -s -c "$work/jar" -H 'Content-Type: application/json' \
+    --data '{"user": "bench", "password": "bench-pass-1"}' "$H/api/login" >/dev/null
+read -r lmed lworst lbytes <<EOF
+$(time_scrapes "$H/api/messages?limit=50" "$scrapes")
+EOF
+grep -q '"seq":'"$logged" "$work/scrape" || { echo "the newest page lacks message $logged" >&2; exit 1; }
+read -r dmed dworst dbytes <<EOF
+$(time_scrapes "$H/api/messages?limit=50&before=$((logged / 2))" "$scrapes")
+EOF
+searches=$((scrapes / 5 + 1))
+read -r smed sworst sbytes <<EOF
+$(time_scrapes "$H/api/messages?limit=50&q=PID-3.1=NO-SUCH-ID" "$searches")
+EOF
+scanned=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["scanned"], len(d["messages"]))' "$work/scrape")
+[ "$scanned" = "$logged 0" ] || { echo "the search read [$scanned], expected [$logged 0]" >&2; exit 1; }
+read -r hmed hworst hbytes <<EOF
+$(time_scrapes "$H/api/messages?limit=50&q=PID-3.1=0*" "$scrapes")
+EOF
+read -r omed_s oworst_s obytes_s <<EOF
+$(time_scrapes "$H/api/status" "$scrapes")
+EOF
+rss2=$(rss)
 curl -s "http://127.0.0.1:$hp/metrics" >"$work/final.txt"
 if command -v promtool >/dev/null; then
     promtool check metrics <"$work/final.txt" >/dev/null 2>&1 ||
@@ -83,3 +112,9 @@ echo "Orthanc /tools/metrics-prometheus (empty store): median $omed ms, worst $o
 awk -v a="$med" -v b="$omed" 'BEGIN { if (b > 0) printf "ratio radlink/Orthanc (median): %.2f\n", a / b }'
 echo "radlink RSS at start: $rss0"
 echo "radlink RSS after the load and the scrapes: $rss1"
+echo "console message list, newest 50: median $lmed ms, worst $lworst ms ($lbytes bytes)"
+echo "console message list, 50 from the middle of the log: median $dmed ms, worst $dworst ms"
+echo "console search PID-3.1=NO-SUCH-ID (all $logged messages read and parsed): median $smed ms, worst $sworst ms over $searches"
+echo "console search PID-3.1=0* (50 hits, newest first): median $hmed ms, worst $hworst ms"
+echo "console overview (/api/status): median $omed_s ms, worst $oworst_s ms"
+echo "radlink RSS after the console's pages and searches: $rss2"

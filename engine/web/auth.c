@@ -166,6 +166,27 @@ static web_failures *failures_of(web *w, const char *name, int64_t now)
     return oldest;
 }
 
+static pthread_mutex_t locked_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t locked_second;
+static unsigned long locked_count;
+
+/* A login refused for a lockout: how many to record now (this one and those
+ * held back in the same second), or 0 when this second has its event. */
+static unsigned long locked_attempt(void)
+{
+    int64_t s = rl_mono_ms() / 1000;
+    unsigned long n = 0;
+    pthread_mutex_lock(&locked_lock);
+    locked_count++;
+    if (s != locked_second) {
+        locked_second = s;
+        n = locked_count;
+        locked_count = 0;
+    }
+    pthread_mutex_unlock(&locked_lock);
+    return n;
+}
+
 static char decoy[200];
 static pthread_once_t decoy_once = PTHREAD_ONCE_INIT;
 
@@ -213,7 +234,15 @@ void web_login(web_call *c)
     pthread_mutex_unlock(&w->lock);
     if (locked || busy) {
         if (locked) {
-            audit_login(c, user, AUDIT_T_LOGIN, 4, "locked after repeated failures");
+            /* no hash is spent on a locked name, so these can come fast:
+             * one event a second says how many there were */
+            unsigned long n = locked_attempt();
+            if (n) {
+                char text[120];
+                snprintf(text, sizeof text, "locked after repeated failures (%lu attempt%s "
+                         "refused since the last event)", n, n == 1 ? "" : "s");
+                audit_login(c, user, AUDIT_T_LOGIN, 4, text);
+            }
             rl_buf_printf(&c->resp->headers, "Retry-After: %lld\r\n", (long long)locked);
             web_error(c, 429, "too many failed logins for %s: locked for %lld s", user,
                       (long long)locked);

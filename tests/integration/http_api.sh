@@ -24,6 +24,10 @@ cat >"$T/cfg.xml" <<XML
   <http session-idle="3s" lockout-failures="3" lockout="60s"/>
 </radlink>
 XML
+printf '<radlink>\n  <http session-idle="soon"/>\n</radlink>\n' >"$T/bad.xml"
+run_rc "$RADLINK" serve --config "$T/bad.xml" --data "$T/var"
+expect_rc 3 "a session-idle that is no duration"
+expect_has "$ERR" "bad.xml:2: <http>: session-idle 'soon' is not a duration" "file:line and what"
 for u in "ann operator" "vic viewer" "ada admin"; do
     set -- $u
     run_rc sh -c "echo 'pass-$1-123' | '$RADLINK' user add $1 --role $2 --data '$T/var' --password-stdin"

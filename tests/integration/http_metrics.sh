@@ -99,6 +99,7 @@ cat >"$T/tls.xml" <<XML
   </http>
 </radlink>
 XML
+echo 'pass-word-9' | "$RADLINK" user add tina --role viewer --data "$T/var" --password-stdin >/dev/null
 start_engine --config "$T/tls.xml"
 P="$T/pki"
 run_rc curl -s --cacert "$P/ca.pem" --cert "$P/client.pem" --key "$P/client.key" "https://localhost:$HTTP_PORT/readyz"
@@ -106,6 +107,10 @@ expect_rc 0 "curl over TLS: $ERR"
 expect_has "$OUT" "ready" "readyz over HTTPS"
 run_rc curl -s --cacert "$P/ca.pem" --cert "$P/client.pem" --key "$P/client.key" "https://localhost:$HTTP_PORT/metrics"
 expect_line "$OUT" '^radlink_messages_logged 5$' "metrics over HTTPS"
+run_rc curl -s -D - -o /dev/null --cacert "$P/ca.pem" --cert "$P/client.pem" --key "$P/client.key" \
+    -H 'Content-Type: application/json' --data '{"user": "tina", "password": "pass-word-9"}' \
+    "https://localhost:$HTTP_PORT/api/login"
+expect_line "$OUT" '^Set-Cookie: radlink_session=[0-9a-f]{64}; .*HttpOnly; SameSite=Strict; Secure' "a console login over HTTPS: the cookie is Secure"
 run_rc curl -s --cacert "$P/ca.pem" "https://localhost:$HTTP_PORT/healthz"
 [ "$RC" != 0 ] || fail "a client without a certificate was served"
 run_rc curl -s --cacert "$P/ca.pem" --cert "$P/stranger.pem" --key "$P/stranger.key" "https://localhost:$HTTP_PORT/healthz"

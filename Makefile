@@ -19,7 +19,7 @@ DEBS := make cmake gcc g++ clang libclang-rt-14-dev pkg-config \
         libdcmtk-dev dcmtk libxml2-dev libzmq3-dev liblmdb-dev libssl-dev openssl \
         libcmocka-dev python3 python3-hl7 procps strace util-linux \
         orthanc python3-pydicom curl nodejs rsyslog rsyslog-gnutls libxml2-utils \
-        libmicrohttpd-dev libjansson-dev prometheus chromium
+        libmicrohttpd-dev libjansson-dev prometheus chromium lmdb-utils
 
 .PHONY: all deps js build run test test-plain test-sanitize bench clean
 
@@ -75,6 +75,7 @@ bench: build js
 	tests/bench/correct_bench.sh
 	tests/bench/mpps_bench.sh
 	tests/bench/http_bench.sh
+	tests/bench/backup_bench.sh
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD)

@@ -5,6 +5,9 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,4 +93,58 @@ int digest_scrypt(const char *password, size_t pwn, const void *salt, size_t sal
 int digest_equal(const void *a, const void *b, size_t n)
 {
     return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+int digest_copy_file(const char *src, const char *dst, unsigned mode, char hex[65],
+                     uint64_t *size)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, e = 0;
+    if (in < 0)
+        return -1;
+    if (dst && (out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) < 0) {
+        e = errno;
+        close(in);
+        errno = e;
+        return -1;
+    }
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int rc = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : -1;
+    static __thread unsigned char buf[1 << 16];
+    *size = 0;
+    while (rc == 0) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            rc = n < 0 ? -1 : 0;
+            break;
+        }
+        *size += (uint64_t)n;
+        EVP_DigestUpdate(ctx, buf, (size_t)n);
+        for (ssize_t done = 0; out >= 0 && done < n;) {
+            ssize_t w = write(out, buf + done, (size_t)(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                rc = -1;
+                break;
+            }
+            done += w;
+        }
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &len) != 1)
+        rc = -1;
+    if (rc == 0 && out >= 0 && fsync(out) != 0)
+        rc = -1;
+    e = errno;
+    for (unsigned i = 0; rc == 0 && i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    EVP_MD_CTX_free(ctx);
+    close(in);
+    if (out >= 0)
+        close(out);
+    errno = e;
+    return rc;
 }

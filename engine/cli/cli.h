@@ -150,5 +150,8 @@ extern const cli_cmd cli_user_cmd;
 extern const cli_cmd cli_worker_cmd;
 extern const cli_cmd cli_keygen_cmd;
 extern const cli_cmd cli_jobs_cmd;
+extern const cli_cmd cli_backup_cmd;
+extern const cli_cmd cli_restore_cmd;
+extern const cli_cmd cli_check_cmd;
 
 #endif

@@ -416,3 +416,23 @@ unsigned store_readers(store *s)
     mdb_reader_list(s->env, count_reader, &lines);
     return lines ? lines - 1 : 0; /* the first line is a header, or "(no active readers)" */
 }
+
+int store_copy(store *s, const char *dest_dir, rl_err *err)
+{
+    /* LMDB copies from a read transaction of its own (a consistent
+     * snapshot; the writer goes on), leaving out free pages */
+    int rc = mdb_env_copy2(s->env, dest_dir, MDB_CP_COMPACT);
+    if (rc != 0)
+        return rl_err_set(err, STORE_E_IO, rc, "%s: copy: %s", dest_dir, mdb_strerror(rc));
+    return STORE_OK;
+}
+
+int store_entries(store_txn *t, store_db db, uint64_t *n, rl_err *err)
+{
+    MDB_stat st;
+    int rc = mdb_stat(t->txn, t->s->dbi[db], &st);
+    if (rc != 0)
+        return rl_err_set(err, STORE_E_IO, rc, "store: %s", mdb_strerror(rc));
+    *n = st.ms_entries;
+    return STORE_OK;
+}

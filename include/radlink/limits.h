@@ -304,4 +304,7 @@
 #define RL_CTL_MAX_ARGS 32
 #define RL_CTL_READ_TIMEOUT_MS 5000
 
+/* radlink check: problems named one by one (the rest are counted). */
+#define RL_CHECK_LINES 100
+
 #endif

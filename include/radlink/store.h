@@ -84,6 +84,13 @@ typedef struct store_usage {
     uint64_t map_bytes, used_bytes, reusable_bytes;
 } store_usage;
 int store_usage_get(store_txn *t, store_usage *out, rl_err *err);
+/* A compacted copy of the store (data.mdb) into dest_dir, an existing empty
+ * directory: one consistent snapshot, taken in a read transaction, so the
+ * engine writes on meanwhile (radlink backup). */
+int store_copy(store *s, const char *dest_dir, rl_err *err);
+/* The entries of one database as the transaction sees it (an index
+ * database counts each value). */
+int store_entries(store_txn *t, store_db db, uint64_t *n, rl_err *err);
 
 /* Begin a transaction; parent (may be NULL) makes a nested write transaction
  * whose changes vanish if it is aborted (s may then be NULL). store_commit syncs to disk when it

@@ -1,0 +1,116 @@
+#!/bin/sh
+# Hot backup and restore: the engine takes orders (mllp_send) and images
+# (storescu), all answered; then, under MLLP load (mllp_load, 4 connections)
+# and C-STORE load (storescu in a loop), `radlink backup` copies the store
+# and its spool. The backup checks (radlink check, sha256sum -c); restored
+# into a new directory, an engine starts on it and every message and
+# instance answered before the backup began is there. A backup whose file
+# was altered is refused whole; check names what is missing.
+# Usage: backup.sh MLLP_LOAD
+. "$(dirname "$0")/lib.sh"
+. "$SRC/tests/integration/mwl_lib.sh"
+LOAD=${1:?the mllp_load binary}
+
+start_engine --workers 0
+
+note "before the backup: 40 orders and a study of 20 images, all answered"
+: >"$T/orders.hl7"
+n=1
+while [ $n -le 40 ]; do
+    orm "B$n" NW "70$n" "S$n" CT CT01 202611241000 'DOE^JANE' "P$n" >>"$T/orders.hl7"
+    n=$((n + 1))
+done
+send_hl7 "$T/orders.hl7"
+expect_eq "$(grep -c 'MSA|AA' "$T/orders.hl7.out")" 40 "40 ACKs AA"
+make_study "$T/s1" 1 20 1.2.999.41 701 P1 'DOE^JANE'
+run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T"/s1/i*.dcm
+expect_rc 0 "storescu: 20 images stored"
+
+note "under load: mllp_load (4 connections) and storescu in a loop, a backup meanwhile"
+"$LOAD" 127.0.0.1 "$PORT" 4 1500 >"$T/load.out" 2>&1 &
+LPID=$!
+PIDS="$PIDS $LPID"
+make_study "$T/s2" 1 10 1.2.999.42 702 P2 'ROE^ANNA'
+(
+    k=0
+    while [ $k -lt 15 ]; do
+        storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T"/s2/i*.dcm >/dev/null 2>&1 || true
+        k=$((k + 1))
+    done
+) &
+SPID=$!
+PIDS="$PIDS $SPID"
+sleep 0.5
+run_rc "$RADLINK" backup --data "$T/var" "$T/bak"
+expect_rc 0 "backup under load: $ERR"
+expect_line "$OUT" "^backed up .* into $T/bak in [0-9.]+ s" "says what it did"
+wait "$LPID" || fail "mllp_load: $(cat "$T/load.out")"
+wait "$SPID" || true
+expect_has "$(cat "$T/load.out")" "failures=0" "the load was answered"
+stop_engine
+
+note "the backup checks"
+run_rc "$RADLINK" check --data "$T/bak"
+expect_rc 0 "radlink check on the backup: $OUT"
+expect_has "$OUT" "checksums checked: 0 problems" "checksums hold"
+run_rc sh -c "cd '$T/bak' && sha256sum -c --quiet MANIFEST.sha256"
+expect_rc 0 "sha256sum -c on the manifest: $OUT $ERR"
+expect_line "$(cat "$T/bak/MANIFEST")" "^instances ([2-9][0-9]|[1-9][0-9][0-9]+)$" "the manifest counts the instances"
+
+note "restore into a new directory, and an engine on it"
+mv "$T/var" "$T/orig"
+run_rc "$RADLINK" restore "$T/bak" --data "$T/var"
+expect_rc 0 "restore: $ERR"
+expect_has "$OUT" "instances pointed at $T/var/spool" "the instances point at the new spool"
+run_rc "$RADLINK" check --data "$T/var"
+expect_rc 0 "radlink check on the restored directory: $OUT"
+PORT= DICOM_PORT= HTTP_PORT=
+start_engine --workers 0
+run_rc "$RADLINK" msg list --data "$T/var" --type ORM --limit 100000
+n=1
+while [ $n -le 40 ]; do
+    expect_line "$OUT" " B$n " "order B$n, answered before the backup, is in the restored log"
+    n=$((n + 1))
+done
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.41
+expect_line "$OUT" "^  instances +20$" "the 20 images answered before the backup"
+k=1
+while [ $k -le 20 ]; do
+    f=$(printf '%s\n' "$OUT" | awk -v s="1.2.999.41.1.$k" '$1 == s { print $NF }')
+    [ -s "$f" ] || fail "instance 1.2.999.41.1.$k has no file in the restored spool ($f)"
+    case "$f" in "$T/var/spool/"*) ;; *) fail "instance 1.2.999.41.1.$k points outside the restored spool: $f" ;; esac
+    k=$((k + 1))
+done
+query q <<'EOF'
+(0008,0050) SH []
+(0040,0100) SQ (Sequence with undefined length #=1)
+  (fffe,e000) na (Item with undefined length #=1)
+    (0008,0060) CS [CT]
+    (0040,0009) SH [S1]
+  (fffe,e00d) na (ItemDelimitationItem)
+(fffe,e0dd) na (SequenceDelimitationItem)
+EOF
+find_wl "$DICOM_PORT" q
+expect_eq "$MATCHES" "701/S1 " "the restored engine answers a worklist query"
+stop_engine
+
+note "bad input: an altered backup, a directory in use, a missing file"
+f=$(find "$T/bak/spool" -name '*.dcm' | head -1)
+printf 'x' >>"$f"
+run_rc "$RADLINK" restore "$T/bak" --data "$T/other"
+expect_rc 1 "an altered backup"
+expect_has "$ERR" "checksum differs from the manifest" "names the file"
+expect_has "$ERR" "nothing restored" "writes nothing"
+[ ! -e "$T/other/store" ] || fail "an altered backup was partly restored"
+run_rc "$RADLINK" restore "$T/bak" --data "$T/var"
+expect_rc 1 "a directory that holds a store"
+run_rc "$RADLINK" backup --data "$T/var" "$T/bak"
+expect_rc 1 "a backup into a directory that is not empty"
+expect_has "$ERR" "exists and is not empty" "says so"
+g=$(find "$T/var/spool" -name '*.dcm' | head -1)
+rm "$g"
+run_rc "$RADLINK" check --data "$T/var"
+expect_rc 1 "check with a spool file gone"
+expect_has "$OUT" "$g: No such file or directory" "names the file"
+expect_has "$OUT" "1 problem" "counts it"
+echo "PASS"

@@ -102,6 +102,7 @@ typedef struct engine {
     char data_abs[1024];
     char work_root[1100];
     int64_t started_us;
+    int64_t takeover_us;  /* --standby: when the lock came (0: it was free at once) */
     /* the turn's inputs */
     pending *batch;
     size_t nbatch, cap;

@@ -134,6 +134,24 @@ static int lock_data_dir(engine *e, rl_err *err)
     while ((locked = flock(e->lock_fd, LOCK_EX | LOCK_NB)) != 0 && errno == EWOULDBLOCK &&
            ++tries <= RL_LOCK_WAIT_MS / 50)
         usleep(50 * 1000);
+    if (locked != 0 && errno == EWOULDBLOCK && e->cfg->standby) {
+        /* a standby: wait for the active engine to go (its lock goes with
+         * its process, however it ends), then take its place */
+        log_info("serve.standby", "data=%s text=\"another engine serves; waiting to take over\"",
+                 e->cfg->data_dir);
+        while ((locked = flock(e->lock_fd, LOCK_EX | LOCK_NB)) != 0 && errno == EWOULDBLOCK) {
+            struct signalfd_siginfo si;
+            while (read(e->sig_fd, &si, sizeof si) == (ssize_t)sizeof si)
+                if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+                    e->stop_signal = (int)si.ssi_signo;
+                    return rl_err_set(err, STORE_E_BUSY, -1, "stopped while standing by");
+                }
+            usleep(RL_STANDBY_POLL_MS * 1000);
+        }
+        e->takeover_us = rl_now_us();
+        log_warn("serve.takeover", "data=%s text=\"the active engine is gone: taking over\"",
+                 e->cfg->data_dir);
+    }
     if (locked != 0) {
         char pid[32] = "";
         ssize_t n = pread(e->lock_fd, pid, sizeof pid - 1, 0);
@@ -904,6 +922,11 @@ int serve_run(const cfg *c)
         return 1;
     }
     if (e.sig_fd < 0 || start(&e, &err) != 0) {
+        if (e.stop_signal && c->standby) { /* told to stop before it took over */
+            log_info("serve.stop", "text=\"stopped while standing by\"");
+            stop(&e);
+            return 0;
+        }
         if (e.sig_fd < 0)
             rl_err_set(&err, RL_E_SYS, -1, "signalfd: %s", strerror(errno));
         log_error("serve.start_failed", "code=\"%s\" error=\"%s\"", rl_strerror(err.code), err.msg);
@@ -911,8 +934,11 @@ int serve_run(const cfg *c)
         stop(&e);
         return 1;
     }
-    log_info("serve.start", "version=%s config=%s data=%s", RADLINK_VERSION, c->source,
-             c->data_dir);
+    log_info("serve.start", "version=%s config=%s data=%s%s", RADLINK_VERSION, c->source,
+             c->data_dir, e.takeover_us ? " standby=took-over" : "");
+    if (e.takeover_us)
+        log_warn("serve.took_over", "ms=%lld text=\"serving: lock to listeners up\"",
+                 (long long)((rl_now_us() - e.takeover_us) / 1000));
     engine_audit_app(&e, true);
     engine_web_ready(&e, true);
 

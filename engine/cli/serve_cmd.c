@@ -23,10 +23,12 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
         { "workers", required_argument, NULL, 'w' },
         { "user", required_argument, NULL, 'u' },
         { "http", required_argument, NULL, 'H' },
+        { "standby", no_argument, NULL, 'S' },
         { 0, 0, 0, 0 },
     };
     cli_opts o = { argc, argv, self, "c:d:m:b:l:r:i:a:p:w:u:H:", longs, 0, 0 };
     const char *user = NULL;
+    bool standby = false;
     const char *config = NULL, *data = NULL, *bind = NULL, *routes = NULL;
     long mllp = 0, dicom = -1, workers = -1, http = -1;
     const char *pacs = NULL;
@@ -42,6 +44,7 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
         case 'a': ae = optarg; break;
         case 'p': pacs = optarg; break;
         case 'u': user = optarg; break;
+        case 'S': standby = true; break;
         case 'w':
             if (cli_number(self, "--workers", optarg, 0, 64, &workers) != 0)
                 return CLI_USAGE;
@@ -128,6 +131,7 @@ static int run_serve(const cli_cmd *self, int argc, char **argv)
             return cli_usage(self, "--user: a user name");
         snprintf(cf.run_user, sizeof cf.run_user, "%s", user);
     }
+    cf.standby = standby;
     log_set_level((log_level)cf.log_level);
     return serve_run(&cf);
 }
@@ -154,6 +158,8 @@ const cli_cmd cli_serve_cmd = {
             "                         only the right to bind ports below 1024 until the\n"
             "                         listeners are bound (the data directory and TLS keys\n"
             "                         must belong to NAME)\n"
+            "      --standby          when another engine serves this data directory, wait\n"
+            "                         for it to end (its lock), then take over its place\n"
             "Flags override the configuration file. SIGINT or SIGTERM stops the engine\n"
             "cleanly; SIGHUP reloads the routes.\n",
 };

@@ -80,6 +80,7 @@ typedef struct cfg {
     char routes_file[CFG_PATH]; /* "" = the embedded routes/default.xml */
     route_dest dests[CFG_MAX_DESTS]; /* <destinations>: offered to every route file */
     char inbox_dir[CFG_PATH]; /* <inbox dir>: the file drop ("" = none) */
+    bool standby;             /* serve --standby: wait for the data directory's lock, then serve */
     char run_user[64];        /* serve --user: run as this user, not root ("" = as started) */
     unsigned inbox_poll_s;    /* <inbox poll>: how often it is scanned besides inotify */
     /* <audit site><syslog host port ca cert key server-name/></audit>: the

@@ -288,6 +288,10 @@
 /* A starting engine waits this long for the data directory's lock, which a
  * command changing the store directly (no engine ran) holds a moment. */
 #define RL_LOCK_WAIT_MS 1000
+/* serve --standby: how often the data directory's lock is tried while
+ * another engine holds it (the takeover's delay is at most this, plus the
+ * engine's start). */
+#define RL_STANDBY_POLL_MS 20
 
 /* Then how long the engine waits for a destination's sender thread still
  * ending (one inside a name lookup cannot be cancelled). */

@@ -31,6 +31,7 @@ void cfg_defaults(cfg *c)
     c->idle_timeout_s = RL_IDLE_TIMEOUT_DEFAULT_S;
     c->read_timeout_s = RL_READ_TIMEOUT_DEFAULT_S;
     c->map_size_mb = RL_STORE_MAP_SIZE_DEFAULT_MB;
+    c->max_map_size_mb = RL_STORE_MAP_CEILING_DEFAULT_MB;
     c->group_commit = true;
     c->dedup_window_s = RL_DEDUP_WINDOW_DEFAULT_S;
     c->inbox_poll_s = RL_INBOX_POLL_DEFAULT_S;
@@ -257,6 +258,9 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
             unsigned long v = (unsigned long)next.map_size_mb;
             copy_num(&l, n, "map-size-mb", 1ul << 24, &v);
             next.map_size_mb = v;
+            v = (unsigned long)next.max_map_size_mb;
+            copy_num(&l, n, "max-map-size-mb", 1ul << 24, &v);
+            next.max_map_size_mb = v;
             const char *gc = xdoc_attr(n, "group-commit");
             if (gc)
                 next.group_commit = strcmp(gc, "true") == 0 || strcmp(gc, "1") == 0;
@@ -504,6 +508,7 @@ void cfg_print(const cfg *c, void *file)
     for (unsigned i = 0; i < c->n_dests; i++)
         fprintf(f, "destination=%s %s:%u%s\n", c->dests[i].name, c->dests[i].host,
                 c->dests[i].port, c->dests[i].tls ? " tls" : "");
+    fprintf(f, "store.max-map-size-mb=%llu\n", (unsigned long long)c->max_map_size_mb);
     fprintf(f, "store.map-size-mb=%llu\nstore.group-commit=%s\nhl7.dedup-window=%u\n",
             (unsigned long long)c->map_size_mb, c->group_commit ? "true" : "false",
             c->dedup_window_s);

@@ -121,6 +121,9 @@ typedef struct engine {
     int64_t commit_fail_logged_ms;  /* when a failed commit was last logged */
     uint64_t commit_fail_unlogged;  /* failed commits since, not logged one by one */
     int lock_fd;
+    int64_t grow_check_ms;     /* the next look at the map's room (monotonic) */
+    bool store_full;           /* a turn found the map full: grow now */
+    uint64_t map_grown;        /* times the map grew */
     int64_t reader_check_ms;   /* the next check for dead readers' slots (monotonic) */
     uint64_t readers_cleared;  /* slots of dead readers cleared since start */
     /* the file drop (inbox.c) */

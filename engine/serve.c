@@ -822,6 +822,51 @@ static void gather(engine *e)
 
 
 /* Between turns: timeouts and due work of the parts, a reload. */
+/* The map grows itself before it is full (and at once after a turn found
+ * it full), doubling up to <store max-map-size-mb>: between two turns, when
+ * no write transaction is open. */
+static void grow_tick(engine *e)
+{
+    int64_t now = rl_mono_ms();
+    if (now < e->grow_check_ms)
+        return;
+    e->grow_check_ms = now + RL_STORE_GROW_CHECK_MS;
+    uint64_t ceiling = e->cfg->max_map_size_mb << 20, min_free = (uint64_t)RL_STORE_GROW_MIN_FREE_MB
+                                                                << 20;
+    bool full = e->store_full;
+    e->store_full = false;
+    store_txn *t;
+    store_usage u = { 0 };
+    rl_err err;
+    if (store_begin(e->st, NULL, false, &t, &err) != STORE_OK)
+        return;
+    int got = store_usage_get(t, &u, &err);
+    store_abort(t);
+    if (got != 0)
+        return;
+    uint64_t used = u.used_bytes - u.reusable_bytes, room = u.map_bytes - used;
+    if (!full && (u.map_bytes >= ceiling || (room >= u.map_bytes / 10 && room >= min_free)))
+        return;
+    /* doubling until a tenth of the map and RL_STORE_GROW_MIN_FREE_MB are
+     * free (a small map configured grows at the first look) */
+    uint64_t was = u.map_bytes, grown = u.map_bytes;
+    int rc;
+    while ((rc = store_grow(e->st, ceiling, &was, &grown, &err)) == STORE_OK) {
+        room = grown - used;
+        if (room >= grown / 10 && room >= min_free)
+            break;
+    }
+    if (grown > u.map_bytes) {
+        e->map_grown++;
+        log_warn("store.grown", "map_mb=%llu was_mb=%llu ceiling_mb=%llu",
+                 (unsigned long long)(grown >> 20), (unsigned long long)(u.map_bytes >> 20),
+                 (unsigned long long)e->cfg->max_map_size_mb);
+    } else if (rc != STORE_OK) {
+        log_error("store.full", "map_mb=%llu error=\"%s\"", (unsigned long long)(grown >> 20),
+                  err.msg);
+    }
+}
+
 static void after_turn(engine *e)
 {
     mllp_server_tick(e->srv);
@@ -843,6 +888,7 @@ static void after_turn(engine *e)
                      "mid-read cleared\"", cleared);
         }
     }
+    grow_tick(e);
     reload_tick(e); /* between two turns: no message sees two sets */
 }
 

@@ -176,8 +176,10 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
         }
     } else {
         /* Nothing of this turn is stored: refuse every message with AR so the
-         * senders try again later. What was stored before is untouched. */
+         * senders try again later. What was stored before is untouched. A
+         * full map grows before the next turn (serve.c). */
         e->commit_failures++;
+        e->store_full |= rc == STORE_E_FULL;
         /* a full store fails every turn: once a second is enough to say so */
         int64_t now_ms = rl_mono_ms();
         if (now_ms - e->commit_fail_logged_ms >= RL_REPEATED_ERROR_LOG_MS) {

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,11 @@
 
 struct store {
     MDB_env *env;
+    /* LMDB may change its map only while no transaction of this process is
+     * open: top-level read transactions (any thread) hold this shared, a
+     * resize holds it alone (store_grow, and adopting another process's
+     * larger map). */
+    pthread_rwlock_t resize;
     MDB_dbi dbi[STORE_DB_COUNT];
     bool readonly;
     char path[600];
@@ -65,7 +71,8 @@ static int fail(rl_err *err, int rc, const char *what)
                                     : STORE_E_IO;
     if (rc == MDB_MAP_FULL)
         return rl_err_set(err, code, -1,
-                          "%s: the store is full (map size reached); raise <store map-size-mb>",
+                          "%s: the store is full (its map grows itself up to <store "
+                          "max-map-size-mb> before the next turn)",
                           what);
     return rl_err_set(err, code, -1, "%s: %s", what, mdb_strerror(rc));
 }
@@ -153,6 +160,7 @@ int store_open(const char *data_dir, const store_opts *o, store **out, rl_err *e
     if (!s)
         return rl_err_set(err, STORE_E_IO, -1, "out of memory");
     s->readonly = o && o->readonly;
+    pthread_rwlock_init(&s->resize, NULL);
     snprintf(s->path, sizeof s->path, "%s/store", data_dir);
     struct stat st;
     if (s->readonly && stat(s->path, &st) != 0) {
@@ -223,6 +231,7 @@ void store_close(store *s)
     if (!s)
         return;
     mdb_env_close(s->env);
+    pthread_rwlock_destroy(&s->resize);
     free(s);
 }
 
@@ -237,8 +246,24 @@ int store_begin(store *s, store_txn *parent, bool write, store_txn **out, rl_err
         free(t);
         return rl_err_set(err, STORE_E_ARG, -1, "store opened read-only");
     }
+    bool shared = !parent && !write;
+    if (shared)
+        pthread_rwlock_rdlock(&s->resize);
     int rc = mdb_txn_begin(s->env, parent ? parent->txn : NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    if (rc == MDB_MAP_RESIZED && !parent) {
+        /* another process (the engine) grew the map: adopt its size */
+        if (shared)
+            pthread_rwlock_unlock(&s->resize);
+        pthread_rwlock_wrlock(&s->resize);
+        mdb_env_set_mapsize(s->env, 0);
+        pthread_rwlock_unlock(&s->resize);
+        if (shared)
+            pthread_rwlock_rdlock(&s->resize);
+        rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    }
     if (rc != 0) {
+        if (shared)
+            pthread_rwlock_unlock(&s->resize);
         free(t);
         return fail(err, rc, "begin transaction");
     }
@@ -253,7 +278,9 @@ int store_begin(store *s, store_txn *parent, bool write, store_txn **out, rl_err
 int store_commit(store_txn *t, rl_err *err)
 {
     int rc = mdb_txn_commit(t->txn);
-    const store *s = t->s;
+    store *s = t->s;
+    if (t->top && !t->write)
+        pthread_rwlock_unlock(&s->resize);
     free(t);
     return rc ? fail_write(s, err, rc, "commit") : STORE_OK;
 }
@@ -263,6 +290,8 @@ void store_abort(store_txn *t)
     if (!t)
         return;
     mdb_txn_abort(t->txn);
+    if (t->top && !t->write)
+        pthread_rwlock_unlock(&t->s->resize);
     free(t);
 }
 
@@ -434,5 +463,27 @@ int store_entries(store_txn *t, store_db db, uint64_t *n, rl_err *err)
     if (rc != 0)
         return rl_err_set(err, STORE_E_IO, rc, "store: %s", mdb_strerror(rc));
     *n = st.ms_entries;
+    return STORE_OK;
+}
+
+int store_grow(store *s, uint64_t ceiling, uint64_t *was, uint64_t *now, rl_err *err)
+{
+    MDB_envinfo info;
+    pthread_rwlock_wrlock(&s->resize); /* every reader of this process is out */
+    mdb_env_info(s->env, &info);
+    *was = *now = info.me_mapsize;
+    uint64_t want = info.me_mapsize * 2;
+    if (want > ceiling)
+        want = ceiling;
+    int rc = 0;
+    if (want > info.me_mapsize && (rc = mdb_env_set_mapsize(s->env, want)) == 0)
+        *now = want;
+    pthread_rwlock_unlock(&s->resize);
+    if (rc != 0)
+        return rl_err_set(err, STORE_E_IO, rc, "store: growing the map: %s", mdb_strerror(rc));
+    if (*now == *was)
+        return rl_err_set(err, STORE_E_FULL, -1, "the store's map is at its ceiling (%llu MiB): "
+                          "raise <store max-map-size-mb>, or let retention remove more",
+                          (unsigned long long)(ceiling >> 20));
     return STORE_OK;
 }

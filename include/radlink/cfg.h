@@ -49,7 +49,8 @@ typedef struct cfg {
     unsigned max_per_address;   /* MLLP connections from one client address */
     uint64_t max_buffered_mb;   /* memory all MLLP frames in flight may take */
     unsigned idle_timeout_s, read_timeout_s;
-    uint64_t map_size_mb;   /* LMDB map size */
+    uint64_t map_size_mb;   /* LMDB map size at start */
+    uint64_t max_map_size_mb; /* the map grows itself up to this */
     bool group_commit;      /* one commit per loop turn (false: one per message, for measuring) */
     unsigned dedup_window_s; /* retransmissions within this window are not applied again */
     /* the DICOM listener (Modality Worklist SCP); port 0 = none */

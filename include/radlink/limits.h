@@ -265,6 +265,12 @@
  * Configurable (store map-size-mb); 16 GiB of address space costs nothing
  * until it is used. */
 #define RL_STORE_MAP_SIZE_DEFAULT_MB 16384
+/* The map grows itself (doubling) when less than a tenth of it, or less
+ * than RL_STORE_GROW_MIN_FREE_MB, is left, up to a ceiling (store
+ * max-map-size-mb); checked at most once a second. */
+#define RL_STORE_MAP_CEILING_DEFAULT_MB (256 * 1024)
+#define RL_STORE_GROW_MIN_FREE_MB 64
+#define RL_STORE_GROW_CHECK_MS 1000
 
 /* Local worker processes and attempts before a job is dead. Configurable
  * (jobs workers, max-attempts). */

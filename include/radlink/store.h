@@ -84,6 +84,12 @@ typedef struct store_usage {
     uint64_t map_bytes, used_bytes, reusable_bytes;
 } store_usage;
 int store_usage_get(store_txn *t, store_usage *out, rl_err *err);
+/* Double the map, up to ceiling bytes (the engine's loop, between two
+ * turns: no write transaction open; readers of other threads are waited
+ * for). *was and *now: the map before and after. STORE_E_FULL when it is at
+ * the ceiling already. Other processes adopt the new size at their next
+ * transaction. */
+int store_grow(store *s, uint64_t ceiling, uint64_t *was, uint64_t *now, rl_err *err);
 /* A compacted copy of the store (data.mdb) into dest_dir, an existing empty
  * directory: one consistent snapshot, taken in a read transaction, so the
  * engine writes on meanwhile (radlink backup). */

@@ -5,11 +5,11 @@
 # same replacement is taken.
 # The store is filled for real: a reader (a `radlink msg list` whose output
 # nobody reads) pins its snapshot, so LMDB cannot reuse freed pages and the
-# 2 MB map runs out.
+# 2 MB map (its ceiling too: it may not grow) runs out.
 . "$(dirname "$0")/lib.sh"
 H=$DATA/hl7
 cat >"$T/tiny.xml" <<XML
-<radlink><store map-size-mb="2"/></radlink>
+<radlink><store map-size-mb="2" max-map-size-mb="2"/></radlink>
 XML
 start_engine --config "$T/tiny.xml" --workers 0
 S=1.2.826.0.1.3680043.10.1.96

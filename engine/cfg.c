@@ -32,6 +32,7 @@ void cfg_defaults(cfg *c)
     c->read_timeout_s = RL_READ_TIMEOUT_DEFAULT_S;
     c->map_size_mb = RL_STORE_MAP_SIZE_DEFAULT_MB;
     c->max_map_size_mb = RL_STORE_MAP_CEILING_DEFAULT_MB;
+    c->retention.every_s = RL_RETENTION_EVERY_DEFAULT_S;
     c->group_commit = true;
     c->dedup_window_s = RL_DEDUP_WINDOW_DEFAULT_S;
     c->inbox_poll_s = RL_INBOX_POLL_DEFAULT_S;
@@ -335,6 +336,26 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
                            "(the public keys of the workers allowed in)");
                 l.bad++;
             }
+        } else if (xdoc_is(n, "retention")) {
+            struct { const char *attr; uint32_t *dst; } d[] = {
+                { "messages", &next.retention.messages_s }, { "worklist", &next.retention.worklist_s },
+                { "jobs", &next.retention.jobs_s },         { "spool", &next.retention.spool_s },
+                { "audit", &next.retention.audit_s }, { "every", &next.retention.every_s },
+            };
+            for (size_t i = 0; i < sizeof d / sizeof *d; i++) {
+                const char *text = xdoc_attr(n, d[i].attr);
+                uint64_t s = 0;
+                if (text && !rl_duration_parse(rl_str_c(text), 100u * 366u * 86400u, &s)) {
+                    xdoc_error(errors, path, n, "<retention>: %s '%s' is not a duration (90d, "
+                               "12h, 30m, 45s)", d[i].attr, text);
+                    l.bad++;
+                }
+                if (text)
+                    *d[i].dst = (uint32_t)s;
+            }
+            unsigned long mb = 0;
+            copy_num(&l, n, "messages-max-mb", 1ul << 24, &mb);
+            next.retention.messages_max_mb = mb;
         } else if (xdoc_is(n, "recon")) {
             const char *u = xdoc_attr(n, "unmatched"), *after = xdoc_attr(n, "forward-after");
             uint64_t s = 0;

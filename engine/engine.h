@@ -121,6 +121,8 @@ typedef struct engine {
     int64_t commit_fail_logged_ms;  /* when a failed commit was last logged */
     uint64_t commit_fail_unlogged;  /* failed commits since, not logged one by one */
     int lock_fd;
+    int64_t retention_next_ms; /* the next retention pass (monotonic) */
+    unsigned long retained[6];  /* removed: messages, worklist, jobs, studies, instances, audit */
     int64_t grow_check_ms;     /* the next look at the map's room (monotonic) */
     bool store_full;           /* a turn found the map full: grow now */
     uint64_t map_grown;        /* times the map grew */

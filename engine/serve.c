@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "radlink/retention.h"
 #include "radlink/audit.h"
 #include "radlink/job.h"
 #include "radlink/limits.h"
@@ -867,6 +868,57 @@ static void grow_tick(engine *e)
     }
 }
 
+/* Retention, between two turns: one batch in its own transaction; the
+ * spool files of the instances it removed go once it is committed. */
+static void retention_tick(engine *e)
+{
+    const cfg_retention *rc_cfg = &e->cfg->retention;
+    int64_t now = rl_mono_ms();
+    if (!retention_on(rc_cfg) || now < e->retention_next_ms)
+        return;
+    store_txn *t = NULL;
+    rl_err err;
+    rl_buf paths;
+    rl_buf_init(&paths, 0);
+    retention_result r = { 0 };
+    int rc = store_begin(e->st, NULL, true, &t, &err);
+    if (rc == STORE_OK) {
+        rc = retention_pass(t, e->cfg, rl_now_us(), RL_RETENTION_BATCH, &paths, &r, &err);
+        rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
+    }
+    e->retention_next_ms = now + (rc == STORE_OK && r.more ? RL_RETENTION_AGAIN_MS
+                                                            : (int64_t)rc_cfg->every_s * 1000);
+    if (rc != STORE_OK) {
+        log_error("retention.failed", "error=\"%s\"", err.msg);
+        rl_buf_free(&paths);
+        return;
+    }
+    unsigned long files = 0;
+    for (size_t i = 0; i < paths.len;) {
+        const char *p = (const char *)paths.data + i;
+        i += strlen(p) + 1;
+        files += unlink(p) == 0;
+        char dir[CFG_PATH * 2];
+        snprintf(dir, sizeof dir, "%s", p);
+        for (int up = 0; up < 2; up++) { /* the series' and the study's directories, if empty */
+            char *slash = strrchr(dir, '/');
+            if (!slash)
+                break;
+            *slash = '\0';
+            if (rmdir(dir) != 0)
+                break;
+        }
+    }
+    rl_buf_free(&paths);
+    unsigned long n[6] = { r.messages, r.worklist, r.jobs, r.studies, r.instances, r.audit };
+    for (int i = 0; i < 6; i++)
+        e->retained[i] += n[i];
+    if (r.messages || r.worklist || r.jobs || r.studies || r.audit)
+        log_info("retention.removed", "messages=%lu worklist=%lu jobs=%lu studies=%lu "
+                 "instances=%lu files=%lu audit=%lu more=%s", r.messages, r.worklist, r.jobs,
+                 r.studies, r.instances, files, r.audit, r.more ? "yes" : "no");
+}
+
 static void after_turn(engine *e)
 {
     mllp_server_tick(e->srv);
@@ -889,6 +941,7 @@ static void after_turn(engine *e)
         }
     }
     grow_tick(e);
+    retention_tick(e);
     reload_tick(e); /* between two turns: no message sees two sets */
 }
 

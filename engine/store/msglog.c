@@ -149,3 +149,13 @@ int msglog_seek_time(store_txn *t, int64_t since_us, uint64_t *seq, rl_err *err)
     *seq = lo;
     return STORE_OK;
 }
+
+int msglog_dedup_del(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, rl_err *err)
+{
+    char kb[3 * DEDUP_FIELD_MAX + 8];
+    rl_buf b = { kb, 0, sizeof kb, sizeof kb - 1 };
+    int rc = dedup_key(app, fac, ctrl, &b, err);
+    if (rc)
+        return rc;
+    return store_del(t, STORE_DEDUP, rl_buf_view(&b), (rl_str){ NULL, 0 }, err);
+}

@@ -487,3 +487,14 @@ int store_grow(store *s, uint64_t ceiling, uint64_t *was, uint64_t *now, rl_err 
                           (unsigned long long)(ceiling >> 20));
     return STORE_OK;
 }
+
+int store_db_bytes(store_txn *t, store_db db, uint64_t *bytes, rl_err *err)
+{
+    MDB_stat st;
+    int rc = mdb_stat(t->txn, t->s->dbi[db], &st);
+    if (rc != 0)
+        return rl_err_set(err, STORE_E_IO, rc, "store: %s", mdb_strerror(rc));
+    *bytes = (uint64_t)(st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) *
+             st.ms_psize;
+    return STORE_OK;
+}

@@ -442,3 +442,11 @@ int study_index_upgrade(store_txn *t, unsigned *n, rl_err *err)
         rc = store_put(t, STORE_META, RL_STR("study.idx"), RL_STR("2"), 0, err);
     return rc;
 }
+
+int study_forget_instance(store_txn *t, rl_str study_uid, rl_str sop_uid, rl_err *err)
+{
+    int rc = store_del(t, STORE_INSTANCE, sop_uid, (rl_str){ NULL, 0 }, err);
+    if (rc == STORE_OK || rc == STORE_NOTFOUND)
+        rc = idx(t, 'I', study_uid, sop_uid, false, err);
+    return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}

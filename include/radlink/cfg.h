@@ -38,6 +38,14 @@ typedef struct cfg_pacs {
     dicom_tls tls;             /* <tls> under <pacs>: radlink's associations to it use TLS */
 } cfg_pacs;
 
+/* <retention messages messages-max-mb worklist jobs spool audit every>: durations in
+ * seconds (0 = kept forever), a size in MiB (0 = no limit). */
+typedef struct cfg_retention {
+    uint32_t messages_s, worklist_s, jobs_s, spool_s, audit_s;
+    uint64_t messages_max_mb;
+    uint32_t every_s; /* how often a pass starts */
+} cfg_retention;
+
 typedef struct cfg {
     char source[CFG_PATH]; /* the file loaded, or "embedded default" */
     char data_dir[CFG_PATH];
@@ -51,6 +59,7 @@ typedef struct cfg {
     unsigned idle_timeout_s, read_timeout_s;
     uint64_t map_size_mb;   /* LMDB map size at start */
     uint64_t max_map_size_mb; /* the map grows itself up to this */
+    cfg_retention retention;
     bool group_commit;      /* one commit per loop turn (false: one per message, for measuring) */
     unsigned dedup_window_s; /* retransmissions within this window are not applied again */
     /* the DICOM listener (Modality Worklist SCP); port 0 = none */

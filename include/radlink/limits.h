@@ -317,4 +317,12 @@
 /* radlink check: problems named one by one (the rest are counted). */
 #define RL_CHECK_LINES 100
 
+/* Retention: a pass starts every RL_RETENTION_EVERY_DEFAULT_S (retention
+ * every); each write transaction removes at most RL_RETENTION_BATCH records,
+ * and while work is left the next one follows after RL_RETENTION_AGAIN_MS
+ * (turns go between them). */
+#define RL_RETENTION_EVERY_DEFAULT_S 60
+#define RL_RETENTION_BATCH 2000
+#define RL_RETENTION_AGAIN_MS 20
+
 #endif

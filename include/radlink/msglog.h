@@ -50,6 +50,8 @@ int msglog_dedup_put(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, uint64_t
 
 /* First seq whose receive time is >= since_us (binary search: sequence numbers
  * grow with receive time). Returns the next free seq when none is. */
+/* Remove the duplicate-index entry of MSH-3/4/10 (retention). */
+int msglog_dedup_del(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, rl_err *err);
 int msglog_seek_time(store_txn *t, int64_t since_us, uint64_t *seq, rl_err *err);
 
 #endif

@@ -94,6 +94,8 @@ int store_grow(store *s, uint64_t ceiling, uint64_t *was, uint64_t *now, rl_err 
  * directory: one consistent snapshot, taken in a read transaction, so the
  * engine writes on meanwhile (radlink backup). */
 int store_copy(store *s, const char *dest_dir, rl_err *err);
+/* Bytes of pages one database takes (branch, leaf, overflow). */
+int store_db_bytes(store_txn *t, store_db db, uint64_t *bytes, rl_err *err);
 /* The entries of one database as the transaction sees it (an index
  * database counts each value). */
 int store_entries(store_txn *t, store_db db, uint64_t *n, rl_err *err);

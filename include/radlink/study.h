@@ -119,6 +119,9 @@ int study_set_field(store_txn *t, rl_str study_uid, int field, rl_str value, rl_
 /* Visit the SOP UIDs of a study, or the study UIDs of an index key. */
 typedef int (*study_visit)(void *ctx, rl_str value);
 int study_index_each(store_txn *t, char kind, rl_str key, study_visit cb, void *ctx, rl_err *err);
+/* Remove one instance's record and its place in the study (retention, once
+ * its file is no longer needed here); the study's record stays. */
+int study_forget_instance(store_txn *t, rl_str study_uid, rl_str sop_uid, rl_err *err);
 /* Build the indexes an older store lacks (once; *n studies indexed). */
 int study_index_upgrade(store_txn *t, unsigned *n, rl_err *err);
 /* Every study (in UID order). */

@@ -101,7 +101,8 @@ static void messages(pass *p, const cfg_retention *r)
     }
     seqs q = { 0 };
     queue_each(p->t, NULL, collect_queued, &q, p->err);
-    qsort(q.v, q.n, sizeof *q.v, cmp_u64);
+    if (q.n)
+        qsort(q.v, q.n, sizeof *q.v, cmp_u64);
     uint64_t next;
     if (store_next_seq(p->t, STORE_MSG, &next, p->err) != STORE_OK) {
         free(q.v);
@@ -126,7 +127,7 @@ static void messages(pass *p, const cfg_retention *r)
             break; /* the newest stays */
         if (m.recv_us >= cutoff && freed >= over)
             break; /* in order of time: the rest is newer */
-        if (bsearch(&seq, q.v, q.n, sizeof *q.v, cmp_u64))
+        if (q.n && bsearch(&seq, q.v, q.n, sizeof *q.v, cmp_u64))
             continue; /* a queue holds it */
         if (!spend(p))
             break;

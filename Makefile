@@ -19,9 +19,10 @@ DEBS := make cmake gcc g++ clang libclang-rt-14-dev pkg-config \
         libdcmtk-dev dcmtk libxml2-dev libzmq3-dev liblmdb-dev libssl-dev openssl \
         libcmocka-dev python3 python3-hl7 procps strace util-linux \
         orthanc python3-pydicom curl nodejs rsyslog rsyslog-gnutls libxml2-utils \
-        libmicrohttpd-dev libjansson-dev prometheus chromium lmdb-utils
+        libmicrohttpd-dev libjansson-dev prometheus chromium lmdb-utils libsystemd-dev \
+        debhelper dpkg-dev systemd
 
-.PHONY: all deps js build run test test-plain test-sanitize bench clean
+.PHONY: all deps js build run test test-plain test-sanitize bench deb clean
 
 all: build
 
@@ -76,6 +77,16 @@ bench: build js
 	tests/bench/mpps_bench.sh
 	tests/bench/http_bench.sh
 	tests/bench/backup_bench.sh
+
+# The Debian package (debhelper, debian/) of the tree as it is, built in a
+# copy: $(BUILD)/deb/radlink_VERSION_ARCH.deb.
+deb: deps
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	tar --exclude=./build --exclude='./build-*' --exclude=./var --exclude=./.git \
+	  --exclude=node_modules -cf - . | tar -xf - -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && DEB_BUILD_OPTIONS="parallel=$(JOBS) nocheck" \
+	  dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
+	ls $(BUILD)/deb/*.deb
 
 clean:
 	rm -rf $(BUILD) $(SANBUILD)

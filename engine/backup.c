@@ -162,7 +162,7 @@ int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err
 {
     int64_t t0 = rl_mono_ms();
     char data_abs[PATH_N], store_dir[PATH_N], path[PATH_N];
-    if (!realpath(data_dir, data_abs))
+    if (!rl_realpath(data_dir, data_abs, sizeof data_abs))
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", data_dir, strerror(errno));
     if (mkdir(dest, 0700) != 0 && !(errno == EEXIST && dir_is_empty(dest)))
         return rl_err_set(err, RL_E_ARG, -1, "%s: %s", dest,
@@ -415,7 +415,7 @@ int backup_restore(const char *src, const char *data_dir, rl_buf *out, rl_err *e
                           "or empty directory", data_dir), -1;
     if (mkdir(data_dir, 0700) != 0 && errno != EEXIST)
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", data_dir, strerror(errno)), -1;
-    if (!realpath(data_dir, data_abs))
+    if (!rl_realpath(data_dir, data_abs, sizeof data_abs))
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", data_dir, strerror(errno)), -1;
     /* every file the manifest names, in place */
     char sums[PATH_N], line[PATH_N + 80];

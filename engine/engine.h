@@ -123,6 +123,7 @@ typedef struct engine {
     int lock_fd;
     int64_t retention_next_ms; /* the next retention pass (monotonic) */
     unsigned long retained[6];  /* removed: messages, worklist, jobs, studies, instances, audit */
+    int64_t watchdog_ms, watchdog_next_ms; /* systemd's watchdog: fed every watchdog_ms */
     int64_t grow_check_ms;     /* the next look at the map's room (monotonic) */
     bool store_full;           /* a turn found the map full: grow now */
     uint64_t map_grown;        /* times the map grew */

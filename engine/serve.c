@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -140,6 +141,7 @@ static int lock_data_dir(engine *e, rl_err *err)
          * its process, however it ends), then take its place */
         log_info("serve.standby", "data=%s text=\"another engine serves; waiting to take over\"",
                  e->cfg->data_dir);
+        sd_notifyf(0, "STATUS=standing by: another engine serves %s", e->cfg->data_dir);
         while ((locked = flock(e->lock_fd, LOCK_EX | LOCK_NB)) != 0 && errno == EWOULDBLOCK) {
             struct signalfd_siginfo si;
             while (read(e->sig_fd, &si, sizeof si) == (ssize_t)sizeof si)
@@ -195,7 +197,7 @@ static void publish_routes(engine *e, const char *status)
 {
     char when[32], count[32], abs[4096];
     const char *file = route_source(e->routes);
-    if (e->cfg->routes_file[0] && realpath(file, abs))
+    if (e->cfg->routes_file[0] && rl_realpath(file, abs, sizeof abs))
         file = abs; /* so that `radlink msg replay` finds it from anywhere */
     snprintf(when, sizeof when, "%lld", (long long)rl_now_us());
     snprintf(count, sizeof count, "%zu", route_count(e->routes));
@@ -568,7 +570,7 @@ static int start(engine *e, rl_err *err)
                           (unsigned)(dst.st_mode & 07777), e->cfg->data_dir);
     if (lock_data_dir(e, err) != 0)
         return -1;
-    if (!realpath(e->cfg->data_dir, e->data_abs))
+    if (!rl_realpath(e->cfg->data_dir, e->data_abs, sizeof e->data_abs))
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", e->cfg->data_dir, strerror(errno));
     store_opts so = { .map_size = e->cfg->map_size_mb << 20, .readonly = false };
     if (store_open(e->cfg->data_dir, &so, &e->st, err) != STORE_OK)
@@ -611,7 +613,7 @@ static int start(engine *e, rl_err *err)
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     char pid[32], started[32], conf[4096];
     const char *conf_path = e->cfg->source;
-    if (strcmp(conf_path, "embedded default") != 0 && realpath(conf_path, conf))
+    if (strcmp(conf_path, "embedded default") != 0 && rl_realpath(conf_path, conf, sizeof conf))
         conf_path = conf;
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     snprintf(started, sizeof started, "%lld", (long long)rl_now_us());
@@ -775,6 +777,10 @@ static int next_timeout(engine *e)
     earliest(&dl, workers_deadline_ms(e->wk));
     earliest(&dl, inbox_deadline_ms(e));
     earliest(&dl, e->reader_check_ms);
+    if (retention_on(&e->cfg->retention))
+        earliest(&dl, e->retention_next_ms);
+    if (e->watchdog_ms)
+        earliest(&dl, e->watchdog_next_ms);
     if (dl < 0)
         return -1;
     int64_t left = dl - rl_mono_ms();
@@ -940,6 +946,10 @@ static void after_turn(engine *e)
                      "mid-read cleared\"", cleared);
         }
     }
+    if (e->watchdog_ms && rl_mono_ms() >= e->watchdog_next_ms) {
+        sd_notify(0, "WATCHDOG=1"); /* the loop turns: the engine lives */
+        e->watchdog_next_ms = rl_mono_ms() + e->watchdog_ms;
+    }
     grow_tick(e);
     retention_tick(e);
     reload_tick(e); /* between two turns: no message sees two sets */
@@ -1040,6 +1050,12 @@ int serve_run(const cfg *c)
                  (long long)((rl_now_us() - e.takeover_us) / 1000));
     engine_audit_app(&e, true);
     engine_web_ready(&e, true);
+    /* systemd (Type=notify): ready now that the listeners are up; the
+     * watchdog, when the unit asks for one, is fed from the loop */
+    uint64_t wd_us = 0;
+    if (sd_watchdog_enabled(0, &wd_us) > 0 && wd_us)
+        e.watchdog_ms = (int64_t)(wd_us / 2000);
+    sd_notifyf(0, "READY=1\nSTATUS=serving %s\nMAINPID=%ld", c->data_dir, (long)getpid());
 
     while (!e.stop_signal) {
         if (loop_run_once(e.l, next_timeout(&e)) < 0) {
@@ -1055,6 +1071,7 @@ int serve_run(const cfg *c)
     /* Clean shutdown: accept nothing new, answer what was read and what the
      * DICOM threads still bring, write it out. */
     log_info("serve.stopping", "signal=%s", e.stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+    sd_notify(0, "STOPPING=1");
     engine_web_ready(&e, false);
     mllp_server_stop_listening(e.srv);
     dicom_scp_stop_accepting(e.dicom);

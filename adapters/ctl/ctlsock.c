@@ -20,7 +20,7 @@
 int ctlsock_path(const char *data_dir, const char *name, char *out, size_t n, rl_err *err)
 {
     char abs[4096];
-    if (!realpath(data_dir, abs))
+    if (!rl_realpath(data_dir, abs, sizeof abs))
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", data_dir, strerror(errno));
     struct sockaddr_un sa;
     if (strlen(abs) + 1 + strlen(name) < sizeof sa.sun_path) {

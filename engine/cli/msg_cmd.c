@@ -310,7 +310,7 @@ static int run_replay(const cli_cmd *self, int argc, char **argv)
     /* a running engine replays it, in its own transaction, with its routes
      * (or FILE, which it loads) */
     char abs_routes[4096];
-    if (routes && !realpath(routes, abs_routes))
+    if (routes && !rl_realpath(routes, abs_routes, sizeof abs_routes))
         return cli_fail(self, CLI_BADINPUT, "%s: %s", routes, strerror(errno));
     char *req[7] = { "msg", "replay", argv[optind] };
     int nreq = 3;

@@ -230,7 +230,7 @@ int cli_decide_file(const cli_cmd *self, const char *data, const char *config,
                     const char *routes, const char *file, bool trace, bool raw)
 {
     char abs[CFG_PATH];
-    if (routes && !realpath(routes, abs))
+    if (routes && !rl_realpath(routes, abs, sizeof abs))
         return cli_fail(self, CLI_BADINPUT, "%s: %s", routes, strerror(errno));
     rl_buf in;
     rl_err err;

@@ -406,7 +406,7 @@ static int run_import(const cli_cmd *self, int argc, char **argv)
         return cli_usage(self, "expected one DIR");
     char dir[CFG_PATH], data[CFG_PATH];
     struct stat sb;
-    if (!realpath(argv[optind], dir) || stat(dir, &sb) != 0)
+    if (!rl_realpath(argv[optind], dir, sizeof dir) || stat(dir, &sb) != 0)
         return cli_fail(self, CLI_FAIL, "%s: %s", argv[optind], strerror(errno));
     /* a site may bring its worklist before the engine's first start */
     if ((rc = cli_data_dir(self, o.data, o.config, data, sizeof data)) != 0)

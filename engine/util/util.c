@@ -412,3 +412,19 @@ int rl_write_file(const char *path, rl_str data, rl_err *err)
     }
     return close(fd) == 0 ? 0 : rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
 }
+
+char *rl_realpath(const char *path, char *out, size_t n)
+{
+    char *full = realpath(path, NULL);
+    if (!full)
+        return NULL;
+    size_t len = strlen(full);
+    if (len >= n) {
+        free(full);
+        errno = ENAMETOOLONG;
+        return NULL;
+    }
+    memcpy(out, full, len + 1);
+    free(full);
+    return out;
+}

@@ -102,6 +102,10 @@ int64_t rl_mono_ms(void);
 int64_t rl_mono_us(void);
 /* "2026-11-23T10:01:02.123456Z" into out (at least 32 bytes). */
 void rl_time_iso(int64_t us, char *out, size_t outn);
+/* realpath(3) into a buffer of any size (glibc's fortified realpath wants
+ * PATH_MAX bytes): out, or NULL with errno (ENAMETOOLONG when it does not
+ * fit). */
+char *rl_realpath(const char *path, char *out, size_t n);
 /* HL7 DTM "YYYYMMDDHHMMSS" (local time) into out (at least 15 bytes). */
 void rl_time_hl7(int64_t us, char *out, size_t outn);
 

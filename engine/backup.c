@@ -2,6 +2,7 @@
 #include "radlink/backup.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,20 @@ static int pathf(char *out, size_t n, const char *fmt, ...)
     int w = vsnprintf(out, n, fmt, ap);
     va_end(ap);
     return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
+/* Every file written under dir on disk: one syncfs for the whole copy
+ * rather than an fsync a file. */
+static int sync_tree(const char *dir, rl_err *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd >= 0 ? syncfs(fd) : -1;
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0)
+        return rl_err_set(err, RL_E_SYS, -1, "%s: sync: %s", dir, strerror(e));
+    return 0;
 }
 
 /* mkdir -p of the directories above path's last part. */
@@ -105,7 +120,7 @@ static int copy_one(copier *k, const char *src, const char *rel, unsigned mode)
     char dst[PATH_N], hex[65];
     uint64_t size;
     pathf(dst, sizeof dst, "%s/%s", k->dest, rel);
-    if (mkdir_parents(dst, 0750) != 0 || digest_copy_file(src, dst, mode, hex, &size) != 0) {
+    if (mkdir_parents(dst, 0750) != 0 || digest_copy_file(src, dst, mode, false, hex, &size) != 0) {
         int e = errno;
         if (e == ENOENT && access(src, F_OK) != 0)
             return 1; /* gone from the source */
@@ -203,7 +218,7 @@ int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err
     /* the store's copy is in place: its checksum only */
     char hex[65];
     uint64_t store_bytes = 0;
-    rc = digest_copy_file(src, NULL, 0, hex, &store_bytes);
+    rc = digest_copy_file(src, NULL, 0, false, hex, &store_bytes);
     if (rc != 0)
         rl_err_set(err, RL_E_SYS, -1, "%s: %s", src, strerror(errno));
     else
@@ -215,9 +230,11 @@ int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err
     pathf(src, sizeof src, "%s/users", data_abs);
     if (rc == 0 && access(src, F_OK) == 0 && copy_one(&k, src, "users", 0600) < 0)
         rc = rl_err_set(err, RL_E_SYS, -1, "%s: %s", k.failed_path, strerror(k.failed));
-    if (fflush(k.sums) != 0 || fsync(fileno(k.sums)) != 0)
+    if (fflush(k.sums) != 0)
         rc = rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
     fclose(k.sums);
+    if (rc == 0 && sync_tree(dest, err) != 0)
+        rc = -1;
     if (rc != 0)
         return -1;
     char when[40];
@@ -308,7 +325,7 @@ static long verify_sums(const char *dir, rl_buf *out, unsigned long max_lines, r
         char file[PATH_N], hex[65];
         uint64_t size;
         pathf(file, sizeof file, "%s/%s", dir, line + 66);
-        if (digest_copy_file(file, NULL, 0, hex, &size) != 0) {
+        if (digest_copy_file(file, NULL, 0, false, hex, &size) != 0) {
             if ((unsigned long)bad++ < max_lines)
                 rl_buf_printf(out, "%s: %s\n", line + 66, strerror(errno));
         } else if (memcmp(hex, line, 64) != 0) {
@@ -326,7 +343,7 @@ static int copy_tree_file(const char *src, const char *dst, unsigned mode, rl_er
 {
     char hex[65];
     uint64_t size;
-    if (mkdir_parents(dst, 0750) != 0 || digest_copy_file(src, dst, mode, hex, &size) != 0)
+    if (mkdir_parents(dst, 0750) != 0 || digest_copy_file(src, dst, mode, false, hex, &size) != 0)
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", dst, strerror(errno));
     return 0;
 }
@@ -435,7 +452,7 @@ int backup_restore(const char *src, const char *data_dir, rl_buf *out, rl_err *e
         files++;
     }
     fclose(f);
-    if (rc != 0)
+    if (rc != 0 || sync_tree(data_abs, err) != 0)
         return -1;
     uint64_t moved;
     if (repoint(data_abs, m.spool, &moved, err) != 0)

@@ -95,7 +95,7 @@ int digest_equal(const void *a, const void *b, size_t n)
     return CRYPTO_memcmp(a, b, n) == 0;
 }
 
-int digest_copy_file(const char *src, const char *dst, unsigned mode, char hex[65],
+int digest_copy_file(const char *src, const char *dst, unsigned mode, bool sync, char hex[65],
                      uint64_t *size)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, e = 0;
@@ -136,7 +136,7 @@ int digest_copy_file(const char *src, const char *dst, unsigned mode, char hex[6
     unsigned len = 0;
     if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &len) != 1)
         rc = -1;
-    if (rc == 0 && out >= 0 && fsync(out) != 0)
+    if (rc == 0 && out >= 0 && sync && fsync(out) != 0)
         rc = -1;
     e = errno;
     for (unsigned i = 0; rc == 0 && i < 32; i++)

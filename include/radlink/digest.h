@@ -4,6 +4,7 @@
 #ifndef RADLINK_DIGEST_H
 #define RADLINK_DIGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,10 +24,11 @@ void digest_uid_from_name(const char *name, char out[45]);
  * malloc'd NUL-terminated string the caller frees; NULL when out of memory. */
 char *digest_base64(const void *p, size_t n);
 
-/* Copy the file src to dst (created with mode, synced), or only read src
- * when dst is NULL, computing its SHA-256 (hex) and size on the way. 0, or
- * -1 with errno set. */
-int digest_copy_file(const char *src, const char *dst, unsigned mode, char hex[65],
+/* Copy the file src to dst (created with mode; synced when sync, else the
+ * caller syncs the file system once at the end), or only read src when dst
+ * is NULL, computing its SHA-256 (hex) and size on the way. 0, or -1 with
+ * errno set. */
+int digest_copy_file(const char *src, const char *dst, unsigned mode, bool sync, char hex[65],
                      uint64_t *size);
 
 /* A UID from a random UUID (version 4). 0, or -1 when the system has no

@@ -20,7 +20,7 @@ DEBS := make cmake gcc g++ clang libclang-rt-14-dev pkg-config \
         libcmocka-dev python3 python3-hl7 procps strace util-linux \
         orthanc python3-pydicom curl nodejs rsyslog rsyslog-gnutls libxml2-utils \
         libmicrohttpd-dev libjansson-dev prometheus chromium lmdb-utils libsystemd-dev \
-        debhelper dpkg-dev systemd
+        debhelper dpkg-dev build-essential adduser systemd
 
 .PHONY: all deps js build run test test-plain test-sanitize bench deb clean
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "radlink/rec.h"
+
 int msgfind_set_search(msgfind *f, const char *text, rl_err *err)
 {
     const char *eq = strchr(text, '=');
@@ -72,6 +74,15 @@ int msgfind_page(store_txn *t, const msgfind *f, uint64_t before, uint64_t *seqs
         return rc;
     if (f->since_us && (rc = msglog_seek_time(t, f->since_us, &first, err)) != STORE_OK)
         return rc;
+    /* retention removes the oldest: the log starts at its first record */
+    store_cursor *c;
+    if (store_cursor_open(t, STORE_MSG, &c, err) == STORE_OK) {
+        rl_str k, v;
+        if (store_cursor_get(c, STORE_FIRST, &k, &v) == STORE_OK && k.n == 8 &&
+            rec_get_be64(k.p) > first)
+            first = rec_get_be64(k.p);
+        store_cursor_close(c);
+    }
     if (before && before < next)
         next = before;
     hl7_msg m;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine.h"
+#include "../serve/engine.h"
 #include "radlink/ctlsock.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine.h"
+#include "engine.h"
 #include "radlink/limits.h"
 #include "radlink/msglog.h"
 #include "radlink/metrics.h"

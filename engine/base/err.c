@@ -1,13 +1,7 @@
-/* rl_strerror: one name for every module's codes (radlink/err.h). */
-#include "radlink/ctlsock.h"
-#include "radlink/dicom.h"
+/* rl_strerror: one name for every module's codes, beside them (radlink/err.h). */
 #include "radlink/err.h"
 #include "radlink/hl7.h"
-#include "radlink/http.h"
-#include "radlink/job.h"
-#include "radlink/mllp.h"
-#include "radlink/route.h"
-#include "radlink/store.h"
+#include "radlink/err.h"
 
 const char *rl_strerror(int code)
 {

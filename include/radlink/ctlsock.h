@@ -19,14 +19,6 @@
 #include "radlink/loop.h"
 #include "radlink/util.h"
 
-enum ctl_status {
-    CTL_E_NOENGINE = CTL_E_BASE - 1, /* no engine listens on the socket */
-    CTL_E_DENIED = CTL_E_BASE - 2,   /* the socket or the engine refused this user */
-    CTL_E_IO = CTL_E_BASE - 3,       /* the exchange broke off */
-    CTL_E_TIMEOUT = CTL_E_BASE - 4,  /* no answer in time */
-    CTL_E_PROTO = CTL_E_BASE - 5,    /* a request or reply that does not decode */
-};
-
 /* Arguments in one request (their total bytes: RL_CTL_REQUEST_MAX). */
 #define CTLSOCK_MAX_ARGS RL_CTL_MAX_ARGS
 

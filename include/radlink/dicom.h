@@ -31,15 +31,6 @@
 extern "C" {
 #endif
 
-enum dicom_status {
-    DICOM_E_NET = DICOM_E_BASE - 1,      /* the port, an association, a peer that refused */
-    DICOM_E_FILE = DICOM_E_BASE - 2,     /* a DICOM file that cannot be read or written */
-    DICOM_E_CHARSET = DICOM_E_BASE - 3,  /* values that cannot be converted to UTF-8 */
-    DICOM_E_REFUSED = DICOM_E_BASE - 4,  /* the peer answered C-STORE with a failure status */
-    DICOM_E_CONFIG = DICOM_E_BASE - 5,   /* the SCP cannot start as configured */
-    DICOM_E_INTERNAL = DICOM_E_BASE - 6, /* DCMTK threw: the text says what */
-};
-
 /* Modality Performed Procedure Step (PS3.4 F.7): what the SCP hands the
  * engine for an N-CREATE or N-SET it checked, and the engine's answer. */
 typedef struct dicom_mpps_req {

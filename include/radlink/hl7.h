@@ -20,19 +20,6 @@
 
 enum hl7_status {
     HL7_OK = 0,
-    HL7_E_EMPTY = HL7_E_BASE - 1,       /* no bytes, or only segment terminators */
-    HL7_E_NO_MSH = HL7_E_BASE - 2,      /* the message does not start with MSH */
-    HL7_E_SEPARATORS = HL7_E_BASE - 3,  /* MSH-1/MSH-2 declare unusable separators */
-    HL7_E_SEGMENT = HL7_E_BASE - 4,     /* a segment has no valid name or is truncated */
-    HL7_E_TOO_BIG = HL7_E_BASE - 5,     /* larger than the configured maximum */
-    HL7_E_BINARY = HL7_E_BASE - 6,      /* control bytes (NUL, MLLP framing) inside the text */
-    HL7_E_CHARSET = HL7_E_BASE - 7,     /* MSH-18 names a character set radlink cannot convert */
-    HL7_E_PATH = HL7_E_BASE - 8,        /* a field path that does not parse */
-    HL7_E_LIMIT = HL7_E_BASE - 9,       /* too many segments, or a value grows past its limit */
-    HL7_E_NOMEM = HL7_E_BASE - 10,
-    HL7_E_ENCODING = HL7_E_BASE - 11,   /* bytes invalid in the declared character set */
-    HL7_E_BATCH = HL7_E_BASE - 12,      /* batch envelope inconsistent (BTS/FTS counts, order) */
-    HL7_E_READONLY = HL7_E_BASE - 13,   /* an edit of MSH-1 or MSH-2 */
 };
 
 /* What a path found: distinguishes a field that is not there at all from one

@@ -18,10 +18,6 @@
 #include "radlink/mllp.h"
 #include "radlink/util.h"
 
-enum http_status_code {
-    HTTP_E_START = HTTP_E_BASE - 1, /* the listener could not start (bind, TLS files) */
-};
-
 /* One request. Every pointer is valid during the handler's call only. */
 typedef struct http_req {
     const char *method; /* "GET", "POST", ... */

@@ -58,14 +58,6 @@
 #include "radlink/limits.h"
 #include "radlink/store.h"
 
-enum job_status {
-    JOB_E_STALE = JOB_E_BASE - 1,   /* an outcome from an attempt that no longer holds the job */
-    JOB_E_STATE = JOB_E_BASE - 2,   /* the job is not in a state that allows this */
-    JOB_E_PAYLOAD = JOB_E_BASE - 3, /* a job message that does not decode or passes its cap */
-    JOB_E_ENDPOINT = JOB_E_BASE - 4,/* a ZeroMQ endpoint that cannot be bound or reached */
-    JOB_E_KEYS = JOB_E_BASE - 5,    /* a CURVE key file that is missing or malformed */
-};
-
 typedef enum job_state {
     JOB_PENDING = 1,
     JOB_DONE = 2,

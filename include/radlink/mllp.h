@@ -21,12 +21,6 @@ enum mllp_status {
     MLLP_FRAME = 1,    /* a complete message is in d->frame */
     MLLP_OVERSIZE = 2, /* the frame passed max_frame: d->frame holds its first max_frame bytes */
     MLLP_BROKEN = 3,   /* a start block inside a frame: d->frame holds the abandoned part */
-    MLLP_E_IO = MLLP_E_BASE - 1,        /* a socket error, a refused connection, a bad reply */
-    MLLP_E_TLS = MLLP_E_BASE - 2,       /* the TLS handshake or a TLS record failed */
-    MLLP_E_TIMEOUT = MLLP_E_BASE - 3,   /* the peer did not connect, take or answer in time */
-    MLLP_E_CLOSED = MLLP_E_BASE - 4,    /* the peer closed the connection before its ACK */
-    MLLP_E_CONFIG = MLLP_E_BASE - 5,    /* unusable TLS files or settings */
-    MLLP_E_CANCELLED = MLLP_E_BASE - 6, /* the caller's cancel descriptor became readable */
 };
 
 /* ---- framing ---- */

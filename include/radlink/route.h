@@ -20,9 +20,6 @@
 
 enum route_status {
     ROUTE_OK = 0,
-    ROUTE_E_LOAD = ROUTE_E_BASE - 1,   /* the file has errors (listed in the errors buffer) */
-    ROUTE_E_ACTION = ROUTE_E_BASE - 2, /* an action failed for this message: AE with the reason */
-    ROUTE_E_STORE = ROUTE_E_BASE - 3,  /* the store failed: the caller aborts the transaction */
 };
 
 /* An outbound destination: an HL7 peer over MLLP (what route files name), or

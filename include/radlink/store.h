@@ -29,13 +29,6 @@
 enum store_status {
     STORE_OK = 0,
     STORE_NOTFOUND = 1,  /* not an error: the key is absent */
-    STORE_E_IO = STORE_E_BASE - 1,      /* an I/O error from the OS (disk full, EIO) */
-    STORE_E_FULL = STORE_E_BASE - 2,    /* the map size is reached: raise <store map-size-mb> */
-    STORE_E_CORRUPT = STORE_E_BASE - 3, /* a record that does not decode */
-    STORE_E_VERSION = STORE_E_BASE - 4, /* the store was written by an incompatible radlink */
-    STORE_E_BUSY = STORE_E_BASE - 5,    /* another engine uses this data directory */
-    STORE_E_EXISTS = STORE_E_BASE - 6,  /* put with STORE_NOOVERWRITE found the key */
-    STORE_E_ARG = STORE_E_BASE - 7,     /* a key or record LMDB cannot take (size) */
 };
 
 /* The named databases. Index databases keep several values per key, sorted. */

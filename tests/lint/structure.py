@@ -31,7 +31,7 @@ FILE_EXEMPT = {
 # Headers whose functions carry a prefix other than the header's name.
 PREFIXES = {
     "util.h": ("rl_",), "err.h": ("rl_",), "limits.h": (), "log.h": ("log_",),
-    "loop.h": ("loop_",), "cmd.h": ("cmdq_",), "digest.h": ("rl_",),
+    "loop.h": ("loop_",), "cmd.h": ("cmdq_",), "digest.h": ("digest_",), "forward.h": ("forwarder_",),
     "metrics.h": ("metrics_",), "rec.h": ("rec_",), "xdoc.h": ("xdoc_",),
     "version.h": (), "audit_ship.h": ("audit_ship_",), "ctlsock.h": ("ctlsock_",),
     "receive.h": ("study_", "receiver_"), "pn.h": ("pn_",),

@@ -4,6 +4,8 @@
 #include <iconv.h>
 #include <string.h>
 
+#include "charset.h"
+#include "fmt.h"
 #include "hl7_internal.h"
 
 /* How a set is read: as it is, after a check that no trail byte of a

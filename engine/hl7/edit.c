@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "charset.h"
 #include "hl7_internal.h"
 
 /* s with its n-th piece (split at sep) replaced by v, padding missing pieces. */

@@ -1,4 +1,7 @@
-/* Helpers shared by the files of the HL7 codec; not part of its public face. */
+/* The HL7 codec's own header: its public face (radlink/hl7.h) and the
+ * word-at-a-time byte tests its scanners share. Helpers of one level live in
+ * headers of their own (fmt.h, charset.h), so that the codec's files depend
+ * on each other one way. Not part of the codec's public face. */
 #ifndef RADLINK_HL7_INTERNAL_H
 #define RADLINK_HL7_INTERNAL_H
 
@@ -25,11 +28,5 @@ static inline uint64_t hl7_has_byte(uint64_t w, unsigned char c)
 {
     return hl7_has_less(w ^ (HL7_ONES * c), 1);
 }
-
-void hl7_fmt_bytes(const char *p, size_t n, char *out, size_t outn);
-void hl7_iconv_close(hl7_msg *m);
-/* Convert UTF-8 text to the message charset (for edits); returns the input view
- * when the message charset is UTF-8 or the default. */
-int hl7_to_msg_charset(hl7_msg *m, rl_str utf8, rl_str *out, rl_err *err);
 
 #endif

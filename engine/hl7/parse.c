@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "charset.h"
+#include "fmt.h"
 #include "hl7_internal.h"
 #include "radlink/limits.h"
 
@@ -28,25 +30,6 @@ void hl7_msg_free(hl7_msg *m)
     rl_arena_free(&m->arena);
     rl_buf_free(&m->scratch);
     hl7_iconv_close(m);
-}
-
-/* Render up to 3 bytes for an error message, control bytes as \xNN. */
-void hl7_fmt_bytes(const char *p, size_t n, char *out, size_t outn)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 5 < outn; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c >= 0x20 && c < 0x7f && c != '\'') {
-            out[o++] = (char)c;
-        } else {
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
-    }
-    out[o] = '\0';
 }
 
 static bool is_delim_char(unsigned char c)

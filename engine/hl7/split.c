@@ -2,6 +2,7 @@
  * batches wrapped in FHS/BHS ... BTS/FTS (HL7 v2.5 section 2.10.3). */
 #include <string.h>
 
+#include "fmt.h"
 #include "hl7_internal.h"
 
 typedef struct split_state {

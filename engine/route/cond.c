@@ -7,7 +7,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "route_internal.h"
+#include "cond.h"
+#include "trace.h"
 
 #define MAX_SEEN 32 /* repetitions examined per condition */
 
@@ -21,23 +22,6 @@ const char *rt_cond_name(rt_ckind k)
     static const char *names[] = { "equals", "in", "matches", "exists", "empty", "null",
                                    "before", "after", "all", "any", "not" };
     return names[k];
-}
-
-void rt_trace_value(rl_buf *trace, rl_str v, int kind)
-{
-    if (kind == HL7_ABSENT) {
-        rl_buf_add_c(trace, "(absent)");
-        return;
-    }
-    if (kind == HL7_NULL) {
-        rl_buf_add_c(trace, "(null \"\")");
-        return;
-    }
-    rl_buf_add_ch(trace, '"');
-    size_t n = v.n > 60 ? 57 : v.n;
-    for (size_t i = 0; i < n; i++)
-        rl_buf_add_ch(trace, (v.p[i] == '\n' || v.p[i] == '\r') ? ' ' : v.p[i]);
-    rl_buf_add_c(trace, v.n > 60 ? "...\"" : "\"");
 }
 
 /* The values a path names: one per repetition (one ABSENT entry when none). */

@@ -8,7 +8,9 @@
 
 #include "radlink/log.h"
 #include "radlink/queue.h"
+#include "cond.h"
 #include "route_internal.h"
+#include "xform.h"
 
 typedef struct facts {
     char type1[32], type2[64], type3[112], version[32], app[96], fac[96], ctrl[64];

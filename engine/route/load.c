@@ -12,7 +12,10 @@
 #include "radlink/limits.h"
 #include "radlink/wl.h"
 #include "radlink/xdoc.h"
+#include "cond.h"
 #include "route_internal.h"
+#include "table.h"
+#include "xform.h"
 
 extern const char radlink_routes_xsd[];
 extern const unsigned long radlink_routes_xsd_len;
@@ -812,12 +815,4 @@ const route_wl_attr *route_wl_attrs(const route_set *rs, size_t *n, bool *ihe_de
     if (ihe_defaults)
         *ihe_defaults = rs->wl_ihe;
     return rs->wl;
-}
-
-const char *route_table_get(const route_set *rs, int table, rl_str key)
-{
-    if (table < 0 || (size_t)table >= rs->ntables)
-        return NULL;
-    const char *v = rt_table_lookup(&rs->tables[table], key);
-    return v ? v : rs->tables[table].deflt;
 }

@@ -1,4 +1,7 @@
-/* The compiled form of a route file, shared by the loader and the evaluator. */
+/* The compiled form of a route file, shared by the loader and the evaluator:
+ * types only. What each part does with it is declared by the part (table.h,
+ * cond.h, xform.h, trace.h), so the route module's files depend on each
+ * other one way: load and eval above xform, cond and table, trace below. */
 #ifndef RADLINK_ROUTE_INTERNAL_H
 #define RADLINK_ROUTE_INTERNAL_H
 
@@ -120,30 +123,5 @@ struct route_set {
     _Atomic(void *) cache[ROUTE_CACHE_SLOTS];
     void (*cache_free[ROUTE_CACHE_SLOTS])(void *);
 };
-
-/* Tables (table.c). */
-int rt_table_build(route_set *rs, rt_table *t, rl_buf *errors, const char *file);
-const char *rt_table_lookup(const rt_table *t, rl_str key);
-int rt_table_load_csv(route_set *rs, rt_table *t, const char *csv_path, bool header,
-                      char *why, size_t whyn);
-
-/* Conditions (cond.c). */
-bool rt_cond_eval(const rt_cond *c, hl7_msg *m, int64_t now_us, rl_buf *trace, int depth);
-const char *rt_cond_name(rt_ckind k);
-int rt_date_parse(const char *text, rt_date *d);
-/* HL7 DTM to 14 digits (month/day padded 01, time 00); false if not a date. */
-bool rt_dtm_norm(rl_str v, char out[15]);
-
-/* Transforms (xform.c). */
-int rt_xform_apply(const route_set *rs, const rt_xform *x, hl7_msg *m, rl_buf *trace,
-                   char *why, size_t whyn);
-const char *rt_xform_name(rt_tkind k);
-/* Checks a date format (yyyy MM dd HH mm ss and literals); 0 or -1. */
-int rt_datefmt_check(const char *fmt);
-/* Checks a name format ({family} {given} {middle} {suffix} {prefix} {degree}). */
-int rt_namefmt_check(const char *fmt, char *bad, size_t badn);
-
-/* Shared helper: append a value for traces, quoted and shortened. */
-void rt_trace_value(rl_buf *trace, rl_str v, int kind);
 
 #endif

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "route_internal.h"
+#include "table.h"
 
 static uint32_t hash(rl_str s, bool icase)
 {
@@ -147,4 +147,12 @@ int rt_table_load_csv(route_set *rs, rt_table *t, const char *path, bool header,
         t->vals[t->n++] = v;
     }
     return 0;
+}
+
+const char *route_table_get(const route_set *rs, int table, rl_str key)
+{
+    if (table < 0 || (size_t)table >= rs->ntables)
+        return NULL;
+    const char *v = rt_table_lookup(&rs->tables[table], key);
+    return v ? v : rs->tables[table].deflt;
 }

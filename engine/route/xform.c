@@ -9,7 +9,9 @@
 #include <string.h>
 #include <wctype.h>
 
-#include "route_internal.h"
+#include "table.h"
+#include "trace.h"
+#include "xform.h"
 
 const char *rt_xform_name(rt_tkind k)
 {

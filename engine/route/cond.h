@@ -1,0 +1,14 @@
+/* Conditions of a route (engine/route/cond.c): evaluated per message, and
+ * the date operands the loader compiles for them. */
+#ifndef RADLINK_ROUTE_COND_H
+#define RADLINK_ROUTE_COND_H
+
+#include "route_internal.h"
+
+bool rt_cond_eval(const rt_cond *c, hl7_msg *m, int64_t now_us, rl_buf *trace, int depth);
+const char *rt_cond_name(rt_ckind k);
+int rt_date_parse(const char *text, rt_date *d);
+/* HL7 DTM to 14 digits (month/day padded 01, time 00); false if not a date. */
+bool rt_dtm_norm(rl_str v, char out[15]);
+
+#endif

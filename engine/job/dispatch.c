@@ -13,6 +13,7 @@
 
 #include "radlink/audit.h"
 #include "radlink/dispatch.h"
+#include "radlink/job_msg.h"
 #include "radlink/log.h"
 #include "radlink/recon.h"
 #include "frames.h"

@@ -1,8 +1,9 @@
-/* The job message (radlink/job.h): encoded by the engine for each attempt,
+/* The job message (radlink/job_msg.h): encoded by the engine for each attempt,
  * decoded by the worker, bounds-checked on both sides. */
 #include <string.h>
 
-#include "radlink/job.h"
+#include "radlink/job.h" /* the PACS policies a message carries */
+#include "radlink/job_msg.h"
 #include "radlink/rec.h"
 
 #define JOB_MSG_VERSION 3 /* 3: a PACS carries its TLS files */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "radlink/job.h"
+#include "radlink/job_msg.h"
 #include "radlink/util.h"
 
 /* What the job asks of its worker's main thread (the only one that may use

@@ -23,6 +23,7 @@
 #include <zmq.h>
 
 #include "radlink/dispatch.h"
+#include "radlink/job_msg.h"
 #include "radlink/log.h"
 #include "frames.h"
 #include "study_job.h"

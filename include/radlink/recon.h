@@ -25,6 +25,7 @@
 #define RADLINK_RECON_H
 
 #include "radlink/job.h"
+#include "radlink/job_msg.h"
 #include "radlink/study.h"
 #include "radlink/wl.h"
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "radlink/job.h"
+#include "radlink/job_msg.h"
 #include "radlink/store.h"
 
 static char dir[256];

@@ -8,8 +8,9 @@
 #include <zmq.h>
 
 #include "cli.h"
-#include "radlink/dispatch.h"
+#include "radlink/keyfile.h"
 #include "radlink/log.h"
+#include "radlink/worker.h"
 
 static int run_worker(const cli_cmd *self, int argc, char **argv)
 {

@@ -22,9 +22,9 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "radlink/dispatch.h"
 #include "radlink/job_msg.h"
 #include "radlink/log.h"
+#include "radlink/worker.h"
 #include "frames.h"
 #include "study_job.h"
 
@@ -123,50 +123,6 @@ static void send_ready(void *s, const char *name)
     const char *fr[3] = { "READY", "1", name };
     size_t ln[3] = { 5, 1, strlen(name) };
     sendv(s, fr, ln, 3);
-}
-
-/* Parse "key VALUE" lines without sscanf: the two words of a line. */
-static bool words(char *line, char **k, char **v)
-{
-    char *p = line;
-    while (*p == ' ' || *p == '\t')
-        p++;
-    *k = p;
-    while (*p && *p != ' ' && *p != '\t' && *p != '\n')
-        p++;
-    if (!*p || *p == '\n')
-        return false;
-    *p++ = '\0';
-    while (*p == ' ' || *p == '\t')
-        p++;
-    *v = p;
-    while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-        p++;
-    *p = '\0';
-    return **v != '\0';
-}
-
-int keyfile_read(const char *path, char pub[41], char sec[41], rl_err *err)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return rl_err_set(err, JOB_E_KEYS, -1, "%s: cannot read: %s", path, strerror(errno));
-    char line[200];
-    pub[0] = sec[0] = '\0';
-    while (fgets(line, sizeof line, f)) {
-        char *k, *v;
-        if (!words(line, &k, &v) || strlen(v) != 40)
-            continue;
-        if (!strcmp(k, "public-key"))
-            memcpy(pub, v, 41);
-        else if (!strcmp(k, "secret-key"))
-            memcpy(sec, v, 41);
-    }
-    fclose(f);
-    if (!pub[0] || !sec[0])
-        return rl_err_set(err, JOB_E_KEYS, -1, "%s: no public-key and secret-key lines (radlink "
-                          "keygen writes them)", path);
-    return 0;
 }
 
 static void free_attempt(attempt *at)

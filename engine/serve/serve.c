@@ -26,6 +26,7 @@
 #include "radlink/retention.h"
 #include "radlink/audit.h"
 #include "radlink/job.h"
+#include "radlink/keyfile.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/mpps.h"

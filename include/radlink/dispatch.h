@@ -1,5 +1,5 @@
-/* The job dispatcher (engine/job/dispatch.c), run by the engine's loop, and
- * the worker process (engine/job/worker.c). Jobs are records in LMDB
+/* The job dispatcher (engine/job/dispatch.c), run by the engine's loop; the
+ * worker process it talks to is radlink/worker.h. Jobs are records in LMDB
  * (radlink/job.h) before anything is sent; ZeroMQ only carries them.
  *
  * The ZeroMQ Guide's load-balancing pattern with heartbeats. ROUTER in the
@@ -11,7 +11,7 @@
  *                                                it is idle, and may take one)
  *                      DONE id attempt result
  *                      FAIL id attempt reason
- *   engine -> worker   JOB message               (radlink/job.h's job message)
+ *   engine -> worker   JOB message               (radlink/job_msg.h)
  *                      HEARTBEAT
  * A worker gets at most its credit (capped at RL_WORKER_CREDIT_MAX) of
  * attempts. An attempt's lease lives while the worker's heartbeats name it;
@@ -45,8 +45,8 @@ typedef struct dispatch_cfg {
     /* remote workers: a tcp endpoint; with a key pair, ZeroMQ CURVE and only
      * the listed worker public keys get in (Z85, 40 characters) */
     char tcp_endpoint[256];
-    char public_key[41], secret_key[41];
-    char worker_keys[RL_WORKER_KEYS_MAX][41];
+    char public_key[RL_Z85_KEY_SIZE], secret_key[RL_Z85_KEY_SIZE];
+    char worker_keys[RL_WORKER_KEYS_MAX][RL_Z85_KEY_SIZE];
     size_t n_worker_keys;
 } dispatch_cfg;
 
@@ -81,21 +81,5 @@ void dispatch_commit_report(dispatcher *d, const char *txn_uid, const char *line
 void dispatch_status(const dispatcher *d, rl_buf *out);
 /* Workers connected (local and remote) and jobs running on them. */
 void dispatch_counts(const dispatcher *d, unsigned *workers, unsigned *running);
-
-/* `radlink worker`: connect to endpoint, take jobs until SIGTERM/SIGINT.
- * calling_ae is the AE title the worker sends to the PACS with. */
-typedef struct worker_keys {
-    char server_public[41];      /* the engine's public key ("" = no CURVE) */
-    char public_key[41], secret_key[41];
-} worker_keys;
-/* Returns 0, 1 when the endpoint is unusable, or WORKER_ABANDONED when it
- * stopped with an attempt still running in its thread (then the process must
- * end with _exit, without running destructors under that thread). */
-#define WORKER_ABANDONED 4
-int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *keys);
-
-/* A key file written by `radlink keygen`: "public-key Z85" and "secret-key Z85"
- * lines. 0, or JOB_E_KEYS with the reason. */
-int keyfile_read(const char *path, char pub[41], char sec[41], rl_err *err);
 
 #endif

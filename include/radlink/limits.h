@@ -325,4 +325,13 @@
 #define RL_RETENTION_BATCH 2000
 #define RL_RETENTION_AGAIN_MS 20
 
+/* ---- domain modules ---- */
+
+/* A CURVE key in Z85 (ZeroMQ's zmq_z85_encode of 32 bytes): 40 characters,
+ * and the NUL. */
+#define RL_Z85_KEY_SIZE 41
+/* A line of a CURVE key file: "secret-key " and the key, with room for
+ * spaces; a longer line is read in pieces, none of which is a key. */
+#define RL_KEYFILE_LINE_MAX 200
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "radlink/audit.h"
+#include "radlink/audit_post.h"
 #include "radlink/cmd.h"
 #include "radlink/limits.h"
 #include "radlink/receive.h"

@@ -9,6 +9,7 @@
 
 #include "engine.h"
 #include "radlink/audit.h"
+#include "radlink/audit_post.h"
 #include "radlink/log.h"
 
 void engine_audit(engine *e, const audit_event *ev)

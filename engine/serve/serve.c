@@ -25,6 +25,7 @@
 #include "engine.h"
 #include "radlink/retention.h"
 #include "radlink/audit.h"
+#include "radlink/audit_post.h"
 #include "radlink/job.h"
 #include "radlink/keyfile.h"
 #include "radlink/limits.h"

@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "radlink/audit.h"
+#include "radlink/audit_post.h"
 #include "radlink/ctl.h"
 #include "radlink/log.h"
 #include "radlink/mpps.h"

@@ -12,6 +12,7 @@
 
 #include "web.h"
 #include "radlink/audit.h"
+#include "radlink/audit_post.h"
 #include "radlink/digest.h"
 #include "radlink/log.h"
 #include "radlink/users.h"

@@ -3,7 +3,8 @@
  * (`AuditMessage`) and stored in STORE_AUDIT in the transaction of what it
  * records, so an ACKed order, a stored instance or an answered query always
  * has its event, and an event never describes something rolled back.
- * Shipping to a collector (audit_ship.c) reads from the store.
+ * Shipping to a collector (audit_ship.c) reads from the store. Events that
+ * other threads render and the loop stores are radlink/audit_post.h.
  *
  * STORE_AUDIT: be64 seq -> audit record, version 1:
  *   u8 version, u64 time (us since the epoch), u32 event code (DCM, e.g.
@@ -127,11 +128,6 @@ typedef struct audit_ready {
 int audit_prepare(const audit_event *ev, audit_ready *r, rl_buf *xml);
 int audit_store(store_txn *t, const audit_ready *r, rl_err *err);
 
-/* A CMD_AUDIT command carrying ev rendered: one malloc'd block (the XML
- * follows the command), freed as any command is. NULL when out of memory. */
-struct cmd;
-struct cmd *audit_cmd(const audit_event *ev);
-
 /* A stored event, decoded; views into the store's memory (valid as its
  * transaction is). */
 typedef struct audit_rec {
@@ -152,28 +148,6 @@ const char *audit_kind_name(uint32_t code);
  * on, anything else stops (and is returned). */
 typedef int (*audit_visit)(void *ctx, const audit_rec *r);
 int audit_each(store_txn *t, uint64_t from, audit_visit cb, void *ctx, rl_err *err);
-
-/* DICOM Instances Transferred (PS3.15 A.5.3.4) for the instances a turn
- * stored (CMD_INSTANCE commands in the list linked by next, those with
- * status 0 and not refused as duplicates): one event per study, sender
- * and address, with its SOP classes and counts, in t. */
-struct cmd;
-int audit_instances_received(store_txn *t, const struct cmd *cmds, rl_err *err);
-
-/* dicom_scp_cfg's on_query and on_alert, ctx a struct receiver (its queue
- * reaches the loop). A query waits until its event is committed; alerts
- * are posted, at most RL_AUDIT_ALERTS_PER_S a second each with what came
- * since the last one counted in its text (a flood of bad handshakes must
- * not become a flood of events). */
-int audit_dicom_query(void *ctx, const char *calling_ae, const char *peer, const char *sop_class,
-                      rl_str identifier);
-void audit_dicom_alert(void *ctx, const char *peer, const char *calling_ae, const char *what);
-/* A Security Alert (type) about peer ("ip:port", or "") or user, as a
- * CMD_AUDIT to post to the loop; NULL when the limit above holds it back
- * (it is counted in the next one) or out of memory. Thread-safe: DICOM
- * threads and the loop's listeners (MLLP, control socket) use it. */
-struct cmd *audit_alert_cmd(audit_type type, const char *peer, const char *user,
-                            const char *what);
 
 /* The last shipped seq (META audit.shipped; 0 when none) and setting it. */
 int audit_shipped(store_txn *t, uint64_t *seq, rl_err *err);

@@ -35,6 +35,9 @@ PREFIXES = {
     "metrics.h": ("metrics_",), "rec.h": ("rec_",), "xdoc.h": ("xdoc_",),
     "version.h": (), "audit_ship.h": ("audit_ship_",), "ctlsock.h": ("ctlsock_",),
     "receive.h": ("study_", "receiver_"), "pn.h": ("pn_",),
+    # the audit module's events posted to the loop (posted.c), apart from
+    # the trail they are stored in: the module's own prefix
+    "audit_post.h": ("audit_",),
 }
 
 # The bottom layer and the headers it may include.

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "radlink/cfg.h"
 #include "radlink/recon.h"
+#include "radlink/recon_job.h"
 #include "radlink/store.h"
 
 static const struct option recon_longs[] = {

@@ -15,7 +15,8 @@
 #include "radlink/dispatch.h"
 #include "radlink/job_msg.h"
 #include "radlink/log.h"
-#include "radlink/recon.h"
+#include "radlink/recon_job.h"
+#include "radlink/study.h"
 #include "frames.h"
 
 typedef struct worker {

@@ -1,4 +1,4 @@
-/* Study jobs (radlink/recon.h): what one attempt covers, and what its
+/* Study jobs (radlink/recon_job.h): what one attempt covers, and what its
  * success changes. The worker corrects copies in the attempt's own work
  * directory and sends them; only the loop, here, moves the copies of the
  * attempt that holds the job into the spool, so a superseded attempt never
@@ -15,7 +15,9 @@
 #include "radlink/log.h"
 #include "radlink/rec.h"
 #include "radlink/receive.h"
-#include "radlink/recon.h"
+#include "radlink/recon_job.h"
+#include "radlink/study.h"
+#include "radlink/wl.h"
 #include "uids.h"
 
 void recon_work_dir(const char *work_root, uint64_t job_id, uint32_t attempt, char *out, size_t n)

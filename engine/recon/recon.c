@@ -13,6 +13,13 @@
 #include "radlink/recon.h"
 #include "uids.h"
 
+const char *recon_state_name(recon_state s)
+{
+    static const char *n[] = { "new",       "matched",    "unmatched", "correcting",
+                               "corrected", "unverified", "forwarded" };
+    return (unsigned)s < sizeof n / sizeof *n ? n[s] : "?";
+}
+
 /* ---- policy ---- */
 
 /* META recon.policy, version 2 (radlink/rec.h): u8 2, u32 PACS, u32 stable,

@@ -32,6 +32,7 @@
 #include "radlink/log.h"
 #include "radlink/mpps.h"
 #include "radlink/recon.h"
+#include "radlink/recon_job.h"
 #include "radlink/version.h"
 #include "radlink/wl_hook.h"
 

@@ -28,13 +28,6 @@ const char *const study_field_name[STUDY_F_COUNT] = {
     "RequestedProcedureID", "Modality", "StudyDate", "StudyTime", "received from", "spool file",
 };
 
-const char *recon_state_name(recon_state s)
-{
-    static const char *n[] = { "new",       "matched",    "unmatched", "correcting",
-                               "corrected", "unverified", "forwarded" };
-    return (unsigned)s < sizeof n / sizeof *n ? n[s] : "?";
-}
-
 int study_inst_encode(const study_inst *in, rl_buf *out)
 {
     int rc = rec_put_u8(out, INST_VERSION) | rec_put_u64(out, (uint64_t)in->received_us) |

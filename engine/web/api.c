@@ -20,6 +20,7 @@
 #include "radlink/msgfind.h"
 #include "radlink/queue.h"
 #include "radlink/recon.h"
+#include "radlink/recon_job.h"
 #include "radlink/study.h"
 #include "radlink/users.h"
 #include "radlink/wl.h"

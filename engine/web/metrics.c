@@ -13,6 +13,7 @@
 #include "radlink/limits.h"
 #include "radlink/metrics.h"
 #include "radlink/queue.h"
+#include "radlink/recon.h"
 #include "radlink/study.h"
 
 static web_dest_gauge *dest_of(web_gauges *g, const char *name)

@@ -78,8 +78,6 @@ typedef enum recon_state {
     RECON_FORWARDED = 6,  /* no order claimed it: sent as it came (<recon unmatched>) */
 } recon_state;
 
-const char *recon_state_name(recon_state s);
-
 typedef struct study_rec {
     recon_state state;
     int64_t first_us, updated_us;

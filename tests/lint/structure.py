@@ -38,6 +38,9 @@ PREFIXES = {
     # the audit module's events posted to the loop (posted.c), apart from
     # the trail they are stored in: the module's own prefix
     "audit_post.h": ("audit_",),
+    # the recon module's study jobs (correct.c), apart from the
+    # reconciliation that wants them: the module's own prefix
+    "recon_job.h": ("recon_",),
 }
 
 # The bottom layer and the headers it may include.

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "radlink/wl.h"
+#include "wl_internal.h"
 
 static void warn(rl_buf *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(rl_buf *w, const char *fmt, ...)

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "radlink/wl.h"
+#include "wl_internal.h"
 
 static rl_str trim(rl_str v)
 {

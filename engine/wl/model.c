@@ -4,7 +4,7 @@
  * VR and its maximum length. Keywords are the DICOM dictionary's. */
 #include <string.h>
 
-#include "radlink/wl.h"
+#include "wl_internal.h"
 
 #define T WL_TAG
 #define SPS WL_SPS_SEQ

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "radlink/rec.h"
-#include "radlink/wl.h"
+#include "wl_internal.h"
 
 #define WL_VERSION 2
 

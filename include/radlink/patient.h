@@ -1,4 +1,5 @@
-/* Patients and the `patient` route action (engine/patient/patient.c).
+/* Patients and the `patient` route action (engine/patient/patient.c); which
+ * identifier names the patient is radlink/patient_id.h.
  *
  * STORE_PATIENT: issuer NUL patient ID -> record, version 1:
  *   u8 version, u64 updated (us), u64 message seq, str name (DICOM PN),
@@ -25,14 +26,6 @@ typedef struct patient_rec {
 /* The patient record; its views are valid until the next write in t or its
  * end (radlink/store.h). */
 int patient_get(store_txn *t, rl_str issuer, rl_str id, patient_rec *out, rl_err *err);
-
-/* Which repetition of a CX list (PID-3, MRG-1) names the patient: the one
- * with the rule's assigning authority (CX-4.1) and identifier type (CX-5, in
- * the rule's order of preference), else the first with type MR, else PI,
- * else the first with an ID. 0 when none has an ID (PID-2 is then the
- * patient's ID, for PID). */
-unsigned patient_id_rep(hl7_msg *m, const char *seg, unsigned field,
-                        const route_patient_id *rule);
 
 /* The route action. */
 int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace);

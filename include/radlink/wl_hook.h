@@ -3,16 +3,10 @@
 #ifndef RADLINK_WL_HOOK_H
 #define RADLINK_WL_HOOK_H
 
+#include "radlink/patient.h"
 #include "radlink/route.h"
 
 int wl_hook(route_env *env, hl7_msg *m, rl_buf *trace);
-/* HL7 person name at p (XPN, or XCN/NDL for the fields of those types) as a
- * DICOM PN, appended to out. */
-int wl_hl7_pn(hl7_msg *m, hl7_path p, rl_buf *out);
-/* HL7 administrative sex to DICOM: M, F, else O. */
-rl_str wl_hl7_sex(rl_str v);
-/* The patient action (engine/patient/patient.c). */
-int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace);
 
 /* The route actions this engine carries out (the others answer AE). */
 static inline route_hook_fn engine_hook(route_hook_kind k)

@@ -41,6 +41,9 @@ PREFIXES = {
     # the recon module's study jobs (correct.c), apart from the
     # reconciliation that wants them: the module's own prefix
     "recon_job.h": ("recon_",),
+    # the worklist's route action, apart from wl.h so that the worklist's
+    # face (which the DICOM bridge includes) carries no route types
+    "wl_hook.h": ("wl_",),
 }
 
 # The bottom layer and the headers it may include.

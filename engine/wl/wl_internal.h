@@ -7,6 +7,7 @@
  *   match.c   queries                            model, record
  *   convert.c HL7 values in DICOM form            (nothing of the module)
  *   import.c  entries read from worklist files    model, record, convert
+ *   mapping.c the order mapping's recipes         model
  *   apply.c   the `worklist` route action         all of the above
  *
  * A file of a lower line never calls one of a higher line. */

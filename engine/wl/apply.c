@@ -274,30 +274,92 @@ static int audit_order(apply_ctx *c, const wl_entry *e, char action)
     return audit_record(env->txn, &ev, &env->store_err) == STORE_OK ? 0 : ROUTE_E_STORE;
 }
 
-static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
+static bool is_cancel(rl_str control)
 {
-    route_env *env = c->env;
+    return rl_str_eq(control, RL_STR("CA")) || rl_str_eq(control, RL_STR("DC")) ||
+           rl_str_eq(control, RL_STR("OC")) || rl_str_eq(control, RL_STR("OD")) ||
+           rl_str_eq(control, RL_STR("CR"));
+}
+
+/* ORC-1 must be an order control the worklist acts on. */
+static int check_control(apply_ctx *c, const unit *u, rl_str control)
+{
     static const char *const known[] = { "NW", "XO", "SC", "CA", "DC", "OC", "OD", "CR" };
     bool ok = false;
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
         ok |= rl_str_eq(control, rl_str_c(known[i]));
-    if (!ok) {
-        hl7_path orc1 = { .seg = "ORC", .seg_idx = u->orc ? u->orc : 1, .field = 1 };
-        return fail(c, HL7_ERR_TABLE_VALUE, &orc1,
-                    "order control (ORC-1) '%.*s' is not one the worklist handles (NW, XO, SC, "
-                    "CA, DC, OC, OD, CR)", (int)(control.n > 10 ? 10 : control.n), control.p);
+    if (ok)
+        return 0;
+    hl7_path orc1 = { .seg = "ORC", .seg_idx = u->orc ? u->orc : 1, .field = 1 };
+    return fail(c, HL7_ERR_TABLE_VALUE, &orc1,
+                "order control (ORC-1) '%.*s' is not one the worklist handles (NW, XO, SC, "
+                "CA, DC, OC, OD, CR)", (int)(control.n > 10 ? 10 : control.n), control.p);
+}
+
+/* A source value that is no date, time, modality or priority: AE when the
+ * attribute is required and nothing else gave a value, else a warning. */
+static int report_bad(apply_ctx *c, const wl_spec *s, rl_str v, rl_str bad, const char *from,
+                      const hl7_path *at, bool removing)
+{
+    const char *what = !strcmp(s->m->vr, "DA")   ? "a date"
+                       : !strcmp(s->m->vr, "TM") ? "a time"
+                       : !strcmp(s->m->keyword, "Modality") ? "a DICOM modality"
+                       : !strcmp(s->m->keyword, "RequestedProcedurePriority")
+                           ? "a priority (S, A, P, R, T, C, L or a DICOM term)"
+                           : "usable";
+    if (!v.n && s->required && !removing)
+        return fail(c, HL7_ERR_DATA_TYPE, at, "%s: %s '%.*s' is not %s", s->m->keyword, from,
+                    (int)(bad.n > 40 ? 40 : bad.n), bad.p, what);
+    route_warn(c->env, "%s: %s '%.*s' is not %s, %s", s->m->keyword, from,
+               (int)(bad.n > 24 ? 24 : bad.n), bad.p, what,
+               v.n ? "another source used" : "left out");
+    return 0;
+}
+
+/* A required attribute without a value: AE naming where it was looked for. */
+static int report_missing(apply_ctx *c, const wl_spec *s, const unit *u)
+{
+    if (!s->nsrc)
+        return fail(c, HL7_ERR_REQUIRED_MISSING, NULL, "%s is required and has no value",
+                    s->m->keyword);
+    hl7_path at = rebase(&s->src[0], u);
+    return fail(c, HL7_ERR_REQUIRED_MISSING, &at, "%s is required and %s%s is empty",
+                s->m->keyword, s->srctext[0], s->nsrc > 1 ? " (and its fallbacks)" : "");
+}
+
+/* A value longer than DICOM allows: refused (AE), cut or left out, as the
+ * route file says (by default: refused when it identifies, else left out). */
+static int fit_length(apply_ctx *c, const wl_spec *s, rl_str *v, const char *from,
+                      const hl7_path *where)
+{
+    size_t len = wl_value_len(s->m, *v);
+    if (!s->m->max_len || len <= s->m->max_len)
+        return 0;
+    int how = s->too_long;
+    if (how == ROUTE_LONG_DEFAULT)
+        how = s->required || s->m->tags[0] == WL_ACCESSION ? ROUTE_LONG_REFUSE : ROUTE_LONG_OMIT;
+    if (how == ROUTE_LONG_REFUSE)
+        return fail(c, HL7_ERR_DATA_TYPE, where,
+                    "%s '%.*s'%s%s has %zu characters, more than the %u DICOM allows",
+                    s->m->keyword, (int)(v->n > 40 ? 40 : v->n), v->p, from ? " from " : "",
+                    from ? from : "", len, s->m->max_len);
+    if (how == ROUTE_LONG_CUT && strcmp(s->m->vr, "AE") && strcmp(s->m->vr, "CS")) {
+        *v = rl_utf8_cut(*v, s->m->max_len);
+        route_warn(c->env, "%s%s%s cut to %u characters", s->m->keyword, from ? " from " : "",
+                   from ? from : "", s->m->max_len);
+    } else {
+        route_warn(c->env, "%s%s%s left out: %zu characters, more than the %u DICOM allows",
+                   s->m->keyword, from ? " from " : "", from ? from : "", len, s->m->max_len);
+        *v = (rl_str){ "", 0 };
     }
-    wl_entry *e = calloc(1, sizeof *e);
-    rl_str *vals = calloc(c->t->nspecs ? c->t->nspecs : 1, sizeof *vals);
-    if (!e || !vals) {
-        free(e), free(vals);
-        return fail(c, HL7_ERR_INTERNAL, NULL, "out of memory");
-    }
-    /* Every attribute is resolved and every problem collected: a refused
-     * order names all of them at once. A cancellation needs only the key. */
-    bool removing = rl_str_eq(control, RL_STR("CA")) || rl_str_eq(control, RL_STR("DC")) ||
-                    rl_str_eq(control, RL_STR("OC")) || rl_str_eq(control, RL_STR("OD")) ||
-                    rl_str_eq(control, RL_STR("CR"));
+    return 0;
+}
+
+/* Every attribute's value for the step into vals, every problem reported:
+ * a refused order names all of them at once. A cancellation needs only the
+ * key. Returns ROUTE_E_ACTION when one was refused. */
+static int resolve_all(apply_ctx *c, const unit *u, bool removing, rl_str *vals)
+{
     int rc = 0;
     for (size_t i = 0; i < c->t->nspecs; i++) {
         const wl_spec *s = &c->t->specs[i];
@@ -308,63 +370,28 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
         resolve(c, s, u, &v, &from, &at, &bad);
         const hl7_path *where = from && strcmp(from, "constant") && strcmp(from, "default") ? &at
                                                                                           : NULL;
-        if (bad.p) {
-            const char *what = !strcmp(s->m->vr, "DA")   ? "a date"
-                               : !strcmp(s->m->vr, "TM") ? "a time"
-                               : !strcmp(s->m->keyword, "Modality") ? "a DICOM modality"
-                               : !strcmp(s->m->keyword, "RequestedProcedurePriority")
-                                   ? "a priority (S, A, P, R, T, C, L or a DICOM term)"
-                                   : "usable";
-            if (!v.n && s->required && !removing)
-                rc = fail(c, HL7_ERR_DATA_TYPE, &at, "%s: %s '%.*s' is not %s", s->m->keyword,
-                          from, (int)(bad.n > 40 ? 40 : bad.n), bad.p, what);
-            else
-                route_warn(c->env, "%s: %s '%.*s' is not %s, %s", s->m->keyword, from,
-                           (int)(bad.n > 24 ? 24 : bad.n), bad.p, what,
-                           v.n ? "another source used" : "left out");
-        }
+        int r = bad.p ? report_bad(c, s, v, bad, from, &at, removing) : 0;
+        if (r)
+            rc = r;
         if (!v.n && s->required) {
-            if (bad.p || removing)
-                continue;
-            if (s->nsrc) {
-                at = rebase(&s->src[0], u);
-                rc = fail(c, HL7_ERR_REQUIRED_MISSING, &at, "%s is required and %s%s is empty",
-                          s->m->keyword, s->srctext[0],
-                          s->nsrc > 1 ? " (and its fallbacks)" : "");
-            } else {
-                rc = fail(c, HL7_ERR_REQUIRED_MISSING, NULL, "%s is required and has no value",
-                          s->m->keyword);
-            }
+            if (!bad.p && !removing)
+                rc = report_missing(c, s, u);
             continue;
         }
-        size_t len = wl_value_len(s->m, v);
-        if (s->m->max_len && len > s->m->max_len) {
-            int how = s->too_long;
-            if (how == ROUTE_LONG_DEFAULT)
-                how = s->required || s->m->tags[0] == WL_ACCESSION ? ROUTE_LONG_REFUSE
-                                                                    : ROUTE_LONG_OMIT;
-            if (how == ROUTE_LONG_REFUSE) {
-                rc = fail(c, HL7_ERR_DATA_TYPE, where,
-                          "%s '%.*s'%s%s has %zu characters, more than the %u DICOM allows",
-                          s->m->keyword, (int)(v.n > 40 ? 40 : v.n), v.p, from ? " from " : "",
-                          from ? from : "", len, s->m->max_len);
-                continue;
-            }
-            if (how == ROUTE_LONG_CUT && strcmp(s->m->vr, "AE") && strcmp(s->m->vr, "CS")) {
-                v = rl_utf8_cut(v, s->m->max_len);
-                route_warn(c->env, "%s%s%s cut to %u characters", s->m->keyword,
-                           from ? " from " : "", from ? from : "", s->m->max_len);
-            } else {
-                route_warn(c->env, "%s%s%s left out: %zu characters, more than the %u DICOM "
-                           "allows", s->m->keyword, from ? " from " : "", from ? from : "", len,
-                           s->m->max_len);
-                v = (rl_str){ "", 0 };
-            }
+        r = fit_length(c, s, &v, from, where);
+        if (r) {
+            rc = r;
+            continue;
         }
         vals[i] = v;
     }
-    /* A code sequence item only when it is complete (value, scheme and
-     * meaning): a modality cannot use half a code. */
+    return rc;
+}
+
+/* A code sequence item only when it is complete (value, scheme and
+ * meaning): a modality cannot use half a code. */
+static void drop_partial_codes(apply_ctx *c, rl_str *vals)
+{
     static const uint32_t code_seqs[2] = { WL_TAG(0x0032, 0x1064), WL_TAG(0x0040, 0x0008) };
     for (int q = 0; q < 2; q++) {
         int have = 0;
@@ -374,24 +401,24 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
                       strcmp(m->vr, "SQ") != 0;
             have += in && vals[i].n;
         }
-        if (have && have < 3) {
-            for (size_t i = 0; i < c->t->nspecs; i++) {
-                const wl_model_attr *m = c->t->specs[i].m;
-                if (m->depth >= 2 && m->tags[m->depth - 2] == code_seqs[q])
-                    vals[i] = (rl_str){ "", 0 };
-            }
-            route_warn(c->env, "%s left empty: its code lacks a %s", q ? "ScheduledProtocolCodeSequence"
-                       : "RequestedProcedureCodeSequence", have == 2 ? "part (the coding scheme, "
-                       "most often: map CodingSchemeDesignator)" : "value, scheme or meaning");
+        if (!have || have >= 3)
+            continue;
+        for (size_t i = 0; i < c->t->nspecs; i++) {
+            const wl_model_attr *m = c->t->specs[i].m;
+            if (m->depth >= 2 && m->tags[m->depth - 2] == code_seqs[q])
+                vals[i] = (rl_str){ "", 0 };
         }
+        route_warn(c->env, "%s left empty: its code lacks a %s", q ? "ScheduledProtocolCodeSequence"
+                   : "RequestedProcedureCodeSequence", have == 2 ? "part (the coding scheme, "
+                   "most often: map CodingSchemeDesignator)" : "value, scheme or meaning");
     }
-    for (size_t i = 0; i < c->t->nspecs && !rc; i++)
-        if (vals[i].n && wl_set_attr(e, c->t->specs[i].m->tags, c->t->specs[i].m->depth,
-                                     vals[i]) != 0)
-            rc = fail(c, HL7_ERR_INTERNAL, NULL, "too many attributes");
-    free(vals);
-    /* The order's number: the accession, else the placer's. Procedure and
-     * step IDs the RIS did not send are derived from it. */
+}
+
+/* The order's number: the accession, else the placer's. Procedure and step
+ * IDs the RIS did not send are derived from it. */
+static int derive_ids(apply_ctx *c, const unit *u, wl_entry *e)
+{
+    int rc = 0;
     rl_str ident = wl_top(e, WL_ACCESSION);
     if (!ident.n) {
         hl7_path p1 = { .seg = "ORC", .seg_idx = u->orc ? u->orc : 999999, .field = 2, .comp = 1 };
@@ -406,99 +433,119 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
             rc = fail(c, HL7_ERR_REQUIRED_MISSING, NULL,
                       "the order has no number: OBR-18, ORC-3, OBR-3, ORC-2 and OBR-2 are empty");
     }
-    if (ident.n && (!wl_top(e, WL_RP_ID).n || !wl_sps(e, WL_SPS_ID).n)) {
-        char id[24];
-        rl_str base = rl_utf8_chars(ident) > 16 ? (rl_str){ ident.p + ident.n - 16, 16 } : ident;
-        if (c->nsteps > 1) /* several steps of one order: numbered */
-            snprintf(id, sizeof id, "%.*s.%u", (int)(base.n > 12 ? 12 : base.n),
-                     base.p + (base.n > 12 ? base.n - 12 : 0), c->step);
-        else
-            snprintf(id, sizeof id, "%.*s", (int)base.n, base.p);
-        rl_str idv = keep(c, rl_str_c(id));
-        uint32_t rp = WL_RP_ID, sp[2] = { WL_SPS_SEQ, WL_SPS_ID };
-        if (!wl_top(e, WL_RP_ID).n)
-            wl_set_attr(e, &rp, 1, idv);
-        if (!wl_sps(e, WL_SPS_ID).n)
-            wl_set_attr(e, sp, 2, idv);
-    }
-    /* The station: OBR-21 (IPC-9), else the file's <station> rules. */
-    if (!wl_sps(e, WL_STATION_AE).n) {
-        size_t nst = 0;
-        const route_wl_station *st = route_wl_stations(c->env->rs, &nst);
-        rl_str ae = { "", 0 };
-        for (size_t i = 0; i < nst && !ae.n; i++) {
-            rl_str key = { "", 0 };
-            if (st[i].by == ROUTE_STATION_MODALITY) {
-                key = wl_sps(e, WL_MODALITY);
-            } else if (st[i].by == ROUTE_STATION_PROCEDURE) {
-                uint32_t rc1[2] = { WL_TAG(0x0032, 0x1064), WL_TAG(0x0008, 0x0100) };
-                uint32_t pc1[3] = { WL_SPS_SEQ, WL_TAG(0x0040, 0x0008), WL_TAG(0x0008, 0x0100) };
-                const rl_str *k1 = wl_get_attr(e, rc1, 2), *k2 = wl_get_attr(e, pc1, 3);
-                key = k1 && k1->n ? *k1 : k2 ? *k2 : key;
-                if (!key.n) { /* no complete code: the raw procedure code */
-                    hl7_path p4 = { .seg = "OBR", .seg_idx = u->obr ? u->obr : 999999, .field = 4,
-                                    .comp = 1 };
-                    key = get_at(c, p4);
-                }
-            } else {
-                key = get_at(c, rebase(&st[i].path, u));
-            }
-            const char *t = key.n && st[i].table >= 0
-                                ? route_table_get(c->env->rs, st[i].table, key) : NULL;
-            if (!t)
-                t = st[i].deflt;
-            if (t)
-                ae = keep(c, rl_str_c(t));
-        }
-        uint32_t sa[2] = { WL_SPS_SEQ, WL_STATION_AE };
-        if (ae.n)
-            wl_set_attr(e, sa, 2, ae);
-        else
-            route_warn(c->env, "no station AE title (OBR-21 is empty and no <station> rule gave "
-                       "one): modalities find this step by modality and date");
-    }
-    if (rc) {
-        free(e);
+    if (!ident.n || (wl_top(e, WL_RP_ID).n && wl_sps(e, WL_SPS_ID).n))
         return rc;
+    char id[24];
+    rl_str base = rl_utf8_chars(ident) > 16 ? (rl_str){ ident.p + ident.n - 16, 16 } : ident;
+    if (c->nsteps > 1) /* several steps of one order: numbered */
+        snprintf(id, sizeof id, "%.*s.%u", (int)(base.n > 12 ? 12 : base.n),
+                 base.p + (base.n > 12 ? base.n - 12 : 0), c->step);
+    else
+        snprintf(id, sizeof id, "%.*s", (int)base.n, base.p);
+    rl_str idv = keep(c, rl_str_c(id));
+    uint32_t rp = WL_RP_ID, sp[2] = { WL_SPS_SEQ, WL_SPS_ID };
+    if (!wl_top(e, WL_RP_ID).n)
+        wl_set_attr(e, &rp, 1, idv);
+    if (!wl_sps(e, WL_SPS_ID).n)
+        wl_set_attr(e, sp, 2, idv);
+    return rc;
+}
+
+/* The key a <station> rule looks up: the modality, the procedure code, or
+ * the value at its path. */
+static rl_str station_key(apply_ctx *c, const unit *u, const wl_entry *e,
+                          const route_wl_station *st)
+{
+    if (st->by == ROUTE_STATION_MODALITY)
+        return wl_sps(e, WL_MODALITY);
+    if (st->by != ROUTE_STATION_PROCEDURE)
+        return get_at(c, rebase(&st->path, u));
+    uint32_t rc1[2] = { WL_TAG(0x0032, 0x1064), WL_TAG(0x0008, 0x0100) };
+    uint32_t pc1[3] = { WL_SPS_SEQ, WL_TAG(0x0040, 0x0008), WL_TAG(0x0008, 0x0100) };
+    const rl_str *k1 = wl_get_attr(e, rc1, 2), *k2 = wl_get_attr(e, pc1, 3);
+    rl_str key = k1 && k1->n ? *k1 : k2 ? *k2 : (rl_str){ "", 0 };
+    if (!key.n) { /* no complete code: the raw procedure code */
+        hl7_path p4 = { .seg = "OBR", .seg_idx = u->obr ? u->obr : 999999, .field = 4, .comp = 1 };
+        key = get_at(c, p4);
     }
-    rl_str acc = wl_top(e, WL_ACCESSION), rpid = wl_top(e, WL_RP_ID), spsid = wl_sps(e, WL_SPS_ID);
-    char kb[WL_KEY_MAX];
-    rl_str key = { kb, wl_key_of(e, kb, sizeof kb) };
-    rl_str status;
-    bool done = finished(c, u, &status);
-    bool cancel = rl_str_eq(control, RL_STR("CA")) || rl_str_eq(control, RL_STR("DC")) ||
-                  rl_str_eq(control, RL_STR("OC")) || rl_str_eq(control, RL_STR("OD")) ||
-                  rl_str_eq(control, RL_STR("CR"));
-    bool remove = cancel || done;
-    char what[160];
-    snprintf(what, sizeof what, "accession %.*s procedure %.*s step %.*s", (int)acc.n, acc.p,
-             (int)rpid.n, rpid.p, (int)spsid.n, spsid.p);
-    if (remove) {
-        int r = env->dry_run ? STORE_OK : wl_remove(env->txn, key, &env->store_err);
-        if (r < 0) {
-            free(e);
-            return ROUTE_E_STORE;
-        }
-        if (r == STORE_NOTFOUND && cancel) { /* a completed step may be gone already */
-            free(e);
-            hl7_path orc1 = { .seg = "ORC", .seg_idx = u->orc, .field = 1 };
-            return fail(c, HL7_ERR_UNKNOWN_KEY, &orc1,
-                        "%.*s for %s, which is not on the worklist", (int)control.n, control.p,
-                        what);
-        }
-        if (c->trace)
-            rl_buf_printf(c->trace, "      %.*s %s: %s\n", (int)control.n, control.p, what,
-                          env->dry_run ? "would leave the worklist" : "removed");
-        int ar = r == STORE_OK ? audit_order(c, e, 'D') : 0;
-        free(e);
-        return ar;
+    return key;
+}
+
+/* The station: OBR-21 (IPC-9), else the file's <station> rules. */
+static void assign_station(apply_ctx *c, const unit *u, wl_entry *e)
+{
+    if (wl_sps(e, WL_STATION_AE).n)
+        return;
+    size_t nst = 0;
+    const route_wl_station *st = route_wl_stations(c->env->rs, &nst);
+    rl_str ae = { "", 0 };
+    for (size_t i = 0; i < nst && !ae.n; i++) {
+        rl_str key = station_key(c, u, e, &st[i]);
+        const char *t = key.n && st[i].table >= 0
+                            ? route_table_get(c->env->rs, st[i].table, key) : NULL;
+        if (!t)
+            t = st[i].deflt;
+        if (t)
+            ae = keep(c, rl_str_c(t));
     }
-    /* Study Instance UID: from the order, else made from its identity. */
+    uint32_t sa[2] = { WL_SPS_SEQ, WL_STATION_AE };
+    if (ae.n)
+        wl_set_attr(e, sa, 2, ae);
+    else
+        route_warn(c->env, "no station AE title (OBR-21 is empty and no <station> rule gave "
+                   "one): modalities find this step by modality and date");
+}
+
+/* The step as an entry: its values, the derived IDs and the station. */
+static int build_entry(apply_ctx *c, const unit *u, rl_str control, wl_entry *e)
+{
+    rl_str *vals = calloc(c->t->nspecs ? c->t->nspecs : 1, sizeof *vals);
+    if (!vals)
+        return fail(c, HL7_ERR_INTERNAL, NULL, "out of memory");
+    int rc = resolve_all(c, u, is_cancel(control), vals);
+    drop_partial_codes(c, vals);
+    for (size_t i = 0; i < c->t->nspecs && !rc; i++)
+        if (vals[i].n && wl_set_attr(e, c->t->specs[i].m->tags, c->t->specs[i].m->depth,
+                                     vals[i]) != 0)
+            rc = fail(c, HL7_ERR_INTERNAL, NULL, "too many attributes");
+    free(vals);
+    int r = derive_ids(c, u, e);
+    if (r)
+        rc = r;
+    assign_station(c, u, e);
+    return rc;
+}
+
+/* The step leaves the worklist (cancelled, or finished by its status). */
+static int remove_step(apply_ctx *c, const unit *u, const wl_entry *e, rl_str key,
+                       rl_str control, bool cancel, const char *what)
+{
+    route_env *env = c->env;
+    int r = env->dry_run ? STORE_OK : wl_remove(env->txn, key, &env->store_err);
+    if (r < 0)
+        return ROUTE_E_STORE;
+    if (r == STORE_NOTFOUND && cancel) { /* a completed step may be gone already */
+        hl7_path orc1 = { .seg = "ORC", .seg_idx = u->orc, .field = 1 };
+        return fail(c, HL7_ERR_UNKNOWN_KEY, &orc1, "%.*s for %s, which is not on the worklist",
+                    (int)control.n, control.p, what);
+    }
+    if (c->trace)
+        rl_buf_printf(c->trace, "      %.*s %s: %s\n", (int)control.n, control.p, what,
+                      env->dry_run ? "would leave the worklist" : "removed");
+    return r == STORE_OK ? audit_order(c, e, 'D') : 0;
+}
+
+/* What a step on the worklist always carries: its Study Instance UID (from
+ * the order, else made from its identity), its status and the type 2
+ * sequences of the MWL identifier. */
+static void complete_entry(apply_ctx *c, wl_entry *e, rl_str status)
+{
+    route_env *env = c->env;
     if (!wl_top(e, WL_STUDY_UID).n) {
         hl7_path fac = { .seg = "MSH", .seg_idx = 1, .field = 4, .comp = 1 };
         uint32_t tag = WL_STUDY_UID;
         char uid[65];
-        wl_order_uid(get_at(c, fac), acc, rpid, uid);
+        wl_order_uid(get_at(c, fac), wl_top(e, WL_ACCESSION), wl_top(e, WL_RP_ID), uid);
         wl_set_attr(e, &tag, 1, keep(c, rl_str_c(uid)));
     }
     uint32_t st[2] = { WL_SPS_SEQ, WL_SPS_STATUS };
@@ -506,55 +553,93 @@ static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
                                                                : RL_STR("SCHEDULED");
     if (!wl_sps(e, WL_SPS_STATUS).n)
         wl_set_attr(e, st, 2, sstat);
-    /* type 2 sequences the MWL identifier always carries */
     uint32_t rs = WL_TAG(0x0008, 0x1110), rp = WL_TAG(0x0008, 0x1120);
     wl_set_attr(e, &rs, 1, (rl_str){ "", 0 });
     wl_set_attr(e, &rp, 1, (rl_str){ "", 0 });
     e->updated_us = env->now_us;
     e->created_us = env->now_us;
     e->msg_seq = env->msg_seq;
-    int existed = 0;
-    if (!env->dry_run) {
-        wl_entry *old = malloc(sizeof *old);
-        if (!old) {
-            free(e);
-            return fail(c, HL7_ERR_INTERNAL, NULL, "out of memory");
-        }
-        int g = wl_get(env->txn, key, old, &env->store_err);
-        if (g == STORE_OK) {
-            existed = 1;
-            e->created_us = old->created_us;
-        }
-        free(old);
-        if (g < 0 || wl_put(env->txn, e, &env->store_err) != STORE_OK) {
-            free(e);
-            return ROUTE_E_STORE;
-        }
-        /* images may have come before their order */
-        unsigned found = 0;
-        if (recon_new_order(env->txn, acc, wl_top(e, WL_PATIENT_ID), &found,
-                            &env->store_err) != STORE_OK) {
-            free(e);
-            return ROUTE_E_STORE;
-        }
-        if (found && c->trace)
-            rl_buf_printf(c->trace, "      %u stud%s received before this order now matched\n",
-                          found, found == 1 ? "y" : "ies");
-        if (audit_order(c, e, existed ? 'U' : 'C') != 0) {
-            free(e);
-            return ROUTE_E_STORE;
-        }
+}
+
+/* Write the entry (keeping an older one's creation time), reconcile the
+ * studies that came before their order, and audit it. *existed says whether
+ * it replaced one. */
+static int write_step(apply_ctx *c, wl_entry *e, rl_str key, bool *existed)
+{
+    route_env *env = c->env;
+    *existed = false;
+    if (env->dry_run)
+        return 0;
+    wl_entry *old = malloc(sizeof *old);
+    if (!old)
+        return fail(c, HL7_ERR_INTERNAL, NULL, "out of memory");
+    int g = wl_get(env->txn, key, old, &env->store_err);
+    if (g == STORE_OK) {
+        *existed = true;
+        e->created_us = old->created_us;
     }
-    if (c->trace) {
-        rl_str mod = wl_sps(e, WL_MODALITY), ae = wl_sps(e, WL_STATION_AE),
-               d = wl_sps(e, WL_SPS_DATE), t = wl_sps(e, WL_SPS_TIME);
-        rl_buf_printf(c->trace, "      %.*s %s: %s (%.*s at %.*s, %.*s %.*s, %zu attributes)\n",
-                      (int)control.n, control.p, what,
-                      env->dry_run ? "would be written" : existed ? "replaced" : "created",
-                      (int)mod.n, mod.p, (int)ae.n, ae.p, (int)d.n, d.p, (int)t.n, t.p, e->n);
-    }
-    free(e);
+    free(old);
+    if (g < 0 || wl_put(env->txn, e, &env->store_err) != STORE_OK)
+        return ROUTE_E_STORE;
+    unsigned found = 0; /* images may have come before their order */
+    if (recon_new_order(env->txn, wl_top(e, WL_ACCESSION), wl_top(e, WL_PATIENT_ID), &found,
+                        &env->store_err) != STORE_OK)
+        return ROUTE_E_STORE;
+    if (found && c->trace)
+        rl_buf_printf(c->trace, "      %u stud%s received before this order now matched\n",
+                      found, found == 1 ? "y" : "ies");
+    return audit_order(c, e, *existed ? 'U' : 'C') != 0 ? ROUTE_E_STORE : 0;
+}
+
+static void trace_written(apply_ctx *c, const wl_entry *e, rl_str control, const char *what,
+                          bool existed)
+{
+    rl_str mod = wl_sps(e, WL_MODALITY), ae = wl_sps(e, WL_STATION_AE),
+           d = wl_sps(e, WL_SPS_DATE), t = wl_sps(e, WL_SPS_TIME);
+    rl_buf_printf(c->trace, "      %.*s %s: %s (%.*s at %.*s, %.*s %.*s, %zu attributes)\n",
+                  (int)control.n, control.p, what,
+                  c->env->dry_run ? "would be written" : existed ? "replaced" : "created",
+                  (int)mod.n, mod.p, (int)ae.n, ae.p, (int)d.n, d.p, (int)t.n, t.p, e->n);
+}
+
+/* One Scheduled Procedure Step of the order: built as an entry, then
+ * removed from the worklist or written to it as ORC-1 and the status say. */
+static int apply_step(apply_ctx *c, const unit *u, rl_str control, wl_entry *e)
+{
+    int rc = build_entry(c, u, control, e);
+    if (rc)
+        return rc;
+    rl_str acc = wl_top(e, WL_ACCESSION), rpid = wl_top(e, WL_RP_ID), spsid = wl_sps(e, WL_SPS_ID);
+    char kb[WL_KEY_MAX];
+    rl_str key = { kb, wl_key_of(e, kb, sizeof kb) };
+    char what[160];
+    snprintf(what, sizeof what, "accession %.*s procedure %.*s step %.*s", (int)acc.n, acc.p,
+             (int)rpid.n, rpid.p, (int)spsid.n, spsid.p);
+    rl_str status;
+    bool done = finished(c, u, &status), cancel = is_cancel(control);
+    if (cancel || done)
+        return remove_step(c, u, e, key, control, cancel, what);
+    complete_entry(c, e, status);
+    bool existed;
+    rc = write_step(c, e, key, &existed);
+    if (rc)
+        return rc;
+    if (c->trace)
+        trace_written(c, e, control, what, existed);
     return 0;
+}
+
+static int apply_unit(apply_ctx *c, const unit *u, rl_str control)
+{
+    int rc = check_control(c, u, control);
+    if (rc)
+        return rc;
+    wl_entry *e = calloc(1, sizeof *e);
+    if (!e)
+        return fail(c, HL7_ERR_INTERNAL, NULL, "out of memory");
+    rc = apply_step(c, u, control, e);
+    free(e);
+    return rc;
 }
 
 int wl_hook(route_env *env, hl7_msg *m, rl_buf *trace)

@@ -306,6 +306,192 @@ static int audit_patient(adt *a, const ident *w, const char *name, char action)
                                                                           : ROUTE_E_STORE;
 }
 
+/* The event (MSH-9, else EVN-1): an update (A01 A04 A05 A08 A28 A31) or a
+ * merge (A40 A47 A34); anything else is AE. */
+static int read_event(adt *a, bool *merge)
+{
+    char type[8];
+    get(a, "MSH-9.1", type, sizeof type);
+    get(a, "MSH-9.2", a->event, sizeof a->event);
+    if (!a->event[0])
+        get(a, "EVN-1", a->event, sizeof a->event);
+    static const char *const updates[] = { "A01", "A04", "A05", "A08", "A28", "A31" };
+    static const char *const merges[] = { "A40", "A47", "A34" };
+    bool update = false;
+    *merge = false;
+    for (size_t i = 0; i < sizeof updates / sizeof *updates; i++)
+        update |= strcmp(a->event, updates[i]) == 0;
+    for (size_t i = 0; i < sizeof merges / sizeof *merges; i++)
+        *merge |= strcmp(a->event, merges[i]) == 0;
+    if (strcmp(type, "ADT") != 0 || (!update && !*merge))
+        return fail(a, HL7_ERR_UNSUPPORTED_EVENT, "MSH-9",
+                    "takes ADT A01, A04, A05, A08, A28, A31, A34, A40 or A47, not %s^%s", type,
+                    a->event);
+    return ROUTE_OK;
+}
+
+/* The patient: PID-3's repetition the rule picks, else PID-2. */
+static void read_who(adt *a, const route_patient_id *rule)
+{
+    char path[32];
+    unsigned rep = patient_id_rep(a->m, "PID", 3, rule);
+    snprintf(path, sizeof path, "PID-3[%u].1", rep);
+    get(a, rep ? path : "PID-2.1", a->who.id, sizeof a->who.id);
+    snprintf(path, sizeof path, "PID-3[%u].4.1", rep);
+    get(a, rep ? path : "PID-2.4.1", a->who.issuer, sizeof a->who.issuer);
+}
+
+/* Name (PID-5 as a DICOM PN), birth date (PID-7's date) and sex (PID-8). */
+static void read_demographics(adt *a)
+{
+    rl_buf nb;
+    rl_buf_init(&nb, 0);
+    hl7_path p;
+    rl_err err;
+    if (hl7_path_parse(RL_STR("PID-5"), &p, &err) == HL7_OK)
+        wl_hl7_pn(a->m, p, &nb);
+    snprintf(a->name, sizeof a->name, "%.*s", (int)(nb.len < 255 ? nb.len : 255),
+             nb.data ? nb.data : "");
+    rl_buf_free(&nb);
+    char b[32], s[8];
+    get(a, "PID-7", b, sizeof b);
+    if (strlen(b) >= 8)
+        snprintf(a->birth, sizeof a->birth, "%.8s", b);
+    get(a, "PID-8", s, sizeof s);
+    if (s[0])
+        snprintf(a->sex, sizeof a->sex, "%.*s", (int)wl_hl7_sex(rl_str_c(s)).n,
+                 wl_hl7_sex(rl_str_c(s)).p);
+}
+
+/* A merge's prior identity (MRG-1's repetition the rule picks; its issuer,
+ * else the surviving one's): required, and not the surviving patient. */
+static int read_prior(adt *a, const route_patient_id *rule)
+{
+    char path[32];
+    unsigned mrep = patient_id_rep(a->m, "MRG", 1, rule);
+    snprintf(path, sizeof path, "MRG-1[%u].1", mrep ? mrep : 1);
+    get(a, path, a->prior.id, sizeof a->prior.id);
+    snprintf(path, sizeof path, "MRG-1[%u].4.1", mrep ? mrep : 1);
+    get(a, path, a->prior.issuer, sizeof a->prior.issuer);
+    if (!a->prior.issuer[0])
+        snprintf(a->prior.issuer, sizeof a->prior.issuer, "%s", a->who.issuer);
+    if (!a->prior.id[0])
+        return fail(a, HL7_ERR_REQUIRED_MISSING, "MRG-1", "%s needs the prior patient ID in "
+                    "MRG-1", a->event);
+    if (!strcmp(a->prior.id, a->who.id) && !strcmp(a->prior.issuer, a->who.issuer))
+        return fail(a, HL7_ERR_DATA_TYPE, "MRG-1", "MRG-1 names the same patient as PID-3");
+    return ROUTE_OK;
+}
+
+/* A prior patient radlink has never seen: AE when the rule refuses it, else
+ * the merge is kept with a warning. */
+static int check_prior(adt *a, const route_patient_id *rule)
+{
+    bool yes;
+    if (known(a, &a->prior, &yes) < 0)
+        return ROUTE_E_STORE;
+    if (!yes && rule->refuse_unknown_prior)
+        return fail(a, HL7_ERR_UNKNOWN_KEY, "MRG-1",
+                    "%s: prior patient %s%s%s is not known (no ADT, order or study): nothing "
+                    "changed", a->event, a->prior.id, a->prior.issuer[0] ? " of " : "",
+                    a->prior.issuer);
+    if (!yes) /* at go-live every merge names an older patient: record it */
+        route_warn(a->env, "%s: prior patient %s%s%s was not known: the surviving patient is "
+                   "recorded and the merge kept", a->event, a->prior.id,
+                   a->prior.issuer[0] ? " of " : "", a->prior.issuer);
+    return ROUTE_OK;
+}
+
+/* Everything the message says, checked; nothing written yet. */
+static int read_adt(adt *a, const route_patient_id *rule, bool *merge)
+{
+    int rc = read_event(a, merge);
+    read_who(a, rule);
+    if (rc == ROUTE_OK && !a->who.id[0])
+        rc = fail(a, HL7_ERR_REQUIRED_MISSING, "PID-3", "no patient ID: PID-3 and PID-2 are "
+                  "empty");
+    if (rc == ROUTE_OK)
+        read_demographics(a);
+    if (rc == ROUTE_OK && *merge)
+        rc = read_prior(a, rule);
+    if (rc == ROUTE_OK && *merge && !a->env->dry_run)
+        rc = check_prior(a, rule);
+    return rc;
+}
+
+/* A merge: the prior record keeps its data and says where it went; its
+ * worklist entries and studies move to the surviving identity. */
+static int store_prior(adt *a)
+{
+    route_env *env = a->env;
+    char into[300];
+    size_t n = key_of(&a->who, into, sizeof into);
+    char save_name[256], save_birth[16], save_sex[4];
+    patient_rec old;
+    snprintf(save_name, sizeof save_name, "%s", a->name);
+    snprintf(save_birth, sizeof save_birth, "%s", a->birth);
+    snprintf(save_sex, sizeof save_sex, "%s", a->sex);
+    if (patient_get(env->txn, rl_str_c(a->prior.issuer), rl_str_c(a->prior.id), &old,
+                    &env->store_err) == STORE_OK) {
+        snprintf(a->name, sizeof a->name, "%.*s", RL_STR_FMT(old.name));
+        snprintf(a->birth, sizeof a->birth, "%.*s", RL_STR_FMT(old.birth));
+        snprintf(a->sex, sizeof a->sex, "%.*s", RL_STR_FMT(old.sex));
+    }
+    int rc = put_patient(a, &a->prior, (rl_str){ into, n }) != STORE_OK ? ROUTE_E_STORE
+                                                                         : ROUTE_OK;
+    snprintf(a->name, sizeof a->name, "%s", save_name);
+    snprintf(a->birth, sizeof a->birth, "%s", save_birth);
+    snprintf(a->sex, sizeof a->sex, "%s", save_sex);
+    if (rc == ROUTE_OK && update_entries(a, &a->prior) != STORE_OK)
+        rc = ROUTE_E_STORE;
+    if (rc == ROUTE_OK && recheck_studies(a, &a->prior, true) != STORE_OK)
+        rc = ROUTE_E_STORE;
+    return rc;
+}
+
+/* In the message's transaction: the audit events, the patient record (and
+ * a merge's prior one), the worklist entries and the studies again. */
+static int store_adt(adt *a, bool merge)
+{
+    route_env *env = a->env;
+    patient_rec had;
+    int g = patient_get(env->txn, rl_str_c(a->who.issuer), rl_str_c(a->who.id), &had,
+                        &env->store_err);
+    if (g < 0 || audit_patient(a, &a->who, a->name, g == STORE_OK ? 'U' : 'C') != ROUTE_OK ||
+        (merge && audit_patient(a, &a->prior, "", 'D') != ROUTE_OK))
+        return ROUTE_E_STORE;
+    if (put_patient(a, &a->who, (rl_str){ "", 0 }) != STORE_OK)
+        return ROUTE_E_STORE;
+    if (merge && store_prior(a) != ROUTE_OK)
+        return ROUTE_E_STORE;
+    if (update_entries(a, &a->who) != STORE_OK)
+        return ROUTE_E_STORE;
+    if (recheck_studies(a, &a->who, false) != STORE_OK)
+        return ROUTE_E_STORE;
+    return ROUTE_OK;
+}
+
+static void trace_adt(const adt *a, bool merge, unsigned to_pacs)
+{
+    rl_buf *trace = a->trace;
+    if (merge)
+        rl_buf_printf(trace, "      %s: patient %s%s%s merged into %s%s%s", a->event,
+                      a->prior.id, a->prior.issuer[0] ? "/" : "", a->prior.issuer, a->who.id,
+                      a->who.issuer[0] ? "/" : "", a->who.issuer);
+    else
+        rl_buf_printf(trace, "      %s: patient %s%s%s (%s, %s, %s)", a->event, a->who.id,
+                      a->who.issuer[0] ? "/" : "", a->who.issuer, a->name, a->birth, a->sex);
+    if (a->env->dry_run)
+        rl_buf_add_c(trace, ": would be written\n");
+    else
+        rl_buf_printf(trace, ": %u worklist entr%s updated, %u stud%s reconciled again\n",
+                      a->wl_changed, a->wl_changed == 1 ? "y" : "ies", a->studies,
+                      a->studies == 1 ? "y" : "ies");
+    if (to_pacs)
+        rl_buf_printf(trace, "      forwarded to %u PACS HL7 listener%s (update=\"hl7\")\n",
+                      to_pacs, to_pacs == 1 ? "" : "s");
+}
+
 int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace)
 {
     adt *a = calloc(1, sizeof *a);
@@ -314,144 +500,18 @@ int patient_hook(route_env *env, hl7_msg *m, rl_buf *trace)
     a->env = env;
     a->m = m;
     a->trace = trace;
-    char type[8];
-    get(a, "MSH-9.1", type, sizeof type);
-    get(a, "MSH-9.2", a->event, sizeof a->event);
-    if (!a->event[0])
-        get(a, "EVN-1", a->event, sizeof a->event);
-    static const char *const updates[] = { "A01", "A04", "A05", "A08", "A28", "A31" };
-    static const char *const merges[] = { "A40", "A47", "A34" };
-    bool update = false, merge = false;
-    for (size_t i = 0; i < 6; i++)
-        update |= strcmp(a->event, updates[i]) == 0;
-    for (size_t i = 0; i < 3; i++)
-        merge |= strcmp(a->event, merges[i]) == 0;
-    int rc = ROUTE_OK;
-    if (strcmp(type, "ADT") != 0 || (!update && !merge))
-        rc = fail(a, HL7_ERR_UNSUPPORTED_EVENT, "MSH-9",
-                  "takes ADT A01, A04, A05, A08, A28, A31, A34, A40 or A47, not %s^%s", type,
-                  a->event);
-    /* the patient: PID-3's repetition the rule picks, else PID-2 */
-    const route_patient_id *rule = route_patient(env->rs);
-    char path[32];
-    unsigned rep = patient_id_rep(m, "PID", 3, rule);
-    snprintf(path, sizeof path, "PID-3[%u].1", rep);
-    get(a, rep ? path : "PID-2.1", a->who.id, sizeof a->who.id);
-    snprintf(path, sizeof path, "PID-3[%u].4.1", rep);
-    get(a, rep ? path : "PID-2.4.1", a->who.issuer, sizeof a->who.issuer);
-    if (rc == ROUTE_OK && !a->who.id[0])
-        rc = fail(a, HL7_ERR_REQUIRED_MISSING, "PID-3", "no patient ID: PID-3 and PID-2 are "
-                  "empty");
-    if (rc == ROUTE_OK) {
-        rl_buf nb;
-        rl_buf_init(&nb, 0);
-        hl7_path p;
-        rl_err err;
-        if (hl7_path_parse(RL_STR("PID-5"), &p, &err) == HL7_OK)
-            wl_hl7_pn(m, p, &nb);
-        snprintf(a->name, sizeof a->name, "%.*s", (int)(nb.len < 255 ? nb.len : 255),
-                 nb.data ? nb.data : "");
-        rl_buf_free(&nb);
-        char b[32], s[8];
-        get(a, "PID-7", b, sizeof b);
-        if (strlen(b) >= 8)
-            snprintf(a->birth, sizeof a->birth, "%.8s", b);
-        get(a, "PID-8", s, sizeof s);
-        if (s[0])
-            snprintf(a->sex, sizeof a->sex, "%.*s", (int)wl_hl7_sex(rl_str_c(s)).n,
-                     wl_hl7_sex(rl_str_c(s)).p);
-    }
-    if (rc == ROUTE_OK && merge) {
-        unsigned mrep = patient_id_rep(m, "MRG", 1, rule);
-        snprintf(path, sizeof path, "MRG-1[%u].1", mrep ? mrep : 1);
-        get(a, path, a->prior.id, sizeof a->prior.id);
-        snprintf(path, sizeof path, "MRG-1[%u].4.1", mrep ? mrep : 1);
-        get(a, path, a->prior.issuer, sizeof a->prior.issuer);
-        if (!a->prior.issuer[0])
-            snprintf(a->prior.issuer, sizeof a->prior.issuer, "%s", a->who.issuer);
-        if (!a->prior.id[0])
-            rc = fail(a, HL7_ERR_REQUIRED_MISSING, "MRG-1", "%s needs the prior patient ID in "
-                      "MRG-1", a->event);
-        else if (!strcmp(a->prior.id, a->who.id) && !strcmp(a->prior.issuer, a->who.issuer))
-            rc = fail(a, HL7_ERR_DATA_TYPE, "MRG-1", "MRG-1 names the same patient as PID-3");
-    }
-    if (rc == ROUTE_OK && merge && !env->dry_run) {
-        bool yes;
-        if (known(a, &a->prior, &yes) < 0)
-            rc = ROUTE_E_STORE;
-        else if (!yes && rule->refuse_unknown_prior)
-            rc = fail(a, HL7_ERR_UNKNOWN_KEY, "MRG-1",
-                      "%s: prior patient %s%s%s is not known (no ADT, order or study): nothing "
-                      "changed", a->event, a->prior.id, a->prior.issuer[0] ? " of " : "",
-                      a->prior.issuer);
-        else if (!yes) /* at go-live every merge names an older patient: record it */
-            route_warn(env, "%s: prior patient %s%s%s was not known: the surviving patient is "
-                       "recorded and the merge kept", a->event, a->prior.id,
-                       a->prior.issuer[0] ? " of " : "", a->prior.issuer);
-    }
-    if (rc == ROUTE_OK && !env->dry_run) {
-        patient_rec had;
-        int g = patient_get(env->txn, rl_str_c(a->who.issuer), rl_str_c(a->who.id), &had,
-                            &env->store_err);
-        if (g < 0 || audit_patient(a, &a->who, a->name, g == STORE_OK ? 'U' : 'C') != ROUTE_OK ||
-            (merge && audit_patient(a, &a->prior, "", 'D') != ROUTE_OK))
-            rc = ROUTE_E_STORE;
-        if (rc == ROUTE_OK && put_patient(a, &a->who, (rl_str){ "", 0 }) != STORE_OK)
-            rc = ROUTE_E_STORE;
-        if (rc == ROUTE_OK && merge) {
-            char into[300];
-            size_t n = key_of(&a->who, into, sizeof into);
-            char save_name[256], save_birth[16], save_sex[4];
-            /* the prior record keeps its data and says where it went */
-            patient_rec old;
-            snprintf(save_name, sizeof save_name, "%s", a->name);
-            snprintf(save_birth, sizeof save_birth, "%s", a->birth);
-            snprintf(save_sex, sizeof save_sex, "%s", a->sex);
-            if (patient_get(env->txn, rl_str_c(a->prior.issuer), rl_str_c(a->prior.id), &old,
-                            &env->store_err) == STORE_OK) {
-                snprintf(a->name, sizeof a->name, "%.*s", RL_STR_FMT(old.name));
-                snprintf(a->birth, sizeof a->birth, "%.*s", RL_STR_FMT(old.birth));
-                snprintf(a->sex, sizeof a->sex, "%.*s", RL_STR_FMT(old.sex));
-            }
-            if (put_patient(a, &a->prior, (rl_str){ into, n }) != STORE_OK)
-                rc = ROUTE_E_STORE;
-            snprintf(a->name, sizeof a->name, "%s", save_name);
-            snprintf(a->birth, sizeof a->birth, "%s", save_birth);
-            snprintf(a->sex, sizeof a->sex, "%s", save_sex);
-            if (rc == ROUTE_OK && update_entries(a, &a->prior) != STORE_OK)
-                rc = ROUTE_E_STORE;
-            if (rc == ROUTE_OK && recheck_studies(a, &a->prior, true) != STORE_OK)
-                rc = ROUTE_E_STORE;
-        }
-        if (rc == ROUTE_OK && update_entries(a, &a->who) != STORE_OK)
-            rc = ROUTE_E_STORE;
-        if (rc == ROUTE_OK && recheck_studies(a, &a->who, false) != STORE_OK)
-            rc = ROUTE_E_STORE;
-    }
+    bool merge;
+    int rc = read_adt(a, route_patient(env->rs), &merge);
+    if (rc == ROUTE_OK && !env->dry_run)
+        rc = store_adt(a, merge);
     /* IHE PIR: a PACS that takes patient updates as HL7 gets this one (the
      * images it holds are then not sent again) */
     unsigned to_pacs = 0;
     bool pir = !strcmp(a->event, "A08") || !strcmp(a->event, "A40") || !strcmp(a->event, "A47");
     if (rc == ROUTE_OK && !env->dry_run && pir && a->studies)
         rc = forward_to_pacs(a, &to_pacs);
-    if (rc == ROUTE_OK && trace) {
-        if (merge)
-            rl_buf_printf(trace, "      %s: patient %s%s%s merged into %s%s%s", a->event,
-                          a->prior.id, a->prior.issuer[0] ? "/" : "", a->prior.issuer, a->who.id,
-                          a->who.issuer[0] ? "/" : "", a->who.issuer);
-        else
-            rl_buf_printf(trace, "      %s: patient %s%s%s (%s, %s, %s)", a->event, a->who.id,
-                          a->who.issuer[0] ? "/" : "", a->who.issuer, a->name, a->birth, a->sex);
-        if (env->dry_run)
-            rl_buf_add_c(trace, ": would be written\n");
-        else
-            rl_buf_printf(trace, ": %u worklist entr%s updated, %u stud%s reconciled again\n",
-                          a->wl_changed, a->wl_changed == 1 ? "y" : "ies", a->studies,
-                          a->studies == 1 ? "y" : "ies");
-        if (to_pacs)
-            rl_buf_printf(trace, "      forwarded to %u PACS HL7 listener%s (update=\"hl7\")\n",
-                          to_pacs, to_pacs == 1 ? "" : "s");
-    }
+    if (rc == ROUTE_OK && trace)
+        trace_adt(a, merge, to_pacs);
     free(a);
     return rc;
 }

@@ -97,142 +97,198 @@ int receiver_replace(receiver *r, const char *sop, const char *copy, const char 
     return rc;
 }
 
-int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, size_t whyn)
+/* One instance being filed by a DICOM thread: its paths, what it found
+ * and what it did so far (what has to be undone when it fails). */
+typedef struct filing {
+    receiver *r;
+    study_inst *in, *old;
+    cmd *c;
+    struct receiver_arrival me;
+    char d1[1300], d2[1500], path[1700]; /* spool/STUDY, .../SERIES, .../SOP.dcm */
+    char oldpath[sizeof ((study_inst *)0)->f[0]]; /* an earlier copy elsewhere */
+    char prev[800];  /* the indexed copy kept beside until the new one is indexed */
+    int m1, m2;      /* make_dir of d1 and d2 */
+    bool counted;    /* in r->filing */
+    bool arriving;   /* in r->arriving */
+    bool placed;     /* the file is at path */
+    bool fresh;      /* no file the index knows lies at path */
+} filing;
+
+/* The instance's place in the spool: STUDY/SERIES/SOP.dcm under it. */
+static int plan_path(filing *f, rl_err *err)
 {
-    receiver *r = ctx;
-    study_inst *in = malloc(sizeof *in), *old = malloc(sizeof *old);
-    cmd *c = calloc(1, sizeof *c);
-    if (!in || !old || !c) {
-        free(in), free(old), free(c);
-        snprintf(why, whyn, "out of memory");
-        return -1;
-    }
-    atomic_fetch_add(&r->filing, 1);
-    bool counted = true, placed = false, fresh = true;
-    struct receiver_arrival me = { .sop = in0->f[STUDY_F_SOP_UID] };
-    bool arriving = false;
-    *in = *in0;
-    char study[128], series[128], sop[128], d1[1300], d2[1500], path[1700];
+    study_inst *in = f->in;
+    char study[128], series[128], sop[128];
     safe(study, sizeof study, in->f[STUDY_F_STUDY_UID]);
     safe(series, sizeof series, in->f[STUDY_F_SERIES_UID][0] ? in->f[STUDY_F_SERIES_UID] : "none");
     safe(sop, sizeof sop, in->f[STUDY_F_SOP_UID]);
-    snprintf(d1, sizeof d1, "%s/%s", r->spool, study);
-    snprintf(d2, sizeof d2, "%s/%s", d1, series);
-    snprintf(path, sizeof path, "%s/%s.dcm", d2, sop);
-    int rc = -1;
-    if (strlen(path) >= sizeof in->f[STUDY_F_PATH]) {
-        snprintf(why, whyn, "spool path too long");
-        goto out;
-    }
-    snprintf(in->f[STUDY_F_PATH], sizeof in->f[STUDY_F_PATH], "%s", path);
+    snprintf(f->d1, sizeof f->d1, "%s/%s", f->r->spool, study);
+    snprintf(f->d2, sizeof f->d2, "%s/%s", f->d1, series);
+    snprintf(f->path, sizeof f->path, "%s/%s.dcm", f->d2, sop);
+    if (strlen(f->path) >= sizeof in->f[STUDY_F_PATH])
+        return rl_err_set(err, RL_E_LIMIT, -1, "spool path too long");
+    snprintf(in->f[STUDY_F_PATH], sizeof in->f[STUDY_F_PATH], "%s", f->path);
+    return 0;
+}
 
-    /* an earlier copy of this SOP Instance: refused, or replaced (when it
-     * lies under another study or series, its file goes once this one is in) */
-    rl_err err;
+/* An earlier copy of this SOP Instance: refused (1), or replaced (when it
+ * lies under another study or series, its file goes once this one is in). */
+static int check_earlier(filing *f, rl_err *err)
+{
     store_txn *t;
-    char oldpath[sizeof in->f[0]] = "", prev[800] = "";
-    if (store_begin(r->st, NULL, false, &t, &err) == STORE_OK) {
-        if (study_get_instance(t, rl_str_c(in->f[STUDY_F_SOP_UID]), old, &err) == STORE_OK) {
-            if (r->refuse_duplicates) {
-                store_abort(t);
-                snprintf(why, whyn, "SOP Instance UID already stored (duplicates are refused)");
-                rc = 1;
-                goto out;
-            }
-            if (strcmp(old->f[STUDY_F_PATH], path) != 0)
-                snprintf(oldpath, sizeof oldpath, "%s", old->f[STUDY_F_PATH]);
-            else
-                fresh = false; /* the rename replaces the file the index knows */
+    rl_err serr;
+    if (store_begin(f->r->st, NULL, false, &t, &serr) != STORE_OK)
+        return 0;
+    if (study_get_instance(t, rl_str_c(f->in->f[STUDY_F_SOP_UID]), f->old, &serr) == STORE_OK) {
+        if (f->r->refuse_duplicates) {
+            store_abort(t);
+            rl_err_set(err, 0, -1, "SOP Instance UID already stored (duplicates are refused)");
+            return 1;
         }
-        store_abort(t);
+        if (strcmp(f->old->f[STUDY_F_PATH], f->path) != 0)
+            snprintf(f->oldpath, sizeof f->oldpath, "%s", f->old->f[STUDY_F_PATH]);
+        else
+            f->fresh = false; /* the rename replaces the file the index knows */
     }
-    int m1 = make_dir(d1), m2 = m1 < 0 ? -1 : make_dir(d2);
-    if (sync_path(tmp, O_RDONLY) != 0 || m1 < 0 || m2 < 0) {
-        snprintf(why, whyn, "spool: %s", strerror(errno));
-        goto out;
-    }
+    store_abort(t);
+    return 0;
+}
+
+/* The copy the index describes is kept beside until the new one is
+ * indexed: a refused instance (a full store) changes nothing. */
+static int keep_previous(filing *f, const char *tmp, rl_err *err)
+{
+    if (f->fresh)
+        return 0;
+    snprintf(f->prev, sizeof f->prev, "%s.prev", tmp);
+    unlink(f->prev);
+    if (link(f->path, f->prev) == 0)
+        return 0;
+    int e = errno;
+    f->prev[0] = '\0';
+    if (e != ENOENT)
+        return rl_err_set(err, RL_E_SYS, -1, "spool: %s", strerror(e));
+    f->fresh = true; /* the indexed file is gone: nothing to keep */
+    return 0;
+}
+
+/* The synced temporary file renamed into the spool, and the directory
+ * entries that rename made synced here: the associations' syncs run in
+ * parallel with each other and with the loop's commit. */
+static int place(filing *f, const char *tmp, rl_err *err)
+{
+    f->m1 = make_dir(f->d1);
+    f->m2 = f->m1 < 0 ? -1 : make_dir(f->d2);
+    if (sync_path(tmp, O_RDONLY) != 0 || f->m1 < 0 || f->m2 < 0)
+        return rl_err_set(err, RL_E_SYS, -1, "spool: %s", strerror(errno));
     /* with duplicates refused, never replace a file another association just
      * filed under the same name */
-    arrive(r, &me, !fresh);
-    arriving = true;
-    /* the copy the index describes is kept beside until the new one is
-     * indexed: a refused instance (a full store) changes nothing */
-    if (!fresh) {
-        snprintf(prev, sizeof prev, "%s.prev", tmp);
-        unlink(prev);
-        if (link(path, prev) != 0) {
-            if (errno != ENOENT) {
-                snprintf(why, whyn, "spool: %s", strerror(errno));
-                prev[0] = '\0';
-                goto out;
-            }
-            prev[0] = '\0'; /* the indexed file is gone: nothing to keep */
-            fresh = true;
-        }
-    }
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, r->refuse_duplicates ? RENAME_NOREPLACE : 0) != 0) {
+    arrive(f->r, &f->me, !f->fresh);
+    f->arriving = true;
+    int rc = keep_previous(f, tmp, err);
+    if (rc)
+        return rc;
+    unsigned how = f->r->refuse_duplicates ? RENAME_NOREPLACE : 0;
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, f->path, how) != 0) {
         if (errno == EEXIST) {
-            snprintf(why, whyn, "SOP Instance UID already stored (duplicates are refused)");
-            rc = 1;
-        } else {
-            snprintf(why, whyn, "spool: %s", strerror(errno));
+            rl_err_set(err, 0, -1, "SOP Instance UID already stored (duplicates are refused)");
+            return 1;
         }
-        goto out;
+        return rl_err_set(err, RL_E_SYS, -1, "spool: %s", strerror(errno));
     }
-    placed = true;
-    /* the new directory entries, synced here: the associations' syncs run in
-     * parallel with each other and with the loop's commit */
-    if (sync_path(d2, O_RDONLY | O_DIRECTORY) != 0 ||
-        (m2 > 0 && sync_path(d1, O_RDONLY | O_DIRECTORY) != 0) ||
-        (m1 > 0 && sync_path(r->spool, O_RDONLY | O_DIRECTORY) != 0)) {
-        snprintf(why, whyn, "spool: %s", strerror(errno));
-        goto out;
-    }
+    f->placed = true;
+    if (sync_path(f->d2, O_RDONLY | O_DIRECTORY) != 0 ||
+        (f->m2 > 0 && sync_path(f->d1, O_RDONLY | O_DIRECTORY) != 0) ||
+        (f->m1 > 0 && sync_path(f->r->spool, O_RDONLY | O_DIRECTORY) != 0))
+        return rl_err_set(err, RL_E_SYS, -1, "spool: %s", strerror(errno));
+    return 0;
+}
+
+/* The loop indexes the instance (CMD_INSTANCE) and commits; this thread
+ * waits for that. 1 when the loop found it a duplicate. */
+static int index_it(filing *f, rl_err *err)
+{
+    cmd *c = f->c;
     c->kind = CMD_INSTANCE;
-    c->u.instance.in = in;
-    c->u.instance.refuse_duplicates = r->refuse_duplicates;
-    atomic_fetch_sub(&r->filing, 1); /* from here the loop sees it in its queue */
-    counted = false;
-    if (cmdq_call(r->q, c) != 0) {
-        snprintf(why, whyn, "%s", c->text);
-        goto out;
-    }
-    if (c->status != 0) {
-        snprintf(why, whyn, "%s", c->text);
-        goto out;
-    }
+    c->u.instance.in = f->in;
+    c->u.instance.refuse_duplicates = f->r->refuse_duplicates;
+    atomic_fetch_sub(&f->r->filing, 1); /* from here the loop sees it in its queue */
+    f->counted = false;
+    int st = cmdq_call(f->r->q, c);
+    if (st != 0 || c->status != 0) /* a store error, or RL_E_ARG once the loop stopped */
+        return rl_err_set(err, st < 0 ? st : RL_E_ARG, -1, "%s", c->text);
     if (c->duplicate) {
-        snprintf(why, whyn, "%s", c->text);
-        rc = 1;
-        goto out;
+        rl_err_set(err, 0, -1, "%s", c->text);
+        return 1;
     }
-    if (oldpath[0] && strncmp(oldpath, r->spool, strlen(r->spool)) == 0)
-        unlink(oldpath);
-    rc = 0;
-out:
-    /* a file this association placed that the index does not hold goes; a
-     * copy it replaced comes back */
-    if (rc != 0 && placed && fresh)
-        unlink(path);
-    if (prev[0]) {
-        if (rc != 0 && placed) {
-            if (rename(prev, path) == 0)
-                sync_path(d2, O_RDONLY | O_DIRECTORY);
-            else
-                log_error("dicom.restore_failed", "sop=%s error=\"%s\"", in->f[STUDY_F_SOP_UID],
-                          strerror(errno));
-        } else {
-            unlink(prev);
-        }
+    if (f->oldpath[0] && strncmp(f->oldpath, f->r->spool, strlen(f->r->spool)) == 0)
+        unlink(f->oldpath);
+    return 0;
+}
+
+/* A file this association placed that the index does not hold goes; a copy
+ * it replaced comes back. */
+static void undo(filing *f, int rc)
+{
+    if (rc != 0 && f->placed && f->fresh)
+        unlink(f->path);
+    if (!f->prev[0])
+        return;
+    if (rc == 0 || !f->placed) {
+        unlink(f->prev);
+    } else if (rename(f->prev, f->path) == 0) {
+        sync_path(f->d2, O_RDONLY | O_DIRECTORY);
+    } else {
+        log_error("dicom.restore_failed", "sop=%s error=\"%s\"", f->in->f[STUDY_F_SOP_UID],
+                  strerror(errno));
     }
-    if (arriving)
-        arrived(r, &me);
-    if (counted)
+}
+
+/* Filing proper: 0 stored, 1 refused as a duplicate, or a negative code,
+ * each with its reason in err. */
+static int file_instance(filing *f, const char *tmp, rl_err *err)
+{
+    int rc = plan_path(f, err);
+    if (rc == 0)
+        rc = check_earlier(f, err);
+    if (rc == 0)
+        rc = place(f, tmp, err);
+    if (rc == 0)
+        rc = index_it(f, err);
+    return rc;
+}
+
+int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, size_t whyn)
+{
+    receiver *r = ctx;
+    filing *f = calloc(1, sizeof *f);
+    study_inst *in = malloc(sizeof *in), *old = malloc(sizeof *old);
+    cmd *c = calloc(1, sizeof *c);
+    if (!f || !in || !old || !c) {
+        free(f), free(in), free(old), free(c);
+        snprintf(why, whyn, "out of memory");
+        return -1;
+    }
+    *in = *in0;
+    *f = (filing){ .r = r, .in = in, .old = old, .c = c, .counted = true, .fresh = true,
+                   .me = { .sop = in0->f[STUDY_F_SOP_UID] } };
+    atomic_fetch_add(&r->filing, 1);
+    rl_err err;
+    rl_err_clear(&err);
+    int rc = file_instance(f, tmp, &err);
+    undo(f, rc);
+    if (f->arriving)
+        arrived(r, &f->me);
+    if (f->counted)
         atomic_fetch_sub(&r->filing, 1);
     free(in);
     free(old);
     free(c);
-    return rc;
+    free(f);
+    if (rc != 0)
+        snprintf(why, whyn, "%s", err.msg);
+    /* the SCP's contract (radlink/dicom.h on_instance): 0, 1 or -1 */
+    return rc < 0 ? -1 : rc;
 }
 
 void study_commit_report(void *ctx, const char *txn, const char *lines)

@@ -31,7 +31,7 @@ static int add_raw(rl_buf *b, rl_str v)
 {
     for (size_t i = 0; i < v.n; i++)
         if ((unsigned char)v.p[i] >= 0x20 && rl_buf_add_ch(b, v.p[i]) != 0)
-            return -1;
+            return HL7_E_LIMIT;
     return 0;
 }
 
@@ -95,7 +95,7 @@ static int add_text(rl_buf *b, const hl7_msg *m, const hl7_seps *s, const char *
     }
     if (cd != (iconv_t)-1)
         iconv_close(cd);
-    return e ? -1 : 0;
+    return e ? HL7_E_LIMIT : HL7_OK;
 }
 
 /* MSH-12.1 "2.5.1" -> 25; 25 when absent or unreadable. */

@@ -38,12 +38,19 @@ static int add_repeat(rl_buf *out, char c, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
         if (rl_buf_add_ch(out, c) != 0)
-            return -1;
-    return 0;
+            return HL7_E_LIMIT;
+    return HL7_OK;
+}
+
+/* An append to out: HL7_E_LIMIT when out would pass its limit (or memory
+ * runs out). */
+static int add(rl_buf *out, const char *p, size_t n)
+{
+    return rl_buf_add(out, p, n) == 0 ? HL7_OK : HL7_E_LIMIT;
 }
 
 /* Decode one escape body (the text between the escape characters); returns 1
- * when handled, 0 when it must be kept verbatim, -1 on buffer overflow. */
+ * when handled, 0 when it must be kept verbatim, HL7_E_LIMIT when out is full. */
 static int decode_one(const hl7_seps *s, rl_str body, unsigned flags, rl_buf *out)
 {
     bool keep_fmt = flags & HL7_KEEP_FORMAT;
@@ -66,7 +73,7 @@ static int decode_one(const hl7_seps *s, rl_str body, unsigned flags, rl_buf *ou
         default:
             return 0;
         }
-        return rl_buf_add_ch(out, d) == 0 ? 1 : -1;
+        return rl_buf_add_ch(out, d) == 0 ? 1 : HL7_E_LIMIT;
     }
     if (body.n >= 3 && body.p[0] == 'X' && (body.n - 1) % 2 == 0) {
         for (size_t i = 1; i < body.n; i++)
@@ -74,21 +81,21 @@ static int decode_one(const hl7_seps *s, rl_str body, unsigned flags, rl_buf *ou
                 return 0;
         for (size_t i = 1; i < body.n; i += 2)
             if (rl_buf_add_ch(out, (char)(hexval(body.p[i]) * 16 + hexval(body.p[i + 1]))) != 0)
-                return -1;
+                return HL7_E_LIMIT;
         return 1;
     }
     if (body.n >= 3 && body.p[0] == '.' && !keep_fmt) {
         rl_str cmd = { body.p + 1, 2 }, arg = { body.p + 3, body.n - 3 };
         bool ok = true;
         if ((rl_str_eq_c(cmd, "br") || rl_str_eq_c(cmd, "ce")) && arg.n == 0)
-            return rl_buf_add_ch(out, '\n') == 0 ? 1 : -1;
+            return rl_buf_add_ch(out, '\n') == 0 ? 1 : HL7_E_LIMIT;
         if (rl_str_eq_c(cmd, "sp")) {
             unsigned n = repeat_arg(arg, &ok);
-            return !ok ? 0 : add_repeat(out, '\n', n) == 0 ? 1 : -1;
+            return !ok ? 0 : add_repeat(out, '\n', n) == 0 ? 1 : HL7_E_LIMIT;
         }
         if (rl_str_eq_c(cmd, "sk")) {
             unsigned n = repeat_arg(arg, &ok);
-            return !ok ? 0 : add_repeat(out, ' ', n) == 0 ? 1 : -1;
+            return !ok ? 0 : add_repeat(out, ' ', n) == 0 ? 1 : HL7_E_LIMIT;
         }
         if (rl_str_eq_c(cmd, "in") || rl_str_eq_c(cmd, "ti") ||
             ((rl_str_eq_c(cmd, "fi") || rl_str_eq_c(cmd, "nf")) && arg.n == 0))
@@ -104,18 +111,18 @@ int hl7_unescape(const hl7_seps *s, rl_str raw, unsigned flags, rl_buf *out)
     while (p < end) {
         const char *e = memchr(p, s->esc, (size_t)(end - p));
         if (!e)
-            return rl_buf_add(out, p, (size_t)(end - p));
-        if (rl_buf_add(out, p, (size_t)(e - p)) != 0)
-            return -1;
+            return add(out, p, (size_t)(end - p));
+        if (add(out, p, (size_t)(e - p)) != HL7_OK)
+            return HL7_E_LIMIT;
         const char *close = e + 1 < end ? memchr(e + 1, s->esc, (size_t)(end - e - 1)) : NULL;
         if (!close) /* unterminated: keep the rest as it is */
-            return rl_buf_add(out, e, (size_t)(end - e));
+            return add(out, e, (size_t)(end - e));
         int r = decode_one(s, (rl_str){ e + 1, (size_t)(close - e - 1) }, flags, out);
-        if (r < 0 || (r == 0 && rl_buf_add(out, e, (size_t)(close - e + 1)) != 0))
-            return -1;
+        if (r < 0 || (r == 0 && add(out, e, (size_t)(close - e + 1)) != HL7_OK))
+            return HL7_E_LIMIT;
         p = close + 1;
     }
-    return 0;
+    return HL7_OK;
 }
 
 int hl7_escape(const hl7_seps *s, rl_str text, rl_buf *out)
@@ -151,8 +158,8 @@ int hl7_escape(const hl7_seps *s, rl_str text, rl_buf *out)
             continue;
         if (rl_buf_add(out, text.p + run, i - run) != 0 || rl_buf_add_ch(out, s->esc) != 0 ||
             rl_buf_add_c(out, rep) != 0 || rl_buf_add_ch(out, s->esc) != 0)
-            return -1;
+            return HL7_E_LIMIT;
         run = i + 1;
     }
-    return rl_buf_add(out, text.p + run, text.n - run);
+    return add(out, text.p + run, text.n - run);
 }

@@ -44,12 +44,12 @@ static int push_seg(hl7_msg *m, const char *p, size_t n)
         size_t cap = m->segcap ? m->segcap * 2 : 32;
         rl_str *s = realloc(m->segs, cap * sizeof *s);
         if (!s)
-            return -1;
+            return HL7_E_NOMEM;
         m->segs = s;
         m->segcap = cap;
     }
     m->segs[m->nsegs++] = (rl_str){ p, n };
-    return 0;
+    return HL7_OK;
 }
 
 static int read_separators(hl7_msg *m, size_t at, rl_err *err)

@@ -133,7 +133,8 @@ int hl7_get_rep(hl7_msg *m, const hl7_path *p, unsigned rep, rl_str *out, rl_err
 #define HL7_KEEP_FORMAT 1u
 int hl7_unescape(const hl7_seps *s, rl_str raw, unsigned flags, rl_buf *out);
 /* Escape text for a field value: delimiters as above, CR as \X0D\, LF as \.br\,
- * other control bytes as \Xhh\. */
+ * other control bytes as \Xhh\. Both return HL7_OK, or HL7_E_LIMIT when out
+ * would pass its limit (or memory runs out). */
 int hl7_escape(const hl7_seps *s, rl_str text, rl_buf *out);
 
 /* Raw value -> UTF-8 text (unescape, then convert from the message charset).

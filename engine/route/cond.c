@@ -74,7 +74,7 @@ bool rt_dtm_norm(rl_str v, char out[15])
     return mon >= 1 && mon <= 12 && day >= 1 && day <= 31 && hour <= 23 && min <= 59 && sec <= 60;
 }
 
-int rt_date_parse(const char *text, rt_date *d)
+bool rt_date_parse(const char *text, rt_date *d)
 {
     memset(d, 0, sizeof *d);
     const char *rest;
@@ -86,22 +86,22 @@ int rt_date_parse(const char *text, rt_date *d)
         rest = text + 5;
     } else {
         d->base = D_FIXED;
-        return rt_dtm_norm(rl_str_c(text), d->fixed) ? 0 : -1;
+        return rt_dtm_norm(rl_str_c(text), d->fixed);
     }
     if (*rest == '\0')
-        return 0;
+        return true;
     if (*rest != '+' && *rest != '-')
-        return -1;
+        return false;
     size_t n = strlen(rest + 1);
     uint64_t v;
     if (n < 2 || !rl_str_to_u64((rl_str){ rest + 1, n - 1 }, 100000000, &v))
-        return -1;
+        return false;
     char unit = rest[n];
     int64_t mult = unit == 'd' ? 86400 : unit == 'h' ? 3600 : unit == 'm' ? 60 : unit == 's' ? 1 : 0;
     if (!mult)
-        return -1;
+        return false;
     d->offset_s = (int64_t)v * mult * (*rest == '-' ? -1 : 1);
-    return 0;
+    return true;
 }
 
 /* The operand of before/after at evaluation time, as 14 digits (local time,

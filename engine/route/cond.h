@@ -7,7 +7,9 @@
 
 bool rt_cond_eval(const rt_cond *c, hl7_msg *m, int64_t now_us, rl_buf *trace, int depth);
 const char *rt_cond_name(rt_ckind k);
-int rt_date_parse(const char *text, rt_date *d);
+/* A date operand: YYYYMMDD[HHMM[SS]], now or today, with an optional offset
+ * (today-7d); false when text is none. */
+bool rt_date_parse(const char *text, rt_date *d);
 /* HL7 DTM to 14 digits (month/day padded 01, time 00); false if not a date. */
 bool rt_dtm_norm(rl_str v, char out[15]);
 

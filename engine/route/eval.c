@@ -308,11 +308,11 @@ int route_eval(const route_set *rs, hl7_msg *m, route_env *env, route_result *re
         if (r->nxf && trace)
             rl_buf_add_c(trace, "  transform:\n");
         for (size_t k = 0; k < r->nxf; k++) {
-            char why[384];
-            if (rt_xform_apply(rs, &r->xf[k], m, trace, why, sizeof why) != 0) {
+            rl_err err;
+            if (rt_xform_apply(rs, &r->xf[k], m, trace, &err) != 0) {
                 char text[480];
                 snprintf(text, sizeof text, "route '%s', %s %s: %s", r->name,
-                         rt_xform_name(r->xf[k].kind), r->xf[k].ptext, why);
+                         rt_xform_name(r->xf[k].kind), r->xf[k].ptext, err.msg);
                 reject(res, "AE", HL7_ERR_INTERNAL, text);
                 goto done;
             }

@@ -169,13 +169,14 @@ static void load_table(loader *L, const xmlNode *n, rt_table *t)
         return;
     }
     if (file) {
-        char path[1100], why[600];
+        char path[1100];
+        rl_err err;
         if (file[0] == '/')
             snprintf(path, sizeof path, "%s", file);
         else
             snprintf(path, sizeof path, "%s/%s", L->dir, file);
-        if (rt_table_load_csv(L->rs, t, path, attr_bool(n, "header"), why, sizeof why) != 0) {
-            lerr(L, n, "table '%s': %s", t->name, why);
+        if (rt_table_load_csv(L->rs, t, path, attr_bool(n, "header"), &err) != 0) {
+            lerr(L, n, "table '%s': %s", t->name, err.msg);
             return;
         }
     } else {
@@ -188,12 +189,9 @@ static void load_table(loader *L, const xmlNode *n, rt_table *t)
             t->vals[t->n++] = dup(L, xdoc_attr(e, "value"));
         }
     }
-    char why[600];
-    rl_buf b = { why, 0, sizeof why, sizeof why - 1 };
-    if (rt_table_build(L->rs, t, &b, L->file) != 0) {
-        why[b.len < sizeof why ? b.len : sizeof why - 1] = '\0';
-        lerr(L, n, "table '%s': %s", t->name, why);
-    }
+    rl_err err;
+    if (rt_table_build(L->rs, t, &err) != 0)
+        lerr(L, n, "table '%s': %s", t->name, err.msg);
 }
 
 /* ---- conditions ---- */
@@ -311,7 +309,7 @@ static void load_cond(loader *L, const xmlNode *n, rt_cond *c)
     case C_BEFORE:
     case C_AFTER:
         c->value = dup(L, xdoc_attr(n, "value"));
-        if (rt_date_parse(c->value, &c->date) != 0)
+        if (!rt_date_parse(c->value, &c->date))
             lerr(L, n, "value '%s' is not a date (YYYYMMDD[HHMM[SS]], now or today, with an "
                  "optional offset such as today-7d)", c->value);
         break;
@@ -376,17 +374,17 @@ static void load_xform(loader *L, const xmlNode *n, rt_xform *x)
     case T_DATE:
         x->from_fmt = dup(L, xdoc_attr(n, "from") ? xdoc_attr(n, "from") : "yyyyMMddHHmmss");
         x->fmt = dup(L, xdoc_attr(n, "format"));
-        if (rt_datefmt_check(x->from_fmt) != 0)
+        if (!rt_datefmt_valid(x->from_fmt))
             lerr(L, n, "from: '%s' is not a date format (use yyyy MM dd HH mm ss)", x->from_fmt);
-        if (rt_datefmt_check(x->fmt) != 0)
+        if (!rt_datefmt_valid(x->fmt))
             lerr(L, n, "format: '%s' is not a date format (use yyyy MM dd HH mm ss)", x->fmt);
         break;
     case T_NAME: {
         x->fmt = dup(L, xdoc_attr(n, "format"));
-        char bad[64];
-        if (rt_namefmt_check(x->fmt, bad, sizeof bad) != 0)
-            lerr(L, n, "format: unknown part '%s' (use {family} {given} {middle} {suffix} "
-                 "{prefix} {degree})", bad);
+        rl_err err;
+        if (rt_namefmt_check(x->fmt, &err) != 0)
+            lerr(L, n, "format: %s (use {family} {given} {middle} {suffix} {prefix} {degree})",
+                 err.msg);
         break;
     }
     default:
@@ -519,14 +517,14 @@ static void load_wl(loader *L, const xmlNode *n)
             lerr(L, c, "unknown table '%s'", t);
         if (!a->has_path && !a->value && xdoc_attr(c, "path") == NULL)
             lerr(L, c, "%s: give a path or a value", a->keyword);
-        char why[200];
+        rl_err err;
         if (!wl_model_find(a->keyword))
             lerr(L, c, "keyword '%s' is not a Modality Worklist attribute radlink knows (e.g. "
                  "PatientID, Modality, ScheduledStationAETitle, "
                  "RequestedProcedureCodeSequence/CodeValue; see routes/README.md)", a->keyword);
         else if (L->o && L->o->check_wl_keyword &&
-                 L->o->check_wl_keyword(a->keyword, why, sizeof why))
-            lerr(L, c, "%s", why);
+                 L->o->check_wl_keyword(a->keyword, &err))
+            lerr(L, c, "%s", err.msg);
     }
 }
 

@@ -24,24 +24,21 @@ static bool key_eq(const char *k, rl_str s, bool icase)
     return icase ? strncasecmp(k, s.p, n) == 0 : memcmp(k, s.p, n) == 0;
 }
 
-int rt_table_build(route_set *rs, rt_table *t, rl_buf *errors, const char *file)
+int rt_table_build(route_set *rs, rt_table *t, rl_err *err)
 {
-    (void)file;
     t->nslots = 8;
     while (t->nslots < t->n * 2)
         t->nslots *= 2;
     t->slots = rl_arena_alloc(&rs->arena, t->nslots * sizeof *t->slots);
     if (!t->slots)
-        return rl_buf_printf(errors, "out of memory"), -1;
+        return rl_err_set(err, ROUTE_E_LOAD, -1, "out of memory");
     memset(t->slots, 0, t->nslots * sizeof *t->slots);
     for (size_t i = 0; i < t->n; i++) {
         rl_str k = rl_str_c(t->keys[i]);
         size_t s = hash(k, t->icase) & (t->nslots - 1);
         while (t->slots[s]) {
-            if (key_eq(t->keys[t->slots[s] - 1], k, t->icase)) {
-                rl_buf_printf(errors, "key '%s' appears twice", t->keys[i]);
-                return -1;
-            }
+            if (key_eq(t->keys[t->slots[s] - 1], k, t->icase))
+                return rl_err_set(err, ROUTE_E_LOAD, -1, "key '%s' appears twice", t->keys[i]);
             s = (s + 1) & (t->nslots - 1);
         }
         t->slots[s] = (uint32_t)i + 1;
@@ -100,16 +97,14 @@ static char *csv_field(char **p, bool *eol)
     return s;
 }
 
-int rt_table_load_csv(route_set *rs, rt_table *t, const char *path, bool header, char *why,
-                      size_t whyn)
+int rt_table_load_csv(route_set *rs, rt_table *t, const char *path, bool header, rl_err *err)
 {
     rl_buf b;
-    rl_err err;
-    rl_buf_init(&b, 64u << 20);
-    if (rl_read_file(path, &b, &err) != 0) {
-        snprintf(why, whyn, "cannot read %s", err.msg);
+    rl_err rerr;
+    rl_buf_init(&b, RL_ROUTE_TABLE_FILE_MAX);
+    if (rl_read_file(path, &b, &rerr) != 0) {
         rl_buf_free(&b);
-        return -1;
+        return rl_err_set(err, ROUTE_E_LOAD, -1, "cannot read %s", rerr.msg);
     }
     char *text = rl_arena_dup(&rs->arena, b.data ? b.data : "", b.len);
     rl_buf_free(&b);
@@ -118,10 +113,8 @@ int rt_table_load_csv(route_set *rs, rt_table *t, const char *path, bool header,
         lines += *c == '\n';
     t->keys = rl_arena_alloc(&rs->arena, lines * sizeof *t->keys);
     t->vals = rl_arena_alloc(&rs->arena, lines * sizeof *t->vals);
-    if (!text || !t->keys || !t->vals) {
-        snprintf(why, whyn, "out of memory");
-        return -1;
-    }
+    if (!text || !t->keys || !t->vals)
+        return rl_err_set(err, ROUTE_E_LOAD, -1, "out of memory");
     char *p = text;
     size_t line = 1;
     bool skip = header;
@@ -132,10 +125,9 @@ int rt_table_load_csv(route_set *rs, rt_table *t, const char *path, bool header,
         }
         bool eol;
         char *k = csv_field(&p, &eol);
-        if (eol) {
-            snprintf(why, whyn, "%s:%zu: expected key,value (two columns)", path, line);
-            return -1;
-        }
+        if (eol)
+            return rl_err_set(err, ROUTE_E_LOAD, -1, "%s:%zu: expected key,value (two columns)",
+                              path, line);
         char *v = csv_field(&p, &eol);
         while (!eol) /* extra columns are allowed and ignored */
             csv_field(&p, &eol);

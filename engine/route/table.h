@@ -3,15 +3,18 @@
 #ifndef RADLINK_ROUTE_TABLE_H
 #define RADLINK_ROUTE_TABLE_H
 
+#include "radlink/limits.h"
 #include "route_internal.h"
 
-/* Hash t's entries (allocated from rs's arena); errors go to errors as
- * "file:line: message". */
-int rt_table_build(route_set *rs, rt_table *t, rl_buf *errors, const char *file);
+/* Hash t's entries (the slots from rs's arena): 0, or ROUTE_E_LOAD with the
+ * reason (a key given twice) in err. */
+int rt_table_build(route_set *rs, rt_table *t, rl_err *err);
 /* The value for key, or NULL (the table's default is the caller's). */
 const char *rt_table_lookup(const rt_table *t, rl_str key);
-/* Fill t from a CSV file of key,value lines (the first skipped with header). */
+/* Fill t from a CSV file of key,value lines (the first skipped with header),
+ * at most RL_ROUTE_TABLE_FILE_MAX bytes: 0, or ROUTE_E_LOAD with the reason
+ * in err. */
 int rt_table_load_csv(route_set *rs, rt_table *t, const char *csv_path, bool header,
-                      char *why, size_t whyn);
+                      rl_err *err);
 
 #endif

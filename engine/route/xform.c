@@ -115,20 +115,23 @@ static int case_leaves(hl7_msg *m, rl_str raw, int level, int mode, rl_buf *out,
             hl7_piece(raw, sep, i, &part);
             if (i > 1)
                 rl_buf_add_ch(out, sep);
-            if (case_leaves(m, part, level + 1, mode, out, err) != 0)
-                return -1;
+            int rc = case_leaves(m, part, level + 1, mode, out, err);
+            if (rc != 0)
+                return rc;
         }
         return 0;
     }
     if (hl7_classify(raw) != HL7_VALUE)
-        return rl_buf_add_str(out, raw);
+        return rl_buf_add_str(out, raw) == 0 ? 0
+                                              : rl_err_set(err, HL7_E_LIMIT, -1, "value too large");
     rl_str text;
-    if (hl7_decode(m, raw, &text, err) != HL7_OK)
-        return -1;
+    int rc = hl7_decode(m, raw, &text, err);
+    if (rc != HL7_OK)
+        return rc;
     rl_buf changed;
     rl_buf_init(&changed, 0);
     utf8_case(text, mode, &changed);
-    int rc = hl7_encode(m, rl_buf_view(&changed), out, err);
+    rc = hl7_encode(m, rl_buf_view(&changed), out, err);
     rl_buf_free(&changed);
     return rc;
 }
@@ -152,19 +155,19 @@ static int match_tok(const char *f)
     return -1;
 }
 
-int rt_datefmt_check(const char *fmt)
+bool rt_datefmt_valid(const char *fmt)
 {
     for (const char *f = fmt; *f;) {
         int t = match_tok(f);
         if (t >= 0) {
             f += strlen(dtoks[t].tok);
         } else if ((*f >= 'a' && *f <= 'z') || (*f >= 'A' && *f <= 'Z')) {
-            return -1;
+            return false;
         } else {
             f++;
         }
     }
-    return 0;
+    return true;
 }
 
 /* Parse v by fmt. A value may stop at a token boundary (HL7 precision); the
@@ -223,7 +226,7 @@ static void date_format(const dparts *d, const char *fmt, rl_buf *out)
 static const char *const name_parts[] = { "family", "given", "middle", "suffix", "prefix",
                                           "degree" };
 
-int rt_namefmt_check(const char *fmt, char *bad, size_t badn)
+int rt_namefmt_check(const char *fmt, rl_err *err)
 {
     for (const char *f = strchr(fmt, '{'); f; f = strchr(f + 1, '{')) {
         const char *e = strchr(f, '}');
@@ -231,10 +234,9 @@ int rt_namefmt_check(const char *fmt, char *bad, size_t badn)
         bool ok = false;
         for (int i = 0; e && i < 6; i++)
             ok |= strlen(name_parts[i]) == n && strncmp(f + 1, name_parts[i], n) == 0;
-        if (!ok) {
-            snprintf(bad, badn, "{%.*s%s", (int)(n > 40 ? 40 : n), f + 1, e ? "}" : "");
-            return -1;
-        }
+        if (!ok)
+            return rl_err_set(err, ROUTE_E_LOAD, -1, "unknown part '{%.*s%s'",
+                              (int)(n > 40 ? 40 : n), f + 1, e ? "}" : "");
     }
     return 0;
 }
@@ -250,8 +252,9 @@ static int name_format(hl7_msg *m, rl_str xpn, const char *fmt, rl_buf *out, rl_
         if (i == 0) /* family name: FN.1 surname */
             hl7_piece(raw, m->seps.sub, 1, &raw);
         parts[i] = (rl_str){ "", 0 };
-        if (hl7_classify(raw) == HL7_VALUE && hl7_decode(m, raw, &parts[i], err) != HL7_OK)
-            return -1;
+        int rc = hl7_classify(raw) == HL7_VALUE ? hl7_decode(m, raw, &parts[i], err) : HL7_OK;
+        if (rc != HL7_OK)
+            return rc;
     }
     rl_buf tmp;
     rl_buf_init(&tmp, 0);
@@ -289,23 +292,28 @@ static int name_format(hl7_msg *m, rl_str xpn, const char *fmt, rl_buf *out, rl_
 
 /* ---- apply ---- */
 
-static int set_text(hl7_msg *m, const hl7_path *p, rl_str text, char *why, size_t whyn)
+static int set_text(hl7_msg *m, const hl7_path *p, rl_str text, rl_err *err)
 {
-    rl_err err;
-    if (hl7_set(m, p, text, &err) != HL7_OK) {
-        snprintf(why, whyn, "%s", err.msg);
-        return -1;
-    }
-    return 0;
+    return hl7_set(m, p, text, err) == HL7_OK ? 0 : err->code;
 }
 
-int rt_xform_apply(const route_set *rs, const rt_xform *x, hl7_msg *m, rl_buf *trace, char *why,
-                   size_t whyn)
+/* err from e, after "PATH: " when prefix is given. */
+static int failed(rl_err *err, const rl_err *e, const char *prefix)
+{
+    int code = e->code ? e->code : ROUTE_E_ACTION;
+    if (prefix)
+        return rl_err_set(err, code, -1, "%s: %s", prefix, e->msg);
+    return rl_err_set(err, code, -1, "%s", e->msg);
+}
+
+int rt_xform_apply(const route_set *rs, const rt_xform *x, hl7_msg *m, rl_buf *trace,
+                   rl_err *err)
 {
     const hl7_path *target = x->has_to ? &x->to : &x->path;
-    rl_err err;
+    rl_err e;
     rl_str v;
     int rc = 0;
+    rl_err_clear(err);
     if (trace) {
         rl_buf_printf(trace, "      %s %s%s%s: ", rt_xform_name(x->kind), x->ptext,
                       x->has_to ? " -> " : "", x->has_to ? x->totext : "");
@@ -315,21 +323,20 @@ int rt_xform_apply(const route_set *rs, const rt_xform *x, hl7_msg *m, rl_buf *t
     rl_buf_init(&tmp, 0);
     switch (x->kind) {
     case T_SET:
-        rc = set_text(m, target, rl_str_c(x->value), why, whyn);
+        rc = set_text(m, target, rl_str_c(x->value), err);
         break;
     case T_COPY: {
         hl7_kind k = raw_at(m, &x->path, &v);
         if (k == HL7_ABSENT)
             v = (rl_str){ "", 0 };
-        if ((rc = hl7_set_raw(m, &x->to, v, &err)) != HL7_OK)
-            snprintf(why, whyn, "%s", err.msg);
+        if (hl7_set_raw(m, &x->to, v, &e) != HL7_OK)
+            rc = failed(err, &e, NULL);
         break;
     }
     case T_MAP: {
-        int k = hl7_get(m, &x->path, &v, &err);
+        int k = hl7_get(m, &x->path, &v, &e);
         if (k < 0) {
-            snprintf(why, whyn, "%s: %s", x->ptext, err.msg);
-            rc = -1;
+            rc = failed(err, &e, x->ptext);
             break;
         }
         const char *to = route_table_get(rs, x->table, v);
@@ -341,36 +348,35 @@ int rt_xform_apply(const route_set *rs, const rt_xform *x, hl7_msg *m, rl_buf *t
                               rs->tables[x->table].name);
             break;
         }
-        rc = set_text(m, target, rl_str_c(to), why, whyn);
+        rc = set_text(m, target, rl_str_c(to), err);
         break;
     }
     case T_DELETE:
         if (x->path.field) {
-            if ((rc = hl7_set_raw(m, &x->path, (rl_str){ "", 0 }, &err)) != HL7_OK)
-                snprintf(why, whyn, "%s", err.msg);
+            if (hl7_set_raw(m, &x->path, (rl_str){ "", 0 }, &e) != HL7_OK)
+                rc = failed(err, &e, NULL);
         } else {
             hl7_path p = x->path;
+            int d;
             do {
-                rc = hl7_seg_delete(m, &p, &err);
-            } while (rc == HL7_OK && x->all_segments && hl7_seg_find(m, p.seg, 1));
-            if (rc != HL7_OK)
-                snprintf(why, whyn, "%s", err.msg);
+                d = hl7_seg_delete(m, &p, &e);
+            } while (d == HL7_OK && x->all_segments && hl7_seg_find(m, p.seg, 1));
+            if (d != HL7_OK)
+                rc = failed(err, &e, NULL);
         }
         break;
     case T_CASE: {
         if (raw_at(m, &x->path, &v) == HL7_ABSENT)
             break;
         int level = x->path.sub ? 3 : x->path.comp ? 2 : x->path.rep ? 1 : 0;
-        if (case_leaves(m, v, level, x->casemode, &tmp, &err) != 0) {
-            snprintf(why, whyn, "%s: %s", x->ptext, err.msg);
-            rc = -1;
-        } else if ((rc = hl7_set_raw(m, &x->path, rl_buf_view(&tmp), &err)) != HL7_OK) {
-            snprintf(why, whyn, "%s", err.msg);
-        }
+        if (case_leaves(m, v, level, x->casemode, &tmp, &e) != 0)
+            rc = failed(err, &e, x->ptext);
+        else if (hl7_set_raw(m, &x->path, rl_buf_view(&tmp), &e) != HL7_OK)
+            rc = failed(err, &e, NULL);
         break;
     }
     case T_DATE: {
-        int k = hl7_get(m, &x->path, &v, &err);
+        int k = hl7_get(m, &x->path, &v, &e);
         dparts d;
         if (k != HL7_VALUE || !date_parse(rl_str_trim(v), x->from_fmt, &d)) {
             if (trace)
@@ -378,7 +384,7 @@ int rt_xform_apply(const route_set *rs, const rt_xform *x, hl7_msg *m, rl_buf *t
             break;
         }
         date_format(&d, x->fmt, &tmp);
-        rc = set_text(m, target, rl_buf_view(&tmp), why, whyn);
+        rc = set_text(m, target, rl_buf_view(&tmp), err);
         break;
     }
     case T_NAME: {
@@ -386,12 +392,11 @@ int rt_xform_apply(const route_set *rs, const rt_xform *x, hl7_msg *m, rl_buf *t
         p.comp = p.sub = 0;
         if (hl7_get_raw(m, &p, 0, &v) == HL7_ABSENT)
             break;
-        if (name_format(m, v, x->fmt, &tmp, &err) != 0) {
-            snprintf(why, whyn, "%s: %s", x->ptext, err.msg);
-            rc = -1;
+        if (name_format(m, v, x->fmt, &tmp, &e) != 0) {
+            rc = failed(err, &e, x->ptext);
             break;
         }
-        rc = set_text(m, target, rl_buf_view(&tmp), why, whyn);
+        rc = set_text(m, target, rl_buf_view(&tmp), err);
         break;
     }
     }
@@ -401,9 +406,9 @@ int rt_xform_apply(const route_set *rs, const rt_xform *x, hl7_msg *m, rl_buf *t
             rl_buf_printf(trace, " -> ");
             trace_at(trace, m, target);
         } else {
-            rl_buf_printf(trace, " FAILED: %s", why);
+            rl_buf_printf(trace, " FAILED: %s", err->msg);
         }
         rl_buf_add_ch(trace, '\n');
     }
-    return rc ? -1 : 0;
+    return rc;
 }

@@ -334,4 +334,8 @@
  * spaces; a longer line is read in pieces, none of which is a key. */
 #define RL_KEYFILE_LINE_MAX 200
 
+/* A route file's table read from a CSV file (<table file=...>): a code
+ * list of a few thousand lines is kilobytes; this stops a wrong file. */
+#define RL_ROUTE_TABLE_FILE_MAX (64u * 1024u * 1024u)
+
 #endif

@@ -125,9 +125,9 @@ typedef struct route_wl_station {
 typedef struct route_load_opts {
     const route_dest *extra_dests; /* destinations from the engine config */
     size_t n_extra_dests;
-    /* Checks a <worklist-mapping> keyword; NULL accepts any. Returns 0, or
-     * -1 with a reason in why. */
-    int (*check_wl_keyword)(const char *keyword, char *why, size_t whyn);
+    /* Checks a <worklist-mapping> keyword; NULL accepts any. Returns 0, or a
+     * negative code with the reason in err. */
+    int (*check_wl_keyword)(const char *keyword, rl_err *err);
 } route_load_opts;
 
 /* Load and compile a route file. On failure every error is appended to errors

@@ -678,10 +678,10 @@ private:
         uint32_t prefix[3] = { 0, 0, 0 };
         QueryBuilder{ q, &text }.add(req.get(), prefix, 0);
         for (size_t i = 0; i < q->n; i++) {
-            char why[160];
-            if (!wl_key_valid(&q->k[i], why, sizeof why)) {
+            rl_err kerr;
+            if (!wl_key_valid(&q->k[i], &kerr)) {
                 delete q;
-                return fail(rq, pres, STATUS_FIND_Error_DataSetDoesNotMatchSOPClass, why);
+                return fail(rq, pres, STATUS_FIND_Error_DataSetDoesNotMatchSOPClass, kerr.msg);
             }
         }
 

@@ -57,6 +57,7 @@ const char *rl_strerror(int code)
     case CTL_E_TIMEOUT: return "control: no answer in time";
     case CTL_E_PROTO: return "control: a message that does not decode";
     case HTTP_E_START: return "http: the listener could not start";
+    case WL_E_ENTRY: return "worklist: an entry it cannot take";
     }
     return "unknown error";
 }

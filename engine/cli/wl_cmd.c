@@ -96,10 +96,10 @@ static int run_list(const cli_cmd *self, int argc, char **argv)
     key(q, WL_SPS_SEQ, WL_MODALITY, "CS", o.modality);
     key(q, 0, WL_PATIENT_ID, "LO", o.patient);
     for (size_t i = 0; i < q->n; i++) {
-        char why[160];
-        if (!wl_key_valid(&q->k[i], why, sizeof why)) {
+        rl_err kerr;
+        if (!wl_key_valid(&q->k[i], &kerr)) {
             free(q);
-            return cli_usage(self, "--date: %s", why);
+            return cli_usage(self, "--date: %s", kerr.msg);
         }
     }
     store *st;
@@ -345,12 +345,13 @@ static void import_file(import_ctx *x, const char *path)
     if (f.warnings[0])
         printf("%s: warning: %s\n", path, f.warnings);
     for (size_t k = 0; k < f.n; k++) {
-        char step[64] = "", why[300];
+        char step[64] = "";
+        rl_err perr;
         if (f.n > 1)
             snprintf(step, sizeof step, " (step %zu of %zu)", k + 1, f.n);
         rl_buf_reset(&x->warn);
-        if (wl_import_prepare(&x->ents[k], &x->arena, &x->warn, why, sizeof why) != 0) {
-            printf("%s%s: not taken: %s\n", path, step, why);
+        if (wl_import_prepare(&x->ents[k], &x->arena, &x->warn, &perr) != 0) {
+            printf("%s%s: not taken: %s\n", path, step, perr.msg);
             x->not_taken++;
             continue;
         }

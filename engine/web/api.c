@@ -972,10 +972,10 @@ static void api_worklist(web_call *c)
             wl_query_add(q, WL_SPS_SEQ, keys[i].tag, keys[i].vr, rl_str_c(v));
     }
     for (size_t i = 0; i < q->n; i++) {
-        char why[160];
-        if (!wl_key_valid(&q->k[i], why, sizeof why)) {
+        rl_err kerr;
+        if (!wl_key_valid(&q->k[i], &kerr)) {
             free(q);
-            web_error(c, 400, "%s", why);
+            web_error(c, 400, "%s", kerr.msg);
             return;
         }
     }

@@ -41,7 +41,7 @@ static bool is_date(rl_str v)
     return true;
 }
 
-int wl_import_prepare(wl_entry *e, rl_arena *a, rl_buf *warnings, char *why, size_t whyn)
+int wl_import_prepare(wl_entry *e, rl_arena *a, rl_buf *warnings, rl_err *err)
 {
     /* lengths as DICOM counts them: what identifies the step refuses the
      * file, anything else is left out */
@@ -52,11 +52,10 @@ int wl_import_prepare(wl_entry *e, rl_arena *a, rl_buf *warnings, char *why, siz
             i++;
             continue;
         }
-        if (is_key(&e->a[i])) {
-            snprintf(why, whyn, "%s has %zu characters, more than the %u DICOM allows",
-                     m->keyword, len, m->max_len);
-            return -1;
-        }
+        if (is_key(&e->a[i]))
+            return rl_err_set(err, WL_E_ENTRY, -1,
+                              "%s has %zu characters, more than the %u DICOM allows",
+                              m->keyword, len, m->max_len);
         warn(warnings, "%s left out: %zu characters, more than the %u DICOM allows", m->keyword,
              len, m->max_len);
         drop(e, i);
@@ -78,23 +77,19 @@ int wl_import_prepare(wl_entry *e, rl_arena *a, rl_buf *warnings, char *why, siz
             k += (size_t)snprintf(missing + k, sizeof missing - k, "%s%s", k ? ", " : "",
                                   need[i].keyword);
     }
-    if (k) {
-        snprintf(why, whyn, "%s %s empty or absent", missing, strchr(missing, ',') ? "are" : "is");
-        return -1;
-    }
+    if (k)
+        return rl_err_set(err, WL_E_ENTRY, -1, "%s %s empty or absent", missing,
+                          strchr(missing, ',') ? "are" : "is");
     rl_str date = wl_sps(e, WL_SPS_DATE);
-    if (!is_date(date)) {
-        snprintf(why, whyn, "ScheduledProcedureStepStartDate '%.*s' is not a date (YYYYMMDD)",
-                 (int)(date.n > 20 ? 20 : date.n), date.p);
-        return -1;
-    }
+    if (!is_date(date))
+        return rl_err_set(err, WL_E_ENTRY, -1,
+                          "ScheduledProcedureStepStartDate '%.*s' is not a date (YYYYMMDD)",
+                          (int)(date.n > 20 ? 20 : date.n), date.p);
     /* the key: procedure and step IDs derived as for an order without them */
     rl_str acc = wl_top(e, WL_ACCESSION), rp = wl_top(e, WL_RP_ID), sps = wl_sps(e, WL_SPS_ID);
-    if (!acc.n && !rp.n && !sps.n) {
-        snprintf(why, whyn, "no AccessionNumber, RequestedProcedureID or "
-                 "ScheduledProcedureStepID: nothing identifies the step");
-        return -1;
-    }
+    if (!acc.n && !rp.n && !sps.n)
+        return rl_err_set(err, WL_E_ENTRY, -1, "no AccessionNumber, RequestedProcedureID or "
+                          "ScheduledProcedureStepID: nothing identifies the step");
     uint32_t rp_tag = WL_RP_ID, sps_path[2] = { WL_SPS_SEQ, WL_SPS_ID };
     if (!rp.n) {
         rp = acc.n ? acc : sps;
@@ -111,10 +106,8 @@ int wl_import_prepare(wl_entry *e, rl_arena *a, rl_buf *warnings, char *why, siz
         wl_order_uid((rl_str){ "", 0 }, acc, rp, uid);
         char *p = rl_arena_dup(a, uid, strlen(uid));
         uint32_t t = WL_STUDY_UID;
-        if (!p || wl_set_attr(e, &t, 1, (rl_str){ p, strlen(p) }) != 0) {
-            snprintf(why, whyn, "out of memory or attributes");
-            return -1;
-        }
+        if (!p || wl_set_attr(e, &t, 1, (rl_str){ p, strlen(p) }) != 0)
+            return rl_err_set(err, RL_E_LIMIT, -1, "out of memory or attributes");
         warn(warnings, "no StudyInstanceUID: one made from the accession number");
     }
     uint32_t st[2] = { WL_SPS_SEQ, WL_SPS_STATUS };
@@ -124,9 +117,8 @@ int wl_import_prepare(wl_entry *e, rl_arena *a, rl_buf *warnings, char *why, siz
     uint32_t rs = WL_TAG(0x0008, 0x1110), rpq = WL_TAG(0x0008, 0x1120);
     if (!wl_get_attr(e, &rs, 1))
         wl_set_attr(e, &rs, 1, (rl_str){ "", 0 });
-    if (!wl_get_attr(e, &rpq, 1) && wl_set_attr(e, &rpq, 1, (rl_str){ "", 0 }) != 0) {
-        snprintf(why, whyn, "more than %d worklist attributes", WL_MAX_ATTRS);
-        return -1;
-    }
+    if (!wl_get_attr(e, &rpq, 1) && wl_set_attr(e, &rpq, 1, (rl_str){ "", 0 }) != 0)
+        return rl_err_set(err, RL_E_LIMIT, -1, "more than %d worklist attributes",
+                          WL_MAX_ATTRS);
     return 0;
 }

@@ -288,7 +288,7 @@ bool wl_matches(const wl_query *q, const wl_entry *e)
 int wl_query_add(wl_query *q, uint32_t seq, uint32_t tag, const char *vr, rl_str value)
 {
     if (q->n == WL_MAX_ATTRS)
-        return -1;
+        return RL_E_LIMIT;
     wl_key *k = &q->k[q->n++];
     memset(k, 0, sizeof *k);
     k->path[0] = seq ? seq : tag;
@@ -345,7 +345,7 @@ static bool valid_range(rl_str v, bool (*check)(rl_str))
     return (!a.n || check(a)) && (!b.n || check(b));
 }
 
-bool wl_key_valid(const wl_key *k, char *why, size_t whyn)
+bool wl_key_valid(const wl_key *k, rl_err *err)
 {
     rl_str v = trim(k->value);
     if (!v.n || k->sequence)
@@ -360,8 +360,8 @@ bool wl_key_valid(const wl_key *k, char *why, size_t whyn)
     if (!what)
         return true;
     const wl_model_attr *m = wl_model_by_path(k->path, k->depth);
-    snprintf(why, whyn, "%s '%.*s' is not %s", m ? m->keyword : "value",
-             (int)(v.n > 40 ? 40 : v.n), v.p, what);
+    rl_err_set(err, RL_E_ARG, -1, "%s '%.*s' is not %s", m ? m->keyword : "value",
+               (int)(v.n > 40 ? 40 : v.n), v.p, what);
     return false;
 }
 

@@ -36,8 +36,10 @@ int wl_set_attr(wl_entry *e, const uint32_t *tags, uint8_t depth, rl_str value)
             e->a[i].value = value;
             return 0;
         }
-    if (e->n == WL_MAX_ATTRS || depth < 1 || depth > 3)
-        return -1;
+    if (depth < 1 || depth > 3)
+        return RL_E_ARG;
+    if (e->n == WL_MAX_ATTRS)
+        return RL_E_LIMIT;
     wl_attr *a = &e->a[e->n++];
     memset(a, 0, sizeof *a);
     memcpy(a->path, tags, depth * sizeof *tags);
@@ -69,13 +71,13 @@ int wl_entry_own(wl_entry *e, rl_arena *a)
     if (e->source.n) {
         char *p = rl_arena_dup(a, e->source.p, e->source.n);
         if (!p)
-            return -1;
+            return RL_E_NOMEM;
         e->source.p = p;
     }
     for (size_t i = 0; i < e->n; i++) {
         char *p = rl_arena_dup(a, e->a[i].value.p ? e->a[i].value.p : "", e->a[i].value.n);
         if (!p)
-            return -1;
+            return RL_E_NOMEM;
         e->a[i].value.p = p;
     }
     return 0;

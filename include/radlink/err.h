@@ -15,6 +15,7 @@
  *   -800 .. -899  CTL_E_*    the control socket (ctlsock.h)
  *   -900 .. -999  CFG_E_*    configuration (cfg.h)
  *  -1000 .. -1099 HTTP_E_*   the HTTP listener (http.h)
+ *  -1100 .. -1199 WL_E_*     the worklist (wl.h)
  *
  * Like LMDB's own codes (-30799 ...), a value once given keeps its meaning. */
 #ifndef RADLINK_ERR_H
@@ -30,6 +31,7 @@
 #define CTL_E_BASE (-800)
 #define CFG_E_BASE (-900)
 #define HTTP_E_BASE (-1000)
+#define WL_E_BASE (-1100)
 
 enum rl_e_code {
     RL_E_NOMEM = RL_E_BASE - 1, /* out of memory */
@@ -114,6 +116,12 @@ enum job_e_code {
 /* the HTTP listener (radlink/http.h) */
 enum http_e_code {
     HTTP_E_START = HTTP_E_BASE - 1, /* the listener could not start (bind, TLS files) */
+};
+
+/* the worklist (radlink/wl.h) */
+enum wl_e_code {
+    WL_E_ENTRY = WL_E_BASE - 1, /* an entry it cannot take: a required value missing,
+                                 * malformed or longer than DICOM allows */
 };
 
 /* A short name for code ("store: the store is full"): a static string, never

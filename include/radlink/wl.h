@@ -90,7 +90,8 @@ const rl_str *wl_get_attr(const wl_entry *e, const uint32_t *tags, uint8_t depth
 /* The value of a top-level element, or of an element inside the SPS item. */
 rl_str wl_top(const wl_entry *e, uint32_t tag);
 rl_str wl_sps(const wl_entry *e, uint32_t tag);
-/* Set (replace) a value; the view must outlive e. -1 when full. */
+/* Set (replace) a value; the view must outlive e. 0, RL_E_LIMIT when e holds
+ * WL_MAX_ATTRS values already, RL_E_ARG for a depth outside 1..3. */
 int wl_set_attr(wl_entry *e, const uint32_t *tags, uint8_t depth, rl_str value);
 
 /* A Study Instance UID for an order that has none: 2.25.<decimal> from the
@@ -101,7 +102,7 @@ void wl_order_uid(rl_str facility, rl_str acc, rl_str rpid, char out[65]);
 size_t wl_key_of(const wl_entry *e, char *out, size_t n);
 
 /* Copy every value of e into a (entries read from the store point into it,
- * and those views end at the transaction's next write). */
+ * and those views end at the transaction's next write): 0, or RL_E_NOMEM. */
 int wl_entry_own(wl_entry *e, rl_arena *a);
 int wl_encode(const wl_entry *e, rl_buf *out);
 /* Decode rec into e; values are views into rec. */
@@ -113,9 +114,10 @@ int wl_decode(rl_str rec, wl_entry *e);
  * patient ID and name, modality and start date are required; missing
  * procedure and step IDs are derived from the accession number, a missing
  * study UID made from it (wl_order_uid), the status set SCHEDULED. Returns 0,
- * or -1 with the reason in why. Warnings are appended to warnings ("; "
- * between them); new values are allocated from a. */
-int wl_import_prepare(wl_entry *e, rl_arena *a, rl_buf *warnings, char *why, size_t whyn);
+ * or WL_E_ENTRY (RL_E_LIMIT when the entry is full) with the reason in err.
+ * Warnings are appended to warnings ("; " between them); new values are
+ * allocated from a. */
+int wl_import_prepare(wl_entry *e, rl_arena *a, rl_buf *warnings, rl_err *err);
 
 /* ---- storage ---- */
 
@@ -150,12 +152,13 @@ typedef struct wl_query {
     bool icase_names; /* PN matching ignores case */
 } wl_query;
 
-/* Add a matching key: a top-level tag (seq 0) or one in the sequence seq. */
+/* Add a matching key: a top-level tag (seq 0) or one in the sequence seq.
+ * 0, or RL_E_LIMIT when q holds WL_MAX_ATTRS keys already. */
 int wl_query_add(wl_query *q, uint32_t seq, uint32_t tag, const char *vr, rl_str value);
 bool wl_matches(const wl_query *q, const wl_entry *e);
 /* Is a key's value well formed for its VR (dates, times, ranges)? false with
- * the reason in why. */
-bool wl_key_valid(const wl_key *k, char *why, size_t whyn);
+ * the reason in err (RL_E_ARG). */
+bool wl_key_valid(const wl_key *k, rl_err *err);
 
 /* How a query will be answered: which index and range (for logs and tests). */
 typedef struct wl_plan {

@@ -525,8 +525,8 @@ static bool valid(const char *vr, const char *v)
     memset(&k, 0, sizeof k);
     snprintf(k.vr, sizeof k.vr, "%s", vr);
     k.value = rl_str_c(v);
-    char why[160];
-    return wl_key_valid(&k, why, sizeof why);
+    rl_err err;
+    return wl_key_valid(&k, &err);
 }
 
 static void test_key_validation(void **state)

@@ -120,7 +120,7 @@ int audit_dicom_query(void *ctx, const char *calling_ae, const char *peer, const
     audit_received_from(&ev, calling_ae, peer, addr, sizeof addr);
     cmd *c = audit_cmd(&ev);
     if (!c)
-        return -1;
+        return RL_E_NOMEM;
     int rc = cmdq_call(r->q, c);
     free(c);
     return rc;

@@ -51,6 +51,7 @@ const char *rl_strerror(int code)
     case JOB_E_PAYLOAD: return "job: a message that does not decode or is too large";
     case JOB_E_ENDPOINT: return "job: an endpoint that cannot be used";
     case JOB_E_KEYS: return "job: an unusable key file";
+    case JOB_E_ATTEMPT: return "job: the attempt failed";
     case CTL_E_NOENGINE: return "control: no engine answers";
     case CTL_E_DENIED: return "control: not allowed";
     case CTL_E_IO: return "control: the exchange broke off";

@@ -5,6 +5,8 @@
 
 #include <zmq.h>
 
+#include "radlink/err.h"
+
 /* Receive one whole message; keep its first max parts in parts (the rest is
  * dropped); returns how many were kept. Close them with frames_close. */
 static inline int frames_recv(void *sock, zmq_msg_t *parts, int max)
@@ -41,10 +43,10 @@ static inline int frames_send(void *sock, const char *id, size_t idn, const char
 {
     if ((id && zmq_send(sock, id, idn, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) ||
         zmq_send(sock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        return -1;
+        return JOB_E_ENDPOINT;
     for (int i = 0; i < n; i++)
         if (zmq_send(sock, fr[i], ln[i], (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
-            return -1;
+            return JOB_E_ENDPOINT;
     return 0;
 }
 

@@ -151,7 +151,7 @@ static int sync_copies(run *r)
         rl_buf_printf(r->res, "syncing the corrected copies in %s: %s", r->work, strerror(errno));
         if (fd >= 0)
             close(fd);
-        return -1;
+        return STUDY_JOB_FAILED;
     }
     close(fd);
     return 0;
@@ -168,11 +168,11 @@ static int ask_held(run *r)
         if (dicom_find_instances(r->ae, &peer, r->study_uid, uidset_add, &r->held[p], &err) != 0) {
             rl_buf_printf(r->res, "asking %s which instances it holds: %s", peer.ae_title,
                           err.msg);
-            return -1;
+            return STUDY_JOB_FAILED;
         }
         if (r->held[p].nomem) {
             rl_buf_add_c(r->res, "out of memory");
-            return -1;
+            return STUDY_JOB_FAILED;
         }
         uidset_sort(&r->held[p]);
         r->asked[p] = true;
@@ -195,14 +195,14 @@ static int correct_all(run *r)
         char *out = rl_arena_alloc(r->a, on);
         if (!f->in || !out) {
             rl_buf_add_c(r->res, "out of memory");
-            return -1;
+            return STUDY_JOB_FAILED;
         }
         snprintf(out, on, "%s/%.*s.dcm", r->work, RL_STR_FMT(m->files[i].sop));
         if (dicom_correct_file(f->in, out, r->ch, m->n_sets, &o, &f->c, &err) != 0) {
             rl_err why;
             if (dicom_file_check(f->in, &why) == 0) { /* the file is fine: try again */
                 rl_buf_printf(r->res, "correcting: %s", err.msg);
-                return -1;
+                return STUDY_JOB_FAILED;
             }
             /* one instance that cannot be read never holds its study back:
              * the others go, and the job says which one stayed */
@@ -295,7 +295,7 @@ static int check_find(run *r, size_t p, rl_buf *why)
                           err.code == DICOM_E_NET ? ""
                                                   : ": let this AE query it, or set "
                                                     "verify=\"none\" for this PACS");
-            return err.code == DICOM_E_NET ? -1 : 0;
+            return err.code == DICOM_E_NET ? STUDY_JOB_FAILED : 0;
         }
         if (!n) {
             rl_buf_printf(why, "it shows no study %s", uid);
@@ -357,7 +357,7 @@ static int check_commit(run *r, size_t p, const dicom_ref *refs, size_t n, rl_bu
     char txn[45];
     if (digest_uid_random(txn) != 0) {
         rl_buf_add_c(why, "no randomness for a transaction UID");
-        return -1;
+        return STUDY_JOB_FAILED;
     }
     r->link->announce(r->link, txn);
     rl_err err;
@@ -367,7 +367,7 @@ static int check_commit(run *r, size_t p, const dicom_ref *refs, size_t n, rl_bu
                       err.code == DICOM_E_NET ? ""
                                               : ": set verify=\"find\" for a PACS that does not "
                                                 "offer storage commitment");
-        return err.code == DICOM_E_NET ? -1 : 0;
+        return err.code == DICOM_E_NET ? STUDY_JOB_FAILED : 0;
     }
     rl_buf report;
     rl_buf_init(&report, RL_JOB_REPLY_MAX * 16u);
@@ -412,8 +412,9 @@ static int check_commit(run *r, size_t p, const dicom_ref *refs, size_t n, rl_bu
     return 0;
 }
 
-/* Send what this PACS takes, then verify it. -1: failed (the attempt is
- * tried again); 0 with problems appended to r->problems: unverified. */
+/* Send what this PACS takes, then verify it. STUDY_JOB_FAILED: failed (the
+ * attempt is tried again); 0 with problems appended to r->problems:
+ * unverified. */
 static int one_pacs(run *r, size_t p, unsigned *sent_out)
 {
     const job_msg *m = r->m;
@@ -424,7 +425,7 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
     dicom_ref *rejected = rl_arena_alloc(r->a, (m->n_files + 1) * sizeof *rejected);
     if (!files || !refs || !rejected) {
         rl_buf_add_c(r->res, "out of memory");
-        return -1;
+        return STUDY_JOB_FAILED;
     }
     size_t n = 0, nrej = 0;
     const char *like = NULL;
@@ -447,7 +448,7 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
     int64_t t0 = rl_now_us();
     if (n && dicom_send_files(r->ae, &peer, files, n, &err) != 0) {
         rl_buf_printf(r->res, "sending: %s", err.msg);
-        return -1;
+        return STUDY_JOB_FAILED;
     }
     uidset gone = { 0 };
     if (nrej) { /* the rejection note, once the corrected instances are there */
@@ -463,7 +464,7 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
                                   rejected, nrej, salt, &info, &err) != 0 ||
             dicom_send_files(r->ae, &peer, &path, 1, &err) != 0) {
             rl_buf_printf(r->res, "rejection note: %s", err.msg);
-            return -1;
+            return STUDY_JOB_FAILED;
         }
         char *kc = rl_arena_dup(r->a, info.sop_class, strlen(info.sop_class));
         char *ku = rl_arena_dup(r->a, info.sop_uid, strlen(info.sop_uid));

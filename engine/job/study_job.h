@@ -19,7 +19,9 @@ typedef struct study_link {
     bool (*await)(struct study_link *l, const char *txn_uid, unsigned timeout_s, rl_buf *out);
 } study_link;
 
-enum { STUDY_JOB_DONE = 0, STUDY_JOB_FAILED = -1, STUDY_JOB_UNVERIFIED = 1 };
+/* An attempt's outcome: done, failed (its steps return STUDY_JOB_FAILED with
+ * the reason in the result), or unverified. */
+enum { STUDY_JOB_DONE = 0, STUDY_JOB_FAILED = JOB_E_ATTEMPT, STUDY_JOB_UNVERIFIED = 1 };
 
 /* Run one attempt of m: correct the files that disagree into the work
  * directory, send to every PACS its way (pacs_update), verify (pacs_verify).

@@ -179,13 +179,15 @@ static rl_str mpps_value(const dicom_mpps_info *info, const char *keyword)
     return (rl_str){ "", 0 };
 }
 
+/* v at path in m (nothing when v is empty): HL7_OK, or the HL7 code of the
+ * edit that failed. */
 static int set(hl7_msg *m, const char *path, rl_str v)
 {
     hl7_path p;
     rl_err err;
     if (!v.n || hl7_path_parse(rl_str_c(path), &p, &err) != HL7_OK)
-        return 0;
-    return hl7_set(m, &p, v, &err) == HL7_OK ? 0 : -1;
+        return HL7_OK;
+    return hl7_set(m, &p, v, &err);
 }
 
 /* One ORM^O01 (or OMG^O19) for the order of entry e, queued for the order
@@ -207,7 +209,7 @@ static int send_status(store_txn *t, const route_mpps_status *ms, const route_de
              when, ms->omg ? "OMG^O19^OMG_O19" : "ORM^O01^ORM_O01", ctrl);
     hl7_msg m;
     hl7_msg_init(&m, NULL);
-    int e2 = hl7_parse(&m, text, strlen(text), err) == HL7_OK ? 0 : -1;
+    int e2 = hl7_parse(&m, text, strlen(text), err); /* non-zero once a step failed */
     rl_str pn = wl_top(e, WL_PATIENT_NAME);
     char pnc[330];
     snprintf(pnc, sizeof pnc, "%.*s", (int)(pn.n > 320 ? 320 : pn.n), pn.p);
@@ -325,7 +327,7 @@ int mpps_forward_decode(rl_str payload, bool *create, rl_str *sop_uid, rl_str *d
     *sop_uid = rec_get_str(&rd);
     *dataset = rec_get_str(&rd);
     *create = op == 'C';
-    return rec_ok(&rd) && rd.p == rd.end && (op == 'C' || op == 'S') ? 0 : -1;
+    return rec_ok(&rd) && rd.p == rd.end && (op == 'C' || op == 'S') ? 0 : STORE_E_CORRUPT;
 }
 
 /* The request as it came, for each PACS it is forwarded to. */

@@ -706,7 +706,7 @@ int route_dest_from_xml(const void *node, const char *file, route_dest *d, rl_bu
     snprintf(L.dir, sizeof L.dir, "%s", dirname(tmp));
     memset(d, 0, sizeof *d);
     load_dest(&L, node, d);
-    return L.bad ? -1 : 0;
+    return L.bad ? ROUTE_E_LOAD : ROUTE_OK;
 }
 
 extern const char radlink_default_routes[];

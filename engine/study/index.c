@@ -95,14 +95,15 @@ static int study_decode(rl_str recd, study_rec *s)
     return rec_ok(&r) ? STORE_OK : STORE_E_CORRUPT;
 }
 
-static int idx_key(char kind, rl_str v, char *out, size_t n, rl_str *k)
+/* The index key kind + v in out (n bytes); false when it does not fit. */
+static bool idx_key(char kind, rl_str v, char *out, size_t n, rl_str *k)
 {
     if (v.n + 1 > n)
-        return -1;
+        return false;
     out[0] = kind;
     memcpy(out + 1, v.p, v.n);
     *k = (rl_str){ out, v.n + 1 };
-    return 0;
+    return true;
 }
 
 static int idx(store_txn *t, char kind, rl_str key, rl_str val, bool add, rl_err *err)
@@ -111,7 +112,7 @@ static int idx(store_txn *t, char kind, rl_str key, rl_str val, bool add, rl_err
         return STORE_OK;
     char b[300];
     rl_str k;
-    if (idx_key(kind, key, b, sizeof b, &k) != 0)
+    if (!idx_key(kind, key, b, sizeof b, &k))
         return STORE_OK; /* too long to index; still stored */
     int rc = add ? store_put(t, STORE_STUDY_IDX, k, val, 0, err)
                  : store_del(t, STORE_STUDY_IDX, k, val, err);
@@ -359,7 +360,7 @@ int study_index_each(store_txn *t, char kind, rl_str key, study_visit cb, void *
 {
     char b[300];
     rl_str k;
-    if (idx_key(kind, key, b, sizeof b, &k) != 0)
+    if (!idx_key(kind, key, b, sizeof b, &k))
         return STORE_OK;
     store_cursor *c;
     int rc = store_cursor_open(t, STORE_STUDY_IDX, &c, err);

@@ -24,23 +24,24 @@ static void safe(char *out, size_t n, const char *uid)
     out[k] = '\0';
 }
 
+/* Sync a file's data, or a directory: 0, or RL_E_SYS with errno. */
 static int sync_path(const char *path, int flags)
 {
     int fd = open(path, flags | O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        return RL_E_SYS;
     int rc = (flags & O_DIRECTORY) ? fsync(fd) : fdatasync(fd);
     close(fd);
-    return rc;
+    return rc == 0 ? 0 : RL_E_SYS;
 }
 
 /* mkdir dir; 1 when it was created (its parent then has a new entry to
- * sync), 0 when it existed, -1 on error. */
+ * sync), 0 when it existed, RL_E_SYS with errno on error. */
 static int make_dir(const char *dir)
 {
     if (mkdir(dir, 0750) == 0)
         return 1;
-    return errno == EEXIST ? 0 : -1;
+    return errno == EEXIST ? 0 : RL_E_SYS;
 }
 
 struct receiver_arrival {
@@ -87,11 +88,13 @@ int receiver_replace(receiver *r, const char *sop, const char *copy, const char 
         arriving = strcmp(a->sop, sop) == 0;
     /* under the lock: an association that starts filing this instance
      * now renames its copy after this one, and its copy wins */
-    int rc = arriving ? RECEIVER_ARRIVING : rename(copy, path) == 0 ? RECEIVER_REPLACED : -1;
+    int rc = arriving ? RECEIVER_ARRIVING
+             : rename(copy, path) == 0 ? RECEIVER_REPLACED
+                                       : RL_E_SYS;
     int e = errno;
     if (r)
         pthread_mutex_unlock(&r->lock);
-    if (rc == -1 && e == ENOENT)
+    if (rc == RL_E_SYS && e == ENOENT)
         return RECEIVER_NO_COPY;
     errno = e;
     return rc;
@@ -178,7 +181,7 @@ static int keep_previous(filing *f, const char *tmp, rl_err *err)
 static int place(filing *f, const char *tmp, rl_err *err)
 {
     f->m1 = make_dir(f->d1);
-    f->m2 = f->m1 < 0 ? -1 : make_dir(f->d2);
+    f->m2 = f->m1 < 0 ? f->m1 : make_dir(f->d2);
     if (sync_path(tmp, O_RDONLY) != 0 || f->m1 < 0 || f->m2 < 0)
         return rl_err_set(err, RL_E_SYS, -1, "spool: %s", strerror(errno));
     /* with duplicates refused, never replace a file another association just

@@ -111,6 +111,7 @@ enum job_e_code {
     JOB_E_PAYLOAD = JOB_E_BASE - 3, /* a job message that does not decode or passes its cap */
     JOB_E_ENDPOINT = JOB_E_BASE - 4,/* a ZeroMQ endpoint that cannot be bound or reached */
     JOB_E_KEYS = JOB_E_BASE - 5,    /* a CURVE key file that is missing or malformed */
+    JOB_E_ATTEMPT = JOB_E_BASE - 6, /* a worker's attempt failed: its result says why */
 };
 
 /* the HTTP listener (radlink/http.h) */

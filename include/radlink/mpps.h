@@ -60,7 +60,8 @@ int mpps_apply(store_txn *t, dicom_mpps_req *req, const route_set *rs,
                rl_err *err);
 
 /* A request queued for a PACS: u8 'C' (N-CREATE) or 'S' (N-SET), str SOP
- * Instance UID, str data set. Decoded views point into payload. */
+ * Instance UID, str data set. Decoded views point into payload. 0, or
+ * STORE_E_CORRUPT when payload is not one. */
 int mpps_forward_decode(rl_str payload, bool *create, rl_str *sop_uid, rl_str *dataset);
 
 #endif

@@ -59,7 +59,7 @@ typedef enum receiver_replaced {
     RECEIVER_NO_COPY = 0,  /* there was no corrected copy (none needed, or moved already) */
     RECEIVER_ARRIVING = 2, /* left alone: a newer copy is arriving */
 } receiver_replaced;
-/* -1 with errno when the rename fails. */
+/* RL_E_SYS with errno when the rename fails. */
 int receiver_replace(receiver *r, const char *sop, const char *copy, const char *path);
 
 /* The loop: index, reconcile and schedule one CMD_INSTANCE in t; out says

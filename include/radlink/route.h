@@ -138,7 +138,8 @@ int route_load_mem(const char *name, const char *text, size_t len, const route_l
                    route_set **out, rl_buf *errors);
 void route_free(route_set *rs);
 /* Read one <destination> element (an xmlNode*, from a route file or the engine
- * config, same attributes) into d; errors go to errors as file:line. 0 or -1. */
+ * config, same attributes) into d; errors go to errors as file:line. ROUTE_OK,
+ * or ROUTE_E_LOAD. */
 int route_dest_from_xml(const void *node, const char *file, route_dest *d, rl_buf *errors);
 /* The routes built into the binary (routes/default.xml). */
 int route_load_default(const route_load_opts *o, route_set **out, rl_buf *errors);

@@ -11,8 +11,8 @@
 
 #define AUDIT_VERSION 1
 
-static char source_id[128] = "RADLINK";
-static char site_id[128];
+static char source_id[RL_AUDIT_SOURCE_SIZE] = "RADLINK";
+static char site_id[RL_AUDIT_SOURCE_SIZE];
 
 void audit_set_source(const char *id, const char *site)
 {
@@ -119,7 +119,7 @@ static const xmlChar *clean(const char *s, char *buf, size_t n)
 typedef struct w {
     xmlTextWriterPtr x;
     int bad;
-    char tmp[1024];
+    char tmp[RL_AUDIT_VALUE];
 } w;
 
 static void start(w *c, const char *el) { c->bad |= xmlTextWriterStartElement(c->x, BAD_CAST el) < 0; }
@@ -131,7 +131,7 @@ static void attr(w *c, const char *name, const char *v)
 
 static void code(w *c, const char *el, unsigned value, const char *system, const char *meaning)
 {
-    char v[16];
+    char v[RL_NUM_TEXT_SIZE];
     snprintf(v, sizeof v, "%u", value);
     start(c, el);
     attr(c, "csd-code", v);
@@ -215,7 +215,7 @@ static void study(w *c, const audit_event *ev)
             end(c);
         }
         for (size_t i = 0; i < ev->nsop && i < AUDIT_SOP_CLASSES; i++) {
-            char n[16];
+            char n[RL_NUM_TEXT_SIZE];
             snprintf(n, sizeof n, "%u", ev->sop[i].n);
             start(c, "SOPClass");
             if (has(ev->sop[i].uid))
@@ -258,12 +258,12 @@ int audit_render(const audit_event *ev, rl_buf *out)
         xmlBufferFree(buf);
         return RL_E_NOMEM;
     }
-    char when[40], n[16];
+    char when[RL_ISO_TIME_SIZE], n[RL_NUM_TEXT_SIZE];
     rl_time_iso(ev->time_us ? ev->time_us : rl_now_us(), when, sizeof when);
     start(&c, "AuditMessage");
     start(&c, "EventIdentification");
     if (ev->action) {
-        char a[2] = { ev->action, 0 };
+        char a[sizeof "C"] = { ev->action, 0 };
         attr(&c, "EventActionCode", a);
     }
     attr(&c, "EventDateTime", when);
@@ -351,9 +351,9 @@ int audit_store(store_txn *t, const audit_ready *r, rl_err *err)
     if (rc == 0)
         rc = store_next_seq(t, STORE_AUDIT, &seq, err);
     if (rc == 0) {
-        unsigned char key[8];
+        unsigned char key[sizeof(uint64_t)];
         rec_be64(seq, key);
-        rc = store_put(t, STORE_AUDIT, (rl_str){ (const char *)key, 8 }, rl_buf_view(&val),
+        rc = store_put(t, STORE_AUDIT, (rl_str){ (const char *)key, sizeof key }, rl_buf_view(&val),
                        STORE_APPEND, err);
     }
     rl_buf_free(&val);
@@ -394,9 +394,9 @@ int audit_each(store_txn *t, uint64_t from, audit_visit cb, void *ctx, rl_err *e
     int rc = store_cursor_open(t, STORE_AUDIT, &cur, err);
     if (rc != STORE_OK)
         return rc;
-    unsigned char k[8];
+    unsigned char k[sizeof(uint64_t)];
     rec_be64(from, k);
-    rl_str key = { (const char *)k, 8 }, val;
+    rl_str key = { (const char *)k, sizeof k }, val;
     for (int m = store_cursor_get(cur, STORE_SEEK, &key, &val); m == STORE_OK;
          m = store_cursor_get(cur, STORE_NEXT, &key, &val)) {
         audit_rec ar;
@@ -426,8 +426,8 @@ int audit_shipped(store_txn *t, uint64_t *seq, rl_err *err)
 
 int audit_set_shipped(store_txn *t, uint64_t seq, rl_err *err)
 {
-    unsigned char v[8];
+    unsigned char v[sizeof(uint64_t)];
     rec_be64(seq, v);
-    return store_put(t, STORE_META, RL_STR("audit.shipped"), (rl_str){ (const char *)v, 8 }, 0,
+    return store_put(t, STORE_META, RL_STR("audit.shipped"), (rl_str){ (const char *)v, sizeof v }, 0,
                      err);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hl7_internal.h"
+#include "radlink/limits.h"
 
 static const char *errcode_text(int code)
 {
@@ -70,7 +71,7 @@ static int add_text(rl_buf *b, const hl7_msg *m, const hl7_seps *s, const char *
             i += k;
             continue;
         }
-        char conv[16];
+        char conv[RL_HL7_CHAR_BYTES];
         size_t got = 0;
         if (m && m->cs_kind == HL7_CS_ICONV && m->cs_iconv) {
             if (cd == (iconv_t)-1)
@@ -161,7 +162,7 @@ int hl7_ack_build(const hl7_msg *orig, const hl7_ack_info *info, rl_buf *out)
     const hl7_seps *s = m ? &m->seps : &hl7_default_seps;
     char f = s->field;
     unsigned ver = version_of(m);
-    char when[20];
+    char when[RL_DTM_SIZE];
     rl_time_hl7(info->now_us, when, sizeof when);
 
     rl_str trigger = { "", 0 };

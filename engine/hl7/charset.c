@@ -94,7 +94,7 @@ int hl7_charset_resolve(hl7_msg *m, rl_str v, rl_err *err)
 {
     size_t at = (size_t)(v.p - m->buf);
     v = rl_str_trim(v);
-    char shown[64];
+    char shown[HL7_SHOWN_SIZE(15)]; /* its first 20 bytes, at least 15 when escaped */
     hl7_fmt_bytes(v.p, v.n < 20 ? v.n : 20, shown, sizeof shown);
     if (v.n == 0) {
         m->cs_kind = HL7_CS_DEFAULT;

@@ -6,6 +6,7 @@
 
 #include "charset.h"
 #include "hl7_internal.h"
+#include "radlink/limits.h"
 
 /* s with its n-th piece (split at sep) replaced by v, padding missing pieces. */
 static int replace_piece(rl_arena *a, rl_str s, char sep, unsigned n, rl_str v, rl_str *out)
@@ -79,7 +80,7 @@ int hl7_seg_append(hl7_msg *m, rl_str raw, rl_err *err)
 
 int hl7_set_raw(hl7_msg *m, const hl7_path *p, rl_str raw, rl_err *err)
 {
-    char where[48];
+    char where[RL_HL7_PATH_TEXT];
     hl7_path_format(p, where, sizeof where);
     if (p->field == 0)
         return rl_err_set(err, HL7_E_PATH, -1, "%s: a field number is needed to set a value",

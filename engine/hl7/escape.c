@@ -132,7 +132,7 @@ int hl7_escape(const hl7_seps *s, rl_str text, rl_buf *out)
     for (size_t i = 0; i < text.n; i++) {
         char c = text.p[i];
         const char *rep = NULL;
-        char xbuf[6];
+        char xbuf[sizeof "X1F"];
         if (c == s->field)
             rep = "F";
         else if (c == s->comp)

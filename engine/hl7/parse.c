@@ -61,19 +61,20 @@ static int read_separators(hl7_msg *m, size_t at, rl_err *err)
                           "byte %zu: MSH ends before its field separator (MSH-1)", at + 3);
     unsigned char fs = (unsigned char)b[at + 3];
     if (!is_delim_char(fs)) {
-        char shown[8];
+        char shown[HL7_SHOWN_SIZE(1)];
         hl7_fmt_bytes(b + at + 3, 1, shown, sizeof shown);
         return rl_err_set(err, HL7_E_SEPARATORS, (long)(at + 3),
                           "byte %zu: MSH-1 field separator '%s' is not a printable "
                           "non-alphanumeric character",
                           at + 3, shown);
     }
-    char enc[5];
+    char enc[RL_HL7_ENCODING_CHARS];
     size_t k = 0, i = at + 4;
     while (i < len && (unsigned char)b[i] != fs && b[i] != '\r' && b[i] != '\n') {
-        if (k == 5)
+        if (k == RL_HL7_ENCODING_CHARS)
             return rl_err_set(err, HL7_E_SEPARATORS, (long)i,
-                              "byte %zu: MSH-2 holds more than 5 encoding characters", i);
+                              "byte %zu: MSH-2 holds more than %d encoding characters", i,
+                              RL_HL7_ENCODING_CHARS);
         unsigned char c = (unsigned char)b[i];
         /* ^~\\& (as some senders' files write it): the escape doubled */
         if (k == 3 && c == (unsigned char)enc[2] && c == '\\' &&
@@ -83,7 +84,7 @@ static int read_separators(hl7_msg *m, size_t at, rl_err *err)
             continue;
         }
         if (!is_delim_char(c) || c == fs || memchr(enc, c, k)) {
-            char shown[8];
+            char shown[HL7_SHOWN_SIZE(1)];
             hl7_fmt_bytes(b + i, 1, shown, sizeof shown);
             return rl_err_set(err, HL7_E_SEPARATORS, (long)i,
                               "byte %zu: MSH-2 encoding character '%s' is alphanumeric, a "
@@ -98,7 +99,8 @@ static int read_separators(hl7_msg *m, size_t at, rl_err *err)
                           "byte %zu: MSH-2 holds %zu encoding characters, expected 4 "
                           "(component, repetition, escape, subcomponent)",
                           at + 4, k);
-    m->seps = (hl7_seps){ (char)fs, enc[0], enc[1], enc[2], enc[3], k == 5 ? enc[4] : '\0' };
+    m->seps = (hl7_seps){ (char)fs, enc[0], enc[1], enc[2], enc[3],
+                          k == RL_HL7_ENCODING_CHARS ? enc[4] : '\0' };
     return HL7_OK;
 }
 
@@ -117,7 +119,7 @@ static int add_parsed_segment(hl7_msg *m, const char *p, size_t n, rl_err *err)
 {
     size_t off = (size_t)(p - m->buf);
     if (n < 3 || !valid_seg_name(p) || (n > 3 && p[3] != m->seps.field)) {
-        char shown[16];
+        char shown[HL7_SHOWN_SIZE(3)];
         hl7_fmt_bytes(p, n < 3 ? n : 3, shown, sizeof shown);
         if (n < 3)
             return rl_err_set(err, HL7_E_SEGMENT, (long)off,
@@ -165,7 +167,7 @@ int hl7_parse(hl7_msg *m, const char *buf, size_t len, rl_err *err)
     if (pos == len)
         return rl_err_set(err, HL7_E_EMPTY, (long)pos, "byte %zu: empty message", pos);
     if (len - pos < 3 || memcmp(buf + pos, "MSH", 3) != 0) {
-        char shown[16];
+        char shown[HL7_SHOWN_SIZE(3)];
         hl7_fmt_bytes(buf + pos, len - pos < 3 ? len - pos : 3, shown, sizeof shown);
         bool batch = len - pos >= 3 &&
                      (memcmp(buf + pos, "FHS", 3) == 0 || memcmp(buf + pos, "BHS", 3) == 0);

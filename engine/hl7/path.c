@@ -98,7 +98,7 @@ int hl7_path_parse(rl_str t, hl7_path *p, rl_err *err)
 
 size_t hl7_path_format(const hl7_path *p, char *out, size_t outn)
 {
-    char tmp[80];
+    char tmp[RL_HL7_PATH_TEXT];
     int n = snprintf(tmp, sizeof tmp, "%s", p->seg);
     if (p->seg_idx > 1)
         n += snprintf(tmp + n, sizeof tmp - (size_t)n, "[%u]", p->seg_idx);

@@ -113,7 +113,7 @@ int hl7_split(rl_str in, hl7_split_cb cb, void *ctx, hl7_split_info *info, rl_er
                 if (rc == 0 && (rc = check_count(&st, seg, info->batches, off, err)) != 0)
                     return rc;
             } else if (!st.msg_start) {
-                char shown[16];
+                char shown[HL7_SHOWN_SIZE(3)];
                 hl7_fmt_bytes(seg.p, seg.n < 3 ? seg.n : 3, shown, sizeof shown);
                 return rl_err_set(err, HL7_E_NO_MSH, (long)off,
                                   "byte %zu: segment '%s' outside a message (no MSH before it)",

@@ -83,7 +83,8 @@ static void lose_worker(dispatcher *d, int wi)
     d->lost_workers++;
     for (size_t i = 0; i < d->nleases;) {
         if (d->leases[i].w == wi) {
-            char why[200];
+            char why[sizeof "the worker () went silent for  s" + RL_WORKER_NAME_SIZE +
+                     RL_NUM_TEXT_SIZE];
             int n = snprintf(why, sizeof why, "the worker (%s) went silent for %u s",
                              w->name[0] ? w->name : "?", d->cfg.worker_timeout_s);
             add_outcome(d, d->leases[i].job, d->leases[i].attempt, O_LOST, (rl_str){ why, (size_t)n });
@@ -281,7 +282,7 @@ static void on_zap(dispatcher *d)
     zmq_msg_t f[7];
     int n = frames_recv(d->zap, f, 7);
     bool ok = false;
-    char pub[41] = "";
+    char pub[RL_Z85_KEY_SIZE] = "";
     if (n == 7 && zmq_msg_size(&f[6]) == 32) {
         zmq_z85_encode(pub, zmq_msg_data(&f[6]), 32);
         for (size_t i = 0; i < d->cfg.n_worker_keys && !ok; i++)
@@ -349,7 +350,7 @@ void dispatch_tick(dispatcher *d)
     for (size_t i = 0; i < d->nleases;) {
         lease *l = &d->leases[i];
         if (now - l->last_ms > limit) { /* its worker lives but does not name it */
-            char why[160];
+            char why[sizeof "no heartbeat named this attempt for  s" + RL_NUM_TEXT_SIZE];
             int n = snprintf(why, sizeof why, "no heartbeat named this attempt for %u s",
                              d->cfg.worker_timeout_s);
             add_outcome(d, l->job, l->attempt, O_LOST, (rl_str){ why, (size_t)n });

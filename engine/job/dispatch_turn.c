@@ -57,7 +57,7 @@ static int audit_transfer(dispatcher *d, store_txn *t, uint64_t job_id, audit_ki
         return rc == STORE_NOTFOUND ? STORE_OK : rc;
     if (!instances)
         instances = s.instances;
-    char pid[65], name[324], acc[65];
+    char pid[RL_LO_SIZE], name[RL_PN_SIZE], acc[RL_LO_SIZE];
     snprintf(pid, sizeof pid, "%.*s", RL_STR_FMT(s.f[STUDY_F_PATIENT_ID]));
     snprintf(name, sizeof name, "%.*s", RL_STR_FMT(s.f[STUDY_F_PATIENT_NAME]));
     snprintf(acc, sizeof acc, "%.*s", RL_STR_FMT(s.f[STUDY_F_ACCESSION]));
@@ -122,7 +122,7 @@ static int start_job(dispatcher *d, store_txn *t, void *arg, rl_err *err)
                               d->cfg.pacs[i].commit_timeout_s, d->cfg.pacs[i].tls.on,
                               rl_str_c(d->cfg.pacs[i].tls.ca), rl_str_c(d->cfg.pacs[i].tls.cert),
                               rl_str_c(d->cfg.pacs[i].tls.key) };
-    char who[160];
+    char who[sizeof "worker  ()" + RL_NUM_TEXT_SIZE + RL_WORKER_NAME_SIZE];
     snprintf(who, sizeof who, "worker %d (%s)", a->w, d->w[a->w].name[0] ? d->w[a->w].name : "?");
     int rc = recon_job_start(t, a->job, who, pacs, d->cfg.n_pacs, d->cfg.work_root, rl_now_us(),
                              &a->msg, &a->arena, &a->started, err);
@@ -309,7 +309,7 @@ int dispatch_apply(dispatcher *d, store_txn *t, int64_t now_us, rl_err *err)
             d->next_due_us = now_us + 1000000;
             stop = true;
         } else {
-            char why[400];
+            char why[sizeof "cannot start: " + sizeof err->msg];
             snprintf(why, sizeof why, "cannot start: %s", err->msg);
             bury_arg b = { id, why };
             if (nested(d, t, bury, &b, err) != STORE_OK) {

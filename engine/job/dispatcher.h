@@ -12,11 +12,11 @@
 typedef struct worker {
     bool used;
     void *sock; /* the ROUTER it came in on (ipc, or tcp with CURVE) */
-    char id[256];
+    char id[RL_WORKER_ID_MAX];
     size_t idn;
     int credit;
     int64_t last_ms;
-    char name[128];
+    char name[RL_WORKER_NAME_SIZE];
 } worker;
 
 typedef struct lease {
@@ -48,7 +48,7 @@ typedef struct start {
 /* Storage commitment: a transaction a worker waits for, or a report that
  * came before the worker said so (the PACS may answer at once). */
 typedef struct commit_wait {
-    char txn[65];
+    char txn[RL_UID_SIZE];
     int w;              /* the worker waiting (announce) */
     char *lines;        /* the report (early) */
     int64_t until_ms;

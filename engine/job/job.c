@@ -69,10 +69,10 @@ static int decode(uint64_t id, rl_str v, job *j)
     return STORE_OK;
 }
 
-static rl_str id_key(uint64_t id, unsigned char k[8])
+static rl_str id_key(uint64_t id, unsigned char k[sizeof(uint64_t)])
 {
     rec_be64(id, k);
-    return (rl_str){ (char *)k, 8 };
+    return (rl_str){ (char *)k, sizeof(uint64_t) };
 }
 
 /* A job read into memory of its own, so that it survives the writes that
@@ -102,7 +102,7 @@ static void owned_free(owned *o)
 
 int job_get(store_txn *t, uint64_t id, job *out, rl_err *err)
 {
-    unsigned char k[8];
+    unsigned char k[sizeof(uint64_t)];
     rl_str v;
     int rc = store_get(t, STORE_JOB, id_key(id, k), &v, err);
     if (rc == STORE_NOTFOUND)
@@ -125,7 +125,7 @@ static int load(store_txn *t, uint64_t id, owned *o, rl_err *err)
 
 static int put(store_txn *t, const job *j, rl_err *err)
 {
-    unsigned char k[8];
+    unsigned char k[sizeof(uint64_t)];
     rl_buf b;
     rl_buf_init(&b, RL_JOB_RECORD_MAX);
     int rc = encode(j, &b) ? rl_err_set(err, STORE_E_ARG, -1, "job %llu: record too large",
@@ -144,7 +144,7 @@ static int idx_subject(store_txn *t, rl_str subject, uint64_t id, bool add, rl_e
         return rl_err_set(err, STORE_E_ARG, -1, "job subject of %zu bytes", subject.n);
     b[0] = 'S';
     memcpy(b + 1, subject.p, subject.n);
-    unsigned char k[8];
+    unsigned char k[sizeof(uint64_t)];
     rl_str v = id_key(id, k);
     int rc = add ? store_put(t, STORE_JOB_IDX, (rl_str){ b, subject.n + 1 }, v, 0, err)
                  : store_del(t, STORE_JOB_IDX, (rl_str){ b, subject.n + 1 }, v, err);
@@ -153,10 +153,10 @@ static int idx_subject(store_txn *t, rl_str subject, uint64_t id, bool add, rl_e
 
 static int idx_due(store_txn *t, int64_t due, uint64_t id, bool add, rl_err *err)
 {
-    unsigned char v[16];
+    unsigned char v[2 * sizeof(uint64_t)]; /* due, id */
     rec_be64((uint64_t)due, v);
     rec_be64(id, v + 8);
-    rl_str val = { (char *)v, 16 };
+    rl_str val = { (char *)v, sizeof v };
     int rc = add ? store_put(t, STORE_JOB_IDX, RL_STR("D"), val, 0, err)
                  : store_del(t, STORE_JOB_IDX, RL_STR("D"), val, err);
     return rc == STORE_NOTFOUND ? STORE_OK : rc;
@@ -164,7 +164,7 @@ static int idx_due(store_txn *t, int64_t due, uint64_t id, bool add, rl_err *err
 
 static int idx_running(store_txn *t, uint64_t id, bool add, rl_err *err)
 {
-    unsigned char k[8];
+    unsigned char k[sizeof(uint64_t)];
     rl_str v = id_key(id, k);
     int rc = add ? store_put(t, STORE_JOB_IDX, RL_STR("R"), v, 0, err)
                  : store_del(t, STORE_JOB_IDX, RL_STR("R"), v, err);
@@ -487,7 +487,7 @@ static int fold_into(store_txn *t, owned *dead, uint64_t into, int64_t now_us, r
     if (rc == STORE_OK && !running)
         rc = idx_due(t, now_us, into, true, err);
     owned_free(&w);
-    char text[64];
+    char text[sizeof "retried as job " + RL_NUM_TEXT_SIZE];
     snprintf(text, sizeof text, "retried as job %llu", (unsigned long long)into);
     dead->j.state = JOB_DONE;
     dead->j.updated_us = now_us;
@@ -602,7 +602,7 @@ int job_recover(store_txn *t, int64_t now_us, unsigned *recovered, rl_err *err)
         if ((rc = load(t, x.v[i], &o, err)) != STORE_OK)
             break;
         if (o.j.state == JOB_RUNNING) {
-            char why[96];
+            char why[sizeof "the engine stopped during attempt " + RL_NUM_TEXT_SIZE];
             snprintf(why, sizeof why, "the engine stopped during attempt %u", o.j.attempts);
             o.j.state = JOB_PENDING;
             o.j.due_us = now_us;
@@ -627,7 +627,7 @@ int job_each(store_txn *t, uint64_t from, job_visit cb, void *ctx, rl_err *err)
     int rc = store_cursor_open(t, STORE_JOB, &c, err);
     if (rc)
         return rc;
-    unsigned char kb[8];
+    unsigned char kb[sizeof(uint64_t)];
     rl_str k = id_key(from, kb), v;
     rc = store_cursor_get(c, STORE_SEEK, &k, &v);
     while (rc == STORE_OK) {

@@ -103,7 +103,7 @@ typedef struct run {
     file_state *f;
     uidset held[RL_MAX_PACS]; /* per PACS, when its strategy needs it */
     bool asked[RL_MAX_PACS];
-    char study_uid[65];       /* as the files have it now */
+    char study_uid[RL_UID_SIZE]; /* as the files have it now */
     rl_buf problems;          /* unverified: per PACS, what and why */
 } run;
 
@@ -183,7 +183,7 @@ static int ask_held(run *r)
 static int correct_all(run *r)
 {
     const job_msg *m = r->m;
-    char salt[64];
+    char salt[sizeof "job " + RL_NUM_TEXT_SIZE];
     snprintf(salt, sizeof salt, "job %llu", (unsigned long long)m->id);
     dicom_correct_opts o = { .modifying_system = "radlink", .new_uid_salt = salt,
                              .new_uids_for = iocm_holds, .ctx = r };
@@ -232,7 +232,7 @@ static int write_uid_map(run *r)
     }
     int rc = 0;
     if (b.len) {
-        char path[1200];
+        char path[RL_WORK_PATH_MAX];
         snprintf(path, sizeof path, "%s/" STUDY_JOB_UID_MAP, r->work);
         rl_err err;
         rc = rl_write_file(path, rl_buf_view(&b), &err);
@@ -281,7 +281,7 @@ static int check_find(run *r, size_t p, rl_buf *why)
     const char *uid = target(r, "StudyInstanceUID");
     if (!uid)
         uid = r->study_uid;
-    dicom_study_row rows[8];
+    dicom_study_row rows[RL_VERIFY_STUDY_ROWS];
     size_t n = 0;
     rl_err err;
     /* a PACS applies an ADT when it comes: give it a few seconds */
@@ -290,7 +290,7 @@ static int check_find(run *r, size_t p, rl_buf *why)
         rl_buf_reset(why);
         if (t)
             sleep(2);
-        if (dicom_find_studies(r->ae, &peer, uid, rows, 8, &n, &err) != 0) {
+        if (dicom_find_studies(r->ae, &peer, uid, rows, RL_VERIFY_STUDY_ROWS, &n, &err) != 0) {
             rl_buf_printf(why, "cannot ask it what it shows: %s%s", err.msg,
                           err.code == DICOM_E_NET ? ""
                                                   : ": let this AE query it, or set "
@@ -354,7 +354,7 @@ static int check_commit(run *r, size_t p, const dicom_ref *refs, size_t n, rl_bu
 {
     const job_peer *jp = &r->m->pacs[p];
     dicom_peer peer = peer_of(jp);
-    char txn[45];
+    char txn[RL_TXN_UID_SIZE];
     if (digest_uid_random(txn) != 0) {
         rl_buf_add_c(why, "no randomness for a transaction UID");
         return STUDY_JOB_FAILED;
@@ -388,7 +388,7 @@ static int check_commit(run *r, size_t p, const dicom_ref *refs, size_t n, rl_bu
     while (*s) {
         const char *nl = strchr(s, '\n');
         size_t len = nl ? (size_t)(nl - s) : strlen(s);
-        char line[200];
+        char line[RL_COMMIT_LINE];
         snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), s);
         if (!strncmp(line, "ok ", 3)) {
             uidset_add(&ok, line + 3);
@@ -452,7 +452,7 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
     }
     uidset gone = { 0 };
     if (nrej) { /* the rejection note, once the corrected instances are there */
-        char kos[1200], salt[96];
+        char kos[RL_WORK_PATH_MAX], salt[sizeof "job  pacs " + 2 * RL_NUM_TEXT_SIZE];
         snprintf(kos, sizeof kos, "%s/rejection-%zu.dcm", r->work, p);
         snprintf(salt, sizeof salt, "job %llu pacs %zu", (unsigned long long)m->id, p);
         bool safety = jp->reject == PACS_REJECT_SAFETY;

@@ -11,6 +11,7 @@
  * storage commitment reports from the engine to the job. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -52,9 +53,9 @@ typedef struct attempt {
     pthread_cond_t cv;
     /* under mu */
     bool ended;
-    char announce[8][45]; /* transactions to tell the engine about */
+    char announce[RL_JOB_ANNOUNCE_MAX][RL_TXN_UID_SIZE]; /* to tell the engine about */
     unsigned n_announce;
-    char awaiting[45];    /* the transaction whose report the job waits for */
+    char awaiting[RL_TXN_UID_SIZE]; /* the transaction whose report the job waits for */
     bool report_ready;
     rl_buf report;
 } attempt;
@@ -70,7 +71,7 @@ static void link_announce(study_link *l, const char *txn)
 {
     attempt *at = (attempt *)l;
     pthread_mutex_lock(&at->mu);
-    if (at->n_announce < 8)
+    if (at->n_announce < RL_JOB_ANNOUNCE_MAX)
         snprintf(at->announce[at->n_announce++], sizeof at->announce[0], "%s", txn);
     snprintf(at->awaiting, sizeof at->awaiting, "%s", txn);
     at->report_ready = false;
@@ -164,7 +165,7 @@ static attempt *begin(void *s, zmq_msg_t *frame, const char *calling_ae, int don
     if (rc != 0) {
         log_error("worker.refused", "error=\"%s\"", err.msg);
         if (at->msg.id) { /* we know whose it is: say so at once */
-            char jid[32], att[16];
+            char jid[RL_NUM_TEXT_SIZE], att[RL_NUM_TEXT_SIZE];
             snprintf(jid, sizeof jid, "%llu", (unsigned long long)at->msg.id);
             snprintf(att, sizeof att, "%u", at->msg.attempt);
             const char *fr[4] = { "FAIL", jid, att, err.msg };
@@ -181,7 +182,7 @@ static attempt *begin(void *s, zmq_msg_t *frame, const char *calling_ae, int don
 static void finish(void *s, attempt *at, unsigned *done, unsigned *failed)
 {
     pthread_join(at->thread, NULL);
-    char jid[32], att[16];
+    char jid[RL_NUM_TEXT_SIZE], att[RL_NUM_TEXT_SIZE];
     snprintf(jid, sizeof jid, "%llu", (unsigned long long)at->msg.id);
     snprintf(att, sizeof att, "%u", at->msg.attempt);
     at->rc == STUDY_JOB_DONE ? (*done)++ : (*failed)++;
@@ -206,7 +207,7 @@ static void finish(void *s, attempt *at, unsigned *done, unsigned *failed)
 /* The job thread woke us: transactions to announce, or its end. */
 static bool on_wake(void *s, attempt *at)
 {
-    char jid[32], att[16];
+    char jid[RL_NUM_TEXT_SIZE], att[RL_NUM_TEXT_SIZE];
     snprintf(jid, sizeof jid, "%llu", (unsigned long long)at->msg.id);
     snprintf(att, sizeof att, "%u", at->msg.attempt);
     pthread_mutex_lock(&at->mu);
@@ -255,7 +256,7 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max);
     /* one identity for the worker's life: after a reconnection (a network
      * blip) the engine knows it as the worker that holds its attempts */
-    unsigned char rid[17] = { 'w' };
+    unsigned char rid[1 + 128 / 8] = { 'w' }; /* 'w' and 128 random bits */
     if (getrandom(rid + 1, sizeof rid - 1, 0) != (ssize_t)(sizeof rid - 1))
         snprintf((char *)rid + 1, sizeof rid - 1, "%08lx%07lx", (long)getpid(),
                  (long)(rl_mono_ms() & 0xfffffff));
@@ -273,7 +274,7 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
         close(pipefd[1]);
         return 1;
     }
-    char name[128], host[64] = "?";
+    char name[RL_WORKER_NAME_SIZE], host[HOST_NAME_MAX] = "?";
     gethostname(host, sizeof host - 1);
     snprintf(name, sizeof name, "pid %ld on %s", (long)getpid(), host);
     log_info("worker.start", "pid=%ld endpoint=%s", (long)getpid(), endpoint);
@@ -286,7 +287,7 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
         long wait = RL_HEARTBEAT_MS - (long)(rl_mono_ms() - last_hb);
         if (zmq_poll(it, 2, wait > 0 ? wait : 0) > 0) {
             if (it[1].revents & ZMQ_POLLIN) {
-                char b[16];
+                char b[PIPE_BUF];
                 while (read(pipefd[0], b, sizeof b) > 0)
                     ;
                 if (running && on_wake(s, running)) {
@@ -327,7 +328,7 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
         }
         if (rl_mono_ms() - last_hb >= RL_HEARTBEAT_MS) {
             last_hb = rl_mono_ms();
-            char tok[48];
+            char tok[2 * RL_NUM_TEXT_SIZE]; /* ID.ATTEMPT */
             const char *fr[2] = { "HEARTBEAT", tok };
             size_t ln[2] = { 9, 0 };
             if (running)

@@ -136,20 +136,20 @@ static bool find_steps(store_txn *t, const dicom_mpps_info *info, rl_buf *keys, 
  * (family^given^middle^suffix^prefix). */
 static void xpn_of(const char *pn, char *out, size_t n)
 {
-    char part[5][72] = { "" };
+    char part[RL_PN_COMPONENTS][RL_PN_COMPONENT] = { "" };
     int k = 0;
     size_t j = 0;
     for (const char *p = pn; *p && *p != '='; p++) {
         if (*p == '^') {
             part[k][j] = '\0';
-            if (++k == 5)
+            if (++k == RL_PN_COMPONENTS)
                 break;
             j = 0;
         } else if (j + 1 < sizeof part[0]) {
             part[k][j++] = *p;
         }
     }
-    if (k < 5)
+    if (k < RL_PN_COMPONENTS)
         part[k][j] = '\0';
     snprintf(out, n, "%s^%s^%s^%s^%s", part[0], part[1], part[2], part[4], part[3]);
 }
@@ -197,12 +197,14 @@ static int send_status(store_txn *t, const route_mpps_status *ms, const route_de
                        const wl_entry *e, const dicom_mpps_info *info, int state,
                        int64_t now_us, uint64_t n, rl_err *err)
 {
-    char when[32], ctrl[40], start[32], end[32], xpn[400];
+    char when[RL_DTM_SIZE], ctrl[sizeof "RLMPPS" + RL_NUM_TEXT_SIZE];
+    char start[RL_DTM_SIZE], end[RL_DTM_SIZE];
+    char xpn[RL_PN_COMPONENTS * RL_PN_COMPONENT]; /* the components and their '^' */
     rl_time_hl7(now_us, when, sizeof when);
     snprintf(ctrl, sizeof ctrl, "RLMPPS%llu", (unsigned long long)n);
     snprintf(start, sizeof start, "%s%.6s", info->start_date, info->start_time);
     snprintf(end, sizeof end, "%s%.6s", info->end_date, info->end_time);
-    char text[512];
+    char text[RL_MPPS_STATUS_HEAD];
     snprintf(text, sizeof text,
              "MSH|^~\\&|RADLINK|RADLINK|||%s||%s|%s|P|2.5.1||||||UNICODE UTF-8\r"
              "PID|1\rORC|SC\rOBR|1\rOBX|1|ST|110180^Study Instance UID^DCM\r",
@@ -211,8 +213,8 @@ static int send_status(store_txn *t, const route_mpps_status *ms, const route_de
     hl7_msg_init(&m, NULL);
     int e2 = hl7_parse(&m, text, strlen(text), err); /* non-zero once a step failed */
     rl_str pn = wl_top(e, WL_PATIENT_NAME);
-    char pnc[330];
-    snprintf(pnc, sizeof pnc, "%.*s", (int)(pn.n > 320 ? 320 : pn.n), pn.p);
+    char pnc[RL_MPPS_PN_MAX + 1];
+    snprintf(pnc, sizeof pnc, "%.*s", (int)(pn.n > RL_MPPS_PN_MAX ? RL_MPPS_PN_MAX : pn.n), pn.p);
     xpn_of(pnc, xpn, sizeof xpn);
     rl_str code = rl_str_c(ms->code[state - 1]);
     e2 |= set(&m, "MSH-5", rl_str_c(d->name));
@@ -252,7 +254,7 @@ static int send_status(store_txn *t, const route_mpps_status *ms, const route_de
         rl_str v = f->value ? rl_str_c(f->value)
                    : !strncmp(f->keyword, "Performed", 9) ? mpps_value(info, f->keyword)
                                                           : entry_value(e, f->keyword);
-        char path[64];
+        char path[RL_HL7_PATH_TEXT];
         hl7_path_format(&f->path, path, sizeof path);
         e2 |= v.n ? set(&m, path, v) : 0;
     }
@@ -367,7 +369,7 @@ int mpps_apply(store_txn *t, dicom_mpps_req *r, const route_set *rs, const route
         return STORE_OK;
     }
     if (!r->create && old.state != MPPS_IN_PROGRESS) {
-        char why[96];
+        char why[sizeof r->why];
         snprintf(why, sizeof why, "the step is %s: it may no longer be updated",
                  mpps_state_name(old.state));
         refuse(r, 0x0110, why);
@@ -418,7 +420,7 @@ int mpps_apply(store_txn *t, dicom_mpps_req *r, const route_set *rs, const route
                            .patient_name = info->patient_name, .mpps_uid = r->sop_uid,
                            .study_uid = info->nsteps ? info->steps[0].study_uid : NULL,
                            .accession = info->nsteps ? info->steps[0].accession : NULL };
-        char addr[64];
+        char addr[RL_ADDR_SIZE];
         audit_received_from(&ev, r->calling_ae, r->peer, addr, sizeof addr);
         rc = audit_record(t, &ev, err);
     }

@@ -18,16 +18,16 @@
 #define PATIENT_VERSION 1
 
 typedef struct ident {
-    char id[128], issuer[128];
+    char id[RL_PATIENT_ID_SIZE], issuer[RL_PATIENT_ID_SIZE];
 } ident;
 
 typedef struct adt {
     route_env *env;
     hl7_msg *m;
     rl_buf *trace;
-    char event[8];
+    char event[RL_HL7_CODE_SIZE];
     ident who, prior;
-    char name[256], birth[16], sex[4];
+    char name[RL_PATIENT_NAME_SIZE], birth[sizeof "YYYYMMDD"], sex[sizeof "O"];
     unsigned wl_changed, studies;
 } adt;
 
@@ -63,7 +63,7 @@ static size_t key_of(const ident *w, char *out, size_t n)
 
 int patient_get(store_txn *t, rl_str issuer, rl_str id, patient_rec *out, rl_err *err)
 {
-    char k[300];
+    char k[RL_ID_KEY_MAX];
     if (issuer.n + id.n + 2 > sizeof k)
         return STORE_NOTFOUND;
     memcpy(k, issuer.p, issuer.n);
@@ -88,7 +88,7 @@ int patient_get(store_txn *t, rl_str issuer, rl_str id, patient_rec *out, rl_err
 
 static int put_patient(adt *a, const ident *w, rl_str merged_into)
 {
-    char k[300];
+    char k[RL_ID_KEY_MAX];
     size_t kn = key_of(w, k, sizeof k);
     rl_buf b;
     rl_buf_init(&b, 0);
@@ -295,7 +295,7 @@ static int forward_to_pacs(adt *a, unsigned *n)
 /* Patient Record (PS3.15 A.5.3.12) for w, in the message's transaction. */
 static int audit_patient(adt *a, const ident *w, const char *name, char action)
 {
-    char app[65], fac[65], user[140], addr[64];
+    char app[RL_LO_SIZE], fac[RL_LO_SIZE], user[RL_AUDIT_USER_SIZE], addr[RL_ADDR_SIZE];
     get(a, "MSH-3.1", app, sizeof app);
     get(a, "MSH-4.1", fac, sizeof fac);
     snprintf(user, sizeof user, "%s|%s", app, fac);
@@ -310,7 +310,7 @@ static int audit_patient(adt *a, const ident *w, const char *name, char action)
  * merge (A40 A47 A34); anything else is AE. */
 static int read_event(adt *a, bool *merge)
 {
-    char type[8];
+    char type[RL_HL7_CODE_SIZE];
     get(a, "MSH-9.1", type, sizeof type);
     get(a, "MSH-9.2", a->event, sizeof a->event);
     if (!a->event[0])
@@ -333,7 +333,7 @@ static int read_event(adt *a, bool *merge)
 /* The patient: PID-3's repetition the rule picks, else PID-2. */
 static void read_who(adt *a, const route_patient_id *rule)
 {
-    char path[32];
+    char path[RL_HL7_PATH_TEXT];
     unsigned rep = patient_id_rep(a->m, "PID", 3, rule);
     snprintf(path, sizeof path, "PID-3[%u].1", rep);
     get(a, rep ? path : "PID-2.1", a->who.id, sizeof a->who.id);
@@ -350,10 +350,11 @@ static void read_demographics(adt *a)
     rl_err err;
     if (hl7_path_parse(RL_STR("PID-5"), &p, &err) == HL7_OK)
         wl_hl7_pn(a->m, p, &nb);
-    snprintf(a->name, sizeof a->name, "%.*s", (int)(nb.len < 255 ? nb.len : 255),
+    snprintf(a->name, sizeof a->name, "%.*s",
+             (int)(nb.len < sizeof a->name - 1 ? nb.len : sizeof a->name - 1),
              nb.data ? nb.data : "");
     rl_buf_free(&nb);
-    char b[32], s[8];
+    char b[sizeof "YYYYMMDDHHMMSS.SSSS+ZZZZ"], s[RL_HL7_CODE_SIZE];
     get(a, "PID-7", b, sizeof b);
     if (strlen(b) >= 8)
         snprintf(a->birth, sizeof a->birth, "%.8s", b);
@@ -367,7 +368,7 @@ static void read_demographics(adt *a)
  * else the surviving one's): required, and not the surviving patient. */
 static int read_prior(adt *a, const route_patient_id *rule)
 {
-    char path[32];
+    char path[RL_HL7_PATH_TEXT];
     unsigned mrep = patient_id_rep(a->m, "MRG", 1, rule);
     snprintf(path, sizeof path, "MRG-1[%u].1", mrep ? mrep : 1);
     get(a, path, a->prior.id, sizeof a->prior.id);
@@ -424,9 +425,9 @@ static int read_adt(adt *a, const route_patient_id *rule, bool *merge)
 static int store_prior(adt *a)
 {
     route_env *env = a->env;
-    char into[300];
+    char into[RL_ID_KEY_MAX];
     size_t n = key_of(&a->who, into, sizeof into);
-    char save_name[256], save_birth[16], save_sex[4];
+    char save_name[sizeof a->name], save_birth[sizeof a->birth], save_sex[sizeof a->sex];
     patient_rec old;
     snprintf(save_name, sizeof save_name, "%s", a->name);
     snprintf(save_birth, sizeof save_birth, "%s", a->birth);

@@ -84,8 +84,8 @@ typedef struct sets_ctx {
 static int add_set(void *ctx, rl_str *f)
 {
     sets_ctx *sc = ctx;
-    char kw[64];
-    snprintf(kw, sizeof kw, "%.*s", (int)(f[0].n < 63 ? f[0].n : 63), f[0].p);
+    char kw[RL_WL_KEYWORD_SIZE];
+    snprintf(kw, sizeof kw, "%.*s", (int)(f[0].n < sizeof kw - 1 ? f[0].n : sizeof kw - 1), f[0].p);
     const wl_model_attr *m = wl_model_find(kw);
     uint32_t tag = m && m->depth == 1 ? m->tags[0] : strcmp(kw, "StudyInstanceUID") == 0 ? 0x0020000Du : 0;
     if (!tag || sc->msg->n_sets == RL_JOB_SETS_MAX)
@@ -162,7 +162,7 @@ int recon_job_start(store_txn *t, uint64_t job_id, const char *worker, const job
                                  : "nothing to correct";
         return job_done(t, job_id, run.attempts, rl_str_c(why), now_us, NULL, err);
     }
-    char wd[1200];
+    char wd[RL_WORK_PATH_MAX];
     recon_work_dir(work_root, job_id, run.attempts, wd, sizeof wd);
     const char *w = rl_arena_dup(a, wd, strlen(wd));
     if (!w)
@@ -176,7 +176,7 @@ int recon_job_start(store_txn *t, uint64_t job_id, const char *worker, const job
 
 /* Directories to sync once the renames are done (distinct, few per study). */
 typedef struct dirs {
-    char d[16][1024];
+    char d[RL_SYNC_DIRS][RL_SYNC_DIR_PATH];
     size_t n;
 } dirs;
 
@@ -191,7 +191,7 @@ static void dirs_add(dirs *ds, const char *path)
     for (size_t i = 0; i < ds->n; i++)
         if (strlen(ds->d[i]) == n && memcmp(ds->d[i], path, n) == 0)
             return;
-    if (ds->n == 16) { /* many series: sync what we have so far, keep going */
+    if (ds->n == RL_SYNC_DIRS) { /* many series: sync what we have so far, keep going */
         for (size_t i = 0; i < ds->n; i++) {
             int fd = open(ds->d[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (fd >= 0) {
@@ -229,7 +229,7 @@ static int mark(mark_ctx *mc, const char *sop)
     if (rc == STORE_OK && in->seq <= mc->upto) {
         /* a corrected copy replaces the spool file; an instance that needed
          * no change was sent as it is and has none */
-        char work[1400];
+        char work[RL_WORK_PATH_MAX + RL_SPOOL_NAME_ROOM]; /* WORK/SOP.dcm */
         snprintf(work, sizeof work, "%s/%s.dcm", mc->work_dir, sop);
         int moved = receiver_replace(mc->recv, sop, work, in->f[STUDY_F_PATH]);
         if (moved == RECEIVER_REPLACED) {
@@ -254,7 +254,7 @@ static int mark(mark_ctx *mc, const char *sop)
 static int put_change(store_txn *t, rl_str uid, uint64_t job_id, unsigned *n, rl_str line,
                       rl_err *err)
 {
-    unsigned char key[300];
+    unsigned char key[RL_ID_KEY_MAX];
     size_t kn = uid.n < 250 ? uid.n : 250;
     memcpy(key, uid.p, kn);
     key[kn++] = 0;
@@ -271,7 +271,7 @@ static int put_change(store_txn *t, rl_str uid, uint64_t job_id, unsigned *n, rl
 static int record_new_uids(store_txn *t, rl_str uid, uint64_t job_id, const char *work_dir,
                            unsigned *n, rl_err *err)
 {
-    char path[1300];
+    char path[RL_WORK_PATH_MAX + sizeof "/uids.map"];
     snprintf(path, sizeof path, "%s/uids.map", work_dir);
     rl_buf map;
     rl_buf_init(&map, RL_JOB_MSG_MAX);
@@ -285,7 +285,7 @@ static int record_new_uids(store_txn *t, rl_str uid, uint64_t job_id, const char
     while (rc == STORE_OK && *p) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char a[65], b[65], c[65], d[65];
+        char a[RL_UID_SIZE], b[RL_UID_SIZE], c[RL_UID_SIZE], d[RL_UID_SIZE];
         const char *q = p;
         char *fld[4] = { a, b, c, d };
         int k = 0;
@@ -380,7 +380,7 @@ int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, bool verifie
                           j.attempts);
     char uid[RL_JOB_SUBJECT_MAX + 1];
     snprintf(uid, sizeof uid, "%.*s", RL_STR_FMT(j.subject));
-    char wd[1200];
+    char wd[RL_WORK_PATH_MAX];
     recon_work_dir(work_root, job_id, attempt, wd, sizeof wd);
     dirs *ds = calloc(1, sizeof *ds);
     if (!ds)
@@ -456,7 +456,7 @@ int recon_changes_each(store_txn *t, rl_str study_uid, recon_change_visit cb, vo
     int rc = store_cursor_open(t, STORE_CHANGE, &c, err);
     if (rc)
         return rc;
-    char pre[300];
+    char pre[RL_ID_KEY_MAX];
     size_t pn = study_uid.n < 290 ? study_uid.n : 290;
     memcpy(pre, study_uid.p, pn);
     pre[pn++] = '\0';
@@ -473,7 +473,7 @@ int recon_changes_each(store_txn *t, rl_str study_uid, recon_change_visit cb, vo
 
 void recon_work_remove(const char *work_root, uint64_t job_id, uint32_t attempt)
 {
-    char wd[1200];
+    char wd[RL_WORK_PATH_MAX];
     recon_work_dir(work_root, job_id, attempt, wd, sizeof wd);
     DIR *d = opendir(wd);
     if (!d)

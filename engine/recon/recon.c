@@ -195,7 +195,7 @@ typedef struct cands {
 
 typedef struct claim {
     rl_str self;
-    char by[128];
+    char by[RL_UID_TEXT_SIZE];
 } claim;
 
 static int claimed_by_other(void *ctx, rl_str uid)
@@ -203,7 +203,8 @@ static int claimed_by_other(void *ctx, rl_str uid)
     claim *c = ctx;
     if (rl_str_eq(uid, c->self))
         return 0;
-    snprintf(c->by, sizeof c->by, "%.*s", (int)(uid.n < 127 ? uid.n : 127), uid.p);
+    snprintf(c->by, sizeof c->by, "%.*s", (int)(uid.n < sizeof c->by - 1 ? uid.n : sizeof c->by - 1),
+             uid.p);
     return 1;
 }
 

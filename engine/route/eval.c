@@ -13,7 +13,11 @@
 #include "xform.h"
 
 typedef struct facts {
-    char type1[32], type2[64], type3[112], version[32], app[96], fac[96], ctrl[64];
+    char type1[RL_ROUTE_TYPE_PART], type2[2 * RL_ROUTE_TYPE_PART];
+    char type3[2 * RL_ROUTE_TYPE_PART + RL_ROUTE_STRUCTURE + 8]; /* code^event^structure */
+    char version[RL_ROUTE_TYPE_PART];
+    char app[RL_ROUTE_NAMESPACE], fac[RL_ROUTE_NAMESPACE];
+    char ctrl[RL_ROUTE_CONTROL_ID];
 } facts;
 
 static void piece_str(hl7_msg *m, unsigned field, unsigned comp, char *out, size_t n)
@@ -30,7 +34,7 @@ static void piece_str(hl7_msg *m, unsigned field, unsigned comp, char *out, size
 
 static void get_facts(hl7_msg *m, facts *f)
 {
-    char t[32], e[32], s[40];
+    char t[RL_ROUTE_TYPE_PART], e[RL_ROUTE_TYPE_PART], s[RL_ROUTE_STRUCTURE];
     piece_str(m, 9, 1, t, sizeof t);
     memcpy(f->type1, t, sizeof t);
     piece_str(m, 9, 2, e, sizeof e);
@@ -90,7 +94,7 @@ static bool route_matches(const rt_route *r, const facts *f, rl_buf *trace)
 int route_failv(route_env *env, int errcode, const hl7_path *at, const char *prefix,
                 const char *fmt, va_list ap)
 {
-    char msg[300];
+    char msg[RL_ROUTE_ACTION_TEXT];
     vsnprintf(msg, sizeof msg, fmt, ap);
     if (env->fail_text[0]) { /* a further problem */
         if (env->n_more < ROUTE_PROBLEMS) {
@@ -223,7 +227,7 @@ static int run_actions(const route_set *rs, const rt_route *r, const facts *f, h
             if (trace)
                 rl_buf_printf(trace, "    %s:%s", route_hook_name(a->hook), fn ? "\n" : "");
             if (!fn) {
-                char text[128];
+                char text[RL_ROUTE_TEXT];
                 snprintf(text, sizeof text, "action '%s' is not available in this engine",
                          route_hook_name(a->hook));
                 if (trace)
@@ -310,7 +314,7 @@ int route_eval(const route_set *rs, hl7_msg *m, route_env *env, route_result *re
         for (size_t k = 0; k < r->nxf; k++) {
             rl_err err;
             if (rt_xform_apply(rs, &r->xf[k], m, trace, &err) != 0) {
-                char text[480];
+                char text[RL_ROUTE_TEXT + 96]; /* the route and the transform before */
                 snprintf(text, sizeof text, "route '%s', %s %s: %s", r->name,
                          rt_xform_name(r->xf[k].kind), r->xf[k].ptext, err.msg);
                 reject(res, "AE", HL7_ERR_INTERNAL, text);

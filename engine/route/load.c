@@ -23,7 +23,7 @@ extern const unsigned long radlink_routes_xsd_len;
 typedef struct loader {
     route_set *rs;
     const char *file;
-    char dir[512]; /* of the route file, for table files */
+    char dir[RL_CFG_PATH_MAX]; /* of the route file, for table files */
     rl_buf *errors;
     int bad;
     const route_load_opts *o;
@@ -33,7 +33,7 @@ static void lerr(loader *L, const xmlNode *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void lerr(loader *L, const xmlNode *n, const char *fmt, ...)
 {
-    char msg[600];
+    char msg[RL_ROUTE_LOAD_ERROR];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -82,7 +82,7 @@ static bool path_attr(loader *L, const xmlNode *n, const char *attr, hl7_path *p
         return false;
     }
     if (text) {
-        char canon[64];
+        char canon[RL_HL7_PATH_TEXT];
         hl7_path_format(p, canon, sizeof canon);
         *text = dup(L, canon);
     }
@@ -169,7 +169,7 @@ static void load_table(loader *L, const xmlNode *n, rt_table *t)
         return;
     }
     if (file) {
-        char path[1100];
+        char path[RL_ROUTE_FILE_PATH];
         rl_err err;
         if (file[0] == '/')
             snprintf(path, sizeof path, "%s", file);
@@ -297,7 +297,7 @@ static void load_cond(loader *L, const xmlNode *n, rt_cond *c)
         }
         int rc = regcomp(&c->re, re, REG_EXTENDED | REG_NOSUB | (c->icase ? REG_ICASE : 0));
         if (rc != 0) {
-            char why[200];
+            char why[RL_REGEX_ERROR];
             regerror(rc, &c->re, why, sizeof why);
             lerr(L, n, "bad regex '%s': %s", re, why);
         } else {
@@ -685,7 +685,7 @@ int route_load_mem(const char *name, const char *text, size_t len, const route_l
     char *copy = rl_arena_dup(&rs->arena, text, len);
     rs->text = (rl_str){ copy ? copy : "", copy ? len : 0 };
     loader L = { .rs = rs, .file = name, .errors = errors, .o = o };
-    char tmp[512];
+    char tmp[RL_CFG_PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s", name);
     snprintf(L.dir, sizeof L.dir, "%s", dirname(tmp));
     compile(&L, xmlDocGetRootElement(doc));
@@ -701,7 +701,7 @@ int route_load_mem(const char *name, const char *text, size_t len, const route_l
 int route_dest_from_xml(const void *node, const char *file, route_dest *d, rl_buf *errors)
 {
     loader L = { .file = file, .errors = errors };
-    char tmp[512];
+    char tmp[RL_CFG_PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s", file);
     snprintf(L.dir, sizeof L.dir, "%s", dirname(tmp));
     memset(d, 0, sizeof *d);

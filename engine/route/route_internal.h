@@ -24,7 +24,7 @@ typedef struct rt_table {
 
 /* A date operand: a fixed 14-digit timestamp, or now/today plus an offset. */
 typedef struct rt_date {
-    char fixed[15];
+    char fixed[RL_DTM_SIZE];
     enum { D_FIXED, D_NOW, D_TODAY } base;
     int64_t offset_s;
 } rt_date;
@@ -72,7 +72,7 @@ typedef struct rt_action {
     int line;
     int dest; /* index into dests, -1 when optional and not defined */
     const char *dest_name;
-    char code[3];
+    char code[sizeof "AA"];
     int errcode;
     const char *text;
     int level;
@@ -100,8 +100,8 @@ typedef struct rt_route {
 
 struct route_set {
     rl_arena arena; /* every string and array below */
-    char source[512];
-    char sha256[65];
+    char source[RL_CFG_PATH_MAX];
+    char sha256[RL_SHA256_HEX_SIZE];
     rl_str text; /* the file as loaded (arena) */
     route_dest *dests;
     size_t ndests;
@@ -117,7 +117,7 @@ struct route_set {
     route_patient_id patient;
     bool wl_ihe;
     bool default_accept;
-    char default_code[3];
+    char default_code[sizeof "AA"];
     const char *default_text;
     /* what action modules derive from the set once (route_cache_*) */
     _Atomic(void *) cache[ROUTE_CACHE_SLOTS];

@@ -81,7 +81,7 @@ static void utf8_case(rl_str in, int mode, rl_buf *out)
                                : w;
         word_start = !(utf8_locale ? iswalpha_l(w, utf8_locale) : (w < 128 && ((w | 32) - 'a') < 26)) &&
                      w != '\'';
-        char enc[4];
+        char enc[RL_UTF8_CHAR_MAX];
         size_t n = x < 0x80 ? 1 : x < 0x800 ? 2 : x < 0x10000 ? 3 : 4;
         if (n == 1)
             enc[0] = (char)x;

@@ -110,7 +110,7 @@ static int idx(store_txn *t, char kind, rl_str key, rl_str val, bool add, rl_err
 {
     if (!key.n || !val.n)
         return STORE_OK;
-    char b[300];
+    char b[RL_ID_KEY_MAX];
     rl_str k;
     if (!idx_key(kind, key, b, sizeof b, &k))
         return STORE_OK; /* too long to index; still stored */
@@ -358,7 +358,7 @@ int study_set_field(store_txn *t, rl_str study_uid, int field, rl_str value, rl_
 
 int study_index_each(store_txn *t, char kind, rl_str key, study_visit cb, void *ctx, rl_err *err)
 {
-    char b[300];
+    char b[RL_ID_KEY_MAX];
     rl_str k;
     if (!idx_key(kind, key, b, sizeof b, &k))
         return STORE_OK;

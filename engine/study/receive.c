@@ -107,9 +107,11 @@ typedef struct filing {
     study_inst *in, *old;
     cmd *c;
     struct receiver_arrival me;
-    char d1[1300], d2[1500], path[1700]; /* spool/STUDY, .../SERIES, .../SOP.dcm */
-    char oldpath[sizeof ((study_inst *)0)->f[0]]; /* an earlier copy elsewhere */
-    char prev[800];  /* the indexed copy kept beside until the new one is indexed */
+    char d1[RL_SPOOL_DIR_MAX + RL_SPOOL_NAME_ROOM];     /* spool/STUDY */
+    char d2[RL_SPOOL_DIR_MAX + 2 * RL_SPOOL_NAME_ROOM]; /* .../SERIES */
+    char path[RL_SPOOL_DIR_MAX + 3 * RL_SPOOL_NAME_ROOM]; /* .../SOP.dcm */
+    char oldpath[RL_STUDY_FIELD_SIZE]; /* an earlier copy elsewhere */
+    char prev[RL_INCOMING_PATH_MAX]; /* the indexed copy, kept until the new one is indexed */
     int m1, m2;      /* make_dir of d1 and d2 */
     bool counted;    /* in r->filing */
     bool arriving;   /* in r->arriving */
@@ -121,7 +123,7 @@ typedef struct filing {
 static int plan_path(filing *f, rl_err *err)
 {
     study_inst *in = f->in;
-    char study[128], series[128], sop[128];
+    char study[RL_UID_TEXT_SIZE], series[RL_UID_TEXT_SIZE], sop[RL_UID_TEXT_SIZE];
     safe(study, sizeof study, in->f[STUDY_F_STUDY_UID]);
     safe(series, sizeof series, in->f[STUDY_F_SERIES_UID][0] ? in->f[STUDY_F_SERIES_UID] : "none");
     safe(sop, sizeof sop, in->f[STUDY_F_SOP_UID]);

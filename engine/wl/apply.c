@@ -261,7 +261,8 @@ static int audit_order(apply_ctx *c, const wl_entry *e, char action)
     rl_str a = get_at(c, app), f = get_at(c, fac);
     rl_str pid = wl_top(e, WL_PATIENT_ID), pn = wl_top(e, WL_PATIENT_NAME),
            uid = wl_top(e, WL_STUDY_UID), acc = wl_top(e, WL_ACCESSION);
-    char user[140], addr[64], p[65], n[324], u[65], ac[65];
+    char user[RL_AUDIT_USER_SIZE], addr[RL_ADDR_SIZE], p[RL_LO_SIZE], n[RL_PN_SIZE];
+    char u[RL_UID_SIZE], ac[RL_LO_SIZE];
     snprintf(user, sizeof user, "%.*s|%.*s", (int)(a.n > 64 ? 64 : a.n), a.p,
              (int)(f.n > 64 ? 64 : f.n), f.p);
     snprintf(p, sizeof p, "%.*s", (int)pid.n, pid.p);
@@ -435,7 +436,7 @@ static int derive_ids(apply_ctx *c, const unit *u, wl_entry *e)
     }
     if (!ident.n || (wl_top(e, WL_RP_ID).n && wl_sps(e, WL_SPS_ID).n))
         return rc;
-    char id[24];
+    char id[RL_LO_SIZE];
     rl_str base = rl_utf8_chars(ident) > 16 ? (rl_str){ ident.p + ident.n - 16, 16 } : ident;
     if (c->nsteps > 1) /* several steps of one order: numbered */
         snprintf(id, sizeof id, "%.*s.%u", (int)(base.n > 12 ? 12 : base.n),
@@ -544,7 +545,7 @@ static void complete_entry(apply_ctx *c, wl_entry *e, rl_str status)
     if (!wl_top(e, WL_STUDY_UID).n) {
         hl7_path fac = { .seg = "MSH", .seg_idx = 1, .field = 4, .comp = 1 };
         uint32_t tag = WL_STUDY_UID;
-        char uid[65];
+        char uid[RL_UID_SIZE];
         wl_order_uid(get_at(c, fac), wl_top(e, WL_ACCESSION), wl_top(e, WL_RP_ID), uid);
         wl_set_attr(e, &tag, 1, keep(c, rl_str_c(uid)));
     }
@@ -612,7 +613,7 @@ static int apply_step(apply_ctx *c, const unit *u, rl_str control, wl_entry *e)
     rl_str acc = wl_top(e, WL_ACCESSION), rpid = wl_top(e, WL_RP_ID), spsid = wl_sps(e, WL_SPS_ID);
     char kb[WL_KEY_MAX];
     rl_str key = { kb, wl_key_of(e, kb, sizeof kb) };
-    char what[160];
+    char what[RL_WL_STEP_TEXT];
     snprintf(what, sizeof what, "accession %.*s procedure %.*s step %.*s", (int)acc.n, acc.p,
              (int)rpid.n, rpid.p, (int)spsid.n, spsid.p);
     rl_str status;

@@ -93,7 +93,7 @@ rl_str wl_hl7_modality(rl_str v)
     static const struct { const char *hl7, *dicom; } hl7[] = {
         { "NMR", "MR" }, { "NMS", "NM" }, { "CUS", "US" }, { "OUS", "US" }, { "VUS", "US" },
         { "XRC", "RF" }, { "CTH", "CT" } };
-    char up[16];
+    char up[RL_CS_SIZE];
     if (v.n == 0 || v.n >= sizeof up)
         return (rl_str){ "", 0 };
     for (size_t i = 0; i < v.n; i++)
@@ -125,7 +125,7 @@ rl_str wl_hl7_priority(rl_str v)
 
 /* PS3.5 B.2: a UUID-derived UID, here from the SHA-256 of the order's
  * identity instead of a random one, so every message of the order agrees. */
-void wl_order_uid(rl_str facility, rl_str acc, rl_str rpid, char out[65])
+void wl_order_uid(rl_str facility, rl_str acc, rl_str rpid, char out[RL_UID_SIZE])
 {
     rl_buf b;
     rl_buf_init(&b, 0);
@@ -134,7 +134,7 @@ void wl_order_uid(rl_str facility, rl_str acc, rl_str rpid, char out[65])
     rl_buf_add_str(&b, acc);
     rl_buf_add_ch(&b, '\0');
     rl_buf_add_str(&b, rpid);
-    char hex[65];
+    char hex[RL_SHA256_HEX_SIZE];
     digest_sha256_hex(b.data, b.len, hex);
     rl_buf_free(&b);
     unsigned __int128 x = 0;
@@ -143,12 +143,12 @@ void wl_order_uid(rl_str facility, rl_str acc, rl_str rpid, char out[65])
         x = (x << 4) | (unsigned)(h <= '9' ? h - '0' : h - 'a' + 10);
     }
     x &= ~((unsigned __int128)1 << 127); /* at most 39 digits */
-    char dec[48];
+    char dec[RL_UID_SIZE]; /* the UID's decimal part */
     int k = (int)sizeof dec - 1;
     dec[k] = '\0';
     do {
         dec[--k] = (char)('0' + (int)(x % 10));
         x /= 10;
     } while (x);
-    snprintf(out, 65, "2.25.%s", dec + k);
+    snprintf(out, RL_UID_SIZE, "2.25.%s", dec + k);
 }

@@ -69,7 +69,7 @@ int wl_import_prepare(wl_entry *e, rl_arena *a, rl_buf *warnings, rl_err *err)
                  { WL_PATIENT_NAME, false, "PatientName" },
                  { WL_MODALITY, true, "Modality" },
                  { WL_SPS_DATE, true, "ScheduledProcedureStepStartDate" } };
-    char missing[160] = "";
+    char missing[sizeof need / sizeof *need * RL_WL_KEYWORD_SIZE] = "";
     size_t k = 0;
     for (size_t i = 0; i < sizeof need / sizeof *need; i++) {
         rl_str v = need[i].sps ? wl_sps(e, need[i].tag) : wl_top(e, need[i].tag);
@@ -102,7 +102,7 @@ int wl_import_prepare(wl_entry *e, rl_arena *a, rl_buf *warnings, rl_err *err)
         warn(warnings, "ScheduledProcedureStepID taken from the requested procedure ID");
     }
     if (!wl_top(e, WL_STUDY_UID).n) {
-        char uid[65];
+        char uid[RL_UID_SIZE];
         wl_order_uid((rl_str){ "", 0 }, acc, rp, uid);
         char *p = rl_arena_dup(a, uid, strlen(uid));
         uint32_t t = WL_STUDY_UID;

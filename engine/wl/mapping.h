@@ -17,7 +17,7 @@
 typedef struct wl_spec {
     const wl_model_attr *m;
     hl7_path src[WL_MAP_SOURCES];
-    char srctext[WL_MAP_SOURCES][24];
+    char srctext[WL_MAP_SOURCES][RL_WL_SOURCE_TEXT];
     int nsrc;
     const char *value, *deflt;
     int table;

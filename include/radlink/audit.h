@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "radlink/limits.h"
 #include "radlink/store.h"
 #include "radlink/util.h"
 
@@ -103,7 +104,7 @@ void audit_addr(const char *peer, char *out, size_t n);
 /* The two active participants of a message received from a peer: the
  * sender (requestor, source; user "application|facility" or an AE title)
  * and radlink (destination). user and addr hold the strings (caller's
- * buffers, at least 140 and 64 bytes). */
+ * buffers, at least RL_AUDIT_USER_SIZE and RL_ADDR_SIZE bytes). */
 void audit_received_from(audit_event *ev, const char *user, const char *peer, char *addr,
                          size_t addrn);
 
@@ -122,7 +123,7 @@ typedef struct audit_ready {
     uint32_t code;
     char action;
     int outcome;
-    char patient_id[65];
+    char patient_id[RL_LO_SIZE];
     rl_str xml;
 } audit_ready;
 int audit_prepare(const audit_event *ev, audit_ready *r, rl_buf *xml);

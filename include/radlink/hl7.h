@@ -105,7 +105,7 @@ unsigned hl7_piece_count(rl_str s, char sep);
  * repetition, or all of them where the caller iterates); comp/sub == 0 means the
  * whole field/component. */
 typedef struct hl7_path {
-    char seg[4];
+    char seg[sizeof "MSH"];
     unsigned seg_idx;
     unsigned field, rep, comp, sub;
 } hl7_path;

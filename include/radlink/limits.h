@@ -338,4 +338,157 @@
  * list of a few thousand lines is kilobytes; this stops a wrong file. */
 #define RL_ROUTE_TABLE_FILE_MAX (64u * 1024u * 1024u)
 
+/* DICOM values in fixed buffers, each with its NUL (PS3.5 6.2): a UID (64
+ * characters), an AE title (16), an LO or SH value such as a patient ID or
+ * an accession number (64), and the UID radlink makes for a storage
+ * commitment transaction ("2.25." and 39 digits). A person name as the
+ * audit trail and the reconciliation carry it (a PN: five components of 64
+ * characters and their four '^'), cut there. */
+#define RL_UID_SIZE 65
+#define RL_AE_SIZE 17
+#define RL_LO_SIZE 65
+#define RL_PN_SIZE 324
+#define RL_TXN_UID_SIZE 45
+/* A UID as received, named in a note or made into a spool file's name: 64
+ * characters by PS3.5, room for a sender that sends more (cut there). */
+#define RL_UID_TEXT_SIZE 128
+/* A CS value: 16 characters (PS3.5 6.2). One component of a person name as
+ * the MPPS status message carries it: 64 characters, with room. */
+#define RL_CS_SIZE 17
+#define RL_PN_COMPONENT 72
+/* A person name's components (family, given, middle, prefix, suffix: PS3.5
+ * 6.2.1), and the bytes of one character in UTF-8 (RFC 3629). */
+#define RL_PN_COMPONENTS 5
+#define RL_UTF8_CHAR_MAX 4
+/* One header value the study index keeps (UTF-8, trimmed: a PN of three
+ * groups fits), the spool file's path included. */
+#define RL_STUDY_FIELD_SIZE 256
+/* HL7 and other fixed forms with their NUL: a date-time to the second
+ * (YYYYMMDDHHMMSS), a SHA-256 in hex, any 64-bit integer in decimal with
+ * its sign. */
+#define RL_DTM_SIZE 15
+#define RL_SHA256_HEX_SIZE 65
+#define RL_NUM_TEXT_SIZE 24
+/* A time as rl_time_iso writes it (2026-11-23T10:01:02.123456Z), with the
+ * room util.h asks. */
+#define RL_ISO_TIME_SIZE 40
+/* A short HL7 code as the patient action reads it (MSH-9's code and event,
+ * PID-8's sex: 1 to 3 characters by HL7); a longer one is cut and matches
+ * nothing. */
+#define RL_HL7_CODE_SIZE 8
+/* MSH-2's encoding characters: four, and v2.7's truncation character. */
+#define RL_HL7_ENCODING_CHARS 5
+/* A field path as text ("OBX[3]-5[2].1.2"): every number at its limit
+ * (RL_MAX_PATH_INDEX) fits. */
+#define RL_HL7_PATH_TEXT 80
+/* One character converted to a message's legacy character set (an ACK's
+ * error text): a multi-byte character with a shift sequence before it. */
+#define RL_HL7_CHAR_BYTES 16
+
+/* The MSH values a route's <match> and its log line see, cut to: a message
+ * code or trigger event (3 characters by HL7) or the version; the message
+ * structure (MSH-9.3, 7 characters); the sending application or facility
+ * (MSH-3.1, MSH-4.1: 20 by HL7); the control ID (MSH-10, 20 by HL7, 199 by
+ * v2.7, cut for the log). Longer values are cut, never refused. */
+#define RL_ROUTE_TYPE_PART 32
+#define RL_ROUTE_STRUCTURE 40
+#define RL_ROUTE_NAMESPACE 96
+#define RL_ROUTE_CONTROL_ID 64
+/* A value a <matches> condition tests (regexec needs it NUL-terminated): a
+ * longer one is tested on its first 2047 bytes. */
+#define RL_ROUTE_MATCH_VALUE 2048
+/* Texts of a route's outcome, cut there: an action's own words for a
+ * failure, one further problem (an ERR segment's text), the AE/AR text and
+ * the failure text (as long as an rl_err's message), the warnings joined,
+ * the summary line of the message log. */
+#define RL_ROUTE_ACTION_TEXT 300
+#define RL_ROUTE_PROBLEM_TEXT 240
+#define RL_ROUTE_TEXT 384
+#define RL_ROUTE_WARNINGS 480
+#define RL_ROUTE_SUMMARY 1024
+/* One error of a route file before "file:line: <element>: " is put in
+ * front of it, and a regular expression's error from regerror(3). */
+#define RL_ROUTE_LOAD_ERROR 600
+#define RL_REGEX_ERROR 200
+/* A file a route file names relative to its own directory (a CSV table):
+ * that directory (RL_CFG_PATH_MAX) and the name, with room. */
+#define RL_ROUTE_FILE_PATH 1100
+/* A destination's name (route file or config), and a worklist keyword
+ * ("RequestedProcedureCodeSequence/CodingSchemeDesignator" is 53). */
+#define RL_DEST_NAME_SIZE 64
+#define RL_WL_KEYWORD_SIZE 64
+/* A worklist step named in a trace or an error (accession, requested
+ * procedure and step IDs), and a mapping source's path as a trace names it
+ * ("OBR-44.3", "PID-3[2].4.1"); longer ones are cut. */
+#define RL_WL_STEP_TEXT 160
+#define RL_WL_SOURCE_TEXT 24
+
+/* A host name (RFC 1035: 253 characters) and its NUL, rounded; a peer's
+ * address as the audit trail records it ("[v6]:port" or a name, cut); a
+ * sender as it names it ("application|facility", 64 characters each). */
+#define RL_HOST_SIZE 256
+#define RL_ADDR_SIZE 64
+#define RL_AUDIT_USER_SIZE 140
+/* The audit source and enterprise site IDs set at start (an AE title or a
+ * host name, a site's name). */
+#define RL_AUDIT_SOURCE_SIZE 128
+/* A value the audit renderer cleans for XML at once (longer values are
+ * cut there: the events name identifiers, not documents). */
+#define RL_AUDIT_VALUE 1024
+/* A security alert's text: what happened (cut at 300 bytes) and how many
+ * alerts since were not recorded one by one. */
+#define RL_AUDIT_ALERT_TEXT 400
+
+/* The spool (DATA/spool) and the jobs' work root (DATA/spool/work) as
+ * absolute paths: the data directory resolved (symbolic links followed, at
+ * most 1024 bytes) and the subdirectory. */
+#define RL_SPOOL_DIR_MAX 1100
+/* What one level of the spool adds to a path: a '/' and a name made from a
+ * UID (RL_UID_TEXT_SIZE) or a file's name. */
+#define RL_SPOOL_NAME_ROOM 200
+/* An attempt's work directory (DATA/spool/work/JOB-ATTEMPT), and a file a
+ * job writes there beside the corrected copies (uids.map, a rejection
+ * note). */
+#define RL_WORK_PATH_MAX 1200
+/* A received instance's temporary file, as the DICOM listener names it in
+ * its incoming directory, with ".prev" after it. */
+#define RL_INCOMING_PATH_MAX 800
+/* Directories a correction syncs at once (more are synced as they come),
+ * and the longest of them (a spool file's directory: far shorter). */
+#define RL_SYNC_DIRS 16
+#define RL_SYNC_DIR_PATH 1024
+/* A store key radlink builds from identifiers (an index kind and a value,
+ * an issuer and a patient ID, a study UID and a job): a longer value is
+ * not indexed (LMDB's keys stop at 511 bytes). */
+#define RL_ID_KEY_MAX 300
+/* A patient's ID and its issuer as the patient action reads them (CX-1 and
+ * CX-4.1: 15 and 20 characters by HL7 v2.5, longer in practice), and the
+ * name it keeps (a DICOM PN). */
+#define RL_PATIENT_ID_SIZE 128
+#define RL_PATIENT_NAME_SIZE 256
+
+/* The jobs' endpoints: the local workers' ipc:// socket in the data
+ * directory, and a tcp:// endpoint (a host name and a port). */
+#define RL_JOB_IPC_ENDPOINT 700
+#define RL_JOB_TCP_ENDPOINT 256
+/* A worker as the engine knows it: its ZeroMQ routing ID and the name it
+ * gives ("pid N on HOST"). */
+#define RL_WORKER_ID_MAX 256
+#define RL_WORKER_NAME_SIZE 128
+/* Storage commitment transactions a running job announces before the
+ * engine passes on their reports. */
+#define RL_JOB_ANNOUNCE_MAX 8
+/* A line of a storage commitment report passed to a job ("ok SOP-UID",
+ * "failed SOP-UID REASON"). */
+#define RL_COMMIT_LINE 200
+/* Studies a verification's C-FIND reads back for one Study Instance UID:
+ * one is expected, a few show a PACS that split it. */
+#define RL_VERIFY_STUDY_ROWS 8
+/* The MPPS status message's first segments, written out before the edits
+ * (MSH with the time and control ID, PID, ORC, OBR, OBX). */
+#define RL_MPPS_STATUS_HEAD 512
+/* The patient's name as the status message takes it from the worklist
+ * entry, before it is split into XPN components. */
+#define RL_MPPS_PN_MAX 320
+
 #endif

@@ -38,7 +38,7 @@ typedef struct recon_policy {
     unsigned unmatched_forward_s; /* an unmatched study this old is sent as it is (0: held) */
     struct {
         unsigned update;     /* pacs_update */
-        char hl7_dest[64];   /* PACS_UPDATE_HL7: where the ADT goes */
+        char hl7_dest[RL_DEST_NAME_SIZE]; /* PACS_UPDATE_HL7: where the ADT goes */
     } pacs[RL_MAX_PACS];
 } recon_policy;
 
@@ -56,7 +56,7 @@ typedef struct recon_out {
     uint32_t gen;          /* the study's target generation */
     bool target_changed;
     unsigned candidates; /* unmatched: orders the fallback found that no other study has */
-    char how[32]; /* "accession", "study UID", "patient+date+modality", "link", "merge",
+    char how[sizeof "patient+date+modality"]; /* "accession", "study UID", "patient+date+modality", "link", "merge",
                    * "ambiguous" (several candidates), "none" */
 } recon_out;
 

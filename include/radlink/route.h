@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "radlink/hl7.h"
+#include "radlink/limits.h"
 #include "radlink/store.h"
 
 enum route_status {
@@ -27,15 +28,16 @@ enum route_status {
  * to (made from <pacs mpps="true">; its queue is named "mpps:" + AE title). */
 typedef enum route_dest_kind { ROUTE_DEST_MLLP = 0, ROUTE_DEST_MPPS = 1 } route_dest_kind;
 typedef struct route_dest {
-    char name[64];
-    char host[256];
+    char name[RL_DEST_NAME_SIZE];
+    char host[RL_HOST_SIZE];
     unsigned port;
     unsigned ack_timeout_s;
     unsigned max_retry_delay_s;
     bool tls;
-    char ca[512], cert[512], key[512], server_name[256];
+    char ca[RL_CFG_PATH_MAX], cert[RL_CFG_PATH_MAX], key[RL_CFG_PATH_MAX];
+    char server_name[RL_HOST_SIZE];
     route_dest_kind kind;
-    char ae[17], calling_ae[17]; /* ROUTE_DEST_MPPS: the peer's AE title, and ours */
+    char ae[RL_AE_SIZE], calling_ae[RL_AE_SIZE]; /* ROUTE_DEST_MPPS: the peer's, and ours */
 } route_dest;
 
 typedef struct route_set route_set;
@@ -51,7 +53,7 @@ typedef enum route_hook_kind { ROUTE_HOOK_WORKLIST, ROUTE_HOOK_PATIENT, ROUTE_HO
 #define ROUTE_PROBLEMS 8
 typedef struct route_problem {
     int errcode;
-    char text[240];
+    char text[RL_ROUTE_PROBLEM_TEXT];
     hl7_path at;
     bool has_at;
 } route_problem;
@@ -70,14 +72,14 @@ struct route_env {
     void *hook_ctx;
     /* out: set by a failing action */
     int fail_errcode;   /* HL7 table 0357 code for the ERR segment */
-    char fail_text[384];
+    char fail_text[RL_ROUTE_TEXT];
     hl7_path fail_at;
     bool has_fail_at;
     route_problem more[ROUTE_PROBLEMS]; /* problems after the first */
     size_t n_more;
     /* out: what an action tolerated ("; "-separated), kept in the message
      * log with the outcome */
-    char warnings[480];
+    char warnings[RL_ROUTE_WARNINGS];
     rl_err store_err;
     /* out: destinations that received a message (for waking their senders) */
     unsigned forwarded;
@@ -85,20 +87,20 @@ struct route_env {
 
 typedef struct route_result {
     bool accept;      /* AA; otherwise reject with code/text */
-    char code[3];     /* "AA", "AE", "AR" */
+    char code[sizeof "AA"]; /* "AA", "AE", "AR" */
     int errcode;      /* HL7 table 0357 for the ERR segment */
-    char text[384];   /* reject text */
+    char text[RL_ROUTE_TEXT]; /* reject text */
     hl7_path at;      /* field to blame, when has_at */
     bool has_at;
     route_problem more[ROUTE_PROBLEMS]; /* further problems, one ERR segment each */
     size_t n_more;
-    char summary[1024];/* one line for the message log: routes taken and actions */
+    char summary[RL_ROUTE_SUMMARY]; /* one line for the message log: routes and actions */
 } route_result;
 
 /* One <attribute> of the file's <worklist-mapping>, checked at load; the
  * worklist module turns these into worklist entries. */
 typedef struct route_wl_attr {
-    char keyword[64];
+    char keyword[RL_WL_KEYWORD_SIZE];
     hl7_path path, fallback;
     bool has_path, has_fallback;
     const char *value;   /* constant, or NULL */

@@ -33,6 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "radlink/limits.h"
 #include "radlink/store.h"
 #include "radlink/util.h"
 
@@ -64,8 +65,8 @@ typedef struct study_inst {
     int64_t received_us;
     uint32_t seq;      /* set by study_put_instance */
     uint32_t sent_gen; /* 0 until a job sent it */
-    char f[STUDY_F_COUNT][256]; /* UTF-8, trimmed */
-    char peer[64];     /* the sender's IP address, as received (not stored) */
+    char f[STUDY_F_COUNT][RL_STUDY_FIELD_SIZE]; /* UTF-8, trimmed */
+    char peer[RL_ADDR_SIZE]; /* the sender's IP address, as received (not stored) */
 } study_inst;
 
 typedef enum recon_state {

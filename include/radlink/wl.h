@@ -71,7 +71,7 @@ typedef struct wl_model_attr {
     const char *path;     /* full path: "ScheduledProcedureStepSequence/Modality" */
     uint32_t tags[3];
     uint8_t depth;
-    char vr[3];
+    char vr[sizeof "SQ"];
     unsigned max_len;     /* DICOM maximum length of a value (0 = none checked) */
 } wl_model_attr;
 
@@ -96,7 +96,7 @@ int wl_set_attr(wl_entry *e, const uint32_t *tags, uint8_t depth, rl_str value);
 
 /* A Study Instance UID for an order that has none: 2.25.<decimal> from the
  * SHA-256 of its identity (PS3.5 B.2), the same for every message of it. */
-void wl_order_uid(rl_str facility, rl_str acc, rl_str rpid, char out[65]);
+void wl_order_uid(rl_str facility, rl_str acc, rl_str rpid, char out[RL_UID_SIZE]);
 
 /* The entry's key: accession NUL rp-id NUL sps-id; returns its length. */
 size_t wl_key_of(const wl_entry *e, char *out, size_t n);
@@ -141,7 +141,7 @@ int wl_scan(store_txn *t, char kind, rl_str from, rl_str to, wl_visit cb, void *
 typedef struct wl_key {
     uint32_t path[3];
     uint8_t depth;
-    char vr[3];
+    char vr[sizeof "SQ"];
     rl_str value;    /* UTF-8; empty = universal */
     bool sequence;   /* an (empty) sequence: return everything under it */
 } wl_key;

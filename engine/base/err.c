@@ -1,7 +1,5 @@
 /* rl_strerror: one name for every module's codes, beside them (radlink/err.h). */
 #include "radlink/err.h"
-#include "radlink/hl7.h"
-#include "radlink/err.h"
 
 const char *rl_strerror(int code)
 {

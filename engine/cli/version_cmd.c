@@ -5,19 +5,13 @@
 #include <openssl/crypto.h>
 #include <zmq.h>
 
-#include "cli.h"
+#include "tools.h"
 #include "radlink/dicom.h"
 #include "radlink/version.h"
 
-static int run_version(const cli_cmd *self, int argc, char **argv)
+int cli_run_version(op_call *self)
 {
-    cli_opts o = { argc, argv, self, NULL, NULL, 0, 0 };
-    int c;
-    while ((c = cli_next(&o)) != -1)
-        if (c == CLI_STOP)
-            return o.exit_code;
-    if (optind < argc)
-        return cli_usage(self, "unexpected argument '%s'", argv[optind]);
+    (void)self;
     int zmaj, zmin, zpat;
     zmq_version(&zmaj, &zmin, &zpat);
     printf("radlink %s\n", RADLINK_VERSION);
@@ -30,8 +24,3 @@ static int run_version(const cli_cmd *self, int argc, char **argv)
     return CLI_OK;
 }
 
-const cli_cmd cli_version_cmd = {
-    .name = "version",
-    .summary = "print the version of radlink and of the libraries it uses",
-    .run = run_version,
-};

@@ -99,8 +99,9 @@ typedef struct engine {
     struct cmd *reload_done;
     /* serve --user: listening sockets bound before root was dropped (0: none) */
     int mllp_fd[RL_MAX_LISTENERS], dicom_fd, dicom_tls_fd;
-    char data_abs[1024];
-    char work_root[1100];
+    char data_abs[RL_CFG_PATH_MAX];
+    char spool[RL_CFG_PATH_MAX + RL_PATH_SUFFIX_MAX];     /* DATA/spool */
+    char work_root[RL_CFG_PATH_MAX + RL_PATH_SUFFIX_MAX]; /* DATA/spool/work */
     int64_t started_us;
     int64_t takeover_us;  /* --standby: when the lock came (0: it was free at once) */
     /* the turn's inputs */
@@ -155,6 +156,28 @@ void engine_audit_alert(engine *e, int type, const char *peer, const char *user,
                         const char *what);
 /* The route file reloaded (ok) or refused: a configuration change. */
 void engine_audit_config(engine *e, const char *file, bool ok, const char *text);
+
+/* The composition (start.c): everything the engine serves with, started in
+ * order; 0, or a code with err. engine_stop undoes what was started. */
+int engine_start(engine *e, rl_err *err);
+void engine_stop(engine *e);
+/* serve --user (user.c): bind the listeners as root, then become the user. */
+int engine_become_user(engine *e, const cfg *c, rl_err *err);
+/* Between two turns (ticks.c): the parts' timeouts and due work, the map's
+ * growth, retention, stale readers, the watchdog, a reload. */
+void engine_after_turn(engine *e);
+/* Reloads (reload.c): swap in what the reload thread read and start a load
+ * that was asked for; at stop, drop a load under way and answer who waits. */
+void engine_reload_tick(engine *e);
+void engine_reload_stop(engine *e);
+/* Facts for `radlink status` in the store's meta database (key, value pairs). */
+void engine_put_meta(engine *e, const char *const *kv, size_t n);
+/* The configured route file, or the built-in one. */
+int engine_load_routes(const cfg *c, route_set **out, rl_buf *errors);
+/* The running routes made known: meta database, senders, warnings. */
+void engine_publish_routes(engine *e, const char *status);
+/* <pacs mpps="true">: a sender per PACS, its queue "mpps:AE". */
+void engine_mpps_dests(engine *e);
 
 /* One turn: apply everything that arrived in one write transaction, commit,
  * answer (turn.c). Does nothing when nothing arrived. */

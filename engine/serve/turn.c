@@ -12,7 +12,8 @@
 
 #include "engine.h"
 #include "radlink/audit.h"
-#include "radlink/ctl.h"
+#include "radlink/ops.h"
+#include "radlink/view.h"
 #include "radlink/log.h"
 #include "radlink/mpps.h"
 
@@ -63,45 +64,71 @@ static void apply_cmd(engine *e, store_txn *t, cmd *c, const route_set *rs, int6
     }
 }
 
-/* An operator's store verb in a nested transaction of t. */
+/* The route file a request names (msg replay --routes FILE), loaded for it
+ * alone: 0 and *rs (NULL when it names none), or 1 with the errors in out. */
+static int request_routes(engine *e, const op_call *c, route_set **rs, rl_buf *out)
+{
+    *rs = NULL;
+    const char *file = (c->verb->flags & OP_ROUTES) ? ops_str(c, "routes") : NULL;
+    if (!file)
+        return 0;
+    rl_buf errors;
+    rl_buf_init(&errors, RL_ROUTE_ERRORS_MAX);
+    route_load_opts o = { .extra_dests = e->cfg->dests, .n_extra_dests = e->cfg->n_dests };
+    int rc = route_load(file, &o, rs, &errors) == ROUTE_OK ? 0 : 1;
+    if (rc)
+        rl_buf_add_str(out, rl_buf_view(&errors));
+    rl_buf_free(&errors);
+    return rc;
+}
+
+/* An operator's request that changes the store (radlink/ops.h), in a nested
+ * transaction of t: parsed, run by its handler, kept when it says so. */
 static void apply_req(engine *e, store_txn *t, ctl_req *r, int64_t now_us, bool *kick)
 {
-    store_txn *child;
-    rl_err err;
-    if (store_begin(NULL, t, true, &child, &err) != STORE_OK) {
-        r->status = 1;
-        rl_buf_printf(&r->out, "%s\n", err.msg);
+    int used = 0;
+    const op_verb *v = ops_find(ops_verbs, r->argc, r->argv, &used);
+    char path[RL_OP_NAME_MAX], why[RL_VIEW_FAIL_MAX];
+    op_call c = { .verb = v, .path = path, .now_us = now_us, .ing = &e->ing,
+                  .routes = e->routes, .data = e->cfg->data_dir, .user = "" };
+    ops_name(v, path, sizeof path);
+    if (ops_parse(v, r->argc - used, r->argv + used, &c.vals, why, sizeof why) != OP_OK) {
+        r->status = OP_USAGE;
+        rl_buf_printf(&r->out, "%s\n", why);
         return;
     }
-    ctl_env env = { .ing = &e->ing, .routes = e->routes, .now_us = now_us };
     route_set *other = NULL;
-    for (int i = 0; i + 1 < r->argc; i++) /* msg replay --routes FILE */
-        if (strcmp(r->argv[i], "--routes") == 0) {
-            rl_buf errors;
-            rl_buf_init(&errors, 64 * 1024);
-            route_load_opts o = { .extra_dests = e->cfg->dests, .n_extra_dests = e->cfg->n_dests };
-            if (route_load(r->argv[i + 1], &o, &other, &errors) != ROUTE_OK) {
-                rl_buf_add_str(&r->out, rl_buf_view(&errors));
-                rl_buf_free(&errors);
-                store_abort(child);
-                r->status = 3;
-                return;
-            }
-            rl_buf_free(&errors);
-            env.routes = other;
-            break;
-        }
-    r->status = ctl_apply(&env, child, r->argc, r->argv, &r->out);
-    if (env.keep && store_commit(child, &err) != STORE_OK) {
-        r->status = 1;
+    if (request_routes(e, &c, &other, &r->out) != 0) {
+        r->status = OP_BADINPUT;
+        return;
+    }
+    if (other)
+        c.routes = other;
+    store_txn *child;
+    rl_err err;
+    c.out = view_new(VIEW_TEXT);
+    if (!c.out || store_begin(NULL, t, true, &child, &err) != STORE_OK) {
+        r->status = OP_FAIL;
+        rl_buf_printf(&r->out, "%s\n", c.out ? err.msg : "out of memory");
+        view_free(c.out);
+        route_free(other);
+        return;
+    }
+    c.t = child;
+    r->status = ops_run(&c);
+    rl_buf_add_str(&r->out, view_text(c.out));
+    if (view_failure(c.out)[0])
+        rl_buf_printf(&r->out, "%s\n", view_failure(c.out));
+    view_free(c.out);
+    if (c.keep && store_commit(child, &err) != STORE_OK) {
+        r->status = OP_FAIL;
         rl_buf_printf(&r->out, "not stored: %s\n", err.msg);
-    } else if (!env.keep) {
+    } else if (!c.keep) {
         store_abort(child);
     }
-    *kick |= env.kick_senders;
+    *kick |= c.kick_senders;
     route_free(other);
-    log_info("ctl.request", "verb=\"%s %s\" status=%d", r->argv[0], r->argc > 1 ? r->argv[1] : "",
-             r->status);
+    log_info("ctl.request", "verb=\"%s\" status=%d", path, r->status);
 }
 
 static void free_req(ctl_req *r)
@@ -326,35 +353,43 @@ static bool push_req(ctl_req **arr, size_t *n, size_t *cap, uint64_t conn, int a
     return true;
 }
 
+/* What the engine answers at once, from what its loop knows (OP_ENGINE). */
+static int engine_answer(engine *e, op_engine_q q, rl_buf *out)
+{
+    switch (q) {
+    case OPE_STATUS: return engine_status(e, out);
+    case OPE_METRICS: return engine_metrics(e, out);
+    case OPE_HEALTH: return engine_health(e, out);
+    case OPE_DESTINATIONS: return engine_destinations(e, out);
+    default: return OP_USAGE;
+    }
+}
+
+/* A control request: answered at once (a question), queued for the reload,
+ * or queued for the turn (a change of the store). The verb table says
+ * which (radlink/ops.h). */
 void engine_on_ctl(void *ctx, uint64_t conn, int argc, char **argv)
 {
     engine *e = ctx;
-    /* questions answered at once, nothing stored: `radlink status`, and
-     * the HTTP listener's */
-    static const struct {
-        const char *verb;
-        int (*answer)(engine *e, rl_buf *out);
-    } asked[] = { { "status", engine_status }, { "metrics", engine_metrics },
-                  { "health", engine_health }, { "destinations", engine_destinations } };
-    for (size_t i = 0; argc == 1 && i < sizeof asked / sizeof *asked; i++) {
-        if (strcmp(argv[0], asked[i].verb) != 0)
-            continue;
+    int used = 0;
+    const op_verb *v = ops_find(ops_verbs, argc, argv, &used);
+    if (v && v->engine != OPE_NONE && v->engine != OPE_RELOAD) {
         rl_buf out;
         rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
-        int st = asked[i].answer(e, &out);
+        int st = engine_answer(e, v->engine, &out);
         ctlsock_reply(e->ctl, conn, st, rl_buf_view(&out));
         rl_buf_free(&out);
         return;
     }
     bool ok;
-    if (argc == 2 && strcmp(argv[0], "routes") == 0 && strcmp(argv[1], "reload") == 0)
+    if (v && v->engine == OPE_RELOAD)
         ok = push_req(&e->reloads, &e->nreloads, &e->capreloads, conn, argc, argv);
-    else if (ctl_is_store_verb(argc, argv))
+    else if (v && (v->flags & OP_WRITES))
         ok = push_req(&e->reqs, &e->nreqs, &e->capreqs, conn, argc, argv);
     else {
-        ctlsock_reply(e->ctl, conn, 2, RL_STR("not a request this engine takes\n"));
+        ctlsock_reply(e->ctl, conn, OP_USAGE, RL_STR("not a request this engine takes\n"));
         return;
     }
     if (!ok)
-        ctlsock_reply(e->ctl, conn, 1, RL_STR("the engine is out of memory\n"));
+        ctlsock_reply(e->ctl, conn, OP_FAIL, RL_STR("the engine is out of memory\n"));
 }

@@ -325,4 +325,60 @@
 #define RL_RETENTION_BATCH 2000
 #define RL_RETENTION_AGAIN_MS 20
 
+/* ---- operator plane ---- */
+
+/* Arguments one verb declares (radlink/ops.h): the most any has is about a
+ * dozen (serve). */
+#define RL_OP_ARGS_MAX 24
+/* JSON nesting a view builds (a study: object, list, row, member). */
+#define RL_VIEW_DEPTH_MAX 8
+/* A failure's words (a path and a reason). */
+#define RL_VIEW_FAIL_MAX 4096
+/* A time as text: ISO 8601 with microseconds and zone, or local time. */
+#define RL_TIME_TEXT_MAX 40
+/* A number as text (a 64-bit integer, a double with %g). */
+#define RL_NUM_TEXT_MAX 32
+/* A verb's full name ("queue retry") and a CLI path ("radlink queue retry"). */
+#define RL_OP_NAME_MAX 64
+/* The CLI and a running engine: how long an answer may take (a replay, a
+ * reload of a large route file), how often a busy socket or lock is asked
+ * again and with what pause (an engine starting, another command changing
+ * the store for a moment). */
+#define RL_CLI_REQUEST_TIMEOUT_MS 60000
+#define RL_CLI_ASK_TRIES 40
+#define RL_CLI_LOCK_TRIES 100
+#define RL_CLI_ASK_PAUSE_MS 50
+/* A dry run's store where the data directory has none: small, removed after. */
+#define RL_DRY_STORE_MAP_MB 64u
+/* A host name as the command line takes it (DNS names are at most 253). */
+#define RL_HOST_MAX 256
+/* Files the HL7 tools read (`hl7 get|show|ack`, `send`) may hold many
+ * messages: their size is capped. */
+#define RL_HL7_FILE_MAX (256u * 1024u * 1024u)
+/* `wl import`: the arena a file's entries are read into (it grows), and the
+ * warnings one file may collect. */
+#define RL_WL_IMPORT_ARENA 16384
+#define RL_WL_IMPORT_WARN_MAX 4096
+/* A route file's errors as one text (every error of a file, one a line). */
+#define RL_ROUTE_ERRORS_MAX (64 * 1024)
+/* An API path's arguments ({NAME} segments) and the bytes they may take. */
+#define RL_WEB_PARAMS_MAX 4
+#define RL_WEB_PATH_MAX 1024
+/* A path made from a configured one and a name of radlink's own
+ * ("/spool/incoming", "/serve.lock", a spool file's name). */
+#define RL_PATH_SUFFIX_MAX 128
+/* The engine's turn: the arena frames are copied into, a chunk at a time. */
+#define RL_TURN_ARENA_CHUNK (1u << 20)
+/* The loop sleeps at most this long even when nothing is due. */
+#define RL_LOOP_WAIT_MAX_MS 3600000
+/* A console password as typed (longer lines are cut). */
+#define RL_PASSWORD_MAX 256
+/* `radlink status`: destinations summed one by one (more are left out). */
+#define RL_STATUS_DESTS_MAX 64
+/* A tree label of `hl7 show` ("OBX[12]-5[3].2.1"). */
+#define RL_HL7_LABEL_MAX 48
+/* JSON list pages: the default page and the largest one a request may ask. */
+#define RL_API_LIST_DEFAULT 50
+#define RL_API_LIST_MAX 1000
+
 #endif

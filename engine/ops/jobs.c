@@ -119,16 +119,23 @@ int ops_jobs_list(op_call *c)
 
 /* ---- jobs show ---- */
 
+/* The job a request names: OP_OK, or OP_NOTFOUND said. */
+static int job_of(op_call *c, uint64_t id, job *j)
+{
+    rl_err err;
+    int rc = job_get(c->t, id, j, &err);
+    if (rc == STORE_NOTFOUND)
+        return view_fail(c->out, OP_NOTFOUND, "no job %llu", (unsigned long long)id);
+    return rc == STORE_OK ? OP_OK : ops_store_fail(c->out, &err);
+}
+
 int ops_jobs_show(op_call *c)
 {
     uint64_t id = ops_u64(c, "ID", 0);
     job j;
-    rl_err err;
-    int rc = job_get(c->t, id, &j, &err);
-    if (rc == STORE_NOTFOUND)
-        return view_fail(c->out, OP_NOTFOUND, "no job %llu", (unsigned long long)id);
-    if (rc != STORE_OK)
-        return ops_store_fail(c->out, &err);
+    int st = job_of(c, id, &j);
+    if (st != OP_OK)
+        return st;
     view_printf(c->out, "job %llu\n", (unsigned long long)id);
     view_detail(c->out, 11);
     job_fields(c->out, &j);
@@ -173,11 +180,9 @@ static int retry_targets(op_call *c, dead *d)
         return view_fail(c->out, OP_USAGE, "expected a job ID, or --dead");
     uint64_t id = ops_u64(c, "ID", 0);
     job j;
-    int rc = job_get(c->t, id, &j, &err);
-    if (rc == STORE_NOTFOUND)
-        return view_fail(c->out, OP_NOTFOUND, "no job %llu", (unsigned long long)id);
-    if (rc != STORE_OK)
-        return ops_store_fail(c->out, &err);
+    int st = job_of(c, id, &j);
+    if (st != OP_OK)
+        return st;
     d->ids = malloc(sizeof *d->ids);
     if (!d->ids)
         return view_fail(c->out, OP_FAIL, "out of memory");

@@ -129,6 +129,17 @@ static int collect_parked(void *ctx, const queue_item *it)
     return 0;
 }
 
+/* The queue entry a request names: OP_OK, or OP_NOTFOUND said. */
+static int item_of(op_call *c, const char *dest, uint64_t qseq, queue_item *it)
+{
+    rl_err err;
+    int rc = queue_get(c->t, dest, qseq, it, &err);
+    if (rc == STORE_NOTFOUND)
+        return view_fail(c->out, OP_NOTFOUND, "no message %llu in the queue of %s",
+                         (unsigned long long)qseq, dest);
+    return rc == STORE_OK ? OP_OK : ops_store_fail(c->out, &err);
+}
+
 /* The parked messages retry takes: every one of dest (--all), or QSEQ. */
 static int retry_targets(op_call *c, const char *dest, parked *p)
 {
@@ -146,12 +157,9 @@ static int retry_targets(op_call *c, const char *dest, parked *p)
         return view_fail(c->out, OP_USAGE, "expected DEST QSEQ, or DEST --all");
     uint64_t qseq = ops_u64(c, "QSEQ", 0);
     queue_item it;
-    int rc = queue_get(c->t, dest, qseq, &it, &err);
-    if (rc == STORE_NOTFOUND)
-        return view_fail(c->out, OP_NOTFOUND, "no message %llu in the queue of %s",
-                         (unsigned long long)qseq, dest);
-    if (rc != STORE_OK)
-        return ops_store_fail(c->out, &err);
+    int st = item_of(c, dest, qseq, &it);
+    if (st != OP_OK)
+        return st;
     if (it.state != QUEUE_PARKED)
         return view_fail(c->out, OP_FAIL, "message %llu of %s is not parked: it is waiting for "
                          "delivery already", (unsigned long long)qseq, dest);
@@ -187,12 +195,9 @@ int ops_queue_park(op_call *c)
     uint64_t qseq = ops_u64(c, "QSEQ", 0);
     rl_err err;
     queue_item it;
-    int rc = queue_get(c->t, dest, qseq, &it, &err);
-    if (rc == STORE_NOTFOUND)
-        return view_fail(c->out, OP_NOTFOUND, "no message %llu in the queue of %s",
-                         (unsigned long long)qseq, dest);
-    if (rc != STORE_OK)
-        return ops_store_fail(c->out, &err);
+    int rc = item_of(c, dest, qseq, &it);
+    if (rc != OP_OK)
+        return rc;
     if (it.state != QUEUE_PENDING)
         return view_fail(c->out, OP_FAIL, "message %llu of %s is parked already",
                          (unsigned long long)qseq, dest);

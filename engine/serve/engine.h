@@ -24,15 +24,17 @@
 #include "radlink/receive.h"
 #include "radlink/store.h"
 
-/* One frame received during the current turn. */
+/* One frame received during the current turn, and its outcome. */
 typedef struct pending {
     uint64_t conn;
     ingest_kind kind;
-    char peer[64];
-    char listener[80];
-    char why[96];
+    char peer[RL_PEER_TEXT_MAX];
+    char listener[RL_PEER_TEXT_MAX + 16];
+    char why[RL_FRAME_WHY_MAX];
     rl_str raw; /* in the turn's arena */
     int64_t recv_us;
+    rl_buf ack;        /* the answer, once ingested */
+    ingest_result res; /* what ingest decided */
 } pending;
 
 /* A control request waiting for the turn (store verbs) or for the reload. */
@@ -178,6 +180,41 @@ int engine_load_routes(const cfg *c, route_set **out, rl_buf *errors);
 void engine_publish_routes(engine *e, const char *status);
 /* <pacs mpps="true">: a sender per PACS, its queue "mpps:AE". */
 void engine_mpps_dests(engine *e);
+
+/* ---- the turn's inputs ---- */
+
+/* One transaction of a turn: which frames, whether everything else too, and
+ * what its sources tell each other. */
+typedef struct turn_ctx {
+    size_t first, n;   /* frames [first, first + n) */
+    bool rest;         /* commands, requests and job outcomes too */
+    int64_t now_us;
+    struct cmd *cmds;  /* the commands taken for this transaction */
+    unsigned forwarded;/* messages queued for destinations */
+    bool kick;         /* wake the senders after the commit */
+    size_t answered;   /* distinct connections answered */
+    /* after the commit */
+    bool ok;
+    int rc;            /* the transaction's code when it failed */
+    const char *why;
+} turn_ctx;
+
+/* A source of inputs of the turn: apply them in its transaction (a code
+ * other than STORE_OK fails the whole turn), then finish them once it is
+ * committed (tc->ok) or not. */
+typedef struct input_source {
+    const char *name;
+    int (*apply)(struct engine *e, store_txn *t, turn_ctx *tc, rl_err *err);
+    void (*finish)(struct engine *e, turn_ctx *tc);
+} input_source;
+
+extern const input_source engine_frames;   /* frames.c */
+extern const input_source engine_commands; /* commands.c */
+extern const input_source engine_requests; /* requests.c */
+
+/* MLLP events: a frame into the turn's batch (frames.c). */
+void engine_on_mllp(void *ctx, mllp_event ev, const mllp_peer *peer, rl_str data,
+                    const char *why);
 
 /* One turn: apply everything that arrived in one write transaction, commit,
  * answer (turn.c). Does nothing when nothing arrived. */

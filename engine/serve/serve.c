@@ -53,7 +53,7 @@ static int next_timeout(engine *e)
 static void counts(const engine *e, size_t *conns, unsigned *instances)
 {
     *conns = 0;
-    for (size_t i = 0; i < e->nbatch && i < 256; i++) {
+    for (size_t i = 0; i < e->nbatch && i < RL_GATHER_CONNS_MAX; i++) {
         bool seen = false;
         for (size_t k = 0; k < i && !seen; k++)
             seen = e->batch[k].conn == e->batch[i].conn;

@@ -25,45 +25,6 @@
 #include "radlink/recon.h"
 #include "radlink/wl_hook.h"
 
-static void on_mllp(void *ctx, mllp_event ev, const mllp_peer *peer, rl_str data, const char *why)
-{
-    engine *e = ctx;
-    if (ev == MLLP_EV_TLS_FAILED) {
-        engine_audit_alert(e, AUDIT_T_NODE_AUTH, peer->addr, "", why ? why : "TLS failed");
-        return;
-    }
-    if (e->nbatch == e->cap) {
-        size_t cap = e->cap ? e->cap * 2 : 64;
-        pending *b = realloc(e->batch, cap * sizeof *b);
-        if (!b) {
-            log_error("serve.nomem", "conn=%llu dropped_frame_bytes=%zu",
-                      (unsigned long long)peer->conn, data.n);
-            mllp_server_close(e->srv, peer->conn, false);
-            return;
-        }
-        e->batch = b;
-        e->cap = cap;
-    }
-    char *copy = rl_arena_alloc(&e->arena, data.n ? data.n : 1);
-    if (!copy) {
-        log_error("serve.nomem", "conn=%llu dropped_frame_bytes=%zu",
-                  (unsigned long long)peer->conn, data.n);
-        mllp_server_close(e->srv, peer->conn, false);
-        return;
-    }
-    memcpy(copy, data.p, data.n);
-    pending *p = &e->batch[e->nbatch++];
-    p->conn = peer->conn;
-    p->kind = ev == MLLP_EV_FRAME ? INGEST_FRAME
-              : ev == MLLP_EV_OVERSIZE ? INGEST_OVERSIZE
-                                       : INGEST_INCOMPLETE;
-    snprintf(p->peer, sizeof p->peer, "%s", peer->addr);
-    snprintf(p->listener, sizeof p->listener, "%s", peer->listener);
-    snprintf(p->why, sizeof p->why, "%s", why ? why : "");
-    p->raw = (rl_str){ copy, data.n };
-    p->recv_us = rl_now_us();
-}
-
 /* A user who may not control the engine tried to. */
 static void on_ctl_refused(void *ctx, long uid, long pid)
 {
@@ -413,7 +374,7 @@ static int start_mllp(engine *e, rl_err *err)
                            e->cfg->read_timeout_s,
                            e->cfg->max_per_address,
                            (size_t)e->cfg->max_buffered_mb << 20 };
-    return mllp_server_new(e->l, &sc, on_mllp, e, &e->srv, err);
+    return mllp_server_new(e->l, &sc, engine_on_mllp, e, &e->srv, err);
 }
 
 /* The audit trail's collector, when one is configured. */

@@ -286,6 +286,8 @@
 /* The same while DICOM threads are filing instances (each syncs its file and
  * directory, about a millisecond here): their instances come a little later. */
 #define RL_GATHER_FILING_MAX_US 1500
+/* Connections the gathering counts (a turn answers a few dozen at most). */
+#define RL_GATHER_CONNS_MAX 256
 
 /* At shutdown the engine answers what it has read and what DICOM threads
  * and senders still bring for at most this long. */
@@ -371,6 +373,9 @@
 #define RL_TURN_ARENA_CHUNK (1u << 20)
 /* The loop sleeps at most this long even when nothing is due. */
 #define RL_LOOP_WAIT_MAX_MS 3600000
+/* A peer's address as text ("[ipv6]:port") and why a frame was cut short. */
+#define RL_PEER_TEXT_MAX 64
+#define RL_FRAME_WHY_MAX 96
 /* A console password as typed (longer lines are cut). */
 #define RL_PASSWORD_MAX 256
 /* `radlink status`: destinations summed one by one (more are left out). */

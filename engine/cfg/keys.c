@@ -405,7 +405,8 @@ static const cfg_key keys[] = {
       .doc = "a client certificate signed by ca is required" },
 
     { "audit", NULL, CFG_ELEM, .max = 1, .doc = "the audit trail (IHE ATNA)" },
-    { "audit", "site", CFG_STR, AT(cfg, audit.site), .doc = "the site named in every event" },
+    { "audit", "site", CFG_STR, AT(cfg, audit.site),
+      .doc = "the Audit Enterprise Site ID every event carries (none: left out)" },
     { "audit/syslog", NULL, CFG_ELEM, .max = 1, .open = open_syslog, .check = check_syslog,
       .doc = "the collector events are shipped to (syslog over TLS, RFC 5425)" },
     { "audit/syslog", "host", CFG_HOST, AT(cfg, audit.host), .doc = "its host" },

@@ -45,7 +45,8 @@ static void set_text(cfg_walk *w, const xmlNode *n, const cfg_key *k, const char
     snprintf(dst, k->size, "%s", v);
 }
 
-/* CFG_PATH_CONFIG: relative to the directory of the file being read. */
+/* CFG_PATH_CWD: as written; CFG_PATH_CONFIG: a relative path is prefixed
+ * with the directory of the file being read (as written when it has none). */
 static void set_path(cfg_walk *w, const xmlNode *n, const cfg_key *k, const char *v, char *dst)
 {
     if (k->rule == CFG_PATH_CWD) {
@@ -182,13 +183,15 @@ static bool lands_in_cfg(const char *elem)
 {
     char path[128];
     snprintf(path, sizeof path, "%s", elem);
-    for (char *end = path + strlen(path); end; end = strrchr(path, '/')) {
-        *end = '\0';
+    for (;;) {
         const cfg_key *e = cfg_key_find(path, NULL);
         if (!e || e->open)
             return false;
+        char *slash = strrchr(path, '/');
+        if (!slash)
+            return true;
+        *slash = '\0';
     }
-    return true;
 }
 
 void cfg_defaults(cfg *c)

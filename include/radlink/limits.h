@@ -385,5 +385,78 @@
 /* JSON list pages: the default page and the largest one a request may ask. */
 #define RL_API_LIST_DEFAULT 50
 #define RL_API_LIST_MAX 1000
+/* ---- configuration ---- */
+
+/* Bounds and defaults of the configuration's keys that had none above; the
+ * table in engine/cfg/keys.c names each beside its key. A bound is there so
+ * a typo (a missing unit, an extra digit) is refused with file:line instead
+ * of starting an engine that cannot work. */
+
+/* Default ports: IANA's registrations for HL7 over MLLP (2575) and DICOM
+ * (11112); syslog over TLS is 6514 (RFC 5425). */
+#define RL_MLLP_PORT_DEFAULT 2575
+#define RL_DICOM_PORT_DEFAULT 11112
+#define RL_AUDIT_SYSLOG_PORT_DEFAULT 6514
+
+/* Sizes in MiB (store map-size-mb and max-map-size-mb, retention
+ * messages-max-mb): 16 TiB is past any disk a store lives on. */
+#define RL_CFG_MIB_MAX (1u << 24)
+/* MLLP (mllp max-connections, max-per-address): a thread-free loop takes
+ * many, but past 100,000 the descriptors run out first; frames in flight
+ * (max-buffered-mb) up to 1 TiB; a silent connection is closed within a week
+ * (idle-timeout) and a partial frame within a day (read-timeout). */
+#define RL_MAX_CONNECTIONS_CEILING 100000u
+#define RL_MLLP_MAX_PER_ADDRESS_CEILING 100000u
+#define RL_MLLP_MAX_BUFFERED_MB_CEILING (1u << 20)
+#define RL_IDLE_TIMEOUT_MAX_S (7u * 86400u)
+#define RL_READ_TIMEOUT_MAX_S 86400u
+/* A retransmission more than a year late is a new message (hl7
+ * dedup-window); the window's index must not grow without end. */
+#define RL_DEDUP_WINDOW_MAX_S (365u * 86400u)
+
+/* DICOM: a connection holds an accepting thread for at most an hour before
+ * its association request (association-timeout); a million matches is more
+ * than any worklist (max-responses: a query should be narrowed); an
+ * association silent for a day is gone (timeout); a storage commitment
+ * report awaited for more than an hour holds the study's job too long
+ * (<pacs commit-timeout>). */
+#define RL_DICOM_ASSOC_TIMEOUT_MAX_S 3600
+#define RL_DICOM_MAX_RESPONSES_CEILING 1000000
+#define RL_DICOM_TIMEOUT_MAX_S 86400
+#define RL_COMMIT_TIMEOUT_MAX_S 3600
+
+/* Jobs: with the backoff capped at RL_JOB_BACKOFF_MAX_S, 1,000 attempts
+ * (max-attempts) are about three days of retrying; a worker silent for an
+ * hour (worker-timeout) or a study waiting a day for its next instance
+ * (study-stable) is not coming back. */
+#define RL_JOB_ATTEMPTS_MAX 1000
+#define RL_WORKER_TIMEOUT_MAX_S 3600
+#define RL_STUDY_STABLE_MAX_S 86400
+
+/* Retention periods: 100 years is past every record-keeping rule and still
+ * fits the 32-bit seconds the retention settings keep. A study unmatched
+ * for a year (recon forward-after) is not waiting for its order. */
+#define RL_RETENTION_MAX_S (100u * 366u * 86400u)
+#define RL_UNMATCHED_FORWARD_MAX_S (366u * 86400u)
+
+/* The file drop is scanned at least once a day (inbox poll). */
+#define RL_INBOX_POLL_MAX_S 86400
+
+/* HTTP: a thread per connection, so at most 1,024 (http max-connections);
+ * a lockout after more than 100 failures (lockout-failures) protects
+ * nothing; a session idle, or a lockout, lasts at most a day. */
+#define RL_HTTP_CONNECTIONS_MAX 1024
+#define RL_HTTP_LOCKOUT_FAILURES_MAX 100
+#define RL_HTTP_SESSION_IDLE_MAX_S 86400
+#define RL_HTTP_LOCKOUT_MAX_S 86400
+
+/* An outbound MLLP destination (<destination ack-timeout max-retry-delay>,
+ * read by the route module for route files and the configuration alike):
+ * an ACK awaited 30 s, retries spaced up to 60 s, either at most a day
+ * (engine/route/load.c still spells these as literals: a larger value
+ * falls back to the default). */
+#define RL_DEST_ACK_TIMEOUT_DEFAULT_S 30
+#define RL_DEST_RETRY_DELAY_DEFAULT_S 60
+#define RL_DEST_TIMEOUT_MAX_S 86400
 
 #endif

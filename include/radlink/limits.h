@@ -386,4 +386,11 @@
 #define RL_API_LIST_DEFAULT 50
 #define RL_API_LIST_MAX 1000
 
+/* ---- network layer ---- */
+
+/* Connections the kernel queues on a listening socket before the loop
+ * accepts them: a burst of senders reconnecting after a restart waits
+ * there instead of being refused. */
+#define RL_NET_LISTEN_BACKLOG 128
+
 #endif

@@ -55,6 +55,14 @@ const char *rl_strerror(int code)
     case CTL_E_TIMEOUT: return "control: no answer in time";
     case CTL_E_PROTO: return "control: a message that does not decode";
     case HTTP_E_START: return "http: the listener could not start";
+    case NET_E_RESOLVE: return "net: the address does not resolve";
+    case NET_E_LISTEN: return "net: cannot listen on the address";
+    case NET_E_CONNECT: return "net: cannot connect";
+    case NET_E_TIMEOUT: return "net: timed out";
+    case NET_E_CANCELLED: return "net: cancelled";
+    case NET_E_IO: return "net: socket error";
+    case NET_E_TLS: return "net: TLS error";
+    case NET_E_TLS_CONFIG: return "net: unusable TLS settings";
     }
     return "unknown error";
 }

@@ -157,8 +157,8 @@ static int parse_hostport(const char *to, char *host, size_t hn, unsigned *port)
 int cli_run_send(op_call *self)
 {
     const char *to = ops_str(self, "to");
-    mllp_tls_opts tls = { .ca = ops_str(self, "ca"), .cert = ops_str(self, "cert"),
-                          .key = ops_str(self, "key"), .server_name = ops_str(self, "server-name") };
+    net_tls_opts tls = { .ca = ops_str(self, "ca"), .cert = ops_str(self, "cert"),
+                         .key = ops_str(self, "key"), .server_name = ops_str(self, "server-name") };
     bool use_tls = ops_flag(self, "tls") || tls.ca, batch = ops_flag(self, "batch");
     long timeout = (long)ops_u64(self, "timeout", 10);
     send_ctx s = { .cmd = self, .quiet = ops_flag(self, "quiet") };

@@ -2,11 +2,11 @@
 #include <stdlib.h>
 #include <libxml/parser.h>
 #include <lmdb.h>
-#include <openssl/crypto.h>
 #include <zmq.h>
 
 #include "tools.h"
 #include "radlink/dicom.h"
+#include "radlink/net.h"
 #include "radlink/version.h"
 
 int cli_run_version(op_call *self)
@@ -20,7 +20,7 @@ int cli_run_version(op_call *self)
     printf("DCMTK %s, libxml2 %d.%d.%d, LMDB %d.%d.%d, ZeroMQ %d.%d.%d, %s\n", dicom_version(),
            (int)(xv / 10000), (int)(xv / 100 % 100), (int)(xv % 100),
            MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH, zmaj, zmin, zpat,
-           OpenSSL_version(OPENSSL_VERSION));
+           net_tls_library_version());
     return CLI_OK;
 }
 

@@ -358,12 +358,12 @@ static int start_dicom(engine *e, rl_err *err)
 static int start_mllp(engine *e, rl_err *err)
 {
     mllp_listen ls[CFG_MAX_LISTENERS];
-    mllp_tls_opts tls[CFG_MAX_LISTENERS];
+    net_tls_opts tls[CFG_MAX_LISTENERS];
     for (unsigned i = 0; i < e->cfg->n_mllp; i++) {
         const cfg_listener *cl = &e->cfg->mllp[i];
-        tls[i] = (mllp_tls_opts){ .cert = cl->cert, .key = cl->key,
-                                  .ca = cl->ca[0] ? cl->ca : NULL,
-                                  .verify_peer = cl->verify_client };
+        tls[i] = (net_tls_opts){ .cert = cl->cert, .key = cl->key,
+                                 .ca = cl->ca[0] ? cl->ca : NULL,
+                                 .verify_peer = cl->verify_client };
         ls[i] = (mllp_listen){ cl->bind, cl->port, cl->tls ? &tls[i] : NULL, e->mllp_fd[i] };
     }
     mllp_server_cfg sc = { ls,

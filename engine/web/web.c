@@ -80,8 +80,8 @@ int engine_web_start(engine *e, rl_err *err)
     else
         snprintf(w->users_path, sizeof w->users_path, "%s/users", e->data_abs);
     const cfg_listener *l = &cf->http.l;
-    mllp_tls_opts tls = { .cert = l->cert, .key = l->key, .ca = l->ca[0] ? l->ca : NULL,
-                          .verify_peer = l->verify_client };
+    net_tls_opts tls = { .cert = l->cert, .key = l->key, .ca = l->ca[0] ? l->ca : NULL,
+                         .verify_peer = l->verify_client };
     http_opts o = { .bind = l->bind, .port = l->port, .tls = l->tls ? &tls : NULL,
                     .max_connections = cf->http.max_connections,
                     .request_timeout_ms = RL_HTTP_REQUEST_TIMEOUT_MS,

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "radlink/limits.h"
 #include "radlink/log.h"
+#include "radlink/net.h"
 #include "radlink/rec.h"
 
 int ctlsock_path(const char *data_dir, const char *name, char *out, size_t n, rl_err *err)
@@ -335,19 +335,6 @@ void ctlsock_free(ctlsock_server *s)
 
 /* ---- client ---- */
 
-static int wait_io(int fd, short events, int64_t deadline)
-{
-    for (;;) {
-        int64_t left = deadline - rl_mono_ms();
-        if (left <= 0)
-            return 0;
-        struct pollfd p = { .fd = fd, .events = events };
-        int r = poll(&p, 1, (int)left);
-        if (r >= 0 || errno != EINTR)
-            return r;
-    }
-}
-
 int ctlsock_call(const char *path, int argc, char *const *argv, int timeout_ms, int *status,
                  rl_buf *out, rl_err *err)
 {
@@ -399,14 +386,14 @@ int ctlsock_call(const char *path, int argc, char *const *argv, int timeout_ms, 
     rl_buf_init(&in, RL_CTL_REPLY_MAX + 4);
     rc = 0;
     for (;;) {
-        int r = wait_io(fd, POLLIN, deadline);
-        if (r == 0) {
+        int r = net_wait_fd(fd, false, deadline, -1);
+        if (r == NET_E_TIMEOUT) {
             rc = rl_err_set(err, CTL_E_TIMEOUT, -1, "the engine did not answer within %d s",
                             timeout_ms / 1000);
             break;
         }
         char b[65536];
-        ssize_t n = r < 0 ? -1 : recv(fd, b, sizeof b, 0);
+        ssize_t n = r != 0 ? -1 : recv(fd, b, sizeof b, 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)

@@ -3,17 +3,16 @@
  * request into an http_req, calls the handler and sends its answer.
  *
  * HTTPS: libmicrohttpd's own TLS is GnuTLS, with other settings than the
- * MLLP and DICOM listeners. So TLS is OpenSSL's, with the MLLP adapter's
- * context (same certificate files, TLS 1.2+, client certificates checked by
- * OpenSSL): an accepting thread does the handshake, and a relay thread per
- * connection carries the plain bytes over a socket pair to libmicrohttpd
+ * MLLP and DICOM listeners. So TLS is the network layer's (radlink/net.h:
+ * OpenSSL, the MLLP listeners' settings, same certificate files, TLS 1.2+,
+ * client certificates checked by OpenSSL): an accepting thread takes the
+ * connections, and a relay thread per connection does the handshake and
+ * carries the plain bytes over a socket pair to libmicrohttpd
  * (MHD_add_connection, with the client's real address). */
 #include "radlink/http.h"
 
 #include <errno.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
-#include <openssl/ssl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,9 +22,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../mllp/mllp_internal.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
+#include "radlink/net.h"
 
 
 struct http_server {
@@ -36,7 +35,7 @@ struct http_server {
     bool tls;
     int listen_fd;
     /* HTTPS */
-    SSL_CTX *ssl;
+    net_tls_ctx *ssl;
     int stop_fd;   /* eventfd: readable when stopping */
     pthread_t acceptor;
     bool acceptor_started;
@@ -183,10 +182,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr)
-        mllp_addr_str(ci->client_addr,
-                      ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                             : sizeof(struct sockaddr_in),
-                      req.peer, sizeof req.peer);
+        net_addr_str(ci->client_addr, req.peer, sizeof req.peer);
     http_resp resp = { .status = 200 };
     rl_buf_init(&resp.headers, 16 * 1024);
     rl_buf_init(&resp.body, 0);
@@ -201,9 +197,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
 typedef struct relay {
     http_server *s;
-    int fd;
-    struct sockaddr_storage sa;
-    socklen_t sl;
+    net_conn c;    /* the client's connection, TLS once the handshake is done */
+    net_addr peer; /* its address, for libmicrohttpd and the log */
 } relay;
 
 /* Write all of buf to a blocking socket; false when it is gone. */
@@ -221,6 +216,80 @@ static bool write_all(int fd, const char *buf, size_t n)
     return true;
 }
 
+/* Write all of buf to the TLS client; false when it is gone, when the
+ * listener stops, or when it took no byte for the request timeout. */
+static bool tls_write_all(http_server *s, net_conn *c, const char *buf, size_t n)
+{
+    int64_t deadline = rl_mono_ms() + s->timeout_ms;
+    while (n) {
+        size_t put = 0;
+        int rc = net_write(c, buf, n, &put, NULL);
+        if (rc == NET_AGAIN) {
+            if (net_wait(c, true, deadline, s->stop_fd) != 0)
+                return false;
+            continue;
+        }
+        if (rc != 0)
+            return false;
+        buf += put;
+        n -= put;
+        deadline = rl_mono_ms() + s->timeout_ms;
+    }
+    return true;
+}
+
+/* The TLS handshake, bounded by the request timeout: 0, or the reason in
+ * err (NET_E_CANCELLED: the listener is stopping). */
+static int handshake(http_server *s, net_conn *c, rl_err *err)
+{
+    int64_t deadline = rl_mono_ms() + s->timeout_ms;
+    if (net_tls_start(c, s->ssl, NULL, err) != 0)
+        return err->code;
+    for (;;) {
+        int rc = net_handshake(c, err);
+        if (rc != NET_AGAIN)
+            return rc;
+        int w = net_wait(c, false, deadline, s->stop_fd);
+        if (w == NET_E_CANCELLED)
+            return rl_err_set(err, w, -1, "the listener is stopping");
+        if (w != 0)
+            return rl_err_set(err, NET_E_TIMEOUT, -1, "TLS handshake timed out");
+    }
+}
+
+/* Carry the bytes both ways until either side closes or the listener
+ * stops; idle connections are libmicrohttpd's to time out: it closes its
+ * end. */
+static void relay_loop(http_server *s, net_conn *c, int sp)
+{
+    char buf[16384];
+    for (;;) {
+        struct pollfd pf[3] = { { c->fd, (short)(c->want_write ? POLLOUT : POLLIN), 0 },
+                                { sp, POLLIN, 0 }, { s->stop_fd, POLLIN, 0 } };
+        if (poll(pf, 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        if (pf[2].revents)
+            return;
+        /* everything TLS holds, so that no decrypted byte waits in it unseen */
+        while (pf[0].revents) {
+            size_t got = 0;
+            int rc = net_read(c, buf, sizeof buf, &got, NULL);
+            if (rc == NET_AGAIN)
+                break;
+            if (rc != 0 || !write_all(sp, buf, got))
+                return;
+        }
+        if (pf[1].revents) {
+            ssize_t n = recv(sp, buf, sizeof buf, 0);
+            if (n <= 0 || !tls_write_all(s, c, buf, (size_t)n))
+                return;
+        }
+    }
+}
+
 static void relay_end(http_server *s)
 {
     pthread_mutex_lock(&s->lock);
@@ -233,62 +302,31 @@ static void *relay_main(void *arg)
 {
     relay *r = arg;
     http_server *s = r->s;
-    char addr[64], buf[16384];
-    mllp_addr_str(&r->sa, r->sl, addr, sizeof addr);
-    /* the handshake, bounded by the request timeout */
-    struct timeval tv = { .tv_sec = s->timeout_ms / 1000,
-                          .tv_usec = (s->timeout_ms % 1000) * 1000 };
-    setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(r->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    SSL *ssl = SSL_new(s->ssl);
     int sp[2] = { -1, -1 };
-    if (!ssl || SSL_set_fd(ssl, r->fd) != 1 || SSL_accept(ssl) != 1) {
-        char why[200];
-        mllp_tls_error(why, sizeof why);
-        log_warn("http.tls_failed", "peer=%s error=\"%s\"", addr, why);
+    rl_err err;
+    int rc = handshake(s, &r->c, &err);
+    if (rc != 0) {
+        if (rc != NET_E_CANCELLED)
+            log_warn("http.tls_failed", "peer=%s error=\"%s\"", r->peer.text, err.msg);
         goto out;
     }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
         sp[0] = sp[1] = -1;
         goto out;
     }
-    if (MHD_add_connection(s->d, sp[1], (struct sockaddr *)&r->sa, r->sl) != MHD_YES) {
+    if (MHD_add_connection(s->d, sp[1], (const struct sockaddr *)r->peer.sa, r->peer.len) !=
+        MHD_YES) {
         sp[1] = -1; /* closed by libmicrohttpd */
         goto out;
     }
     sp[1] = -1; /* libmicrohttpd's now */
-    /* idle connections are libmicrohttpd's to time out: it closes its end */
-    struct timeval none = { 0, 0 };
-    setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
-    for (;;) {
-        struct pollfd pf[3] = { { r->fd, POLLIN, 0 }, { sp[0], POLLIN, 0 },
-                                { s->stop_fd, POLLIN, 0 } };
-        if (!SSL_pending(ssl) && poll(pf, 3, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (pf[2].revents)
-            break;
-        if (SSL_pending(ssl) || pf[0].revents) {
-            int n = SSL_read(ssl, buf, sizeof buf);
-            if (n <= 0 || !write_all(sp[0], buf, (size_t)n))
-                break;
-        }
-        if (pf[1].revents) {
-            ssize_t n = recv(sp[0], buf, sizeof buf, 0);
-            if (n <= 0 || SSL_write(ssl, buf, (int)n) != (int)n)
-                break;
-        }
-    }
-    SSL_shutdown(ssl);
+    relay_loop(s, &r->c, sp[0]);
 out:
-    SSL_free(ssl);
+    net_close(&r->c);
     if (sp[0] >= 0)
         close(sp[0]);
     if (sp[1] >= 0)
         close(sp[1]);
-    close(r->fd);
     free(r);
     relay_end(s);
     return NULL;
@@ -309,12 +347,12 @@ static void *accept_main(void *arg)
         if (!r)
             continue;
         r->s = s;
-        r->sl = sizeof r->sa;
-        r->fd = accept4(s->listen_fd, (struct sockaddr *)&r->sa, &r->sl, SOCK_CLOEXEC);
-        if (r->fd < 0) {
+        int fd = -1;
+        if (net_accept(s->listen_fd, &fd, &r->peer, NULL) != 0) {
             free(r);
             continue;
         }
+        r->c = (net_conn){ .fd = fd };
         pthread_mutex_lock(&s->lock);
         bool room = s->relays < s->max_connections;
         s->relays += room;
@@ -324,7 +362,7 @@ static void *accept_main(void *arg)
             if (room)
                 relay_end(s);
             log_warn("http.refused", "reason=\"%u connections already\"", s->max_connections);
-            close(r->fd);
+            close(fd);
             free(r);
             continue;
         }
@@ -348,7 +386,7 @@ int http_start(const http_opts *o, http_handler h, void *ctx, http_server **out,
     s->stop_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
-    if (mllp_bind_as("http listener", o->bind, o->port, &s->listen_fd, err) != 0) {
+    if (net_listen("http listener", o->bind, o->port, &s->listen_fd, NULL, err) != 0) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);
         s->listen_fd = -1;
@@ -358,7 +396,7 @@ int http_start(const http_opts *o, http_handler h, void *ctx, http_server **out,
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (s->tls) {
-        if (!(s->ssl = mllp_tls_ctx(o->tls, true, err))) {
+        if (!(s->ssl = net_tls_server_ctx(o->tls, err))) {
             http_stop(s);
             return err->code;
         }
@@ -418,7 +456,7 @@ void http_stop(http_server *s)
         close(s->listen_fd);
     if (s->stop_fd >= 0)
         close(s->stop_fd);
-    SSL_CTX_free(s->ssl);
+    net_tls_ctx_free(s->ssl);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->idle);
     free(s);

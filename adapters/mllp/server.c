@@ -1,32 +1,26 @@
 /* The MLLP server: listeners and connections on the engine's event loop, each
  * connection with its own decoder and output buffer, TLS handshakes done
- * non-blocking inside the same loop. */
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+ * non-blocking inside the same loop (sockets and TLS: radlink/net.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "mllp_internal.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
 
-#define READ_CHUNK 65536
 #define READ_BUDGET (4u << 20) /* plain bytes read from one connection per loop turn */
 
 typedef struct listener {
     int fd;
-    SSL_CTX *ctx;
+    net_tls_ctx *ctx;
     char name[80];
 } listener;
 
 typedef struct conn {
     mllp_server *s;
-    mllp_io io;
+    net_conn io;
     mllp_peer peer;
     bool tls;
     mllp_decoder dec;
@@ -91,7 +85,7 @@ static void conn_free(mllp_server *s, conn *c, const char *why)
              (unsigned long long)c->peer.conn, c->peer.addr, why,
              (unsigned long long)c->dec.junk);
     s->st.junk_bytes += c->dec.junk;
-    mllp_io_close(&c->io);
+    net_close(&c->io);
     mllp_decoder_free(&c->dec);
     account(s, c);
     rl_buf_free(&c->out);
@@ -119,19 +113,20 @@ static void report_partial(mllp_server *s, conn *c, const char *why)
 /* Write what can be written now; false when the connection failed. */
 static bool conn_flush(mllp_server *s, conn *c)
 {
-    char err[200] = "";
+    rl_err err;
     (void)s;
     while (c->out.len) {
-        long n = mllp_io_write(&c->io, c->out.data, c->out.len, err, sizeof err);
-        if (n == IO_AGAIN)
+        size_t n = 0;
+        int rc = net_write(&c->io, c->out.data, c->out.len, &n, &err);
+        if (rc == NET_AGAIN)
             return true;
-        if (n < 0) {
+        if (rc != 0) {
             c->close_why = "write failed";
             log_warn("mllp.write_failed", "conn=%llu peer=%s error=\"%s\"",
-                     (unsigned long long)c->peer.conn, c->peer.addr, err);
+                     (unsigned long long)c->peer.conn, c->peer.addr, err.msg);
             return false;
         }
-        rl_buf_consume(&c->out, (size_t)n);
+        rl_buf_consume(&c->out, n);
     }
     return true;
 }
@@ -191,45 +186,46 @@ static void on_conn(loop *l, int fd, unsigned events, void *ctx)
     (void)fd;
     conn *c = ctx;
     mllp_server *s = c->s;
-    char err[256] = "";
+    rl_err err;
     if (c->tls && !c->io.handshake_done) {
-        int h = mllp_io_handshake(&c->io, true, err, sizeof err);
+        int h = net_handshake(&c->io, &err);
         if (h < 0) {
             s->st.tls_failures++;
             log_warn("mllp.tls_failed", "conn=%llu peer=%s error=\"%s\"",
-                     (unsigned long long)c->peer.conn, c->peer.addr, err);
-            char why[300];
-            snprintf(why, sizeof why, "MLLP TLS handshake failed: %s", err);
+                     (unsigned long long)c->peer.conn, c->peer.addr, err.msg);
+            char why[450];
+            snprintf(why, sizeof why, "MLLP TLS handshake failed: %s", err.msg);
             s->cb(s->ctx, MLLP_EV_TLS_FAILED, &c->peer, (rl_str){ "", 0 }, why);
             conn_free(s, c, "TLS handshake failed");
             return;
         }
-        if (h == 0) {
+        if (h == NET_AGAIN) {
             conn_update(s, c);
             return;
         }
         log_debug("mllp.tls", "conn=%llu peer=%s version=%s", (unsigned long long)c->peer.conn,
-                  c->peer.addr, SSL_get_version(c->io.ssl));
+                  c->peer.addr, net_tls_version(&c->io));
         events |= LOOP_READ;
     }
     if ((events & LOOP_READ) && !c->halted) {
-        char buf[READ_CHUNK];
+        char buf[MLLP_READ_CHUNK];
         size_t total = 0;
         for (;;) {
-            long n = mllp_io_read(&c->io, buf, sizeof buf, err, sizeof err);
-            if (n == IO_AGAIN)
+            size_t n = 0;
+            int rc = net_read(&c->io, buf, sizeof buf, &n, &err);
+            if (rc == NET_AGAIN)
                 break;
-            if (n == IO_EOF || n < 0) {
-                report_partial(s, c, n == IO_EOF
+            if (rc != 0) {
+                report_partial(s, c, rc == NET_EOF
                                          ? "connection closed before the end of the frame"
                                          : "connection failed before the end of the frame");
                 c->halted = true;
                 c->closing = true;
-                c->close_why = n == IO_EOF ? "closed by peer" : "read failed";
+                c->close_why = rc == NET_EOF ? "closed by peer" : "read failed";
                 break;
             }
-            deliver(s, c, buf, (size_t)n);
-            total += (size_t)n;
+            deliver(s, c, buf, n);
+            total += n;
             if (c->halted || (!c->tls && total >= READ_BUDGET))
                 break;
         }
@@ -251,18 +247,6 @@ static void conn_update(mllp_server *s, conn *c)
         loop_unwatch(s->l, c->io.fd);
 }
 
-/* "10.1.2.3:4567" -> "10.1.2.3", "[::1]:4567" -> "::1" */
-static void ip_of(const char *addr, char *ip, size_t n)
-{
-    const char *colon = strrchr(addr, ':');
-    size_t len = colon ? (size_t)(colon - addr) : strlen(addr);
-    if (len >= 2 && addr[0] == '[' && addr[len - 1] == ']') {
-        addr++;
-        len -= 2;
-    }
-    snprintf(ip, n, "%.*s", (int)len, addr);
-}
-
 static void conn_new(mllp_server *s, listener *li, int fd, const char *addr)
 {
     if (s->nconns >= s->cfg.max_conns) {
@@ -273,7 +257,7 @@ static void conn_new(mllp_server *s, listener *li, int fd, const char *addr)
         return;
     }
     char ip[64];
-    ip_of(addr, ip, sizeof ip);
+    net_addr_host(addr, ip, sizeof ip);
     unsigned same = 0;
     for (unsigned i = 0; i < s->nconns; i++)
         same += strcmp(s->conns[i]->ip, ip) == 0;
@@ -311,9 +295,8 @@ static void conn_new(mllp_server *s, listener *li, int fd, const char *addr)
     c->accepted_ms = c->last_ms = rl_mono_ms();
     if (li->ctx) {
         c->tls = true;
-        c->io.ssl = SSL_new(li->ctx);
-        if (!c->io.ssl || SSL_set_fd(c->io.ssl, fd) != 1) {
-            mllp_io_close(&c->io);
+        if (net_tls_start(&c->io, li->ctx, NULL, NULL) != 0) {
+            net_close(&c->io);
             mllp_decoder_free(&c->dec);
             free(c);
             return;
@@ -338,51 +321,26 @@ static void on_accept(loop *l, int fd, unsigned events, void *ctx)
     if (!li)
         return;
     for (;;) {
-        struct sockaddr_storage sa;
-        socklen_t sl = sizeof sa;
-        int cfd = accept4(fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-                log_warn("mllp.accept_failed", "listener=%s error=\"%s\"", li->name,
-                         strerror(errno));
+        int cfd = -1;
+        net_addr peer;
+        rl_err err;
+        int rc = net_accept(fd, &cfd, &peer, &err);
+        if (rc != 0) {
+            if (rc != NET_AGAIN)
+                log_warn("mllp.accept_failed", "listener=%s error=\"%s\"", li->name, err.msg);
             return;
         }
-        int one = 1;
-        setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        char addr[64];
-        mllp_addr_str(&sa, sl, addr, sizeof addr);
-        conn_new(s, li, cfd, addr);
+        conn_new(s, li, cfd, peer.text);
     }
 }
 
 int mllp_bind(const char *addr, unsigned port, int *out, rl_err *err)
 {
-    return mllp_bind_as("MLLP listener", addr, port, out, err);
-}
-
-int mllp_bind_as(const char *what, const char *addr, unsigned port, int *out, rl_err *err)
-{
-    char ps[16];
-    snprintf(ps, sizeof ps, "%u", port);
-    struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM };
-    struct addrinfo *ai = NULL;
-    int g = getaddrinfo(addr && *addr ? addr : NULL, ps, &hints, &ai);
-    if (g != 0)
-        return rl_err_set(err, MLLP_E_CONFIG, -1, "%s %s:%u: %s", what, addr, port,
-                          gai_strerror(g));
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    if (fd >= 0)
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
-        int e = errno;
-        if (fd >= 0)
-            close(fd);
-        freeaddrinfo(ai);
-        return rl_err_set(err, MLLP_E_IO, -1, "%s %s:%u: %s", what, addr, port, strerror(e));
-    }
-    freeaddrinfo(ai);
-    *out = fd;
+    rl_err why;
+    int rc = net_listen("MLLP listener", addr, port, out, NULL, &why);
+    if (rc != 0)
+        return rl_err_set(err, rc == NET_E_RESOLVE ? MLLP_E_CONFIG : MLLP_E_IO, -1, "%s",
+                          why.msg);
     return 0;
 }
 
@@ -396,10 +354,11 @@ static int bind_listener(mllp_server *s, const mllp_listen *ml, listener *li, rl
     }
     li->fd = fd;
     snprintf(li->name, sizeof li->name, "%s:%u%s", ml->bind, ml->port, ml->tls ? " tls" : "");
-    if (ml->tls && !(li->ctx = mllp_tls_ctx(ml->tls, true, err))) {
+    rl_err why;
+    if (ml->tls && !(li->ctx = net_tls_server_ctx(ml->tls, &why))) {
         close(fd);
         li->fd = -1;
-        return MLLP_E_CONFIG;
+        return rl_err_set(err, MLLP_E_CONFIG, -1, "%s", why.msg);
     }
     if (loop_watch(s->l, fd, LOOP_READ, on_accept, s) != 0) {
         close(fd);
@@ -553,7 +512,7 @@ void mllp_server_free(mllp_server *s)
         conn_free(s, s->conns[0], "engine stopping");
     mllp_server_stop_listening(s);
     for (unsigned i = 0; i < s->nl; i++)
-        SSL_CTX_free(s->ls[i].ctx);
+        net_tls_ctx_free(s->ls[i].ctx);
     free(s->conns);
     free(s);
 }

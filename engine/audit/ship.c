@@ -10,19 +10,14 @@
  * after (RL_AUDIT_CONFIRM_MS); a connection found closed sends everything
  * after the last confirmed event again. The collector may get an event
  * twice, never none. The confirmed position is stored by the loop
- * (CMD_AUDIT_SHIPPED, META audit.shipped), so a restart goes on from it. */
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-#include <poll.h>
+ * (CMD_AUDIT_SHIPPED, META audit.shipped), so a restart goes on from it.
+ * The connection, the TLS and the framing are the syslog adapter's
+ * (radlink/syslog.h). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "radlink/audit.h"
@@ -31,6 +26,7 @@
 #include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/rec.h"
+#include "radlink/syslog.h"
 
 struct audit_shipper {
     audit_ship_cfg cfg;
@@ -39,9 +35,7 @@ struct audit_shipper {
     pthread_cond_t cond;
     bool woken, stopping, running;
     /* the thread's own */
-    SSL_CTX *ctx;
-    SSL *ssl;
-    int fd;
+    syslog_client *cl;
     uint64_t sent, confirmed;
     int64_t last_write_ms, retry_ms;
     unsigned backoff_ms;
@@ -67,25 +61,9 @@ static void set_state(audit_shipper *s, bool up, const char *why)
                  "and shipped when it is back\"", s->cfg.host, s->cfg.port, why);
 }
 
-static void tls_error(char *out, size_t n, const char *what)
-{
-    unsigned long e = ERR_get_error();
-    char buf[160] = "";
-    if (e)
-        ERR_error_string_n(e, buf, sizeof buf);
-    snprintf(out, n, "%s%s%s", what, buf[0] ? ": " : "", buf);
-    ERR_clear_error();
-}
-
 static void drop(audit_shipper *s, const char *why)
 {
-    if (s->ssl) {
-        SSL_free(s->ssl);
-        s->ssl = NULL;
-    }
-    if (s->fd >= 0)
-        close(s->fd);
-    s->fd = -1;
+    syslog_disconnect(s->cl);
     if (s->sent > s->confirmed) {
         pthread_mutex_lock(&s->lock);
         s->st_resent += (unsigned long)(s->sent - s->confirmed);
@@ -97,82 +75,17 @@ static void drop(audit_shipper *s, const char *why)
     set_state(s, false, why);
 }
 
-/* TCP with a bounded connect, then the TLS handshake. */
-static int connect_collector(audit_shipper *s, char *why, size_t whyn)
+/* Connect to the collector (TCP and TLS, each bounded). */
+static int connect_collector(audit_shipper *s, rl_err *err)
 {
-    char port[8];
-    snprintf(port, sizeof port, "%u", s->cfg.port);
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res;
-    int g = getaddrinfo(s->cfg.host, port, &hints, &res);
-    if (g != 0) {
-        snprintf(why, whyn, "%s: %s", s->cfg.host, gai_strerror(g));
+    if (syslog_connect(s->cl, err) != 0)
         return -1;
-    }
-    int fd = -1;
-    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
-        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-        if (fd < 0)
-            continue;
-        struct timeval tv = { RL_AUDIT_CONNECT_TIMEOUT_S, 0 };
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-            snprintf(why, whyn, "connect: %s", strerror(errno));
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        return -1;
-    SSL *ssl = SSL_new(s->ctx);
-    if (!ssl) {
-        close(fd);
-        snprintf(why, whyn, "out of memory");
-        return -1;
-    }
-    const char *name = s->cfg.server_name[0] ? s->cfg.server_name : s->cfg.host;
-    SSL_set_fd(ssl, fd);
-    SSL_set_tlsext_host_name(ssl, name);
-    /* the collector's certificate must name it (a host name or an IP address) */
-    X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
-    if (X509_VERIFY_PARAM_set1_ip_asc(vp, name) != 1)
-        SSL_set1_host(ssl, name);
-    if (SSL_connect(ssl) != 1) {
-        long v = SSL_get_verify_result(ssl);
-        if (v != X509_V_OK)
-            snprintf(why, whyn, "TLS: the collector's certificate: %s",
-                     X509_verify_cert_error_string(v));
-        else
-            tls_error(why, whyn, "TLS handshake failed");
-        SSL_free(ssl);
-        close(fd);
-        return -1;
-    }
-    s->ssl = ssl;
-    s->fd = fd;
     s->backoff_ms = 1000;
     pthread_mutex_lock(&s->lock);
     s->st_connects++;
     pthread_mutex_unlock(&s->lock);
     set_state(s, true, "");
     return 0;
-}
-
-/* Has the collector closed the connection (or reset it)? */
-static bool closed(audit_shipper *s)
-{
-    struct pollfd p = { .fd = s->fd, .events = POLLIN };
-    if (poll(&p, 1, 0) <= 0)
-        return false;
-    if (p.revents & (POLLERR | POLLHUP))
-        return true;
-    char b[256];
-    int n = SSL_read(s->ssl, b, sizeof b); /* a collector says nothing: data or EOF */
-    if (n > 0)
-        return false;
-    int e = SSL_get_error(s->ssl, n);
-    return e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE;
 }
 
 typedef struct batch {
@@ -182,19 +95,15 @@ typedef struct batch {
     unsigned n;
 } batch;
 
-/* RFC 5424: <PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG, PRI 85
- * (facility 10 security/authorization, severity 5 notice, as ITI-20 says),
- * framed "LENGTH SP MESSAGE" (RFC 5425). */
+/* One event as an RFC 5424 message: PRI 85 (facility 10
+ * security/authorization, severity 5 notice, as ITI-20 says), MSGID
+ * IHE+RFC-3881, the AuditMessage as MSG. */
 static int frame(void *ctx, const audit_rec *r)
 {
     batch *b = ctx;
-    char when[40], head[512];
-    rl_time_iso(r->time_us, when, sizeof when);
-    int hn = snprintf(head, sizeof head, "<85>1 %s %s radlink %ld IHE+RFC-3881 - ", when,
-                      b->s->cfg.hostname, (long)getpid());
-    rl_buf_printf(&b->out, "%zu ", (size_t)hn + r->xml.n);
-    rl_buf_add(&b->out, head, (size_t)hn);
-    rl_buf_add_str(&b->out, r->xml);
+    syslog_header h = { .pri = 85, .time_us = r->time_us, .hostname = b->s->cfg.hostname,
+                        .app = "radlink", .procid = (long)getpid(), .msgid = "IHE+RFC-3881" };
+    syslog_frame(&b->out, &h, r->xml);
     b->last = r->seq;
     return ++b->n >= RL_AUDIT_SHIP_BATCH || b->out.len > (1u << 20);
 }
@@ -221,17 +130,10 @@ static int ship(audit_shipper *s)
         rl_buf_free(&b.out);
         return 0;
     }
-    size_t off = 0;
-    while (off < b.out.len) {
-        int w = SSL_write(s->ssl, b.out.data + off, (int)(b.out.len - off));
-        if (w <= 0) {
-            char why[200];
-            tls_error(why, sizeof why, "write to the collector failed");
-            rl_buf_free(&b.out);
-            drop(s, why);
-            return 0;
-        }
-        off += (size_t)w;
+    if (syslog_send(s->cl, b.out.data, b.out.len, &err) != 0) {
+        rl_buf_free(&b.out);
+        drop(s, err.msg);
+        return 0;
     }
     int more = b.n >= RL_AUDIT_SHIP_BATCH || b.out.len > (1u << 20);
     rl_buf_free(&b.out);
@@ -267,19 +169,20 @@ static void *ship_main(void *arg)
         pthread_mutex_unlock(&s->lock);
         int64_t now = rl_mono_ms();
         int more = 0;
-        if (!s->ssl && now >= s->retry_ms) {
-            char why[300] = "";
-            if (connect_collector(s, why, sizeof why) != 0) {
+        if (!syslog_connected(s->cl) && now >= s->retry_ms) {
+            rl_err why;
+            if (connect_collector(s, &why) != 0) {
                 s->retry_ms = now + s->backoff_ms;
                 s->backoff_ms = s->backoff_ms < 30000 ? s->backoff_ms * 2 : 30000;
-                set_state(s, false, why);
+                set_state(s, false, why.msg);
             }
         }
-        if (s->ssl && closed(s))
+        if (syslog_connected(s->cl) && syslog_gone(s->cl))
             drop(s, "the collector closed the connection");
-        if (s->ssl && s->sent > s->confirmed && now - s->last_write_ms >= RL_AUDIT_CONFIRM_MS)
+        if (syslog_connected(s->cl) && s->sent > s->confirmed &&
+            now - s->last_write_ms >= RL_AUDIT_CONFIRM_MS)
             confirm(s);
-        if (s->ssl)
+        if (syslog_connected(s->cl))
             more = ship(s);
         /* wait for new events (the loop wakes us), for the moment to
          * confirm what went out, or for the next connection attempt */
@@ -287,7 +190,7 @@ static void *ship_main(void *arg)
         now = rl_mono_ms();
         if (more)
             wait_ms = 0;
-        else if (!s->ssl)
+        else if (!syslog_connected(s->cl))
             wait_ms = s->retry_ms > now ? s->retry_ms - now : 0;
         else if (s->sent > s->confirmed)
             wait_ms = RL_AUDIT_CONFIRM_MS;
@@ -310,13 +213,10 @@ static void *ship_main(void *arg)
         s->woken = false;
     }
     pthread_mutex_unlock(&s->lock);
-    if (s->ssl) {
-        if (s->sent > s->confirmed && !closed(s))
+    if (syslog_connected(s->cl)) {
+        if (s->sent > s->confirmed && !syslog_gone(s->cl))
             confirm(s);
-        SSL_shutdown(s->ssl);
-        SSL_free(s->ssl);
-        close(s->fd);
-        s->ssl = NULL;
+        syslog_disconnect(s->cl);
     }
     return NULL;
 }
@@ -328,29 +228,17 @@ int audit_ship_start(const audit_ship_cfg *c, audit_shipper **out, rl_err *err)
     if (!s)
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     s->cfg = *c;
-    s->fd = -1;
     s->backoff_ms = 1000;
     if (!s->cfg.hostname[0] && gethostname(s->cfg.hostname, sizeof s->cfg.hostname) != 0)
         snprintf(s->cfg.hostname, sizeof s->cfg.hostname, "-");
-    s->ctx = SSL_CTX_new(TLS_client_method());
-    if (!s->ctx) {
+    syslog_opts so = { .host = c->host, .port = c->port, .server_name = c->server_name,
+                       .ca = c->ca[0] ? c->ca : NULL, .cert = c->cert[0] ? c->cert : NULL,
+                       .key = c->key[0] ? c->key : NULL,
+                       .timeout_ms = RL_AUDIT_CONNECT_TIMEOUT_S * 1000 };
+    rl_err why;
+    if (syslog_client_new(&so, &s->cl, &why) != 0) {
         free(s);
-        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
-    }
-    SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
-    SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER, NULL);
-    int ok = c->ca[0] ? SSL_CTX_load_verify_locations(s->ctx, c->ca, NULL)
-                      : SSL_CTX_set_default_verify_paths(s->ctx);
-    if (ok == 1 && c->cert[0])
-        ok = SSL_CTX_use_certificate_chain_file(s->ctx, c->cert) == 1 &&
-             SSL_CTX_use_PrivateKey_file(s->ctx, c->key, SSL_FILETYPE_PEM) == 1 &&
-             SSL_CTX_check_private_key(s->ctx) == 1;
-    if (ok != 1) {
-        char why[200];
-        tls_error(why, sizeof why, "TLS files");
-        SSL_CTX_free(s->ctx);
-        free(s);
-        return rl_err_set(err, RL_E_ARG, -1, "<audit><syslog>: %s (ca %s, cert %s)", why,
+        return rl_err_set(err, RL_E_ARG, -1, "<audit><syslog>: %s (ca %s, cert %s)", why.msg,
                           c->ca[0] ? c->ca : "system", c->cert[0] ? c->cert : "none");
     }
     store_txn *t;
@@ -360,7 +248,7 @@ int audit_ship_start(const audit_ship_cfg *c, audit_shipper **out, rl_err *err)
         store_abort(t);
     }
     if (rc != STORE_OK) {
-        SSL_CTX_free(s->ctx);
+        syslog_client_free(s->cl);
         free(s);
         return rc;
     }
@@ -372,7 +260,7 @@ int audit_ship_start(const audit_ship_cfg *c, audit_shipper **out, rl_err *err)
     pthread_cond_init(&s->cond, &ca);
     pthread_condattr_destroy(&ca);
     if (pthread_create(&s->th, NULL, ship_main, s) != 0) {
-        SSL_CTX_free(s->ctx);
+        syslog_client_free(s->cl);
         free(s);
         return rl_err_set(err, RL_E_SYS, -1, "cannot start the audit shipping thread");
     }
@@ -416,7 +304,7 @@ void audit_ship_stop(audit_shipper *s)
     pthread_mutex_unlock(&s->lock);
     if (s->running)
         pthread_join(s->th, NULL);
-    SSL_CTX_free(s->ctx);
+    syslog_client_free(s->cl);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     free(s);

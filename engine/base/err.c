@@ -1,7 +1,5 @@
 /* rl_strerror: one name for every module's codes, beside them (radlink/err.h). */
 #include "radlink/err.h"
-#include "radlink/hl7.h"
-#include "radlink/err.h"
 
 const char *rl_strerror(int code)
 {
@@ -58,6 +56,14 @@ const char *rl_strerror(int code)
     case CTL_E_TIMEOUT: return "control: no answer in time";
     case CTL_E_PROTO: return "control: a message that does not decode";
     case HTTP_E_START: return "http: the listener could not start";
+    case NET_E_RESOLVE: return "net: the address does not resolve";
+    case NET_E_LISTEN: return "net: cannot listen on the address";
+    case NET_E_CONNECT: return "net: cannot connect";
+    case NET_E_TIMEOUT: return "net: timed out";
+    case NET_E_CANCELLED: return "net: cancelled";
+    case NET_E_IO: return "net: socket error";
+    case NET_E_TLS: return "net: TLS error";
+    case NET_E_TLS_CONFIG: return "net: unusable TLS settings";
     case WL_E_ENTRY: return "worklist: an entry it cannot take";
     }
     return "unknown error";

@@ -1,6 +1,6 @@
 /* Requests that route messages (msg replay, hl7 decide) when no engine runs:
- * the same ctl_apply the engine's loop runs, on the store, with the routes
- * the engine last ran and its hooks. */
+ * the same handler the engine's loop runs, on the store, with the routes the
+ * engine last ran and its hooks. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,14 +9,55 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include "cli.h"
+#include "cli_store.h"
 #include "radlink/cfg.h"
-#include "radlink/hl7.h"
-#include "radlink/ctl.h"
-#include "radlink/ingest.h"
 #include "radlink/limits.h"
-#include "radlink/store.h"
+#include "radlink/view.h"
 #include "radlink/wl_hook.h"
+
+/* A request applied here, in a write transaction of the store. */
+int cli_apply(const op_call *outer, store *st, cli_routing *r, int argc, char **argv,
+              rl_buf *out, bool *kept)
+{
+    *kept = false;
+    int used;
+    const op_verb *v = ops_find(ops_verbs, argc, argv, &used);
+    char why[RL_VIEW_FAIL_MAX];
+    op_call c = { .verb = v, .path = outer->path, .now_us = rl_now_us(), .data = outer->data,
+                  .config = outer->config, .user = "" };
+    if (!v || ops_parse(v, argc - used, argv + used, &c.vals, why, sizeof why) != OP_OK) {
+        rl_buf_printf(out, "%s\n", v ? why : "not a request radlink takes");
+        return OP_USAGE;
+    }
+    if (r) {
+        c.ing = &r->ing;
+        c.routes = r->rs;
+    }
+    rl_err err;
+    store_txn *t;
+    if (store_begin(st, NULL, true, &t, &err) != STORE_OK) {
+        rl_buf_printf(out, "%s\n", err.msg);
+        return OP_FAIL;
+    }
+    c.t = t;
+    c.out = view_new(VIEW_TEXT);
+    int status = c.out ? ops_run(&c) : OP_FAIL;
+    if (c.out) {
+        rl_buf_add_str(out, view_text(c.out));
+        if (view_failure(c.out)[0])
+            rl_buf_printf(out, "%s\n", view_failure(c.out));
+    }
+    view_free(c.out);
+    if (c.keep && store_commit(t, &err) != STORE_OK) {
+        status = OP_FAIL;
+        rl_buf_printf(out, "not stored: %s\n", err.msg);
+    } else if (c.keep) {
+        *kept = true;
+    } else {
+        store_abort(t);
+    }
+    return status;
+}
 
 /* rm -r of a directory this process made (a store: two levels at most). */
 static void remove_tree(const char *dir)
@@ -25,7 +66,7 @@ static void remove_tree(const char *dir)
     for (struct dirent *e = d ? readdir(d) : NULL; e; e = readdir(d)) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        char p[CFG_PATH + 300];
+        char p[RL_CFG_PATH_MAX + NAME_MAX + 2];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         struct stat st;
         if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
@@ -38,19 +79,45 @@ static void remove_tree(const char *dir)
     rmdir(dir);
 }
 
-/* The routes the engine last loaded (its META), else routes / the config's. */
-static int load_engine_routes(const cli_cmd *self, store *st, const char *config,
-                              const char *routes, route_set **rs)
+int cli_load_routes(op_call *c, const char *file, route_set **rs, bool quiet)
 {
-    char eng_config[CFG_PATH] = "", eng_routes[CFG_PATH] = "";
+    cfg cf;
+    cfg_defaults(&cf);
+    rl_buf errors;
+    rl_buf_init(&errors, 0);
+    if (c->config && cfg_load(&cf, c->config, &errors) != 0) {
+        fprintf(stderr, "%s", rl_buf_cstr(&errors));
+        rl_buf_free(&errors);
+        return cli_fail(c, CLI_BADINPUT, "%s: configuration rejected", c->config);
+    }
+    route_load_opts o = { .extra_dests = cf.dests, .n_extra_dests = cf.n_dests };
+    if (!file && cf.routes_file[0])
+        file = cf.routes_file;
+    int rc = file ? route_load(file, &o, rs, &errors) : route_load_default(&o, rs, &errors);
+    if (rc != ROUTE_OK) {
+        fprintf(stderr, "%s", rl_buf_cstr(&errors));
+        rl_buf_free(&errors);
+        return quiet ? CLI_BADINPUT
+                     : cli_fail(c, CLI_BADINPUT, "%s: not loaded (errors above)",
+                                file ? file : "built-in routes");
+    }
+    rl_buf_free(&errors);
+    return CLI_OK;
+}
+
+/* The routes the engine last loaded (its META), else routes / the config's. */
+static int load_engine_routes(op_call *c, store *st, const char *routes, route_set **rs)
+{
+    char eng_config[RL_CFG_PATH_MAX] = "", eng_routes[RL_CFG_PATH_MAX] = "";
     rl_buf text;
     rl_buf_init(&text, 0);
     store_txn *t;
     rl_err err;
+    const char *config = c->config;
     if (!routes && store_begin(st, NULL, false, &t, &err) == STORE_OK) {
         rl_str v;
-        cli_meta(t, "engine.config", eng_config, sizeof eng_config);
-        cli_meta(t, "routes.file", eng_routes, sizeof eng_routes);
+        ops_meta(t, "engine.config", eng_config, sizeof eng_config);
+        ops_meta(t, "routes.file", eng_routes, sizeof eng_routes);
         if (store_get(t, STORE_META, RL_STR("routes.text"), &v, &err) == STORE_OK)
             rl_buf_add_str(&text, v);
         store_abort(t);
@@ -59,7 +126,7 @@ static int load_engine_routes(const cli_cmd *self, store *st, const char *config
     }
     if (!text.len) {
         rl_buf_free(&text);
-        return cli_load_routes(self, routes, config, rs, true);
+        return cli_load_routes(c, routes, rs, true);
     }
     cfg ec;
     cfg_defaults(&ec);
@@ -68,7 +135,7 @@ static int load_engine_routes(const cli_cmd *self, store *st, const char *config
     int rc = CLI_OK;
     if (config && cfg_load(&ec, config, &errors) != 0) {
         fprintf(stderr, "%s", rl_buf_cstr(&errors));
-        rc = cli_fail(self, CLI_BADINPUT, "%s: configuration rejected", config);
+        rc = cli_fail(c, CLI_BADINPUT, "%s: configuration rejected", config);
     } else {
         route_load_opts lo = { .extra_dests = ec.dests, .n_extra_dests = ec.n_dests };
         if (route_load_mem(eng_routes[0] ? eng_routes : "engine routes", text.data, text.len,
@@ -82,171 +149,52 @@ static int load_engine_routes(const cli_cmd *self, store *st, const char *config
     return rc;
 }
 
-int cli_ingest_on_store(const cli_cmd *self, const char *data, const char *config,
-                        const char *routes, bool temp_ok, int argc, char **argv, rl_buf *out,
-                        bool *kept)
+/* An empty store for a dry run where the data directory has none. */
+static int temp_store(op_call *c, char *dir, size_t n)
+{
+    const char *td = getenv("TMPDIR");
+    snprintf(dir, n, "%s/radlink-dry.XXXXXX", td && td[0] ? td : "/tmp");
+    if (!mkdtemp(dir))
+        return cli_fail(c, CLI_FAIL, "%s: %s", dir, strerror(errno));
+    return 0;
+}
+
+int cli_on_store(op_call *c, const char *routes, bool temp_ok, int argc, char **argv,
+                 rl_buf *out, bool *kept)
 {
     *kept = false;
-    int rc;
-    char dir[CFG_PATH], tmp[CFG_PATH] = "", path[CFG_PATH + 16];
-    if ((rc = cli_data_dir(self, data, config, dir, sizeof dir)) != 0)
-        return rc;
+    char tmp[RL_CFG_PATH_MAX] = "", path[RL_CFG_PATH_MAX + 16];
+    const char *dir = c->data;
     snprintf(path, sizeof path, "%s/store", dir);
     struct stat sb;
     if (temp_ok && stat(path, &sb) != 0) {
         /* no store here: decided against an empty one, made for the run */
-        const char *td = getenv("TMPDIR");
-        snprintf(tmp, sizeof tmp, "%s/radlink-dry.XXXXXX", td && td[0] ? td : "/tmp");
-        if (!mkdtemp(tmp))
-            return cli_fail(self, CLI_FAIL, "%s: %s", tmp, strerror(errno));
-        snprintf(dir, sizeof dir, "%s", tmp);
+        if (temp_store(c, tmp, sizeof tmp) != 0)
+            return OP_FAIL;
+        dir = tmp;
         fprintf(stderr, "(no store in %s: decided against an empty one)\n", path);
     }
     store *st;
     rl_err err;
-    store_opts so = { .readonly = false, .map_size = tmp[0] ? 64u << 20 : 0 };
+    store_opts so = { .readonly = false, .map_size = tmp[0] ? RL_DRY_STORE_MAP_MB << 20 : 0 };
+    int status = OP_FAIL;
+    cli_routing r = { .rs = NULL };
     if (store_open(dir, &so, &st, &err) != STORE_OK) {
-        if (tmp[0])
-            remove_tree(tmp);
-        return cli_fail(self, CLI_FAIL, "%s", err.msg);
-    }
-    route_set *rs = NULL;
-    if ((rc = load_engine_routes(self, st, config, routes, &rs)) != CLI_OK) {
+        cli_fail(c, CLI_FAIL, "%s", err.msg);
+    } else if ((status = load_engine_routes(c, st, routes, &r.rs)) != CLI_OK) {
         store_close(st);
-        if (tmp[0])
-            remove_tree(tmp);
-        return rc;
-    }
-    ingest g;
-    ingest_cfg ic = { .dedup_window_us = RL_DEDUP_WINDOW_DEFAULT_S * 1000000ll,
-                      .max_frame = RL_MAX_FRAME_CEILING };
-    ingest_init(&g, &ic);
-    for (int k = 0; k < ROUTE_HOOK_COUNT; k++)
-        g.hooks[k] = engine_hook((route_hook_kind)k);
-    int status = CLI_FAIL;
-    store_txn *t;
-    if (store_begin(st, NULL, true, &t, &err) == STORE_OK) {
-        ctl_env env = { .ing = &g, .routes = rs, .now_us = rl_now_us() };
-        status = ctl_apply(&env, t, argc, argv, out);
-        if (env.keep && store_commit(t, &err) != STORE_OK) {
-            status = CLI_FAIL;
-            rl_buf_printf(out, "not stored: %s\n", err.msg);
-        } else if (env.keep) {
-            *kept = true;
-        } else {
-            store_abort(t);
-        }
     } else {
-        rl_buf_printf(out, "%s\n", err.msg);
+        ingest_cfg ic = { .dedup_window_us = RL_DEDUP_WINDOW_DEFAULT_S * 1000000ll,
+                          .max_frame = RL_MAX_FRAME_CEILING };
+        ingest_init(&r.ing, &ic);
+        for (int k = 0; k < ROUTE_HOOK_COUNT; k++)
+            r.ing.hooks[k] = engine_hook((route_hook_kind)k);
+        status = cli_apply(c, st, &r, argc, argv, out, kept);
+        ingest_free(&r.ing);
+        route_free(r.rs);
+        store_close(st);
     }
-    ingest_free(&g);
-    route_free(rs);
-    store_close(st);
     if (tmp[0])
         remove_tree(tmp);
     return status;
-}
-
-char *cli_hex(rl_str b)
-{
-    static const char digits[] = "0123456789abcdef";
-    char *h = malloc(b.n * 2 + 1);
-    if (!h)
-        return NULL;
-    for (size_t i = 0; i < b.n; i++) {
-        h[2 * i] = digits[(unsigned char)b.p[i] >> 4];
-        h[2 * i + 1] = digits[(unsigned char)b.p[i] & 15];
-    }
-    h[b.n * 2] = '\0';
-    return h;
-}
-
-int cli_route_request(const cli_cmd *self, const char *data, const char *config,
-                      const char *routes, int argc, char **argv)
-{
-    char dir[CFG_PATH];
-    int rc = cli_data_dir(self, data, config, dir, sizeof dir);
-    if (rc)
-        return rc;
-    struct stat sb;
-    int lock_fd = -1;
-    if (stat(dir, &sb) == 0) { /* the running engine decides, else the store here */
-        bool ran;
-        rc = cli_ctl_or_lock(self, data, config, argc, argv, CLI_CTL_STDOUT, &ran, &lock_fd);
-        if (ran || rc)
-            return rc;
-    }
-    rl_buf out;
-    rl_buf_init(&out, 0);
-    bool kept;
-    int status = cli_ingest_on_store(self, data, config, routes, true, argc, argv, &out, &kept);
-    if (lock_fd >= 0)
-        close(lock_fd);
-    fwrite(out.data ? out.data : "", 1, out.len, status < 2 ? stdout : stderr);
-    rl_buf_free(&out);
-    return status;
-}
-
-typedef struct decide_ctx {
-    const cli_cmd *self;
-    const char *data, *config, *routes;
-    bool trace, raw;
-    unsigned n;
-    int worst;
-} decide_ctx;
-
-static int decide_one(void *vctx, rl_str raw, size_t offset)
-{
-    decide_ctx *d = vctx;
-    d->n++;
-    char *hex = cli_hex(raw);
-    if (!hex) {
-        d->worst = cli_fail(d->self, CLI_FAIL, "out of memory");
-        return 1;
-    }
-    char *argv[8] = { "hl7", "decide" };
-    int argc = 2;
-    if (d->trace)
-        argv[argc++] = "--trace";
-    if (d->raw)
-        argv[argc++] = "--raw";
-    if (d->routes) {
-        argv[argc++] = "--routes";
-        argv[argc++] = (char *)d->routes;
-    }
-    argv[argc++] = hex;
-    if (d->trace)
-        printf("%s=== message %u (byte %zu)\n", d->n > 1 ? "\n" : "", d->n, offset);
-    fflush(stdout);
-    int rc = cli_route_request(d->self, d->data, d->config, d->routes, argc, argv);
-    fflush(stdout);
-    free(hex);
-    if (rc > d->worst)
-        d->worst = rc;
-    return rc >= CLI_USAGE ? 1 : 0;
-}
-
-int cli_decide_file(const cli_cmd *self, const char *data, const char *config,
-                    const char *routes, const char *file, bool trace, bool raw)
-{
-    char abs[CFG_PATH];
-    if (routes && !rl_realpath(routes, abs, sizeof abs))
-        return cli_fail(self, CLI_BADINPUT, "%s: %s", routes, strerror(errno));
-    rl_buf in;
-    rl_err err;
-    rl_buf_init(&in, RL_MAX_FRAME_CEILING);
-    if (rl_read_file(file, &in, &err) != 0) {
-        rl_buf_free(&in);
-        return cli_fail(self, CLI_BADINPUT, "%s", err.msg);
-    }
-    decide_ctx d = { self, data, config, routes ? abs : NULL, trace, raw, 0, CLI_OK };
-    hl7_split_info info;
-    int rc;
-    if (hl7_split(rl_buf_view(&in), decide_one, &d, &info, &err) < 0 || d.n == 0)
-        rc = cli_fail(self, CLI_BADINPUT, "%s: %s", strcmp(file, "-") ? file : "stdin",
-                      d.n ? err.msg : "no HL7 message found");
-    else
-        rc = d.worst;
-    rl_buf_free(&in);
-    return rc;
 }

@@ -4,11 +4,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "tools.h"
 #include "radlink/hl7.h"
 #include "radlink/mllp.h"
 
 typedef struct send_ctx {
-    const cli_cmd *cmd;
+    const op_call *cmd;
     mllp_client *c;
     int timeout_ms;
     int worst;
@@ -153,69 +154,43 @@ static int parse_hostport(const char *to, char *host, size_t hn, unsigned *port)
     return 0;
 }
 
-static int run_send(const cli_cmd *self, int argc, char **argv)
+int cli_run_send(op_call *self)
 {
-    static const struct option longs[] = {
-        { "to", required_argument, NULL, 'o' },     { "tls", no_argument, NULL, 'T' },
-        { "ca", required_argument, NULL, 'a' },     { "cert", required_argument, NULL, 'c' },
-        { "key", required_argument, NULL, 'k' },    { "timeout", required_argument, NULL, 't' },
-        { "quiet", no_argument, NULL, 'q' },        { "server-name", required_argument, NULL, 'n' },
-        { "batch", no_argument, NULL, 'b' },        { 0, 0, 0, 0 },
-    };
-    cli_opts o = { argc, argv, self, "o:Ta:c:k:t:qn:b", longs, 0, 0 };
-    bool batch = false;
-    const char *to = NULL;
-    mllp_tls_opts tls = { 0 };
-    bool use_tls = false;
-    long timeout = 10;
-    send_ctx s = { .cmd = self };
-    int c;
-    while ((c = cli_next(&o)) != -1) {
-        switch (c) {
-        case CLI_STOP: return o.exit_code;
-        case 'o': to = optarg; break;
-        case 'T': use_tls = true; break;
-        case 'a': tls.ca = optarg; use_tls = true; break;
-        case 'c': tls.cert = optarg; break;
-        case 'k': tls.key = optarg; break;
-        case 'n': tls.server_name = optarg; break;
-        case 'q': s.quiet = true; break;
-        case 'b': batch = true; break;
-        case 't':
-            if (cli_number(self, "--timeout", optarg, 1, 3600, &timeout) != 0)
-                return CLI_USAGE;
-            break;
-        }
-    }
-    char host[256];
+    const char *to = ops_str(self, "to");
+    net_tls_opts tls = { .ca = ops_str(self, "ca"), .cert = ops_str(self, "cert"),
+                         .key = ops_str(self, "key"), .server_name = ops_str(self, "server-name") };
+    bool use_tls = ops_flag(self, "tls") || tls.ca, batch = ops_flag(self, "batch");
+    long timeout = (long)ops_u64(self, "timeout", 10);
+    send_ctx s = { .cmd = self, .quiet = ops_flag(self, "quiet") };
+    char host[RL_HOST_MAX];
     unsigned port;
-    if (!to)
-        return cli_usage(self, "--to HOST:PORT is required");
     if (parse_hostport(to, host, sizeof host, &port) != 0)
         return cli_usage(self, "--to: '%s' is not HOST:PORT", to);
-    if (optind >= argc)
-        return cli_usage(self, "expected at least one FILE");
     if ((tls.cert != NULL) != (tls.key != NULL))
         return cli_usage(self, "--cert and --key go together");
     if (tls.cert)
         use_tls = true;
+    int nfiles = self->vals.nrest;
+    char *const *names = (char *const *)self->vals.rest;
 
     /* Read and split every file first: a file that is not HL7 sends nothing.
      * Messages themselves are not judged here; that is the receiver's job. */
-    rl_buf *files = calloc((size_t)(argc - optind), sizeof *files);
+    rl_buf *files = calloc((size_t)nfiles, sizeof *files);
+    if (!files)
+        return cli_fail(self, CLI_FAIL, "out of memory");
     int rc = CLI_OK;
-    for (int i = optind; i < argc; i++)
-        rl_buf_init(&files[i - optind], 256u << 20);
-    for (int i = optind; i < argc && rc == CLI_OK; i++) {
+    for (int i = 0; i < nfiles; i++)
+        rl_buf_init(&files[i], RL_HL7_FILE_MAX);
+    for (int i = 0; i < nfiles && rc == CLI_OK; i++) {
         rl_err err;
         hl7_split_info info;
-        rl_buf *b = &files[i - optind];
-        if (rl_read_file(argv[i], b, &err) != 0)
+        rl_buf *b = &files[i];
+        if (rl_read_file(names[i], b, &err) != 0)
             rc = cli_fail(self, CLI_BADINPUT, "%s", err.msg);
         else if (hl7_split(rl_buf_view(b), count_one, NULL, &info, &err) != 0)
-            rc = cli_fail(self, CLI_BADINPUT, "%s: %s", argv[i], err.msg);
+            rc = cli_fail(self, CLI_BADINPUT, "%s: %s", names[i], err.msg);
         else if (info.messages == 0)
-            rc = cli_fail(self, CLI_BADINPUT, "%s: no HL7 message in the file", argv[i]);
+            rc = cli_fail(self, CLI_BADINPUT, "%s: no HL7 message in the file", names[i]);
     }
     s.timeout_ms = (int)timeout * 1000;
     if (rc == CLI_OK) {
@@ -224,38 +199,18 @@ static int run_send(const cli_cmd *self, int argc, char **argv)
             rc = cli_fail(self, CLI_FAIL, "%s", err.msg);
     }
     rl_buf_init(&s.batch, 0);
-    for (int i = optind; i < argc && rc == CLI_OK; i++) {
+    for (int i = 0; i < nfiles && rc == CLI_OK; i++) {
         rl_err err;
         hl7_split_info info;
-        if (batch ? send_batch(&s, rl_buf_view(&files[i - optind]), &info) != 0
-                  : hl7_split(rl_buf_view(&files[i - optind]), send_one, &s, &info, &err) != 0)
+        if (batch ? send_batch(&s, rl_buf_view(&files[i]), &info) != 0
+                  : hl7_split(rl_buf_view(&files[i]), send_one, &s, &info, &err) != 0)
             break; /* the connection failed; send_one said why */
     }
     rl_buf_free(&s.batch);
-    mllp_client_close(s.c);
-    for (int i = optind; i < argc; i++)
-        rl_buf_free(&files[i - optind]);
+    if (s.c)
+        mllp_client_close(s.c);
+    for (int i = 0; i < nfiles; i++)
+        rl_buf_free(&files[i]);
     free(files);
     return rc != CLI_OK ? rc : s.worst;
 }
-
-const cli_cmd cli_send_cmd = {
-    .name = "send",
-    .args = "FILE...",
-    .summary = "send HL7 messages over MLLP and print each ACK's MSA",
-    .run = run_send,
-    .help = "  --to HOST:PORT       where to send (required)\n"
-            "  --tls                use TLS (verified against the system CAs, or --ca)\n"
-            "  --ca FILE            CA certificate(s) to verify the server (implies --tls)\n"
-            "  --cert FILE --key FILE  client certificate for servers that verify clients\n"
-            "  --server-name NAME   name expected in the server certificate (default HOST)\n"
-            "  --timeout SECONDS    for connecting and for each ACK (default 10)\n"
-            "  -q, --quiet          print nothing, only set the exit status\n"
-            "  --batch              each FILE as one batch in one frame (BHS, its messages,\n"
-            "                       BTS) and every MSA of the answer printed; without it each\n"
-            "                       message goes on its own and waits for its ACK\n"
-            "A FILE may hold several messages (CR or LF segment ends) or FHS/BHS batches,\n"
-            "or messages closed by a BTS without a BHS.\n"
-            "Exit status: 0 every ACK was AA (or CA), 1 an ACK was not AA or none came in\n"
-            "time, 2 usage error, 3 a file is unreadable or not HL7.\n",
-};

@@ -2,22 +2,16 @@
 #include <stdlib.h>
 #include <libxml/parser.h>
 #include <lmdb.h>
-#include <openssl/crypto.h>
 #include <zmq.h>
 
-#include "cli.h"
+#include "tools.h"
 #include "radlink/dicom.h"
+#include "radlink/net.h"
 #include "radlink/version.h"
 
-static int run_version(const cli_cmd *self, int argc, char **argv)
+int cli_run_version(op_call *self)
 {
-    cli_opts o = { argc, argv, self, NULL, NULL, 0, 0 };
-    int c;
-    while ((c = cli_next(&o)) != -1)
-        if (c == CLI_STOP)
-            return o.exit_code;
-    if (optind < argc)
-        return cli_usage(self, "unexpected argument '%s'", argv[optind]);
+    (void)self;
     int zmaj, zmin, zpat;
     zmq_version(&zmaj, &zmin, &zpat);
     printf("radlink %s\n", RADLINK_VERSION);
@@ -26,12 +20,7 @@ static int run_version(const cli_cmd *self, int argc, char **argv)
     printf("DCMTK %s, libxml2 %d.%d.%d, LMDB %d.%d.%d, ZeroMQ %d.%d.%d, %s\n", dicom_version(),
            (int)(xv / 10000), (int)(xv / 100 % 100), (int)(xv % 100),
            MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH, zmaj, zmin, zpat,
-           OpenSSL_version(OPENSSL_VERSION));
+           net_tls_library_version());
     return CLI_OK;
 }
 
-const cli_cmd cli_version_cmd = {
-    .name = "version",
-    .summary = "print the version of radlink and of the libraries it uses",
-    .run = run_version,
-};

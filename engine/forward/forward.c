@@ -173,11 +173,11 @@ static void deliver(sender *s, queue_item *it, rl_buf *payload)
     int timeout_ms = (int)s->d.ack_timeout_s * 1000;
     atomic_store(&s->phase, S_SENDING);
     if (!s->conn) {
-        mllp_tls_opts tls = { .cert = s->d.cert[0] ? s->d.cert : NULL,
-                              .key = s->d.key[0] ? s->d.key : NULL,
-                              .ca = s->d.ca[0] ? s->d.ca : NULL,
-                              .verify_peer = s->d.ca[0] != '\0',
-                              .server_name = s->d.server_name[0] ? s->d.server_name : NULL };
+        net_tls_opts tls = { .cert = s->d.cert[0] ? s->d.cert : NULL,
+                             .key = s->d.key[0] ? s->d.key : NULL,
+                             .ca = s->d.ca[0] ? s->d.ca : NULL,
+                             .verify_peer = s->d.ca[0] != '\0',
+                             .server_name = s->d.server_name[0] ? s->d.server_name : NULL };
         if (mllp_client_open(s->d.host, s->d.port, s->d.tls ? &tls : NULL, timeout_ms,
                              s->cancel_fd, &s->conn, &err) != 0) {
             s->conn = NULL;

@@ -24,15 +24,17 @@
 #include "radlink/receive.h"
 #include "radlink/store.h"
 
-/* One frame received during the current turn. */
+/* One frame received during the current turn, and its outcome. */
 typedef struct pending {
     uint64_t conn;
     ingest_kind kind;
-    char peer[64];
-    char listener[80];
-    char why[96];
+    char peer[RL_PEER_TEXT_MAX];
+    char listener[RL_PEER_TEXT_MAX + 16];
+    char why[RL_FRAME_WHY_MAX];
     rl_str raw; /* in the turn's arena */
     int64_t recv_us;
+    rl_buf ack;        /* the answer, once ingested */
+    ingest_result res; /* what ingest decided */
 } pending;
 
 /* A control request waiting for the turn (store verbs) or for the reload. */
@@ -99,8 +101,9 @@ typedef struct engine {
     struct cmd *reload_done;
     /* serve --user: listening sockets bound before root was dropped (0: none) */
     int mllp_fd[RL_MAX_LISTENERS], dicom_fd, dicom_tls_fd;
-    char data_abs[1024];
-    char work_root[1100];
+    char data_abs[RL_CFG_PATH_MAX];
+    char spool[RL_CFG_PATH_MAX + RL_PATH_SUFFIX_MAX];     /* DATA/spool */
+    char work_root[RL_CFG_PATH_MAX + RL_PATH_SUFFIX_MAX]; /* DATA/spool/work */
     int64_t started_us;
     int64_t takeover_us;  /* --standby: when the lock came (0: it was free at once) */
     /* the turn's inputs */
@@ -155,6 +158,63 @@ void engine_audit_alert(engine *e, int type, const char *peer, const char *user,
                         const char *what);
 /* The route file reloaded (ok) or refused: a configuration change. */
 void engine_audit_config(engine *e, const char *file, bool ok, const char *text);
+
+/* The composition (start.c): everything the engine serves with, started in
+ * order; 0, or a code with err. engine_stop undoes what was started. */
+int engine_start(engine *e, rl_err *err);
+void engine_stop(engine *e);
+/* serve --user (user.c): bind the listeners as root, then become the user. */
+int engine_become_user(engine *e, const cfg *c, rl_err *err);
+/* Between two turns (ticks.c): the parts' timeouts and due work, the map's
+ * growth, retention, stale readers, the watchdog, a reload. */
+void engine_after_turn(engine *e);
+/* Reloads (reload.c): swap in what the reload thread read and start a load
+ * that was asked for; at stop, drop a load under way and answer who waits. */
+void engine_reload_tick(engine *e);
+void engine_reload_stop(engine *e);
+/* Facts for `radlink status` in the store's meta database (key, value pairs). */
+void engine_put_meta(engine *e, const char *const *kv, size_t n);
+/* The configured route file, or the built-in one. */
+int engine_load_routes(const cfg *c, route_set **out, rl_buf *errors);
+/* The running routes made known: meta database, senders, warnings. */
+void engine_publish_routes(engine *e, const char *status);
+/* <pacs mpps="true">: a sender per PACS, its queue "mpps:AE". */
+void engine_mpps_dests(engine *e);
+
+/* ---- the turn's inputs ---- */
+
+/* One transaction of a turn: which frames, whether everything else too, and
+ * what its sources tell each other. */
+typedef struct turn_ctx {
+    size_t first, n;   /* frames [first, first + n) */
+    bool rest;         /* commands, requests and job outcomes too */
+    int64_t now_us;
+    struct cmd *cmds;  /* the commands taken for this transaction */
+    unsigned forwarded;/* messages queued for destinations */
+    bool kick;         /* wake the senders after the commit */
+    size_t answered;   /* distinct connections answered */
+    /* after the commit */
+    bool ok;
+    int rc;            /* the transaction's code when it failed */
+    const char *why;
+} turn_ctx;
+
+/* A source of inputs of the turn: apply them in its transaction (a code
+ * other than STORE_OK fails the whole turn), then finish them once it is
+ * committed (tc->ok) or not. */
+typedef struct input_source {
+    const char *name;
+    int (*apply)(struct engine *e, store_txn *t, turn_ctx *tc, rl_err *err);
+    void (*finish)(struct engine *e, turn_ctx *tc);
+} input_source;
+
+extern const input_source engine_frames;   /* frames.c */
+extern const input_source engine_commands; /* commands.c */
+extern const input_source engine_requests; /* requests.c */
+
+/* MLLP events: a frame into the turn's batch (frames.c). */
+void engine_on_mllp(void *ctx, mllp_event ev, const mllp_peer *peer, rl_str data,
+                    const char *why);
 
 /* One turn: apply everything that arrived in one write transaction, commit,
  * answer (turn.c). Does nothing when nothing arrived. */

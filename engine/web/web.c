@@ -15,29 +15,6 @@
 #include "radlink/limits.h"
 #include "radlink/log.h"
 
-void web_text(web_call *c, int status, const char *fmt, ...)
-{
-    va_list ap;
-    c->resp->status = status;
-    c->resp->content_type = "text/plain; charset=utf-8";
-    rl_buf_reset(&c->resp->body);
-    va_start(ap, fmt);
-    rl_buf_vprintf(&c->resp->body, fmt, ap);
-    va_end(ap);
-}
-
-int web_ctl(web *w, int argc, char **argv, int *status, rl_buf *out)
-{
-    rl_err err;
-    int rc = ctlsock_call(w->ctl_path, argc, argv, RL_HTTP_REQUEST_TIMEOUT_MS, status, out, &err);
-    if (rc != 0) {
-        rl_buf_reset(out);
-        rl_buf_printf(out, "the engine did not answer: %s\n", err.msg);
-        return -1;
-    }
-    return 0;
-}
-
 static void healthz(web_call *c)
 {
     web_text(c, 200, "ok\n");
@@ -103,8 +80,8 @@ int engine_web_start(engine *e, rl_err *err)
     else
         snprintf(w->users_path, sizeof w->users_path, "%s/users", e->data_abs);
     const cfg_listener *l = &cf->http.l;
-    mllp_tls_opts tls = { .cert = l->cert, .key = l->key, .ca = l->ca[0] ? l->ca : NULL,
-                          .verify_peer = l->verify_client };
+    net_tls_opts tls = { .cert = l->cert, .key = l->key, .ca = l->ca[0] ? l->ca : NULL,
+                         .verify_peer = l->verify_client };
     http_opts o = { .bind = l->bind, .port = l->port, .tls = l->tls ? &tls : NULL,
                     .max_connections = cf->http.max_connections,
                     .request_timeout_ms = RL_HTTP_REQUEST_TIMEOUT_MS,

@@ -13,7 +13,9 @@
 #include "radlink/cmd.h"
 #include "radlink/http.h"
 #include "radlink/limits.h"
+#include "radlink/ops.h"
 #include "radlink/store.h"
+#include "radlink/users.h"
 
 /* A logged-in user's session: a random ID in the cookie, a random CSRF
  * token every state change must carry (X-CSRF-Token). */
@@ -67,7 +69,7 @@ typedef struct web_call {
     char csrf[65];
 } web_call;
 
-/* A plain-text answer with status (web.c). */
+/* A plain-text answer with status (reply.c). */
 void web_text(web_call *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Ask the engine's loop over the control socket (the CLI's path): status
@@ -75,7 +77,7 @@ void web_text(web_call *c, int status, const char *fmt, ...)
  * not answer (out says why). */
 int web_ctl(web *w, int argc, char **argv, int *status, rl_buf *out);
 
-/* JSON answers (api.c): j is taken (json_decref'd). */
+/* JSON answers (reply.c): j is taken (json_decref'd). */
 void web_json(web_call *c, int status, json_t *j);
 /* {"error": "..."} with status. */
 void web_error(web_call *c, int status, const char *fmt, ...)
@@ -119,11 +121,14 @@ double web_rss_bytes(void);
 
 /* /metrics (metrics.c). */
 void web_metrics(web_call *c);
-/* /api/... (api.c): false when the path is none of the API's. */
+/* /api/... (router.c, from the verb table): false when the path is none of
+ * the API's. */
 bool web_api(web_call *c);
+/* /api/status: the console's overview (overview.c). */
+void web_overview(web_call *c);
 /* The console's pages and assets (console.c): false when not one. */
 bool web_console(web_call *c);
-/* The sampler of the overview's charts (api.c). */
+/* The sampler of the overview's charts (overview.c). */
 void web_sampler_start(web *w);
 void web_sampler_stop(web *w);
 

@@ -114,11 +114,85 @@ typedef struct cfg {
     } http;
 } cfg;
 
-/* Fill c with the embedded default (data ./var, MLLP 127.0.0.1:2575). */
+/* ---- the keys ----
+ *
+ * Every element and attribute of the file is one row of one table
+ * (engine/cfg/keys.c), as nginx declares its directives (ngx_command_t:
+ * name, type, setter, offset): the walk reads the file by it, cfg_defaults
+ * and cfg_print take defaults and names from it, and a test holds the
+ * README's configuration reference and the schema to it. */
+
+typedef enum cfg_type {
+    CFG_ELEM,     /* the element itself (attr NULL): how many, where its rows land */
+    CFG_STR,      /* text up to the field's size - 1; longer is an error */
+    CFG_STR_CUT,  /* text cut at the field's size - 1 (<dicom mwl-hide>, as it always was) */
+    CFG_HOST,     /* a host name or address, bind addresses too */
+    CFG_AE,       /* a DICOM AE title (PS3.5: 16 characters; the schema checks them) */
+    CFG_PORT,     /* a TCP port: min to 65535 */
+    CFG_UINT,     /* a number min..max */
+    CFG_MIB,      /* a size in MiB, min..max */
+    CFG_DURATION, /* seconds written "90s", "30m", "4h", "2d", "1h30m" or "90"; min..max */
+    CFG_BOOL,     /* xs:boolean: "true" or "1" is true */
+    CFG_ENUM,     /* one of names; the field holds its index */
+    CFG_FILE,     /* a file or directory, resolved by the row's rule */
+} cfg_type;
+
+/* How a relative path is resolved (today both exist; each row says which). */
+typedef enum cfg_path_rule {
+    CFG_PATH_CWD,    /* taken as written: relative to the working directory */
+    CFG_PATH_CONFIG, /* relative to the configuration file's directory */
+} cfg_path_rule;
+
+/* The walk's state: the file, its errors, the configuration being built. */
+typedef struct cfg_walk cfg_walk;
+
+/* An element opens: where its rows land (parent is where its parent's
+ * rows land, i its position among its like-named siblings, below the row's
+ * max). NULL: nothing more to read there (the setter read the element
+ * itself, or said why not). node is the xmlNode*. */
+typedef void *cfg_open_fn(cfg_walk *w, const void *node, void *parent, unsigned i);
+/* An element's checks, once its rows and children are read. */
+typedef void cfg_check_fn(cfg_walk *w, const void *node, void *base);
+/* An attribute with a setter of its own (the value already passed its type). */
+struct cfg_key;
+typedef void cfg_set_fn(cfg_walk *w, const void *node, const struct cfg_key *k, const char *value,
+                        void *base);
+
+typedef struct cfg_key {
+    const char *elem;         /* element path below <radlink>, '/'-separated: "mllp/listen/tls" */
+    const char *attr;         /* the attribute; NULL: the element's own row */
+    cfg_type type;
+    uint64_t min, max;        /* numbers, ports, durations; an element: at most max of it */
+    const char *const *names; /* CFG_ENUM: its values, NULL-terminated */
+    cfg_path_rule rule;       /* CFG_FILE */
+    const char *hint;         /* CFG_DURATION: the examples its error message gives */
+    size_t off, size;         /* the field, in the struct its element (or the nearest that
+                               * opens one; cfg at the top) gives */
+    uint64_t def;             /* default of a number, duration, bool or enum (its index) */
+    const char *def_text;     /* default of a text (fields start zeroed: NULL is "") */
+    cfg_open_fn *open;        /* element: where its rows land (NULL: where its parent's do) */
+    cfg_check_fn *check;      /* element: checks after it is read */
+    cfg_set_fn *set;          /* attribute: its own setter instead of the type's */
+    const char *doc;          /* one line for people */
+} cfg_key;
+
+/* The table, in the order the walk reads an element's attributes. Static
+ * data: valid for the life of the process. */
+const cfg_key *cfg_keys(size_t *n);
+/* The row of elem (a path as above) and attr (NULL: the element), or NULL. */
+const cfg_key *cfg_key_find(const char *elem, const char *attr);
+
+/* Fill c with the embedded default (data ./var, MLLP 127.0.0.1:2575): the
+ * rows' defaults, and one MLLP listener until the file names its own. */
 void cfg_defaults(cfg *c);
 /* Load path over the defaults already in c. On failure c is unchanged, every
  * error is appended to errors as "path:line: message" and -1 is returned. */
 int cfg_load(cfg *c, const char *path, rl_buf *errors);
+/* What cfg_load does after the schema: walk doc (an xmlDoc*, borrowed) by
+ * the table, then the checks between keys. path names the file in messages
+ * and is the directory CFG_PATH_CONFIG resolves against. Same contract as
+ * cfg_load; tests call it to reach checks the schema makes first. */
+int cfg_load_doc(cfg *c, const void *doc, const char *path, rl_buf *errors);
 /* Print the effective configuration, one key=value per line. */
 void cfg_print(const cfg *c, void *file /* FILE* */);
 

@@ -15,7 +15,8 @@
  *   -800 .. -899  CTL_E_*    the control socket (ctlsock.h)
  *   -900 .. -999  CFG_E_*    configuration (cfg.h)
  *  -1000 .. -1099 HTTP_E_*   the HTTP listener (http.h)
- *  -1100 .. -1199 WL_E_*     the worklist (wl.h)
+ *  -1100 .. -1199 NET_E_*    the network layer: TCP and TLS (net.h)
+ *  -1200 .. -1299 WL_E_*     the worklist (wl.h)
  *
  * Like LMDB's own codes (-30799 ...), a value once given keeps its meaning. */
 #ifndef RADLINK_ERR_H
@@ -31,7 +32,8 @@
 #define CTL_E_BASE (-800)
 #define CFG_E_BASE (-900)
 #define HTTP_E_BASE (-1000)
-#define WL_E_BASE (-1100)
+#define NET_E_BASE (-1100)
+#define WL_E_BASE (-1200)
 
 enum rl_e_code {
     RL_E_NOMEM = RL_E_BASE - 1, /* out of memory */
@@ -117,6 +119,18 @@ enum job_e_code {
 /* the HTTP listener (radlink/http.h) */
 enum http_e_code {
     HTTP_E_START = HTTP_E_BASE - 1, /* the listener could not start (bind, TLS files) */
+};
+
+/* the network layer: TCP and TLS (radlink/net.h) */
+enum net_e_code {
+    NET_E_RESOLVE = NET_E_BASE - 1,    /* a host or address that does not resolve */
+    NET_E_LISTEN = NET_E_BASE - 2,     /* the address cannot be bound or listened on */
+    NET_E_CONNECT = NET_E_BASE - 3,    /* the peer refused the connection or cannot be reached */
+    NET_E_TIMEOUT = NET_E_BASE - 4,    /* the deadline passed first */
+    NET_E_CANCELLED = NET_E_BASE - 5,  /* the caller's cancel descriptor became readable */
+    NET_E_IO = NET_E_BASE - 6,         /* a socket call failed (accept, read, write, poll) */
+    NET_E_TLS = NET_E_BASE - 7,        /* the TLS handshake or a TLS record failed */
+    NET_E_TLS_CONFIG = NET_E_BASE - 8, /* unusable TLS files or settings */
 };
 
 /* the worklist (radlink/wl.h) */

@@ -2,9 +2,9 @@
  * connection reads requests, plain or over TLS, and hands each to one
  * handler. The
  * adapter owns sockets, TLS and HTTP framing; what a request means is the
- * handler's (engine/web). TLS uses the MLLP listeners' OpenSSL settings
- * (radlink/mllp.h mllp_tls_opts): TLS 1.2 or later, optional client
- * certificates signed by a CA.
+ * handler's (engine/web). TLS is the network layer's, with the MLLP
+ * listeners' settings (radlink/net.h net_tls_opts): TLS 1.2 or later,
+ * optional client certificates signed by a CA.
  *
  * Threads: the handler runs in the connections' threads, several at once; it must
  * be thread-safe. http_start and http_stop from one thread. */
@@ -15,7 +15,7 @@
 #include <stddef.h>
 
 #include "radlink/err.h"
-#include "radlink/mllp.h"
+#include "radlink/net.h"
 #include "radlink/util.h"
 
 /* One request. Every pointer is valid during the handler's call only. */
@@ -50,7 +50,7 @@ typedef void (*http_handler)(void *ctx, const http_req *req, http_resp *resp);
 typedef struct http_opts {
     const char *bind;          /* an IPv4 address, or an IPv6 one */
     unsigned port;
-    const mllp_tls_opts *tls;  /* NULL: plain HTTP */
+    const net_tls_opts *tls;   /* NULL: plain HTTP */
     unsigned max_connections;  /* at once (a thread each); more wait or are refused */
     unsigned request_timeout_ms;
     size_t body_max;           /* larger bodies are answered 413, unread */

@@ -286,6 +286,8 @@
 /* The same while DICOM threads are filing instances (each syncs its file and
  * directory, about a millisecond here): their instances come a little later. */
 #define RL_GATHER_FILING_MAX_US 1500
+/* Connections the gathering counts (a turn answers a few dozen at most). */
+#define RL_GATHER_CONNS_MAX 256
 
 /* At shutdown the engine answers what it has read and what DICOM threads
  * and senders still bring for at most this long. */
@@ -324,6 +326,145 @@
 #define RL_RETENTION_EVERY_DEFAULT_S 60
 #define RL_RETENTION_BATCH 2000
 #define RL_RETENTION_AGAIN_MS 20
+
+/* ---- operator plane ---- */
+
+/* Arguments one verb declares (radlink/ops.h): the most any has is about a
+ * dozen (serve). */
+#define RL_OP_ARGS_MAX 24
+/* JSON nesting a view builds (a study: object, list, row, member). */
+#define RL_VIEW_DEPTH_MAX 8
+/* A failure's words (a path and a reason). */
+#define RL_VIEW_FAIL_MAX 4096
+/* A time as text: ISO 8601 with microseconds and zone, or local time. */
+#define RL_TIME_TEXT_MAX 40
+/* A number as text (a 64-bit integer, a double with %g). */
+#define RL_NUM_TEXT_MAX 32
+/* A verb's full name ("queue retry") and a CLI path ("radlink queue retry"). */
+#define RL_OP_NAME_MAX 64
+/* The CLI and a running engine: how long an answer may take (a replay, a
+ * reload of a large route file), how often a busy socket or lock is asked
+ * again and with what pause (an engine starting, another command changing
+ * the store for a moment). */
+#define RL_CLI_REQUEST_TIMEOUT_MS 60000
+#define RL_CLI_ASK_TRIES 40
+#define RL_CLI_LOCK_TRIES 100
+#define RL_CLI_ASK_PAUSE_MS 50
+/* A dry run's store where the data directory has none: small, removed after. */
+#define RL_DRY_STORE_MAP_MB 64u
+/* A host name as the command line takes it (DNS names are at most 253). */
+#define RL_HOST_MAX 256
+/* Files the HL7 tools read (`hl7 get|show|ack`, `send`) may hold many
+ * messages: their size is capped. */
+#define RL_HL7_FILE_MAX (256u * 1024u * 1024u)
+/* `wl import`: the arena a file's entries are read into (it grows), and the
+ * warnings one file may collect. */
+#define RL_WL_IMPORT_ARENA 16384
+#define RL_WL_IMPORT_WARN_MAX 4096
+/* A route file's errors as one text (every error of a file, one a line). */
+#define RL_ROUTE_ERRORS_MAX (64 * 1024)
+/* An API path's arguments ({NAME} segments) and the bytes they may take. */
+#define RL_WEB_PARAMS_MAX 4
+#define RL_WEB_PATH_MAX 1024
+/* A path made from a configured one and a name of radlink's own
+ * ("/spool/incoming", "/serve.lock", a spool file's name). */
+#define RL_PATH_SUFFIX_MAX 128
+/* The engine's turn: the arena frames are copied into, a chunk at a time. */
+#define RL_TURN_ARENA_CHUNK (1u << 20)
+/* The loop sleeps at most this long even when nothing is due. */
+#define RL_LOOP_WAIT_MAX_MS 3600000
+/* A peer's address as text ("[ipv6]:port") and why a frame was cut short. */
+#define RL_PEER_TEXT_MAX 64
+#define RL_FRAME_WHY_MAX 96
+/* A console password as typed (longer lines are cut). */
+#define RL_PASSWORD_MAX 256
+/* `radlink status`: destinations summed one by one (more are left out). */
+#define RL_STATUS_DESTS_MAX 64
+/* A tree label of `hl7 show` ("OBX[12]-5[3].2.1"). */
+#define RL_HL7_LABEL_MAX 48
+/* JSON list pages: the default page and the largest one a request may ask. */
+#define RL_API_LIST_DEFAULT 50
+#define RL_API_LIST_MAX 1000
+/* ---- configuration ---- */
+
+/* Bounds and defaults of the configuration's keys that had none above; the
+ * table in engine/cfg/keys.c names each beside its key. A bound is there so
+ * a typo (a missing unit, an extra digit) is refused with file:line instead
+ * of starting an engine that cannot work. */
+
+/* Default ports: IANA's registrations for HL7 over MLLP (2575) and DICOM
+ * (11112); syslog over TLS is 6514 (RFC 5425). */
+#define RL_MLLP_PORT_DEFAULT 2575
+#define RL_DICOM_PORT_DEFAULT 11112
+#define RL_AUDIT_SYSLOG_PORT_DEFAULT 6514
+
+/* Sizes in MiB (store map-size-mb and max-map-size-mb, retention
+ * messages-max-mb): 16 TiB is past any disk a store lives on. */
+#define RL_CFG_MIB_MAX (1u << 24)
+/* MLLP (mllp max-connections, max-per-address): a thread-free loop takes
+ * many, but past 100,000 the descriptors run out first; frames in flight
+ * (max-buffered-mb) up to 1 TiB; a silent connection is closed within a week
+ * (idle-timeout) and a partial frame within a day (read-timeout). */
+#define RL_MAX_CONNECTIONS_CEILING 100000u
+#define RL_MLLP_MAX_PER_ADDRESS_CEILING 100000u
+#define RL_MLLP_MAX_BUFFERED_MB_CEILING (1u << 20)
+#define RL_IDLE_TIMEOUT_MAX_S (7u * 86400u)
+#define RL_READ_TIMEOUT_MAX_S 86400u
+/* A retransmission more than a year late is a new message (hl7
+ * dedup-window); the window's index must not grow without end. */
+#define RL_DEDUP_WINDOW_MAX_S (365u * 86400u)
+
+/* DICOM: a connection holds an accepting thread for at most an hour before
+ * its association request (association-timeout); a million matches is more
+ * than any worklist (max-responses: a query should be narrowed); an
+ * association silent for a day is gone (timeout); a storage commitment
+ * report awaited for more than an hour holds the study's job too long
+ * (<pacs commit-timeout>). */
+#define RL_DICOM_ASSOC_TIMEOUT_MAX_S 3600
+#define RL_DICOM_MAX_RESPONSES_CEILING 1000000
+#define RL_DICOM_TIMEOUT_MAX_S 86400
+#define RL_COMMIT_TIMEOUT_MAX_S 3600
+
+/* Jobs: with the backoff capped at RL_JOB_BACKOFF_MAX_S, 1,000 attempts
+ * (max-attempts) are about three days of retrying; a worker silent for an
+ * hour (worker-timeout) or a study waiting a day for its next instance
+ * (study-stable) is not coming back. */
+#define RL_JOB_ATTEMPTS_MAX 1000
+#define RL_WORKER_TIMEOUT_MAX_S 3600
+#define RL_STUDY_STABLE_MAX_S 86400
+
+/* Retention periods: 100 years is past every record-keeping rule and still
+ * fits the 32-bit seconds the retention settings keep. A study unmatched
+ * for a year (recon forward-after) is not waiting for its order. */
+#define RL_RETENTION_MAX_S (100u * 366u * 86400u)
+#define RL_UNMATCHED_FORWARD_MAX_S (366u * 86400u)
+
+/* The file drop is scanned at least once a day (inbox poll). */
+#define RL_INBOX_POLL_MAX_S 86400
+
+/* HTTP: a thread per connection, so at most 1,024 (http max-connections);
+ * a lockout after more than 100 failures (lockout-failures) protects
+ * nothing; a session idle, or a lockout, lasts at most a day. */
+#define RL_HTTP_CONNECTIONS_MAX 1024
+#define RL_HTTP_LOCKOUT_FAILURES_MAX 100
+#define RL_HTTP_SESSION_IDLE_MAX_S 86400
+#define RL_HTTP_LOCKOUT_MAX_S 86400
+
+/* An outbound MLLP destination (<destination ack-timeout max-retry-delay>,
+ * read by the route module for route files and the configuration alike):
+ * an ACK awaited 30 s, retries spaced up to 60 s, either at most a day
+ * (engine/route/load.c still spells these as literals: a larger value
+ * falls back to the default). */
+#define RL_DEST_ACK_TIMEOUT_DEFAULT_S 30
+#define RL_DEST_RETRY_DELAY_DEFAULT_S 60
+#define RL_DEST_TIMEOUT_MAX_S 86400
+
+/* ---- network layer ---- */
+
+/* Connections the kernel queues on a listening socket before the loop
+ * accepts them: a burst of senders reconnecting after a restart waits
+ * there instead of being refused. */
+#define RL_NET_LISTEN_BACKLOG 128
 
 /* ---- domain modules ---- */
 

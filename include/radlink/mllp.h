@@ -1,7 +1,7 @@
 /* MLLP (HL7 v2 Minimal Lower Layer Protocol: 0x0B message 0x1C 0x0D) over TCP
  * or TLS: a resumable frame decoder, a non-blocking server on the engine's
  * event loop, and a blocking, cancellable client for `radlink send` and
- * forwarding. The only module that touches sockets and OpenSSL. */
+ * forwarding. Sockets and TLS are the network layer's (radlink/net.h). */
 #ifndef RADLINK_MLLP_H
 #define RADLINK_MLLP_H
 
@@ -10,6 +10,7 @@
 
 #include "radlink/err.h"
 #include "radlink/loop.h"
+#include "radlink/net.h"
 #include "radlink/util.h"
 
 #define MLLP_SB '\x0b'
@@ -45,29 +46,18 @@ bool mllp_decoder_partial(const mllp_decoder *d);
 /* Wrap msg in a frame, appending to out. */
 int mllp_wrap(rl_buf *out, rl_str msg);
 
-/* ---- TLS ---- */
-
-typedef struct mllp_tls_opts {
-    const char *cert, *key; /* PEM; required for a server, optional client certificate */
-    const char *ca;         /* PEM CA file: verifies the peer */
-    bool verify_peer;       /* server: require a client certificate signed by ca */
-    const char *server_name;/* client: name to check in the server certificate (default host) */
-} mllp_tls_opts;
-
 /* ---- server ---- */
 
 typedef struct mllp_listen {
     const char *bind;
     unsigned port;
-    const mllp_tls_opts *tls; /* NULL = plain TCP */
+    const net_tls_opts *tls;  /* NULL = plain TCP */
     int fd;                   /* > 0: a socket mllp_bind bound already (serve --user) */
 } mllp_listen;
 
 /* Bind and listen on bind:port (a port below 1024 needs root): the socket
- * for mllp_listen.fd, taken by the server. */
+ * for mllp_listen.fd, taken by the server. Errors name the "MLLP listener". */
 int mllp_bind(const char *bind, unsigned port, int *fd, rl_err *err);
-/* The same for another listener (the HTTP one): errors say what it is. */
-int mllp_bind_as(const char *what, const char *bind, unsigned port, int *fd, rl_err *err);
 
 typedef struct mllp_server_cfg {
     const mllp_listen *listen;
@@ -134,7 +124,7 @@ typedef struct mllp_client mllp_client;
  * descriptor the caller makes readable to abandon this call and every later
  * exchange on the client at once (MLLP_E_CANCELLED): an eventfd the engine
  * signals on reload or shutdown. It stays the caller's. */
-int mllp_client_open(const char *host, unsigned port, const mllp_tls_opts *tls, int timeout_ms,
+int mllp_client_open(const char *host, unsigned port, const net_tls_opts *tls, int timeout_ms,
                      int cancel_fd, mllp_client **out, rl_err *err);
 /* Send one message and wait for one framed reply (appended to reply). */
 int mllp_client_exchange(mllp_client *c, rl_str msg, rl_buf *reply, int timeout_ms, rl_err *err);

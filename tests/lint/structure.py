@@ -204,16 +204,16 @@ def check_cycles(top, files):
     heads = [f for f in files if f.endswith((".h", ".hh"))]
     defs = {u: defined(top, u) for u in units}
     decl = {h: declared(top, h) for h in heads}
-    owner = {}  # header -> units defining something it declares
-    for h in heads:
-        owner[h] = {u for u in units if decl[h] & defs[u]}
+    definer = {}  # name -> units defining it
+    for u in units:
+        for name in defs[u]:
+            definer.setdefault(name, set()).add(u)
     graph = {}
     for u in units:
         graph[u] = set()
         for h in includes(top, u):
-            for v in owner.get(h, ()):
-                if v != u and decl[h] & uses(top, u, decl[h]):
-                    graph[u].add(v)
+            for name in uses(top, u, decl.get(h, set())):
+                graph[u] |= definer.get(name, set()) - {u}
     bad = []
     for comp in sccs(graph):
         if len(comp) > 1:

@@ -1,0 +1,46 @@
+/* The words of `radlink status` only the running engine knows: its
+ * counters, its listeners, workers, senders and shipper. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "radlink/limits.h"
+#include "radlink/log.h"
+#include "radlink/version.h"
+
+int engine_status(engine *e, rl_buf *out)
+{
+    rl_buf_printf(out, "engine pid %ld, up %lld s, radlink %s\n", (long)getpid(),
+                  (long long)((rl_now_us() - e->started_us) / 1000000), RADLINK_VERSION);
+    mllp_stats ms;
+    mllp_server_stats(e->srv, &ms);
+    rl_buf_printf(out, "mllp connections %u open, %llu accepted; messages accepted %llu, error "
+                  "%llu, rejected %llu, duplicate %llu\n", ms.open,
+                  (unsigned long long)ms.accepted, (unsigned long long)e->counts[MSG_ACCEPTED],
+                  (unsigned long long)e->counts[MSG_ERROR],
+                  (unsigned long long)e->counts[MSG_REJECTED],
+                  (unsigned long long)e->counts[MSG_DUPLICATE]);
+    rl_buf_printf(out, "mllp refused %llu (over max-per-address %llu), frames over the memory "
+                  "budget %llu, frame buffers %zu bytes\n", (unsigned long long)ms.refused,
+                  (unsigned long long)ms.refused_per_address,
+                  (unsigned long long)ms.over_budget, ms.buffered);
+    rl_buf_add_c(out, "hl7 accepted with irregularities:");
+    for (int k = 0; k < INGEST_TOL_COUNT; k++)
+        rl_buf_printf(out, "%s %s %llu", k ? "," : "", ingest_tolerance_name(k),
+                      (unsigned long long)e->tolerated[k]);
+    rl_buf_add_ch(out, '\n');
+    rl_buf_printf(out, "store readers %u, stale readers cleared %llu\n", store_readers(e->st),
+                  (unsigned long long)e->readers_cleared);
+    rl_buf_printf(out, "turns %llu, commits %llu, commit failures %llu, instances %llu\n",
+                  (unsigned long long)e->turns, (unsigned long long)e->commits,
+                  (unsigned long long)e->commit_failures, (unsigned long long)e->instances);
+    dicom_scp_status(e->dicom, out);
+    workers_status(e->wk, out);
+    audit_ship_status(e->ship, out);
+    dispatch_status(e->jobs, out);
+    forwarder_status(e->fwd, out);
+    return 0;
+}

@@ -131,7 +131,7 @@ static void attr(w *c, const char *name, const char *v)
 
 static void code(w *c, const char *el, unsigned value, const char *system, const char *meaning)
 {
-    char v[RL_NUM_TEXT_SIZE];
+    char v[RL_NUM_TEXT_MAX];
     snprintf(v, sizeof v, "%u", value);
     start(c, el);
     attr(c, "csd-code", v);
@@ -215,7 +215,7 @@ static void study(w *c, const audit_event *ev)
             end(c);
         }
         for (size_t i = 0; i < ev->nsop && i < AUDIT_SOP_CLASSES; i++) {
-            char n[RL_NUM_TEXT_SIZE];
+            char n[RL_NUM_TEXT_MAX];
             snprintf(n, sizeof n, "%u", ev->sop[i].n);
             start(c, "SOPClass");
             if (has(ev->sop[i].uid))
@@ -258,7 +258,7 @@ int audit_render(const audit_event *ev, rl_buf *out)
         xmlBufferFree(buf);
         return RL_E_NOMEM;
     }
-    char when[RL_ISO_TIME_SIZE], n[RL_NUM_TEXT_SIZE];
+    char when[RL_TIME_TEXT_MAX], n[RL_NUM_TEXT_MAX];
     rl_time_iso(ev->time_us ? ev->time_us : rl_now_us(), when, sizeof when);
     start(&c, "AuditMessage");
     start(&c, "EventIdentification");

@@ -84,7 +84,7 @@ static void lose_worker(dispatcher *d, int wi)
     for (size_t i = 0; i < d->nleases;) {
         if (d->leases[i].w == wi) {
             char why[sizeof "the worker () went silent for  s" + RL_WORKER_NAME_SIZE +
-                     RL_NUM_TEXT_SIZE];
+                     RL_NUM_TEXT_MAX];
             int n = snprintf(why, sizeof why, "the worker (%s) went silent for %u s",
                              w->name[0] ? w->name : "?", d->cfg.worker_timeout_s);
             add_outcome(d, d->leases[i].job, d->leases[i].attempt, O_LOST, (rl_str){ why, (size_t)n });
@@ -350,7 +350,7 @@ void dispatch_tick(dispatcher *d)
     for (size_t i = 0; i < d->nleases;) {
         lease *l = &d->leases[i];
         if (now - l->last_ms > limit) { /* its worker lives but does not name it */
-            char why[sizeof "no heartbeat named this attempt for  s" + RL_NUM_TEXT_SIZE];
+            char why[sizeof "no heartbeat named this attempt for  s" + RL_NUM_TEXT_MAX];
             int n = snprintf(why, sizeof why, "no heartbeat named this attempt for %u s",
                              d->cfg.worker_timeout_s);
             add_outcome(d, l->job, l->attempt, O_LOST, (rl_str){ why, (size_t)n });

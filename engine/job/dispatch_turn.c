@@ -122,7 +122,7 @@ static int start_job(dispatcher *d, store_txn *t, void *arg, rl_err *err)
                               d->cfg.pacs[i].commit_timeout_s, d->cfg.pacs[i].tls.on,
                               rl_str_c(d->cfg.pacs[i].tls.ca), rl_str_c(d->cfg.pacs[i].tls.cert),
                               rl_str_c(d->cfg.pacs[i].tls.key) };
-    char who[sizeof "worker  ()" + RL_NUM_TEXT_SIZE + RL_WORKER_NAME_SIZE];
+    char who[sizeof "worker  ()" + RL_NUM_TEXT_MAX + RL_WORKER_NAME_SIZE];
     snprintf(who, sizeof who, "worker %d (%s)", a->w, d->w[a->w].name[0] ? d->w[a->w].name : "?");
     int rc = recon_job_start(t, a->job, who, pacs, d->cfg.n_pacs, d->cfg.work_root, rl_now_us(),
                              &a->msg, &a->arena, &a->started, err);

@@ -487,7 +487,7 @@ static int fold_into(store_txn *t, owned *dead, uint64_t into, int64_t now_us, r
     if (rc == STORE_OK && !running)
         rc = idx_due(t, now_us, into, true, err);
     owned_free(&w);
-    char text[sizeof "retried as job " + RL_NUM_TEXT_SIZE];
+    char text[sizeof "retried as job " + RL_NUM_TEXT_MAX];
     snprintf(text, sizeof text, "retried as job %llu", (unsigned long long)into);
     dead->j.state = JOB_DONE;
     dead->j.updated_us = now_us;
@@ -602,7 +602,7 @@ int job_recover(store_txn *t, int64_t now_us, unsigned *recovered, rl_err *err)
         if ((rc = load(t, x.v[i], &o, err)) != STORE_OK)
             break;
         if (o.j.state == JOB_RUNNING) {
-            char why[sizeof "the engine stopped during attempt " + RL_NUM_TEXT_SIZE];
+            char why[sizeof "the engine stopped during attempt " + RL_NUM_TEXT_MAX];
             snprintf(why, sizeof why, "the engine stopped during attempt %u", o.j.attempts);
             o.j.state = JOB_PENDING;
             o.j.due_us = now_us;

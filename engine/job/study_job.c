@@ -183,7 +183,7 @@ static int ask_held(run *r)
 static int correct_all(run *r)
 {
     const job_msg *m = r->m;
-    char salt[sizeof "job " + RL_NUM_TEXT_SIZE];
+    char salt[sizeof "job " + RL_NUM_TEXT_MAX];
     snprintf(salt, sizeof salt, "job %llu", (unsigned long long)m->id);
     dicom_correct_opts o = { .modifying_system = "radlink", .new_uid_salt = salt,
                              .new_uids_for = iocm_holds, .ctx = r };
@@ -452,7 +452,7 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
     }
     uidset gone = { 0 };
     if (nrej) { /* the rejection note, once the corrected instances are there */
-        char kos[RL_WORK_PATH_MAX], salt[sizeof "job  pacs " + 2 * RL_NUM_TEXT_SIZE];
+        char kos[RL_WORK_PATH_MAX], salt[sizeof "job  pacs " + 2 * RL_NUM_TEXT_MAX];
         snprintf(kos, sizeof kos, "%s/rejection-%zu.dcm", r->work, p);
         snprintf(salt, sizeof salt, "job %llu pacs %zu", (unsigned long long)m->id, p);
         bool safety = jp->reject == PACS_REJECT_SAFETY;

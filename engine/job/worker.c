@@ -165,7 +165,7 @@ static attempt *begin(void *s, zmq_msg_t *frame, const char *calling_ae, int don
     if (rc != 0) {
         log_error("worker.refused", "error=\"%s\"", err.msg);
         if (at->msg.id) { /* we know whose it is: say so at once */
-            char jid[RL_NUM_TEXT_SIZE], att[RL_NUM_TEXT_SIZE];
+            char jid[RL_NUM_TEXT_MAX], att[RL_NUM_TEXT_MAX];
             snprintf(jid, sizeof jid, "%llu", (unsigned long long)at->msg.id);
             snprintf(att, sizeof att, "%u", at->msg.attempt);
             const char *fr[4] = { "FAIL", jid, att, err.msg };
@@ -182,7 +182,7 @@ static attempt *begin(void *s, zmq_msg_t *frame, const char *calling_ae, int don
 static void finish(void *s, attempt *at, unsigned *done, unsigned *failed)
 {
     pthread_join(at->thread, NULL);
-    char jid[RL_NUM_TEXT_SIZE], att[RL_NUM_TEXT_SIZE];
+    char jid[RL_NUM_TEXT_MAX], att[RL_NUM_TEXT_MAX];
     snprintf(jid, sizeof jid, "%llu", (unsigned long long)at->msg.id);
     snprintf(att, sizeof att, "%u", at->msg.attempt);
     at->rc == STUDY_JOB_DONE ? (*done)++ : (*failed)++;
@@ -207,7 +207,7 @@ static void finish(void *s, attempt *at, unsigned *done, unsigned *failed)
 /* The job thread woke us: transactions to announce, or its end. */
 static bool on_wake(void *s, attempt *at)
 {
-    char jid[RL_NUM_TEXT_SIZE], att[RL_NUM_TEXT_SIZE];
+    char jid[RL_NUM_TEXT_MAX], att[RL_NUM_TEXT_MAX];
     snprintf(jid, sizeof jid, "%llu", (unsigned long long)at->msg.id);
     snprintf(att, sizeof att, "%u", at->msg.attempt);
     pthread_mutex_lock(&at->mu);
@@ -328,7 +328,7 @@ int worker_run(const char *endpoint, const char *calling_ae, const worker_keys *
         }
         if (rl_mono_ms() - last_hb >= RL_HEARTBEAT_MS) {
             last_hb = rl_mono_ms();
-            char tok[2 * RL_NUM_TEXT_SIZE]; /* ID.ATTEMPT */
+            char tok[2 * RL_NUM_TEXT_MAX]; /* ID.ATTEMPT */
             const char *fr[2] = { "HEARTBEAT", tok };
             size_t ln[2] = { 9, 0 };
             if (running)

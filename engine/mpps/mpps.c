@@ -197,7 +197,7 @@ static int send_status(store_txn *t, const route_mpps_status *ms, const route_de
                        const wl_entry *e, const dicom_mpps_info *info, int state,
                        int64_t now_us, uint64_t n, rl_err *err)
 {
-    char when[RL_DTM_SIZE], ctrl[sizeof "RLMPPS" + RL_NUM_TEXT_SIZE];
+    char when[RL_DTM_SIZE], ctrl[sizeof "RLMPPS" + RL_NUM_TEXT_MAX];
     char start[RL_DTM_SIZE], end[RL_DTM_SIZE];
     char xpn[RL_PN_COMPONENTS * RL_PN_COMPONENT]; /* the components and their '^' */
     rl_time_hl7(now_us, when, sizeof when);

@@ -32,7 +32,7 @@
 typedef struct dispatch_cfg {
     char endpoint[RL_JOB_IPC_ENDPOINT]; /* ipc://... for the local workers */
     struct {
-        char ae_title[RL_AE_SIZE], host[RL_HOST_SIZE];
+        char ae_title[RL_AE_SIZE], host[RL_HOST_MAX];
         unsigned port;
         unsigned update, verify, reject, commit_timeout_s; /* radlink/job.h */
         dicom_tls tls; /* files on the worker's host */

@@ -505,14 +505,10 @@
  * groups fits), the spool file's path included. */
 #define RL_STUDY_FIELD_SIZE 256
 /* HL7 and other fixed forms with their NUL: a date-time to the second
- * (YYYYMMDDHHMMSS), a SHA-256 in hex, any 64-bit integer in decimal with
- * its sign. */
+ * (YYYYMMDDHHMMSS), a SHA-256 in hex. Numbers and times as text are
+ * RL_NUM_TEXT_MAX and RL_TIME_TEXT_MAX above. */
 #define RL_DTM_SIZE 15
 #define RL_SHA256_HEX_SIZE 65
-#define RL_NUM_TEXT_SIZE 24
-/* A time as rl_time_iso writes it (2026-11-23T10:01:02.123456Z), with the
- * room util.h asks. */
-#define RL_ISO_TIME_SIZE 40
 /* A short HL7 code as the patient action reads it (MSH-9's code and event,
  * PID-8's sex: 1 to 3 characters by HL7); a longer one is cut and matches
  * nothing. */
@@ -564,10 +560,9 @@
 #define RL_WL_STEP_TEXT 160
 #define RL_WL_SOURCE_TEXT 24
 
-/* A host name (RFC 1035: 253 characters) and its NUL, rounded; a peer's
- * address as the audit trail records it ("[v6]:port" or a name, cut); a
- * sender as it names it ("application|facility", 64 characters each). */
-#define RL_HOST_SIZE 256
+/* A peer's address as the audit trail records it ("[v6]:port" or a name,
+ * cut); a sender as it names it ("application|facility", 64 characters
+ * each). Host names are RL_HOST_MAX above. */
 #define RL_ADDR_SIZE 64
 #define RL_AUDIT_USER_SIZE 140
 /* The audit source and enterprise site IDs set at start (an AE title or a

@@ -29,13 +29,13 @@ enum route_status {
 typedef enum route_dest_kind { ROUTE_DEST_MLLP = 0, ROUTE_DEST_MPPS = 1 } route_dest_kind;
 typedef struct route_dest {
     char name[RL_DEST_NAME_SIZE];
-    char host[RL_HOST_SIZE];
+    char host[RL_HOST_MAX];
     unsigned port;
     unsigned ack_timeout_s;
     unsigned max_retry_delay_s;
     bool tls;
     char ca[RL_CFG_PATH_MAX], cert[RL_CFG_PATH_MAX], key[RL_CFG_PATH_MAX];
-    char server_name[RL_HOST_SIZE];
+    char server_name[RL_HOST_MAX];
     route_dest_kind kind;
     char ae[RL_AE_SIZE], calling_ae[RL_AE_SIZE]; /* ROUTE_DEST_MPPS: the peer's, and ours */
 } route_dest;

@@ -23,6 +23,7 @@ extern "C" {
 #include "charset.h"
 #include "check.h"
 #include "mpps.h"
+#include "tags.h"
 #include "tls.h"
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
@@ -32,15 +33,11 @@ extern "C" {
 #include "dcmtk/oflog/oflog.h"
 
 using rl_dicom::from_utf8;
+using rl_dicom::key_of;
 using rl_dicom::pn_groups_raw;
 using rl_dicom::to_utf8;
 
 namespace {
-
-DcmTagKey key_of(uint32_t t)
-{
-    return DcmTagKey(Uint16(t >> 16), Uint16(t & 0xffff));
-}
 
 class Sender : public DcmStorageSCU {
 public:

@@ -11,6 +11,7 @@ extern "C" {
 #include "radlink/dicom.h"
 
 #include "charset.h"
+#include "tags.h"
 
 #include <cctype>
 #include <cerrno>
@@ -22,6 +23,8 @@ extern "C" {
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
+
+using rl_dicom::tag_of;
 
 namespace {
 
@@ -54,11 +57,6 @@ struct Reader {
         raws.push_back(r);
     }
 };
-
-uint32_t tag_of(const DcmTagKey &k)
-{
-    return (uint32_t(k.getGroup()) << 16) | k.getElement();
-}
 
 // ---- a DICOM file ----
 

@@ -4,6 +4,7 @@
 // service accepts), and the dispatch of every command to its service
 // (scp.h); C-ECHO (PS3.4 A) is DCMTK's own. The C face of dicom_scp.
 extern "C" {
+#include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/metrics.h"
 #include "radlink/util.h"
@@ -160,8 +161,9 @@ static void configure(DcmSCPConfig &c, const dicom_scp_cfg *cfg)
 {
     c.setAETitle(cfg->ae_title);
     c.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
-    c.setDIMSETimeout(cfg->dimse_timeout_s ? cfg->dimse_timeout_s : 60);
-    c.setACSETimeout(cfg->assoc_timeout_s ? cfg->assoc_timeout_s : 10);
+    c.setDIMSETimeout(cfg->dimse_timeout_s ? cfg->dimse_timeout_s : RL_DICOM_TIMEOUT_DEFAULT_S);
+    c.setACSETimeout(cfg->assoc_timeout_s ? cfg->assoc_timeout_s
+                                        : RL_DICOM_ASSOC_TIMEOUT_DEFAULT_S);
     c.setHostLookupEnabled(OFFalse);
     OFList<OFString> ts;
     ts.push_back(UID_LittleEndianExplicitTransferSyntax);
@@ -191,9 +193,11 @@ static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
     configure(*s->config, cfg);
     rl_dicom::accept_opts o;
     o.bind = cfg->bind;
-    o.max_active = cfg->max_associations ? cfg->max_associations : 16;
+    o.max_active = cfg->max_associations ? cfg->max_associations
+                                         : RL_DICOM_MAX_ASSOCIATIONS_DEFAULT;
     o.per_address = cfg->max_per_address ? cfg->max_per_address : o.max_active;
-    o.assoc_timeout_s = cfg->assoc_timeout_s ? cfg->assoc_timeout_s : 10;
+    o.assoc_timeout_s = cfg->assoc_timeout_s ? cfg->assoc_timeout_s
+                                           : RL_DICOM_ASSOC_TIMEOUT_DEFAULT_S;
     o.max_pdu = s->config->getMaxReceivePDULength();
     DcmSharedSCPConfig shared = s->config;
     if (cfg->on_alert) {
@@ -352,7 +356,7 @@ extern "C" void dicom_scp_metrics(dicom_scp *s, rl_buf *out)
         { "commitment-report", "success", c.reports.load() },
     };
     for (const auto &r : rows) {
-        char labels[96] = "";
+        char labels[RL_DICOM_METRIC_LABELS_MAX] = "";
         metrics_label(labels, sizeof labels, "service", rl_str_c(r.svc));
         metrics_label(labels, sizeof labels, "outcome", rl_str_c(r.outcome));
         metrics_value(out, "radlink_dicom_requests_total", labels, double(r.n));
@@ -365,7 +369,7 @@ extern "C" void dicom_scp_metrics(dicom_scp *s, rl_buf *out)
     struct { const char *svc; metrics_hist *h; } hs[] = {
         { "find", &c.find_h }, { "store", &c.store_h }, { "mpps", &c.mpps_h } };
     for (const auto &h : hs) {
-        char labels[48] = "";
+        char labels[RL_DICOM_METRIC_LABELS_MAX] = "";
         metrics_label(labels, sizeof labels, "service", rl_str_c(h.svc));
         metrics_hist_write(out, "radlink_dicom_request_seconds", labels, h.h);
     }

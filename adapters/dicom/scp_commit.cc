@@ -72,7 +72,7 @@ OFCondition report(Association &a, T_DIMSE_N_EventReportRQ &rq, T_ASC_Presentati
         Uint16 why = 0;
         it->findAndGetOFString(DCM_ReferencedSOPInstanceUID, sop);
         it->findAndGetUint16(DCM_FailureReason, why);
-        char b[16];
+        char b[sizeof " ffff\n"]; // a US as four hex digits
         std::snprintf(b, sizeof b, " %04x\n", why);
         lines += std::string("failed ") + sop.c_str() + b;
     }

@@ -3,6 +3,7 @@
 // (engine/wl/match.c), and answered in the request's character set when
 // that can hold the answers, in ISO_IR 192 (UTF-8) otherwise.
 extern "C" {
+#include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/store.h"
 #include "radlink/util.h"
@@ -80,7 +81,8 @@ OFCondition fail(Association &a, T_DIMSE_C_FindRQ &rq, T_ASC_PresentationContext
     log_debug("dicom.find_failed_reason", "calling=%s error=\"%s\"", a.getPeerAETitle().c_str(),
               why);
     DcmDataset detail;
-    detail.putAndInsertString(DCM_ErrorComment, std::string(why).substr(0, 64).c_str());
+    detail.putAndInsertString(DCM_ErrorComment,
+                              std::string(why).substr(0, RL_DICOM_ERROR_COMMENT_MAX).c_str());
     return a.sendFINDResponse(pres, rq.MessageID, rq.AffectedSOPClassUID, nullptr, status,
                               &detail);
 }
@@ -120,7 +122,7 @@ OFCondition find(Association &a, T_DIMSE_C_FindRQ &rq, T_ASC_PresentationContext
     q->icase_names = s.cfg.icase_names;
     read_query(req.get(), q, text);
     for (size_t i = 0; i < q->n; i++) {
-        char why[160];
+        char why[RL_DICOM_KEY_WHY_MAX];
         if (!wl_key_valid(&q->k[i], why, sizeof why)) {
             delete q;
             return fail(a, rq, pres, STATUS_FIND_Error_DataSetDoesNotMatchSOPClass, why);
@@ -187,7 +189,7 @@ OFCondition find(Association &a, T_DIMSE_C_FindRQ &rq, T_ASC_PresentationContext
     if (cancelled)
         return cond;
     if (col.overflow) {
-        char why[64];
+        char why[RL_DICOM_ERROR_COMMENT_MAX];
         std::snprintf(why, sizeof why, "more than %u matches: narrow the query",
                       s.cfg.max_responses);
         return fail(a, rq, pres, STATUS_FIND_Refused_OutOfResources, why);

@@ -3,6 +3,7 @@
 // converted to UTF-8 and handed to the engine, whose loop commits it; the
 // response goes after the commit.
 extern "C" {
+#include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/util.h"
 }
@@ -88,7 +89,8 @@ OFCondition mpps(Association &a, bool create, T_DIMSE_Message *msg,
     std::memset(&rsp, 0, sizeof rsp);
     DcmDataset detail;
     if (chk.status)
-        detail.putAndInsertString(DCM_ErrorComment, chk.why.substr(0, 64).c_str());
+        detail.putAndInsertString(DCM_ErrorComment,
+                                  chk.why.substr(0, RL_DICOM_ERROR_COMMENT_MAX).c_str());
     if (create) {
         rsp.CommandField = DIMSE_N_CREATE_RSP;
         T_DIMSE_N_CreateRSP &c = rsp.msg.NCreateRSP;

@@ -51,7 +51,8 @@ OFCondition store_status(Association &a, T_ASC_PresentationContextID pres,
 {
     DcmDataset detail;
     if (!why.empty())
-        detail.putAndInsertString(DCM_ErrorComment, why.substr(0, 64).c_str());
+        detail.putAndInsertString(DCM_ErrorComment,
+                                  why.substr(0, RL_DICOM_ERROR_COMMENT_MAX).c_str());
     return a.sendSTOREResponse(pres, rq.MessageID, rq.AffectedSOPClassUID,
                                rq.AffectedSOPInstanceUID, status,
                                why.empty() ? nullptr : &detail);
@@ -73,7 +74,7 @@ std::string disk_full_text()
 OFCondition store(Association &a, T_DIMSE_C_StoreRQ &rq, T_ASC_PresentationContextID pres)
 {
     ScpState &s = a.state();
-    char tmp[700];
+    char tmp[sizeof s.cfg.incoming_dir + RL_PATH_SUFFIX_MAX]; // "/PID-SEQ.part"
     std::snprintf(tmp, sizeof tmp, "%s/%ld-%lu.part", s.cfg.incoming_dir,
                   long(getpid()), s.seq.fetch_add(1));
     OFCondition cond = a.receiveSTORERequest(rq, pres, OFString(tmp));
@@ -140,7 +141,7 @@ OFCondition store(Association &a, T_DIMSE_C_StoreRQ &rq, T_ASC_PresentationConte
         }
     }
     if (status == STATUS_Success) {
-        char w[300] = "";
+        char w[RL_DICOM_REFUSAL_MAX] = "";
         int rc = s.cfg.on_instance(s.cfg.ctx, in, tmp, w, sizeof w);
         if (rc == 1) {
             status = 0x0111; // duplicate SOP instance (PS3.7 C.4)

@@ -4,6 +4,7 @@
 // C.2.2.2), an entry of the model (PS3.4 K.6) as the answer to a request or
 // as a whole .wl file.
 extern "C" {
+#include "radlink/limits.h"
 #include "radlink/util.h"
 #include "radlink/wl.h"
 }
@@ -22,6 +23,7 @@ extern "C" {
 #include "dcmtk/dcmdata/dctk.h"
 
 using rl_dicom::key_of;
+using rl_dicom::WL_DEPTH;
 using rl_dicom::tag_of;
 
 namespace {
@@ -89,7 +91,7 @@ void put_value(DcmItem *item, uint32_t tag, const rl_str &v)
 // Every attribute of e under prefix (depth d) into item.
 void put_all(const wl_entry *e, DcmItem *item, const uint32_t *prefix, uint8_t d)
 {
-    uint32_t done_seqs[16];
+    uint32_t done_seqs[RL_DICOM_WL_SEQS_MAX];
     size_t ndone = 0;
     for (size_t i = 0; i < e->n; i++) {
         const wl_attr &a = e->a[i];
@@ -109,13 +111,13 @@ void put_all(const wl_entry *e, DcmItem *item, const uint32_t *prefix, uint8_t d
         bool seen = false;
         for (size_t k = 0; k < ndone && !seen; k++)
             seen = done_seqs[k] == a.path[d];
-        if (seen || ndone == 16)
+        if (seen || ndone == RL_DICOM_WL_SEQS_MAX)
             continue;
         done_seqs[ndone++] = a.path[d];
         item->findAndDeleteElement(key_of(a.path[d])); // an empty placeholder, if any
         DcmItem *child = nullptr;
         if (item->findOrCreateSequenceItem(key_of(a.path[d]), child, 0).good() && child) {
-            uint32_t p[3] = { 0, 0, 0 };
+            uint32_t p[WL_DEPTH] = {};
             std::memcpy(p, a.path, (d + 1u) * sizeof *p);
             put_all(e, child, p, uint8_t(d + 1));
         }
@@ -169,13 +171,13 @@ namespace rl_dicom {
 
 void read_query(DcmItem *req, wl_query *q, std::vector<std::string> &text)
 {
-    uint32_t prefix[3] = { 0, 0, 0 };
+    uint32_t prefix[WL_DEPTH] = {};
     QueryBuilder{ q, &text }.add(req, prefix, 0);
 }
 
 void write_answer(const wl_entry *e, DcmItem *req, DcmItem *rsp)
 {
-    uint32_t prefix[3] = { 0, 0, 0 };
+    uint32_t prefix[WL_DEPTH] = {};
     fill(e, req, rsp, prefix, 0);
 }
 
@@ -187,7 +189,7 @@ extern "C" int dicom_write_wl(const wl_entry *e, const char *path, rl_err *err)
         DcmFileFormat ff;
         DcmDataset *ds = ff.getDataset();
         ds->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
-        uint32_t prefix[3] = { 0, 0, 0 };
+        uint32_t prefix[WL_DEPTH] = {};
         put_all(e, ds, prefix, 0);
         OFCondition c = ff.saveFile(path, EXS_LittleEndianExplicit);
         if (c.bad())

@@ -8,16 +8,12 @@ extern "C" {
 #include "radlink/wl.h"
 }
 
-#include <cstddef>
 #include <string>
 #include <vector>
 
 class DcmItem;
 
 namespace rl_dicom {
-
-// Tags on a worklist path: the sequences' tags, then the element's.
-constexpr size_t WL_DEPTH = sizeof(wl_attr::path) / sizeof(uint32_t);
 
 // The request's elements as q's keys (q->n counts them on from where it
 // is): the worklist model's attributes match (PS3.4 C.2.2.2), the others

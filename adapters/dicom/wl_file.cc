@@ -5,6 +5,7 @@
 // application), into the same list of raw values, so both go through one
 // conversion to worklist entries.
 extern "C" {
+#include "radlink/limits.h"
 #include "radlink/util.h"
 #include "radlink/wl.h"
 }
@@ -24,6 +25,7 @@ extern "C" {
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
 
+using rl_dicom::WL_DEPTH;
 using rl_dicom::tag_of;
 
 namespace {
@@ -31,7 +33,7 @@ namespace {
 // One value of the file: its tag path, the Scheduled Procedure Step item it
 // lies in (-1: outside that sequence), and its bytes as the file holds them.
 struct Raw {
-    uint32_t path[3];
+    uint32_t path[WL_DEPTH];
     uint8_t depth;
     int sps_item;
     bool seq;
@@ -99,7 +101,7 @@ bool read_dicom(const char *path, Reader &rd)
         rd.error = std::string("not a DICOM file or a DICOM dump (") + c.text() + ")";
         return false;
     }
-    uint32_t prefix[3] = { 0, 0, 0 };
+    uint32_t prefix[WL_DEPTH] = {};
     walk(rd, ff.getDataset(), prefix, 0, -1);
     return true;
 }
@@ -114,7 +116,7 @@ bool read_dicom(const char *path, Reader &rd)
 
 bool is_text(const std::string &b)
 {
-    size_t n = b.size() < 4096 ? b.size() : 4096;
+    size_t n = b.size() < RL_DICOM_WL_SNIFF_BYTES ? b.size() : RL_DICOM_WL_SNIFF_BYTES;
     for (size_t i = 0; i < n; i++)
         if (b[i] == '\0')
             return false;
@@ -282,7 +284,7 @@ bool dump_value(const std::string &line, size_t i, const std::string &vr, std::s
 bool read_dump(const std::string &text, Reader &rd)
 {
     std::vector<Level> stack; // open sequences
-    uint32_t prefix[3] = { 0, 0, 0 };
+    uint32_t prefix[WL_DEPTH] = {};
     int sps_item = -1;
     size_t lineno = 0, pos = 0;
     std::string why;
@@ -355,7 +357,8 @@ void trim(std::string &v, const std::string &vr)
 
 std::string tag_text(const Raw &r)
 {
-    char b[48];
+    static_assert(WL_DEPTH == 3, "b holds one (gggg,eeee) per tag of a path");
+    char b[sizeof "(gggg,eeee)>(gggg,eeee)>(gggg,eeee)"];
     int w = 0;
     for (uint8_t d = 0; d < r.depth; d++)
         w += std::snprintf(b + w, sizeof b - size_t(w), "%s(%04X,%04X)", d ? ">" : "",
@@ -453,14 +456,14 @@ extern "C" int dicom_read_wl(const char *path, dicom_wl_file *f, rl_arena *a, rl
         FILE *fp = std::fopen(path, "rb");
         if (!fp)
             return rl_err_set(err, DICOM_E_FILE, -1, "%s", std::strerror(errno));
-        std::string head(4096, '\0');
+        std::string head(RL_DICOM_WL_SNIFF_BYTES, '\0');
         head.resize(std::fread(&head[0], 1, head.size(), fp));
         bool dicm = head.size() >= 132 && head.compare(128, 4, "DICM") == 0;
         bool text = !dicm && is_text(head);
         std::string all;
         if (text) {
             all = head;
-            char buf[65536];
+            char buf[RL_DICOM_WL_READ_CHUNK];
             size_t got;
             while ((got = std::fread(buf, 1, sizeof buf, fp)) > 0 && all.size() < RL_WL_FILE_MAX)
                 all.append(buf, got);

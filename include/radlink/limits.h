@@ -466,4 +466,36 @@
  * there instead of being refused. */
 #define RL_NET_LISTEN_BACKLOG 128
 
+/* ---- DICOM bridge ---- */
+
+/* Error Comment (0000,0902), the reason a DICOM response carries, is LO: 64
+ * characters (PS3.7 E.1). Longer reasons are cut there for the peer; the
+ * log keeps them whole. */
+#define RL_DICOM_ERROR_COMMENT_MAX 64
+/* Why a C-FIND key is malformed (wl_key_valid): it names the attribute and
+ * quotes the value; the peer sees the first RL_DICOM_ERROR_COMMENT_MAX
+ * characters. */
+#define RL_DICOM_KEY_WHY_MAX 160
+/* Why the engine refused a received instance or could not file it
+ * (dicom_scp_cfg.on_instance): a sentence for the log; the peer sees its
+ * first RL_DICOM_ERROR_COMMENT_MAX characters. */
+#define RL_DICOM_REFUSAL_MAX 300
+/* Sequences on one level of a worklist entry that an answer or a .wl file
+ * fills: the worklist model has five (four at the top, one in the step). */
+#define RL_DICOM_WL_SEQS_MAX 16
+/* The labels of one DICOM series in /metrics (service="...",outcome="..."):
+ * the longest service and outcome names are 17 and 7 characters. */
+#define RL_DICOM_METRIC_LABELS_MAX 96
+/* `radlink wl import` looks at a file's first bytes to tell a dump (text)
+ * from a DICOM file (PS3.10 7.1: a 128-byte preamble, then "DICM"); a dump
+ * is then read in pieces of the second size, up to RL_WL_FILE_MAX. */
+#define RL_DICOM_WL_SNIFF_BYTES 4096
+#define RL_DICOM_WL_READ_CHUNK 65536
+/* The first failure of a C-STORE to a PACS, as the job's reason: a SOP
+ * Instance UID (64 characters, PS3.5 9.1) and the status. */
+#define RL_DICOM_SEND_ERROR_MAX 160
+/* A date and time radlink writes into a corrected instance (DT: 26
+ * characters at most, PS3.5 6.2), with room for a year past 9999. */
+#define RL_DICOM_DT_MAX 40
+
 #endif

@@ -61,11 +61,14 @@ private:
 
 // A service of the SCP, declared once in its own file (scp_find.h,
 // scp_store.h, scp_mpps.h, scp_commit.h): the commands it answers, the
-// presentation contexts it accepts, whether this configuration offers it.
-// scp.cc derives both the negotiation and the dispatch from these.
+// SOP classes it accepts (its presentation contexts), whether this
+// configuration offers it. scp.cc derives both the negotiation and the
+// dispatch from these: a command goes to the service that answers it, and
+// the service checks the request's SOP class (C-FIND and MPPS refuse
+// another with a status and a log event of their own).
 struct Service {
     T_DIMSE_Command requests[2];     // the commands it answers (DIMSE_NOTHING: none)
-    metrics_hist ScpState::*latency; // request to last response
+    metrics_hist ScpState::*latency; // request to last response; NULL: not measured
     bool (*offered)(const dicom_scp_cfg &cfg); // NULL: always
     // its presentation contexts; ts: the uncompressed transfer syntaxes
     void (*accept)(DcmSCPConfig &c, const OFList<OFString> &ts);

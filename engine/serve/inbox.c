@@ -40,7 +40,7 @@ static void on_notify(loop *l, int fd, unsigned events, void *ctx)
 {
     (void)l, (void)events;
     engine *e = ctx;
-    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    char buf[RL_INOTIFY_READ_MAX] __attribute__((aligned(__alignof__(struct inotify_event))));
     while (read(fd, buf, sizeof buf) > 0)
         ;
     e->inbox_due = true;
@@ -95,7 +95,7 @@ typedef struct file_run {
     const char *name;
     rl_buf report, ack;
     unsigned n, bad;
-    unsigned by_status[5], tolerated;
+    unsigned by_status[MSGLOG_STATUS_SLOTS], tolerated;
     int rc;
     rl_err err;
 } file_run;
@@ -103,15 +103,15 @@ typedef struct file_run {
 static int file_msg(void *ctx, rl_str raw, size_t off)
 {
     file_run *f = ctx;
-    char peer[64];
-    snprintf(peer, sizeof peer, "file %.58s", f->name);
+    char peer[RL_PEER_TEXT_MAX];
+    snprintf(peer, sizeof peer, "file %.*s", (int)(sizeof peer - sizeof "file "), f->name);
     ingest_input in = { INGEST_FRAME, raw, peer, "inbox", "", rl_now_us() };
     ingest_result r = { .ack = &f->ack };
     f->rc = ingest_one(&f->e->ing, f->t, &in, &r, &f->err);
     if (f->rc != STORE_OK)
         return 1;
     f->n++;
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < MSGLOG_STATUS_SLOTS; k++)
         f->by_status[k] += r.by_status[k];
     f->tolerated |= r.tolerated;
     bool ok = !strcmp(r.ack_code, "AA");
@@ -179,7 +179,7 @@ static bool take_file(engine *e, const char *name)
         goto out;
     }
     e->commits++;
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < MSGLOG_STATUS_SLOTS; k++)
         e->counts[k] += f.by_status[k];
     for (int k = 0; k < INGEST_TOL_COUNT; k++)
         e->tolerated[k] += (f.tolerated >> k) & 1u;

@@ -13,6 +13,7 @@
 #include "radlink/cfg.h"
 #include "radlink/ctlsock.h"
 #include "radlink/dicom.h"
+#include "radlink/limits.h"
 #include "radlink/store.h"
 #include "radlink/wl.h"
 
@@ -38,7 +39,7 @@ static int export_one(void *ctx, rl_str k, const wl_entry *e)
 {
     (void)k;
     export_ctx *x = ctx;
-    char name[200];
+    char name[RL_WL_EXPORT_NAME_MAX];
     size_t n = 0;
     safe_part(name, &n, sizeof name, wl_top(e, WL_ACCESSION));
     name[n++] = '_';
@@ -46,7 +47,7 @@ static int export_one(void *ctx, rl_str k, const wl_entry *e)
     name[n++] = '_';
     safe_part(name, &n, sizeof name - 4, wl_sps(e, WL_SPS_ID));
     name[n] = '\0';
-    char path[CFG_PATH + 220];
+    char path[RL_WL_EXPORT_PATH_MAX];
     snprintf(path, sizeof path, "%s/%s.wl", x->dir, name);
     if (dicom_write_wl(e, path, &x->err) != 0) {
         x->rc = -1;
@@ -178,7 +179,7 @@ static void import_file(import_ctx *x, const char *path)
     if (f.warnings[0])
         printf("%s: warning: %s\n", path, f.warnings);
     for (size_t k = 0; k < f.n; k++) {
-        char step[64] = "", why[300];
+        char step[RL_WL_STEP_TEXT_MAX] = "", why[RL_WL_IMPORT_WHY_MAX];
         if (f.n > 1)
             snprintf(step, sizeof step, " (step %zu of %zu)", k + 1, f.n);
         rl_buf_reset(&x->warn);

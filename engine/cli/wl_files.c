@@ -79,7 +79,7 @@ int cli_run_wl_export(op_call *self)
     for (struct dirent *de = dh ? readdir(dh) : NULL; de; de = readdir(dh)) {
         size_t n = strlen(de->d_name);
         if (n > 3 && strcmp(de->d_name + n - 3, ".wl") == 0) {
-            char old[CFG_PATH + 300];
+            char old[RL_CFG_DIR_FILE_MAX];
             snprintf(old, sizeof old, "%s/%s", dir, de->d_name);
             if (unlink(old) != 0) {
                 closedir(dh);
@@ -108,7 +108,7 @@ int cli_run_wl_export(op_call *self)
     if (x.rc)
         return cli_fail(self, CLI_FAIL, "%s", x.err.msg);
     /* wlmscpfs takes a read lock on DIR/lockfile before each query */
-    char lock[CFG_PATH + 16];
+    char lock[RL_CFG_SUBPATH_MAX];
     snprintf(lock, sizeof lock, "%s/lockfile", dir);
     FILE *lf = fopen(lock, "a");
     if (lf)
@@ -213,7 +213,7 @@ static void import_dir(import_ctx *x, const char *dir, int depth)
     }
     for (int i = 0; i < n; i++) {
         const char *name = names[i]->d_name;
-        char path[CFG_PATH + 300];
+        char path[RL_CFG_DIR_FILE_MAX];
         snprintf(path, sizeof path, "%s/%s", dir, name);
         struct stat sb;
         /* hidden files, and the lock file wlmscpfs keeps beside its files */

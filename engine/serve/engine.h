@@ -30,7 +30,7 @@ typedef struct pending {
     uint64_t conn;
     ingest_kind kind;
     char peer[RL_PEER_TEXT_MAX];
-    char listener[RL_PEER_TEXT_MAX + 16];
+    char listener[RL_LISTENER_TEXT_MAX];
     char why[RL_FRAME_WHY_MAX];
     rl_str raw; /* in the turn's arena */
     int64_t recv_us;

@@ -52,7 +52,7 @@ int inbox_start(engine *e, rl_err *err)
     if (!e->cfg->inbox_dir[0])
         return 0;
     const char *d = e->cfg->inbox_dir;
-    char sub[CFG_PATH + 16];
+    char sub[RL_CFG_SUBPATH_MAX];
     const char *subs[] = { "", "/done", "/error" };
     for (int i = 0; i < 3; i++) {
         snprintf(sub, sizeof sub, "%s%s", d, subs[i]);
@@ -128,7 +128,7 @@ static int file_msg(void *ctx, rl_str raw, size_t off)
 static void file_away(engine *e, const char *name, const char *sub, rl_str report)
 {
     const char *d = e->cfg->inbox_dir;
-    char from[CFG_PATH + 300], to[CFG_PATH + 340], rep[CFG_PATH + 360];
+    char from[RL_CFG_DIR_FILE_MAX], to[RL_INBOX_MOVED_PATH_MAX], rep[RL_INBOX_REPORT_PATH_MAX];
     snprintf(from, sizeof from, "%s/%s", d, name);
     snprintf(to, sizeof to, "%s/%s/%s", d, sub, name);
     struct stat st;
@@ -147,7 +147,7 @@ static void file_away(engine *e, const char *name, const char *sub, rl_str repor
  * and is tried again). */
 static bool take_file(engine *e, const char *name)
 {
-    char path[CFG_PATH + 300];
+    char path[RL_CFG_DIR_FILE_MAX];
     snprintf(path, sizeof path, "%s/%s", e->cfg->inbox_dir, name);
     file_run f = { .e = e, .name = name };
     rl_buf_init(&f.report, 0);
@@ -221,7 +221,7 @@ void inbox_tick(engine *e)
     time_t now = time(NULL);
     for (int i = 0; i < n; i++) {
         const char *name = names[i]->d_name;
-        char path[CFG_PATH + 300];
+        char path[RL_CFG_DIR_FILE_MAX];
         snprintf(path, sizeof path, "%s/%s", e->cfg->inbox_dir, name);
         struct stat st;
         bool ready = !is_partial(name) && stat(path, &st) == 0 && S_ISREG(st.st_mode);

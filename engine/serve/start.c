@@ -79,7 +79,7 @@ static void on_signal(loop *l, int fd, unsigned events, void *ctx)
 /* One engine per data directory: a second one would fight over the store. */
 static int lock_data_dir(engine *e, rl_err *err)
 {
-    char path[CFG_PATH + 32];
+    char path[RL_SERVE_LOCK_PATH_MAX];
     snprintf(path, sizeof path, "%s/serve.lock", e->cfg->data_dir);
     e->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (e->lock_fd < 0)

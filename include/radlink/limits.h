@@ -515,6 +515,18 @@
 #define RL_CTL_TMP_DIR_MAX 64
 /* A file made from the data directory's absolute path (DATA/users). */
 #define RL_DATA_PATH_MAX 1100
+/* Paths made from a configured one and names of radlink's own, with room
+ * for them: a short name ("/store", "/users", "/lockfile", "/done"), the
+ * engine's lock file ("/serve.lock"), a file of a configured directory (a
+ * name is at most 255 bytes), such a file moved to a subdirectory (".N"
+ * added when the name is taken) and its report (".report" added); a spool
+ * file's directory, cut from its path. */
+#define RL_CFG_SUBPATH_MAX (RL_CFG_PATH_MAX + 16)
+#define RL_SERVE_LOCK_PATH_MAX (RL_CFG_PATH_MAX + 32)
+#define RL_CFG_DIR_FILE_MAX (RL_CFG_PATH_MAX + 300)
+#define RL_INBOX_MOVED_PATH_MAX (RL_CFG_PATH_MAX + 340)
+#define RL_INBOX_REPORT_PATH_MAX (RL_CFG_PATH_MAX + 360)
+#define RL_SPOOL_DIR_MAX (RL_CFG_PATH_MAX * 2)
 /* The store's directory (DATA/store), kept by the open store. */
 #define RL_STORE_PATH_MAX 600
 /* A file of the DICOM spool's incoming directory (DATA/spool/incoming/NAME). */
@@ -568,9 +580,9 @@
 /* A job index key: a kind byte and a subject (RL_JOB_SUBJECT_MAX). */
 #define RL_JOB_INDEX_KEY_MAX 300
 
-/* A listener as text ("ip:port" and " tls"), and a sender as ingest names
+/* A listener as text (an address and " tls"), and a sender as ingest names
  * it (its address without the port, or what stands for one: "replay of N"). */
-#define RL_LISTENER_TEXT_MAX 80
+#define RL_LISTENER_TEXT_MAX (RL_PEER_TEXT_MAX + 16)
 #define RL_SENDER_TEXT_MAX 96
 /* A sender known by its listener when MSH-3 and MSH-4 are empty. */
 #define RL_INGEST_WHO_MAX 160

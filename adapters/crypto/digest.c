@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void digest_sha256_hex(const void *p, size_t n, char out[65])
+void digest_sha256_hex(const void *p, size_t n, char out[RL_SHA256_HEX_SIZE])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
@@ -23,15 +23,16 @@ void digest_sha256_hex(const void *p, size_t n, char out[65])
     out[len ? 64 : 0] = '\0';
 }
 
-/* 16 bytes of a UUID as "2.25.<decimal>" (RFC 4122 version and variant set). */
-static void uuid_uid(unsigned char u[16], unsigned version, char out[45])
+/* The bytes of a UUID as "2.25.<decimal>" (RFC 4122 version and variant set). */
+static void uuid_uid(unsigned char u[RL_UUID_BYTES], unsigned version,
+                     char out[RL_UUID_UID_SIZE])
 {
     u[6] = (unsigned char)((u[6] & 0x0f) | (version << 4));
     u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
     unsigned __int128 v = 0;
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < RL_UUID_BYTES; i++)
         v = (v << 8) | u[i];
-    char digits[40];
+    char digits[RL_UUID_DIGITS_MAX];
     int n = 0;
     do {
         digits[n++] = (char)('0' + (int)(v % 10));
@@ -43,24 +44,25 @@ static void uuid_uid(unsigned char u[16], unsigned version, char out[45])
     out[5 + n] = '\0';
 }
 
-void digest_uid_from_name(const char *name, char out[45])
+void digest_uid_from_name(const char *name, char out[RL_UUID_UID_SIZE])
 {
     /* radlink's namespace for name-based UUIDs (itself a random UUID) */
-    static const unsigned char ns[16] = { 0x6b, 0x1f, 0x4e, 0x2a, 0x93, 0x0c, 0x4d, 0x51,
+    static const unsigned char ns[RL_UUID_BYTES] = { 0x6b, 0x1f, 0x4e, 0x2a, 0x93, 0x0c, 0x4d, 0x51,
                                           0x8a, 0x27, 0x3e, 0xc4, 0x55, 0x90, 0x1d, 0x7e };
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_MD_CTX *c = EVP_MD_CTX_new();
-    if (!c || EVP_DigestInit_ex(c, EVP_sha1(), NULL) != 1 || EVP_DigestUpdate(c, ns, 16) != 1 ||
+    if (!c || EVP_DigestInit_ex(c, EVP_sha1(), NULL) != 1 ||
+        EVP_DigestUpdate(c, ns, sizeof ns) != 1 ||
         EVP_DigestUpdate(c, name, strlen(name)) != 1 || EVP_DigestFinal_ex(c, md, &len) != 1)
         memset(md, 0, sizeof md);
     EVP_MD_CTX_free(c);
     uuid_uid(md, 5, out);
 }
 
-int digest_uid_random(char out[45])
+int digest_uid_random(char out[RL_UUID_UID_SIZE])
 {
-    unsigned char u[16];
+    unsigned char u[RL_UUID_BYTES];
     if (RAND_bytes(u, sizeof u) != 1)
         return -1;
     uuid_uid(u, 4, out);
@@ -95,8 +97,8 @@ int digest_equal(const void *a, const void *b, size_t n)
     return CRYPTO_memcmp(a, b, n) == 0;
 }
 
-int digest_copy_file(const char *src, const char *dst, unsigned mode, bool sync, char hex[65],
-                     uint64_t *size)
+int digest_copy_file(const char *src, const char *dst, unsigned mode, bool sync,
+                     char hex[RL_SHA256_HEX_SIZE], uint64_t *size)
 {
     int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, e = 0;
     if (in < 0)
@@ -109,7 +111,7 @@ int digest_copy_file(const char *src, const char *dst, unsigned mode, bool sync,
     }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int rc = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 ? 0 : -1;
-    static __thread unsigned char buf[1 << 16];
+    static __thread unsigned char buf[RL_IO_CHUNK];
     *size = 0;
     while (rc == 0) {
         ssize_t n = read(in, buf, sizeof buf);

@@ -19,7 +19,7 @@
 
 int ctlsock_path(const char *data_dir, const char *name, char *out, size_t n, rl_err *err)
 {
-    char abs[4096];
+    char abs[RL_ABS_PATH_MAX];
     if (!rl_realpath(data_dir, abs, sizeof abs))
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", data_dir, strerror(errno));
     struct sockaddr_un sa;
@@ -32,7 +32,7 @@ int ctlsock_path(const char *data_dir, const char *name, char *out, size_t n, rl
     struct stat ds;
     if (stat(abs, &ds) != 0)
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", abs, strerror(errno));
-    char dir[64];
+    char dir[RL_CTL_TMP_DIR_MAX];
     snprintf(dir, sizeof dir, "/tmp/radlink-%u", (unsigned)ds.st_uid);
     if (mkdir(dir, 0700) == 0) {
         if (geteuid() == 0 && ds.st_uid != 0 && chown(dir, ds.st_uid, ds.st_gid) != 0)
@@ -71,7 +71,7 @@ typedef struct conn {
 struct ctlsock_server {
     loop *l;
     int fd;
-    char path[256];
+    char path[RL_CTL_LISTEN_PATH_MAX];
     ctlsock_on_request cb;
     ctlsock_on_refused on_refused;
     void *ctx;
@@ -110,8 +110,8 @@ static uint32_t be32(const char *p)
 static void start_write(ctlsock_server *s, conn *c, int status, rl_str output)
 {
     rl_buf_reset(&c->out);
-    if (output.n > RL_CTL_REPLY_MAX - 64)
-        output.n = RL_CTL_REPLY_MAX - 64;
+    if (output.n > RL_CTL_OUTPUT_MAX)
+        output.n = RL_CTL_OUTPUT_MAX;
     rec_put_u32(&c->out, (uint32_t)(8 + output.n));
     rec_put_u32(&c->out, (uint32_t)status);
     rec_put_str(&c->out, output);
@@ -179,7 +179,7 @@ static void on_conn(loop *l, int fd, unsigned ev, void *ctx)
     if (!(ev & LOOP_READ))
         return;
     if (c->state == C_WAITING) { /* the client should be quiet: EOF means it left */
-        char b[64];
+        char b[RL_CTL_DRAIN_CHUNK];
         ssize_t n = recv(fd, b, sizeof b, 0);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
             /* the answer has nowhere to go; the request is still applied */
@@ -191,7 +191,7 @@ static void on_conn(loop *l, int fd, unsigned ev, void *ctx)
         size_t want = c->in.len < 4 ? 4 - c->in.len : 4 + be32(c->in.data) - c->in.len;
         if (want == 0)
             break;
-        char b[4096];
+        char b[RL_CTL_READ_CHUNK];
         ssize_t n = recv(fd, b, want < sizeof b ? want : sizeof b, 0);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
             return;
@@ -242,14 +242,14 @@ static void on_accept(loop *l, int fd, unsigned ev, void *ctx)
         c->fd = cfd;
         c->id = ++s->next_id;
         c->deadline_ms = rl_mono_ms() + RL_CTL_READ_TIMEOUT_MS;
-        rl_buf_init(&c->in, RL_CTL_REQUEST_MAX + 4);
+        rl_buf_init(&c->in, RL_CTL_REQUEST_MAX + sizeof(uint32_t)); /* and its length */
         rl_buf_init(&c->out, RL_CTL_REPLY_MAX);
         c->state = C_READING;
         if (!allowed) {
             log_warn("ctl.refused", "uid=%ld pid=%ld reason=\"only root and the engine's user "
                      "(uid %ld) may change the engine's state\"", (long)cr.uid, (long)cr.pid,
                      (long)geteuid());
-            char why[160];
+            char why[RL_CTL_REFUSED_TEXT_MAX];
             int n = snprintf(why, sizeof why, "not allowed: uid %ld may not control this engine "
                              "(root and uid %ld may)\n", (long)cr.uid, (long)geteuid());
             start_write(s, c, 1, (rl_str){ why, (size_t)n });
@@ -383,7 +383,7 @@ int ctlsock_call(const char *path, int argc, char *const *argv, int timeout_ms, 
     }
     rl_buf_free(&req);
     rl_buf in;
-    rl_buf_init(&in, RL_CTL_REPLY_MAX + 4);
+    rl_buf_init(&in, RL_CTL_REPLY_MAX + sizeof(uint32_t)); /* and its length */
     rc = 0;
     for (;;) {
         int r = net_wait_fd(fd, false, deadline, -1);
@@ -392,7 +392,7 @@ int ctlsock_call(const char *path, int argc, char *const *argv, int timeout_ms, 
                             timeout_ms / 1000);
             break;
         }
-        char b[65536];
+        char b[RL_IO_CHUNK];
         ssize_t n = r != 0 ? -1 : recv(fd, b, sizeof b, 0);
         if (n < 0 && errno == EINTR)
             continue;

@@ -6,6 +6,7 @@
 // (N-ACTION), and writing IOCM rejection notes (dcmsr).
 extern "C" {
 #include "radlink/digest.h"
+#include "radlink/limits.h"
 #include "radlink/pn.h"
 #include "radlink/util.h"
 }
@@ -23,6 +24,7 @@ extern "C" {
 #include "charset.h"
 #include "check.h"
 #include "mpps.h"
+#include "tags.h"
 #include "tls.h"
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
@@ -32,15 +34,11 @@ extern "C" {
 #include "dcmtk/oflog/oflog.h"
 
 using rl_dicom::from_utf8;
+using rl_dicom::key_of;
 using rl_dicom::pn_groups_raw;
 using rl_dicom::to_utf8;
 
 namespace {
-
-DcmTagKey key_of(uint32_t t)
-{
-    return DcmTagKey(Uint16(t >> 16), Uint16(t & 0xffff));
-}
 
 class Sender : public DcmStorageSCU {
 public:
@@ -56,7 +54,7 @@ protected:
         }
         failed++;
         if (first_error.empty()) {
-            char b[160];
+            char b[RL_DICOM_SEND_ERROR_MAX];
             std::snprintf(b, sizeof b, "%s: %s status 0x%04x", e.SOPInstanceUID.c_str(),
                           e.RequestSent ? "C-STORE" : "not sent", e.ResponseStatusCode);
             first_error = b;
@@ -84,9 +82,9 @@ std::string raw_of(DcmItem *item, const DcmTagKey &key, bool *present = nullptr)
     return std::string(v.c_str(), v.length());
 }
 
-void copy_uid(char out[65], DcmItem *ds, const DcmTagKey &key)
+void copy_uid(char (&out)[sizeof dicom_file_info::sop_uid], DcmItem *ds, const DcmTagKey &key)
 {
-    std::snprintf(out, 65, "%s", raw_of(ds, key).c_str());
+    std::snprintf(out, sizeof out, "%s", raw_of(ds, key).c_str());
 }
 
 void read_info(DcmItem *ds, dicom_file_info *info)
@@ -115,13 +113,13 @@ bool is_pn(uint32_t tag)
 
 std::string now_dt()
 {
-    char b[40];
+    char b[RL_DICOM_DT_MAX];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     localtime_r(&ts.tv_sec, &tm);
     size_t n = std::strftime(b, sizeof b, "%Y%m%d%H%M%S", &tm);
-    char z[16];
+    char z[RL_DICOM_DT_MAX]; // its offset from UTC
     std::strftime(z, sizeof z, "%z", &tm);
     std::snprintf(b + n, sizeof b - n, ".%06ld%s", ts.tv_nsec / 1000, z);
     return b;
@@ -254,7 +252,7 @@ int correct(const char *in, const char *out, const dicom_change *ch, size_t n,
 
     // an instance the PACS holds, corrected under IOCM, is a new instance
     if (o && o->new_uid_salt && (!o->new_uids_for || o->new_uids_for(o->ctx, res->was.sop_uid))) {
-        char sop[45], series[45];
+        char sop[sizeof dicom_file_info::sop_uid], series[sizeof dicom_file_info::series_uid];
         std::string a = std::string("sop:") + res->was.sop_uid + ":" + o->new_uid_salt;
         std::string b = std::string("series:") + res->was.series_uid + ":" + o->new_uid_salt;
         digest_uid_from_name(a.c_str(), sop);
@@ -615,7 +613,7 @@ int write_rejection(const char *path, const char *like, const char *code, const 
             ds->insert(static_cast<DcmElement *>(e->clone()), OFTrue);
     }
     if (salt) { // a note made again for the same attempt is the same note
-        char sop[45], series[45];
+        char sop[sizeof dicom_file_info::sop_uid], series[sizeof dicom_file_info::series_uid];
         digest_uid_from_name((std::string("kos:") + study + ":" + salt).c_str(), sop);
         digest_uid_from_name((std::string("kos-series:") + study + ":" + salt).c_str(), series);
         ds->putAndInsertString(DCM_SOPInstanceUID, sop);

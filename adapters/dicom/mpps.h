@@ -1,4 +1,4 @@
-// MPPS checks shared by the SCP (mwl_scp.cc) and mpps.cc.
+// MPPS checks shared by the SCP (scp_mpps.cc) and mpps.cc.
 #ifndef RADLINK_DICOM_MPPS_H
 #define RADLINK_DICOM_MPPS_H
 

@@ -5,12 +5,14 @@
 // application), into the same list of raw values, so both go through one
 // conversion to worklist entries.
 extern "C" {
+#include "radlink/limits.h"
 #include "radlink/util.h"
 #include "radlink/wl.h"
 }
 #include "radlink/dicom.h"
 
 #include "charset.h"
+#include "tags.h"
 
 #include <cctype>
 #include <cerrno>
@@ -23,12 +25,15 @@ extern "C" {
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
 
+using rl_dicom::WL_DEPTH;
+using rl_dicom::tag_of;
+
 namespace {
 
 // One value of the file: its tag path, the Scheduled Procedure Step item it
 // lies in (-1: outside that sequence), and its bytes as the file holds them.
 struct Raw {
-    uint32_t path[3];
+    uint32_t path[WL_DEPTH];
     uint8_t depth;
     int sps_item;
     bool seq;
@@ -54,11 +59,6 @@ struct Reader {
         raws.push_back(r);
     }
 };
-
-uint32_t tag_of(const DcmTagKey &k)
-{
-    return (uint32_t(k.getGroup()) << 16) | k.getElement();
-}
 
 // ---- a DICOM file ----
 
@@ -101,7 +101,7 @@ bool read_dicom(const char *path, Reader &rd)
         rd.error = std::string("not a DICOM file or a DICOM dump (") + c.text() + ")";
         return false;
     }
-    uint32_t prefix[3] = { 0, 0, 0 };
+    uint32_t prefix[WL_DEPTH] = {};
     walk(rd, ff.getDataset(), prefix, 0, -1);
     return true;
 }
@@ -116,7 +116,7 @@ bool read_dicom(const char *path, Reader &rd)
 
 bool is_text(const std::string &b)
 {
-    size_t n = b.size() < 4096 ? b.size() : 4096;
+    size_t n = b.size() < RL_DICOM_WL_SNIFF_BYTES ? b.size() : RL_DICOM_WL_SNIFF_BYTES;
     for (size_t i = 0; i < n; i++)
         if (b[i] == '\0')
             return false;
@@ -141,20 +141,155 @@ bool hex4(const std::string &s, size_t at, uint16_t &out)
     return true;
 }
 
+// A sequence the dump has opened and not yet closed.
+struct Level {
+    uint32_t seq;     // the sequence's tag
+    int items;        // items opened so far
+    bool in_item;
+    bool skip;        // deeper than a worklist entry goes: contents not kept
+};
+
+// The tag at line[i]: "(gggg,eeee)" or a dictionary keyword; i moves past it.
+bool dump_tag(const std::string &line, size_t &i, uint16_t &g, uint16_t &e, std::string &why)
+{
+    if (line[i] == '(') { // spaces may stand anywhere in the tag (as dump2dcm reads it)
+        size_t close = line.find(')', i);
+        std::string t;
+        for (size_t k = i; close != std::string::npos && k <= close; k++)
+            if (line[k] != ' ' && line[k] != '\t')
+                t += line[k];
+        if (t.size() != 11 || !hex4(t, 1, g) || t[5] != ',' || !hex4(t, 6, e)) {
+            why = "expected a tag (gggg,eeee) or a keyword";
+            return false;
+        }
+        i = close + 1;
+    } else {
+        size_t k = i;
+        while (k < line.size() && std::isalnum((unsigned char)line[k]))
+            k++;
+        DcmTag found;
+        if (DcmTag::findTagFromName(line.substr(i, k - i).c_str(), found).bad()) {
+            why = "unknown keyword '" + line.substr(i, k - i) + "'";
+            return false;
+        }
+        g = found.getGroup();
+        e = found.getElement();
+        i = k;
+    }
+    return true;
+}
+
+// Items and delimiters open and close what stack holds: 1 when tag was
+// one, 0 when it is an element, -1 with why when it stands where it may not.
+int dump_delimiter(uint32_t tag, std::vector<Level> &stack, int &sps_item, Reader &rd,
+                   std::string &why)
+{
+    if (tag == 0xFFFEE000u) {
+        if (stack.empty() || stack.back().in_item) {
+            why = "an item (fffe,e000) outside a sequence";
+            return -1;
+        }
+        Level &l = stack.back();
+        l.in_item = true;
+        l.items++;
+        if (stack.size() == 1 && l.seq == WL_SPS_SEQ) {
+            sps_item = l.items - 1;
+            rd.sps_items = l.items;
+        }
+        return 1;
+    }
+    if (tag == 0xFFFEE00Du) {
+        if (stack.empty() || !stack.back().in_item) {
+            why = "an item delimiter (fffe,e00d) outside an item";
+            return -1;
+        }
+        stack.back().in_item = false;
+        return 1;
+    }
+    if (tag == 0xFFFEE0DDu) {
+        if (stack.empty()) {
+            why = "a sequence delimiter (fffe,e0dd) outside a sequence";
+            return -1;
+        }
+        if (stack.back().in_item) // dump2dcm lets the sequence close the item
+            stack.back().in_item = false;
+        stack.pop_back();
+        if (stack.empty())
+            sps_item = -1;
+        return 1;
+    }
+    return 0;
+}
+
+// The VR at line[i]: two capital letters, else the dictionary's for (g,e);
+// i moves past it (npos: nothing follows).
+bool dump_vr(const std::string &line, size_t &i, uint16_t g, uint16_t e, std::string &vr,
+             std::string &why)
+{
+    i = line.find_first_not_of(" \t", i);
+    if (i != std::string::npos && i + 2 <= line.size() && std::isupper((unsigned char)line[i]) &&
+        std::isupper((unsigned char)line[i + 1]) &&
+        (i + 2 == line.size() || line[i + 2] == ' ' || line[i + 2] == '\t')) {
+        vr = line.substr(i, 2);
+        if (!DcmVR(vr.c_str()).isStandard()) {
+            why = "unknown VR '" + vr + "'";
+            return false;
+        }
+        i = line.find_first_not_of(" \t", i + 2);
+    } else {
+        DcmTag t(g, e);
+        vr = t.getVR().getVRName();
+        if (i != std::string::npos && i + 2 <= line.size() &&
+            (!line.compare(i, 2, "na") || !line.compare(i, 2, "ox") ||
+             !line.compare(i, 2, "xs") || !line.compare(i, 2, "up")))
+            i = line.find_first_not_of(" \t", i + 2); // dcmdump's internal VRs
+    }
+    return true;
+}
+
+// The value at line[i] (npos: none): "[text]", "=UIDName", "(no value
+// available)" or a bare value.
+bool dump_value(const std::string &line, size_t i, const std::string &vr, std::string &value,
+                std::string &why)
+{
+    if (i != std::string::npos && line[i] == '[') {
+        size_t close = line.rfind(']');
+        if (close == std::string::npos || close < i) {
+            why = "a value '[' without its ']'";
+            return false;
+        }
+        value = line.substr(i + 1, close - i - 1);
+    } else if (i != std::string::npos && line[i] == '=') {
+        size_t k = line.find_first_of(" \t#", i);
+        std::string name = line.substr(i + 1, (k == std::string::npos ? line.size() : k) - i - 1);
+        const char *uid = dcmFindUIDFromName(name.c_str());
+        if (!uid) {
+            why = "unknown UID name '" + name + "'";
+            return false;
+        }
+        value = uid;
+    } else if (i != std::string::npos && line[i] != '(' && line[i] != '#') {
+        // a bare value runs to a comment or the end of the line
+        size_t k = line.find('#', i);
+        value = line.substr(i, (k == std::string::npos ? line.size() : k) - i);
+        while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r'))
+            value.pop_back();
+    }
+    for (size_t k = 0; k + 1 < value.size(); k++) // "\n" in a dump is a line break
+        if (value[k] == '\\' && value[k + 1] == 'n' && (vr == "LT" || vr == "ST" || vr == "UT"))
+            value.replace(k, 2, "\r\n"), k++;
+    return true;
+}
+
 bool read_dump(const std::string &text, Reader &rd)
 {
-    struct Level {
-        uint32_t seq;     // the sequence's tag
-        int items;        // items opened so far
-        bool in_item;
-        bool skip;        // deeper than a worklist entry goes: contents not kept
-    };
     std::vector<Level> stack; // open sequences
-    uint32_t prefix[3] = { 0, 0, 0 };
+    uint32_t prefix[WL_DEPTH] = {};
     int sps_item = -1;
     size_t lineno = 0, pos = 0;
-    auto fail = [&](const std::string &why) {
-        rd.error = "line " + std::to_string(lineno) + ": " + why;
+    std::string why;
+    auto fail = [&](const std::string &reason) {
+        rd.error = "line " + std::to_string(lineno) + ": " + reason;
         return false;
     };
     while (pos < text.size()) {
@@ -167,105 +302,23 @@ bool read_dump(const std::string &text, Reader &rd)
         size_t i = line.find_first_not_of(" \t\r");
         if (i == std::string::npos || line[i] == '#')
             continue;
-        // the tag
         uint16_t g = 0, e = 0;
-        if (line[i] == '(') { // spaces may stand anywhere in the tag (as dump2dcm reads it)
-            size_t close = line.find(')', i);
-            std::string t;
-            for (size_t k = i; close != std::string::npos && k <= close; k++)
-                if (line[k] != ' ' && line[k] != '\t')
-                    t += line[k];
-            if (t.size() != 11 || !hex4(t, 1, g) || t[5] != ',' || !hex4(t, 6, e))
-                return fail("expected a tag (gggg,eeee) or a keyword");
-            i = close + 1;
-        } else {
-            size_t k = i;
-            while (k < line.size() && std::isalnum((unsigned char)line[k]))
-                k++;
-            DcmTag found;
-            if (DcmTag::findTagFromName(line.substr(i, k - i).c_str(), found).bad())
-                return fail("unknown keyword '" + line.substr(i, k - i) + "'");
-            g = found.getGroup();
-            e = found.getElement();
-            i = k;
-        }
+        if (!dump_tag(line, i, g, e, why))
+            return fail(why);
         uint32_t tag = uint32_t(g) << 16 | e;
         size_t depth = 0;
         for (const Level &l : stack)
             depth += l.in_item ? 1 : 0;
-        // items and delimiters
-        if (tag == 0xFFFEE000u) {
-            if (stack.empty() || stack.back().in_item)
-                return fail("an item (fffe,e000) outside a sequence");
-            Level &l = stack.back();
-            l.in_item = true;
-            l.items++;
-            if (stack.size() == 1 && l.seq == WL_SPS_SEQ) {
-                sps_item = l.items - 1;
-                rd.sps_items = l.items;
-            }
+        int delimiter = dump_delimiter(tag, stack, sps_item, rd, why);
+        if (delimiter < 0)
+            return fail(why);
+        if (delimiter > 0)
             continue;
-        }
-        if (tag == 0xFFFEE00Du) {
-            if (stack.empty() || !stack.back().in_item)
-                return fail("an item delimiter (fffe,e00d) outside an item");
-            stack.back().in_item = false;
-            continue;
-        }
-        if (tag == 0xFFFEE0DDu) {
-            if (stack.empty())
-                return fail("a sequence delimiter (fffe,e0dd) outside a sequence");
-            if (stack.back().in_item) // dump2dcm lets the sequence close the item
-                stack.back().in_item = false;
-            stack.pop_back();
-            if (stack.empty())
-                sps_item = -1;
-            continue;
-        }
         if (!stack.empty() && !stack.back().in_item)
             return fail("an element inside a sequence but outside an item");
-        // the VR: two capital letters, else the dictionary's
-        i = line.find_first_not_of(" \t", i);
-        std::string vr;
-        if (i != std::string::npos && i + 2 <= line.size() && std::isupper((unsigned char)line[i]) &&
-            std::isupper((unsigned char)line[i + 1]) &&
-            (i + 2 == line.size() || line[i + 2] == ' ' || line[i + 2] == '\t')) {
-            vr = line.substr(i, 2);
-            if (!DcmVR(vr.c_str()).isStandard())
-                return fail("unknown VR '" + vr + "'");
-            i = line.find_first_not_of(" \t", i + 2);
-        } else {
-            DcmTag t(g, e);
-            vr = t.getVR().getVRName();
-            if (i != std::string::npos && i + 2 <= line.size() &&
-                (!line.compare(i, 2, "na") || !line.compare(i, 2, "ox") ||
-                 !line.compare(i, 2, "xs") || !line.compare(i, 2, "up")))
-                i = line.find_first_not_of(" \t", i + 2); // dcmdump's internal VRs
-        }
-        // the value
-        std::string value;
-        if (i != std::string::npos && line[i] == '[') {
-            size_t close = line.rfind(']');
-            if (close == std::string::npos || close < i)
-                return fail("a value '[' without its ']'");
-            value = line.substr(i + 1, close - i - 1);
-        } else if (i != std::string::npos && line[i] == '=') {
-            size_t k = line.find_first_of(" \t#", i);
-            std::string name = line.substr(i + 1, (k == std::string::npos ? line.size() : k) - i - 1);
-            const char *uid = dcmFindUIDFromName(name.c_str());
-            if (!uid)
-                return fail("unknown UID name '" + name + "'");
-            value = uid;
-        } else if (i != std::string::npos && line[i] != '(' && line[i] != '#') {
-            // a bare value runs to a comment or the end of the line
-            size_t k = line.find('#', i);
-            value = line.substr(i, (k == std::string::npos ? line.size() : k) - i);
-            while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r'))
-                value.pop_back();
-        }
-        for (size_t k = 0; k + 1 < value.size(); k++) // "\n" in a dump is a line break
-            if (value[k] == '\\' && value[k + 1] == 'n' && (vr == "LT" || vr == "ST" || vr == "UT"))
-                value.replace(k, 2, "\r\n"), k++;
+        std::string vr, value;
+        if (!dump_vr(line, i, g, e, vr, why) || !dump_value(line, i, vr, value, why))
+            return fail(why);
         // not kept: what lies in a later item of a sequence (but the SPS's:
         // one entry per step) or deeper than an entry goes
         bool skip = depth >= 3;
@@ -304,7 +357,8 @@ void trim(std::string &v, const std::string &vr)
 
 std::string tag_text(const Raw &r)
 {
-    char b[48];
+    static_assert(WL_DEPTH == 3, "b holds one (gggg,eeee) per tag of a path");
+    char b[sizeof "(gggg,eeee)>(gggg,eeee)>(gggg,eeee)"];
     int w = 0;
     for (uint8_t d = 0; d < r.depth; d++)
         w += std::snprintf(b + w, sizeof b - size_t(w), "%s(%04X,%04X)", d ? ">" : "",
@@ -402,14 +456,14 @@ extern "C" int dicom_read_wl(const char *path, dicom_wl_file *f, rl_arena *a, rl
         FILE *fp = std::fopen(path, "rb");
         if (!fp)
             return rl_err_set(err, DICOM_E_FILE, -1, "%s", std::strerror(errno));
-        std::string head(4096, '\0');
+        std::string head(RL_DICOM_WL_SNIFF_BYTES, '\0');
         head.resize(std::fread(&head[0], 1, head.size(), fp));
         bool dicm = head.size() >= 132 && head.compare(128, 4, "DICM") == 0;
         bool text = !dicm && is_text(head);
         std::string all;
         if (text) {
             all = head;
-            char buf[65536];
+            char buf[RL_DICOM_WL_READ_CHUNK];
             size_t got;
             while ((got = std::fread(buf, 1, sizeof buf, fp)) > 0 && all.size() < RL_WL_FILE_MAX)
                 all.append(buf, got);

@@ -351,7 +351,7 @@ int audit_store(store_txn *t, const audit_ready *r, rl_err *err)
     if (rc == 0)
         rc = store_next_seq(t, STORE_AUDIT, &seq, err);
     if (rc == 0) {
-        unsigned char key[sizeof(uint64_t)];
+        unsigned char key[RL_BE64_BYTES];
         rec_be64(seq, key);
         rc = store_put(t, STORE_AUDIT, (rl_str){ (const char *)key, sizeof key }, rl_buf_view(&val),
                        STORE_APPEND, err);
@@ -394,7 +394,7 @@ int audit_each(store_txn *t, uint64_t from, audit_visit cb, void *ctx, rl_err *e
     int rc = store_cursor_open(t, STORE_AUDIT, &cur, err);
     if (rc != STORE_OK)
         return rc;
-    unsigned char k[sizeof(uint64_t)];
+    unsigned char k[RL_BE64_BYTES];
     rec_be64(from, k);
     rl_str key = { (const char *)k, sizeof k }, val;
     for (int m = store_cursor_get(cur, STORE_SEEK, &key, &val); m == STORE_OK;
@@ -426,7 +426,7 @@ int audit_shipped(store_txn *t, uint64_t *seq, rl_err *err)
 
 int audit_set_shipped(store_txn *t, uint64_t seq, rl_err *err)
 {
-    unsigned char v[sizeof(uint64_t)];
+    unsigned char v[RL_BE64_BYTES];
     rec_be64(seq, v);
     return store_put(t, STORE_META, RL_STR("audit.shipped"), (rl_str){ (const char *)v, sizeof v }, 0,
                      err);

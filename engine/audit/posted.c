@@ -85,7 +85,7 @@ int audit_instances_received(store_txn *t, const cmd *cmds, rl_err *err)
         ev.nsop = gs[i].nsop;
         if (gs[i].other)
             ev.sop[ev.nsop++].n = gs[i].other;
-        char addr[RL_ADDR_SIZE];
+        char addr[RL_PEER_TEXT_MAX];
         audit_received_from(&ev, in->f[STUDY_F_CALLING_AE], in->peer, addr, sizeof addr);
         rc = audit_record(t, &ev, err);
     }
@@ -116,7 +116,7 @@ int audit_dicom_query(void *ctx, const char *calling_ae, const char *peer, const
     receiver *r = ctx;
     audit_event ev = { .kind = AUDIT_QUERY, .action = 'E', .query = identifier,
                        .query_sop_class = sop_class };
-    char addr[RL_ADDR_SIZE];
+    char addr[RL_PEER_TEXT_MAX];
     audit_received_from(&ev, calling_ae, peer, addr, sizeof addr);
     cmd *c = audit_cmd(&ev);
     if (!c)
@@ -156,7 +156,7 @@ cmd *audit_alert_cmd(audit_type type, const char *peer, const char *user, const 
     unsigned long skipped;
     if (!alert_due(&skipped))
         return NULL;
-    char text[RL_AUDIT_ALERT_TEXT], addr[RL_ADDR_SIZE];
+    char text[RL_AUDIT_ALERT_TEXT], addr[RL_PEER_TEXT_MAX];
     snprintf(text, sizeof text, "%.300s", what);
     if (skipped)
         snprintf(text, sizeof text, "%.300s (and %lu more alerts not recorded one by one)", what,

@@ -11,13 +11,15 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "radlink/limits.h"
+
 struct cmdq {
     pthread_mutex_t mu;
     pthread_cond_t finished;
     cmd *head, *tail;
     int efd;
     bool closed;
-    char why[200];
+    char why[RL_CMDQ_WHY_MAX];
 };
 
 cmdq *cmdq_new(rl_err *err)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "radlink/limits.h"
 #include "radlink/util.h"
 
 static _Atomic int current_level = LOG_INFO;
@@ -39,7 +40,7 @@ void log_write(log_level level, const char *event, const char *fmt, ...)
 {
     if ((int)level > atomic_load(&current_level))
         return;
-    char line[2048], when[40];
+    char line[RL_LOG_LINE_MAX], when[RL_TIME_TEXT_MAX];
     rl_time_iso(rl_now_us(), when, sizeof when);
     int n = snprintf(line, sizeof line, "%s %s %s ", when, names[level], event);
     if (n < 0 || (size_t)n >= sizeof line)

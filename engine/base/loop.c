@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "radlink/limits.h"
+
 typedef struct reg {
     unsigned events; /* 0 = free */
     loop_cb cb;
@@ -19,7 +21,7 @@ struct loop {
     int ep;
     reg *regs;
     int nregs;
-    struct epoll_event ready[256];
+    struct epoll_event ready[RL_LOOP_EVENTS_MAX];
 };
 
 loop *loop_new(void)

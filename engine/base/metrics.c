@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "radlink/limits.h"
+
 static const double bounds[METRICS_BUCKETS - 1] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 };
@@ -88,7 +90,7 @@ void metrics_hist_write(rl_buf *out, const char *name, const char *labels,
             rl_buf_printf(out, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels ? labels : "",
                           sep, (unsigned long long)cum);
     }
-    char n2[160];
+    char n2[RL_METRICS_NAME_MAX];
     snprintf(n2, sizeof n2, "%s_sum", name);
     metrics_value(out, n2, labels, (double)c.sum_us / 1e6);
     snprintf(n2, sizeof n2, "%s_count", name);

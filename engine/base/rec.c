@@ -3,9 +3,9 @@
 
 #include <string.h>
 
-void rec_be64(uint64_t v, unsigned char out[8])
+void rec_be64(uint64_t v, unsigned char out[RL_BE64_BYTES])
 {
-    for (int i = 7; i >= 0; i--) {
+    for (int i = RL_BE64_BYTES - 1; i >= 0; i--) {
         out[i] = (unsigned char)(v & 0xff);
         v >>= 8;
     }
@@ -15,7 +15,7 @@ uint64_t rec_get_be64(const void *p)
 {
     const unsigned char *b = p;
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < RL_BE64_BYTES; i++)
         v = (v << 8) | b[i];
     return v;
 }
@@ -27,16 +27,16 @@ int rec_put_u8(rl_buf *b, uint8_t v)
 
 int rec_put_u32(rl_buf *b, uint32_t v)
 {
-    unsigned char x[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
-                           (unsigned char)(v >> 8), (unsigned char)v };
-    return rl_buf_add(b, x, 4);
+    unsigned char x[sizeof v] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                                  (unsigned char)(v >> 8), (unsigned char)v };
+    return rl_buf_add(b, x, sizeof x);
 }
 
 int rec_put_u64(rl_buf *b, uint64_t v)
 {
-    unsigned char x[8];
+    unsigned char x[RL_BE64_BYTES];
     rec_be64(v, x);
-    return rl_buf_add(b, x, 8);
+    return rl_buf_add(b, x, sizeof x);
 }
 
 int rec_put_str(rl_buf *b, rl_str s)

@@ -372,7 +372,7 @@ int rl_read_file(const char *path, rl_buf *b, rl_err *err)
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f)
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
-    char chunk[65536];
+    char chunk[RL_IO_CHUNK];
     size_t n;
     int rc = 0;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {

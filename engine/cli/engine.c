@@ -90,7 +90,7 @@ static int engine_or_lock(op_call *c, int argc, char **argv, unsigned flags, boo
                           int *lock_fd)
 {
     *lock_fd = -1;
-    char lock[RL_CFG_PATH_MAX + 32];
+    char lock[RL_SERVE_LOCK_PATH_MAX];
     snprintf(lock, sizeof lock, "%s/serve.lock", c->data);
     for (int i = 0; i < RL_CLI_LOCK_TRIES; i++) {
         int rc = cli_ctl_engine(c, argc, argv, ran, flags);

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "radlink/cfg.h"
+#include "radlink/limits.h"
 #include "radlink/store.h"
 #include "radlink/view.h"
 
@@ -105,7 +106,7 @@ static int read_password(const op_call *c, bool from_stdin, char *out, size_t n)
 typedef struct completed {
     char data[RL_CFG_PATH_MAX];
     char password[RL_PASSWORD_MAX];
-    char files[4][RL_CFG_PATH_MAX];
+    char files[RL_OP_FILES_MAX][RL_CFG_PATH_MAX];
 } completed;
 
 /* The data directory resolved, a password read, files made absolute (a
@@ -134,8 +135,8 @@ static int complete(op_call *c, completed *k)
                 return rc;
             *val = (op_val){ .set = true, .s = k->password };
         }
-        if (a->type == OPT_FILE && val->set && nfiles < 4 && (v->flags & (OP_WRITES | OP_ENGINE)) &&
-            strcmp(val->s, "-") != 0) {
+        if (a->type == OPT_FILE && val->set && nfiles < RL_OP_FILES_MAX &&
+            (v->flags & (OP_WRITES | OP_ENGINE)) && strcmp(val->s, "-") != 0) {
             if (!rl_realpath(val->s, k->files[nfiles], sizeof k->files[nfiles]))
                 return cli_fail(c, CLI_BADINPUT, "%s: %s", val->s, strerror(errno));
             val->s = k->files[nfiles++];

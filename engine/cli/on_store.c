@@ -163,7 +163,7 @@ int cli_on_store(op_call *c, const char *routes, bool temp_ok, int argc, char **
                  rl_buf *out, bool *kept)
 {
     *kept = false;
-    char tmp[RL_CFG_PATH_MAX] = "", path[RL_CFG_PATH_MAX + 16];
+    char tmp[RL_CFG_PATH_MAX] = "", path[RL_CFG_SUBPATH_MAX];
     const char *dir = c->data;
     snprintf(path, sizeof path, "%s/store", dir);
     struct stat sb;

@@ -13,6 +13,7 @@
 #include "radlink/cfg.h"
 #include "radlink/ctlsock.h"
 #include "radlink/dicom.h"
+#include "radlink/limits.h"
 #include "radlink/store.h"
 #include "radlink/wl.h"
 
@@ -38,7 +39,7 @@ static int export_one(void *ctx, rl_str k, const wl_entry *e)
 {
     (void)k;
     export_ctx *x = ctx;
-    char name[200];
+    char name[RL_WL_EXPORT_NAME_MAX];
     size_t n = 0;
     safe_part(name, &n, sizeof name, wl_top(e, WL_ACCESSION));
     name[n++] = '_';
@@ -46,7 +47,7 @@ static int export_one(void *ctx, rl_str k, const wl_entry *e)
     name[n++] = '_';
     safe_part(name, &n, sizeof name - 4, wl_sps(e, WL_SPS_ID));
     name[n] = '\0';
-    char path[CFG_PATH + 220];
+    char path[RL_WL_EXPORT_PATH_MAX];
     snprintf(path, sizeof path, "%s/%s.wl", x->dir, name);
     if (dicom_write_wl(e, path, &x->err) != 0) {
         x->rc = -1;
@@ -78,7 +79,7 @@ int cli_run_wl_export(op_call *self)
     for (struct dirent *de = dh ? readdir(dh) : NULL; de; de = readdir(dh)) {
         size_t n = strlen(de->d_name);
         if (n > 3 && strcmp(de->d_name + n - 3, ".wl") == 0) {
-            char old[CFG_PATH + 300];
+            char old[RL_CFG_DIR_FILE_MAX];
             snprintf(old, sizeof old, "%s/%s", dir, de->d_name);
             if (unlink(old) != 0) {
                 closedir(dh);
@@ -107,7 +108,7 @@ int cli_run_wl_export(op_call *self)
     if (x.rc)
         return cli_fail(self, CLI_FAIL, "%s", x.err.msg);
     /* wlmscpfs takes a read lock on DIR/lockfile before each query */
-    char lock[CFG_PATH + 16];
+    char lock[RL_CFG_SUBPATH_MAX];
     snprintf(lock, sizeof lock, "%s/lockfile", dir);
     FILE *lf = fopen(lock, "a");
     if (lf)
@@ -178,7 +179,7 @@ static void import_file(import_ctx *x, const char *path)
     if (f.warnings[0])
         printf("%s: warning: %s\n", path, f.warnings);
     for (size_t k = 0; k < f.n; k++) {
-        char step[64] = "";
+        char step[RL_WL_STEP_TEXT_MAX] = "";
         rl_err perr;
         if (f.n > 1)
             snprintf(step, sizeof step, " (step %zu of %zu)", k + 1, f.n);
@@ -213,7 +214,7 @@ static void import_dir(import_ctx *x, const char *dir, int depth)
     }
     for (int i = 0; i < n; i++) {
         const char *name = names[i]->d_name;
-        char path[CFG_PATH + 300];
+        char path[RL_CFG_DIR_FILE_MAX];
         snprintf(path, sizeof path, "%s/%s", dir, name);
         struct stat sb;
         /* hidden files, and the lock file wlmscpfs keeps beside its files */

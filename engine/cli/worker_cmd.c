@@ -9,6 +9,7 @@
 
 #include "tools.h"
 #include "radlink/keyfile.h"
+#include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/worker.h"
 
@@ -42,7 +43,7 @@ int cli_run_worker(op_call *self)
 
 int cli_run_keygen(op_call *self)
 {
-    char pub[41], sec[41];
+    char pub[RL_CURVE_KEY_SIZE], sec[RL_CURVE_KEY_SIZE];
     if (zmq_curve_keypair(pub, sec) != 0)
         return cli_fail(self, CLI_FAIL, "CURVE is not available in this ZeroMQ");
     const char *path = ops_str(self, "FILE");

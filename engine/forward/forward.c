@@ -56,8 +56,8 @@ struct forwarder {
 
 /* What the downstream answered. */
 typedef struct answer {
-    char code[3];
-    char text[256];
+    char code[RL_ACK_CODE_SIZE];
+    char text[RL_ANSWER_TEXT_MAX];
 } answer;
 
 static void read_answer(rl_buf *reply, answer *a)
@@ -79,9 +79,11 @@ static void read_answer(rl_buf *reply, answer *a)
             hl7_get(&m, &p, &v, &err) != HL7_VALUE)
             continue;
         if (i == 0)
-            snprintf(a->code, sizeof a->code, "%.*s", (int)(v.n < 2 ? v.n : 2), v.p);
+            snprintf(a->code, sizeof a->code, "%.*s",
+                     (int)(v.n < sizeof a->code ? v.n : sizeof a->code - 1), v.p);
         else if (!a->text[0])
-            snprintf(a->text, sizeof a->text, "%.*s", (int)(v.n < 255 ? v.n : 255), v.p);
+            snprintf(a->text, sizeof a->text, "%.*s",
+                     (int)(v.n < sizeof a->text ? v.n : sizeof a->text - 1), v.p);
     }
     if (!a->code[0] && !a->text[0])
         snprintf(a->text, sizeof a->text, "the reply has no MSA-1");
@@ -169,7 +171,7 @@ static int report(sender *s, const queue_item *it, cmd_delivery outcome, int64_t
 static void deliver(sender *s, queue_item *it, rl_buf *payload)
 {
     rl_err err;
-    char why[700] = "";
+    char why[RL_FORWARD_WHY_MAX] = "";
     int timeout_ms = (int)s->d.ack_timeout_s * 1000;
     atomic_store(&s->phase, S_SENDING);
     if (!s->conn) {
@@ -213,7 +215,7 @@ static void deliver(sender *s, queue_item *it, rl_buf *payload)
         return;
     }
     if (a.code[0] == 'A' || a.code[0] == 'C') { /* AE AR CE CR: the downstream refused it */
-        char text[300];
+        char text[RL_CMD_TEXT_MAX];
         snprintf(text, sizeof text, "%s: %s", a.code, a.text[0] ? a.text : "(no text)");
         if (report(s, it, CMD_PARKED, 0, text) == 0) {
             s->parked++;
@@ -260,12 +262,13 @@ static void deliver_mpps(sender *s, queue_item *it, rl_buf *payload)
     bool create;
     rl_str uid, ds;
     it->attempts++;
-    if (mpps_forward_decode(rl_buf_view(payload), &create, &uid, &ds) != 0 || uid.n > 64) {
+    if (mpps_forward_decode(rl_buf_view(payload), &create, &uid, &ds) != 0 ||
+        uid.n >= RL_UID_SIZE) {
         if (report(s, it, CMD_PARKED, 0, "the queued MPPS request does not decode") == 0)
             s->parked++;
         return;
     }
-    char sop[65], comment[200] = "", text[320];
+    char sop[RL_UID_SIZE], comment[RL_DICOM_COMMENT_MAX] = "", text[RL_MPPS_OUTCOME_MAX];
     snprintf(sop, sizeof sop, "%.*s", (int)uid.n, uid.p);
     dicom_peer to;
     memset(&to, 0, sizeof to);

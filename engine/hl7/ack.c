@@ -162,7 +162,7 @@ int hl7_ack_build(const hl7_msg *orig, const hl7_ack_info *info, rl_buf *out)
     const hl7_seps *s = m ? &m->seps : &hl7_default_seps;
     char f = s->field;
     unsigned ver = version_of(m);
-    char when[RL_DTM_SIZE];
+    char when[RL_HL7_TS_TEXT_MAX];
     rl_time_hl7(info->now_us, when, sizeof when);
 
     rl_str trigger = { "", 0 };

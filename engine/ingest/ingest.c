@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "radlink/limits.h"
 #include "radlink/log.h"
 
 void ingest_init(ingest *g, const ingest_cfg *cfg)
@@ -49,7 +50,7 @@ static rl_str msh(hl7_msg *m, unsigned field)
 /* The received header, read before routes may change the message. */
 typedef struct hdr {
     rl_str app, fac, ctrl;
-    char typebuf[128];
+    char typebuf[RL_MSG_TYPE_RAW_MAX];
     rl_str type; /* "TYPE^TRIGGER^STRUCTURE" whatever the delimiters */
 } hdr;
 
@@ -76,7 +77,7 @@ static void build_ack_more(hl7_msg *m, const char *code, int errcode, const char
                            const hl7_path *at, uint64_t seq, const hl7_ack_err *more,
                            size_t n_more, rl_buf *out)
 {
-    char ctrl[32];
+    char ctrl[RL_ACK_CONTROL_ID_MAX];
     snprintf(ctrl, sizeof ctrl, "RL%llu", (unsigned long long)seq);
     hl7_ack_info info = { .code = code, .err_code = errcode, .err_text = text, .err_at = at,
                           .control_id = ctrl, .now_us = rl_now_us(), .more = more,
@@ -210,7 +211,7 @@ static int check_header(ingest *g, store_txn *t, const ingest_input *in, ingest_
                         rl_err *err, bool *rejected)
 {
     hl7_msg *m = &g->msg;
-    char text[160];
+    char text[RL_REJECT_HEADER_TEXT_MAX];
     hl7_path at = { .seg = "MSH", .seg_idx = 1 };
     rl_str ctrl = msh(m, 10), type = msh(m, 9), ver = msh(m, 12), pid = msh(m, 11);
     hl7_piece(ver, m->seps.comp, 1, &ver);
@@ -276,7 +277,7 @@ static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ing
         snprintf(rr.code, sizeof rr.code, "AA");
     }
     m->segs[0] = msh0; /* the ACK mirrors the MSH that was received */
-    char summary[1200];
+    char summary[RL_INGEST_SUMMARY_MAX];
     snprintf(summary, sizeof summary, "%s%s%s", note, note[0] && rr.summary[0] ? ": " : "",
              rr.summary);
     if (rr.accept) {
@@ -298,7 +299,7 @@ static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ing
     size_t n_more = route_ack_errs(&rr, more, ROUTE_PROBLEMS);
     build_ack_more(m, rr.code, rr.errcode, rr.text, rr.has_at ? &rr.at : NULL, seq, more, n_more,
                    res->ack);
-    char all[1400]; /* every problem in the log */
+    char all[RL_INGEST_PROBLEMS_MAX]; /* every problem in the log */
     size_t k = (size_t)snprintf(all, sizeof all, "%s", rr.text);
     for (size_t i = 0; i < rr.n_more && k < sizeof all; i++)
         k += (size_t)snprintf(all + k, sizeof all - k, "; %s", rr.more[i].text);
@@ -363,11 +364,12 @@ static int batch_msg(void *ctx, rl_str raw, size_t off)
     rl_buf_add_str(b->res->ack, rl_buf_view(&b->one));
     b->res->forwarded += r.forwarded;
     b->res->tolerated |= r.tolerated;
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < MSGLOG_STATUS_SLOTS; k++)
         b->res->by_status[k] += r.by_status[k];
     /* the batch's outcome is its worst message's */
-    static const int rank[5] = { 0, 0, 2, 3, 1 };
-    if (r.status > 0 && r.status < 5 && rank[r.status] >= rank[b->res->status]) {
+    static const int rank[MSGLOG_STATUS_SLOTS] = { 0, 0, 2, 3, 1 };
+    if (r.status > 0 && r.status < MSGLOG_STATUS_SLOTS &&
+        rank[r.status] >= rank[b->res->status]) {
         b->res->status = r.status;
         memcpy(b->res->ack_code, r.ack_code, sizeof r.ack_code);
     }
@@ -411,7 +413,7 @@ static int ingest_batch(ingest *g, store_txn *t, const ingest_input *in, const r
         return reject(g, t, in, HL7_ERR_SEGMENT_SEQUENCE, total ? serr.msg : "a batch without "
                       "messages", NULL, res, err);
     }
-    char when[20];
+    char when[RL_HL7_TS_TEXT_MAX];
     rl_time_hl7(in->recv_us, when, sizeof when);
     rl_buf body;
     rl_buf_init(&body, 0);
@@ -449,7 +451,7 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
 {
     hl7_msg *m = &g->msg;
     rl_err perr;
-    char text[512];
+    char text[RL_REJECT_FRAME_TEXT_MAX];
     rl_buf_reset(res->ack);
     res->close_after = false;
     res->forwarded = 0;
@@ -484,7 +486,7 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     hdr h;
     read_hdr(m, &h);
     rl_str app = h.app, fac = h.fac;
-    char who[160], host[96];
+    char who[RL_INGEST_WHO_MAX], host[RL_SENDER_TEXT_MAX];
     if (!app.n && !fac.n && in->peer && in->listener) {
         snprintf(host, sizeof host, "%s", in->peer);
         char *colon = strrchr(host, ':');
@@ -497,7 +499,7 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     hl7_path at = { .seg = "MSH", .seg_idx = 1, .field = 10 };
     uint64_t orig_seq;
     int64_t orig_us;
-    char note[600] = "";
+    char note[RL_INGEST_NOTE_MAX] = "";
     unsigned tolerated = 0;
     rc = msglog_dedup_find(t, app, fac, h.ctrl, &orig_seq, &orig_us, err);
     if (rc == STORE_E_ARG)
@@ -513,10 +515,11 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
         if (rl_str_eq(orig.raw, in->raw)) {
             /* copy what is needed before writing: LMDB views end at a write */
             rl_buf_add_str(res->ack, orig.ack);
-            char why[96], code[3];
+            char why[RL_DUPLICATE_TEXT_MAX], code[RL_ACK_CODE_SIZE];
             snprintf(why, sizeof why, "retransmission of message %llu",
                      (unsigned long long)orig_seq);
-            snprintf(code, sizeof code, "%.*s", (int)(orig.ack_code.n > 2 ? 2 : orig.ack_code.n),
+            snprintf(code, sizeof code, "%.*s",
+                     (int)(orig.ack_code.n < sizeof code ? orig.ack_code.n : sizeof code - 1),
                      orig.ack_code.p);
             outcome o = { MSG_DUPLICATE, code, why, "", orig_seq };
             return log_outcome(t, in, &h, &o, rl_buf_view(res->ack), res, err);
@@ -546,7 +549,7 @@ int ingest_replay(ingest *g, store_txn *t, uint64_t seq, const route_set *rs, in
     rl_buf raw;
     rl_buf_init(&raw, 0);
     rl_buf_add_str(&raw, orig.raw);
-    char peer[96];
+    char peer[RL_SENDER_TEXT_MAX];
     snprintf(peer, sizeof peer, "replay of %llu", (unsigned long long)seq);
     ingest_input in = { INGEST_FRAME, rl_buf_view(&raw), peer, "", "", rl_now_us() };
     rl_err perr;
@@ -557,7 +560,7 @@ int ingest_replay(ingest *g, store_txn *t, uint64_t seq, const route_set *rs, in
     } else {
         hdr h;
         read_hdr(&g->msg, &h);
-        char note[64];
+        char note[RL_REPLAY_NOTE_MAX];
         snprintf(note, sizeof note, "replay of message %llu", (unsigned long long)seq);
         rc = route_and_log(g, t, rs ? rs : g->routes, &in, &h, h.app, h.fac, note, res, trace,
                            false, err);

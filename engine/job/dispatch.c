@@ -282,7 +282,7 @@ static void on_zap(dispatcher *d)
     zmq_msg_t f[7];
     int n = frames_recv(d->zap, f, 7);
     bool ok = false;
-    char pub[RL_Z85_KEY_SIZE] = "";
+    char pub[RL_CURVE_KEY_SIZE] = "";
     if (n == 7 && zmq_msg_size(&f[6]) == 32) {
         zmq_z85_encode(pub, zmq_msg_data(&f[6]), 32);
         for (size_t i = 0; i < d->cfg.n_worker_keys && !ok; i++)

@@ -69,10 +69,10 @@ static int decode(uint64_t id, rl_str v, job *j)
     return STORE_OK;
 }
 
-static rl_str id_key(uint64_t id, unsigned char k[sizeof(uint64_t)])
+static rl_str id_key(uint64_t id, unsigned char k[RL_BE64_BYTES])
 {
     rec_be64(id, k);
-    return (rl_str){ (char *)k, sizeof(uint64_t) };
+    return (rl_str){ (char *)k, RL_BE64_BYTES };
 }
 
 /* A job read into memory of its own, so that it survives the writes that
@@ -102,7 +102,7 @@ static void owned_free(owned *o)
 
 int job_get(store_txn *t, uint64_t id, job *out, rl_err *err)
 {
-    unsigned char k[sizeof(uint64_t)];
+    unsigned char k[RL_BE64_BYTES];
     rl_str v;
     int rc = store_get(t, STORE_JOB, id_key(id, k), &v, err);
     if (rc == STORE_NOTFOUND)
@@ -125,7 +125,7 @@ static int load(store_txn *t, uint64_t id, owned *o, rl_err *err)
 
 static int put(store_txn *t, const job *j, rl_err *err)
 {
-    unsigned char k[sizeof(uint64_t)];
+    unsigned char k[RL_BE64_BYTES];
     rl_buf b;
     rl_buf_init(&b, RL_JOB_RECORD_MAX);
     int rc = encode(j, &b) ? rl_err_set(err, STORE_E_ARG, -1, "job %llu: record too large",
@@ -144,7 +144,7 @@ static int idx_subject(store_txn *t, rl_str subject, uint64_t id, bool add, rl_e
         return rl_err_set(err, STORE_E_ARG, -1, "job subject of %zu bytes", subject.n);
     b[0] = 'S';
     memcpy(b + 1, subject.p, subject.n);
-    unsigned char k[sizeof(uint64_t)];
+    unsigned char k[RL_BE64_BYTES];
     rl_str v = id_key(id, k);
     int rc = add ? store_put(t, STORE_JOB_IDX, (rl_str){ b, subject.n + 1 }, v, 0, err)
                  : store_del(t, STORE_JOB_IDX, (rl_str){ b, subject.n + 1 }, v, err);
@@ -153,7 +153,7 @@ static int idx_subject(store_txn *t, rl_str subject, uint64_t id, bool add, rl_e
 
 static int idx_due(store_txn *t, int64_t due, uint64_t id, bool add, rl_err *err)
 {
-    unsigned char v[2 * sizeof(uint64_t)]; /* due, id */
+    unsigned char v[2 * RL_BE64_BYTES]; /* due, id */
     rec_be64((uint64_t)due, v);
     rec_be64(id, v + 8);
     rl_str val = { (char *)v, sizeof v };
@@ -164,7 +164,7 @@ static int idx_due(store_txn *t, int64_t due, uint64_t id, bool add, rl_err *err
 
 static int idx_running(store_txn *t, uint64_t id, bool add, rl_err *err)
 {
-    unsigned char k[sizeof(uint64_t)];
+    unsigned char k[RL_BE64_BYTES];
     rl_str v = id_key(id, k);
     int rc = add ? store_put(t, STORE_JOB_IDX, RL_STR("R"), v, 0, err)
                  : store_del(t, STORE_JOB_IDX, RL_STR("R"), v, err);
@@ -627,7 +627,7 @@ int job_each(store_txn *t, uint64_t from, job_visit cb, void *ctx, rl_err *err)
     int rc = store_cursor_open(t, STORE_JOB, &c, err);
     if (rc)
         return rc;
-    unsigned char kb[sizeof(uint64_t)];
+    unsigned char kb[RL_BE64_BYTES];
     rl_str k = id_key(from, kb), v;
     rc = store_cursor_get(c, STORE_SEEK, &k, &v);
     while (rc == STORE_OK) {

@@ -28,7 +28,7 @@ static bool words(char *line, char **k, char **v)
     return **v != '\0';
 }
 
-int keyfile_read(const char *path, char pub[RL_Z85_KEY_SIZE], char sec[RL_Z85_KEY_SIZE],
+int keyfile_read(const char *path, char pub[RL_CURVE_KEY_SIZE], char sec[RL_CURVE_KEY_SIZE],
                  rl_err *err)
 {
     FILE *f = fopen(path, "r");
@@ -38,12 +38,12 @@ int keyfile_read(const char *path, char pub[RL_Z85_KEY_SIZE], char sec[RL_Z85_KE
     pub[0] = sec[0] = '\0';
     while (fgets(line, sizeof line, f)) {
         char *k, *v;
-        if (!words(line, &k, &v) || strlen(v) != RL_Z85_KEY_SIZE - 1)
+        if (!words(line, &k, &v) || strlen(v) != RL_CURVE_KEY_SIZE - 1)
             continue;
         if (!strcmp(k, "public-key"))
-            memcpy(pub, v, RL_Z85_KEY_SIZE);
+            memcpy(pub, v, RL_CURVE_KEY_SIZE);
         else if (!strcmp(k, "secret-key"))
-            memcpy(sec, v, RL_Z85_KEY_SIZE);
+            memcpy(sec, v, RL_CURVE_KEY_SIZE);
     }
     fclose(f);
     if (!pub[0] || !sec[0])

@@ -354,7 +354,7 @@ static int check_commit(run *r, size_t p, const dicom_ref *refs, size_t n, rl_bu
 {
     const job_peer *jp = &r->m->pacs[p];
     dicom_peer peer = peer_of(jp);
-    char txn[RL_TXN_UID_SIZE];
+    char txn[RL_UUID_UID_SIZE];
     if (digest_uid_random(txn) != 0) {
         rl_buf_add_c(why, "no randomness for a transaction UID");
         return STUDY_JOB_FAILED;

@@ -53,9 +53,9 @@ typedef struct attempt {
     pthread_cond_t cv;
     /* under mu */
     bool ended;
-    char announce[RL_JOB_ANNOUNCE_MAX][RL_TXN_UID_SIZE]; /* to tell the engine about */
+    char announce[RL_JOB_ANNOUNCE_MAX][RL_UUID_UID_SIZE]; /* to tell the engine about */
     unsigned n_announce;
-    char awaiting[RL_TXN_UID_SIZE]; /* the transaction whose report the job waits for */
+    char awaiting[RL_UUID_UID_SIZE]; /* the transaction whose report the job waits for */
     bool report_ready;
     rl_buf report;
 } attempt;

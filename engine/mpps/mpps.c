@@ -197,8 +197,8 @@ static int send_status(store_txn *t, const route_mpps_status *ms, const route_de
                        const wl_entry *e, const dicom_mpps_info *info, int state,
                        int64_t now_us, uint64_t n, rl_err *err)
 {
-    char when[RL_DTM_SIZE], ctrl[sizeof "RLMPPS" + RL_NUM_TEXT_MAX];
-    char start[RL_DTM_SIZE], end[RL_DTM_SIZE];
+    char when[RL_HL7_TS_TEXT_MAX], ctrl[sizeof "RLMPPS" + RL_NUM_TEXT_MAX];
+    char start[RL_HL7_TS_TEXT_MAX], end[RL_HL7_TS_TEXT_MAX];
     char xpn[RL_PN_COMPONENTS * RL_PN_COMPONENT]; /* the components and their '^' */
     rl_time_hl7(now_us, when, sizeof when);
     snprintf(ctrl, sizeof ctrl, "RLMPPS%llu", (unsigned long long)n);
@@ -420,7 +420,7 @@ int mpps_apply(store_txn *t, dicom_mpps_req *r, const route_set *rs, const route
                            .patient_name = info->patient_name, .mpps_uid = r->sop_uid,
                            .study_uid = info->nsteps ? info->steps[0].study_uid : NULL,
                            .accession = info->nsteps ? info->steps[0].accession : NULL };
-        char addr[RL_ADDR_SIZE];
+        char addr[RL_PEER_TEXT_MAX];
         audit_received_from(&ev, r->calling_ae, r->peer, addr, sizeof addr);
         rc = audit_record(t, &ev, err);
     }

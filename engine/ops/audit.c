@@ -75,7 +75,7 @@ static void audit_row(view *v, const audit_rec *r)
 {
     char by[RL_OP_NAME_MAX * 4];
     who(r->xml, by, sizeof by);
-    char action[2] = { r->action ? r->action : '-', 0 };
+    char action[] = { r->action ? r->action : '-', 0 };
     view_row(v);
     view_u64(v, &A_SEQ, r->seq);
     view_time(v, &A_TIME, r->time_us);
@@ -152,12 +152,12 @@ int ops_audit_list(op_call *c)
 int ops_audit_show(op_call *c)
 {
     uint64_t seq = ops_u64(c, "SEQ", 0);
-    unsigned char k[8];
+    unsigned char k[RL_BE64_BYTES];
     rec_be64(seq, k);
     rl_str v;
     rl_err err;
     audit_rec r;
-    int rc = store_get(c->t, STORE_AUDIT, (rl_str){ (const char *)k, 8 }, &v, &err);
+    int rc = store_get(c->t, STORE_AUDIT, (rl_str){ (const char *)k, sizeof k }, &v, &err);
     if (rc == STORE_NOTFOUND)
         return view_fail(c->out, OP_NOTFOUND, "no audit event %llu", (unsigned long long)seq);
     if (rc == STORE_OK && audit_decode(seq, v, &r) != STORE_OK)

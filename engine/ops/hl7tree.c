@@ -61,7 +61,7 @@ static int show_part(rl_buf *out, hl7_msg *m, int depth, const char *label, rl_s
 static void segment_label(const hl7_msg *m, size_t i, char *out, size_t n)
 {
     rl_str seg = m->segs[i];
-    char name[4] = { seg.p[0], seg.p[1], seg.p[2], 0 };
+    char name[] = { seg.p[0], seg.p[1], seg.p[2], 0 };
     unsigned occ = 0, same = 0;
     for (size_t j = 0; j < m->nsegs; j++) {
         if (hl7_seg_is(m->segs[j], name)) {

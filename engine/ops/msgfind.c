@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "radlink/limits.h"
 #include "radlink/rec.h"
 
 int msgfind_set_search(msgfind *f, const char *text, rl_err *err)
@@ -24,7 +25,7 @@ int msgfind_set_search(msgfind *f, const char *text, rl_err *err)
  * alone against the first. */
 static bool type_matches(const char *pattern, rl_str type)
 {
-    char t[128];
+    char t[RL_MSG_TYPE_RAW_MAX];
     size_t comps = strchr(pattern, '^') ? 2 : 1, k = 0, seen = 0;
     for (size_t i = 0; i < type.n && k < sizeof t - 1; i++) {
         if (type.p[i] == '^' && ++seen >= comps)
@@ -51,11 +52,12 @@ static bool has_value(hl7_msg *m, const hl7_path *p, const char *pattern)
         int k = hl7_get_rep(m, p, r, &v, &err);
         if (k < HL7_EMPTY)
             continue;
-        char buf[1024];
+        char buf[RL_FIELD_MATCH_TEXT_MAX];
         if (k == HL7_NULL)
             snprintf(buf, sizeof buf, "\"\"");
         else
-            snprintf(buf, sizeof buf, "%.*s", (int)(v.n > 1000 ? 1000 : v.n), v.p);
+            snprintf(buf, sizeof buf, "%.*s",
+                     (int)(v.n > RL_FIELD_MATCH_MAX ? RL_FIELD_MATCH_MAX : v.n), v.p);
         if (fnmatch(pattern, buf, 0) == 0)
             return true;
     }

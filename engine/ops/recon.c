@@ -308,7 +308,7 @@ int ops_recon_show(op_call *c)
 typedef struct first_key {
     char key[WL_KEY_MAX];
     size_t n;
-    char modality[17]; /* the order's (its first step's) */
+    char modality[RL_CS_SIZE]; /* the order's (its first step's) */
 } first_key;
 
 static int first(void *ctx, rl_str key, const wl_entry *e)
@@ -317,7 +317,8 @@ static int first(void *ctx, rl_str key, const wl_entry *e)
     f->n = key.n < sizeof f->key ? key.n : sizeof f->key;
     memcpy(f->key, key.p, f->n);
     rl_str m = wl_sps(e, WL_MODALITY);
-    snprintf(f->modality, sizeof f->modality, "%.*s", (int)(m.n < 16 ? m.n : 16), m.p);
+    snprintf(f->modality, sizeof f->modality, "%.*s",
+             (int)(m.n < sizeof f->modality ? m.n : sizeof f->modality - 1), m.p);
     return 1;
 }
 
@@ -327,7 +328,7 @@ static int first(void *ctx, rl_str key, const wl_entry *e)
 typedef struct mods {
     store_txn *t;
     const char *want;
-    char list[128];
+    char list[RL_RECON_MODALITIES_MAX];
     bool agree, images;
 } mods;
 
@@ -377,7 +378,7 @@ static int one_modality(void *ctx, rl_str sop)
 /* Another study that matched the order (the administrator is told). */
 typedef struct claim_ctx {
     const char *self;
-    char other[128];
+    char other[RL_RECON_OTHER_MAX];
 } claim_ctx;
 
 static int note_claimed(void *ctx, rl_str uid)
@@ -385,7 +386,8 @@ static int note_claimed(void *ctx, rl_str uid)
     claim_ctx *c = ctx;
     if (rl_str_eq_c(uid, c->self))
         return 0;
-    snprintf(c->other, sizeof c->other, "%.*s", (int)(uid.n < 127 ? uid.n : 127), uid.p);
+    snprintf(c->other, sizeof c->other, "%.*s",
+             (int)(uid.n < sizeof c->other ? uid.n : sizeof c->other - 1), uid.p);
     return 1;
 }
 

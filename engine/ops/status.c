@@ -15,7 +15,7 @@
 
 long ops_engine_pid(const char *data_dir)
 {
-    char path[RL_CFG_PATH_MAX + 32];
+    char path[RL_SERVE_LOCK_PATH_MAX];
     snprintf(path, sizeof path, "%s/serve.lock", data_dir);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) /* never ran here; or we may not look: then we cannot tell */

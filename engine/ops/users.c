@@ -55,7 +55,7 @@ static const view_field *const user_cols[] = { &U_NAME, &U_ROLE, NULL };
 
 int ops_user_list(op_call *c)
 {
-    char path[RL_CFG_PATH_MAX + 16];
+    char path[RL_CFG_SUBPATH_MAX];
     int st = users_path(c, path, sizeof path);
     if (st != OP_OK)
         return st;
@@ -140,7 +140,7 @@ int ops_user_change(op_call *c)
     if (!del && (!pw || strlen(pw) < RL_PASSWORD_MIN))
         return view_fail(c->out, OP_BADINPUT, "a password has at least %d characters",
                          RL_PASSWORD_MIN);
-    char path[RL_CFG_PATH_MAX + 16];
+    char path[RL_CFG_SUBPATH_MAX];
     int st = users_path(c, path, sizeof path);
     if (st != OP_OK)
         return st;

@@ -31,7 +31,7 @@ view *view_new(view_mode mode)
     if (!v)
         return NULL;
     v->mode = mode;
-    rl_buf_init(&v->text, RL_CTL_REPLY_MAX - 64);
+    rl_buf_init(&v->text, RL_CTL_OUTPUT_MAX);
     rl_buf_init(&v->fail, RL_VIEW_FAIL_MAX);
     if (mode == VIEW_JSON) {
         v->stack[0] = json_object();

@@ -27,7 +27,7 @@ typedef struct adt {
     rl_buf *trace;
     char event[RL_HL7_CODE_SIZE];
     ident who, prior;
-    char name[RL_PATIENT_NAME_SIZE], birth[sizeof "YYYYMMDD"], sex[sizeof "O"];
+    char name[RL_PATIENT_NAME_SIZE], birth[RL_DATE_TEXT_MAX], sex[sizeof "O"];
     unsigned wl_changed, studies;
 } adt;
 
@@ -295,7 +295,7 @@ static int forward_to_pacs(adt *a, unsigned *n)
 /* Patient Record (PS3.15 A.5.3.12) for w, in the message's transaction. */
 static int audit_patient(adt *a, const ident *w, const char *name, char action)
 {
-    char app[RL_LO_SIZE], fac[RL_LO_SIZE], user[RL_AUDIT_USER_SIZE], addr[RL_ADDR_SIZE];
+    char app[RL_LO_SIZE], fac[RL_LO_SIZE], user[RL_AUDIT_USER_SIZE], addr[RL_PEER_TEXT_MAX];
     get(a, "MSH-3.1", app, sizeof app);
     get(a, "MSH-4.1", fac, sizeof fac);
     snprintf(user, sizeof user, "%s|%s", app, fac);

@@ -176,7 +176,7 @@ int recon_job_start(store_txn *t, uint64_t job_id, const char *worker, const job
 
 /* Directories to sync once the renames are done (distinct, few per study). */
 typedef struct dirs {
-    char d[RL_SYNC_DIRS][RL_SYNC_DIR_PATH];
+    char d[RL_SYNC_DIRS][RL_SPOOL_DIR_MAX];
     size_t n;
 } dirs;
 

@@ -54,7 +54,7 @@ static bool text_eq(rl_str v, int kind, const char *want, bool icase)
     return icase ? strncasecmp(v.p, want, n) == 0 : memcmp(v.p, want, n) == 0;
 }
 
-bool rt_dtm_norm(rl_str v, char out[RL_DTM_SIZE])
+bool rt_dtm_norm(rl_str v, char out[RL_HL7_TS_TEXT_MAX])
 {
     size_t d = 0;
     while (d < v.n && d < 14 && v.p[d] >= '0' && v.p[d] <= '9')
@@ -106,7 +106,7 @@ bool rt_date_parse(const char *text, rt_date *d)
 
 /* The operand of before/after at evaluation time, as 14 digits (local time,
  * like HL7 timestamps without an offset). */
-static void resolve(const rt_date *d, int64_t now_us, char out[RL_DTM_SIZE])
+static void resolve(const rt_date *d, int64_t now_us, char out[RL_HL7_TS_TEXT_MAX])
 {
     if (d->base == D_FIXED) {
         memcpy(out, d->fixed, 15);
@@ -145,7 +145,7 @@ static bool leaf(const rt_cond *c, hl7_msg *m, int64_t now_us, rl_buf *trace)
     seen s[MAX_SEEN];
     size_t n = collect(m, &c->path, s);
     bool ok = false, has_value = false, has_null = false;
-    char when[RL_DTM_SIZE] = "";
+    char when[RL_HL7_TS_TEXT_MAX] = "";
     if (c->kind == C_BEFORE || c->kind == C_AFTER)
         resolve(&c->date, now_us, when);
     for (size_t i = 0; i < n; i++) {
@@ -170,7 +170,7 @@ static bool leaf(const rt_cond *c, hl7_msg *m, int64_t now_us, rl_buf *trace)
         }
         case C_BEFORE:
         case C_AFTER: {
-            char norm[RL_DTM_SIZE];
+            char norm[RL_HL7_TS_TEXT_MAX];
             if (s[i].kind == HL7_VALUE && rt_dtm_norm(s[i].v, norm)) {
                 int cmp = strcmp(norm, when);
                 ok |= c->kind == C_BEFORE ? cmp < 0 : cmp > 0;

@@ -11,6 +11,6 @@ const char *rt_cond_name(rt_ckind k);
  * (today-7d); false when text is none. */
 bool rt_date_parse(const char *text, rt_date *d);
 /* HL7 DTM to 14 digits (month/day padded 01, time 00); false if not a date. */
-bool rt_dtm_norm(rl_str v, char out[RL_DTM_SIZE]);
+bool rt_dtm_norm(rl_str v, char out[RL_HL7_TS_TEXT_MAX]);
 
 #endif

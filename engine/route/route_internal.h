@@ -24,7 +24,7 @@ typedef struct rt_table {
 
 /* A date operand: a fixed 14-digit timestamp, or now/today plus an offset. */
 typedef struct rt_date {
-    char fixed[RL_DTM_SIZE];
+    char fixed[RL_HL7_TS_TEXT_MAX];
     enum { D_FIXED, D_NOW, D_TODAY } base;
     int64_t offset_s;
 } rt_date;
@@ -72,7 +72,7 @@ typedef struct rt_action {
     int line;
     int dest; /* index into dests, -1 when optional and not defined */
     const char *dest_name;
-    char code[sizeof "AA"];
+    char code[RL_ACK_CODE_SIZE];
     int errcode;
     const char *text;
     int level;
@@ -117,7 +117,7 @@ struct route_set {
     route_patient_id patient;
     bool wl_ihe;
     bool default_accept;
-    char default_code[sizeof "AA"];
+    char default_code[RL_ACK_CODE_SIZE];
     const char *default_text;
     /* what action modules derive from the set once (route_cache_*) */
     _Atomic(void *) cache[ROUTE_CACHE_SLOTS];

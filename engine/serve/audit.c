@@ -10,6 +10,7 @@
 #include "engine.h"
 #include "radlink/audit.h"
 #include "radlink/audit_post.h"
+#include "radlink/limits.h"
 #include "radlink/log.h"
 
 void engine_audit(engine *e, const audit_event *ev)
@@ -27,7 +28,7 @@ void engine_audit(engine *e, const audit_event *ev)
 
 void engine_audit_app(engine *e, bool start)
 {
-    char pid[24];
+    char pid[RL_PID_TEXT_MAX];
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     struct passwd *pw = getpwuid(geteuid());
     audit_event ev = { .kind = AUDIT_APP_ACTIVITY,
@@ -50,7 +51,7 @@ void engine_audit_alert(engine *e, int type, const char *peer, const char *user,
 
 void engine_audit_config(engine *e, const char *file, bool ok, const char *text)
 {
-    char pid[24];
+    char pid[RL_PID_TEXT_MAX];
     snprintf(pid, sizeof pid, "%ld", (long)getpid());
     audit_event ev = { .kind = AUDIT_SECURITY_ALERT, .type = AUDIT_T_SOFTWARE_CONFIG,
                        .action = 'E', .outcome = ok ? 0 : 4, .outcome_text = text,

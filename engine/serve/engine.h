@@ -19,6 +19,7 @@
 #include "radlink/http.h"
 #include "radlink/metrics.h"
 #include "radlink/ingest.h"
+#include "radlink/limits.h"
 #include "radlink/loop.h"
 #include "radlink/mllp.h"
 #include "radlink/receive.h"
@@ -29,7 +30,7 @@ typedef struct pending {
     uint64_t conn;
     ingest_kind kind;
     char peer[RL_PEER_TEXT_MAX];
-    char listener[RL_PEER_TEXT_MAX + 16];
+    char listener[RL_LISTENER_TEXT_MAX];
     char why[RL_FRAME_WHY_MAX];
     rl_str raw; /* in the turn's arena */
     int64_t recv_us;
@@ -118,7 +119,7 @@ typedef struct engine {
     size_t answered_last; /* connections answered in the last turn: their next
                            * message is likely on its way (see gather) */
     /* counters */
-    uint64_t counts[5]; /* committed messages by msglog_status */
+    uint64_t counts[MSGLOG_STATUS_SLOTS]; /* committed messages by msglog_status */
     uint64_t tolerated[INGEST_TOL_COUNT]; /* committed messages accepted with each irregularity */
     uint64_t turns, commits, commit_failures, instances;
     int64_t commit_fail_logged_ms;  /* when a failed commit was last logged */

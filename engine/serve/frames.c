@@ -73,7 +73,7 @@ static int frames_apply(engine *e, store_txn *t, turn_ctx *tc, rl_err *err)
  * /metrics). */
 static void count(engine *e, const pending *p)
 {
-    for (int k = 0; k < 5; k++) {
+    for (int k = 0; k < MSGLOG_STATUS_SLOTS; k++) {
         e->counts[k] += p->res.by_status[k];
         engine_count_messages(e, p->listener, p->res.type, k, p->res.by_status[k]);
     }

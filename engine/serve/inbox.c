@@ -40,7 +40,7 @@ static void on_notify(loop *l, int fd, unsigned events, void *ctx)
 {
     (void)l, (void)events;
     engine *e = ctx;
-    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    char buf[RL_INOTIFY_READ_MAX] __attribute__((aligned(__alignof__(struct inotify_event))));
     while (read(fd, buf, sizeof buf) > 0)
         ;
     e->inbox_due = true;
@@ -52,7 +52,7 @@ int inbox_start(engine *e, rl_err *err)
     if (!e->cfg->inbox_dir[0])
         return 0;
     const char *d = e->cfg->inbox_dir;
-    char sub[CFG_PATH + 16];
+    char sub[RL_CFG_SUBPATH_MAX];
     const char *subs[] = { "", "/done", "/error" };
     for (int i = 0; i < 3; i++) {
         snprintf(sub, sizeof sub, "%s%s", d, subs[i]);
@@ -95,7 +95,7 @@ typedef struct file_run {
     const char *name;
     rl_buf report, ack;
     unsigned n, bad;
-    unsigned by_status[5], tolerated;
+    unsigned by_status[MSGLOG_STATUS_SLOTS], tolerated;
     int rc;
     rl_err err;
 } file_run;
@@ -103,15 +103,15 @@ typedef struct file_run {
 static int file_msg(void *ctx, rl_str raw, size_t off)
 {
     file_run *f = ctx;
-    char peer[64];
-    snprintf(peer, sizeof peer, "file %.58s", f->name);
+    char peer[RL_PEER_TEXT_MAX];
+    snprintf(peer, sizeof peer, "file %.*s", (int)(sizeof peer - sizeof "file "), f->name);
     ingest_input in = { INGEST_FRAME, raw, peer, "inbox", "", rl_now_us() };
     ingest_result r = { .ack = &f->ack };
     f->rc = ingest_one(&f->e->ing, f->t, &in, &r, &f->err);
     if (f->rc != STORE_OK)
         return 1;
     f->n++;
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < MSGLOG_STATUS_SLOTS; k++)
         f->by_status[k] += r.by_status[k];
     f->tolerated |= r.tolerated;
     bool ok = !strcmp(r.ack_code, "AA");
@@ -128,7 +128,7 @@ static int file_msg(void *ctx, rl_str raw, size_t off)
 static void file_away(engine *e, const char *name, const char *sub, rl_str report)
 {
     const char *d = e->cfg->inbox_dir;
-    char from[CFG_PATH + 300], to[CFG_PATH + 340], rep[CFG_PATH + 360];
+    char from[RL_CFG_DIR_FILE_MAX], to[RL_INBOX_MOVED_PATH_MAX], rep[RL_INBOX_REPORT_PATH_MAX];
     snprintf(from, sizeof from, "%s/%s", d, name);
     snprintf(to, sizeof to, "%s/%s/%s", d, sub, name);
     struct stat st;
@@ -147,7 +147,7 @@ static void file_away(engine *e, const char *name, const char *sub, rl_str repor
  * and is tried again). */
 static bool take_file(engine *e, const char *name)
 {
-    char path[CFG_PATH + 300];
+    char path[RL_CFG_DIR_FILE_MAX];
     snprintf(path, sizeof path, "%s/%s", e->cfg->inbox_dir, name);
     file_run f = { .e = e, .name = name };
     rl_buf_init(&f.report, 0);
@@ -179,7 +179,7 @@ static bool take_file(engine *e, const char *name)
         goto out;
     }
     e->commits++;
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < MSGLOG_STATUS_SLOTS; k++)
         e->counts[k] += f.by_status[k];
     for (int k = 0; k < INGEST_TOL_COUNT; k++)
         e->tolerated[k] += (f.tolerated >> k) & 1u;
@@ -221,7 +221,7 @@ void inbox_tick(engine *e)
     time_t now = time(NULL);
     for (int i = 0; i < n; i++) {
         const char *name = names[i]->d_name;
-        char path[CFG_PATH + 300];
+        char path[RL_CFG_DIR_FILE_MAX];
         snprintf(path, sizeof path, "%s/%s", e->cfg->inbox_dir, name);
         struct stat st;
         bool ready = !is_partial(name) && stat(path, &st) == 0 && S_ISREG(st.st_mode);

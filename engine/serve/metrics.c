@@ -13,7 +13,7 @@
 #include "radlink/route.h"
 
 struct msg_series {
-    char listener[80], type[16];
+    char listener[RL_LISTENER_TEXT_MAX], type[RL_MSG_TYPE_TEXT_MAX];
     int status;
     uint64_t n;
 };
@@ -61,7 +61,7 @@ int engine_metrics(engine *e, rl_buf *out)
                  "HL7 messages committed, by listener, message type and outcome");
     for (size_t i = 0; i < e->nseries; i++) {
         const struct msg_series *s = &e->series[i];
-        char labels[256] = "";
+        char labels[RL_METRICS_MSG_LABELS_MAX] = "";
         metrics_label(labels, sizeof labels, "listener", rl_str_c(s->listener));
         metrics_label(labels, sizeof labels, "type", rl_str_c(s->type));
         metrics_label(labels, sizeof labels, "outcome",

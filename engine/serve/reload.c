@@ -39,7 +39,7 @@ int engine_load_routes(const cfg *c, route_set **out, rl_buf *errors)
 
 void engine_publish_routes(engine *e, const char *status)
 {
-    char when[32], count[32], abs[4096];
+    char when[RL_NUM_TEXT_MAX], count[RL_NUM_TEXT_MAX], abs[RL_ABS_PATH_MAX];
     const char *file = route_source(e->routes);
     if (e->cfg->routes_file[0] && rl_realpath(file, abs, sizeof abs))
         file = abs; /* so that `radlink msg replay` finds it from anywhere */
@@ -108,10 +108,11 @@ void engine_mpps_dests(engine *e)
  * 0: reloaded, 1: refused. */
 static int reload_apply(engine *e, route_set *rs, const char *errors, rl_buf *out)
 {
-    char status[4000];
+    char status[RL_ROUTES_STATUS_MAX];
     if (!rs) {
         /* every error, one per line, for `radlink routes reload` and status */
-        snprintf(status, sizeof status, "failed %lld: %.3900s", (long long)rl_now_us(), errors);
+        snprintf(status, sizeof status, "failed %lld: %.*s", (long long)rl_now_us(),
+                 RL_ROUTES_STATUS_ERRORS, errors);
         size_t sl = strlen(status);
         while (sl && status[sl - 1] == '\n')
             status[--sl] = '\0';
@@ -138,7 +139,7 @@ static int reload_apply(engine *e, route_set *rs, const char *errors, rl_buf *ou
     route_free(old);
     snprintf(status, sizeof status, "ok %lld", (long long)rl_now_us());
     engine_publish_routes(e, status);
-    char what[200];
+    char what[RL_AUDIT_CONFIG_TEXT_MAX];
     snprintf(what, sizeof what, "route file reloaded: sha256 %s", route_sha256(rs));
     engine_audit_config(e, route_source(rs), true, what);
     log_info("routes.reloaded", "file=%s sha256=%s routes=%zu", route_source(rs),
@@ -215,7 +216,7 @@ void engine_reload_tick(engine *e)
         pthread_join(e->reload_th, NULL);
         e->reloading = false;
         rl_buf out;
-        rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
+        rl_buf_init(&out, RL_CTL_OUTPUT_MAX);
         int st = reload_apply(e, c->u.routes.rs,
                               c->u.routes.errors ? c->u.routes.errors : "out of memory\n", &out);
         free(c->u.routes.errors);
@@ -236,7 +237,7 @@ void engine_reload_tick(engine *e)
         } else { /* no thread: read it here, as before */
             free(c);
             rl_buf out;
-            rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
+            rl_buf_init(&out, RL_CTL_OUTPUT_MAX);
             int st = engine_reload(e, &out);
             answer_reloads(e, e->reload_for, st, rl_buf_view(&out));
             rl_buf_free(&out);

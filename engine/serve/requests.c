@@ -119,7 +119,7 @@ static bool push_req(ctl_req **arr, size_t *n, size_t *cap, uint64_t conn, int a
     r->conn = conn;
     r->argc = argc;
     r->argv = copy_argv(argc, argv);
-    rl_buf_init(&r->out, RL_CTL_REPLY_MAX - 64);
+    rl_buf_init(&r->out, RL_CTL_OUTPUT_MAX);
     if (!r->argv)
         return false;
     (*n)++;
@@ -148,7 +148,7 @@ void engine_on_ctl(void *ctx, uint64_t conn, int argc, char **argv)
     const op_verb *v = ops_find(ops_verbs, argc, argv, &used);
     if (v && v->engine != OPE_NONE && v->engine != OPE_RELOAD) {
         rl_buf out;
-        rl_buf_init(&out, RL_CTL_REPLY_MAX - 64);
+        rl_buf_init(&out, RL_CTL_OUTPUT_MAX);
         int st = engine_answer(e, v->engine, &out);
         ctlsock_reply(e->ctl, conn, st, rl_buf_view(&out));
         rl_buf_free(&out);

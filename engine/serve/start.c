@@ -31,7 +31,7 @@
 /* A user who may not control the engine tried to. */
 static void on_ctl_refused(void *ctx, long uid, long pid)
 {
-    char user[64], what[160];
+    char user[RL_AUDIT_UID_TEXT_MAX], what[RL_AUDIT_REFUSED_TEXT_MAX];
     snprintf(user, sizeof user, "uid %ld", uid);
     snprintf(what, sizeof what, "control request refused: uid %ld (pid %ld) may not change the "
              "engine's state", uid, pid);
@@ -82,7 +82,7 @@ static void on_signal(loop *l, int fd, unsigned events, void *ctx)
 /* One engine per data directory: a second one would fight over the store. */
 static int lock_data_dir(engine *e, rl_err *err)
 {
-    char path[CFG_PATH + 32];
+    char path[RL_SERVE_LOCK_PATH_MAX];
     snprintf(path, sizeof path, "%s/serve.lock", e->cfg->data_dir);
     e->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (e->lock_fd < 0)
@@ -112,14 +112,14 @@ static int lock_data_dir(engine *e, rl_err *err)
                  e->cfg->data_dir);
     }
     if (locked != 0) {
-        char pid[32] = "";
+        char pid[RL_NUM_TEXT_MAX] = "";
         ssize_t n = pread(e->lock_fd, pid, sizeof pid - 1, 0);
         pid[n > 0 ? n : 0] = '\0';
         pid[strcspn(pid, "\n")] = '\0';
         return rl_err_set(err, STORE_E_BUSY, -1, "data directory %s is in use by another radlink "
                           "serve (pid %s)", e->cfg->data_dir, pid[0] ? pid : "?");
     }
-    char pid[32];
+    char pid[RL_NUM_TEXT_MAX];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(e->lock_fd, 0) != 0 || pwrite(e->lock_fd, pid, (size_t)n, 0) != n)
         log_warn("serve.lock", "path=%s error=\"cannot record pid\"", path);
@@ -130,10 +130,11 @@ static int start_jobs(engine *e, rl_err *err)
 {
     dispatch_cfg dc = { .n_pacs = e->cfg->n_pacs, .max_attempts = e->cfg->job_attempts,
                         .worker_timeout_s = e->cfg->worker_timeout_s };
-    char sock[700];
+    char sock[RL_SOCK_PATH_MAX];
     if (ctlsock_path(e->cfg->data_dir, "jobs.sock", sock, sizeof sock, err) != 0)
         return err->code;
-    snprintf(dc.endpoint, sizeof dc.endpoint, "ipc://%.690s", sock);
+    snprintf(dc.endpoint, sizeof dc.endpoint, "ipc://%.*s",
+             (int)(sizeof dc.endpoint - sizeof "ipc://"), sock);
     snprintf(dc.work_root, sizeof dc.work_root, "%s", e->work_root);
     dc.recv = e->cfg->dicom_port || e->cfg->dicom_tls.on ? &e->recv : NULL;
     for (unsigned i = 0; i < e->cfg->n_pacs && i < RL_MAX_PACS; i++) {
@@ -212,7 +213,7 @@ static void clear_partial(const char *dir)
          * replacement was being indexed; the file itself stays */
         if ((k > 5 && !strcmp(de->d_name + k - 5, ".part")) ||
             (k > 10 && !strcmp(de->d_name + k - 10, ".part.prev"))) {
-            char p[1200];
+            char p[RL_SPOOL_FILE_PATH_MAX];
             snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
             n += unlink(p) == 0;
         }

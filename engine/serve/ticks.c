@@ -91,7 +91,7 @@ static void retention_tick(engine *e)
         const char *p = (const char *)paths.data + i;
         i += strlen(p) + 1;
         files += unlink(p) == 0;
-        char dir[CFG_PATH * 2];
+        char dir[RL_SPOOL_DIR_MAX];
         snprintf(dir, sizeof dir, "%s", p);
         for (int up = 0; up < 2; up++) { /* the series' and the study's directories, if empty */
             char *slash = strrchr(dir, '/');

@@ -25,8 +25,8 @@ typedef struct slot {
 
 struct workers {
     unsigned n;
-    char endpoint[700];
-    char ae[17];
+    char endpoint[RL_JOBS_ENDPOINT_MAX];
+    char ae[RL_AE_TITLE_SIZE];
     slot s[RL_LOCAL_WORKERS_MAX];
 };
 

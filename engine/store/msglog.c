@@ -3,10 +3,10 @@
 
 #include <string.h>
 
+#include "radlink/limits.h"
 #include "radlink/rec.h"
 
 #define MSGLOG_VERSION 1
-#define DEDUP_FIELD_MAX 160 /* MSH-3/4 (HD) and MSH-10 (ST 199) are far shorter in practice */
 
 static const char *const status_names[] = { "?", "accepted", "error", "rejected", "duplicate" };
 
@@ -40,9 +40,10 @@ int msglog_append(store_txn *t, msglog_rec *r, rl_err *err)
         rl_buf_free(&b);
         return rl_err_set(err, STORE_E_ARG, -1, "message record too large");
     }
-    unsigned char key[8];
+    unsigned char key[RL_BE64_BYTES];
     rec_be64(r->seq, key);
-    rc = store_put(t, STORE_MSG, (rl_str){ (char *)key, 8 }, rl_buf_view(&b), STORE_APPEND, err);
+    rc = store_put(t, STORE_MSG, (rl_str){ (char *)key, sizeof key }, rl_buf_view(&b),
+                   STORE_APPEND, err);
     rl_buf_free(&b);
     return rc;
 }
@@ -65,10 +66,10 @@ int msglog_decode(rl_str val, msglog_rec *r)
 
 int msglog_get(store_txn *t, uint64_t seq, msglog_rec *r, rl_err *err)
 {
-    unsigned char key[8];
+    unsigned char key[RL_BE64_BYTES];
     rec_be64(seq, key);
     rl_str v;
-    int rc = store_get(t, STORE_MSG, (rl_str){ (char *)key, 8 }, &v, err);
+    int rc = store_get(t, STORE_MSG, (rl_str){ (char *)key, sizeof key }, &v, err);
     if (rc)
         return rc;
     rc = msglog_decode(v, r);
@@ -81,9 +82,9 @@ int msglog_get(store_txn *t, uint64_t seq, msglog_rec *r, rl_err *err)
 
 static int dedup_key(rl_str app, rl_str fac, rl_str ctrl, rl_buf *b, rl_err *err)
 {
-    if (app.n > DEDUP_FIELD_MAX || fac.n > DEDUP_FIELD_MAX || ctrl.n > DEDUP_FIELD_MAX)
+    if (app.n > RL_DEDUP_FIELD_MAX || fac.n > RL_DEDUP_FIELD_MAX || ctrl.n > RL_DEDUP_FIELD_MAX)
         return rl_err_set(err, STORE_E_ARG, -1,
-                          "MSH-3, MSH-4 or MSH-10 is longer than %d bytes", DEDUP_FIELD_MAX);
+                          "MSH-3, MSH-4 or MSH-10 is longer than %d bytes", RL_DEDUP_FIELD_MAX);
     if (rl_buf_add_str(b, app) || rl_buf_add_ch(b, '\0') || rl_buf_add_str(b, fac) ||
         rl_buf_add_ch(b, '\0') || rl_buf_add_str(b, ctrl))
         return rl_err_set(err, STORE_E_ARG, -1, "out of memory");
@@ -93,7 +94,7 @@ static int dedup_key(rl_str app, rl_str fac, rl_str ctrl, rl_buf *b, rl_err *err
 int msglog_dedup_find(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, uint64_t *seq,
                       int64_t *recv_us, rl_err *err)
 {
-    char kb[3 * DEDUP_FIELD_MAX + 8];
+    char kb[RL_DEDUP_KEY_MAX];
     rl_buf b = { kb, 0, sizeof kb, sizeof kb - 1 };
     int rc = dedup_key(app, fac, ctrl, &b, err);
     if (rc)
@@ -102,25 +103,25 @@ int msglog_dedup_find(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, uint64_
     rc = store_get(t, STORE_DEDUP, rl_buf_view(&b), &v, err);
     if (rc)
         return rc;
-    if (v.n != 16)
+    if (v.n != 2 * RL_BE64_BYTES) /* the seq and the receive time */
         return rl_err_set(err, STORE_E_CORRUPT, -1, "duplicate index entry of %zu bytes", v.n);
     *seq = rec_get_be64(v.p);
-    *recv_us = (int64_t)rec_get_be64(v.p + 8);
+    *recv_us = (int64_t)rec_get_be64(v.p + RL_BE64_BYTES);
     return STORE_OK;
 }
 
 int msglog_dedup_put(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, uint64_t seq,
                      int64_t recv_us, rl_err *err)
 {
-    char kb[3 * DEDUP_FIELD_MAX + 8];
+    char kb[RL_DEDUP_KEY_MAX];
     rl_buf b = { kb, 0, sizeof kb, sizeof kb - 1 };
     int rc = dedup_key(app, fac, ctrl, &b, err);
     if (rc)
         return rc;
-    unsigned char v[16];
+    unsigned char v[2 * RL_BE64_BYTES];
     rec_be64(seq, v);
-    rec_be64((uint64_t)recv_us, v + 8);
-    return store_put(t, STORE_DEDUP, rl_buf_view(&b), (rl_str){ (char *)v, 16 }, 0, err);
+    rec_be64((uint64_t)recv_us, v + RL_BE64_BYTES);
+    return store_put(t, STORE_DEDUP, rl_buf_view(&b), (rl_str){ (char *)v, sizeof v }, 0, err);
 }
 
 int msglog_seek_time(store_txn *t, int64_t since_us, uint64_t *seq, rl_err *err)
@@ -152,7 +153,7 @@ int msglog_seek_time(store_txn *t, int64_t since_us, uint64_t *seq, rl_err *err)
 
 int msglog_dedup_del(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, rl_err *err)
 {
-    char kb[3 * DEDUP_FIELD_MAX + 8];
+    char kb[RL_DEDUP_KEY_MAX];
     rl_buf b = { kb, 0, sizeof kb, sizeof kb - 1 };
     int rc = dedup_key(app, fac, ctrl, &b, err);
     if (rc)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "radlink/limits.h"
 #include "radlink/rec.h"
 
 #define QUEUE_VERSION 1
@@ -14,7 +15,7 @@ static size_t make_key(const char *dest, uint64_t qseq, unsigned char *key)
     memcpy(key, dest, n);
     key[n] = '\0';
     rec_be64(qseq, key + n + 1);
-    return n + 9;
+    return n + 1 + RL_BE64_BYTES;
 }
 
 static int encode(const queue_item *it, rl_buf *b)
@@ -28,7 +29,8 @@ static int encode(const queue_item *it, rl_buf *b)
 static int decode(rl_str key, rl_str val, queue_item *it)
 {
     const char *nul = memchr(key.p, '\0', key.n);
-    if (!nul || key.n - (size_t)(nul - key.p) != 9 || (size_t)(nul - key.p) >= sizeof it->dest)
+    if (!nul || key.n - (size_t)(nul - key.p) != 1 + RL_BE64_BYTES ||
+        (size_t)(nul - key.p) >= sizeof it->dest)
         return STORE_E_CORRUPT;
     snprintf(it->dest, sizeof it->dest, "%.*s", (int)(nul - key.p), key.p);
     it->qseq = rec_get_be64(nul + 1);
@@ -48,7 +50,7 @@ static int decode(rl_str key, rl_str val, queue_item *it)
 
 static int put(store_txn *t, const queue_item *it, rl_err *err)
 {
-    unsigned char key[80];
+    unsigned char key[RL_QUEUE_KEY_MAX];
     size_t kn = make_key(it->dest, it->qseq, key);
     rl_buf b;
     rl_buf_init(&b, 0);
@@ -62,7 +64,7 @@ static int put(store_txn *t, const queue_item *it, rl_err *err)
 int queue_push(store_txn *t, const char *dest, uint64_t msg_seq, rl_str payload, int64_t now_us,
                uint64_t *qseq, rl_err *err)
 {
-    if (strlen(dest) >= 64)
+    if (strlen(dest) >= RL_DEST_NAME_MAX)
         return rl_err_set(err, STORE_E_ARG, -1, "destination name too long");
     /* Next sequence: a counter in the meta database, so that a number is
      * never given twice, even after a queue has emptied. */
@@ -71,12 +73,12 @@ int queue_push(store_txn *t, const char *dest, uint64_t msg_seq, rl_str payload,
     int rc = store_get(t, STORE_META, RL_STR("queue.next"), &v, err);
     if (rc < 0)
         return rc;
-    if (rc == STORE_OK && v.n == 8)
+    if (rc == STORE_OK && v.n == RL_BE64_BYTES)
         next = rec_get_be64(v.p);
-    unsigned char nb[8];
+    unsigned char nb[RL_BE64_BYTES];
     rec_be64(next + 1, nb);
-    if ((rc = store_put(t, STORE_META, RL_STR("queue.next"), (rl_str){ (char *)nb, 8 }, 0,
-                        err)) != STORE_OK)
+    if ((rc = store_put(t, STORE_META, RL_STR("queue.next"), (rl_str){ (char *)nb, sizeof nb },
+                        0, err)) != STORE_OK)
         return rc;
     queue_item it = { .qseq = next, .state = QUEUE_PENDING, .enq_us = now_us,
                       .msg_seq = msg_seq, .next_us = now_us, .last_error = { "", 0 },
@@ -113,7 +115,7 @@ int queue_head(store_txn *t, const char *dest, queue_item *out, rl_err *err)
 
 int queue_get(store_txn *t, const char *dest, uint64_t qseq, queue_item *out, rl_err *err)
 {
-    unsigned char key[80];
+    unsigned char key[RL_QUEUE_KEY_MAX];
     size_t kn = make_key(dest, qseq, key);
     rl_str v, k = { (char *)key, kn };
     int rc = store_get(t, STORE_QUEUE, k, &v, err);
@@ -132,7 +134,7 @@ int queue_update(store_txn *t, const queue_item *it, rl_err *err)
 
 int queue_remove(store_txn *t, const char *dest, uint64_t qseq, rl_err *err)
 {
-    unsigned char key[80];
+    unsigned char key[RL_QUEUE_KEY_MAX];
     size_t kn = make_key(dest, qseq, key);
     return store_del(t, STORE_QUEUE, (rl_str){ (char *)key, kn }, (rl_str){ NULL, 0 }, err);
 }
@@ -143,12 +145,13 @@ int queue_each(store_txn *t, const char *dest, queue_visit cb, void *ctx, rl_err
     int rc = store_cursor_open(t, STORE_QUEUE, &c, err);
     if (rc)
         return rc;
-    unsigned char key[80];
+    unsigned char key[RL_QUEUE_KEY_MAX];
     rl_str k = { (char *)key, dest ? make_key(dest, 0, key) : 0 }, v;
     size_t dn = dest ? strlen(dest) : 0;
     rc = dest ? store_cursor_get(c, STORE_SEEK, &k, &v) : store_cursor_get(c, STORE_FIRST, &k, &v);
     while (rc == STORE_OK) {
-        if (dest && !(k.n == dn + 9 && memcmp(k.p, dest, dn) == 0 && k.p[dn] == '\0'))
+        if (dest && !(k.n == dn + 1 + RL_BE64_BYTES && memcmp(k.p, dest, dn) == 0 &&
+                      k.p[dn] == '\0'))
             break;
         queue_item it;
         if (decode(k, v, &it) != STORE_OK) {

@@ -25,7 +25,7 @@ struct store {
     pthread_rwlock_t resize;
     MDB_dbi dbi[STORE_DB_COUNT];
     bool readonly;
-    char path[600];
+    char path[RL_STORE_PATH_MAX];
 };
 
 struct store_txn {
@@ -110,7 +110,7 @@ static int fail_in(store_txn *t, rl_err *err, int rc, const char *what)
 
 static int mkdirs(const char *path)
 {
-    char tmp[600];
+    char tmp[RL_STORE_PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s", path);
     for (char *p = tmp + 1; *p; p++) {
         if (*p == '/') {

@@ -107,9 +107,9 @@ typedef struct filing {
     study_inst *in, *old;
     cmd *c;
     struct receiver_arrival me;
-    char d1[RL_SPOOL_DIR_MAX + RL_SPOOL_NAME_ROOM];     /* spool/STUDY */
-    char d2[RL_SPOOL_DIR_MAX + 2 * RL_SPOOL_NAME_ROOM]; /* .../SERIES */
-    char path[RL_SPOOL_DIR_MAX + 3 * RL_SPOOL_NAME_ROOM]; /* .../SOP.dcm */
+    char d1[RL_DATA_PATH_MAX + RL_SPOOL_NAME_ROOM];     /* spool/STUDY */
+    char d2[RL_DATA_PATH_MAX + 2 * RL_SPOOL_NAME_ROOM]; /* .../SERIES */
+    char path[RL_DATA_PATH_MAX + 3 * RL_SPOOL_NAME_ROOM]; /* .../SOP.dcm */
     char oldpath[RL_STUDY_FIELD_SIZE]; /* an earlier copy elsewhere */
     char prev[RL_INCOMING_PATH_MAX]; /* the indexed copy, kept until the new one is indexed */
     int m1, m2;      /* make_dir of d1 and d2 */

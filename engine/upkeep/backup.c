@@ -21,8 +21,6 @@
 #include "radlink/version.h"
 #include "radlink/wl.h"
 
-#define PATH_N 4200
-
 /* snprintf for paths: -1 when it did not fit (then the path is cut, and
  * what opens it fails, saying which). */
 static int pathf(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -53,7 +51,7 @@ static int sync_tree(const char *dir, rl_err *err)
 /* mkdir -p of the directories above path's last part. */
 static int mkdir_parents(const char *path, unsigned mode)
 {
-    char p[PATH_N];
+    char p[RL_BACKUP_PATH_MAX];
     snprintf(p, sizeof p, "%s", path);
     for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
         *s = '\0';
@@ -111,13 +109,13 @@ typedef struct copier {
     uint64_t files, bytes, missing, outside;
     rl_buf *out;
     int failed;         /* errno of a write that failed */
-    char failed_path[PATH_N];
+    char failed_path[RL_BACKUP_PATH_MAX];
 } copier;
 
 /* Copy src to dest/rel, its checksum to the manifest. */
 static int copy_one(copier *k, const char *src, const char *rel, unsigned mode)
 {
-    char dst[PATH_N], hex[65];
+    char dst[RL_BACKUP_PATH_MAX], hex[RL_SHA256_HEX_SIZE];
     uint64_t size;
     pathf(dst, sizeof dst, "%s/%s", k->dest, rel);
     if (mkdir_parents(dst, 0750) != 0 || digest_copy_file(src, dst, mode, false, hex, &size) != 0) {
@@ -153,7 +151,7 @@ static int copy_instances(store_txn *t, copier *k, rl_err *err)
             rl_buf_printf(k->out, "not copied (outside the spool): %s\n", path);
             continue;
         }
-        char rel[PATH_N];
+        char rel[RL_BACKUP_PATH_MAX];
         pathf(rel, sizeof rel, "spool%s", path + plen);
         int got = copy_one(k, path, rel, 0640);
         if (got < 0)
@@ -176,7 +174,7 @@ static int copy_instances(store_txn *t, copier *k, rl_err *err)
 int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err)
 {
     int64_t t0 = rl_mono_ms();
-    char data_abs[PATH_N], store_dir[PATH_N], path[PATH_N];
+    char data_abs[RL_BACKUP_PATH_MAX], store_dir[RL_BACKUP_PATH_MAX], path[RL_BACKUP_PATH_MAX];
     if (!rl_realpath(data_dir, data_abs, sizeof data_abs))
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", data_dir, strerror(errno));
     if (mkdir(dest, 0700) != 0 && !(errno == EEXIST && dir_is_empty(dest)))
@@ -205,7 +203,7 @@ int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err
     counts c;
     count_all(t, &c);
     pathf(path, sizeof path, "%s/MANIFEST.sha256", dest);
-    char spool[PATH_N];
+    char spool[RL_BACKUP_PATH_MAX];
     pathf(spool, sizeof spool, "%s/spool", data_abs);
     copier k = { .spool = spool, .dest = dest, .sums = fopen(path, "w"), .out = out };
     if (!k.sums) {
@@ -213,10 +211,10 @@ int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err
         store_close(st);
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
     }
-    char src[PATH_N];
+    char src[RL_BACKUP_PATH_MAX];
     pathf(src, sizeof src, "%s/store/data.mdb", dest);
     /* the store's copy is in place: its checksum only */
-    char hex[65];
+    char hex[RL_SHA256_HEX_SIZE];
     uint64_t store_bytes = 0;
     rc = digest_copy_file(src, NULL, 0, false, hex, &store_bytes);
     if (rc != 0)
@@ -237,7 +235,7 @@ int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err
         rc = -1;
     if (rc != 0)
         return -1;
-    char when[40];
+    char when[RL_TIME_TEXT_MAX];
     rl_time_iso(rl_now_us(), when, sizeof when);
     pathf(path, sizeof path, "%s/MANIFEST", dest);
     FILE *m = fopen(path, "w");
@@ -271,13 +269,13 @@ int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err
 /* ---- the manifest ---- */
 
 typedef struct manifest {
-    char spool[PATH_N];
+    char spool[RL_BACKUP_PATH_MAX];
     bool ok;
 } manifest;
 
 static int read_manifest(const char *dir, manifest *m, rl_err *err)
 {
-    char path[PATH_N], line[PATH_N + 64];
+    char path[RL_BACKUP_PATH_MAX], line[RL_BACKUP_MANIFEST_LINE_MAX];
     pathf(path, sizeof path, "%s/MANIFEST", dir);
     FILE *f = fopen(path, "r");
     if (!f)
@@ -307,7 +305,7 @@ static int read_manifest(const char *dir, manifest *m, rl_err *err)
  * missing named in out. Returns how many do not hold, or -1. */
 static long verify_sums(const char *dir, rl_buf *out, unsigned long max_lines, rl_err *err)
 {
-    char path[PATH_N], line[PATH_N + 80];
+    char path[RL_BACKUP_PATH_MAX], line[RL_BACKUP_SUMS_LINE_MAX];
     pathf(path, sizeof path, "%s/MANIFEST.sha256", dir);
     FILE *f = fopen(path, "r");
     if (!f)
@@ -322,7 +320,7 @@ static long verify_sums(const char *dir, rl_buf *out, unsigned long max_lines, r
                 rl_buf_printf(out, "%s:%lu: not a checksum line\n", path, lineno);
             continue;
         }
-        char file[PATH_N], hex[65];
+        char file[RL_BACKUP_PATH_MAX], hex[RL_SHA256_HEX_SIZE];
         uint64_t size;
         pathf(file, sizeof file, "%s/%s", dir, line + 66);
         if (digest_copy_file(file, NULL, 0, false, hex, &size) != 0) {
@@ -341,7 +339,7 @@ static long verify_sums(const char *dir, rl_buf *out, unsigned long max_lines, r
 
 static int copy_tree_file(const char *src, const char *dst, unsigned mode, rl_err *err)
 {
-    char hex[65];
+    char hex[RL_SHA256_HEX_SIZE];
     uint64_t size;
     if (mkdir_parents(dst, 0750) != 0 || digest_copy_file(src, dst, mode, false, hex, &size) != 0)
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", dst, strerror(errno));
@@ -360,7 +358,7 @@ static int repoint(const char *data_abs, const char *old_spool, uint64_t *n, rl_
         store_close(st);
         return -1;
     }
-    char spool[PATH_N];
+    char spool[RL_BACKUP_PATH_MAX];
     pathf(spool, sizeof spool, "%s/spool", data_abs);
     size_t olen = strlen(old_spool);
     store_cursor *c;
@@ -425,7 +423,7 @@ int backup_restore(const char *src, const char *data_dir, rl_buf *out, rl_err *e
         return rl_err_set(err, RL_E_ARG, -1, "%s: %ld file%s of the backup do%s not match its "
                           "manifest: nothing restored", src, bad, bad == 1 ? "" : "s",
                           bad == 1 ? "es" : ""), -1;
-    char path[PATH_N], data_abs[PATH_N];
+    char path[RL_BACKUP_PATH_MAX], data_abs[RL_BACKUP_PATH_MAX];
     pathf(path, sizeof path, "%s/store/data.mdb", data_dir);
     if (access(path, F_OK) == 0)
         return rl_err_set(err, RL_E_ARG, -1, "%s holds a store already: restore into a new "
@@ -435,7 +433,7 @@ int backup_restore(const char *src, const char *data_dir, rl_buf *out, rl_err *e
     if (!rl_realpath(data_dir, data_abs, sizeof data_abs))
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", data_dir, strerror(errno)), -1;
     /* every file the manifest names, in place */
-    char sums[PATH_N], line[PATH_N + 80];
+    char sums[RL_BACKUP_PATH_MAX], line[RL_BACKUP_SUMS_LINE_MAX];
     pathf(sums, sizeof sums, "%s/MANIFEST.sha256", src);
     FILE *f = fopen(sums, "r");
     if (!f)
@@ -445,7 +443,7 @@ int backup_restore(const char *src, const char *data_dir, rl_buf *out, rl_err *e
     while (rc == 0 && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
         const char *rel = line + 66;
-        char from[PATH_N], to[PATH_N];
+        char from[RL_BACKUP_PATH_MAX], to[RL_BACKUP_PATH_MAX];
         pathf(from, sizeof from, "%s/%s", src, rel);
         pathf(to, sizeof to, "%s/%s", data_abs, rel);
         rc = copy_tree_file(from, to, !strcmp(rel, "users") ? 0600 : 0640, err);
@@ -563,7 +561,7 @@ int backup_check(const char *data_dir, rl_buf *out, unsigned long *problems, rl_
     /* a backup directory: its instances' files are in its own spool */
     manifest m;
     rl_err merr;
-    char own_spool[PATH_N];
+    char own_spool[RL_BACKUP_PATH_MAX];
     bool backup = read_manifest(data_dir, &m, &merr) == 0;
     size_t mlen = backup ? strlen(m.spool) : 0;
     pathf(own_spool, sizeof own_spool, "%s/spool", data_dir);
@@ -576,11 +574,12 @@ int backup_check(const char *data_dir, rl_buf *out, unsigned long *problems, rl_
         for (int r = store_cursor_get(cur, STORE_FIRST, &key, &val); r == STORE_OK;
              r = store_cursor_get(cur, STORE_NEXT, &key, &val)) {
             struct stat sb;
-            char moved[PATH_N];
+            char moved[RL_BACKUP_PATH_MAX];
             bool decoded = study_inst_decode(val, in) == 0;
             if (decoded && backup && !strncmp(in->f[STUDY_F_PATH], m.spool, mlen) &&
                 pathf(moved, sizeof moved, "%s%s", own_spool, in->f[STUDY_F_PATH] + mlen) == 0)
-                snprintf(in->f[STUDY_F_PATH], sizeof in->f[STUDY_F_PATH], "%.255s", moved);
+                snprintf(in->f[STUDY_F_PATH], sizeof in->f[STUDY_F_PATH], "%.*s",
+                         (int)(sizeof in->f[STUDY_F_PATH] - 1), moved);
             if (!decoded)
                 problem(&k, "instance %.*s: its record does not decode", RL_STR_FMT(key));
             else if (stat(in->f[STUDY_F_PATH], &sb) != 0)
@@ -602,7 +601,7 @@ int backup_check(const char *data_dir, rl_buf *out, unsigned long *problems, rl_
     store_abort(t);
     store_close(st);
     /* a backup directory: its checksums too */
-    char sums[PATH_N];
+    char sums[RL_BACKUP_PATH_MAX];
     pathf(sums, sizeof sums, "%s/MANIFEST.sha256", data_dir);
     long bad = 0;
     if (access(sums, F_OK) == 0) {

@@ -146,16 +146,17 @@ static void messages(pass *p, const cfg_retention *r)
         bool dedup = msglog_dedup_find(p->t, m.app, m.fac, m.ctrl, &dseq, &dus, &e2) ==
                          STORE_OK && dseq == gone.v[i];
         rl_str app = m.app, fac = m.fac, ctrl = m.ctrl;
-        char ab[256], fb[256], cb[256]; /* longer fields are not in the index */
+        /* longer fields are not in the index */
+        char ab[RL_DEDUP_FIELD_COPY_MAX], fb[RL_DEDUP_FIELD_COPY_MAX], cb[RL_DEDUP_FIELD_COPY_MAX];
         if (dedup) { /* copies: the views end with the delete */
             snprintf(ab, sizeof ab, "%.*s", RL_STR_FMT(app));
             snprintf(fb, sizeof fb, "%.*s", RL_STR_FMT(fac));
             snprintf(cb, sizeof cb, "%.*s", RL_STR_FMT(ctrl));
         }
-        unsigned char key[8];
+        unsigned char key[RL_BE64_BYTES];
         rec_be64(gone.v[i], key);
-        p->rc = store_del(p->t, STORE_MSG, (rl_str){ (char *)key, 8 }, (rl_str){ NULL, 0 },
-                          p->err);
+        p->rc = store_del(p->t, STORE_MSG, (rl_str){ (char *)key, sizeof key },
+                          (rl_str){ NULL, 0 }, p->err);
         if (p->rc == STORE_OK && dedup)
             p->rc = msglog_dedup_del(p->t, rl_str_c(ab), rl_str_c(fb), rl_str_c(cb), p->err);
         if (p->rc == STORE_NOTFOUND)
@@ -199,10 +200,10 @@ static void audit_trail(pass *p, const cfg_retention *r, bool collector)
         return;
     audit_each(p->t, 1, audit_old, &g, p->err);
     for (size_t i = 0; i < g.seq.n && p->rc == STORE_OK; i++) {
-        unsigned char key[8];
+        unsigned char key[RL_BE64_BYTES];
         rec_be64(g.seq.v[i], key);
-        p->rc = store_del(p->t, STORE_AUDIT, (rl_str){ (char *)key, 8 }, (rl_str){ NULL, 0 },
-                          p->err);
+        p->rc = store_del(p->t, STORE_AUDIT, (rl_str){ (char *)key, sizeof key },
+                          (rl_str){ NULL, 0 }, p->err);
         p->out->audit += p->rc == STORE_OK;
         if (p->rc == STORE_NOTFOUND)
             p->rc = STORE_OK;
@@ -234,7 +235,7 @@ static void worklist(pass *p, const cfg_retention *r)
     if (!r->worklist_s)
         return;
     /* the date index, up to the day before the cutoff's (inclusive) */
-    char day[16];
+    char day[RL_DATE_TEXT_MAX];
     time_t s = (time_t)((p->now_us - (int64_t)r->worklist_s * 1000000) / 1000000) - 86400;
     struct tm tm;
     localtime_r(&s, &tm);
@@ -286,10 +287,10 @@ static void jobs(pass *p, const cfg_retention *r)
     g.last = next - 1; /* the newest stays: ids count on from it */
     job_each(p->t, 1, job_old, &g, p->err);
     for (size_t i = 0; i < g.ids.n && p->rc == STORE_OK; i++) {
-        unsigned char key[8];
+        unsigned char key[RL_BE64_BYTES];
         rec_be64(g.ids.v[i], key);
-        p->rc = store_del(p->t, STORE_JOB, (rl_str){ (char *)key, 8 }, (rl_str){ NULL, 0 },
-                          p->err);
+        p->rc = store_del(p->t, STORE_JOB, (rl_str){ (char *)key, sizeof key },
+                          (rl_str){ NULL, 0 }, p->err);
         p->out->jobs += p->rc == STORE_OK;
         if (p->rc == STORE_NOTFOUND)
             p->rc = STORE_OK;
@@ -325,7 +326,7 @@ static int all_sent(void *ctx, rl_str sop)
 
 static bool unfinished_job(store_txn *t, rl_str uid)
 {
-    char k[300];
+    char k[RL_JOB_INDEX_KEY_MAX];
     if (uid.n + 1 > sizeof k)
         return true;
     k[0] = 'S';

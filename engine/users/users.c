@@ -31,7 +31,7 @@ int users_role_parse(const char *name)
 bool users_name_ok(const char *name)
 {
     size_t n = strlen(name);
-    return n >= 1 && n <= 63 &&
+    return n >= 1 && n < RL_USER_NAME_MAX &&
            strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
 
@@ -41,7 +41,7 @@ int users_load(const char *path, users_rec *out, size_t max, size_t *n, rl_err *
     FILE *f = fopen(path, "r");
     if (!f)
         return errno == ENOENT ? 0 : rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
-    char line[512];
+    char line[RL_USERS_LINE_MAX];
     unsigned lineno = 0;
     int rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
@@ -79,7 +79,7 @@ int users_load(const char *path, users_rec *out, size_t max, size_t *n, rl_err *
 
 int users_save(const char *path, const users_rec *u, size_t n, rl_err *err)
 {
-    char tmp[1200];
+    char tmp[RL_USERS_TMP_PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s.new", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -108,9 +108,9 @@ static void hex(const unsigned char *p, size_t n, char *out)
 }
 
 static int derive(const char *password, const char *salt, uint64_t N, uint64_t r, uint64_t p,
-                  char out[65])
+                  char out[RL_HEX_SIZE(RL_SCRYPT_KEY_BYTES)])
 {
-    unsigned char key[32];
+    unsigned char key[RL_SCRYPT_KEY_BYTES];
     if (digest_scrypt(password, strlen(password), salt, strlen(salt), N, r, p, key, sizeof key))
         return -1;
     hex(key, sizeof key, out);
@@ -119,8 +119,8 @@ static int derive(const char *password, const char *salt, uint64_t N, uint64_t r
 
 int users_hash(const char *password, char *out, size_t n, rl_err *err)
 {
-    unsigned char raw[16];
-    char salt[33], key[65];
+    unsigned char raw[RL_SCRYPT_SALT_BYTES];
+    char salt[RL_HEX_SIZE(RL_SCRYPT_SALT_BYTES)], key[RL_HEX_SIZE(RL_SCRYPT_KEY_BYTES)];
     if (digest_random(raw, sizeof raw) != 0)
         return rl_err_set(err, RL_E_SYS, -1, "no random bytes for a salt");
     hex(raw, sizeof raw, salt);
@@ -133,7 +133,7 @@ int users_hash(const char *password, char *out, size_t n, rl_err *err)
 bool users_verify(const char *password, const char *hash)
 {
     /* scrypt$N$r$p$SALT$HASH, each number within what a line of ours holds */
-    char buf[200];
+    char buf[RL_USER_HASH_MAX];
     snprintf(buf, sizeof buf, "%s", hash);
     char *part[6];
     size_t k = 0;
@@ -151,10 +151,10 @@ bool users_verify(const char *password, const char *hash)
     if (k != 6 || strcmp(part[0], "scrypt") != 0 ||
         !rl_str_to_u64(rl_str_c(part[1]), 1u << 22, &N) ||
         !rl_str_to_u64(rl_str_c(part[2]), 64, &r) || !rl_str_to_u64(rl_str_c(part[3]), 16, &p) ||
-        strlen(part[5]) != 64)
+        strlen(part[5]) != 2 * RL_SCRYPT_KEY_BYTES)
         return false;
-    char key[65];
+    char key[RL_HEX_SIZE(RL_SCRYPT_KEY_BYTES)];
     if (derive(password, part[4], N, r, p, key) != 0)
         return false;
-    return digest_equal(key, part[5], 64);
+    return digest_equal(key, part[5], 2 * RL_SCRYPT_KEY_BYTES);
 }

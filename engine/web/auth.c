@@ -24,9 +24,9 @@ void web_auth_init(web *w)
     pthread_mutex_init(&w->lock, NULL);
 }
 
-static void hex32(char out[65])
+static void hex32(char out[RL_HEX_SIZE(RL_WEB_TOKEN_BYTES)])
 {
-    unsigned char raw[32];
+    unsigned char raw[RL_WEB_TOKEN_BYTES];
     static const char d[] = "0123456789abcdef";
     if (digest_random(raw, sizeof raw) != 0)
         memset(raw, 0, sizeof raw), out[0] = '\0'; /* no session without randomness */
@@ -34,7 +34,7 @@ static void hex32(char out[65])
         out[2 * i] = d[raw[i] >> 4];
         out[2 * i + 1] = d[raw[i] & 15];
     }
-    out[64] = '\0';
+    out[2 * sizeof raw] = '\0';
 }
 
 static void client_addr(const web_call *c, char *out, size_t n)
@@ -53,7 +53,7 @@ static void post(web *w, const audit_event *ev)
 static void audit_login(web_call *c, const char *user, audit_type type, int outcome,
                         const char *text)
 {
-    char addr[64];
+    char addr[RL_PEER_TEXT_MAX];
     client_addr(c, addr, sizeof addr);
     audit_event ev = { .kind = AUDIT_USER_AUTH, .type = type, .action = 'E',
                        .outcome = outcome, .outcome_text = text };
@@ -65,7 +65,7 @@ static void audit_login(web_call *c, const char *user, audit_type type, int outc
 
 void web_audit_action(web_call *c, const char *what, int status, const char *answer)
 {
-    char addr[64], text[400];
+    char addr[RL_PEER_TEXT_MAX], text[RL_AUDIT_ACTION_TEXT_MAX];
     client_addr(c, addr, sizeof addr);
     snprintf(text, sizeof text, "%s%s%.300s", status == 0 ? "done" : "refused",
              answer && answer[0] ? ": " : "", answer ? answer : "");
@@ -96,13 +96,13 @@ static bool expired(const web *w, const web_session *s, int64_t now)
  * when it was there but ran out (it is dropped then). */
 static web_session *find_session(web_call *c, int64_t now, bool *was_expired)
 {
-    char id[80];
+    char id[RL_WEB_COOKIE_MAX];
     *was_expired = false;
-    if (http_cookie(c->req, COOKIE, id, sizeof id) != 64)
+    if (http_cookie(c->req, COOKIE, id, sizeof id) != 2 * RL_WEB_TOKEN_BYTES)
         return NULL;
     for (size_t i = 0; i < RL_HTTP_SESSIONS_MAX; i++) {
         web_session *s = &c->w->sessions[i];
-        if (!s->role || !digest_equal(s->id, id, 64))
+        if (!s->role || !digest_equal(s->id, id, 2 * RL_WEB_TOKEN_BYTES))
             continue;
         if (expired(c->w, s, now)) {
             *was_expired = true;
@@ -133,13 +133,14 @@ int web_auth(web_call *c, int role, bool change)
     }
     if (change) {
         const char *token = http_header(c->req, "X-CSRF-Token");
-        if (!token || strlen(token) != 64 || !digest_equal(token, c->csrf, 64)) {
+        if (!token || strlen(token) != 2 * RL_WEB_TOKEN_BYTES ||
+            !digest_equal(token, c->csrf, 2 * RL_WEB_TOKEN_BYTES)) {
             web_error(c, 403, "missing or wrong CSRF token (X-CSRF-Token, from /api/session)");
             return -1;
         }
     }
     if (c->role < role) {
-        char what[300];
+        char what[RL_AUDIT_REQUEST_TEXT_MAX];
         snprintf(what, sizeof what, "%s %s", c->req->method, c->req->path);
         web_audit_action(c, what, 1, "not allowed to this role");
         web_error(c, 403, "%s may not do this: it needs the %s role", users_role_name(c->role),
@@ -188,7 +189,7 @@ static unsigned long locked_attempt(void)
     return n;
 }
 
-static char decoy[200];
+static char decoy[RL_USER_HASH_MAX];
 static pthread_once_t decoy_once = PTHREAD_ONCE_INIT;
 
 static void make_decoy(void)
@@ -222,7 +223,7 @@ void web_login(web_call *c)
         json_decref(body);
         return;
     }
-    char name[64];
+    char name[RL_USER_NAME_MAX];
     snprintf(name, sizeof name, "%s", user); /* user is the body's, freed before the end */
     user = name;
     int64_t now = rl_now_us();
@@ -239,7 +240,7 @@ void web_login(web_call *c)
              * one event a second says how many there were */
             unsigned long n = locked_attempt();
             if (n) {
-                char text[120];
+                char text[RL_AUDIT_LOCKED_TEXT_MAX];
                 snprintf(text, sizeof text, "locked after repeated failures (%lu attempt%s "
                          "refused since the last event)", n, n == 1 ? "" : "s");
                 audit_login(c, user, AUDIT_T_LOGIN, 4, text);

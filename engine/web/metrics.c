@@ -64,7 +64,7 @@ static int on_study(void *ctx, rl_str uid, const study_rec *s)
 /* Resident memory of the process, from /proc/self/statm (pages). */
 double web_rss_bytes(void)
 {
-    char buf[128];
+    char buf[RL_STATM_TEXT_MAX];
     FILE *f = fopen("/proc/self/statm", "r");
     if (!f)
         return 0;
@@ -93,7 +93,7 @@ int web_gauges_read(web *w, web_gauges *g)
         const char *p = rl_buf_cstr(&dests);
         while (p && *p) {
             size_t n = strcspn(p, "\n");
-            char name[64];
+            char name[RL_DEST_NAME_MAX];
             snprintf(name, sizeof name, "%.*s", (int)n, p);
             if (name[0])
                 dest_of(g, name);
@@ -148,7 +148,7 @@ void web_metrics(web_call *c)
         metrics_head(out, qname[m], "gauge", qhelp[m]);
         for (size_t i = 0; i < g->nd; i++) {
             const web_dest_gauge *d = &g->d[i];
-            char labels[128] = "";
+            char labels[RL_METRICS_DEST_LABELS_MAX] = "";
             metrics_label(labels, sizeof labels, "destination", rl_str_c(d->name));
             double age = d->pending ? (double)(now - d->oldest_us) / 1e6 : 0;
             double v = m == 0 ? (double)d->pending : m == 1 ? (age > 0 ? age : 0)
@@ -158,13 +158,13 @@ void web_metrics(web_call *c)
     }
     metrics_head(out, "radlink_jobs", "gauge", "jobs in the store by state");
     for (int s = JOB_PENDING; s <= JOB_UNVERIFIED; s++) {
-        char labels[64] = "";
+        char labels[RL_METRICS_STATE_LABELS_MAX] = "";
         metrics_label(labels, sizeof labels, "state", rl_str_c(job_state_name((job_state)s)));
         metrics_value(out, "radlink_jobs", labels, (double)g->jobs[s]);
     }
     metrics_head(out, "radlink_studies", "gauge", "studies in the index by reconciliation state");
     for (int s = RECON_NEW; s <= RECON_FORWARDED; s++) {
-        char labels[64] = "";
+        char labels[RL_METRICS_STATE_LABELS_MAX] = "";
         metrics_label(labels, sizeof labels, "state",
                       rl_str_c(recon_state_name((recon_state)s)));
         metrics_value(out, "radlink_studies", labels, (double)g->studies[s]);

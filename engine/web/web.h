@@ -20,15 +20,15 @@
 /* A logged-in user's session: a random ID in the cookie, a random CSRF
  * token every state change must carry (X-CSRF-Token). */
 typedef struct web_session {
-    char id[65], csrf[65];
-    char user[64];
+    char id[RL_HEX_SIZE(RL_WEB_TOKEN_BYTES)], csrf[RL_HEX_SIZE(RL_WEB_TOKEN_BYTES)];
+    char user[RL_USER_NAME_MAX];
     int role; /* users_role; 0: the slot is free */
     int64_t created_us, last_us;
 } web_session;
 
 /* Failed logins of one name in a row, and how long it stays locked. */
 typedef struct web_failures {
-    char name[64];
+    char name[RL_USER_NAME_MAX];
     unsigned n;
     int64_t last_us, locked_until_us;
 } web_failures;
@@ -44,8 +44,8 @@ typedef struct web {
     const cfg *cfg;
     store *st;
     cmdq *q;
-    char ctl_path[700];
-    char users_path[1100];
+    char ctl_path[RL_SOCK_PATH_MAX];
+    char users_path[RL_DATA_PATH_MAX];
     int ready; /* read and written with __atomic builtins */
     pthread_mutex_t lock; /* sessions, failures, logins, samples */
     web_session sessions[RL_HTTP_SESSIONS_MAX];
@@ -64,9 +64,9 @@ typedef struct web_call {
     web *w;
     const http_req *req;
     http_resp *resp;
-    char user[64];
+    char user[RL_USER_NAME_MAX];
     int role;
-    char csrf[65];
+    char csrf[RL_HEX_SIZE(RL_WEB_TOKEN_BYTES)];
 } web_call;
 
 /* A plain-text answer with status (reply.c). */
@@ -103,7 +103,7 @@ void web_end_sessions(web *w, const char *user);
  * a 0, not a missing row). */
 #define WEB_MAX_DESTS 128
 typedef struct web_dest_gauge {
-    char name[64];
+    char name[RL_DEST_NAME_MAX];
     unsigned long pending, parked;
     int64_t oldest_us;
 } web_dest_gauge;

@@ -261,7 +261,7 @@ static int audit_order(apply_ctx *c, const wl_entry *e, char action)
     rl_str a = get_at(c, app), f = get_at(c, fac);
     rl_str pid = wl_top(e, WL_PATIENT_ID), pn = wl_top(e, WL_PATIENT_NAME),
            uid = wl_top(e, WL_STUDY_UID), acc = wl_top(e, WL_ACCESSION);
-    char user[RL_AUDIT_USER_SIZE], addr[RL_ADDR_SIZE], p[RL_LO_SIZE], n[RL_PN_SIZE];
+    char user[RL_AUDIT_USER_SIZE], addr[RL_PEER_TEXT_MAX], p[RL_LO_SIZE], n[RL_PN_SIZE];
     char u[RL_UID_SIZE], ac[RL_LO_SIZE];
     snprintf(user, sizeof user, "%.*s|%.*s", (int)(a.n > 64 ? 64 : a.n), a.p,
              (int)(f.n > 64 ? 64 : f.n), f.p);
@@ -613,7 +613,7 @@ static int apply_step(apply_ctx *c, const unit *u, rl_str control, wl_entry *e)
     rl_str acc = wl_top(e, WL_ACCESSION), rpid = wl_top(e, WL_RP_ID), spsid = wl_sps(e, WL_SPS_ID);
     char kb[WL_KEY_MAX];
     rl_str key = { kb, wl_key_of(e, kb, sizeof kb) };
-    char what[RL_WL_STEP_TEXT];
+    char what[RL_WL_STEP_IDS_TEXT];
     snprintf(what, sizeof what, "accession %.*s procedure %.*s step %.*s", (int)acc.n, acc.p,
              (int)rpid.n, rpid.p, (int)spsid.n, spsid.p);
     rl_str status;

@@ -123,7 +123,7 @@ static void norm(rl_str v, size_t width, bool upper, char *out)
 }
 
 typedef struct range {
-    char lo[RL_DTM_SIZE], hi[RL_DTM_SIZE]; /* a DT's 14 digits at most */
+    char lo[RL_HL7_TS_TEXT_MAX], hi[RL_HL7_TS_TEXT_MAX]; /* a DT's 14 digits at most */
 } range;
 
 /* A DA/TM/DT query value as a range: "a-b", "a-", "-b" or a single value. */
@@ -150,7 +150,7 @@ static bool in_range(rl_str v, size_t width, const range *r)
 {
     if (!v.n)
         return false;
-    char x[RL_DTM_SIZE];
+    char x[RL_HL7_TS_TEXT_MAX];
     norm(v, width, false, x);
     return strcmp(x, r->lo) >= 0 && strcmp(x, r->hi) <= 0;
 }
@@ -265,7 +265,7 @@ bool wl_matches(const wl_query *q, const wl_entry *e)
         memcpy(dt.hi, d.hi, 8);
         memcpy(dt.hi + 8, t.hi, 7);
         rl_str date = trim(wl_sps(e, WL_SPS_DATE)), time = trim(wl_sps(e, WL_SPS_TIME));
-        char v[RL_DTM_SIZE], tm[sizeof "HHMMSS"];
+        char v[RL_HL7_TS_TEXT_MAX], tm[sizeof "HHMMSS"];
         norm(date, 8, false, v);
         norm(time, 6, false, tm);
         memcpy(v + 8, tm, 7);

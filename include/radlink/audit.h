@@ -104,7 +104,7 @@ void audit_addr(const char *peer, char *out, size_t n);
 /* The two active participants of a message received from a peer: the
  * sender (requestor, source; user "application|facility" or an AE title)
  * and radlink (destination). user and addr hold the strings (caller's
- * buffers, at least RL_AUDIT_USER_SIZE and RL_ADDR_SIZE bytes). */
+ * buffers, at least RL_AUDIT_USER_SIZE and RL_PEER_TEXT_MAX bytes). */
 void audit_received_from(audit_event *ev, const char *user, const char *peer, char *addr,
                          size_t addrn);
 

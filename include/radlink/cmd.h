@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "radlink/audit.h"
+#include "radlink/limits.h"
 #include "radlink/study.h"
 #include "radlink/util.h"
 
@@ -55,18 +56,18 @@ typedef struct cmd {
             bool refuse_duplicates; /* an instance already indexed is refused */
         } instance;
         struct {
-            char dest[64];
+            char dest[RL_DEST_NAME_MAX];
             uint64_t qseq;
             cmd_delivery outcome;
             uint32_t attempts;
             int64_t next_us;  /* CMD_RETRY: when to try again */
-            char text[300];   /* the downstream's text or what went wrong */
+            char text[RL_CMD_TEXT_MAX]; /* the downstream's text or what went wrong */
         } delivery;
         struct {
             void *sender; /* the forwarder's own handle */
         } sender;
         struct {
-            char txn[65];
+            char txn[RL_UID_SIZE]; /* the storage commitment's Transaction UID */
             char *lines; /* malloc'd by the poster, freed by the loop */
         } report;
         struct {
@@ -85,7 +86,7 @@ typedef struct cmd {
      * duplicate when the instance was refused as one already stored. */
     int status;
     bool duplicate;
-    char text[300];
+    char text[RL_CMD_TEXT_MAX];
     /* private to cmdq */
     struct cmd *next;
     bool waited, done;

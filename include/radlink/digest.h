@@ -8,17 +8,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "radlink/limits.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Hex SHA-256 of p[0..n) into out (at least 65 bytes). */
-void digest_sha256_hex(const void *p, size_t n, char out[65]);
+/* Hex SHA-256 of p[0..n) into out (at least RL_SHA256_HEX_SIZE bytes). */
+void digest_sha256_hex(const void *p, size_t n, char out[RL_SHA256_HEX_SIZE]);
 
 /* A UID from a name-based UUID (version 5, SHA-1, in radlink's namespace):
  * the same name always gives the same UID, so that an attempt sent again
- * makes the same new instances. out: at least 45 bytes. */
-void digest_uid_from_name(const char *name, char out[45]);
+ * makes the same new instances. out: at least RL_UUID_UID_SIZE bytes. */
+void digest_uid_from_name(const char *name, char out[RL_UUID_UID_SIZE]);
 
 /* p[0..n) in base64 (RFC 4648, one line, no line breaks) into out, a
  * malloc'd NUL-terminated string the caller frees; NULL when out of memory. */
@@ -28,12 +30,12 @@ char *digest_base64(const void *p, size_t n);
  * caller syncs the file system once at the end), or only read src when dst
  * is NULL, computing its SHA-256 (hex) and size on the way. 0, or -1 with
  * errno set. */
-int digest_copy_file(const char *src, const char *dst, unsigned mode, bool sync, char hex[65],
-                     uint64_t *size);
+int digest_copy_file(const char *src, const char *dst, unsigned mode, bool sync,
+                     char hex[RL_SHA256_HEX_SIZE], uint64_t *size);
 
 /* A UID from a random UUID (version 4). 0, or -1 when the system has no
  * randomness to give. */
-int digest_uid_random(char out[45]);
+int digest_uid_random(char out[RL_UUID_UID_SIZE]);
 
 /* n random bytes from OpenSSL's generator: 0, or -1 when it has none. */
 int digest_random(void *out, size_t n);

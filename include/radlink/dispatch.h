@@ -30,9 +30,9 @@
 #include "radlink/store.h"
 
 typedef struct dispatch_cfg {
-    char endpoint[RL_JOB_IPC_ENDPOINT]; /* ipc://... for the local workers */
+    char endpoint[RL_JOBS_ENDPOINT_MAX]; /* ipc://... for the local workers */
     struct {
-        char ae_title[RL_AE_SIZE], host[RL_HOST_MAX];
+        char ae_title[RL_AE_TITLE_SIZE], host[RL_HOST_MAX];
         unsigned port;
         unsigned update, verify, reject, commit_timeout_s; /* radlink/job.h */
         dicom_tls tls; /* files on the worker's host */
@@ -40,13 +40,13 @@ typedef struct dispatch_cfg {
     size_t n_pacs;
     unsigned max_attempts;       /* then a job is dead (default 5) */
     unsigned worker_timeout_s;   /* a worker silent this long is lost */
-    char work_root[RL_SPOOL_DIR_MAX]; /* DATA/spool/work: the attempts' corrected copies */
+    char work_root[RL_DATA_PATH_MAX]; /* DATA/spool/work: the attempts' corrected copies */
     struct receiver *recv;       /* the DICOM listener's filing (NULL without one) */
     /* remote workers: a tcp endpoint; with a key pair, ZeroMQ CURVE and only
      * the listed worker public keys get in (Z85, 40 characters) */
     char tcp_endpoint[RL_JOB_TCP_ENDPOINT];
-    char public_key[RL_Z85_KEY_SIZE], secret_key[RL_Z85_KEY_SIZE];
-    char worker_keys[RL_WORKER_KEYS_MAX][RL_Z85_KEY_SIZE];
+    char public_key[RL_CURVE_KEY_SIZE], secret_key[RL_CURVE_KEY_SIZE];
+    char worker_keys[RL_WORKER_KEYS_MAX][RL_CURVE_KEY_SIZE];
     size_t n_worker_keys;
 } dispatch_cfg;
 

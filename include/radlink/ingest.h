@@ -7,6 +7,7 @@
 #define RADLINK_INGEST_H
 
 #include "radlink/hl7.h"
+#include "radlink/limits.h"
 #include "radlink/msglog.h"
 #include "radlink/route.h"
 #include "radlink/store.h"
@@ -47,12 +48,14 @@ typedef struct ingest_result {
                         * due (INCOMPLETE) */
     bool close_after;  /* disconnect the client once the ACK is written */
     unsigned forwarded;/* messages queued for destinations */
-    char ack_code[3];  /* "AA", "AE", "AR" (a retransmission: the original's); "" none */
+    /* "AA", "AE", "AR" (a retransmission: the original's); "" none */
+    char ack_code[RL_ACK_CODE_SIZE];
     unsigned tolerated;/* 1 << ingest_tolerance: irregularities it was accepted with */
-    unsigned by_status[5]; /* messages logged, by msglog_status (a batch holds several) */
-    char type[16];     /* MSH-9's message code and trigger event ("ORM^O01"), letters,
-                        * digits and '^' only; "" when there was none (a batch: its
-                        * last message's) */
+    /* messages logged, by msglog_status (a batch holds several) */
+    unsigned by_status[MSGLOG_STATUS_SLOTS];
+    /* MSH-9's message code and trigger event ("ORM^O01"), letters, digits and
+     * '^' only; "" when there was none (a batch: its last message's) */
+    char type[RL_MSG_TYPE_TEXT_MAX];
 } ingest_result;
 
 /* What a message may be accepted with although a strict receiver would

@@ -9,7 +9,7 @@
 
 /* Both keys of the file at path into pub and sec (NUL-terminated). 0, or
  * JOB_E_KEYS with the reason (the file cannot be read, or lacks a line). */
-int keyfile_read(const char *path, char pub[RL_Z85_KEY_SIZE], char sec[RL_Z85_KEY_SIZE],
+int keyfile_read(const char *path, char pub[RL_CURVE_KEY_SIZE], char sec[RL_CURVE_KEY_SIZE],
                  rl_err *err);
 
 #endif

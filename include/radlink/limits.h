@@ -466,11 +466,241 @@
  * there instead of being refused. */
 #define RL_NET_LISTEN_BACKLOG 128
 
+/* ---- DICOM bridge ---- */
+
+/* Error Comment (0000,0902), the reason a DICOM response carries, is LO: 64
+ * characters (PS3.7 E.1). Longer reasons are cut there for the peer; the
+ * log keeps them whole. */
+#define RL_DICOM_ERROR_COMMENT_MAX 64
+/* Why the engine refused a received instance or could not file it
+ * (dicom_scp_cfg.on_instance): a sentence for the log; the peer sees its
+ * first RL_DICOM_ERROR_COMMENT_MAX characters. */
+#define RL_DICOM_REFUSAL_MAX 300
+/* Sequences on one level of a worklist entry that an answer or a .wl file
+ * fills: the worklist model has five (four at the top, one in the step). */
+#define RL_DICOM_WL_SEQS_MAX 16
+/* The labels of one DICOM series in /metrics (service="...",outcome="..."):
+ * the longest service and outcome names are 17 and 7 characters. */
+#define RL_DICOM_METRIC_LABELS_MAX 96
+/* `radlink wl import` looks at a file's first bytes to tell a dump (text)
+ * from a DICOM file (PS3.10 7.1: a 128-byte preamble, then "DICM"); a dump
+ * is then read in pieces of the second size, up to RL_WL_FILE_MAX. */
+#define RL_DICOM_WL_SNIFF_BYTES 4096
+#define RL_DICOM_WL_READ_CHUNK 65536
+/* The first failure of a C-STORE to a PACS, as the job's reason: a SOP
+ * Instance UID (64 characters, PS3.5 9.1) and the status. */
+#define RL_DICOM_SEND_ERROR_MAX 160
+/* A date and time radlink writes into a corrected instance (DT: 26
+ * characters at most, PS3.5 6.2), with room for a year past 9999. */
+#define RL_DICOM_DT_MAX 40
+
+/* ---- engine process, operator plane, storage ---- */
+
+/* Fixed formats, sized by what they hold. n bytes written in hex, and NUL. */
+#define RL_HEX_SIZE(n) (2 * (n) + 1)
+/* A big-endian 64-bit integer as LMDB keys hold it (radlink/rec.h): byte
+ * order is numeric order. */
+#define RL_BE64_BYTES 8
+/* A SHA-256 in hex (64 digits) and NUL: route files, backups' checksums. */
+#define RL_SHA256_HEX_SIZE RL_HEX_SIZE(32)
+/* A DICOM UID: 64 characters (PS3.5 6.2, VR UI) and NUL. */
+#define RL_UID_SIZE 65
+/* A DICOM AE title: 16 characters (PS3.5 6.2, VR AE) and NUL. */
+#define RL_AE_TITLE_SIZE 17
+/* A DICOM code string such as a modality: 16 characters (PS3.5 6.2, VR CS)
+ * and NUL. */
+#define RL_CS_SIZE 17
+/* A UUID's bytes (RFC 4122), the UUID as a decimal number (39 digits and
+ * one more), and a UID made of it: "2.25.", the digits (PS3.5 B.2). */
+#define RL_UUID_BYTES 16
+#define RL_UUID_DIGITS_MAX 40
+#define RL_UUID_UID_SIZE (5 + RL_UUID_DIGITS_MAX)
+/* An HL7 acknowledgment code (MSA-1: AA, AE, AR, CA, CE, CR) and NUL. */
+#define RL_ACK_CODE_SIZE 3
+/* A date as YYYYMMDD (DICOM DA, HL7 DT), and an HL7 timestamp to the second
+ * (YYYYMMDDHHMMSS), each with NUL and room. */
+#define RL_DATE_TEXT_MAX 16
+#define RL_HL7_TS_TEXT_MAX 20
+/* A CURVE key in Z85 (40 characters, zmq_curve_keypair) and NUL. */
+#define RL_CURVE_KEY_SIZE 41
+/* A process id as text, as an audit event's alternative user id. */
+#define RL_PID_TEXT_MAX 24
+
+/* Bytes read at once from a file or a socket into one buffer (a file copied
+ * or read whole, the control socket's answer). */
+#define RL_IO_CHUNK (1u << 16)
+/* An absolute path as realpath(3) gives it (PATH_MAX on Linux). */
+#define RL_ABS_PATH_MAX 4096
+/* A unix socket of the data directory (ctlsock_path: the directory's path
+ * and a name), and the local workers' endpoint (ipc:// and that path). */
+#define RL_SOCK_PATH_MAX 700
+#define RL_JOBS_ENDPOINT_MAX 700
+/* The path a control socket listens on, as the server keeps it (a unix
+ * socket address holds 107 bytes), and the private directory of sockets
+ * of deep data directories (/tmp/radlink-UID). */
+#define RL_CTL_LISTEN_PATH_MAX 256
+#define RL_CTL_TMP_DIR_MAX 64
+/* A file made from the data directory's absolute path (DATA/users). */
+#define RL_DATA_PATH_MAX 1100
+/* Paths made from a configured one and names of radlink's own, with room
+ * for them: a short name ("/store", "/users", "/lockfile", "/done"), the
+ * engine's lock file ("/serve.lock"), a file of a configured directory (a
+ * name is at most 255 bytes), such a file moved to a subdirectory (".N"
+ * added when the name is taken) and its report (".report" added); a spool
+ * file's directory, cut from its path. */
+#define RL_CFG_SUBPATH_MAX (RL_CFG_PATH_MAX + 16)
+#define RL_SERVE_LOCK_PATH_MAX (RL_CFG_PATH_MAX + 32)
+#define RL_CFG_DIR_FILE_MAX (RL_CFG_PATH_MAX + 300)
+#define RL_INBOX_MOVED_PATH_MAX (RL_CFG_PATH_MAX + 340)
+#define RL_INBOX_REPORT_PATH_MAX (RL_CFG_PATH_MAX + 360)
+#define RL_SPOOL_DIR_MAX (RL_CFG_PATH_MAX * 2)
+/* The store's directory (DATA/store), kept by the open store. */
+#define RL_STORE_PATH_MAX 600
+/* A file of the DICOM spool's incoming directory (DATA/spool/incoming/NAME). */
+#define RL_SPOOL_FILE_PATH_MAX 1200
+/* The users file's temporary copy, renamed over it (its path and ".new"). */
+#define RL_USERS_TMP_PATH_MAX 1200
+/* Backup and restore: a path inside a backup or a data directory, a line of
+ * MANIFEST ("spool PATH") and one of MANIFEST.sha256 (a SHA-256 in hex, two
+ * spaces, a path). */
+#define RL_BACKUP_PATH_MAX 4200
+#define RL_BACKUP_MANIFEST_LINE_MAX (RL_BACKUP_PATH_MAX + 64)
+#define RL_BACKUP_SUMS_LINE_MAX (RL_BACKUP_PATH_MAX + 80)
+
+/* Control socket: a reply's words (the reply less its frame: length and
+ * status), a request's bytes read at once, and those of a client that
+ * should be quiet (only its EOF matters). */
+#define RL_CTL_OUTPUT_MAX (RL_CTL_REPLY_MAX - 64)
+#define RL_CTL_READ_CHUNK 4096
+#define RL_CTL_DRAIN_CHUNK 64
+/* The answer to a client whose user may not control the engine. */
+#define RL_CTL_REFUSED_TEXT_MAX 160
+
+/* A log line (longer ones are cut), and an error's message for people
+ * (rl_err). */
+#define RL_LOG_LINE_MAX 2048
+#define RL_ERR_MSG_MAX 384
+/* Why the command queue refuses commands (it closed at shutdown). */
+#define RL_CMDQ_WHY_MAX 200
+/* Events one epoll wait takes; the others wait for the next. */
+#define RL_LOOP_EVENTS_MAX 256
+/* /metrics: a metric's name with its _sum or _count suffix; the labels of
+ * a message series (listener, type, outcome), of a destination, of a state;
+ * /proc/self/statm read for the resident memory (seven numbers). */
+#define RL_METRICS_NAME_MAX 160
+#define RL_METRICS_MSG_LABELS_MAX 256
+#define RL_METRICS_DEST_LABELS_MAX 128
+#define RL_METRICS_STATE_LABELS_MAX 64
+#define RL_STATM_TEXT_MAX 128
+
+/* A destination's name (<destination name>) and NUL: queue keys and items. */
+#define RL_DEST_NAME_MAX 64
+/* A queue key: a destination's name, NUL and a be64 sequence (73 bytes). */
+#define RL_QUEUE_KEY_MAX 80
+/* The duplicate index: MSH-3, MSH-4 and MSH-10 each at most this long (a
+ * longer one is refused; HD and ST 199 are far shorter in practice), its key
+ * (the three joined with NULs), and a copy of such a field kept across a
+ * delete (a longer one is not in the index). */
+#define RL_DEDUP_FIELD_MAX 160
+#define RL_DEDUP_KEY_MAX (3 * RL_DEDUP_FIELD_MAX + 8)
+#define RL_DEDUP_FIELD_COPY_MAX 256
+/* A job index key: a kind byte and a subject (RL_JOB_SUBJECT_MAX). */
+#define RL_JOB_INDEX_KEY_MAX 300
+
+/* A listener as text (an address and " tls"), and a sender as ingest names
+ * it (its address without the port, or what stands for one: "replay of N"). */
+#define RL_LISTENER_TEXT_MAX (RL_PEER_TEXT_MAX + 16)
+#define RL_SENDER_TEXT_MAX 96
+/* A sender known by its listener when MSH-3 and MSH-4 are empty. */
+#define RL_INGEST_WHO_MAX 160
+/* A message type as received (MSH-9's three components joined by ^), and
+ * as a metrics label ("ORM^O01": two components, plain characters). */
+#define RL_MSG_TYPE_RAW_MAX 128
+#define RL_MSG_TYPE_TEXT_MAX 16
+/* The control ID of an ACK radlink writes ("RL" and a sequence number). */
+#define RL_ACK_CONTROL_ID_MAX RL_NUM_TEXT_MAX
+/* Why a message is refused: its header (a version or processing ID quoted),
+ * its frame (too large, incomplete), a retransmission (the original's seq). */
+#define RL_REJECT_HEADER_TEXT_MAX 160
+#define RL_REJECT_FRAME_TEXT_MAX 512
+#define RL_DUPLICATE_TEXT_MAX 96
+/* A message's log entry: the warnings it was accepted with, its outcome
+ * (those and the routes' summary), a refused one's problems one after
+ * another, a replay's note. */
+#define RL_INGEST_NOTE_MAX 600
+#define RL_INGEST_SUMMARY_MAX 1200
+#define RL_INGEST_PROBLEMS_MAX 1400
+#define RL_REPLAY_NOTE_MAX 64
+
+/* Forwarding: a downstream ACK's text as kept (MSA-3, ERR-8), why a delivery
+ * failed (a prefix and an rl_err message), the outcome a sender posts to the
+ * loop (radlink/cmd.h). */
+#define RL_ANSWER_TEXT_MAX 256
+#define RL_FORWARD_WHY_MAX 700
+#define RL_CMD_TEXT_MAX 300
+/* An MPPS forward: the PACS's Error Comment (0000,0902), and the outcome
+ * (operation, UID, status and that comment). */
+#define RL_DICOM_COMMENT_MAX 200
+#define RL_MPPS_OUTCOME_MAX 320
+
+/* The routes.reload state in META: "failed", when, and the errors, cut at
+ * the second figure. */
+#define RL_ROUTES_STATUS_MAX 4000
+#define RL_ROUTES_STATUS_ERRORS 3900
+/* inotify events read at once (they only say: scan the inbox). */
+#define RL_INOTIFY_READ_MAX 4096
+/* Audit texts: a refused control request (the uid as its user, the text), a
+ * route file reloaded, a console request refused to a role ("METHOD path"),
+ * a console action's outcome, logins refused to a locked name. */
+#define RL_AUDIT_UID_TEXT_MAX 64
+#define RL_AUDIT_REFUSED_TEXT_MAX 160
+#define RL_AUDIT_CONFIG_TEXT_MAX 200
+#define RL_AUDIT_REQUEST_TEXT_MAX 300
+#define RL_AUDIT_ACTION_TEXT_MAX 400
+#define RL_AUDIT_LOCKED_TEXT_MAX 120
+
+/* Files one verb may name that are made absolute before they go to the
+ * engine. */
+#define RL_OP_FILES_MAX 4
+/* `wl export`: an entry's file name (ACCESSION_RPID_SPSID) and its path (a
+ * directory, the name, ".wl"). `wl import`: which step of a file
+ * (" (step N of M)"); why one is not taken comes in an rl_err. */
+#define RL_WL_EXPORT_NAME_MAX 200
+#define RL_WL_EXPORT_PATH_MAX (RL_CFG_PATH_MAX + RL_WL_EXPORT_NAME_MAX + 20)
+#define RL_WL_STEP_TEXT_MAX 64
+/* `msg find --field`: a value is matched as text, its first
+ * RL_FIELD_MATCH_MAX bytes. */
+#define RL_FIELD_MATCH_MAX 1000
+#define RL_FIELD_MATCH_TEXT_MAX 1024
+/* `recon link`: a study's modalities ("MR\\PR"), and another study that
+ * matched the order (named to the administrator). */
+#define RL_RECON_MODALITIES_MAX 128
+#define RL_RECON_OTHER_MAX 128
+
+/* A console user's name: 1 to 63 of [A-Za-z0-9._-], and NUL. */
+#define RL_USER_NAME_MAX 64
+/* A users-file password hash (scrypt$N$r$p$SALT$HASH), and a line of the
+ * file (NAME:ROLE:HASH). */
+#define RL_USER_HASH_MAX 200
+#define RL_USERS_LINE_MAX 512
+/* scrypt's salt and derived key, in bytes (the file holds them in hex). */
+#define RL_SCRYPT_SALT_BYTES 16
+#define RL_SCRYPT_KEY_BYTES 32
+/* A console session's ID and CSRF token, random bytes sent in hex; the
+ * session cookie as read (a longer one is no session). */
+#define RL_WEB_TOKEN_BYTES 32
+#define RL_WEB_COOKIE_MAX 80
+
 /* ---- domain modules ---- */
 
-/* A CURVE key in Z85 (ZeroMQ's zmq_z85_encode of 32 bytes): 40 characters,
- * and the NUL. */
-#define RL_Z85_KEY_SIZE 41
+/* Fixed forms the domain modules share with the rest are named above: a
+ * UID (RL_UID_SIZE), an AE title (RL_AE_TITLE_SIZE), a CS (RL_CS_SIZE), an
+ * HL7 timestamp (RL_HL7_TS_TEXT_MAX), a date (RL_DATE_TEXT_MAX), a peer's
+ * address (RL_PEER_TEXT_MAX), a CURVE key (RL_CURVE_KEY_SIZE), a made UID
+ * (RL_UUID_UID_SIZE), a path under the data directory (RL_DATA_PATH_MAX),
+ * a spool file's directory (RL_SPOOL_DIR_MAX), a destination's name
+ * (RL_DEST_NAME_MAX). */
+
 /* A line of a CURVE key file: "secret-key " and the key, with room for
  * spaces; a longer line is read in pieces, none of which is a key. */
 #define RL_KEYFILE_LINE_MAX 200
@@ -479,23 +709,17 @@
  * list of a few thousand lines is kilobytes; this stops a wrong file. */
 #define RL_ROUTE_TABLE_FILE_MAX (64u * 1024u * 1024u)
 
-/* DICOM values in fixed buffers, each with its NUL (PS3.5 6.2): a UID (64
- * characters), an AE title (16), an LO or SH value such as a patient ID or
- * an accession number (64), and the UID radlink makes for a storage
- * commitment transaction ("2.25." and 39 digits). A person name as the
- * audit trail and the reconciliation carry it (a PN: five components of 64
- * characters and their four '^'), cut there. */
-#define RL_UID_SIZE 65
-#define RL_AE_SIZE 17
+/* An LO or SH value such as a patient ID or an accession number (64
+ * characters, PS3.5 6.2) with its NUL; a person name as the audit trail and
+ * the reconciliation carry it (a PN: five components of 64 characters and
+ * their four '^'), cut there. */
 #define RL_LO_SIZE 65
 #define RL_PN_SIZE 324
-#define RL_TXN_UID_SIZE 45
 /* A UID as received, named in a note or made into a spool file's name: 64
  * characters by PS3.5, room for a sender that sends more (cut there). */
 #define RL_UID_TEXT_SIZE 128
-/* A CS value: 16 characters (PS3.5 6.2). One component of a person name as
- * the MPPS status message carries it: 64 characters, with room. */
-#define RL_CS_SIZE 17
+/* One component of a person name as the MPPS status message carries it: 64
+ * characters, with room. */
 #define RL_PN_COMPONENT 72
 /* A person name's components (family, given, middle, prefix, suffix: PS3.5
  * 6.2.1), and the bytes of one character in UTF-8 (RFC 3629). */
@@ -504,11 +728,6 @@
 /* One header value the study index keeps (UTF-8, trimmed: a PN of three
  * groups fits), the spool file's path included. */
 #define RL_STUDY_FIELD_SIZE 256
-/* HL7 and other fixed forms with their NUL: a date-time to the second
- * (YYYYMMDDHHMMSS), a SHA-256 in hex. Numbers and times as text are
- * RL_NUM_TEXT_MAX and RL_TIME_TEXT_MAX above. */
-#define RL_DTM_SIZE 15
-#define RL_SHA256_HEX_SIZE 65
 /* A short HL7 code as the patient action reads it (MSH-9's code and event,
  * PID-8's sex: 1 to 3 characters by HL7); a longer one is cut and matches
  * nothing. */
@@ -540,7 +759,7 @@
  * the summary line of the message log. */
 #define RL_ROUTE_ACTION_TEXT 300
 #define RL_ROUTE_PROBLEM_TEXT 240
-#define RL_ROUTE_TEXT 384
+#define RL_ROUTE_TEXT RL_ERR_MSG_MAX
 #define RL_ROUTE_WARNINGS 480
 #define RL_ROUTE_SUMMARY 1024
 /* One error of a route file before "file:line: <element>: " is put in
@@ -550,20 +769,17 @@
 /* A file a route file names relative to its own directory (a CSV table):
  * that directory (RL_CFG_PATH_MAX) and the name, with room. */
 #define RL_ROUTE_FILE_PATH 1100
-/* A destination's name (route file or config), and a worklist keyword
- * ("RequestedProcedureCodeSequence/CodingSchemeDesignator" is 53). */
-#define RL_DEST_NAME_SIZE 64
+/* A worklist keyword ("RequestedProcedureCodeSequence/CodingSchemeDesignator"
+ * is 53). */
 #define RL_WL_KEYWORD_SIZE 64
-/* A worklist step named in a trace or an error (accession, requested
- * procedure and step IDs), and a mapping source's path as a trace names it
- * ("OBR-44.3", "PID-3[2].4.1"); longer ones are cut. */
-#define RL_WL_STEP_TEXT 160
+/* A worklist step named by its IDs in a trace or an error (accession,
+ * requested procedure and step IDs), and a mapping source's path as a
+ * trace names it ("OBR-44.3", "PID-3[2].4.1"); longer ones are cut. */
+#define RL_WL_STEP_IDS_TEXT 160
 #define RL_WL_SOURCE_TEXT 24
 
-/* A peer's address as the audit trail records it ("[v6]:port" or a name,
- * cut); a sender as it names it ("application|facility", 64 characters
- * each). Host names are RL_HOST_MAX above. */
-#define RL_ADDR_SIZE 64
+/* A sender as the audit trail names it ("application|facility", 64
+ * characters each). */
 #define RL_AUDIT_USER_SIZE 140
 /* The audit source and enterprise site IDs set at start (an AE title or a
  * host name, a site's name). */
@@ -575,12 +791,10 @@
  * alerts since were not recorded one by one. */
 #define RL_AUDIT_ALERT_TEXT 400
 
-/* The spool (DATA/spool) and the jobs' work root (DATA/spool/work) as
- * absolute paths: the data directory resolved (symbolic links followed, at
- * most 1024 bytes) and the subdirectory. */
-#define RL_SPOOL_DIR_MAX 1100
-/* What one level of the spool adds to a path: a '/' and a name made from a
- * UID (RL_UID_TEXT_SIZE) or a file's name. */
+/* The spool (DATA/spool) and the jobs' work root (DATA/spool/work) are
+ * paths under the data directory (RL_DATA_PATH_MAX). What one level of the
+ * spool adds to such a path: a '/' and a name made from a UID
+ * (RL_UID_TEXT_SIZE) or a file's name. */
 #define RL_SPOOL_NAME_ROOM 200
 /* An attempt's work directory (DATA/spool/work/JOB-ATTEMPT), and a file a
  * job writes there beside the corrected copies (uids.map, a rejection
@@ -589,10 +803,9 @@
 /* A received instance's temporary file, as the DICOM listener names it in
  * its incoming directory, with ".prev" after it. */
 #define RL_INCOMING_PATH_MAX 800
-/* Directories a correction syncs at once (more are synced as they come),
- * and the longest of them (a spool file's directory: far shorter). */
+/* Directories a correction syncs at once (more are synced as they come;
+ * each a spool file's directory, RL_SPOOL_DIR_MAX). */
 #define RL_SYNC_DIRS 16
-#define RL_SYNC_DIR_PATH 1024
 /* A store key radlink builds from identifiers (an index kind and a value,
  * an issuer and a patient ID, a study UID and a job): a longer value is
  * not indexed (LMDB's keys stop at 511 bytes). */
@@ -603,9 +816,8 @@
 #define RL_PATIENT_ID_SIZE 128
 #define RL_PATIENT_NAME_SIZE 256
 
-/* The jobs' endpoints: the local workers' ipc:// socket in the data
- * directory, and a tcp:// endpoint (a host name and a port). */
-#define RL_JOB_IPC_ENDPOINT 700
+/* The jobs' tcp:// endpoint for remote workers (a host name and a port;
+ * the local workers' is RL_JOBS_ENDPOINT_MAX). */
 #define RL_JOB_TCP_ENDPOINT 256
 /* A worker as the engine knows it: its ZeroMQ routing ID and the name it
  * gives ("pid N on HOST"). */

@@ -22,6 +22,8 @@ typedef enum msglog_status {
     MSG_REJECTED = 3,  /* AR: malformed, unsupported, refused, conflicting control ID */
     MSG_DUPLICATE = 4, /* a retransmission: answered with the original ACK, not applied */
 } msglog_status;
+/* Slots of an array indexed by msglog_status (slot 0 unused). */
+#define MSGLOG_STATUS_SLOTS (MSG_DUPLICATE + 1)
 
 const char *msglog_status_name(msglog_status s);
 int msglog_status_parse(const char *name); /* -1 when unknown */

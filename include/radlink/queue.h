@@ -9,6 +9,7 @@
 #ifndef RADLINK_QUEUE_H
 #define RADLINK_QUEUE_H
 
+#include "radlink/limits.h"
 #include "radlink/store.h"
 
 typedef enum queue_state {
@@ -17,7 +18,7 @@ typedef enum queue_state {
 } queue_state;
 
 typedef struct queue_item {
-    char dest[64];
+    char dest[RL_DEST_NAME_MAX];
     uint64_t qseq;
     queue_state state;
     int64_t enq_us;

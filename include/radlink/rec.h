@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "radlink/limits.h"
 #include "radlink/util.h"
 
 int rec_put_u8(rl_buf *b, uint8_t v);
@@ -17,7 +18,7 @@ int rec_put_str(rl_buf *b, rl_str s); /* u32 length + bytes */
 int rec_put_cstr(rl_buf *b, const char *s);
 
 /* Big-endian keys, so that LMDB's byte order is numeric order. */
-void rec_be64(uint64_t v, unsigned char out[8]);
+void rec_be64(uint64_t v, unsigned char out[RL_BE64_BYTES]);
 uint64_t rec_get_be64(const void *p);
 
 typedef struct rec_reader {

@@ -24,7 +24,7 @@
 typedef struct receiver {
     store *st;             /* read only here: the duplicate check */
     cmdq *q;               /* the loop's */
-    char spool[RL_SPOOL_DIR_MAX]; /* absolute DATA/spool */
+    char spool[RL_DATA_PATH_MAX]; /* absolute DATA/spool */
     bool refuse_duplicates;
     /* DICOM threads filing an instance right now (received, being synced):
      * their command is surely coming, and the loop waits a little for it

@@ -38,7 +38,7 @@ typedef struct recon_policy {
     unsigned unmatched_forward_s; /* an unmatched study this old is sent as it is (0: held) */
     struct {
         unsigned update;     /* pacs_update */
-        char hl7_dest[RL_DEST_NAME_SIZE]; /* PACS_UPDATE_HL7: where the ADT goes */
+        char hl7_dest[RL_DEST_NAME_MAX]; /* PACS_UPDATE_HL7: where the ADT goes */
     } pacs[RL_MAX_PACS];
 } recon_policy;
 

@@ -28,7 +28,7 @@ enum route_status {
  * to (made from <pacs mpps="true">; its queue is named "mpps:" + AE title). */
 typedef enum route_dest_kind { ROUTE_DEST_MLLP = 0, ROUTE_DEST_MPPS = 1 } route_dest_kind;
 typedef struct route_dest {
-    char name[RL_DEST_NAME_SIZE];
+    char name[RL_DEST_NAME_MAX];
     char host[RL_HOST_MAX];
     unsigned port;
     unsigned ack_timeout_s;
@@ -37,7 +37,7 @@ typedef struct route_dest {
     char ca[RL_CFG_PATH_MAX], cert[RL_CFG_PATH_MAX], key[RL_CFG_PATH_MAX];
     char server_name[RL_HOST_MAX];
     route_dest_kind kind;
-    char ae[RL_AE_SIZE], calling_ae[RL_AE_SIZE]; /* ROUTE_DEST_MPPS: the peer's, and ours */
+    char ae[RL_AE_TITLE_SIZE], calling_ae[RL_AE_TITLE_SIZE]; /* ROUTE_DEST_MPPS: the peer's, and ours */
 } route_dest;
 
 typedef struct route_set route_set;
@@ -87,7 +87,7 @@ struct route_env {
 
 typedef struct route_result {
     bool accept;      /* AA; otherwise reject with code/text */
-    char code[sizeof "AA"]; /* "AA", "AE", "AR" */
+    char code[RL_ACK_CODE_SIZE]; /* "AA", "AE", "AR" */
     int errcode;      /* HL7 table 0357 for the ERR segment */
     char text[RL_ROUTE_TEXT]; /* reject text */
     hl7_path at;      /* field to blame, when has_at */

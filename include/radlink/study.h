@@ -66,7 +66,7 @@ typedef struct study_inst {
     uint32_t seq;      /* set by study_put_instance */
     uint32_t sent_gen; /* 0 until a job sent it */
     char f[STUDY_F_COUNT][RL_STUDY_FIELD_SIZE]; /* UTF-8, trimmed */
-    char peer[RL_ADDR_SIZE]; /* the sender's IP address, as received (not stored) */
+    char peer[RL_PEER_TEXT_MAX]; /* the sender's IP address, as received (not stored) */
 } study_inst;
 
 typedef enum recon_state {

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "radlink/limits.h"
 #include "radlink/util.h"
 
 typedef enum users_role {
@@ -26,9 +27,9 @@ int users_role_parse(const char *name); /* -1 when unknown */
 bool users_name_ok(const char *name);
 
 typedef struct users_rec {
-    char name[64];
+    char name[RL_USER_NAME_MAX];
     users_role role;
-    char hash[200];
+    char hash[RL_USER_HASH_MAX];
 } users_rec;
 
 /* Read every user of path into out (at most max; *n gets how many). A file
@@ -36,7 +37,7 @@ typedef struct users_rec {
 int users_load(const char *path, users_rec *out, size_t max, size_t *n, rl_err *err);
 /* Write the n users to path (0600, atomically). */
 int users_save(const char *path, const users_rec *u, size_t n, rl_err *err);
-/* The hash line part for password (a fresh salt), into out (200 bytes). */
+/* The hash line part for password (a fresh salt), into out (RL_USER_HASH_MAX bytes). */
 int users_hash(const char *password, char *out, size_t n, rl_err *err);
 /* Whether password is the one hash was made from. Takes about as long for
  * a wrong password as for a right one. */

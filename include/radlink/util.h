@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "radlink/err.h"
+#include "radlink/limits.h"
 
 /* A borrowed view of bytes: never owns, never NUL-terminated by contract. */
 typedef struct rl_str {
@@ -38,7 +39,7 @@ bool rl_duration_parse(rl_str s, uint64_t max_s, uint64_t *out_s);
 typedef struct rl_err {
     int code;
     long pos;
-    char msg[384];
+    char msg[RL_ERR_MSG_MAX];
 } rl_err;
 
 /* Fill err (if non-NULL) and return code. */

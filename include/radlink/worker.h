@@ -8,8 +8,8 @@
 
 /* The worker's CURVE keys for a tcp endpoint (Z85, NUL-terminated). */
 typedef struct worker_keys {
-    char server_public[RL_Z85_KEY_SIZE]; /* the engine's public key ("" = no CURVE) */
-    char public_key[RL_Z85_KEY_SIZE], secret_key[RL_Z85_KEY_SIZE];
+    char server_public[RL_CURVE_KEY_SIZE]; /* the engine's public key ("" = no CURVE) */
+    char public_key[RL_CURVE_KEY_SIZE], secret_key[RL_CURVE_KEY_SIZE];
 } worker_keys;
 
 /* Connect to endpoint, take jobs until SIGTERM/SIGINT. calling_ae is the AE

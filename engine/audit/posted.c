@@ -48,8 +48,8 @@ int audit_instances_received(store_txn *t, const cmd *cmds, rl_err *err)
     size_t n = 0, cap = 0;
     group *gs = NULL;
     int rc = STORE_OK;
-    for (const cmd *c = cmds; c; c = c->next) {
-        if (c->kind != CMD_INSTANCE || c->status != 0 || c->duplicate)
+    for (const cmd *c = cmds; c; c = cmd_next(c)) {
+        if (c->kind != CMD_INSTANCE || c->q.status != 0 || c->duplicate)
             continue;
         const study_inst *in = c->u.instance.in;
         size_t i = 0;
@@ -121,7 +121,7 @@ int audit_dicom_query(void *ctx, const char *calling_ae, const char *peer, const
     cmd *c = audit_cmd(&ev);
     if (!c)
         return RL_E_NOMEM;
-    int rc = cmdq_call(r->q, c);
+    int rc = cmdq_call(r->q, &c->q);
     free(c);
     return rc;
 }
@@ -177,5 +177,5 @@ void audit_dicom_alert(void *ctx, const char *peer, const char *calling_ae, cons
     receiver *r = ctx;
     cmd *c = audit_alert_cmd(AUDIT_T_NODE_AUTH, peer, calling_ae, what);
     if (c)
-        cmdq_post(r->q, c); /* refused after the close: freed there */
+        cmdq_post(r->q, &c->q); /* refused after the close: freed there */
 }

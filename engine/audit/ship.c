@@ -158,7 +158,7 @@ static void confirm(audit_shipper *s)
         return; /* said again with the next confirmation */
     c->kind = CMD_AUDIT_SHIPPED;
     c->u.shipped = s->confirmed;
-    cmdq_post(s->cfg.q, c);
+    cmdq_post(s->cfg.q, &c->q);
 }
 
 static void *ship_main(void *arg)

@@ -1,7 +1,7 @@
-/* The command queue between other threads and the loop (radlink/cmd.h): a
+/* The command queue between other threads and the loop (radlink/cmdq.h): a
  * mutex-protected list, an eventfd that wakes the loop, and one condition
  * variable on which callers wait for their command to be finished. */
-#include "radlink/cmd.h"
+#include "radlink/cmdq.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,7 +16,7 @@
 struct cmdq {
     pthread_mutex_t mu;
     pthread_cond_t finished;
-    cmd *head, *tail;
+    cmdq_item *head, *tail;
     int efd;
     bool closed;
     char why[RL_CMDQ_WHY_MAX];
@@ -44,7 +44,7 @@ void cmdq_free(cmdq *q)
 {
     if (!q)
         return;
-    for (cmd *c = q->head, *n; c; c = n) {
+    for (cmdq_item *c = q->head, *n; c; c = n) {
         n = c->next;
         if (!c->waited)
             free(c);
@@ -61,7 +61,7 @@ int cmdq_fd(const cmdq *q)
 }
 
 /* Append c; the caller holds mu. */
-static void push(cmdq *q, cmd *c)
+static void push(cmdq *q, cmdq_item *c)
 {
     c->next = NULL;
     c->done = false;
@@ -77,7 +77,7 @@ static void push(cmdq *q, cmd *c)
     (void)w;
 }
 
-int cmdq_post(cmdq *q, cmd *c)
+int cmdq_post(cmdq *q, cmdq_item *c)
 {
     pthread_mutex_lock(&q->mu);
     if (q->closed) {
@@ -91,7 +91,7 @@ int cmdq_post(cmdq *q, cmd *c)
     return 0;
 }
 
-int cmdq_call(cmdq *q, cmd *c)
+int cmdq_call(cmdq *q, cmdq_item *c)
 {
     pthread_mutex_lock(&q->mu);
     if (q->closed) {
@@ -108,19 +108,19 @@ int cmdq_call(cmdq *q, cmd *c)
     return c->status;
 }
 
-cmd *cmdq_take(cmdq *q)
+cmdq_item *cmdq_take(cmdq *q)
 {
     uint64_t n;
     if (read(q->efd, &n, sizeof n) < 0 && errno != EAGAIN)
         return NULL;
     pthread_mutex_lock(&q->mu);
-    cmd *c = q->head;
+    cmdq_item *c = q->head;
     q->head = q->tail = NULL;
     pthread_mutex_unlock(&q->mu);
     return c;
 }
 
-void cmdq_finish(cmdq *q, cmd *c, int status, const char *text)
+void cmdq_finish(cmdq *q, cmdq_item *c, int status, const char *text)
 {
     pthread_mutex_lock(&q->mu);
     c->status = status;
@@ -141,10 +141,10 @@ void cmdq_close(cmdq *q, const char *why)
     pthread_mutex_lock(&q->mu);
     q->closed = true;
     snprintf(q->why, sizeof q->why, "%s", why);
-    cmd *c = q->head;
+    cmdq_item *c = q->head;
     q->head = q->tail = NULL;
     pthread_mutex_unlock(&q->mu);
-    for (cmd *n; c; c = n) {
+    for (cmdq_item *n; c; c = n) {
         n = c->next;
         cmdq_finish(q, c, RL_E_ARG, why);
     }

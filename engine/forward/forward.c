@@ -156,9 +156,9 @@ static int report(sender *s, const queue_item *it, cmd_delivery outcome, int64_t
     c.u.delivery.attempts = it->attempts;
     c.u.delivery.next_us = next_us;
     snprintf(c.u.delivery.text, sizeof c.u.delivery.text, "%s", text ? text : "");
-    if (cmdq_call(s->q, &c) != 0) {
+    if (cmdq_call(s->q, &c.q) != 0) {
         log_warn("forward.unrecorded", "dest=%s qseq=%llu error=\"%s\"", s->d.name,
-                 (unsigned long long)it->qseq, c.text);
+                 (unsigned long long)it->qseq, c.q.text);
         /* the message stays at the head: do not go round at once (a full
          * disk would have it sent again and again) */
         wait_until(s, rl_now_us() + STORE_ERROR_RETRY_MS * 1000ll);
@@ -372,7 +372,7 @@ static void *run(void *arg)
     if (c) {
         c->kind = CMD_SENDER_EXIT;
         c->u.sender.sender = s;
-        cmdq_post(s->q, c); /* refused once the engine stopped: it joins us itself then */
+        cmdq_post(s->q, &c->q); /* refused once the engine stopped: it joins us itself then */
     }
     return NULL;
 }

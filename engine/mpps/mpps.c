@@ -78,9 +78,9 @@ void mpps_receive(void *ctx, dicom_mpps_req *req)
     c->kind = CMD_MPPS;
     c->u.mpps.req = req;
     receiver *rcv = ctx;
-    if (cmdq_call(rcv->q, c) != 0 && !req->status) { /* not committed */
+    if (cmdq_call(rcv->q, &c->q) != 0 && !req->status) { /* not committed */
         req->status = 0x0110;
-        snprintf(req->why, sizeof req->why, "not stored: %.180s", c->text);
+        snprintf(req->why, sizeof req->why, "not stored: %.180s", c->q.text);
     }
     free(c);
 }

@@ -46,7 +46,7 @@ void engine_audit_alert(engine *e, int type, const char *peer, const char *user,
 {
     cmd *c = audit_alert_cmd((audit_type)type, peer, user, what);
     if (c)
-        cmdq_post(e->q, c); /* stored in the next turn, with what else it brings */
+        cmdq_post(e->q, &c->q); /* stored in the next turn, with what else it brings */
 }
 
 void engine_audit_config(engine *e, const char *file, bool ok, const char *text)

@@ -42,12 +42,12 @@ static int instance_apply(engine *e, store_txn *t, cmd *c, turn_ctx *tc, rl_err 
 /* A command's own outcome, or the turn's failure. */
 static void finish_as_turn(engine *e, cmd *c, const turn_ctx *tc)
 {
-    cmdq_finish(e->q, c, tc->ok ? c->status : tc->rc, tc->ok ? c->text : tc->why);
+    cmdq_finish(e->q, &c->q, tc->ok ? c->q.status : tc->rc, tc->ok ? c->q.text : tc->why);
 }
 
 static void instance_finish(engine *e, cmd *c, const turn_ctx *tc)
 {
-    if (tc->ok && c->status == STORE_OK)
+    if (tc->ok && c->q.status == STORE_OK)
         e->instances++;
     finish_as_turn(e, c, tc);
 }
@@ -89,7 +89,7 @@ static void sender_exit_finish(engine *e, cmd *c, const turn_ctx *tc)
 {
     (void)tc;
     forwarder_exited(e->fwd, c->u.sender.sender);
-    cmdq_finish(e->q, c, 0, NULL);
+    cmdq_finish(e->q, &c->q, 0, NULL);
 }
 
 static void report_finish(engine *e, cmd *c, const turn_ctx *tc)
@@ -97,7 +97,7 @@ static void report_finish(engine *e, cmd *c, const turn_ctx *tc)
     (void)tc;
     dispatch_commit_report(e->jobs, c->u.report.txn, c->u.report.lines ? c->u.report.lines : "");
     free(c->u.report.lines);
-    cmdq_finish(e->q, c, 0, NULL);
+    cmdq_finish(e->q, &c->q, 0, NULL);
 }
 
 static void routes_loaded_finish(engine *e, cmd *c, const turn_ctx *tc)
@@ -137,9 +137,9 @@ static void apply_one(engine *e, store_txn *t, cmd *c, turn_ctx *tc)
         rc = k->apply(e, child, c, tc, &err);
         rc = rc == STORE_OK ? store_commit(child, &err) : (store_abort(child), rc);
     }
-    c->status = rc;
+    c->q.status = rc;
     if (rc != STORE_OK) {
-        snprintf(c->text, sizeof c->text, "%.*s", (int)sizeof c->text - 1, err.msg);
+        snprintf(c->q.text, sizeof c->q.text, "%.*s", (int)sizeof c->q.text - 1, err.msg);
         log_error(k->failed, "error=\"%s\"", err.msg);
     }
 }
@@ -150,7 +150,7 @@ static int commands_apply(engine *e, store_txn *t, turn_ctx *tc, rl_err *err)
         return STORE_OK;
     tc->cmds = e->cmds;
     e->cmds = e->cmds_tail = NULL;
-    for (cmd *c = tc->cmds; c; c = c->next)
+    for (cmd *c = tc->cmds; c; c = cmd_next(c))
         if (ops_of(c)->apply)
             apply_one(e, t, c, tc);
     return tc->cmds ? audit_instances_received(t, tc->cmds, err) : STORE_OK;
@@ -159,7 +159,7 @@ static int commands_apply(engine *e, store_txn *t, turn_ctx *tc, rl_err *err)
 static void commands_finish(engine *e, turn_ctx *tc)
 {
     for (cmd *c = tc->cmds, *next; c; c = next) {
-        next = c->next;
+        next = cmd_next(c);
         const cmd_kind_ops *k = ops_of(c);
         (k->finish ? k->finish : finish_as_turn)(e, c, tc);
     }

@@ -169,7 +169,7 @@ int engine_reload(engine *e, rl_buf *out)
 static void *reload_main(void *arg)
 {
     cmd *c = arg; /* made by the loop: the result always reaches it */
-    engine *e = c->u.routes.engine;
+    engine *e = c->u.routes.reloader;
     rl_buf errors;
     rl_buf_init(&errors, RL_ROUTE_ERRORS_MAX);
     route_set *rs = NULL;
@@ -182,7 +182,7 @@ static void *reload_main(void *arg)
     rl_buf_free(&errors);
     c->u.routes.rs = rs;
     c->u.routes.errors = text;
-    if (cmdq_post(e->q, c) != 0) { /* the engine stops: c is freed */
+    if (cmdq_post(e->q, &c->q) != 0) { /* the engine stops: c is freed */
         route_free(rs);
         free(text);
     }
@@ -220,7 +220,7 @@ void engine_reload_tick(engine *e)
         int st = reload_apply(e, c->u.routes.rs,
                               c->u.routes.errors ? c->u.routes.errors : "out of memory\n", &out);
         free(c->u.routes.errors);
-        cmdq_finish(e->q, c, 0, NULL);
+        cmdq_finish(e->q, &c->q, 0, NULL);
         answer_reloads(e, e->reload_for, st, rl_buf_view(&out));
         rl_buf_free(&out);
     }
@@ -230,7 +230,7 @@ void engine_reload_tick(engine *e)
         cmd *c = calloc(1, sizeof *c);
         if (c) {
             c->kind = CMD_ROUTES_LOADED;
-            c->u.routes.engine = e;
+            c->u.routes.reloader = e;
         }
         if (c && pthread_create(&e->reload_th, NULL, reload_main, c) == 0) {
             e->reloading = true;
@@ -251,20 +251,20 @@ void engine_reload_stop(engine *e)
     if (e->reloading) {
         pthread_join(e->reload_th, NULL);
         e->reloading = false;
-        cmd *c = cmdq_take(e->q);
+        cmd *c = cmd_of(cmdq_take(e->q));
         while (c) { /* what the last turns did not take */
-            cmd *next = c->next;
+            cmd *next = cmd_next(c);
             if (c->kind == CMD_ROUTES_LOADED && !e->reload_done)
                 e->reload_done = c;
             else
-                cmdq_finish(e->q, c, RL_E_ARG, "the engine is stopping");
+                cmdq_finish(e->q, &c->q, RL_E_ARG, "the engine is stopping");
             c = next;
         }
     }
     if (e->reload_done) {
         route_free(e->reload_done->u.routes.rs);
         free(e->reload_done->u.routes.errors);
-        cmdq_finish(e->q, e->reload_done, 0, NULL);
+        cmdq_finish(e->q, &e->reload_done->q, 0, NULL);
         e->reload_done = NULL;
     }
     answer_reloads(e, e->nreloads, 1, RL_STR("the engine is stopping: the routes stay as they were\n"));

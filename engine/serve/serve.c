@@ -60,7 +60,7 @@ static void counts(const engine *e, size_t *conns, unsigned *instances)
         *conns += !seen;
     }
     *instances = 0;
-    for (const cmd *c = e->cmds; c; c = c->next)
+    for (const cmd *c = e->cmds; c; c = cmd_next(c))
         *instances += c->kind == CMD_INSTANCE;
 }
 

@@ -45,15 +45,15 @@ static void on_cmds(loop *l, int fd, unsigned events, void *ctx)
     (void)fd;
     (void)events;
     engine *e = ctx;
-    cmd *c = cmdq_take(e->q);
+    cmd *c = cmd_of(cmdq_take(e->q));
     if (!c)
         return;
     if (e->cmds_tail)
-        e->cmds_tail->next = c;
+        e->cmds_tail->q.next = &c->q;
     else
         e->cmds = c;
-    while (c->next)
-        c = c->next;
+    while (c->q.next)
+        c = cmd_next(c);
     e->cmds_tail = c;
 }
 
@@ -441,8 +441,8 @@ void engine_stop(engine *e)
     mllp_server_free(e->srv);
     /* commands posted after the close were refused; any still listed are freed */
     for (cmd *c = e->cmds, *n; c; c = n) {
-        n = c->next;
-        cmdq_finish(e->q, c, RL_E_ARG, "the engine is stopping");
+        n = cmd_next(c);
+        cmdq_finish(e->q, &c->q, RL_E_ARG, "the engine is stopping");
     }
     if (!stuck) /* else a sender thread may still touch them: the exit frees them */
         cmdq_free(e->q);

@@ -219,11 +219,11 @@ static int index_it(filing *f, rl_err *err)
     c->u.instance.refuse_duplicates = f->r->refuse_duplicates;
     atomic_fetch_sub(&f->r->filing, 1); /* from here the loop sees it in its queue */
     f->counted = false;
-    int st = cmdq_call(f->r->q, c);
-    if (st != 0 || c->status != 0) /* a store error, or RL_E_ARG once the loop stopped */
-        return rl_err_set(err, st < 0 ? st : RL_E_ARG, -1, "%s", c->text);
+    int st = cmdq_call(f->r->q, &c->q);
+    if (st != 0 || c->q.status != 0) /* a store error, or RL_E_ARG once the loop stopped */
+        return rl_err_set(err, st < 0 ? st : RL_E_ARG, -1, "%s", c->q.text);
     if (c->duplicate) {
-        rl_err_set(err, 0, -1, "%s", c->text);
+        rl_err_set(err, 0, -1, "%s", c->q.text);
         return 1;
     }
     if (f->oldpath[0] && strncmp(f->oldpath, f->r->spool, strlen(f->r->spool)) == 0)
@@ -305,7 +305,7 @@ void study_commit_report(void *ctx, const char *txn, const char *lines)
     c->kind = CMD_COMMIT_REPORT;
     snprintf(c->u.report.txn, sizeof c->u.report.txn, "%s", txn);
     char *copy = c->u.report.lines = strdup(lines);
-    if (cmdq_post(r->q, c) != 0)
+    if (cmdq_post(r->q, &c->q) != 0)
         free(copy); /* refused (the engine stops): cmdq_post freed c */
 }
 
@@ -324,7 +324,7 @@ int study_receive_apply(store_txn *t, cmd *c, int64_t now_us, recon_out *out, rl
         free(old);
         if (g == STORE_OK) {
             c->duplicate = true;
-            snprintf(c->text, sizeof c->text,
+            snprintf(c->q.text, sizeof c->q.text,
                      "SOP Instance UID already stored (duplicates are refused)");
             return STORE_OK;
         }

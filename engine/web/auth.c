@@ -46,7 +46,7 @@ static void client_addr(const web_call *c, char *out, size_t n)
 static void post(web *w, const audit_event *ev)
 {
     cmd *k = audit_cmd(ev);
-    if (!k || cmdq_post(w->q, k) != 0)
+    if (!k || cmdq_post(w->q, &k->q) != 0)
         log_error("http.audit_lost", "event=%d", (int)ev->kind);
 }
 

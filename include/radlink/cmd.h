@@ -1,4 +1,6 @@
-/* Typed commands to the engine's loop.
+/* Typed commands to the engine's loop: the kinds other threads post, each a
+ * row of the loop's command table (engine/serve/commands.c); the queue that
+ * carries them is the bottom layer's (radlink/cmdq.h).
  *
  * The loop thread of `radlink serve` owns every LMDB write transaction. Any
  * other thread with a state change to make posts a command here: a DICOM
@@ -14,9 +16,7 @@
  * Job outcomes and control requests reach the loop on its own sockets
  * (ZeroMQ, the control socket) and are applied the same way; they are not
  * posted here.
- *
- * Threads: cmdq_post, cmdq_call and cmdq_fd from any thread; cmdq_take,
- * cmdq_finish and cmdq_close only from the loop's thread. */
+ */
 #ifndef RADLINK_CMD_H
 #define RADLINK_CMD_H
 
@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "radlink/audit.h"
+#include "radlink/cmdq.h"
 #include "radlink/limits.h"
 #include "radlink/study.h"
 #include "radlink/util.h"
@@ -49,7 +50,13 @@ typedef enum cmd_delivery {
 } cmd_delivery;
 
 typedef struct cmd {
+    /* the queue's part (radlink/cmdq.h): the status and text the loop fills
+     * before it finishes the command (0, or an error code of radlink/err.h
+     * with the reason in text) */
+    cmdq_item q;
     cmd_kind kind;
+    /* CMD_INSTANCE: the instance was refused as one already stored */
+    bool duplicate;
     union {
         struct {
             study_inst *in; /* borrowed from the poster, already in the spool (synced) */
@@ -76,47 +83,15 @@ typedef struct cmd {
         audit_ready audit; /* its xml follows the command in the same block (audit_cmd) */
         uint64_t shipped;
         struct {
-            struct engine *engine; /* whose configuration names the file */
+            void *reloader;        /* the engine process's reload, which reads the file */
             struct route_set *rs;  /* NULL when the file was refused */
             char *errors;          /* malloc'd: every error, one per line */
         } routes;
     } u;
-    /* Filled by the loop before it finishes the command: 0, or an error code
-     * of radlink/err.h with the reason in text. CMD_INSTANCE also sets
-     * duplicate when the instance was refused as one already stored. */
-    int status;
-    bool duplicate;
-    char text[RL_CMD_TEXT_MAX];
-    /* private to cmdq */
-    struct cmd *next;
-    bool waited, done;
 } cmd;
 
-typedef struct cmdq cmdq;
-
-/* A queue with an eventfd the loop watches. Freed by cmdq_free. */
-cmdq *cmdq_new(rl_err *err);
-void cmdq_free(cmdq *q);
-/* Readable while commands wait (an eventfd: the loop reads it in cmdq_take). */
-int cmdq_fd(const cmdq *q);
-
-/* Post c and return at once; c must come from malloc, and the loop frees it
- * once it is finished. Returns 0, or RL_E_ARG after cmdq_close
- * (then c is freed here). */
-int cmdq_post(cmdq *q, cmd *c);
-/* Post c and wait until the loop finished it (its turn committed, or failed);
- * c stays the caller's. Returns c->status. After cmdq_close it returns at
- * once with RL_E_ARG and the reason in c->text. */
-int cmdq_call(cmdq *q, cmd *c);
-
-/* Loop: detach every waiting command, oldest first, as a list linked by
- * next (NULL when none). */
-cmd *cmdq_take(cmdq *q);
-/* Loop: c is applied and its turn committed (or not: status says). Wakes a
- * waiting caller, or frees a posted command. */
-void cmdq_finish(cmdq *q, cmd *c, int status, const char *text);
-/* Loop, at shutdown: finish everything still waiting with status RL_E_ARG
- * and why, and refuse later posts and calls. */
-void cmdq_close(cmdq *q, const char *why);
+/* The command's queue part first (cmdq hands back &c->q), then what it is. */
+static inline cmd *cmd_of(cmdq_item *i) { return (cmd *)i; }
+static inline cmd *cmd_next(const cmd *c) { return cmd_of(c->q.next); }
 
 #endif

@@ -103,7 +103,7 @@ static void start_filing(filing *f, const char *study, const char *sop, const ch
 static cmd *take(void)
 {
     for (int i = 0; i < 500; i++) {
-        cmd *c = cmdq_take(q);
+        cmd *c = cmd_of(cmdq_take(q));
         if (c)
             return c;
         usleep(10 * 1000);
@@ -134,7 +134,7 @@ static void correction_leaves_an_arriving_copy_alone(void **state)
     start_filing(&f, "1.2.7", "1.2.7.1.1", "first");
     cmd *c = take();
     assert_int_equal(apply(c), STORE_OK);
-    cmdq_finish(q, c, 0, "");
+    cmdq_finish(q, &c->q, 0, "");
     pthread_join(f.th, NULL);
     assert_int_equal(f.rc, 0);
     char path[600], copy[600], text[64];
@@ -150,7 +150,7 @@ static void correction_leaves_an_arriving_copy_alone(void **state)
     read_file(path, text, sizeof text);
     assert_string_equal(text, "second");
     assert_int_equal(apply(c), STORE_OK);
-    cmdq_finish(q, c, 0, "");
+    cmdq_finish(q, &c->q, 0, "");
     pthread_join(f.th, NULL);
     assert_int_equal(f.rc, 0);
 
@@ -176,8 +176,8 @@ static void loop_refuses_a_duplicate_filed_under_another_study(void **state)
     assert_int_equal(apply(cb), STORE_OK);
     assert_false(ca->duplicate);
     assert_true(cb->duplicate);
-    cmdq_finish(q, ca, ca->status, ca->text);
-    cmdq_finish(q, cb, cb->status, cb->text);
+    cmdq_finish(q, &ca->q, ca->q.status, ca->q.text);
+    cmdq_finish(q, &cb->q, cb->q.status, cb->q.text);
     pthread_join(a.th, NULL);
     pthread_join(b.th, NULL);
     assert_int_equal(a.rc, 0);
@@ -196,7 +196,7 @@ static void file_the_index_did_not_take_goes(void **state)
     filing f;
     start_filing(&f, "1.2.10", "1.2.10.1.1", "x");
     cmd *c = take();
-    cmdq_finish(q, c, STORE_E_FULL, "the store is full");
+    cmdq_finish(q, &c->q, STORE_E_FULL, "the store is full");
     pthread_join(f.th, NULL);
     assert_int_equal(f.rc, -1);
     assert_string_equal(f.why, "the store is full");
@@ -212,13 +212,13 @@ static void replacement_the_index_refused_gives_the_old_copy_back(void **state)
     start_filing(&f, "1.2.11", "1.2.11.1.1", "indexed");
     cmd *c = take();
     assert_int_equal(apply(c), STORE_OK);
-    cmdq_finish(q, c, 0, "");
+    cmdq_finish(q, &c->q, 0, "");
     pthread_join(f.th, NULL);
     assert_int_equal(f.rc, 0);
     /* the same instance again, refused by the loop (a full store) */
     start_filing(&f, "1.2.11", "1.2.11.1.1", "refused");
     c = take();
-    cmdq_finish(q, c, STORE_E_FULL, "the store is full");
+    cmdq_finish(q, &c->q, STORE_E_FULL, "the store is full");
     pthread_join(f.th, NULL);
     assert_int_equal(f.rc, -1);
     char path[600], text[64], prev[500];
@@ -231,7 +231,7 @@ static void replacement_the_index_refused_gives_the_old_copy_back(void **state)
     start_filing(&f, "1.2.11", "1.2.11.1.1", "taken");
     c = take();
     assert_int_equal(apply(c), STORE_OK);
-    cmdq_finish(q, c, 0, "");
+    cmdq_finish(q, &c->q, 0, "");
     pthread_join(f.th, NULL);
     assert_int_equal(f.rc, 0);
     read_file(path, text, sizeof text);

@@ -99,16 +99,22 @@ xmlDocPtr xdoc_load_mem(const char *name, const char *text, size_t len, const ch
     return doc;
 }
 
+int xdoc_read(const char *path, rl_buf *b, rl_buf *errors)
+{
+    rl_err err;
+    rl_buf_init(b, RL_MAX_XML_BYTES);
+    if (rl_read_file(path, b, &err) == 0)
+        return 0;
+    rl_buf_printf(errors, "%s\n", err.msg);
+    rl_buf_free(b);
+    return -1;
+}
+
 xmlDocPtr xdoc_load(const char *path, const char *xsd, size_t xsd_len, rl_buf *errors)
 {
     rl_buf b;
-    rl_err err;
-    rl_buf_init(&b, RL_MAX_XML_BYTES);
-    if (rl_read_file(path, &b, &err) != 0) {
-        rl_buf_printf(errors, "%s\n", err.msg);
-        rl_buf_free(&b);
+    if (xdoc_read(path, &b, errors) != 0)
         return NULL;
-    }
     xmlDocPtr doc = xdoc_load_mem(path, b.data ? b.data : "", b.len, xsd, xsd_len, errors);
     rl_buf_free(&b);
     return doc;

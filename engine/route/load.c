@@ -721,13 +721,8 @@ int route_load_default(const route_load_opts *o, route_set **out, rl_buf *errors
 int route_load(const char *path, const route_load_opts *o, route_set **out, rl_buf *errors)
 {
     rl_buf b;
-    rl_err err;
-    rl_buf_init(&b, RL_MAX_XML_BYTES);
-    if (rl_read_file(path, &b, &err) != 0) {
-        rl_buf_printf(errors, "%s\n", err.msg);
-        rl_buf_free(&b);
+    if (xdoc_read(path, &b, errors) != 0)
         return ROUTE_E_LOAD;
-    }
     int rc = route_load_mem(path, b.data ? b.data : "", b.len, o, out, errors);
     rl_buf_free(&b);
     return rc;

@@ -8,6 +8,9 @@
 
 #include "radlink/util.h"
 
+/* Read an XML file whole into b (born with RL_MAX_XML_BYTES as its cap; the
+ * caller frees it): 0, or -1 after appending the reason to errors. */
+int xdoc_read(const char *path, rl_buf *b, rl_buf *errors);
 /* Parse and validate path against the schema text xsd. Returns the document
  * (free with xmlFreeDoc) or NULL after appending every error found to errors,
  * one "path:line: message" per line. */

@@ -29,6 +29,7 @@
 
 struct http_server {
     struct MHD_Daemon *d;
+    unsigned port; /* the port bound (the one picked for port 0) */
     http_handler h;
     void *ctx;
     size_t body_max;
@@ -386,7 +387,7 @@ int http_start(const http_opts *o, http_handler h, void *ctx, http_server **out,
     s->stop_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->idle, NULL);
-    if (net_listen("http listener", o->bind, o->port, &s->listen_fd, NULL, err) != 0) {
+    if (net_listen("http listener", o->bind, o->port, &s->listen_fd, &s->port, err) != 0) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);
         s->listen_fd = -1;
@@ -432,6 +433,11 @@ int http_start(const http_opts *o, http_handler h, void *ctx, http_server **out,
     }
     *out = s;
     return 0;
+}
+
+unsigned http_port(const http_server *s)
+{
+    return s ? s->port : 0;
 }
 
 void http_stop(http_server *s)

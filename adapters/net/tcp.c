@@ -45,7 +45,7 @@ void net_addr_host(const char *addr, char *host, size_t n)
     snprintf(host, n, "%.*s", (int)len, addr);
 }
 
-static unsigned port_of(int fd)
+unsigned net_local_port(int fd)
 {
     struct sockaddr_storage sa;
     socklen_t sl = sizeof sa;
@@ -82,7 +82,7 @@ int net_listen(const char *what, const char *addr, unsigned port, int *out, unsi
     }
     freeaddrinfo(ai);
     if (bound)
-        *bound = port_of(fd);
+        *bound = net_local_port(fd);
     *out = fd;
     return 0;
 }

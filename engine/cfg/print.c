@@ -78,19 +78,31 @@ static void print_source(const cfg *c, FILE *f)
     fprintf(f, "config=%s\n", c->source);
 }
 
+/* A port as the configuration holds it: a number, or auto (the system picks
+ * one when the engine binds it; `radlink status` says which). */
+static const char *port_text(unsigned port, char *buf, size_t n)
+{
+    if (port == RL_PORT_AUTO)
+        return "auto";
+    snprintf(buf, n, "%u", port);
+    return buf;
+}
+
 static void print_mllp(const cfg *c, FILE *f)
 {
+    char p[RL_NUM_TEXT_MAX];
     for (unsigned i = 0; i < c->n_mllp; i++)
-        fprintf(f, "mllp.listen=%s:%u%s\n", c->mllp[i].bind, c->mllp[i].port,
+        fprintf(f, "mllp.listen=%s:%s%s\n", c->mllp[i].bind, port_text(c->mllp[i].port, p, sizeof p),
                 c->mllp[i].tls ? " tls" : "");
 }
 
 static void print_dicom(const cfg *c, FILE *f)
 {
     const char *db = c->dicom_bind[0] ? c->dicom_bind : "*";
+    char p[RL_NUM_TEXT_MAX];
     if (c->dicom_port)
-        fprintf(f, "dicom.listen=%s:%u ae=%s allowed=%s\n", db, c->dicom_port, c->dicom_ae,
-                c->n_dicom_allowed ? "list" : "any");
+        fprintf(f, "dicom.listen=%s:%s ae=%s allowed=%s\n", db, port_text(c->dicom_port, p, sizeof p),
+                c->dicom_ae, c->n_dicom_allowed ? "list" : "any");
     else
         fprintf(f, "dicom.listen=off\n");
     if (c->dicom_tls.on)
@@ -116,8 +128,10 @@ static void print_pacs(const cfg *c, FILE *f)
 
 static void print_http(const cfg *c, FILE *f)
 {
+    char p[RL_NUM_TEXT_MAX];
     if (c->http.l.port)
-        fprintf(f, "http.listen=%s:%u%s users=%s\n", c->http.l.bind, c->http.l.port,
+        fprintf(f, "http.listen=%s:%s%s users=%s\n", c->http.l.bind,
+                port_text(c->http.l.port, p, sizeof p),
                 c->http.l.tls ? " tls" : "", c->http.users[0] ? c->http.users : "DATA/users");
     else
         fprintf(f, "http.listen=off\n");

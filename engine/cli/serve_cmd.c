@@ -39,6 +39,25 @@ static int set_path(op_call *self, const char *flag, const char *value, char *fi
     return 0;
 }
 
+/* --mllp, --dicom, --http: a port from min to 65535, or auto (the system
+ * picks one when the engine binds it). */
+static int port_flag(op_call *self, const char *flag, unsigned min, unsigned *port)
+{
+    const char *text = ops_str(self, flag);
+    uint64_t v;
+    if (!text)
+        return 0;
+    if (!strcmp(text, "auto")) {
+        *port = RL_PORT_AUTO;
+        return 0;
+    }
+    if (!rl_str_to_u64(rl_str_c(text), 65535, &v) || v < min)
+        return cli_usage(self, "--%s: '%s' is not a number from %u to 65535 (or auto)", flag, text,
+                         min);
+    *port = (unsigned)v;
+    return 0;
+}
+
 /* The flags over the configuration. */
 static int apply_flags(op_call *self, cfg *cf)
 {
@@ -48,12 +67,15 @@ static int apply_flags(op_call *self, cfg *cf)
                       sizeof cf->routes_file);
     if (!rc && ops_str(self, "pacs"))
         rc = set_pacs(self, cf, ops_str(self, "pacs"));
+    if (!rc)
+        rc = port_flag(self, "dicom", 0, &cf->dicom_port);
+    if (!rc)
+        rc = port_flag(self, "http", 0, &cf->http.l.port);
+    if (!rc)
+        rc = port_flag(self, "mllp", 1, &cf->mllp[0].port);
     if (rc)
         return rc;
-    cf->dicom_port = (unsigned)ops_u64(self, "dicom", cf->dicom_port);
-    cf->http.l.port = (unsigned)ops_u64(self, "http", cf->http.l.port);
     cf->workers = (unsigned)ops_u64(self, "workers", cf->workers);
-    cf->mllp[0].port = (unsigned)ops_u64(self, "mllp", cf->mllp[0].port);
     const char *ae = ops_str(self, "ae-title"), *bind = ops_str(self, "bind");
     const char *user = ops_str(self, "user"), *level = ops_str(self, "log-level");
     if (ae) {

@@ -13,14 +13,14 @@ static const op_arg serve_args[] = {
     { "config", OPT_STR, 0, "FILE", "XML configuration (default: the embedded default)",
       .shorthand = 'c' },
     { "data", OPT_STR, 0, "DIR", "data directory (default ./var)", .shorthand = 'd' },
-    { "mllp", OPT_U64, 0, "PORT", "MLLP port of the first listener (default 2575)", 1, 65535,
-      .shorthand = 'm' },
+    { "mllp", OPT_STR, 0, "PORT", "MLLP port of the first listener (default 2575; auto: one\n"
+      "the system picks, which 'radlink status' shows)", .shorthand = 'm' },
     { "bind", OPT_STR, 0, "ADDR", "address of the first listener (default 127.0.0.1)",
       .shorthand = 'b' },
-    { "dicom", OPT_U64, 0, "PORT", "DICOM port of the Modality Worklist SCP (default 11112;\n"
-      "0: no DICOM listener)", 0, 65535, .shorthand = 'i' },
-    { "http", OPT_U64, 0, "PORT", "port of the HTTP listener: metrics, health, API, console\n"
-      "(default 8080 on 127.0.0.1; 0: none)", 0, 65535, .shorthand = 'H' },
+    { "dicom", OPT_STR, 0, "PORT", "DICOM port of the Modality Worklist SCP (default 11112;\n"
+      "0: no DICOM listener; auto: one the system picks)", .shorthand = 'i' },
+    { "http", OPT_STR, 0, "PORT", "port of the HTTP listener: metrics, health, API, console\n"
+      "(default 8080 on 127.0.0.1; 0: none; auto: one the system picks)", .shorthand = 'H' },
     { "ae-title", OPT_STR, 0, "AE", "the SCP's AE title (default RADLINK)", .shorthand = 'a' },
     { "pacs", OPT_STR, 0, "AE@HOST:PORT", "the PACS studies are sent to (first of <dicom><pacs>)",
       .shorthand = 'p' },

@@ -114,9 +114,15 @@ static void routes_lines(view *v, store_txn *t)
 static void queue_lines(view *v, store_txn *t)
 {
     rl_err err;
-    uint64_t next = 1;
-    if (store_next_seq(t, STORE_MSG, &next, &err) == STORE_OK)
-        view_printf(v, "messages      %llu in the log\n", (unsigned long long)(next - 1));
+    uint64_t next = 1, kept = 0, bytes = 0;
+    /* what the log holds, and the pages it takes (what <retention
+     * messages-max-mb> bounds); the numbers given so far */
+    if (store_next_seq(t, STORE_MSG, &next, &err) == STORE_OK &&
+        store_entries(t, STORE_MSG, &kept, &err) == STORE_OK &&
+        store_db_bytes(t, STORE_MSG, &bytes, &err) == STORE_OK)
+        view_printf(v, "messages      %llu in the log (%llu bytes), %llu received\n",
+                    (unsigned long long)kept, (unsigned long long)bytes,
+                    (unsigned long long)(next - 1));
     sum_ctx *s = calloc(1, sizeof *s);
     if (!s || queue_each(t, NULL, summarise, s, &err) != STORE_OK)
         view_printf(v, "queues        unreadable: %s\n", s ? err.msg : "out of memory");

@@ -315,6 +315,16 @@ const op_verb ops_verbs[] = {
       "exit status is 1.\n", .run = ops_routes_reload, .engine = OPE_RELOAD,
       .http = { POST("/api/routes/reload") } },
 
+    { "retention", .summary = "what the engine removes, by age and size: run" },
+    { "retention", "run", none, USERS_ADMIN, OP_ENGINE | OP_DATA | OP_AUDITED,
+      "remove now what <retention> says goes, pass after pass, and say how much went",
+      "The engine runs retention every <retention every> by itself; this runs it at\n"
+      "once, until nothing more is due, each pass in a transaction of its own\n"
+      "between two turns. The counts since the engine started are in 'radlink\n"
+      "status' and /metrics (radlink_retention_removed_total).\n",
+      .run = ops_no_engine, .engine = OPE_RETENTION,
+      .http = { POST("/api/retention/run") } },
+
     { "status", NULL, none, 0, OP_LOCAL | OP_DATA,
       "engine state: running or not, active routes (checksum, load time), queues, "
       "workers and senders", .run = ops_status, .engine = OPE_STATUS },

@@ -100,6 +100,8 @@ typedef struct engine {
     pthread_t reload_th;
     size_t reload_for;
     struct cmd *reload_done;
+    /* the ports the listeners bound (the system picks those given as auto) */
+    unsigned mllp_port[RL_MAX_LISTENERS], dicom_port, http_port;
     /* serve --user: listening sockets bound before root was dropped (0: none) */
     int mllp_fd[RL_MAX_LISTENERS], dicom_fd, dicom_tls_fd;
     char data_abs[RL_CFG_PATH_MAX];
@@ -126,7 +128,8 @@ typedef struct engine {
     uint64_t commit_fail_unlogged;  /* failed commits since, not logged one by one */
     int lock_fd;
     int64_t retention_next_ms; /* the next retention pass (monotonic) */
-    unsigned long retained[6];  /* removed: messages, worklist, jobs, studies, instances, audit */
+    unsigned long retained[RL_RETENTION_KINDS]; /* removed: messages, worklist, jobs, studies,
+                                                 * instances, audit */
     int64_t watchdog_ms, watchdog_next_ms; /* systemd's watchdog: fed every watchdog_ms */
     int64_t grow_check_ms;     /* the next look at the map's room (monotonic) */
     bool store_full;           /* a turn found the map full: grow now */
@@ -169,6 +172,12 @@ int engine_become_user(engine *e, const cfg *c, rl_err *err);
 /* Between two turns (ticks.c): the parts' timeouts and due work, the map's
  * growth, retention, stale readers, the watchdog, a reload. */
 void engine_after_turn(engine *e);
+/* One retention pass now, in its own transaction, the spool files of what
+ * it removed unlinked after the commit, the counts added (ticks.c). */
+struct retention_result;
+int engine_retention_pass(engine *e, struct retention_result *r, rl_err *err);
+/* `radlink retention run`: passes until nothing is left; what went, in out. */
+int engine_retention_run(engine *e, rl_buf *out);
 /* Reloads (reload.c): swap in what the reload thread read and start a load
  * that was asked for; at stop, drop a load under way and answer who waits. */
 void engine_reload_tick(engine *e);

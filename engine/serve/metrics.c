@@ -98,6 +98,15 @@ int engine_metrics(engine *e, rl_buf *out)
     metrics_head(out, "radlink_jobs_running", "gauge", "jobs a worker is running now");
     metrics_value(out, "radlink_jobs_running", "", running);
     dicom_scp_metrics(e->dicom, out);
+    static const char *const kinds[RL_RETENTION_KINDS] = { "messages", "worklist", "jobs",
+                                                           "studies",  "instances", "audit" };
+    metrics_head(out, "radlink_retention_removed_total", "counter",
+                 "records retention removed since the engine started, by kind");
+    for (int k = 0; k < RL_RETENTION_KINDS; k++) {
+        char label[RL_METRICS_NAME_MAX];
+        snprintf(label, sizeof label, "kind=\"%s\"", kinds[k]);
+        metrics_value(out, "radlink_retention_removed_total", label, (double)e->retained[k]);
+    }
     metrics_head(out, "radlink_start_time_seconds", "gauge", "when the engine started");
     metrics_value(out, "radlink_start_time_seconds", "", (double)(e->started_us / 1000000));
     return 0;

@@ -20,6 +20,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "radlink/audit.h"
+#include "radlink/net.h"
 #include "radlink/audit_post.h"
 #include "radlink/job.h"
 #include "radlink/keyfile.h"
@@ -307,6 +308,21 @@ static int start_routes(engine *e, rl_err *err)
     return 0;
 }
 
+/* A listener's port: as configured, or given as auto, bound here on port 0
+ * so that the system picks one (its socket handed to the listener). */
+static int bind_auto(unsigned port, bool bound, int *fd, unsigned *out,
+                     int (*bind_fn)(const char *, unsigned, int *, rl_err *), const char *addr,
+                     rl_err *err)
+{
+    *out = port;
+    if (port != RL_PORT_AUTO)
+        return 0;
+    int rc = bound ? 0 : bind_fn(addr, 0, fd, err);
+    if (rc == 0)
+        *out = net_local_port(*fd);
+    return rc;
+}
+
 /* The DICOM listener's settings from the configuration. */
 static void dicom_settings(engine *e, dicom_scp_cfg *dc)
 {
@@ -343,8 +359,14 @@ static int start_dicom(engine *e, rl_err *err)
     if (e->cfg->dicom_tls.on && e->cfg->dicom_tls.port == e->cfg->dicom_port)
         return rl_err_set(err, RL_E_ARG, -1, "<dicom>: the TLS port %u is the plain port too",
                           e->cfg->dicom_tls.port); /* --dicom may have made it so */
+    int rc = bind_auto(e->cfg->dicom_port, e->dicom_fd > 0, &e->dicom_fd, &e->dicom_port,
+                       dicom_bind, e->cfg->dicom_bind, err);
+    if (rc != 0)
+        return rc;
     dicom_scp_cfg dc;
     dicom_settings(e, &dc);
+    dc.port = e->dicom_port;
+    dc.fd = e->dicom_fd;
     e->recv = (receiver){ .st = e->st, .q = e->q,
                           .refuse_duplicates = e->cfg->dicom_refuse_duplicates,
                           .lock = PTHREAD_MUTEX_INITIALIZER, .turn = PTHREAD_COND_INITIALIZER };
@@ -365,10 +387,15 @@ static int start_mllp(engine *e, rl_err *err)
     net_tls_opts tls[CFG_MAX_LISTENERS];
     for (unsigned i = 0; i < e->cfg->n_mllp; i++) {
         const cfg_listener *cl = &e->cfg->mllp[i];
+        int rc = bind_auto(cl->port, e->mllp_fd[i] > 0, &e->mllp_fd[i], &e->mllp_port[i],
+                           mllp_bind, cl->bind, err);
+        if (rc != 0)
+            return rc;
         tls[i] = (net_tls_opts){ .cert = cl->cert, .key = cl->key,
                                  .ca = cl->ca[0] ? cl->ca : NULL,
                                  .verify_peer = cl->verify_client };
-        ls[i] = (mllp_listen){ cl->bind, cl->port, cl->tls ? &tls[i] : NULL, e->mllp_fd[i] };
+        ls[i] = (mllp_listen){ cl->bind, e->mllp_port[i], cl->tls ? &tls[i] : NULL,
+                               e->mllp_fd[i] };
     }
     mllp_server_cfg sc = { ls,
                            e->cfg->n_mllp,

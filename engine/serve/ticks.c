@@ -12,6 +12,7 @@
 #include "radlink/log.h"
 #include <systemd/sd-daemon.h>
 
+#include "radlink/ops.h"
 #include "radlink/retention.h"
 
 
@@ -61,39 +62,18 @@ static void grow_tick(engine *e)
     }
 }
 
-/* Retention, between two turns: one batch in its own transaction; the
- * spool files of the instances it removed go once it is committed. */
-static void retention_tick(engine *e)
+/* The spool files of the instances a committed pass removed, and their
+ * series' and study's directories once empty; how many files went. */
+static unsigned long unlink_spool(rl_buf *paths)
 {
-    const cfg_retention *rc_cfg = &e->cfg->retention;
-    int64_t now = rl_mono_ms();
-    if (!retention_on(rc_cfg) || now < e->retention_next_ms)
-        return;
-    store_txn *t = NULL;
-    rl_err err;
-    rl_buf paths;
-    rl_buf_init(&paths, 0);
-    retention_result r = { 0 };
-    int rc = store_begin(e->st, NULL, true, &t, &err);
-    if (rc == STORE_OK) {
-        rc = retention_pass(t, e->cfg, rl_now_us(), RL_RETENTION_BATCH, &paths, &r, &err);
-        rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
-    }
-    e->retention_next_ms = now + (rc == STORE_OK && r.more ? RL_RETENTION_AGAIN_MS
-                                                            : (int64_t)rc_cfg->every_s * 1000);
-    if (rc != STORE_OK) {
-        log_error("retention.failed", "error=\"%s\"", err.msg);
-        rl_buf_free(&paths);
-        return;
-    }
     unsigned long files = 0;
-    for (size_t i = 0; i < paths.len;) {
-        const char *p = (const char *)paths.data + i;
+    for (size_t i = 0; i < paths->len;) {
+        const char *p = (const char *)paths->data + i;
         i += strlen(p) + 1;
         files += unlink(p) == 0;
         char dir[RL_SPOOL_DIR_MAX];
         snprintf(dir, sizeof dir, "%s", p);
-        for (int up = 0; up < 2; up++) { /* the series' and the study's directories, if empty */
+        for (int up = 0; up < 2; up++) {
             char *slash = strrchr(dir, '/');
             if (!slash)
                 break;
@@ -102,14 +82,77 @@ static void retention_tick(engine *e)
                 break;
         }
     }
+    return files;
+}
+
+int engine_retention_pass(engine *e, retention_result *r, rl_err *err)
+{
+    store_txn *t = NULL;
+    rl_buf paths;
+    rl_buf_init(&paths, 0);
+    *r = (retention_result){ 0 };
+    int rc = store_begin(e->st, NULL, true, &t, err);
+    if (rc == STORE_OK) {
+        rc = retention_pass(t, e->cfg, rl_now_us(), RL_RETENTION_BATCH, &paths, r, err);
+        rc = rc == STORE_OK ? store_commit(t, err) : (store_abort(t), rc);
+    }
+    if (rc != STORE_OK) {
+        log_error("retention.failed", "error=\"%s\"", err->msg);
+        rl_buf_free(&paths);
+        return rc;
+    }
+    unsigned long files = unlink_spool(&paths);
     rl_buf_free(&paths);
-    unsigned long n[6] = { r.messages, r.worklist, r.jobs, r.studies, r.instances, r.audit };
-    for (int i = 0; i < 6; i++)
+    unsigned long n[RL_RETENTION_KINDS] = { r->messages, r->worklist, r->jobs,
+                                            r->studies,  r->instances, r->audit };
+    for (int i = 0; i < RL_RETENTION_KINDS; i++)
         e->retained[i] += n[i];
-    if (r.messages || r.worklist || r.jobs || r.studies || r.audit)
+    if (r->messages || r->worklist || r->jobs || r->studies || r->audit)
         log_info("retention.removed", "messages=%lu worklist=%lu jobs=%lu studies=%lu "
-                 "instances=%lu files=%lu audit=%lu more=%s", r.messages, r.worklist, r.jobs,
-                 r.studies, r.instances, files, r.audit, r.more ? "yes" : "no");
+                 "instances=%lu files=%lu audit=%lu more=%s", r->messages, r->worklist, r->jobs,
+                 r->studies, r->instances, files, r->audit, r->more ? "yes" : "no");
+    return STORE_OK;
+}
+
+int engine_retention_run(engine *e, rl_buf *out)
+{
+    if (!retention_on(&e->cfg->retention)) {
+        rl_buf_add_c(out, "retention is not configured: nothing is removed (<retention> in the "
+                          "configuration)\n");
+        return OP_FAIL;
+    }
+    retention_result r, sum = { 0 };
+    rl_err err;
+    unsigned passes = 0;
+    do {
+        if (engine_retention_pass(e, &r, &err) != STORE_OK) {
+            rl_buf_printf(out, "retention failed after %u pass%s: %s\n", passes,
+                          passes == 1 ? "" : "es", err.msg);
+            return OP_FAIL;
+        }
+        passes++;
+        sum.messages += r.messages, sum.worklist += r.worklist, sum.jobs += r.jobs;
+        sum.studies += r.studies, sum.instances += r.instances, sum.audit += r.audit;
+    } while (r.more && passes < RL_RETENTION_RUN_PASSES);
+    rl_buf_printf(out, "retention removed messages %lu, worklist %lu, jobs %lu, studies %lu, "
+                  "instances %lu, audit %lu in %u pass%s\n", sum.messages, sum.worklist, sum.jobs,
+                  sum.studies, sum.instances, sum.audit, passes, passes == 1 ? "" : "es");
+    return OP_OK;
+}
+
+/* Retention, between two turns: one batch in its own transaction; the spool
+ * files of the instances it removed go once it is committed. */
+static void retention_tick(engine *e)
+{
+    const cfg_retention *rc_cfg = &e->cfg->retention;
+    int64_t now = rl_mono_ms();
+    if (!retention_on(rc_cfg) || now < e->retention_next_ms)
+        return;
+    retention_result r;
+    rl_err err;
+    int rc = engine_retention_pass(e, &r, &err);
+    e->retention_next_ms = now + (rc == STORE_OK && r.more ? RL_RETENTION_AGAIN_MS
+                                                            : (int64_t)rc_cfg->every_s * 1000);
 }
 
 void engine_after_turn(engine *e)

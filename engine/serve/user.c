@@ -21,9 +21,11 @@
 static int prebind(engine *e, const cfg *c, rl_err *err)
 {
     for (unsigned i = 0; i < c->n_mllp; i++)
-        if (mllp_bind(c->mllp[i].bind, c->mllp[i].port, &e->mllp_fd[i], err) != 0)
+        if (mllp_bind(c->mllp[i].bind, c->mllp[i].port == RL_PORT_AUTO ? 0 : c->mllp[i].port,
+                      &e->mllp_fd[i], err) != 0)
             return err->code;
-    if (c->dicom_port && dicom_bind(c->dicom_bind, c->dicom_port, &e->dicom_fd, err) != 0)
+    if (c->dicom_port && dicom_bind(c->dicom_bind, c->dicom_port == RL_PORT_AUTO ? 0 : c->dicom_port,
+                                    &e->dicom_fd, err) != 0)
         return err->code;
     if (c->dicom_tls.on && dicom_bind(c->dicom_bind, c->dicom_tls.port, &e->dicom_tls_fd, err) != 0)
         return err->code;

@@ -89,81 +89,128 @@ static uint64_t db_bytes(store_txn *t, store_db db)
     return bytes;
 }
 
-static void messages(pass *p, const cfg_retention *r)
+/* A message that may go: its seq, and whether its age alone says so (else
+ * only the log's size does). */
+typedef struct candidate {
+    uint64_t seq;
+    bool old;
+} candidate;
+
+typedef struct candidates {
+    candidate *v;
+    size_t n, cap;
+    bool cut; /* the pass's budget stopped the gathering */
+} candidates;
+
+static bool add_candidate(candidates *c, uint64_t seq, bool old)
 {
-    if (!r->messages_s && !r->messages_max_mb)
-        return;
-    int64_t cutoff = r->messages_s ? p->now_us - (int64_t)r->messages_s * 1000000 : INT64_MIN;
-    uint64_t over = 0;
-    if (r->messages_max_mb) {
-        uint64_t bytes = db_bytes(p->t, STORE_MSG), max = r->messages_max_mb << 20;
-        over = bytes > max ? bytes - max : 0;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        candidate *nv = realloc(c->v, cap * sizeof *nv);
+        if (!nv)
+            return false;
+        c->v = nv;
+        c->cap = cap;
     }
-    seqs q = { 0 };
-    queue_each(p->t, NULL, collect_queued, &q, p->err);
-    if (q.n)
-        qsort(q.v, q.n, sizeof *q.v, cmp_u64);
+    c->v[c->n++] = (candidate){ seq, old };
+    return true;
+}
+
+/* The oldest messages, in order, that may go: past the age, or (while the
+ * log is larger than its bound) any; not one a queue holds, not the newest.
+ * At most the pass's budget. */
+static void gather_messages(pass *p, int64_t cutoff, bool oversize, const seqs *queued,
+                            candidates *out)
+{
     uint64_t next;
-    if (store_next_seq(p->t, STORE_MSG, &next, p->err) != STORE_OK) {
-        free(q.v);
-        return;
-    }
     store_cursor *c;
-    if ((p->rc = store_cursor_open(p->t, STORE_MSG, &c, p->err)) != STORE_OK) {
-        free(q.v);
+    if (store_next_seq(p->t, STORE_MSG, &next, p->err) != STORE_OK ||
+        (p->rc = store_cursor_open(p->t, STORE_MSG, &c, p->err)) != STORE_OK)
         return;
-    }
-    /* gathered first, removed after: no write under an open cursor */
-    seqs gone = { 0 };
-    uint64_t freed = 0;
     rl_str k, v;
     for (int rc = store_cursor_get(c, STORE_FIRST, &k, &v); rc == STORE_OK;
          rc = store_cursor_get(c, STORE_NEXT, &k, &v)) {
-        if (k.n != 8)
+        if (k.n != RL_BE64_BYTES)
             continue;
         uint64_t seq = rec_get_be64(k.p);
         msglog_rec m;
         if (seq + 1 >= next || msglog_decode(v, &m) != STORE_OK)
             break; /* the newest stays */
-        if (m.recv_us >= cutoff && freed >= over)
+        if (m.recv_us >= cutoff && !oversize)
             break; /* in order of time: the rest is newer */
-        if (q.n && bsearch(&seq, q.v, q.n, sizeof *q.v, cmp_u64))
+        if (queued->n && bsearch(&seq, queued->v, queued->n, sizeof *queued->v, cmp_u64))
             continue; /* a queue holds it */
-        if (!spend(p))
+        if (out->n == p->budget) {
+            out->cut = true;
             break;
-        freed += k.n + v.n + 16;
-        collect_queued(&gone, &(queue_item){ .msg_seq = seq });
+        }
+        if (!add_candidate(out, seq, m.recv_us < cutoff))
+            break;
     }
     store_cursor_close(c);
-    for (size_t i = 0; i < gone.n && p->rc == STORE_OK; i++) {
-        msglog_rec m;
-        if (msglog_get(p->t, gone.v[i], &m, p->err) != STORE_OK)
-            continue;
-        /* its duplicate-index entry, when it is this message's */
-        uint64_t dseq;
-        int64_t dus;
-        rl_err e2;
-        bool dedup = msglog_dedup_find(p->t, m.app, m.fac, m.ctrl, &dseq, &dus, &e2) ==
-                         STORE_OK && dseq == gone.v[i];
-        rl_str app = m.app, fac = m.fac, ctrl = m.ctrl;
-        /* longer fields are not in the index */
-        char ab[RL_DEDUP_FIELD_COPY_MAX], fb[RL_DEDUP_FIELD_COPY_MAX], cb[RL_DEDUP_FIELD_COPY_MAX];
-        if (dedup) { /* copies: the views end with the delete */
-            snprintf(ab, sizeof ab, "%.*s", RL_STR_FMT(app));
-            snprintf(fb, sizeof fb, "%.*s", RL_STR_FMT(fac));
-            snprintf(cb, sizeof cb, "%.*s", RL_STR_FMT(ctrl));
-        }
-        unsigned char key[RL_BE64_BYTES];
-        rec_be64(gone.v[i], key);
-        p->rc = store_del(p->t, STORE_MSG, (rl_str){ (char *)key, sizeof key },
-                          (rl_str){ NULL, 0 }, p->err);
-        if (p->rc == STORE_OK && dedup)
-            p->rc = msglog_dedup_del(p->t, rl_str_c(ab), rl_str_c(fb), rl_str_c(cb), p->err);
-        if (p->rc == STORE_NOTFOUND)
-            p->rc = STORE_OK;
-        p->out->messages += p->rc == STORE_OK;
+}
+
+/* Remove one message and its duplicate-index entry (when it is this
+ * message's). */
+static void remove_message(pass *p, uint64_t seq)
+{
+    msglog_rec m;
+    if (msglog_get(p->t, seq, &m, p->err) != STORE_OK)
+        return;
+    uint64_t dseq;
+    int64_t dus;
+    rl_err e2;
+    bool dedup = msglog_dedup_find(p->t, m.app, m.fac, m.ctrl, &dseq, &dus, &e2) == STORE_OK &&
+                 dseq == seq;
+    rl_str app = m.app, fac = m.fac, ctrl = m.ctrl;
+    /* copies: the views end with the delete; longer fields are not in the index */
+    char ab[RL_DEDUP_FIELD_COPY_MAX], fb[RL_DEDUP_FIELD_COPY_MAX], cb[RL_DEDUP_FIELD_COPY_MAX];
+    if (dedup) {
+        snprintf(ab, sizeof ab, "%.*s", RL_STR_FMT(app));
+        snprintf(fb, sizeof fb, "%.*s", RL_STR_FMT(fac));
+        snprintf(cb, sizeof cb, "%.*s", RL_STR_FMT(ctrl));
     }
-    free(gone.v);
+    unsigned char key[RL_BE64_BYTES];
+    rec_be64(seq, key);
+    p->rc = store_del(p->t, STORE_MSG, (rl_str){ (char *)key, sizeof key }, (rl_str){ NULL, 0 },
+                      p->err);
+    if (p->rc == STORE_OK && dedup)
+        p->rc = msglog_dedup_del(p->t, rl_str_c(ab), rl_str_c(fb), rl_str_c(cb), p->err);
+    if (p->rc == STORE_NOTFOUND)
+        p->rc = STORE_OK;
+    p->out->messages += p->rc == STORE_OK;
+}
+
+/* Messages past `messages`, and the oldest while the log is larger than
+ * `messages-max-mb`. The log's size is measured as the bound is, in the
+ * pages its records take (branch, leaf and overflow pages: a 2.5 kB message
+ * takes a whole 4 KB overflow page), after each removal: a pass removes what
+ * the bound asks, no more. */
+static void messages(pass *p, const cfg_retention *r)
+{
+    if (!r->messages_s && !r->messages_max_mb)
+        return;
+    int64_t cutoff = r->messages_s ? p->now_us - (int64_t)r->messages_s * 1000000 : INT64_MIN;
+    uint64_t max = r->messages_max_mb << 20;
+    bool oversize = max && db_bytes(p->t, STORE_MSG) > max;
+    seqs q = { 0 };
+    queue_each(p->t, NULL, collect_queued, &q, p->err);
+    if (q.n)
+        qsort(q.v, q.n, sizeof *q.v, cmp_u64);
+    candidates c = { 0 };
+    gather_messages(p, cutoff, oversize, &q, &c);
+    size_t i = 0;
+    for (; i < c.n && p->rc == STORE_OK; i++) {
+        if (!c.v[i].old && !(max && db_bytes(p->t, STORE_MSG) > max))
+            break; /* young, and the log fits: the rest stays */
+        if (!spend(p))
+            break;
+        remove_message(p, c.v[i].seq);
+    }
+    /* the budget stopped the gathering, and all it gathered went */
+    if (c.cut && i == c.n)
+        p->out->more = true;
+    free(c.v);
     free(q.v);
 }
 

@@ -82,7 +82,9 @@ int engine_web_start(engine *e, rl_err *err)
     const cfg_listener *l = &cf->http.l;
     net_tls_opts tls = { .cert = l->cert, .key = l->key, .ca = l->ca[0] ? l->ca : NULL,
                          .verify_peer = l->verify_client };
-    http_opts o = { .bind = l->bind, .port = l->port, .tls = l->tls ? &tls : NULL,
+    http_opts o = { .bind = l->bind,
+                    .port = l->port == RL_PORT_AUTO ? 0 : l->port,
+                    .tls = l->tls ? &tls : NULL,
                     .max_connections = cf->http.max_connections,
                     .request_timeout_ms = RL_HTTP_REQUEST_TIMEOUT_MS,
                     .body_max = RL_HTTP_BODY_MAX };
@@ -91,8 +93,9 @@ int engine_web_start(engine *e, rl_err *err)
         engine_web_stop(e);
         return err->code;
     }
+    e->http_port = http_port(e->http);
     web_sampler_start(w);
-    log_info("http.listen", "address=%s:%u tls=%s users=%s", l->bind, l->port,
+    log_info("http.listen", "address=%s:%u tls=%s users=%s", l->bind, e->http_port,
              l->tls ? "yes" : "no", w->users_path);
     return 0;
 }

@@ -63,5 +63,7 @@ typedef struct http_server http_server;
 int http_start(const http_opts *o, http_handler h, void *ctx, http_server **out, rl_err *err);
 /* Stop listening, finish the requests being served, free. NULL is fine. */
 void http_stop(http_server *s);
+/* The port the listener bound (the one the system picked for port 0). */
+unsigned http_port(const http_server *s);
 
 #endif

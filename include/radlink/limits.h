@@ -326,6 +326,12 @@
 #define RL_RETENTION_EVERY_DEFAULT_S 60
 #define RL_RETENTION_BATCH 2000
 #define RL_RETENTION_AGAIN_MS 20
+/* What retention removes, counted apart: messages, worklist entries, jobs,
+ * studies, instances, audit events. */
+#define RL_RETENTION_KINDS 6
+/* `radlink retention run`: passes until nothing is left to remove, at most
+ * this many (each at most RL_RETENTION_BATCH removals). */
+#define RL_RETENTION_RUN_PASSES 10000
 
 /* ---- operator plane ---- */
 
@@ -376,6 +382,9 @@
 /* A peer's address as text ("[ipv6]:port") and why a frame was cut short. */
 #define RL_PEER_TEXT_MAX 64
 #define RL_FRAME_WHY_MAX 96
+/* A listener's port given as "auto": the system picks a free one when the
+ * engine binds it, and `radlink status` says which (a value no TCP port has). */
+#define RL_PORT_AUTO 65536u
 /* A console password as typed (longer lines are cut). */
 #define RL_PASSWORD_MAX 256
 /* `radlink status`: destinations summed one by one (more are left out). */

@@ -61,6 +61,8 @@ void net_addr_host(const char *addr, char *host, size_t n);
  * errors: "<what> <bind>:<port>: <reason>" (NET_E_RESOLVE, NET_E_LISTEN). */
 int net_listen(const char *what, const char *bind, unsigned port, int *fd, unsigned *bound,
                rl_err *err);
+/* The port a bound socket has (0 when it has none). */
+unsigned net_local_port(int fd);
 /* Take one waiting connection from a listening socket: *fd (the caller's) is
  * non-blocking, close-on-exec, with TCP_NODELAY (radlink's protocols are
  * request and answer); peer (may be NULL) gets its address. NET_AGAIN when

@@ -103,6 +103,7 @@ typedef enum op_engine_q {
     OPE_HEALTH,       /* status 0 when serving */
     OPE_DESTINATIONS, /* every destination's name, one per line */
     OPE_RELOAD,       /* load the route file again; answered once it is loaded */
+    OPE_RETENTION,    /* retention's passes now, until nothing is left to remove */
 } op_engine_q;
 
 /* An HTTP binding: {NAME} in the pattern is the positional of that name,

@@ -82,8 +82,15 @@ bench: build js
 # copy: $(BUILD)/deb/radlink_VERSION_ARCH.deb.
 deb: deps
 	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
-	tar --exclude=./build --exclude='./build-*' --exclude=./var --exclude=./.git \
-	  --exclude=node_modules -cf - . | tar -xf - -C $(BUILD)/deb/src
+	@# the project's own files (in a git checkout: tracked, or new and not
+	@# ignored), never a build directory, a data directory or node_modules
+	if [ -d .git ] || git rev-parse --git-dir >/dev/null 2>&1; then \
+	  git ls-files -z --cached --others --exclude-standard | \
+	    tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C $(BUILD)/deb/src; \
+	else \
+	  tar --exclude=./build --exclude='./build-*' --exclude=./var --exclude=./.git \
+	    --exclude=node_modules -cf - . | tar -xf - -C $(BUILD)/deb/src; \
+	fi
 	cd $(BUILD)/deb/src && DEB_BUILD_OPTIONS="parallel=$(JOBS) nocheck" \
 	  dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
 	ls $(BUILD)/deb/*.deb

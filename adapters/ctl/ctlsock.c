@@ -28,12 +28,17 @@ int ctlsock_path(const char *data_dir, const char *name, char *out, size_t n, rl
         return 0;
     }
     /* a deep data directory: a short path named after it (FNV-1a), in a
-     * directory only the data directory's owner can enter */
+     * directory only the data directory's owner can enter, under $TMPDIR
+     * when that is short enough (the engine, its workers and the CLI see the
+     * same), else the system's temporary directory */
     struct stat ds;
     if (stat(abs, &ds) != 0)
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", abs, strerror(errno));
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || tmp[0] != '/' || strlen(tmp) > RL_CTL_TMP_DIR_MAX / 2)
+        tmp = P_tmpdir;
     char dir[RL_CTL_TMP_DIR_MAX];
-    snprintf(dir, sizeof dir, "/tmp/radlink-%u", (unsigned)ds.st_uid);
+    snprintf(dir, sizeof dir, "%s/radlink-%u", tmp, (unsigned)ds.st_uid);
     if (mkdir(dir, 0700) == 0) {
         if (geteuid() == 0 && ds.st_uid != 0 && chown(dir, ds.st_uid, ds.st_gid) != 0)
             return rl_err_set(err, RL_E_SYS, -1, "%s: %s", dir, strerror(errno));

@@ -24,7 +24,8 @@
 
 /* Path of a socket named `name` for the data directory `data_dir`: in the
  * directory itself when the path fits a unix socket address (107 bytes), else
- * /tmp/radlink-HASH-NAME with HASH taken from the directory's absolute path.
+ * $TMPDIR/radlink-UID/HASH-NAME (the system's temporary directory when
+ * $TMPDIR is unset or long) with HASH taken from the directory's absolute path.
  * Engine and CLI compute the same. 0, or RL_E_SYS when the directory cannot
  * be resolved. */
 int ctlsock_path(const char *data_dir, const char *name, char *out, size_t n, rl_err *err);

@@ -15,6 +15,16 @@ cleanup() {
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# skip WHY: this machine cannot run the test (ctest counts exit 77 as skipped).
+skip() { echo "SKIP: $*" >&2; exit 77; }
+
+# Time. A test waits for a state a user would see (a CLI answer, an ACK,
+# what a peer holds), never for a fixed time; each wait's limit is in
+# seconds of a plain build on an idle machine, multiplied by
+# RADLINK_TIME_FACTOR (the sanitizer build sets it: everything is several
+# times slower there, and more under load).
+TIME_FACTOR=${RADLINK_TIME_FACTOR:-1}
+scaled() { echo $(($1 * TIME_FACTOR)); }
 note() { echo "-- $*"; }
 
 # expect_eq ACTUAL EXPECTED WHAT
@@ -43,7 +53,7 @@ free_port() {
 # wait_for FILE TEXT [SECONDS]: wait until FILE contains TEXT.
 wait_for() {
     i=0
-    limit=$(( ${3:-10} * 10 ))
+    limit=$(( $(scaled "${3:-10}") * 10 ))
     while ! grep -q "$2" "$1" 2>/dev/null; do
         i=$((i + 1))
         [ $i -le $limit ] || fail "timed out waiting for [$2] in $1: $(tail -5 "$1" 2>/dev/null)"
@@ -54,9 +64,10 @@ wait_for() {
 # wait_exit PID SECONDS: wait for a background process; sets RC.
 wait_exit() {
     i=0
+    limit=$(($(scaled "$2") * 10))
     while kill -0 "$1" 2>/dev/null; do
         i=$((i + 1))
-        [ $i -le $(($2 * 10)) ] || fail "process $1 did not exit within $2 s"
+        [ $i -le $limit ] || fail "process $1 did not exit within $(scaled "$2") s"
         sleep 0.1
     done
     set +e
@@ -65,34 +76,50 @@ wait_exit() {
     set -e
 }
 
-# start_engine [ARGS...]: run radlink serve on a free port with data in
-# $T/var (unless ARGS say otherwise); sets ENGINE_PID, PORT, ENGINE_LOG.
+# start_engine [ARGS...]: run radlink serve with data in $T/var (unless ARGS
+# say otherwise). Its listeners bind ports the system picks (--mllp auto
+# ...), unless PORT, DICOM_PORT or HTTP_PORT are set (a restart keeps them),
+# and are read back from `radlink status`: it waits for the engine to say it
+# listens. Sets ENGINE_PID, PORT, DICOM_PORT, HTTP_PORT, ENGINE_LOG. With an
+# Orthanc started (start_orthanc), tells it where radlink listens.
 ENGINE_N=0
 start_engine() {
-    PORT=${PORT:-$(free_port)}
-    DICOM_PORT=${DICOM_PORT:-$(free_port)}
-    while [ "$DICOM_PORT" = "$PORT" ]; do DICOM_PORT=$(free_port); done
-    HTTP_PORT=${HTTP_PORT:-$(free_port)}
-    while [ "$HTTP_PORT" = "$PORT" ] || [ "$HTTP_PORT" = "$DICOM_PORT" ]; do HTTP_PORT=$(free_port); done
     ENGINE_N=$((ENGINE_N + 1))
     ENGINE_LOG=$T/engine.$ENGINE_N.log
     if [ -n "${PORTS_FROM_CONFIG:-}" ]; then
-        "$RADLINK" serve --data "$T/var" --dicom "$DICOM_PORT" --http "$HTTP_PORT" "$@" >"$ENGINE_LOG" 2>&1 &
+        "$RADLINK" serve --data "$T/var" --dicom "${DICOM_PORT:-auto}" --http "${HTTP_PORT:-auto}" \
+            "$@" >"$ENGINE_LOG" 2>&1 &
     else
-        "$RADLINK" serve --data "$T/var" --mllp "$PORT" --dicom "$DICOM_PORT" --http "$HTTP_PORT" "$@" >"$ENGINE_LOG" 2>&1 &
+        "$RADLINK" serve --data "$T/var" --mllp "${PORT:-auto}" --dicom "${DICOM_PORT:-auto}" \
+            --http "${HTTP_PORT:-auto}" "$@" >"$ENGINE_LOG" 2>&1 &
     fi
     ENGINE_PID=$!
     PIDS="$PIDS $ENGINE_PID"
+    engine_listening "$@"
+    [ -z "${ORTHANC_HTTP:-}" ] || [ -z "${DICOM_PORT:-}" ] || orthanc_knows_radlink
+    return 0
+}
+
+# engine_listening [ARGS...]: wait until the engine started last says where
+# it listens, and take its ports (the data directory from ARGS' --data).
+engine_listening() {
+    data=$T/var
+    prev=
+    for a in "$@"; do [ "$prev" = "--data" ] && data=$a; prev=$a; done
     i=0
-    while ! grep -q "serve.start \|start_failed" "$ENGINE_LOG" 2>/dev/null; do
+    limit=$(($(scaled 20) * 10))
+    until "$RADLINK" status --data "$data" 2>/dev/null | grep -q "^listening mllp"; do
+        kill -0 "$ENGINE_PID" 2>/dev/null || fail "engine did not start: $(cat "$ENGINE_LOG")"
         i=$((i + 1))
-        if [ $i -gt 100 ] || ! kill -0 "$ENGINE_PID" 2>/dev/null; then
-            fail "engine did not start: $(cat "$ENGINE_LOG")"
-        fi
+        [ $i -le $limit ] || fail "engine did not say it listens: $(tail -5 "$ENGINE_LOG")"
         sleep 0.05
     done
-    grep -q "start_failed" "$ENGINE_LOG" && fail "engine did not start: $(cat "$ENGINE_LOG")"
-    return 0
+    line=$("$RADLINK" status --data "$data" | grep "^listening mllp")
+    PORT=$(printf '%s\n' "$line" | sed -n 's/^listening mllp [^ ,]*:\([0-9]*\).*/\1/p')
+    p=$(printf '%s\n' "$line" | sed -n 's/.*, dicom [^ ,]*:\([0-9]*\).*/\1/p')
+    [ -z "$p" ] || DICOM_PORT=$p
+    p=$(printf '%s\n' "$line" | sed -n 's/.*, http [^ ,]*:\([0-9]*\).*/\1/p')
+    [ -z "$p" ] || HTTP_PORT=$p
 }
 
 # stop_engine: SIGTERM, expect a clean exit 0.
@@ -110,7 +137,7 @@ msg_count() {
 # wait_cmd SECONDS ERE CMD...: run CMD again until a line of its output
 # matches ERE (what a user would watch: `radlink status`, `jobs show`).
 wait_cmd() {
-    secs=$1 re=$2
+    secs=$(scaled "$1") re=$2
     shift 2
     i=0
     until "$@" 2>&1 | grep -Eq -- "$re"; do
@@ -118,6 +145,34 @@ wait_cmd() {
         [ $i -le $((secs * 10)) ] || fail "timed out after $secs s waiting for /$re/ from $*: $("$@" 2>&1 | tail -12)"
         sleep 0.1
     done
+}
+
+# wait_until SECONDS CONDITION: until the shell condition holds (a file a
+# peer wrote, a count a CLI printed).
+wait_until() {
+    secs=$(scaled "$1")
+    i=0
+    until sh -c "$2"; do
+        i=$((i + 1))
+        [ $i -le $((secs * 10)) ] || fail "timed out after $secs s waiting for: $2"
+        sleep 0.1
+    done
+}
+
+# hold_port VAR: a port that is bound and not listening, held until the test
+# ends: a peer that is down (a connection to it is refused at once), which no
+# other test's engine can take meanwhile. Sets VAR to the port.
+HELD_N=0
+hold_port() {
+    HELD_N=$((HELD_N + 1))
+    held=$T/held.$HELD_N
+    /usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+time.sleep(86400)' >"$held" &
+    PIDS="$PIDS $!"
+    wait_until 10 "[ -s '$held' ]"
+    eval "$1=\$(cat '$held')"
 }
 
 # wait_job ID STATE SECONDS: `radlink jobs show ID` says STATE.
@@ -178,18 +233,21 @@ make_pki() {
 
 # start_orthanc NAME OVERWRITE [RADLINK_PORT]: Orthanc (Debian's package) as
 # the PACS, with its own configuration and storage under $T/NAME, its DICOM
-# and HTTP ports picked free (ORTHANC_DICOM, ORTHANC_HTTP); radlink's DICOM
-# listener (RADLINK_PORT, default $DICOM_PORT, picked here when unset) is
-# declared to it as the modality RADLINK, which it needs to answer queries
-# and to send storage commitment reports. OVERWRITE: "true" or "false"
-# (Orthanc's default). ORTHANC_EXTRA: more settings (JSON members, each
-# followed by a comma); ORTHANC_RADLINK: radlink's modality entry instead.
+# and HTTP ports picked free (ORTHANC_DICOM, ORTHANC_HTTP: Orthanc cannot
+# bind a port the system picks). radlink's DICOM listener is declared to it
+# as the modality RADLINK, which it needs to answer queries and to send
+# storage commitment reports: at RADLINK_PORT (default $DICOM_PORT) when it
+# is known, else once start_engine knows it (orthanc_knows_radlink).
+# OVERWRITE: "true" or "false" (Orthanc's default). ORTHANC_EXTRA: more
+# settings (JSON members, each followed by a comma); ORTHANC_RADLINK:
+# radlink's modality entry instead.
 start_orthanc() {
-    DICOM_PORT=${DICOM_PORT:-$(free_port)}
     ORTHANC_DICOM=$(free_port)
     ORTHANC_HTTP=$(free_port)
     mkdir -p "$T/$1/db"
-    modality=${ORTHANC_RADLINK:-"[ \"RADLINK\", \"127.0.0.1\", ${3:-$DICOM_PORT} ]"}
+    ORTHANC_PORT_OF_RADLINK=${3:-${DICOM_PORT:-}}
+    ORTHANC_PORT_GIVEN=${3:+yes} # the test's own (a wrong one, on purpose)
+    modality=${ORTHANC_RADLINK:-"[ \"RADLINK\", \"127.0.0.1\", ${ORTHANC_PORT_OF_RADLINK:-104} ]"}
     cat >"$T/$1/orthanc.json" <<JSON
 {
   "Name": "$1", "StorageDirectory": "$T/$1/db", "IndexDirectory": "$T/$1/db",
@@ -204,9 +262,20 @@ JSON
     i=0
     until curl -sf "http://127.0.0.1:$ORTHANC_HTTP/system" >/dev/null 2>&1; do
         i=$((i + 1))
-        [ $i -le 100 ] || fail "Orthanc did not start: $(tail -5 "$T/$1/orthanc.log")"
+        [ $i -le $(($(scaled 20) * 10)) ] || fail "Orthanc did not start: $(tail -5 "$T/$1/orthanc.log")"
         sleep 0.1
     done
+}
+
+# orthanc_knows_radlink: Orthanc's modality RADLINK at radlink's DICOM port
+# (Orthanc's REST API), unless the test gave its own entry.
+orthanc_knows_radlink() {
+    [ -z "${ORTHANC_RADLINK:-}" ] && [ -z "${ORTHANC_PORT_GIVEN:-}" ] || return 0
+    [ "${ORTHANC_PORT_OF_RADLINK:-}" = "$DICOM_PORT" ] && return 0
+    curl -sf -X PUT "http://127.0.0.1:$ORTHANC_HTTP/modalities/radlink" \
+        -d "{\"AET\": \"RADLINK\", \"Host\": \"127.0.0.1\", \"Port\": $DICOM_PORT}" >/dev/null ||
+        fail "Orthanc did not take radlink's DICOM port"
+    ORTHANC_PORT_OF_RADLINK=$DICOM_PORT
 }
 
 # orthanc PATH: GET from the Orthanc started last (its REST API), on stdout.

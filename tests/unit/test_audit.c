@@ -138,8 +138,8 @@ static int visit(void *ctx, const audit_rec *r)
 static void events_round_trip_in_order(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/radlink-test-audit-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[RL_CFG_PATH_MAX];
+    assert_non_null(test_dir(dir, sizeof dir, "audit"));
     store *s;
     rl_err err;
     store_opts o = { .map_size = 64u << 20 };
@@ -166,7 +166,7 @@ static void events_round_trip_in_order(void **state)
     assert_string_equal(got.pid[1], "P2");
     store_abort(t);
     store_close(s);
-    char cmd[300];
+    char cmd[RL_CFG_PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
 }

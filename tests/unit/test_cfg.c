@@ -10,12 +10,12 @@
 #include "radlink/log.h"
 #include "testutil.h"
 
-static char dir[64];
+static char dir[RL_CFG_PATH_MAX];
 
 /* Write <radlink>body</radlink> to dir/name; body's first line is line 2. */
 static const char *write_cfg(const char *name, const char *body)
 {
-    static char path[128];
+    static char path[RL_CFG_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
@@ -59,7 +59,7 @@ static const char *walk(cfg *c, const char *body, int *rc)
  * (with FILE standing for the file's path). */
 static void assert_refused(const cfg *c, int rc, const char *errors, const char *want)
 {
-    char full[8192], path[128];
+    char full[8192], path[RL_CFG_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/radlink.xml", dir);
     size_t o = 0;
     for (const char *p = want; *p && o + sizeof path < sizeof full;) {
@@ -81,15 +81,14 @@ static void assert_refused(const cfg *c, int rc, const char *errors, const char 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/radlink-test-cfg-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_non_null(test_dir(dir, sizeof dir, "cfg"));
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char path[128];
+    char path[RL_CFG_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/radlink.xml", dir);
     unlink(path);
     snprintf(path, sizeof path, "%s/sub/radlink.xml", dir);
@@ -338,7 +337,7 @@ static void assert_landed_dicom(const cfg *c)
 static void test_valid_file_lands(void **state)
 {
     (void)state;
-    char sub[96], want[160];
+    char sub[RL_CFG_PATH_MAX + 16], want[RL_CFG_PATH_MAX + 96];
     snprintf(sub, sizeof sub, "%s/sub", dir);
     assert_int_equal(mkdir(sub, 0700), 0);
     cfg c;

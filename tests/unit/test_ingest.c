@@ -7,15 +7,14 @@
 #include "radlink/msglog.h"
 #include "radlink/store.h"
 
-static char dir[256];
+static char dir[RL_CFG_PATH_MAX];
 static store *st;
 static ingest g;
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/radlink-test-ingest-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_non_null(test_dir(dir, sizeof dir, "ingest"));
     rl_err err;
     store_opts o = { .map_size = 64u << 20 };
     if (store_open(dir, &o, &st, &err) != STORE_OK)
@@ -30,7 +29,7 @@ static int teardown(void **state)
     (void)state;
     ingest_free(&g);
     store_close(st);
-    char cmd[300];
+    char cmd[RL_CFG_PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     return system(cmd) == 0 ? 0 : -1;
 }

@@ -10,7 +10,7 @@
 #include "radlink/job_msg.h"
 #include "radlink/store.h"
 
-static char dir[256];
+static char dir[RL_CFG_PATH_MAX];
 static store *st;
 static store_txn *t;
 static rl_err err;
@@ -18,8 +18,7 @@ static rl_err err;
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/radlink-test-job-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_non_null(test_dir(dir, sizeof dir, "job"));
     store_opts o = { .map_size = 64u << 20 };
     if (store_open(dir, &o, &st, &err) != STORE_OK)
         fail_msg("open: %s", err.msg);
@@ -32,7 +31,7 @@ static int teardown(void **state)
     (void)state;
     store_abort(t);
     store_close(st);
-    char cmd[300];
+    char cmd[RL_CFG_PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     return system(cmd) == 0 ? 0 : -1;
 }

@@ -12,7 +12,7 @@
 #include "radlink/receive.h"
 #include "radlink/store.h"
 
-static char dir[256], spool[300];
+static char dir[RL_CFG_PATH_MAX], spool[RL_CFG_PATH_MAX + 16];
 static store *st;
 static cmdq *q;
 static receiver r;
@@ -21,8 +21,7 @@ static int setup(void **state)
 {
     (void)state;
     rl_err err;
-    snprintf(dir, sizeof dir, "/tmp/radlink-test-receive-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_non_null(test_dir(dir, sizeof dir, "receive"));
     store_opts o = { .map_size = 64u << 20 };
     if (store_open(dir, &o, &st, &err) != STORE_OK)
         fail_msg("open: %s", err.msg);

@@ -244,9 +244,9 @@ static void test_load_error_line(void **state)
 static void test_csv_table(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/radlink-test-route-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char csv[300], xml[300];
+    char dir[RL_CFG_PATH_MAX];
+    assert_non_null(test_dir(dir, sizeof dir, "route"));
+    char csv[RL_CFG_PATH_MAX + 32], xml[RL_CFG_PATH_MAX + 32];
     snprintf(csv, sizeof csv, "%s/codes.csv", dir);
     snprintf(xml, sizeof xml, "%s/r.xml", dir);
     FILE *f = fopen(csv, "w");
@@ -280,7 +280,7 @@ static void test_csv_table(void **state)
     if (!strstr(errors.data, "codes.csv:2"))
         fail_msg("%s", errors.data);
     rl_buf_free(&errors);
-    char cmd[400];
+    char cmd[RL_CFG_PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
 }
@@ -573,8 +573,8 @@ static void test_hooks(void **state)
 static void test_forward_queues_in_txn(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/radlink-test-route-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[RL_CFG_PATH_MAX];
+    assert_non_null(test_dir(dir, sizeof dir, "route"));
     store *st;
     rl_err err;
     store_opts so = { .map_size = 64u << 20 };
@@ -626,7 +626,7 @@ static void test_forward_queues_in_txn(void **state)
     route_free(rs);
     rl_buf_free(&errors);
     store_close(st);
-    char cmd[300];
+    char cmd[RL_CFG_PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
 }

@@ -9,20 +9,19 @@
 #include "radlink/rec.h"
 #include "radlink/store.h"
 
-static char dir[256];
+static char dir[RL_CFG_PATH_MAX];
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/radlink-test-store-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_non_null(test_dir(dir, sizeof dir, "store"));
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[300];
+    char cmd[RL_CFG_PATH_MAX + 16];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     return system(cmd) == 0 ? 0 : -1;
 }
@@ -155,7 +154,7 @@ static void readonly_and_refusals(void **state)
 static void full_store_is_reported(void **state)
 {
     (void)state;
-    char small[300];
+    char small[RL_CFG_PATH_MAX + 16];
     snprintf(small, sizeof small, "%s/small", dir);
     mkdir(small, 0750);
     store *s;

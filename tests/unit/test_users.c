@@ -30,9 +30,9 @@ static void hash_and_verify(void **state)
 static void file_round_trip_and_errors(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/radlink-test-users-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[128];
+    char dir[RL_CFG_PATH_MAX];
+    assert_non_null(test_dir(dir, sizeof dir, "users"));
+    char path[RL_CFG_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/users", dir);
     users_rec u[4] = { { "alice", USERS_OPERATOR, "" }, { "bob.v", USERS_VIEWER, "" } };
     rl_err err;

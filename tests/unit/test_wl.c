@@ -9,14 +9,13 @@
 #include "radlink/wl.h"
 #include "radlink/wl_hook.h"
 
-static char dir[64];
+static char dir[RL_CFG_PATH_MAX];
 static store *st;
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/radlink-test-wl-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_non_null(test_dir(dir, sizeof dir, "wl"));
     rl_err err;
     store_opts o = { .map_size = 64u << 20 };
     if (store_open(dir, &o, &st, &err) != STORE_OK)

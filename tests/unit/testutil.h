@@ -14,6 +14,15 @@
 
 #include "radlink/hl7.h"
 
+/* A new directory of this test's own under $TMPDIR (else the system's
+ * temporary directory), "radlink-test-TAG-XXXXXX", into out. */
+static inline char *test_dir(char *out, size_t n, const char *tag)
+{
+    const char *td = getenv("TMPDIR");
+    snprintf(out, n, "%s/radlink-test-%s-XXXXXX", td && td[0] ? td : P_tmpdir, tag);
+    return mkdtemp(out);
+}
+
 /* Read tests/data/<rel> into a malloc'd buffer (NUL-terminated). */
 static inline char *fixture(const char *rel, size_t *len)
 {

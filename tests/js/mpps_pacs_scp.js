@@ -8,6 +8,10 @@
 //   mpps_pacs_scp.js PORT AE LOG [refuse]
 // With "refuse", every request is answered 0110 with a comment (a PACS that
 // will not take them).
+// A stand-in, written here: no PACS that Debian packages answers MPPS
+// (Orthanc has no MPPS SCP; dcm4chee-arc, which has one, is not packaged),
+// and DCMTK 3.6.7 has no MPPS tool. It is written on dcmjs-dimse, a DIMSE
+// implementation nobody here wrote, and follows PS3.4 F.7's statuses.
 'use strict';
 const fs = require('fs');
 const dimse = require('dcmjs-dimse');

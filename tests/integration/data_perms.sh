@@ -30,7 +30,7 @@ stop_engine
 note "a data directory others may write: refused"
 mkdir "$T/open"
 chmod 777 "$T/open"
-run_rc "$RADLINK" serve --http 0 --data "$T/open" --mllp "$(free_port)" --dicom 0
+run_rc "$RADLINK" serve --http 0 --data "$T/open" --mllp auto --dicom 0
 expect_rc 1 "refused"
 expect_has "$ERR$OUT" "group or others may write to it (mode 0777): chmod go-w" "says what to do"
 note "a TLS key others can read: said at start"

@@ -21,7 +21,7 @@ JP=$(free_port)
 cat >"$T/open.xml" <<XML
 <radlink><jobs workers="0" listen="tcp://0.0.0.0:$JP"/></radlink>
 XML
-run_rc "$RADLINK" serve --http 0 --data "$T/x" --mllp "$(free_port)" --dicom 0 --config "$T/open.xml"
+run_rc "$RADLINK" serve --http 0 --data "$T/x" --mllp auto --dicom 0 --config "$T/open.xml"
 expect_rc 1 "a tcp endpoint open to the network without keys"
 expect_has "$ERR" "without a key pair (radlink keygen) a tcp endpoint may only listen on 127.0.0.1" "says why"
 

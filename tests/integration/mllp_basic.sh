@@ -59,7 +59,7 @@ run_rc "$RADLINK" msg show --data "$T/var" 999
 expect_rc 1 "unknown message"
 
 # one engine per data directory
-run_rc "$RADLINK" serve --http 0 --data "$T/var" --mllp "$(free_port)" --dicom 0
+run_rc "$RADLINK" serve --http 0 --data "$T/var" --mllp auto --dicom 0
 expect_rc 1 "second engine on the same data"
 expect_has "$ERR" "is in use by another radlink serve (pid $ENGINE_PID)" "says which process"
 

@@ -13,7 +13,6 @@
 #   job says what to declare.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
-DICOM_PORT=$(free_port)
 A08='MSH|^~\\&|RIS|GENHOSP|RADLINK|RAD|20261124110000||ADT^A08|%s|P|2.5.1\rEVN|A08|20261124110000\rPID|1||P1^^^GENHOSP^MR||%s||19700412|F\r'
 
 # engine PACS-ATTRIBUTES [EXTRA-CONFIG]: a fresh engine whose PACS is the
@@ -105,7 +104,8 @@ run_rc "$RADLINK" recon show --data "$T/var" 1.2.993.3
 expect_line "$OUT" "^  state +corrected" "corrected"
 
 note "a PACS that cannot send its commitment report: unverified, with what to declare"
-start_orthanc noreport false "$(free_port)"
+hold_port NOWHERE # where Orthanc thinks radlink listens: nobody does
+start_orthanc noreport false "$NOWHERE"
 engine 'commit-timeout="3"'
 make_study "$T/s4" 1 1 1.2.993.4 A1 P1 'DOE^JANE'
 run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/s4/i1.dcm"

@@ -9,7 +9,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
 MK=$DATA/make_dicom.sh
-DICOM_PORT=$(free_port)
 start_orthanc pacs1 false
 P1=$ORTHANC_DICOM
 cat >"$T/cfg.xml" <<XML

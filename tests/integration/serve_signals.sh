@@ -5,8 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 for sig in TERM INT; do
-    port=$(free_port)
-    "$RADLINK" serve --http 0 --data "$T/var" --mllp "$port" --dicom "$(free_port)" >"$T/serve.$sig" 2>&1 &
+    "$RADLINK" serve --http 0 --data "$T/var" --mllp auto --dicom auto >"$T/serve.$sig" 2>&1 &
     pid=$!
     PIDS="$PIDS $pid"
     wait_for "$T/serve.$sig" "data=$T/var"

@@ -22,7 +22,7 @@ expect_rc 3 "refused"
 expect_has "$(cat "$T/out")" "many.xml:2: a DTD (<!DOCTYPE>) is not allowed" "names the line"
 
 printf '<?xml version="1.0"?>\n<!DOCTYPE radlink [<!ENTITY d "var">]>\n<radlink><data dir="&d;"/></radlink>\n' >"$T/cfg.xml"
-run_rc "$RADLINK" serve --http 0 --config "$T/cfg.xml" --mllp "$(free_port)" --dicom 0
+run_rc "$RADLINK" serve --http 0 --config "$T/cfg.xml" --mllp auto --dicom 0
 expect_rc 3 "a config with a DTD"
 expect_has "$ERR$OUT" "cfg.xml:2: a DTD (<!DOCTYPE>) is not allowed" "names the line"
 note "ok"

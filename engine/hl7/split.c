@@ -60,6 +60,8 @@ int hl7_split(rl_str in, hl7_split_cb cb, void *ctx, hl7_split_info *info, rl_er
     if (!info)
         info = &dummy;
     memset(info, 0, sizeof *info);
+    if (!in.p) /* nothing (an empty file): no arithmetic on a null pointer */
+        in = (rl_str){ "", 0 };
     split_state st = { .in = in, .fs = '|', .cb = cb, .ctx = ctx, .info = info };
     const char *p = in.p, *end = in.p + in.n;
     if (in.n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) /* UTF-8 byte order mark */

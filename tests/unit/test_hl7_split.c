@@ -86,6 +86,18 @@ static void trailer_only(void **state)
     assert_int_equal(s.n, 2);
 }
 
+/* An empty file (a null view: no bytes were ever read) holds no message. */
+static void nothing(void **state)
+{
+    (void)state;
+    seen s = { 0 };
+    rl_err err;
+    hl7_split_info info;
+    assert_int_equal(hl7_split((rl_str){ NULL, 0 }, collect, &s, &info, &err), HL7_OK);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(info.messages, 0);
+}
+
 static void envelope_errors(void **state)
 {
     (void)state;
@@ -118,6 +130,7 @@ int main(void)
         cmocka_unit_test(plain_sequences),
         cmocka_unit_test(envelope_errors),
         cmocka_unit_test(trailer_only),
+        cmocka_unit_test(nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

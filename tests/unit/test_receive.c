@@ -39,7 +39,7 @@ static int teardown(void **state)
     cmdq_close(q, "done");
     cmdq_free(q);
     store_close(st);
-    char rm[300];
+    char rm[RL_CFG_PATH_MAX + 16];
     snprintf(rm, sizeof rm, "rm -rf %s", dir);
     return system(rm) == 0 ? 0 : -1;
 }
@@ -78,7 +78,7 @@ static study_inst inst(const char *study, const char *sop)
 /* A DICOM thread filing one instance. */
 typedef struct filing {
     study_inst in;
-    char tmp[400], why[300];
+    char tmp[RL_CFG_PATH_MAX + RL_UID_SIZE + 32], why[300];
     int rc;
     pthread_t th;
 } filing;
@@ -220,7 +220,7 @@ static void replacement_the_index_refused_gives_the_old_copy_back(void **state)
     cmdq_finish(q, &c->q, STORE_E_FULL, "the store is full");
     pthread_join(f.th, NULL);
     assert_int_equal(f.rc, -1);
-    char path[600], text[64], prev[500];
+    char path[sizeof spool + 64], text[64], prev[sizeof f.tmp + 8];
     snprintf(path, sizeof path, "%s/1.2.11/1.2.11.1/1.2.11.1.1.dcm", spool);
     read_file(path, text, sizeof text);
     assert_string_equal(text, "indexed");

@@ -42,11 +42,11 @@ cat >"$T/cfg.xml" <<XML
 XML
 note "a TLS listener that cannot start says why, and nothing starts"
 sed 's#pki/radlink.pem" key#pki/missing.pem" key#' "$T/cfg.xml" >"$T/bad.xml"
-run_rc "$RADLINK" serve --http 0 --data "$T/bad" --mllp "$(free_port)" --dicom "$DICOM_PORT" --config "$T/bad.xml"
+run_rc "$RADLINK" serve --http 0 --data "$T/bad" --mllp auto --dicom "$DICOM_PORT" --config "$T/bad.xml"
 expect_rc 1 "a missing certificate"
 expect_has "$ERR" "DICOM TLS: certificate $T/pki/missing.pem" "names the file"
 sed "s#<tls port=\"$TLS_PORT\"#<tls port=\"$DICOM_PORT\"#" "$T/cfg.xml" >"$T/bad.xml"
-run_rc "$RADLINK" serve --http 0 --data "$T/bad" --mllp "$(free_port)" --dicom "$DICOM_PORT" --config "$T/bad.xml"
+run_rc "$RADLINK" serve --http 0 --data "$T/bad" --mllp auto --dicom "$DICOM_PORT" --config "$T/bad.xml"
 expect_rc 1 "the TLS port is the plain port"
 expect_has "$ERR" "the TLS port $DICOM_PORT is the plain port too" "says why"
 
@@ -54,6 +54,8 @@ start_engine --config "$T/cfg.xml"
 wait_workers 1 10
 expect_line "$(cat "$ENGINE_LOG")" "^dicom.tls=127.0.0.1:$TLS_PORT verify-client=true$" \
     "serve prints the TLS listener"
+expect_line "$("$RADLINK" status --data "$T/var")" "^listening mllp .*, dicom 127.0.0.1:$DICOM_PORT tls $TLS_PORT," \
+    "radlink status shows both DICOM listeners"
 
 note "both listeners bind 127.0.0.1 only, as configured"
 LISTEN=$(/usr/bin/python3 - "$DICOM_PORT" "$TLS_PORT" <<'PY'

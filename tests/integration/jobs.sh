@@ -10,7 +10,8 @@
 MK=$DATA/make_dicom.sh
 
 start_orthanc pacs false
-ORTHANC_PID=${PIDS##* } # start_orthanc's process, the last one started
+ORTHANC_PID=$(pgrep -f "^Orthanc $T/pacs/orthanc.json$")
+[ -n "$ORTHANC_PID" ] || fail "no Orthanc process for $T/pacs/orthanc.json"
 # pacs_down: Orthanc shut down (its REST API), and its DICOM port held bound,
 # not listening, until it comes up again: down (a connection is refused at
 # once), and no other test can take the port meanwhile. SO_REUSEADDR: the
@@ -98,7 +99,13 @@ WPID=$("$RADLINK" status --data "$T/var" | sed -n 's/^local worker 0 pid \([0-9]
 [ -n "$WPID" ] || fail "status names the local worker's pid: $("$RADLINK" status --data "$T/var")"
 kill -9 "$WPID"
 wait_cmd 10 "^local worker 0 pid [0-9]+, restarted 1 times$" "$RADLINK" status --data "$T/var"
-wait_workers 1 10
+NEW=$("$RADLINK" status --data "$T/var" | sed -n 's/^local worker 0 pid \([0-9]*\),.*/\1/p')
+[ "$NEW" != "$WPID" ] || fail "the restarted worker has the killed one's pid"
+# the new process connects to the dispatcher; the killed one's place there
+# goes once it has been silent for the worker timeout (10 s): until then a
+# job can still be given to it, and waits that long
+wait_cmd 10 "^worker [0-9]+ pid $NEW on " "$RADLINK" status --data "$T/var"
+wait_until 20 "! '$RADLINK' status --data '$T/var' | grep -q '^worker [0-9]* pid $WPID on '"
 
 note "failing too often: dead, until retried"
 pacs_down

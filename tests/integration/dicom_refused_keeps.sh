@@ -31,7 +31,7 @@ PY
 run_rc "$RADLINK" send --quiet --batch --to "127.0.0.1:$PORT" "$T/many.hl7"
 expect_rc 0 "600 messages in one batch (each with its audit event)"
 # a reader blocked on a pipe nobody reads (the audit trail is more than a pipe holds)
-"$RADLINK" audit list --xml --data "$T/var" --limit 100000 | sleep 120 &
+"$RADLINK" audit list --xml --data "$T/var" --limit 100000 | sleep 86400 &
 HOLD=$!
 PIDS="$PIDS $HOLD"
 wait_cmd 10 "^store readers [1-9]" "$RADLINK" status --data "$T/var"
@@ -66,13 +66,9 @@ expect_has "$OUT" "DOE^JANE" "the spooled file still has the name the index know
 note "room again: the same replacement is taken"
 kill "$HOLD" 2>/dev/null || true
 wait_cmd 20 "^store readers 0" "$RADLINK" status --data "$T/var"
-ok=""
-for k in 1 2 3 4 5; do
-    run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/again.dcm"
-    [ "$RC" = 0 ] && ok=1 && break
-    sleep 1
-done
-[ -n "$ok" ] || fail "the replacement was not taken once the reader was gone"
+# the pages the reader pinned are free once a write has moved past its
+# snapshot: the modality sends again until it is taken, as it would
+wait_until 20 "storescu -aec RADLINK 127.0.0.1 $DICOM_PORT '$T/again.dcm' >/dev/null 2>&1"
 run_rc dcmdump +P PatientName "$spooled"
 expect_has "$OUT" "CHANGED^NAME" "the replacement is in the spool"
 stop_engine

@@ -11,7 +11,7 @@ CHROMIUM=$(command -v chromium || true)
 [ -n "$CHROMIUM" ] || fail "chromium is not installed (make deps installs it)"
 [ -d "$SRC/tests/js/node_modules/puppeteer-core" ] || fail "puppeteer-core is not installed (make js)"
 
-DOWN=$(free_port)
+hold_port DOWN # the RIS that is down: no other test's engine can take its port
 cat >"$T/routes.xml" <<XML
 <?xml version="1.0"?>
 <routes>

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$SRC/tests/integration/mwl_lib.sh"
 
-DOWN=$(free_port)
+hold_port DOWN # the RIS that is down: no other test's engine can take its port
 cat >"$T/routes.xml" <<XML
 <?xml version="1.0"?>
 <routes>
@@ -94,12 +94,13 @@ note "HTTPS: the MLLP listeners' certificate settings, client certificate requir
 make_pki "$T/pki" server client
 cat >"$T/tls.xml" <<XML
 <radlink>
-  <http port="$HTTP_PORT">
+  <http>
     <tls cert="pki/server.pem" key="pki/server.key" ca="pki/ca.pem" verify-client="true"/>
   </http>
 </radlink>
 XML
 echo 'pass-word-9' | "$RADLINK" user add tina --role viewer --data "$T/var" --password-stdin >/dev/null
+PORT= DICOM_PORT= HTTP_PORT= # ports the system picks again
 start_engine --config "$T/tls.xml"
 P="$T/pki"
 run_rc curl -s --cacert "$P/ca.pem" --cert "$P/client.pem" --key "$P/client.key" "https://localhost:$HTTP_PORT/readyz"
@@ -115,16 +116,17 @@ run_rc curl -s --cacert "$P/ca.pem" "https://localhost:$HTTP_PORT/healthz"
 [ "$RC" != 0 ] || fail "a client without a certificate was served"
 run_rc curl -s --cacert "$P/ca.pem" --cert "$P/stranger.pem" --key "$P/stranger.key" "https://localhost:$HTTP_PORT/healthz"
 [ "$RC" != 0 ] || fail "a stranger's certificate was accepted"
-run_rc curl -s --max-time 5 "http://127.0.0.1:$HTTP_PORT/healthz"
+run_rc curl -s --max-time "$(scaled 5)" "http://127.0.0.1:$HTTP_PORT/healthz"
 expect_not_has "$OUT" "ok" "plain HTTP on the TLS port is not served"
 stop_engine
 
 note "a port in use: the engine says so and does not start"
-HTTP_PORT=$(free_port)
-python3 -c 'import socket,time,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); print("ready", flush=True); time.sleep(30)' "$HTTP_PORT" >"$T/blocker.out" &
+# a listener on a port the system picks, held for the test's life
+python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(86400)' >"$T/blocker.out" &
 PIDS="$PIDS $!"
-wait_for "$T/blocker.out" ready 10
-run_rc "$RADLINK" serve --data "$T/var2" --mllp "$(free_port)" --dicom 0 --http "$HTTP_PORT"
+wait_until 10 "[ -s '$T/blocker.out' ]"
+HTTP_PORT=$(cat "$T/blocker.out")
+run_rc "$RADLINK" serve --data "$T/var2" --mllp auto --dicom 0 --http "$HTTP_PORT"
 expect_rc 1 "a busy HTTP port"
 expect_has "$ERR" "http listener 127.0.0.1:$HTTP_PORT: Address already in use" "names the HTTP listener"
 note "radlink user: the console's users file"

@@ -11,6 +11,9 @@ const puppeteer = require('puppeteer-core');
 const path = require('path');
 
 const [base, shots, chromium] = process.argv.slice(2);
+// Each wait's limit is for a plain build on an idle machine, times the
+// factor the sanitizer build sets (tests/integration/lib.sh).
+const F = Number(process.env.RADLINK_TIME_FACTOR) || 1;
 let step = '';
 
 function check(ok, what) {
@@ -26,7 +29,7 @@ async function shot(page, name) {
 async function go(page, hash) {
   await page.evaluate(h => { location.hash = h; }, hash);
   await page.waitForFunction(() => !document.querySelector('#page').hasAttribute('data-loading') &&
-    document.querySelector('#page').childNodes.length > 0, { timeout: 10000 });
+    document.querySelector('#page').childNodes.length > 0, { timeout: 10000 * F });
 }
 
 async function texts(page, sel) {
@@ -39,14 +42,28 @@ async function login(page, user, password) {
   await page.type('#login-user', user);
   await page.type('#login-password', password);
   await Promise.all([
-    page.waitForFunction(() => document.querySelector('#who').textContent.length > 0, { timeout: 15000 }),
+    page.waitForFunction(() => document.querySelector('#who').textContent.length > 0, { timeout: 15000 * F }),
     page.click('#login-submit'),
   ]);
 }
 
 async function bannerText(page) {
-  await page.waitForFunction(() => !document.querySelector('#banner').hidden, { timeout: 10000 });
+  await page.waitForFunction(() => !document.querySelector('#banner').hidden, { timeout: 10000 * F });
   return page.$eval('#banner', b => b.textContent);
+}
+
+// The queue page's items as it shows them: [destination, qseq, state] a row.
+async function queueRows(page) {
+  return page.$$eval('#queue-items tr', trs => trs.slice(1).map(tr =>
+    [...tr.querySelectorAll('td')].slice(0, 3).map(td => td.textContent.trim())));
+}
+
+// The queue page's destinations: [name, queued, parked] a row.
+async function destinationRows(page) {
+  return page.$$eval('#destinations tr', trs => trs.slice(1).map(tr => {
+    const td = [...tr.querySelectorAll('td')].map(x => x.textContent.trim());
+    return [td[0], td[1], td[3]];
+  }));
 }
 
 async function messageSeqs(page) {
@@ -63,6 +80,7 @@ async function messageSeqs(page) {
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
   });
   const page = await browser.newPage();
+  page.setDefaultTimeout(30000 * F);
   await page.setViewport({ width: 1280, height: 900 });
   const failures = [];
   page.on('pageerror', e => failures.push('page error: ' + e.message));
@@ -96,7 +114,7 @@ async function messageSeqs(page) {
 
     step = 'a count is a link to its list';
     await Promise.all([
-      page.waitForFunction(() => location.hash === '#/exceptions', { timeout: 5000 }),
+      page.waitForFunction(() => location.hash === '#/exceptions', { timeout: 5000 * F }),
       page.evaluate(() => [...document.querySelectorAll('#cards a')].find(a => a.textContent.includes('unmatched')).click()),
     ]);
     await page.waitForSelector('#studies');
@@ -107,7 +125,7 @@ async function messageSeqs(page) {
     await go(page, '#/messages');
     await page.type('#f-q', 'PID-3.1=P-SECRET-2');
     await page.click('#f-submit');
-    await page.waitForFunction(() => location.hash.includes('q=') && document.querySelector('#messages'), { timeout: 10000 });
+    await page.waitForFunction(() => location.hash.includes('q=') && document.querySelector('#messages'), { timeout: 10000 * F });
     await page.waitForSelector('#search-info');
     const found = await texts(page, '#messages td:first-child');
     check(JSON.stringify(found) === '["3","2"]', 'PID-3.1=P-SECRET-2 finds messages 3 and 2: ' + found);
@@ -131,11 +149,22 @@ async function messageSeqs(page) {
     await go(page, '#/queues');
     await page.waitForSelector('#queue-items button.park');
     await page.click('#queue-items button.park[data-qseq="1"]');
-    await page.waitForSelector('#queue-items button.retry[data-qseq="1"]', { timeout: 10000 });
-    check(true, 'message 1 of ris-down parked');
+    await page.waitForSelector('#queue-items button.retry[data-qseq="1"]', { timeout: 10000 * F });
+    let rows = await queueRows(page);
+    // the three orders and the replay wait for the RIS that is down
+    check(JSON.stringify(rows) === '[["ris-down","1","parked"],["ris-down","2","pending"],["ris-down","3","pending"],["ris-down","4","pending"]]',
+      'the queue page shows item 1 of ris-down parked, 2 to 4 pending: ' + JSON.stringify(rows));
+    let dests = await destinationRows(page);
+    check(JSON.stringify(dests) === '[["ris-down","3","1"]]',
+      'the destination row counts 3 queued and 1 parked: ' + JSON.stringify(dests));
     await shot(page, '07-queues-parked');
     await page.click('#queue-items button.retry[data-qseq="1"]');
-    await page.waitForSelector('#queue-items button.park[data-qseq="1"]', { timeout: 10000 });
+    await page.waitForSelector('#queue-items button.park[data-qseq="1"]', { timeout: 10000 * F });
+    rows = await queueRows(page);
+    check(rows.length === 4 && rows.every(r => r[2] === 'pending'),
+      'retried: the queue page shows all four pending: ' + JSON.stringify(rows));
+    dests = await destinationRows(page);
+    check(JSON.stringify(dests) === '[["ris-down","4","0"]]', 'and none parked: ' + JSON.stringify(dests));
     const parked = await page.evaluate(async () => (await (await fetch('/api/queues?state=parked')).json()).total);
     check(parked === 0, 'retried: nothing parked any more');
     await shot(page, '08-queues-retried');
@@ -148,7 +177,7 @@ async function messageSeqs(page) {
     await shot(page, '09-study-unmatched');
     await page.click('#candidates button.link-candidate');
     await page.waitForFunction(() => document.querySelector('#study-state') &&
-      document.querySelector('#study-state').textContent !== 'unmatched', { timeout: 10000 });
+      document.querySelector('#study-state').textContent !== 'unmatched', { timeout: 10000 * F });
     const state = await page.$eval('#study-state', e => e.textContent);
     check(state !== 'unmatched', 'linked: the state is now ' + state);
     check((await page.$eval('main', e => e.textContent)).includes('accession 9002'), 'the order shows');

@@ -74,19 +74,22 @@ void dispatch_add_lease(dispatcher *d, uint64_t jid, uint32_t attempt, int w)
     d->leases[d->nleases++] = (lease){ jid, attempt, w, rl_mono_ms() };
 }
 
-/* A worker went silent: its attempts fail (and are retried). */
-static void lose_worker(dispatcher *d, int wi)
+/* A worker went silent (ended: it was a local one the engine saw end): its
+ * attempts fail (and are retried), and it gets no more. */
+static void lose_worker(dispatcher *d, int wi, bool ended)
 {
     worker *w = &d->w[wi];
-    log_warn("jobs.worker_lost", "worker=%d name=\"%s\" silent_ms=%lld", wi, w->name,
-             (long long)(rl_mono_ms() - w->last_ms));
+    log_warn("jobs.worker_lost", "worker=%d name=\"%s\" silent_ms=%lld ended=%s", wi, w->name,
+             (long long)(rl_mono_ms() - w->last_ms), ended ? "yes" : "no");
     d->lost_workers++;
     for (size_t i = 0; i < d->nleases;) {
         if (d->leases[i].w == wi) {
             char why[sizeof "the worker () went silent for  s" + RL_WORKER_NAME_SIZE +
                      RL_NUM_TEXT_MAX];
-            int n = snprintf(why, sizeof why, "the worker (%s) went silent for %u s",
-                             w->name[0] ? w->name : "?", d->cfg.worker_timeout_s);
+            int n = ended ? snprintf(why, sizeof why, "the worker (%s) ended",
+                                     w->name[0] ? w->name : "?")
+                          : snprintf(why, sizeof why, "the worker (%s) went silent for %u s",
+                                     w->name[0] ? w->name : "?", d->cfg.worker_timeout_s);
             add_outcome(d, d->leases[i].job, d->leases[i].attempt, O_LOST, (rl_str){ why, (size_t)n });
             d->leases[i] = d->leases[--d->nleases];
             continue;
@@ -94,6 +97,18 @@ static void lose_worker(dispatcher *d, int wi)
         i++;
     }
     memset(w, 0, sizeof *w);
+}
+
+void dispatch_worker_ended(dispatcher *d, long pid)
+{
+    char prefix[RL_NUM_TEXT_MAX + 8];
+    int n = snprintf(prefix, sizeof prefix, "pid %ld on ", pid);
+    if (d) /* what it said before it ended counts */
+        dispatch_drain(d, d->router);
+    for (int i = 0; d && i < RL_WORKERS_MAX; i++)
+        if (d->w[i].used && d->w[i].sock == d->router &&
+            strncmp(d->w[i].name, prefix, (size_t)n) == 0)
+            lose_worker(d, i, true);
 }
 
 /* ---- messages from workers ---- */
@@ -346,7 +361,7 @@ void dispatch_tick(dispatcher *d)
     int64_t now = rl_mono_ms(), limit = (int64_t)d->cfg.worker_timeout_s * 1000;
     for (int i = 0; i < RL_WORKERS_MAX; i++)
         if (d->w[i].used && now - d->w[i].last_ms > limit)
-            lose_worker(d, i);
+            lose_worker(d, i, false);
     for (size_t i = 0; i < d->nleases;) {
         lease *l = &d->leases[i];
         if (now - l->last_ms > limit) { /* its worker lives but does not name it */

@@ -51,8 +51,9 @@ typedef struct ctl_req {
 typedef struct workers workers;
 workers *workers_new(unsigned n, const char *endpoint, const char *ae_title);
 void workers_start(workers *w);
-/* SIGCHLD came: reap, and schedule restarts with backoff. */
-void workers_reap(workers *w);
+/* SIGCHLD came: reap, and schedule restarts with backoff; ended(ctx, pid)
+ * hears of each worker that ended. */
+void workers_reap(workers *w, void (*ended)(void *ctx, long pid), void *ctx);
 /* Restart what is due; the next time something is (rl_mono_ms), or -1. */
 void workers_tick(workers *w);
 int64_t workers_deadline_ms(const workers *w);

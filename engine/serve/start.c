@@ -58,6 +58,13 @@ static void on_cmds(loop *l, int fd, unsigned events, void *ctx)
     e->cmds_tail = c;
 }
 
+/* A local worker ended: what it held is retried now, not after the worker
+ * timeout, and no job goes to it meanwhile. */
+static void worker_ended(void *ctx, long pid)
+{
+    dispatch_worker_ended(((engine *)ctx)->jobs, pid);
+}
+
 static void on_signal(loop *l, int fd, unsigned events, void *ctx)
 {
     (void)l;
@@ -74,7 +81,7 @@ static void on_signal(loop *l, int fd, unsigned events, void *ctx)
             e->reload_signal = true;
             break;
         case SIGCHLD:
-            workers_reap(e->wk);
+            workers_reap(e->wk, worker_ended, e);
             break;
         }
     }

@@ -84,7 +84,7 @@ void workers_start(workers *w)
         spawn(w, i);
 }
 
-void workers_reap(workers *w)
+void workers_reap(workers *w, void (*ended)(void *ctx, long pid), void *ctx)
 {
     int status;
     pid_t pid;
@@ -103,6 +103,8 @@ void workers_reap(workers *w)
                      s->backoff_ms);
             s->backoff_ms = s->backoff_ms < RL_WORKER_RESTART_MAX_MS / 2 ? s->backoff_ms * 2
                                                                          : RL_WORKER_RESTART_MAX_MS;
+            if (ended)
+                ended(ctx, (long)pid);
         }
     }
 }

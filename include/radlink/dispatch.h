@@ -71,6 +71,9 @@ void dispatch_after_commit(dispatcher *d, bool committed);
 /* Heartbeats out, silent workers and expired leases found; call when
  * dispatch_deadline_ms has passed. */
 void dispatch_tick(dispatcher *d);
+/* The local worker with this pid ended (the engine reaped it): what it held
+ * fails now and is retried, and it is no longer offered jobs. */
+void dispatch_worker_ended(dispatcher *d, long pid);
 /* The next time (rl_mono_ms) the dispatcher needs the loop, or -1. */
 int64_t dispatch_deadline_ms(const dispatcher *d);
 /* A PACS's storage commitment report (from the DICOM listener): passed on to

@@ -101,11 +101,12 @@ kill -9 "$WPID"
 wait_cmd 10 "^local worker 0 pid [0-9]+, restarted 1 times$" "$RADLINK" status --data "$T/var"
 NEW=$("$RADLINK" status --data "$T/var" | sed -n 's/^local worker 0 pid \([0-9]*\),.*/\1/p')
 [ "$NEW" != "$WPID" ] || fail "the restarted worker has the killed one's pid"
-# the new process connects to the dispatcher; the killed one's place there
-# goes once it has been silent for the worker timeout (10 s): until then a
-# job can still be given to it, and waits that long
+# the engine saw the killed one end before it started the new one: its place
+# at the dispatcher is gone already (no job can go to it), not after the
+# worker timeout
+run_rc "$RADLINK" status --data "$T/var"
+! printf '%s\n' "$OUT" | grep -q "^worker [0-9]* pid $WPID on " || fail "the killed worker is still offered jobs: $OUT"
 wait_cmd 10 "^worker [0-9]+ pid $NEW on " "$RADLINK" status --data "$T/var"
-wait_until 20 "! '$RADLINK' status --data '$T/var' | grep -q '^worker [0-9]* pid $WPID on '"
 
 note "failing too often: dead, until retried"
 pacs_down

@@ -7,7 +7,6 @@
 # order that comes later claims the forwarded study.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
-DICOM_PORT=$(free_port)
 start_orthanc pacs false
 config() {
     cat >"$T/cfg.xml" <<XML

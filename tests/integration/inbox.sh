@@ -27,6 +27,7 @@ for f in orders.hl7.part orders.hl7.tmp .orders.hl7; do
     [ ! -e "$IN/done/$f" ] && [ ! -e "$IN/error/$f" ] || fail "$f was taken"
 done
 run_rc "$RADLINK" wl list --data "$T/var"
+expect_rc 0 "wl list"
 expect_not_has "$OUT" "ACCF1" "nothing of the waiting files is on the worklist"
 rm "$IN/orders.hl7.tmp" "$IN/.orders.hl7"
 

@@ -18,10 +18,10 @@ cp "$IN/orders.hl7.part" "$IN/orders.hl7.tmp"
 cp "$IN/orders.hl7.part" "$IN/.orders.hl7"
 # an hour old: nothing but the name keeps them waiting
 touch -d "@$(($(date +%s) - 3600))" "$IN/orders.hl7.part" "$IN/orders.hl7.tmp" "$IN/.orders.hl7"
-# a file dropped after them, taken by a scan that saw them too (an empty
-# file: no message, error/)
-: >"$IN/witness.hl7"
-wait_for "$IN/error/witness.hl7.report" "no HL7 message in the file" 15
+# a file dropped after them, taken by a scan that saw them too (not HL7:
+# error/)
+printf 'a witness, not HL7\n' >"$IN/witness.txt"
+wait_for "$IN/error/witness.txt.report" "0 messages" 15
 for f in orders.hl7.part orders.hl7.tmp .orders.hl7; do
     [ -f "$IN/$f" ] || fail "$f is left alone"
     [ ! -e "$IN/done/$f" ] && [ ! -e "$IN/error/$f" ] || fail "$f was taken"

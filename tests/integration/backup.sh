@@ -31,22 +31,34 @@ note "under load: mllp_load (4 connections) and storescu in a loop, a backup mea
 LPID=$!
 PIDS="$PIDS $LPID"
 make_study "$T/s2" 1 10 1.2.999.42 702 P2 'ROE^ANNA'
+# 15 passes over the same 10 images; each pass's exit status is kept
 (
     k=0
     while [ $k -lt 15 ]; do
-        storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T"/s2/i*.dcm >/dev/null 2>&1 || true
+        set +e
+        storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T"/s2/i*.dcm >>"$T/stores.out" 2>&1
+        echo $? >>"$T/stores.rc"
+        set -e
         k=$((k + 1))
     done
 ) &
 SPID=$!
 PIDS="$PIDS $SPID"
-sleep 0.5
+# the load is under way (the engine received more than the 40 orders) and
+# the first pass stored its 10 images: the backup must hold them all
+wait_cmd 30 "^messages .*, [0-9]{3,} received$" "$RADLINK" status --data "$T/var"
+wait_cmd 30 "^  instances +10$" "$RADLINK" recon show --data "$T/var" 1.2.999.42
 run_rc "$RADLINK" backup --data "$T/var" "$T/bak"
 expect_rc 0 "backup under load: $ERR"
 expect_line "$OUT" "^backed up .* into $T/bak in [0-9.]+ s" "says what it did"
-wait "$LPID" || fail "mllp_load: $(cat "$T/load.out")"
-wait "$SPID" || true
-expect_has "$(cat "$T/load.out")" "failures=0" "the load was answered"
+wait_exit "$LPID" 120
+expect_rc 0 "mllp_load: $(cat "$T/load.out")"
+expect_has "$(cat "$T/load.out")" "non_aa=0 failures=0" "the load was answered, all AA"
+wait_exit "$SPID" 120
+expect_eq "$(grep -c . "$T/stores.rc")" 15 "15 storescu passes ran"
+expect_eq "$(grep -cx 0 "$T/stores.rc")" 15 "every pass stored its 10 images: $(tail -5 "$T/stores.out")"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.42
+expect_line "$OUT" "^  instances +10$" "the repeated passes hold 10 images"
 stop_engine
 
 note "the backup checks"
@@ -55,7 +67,9 @@ expect_rc 0 "radlink check on the backup: $OUT"
 expect_has "$OUT" "checksums checked: 0 problems" "checksums hold"
 run_rc sh -c "cd '$T/bak' && sha256sum -c --quiet MANIFEST.sha256"
 expect_rc 0 "sha256sum -c on the manifest: $OUT $ERR"
-expect_line "$(cat "$T/bak/MANIFEST")" "^instances ([2-9][0-9]|[1-9][0-9][0-9]+)$" "the manifest counts the instances"
+expect_line "$(cat "$T/bak/MANIFEST")" "^instances 30$" "the manifest counts the 20 images and the 10 stored before the backup"
+BAK_MSGS=$(sed -n 's/^messages \([0-9]*\)$/\1/p' "$T/bak/MANIFEST")
+[ "${BAK_MSGS:-0}" -ge 40 ] || fail "the manifest counts the messages: [$BAK_MSGS]"
 
 note "restore into a new directory, and an engine on it"
 mv "$T/var" "$T/orig"
@@ -72,6 +86,10 @@ while [ $n -le 40 ]; do
     expect_line "$OUT" " B$n " "order B$n, answered before the backup, is in the restored log"
     n=$((n + 1))
 done
+run_rc "$RADLINK" status --data "$T/var"
+expect_line "$OUT" "^messages +$BAK_MSGS in the log " "the restored log holds the messages the manifest counts"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.42
+expect_line "$OUT" "^  instances +10$" "the 10 images stored before the backup"
 run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.41
 expect_line "$OUT" "^  instances +20$" "the 20 images answered before the backup"
 k=1

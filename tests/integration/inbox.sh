@@ -12,14 +12,30 @@ XML
 start_engine --config "$T/cfg.xml"
 [ -d "$IN/done" ] && [ -d "$IN/error" ] || fail "done/ and error/ made at start"
 
-note "two orders in one file (written under another name, then renamed)"
+note "files being written wait: .part, .tmp and dot files, however old"
 { orm F1 NW ACCF1 SF1 CT CT01 202611241000 'DOE^JANE' PF1; orm F2 NW ACCF2 SF2 MR MR01 202611241100 'ROE^RICHARD' PF2; } >"$IN/orders.hl7.part"
-sleep 1.5
-[ -f "$IN/orders.hl7.part" ] || fail "a .part file is left alone"
+cp "$IN/orders.hl7.part" "$IN/orders.hl7.tmp"
+cp "$IN/orders.hl7.part" "$IN/.orders.hl7"
+# an hour old: nothing but the name keeps them waiting
+touch -d "@$(($(date +%s) - 3600))" "$IN/orders.hl7.part" "$IN/orders.hl7.tmp" "$IN/.orders.hl7"
+# a file dropped after them, taken by a scan that saw them too (not HL7:
+# error/)
+printf 'a witness, not HL7\n' >"$IN/witness.txt"
+wait_for "$IN/error/witness.txt.report" "0 messages" 15
+for f in orders.hl7.part orders.hl7.tmp .orders.hl7; do
+    [ -f "$IN/$f" ] || fail "$f is left alone"
+    [ ! -e "$IN/done/$f" ] && [ ! -e "$IN/error/$f" ] || fail "$f was taken"
+done
+run_rc "$RADLINK" wl list --data "$T/var"
+expect_rc 0 "wl list"
+expect_not_has "$OUT" "ACCF1" "nothing of the waiting files is on the worklist"
+rm "$IN/orders.hl7.tmp" "$IN/.orders.hl7"
+
+note "two orders in one file (written under another name, then renamed)"
 mv "$IN/orders.hl7.part" "$IN/orders.hl7"
 wait_for "$IN/done/orders.hl7.report" "2 messages, 0 not accepted" 15
 [ -f "$IN/done/orders.hl7" ] || fail "the file is in done/"
-[ -f "$IN/orders.hl7" ] && fail "and no longer in the drop"
+[ ! -e "$IN/orders.hl7" ] || fail "and no longer in the drop"
 expect_has "$(cat "$IN/done/orders.hl7.report")" "MSA|AA|F2" "the report holds the ACKs"
 run_rc "$RADLINK" wl list --data "$T/var"
 expect_has "$OUT" "ACCF1" "the first order is on the worklist"

@@ -8,13 +8,32 @@ or AR for control IDs listed with --reject (comma separated), or nothing at
 all for those listed with --silent.
 With --times, LOG.times gets "OBR-18 ORC-5 MILLISECONDS" per message (the
 wall clock when it arrived), for latency measurements.
-Usage: mllp_sink.py PORT LOG [--reject ID,ID] [--silent ID,ID] [--times]"""
+PORT 0: a port the system picks. Prints "ready PORT" once it listens.
+
+A port held by `mllp_sink.py --hold` (which binds a port the system picks
+with SO_REUSEPORT, prints it, never listens and runs until killed) is a
+downstream that is down - a connection is refused at once - that nobody else
+can bind meanwhile; a sink started with --held on it (SO_REUSEPORT too)
+listens beside the holder: started and stopped, it brings the downstream up
+and down. Without --held a sink binds alone, and fails if the port is taken.
+Usage: mllp_sink.py PORT LOG [--held] [--reject ID,ID] [--silent ID,ID] [--times]
+       mllp_sink.py --hold"""
 import argparse
 import asyncio
+import socket
+import sys
 import time
 
 import hl7
 from hl7.mllp import start_hl7_server
+
+if sys.argv[1:] == ['--hold']:
+    held = socket.socket()
+    held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    held.bind(('127.0.0.1', 0))
+    print(held.getsockname()[1], flush=True)
+    while True:
+        time.sleep(3600)
 
 ap = argparse.ArgumentParser()
 ap.add_argument('port', type=int)
@@ -22,6 +41,7 @@ ap.add_argument('log')
 ap.add_argument('--reject', default='')
 ap.add_argument('--silent', default='')
 ap.add_argument('--times', action='store_true')
+ap.add_argument('--held', action='store_true')
 args = ap.parse_args()
 reject = set(filter(None, args.reject.split(',')))
 silent = set(filter(None, args.silent.split(',')))
@@ -52,8 +72,9 @@ async def handle(reader, writer):
 
 
 async def main():
-    async with await start_hl7_server(handle, host='127.0.0.1', port=args.port) as server:
-        print('ready', flush=True)
+    async with await start_hl7_server(handle, host='127.0.0.1', port=args.port,
+                                      reuse_port=args.held) as server:
+        print('ready', server.sockets[0].getsockname()[1], flush=True)
         await server.serve_forever()
 
 

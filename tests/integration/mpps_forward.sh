@@ -8,13 +8,35 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mpps_lib.sh"
 
-PACS_PORT=$(free_port)
+# The PACS's port is held for the whole test (mllp_sink.py --hold): while the
+# PACS is down a connection is refused at once, and no other test can take
+# the port meanwhile. Up, a proxy listens there beside the holder
+# (slow_proxy.py --held, no delay) and passes each association on to one of
+# two MPPS SCPs, on ports the system picked: one that takes the steps, one
+# that refuses them. Both write the same log.
+/usr/bin/python3 "$SRC/tests/integration/mllp_sink.py" --hold >"$T/held" &
+PIDS="$PIDS $!"
+wait_until 10 "[ -s '$T/held' ]"
+PACS_PORT=$(cat "$T/held")
+scp() { # scp NAME [refuse]: an MPPS SCP; its port in $T/NAME.port
+    name=$1
+    shift
+    node "$SRC/tests/js/mpps_pacs_scp.js" 0 PACS "$T/pacs.log" "$@" >"$T/$name.out" 2>&1 &
+    PIDS="$PIDS $!"
+    wait_for "$T/$name.out" "^ready [0-9]" 10
+    sed -n 's/^ready \([0-9]*\)$/\1/p' "$T/$name.out" >"$T/$name.port"
+}
+scp takes
+scp refuses refuse
 start_pacs() { # start_pacs [refuse]
-    : >"$T/pacs.out"
-    node "$SRC/tests/js/mpps_pacs_scp.js" "$PACS_PORT" PACS "$T/pacs.log" "$@" >"$T/pacs.out" 2>&1 &
+    upstream=$(cat "$T/takes.port")
+    [ "${1:-}" = refuse ] && upstream=$(cat "$T/refuses.port")
+    : >"$T/proxy.out"
+    /usr/bin/python3 "$SRC/tests/integration/slow_proxy.py" "$PACS_PORT" "$upstream" 0 --held \
+        >"$T/proxy.out" 2>&1 &
     PACS_PID=$!
     PIDS="$PIDS $PACS_PID"
-    wait_for "$T/pacs.out" ready 10
+    wait_for "$T/proxy.out" "ready $PACS_PORT" 10
 }
 stop_pacs() { kill "$PACS_PID"; wait_exit "$PACS_PID" 10; }
 # pacs_saw OP UID: the PACS's answer to that request (its last), or nothing
@@ -31,7 +53,7 @@ wait_pacs() { # wait_pacs OP UID ANSWER
     i=0
     until [ "$(pacs_saw "$1" "$2")" = "$3" ]; do
         i=$((i + 1))
-        [ $i -le 300 ] || fail "the PACS did not answer $1 $2 with $3: $(cat "$T/pacs.log"; "$RADLINK" queue list --data "$T/var")"
+        [ $i -le $(($(scaled 30) * 10)) ] || fail "the PACS did not answer $1 $2 with $3: $(cat "$T/pacs.log"; "$RADLINK" queue list --data "$T/var")"
         sleep 0.1
     done
 }

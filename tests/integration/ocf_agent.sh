@@ -36,12 +36,19 @@ expect_rc 0 "monitor: running and ready"
 orm C1 NW 9001 S1 CT CT01 202611241000 'DOE^JANE' P1 >"$T/m.hl7"
 send_hl7 "$T/m.hl7"
 expect_has "$(cat "$T/m.hl7.out")" "MSA|AA|C1" "the engine the agent started answers"
-kill -9 "$(cat "$T/ra.pid")"
-sleep 0.2
+EP=$(cat "$T/ra.pid")
+kill -9 "$EP"
+# the process is gone (or a zombie nobody reaped yet), as ps would show
+wait_until 10 "! kill -0 $EP 2>/dev/null || [ \"\$(awk '{ print \$3 }' /proc/$EP/stat 2>/dev/null)\" = Z ]"
 ra monitor
 expect_rc 7 "an engine killed under the agent: not running (Pacemaker recovers it)"
 ra start
 expect_rc 0 "started again"
+ra monitor
+expect_rc 0 "monitor: running and ready again"
+orm C2 NW 9002 S2 CT CT01 202611241100 'ROE^ANNA' P2 >"$T/m2.hl7"
+send_hl7 "$T/m2.hl7"
+expect_has "$(cat "$T/m2.hl7.out")" "MSA|AA|C2" "the engine started again answers"
 run_rc "$RADLINK" msg list --data "$T/var"
 expect_line "$OUT" " C1 " "the message answered before the kill is there"
 ra start

@@ -7,7 +7,6 @@
 # order that comes later claims the forwarded study.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
-DICOM_PORT=$(free_port)
 start_orthanc pacs false
 config() {
     cat >"$T/cfg.xml" <<XML
@@ -25,15 +24,26 @@ wait_workers 1 10
 held_at_pacs() { orthanc "/studies" | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 
 note "two studies without an order: held, on the exception list with their age"
+# beside them, a study its order claims, stored in the same association:
+# once it is at the PACS, the held ones were as stable as it and are due
+# nothing for an hour
+orm F1 NW M1 S1 CT CT01 202611240930 'DOE^JANE' P1 >"$T/o.hl7"
+send_hl7 "$T/o.hl7"
+expect_has "$(cat "$T/o.hl7.out")" "MSA|AA|F1" "the order of the matched study"
 make_study "$T/o1" 1 2 1.2.993.1 X1 Q1 'NOBODY^ONE' US
 make_study "$T/o2" 1 1 1.2.993.2 X2 Q2 'NOBODY^TWO' US
-run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T"/o1/*.dcm "$T"/o2/*.dcm
+make_study "$T/m1" 1 1 1.2.993.3 M1 P1 'DOE^JANE' CT
+run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T"/o1/*.dcm "$T"/o2/*.dcm "$T/m1/i1.dcm"
 expect_rc 0 "storescu"
-sleep 3 # past study-stable: a matched study would be at the PACS by now
+wait_cmd 30 "^ *[0-9]+ +done +study .* 1\.2\.993\.3 " "$RADLINK" jobs list --data "$T/var"
+expect_eq "$(orthanc_tags 1.2.993.3 SOPInstanceUID)" "1.2.993.3.1.1" "the matched study is at the PACS"
 run_rc "$RADLINK" recon list --data "$T/var" --unmatched
 expect_line "$OUT" "^1\.2\.993\.1 +unmatched +Q1 .* [0-9]+s NOBODY\^ONE" "the first, with its age"
 expect_line "$OUT" "^1\.2\.993\.2 +unmatched +Q2 " "the second"
-expect_eq "$(held_at_pacs)" 0 "the PACS has nothing"
+run_rc "$RADLINK" jobs list --data "$T/var" --state pending
+expect_line "$OUT" "^ *[0-9]+ +pending +study .* 1\.2\.993\.1 " "the first waits"
+expect_line "$OUT" "^ *[0-9]+ +pending +study .* 1\.2\.993\.2 " "the second waits"
+expect_eq "$(held_at_pacs)" 1 "the PACS has nothing of them"
 
 note "recon forward sends one as it is"
 run_rc "$RADLINK" recon forward --data "$T/var" 1.2.993.1
@@ -47,16 +57,13 @@ run_rc "$RADLINK" recon show --data "$T/var" 1.2.993.1
 expect_line "$OUT" "^  state +forwarded" "the study is forwarded"
 expect_eq "$(orthanc_tags 1.2.993.1 PatientName | uniq)" "NOBODY^ONE" "the PACS holds it as it came"
 expect_eq "$(orthanc_tags 1.2.993.1 SOPInstanceUID | wc -l)" 2 "both instances"
-expect_eq "$(held_at_pacs)" 1 "and nothing else"
+expect_eq "$(held_at_pacs)" 2 "and nothing else held"
+expect_eq "$(orthanc_tags 1.2.993.2 SOPInstanceUID)" "" "the second stays held"
 run_rc "$RADLINK" recon forward --data "$T/var" 9.9.9
 expect_rc 1 "an unknown study"
 expect_has "$ERR" "no study 9.9.9" "says so"
 
 note "a matched study is not forwarded by hand"
-orm F1 NW M1 S1 CT CT01 202611240930 'DOE^JANE' P1 >"$T/o.hl7"
-send_hl7 "$T/o.hl7"
-make_study "$T/m1" 1 1 1.2.993.3 M1 P1 'DOE^JANE' CT
-run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/m1/i1.dcm"
 wait_cmd 10 "^  state +(matched|corrected)" "$RADLINK" recon show --data "$T/var" 1.2.993.3
 run_rc "$RADLINK" recon forward --data "$T/var" 1.2.993.3
 expect_rc 1 "recon forward of a matched study"

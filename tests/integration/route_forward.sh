@@ -8,7 +8,14 @@
 # `radlink queue retry`. Rejects from routes carry AE and an ERR segment.
 . "$(dirname "$0")/lib.sh"
 
-DOWN=$(free_port)
+# the downstream's port, held all along by a bound socket that never listens
+# (mllp_sink.py --hold): a downstream that is down, which no other test can
+# take, until a sink listens there beside it (--held: SO_REUSEPORT; the
+# socket of lib.sh's hold_port cannot be shared so)
+/usr/bin/python3 "$SRC/tests/integration/mllp_sink.py" --hold >"$T/held" &
+PIDS="$PIDS $!"
+wait_until 10 "[ -s '$T/held' ]"
+DOWN=$(cat "$T/held")
 SINK_LOG=$T/sink.log
 cat >"$T/routes.xml" <<XML
 <?xml version="1.0"?>
@@ -38,13 +45,18 @@ order() { # order CTRL PID3
 }
 
 start_sink() {
-    /usr/bin/python3 "$SRC/tests/integration/mllp_sink.py" "$DOWN" "$SINK_LOG" "$@" \
+    /usr/bin/python3 "$SRC/tests/integration/mllp_sink.py" "$DOWN" "$SINK_LOG" --held "$@" \
         >"$T/sink.out" 2>&1 &
     SINK_PID=$!
     PIDS="$PIDS $SINK_PID"
-    wait_for "$T/sink.out" ready 10
+    wait_for "$T/sink.out" "ready $DOWN" 10
 }
-stop_sink() { kill "$SINK_PID"; wait "$SINK_PID" 2>/dev/null || true; }
+stop_sink() { kill "$SINK_PID"; wait_exit "$SINK_PID" 10; }
+# queue_empty: nothing left for the downstream (every message it logged was
+# answered, so no more will come)
+queue_empty() {
+    wait_cmd "$1" "^\(0 pending, 0 parked\)$" "$RADLINK" queue list --data "$T/var" --dest ris
+}
 
 note "routes check"
 run_rc "$RADLINK" routes check "$T/routes.xml"
@@ -82,21 +94,10 @@ expect_has "$(cat "$T/send3.out")" "MSA|AR|C91" "no route: the file's default AR
 
 note "downstream up: all 20 arrive once, in order"
 start_sink
-touch "$SINK_LOG"
-i=0
-while [ "$(wc -l <"$SINK_LOG")" -lt 20 ]; do
-    i=$((i + 1))
-    [ $i -le 150 ] || fail "only $(wc -l <"$SINK_LOG") of 20 arrived: $(tail -3 "$ENGINE_LOG")"
-    sleep 0.1
-done
-sleep 0.5
+queue_empty 20
 expect_eq "$(tr '\n' ' ' <"$SINK_LOG")" "C01 C02 C03 C04 C05 C06 C07 C08 C09 C10 C11 C12 C13 C14 C15 C16 C17 C18 C19 C20 " "arrival order"
 expect_has "$(cat "$SINK_LOG.full")" "DOE^JANE" "the forwarded message is the transformed one (case)"
 expect_line "$(cat "$SINK_LOG.full")" "^OBR\|1\|OC01\|\|CTCHEST.*\|CT$" "map wrote OBR-24"
-i=0
-until "$RADLINK" queue list --data "$T/var" | grep -q "(0 pending, 0 parked)"; do
-    i=$((i + 1)); [ $i -le 50 ] || fail "queue not emptied"; sleep 0.1
-done
 
 note "AR from the downstream parks the message; the next ones go on"
 stop_sink
@@ -104,8 +105,9 @@ start_sink --reject C22
 printf '%s%s%s' "$(order C21 P21)" "$(order C22 P22)" "$(order C23 P23)" >"$T/three.txt"
 mllp_send --loose --file "$T/three.txt" --port "$PORT" 127.0.0.1 >"$T/send4.out"
 expect_eq "$(grep -a -c 'MSA|AA|' "$T/send4.out")" 3 "3 AA"
-wait_for "$SINK_LOG" C23 10
-sleep 0.3
+# C23 answered and C22 parked: nothing is left to send
+wait_cmd 10 "^\(0 pending, 1 parked\)$" "$RADLINK" queue list --data "$T/var" --dest ris
+expect_eq "$(grep -c -x 'C23' "$SINK_LOG")" 1 "C23 delivered after the AR"
 run_rc "$RADLINK" queue list --data "$T/var" --state parked
 expect_line "$OUT" "^ris +[0-9]+ +parked .* AR: " "C22 parked with the downstream's AR"
 expect_has "$OUT" "(0 pending, 1 parked)" "one parked"
@@ -116,11 +118,8 @@ start_sink
 run_rc "$RADLINK" queue retry --data "$T/var" ris --all
 expect_rc 0 "queue retry --all"
 expect_has "$OUT" "1 message of ris back in the queue" "retry says what it did"
-wait_for "$SINK_LOG" "C22" 10
-i=0
-while [ "$(grep -c C22 "$SINK_LOG")" -lt 2 ]; do
-    i=$((i + 1)); [ $i -le 100 ] || fail "C22 not delivered after retry"; sleep 0.1
-done
+queue_empty 10
+expect_eq "$(grep -c -x 'C22' "$SINK_LOG")" 2 "C22 refused once, delivered after the retry"
 expect_eq "$(grep -c -x 'C21' "$SINK_LOG")" 1 "C21 once"
 expect_eq "$(grep -c -x 'C23' "$SINK_LOG")" 1 "C23 once"
 
@@ -140,7 +139,7 @@ cp "$T/routes.running" "$T/routes.xml"
 expect_rc 0 "replay with the routes the engine runs, not the edited file"
 expect_has "$OUT" "1 forward queued" "replay forwards again"
 expect_line "$OUT" "replayed with $T/routes.xml as message" "the engine's route file by default"
-wait_cmd 10 "^\(0 pending, 0 parked\)$" "$RADLINK" queue list --data "$T/var" --dest ris
+queue_empty 10
 
 note "an operator parks a message the downstream never answers"
 stop_sink
@@ -160,7 +159,8 @@ expect_rc 1 "retry for a destination with nothing queued"
 start_sink
 run_rc "$RADLINK" queue retry --data "$T/var" ris "$Q30"
 expect_rc 0 "retry the parked message"
-wait_for "$SINK_LOG" C30 10
+queue_empty 10
+expect_eq "$(grep -c -x 'C30' "$SINK_LOG")" 1 "C30 delivered once, after the retry"
 
 stop_sink
 stop_engine

@@ -3,8 +3,11 @@
 building or a cloud PACS. Every chunk written toward the upstream waits
 DELAY_MS first; answers come back at once.
 
-usage: slow_proxy.py LISTEN_PORT UPSTREAM_PORT DELAY_MS
-Prints "ready" once it listens. Runs until killed."""
+usage: slow_proxy.py LISTEN_PORT UPSTREAM_PORT DELAY_MS [--held]
+LISTEN_PORT 0: a port the system picks. Prints "ready PORT" once it listens.
+Runs until killed. --held: listen beside the holder of a port (mllp_sink.py
+--hold, SO_REUSEPORT): a peer brought up and down on a port nobody else can
+take meanwhile."""
 import asyncio
 import sys
 
@@ -30,6 +33,7 @@ async def pump(reader, writer, delay):
 
 async def main():
     listen, upstream, delay = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]) / 1000.0
+    held = sys.argv[4:] == ["--held"]
 
     async def handle(creader, cwriter):
         try:
@@ -39,8 +43,8 @@ async def main():
             return
         await asyncio.gather(pump(creader, uwriter, delay), pump(ureader, cwriter, 0))
 
-    server = await asyncio.start_server(handle, "127.0.0.1", listen)
-    print("ready", flush=True)
+    server = await asyncio.start_server(handle, "127.0.0.1", listen, reuse_port=held)
+    print("ready", server.sockets[0].getsockname()[1], flush=True)
     async with server:
         await server.serve_forever()
 

@@ -6,6 +6,7 @@
 //   {"op": "create"|"set", "uid": ..., "called": ..., "calling": ...,
 //    "status": "<PerformedProcedureStepStatus>", "patient": ..., "answer": <status>}
 //   mpps_pacs_scp.js PORT AE LOG [refuse]
+// PORT 0: a port the system picks; it prints "ready PORT" once it listens.
 // With "refuse", every request is answered 0110 with a comment (a PACS that
 // will not take them).
 // A stand-in, written here: no PACS that Debian packages answers MPPS
@@ -86,5 +87,5 @@ class PacsMppsScp extends Scp {
 }
 
 const server = new Server(PacsMppsScp);
-server.on('listening', () => console.log('ready'));
+server.on('listening', () => console.log(`ready ${server.server.address().port}`));
 server.listen(Number(port));

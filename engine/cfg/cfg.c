@@ -140,6 +140,13 @@ static void set_value(cfg_walk *w, const xmlNode *n, const cfg_key *k, const cha
     case CFG_FILE:
         set_path(w, n, k, v, dst);
         break;
+    case CFG_LISTEN:
+        if (strcmp(v, "auto") == 0) {
+            store_num(dst, k->size, RL_PORT_AUTO);
+            break;
+        }
+        set_number(w, n, k, v, dst);
+        break;
     case CFG_PORT:
     case CFG_UINT:
     case CFG_MIB:

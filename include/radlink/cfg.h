@@ -129,6 +129,7 @@ typedef enum cfg_type {
     CFG_HOST,     /* a host name or address, bind addresses too */
     CFG_AE,       /* a DICOM AE title (PS3.5: 16 characters; the schema checks them) */
     CFG_PORT,     /* a TCP port: min to 65535 */
+    CFG_LISTEN,   /* a listener's port: min to 65535, or "auto" (RL_PORT_AUTO) */
     CFG_UINT,     /* a number min..max */
     CFG_MIB,      /* a size in MiB, min..max */
     CFG_DURATION, /* seconds written "90s", "30m", "4h", "2d", "1h30m" or "90"; min..max */

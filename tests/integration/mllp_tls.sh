@@ -10,21 +10,23 @@ H=$DATA/hl7
 P=$T/pki
 make_pki "$P" server client
 
-# the TLS listener first: its port is the one --mllp auto lets the system
-# pick (start_engine reads it back); the plain one's is in the file
-PLAIN_PORT=$(free_port)
+# both listeners on ports the system picks (the file says auto); start_engine
+# reads the first (TLS) one back from status, the plain one is read here
 cat >"$T/tls.xml" <<XML
 <radlink>
   <mllp read-timeout="3">
-    <listen bind="127.0.0.1" port="1">
+    <listen bind="127.0.0.1" port="auto">
       <tls cert="$P/server.pem" key="$P/server.key" ca="$P/ca.pem" verify-client="true"/>
     </listen>
-    <listen bind="127.0.0.1" port="$PLAIN_PORT"/>
+    <listen bind="127.0.0.1" port="auto"/>
   </mllp>
 </radlink>
 XML
 start_engine --config "$T/tls.xml"
 TLS_PORT=$PORT
+PLAIN_PORT=$("$RADLINK" status --data "$T/var" |
+    sed -n 's/^listening mllp [^,]*, 127\.0\.0\.1:\([0-9]*\),.*/\1/p')
+[ -n "$PLAIN_PORT" ] || fail "status names the plain listener's port: $("$RADLINK" status --data "$T/var")"
 expect_line "$("$RADLINK" status --data "$T/var")" \
     "^listening mllp 127\.0\.0\.1:$TLS_PORT tls, 127\.0\.0\.1:$PLAIN_PORT," "status: a TLS listener and a plain one"
 

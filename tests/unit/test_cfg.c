@@ -120,6 +120,7 @@ static void test_table_rows_sound(void **state)
             assert_null(k->attr);
             break;
         case CFG_PORT:
+        case CFG_LISTEN:
         case CFG_UINT:
         case CFG_MIB:
         case CFG_DURATION:
@@ -393,6 +394,31 @@ static void test_out_of_bounds(void **state)
     assert_string_equal(e, "walk.xml:2: max-frame: '0' is not a number from 1 to 268435456\n");
 }
 
+/* A listener's port may be auto (the system picks it); other ports may not. */
+static void test_listen_port_auto(void **state)
+{
+    (void)state;
+    cfg c;
+    int rc;
+    const char *e = load(&c,
+                         "<dicom port=\"auto\"/>\n<http port=\"auto\"/>\n"
+                         "<mllp><listen port=\"auto\"/><listen port=\"2600\"/></mllp>\n",
+                         &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(e, "");
+    assert_int_equal(c.dicom_port, RL_PORT_AUTO);
+    assert_int_equal(c.http.l.port, RL_PORT_AUTO);
+    assert_int_equal(c.n_mllp, 2);
+    assert_int_equal(c.mllp[0].port, RL_PORT_AUTO);
+    assert_int_equal(c.mllp[1].port, 2600);
+    e = walk(&c, "<audit><syslog host=\"h\" port=\"auto\"/></audit>\n", &rc);
+    assert_int_equal(rc, -1);
+    assert_string_equal(e, "walk.xml:2: port: 'auto' is not a number up to 65535\n");
+    e = load(&c, "<dicom port=\"automatic\"/>\n", &rc);
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(e, "radlink.xml:2:"));
+}
+
 static void test_bad_duration(void **state)
 {
     (void)state;
@@ -503,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_valid_file_lands),
         cmocka_unit_test(test_out_of_bounds),
+        cmocka_unit_test(test_listen_port_auto),
         cmocka_unit_test(test_bad_duration),
         cmocka_unit_test(test_unknown_enumeration),
         cmocka_unit_test(test_too_many),

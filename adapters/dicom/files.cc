@@ -735,9 +735,15 @@ extern "C" int dicom_mpps_send(const char *calling_ae, const dicom_peer *to, boo
 }
 
 extern "C" int dicom_send_files(const char *calling_ae, const dicom_peer *to,
-                                const char *const *files, size_t n, rl_err *err)
+                                const char *const *files, size_t n, dicom_send_report *rep,
+                                rl_err *err)
 {
-    return guard("C-STORE", err, [&] { return send_files(calling_ae, to, files, n, err); });
+    if (rep)
+        std::memset(rep, 0, sizeof *rep);
+    int rc = guard("C-STORE", err, [&] { return send_files(calling_ae, to, files, n, err); });
+    if (rep && rc == 0)
+        rep->sent = unsigned(n);
+    return rc;
 }
 
 extern "C" int dicom_find_studies(const char *calling_ae, const dicom_peer *to,

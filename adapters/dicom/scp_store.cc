@@ -142,7 +142,7 @@ OFCondition store(Association &a, T_DIMSE_C_StoreRQ &rq, T_ASC_PresentationConte
     }
     if (status == STATUS_Success) {
         char w[RL_DICOM_REFUSAL_MAX] = "";
-        int rc = s.cfg.on_instance(s.cfg.ctx, in, tmp, w, sizeof w);
+        int rc = s.cfg.on_instance(s.cfg.ctx, in, tmp, nullptr, w, sizeof w);
         if (rc == 1) {
             status = 0x0111; // duplicate SOP instance (PS3.7 C.4)
             why = w;

@@ -32,6 +32,7 @@ const char *rl_strerror(int code)
     case ROUTE_E_LOAD: return "route: the file has errors";
     case ROUTE_E_ACTION: return "route: an action failed";
     case ROUTE_E_STORE: return "route: the store failed";
+    case ROUTE_E_COERCE: return "route: a coercion cannot be made on this instance";
     case MLLP_E_IO: return "mllp: connection error";
     case MLLP_E_TLS: return "mllp: TLS error";
     case MLLP_E_TIMEOUT: return "mllp: timed out";
@@ -44,6 +45,9 @@ const char *rl_strerror(int code)
     case DICOM_E_REFUSED: return "dicom: the peer refused";
     case DICOM_E_CONFIG: return "dicom: cannot start as configured";
     case DICOM_E_INTERNAL: return "dicom: DCMTK raised an exception";
+    case DICOM_E_VALUE: return "dicom: a value its attribute cannot hold";
+    case DICOM_E_BURNED_IN: return "dicom: it may hold burned-in text";
+    case DICOM_E_CODEC: return "dicom: pixel data that cannot be converted";
     case JOB_E_STALE: return "job: an outcome from a superseded attempt";
     case JOB_E_STATE: return "job: not in a state that allows this";
     case JOB_E_PAYLOAD: return "job: a message that does not decode or is too large";

@@ -446,7 +446,7 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
     }
     rl_err err;
     int64_t t0 = rl_now_us();
-    if (n && dicom_send_files(r->ae, &peer, files, n, &err) != 0) {
+    if (n && dicom_send_files(r->ae, &peer, files, n, NULL, &err) != 0) {
         rl_buf_printf(r->res, "sending: %s", err.msg);
         return STUDY_JOB_FAILED;
     }
@@ -462,7 +462,7 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
                                   safety ? "Rejected for Patient Safety Reasons"
                                          : "Incorrect Modality Worklist Entry",
                                   rejected, nrej, salt, &info, &err) != 0 ||
-            dicom_send_files(r->ae, &peer, &path, 1, &err) != 0) {
+            dicom_send_files(r->ae, &peer, &path, 1, NULL, &err) != 0) {
             rl_buf_printf(r->res, "rejection note: %s", err.msg);
             return STUDY_JOB_FAILED;
         }

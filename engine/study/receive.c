@@ -263,8 +263,10 @@ static int file_instance(filing *f, const char *tmp, rl_err *err)
     return rc;
 }
 
-int study_receive(void *ctx, const study_inst *in0, const char *tmp, char *why, size_t whyn)
+int study_receive(void *ctx, const study_inst *in0, const char *tmp, void *cookie, char *why,
+                  size_t whyn)
 {
+    (void)cookie;
     receiver *r = ctx;
     filing *f = calloc(1, sizeof *f);
     study_inst *in = malloc(sizeof *in), *old = malloc(sizeof *old);

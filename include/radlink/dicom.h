@@ -20,8 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "radlink/dpath.h"
 #include "radlink/err.h"
 #include "radlink/limits.h"
+#include "radlink/route_dicom.h"
 #include "radlink/store.h"
 #include "radlink/study.h"
 #include "radlink/util.h"
@@ -78,6 +80,11 @@ typedef struct dicom_tls {
     bool verify_peer; /* listener: a client certificate signed by ca is required */
 } dicom_tls;
 
+/* An instance's data set, for DICOM routes (radlink/route_dicom.h): read
+ * whole (pixel data too), changed through dicom_ds_io, written with
+ * dicom_ds_save. One thread at a time. */
+typedef struct dicom_ds dicom_ds;
+
 typedef struct dicom_scp_cfg {
     char bind[64]; /* the address the listeners bind ("" = every address) */
     unsigned port; /* plain DICOM (0 = none: TLS only) */
@@ -101,8 +108,19 @@ typedef struct dicom_scp_cfg {
      * what takes a received instance: returns 0 (stored), 1 (refused as a
      * duplicate) or -1 (failed; why says it). NULL: no storage service. */
     char incoming_dir[512];
-    int (*on_instance)(void *ctx, const study_inst *in, const char *tmp_path, char *why,
-                       size_t whyn);
+    /* C-STORE, once the instance was read whole and its UIDs checked, before
+     * on_instance: the data set (valid during the call) and the
+     * association's AE titles. It may change ds (<on-receive> routes): the
+     * SCP then writes ds over the received file (its transfer syntax kept,
+     * the old values in an Original Attributes Sequence item, reason
+     * COERCE) and takes the index fields from it. *cookie (NULL at first)
+     * goes to on_instance, or to cookie_free when on_instance is not
+     * called. NULL: no such step. */
+    void (*on_dataset)(void *ctx, dicom_ds *ds, const char *calling_ae, const char *called_ae,
+                       void **cookie);
+    void (*cookie_free)(void *cookie);
+    int (*on_instance)(void *ctx, const study_inst *in, const char *tmp_path, void *cookie,
+                       char *why, size_t whyn);
     /* A PACS's storage commitment report (N-EVENT-REPORT): the transaction
      * and one line per instance, "ok SOP-UID" or "failed SOP-UID REASON"
      * (hex Failure Reason). NULL: such reports are refused. */
@@ -207,10 +225,23 @@ typedef struct dicom_peer {
     dicom_tls tls; /* on: associations to it use TLS */
 } dicom_peer;
 
+/* What a send did besides sending: instances the node would not take in
+ * their file's transfer syntax went in one it accepts (decompressed), and
+ * the note says so ("3 sent as Explicit VR Little Endian: AI refused JPEG
+ * 2000 Image Compression (Lossless Only)"). */
+typedef struct dicom_send_report {
+    unsigned sent;      /* instances the node accepted */
+    unsigned fallbacks; /* of those, sent in another transfer syntax than their file's */
+    char note[RL_DICOM_SEND_NOTE_MAX];
+} dicom_send_report;
+
 /* Send files with C-STORE over one association; 0 when every one was
- * accepted (success or warning status), else DICOM_E_NET or DICOM_E_REFUSED. */
+ * accepted (success or warning status), else DICOM_E_NET or DICOM_E_REFUSED.
+ * Each file is proposed in its own transfer syntax first, then in the
+ * uncompressed ones: a node that refuses the first gets the file
+ * decompressed (rep, may be NULL, says so). */
 int dicom_send_files(const char *calling_ae, const dicom_peer *to, const char *const *files,
-                     size_t n, rl_err *err);
+                     size_t n, dicom_send_report *rep, rl_err *err);
 
 /* One answer of a study-level C-FIND, in UTF-8 ("?" for a value that cannot
  * be decoded). */
@@ -283,6 +314,62 @@ typedef struct dicom_wl_file {
  * (dcmdump's output, dump2dcm's input). The values are allocated from a
  * (the caller's); err says why a file cannot be taken ("line 7: ..."). */
 int dicom_read_wl(const char *path, dicom_wl_file *f, rl_arena *a, rl_err *err);
+
+/* ---- data sets for DICOM routes ---- */
+
+/* Read a DICOM file whole into a data set. */
+int dicom_ds_open(const char *path, dicom_ds **out, rl_err *err);
+/* A copy (one per destination: each send coerces its own). */
+int dicom_ds_clone(const dicom_ds *ds, dicom_ds **out, rl_err *err);
+void dicom_ds_free(dicom_ds *ds);
+
+/* radlink/route_dcm_io over a dicom_ds (the ds argument is a dicom_ds *):
+ * set and remove record each attribute's value before its first change in
+ * the data set, and dicom_ds_save writes them as one Original Attributes
+ * Sequence item (PS3.3 C.12.1.1.9); values go in the data set's own
+ * Specific Character Set when it can hold them, else the data set is
+ * converted to UTF-8 (ISO_IR 192). deidentify is dicom_ds_deidentify. */
+extern const route_dcm_io dicom_ds_io;
+/* The data dictionary for route files (radlink/route_dicom.h). */
+extern const route_dicom_dict dicom_dict;
+
+/* Attributes changed since the data set was read or last saved. */
+unsigned dicom_ds_changed(const dicom_ds *ds);
+/* The data set's UIDs now. */
+void dicom_ds_info(const dicom_ds *ds, dicom_file_info *info);
+
+/* The site secret de-identification derives new UIDs from: the same
+ * original UID and secret always give the same new UID (a study sent twice
+ * stays one study). Without one, dicom_ds_deidentify fails. */
+#define DICOM_DEID_SECRET_SIZE 32
+void dicom_ds_set_secret(dicom_ds *ds, const uint8_t secret[DICOM_DEID_SECRET_SIZE]);
+/* PS3.15 Annex E, Table E.1-1: every attribute the table names is removed,
+ * emptied or replaced as the Basic Profile and d's options say, in
+ * sequences too; private elements removed unless their creator is kept;
+ * UIDs replaced from the secret; Patient Identity Removed YES, De-
+ * identification Method and its Code Sequence set. DICOM_E_BURNED_IN (ds
+ * unchanged) when the instance may hold burned-in text: Burned In
+ * Annotation YES, or absent on US, SC, XA and secondary captures. */
+int dicom_ds_deidentify(dicom_ds *ds, const route_deid *d, rl_err *err);
+
+typedef struct dicom_saved {
+    unsigned changed;      /* attributes recorded in the new Original Attributes item */
+    char ts_uid[RL_UID_SIZE]; /* the transfer syntax written */
+    bool lossy;            /* lossy pixel data (its Lossy Image Compression is 01): a
+                            * lossless target was only decompressed */
+    char note[RL_DICOM_SEND_NOTE_MAX]; /* what the conversion did when it is not what was
+                            * asked ("lossy JPEG baseline: decompressed, not re-encoded as
+                            * JPEG-LS lossless"); "" otherwise */
+    dicom_file_info now;   /* its UIDs */
+} dicom_saved;
+
+/* Write ds to path in the transfer syntax ts asks for (DCMTK's codecs;
+ * JPEG 2000 through GDCM), with the changes since it was read in one
+ * Original Attributes Sequence item (reason: "COERCE" or "CORRECT";
+ * modifying system "radlink"). Pixel data converted losslessly: decoded
+ * identical. DICOM_E_CODEC when the pixel data cannot be converted. */
+int dicom_ds_save(dicom_ds *ds, const char *path, route_ts ts, const char *reason,
+                  dicom_saved *res, rl_err *err);
 
 #ifdef __cplusplus
 }

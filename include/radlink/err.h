@@ -84,6 +84,8 @@ enum route_e_code {
     ROUTE_E_LOAD = ROUTE_E_BASE - 1,   /* the file has errors (listed in the errors buffer) */
     ROUTE_E_ACTION = ROUTE_E_BASE - 2, /* an action failed for this message: AE with the reason */
     ROUTE_E_STORE = ROUTE_E_BASE - 3,  /* the store failed: the caller aborts the transaction */
+    ROUTE_E_COERCE = ROUTE_E_BASE - 4, /* a DICOM route's coercion cannot be made on this
+                                        * instance: nothing of it may be sent */
 };
 
 /* MLLP and TLS (radlink/mllp.h) */
@@ -104,6 +106,9 @@ enum dicom_e_code {
     DICOM_E_REFUSED = DICOM_E_BASE - 4,  /* the peer answered C-STORE with a failure status */
     DICOM_E_CONFIG = DICOM_E_BASE - 5,   /* the SCP cannot start as configured */
     DICOM_E_INTERNAL = DICOM_E_BASE - 6, /* DCMTK threw: the text says what */
+    DICOM_E_VALUE = DICOM_E_BASE - 7,    /* a value the attribute's VR cannot hold */
+    DICOM_E_BURNED_IN = DICOM_E_BASE - 8,/* it may hold burned-in text: not de-identified */
+    DICOM_E_CODEC = DICOM_E_BASE - 9,    /* pixel data that cannot be converted as asked */
 };
 
 /* jobs and workers (radlink/job.h) */

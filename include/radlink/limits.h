@@ -98,6 +98,12 @@
 /* PACS a study is sent to (config <dicom><pacs>): a primary, a backup, a
  * research archive... each is one association per job attempt. */
 #define RL_MAX_PACS 8
+/* DICOM nodes (config <dicom><pacs> and <node>): the PACS, AI nodes, a
+ * breast archive, a research PACS... what one department's routes name. */
+#define RL_DICOM_NODES_MAX 16
+/* Destinations one instance may go to (sends of the DICOM routes that take
+ * it): at most every node. */
+#define RL_DICOM_SENDS_MAX RL_DICOM_NODES_MAX
 /* An MPPS forwarded to a PACS (<pacs mpps="true">): the association and each
  * answer may take this long; a PACS that cannot be reached is tried again
  * after 1 s, doubling up to the second figure. */
@@ -499,6 +505,9 @@
 /* The first failure of a C-STORE to a PACS, as the job's reason: a SOP
  * Instance UID (64 characters, PS3.5 9.1) and the status. */
 #define RL_DICOM_SEND_ERROR_MAX 160
+/* What a send or a conversion did besides what was asked, for a job's
+ * result ("3 sent as Explicit VR Little Endian: AI refused ..."). */
+#define RL_DICOM_SEND_NOTE_MAX 240
 /* A date and time radlink writes into a corrected instance (DT: 26
  * characters at most, PS3.5 6.2), with room for a year past 9999. */
 #define RL_DICOM_DT_MAX 40
@@ -771,6 +780,8 @@
 #define RL_ROUTE_TEXT RL_ERR_MSG_MAX
 #define RL_ROUTE_WARNINGS 480
 #define RL_ROUTE_SUMMARY 1024
+/* A route's name (routes.xsd: 1 to 63 characters) with its NUL. */
+#define RL_ROUTE_NAME_SIZE 64
 /* One error of a route file before "file:line: <element>: " is put in
  * front of it, and a regular expression's error from regerror(3). */
 #define RL_ROUTE_LOAD_ERROR 600

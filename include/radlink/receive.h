@@ -43,7 +43,8 @@ typedef struct receiver {
 
 /* The SCP's on_instance (any DICOM thread): 0 stored, 1 refused as a
  * duplicate, -1 failed (why says it). */
-int study_receive(void *ctx, const study_inst *in, const char *tmp, char *why, size_t whyn);
+int study_receive(void *ctx, const study_inst *in, const char *tmp, void *cookie, char *why,
+                  size_t whyn);
 
 /* The SCP's on_commit_report (any DICOM thread): posted to the loop, which
  * passes it to the worker waiting for it (radlink/dispatch.h). */

@@ -130,6 +130,12 @@ typedef struct route_load_opts {
     /* Checks a <worklist-mapping> keyword; NULL accepts any. Returns 0, or a
      * negative code with the reason in err. */
     int (*check_wl_keyword)(const char *keyword, rl_err *err);
+    /* DICOM routes (radlink/route_dicom.h): the data dictionary (NULL: a
+     * file with <dicom-routes> is refused, naming why), and the AE titles of
+     * the DICOM nodes a <send> may name (the config's <pacs> and <node>). */
+    const struct route_dicom_dict *dicom_dict;
+    const char *const *dicom_nodes;
+    size_t n_dicom_nodes;
 } route_load_opts;
 
 /* Load and compile a route file. On failure every error is appended to errors

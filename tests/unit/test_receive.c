@@ -86,7 +86,7 @@ typedef struct filing {
 static void *file_it(void *arg)
 {
     filing *f = arg;
-    f->rc = study_receive(&r, &f->in, f->tmp, f->why, sizeof f->why);
+    f->rc = study_receive(&r, &f->in, f->tmp, NULL, f->why, sizeof f->why);
     return NULL;
 }
 

@@ -19,10 +19,18 @@ mount -t overlay overlay -o "lowerdir=/,upperdir=$T/ovl/upper,workdir=$T/ovl/wor
 mount --rbind /dev "$T/root/dev"
 mount -t proc proc "$T/root/proc"
 mount -t sysfs sysfs "$T/root/sys" 2>/dev/null || true
-for d in run tmp "$WORK"; do
-    mkdir -p "$T/root/\$d"
-    mount -t tmpfs tmpfs "$T/root/\$d"
+for d in /run /tmp; do
+    mount -t tmpfs tmpfs "$T/root\$d"
 done
+# the sources and the binary under test, wherever the clone lives (under
+# /tmp too, which the tmpfs above hides), then a work directory of its own
+for d in "$SRC" "$(dirname "$RADLINK")"; do
+    mkdir -p "$T/root\$d"
+    mount --bind "\$d" "$T/root\$d"
+done
+mkdir -p "$T/root$WORK"
+mount -t tmpfs tmpfs "$T/root$WORK"
+mkdir -p "$T/root${TMPDIR:-/tmp}"
 exec chroot "$T/root" env RADLINK_THROWAWAY_ROOT=yes RADLINK="$RADLINK" SRC="$SRC" \
     WORK="$WORK" RADLINK_TIME_FACTOR="$TIME_FACTOR" PATH="$PATH" \
     sh "$SRC/tests/integration/debian_package_root.sh"

@@ -328,9 +328,20 @@ stop_engine
 PORT= DICOM_PORT= HTTP_PORT= # ports the system picks again
 start_engine --config "$T/short.xml" --routes "$T/routes.xml" --workers 0
 H="http://127.0.0.1:$HTTP_PORT"
-login ann
-api GET /api/status
-expect_eq "$CODE" 200 "a fresh session is served"
+# a fresh session is served; on a machine so loaded that the login and the
+# request are more than session-idle apart, the session rightly expired:
+# log in again (what is asserted is only that a request inside the idle
+# time is served)
+tries=0
+while :; do
+    t0=$(date +%s)
+    login ann
+    api GET /api/status
+    [ "$CODE" = 200 ] && break
+    [ $(( $(date +%s) - t0 )) -ge "$IDLE" ] || fail "a fresh session is served: expected [200], got [$CODE]"
+    tries=$((tries + 1))
+    [ $tries -lt 10 ] || fail "a fresh session is served: ten logins each outlived session-idle"
+done
 # time passing is what is tested: idle past session-idle; then the first
 # answer that is not 200 (a request still inside the idle time renews it)
 sleep $((IDLE + 1))

@@ -279,12 +279,28 @@ static void check_pacs_hl7_destination(cfg_walk *w, const cfg *c)
             found = strcmp(c->dests[k].name, p->hl7_dest) == 0;
         if (p->hl7_dest[0] && found)
             continue;
-        rl_buf_printf(w->errors, "%s:%ld: <pacs ae=\"%s\">: update=\"hl7\" needs "
+        rl_buf_printf(w->errors, "%s:%ld: <%s ae=\"%s\">: update=\"hl7\" needs "
                       "hl7-destination naming a <destination> of this file%s%s%s\n", w->path,
-                      w->pacs_line[i], p->ae, p->hl7_dest[0] ? " ('" : "", p->hl7_dest,
+                      w->pacs_line[i], p->node ? "node" : "pacs", p->ae,
+                      p->hl7_dest[0] ? " ('" : "", p->hl7_dest,
                       p->hl7_dest[0] ? "' is none)" : "");
         w->bad++;
     }
+}
+
+/* Routes and jobs name DICOM nodes by AE title: one node per title. */
+static void check_node_titles(cfg_walk *w, const cfg *c)
+{
+    for (unsigned i = 0; i < c->n_pacs; i++)
+        for (unsigned k = 0; k < i; k++)
+            if (strcmp(c->pacs[i].ae, c->pacs[k].ae) == 0) {
+                rl_buf_printf(w->errors, "%s:%ld: <%s ae=\"%s\">: the AE title of the <%s> at "
+                              "line %ld too (DICOM routes and jobs name nodes by AE title)\n",
+                              w->path, w->pacs_line[i], c->pacs[i].node ? "node" : "pacs",
+                              c->pacs[i].ae, c->pacs[k].node ? "node" : "pacs", w->pacs_line[k]);
+                w->bad++;
+                break;
+            }
 }
 
 int cfg_load_doc(cfg *c, const void *doc, const char *path, rl_buf *errors)
@@ -298,6 +314,7 @@ int cfg_load_doc(cfg *c, const void *doc, const char *path, rl_buf *errors)
     else
         walk_children(&w, root, "", &next);
     check_pacs_hl7_destination(&w, &next);
+    check_node_titles(&w, &next);
     if (w.bad)
         return -1;
     *c = next;

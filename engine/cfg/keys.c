@@ -87,13 +87,32 @@ static void *open_allow(cfg_walk *w, const void *node, void *parent, unsigned i)
     return c->dicom_allowed[i];
 }
 
+/* <pacs> and <node> share one list, in file order. */
+static void *open_dicom_node(cfg_walk *w, const void *node, cfg *c, bool route_only)
+{
+    if (c->n_pacs >= RL_MAX_PACS) { /* the schema allows as many; said, not overrun */
+        xdoc_error(w->errors, w->path, node, "more than %d <pacs> and <node> elements",
+                   RL_MAX_PACS);
+        w->bad++;
+        return &c->pacs[RL_MAX_PACS - 1];
+    }
+    unsigned k = c->n_pacs++;
+    memset(&c->pacs[k], 0, sizeof c->pacs[k]);
+    c->pacs[k].node = route_only;
+    w->pacs_line[k] = xmlGetLineNo(node);
+    return &c->pacs[k];
+}
+
 static void *open_pacs(cfg_walk *w, const void *node, void *parent, unsigned i)
 {
-    cfg *c = parent;
-    c->n_pacs = i + 1;
-    memset(&c->pacs[i], 0, sizeof c->pacs[i]);
-    w->pacs_line[i] = xmlGetLineNo(node);
-    return &c->pacs[i];
+    (void)i;
+    return open_dicom_node(w, node, parent, false);
+}
+
+static void *open_node(cfg_walk *w, const void *node, void *parent, unsigned i)
+{
+    (void)i;
+    return open_dicom_node(w, node, parent, true);
 }
 
 static void *open_pacs_tls(cfg_walk *w, const void *node, void *parent, unsigned i)
@@ -317,6 +336,33 @@ static const cfg_key keys[] = {
     { "dicom/pacs/tls", "key", CFG_FILE, .rule = CFG_PATH_CONFIG, AT(dicom_tls, key),
       .doc = "its private key" },
     { "dicom/pacs/tls", "ca", CFG_FILE, .rule = CFG_PATH_CONFIG, AT(dicom_tls, ca),
+      .doc = "the CA that signs the PACS's certificate (none: the system's)" },
+
+    { "dicom/node", NULL, CFG_ELEM, .max = RL_MAX_PACS, .open = open_node,
+      .doc = "a DICOM node that gets only what DICOM routes send it" },
+    { "dicom/node", "ae", CFG_AE, AT(cfg_pacs, ae), .doc = "its AE title" },
+    { "dicom/node", "host", CFG_HOST, AT(cfg_pacs, host), .doc = "its host" },
+    { "dicom/node", "port", CFG_PORT, 1, PORT_MAX, AT(cfg_pacs, port), .doc = "its port" },
+    { "dicom/node", "commit-timeout", CFG_UINT, 1, RL_COMMIT_TIMEOUT_MAX_S,
+      AT(cfg_pacs, commit_timeout_s), .def = RL_COMMIT_TIMEOUT_DEFAULT_S,
+      .doc = "seconds a storage commitment report is awaited" },
+    { "dicom/node", "hl7-destination", CFG_STR, AT(cfg_pacs, hl7_dest),
+      .doc = "the <destination> ADT goes to with update=\"hl7\"" },
+    { "dicom/node", "update", CFG_ENUM, .names = updates, AT(cfg_pacs, update),
+      .doc = "how a study it holds is updated" },
+    { "dicom/node", "verify", CFG_ENUM, .names = verifies, AT(cfg_pacs, verify),
+      .def = PACS_VERIFY_COMMIT_FIND, .doc = "how a send is verified" },
+    { "dicom/node", "reject-reason", CFG_ENUM, .names = reasons, AT(cfg_pacs, reject),
+      .doc = "the IOCM rejection note's title" },
+    { "dicom/node", "mpps", CFG_BOOL, AT(cfg_pacs, mpps),
+      .doc = "the modalities' MPPS are forwarded to it" },
+    { "dicom/node/tls", NULL, CFG_ELEM, .max = 1, .open = open_pacs_tls, .check = check_pacs_tls,
+      .doc = "the associations to this PACS use TLS" },
+    { "dicom/node/tls", "cert", CFG_FILE, .rule = CFG_PATH_CONFIG, AT(dicom_tls, cert),
+      .doc = "the engine's client certificate" },
+    { "dicom/node/tls", "key", CFG_FILE, .rule = CFG_PATH_CONFIG, AT(dicom_tls, key),
+      .doc = "its private key" },
+    { "dicom/node/tls", "ca", CFG_FILE, .rule = CFG_PATH_CONFIG, AT(dicom_tls, ca),
       .doc = "the CA that signs the PACS's certificate (none: the system's)" },
 
     { "recon", NULL, CFG_ELEM, .max = 1, .doc = "studies no order claims" },

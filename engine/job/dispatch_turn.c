@@ -50,8 +50,14 @@ static int audit_transfer(dispatcher *d, store_txn *t, uint64_t job_id, audit_ki
     int rc = job_get(t, job_id, &j, err);
     if (rc != STORE_OK)
         return rc;
+    /* the study, and the node the job sent it to (the destination) */
+    rl_str us, node;
+    recon_job_split(j.subject, &us, &node);
     char uid[RL_JOB_SUBJECT_MAX + 1];
-    snprintf(uid, sizeof uid, "%.*s", RL_STR_FMT(j.subject));
+    snprintf(uid, sizeof uid, "%.*s", RL_STR_FMT(us));
+    char ae[RL_AE_TITLE_SIZE];
+    snprintf(ae, sizeof ae, "%.*s", RL_STR_FMT(node));
+    node = rl_str_c(ae);
     study_rec s;
     if ((rc = study_get(t, rl_str_c(uid), &s, err)) != STORE_OK)
         return rc == STORE_NOTFOUND ? STORE_OK : rc;
@@ -70,9 +76,10 @@ static int audit_transfer(dispatcher *d, store_txn *t, uint64_t job_id, audit_ki
                                                        ? AUDIT_ROLE_NONE : AUDIT_ROLE_SOURCE };
     for (size_t i = 0; kind != AUDIT_INSTANCES_ACCESSED && i < d->cfg.n_pacs &&
                        ev.nparty < AUDIT_PARTIES; i++)
-        ev.party[ev.nparty++] = (audit_party){ .user_id = d->cfg.pacs[i].ae_title,
-                                               .address = d->cfg.pacs[i].host,
-                                               .role = AUDIT_ROLE_DESTINATION };
+        if (!node.n || rl_str_eq_c(node, d->cfg.pacs[i].ae_title))
+            ev.party[ev.nparty++] = (audit_party){ .user_id = d->cfg.pacs[i].ae_title,
+                                                   .address = d->cfg.pacs[i].host,
+                                                   .role = AUDIT_ROLE_DESTINATION };
     return audit_record(t, &ev, err);
 }
 
@@ -121,11 +128,14 @@ static int start_job(dispatcher *d, store_txn *t, void *arg, rl_err *err)
                               d->cfg.pacs[i].verify, d->cfg.pacs[i].reject,
                               d->cfg.pacs[i].commit_timeout_s, d->cfg.pacs[i].tls.on,
                               rl_str_c(d->cfg.pacs[i].tls.ca), rl_str_c(d->cfg.pacs[i].tls.cert),
-                              rl_str_c(d->cfg.pacs[i].tls.key) };
+                              rl_str_c(d->cfg.pacs[i].tls.key), d->cfg.pacs[i].node };
     char who[sizeof "worker  ()" + RL_NUM_TEXT_MAX + RL_WORKER_NAME_SIZE];
     snprintf(who, sizeof who, "worker %d (%s)", a->w, d->w[a->w].name[0] ? d->w[a->w].name : "?");
     int rc = recon_job_start(t, a->job, who, pacs, d->cfg.n_pacs, d->cfg.work_root, rl_now_us(),
                              &a->msg, &a->arena, &a->started, err);
+    /* de-identification derives UIDs from the site's secret */
+    if (rc == STORE_OK && a->started && a->msg.n_progs)
+        a->msg.secret = (rl_str){ (const char *)d->cfg.deid_secret, sizeof d->cfg.deid_secret };
     /* a message that cannot be encoded undoes the start with the rest */
     if (rc == STORE_OK && a->started)
         rc = job_msg_encode(&a->msg, &a->encoded, err);
@@ -295,7 +305,7 @@ int dispatch_apply(dispatcher *d, store_txn *t, int64_t now_us, rl_err *err)
         bool stop = false;
         if (rc == STORE_OK && a.started) {
             spent[wi]++;
-            log_info("jobs.dispatch", "job=%llu study=%.*s worker=%d attempt=%u instances=%zu",
+            log_info("jobs.dispatch", "job=%llu subject=%.*s worker=%d attempt=%u instances=%zu",
                      (unsigned long long)id, RL_STR_FMT(a.msg.subject), wi, a.msg.attempt,
                      a.msg.n_files);
             push_start(d, wi, &a);

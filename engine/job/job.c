@@ -551,6 +551,26 @@ int job_retry(store_txn *t, uint64_t id, int64_t now_us, uint64_t *as_id, rl_err
     return rc;
 }
 
+int job_unfinished_under(store_txn *t, rl_str prefix, bool *any, rl_err *err)
+{
+    *any = false;
+    char b[RL_JOB_INDEX_KEY_MAX];
+    if (prefix.n + 1 > sizeof b)
+        return STORE_OK;
+    b[0] = 'S';
+    memcpy(b + 1, prefix.p, prefix.n);
+    rl_str want = { b, prefix.n + 1 };
+    store_cursor *c;
+    int rc = store_cursor_open(t, STORE_JOB_IDX, &c, err);
+    if (rc)
+        return rc;
+    rl_str k = want, v;
+    rc = store_cursor_get(c, STORE_SEEK, &k, &v);
+    *any = rc == STORE_OK && k.n >= want.n && memcmp(k.p, want.p, want.n) == 0;
+    store_cursor_close(c);
+    return rc < 0 && rc != STORE_NOTFOUND ? rc : STORE_OK;
+}
+
 /* Every value of the 'S' index: the unfinished jobs. */
 typedef struct all_ids {
     uint64_t *v;

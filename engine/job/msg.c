@@ -6,11 +6,11 @@
 #include "radlink/job_msg.h"
 #include "radlink/rec.h"
 
-#define JOB_MSG_VERSION 3 /* 3: a PACS carries its TLS files */
+#define JOB_MSG_VERSION 4 /* 3: a PACS carries its TLS files; 4: route programs */
 
 int job_msg_encode(const job_msg *m, rl_buf *out, rl_err *err)
 {
-    if (m->n_sets > RL_JOB_SETS_MAX || m->n_pacs > RL_MAX_PACS)
+    if (m->n_sets > RL_JOB_SETS_MAX || m->n_pacs > RL_MAX_PACS || m->n_progs > RL_JOB_PROGS_MAX)
         return rl_err_set(err, JOB_E_PAYLOAD, -1, "job %llu: %zu attributes, %zu PACS",
                           (unsigned long long)m->id, m->n_sets, m->n_pacs);
     int rc = rec_put_u8(out, JOB_MSG_VERSION) | rec_put_u64(out, m->id) |
@@ -31,7 +31,12 @@ int job_msg_encode(const job_msg *m, rl_buf *out, rl_err *err)
               rec_put_str(out, m->pacs[i].tls_cert) | rec_put_str(out, m->pacs[i].tls_key);
     rc |= rec_put_u32(out, (uint32_t)m->n_files);
     for (size_t i = 0; i < m->n_files && rc == 0; i++)
-        rc |= rec_put_str(out, m->files[i].sop) | rec_put_str(out, m->files[i].path);
+        rc |= rec_put_str(out, m->files[i].sop) | rec_put_str(out, m->files[i].path) |
+              rec_put_u32(out, m->files[i].prog);
+    rc |= rec_put_u32(out, (uint32_t)m->n_progs);
+    for (size_t i = 0; i < m->n_progs && rc == 0; i++)
+        rc |= rec_put_str(out, m->progs[i]);
+    rc |= rec_put_str(out, m->secret);
     if (rc)
         return rl_err_set(err, JOB_E_PAYLOAD, -1, "job %llu: the message passes %u bytes "
                           "(%zu instances): the study is too large for one job",
@@ -83,8 +88,8 @@ int job_msg_decode(rl_str bytes, job_msg *m, rl_arena *arena, rl_err *err)
             return rl_err_set(err, JOB_E_PAYLOAD, -1, "job message with an unknown PACS policy");
     }
     n = rec_get_u32(&r);
-    /* every file takes at least 8 bytes: a count past that is a lie */
-    if (!rec_ok(&r) || (size_t)n > bytes.n / 8)
+    /* every file takes at least 12 bytes: a count past that is a lie */
+    if (!rec_ok(&r) || (size_t)n > bytes.n / 12)
         return rl_err_set(err, JOB_E_PAYLOAD, -1, "job message truncated");
     m->files = n ? rl_arena_alloc(arena, n * sizeof *m->files) : NULL;
     if (n && !m->files)
@@ -92,7 +97,18 @@ int job_msg_decode(rl_str bytes, job_msg *m, rl_arena *arena, rl_err *err)
     for (m->n_files = 0; m->n_files < n; m->n_files++) {
         m->files[m->n_files].sop = rec_get_str(&r);
         m->files[m->n_files].path = rec_get_str(&r);
+        m->files[m->n_files].prog = rec_get_u32(&r);
     }
+    n = rec_get_u32(&r);
+    if (n > RL_JOB_PROGS_MAX)
+        return rl_err_set(err, JOB_E_PAYLOAD, -1, "job message with %u programs", n);
+    for (m->n_progs = 0; m->n_progs < n; m->n_progs++)
+        m->progs[m->n_progs] = rec_get_str(&r);
+    m->secret = rec_get_str(&r);
+    for (size_t i = 0; rec_ok(&r) && i < m->n_files; i++)
+        if (m->files[i].prog > m->n_progs)
+            return rl_err_set(err, JOB_E_PAYLOAD, -1, "job message: a file names program %u of %zu",
+                              m->files[i].prog, m->n_progs);
     if (!rec_ok(&r) || r.p != r.end)
         return rl_err_set(err, JOB_E_PAYLOAD, -1, "job message truncated or with trailing bytes");
     return 0;

@@ -25,6 +25,8 @@
 #include "radlink/digest.h"
 #include "radlink/log.h"
 #include "radlink/pn.h"
+#include "radlink/recon_job.h"
+#include "radlink/route_dicom.h"
 #include "study_job.h"
 
 /* Hints in texts are cut: a job record keeps RL_JOB_TEXT_MAX bytes. */
@@ -90,7 +92,23 @@ typedef struct file_state {
     const char *in, *out; /* out: the corrected copy, NULL when none was needed */
     dicom_corrected c;
     bool bad; /* the spooled file cannot be read whole: left out, named in the result */
+    /* the node's DICOM route program run on it: the copy sent (NULL: in or
+     * out as they are), its UIDs as sent; or left out, the program failed */
+    const char *send;
+    dicom_file_info sent;
+    bool refused;
 } file_state;
+
+/* What a node must show of the study, read from the first copy sent: with
+ * route programs, what was sent is not the RIS's target (a coerced or
+ * de-identified patient). */
+typedef struct expect {
+    bool set;
+    char v[7][RL_PN_SIZE]; /* in the order of expect_kw */
+} expect;
+static const char *const expect_kw[7] = { "PatientID", "IssuerOfPatientID", "PatientName",
+                                          "PatientBirthDate", "PatientSex", "AccessionNumber",
+                                          "StudyInstanceUID" };
 
 typedef struct run {
     const job_msg *m;
@@ -105,6 +123,9 @@ typedef struct run {
     bool asked[RL_MAX_PACS];
     char study_uid[RL_UID_SIZE]; /* as the files have it now */
     rl_buf problems;          /* unverified: per PACS, what and why */
+    expect ex;                /* with route programs: what the node must show */
+    unsigned coerced, refused, lossy; /* files a program ran on, left out, lossy */
+    rl_buf notes;             /* conversions and fallbacks, for the result */
 } run;
 
 static dicom_peer peer_of(const job_peer *p)
@@ -122,6 +143,9 @@ static dicom_peer peer_of(const job_peer *p)
 
 static const char *target(const run *r, const char *keyword)
 {
+    for (size_t k = 0; r->ex.set && k < 7; k++)
+        if (strcmp(expect_kw[k], keyword) == 0)
+            return r->ex.v[k];
     for (size_t i = 0; i < r->m->n_sets; i++)
         if (rl_str_eq_c(r->m->sets[i].keyword, keyword))
             return r->ch[i].value;
@@ -240,6 +264,113 @@ static int write_uid_map(run *r)
             rl_buf_printf(r->res, "%s", err.msg);
     }
     rl_buf_free(&b);
+    return rc;
+}
+
+/* ---- the node's DICOM route programs ---- */
+
+static int first_value(void *ctx, rl_str v)
+{
+    char *out = ctx;
+    snprintf(out, RL_PN_SIZE, "%.*s", RL_STR_FMT(v));
+    return 1;
+}
+
+/* What the node must show: the copy's own values (the first copy sent). */
+static void expect_from(run *r, dicom_ds *ds)
+{
+    rl_err err;
+    for (size_t k = 0; k < 7; k++) {
+        r->ex.v[k][0] = '\0';
+        dicom_path p;
+        if (dicom_dict.path_parse(expect_kw[k], &p, &err) == 0)
+            dicom_ds_io.get(ds, &p, first_value, r->ex.v[k]);
+    }
+    r->ex.set = true;
+}
+
+/* Run the file's program on a copy of what would be sent (the corrected
+ * copy, or the spool file), into WORK/SOP.send.dcm. A program that cannot
+ * be made on this instance leaves it out (it goes on the exception list);
+ * anything else fails the attempt. */
+static int coerce_one(run *r, size_t i, rl_buf *failed)
+{
+    const job_msg *m = r->m;
+    file_state *f = &r->f[i];
+    rl_str prog = m->progs[m->files[i].prog - 1];
+    rl_err err;
+    dicom_ds *ds = NULL;
+    const char *from = f->out ? f->out : f->in;
+    if (dicom_ds_open(from, &ds, &err) != 0) {
+        rl_buf_printf(r->res, "reading %s for its DICOM route: %s", from, err.msg);
+        return STUDY_JOB_FAILED;
+    }
+    if (m->secret.n == DICOM_DEID_SECRET_SIZE)
+        dicom_ds_set_secret(ds, (const uint8_t *)m->secret.p);
+    route_prog_info info;
+    int rc = route_dicom_prog_info(prog, &info, &err);
+    if (rc == 0)
+        rc = route_dicom_prog_apply(prog, &dicom_ds_io, ds, NULL, &err);
+    if (rc == ROUTE_E_COERCE || rc == DICOM_E_BURNED_IN || rc == DICOM_E_VALUE ||
+        rc == DICOM_E_CODEC) {
+        f->refused = true;
+        r->refused++;
+        rl_buf_printf(failed, "%.*s\t%s\n", RL_STR_FMT(m->files[i].sop), err.msg);
+        log_warn("worker.route_refused", "job=%llu sop=%.*s error=\"%s\"",
+                 (unsigned long long)m->id, RL_STR_FMT(m->files[i].sop), err.msg);
+        dicom_ds_free(ds);
+        return 0;
+    }
+    size_t on = strlen(r->work) + m->files[i].sop.n + sizeof "/.send.dcm";
+    char *out = rl_arena_alloc(r->a, on);
+    dicom_saved saved;
+    if (rc == 0 && !out)
+        rc = rl_err_set(&err, RL_E_NOMEM, -1, "out of memory");
+    if (rc == 0) {
+        snprintf(out, on, "%s/%.*s.send.dcm", r->work, RL_STR_FMT(m->files[i].sop));
+        rc = dicom_ds_save(ds, out, info.ts, "COERCE", &saved, &err);
+        if (rc == DICOM_E_CODEC) { /* this instance cannot take that syntax */
+            f->refused = true;
+            r->refused++;
+            rl_buf_printf(failed, "%.*s\t%s\n", RL_STR_FMT(m->files[i].sop), err.msg);
+            dicom_ds_free(ds);
+            return 0;
+        }
+    }
+    if (rc == 0 && !r->ex.set)
+        expect_from(r, ds);
+    dicom_ds_free(ds);
+    if (rc != 0) {
+        rl_buf_printf(r->res, "DICOM route of %.*s: %s", RL_STR_FMT(m->files[i].sop), err.msg);
+        return STUDY_JOB_FAILED;
+    }
+    f->send = out;
+    f->sent = saved.now;
+    r->coerced++;
+    r->lossy += saved.lossy;
+    if (saved.note[0] && r->notes.len < RL_JOB_TEXT_MAX / 2)
+        rl_buf_printf(&r->notes, "%s%s", r->notes.len ? "; " : "", saved.note);
+    return 0;
+}
+
+static int coerce_all(run *r)
+{
+    rl_buf failed;
+    rl_buf_init(&failed, 0);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < r->m->n_files; i++)
+        if (r->m->files[i].prog && !r->f[i].bad)
+            rc = coerce_one(r, i, &failed);
+    if (rc == 0 && failed.len) {
+        char path[RL_WORK_PATH_MAX];
+        snprintf(path, sizeof path, "%s/" RECON_JOB_FAILED_LIST, r->work);
+        rl_err err;
+        if (rl_write_file(path, rl_buf_view(&failed), &err) != 0) {
+            rl_buf_printf(r->res, "%s", err.msg);
+            rc = STUDY_JOB_FAILED;
+        }
+    }
+    rl_buf_free(&failed);
     return rc;
 }
 
@@ -431,7 +562,7 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
     const char *like = NULL;
     for (size_t i = 0; i < m->n_files; i++) {
         file_state *f = &r->f[i];
-        if (f->bad)
+        if (f->bad || f->refused)
             continue;
         bool held = r->asked[p] && uidset_has(&r->held[p], f->c.was.sop_uid);
         if (held && jp->update == PACS_UPDATE_HL7)
@@ -441,15 +572,23 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
                                             f->c.was.series_uid };
             like = f->in;
         }
+        if (f->send) { /* the node's own copy, as its DICOM route made it */
+            files[n] = f->send;
+            refs[n++] = (dicom_ref){ f->sent.sop_class, f->sent.sop_uid, f->sent.series_uid };
+            continue;
+        }
         files[n] = f->out ? f->out : f->in;
         refs[n++] = (dicom_ref){ f->c.now.sop_class, f->c.now.sop_uid, f->c.now.series_uid };
     }
     rl_err err;
     int64_t t0 = rl_now_us();
-    if (n && dicom_send_files(r->ae, &peer, files, n, NULL, &err) != 0) {
+    dicom_send_report rep;
+    if (n && dicom_send_files(r->ae, &peer, files, n, &rep, &err) != 0) {
         rl_buf_printf(r->res, "sending: %s", err.msg);
         return STUDY_JOB_FAILED;
     }
+    if (n && rep.fallbacks && r->notes.len < RL_JOB_TEXT_MAX / 2)
+        rl_buf_printf(&r->notes, "%s%s", r->notes.len ? "; " : "", rep.note);
     uidset gone = { 0 };
     if (nrej) { /* the rejection note, once the corrected instances are there */
         char kos[RL_WORK_PATH_MAX], salt[sizeof "job  pacs " + 2 * RL_NUM_TEXT_MAX];
@@ -512,6 +651,7 @@ int study_job_run(const job_msg *m, const char *calling_ae, study_link *link, rl
 {
     run r = { .m = m, .ae = calling_ae, .link = link, .a = arena, .res = result };
     rl_buf_init(&r.problems, RL_JOB_TEXT_MAX);
+    rl_buf_init(&r.notes, RL_JOB_TEXT_MAX);
     r.work = rl_arena_dup(arena, m->work_dir.p, m->work_dir.n);
     r.f = rl_arena_alloc(arena, (m->n_files ? m->n_files : 1) * sizeof *r.f);
     int rc = STUDY_JOB_FAILED;
@@ -546,7 +686,8 @@ int study_job_run(const job_msg *m, const char *calling_ae, study_link *link, rl
         snprintf(r.study_uid, sizeof r.study_uid, "%s", info.study_uid);
     }
     int64_t t0 = rl_now_us();
-    if (ask_held(&r) != 0 || correct_all(&r) != 0 || write_uid_map(&r) != 0)
+    if (ask_held(&r) != 0 || correct_all(&r) != 0 || write_uid_map(&r) != 0 ||
+        coerce_all(&r) != 0)
         goto out;
     log_debug("worker.corrected", "job=%llu instances=%zu ms=%lld", (unsigned long long)m->id,
               m->n_files, (long long)(rl_now_us() - t0) / 1000);
@@ -579,6 +720,11 @@ int study_job_run(const job_msg *m, const char *calling_ae, study_link *link, rl
         rl_buf_printf(result, " (%u as new instances, IOCM)", renamed);
     if (relabelled)
         rl_buf_printf(result, " (%u converted to UTF-8)", relabelled);
+    if (r.coerced)
+        rl_buf_printf(result, ", %u by the DICOM route", r.coerced);
+    if (r.refused)
+        rl_buf_printf(result, ", %u left out (held: the DICOM route cannot be applied to %s)",
+                      r.refused, r.refused == 1 ? "it" : "them");
     for (size_t p = 0; p < m->n_pacs; p++)
         rl_buf_printf(result, "%s %.*s@%.*s:%u (%u%s)", p ? "," : ", sent to",
                       RL_STR_FMT(m->pacs[p].ae_title), RL_STR_FMT(m->pacs[p].host),
@@ -588,10 +734,13 @@ int study_job_run(const job_msg *m, const char *calling_ae, study_link *link, rl
                                                               : ", committed and verified");
     if (!m->n_pacs)
         rl_buf_add_c(result, ", no PACS configured");
+    if (r.notes.len)
+        rl_buf_printf(result, "; %.*s", (int)r.notes.len, r.notes.data);
     rc = STUDY_JOB_DONE;
 out:
     for (size_t p = 0; p < RL_MAX_PACS; p++)
         uidset_free(&r.held[p]);
     rl_buf_free(&r.problems);
+    rl_buf_free(&r.notes);
     return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "ops_internal.h"
 #include "radlink/job.h"
+#include "radlink/recon_job.h"
 
 /* ---- the view of a job ---- */
 
@@ -14,6 +15,7 @@ static const view_field J_KIND = { "kind", "KIND", 6 };
 static const view_field J_ATTEMPTS = { "attempts", "ATTEMPTS", 8 };
 static const view_field J_UPDATED = { "updated", "UPDATED", 19 };
 static const view_field J_STUDY = { "study_uid", "STUDY", 40 };
+static const view_field J_TO = { "destination", "TO", 16 };
 static const view_field J_NOTE = { NULL, "RESULT / LAST ERROR", 0, 100 };
 static const view_field J_CREATED = { "created" };
 static const view_field J_NOT_BEFORE = { "not_before" };
@@ -21,11 +23,12 @@ static const view_field J_WORKER = { "worker" };
 static const view_field J_RESULT = { "result" };
 static const view_field J_ERROR = { "last_error" };
 static const view_field *const job_cols[] = { &J_ID, &J_STATE, &J_KIND, &J_ATTEMPTS,
-                                              &J_UPDATED, &J_STUDY, &J_NOTE, NULL };
+                                              &J_UPDATED, &J_STUDY, &J_TO, &J_NOTE, NULL };
 
 /* the detail's text lines */
 static const view_field JD_KIND = { NULL, NULL, 0, 0, "kind" };
 static const view_field JD_STUDY = { NULL, NULL, 0, 0, "study" };
+static const view_field JD_TO = { NULL, NULL, 0, 0, "to" };
 static const view_field JD_STATE = { NULL, NULL, 0, 0, "state" };
 static const view_field JD_ATTEMPTS = { NULL, NULL, 0, 0, "attempts" };
 static const view_field JD_CREATED = { NULL, NULL, 0, 0, "created" };
@@ -50,7 +53,12 @@ static void job_fields(view *v, const job *j)
     view_str(v, &J_KIND, j->kind);
     view_u64(v, &J_ATTEMPTS, j->attempts);
     view_time(v, &J_UPDATED, j->updated_us);
-    view_str(v, &J_STUDY, j->subject);
+    /* a study job's subject is "UID@NODE": the study, and where it goes */
+    rl_str uid, to;
+    bool per_node = recon_job_split(j->subject, &uid, &to);
+    rl_str to_text = per_node && !to.n ? RL_STR("(spool only)") : per_node ? to : RL_STR("every PACS");
+    view_str(v, &J_STUDY, uid);
+    view_str(v, &J_TO, to_text);
     view_str(v, &J_NOTE, j->state == JOB_RUNNING ? j->worker
                          : j->state == JOB_DONE  ? j->result
                                                  : j->last_error);
@@ -61,7 +69,8 @@ static void job_fields(view *v, const job *j)
     view_str(v, &J_ERROR, j->last_error);
     /* text lines of the detail */
     view_str(v, &JD_KIND, j->kind);
-    view_str(v, &JD_STUDY, j->subject);
+    view_str(v, &JD_STUDY, uid);
+    view_str(v, &JD_TO, to_text);
     view_cstr(v, &JD_STATE, job_state_name(j->state));
     view_u64(v, &JD_ATTEMPTS, j->attempts);
     view_time(v, &JD_CREATED, j->created_us);

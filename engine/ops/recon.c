@@ -459,22 +459,37 @@ int ops_recon_forward(op_call *c)
         return view_fail(c->out, OP_NOTFOUND, "no study %s", study);
     if (rc != STORE_OK)
         return ops_store_fail(c->out, &err);
-    if (s.state != RECON_UNMATCHED && s.state != RECON_FORWARDED)
+    unsigned held = s.held;
+    if (!held && s.state != RECON_UNMATCHED && s.state != RECON_FORWARDED)
         return view_fail(c->out, OP_FAIL, "study %s is %s: its jobs send it as the RIS says "
-                         "(radlink jobs list); recon forward is for studies no order claims",
+                         "(radlink jobs list); recon forward is for studies no order claims "
+                         "and instances held on the exception list",
                          study, recon_state_name(s.state));
     recon_policy p;
     recon_policy_load(c->t, &p);
-    if (!p.n_pacs)
+    const char *pacs[RL_MAX_PACS];
+    size_t npacs = recon_policy_pacs(&p, pacs, RL_MAX_PACS);
+    if (!npacs)
         return view_fail(c->out, OP_FAIL, "no PACS to forward to: configure <dicom><pacs>");
-    uint64_t id;
-    bool created;
-    rc = job_want(c->t, "study", rl_str_c(study), c->now_us, c->now_us, &id, &created, &err);
+    /* instances held (no DICOM route took them, or a route's coercion
+     * failed on them) go to every PACS as they are */
+    unsigned released = 0;
+    if (held)
+        rc = study_release_held(c->t, rl_str_c(study), pacs, npacs, &released, &err);
+    recon_sent sent;
     if (rc == STORE_OK)
-        rc = job_due_by(c->t, id, c->now_us, c->now_us, &err);
+        rc = recon_send_now(c->t, rl_str_c(study), c->now_us, &sent, &err);
     if (rc != STORE_OK)
         return ops_store_fail(c->out, &err);
-    view_printf(c->out, "study %s: job %llu sends it as it is, without an order\n", study,
-                (unsigned long long)id);
+    if (released)
+        view_printf(c->out, "study %s: %u held instance%s released to every PACS\n", study,
+                    released, released == 1 ? "" : "s");
+    bool orderless = s.state == RECON_UNMATCHED || s.state == RECON_FORWARDED;
+    for (size_t i = 0; i < sent.n; i++)
+        view_printf(c->out, "study %s: job %llu sends it as it is%s, to %s\n", study,
+                    (unsigned long long)sent.id[i], orderless ? ", without an order" : "",
+                    sent.ae[i]);
+    if (!sent.n)
+        view_printf(c->out, "study %s: nothing left to send\n", study);
     return OP_OK;
 }

@@ -30,12 +30,68 @@ void recon_work_dir(const char *work_root, uint64_t job_id, uint32_t attempt, ch
 typedef struct files_ctx {
     store_txn *t;
     uint32_t gen;
+    const char *ae;      /* the node the job sends to; "": the spool's copies only */
+    bool pacs;           /* it is a <pacs>: legacy instances go there too */
     job_msg *msg;
+    uint64_t prog_ids[RL_JOB_PROGS_MAX];
     rl_arena *a;
     size_t cap;
     int rc;
     rl_err *err;
 } files_ctx;
+
+/* The program's index + 1 in the message (stored once per job). */
+static uint32_t add_prog(files_ctx *fc, uint64_t id)
+{
+    if (!id)
+        return 0;
+    job_msg *m = fc->msg;
+    for (size_t i = 0; i < m->n_progs; i++)
+        if (fc->prog_ids[i] == id)
+            return (uint32_t)i + 1;
+    if (m->n_progs == RL_JOB_PROGS_MAX) {
+        fc->rc = rl_err_set(fc->err, JOB_E_PAYLOAD, -1, "more than %d DICOM route programs for "
+                            "one study and node", RL_JOB_PROGS_MAX);
+        return 0;
+    }
+    rl_str p;
+    int rc = study_prog_get(fc->t, id, &p, fc->err);
+    if (rc) {
+        fc->rc = rc == STORE_NOTFOUND
+                     ? rl_err_set(fc->err, STORE_E_CORRUPT, -1, "DICOM route program %016llx "
+                                  "is not in the store", (unsigned long long)id)
+                     : rc;
+        return 0;
+    }
+    const char *copy = rl_arena_dup(fc->a, p.p, p.n);
+    if (!copy) {
+        fc->rc = rl_err_set(fc->err, RL_E_NOMEM, -1, "out of memory");
+        return 0;
+    }
+    fc->prog_ids[m->n_progs] = id;
+    m->progs[m->n_progs++] = (rl_str){ copy, p.n };
+    return (uint32_t)m->n_progs;
+}
+
+/* Does the attempt take this instance: it goes to the node, is not there
+ * at the study's generation yet, is not held, and its program did not fail
+ * on it? Its program in *prog. */
+static bool takes(const files_ctx *fc, study_inst *in, uint64_t *prog)
+{
+    *prog = 0;
+    if (in->held)
+        return false;
+    if (!fc->ae[0]) /* no node: the spool's copy */
+        return in->sent_gen != fc->gen;
+    uint32_t g;
+    if (!study_inst_goes(in, fc->ae, fc->pacs, &g) || g == fc->gen)
+        return false;
+    study_dest *d = study_inst_dest(in, fc->ae);
+    if (d && (d->flags & STUDY_DEST_FAILED))
+        return false;
+    *prog = d ? d->prog : 0;
+    return true;
+}
 
 static int add_file(void *ctx, rl_str sop)
 {
@@ -46,7 +102,8 @@ static int add_file(void *ctx, rl_str sop)
         return 1;
     }
     int rc = study_get_instance(fc->t, sop, in, fc->err);
-    if (rc == STORE_OK && in->sent_gen != fc->gen) {
+    uint64_t prog;
+    if (rc == STORE_OK && takes(fc, in, &prog)) {
         job_msg *m = fc->msg;
         if (m->n_files == fc->cap) {
             size_t cap = fc->cap ? fc->cap * 2 : 64;
@@ -63,12 +120,11 @@ static int add_file(void *ctx, rl_str sop)
         }
         const char *s = rl_arena_dup(fc->a, in->f[STUDY_F_SOP_UID], strlen(in->f[STUDY_F_SOP_UID]));
         const char *p = rl_arena_dup(fc->a, in->f[STUDY_F_PATH], strlen(in->f[STUDY_F_PATH]));
-        if (!s || !p) {
-            free(in);
+        uint32_t pi = add_prog(fc, prog);
+        if ((!s || !p) && fc->rc == STORE_OK)
             fc->rc = rl_err_set(fc->err, RL_E_NOMEM, -1, "out of memory");
-            return 1;
-        }
-        m->files[m->n_files++] = (job_file){ rl_str_c(s), rl_str_c(p) };
+        if (fc->rc == STORE_OK)
+            m->files[m->n_files++] = (job_file){ rl_str_c(s), rl_str_c(p), pi };
     } else if (rc < 0) {
         fc->rc = rc;
     }
@@ -113,6 +169,23 @@ static void target_each(rl_str target, sets_ctx *sc)
     }
 }
 
+/* A job from before destinations (its subject names no node): its work
+ * goes to one job per destination, and it is done. */
+static int supersede(store_txn *t, uint64_t job_id, const char *worker, rl_str uid,
+                     int64_t now_us, rl_err *err)
+{
+    job done;
+    int rc = job_start(t, job_id, worker, 0, 0, now_us, &done, err);
+    if (rc == STORE_OK)
+        rc = job_done(t, job_id, done.attempts,
+                      RL_STR("handed to one job per destination of the study"), now_us, NULL,
+                      err);
+    recon_out out = { .state = RECON_CORRECTING };
+    if (rc == STORE_OK)
+        rc = recon_schedule(t, uid, &out, now_us, err);
+    return rc;
+}
+
 int recon_job_start(store_txn *t, uint64_t job_id, const char *worker, const job_peer *pacs,
                     size_t n_pacs, const char *work_root, int64_t now_us, job_msg *msg,
                     rl_arena *a, bool *started, rl_err *err)
@@ -123,11 +196,15 @@ int recon_job_start(store_txn *t, uint64_t job_id, const char *worker, const job
     int rc = job_get(t, job_id, &j, err);
     if (rc)
         return rc;
-    const char *uid = rl_arena_dup(a, j.subject.p, j.subject.n);
-    if (!uid)
+    const char *subject = rl_arena_dup(a, j.subject.p, j.subject.n);
+    if (!subject)
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    rl_str uid, aes;
+    bool per_node = recon_job_split(rl_str_c(subject), &uid, &aes);
+    char ae[RL_AE_TITLE_SIZE];
+    snprintf(ae, sizeof ae, "%.*s", RL_STR_FMT(aes));
     study_rec s;
-    rc = study_get(t, rl_str_c(uid), &s, err);
+    rc = study_get(t, uid, &s, err);
     if (rc == STORE_NOTFOUND) { /* the study is gone: nothing to do */
         job done;
         rc = job_start(t, job_id, worker, 0, 0, now_us, &done, err);
@@ -138,17 +215,31 @@ int recon_job_start(store_txn *t, uint64_t job_id, const char *worker, const job
     }
     if (rc)
         return rc;
+    if (!per_node)
+        return supersede(t, job_id, worker, uid, now_us, err);
+    const job_peer *node = NULL;
+    for (size_t i = 0; ae[0] && i < n_pacs && !node; i++)
+        if (rl_str_eq_c(pacs[i].ae_title, ae))
+            node = &pacs[i];
+    if (ae[0] && !node)
+        return rl_err_set(err, JOB_E_STATE, -1, "no DICOM node '%s' in the configuration: add "
+                          "it back as a <pacs> or <node>, then retry the job", ae);
     uint32_t gen = s.gen, upto = s.last_seq;
     msg->kind = RL_STR("study");
-    msg->subject = rl_str_c(uid);
+    msg->subject = rl_str_c(subject);
     sets_ctx sc = { msg, a };
     target_each(s.target, &sc);
-    for (size_t i = 0; i < n_pacs && i < RL_MAX_PACS; i++)
-        msg->pacs[msg->n_pacs++] = pacs[i];
-    files_ctx fc = { t, gen, msg, a, 0, STORE_OK, err };
-    rc = study_index_each(t, 'I', rl_str_c(uid), add_file, &fc, err);
+    if (node)
+        msg->pacs[msg->n_pacs++] = *node;
+    files_ctx *fc = calloc(1, sizeof *fc);
+    if (!fc)
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    *fc = (files_ctx){ .t = t, .gen = gen, .ae = ae, .pacs = node && !node->node, .msg = msg,
+                       .a = a, .rc = STORE_OK, .err = err };
+    rc = study_index_each(t, 'I', uid, add_file, fc, err);
     if (rc == STORE_OK)
-        rc = fc.rc;
+        rc = fc->rc;
+    free(fc);
     if (rc)
         return rc;
     job run;
@@ -158,8 +249,13 @@ int recon_job_start(store_txn *t, uint64_t job_id, const char *worker, const job
     msg->id = job_id;
     msg->attempt = run.attempts;
     if (!msg->n_files) {
-        const char *why = n_pacs ? "nothing to send: every instance is at the PACS as the RIS says"
-                                 : "nothing to correct";
+        char why[sizeof "nothing to send: every instance is at  as the RIS says" +
+                 RL_AE_TITLE_SIZE];
+        if (node)
+            snprintf(why, sizeof why, "nothing to send: every instance is at %s as the RIS says",
+                     ae);
+        else
+            snprintf(why, sizeof why, "nothing to correct");
         return job_done(t, job_id, run.attempts, rl_str_c(why), now_us, NULL, err);
     }
     char wd[RL_WORK_PATH_MAX];
@@ -208,6 +304,7 @@ static void dirs_add(dirs *ds, const char *path)
 typedef struct mark_ctx {
     store_txn *t;
     uint32_t gen, upto;
+    const char *ae; /* the node the attempt sent to; "": the spool's copies only */
     bool verified; /* else nothing is marked sent */
     const char *work_dir;
     receiver *recv;
@@ -226,7 +323,9 @@ static int mark(mark_ctx *mc, const char *sop)
         free(in);
         return STORE_OK;
     }
-    if (rc == STORE_OK && in->seq <= mc->upto) {
+    /* what this attempt covered: the instances it could send to its node */
+    bool covered = !mc->ae[0] ? !in->ndest : study_inst_goes(in, mc->ae, true, NULL);
+    if (rc == STORE_OK && in->seq <= mc->upto && covered) {
         /* a corrected copy replaces the spool file; an instance that needed
          * no change was sent as it is and has none */
         char work[RL_WORK_PATH_MAX + RL_SPOOL_NAME_ROOM]; /* WORK/SOP.dcm */
@@ -241,9 +340,11 @@ static int mark(mark_ctx *mc, const char *sop)
         }
         /* a new copy arriving right now is not the one this attempt sent:
          * it stays unsent, for the study's next job */
-        if (rc == STORE_OK && mc->verified && moved != RECEIVER_ARRIVING &&
-            in->sent_gen != mc->gen) {
-            rc = study_set_sent(mc->t, rl_str_c(sop), mc->gen, mc->err);
+        study_dest *d = mc->ae[0] ? study_inst_dest(in, mc->ae) : NULL;
+        bool failed = d && (d->flags & STUDY_DEST_FAILED);
+        if (rc == STORE_OK && mc->verified && moved != RECEIVER_ARRIVING && !failed &&
+            !in->held) {
+            rc = study_set_sent(mc->t, rl_str_c(sop), mc->ae, mc->gen, mc->err);
             mc->marked++;
         }
     }
@@ -364,6 +465,38 @@ static int record_changes(store_txn *t, rl_str uid, uint64_t job_id, rl_str targ
     return rc;
 }
 
+/* The instances the node's program could not be applied to (the worker's
+ * RECON_JOB_FAILED_LIST: "SOP TAB why" lines): held, with the node named. */
+static int record_failed(store_txn *t, const char *work_dir, const char *ae, rl_err *err)
+{
+    char path[RL_WORK_PATH_MAX + sizeof "/" RECON_JOB_FAILED_LIST];
+    snprintf(path, sizeof path, "%s/" RECON_JOB_FAILED_LIST, work_dir);
+    rl_buf list;
+    rl_buf_init(&list, RL_JOB_MSG_MAX);
+    rl_err rerr;
+    if (rl_read_file(path, &list, &rerr) != 0) {
+        rl_buf_free(&list);
+        return STORE_OK; /* none */
+    }
+    int rc = STORE_OK;
+    const char *p = rl_buf_cstr(&list);
+    while (rc == STORE_OK && *p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        const char *tab = memchr(p, '\t', len);
+        if (tab) {
+            char why[RL_STUDY_HELD_WHY_SIZE];
+            snprintf(why, sizeof why, "%s: %.*s", ae, (int)(len - (size_t)(tab + 1 - p)), tab + 1);
+            rc = study_set_failed(t, (rl_str){ p, (size_t)(tab - p) }, ae, rl_str_c(why), err);
+            if (rc == STORE_NOTFOUND)
+                rc = STORE_OK;
+        }
+        p += len + (nl ? 1 : 0);
+    }
+    rl_buf_free(&list);
+    return rc;
+}
+
 int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, bool verified, rl_str result,
                    const char *work_root, struct receiver *recv, int64_t now_us,
                    unsigned *changes, rl_err *err)
@@ -378,15 +511,22 @@ int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, bool verifie
         return rl_err_set(err, JOB_E_STALE, -1, "job %llu attempt %u: the job is %s, attempt %u",
                           (unsigned long long)job_id, attempt, job_state_name(j.state),
                           j.attempts);
-    char uid[RL_JOB_SUBJECT_MAX + 1];
-    snprintf(uid, sizeof uid, "%.*s", RL_STR_FMT(j.subject));
+    char uid[RL_JOB_SUBJECT_MAX + 1], ae[RL_AE_TITLE_SIZE];
+    rl_str us, as;
+    recon_job_split(j.subject, &us, &as);
+    snprintf(uid, sizeof uid, "%.*s", RL_STR_FMT(us));
+    snprintf(ae, sizeof ae, "%.*s", RL_STR_FMT(as));
     char wd[RL_WORK_PATH_MAX];
     recon_work_dir(work_root, job_id, attempt, wd, sizeof wd);
+    /* instances the node's program failed on wait on the exception list */
+    rc = record_failed(t, wd, ae, err);
+    if (rc)
+        return rc;
     dirs *ds = calloc(1, sizeof *ds);
     if (!ds)
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
-    mark_ctx mc = { .t = t, .gen = j.gen, .upto = j.upto, .verified = verified, .work_dir = wd,
-                    .recv = recv, .ds = ds, .err = err };
+    mark_ctx mc = { .t = t, .gen = j.gen, .upto = j.upto, .ae = ae, .verified = verified,
+                    .work_dir = wd, .recv = recv, .ds = ds, .err = err };
     uint32_t gen = j.gen;
     uid_list sops = { 0 }; /* collected first: marking writes */
     rc = study_index_each(t, 'I', rl_str_c(uid), uid_list_take, &sops, err);
@@ -421,14 +561,10 @@ int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, bool verifie
             *changes = n;
     }
     if (rc == STORE_OK) {
-        /* corrected once nothing is left to send with the current target */
+        /* corrected once nothing is left to send with the current target,
+         * to any node */
         bool left = false;
-        for (size_t i = 0; i < sops.n && !left; i++) {
-            study_inst *in = malloc(sizeof *in);
-            if (in && study_get_instance(t, rl_str_c(sops.u[i]), in, err) == STORE_OK)
-                left = in->sent_gen != s.gen;
-            free(in);
-        }
+        rc = recon_unsent(t, rl_str_c(uid), &left, err);
         if (rc == STORE_OK && (rc = study_get(t, rl_str_c(uid), &s, err)) == STORE_OK) {
             if (!verified)
                 rc = study_set_state(t, rl_str_c(uid), RECON_UNVERIFIED, (rl_str){ NULL, 0 },

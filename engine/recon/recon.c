@@ -11,6 +11,7 @@
 #include "radlink/pn.h"
 #include "radlink/rec.h"
 #include "radlink/recon.h"
+#include "radlink/recon_job.h"
 #include "uids.h"
 
 const char *recon_state_name(recon_state s)
@@ -25,15 +26,18 @@ const char *recon_state_name(recon_state s)
 /* META recon.policy, version 2 (radlink/rec.h): u8 2, u32 PACS, u32 stable,
  * u32 unmatched forward, then per PACS u8 update, str HL7 destination.
  * Version 1 was the text "PACS STABLE". */
+#define POLICY_VERSION 3 /* 3: each node's AE title, and whether it takes routes only */
+
 int recon_policy_save(store_txn *t, const recon_policy *p, rl_err *err)
 {
     rl_buf b;
     rl_buf_init(&b, 4096);
-    int rc = rec_put_u8(&b, 2) | rec_put_u32(&b, p->n_pacs) | rec_put_u32(&b, p->study_stable_s) |
-             rec_put_u32(&b, p->unmatched_forward_s);
+    int rc = rec_put_u8(&b, POLICY_VERSION) | rec_put_u32(&b, p->n_pacs) |
+             rec_put_u32(&b, p->study_stable_s) | rec_put_u32(&b, p->unmatched_forward_s);
     for (unsigned i = 0; i < p->n_pacs && i < RL_MAX_PACS; i++)
         rc |= rec_put_u8(&b, (uint8_t)p->pacs[i].update) |
-              rec_put_str(&b, rl_str_c(p->pacs[i].hl7_dest));
+              rec_put_str(&b, rl_str_c(p->pacs[i].hl7_dest)) |
+              rec_put_str(&b, rl_str_c(p->pacs[i].ae)) | rec_put_u8(&b, p->pacs[i].node ? 1 : 0);
     rc = rc ? rl_err_set(err, RL_E_NOMEM, -1, "out of memory")
             : store_put(t, STORE_META, RL_STR("recon.policy"), rl_buf_view(&b), 0, err);
     rl_buf_free(&b);
@@ -48,7 +52,7 @@ void recon_policy_load(store_txn *t, recon_policy *p)
     rl_err err;
     if (store_get(t, STORE_META, RL_STR("recon.policy"), &v, &err) != STORE_OK || !v.n)
         return;
-    if (v.p[0] != 2) { /* version 1 */
+    if (v.p[0] != 2 && v.p[0] != POLICY_VERSION) { /* version 1 */
         const char *sp = memchr(v.p, ' ', v.n);
         uint64_t a, b;
         if (sp && rl_str_to_u64((rl_str){ v.p, (size_t)(sp - v.p) }, RL_MAX_PACS, &a) &&
@@ -60,16 +64,30 @@ void recon_policy_load(store_txn *t, recon_policy *p)
     }
     rec_reader r;
     rec_reader_init(&r, v.p, v.n);
-    rec_get_u8(&r);
+    uint8_t version = rec_get_u8(&r);
     recon_policy x = { .n_pacs = rec_get_u32(&r), .study_stable_s = rec_get_u32(&r),
                        .unmatched_forward_s = rec_get_u32(&r) };
     for (unsigned i = 0; i < x.n_pacs && i < RL_MAX_PACS; i++) {
         x.pacs[i].update = rec_get_u8(&r);
         rl_str d = rec_get_str(&r);
         snprintf(x.pacs[i].hl7_dest, sizeof x.pacs[i].hl7_dest, "%.*s", RL_STR_FMT(d));
+        if (version >= 3) {
+            rl_str ae = rec_get_str(&r);
+            snprintf(x.pacs[i].ae, sizeof x.pacs[i].ae, "%.*s", RL_STR_FMT(ae));
+            x.pacs[i].node = rec_get_u8(&r) != 0;
+        }
     }
     if (rec_ok(&r) && x.n_pacs <= RL_MAX_PACS)
         *p = x;
+}
+
+size_t recon_policy_pacs(const recon_policy *p, const char **ae, size_t max)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < p->n_pacs && i < RL_MAX_PACS && n < max; i++)
+        if (!p->pacs[i].node && p->pacs[i].ae[0])
+            ae[n++] = p->pacs[i].ae;
+    return n;
 }
 
 /* ---- the texts ---- */
@@ -390,26 +408,124 @@ int recon_move(store_txn *t, rl_str study_uid, const recon_identity *who, recon_
     return rc;
 }
 
-/* Is any instance of the study not yet sent with generation gen? */
+/* Where a study's instances still have to go with generation gen: the
+ * nodes (by AE title) some instance has not reached at gen, and whether an
+ * instance with no destination at all still has to be corrected in the
+ * spool. Held instances wait on the exception list, and a node whose
+ * program failed on an instance does not get it until it is released. */
 typedef struct unsent_ctx {
     store_txn *t;
     uint32_t gen;
-    bool any;
+    const char *pacs[RL_MAX_PACS]; /* the policy's <pacs>: where legacy instances go */
+    size_t npacs;
+    char ae[RL_DICOM_SENDS_MAX][RL_AE_TITLE_SIZE];
+    size_t n;
+    bool spool;
 } unsent_ctx;
+
+static void unsent_add(unsent_ctx *u, const char *ae)
+{
+    for (size_t i = 0; i < u->n; i++)
+        if (strcmp(u->ae[i], ae) == 0)
+            return;
+    if (u->n < RL_DICOM_SENDS_MAX)
+        snprintf(u->ae[u->n++], sizeof u->ae[0], "%s", ae);
+}
+
+static void unsent_inst(unsent_ctx *u, const study_inst *in)
+{
+    if (in->held)
+        return;
+    for (size_t i = 0; i < in->ndest; i++)
+        if (!(in->dest[i].flags & STUDY_DEST_FAILED) && in->dest[i].sent_gen != u->gen)
+            unsent_add(u, in->dest[i].ae);
+    for (size_t i = 0; in->legacy && i < u->npacs; i++) {
+        uint32_t g;
+        if (study_inst_goes(in, u->pacs[i], true, &g) && g != u->gen)
+            unsent_add(u, u->pacs[i]);
+    }
+    if (!in->ndest && !(in->legacy && u->npacs) && in->sent_gen != u->gen)
+        u->spool = true;
+}
 
 static int unsent(void *ctx, rl_str sop)
 {
     unsent_ctx *u = ctx;
     study_inst *in = malloc(sizeof *in);
     rl_err err;
-    if (in && study_get_instance(u->t, sop, in, &err) == STORE_OK && in->sent_gen != u->gen)
-        u->any = true;
+    if (in && study_get_instance(u->t, sop, in, &err) == STORE_OK)
+        unsent_inst(u, in);
     free(in);
-    return u->any;
+    return 0;
+}
+
+int recon_unsent(store_txn *t, rl_str study_uid, bool *any, rl_err *err)
+{
+    *any = false;
+    study_rec s;
+    int rc = study_get(t, study_uid, &s, err);
+    if (rc)
+        return rc;
+    recon_policy p;
+    recon_policy_load(t, &p);
+    unsent_ctx *u = calloc(1, sizeof *u);
+    if (!u)
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    u->t = t;
+    u->gen = s.gen;
+    u->npacs = recon_policy_pacs(&p, u->pacs, RL_MAX_PACS);
+    rc = study_index_each(t, 'I', study_uid, unsent, u, err);
+    *any = u->n || u->spool;
+    free(u);
+    return rc;
+}
+
+int recon_job_subject(rl_str study_uid, const char *ae, char *out, size_t n)
+{
+    int k = snprintf(out, n, "%.*s@%s", RL_STR_FMT(study_uid), ae ? ae : "");
+    return k > 0 && (size_t)k < n ? 0 : -1;
+}
+
+bool recon_job_split(rl_str subject, rl_str *study_uid, rl_str *ae)
+{
+    const char *at = memchr(subject.p, '@', subject.n);
+    if (!at) {
+        *study_uid = subject;
+        *ae = (rl_str){ "", 0 };
+        return false;
+    }
+    *study_uid = (rl_str){ subject.p, (size_t)(at - subject.p) };
+    *ae = (rl_str){ at + 1, subject.n - (size_t)(at + 1 - subject.p) };
+    return true;
+}
+
+/* One job of the study for the node ae ("": the spool's copies only). */
+static int want_one(store_txn *t, rl_str uid, const char *ae, const recon_out *out,
+                    int64_t not_before, int64_t now_us, uint64_t *idp, rl_err *err)
+{
+    char subject[RL_JOB_SUBJECT_MAX + 1];
+    if (recon_job_subject(uid, ae, subject, sizeof subject) != 0)
+        return rl_err_set(err, STORE_E_ARG, -1, "study UID too long for a job");
+    uint64_t id = 0;
+    bool created;
+    int rc = job_want(t, "study", rl_str_c(subject), not_before, now_us, &id, &created, err);
+    /* a job held for the unmatched policy runs as soon as the study is
+     * stable once an order claims it, or at the time a new policy says */
+    if (rc == STORE_OK && !created)
+        rc = job_due_by(t, id, not_before, now_us, err);
+    if (rc == STORE_OK && created)
+        log_info("jobs.submit", "job=%llu study=%.*s to=%s reason=%s", (unsigned long long)id,
+                 RL_STR_FMT(uid), ae[0] ? ae : "(spool)",
+                 out->state == RECON_CORRECTING  ? "correct"
+                 : out->state == RECON_UNMATCHED ? "unmatched"
+                                                 : "forward");
+    if (idp)
+        *idp = id;
+    return rc;
 }
 
 static int schedule(store_txn *t, rl_str uid, const recon_out *out, int64_t now_us,
-                    bool new_instance, rl_err *err)
+                    const study_inst *arrived, rl_err *err)
 {
     if (out->state == RECON_NEW)
         return STORE_OK;
@@ -429,32 +545,56 @@ static int schedule(store_txn *t, rl_str uid, const recon_out *out, int64_t now_
     int64_t not_before = s.updated_us + (int64_t)p.study_stable_s * 1000000;
     if (unmatched && s.first_us + (int64_t)p.unmatched_forward_s * 1000000 > not_before)
         not_before = s.first_us + (int64_t)p.unmatched_forward_s * 1000000;
-    if (!new_instance) { /* an order or patient changed: only if something is left to do */
-        unsent_ctx u = { t, s.gen, false };
-        if ((rc = study_index_each(t, 'I', uid, unsent, &u, err)) != STORE_OK || !u.any)
-            return rc;
-    }
-    uint64_t id;
-    bool created;
     if (not_before < now_us)
         not_before = now_us;
-    rc = job_want(t, "study", uid, not_before, now_us, &id, &created, err);
-    /* a job held for the unmatched policy runs as soon as the study is
-     * stable once an order claims it, or at the time a new policy says */
-    if (rc == STORE_OK && !created)
-        rc = job_due_by(t, id, not_before, now_us, err);
-    if (rc == STORE_OK && created)
-        log_info("jobs.submit", "job=%llu study=%.*s reason=%s", (unsigned long long)id,
-                 RL_STR_FMT(uid), out->state == RECON_CORRECTING ? "correct"
-                                  : unmatched                    ? "unmatched"
-                                                                 : "forward");
+    unsent_ctx *u = calloc(1, sizeof *u);
+    if (!u)
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    u->t = t;
+    u->gen = s.gen;
+    u->npacs = recon_policy_pacs(&p, u->pacs, RL_MAX_PACS);
+    if (arrived) /* a new instance: its own destinations (the others have jobs already) */
+        unsent_inst(u, arrived);
+    else         /* an order or patient changed: wherever something is left to do */
+        rc = study_index_each(t, 'I', uid, unsent, u, err);
+    for (size_t i = 0; rc == STORE_OK && i < u->n; i++)
+        rc = want_one(t, uid, u->ae[i], out, not_before, now_us, NULL, err);
+    if (rc == STORE_OK && u->spool && out->state == RECON_CORRECTING)
+        rc = want_one(t, uid, "", out, not_before, now_us, NULL, err);
+    free(u);
+    return rc;
+}
+
+int recon_send_now(store_txn *t, rl_str study_uid, int64_t now_us, recon_sent *sent,
+                   rl_err *err)
+{
+    memset(sent, 0, sizeof *sent);
+    study_rec s;
+    int rc = study_get(t, study_uid, &s, err);
+    if (rc)
+        return rc;
+    recon_policy p;
+    recon_policy_load(t, &p);
+    unsent_ctx *u = calloc(1, sizeof *u);
+    if (!u)
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    u->t = t;
+    u->gen = s.gen;
+    u->npacs = recon_policy_pacs(&p, u->pacs, RL_MAX_PACS);
+    rc = study_index_each(t, 'I', study_uid, unsent, u, err);
+    recon_out out = { .state = s.state };
+    for (size_t i = 0; rc == STORE_OK && i < u->n && sent->n < RL_DICOM_SENDS_MAX; i++) {
+        rc = want_one(t, study_uid, u->ae[i], &out, now_us, now_us, &sent->id[sent->n], err);
+        snprintf(sent->ae[sent->n++], sizeof sent->ae[0], "%s", u->ae[i]);
+    }
+    free(u);
     return rc;
 }
 
 int recon_schedule(store_txn *t, rl_str study_uid, const recon_out *out, int64_t now_us,
                    rl_err *err)
 {
-    return schedule(t, study_uid, out, now_us, false, err);
+    return schedule(t, study_uid, out, now_us, NULL, err);
 }
 
 int recon_after_store(store_txn *t, const study_inst *in, int64_t now_us, recon_out *out,
@@ -475,7 +615,7 @@ int recon_after_store(store_txn *t, const study_inst *in, int64_t now_us, recon_
     if (rc == STORE_NOTFOUND && linked) /* the linked order left the worklist */
         rc = recon_study(t, uid, NULL, out, err);
     if (rc == STORE_OK)
-        rc = schedule(t, uid, out, now_us, true, err);
+        rc = schedule(t, uid, out, now_us, in, err);
     return rc;
 }
 
@@ -521,7 +661,7 @@ int recon_schedule_unmatched(store_txn *t, int64_t now_us, unsigned *n, rl_err *
         rc = rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     recon_out out = { .state = RECON_UNMATCHED };
     for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
-        rc = schedule(t, rl_str_c(x.u[i]), &out, now_us, false, err);
+        rc = schedule(t, rl_str_c(x.u[i]), &out, now_us, NULL, err);
         (*n)++;
     }
     uid_list_free(&x);

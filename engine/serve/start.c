@@ -4,6 +4,7 @@
  * the job dispatcher and its workers, the file drop and the audit shipper,
  * in that order; stop undoes it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "radlink/audit.h"
+#include "radlink/digest.h"
 #include "radlink/net.h"
 #include "radlink/audit_post.h"
 #include "radlink/job.h"
@@ -134,6 +136,39 @@ static int lock_data_dir(engine *e, rl_err *err)
     return 0;
 }
 
+/* The site secret de-identification derives new UIDs from: DATA/deid.key,
+ * made once (random, mode 0600) and kept, so that a study sent twice
+ * stays one study; a backup copies it with the data directory. */
+static int deid_secret(engine *e, uint8_t out[DICOM_DEID_SECRET_SIZE], rl_err *err)
+{
+    char path[RL_DATA_PATH_MAX + sizeof "/deid.key"];
+    snprintf(path, sizeof path, "%s/deid.key", e->cfg->data_dir);
+    rl_buf b;
+    rl_buf_init(&b, 4096);
+    rl_err rerr;
+    int rc = 0;
+    if (rl_read_file(path, &b, &rerr) == 0) {
+        if (b.len != DICOM_DEID_SECRET_SIZE)
+            rc = rl_err_set(err, RL_E_ARG, -1, "%s: %zu bytes, %d expected (remove it to have "
+                            "a new one made: de-identified UIDs then change)", path, b.len,
+                            DICOM_DEID_SECRET_SIZE);
+        else
+            memcpy(out, b.data, DICOM_DEID_SECRET_SIZE);
+        rl_buf_free(&b);
+        return rc;
+    }
+    rl_buf_free(&b);
+    if (digest_random(out, DICOM_DEID_SECRET_SIZE) != 0)
+        return rl_err_set(err, RL_E_SYS, -1, "no randomness for %s", path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, out, DICOM_DEID_SECRET_SIZE) != DICOM_DEID_SECRET_SIZE ||
+        fsync(fd) != 0)
+        rc = rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 static int start_jobs(engine *e, rl_err *err)
 {
     dispatch_cfg dc = { .n_pacs = e->cfg->n_pacs, .max_attempts = e->cfg->job_attempts,
@@ -154,7 +189,10 @@ static int start_jobs(engine *e, rl_err *err)
         dc.pacs[i].reject = e->cfg->pacs[i].reject;
         dc.pacs[i].commit_timeout_s = e->cfg->pacs[i].commit_timeout_s;
         dc.pacs[i].tls = e->cfg->pacs[i].tls;
+        dc.pacs[i].node = e->cfg->pacs[i].node;
     }
+    if (deid_secret(e, dc.deid_secret, err) != 0)
+        return err->code;
     snprintf(dc.tcp_endpoint, sizeof dc.tcp_endpoint, "%s", e->cfg->jobs_listen);
     if (e->cfg->jobs_key_file[0] &&
         keyfile_read(e->cfg->jobs_key_file, dc.public_key, dc.secret_key, err) != 0)
@@ -184,6 +222,8 @@ static int recover(engine *e, rl_err *err)
     for (unsigned i = 0; i < e->cfg->n_pacs && i < RL_MAX_PACS; i++) {
         p.pacs[i].update = e->cfg->pacs[i].update;
         snprintf(p.pacs[i].hl7_dest, sizeof p.pacs[i].hl7_dest, "%s", e->cfg->pacs[i].hl7_dest);
+        snprintf(p.pacs[i].ae, sizeof p.pacs[i].ae, "%s", e->cfg->pacs[i].ae);
+        p.pacs[i].node = e->cfg->pacs[i].node;
     }
     rc = job_recover(t, rl_now_us(), &n, err);
     unsigned reindexed = 0;

@@ -3,12 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "radlink/digest.h"
 #include "radlink/rec.h"
 #include "radlink/study.h"
 #include "radlink/wl.h"
 
-#define INST_VERSION 2
-#define STUDY_VERSION 2
+#define INST_VERSION 3
+#define STUDY_VERSION 3
 
 const uint32_t study_field_tag[STUDY_F_COUNT] = {
     [STUDY_F_SOP_UID] = WL_TAG(0x0008, 0x0018),   [STUDY_F_SOP_CLASS] = WL_TAG(0x0008, 0x0016),
@@ -34,7 +35,21 @@ int study_inst_encode(const study_inst *in, rl_buf *out)
              rec_put_u32(out, in->seq) | rec_put_u32(out, in->sent_gen);
     for (int i = 0; i < STUDY_F_COUNT; i++)
         rc |= rec_put_cstr(out, in->f[i]);
+    /* a legacy record stays one: every PACS not listed keeps sent_gen */
+    rc |= rec_put_u8(out, (uint8_t)((in->held ? 1 : 0) | (in->legacy ? 2 : 0))) |
+          rec_put_cstr(out, in->held_why) | rec_put_u8(out, in->ndest);
+    for (size_t i = 0; i < in->ndest && i < RL_DICOM_SENDS_MAX; i++)
+        rc |= rec_put_cstr(out, in->dest[i].ae) | rec_put_u64(out, in->dest[i].prog) |
+              rec_put_u32(out, in->dest[i].sent_gen) | rec_put_u8(out, in->dest[i].flags);
     return rc;
+}
+
+static void get_cstr(rec_reader *r, char *out, size_t n)
+{
+    rl_str s = rec_get_str(r);
+    size_t k = s.n < n - 1 ? s.n : n - 1;
+    memcpy(out, s.p ? s.p : "", k);
+    out[k] = '\0';
 }
 
 int study_inst_decode(rl_str recd, study_inst *in)
@@ -42,18 +57,59 @@ int study_inst_decode(rl_str recd, study_inst *in)
     rec_reader r;
     rec_reader_init(&r, recd.p, recd.n);
     uint8_t version = rec_get_u8(&r);
-    if (version != 1 && version != INST_VERSION)
+    if (version < 1 || version > INST_VERSION)
         return STORE_E_VERSION;
     in->received_us = (int64_t)rec_get_u64(&r);
     in->seq = version >= 2 ? rec_get_u32(&r) : 0;
     in->sent_gen = version >= 2 ? rec_get_u32(&r) : 0;
-    for (int i = 0; i < STUDY_F_COUNT; i++) {
-        rl_str s = rec_get_str(&r);
-        size_t n = s.n < sizeof in->f[i] - 1 ? s.n : sizeof in->f[i] - 1;
-        memcpy(in->f[i], s.p ? s.p : "", n);
-        in->f[i][n] = '\0';
+    for (int i = 0; i < STUDY_F_COUNT; i++)
+        get_cstr(&r, in->f[i], sizeof in->f[i]);
+    in->legacy = version < 3;
+    in->held = false;
+    in->held_why[0] = '\0';
+    in->ndest = 0;
+    if (version >= 3) {
+        uint8_t flags = rec_get_u8(&r);
+        in->held = flags & 1;
+        in->legacy = flags & 2;
+        get_cstr(&r, in->held_why, sizeof in->held_why);
+        uint8_t n = rec_get_u8(&r);
+        if (n > RL_DICOM_SENDS_MAX)
+            return STORE_E_CORRUPT;
+        for (uint8_t i = 0; i < n; i++) {
+            study_dest *d = &in->dest[i];
+            get_cstr(&r, d->ae, sizeof d->ae);
+            d->prog = rec_get_u64(&r);
+            d->sent_gen = rec_get_u32(&r);
+            d->flags = rec_get_u8(&r);
+        }
+        in->ndest = n;
     }
     return rec_ok(&r) ? STORE_OK : STORE_E_CORRUPT;
+}
+
+study_dest *study_inst_dest(study_inst *in, const char *ae)
+{
+    for (size_t i = 0; i < in->ndest; i++)
+        if (strcmp(in->dest[i].ae, ae) == 0)
+            return &in->dest[i];
+    return NULL;
+}
+
+bool study_inst_goes(const study_inst *in, const char *ae, bool is_pacs, uint32_t *sent_gen)
+{
+    for (size_t i = 0; i < in->ndest; i++)
+        if (strcmp(in->dest[i].ae, ae) == 0) {
+            if (sent_gen)
+                *sent_gen = in->dest[i].sent_gen;
+            return true;
+        }
+    if (in->legacy && is_pacs) {
+        if (sent_gen)
+            *sent_gen = in->sent_gen;
+        return true;
+    }
+    return false;
 }
 
 static bool study_level(int f)
@@ -71,6 +127,7 @@ static int study_encode(const study_rec *s, rl_buf *out)
              rec_put_str(out, s->note) | rec_put_str(out, s->target);
     for (int i = 0; i < STUDY_F_COUNT; i++)
         rc |= rec_put_str(out, study_level(i) ? s->f[i] : (rl_str){ "", 0 });
+    rc |= rec_put_str(out, s->dests) | rec_put_u32(out, s->held) | rec_put_str(out, s->held_why);
     return rc;
 }
 
@@ -79,7 +136,7 @@ static int study_decode(rl_str recd, study_rec *s)
     rec_reader r;
     rec_reader_init(&r, recd.p, recd.n);
     uint8_t version = rec_get_u8(&r);
-    if (version != 1 && version != STUDY_VERSION)
+    if (version < 1 || version > STUDY_VERSION)
         return STORE_E_VERSION;
     s->state = (recon_state)rec_get_u8(&r);
     s->first_us = (int64_t)rec_get_u64(&r);
@@ -92,6 +149,9 @@ static int study_decode(rl_str recd, study_rec *s)
     s->target = version >= 2 ? rec_get_str(&r) : (rl_str){ "", 0 };
     for (int i = 0; i < STUDY_F_COUNT; i++)
         s->f[i] = rec_get_str(&r);
+    s->dests = version >= 3 ? rec_get_str(&r) : (rl_str){ "", 0 };
+    s->held = version >= 3 ? rec_get_u32(&r) : 0;
+    s->held_why = version >= 3 ? rec_get_str(&r) : (rl_str){ "", 0 };
     return rec_ok(&r) ? STORE_OK : STORE_E_CORRUPT;
 }
 
@@ -145,19 +205,22 @@ int study_get(store_txn *t, rl_str study_uid, study_rec *out, rl_err *err)
  * record read in a write transaction must survive the writes that follow. */
 static void study_own(study_rec *s, rl_buf *b)
 {
-    rl_str *v[STUDY_F_COUNT + 3];
+    enum { NV = STUDY_F_COUNT + 5 };
+    rl_str *v[NV];
     for (int i = 0; i < STUDY_F_COUNT; i++)
         v[i] = &s->f[i];
     v[STUDY_F_COUNT] = &s->matched;
     v[STUDY_F_COUNT + 1] = &s->note;
     v[STUDY_F_COUNT + 2] = &s->target;
-    size_t off[STUDY_F_COUNT + 3];
+    v[STUDY_F_COUNT + 3] = &s->dests;
+    v[STUDY_F_COUNT + 4] = &s->held_why;
+    size_t off[NV];
     rl_buf_reset(b);
-    for (int i = 0; i < STUDY_F_COUNT + 3; i++) {
+    for (int i = 0; i < NV; i++) {
         off[i] = b->len;
         rl_buf_add_str(b, *v[i]);
     }
-    for (int i = 0; i < STUDY_F_COUNT + 3; i++)
+    for (int i = 0; i < NV; i++)
         v[i]->p = b->data ? b->data + off[i] : "";
 }
 
@@ -187,6 +250,7 @@ int study_put_instance(store_txn *t, study_inst *in, bool *existed, rl_err *err)
     }
     /* an instance moved to another study leaves the old one (and its count) */
     bool moved = *existed && strcmp(old->f[STUDY_F_STUDY_UID], in->f[STUDY_F_STUDY_UID]) != 0;
+    bool was_held = *existed && !moved && old->held;
     rc = STORE_OK;
     if (moved) {
         rl_str ouid = rl_str_c(old->f[STUDY_F_STUDY_UID]);
@@ -218,7 +282,7 @@ int study_put_instance(store_txn *t, study_inst *in, bool *existed, rl_err *err)
         s.state = RECON_NEW;
         s.first_us = in->received_us;
         s.gen = 1; /* sent generation 0 means "never sent" */
-        s.matched = s.note = s.target = (rl_str){ "", 0 };
+        s.matched = s.note = s.target = s.dests = s.held_why = (rl_str){ "", 0 };
     } else {
         study_own(&s, &keep); /* LMDB views die at a write */
         /* drop the old patient/accession index entries */
@@ -233,7 +297,29 @@ int study_put_instance(store_txn *t, study_inst *in, bool *existed, rl_err *err)
     s.updated_us = in->received_us;
     in->seq = ++s.last_seq;
     in->sent_gen = 0;
+    in->legacy = false;
+    for (size_t i = 0; i < in->ndest; i++) {
+        in->dest[i].sent_gen = 0;
+        in->dest[i].flags = 0;
+    }
+    rl_buf dests;
+    rl_buf_init(&dests, 0);
+    rl_buf_add_str(&dests, s.dests);
+    for (size_t i = 0; i < in->ndest; i++)
+        if (!study_dests_has(rl_buf_view(&dests), in->dest[i].ae)) {
+            if (dests.len)
+                rl_buf_add_c(&dests, "\\");
+            rl_buf_add_c(&dests, in->dest[i].ae);
+        }
+    s.dests = rl_buf_view(&dests);
+    if (was_held && s.held)
+        s.held--;
+    if (in->held) {
+        s.held++;
+        s.held_why = rl_str_c(in->held_why);
+    }
     rc = put_study(t, suid, &s, err);
+    rl_buf_free(&dests);
     if (rc == STORE_OK)
         rc = idx(t, 'P', s.f[STUDY_F_PATIENT_ID], suid, true, err);
     if (rc == STORE_OK)
@@ -253,23 +339,230 @@ int study_put_instance(store_txn *t, study_inst *in, bool *existed, rl_err *err)
     return rc;
 }
 
-int study_set_sent(store_txn *t, rl_str sop_uid, uint32_t gen, rl_err *err)
+static int put_instance(store_txn *t, rl_str sop_uid, const study_inst *in, rl_err *err)
+{
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    int rc = study_inst_encode(in, &b) ? rl_err_set(err, STORE_E_ARG, -1, "instance too large")
+                                       : store_put(t, STORE_INSTANCE, sop_uid, rl_buf_view(&b), 0,
+                                                   err);
+    rl_buf_free(&b);
+    return rc;
+}
+
+int study_set_sent(store_txn *t, rl_str sop_uid, const char *ae, uint32_t gen, rl_err *err)
 {
     study_inst *in = malloc(sizeof *in);
     if (!in)
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     int rc = study_get_instance(t, sop_uid, in, err);
-    rl_buf b;
-    rl_buf_init(&b, 0);
-    if (rc == STORE_OK && in->sent_gen != gen) {
+    bool changed = false;
+    if (rc == STORE_OK && ae && !ae[0]) { /* no node: the spool's copy */
+        changed = in->sent_gen != gen;
         in->sent_gen = gen;
-        rc = study_inst_encode(in, &b) ? rl_err_set(err, STORE_E_ARG, -1, "instance too large")
-                                       : store_put(t, STORE_INSTANCE, sop_uid, rl_buf_view(&b), 0,
-                                                   err);
+    } else if (rc == STORE_OK && !ae) {
+        changed = in->sent_gen != gen;
+        in->sent_gen = gen;
+        for (size_t i = 0; i < in->ndest; i++) {
+            changed |= in->dest[i].sent_gen != gen;
+            in->dest[i].sent_gen = gen;
+        }
+    } else if (rc == STORE_OK) {
+        study_dest *d = study_inst_dest(in, ae);
+        if (!d && in->legacy && in->ndest < RL_DICOM_SENDS_MAX) {
+            d = &in->dest[in->ndest++]; /* that PACS now has its own generation */
+            memset(d, 0, sizeof *d);
+            snprintf(d->ae, sizeof d->ae, "%s", ae);
+        }
+        if (d && d->sent_gen != gen) {
+            d->sent_gen = gen;
+            changed = true;
+        }
     }
-    rl_buf_free(&b);
+    if (changed)
+        rc = put_instance(t, sop_uid, in, err);
     free(in);
     return rc;
+}
+
+/* The study's count of held instances moves by delta (why: the last reason). */
+static int study_held(store_txn *t, rl_str study_uid, int delta, rl_str why, rl_err *err)
+{
+    study_rec s;
+    int rc = study_get(t, study_uid, &s, err);
+    if (rc)
+        return rc == STORE_NOTFOUND ? STORE_OK : rc;
+    rl_buf b, w;
+    rl_buf_init(&b, 0);
+    rl_buf_init(&w, 0);
+    rl_buf_add_str(&w, why);
+    study_own(&s, &b);
+    if (delta < 0)
+        s.held = s.held > (uint32_t)-delta ? s.held - (uint32_t)-delta : 0;
+    else
+        s.held += (uint32_t)delta;
+    if (why.n)
+        s.held_why = rl_buf_view(&w);
+    if (!s.held)
+        s.held_why = (rl_str){ "", 0 };
+    rc = put_study(t, study_uid, &s, err);
+    rl_buf_free(&b);
+    rl_buf_free(&w);
+    return rc;
+}
+
+int study_set_failed(store_txn *t, rl_str sop_uid, const char *ae, rl_str why, rl_err *err)
+{
+    study_inst *in = malloc(sizeof *in);
+    if (!in)
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    int rc = study_get_instance(t, sop_uid, in, err);
+    if (rc == STORE_OK) {
+        study_dest *d = study_inst_dest(in, ae);
+        if (d)
+            d->flags |= STUDY_DEST_FAILED;
+        bool was = in->held;
+        in->held = true;
+        snprintf(in->held_why, sizeof in->held_why, "%.*s", RL_STR_FMT(why));
+        rc = put_instance(t, sop_uid, in, err);
+        if (rc == STORE_OK)
+            rc = study_held(t, rl_str_c(in->f[STUDY_F_STUDY_UID]), was ? 0 : 1, why, err);
+    }
+    free(in);
+    return rc;
+}
+
+typedef struct release_ctx {
+    store_txn *t;
+    const char *const *pacs;
+    size_t n;
+    unsigned released;
+    int rc;
+    rl_err *err;
+} release_ctx;
+
+static int release_one(void *ctx, rl_str sop)
+{
+    release_ctx *rx = ctx;
+    study_inst *in = malloc(sizeof *in);
+    if (!in) {
+        rx->rc = rl_err_set(rx->err, RL_E_NOMEM, -1, "out of memory");
+        return 1;
+    }
+    int rc = study_get_instance(rx->t, sop, in, rx->err);
+    if (rc == STORE_OK && in->held) {
+        /* every PACS, as it is: what has no program yet, or failed one */
+        in->held = false;
+        in->held_why[0] = '\0';
+        for (size_t i = 0; i < rx->n; i++) {
+            study_dest *d = study_inst_dest(in, rx->pacs[i]);
+            if (!d && in->ndest < RL_DICOM_SENDS_MAX) {
+                d = &in->dest[in->ndest++];
+                memset(d, 0, sizeof *d);
+                snprintf(d->ae, sizeof d->ae, "%s", rx->pacs[i]);
+            }
+            if (d && (d->flags & STUDY_DEST_FAILED)) {
+                d->flags &= (uint8_t)~STUDY_DEST_FAILED;
+                d->prog = 0;
+            }
+        }
+        rc = put_instance(rx->t, sop, in, rx->err);
+        rx->released++;
+    }
+    free(in);
+    if (rc < 0)
+        rx->rc = rc;
+    return rx->rc != STORE_OK;
+}
+
+int study_release_held(store_txn *t, rl_str study_uid, const char *const *pacs, size_t n,
+                       unsigned *released, rl_err *err)
+{
+    release_ctx rx = { t, pacs, n, 0, STORE_OK, err };
+    int rc = study_index_each(t, 'I', study_uid, release_one, &rx, err);
+    if (rc == STORE_OK)
+        rc = rx.rc;
+    *released = rx.released;
+    if (rc == STORE_OK && rx.released) {
+        study_rec s;
+        rc = study_get(t, study_uid, &s, err);
+        if (rc == STORE_OK) {
+            rl_buf b, d;
+            rl_buf_init(&b, 0);
+            rl_buf_init(&d, 0);
+            study_own(&s, &b);
+            rl_buf_add_str(&d, s.dests);
+            for (size_t i = 0; i < n; i++)
+                if (!study_dests_has(rl_buf_view(&d), pacs[i])) {
+                    if (d.len)
+                        rl_buf_add_c(&d, "\\");
+                    rl_buf_add_c(&d, pacs[i]);
+                }
+            s.dests = rl_buf_view(&d);
+            s.held = s.held > rx.released ? s.held - rx.released : 0;
+            if (!s.held)
+                s.held_why = (rl_str){ "", 0 };
+            rc = put_study(t, study_uid, &s, err);
+            rl_buf_free(&b);
+            rl_buf_free(&d);
+        }
+    }
+    return rc;
+}
+
+bool study_dests_has(rl_str dests, const char *ae)
+{
+    size_t an = strlen(ae);
+    const char *p = dests.p, *end = dests.p + dests.n;
+    while (p && p < end) {
+        const char *bs = memchr(p, '\\', (size_t)(end - p));
+        size_t n = (size_t)((bs ? bs : end) - p);
+        if (n == an && memcmp(p, ae, n) == 0)
+            return true;
+        p = bs ? bs + 1 : end;
+    }
+    return false;
+}
+
+static void prog_key(uint64_t id, unsigned char k[8])
+{
+    rec_be64(id, k);
+}
+
+int study_prog_put(store_txn *t, rl_str prog, uint64_t *id, rl_err *err)
+{
+    *id = 0;
+    if (!prog.n)
+        return STORE_OK;
+    char hex[RL_SHA256_HEX_SIZE];
+    digest_sha256_hex(prog.p, prog.n, hex);
+    uint64_t v = 0;
+    for (int i = 0; i < 16; i++)
+        v = (v << 4) | (uint64_t)(hex[i] <= '9' ? hex[i] - '0' : hex[i] - 'a' + 10);
+    if (!v)
+        v = 1; /* 0 names the empty program */
+    unsigned char k[8];
+    prog_key(v, k);
+    rl_str have;
+    int rc = store_get(t, STORE_PROG, (rl_str){ (char *)k, 8 }, &have, err);
+    if (rc == STORE_NOTFOUND)
+        rc = store_put(t, STORE_PROG, (rl_str){ (char *)k, 8 }, prog, 0, err);
+    else if (rc == STORE_OK && !rl_str_eq(have, prog))
+        rc = rl_err_set(err, STORE_E_EXISTS, -1, "two programs with one id %016llx",
+                        (unsigned long long)v);
+    if (rc == STORE_OK)
+        *id = v;
+    return rc;
+}
+
+int study_prog_get(store_txn *t, uint64_t id, rl_str *prog, rl_err *err)
+{
+    *prog = (rl_str){ "", 0 };
+    if (!id)
+        return STORE_OK;
+    unsigned char k[8];
+    prog_key(id, k);
+    return store_get(t, STORE_PROG, (rl_str){ (char *)k, 8 }, prog, err);
 }
 
 int study_set_target(store_txn *t, rl_str study_uid, rl_str target, uint32_t *gen, bool *changed,

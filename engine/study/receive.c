@@ -10,6 +10,7 @@
 
 #include "radlink/log.h"
 #include "radlink/receive.h"
+#include "radlink/route_dicom.h"
 
 /* A UID as a file name: digits and dots kept, anything else '_'; a leading
  * dot too, so that no name is "." or ".." (the SCP refuses invalid UIDs
@@ -266,16 +267,18 @@ static int file_instance(filing *f, const char *tmp, rl_err *err)
 int study_receive(void *ctx, const study_inst *in0, const char *tmp, void *cookie, char *why,
                   size_t whyn)
 {
-    (void)cookie;
     receiver *r = ctx;
     filing *f = calloc(1, sizeof *f);
     study_inst *in = malloc(sizeof *in), *old = malloc(sizeof *old);
     cmd *c = calloc(1, sizeof *c);
     if (!f || !in || !old || !c) {
         free(f), free(in), free(old), free(c);
+        if (cookie && r->decision_free)
+            r->decision_free(cookie);
         snprintf(why, whyn, "out of memory");
         return -1;
     }
+    c->u.instance.decision = cookie;
     *in = *in0;
     *f = (filing){ .r = r, .in = in, .old = old, .c = c, .counted = true, .fresh = true,
                    .me = { .sop = in0->f[STUDY_F_SOP_UID] } };
@@ -292,6 +295,8 @@ int study_receive(void *ctx, const study_inst *in0, const char *tmp, void *cooki
     free(old);
     free(c);
     free(f);
+    if (cookie && r->decision_free)
+        r->decision_free(cookie);
     if (rc != 0)
         snprintf(why, whyn, "%s", err.msg);
     /* the SCP's contract (radlink/dicom.h on_instance): 0, 1 or -1 */
@@ -309,6 +314,43 @@ void study_commit_report(void *ctx, const char *txn, const char *lines)
     char *copy = c->u.report.lines = strdup(lines);
     if (cmdq_post(r->q, &c->q) != 0)
         free(copy); /* refused (the engine stops): cmdq_post freed c */
+}
+
+/* Where the instance goes, as its DICOM routes decided (their programs kept
+ * once in the store), or, when no route decided, every <pacs> as it is. */
+static int route_instance(store_txn *t, study_inst *in, const route_dicom_decision *d,
+                          rl_err *err)
+{
+    in->ndest = 0;
+    in->held = d && d->held;
+    snprintf(in->held_why, sizeof in->held_why, "%.*s", (int)sizeof in->held_why - 1,
+             in->held ? d->why : "");
+    if (in->held)
+        return STORE_OK;
+    if (d && d->routed) {
+        for (size_t i = 0; i < d->nsends && in->ndest < RL_DICOM_SENDS_MAX; i++) {
+            const route_dicom_send *s = &d->sends[i];
+            study_dest *sd = &in->dest[in->ndest];
+            memset(sd, 0, sizeof *sd);
+            snprintf(sd->ae, sizeof sd->ae, "%s", s->to);
+            int rc = study_prog_put(t, (rl_str){ d->progs.data + s->prog_off, s->prog_len },
+                                    &sd->prog, err);
+            if (rc)
+                return rc;
+            in->ndest++;
+        }
+        return STORE_OK;
+    }
+    recon_policy p;
+    recon_policy_load(t, &p);
+    const char *pacs[RL_MAX_PACS];
+    size_t n = recon_policy_pacs(&p, pacs, RL_MAX_PACS);
+    for (size_t i = 0; i < n && in->ndest < RL_DICOM_SENDS_MAX; i++) {
+        study_dest *sd = &in->dest[in->ndest++];
+        memset(sd, 0, sizeof *sd);
+        snprintf(sd->ae, sizeof sd->ae, "%s", pacs[i]);
+    }
+    return STORE_OK;
 }
 
 int study_receive_apply(store_txn *t, cmd *c, int64_t now_us, recon_out *out, rl_err *err)
@@ -333,7 +375,9 @@ int study_receive_apply(store_txn *t, cmd *c, int64_t now_us, recon_out *out, rl
         if (g != STORE_NOTFOUND)
             return g;
     }
-    int rc = study_put_instance(t, in, &existed, err);
+    int rc = route_instance(t, in, c->u.instance.decision, err);
+    if (rc == STORE_OK)
+        rc = study_put_instance(t, in, &existed, err);
     if (rc == STORE_OK)
         rc = recon_after_store(t, in, now_us, out, err);
     if (rc != STORE_OK)

@@ -17,6 +17,7 @@
 #include "radlink/msglog.h"
 #include "radlink/queue.h"
 #include "radlink/store.h"
+#include "radlink/recon_job.h"
 #include "radlink/study.h"
 #include "radlink/version.h"
 #include "radlink/wl.h"
@@ -503,9 +504,11 @@ static int check_job(void *ctx, const job *j)
     checker *k = ctx;
     study_rec s;
     rl_err err;
-    if (j->subject.n && study_get(k->t, j->subject, &s, &err) != STORE_OK)
+    rl_str uid, node;
+    recon_job_split(j->subject, &uid, &node);
+    if (uid.n && study_get(k->t, uid, &s, &err) != STORE_OK)
         problem(k, "job %llu: study %.*s is not in the index", (unsigned long long)j->id,
-                RL_STR_FMT(j->subject));
+                RL_STR_FMT(uid));
     return 0;
 }
 

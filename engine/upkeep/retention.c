@@ -364,22 +364,35 @@ static int all_sent(void *ctx, rl_str sop)
     sent_ctx *s = ctx;
     study_inst *in = malloc(sizeof *in);
     rl_err err;
-    if (!in || study_get_instance(s->t, sop, in, &err) != STORE_OK || !in->sent_gen)
+    if (!in || study_get_instance(s->t, sop, in, &err) != STORE_OK || in->held)
         s->all_sent = false;
+    /* every node it goes to got it (a legacy record: every PACS, sent_gen) */
+    else if (in->legacy ? !in->sent_gen : !in->ndest)
+        s->all_sent = false;
+    for (size_t i = 0; s->all_sent && in && i < in->ndest; i++)
+        if (!in->dest[i].sent_gen)
+            s->all_sent = false;
     free(in);
     s->n++;
     return s->all_sent ? 0 : 1;
 }
 
+/* A job of the study still to run: its files stay. Jobs are "UID@NODE";
+ * one from before destinations is "UID". */
 static bool unfinished_job(store_txn *t, rl_str uid)
 {
     char k[RL_JOB_INDEX_KEY_MAX];
-    if (uid.n + 1 > sizeof k)
+    if (uid.n + 2 > sizeof k)
+        return true;
+    memcpy(k, uid.p, uid.n);
+    k[uid.n] = '@';
+    bool any = false;
+    rl_err err;
+    if (job_unfinished_under(t, (rl_str){ k, uid.n + 1 }, &any, &err) != STORE_OK || any)
         return true;
     k[0] = 'S';
     memcpy(k + 1, uid.p, uid.n);
     rl_str v;
-    rl_err err;
     return store_get(t, STORE_JOB_IDX, (rl_str){ k, uid.n + 1 }, &v, &err) == STORE_OK;
 }
 

@@ -25,9 +25,12 @@ typedef struct cfg_listener {
     bool verify_client;
 } cfg_listener;
 
-/* A PACS studies go to, and how it takes corrections (radlink/job.h). */
+/* A DICOM node studies go to, and how it takes corrections (radlink/job.h):
+ * a <pacs> (every instance no DICOM route takes goes to every PACS), or a
+ * <node> (only what DICOM routes send it). */
 typedef struct cfg_pacs {
     char ae[17], host[256];
+    bool node;                 /* <node>: routes only */
     unsigned port;
     unsigned update;           /* pacs_update */
     unsigned verify;           /* pacs_verify */
@@ -74,8 +77,8 @@ typedef struct cfg {
     bool dicom_icase_names;
     char dicom_mwl_hide[64]; /* SPS statuses left out of C-FIND answers */
     bool dicom_refuse_duplicates; /* a SOP Instance UID received again: refuse (else replace) */
-    cfg_pacs pacs[RL_MAX_PACS]; /* where studies go */
-    unsigned n_pacs;
+    cfg_pacs pacs[RL_MAX_PACS]; /* where studies go: <pacs> and <node>, in file order */
+    unsigned n_pacs;            /* of both */
     /* studies no order claims: held on the exception list; with
      * unmatched_forward_s, sent as they are once that old (0: never) */
     unsigned unmatched_forward_s;

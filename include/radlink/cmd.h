@@ -61,6 +61,8 @@ typedef struct cmd {
         struct {
             study_inst *in; /* borrowed from the poster, already in the spool (synced) */
             bool refuse_duplicates; /* an instance already indexed is refused */
+            /* where its DICOM routes send it (borrowed; NULL: every <pacs>) */
+            const struct route_dicom_decision *decision;
         } instance;
         struct {
             char dest[RL_DEST_NAME_MAX];

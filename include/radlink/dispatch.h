@@ -36,8 +36,12 @@ typedef struct dispatch_cfg {
         unsigned port;
         unsigned update, verify, reject, commit_timeout_s; /* radlink/job.h */
         dicom_tls tls; /* files on the worker's host */
-    } pacs[RL_MAX_PACS];
+        bool node;     /* a <node>: only what DICOM routes send it */
+    } pacs[RL_MAX_PACS]; /* the DICOM nodes, <pacs> and <node> */
     size_t n_pacs;
+    /* the site secret de-identification derives UIDs from (DATA/deid.key),
+     * sent with the jobs whose DICOM route programs de-identify */
+    uint8_t deid_secret[DICOM_DEID_SECRET_SIZE];
     unsigned max_attempts;       /* then a job is dead (default 5) */
     unsigned worker_timeout_s;   /* a worker silent this long is lost */
     char work_root[RL_DATA_PATH_MAX]; /* DATA/spool/work: the attempts' corrected copies */

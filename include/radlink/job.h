@@ -130,6 +130,9 @@ int job_retry(store_txn *t, uint64_t id, int64_t now_us, uint64_t *as_id, rl_err
 int job_recover(store_txn *t, int64_t now_us, unsigned *recovered, rl_err *err);
 
 int job_get(store_txn *t, uint64_t id, job *out, rl_err *err);
+/* Is a job whose subject starts with prefix unfinished (PENDING, FAILED,
+ * RUNNING)? A study's jobs are "UID@NODE": prefix "UID@" asks for any. */
+int job_unfinished_under(store_txn *t, rl_str prefix, bool *any, rl_err *err);
 typedef int (*job_visit)(void *ctx, const job *j);
 /* Every job from id `from`, oldest first; stop when cb returns non-zero. */
 int job_each(store_txn *t, uint64_t from, job_visit cb, void *ctx, rl_err *err);

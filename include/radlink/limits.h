@@ -95,15 +95,18 @@
  * a large department; a linear search per association stays trivial. */
 #define RL_DICOM_ALLOW_MAX 64
 
-/* PACS a study is sent to (config <dicom><pacs>): a primary, a backup, a
- * research archive... each is one association per job attempt. */
-#define RL_MAX_PACS 8
-/* DICOM nodes (config <dicom><pacs> and <node>): the PACS, AI nodes, a
- * breast archive, a research PACS... what one department's routes name. */
-#define RL_DICOM_NODES_MAX 16
+/* DICOM nodes studies are sent to (config <dicom><pacs> and <node>): a
+ * primary PACS, a backup, AI nodes, a breast archive, a research PACS...
+ * what one department's routes name; each is one association per job
+ * attempt. */
+#define RL_MAX_PACS 16
+#define RL_DICOM_NODES_MAX RL_MAX_PACS
 /* Destinations one instance may go to (sends of the DICOM routes that take
  * it): at most every node. */
 #define RL_DICOM_SENDS_MAX RL_DICOM_NODES_MAX
+/* Why an instance is held on the exception list ("no DICOM route takes it
+ * (default=\"hold\")", a coercion's failure with its line): kept with it. */
+#define RL_STUDY_HELD_WHY_SIZE 240
 /* An MPPS forwarded to a PACS (<pacs mpps="true">): the association and each
  * answer may take this long; a PACS that cannot be reached is tried again
  * after 1 s, doubling up to the second figure. */
@@ -124,6 +127,9 @@
 
 /* Attribute changes in one job: the reconciled attributes are eight. */
 #define RL_JOB_SETS_MAX 32
+/* Distinct DICOM route programs in one job (one study to one node): one
+ * per route that sent its instances there, a handful in practice. */
+#define RL_JOB_PROGS_MAX 64
 
 /* A job record (its error text, result and worker name): kept small because
  * the loop rewrites it at every transition. */

@@ -39,6 +39,10 @@ typedef struct receiver {
     /* one filing per SOP Instance at a time (a replaced copy is taken back
      * when the index refuses the new one); PTHREAD_COND_INITIALIZER */
     pthread_cond_t turn;
+    /* frees what on_dataset decided for an instance (the SCP's cookie: a
+     * route_dicom_decision), once it is filed or refused; NULL: nothing
+     * to free */
+    void (*decision_free)(void *decision);
 } receiver;
 
 /* The SCP's on_instance (any DICOM thread): 0 stored, 1 refused as a

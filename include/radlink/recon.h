@@ -33,14 +33,20 @@
  * store): kept in the store's meta database so that a verb applied without a
  * running engine schedules like the engine would. */
 typedef struct recon_policy {
-    unsigned n_pacs;         /* 0: nothing is sent anywhere */
+    unsigned n_pacs;         /* DICOM nodes, <pacs> and <node>; 0: nothing is sent anywhere */
     unsigned study_stable_s; /* quiet time before a study's job */
     unsigned unmatched_forward_s; /* an unmatched study this old is sent as it is (0: held) */
     struct {
+        char ae[RL_AE_TITLE_SIZE];
+        bool node;           /* a <node>: only what DICOM routes send it */
         unsigned update;     /* pacs_update */
         char hl7_dest[RL_DEST_NAME_MAX]; /* PACS_UPDATE_HL7: where the ADT goes */
     } pacs[RL_MAX_PACS];
 } recon_policy;
+
+/* The AE titles of the policy's <pacs> (not the route-only nodes): where an
+ * instance no DICOM route takes goes. Returns how many (at most max). */
+size_t recon_policy_pacs(const recon_policy *p, const char **ae, size_t max);
 
 /* The state's name ("unmatched"), or "?" for a value no state has. */
 const char *recon_state_name(recon_state s);

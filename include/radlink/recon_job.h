@@ -10,6 +10,27 @@
 #include "radlink/job_msg.h"
 #include "radlink/store.h"
 
+/* A study job's subject: the study's UID and the DICOM node it sends to,
+ * "UID@AE"; "UID@" corrects the spool's copies and sends nothing (no node
+ * takes the study). A subject without '@' is a job from before
+ * destinations: starting it hands its work to one job per destination. */
+int recon_job_subject(rl_str study_uid, const char *ae, char *out, size_t n);
+/* Split a subject; false when it has no '@' (then ae is empty). */
+bool recon_job_split(rl_str subject, rl_str *study_uid, rl_str *ae);
+/* Is something of the study left to send (or to correct in the spool) with
+ * its current target: a node an instance has not reached? */
+int recon_unsent(store_txn *t, rl_str study_uid, bool *any, rl_err *err);
+/* Want a job, due now, for each node the study still has to reach, whatever
+ * the policy for studies no order claims (`radlink recon forward`): sent
+ * gets each job and its node. */
+typedef struct recon_sent {
+    size_t n;
+    uint64_t id[RL_DICOM_SENDS_MAX];
+    char ae[RL_DICOM_SENDS_MAX][RL_AE_TITLE_SIZE];
+} recon_sent;
+int recon_send_now(store_txn *t, rl_str study_uid, int64_t now_us, recon_sent *sent,
+                   rl_err *err);
+
 /* Start an attempt of the study job job_id (PENDING or FAILED) in t: fill
  * msg (the target's attributes, the instances still to send with their spool
  * paths, the PACS given; strings copied into arena) and move the job to
@@ -35,6 +56,10 @@ struct receiver;
 int recon_job_done(store_txn *t, uint64_t job_id, uint32_t attempt, bool verified, rl_str result,
                    const char *work_root, struct receiver *recv, int64_t now_us,
                    unsigned *changes, rl_err *err);
+
+/* In an attempt's work directory: the instances the node's DICOM route
+ * program could not be applied to, "SOP Instance UID TAB why" per line. */
+#define RECON_JOB_FAILED_LIST "failed.list"
 
 /* The work directory of one attempt, under work_root (DATA/spool/work), and
  * its removal with whatever it still holds (a failed or superseded attempt,

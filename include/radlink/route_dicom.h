@@ -24,6 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include "radlink/dpath.h"
 #include "radlink/err.h"
 #include "radlink/limits.h"
@@ -152,5 +156,9 @@ typedef struct route_prog_info {
     char to[RL_AE_TITLE_SIZE];
 } route_prog_info;
 int route_dicom_prog_info(rl_str prog, route_prog_info *out, rl_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

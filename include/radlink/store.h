@@ -48,6 +48,7 @@ typedef enum store_db {
     STORE_CHANGE,   /* study UID NUL be64 job id NUL be32 n -> a header change made */
     STORE_MPPS,     /* SOP Instance UID -> MPPS record (see radlink/mpps.h) */
     STORE_AUDIT,    /* be64 seq -> audit event (see radlink/audit.h) */
+    STORE_PROG,     /* be64 id -> a DICOM route's program (see radlink/study.h) */
     STORE_DB_COUNT
 } store_db;
 

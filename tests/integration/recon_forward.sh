@@ -48,7 +48,7 @@ expect_eq "$(held_at_pacs)" 1 "the PACS has nothing of them"
 note "recon forward sends one as it is"
 run_rc "$RADLINK" recon forward --data "$T/var" 1.2.993.1
 expect_rc 0 "recon forward"
-expect_line "$OUT" "^study 1\.2\.993\.1: job [0-9]+ sends it as it is, without an order$" "the answer"
+expect_line "$OUT" "^study 1\.2\.993\.1: job [0-9]+ sends it as it is, without an order, to ORTHANC$" "the answer"
 J=$(printf '%s\n' "$OUT" | sed -n 's/.*job \([0-9]*\) sends.*/\1/p')
 wait_job "$J" done 30
 run_rc "$RADLINK" jobs show --data "$T/var" "$J"

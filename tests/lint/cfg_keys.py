@@ -74,21 +74,31 @@ def from_readme(path, problems):
 
 
 def from_schema(path):
-    top = ET.parse(path).getroot().find(f"{XS}element[@name='radlink']")
+    root = ET.parse(path).getroot()
+    top = root.find(f"{XS}element[@name='radlink']")
+    named = {t.get("name"): t for t in root.findall(f"{XS}complexType")}
     elems, attrs = set(), set()
+
+    def children(group):
+        """The elements of a sequence, all or choice, through nested ones."""
+        for node in group:
+            if node.tag == f"{XS}element":
+                yield node
+            elif node.tag in (f"{XS}sequence", f"{XS}choice", f"{XS}all"):
+                yield from children(node)
 
     def walk(el, prefix):
         ct = el.find(f"{XS}complexType")
+        if ct is None:  # a named type (<xs:element type="dicom-node">)
+            ct = named.get(el.get("type") or "")
         if ct is None:
             return
         for a in ct.findall(f"{XS}attribute"):
             attrs.add((prefix, a.get("name")))
-        for group in ("sequence", "all", "choice"):
-            for g in ct.findall(f"{XS}{group}"):
-                for child in g.findall(f"{XS}element"):
-                    p = f"{prefix}/{child.get('name')}" if prefix else child.get("name")
-                    elems.add(p)
-                    walk(child, p)
+        for child in children(ct):
+            p = f"{prefix}/{child.get('name')}" if prefix else child.get("name")
+            elems.add(p)
+            walk(child, p)
 
     walk(top, "")
     return elems, attrs

@@ -249,15 +249,17 @@ static void recover_after_a_crash(void **state)
 static void message_round_trip_and_hostile_input(void **state)
 {
     (void)state;
-    job_file files[2] = { { RL_STR("1.2.3.1.1"), RL_STR("/spool/a.dcm") },
-                          { RL_STR("1.2.3.1.2"), RL_STR("/spool/b.dcm") } };
+    job_file files[2] = { { RL_STR("1.2.3.1.1"), RL_STR("/spool/a.dcm"), 1 },
+                          { RL_STR("1.2.3.1.2"), RL_STR("/spool/b.dcm"), 0 } };
     job_msg m = { .id = 9, .attempt = 2, .kind = RL_STR("study"), .subject = S1,
                   .work_dir = RL_STR("/spool/work/9-2"), .n_sets = 1, .n_pacs = 1,
-                  .files = files, .n_files = 2 };
+                  .files = files, .n_files = 2, .n_progs = 1,
+                  .secret = RL_STR("0123456789abcdef0123456789abcdef") };
+    m.progs[0] = RL_STR("a program's bytes");
     m.sets[0] = (job_set){ 0x00100010, RL_STR("PatientName"), RL_STR("DOE^JANE") };
     m.pacs[0] = (job_peer){ RL_STR("PACS"), RL_STR("127.0.0.1"), 104, PACS_UPDATE_IOCM,
                             PACS_VERIFY_COMMIT_FIND, PACS_REJECT_SAFETY, 30, true,
-                            RL_STR("/etc/radlink/ca.pem"), RL_STR(""), RL_STR("") };
+                            RL_STR("/etc/radlink/ca.pem"), RL_STR(""), RL_STR(""), false };
     rl_buf b;
     rl_buf_init(&b, RL_JOB_MSG_MAX);
     assert_int_equal(job_msg_encode(&m, &b, &err), 0);
@@ -278,6 +280,11 @@ static void message_round_trip_and_hostile_input(void **state)
     assert_true(d.pacs[0].tls);
     assert_true(rl_str_eq_c(d.pacs[0].tls_ca, "/etc/radlink/ca.pem"));
     assert_int_equal(d.pacs[0].tls_key.n, 0);
+    assert_int_equal(d.files[0].prog, 1);
+    assert_int_equal(d.files[1].prog, 0);
+    assert_int_equal(d.n_progs, 1);
+    assert_true(rl_str_eq_c(d.progs[0], "a program's bytes"));
+    assert_true(rl_str_eq_c(d.secret, "0123456789abcdef0123456789abcdef"));
     /* every truncation is refused, none reads past the end */
     for (size_t n = 0; n < b.len; n++)
         assert_int_equal(job_msg_decode((rl_str){ b.data, n }, &d, &a, &err), JOB_E_PAYLOAD);
@@ -285,9 +292,20 @@ static void message_round_trip_and_hostile_input(void **state)
     rl_buf_add_ch(&b, 'x');
     assert_int_equal(job_msg_decode(rl_buf_view(&b), &d, &a, &err), JOB_E_PAYLOAD);
     b.len--;
-    size_t count_at = b.len - (4 + 9 + 4 + 12) - (4 + 9 + 4 + 12) - 4;
+    /* after the files: u32 programs, one str of 17 bytes, the secret (str of 32) */
+    size_t tail = 4 + (4 + 17) + (4 + 32);
+    size_t count_at = b.len - tail - 2 * (4 + 9 + 4 + 12 + 4) - 4;
+    char keep[4];
+    memcpy(keep, b.data + count_at, 4);
     memcpy(b.data + count_at, "\xff\xff\xff\xff", 4);
     assert_int_equal(job_msg_decode(rl_buf_view(&b), &d, &a, &err), JOB_E_PAYLOAD);
+    memcpy(b.data + count_at, keep, 4);
+    /* a file naming a program the message does not carry */
+    size_t prog_at = b.len - tail - (4 + 9 + 4 + 12 + 4) - 4;
+    memcpy(b.data + prog_at, "\0\0\0\x02", 4);
+    assert_int_equal(job_msg_decode(rl_buf_view(&b), &d, &a, &err), JOB_E_PAYLOAD);
+    memcpy(b.data + prog_at, "\0\0\0\x01", 4);
+    assert_int_equal(job_msg_decode(rl_buf_view(&b), &d, &a, &err), 0);
     rl_arena_free(&a);
     rl_buf_free(&b);
 }

@@ -278,6 +278,7 @@ async function pageJobs(page, q) {
     { h: 'state', f: x => x.state },
     { h: 'kind', f: x => x.kind },
     { h: 'study', f: x => link(x.study_uid, '/study/' + encodeURIComponent(x.study_uid)) },
+    { h: 'to', f: x => x.destination },
     { h: 'attempts', num: 1, f: x => x.attempts },
     { h: 'updated', f: x => when(x.updated) },
     { h: 'result / last error', f: x => x.state === 'done' ? x.result : x.last_error },
@@ -295,7 +296,8 @@ async function pageJobs(page, q) {
 async function pageJob(page, id) {
   const x = await api('GET', '/api/jobs/' + encodeURIComponent(id));
   page.append(el('h1', {}, 'Job ' + x.id), kv([['state', x.state], ['kind', x.kind],
-    ['study', link(x.study_uid, '/study/' + encodeURIComponent(x.study_uid))], ['attempts', String(x.attempts)],
+    ['study', link(x.study_uid, '/study/' + encodeURIComponent(x.study_uid))], ['to', x.destination],
+    ['attempts', String(x.attempts)],
     ['created', when(x.created)], ['updated', when(x.updated)], ['not before', when(x.not_before)],
     ['worker', x.worker], ['result', x.result], ['last error', x.last_error]]),
   el('button', { id: 'retry', onclick: async () => { if (await act('/api/jobs/' + x.id + '/retry', {}, 'retry')) route(); } }, 'Retry'));

@@ -330,3 +330,12 @@ int cfg_load(cfg *c, const char *path, rl_buf *errors)
     xmlFreeDoc(doc);
     return rc;
 }
+
+void cfg_route_opts(const cfg *c, route_load_opts *o, const char **nodes,
+                    const struct route_dicom_dict *dict)
+{
+    *o = (route_load_opts){ .extra_dests = c->dests, .n_extra_dests = c->n_dests,
+                            .dicom_dict = dict, .dicom_nodes = nodes };
+    for (unsigned i = 0; i < c->n_pacs && i < RL_MAX_PACS; i++)
+        nodes[o->n_dicom_nodes++] = c->pacs[i].ae;
+}

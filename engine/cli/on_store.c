@@ -90,7 +90,9 @@ int cli_load_routes(op_call *c, const char *file, route_set **rs, bool quiet)
         rl_buf_free(&errors);
         return cli_fail(c, CLI_BADINPUT, "%s: configuration rejected", c->config);
     }
-    route_load_opts o = { .extra_dests = cf.dests, .n_extra_dests = cf.n_dests };
+    route_load_opts o;
+    const char *nodes[RL_MAX_PACS];
+    cfg_route_opts(&cf, &o, nodes, &dicom_dict);
     if (!file && cf.routes_file[0])
         file = cf.routes_file;
     int rc = file ? route_load(file, &o, rs, &errors) : route_load_default(&o, rs, &errors);
@@ -137,7 +139,9 @@ static int load_engine_routes(op_call *c, store *st, const char *routes, route_s
         fprintf(stderr, "%s", rl_buf_cstr(&errors));
         rc = cli_fail(c, CLI_BADINPUT, "%s: configuration rejected", config);
     } else {
-        route_load_opts lo = { .extra_dests = ec.dests, .n_extra_dests = ec.n_dests };
+        route_load_opts lo;
+        const char *nodes[RL_MAX_PACS];
+        cfg_route_opts(&ec, &lo, nodes, &dicom_dict);
         if (route_load_mem(eng_routes[0] ? eng_routes : "engine routes", text.data, text.len,
                            &lo, rs, &errors) != ROUTE_OK) {
             fprintf(stderr, "%s", rl_buf_cstr(&errors));

@@ -93,15 +93,17 @@ static const op_arg hl7_ack_args[] = {
 
 static const op_arg routes_check_args[] = {
     { "FILE", OPT_STR, OPA_POS | OPA_REQUIRED },
-    { "config", OPT_STR, OPA_LOCAL, "FILE", "offer this configuration's <destinations> to the "
-      "routes" },
+    { "config", OPT_STR, OPA_LOCAL, "FILE", "offer this configuration's <destinations> and DICOM\n"
+      "nodes (<pacs>, <node>) to the routes" },
     END,
 };
 static const op_arg routes_test_args[] = {
     { "FILE", OPT_STR, OPA_POS | OPA_REQUIRED },
-    { "MSG.hl7", OPT_STR, OPA_POS | OPA_REQUIRED },
-    { "config", OPT_STR, OPA_LOCAL, "FILE", "offer this configuration's <destinations> to the "
-      "routes" },
+    { "MSG.hl7|IMAGE.dcm", OPT_STR, OPA_POS | OPA_REQUIRED },
+    { "config", OPT_STR, OPA_LOCAL, "FILE", "offer this configuration's <destinations> and DICOM\n"
+      "nodes (<pacs>, <node>) to the routes" },
+    { "calling-ae", OPT_STR, 0, "AE", "IMAGE.dcm as sent by this AE title (default STORESCU)" },
+    { "called-ae", OPT_STR, 0, "AE", "IMAGE.dcm as sent to this AE title (default RADLINK)" },
     { "data", OPT_STR, OPA_LOCAL, "DIR", "decide against this data directory's store (default: "
       "from\n--config, else ./var; an empty store when there is none)" },
     END,
@@ -140,7 +142,12 @@ const op_verb cli_tools[] = {
       "retransmissions, these routes, worklist and patient actions against the\n"
       "store), by the running engine when there is one; nothing is kept or sent.\n"
       "MSG.hl7 may hold several messages or a batch ('-' reads stdin). Exit 0 when\n"
-      "every message would be accepted, 1 otherwise.\n", .run = cli_run_routes_test },
+      "every message would be accepted, 1 otherwise.\n"
+      "A DICOM file (IMAGE.dcm) goes through the <dicom-routes> instead: each\n"
+      "<on-receive> and <dicom-route> considered, each condition with the value it\n"
+      "saw, each coercion before and after, each destination with its transfer\n"
+      "syntax. Exit 0 when it would be sent, 1 when held or a coercion fails.\n",
+      .run = cli_run_routes_test },
 
     { "wl", "export", dir_arg, 0, OP_LOCAL | OP_DATA,
       "write each entry as a .wl DICOM file (what DCMTK's wlmscpfs reads); .wl files of "

@@ -70,7 +70,8 @@ static void study_row(list_ctx *l, rl_str uid, const study_rec *s)
     ops_age(l->now_us - s->first_us, age, sizeof age);
     view_row(v);
     view_str(v, &R_UID, uid);
-    view_cstr(v, &R_STATE, recon_state_name(s->state));
+    /* instances its DICOM routes hold wait on the exception list too */
+    view_cstr(v, &R_STATE, s->held ? "held" : recon_state_name(s->state));
     view_str(v, &R_PID, s->f[STUDY_F_PATIENT_ID]);
     view_str(v, &R_ACC, s->f[STUDY_F_ACCESSION]);
     view_str(v, &R_DATE, s->f[STUDY_F_STUDY_DATE]);
@@ -90,7 +91,8 @@ static void study_row(list_ctx *l, rl_str uid, const study_rec *s)
 static int list_one(void *ctx, rl_str uid, const study_rec *s)
 {
     list_ctx *l = ctx;
-    if (l->state >= 0 && (int)s->state != l->state)
+    bool listed = l->state < 0 || (int)s->state == l->state || (l->unmatched && s->held);
+    if (!listed)
         return 0;
     if (l->total++ < l->skip || l->shown >= l->limit)
         return 0;
@@ -245,6 +247,29 @@ static void order_of(view *v, rl_str uid, const study_rec *s)
                 ? ", or send it as it is with 'radlink recon forward'" : "");
 }
 
+/* Where its instances go (their DICOM routes' destinations, or every
+ * PACS), and those its routes hold. */
+static void destinations(view *v, rl_str uid, const study_rec *s)
+{
+    view_arr(v, "destinations");
+    for (const char *p = s->dests.p, *end = p ? p + s->dests.n : NULL; p && p < end;) {
+        const char *bs = memchr(p, '\\', (size_t)(end - p));
+        rl_str ae = { p, (size_t)((bs ? bs : end) - p) };
+        if (ae.n)
+            view_json(v, NULL, view_jstr(ae));
+        p = bs ? bs + 1 : end;
+    }
+    view_arr_end(v);
+    if (s->dests.n)
+        view_printf(v, "  goes to      %.*s\n", RL_STR_FMT(s->dests));
+    view_json(v, "held", json_integer(s->held));
+    view_json(v, "held_why", view_jstr(s->held_why));
+    if (s->held)
+        view_printf(v, "  held         %u instance%s: %.*s (send them with 'radlink recon "
+                    "forward %.*s')\n", s->held, s->held == 1 ? "" : "s",
+                    RL_STR_FMT(s->held_why), RL_STR_FMT(uid));
+}
+
 static void study_detail(op_call *c, rl_str uid, const study_rec *s)
 {
     view *v = c->out;
@@ -262,6 +287,7 @@ static void study_detail(op_call *c, rl_str uid, const study_rec *s)
         }
     view_obj_end(v);
     view_printf(v, "  instances    %u\n", s->instances);
+    destinations(v, uid, s);
     order_of(v, uid, s);
     bool unmatched = !s->matched.n && (s->state == RECON_UNMATCHED || s->state == RECON_FORWARDED);
     if (unmatched && s->note.n)

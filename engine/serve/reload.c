@@ -32,7 +32,9 @@ void engine_put_meta(engine *e, const char *const *kv, size_t n)
 /* Load the configured route file (or the built-in default). */
 int engine_load_routes(const cfg *c, route_set **out, rl_buf *errors)
 {
-    route_load_opts o = { .extra_dests = c->dests, .n_extra_dests = c->n_dests };
+    route_load_opts o;
+    const char *nodes[RL_MAX_PACS];
+    cfg_route_opts(c, &o, nodes, &dicom_dict);
     return c->routes_file[0] ? route_load(c->routes_file, &o, out, errors)
                              : route_load_default(&o, out, errors);
 }
@@ -136,6 +138,8 @@ static int reload_apply(engine *e, route_set *rs, const char *errors, rl_buf *ou
     route_set *old = e->routes;
     e->routes = rs;
     e->ing.routes = rs;
+    if (e->dicom)
+        receiver_set_routes(&e->recv, rs); /* no DICOM thread still reads old */
     route_free(old);
     snprintf(status, sizeof status, "ok %lld", (long long)rl_now_us());
     engine_publish_routes(e, status);

@@ -22,7 +22,9 @@ static int request_routes(engine *e, const op_call *c, route_set **rs, rl_buf *o
         return 0;
     rl_buf errors;
     rl_buf_init(&errors, RL_ROUTE_ERRORS_MAX);
-    route_load_opts o = { .extra_dests = e->cfg->dests, .n_extra_dests = e->cfg->n_dests };
+    route_load_opts o;
+    const char *nodes[RL_MAX_PACS];
+    cfg_route_opts(e->cfg, &o, nodes, &dicom_dict);
     int rc = route_load(file, &o, rs, &errors) == ROUTE_OK ? 0 : 1;
     if (rc)
         rl_buf_add_str(out, rl_buf_view(&errors));

@@ -383,6 +383,8 @@ static void dicom_settings(engine *e, dicom_scp_cfg *dc)
                            .icase_names = c->dicom_icase_names, .st = e->st };
     snprintf(dc->ae_title, sizeof dc->ae_title, "%s", c->dicom_ae);
     snprintf(dc->bind, sizeof dc->bind, "%s", c->dicom_bind);
+    dc->on_dataset = study_on_dataset;
+    dc->cookie_free = study_decision_free;
     dc->on_instance = study_receive;
     dc->on_commit_report = c->n_pacs ? study_commit_report : NULL;
     dc->on_mpps = mpps_receive;
@@ -416,7 +418,10 @@ static int start_dicom(engine *e, rl_err *err)
     dc.fd = e->dicom_fd;
     e->recv = (receiver){ .st = e->st, .q = e->q,
                           .refuse_duplicates = e->cfg->dicom_refuse_duplicates,
-                          .lock = PTHREAD_MUTEX_INITIALIZER, .turn = PTHREAD_COND_INITIALIZER };
+                          .lock = PTHREAD_MUTEX_INITIALIZER, .turn = PTHREAD_COND_INITIALIZER,
+                          .decision_free = study_decision_free,
+                          .routes_lock = PTHREAD_RWLOCK_INITIALIZER, .routes = e->routes,
+                          .dcm_io = &dicom_ds_io };
     snprintf(e->recv.spool, sizeof e->recv.spool, "%s", e->spool);
     if (strlen(e->recv.spool) + sizeof "/incoming" > sizeof dc.incoming_dir)
         return rl_err_set(err, RL_E_ARG, -1, "%s: path too long", e->recv.spool);

@@ -316,6 +316,56 @@ void study_commit_report(void *ctx, const char *txn, const char *lines)
         free(copy); /* refused (the engine stops): cmdq_post freed c */
 }
 
+void study_decision_free(void *decision)
+{
+    route_dicom_decision_free(decision);
+    free(decision);
+}
+
+void receiver_set_routes(receiver *r, const route_set *rs)
+{
+    pthread_rwlock_wrlock(&r->routes_lock);
+    r->routes = rs;
+    pthread_rwlock_unlock(&r->routes_lock);
+}
+
+void study_on_dataset(void *ctx, dicom_ds *ds, const char *calling_ae, const char *called_ae,
+                      void **cookie)
+{
+    receiver *r = ctx;
+    route_dicom_decision *d = calloc(1, sizeof *d);
+    rl_err err;
+    rl_err_clear(&err);
+    route_dcm_who who = { calling_ae, called_ae };
+    int rc = ROUTE_OK;
+    bool decided = false;
+    pthread_rwlock_rdlock(&r->routes_lock);
+    if (r->routes && r->dcm_io && route_dicom_present(r->routes)) {
+        decided = true;
+        rc = d ? route_dicom_receive(r->routes, r->dcm_io, ds, &who, d, NULL, &err)
+               : rl_err_set(&err, RL_E_NOMEM, -1, "out of memory");
+    }
+    pthread_rwlock_unlock(&r->routes_lock);
+    if (!decided) {
+        free(d);
+        return;
+    }
+    if (rc != ROUTE_OK) {
+        /* not the instance's fault: it is kept, held, and says why */
+        log_warn("dicom.routes_failed", "calling=%s error=\"%s\"", calling_ae, err.msg);
+        if (!d)
+            return; /* no memory for a decision: it goes where the set's default says */
+        route_dicom_decision_free(d);
+        memset(d, 0, sizeof *d);
+        d->held = true;
+        snprintf(d->why, sizeof d->why, "the DICOM routes could not decide: %.*s",
+                 (int)sizeof d->why - 40, err.msg);
+    }
+    log_info("dicom.routed", "calling=%s called=%s %s", calling_ae, called_ae,
+             d->held ? "held" : d->summary);
+    *cookie = d;
+}
+
 /* Where the instance goes, as its DICOM routes decided (their programs kept
  * once in the store), or, when no route decided, every <pacs> as it is. */
 static int route_instance(store_txn *t, study_inst *in, const route_dicom_decision *d,

@@ -200,4 +200,11 @@ int cfg_load_doc(cfg *c, const void *doc, const char *path, rl_buf *errors);
 /* Print the effective configuration, one key=value per line. */
 void cfg_print(const cfg *c, void *file /* FILE* */);
 
+/* What a route file is loaded with under this configuration: its
+ * <destinations>, the DICOM nodes a <send> may name (nodes: room for
+ * RL_MAX_PACS, used while o is) and the DICOM dictionary dict (the
+ * adapter's dicom_dict; NULL refuses <dicom-routes>). */
+void cfg_route_opts(const cfg *c, route_load_opts *o, const char **nodes,
+                    const struct route_dicom_dict *dict);
+
 #endif

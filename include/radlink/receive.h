@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 #include "radlink/cmd.h"
+#include "radlink/dicom.h"
 #include "radlink/recon.h"
 #include "radlink/study.h"
 
@@ -43,7 +44,26 @@ typedef struct receiver {
      * route_dicom_decision), once it is filed or refused; NULL: nothing
      * to free */
     void (*decision_free)(void *decision);
+    /* The route set the DICOM routes are read from: the loop's, swapped by
+     * receiver_set_routes; a DICOM thread deciding reads it under the read
+     * side of routes_lock (PTHREAD_RWLOCK_INITIALIZER). */
+    pthread_rwlock_t routes_lock;
+    const struct route_set *routes;
+    const route_dcm_io *dcm_io; /* how the routes read and change a data set
+                                 * (the DICOM adapter's dicom_ds_io) */
 } receiver;
+
+/* The SCP's on_dataset (any DICOM thread): the <on-receive> routes change
+ * the instance, and the <dicom-route>s decide where it goes; *cookie gets
+ * the decision (a route_dicom_decision, freed by study_decision_free), or
+ * stays NULL when the route set has no <dicom-routes> (every <pacs> gets
+ * it as it is). A decision that cannot be made holds the instance. */
+void study_on_dataset(void *ctx, dicom_ds *ds, const char *calling_ae, const char *called_ae,
+                      void **cookie);
+void study_decision_free(void *decision);
+/* The loop, before it frees the set it replaces: from now on the DICOM
+ * threads decide with rs (waits for any deciding with the old one). */
+void receiver_set_routes(receiver *r, const struct route_set *rs);
 
 /* The SCP's on_instance (any DICOM thread): 0 stored, 1 refused as a
  * duplicate, -1 failed (why says it). */

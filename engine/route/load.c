@@ -190,7 +190,7 @@ static void load_table(loader *L, const xmlNode *n, rt_table *t)
         }
     }
     rl_err err;
-    if (rt_table_build(L->rs, t, &err) != 0)
+    if (rt_table_build(&L->rs->arena, t, &err) != 0)
         lerr(L, n, "table '%s': %s", t->name, err.msg);
 }
 
@@ -280,29 +280,11 @@ static void load_cond(loader *L, const xmlNode *n, rt_cond *c)
         break;
     case C_MATCHES: {
         const char *re = xdoc_attr(n, "regex");
-        /* glibc matches a regex without back-references in time bounded by
-         * the value's length; with one it backtracks: ^(a*)*\1b$ on 1,000
-         * characters held the loop for over a minute. */
-        const char *br = NULL;
-        for (const char *p = re; *p && !br; p++)
-            if (p[0] == '\\' && p[1] >= '1' && p[1] <= '9')
-                br = p;
-            else if (p[0] == '\\' && p[1])
-                p++;
-        if (br) {
-            lerr(L, n, "regex '%s': back-references (\\%c) are not allowed: matching them "
-                 "can take unbounded time", re, br[1]);
-            c->value = dup(L, re);
-            break;
-        }
-        int rc = regcomp(&c->re, re, REG_EXTENDED | REG_NOSUB | (c->icase ? REG_ICASE : 0));
-        if (rc != 0) {
-            char why[RL_REGEX_ERROR];
-            regerror(rc, &c->re, why, sizeof why);
-            lerr(L, n, "bad regex '%s': %s", re, why);
-        } else {
+        rl_err err;
+        if (rt_regex_compile(re, c->icase, &c->re, &err) != 0)
+            lerr(L, n, "%s", err.msg);
+        else
             c->has_re = true;
-        }
         c->value = dup(L, re);
         break;
     }

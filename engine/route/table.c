@@ -148,3 +148,11 @@ const char *route_table_get(const route_set *rs, int table, rl_str key)
     const char *v = rt_table_lookup(&rs->tables[table], key);
     return v ? v : rs->tables[table].deflt;
 }
+
+int route_table_find(const route_set *rs, const char *name)
+{
+    for (size_t i = 0; i < rs->ntables; i++)
+        if (strcmp(rs->tables[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}

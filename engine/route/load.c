@@ -13,6 +13,7 @@
 #include "radlink/wl.h"
 #include "radlink/xdoc.h"
 #include "cond.h"
+#include "dload.h"
 #include "lutil.h"
 #include "route_internal.h"
 #include "table.h"
@@ -476,9 +477,15 @@ static void compile(rt_loader *L, const xmlNode *root)
     rs->dests = rt_lalloc(L, (rt_lcount(root, "destination") + nextra) * sizeof *rs->dests);
     for (size_t i = 0; i < nextra; i++)
         rs->dests[rs->ndests++] = L->o->extra_dests[i];
-    rs->tables = rt_lalloc(L, rt_lcount(root, "table") * sizeof *rs->tables);
+    rs->tables = rt_lalloc(L, (rt_lcount(root, "table") + rt_dicom_count_tables(root)) *
+                                  sizeof *rs->tables);
     rs->routes = rt_lalloc(L, rt_lcount(root, "route") * sizeof *rs->routes);
+    bool dtables = false; /* <dicom-routes>' tables, after the file's own */
     for (xmlNode *n = xdoc_first(root); n; n = xdoc_next(n)) {
+        if (!dtables && !xdoc_is(n, "destination") && !xdoc_is(n, "table")) {
+            rt_dicom_load_tables(L, root);
+            dtables = true;
+        }
         if (xdoc_is(n, "destination")) {
             route_dest d;
             memset(&d, 0, sizeof d);
@@ -496,6 +503,8 @@ static void compile(rt_loader *L, const xmlNode *root)
             load_mpps(L, n);
         } else if (xdoc_is(n, "patient-id")) {
             load_patient_id(L, n);
+        } else if (xdoc_is(n, "dicom-routes")) {
+            rt_dicom_load(L, n);
         } else if (xdoc_is(n, "route")) {
             const char *name = xdoc_attr(n, "name");
             for (size_t i = 0; i < rs->nroutes; i++)
@@ -544,6 +553,7 @@ void route_free(route_set *rs)
     }
     for (size_t i = 0; i < rs->nroutes; i++)
         free_conds(rs->routes[i].when, rs->routes[i].nwhen);
+    rt_dicom_free(rs);
     rl_arena_free(&rs->arena);
     free(rs);
 }

@@ -281,6 +281,8 @@ static void hold(route_dicom_decision *d, bool failed, const char *why, rl_buf *
 {
     d->held = true;
     d->receive_failed = failed;
+    if (failed) /* ds is not to be written: none of its changes count */
+        d->changed = 0;
     snprintf(d->why, sizeof d->why, "%s", why);
     if (failed && trace)
         rl_buf_add_c(trace, "  => held: nothing of <on-receive> is kept, the instance is "

@@ -24,6 +24,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #include "radlink/dpath.h"
 #include "radlink/err.h"
 #include "radlink/limits.h"
@@ -213,5 +217,9 @@ typedef struct route_prog_info {
 } route_prog_info;
 /* ROUTE_OK, or ROUTE_E_PROG with why in err. */
 int route_dicom_prog_info(rl_str prog, route_prog_info *out, rl_err *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -872,6 +872,35 @@ static void test_prog_self_contained(void **state)
     free(copy);
 }
 
+/* examples/dicom-routes.xml: three routes to two nodes, as the README's
+ * example file. */
+static void test_example_file(void **state)
+{
+    (void)state;
+    rl_buf errors;
+    rl_buf_init(&errors, 0);
+    route_set *rs = NULL;
+    const char *const two[] = { "PACS", "AI" };
+    route_load_opts o = { .dicom_dict = &DICT, .dicom_nodes = two, .n_dicom_nodes = 2 };
+    if (route_load(TEST_DATA "/../../examples/dicom-routes.xml", &o, &rs, &errors) != ROUTE_OK)
+        fail_msg("%s", rl_buf_cstr(&errors));
+    rl_buf_free(&errors);
+    size_t nrecv, nroutes;
+    bool hold;
+    route_dicom_counts(rs, &nrecv, &nroutes, &hold);
+    assert_int_equal(nrecv, 1);
+    assert_int_equal(nroutes, 3);
+    fds d;
+    ct(&d);
+    expect(rs, &d, "CT_ER", "RADLINK", "PACS AI");
+    assert_string_equal(fds_val(&d, "InstitutionName"), "General Hospital");
+    memset(&d, 0, sizeof d);
+    fds_add(&d, "Modality", "MG");
+    fds_add(&d, "InstitutionName", "General Hospital");
+    expect(rs, &d, "MG1", "RADLINK", "AI PACS");
+    route_free(rs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -885,6 +914,7 @@ int main(void)
         cmocka_unit_test(test_on_receive),
         cmocka_unit_test(test_default),
         cmocka_unit_test(test_prog_self_contained),
+        cmocka_unit_test(test_example_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

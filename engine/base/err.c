@@ -33,6 +33,7 @@ const char *rl_strerror(int code)
     case ROUTE_E_ACTION: return "route: an action failed";
     case ROUTE_E_STORE: return "route: the store failed";
     case ROUTE_E_COERCE: return "route: a coercion cannot be made on this instance";
+    case ROUTE_E_PROG: return "route: a DICOM route's program does not decode";
     case MLLP_E_IO: return "mllp: connection error";
     case MLLP_E_TLS: return "mllp: TLS error";
     case MLLP_E_TIMEOUT: return "mllp: timed out";

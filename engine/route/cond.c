@@ -44,6 +44,36 @@ static size_t collect(hl7_msg *m, const hl7_path *p, seen *out)
     return n;
 }
 
+int rt_regex_compile(const char *text, bool icase, regex_t *re, rl_err *err)
+{
+    /* glibc matches a regex without back-references in time bounded by the
+     * value's length; with one it backtracks: ^(a*)*\1b$ on 1,000
+     * characters held the loop for over a minute. */
+    for (const char *p = text; *p; p++) {
+        if (p[0] == '\\' && p[1] >= '1' && p[1] <= '9')
+            return rl_err_set(err, ROUTE_E_LOAD, -1, "regex '%s': back-references (\\%c) are "
+                              "not allowed: matching them can take unbounded time", text, p[1]);
+        if (p[0] == '\\' && p[1])
+            p++;
+    }
+    int rc = regcomp(re, text, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0));
+    if (rc != 0) {
+        char why[RL_REGEX_ERROR];
+        regerror(rc, re, why, sizeof why);
+        return rl_err_set(err, ROUTE_E_LOAD, -1, "bad regex '%s': %s", text, why);
+    }
+    return 0;
+}
+
+bool rt_regex_match(const regex_t *re, rl_str v)
+{
+    char buf[RL_ROUTE_MATCH_VALUE];
+    size_t k = v.n < sizeof buf ? v.n : sizeof buf - 1;
+    memcpy(buf, v.p, k);
+    buf[k] = '\0';
+    return regexec(re, buf, 0, NULL, 0) == 0;
+}
+
 static bool text_eq(rl_str v, int kind, const char *want, bool icase)
 {
     if (kind == HL7_NULL)
@@ -159,15 +189,10 @@ static bool leaf(const rt_cond *c, hl7_msg *m, int64_t now_us, rl_buf *trace)
             for (size_t k = 0; k < c->nvalues && !ok; k++)
                 ok |= text_eq(s[i].v, s[i].kind, c->values[k], c->icase);
             break;
-        case C_MATCHES: {
-            char buf[RL_ROUTE_MATCH_VALUE];
-            rl_str v = s[i].kind == HL7_NULL ? RL_STR("\"\"") : s[i].v;
-            size_t k = v.n < sizeof buf ? v.n : sizeof buf - 1;
-            memcpy(buf, v.p, k);
-            buf[k] = '\0';
-            ok |= c->has_re && regexec(&c->re, buf, 0, NULL, 0) == 0;
+        case C_MATCHES:
+            ok |= c->has_re && rt_regex_match(&c->re, s[i].kind == HL7_NULL ? RL_STR("\"\"")
+                                                                           : s[i].v);
             break;
-        }
         case C_BEFORE:
         case C_AFTER: {
             char norm[RL_HL7_TS_TEXT_MAX];

@@ -13,6 +13,8 @@
 #include "radlink/wl.h"
 #include "radlink/xdoc.h"
 #include "cond.h"
+#include "dload.h"
+#include "lutil.h"
 #include "route_internal.h"
 #include "table.h"
 #include "xform.h"
@@ -20,57 +22,8 @@
 extern const char radlink_routes_xsd[];
 extern const unsigned long radlink_routes_xsd_len;
 
-typedef struct loader {
-    route_set *rs;
-    const char *file;
-    char dir[RL_CFG_PATH_MAX]; /* of the route file, for table files */
-    rl_buf *errors;
-    int bad;
-    const route_load_opts *o;
-} loader;
-
-static void lerr(loader *L, const xmlNode *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void lerr(loader *L, const xmlNode *n, const char *fmt, ...)
-{
-    char msg[RL_ROUTE_LOAD_ERROR];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    xdoc_error(L->errors, L->file, n, "<%s>: %s", (const char *)n->name, msg);
-    L->bad++;
-}
-
-static const char *dup(loader *L, const char *s)
-{
-    return s ? rl_arena_dup(&L->rs->arena, s, strlen(s)) : NULL;
-}
-
-static void *alloc(loader *L, size_t n)
-{
-    void *p = rl_arena_alloc(&L->rs->arena, n ? n : 1);
-    if (p)
-        memset(p, 0, n ? n : 1);
-    return p;
-}
-
-static size_t count_children(const xmlNode *n, const char *name)
-{
-    size_t k = 0;
-    for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c))
-        k += !name || xdoc_is(c, name);
-    return k;
-}
-
-static bool attr_bool(const xmlNode *n, const char *name)
-{
-    const char *v = xdoc_attr(n, name);
-    return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
-}
-
 /* Parse a path attribute; false (and an error) when it does not parse. */
-static bool path_attr(loader *L, const xmlNode *n, const char *attr, hl7_path *p,
+static bool path_attr(rt_loader *L, const xmlNode *n, const char *attr, hl7_path *p,
                       const char **text)
 {
     const char *v = xdoc_attr(n, attr);
@@ -78,13 +31,13 @@ static bool path_attr(loader *L, const xmlNode *n, const char *attr, hl7_path *p
     if (!v)
         return false;
     if (hl7_path_parse(rl_str_c(v), p, &err) != HL7_OK) {
-        lerr(L, n, "%s: %s", attr, err.msg);
+        rt_lerr(L, n, "%s: %s", attr, err.msg);
         return false;
     }
     if (text) {
         char canon[RL_HL7_PATH_TEXT];
         hl7_path_format(p, canon, sizeof canon);
-        *text = dup(L, canon);
+        *text = rt_ldup(L, canon);
     }
     return true;
 }
@@ -99,44 +52,36 @@ static int find_dest(const route_set *rs, const char *name)
     return -1;
 }
 
-int route_table_find(const route_set *rs, const char *name)
-{
-    for (size_t i = 0; i < rs->ntables; i++)
-        if (strcmp(rs->tables[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
-static void copy_field(loader *L, const xmlNode *n, const char *attr, char *dst, size_t dstn)
+static void copy_field(rt_loader *L, const xmlNode *n, const char *attr, char *dst, size_t dstn)
 {
     const char *v = xdoc_attr(n, attr);
     if (!v)
         return;
     if (strlen(v) >= dstn)
-        lerr(L, n, "%s: longer than %zu characters", attr, dstn - 1);
+        rt_lerr(L, n, "%s: longer than %zu characters", attr, dstn - 1);
     else
         snprintf(dst, dstn, "%s", v);
 }
 
 /* A file path, relative to the directory of the file that names it. */
-static void copy_path(loader *L, const xmlNode *n, const char *attr, char *dst, size_t dstn)
+static void copy_path(rt_loader *L, const xmlNode *n, const char *attr, char *dst, size_t dstn)
 {
     const char *v = xdoc_attr(n, attr);
     if (!v)
         return;
     bool rel = v[0] != '/' && L->dir[0] && strcmp(L->dir, ".") != 0;
     if (strlen(v) + (rel ? strlen(L->dir) + 1 : 0) >= dstn)
-        lerr(L, n, "%s: path longer than %zu characters", attr, dstn - 1);
+        rt_lerr(L, n, "%s: path longer than %zu characters", attr, dstn - 1);
     else
         snprintf(dst, dstn, "%s%s%s", rel ? L->dir : "", rel ? "/" : "", v);
 }
 
-static void load_dest(loader *L, const xmlNode *n, route_dest *d)
+static void load_dest(rt_loader *L, const xmlNode *n, route_dest *d)
 {
     copy_field(L, n, "name", d->name, sizeof d->name);
     copy_field(L, n, "host", d->host, sizeof d->host);
     if (!d->host[strspn(d->host, " ")])
-        lerr(L, n, "destination '%s': host is empty", d->name);
+        rt_lerr(L, n, "destination '%s': host is empty", d->name);
     uint64_t v;
     d->port = rl_str_to_u64(rl_str_c(xdoc_attr(n, "port")), 65535, &v) ? (unsigned)v : 0;
     const char *t = xdoc_attr(n, "ack-timeout");
@@ -152,46 +97,8 @@ static void load_dest(loader *L, const xmlNode *n, route_dest *d)
         copy_path(L, c, "key", d->key, sizeof d->key);
         copy_field(L, c, "server-name", d->server_name, sizeof d->server_name);
         if (!d->cert[0] != !d->key[0])
-            lerr(L, c, "cert and key go together");
+            rt_lerr(L, c, "cert and key go together");
     }
-}
-
-static void load_table(loader *L, const xmlNode *n, rt_table *t)
-{
-    t->name = dup(L, xdoc_attr(n, "name"));
-    t->line = (int)xmlGetLineNo(n);
-    t->deflt = dup(L, xdoc_attr(n, "default"));
-    t->icase = attr_bool(n, "ignore-case");
-    size_t k = count_children(n, "entry");
-    const char *file = xdoc_attr(n, "file");
-    if (file && k) {
-        lerr(L, n, "table '%s': give entries or a file, not both", t->name);
-        return;
-    }
-    if (file) {
-        char path[RL_ROUTE_FILE_PATH];
-        rl_err err;
-        if (file[0] == '/')
-            snprintf(path, sizeof path, "%s", file);
-        else
-            snprintf(path, sizeof path, "%s/%s", L->dir, file);
-        if (rt_table_load_csv(L->rs, t, path, attr_bool(n, "header"), &err) != 0) {
-            lerr(L, n, "table '%s': %s", t->name, err.msg);
-            return;
-        }
-    } else {
-        t->keys = alloc(L, k * sizeof *t->keys);
-        t->vals = alloc(L, k * sizeof *t->vals);
-        for (xmlNode *e = xdoc_first(n); e; e = xdoc_next(e)) {
-            if (!xdoc_is(e, "entry"))
-                continue;
-            t->keys[t->n] = dup(L, xdoc_attr(e, "key"));
-            t->vals[t->n++] = dup(L, xdoc_attr(e, "value"));
-        }
-    }
-    rl_err err;
-    if (rt_table_build(L->rs, t, &err) != 0)
-        lerr(L, n, "table '%s': %s", t->name, err.msg);
 }
 
 /* ---- conditions ---- */
@@ -210,12 +117,12 @@ static rt_ckind cond_kind(const xmlNode *n)
     return C_ALL;
 }
 
-static void load_cond(loader *L, const xmlNode *n, rt_cond *c);
+static void load_cond(rt_loader *L, const xmlNode *n, rt_cond *c);
 
-static void load_conds(loader *L, const xmlNode *parent, rt_cond **out, size_t *nout)
+static void load_conds(rt_loader *L, const xmlNode *parent, rt_cond **out, size_t *nout)
 {
-    size_t k = count_children(parent, NULL);
-    rt_cond *cs = alloc(L, k * sizeof *cs);
+    size_t k = rt_lcount(parent, NULL);
+    rt_cond *cs = rt_lalloc(L, k * sizeof *cs);
     size_t i = 0;
     for (xmlNode *n = xdoc_first(parent); n; n = xdoc_next(n))
         load_cond(L, n, &cs[i++]);
@@ -224,10 +131,10 @@ static void load_conds(loader *L, const xmlNode *parent, rt_cond **out, size_t *
 }
 
 /* "NW XO CA" or <value> children. */
-static void load_values(loader *L, const xmlNode *n, rt_cond *c)
+static void load_values(rt_loader *L, const xmlNode *n, rt_cond *c)
 {
     const char *attr = xdoc_attr(n, "values");
-    size_t k = count_children(n, "value");
+    size_t k = rt_lcount(n, "value");
     char *copy = attr ? rl_arena_dup(&L->rs->arena, attr, strlen(attr)) : NULL;
     size_t words = 0;
     for (char *p = copy; p && *p;) {
@@ -239,7 +146,7 @@ static void load_values(loader *L, const xmlNode *n, rt_cond *c)
         while (*p && *p != ' ' && *p != '\t' && *p != '\n')
             p++;
     }
-    c->values = alloc(L, (k + words) * sizeof *c->values);
+    c->values = rt_lalloc(L, (k + words) * sizeof *c->values);
     for (char *p = copy; p && *p;) {
         while (*p == ' ' || *p == '\t' || *p == '\n')
             *p++ = '\0';
@@ -251,16 +158,16 @@ static void load_values(loader *L, const xmlNode *n, rt_cond *c)
     }
     for (xmlNode *v = xdoc_first(n); v; v = xdoc_next(v))
         if (xdoc_is(v, "value"))
-            c->values[c->nvalues++] = dup(L, xdoc_text(v));
+            c->values[c->nvalues++] = rt_ldup(L, xdoc_text(v));
     if (c->nvalues == 0)
-        lerr(L, n, "%s: no values (give values=\"A B\" or <value> elements)", c->ptext);
+        rt_lerr(L, n, "%s: no values (give values=\"A B\" or <value> elements)", c->ptext);
 }
 
-static void load_cond(loader *L, const xmlNode *n, rt_cond *c)
+static void load_cond(rt_loader *L, const xmlNode *n, rt_cond *c)
 {
     c->kind = cond_kind(n);
     c->line = (int)xmlGetLineNo(n);
-    c->icase = attr_bool(n, "ignore-case");
+    c->icase = rt_lbool(n, "ignore-case");
     if (c->kind == C_ALL || c->kind == C_ANY || c->kind == C_NOT) {
         load_conds(L, n, &c->kids, &c->nkids);
         return;
@@ -269,48 +176,30 @@ static void load_cond(loader *L, const xmlNode *n, rt_cond *c)
     if (!c->ptext)
         c->ptext = "?";
     else if (c->path.field == 0 && c->kind != C_EXISTS && c->kind != C_EMPTY)
-        lerr(L, n, "path: %s names a segment, not a field (e.g. %s-3); only <exists> and "
+        rt_lerr(L, n, "path: %s names a segment, not a field (e.g. %s-3); only <exists> and "
              "<empty> test whole segments", c->ptext, c->ptext);
     switch (c->kind) {
     case C_EQUALS:
-        c->value = dup(L, xdoc_attr(n, "value"));
+        c->value = rt_ldup(L, xdoc_attr(n, "value"));
         break;
     case C_IN:
         load_values(L, n, c);
         break;
     case C_MATCHES: {
         const char *re = xdoc_attr(n, "regex");
-        /* glibc matches a regex without back-references in time bounded by
-         * the value's length; with one it backtracks: ^(a*)*\1b$ on 1,000
-         * characters held the loop for over a minute. */
-        const char *br = NULL;
-        for (const char *p = re; *p && !br; p++)
-            if (p[0] == '\\' && p[1] >= '1' && p[1] <= '9')
-                br = p;
-            else if (p[0] == '\\' && p[1])
-                p++;
-        if (br) {
-            lerr(L, n, "regex '%s': back-references (\\%c) are not allowed: matching them "
-                 "can take unbounded time", re, br[1]);
-            c->value = dup(L, re);
-            break;
-        }
-        int rc = regcomp(&c->re, re, REG_EXTENDED | REG_NOSUB | (c->icase ? REG_ICASE : 0));
-        if (rc != 0) {
-            char why[RL_REGEX_ERROR];
-            regerror(rc, &c->re, why, sizeof why);
-            lerr(L, n, "bad regex '%s': %s", re, why);
-        } else {
+        rl_err err;
+        if (rt_regex_compile(re, c->icase, &c->re, &err) != 0)
+            rt_lerr(L, n, "%s", err.msg);
+        else
             c->has_re = true;
-        }
-        c->value = dup(L, re);
+        c->value = rt_ldup(L, re);
         break;
     }
     case C_BEFORE:
     case C_AFTER:
-        c->value = dup(L, xdoc_attr(n, "value"));
+        c->value = rt_ldup(L, xdoc_attr(n, "value"));
         if (!rt_date_parse(c->value, &c->date))
-            lerr(L, n, "value '%s' is not a date (YYYYMMDD[HHMM[SS]], now or today, with an "
+            rt_lerr(L, n, "value '%s' is not a date (YYYYMMDD[HHMM[SS]], now or today, with an "
                  "optional offset such as today-7d)", c->value);
         break;
     default:
@@ -320,7 +209,7 @@ static void load_cond(loader *L, const xmlNode *n, rt_cond *c)
 
 /* ---- transforms ---- */
 
-static void load_xform(loader *L, const xmlNode *n, rt_xform *x)
+static void load_xform(rt_loader *L, const xmlNode *n, rt_xform *x)
 {
     static const struct { const char *name; rt_tkind k; } kinds[] = {
         { "set", T_SET },       { "copy", T_COPY }, { "map", T_MAP },   { "delete", T_DELETE },
@@ -343,27 +232,27 @@ static void load_xform(loader *L, const xmlNode *n, rt_xform *x)
     const hl7_path *target = x->has_to ? &x->to : &x->path;
     bool needs_field = x->kind != T_DELETE;
     if (needs_field && x->ptext[0] != '?' && (x->path.field == 0 || target->field == 0))
-        lerr(L, n, "a field path is needed (e.g. PID-5), not a segment name");
+        rt_lerr(L, n, "a field path is needed (e.g. PID-5), not a segment name");
     if (!strncmp(x->ptext, "MSH", 3) && target->field && target->field <= 2 &&
         (x->kind != T_COPY || x->has_to))
-        lerr(L, n, "MSH-1 and MSH-2 are the delimiters and cannot be changed");
+        rt_lerr(L, n, "MSH-1 and MSH-2 are the delimiters and cannot be changed");
     switch (x->kind) {
     case T_SET:
-        x->value = dup(L, xdoc_attr(n, "value"));
+        x->value = rt_ldup(L, xdoc_attr(n, "value"));
         break;
     case T_MAP: {
         const char *t = xdoc_attr(n, "table");
         x->table = route_table_find(L->rs, t);
         if (x->table < 0)
-            lerr(L, n, "unknown table '%s'", t);
-        x->deflt = dup(L, xdoc_attr(n, "default"));
+            rt_lerr(L, n, "unknown table '%s'", t);
+        x->deflt = rt_ldup(L, xdoc_attr(n, "default"));
         break;
     }
     case T_DELETE: {
         const char *raw = xdoc_attr(n, "path");
         x->all_segments = x->path.field == 0 && raw && !strchr(raw, '[');
         if (x->path.field == 0 && !strncmp(x->ptext, "MSH", 3))
-            lerr(L, n, "MSH cannot be deleted");
+            rt_lerr(L, n, "MSH cannot be deleted");
         break;
     }
     case T_CASE: {
@@ -372,18 +261,18 @@ static void load_xform(loader *L, const xmlNode *n, rt_xform *x)
         break;
     }
     case T_DATE:
-        x->from_fmt = dup(L, xdoc_attr(n, "from") ? xdoc_attr(n, "from") : "yyyyMMddHHmmss");
-        x->fmt = dup(L, xdoc_attr(n, "format"));
+        x->from_fmt = rt_ldup(L, xdoc_attr(n, "from") ? xdoc_attr(n, "from") : "yyyyMMddHHmmss");
+        x->fmt = rt_ldup(L, xdoc_attr(n, "format"));
         if (!rt_datefmt_valid(x->from_fmt))
-            lerr(L, n, "from: '%s' is not a date format (use yyyy MM dd HH mm ss)", x->from_fmt);
+            rt_lerr(L, n, "from: '%s' is not a date format (use yyyy MM dd HH mm ss)", x->from_fmt);
         if (!rt_datefmt_valid(x->fmt))
-            lerr(L, n, "format: '%s' is not a date format (use yyyy MM dd HH mm ss)", x->fmt);
+            rt_lerr(L, n, "format: '%s' is not a date format (use yyyy MM dd HH mm ss)", x->fmt);
         break;
     case T_NAME: {
-        x->fmt = dup(L, xdoc_attr(n, "format"));
+        x->fmt = rt_ldup(L, xdoc_attr(n, "format"));
         rl_err err;
         if (rt_namefmt_check(x->fmt, &err) != 0)
-            lerr(L, n, "format: %s (use {family} {given} {middle} {suffix} {prefix} {degree})",
+            rt_lerr(L, n, "format: %s (use {family} {given} {middle} {suffix} {prefix} {degree})",
                  err.msg);
         break;
     }
@@ -404,22 +293,22 @@ static bool is_action(const xmlNode *n)
     return false;
 }
 
-static void load_action(loader *L, const xmlNode *n, rt_action *a)
+static void load_action(rt_loader *L, const xmlNode *n, rt_action *a)
 {
     a->line = (int)xmlGetLineNo(n);
     a->dest = -1;
     if (xdoc_is(n, "forward")) {
         a->kind = A_FORWARD;
-        a->dest_name = dup(L, xdoc_attr(n, "to"));
+        a->dest_name = rt_ldup(L, xdoc_attr(n, "to"));
         a->dest = find_dest(L->rs, a->dest_name);
-        if (a->dest < 0 && !attr_bool(n, "optional"))
-            lerr(L, n, "unknown destination '%s' (define it with <destination> here or in the "
+        if (a->dest < 0 && !rt_lbool(n, "optional"))
+            rt_lerr(L, n, "unknown destination '%s' (define it with <destination> here or in the "
                  "engine config, or mark the forward optional=\"true\")", a->dest_name);
     } else if (xdoc_is(n, "reject")) {
         a->kind = A_REJECT;
         const char *code = xdoc_attr(n, "code");
         snprintf(a->code, sizeof a->code, "%s", code ? code : "AE");
-        a->text = dup(L, xdoc_attr(n, "text"));
+        a->text = rt_ldup(L, xdoc_attr(n, "text"));
         uint64_t ec;
         const char *e = xdoc_attr(n, "error-code");
         a->errcode = e && rl_str_to_u64(rl_str_c(e), 999, &ec) ? (int)ec : HL7_ERR_INTERNAL;
@@ -427,7 +316,7 @@ static void load_action(loader *L, const xmlNode *n, rt_action *a)
         a->kind = A_ACCEPT;
     } else if (xdoc_is(n, "log")) {
         a->kind = A_LOG;
-        a->text = dup(L, xdoc_attr(n, "text"));
+        a->text = rt_ldup(L, xdoc_attr(n, "text"));
         const char *lv = xdoc_attr(n, "level");
         a->level = !lv || !strcmp(lv, "info") ? 2 : !strcmp(lv, "warn") ? 1 : !strcmp(lv, "error") ? 0 : 3;
     } else {
@@ -440,46 +329,46 @@ static void load_action(loader *L, const xmlNode *n, rt_action *a)
 
 /* ---- routes ---- */
 
-static void load_route(loader *L, const xmlNode *n, rt_route *r)
+static void load_route(rt_loader *L, const xmlNode *n, rt_route *r)
 {
-    r->name = dup(L, xdoc_attr(n, "name"));
+    r->name = rt_ldup(L, xdoc_attr(n, "name"));
     r->line = (int)xmlGetLineNo(n);
-    r->cont = attr_bool(n, "continue");
-    r->matches = alloc(L, count_children(n, "match") * sizeof *r->matches);
+    r->cont = rt_lbool(n, "continue");
+    r->matches = rt_lalloc(L, rt_lcount(n, "match") * sizeof *r->matches);
     size_t nacts = 0;
     for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c))
         nacts += is_action(c);
-    r->acts = alloc(L, nacts * sizeof *r->acts);
+    r->acts = rt_lalloc(L, nacts * sizeof *r->acts);
     for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c)) {
         if (xdoc_is(c, "match")) {
             rt_match *m = &r->matches[r->nmatches++];
             m->line = (int)xmlGetLineNo(c);
-            m->type = dup(L, xdoc_attr(c, "type"));
-            m->version = dup(L, xdoc_attr(c, "version"));
-            m->app = dup(L, xdoc_attr(c, "application"));
-            m->fac = dup(L, xdoc_attr(c, "facility"));
+            m->type = rt_ldup(L, xdoc_attr(c, "type"));
+            m->version = rt_ldup(L, xdoc_attr(c, "version"));
+            m->app = rt_ldup(L, xdoc_attr(c, "application"));
+            m->fac = rt_ldup(L, xdoc_attr(c, "facility"));
         } else if (xdoc_is(c, "when")) {
             load_conds(L, c, &r->when, &r->nwhen);
         } else if (xdoc_is(c, "transform")) {
-            r->xf = alloc(L, count_children(c, NULL) * sizeof *r->xf);
+            r->xf = rt_lalloc(L, rt_lcount(c, NULL) * sizeof *r->xf);
             for (xmlNode *t = xdoc_first(c); t; t = xdoc_next(t))
                 load_xform(L, t, &r->xf[r->nxf++]);
         } else if (is_action(c)) {
             if (r->nacts && (r->acts[r->nacts - 1].kind == A_REJECT ||
                              r->acts[r->nacts - 1].kind == A_ACCEPT))
-                lerr(L, c, "route '%s': this action never runs, <%s> before it ends the route",
+                rt_lerr(L, c, "route '%s': this action never runs, <%s> before it ends the route",
                      r->name, r->acts[r->nacts - 1].kind == A_REJECT ? "reject" : "accept");
             load_action(L, c, &r->acts[r->nacts++]);
         }
     }
 }
 
-static void load_wl(loader *L, const xmlNode *n)
+static void load_wl(rt_loader *L, const xmlNode *n)
 {
     const char *d = xdoc_attr(n, "defaults");
     L->rs->wl_ihe = !d || strcmp(d, "ihe") == 0;
-    L->rs->wl = alloc(L, count_children(n, "attribute") * sizeof *L->rs->wl);
-    L->rs->stations = alloc(L, count_children(n, "station") * sizeof *L->rs->stations);
+    L->rs->wl = rt_lalloc(L, rt_lcount(n, "attribute") * sizeof *L->rs->wl);
+    L->rs->stations = rt_lalloc(L, rt_lcount(n, "station") * sizeof *L->rs->stations);
     for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c)) {
         if (xdoc_is(c, "station")) {
             route_wl_station *st = &L->rs->stations[L->rs->nstations++];
@@ -494,10 +383,10 @@ static void load_wl(loader *L, const xmlNode *n)
                 st->by = ROUTE_STATION_PATH;
             const char *t = xdoc_attr(c, "table");
             if (t && (st->table = route_table_find(L->rs, t)) < 0)
-                lerr(L, c, "unknown table '%s'", t);
-            st->deflt = dup(L, xdoc_attr(c, "default"));
+                rt_lerr(L, c, "unknown table '%s'", t);
+            st->deflt = rt_ldup(L, xdoc_attr(c, "default"));
             if (!t && !st->deflt)
-                lerr(L, c, "<station>: give a table, a default, or both");
+                rt_lerr(L, c, "<station>: give a table, a default, or both");
             continue;
         }
         route_wl_attr *a = &L->rs->wl[L->rs->nwl++];
@@ -506,74 +395,74 @@ static void load_wl(loader *L, const xmlNode *n)
         copy_field(L, c, "keyword", a->keyword, sizeof a->keyword);
         a->has_path = path_attr(L, c, "path", &a->path, NULL);
         a->has_fallback = path_attr(L, c, "fallback", &a->fallback, NULL);
-        a->value = dup(L, xdoc_attr(c, "value"));
-        a->deflt = dup(L, xdoc_attr(c, "default"));
-        a->required = attr_bool(c, "required");
+        a->value = rt_ldup(L, xdoc_attr(c, "value"));
+        a->deflt = rt_ldup(L, xdoc_attr(c, "default"));
+        a->required = rt_lbool(c, "required");
         const char *tl = xdoc_attr(c, "too-long");
         a->too_long = !tl ? ROUTE_LONG_DEFAULT : !strcmp(tl, "cut") ? ROUTE_LONG_CUT
                       : !strcmp(tl, "refuse") ? ROUTE_LONG_REFUSE : ROUTE_LONG_OMIT;
         const char *t = xdoc_attr(c, "table");
         if (t && (a->table = route_table_find(L->rs, t)) < 0)
-            lerr(L, c, "unknown table '%s'", t);
+            rt_lerr(L, c, "unknown table '%s'", t);
         if (!a->has_path && !a->value && xdoc_attr(c, "path") == NULL)
-            lerr(L, c, "%s: give a path or a value", a->keyword);
+            rt_lerr(L, c, "%s: give a path or a value", a->keyword);
         rl_err err;
         if (!wl_model_find(a->keyword))
-            lerr(L, c, "keyword '%s' is not a Modality Worklist attribute radlink knows (e.g. "
+            rt_lerr(L, c, "keyword '%s' is not a Modality Worklist attribute radlink knows (e.g. "
                  "PatientID, Modality, ScheduledStationAETitle, "
                  "RequestedProcedureCodeSequence/CodeValue; see routes/README.md)", a->keyword);
         else if (L->o && L->o->check_wl_keyword &&
                  L->o->check_wl_keyword(a->keyword, &err))
-            lerr(L, c, "%s", err.msg);
+            rt_lerr(L, c, "%s", err.msg);
     }
 }
 
-static void load_patient_id(loader *L, const xmlNode *n)
+static void load_patient_id(rt_loader *L, const xmlNode *n)
 {
     route_patient_id *p = &L->rs->patient;
     if (p->authority || p->types)
-        lerr(L, n, "<patient-id> is given twice");
-    p->authority = xdoc_attr(n, "authority") ? dup(L, xdoc_attr(n, "authority")) : NULL;
-    p->types = xdoc_attr(n, "type") ? dup(L, xdoc_attr(n, "type")) : NULL;
+        rt_lerr(L, n, "<patient-id> is given twice");
+    p->authority = xdoc_attr(n, "authority") ? rt_ldup(L, xdoc_attr(n, "authority")) : NULL;
+    p->types = xdoc_attr(n, "type") ? rt_ldup(L, xdoc_attr(n, "type")) : NULL;
     const char *u = xdoc_attr(n, "unknown-prior");
     p->refuse_unknown_prior = u && !strcmp(u, "refuse");
 }
 
-static void load_mpps(loader *L, const xmlNode *n)
+static void load_mpps(rt_loader *L, const xmlNode *n)
 {
     route_mpps_status *m = &L->rs->mpps;
     if (m->present)
-        lerr(L, n, "<mpps-status> is given twice");
+        rt_lerr(L, n, "<mpps-status> is given twice");
     m->present = true;
-    m->dest_name = dup(L, xdoc_attr(n, "to"));
+    m->dest_name = rt_ldup(L, xdoc_attr(n, "to"));
     m->dest = find_dest(L->rs, m->dest_name);
-    if (m->dest < 0 && !attr_bool(n, "optional"))
-        lerr(L, n, "<mpps-status>: unknown destination '%s' (define it with <destination> here "
+    if (m->dest < 0 && !rt_lbool(n, "optional"))
+        rt_lerr(L, n, "<mpps-status>: unknown destination '%s' (define it with <destination> here "
              "or in the engine config, or mark it optional=\"true\")", m->dest_name);
     const char *msg = xdoc_attr(n, "message");
     m->omg = msg && !strcmp(msg, "OMG^O19");
     static const char *const attr[3] = { "in-progress", "completed", "discontinued" };
     static const char *const def[3] = { "IP", "CM", "DC" };
     for (int i = 0; i < 3; i++)
-        m->code[i] = xdoc_attr(n, attr[i]) ? dup(L, xdoc_attr(n, attr[i])) : def[i];
-    route_mpps_field *f = alloc(L, count_children(n, "field") * sizeof *f);
+        m->code[i] = xdoc_attr(n, attr[i]) ? rt_ldup(L, xdoc_attr(n, attr[i])) : def[i];
+    route_mpps_field *f = rt_lalloc(L, rt_lcount(n, "field") * sizeof *f);
     m->fields = f;
     for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c)) {
         route_mpps_field *x = &f[m->nfields];
         if (!path_attr(L, c, "path", &x->path, NULL))
             continue;
-        x->keyword = dup(L, xdoc_attr(c, "keyword"));
-        x->value = dup(L, xdoc_attr(c, "value"));
+        x->keyword = rt_ldup(L, xdoc_attr(c, "keyword"));
+        x->value = rt_ldup(L, xdoc_attr(c, "value"));
         if (!x->keyword == !x->value)
-            lerr(L, c, "<field>: give a keyword or a value");
+            rt_lerr(L, c, "<field>: give a keyword or a value");
         else if (x->keyword && !wl_model_find(x->keyword) && strncmp(x->keyword, "Performed", 9))
-            lerr(L, c, "<field>: '%s' is neither a worklist attribute nor a Performed... "
+            rt_lerr(L, c, "<field>: '%s' is neither a worklist attribute nor a Performed... "
                  "attribute of the MPPS", x->keyword);
         m->nfields++;
     }
 }
 
-static void compile(loader *L, const xmlNode *root)
+static void compile(rt_loader *L, const xmlNode *root)
 {
     route_set *rs = L->rs;
     rs->wl_ihe = true;
@@ -581,44 +470,46 @@ static void compile(loader *L, const xmlNode *root)
     rs->default_accept = !def || strcmp(def, "accept") == 0;
     const char *dc = xdoc_attr(root, "default-code");
     snprintf(rs->default_code, sizeof rs->default_code, "%s", dc ? dc : "AR");
-    rs->default_text = dup(L, xdoc_attr(root, "default-text") ? xdoc_attr(root, "default-text")
+    rs->default_text = rt_ldup(L, xdoc_attr(root, "default-text") ? xdoc_attr(root, "default-text")
                                                               : "no route takes this message");
 
     size_t nextra = L->o ? L->o->n_extra_dests : 0;
-    rs->dests = alloc(L, (count_children(root, "destination") + nextra) * sizeof *rs->dests);
+    rs->dests = rt_lalloc(L, (rt_lcount(root, "destination") + nextra) * sizeof *rs->dests);
     for (size_t i = 0; i < nextra; i++)
         rs->dests[rs->ndests++] = L->o->extra_dests[i];
-    rs->tables = alloc(L, count_children(root, "table") * sizeof *rs->tables);
-    rs->routes = alloc(L, count_children(root, "route") * sizeof *rs->routes);
+    rs->tables = rt_lalloc(L, (rt_lcount(root, "table") + rt_dicom_count_tables(root)) *
+                                  sizeof *rs->tables);
+    rs->routes = rt_lalloc(L, rt_lcount(root, "route") * sizeof *rs->routes);
+    bool dtables = false; /* <dicom-routes>' tables, after the file's own */
     for (xmlNode *n = xdoc_first(root); n; n = xdoc_next(n)) {
+        if (!dtables && !xdoc_is(n, "destination") && !xdoc_is(n, "table")) {
+            rt_dicom_load_tables(L, root);
+            dtables = true;
+        }
         if (xdoc_is(n, "destination")) {
             route_dest d;
             memset(&d, 0, sizeof d);
             load_dest(L, n, &d);
             if (find_dest(rs, d.name) >= 0)
-                lerr(L, n, "destination '%s' is defined twice (here%s)", d.name,
+                rt_lerr(L, n, "destination '%s' is defined twice (here%s)", d.name,
                      nextra ? " or in the engine config" : "");
             else
                 rs->dests[rs->ndests++] = d;
         } else if (xdoc_is(n, "table")) {
-            const char *name = xdoc_attr(n, "name");
-            if (route_table_find(rs, name) >= 0) {
-                lerr(L, n, "table '%s' is defined twice", name);
-                continue;
-            }
-            load_table(L, n, &rs->tables[rs->ntables]);
-            rs->ntables++;
+            rt_load_table(L, n);
         } else if (xdoc_is(n, "worklist-mapping")) {
             load_wl(L, n);
         } else if (xdoc_is(n, "mpps-status")) {
             load_mpps(L, n);
         } else if (xdoc_is(n, "patient-id")) {
             load_patient_id(L, n);
+        } else if (xdoc_is(n, "dicom-routes")) {
+            rt_dicom_load(L, n);
         } else if (xdoc_is(n, "route")) {
             const char *name = xdoc_attr(n, "name");
             for (size_t i = 0; i < rs->nroutes; i++)
                 if (strcmp(rs->routes[i].name, name) == 0)
-                    lerr(L, n, "route name '%s' is used twice (first at line %d)", name,
+                    rt_lerr(L, n, "route name '%s' is used twice (first at line %d)", name,
                          rs->routes[i].line);
             load_route(L, n, &rs->routes[rs->nroutes++]);
         }
@@ -662,6 +553,7 @@ void route_free(route_set *rs)
     }
     for (size_t i = 0; i < rs->nroutes; i++)
         free_conds(rs->routes[i].when, rs->routes[i].nwhen);
+    rt_dicom_free(rs);
     rl_arena_free(&rs->arena);
     free(rs);
 }
@@ -684,7 +576,7 @@ int route_load_mem(const char *name, const char *text, size_t len, const route_l
     digest_sha256_hex(text, len, rs->sha256);
     char *copy = rl_arena_dup(&rs->arena, text, len);
     rs->text = (rl_str){ copy ? copy : "", copy ? len : 0 };
-    loader L = { .rs = rs, .file = name, .errors = errors, .o = o };
+    rt_loader L = { .rs = rs, .file = name, .errors = errors, .o = o };
     char tmp[RL_CFG_PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s", name);
     snprintf(L.dir, sizeof L.dir, "%s", dirname(tmp));
@@ -700,7 +592,7 @@ int route_load_mem(const char *name, const char *text, size_t len, const route_l
 
 int route_dest_from_xml(const void *node, const char *file, route_dest *d, rl_buf *errors)
 {
-    loader L = { .file = file, .errors = errors };
+    rt_loader L = { .file = file, .errors = errors };
     char tmp[RL_CFG_PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s", file);
     snprintf(L.dir, sizeof L.dir, "%s", dirname(tmp));

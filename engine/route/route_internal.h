@@ -10,6 +10,7 @@
 #include <regex.h>
 
 #include "radlink/route.h"
+#include "radlink/route_dicom.h"
 
 typedef struct rt_table {
     const char *name;
@@ -98,6 +99,95 @@ typedef struct rt_route {
     size_t nacts;
 } rt_route;
 
+/* ---- DICOM routes (radlink/route_dicom.h) ---- */
+
+/* An attribute as the file names it: the dictionary's parse, and the text
+ * written (for traces and errors). */
+typedef struct rt_dpath {
+    dicom_path p;
+    const char *text;
+} rt_dpath;
+
+typedef enum rt_dckind {
+    DC_EQUALS, DC_IN, DC_TABLE, DC_MATCHES, DC_PRESENT, DC_ABSENT, DC_ALL, DC_ANY, DC_NOT
+} rt_dckind;
+
+typedef struct rt_dcond {
+    rt_dckind kind;
+    int line;
+    rt_dpath at;
+    const char *value;     /* equals, matches: as written */
+    const char **values;   /* in */
+    size_t nvalues;
+    const rt_table *table; /* table */
+    bool icase;
+    regex_t re;
+    bool has_re;
+    struct rt_dcond *kids; /* all, any, not */
+    size_t nkids;
+} rt_dcond;
+
+/* A coercion. A program (dprog.c) carries the same fields. */
+typedef enum rt_dkind {
+    DOP_SET, DOP_SET_FROM, DOP_SET_TABLE, DOP_COPY, DOP_REMOVE, DOP_MAP, DOP_DATE, DOP_NAME,
+    DOP_DEID, DOP_KINDS
+} rt_dkind;
+
+typedef struct rt_dop {
+    rt_dkind kind;
+    int line;
+    rt_dpath target;       /* what it writes or removes */
+    rt_dpath src;          /* what it reads: SET_FROM, SET_TABLE, COPY, MAP, DATE, NAME */
+    const char *value;     /* SET: the constant; SET_TABLE, MAP: default="...", or NULL */
+    const rt_table *table; /* SET_TABLE, MAP */
+    const char *from_fmt;  /* DATE */
+    const char *fmt;       /* DATE, NAME */
+    route_deid deid;       /* DEID */
+} rt_dop;
+
+typedef struct rt_dmatch {
+    const char *modality, *calling, *called; /* fnmatch patterns, NULL = any */
+    const char *sop_text;                    /* sop-class as written, or NULL */
+    const char **sop;                        /* its UIDs (or UID patterns) */
+    size_t nsop;
+    int line;
+} rt_dmatch;
+
+typedef struct rt_dsend {
+    const char *to; /* the node's AE title */
+    route_ts ts;
+    int line;
+    rt_dop *ops;    /* the send's own coercions */
+    size_t nops;
+    rl_str prog;    /* its program, made at load: the route's coercions, then these */
+} rt_dsend;
+
+/* An <on-receive> (no sends, never stops the others) or a <dicom-route>. */
+typedef struct rt_droute {
+    const char *name;
+    int line;
+    bool cont;
+    rt_dmatch *matches;
+    size_t nmatches;
+    rt_dcond *when; /* all must hold */
+    size_t nwhen;
+    rt_dop *ops;
+    size_t nops;
+    rt_dsend *sends;
+    size_t nsends;
+} rt_droute;
+
+typedef struct rt_dicom {
+    bool present; /* the file has <dicom-routes> */
+    bool hold;    /* default="hold" */
+    rt_droute *recv;
+    size_t nrecv;
+    rt_droute *routes;
+    size_t nroutes;
+    rt_dpath modality, sop_class; /* (0008,0060), (0008,0016), as <match> reads them */
+    const route_dicom_dict *dict; /* the loader's, kept: it checks what <on-receive> writes */
+} rt_dicom;
+
 struct route_set {
     rl_arena arena; /* every string and array below */
     char source[RL_CFG_PATH_MAX];
@@ -119,6 +209,7 @@ struct route_set {
     bool default_accept;
     char default_code[RL_ACK_CODE_SIZE];
     const char *default_text;
+    rt_dicom dicom;
     /* what action modules derive from the set once (route_cache_*) */
     _Atomic(void *) cache[ROUTE_CACHE_SLOTS];
     void (*cache_free[ROUTE_CACHE_SLOTS])(void *);

@@ -24,12 +24,12 @@ static bool key_eq(const char *k, rl_str s, bool icase)
     return icase ? strncasecmp(k, s.p, n) == 0 : memcmp(k, s.p, n) == 0;
 }
 
-int rt_table_build(route_set *rs, rt_table *t, rl_err *err)
+int rt_table_build(rl_arena *a, rt_table *t, rl_err *err)
 {
     t->nslots = 8;
     while (t->nslots < t->n * 2)
         t->nslots *= 2;
-    t->slots = rl_arena_alloc(&rs->arena, t->nslots * sizeof *t->slots);
+    t->slots = rl_arena_alloc(a, t->nslots * sizeof *t->slots);
     if (!t->slots)
         return rl_err_set(err, ROUTE_E_LOAD, -1, "out of memory");
     memset(t->slots, 0, t->nslots * sizeof *t->slots);
@@ -147,4 +147,12 @@ const char *route_table_get(const route_set *rs, int table, rl_str key)
         return NULL;
     const char *v = rt_table_lookup(&rs->tables[table], key);
     return v ? v : rs->tables[table].deflt;
+}
+
+int route_table_find(const route_set *rs, const char *name)
+{
+    for (size_t i = 0; i < rs->ntables; i++)
+        if (strcmp(rs->tables[i].name, name) == 0)
+            return (int)i;
+    return -1;
 }

@@ -171,15 +171,17 @@ bool rt_datefmt_valid(const char *fmt)
 }
 
 /* Parse v by fmt. A value may stop at a token boundary (HL7 precision); the
- * rest of it may only be a fraction or a time zone. */
-static bool date_parse(rl_str v, const char *fmt, dparts *d)
+ * rest of it may only be a fraction or a time zone. need_year: a value
+ * without a year is no date (HL7); else a time of day (DICOM TM) is one. */
+static bool date_parse(rl_str v, const char *fmt, bool need_year, dparts *d)
 {
     memset(d, 0, sizeof *d);
     d->v[1] = d->v[2] = 1;
     size_t i = 0;
+    bool any = false;
     for (const char *f = fmt; *f;) {
-        if (i == v.n)
-            return d->have[0]; /* stopped early: at least a year */
+        if (i == v.n) /* stopped early: at least a year (or a first part) */
+            return need_year ? d->have[0] : any;
         int t = match_tok(f);
         if (t < 0) {
             if (v.p[i] != *f)
@@ -199,13 +201,14 @@ static bool date_parse(rl_str v, const char *fmt, dparts *d)
         }
         d->v[dtoks[t].part] = x;
         d->have[dtoks[t].part] = true;
+        any = true;
         i += (size_t)w;
         f += strlen(dtoks[t].tok);
     }
     if (i < v.n && v.p[i] != '.' && v.p[i] != '+' && v.p[i] != '-')
         return false;
-    return d->have[0] && d->v[1] >= 1 && d->v[1] <= 12 && d->v[2] >= 1 && d->v[2] <= 31 &&
-           d->v[3] <= 23 && d->v[4] <= 59 && d->v[5] <= 60;
+    return (need_year ? d->have[0] : any) && d->v[1] >= 1 && d->v[1] <= 12 && d->v[2] >= 1 &&
+           d->v[2] <= 31 && d->v[3] <= 23 && d->v[4] <= 59 && d->v[5] <= 60;
 }
 
 static void date_format(const dparts *d, const char *fmt, rl_buf *out)
@@ -221,10 +224,25 @@ static void date_format(const dparts *d, const char *fmt, rl_buf *out)
     }
 }
 
+bool rt_date_reformat(rl_str v, const char *from, const char *fmt, rl_buf *out)
+{
+    dparts d;
+    if (!date_parse(v, from, false, &d))
+        return false;
+    for (const char *f = fmt; *f;) { /* a year cannot be made up */
+        int t = match_tok(f);
+        if (t == 0 && !d.have[0])
+            return false;
+        f += t >= 0 ? strlen(dtoks[t].tok) : 1;
+    }
+    date_format(&d, fmt, out);
+    return true;
+}
+
 /* ---- names ---- */
 
-static const char *const name_parts[] = { "family", "given", "middle", "suffix", "prefix",
-                                          "degree" };
+static const char *const name_parts[RT_NAME_PARTS] = { "family", "given", "middle",
+                                                        "suffix", "prefix", "degree" };
 
 int rt_namefmt_check(const char *fmt, rl_err *err)
 {
@@ -232,7 +250,7 @@ int rt_namefmt_check(const char *fmt, rl_err *err)
         const char *e = strchr(f, '}');
         size_t n = e ? (size_t)(e - f - 1) : strlen(f + 1);
         bool ok = false;
-        for (int i = 0; e && i < 6; i++)
+        for (int i = 0; e && i < RT_NAME_PARTS; i++)
             ok |= strlen(name_parts[i]) == n && strncmp(f + 1, name_parts[i], n) == 0;
         if (!ok)
             return rl_err_set(err, ROUTE_E_LOAD, -1, "unknown part '{%.*s%s'",
@@ -241,12 +259,12 @@ int rt_namefmt_check(const char *fmt, rl_err *err)
     return 0;
 }
 
-/* Format an XPN value: parts substituted, runs of spaces collapsed, and
- * punctuation left dangling by an empty part trimmed. */
+/* Format an XPN value: its components decoded, in the order of
+ * name_parts (XPN: family, given, middle, suffix, prefix, degree). */
 static int name_format(hl7_msg *m, rl_str xpn, const char *fmt, rl_buf *out, rl_err *err)
 {
-    rl_str parts[6];
-    for (int i = 0; i < 6; i++) {
+    rl_str parts[RT_NAME_PARTS];
+    for (int i = 0; i < RT_NAME_PARTS; i++) {
         rl_str raw = { "", 0 };
         hl7_piece(xpn, m->seps.comp, (unsigned)i + 1, &raw);
         if (i == 0) /* family name: FN.1 surname */
@@ -256,6 +274,12 @@ static int name_format(hl7_msg *m, rl_str xpn, const char *fmt, rl_buf *out, rl_
         if (rc != HL7_OK)
             return rc;
     }
+    rt_name_build(parts, fmt, out);
+    return 0;
+}
+
+void rt_name_build(const rl_str parts[RT_NAME_PARTS], const char *fmt, rl_buf *out)
+{
     rl_buf tmp;
     rl_buf_init(&tmp, 0);
     for (const char *f = fmt; *f;) {
@@ -264,7 +288,7 @@ static int name_format(hl7_msg *m, rl_str xpn, const char *fmt, rl_buf *out, rl_
             rl_buf_add_ch(&tmp, *f++);
             continue;
         }
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < RT_NAME_PARTS; i++)
             if (strlen(name_parts[i]) == (size_t)(e - f - 1) && !strncmp(f + 1, name_parts[i], (size_t)(e - f - 1)))
                 rl_buf_add_str(&tmp, parts[i]);
         f = e + 1;
@@ -287,7 +311,6 @@ static int name_format(hl7_msg *m, rl_str xpn, const char *fmt, rl_buf *out, rl_
                                 out->data[out->len - 1] == ';'))
         out->len--;
     rl_buf_free(&tmp);
-    return 0;
 }
 
 /* ---- apply ---- */
@@ -378,7 +401,7 @@ int rt_xform_apply(const route_set *rs, const rt_xform *x, hl7_msg *m, rl_buf *t
     case T_DATE: {
         int k = hl7_get(m, &x->path, &v, &e);
         dparts d;
-        if (k != HL7_VALUE || !date_parse(rl_str_trim(v), x->from_fmt, &d)) {
+        if (k != HL7_VALUE || !date_parse(rl_str_trim(v), x->from_fmt, true, &d)) {
             if (trace)
                 rl_buf_printf(trace, " (not a date in the format %s, unchanged)", x->from_fmt);
             break;

@@ -86,6 +86,8 @@ enum route_e_code {
     ROUTE_E_STORE = ROUTE_E_BASE - 3,  /* the store failed: the caller aborts the transaction */
     ROUTE_E_COERCE = ROUTE_E_BASE - 4, /* a DICOM route's coercion cannot be made on this
                                         * instance: nothing of it may be sent */
+    ROUTE_E_PROG = ROUTE_E_BASE - 5,   /* a DICOM route's program that does not decode
+                                        * (truncated, corrupt, another format version) */
 };
 
 /* MLLP and TLS (radlink/mllp.h) */

@@ -795,6 +795,17 @@
 /* A file a route file names relative to its own directory (a CSV table):
  * that directory (RL_CFG_PATH_MAX) and the name, with room. */
 #define RL_ROUTE_FILE_PATH 1100
+/* DICOM routes: the values one condition looks at (an attribute in every
+ * item of the sequences on its way; items past these are not examined); the
+ * longest value a coercion copies, looks up or reformats (an LT's 10,240
+ * characters in UTF-8, with room; a longer one fails the coercion); a
+ * <send>'s program with its tables inlined, as kept with every instance it
+ * was decided for (a code table of a few thousand lines fits; a larger one
+ * is refused at load); the coercions of one program. */
+#define RL_ROUTE_DICOM_VALUES 64
+#define RL_ROUTE_DICOM_VALUE_MAX (64u * 1024u)
+#define RL_ROUTE_DICOM_PROG_MAX (256u * 1024u)
+#define RL_ROUTE_DICOM_PROG_OPS 256
 /* A worklist keyword ("RequestedProcedureCodeSequence/CodingSchemeDesignator"
  * is 53). */
 #define RL_WL_KEYWORD_SIZE 64

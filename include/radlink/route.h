@@ -131,8 +131,10 @@ typedef struct route_load_opts {
      * negative code with the reason in err. */
     int (*check_wl_keyword)(const char *keyword, rl_err *err);
     /* DICOM routes (radlink/route_dicom.h): the data dictionary (NULL: a
-     * file with <dicom-routes> is refused, naming why), and the AE titles of
-     * the DICOM nodes a <send> may name (the config's <pacs> and <node>). */
+     * file with <dicom-routes> is refused, naming why; kept by the set, so
+     * it outlives it), and the AE titles of the DICOM nodes a <send> may
+     * name (the config's <pacs> and <node>, at most RL_DICOM_NODES_MAX;
+     * borrowed during the load only). */
     const struct route_dicom_dict *dicom_dict;
     const char *const *dicom_nodes;
     size_t n_dicom_nodes;

@@ -2,10 +2,10 @@
 // copied, written with the values their changes replaced in one Original
 // Attributes Sequence item (PS3.3 C.12.1.1.9).
 extern "C" {
+#include "radlink/dicom.h"
 #include "radlink/limits.h"
 #include "radlink/util.h"
 }
-#include "radlink/dicom.h"
 
 #include <cstdio>
 #include <cstring>

@@ -121,6 +121,8 @@ extern "C" int dicom_ds_clone(const dicom_ds *src, dicom_ds **out, rl_err *err)
             d->old.push_back(dicom_ds_old{
                 o.tag, std::unique_ptr<DcmElement>(
                            o.was ? static_cast<DcmElement *>(o.was->clone()) : nullptr) });
+        if (s->before_utf8)
+            d->before_utf8.reset(static_cast<DcmItem *>(s->before_utf8->clone()));
         d->have_secret = s->have_secret;
         std::memcpy(d->secret, s->secret, sizeof d->secret);
         *out = d;
@@ -179,6 +181,7 @@ extern "C" int dicom_ds_save(dicom_ds *d, const char *path, route_ts ts, const c
         if (c.bad())
             return rl_err_set(err, DICOM_E_FILE, -1, "%s: %s", path, c.text());
         d->old.clear();
+        d->before_utf8.reset();
         std::snprintf(res->ts_uid, sizeof res->ts_uid, "%s",
                       DcmXfer(xfer == EXS_Unknown ? EXS_LittleEndianExplicit : xfer).getXferID());
         dicom_ds_info(d, &res->now);

@@ -160,7 +160,8 @@ void record_old(dicom_ds *d, uint32_t tag)
             return;
     DcmElement *e = nullptr;
     std::unique_ptr<DcmElement> was;
-    if (d->dataset()->findAndGetElement(key_of(tag), e, OFFalse).good() && e)
+    DcmItem *from = d->before_utf8 ? d->before_utf8.get() : d->dataset();
+    if (from->findAndGetElement(key_of(tag), e, OFFalse).good() && e)
         was.reset(static_cast<DcmElement *>(e->clone()));
     d->old.push_back(dicom_ds_old{ tag, std::move(was) });
 }
@@ -205,6 +206,14 @@ int encode(dicom_ds *d, const dicom_path *p, const std::string &vr, const std::s
     bool ascii_file = rl_dicom::plain_ascii(scs) &&
                       (scs.empty() || scs == "ISO_IR 6" || scs == "ISO 2022 IR 6");
     record_old(d, TAG_SCS);
+    if (!d->before_utf8) {
+        d->before_utf8.reset(new DcmItem());
+        for (unsigned long i = 0; i < ds->card(); i++) {
+            DcmElement *e = ds->getElement(i);
+            if (!binary(e->ident()) || e->ident() == EVR_SQ)
+                d->before_utf8->insert(static_cast<DcmElement *>(e->clone()));
+        }
+    }
     if (ascii_file) {
         ds->putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
     } else {

@@ -406,6 +406,24 @@ static void charsets(void **state)
     rmdir(dir);
 }
 
+/* The route module de-identifies through dicom_ds_io (deid.cc implements
+ * it): without the site secret, dicom_ds_deidentify must fail and leave
+ * the data set as it was (radlink/dicom.h). */
+static void deidentify_member(void **state)
+{
+    (void)state;
+    assert_non_null(dicom_ds_io.deidentify);
+    dicom_ds *ds = open_file("test_files", "CT_small.dcm");
+    route_deid d = { 0 };
+    rl_err err;
+    rl_err_clear(&err);
+    assert_int_not_equal(dicom_ds_io.deidentify(ds, &d, &err), 0);
+    assert_true(err.msg[0] != '\0');
+    assert_int_equal(dicom_ds_changed(ds), 0);
+    assert_string_equal(dget(ds, "PatientName", NULL), "CompressedSamples^CT1");
+    dicom_ds_free(ds);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +433,7 @@ int main(void)
         cmocka_unit_test(reading),
         cmocka_unit_test(changing),
         cmocka_unit_test(charsets),
+        cmocka_unit_test(deidentify_member),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -166,11 +166,12 @@ Uint16 on_dataset(Association &a, DcmFileFormat &ff, const char *tmp, study_inst
     rl_err_clear(&err);
     int rc = dicom_ds_save(d.get(), fresh.c_str(), ROUTE_TS_KEEP, "COERCE", nullptr, &err);
     if (rc == 0 && std::rename(fresh.c_str(), tmp) != 0)
-        rc = rl_err_set(&err, DICOM_E_FILE, errno, "%s: %s", tmp, std::strerror(errno));
+        rc = rl_err_set(&err, DICOM_E_FILE, -1, "%s: %s", tmp, std::strerror(errno));
     if (rc != 0) {
         std::remove(fresh.c_str());
         why = disk_full(s) ? disk_full_text()
                            : std::string("cannot write the changed instance: ") + err.msg;
+        // 0110: processing failure (PS3.7 C.4); the peer may send it again
         return disk_full(s) ? STATUS_STORE_Refused_OutOfResources : Uint16(0x0110);
     }
     std::memset(in->f, 0, sizeof in->f);

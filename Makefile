@@ -9,16 +9,20 @@ SANBUILD ?= build-sanitize
 JOBS     ?= $(shell nproc)
 WERROR   := $(if $(filter true,$(CI)),ON,OFF)
 
-# Debian 12 packages: toolchain, the five libraries, cmocka, the real peers
-# the integration tests talk to (dcmtk tools, python3-hl7's mllp_send),
-# Orthanc as the PACS, pydicom's bundled real DICOM files, Node.js for the
-# MPPS client (dcmjs-dimse, from npm), and what the tests and benchmarks use
-# around them (pgrep, setpriv, strace, curl), libmicrohttpd for the HTTP listener
-# and Prometheus's promtool to check /metrics.
+# Debian 12 packages: toolchain, the five libraries, GDCM for JPEG 2000
+# (DCMTK 3.6.7 has no JPEG 2000 codec), cmocka, the real peers the
+# integration tests talk to (dcmtk tools, python3-hl7's mllp_send), Orthanc
+# as the PACS, pydicom's bundled real DICOM files with numpy and Pillow to
+# decode their pixels, gdcmconv to decode what pydicom cannot (JPEG-LS),
+# dciodvfy to check converted files, Node.js for the MPPS client
+# (dcmjs-dimse, from npm), and what the tests and benchmarks use around them
+# (pgrep, setpriv, strace, curl), libmicrohttpd for the HTTP listener and
+# Prometheus's promtool to check /metrics.
 DEBS := make cmake gcc g++ clang libclang-rt-14-dev pkg-config \
-        libdcmtk-dev dcmtk libxml2-dev libzmq3-dev liblmdb-dev libssl-dev openssl \
+        libdcmtk-dev dcmtk libgdcm-dev libxml2-dev libzmq3-dev liblmdb-dev libssl-dev openssl \
         libcmocka-dev python3 python3-hl7 procps strace util-linux \
-        orthanc python3-pydicom curl nodejs rsyslog rsyslog-gnutls libxml2-utils \
+        orthanc python3-pydicom python3-numpy python3-pil libgdcm-tools dicom3tools \
+        curl nodejs rsyslog rsyslog-gnutls libxml2-utils \
         libmicrohttpd-dev libjansson-dev prometheus chromium lmdb-utils libsystemd-dev \
         debhelper dpkg-dev build-essential adduser systemd
 

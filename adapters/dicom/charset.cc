@@ -117,8 +117,10 @@ bool to_utf8(const std::string &scs, const std::string &raw, std::string &out)
         out = raw;
         return true;
     }
+    // the Japanese ISO 2022 sets: DCMTK would only log that it cannot
+    bool japanese = has_term(scs, "IR 87") || has_term(scs, "IR 159");
     DcmSpecificCharacterSet cs;
-    if (cs.selectCharacterSet(OFString(scs.c_str())).good()) {
+    if (!japanese && cs.selectCharacterSet(OFString(scs.c_str())).good()) {
         OFString o;
         if (cs.convertString(OFString(raw.data(), raw.size()), o, "\\^=").good()) {
             out.assign(o.c_str(), o.length());
@@ -126,7 +128,7 @@ bool to_utf8(const std::string &scs, const std::string &raw, std::string &out)
         }
     }
     // the ISO 2022 sets DCMTK cannot open with glibc's iconv
-    if (has_term(scs, "IR 87") || has_term(scs, "IR 159"))
+    if (japanese)
         return iconv_all("UTF-8", "ISO-2022-JP-2", raw, out);
     if (has_term(scs, "IR 149"))
         return iconv_all("UTF-8", "EUC-KR", strip(raw, "\x1b$)C"), out);

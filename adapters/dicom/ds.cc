@@ -2,20 +2,23 @@
 // copied, written with the values their changes replaced in one Original
 // Attributes Sequence item (PS3.3 C.12.1.1.9).
 extern "C" {
+#include "radlink/dicom.h"
 #include "radlink/limits.h"
 #include "radlink/util.h"
 }
-#include "radlink/dicom.h"
 
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <exception>
+#include <mutex>
 #include <new>
 #include <string>
 
 #include "ds.h"
 #include "tags.h"
+#include "transcode.h"
+#include "dcmtk/oflog/oflog.h"
 
 using rl_dicom::key_of;
 
@@ -50,6 +53,14 @@ std::string now_dt()
     char b[RL_DICOM_DT_MAX];
     std::strftime(b, sizeof b, "%Y%m%d%H%M%S", &tm);
     return b;
+}
+
+// DCMTK's own console lines (a file's odd length, a codec's choices) are
+// not the engine's log: errors only.
+void quiet()
+{
+    static std::once_flag once;
+    std::call_once(once, [] { OFLog::configure(OFLogger::ERROR_LOG_LEVEL); });
 }
 
 // The changes since the last save as one Original Attributes Sequence item.
@@ -96,6 +107,7 @@ dicom_ds *ds_borrow(DcmFileFormat &ff)
 extern "C" int dicom_ds_open(const char *path, dicom_ds **out, rl_err *err)
 {
     *out = nullptr;
+    quiet();
     return guard(path, err, [&] {
         dicom_ds *d = new dicom_ds();
         OFCondition c = d->ff.loadFile(path);
@@ -121,6 +133,8 @@ extern "C" int dicom_ds_clone(const dicom_ds *src, dicom_ds **out, rl_err *err)
             d->old.push_back(dicom_ds_old{
                 o.tag, std::unique_ptr<DcmElement>(
                            o.was ? static_cast<DcmElement *>(o.was->clone()) : nullptr) });
+        if (s->before_utf8)
+            d->before_utf8.reset(static_cast<DcmItem *>(s->before_utf8->clone()));
         d->have_secret = s->have_secret;
         std::memcpy(d->secret, s->secret, sizeof d->secret);
         *out = d;
@@ -165,22 +179,27 @@ extern "C" int dicom_ds_save(dicom_ds *d, const char *path, route_ts ts, const c
         res = &local;
     std::memset(res, 0, sizeof *res);
     return guard(path, err, [&] {
-        if (ts != ROUTE_TS_KEEP)
-            return rl_err_set(err, DICOM_E_CODEC, -1, "%s: converting to %s is not available",
-                              path, route_dicom_ts_name(ts));
-        DcmDataset *ds = d->dataset();
-        E_TransferSyntax xfer = ds->getOriginalXfer();
+        // a borrowed file may still hold large values in the file it was
+        // read from, which may be the one written here
+        OFCondition c = d->file().loadAllDataIntoMemory();
+        if (c.bad())
+            return rl_err_set(err, DICOM_E_FILE, -1, "%s: %s", path, c.text());
+        rl_dicom::Transcoded t;
+        std::string why;
+        if (!rl_dicom::transcode(d->dataset(), ts, t, why))
+            return rl_err_set(err, DICOM_E_CODEC, -1, "%s: %s", path, why.c_str());
         res->changed = unsigned(d->old.size());
-        OFCondition c = record_old(d, reason && *reason ? reason : "COERCE");
+        c = record_old(d, reason && *reason ? reason : "COERCE");
         if (c.good())
-            c = d->file().saveFile(path, xfer == EXS_Unknown ? EXS_LittleEndianExplicit : xfer,
-                                   EET_ExplicitLength, EGL_recalcGL, EPD_noChange, 0, 0,
-                                   EWM_updateMeta);
+            c = d->file().saveFile(path, t.xfer, EET_ExplicitLength, EGL_recalcGL, EPD_noChange,
+                                   0, 0, EWM_updateMeta);
         if (c.bad())
             return rl_err_set(err, DICOM_E_FILE, -1, "%s: %s", path, c.text());
         d->old.clear();
-        std::snprintf(res->ts_uid, sizeof res->ts_uid, "%s",
-                      DcmXfer(xfer == EXS_Unknown ? EXS_LittleEndianExplicit : xfer).getXferID());
+        d->before_utf8.reset();
+        std::snprintf(res->ts_uid, sizeof res->ts_uid, "%s", DcmXfer(t.xfer).getXferID());
+        res->lossy = t.lossy;
+        std::snprintf(res->note, sizeof res->note, "%s", t.note.c_str());
         dicom_ds_info(d, &res->now);
         return 0;
     });

@@ -30,6 +30,12 @@ struct dicom_ds {
     DcmFileFormat ff;          // owned, unless borrowed is set
     DcmFileFormat *borrowed = nullptr; // the SCP's file, changed in place
     std::vector<dicom_ds_old> old;     // first old value of each changed attribute
+    // the top-level values (binary ones aside) as they were before the data
+    // set was converted to UTF-8 for a value its character set could not
+    // hold: old values are recorded from here, so that the Original
+    // Attributes Sequence item holds them in one character set, the old
+    // Specific Character Set it records
+    std::unique_ptr<DcmItem> before_utf8;
     bool have_secret = false;
     uint8_t secret[DICOM_DEID_SECRET_SIZE] = {};
 

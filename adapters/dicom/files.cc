@@ -1,9 +1,9 @@
 // Instance files and a PACS, for the workers: correcting header attributes
 // (only those that change, in the file's own character set, with the old
-// values recorded in the file), sending with C-STORE (DcmStorageSCU
-// negotiates the presentation contexts from the files themselves), asking
-// the PACS what it holds (C-FIND) and to commit to what it was sent
-// (N-ACTION), and writing IOCM rejection notes (dcmsr).
+// values recorded in the file), associations to a peer (scu.h; sending
+// with C-STORE is send.cc), asking the PACS what it holds (C-FIND) and to
+// commit to what it was sent (N-ACTION), and writing IOCM rejection notes
+// (dcmsr).
 extern "C" {
 #include "radlink/digest.h"
 #include "radlink/limits.h"
@@ -25,10 +25,10 @@ extern "C" {
 #include "check.h"
 #include "mpps.h"
 #include "tags.h"
+#include "scu.h"
 #include "tls.h"
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
-#include "dcmtk/dcmnet/dstorscu.h"
 #include "dcmtk/dcmnet/scu.h"
 #include "dcmtk/dcmsr/dsrdoc.h"
 #include "dcmtk/oflog/oflog.h"
@@ -39,28 +39,6 @@ using rl_dicom::pn_groups_raw;
 using rl_dicom::to_utf8;
 
 namespace {
-
-class Sender : public DcmStorageSCU {
-public:
-    unsigned ok = 0, failed = 0;
-    std::string first_error;
-
-protected:
-    void notifySOPInstanceSent(const TransferEntry &e) override
-    {
-        if (e.RequestSent && (e.ResponseStatusCode == 0 || (e.ResponseStatusCode & 0xf000) == 0xb000)) {
-            ok++;
-            return;
-        }
-        failed++;
-        if (first_error.empty()) {
-            char b[RL_DICOM_SEND_ERROR_MAX];
-            std::snprintf(b, sizeof b, "%s: %s status 0x%04x", e.SOPInstanceUID.c_str(),
-                          e.RequestSent ? "C-STORE" : "not sent", e.ResponseStatusCode);
-            first_error = b;
-        }
-    }
-};
 
 void quiet()
 {
@@ -279,15 +257,21 @@ int correct(const char *in, const char *out, const dicom_change *ch, size_t n,
     return 0;
 }
 
+} // namespace
+
+namespace rl_dicom {
+
 // DcmSCU::useSecureConnection is protected in 3.6.7 (its public door is
 // DcmTLSSCU, a class of its own, while radlink's SCUs derive from DcmSCU and
 // DcmStorageSCU): reached through a member pointer named by a subclass.
+namespace {
 struct SecureDoor : DcmSCU {
     static OFCondition open(DcmSCU &s, DcmTransportLayer *l)
     {
         return (s.*(&SecureDoor::useSecureConnection))(l);
     }
 };
+} // namespace
 
 // Who calls whom, and the timeouts, for every association radlink opens.
 void peer_setup(DcmSCU &s, const char *calling_ae, const dicom_peer *to)
@@ -320,32 +304,12 @@ OFCondition associate(DcmSCU &s, const dicom_peer *to)
     return c;
 }
 
-int send_files(const char *calling_ae, const dicom_peer *to, const char *const *files, size_t n,
-               rl_err *err)
-{
-    Sender s;
-    peer_setup(s, calling_ae, to);
-    for (size_t i = 0; i < n; i++) {
-        OFCondition c = s.addDicomFile(files[i], ERM_fileOnly, OFFalse);
-        if (c.bad())
-            return rl_err_set(err, DICOM_E_FILE, -1, "%s: %s", files[i], c.text());
-    }
-    OFCondition c = s.addPresentationContexts();
-    if (c.good())
-        c = associate(s, to);
-    if (c.bad())
-        return rl_err_set(err, DICOM_E_NET, -1, "%s@%s:%u: %s", to->ae_title, to->host, to->port,
-                          c.text());
-    c = s.sendSOPInstances();
-    s.releaseAssociation();
-    if (c.bad() && s.ok + s.failed < n)
-        return rl_err_set(err, DICOM_E_NET, -1, "%s@%s:%u: %s", to->ae_title, to->host, to->port,
-                          c.text());
-    if (s.failed)
-        return rl_err_set(err, DICOM_E_REFUSED, -1, "%s@%s:%u: %u of %zu refused (%s)",
-                          to->ae_title, to->host, to->port, s.failed, n, s.first_error.c_str());
-    return 0;
-}
+} // namespace rl_dicom
+
+namespace {
+
+using rl_dicom::associate;
+using rl_dicom::peer_setup;
 
 // An association to the PACS for one service.
 int open_scu(DcmSCU &s, const char *calling_ae, const dicom_peer *to, const char *sop_class,
@@ -732,18 +696,6 @@ extern "C" int dicom_mpps_send(const char *calling_ae, const dicom_peer *to, boo
     return guard(create ? "N-CREATE" : "N-SET", err, [&] {
         return mpps_send(calling_ae, to, create, sop_uid, dataset, status, comment, commentn, err);
     });
-}
-
-extern "C" int dicom_send_files(const char *calling_ae, const dicom_peer *to,
-                                const char *const *files, size_t n, dicom_send_report *rep,
-                                rl_err *err)
-{
-    if (rep)
-        std::memset(rep, 0, sizeof *rep);
-    int rc = guard("C-STORE", err, [&] { return send_files(calling_ae, to, files, n, err); });
-    if (rep && rc == 0)
-        rep->sent = unsigned(n);
-    return rc;
 }
 
 extern "C" int dicom_find_studies(const char *calling_ae, const dicom_peer *to,

@@ -1,7 +1,9 @@
 // The Storage service, C-STORE (PS3.4 B): a received instance is written to
-// a temporary file in the incoming directory, read whole, its header
-// indexed in UTF-8, and handed to the engine, which files it; success is
-// answered only after the engine committed it.
+// a temporary file in the incoming directory, read whole, shown to the
+// engine's on_dataset step (<on-receive> routes, which may change it: the
+// file is then rewritten), its header indexed in UTF-8, and handed to the
+// engine, which files it; success is answered only after the engine
+// committed it.
 extern "C" {
 #include "radlink/limits.h"
 #include "radlink/log.h"
@@ -12,6 +14,7 @@ extern "C" {
 
 #include "charset.h"
 #include "check.h"
+#include "ds.h"
 #include "scp.h"
 #include "scp_store.h"
 #include "tags.h"
@@ -19,8 +22,10 @@ extern "C" {
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "dcmtk/config/osconfig.h"
@@ -71,6 +76,137 @@ std::string disk_full_text()
     return "out of resources: the disk holding the spool is full";
 }
 
+// What the engine's on_dataset step left for on_instance: handed over by
+// take(), else given to cookie_free (a refusal, an error, an exception).
+class Cookie {
+public:
+    explicit Cookie(const dicom_scp_cfg &cfg) : cfg_(cfg) {}
+    Cookie(const Cookie &) = delete;
+    Cookie &operator=(const Cookie &) = delete;
+    ~Cookie()
+    {
+        if (p_ && cfg_.cookie_free)
+            cfg_.cookie_free(p_);
+    }
+    void **slot() { return &p_; }
+    void *take()
+    {
+        void *q = p_;
+        p_ = nullptr;
+        return q;
+    }
+
+private:
+    const dicom_scp_cfg &cfg_;
+    void *p_ = nullptr;
+};
+
+// The index fields of a data set, in UTF-8 whatever its character set
+// (the file itself keeps its own), and who sent it.
+void index_fields(Association &a, DcmDataset *ds, study_inst *in)
+{
+    OFString scs;
+    ds->findAndGetOFStringArray(DCM_SpecificCharacterSet, scs);
+    for (int i = 0; i < STUDY_F_COUNT; i++) {
+        if (!study_field_tag[i])
+            continue;
+        utf8_field(ds, scs, study_field_tag[i], in->f[i], sizeof in->f[i]);
+    }
+    DcmItem *ra = nullptr; // modalities put the request in a sequence
+    if (!in->f[STUDY_F_RP_ID][0] &&
+        ds->findAndGetSequenceItem(DCM_RequestAttributesSequence, ra, 0).good() && ra)
+        utf8_field(ra, scs, 0x00401001u, in->f[STUDY_F_RP_ID], sizeof in->f[0]);
+    std::snprintf(in->f[STUDY_F_CALLING_AE], sizeof in->f[0], "%s", a.getPeerAETitle().c_str());
+    std::snprintf(in->peer, sizeof in->peer, "%s", a.getPeerIP().c_str());
+}
+
+// The UIDs the spool and the index are keyed by: valid, a study, and (as
+// received) the SOP Instance UID the request named (PS3.4 B.2.3).
+Uint16 check_uids(const study_inst *in, const char *rq_sop, std::string &why)
+{
+    const int uids[] = { STUDY_F_SOP_UID, STUDY_F_STUDY_UID, STUDY_F_SERIES_UID };
+    for (int u : uids)
+        if (in->f[u][0] && !valid_uid(in->f[u])) {
+            why = std::string("not a valid UID: ") + in->f[u];
+            return STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
+        }
+    if (rq_sop && std::strcmp(in->f[STUDY_F_SOP_UID], rq_sop) != 0) {
+        why = "SOP Instance UID differs from the request's";
+        return STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
+    }
+    if (!in->f[STUDY_F_STUDY_UID][0]) {
+        why = "no Study Instance UID";
+        return STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
+    }
+    return STATUS_Success;
+}
+
+struct DsFree {
+    void operator()(dicom_ds *d) const { dicom_ds_free(d); }
+};
+
+// The engine's on_dataset step (radlink/dicom.h): when it changed the data
+// set, the received file is replaced by it (its transfer syntax kept, the
+// old values in one Original Attributes Sequence item, reason COERCE;
+// written beside it and renamed, so a failed write leaves the received
+// file whole) and the index fields are taken from it again.
+Uint16 on_dataset(Association &a, DcmFileFormat &ff, const char *tmp, study_inst *in,
+                  Cookie &cookie, std::string &why)
+{
+    ScpState &s = a.state();
+    if (!s.cfg.on_dataset)
+        return STATUS_Success;
+    std::unique_ptr<dicom_ds, DsFree> d(ds_borrow(ff));
+    s.cfg.on_dataset(s.cfg.ctx, d.get(), a.getPeerAETitle().c_str(),
+                     a.getCalledAETitle().c_str(), cookie.slot());
+    if (dicom_ds_changed(d.get()) == 0)
+        return STATUS_Success;
+    std::string fresh = std::string(tmp) + ".new";
+    rl_err err;
+    rl_err_clear(&err);
+    int rc = dicom_ds_save(d.get(), fresh.c_str(), ROUTE_TS_KEEP, "COERCE", nullptr, &err);
+    if (rc == 0 && std::rename(fresh.c_str(), tmp) != 0)
+        rc = rl_err_set(&err, DICOM_E_FILE, -1, "%s: %s", tmp, std::strerror(errno));
+    if (rc != 0) {
+        std::remove(fresh.c_str());
+        why = disk_full(s) ? disk_full_text()
+                           : std::string("cannot write the changed instance: ") + err.msg;
+        // 0110: processing failure (PS3.7 C.4); the peer may send it again
+        return disk_full(s) ? STATUS_STORE_Refused_OutOfResources : Uint16(0x0110);
+    }
+    std::memset(in->f, 0, sizeof in->f);
+    index_fields(a, ff.getDataset(), in);
+    // the routes may have changed the UIDs: still ones the spool can hold
+    return check_uids(in, nullptr, why);
+}
+
+// Read the received file whole, index and check it, and let on_dataset
+// change it: STATUS_Success when the engine may have it.
+Uint16 take_in(Association &a, T_DIMSE_C_StoreRQ &rq, const char *tmp, study_inst *in,
+               Cookie &cookie, std::string &why)
+{
+    ScpState &s = a.state();
+    DcmFileFormat ff;
+    bool unreadable = false;
+    // the whole data set, before success: an instance that cannot be
+    // read whole now would fail every job of its study later
+    if (!rl_dicom::load_complete(ff, tmp, why, unreadable)) {
+        // DCMTK may not report a write that failed for want of space:
+        // the file is then short, and the fault is ours, not the peer's
+        if (unreadable && disk_full(s)) {
+            why = disk_full_text();
+            return STATUS_STORE_Refused_OutOfResources;
+        }
+        return unreadable ? STATUS_STORE_Error_CannotUnderstand
+                          : STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
+    }
+    index_fields(a, ff.getDataset(), in);
+    Uint16 status = check_uids(in, rq.AffectedSOPInstanceUID, why);
+    if (status == STATUS_Success)
+        status = on_dataset(a, ff, tmp, in, cookie, why);
+    return status;
+}
+
 OFCondition store(Association &a, T_DIMSE_C_StoreRQ &rq, T_ASC_PresentationContextID pres)
 {
     ScpState &s = a.state();
@@ -89,60 +225,14 @@ OFCondition store(Association &a, T_DIMSE_C_StoreRQ &rq, T_ASC_PresentationConte
             return cond;
         return store_status(a, pres, rq, STATUS_STORE_Refused_OutOfResources, why);
     }
-    study_inst *in = new study_inst();
+    std::unique_ptr<study_inst> in(new study_inst());
     in->received_us = rl_now_us();
+    Cookie cookie(s.cfg);
     std::string why;
-    Uint16 status = STATUS_Success;
-    DcmFileFormat ff;
-    bool unreadable = false;
-    // the whole data set, before success: an instance that cannot be
-    // read whole now would fail every job of its study later
-    if (!rl_dicom::load_complete(ff, tmp, why, unreadable)) {
-        status = unreadable ? STATUS_STORE_Error_CannotUnderstand
-                            : STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
-        // DCMTK may not report a write that failed for want of space:
-        // the file is then short, and the fault is ours, not the peer's
-        if (unreadable && disk_full(s)) {
-            status = STATUS_STORE_Refused_OutOfResources;
-            why = disk_full_text();
-        }
-    } else {
-        DcmDataset *ds = ff.getDataset();
-        // names in whatever character set: UTF-8 in the index, value by
-        // value (the file itself is kept as it came)
-        OFString scs;
-        ds->findAndGetOFStringArray(DCM_SpecificCharacterSet, scs);
-        for (int i = 0; i < STUDY_F_COUNT; i++) {
-            if (!study_field_tag[i])
-                continue;
-            utf8_field(ds, scs, study_field_tag[i], in->f[i], sizeof in->f[i]);
-        }
-        DcmItem *ra = nullptr; // modalities put the request in a sequence
-        if (!in->f[STUDY_F_RP_ID][0] &&
-            ds->findAndGetSequenceItem(DCM_RequestAttributesSequence, ra, 0).good() && ra)
-            utf8_field(ra, scs, 0x00401001u, in->f[STUDY_F_RP_ID], sizeof in->f[0]);
-        std::snprintf(in->f[STUDY_F_CALLING_AE], sizeof in->f[0], "%s",
-                      a.getPeerAETitle().c_str());
-        std::snprintf(in->peer, sizeof in->peer, "%s", a.getPeerIP().c_str());
-        const int uids[] = { STUDY_F_SOP_UID, STUDY_F_STUDY_UID, STUDY_F_SERIES_UID };
-        for (int u : uids)
-            if (status == STATUS_Success && in->f[u][0] && !valid_uid(in->f[u])) {
-                status = STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
-                why = std::string("not a valid UID: ") + in->f[u];
-            }
-        if (status != STATUS_Success) {
-            /* refused below */
-        } else if (std::strcmp(in->f[STUDY_F_SOP_UID], rq.AffectedSOPInstanceUID) != 0) {
-            status = STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
-            why = "SOP Instance UID differs from the request's";
-        } else if (!in->f[STUDY_F_STUDY_UID][0]) {
-            status = STATUS_STORE_Error_DataSetDoesNotMatchSOPClass;
-            why = "no Study Instance UID";
-        }
-    }
+    Uint16 status = take_in(a, rq, tmp, in.get(), cookie, why);
     if (status == STATUS_Success) {
         char w[RL_DICOM_REFUSAL_MAX] = "";
-        int rc = s.cfg.on_instance(s.cfg.ctx, in, tmp, nullptr, w, sizeof w);
+        int rc = s.cfg.on_instance(s.cfg.ctx, in.get(), tmp, cookie.take(), w, sizeof w);
         if (rc == 1) {
             status = 0x0111; // duplicate SOP instance (PS3.7 C.4)
             why = w;
@@ -159,7 +249,6 @@ OFCondition store(Association &a, T_DIMSE_C_StoreRQ &rq, T_ASC_PresentationConte
     } else {
         s.stored++;
     }
-    delete in;
     return store_status(a, pres, rq, status, status == STATUS_Success ? "" : why);
 }
 

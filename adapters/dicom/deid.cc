@@ -57,8 +57,8 @@ bool may_burn_in(DcmDataset *ds, std::string &why)
         return false;
     ds->findAndGetOFString(DCM_Modality, modality);
     if (modality == "US" || modality == "SC" || modality == "XA") {
-        why = std::string("Burned In Annotation is absent on a ") + modality.c_str() +
-              " image: it may hold burned-in text";
+        why = std::string("Burned In Annotation is absent on ") + (modality == "US" ? "a " : "an ") +
+              modality.c_str() + " image: it may hold burned-in text";
         return true;
     }
     ds->findAndGetOFString(DCM_SOPClassUID, sop);

@@ -86,20 +86,19 @@ void collect(deid_ctx &c, DcmItem *item)
                 collect(c, sq->getItem(j));
             continue;
         }
+        bool name = e->ident() == EVR_PN;
+        bool id = k == DCM_PatientID || k == DCM_RETIRED_OtherPatientIDs || k == DCM_AccessionNumber ||
+                  (k == DCM_InstitutionName && !(c.options & ROUTE_DEID_RETAIN_INSTITUTION_ID));
+        if (!name && !id && k != DCM_PatientBirthDate)
+            continue; // and its value is not read: pixel data would be turned into text
         bool ok;
         std::string v = value_of(e, ok);
         if (!ok || v.empty())
             continue;
-        if (e->ident() == EVR_PN) {
-            for (const std::string &w : split(v, "\\^= "))
-                c.words.push_back(w);
-        } else if (k == DCM_PatientID || k == DCM_RETIRED_OtherPatientIDs || k == DCM_AccessionNumber ||
-                   (k == DCM_InstitutionName && !(c.options & ROUTE_DEID_RETAIN_INSTITUTION_ID))) {
-            for (const std::string &w : split(v, "\\"))
-                c.words.push_back(w);
-        } else if (k == DCM_PatientBirthDate) {
+        if (!name && !id)
             add_birth_date(c, trim(v));
-        }
+        for (const std::string &w : name ? split(v, "\\^= ") : id ? split(v, "\\") : std::vector<std::string>())
+            c.words.push_back(w);
     }
 }
 

@@ -108,18 +108,32 @@ extern "C" dicom_deid_act dicom_deid_action(uint32_t tag, unsigned options)
 //   once their UIDs are new;
 // - an attribute present with no value stays empty (Z) when the action
 //   allows Z: the instance was conformant with it empty (Type 2 or 3);
-// - a sequence under X/Z/D or Z/D is emptied: a dummy item cannot be made
-//   without knowing what the item must hold, and an empty sequence is
-//   conformant for Type 2 and 3. Under D, C or X/D it keeps its items, each
+// - a sequence with items under X/Z or X/Z/D is removed: a dummy item
+//   cannot be made without knowing what the item must hold, and a Type 3
+//   sequence that is present must hold one item at least (PS3.3's modules
+//   give each its number of items; dciodvfy counts them). Referenced Study,
+//   Referenced Performed Procedure Step and Institution Code Sequence are
+//   Type 3 in every storage module that has them. The one that is Type 2
+//   there, Acquisition Context Sequence (PS3.3 C.7.6.14), is emptied, as is
+//   a sequence under Z/D. Under D, C or X/D a sequence keeps its items, each
 //   de-identified, with the free text the table does not name cleaned.
-extern "C" dicom_deid_act dicom_deid_choose(dicom_deid_act a, bool empty, bool sequence)
+static bool type2_sequence(uint32_t tag)
 {
+    return tag == 0x00400555; // Acquisition Context Sequence
+}
+
+extern "C" dicom_deid_act dicom_deid_choose(uint32_t tag, dicom_deid_act a, bool empty, bool sequence)
+{
+    bool items = sequence && !empty;
     switch (a) {
     case DICOM_DEID_XZ:
-        return DICOM_DEID_Z;
+        return items && !type2_sequence(tag) ? DICOM_DEID_X : DICOM_DEID_Z;
+    case DICOM_DEID_XZD:
+        if (items && !type2_sequence(tag))
+            return DICOM_DEID_X;
+        return empty || sequence ? DICOM_DEID_Z : DICOM_DEID_D;
     case DICOM_DEID_XD:
         return DICOM_DEID_D;
-    case DICOM_DEID_XZD:
     case DICOM_DEID_ZD:
         return empty || sequence ? DICOM_DEID_Z : DICOM_DEID_D;
     case DICOM_DEID_XZU:

@@ -41,12 +41,14 @@ typedef enum dicom_deid_act {
  * table does not name the tag. An odd group is a private attribute (X). */
 dicom_deid_act dicom_deid_action(uint32_t tag, unsigned options);
 
-/* What radlink does for an action without knowing the IOD, which alone
- * says whether an attribute is Type 1, 2 or 3: one of NONE, D, Z, X, K, C,
- * U. A combined action takes the choice that is conformant whatever the
- * Type (deid_rules.cc says which and why); empty: the attribute is present
- * with no value (a sequence: no items); sequence: its VR is SQ. */
-dicom_deid_act dicom_deid_choose(dicom_deid_act a, bool empty, bool sequence);
+/* What radlink does for action a of attribute tag without knowing the IOD,
+ * which alone says whether an attribute is Type 1, 2 or 3: one of NONE, D,
+ * Z, X, K, C, U. A combined action takes the choice that is conformant
+ * whatever the Type (deid_rules.cc says which and why; a sequence with items
+ * under X/Z or X/Z/D is removed, unless it is Type 2 in the storage modules,
+ * then emptied); empty: the attribute is present with no value (a sequence:
+ * no items); sequence: its VR is SQ. */
+dicom_deid_act dicom_deid_choose(uint32_t tag, dicom_deid_act a, bool empty, bool sequence);
 
 /* "X/Z/U*", "D", ...; "" for DICOM_DEID_NONE. */
 const char *dicom_deid_act_name(dicom_deid_act a);

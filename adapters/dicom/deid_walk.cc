@@ -278,7 +278,7 @@ bool walk(deid_ctx &c, DcmItem *item, bool clean_text)
         if (k.getGroup() & 1)
             a = private_action(kept, k);
         else
-            a = dicom_deid_choose(dicom_deid_action(tag_of(k), c.options), is_empty(e),
+            a = dicom_deid_choose(tag_of(k), dicom_deid_action(tag_of(k), c.options), is_empty(e),
                                   e->ident() == EVR_SQ);
         if (a == DICOM_DEID_X) {
             if ((k.getGroup() & 0xFF00) == 0x6000 && k.getElement() == 0x3000)

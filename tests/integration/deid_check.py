@@ -3,8 +3,8 @@
 E.1-1 as adapters/dicom/deid_table.tsv holds it (the table radlink's code is
 generated from, read here on its own) and the choices the table leaves open
 as adapters/dicom/deid_rules.h states them (which action of a combined one,
-what cleaning takes out), written again here from that prose. Written apart from radlink's code: pydicom
-reads both files.
+what cleaning takes out), written again here from that prose. Written
+apart from radlink's code: pydicom reads both files.
 
   deid_check.py check TABLE ORIG OUT [--options "a b"] [--keep-private C]...
       every element of every data set, sequences included, against the
@@ -90,8 +90,14 @@ class Table:
         return asked.pop() if asked else basic
 
 
-def choose(act, empty, seq):
+# Type 2 in the storage modules that have it (PS3.3 C.7.6.14): emptied, not removed.
+TYPE2_SEQUENCES = {Tag(0x0040, 0x0555)}
+
+
+def choose(tag, act, empty, seq):
     """deid_rules.h, dicom_deid_choose: radlink's choice among combined actions."""
+    if act in ("X/Z", "X/Z/D") and seq and not empty and tag not in TYPE2_SEQUENCES:
+        return "X"  # a Type 3 sequence, when present, holds an item
     if act == "X/Z":
         return "Z"
     if act == "X/D":
@@ -275,7 +281,7 @@ class Check:
                 continue
             act = self.table.action(e.tag, self.options)
             if act is not None:
-                act = choose(act, empty(e), e.VR == "SQ")
+                act = choose(e.tag, act, empty(e), e.VR == "SQ")
             self.element(e, ne, act, place, clean)
         for e in n:
             if e.tag not in o and not (path == "" and e.tag in MARKS) and e.tag.element != 0:

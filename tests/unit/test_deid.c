@@ -123,25 +123,31 @@ static void actions(void **state)
 
 static void choose(void **state)
 {
+    enum { T = 0x00081030, REF_STUDY = 0x00081110, REF_PPS = 0x00081111, ACQ_CONTEXT = 0x00400555 };
     (void)state;
     /* combined actions: the choice conformant whatever the attribute's Type */
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_XZ, false, false), DICOM_DEID_Z);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_XZ, false, true), DICOM_DEID_Z);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_XD, false, false), DICOM_DEID_D);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_XD, true, false), DICOM_DEID_D);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_XD, false, true), DICOM_DEID_D);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_XZD, false, false), DICOM_DEID_D);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_XZD, true, false), DICOM_DEID_Z);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_XZD, false, true), DICOM_DEID_Z);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_ZD, false, false), DICOM_DEID_D);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_ZD, true, false), DICOM_DEID_Z);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_XZU, false, true), DICOM_DEID_K);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_XZU, true, true), DICOM_DEID_Z);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_XZ, false, false), DICOM_DEID_Z);
+    /* a Type 3 sequence present must have an item: removed, not emptied */
+    assert_int_equal(dicom_deid_choose(REF_STUDY, DICOM_DEID_XZ, false, true), DICOM_DEID_X);
+    assert_int_equal(dicom_deid_choose(REF_STUDY, DICOM_DEID_XZ, true, true), DICOM_DEID_Z);
+    assert_int_equal(dicom_deid_choose(REF_PPS, DICOM_DEID_XZD, false, true), DICOM_DEID_X);
+    /* Acquisition Context Sequence is Type 2: emptied */
+    assert_int_equal(dicom_deid_choose(ACQ_CONTEXT, DICOM_DEID_XZ, false, true), DICOM_DEID_Z);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_XD, false, false), DICOM_DEID_D);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_XD, true, false), DICOM_DEID_D);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_XD, false, true), DICOM_DEID_D);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_XZD, false, false), DICOM_DEID_D);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_XZD, true, false), DICOM_DEID_Z);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_ZD, false, false), DICOM_DEID_D);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_ZD, true, false), DICOM_DEID_Z);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_ZD, false, true), DICOM_DEID_Z);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_XZU, false, true), DICOM_DEID_K);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_XZU, true, true), DICOM_DEID_Z);
     /* single actions are what they say */
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_D, true, false), DICOM_DEID_D);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_X, false, false), DICOM_DEID_X);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_U, false, false), DICOM_DEID_U);
-    assert_int_equal(dicom_deid_choose(DICOM_DEID_NONE, false, false), DICOM_DEID_NONE);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_D, true, false), DICOM_DEID_D);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_X, false, false), DICOM_DEID_X);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_U, false, false), DICOM_DEID_U);
+    assert_int_equal(dicom_deid_choose(T, DICOM_DEID_NONE, false, false), DICOM_DEID_NONE);
 }
 
 static void clean_one(const char *in, const char *want)

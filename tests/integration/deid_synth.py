@@ -120,10 +120,12 @@ def synthetic(table, out):
     ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PixelRepresentation = 1, "MONOCHROME2", 0
     ds.PixelData = bytes(range(16))
     # An overlay (its data goes, so its group goes), one without data (stays), a curve.
-    for tag, vr, value in [(0x60000010, "US", 4), (0x60000011, "US", 4), (0x60000040, "CS", "G"),
-                           (0x60000050, "SS", [1, 1]), (0x60000100, "US", 1), (0x60000102, "US", 0),
-                           (0x60003000, "OW", b"\xff\x00"), (0x60004000, "LT", "DOE"),
-                           (0x60020010, "US", 4), (0x60020011, "US", 4),
+    # The one without data is the first group, the one dciodvfy checks: its
+    # findings are then the same before and after.
+    for tag, vr, value in [(0x60020010, "US", 4), (0x60020011, "US", 4), (0x60020040, "CS", "G"),
+                           (0x60020050, "SS", [1, 1]), (0x60020100, "US", 1), (0x60020102, "US", 0),
+                           (0x60023000, "OW", b"\xff\x00"), (0x60024000, "LT", "DOE"),
+                           (0x60000010, "US", 4), (0x60000011, "US", 4),
                            (0x50000005, "US", 1), (0x50003000, "OW", b"\x01\x00")]:
         ds.add_new(tag, vr, value)
     # Private blocks: a creator to keep (with a sequence whose items have creators of their own),

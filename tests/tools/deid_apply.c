@@ -3,6 +3,7 @@
  *   deid_apply IN OUT SECRET [--options "retain-uids clean-descriptions"]
  *              [--keep-private CREATOR]... [--repeat N] [--save-anyway]
  *              [--no-secret]
+ *   deid_apply LIST OUTDIR SECRET --list [options as above]
  *
  * SECRET is a file of DICOM_DEID_SECRET_SIZE bytes. OUT is written with
  * dicom_ds_save in the transfer syntax IN has. --repeat N opens, de-
@@ -12,7 +13,10 @@
  * what it left); --no-secret does not set the secret. Exit status: 0 done;
  * 3 refused because the instance may hold burned-in text (OUT not written
  * unless --save-anyway); 2 another failure; 1 usage. The reason goes to
- * standard error. */
+ * standard error. --list takes a file naming one input a line, writes each
+ * to OUTDIR under its own name, in one process (the benchmark's loop), and
+ * prints "RESULT mode=radlink instances=N seconds=S". */
+#include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +34,7 @@ static const char *const option_names[] = {
 static int usage(const char *why)
 {
     fprintf(stderr, "deid_apply: %s\nusage: deid_apply IN OUT SECRET [--options \"...\"] "
-                    "[--keep-private CREATOR]... [--repeat N] [--save-anyway] [--no-secret]\n",
+                    "[--keep-private CREATOR]... [--repeat N] [--save-anyway] [--no-secret] [--list]\n",
             why);
     return 1;
 }
@@ -109,6 +113,40 @@ static int apply_once(const char *in, const char *out, const uint8_t *secret, co
     return refused ? refused : rc;
 }
 
+/* --list: every file LIST names, into OUTDIR; 0 or deid_apply's status. */
+static int apply_list(const char *list, const char *outdir, const uint8_t *secret, const route_deid *d)
+{
+    FILE *f = fopen(list, "r");
+    if (!f) {
+        perror(list);
+        return 2;
+    }
+    char in[4096], out[4096 + 256];
+    long n = 0;
+    int rc = 0;
+    double t0 = seconds(), deid_s = 0;
+    while (rc == 0 && fgets(in, sizeof in, f)) {
+        in[strcspn(in, "\n")] = '\0';
+        if (!in[0])
+            continue;
+        char base[sizeof in];
+        memcpy(base, in, sizeof in);
+        int w = snprintf(out, sizeof out, "%s/%s", outdir, basename(base));
+        if (w < 0 || (size_t)w >= sizeof out) {
+            fprintf(stderr, "deid_apply: %s: the output path is too long\n", in);
+            rc = 2;
+            break;
+        }
+        rc = apply_once(in, out, secret, d, &deid_s);
+        n++;
+    }
+    fclose(f);
+    if (rc != 0)
+        return rc == DICOM_E_BURNED_IN ? 3 : 2;
+    printf("RESULT mode=radlink instances=%ld seconds=%.3f deid_seconds=%.3f\n", n, seconds() - t0, deid_s);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 4)
@@ -117,7 +155,7 @@ int main(int argc, char **argv)
     char keep[4096] = "";
     size_t keepn = 0;
     long repeat = 1;
-    bool no_secret = false;
+    bool no_secret = false, list = false;
     for (int i = 4; i < argc; i++) {
         if (strcmp(argv[i], "--options") == 0 && i + 1 < argc) {
             long bits = parse_options(argv[++i]);
@@ -133,6 +171,8 @@ int main(int argc, char **argv)
             save_anyway = true;
         } else if (strcmp(argv[i], "--no-secret") == 0) {
             no_secret = true;
+        } else if (strcmp(argv[i], "--list") == 0) {
+            list = true;
         } else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
             char *end;
             repeat = strtol(argv[++i], &end, 10);
@@ -146,6 +186,8 @@ int main(int argc, char **argv)
     uint8_t secret[DICOM_DEID_SECRET_SIZE];
     if (read_secret(argv[3], secret) != 0)
         return usage("SECRET must be a file of exactly 32 bytes");
+    if (list)
+        return apply_list(argv[1], argv[2], no_secret ? NULL : secret, &d);
     double t0 = seconds(), deid_s = 0;
     for (long i = 0; i < repeat; i++) {
         int rc = apply_once(argv[1], argv[2], no_secret ? NULL : secret, &d, &deid_s);

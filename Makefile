@@ -82,6 +82,7 @@ bench: build js
 	tests/bench/mpps_bench.sh
 	tests/bench/http_bench.sh
 	tests/bench/backup_bench.sh
+	tests/bench/deid_bench.sh
 
 # The Debian package (debhelper, debian/) of the tree as it is, built in a
 # copy: $(BUILD)/deb/radlink_VERSION_ARCH.deb.

@@ -146,7 +146,7 @@ struct DsFree {
 };
 
 // The engine's on_dataset step (radlink/dicom.h): when it changed the data
-// set, the received file is replaced by it (its transfer syntax kept, the
+// set and keeps the changes, the received file is replaced by it (its transfer syntax kept, the
 // old values in one Original Attributes Sequence item, reason COERCE;
 // written beside it and renamed, so a failed write leaves the received
 // file whole) and the index fields are taken from it again.
@@ -157,10 +157,11 @@ Uint16 on_dataset(Association &a, DcmFileFormat &ff, const char *tmp, study_inst
     if (!s.cfg.on_dataset)
         return STATUS_Success;
     std::unique_ptr<dicom_ds, DsFree> d(ds_borrow(ff));
-    s.cfg.on_dataset(s.cfg.ctx, d.get(), a.getPeerAETitle().c_str(),
-                     a.getCalledAETitle().c_str(), cookie.slot());
-    if (dicom_ds_changed(d.get()) == 0)
-        return STATUS_Success;
+    bool keep = s.cfg.on_dataset(s.cfg.ctx, d.get(), a.getPeerAETitle().c_str(),
+                                 a.getCalledAETitle().c_str(), cookie.slot());
+    if (!keep || dicom_ds_changed(d.get()) == 0)
+        return STATUS_Success; // the file and in as received
+
     std::string fresh = std::string(tmp) + ".new";
     rl_err err;
     rl_err_clear(&err);

@@ -45,6 +45,14 @@ int cli_run_routes_check(op_call *self)
     route_wl_attrs(rs, &nwl, &ihe);
     printf("\n  worklist      %s defaults, %zu attribute%s mapped in the file\n",
            ihe ? "IHE" : "no", nwl, nwl == 1 ? "" : "s");
+    if (route_dicom_present(rs)) {
+        size_t on_receive, droutes;
+        bool hold;
+        route_dicom_counts(rs, &on_receive, &droutes, &hold);
+        printf("  dicom routes  %zu on-receive, %zu dicom-route%s; an instance none takes %s\n",
+               on_receive, droutes, droutes == 1 ? "" : "s",
+               hold ? "is held" : "goes to every <pacs>");
+    }
     for (int k = 0; k < ROUTE_HOOK_COUNT; k++) {
         int line = route_hook_line(rs, (route_hook_kind)k);
         if (line && !engine_hook((route_hook_kind)k))

@@ -329,7 +329,7 @@ void receiver_set_routes(receiver *r, const route_set *rs)
     pthread_rwlock_unlock(&r->routes_lock);
 }
 
-void study_on_dataset(void *ctx, dicom_ds *ds, const char *calling_ae, const char *called_ae,
+bool study_on_dataset(void *ctx, dicom_ds *ds, const char *calling_ae, const char *called_ae,
                       void **cookie)
 {
     receiver *r = ctx;
@@ -348,13 +348,13 @@ void study_on_dataset(void *ctx, dicom_ds *ds, const char *calling_ae, const cha
     pthread_rwlock_unlock(&r->routes_lock);
     if (!decided) {
         free(d);
-        return;
+        return true;
     }
     if (rc != ROUTE_OK) {
         /* not the instance's fault: it is kept, held, and says why */
         log_warn("dicom.routes_failed", "calling=%s error=\"%s\"", calling_ae, err.msg);
         if (!d)
-            return; /* no memory for a decision: it goes where the set's default says */
+            return false; /* no memory even for a decision: every <pacs> gets it as it came */
         route_dicom_decision_free(d);
         memset(d, 0, sizeof *d);
         d->held = true;
@@ -364,6 +364,7 @@ void study_on_dataset(void *ctx, dicom_ds *ds, const char *calling_ae, const cha
     log_info("dicom.routed", "calling=%s called=%s %s", calling_ae, called_ae,
              d->held ? "held" : d->summary);
     *cookie = d;
+    return rc == ROUTE_OK && !d->receive_failed;
 }
 
 /* Where the instance goes, as its DICOM routes decided (their programs kept

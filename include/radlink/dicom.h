@@ -110,13 +110,15 @@ typedef struct dicom_scp_cfg {
     char incoming_dir[512];
     /* C-STORE, once the instance was read whole and its UIDs checked, before
      * on_instance: the data set (valid during the call) and the
-     * association's AE titles. It may change ds (<on-receive> routes): the
-     * SCP then writes ds over the received file (its transfer syntax kept,
-     * the old values in an Original Attributes Sequence item, reason
-     * COERCE) and takes the index fields from it. *cookie (NULL at first)
-     * goes to on_instance, or to cookie_free when on_instance is not
-     * called. NULL: no such step. */
-    void (*on_dataset)(void *ctx, dicom_ds *ds, const char *calling_ae, const char *called_ae,
+     * association's AE titles. It may change ds (<on-receive> routes):
+     * when it returns true and ds changed, the SCP writes ds over the
+     * received file (its transfer syntax kept, the old values in an
+     * Original Attributes Sequence item, reason COERCE) and takes the index
+     * fields from it; false keeps the file as received (changes it could
+     * not finish are dropped). *cookie (NULL at first) goes to on_instance,
+     * or to cookie_free when on_instance is not called. NULL: no such
+     * step. */
+    bool (*on_dataset)(void *ctx, dicom_ds *ds, const char *calling_ae, const char *called_ae,
                        void **cookie);
     void (*cookie_free)(void *cookie);
     int (*on_instance)(void *ctx, const study_inst *in, const char *tmp_path, void *cookie,

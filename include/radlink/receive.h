@@ -57,8 +57,9 @@ typedef struct receiver {
  * the instance, and the <dicom-route>s decide where it goes; *cookie gets
  * the decision (a route_dicom_decision, freed by study_decision_free), or
  * stays NULL when the route set has no <dicom-routes> (every <pacs> gets
- * it as it is). A decision that cannot be made holds the instance. */
-void study_on_dataset(void *ctx, dicom_ds *ds, const char *calling_ae, const char *called_ae,
+ * it as it is). A decision that cannot be made holds the instance; false
+ * when the <on-receive> changes must not be kept (one of them failed). */
+bool study_on_dataset(void *ctx, dicom_ds *ds, const char *calling_ae, const char *called_ae,
                       void **cookie);
 void study_decision_free(void *decision);
 /* The loop, before it frees the set it replaces: from now on the DICOM

@@ -55,7 +55,7 @@ static int set_one(dicom_ds *ds, const char *arg, rl_err *err)
     return rc ? rc : dicom_ds_io.set(ds, &p, rl_str_c(eq + 1), err);
 }
 
-static void on_dataset(void *ctx, dicom_ds *ds, const char *calling_ae, const char *called_ae,
+static bool on_dataset(void *ctx, dicom_ds *ds, const char *calling_ae, const char *called_ae,
                        void **cookie)
 {
     dscp *d = ctx;
@@ -71,10 +71,11 @@ static void on_dataset(void *ctx, dicom_ds *ds, const char *calling_ae, const ch
     }
     char *c = malloc(80);
     if (!c)
-        return;
+        return true;
     snprintf(c, 80, "%s->%s", calling_ae, called_ae);
     *cookie = c;
     atomic_fetch_add(&d->cookies, 1);
+    return true;
 }
 
 static int on_instance(void *ctx, const study_inst *in, const char *tmp_path, void *cookie,

@@ -104,7 +104,8 @@ storescu -aet CT_1 -aec RADLINK 127.0.0.1 "$rport" "$work/in"/*.dcm >"$work/scu.
 t_recv=$(now_ms)
 i=0
 while :; do
-    done_n=$("$radlink" jobs list --data "$work/var" | grep -Ec '^ *[0-9]+ +done +study ' || true)
+    jl=$("$radlink" jobs list --data "$work/var")
+    done_n=$(printf '%s\n' "$jl" | grep -Ec '^ *[0-9]+ +done +study ' || true)
     [ "$done_n" -ge 2 ] && break
     if "$radlink" jobs list --data "$work/var" | grep -Eq '^ *[0-9]+ +(dead|failed|unverified) '; then
         "$radlink" jobs list --data "$work/var" >&2
@@ -118,7 +119,7 @@ t_sent=$(now_ms)
 [ "$(count pacs)" = "$n" ] && [ "$(count ai)" = "$n" ] ||
     { echo "the archives hold $(count pacs) and $(count ai) of $n" >&2; exit 1; }
 f=$(find "$work/ai" -type f | head -1)
-dcmdump "$f" | grep -q "(0010,4000)" && { echo "the AI archive got PatientComments" >&2; exit 1; }
+dcmdump "$f" | grep -q "^(0010,4000)" && { echo "the AI archive got PatientComments" >&2; exit 1; }
 dcmdump "$f" | grep -q "General Hospital" || { echo "the AI archive lacks the coercion" >&2; exit 1; }
 rm -rf "$work/pacs"/* "$work/ai"/*
 
@@ -130,11 +131,12 @@ send=$(( $(now_ms) - t0 ))
 
 routed=$((t_sent - t_recv))
 [ "$routed" -gt 0 ] || routed=1
+
 recv=$((t_recv - t_recv0))
 rate() { echo $(( $1 * 1000 / $2 )); }
 echo "One study of $n CT instances to two storescp archives, same machine, same run:"
 printf '%-72s %8s %8s\n' "" "inst/s" "ms"
 printf '%-72s %8s %8s\n' "radlink receiving them (storescu -> radlink: spooled, indexed, decided)" "$(rate "$n" "$recv")" "$recv"
-printf '%-72s %8s %8s\n' "radlink routing them: 3 DICOM routes, coerced, sent to both (2 jobs)" "$(rate $((2 * n)) "$routed")" "$routed"
+printf '%-72s %8s %8s\n' "radlink routing them: 3 DICOM routes, coerced, sent to both (2 jobs; 1 s stable)" "$(rate $((2 * n)) "$routed")" "$routed"
 printf '%-72s %8s %8s\n' "dcmsend, unchanged, to both one after the other" "$(rate $((2 * n)) "$send")" "$send"
 echo "radlink routing rate / dcmsend rate: $(awk "BEGIN{printf \"%.2f\", $send / $routed}")"

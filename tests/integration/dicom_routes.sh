@@ -110,6 +110,10 @@ expect_has "$OUT" "held" "says it is held"
 
 start_engine --config "$T/cfg.xml"
 wait_workers 2 10
+# the AI node sends its storage commitment reports to radlink too
+curl -sf -X PUT "http://127.0.0.1:$AI_HTTP/modalities/radlink" \
+    -d "{\"AET\": \"RADLINK\", \"Host\": \"127.0.0.1\", \"Port\": $DICOM_PORT}" >/dev/null ||
+    fail "the AI node's Orthanc did not take radlink's DICOM port"
 
 note "a chest CT from CT_ER: to the PACS and to the AI node, each as its send says"
 run_rc storescu -aet CT_ER -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/chest.dcm"

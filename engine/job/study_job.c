@@ -101,9 +101,13 @@ typedef struct file_state {
 
 /* What a node must show of the study, read from the first copy sent: with
  * route programs, what was sent is not the RIS's target (a coerced or
- * de-identified patient). */
+ * de-identified patient). Only what the program changed is taken from the
+ * copy; the rest is checked as without programs (the RIS's values), so that
+ * a value the node indexes its own way (a name's ideographic groups) is
+ * not asked of it because a program set another attribute. */
 typedef struct expect {
     bool set;
+    bool changed[7];       /* the program changed it */
     char v[7][RL_PN_SIZE]; /* in the order of expect_kw */
 } expect;
 static const char *const expect_kw[7] = { "PatientID", "IssuerOfPatientID", "PatientName",
@@ -125,6 +129,7 @@ typedef struct run {
     rl_buf problems;          /* unverified: per PACS, what and why */
     expect ex;                /* with route programs: what the node must show */
     unsigned coerced, refused, lossy; /* files a program ran on, left out, lossy */
+    char refused_why[RL_ROUTE_TEXT];  /* why the first one was left out */
     rl_buf notes;             /* conversions and fallbacks, for the result */
 } run;
 
@@ -144,7 +149,7 @@ static dicom_peer peer_of(const job_peer *p)
 static const char *target(const run *r, const char *keyword)
 {
     for (size_t k = 0; r->ex.set && k < 7; k++)
-        if (strcmp(expect_kw[k], keyword) == 0)
+        if (r->ex.changed[k] && strcmp(expect_kw[k], keyword) == 0)
             return r->ex.v[k];
     for (size_t i = 0; i < r->m->n_sets; i++)
         if (rl_str_eq_c(r->m->sets[i].keyword, keyword))
@@ -276,16 +281,25 @@ static int first_value(void *ctx, rl_str v)
     return 1;
 }
 
-/* What the node must show: the copy's own values (the first copy sent). */
-static void expect_from(run *r, dicom_ds *ds)
+/* The attributes a node is checked on, as ds has them. */
+static void expect_read(dicom_ds *ds, char v[7][RL_PN_SIZE])
 {
     rl_err err;
     for (size_t k = 0; k < 7; k++) {
-        r->ex.v[k][0] = '\0';
+        v[k][0] = '\0';
         dicom_path p;
         if (dicom_dict.path_parse(expect_kw[k], &p, &err) == 0)
-            dicom_ds_io.get(ds, &p, first_value, r->ex.v[k]);
+            dicom_ds_io.get(ds, &p, first_value, v[k]);
     }
+}
+
+/* What the node must show: the copy's own values where its program
+ * changed them (the first copy sent); before: as they were. */
+static void expect_from(run *r, dicom_ds *ds, char before[7][RL_PN_SIZE])
+{
+    expect_read(ds, r->ex.v);
+    for (size_t k = 0; k < 7; k++)
+        r->ex.changed[k] = strcmp(before[k], r->ex.v[k]) != 0;
     r->ex.set = true;
 }
 
@@ -308,13 +322,17 @@ static int coerce_one(run *r, size_t i, rl_buf *failed)
     if (m->secret.n == DICOM_DEID_SECRET_SIZE)
         dicom_ds_set_secret(ds, (const uint8_t *)m->secret.p);
     route_prog_info info;
+    char before[7][RL_PN_SIZE];
+    if (!r->ex.set)
+        expect_read(ds, before);
     int rc = route_dicom_prog_info(prog, &info, &err);
     if (rc == 0)
         rc = route_dicom_prog_apply(prog, &dicom_ds_io, ds, NULL, &err);
     if (rc == ROUTE_E_COERCE || rc == DICOM_E_BURNED_IN || rc == DICOM_E_VALUE ||
         rc == DICOM_E_CODEC) {
         f->refused = true;
-        r->refused++;
+        if (r->refused++ == 0)
+            snprintf(r->refused_why, sizeof r->refused_why, "%s", err.msg);
         rl_buf_printf(failed, "%.*s\t%s\n", RL_STR_FMT(m->files[i].sop), err.msg);
         log_warn("worker.route_refused", "job=%llu sop=%.*s error=\"%s\"",
                  (unsigned long long)m->id, RL_STR_FMT(m->files[i].sop), err.msg);
@@ -331,14 +349,15 @@ static int coerce_one(run *r, size_t i, rl_buf *failed)
         rc = dicom_ds_save(ds, out, info.ts, "COERCE", &saved, &err);
         if (rc == DICOM_E_CODEC) { /* this instance cannot take that syntax */
             f->refused = true;
-            r->refused++;
+            if (r->refused++ == 0)
+                snprintf(r->refused_why, sizeof r->refused_why, "%s", err.msg);
             rl_buf_printf(failed, "%.*s\t%s\n", RL_STR_FMT(m->files[i].sop), err.msg);
             dicom_ds_free(ds);
             return 0;
         }
     }
     if (rc == 0 && !r->ex.set)
-        expect_from(r, ds);
+        expect_from(r, ds, before);
     dicom_ds_free(ds);
     if (rc != 0) {
         rl_buf_printf(r->res, "DICOM route of %.*s: %s", RL_STR_FMT(m->files[i].sop), err.msg);
@@ -723,8 +742,8 @@ int study_job_run(const job_msg *m, const char *calling_ae, study_link *link, rl
     if (r.coerced)
         rl_buf_printf(result, ", %u by the DICOM route", r.coerced);
     if (r.refused)
-        rl_buf_printf(result, ", %u left out (held: the DICOM route cannot be applied to %s)",
-                      r.refused, r.refused == 1 ? "it" : "them");
+        rl_buf_printf(result, ", %u left out (held, on the exception list: %s%s)", r.refused,
+                      r.refused_why, r.refused == 1 ? "" : "; and others");
     for (size_t p = 0; p < m->n_pacs; p++)
         rl_buf_printf(result, "%s %.*s@%.*s:%u (%u%s)", p ? "," : ", sent to",
                       RL_STR_FMT(m->pacs[p].ae_title), RL_STR_FMT(m->pacs[p].host),

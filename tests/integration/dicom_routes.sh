@@ -16,13 +16,29 @@
 # - `radlink routes test` shows the same decisions for a file, and
 #   `routes check` names a mistake with its line.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/mwl_lib.sh"
 PYD=/usr/lib/python3/dist-packages/pydicom/data/test_files
 [ -f "$PYD/CT_small.dcm" ] || fail "python3-pydicom's test files are missing (make deps installs python3-pydicom)"
 command -v dciodvfy >/dev/null || fail "dciodvfy is missing (make deps installs dicom3tools)"
 
-start_orthanc ai false
+# wait_tag HTTP STUDY KEYWORD VALUE: until the Orthanc at HTTP holds the
+# study's instances with that value
+wait_tag() {
+    keep=$ORTHANC_HTTP
+    ORTHANC_HTTP=$1
+    i=0
+    until [ "$(orthanc_tags "$2" "$3")" = "$4" ]; do
+        i=$((i + 1))
+        [ $i -le $(($(scaled 90) * 10)) ] ||
+            fail "Orthanc $1: $3 of $2 is [$(orthanc_tags "$2" "$3")], not [$4]: $("$RADLINK" jobs list --data "$T/var" | tail -4)"
+        sleep 0.1
+    done
+    ORTHANC_HTTP=$keep
+}
+
+start_orthanc ai true
 AI_DICOM=$ORTHANC_DICOM AI_HTTP=$ORTHANC_HTTP
-start_orthanc pacs false
+start_orthanc pacs true
 PACS_HTTP=$ORTHANC_HTTP
 # the research archive: storescp (it stores and commits nothing: verify="none",
 # as such an archive is configured), every transfer syntax accepted
@@ -31,9 +47,10 @@ RESEARCH=$(free_port)
 storescp -aet RESEARCH +xa -od "$T/research" -uf "$RESEARCH" >"$T/storescp.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_until 20 "echoscu -aec RESEARCH 127.0.0.1 $RESEARCH >/dev/null 2>&1"
+hold_port DOWN # a node that is down
 
-cat >"$T/routes.xml" <<'XML'
-<routes default="accept">
+# the default HL7 routes (orders become worklist entries), and DICOM routes
+cat >"$T/dicom.xml" <<'XML'
   <dicom-routes default="hold">
     <on-receive name="station">
       <match calling-ae="CT_ER"/>
@@ -53,15 +70,28 @@ cat >"$T/routes.xml" <<'XML'
         <set keyword="PatientName" value="STUDY42^SUBJECT"/>
       </send>
     </dicom-route>
+    <dicom-route name="files">
+      <match calling-ae="FILES"/>
+      <set keyword="InstitutionName" value="Routed Files"/>
+      <send to="ORTHANC"/>
+      <send to="AI" transfer-syntax="explicit-little"/>
+    </dicom-route>
+    <dicom-route name="to-down">
+      <match calling-ae="MG_1"/>
+      <send to="ORTHANC"/>
+      <send to="DOWN"/>
+    </dicom-route>
   </dicom-routes>
-</routes>
 XML
+awk -v f="$T/dicom.xml" '/^<\/routes>/ { while ((getline l < f) > 0) print l } { print }' \
+    "$SRC/routes/default.xml" >"$T/routes.xml"
 cat >"$T/cfg.xml" <<XML
 <radlink>
   <dicom>
     <pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM" commit-timeout="10"/>
     <node ae="AI" host="127.0.0.1" port="$AI_DICOM" commit-timeout="10"/>
     <node ae="RESEARCH" host="127.0.0.1" port="$RESEARCH" verify="none"/>
+    <node ae="DOWN" host="127.0.0.1" port="$DOWN" verify="none"/>
   </dicom>
   <jobs workers="2" study-stable="1"/>
   <recon unmatched="forward"/>
@@ -75,7 +105,8 @@ expect_rc 0 "routes check"
 sed 's/send to="AI"/send to="NOSUCH"/' "$T/routes.xml" >"$T/bad.xml"
 run_rc "$RADLINK" routes check --config "$T/cfg.xml" "$T/bad.xml"
 expect_rc 3 "routes check refuses a <send> to a node the configuration does not have"
-expect_line "$ERR" "bad\.xml:12: .*NOSUCH" "the error names the file, the line and the node"
+line=$(grep -n 'send to="NOSUCH"' "$T/bad.xml" | head -1 | cut -d: -f1)
+expect_line "$ERR" "bad\.xml:$line: .*NOSUCH" "the error names the file, the line and the node"
 
 # the instances: a chest CT from CT_ER (with a comment the AI node must not
 # get), a head CT from CT_2 (no route takes it), a research MR sent twice
@@ -83,6 +114,7 @@ expect_line "$ERR" "bad\.xml:12: .*NOSUCH" "the error names the file, the line a
 cp "$PYD/CT_small.dcm" "$T/chest.dcm"
 dcmodify -nb -m "StudyInstanceUID=1.2.994.1" -m "SeriesInstanceUID=1.2.994.1.1" \
     -m "SOPInstanceUID=1.2.994.1.1.1" -i "BodyPartExamined=CHEST" -i "StationName=OLDNAME" \
+    -i "AccessionNumber=ACC1" -i "PatientID=P1" -m "StudyDate=20261124" \
     -i "PatientComments=not for the AI node" "$T/chest.dcm" >/dev/null 2>&1 || fail "dcmodify chest"
 cp "$PYD/CT_small.dcm" "$T/head.dcm"
 dcmodify -nb -m "StudyInstanceUID=1.2.994.2" -m "SeriesInstanceUID=1.2.994.2.1" \
@@ -185,6 +217,92 @@ studies=$(dcmdump +P 0020,000d "$T"/research/* | sed -n 's/.*UI \[\([^]]*\)\].*/
 expect_eq "$studies" "$new_study" "both instances carry one new Study Instance UID"
 sops_new=$(dcmdump +P 0008,0018 "$T"/research/* | sed -n 's/.*UI \[\([^]]*\)\].*/\1/p' | sort -u | wc -l)
 expect_eq "$sops_new" 2 "two distinct new SOP Instance UIDs"
+
+note "its order comes later: the correction reaches both destinations, each as its route says"
+orm L1 NW ACC1 S1 CT CT01 202611240930 'ROUTED^CORRECTED' P1 >"$T/late.hl7"
+send_hl7 "$T/late.hl7"
+expect_has "$(cat "$T/late.hl7.out")" "MSA|AA|L1" "the late order"
+wait_tag "$AI_HTTP" 1.2.994.1 PatientName ROUTED^CORRECTED
+wait_tag "$PACS_HTTP" 1.2.994.1 PatientName ROUTED^CORRECTED
+ORTHANC_HTTP=$AI_HTTP
+expect_eq "$(orthanc_tags 1.2.994.1 PatientComments)" "" "the AI node's corrected copy: still without the comment"
+expect_eq "$(orthanc_tags 1.2.994.1 InstitutionName)" "General Hospital" "and with the route's coercion"
+ORTHANC_HTTP=$PACS_HTTP
+
+note "pydicom's files (CT, MR, US, multi-frame, JPEG, JPEG 2000, RLE, ISO 2022) with dcmsend"
+# (ISO 2022 in Korean: Orthanc 1.10 indexes a Japanese ISO 2022 IR 87 name
+# without its ideographic groups, which radlink's C-FIND check rightly calls
+# unverified)
+mkdir -p "$T/files"
+k=0
+for f in CT_small.dcm MR_small_jp2klossless.dcm MR_small_RLE.dcm SC_rgb_rle_2frame.dcm \
+         SC_rgb_jpeg_dcmtk.dcm ExplVR_BigEnd.dcm ../charset_files/chrI2.dcm; do
+    k=$((k + 1))
+    cp "$PYD/$f" "$T/files/f$k.dcm"
+    dcmodify -nb -m "StudyInstanceUID=1.2.994.6.$k" -m "SeriesInstanceUID=1.2.994.6.$k.1" \
+        -m "SOPInstanceUID=1.2.994.6.$k.1.1" "$T/files/f$k.dcm" >/dev/null 2>&1 || fail "dcmodify $f"
+    echo "$f" >"$T/files/f$k.name"
+done
+run_rc dcmsend -aet FILES -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T"/files/*.dcm
+expect_rc 0 "dcmsend: radlink takes every file"
+n=1
+while [ $n -le $k ]; do
+    wait_cmd 120 "^ *[0-9]+ +done +study .*1\.2\.994\.6\.$n +AI " "$RADLINK" jobs list --data "$T/var"
+    wait_cmd 120 "^ *[0-9]+ +done +study .*1\.2\.994\.6\.$n +ORTHANC " "$RADLINK" jobs list --data "$T/var"
+    name=$(cat "$T/files/f$n.name")
+    orig=$T/files/f$n.dcm
+    orthanc_file "1.2.994.6.$n" "1.2.994.6.$n.1.1" "$T/pacs$n.dcm"
+    ORTHANC_HTTP=$AI_HTTP
+    orthanc_file "1.2.994.6.$n" "1.2.994.6.$n.1.1" "$T/ai$n.dcm"
+    ORTHANC_HTTP=$PACS_HTTP
+    ts_orig=$(dcmdump +P 0002,0010 "$orig" | sed -n 's/.*UI \[\([^]]*\)\].*/\1/p')
+    ts_pacs=$(dcmdump +P 0002,0010 "$T/pacs$n.dcm" | sed -n 's/.*UI \[\([^]]*\)\].*/\1/p')
+    case $ts_orig in
+    1.2.840.10008.1.2.2) ;; # Explicit Big Endian, retired: a PACS may store it otherwise
+    *) expect_eq "$ts_pacs" "$ts_orig" "$name: the PACS (keep) has it in its own transfer syntax" ;;
+    esac
+    for at in pacs ai; do
+        expect_eq "$(dcmdump +P 0008,0080 "$T/$at$n.dcm" | sed -n 's/.*LO \[\([^]]*\)\].*/\1/p' | head -1)" \
+            "Routed Files" "$name at $at: the route's coercion"
+    done
+    mode=lossless
+    dcmdump +P 0028,2110 "$orig" | grep -q '\[01\]' && mode=lossy
+    /usr/bin/python3 "$SRC/tests/integration/dicom_pixels.py" "$orig" "$T/ai$n.dcm" 1.2.840.10008.1.2.1 $mode ||
+        fail "$name: the AI node's Explicit VR Little Endian copy does not hold the same pixels"
+    dciodvfy "$orig" 2>&1 | grep '^Error' | sed 's/ -.*//' | sort -u >"$T/e.before"
+    dciodvfy "$T/ai$n.dcm" 2>&1 | grep '^Error' | sed 's/ -.*//' | sort -u >"$T/e.after"
+    new_errors=$(comm -13 "$T/e.before" "$T/e.after")
+    [ -z "$new_errors" ] || fail "$name: dciodvfy finds errors radlink made: $new_errors"
+    n=$((n + 1))
+done
+
+note "a destination that is down holds its own job, not the others'"
+cp "$PYD/CT_small.dcm" "$T/mg.dcm"
+dcmodify -nb -m "StudyInstanceUID=1.2.994.7" -m "SeriesInstanceUID=1.2.994.7.1" \
+    -m "SOPInstanceUID=1.2.994.7.1.1" "$T/mg.dcm" >/dev/null 2>&1 || fail "dcmodify mg"
+run_rc storescu -aet MG_1 -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/mg.dcm"
+expect_rc 0 "storescu mg"
+wait_cmd 90 "^ *[0-9]+ +done +study .*1\.2\.994\.7 +ORTHANC " "$RADLINK" jobs list --data "$T/var"
+expect_eq "$(orthanc_tags 1.2.994.7 SOPInstanceUID)" "1.2.994.7.1.1" "the PACS has it"
+wait_cmd 60 "^ *[0-9]+ +(pending|failed|dead) +study .*1\\.2\\.994\\.7 +DOWN .*refused" \
+    "$RADLINK" jobs list --data "$T/var"
+
+note "a research US, that may hold burned-in text: not sent, and the job says why"
+cp "$PYD/ExplVR_BigEnd.dcm" "$T/us.dcm"
+dcmodify -nb -m "StudyInstanceUID=1.2.994.8" -m "SeriesInstanceUID=1.2.994.8.1" \
+    -m "SOPInstanceUID=1.2.994.8.1.1" "$T/us.dcm" >/dev/null 2>&1 || fail "dcmodify us"
+before=$(ls "$T/research" | wc -l)
+run_rc storescu -aet MR_RESEARCH -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/us.dcm"
+expect_rc 0 "storescu us"
+wait_cmd 90 "^ *[0-9]+ +done +study .*1\.2\.994\.8 +RESEARCH " "$RADLINK" jobs list --data "$T/var"
+job=$("$RADLINK" jobs list --data "$T/var" | sed -n 's/^ *\([0-9]*\) .*1\.2\.994\.8 .*/\1/p' | head -1)
+run_rc "$RADLINK" jobs show --data "$T/var" "$job"
+expect_line "$OUT" "^  result .*1 left out .*Burned In Annotation is absent on a US image" \
+    "the job names why the instance was not sent"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.994.8
+expect_line "$OUT" "^  held +1 instance: .*Burned In Annotation is absent on a US image" \
+    "recon show names why it is held"
+expect_eq "$(ls "$T/research" | wc -l)" "$before" "the research archive got nothing of it"
 
 note "recon show: where a study's instances go"
 run_rc "$RADLINK" recon show --data "$T/var" 1.2.994.1

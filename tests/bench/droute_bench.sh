@@ -37,7 +37,8 @@ while [ $i -le "$n" ]; do
     i=$((i + 1))
 done
 
-# archive NAME AE: a storescp taking every transfer syntax into $work/NAME
+# archive NAME AE: a storescp taking every transfer syntax into $work/NAME,
+# its port in $p (not a subshell: its pid must reach the EXIT trap)
 archive() {
     p=$(port)
     mkdir -p "$work/$1"
@@ -49,11 +50,12 @@ archive() {
         [ $i -lt 200 ] || { echo "storescp $1 did not start" >&2; exit 1; }
         sleep 0.05
     done
-    echo "$p"
 }
 count() { find "$work/$1" -type f | wc -l; }
-pacs=$(archive pacs PACS)
-ai=$(archive ai AI)
+archive pacs PACS
+pacs=$p
+archive ai AI
+ai=$p
 
 cat >"$work/routes.xml" <<'XML'
 <routes default="accept">

@@ -1,8 +1,11 @@
 // Sending instance files with C-STORE (radlink/dicom.h, dicom_send_files):
-// DcmStorageSCU proposes each file in its own transfer syntax and, after
-// it, the uncompressed ones; a node that takes only those gets the file
-// decompressed (every codec of transcode.h, JPEG 2000 included), and the
-// report says which files went so.
+// each file is proposed in its own transfer syntax, alone in its
+// presentation context, and each SOP class in the uncompressed ones in
+// another; a node that refuses the first gets the file decompressed (every
+// codec of transcode.h, JPEG 2000 included), and the report says which
+// files went so. (DcmStorageSCU, left to decompress, would put the
+// uncompressed syntaxes in the file's own context, and a node such as
+// Orthanc then picks them for every file.)
 extern "C" {
 #include "radlink/dicom.h"
 #include "radlink/limits.h"
@@ -13,6 +16,7 @@ extern "C" {
 #include <cstring>
 #include <exception>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -61,18 +65,55 @@ public:
     std::string first_error;
     // (syntax sent in, the file's syntax) -> instances
     std::map<std::pair<std::string, std::string>, unsigned> fell;
+    std::set<std::string> classes; // SOP classes of the files
+
+    // after DcmStorageSCU's own contexts: one per SOP class in the
+    // uncompressed syntaxes, which a refused compressed file goes in
+    OFCondition add_fallbacks()
+    {
+        OFList<OFString> plain;
+        plain.push_back(UID_LittleEndianExplicitTransferSyntax);
+        plain.push_back(UID_LittleEndianImplicitTransferSyntax);
+        OFCondition c = EC_Normal;
+        for (const std::string &cls : classes)
+            if (c.good())
+                c = addPresentationContext(cls.c_str(), plain);
+        return c;
+    }
 
 protected:
+    OFCondition checkSOPInstance(const OFString &cls, const OFString &sop, const OFString &ts,
+                                 const OFBool check) override
+    {
+        OFCondition c = DcmStorageSCU::checkSOPInstance(cls, sop, ts, check);
+        if (c.good())
+            classes.insert(cls.c_str());
+        return c;
+    }
+
     // DcmSCU 3.6.7 does not convert a data set to the syntax its
     // presentation context was accepted in when it is given the context:
     // the file goes decompressed here, by the registered codecs
-    OFCondition sendSTORERequest(const T_ASC_PresentationContextID pres, const OFFilename &file,
+    OFCondition sendSTORERequest(const T_ASC_PresentationContextID asked, const OFFilename &file,
                                  DcmDataset *ds, Uint16 &status, const OFString &move_ae,
                                  const Uint16 move_id) override
     {
+        T_ASC_PresentationContextID pres = asked;
         if (ds && pres) {
             OFString as, ts;
             findPresentationContext(pres, as, ts);
+            if (ts.empty()) { // the node refused the file's own syntax
+                OFString cls;
+                ds->findAndGetOFString(DCM_SOPClassUID, cls);
+                T_ASC_PresentationContextID alt =
+                    findPresentationContextID(cls, UID_LittleEndianExplicitTransferSyntax);
+                if (!alt)
+                    alt = findPresentationContextID(cls, UID_LittleEndianImplicitTransferSyntax);
+                if (alt) {
+                    pres = alt;
+                    findPresentationContext(pres, as, ts);
+                }
+            }
             E_TransferSyntax net = DcmXfer(ts.c_str()).getXfer();
             if (!ts.empty() && !ds->canWriteXfer(net, ds->getCurrentXfer()))
                 ds->chooseRepresentation(net, nullptr); // DIMSE names the failure
@@ -120,14 +161,18 @@ int send_files(const char *calling_ae, const dicom_peer *to, const char *const *
     rl_dicom::codecs_register();
     Sender s;
     rl_dicom::peer_setup(s, calling_ae, to);
-    // a lossy image too: decompressed, it still says Lossy Image Compression 01
-    s.setDecompressionMode(DcmStorageSCU::DM_lossyAndLossless);
+    // each file alone in its own syntax (add_fallbacks gives the others); a
+    // lossy image decompressed still says Lossy Image Compression 01
+    s.setDecompressionMode(DcmStorageSCU::DM_never);
+    s.setAllowIllegalProposalMode(OFTrue);
     for (size_t i = 0; i < n; i++) {
         OFCondition c = s.addDicomFile(files[i], ERM_fileOnly, OFFalse);
         if (c.bad())
             return rl_err_set(err, DICOM_E_FILE, -1, "%s: %s", files[i], c.text());
     }
     OFCondition c = s.addPresentationContexts();
+    if (c.good())
+        c = s.add_fallbacks();
     if (c.good())
         c = rl_dicom::associate(s, to);
     if (c.bad())

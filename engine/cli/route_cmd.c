@@ -106,9 +106,8 @@ static int test_send(const route_dicom_decision *d, const route_dicom_send *s, d
 {
     dicom_ds *copy;
     rl_err err;
-    printf("send to %s (route '%s') as %s:\n", s->to, s->route, route_dicom_ts_name(s->ts));
     if (dicom_ds_clone(ds, &copy, &err) != 0) {
-        printf("  cannot copy the instance: %s\n", err.msg);
+        printf("send %s: cannot copy the instance: %s\n", s->to, err.msg);
         return 1;
     }
     int rc = route_dicom_prog_apply((rl_str){ d->progs.data + s->prog_off, s->prog_len },
@@ -151,17 +150,16 @@ static int test_dicom(op_call *self, route_set *rs, const char *image, const cha
     int failed = rc != ROUTE_OK;
     if (failed)
         printf("result: the routes could not decide: %s\n", err.msg);
-    else if (d.held)
-        printf("result: held on the exception list: %s\n", d.why);
-    else if (!d.routed)
-        printf("result: no route took it: every <pacs> gets it as it is\n");
-    for (size_t i = 0; !failed && !d.held && i < d.nsends; i++)
+    bool deid = false;
+    for (size_t i = 0; !failed && !d.held && i < d.nsends; i++) {
+        route_prog_info info;
+        rl_str prog = { d.progs.data + d.sends[i].prog_off, d.sends[i].prog_len };
+        deid |= route_dicom_prog_info(prog, &info, &err) == ROUTE_OK && info.deidentify;
         failed |= test_send(&d, &d.sends[i], ds, &trace);
-    if (!failed && !d.held && d.routed)
-        printf("result: %s\n", d.summary);
-    if (!own && !failed && !d.held)
-        printf("(no engine's deid.key in %s: de-identified UIDs shown are not the ones it would "
-               "send)\n", dir);
+    }
+    if (deid && !own)
+        printf("(no engine's deid.key in %s: the de-identified UIDs shown are not the ones it "
+               "would send)\n", dir);
     bool held = d.held;
     route_dicom_decision_free(&d);
     rl_buf_free(&trace);

@@ -132,8 +132,8 @@ run_rc "$RADLINK" routes test --config "$T/cfg.xml" --data "$T/var" "$T/routes.x
     --calling-ae CT_ER
 expect_rc 0 "routes test: the chest CT would be sent"
 expect_has "$OUT" "chest-ct" "the route that takes it"
-expect_line "$OUT" "send to AI .*explicit-little" "the AI node, as Explicit VR Little Endian"
-expect_line "$OUT" "send to ORTHANC " "the PACS"
+expect_line "$OUT" "^send AI .*transfer syntax explicit-little" "the AI node, as Explicit VR Little Endian"
+expect_line "$OUT" "^send ORTHANC .*transfer syntax keep" "the PACS, as stored"
 expect_has "$OUT" "not for the AI node" "the comment the AI node's send removes, before and after"
 run_rc "$RADLINK" routes test --config "$T/cfg.xml" --data "$T/var" "$T/routes.xml" "$T/head.dcm" \
     --calling-ae CT_2

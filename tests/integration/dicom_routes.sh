@@ -304,6 +304,22 @@ expect_line "$OUT" "^  held +1 instance: .*Burned In Annotation is absent on a U
     "recon show names why it is held"
 expect_eq "$(ls "$T/research" | wc -l)" "$before" "the research archive got nothing of it"
 
+note "a reload: what comes after it follows the new routes, what was decided before stays"
+sed 's/<dicom-routes default="hold">/<dicom-routes default="all">/' "$T/routes.xml" >"$T/routes.new"
+mv "$T/routes.new" "$T/routes.xml"
+run_rc "$RADLINK" routes reload --data "$T/var"
+expect_rc 0 "routes reload"
+cp "$PYD/CT_small.dcm" "$T/head2.dcm"
+dcmodify -nb -m "StudyInstanceUID=1.2.994.9" -m "SeriesInstanceUID=1.2.994.9.1" \
+    -m "SOPInstanceUID=1.2.994.9.1.1" -i "BodyPartExamined=HEAD" "$T/head2.dcm" >/dev/null 2>&1 ||
+    fail "dcmodify head2"
+run_rc storescu -aet CT_2 -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/head2.dcm"
+expect_rc 0 "storescu head2"
+wait_cmd 90 "^ *[0-9]+ +done +study .*1\\.2\\.994\\.9 +ORTHANC " "$RADLINK" jobs list --data "$T/var"
+expect_eq "$(orthanc_tags 1.2.994.9 SOPInstanceUID)" "1.2.994.9.1.1" "default=\"all\" now: the PACS got it"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.994.8
+expect_line "$OUT" "^  held +1 instance" "the instance held before the reload is still held"
+
 note "recon show: where a study's instances go"
 run_rc "$RADLINK" recon show --data "$T/var" 1.2.994.1
 expect_line "$OUT" "^  goes to +.*AI" "recon show: where the chest CT went"

@@ -192,6 +192,10 @@ async function messageSeqs(page) {
       await shot(page, name);
     }
     check(JSON.stringify(await texts(page, '#destinations td:first-child')) === '["ris-down"]', 'the destination on the overview');
+    await go(page, '#/jobs');
+    await page.waitForSelector('#jobs');
+    const to = await texts(page, '#jobs td:nth-child(5)');
+    check(to.length > 0 && to.every(t => t === '(spool only)'), 'each job names its destination (no PACS here: the spool only): ' + to);
     await go(page, '#/worklist?station=US01');
     check(JSON.stringify(await texts(page, '#worklist td:first-child')) === '["9002","9003"]', 'the worklist by station');
 

@@ -139,6 +139,9 @@ rate() { echo $(( $1 * 1000 / $2 )); }
 echo "One study of $n CT instances to two storescp archives, same machine, same run:"
 printf '%-72s %8s %8s\n' "" "inst/s" "ms"
 printf '%-72s %8s %8s\n' "radlink receiving them (storescu -> radlink: spooled, indexed, decided)" "$(rate "$n" "$recv")" "$recv"
-printf '%-72s %8s %8s\n' "radlink routing them: 3 DICOM routes, coerced, sent to both (2 jobs; 1 s stable)" "$(rate $((2 * n)) "$routed")" "$routed"
+printf '%-72s %8s %8s\n' "radlink routing them: 3 DICOM routes, coerced, sent to both (2 jobs)" "$(rate $((2 * n)) "$routed")" "$routed"
+busy=$((routed - 1000)) # the study must be stable 1 s before its jobs start
+[ "$busy" -gt 0 ] || busy=1
+printf '%-72s %8s %8s\n' "  the same, less the 1 s the study must be stable" "$(rate $((2 * n)) "$busy")" "$busy"
 printf '%-72s %8s %8s\n' "dcmsend, unchanged, to both one after the other" "$(rate $((2 * n)) "$send")" "$send"
-echo "radlink routing rate / dcmsend rate: $(awk "BEGIN{printf \"%.2f\", $send / $routed}")"
+echo "radlink routing rate / dcmsend rate: $(awk "BEGIN{printf \"%.2f\", $send / $routed}"), less the stable wait $(awk "BEGIN{printf \"%.2f\", $send / $busy}")"

@@ -56,6 +56,11 @@ cat >"$T/dicom.xml" <<'XML'
       <match calling-ae="CT_ER"/>
       <set keyword="StationName" value="CT_ER"/>
     </on-receive>
+    <on-receive name="long-station">
+      <match calling-ae="CT_LONG"/>
+      <set keyword="InstitutionName" value="Changed First"/>
+      <set keyword="StationName" from="StudyDescription"/>
+    </on-receive>
     <dicom-route name="chest-ct">
       <match modality="CT" calling-ae="CT_*"/>
       <when keyword="BodyPartExamined" equals="CHEST"/>
@@ -303,6 +308,22 @@ run_rc "$RADLINK" recon show --data "$T/var" 1.2.994.8
 expect_line "$OUT" "^  held +1 instance: .*Burned In Annotation is absent on a US image" \
     "recon show names why it is held"
 expect_eq "$(ls "$T/research" | wc -l)" "$before" "the research archive got nothing of it"
+
+note "an <on-receive> coercion the instance cannot take: stored as it came, held with the reason"
+cp "$PYD/CT_small.dcm" "$T/long.dcm"
+dcmodify -nb -m "StudyInstanceUID=1.2.994.10" -m "SeriesInstanceUID=1.2.994.10.1" \
+    -m "SOPInstanceUID=1.2.994.10.1.1" -i "StudyDescription=A DESCRIPTION FAR TOO LONG FOR A STATION NAME" \
+    "$T/long.dcm" >/dev/null 2>&1 || fail "dcmodify long"
+run_rc storescu -aet CT_LONG -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/long.dcm"
+expect_rc 0 "storescu: the instance is taken (kept, not lost)"
+wait_cmd 30 "^1\\.2\\.994\\.10 +held " "$RADLINK" recon list --data "$T/var" --unmatched
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.994.10
+expect_line "$OUT" "^  held +1 instance: .*StationName" "recon show names the attribute that could not be set"
+spooled=$(printf '%s\n' "$OUT" | sed -n 's/^  1\.2\.994\.10\.1\.1 .* \(\/.*\.dcm\)$/\1/p')
+[ -f "$spooled" ] || fail "recon show names the spooled file: [$OUT]"
+run_rc dcmdump +P 0008,0080 +P 0400,0561 "$spooled"
+expect_has "$OUT" "JFK IMAGING CENTER" "the stored file has its own institution: the first coercion was not kept"
+expect_not_has "$OUT" "(0400,0561)" "and no Original Attributes Sequence"
 
 note "a reload: what comes after it follows the new routes, what was decided before stays"
 sed 's/<dicom-routes default="hold">/<dicom-routes default="all">/' "$T/routes.xml" >"$T/routes.new"

@@ -201,6 +201,7 @@ expect_has "$OUT" "(0010,0010) PN [STUDY42^SUBJECT]" "the send's own name"
 expect_has "$OUT" "(0012,0062) CS [YES]" "Patient Identity Removed"
 expect_has "$OUT" "=JPEG2000LosslessOnly" "JPEG 2000 lossless"
 expect_not_has "$OUT" "RES001" "the patient ID is gone"
+expect_not_has "$OUT" "DOE^JANE" "the patient's name is gone, from the Original Attributes Sequence too"
 expect_not_has "$OUT" "1.2.994.3" "every original UID is replaced"
 new_study=$(dcmdump +P 0020,000d "$T/research/$out1" | sed -n 's/.*UI \[\([^]]*\)\].*/\1/p')
 [ -n "$new_study" ] || fail "the de-identified instance has a Study Instance UID"
@@ -218,6 +219,25 @@ note "the same study sent again: the same de-identified study"
 run_rc storescu -aet MR_RESEARCH -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/mr2.dcm"
 expect_rc 0 "storescu mr2"
 wait_until 90 "[ \$(ls '$T/research' | wc -l) -ge 2 ]"
+# every element of both, sequences included, against Table E.1-1 (pydicom,
+# apart from radlink's code); each original UID mapped the same way in both
+out2=$(ls "$T/research" | grep -vxF "$out1" | head -1)
+for k in 1 2; do
+    eval "o=\$out$k"
+    run_rc /usr/bin/python3 "$SRC/tests/integration/deid_check.py" check \
+        "$SRC/adapters/dicom/deid_table.tsv" "$T/mr$k.dcm" "$T/research/$o" --options retain-longitudinal-dates
+    # but for what the send does after de-identifying, on purpose: the name
+    # it sets (its Original Attributes item holds the emptied one), the
+    # JPEG 2000 pixel data; and the file meta storescp wrote on receipt
+    [ "$RC" = 0 ] || [ -z "$(printf '%s\n' "$OUT" | grep -Ev '^PatientName \(0010,0010\): |^PixelData \(7FE0,0010\): changed |^OriginalAttributesSequence \(0400,0561\): added$|^file meta/SourceApplicationEntityTitle: |^[0-9]+ findings$')" ] ||
+        fail "mr$k: deid_check.py finds: $OUT $ERR"
+done
+# which research file came from which MR: their order of arrival
+run_rc /usr/bin/python3 "$SRC/tests/integration/deid_check.py" mapping \
+    "$T/mr1.dcm" "$T/research/$out1" "$T/mr2.dcm" "$T/research/$out2"
+[ "$RC" = 0 ] || run_rc /usr/bin/python3 "$SRC/tests/integration/deid_check.py" mapping \
+    "$T/mr1.dcm" "$T/research/$out2" "$T/mr2.dcm" "$T/research/$out1"
+expect_rc 0 "each original UID became the same new UID in both sends: $OUT"
 studies=$(dcmdump +P 0020,000d "$T"/research/* | sed -n 's/.*UI \[\([^]]*\)\].*/\1/p' | sort -u)
 expect_eq "$studies" "$new_study" "both instances carry one new Study Instance UID"
 sops_new=$(dcmdump +P 0008,0018 "$T"/research/* | sed -n 's/.*UI \[\([^]]*\)\].*/\1/p' | sort -u | wc -l)

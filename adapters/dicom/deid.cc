@@ -22,23 +22,13 @@ extern "C" {
 #include "deid_rules.h"
 #include "deid_walk.h"
 #include "ds.h"
+#include "guard.h"
 
 using rl_dicom::deid_ctx;
 
 namespace {
 
-template <typename F> int guard(rl_err *err, F call)
-{
-    try {
-        return call();
-    } catch (const std::bad_alloc &) {
-        return rl_err_set(err, RL_E_NOMEM, -1, "de-identification: out of memory");
-    } catch (const std::exception &e) {
-        return rl_err_set(err, DICOM_E_INTERNAL, -1, "de-identification: %s", e.what());
-    } catch (...) {
-        return rl_err_set(err, DICOM_E_INTERNAL, -1, "de-identification: an unknown exception");
-    }
-}
+using rl_dicom::guard;
 
 // PS3.15 E.1.1 leaves the pixels to the Clean Pixel Data Option, which
 // radlink does not offer: an instance that may show text in its pixels is
@@ -159,7 +149,7 @@ OFCondition mark(unsigned options, DcmDataset *ds)
 
 extern "C" int dicom_ds_deidentify(dicom_ds *d, const route_deid *deid, rl_err *err)
 {
-    return guard(err, [&] {
+    return guard("de-identification", err, [&] {
         if (!d->have_secret)
             return rl_err_set(err, DICOM_E_CONFIG, -1,
                               "de-identification: no secret is set to derive new UIDs from");

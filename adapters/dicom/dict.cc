@@ -20,6 +20,7 @@ extern "C" {
 #include "vr.h"
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dctk.h"
+#include "guard.h"
 
 namespace rl_dicom {
 
@@ -40,18 +41,7 @@ namespace {
 
 using rl_dicom::dict_vr;
 
-template <typename F> int guard(const char *label, rl_err *err, F call)
-{
-    try {
-        return call();
-    } catch (const std::bad_alloc &) {
-        return rl_err_set(err, RL_E_NOMEM, -1, "%s: out of memory", label);
-    } catch (const std::exception &e) {
-        return rl_err_set(err, DICOM_E_INTERNAL, -1, "%s: %s", label, e.what());
-    } catch (...) {
-        return rl_err_set(err, DICOM_E_INTERNAL, -1, "%s: an unknown exception", label);
-    }
-}
+using rl_dicom::guard;
 
 int hexval(char c)
 {

@@ -19,23 +19,13 @@ extern "C" {
 #include "tags.h"
 #include "transcode.h"
 #include "dcmtk/oflog/oflog.h"
+#include "guard.h"
 
 using rl_dicom::key_of;
 
 namespace {
 
-template <typename F> int guard(const char *label, rl_err *err, F call)
-{
-    try {
-        return call();
-    } catch (const std::bad_alloc &) {
-        return rl_err_set(err, RL_E_NOMEM, -1, "%s: out of memory", label);
-    } catch (const std::exception &e) {
-        return rl_err_set(err, DICOM_E_INTERNAL, -1, "%s: %s", label, e.what());
-    } catch (...) {
-        return rl_err_set(err, DICOM_E_INTERNAL, -1, "%s: an unknown exception", label);
-    }
-}
+using rl_dicom::guard;
 
 std::string uid_of(DcmItem *ds, const DcmTagKey &k)
 {

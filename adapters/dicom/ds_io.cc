@@ -22,6 +22,7 @@ extern "C" {
 #include "ds.h"
 #include "tags.h"
 #include "vr.h"
+#include "guard.h"
 
 using rl_dicom::key_of;
 
@@ -30,18 +31,7 @@ namespace {
 const uint32_t TAG_SCS = 0x00080005u;   // Specific Character Set
 const uint32_t TAG_ORIGINAL = 0x04000561u; // Original Attributes Sequence
 
-template <typename F> int guard(const char *label, rl_err *err, F call)
-{
-    try {
-        return call();
-    } catch (const std::bad_alloc &) {
-        return rl_err_set(err, RL_E_NOMEM, -1, "%s: out of memory", label);
-    } catch (const std::exception &e) {
-        return rl_err_set(err, DICOM_E_INTERNAL, -1, "%s: %s", label, e.what());
-    } catch (...) {
-        return rl_err_set(err, DICOM_E_INTERNAL, -1, "%s: an unknown exception", label);
-    }
-}
+using rl_dicom::guard;
 
 std::string scs_of(DcmItem *item, const std::string &outer)
 {

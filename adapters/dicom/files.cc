@@ -32,6 +32,7 @@ extern "C" {
 #include "dcmtk/dcmnet/scu.h"
 #include "dcmtk/dcmsr/dsrdoc.h"
 #include "dcmtk/oflog/oflog.h"
+#include "guard.h"
 
 using rl_dicom::from_utf8;
 using rl_dicom::key_of;
@@ -595,16 +596,7 @@ int write_rejection(const char *path, const char *like, const char *code, const 
 
 // ---- the C face: no exception crosses it ----
 
-template <typename F> int guard(const char *label, rl_err *err, F call)
-{
-    try {
-        return call();
-    } catch (const std::exception &e) {
-        return rl_err_set(err, DICOM_E_INTERNAL, -1, "%s: %s", label, e.what());
-    } catch (...) {
-        return rl_err_set(err, DICOM_E_INTERNAL, -1, "%s: an unknown exception", label);
-    }
-}
+using rl_dicom::guard;
 
 extern "C" int dicom_correct_file(const char *in, const char *out, const dicom_change *ch,
                                   size_t n, const dicom_correct_opts *o, dicom_corrected *res,

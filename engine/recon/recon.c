@@ -416,6 +416,7 @@ int recon_move(store_txn *t, rl_str study_uid, const recon_identity *who, recon_
 typedef struct unsent_ctx {
     store_txn *t;
     uint32_t gen;
+    recon_policy policy;
     const char *pacs[RL_MAX_PACS]; /* the policy's <pacs>: where legacy instances go */
     size_t npacs;
     char ae[RL_DICOM_SENDS_MAX][RL_AE_TITLE_SIZE];
@@ -459,22 +460,43 @@ static int unsent(void *ctx, rl_str sop)
     return 0;
 }
 
+/* A search for where a study's instances still have to go (free it), under
+ * the policy now; NULL when out of memory (err says so). */
+static unsent_ctx *unsent_new(store_txn *t, const study_rec *s, rl_err *err)
+{
+    unsent_ctx *u = calloc(1, sizeof *u);
+    if (!u) {
+        rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+        return NULL;
+    }
+    u->t = t;
+    u->gen = s->gen;
+    recon_policy_load(t, &u->policy);
+    u->npacs = recon_policy_pacs(&u->policy, u->pacs, RL_MAX_PACS);
+    return u;
+}
+
+/* Where every instance of the study still has to go: *out (free it, set
+ * whenever the study exists), the study in s. */
+static int unsent_of(store_txn *t, rl_str study_uid, study_rec *s, unsent_ctx **out, rl_err *err)
+{
+    *out = NULL;
+    int rc = study_get(t, study_uid, s, err);
+    if (rc)
+        return rc;
+    if (!(*out = unsent_new(t, s, err)))
+        return RL_E_NOMEM;
+    return study_index_each(t, 'I', study_uid, unsent, *out, err);
+}
+
 int recon_unsent(store_txn *t, rl_str study_uid, bool *any, rl_err *err)
 {
     *any = false;
     study_rec s;
-    int rc = study_get(t, study_uid, &s, err);
-    if (rc)
-        return rc;
-    recon_policy p;
-    recon_policy_load(t, &p);
-    unsent_ctx *u = calloc(1, sizeof *u);
+    unsent_ctx *u;
+    int rc = unsent_of(t, study_uid, &s, &u, err);
     if (!u)
-        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
-    u->t = t;
-    u->gen = s.gen;
-    u->npacs = recon_policy_pacs(&p, u->pacs, RL_MAX_PACS);
-    rc = study_index_each(t, 'I', study_uid, unsent, u, err);
+        return rc;
     *any = u->n || u->spool;
     free(u);
     return rc;
@@ -547,12 +569,9 @@ static int schedule(store_txn *t, rl_str uid, const recon_out *out, int64_t now_
         not_before = s.first_us + (int64_t)p.unmatched_forward_s * 1000000;
     if (not_before < now_us)
         not_before = now_us;
-    unsent_ctx *u = calloc(1, sizeof *u);
+    unsent_ctx *u = unsent_new(t, &s, err);
     if (!u)
-        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
-    u->t = t;
-    u->gen = s.gen;
-    u->npacs = recon_policy_pacs(&p, u->pacs, RL_MAX_PACS);
+        return RL_E_NOMEM;
     if (arrived) /* a new instance: its own destinations (the others have jobs already) */
         unsent_inst(u, arrived);
     else         /* an order or patient changed: wherever something is left to do */
@@ -570,18 +589,10 @@ int recon_send_now(store_txn *t, rl_str study_uid, int64_t now_us, recon_sent *s
 {
     memset(sent, 0, sizeof *sent);
     study_rec s;
-    int rc = study_get(t, study_uid, &s, err);
-    if (rc)
-        return rc;
-    recon_policy p;
-    recon_policy_load(t, &p);
-    unsent_ctx *u = calloc(1, sizeof *u);
+    unsent_ctx *u;
+    int rc = unsent_of(t, study_uid, &s, &u, err);
     if (!u)
-        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
-    u->t = t;
-    u->gen = s.gen;
-    u->npacs = recon_policy_pacs(&p, u->pacs, RL_MAX_PACS);
-    rc = study_index_each(t, 'I', study_uid, unsent, u, err);
+        return rc;
     recon_out out = { .state = s.state };
     for (size_t i = 0; rc == STORE_OK && i < u->n && sent->n < RL_DICOM_SENDS_MAX; i++) {
         rc = want_one(t, study_uid, u->ae[i], &out, now_us, now_us, &sent->id[sent->n], err);

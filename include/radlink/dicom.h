@@ -373,6 +373,50 @@ typedef struct dicom_saved {
 int dicom_ds_save(dicom_ds *ds, const char *path, route_ts ts, const char *reason,
                   dicom_saved *res, rl_err *err);
 
+/* ---- reports (radlink/report.h) ---- */
+
+/* The study a report goes into, as radlink holds it (its attributes
+ * corrected), and the new object's own UIDs (made by the caller and kept,
+ * so that a retry writes the same object). */
+typedef struct dicom_report_ref {
+    char sop_class[RL_UID_SIZE], sop_uid[RL_UID_SIZE];
+    char series_uid[RL_UID_SIZE], study_uid[RL_UID_SIZE];
+} dicom_report_ref;
+typedef struct dicom_report_study {
+    char study_uid[RL_UID_SIZE], study_date[9], study_time[7];
+    char study_id[17], accession[RL_LO_SIZE], referring[RL_PN_SIZE];
+    char patient_id[RL_LO_SIZE], issuer[RL_LO_SIZE], patient_name[RL_PN_SIZE];
+    char birth_date[9], sex[RL_CS_SIZE];
+    char requested_procedure[RL_LO_SIZE]; /* for the Referenced Request Sequence */
+    /* Current Requested Procedure Evidence Sequence: the study's instances */
+    const dicom_report_ref *evidence;
+    size_t nevidence;
+    /* Predecessor Documents Sequence: the report this one amends (sop_uid
+     * "" when none) */
+    dicom_report_ref predecessor;
+    /* the new object: series (Modality SR, or DOC for a PDF) and instance */
+    char series_uid[RL_UID_SIZE], sop_uid[RL_UID_SIZE];
+    unsigned series_number, instance_number;
+} dicom_report_study;
+
+typedef enum dicom_report_kind {
+    DICOM_REPORT_SR = 0,  /* Basic Text SR, TID 2000 */
+    DICOM_REPORT_PDF = 1, /* Encapsulated PDF (r->pdf) */
+} dicom_report_kind;
+
+/* Write report r as a DICOM object of kind k into study s at path
+ * (Explicit VR Little Endian, Specific Character Set as the text needs:
+ * ISO_IR 100 when Latin-1 holds it, else ISO_IR 192). The SR: Completion
+ * Flag PARTIAL or COMPLETE, Verification Flag VERIFIED with the Verifying
+ * Observer Sequence when final, Content Date/Time, Referenced Request
+ * Sequence, the evidence and predecessor sequences, a CONTAINER "Imaging
+ * Report" (or r->title) holding one CONTAINER per section with its TEXT
+ * items. DICOM_E_VALUE when r cannot be written (a text past UT's length, no
+ * text at all, no PDF for DICOM_REPORT_PDF), with the reason. */
+struct report;
+int dicom_report_write(const struct report *r, dicom_report_kind k, const dicom_report_study *s,
+                       const char *path, rl_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -739,6 +739,14 @@
  * their four '^'), cut there. */
 #define RL_LO_SIZE 65
 #define RL_PN_SIZE 324
+/* Reports (radlink/report.h): a coded concept's value or scheme (SH: 16
+ * characters, with room for what an HL7 sender writes); the sections of one
+ * report (TID 2000 has six kinds; a sender that repeats an identifier gets
+ * them merged); the texts of one report (an OBX each: a long report has a
+ * few hundred lines). */
+#define RL_REPORT_CODE_SIZE 65
+#define RL_REPORT_SECTIONS_MAX 16
+#define RL_REPORT_TEXTS_MAX 4096
 /* A UID as received, named in a note or made into a spool file's name: 64
  * characters by PS3.5, room for a sender that sends more (cut there). */
 #define RL_UID_TEXT_SIZE 128

@@ -1,0 +1,93 @@
+/* Reports into the PACS (issue "Reports reach their study"): a radiology
+ * report as radlink carries it from an ORU^R01 or MDM^T02 to a DICOM
+ * object in its study.
+ *
+ * Two halves, apart:
+ * - engine/report/ reads the HL7 message into a report (report_from_hl7):
+ *   the OBX values grouped into sections by observation identifier, HL7
+ *   formatting escapes as line breaks, OBR-25 as flags, OBR-32 as the
+ *   verifying observer, an OBX of type ED carrying a PDF decoded;
+ * - the DICOM adapter writes it (radlink/dicom.h: dicom_report_write) as a
+ *   Basic Text SR following TID 2000, or as an Encapsulated PDF, in the
+ *   study radlink holds (dicom_report_study).
+ * Every text is UTF-8. */
+#ifndef RADLINK_REPORT_H
+#define RADLINK_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#include "radlink/err.h"
+#include "radlink/limits.h"
+#include "radlink/util.h"
+
+/* A coded concept: (code value, coding scheme designator, code meaning). */
+typedef struct report_code {
+    char value[RL_REPORT_CODE_SIZE];
+    char scheme[RL_REPORT_CODE_SIZE];
+    char meaning[RL_LO_SIZE];
+} report_code;
+
+/* The sections of TID 2000 an OBX's observation identifier is filed under
+ * (its LOINC code, else its text: "GDT" findings, "IMP" impression...). */
+typedef enum report_section_kind {
+    REPORT_FINDINGS = 0,   /* (121070, DCM, "Findings") */
+    REPORT_IMPRESSION = 1, /* (121072, DCM, "Impressions") */
+    REPORT_HISTORY = 2,    /* (121060, DCM, "History") */
+    REPORT_ADDENDUM = 3,   /* (121077, DCM, "Addendum")... kept as a section of its own */
+    REPORT_RECOMMENDATION = 4, /* (121074, DCM, "Recommendations") */
+    REPORT_CONCLUSION = 5, /* (121076, DCM, "Conclusions") */
+} report_section_kind;
+#define REPORT_SECTION_KINDS 6
+
+/* One section: the OBX values of one observation identifier, in order,
+ * each an item of text (TEXT content items of TID 2000's section). */
+typedef struct report_section {
+    report_section_kind kind;
+    report_code obs;         /* OBX-3 as the message says it */
+    size_t first, n;         /* its texts: report.texts[first .. first + n) */
+} report_section;
+
+/* OBR-25: P (preliminary) -> PARTIAL, unverified; F (final), C (corrected)
+ * -> COMPLETE, VERIFIED. */
+typedef enum report_status {
+    REPORT_PRELIMINARY = 'P',
+    REPORT_FINAL = 'F',
+    REPORT_CORRECTED = 'C',
+} report_status;
+
+typedef struct report {
+    /* what links it to its order and study */
+    char accession[RL_LO_SIZE];        /* OBR-18, else ORC-3, else OBR-3 */
+    char requested_procedure[RL_LO_SIZE]; /* OBR-19 */
+    char placer[RL_LO_SIZE], filler[RL_LO_SIZE]; /* ORC-2/OBR-2, ORC-3/OBR-3 */
+    char study_uid[RL_UID_SIZE];       /* ZDS-1, or an OBX saying so; "" when none */
+    char patient_id[RL_LO_SIZE];       /* PID-3's first identifier (the route's <patient-id> may pick another) */
+    char patient_name[RL_PN_SIZE];     /* as a DICOM PN: family^given^middle^prefix^suffix */
+    report_code procedure;             /* OBR-4 */
+    report_status status;
+    /* the verifying observer: OBR-32 (name as a DICOM PN, and its ID) */
+    char observer_name[RL_PN_SIZE];
+    char observer_id[RL_LO_SIZE];
+    /* when observed: OBR-7 (DA, TM); the report's own date: OBR-22 */
+    char observed_date[9], observed_time[7];
+    char content_date[9], content_time[7];
+    char title[RL_LO_SIZE];            /* OBR-4's text, else "Imaging Report" */
+    report_section sections[RL_REPORT_SECTIONS_MAX];
+    size_t nsections;
+    rl_str *texts;                     /* every section's texts, in an arena */
+    size_t ntexts;
+    rl_str pdf;                        /* an OBX of type ED: the PDF's bytes (decoded,
+                                        * starting with "%PDF-"), or empty */
+} report;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -172,6 +172,8 @@ async function messageSeqs(page) {
     step = 'link the unmatched study to its order';
     await go(page, '#/study/1.2.999.8');
     check((await page.$eval('#study-state', e => e.textContent)) === 'unmatched', 'the study is unmatched');
+    const dest = await page.$eval('#study-destinations', e => e.textContent);
+    check(dest === 'every PACS', 'where its instances go (no DICOM routes, no PACS): ' + dest);
     const cands = await texts(page, '#candidates td:first-child');
     check(JSON.stringify(cands) === '["9002","9003"]', 'its candidate orders: ' + cands);
     await shot(page, '09-study-unmatched');

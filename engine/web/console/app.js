@@ -344,7 +344,9 @@ async function pageStudy(page, uid) {
   page.append(el('h1', {}, 'Study ' + s.study_uid),
     kv([['state', el('span', { id: 'study-state' }, s.state)], ['instances', String(s.instances)],
         ['first received', when(s.first)], ['updated', when(s.updated)],
-        ['order', s.order ? `accession ${s.order.accession}, procedure ${s.order.procedure}, step ${s.order.step}` : 'none']]),
+        ['order', s.order ? `accession ${s.order.accession}, procedure ${s.order.procedure}, step ${s.order.step}` : 'none'],
+        ['goes to', el('span', { id: 'study-destinations' }, (s.destinations || []).join(', ') || 'every PACS')],
+        ...(s.held ? [['held', el('span', { id: 'study-held' }, `${s.held} instance${s.held === 1 ? '' : 's'}: ${s.held_why}`)]] : [])]),
     el('h2', {}, 'Header values'), kv(Object.entries(s.fields)));
   if (s.state === 'unmatched' || s.state === 'forwarded' || !s.order) {
     page.append(el('h2', {}, 'Candidate orders (this patient, day and modality)'), table([

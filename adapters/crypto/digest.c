@@ -79,6 +79,30 @@ char *digest_base64(const void *p, size_t n)
     return out;
 }
 
+int digest_base64_decode(const char *p, size_t n, void *out, size_t *outn)
+{
+    *outn = 0;
+    EVP_ENCODE_CTX *c = EVP_ENCODE_CTX_new();
+    if (!c)
+        return -1;
+    EVP_DecodeInit(c);
+    int got = 0, last = 0, rc = 0;
+    unsigned char *o = out;
+    /* in slices: EVP_DecodeUpdate takes an int length */
+    for (size_t off = 0; rc == 0 && off < n;) {
+        int k = n - off > (1u << 30) ? 1 << 30 : (int)(n - off);
+        if (EVP_DecodeUpdate(c, o + *outn, &got, (const unsigned char *)p + off, k) < 0)
+            rc = -1;
+        *outn += (size_t)(got > 0 ? got : 0);
+        off += (size_t)k;
+    }
+    if (rc == 0 && EVP_DecodeFinal(c, o + *outn, &last) != 1)
+        rc = -1;
+    *outn += (size_t)(rc == 0 && last > 0 ? last : 0);
+    EVP_ENCODE_CTX_free(c);
+    return rc;
+}
+
 int digest_random(void *out, size_t n)
 {
     return RAND_bytes(out, (int)n) == 1 ? 0 : -1;

@@ -70,6 +70,7 @@ const char *rl_strerror(int code)
     case NET_E_TLS: return "net: TLS error";
     case NET_E_TLS_CONFIG: return "net: unusable TLS settings";
     case WL_E_ENTRY: return "worklist: an entry it cannot take";
+    case REPORT_E_INPUT: return "report: a message that cannot be made a report";
     }
     return "unknown error";
 }

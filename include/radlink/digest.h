@@ -25,6 +25,10 @@ void digest_uid_from_name(const char *name, char out[RL_UUID_UID_SIZE]);
 /* p[0..n) in base64 (RFC 4648, one line, no line breaks) into out, a
  * malloc'd NUL-terminated string the caller frees; NULL when out of memory. */
 char *digest_base64(const void *p, size_t n);
+/* Decode base64 text p[0..n) (line breaks and spaces between its groups
+ * allowed) into out (room for 3 * (n / 4) + 3 bytes); *outn gets the
+ * length. 0, or -1 when it is not base64. */
+int digest_base64_decode(const char *p, size_t n, void *out, size_t *outn);
 
 /* Copy the file src to dst (created with mode; synced when sync, else the
  * caller syncs the file system once at the end), or only read src when dst

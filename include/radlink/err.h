@@ -17,6 +17,7 @@
  *  -1000 .. -1099 HTTP_E_*   the HTTP listener (http.h)
  *  -1100 .. -1199 NET_E_*    the network layer: TCP and TLS (net.h)
  *  -1200 .. -1299 WL_E_*     the worklist (wl.h)
+ *  -1300 .. -1399 REPORT_E_* reports (report.h)
  *
  * Like LMDB's own codes (-30799 ...), a value once given keeps its meaning. */
 #ifndef RADLINK_ERR_H
@@ -34,6 +35,7 @@
 #define HTTP_E_BASE (-1000)
 #define NET_E_BASE (-1100)
 #define WL_E_BASE (-1200)
+#define REPORT_E_BASE (-1300)
 
 enum rl_e_code {
     RL_E_NOMEM = RL_E_BASE - 1, /* out of memory */
@@ -144,6 +146,12 @@ enum net_e_code {
 enum wl_e_code {
     WL_E_ENTRY = WL_E_BASE - 1, /* an entry it cannot take: a required value missing,
                                  * malformed or longer than DICOM allows */
+};
+
+/* reports (radlink/report.h) */
+enum report_e_code {
+    REPORT_E_INPUT = REPORT_E_BASE - 1, /* a message that cannot be made a report: no
+                                         * text, an unknown OBR-25, a bad PDF... */
 };
 
 /* A short name for code ("store: the store is full"): a static string, never

@@ -86,6 +86,29 @@ typedef struct report {
                                         * starting with "%PDF-"), or empty */
 } report;
 
+/* Read an ORU^R01 or MDM^T02 (parsed, its character set resolved) into r;
+ * its strings and texts live in m's arena and a (until either is reset).
+ * Linking: OBR-18, else ORC-3, else OBR-3 as the accession; ZDS-1 or an
+ * OBX naming the Study Instance UID (113014 or "Study Instance UID"). OBX
+ * values of type TX, FT, ST and CE (its text) are texts, each OBX one (its
+ * repetitions and formatting escapes as line breaks), grouped into one
+ * section per observation identifier, in order of appearance; an OBX of
+ * type ED with subtype PDF and Base64 encoding is the PDF. REPORT_E_INPUT
+ * with the reason and the segment ("OBX[3]-5: ...") when the message has no
+ * OBR, no text and no PDF, an OBR-25 other than P, F or C, a PDF that is not
+ * base64 or does not start with "%PDF-", or more sections or texts than
+ * limits.h allows. */
+struct hl7_msg;
+int report_from_hl7(struct hl7_msg *m, rl_arena *a, report *r, rl_err *err);
+
+/* The section kind an observation identifier is filed under, and its TID
+ * 2000 concept: by LOINC code (18782-3 findings, 19005-8 impression, 11329-0
+ * history, 18783-1 recommendation, 55110-1 conclusions) or by the
+ * identifier's last word as reporting systems write it ("GDT", "IMP",
+ * "ADD"/"ADDENDUM", "HX"/"HISTORY", "REC", "CONCL"); findings otherwise. */
+report_section_kind report_section_of(const report_code *obs);
+const report_code *report_section_concept(report_section_kind k);
+
 #ifdef __cplusplus
 }
 #endif

@@ -76,6 +76,22 @@ static void copy_path(rt_loader *L, const xmlNode *n, const char *attr, char *ds
         snprintf(dst, dstn, "%s%s%s", rel ? L->dir : "", rel ? "/" : "", v);
 }
 
+/* A destination's time in seconds (up to a day), def when absent; past a
+ * day is an error, not the default. */
+static unsigned dest_seconds(rt_loader *L, const xmlNode *n, const char *attr, unsigned def)
+{
+    const char *t = xdoc_attr(n, attr);
+    uint64_t v;
+    if (!t)
+        return def;
+    if (!rl_str_to_u64(rl_str_c(t), RL_DEST_SECONDS_MAX, &v)) {
+        rt_lerr(L, n, "%s=\"%s\": seconds from 0 to %u are expected", attr, t,
+                RL_DEST_SECONDS_MAX);
+        return def;
+    }
+    return (unsigned)v;
+}
+
 static void load_dest(rt_loader *L, const xmlNode *n, route_dest *d)
 {
     copy_field(L, n, "name", d->name, sizeof d->name);
@@ -84,10 +100,8 @@ static void load_dest(rt_loader *L, const xmlNode *n, route_dest *d)
         rt_lerr(L, n, "destination '%s': host is empty", d->name);
     uint64_t v;
     d->port = rl_str_to_u64(rl_str_c(xdoc_attr(n, "port")), 65535, &v) ? (unsigned)v : 0;
-    const char *t = xdoc_attr(n, "ack-timeout");
-    d->ack_timeout_s = t && rl_str_to_u64(rl_str_c(t), 86400, &v) ? (unsigned)v : 30;
-    t = xdoc_attr(n, "max-retry-delay");
-    d->max_retry_delay_s = t && rl_str_to_u64(rl_str_c(t), 86400, &v) ? (unsigned)v : 60;
+    d->ack_timeout_s = dest_seconds(L, n, "ack-timeout", 30);
+    d->max_retry_delay_s = dest_seconds(L, n, "max-retry-delay", 60);
     for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c)) {
         if (!xdoc_is(c, "tls"))
             continue;

@@ -729,6 +729,9 @@
  * spaces; a longer line is read in pieces, none of which is a key. */
 #define RL_KEYFILE_LINE_MAX 200
 
+/* An outbound destination's ack-timeout and max-retry-delay: a day at the
+ * most (an ACK awaited longer is a destination that is down). */
+#define RL_DEST_SECONDS_MAX 86400
 /* A route file's table read from a CSV file (<table file=...>): a code
  * list of a few thousand lines is kilobytes; this stops a wrong file. */
 #define RL_ROUTE_TABLE_FILE_MAX (64u * 1024u * 1024u)

@@ -222,6 +222,10 @@ static void test_load_errors(void **state)
     load_fails("<routes><route name=\"a\"><reject text=\"x\"/><accept/></route></routes>",
                "never runs");
     load_fails("<routes default=\"maybe\"/>", "maybe");
+    /* past a day is an error, not the default it used to become */
+    load_fails("<routes><destination name=\"d\" host=\"h\" port=\"1\" ack-timeout=\"90000\"/>"
+               "</routes>",
+               "ack-timeout=\"90000\": seconds from 0 to 86400");
     /* not XML at all */
     load_fails("<routes><route name=\"a\">", "t.xml:");
 }

@@ -112,6 +112,7 @@ typedef struct keys {
     size_t *n;
     size_t count, cap;
     const char *issuer;
+    bool oom; /* the list stopped short: out of memory */
 } keys;
 
 static int add_key(keys *ks, rl_str v)
@@ -123,8 +124,10 @@ static int add_key(keys *ks, rl_str v)
             ks->k = nk;
         if (nn)
             ks->n = nn;
-        if (!nk || !nn)
+        if (!nk || !nn) {
+            ks->oom = true;
             return 1;
+        }
         ks->cap = cap;
     }
     size_t n = v.n < WL_KEY_MAX ? v.n : WL_KEY_MAX;
@@ -157,16 +160,24 @@ static int update_entries(adt *a, const ident *from)
     keys ks = { .issuer = from->issuer };
     rl_err *err = &env->store_err;
     int rc = wl_scan(env->txn, 'P', rl_str_c(from->id), rl_str_c(from->id), take_entry, &ks, err);
+    if (rc == STORE_OK && ks.oom)
+        rc = rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     wl_entry *e = malloc(sizeof *e);
     rl_arena ar;
     rl_arena_init(&ar, 4096, 0);
-    for (size_t i = 0; rc == STORE_OK && e && i < ks.count; i++) {
+    /* out of memory is said, not skipped: the transaction aborts and the
+     * sender gets an error ACK, rather than entries left with the old patient */
+    if (rc == STORE_OK && !e)
+        rc = rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    for (size_t i = 0; rc == STORE_OK && i < ks.count; i++) {
         rc = wl_get(env->txn, (rl_str){ ks.k[i], ks.n[i] }, e, err);
         if (rc == STORE_NOTFOUND) {
             rc = STORE_OK;
             continue;
         }
-        if (rc || wl_entry_own(e, &ar) != 0)
+        if (rc == STORE_OK && wl_entry_own(e, &ar) != 0)
+            rc = rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+        if (rc)
             break;
         uint32_t t;
         t = WL_PATIENT_ID, wl_set_attr(e, &t, 1, rl_str_c(a->who.id));
@@ -205,6 +216,8 @@ static int recheck_studies(adt *a, const ident *of, bool merged)
     keys ks = { .issuer = "" };
     rl_err *err = &a->env->store_err;
     int rc = study_index_each(a->env->txn, 'P', rl_str_c(of->id), take_study, &ks, err);
+    if (rc == STORE_OK && ks.oom)
+        rc = rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     for (size_t i = 0; rc == STORE_OK && i < ks.count; i++) {
         recon_out out;
         study_rec s;
@@ -249,6 +262,8 @@ static int known(adt *a, const ident *w, bool *yes)
         return rc < 0 ? rc : STORE_OK;
     keys ks = { .issuer = w->issuer };
     rc = wl_scan(a->env->txn, 'P', rl_str_c(w->id), rl_str_c(w->id), take_entry, &ks, err);
+    if (rc == STORE_OK && ks.oom)
+        rc = rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     *yes = ks.count > 0;
     free(ks.k);
     free(ks.n);
@@ -256,6 +271,8 @@ static int known(adt *a, const ident *w, bool *yes)
         return rc;
     keys ss = { .issuer = "" };
     rc = study_index_each(a->env->txn, 'P', rl_str_c(w->id), take_study, &ss, err);
+    if (rc == STORE_OK && ss.oom)
+        rc = rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     *yes = false;
     for (size_t i = 0; rc == STORE_OK && i < ss.count && !*yes; i++) {
         study_rec s;

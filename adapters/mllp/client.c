@@ -58,7 +58,9 @@ int mllp_client_open(const char *host, unsigned port, const net_tls_opts *tls, i
     c->io.fd = -1;
     c->cancel_fd = cancel_fd;
     snprintf(c->peer, sizeof c->peer, "%s:%u", host, port);
-    mllp_decoder_init(&c->dec, 256u << 20);
+    /* an ACK, or a reply from a peer radlink forwards to: at most the
+     * largest frame radlink itself could be configured to take */
+    mllp_decoder_init(&c->dec, RL_MAX_FRAME_CEILING);
     rl_err why;
     int rc = net_connect(host, port, deadline, cancel_fd, &c->io.fd, &why);
     if (rc != 0)

@@ -57,9 +57,10 @@ std::string report_text::put(const char *what, const std::string &utf8)
 {
     std::string out;
     if (latin1_) {
-        if (!from_utf8("ISO_IR 100", utf8, out))
-            overflow = true; // some character Latin-1 has not (or not UTF-8 at all)
-        return out;
+        if (from_utf8("ISO_IR 100", utf8, out))
+            return out;
+        overflow = true; // some character Latin-1 has not (or not UTF-8 at all): this
+        return utf8;     // build is dropped, the value only keeps it going
     }
     if (!utf8_valid(utf8) && bad.empty())
         bad = what;

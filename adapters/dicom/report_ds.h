@@ -1,7 +1,8 @@
-// What the two report writers share (dicom_report_write: report.cc; the
-// Basic Text SR: report_sr.cc; the Encapsulated PDF: report_pdf.cc): the
-// object's character set, the patient, study, series and instance
-// attributes, and the date and time the report's content bears.
+// The report writers' shared parts (report_common.cc: the object's
+// character set, the patient, study, series and instance attributes, the
+// date and time the report's content bears) and their builders (the Basic
+// Text SR: report_sr.cc; the Encapsulated PDF: report_pdf.cc), which
+// dicom_report_write (report.cc) calls.
 #ifndef RADLINK_DICOM_REPORT_DS_H
 #define RADLINK_DICOM_REPORT_DS_H
 
@@ -26,7 +27,7 @@ namespace rl_dicom {
 class report_text {
   public:
     explicit report_text(bool latin1) : latin1_(latin1) {}
-    std::string put(const char *what, const std::string &utf8);
+    std::string enc(const char *what, const std::string &utf8);
     const char *scs() const { return latin1_ ? "ISO_IR 100" : "ISO_IR 192"; }
     bool latin1() const { return latin1_; }
     bool overflow = false;

@@ -69,7 +69,7 @@ OFCondition put_module(DcmItem *ds, const report *r, report_text &t)
     if (c.good())
         c = ds->insertEmptyElement(DCM_AcquisitionDateTime);
     if (c.good())
-        c = put(ds, DCM_DocumentTitle, t.put("the title", title));
+        c = put(ds, DCM_DocumentTitle, t.enc("the title", title));
     if (c.good())
         c = report_put_code(ds, DCM_ConceptNameCodeSequence, "18748-4", "LN",
                             "Diagnostic Imaging Report");

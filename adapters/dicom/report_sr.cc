@@ -60,7 +60,7 @@ bool usable(const report_code &c)
 
 DSRCodedEntryValue code_of(const report_code &c, report_text &t)
 {
-    return DSRCodedEntryValue(c.value, c.scheme, t.put("a code's meaning", c.meaning).c_str());
+    return DSRCodedEntryValue(c.value, c.scheme, t.enc("a code's meaning", c.meaning).c_str());
 }
 
 // A text as UT holds it: line breaks as CR LF (PS3.5 6.1.3).
@@ -106,7 +106,7 @@ int add_texts(DSRDocumentTree &tree, const report *r, size_t i, report_text &t, 
                               : tree.addContentItem(DSRTypes::RT_contains, DSRTypes::VT_Text, name);
         first = false;
         if (c.good())
-            c = tree.getCurrentContentItem().setStringValue(t.put("a text", text).c_str(), OFFalse);
+            c = tree.getCurrentContentItem().setStringValue(t.enc("a text", text).c_str(), OFFalse);
         if (c.bad())
             return rl_err_set(err, DICOM_E_VALUE, -1, "section %zu, text %zu: %s", i + 1, j + 1,
                               c.text());
@@ -152,7 +152,7 @@ int add_tree(DSRDocument &doc, const report *r, report_text &t, rl_err *err)
     if (tree.addContentItem(DSRTypes::RT_isRoot, DSRTypes::VT_Container) == 0)
         return rl_err_set(err, DICOM_E_VALUE, -1, "the report's root container");
     OFCondition c = tree.getCurrentContentItem().setConceptName(
-        DSRCodedEntryValue("18748-4", "LN", t.put("the title", title).c_str()));
+        DSRCodedEntryValue("18748-4", "LN", t.enc("the title", title).c_str()));
     if (c.bad())
         return rl_err_set(err, DICOM_E_VALUE, -1, "the title \"%s\": %s", r->title, c.text());
     bool first = true;
@@ -161,7 +161,7 @@ int add_tree(DSRDocument &doc, const report *r, report_text &t, rl_err *err)
                                      DSRCodedEntryValue("121008", "DCM", "Person Observer Name"));
         if (c.good())
             c = tree.getCurrentContentItem().setStringValue(
-                t.put("the observer's name", r->observer_name).c_str(), OFFalse);
+                t.enc("the observer's name", r->observer_name).c_str(), OFFalse);
         if (c.bad())
             return rl_err_set(err, DICOM_E_VALUE, -1, "the observer \"%s\": %s",
                               r->observer_name, c.text());
@@ -193,7 +193,7 @@ int flags(DSRDocument &doc, const report *r, report_text &t, rl_err *err)
     if (c.good() && !prelim && r->observer_name[0]) {
         std::string date, time;
         report_when(r, date, time);
-        std::string name = t.put("the observer's name", r->observer_name);
+        std::string name = t.enc("the observer's name", r->observer_name);
         // the RIS's own identifier of the person: a private scheme (PS3.16 8)
         DSRCodedEntryValue id;
         if (r->observer_id[0])
@@ -243,21 +243,21 @@ OFCondition request(DcmItem *ds, const report *r, const dicom_report_study *s, r
         c = it->insertEmptyElement(DCM_ReferencedStudySequence);
     if (c.good())
         c = put(it, DCM_AccessionNumber,
-                t.put("the accession number", study_or(s->accession, r->accession)));
+                t.enc("the accession number", study_or(s->accession, r->accession)));
     if (c.good())
-        c = put(it, DCM_PlacerOrderNumberImagingServiceRequest, t.put("the placer", r->placer));
+        c = put(it, DCM_PlacerOrderNumberImagingServiceRequest, t.enc("the placer", r->placer));
     if (c.good())
-        c = put(it, DCM_FillerOrderNumberImagingServiceRequest, t.put("the filler", r->filler));
+        c = put(it, DCM_FillerOrderNumberImagingServiceRequest, t.enc("the filler", r->filler));
     if (c.good())
         c = put(it, DCM_RequestedProcedureID,
-                t.put("the requested procedure",
+                t.enc("the requested procedure",
                       study_or(s->requested_procedure, r->requested_procedure)));
     if (c.good())
         c = put(it, DCM_RequestedProcedureDescription,
-                t.put("the procedure", r->procedure.meaning));
+                t.enc("the procedure", r->procedure.meaning));
     if (c.good() && usable(r->procedure))
         c = report_put_code(it, DCM_RequestedProcedureCodeSequence, r->procedure.value,
-                            r->procedure.scheme, t.put("the procedure", r->procedure.meaning));
+                            r->procedure.scheme, t.enc("the procedure", r->procedure.meaning));
     else if (c.good())
         c = it->insertEmptyElement(DCM_RequestedProcedureCodeSequence);
     return c;
@@ -290,7 +290,7 @@ int report_build_sr(const report *r, const dicom_report_study *s, report_text &t
     if (c.good() && usable(r->procedure)) {
         ds->findAndDeleteElement(DCM_PerformedProcedureCodeSequence);
         c = report_put_code(ds, DCM_PerformedProcedureCodeSequence, r->procedure.value,
-                            r->procedure.scheme, t.put("the procedure", r->procedure.meaning));
+                            r->procedure.scheme, t.enc("the procedure", r->procedure.meaning));
     }
     if (c.bad())
         return rl_err_set(err, DICOM_E_VALUE, -1, "the SR: %s", c.text());

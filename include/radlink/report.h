@@ -39,7 +39,7 @@ typedef enum report_section_kind {
     REPORT_FINDINGS = 0,   /* (121070, DCM, "Findings") */
     REPORT_IMPRESSION = 1, /* (121072, DCM, "Impressions") */
     REPORT_HISTORY = 2,    /* (121060, DCM, "History") */
-    REPORT_ADDENDUM = 3,   /* (121077, DCM, "Addendum")... kept as a section of its own */
+    REPORT_ADDENDUM = 3,   /* (121078, DCM, "Addendum"): kept as a section of its own */
     REPORT_RECOMMENDATION = 4, /* (121074, DCM, "Recommendations") */
     REPORT_CONCLUSION = 5, /* (121076, DCM, "Conclusions") */
 } report_section_kind;

@@ -1,23 +1,9 @@
-/* Which TID 2000 section an OBX's observation identifier is filed under,
- * and each section's concept (radlink/report.h). */
+/* Which TID 2000 section an OBX's observation identifier is filed under
+ * (radlink/report.h). */
 #include <string.h>
 #include <strings.h>
 
 #include "radlink/report.h"
-
-static const report_code concepts[REPORT_SECTION_KINDS] = {
-    [REPORT_FINDINGS] = { "121070", "DCM", "Findings" },
-    [REPORT_IMPRESSION] = { "121072", "DCM", "Impressions" },
-    [REPORT_HISTORY] = { "121060", "DCM", "History" },
-    [REPORT_ADDENDUM] = { "121077", "DCM", "Addendum" },
-    [REPORT_RECOMMENDATION] = { "121074", "DCM", "Recommendations" },
-    [REPORT_CONCLUSION] = { "121076", "DCM", "Conclusions" },
-};
-
-const report_code *report_section_concept(report_section_kind k)
-{
-    return &concepts[(unsigned)k < REPORT_SECTION_KINDS ? k : REPORT_FINDINGS];
-}
 
 /* The last word of an identifier ("&GDT", "RAD&IMP", "R-IMP": "GDT", "IMP"). */
 static const char *last_word(const char *s)

@@ -101,13 +101,12 @@ typedef struct report {
 struct hl7_msg;
 int report_from_hl7(struct hl7_msg *m, rl_arena *a, report *r, rl_err *err);
 
-/* The section kind an observation identifier is filed under, and its TID
- * 2000 concept: by LOINC code (18782-3 findings, 19005-8 impression, 11329-0
+/* The section kind an observation identifier is filed under (the DICOM
+ * adapter names each kind's TID 2000 concept): by LOINC code (18782-3 findings, 19005-8 impression, 11329-0
  * history, 18783-1 recommendation, 55110-1 conclusions) or by the
  * identifier's last word as reporting systems write it ("GDT", "IMP",
  * "ADD"/"ADDENDUM", "HX"/"HISTORY", "REC", "CONCL"); findings otherwise. */
 report_section_kind report_section_of(const report_code *obs);
-const report_code *report_section_concept(report_section_kind k);
 
 #ifdef __cplusplus
 }

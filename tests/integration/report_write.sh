@@ -167,6 +167,48 @@ for want in 'UI =EncapsulatedPDFStorage.*SOPClassUID' 'CS \[DOC\].*Modality' 'CS
 done
 check_iod "$T/pdf.dcm" "the PDF"
 
+note "an ORU^R01 as a reporting system sends it, read as the engine reads it (report_from_hl7)"
+# Latin-1 (MSH-18 8859/1), several OBX per section, \.br\ and repetitions,
+# a numeric OBX that is no text, the observer in OBR-32
+printf '%s\r' \
+  'MSH|^~\&|RIS|GENHOSP|RADLINK|RAD|20261124110000||ORU^R01^ORU_R01|RPT1|P|2.5.1||||||8859/1' \
+  'PID|1||PID1001^^^HOSP^MR||DOE^JANE||19700101|F' \
+  'ORC|RE|PL1001|FL1001' \
+  'OBR|1|PL1001|FL1001|CTCHEST^CT Chest^99RIS|||20240102101500|||||||||||ACC1001|RP1001|||20240102113000|||F|||||||RAD42&B'"$(printf '\373')"'c&J'"$(printf '\351')"'r'"$(printf '\364')"'me' \
+  'OBX|1|TX|&GDT|1|The lungs are clear.\.br\No pleural effusion.||||||F' \
+  'OBX|2|NM|&VOL|1|73519||||||F' \
+  'OBX|3|TX|&GDT|2|Heart size normal.~Mediastinum unremarkable.||||||F' \
+  'OBX|4|TX|&IMP|1|No acute finding.||||||F' >"$T/oru.hl7"
+run_rc "$RW" "$T/study.txt" "$T/oru.dcm" hl7="$T/oru.hl7" study.sop_uid=$U.30
+expect_rc 0 "an SR from the ORU: $ERR"
+run_rc sr_dump "$T/oru.dcm"
+for want in 'Completion Flag *: COMPLETE' 'Verification Flag *: VERIFIED' 'Bûc\^Jérôme' \
+    'The lungs are clear\.' 'No pleural effusion\.' 'Heart size normal\.' \
+    'Mediastinum unremarkable\.' 'No acute finding\.' 'Impression' 'Finding'; do
+    expect_line "$OUT" "$want" "the ORU's SR"
+done
+expect_not_has "$OUT" "73519" "the numeric OBX is no text of the report"
+check_iod "$T/oru.dcm" "the ORU's SR"
+B64=$(base64 -w0 "$T/report.pdf")
+printf '%s\r' \
+  'MSH|^~\&|RIS|GENHOSP|RADLINK|RAD|20261124110000||ORU^R01^ORU_R01|RPT2|P|2.5.1' \
+  'PID|1||PID1001^^^HOSP^MR||DOE^JANE||19700101|F' \
+  'OBR|1|PL1001|FL1001|CTCHEST^CT Chest^99RIS|||20240102101500|||||||||||ACC1001|RP1001|||20240102113000|||F' \
+  "OBX|1|ED|PDF^Report^99RIS||RIS^AP^PDF^Base64^$B64||||||F" >"$T/oru_pdf.hl7"
+run_rc "$RW" "$T/study.txt" "$T/oru_pdf.dcm" hl7="$T/oru_pdf.hl7" kind=pdf study.sop_uid=$U.31
+expect_rc 0 "a PDF from the ORU's OBX ED: $ERR"
+run_rc dcm2pdf "$T/oru_pdf.dcm" "$T/oru_back.pdf"
+expect_rc 0 "dcm2pdf: $ERR"
+cmp "$T/report.pdf" "$T/oru_back.pdf" || fail "the PDF the ORU carried does not come back identical"
+printf '%s\r' \
+  'MSH|^~\&|RIS|GENHOSP|RADLINK|RAD|20261124110000||ORU^R01^ORU_R01|RPT3|P|2.5.1' \
+  'PID|1||PID1001||DOE^JANE' \
+  'OBR|1|PL1001|FL1001|CTCHEST|||||||||||||||||||||X' \
+  'OBX|1|TX|&GDT||text' >"$T/oru_bad.hl7"
+run_rc "$RW" "$T/study.txt" "$T/none.dcm" hl7="$T/oru_bad.hl7" study.sop_uid=$U.32
+expect_rc 1 "an ORU whose OBR-25 is unknown"
+expect_has "$ERR" "OBR-25 is 'X'" "the reason names the field"
+
 note "refused, with the reason, nothing written"
 run_rc "$RW" "$T/study.txt" "$T/none.dcm" study.sop_uid=$U.8 section=findings "text="
 expect_rc 1 "a report without text"

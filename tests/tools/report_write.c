@@ -17,6 +17,9 @@
  *   text=TEXT                          a text of the last section ("\n" a line
  *                                      break, "\\" a backslash)
  *   pdf=PATH                           the PDF's bytes, from a file
+ *   hl7=PATH                           the report's fields, sections and PDF
+ *                                      read from an ORU^R01 or MDM^T02 file, as
+ *                                      the engine reads it (report_from_hl7)
  *   study.FIELD=VALUE                  dicom_report_study's fields by name
  *   evidence=SOP-CLASS SERIES SOP [STUDY], predecessor=... the same
  * Exit 0 when written; 1 with the error on stderr. */
@@ -26,6 +29,7 @@
 #include <string.h>
 
 #include "radlink/dicom.h"
+#include "radlink/hl7.h"
 #include "radlink/report.h"
 
 #define EVIDENCE_MAX 64
@@ -37,6 +41,10 @@ typedef struct tool {
     rl_str texts[RL_REPORT_TEXTS_MAX];
     dicom_report_ref evidence[EVIDENCE_MAX];
     char *pdf;
+    bool from_hl7; /* r was read from a message: its texts are in a */
+    hl7_msg m;
+    rl_arena a;
+    char *hl7;
 } tool;
 
 typedef struct field {
@@ -187,6 +195,46 @@ static int read_pdf(tool *t, const char *path)
     return 0;
 }
 
+/* The report as the engine reads it from a message (its CR segment ends;
+ * LF ends are taken too). */
+static int read_hl7(tool *t, const char *path)
+{
+    if (t->from_hl7) {
+        fprintf(stderr, "report_write: hl7= given twice\n");
+        return -1;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    size_t cap = 1 << 16, n = 0, got;
+    char *b = malloc(cap);
+    while (b && (got = fread(b + n, 1, cap - n, f)) > 0) {
+        n += got;
+        char *bigger = n == cap ? realloc(b, cap *= 2) : b;
+        if (!bigger)
+            free(b);
+        b = bigger;
+    }
+    fclose(f);
+    if (!b)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (b[i] == '\n')
+            b[i] = '\r';
+    t->hl7 = b;
+    t->from_hl7 = true;
+    hl7_msg_init(&t->m, NULL);
+    rl_arena_init(&t->a, 1 << 16, 0);
+    rl_err err;
+    if (hl7_parse(&t->m, b, n, &err) != HL7_OK || report_from_hl7(&t->m, &t->a, &t->r, &err)) {
+        fprintf(stderr, "report_write: %s: %s\n", path, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
 static int number(unsigned *dst, const char *v, const char *key)
 {
     char *end;
@@ -245,6 +293,8 @@ static int set(tool *t, const char *k, const char *v)
         return text(t, v);
     if (!strcmp(k, "pdf"))
         return read_pdf(t, v);
+    if (!strcmp(k, "hl7"))
+        return read_hl7(t, v);
     if (!strcmp(k, "evidence"))
         return evidence(t, v);
     if (!strcmp(k, "predecessor"))
@@ -311,8 +361,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "report_write: %s\n", err.msg);
         rc = -1;
     }
-    for (size_t i = 0; i < t->r.ntexts; i++)
+    for (size_t i = 0; !t->from_hl7 && i < t->r.ntexts; i++)
         free((char *)t->texts[i].p);
+    if (t->from_hl7) {
+        rl_arena_free(&t->a);
+        hl7_msg_free(&t->m);
+        free(t->hl7);
+    }
     free(t->pdf);
     free(t);
     return rc == 0 ? 0 : 1;

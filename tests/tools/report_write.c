@@ -170,23 +170,32 @@ static int text(tool *t, const char *v)
     return 0;
 }
 
-static int read_pdf(tool *t, const char *path)
+/* A whole file into a malloc'd buffer (*n bytes); NULL on failure. */
+static char *slurp(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
         perror(path);
-        return -1;
+        return NULL;
     }
-    size_t cap = 1 << 16, n = 0, got;
+    size_t cap = 1 << 16, got;
     char *b = malloc(cap);
-    while (b && (got = fread(b + n, 1, cap - n, f)) > 0) {
-        n += got;
-        char *bigger = n == cap ? realloc(b, cap *= 2) : b;
+    *n = 0;
+    while (b && (got = fread(b + *n, 1, cap - *n, f)) > 0) {
+        *n += got;
+        char *bigger = *n == cap ? realloc(b, cap *= 2) : b;
         if (!bigger)
             free(b);
         b = bigger;
     }
     fclose(f);
+    return b;
+}
+
+static int read_pdf(tool *t, const char *path)
+{
+    size_t n;
+    char *b = slurp(path, &n);
     if (!b)
         return -1;
     free(t->pdf);
@@ -203,21 +212,8 @@ static int read_hl7(tool *t, const char *path)
         fprintf(stderr, "report_write: hl7= given twice\n");
         return -1;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        perror(path);
-        return -1;
-    }
-    size_t cap = 1 << 16, n = 0, got;
-    char *b = malloc(cap);
-    while (b && (got = fread(b + n, 1, cap - n, f)) > 0) {
-        n += got;
-        char *bigger = n == cap ? realloc(b, cap *= 2) : b;
-        if (!bigger)
-            free(b);
-        b = bigger;
-    }
-    fclose(f);
+    size_t n;
+    char *b = slurp(path, &n);
     if (!b)
         return -1;
     for (size_t i = 0; i < n; i++)

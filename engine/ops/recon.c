@@ -7,6 +7,7 @@
 #include "ops_internal.h"
 #include "radlink/job.h"
 #include "radlink/recon.h"
+#include "radlink/report.h"
 #include "radlink/recon_job.h"
 #include "radlink/study.h"
 #include "radlink/wl.h"
@@ -101,8 +102,43 @@ static int list_one(void *ctx, rl_str uid, const study_rec *s)
     return 0;
 }
 
+/* ---- reports ---- */
+
+static const view_field P_SEQ = { "message", "MSG", 6, 0, NULL, VIEW_RIGHT };
+static const view_field P_ACC = { "accession", "ACCESSION", 16 };
+static const view_field P_STATUS = { "status", "STATUS", 11 };
+static const view_field P_STUDY = { "study_uid", "STUDY", 40 };
+static const view_field P_RECEIVED = { "received", "RECEIVED", 19 };
+static const view_field *const report_cols[] = { &P_SEQ, &P_ACC, &P_STATUS, &P_STUDY,
+                                                 &P_RECEIVED, NULL };
+
+static int report_row(void *ctx, const report_rec *r)
+{
+    view *v = ctx;
+    view_row(v);
+    view_u64(v, &P_SEQ, r->seq);
+    view_str(v, &P_ACC, r->accession);
+    view_cstr(v, &P_STATUS, r->status == 'P' ? "preliminary" : r->status == 'C' ? "corrected"
+                                                                                : "final");
+    view_str(v, &P_STUDY, r->study_uid.n ? r->study_uid : RL_STR("(waiting)"));
+    view_time(v, &P_RECEIVED, r->received_us);
+    view_row_end(v);
+    return 0;
+}
+
+static int list_reports(op_call *c)
+{
+    view_list(c->out, "reports", report_cols);
+    rl_err err;
+    int rc = report_each_waiting(c->t, NULL, report_row, c->out, &err);
+    view_list_end(c->out);
+    return rc == STORE_OK ? OP_OK : ops_store_fail(c->out, &err);
+}
+
 int ops_recon_list(op_call *c)
 {
+    if (ops_flag(c, "reports"))
+        return list_reports(c);
     const char *state = ops_str(c, "state");
     list_ctx l = { .v = c->out, .unmatched = ops_flag(c, "unmatched"), .state = -1,
                    .skip = ops_u64(c, "offset", 0),
@@ -326,6 +362,10 @@ int ops_recon_show(op_call *c)
     view_arr(c->out, "instance_list");
     study_index_each(c->t, 'I', uid, instance, &x, &err);
     view_arr_end(c->out);
+    view_printf(c->out, "reports:\n");
+    view_list(c->out, "reports", report_cols);
+    report_each_of_study(c->t, uid, report_row, c->out, &err);
+    view_list_end(c->out);
     return OP_OK;
 }
 

@@ -99,6 +99,7 @@ static const op_arg jobs_retry_args[] = {
 static const op_arg recon_list_args[] = {
     { "unmatched", OPT_FLAG, 0, NULL, "only the exception list: studies no order was found "
       "for,\nwith the orders found (CND) and how long each waited (AGE)" },
+    { "reports", OPT_FLAG, 0, NULL, "the reports waiting for their study instead" },
     { "state", OPT_CHOICE, 0, "S", "new, matched, unmatched, correcting, corrected,\n"
       "unverified or forwarded", .choices = study_states },
     { "limit", OPT_U64, 0, "N", "at most N studies (default: all; the API: 100)", 1,

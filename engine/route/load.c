@@ -300,7 +300,7 @@ static void load_xform(rt_loader *L, const xmlNode *n, rt_xform *x)
 static bool is_action(const xmlNode *n)
 {
     static const char *names[] = { "forward", "reject", "accept", "log",
-                                   "worklist", "patient", "reconcile" };
+                                   "worklist", "patient", "reconcile", "report" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (xdoc_is(n, names[i]))
             return true;
@@ -335,8 +335,9 @@ static void load_action(rt_loader *L, const xmlNode *n, rt_action *a)
         a->level = !lv || !strcmp(lv, "info") ? 2 : !strcmp(lv, "warn") ? 1 : !strcmp(lv, "error") ? 0 : 3;
     } else {
         a->kind = A_HOOK;
-        a->hook = xdoc_is(n, "worklist") ? ROUTE_HOOK_WORKLIST
+        a->hook = xdoc_is(n, "worklist")  ? ROUTE_HOOK_WORKLIST
                   : xdoc_is(n, "patient") ? ROUTE_HOOK_PATIENT
+                  : xdoc_is(n, "report")  ? ROUTE_HOOK_REPORT
                                           : ROUTE_HOOK_RECONCILE;
     }
 }
@@ -665,7 +666,9 @@ int route_hook_line(const route_set *rs, route_hook_kind k)
 
 const char *route_hook_name(route_hook_kind k)
 {
-    return k == ROUTE_HOOK_WORKLIST ? "worklist" : k == ROUTE_HOOK_PATIENT ? "patient" : "reconcile";
+    static const char *const names[ROUTE_HOOK_COUNT] = { "worklist", "patient", "reconcile",
+                                                         "report" };
+    return (unsigned)k < ROUTE_HOOK_COUNT ? names[k] : "?";
 }
 
 const char *route_name(const route_set *rs, size_t i)

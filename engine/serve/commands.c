@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "engine.h"
+#include "radlink/report.h"
 #include "radlink/audit.h"
 #include "radlink/audit_post.h"
 #include "radlink/log.h"
@@ -36,6 +37,14 @@ static int instance_apply(engine *e, store_txn *t, cmd *c, turn_ctx *tc, rl_err 
         log_warn("recon.study", "study=%s state=%s by=%s discrepancies=%u",
                  c->u.instance.in->f[STUDY_F_STUDY_UID], recon_state_name(ro.state), ro.how,
                  ro.discrepancies);
+    /* reports that came before their study are its now */
+    unsigned linked = 0;
+    const study_inst *in = c->u.instance.in;
+    if (rc == STORE_OK && !c->duplicate)
+        rc = report_study_arrived(t, rl_str_c(in->f[STUDY_F_STUDY_UID]),
+                                  rl_str_c(in->f[STUDY_F_ACCESSION]), &linked, err);
+    if (linked)
+        log_info("report.linked", "study=%s reports=%u", in->f[STUDY_F_STUDY_UID], linked);
     return rc;
 }
 

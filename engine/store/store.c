@@ -60,6 +60,7 @@ static const struct {
     [STORE_MPPS] = { "mpps", 0 },
     [STORE_AUDIT] = { "audit", 0 },
     [STORE_PROG] = { "prog", 0 },
+    [STORE_REPORT] = { "report", 0 },
 };
 
 /* Map an LMDB status to ours, with a message naming what was being done. */

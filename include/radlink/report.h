@@ -108,6 +108,50 @@ int report_from_hl7(struct hl7_msg *m, rl_arena *a, report *r, rl_err *err);
  * "ADD"/"ADDENDUM", "HX"/"HISTORY", "REC", "CONCL"); findings otherwise. */
 report_section_kind report_section_of(const report_code *obs);
 
+/* ---- the reports radlink holds (STORE_REPORT) ---- */
+
+struct store_txn;
+struct route_env;
+
+typedef enum report_state {
+    REPORT_WAITING = 0, /* no study of its accession or study UID yet */
+    REPORT_LINKED = 1,  /* its study is known */
+} report_state;
+
+/* Record (version 1): u8 version, u64 message seq, u8 state, u8 status,
+ * i64 received, str accession, str study UID, str control ID, u32 texts,
+ * u8 has a PDF. */
+typedef struct report_rec {
+    uint64_t seq;            /* the ORU in the message log */
+    report_state state;
+    char status;             /* OBR-25: P, F or C */
+    int64_t received_us;
+    rl_str accession, study_uid, control_id; /* views into the record */
+    uint32_t ntexts;
+    bool pdf;
+} report_rec;
+
+int report_put(struct store_txn *t, const report_rec *r, rl_err *err);
+/* STORE_OK, STORE_NOTFOUND, or an error; r's strings view the store's
+ * memory until the transaction ends. */
+int report_get(struct store_txn *t, uint64_t seq, report_rec *r, rl_err *err);
+/* Each report of a study, oldest first: cb returns non-zero to stop. */
+typedef int (*report_visit)(void *ctx, const report_rec *r);
+int report_each_of_study(struct store_txn *t, rl_str study_uid, report_visit cb, void *ctx,
+                         rl_err *err);
+/* Each report waiting for a study (accession NULL: of every accession). */
+int report_each_waiting(struct store_txn *t, const char *accession, report_visit cb, void *ctx,
+                        rl_err *err);
+/* A study of this accession was stored: the reports waiting for it are its
+ * now; *n how many. */
+int report_study_arrived(struct store_txn *t, rl_str study_uid, rl_str accession, unsigned *n,
+                         rl_err *err);
+
+/* The `report` route action: the ORU read (a message that cannot be is
+ * refused with AE and the reason), linked to its study (by Study Instance
+ * UID, else by accession), or waiting for it; recorded once per message. */
+int report_hook(struct route_env *env, struct hl7_msg *m, rl_buf *trace);
+
 #ifdef __cplusplus
 }
 #endif

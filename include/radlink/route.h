@@ -46,7 +46,7 @@ typedef struct route_set route_set;
  * modules that implement them. A hook returns ROUTE_OK, ROUTE_E_ACTION with
  * fail_text (and fail_at when a field is to blame) set, or ROUTE_E_STORE. */
 typedef enum route_hook_kind { ROUTE_HOOK_WORKLIST, ROUTE_HOOK_PATIENT, ROUTE_HOOK_RECONCILE,
-                               ROUTE_HOOK_COUNT } route_hook_kind;
+                               ROUTE_HOOK_REPORT, ROUTE_HOOK_COUNT } route_hook_kind;
 
 /* A further reason an action refuses a message (the first one is in
  * fail_text): an order with three problems names all three at once. */

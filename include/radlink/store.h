@@ -49,6 +49,8 @@ typedef enum store_db {
     STORE_MPPS,     /* SOP Instance UID -> MPPS record (see radlink/mpps.h) */
     STORE_AUDIT,    /* be64 seq -> audit event (see radlink/audit.h) */
     STORE_PROG,     /* be64 id -> a DICOM route's program (see radlink/study.h) */
+    STORE_REPORT,   /* 'R' be64 message seq -> report record; 'W' accession NUL be64 seq and
+                     * 'S' study UID NUL be64 seq -> "" (see radlink/report.h) */
     STORE_DB_COUNT
 } store_db;
 

@@ -4,6 +4,7 @@
 #define RADLINK_WL_HOOK_H
 
 #include "radlink/patient.h"
+#include "radlink/report.h"
 #include "radlink/route.h"
 
 int wl_hook(route_env *env, hl7_msg *m, rl_buf *trace);
@@ -11,7 +12,10 @@ int wl_hook(route_env *env, hl7_msg *m, rl_buf *trace);
 /* The route actions this engine carries out (the others answer AE). */
 static inline route_hook_fn engine_hook(route_hook_kind k)
 {
-    return k == ROUTE_HOOK_WORKLIST ? wl_hook : k == ROUTE_HOOK_PATIENT ? patient_hook : NULL;
+    return k == ROUTE_HOOK_WORKLIST  ? wl_hook
+           : k == ROUTE_HOOK_PATIENT ? patient_hook
+           : k == ROUTE_HOOK_REPORT  ? report_hook
+                                     : NULL;
 }
 
 #endif

@@ -107,6 +107,11 @@ int report_hook(route_env *env, hl7_msg *m, rl_buf *trace)
                        .pdf = r->pdf.n > 0 };
     if (report_put(env->txn, &rec, &env->store_err) != STORE_OK)
         rc = ROUTE_E_STORE;
+    /* the engine's spool (hook_ctx): the report joins its study's files */
+    if (rc == 0 && study[0] && env->hook_ctx &&
+        report_file(env->txn, env->hook_ctx, env->msg_seq, r, rl_str_c(study), env->now_us,
+                    &env->store_err) != 0)
+        rc = ROUTE_E_STORE;
 out:
     rl_arena_free(&a);
     free(r);

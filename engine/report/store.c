@@ -166,8 +166,8 @@ int report_each_waiting(store_txn *t, const char *accession, report_visit cb, vo
     return visit(t, 'W', rl_str_c(accession ? accession : ""), !accession, cb, ctx, err);
 }
 
-int report_study_arrived(store_txn *t, rl_str study_uid, rl_str accession, unsigned *n,
-                         rl_err *err)
+int report_study_arrived(store_txn *t, rl_str study_uid, rl_str accession, report_visit cb,
+                         void *ctx, unsigned *n, rl_err *err)
 {
     *n = 0;
     if (!accession.n)
@@ -190,6 +190,8 @@ int report_study_arrived(store_txn *t, rl_str study_uid, rl_str accession, unsig
         rc = idx_put(t, 'W', r.accession, r.seq, true, err);
         if (rc == STORE_OK)
             rc = report_put(t, &r, err);
+        if (rc == STORE_OK && cb)
+            cb(ctx, &r);
         *n += rc == STORE_OK;
     }
     free(s.v);

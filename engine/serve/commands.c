@@ -28,7 +28,6 @@ typedef struct cmd_kind_ops {
 
 static int instance_apply(engine *e, store_txn *t, cmd *c, turn_ctx *tc, rl_err *err)
 {
-    (void)e;
     recon_out ro;
     int rc = study_receive_apply(t, c, tc->now_us, &ro, err);
     /* once per study and change, not once per instance */
@@ -41,8 +40,8 @@ static int instance_apply(engine *e, store_txn *t, cmd *c, turn_ctx *tc, rl_err 
     unsigned linked = 0;
     const study_inst *in = c->u.instance.in;
     if (rc == STORE_OK && !c->duplicate)
-        rc = report_study_arrived(t, rl_str_c(in->f[STUDY_F_STUDY_UID]),
-                                  rl_str_c(in->f[STUDY_F_ACCESSION]), &linked, err);
+        rc = report_file_arrived(t, e->spool, rl_str_c(in->f[STUDY_F_STUDY_UID]),
+                                 rl_str_c(in->f[STUDY_F_ACCESSION]), tc->now_us, &linked, err);
     if (linked)
         log_info("report.linked", "study=%s reports=%u", in->f[STUDY_F_STUDY_UID], linked);
     return rc;

@@ -143,9 +143,22 @@ int report_each_of_study(struct store_txn *t, rl_str study_uid, report_visit cb,
 int report_each_waiting(struct store_txn *t, const char *accession, report_visit cb, void *ctx,
                         rl_err *err);
 /* A study of this accession was stored: the reports waiting for it are its
- * now; *n how many. */
-int report_study_arrived(struct store_txn *t, rl_str study_uid, rl_str accession, unsigned *n,
-                         rl_err *err);
+ * now (cb, may be NULL, sees each); *n how many. */
+int report_study_arrived(struct store_txn *t, rl_str study_uid, rl_str accession, report_visit cb,
+                         void *ctx, unsigned *n, rl_err *err);
+/* The same, each of those reports then filed into spool (report_file). */
+int report_file_arrived(struct store_txn *t, const char *spool, rl_str study_uid,
+                        rl_str accession, int64_t now_us, unsigned *n, rl_err *err);
+
+/* Report seq (r, or read again from the message log when NULL) becomes an
+ * instance of its study: its SR (a PDF when it has no text) written into
+ * spool/STUDY/SERIES/SOP.dcm and synced, its UIDs made from the study and
+ * the message (a retry writes the same object), its patient and study as
+ * radlink holds the study, the study's instances as its evidence; indexed
+ * with the destinations the study's instances go to, so that the study's
+ * jobs send and verify it like an image. */
+int report_file(struct store_txn *t, const char *spool, uint64_t seq, const report *r,
+                rl_str study_uid, int64_t now_us, rl_err *err);
 
 /* The `report` route action: the ORU read (a message that cannot be is
  * refused with AE and the reason), linked to its study (by Study Instance

@@ -1,0 +1,298 @@
+/* A linked report becomes an instance of its study (radlink/report.h,
+ * report_file): its DICOM SR (or Encapsulated PDF) written into the spool
+ * beside the study's images, durable, and indexed with the destinations
+ * the study's instances go to, so that the study's jobs send and verify it
+ * like an image, each destination by its own job. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "radlink/dicom.h"
+#include "radlink/digest.h"
+#include "radlink/hl7.h"
+#include "radlink/msglog.h"
+#include "radlink/recon.h"
+#include "radlink/report.h"
+#include "radlink/study.h"
+
+#define SR_CLASS "1.2.840.10008.5.1.4.1.1.88.11"  /* Basic Text SR Storage */
+#define PDF_CLASS "1.2.840.10008.5.1.4.1.1.104.1" /* Encapsulated PDF Storage */
+#define EVIDENCE_MAX 4096
+
+static void cpy(char *out, size_t n, rl_str v)
+{
+    snprintf(out, n, "%.*s", (int)(v.n < n ? v.n : n - 1), v.p);
+}
+
+/* The study's instances, for the Current Requested Procedure Evidence. */
+typedef struct evidence {
+    store_txn *t;
+    dicom_report_ref *v;
+    size_t n;
+} evidence;
+
+static int take_instance(void *ctx, rl_str sop)
+{
+    evidence *e = ctx;
+    study_inst *in = malloc(sizeof *in);
+    rl_err err;
+    if (!in || e->n == EVIDENCE_MAX) {
+        free(in);
+        return 1;
+    }
+    /* the images: not the study's earlier reports */
+    if (study_get_instance(e->t, sop, in, &err) == STORE_OK &&
+        strcmp(in->f[STUDY_F_CALLING_AE], "(report)") != 0) {
+        dicom_report_ref *r = &e->v[e->n++];
+        cpy(r->sop_class, sizeof r->sop_class, rl_str_c(in->f[STUDY_F_SOP_CLASS]));
+        cpy(r->sop_uid, sizeof r->sop_uid, rl_str_c(in->f[STUDY_F_SOP_UID]));
+        cpy(r->series_uid, sizeof r->series_uid, rl_str_c(in->f[STUDY_F_SERIES_UID]));
+        cpy(r->study_uid, sizeof r->study_uid, rl_str_c(in->f[STUDY_F_STUDY_UID]));
+    }
+    free(in);
+    return 0;
+}
+
+/* What the object says of its study, as radlink holds the study. */
+static void study_of(const study_rec *s, dicom_report_study *d)
+{
+    cpy(d->study_uid, sizeof d->study_uid, s->f[STUDY_F_STUDY_UID]);
+    cpy(d->study_date, sizeof d->study_date, s->f[STUDY_F_STUDY_DATE]);
+    cpy(d->study_time, sizeof d->study_time, s->f[STUDY_F_STUDY_TIME]);
+    cpy(d->accession, sizeof d->accession, s->f[STUDY_F_ACCESSION]);
+    cpy(d->patient_id, sizeof d->patient_id, s->f[STUDY_F_PATIENT_ID]);
+    cpy(d->issuer, sizeof d->issuer, s->f[STUDY_F_ISSUER]);
+    cpy(d->patient_name, sizeof d->patient_name, s->f[STUDY_F_PATIENT_NAME]);
+    cpy(d->birth_date, sizeof d->birth_date, s->f[STUDY_F_BIRTH_DATE]);
+    cpy(d->sex, sizeof d->sex, s->f[STUDY_F_SEX]);
+    cpy(d->requested_procedure, sizeof d->requested_procedure, s->f[STUDY_F_RP_ID]);
+}
+
+/* mkdir that may exist. */
+static int dir(const char *path, rl_err *err)
+{
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
+    return 0;
+}
+
+static int sync_path(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = (flags & O_DIRECTORY) ? fsync(fd) : fdatasync(fd);
+    close(fd);
+    return rc;
+}
+
+/* The object at spool/STUDY/SERIES/SOP.dcm, synced with its directories. */
+static int write_object(const report *r, const dicom_report_study *d, const char *spool,
+                        char *path, size_t pathn, rl_err *err)
+{
+    char study_dir[RL_DATA_PATH_MAX + RL_UID_SIZE + 2];
+    char series_dir[sizeof study_dir + RL_UID_SIZE + 2];
+    char tmp[sizeof series_dir + RL_UID_SIZE + 16];
+    snprintf(study_dir, sizeof study_dir, "%.*s/%s", RL_DATA_PATH_MAX - 1, spool, d->study_uid);
+    snprintf(series_dir, sizeof series_dir, "%s/%s", study_dir, d->series_uid);
+    snprintf(tmp, sizeof tmp, "%s/%s.dcm.part", series_dir, d->sop_uid);
+    if (strlen(tmp) - sizeof ".part" + 1 >= pathn)
+        return rl_err_set(err, RL_E_LIMIT, -1, "%s: the spool path is too long", tmp);
+    cpy(path, pathn, (rl_str){ tmp, strlen(tmp) - (sizeof ".part" - 1) });
+    int rc = dir(study_dir, err);
+    if (rc == 0)
+        rc = dir(series_dir, err);
+    if (rc == 0)
+        rc = dicom_report_write(r, r->ntexts ? DICOM_REPORT_SR : DICOM_REPORT_PDF, d, tmp, err);
+    if (rc == 0 && (sync_path(tmp, O_RDONLY) != 0 || rename(tmp, path) != 0 ||
+                    sync_path(series_dir, O_RDONLY | O_DIRECTORY) != 0 ||
+                    sync_path(study_dir, O_RDONLY | O_DIRECTORY) != 0))
+        rc = rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
+    if (rc)
+        unlink(tmp);
+    return rc;
+}
+
+/* The instance record: the study's fields, the object's own, and the
+ * destinations the study's instances go to (every <pacs> when none). */
+static void instance_of(store_txn *t, const study_rec *s, const dicom_report_study *d,
+                        bool pdf, const char *path, int64_t now_us, study_inst *in)
+{
+    memset(in, 0, sizeof *in);
+    for (int i = 0; i < STUDY_F_COUNT; i++)
+        cpy(in->f[i], sizeof in->f[i], s->f[i]);
+    cpy(in->f[STUDY_F_SOP_UID], sizeof in->f[0], rl_str_c(d->sop_uid));
+    cpy(in->f[STUDY_F_SOP_CLASS], sizeof in->f[0], rl_str_c(pdf ? PDF_CLASS : SR_CLASS));
+    cpy(in->f[STUDY_F_SERIES_UID], sizeof in->f[0], rl_str_c(d->series_uid));
+    cpy(in->f[STUDY_F_MODALITY], sizeof in->f[0], rl_str_c(pdf ? "DOC" : "SR"));
+    cpy(in->f[STUDY_F_CALLING_AE], sizeof in->f[0], RL_STR("(report)"));
+    cpy(in->f[STUDY_F_PATH], sizeof in->f[0], rl_str_c(path));
+    in->received_us = now_us;
+    for (const char *p = s->dests.p, *end = p ? p + s->dests.n : NULL; p && p < end &&
+                                                                      in->ndest < RL_DICOM_SENDS_MAX;) {
+        const char *bs = memchr(p, '\\', (size_t)(end - p));
+        size_t n = (size_t)((bs ? bs : end) - p);
+        if (n)
+            cpy(in->dest[in->ndest++].ae, RL_AE_TITLE_SIZE, (rl_str){ p, n });
+        p = bs ? bs + 1 : end;
+    }
+    if (!in->ndest) {
+        recon_policy pol;
+        recon_policy_load(t, &pol);
+        const char *pacs[RL_MAX_PACS];
+        size_t n = recon_policy_pacs(&pol, pacs, RL_MAX_PACS);
+        for (size_t i = 0; i < n && in->ndest < RL_DICOM_SENDS_MAX; i++)
+            cpy(in->dest[in->ndest++].ae, RL_AE_TITLE_SIZE, rl_str_c(pacs[i]));
+    }
+}
+
+/* The latest report of the study before message seq, of the same
+ * accession: the one this one amends (a correction, or a second final). */
+typedef struct before {
+    uint64_t seq, found;
+    rl_str accession;
+} before;
+
+static int latest_before(void *ctx, const report_rec *r)
+{
+    before *b = ctx;
+    if (r->seq < b->seq && r->seq > b->found && rl_str_eq(r->accession, b->accession))
+        b->found = r->seq;
+    return 0;
+}
+
+/* The object report seq of a study is: the same names always. */
+static void object_uids(const char *study_uid, uint64_t seq, char series[RL_UID_SIZE],
+                        char sop[RL_UID_SIZE])
+{
+    char name[RL_UID_SIZE + 64];
+    snprintf(name, sizeof name, "report-series:%s", study_uid);
+    digest_uid_from_name(name, series);
+    snprintf(name, sizeof name, "report:%s:%llu", study_uid, (unsigned long long)seq);
+    digest_uid_from_name(name, sop);
+}
+
+static int predecessor(store_txn *t, uint64_t seq, const report *r, dicom_report_study *d,
+                       rl_err *err)
+{
+    before b = { seq, 0, rl_str_c(r->accession) };
+    int rc = report_each_of_study(t, rl_str_c(d->study_uid), latest_before, &b, err);
+    if (rc == STORE_OK && b.found) {
+        dicom_report_ref *p = &d->predecessor;
+        report_rec prev;
+        rc = report_get(t, b.found, &prev, err);
+        snprintf(p->sop_class, sizeof p->sop_class, "%s", prev.ntexts ? SR_CLASS : PDF_CLASS);
+        cpy(p->study_uid, sizeof p->study_uid, rl_str_c(d->study_uid));
+        object_uids(d->study_uid, b.found, p->series_uid, p->sop_uid);
+    }
+    return rc;
+}
+
+/* The report of message seq read again from the log. */
+static int read_report(store_txn *t, uint64_t seq, hl7_msg *m, rl_arena *a, report *r,
+                       rl_err *err)
+{
+    msglog_rec mr;
+    int rc = msglog_get(t, seq, &mr, err);
+    if (rc)
+        return rc;
+    /* the record's view lives until the next write: the message keeps a copy */
+    char *raw = rl_arena_alloc(a, mr.raw.n ? mr.raw.n : 1);
+    if (!raw)
+        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    memcpy(raw, mr.raw.p, mr.raw.n);
+    rc = hl7_parse(m, raw, mr.raw.n, err);
+    return rc ? rc : report_from_hl7(m, a, r, err);
+}
+
+/* The seqs of the reports just linked. */
+typedef struct linked {
+    uint64_t *seq;
+    size_t n, cap;
+    bool oom;
+} linked;
+
+static int take_linked(void *ctx, const report_rec *r)
+{
+    linked *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        uint64_t *more = realloc(l->seq, cap * sizeof *more);
+        if (!more) {
+            l->oom = true;
+            return 1;
+        }
+        l->seq = more;
+        l->cap = cap;
+    }
+    l->seq[l->n++] = r->seq;
+    return 0;
+}
+
+int report_file_arrived(store_txn *t, const char *spool, rl_str study_uid, rl_str accession,
+                        int64_t now_us, unsigned *n, rl_err *err)
+{
+    linked l = { 0 };
+    int rc = report_study_arrived(t, study_uid, accession, take_linked, &l, n, err);
+    if (rc == STORE_OK && l.oom)
+        rc = rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    for (size_t i = 0; rc == STORE_OK && i < l.n; i++)
+        rc = report_file(t, spool, l.seq[i], NULL, study_uid, now_us, err);
+    free(l.seq);
+    return rc;
+}
+
+int report_file(store_txn *t, const char *spool, uint64_t seq, const report *given,
+                rl_str study_uid, int64_t now_us, rl_err *err)
+{
+    hl7_msg m;
+    hl7_msg_init(&m, NULL);
+    rl_arena a;
+    rl_arena_init(&a, 1 << 16, 0);
+    report *r = calloc(1, sizeof *r);
+    study_rec *s = calloc(1, sizeof *s);
+    dicom_report_study *d = calloc(1, sizeof *d);
+    study_inst *in = calloc(1, sizeof *in);
+    evidence ev = { t, calloc(EVIDENCE_MAX, sizeof *ev.v), 0 };
+    char path[RL_DATA_PATH_MAX + 3 * RL_UID_SIZE + 8];
+    int rc = !(r && s && d && in && ev.v) ? rl_err_set(err, RL_E_NOMEM, -1, "out of memory")
+             : given                      ? (*r = *given, 0)
+                                          : read_report(t, seq, &m, &a, r, err);
+    if (rc == 0)
+        rc = study_get(t, study_uid, s, err);
+    if (rc == 0)
+        rc = study_index_each(t, 'I', study_uid, take_instance, &ev, err);
+    if (rc == 0) {
+        study_of(s, d);
+        d->evidence = ev.v;
+        d->nevidence = ev.n;
+        /* the same message always makes the same object: a retry rewrites it */
+        object_uids(d->study_uid, seq, d->series_uid, d->sop_uid);
+        d->series_number = 999;
+        d->instance_number = (unsigned)(seq % 100000);
+        rc = predecessor(t, seq, r, d, err);
+    }
+    if (rc == 0)
+        rc = write_object(r, d, spool, path, sizeof path, err);
+    if (rc == 0) {
+        instance_of(t, s, d, !r->ntexts, path, now_us, in);
+        bool existed;
+        rc = study_put_instance(t, in, &existed, err);
+    }
+    if (rc == 0) {
+        recon_out out;
+        rc = recon_after_store(t, in, now_us, &out, err);
+    }
+    free(ev.v);
+    free(in);
+    free(d);
+    free(s);
+    free(r);
+    rl_arena_free(&a);
+    hl7_msg_free(&m);
+    return rc;
+}

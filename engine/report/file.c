@@ -14,9 +14,11 @@
 #include "radlink/dicom.h"
 #include "radlink/digest.h"
 #include "radlink/hl7.h"
+#include "radlink/log.h"
 #include "radlink/msglog.h"
 #include "radlink/recon.h"
 #include "radlink/report.h"
+#include "radlink/store.h"
 #include "radlink/study.h"
 
 #define SR_CLASS "1.2.840.10008.5.1.4.1.1.88.11"  /* Basic Text SR Storage */
@@ -240,8 +242,23 @@ int report_file_arrived(store_txn *t, const char *spool, rl_str study_uid, rl_st
     int rc = report_study_arrived(t, study_uid, accession, take_linked, &l, n, err);
     if (rc == STORE_OK && l.oom)
         rc = rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
-    for (size_t i = 0; rc == STORE_OK && i < l.n; i++)
-        rc = report_file(t, spool, l.seq[i], NULL, study_uid, now_us, err);
+    /* each in a nested transaction: a report that cannot be filed (its
+     * message gone to retention, a text the SR cannot hold) is said and
+     * left linked, and never costs the instance that arrived */
+    for (size_t i = 0; rc == STORE_OK && i < l.n; i++) {
+        store_txn *nt;
+        if ((rc = store_begin(NULL, t, true, &nt, err)) != STORE_OK)
+            break;
+        rl_err why;
+        rl_err_clear(&why);
+        if (report_file(nt, spool, l.seq[i], NULL, study_uid, now_us, &why) == 0) {
+            rc = store_commit(nt, err);
+            continue;
+        }
+        store_abort(nt);
+        log_warn("report.file_failed", "report=%llu study=%.*s error=\"%s\"",
+                 (unsigned long long)l.seq[i], (int)study_uid.n, study_uid.p, why.msg);
+    }
     free(l.seq);
     return rc;
 }

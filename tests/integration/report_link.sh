@@ -69,12 +69,17 @@ sr_at_pacs() {
         -d '{"Level":"Instance","Query":{"StudyInstanceUID":"1.2.997.1","Modality":"SR"}}' |
         /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
-i=0
-until [ "$(sr_at_pacs)" = 1 ]; do
-    i=$((i + 1))
-    [ $i -le $(($(scaled 90) * 10)) ] || fail "no SR in the study at the PACS: $("$RADLINK" jobs list --data "$T/var")"
-    sleep 0.1
-done
+# wait_srs N: until the PACS holds N SRs in the study
+wait_srs() {
+    i=0
+    until [ "$(sr_at_pacs)" = "$1" ]; do
+        i=$((i + 1))
+        [ $i -le $(($(scaled 90) * 10)) ] ||
+            fail "$(sr_at_pacs) SRs in the study at the PACS, not $1: $("$RADLINK" jobs list --data "$T/var")"
+        sleep 0.1
+    done
+}
+wait_srs 1
 expect_eq "$(sr_at_pacs)" 1 "one SR in the study at the PACS"
 id=$(curl -sf -X POST "http://127.0.0.1:$ORTHANC_HTTP/tools/find" \
         -d '{"Level":"Instance","Query":{"StudyInstanceUID":"1.2.997.1","Modality":"SR"}}' |
@@ -99,12 +104,7 @@ run_rc "$RADLINK" recon show --data "$T/var" 1.2.997.1
 expect_line "$OUT" "^ *[0-9]+ +A1 +corrected +1\.2\.997\.1 " "the corrected report, linked"
 
 note "the corrected report is a second SR at the PACS, naming the first as its predecessor"
-i=0
-until [ "$(sr_at_pacs)" = 2 ]; do
-    i=$((i + 1))
-    [ $i -le $(($(scaled 90) * 10)) ] || fail "no second SR at the PACS: $("$RADLINK" jobs list --data "$T/var")"
-    sleep 0.1
-done
+wait_srs 2
 first=$(dcmdump +P 0008,0018 "$T/sr.dcm" | sed -n 's/.*UI \[\([^]]*\)\].*/\1/p' | head -1)
 for id in $(curl -sf -X POST "http://127.0.0.1:$ORTHANC_HTTP/tools/find" \
         -d '{"Level":"Instance","Query":{"StudyInstanceUID":"1.2.997.1","Modality":"SR"}}' |

@@ -79,6 +79,7 @@ bench: build js
 	tests/bench/store_bench.sh
 	tests/bench/correct_bench.sh
 	tests/bench/droute_bench.sh
+	tests/bench/report_bench.sh
 	tests/bench/mpps_bench.sh
 	tests/bench/http_bench.sh
 	tests/bench/backup_bench.sh

@@ -367,6 +367,16 @@ void rl_time_hl7(int64_t us, char *out, size_t outn)
              tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+int rl_sync_path(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd < 0)
+        return RL_E_SYS;
+    int rc = (flags & O_DIRECTORY) ? fsync(fd) : fdatasync(fd);
+    close(fd);
+    return rc == 0 ? 0 : RL_E_SYS;
+}
+
 int rl_read_file(const char *path, rl_buf *b, rl_err *err)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");

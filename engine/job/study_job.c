@@ -334,8 +334,11 @@ static int coerce_one(run *r, size_t i, rl_buf *failed)
         if (r->refused++ == 0)
             snprintf(r->refused_why, sizeof r->refused_why, "%s", err.msg);
         rl_buf_printf(failed, "%.*s\t%s\n", RL_STR_FMT(m->files[i].sop), err.msg);
-        log_warn("worker.route_refused", "job=%llu sop=%.*s error=\"%s\"",
-                 (unsigned long long)m->id, RL_STR_FMT(m->files[i].sop), err.msg);
+        /* the reason may quote a value of the patient's: debug only (log.h) */
+        log_warn("worker.route_refused", "job=%llu sop=%.*s", (unsigned long long)m->id,
+                 RL_STR_FMT(m->files[i].sop));
+        log_debug("worker.route_refused_why", "job=%llu error=\"%s\"", (unsigned long long)m->id,
+                  err.msg);
         dicom_ds_free(ds);
         return 0;
     }

@@ -82,16 +82,6 @@ static int dir(const char *path, rl_err *err)
     return 0;
 }
 
-static int sync_path(const char *path, int flags)
-{
-    int fd = open(path, flags | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = (flags & O_DIRECTORY) ? fsync(fd) : fdatasync(fd);
-    close(fd);
-    return rc;
-}
-
 /* The object at spool/STUDY/SERIES/SOP.dcm, synced with its directories. */
 static int write_object(const report *r, const dicom_report_study *d, const char *spool,
                         char *path, size_t pathn, rl_err *err)
@@ -110,9 +100,9 @@ static int write_object(const report *r, const dicom_report_study *d, const char
         rc = dir(series_dir, err);
     if (rc == 0)
         rc = dicom_report_write(r, r->ntexts ? DICOM_REPORT_SR : DICOM_REPORT_PDF, d, tmp, err);
-    if (rc == 0 && (sync_path(tmp, O_RDONLY) != 0 || rename(tmp, path) != 0 ||
-                    sync_path(series_dir, O_RDONLY | O_DIRECTORY) != 0 ||
-                    sync_path(study_dir, O_RDONLY | O_DIRECTORY) != 0))
+    if (rc == 0 && (rl_sync_path(tmp, O_RDONLY) != 0 || rename(tmp, path) != 0 ||
+                    rl_sync_path(series_dir, O_RDONLY | O_DIRECTORY) != 0 ||
+                    rl_sync_path(study_dir, O_RDONLY | O_DIRECTORY) != 0))
         rc = rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
     if (rc)
         unlink(tmp);
@@ -256,8 +246,10 @@ int report_file_arrived(store_txn *t, const char *spool, rl_str study_uid, rl_st
             continue;
         }
         store_abort(nt);
-        log_warn("report.file_failed", "report=%llu study=%.*s error=\"%s\"",
-                 (unsigned long long)l.seq[i], (int)study_uid.n, study_uid.p, why.msg);
+        log_warn("report.file_failed", "report=%llu study=%.*s", (unsigned long long)l.seq[i],
+                 (int)study_uid.n, study_uid.p);
+        log_debug("report.file_failed_why", "report=%llu error=\"%s\"",
+                  (unsigned long long)l.seq[i], why.msg);
     }
     free(l.seq);
     return rc;

@@ -25,17 +25,6 @@ static void safe(char *out, size_t n, const char *uid)
     out[k] = '\0';
 }
 
-/* Sync a file's data, or a directory: 0, or RL_E_SYS with errno. */
-static int sync_path(const char *path, int flags)
-{
-    int fd = open(path, flags | O_CLOEXEC);
-    if (fd < 0)
-        return RL_E_SYS;
-    int rc = (flags & O_DIRECTORY) ? fsync(fd) : fdatasync(fd);
-    close(fd);
-    return rc == 0 ? 0 : RL_E_SYS;
-}
-
 /* mkdir dir; 1 when it was created (its parent then has a new entry to
  * sync), 0 when it existed, RL_E_SYS with errno on error. */
 static int make_dir(const char *dir)
@@ -185,7 +174,7 @@ static int place(filing *f, const char *tmp, rl_err *err)
 {
     f->m1 = make_dir(f->d1);
     f->m2 = f->m1 < 0 ? f->m1 : make_dir(f->d2);
-    if (sync_path(tmp, O_RDONLY) != 0 || f->m1 < 0 || f->m2 < 0)
+    if (rl_sync_path(tmp, O_RDONLY) != 0 || f->m1 < 0 || f->m2 < 0)
         return rl_err_set(err, RL_E_SYS, -1, "spool: %s", strerror(errno));
     /* with duplicates refused, never replace a file another association just
      * filed under the same name */
@@ -203,9 +192,9 @@ static int place(filing *f, const char *tmp, rl_err *err)
         return rl_err_set(err, RL_E_SYS, -1, "spool: %s", strerror(errno));
     }
     f->placed = true;
-    if (sync_path(f->d2, O_RDONLY | O_DIRECTORY) != 0 ||
-        (f->m2 > 0 && sync_path(f->d1, O_RDONLY | O_DIRECTORY) != 0) ||
-        (f->m1 > 0 && sync_path(f->r->spool, O_RDONLY | O_DIRECTORY) != 0))
+    if (rl_sync_path(f->d2, O_RDONLY | O_DIRECTORY) != 0 ||
+        (f->m2 > 0 && rl_sync_path(f->d1, O_RDONLY | O_DIRECTORY) != 0) ||
+        (f->m1 > 0 && rl_sync_path(f->r->spool, O_RDONLY | O_DIRECTORY) != 0))
         return rl_err_set(err, RL_E_SYS, -1, "spool: %s", strerror(errno));
     return 0;
 }
@@ -243,7 +232,7 @@ static void undo(filing *f, int rc)
     if (rc == 0 || !f->placed) {
         unlink(f->prev);
     } else if (rename(f->prev, f->path) == 0) {
-        sync_path(f->d2, O_RDONLY | O_DIRECTORY);
+        rl_sync_path(f->d2, O_RDONLY | O_DIRECTORY);
     } else {
         log_error("dicom.restore_failed", "sop=%s error=\"%s\"", f->in->f[STUDY_F_SOP_UID],
                   strerror(errno));
@@ -352,7 +341,8 @@ bool study_on_dataset(void *ctx, dicom_ds *ds, const char *calling_ae, const cha
     }
     if (rc != ROUTE_OK) {
         /* not the instance's fault: it is kept, held, and says why */
-        log_warn("dicom.routes_failed", "calling=%s error=\"%s\"", calling_ae, err.msg);
+        log_warn("dicom.routes_failed", "calling=%s", calling_ae);
+        log_debug("dicom.routes_failed_why", "error=\"%s\"", err.msg);
         if (!d)
             return false; /* no memory even for a decision: every <pacs> gets it as it came */
         route_dicom_decision_free(d);

@@ -112,6 +112,9 @@ void rl_time_hl7(int64_t us, char *out, size_t outn);
 
 /* Read a whole file (or stdin for "-") into b, failing past b's limit. */
 int rl_read_file(const char *path, rl_buf *b, rl_err *err);
+/* Sync a file's data (flags O_RDONLY), or a directory's entries (O_RDONLY |
+ * O_DIRECTORY): 0, or RL_E_SYS with errno. */
+int rl_sync_path(const char *path, int flags);
 /* Write data to path (created or truncated, mode 0640) and fdatasync it. */
 int rl_write_file(const char *path, rl_str data, rl_err *err);
 

@@ -22,8 +22,7 @@ rm -rf "$work"
 mkdir -p "$work"
 pids=""
 trap 'for p in $pids; do kill "$p" 2>/dev/null || true; done' EXIT
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now_ms() { date +%s%3N; }
+. "$here/lib.sh"
 
 # N instances of one study: SET UID-ROOT ACCESSION NAME [RP-ID]
 make_set() {
@@ -42,24 +41,8 @@ make_set same 1.2.995.2 A2 'DOE^JANE' RPA2 # agrees: sent as it is
 make_set scu 1.2.995.3 A3 'DOE^JANE'
 make_set send 1.2.995.4 A4 'DOE^JANE'
 
-rport=$(port) mport=$(port) odicom=$(port) ohttp=$(port)
-mkdir -p "$work/orthanc"
-cat >"$work/orthanc.json" <<JSON
-{
-  "Name": "bench", "StorageDirectory": "$work/orthanc", "IndexDirectory": "$work/orthanc",
-  "DicomAet": "ORTHANC", "DicomPort": $odicom, "HttpPort": $ohttp,
-  "RemoteAccessAllowed": false, "AuthenticationEnabled": false, "DicomCheckCalledAet": false,
-  "Plugins": [], "DicomModalities": { "radlink": [ "RADLINK", "127.0.0.1", $rport ] }
-}
-JSON
-Orthanc "$work/orthanc.json" >"$work/orthanc.log" 2>&1 &
-pids="$pids $!"
-i=0
-until curl -sf "http://127.0.0.1:$ohttp/system" >/dev/null 2>&1; do
-    i=$((i + 1))
-    [ $i -lt 200 ] || { echo "Orthanc did not start" >&2; exit 1; }
-    sleep 0.05
-done
+rport=$(port) mport=$(port)
+bench_orthanc "$work" "$rport"
 held() {
     curl -sf "http://127.0.0.1:$ohttp/tools/find" -d "{\"Level\":\"Instance\",\"Query\":{\"StudyInstanceUID\":\"$1\"}}" |
         /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'

@@ -23,8 +23,7 @@ rm -rf "$work"
 mkdir -p "$work"
 pids=""
 trap 'for p in $pids; do kill "$p" 2>/dev/null || true; done' EXIT
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now_ms() { date +%s%3N; }
+. "$here/lib.sh"
 
 # N instances of one study, a chest CT from CT_1
 mkdir -p "$work/in"

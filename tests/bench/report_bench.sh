@@ -22,28 +22,11 @@ rm -rf "$work"
 mkdir -p "$work"
 pids=""
 trap 'for p in $pids; do kill "$p" 2>/dev/null || true; done' EXIT
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now_ms() { date +%s%3N; }
+. "$here/lib.sh"
 done_jobs() { "$radlink" jobs list --data "$work/var" | grep -Ec '^ *[0-9]+ +done +study ' || true; }
 
-rport=$(port) mport=$(port) odicom=$(port) ohttp=$(port)
-mkdir -p "$work/orthanc"
-cat >"$work/orthanc.json" <<JSON
-{
-  "Name": "bench", "StorageDirectory": "$work/orthanc", "IndexDirectory": "$work/orthanc",
-  "DicomAet": "ORTHANC", "DicomPort": $odicom, "HttpPort": $ohttp,
-  "RemoteAccessAllowed": false, "AuthenticationEnabled": false, "DicomCheckCalledAet": false,
-  "Plugins": [], "DicomModalities": { "radlink": [ "RADLINK", "127.0.0.1", $rport ] }
-}
-JSON
-Orthanc "$work/orthanc.json" >"$work/orthanc.log" 2>&1 &
-pids="$pids $!"
-i=0
-until curl -sf "http://127.0.0.1:$ohttp/system" >/dev/null 2>&1; do
-    i=$((i + 1))
-    [ $i -lt 200 ] || { echo "Orthanc did not start" >&2; exit 1; }
-    sleep 0.05
-done
+rport=$(port) mport=$(port)
+bench_orthanc "$work" "$rport"
 srs_at_pacs() {
     curl -sf "http://127.0.0.1:$ohttp/tools/find" -d '{"Level":"Instance","Query":{"Modality":"SR"}}' |
         /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'

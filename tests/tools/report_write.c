@@ -170,26 +170,20 @@ static int text(tool *t, const char *v)
     return 0;
 }
 
-/* A whole file into a malloc'd buffer (*n bytes); NULL on failure. */
+/* A whole file (radlink's own reader) into a malloc'd buffer of *n bytes;
+ * NULL on failure, said on stderr. */
 static char *slurp(const char *path, size_t *n)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        perror(path);
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    rl_err err;
+    if (rl_read_file(path, &b, &err) != 0) {
+        fprintf(stderr, "report_write: %s\n", err.msg);
+        rl_buf_free(&b);
         return NULL;
     }
-    size_t cap = 1 << 16, got;
-    char *b = malloc(cap);
-    *n = 0;
-    while (b && (got = fread(b + *n, 1, cap - *n, f)) > 0) {
-        *n += got;
-        char *bigger = *n == cap ? realloc(b, cap *= 2) : b;
-        if (!bigger)
-            free(b);
-        b = bigger;
-    }
-    fclose(f);
-    return b;
+    *n = b.len;
+    return b.data ? b.data : calloc(1, 1);
 }
 
 static int read_pdf(tool *t, const char *path)

@@ -1,0 +1,28 @@
+# Helpers the benchmarks share (sourced): a free port, the time in ms, and
+# Orthanc (Debian's package) started on free ports for a run.
+port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now_ms() { date +%s%3N; }
+
+# bench_orthanc DIR RADLINK_PORT: Orthanc storing in DIR, knowing radlink's
+# DICOM listener as the modality RADLINK (for its storage commitment
+# reports); sets odicom and ohttp, adds its pid to pids.
+bench_orthanc() {
+    odicom=$(port) ohttp=$(port)
+    mkdir -p "$1/orthanc"
+    cat >"$1/orthanc.json" <<JSON
+{
+  "Name": "bench", "StorageDirectory": "$1/orthanc", "IndexDirectory": "$1/orthanc",
+  "DicomAet": "ORTHANC", "DicomPort": $odicom, "HttpPort": $ohttp,
+  "RemoteAccessAllowed": false, "AuthenticationEnabled": false, "DicomCheckCalledAet": false,
+  "Plugins": [], "DicomModalities": { "radlink": [ "RADLINK", "127.0.0.1", $2 ] }
+}
+JSON
+    Orthanc "$1/orthanc.json" >"$1/orthanc.log" 2>&1 &
+    pids="$pids $!"
+    i=0
+    until curl -sf "http://127.0.0.1:$ohttp/system" >/dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -lt 200 ] || { echo "Orthanc did not start" >&2; exit 1; }
+        sleep 0.05
+    done
+}

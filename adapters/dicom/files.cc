@@ -550,7 +550,8 @@ int write_rejection(const char *path, const char *like, const char *code, const 
     tree.addContentItem(DSRTypes::RT_isRoot, DSRTypes::VT_Container);
     tree.getCurrentContentItem().setConceptName(DSRCodedEntryValue(code, "DCM", meaning));
     for (size_t i = 0; i < n; i++) {
-        bool image = std::strstr(refs[i].sop_class, "1.2.840.10008.5.1.4.1.1.88.") == nullptr;
+        // an image as IMAGE; an SR, a PDF, any other object as COMPOSITE
+        bool image = dcmIsImageStorageSOPClassUID(refs[i].sop_class);
         tree.addContentItem(DSRTypes::RT_contains, image ? DSRTypes::VT_Image : DSRTypes::VT_Composite,
                             i == 0 ? DSRTypes::AM_belowCurrent : DSRTypes::AM_afterCurrent);
         if (image)

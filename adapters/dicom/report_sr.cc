@@ -1,8 +1,9 @@
-// A report as a Basic Text SR (dcmsr) following TID 2000 "Basic Diagnostic
+// A report as a Basic Text SR (an Enhanced SR when it carries numbers)
+// (dcmsr) following TID 2000 "Basic Diagnostic
 // Imaging Report" (PS3.16): a root CONTAINER titled (18748-4, LN) with the
 // report's title, the observer and the procedure reported as its context,
 // one CONTAINER per section (CID 7001's headings) holding a TEXT item per
-// OBX value; Completion, Verification and Preliminary Flags from OBR-25,
+// OBX text and a NUM item per OBX number; Completion, Verification and Preliminary Flags from OBR-25,
 // the Verifying Observer Sequence from OBR-32, the Referenced Request
 // Sequence, the study's instances as evidence and the report it amends as
 // predecessor.
@@ -76,12 +77,60 @@ std::string crlf(rl_str v)
     return out;
 }
 
-size_t texts_of(const report *r, const report_section &sec)
+size_t texts_of(const report *r, size_t i)
 {
+    const report_section &sec = r->sections[i];
     size_t n = 0;
     for (size_t j = 0; j < sec.n; j++)
         n += r->texts[sec.first + j].n > 0;
+    for (size_t j = 0; j < r->nnums; j++)
+        n += r->nums[j].section == i;
     return n;
+}
+
+// A concept the message names: its code when a DICOM reader knows the
+// scheme, else the sender's own code in a private scheme (PS3.16 8).
+DSRCodedEntryValue concept_of(const report_code &c, report_text &t)
+{
+    if (usable(c))
+        return code_of(c, t);
+    std::string meaning = t.enc("a code's meaning", c.meaning[0] ? c.meaning : c.value);
+    return DSRCodedEntryValue(c.value, "99RIS", meaning.substr(0, 64).c_str(),
+                              DSRTypes::CVT_auto, OFFalse);
+}
+
+// The units of a number: OBX-6 as UCUM (its text as the meaning), or
+// UCUM's "no units".
+DSRCodedEntryValue units_of(const report_code &u, report_text &t)
+{
+    if (!u.value[0])
+        return DSRCodedEntryValue("1", "UCUM", "no units");
+    std::string meaning = t.enc("the units", u.meaning[0] ? u.meaning : u.value);
+    return DSRCodedEntryValue(u.value, "UCUM", meaning.substr(0, 64).c_str(),
+                              DSRTypes::CVT_auto, OFFalse);
+}
+
+// The numbers of section i, after its texts: NUM items (Enhanced SR).
+int add_nums(DSRDocumentTree &tree, const report *r, size_t i, bool first, report_text &t,
+             rl_err *err)
+{
+    for (size_t j = 0; j < r->nnums; j++) {
+        const report_num &n = r->nums[j];
+        if (n.section != i)
+            continue;
+        DSRCodedEntryValue name = concept_of(n.obs, t);
+        OFCondition c = first ? tree.addChildContentItem(DSRTypes::RT_contains,
+                                                         DSRTypes::VT_Num, name)
+                              : tree.addContentItem(DSRTypes::RT_contains, DSRTypes::VT_Num, name);
+        first = false;
+        if (c.good())
+            c = tree.getCurrentContentItem().setNumericValue(
+                DSRNumericMeasurementValue(n.value, units_of(n.units, t)), OFFalse);
+        if (c.bad())
+            return rl_err_set(err, DICOM_E_VALUE, -1, "section %zu, number %s (%s): %s", i + 1,
+                              n.value, n.obs.value, c.text());
+    }
+    return 0;
 }
 
 int add_texts(DSRDocumentTree &tree, const report *r, size_t i, report_text &t, rl_err *err)
@@ -111,8 +160,9 @@ int add_texts(DSRDocumentTree &tree, const report *r, size_t i, report_text &t, 
             return rl_err_set(err, DICOM_E_VALUE, -1, "section %zu, text %zu: %s", i + 1, j + 1,
                               c.text());
     }
+    int rc = add_nums(tree, r, i, first, t, err);
     tree.goUp();
-    return 0;
+    return rc;
 }
 
 // Below the root: the sections that hold some text, each a CONTAINER.
@@ -121,7 +171,7 @@ int add_sections(DSRDocumentTree &tree, const report *r, bool first, report_text
 {
     size_t written = 0;
     for (size_t i = 0; i < r->nsections; i++) {
-        if (texts_of(r, r->sections[i]) == 0)
+        if (texts_of(r, i) == 0)
             continue;
         const section_names &nm = names[r->sections[i].kind];
         DSRCodedEntryValue heading(nm.code, "DCM", nm.meaning);
@@ -268,7 +318,7 @@ OFCondition request(DcmItem *ds, const report *r, const dicom_report_study *s, r
 int report_build_sr(const report *r, const dicom_report_study *s, report_text &t,
                     DcmFileFormat &ff, rl_err *err)
 {
-    DSRDocument doc(DSRTypes::DT_BasicTextSR);
+    DSRDocument doc(r->nnums ? DSRTypes::DT_EnhancedSR : DSRTypes::DT_BasicTextSR);
     OFCondition c = doc.createNewSeriesInStudy(s->study_uid);
     if (c.good())
         c = doc.setSpecificCharacterSetType(t.latin1() ? DSRTypes::CS_Latin1 : DSRTypes::CS_UTF8);

@@ -315,6 +315,50 @@ static int steps_changed(store_txn *t, const route_set *rs, rl_str keys,
     return rc;
 }
 
+/* A worklist step whose SPS status is not yet COMPLETED: its key into keys. */
+typedef struct open_steps {
+    rl_buf *keys;
+    unsigned n;
+} open_steps;
+
+static int take_open(void *ctx, rl_str key, const wl_entry *e)
+{
+    open_steps *o = ctx;
+    uint32_t st[2] = { WL_SPS_SEQ, WL_SPS_STATUS };
+    const rl_str *v = wl_get_attr(e, st, 2);
+    if (v && rl_str_eq_c(*v, "COMPLETED"))
+        return 0;
+    rl_buf_add_str(o->keys, key);
+    rl_buf_add_ch(o->keys, '\n');
+    o->n++;
+    return 0;
+}
+
+int mpps_complete_order(store_txn *t, const route_set *rs, rl_str accession, int64_t now_us,
+                        unsigned *completed, unsigned *queued, rl_err *err)
+{
+    rl_buf keys;
+    rl_buf_init(&keys, 0);
+    open_steps o = { &keys, 0 };
+    *completed = 0;
+    int rc = wl_scan(t, 'A', accession, accession, take_open, &o, err);
+    dicom_mpps_info *info = rc == STORE_OK && o.n ? calloc(1, sizeof *info) : NULL;
+    if (rc == STORE_OK && o.n && !info)
+        rc = rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
+    if (info) {
+        /* the status message's OBR-7/8: the report's time */
+        char ts[RL_HL7_TS_TEXT_MAX];
+        rl_time_hl7(now_us, ts, sizeof ts);
+        snprintf(info->end_date, sizeof info->end_date, "%.8s", ts);
+        snprintf(info->end_time, sizeof info->end_time, "%.6s", ts + 8);
+        rc = steps_changed(t, rs, rl_buf_view(&keys), info, MPPS_COMPLETED, now_us, queued, err);
+        *completed = rc == STORE_OK ? o.n : 0;
+    }
+    free(info);
+    rl_buf_free(&keys);
+    return rc;
+}
+
 static void refuse(dicom_mpps_req *r, uint16_t status, const char *why)
 {
     r->status = status;

@@ -107,20 +107,60 @@ static int list_one(void *ctx, rl_str uid, const study_rec *s)
 static const view_field P_SEQ = { "message", "MSG", 6, 0, NULL, VIEW_RIGHT };
 static const view_field P_ACC = { "accession", "ACCESSION", 16 };
 static const view_field P_STATUS = { "status", "STATUS", 11 };
+static const view_field P_STATE = { "state", "STATE", 7 };
+static const view_field P_OBJECTS = { "objects", "OBJECTS", 12 };
 static const view_field P_STUDY = { "study_uid", "STUDY", 40 };
 static const view_field P_RECEIVED = { "received", "RECEIVED", 19 };
-static const view_field *const report_cols[] = { &P_SEQ, &P_ACC, &P_STATUS, &P_STUDY,
-                                                 &P_RECEIVED, NULL };
+static const view_field *const report_cols[] = { &P_SEQ, &P_ACC, &P_STATUS, &P_STATE,
+                                                 &P_OBJECTS, &P_STUDY, &P_RECEIVED, NULL };
+
+typedef struct report_list {
+    store_txn *t;
+    view *v;
+} report_list;
+
+/* A linked report's objects in its study, and whether every destination
+ * has been sent each: "SR+PDF sent", "SR filed"... */
+static void objects_of(store_txn *t, const report_rec *r, char *out, size_t n)
+{
+    char uid[3][RL_UID_SIZE], study[RL_UID_SIZE];
+    static const char *const name[3] = { "SR", "PDF", "KOS" };
+    snprintf(study, sizeof study, "%.*s", (int)r->study_uid.n, r->study_uid.p);
+    report_object_uids(study, r->seq, uid[0], uid[1], uid[2]);
+    study_inst *in = malloc(sizeof *in);
+    size_t k = 0;
+    bool all_sent = true, any = false;
+    out[0] = '\0';
+    for (int i = 0; in && i < 3; i++) {
+        rl_err err;
+        if (study_get_instance(t, rl_str_c(uid[i]), in, &err) != STORE_OK)
+            continue;
+        k += (size_t)snprintf(out + k, k < n ? n - k : 0, "%s%s", any ? "+" : "", name[i]);
+        any = true;
+        for (unsigned d = 0; d < in->ndest; d++)
+            all_sent &= in->dest[d].sent_gen > 0;
+        all_sent &= in->ndest > 0;
+    }
+    free(in);
+    if (any && k < n)
+        snprintf(out + k, n - k, " %s", all_sent ? "sent" : "filed");
+}
 
 static int report_row(void *ctx, const report_rec *r)
 {
-    view *v = ctx;
+    report_list *l = ctx;
+    view *v = l->v;
+    char objects[48] = "";
+    if (r->state == REPORT_LINKED)
+        objects_of(l->t, r, objects, sizeof objects);
     view_row(v);
     view_u64(v, &P_SEQ, r->seq);
     view_str(v, &P_ACC, r->accession);
     view_cstr(v, &P_STATUS, r->status == 'P' ? "preliminary" : r->status == 'C' ? "corrected"
                                                                                 : "final");
-    view_str(v, &P_STUDY, r->study_uid.n ? r->study_uid : RL_STR("(waiting)"));
+    view_cstr(v, &P_STATE, report_state_name(r->state));
+    view_cstr(v, &P_OBJECTS, objects[0] ? objects : "-");
+    view_str(v, &P_STUDY, r->study_uid.n ? r->study_uid : RL_STR("-"));
     view_time(v, &P_RECEIVED, r->received_us);
     view_row_end(v);
     return 0;
@@ -130,7 +170,8 @@ static int list_reports(op_call *c)
 {
     view_list(c->out, "reports", report_cols);
     rl_err err;
-    int rc = report_each_waiting(c->t, NULL, report_row, c->out, &err);
+    report_list l = { c->t, c->out };
+    int rc = report_each_waiting(c->t, NULL, report_row, &l, &err);
     view_list_end(c->out);
     return rc == STORE_OK ? OP_OK : ops_store_fail(c->out, &err);
 }
@@ -364,7 +405,8 @@ int ops_recon_show(op_call *c)
     view_arr_end(c->out);
     view_printf(c->out, "reports:\n");
     view_list(c->out, "reports", report_cols);
-    report_each_of_study(c->t, uid, report_row, c->out, &err);
+    report_list rl = { c->t, c->out };
+    report_each_of_study(c->t, uid, report_row, &rl, &err);
     view_list_end(c->out);
     return OP_OK;
 }

@@ -99,7 +99,8 @@ static const op_arg jobs_retry_args[] = {
 static const op_arg recon_list_args[] = {
     { "unmatched", OPT_FLAG, 0, NULL, "only the exception list: studies no order was found "
       "for,\nwith the orders found (CND) and how long each waited (AGE)" },
-    { "reports", OPT_FLAG, 0, NULL, "the reports waiting for their study instead" },
+    { "reports", OPT_FLAG, 0, NULL, "the reports waiting for their study, or held\n(neither "
+      "their order nor their study known), instead" },
     { "state", OPT_CHOICE, 0, "S", "new, matched, unmatched, correcting, corrected,\n"
       "unverified or forwarded", .choices = study_states },
     { "limit", OPT_U64, 0, "N", "at most N studies (default: all; the API: 100)", 1,
@@ -251,7 +252,8 @@ const op_verb ops_verbs[] = {
     { "recon", .summary = "reconciliation of received studies: list, show, link, forward" },
     { "recon", "list", recon_list_args, USERS_VIEWER, OP_READS | OP_DATA,
       "received studies and how they compare with the RIS", .run = ops_recon_list,
-      .http = { GET("/api/recon"), { "GET", "/api/recon/unmatched", "--unmatched" } } },
+      .http = { GET("/api/recon"), { "GET", "/api/recon/unmatched", "--unmatched" },
+                { "GET", "/api/recon/reports", "--reports" } } },
     { "recon", "show", study_arg, USERS_VIEWER, OP_READS | OP_DATA,
       "one study: its headers, the order it matched, each discrepancy, its instances",
       .run = ops_recon_show, .http = { GET("/api/recon/{STUDY-UID}") } },

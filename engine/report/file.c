@@ -22,7 +22,9 @@
 #include "radlink/study.h"
 
 #define SR_CLASS "1.2.840.10008.5.1.4.1.1.88.11"  /* Basic Text SR Storage */
+#define ESR_CLASS "1.2.840.10008.5.1.4.1.1.88.22" /* Enhanced SR Storage */
 #define PDF_CLASS "1.2.840.10008.5.1.4.1.1.104.1" /* Encapsulated PDF Storage */
+#define KOS_CLASS "1.2.840.10008.5.1.4.1.1.88.59" /* Key Object Selection Document */
 #define EVIDENCE_MAX 4096
 
 static void cpy(char *out, size_t n, rl_str v)
@@ -83,8 +85,8 @@ static int dir(const char *path, rl_err *err)
 }
 
 /* The object at spool/STUDY/SERIES/SOP.dcm, synced with its directories. */
-static int write_object(const report *r, const dicom_report_study *d, const char *spool,
-                        char *path, size_t pathn, rl_err *err)
+static int write_object(const report *r, dicom_report_kind k, const dicom_report_study *d,
+                        const char *spool, char *path, size_t pathn, rl_err *err)
 {
     char study_dir[RL_DATA_PATH_MAX + RL_UID_SIZE + 2];
     char series_dir[sizeof study_dir + RL_UID_SIZE + 2];
@@ -99,7 +101,7 @@ static int write_object(const report *r, const dicom_report_study *d, const char
     if (rc == 0)
         rc = dir(series_dir, err);
     if (rc == 0)
-        rc = dicom_report_write(r, r->ntexts ? DICOM_REPORT_SR : DICOM_REPORT_PDF, d, tmp, err);
+        rc = dicom_report_write(r, k, d, tmp, err);
     if (rc == 0 && (rl_sync_path(tmp, O_RDONLY) != 0 || rename(tmp, path) != 0 ||
                     rl_sync_path(series_dir, O_RDONLY | O_DIRECTORY) != 0 ||
                     rl_sync_path(study_dir, O_RDONLY | O_DIRECTORY) != 0))
@@ -109,18 +111,23 @@ static int write_object(const report *r, const dicom_report_study *d, const char
     return rc;
 }
 
+/* One object a report makes: an SR, a PDF or a rejection note. */
+typedef struct object {
+    const char *sop_class, *modality, *series_uid, *sop_uid;
+} object;
+
 /* The instance record: the study's fields, the object's own, and the
  * destinations the study's instances go to (every <pacs> when none). */
-static void instance_of(store_txn *t, const study_rec *s, const dicom_report_study *d,
-                        bool pdf, const char *path, int64_t now_us, study_inst *in)
+static void instance_of(store_txn *t, const study_rec *s, const object *o, const char *path,
+                        int64_t now_us, study_inst *in)
 {
     memset(in, 0, sizeof *in);
     for (int i = 0; i < STUDY_F_COUNT; i++)
         cpy(in->f[i], sizeof in->f[i], s->f[i]);
-    cpy(in->f[STUDY_F_SOP_UID], sizeof in->f[0], rl_str_c(d->sop_uid));
-    cpy(in->f[STUDY_F_SOP_CLASS], sizeof in->f[0], rl_str_c(pdf ? PDF_CLASS : SR_CLASS));
-    cpy(in->f[STUDY_F_SERIES_UID], sizeof in->f[0], rl_str_c(d->series_uid));
-    cpy(in->f[STUDY_F_MODALITY], sizeof in->f[0], rl_str_c(pdf ? "DOC" : "SR"));
+    cpy(in->f[STUDY_F_SOP_UID], sizeof in->f[0], rl_str_c(o->sop_uid));
+    cpy(in->f[STUDY_F_SOP_CLASS], sizeof in->f[0], rl_str_c(o->sop_class));
+    cpy(in->f[STUDY_F_SERIES_UID], sizeof in->f[0], rl_str_c(o->series_uid));
+    cpy(in->f[STUDY_F_MODALITY], sizeof in->f[0], rl_str_c(o->modality));
     cpy(in->f[STUDY_F_CALLING_AE], sizeof in->f[0], RL_STR("(report)"));
     cpy(in->f[STUDY_F_PATH], sizeof in->f[0], rl_str_c(path));
     in->received_us = now_us;
@@ -157,31 +164,74 @@ static int latest_before(void *ctx, const report_rec *r)
     return 0;
 }
 
-/* The object report seq of a study is: the same names always. */
-static void object_uids(const char *study_uid, uint64_t seq, char series[RL_UID_SIZE],
-                        char sop[RL_UID_SIZE])
+/* The names of report seq's objects in a study: the same names always, so
+ * that a retry rewrites the same objects. */
+static void uid_of(const char *what, const char *study_uid, uint64_t seq, char out[RL_UID_SIZE])
 {
     char name[RL_UID_SIZE + 64];
-    snprintf(name, sizeof name, "report-series:%s", study_uid);
-    digest_uid_from_name(name, series);
-    snprintf(name, sizeof name, "report:%s:%llu", study_uid, (unsigned long long)seq);
-    digest_uid_from_name(name, sop);
+    if (seq)
+        snprintf(name, sizeof name, "%s:%s:%llu", what, study_uid, (unsigned long long)seq);
+    else
+        snprintf(name, sizeof name, "%s-series:%s", what, study_uid);
+    digest_uid_from_name(name, out);
 }
 
+void report_object_uids(const char *study_uid, uint64_t seq, char sr[RL_UID_SIZE],
+                        char pdf[RL_UID_SIZE], char kos[RL_UID_SIZE])
+{
+    uid_of("report", study_uid, seq, sr);
+    uid_of("report-pdf", study_uid, seq, pdf);
+    /* dicom_write_rejection's name for its salt "report-SEQ" */
+    char name[RL_UID_SIZE + 64];
+    snprintf(name, sizeof name, "kos:%s:report-%llu", study_uid, (unsigned long long)seq);
+    digest_uid_from_name(name, kos);
+}
+
+/* Which objects a report makes: an SR when it has text (unless a PDF
+ * replaces it), a PDF when it carries one. */
+static bool makes_sr(bool texts, bool pdf, uint8_t opts)
+{
+    return texts && !(pdf && (opts & REPORT_OPT_PDF_ONLY));
+}
+
+/* The previous report's objects: its SR as this SR's predecessor, and
+ * every object of it for a rejection note. */
+typedef struct prior {
+    uint64_t seq;
+    dicom_ref refs[2];
+    char sop[2][RL_UID_SIZE], series[2][RL_UID_SIZE];
+    size_t n;
+} prior;
+
 static int predecessor(store_txn *t, uint64_t seq, const report *r, dicom_report_study *d,
-                       rl_err *err)
+                       prior *pr, rl_err *err)
 {
     before b = { seq, 0, rl_str_c(r->accession) };
     int rc = report_each_of_study(t, rl_str_c(d->study_uid), latest_before, &b, err);
-    if (rc == STORE_OK && b.found) {
+    memset(pr, 0, sizeof *pr);
+    if (rc != STORE_OK || !b.found)
+        return rc;
+    report_rec prev;
+    if ((rc = report_get(t, b.found, &prev, err)) != STORE_OK)
+        return rc;
+    pr->seq = b.found;
+    char kos[RL_UID_SIZE];
+    if (makes_sr(prev.ntexts > 0, prev.pdf, prev.opts)) {
         dicom_report_ref *p = &d->predecessor;
-        report_rec prev;
-        rc = report_get(t, b.found, &prev, err);
-        snprintf(p->sop_class, sizeof p->sop_class, "%s", prev.ntexts ? SR_CLASS : PDF_CLASS);
+        snprintf(p->sop_class, sizeof p->sop_class, "%s",
+                 prev.opts & REPORT_OPT_ENHANCED ? ESR_CLASS : SR_CLASS);
         cpy(p->study_uid, sizeof p->study_uid, rl_str_c(d->study_uid));
-        object_uids(d->study_uid, b.found, p->series_uid, p->sop_uid);
+        report_object_uids(d->study_uid, b.found, p->sop_uid, pr->sop[1], kos);
+        uid_of("report", d->study_uid, 0, p->series_uid);
+        pr->refs[pr->n++] = (dicom_ref){ p->sop_class, p->sop_uid, p->series_uid };
     }
-    return rc;
+    if (prev.pdf) {
+        char sr[RL_UID_SIZE];
+        report_object_uids(d->study_uid, b.found, sr, pr->sop[1], kos);
+        uid_of("report-pdf", d->study_uid, 0, pr->series[1]);
+        pr->refs[pr->n++] = (dicom_ref){ PDF_CLASS, pr->sop[1], pr->series[1] };
+    }
+    return STORE_OK;
 }
 
 /* The report of message seq read again from the log. */
@@ -204,6 +254,7 @@ static int read_report(store_txn *t, uint64_t seq, hl7_msg *m, rl_arena *a, repo
 /* The seqs of the reports just linked. */
 typedef struct linked {
     uint64_t *seq;
+    uint8_t *opts;
     size_t n, cap;
     bool oom;
 } linked;
@@ -214,13 +265,17 @@ static int take_linked(void *ctx, const report_rec *r)
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 8;
         uint64_t *more = realloc(l->seq, cap * sizeof *more);
-        if (!more) {
+        if (more)
+            l->seq = more;
+        uint8_t *mopts = more ? realloc(l->opts, cap) : NULL;
+        if (!mopts) {
             l->oom = true;
             return 1;
         }
-        l->seq = more;
+        l->opts = mopts;
         l->cap = cap;
     }
+    l->opts[l->n] = r->opts;
     l->seq[l->n++] = r->seq;
     return 0;
 }
@@ -241,7 +296,7 @@ int report_file_arrived(store_txn *t, const char *spool, rl_str study_uid, rl_st
             break;
         rl_err why;
         rl_err_clear(&why);
-        if (report_file(nt, spool, l.seq[i], NULL, study_uid, now_us, &why) == 0) {
+        if (report_file(nt, spool, l.seq[i], NULL, l.opts[i], study_uid, now_us, &why) == 0) {
             rc = store_commit(nt, err);
             continue;
         }
@@ -252,10 +307,75 @@ int report_file_arrived(store_txn *t, const char *spool, rl_str study_uid, rl_st
                   (unsigned long long)l.seq[i], why.msg);
     }
     free(l.seq);
+    free(l.opts);
     return rc;
 }
 
-int report_file(store_txn *t, const char *spool, uint64_t seq, const report *given,
+/* One object of the report: written, indexed as an instance of the study,
+ * reconciled like one. */
+static int file_object(store_txn *t, const char *spool, const report *r, dicom_report_kind k,
+                       const study_rec *s, dicom_report_study *d, int64_t now_us,
+                       study_inst *in, rl_err *err)
+{
+    char path[RL_DATA_PATH_MAX + 3 * RL_UID_SIZE + 8];
+    int rc = write_object(r, k, d, spool, path, sizeof path, err);
+    if (rc == 0) {
+        object o = { k == DICOM_REPORT_PDF ? PDF_CLASS : r->nnums ? ESR_CLASS : SR_CLASS,
+                     k == DICOM_REPORT_SR ? "SR" : "DOC", d->series_uid, d->sop_uid };
+        instance_of(t, s, &o, path, now_us, in);
+        bool existed;
+        rc = study_put_instance(t, in, &existed, err);
+    }
+    if (rc == 0) {
+        recon_out out;
+        rc = recon_after_store(t, in, now_us, &out, err);
+    }
+    return rc;
+}
+
+/* update="iocm": the amended report's objects rejected by a Key Object
+ * Selection (113001, "Rejected for Quality Reasons"), an instance of the
+ * study like the report, written beside the object like (its patient and
+ * study). */
+static int file_rejection(store_txn *t, const char *spool, uint64_t seq, const prior *pr,
+                          const study_rec *s, const char *like, int64_t now_us, study_inst *in,
+                          rl_err *err)
+{
+    char salt[sizeof "report-" + RL_NUM_TEXT_MAX];
+    snprintf(salt, sizeof salt, "report-%llu", (unsigned long long)seq);
+    char tmp[RL_DATA_PATH_MAX + RL_UID_SIZE + 48], path[RL_DATA_PATH_MAX + 3 * RL_UID_SIZE + 8];
+    char series_dir[RL_DATA_PATH_MAX + 2 * RL_UID_SIZE + 4];
+    cpy(tmp, sizeof tmp, rl_str_c(spool));
+    snprintf(tmp + strlen(tmp), sizeof tmp - strlen(tmp), "/%.*s/%s.kos.part",
+             (int)s->f[STUDY_F_STUDY_UID].n, s->f[STUDY_F_STUDY_UID].p, salt);
+    dicom_file_info kos;
+    int rc = dicom_write_rejection(tmp, like, "113001", "Rejected for Quality Reasons", pr->refs,
+                                   pr->n, salt, &kos, err);
+    if (rc == 0) {
+        snprintf(series_dir, sizeof series_dir, "%.*s/%.*s/%s", RL_DATA_PATH_MAX - 1, spool,
+                 (int)s->f[STUDY_F_STUDY_UID].n, s->f[STUDY_F_STUDY_UID].p, kos.series_uid);
+        snprintf(path, sizeof path, "%s/%s.dcm", series_dir, kos.sop_uid);
+        rc = dir(series_dir, err);
+    }
+    if (rc == 0 && (rl_sync_path(tmp, O_RDONLY) != 0 || rename(tmp, path) != 0 ||
+                    rl_sync_path(series_dir, O_RDONLY | O_DIRECTORY) != 0))
+        rc = rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
+    if (rc) {
+        unlink(tmp);
+        return rc;
+    }
+    object o = { KOS_CLASS, "KO", kos.series_uid, kos.sop_uid };
+    instance_of(t, s, &o, path, now_us, in);
+    bool existed;
+    rc = study_put_instance(t, in, &existed, err);
+    if (rc == 0) {
+        recon_out out;
+        rc = recon_after_store(t, in, now_us, &out, err);
+    }
+    return rc;
+}
+
+int report_file(store_txn *t, const char *spool, uint64_t seq, const report *given, uint8_t opts,
                 rl_str study_uid, int64_t now_us, rl_err *err)
 {
     hl7_msg m;
@@ -266,11 +386,11 @@ int report_file(store_txn *t, const char *spool, uint64_t seq, const report *giv
     study_rec *s = calloc(1, sizeof *s);
     dicom_report_study *d = calloc(1, sizeof *d);
     study_inst *in = calloc(1, sizeof *in);
+    prior *pr = calloc(1, sizeof *pr);
     evidence ev = { t, calloc(EVIDENCE_MAX, sizeof *ev.v), 0 };
-    char path[RL_DATA_PATH_MAX + 3 * RL_UID_SIZE + 8];
-    int rc = !(r && s && d && in && ev.v) ? rl_err_set(err, RL_E_NOMEM, -1, "out of memory")
-             : given                      ? (*r = *given, 0)
-                                          : read_report(t, seq, &m, &a, r, err);
+    int rc = !(r && s && d && in && pr && ev.v) ? rl_err_set(err, RL_E_NOMEM, -1, "out of memory")
+             : given                            ? (*r = *given, 0)
+                                                : read_report(t, seq, &m, &a, r, err);
     if (rc == 0)
         rc = study_get(t, study_uid, s, err);
     if (rc == 0)
@@ -279,24 +399,31 @@ int report_file(store_txn *t, const char *spool, uint64_t seq, const report *giv
         study_of(s, d);
         d->evidence = ev.v;
         d->nevidence = ev.n;
-        /* the same message always makes the same object: a retry rewrites it */
-        object_uids(d->study_uid, seq, d->series_uid, d->sop_uid);
         d->series_number = 999;
         d->instance_number = (unsigned)(seq % 100000);
-        rc = predecessor(t, seq, r, d, err);
+        rc = predecessor(t, seq, r, d, pr, err);
     }
-    if (rc == 0)
-        rc = write_object(r, d, spool, path, sizeof path, err);
-    if (rc == 0) {
-        instance_of(t, s, d, !r->ntexts, path, now_us, in);
-        bool existed;
-        rc = study_put_instance(t, in, &existed, err);
+    bool sr = makes_sr(r && r->ntexts, r && r->pdf.n, opts);
+    char kos[RL_UID_SIZE], like[RL_DATA_PATH_MAX + 3 * RL_UID_SIZE + 8] = "";
+    if (rc == 0 && sr) {
+        report_object_uids(d->study_uid, seq, d->sop_uid, kos, kos);
+        uid_of("report", d->study_uid, 0, d->series_uid);
+        rc = file_object(t, spool, r, DICOM_REPORT_SR, s, d, now_us, in, err);
+        cpy(like, sizeof like, rl_str_c(in->f[STUDY_F_PATH]));
     }
-    if (rc == 0) {
-        recon_out out;
-        rc = recon_after_store(t, in, now_us, &out, err);
+    if (rc == 0 && r->pdf.n) {
+        char sr_uid[RL_UID_SIZE];
+        report_object_uids(d->study_uid, seq, sr_uid, d->sop_uid, kos);
+        uid_of("report-pdf", d->study_uid, 0, d->series_uid);
+        d->series_number = 998;
+        rc = file_object(t, spool, r, DICOM_REPORT_PDF, s, d, now_us, in, err);
+        if (!like[0])
+            cpy(like, sizeof like, rl_str_c(in->f[STUDY_F_PATH]));
     }
+    if (rc == 0 && (opts & REPORT_OPT_IOCM) && pr->n)
+        rc = file_rejection(t, spool, seq, pr, s, like, now_us, in, err);
     free(ev.v);
+    free(pr);
     free(in);
     free(d);
     free(s);

@@ -14,6 +14,7 @@ typedef struct reader {
     hl7_msg *m;
     rl_arena *a;
     rl_err *err;
+    size_t last; /* the section of the last text, + 1 (0: none yet) */
 } reader;
 
 /* The decoded value at "SEG[occ]-F[.C[.S]]" (rep 1), "" when absent. */
@@ -82,19 +83,48 @@ static void when(rl_str ts, char da[9], char tm[7])
 
 /* ---- the header: links, flags, observer ---- */
 
+/* MDM's TXA-17 (document completion status, HL7 table 0271) as OBR-25:
+ * authenticated or legally authenticated is final (corrected when TXA-13
+ * names the document it replaces), the rest preliminary; a cancelled
+ * document, or a value not in the table, is no report. */
+static int txa_status(reader *x, report *r)
+{
+    rl_str st = value_at(x, "TXA", 1, 17, 0, 0, 1);
+    static const char *const final[] = { "AU", "LA" };
+    static const char *const prelim[] = { "PA", "DO", "DI", "IN", "IP" };
+    for (size_t i = 0; i < 2; i++)
+        if (rl_str_eq_c(st, final[i])) {
+            r->status = value_at(x, "TXA", 1, 13, 1, 0, 1).n ? REPORT_CORRECTED : REPORT_FINAL;
+            return 0;
+        }
+    for (size_t i = 0; i < 5; i++)
+        if (rl_str_eq_c(st, prelim[i])) {
+            r->status = REPORT_PRELIMINARY;
+            return 0;
+        }
+    if (rl_str_eq_c(st, "CA"))
+        return rl_err_set(x->err, REPORT_E_INPUT, -1, "TXA-17 is CA: a cancelled document is "
+                          "not filed as a report");
+    return rl_err_set(x->err, REPORT_E_INPUT, -1, "TXA-17 is '%.*s': AU or LA (final), PA, DO, "
+                      "DI, IN or IP (preliminary) is expected", (int)st.n, st.p);
+}
+
 static int header(reader *x, report *r)
 {
-    if (!hl7_seg_find(x->m, "OBR", 1))
-        return rl_err_set(x->err, REPORT_E_INPUT, -1, "no OBR segment: nothing says which order "
-                          "the report is for");
-    static const char *const acc_seg[] = { "OBR", "ORC", "OBR" };
-    static const unsigned acc_field[] = { 18, 3, 3 };
-    copy(r->accession, sizeof r->accession, first_of(x, acc_seg, acc_field, 3));
+    bool obr = hl7_seg_find(x->m, "OBR", 1) != NULL, txa = hl7_seg_find(x->m, "TXA", 1) != NULL;
+    if (!obr && !txa)
+        return rl_err_set(x->err, REPORT_E_INPUT, -1, "no OBR or TXA segment: nothing says which "
+                          "order the report is for");
+    /* the accession as orders carry it; an MDM without OBR: the filler's
+     * (TXA-15), else the placer's (TXA-14) order number */
+    static const char *const acc_seg[] = { "OBR", "ORC", "OBR", "TXA", "TXA" };
+    static const unsigned acc_field[] = { 18, 3, 3, 15, 14 };
+    copy(r->accession, sizeof r->accession, first_of(x, acc_seg, acc_field, 5));
     copy(r->requested_procedure, sizeof r->requested_procedure, value_at(x, "OBR", 1, 19, 1, 0, 1));
-    static const char *const placer_seg[] = { "ORC", "OBR" };
-    static const unsigned placer_field[] = { 2, 2 }, filler_field[] = { 3, 3 };
-    copy(r->placer, sizeof r->placer, first_of(x, placer_seg, placer_field, 2));
-    copy(r->filler, sizeof r->filler, first_of(x, placer_seg, filler_field, 2));
+    static const char *const placer_seg[] = { "ORC", "OBR", "TXA" };
+    static const unsigned placer_field[] = { 2, 2, 14 }, filler_field[] = { 3, 3, 15 };
+    copy(r->placer, sizeof r->placer, first_of(x, placer_seg, placer_field, 3));
+    copy(r->filler, sizeof r->filler, first_of(x, placer_seg, filler_field, 3));
     copy(r->study_uid, sizeof r->study_uid, value_at(x, "ZDS", 1, 1, 1, 0, 1));
     copy(r->patient_id, sizeof r->patient_id, value_at(x, "PID", 1, 3, 1, 0, 1));
     person(x, "PID", 5, 0, 1, r->patient_name, sizeof r->patient_name);
@@ -104,16 +134,31 @@ static int header(reader *x, report *r)
     copy(r->title, sizeof r->title, r->procedure.meaning[0] ? rl_str_c(r->procedure.meaning)
                                                            : RL_STR("Imaging Report"));
     rl_str st = value_at(x, "OBR", 1, 25, 0, 0, 1);
-    if (st.n != 1 || (st.p[0] != 'P' && st.p[0] != 'F' && st.p[0] != 'C'))
+    if (txa) {
+        int rc = txa_status(x, r);
+        if (rc)
+            return rc;
+    } else if (st.n != 1 || (st.p[0] != 'P' && st.p[0] != 'F' && st.p[0] != 'C')) {
         return rl_err_set(x->err, REPORT_E_INPUT, -1, "OBR-25 is '%.*s': P (preliminary), F "
                           "(final) or C (corrected) is expected", (int)st.n, st.p);
-    r->status = (report_status)st.p[0];
+    } else {
+        r->status = (report_status)st.p[0];
+    }
     /* OBR-32, the principal result interpreter: an NDL whose first
-     * component is a CNN (ID&family&given&middle&suffix&prefix) */
+     * component is a CNN (ID&family&given&middle&suffix&prefix); in an MDM,
+     * TXA-22, the authenticator (ID^family^given...), else TXA-10 */
     copy(r->observer_id, sizeof r->observer_id, value_at(x, "OBR", 1, 32, 1, 1, 1));
     person(x, "OBR", 32, 1, 2, r->observer_name, sizeof r->observer_name);
-    when(value_at(x, "OBR", 1, 7, 0, 0, 1), r->observed_date, r->observed_time);
-    when(value_at(x, "OBR", 1, 22, 0, 0, 1), r->content_date, r->content_time);
+    static const unsigned txa_observer[] = { 22, 10 };
+    for (size_t i = 0; txa && !r->observer_name[0] && i < 2; i++) {
+        copy(r->observer_id, sizeof r->observer_id, value_at(x, "TXA", 1, txa_observer[i], 1, 0, 1));
+        person(x, "TXA", txa_observer[i], 0, 2, r->observer_name, sizeof r->observer_name);
+    }
+    /* observed: OBR-7, else TXA-4 (the activity's time); the report's own
+     * time: OBR-22, else TXA-6 (its origination) */
+    rl_str obs = value_at(x, "OBR", 1, 7, 0, 0, 1), made = value_at(x, "OBR", 1, 22, 0, 0, 1);
+    when(obs.n ? obs : value_at(x, "TXA", 1, 4, 0, 0, 1), r->observed_date, r->observed_time);
+    when(made.n ? made : value_at(x, "TXA", 1, 6, 0, 0, 1), r->content_date, r->content_time);
     return 0;
 }
 
@@ -209,6 +254,74 @@ typedef struct obx_item {
     rl_str text;
 } obx_item;
 
+/* A decimal string DICOM's DS holds: sign, digits, point, exponent, at
+ * most 16 characters. */
+static bool decimal(rl_str v)
+{
+    if (!v.n || v.n >= RL_REPORT_NUM_SIZE)
+        return false;
+    size_t i = 0, digits = 0;
+    if (v.p[i] == '+' || v.p[i] == '-')
+        i++;
+    for (; i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++)
+        digits++;
+    if (i < v.n && v.p[i] == '.')
+        for (i++; i < v.n && v.p[i] >= '0' && v.p[i] <= '9'; i++)
+            digits++;
+    if (digits && i < v.n && (v.p[i] == 'e' || v.p[i] == 'E')) {
+        i++;
+        if (i < v.n && (v.p[i] == '+' || v.p[i] == '-'))
+            i++;
+        size_t e = i;
+        while (i < v.n && v.p[i] >= '0' && v.p[i] <= '9')
+            i++;
+        if (i == e)
+            return false;
+    }
+    return digits && i == v.n;
+}
+
+/* OBX occ of type NM (or SN "^3.5", "=^3.5"): a number of obs's section. */
+static int obx_num(reader *x, unsigned occ, bool sn, report *r, const report_code *obs)
+{
+    rl_str v = sn ? value_at(x, "OBX", occ, 5, 2, 0, 1) : value_at(x, "OBX", occ, 5, 0, 0, 1);
+    rl_str cmp = sn ? value_at(x, "OBX", occ, 5, 1, 0, 1) : (rl_str){ "", 0 };
+    if (!v.n && !cmp.n)
+        return 0;
+    if ((cmp.n && !rl_str_eq_c(cmp, "=")) || (sn && value_at(x, "OBX", occ, 5, 3, 0, 1).n))
+        return rl_err_set(x->err, REPORT_E_INPUT, -1, "OBX[%u]-5: a structured numeric that is "
+                          "not a plain number (a comparison or a range) has no DICOM number",
+                          occ);
+    if (!decimal(v))
+        return rl_err_set(x->err, REPORT_E_INPUT, -1, "OBX[%u]-5: '%.*s' is not a number of at "
+                          "most 16 characters", occ, (int)(v.n > 32 ? 32 : v.n), v.p);
+    if (r->nnums == RL_REPORT_NUMS_MAX)
+        return rl_err_set(x->err, REPORT_E_INPUT, -1, "more than %d numeric OBX values",
+                          RL_REPORT_NUMS_MAX);
+    /* a measurement joins the section of its identifier, else the section
+     * of the text before it (a report's numbers are that section's
+     * findings), else one of its own */
+    int rc = 0;
+    report_section *s = NULL;
+    for (size_t i = 0; i < r->nsections && !s; i++)
+        if (!strcmp(r->sections[i].obs.value, obs->value) &&
+            !strcmp(r->sections[i].obs.meaning, obs->meaning))
+            s = &r->sections[i];
+    if (!s && x->last)
+        s = &r->sections[x->last - 1];
+    if (!s && !(s = section_for(x, r, obs, &rc)))
+        return rc;
+    report_num *n = &r->nums[r->nnums++];
+    memset(n, 0, sizeof *n);
+    n->section = (size_t)(s - r->sections);
+    n->obs = *obs;
+    copy(n->value, sizeof n->value, v);
+    copy(n->units.value, sizeof n->units.value, value_at(x, "OBX", occ, 6, 1, 0, 1));
+    copy(n->units.meaning, sizeof n->units.meaning, value_at(x, "OBX", occ, 6, 2, 0, 1));
+    copy(n->units.scheme, sizeof n->units.scheme, value_at(x, "OBX", occ, 6, 3, 0, 1));
+    return 0;
+}
+
 static int obx_one(reader *x, unsigned occ, report *r, obx_item *items, size_t *nitems)
 {
     rl_str type = value_at(x, "OBX", occ, 2, 0, 0, 1);
@@ -218,9 +331,11 @@ static int obx_one(reader *x, unsigned occ, report *r, obx_item *items, size_t *
     copy(obs.scheme, sizeof obs.scheme, value_at(x, "OBX", occ, 3, 3, 0, 1));
     if (rl_str_eq_c(type, "ED"))
         return obx_pdf(x, occ, r);
+    if (rl_str_eq_c(type, "NM") || rl_str_eq_c(type, "SN"))
+        return obx_num(x, occ, rl_str_eq_c(type, "SN"), r, &obs);
     bool coded = rl_str_eq_c(type, "CE") || rl_str_eq_c(type, "CWE");
     if (!coded && !rl_str_eq_c(type, "TX") && !rl_str_eq_c(type, "FT") && !rl_str_eq_c(type, "ST"))
-        return 0; /* numbers, dates...: not report text */
+        return 0; /* dates, times...: not report text */
     rl_str text;
     int rc = obx_text(x, occ, coded, &text);
     if (rc || !text.n)
@@ -236,6 +351,7 @@ static int obx_one(reader *x, unsigned occ, report *r, obx_item *items, size_t *
     if (!s)
         return rc;
     items[(*nitems)++] = (obx_item){ (size_t)(s - r->sections), text };
+    x->last = (size_t)(s - r->sections) + 1;
     return 0;
 }
 
@@ -243,7 +359,8 @@ static int body(reader *x, report *r)
 {
     obx_item *items = rl_arena_alloc(x->a, sizeof *items * RL_REPORT_TEXTS_MAX);
     r->texts = rl_arena_alloc(x->a, sizeof *r->texts * RL_REPORT_TEXTS_MAX);
-    if (!items || !r->texts)
+    r->nums = rl_arena_alloc(x->a, sizeof *r->nums * RL_REPORT_NUMS_MAX);
+    if (!items || !r->texts || !r->nums)
         return rl_err_set(x->err, RL_E_NOMEM, -1, "out of memory");
     size_t n = 0;
     int rc = 0;
@@ -258,14 +375,15 @@ static int body(reader *x, report *r)
     }
     if (rc == 0 && !r->ntexts && !r->pdf.n)
         rc = rl_err_set(x->err, REPORT_E_INPUT, -1, "no report text: no OBX of type TX, FT, ST "
-                        "or CE has a value, and no PDF");
+                        "or CE has a value, and no PDF%s", r->nnums ? " (numbers alone are no "
+                        "report)" : "");
     return rc;
 }
 
 int report_from_hl7(hl7_msg *m, rl_arena *a, report *r, rl_err *err)
 {
     memset(r, 0, sizeof *r);
-    reader x = { m, a, err };
+    reader x = { m, a, err, 0 };
     int rc = header(&x, r);
     return rc ? rc : body(&x, r);
 }

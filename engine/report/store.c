@@ -1,7 +1,7 @@
 /* The reports radlink holds (radlink/report.h, STORE_REPORT): one record
- * per ORU by its message seq, and two indexes in the same database: the
- * reports waiting for a study of their accession ('W'), and those of a
- * study ('S'). */
+ * per ORU by its message seq, and three indexes in the same database: the
+ * reports waiting (or held) for a study of their accession ('W') or of the
+ * Study Instance UID they name ('U'), and those of a study ('S'). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,12 @@
 #include "radlink/report.h"
 #include "radlink/store.h"
 
-#define REPORT_REC_VERSION 1
+#define REPORT_REC_VERSION 2
+
+const char *report_state_name(report_state s)
+{
+    return s == REPORT_LINKED ? "linked" : s == REPORT_HELD ? "held" : "waiting";
+}
 
 /* 'R' be64 seq */
 static rl_str rec_key(unsigned char k[1 + RL_BE64_BYTES], uint64_t seq)
@@ -61,13 +66,16 @@ int report_put(store_txn *t, const report_rec *r, rl_err *err)
     rec_put_str(&b, r->study_uid);
     rec_put_str(&b, r->control_id);
     rec_put_u32(&b, r->ntexts);
-    int rc = rec_put_u8(&b, r->pdf);
+    rec_put_u8(&b, r->pdf);
+    int rc = rec_put_u8(&b, r->opts);
     unsigned char k[1 + RL_BE64_BYTES];
     rc = rc ? rl_err_set(err, RL_E_NOMEM, -1, "out of memory")
             : store_put(t, STORE_REPORT, rec_key(k, r->seq), rl_buf_view(&b), 0, err);
     rl_buf_free(&b);
-    if (rc == STORE_OK && r->state == REPORT_WAITING)
+    if (rc == STORE_OK && r->state != REPORT_LINKED)
         rc = idx_put(t, 'W', r->accession, r->seq, false, err);
+    if (rc == STORE_OK && r->state != REPORT_LINKED && r->study_uid.n)
+        rc = idx_put(t, 'U', r->study_uid, r->seq, false, err);
     if (rc == STORE_OK && r->state == REPORT_LINKED)
         rc = idx_put(t, 'S', r->study_uid, r->seq, false, err);
     return rc;
@@ -93,7 +101,8 @@ int report_get(store_txn *t, uint64_t seq, report_rec *r, rl_err *err)
     r->control_id = rec_get_str(&rd);
     r->ntexts = rec_get_u32(&rd);
     r->pdf = rec_get_u8(&rd) != 0;
-    if (!rec_ok(&rd) || version != REPORT_REC_VERSION)
+    r->opts = version >= 2 ? rec_get_u8(&rd) : 0;
+    if (!rec_ok(&rd) || version < 1 || version > REPORT_REC_VERSION)
         return rl_err_set(err, STORE_E_CORRUPT, -1, "report %llu: a record that does not decode",
                           (unsigned long long)seq);
     return STORE_OK;
@@ -166,28 +175,29 @@ int report_each_waiting(store_txn *t, const char *accession, report_visit cb, vo
     return visit(t, 'W', rl_str_c(accession ? accession : ""), !accession, cb, ctx, err);
 }
 
-int report_study_arrived(store_txn *t, rl_str study_uid, rl_str accession, report_visit cb,
-                         void *ctx, unsigned *n, rl_err *err)
+/* The reports waiting under index kind/text, linked to study_uid now. */
+static int link_waiting(store_txn *t, char kind, rl_str text, rl_str study_uid, report_visit cb,
+                        void *ctx, unsigned *n, rl_err *err)
 {
-    *n = 0;
-    if (!accession.n)
-        return STORE_OK;
     seqs s = { 0 };
-    int rc = index_seqs(t, 'W', accession, false, &s, err);
+    int rc = index_seqs(t, kind, text, false, &s, err);
     for (size_t i = 0; rc == STORE_OK && i < s.n; i++) {
         report_rec r;
         rc = report_get(t, s.v[i], &r, err);
         if (rc)
             break;
         /* the record's strings view the store: copy before it is written */
-        char acc[RL_LO_SIZE], ctl[RL_LO_SIZE];
+        char acc[RL_LO_SIZE], ctl[RL_LO_SIZE], uid[RL_UID_SIZE];
         snprintf(acc, sizeof acc, "%.*s", (int)r.accession.n, r.accession.p);
         snprintf(ctl, sizeof ctl, "%.*s", (int)r.control_id.n, r.control_id.p);
+        snprintf(uid, sizeof uid, "%.*s", (int)r.study_uid.n, r.study_uid.p);
         r.accession = rl_str_c(acc);
         r.control_id = rl_str_c(ctl);
         r.study_uid = study_uid;
         r.state = REPORT_LINKED;
         rc = idx_put(t, 'W', r.accession, r.seq, true, err);
+        if (rc == STORE_OK && uid[0])
+            rc = idx_put(t, 'U', rl_str_c(uid), r.seq, true, err);
         if (rc == STORE_OK)
             rc = report_put(t, &r, err);
         if (rc == STORE_OK && cb)
@@ -195,5 +205,15 @@ int report_study_arrived(store_txn *t, rl_str study_uid, rl_str accession, repor
         *n += rc == STORE_OK;
     }
     free(s.v);
+    return rc;
+}
+
+int report_study_arrived(store_txn *t, rl_str study_uid, rl_str accession, report_visit cb,
+                         void *ctx, unsigned *n, rl_err *err)
+{
+    *n = 0;
+    int rc = link_waiting(t, 'U', study_uid, study_uid, cb, ctx, n, err);
+    if (rc == STORE_OK && accession.n)
+        rc = link_waiting(t, 'W', accession, study_uid, cb, ctx, n, err);
     return rc;
 }

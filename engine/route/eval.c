@@ -240,7 +240,9 @@ static int run_actions(const route_set *rs, const rt_route *r, const facts *f, h
             env->fail_errcode = HL7_ERR_INTERNAL;
             env->n_more = 0;
             env->warnings[0] = '\0';
+            env->report = &a->report;
             int h = fn(env, m, trace);
+            env->report = NULL;
             if (h == ROUTE_E_STORE) {
                 *rc = ROUTE_E_STORE;
                 return 1;

@@ -339,6 +339,17 @@ static void load_action(rt_loader *L, const xmlNode *n, rt_action *a)
                   : xdoc_is(n, "patient") ? ROUTE_HOOK_PATIENT
                   : xdoc_is(n, "report")  ? ROUTE_HOOK_REPORT
                                           : ROUTE_HOOK_RECONCILE;
+        if (a->hook == ROUTE_HOOK_REPORT) {
+            const char *um = xdoc_attr(n, "unmatched"), *pdf = xdoc_attr(n, "pdf"),
+                       *up = xdoc_attr(n, "update");
+            a->report = (route_report_opts){
+                .optional = rt_lbool(n, "optional"),
+                .unmatched = um && !strcmp(um, "refuse") ? ROUTE_REPORT_REFUSE : ROUTE_REPORT_HOLD,
+                .pdf_only = pdf && !strcmp(pdf, "instead"),
+                .iocm = up && !strcmp(up, "iocm"),
+                .complete_step = rt_lbool(n, "complete-step"),
+            };
+        }
     }
 }
 

@@ -78,6 +78,7 @@ typedef struct rt_action {
     const char *text;
     int level;
     route_hook_kind hook;
+    route_report_opts report; /* ROUTE_HOOK_REPORT */
 } rt_action;
 
 typedef struct rt_match {

@@ -23,6 +23,7 @@
 #include "radlink/loop.h"
 #include "radlink/mllp.h"
 #include "radlink/receive.h"
+#include "radlink/report.h"
 #include "radlink/store.h"
 
 /* One frame received during the current turn, and its outcome. */
@@ -107,6 +108,7 @@ typedef struct engine {
     int mllp_fd[RL_MAX_LISTENERS], dicom_fd, dicom_tls_fd;
     char data_abs[RL_CFG_PATH_MAX];
     char spool[RL_CFG_PATH_MAX + RL_PATH_SUFFIX_MAX];     /* DATA/spool */
+    report_ctx report;    /* the report action's: the spool, and whether a PACS is set */
     char work_root[RL_CFG_PATH_MAX + RL_PATH_SUFFIX_MAX]; /* DATA/spool/work */
     int64_t started_us;
     int64_t takeover_us;  /* --standby: when the lock came (0: it was free at once) */

@@ -125,7 +125,7 @@ static int file_msg(void *ctx, rl_str raw, size_t off)
 
 /* Move dir/name to dir/sub/name (a name there already gets a suffix), then
  * write the report beside it. */
-static void file_away(engine *e, const char *name, const char *sub, rl_str report)
+static void file_away(engine *e, const char *name, const char *sub, rl_str summary)
 {
     const char *d = e->cfg->inbox_dir;
     char from[RL_CFG_DIR_FILE_MAX], to[RL_INBOX_MOVED_PATH_MAX], rep[RL_INBOX_REPORT_PATH_MAX];
@@ -139,7 +139,7 @@ static void file_away(engine *e, const char *name, const char *sub, rl_str repor
     if (rename(from, to) != 0)
         log_error("inbox.move", "file=%s to=%s error=\"%s\"", name, sub, strerror(errno));
     rl_err err;
-    if (rl_write_file(rep, report, &err) != 0)
+    if (rl_write_file(rep, summary, &err) != 0)
         log_error("inbox.report", "file=%s error=\"%s\"", name, err.msg);
 }
 

@@ -30,6 +30,7 @@
 #include "radlink/msglog.h"
 #include "radlink/queue.h"
 #include "radlink/rec.h"
+#include "radlink/report.h"
 #include "radlink/study.h"
 #include "radlink/wl.h"
 
@@ -75,6 +76,14 @@ static int collect_queued(void *ctx, const queue_item *it)
     return 0;
 }
 
+/* A report waiting for its study is filed from its message when the study
+ * arrives: that message stays. */
+static int collect_waiting(void *ctx, const report_rec *r)
+{
+    queue_item it = { .msg_seq = r->seq };
+    return collect_queued(ctx, &it);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -117,7 +126,8 @@ static bool add_candidate(candidates *c, uint64_t seq, bool old)
 }
 
 /* The oldest messages, in order, that may go: past the age, or (while the
- * log is larger than its bound) any; not one a queue holds, not the newest.
+ * log is larger than its bound) any; not one a queue holds or a report
+ * waiting for its study needs, not the newest.
  * At most the pass's budget. */
 static void gather_messages(pass *p, int64_t cutoff, bool oversize, const seqs *queued,
                             candidates *out)
@@ -195,6 +205,7 @@ static void messages(pass *p, const cfg_retention *r)
     bool oversize = max && db_bytes(p->t, STORE_MSG) > max;
     seqs q = { 0 };
     queue_each(p->t, NULL, collect_queued, &q, p->err);
+    report_each_waiting(p->t, NULL, collect_waiting, &q, p->err);
     if (q.n)
         qsort(q.v, q.n, sizeof *q.v, cmp_u64);
     candidates c = { 0 };

@@ -750,6 +750,8 @@
 #define RL_REPORT_CODE_SIZE 65
 #define RL_REPORT_SECTIONS_MAX 16
 #define RL_REPORT_TEXTS_MAX 4096
+#define RL_REPORT_NUMS_MAX 256  /* numeric OBX values of one report */
+#define RL_REPORT_NUM_SIZE 17   /* a DS: 16 characters */
 /* A UID as received, named in a note or made into a spool file's name: 64
  * characters by PS3.5, room for a sender that sends more (cut there). */
 #define RL_UID_TEXT_SIZE 128

@@ -59,6 +59,13 @@ int mpps_apply(store_txn *t, dicom_mpps_req *req, const route_set *rs,
                const route_dest *pacs, size_t n_pacs, int64_t now_us, unsigned *queued,
                rl_err *err);
 
+/* A final report completes its order (<report complete-step="true">): the
+ * worklist steps of accession not yet COMPLETED become so, and the order
+ * filler is told as MPPS would tell it (<mpps-status>, ORC-5 for
+ * COMPLETED). *completed counts the steps, *queued the messages. */
+int mpps_complete_order(store_txn *t, const route_set *rs, rl_str accession, int64_t now_us,
+                        unsigned *completed, unsigned *queued, rl_err *err);
+
 /* A request queued for a PACS: u8 'C' (N-CREATE) or 'S' (N-SET), str SOP
  * Instance UID, str data set. Decoded views point into payload. 0, or
  * STORE_E_CORRUPT when payload is not one. */

@@ -53,6 +53,15 @@ typedef struct report_section {
     size_t first, n;         /* its texts: report.texts[first .. first + n) */
 } report_section;
 
+/* A numeric OBX (NM, or SN as a plain number): a NUM content item of its
+ * section, which makes the document an Enhanced SR. */
+typedef struct report_num {
+    size_t section;          /* index into report.sections */
+    report_code obs;         /* OBX-3 */
+    char value[RL_REPORT_NUM_SIZE]; /* OBX-5, a DICOM decimal string */
+    report_code units;       /* OBX-6 ("" when none) */
+} report_num;
+
 /* OBR-25: P (preliminary) -> PARTIAL, unverified; F (final), C (corrected)
  * -> COMPLETE, VERIFIED. */
 typedef enum report_status {
@@ -82,6 +91,8 @@ typedef struct report {
     size_t nsections;
     rl_str *texts;                     /* every section's texts, in an arena */
     size_t ntexts;
+    report_num *nums;                  /* numeric OBX values, in an arena */
+    size_t nnums;
     rl_str pdf;                        /* an OBX of type ED: the PDF's bytes (decoded,
                                         * starting with "%PDF-"), or empty */
 } report;
@@ -92,10 +103,12 @@ typedef struct report {
  * OBX naming the Study Instance UID (113014 or "Study Instance UID"). OBX
  * values of type TX, FT, ST and CE (its text) are texts, each OBX one (its
  * repetitions and formatting escapes as line breaks), grouped into one
- * section per observation identifier, in order of appearance; an OBX of
+ * section per observation identifier, in order of appearance; NM values
+ * (and SN as a plain number) are numbers of their section; an OBX of
  * type ED with subtype PDF and Base64 encoding is the PDF. REPORT_E_INPUT
  * with the reason and the segment ("OBX[3]-5: ...") when the message has no
- * OBR, no text and no PDF, an OBR-25 other than P, F or C, a PDF that is not
+ * OBR (or TXA), no text and no PDF, an OBR-25 (TXA-17) it does not know,
+ * a number that is not one, a PDF that is not
  * base64 or does not start with "%PDF-", or more sections or texts than
  * limits.h allows. */
 struct hl7_msg;
@@ -114,13 +127,25 @@ struct store_txn;
 struct route_env;
 
 typedef enum report_state {
-    REPORT_WAITING = 0, /* no study of its accession or study UID yet */
-    REPORT_LINKED = 1,  /* its study is known */
+    REPORT_WAITING = 0, /* its order is known, its study not yet */
+    REPORT_LINKED = 1,  /* its study is known: its objects are in the study */
+    REPORT_HELD = 2,    /* neither its order nor its study is known
+                         * (<report unmatched="hold">): on the exception list
+                         * until a study of its accession arrives */
 } report_state;
 
-/* Record (version 1): u8 version, u64 message seq, u8 state, u8 status,
- * i64 received, str accession, str study UID, str control ID, u32 texts,
- * u8 has a PDF. */
+/* What the route's <report> said, kept with the report for when it is
+ * filed (a waiting report is filed when its study arrives). */
+enum {
+    REPORT_OPT_PDF_ONLY = 1u, /* pdf="instead": a PDF it carries replaces the SR */
+    REPORT_OPT_IOCM = 2u,     /* update="iocm": the report it amends is rejected by a KOS */
+    REPORT_OPT_ENHANCED = 4u, /* not an option: its SR is an Enhanced SR (numeric values) */
+};
+
+/* Record (version 2; version 1 is read with no options): u8 version, u64
+ * message seq, u8 state, u8 status, i64 received, str accession, str study
+ * UID (the study's once linked; while waiting, the UID the message names,
+ * or ""), str control ID, u32 texts, u8 has a PDF, u8 options. */
 typedef struct report_rec {
     uint64_t seq;            /* the ORU in the message log */
     report_state state;
@@ -129,7 +154,10 @@ typedef struct report_rec {
     rl_str accession, study_uid, control_id; /* views into the record */
     uint32_t ntexts;
     bool pdf;
+    uint8_t opts;            /* REPORT_OPT_* */
 } report_rec;
+
+const char *report_state_name(report_state s);
 
 int report_put(struct store_txn *t, const report_rec *r, rl_err *err);
 /* STORE_OK, STORE_NOTFOUND, or an error; r's strings view the store's
@@ -139,30 +167,48 @@ int report_get(struct store_txn *t, uint64_t seq, report_rec *r, rl_err *err);
 typedef int (*report_visit)(void *ctx, const report_rec *r);
 int report_each_of_study(struct store_txn *t, rl_str study_uid, report_visit cb, void *ctx,
                          rl_err *err);
-/* Each report waiting for a study (accession NULL: of every accession). */
+/* Each report waiting for a study or held (accession NULL: of every
+ * accession). */
 int report_each_waiting(struct store_txn *t, const char *accession, report_visit cb, void *ctx,
                         rl_err *err);
-/* A study of this accession was stored: the reports waiting for it are its
- * now (cb, may be NULL, sees each); *n how many. */
+/* A study of this UID or accession was stored: the reports waiting for it
+ * (or held) are its now (cb, may be NULL, sees each); *n how many. */
 int report_study_arrived(struct store_txn *t, rl_str study_uid, rl_str accession, report_visit cb,
                          void *ctx, unsigned *n, rl_err *err);
 /* The same, each of those reports then filed into spool (report_file). */
 int report_file_arrived(struct store_txn *t, const char *spool, rl_str study_uid,
                         rl_str accession, int64_t now_us, unsigned *n, rl_err *err);
 
-/* Report seq (r, or read again from the message log when NULL) becomes an
- * instance of its study: its SR (a PDF when it has no text) written into
- * spool/STUDY/SERIES/SOP.dcm and synced, its UIDs made from the study and
- * the message (a retry writes the same object), its patient and study as
- * radlink holds the study, the study's instances as its evidence; indexed
- * with the destinations the study's instances go to, so that the study's
- * jobs send and verify it like an image. */
+/* Report seq (r, or read again from the message log when NULL) becomes
+ * instances of its study: its SR (TID 2000) and, when it carries one, its
+ * PDF (only the PDF with REPORT_OPT_PDF_ONLY, or when it has no text),
+ * each written into spool/STUDY/SERIES/SOP.dcm and synced, their UIDs made
+ * from the study and the message (a retry writes the same objects), patient
+ * and study as radlink holds the study, the study's instances as evidence,
+ * the accession's previous report as predecessor (with REPORT_OPT_IOCM,
+ * that one's objects rejected by a KOS beside); indexed with the
+ * destinations the study's instances go to, so that the study's jobs send
+ * and verify them like images. */
 int report_file(struct store_txn *t, const char *spool, uint64_t seq, const report *r,
-                rl_str study_uid, int64_t now_us, rl_err *err);
+                uint8_t opts, rl_str study_uid, int64_t now_us, rl_err *err);
 
-/* The `report` route action: the ORU read (a message that cannot be is
- * refused with AE and the reason), linked to its study (by Study Instance
- * UID, else by accession), or waiting for it; recorded once per message. */
+/* The SOP Instance UIDs of report seq's objects in study_uid (the SR's,
+ * the PDF's and the rejection note's: each may not exist). */
+void report_object_uids(const char *study_uid, uint64_t seq, char sr[RL_UID_SIZE],
+                        char pdf[RL_UID_SIZE], char kos[RL_UID_SIZE]);
+
+/* The engine's side of the `report` action (route_env.hook_ctx). */
+typedef struct report_ctx {
+    const char *spool;  /* where the objects are filed */
+    bool pacs;          /* a <pacs> or DICOM <node> is configured */
+} report_ctx;
+
+/* The `report` route action (<report>, route_report_opts): the message read
+ * (one that cannot be is refused with AE and the reason), linked to its
+ * study (by Study Instance UID, else accession, else the study its order
+ * fixed), waiting for it when its order is known, else refused or held as
+ * the route says; recorded once per message. A final report may complete
+ * its worklist steps and tell the order filler (<mpps-status>). */
 int report_hook(struct route_env *env, struct hl7_msg *m, rl_buf *trace);
 
 #ifdef __cplusplus

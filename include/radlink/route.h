@@ -58,6 +58,19 @@ typedef struct route_problem {
     bool has_at;
 } route_problem;
 
+/* <report>'s attributes (routes/README.md). */
+typedef enum route_report_unmatched {
+    ROUTE_REPORT_HOLD = 0,   /* held on the exception list until its study arrives */
+    ROUTE_REPORT_REFUSE = 1, /* AE, naming the accession */
+} route_report_unmatched;
+typedef struct route_report_opts {
+    bool optional;           /* nothing when the engine has no PACS (the built-in routes) */
+    route_report_unmatched unmatched;
+    bool pdf_only;           /* pdf="instead": a PDF replaces the SR (default: beside it) */
+    bool iocm;               /* update="iocm": the amended report is rejected by a KOS */
+    bool complete_step;      /* a final report completes the order's worklist steps */
+} route_report_opts;
+
 typedef struct route_env route_env;
 typedef int (*route_hook_fn)(route_env *env, hl7_msg *m, rl_buf *trace);
 
@@ -70,6 +83,7 @@ struct route_env {
     const route_set *rs;
     route_hook_fn hooks[ROUTE_HOOK_COUNT]; /* NULL: the action fails with "not available" */
     void *hook_ctx;
+    const route_report_opts *report; /* the <report> action running (set by route_eval) */
     /* out: set by a failing action */
     int fail_errcode;   /* HL7 table 0357 code for the ERR segment */
     char fail_text[RL_ROUTE_TEXT];

@@ -17,6 +17,7 @@ cat >"$T/routes.xml" <<XML
 <routes>
   <destination name="ris-down" host="127.0.0.1" port="$DOWN" ack-timeout="2" max-retry-delay="60"/>
   <route name="orders"><match type="ORM^O01"/><worklist/><forward to="ris-down"/></route>
+  <route name="reports"><match type="ORU^R01"/><report/></route>
 </routes>
 XML
 for u in "ann operator" "vic viewer"; do
@@ -32,6 +33,13 @@ orm C2 NW 9002 S2 US US01 202612011000 'NOBODY^KNOWN' P-SECRET-2 >>"$T/m.hl7"
 orm C3 NW 9003 S3 US US01 202612011400 'NOBODY^KNOWN' P-SECRET-2 >>"$T/m.hl7"
 send_hl7 "$T/m.hl7"
 expect_eq "$(grep -c 'MSA|AA' "$T/m.hl7.out")" 3 "three ACKs AA"
+# a report for an order radlink never received: held on the exception list
+printf '%s\r' 'MSH|^~\&|RIS|GENHOSP|RADLINK|RAD|20261124110000||ORU^R01^ORU_R01|C4|P|2.5.1' \
+  'PID|1||P-SECRET-3^^^GENHOSP^MR||NOBODY^KNOWN' \
+  'OBR|1|O9999|F9999|PCT^CT Chest^LOCAL|||20261124093012|||||||||||9999|RP9999|||20261124103000|||F' \
+  'OBX|1|TX|&IMP|1|No acute finding.||||||F' >"$T/r.hl7"
+send_hl7 "$T/r.hl7"
+expect_has "$(cat "$T/r.hl7.out")" "MSA|AA|C4" "the report is taken"
 "$DATA/make_dicom.sh" "$T/orphan.dcm" 1.2.999.8.1.1 1.2.999.8 1.2.999.8.1 ZZZ P-SECRET-2 'NOBODY^KNOWN' US 20261201
 run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/orphan.dcm"
 expect_rc 0 "storescu"

@@ -41,7 +41,7 @@ XML
     printf 'MSH|^~\\&|ADT|GENHOSP|RADLINK|RAD|20261123101500||ADT^A08^ADT_A01|A1|P|2.5.1\rEVN|A08|20261123101500\rPID|1||PXQ93817^^^GENHOSP^MR||QUILLFEATHER^ZEPHYRA||19530917|F\rPV1|1|O\r\n' >"$L/adt.hl7"
     send_hl7 "$L/adt.hl7"
     expect_has "$(cat "$L/adt.hl7.out")" "MSA|AA|A1" "the ADT ($1)"
-    printf 'MSH|^~\\&|RIS|GENHOSP|EHR|GENHOSP|20261124120000||ORU^R01|R1|P|2.5.1\rPID|1||PXQ93817^^^GENHOSP^MR||QUILLFEATHER^ZEPHYRA||19530917|F\rOBR|1|OACQ77123|FACQ77123|P1^CT CHEST^LOCAL\rOBX|1|TX|RPT^Report||No finding for QUILLFEATHER.||||||F\r\n' >"$L/oru.hl7"
+    printf 'MSH|^~\\&|RIS|GENHOSP|EHR|GENHOSP|20261124120000||ORU^R01|R1|P|2.5.1\rPID|1||PXQ93817^^^GENHOSP^MR||QUILLFEATHER^ZEPHYRA||19530917|F\rOBR|1|OACQ77123|FACQ77123|P1^CT CHEST^LOCAL|||||||||||||||||||||F\rOBX|1|TX|RPT^Report||No finding for QUILLFEATHER.||||||F\r\n' >"$L/oru.hl7"
     send_hl7 "$L/oru.hl7"
     expect_has "$(cat "$L/oru.hl7.out")" "MSA|AA|R1" "the result ($1)"
     query "q-$1" <<'DUMP'

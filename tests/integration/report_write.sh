@@ -169,26 +169,28 @@ check_iod "$T/pdf.dcm" "the PDF"
 
 note "an ORU^R01 as a reporting system sends it, read as the engine reads it (report_from_hl7)"
 # Latin-1 (MSH-18 8859/1), several OBX per section, \.br\ and repetitions,
-# a numeric OBX that is no text, the observer in OBR-32
+# a numeric OBX (an Enhanced SR's NUM), the observer in OBR-32
 printf '%s\r' \
   'MSH|^~\&|RIS|GENHOSP|RADLINK|RAD|20261124110000||ORU^R01^ORU_R01|RPT1|P|2.5.1||||||8859/1' \
   'PID|1||PID1001^^^HOSP^MR||DOE^JANE||19700101|F' \
   'ORC|RE|PL1001|FL1001' \
   'OBR|1|PL1001|FL1001|CTCHEST^CT Chest^99RIS|||20240102101500|||||||||||ACC1001|RP1001|||20240102113000|||F|||||||RAD42&B'"$(printf '\373')"'c&J'"$(printf '\351')"'r'"$(printf '\364')"'me' \
   'OBX|1|TX|&GDT|1|The lungs are clear.\.br\No pleural effusion.||||||F' \
-  'OBX|2|NM|&VOL|1|73519||||||F' \
+  'OBX|2|NM|VOL^Lesion volume^99RIS|1|73.5|mL^milliliter^UCUM|||||F' \
   'OBX|3|TX|&GDT|2|Heart size normal.~Mediastinum unremarkable.||||||F' \
   'OBX|4|TX|&IMP|1|No acute finding.||||||F' >"$T/oru.hl7"
 run_rc "$RW" "$T/study.txt" "$T/oru.dcm" hl7="$T/oru.hl7" study.sop_uid=$U.30
 expect_rc 0 "an SR from the ORU: $ERR"
-run_rc sr_dump "$T/oru.dcm"
+run_rc dsrdump +U8 +Pc +Pl +Ps "$T/oru.dcm"
 for want in 'Completion Flag *: COMPLETE' 'Verification Flag *: VERIFIED' 'Bûc\^Jérôme' \
     'The lungs are clear\.' 'No pleural effusion\.' 'Heart size normal\.' \
     'Mediastinum unremarkable\.' 'No acute finding\.' 'Impression' 'Finding'; do
     expect_line "$OUT" "$want" "the ORU's SR"
 done
-expect_not_has "$OUT" "73519" "the numeric OBX is no text of the report"
-check_iod "$T/oru.dcm" "the ORU's SR"
+expect_line "$OUT" '^Enhanced SR Document' "a numeric OBX makes an Enhanced SR"
+expect_line "$OUT" 'NUM:\(VOL,99RIS,"Lesion volume"\)="73\.5" \(mL,UCUM,"milliliter"\)' \
+    "the number in its section, with its units"
+check_iod "$T/oru.dcm" "the ORU's Enhanced SR"
 B64=$(base64 -w0 "$T/report.pdf")
 printf '%s\r' \
   'MSH|^~\&|RIS|GENHOSP|RADLINK|RAD|20261124110000||ORU^R01^ORU_R01|RPT2|P|2.5.1' \
@@ -208,6 +210,27 @@ printf '%s\r' \
 run_rc "$RW" "$T/study.txt" "$T/none.dcm" hl7="$T/oru_bad.hl7" study.sop_uid=$U.32
 expect_rc 1 "an ORU whose OBR-25 is unknown"
 expect_has "$ERR" "OBR-25 is 'X'" "the reason names the field"
+
+note "an MDM^T02 (no OBR): TXA-15 the accession, TXA-17 AU final, TXA-22 the authenticator"
+printf '%s\r' \
+  'MSH|^~\&|DICT|GENHOSP|RADLINK|RAD|20261124110000||MDM^T02^MDM_T02|DOC1|P|2.5.1||||||UNICODE UTF-8' \
+  'EVN|T02|20261124110000' \
+  'PID|1||PID1001^^^HOSP^MR||DOE^JANE||19700101|F' \
+  'PV1|1|O' \
+  'TXA|1|RAD|TX|20240102101500||20240102113000||||||DOC1||PL1001|ACC1001||AU|||||RAD7^Nørgaard^Åse' \
+  'OBX|1|TX|IMP^Impression^99RIS||Ingen akut sygdom.||||||F' >"$T/mdm.hl7"
+run_rc "$RW" "$T/study.txt" "$T/mdm.dcm" hl7="$T/mdm.hl7" study.sop_uid=$U.33
+expect_rc 0 "an SR from the MDM: $ERR"
+run_rc sr_dump "$T/mdm.dcm"
+for want in '^Basic Text SR Document' 'Completion Flag *: COMPLETE' 'Verification Flag *: VERIFIED' \
+    'Nørgaard\^Åse' 'Ingen akut sygdom\.' 'Impressions'; do
+    expect_line "$OUT" "$want" "the MDM's SR"
+done
+check_iod "$T/mdm.dcm" "the MDM's SR"
+sed 's/|AU|/|CA|/' "$T/mdm.hl7" >"$T/mdm_ca.hl7"
+run_rc "$RW" "$T/study.txt" "$T/none.dcm" hl7="$T/mdm_ca.hl7" study.sop_uid=$U.34
+expect_rc 1 "a cancelled document"
+expect_has "$ERR" "TXA-17 is CA" "the reason names the field"
 
 note "refused, with the reason, nothing written"
 run_rc "$RW" "$T/study.txt" "$T/none.dcm" study.sop_uid=$U.8 section=findings "text="

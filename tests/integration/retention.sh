@@ -20,6 +20,14 @@ XML
 start_engine --config "$T/cfg.xml"
 wait_workers 1 10
 
+note "a report for an order not yet received: held, its message kept for when its study comes"
+printf '%s\r' 'MSH|^~\&|RIS|GENHOSP|RADLINK|RAD|20261124110000||ORU^R01^ORU_R01|W1|P|2.5.1' \
+  'PID|1||P1^^^GENHOSP^MR||DOE^JANE' \
+  'OBR|1|ONEXT|FNEXT|PCT^CT Chest^LOCAL|||20261124093012|||||||||||NEXT|RPNEXT|||20261124103000|||F' \
+  'OBX|1|TX|&IMP|1|No acute finding.||||||F' >"$T/w1.hl7"
+send_hl7 "$T/w1.hl7"
+expect_has "$(cat "$T/w1.hl7.out")" "MSA|AA|W1" "the report"
+
 note "orders: one scheduled ten days ago, one next year, two for today's studies"
 TODAY=$(date +%Y%m%d)
 OLD=$(date -d '10 days ago' +%Y%m%d)
@@ -49,7 +57,7 @@ sleep 3.5
 run_rc "$RADLINK" retention run --data "$T/var"
 expect_rc 0 "retention run: $ERR"
 expect_line "$OUT" "^retention removed messages 3, worklist 1, jobs 1, studies 2, instances 5, " \
-    "the old order, three of the four messages (the newest stays), the older job, both studies' spool files"
+    "the old order, three of the five messages (the newest and the held report's stay), the older job, both studies' spool files"
 expect_eq "$(find "$T/var/spool" -name '*.dcm' | wc -l)" 0 "the spool files went after the commit"
 expect_eq "$(orthanc /instances | tr -cd ',' | wc -c)" 4 "the PACS keeps its 5 instances"
 run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.53
@@ -62,8 +70,11 @@ run_rc "$RADLINK" wl list --data "$T/var"
 expect_not_has "$OUT" "OLD " "the order scheduled long ago is gone"
 expect_line "$OUT" "^NEXT " "next year's order stays"
 run_rc "$RADLINK" msg list --data "$T/var" --limit 100
-expect_eq "$(printf '%s\n' "$OUT" | tail -n +2 | wc -l)" 1 "only the newest message is left (its number is the next one's base)"
+expect_eq "$(printf '%s\n' "$OUT" | tail -n +2 | wc -l)" 2 "the held report's and the newest messages are left (its number is the next one's base)"
 expect_line "$OUT" " R4 " "the newest"
+expect_line "$OUT" " W1 " "the message of the report that waits for its study"
+run_rc "$RADLINK" recon list --data "$T/var" --reports
+expect_line "$OUT" "^ *[0-9]+ +NEXT +final +(held|waiting) " "the report still waits"
 run_rc "$RADLINK" status --data "$T/var"
 expect_line "$OUT" "^retention removed messages 3, worklist 1, jobs 1, studies 2, instances 5, audit 0$" \
     "status counts what went, by kind"

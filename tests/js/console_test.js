@@ -107,7 +107,7 @@ async function messageSeqs(page) {
     await page.waitForSelector('#cards');
     await shot(page, '02-overview');
     const cards = await page.$eval('#cards', e => e.textContent);
-    check(/3\s*messages logged/.test(cards), 'the overview counts 3 messages: ' + cards);
+    check(/4\s*messages logged/.test(cards), 'the overview counts 4 messages: ' + cards);
     check(/1\s*unmatched studies/.test(cards), 'the overview counts 1 unmatched study');
     check(!(await page.content()).includes('SECRET'), 'no patient data on the overview');
     check((await page.$$('.chart svg polyline')).length >= 4, 'the last hour\'s charts are drawn');
@@ -119,6 +119,9 @@ async function messageSeqs(page) {
     ]);
     await page.waitForSelector('#studies');
     check((await texts(page, '#studies td:first-child')).includes('1.2.999.8'), 'the unmatched count opens the exception list');
+    await page.waitForSelector('#reports');
+    const held = await page.$eval('#reports', e => e.textContent);
+    check(/9999\s*final\s*held/.test(held), 'the exception list shows the report held for want of its order: ' + held);
     await shot(page, '03-exceptions');
 
     step = 'find a message by PID-3';
@@ -142,7 +145,7 @@ async function messageSeqs(page) {
     await page.click('#replay');
     check((await bannerText(page)).startsWith('replay:'), 'the replay answers');
     const after = await messageSeqs(page);
-    check(after.length === before.length + 1 && after[0] === 4, 'the replay is logged as message 4');
+    check(after.length === before.length + 1 && after[0] === 5, 'the replay is logged as message 5');
     await shot(page, '06-message-replayed');
 
     step = 'park and retry a queued message';

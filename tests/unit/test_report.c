@@ -51,7 +51,7 @@ static void final_report(void **state)
         "OBX|1|TX|&GDT|1|The lungs are clear.\\.br\\No effusion.||||||F\r"
         "OBX|2|TX|&IMP|1|No acute finding.||||||F\r"
         "OBX|3|TX|&GDT|2|Heart size normal~Mediastinum unremarkable||||||F\r"
-        "OBX|4|NM|&VOL|1|42||||||F\r"
+        "OBX|4|NM|VOL^Volume^99RIS|1|42|mL^milliliter^UCUM|||||F\r"
         "OBX|5|ST|113014^Study Instance UID^DCM||1.2.3.4.5||||||F\r"
         "ZDS|1.2.3.4.5^RADLINK^Application^DICOM\r"), 0);
     report *r = &f.r;
@@ -71,7 +71,8 @@ static void final_report(void **state)
     assert_string_equal(r->observed_time, "093012");
     assert_string_equal(r->content_date, "20261124");
     assert_string_equal(r->content_time, "103000");
-    /* two sections, in order of first appearance; the NM OBX is no text */
+    /* two sections, in order of first appearance; the NM OBX a number of
+     * the section of the text before it */
     assert_int_equal(r->nsections, 2);
     assert_int_equal(r->sections[0].kind, REPORT_FINDINGS);
     assert_int_equal(r->sections[0].n, 2);
@@ -80,6 +81,12 @@ static void final_report(void **state)
     text_is(r, r->sections[0].first, "The lungs are clear.\nNo effusion.");
     text_is(r, r->sections[0].first + 1, "Heart size normal\nMediastinum unremarkable");
     text_is(r, r->sections[1].first, "No acute finding.");
+    assert_int_equal(r->nnums, 1);
+    assert_int_equal(r->nums[0].section, 0);
+    assert_string_equal(r->nums[0].value, "42");
+    assert_string_equal(r->nums[0].obs.meaning, "Volume");
+    assert_string_equal(r->nums[0].units.value, "mL");
+    assert_string_equal(r->nums[0].units.scheme, "UCUM");
     assert_int_equal(r->pdf.n, 0);
     done(&f);
 }
@@ -153,7 +160,7 @@ static void refusals(void **state)
     (void)state;
     oru_fix f;
     assert_int_equal(read_msg(&f, MSH "\r" PID "\rOBX|1|TX|&GDT||text\r"), REPORT_E_INPUT);
-    assert_non_null(strstr(f.err.msg, "no OBR segment"));
+    assert_non_null(strstr(f.err.msg, "no OBR or TXA segment"));
     done(&f);
     assert_int_equal(read_msg(&f, MSH "\r" PID "\r" OBR("X") "\rOBX|1|TX|&GDT||text\r"),
                      REPORT_E_INPUT);
@@ -162,6 +169,57 @@ static void refusals(void **state)
     assert_int_equal(read_msg(&f, MSH "\r" PID "\r" OBR("F") "\rOBX|1|TX|&GDT||\r"
                               "OBX|2|NM|&VOL||4\r"), REPORT_E_INPUT);
     assert_non_null(strstr(f.err.msg, "no report text"));
+    assert_non_null(strstr(f.err.msg, "numbers alone"));
+    done(&f);
+    /* a number that is none, a structured numeric that is a comparison */
+    assert_int_equal(read_msg(&f, MSH "\r" PID "\r" OBR("F") "\rOBX|1|TX|&GDT||text\r"
+                              "OBX|2|NM|&VOL||4 cm\r"), REPORT_E_INPUT);
+    assert_non_null(strstr(f.err.msg, "OBX[2]-5: '4 cm' is not a number"));
+    done(&f);
+    assert_int_equal(read_msg(&f, MSH "\r" PID "\r" OBR("F") "\rOBX|1|TX|&GDT||text\r"
+                              "OBX|2|SN|&VOL||<^5\r"), REPORT_E_INPUT);
+    assert_non_null(strstr(f.err.msg, "OBX[2]-5: a structured numeric"));
+    done(&f);
+}
+
+/* MDM^T02: TXA-15 (else TXA-14) the accession, TXA-17 the status (AU, LA
+ * final; with TXA-13 corrected; PA, DO, DI, IN, IP preliminary; CA and the
+ * unknown refused), TXA-22 (else TXA-10) the observer, TXA-4/6 the times. */
+#define MDM "MSH|^~\\&|DICT|GENHOSP|RADLINK|RAD|20261124110000||MDM^T02^MDM_T02|D1|P|2.5.1"
+#define TXA(parent, status) "TXA|1|RAD|TX|20261124093012||20261124103000|||||" \
+    "|DOC7|" parent "|PL7|ACC7||" status "|||||RAD9^JONES^ANN"
+
+static void mdm(void **state)
+{
+    (void)state;
+    oru_fix f;
+    assert_int_equal(read_msg(&f, MDM "\r" PID "\r" TXA("", "AU") "\r"
+                              "OBX|1|TX|IMP^Impression^99RIS||Normal.\r"), 0);
+    assert_string_equal(f.r.accession, "ACC7");
+    assert_string_equal(f.r.placer, "PL7");
+    assert_int_equal(f.r.status, REPORT_FINAL);
+    assert_string_equal(f.r.observer_name, "JONES^ANN");
+    assert_string_equal(f.r.observer_id, "RAD9");
+    assert_string_equal(f.r.observed_date, "20261124");
+    assert_string_equal(f.r.content_time, "103000");
+    assert_int_equal(f.r.nsections, 1);
+    assert_int_equal(f.r.sections[0].kind, REPORT_IMPRESSION);
+    done(&f);
+    assert_int_equal(read_msg(&f, MDM "\r" PID "\r" TXA("DOC6", "LA") "\r"
+                              "OBX|1|TX|IMP^Impression^99RIS||Normal.\r"), 0);
+    assert_int_equal(f.r.status, REPORT_CORRECTED);
+    done(&f);
+    assert_int_equal(read_msg(&f, MDM "\r" PID "\r" TXA("", "DO") "\r"
+                              "OBX|1|TX|IMP^Impression^99RIS||Normal.\r"), 0);
+    assert_int_equal(f.r.status, REPORT_PRELIMINARY);
+    done(&f);
+    assert_int_equal(read_msg(&f, MDM "\r" PID "\r" TXA("", "CA") "\r"
+                              "OBX|1|TX|IMP^Impression^99RIS||Normal.\r"), REPORT_E_INPUT);
+    assert_non_null(strstr(f.err.msg, "TXA-17 is CA"));
+    done(&f);
+    assert_int_equal(read_msg(&f, MDM "\r" PID "\r" TXA("", "ZZ") "\r"
+                              "OBX|1|TX|IMP^Impression^99RIS||Normal.\r"), REPORT_E_INPUT);
+    assert_non_null(strstr(f.err.msg, "TXA-17 is 'ZZ'"));
     done(&f);
 }
 
@@ -170,7 +228,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(final_report), cmocka_unit_test(accession_fallbacks),
         cmocka_unit_test(latin1),       cmocka_unit_test(pdf),
-        cmocka_unit_test(refusals),
+        cmocka_unit_test(refusals),     cmocka_unit_test(mdm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -316,11 +316,27 @@ function studyTable(rows) {
   ], rows, 'studies');
 }
 
+function reportTable(rows) {
+  return table([
+    { h: 'message', num: 1, f: r => link(String(r.message), '/message/' + r.message) },
+    { h: 'accession', f: r => r.accession },
+    { h: 'status', f: r => r.status },
+    { h: 'state', f: r => r.state },
+    { h: 'objects', f: r => r.objects },
+    { h: 'study', f: r => r.study_uid === '-' ? '-' : link(r.study_uid, '/study/' + encodeURIComponent(r.study_uid)) },
+    { h: 'received', f: r => when(r.received) },
+  ], rows, 'reports');
+}
+
 async function pageExceptions(page) {
   const j = await api('GET', '/api/recon/unmatched');
+  const rep = await api('GET', '/api/recon/reports');
   page.append(el('h1', {}, 'Exceptions: studies without an order'),
     el('p', { class: 'muted' }, 'Open a study to see the orders of its patient, day and modality, and link one.'),
-    studyTable(j.studies));
+    studyTable(j.studies),
+    el('h2', {}, 'Reports without their study'),
+    el('p', { class: 'muted' }, 'Waiting: the order is known, the study has not arrived. Held: neither the order nor the study is known. Each goes to its study when a study of its accession arrives.'),
+    reportTable(rep.reports));
 }
 
 async function pageStudies(page, q) {
@@ -366,7 +382,8 @@ async function pageStudy(page, uid) {
   ], s.changes, 'changes'),
   el('h2', {}, 'Instances'), table([
     { h: 'SOP instance', f: i => i.sop_uid }, { h: 'modality', f: i => i.modality }, { h: 'received', f: i => when(i.received) },
-  ], s.instance_list, 'instances'));
+  ], s.instance_list, 'instances'),
+  el('h2', {}, 'Reports'), reportTable(s.reports));
 }
 
 async function pageWorklist(page, q) {

@@ -18,6 +18,7 @@
 #include "radlink/msglog.h"
 #include "radlink/recon.h"
 #include "radlink/report.h"
+#include "radlink/route_dicom.h"
 #include "radlink/store.h"
 #include "radlink/study.h"
 
@@ -280,7 +281,7 @@ static int take_linked(void *ctx, const report_rec *r)
     return 0;
 }
 
-int report_file_arrived(store_txn *t, const char *spool, rl_str study_uid, rl_str accession,
+int report_file_arrived(store_txn *t, const report_ctx *cx, rl_str study_uid, rl_str accession,
                         int64_t now_us, unsigned *n, rl_err *err)
 {
     linked l = { 0 };
@@ -296,7 +297,8 @@ int report_file_arrived(store_txn *t, const char *spool, rl_str study_uid, rl_st
             break;
         rl_err why;
         rl_err_clear(&why);
-        if (report_file(nt, spool, l.seq[i], NULL, l.opts[i], study_uid, now_us, &why) == 0) {
+        if (report_file(nt, cx, cx->routes ? *cx->routes : NULL, l.seq[i], NULL, l.opts[i],
+                        study_uid, now_us, &why) == 0) {
             rc = store_commit(nt, err);
             continue;
         }
@@ -311,18 +313,65 @@ int report_file_arrived(store_txn *t, const char *spool, rl_str study_uid, rl_st
     return rc;
 }
 
-/* One object of the report: written, indexed as an instance of the study,
- * reconciled like one. */
-static int file_object(store_txn *t, const char *spool, const report *r, dicom_report_kind k,
-                       const study_rec *s, dicom_report_study *d, int64_t now_us,
-                       study_inst *in, rl_err *err)
+/* Where an object goes: the <dicom-routes>' decision on it (their
+ * programs kept once in the store; held when they hold it), or, when no
+ * route takes it, where the study's instances go (instance_of). The
+ * routes' <on-receive> coercions, if any, are written into the file. */
+static int route_object(store_txn *t, const report_ctx *cx, const route_set *rs,
+                        const char *path, study_inst *in, rl_err *err)
+{
+    if (!rs || !cx->io || !route_dicom_present(rs))
+        return 0;
+    dicom_ds *ds;
+    if (dicom_ds_open(path, &ds, err) != 0)
+        return -1;
+    route_dcm_who who = { cx->ae ? cx->ae : "RADLINK", cx->ae ? cx->ae : "RADLINK" };
+    route_dicom_decision d;
+    int rc = route_dicom_receive(rs, cx->io, ds, &who, &d, NULL, err);
+    if (rc == ROUTE_OK && d.changed && !d.receive_failed) {
+        dicom_saved saved;
+        char tmp[RL_DATA_PATH_MAX + 3 * RL_UID_SIZE + 16];
+        snprintf(tmp, sizeof tmp, "%s.part", path);
+        rc = dicom_ds_save(ds, tmp, ROUTE_TS_KEEP, "COERCE", &saved, err);
+        if (rc == 0 && (rl_sync_path(tmp, O_RDONLY) != 0 || rename(tmp, path) != 0))
+            rc = rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
+        if (rc)
+            unlink(tmp);
+    }
+    if (rc == ROUTE_OK && d.held) {
+        in->held = true;
+        in->ndest = 0;
+        snprintf(in->held_why, sizeof in->held_why, "%.*s", (int)sizeof in->held_why - 1, d.why);
+    } else if (rc == ROUTE_OK && d.routed) {
+        in->ndest = 0;
+        for (size_t i = 0; rc == 0 && i < d.nsends && in->ndest < RL_DICOM_SENDS_MAX; i++) {
+            study_dest *sd = &in->dest[in->ndest++];
+            memset(sd, 0, sizeof *sd);
+            snprintf(sd->ae, sizeof sd->ae, "%s", d.sends[i].to);
+            rc = study_prog_put(t, (rl_str){ d.progs.data + d.sends[i].prog_off,
+                                             d.sends[i].prog_len }, &sd->prog, err);
+        }
+    }
+    route_dicom_decision_free(&d);
+    dicom_ds_free(ds);
+    return rc;
+}
+
+/* One object of the report: written, routed, indexed as an instance of
+ * the study, reconciled like one. */
+static int file_object(store_txn *t, const report_ctx *cx, const route_set *rs, const report *r,
+                       dicom_report_kind k, const study_rec *s, dicom_report_study *d,
+                       int64_t now_us, study_inst *in, rl_err *err)
 {
     char path[RL_DATA_PATH_MAX + 3 * RL_UID_SIZE + 8];
-    int rc = write_object(r, k, d, spool, path, sizeof path, err);
+    int rc = write_object(r, k, d, cx->spool, path, sizeof path, err);
     if (rc == 0) {
         object o = { k == DICOM_REPORT_PDF ? PDF_CLASS : r->nnums ? ESR_CLASS : SR_CLASS,
                      k == DICOM_REPORT_SR ? "SR" : "DOC", d->series_uid, d->sop_uid };
         instance_of(t, s, &o, path, now_us, in);
+        rc = route_object(t, cx, rs, path, in, err);
+    }
+    if (rc == 0) {
         bool existed;
         rc = study_put_instance(t, in, &existed, err);
     }
@@ -337,10 +386,11 @@ static int file_object(store_txn *t, const char *spool, const report *r, dicom_r
  * Selection (113001, "Rejected for Quality Reasons"), an instance of the
  * study like the report, written beside the object like (its patient and
  * study). */
-static int file_rejection(store_txn *t, const char *spool, uint64_t seq, const prior *pr,
-                          const study_rec *s, const char *like, int64_t now_us, study_inst *in,
-                          rl_err *err)
+static int file_rejection(store_txn *t, const report_ctx *cx, const route_set *rs, uint64_t seq,
+                          const prior *pr, const study_rec *s, const char *like, int64_t now_us,
+                          study_inst *in, rl_err *err)
 {
+    const char *spool = cx->spool;
     char salt[sizeof "report-" + RL_NUM_TEXT_MAX];
     snprintf(salt, sizeof salt, "report-%llu", (unsigned long long)seq);
     char tmp[RL_DATA_PATH_MAX + RL_UID_SIZE + 48], path[RL_DATA_PATH_MAX + 3 * RL_UID_SIZE + 8];
@@ -366,8 +416,10 @@ static int file_rejection(store_txn *t, const char *spool, uint64_t seq, const p
     }
     object o = { KOS_CLASS, "KO", kos.series_uid, kos.sop_uid };
     instance_of(t, s, &o, path, now_us, in);
+    rc = route_object(t, cx, rs, path, in, err);
     bool existed;
-    rc = study_put_instance(t, in, &existed, err);
+    if (rc == 0)
+        rc = study_put_instance(t, in, &existed, err);
     if (rc == 0) {
         recon_out out;
         rc = recon_after_store(t, in, now_us, &out, err);
@@ -375,8 +427,8 @@ static int file_rejection(store_txn *t, const char *spool, uint64_t seq, const p
     return rc;
 }
 
-int report_file(store_txn *t, const char *spool, uint64_t seq, const report *given, uint8_t opts,
-                rl_str study_uid, int64_t now_us, rl_err *err)
+int report_file(store_txn *t, const report_ctx *cx, const route_set *rs, uint64_t seq,
+                const report *given, uint8_t opts, rl_str study_uid, int64_t now_us, rl_err *err)
 {
     hl7_msg m;
     hl7_msg_init(&m, NULL);
@@ -408,7 +460,7 @@ int report_file(store_txn *t, const char *spool, uint64_t seq, const report *giv
     if (rc == 0 && sr) {
         report_object_uids(d->study_uid, seq, d->sop_uid, kos, kos);
         uid_of("report", d->study_uid, 0, d->series_uid);
-        rc = file_object(t, spool, r, DICOM_REPORT_SR, s, d, now_us, in, err);
+        rc = file_object(t, cx, rs, r, DICOM_REPORT_SR, s, d, now_us, in, err);
         cpy(like, sizeof like, rl_str_c(in->f[STUDY_F_PATH]));
     }
     if (rc == 0 && r->pdf.n) {
@@ -416,12 +468,12 @@ int report_file(store_txn *t, const char *spool, uint64_t seq, const report *giv
         report_object_uids(d->study_uid, seq, sr_uid, d->sop_uid, kos);
         uid_of("report-pdf", d->study_uid, 0, d->series_uid);
         d->series_number = 998;
-        rc = file_object(t, spool, r, DICOM_REPORT_PDF, s, d, now_us, in, err);
+        rc = file_object(t, cx, rs, r, DICOM_REPORT_PDF, s, d, now_us, in, err);
         if (!like[0])
             cpy(like, sizeof like, rl_str_c(in->f[STUDY_F_PATH]));
     }
     if (rc == 0 && (opts & REPORT_OPT_IOCM) && pr->n)
-        rc = file_rejection(t, spool, seq, pr, s, like, now_us, in, err);
+        rc = file_rejection(t, cx, rs, seq, pr, s, like, now_us, in, err);
     free(ev.v);
     free(pr);
     free(in);

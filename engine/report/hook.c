@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "radlink/err.h"
 #include "radlink/hl7.h"
 #include "radlink/mpps.h"
 #include "radlink/report.h"
@@ -197,11 +198,13 @@ int report_hook(route_env *env, hl7_msg *m, rl_buf *trace)
                        .pdf = r->pdf.n > 0, .opts = opts };
     if (report_put(env->txn, &rec, &env->store_err) != STORE_OK)
         rc = ROUTE_E_STORE;
-    /* the report joins its study's files in the engine's spool */
+    /* the report joins its study's files in the engine's spool; one the
+     * DICOM object cannot hold is refused (the transaction is not kept, so
+     * nothing of it is half-filed or sent) */
     if (rc == 0 && study[0] && cx &&
-        report_file(env->txn, cx->spool, env->msg_seq, r, opts, rl_str_c(study), env->now_us,
+        report_file(env->txn, cx, env->rs, env->msg_seq, r, opts, rl_str_c(study), env->now_us,
                     &env->store_err) != 0)
-        rc = ROUTE_E_STORE;
+        rc = env->store_err.code == DICOM_E_VALUE ? refuse(env, &env->store_err) : ROUTE_E_STORE;
 out:
     rl_arena_free(&a);
     free(r);

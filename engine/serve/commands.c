@@ -40,7 +40,7 @@ static int instance_apply(engine *e, store_txn *t, cmd *c, turn_ctx *tc, rl_err 
     unsigned linked = 0;
     const study_inst *in = c->u.instance.in;
     if (rc == STORE_OK && !c->duplicate)
-        rc = report_file_arrived(t, e->spool, rl_str_c(in->f[STUDY_F_STUDY_UID]),
+        rc = report_file_arrived(t, &e->report, rl_str_c(in->f[STUDY_F_STUDY_UID]),
                                  rl_str_c(in->f[STUDY_F_ACCESSION]), tc->now_us, &linked, err);
     if (linked)
         log_info("report.linked", "study=%s reports=%u", in->f[STUDY_F_STUDY_UID], linked);

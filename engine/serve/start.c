@@ -337,7 +337,8 @@ static int start_routes(engine *e, rl_err *err)
     e->ing.routes = e->routes;
     for (int k = 0; k < ROUTE_HOOK_COUNT; k++)
         e->ing.hooks[k] = engine_hook((route_hook_kind)k);
-    e->report = (report_ctx){ e->spool, e->cfg->n_pacs > 0 };
+    e->report = (report_ctx){ e->spool, e->cfg->n_pacs > 0, &e->routes, &dicom_ds_io,
+                              e->cfg->dicom_ae };
     e->ing.hook_ctx = &e->report; /* where the report action files a report's objects */
     engine_mpps_dests(e);
     if (!(e->fwd = forwarder_new(e->st, e->q)))

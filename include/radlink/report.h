@@ -175,8 +175,23 @@ int report_each_waiting(struct store_txn *t, const char *accession, report_visit
  * (or held) are its now (cb, may be NULL, sees each); *n how many. */
 int report_study_arrived(struct store_txn *t, rl_str study_uid, rl_str accession, report_visit cb,
                          void *ctx, unsigned *n, rl_err *err);
-/* The same, each of those reports then filed into spool (report_file). */
-int report_file_arrived(struct store_txn *t, const char *spool, rl_str study_uid,
+/* The engine's side of the `report` action (route_env.hook_ctx) and of
+ * filing: where objects go, and what decides where they are sent. */
+struct route_set;
+struct route_dcm_io;
+typedef struct report_ctx {
+    const char *spool;  /* where the objects are filed */
+    bool pacs;          /* a <pacs> or DICOM <node> is configured */
+    /* the engine's route set (its <dicom-routes> decide where each object
+     * goes), the data set access they use, and the engine's AE title (the
+     * objects' calling and called AE for the routes); NULL: none */
+    struct route_set *const *routes;
+    const struct route_dcm_io *io;
+    const char *ae;
+} report_ctx;
+
+/* The same, each of those reports then filed (report_file). */
+int report_file_arrived(struct store_txn *t, const report_ctx *cx, rl_str study_uid,
                         rl_str accession, int64_t now_us, unsigned *n, rl_err *err);
 
 /* Report seq (r, or read again from the message log when NULL) becomes
@@ -186,22 +201,17 @@ int report_file_arrived(struct store_txn *t, const char *spool, rl_str study_uid
  * from the study and the message (a retry writes the same objects), patient
  * and study as radlink holds the study, the study's instances as evidence,
  * the accession's previous report as predecessor (with REPORT_OPT_IOCM,
- * that one's objects rejected by a KOS beside); indexed with the
- * destinations the study's instances go to, so that the study's jobs send
- * and verify them like images. */
-int report_file(struct store_txn *t, const char *spool, uint64_t seq, const report *r,
-                uint8_t opts, rl_str study_uid, int64_t now_us, rl_err *err);
+ * that one's objects rejected by a KOS beside). Each object goes where the
+ * <dicom-routes> send it (rs; held when they hold it), else where the
+ * study's instances go; the study's jobs send and verify them like images. */
+int report_file(struct store_txn *t, const report_ctx *cx, const struct route_set *rs,
+                uint64_t seq, const report *r, uint8_t opts, rl_str study_uid, int64_t now_us,
+                rl_err *err);
 
 /* The SOP Instance UIDs of report seq's objects in study_uid (the SR's,
  * the PDF's and the rejection note's: each may not exist). */
 void report_object_uids(const char *study_uid, uint64_t seq, char sr[RL_UID_SIZE],
                         char pdf[RL_UID_SIZE], char kos[RL_UID_SIZE]);
-
-/* The engine's side of the `report` action (route_env.hook_ctx). */
-typedef struct report_ctx {
-    const char *spool;  /* where the objects are filed */
-    bool pacs;          /* a <pacs> or DICOM <node> is configured */
-} report_ctx;
 
 /* The `report` route action (<report>, route_report_opts): the message read
  * (one that cannot be is refused with AE and the reason), linked to its

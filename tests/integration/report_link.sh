@@ -20,10 +20,12 @@ SINK_PORT=$(free_port)
 PIDS="$PIDS $!"
 wait_for "$T/sink.out" ready 10
 
-# the shipped routes, with the report action's options a site may set, and
-# a sender whose unmatched reports are refused
+# the shipped routes, with the report action's options a site may set, a
+# sender whose unmatched reports are refused, and a DICOM route for the
+# reports' objects (they go where it says, coerced as it says)
 sed -e 's|<report optional="true"/>|<report optional="true" update="iocm" complete-step="true"/>|' \
     -e 's|<route name="results">|<route name="strict"><match type="ORU^R01" application="STRICT"/><report unmatched="refuse"/></route>\n  <route name="results">|' \
+    -e 's|^</routes>|<dicom-routes default="all"><dicom-route name="reports"><when keyword="Modality" in="SR DOC KO"/><send to="ORTHANC"><set keyword="InstitutionName" value="Reading Room"/></send></dicom-route></dicom-routes>\n</routes>|' \
     "$SRC/routes/default.xml" >"$T/routes.xml"
 grep -q 'complete-step="true"' "$T/routes.xml" || fail "the shipped routes have no <report optional=\"true\"/>"
 
@@ -53,9 +55,6 @@ printf '%s\r' 'MSH|^~\&|DICT|GENHOSP|RADLINK|RAD|20261124110000||MDM^T02^MDM_T02
 run_rc "$RADLINK" routes test --data "$T/var" "$SRC/routes/default.xml" "$T/d0.hl7"
 expect_rc 0 "routes test of an MDM"
 expect_has "$OUT" "accession A9, final, 1 text in 1 section" "the MDM read as a report"
-oru R0 A9 F STRICT >"$T/r0s.hl7"
-run_rc "$RADLINK" routes test --data "$T/var" "$T/routes.xml" "$T/r0s.hl7"
-expect_has "$OUT" 'refused (unmatched="refuse")' "unmatched=refuse, said by the dry run"
 
 start_orthanc pacs true
 cat >"$T/cfg.xml" <<XML
@@ -66,6 +65,9 @@ cat >"$T/cfg.xml" <<XML
   <routes file="$T/routes.xml"/>
 </radlink>
 XML
+oru R0 A9 F STRICT >"$T/r0s.hl7"
+run_rc "$RADLINK" routes test --data "$T/var" --config "$T/cfg.xml" "$T/routes.xml" "$T/r0s.hl7"
+expect_has "$OUT" 'refused (unmatched="refuse")' "unmatched=refuse, said by the dry run"
 orm O1 NW A1 S1 CT CT01 202611240930 'DOE^JANE' P1 >"$T/o1.hl7"
 orm O2 NW A2 S2 CT CT01 202611241000 'DOE^JANE' P1 >>"$T/o1.hl7"
 start_engine --config "$T/cfg.xml"
@@ -142,14 +144,16 @@ for want in 'Completion Flag *: COMPLETE' 'Verification Flag *: VERIFIED' 'Bûc\
     expect_line "$OUT" "$want" "the SR at the PACS"
 done
 expect_has "$(dcmdump +P 0008,0005 "$T/sr.dcm")" "ISO_IR 100" "Latin-1 text, Latin-1 SR"
+expect_has "$(dcmdump +P 0008,0080 "$T/sr.dcm")" "Reading Room" "the DICOM route for reports sent it, coerced"
 iod_ok "$T/sr.dcm" "SR"
 fetch "$(at_pacs 1.2.997.1 DOC)" "$T/pdf.dcm"
 run_rc dcm2pdf "$T/pdf.dcm" "$T/back.pdf"
 expect_rc 0 "dcm2pdf: $ERR"
 cmp "$T/report.pdf" "$T/back.pdf" || fail "the PDF at the PACS is not the one the ORU carried"
 iod_ok "$T/pdf.dcm" "Encapsulated PDF"
-wait_cmd 60 "^ *[0-9]+ +done +study .*1\.2\.997\.1 .*committed and verified" \
-    "$RADLINK" jobs list --data "$T/var"
+wait_cmd 60 "^ *[0-9]+ +done +study .*1\.2\.997\.1 " "$RADLINK" jobs list --data "$T/var"
+job=$("$RADLINK" jobs list --data "$T/var" | awk '$2 == "done" && $3 == "study" {print $1; exit}')
+expect_has "$("$RADLINK" jobs show --data "$T/var" "$job")" "committed and verified" "the job verified it"
 wait_cmd 30 "^ *[0-9]+ +A1 +final +linked +SR\+PDF sent " \
     "$RADLINK" recon show --data "$T/var" 1.2.997.1
 

@@ -8,6 +8,7 @@
 #include "radlink/err.h"
 #include "radlink/hl7.h"
 #include "radlink/mpps.h"
+#include "radlink/patient_id.h"
 #include "radlink/report.h"
 #include "radlink/route.h"
 #include "radlink/store.h"
@@ -122,6 +123,37 @@ static void control_id(hl7_msg *m, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)(v.n < n ? v.n : n - 1), v.p);
 }
 
+/* The patient: the PID-3 repetition the route file's <patient-id> picks. */
+static void pick_patient(route_env *env, hl7_msg *m, report *r)
+{
+    unsigned rep = patient_id_rep(m, "PID", 3, env->rs ? route_patient(env->rs) : NULL);
+    hl7_path p = { .seg = "PID", .seg_idx = 1, .field = 3, .rep = rep, .comp = 1 };
+    rl_str v = { "", 0 };
+    rl_err e;
+    if (rep && hl7_get_rep(m, &p, rep, &v, &e) >= 0 && hl7_classify(v) == HL7_VALUE)
+        snprintf(r->patient_id, sizeof r->patient_id, "%.*s", (int)v.n, v.p);
+}
+
+/* A report names its patient; the study radlink holds for it must be that
+ * patient's (as the RIS corrected it): a report filed into another
+ * patient's study is refused, never kept. */
+static int same_patient(route_env *env, const report *r, const char *study)
+{
+    study_rec s;
+    int rc = study_get(env->txn, rl_str_c(study), &s, &env->store_err);
+    if (rc != STORE_OK)
+        return rc == STORE_NOTFOUND ? 0 : ROUTE_E_STORE;
+    rl_str pid = s.f[STUDY_F_PATIENT_ID];
+    if (!r->patient_id[0] || !pid.n || rl_str_eq(pid, rl_str_c(r->patient_id)))
+        return 0;
+    env->fail_errcode = HL7_ERR_UNKNOWN_KEY;
+    snprintf(env->fail_text, sizeof env->fail_text, "report: PID-3 names patient '%.64s', but "
+             "the study of accession '%.64s' is patient '%.*s': a report is not filed into "
+             "another patient's study", r->patient_id, r->accession, (int)(pid.n > 64 ? 64 : pid.n),
+             pid.p);
+    return ROUTE_E_ACTION;
+}
+
 /* <report complete-step="true">: a final report completes its order. */
 static int complete_step(route_env *env, const report *r, const order *o, rl_buf *trace)
 {
@@ -163,12 +195,15 @@ int report_hook(route_env *env, hl7_msg *m, rl_buf *trace)
         rc = refuse(env, &err);
         goto out;
     }
+    pick_patient(env, m, r);
     char study[RL_UID_SIZE];
     order o;
     if (find_study(env, r, study, &o) < 0) {
         rc = ROUTE_E_STORE;
         goto out;
     }
+    if (study[0] && (rc = same_patient(env, r, study)) != 0)
+        goto out;
     trace_report(trace, r, study, &o, opt);
     bool unmatched = !study[0] && !o.entries;
     if (unmatched && opt->unmatched == ROUTE_REPORT_REFUSE && env->txn) {

@@ -32,13 +32,11 @@ srs_at_pacs() {
         /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
 }
 
-sed 's|<forward to="results" optional="true"/>|<report/>\n    <forward to="results" optional="true"/>|' \
-    "$here/../../routes/default.xml" >"$work/routes.xml"
+# the built-in routes: with a <pacs>, they take every ORU as a report
 cat >"$work/cfg.xml" <<XML
 <radlink>
   <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$odicom" commit-timeout="30"/></dicom>
   <jobs workers="2" study-stable="1"/>
-  <routes file="$work/routes.xml"/>
 </radlink>
 XML
 "$radlink" serve --http 0 --config "$work/cfg.xml" --data "$work/var" --mllp "$mport" --dicom "$rport" \

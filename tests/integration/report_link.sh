@@ -11,7 +11,8 @@
 #   its predecessor, and (update="iocm") a rejection note for the first one;
 # - an MDM^T02 for a study radlink holds: an SR at once;
 # - a report for an accession nobody ordered: held, or AE with
-#   unmatched="refuse"; one that cannot be a report: AE, nothing kept.
+#   unmatched="refuse"; one that cannot be a report, or names another
+#   patient than its study's: AE, nothing kept.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
 
@@ -218,6 +219,13 @@ oru R3 A3 X >"$T/r3.hl7"
 send_hl7 "$T/r3.hl7"
 expect_has "$(cat "$T/r3.hl7.out")" "MSA|AE|R3" "refused"
 expect_has "$(cat "$T/r3.hl7.out")" "OBR-25 is 'X'" "ERR says why"
+oru R6 A2 F | sed 's/P1^^^GENHOSP/P9^^^GENHOSP/' >"$T/r6.hl7"
+send_hl7 "$T/r6.hl7"
+expect_has "$(cat "$T/r6.hl7.out")" "MSA|AE|R6" "a report naming another patient than its study's"
+expect_has "$(cat "$T/r6.hl7.out")" "PID-3 names patient 'P9', but the study of accession 'A2' is patient 'P1'" \
+    "ERR says why"
+run_rc "$RADLINK" recon show --data "$T/var" 1.2.997.2
+expect_eq "$(printf '%s\n' "$OUT" | grep -c ' A2 ')" 1 "the study keeps its one report"
 run_rc "$RADLINK" recon list --data "$T/var" --reports
 expect_not_has "$OUT" " A3 " "nothing kept"
 expect_not_has "$OUT" " A5 " "nothing kept"

@@ -312,6 +312,10 @@ namespace {
 using rl_dicom::associate;
 using rl_dicom::peer_setup;
 
+} // namespace
+
+namespace rl_dicom {
+
 // An association to the PACS for one service.
 int open_scu(DcmSCU &s, const char *calling_ae, const dicom_peer *to, const char *sop_class,
              T_ASC_PresentationContextID *pres, rl_err *err)
@@ -337,6 +341,12 @@ int open_scu(DcmSCU &s, const char *calling_ae, const dicom_peer *to, const char
     }
     return 0;
 }
+
+} // namespace rl_dicom
+
+namespace {
+
+using rl_dicom::open_scu;
 
 // C-FIND (Study Root) with q; each answer's data set to cb.
 template <typename F>

@@ -1,5 +1,6 @@
 // Associations radlink opens to a peer (files.cc), shared by the SCUs:
-// C-FIND, N-ACTION and MPPS in files.cc, C-STORE in send.cc.
+// C-FIND, N-ACTION and MPPS in files.cc, C-STORE in send.cc, query/retrieve
+// in qr.cc.
 #ifndef RADLINK_DICOM_SCU_H
 #define RADLINK_DICOM_SCU_H
 
@@ -16,6 +17,11 @@ namespace rl_dicom {
 void peer_setup(DcmSCU &s, const char *calling_ae, const dicom_peer *to);
 // The network, TLS when the peer wants it, and the association.
 OFCondition associate(DcmSCU &s, const dicom_peer *to);
+// An association for one service (sop_class, in Explicit or Implicit VR
+// Little Endian), its presentation context in *pres; DICOM_E_REFUSED or
+// DICOM_E_NET with the reason.
+int open_scu(DcmSCU &s, const char *calling_ae, const dicom_peer *to, const char *sop_class,
+             T_ASC_PresentationContextID *pres, rl_err *err);
 
 } // namespace rl_dicom
 

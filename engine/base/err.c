@@ -49,6 +49,7 @@ const char *rl_strerror(int code)
     case DICOM_E_VALUE: return "dicom: a value its attribute cannot hold";
     case DICOM_E_BURNED_IN: return "dicom: it may hold burned-in text";
     case DICOM_E_CODEC: return "dicom: pixel data that cannot be converted";
+    case DICOM_E_PARTIAL: return "dicom: a retrieve that left instances behind";
     case JOB_E_STALE: return "job: an outcome from a superseded attempt";
     case JOB_E_STATE: return "job: not in a state that allows this";
     case JOB_E_PAYLOAD: return "job: a message that does not decode or is too large";

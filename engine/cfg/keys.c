@@ -22,6 +22,7 @@ static const char *const updates[] = { "resend", "hl7", "iocm", NULL };
 static const char *const verifies[] = { "none", "find", "commit+find", NULL };
 static const char *const reasons[] = { "incorrect-worklist-entry", "patient-safety", NULL };
 static const char *const duplicates[] = { "replace", "refuse", NULL };
+static const char *const retrieves[] = { "move", "get", NULL };
 static const char *const unmatched[] = { "hold", "forward", NULL };
 _Static_assert(LOG_ERROR == 0 && LOG_DEBUG == 3, "levels[] follows log_level");
 _Static_assert(PACS_UPDATE_HL7 == 1 && PACS_UPDATE_IOCM == 2, "updates[] follows pacs_update");
@@ -329,6 +330,11 @@ static const cfg_key keys[] = {
       .doc = "the IOCM rejection note's title" },
     { "dicom/pacs", "mpps", CFG_BOOL, AT(cfg_pacs, mpps),
       .doc = "the modalities' MPPS are forwarded to it" },
+    { "dicom/pacs", "retrieve", CFG_ENUM, .names = retrieves, AT(cfg_pacs, retrieve),
+      .doc = "as an archive of priors: it moves them (C-MOVE) or radlink gets them (C-GET)" },
+    { "dicom/pacs", "query-timeout", CFG_UINT, 1, RL_QUERY_TIMEOUT_MAX_S,
+      AT(cfg_pacs, query_timeout_s), .def = RL_QUERY_TIMEOUT_DEFAULT_S,
+      .doc = "seconds each C-FIND answer or retrieve response may take" },
     { "dicom/pacs/tls", NULL, CFG_ELEM, .max = 1, .open = open_pacs_tls, .check = check_pacs_tls,
       .doc = "the associations to this PACS use TLS" },
     { "dicom/pacs/tls", "cert", CFG_FILE, .rule = CFG_PATH_CONFIG, AT(dicom_tls, cert),
@@ -356,6 +362,11 @@ static const cfg_key keys[] = {
       .doc = "the IOCM rejection note's title" },
     { "dicom/node", "mpps", CFG_BOOL, AT(cfg_pacs, mpps),
       .doc = "the modalities' MPPS are forwarded to it" },
+    { "dicom/node", "retrieve", CFG_ENUM, .names = retrieves, AT(cfg_pacs, retrieve),
+      .doc = "as an archive of priors: it moves them (C-MOVE) or radlink gets them (C-GET)" },
+    { "dicom/node", "query-timeout", CFG_UINT, 1, RL_QUERY_TIMEOUT_MAX_S,
+      AT(cfg_pacs, query_timeout_s), .def = RL_QUERY_TIMEOUT_DEFAULT_S,
+      .doc = "seconds each C-FIND answer or retrieve response may take" },
     { "dicom/node/tls", NULL, CFG_ELEM, .max = 1, .open = open_pacs_tls, .check = check_pacs_tls,
       .doc = "the associations to this PACS use TLS" },
     { "dicom/node/tls", "cert", CFG_FILE, .rule = CFG_PATH_CONFIG, AT(dicom_tls, cert),

@@ -3,6 +3,7 @@
  * declared once, here; the store's and the engine's verbs are in
  * engine/ops/table.c. */
 #include "tools.h"
+#include "radlink/prefetch.h"
 
 #define END { 0 }
 
@@ -117,6 +118,22 @@ static const op_arg wl_import_args[] = {
     { "dry-run", OPT_FLAG, 0, NULL, "read and check every file, write nothing" },
     END,
 };
+static const op_arg prefetch_args[] = {
+    { "PATIENT-ID", OPT_STR, OPA_POS | OPA_REQUIRED },
+    { "from", OPT_STR, OPA_REQUIRED, "AE", "the archive: a <pacs> or <node> of --config" },
+    { "to", OPT_STR, OPA_REQUIRED, "AE", "the reading PACS: a <pacs> or <node> of --config" },
+    { "issuer", OPT_STR, 0, "I", "the patient ID's issuer (IssuerOfPatientID)" },
+    { "modality", OPT_STR, 0, "M", "only studies with one of these modalities (CT or CT,MR;\n"
+      "default: any)" },
+    { "body-part", OPT_STR, 0, "B", "only studies of this body part (BodyPartExamined, else\n"
+      "the description; a study the archive says nothing of is kept)" },
+    { "within", OPT_STR, 0, "AGE", "only studies at most this old (5y, 18m, 30d; default 5y)" },
+    { "max", OPT_U64, 0, "N", "at most N studies, the most recent (default 3)", 1,
+      RL_PREFETCH_MAX },
+    { "exclude", OPT_STR, 0, "STUDY-UID", "never this study (the one being ordered)" },
+    { "dry-run", OPT_FLAG, 0, NULL, "list and decide, move nothing" },
+    END,
+};
 static const op_arg dest_arg[] = { { "DEST", OPT_STR, OPA_POS | OPA_REQUIRED }, END };
 static const op_arg src_arg[] = { { "SRC", OPT_STR, OPA_POS | OPA_REQUIRED }, END };
 
@@ -163,6 +180,15 @@ const op_verb cli_tools[] = {
       "the running engine when there is one, else on the store.\n",
       "expected one DIR", cli_run_wl_import },
 
+    { "prefetch", NULL, prefetch_args, 0, OP_LOCAL | OP_DATA,
+      "move a patient's relevant prior studies from an archive to the reading PACS",
+      "Asks the archive for the patient's studies (C-FIND), lists each with the\n"
+      "decision and why, asks the PACS which of the relevant ones it holds, and\n"
+      "moves the others: C-MOVE to the PACS's AE title (the archive must know it),\n"
+      "or, for an archive with retrieve=\"get\", C-GET and C-STORE on. Each one moved\n"
+      "is verified at the PACS (C-FIND, its instance count). radlink calls both\n"
+      "with its AE title. Exit 0 when every relevant prior is at the PACS.\n",
+      .run = cli_run_prefetch },
     { "backup", NULL, dest_arg, 0, OP_LOCAL | OP_DATA,
       "copy the store and its spool into DEST while the engine runs",
       "DEST must be new or empty. The store is LMDB's compacted copy of one read\n"

@@ -39,7 +39,12 @@ typedef struct cfg_pacs {
     char hl7_dest[64];         /* update="hl7": the <destination> of its HL7 listener */
     bool mpps;                 /* the modalities' MPPS N-CREATE/N-SET are forwarded to it */
     dicom_tls tls;             /* <tls> under <pacs>: radlink's associations to it use TLS */
+    unsigned retrieve;         /* as an archive priors come from: CFG_RETRIEVE_MOVE (it
+                                * moves them to the destination) or _GET (radlink fetches
+                                * them and sends them on) */
+    unsigned query_timeout_s;  /* how long each C-FIND answer or retrieve response may take */
 } cfg_pacs;
+enum { CFG_RETRIEVE_MOVE = 0, CFG_RETRIEVE_GET = 1 };
 
 /* <retention messages messages-max-mb worklist jobs spool audit every>: durations in
  * seconds (0 = kept forever), a size in MiB (0 = no limit). */

@@ -264,6 +264,45 @@ typedef int (*dicom_uid_visit)(void *ctx, const char *sop_uid);
 int dicom_find_instances(const char *calling_ae, const dicom_peer *to, const char *study_uid,
                          dicom_uid_visit cb, void *ctx, rl_err *err);
 
+/* ---- query/retrieve (prefetching priors) ---- */
+
+/* One study a node holds, as its study-level C-FIND answers (UTF-8; "" for
+ * what it does not return). */
+typedef struct dicom_qr_study {
+    char study_uid[65], accession[65], study_date[17], study_time[33];
+    char modalities[65];   /* ModalitiesInStudy, backslash-separated */
+    char description[65], body_part[65];
+    char patient_id[65], issuer[65];
+    unsigned instances;    /* NumberOfStudyRelatedInstances; 0 when not given */
+} dicom_qr_study;
+
+/* The studies `to` holds for a patient (or the one study study_uid, when
+ * not NULL/""): C-FIND, Study Root, study level, by PatientID and
+ * IssuerOfPatientID (when given); at most max rows kept, *total how many it
+ * answered. timeout_s: how long each answer may take (0: 60 s). */
+int dicom_qr_find(const char *calling_ae, const dicom_peer *to, const char *patient_id,
+                  const char *issuer, const char *study_uid, unsigned timeout_s,
+                  dicom_qr_study *rows, size_t max, size_t *n, size_t *total, rl_err *err);
+
+/* What a C-MOVE or C-GET did: its final status and sub-operation counts,
+ * and the Failed SOP Instance UID List as given (cut). */
+typedef struct dicom_qr_result {
+    uint16_t status;
+    unsigned completed, failed, warning;
+    char failed_uids[512];
+} dicom_qr_result;
+
+/* C-MOVE of a study from `from` to the AE title dest_ae (which `from` must
+ * know). 0 when it ended with success; DICOM_E_PARTIAL when some instances
+ * failed (0xB000: how many, which); DICOM_E_REFUSED for a refusal (0xA801:
+ * the archive does not know dest_ae, and what to configure); DICOM_E_NET. */
+int dicom_qr_move(const char *calling_ae, const dicom_peer *from, const char *dest_ae,
+                  const char *study_uid, unsigned timeout_s, dicom_qr_result *res, rl_err *err);
+/* C-GET of a study from `from`: its instances written into dir (one file
+ * each, named by DCMTK's storage handler). Outcomes as dicom_qr_move. */
+int dicom_qr_get(const char *calling_ae, const dicom_peer *from, const char *study_uid,
+                 const char *dir, unsigned timeout_s, dicom_qr_result *res, rl_err *err);
+
 /* An instance sent, as a storage commitment or a rejection note names it. */
 typedef struct dicom_ref {
     const char *sop_class, *sop_uid, *series_uid;

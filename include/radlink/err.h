@@ -113,6 +113,7 @@ enum dicom_e_code {
     DICOM_E_VALUE = DICOM_E_BASE - 7,    /* a value the attribute's VR cannot hold */
     DICOM_E_BURNED_IN = DICOM_E_BASE - 8,/* it may hold burned-in text: not de-identified */
     DICOM_E_CODEC = DICOM_E_BASE - 9,    /* pixel data that cannot be converted as asked */
+    DICOM_E_PARTIAL = DICOM_E_BASE - 10, /* a retrieve ended with some instances failed */
 };
 
 /* jobs and workers (radlink/job.h) */

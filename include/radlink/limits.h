@@ -747,6 +747,9 @@
  * report (TID 2000 has six kinds; a sender that repeats an identifier gets
  * them merged); the texts of one report (an OBX each: a long report has a
  * few hundred lines). */
+/* How long one C-FIND answer or C-MOVE/C-GET response may take (prefetch). */
+#define RL_QUERY_TIMEOUT_DEFAULT_S 60
+#define RL_QUERY_TIMEOUT_MAX_S 3600
 #define RL_REPORT_CODE_SIZE 65
 #define RL_REPORT_SECTIONS_MAX 16
 #define RL_REPORT_TEXTS_MAX 4096

@@ -9,6 +9,7 @@
 #include "radlink/audit.h"
 #include "radlink/job_msg.h"
 #include "radlink/log.h"
+#include "radlink/prefetch.h"
 #include "radlink/recon_job.h"
 #include "radlink/study.h"
 #include "dispatcher.h"
@@ -83,10 +84,20 @@ static int audit_transfer(dispatcher *d, store_txn *t, uint64_t job_id, audit_ki
     return audit_record(t, &ev, err);
 }
 
+/* Is job id of kind? */
+static bool kind_is(store_txn *t, uint64_t id, const char *kind)
+{
+    job j;
+    rl_err e;
+    return job_get(t, id, &j, &e) == STORE_OK && rl_str_eq_c(j.kind, kind);
+}
+
 static int apply_outcome(dispatcher *d, store_txn *t, void *arg, rl_err *err)
 {
     outcome *o = arg;
     int64_t now = rl_now_us();
+    if (o->what == O_DONE && kind_is(t, o->job, "prefetch"))
+        return job_done(t, o->job, o->attempt, rl_str_c(o->text), now, NULL, err);
     if (o->what == O_DONE || o->what == O_UNVERIFIED) {
         unsigned changes = 0;
         int rc = recon_job_done(t, o->job, o->attempt, o->what == O_DONE, rl_str_c(o->text),
@@ -118,9 +129,38 @@ typedef struct start_arg {
     bool started;
 } start_arg;
 
+/* A prefetch job: the configuration's nodes, the routes' rule. */
+static int start_prefetch(dispatcher *d, store_txn *t, start_arg *a, const char *who,
+                          rl_err *err)
+{
+    prefetch_node nodes[RL_MAX_PACS];
+    for (size_t i = 0; i < d->cfg.n_pacs; i++) {
+        prefetch_node *n = &nodes[i];
+        memset(n, 0, sizeof *n);
+        snprintf(n->peer.ae_title, sizeof n->peer.ae_title, "%s", d->cfg.pacs[i].ae_title);
+        snprintf(n->peer.host, sizeof n->peer.host, "%s", d->cfg.pacs[i].host);
+        n->peer.port = d->cfg.pacs[i].port;
+        n->peer.tls = d->cfg.pacs[i].tls;
+        n->get = d->cfg.pacs[i].get;
+        n->timeout_s = d->cfg.pacs[i].query_timeout_s;
+    }
+    int rc = prefetch_job_start(t, a->job, who, nodes, d->cfg.n_pacs,
+                                d->cfg.routes ? *d->cfg.routes : NULL, d->cfg.work_root,
+                                rl_now_us(), &a->msg, &a->arena, &a->started, err);
+    if (rc == STORE_OK && a->started)
+        rc = job_msg_encode(&a->msg, &a->encoded, err);
+    return rc;
+}
+
 static int start_job(dispatcher *d, store_txn *t, void *arg, rl_err *err)
 {
     start_arg *a = arg;
+    if (kind_is(t, a->job, "prefetch")) {
+        char who[sizeof "worker  ()" + RL_NUM_TEXT_MAX + RL_WORKER_NAME_SIZE];
+        snprintf(who, sizeof who, "worker %d (%s)", a->w,
+                 d->w[a->w].name[0] ? d->w[a->w].name : "?");
+        return start_prefetch(d, t, a, who, err);
+    }
     job_peer pacs[RL_MAX_PACS];
     for (size_t i = 0; i < d->cfg.n_pacs; i++)
         pacs[i] = (job_peer){ rl_str_c(d->cfg.pacs[i].ae_title), rl_str_c(d->cfg.pacs[i].host),

@@ -299,6 +299,34 @@ int job_want(store_txn *t, const char *kind, rl_str subject, int64_t not_before_
     return rc;
 }
 
+int job_cancel_waiting(store_txn *t, const char *kind, rl_str subject, rl_str why,
+                       int64_t now_us, unsigned *n, rl_err *err)
+{
+    *n = 0;
+    ids x;
+    int rc = subject_ids(t, subject, &x, err);
+    bool running = false;
+    for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
+        job j;
+        rc = job_get(t, x.v[i], &j, err);
+        running |= rc == STORE_OK && j.state == JOB_RUNNING;
+    }
+    if (running) /* the attempt under way ends as it ends; the order's absence stops the next */
+        return rc;
+    for (size_t i = 0; rc == STORE_OK && i < x.n; i++) {
+        job j;
+        if ((rc = job_get(t, x.v[i], &j, err)) != STORE_OK || !waiting(j.state) ||
+            !rl_str_eq_c(j.kind, kind))
+            continue;
+        job s;
+        rc = job_start(t, x.v[i], "radlink", 0, 0, now_us, &s, err);
+        if (rc == STORE_OK)
+            rc = job_done(t, x.v[i], s.attempts, why, now_us, NULL, err);
+        *n += rc == STORE_OK;
+    }
+    return rc;
+}
+
 int job_due_by(store_txn *t, uint64_t id, int64_t due_us, int64_t now_us, rl_err *err)
 {
     owned o;

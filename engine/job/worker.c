@@ -25,6 +25,7 @@
 
 #include "radlink/job_msg.h"
 #include "radlink/log.h"
+#include "radlink/prefetch.h"
 #include "radlink/worker.h"
 #include "frames.h"
 #include "study_job.h"
@@ -103,6 +104,8 @@ static void *job_thread(void *arg)
     attempt *at = arg;
     if (rl_str_eq_c(at->msg.kind, "study")) {
         at->rc = study_job_run(&at->msg, at->calling_ae, &at->link, &at->arena, &at->result);
+    } else if (rl_str_eq_c(at->msg.kind, "prefetch")) {
+        at->rc = prefetch_job_run(&at->msg, at->calling_ae, &at->result);
     } else {
         rl_buf_printf(&at->result, "unknown job kind '%.*s'", RL_STR_FMT(at->msg.kind));
         at->rc = STUDY_JOB_FAILED;

@@ -5,6 +5,7 @@
 
 #include "ops_internal.h"
 #include "radlink/job.h"
+#include "radlink/prefetch.h"
 #include "radlink/recon_job.h"
 
 /* ---- the view of a job ---- */
@@ -53,10 +54,20 @@ static void job_fields(view *v, const job *j)
     view_str(v, &J_KIND, j->kind);
     view_u64(v, &J_ATTEMPTS, j->attempts);
     view_time(v, &J_UPDATED, j->updated_us);
-    /* a study job's subject is "UID@NODE": the study, and where it goes */
-    rl_str uid, to;
+    /* a study job's subject is "UID@NODE": the study, and where it goes; a
+     * prefetch's "ACCESSION@TO<FROM": the order, and the two nodes */
+    rl_str uid, to, acc, from;
     bool per_node = recon_job_split(j->subject, &uid, &to);
     rl_str to_text = per_node && !to.n ? RL_STR("(spool only)") : per_node ? to : RL_STR("every PACS");
+    char order[RL_LO_SIZE + 16], dest[2 * RL_AE_TITLE_SIZE + 16];
+    if (rl_str_eq_c(j->kind, "prefetch") && prefetch_subject_split(j->subject, &acc, &from, &to)) {
+        snprintf(order, sizeof order, "accession %.*s", (int)(acc.n < RL_LO_SIZE ? acc.n : RL_LO_SIZE),
+                 acc.p);
+        snprintf(dest, sizeof dest, "%.*s<-%.*s", (int)(to.n < 17 ? to.n : 17), to.p,
+                 (int)(from.n < 17 ? from.n : 17), from.p);
+        uid = rl_str_c(order);
+        to_text = rl_str_c(dest);
+    }
     view_str(v, &J_STUDY, uid);
     view_str(v, &J_TO, to_text);
     view_str(v, &J_NOTE, j->state == JOB_RUNNING ? j->worker
@@ -89,6 +100,7 @@ static void job_fields(view *v, const job *j)
 typedef struct list_ctx {
     view *v;
     int state; /* 0: any */
+    const char *kind; /* NULL: any */
     uint64_t limit, shown, next;
 } list_ctx;
 
@@ -96,6 +108,8 @@ static int list_one(void *ctx, const job *j)
 {
     list_ctx *l = ctx;
     if (l->state && (int)j->state != l->state)
+        return 0;
+    if (l->kind && !rl_str_eq_c(j->kind, l->kind))
         return 0;
     if (l->shown >= l->limit) {
         l->next = j->id;
@@ -113,6 +127,7 @@ int ops_jobs_list(op_call *c)
     const char *state = ops_str(c, "state");
     bool json = view_is_json(c->out);
     list_ctx l = { .v = c->out, .state = state ? (int)job_state_parse(state) : 0,
+                   .kind = ops_str(c, "kind"),
                    .limit = ops_u64(c, "limit", json ? RL_API_LIST_DEFAULT * 2 : UINT64_MAX) };
     view_list(c->out, "jobs", job_cols);
     rl_err err;

@@ -76,9 +76,12 @@ static const op_arg queue_park_args[] = {
 
 /* ---- jobs ---- */
 
+static const char *const job_kinds[] = { "study", "prefetch", NULL };
 static const op_arg jobs_list_args[] = {
     { "state", OPT_CHOICE, 0, "S", "pending, running, failed, done, dead or unverified",
       .choices = job_states },
+    { "kind", OPT_CHOICE, 0, "K", "study (send and verify a study) or prefetch (an order's "
+      "priors)", .choices = job_kinds },
     { "limit", OPT_U64, 0, "N", "at most N jobs (default: all; the API: 100)", 1, UINT64_MAX,
       .web_max = RL_API_LIST_MAX },
     { "from", OPT_U64, 0, "ID", "from this job on (where a page ends)", 1, UINT64_MAX },

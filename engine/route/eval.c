@@ -241,8 +241,10 @@ static int run_actions(const route_set *rs, const rt_route *r, const facts *f, h
             env->n_more = 0;
             env->warnings[0] = '\0';
             env->report = &a->report;
+            env->prefetch = &a->prefetch;
             int h = fn(env, m, trace);
             env->report = NULL;
+            env->prefetch = NULL;
             if (h == ROUTE_E_STORE) {
                 *rc = ROUTE_E_STORE;
                 return 1;

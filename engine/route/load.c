@@ -10,6 +10,7 @@
 
 #include "radlink/digest.h"
 #include "radlink/limits.h"
+#include "radlink/prefetch.h"
 #include "radlink/wl.h"
 #include "radlink/xdoc.h"
 #include "cond.h"
@@ -300,11 +301,63 @@ static void load_xform(rt_loader *L, const xmlNode *n, rt_xform *x)
 static bool is_action(const xmlNode *n)
 {
     static const char *names[] = { "forward", "reject", "accept", "log",
-                                   "worklist", "patient", "reconcile", "report" };
+                                   "worklist", "patient", "reconcile", "report", "prefetch" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (xdoc_is(n, names[i]))
             return true;
     return false;
+}
+
+/* A DICOM node the engine config names (or any, when the loader has none
+ * to check against: `routes check` without --config says so). */
+static void check_node(rt_loader *L, const xmlNode *n, const char *attr, const char *ae)
+{
+    if (!L->o || !L->o->dicom_nodes)
+        return;
+    for (size_t k = 0; k < L->o->n_dicom_nodes; k++)
+        if (!strcmp(L->o->dicom_nodes[k], ae))
+            return;
+    rt_lerr(L, n, "%s: unknown DICOM node '%s' (a <pacs> or <node> of the engine config)", attr,
+            ae);
+}
+
+static void load_prefetch(rt_loader *L, const xmlNode *n, route_prefetch_opts *p)
+{
+    p->line = (int)xmlGetLineNo(n);
+    p->from = rt_ldup(L, xdoc_attr(n, "from"));
+    p->to = rt_ldup(L, xdoc_attr(n, "to"));
+    check_node(L, n, "from", p->from);
+    check_node(L, n, "to", p->to);
+    if (!strcmp(p->from, p->to))
+        rt_lerr(L, n, "from and to are the same node '%s'", p->from);
+    prefetch_rule r;
+    prefetch_rule_default(&r);
+    uint64_t max;
+    const char *mx = xdoc_attr(n, "max");
+    p->max = mx && rl_str_to_u64(rl_str_c(mx), RL_PREFETCH_MAX, &max) && max ? (unsigned)max
+                                                                             : r.max;
+    if (mx && (!rl_str_to_u64(rl_str_c(mx), RL_PREFETCH_MAX, &max) || !max))
+        rt_lerr(L, n, "max '%s': 1 to %d", mx, RL_PREFETCH_MAX);
+    const char *w = xdoc_attr(n, "within");
+    p->within_s = r.within_s;
+    if (w && !strcmp(w, "any"))
+        p->within_s = 0;
+    else if (w && prefetch_parse_age(w, &p->within_s) != 0)
+        rt_lerr(L, n, "within '%s': an age such as 5y, 18m, 30d, or any", w);
+    const char *lead = xdoc_attr(n, "lead");
+    if (lead && prefetch_parse_age(lead, &p->lead_s) != 0)
+        rt_lerr(L, n, "lead '%s': a time such as 12h or 2d", lead);
+    rl_err err;
+    if (prefetch_parse_modality(xdoc_attr(n, "modality"), &r, &err) != 0)
+        rt_lerr(L, n, "%s", err.msg);
+    p->modality = (int)r.modality;
+    p->modalities = r.modality == PREFETCH_MOD_LIST ? rt_ldup(L, r.modalities) : NULL;
+    const char *bp = xdoc_attr(n, "body-part");
+    p->same_body_part = !bp || !strcmp(bp, "same");
+    p->body_table = -1;
+    const char *t = xdoc_attr(n, "body-part-table");
+    if (t && (p->body_table = route_table_find(L->rs, t)) < 0)
+        rt_lerr(L, n, "body-part-table: no table '%s' in this file", t);
 }
 
 static void load_action(rt_loader *L, const xmlNode *n, rt_action *a)
@@ -338,7 +391,10 @@ static void load_action(rt_loader *L, const xmlNode *n, rt_action *a)
         a->hook = xdoc_is(n, "worklist")  ? ROUTE_HOOK_WORKLIST
                   : xdoc_is(n, "patient") ? ROUTE_HOOK_PATIENT
                   : xdoc_is(n, "report")  ? ROUTE_HOOK_REPORT
+                  : xdoc_is(n, "prefetch") ? ROUTE_HOOK_PREFETCH
                                           : ROUTE_HOOK_RECONCILE;
+        if (a->hook == ROUTE_HOOK_PREFETCH)
+            load_prefetch(L, n, &a->prefetch);
         if (a->hook == ROUTE_HOOK_REPORT) {
             const char *um = xdoc_attr(n, "unmatched"), *pdf = xdoc_attr(n, "pdf"),
                        *up = xdoc_attr(n, "update");
@@ -675,10 +731,23 @@ int route_hook_line(const route_set *rs, route_hook_kind k)
     return 0;
 }
 
+const route_prefetch_opts *route_prefetch_find(const route_set *rs, const char *from,
+                                               const char *to)
+{
+    for (size_t i = 0; i < rs->nroutes; i++)
+        for (size_t j = 0; j < rs->routes[i].nacts; j++) {
+            const rt_action *a = &rs->routes[i].acts[j];
+            if (a->kind == A_HOOK && a->hook == ROUTE_HOOK_PREFETCH &&
+                !strcmp(a->prefetch.from, from) && !strcmp(a->prefetch.to, to))
+                return &a->prefetch;
+        }
+    return NULL;
+}
+
 const char *route_hook_name(route_hook_kind k)
 {
     static const char *const names[ROUTE_HOOK_COUNT] = { "worklist", "patient", "reconcile",
-                                                         "report" };
+                                                         "report", "prefetch" };
     return (unsigned)k < ROUTE_HOOK_COUNT ? names[k] : "?";
 }
 

@@ -79,6 +79,7 @@ typedef struct rt_action {
     int level;
     route_hook_kind hook;
     route_report_opts report; /* ROUTE_HOOK_REPORT */
+    route_prefetch_opts prefetch; /* ROUTE_HOOK_PREFETCH */
 } rt_action;
 
 typedef struct rt_match {

@@ -179,6 +179,7 @@ static int start_jobs(engine *e, rl_err *err)
     snprintf(dc.endpoint, sizeof dc.endpoint, "ipc://%.*s",
              (int)(sizeof dc.endpoint - sizeof "ipc://"), sock);
     snprintf(dc.work_root, sizeof dc.work_root, "%s", e->work_root);
+    dc.routes = &e->routes;
     dc.recv = e->cfg->dicom_port || e->cfg->dicom_tls.on ? &e->recv : NULL;
     for (unsigned i = 0; i < e->cfg->n_pacs && i < RL_MAX_PACS; i++) {
         snprintf(dc.pacs[i].ae_title, sizeof dc.pacs[i].ae_title, "%s", e->cfg->pacs[i].ae);
@@ -189,6 +190,8 @@ static int start_jobs(engine *e, rl_err *err)
         dc.pacs[i].reject = e->cfg->pacs[i].reject;
         dc.pacs[i].commit_timeout_s = e->cfg->pacs[i].commit_timeout_s;
         dc.pacs[i].tls = e->cfg->pacs[i].tls;
+        dc.pacs[i].get = e->cfg->pacs[i].retrieve == CFG_RETRIEVE_GET;
+        dc.pacs[i].query_timeout_s = e->cfg->pacs[i].query_timeout_s;
         dc.pacs[i].node = e->cfg->pacs[i].node;
     }
     if (deid_secret(e, dc.deid_secret, err) != 0)

@@ -47,8 +47,11 @@ static int on_item(void *ctx, const queue_item *it)
 static int on_job(void *ctx, const job *j)
 {
     web_gauges *g = ctx;
-    if (j->state >= 1 && j->state < 8)
+    if (j->state >= 1 && j->state < 8) {
         g->jobs[j->state]++;
+        if (rl_str_eq_c(j->kind, "prefetch"))
+            g->prefetch_jobs[j->state]++;
+    }
     return 0;
 }
 
@@ -161,6 +164,12 @@ void web_metrics(web_call *c)
         char labels[RL_METRICS_STATE_LABELS_MAX] = "";
         metrics_label(labels, sizeof labels, "state", rl_str_c(job_state_name((job_state)s)));
         metrics_value(out, "radlink_jobs", labels, (double)g->jobs[s]);
+    }
+    metrics_head(out, "radlink_prefetch_jobs", "gauge", "prefetch jobs (an order's priors) by state");
+    for (int s = JOB_PENDING; s <= JOB_UNVERIFIED; s++) {
+        char labels[RL_METRICS_STATE_LABELS_MAX] = "";
+        metrics_label(labels, sizeof labels, "state", rl_str_c(job_state_name((job_state)s)));
+        metrics_value(out, "radlink_prefetch_jobs", labels, (double)g->prefetch_jobs[s]);
     }
     metrics_head(out, "radlink_studies", "gauge", "studies in the index by reconciliation state");
     for (int s = RECON_NEW; s <= RECON_FORWARDED; s++) {

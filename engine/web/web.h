@@ -111,6 +111,7 @@ typedef struct web_gauges {
     web_dest_gauge d[WEB_MAX_DESTS];
     size_t nd;
     unsigned long jobs[8];
+    unsigned long prefetch_jobs[8]; /* of them, kind prefetch */
     unsigned long studies[8];
     uint64_t messages;
     store_usage usage;

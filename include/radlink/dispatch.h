@@ -37,6 +37,8 @@ typedef struct dispatch_cfg {
         unsigned update, verify, reject, commit_timeout_s; /* radlink/job.h */
         dicom_tls tls; /* files on the worker's host */
         bool node;     /* a <node>: only what DICOM routes send it */
+        bool get;      /* retrieve="get": priors are fetched from it with C-GET */
+        unsigned query_timeout_s; /* each C-FIND answer or retrieve response */
     } pacs[RL_MAX_PACS]; /* the DICOM nodes, <pacs> and <node> */
     size_t n_pacs;
     /* the site secret de-identification derives UIDs from (DATA/deid.key),
@@ -46,6 +48,8 @@ typedef struct dispatch_cfg {
     unsigned worker_timeout_s;   /* a worker silent this long is lost */
     char work_root[RL_DATA_PATH_MAX]; /* DATA/spool/work: the attempts' corrected copies */
     struct receiver *recv;       /* the DICOM listener's filing (NULL without one) */
+    struct route_set *const *routes; /* the engine's routes, as reloads leave them (the
+                                      * <prefetch> rules), or NULL */
     /* remote workers: a tcp endpoint; with a key pair, ZeroMQ CURVE and only
      * the listed worker public keys get in (Z85, 40 characters) */
     char tcp_endpoint[RL_JOB_TCP_ENDPOINT];

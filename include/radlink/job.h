@@ -95,6 +95,12 @@ int job_want(store_txn *t, const char *kind, rl_str subject, int64_t not_before_
  * any other job is left as it is. */
 int job_due_by(store_txn *t, uint64_t id, int64_t due_us, int64_t now_us, rl_err *err);
 
+/* The waiting (PENDING, FAILED) jobs of kind for subject are DONE with why
+ * (an order cancelled: its prefetch is not wanted); *n how many. Nothing
+ * when a job of the subject runs (its attempt ends as it ends). */
+int job_cancel_waiting(store_txn *t, const char *kind, rl_str subject, rl_str why,
+                       int64_t now_us, unsigned *n, rl_err *err);
+
 /* The earliest job that may start (STORE_NOTFOUND when none): its id and due. */
 int job_next_due(store_txn *t, uint64_t *id, int64_t *due_us, rl_err *err);
 

@@ -98,4 +98,36 @@ int prefetch_run(const char *calling_ae, const prefetch_node *from, const prefet
                  const prefetch_rule *r, const prefetch_order *o, const char *work_dir,
                  bool dry_run, rl_buf *report, prefetch_outcome *out, rl_err *err);
 
+/* ---- orders: the <prefetch> route action and its jobs ---- */
+
+struct route_env;
+struct hl7_msg;
+struct store_txn;
+struct job_msg;
+struct route_set;
+
+/* A prefetch job's subject: "ACCESSION@TO<FROM" (-1 when out is too short),
+ * and its parts back (false when it is not one). */
+int prefetch_subject(const char *accession, const char *from, const char *to, char *out,
+                     size_t n);
+bool prefetch_subject_split(rl_str subject, rl_str *accession, rl_str *from, rl_str *to);
+
+/* The `prefetch` route action (<prefetch>, route_prefetch_opts) on an order:
+ * a new order (ORC-1 NW) wants a prefetch job, due now or `lead` before its
+ * scheduled start; a cancelled or discontinued one (CA, DC, OC) cancels the
+ * job still waiting. The job runs on a worker. */
+int prefetch_hook(struct route_env *env, struct hl7_msg *m, rl_buf *trace);
+
+/* The dispatcher's side: job job_id becomes a message for a worker, the
+ * order read from the worklist as it is now (its patient after a merge), the
+ * rule from rs's <prefetch>; nodes are the configuration's. A job whose
+ * order is gone is done at once ("cancelled: ..."), *started false. */
+int prefetch_job_start(struct store_txn *t, uint64_t job_id, const char *worker,
+                       const prefetch_node *nodes, size_t n_nodes, const struct route_set *rs,
+                       const char *work_root, int64_t now_us, struct job_msg *msg, rl_arena *a,
+                       bool *started, rl_err *err);
+/* The worker's side: one attempt; result gets the summary, or the reason it
+ * failed (JOB_E_ATTEMPT: tried again after the backoff). */
+int prefetch_job_run(const struct job_msg *m, const char *calling_ae, rl_buf *result);
+
 #endif

@@ -46,7 +46,8 @@ typedef struct route_set route_set;
  * modules that implement them. A hook returns ROUTE_OK, ROUTE_E_ACTION with
  * fail_text (and fail_at when a field is to blame) set, or ROUTE_E_STORE. */
 typedef enum route_hook_kind { ROUTE_HOOK_WORKLIST, ROUTE_HOOK_PATIENT, ROUTE_HOOK_RECONCILE,
-                               ROUTE_HOOK_REPORT, ROUTE_HOOK_COUNT } route_hook_kind;
+                               ROUTE_HOOK_REPORT, ROUTE_HOOK_PREFETCH,
+                               ROUTE_HOOK_COUNT } route_hook_kind;
 
 /* A further reason an action refuses a message (the first one is in
  * fail_text): an order with three problems names all three at once. */
@@ -71,6 +72,21 @@ typedef struct route_report_opts {
     bool complete_step;      /* a final report completes the order's worklist steps */
 } route_report_opts;
 
+/* <prefetch>'s attributes (routes/README.md): an order's priors moved from
+ * one DICOM node to another (radlink/prefetch.h). */
+typedef struct route_prefetch_opts {
+    const char *from, *to;   /* the nodes' AE titles (checked at load) */
+    unsigned max;            /* at most this many priors */
+    int64_t within_s;        /* not older (0: any age) */
+    int modality;            /* prefetch_modality */
+    const char *modalities;  /* its list ("CT,MR"), or NULL */
+    bool same_body_part;
+    int body_table;          /* the table from the order's procedure code (OBR-4.1) to
+                              * its body part, or -1 (then OBR-15.4, else any) */
+    int64_t lead_s;          /* before the scheduled start (0: at the order) */
+    int line;
+} route_prefetch_opts;
+
 typedef struct route_env route_env;
 typedef int (*route_hook_fn)(route_env *env, hl7_msg *m, rl_buf *trace);
 
@@ -84,6 +100,7 @@ struct route_env {
     route_hook_fn hooks[ROUTE_HOOK_COUNT]; /* NULL: the action fails with "not available" */
     void *hook_ctx;
     const route_report_opts *report; /* the <report> action running (set by route_eval) */
+    const route_prefetch_opts *prefetch; /* the <prefetch> action running */
     /* out: set by a failing action */
     int fail_errcode;   /* HL7 table 0357 code for the ERR segment */
     char fail_text[RL_ROUTE_TEXT];
@@ -213,6 +230,10 @@ typedef struct route_patient_id {
 } route_patient_id;
 /* The file's rule (the defaults when it has none). */
 const route_patient_id *route_patient(const route_set *rs);
+
+/* The file's first <prefetch> from `from` to `to`, or NULL. */
+const route_prefetch_opts *route_prefetch_find(const route_set *rs, const char *from,
+                                               const char *to);
 
 /* The file's <station> rules (n = 0 when it has none). */
 const route_wl_station *route_wl_stations(const route_set *rs, size_t *n);

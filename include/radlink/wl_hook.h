@@ -4,6 +4,7 @@
 #define RADLINK_WL_HOOK_H
 
 #include "radlink/patient.h"
+#include "radlink/prefetch.h"
 #include "radlink/report.h"
 #include "radlink/route.h"
 
@@ -15,6 +16,7 @@ static inline route_hook_fn engine_hook(route_hook_kind k)
     return k == ROUTE_HOOK_WORKLIST  ? wl_hook
            : k == ROUTE_HOOK_PATIENT ? patient_hook
            : k == ROUTE_HOOK_REPORT  ? report_hook
+           : k == ROUTE_HOOK_PREFETCH ? prefetch_hook
                                      : NULL;
 }
 

@@ -80,6 +80,7 @@ bench: build js
 	tests/bench/correct_bench.sh
 	tests/bench/droute_bench.sh
 	tests/bench/report_bench.sh
+	tests/bench/prefetch_bench.sh
 	tests/bench/mpps_bench.sh
 	tests/bench/http_bench.sh
 	tests/bench/backup_bench.sh

@@ -9,7 +9,9 @@
 #   `jobs show` say what was done;
 # - an order with lead="12h" scheduled for tomorrow waits; its cancellation
 #   (ORC-1 CA) cancels the prefetch;
-# - `routes test` shows the decision.
+# - `routes test` shows the decision;
+# - an archive that is down: the job fails, says why, and is retried with
+#   backoff until the archive is back, then moves the priors.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
 
@@ -28,16 +30,17 @@ prior "$T/p2" 1.2.995.2 "$D2" CT PF1 3
 prior "$T/p3" 1.2.995.3 "$D3" CT PF1 2
 prior "$T/p7" 1.2.995.7 "$D7" CT PF1 2
 prior "$T/m1" 1.2.995.11 "$D1" MR PF1 2
+prior "$T/q1" 1.2.995.21 "$D1" CT PF3 2
 
 start_orthanc pacs false
 PACS_DICOM=$ORTHANC_DICOM PACS_HTTP=$ORTHANC_HTTP
 start_orthanc archive false
-ARCHIVE_DICOM=$ORTHANC_DICOM ARCHIVE_HTTP=$ORTHANC_HTTP
+ARCHIVE_DICOM=$ORTHANC_DICOM ARCHIVE_HTTP=$ORTHANC_HTTP ARCHIVE_PID=$!
 curl -sf -X PUT "http://127.0.0.1:$ARCHIVE_HTTP/modalities/pacs" \
     -d "{\"AET\": \"PACS\", \"Host\": \"127.0.0.1\", \"Port\": $PACS_DICOM}" >/dev/null ||
     fail "the archive did not take the PACS"
 run_rc storescu -aec ARCHIVE 127.0.0.1 "$ARCHIVE_DICOM" "$T"/p2/*.dcm "$T"/p3/*.dcm \
-    "$T"/p7/*.dcm "$T"/m1/*.dcm
+    "$T"/p7/*.dcm "$T"/m1/*.dcm "$T"/q1/*.dcm
 expect_rc 0 "storescu to the archive"
 run_rc storescu -aec PACS 127.0.0.1 "$PACS_DICOM" "$T"/p3/*.dcm
 expect_rc 0 "storescu of a prior to the PACS"
@@ -104,7 +107,30 @@ run_rc "$RADLINK" jobs show --data "$T/var" "$job2"
 expect_line "$OUT" "state +done" "the prefetch is over"
 expect_has "$OUT" "cancelled: the order was cancelled or discontinued" "cancelled, said"
 expect_eq "$(count "$PACS_HTTP" 1.2.995.11)" 0 "the MR prior was not moved"
+note "the archive down: the prefetch fails, says why, and is retried until it is back"
+kill "$ARCHIVE_PID"
+i=0
+# until it has exited (its ports closed, its database free for the restart)
+while kill -0 "$ARCHIVE_PID" 2>/dev/null; do
+    i=$((i + 1)); [ $i -le $(($(scaled 20) * 10)) ] || fail "the archive did not stop"; sleep 0.1
+done
+orm O4 NW NEW4 S4 CT CT01 "${TODAY}1500" 'ROE^ANNA' PF3 >"$T/o4.hl7"
+send_hl7 "$T/o4.hl7"
+expect_has "$(cat "$T/o4.hl7.out")" "MSA|AA|O4" "the order"
+wait_cmd 60 "^ *[0-9]+ +failed +prefetch .*accession NEW4 .*ARCHIVE@127\.0\.0\.1:$ARCHIVE_DICOM" \
+    "$RADLINK" jobs list --data "$T/var" --kind prefetch
+expect_eq "$(count "$PACS_HTTP" 1.2.995.21)" 0 "nothing moved while the archive is down"
+Orthanc "$T/archive/orthanc.json" >>"$T/archive/orthanc.log" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+until curl -sf -X PUT "http://127.0.0.1:$ARCHIVE_HTTP/modalities/pacs" \
+        -d "{\"AET\": \"PACS\", \"Host\": \"127.0.0.1\", \"Port\": $PACS_DICOM}" >/dev/null 2>&1; do
+    i=$((i + 1)); [ $i -le $(($(scaled 20) * 10)) ] || fail "the archive did not come back"; sleep 0.1
+done
+wait_cmd 90 "^ *[0-9]+ +done +prefetch .*accession NEW4 " "$RADLINK" jobs list --data "$T/var" --kind prefetch
+expect_eq "$(count "$PACS_HTTP" 1.2.995.21)" 2 "the prior moved once the archive is back"
+
 run_rc curl -sf "http://127.0.0.1:$HTTP_PORT/metrics"
-expect_line "$OUT" '^radlink_prefetch_jobs\{state="done"\} 2$' "/metrics counts the prefetch jobs"
+expect_line "$OUT" '^radlink_prefetch_jobs\{state="done"\} 3$' "/metrics counts the prefetch jobs"
 stop_engine
 echo "PASS"

@@ -44,13 +44,45 @@ static int on_item(void *ctx, const queue_item *it)
     return 0;
 }
 
+/* The number before `word` in text ("1 moved (3 instances"), or 0. */
+static unsigned long number_before(rl_str text, const char *word)
+{
+    size_t n = strlen(word);
+    for (size_t i = 1; i + n <= text.n; i++) {
+        if (memcmp(text.p + i, word, n) != 0 || text.p[i - 1] != ' ')
+            continue;
+        size_t e = i - 1, b = e;
+        while (b > 0 && text.p[b - 1] >= '0' && text.p[b - 1] <= '9')
+            b--;
+        uint64_t v;
+        if (b < e && rl_str_to_u64((rl_str){ text.p + b, e - b }, UINT32_MAX, &v))
+            return (unsigned long)v;
+    }
+    return 0;
+}
+
+/* A done prefetch: what it moved (its result says), and how long from the
+ * order to its end (a cancelled one moved nothing and is not timed). */
+static void prefetch_done(web_gauges *g, const job *j)
+{
+    if (rl_str_eq_c((rl_str){ j->result.p, j->result.n < 9 ? j->result.n : 9 }, "cancelled"))
+        return;
+    g->prefetch_studies += number_before(j->result, "moved (");
+    g->prefetch_instances += number_before(j->result, "instances, verified");
+    g->prefetch_seconds += (double)(j->updated_us - j->created_us) / 1e6;
+    g->prefetch_timed++;
+}
+
 static int on_job(void *ctx, const job *j)
 {
     web_gauges *g = ctx;
     if (j->state >= 1 && j->state < 8) {
         g->jobs[j->state]++;
-        if (rl_str_eq_c(j->kind, "prefetch"))
+        if (rl_str_eq_c(j->kind, "prefetch")) {
             g->prefetch_jobs[j->state]++;
+            if (j->state == JOB_DONE)
+                prefetch_done(g, j);
+        }
     }
     return 0;
 }
@@ -171,6 +203,16 @@ void web_metrics(web_call *c)
         metrics_label(labels, sizeof labels, "state", rl_str_c(job_state_name((job_state)s)));
         metrics_value(out, "radlink_prefetch_jobs", labels, (double)g->prefetch_jobs[s]);
     }
+    metrics_head(out, "radlink_prefetch_studies_moved", "gauge",
+                 "prior studies moved by the prefetch jobs in the store");
+    metrics_value(out, "radlink_prefetch_studies_moved", "", (double)g->prefetch_studies);
+    metrics_head(out, "radlink_prefetch_instances_moved", "gauge",
+                 "instances of them, verified at the destination");
+    metrics_value(out, "radlink_prefetch_instances_moved", "", (double)g->prefetch_instances);
+    metrics_head(out, "radlink_prefetch_seconds", "summary",
+                 "seconds from the order to its priors present, per done prefetch job");
+    metrics_value(out, "radlink_prefetch_seconds_sum", "", g->prefetch_seconds);
+    metrics_value(out, "radlink_prefetch_seconds_count", "", (double)g->prefetch_timed);
     metrics_head(out, "radlink_studies", "gauge", "studies in the index by reconciliation state");
     for (int s = RECON_NEW; s <= RECON_FORWARDED; s++) {
         char labels[RL_METRICS_STATE_LABELS_MAX] = "";

@@ -112,6 +112,8 @@ typedef struct web_gauges {
     size_t nd;
     unsigned long jobs[8];
     unsigned long prefetch_jobs[8]; /* of them, kind prefetch */
+    unsigned long prefetch_studies, prefetch_instances, prefetch_timed; /* done prefetches */
+    double prefetch_seconds;        /* their order -> priors present, summed */
     unsigned long studies[8];
     uint64_t messages;
     store_usage usage;

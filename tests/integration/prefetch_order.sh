@@ -132,5 +132,8 @@ expect_eq "$(count "$PACS_HTTP" 1.2.995.21)" 2 "the prior moved once the archive
 
 run_rc curl -sf "http://127.0.0.1:$HTTP_PORT/metrics"
 expect_line "$OUT" '^radlink_prefetch_jobs\{state="done"\} 3$' "/metrics counts the prefetch jobs"
+expect_line "$OUT" '^radlink_prefetch_studies_moved 2$' "the studies they moved"
+expect_line "$OUT" '^radlink_prefetch_instances_moved 5$' "and their instances"
+expect_line "$OUT" '^radlink_prefetch_seconds_count 2$' "and how long each took"
 stop_engine
 echo "PASS"

@@ -270,6 +270,7 @@ async function pageQueues(page, q) {
 async function pageJobs(page, q) {
   page.append(el('h1', {}, 'Jobs'), filters([
     { name: 'state', label: 'state', options: ['', 'pending', 'running', 'failed', 'done', 'dead', 'unverified'], value: q.get('state') },
+    { name: 'kind', label: 'kind', options: ['', 'study', 'prefetch'], value: q.get('kind') },
   ], nq => { location.hash = '#/jobs?' + nq; }),
   el('button', { id: 'retry-dead', onclick: async () => { if (await act('/api/jobs/retry-dead', {}, 'retry dead jobs')) route(); } }, 'Retry all dead jobs'));
   const j = await api('GET', '/api/jobs?' + q);
@@ -277,7 +278,7 @@ async function pageJobs(page, q) {
     { h: 'ID', num: 1, f: x => link(String(x.id), '/job/' + x.id) },
     { h: 'state', f: x => x.state },
     { h: 'kind', f: x => x.kind },
-    { h: 'study', f: x => link(x.study_uid, '/study/' + encodeURIComponent(x.study_uid)) },
+    { h: 'study / order', f: x => x.kind === 'prefetch' ? x.study_uid : link(x.study_uid, '/study/' + encodeURIComponent(x.study_uid)) },
     { h: 'to', f: x => x.destination },
     { h: 'attempts', num: 1, f: x => x.attempts },
     { h: 'updated', f: x => when(x.updated) },

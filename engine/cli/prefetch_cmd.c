@@ -27,6 +27,7 @@ static bool node_of(const cfg *cf, const char *ae, prefetch_node *out)
         out->peer.tls = p->tls;
         out->get = p->retrieve == CFG_RETRIEVE_GET;
         out->timeout_s = p->query_timeout_s;
+        out->max_answers = p->max_answers;
         return true;
     }
     return false;

@@ -143,6 +143,7 @@ static int start_prefetch(dispatcher *d, store_txn *t, start_arg *a, const char 
         n->peer.tls = d->cfg.pacs[i].tls;
         n->get = d->cfg.pacs[i].get;
         n->timeout_s = d->cfg.pacs[i].query_timeout_s;
+        n->max_answers = d->cfg.pacs[i].max_answers;
     }
     int rc = prefetch_job_start(t, a->job, who, nodes, d->cfg.n_pacs,
                                 d->cfg.routes ? *d->cfg.routes : NULL, d->cfg.work_root,

@@ -140,10 +140,11 @@ int prefetch_job_start(store_txn *t, uint64_t job_id, const char *worker,
                                            : NULL;
         body = b ? b : "";
     }
-    char num[3][RL_NUM_TEXT_MAX];
+    char num[4][RL_NUM_TEXT_MAX];
     snprintf(num[0], sizeof num[0], "%u", r.max);
     snprintf(num[1], sizeof num[1], "%lld", (long long)r.within_s);
     snprintf(num[2], sizeof num[2], "%d", (int)r.modality);
+    snprintf(num[3], sizeof num[3], "%u", f->max_answers);
     msg->kind = RL_STR("prefetch");
     msg->subject = rl_str_c(subject);
     const char *kv[][2] = {
@@ -151,6 +152,7 @@ int prefetch_job_start(store_txn *t, uint64_t job_id, const char *worker,
         { "study_uid", o.study_uid }, { "modality", o.modality }, { "body_part", body },
         { "date", o.date }, { "max", num[0] }, { "within", num[1] }, { "rule_modality", num[2] },
         { "modalities", r.modalities }, { "same_body_part", r.same_body_part ? "1" : "0" },
+        { "max_answers", num[3] },
     };
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         if (add_set(msg, a, kv[i][0], kv[i][1] ? kv[i][1] : "") != 0)
@@ -225,6 +227,8 @@ int prefetch_job_run(const job_msg *m, const char *calling_ae, rl_buf *result)
         r.modality = (prefetch_modality)x;
     set_of(m, "modalities", r.modalities, sizeof r.modalities);
     r.same_body_part = !strcmp(set_of(m, "same_body_part", v, sizeof v), "1");
+    if (rl_str_to_u64(rl_str_c(set_of(m, "max_answers", v, sizeof v)), RL_QUERY_ANSWERS_MAX, &x))
+        from.max_answers = (unsigned)x;
     if (!r.max || r.max > RL_PREFETCH_MAX)
         r.max = 3;
     prefetch_order o;

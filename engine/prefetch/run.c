@@ -125,8 +125,11 @@ int prefetch_run(const char *calling_ae, const prefetch_node *from, const prefet
                  bool dry_run, rl_buf *report, prefetch_outcome *out, rl_err *err)
 {
     memset(out, 0, sizeof *out);
-    dicom_qr_study *rows = calloc(RL_PREFETCH_ANSWERS_MAX, sizeof *rows);
-    prefetch_pick *pick = calloc(RL_PREFETCH_ANSWERS_MAX, sizeof *pick);
+    size_t cap = from->max_answers && from->max_answers <= RL_QUERY_ANSWERS_MAX
+                     ? from->max_answers
+                     : RL_QUERY_ANSWERS_DEFAULT;
+    dicom_qr_study *rows = calloc(cap, sizeof *rows);
+    prefetch_pick *pick = calloc(cap, sizeof *pick);
     if (!rows || !pick) {
         free(rows);
         free(pick);
@@ -134,7 +137,7 @@ int prefetch_run(const char *calling_ae, const prefetch_node *from, const prefet
     }
     size_t n = 0, total = 0;
     int rc = dicom_qr_find(calling_ae, &from->peer, o->patient_id, o->issuer, NULL,
-                           from->timeout_s, rows, RL_PREFETCH_ANSWERS_MAX, &n, &total, err);
+                           from->timeout_s, rows, cap, &n, &total, err);
     if (rc)
         goto out;
     out->answered = total;
@@ -144,7 +147,8 @@ int prefetch_run(const char *calling_ae, const prefetch_node *from, const prefet
                   total, total == 1 ? "y" : "ies", o->patient_id, o->issuer[0] ? " (" : "",
                   o->issuer, o->issuer[0] ? ")" : "");
     if (out->capped)
-        rl_buf_printf(report, "  only the first %zu answers are considered (of %zu)\n", n, total);
+        rl_buf_printf(report, "  only the first %zu answers are considered (of %zu: the "
+                      "archive's max-answers)\n", n, total);
     int failures = 0;
     rl_err last;
     rl_err_clear(&last);

@@ -192,6 +192,7 @@ static int start_jobs(engine *e, rl_err *err)
         dc.pacs[i].tls = e->cfg->pacs[i].tls;
         dc.pacs[i].get = e->cfg->pacs[i].retrieve == CFG_RETRIEVE_GET;
         dc.pacs[i].query_timeout_s = e->cfg->pacs[i].query_timeout_s;
+        dc.pacs[i].max_answers = e->cfg->pacs[i].max_answers;
         dc.pacs[i].node = e->cfg->pacs[i].node;
     }
     if (deid_secret(e, dc.deid_secret, err) != 0)

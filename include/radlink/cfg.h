@@ -43,6 +43,7 @@ typedef struct cfg_pacs {
                                 * moves them to the destination) or _GET (radlink fetches
                                 * them and sends them on) */
     unsigned query_timeout_s;  /* how long each C-FIND answer or retrieve response may take */
+    unsigned max_answers;      /* a patient's studies considered from its C-FIND answer */
 } cfg_pacs;
 enum { CFG_RETRIEVE_MOVE = 0, CFG_RETRIEVE_GET = 1 };
 

@@ -39,6 +39,7 @@ typedef struct dispatch_cfg {
         bool node;     /* a <node>: only what DICOM routes send it */
         bool get;      /* retrieve="get": priors are fetched from it with C-GET */
         unsigned query_timeout_s; /* each C-FIND answer or retrieve response */
+        unsigned max_answers;     /* a patient's studies considered */
     } pacs[RL_MAX_PACS]; /* the DICOM nodes, <pacs> and <node> */
     size_t n_pacs;
     /* the site secret de-identification derives UIDs from (DATA/deid.key),

@@ -750,6 +750,8 @@
 /* How long one C-FIND answer or C-MOVE/C-GET response may take (prefetch). */
 #define RL_QUERY_TIMEOUT_DEFAULT_S 60
 #define RL_QUERY_TIMEOUT_MAX_S 3600
+#define RL_QUERY_ANSWERS_DEFAULT 500 /* a patient's studies considered (prefetch) */
+#define RL_QUERY_ANSWERS_MAX 10000
 #define RL_REPORT_CODE_SIZE 65
 #define RL_REPORT_SECTIONS_MAX 16
 #define RL_REPORT_TEXTS_MAX 4096

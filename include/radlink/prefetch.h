@@ -24,9 +24,7 @@
 #include "radlink/limits.h"
 #include "radlink/util.h"
 
-/* The studies of one patient kept from an archive's answer (the rest are
- * counted and said); the priors moved for one order at most. */
-#define RL_PREFETCH_ANSWERS_MAX 500
+/* The priors moved for one order at most. */
 #define RL_PREFETCH_MAX 20
 
 typedef enum prefetch_modality {
@@ -77,13 +75,14 @@ typedef struct prefetch_node {
     dicom_peer peer;
     bool get;                      /* retrieve="get": C-GET, then C-STORE on */
     unsigned timeout_s;            /* each C-FIND answer or retrieve response */
+    unsigned max_answers;          /* a patient's studies considered (0: the default) */
 } prefetch_node;
 
 typedef struct prefetch_outcome {
     size_t answered;               /* studies the archive answered */
     size_t relevant, present, moved, failed;
     unsigned instances;            /* instances moved and verified */
-    bool capped;                   /* the archive answered more than RL_PREFETCH_ANSWERS_MAX */
+    bool capped;                   /* the archive answered more than its max-answers */
 } prefetch_outcome;
 
 /* The whole prefetch for one order: report gets one line per study of the

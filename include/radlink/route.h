@@ -81,8 +81,8 @@ typedef struct route_prefetch_opts {
     int modality;            /* prefetch_modality */
     const char *modalities;  /* its list ("CT,MR"), or NULL */
     bool same_body_part;
-    int body_table;          /* the table from the order's procedure code (OBR-4.1) to
-                              * its body part, or -1 (then OBR-15.4, else any) */
+    int body_table;          /* the table from the order's procedure code (OBR-4.1, as
+                              * the worklist holds it) to its body part, or -1 (any) */
     int64_t lead_s;          /* before the scheduled start (0: at the order) */
     int line;
 } route_prefetch_opts;

@@ -11,6 +11,7 @@
 #   held is not moved again;
 # - to a PACS the archive does not know: the refusal (0xA801, or Orthanc's
 #   0xC000), said with what to configure; with retrieve="get" on the archive, radlink fetches and sends;
+# - an archive that answers slowly: the step that timed out, said;
 # - an archive that is down: said, nothing moved.
 . "$(dirname "$0")/lib.sh"
 
@@ -77,6 +78,13 @@ expect_has "$OUT" "PACS holds it already (1 instances): not moved" "the prior th
 expect_has "$OUT" "would be moved to PACS (--dry-run)" "what would be moved"
 expect_eq "$(studies "$PACS_HTTP")" 1 "nothing moved by a dry run"
 
+note "an archive answering more studies than max-answers: the cap said"
+sed 's|query-timeout="20"|query-timeout="20" max-answers="2"|' "$T/cfg.xml" >"$T/cfg_cap.xml"
+run_rc "$RADLINK" prefetch PF1 --from ARCHIVE --to PACS --config "$T/cfg_cap.xml" --dry-run
+expect_rc 0 "the capped dry run: $ERR"
+expect_has "$OUT" "only the first 2 answers are considered (of 4: the archive's max-answers)" "the cap"
+expect_eq "$(printf '%s\n' "$OUT" | grep -c ' \(relevant\|skipped\): ')" 2 "two studies considered"
+
 note "the relevant priors moved (C-MOVE) and verified; the one the PACS held not moved again"
 run_rc "$RADLINK" prefetch PF1 --from ARCHIVE --to PACS --modality CT --config "$T/cfg.xml"
 expect_rc 0 "the prefetch: $ERR"
@@ -101,6 +109,17 @@ run_rc "$RADLINK" prefetch PF1 --from ARCHIVE --to OTHER --modality CT --max 1 -
 expect_rc 0 "C-GET and C-STORE on: $ERR"
 expect_has "$OUT" "fetched (C-GET) and sent to OTHER: 3 instances, verified" "said"
 expect_eq "$(count "$OTHER_HTTP" 1.2.996.2)" 3 "the prior is complete at the other PACS"
+
+note "an archive that answers slowly: the timeout said, with the step"
+/usr/bin/python3 "$SRC/tests/integration/slow_proxy.py" 0 "$ARCHIVE_DICOM" 3000 >"$T/proxy.out" 2>&1 &
+PIDS="$PIDS $!"
+wait_for "$T/proxy.out" ready 10
+SLOW=$(sed -n 's/^ready //p' "$T/proxy.out")
+sed "s|<node ae=\"OTHER\"|<node ae=\"SLOW\" host=\"127.0.0.1\" port=\"$SLOW\" query-timeout=\"1\"/>\n    <node ae=\"OTHER\"|" \
+    "$T/cfg.xml" >"$T/cfg_slow.xml"
+run_rc "$RADLINK" prefetch PF1 --from SLOW --to PACS --config "$T/cfg_slow.xml"
+expect_rc 1 "a slow archive"
+expect_has "$ERR" "C-FIND at SLOW@127.0.0.1:$SLOW: no answer within 1 s" "the step and the timeout"
 
 note "an archive that is down: said, nothing moved"
 hold_port DOWN

@@ -11,7 +11,8 @@
 #   (ORC-1 CA) cancels the prefetch;
 # - `routes test` shows the decision;
 # - an archive that is down: the job fails, says why, and is retried with
-#   backoff until the archive is back, then moves the priors.
+#   backoff until the archive is back, then moves the priors of the
+#   identity a merge (A40) left meanwhile.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
 
@@ -114,12 +115,17 @@ i=0
 while kill -0 "$ARCHIVE_PID" 2>/dev/null; do
     i=$((i + 1)); [ $i -le $(($(scaled 20) * 10)) ] || fail "the archive did not stop"; sleep 0.1
 done
-orm O4 NW NEW4 S4 CT CT01 "${TODAY}1500" 'ROE^ANNA' PF3 >"$T/o4.hl7"
+# the order comes under a second identity of the patient (PF3X), which a
+# merge folds into PF3 (the archive's) while the prefetch waits
+orm O4 NW NEW4 S4 CT CT01 "${TODAY}1500" 'ROE^ANNA' PF3X >"$T/o4.hl7"
 send_hl7 "$T/o4.hl7"
 expect_has "$(cat "$T/o4.hl7.out")" "MSA|AA|O4" "the order"
 wait_cmd 60 "^ *[0-9]+ +failed +prefetch .*accession NEW4 .*ARCHIVE@127\.0\.0\.1:$ARCHIVE_DICOM" \
     "$RADLINK" jobs list --data "$T/var" --kind prefetch
 expect_eq "$(count "$PACS_HTTP" 1.2.995.21)" 0 "nothing moved while the archive is down"
+printf 'MSH|^~\\&|ADT|GENHOSP|RADLINK|RAD|20261123110000||ADT^A40^ADT_A39|M1|P|2.5.1\rEVN|A40|20261123110000\rPID|1||PF3^^^GENHOSP^MR||ROE^ANNA||19700412|F\rMRG|PF3X^^^GENHOSP^MR\r\n' >"$T/a40.hl7"
+send_hl7 "$T/a40.hl7"
+expect_has "$(cat "$T/a40.hl7.out")" "MSA|AA|M1" "the merge"
 Orthanc "$T/archive/orthanc.json" >>"$T/archive/orthanc.log" 2>&1 &
 PIDS="$PIDS $!"
 i=0
@@ -128,7 +134,7 @@ until curl -sf -X PUT "http://127.0.0.1:$ARCHIVE_HTTP/modalities/pacs" \
     i=$((i + 1)); [ $i -le $(($(scaled 20) * 10)) ] || fail "the archive did not come back"; sleep 0.1
 done
 wait_cmd 90 "^ *[0-9]+ +done +prefetch .*accession NEW4 " "$RADLINK" jobs list --data "$T/var" --kind prefetch
-expect_eq "$(count "$PACS_HTTP" 1.2.995.21)" 2 "the prior moved once the archive is back"
+expect_eq "$(count "$PACS_HTTP" 1.2.995.21)" 2 "the prior of the surviving identity moved once the archive is back"
 
 run_rc curl -sf "http://127.0.0.1:$HTTP_PORT/metrics"
 expect_line "$OUT" '^radlink_prefetch_jobs\{state="done"\} 3$' "/metrics counts the prefetch jobs"

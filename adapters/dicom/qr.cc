@@ -82,6 +82,17 @@ struct CappedFind : DcmSCU {
     }
 };
 
+// An association for one query/retrieve service, each response awaited
+// timeout_s (0: peer_setup's 60 s).
+int open_qr(DcmSCU &s, const char *calling_ae, const dicom_peer *to, const char *sop_class,
+            unsigned timeout_s, T_ASC_PresentationContextID *pres, rl_err *err)
+{
+    int rc = rl_dicom::open_scu(s, calling_ae, to, sop_class, pres, err);
+    if (rc == 0 && timeout_s)
+        s.setDIMSETimeout(Uint32(timeout_s));
+    return rc;
+}
+
 int qr_find(const char *calling_ae, const dicom_peer *to, const char *patient_id,
             const char *issuer, const char *study_uid, unsigned timeout_s, dicom_qr_study *rows,
             size_t max, size_t *n, size_t *total, rl_err *err)
@@ -94,12 +105,10 @@ int qr_find(const char *calling_ae, const dicom_peer *to, const char *patient_id
     s.rows = rows;
     s.n = n;
     T_ASC_PresentationContextID pres;
-    int rc = rl_dicom::open_scu(s, calling_ae, to, UID_FINDStudyRootQueryRetrieveInformationModel,
-                                &pres, err);
+    int rc = open_qr(s, calling_ae, to, UID_FINDStudyRootQueryRetrieveInformationModel, timeout_s,
+                     &pres, err);
     if (rc)
         return rc;
-    if (timeout_s)
-        s.setDIMSETimeout(Uint32(timeout_s));
     DcmDataset q;
     q.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
     q.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
@@ -192,12 +201,10 @@ int qr_move(const char *calling_ae, const dicom_peer *from, const char *dest_ae,
     res->status = 0xffff;
     DcmSCU s;
     T_ASC_PresentationContextID pres;
-    int rc = rl_dicom::open_scu(s, calling_ae, from, UID_MOVEStudyRootQueryRetrieveInformationModel,
-                                &pres, err);
+    int rc = open_qr(s, calling_ae, from, UID_MOVEStudyRootQueryRetrieveInformationModel,
+                     timeout_s, &pres, err);
     if (rc)
         return rc;
-    if (timeout_s)
-        s.setDIMSETimeout(Uint32(timeout_s));
     DcmDataset q;
     q.putAndInsertString(DCM_QueryRetrieveLevel, "STUDY");
     q.putAndInsertString(DCM_StudyInstanceUID, study_uid);

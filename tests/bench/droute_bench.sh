@@ -89,15 +89,7 @@ cat >"$work/cfg.xml" <<XML
   <routes file="$work/routes.xml"/>
 </radlink>
 XML
-"$radlink" serve --http 0 --config "$work/cfg.xml" --data "$work/var" --mllp "$mport" --dicom "$rport" \
-    --log-level ${LOG_LEVEL:-warn} >"$work/radlink.log" 2>&1 &
-pids="$pids $!"
-i=0
-until "$radlink" status --data "$work/var" 2>/dev/null | grep -q "^worker 1 "; do
-    i=$((i + 1))
-    [ $i -lt 400 ] || { echo "radlink did not start: $(tail -3 "$work/radlink.log")" >&2; exit 1; }
-    sleep 0.05
-done
+bench_serve 1
 
 t_recv0=$(now_ms)
 storescu -aet CT_1 -aec RADLINK 127.0.0.1 "$rport" "$work/in"/*.dcm >"$work/scu.out" 2>&1 ||

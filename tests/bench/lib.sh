@@ -26,3 +26,18 @@ JSON
         sleep 0.05
     done
 }
+
+# bench_serve WORKER: radlink serving $work/cfg.xml on $work/var (MLLP on
+# $mport, DICOM on $rport), until its worker WORKER is connected; adds its
+# pid to pids.
+bench_serve() {
+    "$radlink" serve --http 0 --config "$work/cfg.xml" --data "$work/var" --mllp "$mport" \
+        --dicom "$rport" --log-level ${LOG_LEVEL:-warn} >"$work/radlink.log" 2>&1 &
+    pids="$pids $!"
+    i=0
+    until "$radlink" status --data "$work/var" 2>/dev/null | grep -q "^worker $1 "; do
+        i=$((i + 1))
+        [ $i -lt 400 ] || { echo "radlink did not start: $(tail -3 "$work/radlink.log")" >&2; exit 1; }
+        sleep 0.05
+    done
+}

@@ -66,15 +66,7 @@ cat >"$work/cfg.xml" <<XML
   <routes file="$work/routes.xml"/>
 </radlink>
 XML
-"$radlink" serve --http 0 --config "$work/cfg.xml" --data "$work/var" --mllp "$mport" --dicom "$rport" \
-    --log-level ${LOG_LEVEL:-warn} >"$work/radlink.log" 2>&1 &
-pids="$pids $!"
-i=0
-until "$radlink" status --data "$work/var" 2>/dev/null | grep -q "^worker 0 "; do
-    i=$((i + 1))
-    [ $i -lt 400 ] || { echo "radlink did not start: $(tail -3 "$work/radlink.log")" >&2; exit 1; }
-    sleep 0.05
-done
+bench_serve 0
 
 # radlink: the order, then its prefetch job done
 . "$here/../integration/mwl_lib.sh"

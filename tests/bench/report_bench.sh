@@ -39,15 +39,7 @@ cat >"$work/cfg.xml" <<XML
   <jobs workers="2" study-stable="1"/>
 </radlink>
 XML
-"$radlink" serve --http 0 --config "$work/cfg.xml" --data "$work/var" --mllp "$mport" --dicom "$rport" \
-    --log-level ${LOG_LEVEL:-warn} >"$work/radlink.log" 2>&1 &
-pids="$pids $!"
-i=0
-until "$radlink" status --data "$work/var" 2>/dev/null | grep -q "^worker 1 "; do
-    i=$((i + 1))
-    [ $i -lt 400 ] || { echo "radlink did not start: $(tail -3 "$work/radlink.log")" >&2; exit 1; }
-    sleep 0.05
-done
+bench_serve 1
 
 # N orders and N studies of one image each, at the PACS before the reports
 . "$here/../integration/mwl_lib.sh"

@@ -199,6 +199,19 @@ make_study() {
     rm -f "$1/t.tmpl"
 }
 
+# make_prior DIR STUDY DATE MODALITY PATIENT N: a prior study of N instances
+# (SOP UIDs STUDY.1.1 ... STUDY.1.N) of patient PATIENT on DATE, as an
+# archive holds it; its accession is ACC and DIR's name.
+make_prior() {
+    mkdir -p "$1"
+    k=1
+    while [ "$k" -le "$6" ]; do
+        "$DATA/make_dicom.sh" "$1/i$k.dcm" "$2.1.$k" "$2" "$2.1" "ACC$(basename "$1")" "$5" \
+            'DOE^JANE' "$4" "$3" 19700412 F
+        k=$((k + 1))
+    done
+}
+
 # sops FILES...: the SOP Instance UIDs of DICOM files, one per line, sorted.
 sops() {
     dcmdump +P 0008,0018 "$@" 2>/dev/null | sed -n 's/.*UI \[\([^]]*\)\].*/\1/p' | sort

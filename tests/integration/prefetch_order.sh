@@ -18,20 +18,11 @@
 
 Y=$(date -u +%Y)
 D2=$((Y - 2))0315 D3=$((Y - 3))0610 D7=$((Y - 7))0101 D1=$((Y - 1))1111
-prior() { # prior DIR STUDY DATE MODALITY PATIENT N
-    mkdir -p "$1"
-    k=1
-    while [ "$k" -le "$6" ]; do
-        "$DATA/make_dicom.sh" "$1/i$k.dcm" "$2.1.$k" "$2" "$2.1" "ACC$(basename "$1")" "$5" \
-            'DOE^JANE' "$4" "$3" 19700412 F
-        k=$((k + 1))
-    done
-}
-prior "$T/p2" 1.2.995.2 "$D2" CT PF1 3
-prior "$T/p3" 1.2.995.3 "$D3" CT PF1 2
-prior "$T/p7" 1.2.995.7 "$D7" CT PF1 2
-prior "$T/m1" 1.2.995.11 "$D1" MR PF1 2
-prior "$T/q1" 1.2.995.21 "$D1" CT PF3 2
+make_prior "$T/p2" 1.2.995.2 "$D2" CT PF1 3
+make_prior "$T/p3" 1.2.995.3 "$D3" CT PF1 2
+make_prior "$T/p7" 1.2.995.7 "$D7" CT PF1 2
+make_prior "$T/m1" 1.2.995.11 "$D1" MR PF1 2
+make_prior "$T/q1" 1.2.995.21 "$D1" CT PF3 2
 
 start_orthanc pacs false
 PACS_DICOM=$ORTHANC_DICOM PACS_HTTP=$ORTHANC_HTTP

@@ -96,8 +96,17 @@ static int apply_outcome(dispatcher *d, store_txn *t, void *arg, rl_err *err)
 {
     outcome *o = arg;
     int64_t now = rl_now_us();
-    if (o->what == O_DONE && kind_is(t, o->job, "prefetch"))
-        return job_done(t, o->job, o->attempt, rl_str_c(o->text), now, NULL, err);
+    if (o->what == O_DONE && kind_is(t, o->job, "prefetch")) {
+        job j;
+        int rc = job_done(t, o->job, o->attempt, rl_str_c(o->text), now, &j, err);
+        rl_str acc, from, to;
+        char a[RL_LO_SIZE];
+        if (rc == STORE_OK && prefetch_subject_split(j.subject, &acc, &from, &to)) {
+            snprintf(a, sizeof a, "%.*s", (int)(acc.n < sizeof a ? acc.n : sizeof a - 1), acc.p);
+            rc = prefetch_body_put(t, a, NULL, err);
+        }
+        return rc;
+    }
     if (o->what == O_DONE || o->what == O_UNVERIFIED) {
         unsigned changes = 0;
         int rc = recon_job_done(t, o->job, o->attempt, o->what == O_DONE, rl_str_c(o->text),

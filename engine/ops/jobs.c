@@ -164,6 +164,15 @@ int ops_jobs_show(op_call *c)
     view_detail(c->out, 11);
     job_fields(c->out, &j);
     view_detail_end(c->out);
+    /* a study job sends the study's reports too: each with its state */
+    rl_str uid, to;
+    if (rl_str_eq_c(j.kind, "study")) {
+        recon_job_split(j.subject, &uid, &to);
+        char study[RL_UID_SIZE];
+        snprintf(study, sizeof study, "%.*s", (int)(uid.n < RL_UID_SIZE ? uid.n : RL_UID_SIZE - 1),
+                 uid.p);
+        ops_study_reports(c, rl_str_c(study));
+    }
     return OP_OK;
 }
 

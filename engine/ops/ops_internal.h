@@ -22,6 +22,9 @@ void ops_age(int64_t us, char *out, size_t n);
 void ops_text_block(view *v, const char *label, rl_str s);
 /* A store failure: its words, OP_FAIL. */
 int ops_store_fail(view *v, const rl_err *err);
+/* The reports of a study (`recon show`, a study job's `jobs show`): a
+ * "reports:" list, each with its state and objects. */
+void ops_study_reports(op_call *c, rl_str study_uid);
 /* Ask the engine (c->ask) and return its words in out; -1 when there is
  * none to ask or it did not answer. */
 int ops_ask(op_call *c, int argc, char **argv, int *status, rl_buf *out);

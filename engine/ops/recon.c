@@ -166,6 +166,16 @@ static int report_row(void *ctx, const report_rec *r)
     return 0;
 }
 
+void ops_study_reports(op_call *c, rl_str study_uid)
+{
+    rl_err err;
+    view_printf(c->out, "reports:\n");
+    view_list(c->out, "reports", report_cols);
+    report_list rl = { c->t, c->out };
+    report_each_of_study(c->t, study_uid, report_row, &rl, &err);
+    view_list_end(c->out);
+}
+
 static int list_reports(op_call *c)
 {
     view_list(c->out, "reports", report_cols);
@@ -403,11 +413,7 @@ int ops_recon_show(op_call *c)
     view_arr(c->out, "instance_list");
     study_index_each(c->t, 'I', uid, instance, &x, &err);
     view_arr_end(c->out);
-    view_printf(c->out, "reports:\n");
-    view_list(c->out, "reports", report_cols);
-    report_list rl = { c->t, c->out };
-    report_each_of_study(c->t, uid, report_row, &rl, &err);
-    view_list_end(c->out);
+    ops_study_reports(c, uid);
     return OP_OK;
 }
 

@@ -90,6 +90,14 @@ int prefetch_hook(route_env *env, hl7_msg *m, rl_buf *trace)
         return ROUTE_OK;
     }
     bool act = env->txn && !env->dry_run;
+    /* the body part the order names, for a rule that wants the same */
+    char body[RL_LO_SIZE];
+    rl_str bp = field(m, "OBR", 15, 4);
+    if (!bp.n)
+        bp = field(m, "OBR", 46, 1);
+    snprintf(body, sizeof body, "%.*s", (int)(bp.n < sizeof body ? bp.n : sizeof body - 1), bp.p);
+    if (act && prefetch_body_put(env->txn, acc, cancel ? NULL : body, &env->store_err) != STORE_OK)
+        return ROUTE_E_STORE;
     if (cancel) {
         unsigned n = 0;
         if (act && job_cancel_waiting(env->txn, "prefetch", rl_str_c(subject),
@@ -121,6 +129,8 @@ int prefetch_hook(route_env *env, hl7_msg *m, rl_buf *trace)
             rl_time_hl7(due, when, sizeof when);
         rl_buf_printf(trace, "      priors of accession %s from %s to %s (at most %u), due %s%s\n",
                       acc, p->from, p->to, p->max, when, act ? "" : " (dry run: no job)");
+        if (body[0])
+            rl_buf_printf(trace, "      body part %s (OBR-15.4 or OBR-46)\n", body);
         if (act)
             rl_buf_printf(trace, "      job %llu%s\n", (unsigned long long)id,
                           created ? "" : " (waiting already)");

@@ -15,6 +15,7 @@
 #include "radlink/prefetch.h"
 #include "radlink/recon_job.h"
 #include "radlink/route.h"
+#include "radlink/store.h"
 #include "radlink/wl.h"
 
 int prefetch_subject(const char *accession, const char *from, const char *to, char *out,
@@ -37,6 +38,38 @@ bool prefetch_subject_split(rl_str subject, rl_str *accession, rl_str *from, rl_
     *to = (rl_str){ at + 1, (size_t)(lt - at - 1) };
     *from = (rl_str){ lt + 1, (size_t)(end - lt - 1) };
     return true;
+}
+
+/* ---- the body part an order named ---- */
+
+static rl_str body_key(char *buf, size_t n, rl_str accession)
+{
+    static const char prefix[] = "prefetch-body";
+    size_t k = sizeof prefix; /* with its NUL */
+    size_t a = accession.n < n - k ? accession.n : n - k;
+    memcpy(buf, prefix, k);
+    memcpy(buf + k, accession.p, a);
+    return (rl_str){ buf, k + a };
+}
+
+int prefetch_body_put(store_txn *t, const char *accession, const char *body, rl_err *err)
+{
+    char k[RL_LO_SIZE + 32];
+    rl_str key = body_key(k, sizeof k, rl_str_c(accession));
+    int rc = body && body[0] ? store_put(t, STORE_META, key, rl_str_c(body), 0, err)
+                             : store_del(t, STORE_META, key, (rl_str){ NULL, 0 }, err);
+    return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+int prefetch_body_get(store_txn *t, rl_str accession, char *out, size_t n, rl_err *err)
+{
+    char k[RL_LO_SIZE + 32];
+    rl_str v;
+    out[0] = '\0';
+    int rc = store_get(t, STORE_META, body_key(k, sizeof k, accession), &v, err);
+    if (rc == STORE_OK)
+        snprintf(out, n, "%.*s", (int)(v.n < n ? v.n : n - 1), v.p);
+    return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
 /* ---- the dispatcher's side ---- */
@@ -110,9 +143,11 @@ int prefetch_job_start(store_txn *t, uint64_t job_id, const char *worker,
     order_of o = { .a = a };
     if ((rc = wl_scan(t, 'A', acc, acc, take, &o, err)) != STORE_OK)
         return rc;
-    if (!o.found)
-        return done_now(t, job_id, worker, "cancelled: the order is no longer on the worklist",
-                        now_us, err);
+    if (!o.found) {
+        rc = prefetch_body_put(t, accession, NULL, err);
+        return rc ? rc : done_now(t, job_id, worker,
+                                  "cancelled: the order is no longer on the worklist", now_us, err);
+    }
     const prefetch_node *f = NULL, *d = NULL;
     for (size_t i = 0; i < n_nodes; i++) {
         if (!strcmp(nodes[i].peer.ae_title, from_ae))
@@ -128,7 +163,12 @@ int prefetch_job_start(store_txn *t, uint64_t job_id, const char *worker,
     const route_prefetch_opts *p = rs ? route_prefetch_find(rs, from_ae, to_ae) : NULL;
     prefetch_rule r;
     prefetch_rule_default(&r);
-    const char *body = "";
+    /* the body part: the route file's table from the procedure code, else
+     * what the order's message named */
+    char named[RL_LO_SIZE];
+    if ((rc = prefetch_body_get(t, acc, named, sizeof named, err)) != STORE_OK)
+        return rc;
+    const char *body = named;
     if (p) {
         r.max = p->max;
         r.within_s = p->within_s;
@@ -138,7 +178,8 @@ int prefetch_job_start(store_txn *t, uint64_t job_id, const char *worker,
         const char *b = p->body_table >= 0 ? route_table_get(rs, p->body_table,
                                                              rl_str_c(o.procedure))
                                            : NULL;
-        body = b ? b : "";
+        if (b && b[0])
+            body = b;
     }
     char num[4][RL_NUM_TEXT_MAX];
     snprintf(num[0], sizeof num[0], "%u", r.max);

@@ -111,6 +111,13 @@ int prefetch_subject(const char *accession, const char *from, const char *to, ch
                      size_t n);
 bool prefetch_subject_split(rl_str subject, rl_str *accession, rl_str *from, rl_str *to);
 
+/* The body part an order names for its prefetch (OBR-15.4, the specimen
+ * source's body site, else OBR-46.1), kept with the job until it is over:
+ * STORE_META "prefetch-body" NUL accession -> the text. NULL/"" removes it. */
+int prefetch_body_put(struct store_txn *t, const char *accession, const char *body, rl_err *err);
+/* Into out ("" when none). */
+int prefetch_body_get(struct store_txn *t, rl_str accession, char *out, size_t n, rl_err *err);
+
 /* The `prefetch` route action (<prefetch>, route_prefetch_opts) on an order:
  * a new order (ORC-1 NW) wants a prefetch job, due now or `lead` before its
  * scheduled start; a cancelled or discontinued one (CA, DC, OC) cancels the

@@ -82,7 +82,8 @@ typedef struct route_prefetch_opts {
     const char *modalities;  /* its list ("CT,MR"), or NULL */
     bool same_body_part;
     int body_table;          /* the table from the order's procedure code (OBR-4.1, as
-                              * the worklist holds it) to its body part, or -1 (any) */
+                              * the worklist holds it) to its body part, or -1 (then what
+                              * the order names: OBR-15.4, OBR-46; else any) */
     int64_t lead_s;          /* before the scheduled start (0: at the order) */
     int line;
 } route_prefetch_opts;

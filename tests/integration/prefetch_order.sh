@@ -64,6 +64,20 @@ note "routes test: the decision for a new order"
 run_rc "$RADLINK" routes test --data "$T/var0" --config "$T/cfg.xml" "$T/routes.xml" "$T/o1.hl7"
 expect_rc 0 "routes test: $ERR"
 expect_has "$OUT" "priors of accession NEW1 from ARCHIVE to PACS (at most 3), due now" "the decision"
+# a body part the order names (OBR-15.4, the specimen source's body site)
+/usr/bin/python3 - "$T/o1.hl7" "$T/o1b.hl7" <<'PY'
+import sys
+segs = open(sys.argv[1], 'rb').read().split(b'\r')
+for i, s in enumerate(segs):
+    if s.startswith(b'OBR|'):
+        f = s.split(b'|')
+        f += [b''] * (16 - len(f))
+        f[15] = b'^^^CHEST'
+        segs[i] = b'|'.join(f)
+open(sys.argv[2], 'wb').write(b'\r'.join(segs))
+PY
+run_rc "$RADLINK" routes test --data "$T/var0" --config "$T/cfg.xml" "$T/routes.xml" "$T/o1b.hl7"
+expect_has "$OUT" "body part CHEST (OBR-15.4 or OBR-46)" "the body part the order names"
 
 start_engine --config "$T/cfg.xml"
 wait_workers 1 10

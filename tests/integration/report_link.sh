@@ -154,7 +154,9 @@ cmp "$T/report.pdf" "$T/back.pdf" || fail "the PDF at the PACS is not the one th
 iod_ok "$T/pdf.dcm" "Encapsulated PDF"
 wait_cmd 60 "^ *[0-9]+ +done +study .*1\.2\.997\.1 " "$RADLINK" jobs list --data "$T/var"
 job=$("$RADLINK" jobs list --data "$T/var" | awk '$2 == "done" && $3 == "study" {print $1; exit}')
-expect_has "$("$RADLINK" jobs show --data "$T/var" "$job")" "committed and verified" "the job verified it"
+run_rc "$RADLINK" jobs show --data "$T/var" "$job"
+expect_has "$OUT" "committed and verified" "the job verified it"
+expect_line "$OUT" "^ *[0-9]+ +A1 +final +linked +SR\+PDF (sent|filed) " "jobs show lists the study's report"
 wait_cmd 30 "^ *[0-9]+ +A1 +final +linked +SR\+PDF sent " \
     "$RADLINK" recon show --data "$T/var" 1.2.997.1
 

@@ -11,6 +11,8 @@
 #   held is not moved again;
 # - to a PACS the archive does not know: the refusal (0xA801, or Orthanc's
 #   0xC000), said with what to configure; with retrieve="get" on the archive, radlink fetches and sends;
+# - a PACS that answers success and keeps only some instances (Orthanc's
+#   Lua filter): radlink's verification says what it shows;
 # - an archive that answers slowly: the step that timed out, said;
 # - an archive that is down: said, nothing moved.
 . "$(dirname "$0")/lib.sh"
@@ -27,12 +29,26 @@ start_orthanc pacs false
 PACS_DICOM=$ORTHANC_DICOM PACS_HTTP=$ORTHANC_HTTP
 start_orthanc other false
 OTHER_DICOM=$ORTHANC_DICOM OTHER_HTTP=$ORTHANC_HTTP
+# a PACS that drops what it is sent: Orthanc's Lua filter refuses the
+# instances whose SOP Instance UID ends in .2, and still answers success
+cat >"$T/drop.lua" <<'LUA'
+function ReceivedInstanceFilter(dicom, origin, info)
+  return string.sub(dicom.SOPInstanceUID, -2) ~= ".2"
+end
+LUA
+ORTHANC_EXTRA="\"LuaScripts\": [\"$T/drop.lua\"],"
+start_orthanc dropping false
+ORTHANC_EXTRA=
+DROP_DICOM=$ORTHANC_DICOM DROP_HTTP=$ORTHANC_HTTP
 start_orthanc archive false
 ARCHIVE_DICOM=$ORTHANC_DICOM ARCHIVE_HTTP=$ORTHANC_HTTP
 # the archive knows the reading PACS (not the other one)
 curl -sf -X PUT "http://127.0.0.1:$ARCHIVE_HTTP/modalities/pacs" \
     -d "{\"AET\": \"PACS\", \"Host\": \"127.0.0.1\", \"Port\": $PACS_DICOM}" >/dev/null ||
     fail "the archive did not take the PACS"
+curl -sf -X PUT "http://127.0.0.1:$ARCHIVE_HTTP/modalities/dropping" \
+    -d "{\"AET\": \"DROPPING\", \"Host\": \"127.0.0.1\", \"Port\": $DROP_DICOM}" >/dev/null ||
+    fail "the archive did not take the dropping PACS"
 run_rc storescu -aec ARCHIVE 127.0.0.1 "$ARCHIVE_DICOM" "$T"/p2/*.dcm "$T"/p3/*.dcm \
     "$T"/p7/*.dcm "$T"/m1/*.dcm "$T"/x1/*.dcm
 expect_rc 0 "storescu to the archive"
@@ -53,6 +69,7 @@ cat >"$T/cfg.xml" <<XML
     <pacs ae="PACS" host="127.0.0.1" port="$PACS_DICOM"/>
     <node ae="ARCHIVE" host="127.0.0.1" port="$ARCHIVE_DICOM" query-timeout="20"/>
     <node ae="OTHER" host="127.0.0.1" port="$OTHER_DICOM"/>
+    <node ae="DROPPING" host="127.0.0.1" port="$DROP_DICOM"/>
   </dicom>
 </radlink>
 XML
@@ -100,6 +117,12 @@ run_rc "$RADLINK" prefetch PF1 --from ARCHIVE --to OTHER --modality CT --max 1 -
 expect_rc 0 "C-GET and C-STORE on: $ERR"
 expect_has "$OUT" "fetched (C-GET) and sent to OTHER: 3 instances, verified" "said"
 expect_eq "$(count "$OTHER_HTTP" 1.2.996.2)" 3 "the prior is complete at the other PACS"
+
+note "a PACS that answers success but keeps only some instances: not verified, said"
+run_rc "$RADLINK" prefetch PF1 --from ARCHIVE --to DROPPING --modality CT --max 1 --config "$T/cfg.xml"
+expect_rc 1 "a move the PACS does not show whole"
+expect_has "$OUT" "DROPPING answered the C-MOVE, but shows 2 of its 3 instances" "what the PACS shows"
+expect_eq "$(count "$DROP_HTTP" 1.2.996.2)" 2 "the PACS holds what it kept"
 
 note "an archive that answers slowly: the timeout said, with the step"
 /usr/bin/python3 "$SRC/tests/integration/slow_proxy.py" 0 "$ARCHIVE_DICOM" 3000 >"$T/proxy.out" 2>&1 &

@@ -233,6 +233,8 @@ static const cfg_key keys[] = {
     { "hl7", NULL, CFG_ELEM, .max = 1, .doc = "HL7 handling" },
     { "hl7", "dedup-window", CFG_UINT, 0, RL_DEDUP_WINDOW_MAX_S, AT(cfg, dedup_window_s),
       .def = RL_DEDUP_WINDOW_DEFAULT_S, .doc = "seconds within which a retransmission is recognised" },
+    { "hl7", "strict", CFG_BOOL, AT(cfg, hl7_strict),
+      .doc = "refuse an MSH-12 of N.N.0 or none, and an empty MSH-10 (default: accept, warn)" },
 
     { "log", NULL, CFG_ELEM, .max = 1, .doc = "logging" },
     { "log", "level", CFG_ENUM, .names = levels, AT(cfg, log_level), .def = LOG_INFO,

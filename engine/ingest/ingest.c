@@ -186,7 +186,8 @@ const char *ingest_tolerance_name(int k)
 {
     static const char *const names[INGEST_TOL_COUNT] = { "control-id-reused",
                                                          "msh2-doubled-escape",
-                                                         "msh18-unicode" };
+                                                         "msh18-unicode", "msh12-version",
+                                                         "msh10-empty" };
     return k >= 0 && k < INGEST_TOL_COUNT ? names[k] : "?";
 }
 
@@ -206,9 +207,34 @@ static void quirks_of(const hl7_msg *m, char *note, size_t n, unsigned *tolerate
     }
 }
 
-/* Header checks every receiver needs before it can act: 0 or a reject. */
+/* MSH-12 as senders write it: "2.5.0" for 2.5 (any N.N.0 whose N.N radlink
+ * reads). */
+static bool zero_patch(rl_str v)
+{
+    return v.n > 2 && v.p[v.n - 2] == '.' && v.p[v.n - 1] == '0' &&
+           supported_version((rl_str){ v.p, v.n - 2 });
+}
+
+static void add_note(char *note, size_t n, const char *text)
+{
+    size_t k = strlen(note);
+    if (k && k + 2 < n) {
+        memcpy(note + k, "; ", 3);
+        k += 2;
+    }
+    size_t t = strlen(text);
+    if (k + 1 < n) {
+        size_t c = t < n - k - 1 ? t : n - k - 1;
+        memcpy(note + k, text, c);
+        note[k + c] = '\0';
+    }
+}
+
+/* Header checks every receiver needs before it can act: 0 or a reject.
+ * What a lenient receiver tolerates is noted (note, tolerated). */
 static int check_header(ingest *g, store_txn *t, const ingest_input *in, ingest_result *res,
-                        rl_err *err, bool *rejected)
+                        rl_err *err, bool *rejected, char *note, size_t noten,
+                        unsigned *tolerated)
 {
     hl7_msg *m = &g->msg;
     char text[RL_REJECT_HEADER_TEXT_MAX];
@@ -217,17 +243,30 @@ static int check_header(ingest *g, store_txn *t, const ingest_input *in, ingest_
     hl7_piece(ver, m->seps.comp, 1, &ver);
     hl7_piece(pid, m->seps.comp, 1, &pid);
     *rejected = true;
-    if (ctrl.n == 0) {
+    if (ctrl.n == 0 && g->cfg.strict) {
         at.field = 10;
         return reject(g, t, in, HL7_ERR_REQUIRED_MISSING, "MSH-10 (message control ID) is empty",
                       &at, res, err);
+    }
+    if (ctrl.n == 0) {
+        add_note(note, noten, "warning: MSH-10 empty: accepted without a duplicate check");
+        *tolerated |= 1u << INGEST_TOL_NO_CONTROL_ID;
     }
     if (type.n == 0) {
         at.field = 9;
         return reject(g, t, in, HL7_ERR_REQUIRED_MISSING, "MSH-9 (message type) is empty", &at,
                       res, err);
     }
-    if (!supported_version(ver)) {
+    if (!g->cfg.strict && (ver.n == 0 || zero_patch(ver))) {
+        char w[RL_REJECT_HEADER_TEXT_MAX];
+        if (ver.n)
+            snprintf(w, sizeof w, "warning: MSH-12 %.*s read as %.*s", (int)ver.n, ver.p,
+                     (int)ver.n - 2, ver.p);
+        else
+            snprintf(w, sizeof w, "warning: MSH-12 empty, read as 2.5");
+        add_note(note, noten, w);
+        *tolerated |= 1u << INGEST_TOL_VERSION;
+    } else if (!supported_version(ver)) {
         at.field = 12;
         snprintf(text, sizeof text, "MSH-12 version '%.*s' is not one radlink reads (2.1, 2.2, "
                  "2.3, 2.3.1, 2.4, 2.5, 2.5.1, 2.6, 2.7, 2.7.1, 2.8, 2.8.1, 2.8.2)",
@@ -281,7 +320,9 @@ static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ing
     snprintf(summary, sizeof summary, "%s%s%s", note, note[0] && rr.summary[0] ? ": " : "",
              rr.summary);
     if (rr.accept) {
-        build_ack(m, "AA", 0, NULL, NULL, seq, res->ack);
+        /* MSA-3: a sender without MSH-10 learns why a resend is applied again */
+        build_ack(m, "AA", 0, h->ctrl.n ? NULL : "MSH-10 is empty: no duplicate check was possible",
+                  NULL, seq, res->ack);
         outcome o = { MSG_ACCEPTED, "AA", NULL, summary, 0 };
         rc = log_outcome(child, in, h, &o, rl_buf_view(res->ack), res, err);
         if (rc == STORE_OK && dedup)
@@ -477,7 +518,9 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     if (prc != HL7_OK)
         return reject(g, t, in, parse_errcode(prc), perr.msg, NULL, res, err);
     bool rejected;
-    int rc = check_header(g, t, in, res, err, &rejected);
+    char note[RL_INGEST_NOTE_MAX] = "";
+    unsigned tolerated = 0;
+    int rc = check_header(g, t, in, res, err, &rejected, note, sizeof note, &tolerated);
     if (rc || rejected)
         return rc;
 
@@ -499,9 +542,9 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     hl7_path at = { .seg = "MSH", .seg_idx = 1, .field = 10 };
     uint64_t orig_seq;
     int64_t orig_us;
-    char note[RL_INGEST_NOTE_MAX] = "";
-    unsigned tolerated = 0;
-    rc = msglog_dedup_find(t, app, fac, h.ctrl, &orig_seq, &orig_us, err);
+    /* no control ID: nothing to tell a retransmission by */
+    rc = h.ctrl.n ? msglog_dedup_find(t, app, fac, h.ctrl, &orig_seq, &orig_us, err)
+                  : STORE_NOTFOUND;
     if (rc == STORE_E_ARG)
         return reject(g, t, in, HL7_ERR_DATA_TYPE, err->msg, &at, res, err);
     if (rc < 0)
@@ -526,12 +569,14 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
         }
         /* Senders restart their counters: the same ID with other content is
          * a new message, applied, and said so. */
-        snprintf(note, sizeof note, "warning: control ID reused (message %llu had other "
-                 "content)", (unsigned long long)orig_seq);
+        char w[RL_INGEST_NOTE_MAX];
+        snprintf(w, sizeof w, "warning: control ID reused (message %llu had other content)",
+                 (unsigned long long)orig_seq);
+        add_note(note, sizeof note, w);
         tolerated |= 1u << INGEST_TOL_CTRL_REUSED;
     }
     quirks_of(m, note, sizeof note, &tolerated);
-    rc = route_and_log(g, t, rs, in, &h, app, fac, note, res, trace, true, err);
+    rc = route_and_log(g, t, rs, in, &h, app, fac, note, res, trace, h.ctrl.n > 0, err);
     res->tolerated = tolerated;
     return rc;
 }

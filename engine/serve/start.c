@@ -314,7 +314,7 @@ static int start_store(engine *e, rl_err *err)
     if (loop_watch(e->l, e->sig_fd, LOOP_READ, on_signal, e) != 0)
         return rl_err_set(err, RL_E_SYS, -1, "cannot watch signals");
     ingest_cfg ic = { .dedup_window_us = (int64_t)e->cfg->dedup_window_s * 1000000,
-                      .max_frame = e->cfg->max_frame };
+                      .max_frame = e->cfg->max_frame, .strict = e->cfg->hl7_strict };
     ingest_init(&e->ing, &ic);
     rl_arena_init(&e->arena, RL_TURN_ARENA_CHUNK, 0);
     snprintf(e->spool, sizeof e->spool, "%s/spool", e->data_abs);

@@ -71,6 +71,7 @@ typedef struct cfg {
     cfg_retention retention;
     bool group_commit;      /* one commit per loop turn (false: one per message, for measuring) */
     unsigned dedup_window_s; /* retransmissions within this window are not applied again */
+    bool hl7_strict;         /* <hl7 strict>: senders' habits refused (radlink/ingest.h) */
     /* the DICOM listener (Modality Worklist SCP); port 0 = none */
     unsigned dicom_port;
     char dicom_bind[64];       /* "" or "*": every address */

@@ -15,6 +15,8 @@
 typedef struct ingest_cfg {
     int64_t dedup_window_us; /* a retransmission within this window is not applied again */
     size_t max_frame;
+    bool strict;             /* <hl7 strict="true">: refuse what INGEST_TOL_VERSION and
+                              * INGEST_TOL_NO_CONTROL_ID tolerate */
 } ingest_cfg;
 
 typedef struct ingest {
@@ -65,6 +67,8 @@ typedef enum ingest_tolerance {
     INGEST_TOL_CTRL_REUSED = 0, /* MSH-10 seen before from the sender, other content */
     INGEST_TOL_MSH2_ESCAPE,     /* MSH-2 ^~\\& read as ^~\& */
     INGEST_TOL_UNICODE,         /* MSH-18 UNICODE read as UTF-8 */
+    INGEST_TOL_VERSION,         /* MSH-12 N.N.0 read as N.N; an empty one as 2.5 */
+    INGEST_TOL_NO_CONTROL_ID,   /* MSH-10 empty: accepted without a duplicate check */
     INGEST_TOL_COUNT
 } ingest_tolerance;
 const char *ingest_tolerance_name(int k);

@@ -3,7 +3,8 @@
 # used again with other content, senders without MSH-3/4 told apart by their
 # address, MSH-2 written ^~\\&, MSH-18 UNICODE and GB 18030; and what is still
 # refused, with a reason: UTF-16, a GB 18030 message a delimiter would cut,
-# versions outside HL7 table 0104. Each tolerated habit is in the message log
+# versions outside HL7 table 0104. MSH-12 2.5.0 and an empty MSH-12 or
+# MSH-10 are accepted with a warning, and refused with <hl7 strict="true">. Each tolerated habit is in the message log
 # and counted in `radlink status`. Peer: python3-hl7's mllp_send (and a raw
 # socket where a source address must be chosen).
 . "$(dirname "$0")/lib.sh"
@@ -85,6 +86,26 @@ send_hl7 "$T/v.hl7"
 expect_has "$(cat "$T/v.hl7.out")" "MSA|AR|V1" "2.35 refused"
 expect_has "$(cat "$T/v.hl7.out")" "MSA|AR|V2" "2.3junk refused"
 expect_has "$(cat "$T/v.hl7.out")" "MSA|AA|V3" "2.3.1 accepted"
+adt v4.hl7 V4 RIS H 'DOE^JANE' '' '' '2.5.0'
+adt v5.hl7 V5 RIS H 'DOE^JANE'
+sed 's/|P|2.5.1|/|P||/' "$T/v5.hl7" >"$T/v5e.hl7"
+cat "$T/v4.hl7" "$T/v5e.hl7" >"$T/v45.hl7"
+send_hl7 "$T/v45.hl7"
+expect_has "$(cat "$T/v45.hl7.out")" "MSA|AA|V4" "2.5.0, as a RIS writes it, accepted"
+expect_has "$(cat "$T/v45.hl7.out")" "MSA|AA|V5" "an empty MSH-12 accepted"
+run_rc "$RADLINK" msg list --data "$T/var" --status accepted
+expect_line "$OUT" " V4 .*warning: MSH-12 2\.5\.0 read as 2\.5" "said in the log"
+expect_line "$OUT" " V5 .*warning: MSH-12 empty, read as 2\.5" "said in the log"
+
+note "an empty MSH-10: accepted, no duplicate check (MSA-3 says so)"
+adt n1.hl7 NOCTRL RIS H 'DOE^JANE'
+sed 's/|NOCTRL|/||/' "$T/n1.hl7" >"$T/n1e.hl7"
+send_from 127.0.0.1 "$T/n1e.hl7" >"$T/n1.ack"
+send_from 127.0.0.1 "$T/n1e.hl7" >>"$T/n1.ack"
+expect_eq "$(grep -c '^MSA|AA||MSH-10 is empty: no duplicate check was possible' "$T/n1.ack")" 2 \
+    "both copies AA, MSA-3 says why"
+run_rc "$RADLINK" msg list --data "$T/var" --status accepted
+expect_eq "$(printf '%s\n' "$OUT" | grep -c 'warning: MSH-10 empty')" 2 "two messages applied, each said"
 
 note "ACK text in the message's character set"
 orm L1 NW ACCL SL "$(printf '\311')" CT01 202611241000 'DOE^JANE' PL '8859/1' >"$T/l1.hl7"
@@ -134,5 +155,16 @@ MSA|AA|BD2" "each message acknowledged in the answer batch"
 
 note "counted"
 run_rc "$RADLINK" status --data "$T/var"
-expect_has "$OUT" "hl7 accepted with irregularities: control-id-reused 1, msh2-doubled-escape 1, msh18-unicode 1" "status"
+expect_has "$OUT" "hl7 accepted with irregularities: control-id-reused 1, msh2-doubled-escape 1, msh18-unicode 1, msh12-version 2, msh10-empty 2" "status"
+stop_engine
+
+note "<hl7 strict=\"true\">: the same habits refused"
+printf '<radlink><hl7 strict="true"/></radlink>\n' >"$T/strict.xml"
+start_engine --config "$T/strict.xml"
+sed 's/|V4|/|V6|/' "$T/v4.hl7" >"$T/v6.hl7"
+send_hl7 "$T/v6.hl7"
+expect_has "$(cat "$T/v6.hl7.out")" "MSA|AR|V6" "2.5.0 refused"
+send_from 127.0.0.1 "$T/n1e.hl7" >"$T/n2.ack"
+expect_has "$(cat "$T/n2.ack")" "MSA|AR|" "an empty MSH-10 refused"
+expect_has "$(cat "$T/n2.ack")" "MSH-10 (message control ID) is empty" "says why"
 stop_engine

@@ -159,7 +159,6 @@ static void rejections(void **state)
         const char *words;
     } cases[] = {
         { "PID|1||X\r", "100", "does not start with MSH" },
-        { "MSH|^~\\&|RIS|H|RL|R|2026||ORM^O01||P|2.5\r", "101", "MSH-10" },
         { "MSH|^~\\&|RIS|H|RL|R|2026|||C1|P|2.5\r", "101", "MSH-9" },
         { "MSH|^~\\&|RIS|H|RL|R|2026||ORM^O01|C2|P|3.0\r", "203", "version '3.0'" },
         { "MSH|^~\\&|RIS|H|RL|R|2026||ORM^O01|C3|X|2.5\r", "202", "processing ID 'X'" },
@@ -184,9 +183,45 @@ static void rejections(void **state)
         done(&o);
     }
     /* an AR still echoes MSH-10 when MSH was readable */
-    outcome o = run(INGEST_FRAME, cases[3].text, 5000);
+    outcome o = run(INGEST_FRAME, cases[2].text, 5000);
     assert_get(&o.ack, "MSA-2", "C2");
     done(&o);
+}
+
+/* Senders' habits: an MSH-12 of 2.5.0 or none, an empty MSH-10, accepted
+ * with a warning; refused with strict. */
+static void habits(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "MSH|^~\\&|RIS|H|RL|R|2026||ADT^A08|H1|P|2.5.0\r",
+        "MSH|^~\\&|RIS|H|RL|R|2026||ADT^A08|H2|P|\r",
+        "MSH|^~\\&|RIS|H|RL|R|2026||ADT^A08||P|2.5\r",
+    };
+    static const char *const words[] = { "MSH-12 2.5.0 read as 2.5", "MSH-12 empty, read as 2.5",
+                                         "MSH-10 empty" };
+    for (size_t i = 0; i < 3; i++) {
+        outcome o = run(INGEST_FRAME, texts[i], 7000 + (int64_t)i);
+        assert_int_equal(o.status, MSG_ACCEPTED);
+        assert_get(&o.ack, "MSA-1", "AA");
+        store_txn *t;
+        msglog_rec r = logged(o.seq, &t);
+        if (!memmem(r.outcome.p, r.outcome.n, words[i], strlen(words[i])))
+            fail_msg("case %zu: the log says '%.*s', not '%s'", i, (int)r.outcome.n, r.outcome.p,
+                     words[i]);
+        store_abort(t);
+        if (i == 2)
+            assert_get(&o.ack, "MSA-3", "MSH-10 is empty: no duplicate check was possible");
+        done(&o);
+    }
+    g.cfg.strict = true;
+    for (size_t i = 0; i < 3; i++) {
+        outcome o = run(INGEST_FRAME, texts[i], 8000 + (int64_t)i);
+        assert_int_equal(o.status, MSG_REJECTED);
+        assert_get(&o.ack, "MSA-1", "AR");
+        done(&o);
+    }
+    g.cfg.strict = false;
 }
 
 static void oversize_and_incomplete(void **state)
@@ -216,7 +251,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accept_and_log),
         cmocka_unit_test(retransmission_and_conflict),
-        cmocka_unit_test(rejections),
+        cmocka_unit_test(rejections), cmocka_unit_test(habits),
         cmocka_unit_test(oversize_and_incomplete),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

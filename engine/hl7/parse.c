@@ -297,3 +297,58 @@ hl7_kind hl7_field(const hl7_msg *m, rl_str seg, unsigned n, rl_str *raw)
     }
     return hl7_piece(seg, m->seps.field, n + 1, raw);
 }
+
+/* ---- lines that are not segments ---- */
+
+/* Does the line [p, p+n) start a segment: a name (a capital letter, then
+ * capitals or digits) and the field separator, or the name alone? */
+static bool starts_segment(const char *p, size_t n, char fs)
+{
+    return n >= 3 && valid_seg_name(p) && (n == 3 || p[3] == fs);
+}
+
+size_t hl7_join_stray_lines(rl_str raw, rl_buf *out)
+{
+    /* the separators as MSH writes them: "MSH|^~\&" */
+    size_t pos = 0;
+    while (pos < raw.n && (raw.p[pos] == '\r' || raw.p[pos] == '\n'))
+        pos++;
+    if (raw.n - pos < 8 || memcmp(raw.p + pos, "MSH", 3) != 0)
+        return 0;
+    char fs = raw.p[pos + 3], esc = raw.p[pos + 6];
+    size_t joined = 0, line = pos, i = pos;
+    rl_buf_reset(out);
+    while (i <= raw.n) {
+        if (i < raw.n && raw.p[i] != '\r' && raw.p[i] != '\n') {
+            i++;
+            continue;
+        }
+        /* [line, i) is a line; the terminator (CR, LF or CRLF) follows */
+        size_t t = i < raw.n ? (i + 1 < raw.n && raw.p[i] == '\r' && raw.p[i + 1] == '\n' ? 2 : 1)
+                             : 0;
+        size_t next = i + t, k = next;
+        while (k < raw.n && raw.p[k] != '\r' && raw.p[k] != '\n')
+            k++;
+        /* a following line with text that is no segment: this line's
+         * terminator becomes a line break in its last field */
+        bool blank = true;
+        for (size_t j = next; j < k && blank; j++)
+            blank = raw.p[j] == ' ' || raw.p[j] == '\t';
+        bool join = t && k > next && !blank && !starts_segment(raw.p + next, k - next, fs);
+        rl_buf_add(out, raw.p + line, i - line);
+        if (join) {
+            char br[6] = { esc, 'X', '0', 'D', esc, 0 };
+            rl_buf_add(out, br, 5);
+            joined++;
+        } else if (t) {
+            rl_buf_add(out, raw.p + i, t);
+        }
+        if (!t)
+            break;
+        line = next;
+        i = next;
+    }
+    if (!joined)
+        rl_buf_reset(out);
+    return joined;
+}

@@ -15,11 +15,13 @@ void ingest_init(ingest *g, const ingest_cfg *cfg)
     g->cfg = *cfg;
     hl7_limits lim = { .max_bytes = cfg->max_frame, .max_segments = 0 };
     hl7_msg_init(&g->msg, &lim);
+    rl_buf_init(&g->joined, 0);
 }
 
 void ingest_free(ingest *g)
 {
     hl7_msg_free(&g->msg);
+    rl_buf_free(&g->joined);
 }
 
 /* HL7 table 0357 code for a parse failure. */
@@ -187,7 +189,7 @@ const char *ingest_tolerance_name(int k)
     static const char *const names[INGEST_TOL_COUNT] = { "control-id-reused",
                                                          "msh2-doubled-escape",
                                                          "msh18-unicode", "msh12-version",
-                                                         "msh10-empty" };
+                                                         "msh10-empty", "stray-line" };
     return k >= 0 && k < INGEST_TOL_COUNT ? names[k] : "?";
 }
 
@@ -501,6 +503,16 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     if (in->kind == INGEST_FRAME && starts_batch(in->raw))
         return ingest_batch(g, t, in, rs, res, trace, err);
 
+    /* a line break typed into a field: the message as it was meant, kept
+     * and parsed so (the log holds it that way, and says so) */
+    ingest_input as_meant;
+    size_t joined = 0;
+    if (in->kind == INGEST_FRAME && !g->cfg.strict &&
+        (joined = hl7_join_stray_lines(in->raw, &g->joined)) > 0) {
+        as_meant = *in;
+        as_meant.raw = rl_buf_view(&g->joined);
+        in = &as_meant;
+    }
     int prc = hl7_parse(m, in->raw.p, in->raw.n, &perr);
     if (in->kind == INGEST_OVERSIZE) {
         snprintf(text, sizeof text, "%s: more than %zu bytes; connection closed", in->why,
@@ -523,6 +535,14 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     int rc = check_header(g, t, in, res, err, &rejected, note, sizeof note, &tolerated);
     if (rc || rejected)
         return rc;
+    if (joined) {
+        char w[RL_INGEST_NOTE_MAX];
+        snprintf(w, sizeof w, "warning: %zu line%s that %s no segment joined to the line before "
+                 "as a line break (\\X0D\\)", joined, joined == 1 ? "" : "s",
+                 joined == 1 ? "is" : "are");
+        add_note(note, sizeof note, w);
+        tolerated |= 1u << INGEST_TOL_STRAY_LINE;
+    }
 
     /* Retransmission? Same sender and control ID within the window. A sender
      * that leaves MSH-3 and MSH-4 empty is known by where it connects from. */

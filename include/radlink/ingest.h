@@ -15,8 +15,8 @@
 typedef struct ingest_cfg {
     int64_t dedup_window_us; /* a retransmission within this window is not applied again */
     size_t max_frame;
-    bool strict;             /* <hl7 strict="true">: refuse what INGEST_TOL_VERSION and
-                              * INGEST_TOL_NO_CONTROL_ID tolerate */
+    bool strict;             /* <hl7 strict="true">: refuse what INGEST_TOL_VERSION,
+                              * INGEST_TOL_NO_CONTROL_ID and INGEST_TOL_STRAY_LINE tolerate */
 } ingest_cfg;
 
 typedef struct ingest {
@@ -25,6 +25,7 @@ typedef struct ingest {
     const route_set *routes;  /* borrowed; NULL accepts every well-formed message */
     route_hook_fn hooks[ROUTE_HOOK_COUNT];
     void *hook_ctx;
+    rl_buf joined;            /* a message whose stray lines were joined (hl7_join_stray_lines) */
 } ingest;
 
 /* What arrived: a complete frame, or the part of one that was given up. */
@@ -69,6 +70,7 @@ typedef enum ingest_tolerance {
     INGEST_TOL_UNICODE,         /* MSH-18 UNICODE read as UTF-8 */
     INGEST_TOL_VERSION,         /* MSH-12 N.N.0 read as N.N; an empty one as 2.5 */
     INGEST_TOL_NO_CONTROL_ID,   /* MSH-10 empty: accepted without a duplicate check */
+    INGEST_TOL_STRAY_LINE,      /* a line that is no segment joined to the one before */
     INGEST_TOL_COUNT
 } ingest_tolerance;
 const char *ingest_tolerance_name(int k);

@@ -107,6 +107,16 @@ expect_eq "$(grep -c '^MSA|AA||MSH-10 is empty: no duplicate check was possible'
 run_rc "$RADLINK" msg list --data "$T/var" --status accepted
 expect_eq "$(printf '%s\n' "$OUT" | grep -c 'warning: MSH-10 empty')" 2 "two messages applied, each said"
 
+note "a line break typed into a field: the line it starts joined as \\X0D\\"
+adt cr.hl7 CR1 RIS H "$(printf 'DOE^JANE\rUmg')"
+send_from 127.0.0.1 "$T/cr.hl7" >"$T/cr.ack"
+expect_has "$(cat "$T/cr.ack")" "MSA|AA|CR1" "accepted"
+seq=$("$RADLINK" msg list --data "$T/var" | awk '$7 == "CR1" {print $1}')
+run_rc "$RADLINK" msg show --data "$T/var" "$seq"
+expect_has "$OUT" 'warning: 1 line that is no segment joined to the line before as a line break (\X0D\)' \
+    "msg show says so"
+expect_has "$OUT" 'PID|1||P1^^^H^MR||DOE^JANE\X0D\Umg' "the message as it was meant"
+
 note "ACK text in the message's character set"
 orm L1 NW ACCL SL "$(printf '\311')" CT01 202611241000 'DOE^JANE' PL '8859/1' >"$T/l1.hl7"
 send_from 127.0.0.1 "$T/l1.hl7" >"$T/l1.ack"
@@ -155,7 +165,7 @@ MSA|AA|BD2" "each message acknowledged in the answer batch"
 
 note "counted"
 run_rc "$RADLINK" status --data "$T/var"
-expect_has "$OUT" "hl7 accepted with irregularities: control-id-reused 1, msh2-doubled-escape 1, msh18-unicode 1, msh12-version 2, msh10-empty 2" "status"
+expect_has "$OUT" "hl7 accepted with irregularities: control-id-reused 1, msh2-doubled-escape 1, msh18-unicode 1, msh12-version 2, msh10-empty 2, stray-line 1" "status"
 stop_engine
 
 note "<hl7 strict=\"true\">: the same habits refused"
@@ -167,4 +177,8 @@ expect_has "$(cat "$T/v6.hl7.out")" "MSA|AR|V6" "2.5.0 refused"
 send_from 127.0.0.1 "$T/n1e.hl7" >"$T/n2.ack"
 expect_has "$(cat "$T/n2.ack")" "MSA|AR|" "an empty MSH-10 refused"
 expect_has "$(cat "$T/n2.ack")" "MSH-10 (message control ID) is empty" "says why"
+sed 's/|CR1|/|CR2|/' "$T/cr.hl7" >"$T/cr2.hl7"
+send_from 127.0.0.1 "$T/cr2.hl7" >"$T/cr2.ack"
+expect_has "$(cat "$T/cr2.ack")" "MSA|AR|CR2" "a line that is no segment refused"
+expect_has "$(cat "$T/cr2.ack")" "segment name 'Umg'" "says why"
 stop_engine

@@ -240,6 +240,48 @@ static void junk_never_crashes(void **state)
     hl7_msg_free(&m);
 }
 
+/* A line break typed into a field: the line it starts joined back with the
+ * message's own escape character; real segments, blank lines and a clean
+ * message left alone. */
+static void stray_lines(void **state)
+{
+    (void)state;
+    rl_buf out;
+    rl_buf_init(&out, 0);
+    static const struct {
+        const char *in, *want;
+        size_t joined;
+    } cases[] = {
+        { "MSH|^~\\&|A\rPID|1||X||DOE^JANE\rUmg. Pflege|19700101\rPV1|1\r",
+          "MSH|^~\\&|A\rPID|1||X||DOE^JANE\\X0D\\Umg. Pflege|19700101\rPV1|1\r", 1 },
+        { "MSH|^~\\&|A\nNTE|1||one\ntwo\nthree\n",
+          "MSH|^~\\&|A\nNTE|1||one\\X0D\\two\\X0D\\three\n", 2 },
+        { "MSH|^~#&|A\r\nOBX|1|TX|||a\r\nb\r\n", "MSH|^~#&|A\r\nOBX|1|TX|||a#X0D#b\r\n", 1 },
+        { "MSH|^~\\&|A\rPID|1\r   \rZDS|1.2\r", NULL, 0 },
+        { "MSH|^~\\&|A\rPID|1\rZZ9\r", NULL, 0 },
+        { "PID|1\rfoo\r", NULL, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = hl7_join_stray_lines(rl_str_c(cases[i].in), &out);
+        assert_int_equal(n, cases[i].joined);
+        if (cases[i].want) {
+            assert_int_equal(out.len, strlen(cases[i].want));
+            assert_memory_equal(out.data, cases[i].want, out.len);
+        } else {
+            assert_int_equal(out.len, 0);
+        }
+    }
+    /* what was joined parses, and the field holds the line break */
+    hl7_msg m;
+    hl7_msg_init(&m, NULL);
+    rl_err err;
+    assert_int_equal(hl7_join_stray_lines(rl_str_c(cases[0].in), &out), 1);
+    assert_int_equal(hl7_parse(&m, out.data, out.len, &err), HL7_OK);
+    assert_int_equal(m.nsegs, 3);
+    hl7_msg_free(&m);
+    rl_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +293,7 @@ int main(void)
         cmocka_unit_test(nul_byte_keeps_msh_for_the_ack),
         cmocka_unit_test(limits),
         cmocka_unit_test(junk_never_crashes),
+        cmocka_unit_test(stray_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -300,16 +300,23 @@ hl7_kind hl7_field(const hl7_msg *m, rl_str seg, unsigned n, rl_str *raw)
 
 /* ---- lines that are not segments ---- */
 
-/* Does the line [p, p+n) start a segment: a name (a capital letter, then
- * capitals or digits) and the field separator, or the name alone? */
+/* Is the line [p, p+n) meant as a segment: a name (a capital letter, then
+ * capitals or digits) and the field separator, or a line of one to three
+ * such characters alone (a truncated segment, which the parse refuses)?
+ * Text typed into a field ("Umg. Pflege") is not. */
 static bool starts_segment(const char *p, size_t n, char fs)
 {
-    return n >= 3 && valid_seg_name(p) && (n == 3 || p[3] == fs);
+    size_t k = 0;
+    while (k < n && k < 3 &&
+           ((p[k] >= 'A' && p[k] <= 'Z') || (k && p[k] >= '0' && p[k] <= '9')))
+        k++;
+    return k == n || (k == 3 && p[3] == fs);
 }
 
 size_t hl7_join_stray_lines(rl_str raw, rl_buf *out)
 {
     /* the separators as MSH writes them: "MSH|^~\&" */
+    rl_buf_reset(out);
     size_t pos = 0;
     while (pos < raw.n && (raw.p[pos] == '\r' || raw.p[pos] == '\n'))
         pos++;
@@ -317,7 +324,6 @@ size_t hl7_join_stray_lines(rl_str raw, rl_buf *out)
         return 0;
     char fs = raw.p[pos + 3], esc = raw.p[pos + 6];
     size_t joined = 0, line = pos, i = pos;
-    rl_buf_reset(out);
     while (i <= raw.n) {
         if (i < raw.n && raw.p[i] != '\r' && raw.p[i] != '\n') {
             i++;

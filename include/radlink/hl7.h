@@ -84,8 +84,8 @@ int hl7_parse(hl7_msg *m, const char *buf, size_t len, rl_err *err);
 
 /* A real sender's habit: a line break typed into a field (a CR in a name
  * from a free-text box) starts a line that is not a segment. Each such line
- * (text that does not start with a segment name and the field separator) is
- * joined to the line before it with a line-break escape (\X0D\, in the
+ * (text that is neither a segment name and the field separator nor a
+ * truncated segment of one to three capitals) is joined to the line before it with a line-break escape (\X0D\, in the
  * message's escape character), into out; the number joined (0: out is
  * empty and raw is as it should be). Only the text before the first byte
  * of MSH's separators is assumed; raw is not parsed. */

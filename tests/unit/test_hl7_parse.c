@@ -259,6 +259,8 @@ static void stray_lines(void **state)
         { "MSH|^~#&|A\r\nOBX|1|TX|||a\r\nb\r\n", "MSH|^~#&|A\r\nOBX|1|TX|||a#X0D#b\r\n", 1 },
         { "MSH|^~\\&|A\rPID|1\r   \rZDS|1.2\r", NULL, 0 },
         { "MSH|^~\\&|A\rPID|1\rZZ9\r", NULL, 0 },
+        { "MSH|^~\\&|A\rPI\r", NULL, 0 }, /* a truncated segment: the parse says so */
+        { "MSH|^~\\&|A\rPID|1|OK\rOK then\r", "MSH|^~\\&|A\rPID|1|OK\\X0D\\OK then\r", 1 },
         { "PID|1\rfoo\r", NULL, 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -330,6 +330,14 @@ int open_scu(DcmSCU &s, const char *calling_ae, const dicom_peer *to, const char
         return rl_err_set(err, DICOM_E_REFUSED, -1, "%s@%s:%u refuses %s from %s: %s",
                           to->ae_title, to->host, to->port,
                           dcmFindNameOfUID(sop_class, sop_class), calling_ae, c.text());
+    /* reached, then aborted while negotiating: a peer that does not know
+     * calling_ae, or does not let it use this service (Orthanc at its
+     * defaults does so for a storage commitment or a C-FIND) */
+    if (c == DUL_PEERABORTEDASSOCIATION)
+        return rl_err_set(err, DICOM_E_REFUSED, -1, "%s@%s:%u aborts the association for %s "
+                          "from %s (it does not know that AE title, or does not allow it this "
+                          "service)", to->ae_title, to->host, to->port,
+                          dcmFindNameOfUID(sop_class, sop_class), calling_ae);
     if (c.bad())
         return rl_err_set(err, DICOM_E_NET, -1, "%s@%s:%u: %s", to->ae_title, to->host, to->port,
                           c.text());
@@ -367,6 +375,10 @@ int find(const char *calling_ae, const dicom_peer *to, DcmDataset &q, F cb, rl_e
         last = r->m_status;
         delete r;
     }
+    if (c == DUL_PEERABORTEDASSOCIATION) /* accepted, then aborted at the request */
+        return rl_err_set(err, DICOM_E_REFUSED, -1, "C-FIND at %s@%s:%u: it aborts the "
+                          "association at the query (it does not let %s query it)", to->ae_title,
+                          to->host, to->port, calling_ae);
     if (c.bad())
         return rl_err_set(err, DICOM_E_NET, -1, "C-FIND at %s@%s:%u: %s", to->ae_title, to->host,
                           to->port, c.text());
@@ -451,6 +463,11 @@ int commit_request(const char *calling_ae, const dicom_peer *to, const char *txn
     OFCondition c = s.sendACTIONRequest(pres, UID_StorageCommitmentPushModelSOPInstance, 1, &req,
                                         status);
     s.releaseAssociation();
+    if (c == DUL_PEERABORTEDASSOCIATION) /* accepted, then aborted at the request */
+        return rl_err_set(err, DICOM_E_REFUSED, -1, "storage commitment request to %s@%s:%u: it "
+                          "aborts the association at the request (it does not know %s as a "
+                          "modality that may ask for it)", to->ae_title, to->host, to->port,
+                          calling_ae);
     if (c.bad())
         return rl_err_set(err, DICOM_E_NET, -1, "storage commitment request to %s@%s:%u: %s",
                           to->ae_title, to->host, to->port, c.text());

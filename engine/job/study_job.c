@@ -131,6 +131,7 @@ typedef struct run {
     unsigned coerced, refused, lossy; /* files a program ran on, left out, lossy */
     char refused_why[RL_ROUTE_TEXT];  /* why the first one was left out */
     rl_buf notes;             /* conversions and fallbacks, for the result */
+    bool no_commit[RL_MAX_PACS]; /* its storage commitment was refused: C-FIND alone */
 } run;
 
 static dicom_peer peer_of(const job_peer *p)
@@ -515,12 +516,18 @@ static int check_commit(run *r, size_t p, const dicom_ref *refs, size_t n, rl_bu
     r->link->announce(r->link, txn);
     rl_err err;
     if (dicom_commit_request(r->ae, &peer, txn, refs, n, &err) != 0) {
-        /* unreachable: tried again; refused: a PACS without the service */
-        rl_buf_printf(why, "storage commitment: %s%s", err.msg,
-                      err.code == DICOM_E_NET ? ""
-                                              : ": set verify=\"find\" for a PACS that does not "
-                                                "offer storage commitment");
-        return err.code == DICOM_E_NET ? STUDY_JOB_FAILED : 0;
+        /* The instances were taken: a PACS that refuses the commitment (or
+         * cannot be reached for it now) is not asked again by sending them
+         * again. C-FIND verifies them alone, and the job says what to
+         * configure. */
+        r->no_commit[p] = true;
+        if (r->notes.len < RL_JOB_TEXT_MAX / 2)
+            rl_buf_printf(&r->notes, "%sstorage commitment %s: %s; the PACS is asked by C-FIND "
+                          "alone (for commitment, declare AE %s, this engine's DICOM listener, at "
+                          "the PACS as a modality that may ask for it; or set verify=\"find\")",
+                          r->notes.len ? "; " : "",
+                          err.code == DICOM_E_NET ? "not reachable" : "refused", err.msg, r->ae);
+        return 0;
     }
     rl_buf report;
     rl_buf_init(&report, RL_JOB_REPLY_MAX * 16u);
@@ -732,6 +739,8 @@ int study_job_run(const job_msg *m, const char *calling_ae, study_link *link, rl
     rl_buf_reset(result);
     if (r.problems.len) {
         rl_buf_printf(result, "sent, but %.*s", (int)r.problems.len, r.problems.data);
+        if (r.notes.len)
+            rl_buf_printf(result, "; %.*s", (int)r.notes.len, r.notes.data);
         rc = STUDY_JOB_UNVERIFIED;
         goto out;
     }
@@ -752,8 +761,9 @@ int study_job_run(const job_msg *m, const char *calling_ae, study_link *link, rl
                       RL_STR_FMT(m->pacs[p].ae_title), RL_STR_FMT(m->pacs[p].host),
                       m->pacs[p].port, sent[p],
                       m->pacs[p].verify == PACS_VERIFY_NONE  ? ""
-                      : m->pacs[p].verify == PACS_VERIFY_FIND ? ", verified by C-FIND"
-                                                              : ", committed and verified");
+                      : m->pacs[p].verify == PACS_VERIFY_FIND || r.no_commit[p]
+                          ? ", verified by C-FIND"
+                          : ", committed and verified");
     if (!m->n_pacs)
         rl_buf_add_c(result, ", no PACS configured");
     if (r.notes.len)

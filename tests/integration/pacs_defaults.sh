@@ -1,0 +1,62 @@
+#!/bin/sh
+# A PACS at its defaults: Orthanc that has never been told about radlink.
+# It takes the images (C-STORE from anyone) but aborts radlink's storage
+# commitment association. The job does not fail and send the study again:
+# it verifies by C-FIND alone and says that commitment was refused and what
+# to configure. Where Orthanc also refuses C-FIND (its default), the job is
+# unverified after one attempt, with both reasons; where it answers C-FIND to
+# anyone, the job is done. Orthanc's REST API shows the study arrived once.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/mwl_lib.sh"
+
+# Orthanc knows another modality, never radlink (start_engine leaves it so)
+ORTHANC_RADLINK='[ "SOMEONE", "127.0.0.1", 1 ]'
+instances() { orthanc /instances | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
+
+# one_study CASE: an engine on Orthanc, an order and its image, the study's
+# job finished (its `jobs show` in OUT)
+one_study() {
+    cat >"$T/$1.xml" <<XML
+<radlink>
+  <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM" commit-timeout="5"/></dicom>
+  <jobs workers="1" study-stable="1"/>
+</radlink>
+XML
+    start_engine --config "$T/$1.xml"
+    wait_workers 1 10
+    orm "O$1" NW "A$1" "S$1" CT CT01 202611240930 'DOE^JANE' "P$1" >"$T/o$1.hl7"
+    send_hl7 "$T/o$1.hl7"
+    expect_has "$(cat "$T/o$1.hl7.out")" "MSA|AA|O$1" "the order"
+    make_study "$T/s$1" 1 1 "1.2.993.$1" "A$1" "P$1" 'DOE^JANE' CT
+    run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/s$1/i1.dcm"
+    expect_rc 0 "storescu"
+    wait_cmd 60 "^ *[0-9]+ +(unverified|done|dead) +study " "$RADLINK" jobs list --data "$T/var"
+    job=$("$RADLINK" jobs list --data "$T/var" | awk '$3 == "study" {print $1; exit}')
+    run_rc "$RADLINK" jobs show --data "$T/var" "$job"
+}
+
+note "Orthanc at its defaults: commitment and C-FIND refused; unverified once, the study sent once"
+start_orthanc plain false
+one_study 1
+expect_line "$OUT" "state +unverified" "unverified: C-FIND cannot confirm either"
+expect_line "$OUT" "attempts +1$" "one attempt, not five"
+expect_has "$OUT" "storage commitment refused" "says commitment was refused"
+expect_has "$OUT" "declare AE RADLINK" "and what to configure"
+expect_has "$OUT" "cannot ask it what it shows" "and that C-FIND was refused too"
+expect_eq "$(instances)" 1 "Orthanc holds the instance, sent once"
+stop_engine
+mv "$T/var" "$T/var1"
+
+note "Orthanc answering C-FIND to anyone: commitment refused, verified by C-FIND alone, done"
+ORTHANC_EXTRA='"DicomAlwaysAllowFind": true,'
+start_orthanc findable false
+ORTHANC_EXTRA=
+one_study 2
+expect_line "$OUT" "state +done" "done: C-FIND confirms"
+expect_line "$OUT" "attempts +1$" "in one attempt"
+expect_has "$OUT" "verified by C-FIND" "verified by C-FIND"
+expect_has "$OUT" "storage commitment refused" "says commitment was refused"
+expect_not_has "$OUT" "committed and verified" "not said committed"
+expect_eq "$(instances)" 1 "Orthanc holds the instance"
+stop_engine
+echo "PASS"

@@ -23,6 +23,8 @@ static const char *const verifies[] = { "none", "find", "commit+find", NULL };
 static const char *const reasons[] = { "incorrect-worklist-entry", "patient-safety", NULL };
 static const char *const duplicates[] = { "replace", "refuse", NULL };
 static const char *const retrieves[] = { "move", "get", NULL };
+static const char *const on_ae[] = { "retry", "park", NULL };  /* ROUTE_AE_* */
+static const char *const on_ar[] = { "park", "retry", NULL };  /* ROUTE_AR_* */
 static const char *const unmatched[] = { "hold", "forward", NULL };
 _Static_assert(LOG_ERROR == 0 && LOG_DEBUG == 3, "levels[] follows log_level");
 _Static_assert(PACS_UPDATE_HL7 == 1 && PACS_UPDATE_IOCM == 2, "updates[] follows pacs_update");
@@ -431,6 +433,13 @@ static const cfg_key keys[] = {
     { "destinations/destination", "max-retry-delay", CFG_UINT, 1, RL_DEST_TIMEOUT_MAX_S,
       AT(route_dest, max_retry_delay_s), .def = RL_DEST_RETRY_DELAY_DEFAULT_S,
       .doc = "the longest wait between two tries" },
+    { "destinations/destination", "on-ae", CFG_ENUM, .names = on_ae, AT(route_dest, on_ae),
+      .doc = "an AE answer: retry (with backoff, up to retries sends) or park" },
+    { "destinations/destination", "on-ar", CFG_ENUM, .names = on_ar, AT(route_dest, on_ar),
+      .doc = "an AR answer: park or retry" },
+    { "destinations/destination", "retries", CFG_UINT, 1, RL_DEST_RETRIES_MAX,
+      AT(route_dest, retries), .def = RL_DEST_RETRIES_DEFAULT,
+      .doc = "sends of a message it refuses with a retry policy, then it is parked" },
     { "destinations/destination/tls", NULL, CFG_ELEM, .max = 1, .doc = "TLS to that destination" },
     { "destinations/destination/tls", "ca", CFG_FILE, .rule = CFG_PATH_CONFIG,
       AT(route_dest, ca), .doc = "the CA that signs its certificate" },

@@ -215,8 +215,28 @@ static void deliver(sender *s, queue_item *it, rl_buf *payload)
         return;
     }
     if (a.code[0] == 'A' || a.code[0] == 'C') { /* AE AR CE CR: the downstream refused it */
+        /* an AE (a transient application error) is sent again, an AR
+         * parked, as the destination says (on-ae, on-ar, retries) */
+        bool rejected = a.code[1] == 'R';
+        bool retry = rejected ? s->d.on_ar == ROUTE_AR_RETRY : s->d.on_ae == ROUTE_AE_RETRY;
+        unsigned sends = s->d.retries ? s->d.retries : RL_DEST_RETRIES_DEFAULT;
         char text[RL_CMD_TEXT_MAX];
+        if (retry && it->attempts < sends) {
+            snprintf(text, sizeof text, "%s: %s (send %u of %u)", a.code,
+                     a.text[0] ? a.text : "(no text)", it->attempts, sends);
+            int64_t next = rl_now_us() + backoff_us(s, it->attempts);
+            if (report(s, it, CMD_RETRY, next, text) == 0) {
+                s->failures++;
+                log_warn("forward.refused_retry", "dest=%s qseq=%llu msg=%llu answer=%s "
+                         "attempts=%u of=%u", s->d.name, (unsigned long long)it->qseq,
+                         (unsigned long long)it->msg_seq, a.code, it->attempts, sends);
+            }
+            return;
+        }
         snprintf(text, sizeof text, "%s: %s", a.code, a.text[0] ? a.text : "(no text)");
+        if (retry)
+            snprintf(text + strlen(text), sizeof text - strlen(text), " (parked after %u sends)",
+                     sends);
         if (report(s, it, CMD_PARKED, 0, text) == 0) {
             s->parked++;
             /* the downstream's text may name the patient: it is in the queue

@@ -103,6 +103,14 @@ static void load_dest(rt_loader *L, const xmlNode *n, route_dest *d)
     d->port = rl_str_to_u64(rl_str_c(xdoc_attr(n, "port")), 65535, &v) ? (unsigned)v : 0;
     d->ack_timeout_s = dest_seconds(L, n, "ack-timeout", 30);
     d->max_retry_delay_s = dest_seconds(L, n, "max-retry-delay", 60);
+    const char *ae = xdoc_attr(n, "on-ae"), *ar = xdoc_attr(n, "on-ar"), *r = xdoc_attr(n, "retries");
+    d->on_ae = ae && !strcmp(ae, "park") ? ROUTE_AE_PARK : ROUTE_AE_RETRY;
+    d->on_ar = ar && !strcmp(ar, "retry") ? ROUTE_AR_RETRY : ROUTE_AR_PARK;
+    d->retries = RL_DEST_RETRIES_DEFAULT;
+    if (r && (!rl_str_to_u64(rl_str_c(r), RL_DEST_RETRIES_MAX, &v) || !v))
+        rt_lerr(L, n, "retries=\"%s\": 1 to %d sends are expected", r, RL_DEST_RETRIES_MAX);
+    else if (r)
+        d->retries = (unsigned)v;
     for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c)) {
         if (!xdoc_is(c, "tls"))
             continue;

@@ -748,6 +748,8 @@
  * them merged); the texts of one report (an OBX each: a long report has a
  * few hundred lines). */
 /* How long one C-FIND answer or C-MOVE/C-GET response may take (prefetch). */
+#define RL_DEST_RETRIES_DEFAULT 5 /* sends of a message a destination answers AE */
+#define RL_DEST_RETRIES_MAX 100
 #define RL_QUERY_TIMEOUT_DEFAULT_S 60
 #define RL_QUERY_TIMEOUT_MAX_S 3600
 #define RL_QUERY_ANSWERS_DEFAULT 500 /* a patient's studies considered (prefetch) */

@@ -27,12 +27,21 @@ enum route_status {
  * a PACS's MPPS SCP the engine forwards the modalities' N-CREATE and N-SET
  * to (made from <pacs mpps="true">; its queue is named "mpps:" + AE title). */
 typedef enum route_dest_kind { ROUTE_DEST_MLLP = 0, ROUTE_DEST_MPPS = 1 } route_dest_kind;
+/* A refusal's policy; zero is each one's default. */
+enum { ROUTE_AE_RETRY = 0, ROUTE_AE_PARK = 1 };
+enum { ROUTE_AR_PARK = 0, ROUTE_AR_RETRY = 1 };
 typedef struct route_dest {
     char name[RL_DEST_NAME_MAX];
     char host[RL_HOST_MAX];
     unsigned port;
     unsigned ack_timeout_s;
     unsigned max_retry_delay_s;
+    /* what an answer AE (CE) or AR (CR) does: sent again with backoff up to
+     * `retries` sends in all (0: RL_DEST_RETRIES_DEFAULT), then parked; or
+     * parked at once (defaults: AE retried, AR parked) */
+    unsigned on_ae; /* ROUTE_AE_* */
+    unsigned on_ar; /* ROUTE_AR_* */
+    unsigned retries;
     bool tls;
     char ca[RL_CFG_PATH_MAX], cert[RL_CFG_PATH_MAX], key[RL_CFG_PATH_MAX];
     char server_name[RL_HOST_MAX];

@@ -5,7 +5,8 @@
 # The downstream is down at first: every message is ACKed once it is queued
 # durably; when it comes up, all arrive once, in order. A message the
 # downstream answers with AR is parked, listed, and delivered again on
-# `radlink queue retry`. Rejects from routes carry AE and an ERR segment.
+# `radlink queue retry`; one it answers AE is sent again with backoff, and
+# parked after `retries` sends. Rejects from routes carry AE and an ERR segment.
 . "$(dirname "$0")/lib.sh"
 
 # the downstream's port, held all along by a bound socket that never listens
@@ -20,7 +21,8 @@ SINK_LOG=$T/sink.log
 cat >"$T/routes.xml" <<XML
 <?xml version="1.0"?>
 <routes default="reject" default-code="AR" default-text="this interface takes orders only">
-  <destination name="ris" host="127.0.0.1" port="$DOWN" ack-timeout="3" max-retry-delay="1"/>
+  <destination name="ris" host="127.0.0.1" port="$DOWN" ack-timeout="3" max-retry-delay="1"
+               retries="2"/>
   <table name="modality" default="OT">
     <entry key="CTCHEST" value="CT"/>
   </table>
@@ -122,6 +124,23 @@ queue_empty 10
 expect_eq "$(grep -c -x 'C22' "$SINK_LOG")" 2 "C22 refused once, delivered after the retry"
 expect_eq "$(grep -c -x 'C21' "$SINK_LOG")" 1 "C21 once"
 expect_eq "$(grep -c -x 'C23' "$SINK_LOG")" 1 "C23 once"
+
+note "AE from the downstream: sent again; a passing AE delivered, a lasting one parked after retries"
+stop_sink
+start_sink --ae C32 --ae-once C31
+printf '%s%s%s' "$(order C31 P31)" "$(order C32 P32)" "$(order C33 P33)" >"$T/ae.txt"
+mllp_send --loose --file "$T/ae.txt" --port "$PORT" 127.0.0.1 >"$T/send5.out"
+expect_eq "$(grep -a -c 'MSA|AA|' "$T/send5.out")" 3 "3 AA"
+wait_cmd 30 "^\(0 pending, 1 parked\)$" "$RADLINK" queue list --data "$T/var" --dest ris
+expect_eq "$(grep -c -x 'C31' "$SINK_LOG")" 2 "C31: AE once, then delivered"
+expect_eq "$(grep -c -x 'C32' "$SINK_LOG")" 2 "C32: sent twice (retries=2)"
+expect_eq "$(grep -c -x 'C33' "$SINK_LOG")" 1 "C33 once, after them"
+run_rc "$RADLINK" queue list --data "$T/var" --state parked
+expect_line "$OUT" "^ris +[0-9]+ +parked .* AE: .*\(parked after 2 sends\)" "C32 parked, said why"
+run_rc "$RADLINK" queue retry --data "$T/var" ris --all
+stop_sink
+start_sink
+queue_empty 10
 
 note "msg replay with other routes"
 cat >"$T/replay.xml" <<XML

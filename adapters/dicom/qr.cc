@@ -267,7 +267,31 @@ int qr_get(const char *calling_ae, const dicom_peer *from, const char *study_uid
     return retrieve_outcome("C-GET", from, calling_ae, res, err);
 }
 
+int echo(const char *calling_ae, const dicom_peer *to, rl_err *err)
+{
+    DcmSCU s;
+    T_ASC_PresentationContextID pres;
+    int rc = rl_dicom::open_scu(s, calling_ae, to, UID_VerificationSOPClass, &pres, err);
+    if (rc)
+        return rc;
+    OFCondition c = s.sendECHORequest(pres);
+    s.releaseAssociation();
+    char at[320];
+    if (c == DUL_PEERABORTEDASSOCIATION)
+        return rl_err_set(err, DICOM_E_REFUSED, -1, "C-ECHO at %s: it aborts the association",
+                          where(to, at, sizeof at));
+    if (c.bad())
+        return rl_err_set(err, DICOM_E_NET, -1, "C-ECHO at %s: %s", where(to, at, sizeof at),
+                          c.text());
+    return 0;
+}
+
 } // namespace
+
+extern "C" int dicom_echo(const char *calling_ae, const dicom_peer *to, rl_err *err)
+{
+    return rl_dicom::guard("C-ECHO", err, [&] { return echo(calling_ae, to, err); });
+}
 
 extern "C" int dicom_qr_find(const char *calling_ae, const dicom_peer *to, const char *patient_id,
                              const char *issuer, const char *study_uid, unsigned timeout_s,

@@ -264,6 +264,10 @@ typedef int (*dicom_uid_visit)(void *ctx, const char *sop_uid);
 int dicom_find_instances(const char *calling_ae, const dicom_peer *to, const char *study_uid,
                          dicom_uid_visit cb, void *ctx, rl_err *err);
 
+/* C-ECHO (Verification): 0 when the peer answers; DICOM_E_REFUSED when it
+ * refuses or aborts the association, DICOM_E_NET when it cannot be reached. */
+int dicom_echo(const char *calling_ae, const dicom_peer *to, rl_err *err);
+
 /* ---- query/retrieve (prefetching priors) ---- */
 
 /* One study a node holds, as its study-level C-FIND answers (UTF-8; "" for

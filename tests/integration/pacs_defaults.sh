@@ -44,6 +44,13 @@ expect_has "$OUT" "storage commitment refused" "says commitment was refused"
 expect_has "$OUT" "declare AE RADLINK" "and what to configure"
 expect_has "$OUT" "cannot ask it what it shows" "and that C-FIND was refused too"
 expect_eq "$(instances)" 1 "Orthanc holds the instance, sent once"
+run_rc "$RADLINK" pacs check ORTHANC --config "$T/1.xml"
+expect_rc 1 "pacs check: not all allowed"
+expect_line "$OUT" "^  ok    C-ECHO" "it answers C-ECHO"
+expect_line "$OUT" "^  no    storage commitment" "it refuses storage commitment"
+expect_has "$OUT" "declare AE RADLINK (this engine's DICOM listener" "the remedy"
+expect_line "$OUT" "^  no    C-FIND at study level" "it refuses C-FIND"
+expect_has "$OUT" 'verify="none" suits it' "what suits it"
 stop_engine
 mv "$T/var" "$T/var1"
 
@@ -58,5 +65,22 @@ expect_has "$OUT" "verified by C-FIND" "verified by C-FIND"
 expect_has "$OUT" "storage commitment refused" "says commitment was refused"
 expect_not_has "$OUT" "committed and verified" "not said committed"
 expect_eq "$(instances)" 1 "Orthanc holds the instance"
+run_rc "$RADLINK" pacs check ORTHANC --config "$T/2.xml"
+expect_line "$OUT" "^  ok    C-FIND at study level" "it answers C-FIND"
+expect_line "$OUT" "^  ok    C-FIND at image level" "at image level too"
+expect_has "$OUT" 'verify="find" suits it' "what suits it"
+stop_engine
+
+note "pacs check of a PACS that knows radlink: everything allowed, the default suits it"
+ORTHANC_RADLINK="[ \"RADLINK\", \"127.0.0.1\", $DICOM_PORT ]"
+start_orthanc known false
+one_study 3 >/dev/null
+run_rc "$RADLINK" pacs check ORTHANC --config "$T/3.xml"
+expect_rc 0 "pacs check: $OUT"
+expect_line "$OUT" "^  ok    storage commitment" "commitment allowed"
+expect_has "$OUT" 'verify="commit+find" suits it (the default)' "the default suits it"
+run_rc "$RADLINK" pacs check NOSUCH --config "$T/3.xml"
+expect_rc 3 "an AE the configuration does not name"
+expect_has "$ERR" "no <pacs> or <node> with AE title 'NOSUCH'" "said"
 stop_engine
 echo "PASS"

@@ -30,6 +30,12 @@ int cli_usage(const op_call *c, const char *fmt, ...) __attribute__((format(prin
  * 0 and out, or an exit code after printing the configuration's errors. */
 int cli_data_dir(const op_call *c, const char *data, const char *config, char *out, size_t n);
 
+/* The configuration --config names, loaded over its defaults into a new cfg
+ * (*out; the caller frees it). CLI_OK, or an exit code said: no --config
+ * (needed says for what), or a configuration with errors (listed). */
+struct cfg;
+int cli_config(const op_call *c, const char *needed, struct cfg **out);
+
 /* ---- the engine on the data directory (engine.c) ---- */
 
 /* Printing flags of an engine's answer: CLI_CTL_QUIET_OK prints nothing when

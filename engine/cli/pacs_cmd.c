@@ -44,20 +44,10 @@ static bool say(const char *what, int rc, const rl_err *err, const char *remedy)
 
 int cli_run_pacs_check(op_call *c)
 {
-    if (!c->config)
-        return cli_usage(c, "--config names the configuration whose <pacs> or <node> AE is");
-    cfg *cf = calloc(1, sizeof *cf);
-    if (!cf)
-        return cli_fail(c, CLI_FAIL, "out of memory");
-    cfg_defaults(cf);
-    rl_buf errors;
-    rl_buf_init(&errors, 0);
-    int status = CLI_OK;
-    if (cfg_load(cf, c->config, &errors) != 0) {
-        fprintf(stderr, "%s", rl_buf_cstr(&errors));
-        status = cli_fail(c, CLI_BADINPUT, "%s: configuration rejected", c->config);
-        goto out;
-    }
+    cfg *cf;
+    int status = cli_config(c, "whose <pacs> or <node> AE is", &cf);
+    if (status != CLI_OK)
+        return status;
     const char *ae = ops_str(c, "AE");
     const cfg_pacs *p = NULL;
     for (unsigned i = 0; i < cf->n_pacs && !p; i++)
@@ -112,7 +102,6 @@ int cli_run_pacs_check(op_call *c)
     if (!(commit && study && image))
         status = CLI_FAIL;
 out:
-    rl_buf_free(&errors);
     free(cf);
     return status;
 }

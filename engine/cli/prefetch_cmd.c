@@ -43,23 +43,10 @@ static void today(char out[9])
 
 int cli_run_prefetch(op_call *c)
 {
-    cfg *cf = calloc(1, sizeof *cf);
-    if (!cf)
-        return cli_fail(c, CLI_FAIL, "out of memory");
-    cfg_defaults(cf);
-    rl_buf errors;
-    rl_buf_init(&errors, 0);
-    int status = CLI_OK;
-    if (!c->config) {
-        status = cli_usage(c, "--config names the configuration whose <pacs> and <node> "
-                              "--from and --to are");
-        goto out;
-    }
-    if (cfg_load(cf, c->config, &errors) != 0) {
-        fprintf(stderr, "%s", rl_buf_cstr(&errors));
-        status = cli_fail(c, CLI_BADINPUT, "%s: configuration rejected", c->config);
-        goto out;
-    }
+    cfg *cf;
+    int status = cli_config(c, "whose <pacs> and <node> --from and --to are", &cf);
+    if (status != CLI_OK)
+        return status;
     const char *from_ae = ops_str(c, "from"), *to_ae = ops_str(c, "to");
     prefetch_node from, to;
     if (!node_of(cf, from_ae, &from) || !node_of(cf, to_ae, &to)) {
@@ -110,7 +97,6 @@ int cli_run_prefetch(op_call *c)
     if (rc)
         status = cli_fail(c, CLI_FAIL, "%s", err.msg);
 out:
-    rl_buf_free(&errors);
     free(cf);
     return status;
 }

@@ -2,6 +2,7 @@
  * its data directory is: what every verb of the command line shares. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 #include "radlink/cfg.h"
@@ -46,3 +47,26 @@ int cli_data_dir(const op_call *c, const char *data, const char *config, char *o
     return 0;
 }
 
+
+int cli_config(const op_call *c, const char *needed, cfg **out)
+{
+    *out = NULL;
+    if (!c->config)
+        return cli_usage(c, "--config names the configuration %s", needed);
+    cfg *cf = calloc(1, sizeof *cf);
+    if (!cf)
+        return cli_fail(c, CLI_FAIL, "out of memory");
+    cfg_defaults(cf);
+    rl_buf errors;
+    rl_buf_init(&errors, 0);
+    int rc = cfg_load(cf, c->config, &errors);
+    if (rc != 0)
+        fprintf(stderr, "%s", rl_buf_cstr(&errors));
+    rl_buf_free(&errors);
+    if (rc != 0) {
+        free(cf);
+        return cli_fail(c, CLI_BADINPUT, "%s: configuration rejected", c->config);
+    }
+    *out = cf;
+    return CLI_OK;
+}

@@ -444,6 +444,14 @@ void dispatch_status(const dispatcher *d, rl_buf *out)
     rl_buf_printf(out, "jobs dispatched %lu done %lu failed %lu unverified %lu, late outcomes "
                   "ignored %lu, workers lost %lu, commitment reports %lu\n", d->dispatched,
                   d->done, d->failed, d->unverified, d->late, d->lost_workers, d->reports);
+    for (size_t i = 0; i < d->cfg.n_pacs; i++)
+        if (d->no_commit_job[i])
+            rl_buf_printf(out, "pacs %s: storage commitment refused (job %llu): studies are "
+                          "verified by C-FIND alone; declare this engine's AE title, host and "
+                          "port at the PACS as a modality that may ask for it, or set "
+                          "verify=\"find\" for it (radlink pacs check %s)\n",
+                          d->cfg.pacs[i].ae_title, (unsigned long long)d->no_commit_job[i],
+                          d->cfg.pacs[i].ae_title);
 }
 
 /* ---- setup ---- */

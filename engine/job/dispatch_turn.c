@@ -92,6 +92,21 @@ static bool kind_is(store_txn *t, uint64_t id, const char *kind)
     return job_get(t, id, &j, &e) == STORE_OK && rl_str_eq_c(j.kind, kind);
 }
 
+/* A study job's outcome says whether its node refused storage commitment:
+ * remembered per node for `radlink status`. */
+static void note_commit(dispatcher *d, store_txn *t, const outcome *o)
+{
+    job j;
+    rl_err e;
+    rl_str uid, ae;
+    if (job_get(t, o->job, &j, &e) != STORE_OK || !rl_str_eq_c(j.kind, "study") ||
+        !recon_job_split(j.subject, &uid, &ae))
+        return;
+    for (size_t i = 0; i < d->cfg.n_pacs; i++)
+        if (rl_str_eq_c(ae, d->cfg.pacs[i].ae_title))
+            d->no_commit_job[i] = strstr(o->text, "storage commitment refused") ? o->job : 0;
+}
+
 static int apply_outcome(dispatcher *d, store_txn *t, void *arg, rl_err *err)
 {
     outcome *o = arg;
@@ -108,6 +123,7 @@ static int apply_outcome(dispatcher *d, store_txn *t, void *arg, rl_err *err)
         return rc;
     }
     if (o->what == O_DONE || o->what == O_UNVERIFIED) {
+        note_commit(d, t, o);
         unsigned changes = 0;
         int rc = recon_job_done(t, o->job, o->attempt, o->what == O_DONE, rl_str_c(o->text),
                                 d->cfg.work_root, d->cfg.recv, now, &changes, err);

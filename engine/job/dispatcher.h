@@ -72,6 +72,9 @@ struct dispatcher {
     commit_wait waits[RL_COMMIT_REPORTS_MAX], early[RL_COMMIT_REPORTS_MAX];
     unsigned long reports;
     unsigned long dispatched, done, failed, unverified, lost_workers, late;
+    /* per node: the last study job there found its storage commitment
+     * refused (that job's id; 0: not so), for `radlink status` */
+    uint64_t no_commit_job[RL_MAX_PACS];
 };
 
 /* A new lease: attempt `attempt` of job jid runs on worker w (memory only;

@@ -5,7 +5,9 @@
 # it verifies by C-FIND alone and says that commitment was refused and what
 # to configure. Where Orthanc also refuses C-FIND (its default), the job is
 # unverified after one attempt, with both reasons; where it answers C-FIND to
-# anyone, the job is done. Orthanc's REST API shows the study arrived once.
+# anyone, the job is done. Orthanc's REST API shows the study arrived once;
+# `radlink status` says commitment is refused, and `radlink pacs check` says
+# what the PACS allows, the remedies and the verify= that suits it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
 
@@ -44,6 +46,9 @@ expect_has "$OUT" "storage commitment refused" "says commitment was refused"
 expect_has "$OUT" "declare AE RADLINK" "and what to configure"
 expect_has "$OUT" "cannot ask it what it shows" "and that C-FIND was refused too"
 expect_eq "$(instances)" 1 "Orthanc holds the instance, sent once"
+run_rc "$RADLINK" status --data "$T/var"
+expect_line "$OUT" "^pacs ORTHANC: storage commitment refused \(job [0-9]+\): .*verify=\"find\"" \
+    "radlink status says so, with what to do"
 run_rc "$RADLINK" pacs check ORTHANC --config "$T/1.xml"
 expect_rc 1 "pacs check: not all allowed"
 expect_line "$OUT" "^  ok    C-ECHO" "it answers C-ECHO"
@@ -65,6 +70,8 @@ expect_has "$OUT" "verified by C-FIND" "verified by C-FIND"
 expect_has "$OUT" "storage commitment refused" "says commitment was refused"
 expect_not_has "$OUT" "committed and verified" "not said committed"
 expect_eq "$(instances)" 1 "Orthanc holds the instance"
+run_rc "$RADLINK" status --data "$T/var"
+expect_line "$OUT" "^pacs ORTHANC: storage commitment refused" "radlink status says so"
 run_rc "$RADLINK" pacs check ORTHANC --config "$T/2.xml"
 expect_line "$OUT" "^  ok    C-FIND at study level" "it answers C-FIND"
 expect_line "$OUT" "^  ok    C-FIND at image level" "at image level too"

@@ -37,7 +37,30 @@ extern "C" {
 using rl_dicom::from_utf8;
 using rl_dicom::key_of;
 using rl_dicom::pn_groups_raw;
+using rl_dicom::raw_of;
 using rl_dicom::to_utf8;
+using rl_dicom::utf8_of;
+
+namespace rl_dicom {
+
+std::string raw_of(DcmItem *item, const DcmTagKey &key, bool *present)
+{
+    OFString v;
+    bool there = item && item->findAndGetOFStringArray(key, v).good();
+    if (present)
+        *present = there;
+    return std::string(v.c_str(), v.length());
+}
+
+void utf8_of(DcmItem *ds, const DcmTagKey &key, char *out, size_t n)
+{
+    std::string v;
+    if (!to_utf8(raw_of(ds, DCM_SpecificCharacterSet), raw_of(ds, key), v))
+        v = "?";
+    std::snprintf(out, n, "%s", v.c_str());
+}
+
+} // namespace rl_dicom
 
 namespace {
 
@@ -49,16 +72,6 @@ void quiet()
     if (!done)
         OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
     done = true;
-}
-
-// The raw bytes of an element's value ("" when absent); *present says which.
-std::string raw_of(DcmItem *item, const DcmTagKey &key, bool *present = nullptr)
-{
-    OFString v;
-    bool there = item && item->findAndGetOFStringArray(key, v).good();
-    if (present)
-        *present = there;
-    return std::string(v.c_str(), v.length());
 }
 
 void copy_uid(char (&out)[sizeof dicom_file_info::sop_uid], DcmItem *ds, const DcmTagKey &key)
@@ -387,14 +400,6 @@ int find(const char *calling_ae, const dicom_peer *to, DcmDataset &q, F cb, rl_e
                           "%s allowed to query it?)", to->ae_title, to->host, to->port, last,
                           calling_ae);
     return rc;
-}
-
-void utf8_of(DcmItem *ds, const DcmTagKey &key, char *out, size_t n)
-{
-    std::string v;
-    if (!to_utf8(raw_of(ds, DCM_SpecificCharacterSet), raw_of(ds, key), v))
-        v = "?";
-    std::snprintf(out, n, "%s", v.c_str());
 }
 
 int find_studies(const char *calling_ae, const dicom_peer *to, const char *study_uid,

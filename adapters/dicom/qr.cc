@@ -11,7 +11,6 @@ extern "C" {
 #include <cstring>
 #include <string>
 
-#include "charset.h"
 #include "guard.h"
 #include "scu.h"
 #include "dcmtk/config/osconfig.h"
@@ -20,22 +19,8 @@ extern "C" {
 
 namespace {
 
-std::string raw(DcmItem *ds, const DcmTagKey &k)
-{
-    OFString v;
-    if (ds->findAndGetOFStringArray(k, v).bad())
-        return "";
-    return std::string(v.c_str(), v.length());
-}
-
-// A value in UTF-8 ("?" when it cannot be decoded), cut to n - 1 bytes.
-void utf8(DcmItem *ds, const DcmTagKey &k, char *out, size_t n)
-{
-    std::string v;
-    if (!rl_dicom::to_utf8(raw(ds, DCM_SpecificCharacterSet), raw(ds, k), v))
-        v = "?";
-    std::snprintf(out, n, "%s", v.c_str());
-}
+using rl_dicom::raw_of;
+using rl_dicom::utf8_of;
 
 const char *where(const dicom_peer *p, char *buf, size_t n)
 {
@@ -67,15 +52,15 @@ struct CappedFind : DcmSCU {
     static void take(DcmDataset *a, dicom_qr_study *s)
     {
         std::memset(s, 0, sizeof *s);
-        utf8(a, DCM_StudyInstanceUID, s->study_uid, sizeof s->study_uid);
-        utf8(a, DCM_AccessionNumber, s->accession, sizeof s->accession);
-        utf8(a, DCM_StudyDate, s->study_date, sizeof s->study_date);
-        utf8(a, DCM_StudyTime, s->study_time, sizeof s->study_time);
-        utf8(a, DCM_ModalitiesInStudy, s->modalities, sizeof s->modalities);
-        utf8(a, DCM_StudyDescription, s->description, sizeof s->description);
-        utf8(a, DCM_BodyPartExamined, s->body_part, sizeof s->body_part);
-        utf8(a, DCM_PatientID, s->patient_id, sizeof s->patient_id);
-        utf8(a, DCM_IssuerOfPatientID, s->issuer, sizeof s->issuer);
+        utf8_of(a, DCM_StudyInstanceUID, s->study_uid, sizeof s->study_uid);
+        utf8_of(a, DCM_AccessionNumber, s->accession, sizeof s->accession);
+        utf8_of(a, DCM_StudyDate, s->study_date, sizeof s->study_date);
+        utf8_of(a, DCM_StudyTime, s->study_time, sizeof s->study_time);
+        utf8_of(a, DCM_ModalitiesInStudy, s->modalities, sizeof s->modalities);
+        utf8_of(a, DCM_StudyDescription, s->description, sizeof s->description);
+        utf8_of(a, DCM_BodyPartExamined, s->body_part, sizeof s->body_part);
+        utf8_of(a, DCM_PatientID, s->patient_id, sizeof s->patient_id);
+        utf8_of(a, DCM_IssuerOfPatientID, s->issuer, sizeof s->issuer);
         Sint32 k = 0;
         if (a->findAndGetSint32(DCM_NumberOfStudyRelatedInstances, k).good() && k > 0)
             s->instances = unsigned(k);
@@ -152,7 +137,7 @@ void result_of(OFList<RetrieveResponse *> &rs, dicom_qr_result *res)
             res->warning = r->m_numberOfWarningSubops;
             if (r->m_dataset)
                 std::snprintf(res->failed_uids, sizeof res->failed_uids, "%s",
-                              raw(r->m_dataset, DCM_FailedSOPInstanceUIDList).c_str());
+                              raw_of(r->m_dataset, DCM_FailedSOPInstanceUIDList).c_str());
         } else {
             res->completed = r->m_numberOfCompletedSubops;
         }

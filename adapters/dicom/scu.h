@@ -8,6 +8,8 @@ extern "C" {
 #include "radlink/dicom.h"
 }
 
+#include <string>
+
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmnet/scu.h"
 
@@ -22,6 +24,11 @@ OFCondition associate(DcmSCU &s, const dicom_peer *to);
 // DICOM_E_NET with the reason.
 int open_scu(DcmSCU &s, const char *calling_ae, const dicom_peer *to, const char *sop_class,
              T_ASC_PresentationContextID *pres, rl_err *err);
+
+// An answer's values: the raw bytes ("" when absent; *present says which),
+// and the value in UTF-8 ("?" when it cannot be decoded), cut to n - 1 bytes.
+std::string raw_of(DcmItem *item, const DcmTagKey &key, bool *present = nullptr);
+void utf8_of(DcmItem *ds, const DcmTagKey &key, char *out, size_t n);
 
 } // namespace rl_dicom
 

@@ -503,17 +503,19 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     if (in->kind == INGEST_FRAME && starts_batch(in->raw))
         return ingest_batch(g, t, in, rs, res, trace, err);
 
-    /* a line break typed into a field: the message as it was meant, kept
-     * and parsed so (the log holds it that way, and says so) */
+    int prc = hl7_parse(m, in->raw.p, in->raw.n, &perr);
+    /* a segment the parse refuses may be a line break typed into a field:
+     * the message as it was meant, kept and parsed so (the log holds it that
+     * way, and says so); only then is the message read a second time */
     ingest_input as_meant;
     size_t joined = 0;
-    if (in->kind == INGEST_FRAME && !g->cfg.strict &&
+    if (prc == HL7_E_SEGMENT && in->kind == INGEST_FRAME && !g->cfg.strict &&
         (joined = hl7_join_stray_lines(in->raw, &g->joined)) > 0) {
         as_meant = *in;
         as_meant.raw = rl_buf_view(&g->joined);
         in = &as_meant;
+        prc = hl7_parse(m, in->raw.p, in->raw.n, &perr);
     }
-    int prc = hl7_parse(m, in->raw.p, in->raw.n, &perr);
     if (in->kind == INGEST_OVERSIZE) {
         snprintf(text, sizeof text, "%s: more than %zu bytes; connection closed", in->why,
                  g->cfg.max_frame);

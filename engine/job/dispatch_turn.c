@@ -94,36 +94,49 @@ static bool kind_is(store_txn *t, uint64_t id, const char *kind)
 
 /* A study job's outcome says whether its node refused storage commitment:
  * remembered per node for `radlink status`. */
-static void note_commit(dispatcher *d, store_txn *t, const outcome *o)
+static void note_commit(dispatcher *d, rl_str subject, const outcome *o)
 {
-    job j;
-    rl_err e;
     rl_str uid, ae;
-    if (job_get(t, o->job, &j, &e) != STORE_OK || !rl_str_eq_c(j.kind, "study") ||
-        !recon_job_split(j.subject, &uid, &ae))
+    if (!recon_job_split(subject, &uid, &ae))
         return;
     for (size_t i = 0; i < d->cfg.n_pacs; i++)
         if (rl_str_eq_c(ae, d->cfg.pacs[i].ae_title))
             d->no_commit_job[i] = strstr(o->text, "storage commitment refused") ? o->job : 0;
 }
 
+/* A prefetch is over: done, and the body part its order named dropped. */
+static int prefetch_over(store_txn *t, const outcome *o, rl_str subject, int64_t now,
+                         rl_err *err)
+{
+    int rc = job_done(t, o->job, o->attempt, rl_str_c(o->text), now, NULL, err);
+    rl_str acc, from, to;
+    char a[RL_LO_SIZE];
+    if (rc == STORE_OK && prefetch_subject_split(subject, &acc, &from, &to)) {
+        snprintf(a, sizeof a, "%.*s", (int)(acc.n < sizeof a ? acc.n : sizeof a - 1), acc.p);
+        rc = prefetch_body_put(t, a, NULL, err);
+    }
+    return rc;
+}
+
 static int apply_outcome(dispatcher *d, store_txn *t, void *arg, rl_err *err)
 {
     outcome *o = arg;
     int64_t now = rl_now_us();
-    if (o->what == O_DONE && kind_is(t, o->job, "prefetch")) {
-        job j;
-        int rc = job_done(t, o->job, o->attempt, rl_str_c(o->text), now, &j, err);
-        rl_str acc, from, to;
-        char a[RL_LO_SIZE];
-        if (rc == STORE_OK && prefetch_subject_split(j.subject, &acc, &from, &to)) {
-            snprintf(a, sizeof a, "%.*s", (int)(acc.n < sizeof a ? acc.n : sizeof a - 1), acc.p);
-            rc = prefetch_body_put(t, a, NULL, err);
-        }
-        return rc;
-    }
     if (o->what == O_DONE || o->what == O_UNVERIFIED) {
-        note_commit(d, t, o);
+        /* its kind ("study", "prefetch") and subject, read once and copied (a
+         * write ends the views) */
+        job j;
+        rl_err e;
+        char kind[16], subject[RL_JOB_SUBJECT_MAX + 1];
+        kind[0] = subject[0] = '\0';
+        if (job_get(t, o->job, &j, &e) == STORE_OK) {
+            snprintf(kind, sizeof kind, "%.*s", RL_STR_FMT(j.kind));
+            snprintf(subject, sizeof subject, "%.*s", RL_STR_FMT(j.subject));
+        }
+        if (o->what == O_DONE && !strcmp(kind, "prefetch"))
+            return prefetch_over(t, o, rl_str_c(subject), now, err);
+        if (!strcmp(kind, "study"))
+            note_commit(d, rl_str_c(subject), o);
         unsigned changes = 0;
         int rc = recon_job_done(t, o->job, o->attempt, o->what == O_DONE, rl_str_c(o->text),
                                 d->cfg.work_root, d->cfg.recv, now, &changes, err);

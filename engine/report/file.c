@@ -38,17 +38,16 @@ typedef struct evidence {
     store_txn *t;
     dicom_report_ref *v;
     size_t n;
+    study_inst *in; /* room to read each one into */
 } evidence;
 
 static int take_instance(void *ctx, rl_str sop)
 {
     evidence *e = ctx;
-    study_inst *in = malloc(sizeof *in);
+    study_inst *in = e->in;
     rl_err err;
-    if (!in || e->n == EVIDENCE_MAX) {
-        free(in);
+    if (e->n == EVIDENCE_MAX)
         return 1;
-    }
     /* the images: not the study's earlier reports */
     if (study_get_instance(e->t, sop, in, &err) == STORE_OK &&
         strcmp(in->f[STUDY_F_CALLING_AE], "(report)") != 0) {
@@ -58,7 +57,6 @@ static int take_instance(void *ctx, rl_str sop)
         cpy(r->series_uid, sizeof r->series_uid, rl_str_c(in->f[STUDY_F_SERIES_UID]));
         cpy(r->study_uid, sizeof r->study_uid, rl_str_c(in->f[STUDY_F_STUDY_UID]));
     }
-    free(in);
     return 0;
 }
 
@@ -439,7 +437,8 @@ int report_file(store_txn *t, const report_ctx *cx, const route_set *rs, uint64_
     dicom_report_study *d = calloc(1, sizeof *d);
     study_inst *in = calloc(1, sizeof *in);
     prior *pr = calloc(1, sizeof *pr);
-    evidence ev = { t, calloc(EVIDENCE_MAX, sizeof *ev.v), 0 };
+    /* in: read into for each evidence instance, then the objects' own record */
+    evidence ev = { t, calloc(EVIDENCE_MAX, sizeof *ev.v), 0, in };
     int rc = !(r && s && d && in && pr && ev.v) ? rl_err_set(err, RL_E_NOMEM, -1, "out of memory")
              : given                            ? (*r = *given, 0)
                                                 : read_report(t, seq, &m, &a, r, err);

@@ -420,10 +420,7 @@ static void load_send(rt_loader *L, const xmlNode *n, const rt_droute *r, rt_dse
     for (int i = 0; ts && i < ROUTE_TS_COUNT; i++)
         if (!strcmp(ts, route_dicom_ts_name((route_ts)i)))
             s->ts = (route_ts)i;
-    size_t k = 0;
-    while (k < L->o->n_dicom_nodes && strcmp(L->o->dicom_nodes[k], s->to) != 0)
-        k++;
-    if (k == L->o->n_dicom_nodes)
+    if (!rt_lnode(L, s->to))
         rt_lerr(L, n, "unknown DICOM node '%s' (a <pacs> or <node> of the engine config)", s->to);
     for (size_t i = 0; i < r->nsends; i++)
         if (!strcmp(r->sends[i].to, s->to))

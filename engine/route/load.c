@@ -317,16 +317,12 @@ static bool is_action(const xmlNode *n)
 }
 
 /* A DICOM node the engine config names (or any, when the loader has none
- * to check against: `routes check` without --config says so). */
+ * to check against). */
 static void check_node(rt_loader *L, const xmlNode *n, const char *attr, const char *ae)
 {
-    if (!L->o || !L->o->dicom_nodes)
-        return;
-    for (size_t k = 0; k < L->o->n_dicom_nodes; k++)
-        if (!strcmp(L->o->dicom_nodes[k], ae))
-            return;
-    rt_lerr(L, n, "%s: unknown DICOM node '%s' (a <pacs> or <node> of the engine config)", attr,
-            ae);
+    if (L->o && L->o->dicom_nodes && !rt_lnode(L, ae))
+        rt_lerr(L, n, "%s: unknown DICOM node '%s' (a <pacs> or <node> of the engine config)",
+                attr, ae);
 }
 
 static void load_prefetch(rt_loader *L, const xmlNode *n, route_prefetch_opts *p)

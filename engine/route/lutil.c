@@ -40,6 +40,14 @@ size_t rt_lcount(const xmlNode *n, const char *name)
     return k;
 }
 
+bool rt_lnode(const rt_loader *L, const char *ae)
+{
+    for (size_t k = 0; L->o && ae && k < L->o->n_dicom_nodes; k++)
+        if (!strcmp(L->o->dicom_nodes[k], ae))
+            return true;
+    return false;
+}
+
 bool rt_lbool(const xmlNode *n, const char *name)
 {
     const char *v = xdoc_attr(n, name);

@@ -25,6 +25,9 @@ const char *rt_ldup(rt_loader *L, const char *s);
 void *rt_lalloc(rt_loader *L, size_t n);
 /* Element children of n named name (all of them when name is NULL). */
 size_t rt_lcount(const xmlNode *n, const char *name);
+/* Is ae a DICOM node (a <pacs> or <node>) of the engine config the loader
+ * was given? False when it was given none. */
+bool rt_lnode(const rt_loader *L, const char *ae);
 /* Attribute name is "true" or "1". */
 bool rt_lbool(const xmlNode *n, const char *name);
 /* A <table> element into the set's next table (the caller reserved room for

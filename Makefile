@@ -16,14 +16,15 @@ WERROR   := $(if $(filter true,$(CI)),ON,OFF)
 # decode their pixels, gdcmconv to decode what pydicom cannot (JPEG-LS),
 # dciodvfy to check converted files, Node.js for the MPPS client
 # (dcmjs-dimse, from npm), and what the tests and benchmarks use around them
-# (pgrep, setpriv, strace, curl), libmicrohttpd for the HTTP listener and
-# Prometheus's promtool to check /metrics.
+# (pgrep, setpriv, strace, curl), libmicrohttpd for the HTTP listener,
+# libcurl for the alerts' mail and webhook, aiosmtpd as the mail server the
+# alert tests receive with, and Prometheus's promtool to check /metrics.
 DEBS := make cmake gcc g++ clang libclang-rt-14-dev pkg-config \
         libdcmtk-dev dcmtk libgdcm-dev libxml2-dev libzmq3-dev liblmdb-dev libssl-dev openssl \
         libcmocka-dev python3 python3-hl7 procps strace util-linux \
         orthanc python3-pydicom python3-numpy python3-pil libgdcm-tools dicom3tools \
         curl nodejs rsyslog rsyslog-gnutls libxml2-utils \
-        libmicrohttpd-dev libjansson-dev prometheus chromium lmdb-utils libsystemd-dev \
+        libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev python3-aiosmtpd prometheus chromium lmdb-utils libsystemd-dev \
         debhelper dpkg-dev build-essential adduser systemd
 
 .PHONY: all deps js build run test test-plain test-sanitize bench deb clean

@@ -43,6 +43,7 @@ struct audit_shipper {
     uint64_t st_confirmed, st_last;
     unsigned long st_sent, st_resent, st_connects;
     bool st_up;
+    int64_t st_down_us; /* since when it is down (0: up) */
     char st_why[200];
 };
 
@@ -51,6 +52,10 @@ static void set_state(audit_shipper *s, bool up, const char *why)
     pthread_mutex_lock(&s->lock);
     bool was = s->st_up;
     s->st_up = up;
+    if (up)
+        s->st_down_us = 0;
+    else if (was || !s->st_down_us)
+        s->st_down_us = rl_now_us();
     snprintf(s->st_why, sizeof s->st_why, "%s", why ? why : "");
     s->st_confirmed = s->confirmed;
     pthread_mutex_unlock(&s->lock);
@@ -229,6 +234,7 @@ int audit_ship_start(const audit_ship_cfg *c, audit_shipper **out, rl_err *err)
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
     s->cfg = *c;
     s->backoff_ms = 1000;
+    s->st_down_us = rl_now_us(); /* not reached yet */
     if (!s->cfg.hostname[0] && gethostname(s->cfg.hostname, sizeof s->cfg.hostname) != 0)
         snprintf(s->cfg.hostname, sizeof s->cfg.hostname, "-");
     syslog_opts so = { .host = c->host, .port = c->port, .server_name = c->server_name,
@@ -292,6 +298,15 @@ void audit_ship_status(audit_shipper *s, rl_buf *out)
                   (unsigned long long)s->st_confirmed, (unsigned long long)s->st_last,
                   s->st_sent, s->st_resent);
     pthread_mutex_unlock(&s->lock);
+}
+
+int64_t audit_ship_down_since(audit_shipper *s, char *why, size_t n)
+{
+    pthread_mutex_lock(&s->lock);
+    int64_t since = s->st_down_us;
+    snprintf(why, n, "%s", s->st_up ? "" : s->st_why);
+    pthread_mutex_unlock(&s->lock);
+    return since;
 }
 
 void audit_ship_stop(audit_shipper *s)

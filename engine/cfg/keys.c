@@ -3,9 +3,11 @@
  * setters of the elements that repeat or nest. cfg.c walks the file by it;
  * README.md's "Configuration" table and engine/cfg/config.xsd are held to
  * it by tests/lint/cfg_keys.py. */
+#include <libxml/tree.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "radlink/alert.h"
 #include "radlink/job.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
@@ -198,6 +200,90 @@ static void *open_destination(cfg_walk *w, const void *node, void *parent, unsig
         }
     c->n_dests++;
     return NULL;
+}
+
+/* <alerts><rule>: one of cfg_alerts.rules, in file order. */
+static void *open_alert_rule(cfg_walk *w, const void *node, void *parent, unsigned i)
+{
+    (void)w, (void)node;
+    cfg *c = parent;
+    c->alerts.n_rules = i + 1;
+    memset(&c->alerts.rules[i], 0, sizeof c->alerts.rules[i]);
+    return &c->alerts.rules[i];
+}
+
+/* What each kind of rule needs: a threshold it cannot guess. */
+static void check_alert_rule(cfg_walk *w, const void *node, void *base)
+{
+    const cfg_alert_rule *r = base;
+    const xmlNode *n = node;
+    const char *need = NULL;
+    switch ((alert_on)r->on) {
+    case ALERT_QUEUE_DEPTH:
+        need = xmlHasProp(n, BAD_CAST "over") ? NULL : "over (messages waiting)";
+        break;
+    case ALERT_QUEUE_AGE:
+    case ALERT_UNMATCHED:
+    case ALERT_REPORTS:
+    case ALERT_AUDIT_DOWN:
+        need = xmlHasProp(n, BAD_CAST "older") ? NULL : "older (a duration)";
+        break;
+    case ALERT_CERTIFICATE:
+        need = xmlHasProp(n, BAD_CAST "within") ? NULL : "within (a duration: 30d)";
+        break;
+    case ALERT_STORE_USE:
+    case ALERT_DISK_USE:
+        if (!xmlHasProp(n, BAD_CAST "over") || r->over > 99)
+            need = "over (a percentage, 0 to 99)";
+        break;
+    default:
+        break;
+    }
+    if (need) {
+        xdoc_error(w->errors, w->path, node, "<rule on=\"%s\">: needs %s",
+                   alert_on_names[r->on], need);
+        w->bad++;
+    }
+    bool dest = r->on == ALERT_QUEUE_DEPTH || r->on == ALERT_QUEUE_AGE || r->on == ALERT_PARKED;
+    if (r->destination[0] && !dest) {
+        xdoc_error(w->errors, w->path, node, "<rule on=\"%s\">: destination is for "
+                   "queue-depth, queue-age and parked", alert_on_names[r->on]);
+        w->bad++;
+    }
+}
+
+static void *open_alert_syslog(cfg_walk *w, const void *node, void *parent, unsigned i)
+{
+    (void)w, (void)node, (void)i;
+    ((cfg *)parent)->alerts.syslog.on = true;
+    return parent;
+}
+
+static void check_alerts(cfg_walk *w, const void *node, void *base)
+{
+    const cfg *c = base;
+    const cfg_alerts *a = &c->alerts;
+    if (a->n_rules && !alert_channels(a)) {
+        xdoc_error(w->errors, w->path, node, "<alerts>: rules need a channel to reach someone "
+                   "(<email>, <webhook> or <syslog>)");
+        w->bad++;
+    }
+    if (a->email.url[0] && (strncmp(a->email.url, "smtp://", 7) != 0 &&
+                            strncmp(a->email.url, "smtps://", 8) != 0)) {
+        xdoc_error(w->errors, w->path, node, "<email url>: '%s' is not smtp://host[:port] or "
+                   "smtps://host[:port]", a->email.url);
+        w->bad++;
+    }
+    if (a->email.url[0] && (!a->email.from[0] || !a->email.to[0])) {
+        xdoc_error(w->errors, w->path, node, "<email>: needs from and to");
+        w->bad++;
+    }
+    if (a->webhook.url[0] && strncmp(a->webhook.url, "https://", 8) != 0 &&
+        strncmp(a->webhook.url, "http://", 7) != 0) {
+        xdoc_error(w->errors, w->path, node, "<webhook url>: '%s' is not an https:// address",
+                   a->webhook.url);
+        w->bad++;
+    }
 }
 
 /* ---- the table ---- */
@@ -494,6 +580,61 @@ static const cfg_key keys[] = {
       .doc = "the engine's client certificate" },
     { "audit/syslog", "key", CFG_FILE, .rule = CFG_PATH_CONFIG, AT(cfg, audit.key),
       .doc = "its private key" },
+
+    { "alerts", NULL, CFG_ELEM, .max = 1, .check = check_alerts,
+      .doc = "alerts that reach a person (e-mail, webhook, syslog)" },
+    { "alerts", "every", CFG_DURATION, 1, RL_ALERT_EVERY_MAX_S, .hint = "30s, 1m, 5m",
+      AT(cfg, alerts.every_s), .def = RL_ALERT_EVERY_DEFAULT_S,
+      .doc = "how often the rules are looked at" },
+    { "alerts", "repeat", CFG_DURATION, 0, RL_ALERT_REPEAT_MAX_S, .hint = "30m, 4h, 1d",
+      AT(cfg, alerts.repeat_s), .def = RL_ALERT_REPEAT_DEFAULT_S,
+      .doc = "a firing alert is sent again this often (0: once)" },
+    { "alerts", "host-name", CFG_STR, AT(cfg, alerts.host_name),
+      .doc = "how alerts name this engine (none: the host's name)" },
+    { "alerts/email", NULL, CFG_ELEM, .max = 1, .doc = "alerts by e-mail (SMTP)" },
+    { "alerts/email", "url", CFG_STR, AT(cfg, alerts.email.url),
+      .doc = "smtp://host:587 (STARTTLS) or smtps://host:465" },
+    { "alerts/email", "from", CFG_STR, AT(cfg, alerts.email.from), .doc = "the sender address" },
+    { "alerts/email", "to", CFG_STR, AT(cfg, alerts.email.to),
+      .doc = "the recipients, separated by commas" },
+    { "alerts/email", "user", CFG_STR, AT(cfg, alerts.email.user),
+      .doc = "the SMTP user (none: no authentication)" },
+    { "alerts/email", "password-file", CFG_FILE, .rule = CFG_PATH_CONFIG,
+      AT(cfg, alerts.email.password_file), .doc = "a file whose first line is its password" },
+    { "alerts/email", "tls", CFG_ENUM, .names = alert_tls_names, AT(cfg, alerts.email.tls),
+      .doc = "STARTTLS: required, try, or none" },
+    { "alerts/email", "ca", CFG_FILE, .rule = CFG_PATH_CONFIG, AT(cfg, alerts.email.ca),
+      .doc = "the CA that signs the mail server's certificate (none: the system's)" },
+    { "alerts/webhook", NULL, CFG_ELEM, .max = 1, .doc = "alerts POSTed as JSON" },
+    { "alerts/webhook", "url", CFG_STR, AT(cfg, alerts.webhook.url), .doc = "https://..." },
+    { "alerts/webhook", "ca", CFG_FILE, .rule = CFG_PATH_CONFIG, AT(cfg, alerts.webhook.ca),
+      .doc = "the CA that signs its certificate (none: the system's)" },
+    { "alerts/webhook", "token-file", CFG_FILE, .rule = CFG_PATH_CONFIG,
+      AT(cfg, alerts.webhook.token_file),
+      .doc = "a file whose first line is sent as Authorization: Bearer" },
+    { "alerts/syslog", NULL, CFG_ELEM, .max = 1, .open = open_alert_syslog,
+      .doc = "alerts to the local syslog" },
+    { "alerts/syslog", "socket", CFG_STR, AT(cfg, alerts.syslog.socket), .def_text = "/dev/log",
+      .doc = "the local syslog socket" },
+    { "alerts/syslog", "facility", CFG_ENUM, .names = alert_facilities,
+      AT(cfg, alerts.syslog.facility), .doc = "daemon, user, local0 to local7" },
+    { "alerts/rule", NULL, CFG_ELEM, .max = RL_ALERT_RULES_MAX, .open = open_alert_rule,
+      .check = check_alert_rule, .doc = "what to watch (one rule each)" },
+    { "alerts/rule", "on", CFG_ENUM, .names = alert_on_names, AT(cfg_alert_rule, on),
+      .doc = "queue-depth, queue-age, parked, dead-jobs, unverified-jobs, unmatched, "
+             "waiting-reports, certificate, store-use, disk-use, audit-down, worker-lost" },
+    { "alerts/rule", "over", CFG_UINT, 0, UINT32_MAX, AT(cfg_alert_rule, over),
+      .doc = "fires above this count (a percentage for store-use and disk-use)" },
+    { "alerts/rule", "older", CFG_DURATION, 0, RL_RETENTION_MAX_S, .hint = "30m, 4h, 1d",
+      AT(cfg_alert_rule, older_s), .doc = "fires once something is older than this" },
+    { "alerts/rule", "within", CFG_DURATION, 0, RL_RETENTION_MAX_S, .hint = "14d, 30d",
+      AT(cfg_alert_rule, within_s), .doc = "certificate: fires this long before it expires" },
+    { "alerts/rule", "destination", CFG_STR, AT(cfg_alert_rule, destination),
+      .doc = "queue rules: this destination only (none: each)" },
+    { "alerts/rule", "for", CFG_DURATION, 0, RL_ALERT_REPEAT_MAX_S, .hint = "90s, 5m",
+      AT(cfg_alert_rule, for_s), .doc = "the condition holds this long before it fires" },
+    { "alerts/rule", "repeat", CFG_DURATION, 0, RL_ALERT_REPEAT_MAX_S, .hint = "30m, 4h",
+      AT(cfg_alert_rule, repeat_s), .doc = "sent again this often while it holds (none: <alerts repeat>)" },
 };
 
 const cfg_key *cfg_keys(size_t *n)

@@ -55,7 +55,7 @@ int cli_run_pacs_check(op_call *c)
             p = &cf->pacs[i];
     if (!p) {
         status = cli_fail(c, CLI_BADINPUT, "no <pacs> or <node> with AE title '%s' in %s", ae,
-                          c->config);
+                          cf->source);
         goto out;
     }
     dicom_peer peer = peer_of(p);

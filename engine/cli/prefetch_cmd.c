@@ -52,7 +52,7 @@ int cli_run_prefetch(op_call *c)
     if (!node_of(cf, from_ae, &from) || !node_of(cf, to_ae, &to)) {
         status = cli_fail(c, CLI_BADINPUT, "%s: no <pacs> or <node> with AE title '%s' in %s",
                           !node_of(cf, from_ae, &from) ? "--from" : "--to",
-                          !node_of(cf, from_ae, &from) ? from_ae : to_ae, c->config);
+                          !node_of(cf, from_ae, &from) ? from_ae : to_ae, cf->source);
         goto out;
     }
     prefetch_rule r;

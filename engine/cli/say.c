@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "radlink/cfg.h"
+#include "radlink/store.h"
 
 int cli_fail(const op_call *c, int code, const char *fmt, ...)
 {
@@ -48,24 +49,53 @@ int cli_data_dir(const op_call *c, const char *data, const char *config, char *o
 }
 
 
+/* The configuration the engine on --data last started with (META
+ * engine.config): its file, or "" when it ran on the embedded default or
+ * never ran there. */
+static void engine_config(const char *data, char *out, size_t n)
+{
+    store *st;
+    store_txn *t;
+    rl_err err;
+    store_opts so = { .readonly = true };
+    out[0] = '\0';
+    if (!data || store_open(data, &so, &st, &err) != STORE_OK)
+        return;
+    if (store_begin(st, NULL, false, &t, &err) == STORE_OK) {
+        ops_meta(t, "engine.config", out, n);
+        store_abort(t);
+    }
+    store_close(st);
+    if (out[0] != '/')
+        out[0] = '\0';
+}
+
 int cli_config(const op_call *c, const char *needed, cfg **out)
 {
     *out = NULL;
-    if (!c->config)
-        return cli_usage(c, "--config names the configuration %s", needed);
+    char from_engine[RL_CFG_PATH_MAX];
+    const char *path = c->config;
+    if (!path) {
+        engine_config(c->data, from_engine, sizeof from_engine);
+        if (!from_engine[0])
+            return cli_usage(c, "--config names the configuration %s (the engine on %s did "
+                             "not start from a configuration file)", needed,
+                             c->data ? c->data : "the data directory");
+        path = from_engine;
+    }
     cfg *cf = calloc(1, sizeof *cf);
     if (!cf)
         return cli_fail(c, CLI_FAIL, "out of memory");
     cfg_defaults(cf);
     rl_buf errors;
     rl_buf_init(&errors, 0);
-    int rc = cfg_load(cf, c->config, &errors);
+    int rc = cfg_load(cf, path, &errors);
     if (rc != 0)
         fprintf(stderr, "%s", rl_buf_cstr(&errors));
     rl_buf_free(&errors);
     if (rc != 0) {
         free(cf);
-        return cli_fail(c, CLI_BADINPUT, "%s: configuration rejected", c->config);
+        return cli_fail(c, CLI_BADINPUT, "%s: configuration rejected", path);
     }
     *out = cf;
     return CLI_OK;

@@ -181,6 +181,12 @@ const op_verb cli_tools[] = {
       "the running engine when there is one, else on the store.\n",
       "expected one DIR", cli_run_wl_import },
 
+    { "alerts", "test", none, 0, OP_LOCAL | OP_DATA,
+      "send a test notification through every channel of <alerts> (e-mail, webhook, syslog)",
+      "The configuration is --config, else the one the engine on --data started\n"
+      "with. Each channel is said to work, or why not (the mail server's or the\n"
+      "receiver's answer). Exit 0 when every channel took it.\n",
+      .run = cli_run_alerts_test },
     { "pacs", .summary = "a PACS or DICOM node of the configuration: check what it allows" },
     { "pacs", "check", pacs_check_args, 0, OP_LOCAL | OP_DATA,
       "ask a PACS what radlink needs of it: C-ECHO, storage commitment, C-FIND at study and "

@@ -426,6 +426,11 @@ void dispatch_counts(const dispatcher *d, unsigned *workers, unsigned *running)
         *running = (unsigned)d->nleases;
 }
 
+unsigned long dispatch_lost_workers(const dispatcher *d)
+{
+    return d ? d->lost_workers : 0;
+}
+
 void dispatch_status(const dispatcher *d, rl_buf *out)
 {
     if (!d)

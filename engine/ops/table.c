@@ -331,6 +331,13 @@ const op_verb ops_verbs[] = {
       .run = ops_no_engine, .engine = OPE_RETENTION,
       .http = { POST("/api/retention/run") } },
 
+    { "alerts", .summary = "alerts that reach a person: what fires now" },
+    { "alerts", "list", none, USERS_VIEWER, OP_READS | OP_DATA,
+      "the alerts firing (and holding) now, and notifications not yet delivered",
+      "The rules are <alerts><rule> in the configuration; `radlink alerts test`\n"
+      "sends a test notification through every channel.\n",
+      .run = ops_alerts_list, .http = { GET("/api/alerts") } },
+
     { "status", NULL, none, 0, OP_LOCAL | OP_DATA,
       "engine state: running or not, active routes (checksum, load time), queues, "
       "workers and senders", .run = ops_status, .engine = OPE_STATUS },
@@ -345,5 +352,7 @@ const op_verb ops_verbs[] = {
       .run = ops_no_engine, .engine = OPE_HEALTH },
     { "destinations", NULL, none, 0, OP_ENGINE | OP_HIDDEN, "every destination's name",
       .run = ops_no_engine, .engine = OPE_DESTINATIONS },
+    { "facts", NULL, none, 0, OP_ENGINE | OP_HIDDEN, "what only the loop knows, for the alert "
+      "rules", .run = ops_no_engine, .engine = OPE_FACTS },
     END,
 };

@@ -85,6 +85,13 @@ static int shipped_apply(engine *e, store_txn *t, cmd *c, turn_ctx *tc, rl_err *
     return rc;
 }
 
+static int alerts_apply(engine *e, store_txn *t, cmd *c, turn_ctx *tc, rl_err *err)
+{
+    (void)e, (void)tc;
+    return store_put(t, STORE_META, RL_STR("alerts.state"),
+                     (rl_str){ (const char *)(c + 1), c->u.alerts.len }, 0, err);
+}
+
 static int delivery_apply(engine *e, store_txn *t, cmd *c, turn_ctx *tc, rl_err *err)
 {
     (void)e;
@@ -123,6 +130,7 @@ static const cmd_kind_ops kinds[] = {
     [CMD_ROUTES_LOADED] = { NULL, NULL, routes_loaded_finish },
     [CMD_AUDIT] = { "audit.store_failed", audit_apply, NULL },
     [CMD_AUDIT_SHIPPED] = { "audit.store_failed", shipped_apply, NULL },
+    [CMD_ALERTS] = { "alerts.store_failed", alerts_apply, NULL },
 };
 
 static const cmd_kind_ops *ops_of(const cmd *c)

@@ -83,6 +83,7 @@ typedef struct engine {
     dispatcher *jobs;
     workers *wk;
     audit_shipper *ship; /* NULL: no collector configured */
+    struct alert_runner *alerts; /* NULL: no <alerts> rules */
     http_server *http;   /* NULL: no HTTP listener */
     struct web *web;     /* what its threads share (engine/web) */
     /* /metrics: messages committed by listener, type and outcome (a
@@ -257,5 +258,8 @@ void engine_count_messages(engine *e, const char *listener, const char *type, in
 int engine_metrics(engine *e, rl_buf *out);
 int engine_health(engine *e, rl_buf *out);
 int engine_destinations(engine *e, rl_buf *out);
+/* Loop: `facts`, what only the loop knows for the alert rules ("key value"
+ * lines, radlink/alert.h alert_facts_loop reads them). */
+int engine_facts(engine *e, rl_buf *out);
 
 #endif

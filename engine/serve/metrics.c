@@ -160,3 +160,20 @@ int engine_destinations(engine *e, rl_buf *out)
         rl_buf_printf(out, "%s\n", e->mpps_dests[i].name);
     return 0;
 }
+
+int engine_facts(engine *e, rl_buf *out)
+{
+    unsigned connected, running;
+    dispatch_counts(e->jobs, &connected, &running);
+    /* the workers the engine runs, or one when only remote workers serve */
+    unsigned expected = e->cfg->workers ? e->cfg->workers : e->cfg->jobs_listen[0] ? 1 : 0;
+    rl_buf_printf(out, "workers_expected %u\nworkers_connected %u\nworkers_lost %lu\n", expected,
+                  connected, dispatch_lost_workers(e->jobs));
+    if (e->ship) {
+        char why[200];
+        int64_t since = audit_ship_down_since(e->ship, why, sizeof why);
+        rl_buf_printf(out, "audit_down_us %lld\naudit_where %s:%u\naudit_why %s\n",
+                      (long long)since, e->cfg->audit.host, e->cfg->audit.port, why);
+    }
+    return 0;
+}

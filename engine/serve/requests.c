@@ -137,6 +137,7 @@ static int engine_answer(engine *e, op_engine_q q, rl_buf *out)
     case OPE_HEALTH: return engine_health(e, out);
     case OPE_DESTINATIONS: return engine_destinations(e, out);
     case OPE_RETENTION: return engine_retention_run(e, out);
+    case OPE_FACTS: return engine_facts(e, out);
     default: return OP_USAGE;
     }
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "radlink/alert.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
 #include <dirent.h>
@@ -481,6 +482,20 @@ static int start_shipper(engine *e, rl_err *err)
     return audit_ship_start(&ac, &e->ship, err);
 }
 
+/* The alert rules' thread, when <alerts> has rules; after the HTTP
+ * listener, whose address the mails give. */
+static int start_alerts(engine *e, rl_err *err)
+{
+    alert_runner_cfg rc = { .c = e->cfg, .st = e->st, .q = e->q };
+    int rc_ = ctlsock_path(e->cfg->data_dir, "control.sock", rc.ctl_path, sizeof rc.ctl_path, err);
+    if (rc_ != 0)
+        return rc_;
+    if (e->http)
+        snprintf(rc.console, sizeof rc.console, "%s://%s:%u/", e->cfg->http.l.tls ? "https" : "http",
+                 e->cfg->http.l.bind, e->http_port);
+    return alert_runner_start(&rc, &e->alerts, err);
+}
+
 static int start_control(engine *e, rl_err *err)
 {
     char ctl[RL_CFG_PATH_MAX];
@@ -497,6 +512,7 @@ int engine_start(engine *e, rl_err *err)
     static int (*const steps[])(engine *, rl_err *) = {
         start_data_dir, start_store, start_routes, start_control, start_dicom,
         start_jobs,     start_mllp,  inbox_start,  start_shipper, engine_web_start,
+        start_alerts,
     };
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
         int rc = steps[i](e, err);
@@ -513,6 +529,8 @@ void engine_stop(engine *e)
     ctlsock_free(e->ctl);
     e->ctl = NULL;
     engine_web_stop(e);
+    alert_runner_stop(e->alerts); /* before the queue closes: its last book goes to the loop */
+    e->alerts = NULL;
     audit_ship_stop(e->ship); /* a start that failed after it began */
     e->ship = NULL;
     inbox_stop(e);

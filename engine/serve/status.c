@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "radlink/alert.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/version.h"
@@ -65,6 +66,7 @@ int engine_status(engine *e, rl_buf *out)
     dicom_scp_status(e->dicom, out);
     workers_status(e->wk, out);
     audit_ship_status(e->ship, out);
+    alert_runner_status(e->alerts, out);
     dispatch_status(e->jobs, out);
     forwarder_status(e->fwd, out);
     return 0;

@@ -32,6 +32,9 @@ int audit_ship_start(const audit_ship_cfg *c, audit_shipper **out, rl_err *err);
 void audit_ship_wake(audit_shipper *s);
 /* One line for `radlink status` (s may be NULL). */
 void audit_ship_status(audit_shipper *s, rl_buf *out);
+/* Since when the collector is down (0: up; the engine's start when it was
+ * never reached), with why. */
+int64_t audit_ship_down_since(audit_shipper *s, char *why, size_t n);
 /* Stop the thread (the confirmation of what went out is posted first) and
  * free s (may be NULL). */
 void audit_ship_stop(audit_shipper *s);

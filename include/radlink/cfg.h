@@ -55,6 +55,40 @@ typedef struct cfg_retention {
     uint32_t every_s; /* how often a pass starts */
 } cfg_retention;
 
+/* <alerts every repeat host-name> with its channels (<email>, <webhook>,
+ * <syslog>) and <rule> elements (radlink/alert.h says what each watches). */
+typedef struct cfg_alert_rule {
+    unsigned on;        /* alert_on */
+    uint64_t over;      /* a count, or a percentage (store-use, disk-use) */
+    uint32_t older_s;   /* queue-age, unmatched, waiting-reports, audit-down */
+    uint32_t within_s;  /* certificate */
+    uint32_t for_s;     /* the condition holds this long before it fires */
+    uint32_t repeat_s;  /* 0: the <alerts repeat> */
+    char destination[64]; /* queue-depth, queue-age, parked: one destination ("": each) */
+} cfg_alert_rule;
+
+typedef struct cfg_alerts {
+    uint32_t every_s, repeat_s;
+    char host_name[256]; /* how mails name this engine ("": the host's name) */
+    struct {
+        char url[512];   /* smtp://host:587 (STARTTLS), smtps://host:465; "": no mail */
+        char from[256], to[1024]; /* to: addresses separated by commas */
+        char user[256], password_file[CFG_PATH], ca[CFG_PATH];
+        unsigned tls;    /* ALERT_TLS_*: required (default), try, none */
+    } email;
+    struct {
+        char url[1024];  /* https://...; "": no webhook */
+        char ca[CFG_PATH], token_file[CFG_PATH];
+    } webhook;
+    struct {
+        bool on;
+        char socket[108]; /* the local syslog socket (default /dev/log) */
+        unsigned facility; /* index of alert_facilities */
+    } syslog;
+    cfg_alert_rule rules[32];
+    unsigned n_rules;
+} cfg_alerts;
+
 typedef struct cfg {
     char source[CFG_PATH]; /* the file loaded, or "embedded default" */
     char data_dir[CFG_PATH];
@@ -122,6 +156,7 @@ typedef struct cfg {
         unsigned max_connections, lockout_failures;
         unsigned session_idle_s, lockout_s; /* durations: "30m", "90s" */
     } http;
+    cfg_alerts alerts;
 } cfg;
 
 /* ---- the keys ----

@@ -41,6 +41,8 @@ typedef enum cmd_kind {
     CMD_AUDIT,        /* u.audit: an audit event rendered by a DICOM thread (a query,
                        * a security alert), stored in the turn's transaction */
     CMD_AUDIT_SHIPPED,/* u.shipped: the collector took every audit event up to this seq */
+    CMD_ALERTS,       /* u.alerts: the alert book (its JSON follows the command in the same
+                       * block), kept in META alerts.state */
 } cmd_kind;
 
 typedef enum cmd_delivery {
@@ -84,6 +86,9 @@ typedef struct cmd {
         } mpps;
         audit_ready audit; /* its xml follows the command in the same block (audit_cmd) */
         uint64_t shipped;
+        struct {
+            size_t len; /* of the JSON after the command */
+        } alerts;
         struct {
             void *reloader;        /* the engine process's reload, which reads the file */
             struct route_set *rs;  /* NULL when the file was refused */

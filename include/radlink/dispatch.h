@@ -91,6 +91,8 @@ int64_t dispatch_deadline_ms(const dispatcher *d);
 void dispatch_commit_report(dispatcher *d, const char *txn_uid, const char *lines);
 /* Workers and running attempts, one line each, for `radlink status`. */
 void dispatch_status(const dispatcher *d, rl_buf *out);
+/* Workers found silent (lost) since the engine started. */
+unsigned long dispatch_lost_workers(const dispatcher *d);
 /* Workers connected (local and remote) and jobs running on them. */
 void dispatch_counts(const dispatcher *d, unsigned *workers, unsigned *running);
 

@@ -104,6 +104,7 @@ typedef enum op_engine_q {
     OPE_DESTINATIONS, /* every destination's name, one per line */
     OPE_RELOAD,       /* load the route file again; answered once it is loaded */
     OPE_RETENTION,    /* retention's passes now, until nothing is left to remove */
+    OPE_FACTS,        /* what only the loop knows, for the alert rules (radlink/alert.h) */
 } op_engine_q;
 
 /* An HTTP binding: {NAME} in the pattern is the positional of that name,

@@ -2,7 +2,8 @@
 # The web console in a real browser (Debian's chromium, headless, driven by
 # puppeteer-core from tests/js): log in, find a message by PID-3 and replay
 # it, park and retry a queued message, link an unmatched study to its order
-# and see its state change, be refused an operator action as a viewer. The
+# and see its state change, be refused an operator action as a viewer; the
+# alert the RIS's queue fires is on the banner above every page. The
 # screenshots of every page stay in this test's work directory.
 . "$(dirname "$0")/lib.sh"
 . "$SRC/tests/integration/mwl_lib.sh"
@@ -25,7 +26,15 @@ for u in "ann operator" "vic viewer"; do
     run_rc sh -c "echo 'pass-$1-123' | '$RADLINK' user add $1 --role $2 --data '$T/var' --password-stdin"
     expect_rc 0 "user add $1"
 done
-start_engine --routes "$T/routes.xml" --workers 0
+# the alert rules: the RIS's queue (the banner above every page); the
+# syslog socket is not there, so the notification stays owed
+cat >"$T/radlink.xml" <<XML
+<?xml version="1.0"?>
+<radlink>
+  <alerts every="1s"><syslog socket="$T/no-syslog.sock"/><rule on="queue-depth" over="2"/></alerts>
+</radlink>
+XML
+start_engine --config "$T/radlink.xml" --routes "$T/routes.xml" --workers 0
 
 note "traffic: three orders for a RIS that is down, a study two of them could be"
 orm C1 NW 9001 S1 CT CT01 202611241000 'SECRET^PATIENT' P-SECRET-1 >"$T/m.hl7"
@@ -51,7 +60,7 @@ node "$SRC/tests/js/console_test.js" "http://127.0.0.1:$HTTP_PORT" "$T/screensho
 RC=$?
 set -e
 [ "$RC" = 0 ] || fail "the browser test (see its lines above and $T/screenshots)"
-for p in 01-login 02-overview 04-messages-search 05-message 07-queues-parked 10-study-linked 13-worklist 17-viewer-refused; do
+for p in 01-login 02-overview 02b-alert-banner 04-messages-search 05-message 07-queues-parked 10-study-linked 13-worklist 17-viewer-refused; do
     [ -s "$T/screenshots/$p.png" ] || fail "no screenshot $p"
 done
 

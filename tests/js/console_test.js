@@ -112,6 +112,18 @@ async function messageSeqs(page) {
     check(!(await page.content()).includes('SECRET'), 'no patient data on the overview');
     check((await page.$$('.chart svg polyline')).length >= 4, 'the last hour\'s charts are drawn');
 
+    step = 'the alert banner';
+    // the queue of the RIS that is down fires <rule on="queue-depth">: above
+    // every page, as `radlink alerts list` says it; no patient in it
+    await page.reload();
+    await page.waitForFunction(() => !document.querySelector('#alerts').hidden &&
+      document.querySelector('#alerts [data-alert="queue-depth"]'), { timeout: 30000 * F });
+    const alerts = await page.$eval('#alerts', e => e.textContent);
+    check(/1 alert firing/.test(alerts) && alerts.includes('queue-depth ris-down: destination ris-down: 3 messages waiting'),
+      'the banner says the queue alert: ' + alerts);
+    check(!alerts.includes('SECRET'), 'no patient data in the alert banner');
+    await shot(page, '02b-alert-banner');
+
     step = 'a count is a link to its list';
     await Promise.all([
       page.waitForFunction(() => location.hash === '#/exceptions', { timeout: 5000 * F }),

@@ -458,8 +458,31 @@ const PAGES = [
   [/^\/users$/, pageUsers],
 ];
 
+// What the alert rules fire now (/api/alerts), above every page: the same
+// list `radlink alerts list` prints. A console without the right to read it
+// or an engine with no rules shows nothing.
+async function alertsBanner() {
+  const box = $('#alerts');
+  let j;
+  try {
+    const r = await fetch('/api/alerts', { credentials: 'same-origin' });
+    if (!r.ok) { box.hidden = true; return; }
+    j = await r.json();
+  } catch (e) { box.hidden = true; return; }
+  const firing = (j.alerts || []).filter(a => a.fired_us);
+  box.replaceChildren();
+  if (!firing.length) { box.hidden = true; return; }
+  box.append(el('strong', {}, firing.length + (firing.length === 1 ? ' alert firing' : ' alerts firing')));
+  const ul = el('ul');
+  for (const a of firing)
+    ul.append(el('li', { 'data-alert': a.on }, el('strong', {}, a.on + ' ' + a.subject + ': '), a.text));
+  box.append(ul);
+  box.hidden = false;
+}
+
 async function route() {
   if (!S.user) return;
+  alertsBanner();
   const { path, q } = params();
   const page = $('#page');
   page.replaceChildren();
@@ -484,6 +507,7 @@ async function route() {
 
 function showLogin(why) {
   S.user = null;
+  $('#alerts').hidden = true;
   $('#nav').hidden = true;
   $('#logout').hidden = true;
   $('#who').textContent = '';

@@ -83,6 +83,7 @@ bench: build js
 	tests/bench/report_bench.sh
 	tests/bench/prefetch_bench.sh
 	tests/bench/mpps_bench.sh
+	tests/bench/alert_bench.sh
 	tests/bench/http_bench.sh
 	tests/bench/backup_bench.sh
 	tests/bench/deid_bench.sh

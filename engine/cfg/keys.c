@@ -526,6 +526,8 @@ static const cfg_key keys[] = {
     { "destinations/destination", "retries", CFG_UINT, 1, RL_DEST_RETRIES_MAX,
       AT(route_dest, retries), .def = RL_DEST_RETRIES_DEFAULT,
       .doc = "sends of a message it refuses with a retry policy, then it is parked" },
+    { "destinations/destination", "ordered", CFG_BOOL, AT(route_dest, unordered),
+      .doc = "false: the sender moves past a parked message (default: nothing overtakes it)" },
     { "destinations/destination/tls", NULL, CFG_ELEM, .max = 1, .doc = "TLS to that destination" },
     { "destinations/destination/tls", "ca", CFG_FILE, .rule = CFG_PATH_CONFIG,
       AT(route_dest, ca), .doc = "the CA that signs its certificate" },

@@ -40,6 +40,7 @@ typedef struct sender {
     int cancel_fd;          /* eventfd: readable once stop is set */
     atomic_int phase;       /* sender_phase, for status */
     atomic_llong wait_until_us;
+    atomic_ullong parked_first; /* ordered: the parked message the queue waits behind */
     atomic_bool exited;
     mllp_client *conn;
     uint64_t delivered, parked, failures;
@@ -349,9 +350,10 @@ static void *run(void *arg)
         store_txn *t;
         rl_err err;
         queue_item it;
+        uint64_t behind = 0;
         int rc = store_begin(s->st, NULL, false, &t, &err);
         if (rc == STORE_OK) {
-            rc = queue_head(t, s->d.name, &it, &err);
+            rc = queue_head(t, s->d.name, !s->d.unordered, &it, &behind, &err);
             if (rc == STORE_OK) {
                 rl_buf_reset(&payload);
                 rl_buf_add(&payload, it.payload.p, it.payload.n);
@@ -361,6 +363,13 @@ static void *run(void *arg)
             store_abort(t);
         }
         atomic_store(&s->phase, S_WAITING);
+        if (behind != atomic_load(&s->parked_first)) {
+            atomic_store(&s->parked_first, behind);
+            if (behind)
+                log_warn("forward.blocked", "dest=%s qseq=%llu text=\"the queue waits behind "
+                         "a parked message (ordered): radlink queue retry, or ordered=false\"",
+                         s->d.name, (unsigned long long)behind);
+        }
         if (rc < 0) {
             log_error("forward.store", "dest=%s error=\"%s\"", s->d.name, err.msg);
             wait_until(s, rl_now_us() + STORE_ERROR_RETRY_MS * 1000ll);
@@ -585,7 +594,12 @@ void forwarder_status(const forwarder *f, rl_buf *out)
         long long until = atomic_load(&s->wait_until_us);
         rl_buf_printf(out, "sender %s %s:%u %s", s->d.name, s->d.host, s->d.port,
                       phase[ph < 0 || ph > 2 ? 0 : ph]);
-        if (ph == S_WAITING && until)
+        unsigned long long behind = atomic_load(&s->parked_first);
+        if (behind)
+            rl_buf_printf(out, " (waiting behind parked message %llu: nothing overtakes it; "
+                          "radlink queue retry %s %llu, or ordered=\"false\")", behind,
+                          s->d.name, behind);
+        else if (ph == S_WAITING && until)
             rl_buf_printf(out, " (next attempt in %lld s)",
                           (until - rl_now_us()) / 1000000 > 0 ? (until - rl_now_us()) / 1000000 : 0);
         rl_buf_add_c(out, "\n");

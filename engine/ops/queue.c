@@ -16,11 +16,12 @@ static const view_field Q_MSG = { "msg_seq", "MSG", 8 };
 static const view_field Q_QUEUED = { "queued", "QUEUED", 19 };
 static const view_field Q_ATTEMPTS = { "attempts", "ATTEMPTS", 8 };
 static const view_field Q_NEXT = { "next_attempt", "NEXT-ATTEMPT", 19, 0, NULL, VIEW_DASH };
+static const view_field Q_WAITS = { "waits", "WAITS", 24 };
 static const view_field Q_ERROR = { "last_error", "LAST-ERROR", 0, 120 };
 static const view_field *const queue_cols[] = { &Q_DEST, &Q_QSEQ, &Q_STATE, &Q_MSG, &Q_QUEUED,
-                                                &Q_ATTEMPTS, &Q_NEXT, &Q_ERROR, NULL };
+                                                &Q_ATTEMPTS, &Q_NEXT, &Q_WAITS, &Q_ERROR, NULL };
 
-static void queue_row(view *v, const queue_item *it)
+static void queue_row(view *v, const queue_item *it, const char *waits)
 {
     bool pending = it->state == QUEUE_PENDING;
     view_row(v);
@@ -31,6 +32,7 @@ static void queue_row(view *v, const queue_item *it)
     view_time(v, &Q_QUEUED, it->enq_us);
     view_u64(v, &Q_ATTEMPTS, it->attempts);
     view_time(v, &Q_NEXT, pending && it->attempts ? it->next_us : 0);
+    view_cstr(v, &Q_WAITS, waits);
     view_str(v, &Q_ERROR, it->last_error);
     view_row_end(v);
 }
@@ -42,11 +44,47 @@ typedef struct list_ctx {
     int state; /* 0: any */
     uint64_t skip, limit, shown, total;
     long pending, parked;
+    int64_t now_us;
+    const char *unordered; /* "\n" and META queue.unordered: names, one per line */
+    /* the destination being listed (items come by destination, then qseq) */
+    char dest[RL_DEST_NAME_MAX];
+    uint64_t ahead, parked_first;
 } list_ctx;
+
+/* Why a message waits, as its sender sees it: the next to go, in line
+ * behind others, behind a parked message that nothing overtakes (an ordered
+ * destination), for its next attempt, or (parked) for an administrator. */
+static void waits_of(list_ctx *l, const queue_item *it, char *out, size_t n)
+{
+    if (strcmp(l->dest, it->dest) != 0) {
+        snprintf(l->dest, sizeof l->dest, "%s", it->dest);
+        l->ahead = l->parked_first = 0;
+    }
+    char line[RL_DEST_NAME_MAX + 3];
+    snprintf(line, sizeof line, "\n%s\n", it->dest);
+    bool ordered = !l->unordered || !strstr(l->unordered, line);
+    if (it->state != QUEUE_PENDING) {
+        snprintf(out, n, "queue retry (parked)");
+        if (!l->parked_first && ordered)
+            l->parked_first = it->qseq;
+        return;
+    }
+    if (l->parked_first)
+        snprintf(out, n, "behind parked %llu", (unsigned long long)l->parked_first);
+    else if (l->ahead)
+        snprintf(out, n, "in line, %llu ahead", (unsigned long long)l->ahead);
+    else if (it->attempts && it->next_us > l->now_us)
+        snprintf(out, n, "next, its next attempt");
+    else
+        snprintf(out, n, "next to send");
+    l->ahead++;
+}
 
 static int list_one(void *ctx, const queue_item *it)
 {
     list_ctx *l = ctx;
+    char waits[64];
+    waits_of(l, it, waits, sizeof waits);
     if (it->state == QUEUE_PENDING)
         l->pending++;
     else
@@ -56,7 +94,7 @@ static int list_one(void *ctx, const queue_item *it)
     if (l->total++ < l->skip || l->shown >= l->limit)
         return 0;
     l->shown++;
-    queue_row(l->v, it);
+    queue_row(l->v, it, waits);
     return 0;
 }
 
@@ -66,11 +104,23 @@ int ops_queue_list(op_call *c)
     list_ctx l = { .v = c->out,
                    .state = !state ? 0 : strcmp(state, "pending") ? QUEUE_PARKED : QUEUE_PENDING,
                    .skip = ops_u64(c, "offset", 0),
-                   .limit = ops_u64(c, "limit", RL_API_LIST_MAX) };
+                   .limit = ops_u64(c, "limit", RL_API_LIST_MAX),
+                   .now_us = c->now_us };
+    char *unordered = NULL;
+    rl_str u;
+    rl_err uerr;
+    if (store_get(c->t, STORE_META, RL_STR("queue.unordered"), &u, &uerr) == STORE_OK &&
+        (unordered = malloc(u.n + 2))) {
+        unordered[0] = '\n';
+        memcpy(unordered + 1, u.p, u.n);
+        unordered[u.n + 1] = '\0';
+    }
+    l.unordered = unordered;
     const char *dest = ops_str(c, "dest");
     view_list(c->out, "items", queue_cols);
     rl_err err;
     int rc = queue_each(c->t, dest && dest[0] ? dest : NULL, list_one, &l, &err);
+    free(unordered);
     view_list_end(c->out);
     if (rc != STORE_OK)
         return ops_store_fail(c->out, &err);

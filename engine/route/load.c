@@ -111,6 +111,8 @@ static void load_dest(rt_loader *L, const xmlNode *n, route_dest *d)
         rt_lerr(L, n, "retries=\"%s\": 1 to %d sends are expected", r, RL_DEST_RETRIES_MAX);
     else if (r)
         d->retries = (unsigned)v;
+    const char *ord = xdoc_attr(n, "ordered");
+    d->unordered = ord && (!strcmp(ord, "false") || !strcmp(ord, "0"));
     for (xmlNode *c = xdoc_first(n); c; c = xdoc_next(c)) {
         if (!xdoc_is(c, "tls"))
             continue;

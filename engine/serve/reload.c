@@ -47,10 +47,20 @@ void engine_publish_routes(engine *e, const char *status)
         file = abs; /* so that `radlink msg replay` finds it from anywhere */
     snprintf(when, sizeof when, "%lld", (long long)rl_now_us());
     snprintf(count, sizeof count, "%zu", route_count(e->routes));
+    /* the destinations whose senders move past a parked message (ordered="false"),
+     * for `radlink queue list`'s WAITS */
+    size_t ndu;
+    const route_dest *du = route_dests(e->routes, &ndu);
+    rl_buf unordered;
+    rl_buf_init(&unordered, 0);
+    for (size_t i = 0; i < ndu; i++)
+        if (du[i].unordered)
+            rl_buf_printf(&unordered, "%s\n", du[i].name);
     const char *kv[] = { "routes.file", file, "routes.sha256",
                          route_sha256(e->routes), "routes.loaded_us", when, "routes.count", count,
-                         "routes.reload", status };
+                         "routes.reload", status, "queue.unordered", rl_buf_cstr(&unordered) };
     engine_put_meta(e, kv, sizeof kv / sizeof *kv);
+    rl_buf_free(&unordered);
     /* the text itself, so that `radlink msg replay` runs exactly these routes */
     store_txn *t;
     rl_err err;

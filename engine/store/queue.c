@@ -91,23 +91,31 @@ int queue_push(store_txn *t, const char *dest, uint64_t msg_seq, rl_str payload,
 
 typedef struct head_ctx {
     queue_item *out;
-    bool found;
+    bool found, ordered;
+    uint64_t parked_first;
 } head_ctx;
 
 static int first_pending(void *ctx, const queue_item *it)
 {
     head_ctx *h = ctx;
-    if (it->state != QUEUE_PENDING)
-        return 0;
+    if (it->state != QUEUE_PENDING) {
+        if (!h->ordered)
+            return 0;
+        h->parked_first = it->qseq; /* nothing overtakes it */
+        return 1;
+    }
     *h->out = *it;
     h->found = true;
     return 1;
 }
 
-int queue_head(store_txn *t, const char *dest, queue_item *out, rl_err *err)
+int queue_head(store_txn *t, const char *dest, bool ordered, queue_item *out,
+               uint64_t *parked_first, rl_err *err)
 {
-    head_ctx h = { out, false };
+    head_ctx h = { out, false, ordered, 0 };
     int rc = queue_each(t, dest, first_pending, &h, err);
+    if (parked_first)
+        *parked_first = h.parked_first;
     if (rc < 0)
         return rc;
     return h.found ? STORE_OK : STORE_NOTFOUND;

@@ -42,6 +42,9 @@ typedef struct route_dest {
     unsigned on_ae; /* ROUTE_AE_* */
     unsigned on_ar; /* ROUTE_AR_* */
     unsigned retries;
+    /* ordered="false": the sender moves past a parked message; by default
+     * nothing overtakes it (false here is the default, ordered) */
+    bool unordered;
     bool tls;
     char ca[RL_CFG_PATH_MAX], cert[RL_CFG_PATH_MAX], key[RL_CFG_PATH_MAX];
     char server_name[RL_HOST_MAX];

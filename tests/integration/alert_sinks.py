@@ -8,7 +8,8 @@ datagram socket, as /dev/log is).
 
 Each mail is written to DIR/mail/N.eml, each POST body to DIR/hook/N.json
 (a request without the token is answered 401 and not kept), each syslog
-datagram to DIR/syslog.log (one line each). The ports are written to
+datagram to DIR/syslog.log (one line each). A mail's X-Received-Ms header says when it
+came (ms since the epoch: the alert benchmark's clock). The ports are written to
 DIR/ports as "smtp PORT" and "https PORT" lines once all three listen; the
 syslog socket is DIR/syslog.sock.
 """
@@ -18,6 +19,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.smtp import SMTP, AuthResult
@@ -41,8 +43,9 @@ def keep(kind, ext, data):
 
 class Handler:
     async def handle_DATA(self, server, session, envelope):
-        head = "X-Envelope-From: %s\r\nX-Envelope-To: %s\r\nX-Authenticated: %s\r\n" % (
-            envelope.mail_from, ",".join(envelope.rcpt_tos), session.authenticated)
+        head = ("X-Envelope-From: %s\r\nX-Envelope-To: %s\r\nX-Authenticated: %s\r\n"
+                "X-Received-Ms: %d\r\n" % (envelope.mail_from, ",".join(envelope.rcpt_tos),
+                                            session.authenticated, int(time.time() * 1000)))
         keep("mail", "eml", head.encode() + envelope.original_content)
         return "250 OK"
 

@@ -5,7 +5,8 @@
 # The downstream is down at first: every message is ACKed once it is queued
 # durably; when it comes up, all arrive once, in order. A message the
 # downstream answers with AR is parked, listed, and delivered again on
-# `radlink queue retry`; one it answers AE is sent again with backoff, and
+# `radlink queue retry`, and nothing overtakes it meanwhile (ordered="false"
+# lets later ones pass); one it answers AE is sent again with backoff, and
 # parked after `retries` sends. Rejects from routes carry AE and an ERR segment.
 . "$(dirname "$0")/lib.sh"
 
@@ -101,18 +102,20 @@ expect_eq "$(tr '\n' ' ' <"$SINK_LOG")" "C01 C02 C03 C04 C05 C06 C07 C08 C09 C10
 expect_has "$(cat "$SINK_LOG.full")" "DOE^JANE" "the forwarded message is the transformed one (case)"
 expect_line "$(cat "$SINK_LOG.full")" "^OBR\|1\|OC01\|\|CTCHEST.*\|CT$" "map wrote OBR-24"
 
-note "AR from the downstream parks the message; the next ones go on"
+note "AR from the downstream parks the message; nothing overtakes it (ordered)"
 stop_sink
 start_sink --reject C22
 printf '%s%s%s' "$(order C21 P21)" "$(order C22 P22)" "$(order C23 P23)" >"$T/three.txt"
 mllp_send --loose --file "$T/three.txt" --port "$PORT" 127.0.0.1 >"$T/send4.out"
 expect_eq "$(grep -a -c 'MSA|AA|' "$T/send4.out")" 3 "3 AA"
-# C23 answered and C22 parked: nothing is left to send
-wait_cmd 10 "^\(0 pending, 1 parked\)$" "$RADLINK" queue list --data "$T/var" --dest ris
-expect_eq "$(grep -c -x 'C23' "$SINK_LOG")" 1 "C23 delivered after the AR"
-run_rc "$RADLINK" queue list --data "$T/var" --state parked
-expect_line "$OUT" "^ris +[0-9]+ +parked .* AR: " "C22 parked with the downstream's AR"
-expect_has "$OUT" "(0 pending, 1 parked)" "one parked"
+# C22 parked: C23 waits behind it, and the list and the status say so
+wait_cmd 10 "^\(1 pending, 1 parked\)$" "$RADLINK" queue list --data "$T/var" --dest ris
+run_rc "$RADLINK" queue list --data "$T/var" --dest ris
+expect_line "$OUT" "^ris +[0-9]+ +parked .*queue retry \(parked\) +AR: " "C22 parked with the downstream's AR"
+P22=$(printf '%s\n' "$OUT" | awk '$3 == "parked" {print $2}')
+expect_line "$OUT" "^ris +[0-9]+ +pending .*behind parked $P22 " "C23 waits behind it"
+wait_cmd 10 "^sender ris .*waiting behind parked message $P22" "$RADLINK" status --data "$T/var"
+expect_eq "$(grep -c -x 'C23' "$SINK_LOG" || true)" 0 "C23 not sent past the parked C22"
 run_rc "$RADLINK" queue retry --data "$T/var" ris 99999
 expect_rc 1 "retry of an unknown item"
 stop_sink
@@ -124,6 +127,7 @@ queue_empty 10
 expect_eq "$(grep -c -x 'C22' "$SINK_LOG")" 2 "C22 refused once, delivered after the retry"
 expect_eq "$(grep -c -x 'C21' "$SINK_LOG")" 1 "C21 once"
 expect_eq "$(grep -c -x 'C23' "$SINK_LOG")" 1 "C23 once"
+expect_eq "$(grep -x -E 'C2[23]' "$SINK_LOG" | tail -2 | tr '\n' ' ')" "C22 C23 " "C23 after C22"
 
 note "AE from the downstream: sent again; a passing AE delivered, a lasting one parked after retries"
 stop_sink
@@ -131,16 +135,37 @@ start_sink --ae C32 --ae-once C31
 printf '%s%s%s' "$(order C31 P31)" "$(order C32 P32)" "$(order C33 P33)" >"$T/ae.txt"
 mllp_send --loose --file "$T/ae.txt" --port "$PORT" 127.0.0.1 >"$T/send5.out"
 expect_eq "$(grep -a -c 'MSA|AA|' "$T/send5.out")" 3 "3 AA"
-wait_cmd 30 "^\(0 pending, 1 parked\)$" "$RADLINK" queue list --data "$T/var" --dest ris
+wait_cmd 30 "^\(1 pending, 1 parked\)$" "$RADLINK" queue list --data "$T/var" --dest ris
 expect_eq "$(grep -c -x 'C31' "$SINK_LOG")" 2 "C31: AE once, then delivered"
 expect_eq "$(grep -c -x 'C32' "$SINK_LOG")" 2 "C32: sent twice (retries=2)"
-expect_eq "$(grep -c -x 'C33' "$SINK_LOG")" 1 "C33 once, after them"
+expect_eq "$(grep -c -x 'C33' "$SINK_LOG" || true)" 0 "C33 waits behind C32"
 run_rc "$RADLINK" queue list --data "$T/var" --state parked
 expect_line "$OUT" "^ris +[0-9]+ +parked .* AE: .*\(parked after 2 sends\)" "C32 parked, said why"
-run_rc "$RADLINK" queue retry --data "$T/var" ris --all
 stop_sink
 start_sink
+run_rc "$RADLINK" queue retry --data "$T/var" ris --all
 queue_empty 10
+expect_eq "$(grep -c -x 'C33' "$SINK_LOG")" 1 "C33 once, after C32"
+
+note "ordered=\"false\": the sender moves past a parked message"
+sed 's/retries="2"/retries="2" ordered="false"/' "$T/routes.xml" >"$T/unordered.xml"
+cp "$T/routes.xml" "$T/routes.ordered"
+cp "$T/unordered.xml" "$T/routes.xml"
+run_rc "$RADLINK" routes reload --data "$T/var"
+expect_rc 0 "routes reload"
+stop_sink
+start_sink --reject C42
+printf '%s%s' "$(order C42 P42)" "$(order C43 P43)" >"$T/unordered.txt"
+mllp_send --loose --file "$T/unordered.txt" --port "$PORT" 127.0.0.1 >"$T/send6.out"
+wait_cmd 10 "^\(0 pending, 1 parked\)$" "$RADLINK" queue list --data "$T/var" --dest ris
+expect_eq "$(grep -c -x 'C43' "$SINK_LOG")" 1 "C43 delivered past the parked C42"
+stop_sink
+start_sink
+run_rc "$RADLINK" queue retry --data "$T/var" ris --all
+queue_empty 10
+cp "$T/routes.ordered" "$T/routes.xml"
+run_rc "$RADLINK" routes reload --data "$T/var"
+expect_rc 0 "routes reload (ordered again)"
 
 note "msg replay with other routes"
 cat >"$T/replay.xml" <<XML

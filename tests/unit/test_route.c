@@ -615,7 +615,7 @@ static void test_forward_queues_in_txn(void **state)
     store_txn *txn;
     assert_int_equal(store_begin(st, NULL, false, &txn, &err), STORE_OK);
     queue_item it;
-    assert_int_equal(queue_head(txn, "ris", &it, &err), STORE_OK);
+    assert_int_equal(queue_head(txn, "ris", true, &it, NULL, &err), STORE_OK);
     assert_int_equal(it.qseq, 1);
     assert_int_equal(it.msg_seq, 10);
     /* the transformed message is what gets queued */
@@ -625,7 +625,7 @@ static void test_forward_queues_in_txn(void **state)
     assert_int_equal(it.msg_seq, 11);
     assert_int_equal(queue_get(txn, "ris", 5, &it, &err), STORE_NOTFOUND);
     assert_int_equal(queue_get(txn, "results", 4, &it, &err), STORE_OK);
-    assert_int_equal(queue_head(txn, "absent", &it, &err), STORE_NOTFOUND);
+    assert_int_equal(queue_head(txn, "absent", true, &it, NULL, &err), STORE_NOTFOUND);
     store_abort(txn);
     route_free(rs);
     rl_buf_free(&errors);

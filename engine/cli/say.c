@@ -6,7 +6,6 @@
 
 #include "cli.h"
 #include "radlink/cfg.h"
-#include "radlink/store.h"
 
 int cli_fail(const op_call *c, int code, const char *fmt, ...)
 {
@@ -49,34 +48,13 @@ int cli_data_dir(const op_call *c, const char *data, const char *config, char *o
 }
 
 
-/* The configuration the engine on --data last started with (META
- * engine.config): its file, or "" when it ran on the embedded default or
- * never ran there. */
-static void engine_config(const char *data, char *out, size_t n)
-{
-    store *st;
-    store_txn *t;
-    rl_err err;
-    store_opts so = { .readonly = true };
-    out[0] = '\0';
-    if (!data || store_open(data, &so, &st, &err) != STORE_OK)
-        return;
-    if (store_begin(st, NULL, false, &t, &err) == STORE_OK) {
-        ops_meta(t, "engine.config", out, n);
-        store_abort(t);
-    }
-    store_close(st);
-    if (out[0] != '/')
-        out[0] = '\0';
-}
-
 int cli_config(const op_call *c, const char *needed, cfg **out)
 {
     *out = NULL;
     char from_engine[RL_CFG_PATH_MAX];
     const char *path = c->config;
     if (!path) {
-        engine_config(c->data, from_engine, sizeof from_engine);
+        ops_engine_config(c->data, from_engine, sizeof from_engine);
         if (!from_engine[0])
             return cli_usage(c, "--config names the configuration %s (the engine on %s did "
                              "not start from a configuration file)", needed,

@@ -134,7 +134,6 @@ static const op_arg prefetch_args[] = {
     { "dry-run", OPT_FLAG, 0, NULL, "list and decide, move nothing" },
     END,
 };
-static const op_arg pacs_check_args[] = { { "AE", OPT_STR, OPA_POS | OPA_REQUIRED }, END };
 static const op_arg dest_arg[] = { { "DEST", OPT_STR, OPA_POS | OPA_REQUIRED }, END };
 static const op_arg src_arg[] = { { "SRC", OPT_STR, OPA_POS | OPA_REQUIRED }, END };
 
@@ -187,15 +186,6 @@ const op_verb cli_tools[] = {
       "with. Each channel is said to work, or why not (the mail server's or the\n"
       "receiver's answer). Exit 0 when every channel took it.\n",
       .run = cli_run_alerts_test },
-    { "pacs", .summary = "a PACS or DICOM node of the configuration: check what it allows" },
-    { "pacs", "check", pacs_check_args, 0, OP_LOCAL | OP_DATA,
-      "ask a PACS what radlink needs of it: C-ECHO, storage commitment, C-FIND at study and "
-      "image level (TLS when configured); the remedy for each refusal, and the verify= that "
-      "suits it",
-      "AE is a <pacs> or <node> of --config; radlink calls it with its AE title. It\n"
-      "sends no images (a commitment request names an instance the PACS does not\n"
-      "hold: its report, a failure, goes to the engine's listener). Exit 0 when it\n"
-      "allows all of it.\n", .run = cli_run_pacs_check },
     { "prefetch", NULL, prefetch_args, 0, OP_LOCAL | OP_DATA,
       "move a patient's relevant prior studies from an archive to the reading PACS",
       "Asks the archive for the patient's studies (C-FIND), lists each with the\n"

@@ -21,7 +21,6 @@ int cli_run_backup(op_call *c);
 int cli_run_restore(op_call *c);
 int cli_run_check(op_call *c);
 int cli_run_prefetch(op_call *c);
-int cli_run_pacs_check(op_call *c);
 int cli_run_alerts_test(op_call *c);
 
 #endif

@@ -55,6 +55,7 @@ int ops_user_list(op_call *c);
 int ops_user_change(op_call *c);
 int ops_status(op_call *c);
 int ops_alerts_list(op_call *c);
+int ops_pacs_check(op_call *c);
 int ops_routes_show(op_call *c);
 int ops_routes_reload(op_call *c);
 int ops_hl7_decide(op_call *c);

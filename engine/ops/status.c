@@ -33,6 +33,24 @@ long ops_engine_pid(const char *data_dir)
     return pid;
 }
 
+void ops_engine_config(const char *data_dir, char *out, size_t n)
+{
+    store *st;
+    store_txn *t;
+    rl_err err;
+    store_opts so = { .readonly = true };
+    out[0] = '\0';
+    if (!data_dir || store_open(data_dir, &so, &st, &err) != STORE_OK)
+        return;
+    if (store_begin(st, NULL, false, &t, &err) == STORE_OK) {
+        ops_meta(t, "engine.config", out, n);
+        store_abort(t);
+    }
+    store_close(st);
+    if (out[0] != '/')
+        out[0] = '\0';
+}
+
 /* A time the engine wrote as text (us since the epoch); "-" when none. */
 static void fmt_us(const char *us_text, char *out, size_t n)
 {

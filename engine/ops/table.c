@@ -68,6 +68,7 @@ static const op_arg queue_retry_args[] = {
     { "all", OPT_FLAG, 0, NULL, "every parked message of DEST" },
     END,
 };
+static const op_arg pacs_check_args[] = { { "AE", OPT_STR, OPA_POS | OPA_REQUIRED }, END };
 static const op_arg queue_park_args[] = {
     { "DEST", OPT_STR, OPA_POS | OPA_REQUIRED },
     { "QSEQ", OPT_U64, OPA_POS | OPA_REQUIRED, NULL, NULL, 1, UINT64_MAX },
@@ -330,6 +331,17 @@ const op_verb ops_verbs[] = {
       "status' and /metrics (radlink_retention_removed_total).\n",
       .run = ops_no_engine, .engine = OPE_RETENTION,
       .http = { POST("/api/retention/run") } },
+
+    { "pacs", .summary = "a PACS or DICOM node of the configuration: check what it allows" },
+    { "pacs", "check", pacs_check_args, USERS_OPERATOR, OP_LOCAL | OP_DATA | OP_RESULT,
+      "ask a PACS what radlink needs of it: C-ECHO, storage commitment, C-FIND at study and "
+      "image level (TLS when configured); the remedy for each refusal, and the verify= that "
+      "suits it",
+      "AE is a <pacs> or <node> of --config (else of the configuration the engine on\n"
+      "--data started with); radlink calls it with its AE title. It sends no images\n"
+      "(a commitment request names an instance the PACS does not hold: its report, a\n"
+      "failure, goes to the engine's listener). Exit 0 when it allows all of it.\n",
+      .run = ops_pacs_check, .http = { GET("/api/pacs/{AE}/check") } },
 
     { "alerts", .summary = "alerts that reach a person: what fires now" },
     { "alerts", "list", none, USERS_VIEWER, OP_READS | OP_DATA,

@@ -119,6 +119,15 @@ void web_overview(web_call *c)
     web_ctl(c->w, 1, req, &st, &out);
     json_object_set_new(o, "engine", view_jstr(rl_buf_view(&out)));
     rl_buf_free(&out);
+    /* the PACS and nodes of the configuration, for their checks */
+    json_t *pacs = json_array();
+    for (unsigned i = 0; i < c->w->cfg->n_pacs; i++) {
+        const cfg_pacs *p = &c->w->cfg->pacs[i];
+        json_array_append_new(pacs, json_pack("{s:s, s:s, s:i, s:b, s:s}", "ae", p->ae, "host",
+                                              p->host, "port", (int)p->port, "tls", p->tls.on,
+                                              "kind", p->node ? "node" : "pacs"));
+    }
+    json_object_set_new(o, "pacs", pacs);
     store_txn *t = read_txn(c);
     if (!t) {
         json_decref(o);

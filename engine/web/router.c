@@ -252,7 +252,9 @@ static void here(web_call *c, op_call *oc)
                                                                           : "");
         web_audit_action(c, what, status, status ? view_failure(oc->out) : "done");
     }
-    if (status != OP_OK)
+    /* a check that found something refused is an answer (OP_RESULT) */
+    bool answer = status == OP_FAIL && (oc->verb->flags & OP_RESULT) && !view_failure(oc->out)[0];
+    if (status != OP_OK && !answer)
         web_error(c, ops_http_status(oc->verb, status), "%s", view_failure(oc->out));
     else if (oc->verb->flags & OP_AUDITED) /* a change made here */
         web_json(c, 200, json_pack("{s:b, s:i, s:o}", "done", 1, "status", 0, "output",
@@ -268,6 +270,7 @@ static void run(web_call *c, const op_verb *v, const op_http *h, const params *p
     char path[RL_OP_NAME_MAX];
     ops_name(v, path, sizeof path);
     op_call oc = { .verb = v, .path = path, .now_us = rl_now_us(), .data = c->w->cfg->data_dir,
+                   .cfg = c->w->cfg,
                    .users_path = c->w->users_path, .user = c->user, .ask = ask,
                    .ask_ctx = c->w, .on_user_changed = user_changed, .hook_ctx = c->w };
     if (!x)

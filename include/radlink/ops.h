@@ -161,6 +161,10 @@ struct op_call {
     bool kick_senders;           /* a queue changed: wake the senders after the commit */
     /* the data directory (OP_DATA in the CLI) and the configuration named */
     const char *data, *config;
+    /* the running engine's own configuration (the HTTP API), or NULL: verbs
+     * that need one load --config, else the file the engine on data
+     * started with (ops_engine_config) */
+    const struct cfg *cfg;
     const char *users_path;      /* the console's users file (user verbs) */
     const char *user;            /* who asks, for the audit trail ("" from the CLI) */
     /* Ask the running engine (argv: a request), or NULL where there is none
@@ -224,6 +228,9 @@ int ops_http_status(const op_verb *v, int status);
 /* The pid of the engine that holds data_dir (0 when none runs, -1 when one
  * runs but its pid cannot be read, -2 when this user may not even look). */
 long ops_engine_pid(const char *data_dir);
+/* The configuration file the engine on data_dir last started with (META
+ * engine.config), or "" when it ran on the embedded default or never ran. */
+void ops_engine_config(const char *data_dir, char *out, size_t n);
 /* A text fact the engine keeps in the store's meta database (routes.file,
  * routes.sha256, engine.pid...): 0 and the value, or 1 when absent. */
 struct store_txn;

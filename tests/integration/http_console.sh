@@ -3,7 +3,8 @@
 # puppeteer-core from tests/js): log in, find a message by PID-3 and replay
 # it, park and retry a queued message, link an unmatched study to its order
 # and see its state change, be refused an operator action as a viewer; the
-# alert the RIS's queue fires is on the banner above every page. The
+# alert the RIS's queue fires is on the banner above every page; a DICOM
+# node that is down is checked from the overview, with the remedy. The
 # screenshots of every page stay in this test's work directory.
 . "$(dirname "$0")/lib.sh"
 . "$SRC/tests/integration/mwl_lib.sh"
@@ -32,6 +33,7 @@ cat >"$T/radlink.xml" <<XML
 <?xml version="1.0"?>
 <radlink>
   <alerts every="1s"><syslog socket="$T/no-syslog.sock"/><rule on="queue-depth" over="2"/></alerts>
+  <dicom><node ae="DOWNPACS" host="127.0.0.1" port="$DOWN"/></dicom>
 </radlink>
 XML
 start_engine --config "$T/radlink.xml" --routes "$T/routes.xml" --workers 0

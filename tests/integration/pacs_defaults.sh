@@ -6,8 +6,9 @@
 # to configure. Where Orthanc also refuses C-FIND (its default), the job is
 # unverified after one attempt, with both reasons; where it answers C-FIND to
 # anyone, the job is done. Orthanc's REST API shows the study arrived once;
-# `radlink status` says commitment is refused, and `radlink pacs check` says
-# what the PACS allows, the remedies and the verify= that suits it.
+# `radlink status` says commitment is refused, and `radlink pacs check` (with
+# --config, with --data, and the console's API) says what the PACS allows,
+# the remedies and the verify= that suits it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
 
@@ -72,10 +73,22 @@ expect_not_has "$OUT" "committed and verified" "not said committed"
 expect_eq "$(instances)" 1 "Orthanc holds the instance"
 run_rc "$RADLINK" status --data "$T/var"
 expect_line "$OUT" "^pacs ORTHANC: storage commitment refused" "radlink status says so"
-run_rc "$RADLINK" pacs check ORTHANC --config "$T/2.xml"
+# the configuration the engine on --data runs with
+run_rc "$RADLINK" pacs check ORTHANC --data "$T/var"
 expect_line "$OUT" "^  ok    C-FIND at study level" "it answers C-FIND"
 expect_line "$OUT" "^  ok    C-FIND at image level" "at image level too"
 expect_has "$OUT" 'verify="find" suits it' "what suits it"
+# the console asks the same of the running engine (GET /api/pacs/AE/check)
+run_rc sh -c "echo 'pass-op-123' | '$RADLINK' user add op --role operator --data '$T/var' --password-stdin"
+expect_rc 0 "user add op"
+curl -s -c "$T/op.jar" -H 'Content-Type: application/json' \
+    --data-binary '{"user": "op", "password": "pass-op-123"}' "http://127.0.0.1:$HTTP_PORT/api/login" >/dev/null
+BODY=$(curl -s -b "$T/op.jar" "http://127.0.0.1:$HTTP_PORT/api/pacs/ORTHANC/check")
+expect_eq "$(printf '%s' "$BODY" | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin)
+print(d["verify"], [(c["check"], c["ok"]) for c in d["checks"]])')" \
+    "find [('echo', True), ('commitment', False), ('find-study', True), ('find-image', True)]" \
+    "the API's check: $BODY"
+expect_has "$BODY" "declare AE RADLINK" "the remedy in the API's answer"
 stop_engine
 
 note "pacs check of a PACS that knows radlink: everything allowed, the default suits it"
@@ -87,7 +100,7 @@ expect_rc 0 "pacs check: $OUT"
 expect_line "$OUT" "^  ok    storage commitment" "commitment allowed"
 expect_has "$OUT" 'verify="commit+find" suits it (the default)' "the default suits it"
 run_rc "$RADLINK" pacs check NOSUCH --config "$T/3.xml"
-expect_rc 3 "an AE the configuration does not name"
+expect_rc 1 "an AE the configuration does not name"
 expect_has "$ERR" "no <pacs> or <node> with AE title 'NOSUCH'" "said"
 stop_engine
 echo "PASS"

@@ -124,6 +124,16 @@ async function messageSeqs(page) {
     check(!alerts.includes('SECRET'), 'no patient data in the alert banner');
     await shot(page, '02b-alert-banner');
 
+    step = 'check a DICOM node from the overview';
+    await go(page, '/');
+    await page.waitForSelector('#pacs button.check[data-ae="DOWNPACS"]');
+    await page.click('#pacs button.check[data-ae="DOWNPACS"]');
+    await page.waitForSelector('#pacs-checks', { timeout: 30000 * F });
+    const checked = await page.$eval('#pacs-check', e => e.textContent);
+    check(/noC-ECHO/.test(checked) && checked.includes('check the host and port'),
+      'the check says C-ECHO fails, with the remedy: ' + checked);
+    await shot(page, '02c-pacs-check');
+
     step = 'a count is a link to its list';
     await Promise.all([
       page.waitForFunction(() => location.hash === '#/exceptions', { timeout: 5000 * F }),

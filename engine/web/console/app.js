@@ -185,7 +185,37 @@ async function pageOverview(page) {
     { h: 'oldest (s)', num: 1, f: d => d.oldest_age_s.toFixed(0) },
     { h: 'parked', num: 1, f: d => link(String(d.parked), '/queues?state=parked&dest=' + encodeURIComponent(d.name)) },
   ], s.destinations, 'destinations'));
+  pagePacs(page, s);
   page.append(el('h2', {}, 'Engine and listeners'), el('pre', { id: 'engine' }, s.engine));
+}
+
+// The PACS and DICOM nodes: what the engine found (a storage commitment
+// refused) and, on request, what each allows (`radlink pacs check`).
+function pagePacs(page, s) {
+  if (!(s.pacs || []).length) return;
+  const notes = (s.engine || '').split('\n').filter(l => /^pacs \S+: /.test(l));
+  page.append(el('h2', {}, 'PACS and DICOM nodes'));
+  if (notes.length) page.append(el('ul', { id: 'pacs-notes', class: 'bad' }, ...notes.map(l => el('li', {}, l))));
+  const out = el('div', { id: 'pacs-check' });
+  page.append(table([
+    { h: 'AE title', f: p => p.ae },
+    { h: 'kind', f: p => p.kind },
+    { h: 'address', f: p => p.host + ':' + p.port + (p.tls ? ' (TLS)' : '') },
+    { h: '', f: p => el('button', { class: 'check', 'data-ae': p.ae, onclick: async ev => {
+      ev.target.disabled = true;
+      out.replaceChildren(el('p', { class: 'muted' }, 'asking ' + p.ae + ' (C-ECHO, storage commitment, C-FIND)…'));
+      try {
+        const r = await api('GET', '/api/pacs/' + encodeURIComponent(p.ae) + '/check');
+        out.replaceChildren(el('h3', {}, p.ae + ' allows'), table([
+          { h: '', f: c => c.ok ? 'ok' : 'no' },
+          { h: 'what', f: c => c.what },
+          { h: 'why not, and the remedy', f: c => c.ok ? '' : c.why + ' — ' + c.remedy },
+        ], r.checks || [], 'pacs-checks'), r.verify ? el('p', { id: 'pacs-verify' }, 'verify="' + r.verify + '" suits it. update: ' + r.update)
+          : el('p', { id: 'pacs-verify', class: 'bad' }, 'It does not answer C-ECHO: nothing more can be asked of it.'));
+      } catch (e) { out.replaceChildren(el('p', { class: 'bad' }, e.message)); }
+      ev.target.disabled = false;
+    } }, 'Check') },
+  ], s.pacs, 'pacs'), out);
 }
 
 async function pageMessages(page, q) {

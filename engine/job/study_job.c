@@ -187,15 +187,23 @@ static int sync_copies(run *r)
     return 0;
 }
 
-/* Ask the PACS that need it which instances they hold. */
+/* Ask each PACS which instances of the study it holds. hl7 and iocm need
+ * the answer; for resend it is a saving: an instance the PACS holds and
+ * this job leaves as it is (stored by an earlier attempt, or by a job
+ * retried after its verification failed) is verified again, not sent
+ * again, and a PACS that does not answer (down, C-FIND refused) gets every
+ * instance, as it always did. */
 static int ask_held(run *r)
 {
     rl_err err;
     for (size_t p = 0; p < r->m->n_pacs; p++) {
-        if (r->m->pacs[p].update == PACS_UPDATE_RESEND)
-            continue;
         dicom_peer peer = peer_of(&r->m->pacs[p]);
+        bool needed = r->m->pacs[p].update != PACS_UPDATE_RESEND;
         if (dicom_find_instances(r->ae, &peer, r->study_uid, uidset_add, &r->held[p], &err) != 0) {
+            if (!needed) {
+                uidset_free(&r->held[p]);
+                continue;
+            }
             rl_buf_printf(r->res, "asking %s which instances it holds: %s", peer.ae_title,
                           err.msg);
             return STUDY_JOB_FAILED;
@@ -575,7 +583,7 @@ static int check_commit(run *r, size_t p, const dicom_ref *refs, size_t n, rl_bu
 /* Send what this PACS takes, then verify it. STUDY_JOB_FAILED: failed (the
  * attempt is tried again); 0 with problems appended to r->problems:
  * unverified. */
-static int one_pacs(run *r, size_t p, unsigned *sent_out)
+static int one_pacs(run *r, size_t p, unsigned *sent_out, unsigned *kept_out)
 {
     const job_msg *m = r->m;
     const job_peer *jp = &m->pacs[p];
@@ -587,7 +595,8 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
         rl_buf_add_c(r->res, "out of memory");
         return STUDY_JOB_FAILED;
     }
-    size_t n = 0, nrej = 0;
+    size_t n = 0, nref = 0, nrej = 0;
+    unsigned kept = 0;
     const char *like = NULL;
     for (size_t i = 0; i < m->n_files; i++) {
         file_state *f = &r->f[i];
@@ -596,18 +605,26 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
         bool held = r->asked[p] && uidset_has(&r->held[p], f->c.was.sop_uid);
         if (held && jp->update == PACS_UPDATE_HL7)
             continue; /* the ADT updates what it holds */
+        if (held && !f->out && !f->send) {
+            /* the PACS holds this instance as it is (from an earlier
+             * attempt or job): it is verified again, not sent again */
+            refs[nref++] = (dicom_ref){ f->c.now.sop_class, f->c.now.sop_uid,
+                                        f->c.now.series_uid };
+            kept++;
+            continue;
+        }
         if (held && jp->update == PACS_UPDATE_IOCM && f->out) {
             rejected[nrej++] = (dicom_ref){ f->c.was.sop_class, f->c.was.sop_uid,
                                             f->c.was.series_uid };
             like = f->in;
         }
         if (f->send) { /* the node's own copy, as its DICOM route made it */
-            files[n] = f->send;
-            refs[n++] = (dicom_ref){ f->sent.sop_class, f->sent.sop_uid, f->sent.series_uid };
+            files[n++] = f->send;
+            refs[nref++] = (dicom_ref){ f->sent.sop_class, f->sent.sop_uid, f->sent.series_uid };
             continue;
         }
-        files[n] = f->out ? f->out : f->in;
-        refs[n++] = (dicom_ref){ f->c.now.sop_class, f->c.now.sop_uid, f->c.now.series_uid };
+        files[n++] = f->out ? f->out : f->in;
+        refs[nref++] = (dicom_ref){ f->c.now.sop_class, f->c.now.sop_uid, f->c.now.series_uid };
     }
     rl_err err;
     int64_t t0 = rl_now_us();
@@ -637,18 +654,20 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out)
         char *kc = rl_arena_dup(r->a, info.sop_class, strlen(info.sop_class));
         char *ku = rl_arena_dup(r->a, info.sop_uid, strlen(info.sop_uid));
         char *ks = rl_arena_dup(r->a, info.series_uid, strlen(info.series_uid));
-        refs[n++] = (dicom_ref){ kc, ku, ks };
+        refs[nref++] = (dicom_ref){ kc, ku, ks };
+        n++;
         for (size_t i = 0; i < nrej; i++)
             uidset_add(&gone, rejected[i].sop_uid);
         uidset_sort(&gone);
     }
     *sent_out = (unsigned)n;
+    *kept_out = kept;
     rl_buf why;
     rl_buf_init(&why, RL_JOB_TEXT_MAX);
     int rc = 0;
     int64_t t1 = rl_now_us();
-    if (n && jp->verify == PACS_VERIFY_COMMIT_FIND)
-        rc = check_commit(r, p, refs, n, &why);
+    if (nref && jp->verify == PACS_VERIFY_COMMIT_FIND)
+        rc = check_commit(r, p, refs, nref, &why);
     int64_t t2 = rl_now_us();
     if (rc == 0 && jp->verify >= PACS_VERIFY_FIND) {
         rl_buf f;
@@ -726,9 +745,9 @@ int study_job_run(const job_msg *m, const char *calling_ae, study_link *link, rl
         renamed += r.f[i].out && strcmp(r.f[i].c.was.sop_uid, r.f[i].c.now.sop_uid) != 0;
         relabelled += r.f[i].c.relabelled;
     }
-    unsigned sent[RL_MAX_PACS] = { 0 };
+    unsigned sent[RL_MAX_PACS] = { 0 }, kept[RL_MAX_PACS] = { 0 };
     for (size_t p = 0; p < m->n_pacs; p++)
-        if (one_pacs(&r, p, &sent[p]) != 0)
+        if (one_pacs(&r, p, &sent[p], &kept[p]) != 0)
             goto out;
     t0 = rl_now_us();
     if (corrected && sync_copies(&r) != 0)
@@ -756,14 +775,18 @@ int study_job_run(const job_msg *m, const char *calling_ae, study_link *link, rl
     if (r.refused)
         rl_buf_printf(result, ", %u left out (held, on the exception list: %s%s)", r.refused,
                       r.refused_why, r.refused == 1 ? "" : "; and others");
-    for (size_t p = 0; p < m->n_pacs; p++)
-        rl_buf_printf(result, "%s %.*s@%.*s:%u (%u%s)", p ? "," : ", sent to",
+    for (size_t p = 0; p < m->n_pacs; p++) {
+        char held[RL_NUM_TEXT_MAX + 64] = "";
+        if (kept[p])
+            snprintf(held, sizeof held, ", %u it held already, not sent again", kept[p]);
+        rl_buf_printf(result, "%s %.*s@%.*s:%u (%u%s%s)", p ? "," : ", sent to",
                       RL_STR_FMT(m->pacs[p].ae_title), RL_STR_FMT(m->pacs[p].host),
-                      m->pacs[p].port, sent[p],
+                      m->pacs[p].port, sent[p], held,
                       m->pacs[p].verify == PACS_VERIFY_NONE  ? ""
                       : m->pacs[p].verify == PACS_VERIFY_FIND || r.no_commit[p]
                           ? ", verified by C-FIND"
                           : ", committed and verified");
+    }
     if (!m->n_pacs)
         rl_buf_add_c(result, ", no PACS configured");
     if (r.notes.len)

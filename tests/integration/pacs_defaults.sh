@@ -8,7 +8,8 @@
 # anyone, the job is done. Orthanc's REST API shows the study arrived once;
 # `radlink status` says commitment is refused, and `radlink pacs check` (with
 # --config, with --data, and the console's API) says what the PACS allows,
-# the remedies and the verify= that suits it.
+# the remedies and the verify= that suits it. A retry after a report that
+# never came verifies again without sending the instance again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
 
@@ -103,4 +104,41 @@ run_rc "$RADLINK" pacs check NOSUCH --config "$T/3.xml"
 expect_rc 1 "an AE the configuration does not name"
 expect_has "$ERR" "no <pacs> or <node> with AE title 'NOSUCH'" "said"
 stop_engine
+
+note "a retry does not send again what the PACS took in an earlier attempt"
+# Orthanc knows RADLINK at a port where nothing listens: it takes the
+# commitment request, and its report never arrives (the job is
+# unverified); once it knows the right port, `jobs retry` verifies it
+# without sending the instance again
+mv "$T/var" "$T/var3"
+hold_port NOWHERE
+ORTHANC_RADLINK="[ \"RADLINK\", \"127.0.0.1\", $NOWHERE ]"
+start_orthanc retry false
+cat >"$T/4.xml" <<XML
+<radlink>
+  <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM" commit-timeout="2"/></dicom>
+  <jobs workers="1" study-stable="1"/>
+</radlink>
+XML
+start_engine --config "$T/4.xml"
+wait_workers 1 10
+orm O4 NW A4 S4 CT CT01 202611240930 'DOE^JANE' P4 >"$T/o4.hl7"
+send_hl7 "$T/o4.hl7"
+make_study "$T/s4" 1 1 1.2.993.4 A4 P4 'DOE^JANE' CT
+run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/s4/i1.dcm"
+expect_rc 0 "storescu"
+wait_cmd 60 "^ *[0-9]+ +unverified +study .*no storage commitment report" "$RADLINK" jobs list --data "$T/var"
+job=$("$RADLINK" jobs list --data "$T/var" | awk '$3 == "study" {print $1; exit}')
+curl -sf -X PUT "http://127.0.0.1:$ORTHANC_HTTP/modalities/radlink" \
+    -d "{\"AET\": \"RADLINK\", \"Host\": \"127.0.0.1\", \"Port\": $DICOM_PORT}" >/dev/null ||
+    fail "Orthanc did not take radlink's port"
+run_rc "$RADLINK" jobs retry --data "$T/var" "$job"
+expect_rc 0 "jobs retry"
+wait_job "$job" done 60
+run_rc "$RADLINK" jobs show --data "$T/var" "$job"
+expect_line "$OUT" "sent to ORTHANC@127.0.0.1:[0-9]+ \(0, 1 it held already, not sent again, committed and verified\)" \
+    "the retry verified what the PACS held, without sending it again: $OUT"
+expect_eq "$(instances)" 1 "Orthanc holds the one instance"
+stop_engine
+ORTHANC_RADLINK=
 echo "PASS"

@@ -177,34 +177,6 @@ typedef struct alert_cfg_needs {
     bool jobs, studies, reports;
 } alert_cfg_needs;
 
-static alert_dest_fact *dest_of(alert_facts *f, const char *name)
-{
-    for (size_t i = 0; i < f->nd; i++)
-        if (strcmp(f->d[i].name, name) == 0)
-            return &f->d[i];
-    if (f->nd == sizeof f->d / sizeof *f->d)
-        return NULL;
-    alert_dest_fact *d = &f->d[f->nd++];
-    memset(d, 0, sizeof *d);
-    snprintf(d->name, sizeof d->name, "%s", name);
-    return d;
-}
-
-static int on_item(void *ctx, const queue_item *it)
-{
-    alert_dest_fact *d = dest_of(ctx, it->dest);
-    if (!d)
-        return 0;
-    if (it->state == QUEUE_PARKED) {
-        d->parked++;
-    } else {
-        if (!d->pending || it->enq_us < d->oldest_us)
-            d->oldest_us = it->enq_us;
-        d->pending++;
-    }
-    return 0;
-}
-
 static int on_job(void *ctx, const job *j)
 {
     alert_facts *f = ctx;
@@ -247,7 +219,7 @@ static void read_store(alert_runner *r, alert_facts *f, const alert_cfg_needs *n
         log_warn("alerts.store", "error=\"%s\"", err.msg);
         return;
     }
-    queue_each(t, NULL, on_item, f, &err);
+    queue_gauges(t, f->d, sizeof f->d / sizeof *f->d, &f->nd, &err);
     if (need->jobs)
         job_each(t, 0, on_job, f, &err);
     if (need->studies)

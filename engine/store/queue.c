@@ -147,6 +147,41 @@ int queue_remove(store_txn *t, const char *dest, uint64_t qseq, rl_err *err)
     return store_del(t, STORE_QUEUE, (rl_str){ (char *)key, kn }, (rl_str){ NULL, 0 }, err);
 }
 
+typedef struct gauges_ctx {
+    queue_gauge *g;
+    size_t max, *n;
+} gauges_ctx;
+
+static int gauge_one(void *ctx, const queue_item *it)
+{
+    gauges_ctx *x = ctx;
+    queue_gauge *d = NULL;
+    for (size_t i = *x->n; i-- > 0 && !d;) /* items come by destination: the last first */
+        if (strcmp(x->g[i].name, it->dest) == 0)
+            d = &x->g[i];
+    if (!d) {
+        if (*x->n == x->max)
+            return 0;
+        d = &x->g[(*x->n)++];
+        memset(d, 0, sizeof *d);
+        snprintf(d->name, sizeof d->name, "%s", it->dest);
+    }
+    if (it->state == QUEUE_PARKED) {
+        d->parked++;
+    } else {
+        if (!d->pending || it->enq_us < d->oldest_us)
+            d->oldest_us = it->enq_us;
+        d->pending++;
+    }
+    return 0;
+}
+
+int queue_gauges(store_txn *t, queue_gauge *g, size_t max, size_t *n, rl_err *err)
+{
+    gauges_ctx x = { g, max, n };
+    return queue_each(t, NULL, gauge_one, &x, err);
+}
+
 int queue_each(store_txn *t, const char *dest, queue_visit cb, void *ctx, rl_err *err)
 {
     store_cursor *c;

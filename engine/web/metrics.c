@@ -29,21 +29,6 @@ static web_dest_gauge *dest_of(web_gauges *g, const char *name)
     return d;
 }
 
-static int on_item(void *ctx, const queue_item *it)
-{
-    web_dest_gauge *d = dest_of(ctx, it->dest);
-    if (!d)
-        return 0;
-    if (it->state == QUEUE_PARKED) {
-        d->parked++;
-    } else {
-        if (!d->pending || it->enq_us < d->oldest_us)
-            d->oldest_us = it->enq_us;
-        d->pending++;
-    }
-    return 0;
-}
-
 /* The number before `word` in text ("1 moved (3 instances"), or 0. */
 static unsigned long number_before(rl_str text, const char *word)
 {
@@ -141,7 +126,7 @@ int web_gauges_read(web *w, web_gauges *g)
     uint64_t next_msg = 1;
     if (store_begin(w->st, NULL, false, &t, &err) != STORE_OK)
         return -1;
-    queue_each(t, NULL, on_item, g, &err);
+    queue_gauges(t, g->d, WEB_MAX_DESTS, &g->nd, &err);
     job_each(t, 0, on_job, g, &err);
     study_each(t, on_study, g, &err);
     store_next_seq(t, STORE_MSG, &next_msg, &err);

@@ -14,6 +14,7 @@
 #include "radlink/http.h"
 #include "radlink/limits.h"
 #include "radlink/ops.h"
+#include "radlink/queue.h"
 #include "radlink/store.h"
 #include "radlink/users.h"
 
@@ -102,11 +103,7 @@ void web_end_sessions(web *w, const char *user);
  * state, store usage. dests: the engine's destinations (an empty queue is
  * a 0, not a missing row). */
 #define WEB_MAX_DESTS 128
-typedef struct web_dest_gauge {
-    char name[RL_DEST_NAME_MAX];
-    unsigned long pending, parked;
-    int64_t oldest_us;
-} web_dest_gauge;
+typedef queue_gauge web_dest_gauge;
 typedef struct web_gauges {
     web_dest_gauge d[WEB_MAX_DESTS];
     size_t nd;

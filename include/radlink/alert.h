@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "radlink/cfg.h"
+#include "radlink/queue.h"
 #include "radlink/util.h"
 
 /* Alert limits (beside radlink/limits.h, which holds the engine's others). */
@@ -68,11 +69,7 @@ extern const char *const alert_facilities[];
 
 /* ---- what the engine measures, gathered for the rules ---- */
 
-typedef struct alert_dest_fact {
-    char name[64];
-    unsigned long pending, parked;
-    int64_t oldest_us; /* the oldest pending message's arrival (0: none) */
-} alert_dest_fact;
+typedef queue_gauge alert_dest_fact;
 
 typedef struct alert_cert_fact {
     char what[96];      /* "mllp listener 1 certificate", "webhook peer" */

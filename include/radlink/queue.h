@@ -46,4 +46,16 @@ int queue_remove(store_txn *t, const char *dest, uint64_t qseq, rl_err *err);
 typedef int (*queue_visit)(void *ctx, const queue_item *it);
 int queue_each(store_txn *t, const char *dest, queue_visit cb, void *ctx, rl_err *err);
 
+/* A destination's queue in figures: what /metrics, the console and the
+ * alert rules read. */
+typedef struct queue_gauge {
+    char name[RL_DEST_NAME_MAX];
+    unsigned long pending, parked;
+    int64_t oldest_us; /* the oldest pending message's arrival (0: none) */
+} queue_gauge;
+/* Count every destination's queue into g[0..*n) (at most max; destinations
+ * past it are left out). Those already in g (named beforehand, at 0) keep
+ * their place. */
+int queue_gauges(store_txn *t, queue_gauge *g, size_t max, size_t *n, rl_err *err);
+
 #endif

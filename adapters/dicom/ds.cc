@@ -19,6 +19,7 @@ extern "C" {
 #include "tags.h"
 #include "transcode.h"
 #include "dcmtk/oflog/oflog.h"
+#include "oflog.h"
 #include "guard.h"
 
 using rl_dicom::key_of;
@@ -45,12 +46,11 @@ std::string now_dt()
     return b;
 }
 
-// DCMTK's own console lines (a file's odd length, a codec's choices) are
-// not the engine's log: errors only.
+// DCMTK's own console lines (a file's odd length, a codec's choices) go
+// into radlink's log, at debug.
 void quiet()
 {
-    static std::once_flag once;
-    std::call_once(once, [] { OFLog::configure(OFLogger::ERROR_LOG_LEVEL); });
+    rl_dicom::dcmtk_log_into_radlink();
 }
 
 // The changes since the last save as one Original Attributes Sequence item.

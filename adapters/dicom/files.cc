@@ -32,6 +32,7 @@ extern "C" {
 #include "dcmtk/dcmnet/scu.h"
 #include "dcmtk/dcmsr/dsrdoc.h"
 #include "dcmtk/oflog/oflog.h"
+#include "oflog.h"
 #include "guard.h"
 
 using rl_dicom::from_utf8;
@@ -66,12 +67,9 @@ namespace {
 
 void quiet()
 {
-    // DCMTK's own console lines (association chatter, "PixelData encountered")
-    // are not the engine's log: errors only
-    static bool done = false;
-    if (!done)
-        OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
-    done = true;
+    // DCMTK's own lines (association chatter, "PixelData encountered") go
+    // into radlink's log, at debug
+    rl_dicom::dcmtk_log_into_radlink();
 }
 
 void copy_uid(char (&out)[sizeof dicom_file_info::sop_uid], DcmItem *ds, const DcmTagKey &key)

@@ -17,6 +17,7 @@ extern "C" {
 #include "check.h"
 #include "report_ds.h"
 #include "dcmtk/oflog/oflog.h"
+#include "oflog.h"
 #include "guard.h"
 
 namespace rl_dicom {
@@ -25,8 +26,7 @@ namespace {
 
 void quiet()
 {
-    static std::once_flag once;
-    std::call_once(once, [] { OFLog::configure(OFLogger::ERROR_LOG_LEVEL); });
+    rl_dicom::dcmtk_log_into_radlink();
 }
 
 int check_uid(const char *what, const char *uid, rl_err *err)

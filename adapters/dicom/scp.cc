@@ -12,6 +12,7 @@ extern "C" {
 #include "radlink/dicom.h"
 
 #include "accept.h"
+#include "oflog.h"
 #include "scp.h"
 #include "scp_commit.h"
 #include "scp_find.h"
@@ -183,7 +184,7 @@ static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
         return rl_err_set(err, DICOM_E_CONFIG, -1, "the DICOM data dictionary is not loaded");
     if (!cfg->port && !cfg->tls.on)
         return rl_err_set(err, DICOM_E_CONFIG, -1, "the DICOM listener has no port");
-    OFLog::configure(OFLogger::ERROR_LOG_LEVEL); // DCMTK's chatter is not our log
+    rl_dicom::dcmtk_log_into_radlink(); // DCMTK's chatter: radlink's log, at debug
     /* DCMTK reads TCP_NODELAY for each association and defaults to Nagle,
      * which costs ~90 ms per C-STORE against delayed ACKs: turn it off unless
      * the administrator said otherwise. */

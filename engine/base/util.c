@@ -423,6 +423,37 @@ int rl_write_file(const char *path, rl_str data, rl_err *err)
     return close(fd) == 0 ? 0 : rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
 }
 
+char *rl_abspath(const char *path, char *out, size_t n)
+{
+    char cwd[4096], joined[8192];
+    if (path[0] != '/' && !getcwd(cwd, sizeof cwd))
+        return NULL;
+    int w = snprintf(joined, sizeof joined, "%s/%s", path[0] == '/' ? "" : cwd, path);
+    if (w < 0 || (size_t)w >= sizeof joined || n < 2)
+        return NULL;
+    size_t len = 0; /* out holds "/a/b" so far (len bytes, no trailing slash) */
+    for (char *save = NULL, *part = strtok_r(joined, "/", &save); part;
+         part = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(part, "."))
+            continue;
+        if (!strcmp(part, "..")) {
+            while (len > 0 && out[--len] != '/') {
+            }
+            continue;
+        }
+        size_t pn = strlen(part);
+        if (len + 1 + pn + 1 > n)
+            return NULL;
+        out[len++] = '/';
+        memcpy(out + len, part, pn);
+        len += pn;
+    }
+    if (!len)
+        out[len++] = '/';
+    out[len] = '\0';
+    return out;
+}
+
 char *rl_realpath(const char *path, char *out, size_t n)
 {
     char *full = realpath(path, NULL);

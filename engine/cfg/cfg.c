@@ -3,10 +3,13 @@
  * attribute checked by its row's type and bounds and set where the row says;
  * then the checks between keys that no row can express. */
 #include <inttypes.h>
+#include <libxml/tree.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "radlink/job.h"
+#include "radlink/log.h"
 #include "radlink/xdoc.h"
 #include "walk.h" /* radlink/cfg.h and the walk's state */
 
@@ -45,14 +48,14 @@ static void set_text(cfg_walk *w, const xmlNode *n, const cfg_key *k, const char
     snprintf(dst, k->size, "%s", v);
 }
 
-/* CFG_PATH_CWD: as written; CFG_PATH_CONFIG: a relative path is prefixed
- * with the directory of the file being read (as written when it has none). */
+/* A relative path is prefixed with the directory of the file being read (as
+ * written when it has none): one rule for every path of a configuration
+ * file. CFG_PATH_WAS_CWD rows were taken relative to the working directory
+ * by earlier releases: where only that reading names something that
+ * exists, it is kept, with a warning, so that a configuration that worked
+ * goes on working. */
 static void set_path(cfg_walk *w, const xmlNode *n, const cfg_key *k, const char *v, char *dst)
 {
-    if (k->rule == CFG_PATH_CWD) {
-        set_text(w, n, k, v, dst);
-        return;
-    }
     const char *slash = strrchr(w->path, '/');
     int dirn = v[0] == '/' || !slash ? 0 : (int)(slash - w->path) + 1;
     if (strlen(v) + (size_t)dirn >= k->size) {
@@ -60,6 +63,21 @@ static void set_path(cfg_walk *w, const xmlNode *n, const cfg_key *k, const char
         return;
     }
     snprintf(dst, k->size, "%.*s%s", dirn, w->path, v);
+    if (k->rule == CFG_PATH_WAS_CWD && dirn && access(dst, F_OK) != 0 && access(v, F_OK) == 0) {
+        char abs_old[RL_ABS_PATH_MAX], abs_new[RL_ABS_PATH_MAX];
+        if (!rl_abspath(v, abs_old, sizeof abs_old))
+            snprintf(abs_old, sizeof abs_old, "%s", v);
+        if (!rl_abspath(dst, abs_new, sizeof abs_new))
+            snprintf(abs_new, sizeof abs_new, "%s", dst);
+        log_warn("config.path", "file=%s line=%ld key=<%s %s> value=\"%s\" taken=%s "
+                 "text=\"taken relative to the working directory, as earlier releases did: a "
+                 "configuration's relative paths now resolve against its own directory (%s "
+                 "does not exist); write an absolute path, or move it\"", w->path,
+                 xmlGetLineNo(n), k->elem, k->attr, v, abs_old, abs_new);
+        snprintf(dst, k->size, "%s", v);
+    }
+    if (!strcmp(k->elem, "data") && !strcmp(k->attr, "dir"))
+        w->c->data_dir_from_file = true; /* a missing one is not made without --init */
 }
 
 static void set_number(cfg_walk *w, const xmlNode *n, const cfg_key *k, const char *v, void *dst)

@@ -290,8 +290,8 @@ static void check_alerts(cfg_walk *w, const void *node, void *base)
 
 static const cfg_key keys[] = {
     { "data", NULL, CFG_ELEM, .max = 1, .doc = "where the engine keeps its state" },
-    { "data", "dir", CFG_FILE, .rule = CFG_PATH_CWD, AT(cfg, data_dir), .def_text = "./var",
-      .doc = "data directory (LMDB store in DATA/store, lock file)" },
+    { "data", "dir", CFG_FILE, .rule = CFG_PATH_WAS_CWD, AT(cfg, data_dir), .def_text = "./var",
+      .doc = "data directory (LMDB store in DATA/store, lock file); relative to the config file" },
 
     { "retention", NULL, CFG_ELEM, .max = 1, .doc = "what the engine removes and when" },
     { "retention", "messages", CFG_DURATION, 0, RL_RETENTION_MAX_S, .hint = "90d, 12h, 30m, 45s",
@@ -351,11 +351,11 @@ static const cfg_key keys[] = {
       .def = RL_MLLP_PORT_DEFAULT, .doc = "its port (auto: one the system picks)" },
     { "mllp/listen/tls", NULL, CFG_ELEM, .max = 1, .open = open_listener_tls,
       .check = check_listener_tls, .doc = "TLS for that listener" },
-    { "mllp/listen/tls", "cert", CFG_FILE, .rule = CFG_PATH_CWD, AT(cfg_listener, cert),
+    { "mllp/listen/tls", "cert", CFG_FILE, .rule = CFG_PATH_WAS_CWD, AT(cfg_listener, cert),
       .doc = "its certificate" },
-    { "mllp/listen/tls", "key", CFG_FILE, .rule = CFG_PATH_CWD, AT(cfg_listener, key),
+    { "mllp/listen/tls", "key", CFG_FILE, .rule = CFG_PATH_WAS_CWD, AT(cfg_listener, key),
       .doc = "its private key" },
-    { "mllp/listen/tls", "ca", CFG_FILE, .rule = CFG_PATH_CWD, AT(cfg_listener, ca),
+    { "mllp/listen/tls", "ca", CFG_FILE, .rule = CFG_PATH_WAS_CWD, AT(cfg_listener, ca),
       .doc = "the CA that signs client certificates" },
     { "mllp/listen/tls", "verify-client", CFG_BOOL, AT(cfg_listener, verify_client),
       .doc = "a client certificate signed by ca is required" },

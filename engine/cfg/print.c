@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "radlink/cfg.h"
 #include "radlink/job.h"
@@ -73,9 +74,26 @@ static void print_key(const cfg *c, FILE *f, const char *elem, const char *attr,
     }
 }
 
+/* A path as the engine will use it: absolute (a relative one against the
+ * working directory, where the engine runs), whether or not it exists yet. */
+static const char *abs_of(const char *path, char *buf, size_t n)
+{
+    if (!path[0] || rl_realpath(path, buf, n))
+        return path[0] ? buf : path;
+    return rl_abspath(path, buf, n) ? buf : path;
+}
+
 static void print_source(const cfg *c, FILE *f)
 {
-    fprintf(f, "config=%s\n", c->source);
+    char abs[RL_ABS_PATH_MAX];
+    fprintf(f, "config=%s\n", strcmp(c->source, "embedded default")
+                                  ? abs_of(c->source, abs, sizeof abs) : c->source);
+}
+
+static void print_data(const cfg *c, FILE *f)
+{
+    char abs[RL_ABS_PATH_MAX];
+    fprintf(f, "data=%s\n", abs_of(c->data_dir, abs, sizeof abs));
 }
 
 /* A port as the configuration holds it: a number, or auto (the system picks
@@ -153,9 +171,11 @@ static void print_jobs_listen(const cfg *c, FILE *f)
 
 static void print_files(const cfg *c, FILE *f)
 {
-    fprintf(f, "routes=%s\n", c->routes_file[0] ? c->routes_file : "built-in default");
+    char abs[RL_ABS_PATH_MAX];
+    fprintf(f, "routes=%s\n", c->routes_file[0] ? abs_of(c->routes_file, abs, sizeof abs)
+                                                : "built-in default");
     if (c->inbox_dir[0])
-        fprintf(f, "inbox=%s poll=%us\n", c->inbox_dir, c->inbox_poll_s);
+        fprintf(f, "inbox=%s poll=%us\n", abs_of(c->inbox_dir, abs, sizeof abs), c->inbox_poll_s);
 }
 
 static void print_audit(const cfg *c, FILE *f)
@@ -181,7 +201,7 @@ static const struct print_step {
     void (*lines)(const cfg *c, FILE *f);
 } steps[] = {
     LINES(print_source),
-    { "data", "dir", "data", NULL },
+    LINES(print_data),
     KEY("log", "level"),
     LINES(print_mllp),
     KEY("mllp", "max-frame"),

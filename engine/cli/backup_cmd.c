@@ -19,7 +19,8 @@ int cli_run_backup(op_call *self)
     rl_buf out;
     rl_buf_init(&out, 0);
     rl_err err;
-    int rc = backup_make(self->data, ops_str(self, "DEST"), &out, &err);
+    int rc = backup_make(self->data, ops_str(self, "DEST"), ops_flag(self, "force"), &out,
+                         &err);
     return report(self, rc, &out, &err);
 }
 

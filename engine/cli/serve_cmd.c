@@ -61,6 +61,9 @@ static int port_flag(op_call *self, const char *flag, unsigned min, unsigned *po
 /* The flags over the configuration. */
 static int apply_flags(op_call *self, cfg *cf)
 {
+    if (ops_str(self, "data"))
+        cf->data_dir_from_file = false; /* a flag: made when missing, as the default is */
+    cf->init = ops_flag(self, "init");
     int rc = set_path(self, "data", ops_str(self, "data"), cf->data_dir, sizeof cf->data_dir);
     if (!rc)
         rc = set_path(self, "routes", ops_str(self, "routes"), cf->routes_file,
@@ -84,8 +87,15 @@ static int apply_flags(op_call *self, cfg *cf)
             return cli_usage(self, "--ae-title: 1 to 16 characters, not only spaces, no '\\'");
         snprintf(cf->dicom_ae, sizeof cf->dicom_ae, "%s", ae);
     }
-    if (bind)
+    /* --bind: the listeners the command line starts (the first MLLP
+     * listener and the DICOM listener); HTTP has its own, loopback by default */
+    if (bind) {
         snprintf(cf->mllp[0].bind, sizeof cf->mllp[0].bind, "%s", bind);
+        snprintf(cf->dicom_bind, sizeof cf->dicom_bind, "%s", bind);
+    }
+    const char *http_bind = ops_str(self, "http-bind");
+    if (http_bind)
+        snprintf(cf->http.l.bind, sizeof cf->http.l.bind, "%s", http_bind);
     if (level)
         cf->log_level = log_level_parse(level);
     if (user) {

@@ -16,10 +16,12 @@ static const op_arg serve_args[] = {
     { "data", OPT_STR, 0, "DIR", "data directory (default ./var)", .shorthand = 'd' },
     { "mllp", OPT_STR, 0, "PORT", "MLLP port of the first listener (default 2575; auto: one\n"
       "the system picks, which 'radlink status' shows)", .shorthand = 'm' },
-    { "bind", OPT_STR, 0, "ADDR", "address of the first listener (default 127.0.0.1)",
-      .shorthand = 'b' },
-    { "dicom", OPT_STR, 0, "PORT", "DICOM port of the Modality Worklist SCP (default 11112;\n"
+    { "bind", OPT_STR, 0, "ADDR", "address of the MLLP and DICOM listeners (default\n"
+      "127.0.0.1; 0.0.0.0 for RIS and modalities on other hosts)", .shorthand = 'b' },
+    { "dicom", OPT_STR, 0, "PORT", "port of the DICOM listener: worklist C-FIND, images\n"
+      "(C-STORE), MPPS, C-ECHO and storage commitment reports (default 11112;\n"
       "0: no DICOM listener; auto: one the system picks)", .shorthand = 'i' },
+    { "http-bind", OPT_STR, 0, "ADDR", "address of the HTTP listener (default 127.0.0.1)" },
     { "http", OPT_STR, 0, "PORT", "port of the HTTP listener: metrics, health, API, console\n"
       "(default 8080 on 127.0.0.1; 0: none; auto: one the system picks)", .shorthand = 'H' },
     { "ae-title", OPT_STR, 0, "AE", "the SCP's AE title (default RADLINK)", .shorthand = 'a' },
@@ -34,6 +36,9 @@ static const op_arg serve_args[] = {
     { "user", OPT_STR, 0, "NAME", "started as root: run as NAME from the start, keeping\n"
       "only the right to bind ports below 1024 until the\nlisteners are bound (the data "
       "directory and TLS keys\nmust belong to NAME)", .shorthand = 'u' },
+    { "init", OPT_FLAG, 0, NULL, "make the data directory <data dir> names when it does not\n"
+      "exist (a new, empty store; without --init a missing one is refused,\n"
+      "so that a wrong path never serves an empty worklist)" },
     { "standby", OPT_FLAG, 0, NULL, "when another engine serves this data directory, wait\n"
       "for it to end (its lock), then take over its place" },
     END,
@@ -134,7 +139,11 @@ static const op_arg prefetch_args[] = {
     { "dry-run", OPT_FLAG, 0, NULL, "list and decide, move nothing" },
     END,
 };
-static const op_arg dest_arg[] = { { "DEST", OPT_STR, OPA_POS | OPA_REQUIRED }, END };
+static const op_arg backup_args[] = {
+    { "DEST", OPT_STR, OPA_POS | OPA_REQUIRED },
+    { "force", OPT_FLAG, 0, NULL, "back up into an existing DEST others may read" },
+    END,
+};
 static const op_arg src_arg[] = { { "SRC", OPT_STR, OPA_POS | OPA_REQUIRED }, END };
 
 const op_verb cli_tools[] = {
@@ -195,11 +204,14 @@ const op_verb cli_tools[] = {
       "is verified at the PACS (C-FIND, its instance count). radlink calls both\n"
       "with its AE title. Exit 0 when every relevant prior is at the PACS.\n",
       .run = cli_run_prefetch },
-    { "backup", NULL, dest_arg, 0, OP_LOCAL | OP_DATA,
+    { "backup", NULL, backup_args, 0, OP_LOCAL | OP_DATA,
       "copy the store and its spool into DEST while the engine runs",
       "DEST must be new or empty. The store is LMDB's compacted copy of one read\n"
       "transaction; the spool files its instances name follow; MANIFEST holds the\n"
-      "counts and MANIFEST.sha256 every file's checksum (sha256sum -c reads it).\n",
+      "counts and MANIFEST.sha256 every file's checksum (sha256sum -c reads it).\n"
+      "Every file is owner-only (0600, directories 0700), as the store is: a backup\n"
+      "holds every patient's data. An existing DEST others may read is refused\n"
+      "unless --force.\n",
       .run = cli_run_backup },
     { "restore", NULL, src_arg, 0, OP_LOCAL | OP_DATA,
       "restore a backup into a new data directory (--data DIR)",

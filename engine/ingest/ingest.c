@@ -124,6 +124,7 @@ static int log_outcome(store_txn *t, const ingest_input *in, const hdr *h, const
     if (rc)
         return rc;
     res->status = o->status;
+    res->dup_of = o->dup_of;
     res->by_status[o->status]++;
     /* the type as a metrics label: two components, plain characters */
     size_t k = 0, comps = 0;
@@ -571,7 +572,7 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
         return reject(g, t, in, HL7_ERR_DATA_TYPE, err->msg, &at, res, err);
     if (rc < 0)
         return rc;
-    if (rc == STORE_OK && in->recv_us - orig_us <= g->cfg.dedup_window_us) {
+    if (rc == STORE_OK && in->recv_us - orig_us <= g->cfg.dedup_window_us && !in->as_new) {
         msglog_rec orig;
         if ((rc = msglog_get(t, orig_seq, &orig, err)) != STORE_OK)
             return rc < 0 ? rc : rl_err_set(err, STORE_E_CORRUPT, -1, "duplicate index points "
@@ -618,7 +619,7 @@ int ingest_replay(ingest *g, store_txn *t, uint64_t seq, const route_set *rs, in
     rl_buf_add_str(&raw, orig.raw);
     char peer[RL_SENDER_TEXT_MAX];
     snprintf(peer, sizeof peer, "replay of %llu", (unsigned long long)seq);
-    ingest_input in = { INGEST_FRAME, rl_buf_view(&raw), peer, "", "", rl_now_us() };
+    ingest_input in = { INGEST_FRAME, rl_buf_view(&raw), peer, "", "", rl_now_us(), false };
     rl_err perr;
     rc = hl7_parse(&g->msg, raw.data, raw.len, &perr);
     if (rc != HL7_OK) {

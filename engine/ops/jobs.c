@@ -11,13 +11,14 @@
 /* ---- the view of a job ---- */
 
 static const view_field J_ID = { "id", "ID", 6 };
-static const view_field J_STATE = { "state", "STATE", 8 };
+static const view_field J_STATE = { "state", "STATE", 10 }; /* "unverified" */
 static const view_field J_KIND = { "kind", "KIND", 6 };
 static const view_field J_ATTEMPTS = { "attempts", "ATTEMPTS", 8 };
 static const view_field J_UPDATED = { "updated", "UPDATED", 19 };
 static const view_field J_STUDY = { "study_uid", "STUDY", 40 };
 static const view_field J_TO = { "destination", "TO", 16 };
 static const view_field J_NOTE = { NULL, "RESULT / LAST ERROR", 0, 100 };
+static const view_field J_NOTE_WIDE = { NULL, "RESULT / LAST ERROR", 0, 0 }; /* --wide */
 static const view_field J_CREATED = { "created" };
 static const view_field J_NOT_BEFORE = { "not_before" };
 static const view_field J_WORKER = { "worker" };
@@ -25,6 +26,9 @@ static const view_field J_RESULT = { "result" };
 static const view_field J_ERROR = { "last_error" };
 static const view_field *const job_cols[] = { &J_ID, &J_STATE, &J_KIND, &J_ATTEMPTS,
                                               &J_UPDATED, &J_STUDY, &J_TO, &J_NOTE, NULL };
+static const view_field *const job_cols_wide[] = { &J_ID, &J_STATE, &J_KIND, &J_ATTEMPTS,
+                                                   &J_UPDATED, &J_STUDY, &J_TO, &J_NOTE_WIDE,
+                                                   NULL };
 
 /* the detail's text lines */
 static const view_field JD_KIND = { NULL, NULL, 0, 0, "kind" };
@@ -47,7 +51,7 @@ static bool waiting(const job *j)
 }
 
 /* Every field of a job: the row's columns, the detail's lines, the JSON. */
-static void job_fields(view *v, const job *j)
+static void job_fields(view *v, const job *j, const view_field *note)
 {
     view_u64(v, &J_ID, j->id);
     view_cstr(v, &J_STATE, job_state_name(j->state));
@@ -70,7 +74,7 @@ static void job_fields(view *v, const job *j)
     }
     view_str(v, &J_STUDY, uid);
     view_str(v, &J_TO, to_text);
-    view_str(v, &J_NOTE, j->state == JOB_RUNNING ? j->worker
+    view_str(v, note, j->state == JOB_RUNNING ? j->worker
                          : j->state == JOB_DONE  ? j->result
                                                  : j->last_error);
     view_time(v, &J_CREATED, j->created_us);
@@ -102,6 +106,7 @@ typedef struct list_ctx {
     int state; /* 0: any */
     const char *kind; /* NULL: any */
     uint64_t limit, shown, next;
+    const view_field *note; /* cut at 100 bytes, or whole (--wide) */
 } list_ctx;
 
 static int list_one(void *ctx, const job *j)
@@ -117,7 +122,7 @@ static int list_one(void *ctx, const job *j)
     }
     l->shown++;
     view_row(l->v);
-    job_fields(l->v, j);
+    job_fields(l->v, j, l->note);
     view_row_end(l->v);
     return 0;
 }
@@ -128,8 +133,9 @@ int ops_jobs_list(op_call *c)
     bool json = view_is_json(c->out);
     list_ctx l = { .v = c->out, .state = state ? (int)job_state_parse(state) : 0,
                    .kind = ops_str(c, "kind"),
-                   .limit = ops_u64(c, "limit", json ? RL_API_LIST_DEFAULT * 2 : UINT64_MAX) };
-    view_list(c->out, "jobs", job_cols);
+                   .limit = ops_u64(c, "limit", json ? RL_API_LIST_DEFAULT * 2 : UINT64_MAX),
+                   .note = ops_flag(c, "wide") ? &J_NOTE_WIDE : &J_NOTE };
+    view_list(c->out, "jobs", l.note == &J_NOTE ? job_cols : job_cols_wide);
     rl_err err;
     int rc = job_each(c->t, ops_u64(c, "from", 1), list_one, &l, &err);
     view_list_end(c->out);
@@ -162,7 +168,7 @@ int ops_jobs_show(op_call *c)
         return st;
     view_printf(c->out, "job %llu\n", (unsigned long long)id);
     view_detail(c->out, 11);
-    job_fields(c->out, &j);
+    job_fields(c->out, &j, &J_NOTE_WIDE);
     view_detail_end(c->out);
     /* a study job sends the study's reports too: each with its state */
     rl_str uid, to;

@@ -11,7 +11,10 @@
 #include <unistd.h>
 
 #include "ops_internal.h"
+#include "radlink/job.h"
 #include "radlink/queue.h"
+#include "radlink/report.h"
+#include "radlink/study.h"
 
 long ops_engine_pid(const char *data_dir)
 {
@@ -157,6 +160,56 @@ static void queue_lines(view *v, store_txn *t)
     free(s);
 }
 
+/* What waits for a person in the store, as the console's overview counts
+ * it: jobs dead and unverified, studies unmatched, messages parked, reports
+ * waiting for their study or held. */
+typedef struct attention {
+    unsigned long dead, unverified, unmatched, reports;
+} attention;
+
+static int count_job(void *ctx, const job *j)
+{
+    attention *a = ctx;
+    a->dead += j->state == JOB_DEAD;
+    a->unverified += j->state == JOB_UNVERIFIED;
+    return 0;
+}
+
+static int count_study(void *ctx, rl_str uid, const study_rec *s)
+{
+    (void)uid;
+    ((attention *)ctx)->unmatched += s->state == RECON_UNMATCHED;
+    return 0;
+}
+
+static int count_report(void *ctx, const report_rec *r)
+{
+    (void)r;
+    ((attention *)ctx)->reports++;
+    return 0;
+}
+
+static void attention_lines(view *v, store_txn *t)
+{
+    attention a = { 0 };
+    rl_err err;
+    queue_gauge g[RL_STATUS_DESTS_MAX];
+    size_t n = 0;
+    unsigned long parked = 0;
+    if (job_each(t, 0, count_job, &a, &err) != STORE_OK ||
+        study_each(t, count_study, &a, &err) != STORE_OK ||
+        report_each_waiting(t, NULL, count_report, &a, &err) != STORE_OK ||
+        queue_gauges(t, g, RL_STATUS_DESTS_MAX, &n, &err) != STORE_OK) {
+        view_printf(v, "waiting       unreadable: %s\n", err.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        parked += g[i].parked;
+    view_printf(v, "waiting       jobs dead %lu, unverified %lu; studies unmatched %lu; "
+                "messages parked %lu; reports waiting %lu\n", a.dead, a.unverified,
+                a.unmatched, parked, a.reports);
+}
+
 int ops_status(op_call *c)
 {
     view *v = c->out;
@@ -189,6 +242,7 @@ int ops_status(op_call *c)
         view_printf(v, "config        %s\n", val);
     routes_lines(v, t);
     queue_lines(v, t);
+    attention_lines(v, t);
     store_abort(t);
     store_close(st);
     if (pid <= 0)

@@ -68,6 +68,10 @@ static const op_arg queue_retry_args[] = {
     { "all", OPT_FLAG, 0, NULL, "every parked message of DEST" },
     END,
 };
+static const op_arg routes_reload_args[] = {
+    { "FILE", OPT_FILE, OPA_POS, NULL, "the route file to switch to (default: the active one)" },
+    END,
+};
 static const op_arg pacs_check_args[] = { { "AE", OPT_STR, OPA_POS | OPA_REQUIRED }, END };
 static const op_arg queue_park_args[] = {
     { "DEST", OPT_STR, OPA_POS | OPA_REQUIRED },
@@ -86,6 +90,8 @@ static const op_arg jobs_list_args[] = {
     { "limit", OPT_U64, 0, "N", "at most N jobs (default: all; the API: 100)", 1, UINT64_MAX,
       .web_max = RL_API_LIST_MAX },
     { "from", OPT_U64, 0, "ID", "from this job on (where a page ends)", 1, UINT64_MAX },
+    { "wide", OPT_FLAG, 0, NULL, "each result or error whole (else cut at 100 bytes; jobs\n"
+      "show ID prints one whole)" },
     END,
 };
 static const op_arg jobs_show_args[] = {
@@ -315,11 +321,15 @@ const op_verb ops_verbs[] = {
     { "routes", "show", none, USERS_VIEWER, OP_READS | OP_DATA,
       "the route file the engine runs: its checksum, when it was loaded, the last reload",
       .run = ops_routes_show, .http = { GET("/api/routes") } },
-    { "routes", "reload", none, USERS_ADMIN, OP_ENGINE | OP_DATA | OP_AUDITED,
-      "make the running engine load its route file again (as SIGHUP does)",
-      "Asks the engine over its control socket and prints its answer. A file with\n"
-      "errors is not taken: the running routes stay, the errors are printed and the\n"
-      "exit status is 1.\n", .run = ops_routes_reload, .engine = OPE_RELOAD,
+    { "routes", "reload", routes_reload_args, USERS_ADMIN, OP_ENGINE | OP_DATA | OP_AUDITED,
+      "make the running engine load its route file again (as SIGHUP does), or switch to FILE",
+      "Asks the engine over its control socket and prints its answer. The active\n"
+      "file is <routes file> of the configuration (or --routes at start; else the\n"
+      "built-in routes/default.xml) until FILE switches it; a switch lasts until\n"
+      "the engine restarts, so set <routes file> to keep it. FILE is checked whole\n"
+      "first: a file with errors is not taken, the running routes stay, the errors\n"
+      "are printed and the exit status is 1. `radlink status` and the audit trail\n"
+      "record each reload and switch.\n", .run = ops_routes_reload, .engine = OPE_RELOAD,
       .http = { POST("/api/routes/reload") } },
 
     { "retention", .summary = "what the engine removes, by age and size: run" },

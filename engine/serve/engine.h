@@ -73,6 +73,10 @@ typedef struct engine {
     ctlsock_server *ctl;
     ingest ing;
     route_set *routes;  /* the active set; replaced whole between two turns */
+    /* its file ("": the built-in routes/default.xml): the configuration's,
+     * until `routes reload FILE` switches it (until the engine restarts) */
+    char routes_file[RL_CFG_PATH_MAX];
+    char reload_file[RL_CFG_PATH_MAX]; /* the file the running load reads */
     forwarder *fwd;
     /* the PACS that get the modalities' MPPS (<pacs mpps="true">): senders
      * beside the route file's destinations */
@@ -189,7 +193,7 @@ void engine_reload_stop(engine *e);
 /* Facts for `radlink status` in the store's meta database (key, value pairs). */
 void engine_put_meta(engine *e, const char *const *kv, size_t n);
 /* The configured route file, or the built-in one. */
-int engine_load_routes(const cfg *c, route_set **out, rl_buf *errors);
+int engine_load_routes(const cfg *c, const char *file, route_set **out, rl_buf *errors);
 /* The running routes made known: meta database, senders, warnings. */
 void engine_publish_routes(engine *e, const char *status);
 /* <pacs mpps="true">: a sender per PACS, its queue "mpps:AE". */

@@ -60,7 +60,7 @@ static int frames_apply(engine *e, store_txn *t, turn_ctx *tc, rl_err *err)
     }
     for (size_t i = tc->first; i < tc->first + tc->n; i++) {
         pending *p = &e->batch[i];
-        ingest_input in = { p->kind, p->raw, p->peer, p->listener, p->why, p->recv_us };
+        ingest_input in = { p->kind, p->raw, p->peer, p->listener, p->why, p->recv_us, false };
         int rc = ingest_one(&e->ing, t, &in, &p->res, err);
         tc->forwarded += p->res.forwarded;
         if (rc != STORE_OK)

@@ -105,7 +105,7 @@ static int file_msg(void *ctx, rl_str raw, size_t off)
     file_run *f = ctx;
     char peer[RL_PEER_TEXT_MAX];
     snprintf(peer, sizeof peer, "file %.*s", (int)(sizeof peer - sizeof "file "), f->name);
-    ingest_input in = { INGEST_FRAME, raw, peer, "inbox", "", rl_now_us() };
+    ingest_input in = { INGEST_FRAME, raw, peer, "inbox", "", rl_now_us(), false };
     ingest_result r = { .ack = &f->ack };
     f->rc = ingest_one(&f->e->ing, f->t, &in, &r, &f->err);
     if (f->rc != STORE_OK)

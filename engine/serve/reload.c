@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
+#include "radlink/ops.h"
 #include "radlink/wl_hook.h"
 
 /* Facts about the running engine for `radlink status`, in the store's meta
@@ -29,21 +30,21 @@ void engine_put_meta(engine *e, const char *const *kv, size_t n)
         log_warn("serve.meta", "error=\"%s\"", err.msg);
 }
 
-/* Load the configured route file (or the built-in default). */
-int engine_load_routes(const cfg *c, route_set **out, rl_buf *errors)
+/* Load a route file (file "": the built-in default) with the
+ * configuration's destinations and nodes. */
+int engine_load_routes(const cfg *c, const char *file, route_set **out, rl_buf *errors)
 {
     route_load_opts o;
     const char *nodes[RL_MAX_PACS];
     cfg_route_opts(c, &o, nodes, &dicom_dict);
-    return c->routes_file[0] ? route_load(c->routes_file, &o, out, errors)
-                             : route_load_default(&o, out, errors);
+    return file[0] ? route_load(file, &o, out, errors) : route_load_default(&o, out, errors);
 }
 
 void engine_publish_routes(engine *e, const char *status)
 {
     char when[RL_NUM_TEXT_MAX], count[RL_NUM_TEXT_MAX], abs[RL_ABS_PATH_MAX];
     const char *file = route_source(e->routes);
-    if (e->cfg->routes_file[0] && rl_realpath(file, abs, sizeof abs))
+    if (e->routes_file[0] && rl_realpath(file, abs, sizeof abs))
         file = abs; /* so that `radlink msg replay` finds it from anywhere */
     snprintf(when, sizeof when, "%lld", (long long)rl_now_us());
     snprintf(count, sizeof count, "%zu", route_count(e->routes));
@@ -137,14 +138,16 @@ static int reload_apply(engine *e, route_set *rs, const char *errors, rl_buf *ou
         }
         const char *kv[] = { "routes.reload", status };
         engine_put_meta(e, kv, 2);
-        engine_audit_config(e, e->cfg->routes_file[0] ? e->cfg->routes_file : "(built in)",
-                            false, "route file reload refused: the running routes stay");
+        engine_audit_config(e, e->reload_file[0] ? e->reload_file : "(built in)", false,
+                            "route file reload refused: the running routes stay");
         log_warn("routes.kept", "file=%s sha256=%s", route_source(e->routes),
                  route_sha256(e->routes));
         if (out)
             rl_buf_printf(out, "reload failed, the running routes stay:\n%s", errors);
         return 1;
     }
+    bool switched = strcmp(e->routes_file, e->reload_file) != 0;
+    snprintf(e->routes_file, sizeof e->routes_file, "%s", e->reload_file);
     route_set *old = e->routes;
     e->routes = rs;
     e->ing.routes = rs;
@@ -154,13 +157,17 @@ static int reload_apply(engine *e, route_set *rs, const char *errors, rl_buf *ou
     snprintf(status, sizeof status, "ok %lld", (long long)rl_now_us());
     engine_publish_routes(e, status);
     char what[RL_AUDIT_CONFIG_TEXT_MAX];
-    snprintf(what, sizeof what, "route file reloaded: sha256 %s", route_sha256(rs));
+    snprintf(what, sizeof what, "route file %s: sha256 %s", switched ? "switched to" : "reloaded",
+             route_sha256(rs));
     engine_audit_config(e, route_source(rs), true, what);
     log_info("routes.reloaded", "file=%s sha256=%s routes=%zu", route_source(rs),
              route_sha256(rs), route_count(rs));
     if (out)
-        rl_buf_printf(out, "reloaded (engine pid %ld): %s, %zu routes, sha256 %s\n",
-                      (long)getpid(), route_source(rs), route_count(rs), route_sha256(rs));
+        rl_buf_printf(out, "%s (engine pid %ld): %s, %zu routes, sha256 %s\n%s",
+                      switched ? "switched" : "reloaded", (long)getpid(), route_source(rs),
+                      route_count(rs), route_sha256(rs),
+                      switched ? "until the engine restarts: set <routes file> (or --routes) "
+                                 "to keep it\n" : "");
     return 0;
 }
 
@@ -169,7 +176,7 @@ int engine_reload(engine *e, rl_buf *out)
     rl_buf errors;
     rl_buf_init(&errors, RL_ROUTE_ERRORS_MAX);
     route_set *rs = NULL;
-    if (engine_load_routes(e->cfg, &rs, &errors) != ROUTE_OK)
+    if (engine_load_routes(e->cfg, e->reload_file, &rs, &errors) != ROUTE_OK)
         rs = NULL;
     const char *et = rl_buf_cstr(&errors);
     int rc = reload_apply(e, rs, et ? et : "out of memory\n", out);
@@ -179,7 +186,8 @@ int engine_reload(engine *e, rl_buf *out)
 
 /* The reload thread: reads and compiles the route file (libxml2, the
  * schema, every regex) while the loop goes on answering, then hands the
- * result to the loop. Reads only e->cfg, which nobody changes. */
+ * result to the loop. Reads only e->cfg, which nobody changes, and
+ * e->reload_file, which the loop sets before and leaves until it is done. */
 static void *reload_main(void *arg)
 {
     cmd *c = arg; /* made by the loop: the result always reaches it */
@@ -188,7 +196,7 @@ static void *reload_main(void *arg)
     rl_buf_init(&errors, RL_ROUTE_ERRORS_MAX);
     route_set *rs = NULL;
     int64_t t0 = rl_now_us();
-    if (engine_load_routes(e->cfg, &rs, &errors) != ROUTE_OK)
+    if (engine_load_routes(e->cfg, e->reload_file, &rs, &errors) != ROUTE_OK)
         rs = NULL;
     log_debug("routes.loaded_off_loop", "ms=%lld", (long long)(rl_now_us() - t0) / 1000);
     const char *et = rl_buf_cstr(&errors);
@@ -220,6 +228,26 @@ static void answer_reloads(engine *e, size_t n, int status, rl_str text)
     e->nreloads -= n;
 }
 
+/* The file request i of the waiting reloads names (`routes reload FILE`),
+ * else the active one; SIGHUP's (no request) is the active one. */
+static void reload_file_of(const engine *e, size_t i, char *out, size_t n)
+{
+    snprintf(out, n, "%s", e->routes_file);
+    if (i >= e->nreloads)
+        return;
+    int used = 0;
+    const ctl_req *r = &e->reloads[i];
+    const op_verb *v = ops_find(ops_verbs, r->argc, r->argv, &used);
+    op_vals vals;
+    char why[RL_OP_NAME_MAX * 2];
+    if (v && ops_parse(v, r->argc - used, r->argv + used, &vals, why, sizeof why) == OP_OK) {
+        op_call c = { .verb = v, .vals = vals };
+        const char *file = ops_str(&c, "FILE");
+        if (file && file[0])
+            snprintf(out, n, "%s", file);
+    }
+}
+
 /* Between turns: swap in what the reload thread read, and start a load
  * when one was asked for (SIGHUP, `radlink routes reload`). */
 void engine_reload_tick(engine *e)
@@ -240,7 +268,16 @@ void engine_reload_tick(engine *e)
     }
     if ((e->reload_signal || e->nreloads) && !e->reloading) {
         e->reload_signal = false;
-        e->reload_for = e->nreloads;
+        /* the file the first request names (none: the active one); the
+         * requests after it that ask the same are answered by this load */
+        char first[RL_CFG_PATH_MAX];
+        reload_file_of(e, 0, first, sizeof first);
+        snprintf(e->reload_file, sizeof e->reload_file, "%s", first);
+        e->reload_for = 0;
+        char f[RL_CFG_PATH_MAX];
+        while (e->reload_for < e->nreloads &&
+               (reload_file_of(e, e->reload_for, f, sizeof f), !strcmp(f, first)))
+            e->reload_for++;
         cmd *c = calloc(1, sizeof *c);
         if (c) {
             c->kind = CMD_ROUTES_LOADED;

@@ -283,9 +283,22 @@ static void clear_partial(const char *dir)
 static int start_data_dir(engine *e, rl_err *err)
 {
     const char *dir = e->cfg->data_dir;
+    char abs[RL_ABS_PATH_MAX];
+    struct stat dst;
+    if (stat(dir, &dst) != 0 && errno == ENOENT) {
+        if (!rl_abspath(dir, abs, sizeof abs))
+            snprintf(abs, sizeof abs, "%s", dir);
+        /* a <data dir> that is not there is more often a wrong path than a
+         * new site: an empty store would answer every worklist query empty */
+        if (e->cfg->data_dir_from_file && !e->cfg->init)
+            return rl_err_set(err, RL_E_ARG, -1, "%s (<data dir> of %s) does not exist: give "
+                              "--init to create a new, empty store there (relative paths in a "
+                              "configuration file resolve against its directory)", abs,
+                              e->cfg->source);
+        log_warn("serve.new_store", "dir=%s text=\"creating a new, empty store\"", abs);
+    }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", dir, strerror(errno));
-    struct stat dst;
     if (stat(dir, &dst) != 0)
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", dir, strerror(errno));
     if (dst.st_mode & 022) /* another user could replace the store or the spool */
@@ -331,7 +344,8 @@ static int start_routes(engine *e, rl_err *err)
 {
     rl_buf errors;
     rl_buf_init(&errors, RL_ROUTE_ERRORS_MAX);
-    if (engine_load_routes(e->cfg, &e->routes, &errors) != ROUTE_OK) {
+    snprintf(e->routes_file, sizeof e->routes_file, "%s", e->cfg->routes_file);
+    if (engine_load_routes(e->cfg, e->routes_file, &e->routes, &errors) != ROUTE_OK) {
         const char *text = rl_buf_cstr(&errors);
         fprintf(stderr, "%s", text ? text : "");
         rl_buf_free(&errors);

@@ -49,6 +49,17 @@ static int sync_tree(const char *dir, rl_err *err)
     return 0;
 }
 
+/* A file of the backup or the restored store, owner-only as the store is
+ * (a backup holds every patient's data): for writing. */
+static FILE *fopen_private(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (fd >= 0 && !f)
+        close(fd);
+    return f;
+}
+
 /* mkdir -p of the directories above path's last part. */
 static int mkdir_parents(const char *path, unsigned mode)
 {
@@ -108,6 +119,7 @@ typedef struct copier {
     const char *dest;
     FILE *sums;
     uint64_t files, bytes, missing, outside;
+    unsigned others; /* files beside the spool's (the console's users file) */
     rl_buf *out;
     int failed;         /* errno of a write that failed */
     char failed_path[RL_BACKUP_PATH_MAX];
@@ -119,7 +131,7 @@ static int copy_one(copier *k, const char *src, const char *rel, unsigned mode)
     char dst[RL_BACKUP_PATH_MAX], hex[RL_SHA256_HEX_SIZE];
     uint64_t size;
     pathf(dst, sizeof dst, "%s/%s", k->dest, rel);
-    if (mkdir_parents(dst, 0750) != 0 || digest_copy_file(src, dst, mode, false, hex, &size) != 0) {
+    if (mkdir_parents(dst, 0700) != 0 || digest_copy_file(src, dst, mode, false, hex, &size) != 0) {
         int e = errno;
         if (e == ENOENT && access(src, F_OK) != 0)
             return 1; /* gone from the source */
@@ -128,8 +140,12 @@ static int copy_one(copier *k, const char *src, const char *rel, unsigned mode)
         return -1;
     }
     fprintf(k->sums, "%s  %s\n", hex, rel);
-    k->files++;
-    k->bytes += size;
+    if (strncmp(rel, "spool/", 6) == 0) { /* the users file is not a spool file */
+        k->files++;
+        k->bytes += size;
+    } else {
+        k->others++;
+    }
     return 0;
 }
 
@@ -154,7 +170,7 @@ static int copy_instances(store_txn *t, copier *k, rl_err *err)
         }
         char rel[RL_BACKUP_PATH_MAX];
         pathf(rel, sizeof rel, "spool%s", path + plen);
-        int got = copy_one(k, path, rel, 0640);
+        int got = copy_one(k, path, rel, 0600);
         if (got < 0)
             break;
         if (got > 0) {
@@ -172,9 +188,10 @@ static int copy_instances(store_txn *t, copier *k, rl_err *err)
                      : 0;
 }
 
-int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err)
+int backup_make(const char *data_dir, const char *dest, bool force, rl_buf *out, rl_err *err)
 {
     int64_t t0 = rl_mono_ms();
+    umask(077); /* what LMDB and the copies create (its lock file too): owner-only */
     char data_abs[RL_BACKUP_PATH_MAX], store_dir[RL_BACKUP_PATH_MAX], path[RL_BACKUP_PATH_MAX];
     if (!rl_realpath(data_dir, data_abs, sizeof data_abs))
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", data_dir, strerror(errno));
@@ -182,6 +199,14 @@ int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err
         return rl_err_set(err, RL_E_ARG, -1, "%s: %s", dest,
                           errno == EEXIST ? "exists and is not empty: back up into a new "
                                             "directory" : strerror(errno));
+    /* a directory made beforehand that others may enter would show them
+     * every patient's data */
+    struct stat sb;
+    if (!force && stat(dest, &sb) == 0 && (sb.st_mode & 077))
+        return rl_err_set(err, RL_E_ARG, -1, "%s: other users may read it (mode %04o), and a "
+                          "backup holds every patient's data: chmod 700 it, back up into a new "
+                          "directory (made owner-only), or give --force", dest,
+                          (unsigned)(sb.st_mode & 07777));
     pathf(store_dir, sizeof store_dir, "%s/store", dest);
     if (mkdir(store_dir, 0700) != 0)
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", store_dir, strerror(errno));
@@ -192,6 +217,9 @@ int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err
     store_close(st);
     if (rc != STORE_OK)
         return -1;
+    pathf(path, sizeof path, "%s/data.mdb", store_dir); /* LMDB made it by the umask */
+    if (chmod(path, 0600) != 0)
+        return rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
     int64_t t_store = rl_mono_ms() - t0;
     /* what the copy holds, and the files it names */
     if (store_open(dest, &(store_opts){ .readonly = true }, &st, err) != STORE_OK)
@@ -206,7 +234,7 @@ int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err
     pathf(path, sizeof path, "%s/MANIFEST.sha256", dest);
     char spool[RL_BACKUP_PATH_MAX];
     pathf(spool, sizeof spool, "%s/spool", data_abs);
-    copier k = { .spool = spool, .dest = dest, .sums = fopen(path, "w"), .out = out };
+    copier k = { .spool = spool, .dest = dest, .sums = fopen_private(path), .out = out };
     if (!k.sums) {
         store_abort(t);
         store_close(st);
@@ -239,7 +267,7 @@ int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err
     char when[RL_TIME_TEXT_MAX];
     rl_time_iso(rl_now_us(), when, sizeof when);
     pathf(path, sizeof path, "%s/MANIFEST", dest);
-    FILE *m = fopen(path, "w");
+    FILE *m = fopen_private(path);
     if (!m)
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", path, strerror(errno));
     rl_buf text;
@@ -261,9 +289,10 @@ int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err
                   data_abs, dest, (double)(rl_mono_ms() - t0) / 1000.0, (double)t_store / 1000.0);
     rl_buf_add_c(out, "  ");
     print_counts(out, &c, ", ");
-    rl_buf_printf(out, "\n  store %llu bytes; spool %llu files, %llu bytes%s\n",
+    rl_buf_printf(out, "\n  store %llu bytes; spool %llu files, %llu bytes%s%s\n",
                   (unsigned long long)store_bytes, (unsigned long long)k.files,
-                  (unsigned long long)k.bytes, k.missing ? "; some files were missing" : "");
+                  (unsigned long long)k.bytes, k.others ? "; the console's users file" : "",
+                  k.missing ? "; some files were missing" : "");
     return 0;
 }
 
@@ -342,7 +371,7 @@ static int copy_tree_file(const char *src, const char *dst, unsigned mode, rl_er
 {
     char hex[RL_SHA256_HEX_SIZE];
     uint64_t size;
-    if (mkdir_parents(dst, 0750) != 0 || digest_copy_file(src, dst, mode, false, hex, &size) != 0)
+    if (mkdir_parents(dst, 0700) != 0 || digest_copy_file(src, dst, mode, false, hex, &size) != 0)
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", dst, strerror(errno));
     return 0;
 }
@@ -413,6 +442,7 @@ static int repoint(const char *data_abs, const char *old_spool, uint64_t *n, rl_
 
 int backup_restore(const char *src, const char *data_dir, rl_buf *out, rl_err *err)
 {
+    umask(077); /* the restored store and spool: owner-only, as the engine makes them */
     int64_t t0 = rl_mono_ms();
     manifest m;
     if (read_manifest(src, &m, err) != 0)
@@ -447,7 +477,7 @@ int backup_restore(const char *src, const char *data_dir, rl_buf *out, rl_err *e
         char from[RL_BACKUP_PATH_MAX], to[RL_BACKUP_PATH_MAX];
         pathf(from, sizeof from, "%s/%s", src, rel);
         pathf(to, sizeof to, "%s/%s", data_abs, rel);
-        rc = copy_tree_file(from, to, !strcmp(rel, "users") ? 0600 : 0640, err);
+        rc = copy_tree_file(from, to, 0600, err);
         files++;
     }
     fclose(f);

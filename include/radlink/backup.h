@@ -21,11 +21,15 @@
 #ifndef RADLINK_BACKUP_H
 #define RADLINK_BACKUP_H
 
+#include <stdbool.h>
+
 #include "radlink/util.h"
 
-/* Back up data_dir into dest (which must not exist, or be empty). The
- * report (counts, time) goes to out. 0, or -1 with err. */
-int backup_make(const char *data_dir, const char *dest, rl_buf *out, rl_err *err);
+/* Back up data_dir into dest (which must not exist, or be empty; one that
+ * others may read is refused unless force). Every file and directory it
+ * writes is owner-only (0600, 0700), as the store is; restore writes so
+ * too. The report (counts, time) goes to out. 0, or -1 with err. */
+int backup_make(const char *data_dir, const char *dest, bool force, rl_buf *out, rl_err *err);
 /* Restore the backup src into data_dir. 0, or -1 with err (and, for
  * checksums that do not hold, each file named in out). */
 int backup_restore(const char *src, const char *data_dir, rl_buf *out, rl_err *err);

@@ -92,6 +92,8 @@ typedef struct cfg_alerts {
 typedef struct cfg {
     char source[CFG_PATH]; /* the file loaded, or "embedded default" */
     char data_dir[CFG_PATH];
+    bool data_dir_from_file; /* <data dir> of the file (a missing one needs serve --init) */
+    bool init;               /* serve --init: make a missing data directory */
     int log_level;
     cfg_listener mllp[CFG_MAX_LISTENERS];
     unsigned n_mllp;
@@ -185,8 +187,10 @@ typedef enum cfg_type {
 
 /* How a relative path is resolved (today both exist; each row says which). */
 typedef enum cfg_path_rule {
-    CFG_PATH_CWD,    /* taken as written: relative to the working directory */
-    CFG_PATH_CONFIG, /* relative to the configuration file's directory */
+    CFG_PATH_CONFIG,  /* relative to the configuration file's directory */
+    CFG_PATH_WAS_CWD, /* the same, but earlier releases took it relative to the
+                       * working directory: where only that names something that
+                       * exists it is kept, with a warning */
 } cfg_path_rule;
 
 /* The walk's state: the file, its errors, the configuration being built. */

@@ -42,6 +42,7 @@ typedef struct ingest_input {
     const char *listener; /* "ip:port" */
     const char *why;      /* for OVERSIZE and INCOMPLETE: what happened */
     int64_t recv_us;
+    bool as_new;          /* a dry run's second look: routed even if it is a retransmission */
 } ingest_input;
 
 typedef struct ingest_result {
@@ -51,6 +52,7 @@ typedef struct ingest_result {
                         * due (INCOMPLETE) */
     bool close_after;  /* disconnect the client once the ACK is written */
     unsigned forwarded;/* messages queued for destinations */
+    uint64_t dup_of;   /* a retransmission: the message it repeats */
     /* "AA", "AE", "AR" (a retransmission: the original's); "" none */
     char ack_code[RL_ACK_CODE_SIZE];
     unsigned tolerated;/* 1 << ingest_tolerance: irregularities it was accepted with */

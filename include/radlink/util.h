@@ -107,6 +107,10 @@ void rl_time_iso(int64_t us, char *out, size_t outn);
  * PATH_MAX bytes): out, or NULL with errno (ENAMETOOLONG when it does not
  * fit). */
 char *rl_realpath(const char *path, char *out, size_t n);
+/* path made absolute against the working directory, "." and ".." removed
+ * as written (whether or not it exists; links are not followed): out, or
+ * NULL when it does not fit. */
+char *rl_abspath(const char *path, char *out, size_t n);
 /* HL7 DTM "YYYYMMDDHHMMSS" (local time) into out (at least 15 bytes). */
 void rl_time_hl7(int64_t us, char *out, size_t outn);
 

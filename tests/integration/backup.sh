@@ -51,6 +51,7 @@ wait_cmd 30 "^  instances +10$" "$RADLINK" recon show --data "$T/var" 1.2.999.42
 run_rc "$RADLINK" backup --data "$T/var" "$T/bak"
 expect_rc 0 "backup under load: $ERR"
 expect_line "$OUT" "^backed up .* into $T/bak in [0-9.]+ s" "says what it did"
+BACKUP_OUT=$OUT
 wait_exit "$LPID" 120
 expect_rc 0 "mllp_load: $(cat "$T/load.out")"
 expect_has "$(cat "$T/load.out")" "non_aa=0 failures=0" "the load was answered, all AA"
@@ -60,6 +61,22 @@ expect_eq "$(grep -cx 0 "$T/stores.rc")" 15 "every pass stored its 10 images: $(
 run_rc "$RADLINK" recon show --data "$T/var" 1.2.999.42
 expect_line "$OUT" "^  instances +10$" "the repeated passes hold 10 images"
 stop_engine
+
+note "the backup keeps its secrets: owner-only, as the store is"
+# every file 0600 and every directory 0700, the manifests and the store included
+open=$(find "$T/bak" \( -type f ! -perm 0600 \) -o \( -type d ! -perm 0700 \) | head -3)
+expect_eq "$open" "" "files or directories of the backup others may read"
+expect_line "$BACKUP_OUT" "spool [0-9]+ files" "the backup counts spool files"
+mkdir -m 0755 "$T/open-bak"
+run_rc "$RADLINK" backup --data "$T/var" "$T/open-bak"
+expect_rc 1 "a backup into a directory others may read"
+expect_has "$ERR" "other users may read it (mode 0755)" "says why"
+expect_has "$ERR" "--force" "and how to go on"
+[ -z "$(ls -A "$T/open-bak")" ] || fail "nothing is written into it"
+run_rc "$RADLINK" backup --data "$T/var" "$T/open-bak" --force
+expect_rc 0 "--force backs up into it: $ERR"
+expect_eq "$(find "$T/open-bak" -mindepth 1 \( -type f ! -perm 0600 \) -o \( -mindepth 1 -type d ! -perm 0700 \) | head -3)" "" \
+    "its files are owner-only still"
 
 note "the backup checks"
 run_rc "$RADLINK" check --data "$T/bak"
@@ -78,6 +95,8 @@ expect_rc 0 "restore: $ERR"
 expect_has "$OUT" "instances pointed at $T/var/spool" "the instances point at the new spool"
 run_rc "$RADLINK" check --data "$T/var"
 expect_rc 0 "radlink check on the restored directory: $OUT"
+open=$(find "$T/var" \( -type f ! -perm 0600 \) -o \( -type d ! -perm 0700 \) | head -3)
+expect_eq "$open" "" "restored files or directories others may read"
 PORT= DICOM_PORT= HTTP_PORT=
 start_engine --workers 0
 run_rc "$RADLINK" msg list --data "$T/var" --type ORM --limit 100000

@@ -48,6 +48,15 @@ expect_rc 1 "routes test of a refused message"
 expect_has "$OUT" "(a dry run: what follows is undone, nothing is sent)" "a dry run"
 expect_has "$OUT" "$(norm <"$F/06_cancel_unknown.hl7.out" | head -1)" "the ACK the engine sent"
 
+note "routes test of a message the engine logged: the routes' trace, and the engine's answer as a retransmission"
+N1=$("$RADLINK" msg list --data "$T/var" --type ORM | awk 'NR > 1 && $0 ~ / N1 / {print $1; exit}')
+run_rc "$RADLINK" routes test --data "$T/var" "$SRC/routes/default.xml" "$F/01_order.hl7"
+expect_rc 0 "routes test of a retransmission"
+expect_has "$OUT" "route 'orders'" "the trace of the routes is there"
+expect_has "$OUT" "as a new message: accepted" "what the routes would do with it"
+expect_has "$OUT" "the engine answers it as a retransmission of message $N1 " "and which message it repeats"
+expect_has "$OUT" "MSA|AA|N1" "with that message's ACK"
+
 note "msg replay --dry-run: said, not done"
 seq=$("$RADLINK" msg list --data "$T/var" --type ORM | awk 'NR > 1 && $0 ~ /accepted/ {print $1; exit}')
 before=$("$RADLINK" msg list --data "$T/var" --limit 1000 | wc -l)

@@ -47,6 +47,9 @@ expect_line "$OUT" "attempts +1$" "one attempt, not five"
 expect_has "$OUT" "storage commitment refused" "says commitment was refused"
 expect_has "$OUT" "declare AE RADLINK" "and what to configure"
 expect_has "$OUT" "cannot ask it what it shows" "and that C-FIND was refused too"
+run_rc "$RADLINK" jobs list --data "$T/var" --wide
+expect_has "$OUT" "cannot ask it what it shows" "jobs list --wide prints the whole text"
+expect_line "$OUT" "^[0-9]+ +unverified +study " "the state fits its column"
 expect_eq "$(instances)" 1 "Orthanc holds the instance, sent once"
 run_rc "$RADLINK" status --data "$T/var"
 expect_line "$OUT" "^pacs ORTHANC: storage commitment refused \(job [0-9]+\): .*verify=\"find\"" \

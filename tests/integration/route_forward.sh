@@ -115,6 +115,8 @@ expect_line "$OUT" "^ris +[0-9]+ +parked .*queue retry \(parked\) +AR: " "C22 pa
 P22=$(printf '%s\n' "$OUT" | awk '$3 == "parked" {print $2}')
 expect_line "$OUT" "^ris +[0-9]+ +pending .*behind parked $P22 " "C23 waits behind it"
 wait_cmd 10 "^sender ris .*waiting behind parked message $P22" "$RADLINK" status --data "$T/var"
+expect_line "$("$RADLINK" status --data "$T/var")" "^waiting +jobs dead 0, .*messages parked 1;" \
+    "status counts what waits for a person"
 expect_eq "$(grep -c -x 'C23' "$SINK_LOG" || true)" 0 "C23 not sent past the parked C22"
 run_rc "$RADLINK" queue retry --data "$T/var" ris 99999
 expect_rc 1 "retry of an unknown item"

@@ -40,7 +40,7 @@ static void print_row(const cfg_key *k)
         break;
     }
     if (k->type == CFG_FILE)
-        printf("%s", k->rule == CFG_PATH_CWD ? "working directory" : "config file's directory");
+        printf("%s", "config file's directory");
     printf("\t%s\n", k->doc);
 }
 

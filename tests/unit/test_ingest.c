@@ -47,7 +47,8 @@ static outcome run(ingest_kind kind, const char *text, int64_t recv_us)
     outcome o = { 0 };
     rl_buf ack;
     rl_buf_init(&ack, 0);
-    ingest_input in = { kind, rl_str_c(text), "127.0.0.1:9", "127.0.0.1:2575", "test", recv_us };
+    ingest_input in = { kind, rl_str_c(text), "127.0.0.1:9", "127.0.0.1:2575", "test", recv_us,
+                        false };
     ingest_result res = { .ack = &ack };
     store_txn *t;
     rl_err err;

@@ -1,7 +1,7 @@
 /* The configuration's keys: one row per element and attribute of the file
  * (type, bounds, default, where it lands, one line for people), and the
  * setters of the elements that repeat or nest. cfg.c walks the file by it;
- * README.md's "Configuration" table and engine/cfg/config.xsd are held to
+ * docs/configuration.md's table and engine/cfg/config.xsd are held to
  * it by tests/lint/cfg_keys.py. */
 #include <libxml/tree.h>
 #include <stddef.h>

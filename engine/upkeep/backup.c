@@ -195,6 +195,8 @@ int backup_make(const char *data_dir, const char *dest, bool force, rl_buf *out,
     char data_abs[RL_BACKUP_PATH_MAX], store_dir[RL_BACKUP_PATH_MAX], path[RL_BACKUP_PATH_MAX];
     if (!rl_realpath(data_dir, data_abs, sizeof data_abs))
         return rl_err_set(err, RL_E_SYS, -1, "%s: %s", data_dir, strerror(errno));
+    if (mkdir_parents(dest, 0700) != 0) /* backups/today: backups made too */
+        return rl_err_set(err, RL_E_SYS, -1, "%s: %s", dest, strerror(errno));
     if (mkdir(dest, 0700) != 0 && !(errno == EEXIST && dir_is_empty(dest)))
         return rl_err_set(err, RL_E_ARG, -1, "%s: %s", dest,
                           errno == EEXIST ? "exists and is not empty: back up into a new "

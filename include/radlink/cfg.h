@@ -167,7 +167,7 @@ typedef struct cfg {
  * (engine/cfg/keys.c), as nginx declares its directives (ngx_command_t:
  * name, type, setter, offset): the walk reads the file by it, cfg_defaults
  * and cfg_print take defaults and names from it, and a test holds the
- * README's configuration reference and the schema to it. */
+ * configuration reference (docs/configuration.md) and the schema to it. */
 
 typedef enum cfg_type {
     CFG_ELEM,     /* the element itself (attr NULL): how many, where its rows land */

@@ -1,7 +1,7 @@
 /* Prints the configuration's table of keys (engine/cfg/keys.c), one row a
  * line, tab-separated: element path, attribute ("" for the element's own
  * row), type, bounds, default, path rule, meaning. tests/lint/cfg_keys.py
- * compares it with README.md and the schema; it is no CLI verb. */
+ * compares it with docs/configuration.md and the schema; it is no CLI verb. */
 #include <inttypes.h>
 #include <stdio.h>
 

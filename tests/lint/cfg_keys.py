@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The configuration's keys are declared once, in the table of
-engine/cfg/keys.c; README.md's "## Configuration" table and the schema
+engine/cfg/keys.c; docs/configuration.md's table and the schema
 (engine/cfg/config.xsd) must name the same elements and attributes.
 
   cfg_keys.py CFG_KEYS     CFG_KEYS: tests/lint/cfg_keys.c built, which
@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 SRC = os.environ.get("SRC") or os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 TABLE = "the table (engine/cfg/keys.c)"
-README = "README.md"
+README = "docs/configuration.md"
 SCHEMA = "engine/cfg/config.xsd"
 XS = "{http://www.w3.org/2001/XMLSchema}"
 GROUP = re.compile(r"<([A-Za-z][\w.-]*)((?:\s+[A-Za-z][\w.-]*)*)\s*>")
@@ -48,7 +48,7 @@ def from_table(binary):
 def from_readme(path, problems):
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    m = re.search(r"^## Configuration\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    m = re.search(r"^#{1,2} Configuration\n(.*?)(?=^## |\Z)", text, re.M | re.S)
     if not m:
         problems.append(f"{README}: no '## Configuration' section")
         return set(), set()

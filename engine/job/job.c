@@ -9,7 +9,9 @@
 #include "radlink/limits.h"
 #include "radlink/rec.h"
 
-#define JOB_VERSION 2
+#define JOB_VERSION 3 /* 3: the history of attempts */
+/* The history keeps the newest lines within this many bytes. */
+#define JOB_HISTORY_MAX 2048
 
 static const char *const state_names[] = {
     [JOB_PENDING] = "pending", [JOB_DONE] = "done",     [JOB_DEAD] = "dead",
@@ -38,7 +40,7 @@ static int encode(const job *j, rl_buf *b)
            rec_put_u64(b, (uint64_t)j->updated_us) | rec_put_u64(b, (uint64_t)j->due_us) |
            rec_put_u32(b, j->gen) | rec_put_u32(b, j->upto) | rec_put_str(b, j->kind) |
            rec_put_str(b, j->subject) | rec_put_str(b, j->last_error) |
-           rec_put_str(b, j->result) | rec_put_str(b, j->worker);
+           rec_put_str(b, j->result) | rec_put_str(b, j->worker) | rec_put_str(b, j->history);
 }
 
 static int decode(uint64_t id, rl_str v, job *j)
@@ -46,7 +48,7 @@ static int decode(uint64_t id, rl_str v, job *j)
     rec_reader r;
     rec_reader_init(&r, v.p, v.n);
     uint8_t version = rec_get_u8(&r);
-    if (version != 1 && version != JOB_VERSION)
+    if (version < 1 || version > JOB_VERSION)
         return STORE_E_VERSION;
     memset(j, 0, sizeof *j);
     j->id = id;
@@ -64,6 +66,7 @@ static int decode(uint64_t id, rl_str v, job *j)
     j->last_error = rec_get_str(&r);
     j->result = rec_get_str(&r);
     j->worker = version >= 2 ? rec_get_str(&r) : (rl_str){ "", 0 };
+    j->history = version >= 3 ? rec_get_str(&r) : (rl_str){ "", 0 };
     if (!rec_ok(&r) || j->state < JOB_PENDING || j->state > JOB_UNVERIFIED)
         return STORE_E_CORRUPT;
     return STORE_OK;
@@ -445,6 +448,29 @@ static int64_t backoff_us(uint32_t attempts)
     return (s > RL_JOB_BACKOFF_MAX_S ? RL_JOB_BACKOFF_MAX_S : s) * 1000000;
 }
 
+/* The history with one more line ("TIME attempt N on WORKER: STATE: text"),
+ * its oldest lines dropped to stay within JOB_HISTORY_MAX, into b. */
+static void history_add(const job *j, const char *what, rl_str text, int64_t now_us, rl_buf *b)
+{
+    char when[RL_TIME_TEXT_MAX];
+    rl_time_iso(now_us, when, sizeof when);
+    rl_buf_add_str(b, j->history);
+    rl_buf_printf(b, "%s attempt %u%s%.*s: %s%s%.*s\n", when, (unsigned)j->attempts,
+                  j->worker.n ? " on " : "", RL_STR_FMT(j->worker), what, text.n ? ": " : "",
+                  (int)(text.n < 600 ? text.n : 600), text.p);
+    size_t cut = 0;
+    while (b->len - cut > JOB_HISTORY_MAX) {
+        const char *nl = memchr(b->data + cut, '\n', b->len - cut);
+        if (!nl)
+            break;
+        cut = (size_t)(nl - (const char *)b->data) + 1;
+    }
+    if (cut) {
+        memmove(b->data, b->data + cut, b->len - cut);
+        b->len -= cut;
+    }
+}
+
 /* The attempt holding the job ends in state with result or error. FAILED
  * becomes DEAD after max_attempts, and is due again after the backoff. */
 static int end_attempt(store_txn *t, uint64_t id, uint32_t attempt, job_state state,
@@ -463,7 +489,12 @@ static int end_attempt(store_txn *t, uint64_t id, uint32_t attempt, job_state st
     o.j.result = result;
     o.j.last_error = error;
     o.j.updated_us = now_us;
+    rl_buf hist;
+    rl_buf_init(&hist, 0);
+    history_add(&o.j, job_state_name(state), state == JOB_DONE ? result : error, now_us, &hist);
+    o.j.history = rl_buf_view(&hist);
     rc = put(t, &o.j, err);
+    rl_buf_free(&hist);
     if (rc == STORE_OK)
         rc = leave_running(t, &o, err);
     if (rc == STORE_OK)

@@ -170,6 +170,10 @@ int ops_jobs_show(op_call *c)
     view_detail(c->out, 11);
     job_fields(c->out, &j, &J_NOTE_WIDE);
     view_detail_end(c->out);
+    /* each attempt's end, the newest last: what a retry changed */
+    view_json(c->out, "history", view_jstr(j.history));
+    if (j.history.n)
+        ops_text_block(c->out, "history", j.history);
     /* a study job sends the study's reports too: each with its state */
     rl_str uid, to;
     if (rl_str_eq_c(j.kind, "study")) {

@@ -78,6 +78,7 @@ typedef struct job {
     /* Views: valid until the next write in the same transaction, or its end
      * (LMDB's rule for mdb_get data). Copy what must outlive that. */
     rl_str kind, subject, last_error, result, worker;
+    rl_str history; /* each attempt's end, one line each, the newest last (bounded) */
 } job;
 
 const char *job_state_name(job_state s);

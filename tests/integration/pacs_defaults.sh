@@ -141,6 +141,10 @@ wait_job "$job" done 60
 run_rc "$RADLINK" jobs show --data "$T/var" "$job"
 expect_line "$OUT" "sent to ORTHANC@127.0.0.1:[0-9]+ \(0, 1 it held already, not sent again, committed and verified\)" \
     "the retry verified what the PACS held, without sending it again: $OUT"
+expect_line "$OUT" "^history:$" "jobs show has the job's history"
+expect_line "$OUT" "attempt 1 on worker [0-9]+ .*: unverified: .*no storage commitment report" \
+    "the first attempt, unverified, and why"
+expect_line "$OUT" "attempt 1 on worker [0-9]+ .*: done: 1 instance" "the retried attempt, done"
 expect_eq "$(instances)" 1 "Orthanc holds the one instance"
 stop_engine
 ORTHANC_RADLINK=

@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "radlink/alert.h"
 #include "radlink/log.h"
 
 int main(int argc, char **argv)
 {
+    alert_global_init(); /* libcurl's set-up, before any thread uses OpenSSL */
     if (argc >= 2 && strcmp(argv[1], "--version") == 0)
         argv[1] = (char *)"version";
     /* the tools print their results; only the engine and workers log info */

@@ -4,6 +4,7 @@
 // chatter beside what radlink says of the same failure, and may quote a
 // dataset's values: they go at debug, a fatal one at warning.
 #include <mutex>
+#include <string>
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/oflog/oflog.h"
@@ -27,7 +28,14 @@ public:
 protected:
     void append(const dcmtk::log4cplus::spi::InternalLoggingEvent &ev) override
     {
-        const OFString &text = ev.getMessage();
+        // one event a line, as every line of radlink's log: a dump's line
+        // breaks become spaces, its quotes apostrophes
+        std::string text = ev.getMessage().c_str();
+        for (char &c : text)
+            if (c == '\r' || c == '\n')
+                c = ' ';
+            else if (c == '"')
+                c = '\'';
         if (ev.getLogLevel() >= dcmtk::log4cplus::FATAL_LOG_LEVEL)
             log_warn("dicom.dcmtk", "logger=%s text=\"%s\"", ev.getLoggerName().c_str(),
                      text.c_str());

@@ -44,6 +44,7 @@ static void text_of(json_t *o, const char *k, char *out, size_t n)
 {
     const char *s = json_string_value(json_object_get(o, k));
     snprintf(out, n, "%s", s ? s : "");
+    alert_utf8_trim(out);
 }
 
 static int64_t num_of(json_t *o, const char *k)

@@ -35,6 +35,7 @@ __attribute__((format(printf, 2, 3))) static void say(alert_cond *c, const char 
     va_start(ap, fmt);
     vsnprintf(c->text, sizeof c->text, fmt, ap);
     va_end(ap);
+    alert_utf8_trim(c->text);
 }
 
 /* "2d 3h", "45m", "30s": an age as people read it. */
@@ -87,6 +88,8 @@ static alert_cond *add(conds *cs, const cfg_alert_rule *r, const char *subject)
      * levels are two alerts */
     snprintf(c->key, sizeof c->key, "%s/%llu/%u/%u/%s", on, (unsigned long long)r->over,
              (unsigned)r->older_s, (unsigned)r->within_s, subject);
+    alert_utf8_trim(c->subject);
+    alert_utf8_trim(c->key);
     c->for_s = r->for_s;
     c->repeat_s = r->repeat_s;
     return c;

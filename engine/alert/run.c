@@ -40,7 +40,7 @@ struct alert_runner {
     pthread_t th;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    bool stopping, running;
+    bool stopping, running, done; /* done: the thread ended (under lock) */
     watch certs[RL_ALERT_CERTS_MAX];
     size_t ncerts;
     alert_book *book;
@@ -49,6 +49,14 @@ struct alert_runner {
     unsigned long st_sent, st_failed;
     char st_error[200];
 };
+
+static bool stopping(alert_runner *r)
+{
+    pthread_mutex_lock(&r->lock);
+    bool s = r->stopping;
+    pthread_mutex_unlock(&r->lock);
+    return s;
+}
 
 /* ---- what is watched ---- */
 
@@ -63,6 +71,8 @@ static void watch_file(alert_runner *r, const char *what, const char *file)
     memset(w, 0, sizeof *w);
     snprintf(w->what, sizeof w->what, "%s", what);
     snprintf(w->where, sizeof w->where, "%s", file);
+    alert_utf8_trim(w->what);
+    alert_utf8_trim(w->where);
 }
 
 static void watch_peer(alert_runner *r, const char *what, const char *host, unsigned port)
@@ -72,6 +82,7 @@ static void watch_peer(alert_runner *r, const char *what, const char *host, unsi
     watch *w = &r->certs[r->ncerts++];
     memset(w, 0, sizeof *w);
     snprintf(w->what, sizeof w->what, "%s", what);
+    alert_utf8_trim(w->what);
     snprintf(w->host, sizeof w->host, "%s", host);
     w->port = port;
     snprintf(w->where, sizeof w->where, "%s:%u", host, port);
@@ -149,17 +160,20 @@ static void read_certs(alert_runner *r, alert_facts *f)
     int64_t now = rl_mono_ms();
     for (size_t i = 0; i < r->ncerts; i++) {
         watch *w = &r->certs[i];
-        if (!w->port) {
+        if (w->port && stopping(r))
+            w->next_ms = now; /* no handshake now: looked at next time */
+        else if (!w->port) {
             if (alert_cert_file(w->where, &w->not_after_us, w->why, sizeof w->why) != 0)
                 w->not_after_us = 0;
         } else if (now >= w->next_ms) {
             int64_t us = 0;
-            if (alert_cert_peer(w->host, w->port, RL_ALERT_SEND_TIMEOUT_S * 1000, &us, w->why,
+            if (alert_cert_peer(w->host, w->port, RL_ALERT_PROBE_TIMEOUT_MS, &us, w->why,
                                 sizeof w->why) == 0)
                 w->not_after_us = us;
-            /* a peer that cannot be reached keeps what was read last time;
-             * being down is another alert's */
-            w->next_ms = now + (w->not_after_us ? RL_ALERT_PEER_PROBE_S * 1000 : 60 * 1000);
+            /* a peer that cannot be reached keeps what was read last time
+             * (being down is another alert's), and is tried again later */
+            w->next_ms = now + (w->not_after_us ? RL_ALERT_PEER_PROBE_S * 1000
+                                                : RL_ALERT_PEER_RETRY_S * 1000);
         }
         alert_cert_fact *k = &f->certs[f->ncerts++];
         snprintf(k->what, sizeof k->what, "%s", w->what);
@@ -211,13 +225,13 @@ static int on_report(void *ctx, const report_rec *rr)
     return push_us(&f->reports_us, &f->nreports, rr->received_us);
 }
 
-static void read_store(alert_runner *r, alert_facts *f, const alert_cfg_needs *need)
+static bool read_store(alert_runner *r, alert_facts *f, const alert_cfg_needs *need)
 {
     store_txn *t;
     rl_err err;
     if (store_begin(r->rc.st, NULL, false, &t, &err) != STORE_OK) {
         log_warn("alerts.store", "error=\"%s\"", err.msg);
-        return;
+        return false;
     }
     queue_gauges(t, f->d, sizeof f->d / sizeof *f->d, &f->nd, &err);
     if (need->jobs)
@@ -232,6 +246,7 @@ static void read_store(alert_runner *r, alert_facts *f, const alert_cfg_needs *n
         f->store_pct = (int)(used * 100 / (r->rc.c->max_map_size_mb << 20));
     }
     store_abort(t);
+    return true;
 }
 
 /* ---- what only the loop knows ---- */
@@ -264,20 +279,25 @@ void alert_facts_loop(rl_str text, alert_facts *f)
     }
 }
 
-static void read_loop(alert_runner *r, alert_facts *f)
+static bool read_loop(alert_runner *r, alert_facts *f)
 {
     char *argv[] = { "facts" };
     int status = 1;
     rl_buf out;
     rl_err err;
     rl_buf_init(&out, 512);
-    if (ctlsock_call(r->rc.ctl_path, 1, argv, RL_ALERT_SEND_TIMEOUT_S * 1000, &status, &out,
-                     &err) == 0 && status == 0)
+    bool ok = ctlsock_call(r->rc.ctl_path, 1, argv, RL_ALERT_SEND_TIMEOUT_S * 1000, &status,
+                           &out, &err) == 0 && status == 0;
+    if (ok)
         alert_facts_loop(rl_buf_view(&out), f);
     rl_buf_free(&out);
+    return ok;
 }
 
-static void gather(alert_runner *r, alert_facts *f)
+/* What the engine measures now; false when the store or the loop could not
+ * be read (then nothing is judged: an alert is not resolved for want of a
+ * reading). */
+static bool gather(alert_runner *r, alert_facts *f)
 {
     memset(f, 0, sizeof *f);
     f->store_pct = f->disk_pct = -1;
@@ -288,8 +308,8 @@ static void gather(alert_runner *r, alert_facts *f)
         need.studies |= on == ALERT_UNMATCHED;
         need.reports |= on == ALERT_REPORTS;
     }
-    read_store(r, f, &need);
-    read_loop(r, f);
+    bool ok = read_store(r, f, &need);
+    ok = read_loop(r, f) && ok;
     read_certs(r, f);
     struct statvfs sv;
     if (statvfs(r->rc.c->data_dir, &sv) == 0 && sv.f_blocks) {
@@ -298,6 +318,7 @@ static void gather(alert_runner *r, alert_facts *f)
         f->disk_pct = avail ? (int)((used * 100 + avail - 1) / avail) : 100;
     }
     f->now_us = rl_now_us(); /* after the reads: an age is never negative */
+    return ok;
 }
 
 /* ---- the thread ---- */
@@ -327,10 +348,15 @@ static bool deliver(alert_runner *r)
 {
     alert_book *b = r->book;
     bool changed = false;
-    for (size_t i = 0; i < b->nout;) {
+    unsigned down = 0; /* channels that failed in this pass: tried again at the next look */
+    for (size_t i = 0; i < b->nout && !stopping(r);) {
         alert_note *n = &b->out[i];
+        if (!(n->channels & ~down)) {
+            i++;
+            continue;
+        }
         for (unsigned ch = 1; ch <= ALERT_CH_SYSLOG; ch <<= 1) {
-            if (!(n->channels & ch))
+            if (!(n->channels & ch) || (down & ch))
                 continue;
             char why[200];
             if (alert_send(r->a, ch, n, r->host, r->rc.console, why, sizeof why) == 0) {
@@ -343,6 +369,7 @@ static bool deliver(alert_runner *r)
                                                                                 : "syslog",
                          alert_kind_name(n->kind), n->a.on);
             } else {
+                down |= ch;
                 snprintf(n->last_error, sizeof n->last_error, "%s", why);
                 pthread_mutex_lock(&r->lock);
                 r->st_failed++;
@@ -374,11 +401,14 @@ static bool deliver(alert_runner *r)
 static void look(alert_runner *r, alert_facts *f, alert_cond **conds, size_t *cap)
 {
     size_t n = 0;
-    gather(r, f);
-    if (alert_eval(r->a, f, conds, &n, cap) != 0)
-        log_error("alerts.eval", "error=\"out of memory\"");
-    bool changed = alert_step(r->book, *conds, n, f->now_us, r->a->repeat_s,
-                              alert_channels(r->a));
+    bool changed = false;
+    if (gather(r, f)) {
+        if (alert_eval(r->a, f, conds, &n, cap) != 0)
+            log_error("alerts.eval", "error=\"out of memory\"");
+        else
+            changed = alert_step(r->book, *conds, n, f->now_us, r->a->repeat_s,
+                                 alert_channels(r->a));
+    }
     alert_facts_free(f);
     if (r->book->nout)
         changed |= deliver(r);
@@ -409,10 +439,31 @@ static void *run_main(void *arg)
         while (!r->stopping && pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0) {
         }
     }
+    r->done = true;
     pthread_mutex_unlock(&r->lock);
     free(conds);
     free(f);
     return NULL;
+}
+
+void alert_runner_request_stop(alert_runner *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stopping = true;
+    pthread_cond_broadcast(&r->wake);
+    pthread_mutex_unlock(&r->lock);
+}
+
+bool alert_runner_done(alert_runner *r)
+{
+    if (!r || !r->running)
+        return true;
+    pthread_mutex_lock(&r->lock);
+    bool d = r->done;
+    pthread_mutex_unlock(&r->lock);
+    return d;
 }
 
 /* The book the store kept (alerts.state), or an empty one. */
@@ -450,7 +501,6 @@ int alert_runner_start(const alert_runner_cfg *rc, alert_runner **out, rl_err *e
         snprintf(r->host, sizeof r->host, "radlink");
     watch_all(r);
     load_book(r);
-    alert_global_init();
     pthread_mutex_init(&r->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

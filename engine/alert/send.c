@@ -241,7 +241,7 @@ static int send_syslog(const cfg_alerts *a, const alert_note *n, const char *hos
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s",
              a->syslog.socket[0] ? a->syslog.socket : "/dev/log");
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || sendto(fd, line, (size_t)len, 0, (struct sockaddr *)&sa, sizeof sa) < 0) {
+    if (fd < 0 || sendto(fd, line, (size_t)len, MSG_DONTWAIT, (struct sockaddr *)&sa, sizeof sa) < 0) {
         snprintf(why, whyn, "syslog socket %s: %s", sa.sun_path, strerror(errno));
         if (fd >= 0)
             close(fd);

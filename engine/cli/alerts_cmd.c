@@ -34,7 +34,6 @@ int cli_run_alerts_test(op_call *c)
     snprintf(n.a.key, sizeof n.a.key, "test");
     snprintf(n.a.text, sizeof n.a.text, "A test notification from `radlink alerts test`: this "
              "channel reaches you.");
-    alert_global_init();
     static const struct { unsigned ch; const char *name; } chans[] = {
         { ALERT_CH_EMAIL, "e-mail" }, { ALERT_CH_WEBHOOK, "webhook" }, { ALERT_CH_SYSLOG, "syslog" },
     };

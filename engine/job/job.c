@@ -87,14 +87,16 @@ typedef struct owned {
 
 static void own(owned *o)
 {
-    rl_str *v[] = { &o->j.kind, &o->j.subject, &o->j.last_error, &o->j.result, &o->j.worker };
-    size_t off[5];
+    rl_str *v[] = { &o->j.kind,   &o->j.subject, &o->j.last_error,
+                    &o->j.result, &o->j.worker,  &o->j.history };
+    enum { N = sizeof v / sizeof *v };
+    size_t off[N];
     rl_buf_init(&o->b, 0);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < N; i++) {
         off[i] = o->b.len;
         rl_buf_add_str(&o->b, *v[i]);
     }
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < N; i++)
         v[i]->p = o->b.data ? o->b.data + off[i] : "";
 }
 

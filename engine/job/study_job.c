@@ -188,17 +188,21 @@ static int sync_copies(run *r)
 }
 
 /* Ask each PACS which instances of the study it holds. hl7 and iocm need
- * the answer; for resend it is a saving: an instance the PACS holds and
- * this job leaves as it is (stored by an earlier attempt, or by a job
- * retried after its verification failed) is verified again, not sent
- * again, and a PACS that does not answer (down, C-FIND refused) gets every
- * instance, as it always did. */
+ * the answer. For resend it is asked on an automatic retry only (attempt
+ * 2 and later): what an earlier attempt of this job stored and the job
+ * leaves as it is is verified again, not sent again; a PACS that does not
+ * answer (down, C-FIND refused) gets every instance. A first attempt, and
+ * an administrator's retry (attempts start again), send everything: after
+ * an unverified outcome the PACS may hold stale values under the same
+ * UIDs, which only a new send replaces. */
 static int ask_held(run *r)
 {
     rl_err err;
     for (size_t p = 0; p < r->m->n_pacs; p++) {
         dicom_peer peer = peer_of(&r->m->pacs[p]);
         bool needed = r->m->pacs[p].update != PACS_UPDATE_RESEND;
+        if (!needed && r->m->attempt <= 1)
+            continue;
         if (dicom_find_instances(r->ae, &peer, r->study_uid, uidset_add, &r->held[p], &err) != 0) {
             if (!needed) {
                 uidset_free(&r->held[p]);
@@ -598,6 +602,17 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out, unsigned *kept_out)
     size_t n = 0, nref = 0, nrej = 0;
     unsigned kept = 0;
     const char *like = NULL;
+    /* an automatic retry whose earlier attempt stored the study: when the
+     * PACS already shows what it should (the C-FIND verification), what it
+     * holds under the same UIDs is that attempt's copy, corrected or not */
+    bool shows = false;
+    if (m->attempt > 1 && r->asked[p] && jp->update == PACS_UPDATE_RESEND &&
+        jp->verify >= PACS_VERIFY_FIND) {
+        rl_buf w;
+        rl_buf_init(&w, RL_JOB_TEXT_MAX);
+        shows = check_find(r, p, &w) == 0 && w.len == 0;
+        rl_buf_free(&w);
+    }
     for (size_t i = 0; i < m->n_files; i++) {
         file_state *f = &r->f[i];
         if (f->bad || f->refused)
@@ -605,9 +620,10 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out, unsigned *kept_out)
         bool held = r->asked[p] && uidset_has(&r->held[p], f->c.was.sop_uid);
         if (held && jp->update == PACS_UPDATE_HL7)
             continue; /* the ADT updates what it holds */
-        if (held && !f->out && !f->send) {
-            /* the PACS holds this instance as it is (from an earlier
-             * attempt or job): it is verified again, not sent again */
+        if (held && !f->send && m->attempt > 1 && (!f->out || shows)) {
+            /* an automatic retry: an earlier attempt stored this instance
+             * (as it is, or corrected as the PACS shows it); it is verified
+             * again, not sent again */
             refs[nref++] = (dicom_ref){ f->c.now.sop_class, f->c.now.sop_uid,
                                         f->c.now.series_uid };
             kept++;
@@ -778,7 +794,8 @@ int study_job_run(const job_msg *m, const char *calling_ae, study_link *link, rl
     for (size_t p = 0; p < m->n_pacs; p++) {
         char held[RL_NUM_TEXT_MAX + 64] = "";
         if (kept[p])
-            snprintf(held, sizeof held, ", %u it held already, not sent again", kept[p]);
+            snprintf(held, sizeof held, ", %u stored by an earlier attempt, not sent again",
+                     kept[p]);
         rl_buf_printf(result, "%s %.*s@%.*s:%u (%u%s%s)", p ? "," : ", sent to",
                       RL_STR_FMT(m->pacs[p].ae_title), RL_STR_FMT(m->pacs[p].host),
                       m->pacs[p].port, sent[p], held,

@@ -64,8 +64,11 @@ static void waits_of(list_ctx *l, const queue_item *it, char *out, size_t n)
     snprintf(line, sizeof line, "\n%s\n", it->dest);
     bool ordered = !l->unordered || !strstr(l->unordered, line);
     if (it->state != QUEUE_PENDING) {
+        size_t an = sizeof QUEUE_PARKED_BY_ADMIN - 1;
+        bool by_admin = it->last_error.n >= an &&
+                        !memcmp(it->last_error.p, QUEUE_PARKED_BY_ADMIN, an);
         snprintf(out, n, "queue retry (parked)");
-        if (!l->parked_first && ordered)
+        if (!l->parked_first && ordered && !by_admin)
             l->parked_first = it->qseq;
         return;
     }
@@ -255,7 +258,7 @@ int ops_queue_park(op_call *c)
     rl_buf_init(&payload, 0);
     rl_buf_init(&why, 0);
     rl_buf_add_str(&payload, it.payload);
-    rl_buf_printf(&why, "parked by an administrator%s%.*s", it.last_error.n ? " after: " : "",
+    rl_buf_printf(&why, QUEUE_PARKED_BY_ADMIN "%s%.*s", it.last_error.n ? " after: " : "",
                   RL_STR_FMT(it.last_error));
     it.payload = rl_buf_view(&payload);
     it.last_error = rl_buf_view(&why);

@@ -102,6 +102,9 @@ void engine_mpps_dests(engine *e)
         route_dest *d = &e->mpps_dests[e->n_mpps_dests++];
         memset(d, 0, sizeof *d);
         d->kind = ROUTE_DEST_MPPS;
+        /* each step's requests are apart from other steps': one parked does
+         * not hold back the modalities' other steps */
+        d->unordered = true;
         snprintf(d->name, sizeof d->name, "mpps:%s", p->ae);
         snprintf(d->host, sizeof d->host, "%s", p->host);
         d->port = p->port;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "radlink/alert.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/retention.h"
@@ -186,6 +187,14 @@ int serve_run(const cfg *c)
              (unsigned long long)e.counts[MSG_DUPLICATE], (unsigned long long)e.turns,
              (unsigned long long)e.commits, (unsigned long long)e.instances,
              (unsigned long long)ms.accepted, (unsigned long long)ms.junk_bytes);
+    /* the alert runner's last book reaches the store: the loop answers its
+     * questions and takes its command until it has ended */
+    alert_runner_request_stop(e.alerts);
+    for (int64_t until = rl_mono_ms() + RL_SHUTDOWN_FLUSH_MS;
+         !alert_runner_done(e.alerts) && rl_mono_ms() < until;) {
+        loop_run_once(e.l, 50);
+        engine_turn(&e);
+    }
     engine_audit_app(&e, false);
     audit_ship_wake(e.ship);
     /* what the collector took is recorded before the engine goes */

@@ -99,8 +99,10 @@ static int first_pending(void *ctx, const queue_item *it)
 {
     head_ctx *h = ctx;
     if (it->state != QUEUE_PENDING) {
-        if (!h->ordered)
-            return 0;
+        size_t an = sizeof QUEUE_PARKED_BY_ADMIN - 1;
+        if (!h->ordered || (it->last_error.n >= an &&
+                            !memcmp(it->last_error.p, QUEUE_PARKED_BY_ADMIN, an)))
+            return 0; /* an administrator took it out of line: the next goes */
         h->parked_first = it->qseq; /* nothing overtakes it */
         return 1;
     }

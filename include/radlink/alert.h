@@ -35,6 +35,8 @@
 #define RL_ALERT_ATTEMPTS_MAX 20        /* sends of one notification before it is dropped */
 #define RL_ALERT_SEND_TIMEOUT_S 20      /* one SMTP conversation or webhook POST */
 #define RL_ALERT_PEER_PROBE_S 3600      /* a TLS peer's certificate is read this often */
+#define RL_ALERT_PEER_RETRY_S 600       /* a peer that could not be reached: tried again */
+#define RL_ALERT_PROBE_TIMEOUT_MS 5000  /* connect and handshake of that reading */
 #define RL_ALERT_CERTS_MAX 64           /* certificates watched */
 #define RL_ALERT_KEY_MAX 160
 #define RL_ALERT_TEXT_MAX 400
@@ -158,6 +160,9 @@ int alert_book_parse(rl_str json, alert_book *b);
 
 /* ---- sending ---- */
 
+/* A text cut to its field's size may end inside a UTF-8 character (JSON
+ * refuses it): drop that partial character. */
+void alert_utf8_trim(char *s);
 /* The channels a configuration has (ALERT_CH_*). */
 unsigned alert_channels(const cfg_alerts *a);
 /* Send n through one channel: 0, or -1 with the reason in why. host: how
@@ -195,7 +200,11 @@ typedef struct alert_runner_cfg {
 } alert_runner_cfg;
 /* Start the thread when the configuration has rules (else *out = NULL). */
 int alert_runner_start(const alert_runner_cfg *rc, alert_runner **out, rl_err *err);
-/* Stop it (a notification being sent is finished first) and free. */
+/* Ask it to stop (it ends after the send under way, handing its book to
+ * the loop: the loop must go on turning until alert_runner_done), then
+ * stop (join) and free. r may be NULL. */
+void alert_runner_request_stop(alert_runner *r);
+bool alert_runner_done(alert_runner *r);
 void alert_runner_stop(alert_runner *r);
 /* One line for `radlink status` (r may be NULL). */
 void alert_runner_status(alert_runner *r, rl_buf *out);

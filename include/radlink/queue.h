@@ -32,9 +32,12 @@ typedef struct queue_item {
 int queue_push(store_txn *t, const char *dest, uint64_t msg_seq, rl_str payload, int64_t now_us,
                uint64_t *qseq, rl_err *err);
 /* The first PENDING item of dest (parked items are skipped). */
+/* How a message an administrator parked (radlink queue park) starts its
+ * text: it was taken out of line on purpose, and does not hold the queue. */
+#define QUEUE_PARKED_BY_ADMIN "parked by an administrator"
 /* The next message to send to dest: the first pending one; ordered, the
- * first message at all, so that a parked one stops the queue (STORE_NOTFOUND
- * and *parked_first its qseq; else 0). */
+ * first message at all, so that one the destination's answer parked stops
+ * the queue (STORE_NOTFOUND and *parked_first its qseq; else 0). */
 int queue_head(store_txn *t, const char *dest, bool ordered, queue_item *out,
                uint64_t *parked_first, rl_err *err);
 int queue_get(store_txn *t, const char *dest, uint64_t qseq, queue_item *out, rl_err *err);

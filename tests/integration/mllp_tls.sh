@@ -135,7 +135,7 @@ cat >"$T/up.xml" <<XML
 </radlink>
 XML
 printf '<routes><route name="all"><forward to="hub"/></route></routes>\n' >"$T/up-routes.xml"
-"$RADLINK" serve --mllp auto --http 0 --dicom 0 --config "$T/up.xml" >"$T/up.log" 2>&1 &
+"$RADLINK" serve --mllp auto --http 0 --dicom 0 --config "$T/up.xml" --init >"$T/up.log" 2>&1 &
 UP_PID=$!
 PIDS="$PIDS $UP_PID"
 wait_cmd 20 "^listening mllp" "$RADLINK" status --data "$T/up"

@@ -16,6 +16,9 @@ cat >"$T/radlink.xml" <<XML
   <jobs workers="0"/>
 </radlink>
 XML
+# the data directory is there, as a cluster's shared storage is once mounted
+# (a <data dir> that is not there is refused: an empty store never serves)
+mkdir -m 700 "$T/var"
 export OCF_RESKEY_binary="$RADLINK" OCF_RESKEY_config="$T/radlink.xml" OCF_RESKEY_user=""
 export OCF_RESKEY_readyz="http://127.0.0.1:$HTTP_PORT/readyz" OCF_RESKEY_pidfile="$T/ra.pid"
 export OCF_RESKEY_logfile="$T/ra.log"

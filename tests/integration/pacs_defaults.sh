@@ -8,8 +8,9 @@
 # anyone, the job is done. Orthanc's REST API shows the study arrived once;
 # `radlink status` says commitment is refused, and `radlink pacs check` (with
 # --config, with --data, and the console's API) says what the PACS allows,
-# the remedies and the verify= that suits it. A retry after a report that
-# never came verifies again without sending the instance again.
+# the remedies and the verify= that suits it. An automatic retry (its worker
+# killed while it waited for a report) verifies again without sending the
+# instance again, and jobs show tells the job's history.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
 
@@ -110,16 +111,17 @@ stop_engine
 
 note "a retry does not send again what the PACS took in an earlier attempt"
 # Orthanc knows RADLINK at a port where nothing listens: it takes the
-# commitment request, and its report never arrives (the job is
-# unverified); once it knows the right port, `jobs retry` verifies it
-# without sending the instance again
+# instance and the commitment request, and its report never comes. The
+# worker waiting for it is killed (the attempt fails, as any worker crash
+# would); meanwhile Orthanc learns radlink's port, and the automatic retry
+# verifies the instance without sending it again
 mv "$T/var" "$T/var3"
 hold_port NOWHERE
 ORTHANC_RADLINK="[ \"RADLINK\", \"127.0.0.1\", $NOWHERE ]"
 start_orthanc retry false
 cat >"$T/4.xml" <<XML
 <radlink>
-  <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM" commit-timeout="2"/></dicom>
+  <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM" commit-timeout="60"/></dicom>
   <jobs workers="1" study-stable="1"/>
 </radlink>
 XML
@@ -130,21 +132,22 @@ send_hl7 "$T/o4.hl7"
 make_study "$T/s4" 1 1 1.2.993.4 A4 P4 'DOE^JANE' CT
 run_rc storescu -aec RADLINK 127.0.0.1 "$DICOM_PORT" "$T/s4/i1.dcm"
 expect_rc 0 "storescu"
-wait_cmd 60 "^ *[0-9]+ +unverified +study .*no storage commitment report" "$RADLINK" jobs list --data "$T/var"
+wait_cmd 60 "^ *[0-9]+ +running +study " "$RADLINK" jobs list --data "$T/var"
+wait_until 60 "curl -sf http://127.0.0.1:$ORTHANC_HTTP/instances | grep -q '[0-9a-f]'"
 job=$("$RADLINK" jobs list --data "$T/var" | awk '$3 == "study" {print $1; exit}')
 curl -sf -X PUT "http://127.0.0.1:$ORTHANC_HTTP/modalities/radlink" \
     -d "{\"AET\": \"RADLINK\", \"Host\": \"127.0.0.1\", \"Port\": $DICOM_PORT}" >/dev/null ||
     fail "Orthanc did not take radlink's port"
-run_rc "$RADLINK" jobs retry --data "$T/var" "$job"
-expect_rc 0 "jobs retry"
-wait_job "$job" done 60
+wpid=$("$RADLINK" jobs show --data "$T/var" "$job" | sed -n 's/.*running on *worker [0-9]* (pid \([0-9]*\) .*/\1/p')
+[ -n "$wpid" ] || fail "the running job names its worker's pid: $("$RADLINK" jobs show --data "$T/var" "$job")"
+kill -9 "$wpid"
+wait_job "$job" done 90
 run_rc "$RADLINK" jobs show --data "$T/var" "$job"
-expect_line "$OUT" "sent to ORTHANC@127.0.0.1:[0-9]+ \(0, 1 it held already, not sent again, committed and verified\)" \
+expect_line "$OUT" "1 corrected, sent to ORTHANC@127.0.0.1:[0-9]+ \(0, 1 stored by an earlier attempt, not sent again, committed and verified\)" \
     "the retry verified what the PACS held, without sending it again: $OUT"
 expect_line "$OUT" "^history:$" "jobs show has the job's history"
-expect_line "$OUT" "attempt 1 on worker [0-9]+ .*: unverified: .*no storage commitment report" \
-    "the first attempt, unverified, and why"
-expect_line "$OUT" "attempt 1 on worker [0-9]+ .*: done: 1 instance" "the retried attempt, done"
+expect_line "$OUT" "attempt 1 .*: failed: " "the first attempt failed with its worker"
+expect_line "$OUT" "attempt 2 on worker [0-9]+ .*: done: 1 instance" "the second, done"
 expect_eq "$(instances)" 1 "Orthanc holds the one instance"
 stop_engine
 ORTHANC_RADLINK=

@@ -587,6 +587,22 @@ static int check_commit(run *r, size_t p, const dicom_ref *refs, size_t n, rl_bu
 /* Send what this PACS takes, then verify it. STUDY_JOB_FAILED: failed (the
  * attempt is tried again); 0 with problems appended to r->problems:
  * unverified. */
+/* An automatic retry whose earlier attempt stored the study: when the PACS
+ * already shows what it should (the C-FIND verification), what it holds
+ * under the same UIDs is that attempt's copy, corrected or not. */
+static bool retry_shows_target(run *r, size_t p)
+{
+    const job_peer *jp = &r->m->pacs[p];
+    if (r->m->attempt <= 1 || !r->asked[p] || jp->update != PACS_UPDATE_RESEND ||
+        jp->verify < PACS_VERIFY_FIND)
+        return false;
+    rl_buf w;
+    rl_buf_init(&w, RL_JOB_TEXT_MAX);
+    bool shows = check_find(r, p, &w) == 0 && w.len == 0;
+    rl_buf_free(&w);
+    return shows;
+}
+
 static int one_pacs(run *r, size_t p, unsigned *sent_out, unsigned *kept_out)
 {
     const job_msg *m = r->m;
@@ -602,17 +618,7 @@ static int one_pacs(run *r, size_t p, unsigned *sent_out, unsigned *kept_out)
     size_t n = 0, nref = 0, nrej = 0;
     unsigned kept = 0;
     const char *like = NULL;
-    /* an automatic retry whose earlier attempt stored the study: when the
-     * PACS already shows what it should (the C-FIND verification), what it
-     * holds under the same UIDs is that attempt's copy, corrected or not */
-    bool shows = false;
-    if (m->attempt > 1 && r->asked[p] && jp->update == PACS_UPDATE_RESEND &&
-        jp->verify >= PACS_VERIFY_FIND) {
-        rl_buf w;
-        rl_buf_init(&w, RL_JOB_TEXT_MAX);
-        shows = check_find(r, p, &w) == 0 && w.len == 0;
-        rl_buf_free(&w);
-    }
+    bool shows = retry_shows_target(r, p);
     for (size_t i = 0; i < m->n_files; i++) {
         file_state *f = &r->f[i];
         if (f->bad || f->refused)

@@ -54,15 +54,7 @@ cat >"$work/cfg.xml" <<XML
   <jobs workers="1" study-stable="1"/>
 </radlink>
 XML
-"$radlink" serve --http 0 --config "$work/cfg.xml" --data "$work/var" --mllp "$mport" --dicom "$rport" \
-    --log-level ${LOG_LEVEL:-warn} >"$work/radlink.log" 2>&1 &
-pids="$pids $!"
-i=0
-until "$radlink" status --data "$work/var" 2>/dev/null | grep -q "^worker 0 "; do
-    i=$((i + 1))
-    [ $i -lt 200 ] || { echo "radlink did not start: $(tail -3 "$work/radlink.log")" >&2; exit 1; }
-    sleep 0.05
-done
+bench_serve 0
 . "$here/../integration/mwl_lib.sh" # orm: an ORM^O01 as the tests send it
 for a in 1 2; do orm "B$a" NW "A$a" "S$a" CT CT01 202611240930 'DOE^JANE' P1; done >"$work/orders.hl7"
 "$radlink" send --to "127.0.0.1:$mport" "$work/orders.hl7" >"$work/orders.out" 2>&1 ||

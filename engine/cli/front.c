@@ -210,7 +210,7 @@ static int run_found(const op_verb *v, int argc, char **argv)
     char path[RL_OP_NAME_MAX];
     ops_name(v, path, sizeof path);
     op_call c = { .verb = v, .path = path, .now_us = rl_now_us(), .user = "",
-                  .ask = cli_ask };
+                  .ask = cli_ask, .notes = stderr };
     if (asks_help(argc, argv)) {
         char full[RL_OP_NAME_MAX + 8];
         snprintf(full, sizeof full, "radlink %s", path);

@@ -64,6 +64,7 @@ static int apply_flags(op_call *self, cfg *cf)
     if (ops_str(self, "data"))
         cf->data_dir_from_file = false; /* a flag: made when missing, as the default is */
     cf->init = ops_flag(self, "init");
+    cf->reindex = ops_flag(self, "reindex");
     int rc = set_path(self, "data", ops_str(self, "data"), cf->data_dir, sizeof cf->data_dir);
     if (!rc)
         rc = set_path(self, "routes", ops_str(self, "routes"), cf->routes_file,

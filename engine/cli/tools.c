@@ -39,6 +39,8 @@ static const op_arg serve_args[] = {
     { "init", OPT_FLAG, 0, NULL, "make the data directory <data dir> names when it does not\n"
       "exist (a new, empty store; without --init a missing one is refused,\n"
       "so that a wrong path never serves an empty worklist)" },
+    { "reindex", OPT_FLAG, 0, NULL, "build the message log's indexes again before serving\n"
+      "(when 'radlink check' finds them wrong)" },
     { "standby", OPT_FLAG, 0, NULL, "when another engine serves this data directory, wait\n"
       "for it to end (its lock), then take over its place" },
     END,

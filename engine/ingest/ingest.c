@@ -16,12 +16,14 @@ void ingest_init(ingest *g, const ingest_cfg *cfg)
     hl7_limits lim = { .max_bytes = cfg->max_frame, .max_segments = 0 };
     hl7_msg_init(&g->msg, &lim);
     rl_buf_init(&g->joined, 0);
+    msgidx_keys_init(&g->keys);
 }
 
 void ingest_free(ingest *g)
 {
     hl7_msg_free(&g->msg);
     rl_buf_free(&g->joined);
+    msgidx_keys_free(&g->keys);
 }
 
 /* HL7 table 0357 code for a parse failure. */
@@ -100,9 +102,19 @@ typedef struct outcome {
     uint64_t dup_of;
 } outcome;
 
+/* The record's keys, and its text's (read before routing) unless it is a
+ * retransmission: into the index with the record. g->keys is spent. */
+static int index_message(ingest *g, store_txn *t, const msglog_rec *r, rl_err *err)
+{
+    if (r->status == MSG_DUPLICATE)
+        msgidx_keys_reset(&g->keys);
+    msgidx_header(r, &g->keys);
+    return msgidx_put(t, r->seq, &g->keys, err);
+}
+
 /* Append the log record for this message (in t) and fill res. */
-static int log_outcome(store_txn *t, const ingest_input *in, const hdr *h, const outcome *o,
-                       rl_str ack, ingest_result *res, rl_err *err)
+static int log_outcome(ingest *g, store_txn *t, const ingest_input *in, const hdr *h,
+                       const outcome *o, rl_str ack, ingest_result *res, rl_err *err)
 {
     msglog_rec r = {
         .status = o->status,
@@ -121,6 +133,8 @@ static int log_outcome(store_txn *t, const ingest_input *in, const hdr *h, const
         .raw = in->raw,
     };
     int rc = msglog_append(t, &r, err);
+    if (rc == STORE_OK)
+        rc = index_message(g, t, &r, err);
     if (rc)
         return rc;
     res->status = o->status;
@@ -170,7 +184,7 @@ static int reject(ingest *g, store_txn *t, const ingest_input *in, int errcode, 
     if (answered)
         build_ack(&g->msg, "AR", errcode, text, at, seq, res->ack);
     outcome o = { MSG_REJECTED, answered ? "AR" : "", text, "", 0 };
-    return log_outcome(t, in, &h, &o, answered ? rl_buf_view(res->ack) : (rl_str){ "", 0 }, res,
+    return log_outcome(g, t, in, &h, &o, answered ? rl_buf_view(res->ack) : (rl_str){ "", 0 }, res,
                        err);
 }
 
@@ -327,7 +341,7 @@ static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ing
         build_ack(m, "AA", 0, h->ctrl.n ? NULL : "MSH-10 is empty: no duplicate check was possible",
                   NULL, seq, res->ack);
         outcome o = { MSG_ACCEPTED, "AA", NULL, summary, 0 };
-        rc = log_outcome(child, in, h, &o, rl_buf_view(res->ack), res, err);
+        rc = log_outcome(g, child, in, h, &o, rl_buf_view(res->ack), res, err);
         if (rc == STORE_OK && dedup)
             rc = msglog_dedup_put(child, app, fac, h->ctrl, res->seq, in->recv_us, err);
         if (rc != STORE_OK) {
@@ -348,7 +362,7 @@ static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ing
     for (size_t i = 0; i < rr.n_more && k < sizeof all; i++)
         k += (size_t)snprintf(all + k, sizeof all - k, "; %s", rr.more[i].text);
     outcome o = { ae ? MSG_ERROR : MSG_REJECTED, rr.code, all, summary, 0 };
-    rc = log_outcome(t, in, h, &o, rl_buf_view(res->ack), res, err);
+    rc = log_outcome(g, t, in, h, &o, rl_buf_view(res->ack), res, err);
     /* An AE is about the content: a retransmission gets the same answer. */
     if (rc == STORE_OK && ae && dedup)
         rc = msglog_dedup_put(t, app, fac, h->ctrl, res->seq, in->recv_us, err);
@@ -501,6 +515,7 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     res->forwarded = 0;
     res->tolerated = 0;
     memset(res->by_status, 0, sizeof res->by_status);
+    msgidx_keys_reset(&g->keys);
     if (in->kind == INGEST_FRAME && starts_batch(in->raw))
         return ingest_batch(g, t, in, rs, res, trace, err);
 
@@ -517,6 +532,8 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
         in = &as_meant;
         prc = hl7_parse(m, in->raw.p, in->raw.n, &perr);
     }
+    if (prc == HL7_OK)
+        msgidx_collect(m, &g->keys);
     if (in->kind == INGEST_OVERSIZE) {
         snprintf(text, sizeof text, "%s: more than %zu bytes; connection closed", in->why,
                  g->cfg.max_frame);
@@ -588,7 +605,7 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
                      (int)(orig.ack_code.n < sizeof code ? orig.ack_code.n : sizeof code - 1),
                      orig.ack_code.p);
             outcome o = { MSG_DUPLICATE, code, why, "", orig_seq };
-            return log_outcome(t, in, &h, &o, rl_buf_view(res->ack), res, err);
+            return log_outcome(g, t, in, &h, &o, rl_buf_view(res->ack), res, err);
         }
         /* Senders restart their counters: the same ID with other content is
          * a new message, applied, and said so. */
@@ -622,6 +639,9 @@ int ingest_replay(ingest *g, store_txn *t, uint64_t seq, const route_set *rs, in
     ingest_input in = { INGEST_FRAME, rl_buf_view(&raw), peer, "", "", rl_now_us(), false };
     rl_err perr;
     rc = hl7_parse(&g->msg, raw.data, raw.len, &perr);
+    msgidx_keys_reset(&g->keys);
+    if (rc == HL7_OK)
+        msgidx_collect(&g->msg, &g->keys);
     if (rc != HL7_OK) {
         rc = rl_err_set(err, HL7_E_SEGMENT, -1, "message %llu does not parse: %s", (unsigned long long)seq,
                         perr.msg);

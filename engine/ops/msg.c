@@ -103,26 +103,22 @@ static void message_detail(view *v, const msglog_rec *r)
 
 /* ---- msg list, msg search ---- */
 
-static int filter_of(op_call *c, msgfind *f)
+static void filter_of(op_call *c, msgfind *f)
 {
     const char *status = ops_str(c, "status");
     *f = (msgfind){ .status = status ? msglog_status_parse(status) : -1,
                     .type = ops_str(c, "type"),
-                    .since_us = ops_since(c, "since") };
-    return 0;
+                    .since_us = ops_since(c, "since"),
+                    .until_us = ops_since(c, "until"),
+                    .patient = ops_str(c, "patient"),
+                    .accession = ops_str(c, "accession"),
+                    .name = ops_str(c, "name"),
+                    .sender = ops_str(c, "sender"),
+                    .study = ops_str(c, "study") };
 }
 
-/* The newest matches of f before `before`, newest first into seqs. */
-static int page(op_call *c, const msgfind *f, uint64_t before, uint64_t *seqs, size_t limit,
-                size_t *n, uint64_t *resume, uint64_t *scanned)
-{
-    rl_err err;
-    if (msgfind_page(c->t, f, before, seqs, limit, n, resume, scanned, &err) != STORE_OK)
-        return ops_store_fail(c->out, &err);
-    return OP_OK;
-}
-
-/* Text with --since: forward from that time, oldest first. */
+/* Text with --since and nothing the indexes answer: forward from that
+ * time, oldest first. */
 static void list_forward(op_call *c, const msgfind *f, size_t limit)
 {
     rl_err err;
@@ -132,7 +128,8 @@ static void list_forward(op_call *c, const msgfind *f, size_t limit)
     msglog_seek_time(c->t, f->since_us, &seq, &err);
     for (; seq < next && shown < limit; seq++) {
         msglog_rec r;
-        if (msglog_get(c->t, seq, &r, &err) == STORE_OK && msgfind_row_matches(f, &r)) {
+        if (msglog_get(c->t, seq, &r, &err) == STORE_OK && msgfind_row_matches(f, &r) &&
+            (!f->until_us || r.recv_us < f->until_us)) {
             message_row(c->out, &r);
             shown++;
         }
@@ -144,26 +141,46 @@ static void list_forward(op_call *c, const msgfind *f, size_t limit)
 static int list_page(op_call *c, const msgfind *f, size_t *found)
 {
     size_t limit = (size_t)ops_u64(c, "limit", RL_API_LIST_DEFAULT), n = 0;
-    uint64_t *seqs = malloc(limit * sizeof *seqs), resume = 0, scanned = 0;
+    uint64_t *seqs = malloc(limit * sizeof *seqs), resume = 0;
     if (!seqs)
         return view_fail(c->out, OP_FAIL, "out of memory");
     int64_t t0 = rl_now_us();
-    int rc = page(c, f, ops_u64(c, "before", 0), seqs, limit, &n, &resume, &scanned);
+    msgfind_how how;
+    rl_err err;
+    int rc = msgfind_page(c->t, f, ops_u64(c, "before", 0), seqs, limit, &n, &resume, &how, &err);
     int64_t took = rl_now_us() - t0;
+    if (rc != STORE_OK) {
+        free(seqs);
+        return ops_store_fail(c->out, &err);
+    }
     bool json = view_is_json(c->out);
-    for (size_t k = 0; rc == OP_OK && k < n; k++) {
+    for (size_t k = 0; k < n; k++) {
         msglog_rec r;
-        rl_err err;
         if (msglog_get(c->t, seqs[json ? k : n - 1 - k], &r, &err) == STORE_OK)
             message_row(c->out, &r);
     }
     free(seqs);
     view_list_end(c->out);
     view_json(c->out, "next_before", resume ? json_integer((json_int_t)resume) : json_null());
-    view_json(c->out, "scanned", json_integer((json_int_t)scanned));
+    view_json(c->out, "scanned", json_integer((json_int_t)how.scanned));
     view_json(c->out, "search_ms", json_real((double)took / 1000.0));
+    view_json(c->out, "index", how.index[0] ? json_string(how.index) : json_null());
+    view_json(c->out, "scan", how.why_scan[0] ? json_string(how.why_scan) : json_null());
+    /* the scan is said where the answer is not: text on stderr */
+    if (c->notes && how.why_scan[0] && (f->has_value || f->patient || f->accession || f->name ||
+                                        f->study || f->sender || f->type))
+        fprintf(c->notes, "radlink %s: %s: read the log instead, %llu messages in %.0f ms\n",
+                c->path, how.why_scan, (unsigned long long)how.scanned, (double)took / 1000.0);
+    if (c->notes && resume && !json)
+        fprintf(c->notes, "radlink %s: more match: --before %llu shows the next page\n", c->path,
+                (unsigned long long)resume);
     *found = n;
-    return rc;
+    return OP_OK;
+}
+
+static bool any_index_filter(const msgfind *f)
+{
+    return f->has_value || f->patient || f->accession || f->name || f->study || f->sender;
 }
 
 int ops_msg_list(op_call *c)
@@ -175,7 +192,7 @@ int ops_msg_list(op_call *c)
     if (search && search[0] && msgfind_set_search(&f, search, &err) != 0)
         return view_fail(c->out, OP_USAGE, "%s%s", view_is_json(c->out) ? "q: " : "", err.msg);
     view_list(c->out, "messages", message_cols);
-    if (f.since_us && !view_is_json(c->out) && !f.has_value) {
+    if (f.since_us && !view_is_json(c->out) && !any_index_filter(&f)) {
         list_forward(c, &f, (size_t)ops_u64(c, "limit", RL_API_LIST_DEFAULT));
         view_list_end(c->out);
         return OP_OK;
@@ -189,8 +206,12 @@ int ops_msg_search(op_call *c)
     msgfind f;
     filter_of(c, &f);
     rl_err err;
-    if (msgfind_set_search(&f, ops_str(c, "PATH=VALUE"), &err) != 0)
+    const char *pv = ops_str(c, "PATH=VALUE");
+    if (pv && msgfind_set_search(&f, pv, &err) != 0)
         return view_fail(c->out, OP_USAGE, "%s", err.msg);
+    if (!any_index_filter(&f) && !f.type)
+        return view_fail(c->out, OP_USAGE, "say what to find: PATH=VALUE, --patient, "
+                         "--accession, --name, --study, --sender or --type");
     view_list(c->out, "messages", message_cols);
     size_t n = 0;
     int rc = list_page(c, &f, &n);

@@ -24,7 +24,15 @@ static const char *const roles[] = { "viewer", "operator", "admin", NULL };
     { "since", OPT_SINCE, 0, "WHEN", "from a time: 2026-11-23, 2026-11-23T10:15, or an age: "   \
       "30s,\n10m, 2h, 3d" },                                                                  \
     { "type", OPT_STR, 0, "PATTERN", "MSH-9, e.g. ORM^O01, ADT^A0*, ORU" },                      \
-    { "status", OPT_CHOICE, 0, "S", "accepted, error, rejected or duplicate", .choices = msg_states }
+    { "until", OPT_SINCE, 0, "WHEN", "received before a time or an age (as --since)" },       \
+    { "status", OPT_CHOICE, 0, "S", "accepted, error, rejected or duplicate", .choices = msg_states }, \
+    { "patient", OPT_STR, 0, "ID", "a patient: ID (any authority) or 'ID^^^AUTHORITY', in\n"    \
+      "PID-3 (any repetition) or MRG-1" },                                                    \
+    { "accession", OPT_STR, 0, "NUMBER", "an order: OBR-18, ORC-2/3, OBR-2/3 or IPC-1" },      \
+    { "name", OPT_STR, 0, "NAME", "a patient's name: DOE (the family), 'DOE^JANE', 'DOE^J*';\n" \
+      "case and accents do not matter" },                                                     \
+    { "sender", OPT_STR, 0, "APP[/FAC]", "MSH-3, and MSH-4 after a /" },                       \
+    { "study", OPT_STR, 0, "UID", "a Study Instance UID (ZDS-1, IPC-3)" }
 
 static const op_arg msg_list_args[] = {
     MSG_FILTERS,
@@ -35,9 +43,11 @@ static const op_arg msg_list_args[] = {
     END,
 };
 static const op_arg msg_search_args[] = {
-    { "PATH=VALUE", OPT_STR, OPA_POS | OPA_REQUIRED },
+    { "PATH=VALUE", OPT_STR, OPA_POS },
     MSG_FILTERS,
     LIMIT("50", 100000000),
+    { "before", OPT_U64, 0, "SEQ", "only messages before this one (where a page ends)", 1,
+      UINT64_MAX },
     END,
 };
 static const op_arg seq_arg[] = {
@@ -223,10 +233,15 @@ const op_verb ops_verbs[] = {
       "show one logged message: outcome, raw text, tree and the ACK sent",
       .run = ops_msg_show, .http = { GET("/api/messages/{SEQ}") } },
     { "msg", "search", msg_search_args, 0, OP_READS | OP_DATA,
-      "find logged messages whose value at PATH matches VALUE",
-      "VALUE may hold the wildcards * and ?; every repetition is compared, decoded.\n"
-      "Searches newest first; duplicates are skipped. Exit status 1 when nothing matches.\n",
-      "expected one PATH=VALUE", ops_msg_search },
+      "find logged messages by patient, order, name, study, sender, type or PATH=VALUE",
+      "Several filters together: messages that match them all, newest first. The\n"
+      "indexes answer --patient, --accession, --name, --study, --sender, --type and a\n"
+      "PATH=VALUE on PID-3, MRG-1, PID-5, OBR-2/3/18, ORC-2/3, IPC-1/3, ZDS-1, MSH-9\n"
+      "and MSH-10; any other PATH reads the whole log, and says so on stderr.\n"
+      "VALUE may hold the wildcards * and ?; every repetition is compared, decoded;\n"
+      "duplicates are skipped. A full page says on stderr where the next starts\n"
+      "(--before). Exit status 1 when nothing matches.\n",
+      "expected at most one PATH=VALUE", ops_msg_search },
     { "msg", "replay", msg_replay_args, USERS_OPERATOR,
       OP_WRITES | OP_ROUTES | OP_RESULT | OP_DATA | OP_AUDITED,
       "run a logged message through the routes again, as a new log entry",

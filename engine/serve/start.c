@@ -14,6 +14,7 @@
 #include "radlink/alert.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
+#include "radlink/msgidx.h"
 #include <dirent.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -312,12 +313,45 @@ static int start_data_dir(engine *e, rl_err *err)
     return 0;
 }
 
+/* Progress of a build of the message indexes: a line every few seconds. */
+typedef struct build_seen {
+    int64_t last_ms;
+} build_seen;
+
+static void build_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    build_seen *b = ctx;
+    int64_t now = rl_mono_ms();
+    if (now - b->last_ms < MSGIDX_PROGRESS_MS && done < total)
+        return;
+    b->last_ms = now;
+    log_info("msg.index", "indexed=%llu of=%llu percent=%llu text=\"indexing the message log "
+             "(once)\"", (unsigned long long)done, (unsigned long long)total,
+             (unsigned long long)(total ? done * 100 / total : 100));
+}
+
+/* The message log's indexes, built once for a store that predates them
+ * (or again on --reindex) before anything is received. */
+static int index_messages(engine *e, rl_err *err)
+{
+    build_seen b = { rl_mono_ms() };
+    uint64_t built = 0;
+    int64_t t0 = rl_mono_ms();
+    int rc = msgidx_build(e->st, e->cfg->reindex, build_progress, &b, &built, err);
+    if (rc == STORE_OK && built)
+        log_info("msg.indexed", "messages=%llu ms=%lld text=\"the message log is indexed\"",
+                 (unsigned long long)built, (long long)(rl_mono_ms() - t0));
+    return rc;
+}
+
 /* The store, the loop with its command queue and signals, the ingest, the
  * spool, and what a dead engine left there. */
 static int start_store(engine *e, rl_err *err)
 {
     store_opts so = { .map_size = e->cfg->map_size_mb << 20, .readonly = false };
     int rc = store_open(e->cfg->data_dir, &so, &e->st, err);
+    if (rc == STORE_OK)
+        rc = index_messages(e, err);
     if (rc != STORE_OK)
         return rc;
     audit_set_source(e->cfg->dicom_ae, e->cfg->audit.site);

@@ -61,6 +61,7 @@ static const struct {
     [STORE_AUDIT] = { "audit", 0 },
     [STORE_PROG] = { "prog", 0 },
     [STORE_REPORT] = { "report", 0 },
+    [STORE_MSG_IDX] = { "msg_idx", MDB_DUPSORT | MDB_DUPFIXED },
 };
 
 /* Map an LMDB status to ours, with a message naming what was being done. */
@@ -339,6 +340,12 @@ int store_del(store_txn *t, store_db db, rl_str key, rl_str val, rl_err *err)
     return rc ? fail_in(t, err, rc, dbs[db].name) : STORE_OK;
 }
 
+int store_drop(store_txn *t, store_db db, rl_err *err)
+{
+    int rc = mdb_drop(t->txn, t->s->dbi[db], 0);
+    return rc ? fail_in(t, err, rc, dbs[db].name) : STORE_OK;
+}
+
 int store_next_seq(store_txn *t, store_db db, uint64_t *seq, rl_err *err)
 {
     MDB_cursor *c;
@@ -380,8 +387,15 @@ int store_cursor_get(store_cursor *c, store_move how, rl_str *key, rl_str *val)
     static const MDB_cursor_op ops[] = {
         [STORE_FIRST] = MDB_FIRST, [STORE_LAST] = MDB_LAST,         [STORE_NEXT] = MDB_NEXT,
         [STORE_PREV] = MDB_PREV,   [STORE_SEEK] = MDB_SET_RANGE,    [STORE_NEXT_DUP] = MDB_NEXT_DUP,
+        [STORE_SET] = MDB_SET_KEY, [STORE_LAST_DUP] = MDB_LAST_DUP, [STORE_PREV_DUP] = MDB_PREV_DUP,
+        [STORE_BOTH] = MDB_GET_BOTH, [STORE_BOTH_RANGE] = MDB_GET_BOTH_RANGE,
+        [STORE_NEXT_KEY] = MDB_NEXT_NODUP,
     };
-    MDB_val k = how == STORE_SEEK ? val_of(*key) : (MDB_val){ 0, NULL }, v = { 0, NULL };
+    bool keyed = how == STORE_SEEK || how == STORE_SET || how == STORE_BOTH ||
+                 how == STORE_BOTH_RANGE;
+    bool valued = how == STORE_BOTH || how == STORE_BOTH_RANGE;
+    MDB_val k = keyed ? val_of(*key) : (MDB_val){ 0, NULL },
+            v = valued ? val_of(*val) : (MDB_val){ 0, NULL };
     int rc = mdb_cursor_get(c->cur, &k, &v, ops[how]);
     if (rc == MDB_NOTFOUND)
         return STORE_NOTFOUND;
@@ -390,6 +404,14 @@ int store_cursor_get(store_cursor *c, store_move how, rl_str *key, rl_str *val)
     *key = str_of(k);
     *val = str_of(v);
     return STORE_OK;
+}
+
+int store_cursor_count(store_cursor *c, uint64_t *n)
+{
+    size_t k = 0;
+    int rc = mdb_cursor_count(c->cur, &k);
+    *n = k;
+    return rc ? STORE_E_IO : STORE_OK;
 }
 
 void store_cursor_close(store_cursor *c)

@@ -14,6 +14,7 @@
 #include "radlink/digest.h"
 #include "radlink/job.h"
 #include "radlink/limits.h"
+#include "radlink/msgidx.h"
 #include "radlink/msglog.h"
 #include "radlink/queue.h"
 #include "radlink/store.h"
@@ -515,6 +516,11 @@ static void problem(checker *k, const char *fmt, ...)
     rl_buf_add_ch(k->out, '\n');
 }
 
+static void index_problem(void *ctx, const char *text)
+{
+    problem(ctx, "%s", text);
+}
+
 static bool message_exists(store_txn *t, uint64_t seq)
 {
     msglog_rec r;
@@ -638,6 +644,8 @@ int backup_check(const char *data_dir, rl_buf *out, unsigned long *problems, rl_
     queue_each(t, NULL, check_queue, &k, err);
     job_each(t, 1, check_job, &k, err);
     wl_scan(t, 0, (rl_str){ "", 0 }, (rl_str){ NULL, 0 }, check_wl, &k, err);
+    uint64_t idx_entries = 0;
+    msgidx_verify(t, index_problem, &k, &idx_entries, err);
     store_abort(t);
     store_close(st);
     /* a backup directory: its checksums too */
@@ -655,7 +663,8 @@ int backup_check(const char *data_dir, rl_buf *out, unsigned long *problems, rl_
         rl_buf_printf(out, "(and %lu more)\n", k.problems - RL_CHECK_LINES);
     rl_buf_printf(out, "%s: ", data_dir);
     print_counts(out, &c, ", ");
-    rl_buf_printf(out, ", spool %llu files, %llu bytes%s: %lu problem%s\n",
+    rl_buf_printf(out, ", %llu message index entries, spool %llu files, %llu bytes%s: %lu "
+                  "problem%s\n", (unsigned long long)idx_entries,
                   (unsigned long long)files, (unsigned long long)bytes,
                   access(sums, F_OK) == 0 ? ", checksums checked" : "", k.problems,
                   k.problems == 1 ? "" : "s");

@@ -27,6 +27,7 @@
 #include "radlink/audit.h"
 #include "radlink/job.h"
 #include "radlink/limits.h"
+#include "radlink/msgidx.h"
 #include "radlink/msglog.h"
 #include "radlink/queue.h"
 #include "radlink/rec.h"
@@ -42,6 +43,8 @@ typedef struct pass {
     rl_buf *unlink_paths; /* NUL-separated */
     rl_err *err;
     int rc;
+    hl7_msg *scratch;  /* a message's text, parsed for its index keys */
+    msgidx_keys *keys;
 } pass;
 
 static bool spend(pass *p)
@@ -180,10 +183,13 @@ static void remove_message(pass *p, uint64_t seq)
         snprintf(fb, sizeof fb, "%.*s", RL_STR_FMT(fac));
         snprintf(cb, sizeof cb, "%.*s", RL_STR_FMT(ctrl));
     }
+    msgidx_of_record(&m, p->scratch, p->keys); /* copies: the keys outlive the record */
     unsigned char key[RL_BE64_BYTES];
     rec_be64(seq, key);
-    p->rc = store_del(p->t, STORE_MSG, (rl_str){ (char *)key, sizeof key }, (rl_str){ NULL, 0 },
-                      p->err);
+    p->rc = msgidx_del(p->t, seq, p->keys, p->err);
+    if (p->rc == STORE_OK)
+        p->rc = store_del(p->t, STORE_MSG, (rl_str){ (char *)key, sizeof key },
+                          (rl_str){ NULL, 0 }, p->err);
     if (p->rc == STORE_OK && dedup)
         p->rc = msglog_dedup_del(p->t, rl_str_c(ab), rl_str_c(fb), rl_str_c(cb), p->err);
     if (p->rc == STORE_NOTFOUND)
@@ -484,8 +490,14 @@ int retention_pass(store_txn *t, const cfg *c, int64_t now_us, unsigned budget,
 {
     const cfg_retention *r = &c->retention;
     memset(out, 0, sizeof *out);
-    pass p = { t, now_us, budget, out, unlink_paths, err, STORE_OK };
+    hl7_msg scratch;
+    hl7_msg_init(&scratch, &(hl7_limits){ .max_bytes = 256u << 20 });
+    msgidx_keys keys;
+    msgidx_keys_init(&keys);
+    pass p = { t, now_us, budget, out, unlink_paths, err, STORE_OK, &scratch, &keys };
     messages(&p, r);
+    msgidx_keys_free(&keys);
+    hl7_msg_free(&scratch);
     if (p.rc == STORE_OK)
         worklist(&p, r);
     if (p.rc == STORE_OK)

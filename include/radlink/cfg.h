@@ -94,6 +94,7 @@ typedef struct cfg {
     char data_dir[CFG_PATH];
     bool data_dir_from_file; /* <data dir> of the file (a missing one needs serve --init) */
     bool init;               /* serve --init: make a missing data directory */
+    bool reindex;            /* serve --reindex: build the message indexes again */
     int log_level;
     cfg_listener mllp[CFG_MAX_LISTENERS];
     unsigned n_mllp;

@@ -8,6 +8,7 @@
 
 #include "radlink/hl7.h"
 #include "radlink/limits.h"
+#include "radlink/msgidx.h"
 #include "radlink/msglog.h"
 #include "radlink/route.h"
 #include "radlink/store.h"
@@ -26,6 +27,7 @@ typedef struct ingest {
     route_hook_fn hooks[ROUTE_HOOK_COUNT];
     void *hook_ctx;
     rl_buf joined;            /* a message whose stray lines were joined (hl7_join_stray_lines) */
+    msgidx_keys keys;         /* the index keys of the message's text, read before routing */
 } ingest;
 
 /* What arrived: a complete frame, or the part of one that was given up. */

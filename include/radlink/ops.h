@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "radlink/limits.h"
 #include "radlink/util.h"
@@ -167,6 +168,7 @@ struct op_call {
     const struct cfg *cfg;
     const char *users_path;      /* the console's users file (user verbs) */
     const char *user;            /* who asks, for the audit trail ("" from the CLI) */
+    FILE *notes;                 /* the CLI's stderr: words beside the answer; NULL elsewhere */
     /* Ask the running engine (argv: a request), or NULL where there is none
      * to ask: status and its words as the control socket answers them;
      * returns 0, or -1 when no engine answered (out says why). */

@@ -51,6 +51,8 @@ typedef enum store_db {
     STORE_PROG,     /* be64 id -> a DICOM route's program (see radlink/study.h) */
     STORE_REPORT,   /* 'R' be64 message seq -> report record; 'W' accession NUL be64 seq and
                      * 'S' study UID NUL be64 seq -> "" (see radlink/report.h) */
+    STORE_MSG_IDX,  /* kind + value -> be64 seqs of messages (several, fixed size; see
+                     * radlink/msgidx.h) */
     STORE_DB_COUNT
 } store_db;
 
@@ -110,6 +112,8 @@ int store_get(store_txn *t, store_db db, rl_str key, rl_str *val, rl_err *err);
 int store_put(store_txn *t, store_db db, rl_str key, rl_str val, unsigned flags, rl_err *err);
 /* Delete key (and for index databases only the pair key/val when val.p != NULL). */
 int store_del(store_txn *t, store_db db, rl_str key, rl_str val, rl_err *err);
+/* Empty one database (its entries go; the database stays). */
+int store_drop(store_txn *t, store_db db, rl_err *err);
 /* Last key of a database whose keys are be64 numbers, plus one (1 when empty). */
 int store_next_seq(store_txn *t, store_db db, uint64_t *seq, rl_err *err);
 
@@ -118,11 +122,19 @@ typedef enum store_move {
     STORE_FIRST, STORE_LAST, STORE_NEXT, STORE_PREV,
     STORE_SEEK,     /* first key >= key */
     STORE_NEXT_DUP, /* next value of the same key (index databases) */
+    STORE_SET,      /* exactly key */
+    STORE_LAST_DUP, /* the last value of the key at the cursor */
+    STORE_PREV_DUP, /* the value before, of the same key */
+    STORE_BOTH,     /* exactly key and val */
+    STORE_BOTH_RANGE, /* key, and its first value >= val */
+    STORE_NEXT_KEY, /* the first value of the next key */
 } store_move;
 
 int store_cursor_open(store_txn *t, store_db db, store_cursor **out, rl_err *err);
 int store_cursor_get(store_cursor *c, store_move how, rl_str *key, rl_str *val);
 void store_cursor_close(store_cursor *c);
+/* Values of the key at the cursor (index databases). */
+int store_cursor_count(store_cursor *c, uint64_t *n);
 
 
 #endif

@@ -4,7 +4,9 @@
 #include "testutil.h"
 
 #include "radlink/ingest.h"
+#include "radlink/msgidx.h"
 #include "radlink/msglog.h"
+#include "radlink/rec.h"
 #include "radlink/store.h"
 
 static char dir[RL_CFG_PATH_MAX];
@@ -247,6 +249,107 @@ static void oversize_and_incomplete(void **state)
     done(&o);
 }
 
+/* ---- the message indexes ---- */
+
+static void fold_names(void **state)
+{
+    (void)state;
+    char out[64];
+    msgidx_fold(rl_str_c("  M\xC3\xBCller^J\xC3\xBCrgen "), out, sizeof out);
+    assert_string_equal(out, "MULLER^JURGEN");
+    msgidx_fold(rl_str_c("Stra\xC3\x9F" "e^\xC3\x86lfric"), out, sizeof out);
+    assert_string_equal(out, "STRASSE^AELFRIC");
+    msgidx_fold(rl_str_c("\xC5\x81\xC3\xB3" "d\xC5\xBA"), out, sizeof out);
+    assert_string_equal(out, "LODZ");
+    msgidx_fold(rl_str_c("\xE5\xB1\xB1\xE7\x94\xB0^doe*"), out, sizeof out);
+    assert_string_equal(out, "\xE5\xB1\xB1\xE7\x94\xB0^DOE*"); /* other scripts as they are */
+}
+
+static bool has(store_txn *t, const char *key, size_t n, uint64_t seq)
+{
+    store_cursor *c;
+    rl_err err;
+    assert_int_equal(store_cursor_open(t, STORE_MSG_IDX, &c, &err), STORE_OK);
+    unsigned char v[8];
+    rec_be64(seq, v);
+    rl_str k = { key, n }, val = { (char *)v, 8 };
+    bool found = store_cursor_get(c, STORE_BOTH, &k, &val) == STORE_OK;
+    store_cursor_close(c);
+    return found;
+}
+
+static void count_problem(void *ctx, const char *text)
+{
+    (void)text;
+    (*(int *)ctx)++;
+}
+
+static void indexes(void **state)
+{
+    (void)state;
+    const char *adt = "MSH|^~\\&|ADT|WARD|RL|RAD|20261123||ADT^A40|IX1|P|2.5\r"
+                      "PID|1||X7^^^OTHER~P5^^^GENHOSP||Smith^Anna\rMRG|P4^^^GENHOSP\r"
+                      "ORC|NW|PL1|FL1\rOBR|1|PL1|FL1|||||||||||||||ACC1\rZDS|1.2.3^RL\r";
+    store_txn *t;
+    rl_err err;
+    uint64_t built = 0; /* as the engine does at its start (the earlier tests' messages) */
+    assert_int_equal(msgidx_build(st, false, NULL, NULL, &built, &err), STORE_OK);
+    outcome o = run(INGEST_FRAME, adt, 9000);
+    assert_int_equal(o.status, MSG_ACCEPTED);
+    assert_int_equal(store_begin(st, NULL, false, &t, &err), STORE_OK);
+    assert_true(msgidx_ready(t));
+    assert_true(has(t, "IX7\0OTHER", 9, o.seq));
+    assert_true(has(t, "IP5\0GENHOSP", 11, o.seq));
+    assert_true(has(t, "IP4\0GENHOSP", 11, o.seq));
+    assert_true(has(t, "APL1", 4, o.seq));
+    assert_true(has(t, "AFL1", 4, o.seq));
+    assert_true(has(t, "AACC1", 5, o.seq));
+    assert_true(has(t, "U1.2.3", 6, o.seq));
+    assert_true(has(t, "NSMITH^ANNA", 11, o.seq));
+    assert_true(has(t, "CIX1", 4, o.seq));
+    assert_true(has(t, "TADT^A40", 8, o.seq));
+    assert_true(has(t, "SADT\0WARD", 9, o.seq));
+    int problems = 0;
+    uint64_t entries = 0;
+    assert_int_equal(msgidx_verify(t, count_problem, &problems, &entries, &err), STORE_OK);
+    assert_int_equal(problems, 0);
+    store_abort(t);
+
+    /* a store from before the indexes: none, and no META msg.idx */
+    assert_int_equal(store_begin(st, NULL, true, &t, &err), STORE_OK);
+    assert_int_equal(store_drop(t, STORE_MSG_IDX, &err), STORE_OK);
+    assert_int_equal(store_del(t, STORE_META, RL_STR("msg.idx"), (rl_str){ NULL, 0 }, &err),
+                     STORE_OK);
+    problems = 0;
+    assert_int_equal(msgidx_verify(t, count_problem, &problems, &entries, &err), STORE_OK);
+    assert_int_equal(problems, 1); /* not built yet */
+    assert_int_equal(store_commit(t, &err), STORE_OK);
+    assert_int_equal(msgidx_build(st, false, NULL, NULL, &built, &err), STORE_OK);
+    assert_true(built >= 1);
+    assert_int_equal(store_begin(st, NULL, true, &t, &err), STORE_OK);
+    assert_true(msgidx_ready(t));
+    assert_true(has(t, "IP4\0GENHOSP", 11, o.seq));
+    problems = 0;
+    assert_int_equal(msgidx_verify(t, count_problem, &problems, &entries, &err), STORE_OK);
+    assert_int_equal(problems, 0);
+    /* a lost entry and a stray one are both found */
+    unsigned char v[8];
+    rec_be64(o.seq, v);
+    assert_int_equal(store_del(t, STORE_MSG_IDX, RL_STR("NSMITH^ANNA"), (rl_str){ (char *)v, 8 },
+                               &err), STORE_OK);
+    rec_be64(987654, v);
+    assert_int_equal(store_put(t, STORE_MSG_IDX, RL_STR("Anowhere"), (rl_str){ (char *)v, 8 }, 0,
+                               &err), STORE_OK);
+    problems = 0;
+    assert_int_equal(msgidx_verify(t, count_problem, &problems, &entries, &err), STORE_OK);
+    assert_true(problems >= 2);
+    store_abort(t);
+    /* a second build finds nothing to do */
+    assert_int_equal(msgidx_build(st, false, NULL, NULL, &built, &err), STORE_OK);
+    assert_int_equal(built, 0);
+    done(&o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +357,7 @@ int main(void)
         cmocka_unit_test(retransmission_and_conflict),
         cmocka_unit_test(rejections), cmocka_unit_test(habits),
         cmocka_unit_test(oversize_and_incomplete),
+        cmocka_unit_test(fold_names), cmocka_unit_test(indexes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,444 @@
+/* The message log's indexes (radlink/msgidx.h): the keys a message gives,
+ * written and removed with it, built for an older store, and checked. */
+#include "radlink/msgidx.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "radlink/limits.h"
+#include "radlink/log.h"
+#include "radlink/rec.h"
+
+/* ---- a message's keys ---- */
+
+void msgidx_keys_init(msgidx_keys *k)
+{
+    rl_buf_init(&k->b, 0);
+    k->n = 0;
+}
+
+void msgidx_keys_free(msgidx_keys *k)
+{
+    rl_buf_free(&k->b);
+}
+
+void msgidx_keys_reset(msgidx_keys *k)
+{
+    rl_buf_reset(&k->b);
+    k->n = 0;
+}
+
+bool msgidx_keys_next(const msgidx_keys *k, size_t *pos, rl_str *key)
+{
+    if (*pos + 2 > k->b.len)
+        return false;
+    const unsigned char *p = (const unsigned char *)k->b.data + *pos;
+    size_t n = (size_t)p[0] << 8 | p[1];
+    *key = (rl_str){ (const char *)p + 2, n };
+    *pos += 2 + n;
+    return true;
+}
+
+static bool has_key(const msgidx_keys *k, rl_str key)
+{
+    size_t pos = 0;
+    rl_str have;
+    while (msgidx_keys_next(k, &pos, &have))
+        if (rl_str_eq(have, key))
+            return true;
+    return false;
+}
+
+void msgidx_keys_add(msgidx_keys *k, char kind, rl_str a, rl_str b)
+{
+    if ((!a.n && !b.n) || k->n >= MSGIDX_KEYS_MAX)
+        return;
+    char key[MSGIDX_KEY_MAX];
+    size_t n = 0;
+    key[n++] = kind;
+    a = rl_utf8_cut(a, MSGIDX_VALUE_MAX);
+    memcpy(key + n, a.p, a.n);
+    n += a.n;
+    if (b.n) {
+        b = rl_utf8_cut(b, MSGIDX_VALUE_MAX);
+        key[n++] = '\0';
+        memcpy(key + n, b.p, b.n);
+        n += b.n;
+    }
+    rl_str ks = { key, n };
+    if (has_key(k, ks))
+        return;
+    unsigned char len[2] = { (unsigned char)(n >> 8), (unsigned char)n };
+    if (rl_buf_add(&k->b, len, 2) == 0 && rl_buf_add(&k->b, key, n) == 0)
+        k->n++;
+}
+
+/* ---- names, folded ---- */
+
+/* U+00C0..U+00FF and U+0100..U+017F: the base letter; '.' kept as it is;
+ * digits stand for two letters. */
+static const char latin1[] = "AAAAAA1CEEEEIIIIDNOOOOO.OUUUUY23AAAAAA1CEEEEIIIIDNOOOOO.OUUUUY2Y";
+static const char latin_ext_a[] = "AAAAAACCCCCCCCDDDDEEEEEEEEEEGGGGGGGGHHHHIIIIIIIIII44JJKKKLLLL"
+                                  "LLLLLLNNNNNNNNNOOOOOO55RRRRRRSSSSSSSSTTTTTTUUUUUUUUUUUUWWYYYZ"
+                                  "ZZZZZS";
+static const char *const pairs[] = { "AE", "TH", "SS", "IJ", "OE" };
+
+size_t msgidx_fold(rl_str in, char *out, size_t n)
+{
+    in = rl_str_trim(in);
+    size_t k = 0;
+    for (size_t i = 0; i < in.n && k + 2 < n; i++) {
+        unsigned char c = (unsigned char)in.p[i];
+        if (c >= 'a' && c <= 'z') {
+            out[k++] = (char)(c - 'a' + 'A');
+            continue;
+        }
+        if (c >= 0xC3 && c <= 0xC5 && i + 1 < in.n &&
+            ((unsigned char)in.p[i + 1] & 0xC0) == 0x80) {
+            unsigned cp = (c & 0x1Fu) << 6 | ((unsigned char)in.p[i + 1] & 0x3Fu);
+            char base = cp >= 0x100 ? latin_ext_a[cp - 0x100] : cp >= 0xC0 ? latin1[cp - 0xC0] : '.';
+            if (base != '.') {
+                i++;
+                if (base >= '1' && base <= '5') {
+                    out[k++] = pairs[base - '1'][0];
+                    out[k++] = pairs[base - '1'][1];
+                } else {
+                    out[k++] = base;
+                }
+                continue;
+            }
+        }
+        out[k++] = (char)c;
+    }
+    out[k] = '\0';
+    return k;
+}
+
+/* ---- the keys of a message's text ---- */
+
+static rl_str value_at(hl7_msg *m, const char *seg, unsigned occ, unsigned field, unsigned rep,
+                       unsigned comp, unsigned sub)
+{
+    hl7_path p = { .seg_idx = occ, .field = field, .comp = comp, .sub = sub };
+    memcpy(p.seg, seg, 3);
+    rl_str v;
+    rl_err err;
+    return hl7_get_rep(m, &p, rep, &v, &err) == HL7_VALUE ? v : (rl_str){ "", 0 };
+}
+
+/* An identifier field (CX): every repetition's ID and authority. */
+static void ids(hl7_msg *m, const char *seg, unsigned occ, unsigned field, msgidx_keys *k)
+{
+    hl7_path p = { .seg_idx = occ, .field = field };
+    memcpy(p.seg, seg, 3);
+    unsigned reps = hl7_rep_count(m, &p);
+    for (unsigned r = 1; r <= reps && r <= MSGIDX_KEYS_MAX; r++) {
+        rl_str id = value_at(m, seg, occ, field, r, 1, 0);
+        if (id.n)
+            msgidx_keys_add(k, 'I', id, value_at(m, seg, occ, field, r, 4, 1));
+    }
+}
+
+static void names(hl7_msg *m, unsigned occ, msgidx_keys *k)
+{
+    hl7_path p = { .seg = "PID", .seg_idx = occ, .field = 5 };
+    unsigned reps = hl7_rep_count(m, &p);
+    for (unsigned r = 1; r <= reps && r <= MSGIDX_KEYS_MAX; r++) {
+        char fam[MSGIDX_VALUE_MAX], giv[MSGIDX_VALUE_MAX], both[2 * MSGIDX_VALUE_MAX + 2];
+        size_t nf = msgidx_fold(value_at(m, "PID", occ, 5, r, 1, 1), fam, sizeof fam);
+        size_t ng = msgidx_fold(value_at(m, "PID", occ, 5, r, 2, 0), giv, sizeof giv);
+        if (!nf && !ng)
+            continue;
+        int w = snprintf(both, sizeof both, "%s^%s", fam, giv);
+        msgidx_keys_add(k, 'N', (rl_str){ both, w > 0 ? (size_t)w : 0 }, (rl_str){ "", 0 });
+    }
+}
+
+void msgidx_collect(hl7_msg *m, msgidx_keys *k)
+{
+    unsigned pid = 0, mrg = 0, orc = 0, obr = 0, ipc = 0, zds = 0;
+    rl_str none = { "", 0 };
+    for (size_t i = 0; i < m->nsegs; i++) {
+        rl_str s = m->segs[i];
+        if (hl7_seg_is(s, "PID")) {
+            ids(m, "PID", ++pid, 3, k);
+            names(m, pid, k);
+        } else if (hl7_seg_is(s, "MRG")) {
+            ids(m, "MRG", ++mrg, 1, k);
+        } else if (hl7_seg_is(s, "ORC")) {
+            orc++;
+            msgidx_keys_add(k, 'A', value_at(m, "ORC", orc, 2, 1, 1, 0), none);
+            msgidx_keys_add(k, 'A', value_at(m, "ORC", orc, 3, 1, 1, 0), none);
+        } else if (hl7_seg_is(s, "OBR")) {
+            obr++;
+            msgidx_keys_add(k, 'A', value_at(m, "OBR", obr, 18, 1, 0, 0), none);
+            msgidx_keys_add(k, 'A', value_at(m, "OBR", obr, 2, 1, 1, 0), none);
+            msgidx_keys_add(k, 'A', value_at(m, "OBR", obr, 3, 1, 1, 0), none);
+        } else if (hl7_seg_is(s, "IPC")) {
+            ipc++;
+            msgidx_keys_add(k, 'A', value_at(m, "IPC", ipc, 1, 1, 1, 0), none);
+            msgidx_keys_add(k, 'U', value_at(m, "IPC", ipc, 3, 1, 1, 0), none);
+        } else if (hl7_seg_is(s, "ZDS")) {
+            msgidx_keys_add(k, 'U', value_at(m, "ZDS", ++zds, 1, 1, 1, 0), none);
+        }
+    }
+}
+
+void msgidx_header(const msglog_rec *r, msgidx_keys *k)
+{
+    rl_str none = { "", 0 };
+    msgidx_keys_add(k, 'C', r->ctrl, none);
+    /* MSH-9's message code and trigger event: "ORM^O01" */
+    size_t n = 0, comps = 0;
+    while (n < r->type.n && !(r->type.p[n] == '^' && ++comps == 2))
+        n++;
+    msgidx_keys_add(k, 'T', (rl_str){ r->type.p, n }, none);
+    if (r->app.n || r->fac.n) {
+        /* "APP" NUL "FAC"; an empty application still keeps its NUL */
+        char key[2 * MSGIDX_VALUE_MAX + 2];
+        rl_str a = rl_utf8_cut(r->app, MSGIDX_VALUE_MAX), f = rl_utf8_cut(r->fac, MSGIDX_VALUE_MAX);
+        memcpy(key, a.p, a.n);
+        key[a.n] = '\0';
+        memcpy(key + a.n + 1, f.p, f.n);
+        msgidx_keys_add(k, 'S', (rl_str){ key, a.n + 1 + f.n }, none);
+    }
+}
+
+static bool is_batch(rl_str raw)
+{
+    size_t i = raw.n >= 3 && !memcmp(raw.p, "\xEF\xBB\xBF", 3) ? 3 : 0;
+    while (i < raw.n && (raw.p[i] == '\r' || raw.p[i] == '\n'))
+        i++;
+    return raw.n - i >= 3 && (!memcmp(raw.p + i, "FHS", 3) || !memcmp(raw.p + i, "BHS", 3));
+}
+
+void msgidx_of_record(const msglog_rec *r, hl7_msg *scratch, msgidx_keys *k)
+{
+    msgidx_keys_reset(k);
+    rl_err err;
+    /* the text's keys first, as the engine gathers them */
+    if (r->status != MSG_DUPLICATE && !is_batch(r->raw) &&
+        hl7_parse(scratch, r->raw.p, r->raw.n, &err) == HL7_OK)
+        msgidx_collect(scratch, k);
+    msgidx_header(r, k);
+}
+
+/* ---- entries ---- */
+
+int msgidx_put(store_txn *t, uint64_t seq, const msgidx_keys *k, rl_err *err)
+{
+    unsigned char v[RL_BE64_BYTES];
+    rec_be64(seq, v);
+    size_t pos = 0;
+    rl_str key;
+    while (msgidx_keys_next(k, &pos, &key)) {
+        int rc = store_put(t, STORE_MSG_IDX, key, (rl_str){ (char *)v, sizeof v }, 0, err);
+        if (rc)
+            return rc;
+    }
+    return STORE_OK;
+}
+
+int msgidx_del(store_txn *t, uint64_t seq, const msgidx_keys *k, rl_err *err)
+{
+    unsigned char v[RL_BE64_BYTES];
+    rec_be64(seq, v);
+    size_t pos = 0;
+    rl_str key;
+    while (msgidx_keys_next(k, &pos, &key)) {
+        int rc = store_del(t, STORE_MSG_IDX, key, (rl_str){ (char *)v, sizeof v }, err);
+        if (rc < 0)
+            return rc;
+    }
+    return STORE_OK;
+}
+
+bool msgidx_ready(store_txn *t)
+{
+    rl_str v;
+    rl_err err;
+    return store_get(t, STORE_META, RL_STR("msg.idx"), &v, &err) == STORE_OK &&
+           rl_str_eq_c(v, "1");
+}
+
+/* ---- a build ---- */
+
+/* One step: up to MSGIDX_BUILD_STEP messages from *from on; *from is where
+ * the next starts, 0 when the log is done. */
+static int build_step(store_txn *t, hl7_msg *m, msgidx_keys *k, uint64_t *from, uint64_t *done,
+                      rl_err *err)
+{
+    store_cursor *c;
+    int rc = store_cursor_open(t, STORE_MSG, &c, err);
+    if (rc)
+        return rc;
+    unsigned char kb[RL_BE64_BYTES];
+    rec_be64(*from, kb);
+    rl_str key = { (char *)kb, sizeof kb }, val;
+    unsigned n = 0;
+    int got = store_cursor_get(c, STORE_SEEK, &key, &val);
+    /* keys to write are gathered first: a cursor's views end at a write */
+    rl_buf todo;
+    rl_buf_init(&todo, 0);
+    for (; got == STORE_OK && n < MSGIDX_BUILD_STEP; got = store_cursor_get(c, STORE_NEXT, &key, &val)) {
+        msglog_rec r;
+        if (key.n != RL_BE64_BYTES || msglog_decode(val, &r) != STORE_OK)
+            continue;
+        r.seq = rec_get_be64(key.p);
+        msgidx_of_record(&r, m, k);
+        unsigned char s[RL_BE64_BYTES], len[4] = { 0, 0, (unsigned char)(k->b.len >> 8),
+                                                   (unsigned char)k->b.len };
+        rec_be64(r.seq, s);
+        if (k->b.len > 0xFFFF || rl_buf_add(&todo, s, sizeof s) || rl_buf_add(&todo, len, 4) ||
+            rl_buf_add(&todo, k->b.data, k->b.len))
+            continue;
+        n++;
+        *from = r.seq + 1;
+    }
+    *from = got == STORE_OK ? *from : 0;
+    store_cursor_close(c);
+    for (size_t pos = 0; rc == STORE_OK && pos + 12 <= todo.len;) {
+        const unsigned char *p = (const unsigned char *)todo.data + pos;
+        uint64_t seq = rec_get_be64(p);
+        size_t len = (size_t)p[10] << 8 | p[11];
+        msgidx_keys one = { { (char *)p + 12, len, len, 0 }, 0 };
+        rc = msgidx_put(t, seq, &one, err);
+        pos += 12 + len;
+    }
+    rl_buf_free(&todo);
+    *done += n;
+    return rc;
+}
+
+int msgidx_build(store *s, bool reindex, msgidx_progress_fn progress, void *ctx,
+                 uint64_t *built, rl_err *err)
+{
+    *built = 0;
+    hl7_msg m;
+    hl7_msg_init(&m, &(hl7_limits){ .max_bytes = 256u << 20 });
+    msgidx_keys k;
+    msgidx_keys_init(&k);
+    uint64_t total = 0;
+    int rc = STORE_OK;
+    for (bool more = true; more && rc == STORE_OK;) {
+        store_txn *t;
+        if ((rc = store_begin(s, NULL, true, &t, err)) != STORE_OK)
+            break;
+        uint64_t from = 1;
+        rl_str v;
+        if (reindex) {
+            rc = store_drop(t, STORE_MSG_IDX, err);
+            if (rc == STORE_OK)
+                rc = store_del(t, STORE_META, RL_STR("msg.idx"), (rl_str){ NULL, 0 }, err);
+            rc = rc == STORE_NOTFOUND ? STORE_OK : rc;
+            reindex = false;
+        } else if (msgidx_ready(t)) {
+            store_abort(t);
+            break;
+        } else if (store_get(t, STORE_META, RL_STR("msg.idx.next"), &v, err) == STORE_OK &&
+                   v.n == RL_BE64_BYTES) {
+            from = rec_get_be64(v.p);
+        }
+        if (!total)
+            store_entries(t, STORE_MSG, &total, err);
+        if (rc == STORE_OK)
+            rc = build_step(t, &m, &k, &from, built, err);
+        unsigned char nb[RL_BE64_BYTES];
+        rec_be64(from, nb);
+        if (rc == STORE_OK)
+            rc = from ? store_put(t, STORE_META, RL_STR("msg.idx.next"),
+                                  (rl_str){ (char *)nb, sizeof nb }, 0, err)
+                      : store_put(t, STORE_META, RL_STR("msg.idx"), RL_STR("1"), 0, err);
+        if (rc == STORE_OK && !from) {
+            rc = store_del(t, STORE_META, RL_STR("msg.idx.next"), (rl_str){ NULL, 0 }, err);
+            rc = rc == STORE_NOTFOUND ? STORE_OK : rc;
+        }
+        rc = rc == STORE_OK ? store_commit(t, err) : (store_abort(t), rc);
+        more = from != 0;
+        if (rc == STORE_OK && progress)
+            progress(ctx, *built, total);
+    }
+    msgidx_keys_free(&k);
+    hl7_msg_free(&m);
+    return rc;
+}
+
+/* ---- a check ---- */
+
+#define MSGIDX_TEXT_MAX 160
+
+static const char *kind_name(char kind)
+{
+    switch (kind) {
+    case 'I': return "patient ID";
+    case 'A': return "order number";
+    case 'U': return "study UID";
+    case 'N': return "name";
+    case 'C': return "control ID";
+    case 'T': return "type";
+    case 'S': return "sender";
+    default: return "unknown";
+    }
+}
+
+int msgidx_verify(store_txn *t, msgidx_problem_fn problem, void *ctx, uint64_t *entries,
+                  rl_err *err)
+{
+    *entries = 0;
+    char text[MSGIDX_TEXT_MAX];
+    if (!msgidx_ready(t)) {
+        problem(ctx, "message indexes: not built yet (the engine builds them when it starts)");
+        return STORE_OK;
+    }
+    store_cursor *msgs, *idx;
+    int rc = store_cursor_open(t, STORE_MSG, &msgs, err);
+    if (rc)
+        return rc;
+    if ((rc = store_cursor_open(t, STORE_MSG_IDX, &idx, err)) != STORE_OK) {
+        store_cursor_close(msgs);
+        return rc;
+    }
+    hl7_msg m;
+    hl7_msg_init(&m, &(hl7_limits){ .max_bytes = 256u << 20 });
+    msgidx_keys k;
+    msgidx_keys_init(&k);
+    uint64_t expected = 0, missing = 0;
+    rl_str key, val;
+    for (int got = store_cursor_get(msgs, STORE_FIRST, &key, &val); got == STORE_OK;
+         got = store_cursor_get(msgs, STORE_NEXT, &key, &val)) {
+        msglog_rec r;
+        if (key.n != RL_BE64_BYTES || msglog_decode(val, &r) != STORE_OK)
+            continue;
+        r.seq = rec_get_be64(key.p);
+        msgidx_of_record(&r, &m, &k);
+        unsigned char s[RL_BE64_BYTES];
+        rec_be64(r.seq, s);
+        size_t pos = 0;
+        rl_str want;
+        while (msgidx_keys_next(&k, &pos, &want)) {
+            expected++;
+            rl_str ik = want, iv = { (char *)s, sizeof s };
+            if (store_cursor_get(idx, STORE_BOTH, &ik, &iv) == STORE_OK)
+                continue;
+            missing++;
+            snprintf(text, sizeof text, "message %llu: its %s index entry is missing",
+                     (unsigned long long)r.seq, kind_name(want.p[0]));
+            problem(ctx, text);
+        }
+    }
+    uint64_t have = 0;
+    store_entries(t, STORE_MSG_IDX, &have, err);
+    *entries = have;
+    if (have + missing > expected) {
+        snprintf(text, sizeof text, "message indexes: %llu entries name no message, or the "
+                 "wrong one", (unsigned long long)(have + missing - expected));
+        problem(ctx, text);
+    }
+    if (missing || have + missing != expected)
+        problem(ctx, "message indexes: rebuild them with 'radlink serve --reindex'");
+    msgidx_keys_free(&k);
+    hl7_msg_free(&m);
+    store_cursor_close(idx);
+    store_cursor_close(msgs);
+    return STORE_OK;
+}

@@ -155,6 +155,7 @@ async function messageSeqs(page) {
     const found = await texts(page, '#messages td:first-child');
     check(JSON.stringify(found) === '["3","2"]', 'PID-3.1=P-SECRET-2 finds messages 3 and 2: ' + found);
     check(!(await page.$eval('#messages', e => e.textContent)).includes('SECRET'), 'the list shows no patient data');
+    check((await page.$eval('#search-info', e => e.textContent)).includes('by the patient index'), 'the index answered');
     await shot(page, '04-messages-search');
 
     step = 'open and replay it';
@@ -169,6 +170,14 @@ async function messageSeqs(page) {
     const after = await messageSeqs(page);
     check(after.length === before.length + 1 && after[0] === 5, 'the replay is logged as message 5');
     await shot(page, '06-message-replayed');
+
+    step = 'find a message by name, as the RIS spells it or not';
+    await go(page, '#/messages');
+    await page.type('#f-name', 'nobody^kn*');
+    await page.click('#f-submit');
+    await page.waitForFunction(() => location.hash.includes('name=') && document.querySelector('#messages'), { timeout: 10000 * F });
+    const byName = await texts(page, '#messages td:first-child');
+    check(JSON.stringify(byName) === '["5","4","3","2"]', 'a folded name prefix finds the replay, the report and both orders: ' + byName);
 
     step = 'park and retry a queued message';
     await go(page, '#/queues');

@@ -220,6 +220,9 @@ function pagePacs(page, s) {
 
 async function pageMessages(page, q) {
   page.append(el('h1', {}, 'Messages'), filters([
+    { name: 'patient', label: 'patient ID', ph: '12345 or 12345^^^HOSP', value: q.get('patient') },
+    { name: 'accession', label: 'accession', value: q.get('accession') },
+    { name: 'name', label: 'name', ph: 'DOE^J*', value: q.get('name') },
     { name: 'q', label: 'search PATH=VALUE', ph: 'PID-3.1=12345', value: q.get('q') },
     { name: 'status', label: 'status', options: ['', 'accepted', 'error', 'rejected', 'duplicate'], value: q.get('status') },
     { name: 'type', label: 'type', ph: 'ORM^O01, ADT^A0*', value: q.get('type') },
@@ -227,7 +230,8 @@ async function pageMessages(page, q) {
   ], nq => { location.hash = '#/messages?' + nq; }));
   const j = await api('GET', '/api/messages?' + q);
   page.append(el('p', { class: 'muted', id: 'search-info' },
-    `${j.messages.length} shown, ${j.scanned} read in ${j.search_ms.toFixed(1)} ms`));
+    `${j.messages.length} shown, ${j.scanned} read in ${j.search_ms.toFixed(1)} ms` +
+    (j.index ? ` (by the ${j.index} index)` : j.scan ? ` (the whole log: ${j.scan})` : '')));
   page.append(table([
     { h: 'seq', num: 1, f: m => link(String(m.seq), '/message/' + m.seq) },
     { h: 'received', f: m => when(m.received) },

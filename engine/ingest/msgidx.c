@@ -158,6 +158,15 @@ void msgidx_collect(hl7_msg *m, msgidx_keys *k)
 {
     unsigned pid = 0, mrg = 0, orc = 0, obr = 0, ipc = 0, zds = 0;
     rl_str none = { "", 0 };
+    /* the accession first (OBR-18, IPC-1), then the placer's and filler's numbers */
+    for (size_t i = 0; i < m->nsegs; i++) {
+        rl_str s = m->segs[i];
+        if (hl7_seg_is(s, "OBR"))
+            msgidx_keys_add(k, 'A', value_at(m, "OBR", ++obr, 18, 1, 0, 0), none);
+        else if (hl7_seg_is(s, "IPC"))
+            msgidx_keys_add(k, 'A', value_at(m, "IPC", ++ipc, 1, 1, 1, 0), none);
+    }
+    obr = ipc = 0;
     for (size_t i = 0; i < m->nsegs; i++) {
         rl_str s = m->segs[i];
         if (hl7_seg_is(s, "PID")) {
@@ -171,13 +180,10 @@ void msgidx_collect(hl7_msg *m, msgidx_keys *k)
             msgidx_keys_add(k, 'A', value_at(m, "ORC", orc, 3, 1, 1, 0), none);
         } else if (hl7_seg_is(s, "OBR")) {
             obr++;
-            msgidx_keys_add(k, 'A', value_at(m, "OBR", obr, 18, 1, 0, 0), none);
             msgidx_keys_add(k, 'A', value_at(m, "OBR", obr, 2, 1, 1, 0), none);
             msgidx_keys_add(k, 'A', value_at(m, "OBR", obr, 3, 1, 1, 0), none);
         } else if (hl7_seg_is(s, "IPC")) {
-            ipc++;
-            msgidx_keys_add(k, 'A', value_at(m, "IPC", ipc, 1, 1, 1, 0), none);
-            msgidx_keys_add(k, 'U', value_at(m, "IPC", ipc, 3, 1, 1, 0), none);
+            msgidx_keys_add(k, 'U', value_at(m, "IPC", ++ipc, 3, 1, 1, 0), none);
         } else if (hl7_seg_is(s, "ZDS")) {
             msgidx_keys_add(k, 'U', value_at(m, "ZDS", ++zds, 1, 1, 1, 0), none);
         }

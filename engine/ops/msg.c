@@ -7,6 +7,7 @@
 #include "ops_internal.h"
 #include "radlink/ingest.h"
 #include "radlink/msgfind.h"
+#include "radlink/msgidx.h"
 #include "radlink/msglog.h"
 #include "radlink/route.h"
 
@@ -220,6 +221,35 @@ int ops_msg_search(op_call *c)
 
 /* ---- msg show ---- */
 
+/* JSON: the orders, patients and studies the message names (its index
+ * keys), for the console's links to their stories (radlink trace). */
+static void names_of(op_call *c, const msglog_rec *r)
+{
+    if (!view_is_json(c->out))
+        return;
+    hl7_msg m;
+    hl7_msg_init(&m, &(hl7_limits){ .max_bytes = 256u << 20 });
+    msgidx_keys k;
+    msgidx_keys_init(&k);
+    msgidx_of_record(r, &m, &k);
+    json_t *acc = json_array(), *pat = json_array(), *study = json_array();
+    size_t pos = 0;
+    rl_str key;
+    while (msgidx_keys_next(&k, &pos, &key)) {
+        rl_str v = { key.p + 1, key.n - 1 };
+        if (key.p[0] == 'I')
+            v.n = strnlen(v.p, v.n); /* the ID, not its authority */
+        json_t *to = key.p[0] == 'A' ? acc : key.p[0] == 'I' ? pat : key.p[0] == 'U' ? study : NULL;
+        if (to)
+            json_array_append_new(to, view_jstr(v));
+    }
+    view_json(c->out, "accessions", acc);
+    view_json(c->out, "patients", pat);
+    view_json(c->out, "studies", study);
+    msgidx_keys_free(&k);
+    hl7_msg_free(&m);
+}
+
 /* JSON: the route trace of a dry-run replay by the engine (nothing kept,
  * nothing sent); text shows it with 'msg replay --dry-run'. */
 static void trace_of(op_call *c, const char *seq)
@@ -257,6 +287,7 @@ int ops_msg_show(op_call *c)
     view_json(c->out, "tree", view_jstr(rl_buf_view(&tree)));
     rl_buf_free(&tree);
     ops_text_block(c->out, "ack", r.ack);
+    names_of(c, &r);
     trace_of(c, ops_str(c, "SEQ"));
     return OP_OK;
 }

@@ -34,6 +34,7 @@ int ops_msg_list(op_call *c);
 int ops_msg_search(op_call *c);
 int ops_msg_show(op_call *c);
 int ops_msg_replay(op_call *c);
+int ops_trace(op_call *c);
 int ops_queue_list(op_call *c);
 int ops_queue_retry(op_call *c);
 int ops_queue_park(op_call *c);

@@ -63,6 +63,15 @@ static const op_arg msg_replay_args[] = {
     END,
 };
 
+/* ---- trace ---- */
+
+static const op_arg trace_args[] = {
+    { "ACCESSION", OPT_STR, OPA_POS },
+    { "patient", OPT_STR, 0, "ID", "a patient's story (PID-3, MRG-1, the worklist, studies)" },
+    { "study", OPT_STR, 0, "UID", "a study's story (and its order's)" },
+    END,
+};
+
 /* ---- queue ---- */
 
 static const op_arg queue_list_args[] = {
@@ -249,6 +258,16 @@ const op_verb ops_verbs[] = {
       "engine's senders deliver the forwards. Exit status 1 if the routes refuse it.\n",
       "expected one message number (SEQ)", ops_msg_replay,
       .http = { POST("/api/messages/{SEQ}/replay") } },
+
+    { "trace", NULL, trace_args, USERS_VIEWER, OP_READS | OP_DATA,
+      "the story of an order, a patient or a study, in time order",
+      "Every record that names it: HL7 messages (type, outcome, ACK, routing), worklist\n"
+      "entries, MPPS, studies received and their reconciliation, jobs with each\n"
+      "attempt, reports, prefetches and (for an administrator) the audit events about\n"
+      "the patient. RECORD says where to look further (msg show, wl show, recon show,\n"
+      "jobs show, mpps show, audit show). Exit status 1 when nothing names it.\n",
+      "expected at most one ACCESSION", ops_trace,
+      .http = { GET("/api/trace/{ACCESSION}"), GET("/api/trace") } },
 
     { "queue", .summary = "outbound queues: list, retry, park" },
     { "queue", "list", queue_list_args, USERS_VIEWER, OP_READS | OP_DATA,

@@ -271,7 +271,7 @@ static void run(web_call *c, const op_verb *v, const op_http *h, const params *p
     ops_name(v, path, sizeof path);
     op_call oc = { .verb = v, .path = path, .now_us = rl_now_us(), .data = c->w->cfg->data_dir,
                    .cfg = c->w->cfg,
-                   .users_path = c->w->users_path, .user = c->user, .ask = ask,
+                   .users_path = c->w->users_path, .user = c->user, .role = c->role, .ask = ask,
                    .ask_ctx = c->w, .on_user_changed = user_changed, .hook_ctx = c->w };
     if (!x)
         web_error(c, 503, "out of memory");

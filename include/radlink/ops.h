@@ -169,6 +169,8 @@ struct op_call {
     const char *users_path;      /* the console's users file (user verbs) */
     const char *user;            /* who asks, for the audit trail ("" from the CLI) */
     FILE *notes;                 /* the CLI's stderr: words beside the answer; NULL elsewhere */
+    int role;                    /* a console user's users_role; 0: the CLI or the engine (whoever
+                                  * may read the data directory may read it all) */
     /* Ask the running engine (argv: a request), or NULL where there is none
      * to ask: status and its words as the control socket answers them;
      * returns 0, or -1 when no engine answered (out says why). */

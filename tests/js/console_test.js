@@ -179,6 +179,16 @@ async function messageSeqs(page) {
     const byName = await texts(page, '#messages td:first-child');
     check(JSON.stringify(byName) === '["5","4","3","2"]', 'a folded name prefix finds the replay, the report and both orders: ' + byName);
 
+    step = 'from a message to its order\'s story (trace)';
+    await go(page, '#/message/3');
+    await page.waitForSelector('.trace-links a');
+    await Promise.all([page.waitForSelector('#trace'), page.click('.trace-links a')]);
+    check(decodeURIComponent(await page.evaluate(() => location.hash)).includes('accession=9003'), 'the first link is the order (OBR-18) of message 3');
+    const story = await page.$eval('#trace', e => e.textContent);
+    check(story.includes('message 3') && story.includes('ORM^O01') && story.includes('worklist 9003'), 'the story shows message 3 and its worklist entry: ' + story.slice(0, 300));
+    check(story.includes('message 5'), 'and its replay');
+    await shot(page, '06b-trace');
+
     step = 'park and retry a queued message';
     await go(page, '#/queues');
     await page.waitForSelector('#queue-items button.park');

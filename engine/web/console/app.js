@@ -264,10 +264,45 @@ async function pageMessage(page, seq) {
         ['sender', m.sender.application + ' / ' + m.sender.facility],
         ['duplicate of', m.duplicate_of ? link(String(m.duplicate_of), '/message/' + m.duplicate_of) : null],
         ['error', m.error], ['routing', m.routing]]),
+    traceLinks(m),
     el('h2', {}, 'Raw'), el('pre', { id: 'raw' }, m.raw.replace(/\r/g, '\n')),
     el('h2', {}, 'Tree'), el('pre', { id: 'tree' }, m.tree),
     el('h2', {}, 'Route trace (a dry run with the routes running now)'), el('pre', { id: 'trace' }, m.trace || ''),
     el('h2', {}, 'ACK sent'), el('pre', { id: 'ack' }, (m.ack_sent || '').replace(/\r/g, '\n')));
+}
+
+// Links to the stories of what a record names (radlink trace).
+function traceLinks(x) {
+  const links = [];
+  for (const a of x.accessions || []) links.push(link('order ' + a, '/trace?accession=' + encodeURIComponent(a)));
+  for (const p of x.patients || []) links.push(link('patient ' + p, '/trace?patient=' + encodeURIComponent(p)));
+  for (const s of x.studies || []) links.push(link('study ' + s, '/trace?study=' + encodeURIComponent(s)));
+  const p = el('p', { class: 'trace-links' }, 'The story of: ');
+  links.forEach((l, i) => p.append(...(i ? [', ', l] : [l])));
+  return links.length ? p : el('span');
+}
+
+// radlink trace: an order's, a patient's or a study's story in time order.
+async function pageTrace(page, q) {
+  page.append(el('h1', {}, 'Trace'), filters([
+    { name: 'accession', label: 'accession', value: q.get('accession') },
+    { name: 'patient', label: 'patient ID', value: q.get('patient') },
+    { name: 'study', label: 'study UID', value: q.get('study') },
+  ], nq => { location.hash = '#/trace?' + nq; }));
+  const acc = q.get('accession'), pat = q.get('patient'), study = q.get('study');
+  if (!acc && !pat && !study) return;
+  const j = await api('GET', acc ? '/api/trace/' + encodeURIComponent(acc)
+    : '/api/trace?' + (pat ? 'patient=' + encodeURIComponent(pat) : 'study=' + encodeURIComponent(study)));
+  page.append(kv([['orders', (j.accessions || []).join(', ')], ['patients', (j.patients || []).join(', ')],
+    ['studies', (j.studies || []).join(', ')]]));
+  const pages = /^\/(message|wl|study|job)\//;
+  page.append(table([
+    { h: 'time', f: e => when(e.time) },
+    { h: 'what', f: e => e.what },
+    { h: 'record', f: e => pages.test(e.link) ? link(e.ref, e.link) : e.ref },
+    { h: 'what happened', f: e => e.text },
+  ], j.events, 'trace'));
+  if (j.cut) page.append(el('p', { class: 'bad' }, 'Not everything: the story is longer than a trace shows at once.'));
 }
 
 async function pageQueues(page, q) {
@@ -335,6 +370,7 @@ async function pageJob(page, id) {
     ['attempts', String(x.attempts)],
     ['created', when(x.created)], ['updated', when(x.updated)], ['not before', when(x.not_before)],
     ['worker', x.worker], ['result', x.result], ['last error', x.last_error]]),
+  traceLinks(x.kind === 'prefetch' ? { accessions: [x.study_uid] } : { studies: [x.study_uid] }),
   el('button', { id: 'retry', onclick: async () => { if (await act('/api/jobs/' + x.id + '/retry', {}, 'retry')) route(); } }, 'Retry'));
 }
 
@@ -392,7 +428,7 @@ async function pageStudy(page, uid) {
     const acc = link_form.elements.accession.value.trim();
     if (await act('/api/recon/' + encodeURIComponent(s.study_uid) + '/link', { accession: acc }, 'link')) route();
   });
-  page.append(el('h1', {}, 'Study ' + s.study_uid),
+  page.append(el('h1', {}, 'Study ' + s.study_uid), traceLinks({ studies: [s.study_uid] }),
     kv([['state', el('span', { id: 'study-state' }, s.state)], ['instances', String(s.instances)],
         ['first received', when(s.first)], ['updated', when(s.updated)],
         ['order', s.order ? `accession ${s.order.accession}, procedure ${s.order.procedure}, step ${s.order.step}` : 'none'],
@@ -439,7 +475,7 @@ async function pageWorklist(page, q) {
 
 async function pageWorklistEntry(page, acc) {
   const j = await api('GET', '/api/worklist/' + encodeURIComponent(acc));
-  page.append(el('h1', {}, 'Worklist entry ' + j.accession));
+  page.append(el('h1', {}, 'Worklist entry ' + j.accession), traceLinks({ accessions: [j.accession] }));
   for (const e of j.entries) {
     page.append(kv([['created', when(e.created)], ['updated', when(e.updated)],
       ['by message', e.message ? link(String(e.message), '/message/' + e.message) : null], ['imported from', e.source]]),
@@ -488,6 +524,7 @@ const PAGES = [
   [/^\/study\/(.+)$/, pageStudy],
   [/^\/worklist$/, pageWorklist],
   [/^\/wl\/(.+)$/, pageWorklistEntry],
+  [/^\/trace$/, pageTrace],
   [/^\/routes$/, pageRoutes],
   [/^\/users$/, pageUsers],
 ];

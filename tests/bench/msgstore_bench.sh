@@ -1,0 +1,88 @@
+#!/bin/sh
+# Ten million messages, in one run: radlink is filled over MLLP by the
+# project's load client (16 connections, each waiting for every ACK; the
+# default routes: orders write the worklist, ADT the patients; 60% ORM, 30%
+# ADT, 10% ORU with 20 OBX) in ten steps, each step's rate said (it must not
+# fall as the store grows). Then, through the JSON API as the console asks:
+# search p50/p99 by patient, by accession and by a name prefix, a trace of
+# an accession, and a search no index covers (the scan, for comparison);
+# then `radlink backup`, `radlink check` (of the backup) and a restart.
+# Beside it, Python's sqlite3 holds the same messages (the load client's
+# --dump) with the same fields indexed and answers the same questions.
+# Usage: msgstore_bench.sh [--smoke] [MESSAGES]   (default 10,000,000)
+#   RADLINK, MLLP_LOAD: binaries (default under build/); WORK: scratch dir
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+smoke=0
+if [ "${1:-}" = "--smoke" ]; then smoke=1; shift; fi
+total=${1:-10000000}
+queries=200
+if [ $smoke = 1 ]; then total=3200 queries=20; fi
+conns=16
+per=$((total / conns / 10)) # messages per connection and step
+total=$((per * conns * 10))
+radlink=${RADLINK:-$here/../../build/radlink}
+load=${MLLP_LOAD:-$here/../../build/tests/mllp_load}
+work=${WORK:-$(mktemp -d)}/bench_msgstore
+rm -rf "$work"
+mkdir -p "$work"
+pids=""
+trap 'for p in $pids; do kill -9 $p 2>/dev/null || true; done' EXIT
+mport=$(port) hport=$(port)
+printf 'pass-bench-123\n' | "$radlink" user add bench --role admin --data "$work/var" --password-stdin >/dev/null
+serve() {
+    t0=$(now_ms)
+    "$radlink" serve --data "$work/var" --mllp "$mport" --http "$hport" --workers 0 \
+        --log-level warn >>"$work/radlink.log" 2>&1 &
+    engine=$!
+    pids="$pids $engine"
+    i=0
+    until "$radlink" status --data "$work/var" 2>/dev/null | grep -q "^listening mllp"; do
+        i=$((i + 1))
+        [ $i -lt 2000 ] || { echo "radlink did not start: $(tail -3 "$work/radlink.log")" >&2; exit 1; }
+        sleep 0.05
+    done
+    started_ms=$(( $(now_ms) - t0 ))
+}
+serve
+
+echo "msgstore: $total messages (16 connections x $per x 10 steps)"
+step=0 rates="" t_all=$(now_ms)
+: >"$work/sample"
+while [ $step -lt 10 ]; do
+    first=$((step * per))
+    out=$("$load" 127.0.0.1 "$mport" $conns $per $first)
+    case "$out" in *"non_aa=0 failures=0"*) ;; *) echo "radlink refused messages: $out" >&2; exit 1;; esac
+    rates="$rates${rates:+,}$(printf '%s\n' "$out" | sed -n 's/.*msgs_per_s=\([0-9]*\).*/\1/p')"
+    "$load" --dump "$work/dump.part" $conns $per $first
+    cat "$work/dump.part" >>"$work/dump.hl7"
+    # message numbers to ask about: connection k's message i is k * 10^7 + first + i
+    /usr/bin/python3 -c "import random,sys; r=random.Random($step)
+for _ in range(50): print(r.randrange($conns) * 10000000 + $first + r.randrange($per) // 10 * 10)" >>"$work/sample"
+    step=$((step + 1))
+done
+rm -f "$work/dump.part"
+fill_s=$(( ($(now_ms) - t_all) / 1000 ))
+# the dump's time is not the engine's: the rate is the load client's
+echo "RESULT radlink_fill msgs=$total tenths=$rates"
+bytes=$(stat -c %s "$work/var/store/data.mdb")
+echo "RESULT radlink_size bytes=$bytes bytes_per_msg=$((bytes / total))"
+/usr/bin/python3 "$here/msgstore_py.py" api "http://127.0.0.1:$hport" bench pass-bench-123 "$work/sample" $queries
+
+t0=$(now_ms)
+"$radlink" backup --data "$work/var" "$work/backup" >/dev/null
+echo "RESULT radlink_backup seconds=$(( ($(now_ms) - t0) / 1000 )).$(( ($(now_ms) - t0) % 1000 / 100 ))"
+t0=$(now_ms)
+"$radlink" check --data "$work/backup" >"$work/check.out" || { cat "$work/check.out" >&2; exit 1; }
+echo "RESULT radlink_check seconds=$(( ($(now_ms) - t0) / 1000 )).$(( ($(now_ms) - t0) % 1000 / 100 )) result=$(tail -1 "$work/check.out" | sed 's/.*: //')"
+rm -rf "$work/backup"
+kill -TERM "$engine"
+wait "$engine" 2>/dev/null || true
+serve
+echo "RESULT radlink_restart ms=$started_ms"
+kill -TERM "$engine"
+wait "$engine" 2>/dev/null || true
+
+/usr/bin/python3 "$here/msgstore_py.py" sqlite "$work/dump.hl7" "$work/sqlite.db" "$work/sample" $queries
+rm -rf "$work/dump.hl7"

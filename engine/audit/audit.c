@@ -1,15 +1,16 @@
-/* Audit events as PS3.15 A.5 XML (libxml2's text writer), stored in the
- * transaction of what they record. See radlink/audit.h. */
+/* Audit events as PS3.15 A.5 XML (libxml2's text writer), stored as their
+ * facts (facts.c) in the transaction of what they record. See
+ * radlink/audit.h. */
 #include <libxml/xmlwriter.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "radlink/audit.h"
+#include "audit_internal.h"
 #include "radlink/digest.h"
 #include "radlink/rec.h"
 
-#define AUDIT_VERSION 1
+#define AUDIT_VERSION 2 /* 2: the facts; 1: the XML as rendered (read as it is) */
 
 static char source_id[RL_AUDIT_SOURCE_SIZE] = "RADLINK";
 static char site_id[RL_AUDIT_SOURCE_SIZE];
@@ -250,6 +251,11 @@ static void alert_object(w *c, const audit_event *ev)
 
 int audit_render(const audit_event *ev, rl_buf *out)
 {
+    return audit_render_as(ev, source_id, site_id, out);
+}
+
+int audit_render_as(const audit_event *ev, const char *source, const char *site, rl_buf *out)
+{
     xmlBufferPtr buf = xmlBufferCreate();
     if (!buf)
         return RL_E_NOMEM;
@@ -294,9 +300,9 @@ int audit_render(const audit_event *ev, rl_buf *out)
         end(&c);
     }
     start(&c, "AuditSourceIdentification");
-    if (site_id[0])
-        attr(&c, "AuditEnterpriseSiteID", site_id);
-    attr(&c, "AuditSourceID", source_id);
+    if (site[0])
+        attr(&c, "AuditEnterpriseSiteID", site);
+    attr(&c, "AuditSourceID", source);
     start(&c, "AuditSourceTypeCode");
     attr(&c, "csd-code", "4"); /* application server process */
     end(&c);
@@ -321,7 +327,7 @@ int audit_render(const audit_event *ev, rl_buf *out)
     return rc;
 }
 
-int audit_prepare(const audit_event *ev, audit_ready *r, rl_buf *xml)
+int audit_prepare(const audit_event *ev, audit_ready *r, rl_buf *facts)
 {
     memset(r, 0, sizeof *r);
     r->time_us = ev->time_us ? ev->time_us : rl_now_us();
@@ -329,12 +335,35 @@ int audit_prepare(const audit_event *ev, audit_ready *r, rl_buf *xml)
     r->action = ev->action;
     r->outcome = ev->outcome;
     snprintf(r->patient_id, sizeof r->patient_id, "%s", ev->patient_id ? ev->patient_id : "");
-    audit_event e = *ev;
-    e.time_us = r->time_us;
-    size_t at = xml->len;
-    int rc = audit_render(&e, xml);
-    r->xml = (rl_str){ xml->data + at, xml->len - at };
+    size_t at = facts->len;
+    int rc = audit_facts_encode(ev, source_id, site_id, facts) == 0 ? 0 : RL_E_NOMEM;
+    r->facts = (rl_str){ facts->data + at, facts->len - at };
     return rc;
+}
+
+/* The audit index: an event's patient -> its seq (STORE_MSG_IDX, kind 'E'). */
+static int index_patient(store_txn *t, rl_str patient_id, uint64_t seq, bool put, rl_err *err)
+{
+    if (!patient_id.n || patient_id.n > RL_LO_SIZE)
+        return STORE_OK;
+    char key[RL_LO_SIZE + 1];
+    key[0] = 'E';
+    memcpy(key + 1, patient_id.p, patient_id.n);
+    unsigned char v[RL_BE64_BYTES];
+    rec_be64(seq, v);
+    rl_str k = { key, patient_id.n + 1 }, val = { (const char *)v, sizeof v };
+    int rc = put ? store_put(t, STORE_MSG_IDX, k, val, 0, err) : store_del(t, STORE_MSG_IDX, k, val, err);
+    return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+int audit_index_put(store_txn *t, const audit_rec *r, rl_err *err)
+{
+    return index_patient(t, r->patient_id, r->seq, true, err);
+}
+
+int audit_index_del(store_txn *t, const audit_rec *r, rl_err *err)
+{
+    return index_patient(t, r->patient_id, r->seq, false, err);
 }
 
 int audit_store(store_txn *t, const audit_ready *r, rl_err *err)
@@ -345,7 +374,7 @@ int audit_store(store_txn *t, const audit_ready *r, rl_err *err)
     int rc = rec_put_u8(&val, AUDIT_VERSION) | rec_put_u64(&val, (uint64_t)r->time_us) |
              rec_put_u32(&val, r->code) | rec_put_u8(&val, (uint8_t)r->action) |
              rec_put_u8(&val, (uint8_t)r->outcome) | rec_put_cstr(&val, r->patient_id) |
-             rec_put_str(&val, r->xml);
+             rl_buf_add_str(&val, r->facts);
     if (rc != 0)
         rc = rl_err_set(err, RL_E_NOMEM, -1, "audit: out of memory");
     if (rc == 0)
@@ -356,6 +385,8 @@ int audit_store(store_txn *t, const audit_ready *r, rl_err *err)
         rc = store_put(t, STORE_AUDIT, (rl_str){ (const char *)key, sizeof key }, rl_buf_view(&val),
                        STORE_APPEND, err);
     }
+    if (rc == 0)
+        rc = index_patient(t, rl_str_c(r->patient_id), seq, true, err);
     rl_buf_free(&val);
     return rc;
 }
@@ -363,11 +394,11 @@ int audit_store(store_txn *t, const audit_ready *r, rl_err *err)
 int audit_record(store_txn *t, const audit_event *ev, rl_err *err)
 {
     audit_ready r;
-    rl_buf xml;
-    rl_buf_init(&xml, 0);
-    int rc = audit_prepare(ev, &r, &xml);
+    rl_buf facts;
+    rl_buf_init(&facts, 0);
+    int rc = audit_prepare(ev, &r, &facts);
     rc = rc == 0 ? audit_store(t, &r, err) : rl_err_set(err, RL_E_NOMEM, -1, "audit: out of memory");
-    rl_buf_free(&xml);
+    rl_buf_free(&facts);
     return rc;
 }
 
@@ -377,15 +408,57 @@ int audit_decode(uint64_t seq, rl_str val, audit_rec *out)
     rec_reader_init(&r, val.p, val.n);
     memset(out, 0, sizeof *out);
     out->seq = seq;
-    if (rec_get_u8(&r) != AUDIT_VERSION)
+    out->version = rec_get_u8(&r);
+    if (out->version != 1 && out->version != AUDIT_VERSION)
         return STORE_E_CORRUPT;
     out->time_us = (int64_t)rec_get_u64(&r);
     out->code = rec_get_u32(&r);
     out->action = (char)rec_get_u8(&r);
     out->outcome = rec_get_u8(&r);
     out->patient_id = rec_get_str(&r);
-    out->xml = rec_get_str(&r);
-    return rec_ok(&r) ? STORE_OK : STORE_E_CORRUPT;
+    if (!rec_ok(&r))
+        return STORE_E_CORRUPT;
+    if (out->version == 1) {
+        out->xml = rec_get_str(&r);
+        return rec_ok(&r) ? STORE_OK : STORE_E_CORRUPT;
+    }
+    out->facts = (rl_str){ (const char *)r.p, (size_t)(r.end - r.p) };
+    return STORE_OK;
+}
+
+/* A version 2 record's event, its strings in *buf (the caller frees it). */
+static int event_of(const audit_rec *r, audit_event *ev, char **buf, const char **source,
+                    const char **site)
+{
+    memset(ev, 0, sizeof *ev);
+    size_t n = r->facts.n + AUDIT_FACTS_SLACK + r->patient_id.n;
+    if (!(*buf = malloc(n)))
+        return RL_E_NOMEM;
+    if (audit_facts_decode(r->facts, ev, *buf + r->patient_id.n + 1, n - r->patient_id.n - 1,
+                           source, site) != 0)
+        return STORE_E_CORRUPT;
+    memcpy(*buf, r->patient_id.p, r->patient_id.n);
+    (*buf)[r->patient_id.n] = '\0';
+    ev->patient_id = *buf;
+    ev->kind = (audit_kind)r->code;
+    ev->action = r->action;
+    ev->outcome = r->outcome;
+    ev->time_us = r->time_us;
+    return 0;
+}
+
+int audit_rec_xml(const audit_rec *r, rl_buf *out)
+{
+    if (r->version == 1)
+        return rl_buf_add_str(out, r->xml) == 0 ? 0 : RL_E_NOMEM;
+    audit_event ev;
+    char *buf = NULL;
+    const char *source, *site;
+    int rc = event_of(r, &ev, &buf, &source, &site);
+    if (rc == 0)
+        rc = audit_render_as(&ev, source, site, out);
+    free(buf);
+    return rc;
 }
 
 int audit_each(store_txn *t, uint64_t from, audit_visit cb, void *ctx, rl_err *err)

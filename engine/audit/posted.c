@@ -95,18 +95,19 @@ int audit_instances_received(store_txn *t, const cmd *cmds, rl_err *err)
 
 cmd *audit_cmd(const audit_event *ev)
 {
-    rl_buf xml;
-    rl_buf_init(&xml, 0);
+    rl_buf facts;
+    rl_buf_init(&facts, 0);
     audit_ready r;
     cmd *c = NULL;
-    if (audit_prepare(ev, &r, &xml) == 0 && (c = calloc(1, sizeof *c + xml.len + 1))) {
+    if (audit_prepare(ev, &r, &facts) == 0 && (c = calloc(1, sizeof *c + facts.len + 1))) {
         char *text = (char *)(c + 1);
-        memcpy(text, xml.data, xml.len);
-        r.xml = (rl_str){ text, xml.len };
+        if (facts.len)
+            memcpy(text, facts.data, facts.len);
+        r.facts = (rl_str){ text, facts.len };
         c->kind = CMD_AUDIT;
         c->u.audit = r;
     }
-    rl_buf_free(&xml);
+    rl_buf_free(&facts);
     return c;
 }
 

@@ -95,7 +95,7 @@ static int connect_collector(audit_shipper *s, rl_err *err)
 
 typedef struct batch {
     audit_shipper *s;
-    rl_buf out;
+    rl_buf out, xml;
     uint64_t last;
     unsigned n;
 } batch;
@@ -108,7 +108,10 @@ static int frame(void *ctx, const audit_rec *r)
     batch *b = ctx;
     syslog_header h = { .pri = 85, .time_us = r->time_us, .hostname = b->s->cfg.hostname,
                         .app = "radlink", .procid = (long)getpid(), .msgid = "IHE+RFC-3881" };
-    syslog_frame(&b->out, &h, r->xml);
+    rl_buf_reset(&b->xml);
+    if (audit_rec_xml(r, &b->xml) != 0)
+        return 1; /* out of memory: the batch so far goes, this event next time */
+    syslog_frame(&b->out, &h, rl_buf_view(&b->xml));
     b->last = r->seq;
     return ++b->n >= RL_AUDIT_SHIP_BATCH || b->out.len > (1u << 20);
 }
@@ -118,11 +121,13 @@ static int ship(audit_shipper *s)
 {
     batch b = { .s = s };
     rl_buf_init(&b.out, 0);
+    rl_buf_init(&b.xml, 0);
     store_txn *t;
     rl_err err;
     int rc = store_begin(s->cfg.st, NULL, false, &t, &err);
     if (rc == STORE_OK) {
         rc = audit_each(t, s->sent + 1, frame, &b, &err);
+        rl_buf_free(&b.xml);
         uint64_t next = 0;
         store_next_seq(t, STORE_AUDIT, &next, &err);
         pthread_mutex_lock(&s->lock);

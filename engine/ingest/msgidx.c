@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "radlink/audit.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
 #include "radlink/rec.h"
@@ -231,40 +232,44 @@ void msgidx_of_record(const msglog_rec *r, hl7_msg *scratch, msgidx_keys *k)
 
 /* ---- entries ---- */
 
-int msgidx_put(store_txn *t, uint64_t seq, const msgidx_keys *k, rl_err *err)
+static int entries(store_txn *t, uint64_t seq, const msgidx_keys *k, bool put, rl_err *err)
 {
     unsigned char v[RL_BE64_BYTES];
     rec_be64(seq, v);
     size_t pos = 0;
-    rl_str key;
+    rl_str key, val = { (char *)v, sizeof v };
     while (msgidx_keys_next(k, &pos, &key)) {
-        int rc = store_put(t, STORE_MSG_IDX, key, (rl_str){ (char *)v, sizeof v }, 0, err);
-        if (rc)
+        int rc = put ? store_put(t, STORE_MSG_IDX, key, val, 0, err)
+                     : store_del(t, STORE_MSG_IDX, key, val, err);
+        if (rc < 0 || (put && rc))
             return rc;
     }
     return STORE_OK;
+}
+
+int msgidx_put(store_txn *t, uint64_t seq, const msgidx_keys *k, rl_err *err)
+{
+    return entries(t, seq, k, true, err);
 }
 
 int msgidx_del(store_txn *t, uint64_t seq, const msgidx_keys *k, rl_err *err)
 {
-    unsigned char v[RL_BE64_BYTES];
-    rec_be64(seq, v);
-    size_t pos = 0;
-    rl_str key;
-    while (msgidx_keys_next(k, &pos, &key)) {
-        int rc = store_del(t, STORE_MSG_IDX, key, (rl_str){ (char *)v, sizeof v }, err);
-        if (rc < 0)
-            return rc;
-    }
-    return STORE_OK;
+    return entries(t, seq, k, false, err);
+}
+
+/* META msg.idx: "1" the messages are indexed, "2" the audit events too */
+static int built_level(store_txn *t)
+{
+    rl_str v;
+    rl_err err;
+    if (store_get(t, STORE_META, RL_STR("msg.idx"), &v, &err) != STORE_OK || v.n != 1)
+        return 0;
+    return v.p[0] - '0';
 }
 
 bool msgidx_ready(store_txn *t)
 {
-    rl_str v;
-    rl_err err;
-    return store_get(t, STORE_META, RL_STR("msg.idx"), &v, &err) == STORE_OK &&
-           rl_str_eq_c(v, "1");
+    return built_level(t) >= 2;
 }
 
 /* ---- a build ---- */
@@ -316,6 +321,49 @@ static int build_step(store_txn *t, hl7_msg *m, msgidx_keys *k, uint64_t *from, 
     return rc;
 }
 
+/* One step over the audit trail: the patient index of up to
+ * MSGIDX_BUILD_STEP events from *from on; *from 0 when done. */
+static int build_audit_step(store_txn *t, uint64_t *from, uint64_t *done, rl_err *err)
+{
+    store_cursor *c;
+    int rc = store_cursor_open(t, STORE_AUDIT, &c, err);
+    if (rc)
+        return rc;
+    unsigned char kb[RL_BE64_BYTES];
+    rec_be64(*from, kb);
+    rl_str key = { (char *)kb, sizeof kb }, val;
+    rl_buf todo; /* be64 seq, u8 length, patient ID: written after the cursor is done */
+    rl_buf_init(&todo, 0);
+    unsigned n = 0;
+    int got = store_cursor_get(c, STORE_SEEK, &key, &val);
+    for (; got == STORE_OK && n < MSGIDX_BUILD_STEP; got = store_cursor_get(c, STORE_NEXT, &key, &val)) {
+        audit_rec r;
+        if (key.n != RL_BE64_BYTES || audit_decode(rec_get_be64(key.p), val, &r) != STORE_OK)
+            continue;
+        n++;
+        *from = r.seq + 1;
+        if (!r.patient_id.n || r.patient_id.n > 255)
+            continue;
+        unsigned char h[RL_BE64_BYTES + 1];
+        rec_be64(r.seq, h);
+        h[RL_BE64_BYTES] = (unsigned char)r.patient_id.n;
+        rl_buf_add(&todo, h, sizeof h);
+        rl_buf_add_str(&todo, r.patient_id);
+    }
+    *from = got == STORE_OK ? *from : 0;
+    store_cursor_close(c);
+    for (size_t pos = 0; rc == STORE_OK && pos + RL_BE64_BYTES + 1 <= todo.len;) {
+        const unsigned char *p = (const unsigned char *)todo.data + pos;
+        audit_rec r = { .seq = rec_get_be64(p),
+                        .patient_id = { (const char *)p + RL_BE64_BYTES + 1, p[RL_BE64_BYTES] } };
+        rc = audit_index_put(t, &r, err);
+        pos += RL_BE64_BYTES + 1 + r.patient_id.n;
+    }
+    rl_buf_free(&todo);
+    *done += n;
+    return rc;
+}
+
 int msgidx_build(store *s, bool reindex, msgidx_progress_fn progress, void *ctx,
                  uint64_t *built, rl_err *err)
 {
@@ -326,7 +374,7 @@ int msgidx_build(store *s, bool reindex, msgidx_progress_fn progress, void *ctx,
     msgidx_keys_init(&k);
     uint64_t total = 0;
     int rc = STORE_OK;
-    for (bool more = true; more && rc == STORE_OK;) {
+    while (rc == STORE_OK) {
         store_txn *t;
         if ((rc = store_begin(s, NULL, true, &t, err)) != STORE_OK)
             break;
@@ -338,29 +386,38 @@ int msgidx_build(store *s, bool reindex, msgidx_progress_fn progress, void *ctx,
                 rc = store_del(t, STORE_META, RL_STR("msg.idx"), (rl_str){ NULL, 0 }, err);
             rc = rc == STORE_NOTFOUND ? STORE_OK : rc;
             reindex = false;
-        } else if (msgidx_ready(t)) {
+        }
+        int level = rc == STORE_OK ? built_level(t) : 0;
+        if (level >= 2) {
             store_abort(t);
             break;
-        } else if (store_get(t, STORE_META, RL_STR("msg.idx.next"), &v, err) == STORE_OK &&
-                   v.n == RL_BE64_BYTES) {
-            from = rec_get_be64(v.p);
         }
-        if (!total)
+        /* first the messages (level 0), then the audit trail (level 1) */
+        const char *next_key = level ? "msg.idx.anext" : "msg.idx.next";
+        if (store_get(t, STORE_META, rl_str_c(next_key), &v, err) == STORE_OK &&
+            v.n == RL_BE64_BYTES)
+            from = rec_get_be64(v.p);
+        if (!total) {
+            uint64_t events = 0;
             store_entries(t, STORE_MSG, &total, err);
+            store_entries(t, STORE_AUDIT, &events, err);
+            total += events;
+        }
         if (rc == STORE_OK)
-            rc = build_step(t, &m, &k, &from, built, err);
+            rc = level ? build_audit_step(t, &from, built, err)
+                       : build_step(t, &m, &k, &from, built, err);
         unsigned char nb[RL_BE64_BYTES];
         rec_be64(from, nb);
         if (rc == STORE_OK)
-            rc = from ? store_put(t, STORE_META, RL_STR("msg.idx.next"),
+            rc = from ? store_put(t, STORE_META, rl_str_c(next_key),
                                   (rl_str){ (char *)nb, sizeof nb }, 0, err)
-                      : store_put(t, STORE_META, RL_STR("msg.idx"), RL_STR("1"), 0, err);
+                      : store_put(t, STORE_META, RL_STR("msg.idx"), level ? RL_STR("2") : RL_STR("1"),
+                                  0, err);
         if (rc == STORE_OK && !from) {
-            rc = store_del(t, STORE_META, RL_STR("msg.idx.next"), (rl_str){ NULL, 0 }, err);
+            rc = store_del(t, STORE_META, rl_str_c(next_key), (rl_str){ NULL, 0 }, err);
             rc = rc == STORE_NOTFOUND ? STORE_OK : rc;
         }
         rc = rc == STORE_OK ? store_commit(t, err) : (store_abort(t), rc);
-        more = from != 0;
         if (rc == STORE_OK && progress)
             progress(ctx, *built, total);
     }
@@ -431,6 +488,29 @@ int msgidx_verify(store_txn *t, msgidx_problem_fn problem, void *ctx, uint64_t *
                      (unsigned long long)r.seq, kind_name(want.p[0]));
             problem(ctx, text);
         }
+    }
+    /* the audit events' patient entries */
+    store_cursor *ev;
+    if (store_cursor_open(t, STORE_AUDIT, &ev, err) == STORE_OK) {
+        for (int got = store_cursor_get(ev, STORE_FIRST, &key, &val); got == STORE_OK;
+             got = store_cursor_get(ev, STORE_NEXT, &key, &val)) {
+            audit_rec r;
+            if (key.n != RL_BE64_BYTES || audit_decode(rec_get_be64(key.p), val, &r) != STORE_OK ||
+                !r.patient_id.n || r.patient_id.n > 255)
+                continue;
+            char want[256 + 1];
+            want[0] = 'E';
+            memcpy(want + 1, r.patient_id.p, r.patient_id.n);
+            expected++;
+            rl_str ik = { want, r.patient_id.n + 1 }, iv = { key.p, key.n };
+            if (store_cursor_get(idx, STORE_BOTH, &ik, &iv) == STORE_OK)
+                continue;
+            missing++;
+            snprintf(text, sizeof text, "audit event %llu: its patient index entry is missing",
+                     (unsigned long long)r.seq);
+            problem(ctx, text);
+        }
+        store_cursor_close(ev);
     }
     uint64_t have = 0;
     store_entries(t, STORE_MSG_IDX, &have, err);

@@ -156,6 +156,90 @@ static int idx_subject(store_txn *t, rl_str subject, uint64_t id, bool add, rl_e
     return rc == STORE_NOTFOUND ? STORE_OK : rc;
 }
 
+/* 'H': what a job is about -> its id, finished or not */
+static int idx_about(store_txn *t, rl_str subject, uint64_t id, bool add, rl_err *err)
+{
+    const char *at = memchr(subject.p, '@', subject.n);
+    size_t n = at ? (size_t)(at - subject.p) : subject.n;
+    char b[1 + RL_JOB_SUBJECT_MAX];
+    if (!n || n > RL_JOB_SUBJECT_MAX)
+        return STORE_OK;
+    b[0] = 'H';
+    memcpy(b + 1, subject.p, n);
+    unsigned char k[RL_BE64_BYTES];
+    rl_str v = id_key(id, k);
+    int rc = add ? store_put(t, STORE_JOB_IDX, (rl_str){ b, n + 1 }, v, 0, err)
+                 : store_del(t, STORE_JOB_IDX, (rl_str){ b, n + 1 }, v, err);
+    return rc == STORE_NOTFOUND ? STORE_OK : rc;
+}
+
+int job_each_about(store_txn *t, rl_str about, job_visit cb, void *ctx, rl_err *err)
+{
+    char b[1 + RL_JOB_SUBJECT_MAX];
+    if (!about.n || about.n > RL_JOB_SUBJECT_MAX)
+        return STORE_OK;
+    b[0] = 'H';
+    memcpy(b + 1, about.p, about.n);
+    store_cursor *c;
+    int rc = store_cursor_open(t, STORE_JOB_IDX, &c, err);
+    if (rc)
+        return rc;
+    /* the ids first: a callback may read other records */
+    rl_buf ids;
+    rl_buf_init(&ids, 0);
+    rl_str k = { b, about.n + 1 }, v;
+    for (int got = store_cursor_get(c, STORE_SET, &k, &v); got == STORE_OK;
+         got = store_cursor_get(c, STORE_NEXT_DUP, &k, &v))
+        if (v.n == RL_BE64_BYTES)
+            rl_buf_add_str(&ids, v);
+    store_cursor_close(c);
+    for (size_t i = 0; i + RL_BE64_BYTES <= ids.len; i += RL_BE64_BYTES) {
+        job j;
+        if (job_get(t, rec_get_be64(ids.data + i), &j, err) == STORE_OK && (rc = cb(ctx, &j)) != 0)
+            break;
+    }
+    rl_buf_free(&ids);
+    return rc < 0 ? rc : STORE_OK;
+}
+
+int job_remove(store_txn *t, uint64_t id, rl_err *err)
+{
+    job j;
+    int rc = job_get(t, id, &j, err);
+    if (rc)
+        return rc;
+    char subject[RL_JOB_SUBJECT_MAX];
+    size_t n = j.subject.n < sizeof subject ? j.subject.n : sizeof subject;
+    memcpy(subject, j.subject.p, n); /* the view ends at the delete */
+    unsigned char k[RL_BE64_BYTES];
+    rc = store_del(t, STORE_JOB, id_key(id, k), (rl_str){ NULL, 0 }, err);
+    return rc == STORE_OK ? idx_about(t, (rl_str){ subject, n }, id, false, err) : rc;
+}
+
+int job_index_upgrade(store_txn *t, unsigned *n, rl_err *err)
+{
+    *n = 0;
+    rl_str v;
+    int rc = store_get(t, STORE_META, RL_STR("job.hidx"), &v, err);
+    if (rc == STORE_OK)
+        return STORE_OK;
+    if (rc < 0)
+        return rc;
+    uint64_t next = 1;
+    if ((rc = store_next_seq(t, STORE_JOB, &next, err)) != STORE_OK)
+        return rc;
+    for (uint64_t id = 1; rc == STORE_OK && id < next; id++) {
+        job j;
+        char subject[RL_JOB_SUBJECT_MAX];
+        if (job_get(t, id, &j, err) != STORE_OK || j.subject.n > sizeof subject)
+            continue;
+        memcpy(subject, j.subject.p, j.subject.n);
+        rc = idx_about(t, (rl_str){ subject, j.subject.n }, id, true, err);
+        (*n)++;
+    }
+    return rc == STORE_OK ? store_put(t, STORE_META, RL_STR("job.hidx"), RL_STR("1"), 0, err) : rc;
+}
+
 static int idx_due(store_txn *t, int64_t due, uint64_t id, bool add, rl_err *err)
 {
     unsigned char v[2 * RL_BE64_BYTES]; /* due, id */
@@ -295,6 +379,8 @@ int job_want(store_txn *t, const char *kind, rl_str subject, int64_t not_before_
     rc = put(t, &j, err);
     if (rc == STORE_OK)
         rc = idx_subject(t, subject, next, true, err);
+    if (rc == STORE_OK)
+        rc = idx_about(t, subject, next, true, err);
     if (rc == STORE_OK && !running) /* else a follow-up: due once the running one ends */
         rc = idx_due(t, j.due_us, next, true, err);
     if (rc == STORE_OK) {

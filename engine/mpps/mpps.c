@@ -53,6 +53,74 @@ int mpps_get(store_txn *t, rl_str uid, mpps_rec *r, rl_err *err)
     return STORE_OK;
 }
 
+/* Each step's accession -> uid (STORE_MPPS_IDX); an entry there already stays. */
+static int index_steps(store_txn *t, rl_str uid, rl_str steps, rl_err *err)
+{
+    int rc = STORE_OK;
+    for (size_t i = 0, start = 0; rc == STORE_OK && i < steps.n; i++) {
+        if (steps.p[i] != '\n')
+            continue;
+        size_t an = 0;
+        while (start + an < i && steps.p[start + an])
+            an++;
+        if (an && an < 512 && uid.n && uid.n < 512)
+            rc = store_put(t, STORE_MPPS_IDX, (rl_str){ steps.p + start, an }, uid, 0, err);
+        start = i + 1;
+    }
+    return rc;
+}
+
+int mpps_each_of_accession(store_txn *t, rl_str accession, mpps_visit cb, void *ctx, rl_err *err)
+{
+    store_cursor *c;
+    int rc = store_cursor_open(t, STORE_MPPS_IDX, &c, err);
+    if (rc)
+        return rc;
+    rl_str k = accession, v;
+    for (int got = store_cursor_get(c, STORE_SET, &k, &v); got == STORE_OK;
+         got = store_cursor_get(c, STORE_NEXT_DUP, &k, &v))
+        if (cb(ctx, v) != 0)
+            break;
+    store_cursor_close(c);
+    return STORE_OK;
+}
+
+int mpps_index_upgrade(store_txn *t, unsigned *n, rl_err *err)
+{
+    *n = 0;
+    rl_str v;
+    int rc = store_get(t, STORE_META, RL_STR("mpps.idx"), &v, err);
+    if (rc == STORE_OK)
+        return STORE_OK;
+    if (rc < 0)
+        return rc;
+    /* the pairs first: the cursor's views end at a write */
+    rl_buf pairs;
+    rl_buf_init(&pairs, 0);
+    store_cursor *c;
+    if ((rc = store_cursor_open(t, STORE_MPPS, &c, err)) != STORE_OK)
+        return rc;
+    rl_str k;
+    for (int got = store_cursor_get(c, STORE_FIRST, &k, &v); got == STORE_OK;
+         got = store_cursor_get(c, STORE_NEXT, &k, &v)) {
+        mpps_rec r;
+        if (mpps_decode(v, &r) != STORE_OK || k.n > 0xFFFF || r.steps.n > 0xFFFFFF)
+            continue;
+        rec_put_str(&pairs, k);
+        rec_put_str(&pairs, r.steps);
+    }
+    store_cursor_close(c);
+    rec_reader rd;
+    rec_reader_init(&rd, pairs.data, pairs.len);
+    while (rc == STORE_OK && pairs.len && rec_ok(&rd) && rd.p < rd.end) {
+        rl_str uid = rec_get_str(&rd), steps = rec_get_str(&rd);
+        rc = index_steps(t, uid, steps, err);
+        (*n)++;
+    }
+    rl_buf_free(&pairs);
+    return rc == STORE_OK ? store_put(t, STORE_META, RL_STR("mpps.idx"), RL_STR("1"), 0, err) : rc;
+}
+
 static int put(store_txn *t, rl_str uid, const mpps_rec *r, rl_err *err)
 {
     rl_buf b;
@@ -64,7 +132,7 @@ static int put(store_txn *t, rl_str uid, const mpps_rec *r, rl_err *err)
     int rc = e ? rl_err_set(err, RL_E_NOMEM, -1, "out of memory")
                : store_put(t, STORE_MPPS, uid, rl_buf_view(&b), 0, err);
     rl_buf_free(&b);
-    return rc;
+    return rc == STORE_OK ? index_steps(t, uid, r->steps, err) : rc;
 }
 
 void mpps_receive(void *ctx, dicom_mpps_req *req)

@@ -74,7 +74,11 @@ static const view_field *const audit_cols[] = { &A_SEQ, &A_TIME, &A_CODE, &A_EVE
 static void audit_row(view *v, const audit_rec *r)
 {
     char by[RL_OP_NAME_MAX * 4];
-    who(r->xml, by, sizeof by);
+    rl_buf xml;
+    rl_buf_init(&xml, 0);
+    if (audit_rec_xml(r, &xml) == 0)
+        who(rl_buf_view(&xml), by, sizeof by);
+    rl_buf_free(&xml);
     char action[] = { r->action ? r->action : '-', 0 };
     view_row(v);
     view_u64(v, &A_SEQ, r->seq);
@@ -112,9 +116,13 @@ static int list_one(void *ctx, const audit_rec *r)
     if (l->shown >= l->limit)
         return 0;
     l->shown++;
-    if (l->xml)
-        view_printf(l->c->out, "%.*s\n", RL_STR_FMT(r->xml));
-    else
+    if (l->xml) {
+        rl_buf xml;
+        rl_buf_init(&xml, 0);
+        audit_rec_xml(r, &xml);
+        view_printf(l->c->out, "%.*s\n", (int)xml.len, xml.data ? xml.data : "");
+        rl_buf_free(&xml);
+    } else
         audit_row(l->c->out, r);
     return 0;
 }
@@ -165,8 +173,16 @@ int ops_audit_show(op_call *c)
                         (unsigned long long)seq);
     if (rc != STORE_OK)
         return ops_store_fail(c->out, &err);
-    view_printf(c->out, "%.*s\n", RL_STR_FMT(r.xml));
+    rl_buf xml;
+    rl_buf_init(&xml, 0);
+    if (audit_rec_xml(&r, &xml) != 0) {
+        rl_buf_free(&xml);
+        return view_fail(c->out, OP_FAIL, "audit event %llu: its XML cannot be written",
+                         (unsigned long long)seq);
+    }
+    view_printf(c->out, "%.*s\n", (int)xml.len, xml.data ? xml.data : "");
     view_json(c->out, "seq", json_integer((json_int_t)seq));
-    view_json(c->out, "xml", view_jstr(r.xml));
+    view_json(c->out, "xml", view_jstr(rl_buf_view(&xml)));
+    rl_buf_free(&xml);
     return OP_OK;
 }

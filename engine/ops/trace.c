@@ -33,7 +33,7 @@
 #define TRACE_SET_MAX 64         /* accessions, patients, studies followed */
 #define TRACE_MSGS_MAX 2000      /* messages of one story */
 #define TRACE_TEXT_MAX 600
-#define TRACE_AUDIT_READ_MAX 200000 /* audit events read for one story */
+#define TRACE_AUDIT_READ_MAX 20000 /* audit events read for one patient of a story */
 #define TRACE_AUDIT_SLACK_US (60ll * 1000000)
 
 typedef struct tevent {
@@ -349,64 +349,64 @@ static void study_events(story *st, const char *uid)
 
 /* ---- MPPS ---- */
 
-static bool steps_name(const story *st, rl_str keys)
+typedef struct mpps_walk {
+    story *st;
+    dicom_mpps_info *info;
+} mpps_walk;
+
+static int mpps_one(void *ctx, rl_str uid)
 {
-    for (size_t i = 0, start = 0; i < keys.n; i++) {
-        if (keys.p[i] != '\n')
-            continue;
-        rl_str k = { keys.p + start, i - start };
-        size_t an = 0;
-        while (an < k.n && k.p[an])
-            an++;
-        if (set_has(&st->acc, (rl_str){ k.p, an }))
-            return true;
-        start = i + 1;
-    }
-    return false;
+    mpps_walk *w = ctx;
+    story *st = w->st;
+    mpps_rec m;
+    rl_err err;
+    char link[RL_UID_SIZE + 16];
+    snprintf(link, sizeof link, "/mpps/%.*s", RL_STR_FMT(uid));
+    for (size_t i = 0; i < st->nev; i++)
+        if (!strcmp(st->ev[i].link, link))
+            return 0; /* named by two of the story's orders */
+    if (mpps_get(st->t, uid, &m, &err) != STORE_OK)
+        return 0;
+    rl_err ierr;
+    bool read = dicom_mpps_info_read(m.dataset, w->info, &ierr) == 0;
+    add_event(st, m.created_us, "mpps", link, "IN PROGRESS from %.*s%s%s",
+              RL_STR_FMT(m.calling_ae), read ? ": " : "", read ? w->info->modality : "");
+    if (m.updated_us != m.created_us)
+        add_event(st, m.updated_us, "mpps", link, "%s%s%u series, %u images",
+                  mpps_state_name(m.state), read ? ": " : "", read ? w->info->series : 0,
+                  read ? w->info->instances : 0);
+    return 0;
 }
 
+/* The MPPS of the story's orders (the MPPS index by accession). */
 static void mpps_events(story *st)
 {
-    store_cursor *cur;
+    mpps_walk w = { st, malloc(sizeof *w.info) };
     rl_err err;
-    if (store_cursor_open(st->t, STORE_MPPS, &cur, &err) != STORE_OK)
-        return;
-    rl_str k, v;
-    dicom_mpps_info *info = malloc(sizeof *info);
-    for (int got = store_cursor_get(cur, STORE_FIRST, &k, &v); info && got == STORE_OK;
-         got = store_cursor_get(cur, STORE_NEXT, &k, &v)) {
-        mpps_rec m;
-        if (mpps_decode(v, &m) != STORE_OK)
-            continue;
-        rl_err ierr;
-        bool read = dicom_mpps_info_read(m.dataset, info, &ierr) == 0;
-        if (!steps_name(st, m.steps) && !(read && set_has(&st->pat, rl_str_c(info->patient_id))))
-            continue;
-        char link[RL_UID_SIZE + 16];
-        snprintf(link, sizeof link, "/mpps/%.*s", RL_STR_FMT(k));
-        add_event(st, m.created_us, "mpps", link, "IN PROGRESS from %.*s%s%s",
-                  RL_STR_FMT(m.calling_ae), read ? ": " : "", read ? info->modality : "");
-        if (m.updated_us != m.created_us)
-            add_event(st, m.updated_us, "mpps", link, "%s%s%u series, %u images",
-                      mpps_state_name(m.state), read ? ": " : "", read ? info->series : 0,
-                      read ? info->instances : 0);
-    }
-    free(info);
-    store_cursor_close(cur);
+    for (size_t i = 0; w.info && i < st->acc.n; i++)
+        mpps_each_of_accession(st->t, rl_str_c(st->acc.v[i]), mpps_one, &w, &err);
+    free(w.info);
 }
 
 /* ---- jobs ---- */
 
+/* "2026-12-07T00:49:59.283501Z" (rl_time_iso) -> microseconds; 0 if not that. */
 static int64_t iso_us(const char *p)
 {
-    struct tm tm = { 0 };
-    int us = 0;
-    if (sscanf(p, "%4d-%2d-%2dT%2d:%2d:%2d.%6d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &us) != 7)
-        return 0;
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    return (int64_t)timegm(&tm) * 1000000 + us;
+    static const int at[] = { 0, 5, 8, 11, 14, 17, 20 }, len[] = { 4, 2, 2, 2, 2, 2, 6 };
+    int v[7];
+    for (int f = 0; f < 7; f++) {
+        v[f] = 0;
+        for (int i = 0; i < len[f]; i++) {
+            char c = p[at[f] + i];
+            if (c < '0' || c > '9')
+                return 0;
+            v[f] = v[f] * 10 + (c - '0');
+        }
+    }
+    struct tm tm = { .tm_year = v[0] - 1900, .tm_mon = v[1] - 1, .tm_mday = v[2],
+                     .tm_hour = v[3], .tm_min = v[4], .tm_sec = v[5] };
+    return (int64_t)timegm(&tm) * 1000000 + v[6];
 }
 
 static int job_one(void *ctx, const job *j)
@@ -446,71 +446,48 @@ static int job_one(void *ctx, const job *j)
 
 /* ---- audit ---- */
 
-typedef struct audit_walk {
-    story *st;
-    int64_t until_us;
-    unsigned long read;
-} audit_walk;
-
-static int audit_one(void *ctx, const audit_rec *r)
-{
-    audit_walk *w = ctx;
-    if (r->time_us > w->until_us)
-        return 1;
-    if (++w->read > TRACE_AUDIT_READ_MAX) {
-        w->st->cut = true;
-        return 1;
-    }
-    if (!r->patient_id.n || !set_has(&w->st->pat, r->patient_id))
-        return 0;
-    char link[32];
-    snprintf(link, sizeof link, "/audit/%llu", (unsigned long long)r->seq);
-    add_event(w->st, r->time_us, "audit", link, "%s (%u)%s%c", audit_kind_name(r->code),
-              (unsigned)r->code, r->action ? ", action " : "", r->action ? r->action : ' ');
-    return 0;
-}
-
-/* The first audit event at or after us (sequence numbers grow with time). */
-static uint64_t audit_seek(store_txn *t, int64_t us)
-{
-    store_cursor *c;
-    rl_err err;
-    uint64_t lo = 1, hi = 1;
-    if (store_cursor_open(t, STORE_AUDIT, &c, &err) != STORE_OK)
-        return 1;
-    rl_str k, v;
-    if (store_cursor_get(c, STORE_LAST, &k, &v) == STORE_OK && k.n == RL_BE64_BYTES)
-        hi = rec_get_be64(k.p) + 1;
-    if (store_cursor_get(c, STORE_FIRST, &k, &v) == STORE_OK && k.n == RL_BE64_BYTES)
-        lo = rec_get_be64(k.p);
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        unsigned char key[RL_BE64_BYTES];
-        rec_be64(mid, key);
-        k = (rl_str){ (char *)key, sizeof key };
-        audit_rec r;
-        if (store_cursor_get(c, STORE_SEEK, &k, &v) != STORE_OK ||
-            audit_decode(rec_get_be64(k.p), v, &r) != 0) {
-            hi = mid;
-            continue;
-        }
-        if (r.time_us < us)
-            lo = rec_get_be64(k.p) + 1;
-        else
-            hi = mid;
-    }
-    store_cursor_close(c);
-    return lo;
-}
-
+/* The events about the story's patients (the audit index, 'E'), within
+ * its time and a minute either side. */
 static void audit_events(story *st)
 {
     /* the audit trail is an administrator's (audit list) */
     if (!st->pat.n || !st->first_us || (st->c->role && st->c->role < USERS_ADMIN))
         return;
-    audit_walk w = { st, st->last_us + TRACE_AUDIT_SLACK_US, 0 };
-    rl_err err;
-    audit_each(st->t, audit_seek(st->t, st->first_us - TRACE_AUDIT_SLACK_US), audit_one, &w, &err);
+    int64_t from = st->first_us - TRACE_AUDIT_SLACK_US, until = st->last_us + TRACE_AUDIT_SLACK_US;
+    size_t npat = st->pat.n;
+    for (size_t i = 0; i < npat; i++) {
+        crit c;
+        crit_glob(&c, 'E', "audit", st->pat.v[i]);
+        rl_err err;
+        crit_stream s;
+        if (crit_resolve(st->t, &c, &err) == STORE_OK && !c.broad &&
+            crit_stream_open(st->t, &c, 1, UINT64_MAX, &s, &err) == STORE_OK) {
+            unsigned read = 0;
+            for (uint64_t seq; (seq = crit_stream_next(&s)) != 0;) {
+                if (++read > TRACE_AUDIT_READ_MAX) {
+                    st->cut = true;
+                    break;
+                }
+                unsigned char key[RL_BE64_BYTES];
+                rec_be64(seq, key);
+                rl_str v;
+                audit_rec r;
+                if (store_get(st->t, STORE_AUDIT, (rl_str){ (char *)key, sizeof key }, &v, &err) !=
+                        STORE_OK || audit_decode(seq, v, &r) != STORE_OK)
+                    continue;
+                if (r.time_us < from)
+                    break; /* newest first: the rest is older */
+                if (r.time_us > until)
+                    continue;
+                char link[32];
+                snprintf(link, sizeof link, "/audit/%llu", (unsigned long long)seq);
+                add_event(st, r.time_us, "audit", link, "%s (%u)%s%c", audit_kind_name(r.code),
+                          (unsigned)r.code, r.action ? ", action " : "", r.action ? r.action : ' ');
+            }
+            crit_stream_close(&s);
+        }
+        crit_free(&c);
+    }
 }
 
 /* ---- the story ---- */
@@ -565,7 +542,10 @@ static void gather(story *st)
     message_events(st);
     mpps_events(st);
     rl_err err;
-    job_each(st->t, 1, job_one, st, &err);
+    for (size_t i = 0; i < st->study.n; i++)
+        job_each_about(st->t, rl_str_c(st->study.v[i]), job_one, st, &err);
+    for (size_t i = 0; i < st->acc.n; i++) /* prefetches */
+        job_each_about(st->t, rl_str_c(st->acc.v[i]), job_one, st, &err);
     audit_events(st);
     qsort(st->ev, st->nev, sizeof *st->ev, by_time);
 }

@@ -235,12 +235,22 @@ static int recover(engine *e, rl_err *err)
     unsigned reindexed = 0;
     if (rc == STORE_OK)
         rc = study_index_upgrade(t, &reindexed, err);
+    unsigned mpps_indexed = 0, jobs_indexed = 0;
+    if (rc == STORE_OK)
+        rc = mpps_index_upgrade(t, &mpps_indexed, err);
+    if (rc == STORE_OK)
+        rc = job_index_upgrade(t, &jobs_indexed, err);
     if (rc == STORE_OK)
         rc = recon_policy_save(t, &p, err);
     unsigned held = 0;
     if (rc == STORE_OK)
         rc = recon_schedule_unmatched(t, rl_now_us(), &held, err);
     rc = rc == STORE_OK ? store_commit(t, err) : (store_abort(t), rc);
+    if (rc == STORE_OK && jobs_indexed)
+        log_info("jobs.reindexed", "jobs=%u text=\"indexed by what they are about\"", jobs_indexed);
+    if (rc == STORE_OK && mpps_indexed)
+        log_info("mpps.reindexed", "records=%u text=\"performed steps, indexed by accession\"",
+                 mpps_indexed);
     if (rc == STORE_OK && reindexed)
         log_info("study.reindexed", "studies=%u text=\"the orders they matched, indexed\"",
                  reindexed);

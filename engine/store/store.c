@@ -62,6 +62,7 @@ static const struct {
     [STORE_PROG] = { "prog", 0 },
     [STORE_REPORT] = { "report", 0 },
     [STORE_MSG_IDX] = { "msg_idx", MDB_DUPSORT | MDB_DUPFIXED },
+    [STORE_MPPS_IDX] = { "mpps_idx", MDB_DUPSORT },
 };
 
 /* Map an LMDB status to ours, with a message naming what was being done. */

@@ -266,8 +266,14 @@ static void audit_trail(pass *p, const cfg_retention *r, bool collector)
     for (size_t i = 0; i < g.seq.n && p->rc == STORE_OK; i++) {
         unsigned char key[RL_BE64_BYTES];
         rec_be64(g.seq.v[i], key);
-        p->rc = store_del(p->t, STORE_AUDIT, (rl_str){ (char *)key, sizeof key },
-                          (rl_str){ NULL, 0 }, p->err);
+        rl_str k = { (char *)key, sizeof key }, v;
+        audit_rec ar;
+        /* its index entry first (the key is copied before the write) */
+        if (store_get(p->t, STORE_AUDIT, k, &v, p->err) == STORE_OK &&
+            audit_decode(g.seq.v[i], v, &ar) == STORE_OK)
+            p->rc = audit_index_del(p->t, &ar, p->err);
+        if (p->rc == STORE_OK)
+            p->rc = store_del(p->t, STORE_AUDIT, k, (rl_str){ NULL, 0 }, p->err);
         p->out->audit += p->rc == STORE_OK;
         if (p->rc == STORE_NOTFOUND)
             p->rc = STORE_OK;
@@ -351,10 +357,7 @@ static void jobs(pass *p, const cfg_retention *r)
     g.last = next - 1; /* the newest stays: ids count on from it */
     job_each(p->t, 1, job_old, &g, p->err);
     for (size_t i = 0; i < g.ids.n && p->rc == STORE_OK; i++) {
-        unsigned char key[RL_BE64_BYTES];
-        rec_be64(g.ids.v[i], key);
-        p->rc = store_del(p->t, STORE_JOB, (rl_str){ (char *)key, sizeof key },
-                          (rl_str){ NULL, 0 }, p->err);
+        p->rc = job_remove(p->t, g.ids.v[i], p->err);
         p->out->jobs += p->rc == STORE_OK;
         if (p->rc == STORE_NOTFOUND)
             p->rc = STORE_OK;

@@ -6,10 +6,16 @@
  * Shipping to a collector (audit_ship.c) reads from the store. Events that
  * other threads render and the loop stores are radlink/audit_post.h.
  *
- * STORE_AUDIT: be64 seq -> audit record, version 1:
+ * STORE_AUDIT: be64 seq -> audit record, version 2:
  *   u8 version, u64 time (us since the epoch), u32 event code (DCM, e.g.
  *   110112), u8 action ('C' 'R' 'U' 'D' 'E' or 0), u8 outcome (0, 4, 8, 12),
- *   str patient ID ("" when none), str XML.
+ *   str patient ID ("" when none), then the event's other facts and the
+ *   audit source it was recorded under (engine/audit/facts.c): the XML is
+ *   written from them when it is shipped, listed or shown (audit_rec_xml),
+ *   the same bytes as when it was recorded. Version 1 (radlink 0.3) kept
+ *   str XML after the patient ID, read as it is.
+ * STORE_MSG_IDX 'E' patient ID -> be64 seqs of the events about the patient
+ *   (radlink trace), written and removed with the event.
  * META "audit.shipped": be64 seq of the last event the collector took.
  *
  * Threads: audit_record in the thread holding the write transaction (the
@@ -115,18 +121,18 @@ int audit_render(const audit_event *ev, rl_buf *out);
 /* Render and store ev in t under the next audit sequence number. */
 int audit_record(store_txn *t, const audit_event *ev, rl_err *err);
 
-/* An event rendered where it happened (a DICOM thread) and stored later by
- * the thread that writes: audit_prepare renders ev into xml (the caller's
- * buffer) and fills r, whose xml views it; audit_store puts r in t. */
+/* An event made where it happened (a DICOM thread) and stored later by the
+ * thread that writes: audit_prepare encodes ev's facts into facts (the
+ * caller's buffer) and fills r, whose facts view it; audit_store puts r in t. */
 typedef struct audit_ready {
     int64_t time_us;
     uint32_t code;
     char action;
     int outcome;
     char patient_id[RL_LO_SIZE];
-    rl_str xml;
+    rl_str facts;
 } audit_ready;
-int audit_prepare(const audit_event *ev, audit_ready *r, rl_buf *xml);
+int audit_prepare(const audit_event *ev, audit_ready *r, rl_buf *facts);
 int audit_store(store_txn *t, const audit_ready *r, rl_err *err);
 
 /* A stored event, decoded; views into the store's memory (valid as its
@@ -138,10 +144,19 @@ typedef struct audit_rec {
     char action;
     int outcome;
     rl_str patient_id;
-    rl_str xml;
+    uint8_t version;
+    rl_str xml;   /* version 1: the XML as stored */
+    rl_str facts; /* version 2: the facts the XML is written from */
 } audit_rec;
 
 int audit_decode(uint64_t seq, rl_str val, audit_rec *out);
+/* The event's AuditMessage (PS3.15 A.5), appended to out. 0 or an error. */
+int audit_rec_xml(const audit_rec *r, rl_buf *out);
+/* The audit index entry of r (patient -> seq): written with the event;
+ * retention removes it with the event; a build of the indexes writes it for
+ * an older store. */
+int audit_index_put(store_txn *t, const audit_rec *r, rl_err *err);
+int audit_index_del(store_txn *t, const audit_rec *r, rl_err *err);
 /* Human words for an event ID ("Query"), or "?". */
 const char *audit_kind_name(uint32_t code);
 

@@ -38,7 +38,7 @@ typedef enum cmd_kind {
     CMD_MPPS,         /* u.mpps: an MPPS N-CREATE or N-SET, checked by the SCP */
     CMD_ROUTES_LOADED,/* u.routes: the reload thread read and compiled the route file;
                        * the loop swaps it in between two turns */
-    CMD_AUDIT,        /* u.audit: an audit event rendered by a DICOM thread (a query,
+    CMD_AUDIT,        /* u.audit: an audit event made by a DICOM thread (a query,
                        * a security alert), stored in the turn's transaction */
     CMD_AUDIT_SHIPPED,/* u.shipped: the collector took every audit event up to this seq */
     CMD_ALERTS,       /* u.alerts: the alert book (its JSON follows the command in the same
@@ -84,7 +84,7 @@ typedef struct cmd {
         struct {
             struct dicom_mpps_req *req; /* borrowed from the waiting DICOM thread */
         } mpps;
-        audit_ready audit; /* its xml follows the command in the same block (audit_cmd) */
+        audit_ready audit; /* its facts follow the command in the same block (audit_cmd) */
         uint64_t shipped;
         struct {
             size_t len; /* of the JSON after the command */

@@ -47,7 +47,11 @@
  *   'D'         -> be64 due + be64 id of every PENDING or FAILED job whose
  *                  subject runs nothing, in due order: what the dispatcher
  *                  reads
- *   'R'         -> be64 ids of RUNNING jobs */
+ *   'R'         -> be64 ids of RUNNING jobs
+ *   'H' what it is about (its subject up to '@': a study's UID, a prefetch's
+ *       accession) -> be64 ids of every job, finished too, until retention
+ *       removes it (radlink trace); META "job.hidx" "1" once every job is in
+ *       it (job_index_upgrade at the engine's start) */
 #ifndef RADLINK_JOB_H
 #define RADLINK_JOB_H
 
@@ -141,6 +145,13 @@ int job_get(store_txn *t, uint64_t id, job *out, rl_err *err);
  * RUNNING)? A study's jobs are "UID@NODE": prefix "UID@" asks for any. */
 int job_unfinished_under(store_txn *t, rl_str prefix, bool *any, rl_err *err);
 typedef int (*job_visit)(void *ctx, const job *j);
+/* Every job about `about` (a study's UID, a prefetch's accession), oldest
+ * first; stop when cb returns non-zero. */
+int job_each_about(store_txn *t, rl_str about, job_visit cb, void *ctx, rl_err *err);
+/* Remove a job's record and its 'H' entry (retention: a finished job). */
+int job_remove(store_txn *t, uint64_t id, rl_err *err);
+/* Index the jobs of a store from before the 'H' index (once); *n how many. */
+int job_index_upgrade(store_txn *t, unsigned *n, rl_err *err);
 /* Every job from id `from`, oldest first; stop when cb returns non-zero. */
 int job_each(store_txn *t, uint64_t from, job_visit cb, void *ctx, rl_err *err);
 

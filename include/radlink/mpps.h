@@ -8,6 +8,9 @@
  *   str calling AE title
  *   str worklist keys of the steps it performs, each followed by '\n'
  *   str the data set (UTF-8, Explicit VR Little Endian, as merged so far)
+ * STORE_MPPS_IDX: the accession of each step -> the SOP Instance UID (an
+ *   order's MPPS without reading them all: radlink trace). META "mpps.idx"
+ *   "1": every record is in it (mpps_index_upgrade at the engine's start).
  *
  * The engine's loop applies every N-CREATE and N-SET (mpps_apply) in its
  * write transaction: the record, the referenced worklist steps' status
@@ -43,6 +46,13 @@ typedef struct mpps_rec {
 
 const char *mpps_state_name(int state);
 int mpps_decode(rl_str val, mpps_rec *r);
+/* Each MPPS one of whose steps names accession: cb gets its SOP Instance
+ * UID; non-zero from cb stops. */
+typedef int (*mpps_visit)(void *ctx, rl_str sop_uid);
+int mpps_each_of_accession(store_txn *t, rl_str accession, mpps_visit cb, void *ctx, rl_err *err);
+/* Index the records of a store from before STORE_MPPS_IDX (once); *n how
+ * many. */
+int mpps_index_upgrade(store_txn *t, unsigned *n, rl_err *err);
 /* Read one record; views valid until the transaction's next write. */
 int mpps_get(store_txn *t, rl_str sop_uid, mpps_rec *r, rl_err *err);
 

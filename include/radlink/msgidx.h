@@ -18,9 +18,10 @@
  * and are not written for a retransmission (it carries its original's
  * bytes) nor for a message that does not parse.
  *
- * META "msg.idx" is "1" once every message of the log is indexed; a store
- * written before the indexes existed gets them built at the engine's start
- * (msgidx_build), in steps that a restart resumes. */
+ * The same database holds the audit trail's 'E' entries (radlink/audit.h).
+ * META "msg.idx" is "2" once every message and audit event is indexed ("1":
+ * the messages); a store written before the indexes existed gets them built
+ * at the engine's start (msgidx_build), in steps that a restart resumes. */
 #ifndef RADLINK_MSGIDX_H
 #define RADLINK_MSGIDX_H
 
@@ -69,11 +70,11 @@ int msgidx_del(store_txn *t, uint64_t seq, const msgidx_keys *k, rl_err *err);
  * (out holds n - 1 bytes at most, NUL-terminated). */
 size_t msgidx_fold(rl_str in, char *out, size_t n);
 
-/* Whether every message of the log is indexed (META msg.idx). */
+/* Whether every message and audit event is indexed (META msg.idx). */
 bool msgidx_ready(store_txn *t);
 
-/* Index the messages logged before the indexes existed, MSGIDX_BUILD_STEP
- * a transaction; progress (may be NULL) is told after each step. Nothing
+/* Index the messages logged and the audit events recorded before the
+ * indexes existed, MSGIDX_BUILD_STEP a transaction; progress (may be NULL) is told after each step. Nothing
  * to do (returns at once) when msgidx_ready. reindex: drop every entry and
  * build again. */
 typedef void (*msgidx_progress_fn)(void *ctx, uint64_t done, uint64_t total);

@@ -53,6 +53,7 @@ typedef enum store_db {
                      * 'S' study UID NUL be64 seq -> "" (see radlink/report.h) */
     STORE_MSG_IDX,  /* kind + value -> be64 seqs of messages (several, fixed size; see
                      * radlink/msgidx.h) */
+    STORE_MPPS_IDX, /* accession -> SOP Instance UIDs of the MPPS naming it (see radlink/mpps.h) */
     STORE_DB_COUNT
 } store_db;
 

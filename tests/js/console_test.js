@@ -182,9 +182,9 @@ async function messageSeqs(page) {
     step = 'from a message to its order\'s story (trace)';
     await go(page, '#/message/3');
     await page.waitForSelector('.trace-links a');
-    await Promise.all([page.waitForSelector('#trace'), page.click('.trace-links a')]);
+    await Promise.all([page.waitForSelector('#story'), page.click('.trace-links a')]);
     check(decodeURIComponent(await page.evaluate(() => location.hash)).includes('accession=9003'), 'the first link is the order (OBR-18) of message 3');
-    const story = await page.$eval('#trace', e => e.textContent);
+    const story = await page.$eval('#story', e => e.textContent);
     check(story.includes('message 3') && story.includes('ORM^O01') && story.includes('worklist 9003'), 'the story shows message 3 and its worklist entry: ' + story.slice(0, 300));
     check(story.includes('message 5'), 'and its replay');
     await shot(page, '06b-trace');

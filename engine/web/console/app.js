@@ -301,7 +301,7 @@ async function pageTrace(page, q) {
     { h: 'what', f: e => e.what },
     { h: 'record', f: e => pages.test(e.link) ? link(e.ref, e.link) : e.ref },
     { h: 'what happened', f: e => e.text },
-  ], j.events, 'trace'));
+  ], j.events, 'story'));
   if (j.cut) page.append(el('p', { class: 'bad' }, 'Not everything: the story is longer than a trace shows at once.'));
 }
 

@@ -534,8 +534,10 @@ static void gather(story *st)
     for (size_t i = 0; i < st->study.n; i++) {
         msgs_by(st, 'U', st->study.v[i]);
         bool done = false;
+        char link[RL_UID_SIZE + 16];
+        snprintf(link, sizeof link, "/study/%s", st->study.v[i]);
         for (size_t e = 0; e < known; e++)
-            done |= !strcmp(st->ev[e].ref, st->study.v[i]);
+            done |= !strcmp(st->ev[e].link, link);
         if (!done)
             study_events(st, st->study.v[i]);
     }

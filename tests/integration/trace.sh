@@ -88,6 +88,7 @@ expect_rc 0 "trace --study"
 expect_line "$OUT" "^orders +A1$" "the study's order"
 expect_line "$OUT" " hl7 +message 1 +ORM" "and its order message"
 expect_line "$OUT" " job +job 1 " "and its job"
+expect_eq "$(printf '%s\n' "$OUT" | grep -c ' recon  *study 1\.2\.996\.1 ')" 1 "its reconciliation once"
 run_rc "$RADLINK" trace --data "$T/var" NOSUCH
 expect_rc 1 "nothing names NOSUCH"
 expect_has "$OUT" "nothing in the store names it" "says so"

@@ -344,9 +344,9 @@ int audit_prepare(const audit_event *ev, audit_ready *r, rl_buf *facts)
 /* The audit index: an event's patient -> its seq (STORE_MSG_IDX, kind 'E'). */
 static int index_patient(store_txn *t, rl_str patient_id, uint64_t seq, bool put, rl_err *err)
 {
-    if (!patient_id.n || patient_id.n > RL_LO_SIZE)
+    if (!patient_id.n || patient_id.n > 255) /* as msgidx_verify expects */
         return STORE_OK;
-    char key[RL_LO_SIZE + 1];
+    char key[256 + 1];
     key[0] = 'E';
     memcpy(key + 1, patient_id.p, patient_id.n);
     unsigned char v[RL_BE64_BYTES];

@@ -109,8 +109,15 @@ static int frame(void *ctx, const audit_rec *r)
     syslog_header h = { .pri = 85, .time_us = r->time_us, .hostname = b->s->cfg.hostname,
                         .app = "radlink", .procid = (long)getpid(), .msgid = "IHE+RFC-3881" };
     rl_buf_reset(&b->xml);
-    if (audit_rec_xml(r, &b->xml) != 0)
-        return 1; /* out of memory: the batch so far goes, this event next time */
+    int rc = audit_rec_xml(r, &b->xml);
+    if (rc == RL_E_NOMEM)
+        return 1; /* the batch so far goes, this event next time */
+    if (rc != 0) { /* a record that does not decode: said, and passed over */
+        log_error("audit.unreadable", "seq=%llu text=\"its facts do not decode: not shipped\"",
+                  (unsigned long long)r->seq);
+        b->last = r->seq;
+        return 0;
+    }
     syslog_frame(&b->out, &h, rl_buf_view(&b->xml));
     b->last = r->seq;
     return ++b->n >= RL_AUDIT_SHIP_BATCH || b->out.len > (1u << 20);

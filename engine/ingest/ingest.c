@@ -529,8 +529,14 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
         (joined = hl7_join_stray_lines(in->raw, &g->joined)) > 0) {
         as_meant = *in;
         as_meant.raw = rl_buf_view(&g->joined);
-        in = &as_meant;
-        prc = hl7_parse(m, in->raw.p, in->raw.n, &perr);
+        rl_err jerr;
+        if (hl7_parse(m, as_meant.raw.p, as_meant.raw.n, &jerr) == HL7_OK) {
+            in = &as_meant;
+            prc = HL7_OK;
+        } else { /* not a message joined either: refused as it came */
+            joined = 0;
+            prc = hl7_parse(m, in->raw.p, in->raw.n, &perr);
+        }
     }
     if (prc == HL7_OK)
         msgidx_collect(m, &g->keys);

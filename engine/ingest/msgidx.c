@@ -382,9 +382,12 @@ int msgidx_build(store *s, bool reindex, msgidx_progress_fn progress, void *ctx,
         rl_str v;
         if (reindex) {
             rc = store_drop(t, STORE_MSG_IDX, err);
-            if (rc == STORE_OK)
-                rc = store_del(t, STORE_META, RL_STR("msg.idx"), (rl_str){ NULL, 0 }, err);
-            rc = rc == STORE_NOTFOUND ? STORE_OK : rc;
+            /* and where an earlier build stopped: this one starts at the beginning */
+            static const char *const meta[] = { "msg.idx", "msg.idx.next", "msg.idx.anext" };
+            for (size_t i = 0; rc == STORE_OK && i < sizeof meta / sizeof *meta; i++) {
+                rc = store_del(t, STORE_META, rl_str_c(meta[i]), (rl_str){ NULL, 0 }, err);
+                rc = rc == STORE_NOTFOUND ? STORE_OK : rc;
+            }
             reindex = false;
         }
         int level = rc == STORE_OK ? built_level(t) : 0;

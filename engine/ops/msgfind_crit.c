@@ -70,6 +70,13 @@ int crit_patient(crit *c, const char *text)
         c->filt = CF_TWO;
         return lit ? 0 : -1;
     }
+    if (!authn) {
+        /* the ID alone: "ID" (indexed without an authority) or "ID" NUL any */
+        set_lit(c, c->pat, strlen(c->pat));
+        c->whole = true;
+        c->filt = CF_TWO;
+        return idn ? 0 : -1;
+    }
     char key[MSGIDX_KEY_MAX];
     size_t a = strlen(c->pat), b = strlen(c->pat2);
     if (a + 1 + b > sizeof key)
@@ -78,7 +85,7 @@ int crit_patient(crit *c, const char *text)
     key[a] = '\0';
     memcpy(key + a + 1, c->pat2, b);
     set_lit(c, key, a + 1 + b);
-    c->filt = authn ? CF_EXACT : CF_PREFIX;
+    c->filt = CF_EXACT;
     return idn ? 0 : -1;
 }
 
@@ -161,8 +168,15 @@ int crit_of_path(crit *c, const hl7_path *p, const char *value, char *why, size_
         rc = crit_name(c, p->comp ? first : value);
     else if (!strcmp(p->seg, "MSH") && p->field == 10 && p->comp == 0)
         rc = crit_glob(c, 'C', "control-id", value);
-    else if (!strcmp(p->seg, "MSH") && p->field == 9 && p->comp == 0)
-        rc = crit_type(c, value);
+    else if (!strcmp(p->seg, "MSH") && p->field == 9 && p->comp == 0) {
+        /* the index holds the first two components: "ORM^O01" */
+        char two[MSGIDX_KEY_MAX];
+        size_t k = strcspn(value, "^");
+        if (value[k])
+            k += 1 + strcspn(value + k + 1, "^");
+        snprintf(two, sizeof two, "%.*s", (int)k, value);
+        rc = crit_type(c, two);
+    }
     if (rc == 0)
         return 0;
     char path[32];
@@ -234,9 +248,12 @@ bool crit_any(const crit *c, const msgidx_keys *k)
 
 /* ---- against the index ---- */
 
+/* Keys sort "LIT" < "LIT" NUL ... < "LIT" anything else: a whole literal's
+ * range ends at the first of the last. */
 static bool in_range(const crit *c, rl_str key)
 {
-    return key.n >= 1 + c->lit_n && key.p[0] == c->kind && !memcmp(key.p + 1, c->lit, c->lit_n);
+    return key.n >= 1 + c->lit_n && key.p[0] == c->kind && !memcmp(key.p + 1, c->lit, c->lit_n) &&
+           (!c->whole || key.n == 1 + c->lit_n || key.p[1 + c->lit_n] == '\0');
 }
 
 int crit_resolve(store_txn *t, crit *c, rl_err *err)

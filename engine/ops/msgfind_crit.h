@@ -30,6 +30,7 @@ typedef struct crit {
     const char *label;
     char lit[MSGIDX_KEY_MAX];
     size_t lit_n;
+    bool whole;       /* the literal is the whole first part: keys "LIT" and "LIT" NUL ... */
     crit_filter filt;
     char pat[MSGIDX_KEY_MAX], pat2[MSGIDX_KEY_MAX];
     /* resolved against the index */

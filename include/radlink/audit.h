@@ -129,7 +129,7 @@ typedef struct audit_ready {
     uint32_t code;
     char action;
     int outcome;
-    char patient_id[RL_LO_SIZE];
+    char patient_id[RL_PATIENT_ID_SIZE];
     rl_str facts;
 } audit_ready;
 int audit_prepare(const audit_event *ev, audit_ready *r, rl_buf *facts);

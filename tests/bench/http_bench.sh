@@ -72,10 +72,15 @@ $(time_scrapes "$H/api/messages?limit=50&before=$((logged / 2))" "$scrapes")
 EOF
 searches=$((scrapes / 5 + 1))
 read -r smed sworst sbytes <<EOF
-$(time_scrapes "$H/api/messages?limit=50&q=PID-3.1=NO-SUCH-ID" "$searches")
+$(time_scrapes "$H/api/messages?limit=50&q=PV1-3.1=NO-SUCH-WARD" "$searches")
 EOF
 scanned=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["scanned"], len(d["messages"]))' "$work/scrape")
 [ "$scanned" = "$logged 0" ] || { echo "the search read [$scanned], expected [$logged 0]" >&2; exit 1; }
+read -r imed iworst ibytes <<EOF
+$(time_scrapes "$H/api/messages?limit=50&q=PID-3.1=NO-SUCH-ID" "$searches")
+EOF
+scanned=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["scanned"], len(d["messages"]), d["index"])' "$work/scrape")
+[ "$scanned" = "0 0 patient" ] || { echo "the indexed search read [$scanned], expected [0 0 patient]" >&2; exit 1; }
 read -r hmed hworst hbytes <<EOF
 $(time_scrapes "$H/api/messages?limit=50&q=PID-3.1=0*" "$scrapes")
 EOF
@@ -114,7 +119,8 @@ echo "radlink RSS at start: $rss0"
 echo "radlink RSS after the load and the scrapes: $rss1"
 echo "console message list, newest 50: median $lmed ms, worst $lworst ms ($lbytes bytes)"
 echo "console message list, 50 from the middle of the log: median $dmed ms, worst $dworst ms"
-echo "console search PID-3.1=NO-SUCH-ID (all $logged messages read and parsed): median $smed ms, worst $sworst ms over $searches"
+echo "console search PV1-3.1=NO-SUCH-WARD (no index: all $logged messages read and parsed): median $smed ms, worst $sworst ms over $searches"
+echo "console search PID-3.1=NO-SUCH-ID (the patient index: nothing read): median $imed ms, worst $iworst ms over $searches"
 echo "console search PID-3.1=0* (50 hits, newest first): median $hmed ms, worst $hworst ms"
 echo "console overview (/api/status): median $omed_s ms, worst $oworst_s ms"
 echo "radlink RSS after the console's pages and searches: $rss2"

@@ -34,6 +34,11 @@ expect_has "$(cat "$T/bad.hl7.out")" "MSA|AR|O5" "version 9.9 refused"
 # a retransmission: logged, not found by content
 send_hl7 "$T/orders.hl7"
 expect_eq "$(msg_count duplicate)" 3 "three duplicates logged"
+# a lab's results: an ID without an authority, and one that P1 is a prefix of
+printf 'MSH|^~\\&|LAB|OTHER|RADLINK|RAD|20261125140000||ORU^R01^ORU_R01|L1|P|2.5.1\rPID|1||NOAUTH1||ROE^RICK\rOBR|1||L1|||||||||||||||||||||||F\r\n' >"$T/lab.hl7"
+printf 'MSH|^~\\&|LAB|OTHER|RADLINK|RAD|20261125140100||ORU^R01^ORU_R01|L2|P|2.5.1\rPID|1||P10^^^GENHOSP^MR||ROE^RICK\rOBR|1||L2|||||||||||||||||||||||F\r\n' >>"$T/lab.hl7"
+send_hl7 "$T/lab.hl7"
+expect_eq "$(grep -a -c 'MSA|A' "$T/lab.hl7.out")" 2 "two results answered"
 
 # seqs CMD...: the SEQ column of a msg search, one line
 seqs() { "$RADLINK" msg search --data "$T/var" "$@" 2>"$T/err" | tail -n +2 | awk '{print $1}' | tr '\n' ' '; }
@@ -48,7 +53,11 @@ expect_rc 1 "P1 under another authority: nothing"
 expect_eq "$(seqs --patient P9)" "4 " "the ID a merge retires (MRG-1)"
 expect_eq "$(seqs PID-3=P1)" "1 4 6 " "PID-3=P1, any repetition"
 expect_eq "$(seqs PID-3.1=X77)" "4 " "PID-3.1"
-expect_eq "$(seqs 'PID-3=P*')" "1 2 3 4 5 6 " "a prefix"
+expect_eq "$(seqs 'PID-3=P*')" "1 2 3 4 5 6 11 " "a prefix"
+expect_eq "$(seqs --patient NOAUTH1)" "10 " "an ID sent without an authority"
+expect_eq "$(seqs PID-3=NOAUTH1)" "10 " "PID-3=ID without an authority"
+expect_eq "$(seqs --patient P10)" "11 " "P10 is not P1's"
+expect_eq "$(seqs 'MSH-9=ORU^R01^ORU_R01')" "10 11 " "MSH-9 with its three components"
 
 note "an order's number wherever the RIS put it"
 expect_eq "$(seqs --accession A200)" "2 " "OBR-18"
@@ -86,7 +95,7 @@ expect_eq "$(seqs --name DOE --limit 2 --before 4)" "1 3 " "the next page"
 note "a path no index covers: read from the log, said on stderr"
 expect_eq "$(seqs PV1-3.1=RAD)" "1 2 3 " "PV1-3.1 found by the scan"
 expect_line "$(cat "$T/err")" "no index covers PV1-3.1: read the log instead, [0-9]+ messages in [0-9]+ ms" "why and how long"
-expect_eq "$(seqs 'PID-3=*1')" "1 4 6 " "a pattern that starts with a wildcard"
+expect_eq "$(seqs 'PID-3=*1')" "1 4 6 10 " "a pattern that starts with a wildcard"
 expect_has "$(cat "$T/err")" "starts with a wildcard" "says why"
 run_rc "$RADLINK" msg search --data "$T/var"
 expect_rc 2 "nothing to find by"
@@ -114,7 +123,7 @@ start_engine --config "$T/now.xml" --workers 0
 run_rc "$RADLINK" retention run --data "$T/var"
 expect_rc 0 "retention run: $ERR"
 # the engine's first pass at its start, or this one: all but the newest go
-expect_eq "$("$RADLINK" msg list --data "$T/var" | tail -n +2 | awk '{print $1}')" 9 "only the newest message stays"
+expect_eq "$("$RADLINK" msg list --data "$T/var" | tail -n +2 | awk '{print $1}')" 11 "only the newest message stays (11)"
 stop_engine
 run_rc "$RADLINK" msg search --data "$T/var" --patient P1
 expect_rc 1 "nothing left to find"

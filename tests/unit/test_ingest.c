@@ -347,6 +347,19 @@ static void indexes(void **state)
     /* a second build finds nothing to do */
     assert_int_equal(msgidx_build(st, false, NULL, NULL, &built, &err), STORE_OK);
     assert_int_equal(built, 0);
+    /* --reindex after a build that stopped half way starts at the beginning */
+    assert_int_equal(store_begin(st, NULL, true, &t, &err), STORE_OK);
+    rec_be64(99999, v);
+    assert_int_equal(store_put(t, STORE_META, RL_STR("msg.idx.next"), (rl_str){ (char *)v, 8 }, 0,
+                               &err), STORE_OK);
+    assert_int_equal(store_commit(t, &err), STORE_OK);
+    assert_int_equal(msgidx_build(st, true, NULL, NULL, &built, &err), STORE_OK);
+    assert_int_equal(store_begin(st, NULL, false, &t, &err), STORE_OK);
+    problems = 0;
+    assert_int_equal(msgidx_verify(t, count_problem, &problems, &entries, &err), STORE_OK);
+    assert_int_equal(problems, 0);
+    assert_true(has(t, "IP4\0GENHOSP", 11, o.seq));
+    store_abort(t);
     done(&o);
 }
 

@@ -504,6 +504,31 @@ static int ingest_batch(ingest *g, store_txn *t, const ingest_input *in, const r
     return b.rc;
 }
 
+/* Parse the input into g->msg. A segment the parse refuses may be a line
+ * break typed into a field: the message as it was meant (*as_meant, and
+ * *in pointed at it), kept and parsed so (the log holds it that way, and
+ * says so; *joined lines); only then is the message read a second time. A
+ * joined text that does not parse either is refused as it came. */
+static int parse_as_meant(ingest *g, const ingest_input **in, ingest_input *as_meant,
+                          size_t *joined, rl_err *perr)
+{
+    hl7_msg *m = &g->msg;
+    const ingest_input *got = *in;
+    int prc = hl7_parse(m, got->raw.p, got->raw.n, perr);
+    if (prc != HL7_E_SEGMENT || got->kind != INGEST_FRAME || g->cfg.strict ||
+        (*joined = hl7_join_stray_lines(got->raw, &g->joined)) == 0)
+        return prc;
+    *as_meant = *got;
+    as_meant->raw = rl_buf_view(&g->joined);
+    rl_err jerr;
+    if (hl7_parse(m, as_meant->raw.p, as_meant->raw.n, &jerr) == HL7_OK) {
+        *in = as_meant;
+        return HL7_OK;
+    }
+    *joined = 0;
+    return hl7_parse(m, got->raw.p, got->raw.n, perr);
+}
+
 int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set *rs,
                ingest_result *res, rl_buf *trace, rl_err *err)
 {
@@ -519,25 +544,9 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     if (in->kind == INGEST_FRAME && starts_batch(in->raw))
         return ingest_batch(g, t, in, rs, res, trace, err);
 
-    int prc = hl7_parse(m, in->raw.p, in->raw.n, &perr);
-    /* a segment the parse refuses may be a line break typed into a field:
-     * the message as it was meant, kept and parsed so (the log holds it that
-     * way, and says so); only then is the message read a second time */
     ingest_input as_meant;
     size_t joined = 0;
-    if (prc == HL7_E_SEGMENT && in->kind == INGEST_FRAME && !g->cfg.strict &&
-        (joined = hl7_join_stray_lines(in->raw, &g->joined)) > 0) {
-        as_meant = *in;
-        as_meant.raw = rl_buf_view(&g->joined);
-        rl_err jerr;
-        if (hl7_parse(m, as_meant.raw.p, as_meant.raw.n, &jerr) == HL7_OK) {
-            in = &as_meant;
-            prc = HL7_OK;
-        } else { /* not a message joined either: refused as it came */
-            joined = 0;
-            prc = hl7_parse(m, in->raw.p, in->raw.n, &perr);
-        }
-    }
+    int prc = parse_as_meant(g, &in, &as_meant, &joined, &perr);
     if (prc == HL7_OK)
         msgidx_collect(m, &g->keys);
     if (in->kind == INGEST_OVERSIZE) {

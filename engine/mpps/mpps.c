@@ -111,7 +111,7 @@ int mpps_index_upgrade(store_txn *t, unsigned *n, rl_err *err)
     }
     store_cursor_close(c);
     rec_reader rd;
-    rec_reader_init(&rd, pairs.data, pairs.len);
+    rec_reader_init(&rd, pairs.len ? pairs.data : "", pairs.len);
     while (rc == STORE_OK && pairs.len && rec_ok(&rd) && rd.p < rd.end) {
         rl_str uid = rec_get_str(&rd), steps = rec_get_str(&rd);
         rc = index_steps(t, uid, steps, err);

@@ -549,7 +549,8 @@ static void gather(story *st)
     for (size_t i = 0; i < st->acc.n; i++) /* prefetches */
         job_each_about(st->t, rl_str_c(st->acc.v[i]), job_one, st, &err);
     audit_events(st);
-    qsort(st->ev, st->nev, sizeof *st->ev, by_time);
+    if (st->nev)
+        qsort(st->ev, st->nev, sizeof *st->ev, by_time);
 }
 
 static const view_field T_TIME = { "time", "TIME", 19, 0, NULL, VIEW_ISO };

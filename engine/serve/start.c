@@ -332,8 +332,8 @@ static void build_progress(void *ctx, uint64_t done, uint64_t total)
 {
     build_seen *b = ctx;
     int64_t now = rl_mono_ms();
-    if (now - b->last_ms < MSGIDX_PROGRESS_MS && done < total)
-        return;
+    if (!total || (now - b->last_ms < MSGIDX_PROGRESS_MS && done < total))
+        return; /* a new store has nothing to index */
     b->last_ms = now;
     log_info("msg.index", "indexed=%llu of=%llu percent=%llu text=\"indexing the message log "
              "(once)\"", (unsigned long long)done, (unsigned long long)total,

@@ -175,7 +175,9 @@ async function messageSeqs(page) {
     await go(page, '#/messages');
     await page.type('#f-name', 'nobody^kn*');
     await page.click('#f-submit');
-    await page.waitForFunction(() => location.hash.includes('name=') && document.querySelector('#messages'), { timeout: 10000 * F });
+    // the page before had a list too: wait for the one the name index answered
+    await page.waitForFunction(() => location.hash.includes('name=') &&
+      (document.querySelector('#search-info') || {}).textContent?.includes('by the name index'), { timeout: 10000 * F });
     const byName = await texts(page, '#messages td:first-child');
     check(JSON.stringify(byName) === '["5","4","3","2"]', 'a folded name prefix finds the replay, the report and both orders: ' + byName);
 

@@ -23,28 +23,6 @@ int msgfind_set_search(msgfind *f, const char *text, rl_err *err)
     return 0;
 }
 
-/* "ORM^O01" or "ADT^A0*" against the first two components of MSH-9; "ORM"
- * alone against the first. */
-static bool type_matches(const char *pattern, rl_str type)
-{
-    char t[RL_MSG_TYPE_RAW_MAX];
-    size_t comps = strchr(pattern, '^') ? 2 : 1, k = 0, seen = 0;
-    for (size_t i = 0; i < type.n && k < sizeof t - 1; i++) {
-        if (type.p[i] == '^' && ++seen >= comps)
-            break;
-        t[k++] = type.p[i];
-    }
-    t[k] = '\0';
-    return fnmatch(pattern, t, 0) == 0;
-}
-
-static bool glob_str(const char *pattern, rl_str v)
-{
-    char b[RL_FIELD_MATCH_TEXT_MAX];
-    snprintf(b, sizeof b, "%.*s", (int)(v.n < sizeof b ? v.n : sizeof b - 1), v.p);
-    return fnmatch(pattern, b, 0) == 0;
-}
-
 /* "APP" or "APP/FACILITY", wildcards allowed */
 static bool sender_matches(const char *pattern, rl_str app, rl_str fac)
 {
@@ -52,7 +30,7 @@ static bool sender_matches(const char *pattern, rl_str app, rl_str fac)
     const char *slash = strchr(pattern, '/');
     snprintf(a, sizeof a, "%.*s", (int)(slash ? (size_t)(slash - pattern) : strlen(pattern)),
              pattern);
-    return glob_str(a, app) && (!slash || glob_str(slash + 1, fac));
+    return crit_glob_str(a, app) && (!slash || crit_glob_str(slash + 1, fac));
 }
 
 bool msgfind_row_matches(const msgfind *f, const msglog_rec *r)
@@ -61,7 +39,7 @@ bool msgfind_row_matches(const msgfind *f, const msglog_rec *r)
         return false;
     if (f->sender && !sender_matches(f->sender, r->app, r->fac))
         return false;
-    return !f->type || type_matches(f->type, r->type);
+    return !f->type || crit_type_matches(f->type, r->type);
 }
 
 /* PID-3=ID or PID-3=ID^^^AUTHORITY (MRG-1 the same): an identifier is its
@@ -88,13 +66,13 @@ static bool cx_matches(hl7_msg *m, const hl7_path *p, const char *pattern)
         rl_str v, a;
         rl_err err;
         c.comp = 1;
-        if (hl7_get_rep(m, &c, p->rep ? p->rep : r, &v, &err) < HL7_EMPTY || !glob_str(id, v))
+        if (hl7_get_rep(m, &c, p->rep ? p->rep : r, &v, &err) < HL7_EMPTY || !crit_glob_str(id, v))
             continue;
         c.comp = 4;
         c.sub = 1;
         if (hl7_get_rep(m, &c, p->rep ? p->rep : r, &a, &err) < HL7_ABSENT)
             a = (rl_str){ "", 0 };
-        if (!auth[0] || glob_str(auth, a))
+        if (!auth[0] || crit_glob_str(auth, a))
             return true;
     }
     return false;

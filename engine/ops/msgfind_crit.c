@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "radlink/limits.h"
 #include "radlink/rec.h"
 
 static size_t literal_len(const char *s)
@@ -192,23 +193,19 @@ int crit_of_path(crit *c, const hl7_path *p, const char *value, char *why, size_
 
 /* ---- values ---- */
 
-static bool glob(const char *pat, rl_str v)
+bool crit_glob_str(const char *pat, rl_str v)
 {
-    char b[MSGIDX_KEY_MAX];
+    char b[RL_FIELD_MATCH_TEXT_MAX];
     snprintf(b, sizeof b, "%.*s", (int)(v.n < sizeof b ? v.n : sizeof b - 1), v.p);
     return fnmatch(pat, b, 0) == 0;
 }
 
-/* "ORM^O01" or "ADT^A0*" against a type's two components; "ORM" alone
- * against the first. */
-static bool type_ok(const char *pattern, rl_str type)
+bool crit_type_matches(const char *pattern, rl_str type)
 {
-    if (strchr(pattern, '^'))
-        return glob(pattern, type);
-    size_t n = 0;
-    while (n < type.n && type.p[n] != '^')
+    size_t comps = strchr(pattern, '^') ? 2 : 1, n = 0, seen = 0;
+    while (n < type.n && !(type.p[n] == '^' && ++seen >= comps))
         n++;
-    return glob(pattern, (rl_str){ type.p, n });
+    return crit_glob_str(pattern, (rl_str){ type.p, n });
 }
 
 bool crit_accepts(const crit *c, rl_str v)
@@ -219,7 +216,7 @@ bool crit_accepts(const crit *c, rl_str v)
     case CF_PREFIX:
         return v.n >= c->lit_n && !memcmp(v.p, c->lit, c->lit_n);
     case CF_GLOB:
-        return glob(c->pat, v);
+        return crit_glob_str(c->pat, v);
     case CF_WORD: {
         size_t n = strlen(c->pat);
         return v.n >= n && !memcmp(v.p, c->pat, n) && (v.n == n || v.p[n] == '^');
@@ -228,10 +225,10 @@ bool crit_accepts(const crit *c, rl_str v)
         const char *nul = memchr(v.p, '\0', v.n);
         rl_str a = { v.p, nul ? (size_t)(nul - v.p) : v.n };
         rl_str b = nul ? (rl_str){ nul + 1, v.n - a.n - 1 } : (rl_str){ "", 0 };
-        return glob(c->pat, a) && (!c->pat2[0] || glob(c->pat2, b));
+        return crit_glob_str(c->pat, a) && (!c->pat2[0] || crit_glob_str(c->pat2, b));
     }
     case CF_TYPE:
-        return type_ok(c->pat, v);
+        return crit_type_matches(c->pat, v);
     }
     return false;
 }

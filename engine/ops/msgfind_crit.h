@@ -51,6 +51,11 @@ int crit_glob(crit *c, char kind, const char *label, const char *text);
  * covers the path (why says so). */
 int crit_of_path(crit *c, const hl7_path *p, const char *value, char *why, size_t whyn);
 
+/* fnmatch(pat) on a value (cut at RL_FIELD_MATCH_TEXT_MAX bytes). */
+bool crit_glob_str(const char *pat, rl_str v);
+/* MSH-9 against "ORM^O01", "ADT^A0*" (its first two components) or "ORM"
+ * (its first): msg list --type, and the type index's values. */
+bool crit_type_matches(const char *pattern, rl_str type);
 /* Whether an index value (after the kind byte) passes c. */
 bool crit_accepts(const crit *c, rl_str value);
 /* Whether any key of k passes c. */

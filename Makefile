@@ -24,7 +24,7 @@ DEBS := make cmake gcc g++ clang libclang-rt-14-dev pkg-config \
         libcmocka-dev python3 python3-hl7 procps strace util-linux \
         orthanc python3-pydicom python3-numpy python3-pil libgdcm-tools dicom3tools \
         curl nodejs rsyslog rsyslog-gnutls libxml2-utils \
-        libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev python3-aiosmtpd prometheus chromium lmdb-utils libsystemd-dev \
+        libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libzstd-dev python3-aiosmtpd prometheus chromium lmdb-utils libsystemd-dev \
         debhelper dpkg-dev build-essential adduser systemd
 
 .PHONY: all deps js build run test test-plain test-sanitize bench deb clean

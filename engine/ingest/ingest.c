@@ -605,11 +605,13 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     if (rc < 0)
         return rc;
     if (rc == STORE_OK && in->recv_us - orig_us <= g->cfg.dedup_window_us && !in->as_new) {
-        msglog_rec orig;
-        if ((rc = msglog_get(t, orig_seq, &orig, err)) != STORE_OK)
+        msglog_rec orig = MSGLOG_REC_INIT;
+        if ((rc = msglog_get(t, orig_seq, &orig, err)) != STORE_OK) {
+            msglog_rec_free(&orig);
             return rc < 0 ? rc : rl_err_set(err, STORE_E_CORRUPT, -1, "duplicate index points "
                                             "at missing message %llu",
                                             (unsigned long long)orig_seq);
+        }
         if (rl_str_eq(orig.raw, in->raw)) {
             /* copy what is needed before writing: LMDB views end at a write */
             rl_buf_add_str(res->ack, orig.ack);
@@ -619,9 +621,11 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
             snprintf(code, sizeof code, "%.*s",
                      (int)(orig.ack_code.n < sizeof code ? orig.ack_code.n : sizeof code - 1),
                      orig.ack_code.p);
+            msglog_rec_free(&orig);
             outcome o = { MSG_DUPLICATE, code, why, "", orig_seq };
             return log_outcome(g, t, in, &h, &o, rl_buf_view(res->ack), res, err);
         }
+        msglog_rec_free(&orig);
         /* Senders restart their counters: the same ID with other content is
          * a new message, applied, and said so. */
         char w[RL_INGEST_NOTE_MAX];
@@ -639,16 +643,18 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
 int ingest_replay(ingest *g, store_txn *t, uint64_t seq, const route_set *rs, ingest_result *res,
                   rl_buf *trace, rl_err *err)
 {
-    msglog_rec orig;
+    msglog_rec orig = MSGLOG_REC_INIT;
     int rc = msglog_get(t, seq, &orig, err);
+    /* Copy the bytes: LMDB views end at the first write. */
+    rl_buf raw;
+    rl_buf_init(&raw, 0);
+    if (rc == STORE_OK)
+        rl_buf_add_str(&raw, orig.raw);
+    msglog_rec_free(&orig);
     if (rc == STORE_NOTFOUND)
         return rl_err_set(err, STORE_NOTFOUND, -1, "no message %llu", (unsigned long long)seq);
     if (rc)
         return rc;
-    /* Copy the bytes: LMDB views end at the first write. */
-    rl_buf raw;
-    rl_buf_init(&raw, 0);
-    rl_buf_add_str(&raw, orig.raw);
     char peer[RL_SENDER_TEXT_MAX];
     snprintf(peer, sizeof peer, "replay of %llu", (unsigned long long)seq);
     ingest_input in = { INGEST_FRAME, rl_buf_view(&raw), peer, "", "", rl_now_us(), false };

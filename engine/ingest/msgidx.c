@@ -291,9 +291,10 @@ static int build_step(store_txn *t, hl7_msg *m, msgidx_keys *k, uint64_t *from, 
     /* keys to write are gathered first: a cursor's views end at a write */
     rl_buf todo;
     rl_buf_init(&todo, 0);
+    msglog_rec r = MSGLOG_REC_INIT;
+    rl_err derr;
     for (; got == STORE_OK && n < MSGIDX_BUILD_STEP; got = store_cursor_get(c, STORE_NEXT, &key, &val)) {
-        msglog_rec r;
-        if (key.n != RL_BE64_BYTES || msglog_decode(val, &r) != STORE_OK)
+        if (key.n != RL_BE64_BYTES || msglog_decode(t, val, &r, &derr) != STORE_OK)
             continue;
         r.seq = rec_get_be64(key.p);
         msgidx_of_record(&r, m, k);
@@ -306,6 +307,7 @@ static int build_step(store_txn *t, hl7_msg *m, msgidx_keys *k, uint64_t *from, 
         n++;
         *from = r.seq + 1;
     }
+    msglog_rec_free(&r);
     *from = got == STORE_OK ? *from : 0;
     store_cursor_close(c);
     for (size_t pos = 0; rc == STORE_OK && pos + 12 <= todo.len;) {
@@ -431,7 +433,7 @@ int msgidx_build(store *s, bool reindex, msgidx_progress_fn progress, void *ctx,
 
 /* ---- a check ---- */
 
-#define MSGIDX_TEXT_MAX 160
+#define MSGIDX_TEXT_MAX (RL_ERR_MSG_MAX + 64)
 
 static const char *kind_name(char kind)
 {
@@ -470,11 +472,18 @@ int msgidx_verify(store_txn *t, msgidx_problem_fn problem, void *ctx, uint64_t *
     msgidx_keys_init(&k);
     uint64_t expected = 0, missing = 0;
     rl_str key, val;
+    msglog_rec r = MSGLOG_REC_INIT;
     for (int got = store_cursor_get(msgs, STORE_FIRST, &key, &val); got == STORE_OK;
          got = store_cursor_get(msgs, STORE_NEXT, &key, &val)) {
-        msglog_rec r;
-        if (key.n != RL_BE64_BYTES || msglog_decode(val, &r) != STORE_OK)
+        if (key.n != RL_BE64_BYTES)
             continue;
+        rl_err derr;
+        if (msglog_decode(t, val, &r, &derr) != STORE_OK) {
+            snprintf(text, sizeof text, "message %llu: %s",
+                     (unsigned long long)rec_get_be64(key.p), derr.msg);
+            problem(ctx, text);
+            continue;
+        }
         r.seq = rec_get_be64(key.p);
         msgidx_of_record(&r, &m, &k);
         unsigned char s[RL_BE64_BYTES];
@@ -492,25 +501,26 @@ int msgidx_verify(store_txn *t, msgidx_problem_fn problem, void *ctx, uint64_t *
             problem(ctx, text);
         }
     }
+    msglog_rec_free(&r);
     /* the audit events' patient entries */
     store_cursor *ev;
     if (store_cursor_open(t, STORE_AUDIT, &ev, err) == STORE_OK) {
         for (int got = store_cursor_get(ev, STORE_FIRST, &key, &val); got == STORE_OK;
              got = store_cursor_get(ev, STORE_NEXT, &key, &val)) {
-            audit_rec r;
-            if (key.n != RL_BE64_BYTES || audit_decode(rec_get_be64(key.p), val, &r) != STORE_OK ||
-                !r.patient_id.n || r.patient_id.n > 255)
+            audit_rec ev_rec;
+            if (key.n != RL_BE64_BYTES || audit_decode(rec_get_be64(key.p), val, &ev_rec) != STORE_OK ||
+                !ev_rec.patient_id.n || ev_rec.patient_id.n > 255)
                 continue;
             char want[256 + 1];
             want[0] = 'E';
-            memcpy(want + 1, r.patient_id.p, r.patient_id.n);
+            memcpy(want + 1, ev_rec.patient_id.p, ev_rec.patient_id.n);
             expected++;
-            rl_str ik = { want, r.patient_id.n + 1 }, iv = { key.p, key.n };
+            rl_str ik = { want, ev_rec.patient_id.n + 1 }, iv = { key.p, key.n };
             if (store_cursor_get(idx, STORE_BOTH, &ik, &iv) == STORE_OK)
                 continue;
             missing++;
             snprintf(text, sizeof text, "audit event %llu: its patient index entry is missing",
-                     (unsigned long long)r.seq);
+                     (unsigned long long)ev_rec.seq);
             problem(ctx, text);
         }
         store_cursor_close(ev);

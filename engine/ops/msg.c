@@ -127,14 +127,15 @@ static void list_forward(op_call *c, const msgfind *f, size_t limit)
     size_t shown = 0;
     store_next_seq(c->t, STORE_MSG, &next, &err);
     msglog_seek_time(c->t, f->since_us, &seq, &err);
+    msglog_rec r = MSGLOG_REC_INIT;
     for (; seq < next && shown < limit; seq++) {
-        msglog_rec r;
         if (msglog_get(c->t, seq, &r, &err) == STORE_OK && msgfind_row_matches(f, &r) &&
             (!f->until_us || r.recv_us < f->until_us)) {
             message_row(c->out, &r);
             shown++;
         }
     }
+    msglog_rec_free(&r);
 }
 
 /* A page of matches: JSON newest first with where the next page starts;
@@ -155,11 +156,11 @@ static int list_page(op_call *c, const msgfind *f, size_t *found)
         return ops_store_fail(c->out, &err);
     }
     bool json = view_is_json(c->out);
-    for (size_t k = 0; k < n; k++) {
-        msglog_rec r;
+    msglog_rec r = MSGLOG_REC_INIT;
+    for (size_t k = 0; k < n; k++)
         if (msglog_get(c->t, seqs[json ? k : n - 1 - k], &r, &err) == STORE_OK)
             message_row(c->out, &r);
-    }
+    msglog_rec_free(&r);
     free(seqs);
     view_list_end(c->out);
     view_json(c->out, "next_before", resume ? json_integer((json_int_t)resume) : json_null());
@@ -266,9 +267,11 @@ static void trace_of(op_call *c, const char *seq)
 int ops_msg_show(op_call *c)
 {
     uint64_t seq = ops_u64(c, "SEQ", 0);
-    msglog_rec r;
+    msglog_rec r = MSGLOG_REC_INIT;
     rl_err err;
     int rc = msglog_get(c->t, seq, &r, &err);
+    if (rc != STORE_OK)
+        msglog_rec_free(&r);
     if (rc == STORE_NOTFOUND)
         return view_fail(c->out, OP_NOTFOUND, "no message %llu", (unsigned long long)seq);
     if (rc != STORE_OK)
@@ -288,6 +291,7 @@ int ops_msg_show(op_call *c)
     rl_buf_free(&tree);
     ops_text_block(c->out, "ack", r.ack);
     names_of(c, &r);
+    msglog_rec_free(&r);
     trace_of(c, ops_str(c, "SEQ"));
     return OP_OK;
 }

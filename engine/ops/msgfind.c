@@ -206,6 +206,7 @@ typedef struct walk {
     store_cursor *cur;  /* the index, for the other criteria */
     hl7_msg m;
     msgidx_keys keys;
+    msglog_rec r; /* the candidate, read into again for each */
     uint64_t scanned;
 } walk;
 
@@ -224,14 +225,14 @@ static bool passes(walk *w, uint64_t seq, rl_err *err)
             need_keys = true;
         }
     }
-    msglog_rec r;
+    msglog_rec *r = &w->r;
     w->scanned++;
-    if (msglog_get(w->t, seq, &r, err) != STORE_OK || !msgfind_row_matches(w->f, &r))
+    if (msglog_get(w->t, seq, r, err) != STORE_OK || !msgfind_row_matches(w->f, r))
         return false;
     bool parsed = false;
     if (need_keys) {
-        msgidx_of_record(&r, &w->m, &w->keys);
-        parsed = r.status != MSG_DUPLICATE;
+        msgidx_of_record(r, &w->m, &w->keys);
+        parsed = r->status != MSG_DUPLICATE;
         for (size_t i = 0; i < w->p->n; i++) {
             const crit *c = &w->p->c[i];
             bool by_index = (int)i == w->p->lead ||
@@ -242,10 +243,10 @@ static bool passes(walk *w, uint64_t seq, rl_err *err)
     }
     if (!w->f->has_value)
         return true;
-    if (r.status == MSG_DUPLICATE)
+    if (r->status == MSG_DUPLICATE)
         return false;
     rl_err perr;
-    if (!parsed && hl7_parse(&w->m, r.raw.p, r.raw.n, &perr) != HL7_OK)
+    if (!parsed && hl7_parse(&w->m, r->raw.p, r->raw.n, &perr) != HL7_OK)
         return false;
     return has_value(&w->m, &w->f->path, w->f->value);
 }
@@ -309,7 +310,7 @@ int msgfind_page(store_txn *t, const msgfind *f, uint64_t before, uint64_t *seqs
     if (!p)
         return rl_err_set(err, STORE_E_IO, -1, "out of memory");
     make_plan(f, p);
-    walk w = { .t = t, .f = f, .p = p };
+    walk w = { .t = t, .f = f, .p = p, .r = MSGLOG_REC_INIT };
     hl7_msg_init(&w.m, &(hl7_limits){ .max_bytes = 256u << 20 });
     msgidx_keys_init(&w.keys);
     if ((rc = choose(t, p, err)) == STORE_OK && p->lead >= 0)
@@ -342,6 +343,7 @@ int msgfind_page(store_txn *t, const msgfind *f, uint64_t before, uint64_t *seqs
         how->scanned = w.scanned;
     }
     store_cursor_close(w.cur);
+    msglog_rec_free(&w.r);
     msgidx_keys_free(&w.keys);
     hl7_msg_free(&w.m);
     free_plan(p);

@@ -169,8 +169,8 @@ static void follow_messages(story *st)
     hl7_msg_init(&m, &(hl7_limits){ .max_bytes = 256u << 20 });
     msgidx_keys k;
     msgidx_keys_init(&k);
+    msglog_rec r = MSGLOG_REC_INIT;
     for (size_t i = 0; i < st->nmsgs; i++) {
-        msglog_rec r;
         rl_err err;
         if (msglog_get(st->t, st->msgs[i], &r, &err) != STORE_OK)
             continue;
@@ -185,14 +185,15 @@ static void follow_messages(story *st)
                 set_add(st, &st->study, v);
         }
     }
+    msglog_rec_free(&r);
     msgidx_keys_free(&k);
     hl7_msg_free(&m);
 }
 
 static void message_events(story *st)
 {
+    msglog_rec r = MSGLOG_REC_INIT;
     for (size_t i = 0; i < st->nmsgs; i++) {
-        msglog_rec r;
         rl_err err;
         if (msglog_get(st->t, st->msgs[i], &r, &err) != STORE_OK)
             continue;
@@ -210,6 +211,7 @@ static void message_events(story *st)
                       report_state_name(rep.state), rep.study_uid.n ? ", study " : "",
                       RL_STR_FMT(rep.study_uid));
     }
+    msglog_rec_free(&r);
 }
 
 /* ---- the worklist ---- */

@@ -237,16 +237,19 @@ static int predecessor(store_txn *t, uint64_t seq, const report *r, dicom_report
 static int read_report(store_txn *t, uint64_t seq, hl7_msg *m, rl_arena *a, report *r,
                        rl_err *err)
 {
-    msglog_rec mr;
+    msglog_rec mr = MSGLOG_REC_INIT;
     int rc = msglog_get(t, seq, &mr, err);
+    /* the record's view lives until the next write: the message keeps a copy */
+    char *raw = rc ? NULL : rl_arena_alloc(a, mr.raw.n ? mr.raw.n : 1);
+    if (raw)
+        memcpy(raw, mr.raw.p, mr.raw.n);
+    size_t n = mr.raw.n;
+    msglog_rec_free(&mr);
     if (rc)
         return rc;
-    /* the record's view lives until the next write: the message keeps a copy */
-    char *raw = rl_arena_alloc(a, mr.raw.n ? mr.raw.n : 1);
     if (!raw)
         return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
-    memcpy(raw, mr.raw.p, mr.raw.n);
-    rc = hl7_parse(m, raw, mr.raw.n, err);
+    rc = hl7_parse(m, raw, n, err);
     return rc ? rc : report_from_hl7(m, a, r, err);
 }
 

@@ -26,6 +26,10 @@ struct store {
     MDB_dbi dbi[STORE_DB_COUNT];
     bool readonly;
     char path[RL_STORE_PATH_MAX];
+    /* modules' caches of what is stored (store_slot_get) */
+    pthread_mutex_t slot_lock;
+    void *slot[STORE_SLOT_COUNT];
+    void (*slot_drop[STORE_SLOT_COUNT])(void *);
 };
 
 struct store_txn {
@@ -34,6 +38,7 @@ struct store_txn {
     bool write;
     bool top;
     int first_rc; /* the first LMDB error in this transaction */
+    rl_arena *scratch; /* store_txn_scratch, made on first use */
 };
 
 struct store_cursor {
@@ -165,6 +170,7 @@ int store_open(const char *data_dir, const store_opts *o, store **out, rl_err *e
         return rl_err_set(err, STORE_E_IO, -1, "out of memory");
     s->readonly = o && o->readonly;
     pthread_rwlock_init(&s->resize, NULL);
+    pthread_mutex_init(&s->slot_lock, NULL);
     snprintf(s->path, sizeof s->path, "%s/store", data_dir);
     struct stat st;
     if (s->readonly && stat(s->path, &st) != 0) {
@@ -235,8 +241,27 @@ void store_close(store *s)
     if (!s)
         return;
     mdb_env_close(s->env);
+    for (int k = 0; k < STORE_SLOT_COUNT; k++)
+        if (s->slot[k])
+            s->slot_drop[k](s->slot[k]);
+    pthread_mutex_destroy(&s->slot_lock);
     pthread_rwlock_destroy(&s->resize);
     free(s);
+}
+
+void *store_slot_get(store *s, store_slot k, void *(*make)(void), void (*drop)(void *))
+{
+    pthread_mutex_lock(&s->slot_lock);
+    if (!s->slot[k] && (s->slot[k] = make()) != NULL)
+        s->slot_drop[k] = drop;
+    void *v = s->slot[k];
+    pthread_mutex_unlock(&s->slot_lock);
+    return v;
+}
+
+store *store_txn_store(store_txn *t)
+{
+    return t->s;
 }
 
 int store_begin(store *s, store_txn *parent, bool write, store_txn **out, rl_err *err)
@@ -275,8 +300,28 @@ int store_begin(store *s, store_txn *parent, bool write, store_txn **out, rl_err
     t->write = write;
     t->top = parent == NULL;
     t->first_rc = 0;
+    t->scratch = NULL;
     *out = t;
     return STORE_OK;
+}
+
+static void txn_free(store_txn *t)
+{
+    if (t->scratch) {
+        rl_arena_free(t->scratch);
+        free(t->scratch);
+    }
+    free(t);
+}
+
+void *store_txn_scratch(store_txn *t, size_t n)
+{
+    if (!t->scratch) {
+        if (!(t->scratch = malloc(sizeof *t->scratch)))
+            return NULL;
+        rl_arena_init(t->scratch, 64u * 1024u, 0);
+    }
+    return rl_arena_alloc(t->scratch, n ? n : 1);
 }
 
 int store_commit(store_txn *t, rl_err *err)
@@ -285,7 +330,7 @@ int store_commit(store_txn *t, rl_err *err)
     store *s = t->s;
     if (t->top && !t->write)
         pthread_rwlock_unlock(&s->resize);
-    free(t);
+    txn_free(t);
     return rc ? fail_write(s, err, rc, "commit") : STORE_OK;
 }
 
@@ -296,7 +341,7 @@ void store_abort(store_txn *t)
     mdb_txn_abort(t->txn);
     if (t->top && !t->write)
         pthread_rwlock_unlock(&t->s->resize);
-    free(t);
+    txn_free(t);
 }
 
 static MDB_val val_of(rl_str s)

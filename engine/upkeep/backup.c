@@ -523,9 +523,11 @@ static void index_problem(void *ctx, const char *text)
 
 static bool message_exists(store_txn *t, uint64_t seq)
 {
-    msglog_rec r;
+    msglog_rec r = MSGLOG_REC_INIT;
     rl_err err;
-    return msglog_get(t, seq, &r, &err) == STORE_OK;
+    bool there = msglog_get(t, seq, &r, &err) == STORE_OK;
+    msglog_rec_free(&r);
+    return there;
 }
 
 static int check_queue(void *ctx, const queue_item *it)

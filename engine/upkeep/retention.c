@@ -147,7 +147,7 @@ static void gather_messages(pass *p, int64_t cutoff, bool oversize, const seqs *
             continue;
         uint64_t seq = rec_get_be64(k.p);
         msglog_rec m;
-        if (seq + 1 >= next || msglog_decode(v, &m) != STORE_OK)
+        if (seq + 1 >= next || msglog_head(v, &m) != STORE_OK)
             break; /* the newest stays */
         if (m.recv_us >= cutoff && !oversize)
             break; /* in order of time: the rest is newer */
@@ -167,9 +167,11 @@ static void gather_messages(pass *p, int64_t cutoff, bool oversize, const seqs *
  * message's). */
 static void remove_message(pass *p, uint64_t seq)
 {
-    msglog_rec m;
-    if (msglog_get(p->t, seq, &m, p->err) != STORE_OK)
+    msglog_rec m = MSGLOG_REC_INIT;
+    if (msglog_get(p->t, seq, &m, p->err) != STORE_OK) {
+        msglog_rec_free(&m);
         return;
+    }
     uint64_t dseq;
     int64_t dus;
     rl_err e2;
@@ -184,6 +186,7 @@ static void remove_message(pass *p, uint64_t seq)
         snprintf(cb, sizeof cb, "%.*s", RL_STR_FMT(ctrl));
     }
     msgidx_of_record(&m, p->scratch, p->keys); /* copies: the keys outlive the record */
+    msglog_rec_free(&m);
     unsigned char key[RL_BE64_BYTES];
     rec_be64(seq, key);
     p->rc = msgidx_del(p->t, seq, p->keys, p->err);

@@ -10,6 +10,7 @@
 #include "web.h"
 #include "radlink/job.h"
 #include "radlink/msglog.h"
+#include "radlink/rec.h"
 #include "radlink/recon.h"
 #include "radlink/study.h"
 #include "radlink/view.h"
@@ -30,9 +31,13 @@ static json_t *last_hour(store_txn *t, int64_t now)
     rl_err err;
     store_next_seq(t, STORE_MSG, &next, &err);
     if (msglog_seek_time(t, start, &seq, &err) == STORE_OK) {
+        msglog_rec r = MSGLOG_REC_INIT;
         for (; seq && seq < next; seq++) {
-            msglog_rec r;
-            if (msglog_get(t, seq, &r, &err) != STORE_OK)
+            unsigned char key[RL_BE64_BYTES];
+            rec_be64(seq, key);
+            rl_str v;
+            if (store_get(t, STORE_MSG, (rl_str){ (char *)key, sizeof key }, &v, &err) != STORE_OK ||
+                msglog_head(v, &r) != STORE_OK)
                 continue;
             int64_t m = (r.recv_us - start) / 60000000;
             if (m >= 0 && m <= 60 && r.status >= 1 && r.status <= 4)

@@ -4,9 +4,15 @@
 #include <string.h>
 
 #include "radlink/rec.h"
+#include "radlink/reczip.h"
 #include "wl_internal.h"
 
+/* wl_encode writes version 2; the store holds version 3: the byte 3, then
+ * one compressed frame (radlink/reczip.h) of the version 2 record without
+ * its version byte. Versions 1 and 2 are read as they are. */
 #define WL_VERSION 2
+#define WL_ZIP_VERSION 3
+#define WL_ZIP_FAMILY "wl"
 
 const rl_str *wl_get_attr(const wl_entry *e, const uint32_t *tags, uint8_t depth)
 {
@@ -188,15 +194,65 @@ static int idx_apply(store_txn *t, const wl_entry *e, rl_str key, bool add, rl_e
     return STORE_OK;
 }
 
-int wl_get(store_txn *t, rl_str key, wl_entry *e, rl_err *err)
+/* A stored entry as version 2 bytes: as stored, or decompressed into scratch
+ * (or, without one, memory that lasts as long as the transaction). */
+static int plain_of(store_txn *t, rl_str v, rl_buf *scratch, rl_str *plain, rl_err *err)
 {
-    rl_str v;
+    if (v.n == 0 || (unsigned char)v.p[0] != WL_ZIP_VERSION) {
+        *plain = v;
+        return STORE_OK;
+    }
+    rl_str z = { v.p + 1, v.n - 1 };
+    size_t n = 0;
+    int rc = reczip_frame_size(z, &n, err);
+    if (rc)
+        return rc;
+    char *dst = NULL;
+    if (scratch) {
+        rl_buf_reset(scratch);
+        if (rl_buf_reserve(scratch, n + 1) == 0)
+            dst = scratch->data;
+    } else {
+        dst = store_txn_scratch(t, n + 1);
+    }
+    if (!dst)
+        return rl_err_set(err, STORE_E_IO, -1, "out of memory");
+    dst[0] = WL_VERSION;
+    rc = reczip_unpack_to(t, WL_ZIP_FAMILY, z, dst + 1, n, err);
+    *plain = (rl_str){ dst, n + 1 };
+    return rc;
+}
+
+static int train_text(store_txn *t, rl_str val, rl_buf *scratch, rl_str *text)
+{
+    rl_err ignored;
+    rl_str p;
+    int rc = plain_of(t, val, scratch, &p, &ignored);
+    if (rc == STORE_OK && p.n < 1)
+        rc = STORE_E_CORRUPT;
+    *text = rc == STORE_OK ? (rl_str){ p.p + 1, p.n - 1 } : (rl_str){ NULL, 0 };
+    return rc;
+}
+
+static int get_into(store_txn *t, rl_str key, wl_entry *e, rl_buf *scratch, rl_err *err)
+{
+    rl_str v, p;
     int rc = store_get(t, STORE_WL, key, &v, err);
     if (rc)
         return rc;
-    if (wl_decode(v, e) != STORE_OK)
+    if ((rc = plain_of(t, v, scratch, &p, err)) != STORE_OK) {
+        char why[RL_ERR_MSG_MAX];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return rl_err_set(err, rc, -1, "worklist entry does not decode: %s", why);
+    }
+    if (wl_decode(p, e) != STORE_OK)
         return rl_err_set(err, STORE_E_CORRUPT, -1, "worklist entry does not decode");
     return STORE_OK;
+}
+
+int wl_get(store_txn *t, rl_str key, wl_entry *e, rl_err *err)
+{
+    return get_into(t, key, e, NULL, err);
 }
 
 int wl_remove(store_txn *t, rl_str key, rl_err *err)
@@ -220,22 +276,30 @@ int wl_put(store_txn *t, const wl_entry *e, rl_err *err)
     int rc = wl_remove(t, key, err);
     if (rc < 0)
         return rc;
-    rl_buf b;
+    uint64_t held = 0;
+    if (store_entries(t, STORE_WL, &held, err) == STORE_OK && reczip_due(t, WL_ZIP_FAMILY, held) &&
+        (rc = reczip_train(t, WL_ZIP_FAMILY, STORE_WL, train_text, err)) != STORE_OK)
+        return rc;
+    rl_buf b, z;
     rl_buf_init(&b, 0);
-    if (wl_encode(e, &b) != 0)
+    rl_buf_init(&z, 0);
+    if (wl_encode(e, &b) != 0 || rl_buf_add_ch(&z, (char)WL_ZIP_VERSION))
         rc = rl_err_set(err, STORE_E_ARG, -1, "worklist entry too large");
     else
-        rc = store_put(t, STORE_WL, key, rl_buf_view(&b), 0, err);
+        rc = reczip_pack(t, WL_ZIP_FAMILY, (rl_str){ b.data + 1, b.len - 1 }, &z, err);
+    if (rc == STORE_OK)
+        rc = store_put(t, STORE_WL, key, rl_buf_view(&z), 0, err);
     rl_buf_free(&b);
+    rl_buf_free(&z);
     return rc == STORE_OK ? idx_apply(t, e, key, true, err) : rc;
 }
 
 /* ---- scans ---- */
 
-static int visit_key(store_txn *t, rl_str key, wl_entry *e, wl_visit cb, void *ctx, rl_err *err,
-                     bool *stop)
+static int visit_key(store_txn *t, rl_str key, wl_entry *e, rl_buf *scratch, wl_visit cb,
+                     void *ctx, rl_err *err, bool *stop)
 {
-    int rc = wl_get(t, key, e, err);
+    int rc = get_into(t, key, e, scratch, err);
     if (rc == STORE_NOTFOUND)
         return STORE_OK; /* an index entry without its entry: skip */
     if (rc)
@@ -255,12 +319,14 @@ int wl_scan(store_txn *t, char kind, rl_str from, rl_str to, wl_visit cb, void *
         free(e);
         return rc;
     }
-    rl_str k, v;
+    rl_str k, v, p;
     bool stop = false;
+    rl_buf scratch; /* what an entry decodes into: each is valid during its call only */
+    rl_buf_init(&scratch, 0);
     if (!kind) {
         rc = store_cursor_get(c, STORE_FIRST, &k, &v);
         while (rc == STORE_OK && !stop) {
-            if (wl_decode(v, e) != STORE_OK) {
+            if (plain_of(t, v, &scratch, &p, err) != STORE_OK || wl_decode(p, e) != STORE_OK) {
                 rc = rl_err_set(err, STORE_E_CORRUPT, -1, "worklist entry does not decode");
                 break;
             }
@@ -287,13 +353,14 @@ int wl_scan(store_txn *t, char kind, rl_str from, rl_str to, wl_visit cb, void *
             char kb[WL_KEY_MAX];
             size_t kn = v.n < sizeof kb ? v.n : sizeof kb;
             memcpy(kb, v.p, kn);
-            rc = visit_key(t, (rl_str){ kb, kn }, e, cb, ctx, err, &stop);
+            rc = visit_key(t, (rl_str){ kb, kn }, e, &scratch, cb, ctx, err, &stop);
             if (rc)
                 break;
             rc = store_cursor_get(c, STORE_NEXT, &k, &v);
         }
     }
     store_cursor_close(c);
+    rl_buf_free(&scratch);
     free(e);
     return rc < 0 ? rc : STORE_OK;
 }

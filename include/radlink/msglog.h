@@ -3,13 +3,15 @@
  * sent; plus the duplicate index (MSH-3 + MSH-4 + MSH-10).
  *
  * Record format, STORE_MSG value (all integers big-endian):
- *   u8  version (1)
+ *   u8  version (2; 1 in stores written before compression, read as they are)
  *   u8  status (msglog_status)
  *   u64 receive time, microseconds since the epoch
  *   u64 seq of the original when status is DUPLICATE, else 0
- *   str peer, str listener, str MSH-3, str MSH-4, str MSH-9, str MSH-10
- *   str ACK code ("AA", "AE", "AR"), str error text, str routing outcome
- *   str ACK bytes, str raw message bytes
+ *   the text: in version 1 as it is, in version 2 one Zstandard frame of it
+ *   (radlink/reczip.h):
+ *     str peer, str listener, str MSH-3, str MSH-4, str MSH-9, str MSH-10
+ *     str ACK code ("AA", "AE", "AR"), str error text, str routing outcome
+ *     str ACK bytes, str raw message bytes
  * where str is a u32 length followed by that many bytes. */
 #ifndef RADLINK_MSGLOG_H
 #define RADLINK_MSGLOG_H
@@ -35,14 +37,25 @@ typedef struct msglog_rec {
     uint64_t dup_of;
     rl_str peer, listener, app, fac, type, ctrl;
     rl_str ack_code, error, outcome, ack, raw;
+    /* what a compressed record decodes into (the views above point into it),
+     * kept for the next record read into the same msglog_rec */
+    rl_buf text;
 } msglog_rec;
+
+/* Start every msglog_rec read into as MSGLOG_REC_INIT, and free it when done. */
+#define MSGLOG_REC_INIT { 0 }
+void msglog_rec_free(msglog_rec *r);
 
 /* Append r (r->seq is assigned). */
 int msglog_append(store_txn *t, msglog_rec *r, rl_err *err);
-/* Read one record; its views are valid until the next write in the same
- * transaction, or its end (radlink/store.h). */
+/* Read one record into r; its views are valid until r is read into again or
+ * freed, the next write in the same transaction, or the transaction's end
+ * (radlink/store.h). */
 int msglog_get(store_txn *t, uint64_t seq, msglog_rec *r, rl_err *err);
-int msglog_decode(rl_str val, msglog_rec *r);
+int msglog_decode(store_txn *t, rl_str val, msglog_rec *r, rl_err *err);
+/* Only a record's status, receive time and original (no text, nothing to
+ * free): STORE_OK, STORE_E_CORRUPT or STORE_E_VERSION. */
+int msglog_head(rl_str val, msglog_rec *r);
 
 /* Duplicate index. Keys longer than LMDB allows are refused with STORE_E_ARG. */
 int msglog_dedup_find(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, uint64_t *seq,

@@ -106,6 +106,16 @@ int store_begin(store *s, store_txn *parent, bool write, store_txn **out, rl_err
 int store_commit(store_txn *t, rl_err *err);
 void store_abort(store_txn *t);
 
+/* What a module keeps for one open store, derived only from what is stored
+ * (so it holds whatever a transaction sees): made by make() on first use,
+ * shared by every thread, dropped by store_close. */
+typedef enum store_slot { STORE_SLOT_RECZIP, STORE_SLOT_COUNT } store_slot;
+void *store_slot_get(store *s, store_slot k, void *(*make)(void), void (*drop)(void *));
+store *store_txn_store(store_txn *t);
+/* n bytes that live as long as the transaction (for what a read decodes into,
+ * so its views last as long as the store's own); NULL when out of memory. */
+void *store_txn_scratch(store_txn *t, size_t n);
+
 #define STORE_NOOVERWRITE 1u
 #define STORE_APPEND 2u /* key sorts after every key in the database */
 

@@ -3,6 +3,11 @@
  * Entry key (STORE_WL): AccessionNumber NUL RequestedProcedureID NUL
  * ScheduledProcedureStepID.
  *
+ * Stored as version 3: the byte 3, then one compressed frame
+ * (radlink/reczip.h, family "wl") of the version 2 record below without its
+ * version byte. wl_encode and wl_decode speak version 2; versions 1 and 2 in
+ * an older store are read as they are.
+ *
  * Record format, version 2 (all integers big-endian, str = u32 length + bytes):
  *   u8  version (2; version 1 has no source)
  *   u64 created (us since the epoch)   u64 updated (us)   u64 message seq

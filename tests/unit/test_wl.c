@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "radlink/route.h"
+#include "radlink/reczip.h"
 #include "radlink/wl.h"
 #include "radlink/wl_hook.h"
 
@@ -646,6 +647,105 @@ static void test_record_roundtrip(void **state)
     rl_buf_free(&b);
 }
 
+static int count_scanned(void *ctx, rl_str key, const wl_entry *e)
+{
+    (void)key;
+    size_t *n = ctx;
+    *n += wl_sps(e, WL_MODALITY).n == 2;
+    return 0;
+}
+
+/* Stored entries are compressed; a dictionary is trained once the worklist
+ * holds enough of them, and everything reads back as it was written,
+ * version 2 entries of an older store included. */
+static void test_entries_compressed(void **state)
+{
+    (void)state;
+    rl_err err;
+    store_txn *t;
+    wl_entry *e = sample();
+    char acc[32], uid[64], pid[32];
+    unsigned total = RECZIP_SAMPLES + 50;
+    assert_int_equal(store_begin(st, NULL, true, &t, &err), STORE_OK);
+    uint64_t before = 0;
+    assert_int_equal(store_entries(t, STORE_WL, &before, &err), STORE_OK);
+    for (unsigned i = 0; i < total; i++) {
+        snprintf(acc, sizeof acc, "Z%06u", i);
+        snprintf(uid, sizeof uid, "1.2.826.0.1.3680043.10.54.%u", i * 7919u);
+        snprintf(pid, sizeof pid, "P%07u", i * 31u);
+        uint32_t tag = WL_ACCESSION;
+        wl_set_attr(e, &tag, 1, rl_str_c(acc));
+        tag = WL_STUDY_UID, wl_set_attr(e, &tag, 1, rl_str_c(uid));
+        tag = WL_PATIENT_ID, wl_set_attr(e, &tag, 1, rl_str_c(pid));
+        e->msg_seq = i;
+        assert_int_equal(wl_put(t, e, &err), STORE_OK);
+    }
+    /* an entry as an older store wrote it (version 2, not compressed) */
+    rl_buf b;
+    rl_buf_init(&b, 0);
+    uint32_t tag = WL_ACCESSION;
+    wl_set_attr(e, &tag, 1, RL_STR("OLD1"));
+    assert_int_equal(wl_encode(e, &b), 0);
+    char kb[WL_KEY_MAX];
+    rl_str key = { kb, wl_key_of(e, kb, sizeof kb) };
+    assert_int_equal(store_put(t, STORE_WL, key, rl_buf_view(&b), 0, &err), STORE_OK);
+    rl_str v;
+    assert_int_equal(store_get(t, STORE_META, RL_STR("wl.zdict"), &v, &err), STORE_OK);
+    assert_int_equal(v.n, 4);
+    /* the last entries, written with the dictionary, are a fraction of their text */
+    snprintf(acc, sizeof acc, "Z%06u", total - 1);
+    wl_set_attr(e, &tag, 1, rl_str_c(acc));
+    rl_buf_reset(&b);
+    assert_int_equal(wl_encode(e, &b), 0);
+    key.n = wl_key_of(e, kb, sizeof kb);
+    assert_int_equal(store_get(t, STORE_WL, key, &v, &err), STORE_OK);
+    assert_true(v.n * 2 < b.len);
+    assert_int_equal(store_commit(t, &err), STORE_OK);
+
+    wl_entry *d = malloc(sizeof *d);
+    assert_int_equal(store_begin(st, NULL, false, &t, &err), STORE_OK);
+    for (unsigned i = 0; i < total; i += 97) {
+        snprintf(acc, sizeof acc, "Z%06u", i);
+        snprintf(uid, sizeof uid, "1.2.826.0.1.3680043.10.54.%u", i * 7919u);
+        wl_set_attr(e, &tag, 1, rl_str_c(acc));
+        key.n = wl_key_of(e, kb, sizeof kb);
+        assert_int_equal(wl_get(t, key, d, &err), STORE_OK);
+        expect(wl_top(d, WL_STUDY_UID), uid, "study UID read back");
+        expect(wl_top(d, WL_PATIENT_NAME), "MÜLLER^JÜRGEN^K", "name read back");
+        assert_int_equal(d->msg_seq, i);
+    }
+    wl_set_attr(e, &tag, 1, RL_STR("OLD1"));
+    key.n = wl_key_of(e, kb, sizeof kb);
+    assert_int_equal(wl_get(t, key, d, &err), STORE_OK);
+    expect(wl_top(d, WL_ACCESSION), "OLD1", "a version 2 entry");
+    size_t scanned = 0;
+    assert_int_equal(wl_scan(t, 0, RL_STR(""), (rl_str){ NULL, 0 }, count_scanned, &scanned, &err),
+                     STORE_OK);
+    assert_true(scanned >= total + 1);
+    scanned = 0;
+    assert_int_equal(wl_scan(t, 'A', RL_STR("Z"), RL_STR("Z999999"), count_scanned, &scanned, &err),
+                     STORE_OK);
+    assert_int_equal(scanned, total);
+    store_abort(t);
+    /* and they go again, index entries with them */
+    assert_int_equal(store_begin(st, NULL, true, &t, &err), STORE_OK);
+    for (unsigned i = 0; i < total; i++) {
+        snprintf(acc, sizeof acc, "Z%06u", i);
+        wl_set_attr(e, &tag, 1, rl_str_c(acc));
+        key.n = wl_key_of(e, kb, sizeof kb);
+        assert_int_equal(wl_remove(t, key, &err), STORE_OK);
+    }
+    wl_set_attr(e, &tag, 1, RL_STR("OLD1"));
+    key.n = wl_key_of(e, kb, sizeof kb);
+    assert_int_equal(wl_remove(t, key, &err), STORE_OK);
+    uint64_t after = 0;
+    assert_int_equal(store_entries(t, STORE_WL, &after, &err), STORE_OK);
+    assert_int_equal(after, before);
+    assert_int_equal(store_commit(t, &err), STORE_OK);
+    free(d);
+    rl_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -660,6 +760,7 @@ int main(void)
         cmocka_unit_test(test_planner),
         cmocka_unit_test(test_find_uses_index_and_filters),
         cmocka_unit_test(test_record_roundtrip),
+        cmocka_unit_test(test_entries_compressed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

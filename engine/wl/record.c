@@ -195,7 +195,7 @@ static int idx_apply(store_txn *t, const wl_entry *e, rl_str key, bool add, rl_e
 }
 
 /* A stored entry as version 2 bytes: as stored, or decompressed into scratch
- * (or, without one, memory that lasts as long as the transaction). */
+ * (training) or, without one, memory that lasts as long as the transaction. */
 static int plain_of(store_txn *t, rl_str v, rl_buf *scratch, rl_str *plain, rl_err *err)
 {
     if (v.n == 0 || (unsigned char)v.p[0] != WL_ZIP_VERSION) {
@@ -234,13 +234,13 @@ static int train_text(store_txn *t, rl_str val, rl_buf *scratch, rl_str *text)
     return rc;
 }
 
-static int get_into(store_txn *t, rl_str key, wl_entry *e, rl_buf *scratch, rl_err *err)
+int wl_get(store_txn *t, rl_str key, wl_entry *e, rl_err *err)
 {
     rl_str v, p;
     int rc = store_get(t, STORE_WL, key, &v, err);
     if (rc)
         return rc;
-    if ((rc = plain_of(t, v, scratch, &p, err)) != STORE_OK) {
+    if ((rc = plain_of(t, v, NULL, &p, err)) != STORE_OK) {
         char why[RL_ERR_MSG_MAX];
         snprintf(why, sizeof why, "%s", err->msg);
         return rl_err_set(err, rc, -1, "worklist entry does not decode: %s", why);
@@ -248,11 +248,6 @@ static int get_into(store_txn *t, rl_str key, wl_entry *e, rl_buf *scratch, rl_e
     if (wl_decode(p, e) != STORE_OK)
         return rl_err_set(err, STORE_E_CORRUPT, -1, "worklist entry does not decode");
     return STORE_OK;
-}
-
-int wl_get(store_txn *t, rl_str key, wl_entry *e, rl_err *err)
-{
-    return get_into(t, key, e, NULL, err);
 }
 
 int wl_remove(store_txn *t, rl_str key, rl_err *err)
@@ -296,10 +291,10 @@ int wl_put(store_txn *t, const wl_entry *e, rl_err *err)
 
 /* ---- scans ---- */
 
-static int visit_key(store_txn *t, rl_str key, wl_entry *e, rl_buf *scratch, wl_visit cb,
-                     void *ctx, rl_err *err, bool *stop)
+static int visit_key(store_txn *t, rl_str key, wl_entry *e, wl_visit cb, void *ctx, rl_err *err,
+                     bool *stop)
 {
-    int rc = get_into(t, key, e, scratch, err);
+    int rc = wl_get(t, key, e, err);
     if (rc == STORE_NOTFOUND)
         return STORE_OK; /* an index entry without its entry: skip */
     if (rc)
@@ -321,12 +316,12 @@ int wl_scan(store_txn *t, char kind, rl_str from, rl_str to, wl_visit cb, void *
     }
     rl_str k, v, p;
     bool stop = false;
-    rl_buf scratch; /* what an entry decodes into: each is valid during its call only */
-    rl_buf_init(&scratch, 0);
+    /* entries decode into memory the transaction owns: callers keep views of
+     * them (as they kept the store's own before entries were compressed) */
     if (!kind) {
         rc = store_cursor_get(c, STORE_FIRST, &k, &v);
         while (rc == STORE_OK && !stop) {
-            if (plain_of(t, v, &scratch, &p, err) != STORE_OK || wl_decode(p, e) != STORE_OK) {
+            if (plain_of(t, v, NULL, &p, err) != STORE_OK || wl_decode(p, e) != STORE_OK) {
                 rc = rl_err_set(err, STORE_E_CORRUPT, -1, "worklist entry does not decode");
                 break;
             }
@@ -353,14 +348,13 @@ int wl_scan(store_txn *t, char kind, rl_str from, rl_str to, wl_visit cb, void *
             char kb[WL_KEY_MAX];
             size_t kn = v.n < sizeof kb ? v.n : sizeof kb;
             memcpy(kb, v.p, kn);
-            rc = visit_key(t, (rl_str){ kb, kn }, e, &scratch, cb, ctx, err, &stop);
+            rc = visit_key(t, (rl_str){ kb, kn }, e, cb, ctx, err, &stop);
             if (rc)
                 break;
             rc = store_cursor_get(c, STORE_NEXT, &k, &v);
         }
     }
     store_cursor_close(c);
-    rl_buf_free(&scratch);
     free(e);
     return rc < 0 ? rc : STORE_OK;
 }

@@ -132,12 +132,14 @@ int wl_put(store_txn *t, const wl_entry *e, rl_err *err);
  * there is none. */
 int wl_remove(store_txn *t, rl_str key, rl_err *err);
 /* Read one entry; values are views valid until the next write in the same
- * transaction, or its end (radlink/store.h). */
+ * transaction, or its end (radlink/store.h): a compressed entry is decoded
+ * into memory the transaction holds until it ends. */
 int wl_get(store_txn *t, rl_str key, wl_entry *e, rl_err *err);
 
 /* Visit entries: every one (kind 0), or those whose index key of this kind
  * lies in [from, to] (inclusive; to.p == NULL: no upper bound). cb returns
- * non-zero to stop. The entry is valid during the call only. */
+ * non-zero to stop. The entry struct is valid during the call only; its
+ * values, as wl_get's, as long as the transaction. */
 typedef int (*wl_visit)(void *ctx, rl_str key, const wl_entry *e);
 int wl_scan(store_txn *t, char kind, rl_str from, rl_str to, wl_visit cb, void *ctx, rl_err *err);
 

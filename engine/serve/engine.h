@@ -211,6 +211,8 @@ typedef struct turn_ctx {
     unsigned forwarded;/* messages queued for destinations */
     bool kick;         /* wake the senders after the commit */
     size_t answered;   /* distinct connections answered */
+    rl_buf spool;      /* a spool directory where an instance was filed: its
+                        * filesystem is synced before the commit (set by commands.c) */
     /* after the commit */
     bool ok;
     int rc;            /* the transaction's code when it failed */

@@ -167,14 +167,17 @@ static int keep_previous(filing *f, const char *tmp, rl_err *err)
     return 0;
 }
 
-/* The synced temporary file renamed into the spool, and the directory
- * entries that rename made synced here: the associations' syncs run in
- * parallel with each other and with the loop's commit. */
+/* The temporary file renamed into the spool. Its data and the directory
+ * entries the rename (and any new directory) made are synced by the loop,
+ * one syncfs for every instance of its turn, before the commit that indexes
+ * them (engine/serve/turn.c). A file that replaces one the index describes
+ * is synced here first: a crash before the turn's sync must not leave the
+ * indexed name holding a file whose data never reached the disk. */
 static int place(filing *f, const char *tmp, rl_err *err)
 {
     f->m1 = make_dir(f->d1);
     f->m2 = f->m1 < 0 ? f->m1 : make_dir(f->d2);
-    if (rl_sync_path(tmp, O_RDONLY) != 0 || f->m1 < 0 || f->m2 < 0)
+    if ((!f->fresh && rl_sync_path(tmp, O_RDONLY) != 0) || f->m1 < 0 || f->m2 < 0)
         return rl_err_set(err, RL_E_SYS, -1, "spool: %s", strerror(errno));
     /* with duplicates refused, never replace a file another association just
      * filed under the same name */
@@ -192,10 +195,6 @@ static int place(filing *f, const char *tmp, rl_err *err)
         return rl_err_set(err, RL_E_SYS, -1, "spool: %s", strerror(errno));
     }
     f->placed = true;
-    if (rl_sync_path(f->d2, O_RDONLY | O_DIRECTORY) != 0 ||
-        (f->m2 > 0 && rl_sync_path(f->d1, O_RDONLY | O_DIRECTORY) != 0) ||
-        (f->m1 > 0 && rl_sync_path(f->r->spool, O_RDONLY | O_DIRECTORY) != 0))
-        return rl_err_set(err, RL_E_SYS, -1, "spool: %s", strerror(errno));
     return 0;
 }
 

@@ -61,7 +61,8 @@ typedef struct cmd {
     bool duplicate;
     union {
         struct {
-            study_inst *in; /* borrowed from the poster, already in the spool (synced) */
+            study_inst *in; /* borrowed from the poster, already in the spool (not
+                             * yet synced: the turn syncs the spool) */
             bool refuse_duplicates; /* an instance already indexed is refused */
             /* where its DICOM routes send it (borrowed; NULL: every <pacs>) */
             const struct route_dicom_decision *decision;

@@ -4,8 +4,8 @@
 # instance spooled and synced, indexed and reconciled in a group commit
 # before its success response) and to DCMTK's storescp (files written to a
 # directory, nothing synced, nothing indexed; --fork for the parallel run).
-# It reports instances/s for each, and how many fdatasync/fsync calls radlink
-# makes per instance (counted in a separate run under strace).
+# It reports instances/s for each, and how many fdatasync/fsync/syncfs calls
+# radlink makes per instance (counted in a separate run under strace).
 # Usage: store_bench.sh [--smoke]
 #   RADLINK  the radlink binary (default build/radlink)   WORK  scratch dir
 set -eu
@@ -121,5 +121,5 @@ printf '%-62s %10s %10s\n' "radlink: spooled + synced, indexed, reconciled, then
     "$(rate "$n" "$r1")/s" "$(rate $((n * 4)) "$r4")/s"
 printf '%-62s %10s %10s\n' "storescp: files only, nothing synced or indexed" \
     "$(rate "$n" "$s1")/s" "$(rate $((n * 4)) "$s4")/s"
-echo "radlink, 4 associations: $syncs fdatasync/fsync calls per instance (the file and its"
-echo "directory, in the association's thread), $percommit instances per LMDB commit"
+echo "radlink, 4 associations: $syncs fdatasync/fsync/syncfs calls per instance (one syncfs of"
+echo "the spool and one LMDB commit per turn), $percommit instances per LMDB commit"

@@ -5,7 +5,6 @@
  * committed. A new kind is its own module's functions and one row here. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "engine.h"
 #include "radlink/report.h"
@@ -27,25 +26,11 @@ typedef struct cmd_kind_ops {
 
 /* ---- the kinds ---- */
 
-/* The turn syncs the spool before its commit: the instance's file and the
- * directory entries its filing made are durable before it is indexed. */
-static int sync_filed(turn_ctx *tc, const cmd *c, rl_err *err)
-{
-    const char *path = c->u.instance.in->f[STUDY_F_PATH];
-    const char *slash = strrchr(path, '/');
-    if (tc->spool.len || !slash || slash == path)
-        return STORE_OK; /* one filesystem: one directory on it is enough */
-    if (rl_buf_add(&tc->spool, path, (size_t)(slash - path)) || !rl_buf_cstr(&tc->spool))
-        return rl_err_set(err, RL_E_NOMEM, -1, "out of memory");
-    return STORE_OK;
-}
-
 static int instance_apply(engine *e, store_txn *t, cmd *c, turn_ctx *tc, rl_err *err)
 {
     recon_out ro;
-    int rc = sync_filed(tc, c, err);
-    if (rc == STORE_OK)
-        rc = study_receive_apply(t, c, tc->now_us, &ro, err);
+    tc->filed = true; /* the turn syncs the spool before its commit */
+    int rc = study_receive_apply(t, c, tc->now_us, &ro, err);
     /* once per study and change, not once per instance */
     if (rc == STORE_OK && (ro.state == RECON_UNMATCHED || ro.discrepancies) &&
         (ro.state != ro.was || ro.target_changed))

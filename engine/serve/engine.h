@@ -211,8 +211,7 @@ typedef struct turn_ctx {
     unsigned forwarded;/* messages queued for destinations */
     bool kick;         /* wake the senders after the commit */
     size_t answered;   /* distinct connections answered */
-    rl_buf spool;      /* a spool directory where an instance was filed: its
-                        * filesystem is synced before the commit (set by commands.c) */
+    bool filed;        /* an instance was filed in the spool: it is synced before the commit */
     /* after the commit */
     bool ok;
     int rc;            /* the transaction's code when it failed */

@@ -37,17 +37,17 @@ static const input_source *const sources[] = {
  * made durable with one syncfs of the spool's filesystem before the commit
  * that indexes them: no success response names a file a crash could lose,
  * and the associations' files share one flush instead of two each. */
-static int sync_spool(turn_ctx *tc, rl_err *err)
+static int sync_spool(engine *e, const turn_ctx *tc, rl_err *err)
 {
-    if (!tc->spool.len)
+    if (!tc->filed)
         return STORE_OK;
-    int fd = open(tc->spool.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(e->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = fd < 0 ? -1 : syncfs(fd);
-    int e = errno;
+    int why = errno;
     if (fd >= 0)
         close(fd);
     if (rc != 0)
-        return rl_err_set(err, RL_E_SYS, -1, "spool: %s", strerror(e));
+        return rl_err_set(err, RL_E_SYS, -1, "spool: %s", strerror(why));
     return STORE_OK;
 }
 
@@ -56,7 +56,6 @@ static int sync_spool(turn_ctx *tc, rl_err *err)
 static void commit_range(engine *e, size_t first, size_t n, bool rest)
 {
     turn_ctx tc = { .first = first, .n = n, .rest = rest, .now_us = rl_now_us() };
-    rl_buf_init(&tc.spool, 0);
     rl_err err;
     rl_err_clear(&err);
     store_txn *t = NULL;
@@ -64,8 +63,7 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
     for (size_t i = 0; rc == STORE_OK && i < NSOURCES; i++)
         rc = sources[i]->apply(e, t, &tc, &err);
     if (rc == STORE_OK)
-        rc = sync_spool(&tc, &err);
-    rl_buf_free(&tc.spool);
+        rc = sync_spool(e, &tc, &err);
     if (t)
         rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
     tc.ok = rc == STORE_OK;

@@ -17,7 +17,7 @@
 typedef struct cached {
     uint32_t id;
     size_t n;
-    char *bytes; /* the stored bytes, compared on each use */
+    char *bytes; /* the stored bytes the dictionaries below were made from */
     ZSTD_CDict *cdict;
     ZSTD_DDict *ddict;
 } cached;
@@ -90,21 +90,23 @@ static void dict_key(const char *family, uint32_t id, char key[KEY_MAX])
     snprintf(key, KEY_MAX, "%.16s.zdict.%08x", family, (unsigned)id);
 }
 
-/* The cached dictionary id whose bytes are those stored now, made ready from
- * the store on first use; NULL when the store has no such dictionary. Called
- * with c->lock held. */
+/* The dictionary id, ready: from the cache, or read from the store and made
+ * ready on first use; NULL when the store has no such dictionary. The id
+ * alone names the bytes: dict_store never stores a dictionary under an id
+ * the cache holds with other bytes (one trained in a transaction that was
+ * then aborted). Called with c->lock held. */
 static cached *dict_ready(codec *c, store_txn *t, const char *family, uint32_t id, rl_err *err)
 {
+    for (unsigned i = 0; i < c->ndict; i++)
+        if (c->dict[i].id == id)
+            return &c->dict[i];
     char key[KEY_MAX];
     dict_key(family, id, key);
     rl_str v;
     if (store_get(t, STORE_META, rl_str_c(key), &v, err) != STORE_OK)
         return NULL;
-    for (unsigned i = 0; i < c->ndict; i++)
-        if (c->dict[i].id == id && c->dict[i].n == v.n && memcmp(c->dict[i].bytes, v.p, v.n) == 0)
-            return &c->dict[i];
     if (c->ndict == CACHED_MAX) { /* entries never move: a reader may be using one */
-        rl_err_set(err, STORE_E_CORRUPT, -1, "more than %d message dictionaries", CACHED_MAX);
+        rl_err_set(err, STORE_E_CORRUPT, -1, "more than %d %s dictionaries", CACHED_MAX, family);
         return NULL;
     }
     cached d = { .id = id, .n = v.n, .bytes = malloc(v.n ? v.n : 1) };
@@ -117,7 +119,7 @@ static cached *dict_ready(codec *c, store_txn *t, const char *family, uint32_t i
         ZSTD_freeCDict(d.cdict);
         ZSTD_freeDDict(d.ddict);
         free(d.bytes);
-        rl_err_set(err, STORE_E_IO, -1, "message dictionary %08x: out of memory", (unsigned)id);
+        rl_err_set(err, STORE_E_IO, -1, "%s dictionary %08x: out of memory", family, (unsigned)id);
         return NULL;
     }
     c->dict[c->ndict] = d;
@@ -141,12 +143,26 @@ bool reczip_due(store_txn *t, const char *family, uint64_t count)
     return count >= RECZIP_SAMPLES && count % RECZIP_SAMPLES == 0 && current_id(t, family) == 0;
 }
 
+/* Whether the cache holds id with bytes other than dict's. */
+static bool id_taken(store_txn *t, uint32_t id, const char *dict, size_t n)
+{
+    codec *c = codec_of(t);
+    if (!c)
+        return true;
+    bool taken = false;
+    pthread_mutex_lock(&c->lock);
+    for (unsigned i = 0; i < c->ndict; i++)
+        taken |= c->dict[i].id == id && (c->dict[i].n != n || memcmp(c->dict[i].bytes, dict, n));
+    pthread_mutex_unlock(&c->lock);
+    return taken;
+}
+
 /* Make dict (n bytes) the family's dictionary. */
 static int dict_store(store_txn *t, const char *family, const char *dict, size_t n, rl_err *err)
 {
     uint32_t id = (uint32_t)ZDICT_getDictID(dict, n);
-    if (id == 0)
-        return STORE_OK;
+    if (id == 0 || id_taken(t, id, dict, n))
+        return STORE_OK; /* no dictionary yet: the next multiple trains again */
     char key[KEY_MAX];
     dict_key(family, id, key);
     int rc = store_put(t, STORE_META, rl_str_c(key), (rl_str){ (char *)dict, n }, 0, err);
@@ -197,7 +213,7 @@ int reczip_pack(store_txn *t, const char *family, rl_str plain, rl_buf *out, rl_
         return rl_err_set(err, STORE_E_IO, -1, "out of memory");
     size_t bound = ZSTD_compressBound(plain.n);
     if (rl_buf_reserve(out, bound))
-        return rl_err_set(err, STORE_E_ARG, -1, "message record too large");
+        return rl_err_set(err, STORE_E_ARG, -1, "%s record too large", family);
     uint32_t id = current_id(t, family);
     pthread_mutex_lock(&c->lock);
     int rc = STORE_OK;
@@ -205,7 +221,8 @@ int reczip_pack(store_txn *t, const char *family, rl_str plain, rl_buf *out, rl_
     if (id && !d) {
         char why[RL_ERR_MSG_MAX];
         snprintf(why, sizeof why, "%s", err->msg);
-        rc = rl_err_set(err, STORE_E_CORRUPT, -1, "message dictionary %08x: %s", (unsigned)id, why);
+        rc = rl_err_set(err, STORE_E_CORRUPT, -1, "%s dictionary %08x: %s", family, (unsigned)id,
+                        why);
     }
     if (rc == STORE_OK && !c->cctx && !(c->cctx = ZSTD_createCCtx()))
         rc = rl_err_set(err, STORE_E_IO, -1, "out of memory");
@@ -215,7 +232,7 @@ int reczip_pack(store_txn *t, const char *family, rl_str plain, rl_buf *out, rl_
         z = d ? ZSTD_compress_usingCDict(c->cctx, dst, bound, plain.p, plain.n, d->cdict)
               : ZSTD_compressCCtx(c->cctx, dst, bound, plain.p, plain.n, RECZIP_LEVEL);
         if (ZSTD_isError(z))
-            rc = rl_err_set(err, STORE_E_IO, -1, "message compression: %s", ZSTD_getErrorName(z));
+            rc = rl_err_set(err, STORE_E_IO, -1, "%s compression: %s", family, ZSTD_getErrorName(z));
     }
     pthread_mutex_unlock(&c->lock);
     if (rc == STORE_OK)

@@ -12,7 +12,7 @@
  * A family's first dictionary is trained from RECZIP_SAMPLES records when it
  * holds a multiple of that many; records before that, and records that do
  * not train, are compressed without one. A record is one Zstandard frame; the
- * frame names its dictionary. */
+ * frame names its dictionary by its id, a hash of the dictionary's bytes. */
 #ifndef RADLINK_RECZIP_H
 #define RADLINK_RECZIP_H
 

@@ -170,16 +170,25 @@ static int order_text(char *out, size_t n, unsigned i)
                     i % 90, i % 9 + 1, i % 3, i % 997, i, i, i % 24, i, i, proc[i % 4], i, i, i);
 }
 
+/* A store of its own, in dir/name (written to path, for opening it again). */
+static store *open_own(const char *name, const store_opts *o, char *path, size_t n)
+{
+    snprintf(path, n, "%s/%s", dir, name);
+    mkdir(path, 0750);
+    store *s;
+    rl_err err;
+    if (store_open(path, o, &s, &err) != STORE_OK)
+        fail_msg("open %s: %s", name, err.msg);
+    return s;
+}
+
 static void records_are_compressed_with_a_trained_dictionary(void **state)
 {
     (void)state;
     char sub[RL_CFG_PATH_MAX + 16];
-    snprintf(sub, sizeof sub, "%s/zdict", dir);
-    mkdir(sub, 0750);
-    store *s;
-    rl_err err;
     store_opts o = { .map_size = 64u << 20 };
-    assert_int_equal(store_open(sub, &o, &s, &err), STORE_OK);
+    store *s = open_own("zdict", &o, sub, sizeof sub);
+    rl_err err;
     store_txn *t;
     unsigned total = 2 * RECZIP_SAMPLES + 10;
     char text[1024];
@@ -276,12 +285,9 @@ static void full_store_is_reported(void **state)
 {
     (void)state;
     char small[RL_CFG_PATH_MAX + 16];
-    snprintf(small, sizeof small, "%s/small", dir);
-    mkdir(small, 0750);
-    store *s;
-    rl_err err;
     store_opts o = { .map_size = 1u << 20 };
-    assert_int_equal(store_open(small, &o, &s, &err), STORE_OK);
+    store *s = open_own("small", &o, small, sizeof small);
+    rl_err err;
     store_txn *t;
     assert_int_equal(store_begin(s, NULL, true, &t, &err), STORE_OK);
     /* bytes that do not compress: records are stored compressed */

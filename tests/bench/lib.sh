@@ -7,6 +7,14 @@ now_ms() { date +%s%3N; }
 # DICOM listener as the modality RADLINK (for its storage commitment
 # reports); sets odicom and ohttp, adds its pid to pids.
 bench_orthanc() {
+    # a port picked free can be taken before Orthanc binds it: again with others
+    for attempt in 1 2 3 4 5; do
+        bench_orthanc_once "$@" && return 0
+    done
+    echo "Orthanc did not start: $(tail -3 "$1/orthanc.log")" >&2
+    exit 1
+}
+bench_orthanc_once() {
     odicom=$(port) ohttp=$(port)
     mkdir -p "$1/orthanc"
     cat >"$1/orthanc.json" <<JSON
@@ -18,9 +26,13 @@ bench_orthanc() {
 }
 JSON
     Orthanc "$1/orthanc.json" >"$1/orthanc.log" 2>&1 &
-    pids="$pids $!"
+    opid=$!
+    pids="$pids $opid"
     i=0
     until curl -sf "http://127.0.0.1:$ohttp/system" >/dev/null 2>&1; do
+        if ! kill -0 "$opid" 2>/dev/null && grep -q "already in use" "$1/orthanc.log"; then
+            return 1
+        fi
         i=$((i + 1))
         [ $i -lt 200 ] || { echo "Orthanc did not start" >&2; exit 1; }
         sleep 0.05

@@ -255,6 +255,18 @@ make_pki() {
 # settings (JSON members, each followed by a comma); ORTHANC_RADLINK:
 # radlink's modality entry instead.
 start_orthanc() {
+    # a port picked free can be taken before Orthanc binds it (another
+    # test's connections): then again with others, a few times
+    for attempt in 1 2 3 4 5; do
+        start_orthanc_once "$@" && return 0
+        note "Orthanc's port was taken before it bound it; new ports (attempt $attempt)"
+    done
+    fail "Orthanc did not start: $(tail -5 "$T/$1/orthanc.log")"
+}
+
+# start_orthanc_once NAME OVERWRITE [RADLINK_PORT]: 0 when Orthanc answers;
+# 1 when it stopped because a port was in use.
+start_orthanc_once() {
     ORTHANC_DICOM=$(free_port)
     ORTHANC_HTTP=$(free_port)
     mkdir -p "$T/$1/db"
@@ -271,9 +283,13 @@ start_orthanc() {
 }
 JSON
     Orthanc "$T/$1/orthanc.json" >"$T/$1/orthanc.log" 2>&1 &
-    PIDS="$PIDS $!"
+    opid=$!
+    PIDS="$PIDS $opid"
     i=0
     until curl -sf "http://127.0.0.1:$ORTHANC_HTTP/system" >/dev/null 2>&1; do
+        if ! kill -0 "$opid" 2>/dev/null && grep -q "already in use" "$T/$1/orthanc.log"; then
+            return 1
+        fi
         i=$((i + 1))
         [ $i -le $(($(scaled 20) * 10)) ] || fail "Orthanc did not start: $(tail -5 "$T/$1/orthanc.log")"
         sleep 0.1

@@ -1,13 +1,19 @@
-// The DICOM listener's accepting side: threads that accept connections in
-// parallel, so that a silent connection or a slow TLS handshake holds one
-// thread for at most the association timeout and never the others.
+// The DICOM listener's accepting side: the network layer's gate accepts
+// every connection at once and holds it, costing no thread, until its
+// A-ASSOCIATE-RQ (or, over TLS, its ClientHello) is complete in the socket;
+// only then does a thread take it, so silent connections hold no thread and
+// a modality's association is served at once. The gate closes connections
+// allow-from does not allow, evicts the oldest silent one when full, and
+// shortens the wait under pressure (radlink/net.h, net_gate).
 //
 // DCMTK 3.6.7's DcmSCPPool accepts in one thread and reads each association
-// request there (30 s per silent connection, every other peer waiting), and
-// its network binds every address. Here the socket is ours (bound where the
-// configuration says), handed to DCMTK's network key, and every accepting
-// thread runs DCMTK's own ASC_receiveAssociation on it; the association is
-// then served in the thread that received it.
+// request there (30 s per silent connection, every other peer waiting). Here
+// a thread hands the connection the gate gave it to DCMTK's own
+// ASC_receiveAssociation as DCMTK's "external socket" (dcmExternalSocketHandle,
+// meant for a process that inherits its socket): a global, so one thread at
+// a time sets it, and lets go as soon as DCMTK has read it (in the transport
+// layer's createConnection); the association is then received and served in
+// that thread.
 #ifndef RADLINK_DICOM_ACCEPT_H
 #define RADLINK_DICOM_ACCEPT_H
 
@@ -15,6 +21,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+
+extern "C" {
+#include "radlink/net.h"
+}
 
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmnet/assoc.h"
@@ -30,11 +40,17 @@ struct accept_opts {
     unsigned max_active = 16;         // associations served at once; more are refused
     unsigned per_address = 8;         // connections from one address at once
     unsigned assoc_timeout_s = 10;    // handshake + association request
+    unsigned stress_timeout_s = 2;    // the same while over half of max_waiting wait
+    unsigned max_waiting = 512;       // connections held before their association request
+    const cidr_list *allow = nullptr; // allow-from (copied); NULL: every address
     unsigned long max_pdu = 16384;
     int fd = -1; // > 0: a socket bind_socket bound already (serve --user)
     // a TLS handshake that failed (address, reason): the audit trail's
     // security alert; called from the accepting thread
     std::function<void(const char *, const char *)> on_tls_failed;
+    // a connection allow-from refused (address), once per address a minute:
+    // a security alert; called from the gate's thread
+    std::function<void(const char *)> on_denied;
 };
 
 // Bind and listen on bind:port (IPv4; "" or "*" every address), non-blocking
@@ -60,6 +76,7 @@ public:
     void stop_accepting();
     bool stopped() const; // every thread has ended
     const accept_stats &stats() const;
+    net_gate_stats gate_stats() const;
     unsigned port() const;
 
     struct Impl;

@@ -199,12 +199,20 @@ static int scp_start(const dicom_scp_cfg *cfg, dicom_scp **out, rl_err *err)
     o.per_address = cfg->max_per_address ? cfg->max_per_address : o.max_active;
     o.assoc_timeout_s = cfg->assoc_timeout_s ? cfg->assoc_timeout_s
                                            : RL_DICOM_ASSOC_TIMEOUT_DEFAULT_S;
+    o.stress_timeout_s = cfg->stress_timeout_s ? cfg->stress_timeout_s
+                                             : RL_DICOM_STRESS_TIMEOUT_DEFAULT_S;
+    o.max_waiting = cfg->max_connections ? cfg->max_connections
+                                         : RL_DICOM_MAX_CONNECTIONS_DEFAULT;
+    o.allow = &s->state.cfg.allow;
     o.max_pdu = s->config->getMaxReceivePDULength();
     DcmSharedSCPConfig shared = s->config;
     if (cfg->on_alert) {
         dicom_scp_cfg *c = &s->state.cfg;
         o.on_tls_failed = [c](const char *addr, const char *why) {
             c->on_alert(c->ctx, addr, "", why);
+        };
+        o.on_denied = [c](const char *addr) {
+            c->on_alert(c->ctx, addr, "", "DICOM connection from an address not in allow-from");
         };
     }
     ScpState *state = &s->state;
@@ -319,13 +327,35 @@ extern "C" void dicom_scp_status(dicom_scp *s, rl_buf *out)
                   c.associations.load(), c.echoes.load(), c.finds.load(), c.matches.load(),
                   c.stored.load(), c.store_failed.load(), c.refused.load(), c.cancelled.load(),
                   c.reports.load(), c.mpps.load(), c.mpps_refused.load(), c.hidden.load());
-    for (const auto *a : { s->plain.get(), s->tls.get() })
-        if (a)
-            rl_buf_printf(out,
-                          "dicom %s port %u: refused busy %lu, over max-per-address %lu, "
-                          "failed before the association request %lu\n",
-                          a == s->tls.get() ? "tls" : "plain", a->port(), a->stats().busy.load(),
-                          a->stats().per_address.load(), a->stats().failed.load());
+    for (const auto *a : { s->plain.get(), s->tls.get() }) {
+        if (!a)
+            continue;
+        net_gate_stats g = a->gate_stats();
+        const char *kind = a == s->tls.get() ? "tls" : "plain";
+        rl_buf_printf(out,
+                      "dicom %s port %u: refused busy %lu, over max-per-address %lu, "
+                      "failed before the association request %lu\n",
+                      kind, a->port(), a->stats().busy.load(),
+                      a->stats().per_address.load() + g.refused,
+                      a->stats().failed.load() + g.timed_out + g.not_protocol);
+    }
+}
+
+extern "C" unsigned dicom_scp_gates(dicom_scp *s, net_gate_stats *out, const char **names,
+                                    unsigned max)
+{
+    unsigned n = 0;
+    if (!s)
+        return 0;
+    if (s->plain && n < max) {
+        names[n] = "dicom";
+        out[n++] = s->plain->gate_stats();
+    }
+    if (s->tls && n < max) {
+        names[n] = "dicom-tls";
+        out[n++] = s->tls->gate_stats();
+    }
+    return n;
 }
 
 extern "C" void dicom_scp_metrics(dicom_scp *s, rl_buf *out)

@@ -2,16 +2,23 @@
  * chunked bodies, timeouts, a thread per connection); this file turns each
  * request into an http_req, calls the handler and sends its answer.
  *
+ * Connections are accepted by the network layer's gate (radlink/net.h),
+ * which holds each, costing no thread, until its first request's headers
+ * (over TLS: its ClientHello) are in, and hands it to libmicrohttpd
+ * (MHD_add_connection): a host holding silent connections takes no thread
+ * from the console's users.
+ *
  * HTTPS: libmicrohttpd's own TLS is GnuTLS, with other settings than the
  * MLLP and DICOM listeners. So TLS is the network layer's (radlink/net.h:
  * OpenSSL, the MLLP listeners' settings, same certificate files, TLS 1.2+,
- * client certificates checked by OpenSSL): an accepting thread takes the
- * connections, and a relay thread per connection does the handshake and
- * carries the plain bytes over a socket pair to libmicrohttpd
- * (MHD_add_connection, with the client's real address). */
+ * client certificates checked by OpenSSL): a relay thread per connection
+ * the gate hands over does the handshake and carries the plain bytes over
+ * a socket pair to libmicrohttpd (MHD_add_connection, with the client's
+ * real address). */
 #include "radlink/http.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -38,8 +45,9 @@ struct http_server {
     /* HTTPS */
     net_tls_ctx *ssl;
     int stop_fd;   /* eventfd: readable when stopping */
-    pthread_t acceptor;
-    bool acceptor_started;
+    net_gate *gate;
+    void (*denied)(void *ctx, const char *ip); /* http_opts' */
+    void *denied_ctx;
     pthread_mutex_t lock;
     pthread_cond_t idle;
     unsigned relays;
@@ -333,43 +341,91 @@ out:
     return NULL;
 }
 
-static void *accept_main(void *arg)
+/* A connection refused for max-connections: at most a line a second (the
+ * gate's thread only). */
+static void refused_log(const net_addr *peer, unsigned max)
 {
-    http_server *s = arg;
-    for (;;) {
-        struct pollfd pf[2] = { { s->listen_fd, POLLIN, 0 }, { s->stop_fd, POLLIN, 0 } };
-        if (poll(pf, 2, -1) < 0 && errno != EINTR)
-            break;
-        if (pf[1].revents)
-            break;
-        if (!pf[0].revents)
-            continue;
-        relay *r = calloc(1, sizeof *r);
-        if (!r)
-            continue;
-        r->s = s;
-        int fd = -1;
-        if (net_accept(s->listen_fd, &fd, &r->peer, NULL) != 0) {
-            free(r);
-            continue;
-        }
-        r->c = (net_conn){ .fd = fd };
-        pthread_mutex_lock(&s->lock);
-        bool room = s->relays < s->max_connections;
-        s->relays += room;
-        pthread_mutex_unlock(&s->lock);
-        pthread_t th;
-        if (!room || pthread_create(&th, NULL, relay_main, r) != 0) {
-            if (room)
-                relay_end(s);
-            log_warn("http.refused", "reason=\"%u connections already\"", s->max_connections);
-            close(fd);
-            free(r);
-            continue;
-        }
-        pthread_detach(th);
+    static int64_t last_ms;
+    static unsigned long quiet;
+    int64_t now = rl_mono_ms();
+    if (now - last_ms < RL_REPEATED_ERROR_LOG_MS) {
+        quiet++;
+        return;
     }
-    return NULL;
+    log_warn("http.refused", "peer=%s reason=\"%u connections already\" repeated=%lu", peer->text,
+             max, quiet);
+    last_ms = now;
+    quiet = 0;
+}
+
+/* The gate's thread: a connection whose first request (or ClientHello)
+ * is in. */
+static void take(void *ctx, int fd, const net_addr *peer)
+{
+    http_server *s = ctx;
+    if (!s->tls) {
+        if (MHD_add_connection(s->d, fd, (const struct sockaddr *)peer->sa, peer->len) !=
+            MHD_YES)
+            refused_log(peer, s->max_connections); /* libmicrohttpd closed it */
+        return;
+    }
+    relay *r = calloc(1, sizeof *r);
+    if (!r) {
+        close(fd);
+        return;
+    }
+    r->s = s;
+    r->peer = *peer;
+    r->c = (net_conn){ .fd = fd };
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); /* the relay's TLS is non-blocking */
+    pthread_mutex_lock(&s->lock);
+    bool room = s->relays < s->max_connections;
+    s->relays += room;
+    pthread_mutex_unlock(&s->lock);
+    pthread_t th;
+    if (!room || pthread_create(&th, NULL, relay_main, r) != 0) {
+        if (room)
+            relay_end(s);
+        refused_log(peer, s->max_connections);
+        close(fd);
+        free(r);
+        return;
+    }
+    pthread_detach(th);
+}
+
+static void denied(void *ctx, const char *ip)
+{
+    http_server *s = ctx;
+    if (s->denied)
+        s->denied(s->denied_ctx, ip);
+}
+
+/* The first request's headers are in (plain), or the first TLS record. */
+static net_gate_verdict look_plain(const unsigned char *b, size_t n)
+{
+    if (b[0] < 'A' || b[0] > 'Z')
+        return NET_GATE_REFUSE; /* no HTTP method starts otherwise */
+    for (size_t i = 3; i < n; i++)
+        if (b[i] == '\n' && b[i - 1] == '\r' && b[i - 2] == '\n' && b[i - 3] == '\r')
+            return NET_GATE_READY;
+    return NET_GATE_MORE;
+}
+
+static net_gate_verdict look_tls(const unsigned char *b, size_t n)
+{
+    if (b[0] != 22)
+        return NET_GATE_REFUSE; /* a TLS handshake record */
+    if (n < 5)
+        return NET_GATE_MORE;
+    return n - 5 >= ((size_t)b[3] << 8 | b[4]) ? NET_GATE_READY : NET_GATE_MORE;
+}
+
+void http_gate_stats(http_server *s, net_gate_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    if (s && s->gate)
+        net_gate_stats_get(s->gate, st);
 }
 
 int http_start(const http_opts *o, http_handler h, void *ctx, http_server **out, rl_err *err)
@@ -394,42 +450,47 @@ int http_start(const http_opts *o, http_handler h, void *ctx, http_server **out,
         http_stop(s);
         return rl_err_set(err, HTTP_E_START, -1, "%s", why);
     }
+    /* the gate takes the connections and hands them over */
+    /* poll(), not select(): a connection's descriptor may be past 1,024 */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ERROR_LOG | MHD_USE_ITC;
-    if (s->tls) {
-        if (!(s->ssl = net_tls_server_ctx(o->tls, err))) {
-            http_stop(s);
-            return err->code;
-        }
-        flags |= MHD_USE_NO_LISTEN_SOCKET; /* accept_main takes the connections */
+                     MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET;
+    if (s->tls && !(s->ssl = net_tls_server_ctx(o->tls, err))) {
+        http_stop(s);
+        return err->code;
     }
-    /* plain: libmicrohttpd accepts on our socket; TLS: accept_main does */
-    struct MHD_OptionItem listen[] = {
-        { s->tls ? MHD_OPTION_END : MHD_OPTION_LISTEN_SOCKET, s->listen_fd, NULL },
-        { MHD_OPTION_END, 0, NULL },
-    };
     s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s,
                             MHD_OPTION_EXTERNAL_LOGGER, on_log, s,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                             MHD_OPTION_CONNECTION_LIMIT, s->max_connections,
                             MHD_OPTION_CONNECTION_TIMEOUT,
                             (unsigned)((o->request_timeout_ms + 999) / 1000),
-                            MHD_OPTION_ARRAY, listen, MHD_OPTION_END);
+                            MHD_OPTION_END);
     if (!s->d) {
         rl_err_set(err, HTTP_E_START, -1, "http listener %s:%u: %s", o->bind, o->port,
                    s->last_error[0] ? s->last_error : "libmicrohttpd did not start");
         http_stop(s);
         return HTTP_E_START;
     }
-    if (!s->tls) {
-        s->listen_fd = -1; /* libmicrohttpd's now */
-    } else {
-        if ((s->stop_fd = eventfd(0, EFD_CLOEXEC)) < 0 ||
-            pthread_create(&s->acceptor, NULL, accept_main, s) != 0) {
-            http_stop(s);
-            return rl_err_set(err, HTTP_E_START, -1, "http listener: no thread");
-        }
-        s->acceptor_started = true;
+    if ((s->stop_fd = eventfd(0, EFD_CLOEXEC)) < 0) {
+        http_stop(s);
+        return rl_err_set(err, HTTP_E_START, -1, "http listener: no eventfd");
+    }
+    net_gate_opts go = { .name = s->tls ? "https" : "http", .listen_fd = s->listen_fd,
+                         .max_waiting = s->max_connections,
+                         .max_per_address = s->max_connections / 4 ? s->max_connections / 4 : 1,
+                         .timeout_ms = o->request_timeout_ms,
+                         .stress_timeout_ms = o->stress_timeout_ms ? o->stress_timeout_ms
+                                                                   : o->request_timeout_ms,
+                         .allow = o->allow, .look = s->tls ? look_tls : look_plain,
+                         .take = take, .denied = denied, .ctx = s };
+    s->denied = o->denied;
+    s->denied_ctx = o->denied_ctx;
+    s->listen_fd = -1; /* the gate's now, closed by it even when it does not start */
+    if (net_gate_start(&go, &s->gate, err) != 0) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        http_stop(s);
+        return rl_err_set(err, HTTP_E_START, -1, "%s", why);
     }
     *out = s;
     return 0;
@@ -449,8 +510,7 @@ void http_stop(http_server *s)
         if (write(s->stop_fd, &one, sizeof one) < 0) { /* an eventfd write does not fail */
         }
     }
-    if (s->acceptor_started)
-        pthread_join(s->acceptor, NULL);
+    net_gate_free(s->gate); /* no connection is handed over after this */
     /* relays end on the stop event; wait for them before the daemon goes */
     pthread_mutex_lock(&s->lock);
     while (s->relays)

@@ -33,6 +33,7 @@ typedef struct conn {
     size_t held;            /* bytes of its frame buffer counted in s->buffered */
     int64_t frame_start_ms; /* when the incomplete frame began, 0 when none */
     bool halted;            /* read nothing more (oversize answered, EOF seen) */
+    bool identified;        /* it completed a frame: never evicted, usual timeouts */
     bool closing;           /* close once out is written */
     const char *close_why;
 } conn;
@@ -49,9 +50,48 @@ struct mllp_server {
     void *ctx;
     mllp_stats st;
     size_t buffered; /* sum of the connections' held */
+    cidr_list allow;
+    net_addrset known;     /* addresses that completed a frame: their cut-short frames are logged */
+    net_addrset denied_at; /* allow-from refusals reported, once per address a minute */
+    int64_t shed_ms;       /* the last line about a shed connection */
+    unsigned long shed_quiet; /* those not logged since: at most a line a second */
 };
 
+/* More than half of the connections are open: the unidentified get the
+ * stress timeout. */
+static bool pressure(const mllp_server *s)
+{
+    return s->nconns * 2 > s->cfg.max_conns;
+}
+
+/* The timeout, ms, for a connection still silent (usual: what it would
+ * have without pressure). */
+static int64_t limit_ms(const mllp_server *s, const conn *c, unsigned usual_s)
+{
+    if (!c->identified && s->cfg.stress_timeout_s && s->cfg.stress_timeout_s < usual_s &&
+        pressure(s))
+        return (int64_t)s->cfg.stress_timeout_s * 1000;
+    return (int64_t)usual_s * 1000;
+}
+
 static void conn_update(mllp_server *s, conn *c);
+static bool pressure(const mllp_server *s);
+
+/* A connection refused or closed for pressure: at most a line a second,
+ * with the count of those in between, so that a flood of connections is
+ * not a flood of lines. */
+static void shed_log(mllp_server *s, const char *event, const char *peer, const char *why)
+{
+    int64_t now = rl_mono_ms();
+    if (now - s->shed_ms < RL_REPEATED_ERROR_LOG_MS) {
+        s->shed_quiet++;
+        return;
+    }
+    log_warn(event, "peer=%s reason=\"%s\" open=%u repeated=%lu", peer, why, s->nconns,
+             s->shed_quiet);
+    s->shed_ms = now;
+    s->shed_quiet = 0;
+}
 
 static conn *find(const mllp_server *s, uint64_t id)
 {
@@ -81,9 +121,11 @@ static void shrink(mllp_server *s, conn *c)
 static void conn_free(mllp_server *s, conn *c, const char *why)
 {
     loop_unwatch(s->l, c->io.fd);
-    log_info("mllp.close", "conn=%llu peer=%s reason=\"%s\" junk_bytes=%llu",
-             (unsigned long long)c->peer.conn, c->peer.addr, why,
-             (unsigned long long)c->dec.junk);
+    /* under pressure, the closes of unidentified connections are shed_log's */
+    log_write(!c->identified && pressure(s) ? LOG_DEBUG : LOG_INFO, "mllp.close",
+              "conn=%llu peer=%s reason=\"%s\" junk_bytes=%llu",
+              (unsigned long long)c->peer.conn, c->peer.addr, why,
+              (unsigned long long)c->dec.junk);
     s->st.junk_bytes += c->dec.junk;
     net_close(&c->io);
     mllp_decoder_free(&c->dec);
@@ -108,6 +150,24 @@ static void report_partial(mllp_server *s, conn *c, const char *why)
     rl_buf_reset(&c->dec.frame);
     c->dec.state = 0;
     c->frame_start_ms = 0;
+}
+
+/* The same for a connection closed for pressure (evicted, stress timeout):
+ * a partial first frame from an address that never completed one is
+ * counted and logged, not kept in the message log, where hosts holding
+ * partial frames would write a record every few seconds. */
+static void shed_partial(mllp_server *s, conn *c, const char *why)
+{
+    if (!mllp_decoder_partial(&c->dec))
+        return;
+    if (!c->identified && !net_addrset_has(&s->known, c->ip)) {
+        shed_log(s, "mllp.partial_dropped", c->peer.addr, why);
+        rl_buf_reset(&c->dec.frame);
+        c->dec.state = 0;
+        c->frame_start_ms = 0;
+        return;
+    }
+    report_partial(s, c, why);
 }
 
 /* Write what can be written now; false when the connection failed. */
@@ -141,6 +201,10 @@ static void deliver(mllp_server *s, conn *c, const char *data, size_t n)
         if (r == MLLP_FRAME) {
             s->st.frames++;
             c->last_ms = rl_mono_ms();
+            if (!c->identified) {
+                c->identified = true;
+                net_addrset_mark(&s->known, c->ip, c->last_ms);
+            }
             s->cb(s->ctx, MLLP_EV_FRAME, &c->peer, rl_buf_view(&c->dec.frame), NULL);
             shrink(s, c);
         } else if (r == MLLP_OVERSIZE) {
@@ -247,25 +311,69 @@ static void conn_update(mllp_server *s, conn *c)
         loop_unwatch(s->l, c->io.fd);
 }
 
-static void conn_new(mllp_server *s, listener *li, int fd, const char *addr)
+/* The connection to evict for a new one when full: the oldest that has
+ * not identified itself (a sender sends its frame within milliseconds of
+ * connecting, so the newest are the last to go). */
+static conn *victim(const mllp_server *s)
 {
-    if (s->nconns >= s->cfg.max_conns) {
-        s->st.refused++;
-        log_warn("mllp.refused", "peer=%s listener=%s reason=\"%u connections open, the "
-                 "configured maximum\"", addr, li->name, s->nconns);
-        close(fd);
-        return;
+    conn *best = NULL;
+    for (unsigned i = 0; i < s->nconns; i++) {
+        conn *c = s->conns[i];
+        if (!c->identified && !c->closing && (!best || c->accepted_ms < best->accepted_ms))
+            best = c;
     }
-    char ip[64];
-    net_addr_host(addr, ip, sizeof ip);
+    return best;
+}
+
+/* Whether a connection from peer may be admitted, evicting one if full. */
+static bool admit(mllp_server *s, listener *li, const net_addr *peer, const char *ip)
+{
+    const char *addr = peer->text;
+    if (!net_addr_allowed(&s->allow, peer)) {
+        s->st.denied++;
+        if (net_addrset_due(&s->denied_at, ip, rl_mono_ms(), RL_DENIED_AUDIT_EVERY_MS)) {
+            log_warn("mllp.denied", "peer=%s listener=%s reason=\"not in allow-from\"", addr,
+                     li->name);
+            mllp_peer p = { 0 };
+            snprintf(p.addr, sizeof p.addr, "%s", addr);
+            snprintf(p.listener, sizeof p.listener, "%s", li->name);
+            s->cb(s->ctx, MLLP_EV_DENIED, &p, (rl_str){ "", 0 },
+                  "MLLP connection from an address not in allow-from");
+        }
+        return false;
+    }
     unsigned same = 0;
     for (unsigned i = 0; i < s->nconns; i++)
         same += strcmp(s->conns[i]->ip, ip) == 0;
     if (s->cfg.max_per_address && same >= s->cfg.max_per_address) {
         s->st.refused++;
         s->st.refused_per_address++;
-        log_warn("mllp.refused", "peer=%s listener=%s reason=\"%u connections from %s open, "
-                 "the configured maximum per address\"", addr, li->name, same, ip);
+        (void)li;
+        shed_log(s, "mllp.refused", addr, "max-per-address connections from this address open");
+        return false;
+    }
+    if (s->nconns >= s->cfg.max_conns) {
+        conn *v = victim(s);
+        if (!v) {
+            s->st.refused++;
+            shed_log(s, "mllp.refused", addr, "max-connections open, and each has sent a frame");
+            return false;
+        }
+        s->st.evicted++;
+        shed_log(s, "mllp.evicted", v->peer.addr, "the listener is full: the oldest "
+                 "connection that sent no complete frame makes room");
+        shed_partial(s, v, "evicted from a full listener before the end of the frame");
+        conn_free(s, v, "evicted: the listener is full");
+    }
+    return true;
+}
+
+static void conn_new(mllp_server *s, listener *li, int fd, const net_addr *peer)
+{
+    const char *addr = peer->text;
+    char ip[64];
+    net_addr_host(addr, ip, sizeof ip);
+    if (!admit(s, li, peer, ip)) {
         close(fd);
         return;
     }
@@ -304,7 +412,8 @@ static void conn_new(mllp_server *s, listener *li, int fd, const char *addr)
     }
     s->conns[s->nconns++] = c;
     s->st.accepted++;
-    log_info("mllp.accept", "conn=%llu peer=%s listener=%s", (unsigned long long)c->peer.conn,
+    log_write(pressure(s) ? LOG_DEBUG : LOG_INFO, "mllp.accept", "conn=%llu peer=%s listener=%s",
+              (unsigned long long)c->peer.conn,
              addr, li->name);
     conn_update(s, c);
 }
@@ -330,7 +439,7 @@ static void on_accept(loop *l, int fd, unsigned events, void *ctx)
                 log_warn("mllp.accept_failed", "listener=%s error=\"%s\"", li->name, err.msg);
             return;
         }
-        conn_new(s, li, cfd, peer.text);
+        conn_new(s, li, cfd, &peer);
     }
 }
 
@@ -375,6 +484,9 @@ int mllp_server_new(loop *l, const mllp_server_cfg *cfg, mllp_on_data cb, void *
         return rl_err_set(err, MLLP_E_IO, -1, "out of memory");
     s->l = l;
     s->cfg = *cfg;
+    if (cfg->allow)
+        s->allow = *cfg->allow;
+    s->cfg.allow = NULL;
     s->cb = cb;
     s->ctx = ctx;
     for (unsigned i = 0; i < cfg->n_listen && i < 8; i++) {
@@ -441,22 +553,35 @@ void mllp_server_tick(mllp_server *s)
             conn_free(s, c, c->close_why);
             continue; /* the array shrank: index i now holds another connection */
         }
-        if (c->frame_start_ms && now - c->frame_start_ms > (int64_t)s->cfg.read_timeout_s * 1000) {
-            report_partial(s, c, "the frame did not complete within the read timeout");
-            conn_free(s, c, "read timeout");
+        int64_t read_ms = limit_ms(s, c, s->cfg.read_timeout_s);
+        bool stressed = read_ms < (int64_t)s->cfg.read_timeout_s * 1000;
+        if (c->frame_start_ms && now - c->frame_start_ms > read_ms) {
+            if (stressed)
+                shed_partial(s, c, "the frame did not complete within the stress timeout (the "
+                                   "listener is over half full)");
+            else
+                report_partial(s, c, "the frame did not complete within the read timeout");
+            s->st.stress_closed += stressed;
+            conn_free(s, c, stressed ? "stress timeout" : "read timeout");
             continue;
         }
-        if (c->tls && !c->io.handshake_done &&
-            now - c->accepted_ms > (int64_t)s->cfg.read_timeout_s * 1000) {
+        if (c->tls && !c->io.handshake_done && now - c->accepted_ms > read_ms) {
+            if (stressed) {
+                s->st.stress_closed++;
+                conn_free(s, c, "TLS handshake not completed within the stress timeout");
+                continue;
+            }
             s->st.tls_failures++;
             s->cb(s->ctx, MLLP_EV_TLS_FAILED, &c->peer, (rl_str){ "", 0 },
                   "MLLP TLS handshake not completed within the read timeout");
             conn_free(s, c, "TLS handshake not completed within the read timeout");
             continue;
         }
-        if (!c->closing && !c->frame_start_ms &&
-            now - c->last_ms > (int64_t)s->cfg.idle_timeout_s * 1000) {
-            conn_free(s, c, "idle timeout");
+        int64_t idle_ms = limit_ms(s, c, s->cfg.idle_timeout_s);
+        if (!c->closing && !c->frame_start_ms && now - c->last_ms > idle_ms) {
+            bool idle_stressed = idle_ms < (int64_t)s->cfg.idle_timeout_s * 1000;
+            s->st.stress_closed += idle_stressed;
+            conn_free(s, c, idle_stressed ? "stress timeout" : "idle timeout");
             continue;
         }
         i++;
@@ -474,11 +599,11 @@ int64_t mllp_server_deadline_ms(const mllp_server *s)
         if (c->closing)
             t = c->out.len ? -1 : rl_mono_ms();
         else if (c->frame_start_ms)
-            t = c->frame_start_ms + (int64_t)s->cfg.read_timeout_s * 1000 + 1;
+            t = c->frame_start_ms + limit_ms(s, c, s->cfg.read_timeout_s) + 1;
         else
-            t = c->last_ms + (int64_t)s->cfg.idle_timeout_s * 1000 + 1;
+            t = c->last_ms + limit_ms(s, c, s->cfg.idle_timeout_s) + 1;
         if (c->tls && !c->io.handshake_done) {
-            int64_t h = c->accepted_ms + (int64_t)s->cfg.read_timeout_s * 1000 + 1;
+            int64_t h = c->accepted_ms + limit_ms(s, c, s->cfg.read_timeout_s) + 1;
             t = t < 0 || h < t ? h : t;
         }
         if (t >= 0 && (d < 0 || t < d))
@@ -500,8 +625,12 @@ void mllp_server_stats(const mllp_server *s, mllp_stats *out)
     *out = s->st;
     out->open = s->nconns;
     out->buffered = s->buffered;
-    for (unsigned i = 0; i < s->nconns; i++)
+    out->max_conns = s->cfg.max_conns;
+    out->pressure = pressure(s);
+    for (unsigned i = 0; i < s->nconns; i++) {
         out->junk_bytes += s->conns[i]->dec.junk;
+        out->unidentified += !s->conns[i]->identified;
+    }
 }
 
 void mllp_server_free(mllp_server *s)

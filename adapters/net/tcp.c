@@ -182,3 +182,57 @@ int net_connect(const char *host, unsigned port, int64_t deadline_ms, int cancel
         return rl_err_set(err, rc, -1, "%s", last ? strerror(last) : "cannot connect");
     return 0;
 }
+
+bool net_addr_allowed(const cidr_list *l, const net_addr *a)
+{
+    if (!l || !l->n)
+        return true;
+    const struct sockaddr *sa = (const struct sockaddr *)a->sa;
+    if (sa->sa_family == AF_INET)
+        return cidr_match(l, false,
+                          (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr);
+    if (sa->sa_family == AF_INET6)
+        return cidr_match(l, true,
+                          (const unsigned char *)&((const struct sockaddr_in6 *)sa)->sin6_addr);
+    return false;
+}
+
+static int addrset_find(const net_addrset *s, const char *ip)
+{
+    for (unsigned i = 0; i < s->n; i++)
+        if (strcmp(s->e[i].ip, ip) == 0)
+            return (int)i;
+    return -1;
+}
+
+void net_addrset_mark(net_addrset *s, const char *ip, int64_t now_ms)
+{
+    int i = addrset_find(s, ip);
+    if (i < 0) {
+        const unsigned cap = sizeof s->e / sizeof s->e[0];
+        if (s->n < cap) {
+            i = (int)s->n++;
+        } else {
+            i = 0;
+            for (unsigned k = 1; k < s->n; k++)
+                if (s->e[k].at_ms < s->e[i].at_ms)
+                    i = (int)k;
+        }
+        snprintf(s->e[i].ip, sizeof s->e[i].ip, "%s", ip);
+    }
+    s->e[i].at_ms = now_ms;
+}
+
+bool net_addrset_has(const net_addrset *s, const char *ip)
+{
+    return addrset_find(s, ip) >= 0;
+}
+
+bool net_addrset_due(net_addrset *s, const char *ip, int64_t now_ms, int64_t every_ms)
+{
+    int i = addrset_find(s, ip);
+    if (i >= 0 && now_ms - s->e[i].at_ms < every_ms)
+        return false;
+    net_addrset_mark(s, ip, now_ms);
+    return true;
+}

@@ -5,9 +5,11 @@
  * it by tests/lint/cfg_keys.py. */
 #include <libxml/tree.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "radlink/alert.h"
+#include "radlink/cidr.h"
 #include "radlink/job.h"
 #include "radlink/limits.h"
 #include "radlink/log.h"
@@ -157,6 +159,26 @@ static void check_jobs(cfg_walk *w, const void *node, void *base)
 
 /* <recon unmatched> alone: "forward" sends at once (1 s), "hold" never;
  * with forward-after, forward-after decides whatever unmatched says. */
+/* allow-from: a list that parses, kept as written. */
+static void set_allow(cfg_walk *w, const void *node, const cfg_key *k, const char *value,
+                      void *base)
+{
+    cidr_list l;
+    char why[160];
+    if (strlen(value) >= k->size) {
+        xdoc_error(w->errors, w->path, node, "%s: value longer than %zu characters", k->attr,
+                   k->size - 1);
+        w->bad++;
+        return;
+    }
+    if (cidr_parse(value, &l, why, sizeof why) != 0) {
+        xdoc_error(w->errors, w->path, node, "%s: %s", k->attr, why);
+        w->bad++;
+        return;
+    }
+    snprintf((char *)base + k->off, k->size, "%s", value);
+}
+
 static void set_unmatched(cfg_walk *w, const void *node, const cfg_key *k, const char *value,
                           void *base)
 {
@@ -343,6 +365,11 @@ static const cfg_key keys[] = {
       .def = RL_IDLE_TIMEOUT_DEFAULT_S, .doc = "seconds a connection stays open after its last frame" },
     { "mllp", "read-timeout", CFG_UINT, 1, RL_READ_TIMEOUT_MAX_S, AT(cfg, read_timeout_s),
       .def = RL_READ_TIMEOUT_DEFAULT_S, .doc = "seconds a partial frame or a TLS handshake may take" },
+    { "mllp", "stress-timeout", CFG_UINT, 1, RL_STRESS_TIMEOUT_MAX_S,
+      AT(cfg, mllp_stress_timeout_s), .def = RL_MLLP_STRESS_TIMEOUT_DEFAULT_S,
+      .doc = "seconds a connection with no complete frame yet is kept while over half are open" },
+    { "mllp", "allow-from", CFG_STR, AT(cfg, mllp_allow_from), .set = set_allow,
+      .doc = "addresses and CIDR blocks connections are taken from (none: any)" },
     { "mllp/listen", NULL, CFG_ELEM, .max = RL_MAX_LISTENERS, .open = open_listener,
       .doc = "a listener (the file's replace the default one)" },
     { "mllp/listen", "bind", CFG_HOST, AT(cfg_listener, bind), .def_text = "127.0.0.1",
@@ -371,6 +398,14 @@ static const cfg_key keys[] = {
     { "dicom", "max-per-address", CFG_UINT, 1, RL_DICOM_MAX_ASSOCIATIONS_CEILING,
       AT(cfg, dicom_max_per_address), .def = RL_DICOM_MAX_PER_ADDRESS_DEFAULT,
       .doc = "connections one address may hold at once" },
+    { "dicom", "max-connections", CFG_UINT, 1, RL_DICOM_MAX_CONNECTIONS_CEILING,
+      AT(cfg, dicom_max_connections), .def = RL_DICOM_MAX_CONNECTIONS_DEFAULT,
+      .doc = "connections held before their association request (the oldest is evicted when full)" },
+    { "dicom", "stress-timeout", CFG_UINT, 1, RL_STRESS_TIMEOUT_MAX_S,
+      AT(cfg, dicom_stress_timeout_s), .def = RL_DICOM_STRESS_TIMEOUT_DEFAULT_S,
+      .doc = "seconds for the association request while over half of max-connections wait" },
+    { "dicom", "allow-from", CFG_STR, AT(cfg, dicom_allow_from), .set = set_allow,
+      .doc = "addresses and CIDR blocks connections are taken from (none: any)" },
     { "dicom", "ae-title", CFG_AE, AT(cfg, dicom_ae), .def_text = "RADLINK",
       .doc = "the engine's AE title" },
     { "dicom", "max-associations", CFG_UINT, 1, RL_DICOM_MAX_ASSOCIATIONS_CEILING,
@@ -547,6 +582,11 @@ static const cfg_key keys[] = {
       .doc = "the console's users file (none: DATA/users)" },
     { "http", "max-connections", CFG_UINT, 1, RL_HTTP_CONNECTIONS_MAX, AT(cfg, http.max_connections),
       .def = RL_HTTP_CONNECTIONS_DEFAULT, .doc = "connections at once (a thread each)" },
+    { "http", "stress-timeout", CFG_UINT, 1, RL_STRESS_TIMEOUT_MAX_S, AT(cfg, http.stress_timeout_s),
+      .def = RL_HTTP_STRESS_TIMEOUT_DEFAULT_S,
+      .doc = "seconds for a connection's first request while over half of max-connections wait" },
+    { "http", "allow-from", CFG_STR, AT(cfg, http.allow_from), .set = set_allow,
+      .doc = "addresses and CIDR blocks connections are taken from (none: any)" },
     { "http", "lockout-failures", CFG_UINT, 1, RL_HTTP_LOCKOUT_FAILURES_MAX,
       AT(cfg, http.lockout_failures), .def = RL_HTTP_LOCKOUT_FAILURES_DEFAULT,
       .doc = "wrong passwords in a row that lock a user name" },

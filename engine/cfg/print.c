@@ -129,6 +129,9 @@ static void print_dicom(const cfg *c, FILE *f)
     if (c->dicom_port || c->dicom_tls.on) {
         print_key(c, f, "dicom", "association-timeout", NULL);
         print_key(c, f, "dicom", "max-per-address", NULL);
+        print_key(c, f, "dicom", "max-connections", NULL);
+        print_key(c, f, "dicom", "stress-timeout", NULL);
+        fprintf(f, "dicom.allow-from=%s\n", c->dicom_allow_from[0] ? c->dicom_allow_from : "any");
     }
 }
 
@@ -153,6 +156,13 @@ static void print_http(const cfg *c, FILE *f)
                 c->http.l.tls ? " tls" : "", c->http.users[0] ? c->http.users : "DATA/users");
     else
         fprintf(f, "http.listen=off\n");
+    if (c->http.l.port)
+        fprintf(f, "http.allow-from=%s\n", c->http.allow_from[0] ? c->http.allow_from : "any");
+}
+
+static void print_mllp_allow(const cfg *c, FILE *f)
+{
+    fprintf(f, "mllp.allow-from=%s\n", c->mllp_allow_from[0] ? c->mllp_allow_from : "any");
 }
 
 static void print_recon(const cfg *c, FILE *f)
@@ -210,6 +220,8 @@ static const struct print_step {
     KEY("mllp", "max-buffered-mb"),
     KEY("mllp", "idle-timeout"),
     KEY("mllp", "read-timeout"),
+    KEY("mllp", "stress-timeout"),
+    LINES(print_mllp_allow),
     LINES(print_dicom),
     LINES(print_pacs),
     LINES(print_http),

@@ -267,4 +267,18 @@ int engine_destinations(engine *e, rl_buf *out);
  * lines, radlink/alert.h alert_facts_loop reads them). */
 int engine_facts(engine *e, rl_buf *out);
 
+/* One listener's pressure, for `radlink status` and /metrics: the MLLP
+ * listeners together, each DICOM port, the HTTP listener. */
+typedef struct listener_row {
+    const char *name;      /* "mllp", "dicom", "dicom-tls", "http" */
+    unsigned unidentified; /* connections that have not identified themselves */
+    unsigned open, max;    /* MLLP: connections open of max-connections; others: waiting */
+    bool pressure;
+    unsigned long evicted, stress_closed, denied;
+} listener_row;
+
+/* The rows of the listeners running (at most RL_LISTENER_ROWS). */
+#define RL_LISTENER_ROWS 4
+unsigned engine_listener_rows(engine *e, listener_row *rows);
+
 #endif

@@ -15,8 +15,9 @@
 void engine_on_mllp(void *ctx, mllp_event ev, const mllp_peer *peer, rl_str data, const char *why)
 {
     engine *e = ctx;
-    if (ev == MLLP_EV_TLS_FAILED) {
-        engine_audit_alert(e, AUDIT_T_NODE_AUTH, peer->addr, "", why ? why : "TLS failed");
+    if (ev == MLLP_EV_TLS_FAILED || ev == MLLP_EV_DENIED) {
+        engine_audit_alert(e, AUDIT_T_NODE_AUTH, peer->addr, "",
+                           why ? why : ev == MLLP_EV_DENIED ? "not in allow-from" : "TLS failed");
         return;
     }
     if (e->nbatch == e->cap) {

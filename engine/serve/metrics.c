@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "radlink/http.h"
 #include "radlink/limits.h"
 #include "radlink/msglog.h"
 #include "radlink/metrics.h"
@@ -55,6 +56,59 @@ void engine_count_messages(engine *e, const char *listener, const char *type, in
     s->n = n;
 }
 
+unsigned engine_listener_rows(engine *e, listener_row *rows)
+{
+    unsigned n = 0;
+    if (e->srv) {
+        mllp_stats ms;
+        mllp_server_stats(e->srv, &ms);
+        rows[n++] = (listener_row){ "mllp", ms.unidentified, ms.open, ms.max_conns, ms.pressure,
+                                    ms.evicted, ms.stress_closed, ms.denied };
+    }
+    net_gate_stats g[3];
+    const char *names[3];
+    unsigned nd = dicom_scp_gates(e->dicom, g, names, 2);
+    if (e->http)
+        http_gate_stats(e->http, &g[nd]), names[nd++] = "http";
+    for (unsigned i = 0; i < nd && n < RL_LISTENER_ROWS; i++)
+        rows[n++] = (listener_row){ names[i], g[i].waiting, g[i].waiting, g[i].max_waiting,
+                                    g[i].pressure, g[i].evicted, g[i].timed_out, g[i].denied };
+    return n;
+}
+
+/* Each listener's pressure and what it shed. */
+static void listener_metrics(engine *e, rl_buf *out)
+{
+    listener_row rows[RL_LISTENER_ROWS];
+    unsigned n = engine_listener_rows(e, rows);
+    struct { const char *name, *type, *help; } m[] = {
+        { "radlink_listener_pressure", "gauge",
+          "1 while more than half of a listener's connections are open (the unidentified get "
+          "the stress timeout)" },
+        { "radlink_listener_unidentified", "gauge",
+          "connections that have not yet sent a complete first message" },
+        { "radlink_listener_evicted_total", "counter",
+          "unidentified connections closed to admit a new one" },
+        { "radlink_listener_closed_waiting_total", "counter",
+          "unidentified connections closed by their timeout (the stress timeout under pressure)" },
+        { "radlink_listener_denied_total", "counter",
+          "connections closed at accept: not in allow-from" },
+    };
+    for (size_t k = 0; k < sizeof m / sizeof m[0]; k++) {
+        metrics_head(out, m[k].name, m[k].type, m[k].help);
+        for (unsigned i = 0; i < n; i++) {
+            char labels[RL_METRICS_NAME_MAX] = "";
+            metrics_label(labels, sizeof labels, "listener", rl_str_c(rows[i].name));
+            double v = k == 0   ? rows[i].pressure
+                       : k == 1 ? rows[i].unidentified
+                       : k == 2 ? (double)rows[i].evicted
+                       : k == 3 ? (double)rows[i].stress_closed
+                                : (double)rows[i].denied;
+            metrics_value(out, m[k].name, labels, v);
+        }
+    }
+}
+
 int engine_metrics(engine *e, rl_buf *out)
 {
     metrics_head(out, "radlink_messages_total", "counter",
@@ -98,6 +152,7 @@ int engine_metrics(engine *e, rl_buf *out)
     metrics_head(out, "radlink_jobs_running", "gauge", "jobs a worker is running now");
     metrics_value(out, "radlink_jobs_running", "", running);
     dicom_scp_metrics(e->dicom, out);
+    listener_metrics(e, out);
     static const char *const kinds[RL_RETENTION_KINDS] = { "messages", "worklist", "jobs",
                                                            "studies",  "instances", "audit" };
     metrics_head(out, "radlink_retention_removed_total", "counter",

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -446,7 +447,12 @@ static void dicom_settings(engine *e, dicom_scp_cfg *dc)
                            .max_associations = c->dicom_max_associations,
                            .max_responses = c->dicom_max_responses,
                            .dimse_timeout_s = c->dicom_timeout_s,
-                           .icase_names = c->dicom_icase_names, .st = e->st };
+                           .icase_names = c->dicom_icase_names, .st = e->st,
+                           .max_connections = c->dicom_max_connections,
+                           .stress_timeout_s = c->dicom_stress_timeout_s };
+    char why[160];
+    if (cidr_parse(c->dicom_allow_from, &dc->allow, why, sizeof why) != 0) /* checked at load */
+        log_error("dicom.allow_from", "text=\"%s\"", why);
     snprintf(dc->ae_title, sizeof dc->ae_title, "%s", c->dicom_ae);
     snprintf(dc->bind, sizeof dc->bind, "%s", c->dicom_bind);
     dc->on_dataset = study_on_dataset;
@@ -515,6 +521,10 @@ static int start_mllp(engine *e, rl_err *err)
         ls[i] = (mllp_listen){ cl->bind, e->mllp_port[i], cl->tls ? &tls[i] : NULL,
                                e->mllp_fd[i] };
     }
+    cidr_list allow;
+    char why[160];
+    if (cidr_parse(e->cfg->mllp_allow_from, &allow, why, sizeof why) != 0)
+        return rl_err_set(err, MLLP_E_CONFIG, -1, "mllp allow-from: %s", why);
     mllp_server_cfg sc = { ls,
                            e->cfg->n_mllp,
                            e->cfg->max_frame,
@@ -522,7 +532,9 @@ static int start_mllp(engine *e, rl_err *err)
                            e->cfg->idle_timeout_s,
                            e->cfg->read_timeout_s,
                            e->cfg->max_per_address,
-                           (size_t)e->cfg->max_buffered_mb << 20 };
+                           (size_t)e->cfg->max_buffered_mb << 20,
+                           e->cfg->mllp_stress_timeout_s,
+                           &allow };
     return mllp_server_new(e->l, &sc, engine_on_mllp, e, &e->srv, err);
 }
 
@@ -565,8 +577,24 @@ static int start_control(engine *e, rl_err *err)
     return rc;
 }
 
+/* Every connection held is a descriptor: the soft limit (1,024 under most
+ * service managers) goes up to the hard one, as a server holding a
+ * thousand connections needs. */
+static void raise_nofile(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max)
+        return;
+    rlim_t was = r.rlim_cur;
+    r.rlim_cur = r.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &r) == 0)
+        log_debug("serve.nofile", "was=%llu now=%llu", (unsigned long long)was,
+                  (unsigned long long)r.rlim_cur);
+}
+
 int engine_start(engine *e, rl_err *err)
 {
+    raise_nofile();
     static int (*const steps[])(engine *, rl_err *) = {
         start_data_dir, start_store, start_routes, start_control, start_dicom,
         start_jobs,     start_mllp,  inbox_start,  start_shipper, engine_web_start,

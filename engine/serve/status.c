@@ -50,6 +50,21 @@ int engine_status(engine *e, rl_buf *out)
                   (unsigned long long)ms.refused, (unsigned long long)ms.refused_per_address,
                   (unsigned long long)ms.over_budget, ms.buffered,
                   (unsigned long long)ms.junk_bytes);
+    listener_row rows[RL_LISTENER_ROWS];
+    unsigned nrows = engine_listener_rows(e, rows);
+    for (unsigned i = 0; i < nrows; i++) {
+        const listener_row *r = &rows[i];
+        if (strcmp(r->name, "mllp") == 0)
+            rl_buf_printf(out, "listener mllp: %u of %u connections open, %u not yet "
+                          "identified, pressure %s; evicted %lu, closed by the stress timeout "
+                          "%lu, denied by allow-from %lu\n", r->open, r->max, r->unidentified,
+                          r->pressure ? "yes" : "no", r->evicted, r->stress_closed, r->denied);
+        else
+            rl_buf_printf(out, "listener %s: %u of %u connections waiting for their first "
+                          "message, pressure %s; evicted %lu, closed waiting %lu, denied by "
+                          "allow-from %lu\n", r->name, r->unidentified, r->max,
+                          r->pressure ? "yes" : "no", r->evicted, r->stress_closed, r->denied);
+    }
     rl_buf_add_c(out, "hl7 accepted with irregularities:");
     for (int k = 0; k < INGEST_TOL_COUNT; k++)
         rl_buf_printf(out, "%s %s %llu", k ? "," : "", ingest_tolerance_name(k),

@@ -59,6 +59,14 @@ static void on_request(void *ctx, const http_req *req, http_resp *resp)
         web_text(&c, 404, "no such page: %s\n", req->path);
 }
 
+/* A connection allow-from refused (the gate's thread, once per address a
+ * minute): a security alert in the audit trail. */
+static void denied(void *ctx, const char *ip)
+{
+    engine_audit_alert(ctx, AUDIT_T_NODE_AUTH, ip, "",
+                       "HTTP connection from an address not in allow-from");
+}
+
 int engine_web_start(engine *e, rl_err *err)
 {
     const cfg *cf = e->cfg;
@@ -82,12 +90,18 @@ int engine_web_start(engine *e, rl_err *err)
     const cfg_listener *l = &cf->http.l;
     net_tls_opts tls = { .cert = l->cert, .key = l->key, .ca = l->ca[0] ? l->ca : NULL,
                          .verify_peer = l->verify_client };
+    cidr_list allow;
+    char why[160];
+    if (cidr_parse(cf->http.allow_from, &allow, why, sizeof why) != 0)
+        return rl_err_set(err, HTTP_E_START, -1, "http allow-from: %s", why);
     http_opts o = { .bind = l->bind,
                     .port = l->port == RL_PORT_AUTO ? 0 : l->port,
                     .tls = l->tls ? &tls : NULL,
                     .max_connections = cf->http.max_connections,
                     .request_timeout_ms = RL_HTTP_REQUEST_TIMEOUT_MS,
-                    .body_max = RL_HTTP_BODY_MAX };
+                    .body_max = RL_HTTP_BODY_MAX,
+                    .stress_timeout_ms = cf->http.stress_timeout_s * 1000u,
+                    .allow = &allow, .denied = denied, .denied_ctx = e };
     e->web = w;
     if (http_start(&o, on_request, w, &e->http, err) != 0) {
         engine_web_stop(e);

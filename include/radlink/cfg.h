@@ -103,6 +103,8 @@ typedef struct cfg {
     unsigned max_per_address;   /* MLLP connections from one client address */
     uint64_t max_buffered_mb;   /* memory all MLLP frames in flight may take */
     unsigned idle_timeout_s, read_timeout_s;
+    unsigned mllp_stress_timeout_s;                /* unidentified, under pressure */
+    char mllp_allow_from[RL_ALLOW_FROM_TEXT_MAX];  /* addresses and blocks; "" = any */
     uint64_t map_size_mb;   /* LMDB map size at start */
     uint64_t max_map_size_mb; /* the map grows itself up to this */
     cfg_retention retention;
@@ -114,6 +116,9 @@ typedef struct cfg {
     char dicom_bind[64];       /* "" or "*": every address */
     dicom_tls dicom_tls;       /* <tls> under <dicom>: the TLS listener */
     unsigned dicom_assoc_timeout_s, dicom_max_per_address;
+    unsigned dicom_max_connections;  /* held before their association request */
+    unsigned dicom_stress_timeout_s; /* the association request's, under pressure */
+    char dicom_allow_from[RL_ALLOW_FROM_TEXT_MAX];
     char dicom_ae[17];
     char dicom_allowed[RL_DICOM_ALLOW_MAX][17]; /* calling AE titles; none = open */
     unsigned n_dicom_allowed;
@@ -158,6 +163,8 @@ typedef struct cfg {
         char users[CFG_PATH]; /* the users file ("" = DATA/users) */
         unsigned max_connections, lockout_failures;
         unsigned session_idle_s, lockout_s; /* durations: "30m", "90s" */
+        unsigned stress_timeout_s;          /* the first request's, under pressure */
+        char allow_from[RL_ALLOW_FROM_TEXT_MAX];
     } http;
     cfg_alerts alerts;
 } cfg;

@@ -20,9 +20,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "radlink/cidr.h"
 #include "radlink/dpath.h"
 #include "radlink/err.h"
 #include "radlink/limits.h"
+#include "radlink/net.h"
 #include "radlink/route_dicom.h"
 #include "radlink/store.h"
 #include "radlink/study.h"
@@ -101,6 +103,11 @@ typedef struct dicom_scp_cfg {
      * connections (handshakes and associations) at once */
     unsigned assoc_timeout_s;
     unsigned max_per_address;
+    /* connections held, costing no thread, before their association request
+     * (the oldest silent one evicted when full); over half of them waiting,
+     * stress_timeout_s replaces assoc_timeout_s for those; allow-from */
+    unsigned max_connections, stress_timeout_s;
+    cidr_list allow;
     int fd, tls_fd; /* > 0: sockets dicom_bind bound already (serve --user) */
     bool icase_names;          /* person-name matching ignores (ASCII) case */
     store *st;
@@ -168,6 +175,10 @@ void dicom_scp_status(dicom_scp *s, rl_buf *out);
 /* The same counters, and each service's latency, as Prometheus lines
  * (radlink/metrics.h). Any thread, while the SCP runs. */
 void dicom_scp_metrics(dicom_scp *s, rl_buf *out);
+/* The gates of the plain and the TLS port (those that listen, in that
+ * order, at most max), names "dicom" and "dicom-tls": how many wait for
+ * their association request, pressure, evictions, denials. */
+unsigned dicom_scp_gates(dicom_scp *s, net_gate_stats *out, const char **names, unsigned max);
 
 /* A header change: set tag (top level) to value (UTF-8). */
 typedef struct dicom_change {

@@ -54,6 +54,16 @@ typedef struct http_opts {
     unsigned max_connections;  /* at once (a thread each); more wait or are refused */
     unsigned request_timeout_ms;
     size_t body_max;           /* larger bodies are answered 413, unread */
+    /* Connections wait, costing no thread, until their first request's
+     * headers (over TLS: their ClientHello) are in: at most max_connections
+     * of them, the oldest closed for a new one; over half full they get
+     * stress_timeout_ms instead of request_timeout_ms (radlink/net.h, the
+     * gate). allow: allow-from (NULL: every address); denied(ctx, ip): a
+     * connection it refused, once per address a minute. */
+    unsigned stress_timeout_ms;
+    const cidr_list *allow;
+    void (*denied)(void *ctx, const char *ip);
+    void *denied_ctx;
 } http_opts;
 
 typedef struct http_server http_server;
@@ -61,6 +71,8 @@ typedef struct http_server http_server;
 /* Listen and serve; h(ctx, ...) answers every request. Returns 0, or
  * HTTP_E_START with the reason (the address in use, a TLS file) in err. */
 int http_start(const http_opts *o, http_handler h, void *ctx, http_server **out, rl_err *err);
+/* The gate's counts (waiting, evicted, denied, ...). */
+void http_gate_stats(http_server *s, net_gate_stats *st);
 /* Stop listening, finish the requests being served, free. NULL is fine. */
 void http_stop(http_server *s);
 /* The port the listener bound (the one the system picked for port 0). */

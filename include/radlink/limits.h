@@ -480,12 +480,9 @@
 #define RL_DEST_RETRY_DELAY_DEFAULT_S 60
 #define RL_DEST_TIMEOUT_MAX_S 86400
 
-/* ---- network layer ---- */
+/* ---- network layer and held slots: radlink/limits_net.h ---- */
 
-/* Connections the kernel queues on a listening socket before the loop
- * accepts them: a burst of senders reconnecting after a restart waits
- * there instead of being refused. */
-#define RL_NET_LISTEN_BACKLOG 128
+#include "radlink/limits_net.h"
 
 /* ---- DICOM bridge ---- */
 

@@ -69,6 +69,13 @@ typedef struct mllp_server_cfg {
     unsigned max_per_address; /* connections one client address may hold (0 = max_conns) */
     size_t max_buffered;      /* bytes all connections' frame buffers may hold together
                                  (0 = no limit); past it, the frame that grew is given up */
+    /* Under pressure (more than half of max_conns open), a connection that
+     * has not identified itself (no complete frame yet) gets this timeout
+     * instead of read_timeout_s and idle_timeout_s; when full, the oldest
+     * such connection is evicted to admit a new one (0: stress_timeout = the
+     * usual ones) */
+    unsigned stress_timeout_s;
+    const cidr_list *allow; /* copied; NULL or empty: every address */
 } mllp_server_cfg;
 
 typedef struct mllp_peer {
@@ -82,6 +89,8 @@ typedef enum mllp_event {
     MLLP_EV_OVERSIZE, /* data = first max_frame bytes; the server answers then closes */
     MLLP_EV_BROKEN,   /* data = an incomplete frame given up (EOF, timeout, new start block) */
     MLLP_EV_TLS_FAILED, /* data empty, why = the TLS handshake's failure: a security alert */
+    MLLP_EV_DENIED,     /* data empty: a connection allow-from refused at accept (once per
+                           address a minute): a security alert */
 } mllp_event;
 
 /* Called from inside loop_run_once; data is valid only during the call. */
@@ -92,6 +101,12 @@ typedef struct mllp_stats {
     uint64_t accepted, refused, frames, junk_bytes, oversize, broken, tls_failures;
     uint64_t refused_per_address; /* of refused: the address had max_per_address */
     uint64_t over_budget;         /* frames given up for max_buffered */
+    uint64_t evicted;      /* unidentified connections closed to admit a new one */
+    uint64_t stress_closed; /* unidentified connections closed by the stress timeout */
+    uint64_t denied;       /* connections closed at accept: not in allow-from */
+    unsigned unidentified; /* open connections that completed no frame yet */
+    unsigned max_conns;
+    bool pressure;         /* more than half of max_conns open */
     size_t buffered;              /* bytes the frame buffers hold now */
     unsigned open;
 } mllp_stats;

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "radlink/cidr.h"
 #include "radlink/err.h"
 #include "radlink/limits.h"
 #include "radlink/util.h"
@@ -39,8 +40,13 @@ enum net_status {
 #define NET_SOCKADDR_MAX 128
 
 /* A peer's address, as accept gave it. */
+#ifdef __cplusplus
+#define NET_ALIGN8 alignas(8) /* the DICOM bridge includes this header */
+#else
+#define NET_ALIGN8 _Alignas(8)
+#endif
 typedef struct net_addr {
-    _Alignas(8) unsigned char sa[NET_SOCKADDR_MAX]; /* a struct sockaddr */
+    NET_ALIGN8 unsigned char sa[NET_SOCKADDR_MAX]; /* a struct sockaddr */
     unsigned len;                                  /* its length */
     char text[RL_PEER_TEXT_MAX];                   /* "ip:port", "[v6]:port" */
 } net_addr;
@@ -51,6 +57,28 @@ void net_addr_str(const void *sa, char *out, size_t n);
 /* The host part of an address text: "10.1.2.3:4567" -> "10.1.2.3",
  * "[::1]:4567" -> "::1". */
 void net_addr_host(const char *addr, char *host, size_t n);
+
+/* Whether a (an accepted peer's address) is in the allow-from list l (an
+ * empty list allows every address). */
+bool net_addr_allowed(const cidr_list *l, const net_addr *a);
+
+/* A bounded set of addresses (host parts, net_addr_host) with the time
+ * each was last marked; when full, the one marked longest ago makes room.
+ * Not locked: one thread uses it. */
+typedef struct net_addrset {
+    struct {
+        char ip[48];
+        int64_t at_ms;
+    } e[RL_KNOWN_ADDRESSES > RL_DENIED_ADDRESSES ? RL_KNOWN_ADDRESSES : RL_DENIED_ADDRESSES];
+    unsigned n;
+} net_addrset;
+
+/* Mark ip at now_ms. */
+void net_addrset_mark(net_addrset *s, const char *ip, int64_t now_ms);
+bool net_addrset_has(const net_addrset *s, const char *ip);
+/* True, and ip marked, when ip was not marked within every_ms before now_ms:
+ * the rate limit of "once per address a minute". */
+bool net_addrset_due(net_addrset *s, const char *ip, int64_t now_ms, int64_t every_ms);
 
 /* ---- TCP ---- */
 
@@ -144,5 +172,68 @@ const char *net_tls_verify_error(const net_conn *c);
 /* End TLS (close_notify when the handshake was done), close the socket.
  * Closing twice is fine. */
 void net_close(net_conn *c);
+
+/* ---- the gate: connections held until they identify themselves ---- */
+
+/* A listener whose connections are served by threads (DICOM, HTTP) puts a
+ * gate in front: one thread accepts every connection at once (a flood
+ * waits in no backlog), closes those allow-from does not allow before
+ * reading a byte, and holds the rest, costing a descriptor and no thread,
+ * until their first message is complete in the socket (looked at with
+ * MSG_PEEK, left there for the protocol's own reader): then it hands the
+ * connection over. When max_waiting connections wait, the oldest waiting
+ * one is evicted to admit the new one. Over half full, the waiting ones get
+ * stress_timeout_ms instead of timeout_ms (when shorter). */
+
+typedef enum net_gate_verdict {
+    NET_GATE_MORE,   /* incomplete: wait for more bytes */
+    NET_GATE_READY,  /* the first message is complete: hand the connection over */
+    NET_GATE_REFUSE, /* not this protocol: close it */
+} net_gate_verdict;
+
+typedef struct net_gate_opts {
+    const char *name;         /* in the log and the status: "dicom", "dicom-tls", "http" */
+    int listen_fd;            /* the gate's from now on (net_listen's, non-blocking) */
+    unsigned max_waiting;     /* connections held before they identify themselves */
+    unsigned max_per_address; /* of those, from one address (0: no limit) */
+    unsigned timeout_ms, stress_timeout_ms;
+    const cidr_list *allow;   /* copied; NULL or empty: every address */
+    /* the bytes the connection sent so far (at most RL_GATE_PEEK_MAX) */
+    net_gate_verdict (*look)(const unsigned char *b, size_t n);
+    /* the connection identified itself: fd (blocking off, close-on-exec)
+     * is the callee's; called in the gate's thread */
+    void (*take)(void *ctx, int fd, const net_addr *peer);
+    /* a connection allow-from refused, at most once per address a minute
+     * (RL_DENIED_AUDIT_EVERY_MS): the audit trail's security alert */
+    void (*denied)(void *ctx, const char *ip);
+    /* a connection whose first bytes look() refused (may be NULL): over
+     * TLS, a failed handshake's security alert; the audit's own rate limit
+     * applies */
+    void (*refused)(void *ctx, const char *ip);
+    void *ctx;
+} net_gate_opts;
+
+typedef struct net_gate_stats {
+    unsigned long accepted;  /* connections accepted */
+    unsigned long taken;     /* handed over, their first message complete */
+    unsigned long denied;    /* closed at accept: allow-from */
+    unsigned long refused;   /* closed at accept: max-per-address */
+    unsigned long evicted;   /* closed to admit a newer one when full */
+    unsigned long timed_out; /* closed waiting: the (stress) timeout */
+    unsigned long not_protocol; /* closed: their first bytes were not the protocol's */
+    unsigned waiting, max_waiting;
+    bool pressure; /* more than half of max_waiting wait */
+} net_gate_stats;
+
+typedef struct net_gate net_gate;
+
+/* Start the gate's thread. On failure listen_fd is closed. */
+int net_gate_start(const net_gate_opts *o, net_gate **out, rl_err *err);
+void net_gate_stats_get(net_gate *g, net_gate_stats *st);
+/* Whether the gate's waiting connections are over half its room. */
+bool net_gate_pressure(net_gate *g);
+/* Stop the thread, close the waiting connections and the listening socket.
+ * NULL is fine. */
+void net_gate_free(net_gate *g);
 
 #endif

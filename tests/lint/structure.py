@@ -30,7 +30,7 @@ FILE_EXEMPT = {
 
 # Headers whose functions carry a prefix other than the header's name.
 PREFIXES = {
-    "util.h": ("rl_",), "err.h": ("rl_",), "limits.h": (), "log.h": ("log_",),
+    "util.h": ("rl_",), "err.h": ("rl_",), "limits.h": (), "limits_net.h": (), "log.h": ("log_",),
     "loop.h": ("loop_",), "cmd.h": ("cmdq_",), "digest.h": ("digest_",), "forward.h": ("forwarder_",),
     "metrics.h": ("metrics_",), "rec.h": ("rec_",), "xdoc.h": ("xdoc_",),
     "version.h": (), "audit_ship.h": ("audit_ship_",), "ctlsock.h": ("ctlsock_",),
@@ -49,7 +49,7 @@ PREFIXES = {
 # The bottom layer and the headers it may include.
 BASE_DIR = "engine/base"
 BASE_HEADERS = {"util.h", "err.h", "log.h", "loop.h", "limits.h", "metrics.h", "rec.h",
-                "xdoc.h", "cmdq.h", "version.h"}
+                "xdoc.h", "cmdq.h", "version.h", "cidr.h", "limits_net.h"}
 
 SOURCE_EXT = (".c", ".cc", ".h", ".hh")
 

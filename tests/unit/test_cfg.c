@@ -189,10 +189,16 @@ static void test_defaults(void **state)
                         "mllp.max-buffered-mb=256\n"
                         "mllp.idle-timeout=600\n"
                         "mllp.read-timeout=60\n"
+                        "mllp.stress-timeout=5\n"
+                        "mllp.allow-from=any\n"
                         "dicom.listen=127.0.0.1:11112 ae=RADLINK allowed=any\n"
                         "dicom.association-timeout=10\n"
                         "dicom.max-per-address=8\n"
+                        "dicom.max-connections=512\n"
+                        "dicom.stress-timeout=2\n"
+                        "dicom.allow-from=any\n"
                         "http.listen=127.0.0.1:8080 users=DATA/users\n"
+                        "http.allow-from=any\n"
                         "recon.unmatched=hold\n"
                         "dicom.duplicates=replace\n"
                         "jobs.workers=2\n"
@@ -393,6 +399,16 @@ static void test_out_of_bounds(void **state)
     assert_refused(&c, rc, e, "FILE:3: max-frame: '268435457' is not a number up to 268435456\n");
     e = load(&c, "<audit><syslog host=\"h\" port=\"65536\"/></audit>\n", &rc);
     assert_refused(&c, rc, e, "FILE:2: port: '65536' is not a number up to 65535\n");
+    e = load(&c, "<mllp allow-from=\"10.0.0.0/8 10.0.0/8\"/>\n", &rc);
+    assert_refused(&c, rc, e, "FILE:2: allow-from: '10.0.0/8' is not an address or CIDR block "
+                              "(10.0.0.0/8, 192.168.1.5, fd00::/8)\n");
+    e = load(&c, "<dicom allow-from=\"::1/129\"/>\n", &rc);
+    assert_refused(&c, rc, e, "FILE:2: allow-from: '::1/129' is not an address or CIDR block "
+                              "(10.0.0.0/8, 192.168.1.5, fd00::/8)\n");
+    e = load(&c, "<http allow-from=\"10.1.0.0/16, fd00::/8\" stress-timeout=\"3\"/>\n", &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(c.http.allow_from, "10.1.0.0/16, fd00::/8");
+    assert_int_equal(c.http.stress_timeout_s, 3);
     char longer[400];
     snprintf(longer, sizeof longer, "<audit site=\"%064d\"/>\n", 0);
     e = load(&c, longer, &rc);

@@ -7,6 +7,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -180,6 +182,238 @@ static void tls_files_that_are_missing_are_named(void **state)
     assert_non_null(strstr(net_tls_library_version(), "SSL"));
 }
 
+
+static void allow_lists_parse_and_match(void **state)
+{
+    (void)state;
+    cidr_list l;
+    char why[160];
+    assert_int_equal(cidr_parse("10.0.0.0/8, 192.168.1.5 fd00::/8 ::ffff:172.16.0.0/108", &l,
+                                why, sizeof why), 0);
+    assert_int_equal(l.n, 4);
+    assert_true(cidr_match_text(&l, "10.200.3.4"));
+    assert_false(cidr_match_text(&l, "11.0.0.1"));
+    assert_true(cidr_match_text(&l, "192.168.1.5"));
+    assert_false(cidr_match_text(&l, "192.168.1.6"));
+    assert_true(cidr_match_text(&l, "fd12::1"));
+    assert_false(cidr_match_text(&l, "fe80::1"));
+    assert_true(cidr_match_text(&l, "172.16.200.1")); /* the mapped block is 172.16.0.0/12 */
+    assert_false(cidr_match_text(&l, "172.32.0.1"));
+    assert_true(cidr_match_text(&l, "::ffff:10.1.1.1")); /* a mapped address matches as IPv4 */
+    assert_false(cidr_match_text(&l, "not an address"));
+    /* prefixes that are not whole bytes */
+    assert_int_equal(cidr_parse("10.1.2.128/25", &l, why, sizeof why), 0);
+    assert_true(cidr_match_text(&l, "10.1.2.200"));
+    assert_false(cidr_match_text(&l, "10.1.2.127"));
+    /* the empty list allows every address */
+    assert_int_equal(cidr_parse(" ", &l, why, sizeof why), 0);
+    assert_true(cidr_match_text(&l, "203.0.113.9"));
+    /* what does not parse is named */
+    static const char *const bad[] = { "10.0.0/8", "10.0.0.0/33", "::1/129", "10.0.0.0/",
+                                       "10.0.0.0/x", "host.example" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(cidr_parse(bad[i], &l, why, sizeof why), -1);
+        assert_non_null(strstr(why, "is not an address or CIDR block"));
+    }
+}
+
+static void address_sets_rate_limit_per_address(void **state)
+{
+    (void)state;
+    static net_addrset s;
+    assert_true(net_addrset_due(&s, "10.0.0.1", 1000, 60000));
+    assert_false(net_addrset_due(&s, "10.0.0.1", 30000, 60000));
+    assert_true(net_addrset_due(&s, "10.0.0.2", 30000, 60000));
+    assert_true(net_addrset_due(&s, "10.0.0.1", 61000, 60000));
+    assert_true(net_addrset_has(&s, "10.0.0.2"));
+    /* full: the address marked longest ago makes room */
+    for (unsigned i = 0; i < sizeof s.e / sizeof s.e[0]; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.1.%u.%u", i / 256, i % 256);
+        net_addrset_mark(&s, ip, 100000 + i);
+    }
+    assert_false(net_addrset_has(&s, "10.0.0.1"));
+    assert_true(net_addrset_has(&s, "10.1.0.200"));
+}
+
+/* ---- the gate ---- */
+
+typedef struct gate_seen {
+    int taken[8];
+    unsigned ntaken, denied;
+} gate_seen;
+
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static net_gate_verdict look_line(const unsigned char *b, size_t n)
+{
+    if (b[0] == '!')
+        return NET_GATE_REFUSE;
+    return memchr(b, '\n', n) ? NET_GATE_READY : NET_GATE_MORE;
+}
+
+static void take_fd(void *ctx, int fd, const net_addr *peer)
+{
+    (void)peer;
+    gate_seen *g = ctx;
+    pthread_mutex_lock(&seen_lock);
+    if (g->ntaken < 8)
+        g->taken[g->ntaken++] = fd;
+    else
+        close(fd);
+    pthread_mutex_unlock(&seen_lock);
+}
+
+static void on_denied(void *ctx, const char *ip)
+{
+    (void)ip;
+    gate_seen *g = ctx;
+    pthread_mutex_lock(&seen_lock);
+    g->denied++;
+    pthread_mutex_unlock(&seen_lock);
+}
+
+static unsigned taken(gate_seen *g)
+{
+    pthread_mutex_lock(&seen_lock);
+    unsigned n = g->ntaken;
+    pthread_mutex_unlock(&seen_lock);
+    return n;
+}
+
+/* A client from src (127.0.0.x) to port, connected. */
+static int client(const char *src, unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET };
+    inet_pton(AF_INET, src, &a.sin_addr);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof to), 0);
+    return fd;
+}
+
+/* Whether the server closed fd within ms. */
+static bool closed_within(int fd, int ms)
+{
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    if (poll(&p, 1, ms) <= 0)
+        return false;
+    char c;
+    return recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+static net_gate *gate_on(gate_seen *seen, unsigned max, unsigned stress_ms, const char *allow,
+                         unsigned *port)
+{
+    static cidr_list l;
+    char why[160];
+    assert_int_equal(cidr_parse(allow, &l, why, sizeof why), 0);
+    int lfd = -1;
+    rl_err err;
+    assert_int_equal(net_listen("gate", "127.0.0.1", 0, &lfd, port, &err), 0);
+    net_gate_opts o = { .name = "test", .listen_fd = lfd, .max_waiting = max,
+                        .timeout_ms = 60000, .stress_timeout_ms = stress_ms, .allow = &l,
+                        .look = look_line, .take = take_fd, .denied = on_denied, .ctx = seen };
+    net_gate *g = NULL;
+    assert_int_equal(net_gate_start(&o, &g, &err), 0);
+    return g;
+}
+
+/* Wait (up to 10 s) until the gate counts `waiting` connections. */
+static void wait_waiting(net_gate *g, unsigned waiting)
+{
+    for (int i = 0; i < 1000; i++) {
+        net_gate_stats st;
+        net_gate_stats_get(g, &st);
+        if (st.waiting == waiting)
+            return;
+        poll(NULL, 0, 10);
+    }
+    fail_msg("the gate never held %u connections", waiting);
+}
+
+static void the_gate_evicts_the_oldest_and_hands_over_the_identified(void **state)
+{
+    (void)state;
+    gate_seen seen = { 0 };
+    unsigned port;
+    net_gate *g = gate_on(&seen, 3, 60000, "", &port);
+    /* a complete first message: handed over, left in the socket for the
+     * protocol's reader */
+    int a = client("127.0.0.2", port);
+    assert_int_equal(send(a, "hi\n", 3, 0), 3);
+    for (int i = 0; i < 1000 && taken(&seen) < 1; i++)
+        poll(NULL, 0, 10);
+    assert_int_equal(taken(&seen), 1);
+    char buf[8];
+    assert_int_equal(recv(seen.taken[0], buf, sizeof buf, 0), 3);
+    /* a first message in two pieces */
+    int h = client("127.0.0.2", port);
+    assert_int_equal(send(h, "h", 1, 0), 1);
+    wait_waiting(g, 1);
+    assert_int_equal(send(h, "i\n", 2, 0), 2);
+    for (int i = 0; i < 1000 && taken(&seen) < 2; i++)
+        poll(NULL, 0, 10);
+    assert_int_equal(taken(&seen), 2);
+    int b = client("127.0.0.2", port); /* the oldest */
+    wait_waiting(g, 1);
+    int c = client("127.0.0.3", port);
+    wait_waiting(g, 2);
+    int d = client("127.0.0.3", port);
+    wait_waiting(g, 3);
+    int e = client("127.0.0.4", port); /* full: b makes room */
+    assert_true(closed_within(b, 10000));
+    assert_false(closed_within(c, 100));
+    assert_false(closed_within(d, 0));
+    /* a connection whose first bytes are not the protocol is closed */
+    int f = client("127.0.0.5", port); /* full again: c makes room */
+    assert_true(closed_within(c, 10000));
+    assert_int_equal(send(f, "!", 1, 0), 1);
+    assert_true(closed_within(f, 10000));
+    net_gate_stats st;
+    net_gate_stats_get(g, &st);
+    assert_int_equal(st.not_protocol, 1);
+    assert_int_equal(st.evicted, 2);
+    assert_int_equal(st.taken, 2);
+    net_gate_free(g);
+    /* freed: the waiting connections are closed */
+    assert_true(closed_within(d, 10000));
+    assert_true(closed_within(e, 10000));
+    for (int *p = (int[]){ a, b, c, d, e, f, h, seen.taken[0], seen.taken[1] }, i = 0; i < 9;
+         i++)
+        close(p[i]);
+}
+
+static void the_gate_denies_and_shortens_timeouts_under_pressure(void **state)
+{
+    (void)state;
+    gate_seen seen = { 0 };
+    unsigned port;
+    net_gate *g = gate_on(&seen, 4, 200, "127.0.0.0/30", &port);
+    /* 127.0.0.5 is outside 127.0.0.0/30: closed at accept, reported once */
+    int x = client("127.0.0.5", port), y = client("127.0.0.5", port);
+    assert_true(closed_within(x, 10000));
+    assert_true(closed_within(y, 10000));
+    net_gate_stats st;
+    net_gate_stats_get(g, &st);
+    assert_int_equal(st.denied, 2);
+    pthread_mutex_lock(&seen_lock);
+    assert_int_equal(seen.denied, 1);
+    pthread_mutex_unlock(&seen_lock);
+    /* two of four waiting: no pressure, the usual minute */
+    int a = client("127.0.0.2", port), b = client("127.0.0.2", port);
+    wait_waiting(g, 2);
+    assert_false(closed_within(a, 400));
+    /* three of four: pressure, and each has the stress timeout */
+    int c = client("127.0.0.3", port);
+    assert_true(closed_within(a, 10000));
+    assert_true(closed_within(b, 10000));
+    net_gate_free(g);
+    close(x), close(y), close(a), close(b), close(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +422,10 @@ int main(void)
         cmocka_unit_test(waits_end_at_the_deadline_or_on_cancel),
         cmocka_unit_test(address_text),
         cmocka_unit_test(tls_files_that_are_missing_are_named),
+        cmocka_unit_test(allow_lists_parse_and_match),
+        cmocka_unit_test(address_sets_rate_limit_per_address),
+        cmocka_unit_test(the_gate_evicts_the_oldest_and_hands_over_the_identified),
+        cmocka_unit_test(the_gate_denies_and_shortens_timeouts_under_pressure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

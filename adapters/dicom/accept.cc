@@ -82,15 +82,6 @@ net_gate_verdict look_plain(const unsigned char *b, size_t n)
     return n - 6 >= be32(b + 2) ? NET_GATE_READY : NET_GATE_MORE;
 }
 
-// Over TLS: a whole first record, a handshake (22) carrying the ClientHello.
-net_gate_verdict look_tls(const unsigned char *b, size_t n)
-{
-    if (b[0] != 22)
-        return NET_GATE_REFUSE;
-    if (n < 5)
-        return NET_GATE_MORE;
-    return n - 5 >= (size_t(b[3]) << 8 | b[4]) ? NET_GATE_READY : NET_GATE_MORE;
-}
 
 } // namespace
 
@@ -418,7 +409,7 @@ std::unique_ptr<Acceptor> Acceptor::start(const accept_opts &o, Serve serve, std
     go.timeout_ms = o.assoc_timeout_s * 1000;
     go.stress_timeout_ms = o.stress_timeout_s * 1000;
     go.allow = o.allow;
-    go.look = o.tls ? look_tls : look_plain;
+    go.look = o.tls ? net_gate_look_tls : look_plain;
     go.take = Impl::take;
     go.denied = Impl::denied;
     go.refused = o.tls ? Impl::not_tls : nullptr;

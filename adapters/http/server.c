@@ -401,7 +401,7 @@ static void denied(void *ctx, const char *ip)
         s->denied(s->denied_ctx, ip);
 }
 
-/* The first request's headers are in (plain), or the first TLS record. */
+/* The first request's headers are in. */
 static net_gate_verdict look_plain(const unsigned char *b, size_t n)
 {
     if (b[0] < 'A' || b[0] > 'Z')
@@ -410,15 +410,6 @@ static net_gate_verdict look_plain(const unsigned char *b, size_t n)
         if (b[i] == '\n' && b[i - 1] == '\r' && b[i - 2] == '\n' && b[i - 3] == '\r')
             return NET_GATE_READY;
     return NET_GATE_MORE;
-}
-
-static net_gate_verdict look_tls(const unsigned char *b, size_t n)
-{
-    if (b[0] != 22)
-        return NET_GATE_REFUSE; /* a TLS handshake record */
-    if (n < 5)
-        return NET_GATE_MORE;
-    return n - 5 >= ((size_t)b[3] << 8 | b[4]) ? NET_GATE_READY : NET_GATE_MORE;
 }
 
 void http_gate_stats(http_server *s, net_gate_stats *st)
@@ -481,7 +472,7 @@ int http_start(const http_opts *o, http_handler h, void *ctx, http_server **out,
                          .timeout_ms = o->request_timeout_ms,
                          .stress_timeout_ms = o->stress_timeout_ms ? o->stress_timeout_ms
                                                                    : o->request_timeout_ms,
-                         .allow = o->allow, .look = s->tls ? look_tls : look_plain,
+                         .allow = o->allow, .look = s->tls ? net_gate_look_tls : look_plain,
                          .take = take, .denied = denied, .ctx = s };
     s->denied = o->denied;
     s->denied_ctx = o->denied_ctx;

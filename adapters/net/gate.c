@@ -41,6 +41,15 @@ struct net_gate {
     net_gate_stats st;
 };
 
+net_gate_verdict net_gate_look_tls(const unsigned char *b, size_t n)
+{
+    if (b[0] != 22)
+        return NET_GATE_REFUSE;
+    if (n < 5)
+        return NET_GATE_MORE;
+    return n - 5 >= ((size_t)b[3] << 8 | b[4]) ? NET_GATE_READY : NET_GATE_MORE;
+}
+
 static bool pressure(const net_gate *g)
 {
     return g->nw * 2 > g->o.max_waiting;

@@ -227,6 +227,10 @@ typedef struct net_gate_stats {
 
 typedef struct net_gate net_gate;
 
+/* A look() for TLS listeners: a whole first record, a handshake (22), which
+ * carries the ClientHello; anything else is refused. */
+net_gate_verdict net_gate_look_tls(const unsigned char *b, size_t n);
+
 /* Start the gate's thread. On failure listen_fd is closed. */
 int net_gate_start(const net_gate_opts *o, net_gate **out, rl_err *err);
 void net_gate_stats_get(net_gate *g, net_gate_stats *st);

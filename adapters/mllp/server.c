@@ -16,6 +16,7 @@ typedef struct listener {
     int fd;
     net_tls_ctx *ctx;
     char name[80];
+    int64_t paused_until; /* accepting paused (out of descriptors) until then; 0: not */
 } listener;
 
 typedef struct conn {
@@ -435,8 +436,14 @@ static void on_accept(loop *l, int fd, unsigned events, void *ctx)
         rl_err err;
         int rc = net_accept(fd, &cfd, &peer, &err);
         if (rc != 0) {
-            if (rc != NET_AGAIN)
-                log_warn("mllp.accept_failed", "listener=%s error=\"%s\"", li->name, err.msg);
+            if (rc != NET_AGAIN) {
+                /* out of descriptors: the backlog keeps the connections; the
+                 * listening socket stays readable, so it is left alone a
+                 * moment instead of being asked again at once, forever */
+                shed_log(s, "mllp.accept_failed", li->name, err.msg);
+                loop_unwatch(s->l, li->fd);
+                li->paused_until = rl_mono_ms() + RL_GATE_ACCEPT_PAUSE_MS;
+            }
             return;
         }
         conn_new(s, li, cfd, &peer);
@@ -547,6 +554,13 @@ void mllp_server_stop_listening(mllp_server *s)
 void mllp_server_tick(mllp_server *s)
 {
     int64_t now = rl_mono_ms();
+    for (unsigned i = 0; i < s->nl; i++) {
+        listener *li = &s->ls[i];
+        if (li->paused_until && li->paused_until <= now && li->fd >= 0) {
+            li->paused_until = 0;
+            loop_watch(s->l, li->fd, LOOP_READ, on_accept, s);
+        }
+    }
     for (unsigned i = 0; i < s->nconns;) {
         conn *c = s->conns[i];
         if (c->closing && !c->out.len) {
@@ -591,6 +605,9 @@ void mllp_server_tick(mllp_server *s)
 int64_t mllp_server_deadline_ms(const mllp_server *s)
 {
     int64_t d = -1;
+    for (unsigned i = 0; s && i < s->nl; i++)
+        if (s->ls[i].paused_until && (d < 0 || s->ls[i].paused_until < d))
+            d = s->ls[i].paused_until;
     for (unsigned i = 0; s && i < s->nconns; i++) {
         const conn *c = s->conns[i];
         /* the timeouts mllp_server_tick applies, and no other: a deadline

@@ -2,6 +2,7 @@
  * facts (facts.c) in the transaction of what they record. See
  * radlink/audit.h. */
 #include <libxml/xmlwriter.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,13 @@
 #include "audit_internal.h"
 #include "radlink/digest.h"
 #include "radlink/rec.h"
+#include "radlink/reczip.h"
 
-#define AUDIT_VERSION 2 /* 2: the facts; 1: the XML as rendered (read as it is) */
+/* 3: the facts as one Zstandard frame (radlink/reczip.h, family "audit");
+ * 2: the facts as they are; 1: the XML as rendered (both read as they are) */
+#define AUDIT_VERSION 3
+#define AUDIT_FACTS_VERSION 2
+#define AUDIT_ZIP_FAMILY "audit"
 
 static char source_id[RL_AUDIT_SOURCE_SIZE] = "RADLINK";
 static char site_id[RL_AUDIT_SOURCE_SIZE];
@@ -366,19 +372,37 @@ int audit_index_del(store_txn *t, const audit_rec *r, rl_err *err)
     return index_patient(t, r->patient_id, r->seq, false, err);
 }
 
+/* The facts of a stored event for training: as they are (version 2) or
+ * decompressed into scratch (version 3). */
+static int train_text(store_txn *t, rl_str val, rl_buf *scratch, rl_str *text)
+{
+    audit_rec r;
+    int rc = audit_decode(t, 0, val, &r);
+    if (rc == STORE_OK && r.version == 1)
+        rc = STORE_E_CORRUPT; /* XML: nothing like the facts new events store */
+    if (rc == STORE_OK && r.facts.n) {
+        rl_buf_reset(scratch);
+        rc = rl_buf_add_str(scratch, r.facts) == 0 ? STORE_OK : STORE_E_IO;
+        r.facts = rl_buf_view(scratch);
+    }
+    *text = r.facts;
+    return rc;
+}
+
 int audit_store(store_txn *t, const audit_ready *r, rl_err *err)
 {
     rl_buf val;
     rl_buf_init(&val, 0);
     uint64_t seq = 0;
-    int rc = rec_put_u8(&val, AUDIT_VERSION) | rec_put_u64(&val, (uint64_t)r->time_us) |
-             rec_put_u32(&val, r->code) | rec_put_u8(&val, (uint8_t)r->action) |
-             rec_put_u8(&val, (uint8_t)r->outcome) | rec_put_cstr(&val, r->patient_id) |
-             rl_buf_add_str(&val, r->facts);
-    if (rc != 0)
+    int rc = store_next_seq(t, STORE_AUDIT, &seq, err);
+    if (rc == 0 && reczip_due(t, AUDIT_ZIP_FAMILY, seq))
+        rc = reczip_train(t, AUDIT_ZIP_FAMILY, STORE_AUDIT, train_text, err);
+    if (rc == 0 && (rec_put_u8(&val, AUDIT_VERSION) | rec_put_u64(&val, (uint64_t)r->time_us) |
+                    rec_put_u32(&val, r->code) | rec_put_u8(&val, (uint8_t)r->action) |
+                    rec_put_u8(&val, (uint8_t)r->outcome) | rec_put_cstr(&val, r->patient_id)))
         rc = rl_err_set(err, RL_E_NOMEM, -1, "audit: out of memory");
     if (rc == 0)
-        rc = store_next_seq(t, STORE_AUDIT, &seq, err);
+        rc = reczip_pack(t, AUDIT_ZIP_FAMILY, r->facts, &val, err);
     if (rc == 0) {
         unsigned char key[RL_BE64_BYTES];
         rec_be64(seq, key);
@@ -402,14 +426,45 @@ int audit_record(store_txn *t, const audit_event *ev, rl_err *err)
     return rc;
 }
 
-int audit_decode(uint64_t seq, rl_str val, audit_rec *out)
+/* Each thread decompresses a version 3 record's facts into a buffer of its
+ * own, reused by its next decode: a scan of millions of events takes the
+ * memory of one. */
+static pthread_key_t facts_key;
+static pthread_once_t facts_once = PTHREAD_ONCE_INIT;
+
+static void facts_free(void *p)
+{
+    rl_buf_free(p);
+    free(p);
+}
+
+static void facts_key_make(void)
+{
+    pthread_key_create(&facts_key, facts_free);
+}
+
+static rl_buf *facts_buf(void)
+{
+    pthread_once(&facts_once, facts_key_make);
+    rl_buf *b = pthread_getspecific(facts_key);
+    if (!b && (b = malloc(sizeof *b)) != NULL) {
+        rl_buf_init(b, 0);
+        if (pthread_setspecific(facts_key, b) != 0) {
+            free(b);
+            b = NULL;
+        }
+    }
+    return b;
+}
+
+int audit_decode(store_txn *t, uint64_t seq, rl_str val, audit_rec *out)
 {
     rec_reader r;
     rec_reader_init(&r, val.p, val.n);
     memset(out, 0, sizeof *out);
     out->seq = seq;
     out->version = rec_get_u8(&r);
-    if (out->version != 1 && out->version != AUDIT_VERSION)
+    if (out->version < 1 || out->version > AUDIT_VERSION)
         return STORE_E_CORRUPT;
     out->time_us = (int64_t)rec_get_u64(&r);
     out->code = rec_get_u32(&r);
@@ -423,6 +478,20 @@ int audit_decode(uint64_t seq, rl_str val, audit_rec *out)
         return rec_ok(&r) ? STORE_OK : STORE_E_CORRUPT;
     }
     out->facts = (rl_str){ (const char *)r.p, (size_t)(r.end - r.p) };
+    if (out->version == AUDIT_FACTS_VERSION)
+        return STORE_OK;
+    /* version 3: the frame decompressed into the thread's buffer */
+    rl_err err;
+    size_t n = 0;
+    rl_buf *b = facts_buf();
+    if (!b || reczip_frame_size(out->facts, &n, &err) != STORE_OK)
+        return STORE_E_CORRUPT;
+    rl_buf_reset(b);
+    if (rl_buf_reserve(b, n + 1) != 0 ||
+        reczip_unpack_to(t, AUDIT_ZIP_FAMILY, out->facts, b->data, n, &err) != STORE_OK)
+        return STORE_E_CORRUPT;
+    out->facts = (rl_str){ b->data, n };
+    out->version = AUDIT_FACTS_VERSION; /* what the rest reads: the facts */
     return STORE_OK;
 }
 
@@ -473,7 +542,7 @@ int audit_each(store_txn *t, uint64_t from, audit_visit cb, void *ctx, rl_err *e
     for (int m = store_cursor_get(cur, STORE_SEEK, &key, &val); m == STORE_OK;
          m = store_cursor_get(cur, STORE_NEXT, &key, &val)) {
         audit_rec ar;
-        if (key.n != 8 || audit_decode(rec_get_be64(key.p), val, &ar) != STORE_OK) {
+        if (key.n != 8 || audit_decode(t, rec_get_be64(key.p), val, &ar) != STORE_OK) {
             rc = rl_err_set(err, STORE_E_CORRUPT, -1, "audit event %llu does not decode",
                             key.n == 8 ? (unsigned long long)rec_get_be64(key.p) : 0ULL);
             break;

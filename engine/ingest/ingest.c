@@ -303,8 +303,8 @@ static int check_header(ingest *g, store_txn *t, const ingest_input *in, ingest_
 /* Route the parsed message in a nested transaction and log the outcome: the
  * effects stay only if the routes accept it. */
 static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ingest_input *in,
-                         const hdr *h, rl_str app, rl_str fac, const char *note,
-                         ingest_result *res, rl_buf *trace, bool dedup, rl_err *err)
+                         const hdr *h, const char *note, ingest_result *res, rl_buf *trace,
+                         rl_err *err)
 {
     hl7_msg *m = &g->msg;
     store_txn *child;
@@ -342,8 +342,6 @@ static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ing
                   NULL, seq, res->ack);
         outcome o = { MSG_ACCEPTED, "AA", NULL, summary, 0 };
         rc = log_outcome(g, child, in, h, &o, rl_buf_view(res->ack), res, err);
-        if (rc == STORE_OK && dedup)
-            rc = msglog_dedup_put(child, app, fac, h->ctrl, res->seq, in->recv_us, err);
         if (rc != STORE_OK) {
             store_abort(child);
             return rc;
@@ -362,11 +360,9 @@ static int route_and_log(ingest *g, store_txn *t, const route_set *rs, const ing
     for (size_t i = 0; i < rr.n_more && k < sizeof all; i++)
         k += (size_t)snprintf(all + k, sizeof all - k, "; %s", rr.more[i].text);
     outcome o = { ae ? MSG_ERROR : MSG_REJECTED, rr.code, all, summary, 0 };
-    rc = log_outcome(g, t, in, h, &o, rl_buf_view(res->ack), res, err);
-    /* An AE is about the content: a retransmission gets the same answer. */
-    if (rc == STORE_OK && ae && dedup)
-        rc = msglog_dedup_put(t, app, fac, h->ctrl, res->seq, in->recv_us, err);
-    return rc;
+    /* An AE is about the content: a retransmission gets the same answer
+     * (the duplicate check finds an AE's record as it finds an AA's). */
+    return log_outcome(g, t, in, h, &o, rl_buf_view(res->ack), res, err);
 }
 
 int ingest_one(ingest *g, store_txn *t, const ingest_input *in, ingest_result *res, rl_err *err)
@@ -598,7 +594,8 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
     uint64_t orig_seq;
     int64_t orig_us;
     /* no control ID: nothing to tell a retransmission by */
-    rc = h.ctrl.n ? msglog_dedup_find(t, app, fac, h.ctrl, &orig_seq, &orig_us, err)
+    rc = h.ctrl.n ? msgidx_dedup_find(t, app, fac, h.ctrl, in->recv_us - g->cfg.dedup_window_us,
+                                      &orig_seq, &orig_us, err)
                   : STORE_NOTFOUND;
     if (rc == STORE_E_ARG)
         return reject(g, t, in, HL7_ERR_DATA_TYPE, err->msg, &at, res, err);
@@ -635,7 +632,7 @@ int ingest_run(ingest *g, store_txn *t, const ingest_input *in, const route_set 
         tolerated |= 1u << INGEST_TOL_CTRL_REUSED;
     }
     quirks_of(m, note, sizeof note, &tolerated);
-    rc = route_and_log(g, t, rs, in, &h, app, fac, note, res, trace, h.ctrl.n > 0, err);
+    rc = route_and_log(g, t, rs, in, &h, note, res, trace, err);
     res->tolerated = tolerated;
     return rc;
 }
@@ -671,8 +668,7 @@ int ingest_replay(ingest *g, store_txn *t, uint64_t seq, const route_set *rs, in
         read_hdr(&g->msg, &h);
         char note[RL_REPLAY_NOTE_MAX];
         snprintf(note, sizeof note, "replay of message %llu", (unsigned long long)seq);
-        rc = route_and_log(g, t, rs ? rs : g->routes, &in, &h, h.app, h.fac, note, res, trace,
-                           false, err);
+        rc = route_and_log(g, t, rs ? rs : g->routes, &in, &h, note, res, trace, err);
     }
     rl_buf_free(&raw);
     return rc;

@@ -274,6 +274,97 @@ bool msgidx_ready(store_txn *t)
 
 /* ---- a build ---- */
 
+/* ---- the duplicate check ---- */
+
+/* Whether record r is what the duplicate check answers from: accepted or
+ * AE (a retransmission of either gets the same answer), received from a
+ * sender (a replay, which has no listener, is not), with this control ID
+ * from this sender, the effective one as ingest names it: "listener L" and
+ * the peer's address when MSH-3 and MSH-4 are empty. */
+static bool dedup_match(const msglog_rec *r, rl_str app, rl_str fac, rl_str ctrl)
+{
+    if ((r->status != MSG_ACCEPTED && r->status != MSG_ERROR) || !r->listener.n ||
+        !rl_str_eq(r->ctrl, ctrl))
+        return false;
+    if (r->app.n || r->fac.n || !r->peer.n)
+        return rl_str_eq(r->app, app) && rl_str_eq(r->fac, fac);
+    char who[RL_INGEST_WHO_MAX], host[RL_SENDER_TEXT_MAX];
+    snprintf(who, sizeof who, "listener %.*s", RL_STR_FMT(r->listener));
+    snprintf(host, sizeof host, "%.*s", RL_STR_FMT(r->peer));
+    char *colon = strrchr(host, ':');
+    if (colon)
+        *colon = '\0'; /* the address, not the port of that connection */
+    return rl_str_eq(rl_str_c(who), app) && rl_str_eq(rl_str_c(host), fac);
+}
+
+int msgidx_dedup_find(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, int64_t since_us,
+                      uint64_t *seq, int64_t *recv_us, rl_err *err)
+{
+    if (app.n > RL_DEDUP_FIELD_MAX || fac.n > RL_DEDUP_FIELD_MAX || ctrl.n > RL_DEDUP_FIELD_MAX)
+        return rl_err_set(err, STORE_E_ARG, -1,
+                          "MSH-3, MSH-4 or MSH-10 is longer than %d bytes", RL_DEDUP_FIELD_MAX);
+    msgidx_keys k;
+    msgidx_keys_init(&k);
+    msgidx_keys_add(&k, 'C', ctrl, (rl_str){ "", 0 });
+    size_t pos = 0;
+    rl_str key = { "", 0 }, v;
+    msgidx_keys_next(&k, &pos, &key);
+    store_cursor *c;
+    int rc = key.n ? store_cursor_open(t, STORE_MSG_IDX, &c, err) : STORE_NOTFOUND;
+    if (rc != STORE_OK) {
+        msgidx_keys_free(&k);
+        return rc;
+    }
+    /* the messages with this control ID, newest first, back to since_us */
+    rl_str ck = key;
+    int m = store_cursor_get(c, STORE_SET, &ck, &v);
+    if (m == STORE_OK)
+        m = store_cursor_get(c, STORE_LAST_DUP, &ck, &v);
+    rc = STORE_NOTFOUND;
+    for (; m == STORE_OK && v.n == RL_BE64_BYTES; m = store_cursor_get(c, STORE_PREV_DUP, &ck, &v)) {
+        msglog_rec r = MSGLOG_REC_INIT;
+        uint64_t s = rec_get_be64(v.p);
+        int g = msglog_get(t, s, &r, err);
+        if (g == STORE_OK && r.recv_us < since_us) {
+            msglog_rec_free(&r);
+            break;
+        }
+        bool hit = g == STORE_OK && dedup_match(&r, app, fac, ctrl);
+        if (hit) {
+            *seq = s;
+            *recv_us = r.recv_us;
+        }
+        msglog_rec_free(&r);
+        if (g < 0 && g != STORE_NOTFOUND) {
+            rc = g;
+            break;
+        }
+        if (hit) {
+            rc = STORE_OK;
+            break;
+        }
+    }
+    store_cursor_close(c);
+    msgidx_keys_free(&k);
+    return rc;
+}
+
+/* A store written before the duplicate check used the message index kept
+ * its own duplicate index: emptied once, as nothing reads it. */
+static int fold_dedup(store *s, rl_err *err)
+{
+    store_txn *t;
+    uint64_t n = 0;
+    int rc = store_begin(s, NULL, true, &t, err);
+    if (rc != STORE_OK)
+        return rc;
+    if (store_entries(t, STORE_DEDUP, &n, err) == STORE_OK && n &&
+        (rc = store_drop(t, STORE_DEDUP, err)) == STORE_OK)
+        log_info("msgidx.dedup_folded", "entries=%llu text=\"the duplicate check reads the "
+                 "message index: its own index is emptied\"", (unsigned long long)n);
+    return rc == STORE_OK ? store_commit(t, err) : (store_abort(t), rc);
+}
+
 /* One step: up to MSGIDX_BUILD_STEP messages from *from on; *from is where
  * the next starts, 0 when the log is done. */
 static int build_step(store_txn *t, hl7_msg *m, msgidx_keys *k, uint64_t *from, uint64_t *done,
@@ -340,7 +431,7 @@ static int build_audit_step(store_txn *t, uint64_t *from, uint64_t *done, rl_err
     int got = store_cursor_get(c, STORE_SEEK, &key, &val);
     for (; got == STORE_OK && n < MSGIDX_BUILD_STEP; got = store_cursor_get(c, STORE_NEXT, &key, &val)) {
         audit_rec r;
-        if (key.n != RL_BE64_BYTES || audit_decode(rec_get_be64(key.p), val, &r) != STORE_OK)
+        if (key.n != RL_BE64_BYTES || audit_decode(t, rec_get_be64(key.p), val, &r) != STORE_OK)
             continue;
         n++;
         *from = r.seq + 1;
@@ -428,7 +519,7 @@ int msgidx_build(store *s, bool reindex, msgidx_progress_fn progress, void *ctx,
     }
     msgidx_keys_free(&k);
     hl7_msg_free(&m);
-    return rc;
+    return rc == STORE_OK ? fold_dedup(s, err) : rc;
 }
 
 /* ---- a check ---- */
@@ -508,7 +599,7 @@ int msgidx_verify(store_txn *t, msgidx_problem_fn problem, void *ctx, uint64_t *
         for (int got = store_cursor_get(ev, STORE_FIRST, &key, &val); got == STORE_OK;
              got = store_cursor_get(ev, STORE_NEXT, &key, &val)) {
             audit_rec ev_rec;
-            if (key.n != RL_BE64_BYTES || audit_decode(rec_get_be64(key.p), val, &ev_rec) != STORE_OK ||
+            if (key.n != RL_BE64_BYTES || audit_decode(t, rec_get_be64(key.p), val, &ev_rec) != STORE_OK ||
                 !ev_rec.patient_id.n || ev_rec.patient_id.n > 255)
                 continue;
             char want[256 + 1];

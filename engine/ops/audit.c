@@ -168,7 +168,7 @@ int ops_audit_show(op_call *c)
     int rc = store_get(c->t, STORE_AUDIT, (rl_str){ (const char *)k, sizeof k }, &v, &err);
     if (rc == STORE_NOTFOUND)
         return view_fail(c->out, OP_NOTFOUND, "no audit event %llu", (unsigned long long)seq);
-    if (rc == STORE_OK && audit_decode(seq, v, &r) != STORE_OK)
+    if (rc == STORE_OK && audit_decode(c->t, seq, v, &r) != STORE_OK)
         rc = rl_err_set(&err, STORE_E_CORRUPT, -1, "audit event %llu does not decode",
                         (unsigned long long)seq);
     if (rc != STORE_OK)

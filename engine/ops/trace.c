@@ -475,7 +475,7 @@ static void audit_events(story *st)
                 rl_str v;
                 audit_rec r;
                 if (store_get(st->t, STORE_AUDIT, (rl_str){ (char *)key, sizeof key }, &v, &err) !=
-                        STORE_OK || audit_decode(seq, v, &r) != STORE_OK)
+                        STORE_OK || audit_decode(st->t, seq, v, &r) != STORE_OK)
                     continue;
                 if (r.time_us < from)
                     break; /* newest first: the rest is older */

@@ -147,50 +147,6 @@ int msglog_get(store_txn *t, uint64_t seq, msglog_rec *r, rl_err *err)
     return STORE_OK;
 }
 
-static int dedup_key(rl_str app, rl_str fac, rl_str ctrl, rl_buf *b, rl_err *err)
-{
-    if (app.n > RL_DEDUP_FIELD_MAX || fac.n > RL_DEDUP_FIELD_MAX || ctrl.n > RL_DEDUP_FIELD_MAX)
-        return rl_err_set(err, STORE_E_ARG, -1,
-                          "MSH-3, MSH-4 or MSH-10 is longer than %d bytes", RL_DEDUP_FIELD_MAX);
-    if (rl_buf_add_str(b, app) || rl_buf_add_ch(b, '\0') || rl_buf_add_str(b, fac) ||
-        rl_buf_add_ch(b, '\0') || rl_buf_add_str(b, ctrl))
-        return rl_err_set(err, STORE_E_ARG, -1, "out of memory");
-    return STORE_OK;
-}
-
-int msglog_dedup_find(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, uint64_t *seq,
-                      int64_t *recv_us, rl_err *err)
-{
-    char kb[RL_DEDUP_KEY_MAX];
-    rl_buf b = { kb, 0, sizeof kb, sizeof kb - 1 };
-    int rc = dedup_key(app, fac, ctrl, &b, err);
-    if (rc)
-        return rc;
-    rl_str v;
-    rc = store_get(t, STORE_DEDUP, rl_buf_view(&b), &v, err);
-    if (rc)
-        return rc;
-    if (v.n != 2 * RL_BE64_BYTES) /* the seq and the receive time */
-        return rl_err_set(err, STORE_E_CORRUPT, -1, "duplicate index entry of %zu bytes", v.n);
-    *seq = rec_get_be64(v.p);
-    *recv_us = (int64_t)rec_get_be64(v.p + RL_BE64_BYTES);
-    return STORE_OK;
-}
-
-int msglog_dedup_put(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, uint64_t seq,
-                     int64_t recv_us, rl_err *err)
-{
-    char kb[RL_DEDUP_KEY_MAX];
-    rl_buf b = { kb, 0, sizeof kb, sizeof kb - 1 };
-    int rc = dedup_key(app, fac, ctrl, &b, err);
-    if (rc)
-        return rc;
-    unsigned char v[2 * RL_BE64_BYTES];
-    rec_be64(seq, v);
-    rec_be64((uint64_t)recv_us, v + RL_BE64_BYTES);
-    return store_put(t, STORE_DEDUP, rl_buf_view(&b), (rl_str){ (char *)v, sizeof v }, 0, err);
-}
-
 int msglog_seek_time(store_txn *t, int64_t since_us, uint64_t *seq, rl_err *err)
 {
     uint64_t next;
@@ -224,12 +180,3 @@ int msglog_seek_time(store_txn *t, int64_t since_us, uint64_t *seq, rl_err *err)
     return STORE_OK;
 }
 
-int msglog_dedup_del(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, rl_err *err)
-{
-    char kb[RL_DEDUP_KEY_MAX];
-    rl_buf b = { kb, 0, sizeof kb, sizeof kb - 1 };
-    int rc = dedup_key(app, fac, ctrl, &b, err);
-    if (rc)
-        return rc;
-    return store_del(t, STORE_DEDUP, rl_buf_view(&b), (rl_str){ NULL, 0 }, err);
-}

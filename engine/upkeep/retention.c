@@ -163,27 +163,14 @@ static void gather_messages(pass *p, int64_t cutoff, bool oversize, const seqs *
     store_cursor_close(c);
 }
 
-/* Remove one message and its duplicate-index entry (when it is this
- * message's). */
+/* Remove one message and its index entries (the duplicate check reads them:
+ * a removed message is no longer a retransmission's original). */
 static void remove_message(pass *p, uint64_t seq)
 {
     msglog_rec m = MSGLOG_REC_INIT;
     if (msglog_get(p->t, seq, &m, p->err) != STORE_OK) {
         msglog_rec_free(&m);
         return;
-    }
-    uint64_t dseq;
-    int64_t dus;
-    rl_err e2;
-    bool dedup = msglog_dedup_find(p->t, m.app, m.fac, m.ctrl, &dseq, &dus, &e2) == STORE_OK &&
-                 dseq == seq;
-    rl_str app = m.app, fac = m.fac, ctrl = m.ctrl;
-    /* copies: the views end with the delete; longer fields are not in the index */
-    char ab[RL_DEDUP_FIELD_COPY_MAX], fb[RL_DEDUP_FIELD_COPY_MAX], cb[RL_DEDUP_FIELD_COPY_MAX];
-    if (dedup) {
-        snprintf(ab, sizeof ab, "%.*s", RL_STR_FMT(app));
-        snprintf(fb, sizeof fb, "%.*s", RL_STR_FMT(fac));
-        snprintf(cb, sizeof cb, "%.*s", RL_STR_FMT(ctrl));
     }
     msgidx_of_record(&m, p->scratch, p->keys); /* copies: the keys outlive the record */
     msglog_rec_free(&m);
@@ -193,8 +180,6 @@ static void remove_message(pass *p, uint64_t seq)
     if (p->rc == STORE_OK)
         p->rc = store_del(p->t, STORE_MSG, (rl_str){ (char *)key, sizeof key },
                           (rl_str){ NULL, 0 }, p->err);
-    if (p->rc == STORE_OK && dedup)
-        p->rc = msglog_dedup_del(p->t, rl_str_c(ab), rl_str_c(fb), rl_str_c(cb), p->err);
     if (p->rc == STORE_NOTFOUND)
         p->rc = STORE_OK;
     p->out->messages += p->rc == STORE_OK;
@@ -273,7 +258,7 @@ static void audit_trail(pass *p, const cfg_retention *r, bool collector)
         audit_rec ar;
         /* its index entry first (the key is copied before the write) */
         if (store_get(p->t, STORE_AUDIT, k, &v, p->err) == STORE_OK &&
-            audit_decode(g.seq.v[i], v, &ar) == STORE_OK)
+            audit_decode(p->t, g.seq.v[i], v, &ar) == STORE_OK)
             p->rc = audit_index_del(p->t, &ar, p->err);
         if (p->rc == STORE_OK)
             p->rc = store_del(p->t, STORE_AUDIT, k, (rl_str){ NULL, 0 }, p->err);

@@ -135,8 +135,9 @@ typedef struct audit_ready {
 int audit_prepare(const audit_event *ev, audit_ready *r, rl_buf *facts);
 int audit_store(store_txn *t, const audit_ready *r, rl_err *err);
 
-/* A stored event, decoded; views into the store's memory (valid as its
- * transaction is). */
+/* A stored event, decoded: views into the store's memory (valid as its
+ * transaction is) and, for a compressed record's facts, into the calling
+ * thread's buffer (valid until its next audit_decode). */
 typedef struct audit_rec {
     uint64_t seq;
     int64_t time_us;
@@ -146,10 +147,12 @@ typedef struct audit_rec {
     rl_str patient_id;
     uint8_t version;
     rl_str xml;   /* version 1: the XML as stored */
-    rl_str facts; /* version 2: the facts the XML is written from */
+    rl_str facts; /* version 2: the facts the XML is written from (a version 3
+                     record's, decompressed, reads as version 2) */
 } audit_rec;
 
-int audit_decode(uint64_t seq, rl_str val, audit_rec *out);
+/* Decode a stored event (seq, its value) read in t. */
+int audit_decode(store_txn *t, uint64_t seq, rl_str val, audit_rec *out);
 /* The event's AuditMessage (PS3.15 A.5), appended to out. 0 or an error. */
 int audit_rec_xml(const audit_rec *r, rl_buf *out);
 /* The audit index entry of r (patient -> seq): written with the event;

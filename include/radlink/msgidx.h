@@ -60,6 +60,15 @@ void msgidx_of_record(const msglog_rec *r, hl7_msg *scratch, msgidx_keys *k);
 /* Add the record's own keys ('C', 'T', 'S') to k. */
 void msgidx_header(const msglog_rec *r, msgidx_keys *k);
 
+/* The duplicate check: the newest message with control ID ctrl from the
+ * sender app/fac (as ingest names it: "listener L" and the peer's address
+ * when MSH-3 and MSH-4 are empty) that was accepted or answered AE,
+ * received at since_us or later: STORE_OK with *seq and *recv_us,
+ * STORE_NOTFOUND, STORE_E_ARG when a field is longer than
+ * RL_DEDUP_FIELD_MAX, or an error. Read from the 'C' index and the log. */
+int msgidx_dedup_find(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, int64_t since_us,
+                      uint64_t *seq, int64_t *recv_us, rl_err *err);
+
 /* Write or remove the entries of message seq. */
 int msgidx_put(store_txn *t, uint64_t seq, const msgidx_keys *k, rl_err *err);
 int msgidx_del(store_txn *t, uint64_t seq, const msgidx_keys *k, rl_err *err);

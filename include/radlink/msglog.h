@@ -57,16 +57,9 @@ int msglog_decode(store_txn *t, rl_str val, msglog_rec *r, rl_err *err);
  * free): STORE_OK, STORE_E_CORRUPT or STORE_E_VERSION. */
 int msglog_head(rl_str val, msglog_rec *r);
 
-/* Duplicate index. Keys longer than LMDB allows are refused with STORE_E_ARG. */
-int msglog_dedup_find(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, uint64_t *seq,
-                      int64_t *recv_us, rl_err *err);
-int msglog_dedup_put(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, uint64_t seq,
-                     int64_t recv_us, rl_err *err);
-
 /* First seq whose receive time is >= since_us (binary search: sequence numbers
  * grow with receive time). Returns the next free seq when none is. */
-/* Remove the duplicate-index entry of MSH-3/4/10 (retention). */
-int msglog_dedup_del(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, rl_err *err);
+
 int msglog_seek_time(store_txn *t, int64_t since_us, uint64_t *seq, rl_err *err);
 
 #endif

@@ -35,7 +35,8 @@ enum store_status {
 typedef enum store_db {
     STORE_META = 0, /* "schema" -> u32 version, and other engine facts */
     STORE_MSG,      /* be64 seq -> message record (see radlink/msglog.h) */
-    STORE_DEDUP,    /* MSH-3 NUL MSH-4 NUL MSH-10 -> be64 seq, be64 receive time */
+    STORE_DEDUP,    /* no longer written: the duplicate check reads the message index
+                       (msgidx_dedup_find); an older store's entries are emptied at start */
     STORE_QUEUE,    /* destination NUL be64 seq -> outbound item (see radlink/queue.h) */
     STORE_WL,       /* worklist entry key -> entry record (see radlink/wl.h) */
     STORE_WL_IDX,   /* kind + index key -> entry keys (several, sorted) */

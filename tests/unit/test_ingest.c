@@ -44,13 +44,12 @@ typedef struct outcome {
     bool has_ack;
 } outcome;
 
-static outcome run(ingest_kind kind, const char *text, int64_t recv_us)
+static outcome run_from(ingest_kind kind, const char *text, int64_t recv_us, const char *peer)
 {
     outcome o = { 0 };
     rl_buf ack;
     rl_buf_init(&ack, 0);
-    ingest_input in = { kind, rl_str_c(text), "127.0.0.1:9", "127.0.0.1:2575", "test", recv_us,
-                        false };
+    ingest_input in = { kind, rl_str_c(text), peer, "127.0.0.1:2575", "test", recv_us, false };
     ingest_result res = { .ack = &ack };
     store_txn *t;
     rl_err err;
@@ -68,6 +67,11 @@ static outcome run(ingest_kind kind, const char *text, int64_t recv_us)
     }
     rl_buf_free(&ack);
     return o;
+}
+
+static outcome run(ingest_kind kind, const char *text, int64_t recv_us)
+{
+    return run_from(kind, text, recv_us, "127.0.0.1:9");
 }
 
 static void done(outcome *o)
@@ -154,6 +158,30 @@ static void retransmission_and_conflict(void **state)
     done(&again);
     done(&conflict);
     done(&later);
+
+    /* no MSH-3 or MSH-4: the sender is the listener and the peer's address
+     * (any port): the same control ID from another address is another
+     * sender's message */
+    const char *anon = "MSH|^~\\&|||RL|RAD|20261123||ORM^O01|C300|P|2.5\rPID|1||P3\r";
+    outcome a1 = run_from(INGEST_FRAME, anon, 6000, "10.0.0.7:4001");
+    outcome a2 = run_from(INGEST_FRAME, anon, 7000, "10.0.0.7:4002");
+    outcome a3 = run_from(INGEST_FRAME, anon, 8000, "10.0.0.8:4001");
+    assert_int_equal(a1.status, MSG_ACCEPTED);
+    assert_int_equal(a2.status, MSG_DUPLICATE);
+    assert_int_equal(a3.status, MSG_ACCEPTED);
+    done(&a1);
+    done(&a2);
+    done(&a3);
+
+    /* an overlong control ID is refused with a reason, not truncated */
+    char big[600], ctrl[401];
+    memset(ctrl, 'X', 400);
+    ctrl[400] = '\0';
+    snprintf(big, sizeof big, ORM, ctrl, "P4");
+    outcome o = run(INGEST_FRAME, big, 9000);
+    assert_int_equal(o.status, MSG_REJECTED);
+    assert_non_null(strstr(get(&o.ack, "ERR-8", NULL), "longer than"));
+    done(&o);
 }
 
 static void rejections(void **state)

@@ -58,8 +58,6 @@ static void log_round_trip(void **state)
     append(t, "C1", 1000, MSG_ACCEPTED);
     append(t, "C2", 2000, MSG_REJECTED);
     append(t, "C3", 3000, MSG_ACCEPTED);
-    assert_int_equal(msglog_dedup_put(t, RL_STR("RIS"), RL_STR("H"), RL_STR("C1"), 1, 1000, &err),
-                     STORE_OK);
     assert_int_equal(store_commit(t, &err), STORE_OK);
 
     assert_int_equal(store_begin(s, NULL, false, &t, &err), STORE_OK);
@@ -72,13 +70,6 @@ static void log_round_trip(void **state)
     assert_true(rl_str_eq_c(r.raw, "MSH|^~\\&|RIS|H\r"));
     assert_int_equal(msglog_get(t, 4, &r, &err), STORE_NOTFOUND);
     uint64_t seq;
-    int64_t us;
-    assert_int_equal(msglog_dedup_find(t, RL_STR("RIS"), RL_STR("H"), RL_STR("C1"), &seq, &us, &err),
-                     STORE_OK);
-    assert_int_equal(seq, 1);
-    assert_int_equal(us, 1000);
-    assert_int_equal(msglog_dedup_find(t, RL_STR("RIS"), RL_STR("X"), RL_STR("C1"), &seq, &us, &err),
-                     STORE_NOTFOUND);
     assert_int_equal(msglog_seek_time(t, 1500, &seq, &err), STORE_OK);
     assert_int_equal(seq, 2);
     assert_int_equal(msglog_seek_time(t, 0, &seq, &err), STORE_OK);
@@ -136,14 +127,7 @@ static void readonly_and_refusals(void **state)
     store_abort(t);
     store_close(s);
 
-    /* an overlong control ID is refused with a reason, not truncated */
-    char big[400];
-    memset(big, 'X', sizeof big);
     assert_int_equal(store_begin(w, NULL, true, &t, &err), STORE_OK);
-    assert_int_equal(msglog_dedup_put(t, RL_STR("A"), RL_STR("B"), (rl_str){ big, sizeof big }, 1,
-                                      1, &err),
-                     STORE_E_ARG);
-    assert_non_null(strstr(err.msg, "longer than"));
     /* a record that does not decode is reported, not read past its end */
     unsigned char key[8];
     rec_be64(999, key);

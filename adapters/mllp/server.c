@@ -320,7 +320,8 @@ static conn *victim(const mllp_server *s)
     conn *best = NULL;
     for (unsigned i = 0; i < s->nconns; i++) {
         conn *c = s->conns[i];
-        if (!c->identified && !c->closing && (!best || c->accepted_ms < best->accepted_ms))
+        /* ids grow with each accept: the smallest is the oldest (ms can tie) */
+        if (!c->identified && !c->closing && (!best || c->peer.conn < best->peer.conn))
             best = c;
     }
     return best;
@@ -548,6 +549,7 @@ void mllp_server_stop_listening(mllp_server *s)
             close(s->ls[i].fd);
             s->ls[i].fd = -1;
         }
+        s->ls[i].paused_until = 0;
     }
 }
 
@@ -558,7 +560,10 @@ void mllp_server_tick(mllp_server *s)
         listener *li = &s->ls[i];
         if (li->paused_until && li->paused_until <= now && li->fd >= 0) {
             li->paused_until = 0;
-            loop_watch(s->l, li->fd, LOOP_READ, on_accept, s);
+            if (loop_watch(s->l, li->fd, LOOP_READ, on_accept, s) != 0) {
+                li->paused_until = now + RL_GATE_ACCEPT_PAUSE_MS; /* again, a moment later */
+                shed_log(s, "mllp.accept_paused", li->name, "cannot watch the listener again");
+            }
         }
     }
     for (unsigned i = 0; i < s->nconns;) {

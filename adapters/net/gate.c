@@ -19,6 +19,7 @@
 typedef struct waiting {
     int fd;
     int64_t since_ms;
+    uint64_t order; /* of arrival: the oldest is the smallest (ms can tie) */
     net_addr peer;
     char ip[48];
 } waiting;
@@ -32,6 +33,7 @@ struct net_gate {
     bool started;
     waiting **w; /* the waiting connections, in no order */
     unsigned nw;
+    uint64_t arrivals;
     net_addrset denied_at;
     int64_t paused_until; /* accepting paused (out of descriptors) until then; 0: not */
     unsigned char peek[RL_GATE_PEEK_MAX];
@@ -105,7 +107,7 @@ static waiting *victim(net_gate *g)
 {
     waiting *best = NULL;
     for (unsigned i = 0; i < g->nw; i++)
-        if (!best || g->w[i]->since_ms < best->since_ms)
+        if (!best || g->w[i]->order < best->order)
             best = g->w[i];
     return best;
 }
@@ -150,6 +152,7 @@ static void admit(net_gate *g, int fd, const net_addr *peer)
     }
     w->fd = fd;
     w->since_ms = now;
+    w->order = ++g->arrivals;
     w->peer = *peer;
     snprintf(w->ip, sizeof w->ip, "%s", ip);
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = w };

@@ -99,7 +99,13 @@ int net_accept(int listen_fd, int *out, net_addr *peer, rl_err *err)
     socklen_t sl = sizeof sa;
     int fd = accept4(listen_fd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        /* and the errors of a connection that went before it was taken,
+         * which accept(2) says to take as EAGAIN: only running out of
+         * descriptors or memory is the listener's problem */
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
+            errno == EPROTO || errno == ENETDOWN || errno == ENOPROTOOPT || errno == EHOSTDOWN ||
+            errno == ENONET || errno == EHOSTUNREACH || errno == EOPNOTSUPP ||
+            errno == ENETUNREACH)
             return NET_AGAIN;
         return rl_err_set(err, NET_E_IO, -1, "%s", strerror(errno));
     }

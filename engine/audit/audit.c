@@ -17,6 +17,9 @@
 #define AUDIT_VERSION 3
 #define AUDIT_FACTS_VERSION 2
 #define AUDIT_ZIP_FAMILY "audit"
+/* The most an event's facts decompress to: a few hundred bytes in practice,
+ * a few kB with long texts; a corrupt frame may claim far more. */
+#define AUDIT_FACTS_MAX (1u << 20)
 
 static char source_id[RL_AUDIT_SOURCE_SIZE] = "RADLINK";
 static char site_id[RL_AUDIT_SOURCE_SIZE];
@@ -378,7 +381,7 @@ static int train_text(store_txn *t, rl_str val, rl_buf *scratch, rl_str *text)
 {
     audit_rec r;
     int rc = audit_decode(t, 0, val, &r);
-    if (rc == STORE_OK && r.version == 1)
+    if (rc == STORE_OK && (r.version == 1 || r.facts_lost))
         rc = STORE_E_CORRUPT; /* XML: nothing like the facts new events store */
     if (rc == STORE_OK && r.facts.n) {
         rl_buf_reset(scratch);
@@ -480,18 +483,25 @@ int audit_decode(store_txn *t, uint64_t seq, rl_str val, audit_rec *out)
     out->facts = (rl_str){ (const char *)r.p, (size_t)(r.end - r.p) };
     if (out->version == AUDIT_FACTS_VERSION)
         return STORE_OK;
-    /* version 3: the frame decompressed into the thread's buffer */
+    /* version 3: the frame decompressed into the thread's buffer. A frame
+     * that does not decompress leaves the facts empty: the header (time,
+     * code, patient) still reads, so scans, retention and the indexes go
+     * on, and the XML, which needs the facts, fails for this event alone. */
     rl_err err;
     size_t n = 0;
     rl_buf *b = facts_buf();
-    if (!b || reczip_frame_size(out->facts, &n, &err) != STORE_OK)
-        return STORE_E_CORRUPT;
+    rl_str z = out->facts;
+    out->facts = (rl_str){ "", 0 };
+    out->version = AUDIT_FACTS_VERSION; /* what the rest reads: the facts */
+    out->facts_lost = true;
+    if (!b || reczip_frame_size(z, &n, &err) != STORE_OK || n > AUDIT_FACTS_MAX)
+        return STORE_OK;
     rl_buf_reset(b);
     if (rl_buf_reserve(b, n + 1) != 0 ||
-        reczip_unpack_to(t, AUDIT_ZIP_FAMILY, out->facts, b->data, n, &err) != STORE_OK)
-        return STORE_E_CORRUPT;
+        reczip_unpack_to(t, AUDIT_ZIP_FAMILY, z, b->data, n, &err) != STORE_OK)
+        return STORE_OK;
     out->facts = (rl_str){ b->data, n };
-    out->version = AUDIT_FACTS_VERSION; /* what the rest reads: the facts */
+    out->facts_lost = false;
     return STORE_OK;
 }
 
@@ -520,6 +530,8 @@ int audit_rec_xml(const audit_rec *r, rl_buf *out)
 {
     if (r->version == 1)
         return rl_buf_add_str(out, r->xml) == 0 ? 0 : RL_E_NOMEM;
+    if (r->facts_lost)
+        return STORE_E_CORRUPT;
     audit_event ev;
     char *buf = NULL;
     const char *source, *site;

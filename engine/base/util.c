@@ -326,6 +326,17 @@ rl_str rl_utf8_cut(rl_str v, size_t k)
     return (rl_str){ v.p, i };
 }
 
+rl_str rl_utf8_cut_bytes(rl_str v, size_t max)
+{
+    if (v.n <= max)
+        return v;
+    size_t i = max;
+    /* back off over continuation bytes to the lead byte of the cut character */
+    while (i > 0 && ((unsigned char)v.p[i] & 0xC0) == 0x80)
+        i--;
+    return (rl_str){ v.p, i };
+}
+
 /* ---- clocks ---- */
 
 int64_t rl_now_us(void)

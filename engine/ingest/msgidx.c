@@ -52,16 +52,19 @@ static bool has_key(const msgidx_keys *k, rl_str key)
 
 void msgidx_keys_add(msgidx_keys *k, char kind, rl_str a, rl_str b)
 {
-    if ((!a.n && !b.n) || k->n >= MSGIDX_KEYS_MAX)
+    /* the record's own keys ('C', 'T', 'S', added last) always have room:
+     * the duplicate check reads 'C' */
+    bool header = kind == 'C' || kind == 'T' || kind == 'S';
+    if ((!a.n && !b.n) || k->n >= (header ? MSGIDX_KEYS_MAX : MSGIDX_KEYS_MAX - 3))
         return;
     char key[MSGIDX_KEY_MAX];
     size_t n = 0;
     key[n++] = kind;
-    a = rl_utf8_cut(a, MSGIDX_VALUE_MAX);
+    a = rl_utf8_cut_bytes(a, MSGIDX_VALUE_MAX);
     memcpy(key + n, a.p, a.n);
     n += a.n;
     if (b.n) {
-        b = rl_utf8_cut(b, MSGIDX_VALUE_MAX);
+        b = rl_utf8_cut_bytes(b, MSGIDX_VALUE_MAX);
         key[n++] = '\0';
         memcpy(key + n, b.p, b.n);
         n += b.n;
@@ -203,7 +206,8 @@ void msgidx_header(const msglog_rec *r, msgidx_keys *k)
     if (r->app.n || r->fac.n) {
         /* "APP" NUL "FAC"; an empty application still keeps its NUL */
         char key[2 * MSGIDX_VALUE_MAX + 2];
-        rl_str a = rl_utf8_cut(r->app, MSGIDX_VALUE_MAX), f = rl_utf8_cut(r->fac, MSGIDX_VALUE_MAX);
+        rl_str a = rl_utf8_cut_bytes(r->app, MSGIDX_VALUE_MAX),
+               f = rl_utf8_cut_bytes(r->fac, MSGIDX_VALUE_MAX);
         memcpy(key, a.p, a.n);
         key[a.n] = '\0';
         memcpy(key + a.n + 1, f.p, f.n);
@@ -315,35 +319,50 @@ int msgidx_dedup_find(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, int64_t
         msgidx_keys_free(&k);
         return rc;
     }
-    /* the messages with this control ID, newest first, back to since_us */
+    /* the messages with this control ID, newest first, back to since_us;
+     * the header (status, time) is read first, so that duplicates, AR
+     * answers and old messages cost no decompression */
     rl_str ck = key;
     int m = store_cursor_get(c, STORE_SET, &ck, &v);
     if (m == STORE_OK)
         m = store_cursor_get(c, STORE_LAST_DUP, &ck, &v);
     rc = STORE_NOTFOUND;
-    for (; m == STORE_OK && v.n == RL_BE64_BYTES; m = store_cursor_get(c, STORE_PREV_DUP, &ck, &v)) {
-        msglog_rec r = MSGLOG_REC_INIT;
+    for (; m == STORE_OK; m = store_cursor_get(c, STORE_PREV_DUP, &ck, &v)) {
+        if (v.n != RL_BE64_BYTES)
+            continue;
         uint64_t s = rec_get_be64(v.p);
-        int g = msglog_get(t, s, &r, err);
-        if (g == STORE_OK && r.recv_us < since_us) {
-            msglog_rec_free(&r);
-            break;
-        }
-        bool hit = g == STORE_OK && dedup_match(&r, app, fac, ctrl);
-        if (hit) {
+        unsigned char sk[RL_BE64_BYTES];
+        rec_be64(s, sk);
+        rl_str val;
+        msglog_rec r = MSGLOG_REC_INIT;
+        int g = store_get(t, STORE_MSG, (rl_str){ (char *)sk, sizeof sk }, &val, err);
+        if (g == STORE_OK && msglog_head(val, &r) != STORE_OK)
+            g = STORE_E_CORRUPT;
+        if (g == STORE_OK && r.recv_us < since_us)
+            break; /* the rest is older still */
+        if (g == STORE_OK && r.status != MSG_ACCEPTED && r.status != MSG_ERROR)
+            continue;
+        if (g == STORE_OK)
+            g = msglog_get(t, s, &r, err);
+        if (g == STORE_OK && dedup_match(&r, app, fac, ctrl)) {
             *seq = s;
             *recv_us = r.recv_us;
-        }
-        msglog_rec_free(&r);
-        if (g < 0 && g != STORE_NOTFOUND) {
-            rc = g;
-            break;
-        }
-        if (hit) {
+            msglog_rec_free(&r);
             rc = STORE_OK;
             break;
         }
+        msglog_rec_free(&r);
+        if (g != STORE_OK && g != STORE_NOTFOUND && g != STORE_E_CORRUPT && g != STORE_E_VERSION) {
+            rc = g; /* the store failed: not a reason to take a message as new */
+            break;
+        }
+        if (g == STORE_E_CORRUPT || g == STORE_E_VERSION)
+            log_warn("msgidx.dedup_unreadable", "seq=%llu text=\"a message with the same MSH-10 "
+                     "does not decode: passed over by the duplicate check\"",
+                     (unsigned long long)s);
     }
+    if (m != STORE_OK && m != STORE_NOTFOUND && rc == STORE_NOTFOUND)
+        rc = rl_err_set(err, m, -1, "the message index cannot be read");
     store_cursor_close(c);
     msgidx_keys_free(&k);
     return rc;
@@ -362,7 +381,10 @@ static int fold_dedup(store *s, rl_err *err)
         (rc = store_drop(t, STORE_DEDUP, err)) == STORE_OK)
         log_info("msgidx.dedup_folded", "entries=%llu text=\"the duplicate check reads the "
                  "message index: its own index is emptied\"", (unsigned long long)n);
-    return rc == STORE_OK ? store_commit(t, err) : (store_abort(t), rc);
+    rc = rc == STORE_OK ? store_commit(t, err) : (store_abort(t), rc);
+    if (rc != STORE_OK) /* nothing reads it: its space can wait for another start */
+        log_warn("msgidx.dedup_fold_failed", "text=\"%s\"", err->msg);
+    return STORE_OK;
 }
 
 /* One step: up to MSGIDX_BUILD_STEP messages from *from on; *from is where
@@ -599,8 +621,14 @@ int msgidx_verify(store_txn *t, msgidx_problem_fn problem, void *ctx, uint64_t *
         for (int got = store_cursor_get(ev, STORE_FIRST, &key, &val); got == STORE_OK;
              got = store_cursor_get(ev, STORE_NEXT, &key, &val)) {
             audit_rec ev_rec;
-            if (key.n != RL_BE64_BYTES || audit_decode(t, rec_get_be64(key.p), val, &ev_rec) != STORE_OK ||
-                !ev_rec.patient_id.n || ev_rec.patient_id.n > 255)
+            if (key.n != RL_BE64_BYTES || audit_decode(t, rec_get_be64(key.p), val, &ev_rec) != STORE_OK)
+                continue;
+            if (ev_rec.facts_lost) {
+                snprintf(text, sizeof text, "audit event %llu: its facts do not decompress (its "
+                         "XML cannot be written)", (unsigned long long)ev_rec.seq);
+                problem(ctx, text);
+            }
+            if (!ev_rec.patient_id.n || ev_rec.patient_id.n > 255)
                 continue;
             char want[256 + 1];
             want[0] = 'E';

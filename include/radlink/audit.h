@@ -149,6 +149,8 @@ typedef struct audit_rec {
     rl_str xml;   /* version 1: the XML as stored */
     rl_str facts; /* version 2: the facts the XML is written from (a version 3
                      record's, decompressed, reads as version 2) */
+    bool facts_lost; /* a version 3 record whose facts do not decompress: empty,
+                        and its XML cannot be written (the rest reads) */
 } audit_rec;
 
 /* Decode a stored event (seq, its value) read in t. */

@@ -95,6 +95,9 @@ char *rl_arena_dup(rl_arena *a, const char *p, size_t n); /* NUL-terminated copy
 /* Characters in UTF-8 text (lead bytes counted), and its first k characters. */
 size_t rl_utf8_chars(rl_str v);
 rl_str rl_utf8_cut(rl_str v, size_t k);
+/* Its first bytes, at most max, ending on a character's boundary (for a
+ * buffer of max bytes: a character count bounds no bytes). */
+rl_str rl_utf8_cut_bytes(rl_str v, size_t max);
 
 /* Wall clock in microseconds since the epoch, and monotonic milli- and
  * microseconds. */

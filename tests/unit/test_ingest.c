@@ -182,6 +182,27 @@ static void retransmission_and_conflict(void **state)
     assert_int_equal(o.status, MSG_REJECTED);
     assert_non_null(strstr(get(&o.ack, "ERR-8", NULL), "longer than"));
     done(&o);
+
+    /* index keys are cut by bytes at a character's boundary: 300 two-byte
+     * characters, or 900 stray continuation bytes, in a patient ID and in
+     * MSH-3 fit the key buffer (a cut by characters did not) */
+    char ids[2][1000];
+    for (int i = 0; i < 300; i++)
+        memcpy(ids[0] + 2 * i, "\xc3\xa9", 2);
+    ids[0][600] = '\0';
+    memset(ids[1], 0x80, 900);
+    ids[1][900] = '\0';
+    for (int i = 0; i < 2; i++) {
+        char msg[2400];
+        snprintf(msg, sizeof msg, "MSH|^~\\&|%.900s|H|RL|RAD|20261123||ORM^O01|C4%d|P|2.5\rPID|1||"
+                 "%.900s\r", ids[i], i, ids[i]);
+        outcome w = run(INGEST_FRAME, msg, 10000 + i);
+        assert_true(w.status == MSG_ACCEPTED || w.status == MSG_REJECTED);
+        done(&w);
+    }
+    rl_str cut = rl_utf8_cut_bytes(rl_str_c("ab\xc3\xa9"), 3);
+    assert_int_equal(cut.n, 2); /* not half of the é */
+    assert_int_equal(rl_utf8_cut_bytes(rl_str_c("abc"), 3).n, 3);
 }
 
 static void rejections(void **state)

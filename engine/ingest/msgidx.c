@@ -50,14 +50,10 @@ static bool has_key(const msgidx_keys *k, rl_str key)
     return false;
 }
 
-void msgidx_keys_add(msgidx_keys *k, char kind, rl_str a, rl_str b)
+/* The index key of kind and its value(s), each cut to MSGIDX_VALUE_MAX
+ * bytes at a character's boundary; its length. */
+static size_t key_of(char kind, rl_str a, rl_str b, char key[MSGIDX_KEY_MAX])
 {
-    /* the record's own keys ('C', 'T', 'S', added last) always have room:
-     * the duplicate check reads 'C' */
-    bool header = kind == 'C' || kind == 'T' || kind == 'S';
-    if ((!a.n && !b.n) || k->n >= (header ? MSGIDX_KEYS_MAX : MSGIDX_KEYS_MAX - 3))
-        return;
-    char key[MSGIDX_KEY_MAX];
     size_t n = 0;
     key[n++] = kind;
     a = rl_utf8_cut_bytes(a, MSGIDX_VALUE_MAX);
@@ -69,6 +65,18 @@ void msgidx_keys_add(msgidx_keys *k, char kind, rl_str a, rl_str b)
         memcpy(key + n, b.p, b.n);
         n += b.n;
     }
+    return n;
+}
+
+void msgidx_keys_add(msgidx_keys *k, char kind, rl_str a, rl_str b)
+{
+    /* the record's own keys ('C', 'T', 'S', added last) always have room:
+     * the duplicate check reads 'C' */
+    bool header = kind == 'C' || kind == 'T' || kind == 'S';
+    if ((!a.n && !b.n) || k->n >= (header ? MSGIDX_KEYS_MAX : MSGIDX_KEYS_MAX - 3))
+        return;
+    char key[MSGIDX_KEY_MAX];
+    size_t n = key_of(kind, a, b, key);
     rl_str ks = { key, n };
     if (has_key(k, ks))
         return;
@@ -307,18 +315,12 @@ int msgidx_dedup_find(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, int64_t
     if (app.n > RL_DEDUP_FIELD_MAX || fac.n > RL_DEDUP_FIELD_MAX || ctrl.n > RL_DEDUP_FIELD_MAX)
         return rl_err_set(err, STORE_E_ARG, -1,
                           "MSH-3, MSH-4 or MSH-10 is longer than %d bytes", RL_DEDUP_FIELD_MAX);
-    msgidx_keys k;
-    msgidx_keys_init(&k);
-    msgidx_keys_add(&k, 'C', ctrl, (rl_str){ "", 0 });
-    size_t pos = 0;
-    rl_str key = { "", 0 }, v;
-    msgidx_keys_next(&k, &pos, &key);
+    char kb[MSGIDX_KEY_MAX];
+    rl_str key = { kb, key_of('C', ctrl, (rl_str){ "", 0 }, kb) }, v;
     store_cursor *c;
-    int rc = key.n ? store_cursor_open(t, STORE_MSG_IDX, &c, err) : STORE_NOTFOUND;
-    if (rc != STORE_OK) {
-        msgidx_keys_free(&k);
+    int rc = ctrl.n ? store_cursor_open(t, STORE_MSG_IDX, &c, err) : STORE_NOTFOUND;
+    if (rc != STORE_OK)
         return rc;
-    }
     /* the messages with this control ID, newest first, back to since_us;
      * the header (status, time) is read first, so that duplicates, AR
      * answers and old messages cost no decompression */
@@ -342,8 +344,8 @@ int msgidx_dedup_find(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, int64_t
             break; /* the rest is older still */
         if (g == STORE_OK && r.status != MSG_ACCEPTED && r.status != MSG_ERROR)
             continue;
-        if (g == STORE_OK)
-            g = msglog_get(t, s, &r, err);
+        if (g == STORE_OK) /* the value already read: no second lookup */
+            g = msglog_decode(t, val, &r, err);
         if (g == STORE_OK && dedup_match(&r, app, fac, ctrl)) {
             *seq = s;
             *recv_us = r.recv_us;
@@ -364,7 +366,6 @@ int msgidx_dedup_find(store_txn *t, rl_str app, rl_str fac, rl_str ctrl, int64_t
     if (m != STORE_OK && m != STORE_NOTFOUND && rc == STORE_NOTFOUND)
         rc = rl_err_set(err, m, -1, "the message index cannot be read");
     store_cursor_close(c);
-    msgidx_keys_free(&k);
     return rc;
 }
 

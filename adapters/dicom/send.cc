@@ -16,9 +16,12 @@ extern "C" {
 #include <cstring>
 #include <exception>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "scu.h"
 #include "transcode.h"
@@ -59,12 +62,28 @@ bool uncompressed(E_TransferSyntax x)
            x == EXS_BigEndianExplicit;
 }
 
-class Sender : public DcmStorageSCU {
-public:
+// What the associations of one send did.
+struct Tally {
     unsigned ok = 0, failed = 0, fallbacks = 0;
     std::string first_error;
     // (syntax sent in, the file's syntax) -> instances
     std::map<std::pair<std::string, std::string>, unsigned> fell;
+
+    void add(const Tally &o)
+    {
+        ok += o.ok;
+        failed += o.failed;
+        fallbacks += o.fallbacks;
+        if (first_error.empty())
+            first_error = o.first_error;
+        for (const auto &f : o.fell)
+            fell[f.first] += f.second;
+    }
+};
+
+class Sender : public DcmStorageSCU {
+public:
+    Tally t;
     std::set<std::string> classes; // SOP classes of the files
 
     // after DcmStorageSCU's own contexts: one per SOP class in the
@@ -124,27 +143,27 @@ protected:
     void notifySOPInstanceSent(const TransferEntry &e) override
     {
         if (e.RequestSent && (e.ResponseStatusCode == 0 || (e.ResponseStatusCode & 0xf000) == 0xb000)) {
-            ok++;
+            t.ok++;
             E_TransferSyntax file = DcmXfer(e.TransferSyntaxUID.c_str()).getXfer();
             if (!uncompressed(file) && e.NetworkTransferSyntax != file) {
-                fallbacks++;
-                fell[{ DcmXfer(e.NetworkTransferSyntax).getXferID(), e.TransferSyntaxUID.c_str() }]++;
+                t.fallbacks++;
+                t.fell[{ DcmXfer(e.NetworkTransferSyntax).getXferID(), e.TransferSyntaxUID.c_str() }]++;
             }
             return;
         }
-        failed++;
-        if (first_error.empty()) {
+        t.failed++;
+        if (t.first_error.empty()) {
             char b[RL_DICOM_SEND_ERROR_MAX];
             std::snprintf(b, sizeof b, "%s: %s status 0x%04x", e.SOPInstanceUID.c_str(),
                           e.RequestSent ? "C-STORE" : "not sent", e.ResponseStatusCode);
-            first_error = b;
+            t.first_error = b;
         }
     }
 };
 
 // "3 sent as Explicit VR Little Endian: AI refused JPEG 2000 Image
 // Compression (Lossless Only)", one part per pair of syntaxes.
-void report(const Sender &s, const dicom_peer *to, dicom_send_report *rep)
+void report(const Tally &s, const dicom_peer *to, dicom_send_report *rep)
 {
     rep->sent = s.ok;
     rep->fallbacks = s.fallbacks;
@@ -155,39 +174,106 @@ void report(const Sender &s, const dicom_peer *to, dicom_send_report *rep)
     std::snprintf(rep->note, sizeof rep->note, "%s", note.c_str());
 }
 
+// One association's share of a send: files [from, to) of the list.
+struct Part {
+    Sender s;
+    size_t from = 0, to = 0;
+    bool associated = false;
+    std::string file_error, net_error; // a file DCMTK cannot read; the network's failure
+};
+
+// Run in a thread of its own when a send has several parts: everything it
+// touches is its own (the process-wide set-up is done before the threads).
+void run_part(Part &p, const dicom_peer *to, const char *const *files)
+{
+    try {
+        for (size_t i = p.from; i < p.to; i++) {
+            OFCondition c = p.s.addDicomFile(files[i], ERM_fileOnly, OFFalse);
+            if (c.bad()) {
+                p.file_error = std::string(files[i]) + ": " + c.text();
+                return;
+            }
+        }
+        OFCondition c = p.s.addPresentationContexts();
+        if (c.good())
+            c = p.s.add_fallbacks();
+        if (c.good())
+            c = rl_dicom::associate(p.s, to);
+        if (c.bad()) {
+            p.net_error = c.text();
+            return;
+        }
+        p.associated = true;
+        c = p.s.sendSOPInstances();
+        p.s.releaseAssociation();
+        if (c.bad() && p.s.t.ok + p.s.t.failed < p.to - p.from)
+            p.net_error = c.text();
+    } catch (const std::exception &e) {
+        p.net_error = e.what();
+    } catch (...) {
+        p.net_error = "an unknown exception";
+    }
+}
+
+std::unique_ptr<Part> new_part(const char *calling_ae, const dicom_peer *to, size_t from,
+                               size_t upto)
+{
+    auto p = std::make_unique<Part>();
+    rl_dicom::peer_setup(p->s, calling_ae, to);
+    // each file alone in its own syntax (add_fallbacks gives the others); a
+    // lossy image decompressed still says Lossy Image Compression 01
+    p->s.setDecompressionMode(DcmStorageSCU::DM_never);
+    p->s.setAllowIllegalProposalMode(OFTrue);
+    p->from = from;
+    p->to = upto;
+    return p;
+}
+
 int send_files(const char *calling_ae, const dicom_peer *to, const char *const *files, size_t n,
                dicom_send_report *rep, rl_err *err)
 {
     rl_dicom::codecs_register();
-    Sender s;
-    rl_dicom::peer_setup(s, calling_ae, to);
-    // each file alone in its own syntax (add_fallbacks gives the others); a
-    // lossy image decompressed still says Lossy Image Compression 01
-    s.setDecompressionMode(DcmStorageSCU::DM_never);
-    s.setAllowIllegalProposalMode(OFTrue);
-    for (size_t i = 0; i < n; i++) {
-        OFCondition c = s.addDicomFile(files[i], ERM_fileOnly, OFFalse);
-        if (c.bad())
-            return rl_err_set(err, DICOM_E_FILE, -1, "%s: %s", files[i], c.text());
+    size_t k = to->associations > 1 ? to->associations : 1;
+    if (k > n / RL_SEND_PER_ASSOC_MIN)
+        k = n / RL_SEND_PER_ASSOC_MIN ? n / RL_SEND_PER_ASSOC_MIN : 1;
+    std::vector<std::unique_ptr<Part>> parts;
+    for (size_t i = 0; i < k; i++) // contiguous shares, series kept together
+        parts.push_back(new_part(calling_ae, to, n * i / k, n * (i + 1) / k));
+    if (k == 1) {
+        run_part(*parts[0], to, files);
+    } else {
+        std::vector<std::thread> threads;
+        for (auto &p : parts)
+            threads.emplace_back(run_part, std::ref(*p), to, files);
+        for (auto &t : threads)
+            t.join();
+        // a node that took one association but refused another (a limit
+        // per calling AE): the refused shares go over one association now
+        bool any = false;
+        for (auto &p : parts)
+            any = any || p->associated;
+        for (auto &p : parts)
+            if (any && !p->associated && p->file_error.empty()) {
+                p = new_part(calling_ae, to, p->from, p->to);
+                run_part(*p, to, files);
+            }
     }
-    OFCondition c = s.addPresentationContexts();
-    if (c.good())
-        c = s.add_fallbacks();
-    if (c.good())
-        c = rl_dicom::associate(s, to);
-    if (c.bad())
-        return rl_err_set(err, DICOM_E_NET, -1, "%s@%s:%u: %s", to->ae_title, to->host, to->port,
-                          c.text());
-    c = s.sendSOPInstances();
-    s.releaseAssociation();
+    Tally all;
+    for (auto &p : parts)
+        all.add(p->s.t);
     if (rep)
-        report(s, to, rep);
-    if (c.bad() && s.ok + s.failed < n)
-        return rl_err_set(err, DICOM_E_NET, -1, "%s@%s:%u: %s", to->ae_title, to->host, to->port,
-                          c.text());
-    if (s.failed)
+        report(all, to, rep);
+    for (auto &p : parts) {
+        if (!p->file_error.empty())
+            return rl_err_set(err, DICOM_E_FILE, -1, "%s", p->file_error.c_str());
+        if (!p->net_error.empty())
+            return rl_err_set(err, DICOM_E_NET, -1, "%s@%s:%u: %s", to->ae_title, to->host,
+                              to->port, p->net_error.c_str());
+    }
+    if (all.failed)
         return rl_err_set(err, DICOM_E_REFUSED, -1, "%s@%s:%u: %u of %zu refused (%s)",
-                          to->ae_title, to->host, to->port, s.failed, n, s.first_error.c_str());
+                          to->ae_title, to->host, to->port, all.failed, n,
+                          all.first_error.c_str());
     return 0;
 }
 

@@ -25,6 +25,7 @@ static bool node_of(const cfg *cf, const char *ae, prefetch_node *out)
         snprintf(out->peer.host, sizeof out->peer.host, "%s", p->host);
         out->peer.port = p->port;
         out->peer.tls = p->tls;
+        out->peer.associations = p->associations;
         out->get = p->retrieve == CFG_RETRIEVE_GET;
         out->timeout_s = p->query_timeout_s;
         out->max_answers = p->max_answers;

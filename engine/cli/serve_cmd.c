@@ -24,6 +24,7 @@ static int set_pacs(op_call *self, cfg *cf, const char *pacs)
         cf->n_pacs = 1;
         cf->pacs[0].verify = PACS_VERIFY_COMMIT_FIND;
         cf->pacs[0].commit_timeout_s = RL_COMMIT_TIMEOUT_DEFAULT_S;
+        cf->pacs[0].associations = RL_SEND_ASSOCIATIONS_DEFAULT;
     }
     return 0;
 }

@@ -179,6 +179,7 @@ static int start_prefetch(dispatcher *d, store_txn *t, start_arg *a, const char 
         snprintf(n->peer.host, sizeof n->peer.host, "%s", d->cfg.pacs[i].host);
         n->peer.port = d->cfg.pacs[i].port;
         n->peer.tls = d->cfg.pacs[i].tls;
+        n->peer.associations = d->cfg.pacs[i].associations;
         n->get = d->cfg.pacs[i].get;
         n->timeout_s = d->cfg.pacs[i].query_timeout_s;
         n->max_answers = d->cfg.pacs[i].max_answers;
@@ -207,7 +208,8 @@ static int start_job(dispatcher *d, store_txn *t, void *arg, rl_err *err)
                               d->cfg.pacs[i].verify, d->cfg.pacs[i].reject,
                               d->cfg.pacs[i].commit_timeout_s, d->cfg.pacs[i].tls.on,
                               rl_str_c(d->cfg.pacs[i].tls.ca), rl_str_c(d->cfg.pacs[i].tls.cert),
-                              rl_str_c(d->cfg.pacs[i].tls.key), d->cfg.pacs[i].node };
+                              rl_str_c(d->cfg.pacs[i].tls.key), d->cfg.pacs[i].node,
+                              d->cfg.pacs[i].associations };
     char who[sizeof "worker  ()" + RL_NUM_TEXT_MAX + RL_WORKER_NAME_SIZE];
     snprintf(who, sizeof who, "worker %d (%s)", a->w, d->w[a->w].name[0] ? d->w[a->w].name : "?");
     int rc = recon_job_start(t, a->job, who, pacs, d->cfg.n_pacs, d->cfg.work_root, rl_now_us(),

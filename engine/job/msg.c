@@ -6,7 +6,8 @@
 #include "radlink/job_msg.h"
 #include "radlink/rec.h"
 
-#define JOB_MSG_VERSION 4 /* 3: a PACS carries its TLS files; 4: route programs */
+#define JOB_MSG_VERSION 5 /* 3: a PACS carries its TLS files; 4: route programs;
+                            * 5: associations per PACS */
 
 int job_msg_encode(const job_msg *m, rl_buf *out, rl_err *err)
 {
@@ -28,7 +29,8 @@ int job_msg_encode(const job_msg *m, rl_buf *out, rl_err *err)
               rec_put_u8(out, (uint8_t)m->pacs[i].reject) |
               rec_put_u32(out, m->pacs[i].commit_timeout_s) |
               rec_put_u8(out, m->pacs[i].tls ? 1 : 0) | rec_put_str(out, m->pacs[i].tls_ca) |
-              rec_put_str(out, m->pacs[i].tls_cert) | rec_put_str(out, m->pacs[i].tls_key);
+              rec_put_str(out, m->pacs[i].tls_cert) | rec_put_str(out, m->pacs[i].tls_key) |
+              rec_put_u32(out, m->pacs[i].associations);
     rc |= rec_put_u32(out, (uint32_t)m->n_files);
     for (size_t i = 0; i < m->n_files && rc == 0; i++)
         rc |= rec_put_str(out, m->files[i].sop) | rec_put_str(out, m->files[i].path) |
@@ -83,6 +85,7 @@ int job_msg_decode(rl_str bytes, job_msg *m, rl_arena *arena, rl_err *err)
         p->tls_ca = rec_get_str(&r);
         p->tls_cert = rec_get_str(&r);
         p->tls_key = rec_get_str(&r);
+        p->associations = rec_get_u32(&r);
         if (p->update > PACS_UPDATE_IOCM || p->verify > PACS_VERIFY_COMMIT_FIND ||
             p->reject > PACS_REJECT_SAFETY)
             return rl_err_set(err, JOB_E_PAYLOAD, -1, "job message with an unknown PACS policy");

@@ -144,6 +144,7 @@ static dicom_peer peer_of(const job_peer *p)
     snprintf(d.tls.ca, sizeof d.tls.ca, "%.*s", RL_STR_FMT(p->tls_ca));
     snprintf(d.tls.cert, sizeof d.tls.cert, "%.*s", RL_STR_FMT(p->tls_cert));
     snprintf(d.tls.key, sizeof d.tls.key, "%.*s", RL_STR_FMT(p->tls_key));
+    d.associations = p->associations;
     return d;
 }
 

@@ -28,6 +28,7 @@ static dicom_peer peer_of(const cfg_pacs *p)
     snprintf(d.host, sizeof d.host, "%s", p->host);
     d.port = p->port;
     d.tls = p->tls;
+    d.associations = p->associations;
     return d;
 }
 

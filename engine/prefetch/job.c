@@ -206,7 +206,7 @@ int prefetch_job_start(store_txn *t, uint64_t job_id, const char *worker,
             rl_str_c(adup(a, rl_str_c(x->peer.ae_title))), rl_str_c(adup(a, rl_str_c(x->peer.host))),
             x->peer.port, x->get, 0, 0, x->timeout_s, x->peer.tls.on,
             rl_str_c(adup(a, rl_str_c(x->peer.tls.ca))), rl_str_c(adup(a, rl_str_c(x->peer.tls.cert))),
-            rl_str_c(adup(a, rl_str_c(x->peer.tls.key))), true };
+            rl_str_c(adup(a, rl_str_c(x->peer.tls.key))), true, x->peer.associations };
     }
     job run;
     if ((rc = job_start(t, job_id, worker, 0, 0, now_us, &run, err)) != STORE_OK)
@@ -245,6 +245,7 @@ static void node_from(const job_peer *p, prefetch_node *n)
     snprintf(n->peer.tls.key, sizeof n->peer.tls.key, "%.*s", RL_STR_FMT(p->tls_key));
     n->get = p->update != 0;
     n->timeout_s = p->commit_timeout_s;
+    n->peer.associations = p->associations;
 }
 
 int prefetch_job_run(const job_msg *m, const char *calling_ae, rl_buf *result)

@@ -192,6 +192,7 @@ static int start_jobs(engine *e, rl_err *err)
         dc.pacs[i].verify = e->cfg->pacs[i].verify;
         dc.pacs[i].reject = e->cfg->pacs[i].reject;
         dc.pacs[i].commit_timeout_s = e->cfg->pacs[i].commit_timeout_s;
+        dc.pacs[i].associations = e->cfg->pacs[i].associations;
         dc.pacs[i].tls = e->cfg->pacs[i].tls;
         dc.pacs[i].get = e->cfg->pacs[i].retrieve == CFG_RETRIEVE_GET;
         dc.pacs[i].query_timeout_s = e->cfg->pacs[i].query_timeout_s;

@@ -36,6 +36,7 @@ typedef struct cfg_pacs {
     unsigned verify;           /* pacs_verify */
     unsigned reject;           /* pacs_reject */
     unsigned commit_timeout_s; /* how long a storage commitment report is awaited */
+    unsigned associations;     /* a study is sent over up to this many at once */
     char hl7_dest[64];         /* update="hl7": the <destination> of its HL7 listener */
     bool mpps;                 /* the modalities' MPPS N-CREATE/N-SET are forwarded to it */
     dicom_tls tls;             /* <tls> under <pacs>: radlink's associations to it use TLS */

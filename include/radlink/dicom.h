@@ -236,6 +236,7 @@ typedef struct dicom_peer {
     char host[256];
     unsigned port;
     dicom_tls tls; /* on: associations to it use TLS */
+    unsigned associations; /* a send may use this many at once (0 or 1: one) */
 } dicom_peer;
 
 /* What a send did besides sending: instances the node would not take in
@@ -248,11 +249,13 @@ typedef struct dicom_send_report {
     char note[RL_DICOM_SEND_NOTE_MAX];
 } dicom_send_report;
 
-/* Send files with C-STORE over one association; 0 when every one was
- * accepted (success or warning status), else DICOM_E_NET or DICOM_E_REFUSED.
- * Each file is proposed in its own transfer syntax first, then in the
- * uncompressed ones: a node that refuses the first gets the file
- * decompressed (rep, may be NULL, says so). */
+/* Send files with C-STORE; 0 when every one was accepted (success or
+ * warning status), else DICOM_E_NET or DICOM_E_REFUSED. Each file is
+ * proposed in its own transfer syntax first, then in the uncompressed ones:
+ * a node that refuses the first gets the file decompressed (rep, may be
+ * NULL, says so). Up to to->associations associations at once, each with
+ * at least RL_SEND_PER_ASSOC_MIN files, in order; the files of an extra
+ * association the node refuses go over one association afterwards. */
 int dicom_send_files(const char *calling_ae, const dicom_peer *to, const char *const *files,
                      size_t n, dicom_send_report *rep, rl_err *err);
 

@@ -35,6 +35,7 @@ typedef struct dispatch_cfg {
         char ae_title[RL_AE_TITLE_SIZE], host[RL_HOST_MAX];
         unsigned port;
         unsigned update, verify, reject, commit_timeout_s; /* radlink/job.h */
+        unsigned associations; /* a study is sent over up to this many at once */
         dicom_tls tls; /* files on the worker's host */
         bool node;     /* a <node>: only what DICOM routes send it */
         bool get;      /* retrieve="get": priors are fetched from it with C-GET */

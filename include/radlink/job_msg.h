@@ -41,6 +41,7 @@ typedef struct job_peer {
     bool tls;                        /* associations to it use TLS: */
     rl_str tls_ca, tls_cert, tls_key; /* PEM files on the worker's host ("" = none) */
     bool node;                       /* a <node> (routes only), not a <pacs>; not sent */
+    unsigned associations;           /* a send uses up to this many at once */
 } job_peer;
 
 typedef struct job_file {

@@ -9,12 +9,13 @@
 # own (no correction, no verification): what a site would use without
 # radlink. radlink's time runs from its job starting to its job done, read
 # from `radlink jobs list` every 20 ms.
-# Usage: correct_bench.sh [--smoke]
+# Usage: correct_bench.sh [--smoke]   (N instances, default 500; ASSOCIATIONS per
+#   send, default 2; SLOW_MS: a proxy delays every write toward Orthanc)
 #   RADLINK  the radlink binary (default build/radlink)   WORK  scratch dir
 set -eu
 export TCP_NODELAY=1
 here=$(cd "$(dirname "$0")" && pwd)
-n=500
+n=${N:-500}
 [ "${1:-}" = "--smoke" ] && n=20
 radlink=${RADLINK:-$here/../../build/radlink}
 work=${WORK:-$(mktemp -d)}/bench_correct
@@ -43,6 +44,20 @@ make_set send 1.2.995.4 A4 'DOE^JANE'
 
 rport=$(port) mport=$(port)
 bench_orthanc "$work" "$rport"
+# SLOW_MS: every write toward Orthanc (radlink's and the peers') waits this
+# long in a proxy, as over a link to another building or a cloud PACS
+opeer=$odicom
+if [ -n "${SLOW_MS:-}" ]; then
+    /usr/bin/python3 "$here/../integration/slow_proxy.py" 0 "$odicom" "$SLOW_MS" >"$work/proxy.out" 2>&1 &
+    pids="$pids $!"
+    i=0
+    until grep -q "^ready [0-9]" "$work/proxy.out" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -lt 200 ] || { echo "the proxy did not start" >&2; exit 1; }
+        sleep 0.05
+    done
+    opeer=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$work/proxy.out")
+fi
 held() {
     curl -sf "http://127.0.0.1:$ohttp/tools/find" -d "{\"Level\":\"Instance\",\"Query\":{\"StudyInstanceUID\":\"$1\"}}" |
         /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
@@ -50,11 +65,13 @@ held() {
 
 cat >"$work/cfg.xml" <<XML
 <radlink>
-  <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$odicom"/></dicom>
+  <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$opeer" associations="${ASSOCIATIONS:-2}"/></dicom>
   <jobs workers="1" study-stable="1"/>
 </radlink>
 XML
-bench_serve 0
+# at debug, each job's worker.pacs line says how long the PACS's storage
+# commitment report took to come, which is the PACS's time, not radlink's
+LOG_LEVEL=${LOG_LEVEL:-debug} bench_serve 0
 . "$here/../integration/mwl_lib.sh" # orm: an ORM^O01 as the tests send it
 for a in 1 2; do orm "B$a" NW "A$a" "S$a" CT CT01 202611240930 'DOE^JANE' P1; done >"$work/orders.hl7"
 "$radlink" send --to "127.0.0.1:$mport" "$work/orders.hl7" >"$work/orders.out" 2>&1 ||
@@ -92,10 +109,10 @@ same=$(job same 1.2.995.2)
     { echo "Orthanc does not show the corrected name" >&2; exit 1; }
 
 t0=$(now_ms)
-storescu -aec ORTHANC 127.0.0.1 "$odicom" "$work/scu"/*.dcm >"$work/scu.out" 2>&1 || { cat "$work/scu.out" >&2; exit 1; }
+storescu -aec ORTHANC 127.0.0.1 "$opeer" "$work/scu"/*.dcm >"$work/scu.out" 2>&1 || { cat "$work/scu.out" >&2; exit 1; }
 scu=$(( $(now_ms) - t0 ))
 t0=$(now_ms)
-dcmsend -aec ORTHANC 127.0.0.1 "$odicom" "$work/send"/*.dcm >"$work/send.out" 2>&1 || { cat "$work/send.out" >&2; exit 1; }
+dcmsend -aec ORTHANC 127.0.0.1 "$opeer" "$work/send"/*.dcm >"$work/send.out" 2>&1 || { cat "$work/send.out" >&2; exit 1; }
 send=$(( $(now_ms) - t0 ))
 [ "$(held 1.2.995.3)" = "$n" ] && [ "$(held 1.2.995.4)" = "$n" ] || { echo "Orthanc lost instances" >&2; exit 1; }
 
@@ -107,3 +124,12 @@ printf '%-66s %8s %8s\n' "radlink job: agreeing study sent unchanged, committed,
 printf '%-66s %8s %8s\n' "storescu: sent, nothing corrected or verified" "$(rate "$n" "$scu")" "$scu"
 printf '%-66s %8s %8s\n' "dcmsend: sent, nothing corrected or verified" "$(rate "$n" "$send")" "$send"
 echo "correction rate / storescu send rate: $(awk "BEGIN{printf \"%.2f\", $scu / $fix}")"
+# Orthanc's own delay before its storage commitment report (from radlink's
+# N-ACTION to Orthanc's N-EVENT-REPORT: Orthanc answers from a job of its
+# own), shown apart: the first job's worker.pacs line
+wait_ms=$(sed -n 's/.*worker.pacs job=1 .*commit_ms=\([0-9]*\).*/\1/p' "$work/radlink.log" | head -1)
+if [ -n "$wait_ms" ] && [ "$fix" -gt "$wait_ms" ]; then
+    echo "of the correction's $fix ms, Orthanc's storage commitment report took $wait_ms ms;" \
+         "without it: $(rate "$n" $((fix - wait_ms))) inst/s," \
+         "$(awk "BEGIN{printf \"%.2f\", $scu / ($fix - $wait_ms)}") of storescu's rate"
+fi

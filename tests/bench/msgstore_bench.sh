@@ -54,7 +54,10 @@ while [ $step -lt 10 ]; do
     first=$((step * per))
     out=$("$load" 127.0.0.1 "$mport" $conns $per $first)
     case "$out" in *"non_aa=0 failures=0"*) ;; *) echo "radlink refused messages: $out" >&2; exit 1;; esac
-    rates="$rates${rates:+,}$(printf '%s\n' "$out" | sed -n 's/.*msgs_per_s=\([0-9]*\).*/\1/p')"
+    r=$(printf '%s\n' "$out" | sed -n 's/.*msgs_per_s=\([0-9]*\).*/\1/p')
+    rates="$rates${rates:+,}$r"
+    # each tenth as it ends: a long fill shows its trend before it is over
+    echo "tenth $((step + 1)): $r msg/s, store $(stat -c %s "$work/var/store/data.mdb") bytes"
     "$load" --dump "$work/dump.part" $conns $per $first
     cat "$work/dump.part" >>"$work/dump.hl7"
     # message numbers to ask about: connection k's message i is k * 10^7 + first + i

@@ -3,11 +3,13 @@
 building or a cloud PACS. Every chunk written toward the upstream waits
 DELAY_MS first; answers come back at once.
 
-usage: slow_proxy.py LISTEN_PORT UPSTREAM_PORT DELAY_MS [--held]
+usage: slow_proxy.py LISTEN_PORT UPSTREAM_PORT DELAY_MS [--held] [--max N]
 LISTEN_PORT 0: a port the system picks. Prints "ready PORT" once it listens.
 Runs until killed. --held: listen beside the holder of a port (mllp_sink.py
 --hold, SO_REUSEPORT): a peer brought up and down on a port nobody else can
-take meanwhile."""
+take meanwhile. --max N: a connection beyond N at once is closed as soon as
+it is accepted, as a PACS limiting the associations of one caller; each
+one closed adds a line "refused" to the output."""
 import asyncio
 import sys
 
@@ -33,15 +35,29 @@ async def pump(reader, writer, delay):
 
 async def main():
     listen, upstream, delay = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]) / 1000.0
-    held = sys.argv[4:] == ["--held"]
+    held = "--held" in sys.argv[4:]
+    most = int(sys.argv[sys.argv.index("--max") + 1]) if "--max" in sys.argv else 0
+    open_now = [0]
 
     async def handle(creader, cwriter):
-        try:
-            ureader, uwriter = await asyncio.open_connection("127.0.0.1", upstream)
-        except OSError:
+        if most and open_now[0] >= most:
+            print("refused", flush=True)
             cwriter.close()
             return
-        await asyncio.gather(pump(creader, uwriter, delay), pump(ureader, cwriter, 0))
+        open_now[0] += 1
+        try:
+            try:
+                ureader, uwriter = await asyncio.open_connection("127.0.0.1", upstream)
+            except OSError:
+                cwriter.close()
+                return
+            # the caller's side ending ends the connection as a limit counts it
+            upward = asyncio.ensure_future(pump(creader, uwriter, delay))
+            back = asyncio.ensure_future(pump(ureader, cwriter, 0))
+            await upward
+        finally:
+            open_now[0] -= 1
+        await back
 
     server = await asyncio.start_server(handle, "127.0.0.1", listen, reuse_port=held)
     print("ready", server.sockets[0].getsockname()[1], flush=True)

@@ -225,7 +225,8 @@ static const char full[] =
     "  <tls port=\"2762\" cert=\"c.pem\" key=\"k.pem\" ca=\"/abs/ca.pem\" verify-client=\"true\"/>\n"
     "  <allow ae=\"CT01\"/><allow ae=\"MR02\"/>\n"
     "  <pacs ae=\"P1\" host=\"pacs1\" port=\"104\" update=\"hl7\" hl7-destination=\"adt\"\n"
-    "    verify=\"find\" reject-reason=\"patient-safety\" commit-timeout=\"99\" mpps=\"true\">\n"
+    "    verify=\"find\" reject-reason=\"patient-safety\" commit-timeout=\"99\" mpps=\"true\"\n"
+    "    associations=\"4\">\n"
     "    <tls ca=\"pca.pem\" cert=\"pc.pem\" key=\"pk.pem\"/>\n"
     "  </pacs>\n"
     "  <pacs ae=\"P2\" host=\"pacs2\" port=\"105\" update=\"iocm\" verify=\"none\"/>\n"
@@ -340,11 +341,13 @@ static void assert_landed_dicom(const cfg *c)
     assert_int_equal(p->verify, PACS_VERIFY_FIND);
     assert_int_equal(p->reject, PACS_REJECT_SAFETY);
     assert_int_equal(p->commit_timeout_s, 99);
+    assert_int_equal(p->associations, 4);
     assert_true(p->mpps && p->tls.on);
     p = &c->pacs[1];
     assert_int_equal(p->update, PACS_UPDATE_IOCM);
     assert_int_equal(p->verify, PACS_VERIFY_NONE);
     assert_int_equal(p->commit_timeout_s, RL_COMMIT_TIMEOUT_DEFAULT_S);
+    assert_int_equal(p->associations, RL_SEND_ASSOCIATIONS_DEFAULT);
     assert_false(p->mpps || p->tls.on);
 }
 

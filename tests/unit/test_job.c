@@ -259,7 +259,7 @@ static void message_round_trip_and_hostile_input(void **state)
     m.sets[0] = (job_set){ 0x00100010, RL_STR("PatientName"), RL_STR("DOE^JANE") };
     m.pacs[0] = (job_peer){ RL_STR("PACS"), RL_STR("127.0.0.1"), 104, PACS_UPDATE_IOCM,
                             PACS_VERIFY_COMMIT_FIND, PACS_REJECT_SAFETY, 30, true,
-                            RL_STR("/etc/radlink/ca.pem"), RL_STR(""), RL_STR(""), false };
+                            RL_STR("/etc/radlink/ca.pem"), RL_STR(""), RL_STR(""), false, 3 };
     rl_buf b;
     rl_buf_init(&b, RL_JOB_MSG_MAX);
     assert_int_equal(job_msg_encode(&m, &b, &err), 0);
@@ -280,6 +280,7 @@ static void message_round_trip_and_hostile_input(void **state)
     assert_true(d.pacs[0].tls);
     assert_true(rl_str_eq_c(d.pacs[0].tls_ca, "/etc/radlink/ca.pem"));
     assert_int_equal(d.pacs[0].tls_key.n, 0);
+    assert_int_equal(d.pacs[0].associations, 3);
     assert_int_equal(d.files[0].prog, 1);
     assert_int_equal(d.files[1].prog, 0);
     assert_int_equal(d.n_progs, 1);

@@ -150,15 +150,6 @@
  * calls the send unverified; <pacs commit-timeout> overrides it. */
 #define RL_COMMIT_TIMEOUT_DEFAULT_S 30
 
-/* A study sent to a PACS goes over up to this many associations at once
- * (<pacs associations>, default 2), each with at least
- * RL_SEND_PER_ASSOC_MIN instances: a PACS stores the parts in parallel. A
- * PACS that refuses the extra associations gets their instances over one
- * association afterwards. */
-#define RL_SEND_ASSOCIATIONS_DEFAULT 2
-#define RL_SEND_ASSOCIATIONS_MAX 8
-#define RL_SEND_PER_ASSOC_MIN 32
-
 /* Storage commitment reports the engine keeps for a worker that has not
  * yet said it waits for them, and how long. */
 #define RL_COMMIT_REPORTS_MAX 64

@@ -1,6 +1,7 @@
-/* The network layer's limits and the listeners' under pressure (held
- * slots), each with its reason: a part of radlink/limits.h, which includes
- * it, kept apart so that each file stays readable. */
+/* The network layer's limits, the associations of one send, and the
+ * listeners' under pressure (held slots), each with its reason: a part of
+ * radlink/limits.h, which includes it, kept apart so that each file stays
+ * readable. */
 #ifndef RADLINK_LIMITS_NET_H
 #define RADLINK_LIMITS_NET_H
 
@@ -12,6 +13,17 @@
  * listeners accept everything, then shed). The kernel caps it at
  * net.core.somaxconn (4096 on Debian 12). */
 #define RL_NET_LISTEN_BACKLOG 4096
+
+/* ---- sending ---- */
+
+/* A study sent to a PACS goes over up to this many associations at once
+ * (<pacs associations>, default 2), each with at least
+ * RL_SEND_PER_ASSOC_MIN instances: a PACS stores the parts in parallel. A
+ * PACS that refuses the extra associations gets their instances over one
+ * association afterwards. */
+#define RL_SEND_ASSOCIATIONS_DEFAULT 2
+#define RL_SEND_ASSOCIATIONS_MAX 8
+#define RL_SEND_PER_ASSOC_MIN 32
 
 /* ---- held slots: listeners under pressure ---- */
 

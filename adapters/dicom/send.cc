@@ -179,27 +179,34 @@ struct Part {
     Sender s;
     size_t from = 0, to = 0;
     bool associated = false;
-    std::string file_error, net_error; // a file DCMTK cannot read; the network's failure
+    bool unfit = false;  // the node accepts none of the part's presentation contexts
+    std::string net_error; // the network's failure
 };
+
+// A part's files, read before any association opens: one file DCMTK cannot
+// read stops the whole send before anything is sent ("" when all read).
+std::string add_files(Part &p, const char *const *files)
+{
+    for (size_t i = p.from; i < p.to; i++) {
+        OFCondition c = p.s.addDicomFile(files[i], ERM_fileOnly, OFFalse);
+        if (c.bad())
+            return std::string(files[i]) + ": " + c.text();
+    }
+    return "";
+}
 
 // Run in a thread of its own when a send has several parts: everything it
 // touches is its own (the process-wide set-up is done before the threads).
-void run_part(Part &p, const dicom_peer *to, const char *const *files)
+void run_part(Part &p, const dicom_peer *to)
 {
     try {
-        for (size_t i = p.from; i < p.to; i++) {
-            OFCondition c = p.s.addDicomFile(files[i], ERM_fileOnly, OFFalse);
-            if (c.bad()) {
-                p.file_error = std::string(files[i]) + ": " + c.text();
-                return;
-            }
-        }
         OFCondition c = p.s.addPresentationContexts();
         if (c.good())
             c = p.s.add_fallbacks();
         if (c.good())
             c = rl_dicom::associate(p.s, to);
         if (c.bad()) {
+            p.unfit = c == NET_EC_NoAcceptablePresentationContexts;
             p.net_error = c.text();
             return;
         }
@@ -229,47 +236,72 @@ std::unique_ptr<Part> new_part(const char *calling_ae, const dicom_peer *to, siz
     return p;
 }
 
+// The parts at once, one thread each; a part whose thread cannot start
+// runs here. Every thread started is joined, whatever happens.
+void run_parallel(std::vector<std::unique_ptr<Part>> &parts, const dicom_peer *to)
+{
+    std::vector<std::thread> threads;
+    threads.reserve(parts.size());
+    size_t started = 0;
+    for (; started < parts.size(); started++) {
+        try {
+            threads.emplace_back(run_part, std::ref(*parts[started]), to);
+        } catch (...) {
+            break;
+        }
+    }
+    for (size_t i = started; i < parts.size(); i++)
+        run_part(*parts[i], to);
+    for (auto &t : threads)
+        t.join();
+}
+
 int send_files(const char *calling_ae, const dicom_peer *to, const char *const *files, size_t n,
                dicom_send_report *rep, rl_err *err)
 {
     rl_dicom::codecs_register();
     size_t k = to->associations > 1 ? to->associations : 1;
+    if (k > RL_SEND_ASSOCIATIONS_MAX)
+        k = RL_SEND_ASSOCIATIONS_MAX;
     if (k > n / RL_SEND_PER_ASSOC_MIN)
         k = n / RL_SEND_PER_ASSOC_MIN ? n / RL_SEND_PER_ASSOC_MIN : 1;
     std::vector<std::unique_ptr<Part>> parts;
-    for (size_t i = 0; i < k; i++) // contiguous shares, series kept together
+    for (size_t i = 0; i < k; i++) { // contiguous shares, in the caller's order
         parts.push_back(new_part(calling_ae, to, n * i / k, n * (i + 1) / k));
+        std::string bad = add_files(*parts.back(), files);
+        if (!bad.empty())
+            return rl_err_set(err, DICOM_E_FILE, -1, "%s", bad.c_str());
+    }
     if (k == 1) {
-        run_part(*parts[0], to, files);
+        run_part(*parts[0], to);
     } else {
-        std::vector<std::thread> threads;
+        run_parallel(parts, to);
+        // a node that took an association and sent through it but refused
+        // another (a limit per calling AE): each refused part goes over an
+        // association of its own now, one after another, until one fails
+        bool took = false;
         for (auto &p : parts)
-            threads.emplace_back(run_part, std::ref(*p), to, files);
-        for (auto &t : threads)
-            t.join();
-        // a node that took one association but refused another (a limit
-        // per calling AE): the refused shares go over one association now
-        bool any = false;
-        for (auto &p : parts)
-            any = any || p->associated;
-        for (auto &p : parts)
-            if (any && !p->associated && p->file_error.empty()) {
-                p = new_part(calling_ae, to, p->from, p->to);
-                run_part(*p, to, files);
-            }
+            took = took || (p->associated && p->net_error.empty());
+        for (auto &p : parts) {
+            if (!took || p->associated || p->unfit)
+                continue;
+            p = new_part(calling_ae, to, p->from, p->to);
+            std::string bad = add_files(*p, files);
+            if (!bad.empty())
+                return rl_err_set(err, DICOM_E_FILE, -1, "%s", bad.c_str());
+            run_part(*p, to);
+            took = p->associated;
+        }
     }
     Tally all;
     for (auto &p : parts)
         all.add(p->s.t);
     if (rep)
         report(all, to, rep);
-    for (auto &p : parts) {
-        if (!p->file_error.empty())
-            return rl_err_set(err, DICOM_E_FILE, -1, "%s", p->file_error.c_str());
+    for (auto &p : parts)
         if (!p->net_error.empty())
             return rl_err_set(err, DICOM_E_NET, -1, "%s@%s:%u: %s", to->ae_title, to->host,
                               to->port, p->net_error.c_str());
-    }
     if (all.failed)
         return rl_err_set(err, DICOM_E_REFUSED, -1, "%s@%s:%u: %u of %zu refused (%s)",
                           to->ae_title, to->host, to->port, all.failed, n,

@@ -15,6 +15,7 @@
  * unverified, with what it shows and what to do. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +224,33 @@ static int ask_held(run *r)
     return 0;
 }
 
+/* The files of a study are corrected by up to CORRECT_THREADS threads at
+ * once, each taking every CORRECT_THREADS-th file: a file's correction
+ * touches only its own paths and result (the options are read-only), and a
+ * worker's host has cores to spare while it rewrites. A study of fewer than
+ * CORRECT_PARALLEL_MIN files is corrected in the worker's own thread. */
+#define CORRECT_THREADS 2
+#define CORRECT_PARALLEL_MIN 16
+
+typedef struct correct_share {
+    run *r;
+    const dicom_correct_opts *o;
+    rl_err *errs; /* one per file */
+    int *rcs;
+    size_t first, step;
+} correct_share;
+
+static void *correct_some(void *arg)
+{
+    correct_share *c = arg;
+    for (size_t i = c->first; i < c->r->m->n_files; i += c->step) {
+        file_state *f = &c->r->f[i];
+        c->rcs[i] = dicom_correct_file(f->in, f->out, c->r->ch, c->r->m->n_sets, c->o, &f->c,
+                                       &c->errs[i]);
+    }
+    return NULL;
+}
+
 static int correct_all(run *r)
 {
     const job_msg *m = r->m;
@@ -230,26 +258,58 @@ static int correct_all(run *r)
     snprintf(salt, sizeof salt, "job %llu", (unsigned long long)m->id);
     dicom_correct_opts o = { .modifying_system = "radlink", .new_uid_salt = salt,
                              .new_uids_for = iocm_holds, .ctx = r };
-    rl_err err;
+    rl_err *errs = m->n_files ? calloc(m->n_files, sizeof *errs) : NULL;
+    int *rcs = m->n_files ? calloc(m->n_files, sizeof *rcs) : NULL;
+    if (m->n_files && (!errs || !rcs)) {
+        free(errs);
+        free(rcs);
+        rl_buf_add_c(r->res, "out of memory");
+        return STUDY_JOB_FAILED;
+    }
     for (size_t i = 0; i < m->n_files; i++) {
         file_state *f = &r->f[i];
         f->in = rl_arena_dup(r->a, m->files[i].path.p, m->files[i].path.n);
         size_t on = m->work_dir.n + m->files[i].sop.n + 8;
         char *out = rl_arena_alloc(r->a, on);
         if (!f->in || !out) {
+            free(errs);
+            free(rcs);
             rl_buf_add_c(r->res, "out of memory");
             return STUDY_JOB_FAILED;
         }
         snprintf(out, on, "%s/%.*s.dcm", r->work, RL_STR_FMT(m->files[i].sop));
-        if (dicom_correct_file(f->in, out, r->ch, m->n_sets, &o, &f->c, &err) != 0) {
+        f->out = out; /* where the copy goes; kept below only when it changed */
+    }
+    correct_share share[CORRECT_THREADS];
+    pthread_t th[CORRECT_THREADS];
+    size_t started = 0, k = m->n_files >= CORRECT_PARALLEL_MIN ? CORRECT_THREADS : 1;
+    for (size_t t = 0; t < k; t++)
+        share[t] = (correct_share){ r, &o, errs, rcs, t, k };
+    for (size_t t = 1; t < k; t++) /* the others beside this thread */
+        if (pthread_create(&th[t], NULL, correct_some, &share[t]) == 0)
+            started = t;
+        else
+            break;
+    if (started + 1 < k) /* a thread that could not start: its files here */
+        for (size_t t = started + 1; t < k; t++)
+            correct_some(&share[t]);
+    correct_some(&share[0]);
+    for (size_t t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+    int rc = 0;
+    for (size_t i = 0; i < m->n_files && rc == 0; i++) {
+        file_state *f = &r->f[i];
+        if (rcs[i] != 0) {
             rl_err why;
             if (dicom_file_check(f->in, &why) == 0) { /* the file is fine: try again */
-                rl_buf_printf(r->res, "correcting: %s", err.msg);
-                return STUDY_JOB_FAILED;
+                rl_buf_printf(r->res, "correcting: %s", errs[i].msg);
+                rc = STUDY_JOB_FAILED;
+                break;
             }
             /* one instance that cannot be read never holds its study back:
              * the others go, and the job says which one stayed */
             f->bad = true;
+            f->out = NULL;
             memset(&f->c, 0, sizeof f->c);
             rl_buf_printf(&r->problems, "%sinstance %.*s left out: %s",
                           r->problems.len ? "; " : "", RL_STR_FMT(m->files[i].sop), why.msg);
@@ -257,9 +317,12 @@ static int correct_all(run *r)
                      (unsigned long long)m->id, RL_STR_FMT(m->files[i].sop), why.msg);
             continue;
         }
-        f->out = f->c.changed ? out : NULL;
+        if (!f->c.changed)
+            f->out = NULL;
     }
-    return 0;
+    free(errs);
+    free(rcs);
+    return rc;
 }
 
 /* The new UIDs, for the engine to record. */

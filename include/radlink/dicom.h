@@ -255,7 +255,8 @@ typedef struct dicom_send_report {
  * a node that refuses the first gets the file decompressed (rep, may be
  * NULL, says so). Up to to->associations associations at once, each with
  * at least RL_SEND_PER_ASSOC_MIN files, in order; the files of an extra
- * association the node refuses go over one association afterwards. */
+ * association the node refuses go afterwards, over an association each,
+ * one after another. */
 int dicom_send_files(const char *calling_ae, const dicom_peer *to, const char *const *files,
                      size_t n, dicom_send_report *rep, rl_err *err);
 

@@ -19,8 +19,8 @@
 /* A study sent to a PACS goes over up to this many associations at once
  * (<pacs associations>, default 2), each with at least
  * RL_SEND_PER_ASSOC_MIN instances: a PACS stores the parts in parallel. A
- * PACS that refuses the extra associations gets their instances over one
- * association afterwards. */
+ * PACS that refuses the extra associations gets their instances afterwards,
+ * one association after another. */
 #define RL_SEND_ASSOCIATIONS_DEFAULT 2
 #define RL_SEND_ASSOCIATIONS_MAX 8
 #define RL_SEND_PER_ASSOC_MIN 32

@@ -7,9 +7,9 @@ usage: slow_proxy.py LISTEN_PORT UPSTREAM_PORT DELAY_MS [--held] [--max N]
 LISTEN_PORT 0: a port the system picks. Prints "ready PORT" once it listens.
 Runs until killed. --held: listen beside the holder of a port (mllp_sink.py
 --hold, SO_REUSEPORT): a peer brought up and down on a port nobody else can
-take meanwhile. --max N: a connection beyond N at once is closed as soon as
-it is accepted, as a PACS limiting the associations of one caller; each
-one closed adds a line "refused" to the output."""
+take meanwhile. --max N: a connection beyond N at once is closed (after a
+tenth of a second for one to end), as a PACS limiting the associations of
+one caller does; each one closed adds a line "refused" to the output."""
 import asyncio
 import sys
 
@@ -40,6 +40,12 @@ async def main():
     open_now = [0]
 
     async def handle(creader, cwriter):
+        # a caller that closed just before may not be counted out yet: a
+        # tenth of a second for it, far less than a part of a send lasts
+        for _ in range(10):
+            if not most or open_now[0] < most:
+                break
+            await asyncio.sleep(0.01)
         if most and open_now[0] >= most:
             print("refused", flush=True)
             cwriter.close()

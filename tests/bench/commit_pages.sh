@@ -25,12 +25,7 @@ printf '<radlink><log level="warn"/><jobs workers="0"/></radlink>\n' >"$work/cfg
     >"$work/radlink.log" 2>&1 &
 engine=$!
 pids="$engine"
-i=0
-until "$radlink" status --data "$work/var" 2>/dev/null | grep -q "^listening mllp"; do
-    i=$((i + 1))
-    [ $i -lt 2000 ] || { echo "radlink did not start: $(tail -3 "$work/radlink.log")" >&2; exit 1; }
-    sleep 0.05
-done
+bench_listening "$work/var" "$work/radlink.log"
 "$load" 127.0.0.1 "$p" 16 "$warm" >/dev/null
 # one message of a kind: the load client's message i is an order for i % 10
 # below 6, an ADT^A08 below 9, else an ORU; the last of COUNT is traced

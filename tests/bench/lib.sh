@@ -53,3 +53,14 @@ bench_serve() {
         sleep 0.05
     done
 }
+
+# bench_listening DATA LOG: wait until the engine serving DATA says its MLLP
+# listener is up (LOG: its output, shown when it does not come up)
+bench_listening() {
+    i=0
+    until "$radlink" status --data "$1" 2>/dev/null | grep -q "^listening mllp"; do
+        i=$((i + 1))
+        [ $i -lt 2000 ] || { echo "radlink did not start: $(tail -3 "$2")" >&2; exit 1; }
+        sleep 0.05
+    done
+}

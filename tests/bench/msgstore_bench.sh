@@ -37,12 +37,7 @@ serve() {
         --log-level warn >>"$work/radlink.log" 2>&1 &
     engine=$!
     pids="$pids $engine"
-    i=0
-    until "$radlink" status --data "$work/var" 2>/dev/null | grep -q "^listening mllp"; do
-        i=$((i + 1))
-        [ $i -lt 2000 ] || { echo "radlink did not start: $(tail -3 "$work/radlink.log")" >&2; exit 1; }
-        sleep 0.05
-    done
+    bench_listening "$work/var" "$work/radlink.log"
     started_ms=$(( $(now_ms) - t0 ))
 }
 serve

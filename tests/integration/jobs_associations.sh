@@ -6,24 +6,11 @@
 # parts refused going over one association after the first.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
-# Orthanc's Lua hook sees every instance it receives: $T/received gets a
-# line per receipt (SOP Instance UID)
-cat >"$T/received.lua" <<LUA
-function ReceivedInstanceFilter(dicom, origin, info)
-   local f = io.open("$T/received", "a")
-   f:write(dicom.SOPInstanceUID .. "\n")
-   f:close()
-   return true
-end
-LUA
-: >"$T/received"
-ORTHANC_EXTRA="\"LuaScripts\": [\"$T/received.lua\"]," start_orthanc pacs false
+# $T/received: a line per instance Orthanc receives
+start_orthanc_counting pacs
 # one association at a time; each write toward Orthanc 10 ms late, so that
 # the parts of a send are under way together
-/usr/bin/python3 "$SRC/tests/integration/slow_proxy.py" 0 "$ORTHANC_DICOM" 10 --max 1 >"$T/proxy.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_for "$T/proxy.out" "^ready [0-9]" 10
-PROXY_PORT=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$T/proxy.out")
+start_slow_proxy "$ORTHANC_DICOM" 10 --max 1
 
 cat >"$T/cfg.xml" <<XML
 <radlink>

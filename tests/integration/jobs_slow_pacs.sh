@@ -11,26 +11,13 @@
 # stopped attempt's late outcome changes nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mwl_lib.sh"
-# Orthanc keeps an instance it has once; its Lua hook sees every one it
-# receives: $T/received gets a line per receipt (SOP Instance UID)
-cat >"$T/received.lua" <<LUA
-function ReceivedInstanceFilter(dicom, origin, info)
-   local f = io.open("$T/received", "a")
-   f:write(dicom.SOPInstanceUID .. "\n")
-   f:close()
-   return true
-end
-LUA
-: >"$T/received"
-ORTHANC_EXTRA="\"LuaScripts\": [\"$T/received.lua\"]," start_orthanc pacs false
+# $T/received: a line per instance Orthanc receives
+start_orthanc_counting pacs
 # The slow link: no PACS is slow on demand, and slowness is the link's, not
 # the PACS's; a proxy (on a port the system picks) delays what radlink
 # writes toward Orthanc. Orthanc's storage commitment reports come back
 # directly.
-/usr/bin/python3 "$SRC/tests/integration/slow_proxy.py" 0 "$ORTHANC_DICOM" 50 >"$T/proxy.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_for "$T/proxy.out" "^ready [0-9]" 10
-PROXY_PORT=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$T/proxy.out")
+start_slow_proxy "$ORTHANC_DICOM" 50
 
 # worker-timeout: how long a worker may not be heard from (a limit, scaled)
 cat >"$T/cfg.xml" <<XML

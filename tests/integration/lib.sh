@@ -254,6 +254,32 @@ make_pki() {
 # OVERWRITE: "true" or "false" (Orthanc's default). ORTHANC_EXTRA: more
 # settings (JSON members, each followed by a comma); ORTHANC_RADLINK:
 # radlink's modality entry instead.
+# start_slow_proxy UPSTREAM_PORT DELAY_MS [--max N]: slow_proxy.py in front
+# of UPSTREAM_PORT on a port the system picks, which PROXY_PORT then holds;
+# its output (a line "refused" per connection over --max) in $T/proxy.out
+start_slow_proxy() {
+    /usr/bin/python3 "$SRC/tests/integration/slow_proxy.py" 0 "$@" >"$T/proxy.out" 2>&1 &
+    PIDS="$PIDS $!"
+    wait_for "$T/proxy.out" "^ready [0-9]" 10
+    PROXY_PORT=$(sed -n 's/^ready \([0-9]*\)$/\1/p' "$T/proxy.out")
+}
+
+# start_orthanc_counting NAME: start_orthanc NAME false, with a Lua hook
+# that sees every instance Orthanc receives (it keeps an instance it has
+# once): $T/received gets a line per receipt (SOP Instance UID)
+start_orthanc_counting() {
+    cat >"$T/received.lua" <<LUA
+function ReceivedInstanceFilter(dicom, origin, info)
+   local f = io.open("$T/received", "a")
+   f:write(dicom.SOPInstanceUID .. "\n")
+   f:close()
+   return true
+end
+LUA
+    : >"$T/received"
+    ORTHANC_EXTRA="\"LuaScripts\": [\"$T/received.lua\"]," start_orthanc "$1" false
+}
+
 start_orthanc() {
     # a port picked free can be taken before Orthanc binds it (another
     # test's connections): then again with others, a few times

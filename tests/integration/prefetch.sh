@@ -125,10 +125,8 @@ expect_has "$OUT" "DROPPING answered the C-MOVE, but shows 2 of its 3 instances"
 expect_eq "$(count "$DROP_HTTP" 1.2.996.2)" 2 "the PACS holds what it kept"
 
 note "an archive that answers slowly: the timeout said, with the step"
-/usr/bin/python3 "$SRC/tests/integration/slow_proxy.py" 0 "$ARCHIVE_DICOM" 3000 >"$T/proxy.out" 2>&1 &
-PIDS="$PIDS $!"
-wait_for "$T/proxy.out" ready 10
-SLOW=$(sed -n 's/^ready //p' "$T/proxy.out")
+start_slow_proxy "$ARCHIVE_DICOM" 3000
+SLOW=$PROXY_PORT
 sed "s|<node ae=\"OTHER\"|<node ae=\"SLOW\" host=\"127.0.0.1\" port=\"$SLOW\" query-timeout=\"1\"/>\n    <node ae=\"OTHER\"|" \
     "$T/cfg.xml" >"$T/cfg_slow.xml"
 run_rc "$RADLINK" prefetch PF1 --from SLOW --to PACS --config "$T/cfg_slow.xml"

@@ -183,18 +183,6 @@ struct Part {
     std::string net_error; // the network's failure
 };
 
-// A part's files, read before any association opens: one file DCMTK cannot
-// read stops the whole send before anything is sent ("" when all read).
-std::string add_files(Part &p, const char *const *files)
-{
-    for (size_t i = p.from; i < p.to; i++) {
-        OFCondition c = p.s.addDicomFile(files[i], ERM_fileOnly, OFFalse);
-        if (c.bad())
-            return std::string(files[i]) + ": " + c.text();
-    }
-    return "";
-}
-
 // Run in a thread of its own when a send has several parts: everything it
 // touches is its own (the process-wide set-up is done before the threads).
 void run_part(Part &p, const dicom_peer *to)
@@ -222,8 +210,12 @@ void run_part(Part &p, const dicom_peer *to)
     }
 }
 
-std::unique_ptr<Part> new_part(const char *calling_ae, const dicom_peer *to, size_t from,
-                               size_t upto)
+// The part of files [from, upto), its files read before any association
+// opens: one file DCMTK cannot read stops the whole send before anything is
+// sent (bad says which, and no part is made).
+std::unique_ptr<Part> new_part(const char *calling_ae, const dicom_peer *to,
+                               const char *const *files, size_t from, size_t upto,
+                               std::string &bad)
 {
     auto p = std::make_unique<Part>();
     rl_dicom::peer_setup(p->s, calling_ae, to);
@@ -233,6 +225,13 @@ std::unique_ptr<Part> new_part(const char *calling_ae, const dicom_peer *to, siz
     p->s.setAllowIllegalProposalMode(OFTrue);
     p->from = from;
     p->to = upto;
+    for (size_t i = from; i < upto; i++) {
+        OFCondition c = p->s.addDicomFile(files[i], ERM_fileOnly, OFFalse);
+        if (c.bad()) {
+            bad = std::string(files[i]) + ": " + c.text();
+            return nullptr;
+        }
+    }
     return p;
 }
 
@@ -266,10 +265,10 @@ int send_files(const char *calling_ae, const dicom_peer *to, const char *const *
     if (k > n / RL_SEND_PER_ASSOC_MIN)
         k = n / RL_SEND_PER_ASSOC_MIN ? n / RL_SEND_PER_ASSOC_MIN : 1;
     std::vector<std::unique_ptr<Part>> parts;
+    std::string bad;
     for (size_t i = 0; i < k; i++) { // contiguous shares, in the caller's order
-        parts.push_back(new_part(calling_ae, to, n * i / k, n * (i + 1) / k));
-        std::string bad = add_files(*parts.back(), files);
-        if (!bad.empty())
+        parts.push_back(new_part(calling_ae, to, files, n * i / k, n * (i + 1) / k, bad));
+        if (!parts.back())
             return rl_err_set(err, DICOM_E_FILE, -1, "%s", bad.c_str());
     }
     if (k == 1) {
@@ -285,9 +284,8 @@ int send_files(const char *calling_ae, const dicom_peer *to, const char *const *
         for (auto &p : parts) {
             if (!took || p->associated || p->unfit)
                 continue;
-            p = new_part(calling_ae, to, p->from, p->to);
-            std::string bad = add_files(*p, files);
-            if (!bad.empty())
+            p = new_part(calling_ae, to, files, p->from, p->to, bad);
+            if (!p)
                 return rl_err_set(err, DICOM_E_FILE, -1, "%s", bad.c_str());
             run_part(*p, to);
             took = p->associated;

@@ -282,22 +282,21 @@ static int correct_all(run *r)
     }
     correct_share share[CORRECT_THREADS];
     pthread_t th[CORRECT_THREADS];
-    size_t started = 0, k = m->n_files >= CORRECT_PARALLEL_MIN ? CORRECT_THREADS : 1;
-    for (size_t t = 0; t < k; t++)
+    bool spawned[CORRECT_THREADS] = { false };
+    size_t k = m->n_files >= CORRECT_PARALLEL_MIN ? CORRECT_THREADS : 1;
+    for (size_t t = 0; t < k; t++) {
         share[t] = (correct_share){ r, &o, errs, rcs, t, k };
-    for (size_t t = 1; t < k; t++) /* the others beside this thread */
-        if (pthread_create(&th[t], NULL, correct_some, &share[t]) == 0)
-            started = t;
-        else
-            break;
-    if (started + 1 < k) /* a thread that could not start: its files here */
-        for (size_t t = started + 1; t < k; t++)
-            correct_some(&share[t]);
+        if (t > 0) /* the others beside this thread */
+            spawned[t] = pthread_create(&th[t], NULL, correct_some, &share[t]) == 0;
+    }
     correct_some(&share[0]);
-    for (size_t t = 1; t <= started; t++)
-        pthread_join(th[t], NULL);
+    for (size_t t = 1; t < k; t++) /* a share whose thread could not start: here */
+        if (spawned[t])
+            pthread_join(th[t], NULL);
+        else
+            correct_some(&share[t]);
     int rc = 0;
-    for (size_t i = 0; i < m->n_files && rc == 0; i++) {
+    for (size_t i = 0; i < m->n_files; i++) {
         file_state *f = &r->f[i];
         if (rcs[i] != 0) {
             rl_err why;

@@ -80,12 +80,11 @@ cat >"$work/alerts.xml" <<XML
   </alerts>
 </radlink>
 XML
-mport=$(port)
-"$radlink" serve --http 0 --dicom 0 --data "$work/lat" --mllp "$mport" --config "$work/alerts.xml" \
+"$radlink" serve --http 0 --dicom 0 --data "$work/lat" --mllp auto --config "$work/alerts.xml" \
     --routes "$work/routes.xml" >"$work/lat.log" 2>&1 &
 lpid=$!
 pids="$pids $lpid"
-wait_file 20 "'$radlink' status --data '$work/lat' 2>/dev/null | grep -q '^listening mllp'"
+bench_ports "$work/lat" "$work/lat.log" $lpid
 : >"$work/latencies"
 i=1
 while [ $i -le $alerts ]; do
@@ -132,11 +131,11 @@ ingest() { # ingest NAME WITH_RULES: msgs/s at $conns connections
         fi
         echo '</radlink>'
     } >"$d.xml"
-    p=$(port)
-    "$radlink" serve --http 0 --dicom 0 --data "$d" --mllp "$p" --config "$d.xml" >"$d.log" 2>&1 &
+    "$radlink" serve --http 0 --dicom 0 --data "$d" --mllp auto --config "$d.xml" >"$d.log" 2>&1 &
     ipid=$!
     pids="$pids $ipid"
-    wait_file 20 "'$radlink' status --data '$d' 2>/dev/null | grep -q '^listening mllp'"
+    bench_ports "$d" "$d.log" $ipid
+    p=$mport
     "$load" 127.0.0.1 "$p" "$conns" "$warmper" >/dev/null
     r=$("$load" 127.0.0.1 "$p" "$conns" "$per" | grep RESULT)
     kill -TERM "$ipid"

@@ -18,8 +18,7 @@ work=${WORK:-$(mktemp -d)}/bench_backup
 rm -rf "$work"
 mkdir -p "$work"
 if [ "${1:-}" = "--smoke" ]; then conns=4 per=250 inst=200; else conns=16 per=62500 inst=100000; fi
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now_ms() { date +%s%3N; }
+. "$here/lib.sh"
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; }
 mb() { du -sm "$1" | awk '{ print $1 }'; }
 pids=""
@@ -43,16 +42,13 @@ for i in range(n):
     t.save_as(os.path.join(work, "in%d" % a, "i%d.dcm" % i), write_like_original=True)
 EOF
 
-mp=$(port) dp=$(port)
 mkdir -m 700 "$work/var"
-"$radlink" serve --data "$work/var" --mllp "$mp" --dicom "$dp" --http 0 --workers 0 \
+"$radlink" serve --data "$work/var" --mllp auto --dicom auto --http 0 --workers 0 \
     --log-level warn >"$work/engine.log" 2>&1 &
 epid=$!
 pids="$pids $epid"
-i=0
-until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$dp),1)" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 200 ] || { echo "the engine did not start" >&2; exit 1; }; sleep 0.05
-done
+bench_ports "$work/var" "$work/engine.log" $epid
+mp=$mport dp=$rport
 t0=$(now_ms)
 "$load" 127.0.0.1 "$mp" "$conns" "$per" | grep RESULT >"$work/load.txt"
 t1=$(now_ms)

@@ -19,13 +19,13 @@ rm -rf "$work"
 mkdir -p "$work"
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done' EXIT
-p=$(port)
 printf '<radlink><log level="warn"/><jobs workers="0"/></radlink>\n' >"$work/cfg.xml"
-"$radlink" serve --http 0 --data "$work/var" --mllp "$p" --dicom 0 --config "$work/cfg.xml" \
+"$radlink" serve --http 0 --data "$work/var" --mllp auto --dicom 0 --config "$work/cfg.xml" \
     >"$work/radlink.log" 2>&1 &
 engine=$!
 pids="$engine"
-bench_listening "$work/var" "$work/radlink.log"
+bench_ports "$work/var" "$work/radlink.log" $engine
+p=$mport
 "$load" 127.0.0.1 "$p" 16 "$warm" >/dev/null
 # one message of a kind: the load client's message i is an order for i % 10
 # below 6, an ADT^A08 below 9, else an ORU; the last of COUNT is traced

@@ -42,8 +42,7 @@ make_set same 1.2.995.2 A2 'DOE^JANE' RPA2 # agrees: sent as it is
 make_set scu 1.2.995.3 A3 'DOE^JANE'
 make_set send 1.2.995.4 A4 'DOE^JANE'
 
-rport=$(port) mport=$(port)
-bench_orthanc "$work" "$rport"
+bench_orthanc "$work"
 # SLOW_MS: every write toward Orthanc (radlink's and the peers') waits this
 # long in a proxy, as over a link to another building or a cloud PACS
 opeer=$odicom

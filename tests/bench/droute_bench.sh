@@ -39,16 +39,15 @@ done
 # archive NAME AE: a storescp taking every transfer syntax into $work/NAME,
 # its port in $p (not a subshell: its pid must reach the EXIT trap)
 archive() {
-    p=$(port)
     mkdir -p "$work/$1"
-    storescp -aet "$2" +xa -od "$work/$1" -uf "$p" >"$work/$1.log" 2>&1 &
-    pids="$pids $!"
-    i=0
-    until echoscu -aec "$2" 127.0.0.1 "$p" >/dev/null 2>&1; do
-        i=$((i + 1))
-        [ $i -lt 200 ] || { echo "storescp $1 did not start" >&2; exit 1; }
-        sleep 0.05
+    for attempt in 1 2 3 4 5; do
+        p=$(port)
+        storescp -aet "$2" +xa -od "$work/$1" -uf "$p" >"$work/$1.log" 2>&1 &
+        pids="$pids $!"
+        bench_up $! echoscu -aec "$2" 127.0.0.1 "$p" && return 0
     done
+    echo "storescp $1 did not start: $(tail -3 "$work/$1.log")" >&2
+    exit 1
 }
 count() { find "$work/$1" -type f | wc -l; }
 archive pacs PACS
@@ -77,7 +76,6 @@ cat >"$work/routes.xml" <<'XML'
   </dicom-routes>
 </routes>
 XML
-rport=$(port) mport=$(port)
 cat >"$work/cfg.xml" <<XML
 <radlink>
   <dicom>

@@ -27,17 +27,12 @@ if [ $smoke = 1 ]; then conns=4 per=50 runs=3 hostile=200; else conns=16 per=100
 pids=""
 trap 'for p in $pids; do kill -9 "$p" 2>/dev/null || true; done' EXIT
 
-mport=$(port) dport=$(port) hport=$(port)
 printf '<radlink><log level="warn"/><jobs workers="0"/></radlink>\n' >"$work/cfg.xml"
-"$radlink" serve --data "$work/var" --config "$work/cfg.xml" --mllp "$mport" --dicom "$dport" \
-    --http "$hport" >"$work/radlink.log" 2>&1 &
+"$radlink" serve --data "$work/var" --config "$work/cfg.xml" --mllp auto --dicom auto \
+    --http auto >"$work/radlink.log" 2>&1 &
 pids="$pids $!"
-i=0
-until "$radlink" status --data "$work/var" 2>/dev/null | grep -q "^listening mllp"; do
-    i=$((i + 1))
-    [ $i -lt 400 ] || { echo "radlink did not start: $(tail -3 "$work/radlink.log")" >&2; exit 1; }
-    sleep 0.05
-done
+bench_ports "$work/var" "$work/radlink.log" $!
+dport=$rport
 # a worklist to query: 200 orders (and the ADT and ORU of the mix)
 "$load" 127.0.0.1 "$mport" 4 84 >/dev/null
 

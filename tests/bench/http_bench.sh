@@ -22,7 +22,7 @@ work=${WORK:-$(mktemp -d)}/bench_http
 rm -rf "$work"
 mkdir -p "$work"
 if [ $smoke = 1 ]; then conns=4 per=50 scrapes=5; else conns=16 per=6250 scrapes=50; fi
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$here/lib.sh"
 wait_http() { i=0; until curl -sf -o /dev/null "$1"; do i=$((i+1)); [ $i -lt 200 ] || { echo "$1 did not answer" >&2; exit 1; }; sleep 0.05; done; }
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done' EXIT
@@ -39,14 +39,15 @@ time_scrapes() {
         '{ t[NR] = $1 * 1000 } END { printf "%.2f %.2f %d\n", t[int((NR + 1) / 2)], t[NR], bytes }'
 }
 
-mp=$(port) hp=$(port)
 mkdir -m 700 "$work/var"
 : >"$work/jar"
 echo bench-pass-1 | "$radlink" user add bench --role viewer --data "$work/var" --password-stdin >/dev/null
-"$radlink" serve --data "$work/var" --mllp "$mp" --dicom 0 --http "$hp" --workers 0 \
+"$radlink" serve --data "$work/var" --mllp auto --dicom 0 --http auto --workers 0 \
     --log-level warn >"$work/engine.log" 2>&1 &
 epid=$!
 pids="$pids $epid"
+bench_ports "$work/var" "$work/engine.log" $epid
+mp=$mport hp=$hport
 wait_http "http://127.0.0.1:$hp/readyz"
 # resident memory: all, and its parts: the process's own (anonymous) and the
 # store's pages mapped from the file (page cache the kernel can drop)
@@ -97,16 +98,9 @@ kill "$epid"
 wait "$epid" 2>/dev/null || true
 
 # Orthanc's Prometheus endpoint, same machine, same run
-op=$(port) od=$(port)
-mkdir -p "$work/orthanc/db"
-cat >"$work/orthanc/orthanc.json" <<EOF
-{ "Name": "bench", "StorageDirectory": "$work/orthanc/db", "IndexDirectory": "$work/orthanc/db",
-  "HttpPort": $op, "DicomPort": $od, "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
-  "MetricsEnabled": true, "Plugins": [] }
-EOF
-Orthanc "$work/orthanc/orthanc.json" >"$work/orthanc.log" 2>&1 &
-pids="$pids $!"
-wait_http "http://127.0.0.1:$op/system"
+# (Orthanc's metrics are on by default)
+bench_orthanc "$work/orthanc"
+op=$ohttp
 read -r omed oworst obytes <<EOF
 $(time_scrapes "http://127.0.0.1:$op/tools/metrics-prometheus" "$scrapes")
 EOF

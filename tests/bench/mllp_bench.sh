@@ -36,8 +36,7 @@ if [ $smoke = 1 ]; then
 else
     big=16 bigper=1000 one=3000 warm=16 warmper=1000 count=200
 fi
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { i=0; until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null; do i=$((i+1)); [ $i -lt 100 ] || { echo "server on $1 did not start" >&2; exit 1; }; sleep 0.05; done; }
+. "$here/lib.sh"
 io() { awk '/^write_bytes/ {print $2}' "/proc/$1/io"; }
 # sectors written by the disk holding $work (0 when it cannot be told)
 dev=$(basename "$(df --output=source "$work" | tail -1)")
@@ -48,12 +47,12 @@ field() { echo "$1" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p"; }
 # then measured; prints "msgs_per_s bytes_per_msg msgs_per_commit" (or,
 # under strace, "syncs_per_msg")
 run_radlink() {
-    p=$(port)
     d=$work/$1
     printf '<radlink><store group-commit="%s"/><log level="warn"/><jobs workers="0"/></radlink>\n' "$2" >"$d.xml"
-    "$radlink" serve --http 0 --data "$d" --mllp "$p" --dicom 0 --config "$d.xml" >"$d.log" 2>&1 &
+    "$radlink" serve --http 0 --data "$d" --mllp auto --dicom 0 --config "$d.xml" >"$d.log" 2>&1 &
     pid=$!
-    wait_up "$p"
+    bench_ports "$d" "$d.log" $pid
+    p=$mport
     "$load" 127.0.0.1 "$p" "$warm" "$warmper" >/dev/null
     c0=$("$radlink" status --data "$d" | sed -n 's/^turns [0-9]*, commits \([0-9]*\),.*/\1/p')
     if [ "${5:-}" = strace ]; then
@@ -94,10 +93,10 @@ sy1=$(run_radlink y1 true 1 "$count" strace)
 pl=$(DISK_STAT="/sys/class/block/$dev/stat" "$plain" "$work/plain" "$((warm * warmper))" "$one" | grep RESULT)
 
 py() { # py CONNECTIONS PER: python3-hl7's server, msgs/s
-    p=$(port)
-    /usr/bin/python3 "$here/py_mllp_server.py" "$p" >"$work/py.log" 2>&1 &
+    /usr/bin/python3 "$here/py_mllp_server.py" 0 >"$work/py.log" 2>&1 &
     pypid=$!
-    wait_up "$p"
+    bench_ready "$work/py.log" $pypid
+    p=$ready_port
     r=$("$load" 127.0.0.1 "$p" "$1" "$2" | grep RESULT)
     kill "$pypid"
     wait "$pypid" 2>/dev/null || true

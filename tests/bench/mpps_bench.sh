@@ -20,26 +20,25 @@ js=$here/../js
 work=${WORK:-$(mktemp -d)}/bench_mpps
 rm -rf "$work"
 mkdir -p "$work"
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { i=0; until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null; do i=$((i+1)); [ $i -lt 100 ] || { echo "server on $1 did not start" >&2; exit 1; }; sleep 0.05; done; }
+. "$here/lib.sh"
 pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done' EXIT INT TERM
 
-sink=$(port) mllp=$(port) dicom=$(port) null=$(port)
-/usr/bin/python3 "$here/../integration/mllp_sink.py" "$sink" "$work/ris.log" --times >/dev/null 2>&1 &
+/usr/bin/python3 "$here/../integration/mllp_sink.py" 0 "$work/ris.log" --times >"$work/sink.out" 2>&1 &
 pids="$pids $!"
-wait_up "$sink"
+bench_ready "$work/sink.out" $!
+sink=$ready_port
 cat >"$work/cfg.xml" <<XML
 <radlink>
   <destinations><destination name="ris" host="127.0.0.1" port="$sink"/></destinations>
   <log level="warn"/>
 </radlink>
 XML
-"$radlink" serve --http 0 --config "$work/cfg.xml" --data "$work/var" --mllp "$mllp" --dicom "$dicom" \
+"$radlink" serve --http 0 --config "$work/cfg.xml" --data "$work/var" --mllp auto --dicom auto \
     >"$work/engine.log" 2>&1 &
 pids="$pids $!"
-wait_up "$mllp"
-wait_up "$dicom"
+bench_ports "$work/var" "$work/engine.log" $!
+mllp=$mport dicom=$rport
 # one order per pair: accession B<n>, IDs derived from it
 /usr/bin/python3 - "$pairs" >"$work/orders.hl7" <<'PY'
 import sys
@@ -61,9 +60,10 @@ cat >"$work/t.json" <<'JSON'
  "set": {"PerformedProcedureStepStatus": "COMPLETED",
   "PerformedProcedureStepEndDate": "20261124", "PerformedProcedureStepEndTime": "081500"}}
 JSON
-node "$js/mpps_null_scp.js" "$null" >/dev/null &
+node "$js/mpps_null_scp.js" 0 >"$work/null.out" 2>&1 &
 pids="$pids $!"
-wait_up "$null"
+bench_ready "$work/null.out" $!
+null=$ready_port
 base=$(node "$js/mpps_scu.js" --bench 127.0.0.1 "$null" ANY CT01 "$pairs" 4 "$work/t.json")
 ours=$(MPPS_TIMES="$work/sent.times" node "$js/mpps_scu.js" --bench 127.0.0.1 "$dicom" RADLINK CT01 \
     "$pairs" 4 "$work/t.json")

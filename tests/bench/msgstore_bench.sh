@@ -29,15 +29,14 @@ rm -rf "$work"
 mkdir -p "$work"
 pids=""
 trap 'for p in $pids; do kill -9 $p 2>/dev/null || true; done' EXIT
-mport=$(port) hport=$(port)
 printf 'pass-bench-123\n' | "$radlink" user add bench --role admin --data "$work/var" --password-stdin >/dev/null
 serve() {
     t0=$(now_ms)
-    "$radlink" serve --data "$work/var" --mllp "$mport" --http "$hport" --workers 0 \
+    "$radlink" serve --data "$work/var" --mllp auto --dicom 0 --http auto --workers 0 \
         --log-level warn >>"$work/radlink.log" 2>&1 &
     engine=$!
     pids="$pids $engine"
-    bench_listening "$work/var" "$work/radlink.log"
+    bench_ports "$work/var" "$work/radlink.log" $engine
     started_ms=$(( $(now_ms) - t0 ))
 }
 serve

@@ -15,9 +15,7 @@ radlink=${RADLINK:-$here/../../build/radlink}
 work=${WORK:-$(mktemp -d)}/bench_mwl
 rm -rf "$work"
 mkdir -p "$work"
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { i=0; until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null; do i=$((i+1)); [ $i -lt 100 ] || { echo "server on $1 did not start" >&2; exit 1; }; sleep 0.05; done; }
-now_ms() { date +%s%3N; }
+. "$here/lib.sh"
 
 # A modality's query: its station, today's date, the usual return keys.
 cat >"$work/q.dump" <<'DUMP'
@@ -54,18 +52,20 @@ time_q() {
 }
 
 start_radlink() { # DATA -> sets RP (dicom port) and RPID
-    mp=$(port); RP=$(port)
-    "$radlink" serve --http 0 --data "$1" --mllp "$mp" --dicom "$RP" >"$1.log" 2>&1 &
+    "$radlink" serve --http 0 --data "$1" --mllp auto --dicom auto >"$1.log" 2>&1 &
     RPID=$!
-    wait_up "$RP"
-    wait_up "$mp"
-    MP=$mp
+    bench_ports "$1" "$1.log" $RPID
+    RP=$rport MP=$mport
 }
 start_wlm() { # DIR -> WP WPID
-    WP=$(port)
-    wlmscpfs -dfp "$1" "$WP" >"$1.log" 2>&1 &
-    WPID=$!
-    wait_up "$WP"
+    for attempt in 1 2 3 4 5; do
+        WP=$(port)
+        wlmscpfs -dfp "$1" "$WP" >"$1.log" 2>&1 &
+        WPID=$!
+        bench_up $WPID echoscu -aec RADLINK 127.0.0.1 "$WP" && return 0
+    done
+    echo "wlmscpfs did not start: $(tail -3 "$1.log")" >&2
+    exit 1
 }
 
 # floors: empty worklists

@@ -24,10 +24,9 @@ pids=""
 trap 'for p in $pids; do kill "$p" 2>/dev/null || true; done' EXIT
 . "$here/lib.sh"
 
-rport=$(port) mport=$(port)
-bench_orthanc "$work/pacs" "$rport"
+bench_orthanc "$work/pacs"
 pdicom=$odicom phttp=$ohttp
-bench_orthanc "$work/archive" "$rport"
+bench_orthanc "$work/archive"
 adicom=$odicom ahttp=$ohttp
 curl -sf -X PUT "http://127.0.0.1:$ahttp/modalities/pacs" \
     -d "{\"AET\": \"PACS\", \"Host\": \"127.0.0.1\", \"Port\": $pdicom}" >/dev/null

@@ -2,7 +2,8 @@
 """python3-hl7's asyncio MLLP server (hl7.mllp.start_hl7_server), answering
 each message with hl7's own create_ack(): the minimal receiver a user could
 write instead of radlink. It keeps nothing: no log, no durability.
-Usage: py_mllp_server.py PORT"""
+Usage: py_mllp_server.py PORT (0: one the system picks); prints "ready PORT"
+once it listens."""
 import asyncio
 import sys
 
@@ -24,7 +25,7 @@ async def handle(reader, writer):
 
 async def main(port):
     async with await start_hl7_server(handle, host='127.0.0.1', port=port) as server:
-        print('ready', flush=True)
+        print('ready', server.sockets[0].getsockname()[1], flush=True)
         await server.serve_forever()
 
 

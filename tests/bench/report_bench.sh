@@ -25,8 +25,7 @@ trap 'for p in $pids; do kill "$p" 2>/dev/null || true; done' EXIT
 . "$here/lib.sh"
 done_jobs() { "$radlink" jobs list --data "$work/var" | grep -Ec '^ *[0-9]+ +done +study ' || true; }
 
-rport=$(port) mport=$(port)
-bench_orthanc "$work" "$rport"
+bench_orthanc "$work"
 srs_at_pacs() {
     curl -sf "http://127.0.0.1:$ohttp/tools/find" -d '{"Level":"Instance","Query":{"Modality":"SR"}}' |
         /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'

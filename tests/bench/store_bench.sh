@@ -20,9 +20,7 @@ radlink=${RADLINK:-$here/../../build/radlink}
 work=${WORK:-$(mktemp -d)}/bench_store
 rm -rf "$work"
 mkdir -p "$work"
-port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { i=0; until /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null; do i=$((i+1)); [ $i -lt 100 ] || { echo "server on $1 did not start" >&2; exit 1; }; sleep 0.05; done; }
-now_ms() { date +%s%3N; }
+. "$here/lib.sh"
 
 # 4 sets of N instances (set A: its own SOP UIDs, 10 studies of one patient)
 "$here/../data/make_dicom.sh" "$work/t.dcm" 1.2.994.1.1 1.2.994.1 1.2.994.1.1 A1 P1 'DOE^JANE' CT
@@ -56,11 +54,11 @@ send() {
 radlink_run() {
     name=$1
     shift
-    rp=$(port) mp=$(port)
-    "$radlink" serve --http 0 --data "$work/$name" --mllp "$mp" --dicom "$rp" --workers 0 --log-level warn \
+    "$radlink" serve --http 0 --data "$work/$name" --mllp auto --dicom auto --workers 0 --log-level warn \
         >"$work/$name.log" 2>&1 &
     rpid=$!
-    wait_up "$rp"
+    bench_ports "$work/$name" "$work/$name.log" $rpid
+    rp=$rport
     t=$(send "$rp" RADLINK "$@")
     stored=$("$radlink" status --data "$work/$name" | sed -n 's/.*instances \([0-9]*\)$/\1/p')
     kill "$rpid"
@@ -74,10 +72,13 @@ storescp_run() {
     name=$1
     shift
     mkdir -p "$work/$name"
-    sp=$(port)
-    storescp --fork --output-directory "$work/$name" "$sp" >"$work/$name.log" 2>&1 &
-    spid=$!
-    wait_up "$sp"
+    for attempt in 1 2 3 4 5; do
+        sp=$(port)
+        storescp --fork --output-directory "$work/$name" "$sp" >"$work/$name.log" 2>&1 &
+        spid=$!
+        bench_up $spid echoscu 127.0.0.1 "$sp" && break
+    done
+    kill -0 "$spid" 2>/dev/null || { echo "storescp did not start: $(tail -3 "$work/$name.log")" >&2; exit 1; }
     t=$(send "$sp" ANY-SCP "$@")
     kill "$spid"
     wait "$spid" 2>/dev/null || true
@@ -90,11 +91,11 @@ s1=$(storescp_run s1 1)
 s4=$(storescp_run s4 1 2 3 4)
 
 # syncs per instance, counted under strace (slower: a separate run)
-rp=$(port) mp=$(port)
-"$radlink" serve --http 0 --data "$work/sy" --mllp "$mp" --dicom "$rp" --workers 0 --log-level warn \
+"$radlink" serve --http 0 --data "$work/sy" --mllp auto --dicom auto --workers 0 --log-level warn \
     >"$work/sy.log" 2>&1 &
 rpid=$!
-wait_up "$rp"
+bench_ports "$work/sy" "$work/sy.log" $rpid
+rp=$rport
 for a in 1 2 3 4; do mkdir -p "$work/c$a"; ls "$work/in$a" | head -n "$count" | while read -r f; do cp "$work/in$a/$f" "$work/c$a/"; done; done
 strace -f -c -e trace=fdatasync,fsync,syncfs -p "$rpid" -o "$work/sy.strace" 2>/dev/null &
 sp=$!

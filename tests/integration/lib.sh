@@ -47,7 +47,7 @@ expect_rc() { [ "$RC" = "$1" ] || fail "$2: exit status $RC, expected $1 (stderr
 
 # A TCP port that is free on 127.0.0.1 right now.
 free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+    /usr/bin/python3 "$SRC/tests/integration/free_port.py"
 }
 
 # wait_for FILE TEXT [SECONDS]: wait until FILE contains TEXT.

@@ -3,16 +3,18 @@
 // N-CREATE and N-SET with success at once, storing nothing. What it reaches
 // is the most the client side can drive; radlink's rate beside it shows the
 // cost of checking, committing and forwarding.
-//   mpps_null_scp.js PORT
+//   mpps_null_scp.js PORT   (0: one the system picks; prints "ready PORT")
 'use strict';
 // Nagle off on every accepted connection (dcmjs-dimse leaves it on).
 const net = require('net');
 const createServer = net.createServer;
+let listening = null;
 net.createServer = function (opts, listener) {
-  return createServer.call(this, opts, (s) => {
+  listening = createServer.call(this, opts, (s) => {
     s.setNoDelay(true);
     listener(s);
   });
+  return listening;
 };
 const dimse = require('dcmjs-dimse');
 const { Server, Scp } = dimse;
@@ -46,5 +48,5 @@ class NullScp extends Scp {
 }
 
 const server = new Server(NullScp);
-server.on('listening', () => console.log('ready'));
+server.on('listening', () => console.log('ready', listening.address().port));
 server.listen(Number(process.argv[2]));

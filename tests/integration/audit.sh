@@ -56,7 +56,7 @@ cat >"$T/cfg.xml" <<XML
          verify-client="true"/>
     <pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM" commit-timeout="20"/>
   </dicom>
-  <jobs workers="1" study-stable="1"/>
+  <jobs workers="1" study-stable="$STABLE"/>
   <audit site="RADIOLOGY">
     <syslog host="127.0.0.1" port="$SYSLOG_PORT" ca="pki/ca.pem" cert="pki/radlink.pem"
             key="pki/radlink.key"/>

@@ -98,7 +98,7 @@ cat >"$T/cfg.xml" <<XML
     <node ae="RESEARCH" host="127.0.0.1" port="$RESEARCH" verify="none"/>
     <node ae="DOWN" host="127.0.0.1" port="$DOWN" verify="none"/>
   </dicom>
-  <jobs workers="2" study-stable="1"/>
+  <jobs workers="2" study-stable="$STABLE"/>
   <recon unmatched="forward"/>
   <routes file="$T/routes.xml"/>
 </radlink>

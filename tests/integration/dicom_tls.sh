@@ -37,7 +37,7 @@ cat >"$T/cfg.xml" <<XML
       <tls ca="pki/ca.pem" cert="pki/radlink.pem" key="pki/radlink.key"/>
     </pacs>
   </dicom>
-  <jobs workers="1" study-stable="1"/>
+  <jobs workers="1" study-stable="$STABLE"/>
 </radlink>
 XML
 note "a TLS listener that cannot start says why, and nothing starts"

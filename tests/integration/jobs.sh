@@ -47,7 +47,7 @@ pacs_up() {
 cat >"$T/cfg.xml" <<XML
 <radlink>
   <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM"/></dicom>
-  <jobs workers="1" max-attempts="3" study-stable="1"/>
+  <jobs workers="1" max-attempts="3" study-stable="$STABLE"/>
 </radlink>
 XML
 start_engine --config "$T/cfg.xml"

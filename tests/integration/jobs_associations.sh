@@ -15,7 +15,7 @@ start_slow_proxy "$ORTHANC_DICOM" 10 --max 1
 cat >"$T/cfg.xml" <<XML
 <radlink>
   <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$PROXY_PORT" associations="4"/></dicom>
-  <jobs workers="1" study-stable="1"/>
+  <jobs workers="1" study-stable="$STABLE"/>
 </radlink>
 XML
 start_engine --config "$T/cfg.xml"

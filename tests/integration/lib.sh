@@ -25,6 +25,10 @@ skip() { echo "SKIP: $*" >&2; exit 77; }
 # times slower there, and more under load).
 TIME_FACTOR=${RADLINK_TIME_FACTOR:-1}
 scaled() { echo $(($1 * TIME_FACTOR)); }
+# STABLE: the <jobs study-stable> (seconds) the tests set: a study's job
+# waits that long after its last instance, so the instances one storescu
+# run sends must all arrive within it, however slow the build
+STABLE=$(scaled 1)
 note() { echo "-- $*"; }
 
 # expect_eq ACTUAL EXPECTED WHAT

@@ -25,7 +25,7 @@ flow() { # flow LEVEL: the whole flow against an engine logging at LEVEL; its lo
 <radlink>
   <log level="$1"/>
   <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM"/></dicom>
-  <jobs workers="1" study-stable="1"/>
+  <jobs workers="1" study-stable="$STABLE"/>
   <destinations><destination name="results" host="127.0.0.1" port="$SINK_PORT"/></destinations>
 </radlink>
 XML

@@ -24,7 +24,7 @@ one_study() {
     cat >"$T/$1.xml" <<XML
 <radlink>
   <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM" commit-timeout="5"/></dicom>
-  <jobs workers="1" study-stable="1"/>
+  <jobs workers="1" study-stable="$STABLE"/>
 </radlink>
 XML
     start_engine --config "$T/$1.xml"
@@ -122,7 +122,7 @@ start_orthanc retry false
 cat >"$T/4.xml" <<XML
 <radlink>
   <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM" commit-timeout="60"/></dicom>
-  <jobs workers="1" study-stable="1"/>
+  <jobs workers="1" study-stable="$STABLE"/>
 </radlink>
 XML
 start_engine --config "$T/4.xml"

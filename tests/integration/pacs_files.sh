@@ -15,7 +15,7 @@ start_orthanc pacs false
 cat >"$T/cfg.xml" <<XML
 <radlink>
   <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM" commit-timeout="10"/></dicom>
-  <jobs workers="2" study-stable="1"/>
+  <jobs workers="2" study-stable="$STABLE"/>
 </radlink>
 XML
 start_engine --config "$T/cfg.xml"

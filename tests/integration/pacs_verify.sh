@@ -14,7 +14,7 @@ P1=$ORTHANC_DICOM
 cat >"$T/cfg.xml" <<XML
 <radlink>
   <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$P1" commit-timeout="10"/></dicom>
-  <jobs workers="1" study-stable="1"/>
+  <jobs workers="1" study-stable="$STABLE"/>
   <routes file="$SRC/routes/default.xml"/>
 </radlink>
 XML

@@ -12,7 +12,7 @@ config() {
     cat >"$T/cfg.xml" <<XML
 <radlink>
   <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM" commit-timeout="10"/></dicom>
-  <jobs workers="1" study-stable="1"/>
+  <jobs workers="1" study-stable="$STABLE"/>
   <recon unmatched="hold" forward-after="$1"/>
   <routes file="$SRC/routes/default.xml"/>
 </radlink>

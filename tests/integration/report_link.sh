@@ -62,7 +62,7 @@ cat >"$T/cfg.xml" <<XML
 <radlink>
   <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM" commit-timeout="10"/></dicom>
   <destinations><destination name="ris" host="127.0.0.1" port="$SINK_PORT"/></destinations>
-  <jobs workers="1" study-stable="1"/>
+  <jobs workers="1" study-stable="$STABLE"/>
   <routes file="$T/routes.xml"/>
 </radlink>
 XML

@@ -13,7 +13,7 @@ start_orthanc pacs true
 cat >"$T/cfg.xml" <<XML
 <radlink>
   <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM" commit-timeout="20"/></dicom>
-  <jobs workers="1" study-stable="1"/>
+  <jobs workers="1" study-stable="$STABLE"/>
   <retention messages="3s" worklist="1d" jobs="2s" spool="2s" every="1d"/>
 </radlink>
 XML

@@ -16,7 +16,7 @@ start_orthanc pacs false
 cat >"$T/cfg.xml" <<XML
 <radlink>
   <dicom><pacs ae="ORTHANC" host="127.0.0.1" port="$ORTHANC_DICOM" verify="find"/></dicom>
-  <jobs workers="1" study-stable="1"/>
+  <jobs workers="1" study-stable="$STABLE"/>
   <http session-idle="1h"/>
 </radlink>
 XML

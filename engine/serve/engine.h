@@ -96,6 +96,7 @@ typedef struct engine {
     struct msg_series *series;
     size_t nseries;
     metrics_hist ack_h;
+    metrics_hist commit_h; /* a turn's store commit: LMDB's page writes and syncs */
     int sig_fd;
     int stop_signal;
     bool reload_signal;

@@ -168,7 +168,11 @@ static bool take_file(engine *e, const char *name)
     }
     rl_err serr;
     int src = hl7_split(rl_buf_view(&in), file_msg, &f, NULL, &serr);
-    if (f.rc != STORE_OK || store_commit(f.t, &f.err) != STORE_OK) {
+    int64_t c0 = rl_now_us();
+    bool committed = f.rc == STORE_OK && store_commit(f.t, &f.err) == STORE_OK;
+    if (f.rc == STORE_OK)
+        metrics_observe(&e->commit_h, rl_now_us() - c0);
+    if (!committed) {
         if (f.rc == STORE_OK)
             f.rc = f.err.code ? f.err.code : STORE_E_IO;
         else

@@ -125,6 +125,9 @@ int engine_metrics(engine *e, rl_buf *out)
     metrics_head(out, "radlink_ack_latency_seconds", "histogram",
                  "time from an HL7 frame's arrival to its ACK, committed first");
     metrics_hist_write(out, "radlink_ack_latency_seconds", "", &e->ack_h);
+    metrics_head(out, "radlink_store_commit_seconds", "histogram",
+                 "time a turn's store commit takes: the pages it writes and the syncs");
+    metrics_hist_write(out, "radlink_store_commit_seconds", "", &e->commit_h);
     mllp_stats ms;
     mllp_server_stats(e->srv, &ms);
     metrics_head(out, "radlink_mllp_connections", "gauge", "MLLP connections open");

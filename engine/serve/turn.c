@@ -64,8 +64,13 @@ static void commit_range(engine *e, size_t first, size_t n, bool rest)
         rc = sources[i]->apply(e, t, &tc, &err);
     if (rc == STORE_OK)
         rc = sync_spool(e, &tc, &err);
-    if (t)
-        rc = rc == STORE_OK ? store_commit(t, &err) : (store_abort(t), rc);
+    if (t && rc == STORE_OK) {
+        int64_t c0 = rl_now_us();
+        rc = store_commit(t, &err);
+        metrics_observe(&e->commit_h, rl_now_us() - c0);
+    } else if (t) {
+        store_abort(t);
+    }
     tc.ok = rc == STORE_OK;
     tc.rc = rc;
     tc.why = err.msg;

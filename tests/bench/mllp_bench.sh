@@ -42,14 +42,24 @@ io() { awk '/^write_bytes/ {print $2}' "/proc/$1/io"; }
 dev=$(basename "$(df --output=source "$work" | tail -1)")
 disk() { awk '{print $7}' "/sys/class/block/$dev/stat" 2>/dev/null || echo 0; }
 field() { echo "$1" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p"; }
+# the engine on $hport: "ack_sum ack_count commit_sum commit_count" (seconds, counts)
+means() {
+    curl -sf "http://127.0.0.1:$hport/metrics" | awk '
+        /^radlink_ack_latency_seconds_sum / { a = $2 } /^radlink_ack_latency_seconds_count / { b = $2 }
+        /^radlink_store_commit_seconds_sum / { c = $2 } /^radlink_store_commit_seconds_count / { d = $2 }
+        END { print a + 0, b + 0, c + 0, d + 0 }'
+}
 
 # radlink NAME GROUP_COMMIT CONNECTIONS PER [strace]: one engine, warmed up,
-# then measured; prints "msgs_per_s bytes_per_msg msgs_per_commit" (or,
-# under strace, "syncs_per_msg")
+# then measured; prints "msgs_per_s bytes_per_msg disk_bytes_per_msg
+# msgs_per_commit ack_ms commit_ms" (the last two: the mean time from a
+# frame's arrival to its ACK, and of one store commit, from /metrics) or,
+# under strace, "syncs_per_msg"
 run_radlink() {
     d=$work/$1
     printf '<radlink><store group-commit="%s"/><log level="warn"/><jobs workers="0"/></radlink>\n' "$2" >"$d.xml"
-    "$radlink" serve --http 0 --data "$d" --mllp auto --dicom 0 --config "$d.xml" >"$d.log" 2>&1 &
+    "$radlink" serve --http 0 --data "$d" --mllp auto --dicom 0 --http auto --config "$d.xml" \
+        >"$d.log" 2>&1 &
     pid=$!
     bench_ports "$d" "$d.log" $pid
     p=$mport
@@ -62,7 +72,9 @@ run_radlink() {
     fi
     w0=$(io "$pid")
     d0=$(disk)
+    m0=$(means)
     r=$("$load" 127.0.0.1 "$p" "$3" "$4" | grep RESULT)
+    m1=$(means)
     w1=$(io "$pid")
     d1=$(disk)
     c1=$("$radlink" status --data "$d" | sed -n 's/^turns [0-9]*, commits \([0-9]*\),.*/\1/p')
@@ -79,7 +91,8 @@ run_radlink() {
         awk "BEGIN{printf \"%.2f\", $calls / $n}"
     else
         echo "$(field "$r" msgs_per_s) $(( (w1 - w0) / n )) $(( (d1 - d0) * 512 / n ))" \
-             "$(awk "BEGIN{printf \"%.1f\", $n / ($c1 - $c0)}")"
+             "$(awk "BEGIN{printf \"%.1f\", $n / ($c1 - $c0)}")" \
+             "$(echo "$m0 $m1" | awk '{ printf "%.3f %.3f", 1000 * ($5 - $1) / ($6 - $2), 1000 * ($7 - $3) / ($8 - $4) }')"
     fi
 }
 
@@ -108,7 +121,7 @@ py1=$(py 1 "$one")
 
 set -- $g16; g16r=$1 g16b=$2 g16d=$3 g16m=$4
 set -- $s16; s16r=$1 s16b=$2 s16d=$3 s16m=$4
-set -- $g1; g1r=$1 g1b=$2 g1d=$3 g1m=$4
+set -- $g1; g1r=$1 g1b=$2 g1d=$3 g1m=$4 g1a=$5 g1c=$6
 plr=$(field "$pl" commits_per_s)
 plb=$(field "$pl" write_bytes_per_commit)
 pld=$(field "$pl" disk_bytes_per_commit)
@@ -126,3 +139,5 @@ echo "group commit buys $(awk "BEGIN{printf \"%.1f\", $g16r/$s16r}")x at $big co
      "$(awk "BEGIN{printf \"%.1f\", $g1r/$py1}")x (1 connection);" \
      "1 connection is $(awk "BEGIN{printf \"%.0f\", 100*$g1r/$plr}")% of the plain LMDB loop"
 echo "(each LMDB commit also writes its meta page with O_DSYNC: one more synchronous write per commit)"
+echo "1 connection, per message: $g1a ms from the frame's arrival to its ACK, $g1c ms of it the" \
+     "store's commit; the plain loop's commit takes $(awk "BEGIN{printf \"%.3f\", 1000/$plr}") ms"

@@ -66,6 +66,12 @@ expect_line "$M" "^radlink_messages_total\{listener=\"127.0.0.1:$PORT\",type=\"O
 expect_line "$M" "^radlink_messages_total\{listener=\"127.0.0.1:$PORT\",type=\"ADT\^A08\",outcome=\"accepted\"\} 2$" "ADTs"
 expect_line "$M" '^radlink_ack_latency_seconds_count 5$' "an ACK latency per frame"
 expect_line "$M" '^radlink_ack_latency_seconds_bucket\{le="\+Inf"\} 5$' "the histogram's +Inf bucket"
+# every commit timed: as many observations as commits (the five messages' at least)
+commits=$(printf '%s\n' "$M" | sed -n 's/^radlink_commits_total //p')
+timed=$(printf '%s\n' "$M" | sed -n 's/^radlink_store_commit_seconds_count //p')
+[ -n "$commits" ] && [ "$commits" -ge 5 ] && [ "$timed" = "$commits" ] ||
+    fail "store commits timed: $timed of $commits"
+expect_line "$M" '^radlink_store_commit_seconds_sum [0-9.e+-]+$' "the commits' total time"
 expect_line "$M" '^radlink_dicom_requests_total\{service="find",outcome="success"\} 1$' "the C-FIND"
 expect_line "$M" '^radlink_dicom_request_seconds_count\{service="find"\} 1$' "the C-FIND's latency"
 expect_line "$M" '^radlink_dicom_requests_total\{service="store",outcome="success"\} 2$' "the C-STOREs"

@@ -6,7 +6,8 @@
       patient, by accession and by a name prefix, and traces of an accession;
       p50/p99 of the engine's own time (search_ms, trace_ms) and of the round
       trip; then one search that no index covers (the scan).
-  msgstore_py.py sqlite DUMP DB SAMPLE_FILE QUERIES
+  msgstore_py.py sqlite DUMP DB SAMPLE_FILE QUERIES [BACKUP]   (BACKUP: where
+      the backup is written; DB.bak when not given)
       Python's sqlite3 holding the same messages with the same fields indexed:
       filled in transactions of 256 messages (WAL, synchronous=FULL: each
       commit durable, as radlink's ACK is), then the same questions, the scan
@@ -97,8 +98,24 @@ def run_api(url, user, password, sample_file, queries):
     print("RESULT radlink_scan ms=%.1f wall_ms=%.1f scanned=%d" % (d["search_ms"], ms, d["scanned"]))
 
 
-def run_sqlite(dump, db, sample_file, queries):
-    for f in (db, db + "-wal", db + "-shm", db + ".bak"):
+def dump_batches(dump, size):
+    """The dump's messages (one a line), size at a time, read as they are
+    used: ten million do not fit in memory as a list."""
+    batch = []
+    with open(dump, "rb") as f:
+        for line in f:
+            line = line.rstrip(b"\n")
+            if line:
+                batch.append(line)
+                if len(batch) == size:
+                    yield batch
+                    batch = []
+    if batch:
+        yield batch
+
+
+def run_sqlite(dump, db, sample_file, queries, bak_path):
+    for f in (db, db + "-wal", db + "-shm", bak_path):
         if os.path.exists(f):
             os.unlink(f)
     con = sqlite3.connect(db, isolation_level=None)
@@ -108,15 +125,13 @@ def run_sqlite(dump, db, sample_file, queries):
                 "type TEXT, ctrl TEXT, app TEXT, fac TEXT, ack TEXT, raw BLOB)")
     con.execute("CREATE TABLE msg_key (kind TEXT, value TEXT, seq INTEGER, "
                 "PRIMARY KEY (kind, value, seq)) WITHOUT ROWID")
-    lines = open(dump, "rb").read().split(b"\n")
-    lines = [l for l in lines if l]
-    n = len(lines)
+    n = sum(len(b) for b in dump_batches(dump, 4096))
     tenth = max(1, n // 10)
     rates, mark, t_all = [], tenth, time.perf_counter()
     t_mark, seq_mark, seq = t_all, 0, 0
-    for start in range(0, n, 256):
+    for lines in dump_batches(dump, 256):
         con.execute("BEGIN")
-        for raw in lines[start:start + 256]:
+        for raw in lines:
             seq += 1
             text = raw.decode("latin-1")
             k = keys_of(text)
@@ -169,7 +184,7 @@ def run_sqlite(dump, db, sample_file, queries):
                      ("%|18000101|%",))
     print("RESULT sqlite_scan ms=%.1f" % ms)
     t0 = time.perf_counter()
-    bak = sqlite3.connect(db + ".bak")
+    bak = sqlite3.connect(bak_path)
     con.backup(bak)
     bak.close()
     print("RESULT sqlite_backup seconds=%.2f" % (time.perf_counter() - t0))
@@ -187,7 +202,8 @@ def run_sqlite(dump, db, sample_file, queries):
 if __name__ == "__main__":
     if len(sys.argv) == 7 and sys.argv[1] == "api":
         run_api(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6]))
-    elif len(sys.argv) == 6 and sys.argv[1] == "sqlite":
-        run_sqlite(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif len(sys.argv) in (6, 7) and sys.argv[1] == "sqlite":
+        run_sqlite(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]),
+                   sys.argv[6] if len(sys.argv) == 7 else sys.argv[3] + ".bak")
     else:
         sys.exit(__doc__)

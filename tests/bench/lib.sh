@@ -110,7 +110,9 @@ bench_up() {
 }
 
 # bench_ready FILE PID: wait until the peer PID, started on port 0, writes
-# "ready PORT" to FILE; sets ready_port
+# "ready PORT" to FILE (which must not exist before the peer starts: a
+# line left there would be read before the peer empties it); sets
+# ready_port
 bench_ready() {
     i=0
     until grep -q "^ready [0-9]" "$1" 2>/dev/null; do

@@ -106,6 +106,7 @@ sy1=$(run_radlink y1 true 1 "$count" strace)
 pl=$(DISK_STAT="/sys/class/block/$dev/stat" "$plain" "$work/plain" "$((warm * warmper))" "$one" | grep RESULT)
 
 py() { # py CONNECTIONS PER: python3-hl7's server, msgs/s
+    rm -f "$work/py.log" # the last run's "ready" line is not this one's
     /usr/bin/python3 "$here/py_mllp_server.py" 0 >"$work/py.log" 2>&1 &
     pypid=$!
     bench_ready "$work/py.log" $pypid

@@ -262,6 +262,7 @@ make_pki() {
 # of UPSTREAM_PORT on a port the system picks, which PROXY_PORT then holds;
 # its output (a line "refused" per connection over --max) in $T/proxy.out
 start_slow_proxy() {
+    rm -f "$T/proxy.out" # a proxy started before left its "ready" line there
     /usr/bin/python3 "$SRC/tests/integration/slow_proxy.py" 0 "$@" >"$T/proxy.out" 2>&1 &
     PIDS="$PIDS $!"
     wait_for "$T/proxy.out" "^ready [0-9]" 10
